@@ -1,0 +1,121 @@
+"""Every setting gov21 reads from the environment, declared once with a type, a default and a line of
+documentation. ``docs/configuration.md`` is generated from this list (``gov21 docs-config``)."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Generic, TypeVar
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True, slots=True)
+class Setting(Generic[T]):
+    name: str
+    kind: type[T]
+    default: T
+    doc: str
+
+    def read(self) -> T:
+        raw = os.environ.get(self.name)
+        if raw is None or raw == "":
+            return self.default
+        return _parse(self, raw)
+
+
+def _parse(setting: Setting[T], raw: str) -> T:
+    kind = setting.kind
+    value: object
+    if kind is bool:
+        lowered = raw.strip().lower()
+        if lowered not in {"1", "0", "true", "false", "yes", "no", "on", "off"}:
+            raise ValueError(f"{setting.name} must be true or false, not {raw!r}")
+        value = lowered in {"1", "true", "yes", "on"}
+    elif kind is int:
+        try:
+            value = int(raw)
+        except ValueError as exc:
+            raise ValueError(f"{setting.name} must be a whole number, not {raw!r}") from exc
+    elif kind is Path:
+        value = Path(raw).expanduser()
+    elif kind is list:
+        value = [part.strip() for part in raw.split(",") if part.strip()]
+    else:
+        value = raw
+    return value  # type: ignore[return-value]
+
+
+DATA_DIR: Setting[Path] = Setting(
+    "GOV21_DATA_DIR", Path, Path("var"), "Directory that holds all state: databases, keys, backups."
+)
+DATABASE_URL: Setting[str] = Setting(
+    "GOV21_DATABASE_URL",
+    str,
+    "",
+    "PostgreSQL URL (postgresql://user:pass@host:port/name). Empty: embedded SQLite under the data directory.",
+)
+DEBUG: Setting[bool] = Setting("GOV21_DEBUG", bool, False, "Django debug mode. Never on in production.")
+ALLOWED_HOSTS: Setting[list[str]] = Setting(
+    "GOV21_ALLOWED_HOSTS",
+    list,
+    ["127.0.0.1", "localhost", "[::1]", "testserver"],
+    "Comma-separated host names this server answers to.",
+)
+BASE_URL: Setting[str] = Setting(
+    "GOV21_BASE_URL", str, "http://127.0.0.1:8000", "Public address of this server, used in certificates and links."
+)
+INSTANCE: Setting[str] = Setting(
+    "GOV21_INSTANCE", str, "XA", "Exchange instance code of this nation (ISO 3166 user-assigned, e.g. XA)."
+)
+COUNTRY_NAME: Setting[str] = Setting(
+    "GOV21_COUNTRY_NAME", str, "Republic of XA", "Name of the state, printed on certificates."
+)
+SQLITE_BUSY_TIMEOUT_MS: Setting[int] = Setting(
+    "GOV21_SQLITE_BUSY_TIMEOUT_MS", int, 10000, "How long a SQLite writer waits for the write lock."
+)
+UIN_POOL_SIZE: Setting[int] = Setting(
+    "GOV21_UIN_POOL_SIZE", int, 2000, "Number of unissued UINs the pool is refilled to."
+)
+UIN_POOL_LOW_WATER: Setting[int] = Setting(
+    "GOV21_UIN_POOL_LOW_WATER", int, 500, "When fewer UINs than this remain, the worker refills the pool."
+)
+MIN_PARENT_AGE: Setting[int] = Setting(
+    "GOV21_MIN_PARENT_AGE", int, 14, "Minimum age in years a parent must be older than the child."
+)
+MARRIAGE_AGE: Setting[int] = Setting("GOV21_MARRIAGE_AGE", int, 18, "Legal minimum age for marriage.")
+REGISTRATION_TARGET_DAYS: Setting[int] = Setting(
+    "GOV21_REGISTRATION_TARGET_DAYS", int, 45, "A birth or death registered within this many days is on time."
+)
+REGISTRATION_LATE_DAYS: Setting[int] = Setting(
+    "GOV21_REGISTRATION_LATE_DAYS", int, 365, "Registered after the target but within this many days: late; beyond: delayed."
+)
+WEB_WORKERS: Setting[int] = Setting("GOV21_WEB_WORKERS", int, 3, "Web server worker processes started by `gov21 up`.")
+SESSION_AGE_SECONDS: Setting[int] = Setting(
+    "GOV21_SESSION_AGE_SECONDS", int, 8 * 3600, "Staff sessions expire after this many seconds."
+)
+DEMO_PEOPLE: Setting[int] = Setting(
+    "GOV21_DEMO_PEOPLE", int, 20000, "People generated for the demo nation when the data directory is empty."
+)
+
+ALL: tuple[Setting[object], ...] = tuple(
+    value for value in list(globals().values()) if isinstance(value, Setting)
+)
+
+
+def render_markdown() -> str:
+    lines = [
+        "# Configuration",
+        "",
+        "gov21 reads every setting from the environment. Each has a default that works on a laptop.",
+        "This page is generated from `src/gov21/core/config.py` by `gov21 docs-config`; do not edit it by hand.",
+        "",
+        "| Variable | Type | Default | Meaning |",
+        "| --- | --- | --- | --- |",
+    ]
+    for setting in ALL:
+        default = setting.default
+        shown = ",".join(str(v) for v in default) if isinstance(default, list) else str(default)
+        lines.append(f"| `{setting.name}` | {setting.kind.__name__} | `{shown}` | {setting.doc} |")
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,111 @@
+from __future__ import annotations
+
+import os
+import secrets
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.core.management import call_command
+from django.core.management.base import BaseCommand, CommandParser
+
+from gov21.identity.services import staff_create
+from gov21.registry.selectors import population_count
+
+DEMO_STAFF = (("registrar", ["registrar"]), ("clerk", ["clerk"]), ("admin", ["administrator"]))
+
+
+def demo_credentials(data_dir: Path) -> list[tuple[str, str, str]]:
+    """Demo sign-ins, with passwords generated on first run and kept in the data directory."""
+    path = data_dir / "demo-sign-ins.txt"
+    if path.exists():
+        rows = [line.split("\t") for line in path.read_text(encoding="utf-8").splitlines() if line]
+        return [(r[0], r[1], r[2]) for r in rows]
+    rows = []
+    for username, roles in DEMO_STAFF:
+        password = secrets.token_urlsafe(9)
+        staff_create(username=username, password=password, roles=roles)
+        rows.append((username, password, ",".join(roles)))
+    path.write_text("".join(f"{u}\t{p}\t{r}\n" for u, p, r in rows), encoding="utf-8")
+    path.chmod(0o600)
+    return rows
+
+
+class Command(BaseCommand):
+    help = "Migrate, create the demo nation if the data directory is empty, and serve the platform."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--host", default="127.0.0.1")
+        parser.add_argument("--port", type=int, default=8000)
+        parser.add_argument("--people", type=int, default=None, help="Size of the demo nation (default 20,000).")
+        parser.add_argument("--seed", type=int, default=21)
+        parser.add_argument("--workers", type=int, default=None, help="Web worker processes.")
+        parser.add_argument("--no-serve", action="store_true", help="Prepare everything, then exit.")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        from gov21.core import config
+
+        self.stdout.write(f"Data directory: {settings.DATA_DIR}")
+        call_command("migrate", interactive=False, verbosity=0)
+        if population_count() == 0:
+            people = options["people"] or config.DEMO_PEOPLE.read()
+            self.stdout.write(f"Generating the demo nation ({people:,} people)…")
+            call_command("seed", people=people, seed=options["seed"])
+        call_command("uin_pool", verbosity=0)
+        sign_ins = demo_credentials(settings.DATA_DIR)
+        if options["no_serve"]:
+            return
+        self._serve(options, sign_ins)
+
+    def _serve(self, options: dict[str, Any], sign_ins: list[tuple[str, str, str]]) -> None:
+        from gov21.core import config
+
+        host, port = options["host"], options["port"]
+        workers = options["workers"] or config.WEB_WORKERS.read()
+        env = {**os.environ, "DJANGO_SETTINGS_MODULE": "gov21.settings", "GOV21_DATA_DIR": str(settings.DATA_DIR)}
+        bindir = Path(sys.executable).parent
+        web = subprocess.Popen(  # noqa: S603
+            [
+                str(bindir / "gunicorn"),
+                "gov21.wsgi:application",
+                "--bind",
+                f"{host}:{port}",
+                "--workers",
+                str(workers),
+                "--access-logfile",
+                "-",
+                "--log-level",
+                "warning",
+            ],
+            env=env,
+        )
+        worker = subprocess.Popen([sys.executable, "-m", "gov21.cli", "db_worker", "--interval", "1"], env=env)  # noqa: S603
+        shown_host = f"[{host}]" if ":" in host else host
+        self.stdout.write(self.style.SUCCESS(f"\ngov21 is running at http://{shown_host}:{port}/"))
+        self.stdout.write(f"Registry back office: http://{shown_host}:{port}/office/registry/")
+        self.stdout.write("Demo sign-ins (passwords kept in the data directory, demo-sign-ins.txt):")
+        for username, password, roles in sign_ins:
+            self.stdout.write(f"  {username:<10} {password:<14} {roles}")
+        self.stdout.write("Press Ctrl+C to stop.")
+
+        def stop(signum: int, frame: object) -> None:
+            for proc in (web, worker):
+                if proc.poll() is None:
+                    proc.terminate()
+
+        signal.signal(signal.SIGTERM, stop)
+        signal.signal(signal.SIGINT, stop)
+        try:
+            while web.poll() is None and worker.poll() is None:
+                time.sleep(0.5)
+        finally:
+            stop(0, None)
+            for proc in (web, worker):
+                try:
+                    proc.wait(timeout=10)
+                except subprocess.TimeoutExpired:
+                    proc.kill()

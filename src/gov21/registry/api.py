@@ -1,0 +1,394 @@
+"""``/api/v1/registry/``: the civil registry's public API. Thin: parse, authorise, call one service
+or selector, shape the output."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any, Literal
+
+from django.http import HttpRequest, HttpResponse
+from ninja import Field, Query, Router, Schema, Status
+
+from gov21.identity.api_auth import PrincipalAuth, principal_of
+from gov21.registry import selectors, services
+from gov21.registry.certificates import certificate_pdf
+from gov21.registry.models import Certificate, EventKind, LifeEvent
+
+router = Router(tags=["registry"], auth=PrincipalAuth())
+
+
+class PersonOut(Schema):
+    uin: str
+    given_names: str
+    family_name: str
+    former_names: list[str]
+    sex: str
+    birth_date: date
+    birth_parish: str
+    birth_settlement: str
+    mother_uin: str | None
+    father_uin: str | None
+    citizenship: str
+    address_parish: str
+    address_settlement: str
+    address_line: str
+    address_since: date | None
+    marital_status: str
+    status: str
+    death_date: date | None
+    version: int
+    recorded_at: datetime
+
+
+class PersonSummary(Schema):
+    uin: str
+    given_names: str
+    family_name: str
+    sex: str
+    birth_date: date
+    status: str
+    address_parish: str
+
+
+class PersonPage(Schema):
+    items: list[PersonSummary]
+    next_cursor: str | None
+
+
+class VersionOut(Schema):
+    version: int
+    recorded_at: datetime
+    effective_date: date
+    changed: list[str]
+    reason: str
+    author: str
+    event_number: str | None
+    data: dict[str, Any]
+
+
+class CorrectionIn(Schema):
+    changes: dict[str, str] = Field(..., description="Attributes to correct: given_names, family_name, sex, ...")
+    reason: str = Field(..., min_length=3, max_length=480)
+
+
+class BirthIn(Schema):
+    given_names: str = Field(..., min_length=1, max_length=200)
+    family_name: str = Field(..., min_length=1, max_length=200)
+    sex: Literal["F", "M", "X"]
+    birth_date: date
+    birth_parish: str = Field(..., min_length=1, max_length=12)
+    birth_settlement: str = Field("", max_length=120)
+    mother_uin: str | None = None
+    father_uin: str | None = None
+    address_parish: str = Field("", max_length=12)
+    address_settlement: str = Field("", max_length=120)
+    address_line: str = Field("", max_length=200)
+    informant: str = Field("", max_length=200)
+
+
+class DeathIn(Schema):
+    uin: str
+    death_date: date
+    place_parish: str = Field("", max_length=12)
+    cause: str = Field("", max_length=300)
+    informant: str = Field("", max_length=200)
+
+
+class MarriageIn(Schema):
+    partner_a_uin: str
+    partner_b_uin: str
+    date: date
+    parish: str = Field(..., min_length=1, max_length=12)
+    partner_a_new_family_name: str = Field("", max_length=200)
+    partner_b_new_family_name: str = Field("", max_length=200)
+
+
+class DivorceIn(Schema):
+    partner_a_uin: str
+    partner_b_uin: str
+    date: date
+    court_reference: str = Field("", max_length=200)
+    partner_a_new_family_name: str = Field("", max_length=200)
+    partner_b_new_family_name: str = Field("", max_length=200)
+
+
+class NameChangeIn(Schema):
+    uin: str
+    date: date
+    given_names: str = Field("", max_length=200)
+    family_name: str = Field("", max_length=200)
+    reason: str = Field(..., min_length=3, max_length=300)
+
+
+class AddressChangeIn(Schema):
+    uin: str
+    date: date
+    parish: str = Field(..., min_length=1, max_length=12)
+    settlement: str = Field("", max_length=120)
+    line: str = Field(..., min_length=1, max_length=200)
+
+
+class EventOut(Schema):
+    id: int
+    kind: str
+    state: str
+    number: str | None
+    event_date: date
+    declared_at: datetime
+    declared_by: str
+    registered_at: datetime | None
+    timeliness: str | None
+    has_open_duplicates: bool
+    rejection_reason: str | None
+    correction_note: str | None
+    subject_uin: str | None
+    data: dict[str, Any]
+
+
+class EventPage(Schema):
+    items: list[EventOut]
+    next_cursor: str | None
+
+
+class ReasonIn(Schema):
+    reason: str = Field(..., min_length=1, max_length=500)
+
+
+class NoteIn(Schema):
+    note: str = Field(..., min_length=1, max_length=500)
+
+
+class CorrectIn(Schema):
+    data: dict[str, Any]
+
+
+class ResolutionIn(Schema):
+    resolution: Literal["distinct", "duplicate"]
+
+
+class CertificateOut(Schema):
+    serial: str
+    kind: str
+    event_number: str | None
+    issued_at: datetime
+    status: str
+    credential: str
+    facts: list[list[str]]
+    pdf_url: str
+
+
+class PersonQuery(Schema):
+    as_of: date | None = None
+    purpose: str | None = None
+
+
+class SearchQuery(Schema):
+    name: str = Field(..., min_length=1, max_length=200)
+    cursor: str | None = None
+    limit: int = Field(20, ge=1, le=100)
+    purpose: str | None = None
+
+
+class EventQuery(Schema):
+    kind: str | None = None
+    state: str | None = None
+    cursor: str | None = None
+    limit: int = Field(50, ge=1, le=100)
+
+
+def _purpose(request: HttpRequest, given: str | None) -> str | None:
+    return given or request.headers.get("X-Purpose")
+
+
+@router.get("/persons/{uin}", response=PersonOut, summary="A person's current record, or as of a date")
+def person_get(request: HttpRequest, uin: str, filters: Query[PersonQuery]) -> dict[str, Any]:
+    return selectors.person_view(
+        uin=uin, actor=principal_of(request), purpose=_purpose(request, filters.purpose), as_of=filters.as_of
+    )
+
+
+@router.get("/persons", response=PersonPage, summary="Search persons by name")
+def person_search(request: HttpRequest, filters: Query[SearchQuery]) -> dict[str, Any]:
+    page = selectors.person_search(
+        name=filters.name,
+        actor=principal_of(request),
+        purpose=_purpose(request, filters.purpose),
+        cursor=filters.cursor,
+        limit=filters.limit,
+    )
+    return {"items": page.items, "next_cursor": page.next_cursor}
+
+
+@router.get("/persons/{uin}/history", response=list[VersionOut], summary="Every version of a person's record")
+def person_history(request: HttpRequest, uin: str, purpose: str | None = None) -> list[dict[str, Any]]:
+    return selectors.person_history(uin=uin, actor=principal_of(request), purpose=_purpose(request, purpose))
+
+
+@router.post("/persons/{uin}/corrections", response={201: VersionOut}, summary="Correct a clerical error")
+def person_correct(request: HttpRequest, uin: str, payload: CorrectionIn) -> Status[dict[str, Any]]:
+    version = services.person_correct(
+        uin=uin, changes=payload.changes, reason=payload.reason, actor=principal_of(request)
+    )
+    return Status(
+        201,
+        {
+            "version": version.version,
+            "recorded_at": version.recorded_at,
+            "effective_date": version.effective_date,
+            "changed": version.changed,
+            "reason": version.reason,
+            "author": version.author,
+            "event_number": None,
+            "data": version.data,
+        },
+    )
+
+
+def _declare(request: HttpRequest, kind: str, payload: Schema) -> Status[dict[str, Any]]:
+    event = services.event_declare(kind=kind, data=payload.model_dump(mode="json"), actor=principal_of(request))
+    return Status(201, selectors.event_summary(event))
+
+
+@router.post("/events/births", response={201: EventOut}, summary="Declare a birth")
+def declare_birth(request: HttpRequest, payload: BirthIn) -> Status[dict[str, Any]]:
+    return _declare(request, EventKind.BIRTH, payload)
+
+
+@router.post("/events/deaths", response={201: EventOut}, summary="Declare a death")
+def declare_death(request: HttpRequest, payload: DeathIn) -> Status[dict[str, Any]]:
+    return _declare(request, EventKind.DEATH, payload)
+
+
+@router.post("/events/marriages", response={201: EventOut}, summary="Declare a marriage")
+def declare_marriage(request: HttpRequest, payload: MarriageIn) -> Status[dict[str, Any]]:
+    return _declare(request, EventKind.MARRIAGE, payload)
+
+
+@router.post("/events/divorces", response={201: EventOut}, summary="Declare a divorce")
+def declare_divorce(request: HttpRequest, payload: DivorceIn) -> Status[dict[str, Any]]:
+    return _declare(request, EventKind.DIVORCE, payload)
+
+
+@router.post("/events/name-changes", response={201: EventOut}, summary="Declare a change of name")
+def declare_name_change(request: HttpRequest, payload: NameChangeIn) -> Status[dict[str, Any]]:
+    return _declare(request, EventKind.NAME_CHANGE, payload)
+
+
+@router.post("/events/address-changes", response={201: EventOut}, summary="Declare a change of address")
+def declare_address_change(request: HttpRequest, payload: AddressChangeIn) -> Status[dict[str, Any]]:
+    return _declare(request, EventKind.ADDRESS_CHANGE, payload)
+
+
+@router.get("/events", response=EventPage, summary="List declarations and registrations")
+def event_list(request: HttpRequest, filters: Query[EventQuery]) -> dict[str, Any]:
+    page = selectors.event_list(
+        actor=principal_of(request), kind=filters.kind, state=filters.state, cursor=filters.cursor, limit=filters.limit
+    )
+    return {"items": page.items, "next_cursor": page.next_cursor}
+
+
+@router.get("/events/{event_id}", response=EventOut, summary="One declaration")
+def event_get(request: HttpRequest, event_id: int) -> dict[str, Any]:
+    return selectors.event_summary(selectors.event_get(event_id=event_id, actor=principal_of(request)))
+
+
+def _event_out(event: LifeEvent) -> dict[str, Any]:
+    return selectors.event_summary(event)
+
+
+@router.post("/events/{event_id}/validate", response=EventOut, summary="Validate a declaration")
+def event_validate(request: HttpRequest, event_id: int) -> dict[str, Any]:
+    return _event_out(services.event_validate(event_id=event_id, actor=principal_of(request)))
+
+
+@router.post("/events/{event_id}/register", response=EventOut, summary="Register a validated declaration")
+def event_register(request: HttpRequest, event_id: int) -> dict[str, Any]:
+    return _event_out(services.event_register(event_id=event_id, actor=principal_of(request)))
+
+
+@router.post("/events/{event_id}/reject", response=EventOut, summary="Reject a declaration, with a reason")
+def event_reject(request: HttpRequest, event_id: int, payload: ReasonIn) -> dict[str, Any]:
+    return _event_out(services.event_reject(event_id=event_id, reason=payload.reason, actor=principal_of(request)))
+
+
+@router.post("/events/{event_id}/request-correction", response=EventOut, summary="Ask the declarant to correct")
+def event_request_correction(request: HttpRequest, event_id: int, payload: NoteIn) -> dict[str, Any]:
+    return _event_out(
+        services.event_request_correction(event_id=event_id, note=payload.note, actor=principal_of(request))
+    )
+
+
+@router.post("/events/{event_id}/correct", response=EventOut, summary="Submit corrected facts")
+def event_correct(request: HttpRequest, event_id: int, payload: CorrectIn) -> dict[str, Any]:
+    return _event_out(services.event_correct(event_id=event_id, data=payload.data, actor=principal_of(request)))
+
+
+@router.post("/duplicates/{candidate_id}/resolve", response=EventOut, summary="Resolve a possible duplicate")
+def duplicate_resolve(request: HttpRequest, candidate_id: int, payload: ResolutionIn) -> dict[str, Any]:
+    return _event_out(
+        services.duplicate_resolve(
+            candidate_id=candidate_id, resolution=payload.resolution, actor=principal_of(request)
+        )
+    )
+
+
+def _certificate_out(certificate: Certificate) -> dict[str, Any]:
+    return {
+        "serial": certificate.serial,
+        "kind": certificate.kind,
+        "event_number": certificate.event.number,
+        "issued_at": certificate.issued_at,
+        "status": certificate.status,
+        "credential": certificate.credential,
+        "facts": certificate.facts,
+        "pdf_url": f"/api/v1/registry/certificates/{certificate.serial}/pdf",
+    }
+
+
+@router.post("/events/{event_id}/certificates", response={201: CertificateOut}, summary="Issue a certificate")
+def certificate_issue(request: HttpRequest, event_id: int) -> Status[dict[str, Any]]:
+    return Status(201, _certificate_out(services.certificate_issue(event_id=event_id, actor=principal_of(request))))
+
+
+@router.get("/certificates/{serial}", response=CertificateOut, summary="A certificate")
+def certificate_get(request: HttpRequest, serial: str) -> dict[str, Any]:
+    return _certificate_out(selectors.certificate_get(serial=serial, actor=principal_of(request)))
+
+
+@router.get("/certificates/{serial}/pdf", summary="A certificate as PDF", response={200: None})
+def certificate_get_pdf(request: HttpRequest, serial: str) -> HttpResponse:
+    certificate = selectors.certificate_get(serial=serial, actor=principal_of(request))
+    response = HttpResponse(certificate_pdf(certificate), content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="{certificate.serial}.pdf"'
+    return response
+
+
+@router.post("/certificates/{serial}/revoke", response=CertificateOut, summary="Revoke a certificate")
+def certificate_revoke(request: HttpRequest, serial: str, payload: ReasonIn) -> dict[str, Any]:
+    return _certificate_out(
+        services.certificate_revoke(serial=serial, reason=payload.reason, actor=principal_of(request))
+    )
+
+
+class VerifyIn(Schema):
+    payload: str = Field(..., min_length=1, max_length=4000)
+
+
+class VerifyOut(Schema):
+    status: Literal["valid", "revoked", "superseded", "tampered", "unknown"]
+    message: str
+    serial: str | None
+    facts: list[list[str]]
+    claims: dict[str, Any]
+
+
+@router.post("/verify", response=VerifyOut, auth=None, summary="Verify a certificate's QR payload (public)")
+def certificate_verify(request: HttpRequest, payload: VerifyIn) -> dict[str, Any]:
+    result = selectors.certificate_verify(payload=payload.payload)
+    return {
+        "status": result.status,
+        "message": result.message,
+        "serial": result.serial,
+        "facts": result.facts,
+        "claims": result.claims,
+    }

@@ -1,0 +1,491 @@
+"""Bulk loading of a synthetic nation into an empty registry.
+
+The loader replays each person's life in date order and checks every fact with the same rules the
+registration services use (``gov21.registry.rules``); a violation stops the load. It writes the same
+rows the services would (persons, full-snapshot versions, registered events with gap-free numbers,
+unions) but in large batches: executemany on SQLite, COPY on PostgreSQL. A million people load in
+minutes instead of hours.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.db import connection, transaction
+
+from gov21.core.errors import DomainError
+from gov21.core.ids import uin_generate_batch
+from gov21.registry import rules
+from gov21.registry.models import Person
+from gov21.registry.synthetic import Nation, SynthPerson
+
+AUTHOR = "seed"
+SEED_REASON = "Synthetic nation"
+
+
+@dataclass(slots=True)
+class _Change:
+    on: date
+    order: int
+    kind: str  # address | marriage | divorce | widowed | death | name
+    payload: dict[str, Any]
+    event_id: int
+
+
+@dataclass(slots=True)
+class LoadStats:
+    persons: int = 0
+    versions: int = 0
+    events: int = 0
+    unions: int = 0
+    seconds: dict[str, float] = field(default_factory=dict)
+
+
+def _noon_utc(day: date, tz: ZoneInfo) -> datetime:
+    # Registrations of the past are stamped at midday local time on the day they were registered.
+    return datetime.combine(day, time(12), tzinfo=tz).astimezone(UTC)
+
+
+class _Writer:
+    """Accumulates rows per table and flushes them in batches."""
+
+    def __init__(self, batch: int = 50_000) -> None:
+        self.rows: dict[str, list[tuple[Any, ...]]] = defaultdict(list)
+        self.columns: dict[str, Sequence[str]] = {}
+        self.batch = batch
+        self.vendor = connection.vendor
+
+    def add(self, table: str, columns: Sequence[str], row: tuple[Any, ...]) -> None:
+        self.columns.setdefault(table, columns)
+        rows = self.rows[table]
+        rows.append(row)
+        if len(rows) >= self.batch:
+            self.flush(table)
+
+    def flush(self, table: str | None = None) -> None:
+        tables = [table] if table else list(self.rows)
+        for name in tables:
+            rows = self.rows[name]
+            if not rows:
+                continue
+            cols = self.columns[name]
+            with connection.cursor() as cursor:
+                if self.vendor == "postgresql":
+                    raw = cursor.cursor
+                    with raw.copy(f"COPY {name} ({', '.join(cols)}) FROM STDIN") as copy:
+                        for row in rows:
+                            copy.write_row(row)
+                else:
+                    placeholders = ", ".join(["%s"] * len(cols))
+                    cursor.executemany(f"INSERT INTO {name} ({', '.join(cols)}) VALUES ({placeholders})", rows)  # noqa: S608
+            rows.clear()
+
+
+PERSON_COLS = (
+    "id", "uin", "given_names", "family_name", "former_names", "sex", "birth_date", "birth_parish",
+    "birth_settlement", "mother_id", "father_id", "citizenship", "address_parish", "address_settlement",
+    "address_line", "address_since", "marital_status", "status", "death_date", "version", "name_norm",
+    "family_key", "updated_at",
+)  # fmt: skip
+VERSION_COLS = (
+    "id", "person_id", "version", "recorded_at", "effective_date", "data", "changed", "reason", "author", "event_id",
+)  # fmt: skip
+EVENT_COLS = (
+    "id", "kind", "state", "number", "event_date", "data", "subject_id", "partner_id", "declared_at", "declared_by",
+    "registered_at", "registered_by", "timeliness", "rejection_reason", "correction_note", "has_open_duplicates",
+)  # fmt: skip
+TRANSITION_COLS = ("event_id", "from_state", "to_state", "actor", "at", "reason")
+UNION_COLS = (
+    "id", "partner_a_id", "partner_b_id", "married_on", "marriage_event_id", "dissolved_on", "dissolution",
+    "divorce_event_id",
+)  # fmt: skip
+
+
+def load_nation(nation: Nation, *, progress: Callable[[str, int], None] | None = None) -> LoadStats:
+    """Write ``nation`` into an empty registry, checking every rule. Returns counts."""
+    if Person.objects.exists():
+        raise DomainError("registry_not_empty", "The registry already holds people; seeding fills an empty one only.")
+    loader = _Loader(nation, progress)
+    with transaction.atomic():
+        loader.run()
+    return loader.stats
+
+
+class _Loader:
+    def __init__(self, nation: Nation, progress: Callable[[str, int], None] | None) -> None:
+        self.nation = nation
+        self.progress = progress
+        self.tz = ZoneInfo(settings.TIME_ZONE)
+        self.min_parent_age = settings.GOV21_MIN_PARENT_AGE
+        self.marriage_age = settings.GOV21_MARRIAGE_AGE
+        self.target_days = settings.GOV21_REGISTRATION_TARGET_DAYS
+        self.late_days = settings.GOV21_REGISTRATION_LATE_DAYS
+        self.writer = _Writer()
+        self.stats = LoadStats()
+        self.counters: dict[tuple[str, int], int] = defaultdict(int)
+        self.next_event = 1
+        self.next_version = 1
+        self.uins: list[str] = []
+        self.changes: dict[int, list[_Change]] = defaultdict(list)
+        self.event_rows: list[tuple[Any, ...]] = []
+        self.iso_cache: dict[date, str] = {}
+
+    # -- helpers ------------------------------------------------------------------------------
+
+    def _number(self, kind: str, registered: date) -> str:
+        key = (kind, registered.year)
+        self.counters[key] += 1
+        return rules.registration_number(kind=kind, year=registered.year, sequence=self.counters[key])
+
+    def _event(
+        self,
+        *,
+        kind: str,
+        on: date,
+        registered: date,
+        data: dict[str, Any],
+        subject: int | None,
+        partner: int | None = None,
+    ) -> int:
+        event_id = self.next_event
+        self.next_event += 1
+        stamp = _noon_utc(registered, self.tz)
+        timeliness = ""
+        if kind in ("birth", "death"):
+            timeliness = rules.timeliness(
+                event_date=on, registered_on=registered, target_days=self.target_days, late_days=self.late_days
+            )
+        self.event_rows.append(
+            (
+                event_id, kind, "registered", None, on, data, subject, partner, stamp, AUTHOR,
+                stamp, AUTHOR, timeliness, "", "", False, registered,
+            )
+        )  # fmt: skip
+        return event_id
+
+    # -- the load -----------------------------------------------------------------------------
+
+    def run(self) -> None:
+        persons = self.nation.persons
+        self.uins = uin_generate_batch(len(persons))
+        self._check_and_plan(persons)
+        self._write_events()
+        self._write_persons(persons)
+        self.writer.flush()
+        self._write_counters()
+        self._reset_sequences()
+        self.stats.persons = len(persons)
+
+    def _check_and_plan(self, persons: list[SynthPerson]) -> None:
+        """Check every rule and plan the events and per-person changes, in date order."""
+        today = self.nation.today
+        by_key = persons
+        for p in persons:
+            if p.birth_date > today or p.birth_registered_on < p.birth_date or p.birth_registered_on > today:
+                raise DomainError("seed_invalid", f"Person {p.key}: impossible birth or registration date.")
+            for role, parent_key in (("mother", p.mother), ("father", p.father)):
+                if parent_key is None:
+                    continue
+                parent = by_key[parent_key]
+                rules.check_parent(
+                    role=role,
+                    parent_birth=parent.birth_date,
+                    parent_sex=parent.sex,
+                    parent_death=parent.death_date,
+                    child_birth=p.birth_date,
+                    min_age=self.min_parent_age,
+                )
+            if p.death_date is not None:
+                rules.check_death(birth_date=p.birth_date, status="alive", death_date=p.death_date)
+                if p.death_date > today:
+                    raise DomainError("seed_invalid", f"Person {p.key}: death after today.")
+            first = p.addresses[0] if p.addresses else None
+            data = {
+                "given_names": p.given_names,
+                "family_name": p.family_name,
+                "sex": p.sex,
+                "birth_date": p.birth_date.isoformat(),
+                "birth_parish": p.birth_parish,
+                "birth_settlement": p.birth_settlement,
+                "mother_uin": self.uins[p.mother] if p.mother is not None else None,
+                "father_uin": self.uins[p.father] if p.father is not None else None,
+                "address_parish": first.parish if first else p.birth_parish,
+                "address_settlement": first.settlement if first else p.birth_settlement,
+                "address_line": first.line if first else "",
+                "informant": "",
+            }
+            # Birth events come first, in key order, so a person's birth event id is key + 1.
+            self._event(kind="birth", on=p.birth_date, registered=p.birth_registered_on, data=data, subject=p.key + 1)
+            if self.progress is not None and p.key % 10_000 == 0:
+                self.progress("check", 10_000)
+        for p in persons:
+            for i, address in enumerate(p.addresses[1:], start=1):
+                moved = {
+                    "uin": self.uins[p.key],
+                    "date": address.valid_from.isoformat(),
+                    "parish": address.parish,
+                    "settlement": address.settlement,
+                    "line": address.line,
+                }
+                eid = self._event(
+                    kind="address_change", on=address.valid_from, registered=address.valid_from, data=moved,
+                    subject=p.key + 1,
+                )  # fmt: skip
+                self.changes[p.key].append(_Change(address.valid_from, 10 + i, "address", moved, eid))
+            if p.death_date is not None:
+                died = {"uin": self.uins[p.key], "death_date": p.death_date.isoformat(), "place_parish": "", "cause": ""}
+                registered = self._death_registered(p)
+                eid = self._event(kind="death", on=p.death_date, registered=registered, data=died, subject=p.key + 1)
+                self.changes[p.key].append(_Change(p.death_date, 90, "death", died, eid))
+        self._plan_marriages(persons)
+        self._plan_name_changes(persons)
+
+    def _plan_marriages(self, persons: list[SynthPerson]) -> None:
+        today = self.nation.today
+        # Marriage rules need to know, on each date, whether a party is still married: replay in date order.
+        open_union: dict[int, int] = {}
+        ends: list[tuple[date, int, int]] = []  # (end date, a, b)
+        for union_id, m in enumerate(sorted(self.nation.marriages, key=lambda m: (m.date, m.key)), start=1):
+            while ends:
+                ends.sort()
+                if ends[0][0] >= m.date:
+                    break
+                _, a, b = ends.pop(0)
+                open_union.pop(a, None)
+                open_union.pop(b, None)
+            pa, pb = persons[m.a], persons[m.b]
+            for fld, party in (("partner_a_uin", pa), ("partner_b_uin", pb)):
+                rules.check_marriage_party(
+                    field=fld,
+                    birth_date=party.birth_date,
+                    status="deceased" if party.death_date is not None and party.death_date <= m.date else "alive",
+                    death_date=party.death_date,
+                    married=party.key in open_union,
+                    on=m.date,
+                    min_age=self.marriage_age,
+                )
+            open_union[pa.key] = union_id
+            open_union[pb.key] = union_id
+            end_candidates = [d for d in (m.divorce_date, pa.death_date, pb.death_date) if d is not None]
+            ended = min(end_candidates) if end_candidates else None
+            if ended is not None:
+                ends.append((ended, pa.key, pb.key))
+            married = {
+                "partner_a_uin": self.uins[pa.key],
+                "partner_b_uin": self.uins[pb.key],
+                "date": m.date.isoformat(),
+                "parish": m.parish,
+                "partner_a_new_family_name": "",
+                "partner_b_new_family_name": "",
+            }
+            meid = self._event(
+                kind="marriage", on=m.date, registered=m.date, data=married, subject=pa.key + 1, partner=pb.key + 1
+            )
+            self.changes[pa.key].append(_Change(m.date, 20, "marriage", married, meid))
+            self.changes[pb.key].append(_Change(m.date, 20, "marriage", married, meid))
+            divorce_eid = None
+            dissolution = ""
+            if ended is not None:
+                if m.divorce_date is not None and ended == m.divorce_date:
+                    if m.divorce_date > today:
+                        raise DomainError("seed_invalid", f"Marriage {m.key}: divorce after today.")
+                    dissolution = "divorce"
+                    divorced = {
+                        "partner_a_uin": self.uins[pa.key],
+                        "partner_b_uin": self.uins[pb.key],
+                        "date": m.divorce_date.isoformat(),
+                        "court_reference": "",
+                        "partner_a_new_family_name": "",
+                        "partner_b_new_family_name": "",
+                    }
+                    divorce_eid = self._event(
+                        kind="divorce", on=m.divorce_date, registered=m.divorce_date, data=divorced,
+                        subject=pa.key + 1, partner=pb.key + 1,
+                    )  # fmt: skip
+                    self.changes[pa.key].append(_Change(m.divorce_date, 30, "divorce", divorced, divorce_eid))
+                    self.changes[pb.key].append(_Change(m.divorce_date, 30, "divorce", divorced, divorce_eid))
+                else:
+                    dissolution = "death"
+                    survivor = pb if pa.death_date == ended else pa
+                    death_change = next(c for c in self.changes[persons[m.a if survivor is pb else m.b].key]
+                                        if c.kind == "death")  # fmt: skip
+                    self.changes[survivor.key].append(_Change(ended, 40, "widowed", {}, death_change.event_id))
+            self.writer.add(
+                "registry_union",
+                UNION_COLS,
+                (union_id, pa.key + 1, pb.key + 1, m.date, meid, ended, dissolution, divorce_eid),
+            )
+            self.stats.unions += 1
+
+    def _plan_name_changes(self, persons: list[SynthPerson]) -> None:
+        for p in persons:
+            for on, new_family in p.name_changes:
+                # A change of name on the day of a marriage or divorce is part of that registration.
+                joined = next(
+                    (c for c in self.changes[p.key] if c.on == on and c.kind in ("marriage", "divorce")), None
+                )
+                if joined is not None:
+                    side = "a" if joined.payload["partner_a_uin"] == self.uins[p.key] else "b"
+                    joined.payload[f"partner_{side}_new_family_name"] = new_family
+                    continue
+                renamed = {"uin": self.uins[p.key], "date": on.isoformat(), "given_names": "",
+                           "family_name": new_family, "reason": "Deed poll"}  # fmt: skip
+                eid = self._event(kind="name_change", on=on, registered=on, data=renamed, subject=p.key + 1)
+                self.changes[p.key].append(_Change(on, 25, "name", renamed, eid))
+
+    def _write_events(self) -> None:
+        # Numbers are handed out in registration order so that each year's sequence is gap-free.
+        self.event_rows.sort(key=lambda r: (r[-1], r[0]))
+        for row in self.event_rows:
+            (eid, kind, state, _, on, data, subject, partner, stamp, by, reg_at, reg_by, timeliness, rej, corr,
+             dup, registered) = row  # fmt: skip
+            number = self._number(kind, registered)
+            self.writer.add(
+                "registry_lifeevent",
+                EVENT_COLS,
+                (eid, kind, state, number, on, json.dumps(data), subject, partner, stamp, by, reg_at, reg_by,
+                 timeliness, rej, corr, dup),
+            )  # fmt: skip
+            self.writer.add("registry_eventtransition", TRANSITION_COLS, (eid, "", "registered", AUTHOR, stamp,
+                                                                          SEED_REASON))  # fmt: skip
+        self.stats.events = len(self.event_rows)
+        self.event_rows = []
+
+    def _write_persons(self, persons: list[SynthPerson]) -> None:
+        for p in persons:
+            self._write_person(p, persons)
+            if self.progress is not None and p.key % 10_000 == 0:
+                self.progress("write", 10_000)
+
+    def _write_person(self, p: SynthPerson, persons: list[SynthPerson]) -> None:
+        first = p.addresses[0] if p.addresses else None
+        state: dict[str, Any] = {
+            "uin": self.uins[p.key],
+            "given_names": p.given_names,
+            "family_name": p.family_name,
+            "former_names": [],
+            "sex": p.sex,
+            "birth_date": p.birth_date.isoformat(),
+            "birth_parish": p.birth_parish,
+            "birth_settlement": p.birth_settlement,
+            "mother_uin": self.uins[p.mother] if p.mother is not None else None,
+            "father_uin": self.uins[p.father] if p.father is not None else None,
+            "citizenship": "XA",
+            "address_parish": first.parish if first else p.birth_parish,
+            "address_settlement": first.settlement if first else p.birth_settlement,
+            "address_line": first.line if first else "",
+            "address_since": p.birth_date.isoformat(),
+            "marital_status": "single",
+            "status": "alive",
+            "death_date": None,
+        }
+        version = 1
+        self._add_version(p.key, version, p.birth_registered_on, p.birth_date, state, list(state), "Birth registered",
+                          p.key + 1)  # fmt: skip
+        last_recorded = p.birth_registered_on
+        for change in sorted(self.changes.get(p.key, ()), key=lambda c: (c.on, c.order)):
+            before = dict(state)
+            reason = self._apply(change, p, state)
+            version += 1
+            changed = [k for k in state if state[k] != before[k]]
+            recorded = max(change.on, last_recorded)
+            if change.kind == "death":
+                recorded = max(recorded, self._death_registered(p))
+            last_recorded = recorded
+            self._add_version(p.key, version, recorded, change.on, state, changed, reason, change.event_id)
+        name_norm = rules.normalise_name(f"{state['given_names']} {state['family_name']}")
+        self.writer.add(
+            "registry_person",
+            PERSON_COLS,
+            (
+                p.key + 1, state["uin"], state["given_names"], state["family_name"], json.dumps(state["former_names"]),
+                p.sex, p.birth_date, p.birth_parish, p.birth_settlement,
+                p.mother + 1 if p.mother is not None else None, p.father + 1 if p.father is not None else None,
+                "XA", state["address_parish"], state["address_settlement"], state["address_line"],
+                date.fromisoformat(state["address_since"]), state["marital_status"], state["status"],
+                p.death_date, version, name_norm, rules.family_key(state["family_name"]),
+                _noon_utc(last_recorded, self.tz),
+            ),
+        )  # fmt: skip
+
+    def _death_registered(self, p: SynthPerson) -> date:
+        # Deaths are registered a few days after they happen, never after today.
+        assert p.death_date is not None
+        return min(self.nation.today, date.fromordinal(p.death_date.toordinal() + 3 + p.key % 20))
+
+    def _apply(self, change: _Change, p: SynthPerson, state: dict[str, Any]) -> str:
+        payload = change.payload
+        if change.kind == "address":
+            state.update(
+                address_parish=payload["parish"],
+                address_settlement=payload["settlement"],
+                address_line=payload["line"],
+                address_since=payload["date"],
+            )
+            return "Change of address"
+        if change.kind in ("marriage", "divorce"):
+            side = "a" if payload["partner_a_uin"] == state["uin"] else "b"
+            state["marital_status"] = "married" if change.kind == "marriage" else "divorced"
+            new_family = payload[f"partner_{side}_new_family_name"]
+            if new_family and new_family != state["family_name"]:
+                state["former_names"] = [*state["former_names"], f"{state['given_names']} {state['family_name']}"]
+                state["family_name"] = new_family
+            return "Marriage registered" if change.kind == "marriage" else "Divorce registered"
+        if change.kind == "name":
+            if payload["family_name"] != state["family_name"]:
+                state["former_names"] = [*state["former_names"], f"{state['given_names']} {state['family_name']}"]
+                state["family_name"] = payload["family_name"]
+            return f"Change of name: {payload['reason']}"
+        if change.kind == "widowed":
+            state["marital_status"] = "widowed"
+            return "Spouse died"
+        state["status"] = "deceased"
+        state["death_date"] = payload["death_date"]
+        return "Death registered"
+
+    def _add_version(
+        self,
+        person_key: int,
+        version: int,
+        recorded: date,
+        effective: date,
+        state: dict[str, Any],
+        changed: Iterable[str],
+        reason: str,
+        event_id: int | None,
+    ) -> None:
+        self.writer.add(
+            "registry_personversion",
+            VERSION_COLS,
+            (
+                self.next_version, person_key + 1, version, _noon_utc(recorded, self.tz), effective,
+                json.dumps(state), json.dumps(list(changed)), reason, AUTHOR, event_id,
+            ),
+        )  # fmt: skip
+        self.next_version += 1
+        self.stats.versions += 1
+
+    def _write_counters(self) -> None:
+        with connection.cursor() as cursor:
+            cursor.executemany(
+                "INSERT INTO registry_registrationcounter (kind, year, last) VALUES (%s, %s, %s)",
+                [(kind, year, last) for (kind, year), last in sorted(self.counters.items())],
+            )
+
+    def _reset_sequences(self) -> None:
+        if connection.vendor != "postgresql":
+            return
+        with connection.cursor() as cursor:
+            for table in ("registry_person", "registry_personversion", "registry_lifeevent", "registry_union",
+                          "registry_eventtransition"):  # fmt: skip
+                cursor.execute(
+                    f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "  # noqa: S608
+                    f"COALESCE((SELECT MAX(id) FROM {table}), 1))"
+                )

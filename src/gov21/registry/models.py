@@ -1,0 +1,211 @@
+"""Population and civil registry tables.
+
+``Person`` holds the current state of each record for fast reads and search; ``PersonVersion`` holds
+every state the record has ever had (full snapshots, append-only), which is what history and ``as_of``
+queries read. Rows are never deleted.
+"""
+
+from __future__ import annotations
+
+from django.db import models
+
+
+class Sex(models.TextChoices):
+    FEMALE = "F", "Female"
+    MALE = "M", "Male"
+    UNSPECIFIED = "X", "Unspecified"
+
+
+class PersonStatus(models.TextChoices):
+    ALIVE = "alive", "Alive"
+    DECEASED = "deceased", "Deceased"
+
+
+class MaritalStatus(models.TextChoices):
+    SINGLE = "single", "Never married"
+    MARRIED = "married", "Married"
+    DIVORCED = "divorced", "Divorced"
+    WIDOWED = "widowed", "Widowed"
+
+
+class Person(models.Model):
+    uin = models.CharField(max_length=10, unique=True)
+    given_names = models.CharField(max_length=200)
+    family_name = models.CharField(max_length=200)
+    former_names = models.JSONField(default=list, blank=True)
+    sex = models.CharField(max_length=1, choices=Sex.choices)
+    birth_date = models.DateField()
+    birth_parish = models.CharField(max_length=12)
+    birth_settlement = models.CharField(max_length=120, blank=True)
+    mother = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    father = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    citizenship = models.CharField(max_length=2, default="XA")
+    address_parish = models.CharField(max_length=12, blank=True)
+    address_settlement = models.CharField(max_length=120, blank=True)
+    address_line = models.CharField(max_length=200, blank=True)
+    address_since = models.DateField(null=True, blank=True)
+    marital_status = models.CharField(max_length=10, choices=MaritalStatus.choices, default=MaritalStatus.SINGLE)
+    status = models.CharField(max_length=10, choices=PersonStatus.choices, default=PersonStatus.ALIVE)
+    death_date = models.DateField(null=True, blank=True)
+    version = models.PositiveIntegerField(default=1)
+    # Normalised (lower-case, unaccented) names for search, and phonetic keys for duplicate detection.
+    name_norm = models.CharField(max_length=400, db_index=False)
+    family_key = models.CharField(max_length=16)
+    updated_at = models.DateTimeField()
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["family_key", "birth_date"], name="person_dup_idx"),
+            models.Index(fields=["mother", "birth_date"], name="person_mother_idx"),
+            models.Index(fields=["name_norm"], name="person_name_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.uin} {self.given_names} {self.family_name}"
+
+
+class PersonVersion(models.Model):
+    """One state of a person record. Append-only: a change or correction adds a row."""
+
+    person = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="versions")
+    version = models.PositiveIntegerField()
+    recorded_at = models.DateTimeField()
+    effective_date = models.DateField()
+    data = models.JSONField()
+    changed = models.JSONField(default=list)
+    reason = models.CharField(max_length=500)
+    author = models.CharField(max_length=150)
+    event = models.ForeignKey("LifeEvent", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["person", "version"], name="person_version_unique")]
+        indexes = [models.Index(fields=["person", "recorded_at"], name="person_version_time_idx")]
+
+
+class EventKind(models.TextChoices):
+    BIRTH = "birth", "Birth"
+    DEATH = "death", "Death"
+    MARRIAGE = "marriage", "Marriage"
+    DIVORCE = "divorce", "Divorce"
+    NAME_CHANGE = "name_change", "Change of name"
+    ADDRESS_CHANGE = "address_change", "Change of address"
+
+
+class EventState(models.TextChoices):
+    DECLARED = "declared", "Declared"
+    VALIDATED = "validated", "Validated"
+    REGISTERED = "registered", "Registered"
+    CERTIFIED = "certified", "Certified"
+    REJECTED = "rejected", "Rejected"
+    CORRECTION_REQUESTED = "correction_requested", "Correction requested"
+    CORRECTED = "corrected", "Corrected"
+
+
+class Timeliness(models.TextChoices):
+    ON_TIME = "on_time", "On time"
+    LATE = "late", "Late"
+    DELAYED = "delayed", "Delayed"
+
+
+class LifeEvent(models.Model):
+    kind = models.CharField(max_length=16, choices=EventKind.choices)
+    state = models.CharField(max_length=24, choices=EventState.choices, default=EventState.DECLARED)
+    number = models.CharField(max_length=20, null=True, blank=True, unique=True)
+    event_date = models.DateField()
+    data = models.JSONField()
+    subject = models.ForeignKey(Person, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    partner = models.ForeignKey(Person, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    declared_at = models.DateTimeField()
+    declared_by = models.CharField(max_length=150)
+    registered_at = models.DateTimeField(null=True, blank=True)
+    registered_by = models.CharField(max_length=150, blank=True)
+    timeliness = models.CharField(max_length=10, choices=Timeliness.choices, blank=True)
+    rejection_reason = models.CharField(max_length=500, blank=True)
+    correction_note = models.CharField(max_length=500, blank=True)
+    has_open_duplicates = models.BooleanField(default=False)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["state", "declared_at"], name="event_queue_idx"),
+            models.Index(fields=["subject", "kind"], name="event_subject_idx"),
+        ]
+
+
+class EventTransition(models.Model):
+    event = models.ForeignKey(LifeEvent, on_delete=models.PROTECT, related_name="transitions")
+    from_state = models.CharField(max_length=24, blank=True)
+    to_state = models.CharField(max_length=24)
+    actor = models.CharField(max_length=150)
+    at = models.DateTimeField()
+    reason = models.CharField(max_length=500, blank=True)
+
+
+class RegistrationCounter(models.Model):
+    """Last registration number handed out per event kind and year. Incremented under a row lock in the
+    same transaction that registers the event, so numbers are gap-free: a rolled-back registration
+    gives its number back."""
+
+    kind = models.CharField(max_length=16)
+    year = models.PositiveIntegerField()
+    last = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["kind", "year"], name="counter_unique")]
+
+
+class Union(models.Model):
+    """A marriage between two registered persons, dissolved by divorce or death."""
+
+    partner_a = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="+")
+    partner_b = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="+")
+    married_on = models.DateField()
+    marriage_event = models.ForeignKey(LifeEvent, null=True, on_delete=models.PROTECT, related_name="+")
+    dissolved_on = models.DateField(null=True, blank=True)
+    dissolution = models.CharField(max_length=10, blank=True)  # "divorce" | "death"
+    divorce_event = models.ForeignKey(LifeEvent, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["partner_a", "dissolved_on"], name="union_a_idx"),
+            models.Index(fields=["partner_b", "dissolved_on"], name="union_b_idx"),
+        ]
+
+
+class DuplicateCandidate(models.Model):
+    """A declaration that may describe a person (or a pending declaration) already known."""
+
+    event = models.ForeignKey(LifeEvent, on_delete=models.PROTECT, related_name="duplicates")
+    person = models.ForeignKey(Person, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    other_event = models.ForeignKey(LifeEvent, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    score = models.FloatField()
+    reason = models.CharField(max_length=300)
+    resolution = models.CharField(max_length=12, blank=True)  # "" open | "distinct" | "duplicate"
+    resolved_by = models.CharField(max_length=150, blank=True)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+
+
+class CertificateStatus(models.TextChoices):
+    VALID = "valid", "Valid"
+    REVOKED = "revoked", "Revoked"
+    SUPERSEDED = "superseded", "Superseded"
+
+
+class Certificate(models.Model):
+    serial = models.CharField(max_length=40, unique=True)
+    event = models.ForeignKey(LifeEvent, on_delete=models.PROTECT, related_name="certificates")
+    kind = models.CharField(max_length=16, choices=EventKind.choices)
+    issued_at = models.DateTimeField()
+    issued_by = models.CharField(max_length=150)
+    facts = models.JSONField()
+    credential = models.TextField()
+    status = models.CharField(max_length=12, choices=CertificateStatus.choices, default=CertificateStatus.VALID)
+    status_reason = models.CharField(max_length=300, blank=True)
+    superseded_by = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+
+
+class UinPoolEntry(models.Model):
+    """A pre-generated, never-issued UIN. ``rank`` is random so issue order says nothing about
+    generation order."""
+
+    uin = models.CharField(max_length=10, primary_key=True)
+    rank = models.BigIntegerField(db_index=True)

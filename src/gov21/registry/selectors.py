@@ -1,0 +1,284 @@
+"""Reads of the civil registry. Every read of a person's data on behalf of someone is authorised and
+recorded in the access log (who, when, why) before the data is returned."""
+
+from __future__ import annotations
+
+import base64
+import re
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.db import connection
+from django.db.models import QuerySet
+
+from gov21.audit.contracts import access_record
+from gov21.core.crypto import verify_compact
+from gov21.core.errors import DomainError, NotFound
+from gov21.core.ids import uin_check
+from gov21.identity.contracts import Principal
+from gov21.registry import rules
+from gov21.registry.keys import registry_keys
+from gov21.registry.models import (
+    Certificate,
+    CertificateStatus,
+    EventState,
+    LifeEvent,
+    Person,
+    PersonVersion,
+)
+from gov21.registry.services import person_snapshot
+
+MAX_PAGE = 100
+
+
+def _check_purpose(purpose: str | None) -> str:
+    value = (purpose or "").strip()
+    if len(value) < 3:
+        raise DomainError(
+            "purpose_required",
+            "State why you need this person's data (X-Purpose header or purpose parameter); it is shown to them.",
+            field="purpose",
+        )
+    return value[:300]
+
+
+def _end_of_day(day: date) -> datetime:
+    tz = ZoneInfo(settings.TIME_ZONE)
+    return datetime.combine(day + timedelta(days=1), time.min, tzinfo=tz)
+
+
+def person_view(*, uin: str, actor: Principal, purpose: str | None, as_of: date | None = None) -> dict[str, Any]:
+    """The record of one person, now or as it stood at the end of ``as_of``."""
+    actor.require("person.read")
+    why = _check_purpose(purpose)
+    uin = uin_check(uin, field="uin")
+    if as_of is None:
+        person = Person.objects.select_related("mother", "father").filter(uin=uin).first()
+        if person is None:
+            raise NotFound("person_not_found", f"No person with UIN {uin} is registered.", field="uin")
+        data = person_snapshot(person)
+        data["version"] = person.version
+        data["recorded_at"] = person.updated_at
+    else:
+        version = (
+            PersonVersion.objects.filter(person__uin=uin, recorded_at__lt=_end_of_day(as_of))
+            .order_by("-version")
+            .only("version", "data", "recorded_at")
+            .first()
+        )
+        if version is None:
+            if not Person.objects.filter(uin=uin).exists():
+                raise NotFound("person_not_found", f"No person with UIN {uin} is registered.", field="uin")
+            raise NotFound(
+                "not_yet_registered", f"The person with UIN {uin} was not yet registered on {as_of}.", field="as_of"
+            )
+        data = dict(version.data)
+        data["version"] = version.version
+        data["recorded_at"] = version.recorded_at
+    access_record(
+        actor=actor.name,
+        actor_kind=actor.kind,
+        action="person.read" if as_of is None else "person.read_as_of",
+        subject=uin,
+        purpose=why,
+    )
+    return data
+
+
+def person_history(*, uin: str, actor: Principal, purpose: str | None) -> list[dict[str, Any]]:
+    actor.require("person.read")
+    why = _check_purpose(purpose)
+    uin = uin_check(uin, field="uin")
+    person = Person.objects.filter(uin=uin).only("id").first()
+    if person is None:
+        raise NotFound("person_not_found", f"No person with UIN {uin} is registered.", field="uin")
+    versions = PersonVersion.objects.filter(person=person).select_related("event").order_by("version")
+    access_record(actor=actor.name, actor_kind=actor.kind, action="person.history", subject=uin, purpose=why)
+    return [
+        {
+            "version": v.version,
+            "recorded_at": v.recorded_at,
+            "effective_date": v.effective_date,
+            "changed": v.changed,
+            "reason": v.reason,
+            "author": v.author,
+            "event_number": v.event.number if v.event else None,
+            "data": v.data,
+        }
+        for v in versions
+    ]
+
+
+def _tokens(query: str) -> list[str]:
+    return [t for t in re.split(r"[^0-9a-z]+", rules.normalise_name(query)) if t][:6]
+
+
+def _encode_cursor(last_id: int) -> str:
+    return base64.urlsafe_b64encode(str(last_id).encode()).decode().rstrip("=")
+
+
+def _decode_cursor(cursor: str | None) -> int:
+    if not cursor:
+        return 0
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        return int(base64.urlsafe_b64decode(padded.encode()).decode())
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise DomainError("invalid_cursor", "This cursor is not valid; start again without it.", field="cursor") from exc
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    items: list[dict[str, Any]]
+    next_cursor: str | None
+
+
+def _matching_ids(tokens: list[str], after: int, limit: int) -> list[int]:
+    with connection.cursor() as cursor:
+        if connection.vendor == "sqlite":
+            match = " ".join(f'"{t}"*' for t in tokens)
+            cursor.execute(
+                "SELECT rowid FROM registry_person_fts WHERE registry_person_fts MATCH %s AND rowid > %s "
+                "ORDER BY rowid LIMIT %s",
+                [match, after, limit],
+            )
+        else:
+            tsquery = " & ".join(f"{t}:*" for t in tokens)
+            cursor.execute(
+                "SELECT id FROM registry_person WHERE to_tsvector('simple', name_norm) @@ to_tsquery('simple', %s) "
+                "AND id > %s ORDER BY id LIMIT %s",
+                [tsquery, after, limit],
+            )
+        return [int(row[0]) for row in cursor.fetchall()]
+
+
+def person_search(
+    *, name: str, actor: Principal, purpose: str | None, cursor: str | None = None, limit: int = 20
+) -> Page:
+    """Persons whose names contain every word of ``name`` (each word may be a prefix)."""
+    actor.require("person.read")
+    why = _check_purpose(purpose)
+    tokens = _tokens(name)
+    if not tokens:
+        raise DomainError("invalid_query", "Type at least one letter of a name.", field="name")
+    limit = max(1, min(limit, MAX_PAGE))
+    ids = _matching_ids(tokens, _decode_cursor(cursor), limit + 1)
+    more = len(ids) > limit
+    ids = ids[:limit]
+    people = {p.pk: p for p in Person.objects.filter(pk__in=ids).select_related("mother", "father")}
+    items = [person_snapshot(people[i]) for i in ids if i in people]
+    access_record(
+        actor=actor.name,
+        actor_kind=actor.kind,
+        action="person.search",
+        subject="",
+        purpose=why,
+        detail={"query": name[:100], "results": [item["uin"] for item in items]},
+    )
+    return Page(items=items, next_cursor=_encode_cursor(ids[-1]) if more and ids else None)
+
+
+def event_queue(*, actor: Principal, states: tuple[str, ...] = (EventState.DECLARED, EventState.CORRECTED,
+                EventState.VALIDATED)) -> QuerySet[LifeEvent]:
+    actor.require("event.read")
+    return LifeEvent.objects.filter(state__in=states).order_by("declared_at")
+
+
+def event_get(*, event_id: int, actor: Principal) -> LifeEvent:
+    actor.require("event.read")
+    event = (
+        LifeEvent.objects.select_related("subject", "partner").prefetch_related("transitions", "duplicates", "certificates")
+        .filter(pk=event_id)
+        .first()
+    )
+    if event is None:
+        raise NotFound("event_not_found", f"No declaration with id {event_id}.")
+    return event
+
+
+def event_list(*, actor: Principal, kind: str | None, state: str | None, cursor: str | None, limit: int) -> Page:
+    actor.require("event.read")
+    limit = max(1, min(limit, MAX_PAGE))
+    qs = LifeEvent.objects.filter(pk__gt=_decode_cursor(cursor)).order_by("pk")
+    if kind:
+        qs = qs.filter(kind=kind)
+    if state:
+        qs = qs.filter(state=state)
+    rows = list(qs[: limit + 1])
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return Page(items=[event_summary(e) for e in rows], next_cursor=_encode_cursor(rows[-1].pk) if more and rows else None)
+
+
+def event_summary(event: LifeEvent) -> dict[str, Any]:
+    return {
+        "id": event.pk,
+        "kind": event.kind,
+        "state": event.state,
+        "number": event.number,
+        "event_date": event.event_date,
+        "declared_at": event.declared_at,
+        "declared_by": event.declared_by,
+        "registered_at": event.registered_at,
+        "timeliness": event.timeliness or None,
+        "has_open_duplicates": event.has_open_duplicates,
+        "rejection_reason": event.rejection_reason or None,
+        "correction_note": event.correction_note or None,
+        "subject_uin": event.subject.uin if event.subject_id and event.subject else None,
+        "data": event.data,
+    }
+
+
+@dataclass(frozen=True, slots=True)
+class Verification:
+    status: str  # valid | revoked | superseded | tampered | unknown
+    message: str
+    claims: dict[str, Any]
+    facts: list[list[str]]
+    serial: str | None
+
+
+def certificate_verify(*, payload: str) -> Verification:
+    """Check a credential from a certificate's QR code: signature first (as an offline verifier
+    would), then the registry's own status of the certificate."""
+    token = "".join(payload.split())
+    if token.upper().startswith("GOV21:"):
+        token = token[6:]
+    try:
+        claims = verify_compact(token, registry_keys().public_jwks())
+    except DomainError as error:
+        return Verification(status="tampered", message=error.detail, claims={}, facts=[], serial=None)
+    serial = str(claims.get("sn", ""))
+    certificate = Certificate.objects.filter(serial=serial).first()
+    if certificate is None:
+        return Verification(
+            status="unknown",
+            message="The signature is genuine but this registry has no record of the certificate.",
+            claims=claims,
+            facts=[],
+            serial=serial,
+        )
+    if certificate.status == CertificateStatus.REVOKED:
+        message = f"This certificate was revoked: {certificate.status_reason}"
+    elif certificate.status == CertificateStatus.SUPERSEDED:
+        message = f"This certificate was superseded by a newer one ({certificate.status_reason})."
+    else:
+        message = "This certificate is genuine and valid."
+    return Verification(
+        status=str(certificate.status), message=message, claims=claims, facts=certificate.facts, serial=serial
+    )
+
+
+def certificate_get(*, serial: str, actor: Principal) -> Certificate:
+    actor.require("event.read")
+    certificate = Certificate.objects.select_related("event").filter(serial=serial).first()
+    if certificate is None:
+        raise NotFound("certificate_not_found", f"No certificate with serial {serial}.")
+    return certificate
+
+
+def population_count() -> int:
+    return Person.objects.count()

@@ -1,0 +1,908 @@
+"""Writes of the civil registry: declaring, deciding and registering life events, correcting
+records, issuing certificates. Each public function is one transaction; the audit row is written in
+it; nothing is overwritten (person changes add a ``PersonVersion``)."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+from rapidfuzz import fuzz
+
+from gov21.audit.contracts import access_record
+from gov21.core.errors import Conflict, DomainError, NotFound
+from gov21.core.ids import uin_check
+from gov21.identity.contracts import Principal
+from gov21.registry import rules
+from gov21.registry.keys import registry_keys
+from gov21.registry.models import (
+    Certificate,
+    CertificateStatus,
+    DuplicateCandidate,
+    EventKind,
+    EventState,
+    EventTransition,
+    LifeEvent,
+    MaritalStatus,
+    Person,
+    PersonStatus,
+    PersonVersion,
+    RegistrationCounter,
+    Union,
+)
+from gov21.registry.tasks import uin_pool_watch
+from gov21.registry.uin_pool import uin_take
+
+SNAPSHOT_FIELDS: tuple[str, ...] = (
+    "uin",
+    "given_names",
+    "family_name",
+    "former_names",
+    "sex",
+    "birth_date",
+    "birth_parish",
+    "birth_settlement",
+    "mother_uin",
+    "father_uin",
+    "citizenship",
+    "address_parish",
+    "address_settlement",
+    "address_line",
+    "address_since",
+    "marital_status",
+    "status",
+    "death_date",
+)
+
+# Which transitions each action allows, from which states.
+_ALLOWED: dict[str, tuple[str, ...]] = {
+    "validate": (EventState.DECLARED, EventState.CORRECTED),
+    "register": (EventState.VALIDATED,),
+    "reject": (EventState.DECLARED, EventState.VALIDATED, EventState.CORRECTION_REQUESTED, EventState.CORRECTED),
+    "request_correction": (EventState.DECLARED, EventState.VALIDATED, EventState.CORRECTED),
+    "correct": (EventState.CORRECTION_REQUESTED,),
+    "certify": (EventState.REGISTERED, EventState.CERTIFIED),
+}
+CERTIFIABLE = (EventKind.BIRTH, EventKind.MARRIAGE, EventKind.DEATH)
+
+
+def _today() -> date:
+    return timezone.localdate()
+
+
+def _iso(value: date | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def person_snapshot(person: Person) -> dict[str, Any]:
+    mother_uin = person.mother.uin if person.mother_id else None
+    father_uin = person.father.uin if person.father_id else None
+    return {
+        "uin": person.uin,
+        "given_names": person.given_names,
+        "family_name": person.family_name,
+        "former_names": list(person.former_names),
+        "sex": person.sex,
+        "birth_date": _iso(person.birth_date),
+        "birth_parish": person.birth_parish,
+        "birth_settlement": person.birth_settlement,
+        "mother_uin": mother_uin,
+        "father_uin": father_uin,
+        "citizenship": person.citizenship,
+        "address_parish": person.address_parish,
+        "address_settlement": person.address_settlement,
+        "address_line": person.address_line,
+        "address_since": _iso(person.address_since),
+        "marital_status": person.marital_status,
+        "status": person.status,
+        "death_date": _iso(person.death_date),
+    }
+
+
+def _refresh_search_fields(person: Person) -> None:
+    person.name_norm = rules.normalise_name(f"{person.given_names} {person.family_name}")
+    person.family_key = rules.family_key(person.family_name)
+
+
+def _save_version(
+    person: Person, *, previous: dict[str, Any] | None, reason: str, author: str, effective: date, event: LifeEvent | None
+) -> PersonVersion:
+    """Persist the person's new state and append it to the history."""
+    now = timezone.now()
+    _refresh_search_fields(person)
+    snapshot = person_snapshot(person)
+    changed = [k for k in SNAPSHOT_FIELDS if previous is None or previous.get(k) != snapshot[k]]
+    if previous is not None:
+        if not changed:
+            raise DomainError("no_change", "This change would not alter the record.")
+        person.version += 1
+    person.updated_at = now
+    person.save()
+    return PersonVersion.objects.create(
+        person=person,
+        version=person.version,
+        recorded_at=now,
+        effective_date=effective,
+        data=snapshot,
+        changed=changed,
+        reason=reason,
+        author=author,
+        event=event,
+    )
+
+
+def _person_for_update(uin: str, *, field: str) -> Person:
+    uin = uin_check(uin, field=field)
+    person = Person.objects.select_related("mother", "father").select_for_update().filter(uin=uin).first()
+    if person is None:
+        raise NotFound("person_not_found", f"No person with UIN {uin} is registered.", field=field)
+    return person
+
+
+def _transition(event: LifeEvent, *, to: str, actor: Principal, reason: str = "") -> None:
+    EventTransition.objects.create(
+        event=event, from_state=event.state, to_state=to, actor=actor.name, at=timezone.now(), reason=reason
+    )
+    event.state = to
+
+
+def _event_for_action(event_id: int, action: str) -> LifeEvent:
+    event = LifeEvent.objects.select_for_update().filter(pk=event_id).first()
+    if event is None:
+        raise NotFound("event_not_found", f"No declaration with id {event_id}.")
+    if event.state not in _ALLOWED[action]:
+        raise Conflict(
+            "invalid_transition",
+            f"A declaration that is {event.get_state_display().lower()} cannot be {action.replace('_', ' ')}ed.",
+            extra={"state": event.state},
+        )
+    return event
+
+
+# ---------------------------------------------------------------------------------------------
+# Declarations: input is checked here (check_*), then stored.
+
+
+def _date(value: Any, *, field: str) -> date:
+    if isinstance(value, date):
+        return value
+    try:
+        return date.fromisoformat(str(value))
+    except ValueError as exc:
+        raise DomainError("invalid_date", "Give the date as YYYY-MM-DD.", field=field) from exc
+
+
+def _text(data: dict[str, Any], key: str, *, required: bool = True, max_length: int = 200) -> str:
+    value = str(data.get(key) or "").strip()
+    if required and not value:
+        raise DomainError("required", "This field is required.", field=key)
+    if len(value) > max_length:
+        raise DomainError("too_long", f"At most {max_length} characters.", field=key)
+    return value
+
+
+def _birth_facts(data: dict[str, Any], *, today: date) -> dict[str, Any]:
+    birth_date = _date(data.get("birth_date"), field="birth_date")
+    rules.check_not_future(value=birth_date, today=today, field="birth_date")
+    sex = _text(data, "sex", max_length=1).upper()
+    if sex not in {"F", "M", "X"}:
+        raise DomainError("invalid_sex", "Sex must be F, M or X.", field="sex")
+    facts: dict[str, Any] = {
+        "given_names": _text(data, "given_names"),
+        "family_name": _text(data, "family_name"),
+        "sex": sex,
+        "birth_date": birth_date.isoformat(),
+        "birth_parish": _text(data, "birth_parish", max_length=12),
+        "birth_settlement": _text(data, "birth_settlement", required=False, max_length=120),
+        # A foundling, or an adult registered late with unknown parents, has no mother on record.
+        "mother_uin": uin_check(data["mother_uin"], field="mother_uin") if data.get("mother_uin") else None,
+        "father_uin": uin_check(data["father_uin"], field="father_uin") if data.get("father_uin") else None,
+        "address_parish": _text(data, "address_parish", required=False, max_length=12),
+        "address_settlement": _text(data, "address_settlement", required=False, max_length=120),
+        "address_line": _text(data, "address_line", required=False),
+        "informant": _text(data, "informant", required=False),
+    }
+    min_age = settings.GOV21_MIN_PARENT_AGE
+    for role in ("mother", "father"):
+        uin = facts[f"{role}_uin"]
+        if uin is None:
+            continue
+        parent = Person.objects.filter(uin=uin).only("birth_date", "sex", "death_date").first()
+        if parent is None:
+            raise NotFound("person_not_found", f"No person with UIN {uin} is registered.", field=f"{role}_uin")
+        rules.check_parent(
+            role=role,
+            parent_birth=parent.birth_date,
+            parent_sex=parent.sex,
+            parent_death=parent.death_date,
+            child_birth=birth_date,
+            min_age=min_age,
+        )
+    return facts
+
+
+def _death_facts(data: dict[str, Any], *, today: date) -> dict[str, Any]:
+    uin = uin_check(data.get("uin"), field="uin")
+    death_date = _date(data.get("death_date"), field="death_date")
+    rules.check_not_future(value=death_date, today=today, field="death_date")
+    person = Person.objects.filter(uin=uin).only("birth_date", "status").first()
+    if person is None:
+        raise NotFound("person_not_found", f"No person with UIN {uin} is registered.", field="uin")
+    rules.check_death(birth_date=person.birth_date, status=person.status, death_date=death_date)
+    return {
+        "uin": uin,
+        "death_date": death_date.isoformat(),
+        "place_parish": _text(data, "place_parish", required=False, max_length=12),
+        "cause": _text(data, "cause", required=False, max_length=300),
+        "informant": _text(data, "informant", required=False),
+    }
+
+
+def _open_union(person_id: int) -> Union | None:
+    return (
+        Union.objects.filter(Q(partner_a_id=person_id) | Q(partner_b_id=person_id), dissolved_on__isnull=True)
+        .order_by("-married_on")
+        .first()
+    )
+
+
+def _marriage_facts(data: dict[str, Any], *, today: date) -> dict[str, Any]:
+    on = _date(data.get("date"), field="date")
+    rules.check_not_future(value=on, today=today, field="date")
+    a = uin_check(data.get("partner_a_uin"), field="partner_a_uin")
+    b = uin_check(data.get("partner_b_uin"), field="partner_b_uin")
+    if a == b:
+        raise DomainError("same_person", "The two parties must be different people.", field="partner_b_uin")
+    for field, uin in (("partner_a_uin", a), ("partner_b_uin", b)):
+        person = Person.objects.filter(uin=uin).first()
+        if person is None:
+            raise NotFound("person_not_found", f"No person with UIN {uin} is registered.", field=field)
+        rules.check_marriage_party(
+            field=field,
+            birth_date=person.birth_date,
+            status=person.status,
+            death_date=person.death_date,
+            married=_open_union(person.pk) is not None,
+            on=on,
+            min_age=settings.GOV21_MARRIAGE_AGE,
+        )
+    return {
+        "partner_a_uin": a,
+        "partner_b_uin": b,
+        "date": on.isoformat(),
+        "parish": _text(data, "parish", max_length=12),
+        "partner_a_new_family_name": _text(data, "partner_a_new_family_name", required=False),
+        "partner_b_new_family_name": _text(data, "partner_b_new_family_name", required=False),
+    }
+
+
+def _divorce_facts(data: dict[str, Any], *, today: date) -> dict[str, Any]:
+    on = _date(data.get("date"), field="date")
+    rules.check_not_future(value=on, today=today, field="date")
+    a = uin_check(data.get("partner_a_uin"), field="partner_a_uin")
+    b = uin_check(data.get("partner_b_uin"), field="partner_b_uin")
+    union = _union_between(a, b)
+    if union is None:
+        raise Conflict("not_married", "These two people are not married to each other.", field="partner_b_uin")
+    if on < union.married_on:
+        raise DomainError("divorce_before_marriage", "The divorce date is before the marriage.", field="date")
+    return {
+        "partner_a_uin": a,
+        "partner_b_uin": b,
+        "date": on.isoformat(),
+        "court_reference": _text(data, "court_reference", required=False),
+        "partner_a_new_family_name": _text(data, "partner_a_new_family_name", required=False),
+        "partner_b_new_family_name": _text(data, "partner_b_new_family_name", required=False),
+    }
+
+
+def _union_between(a: str, b: str) -> Union | None:
+    return (
+        Union.objects.filter(dissolved_on__isnull=True)
+        .filter(
+            Q(partner_a__uin=a, partner_b__uin=b) | Q(partner_a__uin=b, partner_b__uin=a),
+        )
+        .first()
+    )
+
+
+def _name_change_facts(data: dict[str, Any], *, today: date) -> dict[str, Any]:
+    uin = uin_check(data.get("uin"), field="uin")
+    on = _date(data.get("date"), field="date")
+    rules.check_not_future(value=on, today=today, field="date")
+    person = Person.objects.filter(uin=uin).only("status").first()
+    if person is None:
+        raise NotFound("person_not_found", f"No person with UIN {uin} is registered.", field="uin")
+    if person.status == PersonStatus.DECEASED:
+        raise Conflict("already_deceased", "This person is recorded as deceased.", field="uin")
+    given = _text(data, "given_names", required=False)
+    family = _text(data, "family_name", required=False)
+    if not given and not family:
+        raise DomainError("required", "Give a new given name or family name.", field="family_name")
+    return {"uin": uin, "date": on.isoformat(), "given_names": given, "family_name": family, "reason": _text(data, "reason")}
+
+
+def _address_change_facts(data: dict[str, Any], *, today: date) -> dict[str, Any]:
+    uin = uin_check(data.get("uin"), field="uin")
+    on = _date(data.get("date"), field="date")
+    rules.check_not_future(value=on, today=today, field="date")
+    person = Person.objects.filter(uin=uin).only("status").first()
+    if person is None:
+        raise NotFound("person_not_found", f"No person with UIN {uin} is registered.", field="uin")
+    if person.status == PersonStatus.DECEASED:
+        raise Conflict("already_deceased", "This person is recorded as deceased.", field="uin")
+    return {
+        "uin": uin,
+        "date": on.isoformat(),
+        "parish": _text(data, "parish", max_length=12),
+        "settlement": _text(data, "settlement", required=False, max_length=120),
+        "line": _text(data, "line"),
+    }
+
+
+_FACTS = {
+    EventKind.BIRTH: _birth_facts,
+    EventKind.DEATH: _death_facts,
+    EventKind.MARRIAGE: _marriage_facts,
+    EventKind.DIVORCE: _divorce_facts,
+    EventKind.NAME_CHANGE: _name_change_facts,
+    EventKind.ADDRESS_CHANGE: _address_change_facts,
+}
+_EVENT_DATE_KEY = {
+    EventKind.BIRTH: "birth_date",
+    EventKind.DEATH: "death_date",
+}
+
+
+def check_facts(*, kind: str, data: dict[str, Any]) -> tuple[dict[str, Any], date]:
+    """Validate declared facts of an event kind; returns the normalised facts and the event date."""
+    if kind not in _FACTS:
+        raise DomainError("unknown_event_kind", f"Unknown event kind {kind!r}.", field="kind")
+    facts = _FACTS[EventKind(kind)](data, today=_today())
+    event_date = date.fromisoformat(facts[_EVENT_DATE_KEY.get(EventKind(kind), "date")])
+    return facts, event_date
+
+
+def _subject_uin(kind: str, facts: dict[str, Any]) -> str | None:
+    if kind == EventKind.BIRTH:
+        return None
+    return str(facts.get("uin") or facts.get("partner_a_uin"))
+
+
+@transaction.atomic
+def event_declare(*, kind: str, data: dict[str, Any], actor: Principal) -> LifeEvent:
+    actor.require("event.declare")
+    facts, event_date = check_facts(kind=kind, data=data)
+    subject_uin = _subject_uin(kind, facts)
+    subject = Person.objects.filter(uin=subject_uin).first() if subject_uin else None
+    partner = Person.objects.filter(uin=facts["partner_b_uin"]).first() if "partner_b_uin" in facts else None
+    now = timezone.now()
+    event = LifeEvent(
+        kind=kind,
+        state=EventState.DECLARED,
+        event_date=event_date,
+        data=facts,
+        subject=subject,
+        partner=partner,
+        declared_at=now,
+        declared_by=actor.name,
+    )
+    if kind in (EventKind.BIRTH, EventKind.DEATH):
+        event.timeliness = rules.timeliness(
+            event_date=event_date,
+            registered_on=timezone.localdate(now),
+            target_days=settings.GOV21_REGISTRATION_TARGET_DAYS,
+            late_days=settings.GOV21_REGISTRATION_LATE_DAYS,
+        )
+    event.save()
+    EventTransition.objects.create(event=event, from_state="", to_state=EventState.DECLARED, actor=actor.name, at=now)
+    if kind == EventKind.BIRTH:
+        _flag_duplicates(event)
+    access_record(
+        actor=actor.name,
+        actor_kind=actor.kind,
+        action=f"declare.{kind}",
+        subject=subject_uin or "",
+        purpose="civil registration",
+        detail={"event": event.pk},
+    )
+    return event
+
+
+def _flag_duplicates(event: LifeEvent) -> None:
+    """Flag births that may already be known: the same mother within 9 months (twins are flagged too
+    and resolved by the registrar), or a similar name with a close date of birth."""
+    facts = event.data
+    birth = date.fromisoformat(facts["birth_date"])
+    given = rules.normalise_name(facts["given_names"])
+    found: list[DuplicateCandidate] = []
+    mother = Person.objects.filter(uin=facts["mother_uin"]).only("id").first() if facts["mother_uin"] else None
+    window = timedelta(days=270)
+    if mother is not None:
+        for sibling in Person.objects.filter(
+            mother=mother, birth_date__gte=birth - window, birth_date__lte=birth + window
+        ).only("uin", "given_names", "birth_date"):
+            found.append(
+                DuplicateCandidate(
+                    event=event,
+                    person=sibling,
+                    score=fuzz.ratio(given, rules.normalise_name(sibling.given_names)) / 100,
+                    reason=f"Same mother; {sibling.given_names} born {sibling.birth_date.isoformat()}",
+                )
+            )
+    pending = (
+        LifeEvent.objects.filter(kind=EventKind.BIRTH, data__mother_uin=facts["mother_uin"])
+        .exclude(pk=event.pk)
+        .exclude(state=EventState.REJECTED)
+        .filter(event_date__gte=birth - window, event_date__lte=birth + window, subject__isnull=True)
+        if mother is not None
+        else LifeEvent.objects.none()
+    )
+    for other in pending:
+        found.append(
+            DuplicateCandidate(
+                event=event,
+                other_event=other,
+                score=fuzz.ratio(given, rules.normalise_name(other.data["given_names"])) / 100,
+                reason=f"Another declaration for the same mother ({other.data['given_names']}, {other.event_date})",
+            )
+        )
+    known = {c.person_id for c in found}
+    key = rules.family_key(facts["family_name"])
+    near = Person.objects.filter(
+        family_key=key, birth_date__gte=birth - timedelta(days=3), birth_date__lte=birth + timedelta(days=3)
+    ).only("id", "uin", "given_names", "family_name", "birth_date")
+    for person in near:
+        score = fuzz.token_sort_ratio(given, rules.normalise_name(person.given_names))
+        if score >= 85 and person.pk not in known:
+            found.append(
+                DuplicateCandidate(
+                    event=event,
+                    person=person,
+                    score=score / 100,
+                    reason=f"Similar name and date of birth: {person.given_names} {person.family_name}, "
+                    f"{person.birth_date.isoformat()}",
+                )
+            )
+    if found:
+        DuplicateCandidate.objects.bulk_create(found)
+        event.has_open_duplicates = True
+        event.save(update_fields=["has_open_duplicates"])
+
+
+@transaction.atomic
+def duplicate_resolve(*, candidate_id: int, resolution: str, actor: Principal) -> LifeEvent:
+    actor.require("event.decide")
+    if resolution not in {"distinct", "duplicate"}:
+        raise DomainError("invalid_resolution", "Resolve as 'distinct' or 'duplicate'.", field="resolution")
+    candidate = DuplicateCandidate.objects.select_for_update().filter(pk=candidate_id).first()
+    if candidate is None:
+        raise NotFound("duplicate_not_found", f"No possible duplicate with id {candidate_id}.")
+    if candidate.resolution:
+        raise Conflict("already_resolved", "This possible duplicate has already been resolved.")
+    candidate.resolution = resolution
+    candidate.resolved_by = actor.name
+    candidate.resolved_at = timezone.now()
+    candidate.save()
+    event = LifeEvent.objects.select_for_update().get(pk=candidate.event_id)
+    if resolution == "duplicate" and event.state not in (EventState.REJECTED, EventState.REGISTERED):
+        _transition(event, to=EventState.REJECTED, actor=actor, reason=f"Duplicate: {candidate.reason}")
+        event.rejection_reason = f"Duplicate of an existing record ({candidate.reason})"
+    event.has_open_duplicates = event.duplicates.filter(resolution="").exists()
+    event.save()
+    return event
+
+
+@transaction.atomic
+def event_validate(*, event_id: int, actor: Principal) -> LifeEvent:
+    actor.require("event.decide")
+    event = _event_for_action(event_id, "validate")
+    # The facts are checked again: the registry may have changed since the declaration.
+    event.data, event.event_date = check_facts(kind=event.kind, data=event.data)
+    _transition(event, to=EventState.VALIDATED, actor=actor)
+    event.save()
+    return event
+
+
+@transaction.atomic
+def event_reject(*, event_id: int, reason: str, actor: Principal) -> LifeEvent:
+    actor.require("event.decide")
+    if not reason.strip():
+        raise DomainError("required", "Give the reason for rejecting, for the declarant.", field="reason")
+    event = _event_for_action(event_id, "reject")
+    _transition(event, to=EventState.REJECTED, actor=actor, reason=reason.strip()[:500])
+    event.rejection_reason = reason.strip()[:500]
+    event.save()
+    return event
+
+
+@transaction.atomic
+def event_request_correction(*, event_id: int, note: str, actor: Principal) -> LifeEvent:
+    actor.require("event.decide")
+    if not note.strip():
+        raise DomainError("required", "Say what needs correcting.", field="note")
+    event = _event_for_action(event_id, "request_correction")
+    _transition(event, to=EventState.CORRECTION_REQUESTED, actor=actor, reason=note.strip()[:500])
+    event.correction_note = note.strip()[:500]
+    event.save()
+    return event
+
+
+@transaction.atomic
+def event_correct(*, event_id: int, data: dict[str, Any], actor: Principal) -> LifeEvent:
+    actor.require("event.declare")
+    event = _event_for_action(event_id, "correct")
+    merged = {**event.data, **data}
+    event.data, event.event_date = check_facts(kind=event.kind, data=merged)
+    _transition(event, to=EventState.CORRECTED, actor=actor, reason="Declaration corrected")
+    event.save()
+    if event.kind == EventKind.BIRTH:
+        event.duplicates.filter(resolution="").update(resolution="superseded", resolved_at=timezone.now())
+        event.has_open_duplicates = False
+        _flag_duplicates(event)
+    return event
+
+
+def _next_number(kind: str, year: int) -> str:
+    RegistrationCounter.objects.bulk_create([RegistrationCounter(kind=kind, year=year, last=0)], ignore_conflicts=True)
+    counter = RegistrationCounter.objects.select_for_update().get(kind=kind, year=year)
+    counter.last += 1
+    counter.save(update_fields=["last"])
+    return rules.registration_number(kind=kind, year=year, sequence=counter.last)
+
+
+@transaction.atomic
+def event_register(*, event_id: int, actor: Principal) -> LifeEvent:
+    actor.require("event.decide")
+    event = _event_for_action(event_id, "register")
+    if event.has_open_duplicates:
+        raise Conflict(
+            "unresolved_duplicates",
+            "This declaration may duplicate an existing record; resolve the possible duplicates first.",
+        )
+    event.data, event.event_date = check_facts(kind=event.kind, data=event.data)
+    now = timezone.now()
+    today = timezone.localdate(now)
+    event.number = _next_number(event.kind, today.year)
+    event.registered_at = now
+    event.registered_by = actor.name
+    if event.kind in (EventKind.BIRTH, EventKind.DEATH):
+        event.timeliness = rules.timeliness(
+            event_date=event.event_date,
+            registered_on=today,
+            target_days=settings.GOV21_REGISTRATION_TARGET_DAYS,
+            late_days=settings.GOV21_REGISTRATION_LATE_DAYS,
+        )
+    _APPLY[EventKind(event.kind)](event, actor)
+    _transition(event, to=EventState.REGISTERED, actor=actor)
+    event.save()
+    access_record(
+        actor=actor.name,
+        actor_kind=actor.kind,
+        action=f"register.{event.kind}",
+        subject=event.subject.uin if event.subject else "",
+        purpose="civil registration",
+        detail={"event": event.pk, "number": event.number},
+    )
+    return event
+
+
+def _apply_birth(event: LifeEvent, actor: Principal) -> None:
+    facts = event.data
+    mother = Person.objects.filter(uin=facts["mother_uin"]).first() if facts.get("mother_uin") else None
+    father = Person.objects.filter(uin=facts["father_uin"]).first() if facts.get("father_uin") else None
+    parish = facts["address_parish"] or (mother.address_parish if mother else "") or facts["birth_parish"]
+    settlement = facts["address_settlement"] or (mother.address_settlement if mother else "")
+    line = facts["address_line"] or (mother.address_line if mother else "")
+    birth_date = date.fromisoformat(facts["birth_date"])
+    uin_pool_watch()
+    person = Person(
+        uin=uin_take(),
+        given_names=facts["given_names"],
+        family_name=facts["family_name"],
+        sex=facts["sex"],
+        birth_date=birth_date,
+        birth_parish=facts["birth_parish"],
+        birth_settlement=facts["birth_settlement"],
+        mother=mother,
+        father=father,
+        citizenship=settings.GOV21_INSTANCE,
+        address_parish=parish,
+        address_settlement=settlement,
+        address_line=line,
+        address_since=birth_date,
+    )
+    _save_version(person, previous=None, reason="Birth registered", author=actor.name, effective=birth_date, event=event)
+    event.subject = person
+
+
+def _apply_death(event: LifeEvent, actor: Principal) -> None:
+    person = _person_for_update(event.data["uin"], field="uin")
+    death_date = date.fromisoformat(event.data["death_date"])
+    before = person_snapshot(person)
+    person.status = PersonStatus.DECEASED
+    person.death_date = death_date
+    _save_version(person, previous=before, reason="Death registered", author=actor.name, effective=death_date, event=event)
+    union = _open_union(person.pk)
+    if union is not None:
+        union.dissolved_on = death_date
+        union.dissolution = "death"
+        union.save()
+        partner_id = union.partner_b_id if union.partner_a_id == person.pk else union.partner_a_id
+        partner = Person.objects.select_related("mother", "father").select_for_update().get(pk=partner_id)
+        before_partner = person_snapshot(partner)
+        partner.marital_status = MaritalStatus.WIDOWED
+        _save_version(
+            partner, previous=before_partner, reason="Spouse died", author=actor.name, effective=death_date, event=event
+        )
+    event.subject = person
+
+
+def _rename(person: Person, new_family: str, new_given: str = "") -> None:
+    old = f"{person.given_names} {person.family_name}"
+    if new_family:
+        person.family_name = new_family
+    if new_given:
+        person.given_names = new_given
+    if f"{person.given_names} {person.family_name}" != old:
+        person.former_names = [*person.former_names, old]
+
+
+def _apply_marriage(event: LifeEvent, actor: Principal) -> None:
+    facts = event.data
+    on = date.fromisoformat(facts["date"])
+    a = _person_for_update(facts["partner_a_uin"], field="partner_a_uin")
+    b = _person_for_update(facts["partner_b_uin"], field="partner_b_uin")
+    Union.objects.create(partner_a=a, partner_b=b, married_on=on, marriage_event=event)
+    for person, key in ((a, "partner_a_new_family_name"), (b, "partner_b_new_family_name")):
+        before = person_snapshot(person)
+        person.marital_status = MaritalStatus.MARRIED
+        _rename(person, facts.get(key) or "")
+        _save_version(person, previous=before, reason="Marriage registered", author=actor.name, effective=on, event=event)
+    event.subject, event.partner = a, b
+
+
+def _apply_divorce(event: LifeEvent, actor: Principal) -> None:
+    facts = event.data
+    on = date.fromisoformat(facts["date"])
+    union = _union_between(facts["partner_a_uin"], facts["partner_b_uin"])
+    if union is None:
+        raise Conflict("not_married", "These two people are not married to each other.", field="partner_b_uin")
+    union.dissolved_on = on
+    union.dissolution = "divorce"
+    union.divorce_event = event
+    union.save()
+    a = _person_for_update(facts["partner_a_uin"], field="partner_a_uin")
+    b = _person_for_update(facts["partner_b_uin"], field="partner_b_uin")
+    for person, key in ((a, "partner_a_new_family_name"), (b, "partner_b_new_family_name")):
+        before = person_snapshot(person)
+        person.marital_status = MaritalStatus.DIVORCED
+        _rename(person, facts.get(key) or "")
+        _save_version(person, previous=before, reason="Divorce registered", author=actor.name, effective=on, event=event)
+    event.subject, event.partner = a, b
+
+
+def _apply_name_change(event: LifeEvent, actor: Principal) -> None:
+    facts = event.data
+    person = _person_for_update(facts["uin"], field="uin")
+    before = person_snapshot(person)
+    _rename(person, facts.get("family_name") or "", facts.get("given_names") or "")
+    _save_version(
+        person,
+        previous=before,
+        reason=f"Change of name: {facts['reason']}",
+        author=actor.name,
+        effective=date.fromisoformat(facts["date"]),
+        event=event,
+    )
+    event.subject = person
+
+
+def _apply_address_change(event: LifeEvent, actor: Principal) -> None:
+    facts = event.data
+    person = _person_for_update(facts["uin"], field="uin")
+    before = person_snapshot(person)
+    on = date.fromisoformat(facts["date"])
+    person.address_parish = facts["parish"]
+    person.address_settlement = facts["settlement"]
+    person.address_line = facts["line"]
+    person.address_since = on
+    _save_version(person, previous=before, reason="Change of address", author=actor.name, effective=on, event=event)
+    event.subject = person
+
+
+_APPLY = {
+    EventKind.BIRTH: _apply_birth,
+    EventKind.DEATH: _apply_death,
+    EventKind.MARRIAGE: _apply_marriage,
+    EventKind.DIVORCE: _apply_divorce,
+    EventKind.NAME_CHANGE: _apply_name_change,
+    EventKind.ADDRESS_CHANGE: _apply_address_change,
+}
+
+CORRECTABLE_FIELDS = frozenset(
+    {"given_names", "family_name", "sex", "birth_date", "birth_parish", "birth_settlement", "citizenship"}
+)
+
+
+@transaction.atomic
+def person_correct(*, uin: str, changes: dict[str, Any], reason: str, actor: Principal) -> PersonVersion:
+    """Correct a clerical error in a record: a new version with the reason and the author."""
+    actor.require("person.correct")
+    if not reason.strip():
+        raise DomainError("required", "Give the reason for the correction.", field="reason")
+    unknown = set(changes) - CORRECTABLE_FIELDS
+    if unknown:
+        field = sorted(unknown)[0]
+        raise DomainError("not_correctable", f"{field} is changed by registering an event, not by correction.", field=field)
+    person = _person_for_update(uin, field="uin")
+    before = person_snapshot(person)
+    for key, value in changes.items():
+        if key == "birth_date":
+            value = _date(value, field="birth_date")
+            rules.check_not_future(value=value, today=_today(), field="birth_date")
+            if person.death_date and value > person.death_date:
+                raise DomainError("death_before_birth", "The date of birth would be after the death.", field="birth_date")
+        elif key == "sex":
+            value = str(value).upper()
+            if value not in {"F", "M", "X"}:
+                raise DomainError("invalid_sex", "Sex must be F, M or X.", field="sex")
+        else:
+            value = str(value).strip()
+            if not value and key in {"given_names", "family_name", "birth_parish"}:
+                raise DomainError("required", "This field is required.", field=key)
+        setattr(person, key, value)
+    version = _save_version(
+        person, previous=before, reason=f"Correction: {reason.strip()[:480]}", author=actor.name, effective=_today(), event=None
+    )
+    access_record(
+        actor=actor.name, actor_kind=actor.kind, action="person.correct", subject=person.uin, purpose=reason.strip()
+    )
+    return version
+
+
+# ---------------------------------------------------------------------------------------------
+# Certificates
+
+
+@dataclass(frozen=True, slots=True)
+class CertificateFacts:
+    title: str
+    facts: list[tuple[str, str]]
+    claims: dict[str, Any]
+
+
+def certificate_facts(event: LifeEvent) -> CertificateFacts:
+    d = event.data
+    if event.kind == EventKind.BIRTH:
+        child = event.subject
+        assert child is not None
+        mother = child.mother
+        father = child.father
+        facts = [
+            ("Name", f"{child.given_names} {child.family_name}"),
+            ("UIN", child.uin),
+            ("Sex", child.get_sex_display()),
+            ("Date of birth", child.birth_date.isoformat()),
+            ("Place of birth", ", ".join(p for p in (child.birth_settlement, child.birth_parish) if p)),
+            ("Mother", f"{mother.given_names} {mother.family_name}" if mother else "—"),
+            ("Father", f"{father.given_names} {father.family_name}" if father else "—"),
+        ]
+        claims = {
+            "n": f"{child.given_names} {child.family_name}",
+            "uin": child.uin,
+            "sx": child.sex,
+            "dob": child.birth_date.isoformat(),
+            "pob": child.birth_parish,
+            "mo": f"{mother.given_names} {mother.family_name}" if mother else None,
+            "fa": f"{father.given_names} {father.family_name}" if father else None,
+        }
+        return CertificateFacts("Certificate of Birth", facts, claims)
+    if event.kind == EventKind.DEATH:
+        person = event.subject
+        assert person is not None
+        facts = [
+            ("Name", f"{person.given_names} {person.family_name}"),
+            ("UIN", person.uin),
+            ("Date of birth", person.birth_date.isoformat()),
+            ("Date of death", d["death_date"]),
+            ("Place of death", d.get("place_parish") or "—"),
+        ]
+        claims = {
+            "n": f"{person.given_names} {person.family_name}",
+            "uin": person.uin,
+            "dob": person.birth_date.isoformat(),
+            "dod": d["death_date"],
+        }
+        return CertificateFacts("Certificate of Death", facts, claims)
+    a = event.subject
+    b = event.partner
+    assert a is not None and b is not None
+    names = [f"{a.given_names} {a.family_name}", f"{b.given_names} {b.family_name}"]
+    facts = [
+        ("Party", f"{names[0]} ({a.uin})"),
+        ("Party", f"{names[1]} ({b.uin})"),
+        ("Date of marriage", d["date"]),
+        ("Parish", d.get("parish") or "—"),
+    ]
+    claims = {"p1": names[0], "u1": a.uin, "p2": names[1], "u2": b.uin, "dom": d["date"], "par": d.get("parish")}
+    return CertificateFacts("Certificate of Marriage", facts, claims)
+
+
+@transaction.atomic
+def certificate_issue(*, event_id: int, actor: Principal) -> Certificate:
+    actor.require("certificate.issue")
+    event = _event_for_action(event_id, "certify")
+    if event.kind not in CERTIFIABLE:
+        raise DomainError(
+            "not_certifiable", "Certificates are issued for births, marriages and deaths.", status=409, field="kind"
+        )
+    event = LifeEvent.objects.select_related("subject__mother", "subject__father", "partner").get(pk=event.pk)
+    content = certificate_facts(event)
+    now = timezone.now()
+    serial = f"{rules.REGISTRATION_PREFIX[event.kind]}C-{now:%Y}-{secrets.token_hex(5).upper()}"
+    claims = {
+        "iss": f"{settings.BASE_URL}/registry",
+        "ct": event.kind,
+        "sn": serial,
+        "no": event.number,
+        "iat": int(now.timestamp()),
+        **{k: v for k, v in content.claims.items() if v is not None},
+    }
+    credential = registry_keys().sign(claims)
+    previous = list(Certificate.objects.select_for_update().filter(event=event, status=CertificateStatus.VALID))
+    certificate = Certificate.objects.create(
+        serial=serial,
+        event=event,
+        kind=event.kind,
+        issued_at=now,
+        issued_by=actor.name,
+        facts=[list(f) for f in content.facts],
+        credential=credential,
+    )
+    for old in previous:
+        old.status = CertificateStatus.SUPERSEDED
+        old.status_reason = f"Replaced by {serial}"
+        old.superseded_by = certificate
+        old.save()
+    if event.state != EventState.CERTIFIED:
+        _transition(event, to=EventState.CERTIFIED, actor=actor, reason=f"Certificate {serial} issued")
+        event.save()
+    access_record(
+        actor=actor.name,
+        actor_kind=actor.kind,
+        action="certificate.issue",
+        subject=event.subject.uin if event.subject else "",
+        purpose="certificate issued",
+        detail={"serial": serial, "event": event.number},
+    )
+    return certificate
+
+
+@transaction.atomic
+def certificate_revoke(*, serial: str, reason: str, actor: Principal) -> Certificate:
+    actor.require("certificate.issue")
+    if not reason.strip():
+        raise DomainError("required", "Give the reason for revoking.", field="reason")
+    certificate = Certificate.objects.select_for_update().filter(serial=serial).first()
+    if certificate is None:
+        raise NotFound("certificate_not_found", f"No certificate with serial {serial}.")
+    if certificate.status != CertificateStatus.VALID:
+        raise Conflict("certificate_not_valid", f"This certificate is already {certificate.status}.")
+    certificate.status = CertificateStatus.REVOKED
+    certificate.status_reason = reason.strip()[:300]
+    certificate.save()
+    return certificate
+
+
+def register_birth(*, data: dict[str, Any], actor: Principal) -> LifeEvent:
+    """Declare, validate and register a birth in one go (for trusted intake such as a hospital)."""
+    event = event_declare(kind=EventKind.BIRTH, data=data, actor=actor)
+    event = event_validate(event_id=event.pk, actor=actor)
+    return event_register(event_id=event.pk, actor=actor)

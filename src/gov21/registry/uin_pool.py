@@ -1,0 +1,62 @@
+"""The pool of pre-generated UINs. Issuing takes one row out of the pool inside the registering
+transaction, so a rolled-back registration puts its UIN back and an issued UIN can never be issued
+again (it now lives in ``Person.uin``, which is unique, and persons are never deleted)."""
+
+from __future__ import annotations
+
+import secrets
+
+from django.db import connection, transaction
+
+from gov21.core.errors import DomainError
+from gov21.core.ids import uin_generate_batch
+from gov21.registry.models import Person, UinPoolEntry
+
+
+def uin_pool_size() -> int:
+    return UinPoolEntry.objects.count()
+
+
+def uin_pool_refill(*, target: int) -> int:
+    """Top the pool up to ``target`` unissued UINs; returns how many were added."""
+    missing = target - uin_pool_size()
+    added = 0
+    while missing > 0:
+        candidates = uin_generate_batch(missing)
+        taken = set(Person.objects.filter(uin__in=candidates).values_list("uin", flat=True))
+        rows = [UinPoolEntry(uin=u, rank=secrets.randbits(62)) for u in candidates if u not in taken]
+        with transaction.atomic():
+            UinPoolEntry.objects.bulk_create(rows, ignore_conflicts=True, batch_size=2000)
+        now = uin_pool_size()
+        added += max(0, now - (target - missing))
+        missing = target - now
+    return added
+
+
+def uin_take() -> str:
+    """Take one UIN out of the pool. Must run inside the transaction that assigns it."""
+    if not connection.in_atomic_block:
+        raise RuntimeError("uin_take must run inside the transaction that assigns the UIN")
+    table = UinPoolEntry._meta.db_table
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            # SKIP LOCKED lets concurrent registrations take different UINs without waiting.
+            cursor.execute(
+                f"DELETE FROM {table} WHERE uin = (SELECT uin FROM {table} ORDER BY rank "  # noqa: S608
+                "LIMIT 1 FOR UPDATE SKIP LOCKED) RETURNING uin"
+            )
+        else:
+            # SQLite serialises writers (IMMEDIATE transactions), so the plain form is safe.
+            cursor.execute(
+                f"DELETE FROM {table} WHERE uin = (SELECT uin FROM {table} ORDER BY rank LIMIT 1) RETURNING uin"  # noqa: S608
+            )
+        row = cursor.fetchone()
+    if row is None:
+        # The worker keeps the pool filled; refill inline rather than fail a registration.
+        candidates = uin_generate_batch(64)
+        taken = set(Person.objects.filter(uin__in=candidates).values_list("uin", flat=True))
+        for uin in candidates:
+            if uin not in taken and not UinPoolEntry.objects.filter(uin=uin).exists():
+                return uin
+        raise DomainError("uin_pool_empty", "No UIN could be issued; try again.", status=503)
+    return str(row[0])

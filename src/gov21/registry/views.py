@@ -1,0 +1,32 @@
+"""Server-rendered pages of the civil registry: the public verification page, the JWKS, and the
+registrar back office."""
+
+from __future__ import annotations
+
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
+from django.views.decorators.cache import cache_control
+from django.views.decorators.http import require_http_methods
+
+from gov21.registry import selectors
+from gov21.registry.keys import registry_keys
+
+
+@cache_control(public=True, max_age=300)
+def jwks(request: HttpRequest) -> JsonResponse:
+    return JsonResponse(registry_keys().public_jwks())
+
+
+@require_http_methods(["GET", "POST"])
+def verify(request: HttpRequest) -> HttpResponse:
+    payload = (request.POST.get("payload") or request.GET.get("payload") or "").strip()
+    result = None
+    error = None
+    if request.method == "POST" or payload:
+        if not payload:
+            error = "Paste the text from the certificate's QR code, or scan it."
+        elif len(payload) > 4000:
+            error = "This is too long to be a certificate code. Check what was pasted."
+        else:
+            result = selectors.certificate_verify(payload=payload)
+    return render(request, "registry/verify.html", {"payload": payload, "result": result, "error": error})

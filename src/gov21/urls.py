@@ -1,0 +1,44 @@
+from __future__ import annotations
+
+from django.contrib import admin
+from django.http import HttpRequest, HttpResponse
+from django.urls import include, path
+
+from gov21.api import api
+from gov21.core.http import problem
+from gov21.registry import views as registry_views
+
+
+def _not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
+    if request.path.startswith("/api/"):
+        return problem(status=404, code="not_found", title="Not found", detail="No such endpoint.", instance=request.path)
+    from django.views.defaults import page_not_found
+
+    return page_not_found(request, exception)
+
+
+def _server_error(request: HttpRequest) -> HttpResponse:
+    if request.path.startswith("/api/"):
+        return problem(
+            status=500,
+            code="internal_error",
+            title="Internal error",
+            detail="Something went wrong on our side; the request was not applied.",
+            instance=request.path,
+        )
+    from django.views.defaults import server_error
+
+    return server_error(request)
+
+
+handler404 = _not_found
+handler500 = _server_error
+
+urlpatterns = [
+    path("api/v1/", api.urls),
+    path(".well-known/jwks.json", registry_views.jwks, name="jwks"),
+    path("verify", registry_views.verify, name="verify"),
+    path("office/registry/", include("gov21.registry.urls")),
+    path("django-admin/", admin.site.urls),
+    path("", include("gov21.portal.urls")),
+]
