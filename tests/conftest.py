@@ -5,7 +5,7 @@ from typing import Any
 import pytest
 from django.db import connection
 
-from gov21.identity.contracts import Principal
+from gov21.identity.principal import Principal
 
 
 @pytest.fixture

@@ -49,10 +49,9 @@ def _domain_error(request: HttpRequest, exc: DomainError) -> HttpResponse:
 @api.exception_handler(NinjaValidationError)
 def _validation_error(request: HttpRequest, exc: NinjaValidationError) -> HttpResponse:
     errors = [
-        {"field": _field_from_loc(e.get("loc", ())), "detail": str(e.get("msg", "Invalid value."))}
-        for e in exc.errors
+        {"field": _field_from_loc(e.get("loc", ())), "detail": str(e.get("msg", "Invalid value."))} for e in exc.errors
     ]
-    first = errors[0] if errors else {"field": None, "detail": "The request is not valid."}
+    first: dict[str, str] = errors[0] if errors else {"field": "", "detail": "The request is not valid."}
     return problem(
         status=422,
         code="invalid_input",
@@ -84,7 +83,9 @@ def _auth_error(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
 
 @api.exception_handler(Http404)
 def _not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
-    return problem(status=404, code="not_found", title="Not found", detail=str(exc) or "Not found.", instance=request.path)
+    return problem(
+        status=404, code="not_found", title="Not found", detail=str(exc) or "Not found.", instance=request.path
+    )
 
 
 @api.exception_handler(HttpError)

@@ -16,3 +16,6 @@ class AccessRecord(models.Model):
 
     class Meta:
         indexes = [models.Index(fields=["subject", "at"], name="access_subject_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M} {self.actor} {self.action} {self.subject}"

@@ -89,7 +89,10 @@ REGISTRATION_TARGET_DAYS: Setting[int] = Setting(
     "GOV21_REGISTRATION_TARGET_DAYS", int, 45, "A birth or death registered within this many days is on time."
 )
 REGISTRATION_LATE_DAYS: Setting[int] = Setting(
-    "GOV21_REGISTRATION_LATE_DAYS", int, 365, "Registered after the target but within this many days: late; beyond: delayed."
+    "GOV21_REGISTRATION_LATE_DAYS",
+    int,
+    365,
+    "Registered after the target but within this many days: late; beyond: delayed.",
 )
 WEB_WORKERS: Setting[int] = Setting("GOV21_WEB_WORKERS", int, 3, "Web server worker processes started by `gov21 up`.")
 SESSION_AGE_SECONDS: Setting[int] = Setting(
@@ -99,9 +102,7 @@ DEMO_PEOPLE: Setting[int] = Setting(
     "GOV21_DEMO_PEOPLE", int, 20000, "People generated for the demo nation when the data directory is empty."
 )
 
-ALL: tuple[Setting[object], ...] = tuple(
-    value for value in list(globals().values()) if isinstance(value, Setting)
-)
+ALL: tuple[Setting[object], ...] = tuple(value for value in list(globals().values()) if isinstance(value, Setting))
 
 
 def render_markdown() -> str:

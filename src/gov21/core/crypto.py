@@ -249,8 +249,9 @@ class KeyStore:
         self.path = Path(directory) / purpose
         self._thread_lock = threading.Lock()
         self._index_cache: tuple[tuple[int, int, int], _Index] | None = None
-        # A kid is a hash of the public key, so a cached key can never go stale.
-        self._private_keys: dict[str, Ed25519PrivateKey] = {}
+        # A kid is a hash of the public key, so a cached key can never go stale. Only the active
+        # private key is held, so one retired elsewhere does not linger in this process's memory.
+        self._signing_key: tuple[str, Ed25519PrivateKey] | None = None
         self._public_keys: dict[str, Ed25519PublicKey] = {}
 
     # public API
@@ -279,7 +280,6 @@ class KeyStore:
             self._write_index(_Index(active=new.kid, keys=keys))
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(self._private_path(index.active))
-            self._private_keys.pop(index.active, None)
             _fsync_dir(self.path)
             return new.kid
 
@@ -291,6 +291,7 @@ class KeyStore:
         return sorted(index.keys, key=lambda k: (not k.active, -k.created.timestamp()))
 
     def public_jwks(self) -> dict[str, Any]:
+        """Every key as a JWK Set, for publication; creates the first key so it is never empty."""
         self.active_key()
         return {"keys": [public_jwk(self._public_key(k.kid)) for k in self.keys()]}
 
@@ -384,7 +385,7 @@ class KeyStore:
         # leaves at worst an unreferenced file, never an index pointing at nothing.
         _write_new_file(self._private_path(kid), private_pem, 0o600)
         _write_new_file(self._public_path(kid), public_pem, 0o644)
-        self._private_keys[kid] = key
+        self._signing_key = (kid, key)
         self._public_keys[kid] = public
         return KeyRecord(kid=kid, created=now.replace(microsecond=0))
 
@@ -403,13 +404,14 @@ class KeyStore:
         return self.path / f"{_checked_kid(kid)}.pub.pem"
 
     def _private_key(self, kid: str) -> Ed25519PrivateKey:
-        cached = self._private_keys.get(kid)
-        if cached is not None:
-            return cached
+        cached = self._signing_key
+        if cached is not None and cached[0] == kid:
+            return cached[1]
+        self._signing_key = None
         key = serialization.load_pem_private_key(self._private_path(kid).read_bytes(), password=None)
         if not isinstance(key, Ed25519PrivateKey) or jwk_thumbprint(key.public_key()) != kid:
             raise KeyStoreError(f"{self._private_path(kid)} does not hold the Ed25519 key {kid}")
-        self._private_keys[kid] = key
+        self._signing_key = (kid, key)
         return key
 
     def _public_key(self, kid: str) -> Ed25519PublicKey:

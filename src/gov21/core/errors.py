@@ -37,7 +37,9 @@ class NotFound(DomainError):
 
 
 class Conflict(DomainError):
-    def __init__(self, code: str, detail: str, *, field: str | None = None, extra: dict[str, Any] | None = None) -> None:
+    def __init__(
+        self, code: str, detail: str, *, field: str | None = None, extra: dict[str, Any] | None = None
+    ) -> None:
         super().__init__(code, detail, status=409, title="Conflict", field=field, extra=extra)
 
 

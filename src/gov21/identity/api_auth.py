@@ -10,7 +10,7 @@ from django.middleware.csrf import CsrfViewMiddleware
 from ninja.security import HttpBearer
 
 from gov21.core.errors import Forbidden
-from gov21.identity.contracts import Principal
+from gov21.identity.principal import Principal
 from gov21.identity.selectors import principal_from_request
 
 _SAFE = {"GET", "HEAD", "OPTIONS"}

@@ -1,36 +1,18 @@
-"""What other apps may use of identity: who is calling, and what they may do."""
+"""What other apps may use of identity: who is calling, what they may do, and the API authentication."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from gov21.identity.api_auth import PrincipalAuth, principal_of
+from gov21.identity.principal import ROLE_PERMISSIONS, ROLES, Principal
+from gov21.identity.selectors import principal_from_request
+from gov21.identity.services import staff_create
 
-from gov21.core.errors import Forbidden
-
-# What each role may do in the civil registry. A role is granted per agency.
-ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
-    "reader": frozenset({"person.read"}),
-    "clerk": frozenset({"person.read", "event.declare", "event.read"}),
-    "registrar": frozenset(
-        {"person.read", "person.correct", "event.declare", "event.read", "event.decide", "certificate.issue"}
-    ),
-    "administrator": frozenset(
-        {"person.read", "person.correct", "event.declare", "event.read", "event.decide", "certificate.issue"}
-    ),
-}
-ROLES: tuple[str, ...] = tuple(ROLE_PERMISSIONS)
-
-
-@dataclass(frozen=True, slots=True)
-class Principal:
-    """An authenticated caller: a staff member (session) or a system (API token)."""
-
-    name: str
-    kind: str  # "staff" | "token"
-    roles: frozenset[str]
-
-    def can(self, permission: str) -> bool:
-        return any(permission in ROLE_PERMISSIONS.get(role, frozenset()) for role in self.roles)
-
-    def require(self, permission: str) -> None:
-        if not self.can(permission):
-            raise Forbidden("forbidden", f"Your role does not allow this action ({permission}).")
+__all__ = [
+    "ROLES",
+    "ROLE_PERMISSIONS",
+    "Principal",
+    "PrincipalAuth",
+    "principal_from_request",
+    "principal_of",
+    "staff_create",
+]

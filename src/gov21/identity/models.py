@@ -16,6 +16,9 @@ class ApiToken(models.Model):
     revoked_at = models.DateTimeField(null=True, blank=True)
     created_by = models.CharField(max_length=150)
 
+    def __str__(self) -> str:
+        return f"{self.prefix}… ({self.role})"
+
 
 class StaffRole(models.Model):
     """A role a public servant holds in an agency."""
@@ -26,3 +29,6 @@ class StaffRole(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["user", "role", "agency"], name="staff_role_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} {self.role}@{self.agency}"

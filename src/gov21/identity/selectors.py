@@ -4,7 +4,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 
 from gov21.core.crypto import hash_token
-from gov21.identity.contracts import Principal
+from gov21.identity.principal import Principal
 from gov21.identity.models import ApiToken, StaffRole
 
 

@@ -9,7 +9,7 @@ from typing import Any, Literal
 from django.http import HttpRequest, HttpResponse
 from ninja import Field, Query, Router, Schema, Status
 
-from gov21.identity.api_auth import PrincipalAuth, principal_of
+from gov21.identity.contracts import PrincipalAuth, principal_of
 from gov21.registry import selectors, services
 from gov21.registry.certificates import certificate_pdf
 from gov21.registry.models import Certificate, EventKind, LifeEvent

@@ -240,7 +240,12 @@ class _Loader:
                 )  # fmt: skip
                 self.changes[p.key].append(_Change(address.valid_from, 10 + i, "address", moved, eid))
             if p.death_date is not None:
-                died = {"uin": self.uins[p.key], "death_date": p.death_date.isoformat(), "place_parish": "", "cause": ""}
+                died = {
+                    "uin": self.uins[p.key],
+                    "death_date": p.death_date.isoformat(),
+                    "place_parish": "",
+                    "cause": "",
+                }
                 registered = self._death_registered(p)
                 eid = self._event(kind="death", on=p.death_date, registered=registered, data=died, subject=p.key + 1)
                 self.changes[p.key].append(_Change(p.death_date, 90, "death", died, eid))

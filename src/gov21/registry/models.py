@@ -81,6 +81,9 @@ class PersonVersion(models.Model):
         constraints = [models.UniqueConstraint(fields=["person", "version"], name="person_version_unique")]
         indexes = [models.Index(fields=["person", "recorded_at"], name="person_version_time_idx")]
 
+    def __str__(self) -> str:
+        return f"{self.person_id} v{self.version}"
+
 
 class EventKind(models.TextChoices):
     BIRTH = "birth", "Birth"
@@ -130,6 +133,9 @@ class LifeEvent(models.Model):
             models.Index(fields=["subject", "kind"], name="event_subject_idx"),
         ]
 
+    def __str__(self) -> str:
+        return f"{self.kind} {self.number or self.pk} ({self.state})"
+
 
 class EventTransition(models.Model):
     event = models.ForeignKey(LifeEvent, on_delete=models.PROTECT, related_name="transitions")
@@ -138,6 +144,9 @@ class EventTransition(models.Model):
     actor = models.CharField(max_length=150)
     at = models.DateTimeField()
     reason = models.CharField(max_length=500, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.event_id}: {self.from_state} -> {self.to_state}"
 
 
 class RegistrationCounter(models.Model):
@@ -151,6 +160,9 @@ class RegistrationCounter(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["kind", "year"], name="counter_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.year}: {self.last}"
 
 
 class Union(models.Model):
@@ -170,6 +182,9 @@ class Union(models.Model):
             models.Index(fields=["partner_b", "dissolved_on"], name="union_b_idx"),
         ]
 
+    def __str__(self) -> str:
+        return f"{self.partner_a_id} + {self.partner_b_id} ({self.married_on})"
+
 
 class DuplicateCandidate(models.Model):
     """A declaration that may describe a person (or a pending declaration) already known."""
@@ -182,6 +197,9 @@ class DuplicateCandidate(models.Model):
     resolution = models.CharField(max_length=12, blank=True)  # "" open | "distinct" | "duplicate"
     resolved_by = models.CharField(max_length=150, blank=True)
     resolved_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.event_id} ~ {self.person_id or self.other_event_id}"
 
 
 class CertificateStatus(models.TextChoices):
@@ -202,6 +220,9 @@ class Certificate(models.Model):
     status_reason = models.CharField(max_length=300, blank=True)
     superseded_by = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
 
+    def __str__(self) -> str:
+        return self.serial
+
 
 class UinPoolEntry(models.Model):
     """A pre-generated, never-issued UIN. ``rank`` is random so issue order says nothing about
@@ -209,3 +230,6 @@ class UinPoolEntry(models.Model):
 
     uin = models.CharField(max_length=10, primary_key=True)
     rank = models.BigIntegerField(db_index=True)
+
+    def __str__(self) -> str:
+        return self.uin

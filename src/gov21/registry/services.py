@@ -18,7 +18,7 @@ from rapidfuzz import fuzz
 from gov21.audit.contracts import access_record
 from gov21.core.errors import Conflict, DomainError, NotFound
 from gov21.core.ids import uin_check
-from gov21.identity.contracts import Principal
+from gov21.identity.principal import Principal
 from gov21.registry import rules
 from gov21.registry.keys import registry_keys
 from gov21.registry.models import (
@@ -81,8 +81,8 @@ def _iso(value: date | None) -> str | None:
 
 
 def person_snapshot(person: Person) -> dict[str, Any]:
-    mother_uin = person.mother.uin if person.mother_id else None
-    father_uin = person.father.uin if person.father_id else None
+    mother_uin = person.mother.uin if person.mother is not None else None
+    father_uin = person.father.uin if person.father is not None else None
     return {
         "uin": person.uin,
         "given_names": person.given_names,
@@ -111,7 +111,13 @@ def _refresh_search_fields(person: Person) -> None:
 
 
 def _save_version(
-    person: Person, *, previous: dict[str, Any] | None, reason: str, author: str, effective: date, event: LifeEvent | None
+    person: Person,
+    *,
+    previous: dict[str, Any] | None,
+    reason: str,
+    author: str,
+    effective: date,
+    event: LifeEvent | None,
 ) -> PersonVersion:
     """Persist the person's new state and append it to the history."""
     now = timezone.now()
@@ -325,7 +331,13 @@ def _name_change_facts(data: dict[str, Any], *, today: date) -> dict[str, Any]:
     family = _text(data, "family_name", required=False)
     if not given and not family:
         raise DomainError("required", "Give a new given name or family name.", field="family_name")
-    return {"uin": uin, "date": on.isoformat(), "given_names": given, "family_name": family, "reason": _text(data, "reason")}
+    return {
+        "uin": uin,
+        "date": on.isoformat(),
+        "given_names": given,
+        "family_name": family,
+        "reason": _text(data, "reason"),
+    }
 
 
 def _address_change_facts(data: dict[str, Any], *, today: date) -> dict[str, Any]:
@@ -618,7 +630,9 @@ def _apply_birth(event: LifeEvent, actor: Principal) -> None:
         address_line=line,
         address_since=birth_date,
     )
-    _save_version(person, previous=None, reason="Birth registered", author=actor.name, effective=birth_date, event=event)
+    _save_version(
+        person, previous=None, reason="Birth registered", author=actor.name, effective=birth_date, event=event
+    )
     event.subject = person
 
 
@@ -628,7 +642,9 @@ def _apply_death(event: LifeEvent, actor: Principal) -> None:
     before = person_snapshot(person)
     person.status = PersonStatus.DECEASED
     person.death_date = death_date
-    _save_version(person, previous=before, reason="Death registered", author=actor.name, effective=death_date, event=event)
+    _save_version(
+        person, previous=before, reason="Death registered", author=actor.name, effective=death_date, event=event
+    )
     union = _open_union(person.pk)
     if union is not None:
         union.dissolved_on = death_date
@@ -664,7 +680,9 @@ def _apply_marriage(event: LifeEvent, actor: Principal) -> None:
         before = person_snapshot(person)
         person.marital_status = MaritalStatus.MARRIED
         _rename(person, facts.get(key) or "")
-        _save_version(person, previous=before, reason="Marriage registered", author=actor.name, effective=on, event=event)
+        _save_version(
+            person, previous=before, reason="Marriage registered", author=actor.name, effective=on, event=event
+        )
     event.subject, event.partner = a, b
 
 
@@ -684,7 +702,9 @@ def _apply_divorce(event: LifeEvent, actor: Principal) -> None:
         before = person_snapshot(person)
         person.marital_status = MaritalStatus.DIVORCED
         _rename(person, facts.get(key) or "")
-        _save_version(person, previous=before, reason="Divorce registered", author=actor.name, effective=on, event=event)
+        _save_version(
+            person, previous=before, reason="Divorce registered", author=actor.name, effective=on, event=event
+        )
     event.subject, event.partner = a, b
 
 
@@ -740,7 +760,9 @@ def person_correct(*, uin: str, changes: dict[str, Any], reason: str, actor: Pri
     unknown = set(changes) - CORRECTABLE_FIELDS
     if unknown:
         field = sorted(unknown)[0]
-        raise DomainError("not_correctable", f"{field} is changed by registering an event, not by correction.", field=field)
+        raise DomainError(
+            "not_correctable", f"{field} is changed by registering an event, not by correction.", field=field
+        )
     person = _person_for_update(uin, field="uin")
     before = person_snapshot(person)
     for key, value in changes.items():
@@ -748,7 +770,9 @@ def person_correct(*, uin: str, changes: dict[str, Any], reason: str, actor: Pri
             value = _date(value, field="birth_date")
             rules.check_not_future(value=value, today=_today(), field="birth_date")
             if person.death_date and value > person.death_date:
-                raise DomainError("death_before_birth", "The date of birth would be after the death.", field="birth_date")
+                raise DomainError(
+                    "death_before_birth", "The date of birth would be after the death.", field="birth_date"
+                )
         elif key == "sex":
             value = str(value).upper()
             if value not in {"F", "M", "X"}:
@@ -759,7 +783,12 @@ def person_correct(*, uin: str, changes: dict[str, Any], reason: str, actor: Pri
                 raise DomainError("required", "This field is required.", field=key)
         setattr(person, key, value)
     version = _save_version(
-        person, previous=before, reason=f"Correction: {reason.strip()[:480]}", author=actor.name, effective=_today(), event=None
+        person,
+        previous=before,
+        reason=f"Correction: {reason.strip()[:480]}",
+        author=actor.name,
+        effective=_today(),
+        event=None,
     )
     access_record(
         actor=actor.name, actor_kind=actor.kind, action="person.correct", subject=person.uin, purpose=reason.strip()

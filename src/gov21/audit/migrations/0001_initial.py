@@ -4,27 +4,25 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
-    dependencies = [
-    ]
+    dependencies = []
 
     operations = [
         migrations.CreateModel(
-            name='AccessRecord',
+            name="AccessRecord",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('at', models.DateTimeField()),
-                ('actor', models.CharField(max_length=150)),
-                ('actor_kind', models.CharField(max_length=16)),
-                ('action', models.CharField(max_length=40)),
-                ('subject', models.CharField(blank=True, max_length=40)),
-                ('purpose', models.CharField(max_length=300)),
-                ('detail', models.JSONField(blank=True, default=dict)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("at", models.DateTimeField()),
+                ("actor", models.CharField(max_length=150)),
+                ("actor_kind", models.CharField(max_length=16)),
+                ("action", models.CharField(max_length=40)),
+                ("subject", models.CharField(blank=True, max_length=40)),
+                ("purpose", models.CharField(max_length=300)),
+                ("detail", models.JSONField(blank=True, default=dict)),
             ],
             options={
-                'indexes': [models.Index(fields=['subject', 'at'], name='access_subject_idx')],
+                "indexes": [models.Index(fields=["subject", "at"], name="access_subject_idx")],
             },
         ),
     ]

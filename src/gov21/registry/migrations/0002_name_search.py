@@ -11,7 +11,8 @@ SQLITE_FORWARD = [
     "CREATE TRIGGER registry_person_fts_ai AFTER INSERT ON registry_person BEGIN "
     "INSERT INTO registry_person_fts(rowid, name_norm) VALUES (new.id, new.name_norm); END",
     "CREATE TRIGGER registry_person_fts_ad AFTER DELETE ON registry_person BEGIN "
-    "INSERT INTO registry_person_fts(registry_person_fts, rowid, name_norm) VALUES('delete', old.id, old.name_norm); END",
+    "INSERT INTO registry_person_fts(registry_person_fts, rowid, name_norm) "
+    "VALUES('delete', old.id, old.name_norm); END",
     "CREATE TRIGGER registry_person_fts_au AFTER UPDATE OF name_norm ON registry_person BEGIN "
     "INSERT INTO registry_person_fts(registry_person_fts, rowid, name_norm) VALUES('delete', old.id, old.name_norm); "
     "INSERT INTO registry_person_fts(rowid, name_norm) VALUES (new.id, new.name_norm); END",

@@ -13,8 +13,8 @@ from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandParser
 
-from gov21.identity.services import staff_create
-from gov21.registry.selectors import population_count
+from gov21.identity.contracts import staff_create
+from gov21.registry.contracts import population_count
 
 DEMO_STAFF = (("registrar", ["registrar"]), ("clerk", ["clerk"]), ("admin", ["administrator"]))
 
@@ -23,9 +23,9 @@ def demo_credentials(data_dir: Path) -> list[tuple[str, str, str]]:
     """Demo sign-ins, with passwords generated on first run and kept in the data directory."""
     path = data_dir / "demo-sign-ins.txt"
     if path.exists():
-        rows = [line.split("\t") for line in path.read_text(encoding="utf-8").splitlines() if line]
-        return [(r[0], r[1], r[2]) for r in rows]
-    rows = []
+        fields = [line.split("\t") for line in path.read_text(encoding="utf-8").splitlines() if line]
+        return [(f[0], f[1], f[2]) for f in fields]
+    rows: list[tuple[str, str, str]] = []
     for username, roles in DEMO_STAFF:
         password = secrets.token_urlsafe(9)
         staff_create(username=username, password=password, roles=roles)
@@ -83,7 +83,7 @@ class Command(BaseCommand):
             ],
             env=env,
         )
-        worker = subprocess.Popen([sys.executable, "-m", "gov21.cli", "db_worker", "--interval", "1"], env=env)  # noqa: S603
+        worker = subprocess.Popen([sys.executable, "-m", "gov21.cli", "db_worker", "--interval", "1"], env=env)
         shown_host = f"[{host}]" if ":" in host else host
         self.stdout.write(self.style.SUCCESS(f"\ngov21 is running at http://{shown_host}:{port}/"))
         self.stdout.write(f"Registry back office: http://{shown_host}:{port}/office/registry/")

@@ -7,7 +7,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from gov21.core.errors import DomainError
-from gov21.identity.contracts import ROLES
+from gov21.identity.principal import ROLES
 from gov21.identity.services import token_create, token_revoke
 
 _DURATION = re.compile(r"^(\d+)([hdw])$")
@@ -42,7 +42,9 @@ class Command(BaseCommand):
                     lifetime=parse_lifetime(options["expires"]),
                     created_by="cli",
                 )
-                self.stderr.write(f"Token {issued.id} ({options['role']}), expires {issued.expires_at:%Y-%m-%d %H:%M %Z}.")
+                self.stderr.write(
+                    f"Token {issued.id} ({options['role']}), expires {issued.expires_at:%Y-%m-%d %H:%M %Z}."
+                )
                 self.stderr.write("It is shown once; store it safely.")
                 self.stdout.write(issued.token)
             else:

@@ -27,7 +27,7 @@ class Command(BaseCommand):
         started = time.perf_counter()
         today = timezone.localdate()
         with tqdm(total=people, desc="simulating", unit="person", unit_scale=True, leave=True) as bar:
-            nation = simulate(people=people, seed=seed, today=today, progress=bar.update)
+            nation = simulate(people=people, seed=seed, today=today, progress=bar.update)  # type: ignore[arg-type]
         simulated = time.perf_counter()
         bars = {
             "check": tqdm(total=people, desc="checking rules", unit="person", unit_scale=True),
@@ -35,7 +35,8 @@ class Command(BaseCommand):
         }
 
         def progress(phase: str, n: int) -> None:
-            bars[phase].update(min(n, bars[phase].total - bars[phase].n))
+            bar = bars[phase]
+            bar.update(min(n, people - int(bar.n)))
 
         try:
             stats = load_nation(nation, progress=progress)

@@ -1,0 +1,7 @@
+"""What other apps may use of the civil registry."""
+
+from __future__ import annotations
+
+from gov21.registry.selectors import person_view, population_count
+
+__all__ = ["person_view", "population_count"]
