@@ -12,7 +12,7 @@ Credentials end up in QR codes printed on paper, where every byte costs module d
   (``iss``, ``sub``, ``iat``, ``exp``, ``nbf``, ``jti``); domain claims should be one to three
   letters and documented where they are defined. A certificate credential with eight short
   claims (names, dates, number) is about 370-410 characters, a version 15 QR code at level M;
-  the header and signature alone take 207 of them.
+  the header, signature and dots alone take 208 of them.
 
 ``exp`` and ``nbf`` are enforced when present; civil certificates normally carry neither.
 

@@ -78,7 +78,11 @@ def _make_qr(payload: str) -> segno.QRCode:
 
 
 def render_qr_svg(payload: str) -> str:
-    """Inline ``<svg>`` without fixed size, so the page's CSS decides how large it is shown."""
+    """An ``<svg>`` element to inline in HTML, sized by the page's CSS.
+
+    It carries no XML namespace declaration, which inline SVG does not need; for ``<img>`` use
+    :func:`render_qr_png`.
+    """
     # Explicit light modules: a transparent background turns unreadable on dark-mode pages.
     return str(
         _make_qr(payload).svg_inline(
@@ -131,6 +135,7 @@ def _find_fonts() -> dict[str, Path] | None:
         paths = {style: directory / name for style, name in _FONT_FILES.items()}
         if all(p.is_file() for p in paths.values()):
             return paths
+    logger.warning("no Unicode TTF font found in %s; certificates fall back to Latin-1", FONT_DIRS)
     return None
 
 
@@ -155,7 +160,6 @@ class _Text:
         fonts = _find_fonts()
         self.covered: frozenset[int] | None = None
         if fonts is None:
-            logger.warning("no Unicode TTF font found in %s; certificates fall back to Latin-1", FONT_DIRS)
             self.family = "helvetica"
             return
         self.family = "body"
@@ -311,6 +315,5 @@ def render_certificate_pdf(
     pdf.set_text_color(0)
     pdf.write(5, text("; it can also be checked offline with the published keys."))
     pdf.set_left_margin(_MARGIN)
-    pdf.set_xy(_MARGIN, max(pdf.get_y() + 6, symbol_y + symbol_mm + quiet_mm))
 
     return bytes(pdf.output())

@@ -145,7 +145,7 @@ def _save_version(
 
 def _person_for_update(uin: str, *, field: str) -> Person:
     uin = uin_check(uin, field=field)
-    person = Person.objects.select_related("mother", "father").select_for_update().filter(uin=uin).first()
+    person = Person.objects.select_related("mother", "father").select_for_update(of=("self",)).filter(uin=uin).first()
     if person is None:
         raise NotFound("person_not_found", f"No person with UIN {uin} is registered.", field=field)
     return person
@@ -651,7 +651,7 @@ def _apply_death(event: LifeEvent, actor: Principal) -> None:
         union.dissolution = "death"
         union.save()
         partner_id = union.partner_b_id if union.partner_a_id == person.pk else union.partner_a_id
-        partner = Person.objects.select_related("mother", "father").select_for_update().get(pk=partner_id)
+        partner = Person.objects.select_related("mother", "father").select_for_update(of=("self",)).get(pk=partner_id)
         before_partner = person_snapshot(partner)
         partner.marital_status = MaritalStatus.WIDOWED
         _save_version(
@@ -877,7 +877,7 @@ def certificate_issue(*, event_id: int, actor: Principal) -> Certificate:
     now = timezone.now()
     serial = f"{rules.REGISTRATION_PREFIX[event.kind]}C-{now:%Y}-{secrets.token_hex(5).upper()}"
     claims = {
-        "iss": f"{settings.BASE_URL}/registry",
+        "iss": f"{settings.GOV21_INSTANCE}/registry",
         "ct": event.kind,
         "sn": serial,
         "no": event.number,
