@@ -1,23 +1,559 @@
-"""Registrar back office pages."""
+"""Registrar back office: the pages civil registry staff work in. Each view parses its input with a form
+from ``registry.forms``, calls one service or selector, and renders a page; every change is a POST answered
+with a redirect (Post/Redirect/Get), and a ``DomainError`` is shown on the page, never as a server error."""
 
 from __future__ import annotations
 
-from django.contrib.auth.decorators import login_required
+from collections.abc import Callable
+from functools import wraps
+from typing import Any, Concatenate, ParamSpec
+from urllib.parse import urlencode
+
+from django.contrib import messages
+from django.contrib.auth.views import redirect_to_login
+from django.db import models
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from gov21.identity.selectors import principal_from_request
-from gov21.registry import selectors
+from gov21.core.errors import DomainError, Forbidden
+from gov21.identity.contracts import Principal, principal_from_request
+from gov21.registry import forms, selectors, services
+from gov21.registry.certificates import QR_PREFIX, certificate_pdf
+from gov21.registry.certificates_pdf import render_qr_png
+from gov21.registry.models import CertificateStatus, EventKind, EventState, LifeEvent, MaritalStatus, PersonStatus
+
+P = ParamSpec("P")
+StaffView = Callable[Concatenate[HttpRequest, Principal, P], HttpResponse]
+View = Callable[Concatenate[HttpRequest, P], HttpResponse]
+
+QUEUE_STATES: tuple[str, ...] = (
+    EventState.DECLARED,
+    EventState.CORRECTED,
+    EventState.VALIDATED,
+    EventState.CORRECTION_REQUESTED,
+)
+QUEUE_SIZE = 100
+DECLARABLE: tuple[tuple[str, Any, str | None], ...] = (
+    (EventKind.BIRTH, gettext_lazy("Birth"), "registry:declare_birth"),
+    (EventKind.DEATH, gettext_lazy("Death"), "registry:declare_death"),
+    (EventKind.MARRIAGE, gettext_lazy("Marriage"), None),
+    (EventKind.DIVORCE, gettext_lazy("Divorce"), None),
+    (EventKind.NAME_CHANGE, gettext_lazy("Change of name"), None),
+    (EventKind.ADDRESS_CHANGE, gettext_lazy("Change of address"), None),
+)
+_API_PATHS: dict[str, str] = {
+    EventKind.MARRIAGE: "marriages",
+    EventKind.DIVORCE: "divorces",
+    EventKind.NAME_CHANGE: "name-changes",
+    EventKind.ADDRESS_CHANGE: "address-changes",
+}
+_PROBLEM_TITLES = {
+    403: gettext_lazy("You cannot do this"),
+    404: gettext_lazy("Not found"),
+    409: gettext_lazy("This cannot be done now"),
+}
 
 
-@login_required
-def queue(request: HttpRequest) -> HttpResponse:
-    principal = principal_from_request(request)
-    assert principal is not None
-    events = list(selectors.event_queue(actor=principal)[:200])
-    return render(request, "registry/queue.html", {"events": events})
+def _problem(request: HttpRequest, error: DomainError) -> HttpResponse:
+    title = _PROBLEM_TITLES.get(error.status, gettext_lazy("There is a problem"))
+    return render(request, "registry/problem.html", {"error": error, "title": title}, status=error.status)
 
 
-@login_required
-def search(request: HttpRequest) -> HttpResponse:
-    return render(request, "registry/search.html", {})
+def staff_page(permission: str | None = None) -> Callable[[StaffView[P]], View[P]]:
+    """Pages for civil registry staff: the sign-in page for a visitor, a refusal for an account without a
+    registry role (or without ``permission``), and an error page for a ``DomainError`` the view lets through."""
+
+    def decorate(view: StaffView[P]) -> View[P]:
+        @wraps(view)
+        def page(request: HttpRequest, /, *args: P.args, **kwargs: P.kwargs) -> HttpResponse:
+            if not request.user.is_authenticated:
+                return redirect_to_login(request.get_full_path())
+            principal = principal_from_request(request)
+            if principal is None or not principal.roles:
+                return _problem(
+                    request,
+                    Forbidden("no_role", _("Your account has no role in the civil registry. Ask an administrator.")),
+                )
+            try:
+                if permission is not None:
+                    principal.require(permission)
+                return view(request, principal, *args, **kwargs)
+            except DomainError as error:
+                return _problem(request, error)
+
+        return page
+
+    return decorate
+
+
+def _summary(kind: str, data: dict[str, Any]) -> str:
+    """A line naming who a declaration is about, from its own facts (no further query)."""
+    if kind == EventKind.BIRTH:
+        return f"{data.get('given_names', '')} {data.get('family_name', '')}".strip()
+    if kind in (EventKind.MARRIAGE, EventKind.DIVORCE):
+        return f"{data.get('partner_a_uin', '')} & {data.get('partner_b_uin', '')}"
+    return str(data.get("uin", ""))
+
+
+def _person_url(uin: str, purpose: str = "") -> str:
+    url = reverse("registry:person", kwargs={"uin": uin})
+    return f"{url}?{urlencode({'purpose': purpose})}" if purpose else url
+
+
+# ---------------------------------------------------------------------------------------------
+# Queue and declarations
+
+
+@require_GET
+@staff_page()
+def queue(request: HttpRequest, principal: Principal) -> HttpResponse:
+    form = forms.QueueFilterForm(request.GET)
+    kind = form.cleaned_data["kind"] if form.is_valid() else ""
+    events = selectors.event_queue(actor=principal, states=QUEUE_STATES)
+    if kind:
+        events = events.filter(kind=kind)
+    rows = list(events[: QUEUE_SIZE + 1])
+    context = {
+        "form": form,
+        "kind": kind,
+        "rows": [{"event": event, "summary": _summary(event.kind, event.data)} for event in rows[:QUEUE_SIZE]],
+        "more": len(rows) > QUEUE_SIZE,
+        "size": QUEUE_SIZE,
+        "can_declare": principal.can("event.declare"),
+    }
+    return render(request, "registry/queue.html", context)
+
+
+@require_GET
+@staff_page(permission="event.declare")
+def declare(request: HttpRequest, principal: Principal) -> HttpResponse:
+    kinds = [
+        {
+            "label": label,
+            "url": reverse(name) if name else None,
+            "api": f"/api/v1/registry/events/{_API_PATHS[kind]}" if kind in _API_PATHS else None,
+        }
+        for kind, label, name in DECLARABLE
+    ]
+    return render(request, "registry/declare.html", {"kinds": kinds})
+
+
+def _declare(
+    request: HttpRequest, principal: Principal, *, kind: str, form: forms.GovForm, template: str
+) -> HttpResponse:
+    status = 200
+    if request.method == "POST" and form.is_valid():
+        try:
+            event = services.event_declare(kind=kind, data=form.cleaned_data, actor=principal)
+        except DomainError as error:
+            status = form.add_domain_error(error)
+        else:
+            messages.success(request, _("Declaration received. Check it, then validate it."))
+            return redirect("registry:event", event_id=event.pk)
+    context = {"form": form, "settlements": forms.settlement_names(), "errors": form.error_summary()}
+    return render(request, template, context, status=status)
+
+
+@require_http_methods(["GET", "POST"])
+@staff_page(permission="event.declare")
+def declare_birth(request: HttpRequest, principal: Principal) -> HttpResponse:
+    form = forms.BirthForm(request.POST if request.method == "POST" else None)
+    return _declare(request, principal, kind=EventKind.BIRTH, form=form, template="registry/declare_birth.html")
+
+
+@require_http_methods(["GET", "POST"])
+@staff_page(permission="event.declare")
+def declare_death(request: HttpRequest, principal: Principal) -> HttpResponse:
+    form = forms.DeathForm(request.POST if request.method == "POST" else None)
+    return _declare(request, principal, kind=EventKind.DEATH, form=form, template="registry/declare_death.html")
+
+
+# ---------------------------------------------------------------------------------------------
+# One declaration and the decisions on it
+
+
+def _actions(event: LifeEvent, principal: Principal) -> set[str]:
+    # The buttons follow the services' own table of transitions, so a page never offers what they refuse.
+    actions = {action for action, states in services._ALLOWED.items() if event.state in states}
+    if not principal.can("event.decide"):
+        actions -= {"validate", "register", "reject", "request_correction"}
+    if not principal.can("certificate.issue") or event.kind not in services.CERTIFIABLE:
+        actions.discard("certify")
+    actions.discard("correct")  # corrected facts come from the declarant, through the API
+    return actions
+
+
+def _facts(data: dict[str, Any]) -> list[tuple[Any, str]]:
+    """The declared facts as label and readable value, codes spelt out where a list of them is known."""
+    names = {**dict(forms.SEX_CHOICES), **dict(forms.parish_choices() or [])}
+    coded = {"sex", "birth_parish", "address_parish", "place_parish", "parish"}
+    return [
+        (forms.FIELD_LABELS.get(key, key), str(names.get(value, value)) if key in coded else _display(value))
+        for key, value in data.items()
+        if value not in (None, "")
+    ]
+
+
+def _state_label(state: str) -> str:
+    return str(EventState(state).label) if state in EventState.values else state
+
+
+def _event_page(
+    request: HttpRequest,
+    principal: Principal,
+    event_id: int,
+    *,
+    failed: str = "",
+    form: forms.GovForm | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    event = selectors.event_get(event_id=event_id, actor=principal)
+    certificates = sorted(event.certificates.all(), key=lambda c: c.issued_at, reverse=True)
+    # Every action form starts empty, except the one just sent back with its error and its text.
+    action_forms: dict[str, forms.GovForm] = {
+        "reject": forms.RejectForm(auto_id="reject-%s"),
+        "request_correction": forms.NoteForm(auto_id="correction-%s"),
+        **{f"revoke-{c.serial}": forms.RevokeForm(auto_id=f"revoke-{c.serial}-%s") for c in certificates},
+    }
+    if form is not None and failed in action_forms:
+        action_forms[failed] = form
+    context = {
+        "event": event,
+        "summary": _summary(event.kind, event.data),
+        "facts": _facts(event.data),
+        "transitions": [
+            {"step": t, "from": _state_label(t.from_state), "to": _state_label(t.to_state)}
+            for t in sorted(event.transitions.all(), key=lambda t: t.at)
+        ],
+        "duplicates": list(event.duplicates.all()),
+        "certificates": [
+            {
+                "certificate": c,
+                "payload": QR_PREFIX + c.credential,
+                "valid": c.status == CertificateStatus.VALID,
+                "revoke_form": action_forms[f"revoke-{c.serial}"],
+            }
+            for c in certificates
+        ],
+        "actions": _actions(event, principal),
+        "can_decide": principal.can("event.decide"),
+        "can_issue": principal.can("certificate.issue"),
+        "reject_form": action_forms["reject"],
+        "correction_form": action_forms["request_correction"],
+        "errors": form.error_summary() if form is not None else [],
+    }
+    return render(request, "registry/event.html", context, status=status)
+
+
+@require_GET
+@staff_page()
+def event(request: HttpRequest, principal: Principal, event_id: int) -> HttpResponse:
+    return _event_page(request, principal, event_id)
+
+
+def _decide(
+    request: HttpRequest,
+    principal: Principal,
+    event_id: int,
+    *,
+    form: forms.GovForm,
+    failed: str,
+    do: Callable[[dict[str, Any]], str],
+) -> HttpResponse:
+    """Run one decision on a declaration; on success say what happened and go back to it, on failure show
+    the declaration again with the reason next to the form that was sent."""
+    if form.is_valid():
+        try:
+            message = do(form.cleaned_data)
+        except DomainError as error:
+            status = form.add_domain_error(error)
+        else:
+            messages.success(request, message)
+            return redirect("registry:event", event_id=event_id)
+    else:
+        status = 200
+    return _event_page(request, principal, event_id, failed=failed, form=form, status=status)
+
+
+@require_POST
+@staff_page()
+def event_validate(request: HttpRequest, principal: Principal, event_id: int) -> HttpResponse:
+    def do(data: dict[str, Any]) -> str:
+        services.event_validate(event_id=event_id, actor=principal)
+        return _("The declaration is validated. It can now be registered.")
+
+    return _decide(request, principal, event_id, form=forms.GovForm(request.POST), failed="validate", do=do)
+
+
+@require_POST
+@staff_page()
+def event_register(request: HttpRequest, principal: Principal, event_id: int) -> HttpResponse:
+    def do(data: dict[str, Any]) -> str:
+        event = services.event_register(event_id=event_id, actor=principal)
+        return _("Registered with number %(number)s.") % {"number": event.number}
+
+    return _decide(request, principal, event_id, form=forms.GovForm(request.POST), failed="register", do=do)
+
+
+@require_POST
+@staff_page()
+def event_reject(request: HttpRequest, principal: Principal, event_id: int) -> HttpResponse:
+    def do(data: dict[str, Any]) -> str:
+        services.event_reject(event_id=event_id, reason=data["reason"], actor=principal)
+        return _("The declaration is rejected. The declarant is told the reason.")
+
+    form = forms.RejectForm(request.POST, auto_id="reject-%s")
+    return _decide(request, principal, event_id, form=form, failed="reject", do=do)
+
+
+@require_POST
+@staff_page()
+def event_request_correction(request: HttpRequest, principal: Principal, event_id: int) -> HttpResponse:
+    def do(data: dict[str, Any]) -> str:
+        services.event_request_correction(event_id=event_id, note=data["note"], actor=principal)
+        return _("A correction is requested from the declarant.")
+
+    form = forms.NoteForm(request.POST, auto_id="correction-%s")
+    return _decide(request, principal, event_id, form=form, failed="request_correction", do=do)
+
+
+@require_POST
+@staff_page()
+def duplicate_resolve(request: HttpRequest, principal: Principal, event_id: int, candidate_id: int) -> HttpResponse:
+    def do(data: dict[str, Any]) -> str:
+        services.duplicate_resolve(candidate_id=candidate_id, resolution=data["resolution"], actor=principal)
+        if data["resolution"] == "duplicate":
+            return _("Marked as a duplicate. The declaration is rejected.")
+        return _("Marked as not a duplicate.")
+
+    form = forms.ResolutionForm(request.POST, auto_id=f"duplicate-{candidate_id}-%s")
+    return _decide(request, principal, event_id, form=form, failed=f"duplicate-{candidate_id}", do=do)
+
+
+# ---------------------------------------------------------------------------------------------
+# Certificates
+
+
+@require_POST
+@staff_page()
+def certificate_issue(request: HttpRequest, principal: Principal, event_id: int) -> HttpResponse:
+    def do(data: dict[str, Any]) -> str:
+        certificate = services.certificate_issue(event_id=event_id, actor=principal)
+        return _("Certificate %(serial)s issued.") % {"serial": certificate.serial}
+
+    return _decide(request, principal, event_id, form=forms.GovForm(request.POST), failed="certify", do=do)
+
+
+@require_POST
+@staff_page()
+def certificate_revoke(request: HttpRequest, principal: Principal, event_id: int, serial: str) -> HttpResponse:
+    def do(data: dict[str, Any]) -> str:
+        services.certificate_revoke(serial=serial, reason=data["reason"], actor=principal)
+        return _("Certificate %(serial)s revoked. Anyone who checks it is told so.") % {"serial": serial}
+
+    form = forms.RevokeForm(request.POST, auto_id=f"revoke-{serial}-%s")
+    return _decide(request, principal, event_id, form=form, failed=f"revoke-{serial}", do=do)
+
+
+@require_GET
+@staff_page()
+def certificate_download(request: HttpRequest, principal: Principal, serial: str) -> HttpResponse:
+    certificate = selectors.certificate_get(serial=serial, actor=principal)
+    response = HttpResponse(certificate_pdf(certificate), content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="{certificate.serial}.pdf"'
+    return response
+
+
+@require_GET
+@staff_page()
+def certificate_qr(request: HttpRequest, principal: Principal, serial: str) -> HttpResponse:
+    certificate = selectors.certificate_get(serial=serial, actor=principal)
+    response = HttpResponse(render_qr_png(QR_PREFIX + certificate.credential), content_type="image/png")
+    response["Cache-Control"] = "private, max-age=3600"
+    return response
+
+
+# ---------------------------------------------------------------------------------------------
+# Persons
+
+
+@require_GET
+@staff_page(permission="person.read")
+def search(request: HttpRequest, principal: Principal) -> HttpResponse:
+    form = forms.SearchForm(request.GET or None)
+    context: dict[str, Any] = {"form": form, "results": None}
+    status = 200
+    if form.is_bound and form.is_valid():
+        purpose = form.purpose()
+        uin = form.cleaned_data.get("uin")
+        if uin:
+            return redirect(_person_url(uin, purpose))
+        try:
+            page = selectors.person_search(
+                name=form.cleaned_data["query"],
+                actor=principal,
+                purpose=purpose,
+                cursor=form.cleaned_data["cursor"] or None,
+            )
+        except DomainError as error:
+            status = form.add_domain_error(error)
+        else:
+            following = {**request.GET.dict(), "cursor": page.next_cursor}
+            context["results"] = [{**item, "url": _person_url(item["uin"], purpose)} for item in page.items]
+            context["next_url"] = f"?{urlencode(following)}" if page.next_cursor else None
+            context["first_page"] = not form.cleaned_data["cursor"]
+    context["errors"] = form.error_summary() if form.is_bound else []
+    return render(request, "registry/search.html", context, status=status)
+
+
+def _display(value: Any) -> str:
+    if value is None or value == "":
+        return "—"
+    if isinstance(value, list):
+        return ", ".join(str(v) for v in value) or "—"
+    return str(value)
+
+
+def _record_rows(record: dict[str, Any]) -> list[tuple[Any, str]]:
+    """A record as label and readable value, in the order a registrar reads a register entry."""
+    sexes = dict(forms.SEX_CHOICES)
+    place = ", ".join(p for p in (record.get("birth_settlement"), record.get("birth_parish")) if p)
+    address = ", ".join(
+        p for p in (record.get("address_line"), record.get("address_settlement"), record.get("address_parish")) if p
+    )
+    rows: list[tuple[Any, str]] = [
+        (forms.FIELD_LABELS["uin"], record["uin"]),
+        (forms.FIELD_LABELS["given_names"], record["given_names"]),
+        (forms.FIELD_LABELS["family_name"], record["family_name"]),
+        (forms.FIELD_LABELS["former_names"], _display(record.get("former_names"))),
+        (forms.FIELD_LABELS["sex"], str(sexes.get(record["sex"], record["sex"]))),
+        (forms.FIELD_LABELS["birth_date"], _display(record.get("birth_date"))),
+        (forms.FIELD_LABELS["birth_settlement"], place or "—"),
+        (forms.FIELD_LABELS["citizenship"], _display(record.get("citizenship"))),
+        (forms.FIELD_LABELS["address_line"], address or "—"),
+        (forms.FIELD_LABELS["address_since"], _display(record.get("address_since"))),
+        (forms.FIELD_LABELS["marital_status"], _choice(MaritalStatus, record.get("marital_status"))),
+        (forms.FIELD_LABELS["status"], _choice(PersonStatus, record.get("status"))),
+    ]
+    if record.get("death_date"):
+        rows.append((forms.FIELD_LABELS["death_date"], _display(record["death_date"])))
+    return rows
+
+
+def _choice(choices: type[models.TextChoices], value: Any) -> str:
+    return str(choices(value).label) if value in choices.values else _display(value)
+
+
+def _versions(history: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Each version with what it changed (field, before, after), newest first."""
+    rows = []
+    previous: dict[str, Any] | None = None
+    for version in history:
+        data = version["data"]
+        changes = (
+            [
+                (forms.FIELD_LABELS.get(k, k), _display(previous.get(k)), _display(data.get(k)))
+                for k in version["changed"]
+            ]
+            if previous is not None
+            else []
+        )
+        rows.append({**version, "changes": changes})
+        previous = data
+    return rows[::-1]
+
+
+def _names(history: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The names the person has had, each from the date it took effect."""
+    names: list[dict[str, Any]] = []
+    for version in history:
+        given, family = version["data"]["given_names"], version["data"]["family_name"]
+        if not names or (names[-1]["given_names"], names[-1]["family_name"]) != (given, family):
+            names.append(
+                {
+                    "given_names": given,
+                    "family_name": family,
+                    "since": version["effective_date"],
+                    "reason": version["reason"],
+                }
+            )
+    return names
+
+
+def _purpose_page(request: HttpRequest, uin: str, form: forms.PurposeForm) -> HttpResponse:
+    return render(request, "registry/person_purpose.html", {"form": form, "uin": uin, "errors": form.error_summary()})
+
+
+@require_GET
+@staff_page(permission="person.read")
+def person(request: HttpRequest, principal: Principal, uin: str) -> HttpResponse:
+    purpose = request.GET.get("purpose", "").strip()
+    purpose_form = forms.PurposeForm(request.GET if "purpose_reason" in request.GET else None)
+    if not purpose and purpose_form.is_bound and purpose_form.is_valid():
+        purpose = purpose_form.purpose()
+    if not purpose:
+        return _purpose_page(request, uin, purpose_form)
+    try:
+        record = selectors.person_view(uin=uin, actor=principal, purpose=purpose)
+    except DomainError as error:
+        if error.field != "purpose":
+            raise
+        retry = forms.PurposeForm({})
+        retry.is_valid()
+        return _purpose_page(request, uin, retry)
+    history = selectors.person_history(uin=uin, actor=principal, purpose=purpose)
+    as_of_form = forms.AsOfForm(request.GET if any(k.startswith("as_of_") for k in request.GET) else None)
+    as_of_record = None
+    if as_of_form.is_bound and as_of_form.is_valid():
+        try:
+            as_of_record = selectors.person_view(
+                uin=uin, actor=principal, purpose=purpose, as_of=as_of_form.cleaned_data["as_of"]
+            )
+        except DomainError as error:
+            as_of_form.add_domain_error(error)
+    context = {
+        "record": record,
+        "rows": _record_rows(record),
+        "as_of_rows": _record_rows(as_of_record) if as_of_record else None,
+        "purpose": purpose,
+        "mother_url": _person_url(record["mother_uin"], purpose) if record["mother_uin"] else None,
+        "father_url": _person_url(record["father_uin"], purpose) if record["father_uin"] else None,
+        "names": _names(history),
+        "versions": _versions(history),
+        "as_of_form": as_of_form,
+        "as_of_record": as_of_record,
+        "errors": as_of_form.error_summary() if as_of_form.is_bound else [],
+        "can_correct": principal.can("person.correct"),
+        "correct_url": f"{reverse('registry:person_correct', kwargs={'uin': uin})}?{urlencode({'purpose': purpose})}",
+    }
+    return render(request, "registry/person.html", context)
+
+
+@require_http_methods(["GET", "POST"])
+@staff_page(permission="person.correct")
+def person_correct(request: HttpRequest, principal: Principal, uin: str) -> HttpResponse:
+    status = 200
+    if request.method == "POST":
+        form = forms.CorrectionForm(request.POST)
+        if form.is_valid():
+            try:
+                version = services.person_correct(
+                    uin=uin, changes=form.changes(), reason=form.cleaned_data["reason"], actor=principal
+                )
+            except DomainError as error:
+                status = form.add_domain_error(error)
+            else:
+                messages.success(request, _("Record corrected: this is version %(n)s.") % {"n": version.version})
+                return redirect(_person_url(uin, form.cleaned_data["purpose"] or forms.PURPOSES["correction"]))
+    else:
+        purpose = request.GET.get("purpose", "").strip()
+        if not purpose:
+            return redirect("registry:person", uin=uin)
+        record = selectors.person_view(uin=uin, actor=principal, purpose=purpose)
+        form = forms.CorrectionForm.for_record(record, purpose=purpose)
+    context = {"form": form, "uin": uin, "errors": form.error_summary() if form.is_bound else []}
+    return render(request, "registry/person_correct.html", context, status=status)

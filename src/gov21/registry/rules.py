@@ -62,7 +62,9 @@ def check_parent(
     field = f"{role}_uin"
     expected_sex = "F" if role == "mother" else "M"
     if parent_sex not in (expected_sex, "X"):
-        raise DomainError("parent_sex_mismatch", f"The person given as {role} is recorded with another sex.", field=field)
+        raise DomainError(
+            "parent_sex_mismatch", f"The person given as {role} is recorded with another sex.", field=field
+        )
     if years_between(parent_birth, child_birth) < min_age:
         raise DomainError(
             "parent_too_young",

@@ -18,7 +18,7 @@ from gov21.audit.contracts import access_record
 from gov21.core.crypto import verify_compact
 from gov21.core.errors import DomainError, NotFound
 from gov21.core.ids import uin_check
-from gov21.identity.contracts import Principal
+from gov21.identity.principal import Principal
 from gov21.registry import rules
 from gov21.registry.keys import registry_keys
 from gov21.registry.models import (
@@ -127,7 +127,9 @@ def _decode_cursor(cursor: str | None) -> int:
         padded = cursor + "=" * (-len(cursor) % 4)
         return int(base64.urlsafe_b64decode(padded.encode()).decode())
     except (ValueError, UnicodeDecodeError) as exc:
-        raise DomainError("invalid_cursor", "This cursor is not valid; start again without it.", field="cursor") from exc
+        raise DomainError(
+            "invalid_cursor", "This cursor is not valid; start again without it.", field="cursor"
+        ) from exc
 
 
 @dataclass(frozen=True, slots=True)
@@ -181,8 +183,9 @@ def person_search(
     return Page(items=items, next_cursor=_encode_cursor(ids[-1]) if more and ids else None)
 
 
-def event_queue(*, actor: Principal, states: tuple[str, ...] = (EventState.DECLARED, EventState.CORRECTED,
-                EventState.VALIDATED)) -> QuerySet[LifeEvent]:
+def event_queue(
+    *, actor: Principal, states: tuple[str, ...] = (EventState.DECLARED, EventState.CORRECTED, EventState.VALIDATED)
+) -> QuerySet[LifeEvent]:
     actor.require("event.read")
     return LifeEvent.objects.filter(state__in=states).order_by("declared_at")
 
@@ -190,7 +193,8 @@ def event_queue(*, actor: Principal, states: tuple[str, ...] = (EventState.DECLA
 def event_get(*, event_id: int, actor: Principal) -> LifeEvent:
     actor.require("event.read")
     event = (
-        LifeEvent.objects.select_related("subject", "partner").prefetch_related("transitions", "duplicates", "certificates")
+        LifeEvent.objects.select_related("subject", "partner")
+        .prefetch_related("transitions", "duplicates", "certificates")
         .filter(pk=event_id)
         .first()
     )
@@ -210,7 +214,9 @@ def event_list(*, actor: Principal, kind: str | None, state: str | None, cursor:
     rows = list(qs[: limit + 1])
     more = len(rows) > limit
     rows = rows[:limit]
-    return Page(items=[event_summary(e) for e in rows], next_cursor=_encode_cursor(rows[-1].pk) if more and rows else None)
+    return Page(
+        items=[event_summary(e) for e in rows], next_cursor=_encode_cursor(rows[-1].pk) if more and rows else None
+    )
 
 
 def event_summary(event: LifeEvent) -> dict[str, Any]:

@@ -1,0 +1,95 @@
+"""Birth registration throughput: declare → validate → register through the real services (UIN,
+registration number, history, audit, duplicate checks), against a seeded data directory.
+
+    GOV21_DATA_DIR=var/bench1m [GOV21_DATABASE_URL=...] .venv/bin/python bench/registrations.py --seconds 10
+
+Runs ``--processes`` writers at once (each its own process and connection) for a bounded time and
+reports registrations per second. Registrations are real: the registry grows by what is measured.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import multiprocessing
+import os
+import random
+import time
+from datetime import date, timedelta
+
+
+def _writer(seconds: float, slot: int, slots: int, queue: multiprocessing.Queue[tuple[int, float]]) -> None:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "gov21.settings")
+    import django
+
+    django.setup()
+    from django.utils import timezone
+
+    from gov21.identity.principal import Principal
+    from gov21.registry import services
+    from gov21.registry.models import Person
+
+    actor = Principal(name="bench.registrar", kind="staff", roles=frozenset({"registrar"}))
+    today = timezone.localdate()
+    mothers = list(
+        Person.objects.filter(
+            sex="F", status="alive", birth_date__gte=today - timedelta(days=365 * 40), birth_date__lte=today - timedelta(days=365 * 20)
+        )
+        .order_by("id")
+        .values_list("uin", flat=True)
+    )
+    # Each writer of each run gets its own mothers: a second birth to the same mother within nine
+    # months would rightly be held as a possible duplicate.
+    mothers = mothers[slot::slots]
+    mothers.reverse()
+    rng = random.Random(slot)
+    given = ["Amara", "Jaden", "Keisha", "Malik", "Naomi", "Rohan", "Shanice", "Tariq", "Yolanda", "Zion"]
+    count = 0
+    started = time.perf_counter()
+    deadline = started + seconds
+    while time.perf_counter() < deadline:
+        born: date = today - timedelta(days=rng.randint(1, 40))
+        services.register_birth(
+            data={
+                "given_names": f"{rng.choice(given)} {rng.choice(given)}",
+                "family_name": f"Bench{rng.randint(0, 10**9)}",
+                "sex": rng.choice("FM"),
+                "birth_date": born.isoformat(),
+                "birth_parish": "XA-01",
+                "mother_uin": mothers.pop(),
+            },
+            actor=actor,
+        )
+        count += 1
+    queue.put((count, time.perf_counter() - started))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--seconds", type=float, default=10)
+    parser.add_argument("--processes", type=int, default=2)
+    parser.add_argument("--runs", type=int, default=3)
+    args = parser.parse_args()
+    rates = []
+    for run in range(args.runs):
+        queue: multiprocessing.Queue[tuple[int, float]] = multiprocessing.Queue()
+        procs = [
+            multiprocessing.Process(
+                target=_writer, args=(args.seconds, run * args.processes + i, args.runs * args.processes, queue)
+            )
+            for i in range(args.processes)
+        ]
+        for p in procs:
+            p.start()
+        results = [queue.get(timeout=args.seconds + 120) for _ in procs]
+        for p in procs:
+            p.join(timeout=30)
+        total = sum(c for c, _ in results)
+        elapsed = max(t for _, t in results)
+        rates.append(total / elapsed)
+    rates.sort()
+    print(json.dumps({"args": vars(args), "rates_per_s": rates, "median_per_s": rates[len(rates) // 2]}, indent=2))
+
+
+if __name__ == "__main__":
+    main()

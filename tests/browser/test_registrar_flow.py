@@ -1,0 +1,163 @@
+"""A registrar's day in a real browser: sign in, declare a birth, take it to a certificate, and check the
+certificate as a member of the public would. Also an accessibility check (axe-core) of the main pages."""
+
+from __future__ import annotations
+
+import os
+import re
+import tempfile
+from datetime import date, timedelta
+from pathlib import Path
+
+import pytest
+from django.utils import timezone
+from playwright.sync_api import Page
+from pytest_django.live_server_helper import LiveServer
+
+from gov21.identity.contracts import Principal
+from gov21.identity.services import staff_create
+from gov21.registry import services
+from gov21.registry.models import Person
+from tests.registry.factories import register_person
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+PASSWORD = "long enough passphrase"
+REGISTRAR = Principal(name="setup", kind="staff", roles=frozenset({"registrar"}))
+SCREENSHOT = Path(tempfile.gettempdir()) / "office.png"
+
+
+def _sign_in(page: Page, base: str) -> None:
+    staff_create(username="desk.browser", password=PASSWORD, roles=["registrar"])
+    page.goto(f"{base}/sign-in")
+    page.fill("#id_username", "desk.browser")
+    page.fill("#id_password", PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(re.compile(r"/office/registry/$"))
+
+
+def _mother() -> Person:
+    return register_person(REGISTRAR, given="Marie", family="Charles", born=date(1990, 5, 6))
+
+
+def _status(page: Page) -> str:
+    return str(page.locator("main [role=status]").first.inner_text())
+
+
+def test_declare_register_certify_and_verify(page: Page, live_server: LiveServer) -> None:
+    mother = _mother()
+    _sign_in(page, live_server.url)
+    page.get_by_role("link", name="Declare a life event").click()
+    page.get_by_role("link", name="Birth").click()
+
+    born = timezone.localdate() - timedelta(days=4)
+    page.get_by_label("Child's given names").fill("Aline Rose")
+    page.get_by_label("Child's family name").fill("Charles")
+    page.get_by_label("Female").check()
+    page.get_by_label("Day").fill(str(born.day))
+    page.get_by_label("Month").fill(str(born.month))
+    page.get_by_label("Year").fill(str(born.year))
+    parish = page.locator("#birth_parish")
+    if parish.evaluate("e => e.tagName") == "SELECT":
+        parish.select_option("XA-02")
+    else:
+        parish.fill("XA-02")
+    page.get_by_label("Town or village of birth").fill("Mango Walk")
+    page.get_by_label("Mother's UIN").fill(mother.uin)
+    page.get_by_label("Informant").fill("The mother")
+    page.get_by_role("button", name="Declare the birth").click()
+    assert "Declaration received" in _status(page)
+
+    page.get_by_role("button", name="Validate").click()
+    assert "validated" in _status(page)
+    page.get_by_role("button", name="Register").click()
+    assert re.search(r"Registered with number B-\d{4}-\d+", _status(page))
+    page.get_by_role("button", name="Issue certificate").click()
+    assert re.search(r"Certificate BC-\S+ issued", _status(page))
+    page.screenshot(path=str(SCREENSHOT), full_page=True)
+
+    with page.expect_download() as download:
+        page.get_by_role("link", name=re.compile("Download certificate")).click()
+    assert Path(download.value.path()).read_bytes().startswith(b"%PDF")
+
+    page.get_by_text("Show the QR code and the text it holds").click()
+    credential = page.get_by_test_id("credential").inner_text().strip()
+    assert credential.startswith("GOV21:")
+
+    page.goto(f"{live_server.url}/verify")
+    page.get_by_label("Code from the certificate").fill(credential)
+    page.get_by_role("button", name="Check").click()
+    result = page.locator("[data-status]")
+    assert result.get_attribute("data-status") == "valid"
+    assert result.get_by_role("heading").inner_text() == "Valid"
+
+    header, payload, signature = credential.removeprefix("GOV21:").split(".")
+    middle = len(payload) // 2
+    swapped = "B" if payload[middle] == "A" else "A"
+    tampered = f"GOV21:{header}.{payload[:middle]}{swapped}{payload[middle + 1 :]}.{signature}"
+    page.get_by_label("Code from the certificate").fill(tampered)
+    page.get_by_role("button", name="Check").click()
+    assert page.locator("[data-status]").get_by_role("heading").inner_text() == "Not genuine"
+
+
+def _axe_source() -> tuple[str | None, str]:
+    """axe-core's script, from the axe-playwright-python package when it is installed; ``AXE_CORE_JS`` may
+    name an axe.min.js to use instead (for example one installed with npm for a local run)."""
+    given = os.environ.get("AXE_CORE_JS")
+    if given:
+        return Path(given).read_text(encoding="utf-8"), given
+    try:
+        import axe_playwright_python  # type: ignore[import-not-found]
+    except ImportError:
+        return None, "axe-core is not available: install axe-playwright-python or set AXE_CORE_JS to axe.min.js"
+    found = sorted(Path(axe_playwright_python.__file__).parent.rglob("axe*.js"))
+    if not found:
+        return None, "axe-playwright-python is installed but holds no axe*.js"
+    return found[0].read_text(encoding="utf-8"), str(found[0])
+
+
+def _serious_violations(page: Page, axe: str) -> list[str]:
+    page.add_script_tag(content=axe)
+    results = page.evaluate("async () => await axe.run(document, {resultTypes: ['violations']})")
+    return [
+        f"{v['id']} ({v['impact']}): {v['help']} at {[n['target'] for n in v['nodes']]}"
+        for v in results["violations"]
+        if v["impact"] in ("serious", "critical")
+    ]
+
+
+def test_main_pages_have_no_serious_accessibility_problems(page: Page, live_server: LiveServer) -> None:
+    axe, origin = _axe_source()
+    if axe is None:
+        if os.environ.get("CI"):
+            pytest.fail(origin)
+        pytest.skip(origin)
+    mother = _mother()
+    services.event_declare(
+        kind="birth",
+        data={
+            "given_names": "Aline",
+            "family_name": "Charles",
+            "sex": "F",
+            "birth_date": (timezone.localdate() - timedelta(days=2)).isoformat(),
+            "birth_parish": "XA-02",
+            "mother_uin": mother.uin,
+        },
+        actor=REGISTRAR,
+    )
+    _sign_in(page, live_server.url)
+    problems: dict[str, list[str]] = {}
+    problems["queue"] = _serious_violations(page, axe)
+
+    page.goto(f"{live_server.url}/office/registry/declare/birth")
+    page.get_by_label("Mother's UIN").fill(mother.uin[:-1] + str((int(mother.uin[-1]) + 1) % 10))
+    page.get_by_role("button", name="Declare the birth").click()
+    assert page.get_by_text("There is a problem").is_visible()
+    problems["birth form with errors"] = _serious_violations(page, axe)
+
+    page.goto(f"{live_server.url}/verify")
+    page.get_by_label("Code from the certificate").fill("GOV21:not.a.code")
+    page.get_by_role("button", name="Check").click()
+    problems["verify"] = _serious_violations(page, axe)
+
+    assert not any(problems.values()), problems
