@@ -11,7 +11,9 @@ from gov21.registry import views as registry_views
 
 def _not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
     if request.path.startswith("/api/"):
-        return problem(status=404, code="not_found", title="Not found", detail="No such endpoint.", instance=request.path)
+        return problem(
+            status=404, code="not_found", title="Not found", detail="No such endpoint.", instance=request.path
+        )
     from django.views.defaults import page_not_found
 
     return page_not_found(request, exception)
