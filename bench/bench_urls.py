@@ -19,7 +19,9 @@ def bare_person(request: HttpRequest, uin: str) -> HttpResponse:
     token = request.headers.get("Authorization", "")[7:]
     row = (
         ApiToken.objects.filter(
-            token_hash=hashlib.sha256(token.encode()).hexdigest(), revoked_at__isnull=True, expires_at__gt=timezone.now()
+            token_hash=hashlib.sha256(token.encode()).hexdigest(),
+            revoked_at__isnull=True,
+            expires_at__gt=timezone.now(),
         )
         .only("name", "role")
         .first()

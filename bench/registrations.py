@@ -33,7 +33,10 @@ def _writer(seconds: float, slot: int, slots: int, queue: multiprocessing.Queue[
     today = timezone.localdate()
     mothers = list(
         Person.objects.filter(
-            sex="F", status="alive", birth_date__gte=today - timedelta(days=365 * 40), birth_date__lte=today - timedelta(days=365 * 20)
+            sex="F",
+            status="alive",
+            birth_date__gte=today - timedelta(days=365 * 40),
+            birth_date__lte=today - timedelta(days=365 * 20),
         )
         .order_by("id")
         .values_list("uin", flat=True)

@@ -162,7 +162,8 @@ def main() -> None:
         return statistics.median(r[field] for r in results[key])
 
     summary = {
-        key: {f: med(key, f) for f in ("rps", "p50_ms", "p95_ms", "p99_ms")} | {"non2xx": sum(r["non2xx"] for r in results[key])}
+        key: {f: med(key, f) for f in ("rps", "p50_ms", "p95_ms", "p99_ms")}
+        | {"non2xx": sum(r["non2xx"] for r in results[key])}
         for key in results
     }
     summary["ratio_api_to_bare"] = {"rps": summary["api"]["rps"] / summary["bare"]["rps"]}

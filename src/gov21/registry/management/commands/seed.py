@@ -45,6 +45,7 @@ class Command(BaseCommand):
         finally:
             for bar in bars.values():
                 bar.close()
+        self.stdout.write(f"Phases (s): {stats.seconds}")
         uin_pool_refill(target=2000)
         total = time.perf_counter() - started
         self.stdout.write(
