@@ -60,7 +60,7 @@ def _samples(count: int) -> tuple[list[str], list[str]]:
 
 
 def _token() -> str:
-    out = subprocess.run(  # noqa: S603
+    out = subprocess.run(
         [str(BIN / "gov21"), "token", "create", "--role", "reader", "--name", "bench", "--expires", "1d"],
         env=_env(),
         check=True,
@@ -83,7 +83,7 @@ def _wait(port: int, timeout: float = 60) -> None:
 
 def _wrk(port: int, paths_file: Path, token: str, *, seconds: int, connections: int, threads: int) -> dict[str, Any]:
     env = {**os.environ, "PATHS_FILE": str(paths_file), "TOKEN": token}
-    out = subprocess.run(  # noqa: S603
+    out = subprocess.run(
         [
             shutil.which("wrk") or "wrk",
             f"-t{threads}",
@@ -131,7 +131,7 @@ def main() -> None:
     search_paths.write_text("".join(f"/api/v1/registry/persons?name={quote(n)}&limit=20\n" for n in names))
 
     port = _free_port()
-    server = subprocess.Popen(  # noqa: S603
+    server = subprocess.Popen(
         [
             str(BIN / "gunicorn"),
             "gov21.wsgi:application",

@@ -8,7 +8,9 @@ from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, HttpRequest, HttpResponse
+import orjson
 from ninja import NinjaAPI
+from ninja.renderers import BaseRenderer
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 
@@ -18,7 +20,18 @@ from gov21.registry.api import router as registry_router
 
 logger = logging.getLogger("gov21.api")
 
+
+class FastJSONRenderer(BaseRenderer):
+    """JSON with orjson: the same output for our types, several times faster than the standard encoder."""
+
+    media_type = "application/json"
+
+    def render(self, request: HttpRequest, data: Any, *, response_status: int) -> bytes:
+        return orjson.dumps(data, default=str)
+
+
 api = NinjaAPI(
+    renderer=FastJSONRenderer(),
     title="gov21 API",
     version="1",
     description=(

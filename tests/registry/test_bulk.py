@@ -3,8 +3,10 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 from datetime import date
+from pathlib import Path
 
 import pytest
+from django.conf import settings
 from django.core.management import call_command
 from django.utils import timezone
 
@@ -97,3 +99,12 @@ def test_seeding_refuses_a_registry_that_holds_people(registrar: Principal) -> N
     with pytest.raises(DomainError) as info:
         load_nation(simulate(people=50, seed=1, today=date(2026, 1, 1)))
     assert info.value.code == "registry_not_empty"
+
+
+def test_an_interrupted_seed_is_reported_not_built_upon(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(settings, "DATA_DIR", tmp_path)
+    (tmp_path / "seeding-incomplete").write_text("")
+    with pytest.raises(DomainError) as info:
+        load_nation(simulate(people=50, seed=1, today=date(2026, 1, 1)))
+    assert info.value.code == "seed_interrupted"
+    assert "Delete the data directory" in info.value.detail

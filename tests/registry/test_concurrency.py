@@ -22,7 +22,9 @@ GIVEN = ["Ava", "Brianna", "Chloe", "Deja", "Esther", "Faith"]
 @pytest.mark.django_db(transaction=True)
 def test_parallel_registrations_get_gap_free_unique_numbers_and_uins(registrar: Principal) -> None:
     uin_pool_refill(target=200)
-    mothers = [register_person(registrar, sex="F", born=date(1980, 1, 1) + timedelta(days=400 * i)) for i in range(WRITERS)]
+    mothers = [
+        register_person(registrar, sex="F", born=date(1980, 1, 1) + timedelta(days=400 * i)) for i in range(WRITERS)
+    ]
     errors: list[BaseException] = []
     barrier = threading.Barrier(WRITERS)
 
@@ -41,7 +43,7 @@ def test_parallel_registrations_get_gap_free_unique_numbers_and_uins(registrar: 
                     },
                     actor=registrar,
                 )
-        except BaseException as exc:  # noqa: BLE001 - reported to the main thread
+        except BaseException as exc:
             errors.append(exc)
         finally:
             connection.close()

@@ -4,8 +4,8 @@ from django.http import HttpRequest
 from django.utils import timezone
 
 from gov21.core.crypto import hash_token
-from gov21.identity.principal import Principal
 from gov21.identity.models import ApiToken, StaffRole
+from gov21.identity.principal import Principal
 
 
 def principal_from_token(token: str) -> Principal | None:

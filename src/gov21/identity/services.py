@@ -10,8 +10,8 @@ from django.utils import timezone
 
 from gov21.core.crypto import hash_token, random_token
 from gov21.core.errors import DomainError, NotFound
-from gov21.identity.principal import ROLES
 from gov21.identity.models import ApiToken, StaffRole
+from gov21.identity.principal import ROLES
 
 TOKEN_PREFIX = "g21_"  # noqa: S105 (a visible prefix, not a secret)
 

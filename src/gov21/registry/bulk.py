@@ -11,16 +11,17 @@ registered them and when, but not the intermediate workflow steps, which never h
 from __future__ import annotations
 
 import heapq
+import importlib
 import queue
 import sys
 import threading
 import time as time_
-import importlib
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -104,15 +105,17 @@ def _bulk_mode(timings: dict[str, float]) -> Iterator[None]:
             return
         cursor.execute(
             "SELECT conrelid::regclass::text, conname, pg_get_constraintdef(oid) FROM pg_constraint "
-            f"WHERE contype = 'f' AND conrelid::regclass::text IN ({tables})"  # noqa: S608
+            "WHERE contype = 'f' AND conrelid::regclass::text = ANY(%s)",
+            [list(REGISTRY_TABLES)],
         )
         foreign_keys = cursor.fetchall()
         for table, name, _ in foreign_keys:
             cursor.execute(f'ALTER TABLE {table} DROP CONSTRAINT "{name}"')
         cursor.execute(
             "SELECT indexname, indexdef FROM pg_indexes i WHERE schemaname = current_schema() "
-            f"AND tablename IN ({tables}) AND NOT EXISTS (SELECT 1 FROM pg_constraint c "  # noqa: S608
-            "WHERE c.conindid = (quote_ident(i.schemaname) || '.' || quote_ident(i.indexname))::regclass)"
+            "AND tablename = ANY(%s) AND NOT EXISTS (SELECT 1 FROM pg_constraint c "
+            "WHERE c.conindid = (quote_ident(i.schemaname) || '.' || quote_ident(i.indexname))::regclass)",
+            [list(REGISTRY_TABLES)],
         )
         indexes = cursor.fetchall()
         for name, _ in indexes:
@@ -177,7 +180,7 @@ class _Writer:
             table, rows = item
             try:
                 self._write(table, rows)
-            except BaseException as exc:  # noqa: BLE001 - handed back to the loading thread
+            except BaseException as exc:
                 self.failure = exc
 
     def _write(self, table: str, rows: list[tuple[Any, ...]]) -> None:
@@ -214,24 +217,50 @@ def load_nation(nation: Nation, *, progress: Callable[[str, int], None] | None =
     """Write ``nation`` into an empty registry, checking every rule. Returns counts."""
     if Person.objects.exists():
         raise DomainError("registry_not_empty", "The registry already holds people; seeding fills an empty one only.")
+    marker = seed_marker()
+    if marker.exists():
+        raise DomainError("seed_interrupted", SEED_INTERRUPTED)
     loader = _Loader(nation, progress)
-    sqlite = connection.vendor == "sqlite"
-    if sqlite:
-        # SQLite checks deferred foreign keys by scanning child tables whose indexes are dropped for
-        # the load; switch the checks off (only possible outside a transaction) and verify all
-        # references in one pass before committing instead.
-        with connection.cursor() as cursor:
-            cursor.execute("PRAGMA foreign_keys=OFF")
+    fast_sqlite = connection.vendor == "sqlite" and not connection.in_atomic_block
+    if fast_sqlite:
+        marker.write_text("A synthetic nation is being loaded into this data directory.\n", encoding="utf-8")
+        _sqlite_bulk_pragmas(on=True)
     try:
         with transaction.atomic():
             loader.run()
-            if sqlite:
+            if connection.vendor == "sqlite":
                 _sqlite_check_references()
     finally:
-        if sqlite:
-            with connection.cursor() as cursor:
-                cursor.execute("PRAGMA foreign_keys=ON")
+        if fast_sqlite:
+            _sqlite_bulk_pragmas(on=False)
+            marker.unlink(missing_ok=True)
     return loader.stats
+
+
+SEED_INTERRUPTED = (
+    "Loading a synthetic nation into this data directory was interrupted, so its database may be "
+    "incomplete. Delete the data directory (it held only synthetic data) and start again."
+)
+
+
+def seed_marker() -> Path:
+    return Path(settings.DATA_DIR) / "seeding-incomplete"
+
+
+def _sqlite_bulk_pragmas(*, on: bool) -> None:
+    """For the load into an empty embedded database: no WAL (which would hold a second copy of every
+    page until the end), no fsync, and no per-row foreign-key checks (all references are checked in
+    one pass before the commit). A crash mid-load leaves the marker file, and the data directory is
+    then started afresh; a failure that Python sees still rolls back."""
+    with connection.cursor() as cursor:
+        if on:
+            cursor.execute("PRAGMA foreign_keys=OFF")
+            cursor.execute("PRAGMA journal_mode=MEMORY")
+            cursor.execute("PRAGMA synchronous=OFF")
+        else:
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA synchronous=NORMAL")
+            cursor.execute("PRAGMA foreign_keys=ON")
 
 
 def _sqlite_check_references() -> None:
@@ -421,9 +450,9 @@ class _Loader:
         for union_id, m in enumerate(sorted(self.nation.marriages, key=lambda m: (m.date, m.key)), start=1):
             while ends and ends[0][0] < m.date:
                 _, ended_union, a, b = heapq.heappop(ends)
-                for party in (a, b):
-                    if open_union.get(party) == ended_union:
-                        del open_union[party]
+                for ended_key in (a, b):
+                    if open_union.get(ended_key) == ended_union:
+                        del open_union[ended_key]
             pa, pb = persons[m.a], persons[m.b]
             for fld, party in (("partner_a_uin", pa), ("partner_b_uin", pb)):
                 rules.check_marriage_party(

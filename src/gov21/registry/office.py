@@ -178,7 +178,7 @@ def declare_death(request: HttpRequest, principal: Principal) -> HttpResponse:
 
 def _actions(event: LifeEvent, principal: Principal) -> set[str]:
     # The buttons follow the services' own table of transitions, so a page never offers what they refuse.
-    actions = {action for action, states in services._ALLOWED.items() if event.state in states}
+    actions = services.event_actions(event)
     if not principal.can("event.decide"):
         actions -= {"validate", "register", "reject", "request_correction"}
     if not principal.can("certificate.issue") or event.kind not in services.CERTIFIABLE:

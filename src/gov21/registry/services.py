@@ -72,6 +72,11 @@ _ALLOWED: dict[str, tuple[str, ...]] = {
 CERTIFIABLE = (EventKind.BIRTH, EventKind.MARRIAGE, EventKind.DEATH)
 
 
+def event_actions(event: LifeEvent) -> set[str]:
+    """The actions the workflow allows on ``event`` in its current state (before role checks)."""
+    return {action for action, states in _ALLOWED.items() if event.state in states}
+
+
 def _today() -> date:
     return timezone.localdate()
 

@@ -16,7 +16,8 @@ How the population is built, and why:
    replayed in date order and each one draws a man from buckets of men by birth year, checking age, being
    alive and being free of any other partnership on that date, so no per-person search over the whole
    population is ever needed. Some partnerships are marriages (dated before, between or after the
-   children), some end in divorce; widowed and divorced people may marry again.
+   children), some end in divorce; widowed and divorced people may marry again. A few couples of the same
+   sex marry after a (fictional) change of the law in 2016.
 3. *Names, addresses, registrations.* A pass in key (birth) order hands out names and address histories:
    a child is born at the mother's address and follows her moves until leaving home; a married couple
    shares a home from the wedding day.

@@ -1,0 +1,61 @@
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.core.management import call_command
+from django.core.management.base import CommandError
+from django.test import Client
+
+from gov21.core.config import render_markdown
+
+pytestmark = pytest.mark.django_db
+
+
+def test_up_prepares_a_demo_nation_and_sign_ins(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(settings, "DATA_DIR", tmp_path)
+    out = io.StringIO()
+    call_command("up", no_serve=True, people=300, stdout=out)
+    from gov21.registry.contracts import population_count
+
+    assert population_count() == 300
+    sign_ins = (tmp_path / "demo-sign-ins.txt").read_text().splitlines()
+    username, password, roles = sign_ins[0].split("\t")
+    assert username == "registrar" and roles == "registrar" and len(password) >= 10
+    assert (tmp_path / "demo-sign-ins.txt").stat().st_mode & 0o077 == 0
+    client = Client()
+    assert client.login(username=username, password=password)
+    assert client.get("/office/registry/").status_code == 200
+    # A second start keeps the nation and the sign-ins.
+    call_command("up", no_serve=True, stdout=io.StringIO())
+    assert population_count() == 300
+    assert (tmp_path / "demo-sign-ins.txt").read_text().splitlines() == sign_ins
+
+
+def test_token_command_prints_a_working_token_and_revokes_it() -> None:
+    out, err = io.StringIO(), io.StringIO()
+    call_command("token", "create", "--role", "reader", "--expires", "2h", stdout=out, stderr=err)
+    token = out.getvalue().strip()
+    assert token.startswith("g21_")
+    client = Client(headers={"Authorization": f"Bearer {token}", "X-Purpose": "test"})
+    assert client.get("/api/v1/registry/persons", {"name": "anyone"}).status_code == 200
+    token_id = int(err.getvalue().split()[1])
+    call_command("token", "revoke", str(token_id), stdout=io.StringIO())
+    assert client.get("/api/v1/registry/persons", {"name": "anyone"}).status_code == 401
+    with pytest.raises(CommandError):
+        call_command("token", "create", "--role", "reader", "--expires", "soon", stdout=io.StringIO())
+
+
+def test_committed_openapi_and_configuration_docs_are_current() -> None:
+    root = Path(__file__).resolve().parents[2]
+    call_command("openapi", check=str(root / "docs" / "openapi.json"), stdout=io.StringIO())
+    assert (root / "docs" / "configuration.md").read_text(encoding="utf-8") == render_markdown()
+
+
+def test_openapi_check_fails_when_the_document_drifts(tmp_path: Path) -> None:
+    stale = tmp_path / "openapi.json"
+    stale.write_text("{}\n")
+    with pytest.raises(CommandError, match="out of date"):
+        call_command("openapi", check=str(stale), stdout=io.StringIO())
