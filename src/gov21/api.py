@@ -6,13 +6,13 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+import orjson
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, HttpRequest, HttpResponse
-import orjson
 from ninja import NinjaAPI
-from ninja.renderers import BaseRenderer
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
+from ninja.renderers import BaseRenderer
 
 from gov21.core.errors import DomainError
 from gov21.core.http import problem, problem_from_error
