@@ -1,69 +1,48 @@
 """The reference for the person-read benchmark: a bare Django view that runs the same SQL as
-``GET /api/v1/registry/persons/{uin}`` (token lookup, person with parents, access-log insert) without
-gov21's API layer, schemas or error mapping. Only mounted by ``bench_settings``."""
+``GET /api/v1/registry/persons/{uin}`` (token lookup, person with parents' UINs, access-log insert)
+without gov21's API layer, schemas, checks or error mapping. Only mounted by ``bench_settings``."""
 
 from __future__ import annotations
 
 import hashlib
 
+from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.urls import include, path
 from django.utils import timezone
 
-from gov21.audit.models import AccessRecord
-from gov21.identity.models import ApiToken
-from gov21.registry.models import Person
+from gov21.audit.contracts import ACCESS_INSERT_SQL
+from gov21.identity.selectors import TOKEN_SQL
+from gov21.registry.selectors import PERSON_BY_UIN_SQL, PERSON_COLUMNS
 
 
 def bare_person(request: HttpRequest, uin: str) -> HttpResponse:
     token = request.headers.get("Authorization", "")[7:]
-    row = (
-        ApiToken.objects.filter(
-            token_hash=hashlib.sha256(token.encode()).hexdigest(),
-            revoked_at__isnull=True,
-            expires_at__gt=timezone.now(),
+    ops = connection.ops
+    with connection.cursor() as cursor:
+        cursor.execute(
+            TOKEN_SQL, [hashlib.sha256(token.encode()).hexdigest(), ops.adapt_datetimefield_value(timezone.now())]
         )
-        .only("name", "role")
-        .first()
-    )
-    if row is None:
-        return HttpResponse(status=401)
-    p = Person.objects.select_related("mother", "father").filter(uin=uin).first()
-    if p is None:
-        return HttpResponse(status=404)
-    AccessRecord.objects.create(
-        at=timezone.now(),
-        actor=row.name,
-        actor_kind="token",
-        action="person.read",
-        subject=uin,
-        purpose=request.headers.get("X-Purpose", ""),
-        detail={},
-    )
-    return JsonResponse(
-        {
-            "uin": p.uin,
-            "given_names": p.given_names,
-            "family_name": p.family_name,
-            "former_names": p.former_names,
-            "sex": p.sex,
-            "birth_date": p.birth_date,
-            "birth_parish": p.birth_parish,
-            "birth_settlement": p.birth_settlement,
-            "mother_uin": p.mother.uin if p.mother else None,
-            "father_uin": p.father.uin if p.father else None,
-            "citizenship": p.citizenship,
-            "address_parish": p.address_parish,
-            "address_settlement": p.address_settlement,
-            "address_line": p.address_line,
-            "address_since": p.address_since,
-            "marital_status": p.marital_status,
-            "status": p.status,
-            "death_date": p.death_date,
-            "version": p.version,
-            "recorded_at": p.updated_at,
-        }
-    )
+        caller = cursor.fetchone()
+        if caller is None:
+            return HttpResponse(status=401)
+        cursor.execute(PERSON_BY_UIN_SQL, [uin])
+        row = cursor.fetchone()
+        if row is None:
+            return HttpResponse(status=404)
+        cursor.execute(
+            ACCESS_INSERT_SQL,
+            [
+                ops.adapt_datetimefield_value(timezone.now()),
+                f"token:{caller[0]}",
+                "token",
+                "person.read",
+                uin,
+                request.headers.get("X-Purpose", ""),
+                ops.adapt_json_value({}, None),
+            ],
+        )
+    return JsonResponse(dict(zip((*PERSON_COLUMNS, "mother_uin", "father_uin"), row, strict=True)))
 
 
 urlpatterns = [

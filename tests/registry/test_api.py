@@ -173,3 +173,14 @@ def test_as_of_before_registration_is_404(registrar: Principal) -> None:
     assert body["code"] == "not_yet_registered"
     body = _problem(_client().get(f"{BASE}/persons/{person.uin}", {"as_of": "yesterday"}), 422)
     assert body["field"] == "as_of"
+
+
+def test_person_read_shape_matches_the_history_snapshot(registrar: Principal) -> None:
+    mother = register_person(registrar, sex="F", born=date(1980, 3, 3))
+    child = register_person(registrar, born=date(2005, 6, 7), mother=mother)
+    body = _client().get(f"{BASE}/persons/{child.uin}").json()
+    history = _client().get(f"{BASE}/persons/{child.uin}/history").json()
+    snapshot = history[-1]["data"]
+    assert {k: body[k] for k in snapshot} == snapshot
+    assert body["mother_uin"] == mother.uin and body["father_uin"] is None
+    assert body["recorded_at"].endswith(("+00:00", "Z"))
