@@ -115,6 +115,9 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument(
+        "--search-connections", type=int, default=4, help="Searches are measured for latency at a moderate load."
+    )
     parser.add_argument("--samples", type=int, default=20000)
     args = parser.parse_args()
     if not shutil.which("wrk"):
@@ -147,12 +150,17 @@ def main() -> None:
     results: dict[str, list[dict[str, Any]]] = {"api": [], "bare": [], "search": []}
     try:
         _wait(port)
-        for paths in (api_paths, bare_paths, search_paths):
-            _wrk(port, paths, token, seconds=3, connections=args.connections, threads=args.threads)
+        plan = (
+            ("api", api_paths, args.connections),
+            ("bare", bare_paths, args.connections),
+            ("search", search_paths, args.search_connections),
+        )
+        for _, paths, connections in plan:
+            _wrk(port, paths, token, seconds=3, connections=connections, threads=args.threads)
         for _ in range(args.runs):
-            for key, paths in (("api", api_paths), ("bare", bare_paths), ("search", search_paths)):
+            for key, paths, connections in plan:
                 results[key].append(
-                    _wrk(port, paths, token, seconds=args.seconds, connections=args.connections, threads=args.threads)
+                    _wrk(port, paths, token, seconds=args.seconds, connections=connections, threads=args.threads)
                 )
     finally:
         server.terminate()
