@@ -126,6 +126,9 @@ class LifeEvent(models.Model):
     rejection_reason = models.CharField(max_length=500, blank=True)
     correction_note = models.CharField(max_length=500, blank=True)
     has_open_duplicates = models.BooleanField(default=False)
+    # The declared mother of a birth, kept as a column so the duplicate check finds her other
+    # pending declarations through an index instead of reading every open declaration's JSON.
+    mother_uin = models.CharField(max_length=10, blank=True, db_index=True)
 
     class Meta:
         indexes = [

@@ -19,6 +19,7 @@ from gov21.audit.contracts import access_record
 from gov21.core.crypto import verify_compact
 from gov21.core.errors import DomainError, NotFound
 from gov21.core.ids import uin_check
+from gov21.core.queries import one_or_none
 from gov21.identity.principal import Principal
 from gov21.registry import rules
 from gov21.registry.keys import registry_keys
@@ -130,7 +131,7 @@ def person_history(*, uin: str, actor: Principal, purpose: str | None) -> list[d
     actor.require("person.read")
     why = _check_purpose(purpose)
     uin = uin_check(uin, field="uin")
-    person = Person.objects.filter(uin=uin).only("id").first()
+    person = one_or_none(Person.objects.filter(uin=uin).only("id"))
     if person is None:
         raise NotFound("person_not_found", f"No person with UIN {uin} is registered.", field="uin")
     versions = PersonVersion.objects.filter(person=person).select_related("event").order_by("version")
@@ -296,7 +297,7 @@ def certificate_verify(*, payload: str) -> Verification:
     except DomainError as error:
         return Verification(status="tampered", message=error.detail, claims={}, facts=[], serial=None)
     serial = str(claims.get("sn", ""))
-    certificate = Certificate.objects.filter(serial=serial).first()
+    certificate = one_or_none(Certificate.objects.filter(serial=serial))
     if certificate is None:
         return Verification(
             status="unknown",
@@ -318,7 +319,7 @@ def certificate_verify(*, payload: str) -> Verification:
 
 def certificate_get(*, serial: str, actor: Principal) -> Certificate:
     actor.require("event.read")
-    certificate = Certificate.objects.select_related("event").filter(serial=serial).first()
+    certificate = one_or_none(Certificate.objects.select_related("event").filter(serial=serial))
     if certificate is None:
         raise NotFound("certificate_not_found", f"No certificate with serial {serial}.")
     return certificate

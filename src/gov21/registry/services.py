@@ -18,6 +18,7 @@ from rapidfuzz import fuzz
 from gov21.audit.contracts import access_record
 from gov21.core.errors import Conflict, DomainError, NotFound
 from gov21.core.ids import uin_check
+from gov21.core.queries import one_or_none
 from gov21.identity.principal import Principal
 from gov21.registry import rules
 from gov21.registry.keys import registry_keys
@@ -70,6 +71,7 @@ _ALLOWED: dict[str, tuple[str, ...]] = {
     "certify": (EventState.REGISTERED, EventState.CERTIFIED),
 }
 CERTIFIABLE = (EventKind.BIRTH, EventKind.MARRIAGE, EventKind.DEATH)
+OPEN_STATES = (EventState.DECLARED, EventState.VALIDATED, EventState.CORRECTION_REQUESTED, EventState.CORRECTED)
 
 
 def event_actions(event: LifeEvent) -> set[str]:
@@ -150,7 +152,9 @@ def _save_version(
 
 def _person_for_update(uin: str, *, field: str) -> Person:
     uin = uin_check(uin, field=field)
-    person = Person.objects.select_related("mother", "father").select_for_update(of=("self",)).filter(uin=uin).first()
+    person = one_or_none(
+        Person.objects.select_related("mother", "father").select_for_update(of=("self",)).filter(uin=uin)
+    )
     if person is None:
         raise NotFound("person_not_found", f"No person with UIN {uin} is registered.", field=field)
     return person
@@ -164,7 +168,7 @@ def _transition(event: LifeEvent, *, to: str, actor: Principal, reason: str = ""
 
 
 def _event_for_action(event_id: int, action: str) -> LifeEvent:
-    event = LifeEvent.objects.select_for_update().filter(pk=event_id).first()
+    event = one_or_none(LifeEvent.objects.select_for_update().filter(pk=event_id))
     if event is None:
         raise NotFound("event_not_found", f"No declaration with id {event_id}.")
     if event.state not in _ALLOWED[action]:
@@ -224,7 +228,7 @@ def _birth_facts(data: dict[str, Any], *, today: date) -> dict[str, Any]:
         uin = facts[f"{role}_uin"]
         if uin is None:
             continue
-        parent = Person.objects.filter(uin=uin).only("birth_date", "sex", "death_date").first()
+        parent = one_or_none(Person.objects.filter(uin=uin).only("birth_date", "sex", "death_date"))
         if parent is None:
             raise NotFound("person_not_found", f"No person with UIN {uin} is registered.", field=f"{role}_uin")
         rules.check_parent(
@@ -242,7 +246,7 @@ def _death_facts(data: dict[str, Any], *, today: date) -> dict[str, Any]:
     uin = uin_check(data.get("uin"), field="uin")
     death_date = _date(data.get("death_date"), field="death_date")
     rules.check_not_future(value=death_date, today=today, field="death_date")
-    person = Person.objects.filter(uin=uin).only("birth_date", "status").first()
+    person = one_or_none(Person.objects.filter(uin=uin).only("birth_date", "status"))
     if person is None:
         raise NotFound("person_not_found", f"No person with UIN {uin} is registered.", field="uin")
     rules.check_death(birth_date=person.birth_date, status=person.status, death_date=death_date)
@@ -271,7 +275,7 @@ def _marriage_facts(data: dict[str, Any], *, today: date) -> dict[str, Any]:
     if a == b:
         raise DomainError("same_person", "The two parties must be different people.", field="partner_b_uin")
     for field, uin in (("partner_a_uin", a), ("partner_b_uin", b)):
-        person = Person.objects.filter(uin=uin).first()
+        person = one_or_none(Person.objects.filter(uin=uin))
         if person is None:
             raise NotFound("person_not_found", f"No person with UIN {uin} is registered.", field=field)
         rules.check_marriage_party(
@@ -327,7 +331,7 @@ def _name_change_facts(data: dict[str, Any], *, today: date) -> dict[str, Any]:
     uin = uin_check(data.get("uin"), field="uin")
     on = _date(data.get("date"), field="date")
     rules.check_not_future(value=on, today=today, field="date")
-    person = Person.objects.filter(uin=uin).only("status").first()
+    person = one_or_none(Person.objects.filter(uin=uin).only("status"))
     if person is None:
         raise NotFound("person_not_found", f"No person with UIN {uin} is registered.", field="uin")
     if person.status == PersonStatus.DECEASED:
@@ -349,7 +353,7 @@ def _address_change_facts(data: dict[str, Any], *, today: date) -> dict[str, Any
     uin = uin_check(data.get("uin"), field="uin")
     on = _date(data.get("date"), field="date")
     rules.check_not_future(value=on, today=today, field="date")
-    person = Person.objects.filter(uin=uin).only("status").first()
+    person = one_or_none(Person.objects.filter(uin=uin).only("status"))
     if person is None:
         raise NotFound("person_not_found", f"No person with UIN {uin} is registered.", field="uin")
     if person.status == PersonStatus.DECEASED:
@@ -397,8 +401,8 @@ def event_declare(*, kind: str, data: dict[str, Any], actor: Principal) -> LifeE
     actor.require("event.declare")
     facts, event_date = check_facts(kind=kind, data=data)
     subject_uin = _subject_uin(kind, facts)
-    subject = Person.objects.filter(uin=subject_uin).first() if subject_uin else None
-    partner = Person.objects.filter(uin=facts["partner_b_uin"]).first() if "partner_b_uin" in facts else None
+    subject = one_or_none(Person.objects.filter(uin=subject_uin)) if subject_uin else None
+    partner = one_or_none(Person.objects.filter(uin=facts["partner_b_uin"])) if "partner_b_uin" in facts else None
     now = timezone.now()
     event = LifeEvent(
         kind=kind,
@@ -409,6 +413,7 @@ def event_declare(*, kind: str, data: dict[str, Any], actor: Principal) -> LifeE
         partner=partner,
         declared_at=now,
         declared_by=actor.name,
+        mother_uin=(facts.get("mother_uin") or "") if kind == EventKind.BIRTH else "",
     )
     if kind in (EventKind.BIRTH, EventKind.DEATH):
         event.timeliness = rules.timeliness(
@@ -439,7 +444,7 @@ def _flag_duplicates(event: LifeEvent) -> None:
     birth = date.fromisoformat(facts["birth_date"])
     given = rules.normalise_name(facts["given_names"])
     found: list[DuplicateCandidate] = []
-    mother = Person.objects.filter(uin=facts["mother_uin"]).only("id").first() if facts["mother_uin"] else None
+    mother = one_or_none(Person.objects.filter(uin=facts["mother_uin"]).only("id")) if facts["mother_uin"] else None
     window = timedelta(days=270)
     if mother is not None:
         for sibling in Person.objects.filter(
@@ -454,10 +459,11 @@ def _flag_duplicates(event: LifeEvent) -> None:
                 )
             )
     pending = (
-        LifeEvent.objects.filter(kind=EventKind.BIRTH, data__mother_uin=facts["mother_uin"])
+        # Only undecided declarations: registered births are persons, checked above. Filtering on the
+        # (indexed) state first keeps this from scanning every birth ever registered.
+        LifeEvent.objects.filter(mother_uin=facts["mother_uin"], kind=EventKind.BIRTH, state__in=OPEN_STATES)
         .exclude(pk=event.pk)
-        .exclude(state=EventState.REJECTED)
-        .filter(event_date__gte=birth - window, event_date__lte=birth + window, subject__isnull=True)
+        .filter(event_date__gte=birth - window, event_date__lte=birth + window)
         if mother is not None
         else LifeEvent.objects.none()
     )
@@ -498,7 +504,7 @@ def duplicate_resolve(*, candidate_id: int, resolution: str, actor: Principal) -
     actor.require("event.decide")
     if resolution not in {"distinct", "duplicate"}:
         raise DomainError("invalid_resolution", "Resolve as 'distinct' or 'duplicate'.", field="resolution")
-    candidate = DuplicateCandidate.objects.select_for_update().filter(pk=candidate_id).first()
+    candidate = one_or_none(DuplicateCandidate.objects.select_for_update().filter(pk=candidate_id))
     if candidate is None:
         raise NotFound("duplicate_not_found", f"No possible duplicate with id {candidate_id}.")
     if candidate.resolution:
@@ -557,6 +563,8 @@ def event_correct(*, event_id: int, data: dict[str, Any], actor: Principal) -> L
     event = _event_for_action(event_id, "correct")
     merged = {**event.data, **data}
     event.data, event.event_date = check_facts(kind=event.kind, data=merged)
+    if event.kind == EventKind.BIRTH:
+        event.mother_uin = event.data.get("mother_uin") or ""
     _transition(event, to=EventState.CORRECTED, actor=actor, reason="Declaration corrected")
     event.save()
     if event.kind == EventKind.BIRTH:
@@ -612,8 +620,8 @@ def event_register(*, event_id: int, actor: Principal) -> LifeEvent:
 
 def _apply_birth(event: LifeEvent, actor: Principal) -> None:
     facts = event.data
-    mother = Person.objects.filter(uin=facts["mother_uin"]).first() if facts.get("mother_uin") else None
-    father = Person.objects.filter(uin=facts["father_uin"]).first() if facts.get("father_uin") else None
+    mother = one_or_none(Person.objects.filter(uin=facts["mother_uin"])) if facts.get("mother_uin") else None
+    father = one_or_none(Person.objects.filter(uin=facts["father_uin"])) if facts.get("father_uin") else None
     parish = facts["address_parish"] or (mother.address_parish if mother else "") or facts["birth_parish"]
     settlement = facts["address_settlement"] or (mother.address_settlement if mother else "")
     line = facts["address_line"] or (mother.address_line if mother else "")
@@ -924,7 +932,7 @@ def certificate_revoke(*, serial: str, reason: str, actor: Principal) -> Certifi
     actor.require("certificate.issue")
     if not reason.strip():
         raise DomainError("required", "Give the reason for revoking.", field="reason")
-    certificate = Certificate.objects.select_for_update().filter(serial=serial).first()
+    certificate = one_or_none(Certificate.objects.select_for_update().filter(serial=serial))
     if certificate is None:
         raise NotFound("certificate_not_found", f"No certificate with serial {serial}.")
     if certificate.status != CertificateStatus.VALID:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import secrets
 
+from django.conf import settings
 from django.db import connection, transaction
 
 from gov21.core.errors import DomainError
@@ -52,11 +53,14 @@ def uin_take() -> str:
             )
         row = cursor.fetchone()
     if row is None:
-        # The worker keeps the pool filled; refill inline rather than fail a registration.
-        candidates = uin_generate_batch(64)
-        taken = set(Person.objects.filter(uin__in=candidates).values_list("uin", flat=True))
-        for uin in candidates:
-            if uin not in taken and not UinPoolEntry.objects.filter(uin=uin).exists():
-                return uin
-        raise DomainError("uin_pool_empty", "No UIN could be issued; try again.", status=503)
+        # The worker keeps the pool filled; if it has fallen behind, refill inline (this transaction
+        # already holds the write lock) rather than fail a registration.
+        uin_pool_refill(target=max(64, settings.GOV21_UIN_POOL_LOW_WATER))
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"DELETE FROM {table} WHERE uin = (SELECT uin FROM {table} ORDER BY rank LIMIT 1) RETURNING uin"  # noqa: S608
+            )
+            row = cursor.fetchone()
+        if row is None:
+            raise DomainError("uin_pool_empty", "No UIN could be issued; try again.", status=503)
     return str(row[0])
