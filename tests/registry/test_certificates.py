@@ -86,3 +86,14 @@ def test_uin_pool_task_refills_the_pool() -> None:
     assert uin_pool_size() == 0
     added = uin_pool_top_up.call()
     assert added > 0 and uin_pool_size() == added
+
+
+def test_reading_a_certificate_is_recorded_against_the_person(registrar: Principal) -> None:
+    from gov21.audit.models import AccessRecord
+
+    event, _ = _birth_certificate(registrar, given="Theodora", born=date(1995, 2, 3))
+    serial = event.certificates.get().serial
+    selectors.certificate_get(serial=serial, actor=registrar)
+    assert event.subject is not None
+    record = AccessRecord.objects.filter(action="certificate.read", subject=event.subject.uin).get()
+    assert record.actor == registrar.name and record.detail == {"serial": serial}

@@ -318,10 +318,20 @@ def certificate_verify(*, payload: str) -> Verification:
 
 
 def certificate_get(*, serial: str, actor: Principal) -> Certificate:
+    """A certificate and its facts; the read is recorded against the person it certifies."""
     actor.require("event.read")
-    certificate = one_or_none(Certificate.objects.select_related("event").filter(serial=serial))
+    certificate = one_or_none(Certificate.objects.select_related("event__subject").filter(serial=serial))
     if certificate is None:
         raise NotFound("certificate_not_found", f"No certificate with serial {serial}.")
+    subject = certificate.event.subject
+    access_record(
+        actor=actor.name,
+        actor_kind=actor.kind,
+        action="certificate.read",
+        subject=subject.uin if subject is not None else "",
+        purpose="certificate copy",
+        detail={"serial": certificate.serial},
+    )
     return certificate
 
 
