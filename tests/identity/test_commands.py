@@ -1,0 +1,39 @@
+from __future__ import annotations
+
+import io
+
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+from django.test import Client
+
+pytestmark = pytest.mark.django_db
+
+
+def test_staff_create_makes_an_account_that_can_sign_in(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("sys.stdin", io.StringIO("long-enough-passphrase\n"))
+    out = io.StringIO()
+    call_command("staff", "create", "jdoe", "--role", "registrar", "--password-stdin", stdout=out)
+    assert "registrar" in out.getvalue()
+    client = Client()
+    assert client.login(username="jdoe", password="long-enough-passphrase")
+    assert client.get("/office/registry/").status_code == 200
+
+
+def test_staff_create_refuses_a_weak_password(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("sys.stdin", io.StringIO("short\n"))
+    with pytest.raises(CommandError, match="too short"):
+        call_command("staff", "create", "weak", "--role", "clerk", "--password-stdin", stdout=io.StringIO())
+
+
+def test_registry_keys_rotate_lists_old_and_new() -> None:
+    from gov21.registry.keys import registry_keys
+
+    registry_keys().active_key()
+    out = io.StringIO()
+    call_command("registry_keys", "rotate", stdout=out)
+    lines = out.getvalue().splitlines()
+    assert lines[0].startswith("New signing key: ")
+    new_kid = lines[0].split(": ")[1]
+    assert any(line.startswith(new_kid) and "active" in line for line in lines[1:])
+    assert any("retired" in line for line in lines[1:])
