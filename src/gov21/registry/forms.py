@@ -330,6 +330,88 @@ class DeathForm(GovForm):
         return _uin(self.cleaned_data["uin"], "uin")
 
 
+class MarriageForm(GovForm):
+    partner_a_uin = forms.CharField(
+        label=_("First party's UIN"),
+        help_text=_("10 digits, on their identity card"),
+        widget=forms.TextInput(attrs=_UIN_ATTRS),
+        error_messages={"required": _("Enter the first party's UIN")},
+    )
+    partner_a_new_family_name = forms.CharField(
+        label=_("First party's new family name (optional)"),
+        max_length=200,
+        required=False,
+        help_text=_("Leave empty if they keep their family name"),
+        widget=forms.TextInput(attrs=_NAME_ATTRS),
+    )
+    partner_b_uin = forms.CharField(
+        label=_("Second party's UIN"),
+        help_text=_("10 digits, on their identity card"),
+        widget=forms.TextInput(attrs=_UIN_ATTRS),
+        error_messages={"required": _("Enter the second party's UIN")},
+    )
+    partner_b_new_family_name = forms.CharField(
+        label=_("Second party's new family name (optional)"),
+        max_length=200,
+        required=False,
+        help_text=_("Leave empty if they keep their family name"),
+        widget=forms.TextInput(attrs=_NAME_ATTRS),
+    )
+    date = DatePartsField(label=_("Date of marriage"), required_message=_("Enter the date of marriage"))
+    parish = forms.CharField(
+        label=_("Parish of marriage"),
+        max_length=12,
+        help_text=_("The parish code, for example XA-01"),
+        error_messages={"required": _("Enter the parish where the marriage took place")},
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        _use_parish_list(self, "parish")
+
+    def clean_partner_a_uin(self) -> str:
+        return _uin(self.cleaned_data["partner_a_uin"], "partner_a_uin")
+
+    def clean_partner_b_uin(self) -> str:
+        return _uin(self.cleaned_data["partner_b_uin"], "partner_b_uin")
+
+
+class AddressForm(GovForm):
+    uin = forms.CharField(
+        label=_("UIN of the person who moved"),
+        help_text=_("10 digits, on their identity card"),
+        widget=forms.TextInput(attrs=_UIN_ATTRS),
+        error_messages={"required": _("Enter the UIN of the person who moved")},
+    )
+    date = DatePartsField(label=_("Date of the move"), required_message=_("Enter the date of the move"))
+    parish = forms.CharField(
+        label=_("Parish of the new address"),
+        max_length=12,
+        help_text=_("The parish code, for example XA-01"),
+        error_messages={"required": _("Enter the parish of the new address")},
+    )
+    settlement = forms.CharField(
+        label=_("Town or village (optional)"),
+        max_length=120,
+        required=False,
+        widget=forms.TextInput(attrs={"list": "settlements", "autocomplete": "off"}),
+    )
+    line = forms.CharField(
+        label=_("Address"),
+        max_length=200,
+        help_text=_("House number or name, and street, for example: 12 Bay Street"),
+        widget=forms.TextInput(attrs={"autocomplete": "off"}),
+        error_messages={"required": _("Enter the new address")},
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        _use_parish_list(self, "parish")
+
+    def clean_uin(self) -> str:
+        return _uin(self.cleaned_data["uin"], "uin")
+
+
 # The services word what is missing from a reason or a note, so these fields are not required here.
 class RejectForm(GovForm):
     reason = forms.CharField(

@@ -40,16 +40,14 @@ QUEUE_SIZE = 100
 DECLARABLE: tuple[tuple[str, Any, str | None], ...] = (
     (EventKind.BIRTH, gettext_lazy("Birth"), "registry:declare_birth"),
     (EventKind.DEATH, gettext_lazy("Death"), "registry:declare_death"),
-    (EventKind.MARRIAGE, gettext_lazy("Marriage"), None),
+    (EventKind.MARRIAGE, gettext_lazy("Marriage"), "registry:declare_marriage"),
     (EventKind.DIVORCE, gettext_lazy("Divorce"), None),
     (EventKind.NAME_CHANGE, gettext_lazy("Change of name"), None),
-    (EventKind.ADDRESS_CHANGE, gettext_lazy("Change of address"), None),
+    (EventKind.ADDRESS_CHANGE, gettext_lazy("Change of address"), "registry:declare_address"),
 )
 _API_PATHS: dict[str, str] = {
-    EventKind.MARRIAGE: "marriages",
     EventKind.DIVORCE: "divorces",
     EventKind.NAME_CHANGE: "name-changes",
-    EventKind.ADDRESS_CHANGE: "address-changes",
 }
 _PROBLEM_TITLES = {
     403: gettext_lazy("You cannot do this"),
@@ -170,6 +168,22 @@ def declare_birth(request: HttpRequest, principal: Principal) -> HttpResponse:
 def declare_death(request: HttpRequest, principal: Principal) -> HttpResponse:
     form = forms.DeathForm(request.POST if request.method == "POST" else None)
     return _declare(request, principal, kind=EventKind.DEATH, form=form, template="registry/declare_death.html")
+
+
+@require_http_methods(["GET", "POST"])
+@staff_page(permission="event.declare")
+def declare_marriage(request: HttpRequest, principal: Principal) -> HttpResponse:
+    form = forms.MarriageForm(request.POST if request.method == "POST" else None)
+    return _declare(request, principal, kind=EventKind.MARRIAGE, form=form, template="registry/declare_marriage.html")
+
+
+@require_http_methods(["GET", "POST"])
+@staff_page(permission="event.declare")
+def declare_address(request: HttpRequest, principal: Principal) -> HttpResponse:
+    form = forms.AddressForm(request.POST if request.method == "POST" else None)
+    return _declare(
+        request, principal, kind=EventKind.ADDRESS_CHANGE, form=form, template="registry/declare_address.html"
+    )
 
 
 # ---------------------------------------------------------------------------------------------
