@@ -396,3 +396,97 @@ def test_a_death_is_declared(desk: Client, registrar: Principal) -> None:
     response = desk.post(f"{OFFICE}/declare/death", data)
     assert response.status_code == 302
     assert LifeEvent.objects.get(kind="death").data["uin"] == person.uin
+
+
+def _date_parts(prefix: str, on: date) -> dict[str, str]:
+    return {f"{prefix}_day": str(on.day), f"{prefix}_month": str(on.month), f"{prefix}_year": str(on.year)}
+
+
+def _marriage_form(a: Person, b: Person, **extra: str) -> dict[str, Any]:
+    return {
+        "partner_a_uin": a.uin,
+        "partner_b_uin": b.uin,
+        **_date_parts("date", timezone.localdate() - timedelta(days=2)),
+        "parish": "XA-02",
+        "partner_a_new_family_name": "",
+        "partner_b_new_family_name": "Baptiste",
+        **extra,
+    }
+
+
+def _address_form(person: Person, **extra: str) -> dict[str, Any]:
+    return {
+        "uin": person.uin,
+        **_date_parts("date", timezone.localdate() - timedelta(days=7)),
+        "parish": "XA-03",
+        "settlement": "Mango Walk",
+        "line": "12 Bay Street",
+        **extra,
+    }
+
+
+def test_the_declare_page_links_to_every_form(desk: Client) -> None:
+    page = desk.get(f"{OFFICE}/declare").content.decode()
+    for path in ("birth", "death", "marriage", "address"):
+        assert f'href="{OFFICE}/declare/{path}"' in page
+    assert "/api/v1/registry/events/marriages" not in page and "address-changes" not in page
+    assert "Declare a marriage" in desk.get(f"{OFFICE}/declare/marriage").content.decode()
+    assert "Declare a change of address" in desk.get(f"{OFFICE}/declare/address").content.decode()
+
+
+def test_a_marriage_is_declared(desk: Client, registrar: Principal) -> None:
+    a = register_person(registrar, given="Jon", sex="M", born=date(1990, 1, 1))
+    b = register_person(registrar, given="Ruth", family="Charles", born=date(1991, 2, 2))
+    response = desk.post(f"{OFFICE}/declare/marriage", _marriage_form(a, b))
+    assert response.status_code == 302
+    event = LifeEvent.objects.get(kind="marriage", state=EventState.DECLARED)
+    assert response["Location"] == f"{OFFICE}/events/{event.pk}"
+    assert event.data == {
+        "partner_a_uin": a.uin,
+        "partner_b_uin": b.uin,
+        "date": (timezone.localdate() - timedelta(days=2)).isoformat(),
+        "parish": "XA-02",
+        "partner_a_new_family_name": "",
+        "partner_b_new_family_name": "Baptiste",
+    }
+    assert event.subject == a and event.partner == b and event.declared_by == "desk.one"
+
+
+def test_an_under_age_marriage_is_shown_next_to_the_party(desk: Client, registrar: Principal) -> None:
+    a = register_person(registrar, given="Jon", sex="M", born=date(1990, 1, 1))
+    young = register_person(registrar, given="Ruth", born=timezone.localdate() - timedelta(days=365 * 12))
+    response = desk.post(f"{OFFICE}/declare/marriage", _marriage_form(a, young, partner_b_new_family_name="Rose"))
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "There is a problem" in page
+    assert "years old on the day of marriage" in page
+    assert 'href="#partner_b_uin"' in page and 'id="partner_b_uin_error"' in page
+    assert f'value="{young.uin}"' in page and f'value="{a.uin}"' in page and 'value="Rose"' in page
+    assert not LifeEvent.objects.filter(kind="marriage").exists()
+
+
+def test_a_change_of_address_is_declared(desk: Client, registrar: Principal) -> None:
+    person = register_person(registrar, born=date(1980, 2, 3))
+    response = desk.post(f"{OFFICE}/declare/address", _address_form(person))
+    assert response.status_code == 302
+    event = LifeEvent.objects.get(kind="address_change", state=EventState.DECLARED)
+    assert response["Location"] == f"{OFFICE}/events/{event.pk}"
+    assert event.data == {
+        "uin": person.uin,
+        "date": (timezone.localdate() - timedelta(days=7)).isoformat(),
+        "parish": "XA-03",
+        "settlement": "Mango Walk",
+        "line": "12 Bay Street",
+    }
+    assert event.subject == person
+
+
+def test_a_wrong_check_digit_on_the_address_form_is_shown_next_to_the_field(desk: Client, registrar: Principal) -> None:
+    person = register_person(registrar, born=date(1980, 2, 3))
+    wrong = _wrong_check_digit(person.uin)
+    response = desk.post(f"{OFFICE}/declare/address", _address_form(person, uin=wrong))
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert 'href="#uin"' in page and 'id="uin_error"' in page and 'aria-invalid="true"' in page
+    assert f'value="{wrong}"' in page and 'value="12 Bay Street"' in page
+    assert not LifeEvent.objects.filter(kind="address_change").exists()
