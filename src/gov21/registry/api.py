@@ -12,7 +12,7 @@ from ninja import Field, Query, Router, Schema, Status
 from gov21.identity.contracts import PrincipalAuth, principal_of
 from gov21.registry import selectors, services
 from gov21.registry.certificates import certificate_pdf
-from gov21.registry.models import Certificate, EventKind, LifeEvent
+from gov21.registry.models import Certificate, EventKind
 
 router = Router(tags=["registry"], auth=PrincipalAuth())
 
@@ -292,40 +292,40 @@ def event_get(request: HttpRequest, event_id: int) -> dict[str, Any]:
     return selectors.event_summary(selectors.event_get(event_id=event_id, actor=principal_of(request)))
 
 
-def _event_out(event: LifeEvent) -> dict[str, Any]:
-    return selectors.event_summary(event)
-
-
 @router.post("/events/{event_id}/validate", response=EventOut, summary="Validate a declaration")
 def event_validate(request: HttpRequest, event_id: int) -> dict[str, Any]:
-    return _event_out(services.event_validate(event_id=event_id, actor=principal_of(request)))
+    return selectors.event_summary(services.event_validate(event_id=event_id, actor=principal_of(request)))
 
 
 @router.post("/events/{event_id}/register", response=EventOut, summary="Register a validated declaration")
 def event_register(request: HttpRequest, event_id: int) -> dict[str, Any]:
-    return _event_out(services.event_register(event_id=event_id, actor=principal_of(request)))
+    return selectors.event_summary(services.event_register(event_id=event_id, actor=principal_of(request)))
 
 
 @router.post("/events/{event_id}/reject", response=EventOut, summary="Reject a declaration, with a reason")
 def event_reject(request: HttpRequest, event_id: int, payload: ReasonIn) -> dict[str, Any]:
-    return _event_out(services.event_reject(event_id=event_id, reason=payload.reason, actor=principal_of(request)))
+    return selectors.event_summary(
+        services.event_reject(event_id=event_id, reason=payload.reason, actor=principal_of(request))
+    )
 
 
 @router.post("/events/{event_id}/request-correction", response=EventOut, summary="Ask the declarant to correct")
 def event_request_correction(request: HttpRequest, event_id: int, payload: NoteIn) -> dict[str, Any]:
-    return _event_out(
+    return selectors.event_summary(
         services.event_request_correction(event_id=event_id, note=payload.note, actor=principal_of(request))
     )
 
 
 @router.post("/events/{event_id}/correct", response=EventOut, summary="Submit corrected facts")
 def event_correct(request: HttpRequest, event_id: int, payload: CorrectIn) -> dict[str, Any]:
-    return _event_out(services.event_correct(event_id=event_id, data=payload.data, actor=principal_of(request)))
+    return selectors.event_summary(
+        services.event_correct(event_id=event_id, data=payload.data, actor=principal_of(request))
+    )
 
 
 @router.post("/duplicates/{candidate_id}/resolve", response=EventOut, summary="Resolve a possible duplicate")
 def duplicate_resolve(request: HttpRequest, candidate_id: int, payload: ResolutionIn) -> dict[str, Any]:
-    return _event_out(
+    return selectors.event_summary(
         services.duplicate_resolve(
             candidate_id=candidate_id, resolution=payload.resolution, actor=principal_of(request)
         )

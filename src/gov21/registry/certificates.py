@@ -12,9 +12,8 @@ QR_PREFIX = "GOV21:"
 
 
 def certificate_pdf(certificate: Certificate) -> bytes:
-    titles = {"birth": "birth", "marriage": "marriage", "death": "death"}
     return render_certificate_pdf(
-        kind=titles[certificate.kind],
+        kind=certificate.kind,
         number=certificate.event.number or certificate.serial,
         facts=[(str(label), str(value)) for label, value in certificate.facts]
         + [("Certificate serial", certificate.serial)],

@@ -221,6 +221,18 @@ def _uin(value: str, field: str) -> str:
         raise forms.ValidationError(error.detail) from error
 
 
+class UinField(forms.CharField):
+    """A UIN typed by a person: the check digit is verified here, so a typing error is shown next to
+    the field before anything reaches the registry."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("widget", forms.TextInput(attrs=_UIN_ATTRS))
+        super().__init__(**kwargs)
+
+    def clean(self, value: Any) -> str:
+        return _uin(super().clean(value), "uin")
+
+
 def _use_parish_list(form: forms.Form, name: str) -> None:
     """Make a typed parish field a select, when the list of parishes is known."""
     choices = parish_choices()
@@ -271,17 +283,15 @@ class BirthForm(GovForm):
         required=False,
         widget=forms.TextInput(attrs={"list": "settlements", "autocomplete": "off"}),
     )
-    mother_uin = forms.CharField(
+    mother_uin = UinField(
         label=_("Mother's UIN"),
         help_text=_("10 digits, on her identity card"),
-        widget=forms.TextInput(attrs=_UIN_ATTRS),
         error_messages={"required": _("Enter the mother's UIN")},
     )
-    father_uin = forms.CharField(
+    father_uin = UinField(
         label=_("Father's UIN (optional)"),
         required=False,
         help_text=_("Leave empty if the father is not named on the declaration"),
-        widget=forms.TextInput(attrs=_UIN_ATTRS),
     )
     informant = forms.CharField(
         label=_("Informant"),
@@ -294,17 +304,10 @@ class BirthForm(GovForm):
         super().__init__(*args, **kwargs)
         _use_parish_list(self, "birth_parish")
 
-    def clean_mother_uin(self) -> str:
-        return _uin(self.cleaned_data["mother_uin"], "mother_uin")
-
-    def clean_father_uin(self) -> str:
-        return _uin(self.cleaned_data["father_uin"], "father_uin")
-
 
 class DeathForm(GovForm):
-    uin = forms.CharField(
+    uin = UinField(
         label=_("UIN of the person who died"),
-        widget=forms.TextInput(attrs=_UIN_ATTRS),
         error_messages={"required": _("Enter the UIN of the person who died")},
     )
     death_date = DatePartsField(label=_("Date of death"), required_message=_("Enter the date of death"))
@@ -326,15 +329,11 @@ class DeathForm(GovForm):
         super().__init__(*args, **kwargs)
         _use_parish_list(self, "place_parish")
 
-    def clean_uin(self) -> str:
-        return _uin(self.cleaned_data["uin"], "uin")
-
 
 class MarriageForm(GovForm):
-    partner_a_uin = forms.CharField(
+    partner_a_uin = UinField(
         label=_("First party's UIN"),
         help_text=_("10 digits, on their identity card"),
-        widget=forms.TextInput(attrs=_UIN_ATTRS),
         error_messages={"required": _("Enter the first party's UIN")},
     )
     partner_a_new_family_name = forms.CharField(
@@ -344,10 +343,9 @@ class MarriageForm(GovForm):
         help_text=_("Leave empty if they keep their family name"),
         widget=forms.TextInput(attrs=_NAME_ATTRS),
     )
-    partner_b_uin = forms.CharField(
+    partner_b_uin = UinField(
         label=_("Second party's UIN"),
         help_text=_("10 digits, on their identity card"),
-        widget=forms.TextInput(attrs=_UIN_ATTRS),
         error_messages={"required": _("Enter the second party's UIN")},
     )
     partner_b_new_family_name = forms.CharField(
@@ -369,18 +367,11 @@ class MarriageForm(GovForm):
         super().__init__(*args, **kwargs)
         _use_parish_list(self, "parish")
 
-    def clean_partner_a_uin(self) -> str:
-        return _uin(self.cleaned_data["partner_a_uin"], "partner_a_uin")
-
-    def clean_partner_b_uin(self) -> str:
-        return _uin(self.cleaned_data["partner_b_uin"], "partner_b_uin")
-
 
 class AddressForm(GovForm):
-    uin = forms.CharField(
+    uin = UinField(
         label=_("UIN of the person who moved"),
         help_text=_("10 digits, on their identity card"),
-        widget=forms.TextInput(attrs=_UIN_ATTRS),
         error_messages={"required": _("Enter the UIN of the person who moved")},
     )
     date = DatePartsField(label=_("Date of the move"), required_message=_("Enter the date of the move"))
@@ -407,9 +398,6 @@ class AddressForm(GovForm):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         _use_parish_list(self, "parish")
-
-    def clean_uin(self) -> str:
-        return _uin(self.cleaned_data["uin"], "uin")
 
 
 # The services word what is missing from a reason or a note, so these fields are not required here.

@@ -34,33 +34,29 @@ def uin_pool_refill(*, target: int) -> int:
     return added
 
 
+def _take_one() -> str | None:
+    table = UinPoolEntry._meta.db_table
+    # On PostgreSQL, SKIP LOCKED lets concurrent registrations take different UINs without waiting;
+    # SQLite serialises writers (IMMEDIATE transactions), so the plain form is safe there.
+    lock = " FOR UPDATE SKIP LOCKED" if connection.vendor == "postgresql" else ""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"DELETE FROM {table} WHERE uin = (SELECT uin FROM {table} ORDER BY rank LIMIT 1{lock}) RETURNING uin"  # noqa: S608
+        )
+        row = cursor.fetchone()
+    return str(row[0]) if row is not None else None
+
+
 def uin_take() -> str:
     """Take one UIN out of the pool. Must run inside the transaction that assigns it."""
     if not connection.in_atomic_block:
         raise RuntimeError("uin_take must run inside the transaction that assigns the UIN")
-    table = UinPoolEntry._meta.db_table
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            # SKIP LOCKED lets concurrent registrations take different UINs without waiting.
-            cursor.execute(
-                f"DELETE FROM {table} WHERE uin = (SELECT uin FROM {table} ORDER BY rank "  # noqa: S608
-                "LIMIT 1 FOR UPDATE SKIP LOCKED) RETURNING uin"
-            )
-        else:
-            # SQLite serialises writers (IMMEDIATE transactions), so the plain form is safe.
-            cursor.execute(
-                f"DELETE FROM {table} WHERE uin = (SELECT uin FROM {table} ORDER BY rank LIMIT 1) RETURNING uin"  # noqa: S608
-            )
-        row = cursor.fetchone()
-    if row is None:
+    uin = _take_one()
+    if uin is None:
         # The worker keeps the pool filled; if it has fallen behind, refill inline (this transaction
         # already holds the write lock) rather than fail a registration.
         uin_pool_refill(target=max(64, settings.GOV21_UIN_POOL_LOW_WATER))
-        with connection.cursor() as cursor:
-            cursor.execute(
-                f"DELETE FROM {table} WHERE uin = (SELECT uin FROM {table} ORDER BY rank LIMIT 1) RETURNING uin"  # noqa: S608
-            )
-            row = cursor.fetchone()
-        if row is None:
+        uin = _take_one()
+        if uin is None:
             raise DomainError("uin_pool_empty", "No UIN could be issued; try again.", status=503)
-    return str(row[0])
+    return uin
