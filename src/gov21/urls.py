@@ -41,6 +41,8 @@ urlpatterns = [
     path(".well-known/jwks.json", registry_views.jwks, name="jwks"),
     path("verify", registry_views.verify, name="verify"),
     path("office/registry/", include("gov21.registry.urls")),
+    path("office/identity/", include("gov21.identity.office_urls")),
+    path("", include("gov21.identity.urls")),
     path("django-admin/", admin.site.urls),
     path("", include("gov21.portal.urls")),
 ]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from playwright.sync_api import Browser, Page, sync_playwright
@@ -45,3 +46,9 @@ def page(browser: Browser) -> Iterator[Page]:
     page.set_default_timeout(15_000)
     yield page
     context.close()
+
+
+@pytest.fixture(autouse=True)
+def _public_address(live_server: Any, settings: Any) -> None:
+    """The portal reaches the identity provider at the public address: here, the live test server."""
+    settings.BASE_URL = live_server.url

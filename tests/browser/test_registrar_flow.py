@@ -15,24 +15,27 @@ from playwright.sync_api import Page
 from pytest_django.live_server_helper import LiveServer
 
 from gov21.identity.contracts import Principal
-from gov21.identity.services import staff_create
 from gov21.registry import services
 from gov21.registry.models import Person
+from tests.identity.flows import staff
 from tests.registry.factories import register_person
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-PASSWORD = "long enough passphrase"
 REGISTRAR = Principal(name="setup", kind="staff", roles=frozenset({"registrar"}))
 SCREENSHOT = Path(tempfile.gettempdir()) / "office.png"
 
 
 def _sign_in(page: Page, base: str) -> None:
-    staff_create(username="desk.browser", password=PASSWORD, roles=["registrar"])
-    page.goto(f"{base}/sign-in")
-    page.fill("#id_username", "desk.browser")
-    page.fill("#id_password", PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
+    """Through the OpenID Connect provider: password, authenticator code, consent, back office."""
+    person = staff("desk.browser", "registrar")
+    page.goto(f"{base}/sign-in?next=/office/registry/")
+    page.fill("#identifier", person.identifier)
+    page.fill("#password", person.password)
+    page.get_by_role("button", name="Continue").click()
+    page.fill("#code", person.code())
+    page.get_by_role("button", name="Confirm").click()
+    page.click("#allow")
     page.wait_for_url(re.compile(r"/office/registry/$"))
 
 

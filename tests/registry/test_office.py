@@ -1,10 +1,9 @@
 from __future__ import annotations
 
 from datetime import date, timedelta
-from typing import Any, cast
+from typing import Any
 
 import pytest
-from django.contrib.auth.models import User
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
@@ -13,9 +12,9 @@ from django.utils import timezone
 from gov21.audit.models import AccessRecord
 from gov21.core.ids import verhoeff_check_digit
 from gov21.identity.contracts import Principal
-from gov21.identity.services import staff_create
 from gov21.registry import forms, services
 from gov21.registry.models import Certificate, EventState, LifeEvent, Person
+from tests.identity.flows import portal_sign_in, staff
 from tests.registry.factories import register_person
 
 pytestmark = pytest.mark.django_db
@@ -24,8 +23,7 @@ PURPOSE = {"purpose_reason": "registration"}
 
 
 def _login(client: Client, *roles: str, username: str = "desk.one") -> Client:
-    user = staff_create(username=username, password="correct horse battery", roles=list(roles))
-    client.force_login(cast(User, user))
+    portal_sign_in(client, staff(username, *roles), next_url="/office/registry/")
     return client
 
 

@@ -1,18 +1,36 @@
-"""What other apps may use of identity: who is calling, what they may do, and the API authentication."""
+"""What other apps may use of identity: who is calling, what they may do, the API authentication,
+and what the portal (a relying party) and the registry need from accounts."""
 
 from __future__ import annotations
 
 from gov21.identity.api_auth import PrincipalAuth, principal_of
+from gov21.identity.levels import HIGH, LOW, SUBSTANTIAL
 from gov21.identity.principal import ROLE_PERMISSIONS, ROLES, Principal
-from gov21.identity.selectors import principal_from_request
-from gov21.identity.services import staff_create
+from gov21.identity.selectors import PORTAL_SESSION_KEY, account_summary, principal_from_request, user_for_subject
+from gov21.identity.services import (
+    account_disable_for_death,
+    activation_code_issue,
+    builtin_client_ensure,
+    consent_revoke_by_user,
+    staff_create,
+)
 
 __all__ = [
+    "HIGH",
+    "LOW",
+    "PORTAL_SESSION_KEY",
     "ROLES",
     "ROLE_PERMISSIONS",
+    "SUBSTANTIAL",
     "Principal",
     "PrincipalAuth",
+    "account_disable_for_death",
+    "account_summary",
+    "activation_code_issue",
+    "builtin_client_ensure",
+    "consent_revoke_by_user",
     "principal_from_request",
     "principal_of",
     "staff_create",
+    "user_for_subject",
 ]

@@ -6,16 +6,18 @@ from dataclasses import dataclass
 
 from gov21.core.errors import Forbidden
 
-# What each role may do in the civil registry. A role is granted per agency.
+# What each role may do. A role is granted per agency.
+_REGISTRAR = frozenset(
+    {"person.read", "person.correct", "event.declare", "event.read", "event.decide", "certificate.issue"}
+)
 ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     "reader": frozenset({"person.read"}),
     "clerk": frozenset({"person.read", "event.declare", "event.read"}),
-    "registrar": frozenset(
-        {"person.read", "person.correct", "event.declare", "event.read", "event.decide", "certificate.issue"}
-    ),
-    "administrator": frozenset(
-        {"person.read", "person.correct", "event.declare", "event.read", "event.decide", "certificate.issue"}
-    ),
+    "registrar": _REGISTRAR | {"identity.activate"},
+    # Service-counter staff of any agency: check a person and hand over an activation code.
+    "case_officer": frozenset({"person.read", "identity.activate"}),
+    "supervisor": frozenset({"person.read", "event.read", "identity.activate"}),
+    "administrator": _REGISTRAR | {"identity.activate", "identity.clients"},
 }
 ROLES: tuple[str, ...] = tuple(ROLE_PERMISSIONS)
 

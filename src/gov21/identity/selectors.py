@@ -1,15 +1,21 @@
 from __future__ import annotations
 
+from typing import Any
+
+from django.contrib.auth.models import AbstractBaseUser
 from django.db import connection
 from django.http import HttpRequest
 from django.utils import timezone
 
 from gov21.core.crypto import hash_token
-from gov21.identity.models import ApiToken, StaffRole
+from gov21.identity import levels
+from gov21.identity.models import Account, ApiToken, Consent, StaffRole, Subject
 from gov21.identity.principal import Principal
 
 # Every API call authenticates, so this lookup is hand-written: the ORM's query compilation costs
 # more than the indexed lookup itself.
+PORTAL_SESSION_KEY = "gov21_rp"  # set by the portal once the OpenID Connect sign-in completed
+
 TOKEN_SQL = (
     f"SELECT name, role FROM {ApiToken._meta.db_table} "  # noqa: S608 - table name from the model
     "WHERE token_hash = %s AND revoked_at IS NULL AND expires_at > %s"
@@ -34,8 +40,47 @@ def principal_from_request(request: HttpRequest) -> Principal | None:
         return principal_from_token(value.strip())
     user = getattr(request, "user", None)
     if user is not None and user.is_authenticated:
+        # Staff work only after a sign-in through the provider at level substantial or higher.
+        portal = request.session.get(PORTAL_SESSION_KEY) or {}
+        if levels.rank(str(portal.get("acr", ""))) < levels.rank(levels.SUBSTANTIAL):
+            return None
         roles = frozenset(StaffRole.objects.filter(user_id=user.pk).values_list("role", flat=True))
         if user.is_superuser:
             roles = roles | {"administrator"}
         return Principal(name=user.get_username(), kind="staff", roles=roles)
     return None
+
+
+def user_for_subject(*, sector: str, sub: str) -> AbstractBaseUser | None:
+    subject = Subject.objects.select_related("account__user").filter(sector=sector, sub=sub).first()
+    if subject is None or subject.account.status != Account.Status.ACTIVE:
+        return None
+    return subject.account.user
+
+
+def account_summary(*, user_id: int) -> dict[str, Any] | None:
+    """What the portal shows a signed-in person about their own account."""
+    account = Account.objects.filter(user_id=user_id).first()
+    if account is None:
+        return None
+    consents = (
+        Consent.objects.filter(account=account, revoked_at__isnull=True)
+        .select_related("client")
+        .order_by("-granted_at")
+    )
+    return {
+        "account_id": account.pk,
+        "kind": account.kind,
+        "uin": account.uin,
+        "consents": [
+            {
+                "id": c.pk,
+                "client": c.client.name,
+                "agency": c.client.agency,
+                "purpose": c.client.purpose,
+                "scopes": list(c.scopes),
+                "granted_at": c.granted_at,
+            }
+            for c in consents
+        ],
+    }

@@ -1,17 +1,39 @@
 from __future__ import annotations
 
+import re
+import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
+from urllib.parse import urlsplit
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.contrib.auth.hashers import check_password, make_password
 from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
 from gov21.core.crypto import hash_token, random_token
-from gov21.core.errors import DomainError, NotFound
-from gov21.identity.models import ApiToken, StaffRole
-from gov21.identity.principal import ROLES
+from gov21.core.errors import Conflict, DomainError, NotFound, Unauthenticated
+from gov21.identity import totp
+from gov21.identity.models import (
+    Account,
+    ActivationCode,
+    ApiToken,
+    AuthEvent,
+    Consent,
+    OAuthToken,
+    Passkey,
+    RecoveryCode,
+    RelyingParty,
+    StaffRole,
+    TotpFactor,
+)
+from gov21.identity.principal import ROLES, Principal
+from gov21.identity.throttle import blocked_until, failure_record, success_record, throttle_key
 
 TOKEN_PREFIX = "g21_"  # noqa: S105 (a visible prefix, not a secret)
 
@@ -61,6 +83,456 @@ def staff_create(*, username: str, password: str, roles: list[str], agency: str 
     user, _ = user_model.objects.get_or_create(username=username, defaults={"is_staff": False})
     user.set_password(password)
     user.save()
+    Account.objects.get_or_create(
+        user=user,
+        defaults={
+            "kind": Account.Kind.STAFF,
+            "status": Account.Status.ACTIVE,
+            "created_at": timezone.now(),
+            "activated_at": timezone.now(),
+        },
+    )
     for role in roles:
         StaffRole.objects.get_or_create(user=user, role=role, agency=agency)
     return user
+
+
+# --- accounts ---------------------------------------------------------------------------------------
+
+ACTIVATION_LIFETIME = timedelta(days=7)
+ACTIVATION_MAX_FAILURES = 5
+RECOVERY_CODE_COUNT = 10
+_CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O or 1/I: read aloud at a counter
+GENERIC_SIGN_IN_FAILURE = "The UIN, user name or password is not right, or this account cannot sign in now."
+
+
+def _code_generate(groups: int) -> str:
+    return "-".join("".join(secrets.choice(_CODE_ALPHABET) for _ in range(4)) for _ in range(groups))
+
+
+def _code_normalise(code: str) -> str:
+    return "".join(ch for ch in code.upper() if ch.isalnum())
+
+
+def auth_event_record(*, kind: str, account: Account | None, source: str = "", **detail: Any) -> None:
+    AuthEvent.objects.create(at=timezone.now(), account=account, kind=kind, source=source[:64], detail=detail)
+
+
+@transaction.atomic
+def activation_code_issue(*, uin: str, officer: Principal, channel: str = "counter") -> str:
+    """An officer who has checked a person face to face hands them a one-time activation code.
+
+    Works for a new account and, as account recovery, for an active one (the code then replaces the
+    password and every second factor). A deceased person's account is never activated again."""
+    from gov21.registry.contracts import person_view  # registry imports identity's contract: import late
+
+    officer.require("identity.activate")
+    person = person_view(uin=uin, actor=officer, purpose="Identity check at the counter to activate a digital ID")
+    uin = person["uin"]
+    if person["status"] != "alive":
+        raise Conflict("person_not_alive", "This person is recorded as deceased; no account can be activated.")
+    account = Account.objects.select_for_update().filter(uin=uin).first()
+    if account is None:
+        user = get_user_model().objects.create_user(username=uin)
+        user.set_unusable_password()
+        user.save()
+        account = Account.objects.create(user=user, kind=Account.Kind.CITIZEN, uin=uin, created_at=timezone.now())
+    elif account.status == Account.Status.DISABLED:
+        raise Conflict(
+            "account_disabled", f"This account is disabled ({account.disabled_reason}); it cannot be re-activated."
+        )
+    code = _code_generate(3)
+    now = timezone.now()
+    ActivationCode.objects.filter(account=account, used_at__isnull=True).update(used_at=now)
+    ActivationCode.objects.create(
+        account=account,
+        code_hash=hash_token(_code_normalise(code)),
+        channel=channel,
+        issued_by=officer.name,
+        issued_at=now,
+        expires_at=now + ACTIVATION_LIFETIME,
+    )
+    auth_event_record(kind="activation_code_issued", account=account, officer=officer.name, channel=channel)
+    return code
+
+
+def account_activate(*, uin: str, code: str, password: str, source: str) -> Account:
+    """Take control of an account with an activation code and set its password.
+
+    Every failure gives the same answer, whether the UIN has no account, the code is wrong, used or
+    expired, so that the form cannot be used to learn who has an account."""
+    failure = DomainError("activation_failed", "That UIN and activation code do not match an open activation.")
+    keys = [("id", throttle_key("act", uin)), ("src", throttle_key("src", source))]
+    if blocked_until([key for _, key in keys]) is not None:
+        raise DomainError("too_many_attempts", "Too many attempts. Wait a few minutes, then try again.", status=429)
+    with transaction.atomic():
+        account = Account.objects.select_for_update().filter(uin=uin.strip(), kind=Account.Kind.CITIZEN).first()
+        pending = (
+            ActivationCode.objects.filter(account=account, used_at__isnull=True, expires_at__gt=timezone.now())
+            .order_by("-issued_at")
+            .first()
+            if account is not None
+            else None
+        )
+        if account is None or pending is None or account.status == Account.Status.DISABLED:
+            failed = True
+        elif not secrets.compare_digest(pending.code_hash, hash_token(_code_normalise(code))):
+            pending.failed_attempts += 1
+            if pending.failed_attempts >= ACTIVATION_MAX_FAILURES:
+                pending.used_at = timezone.now()  # a guessed-at code is burnt; the person goes back to the counter
+            pending.save(update_fields=["failed_attempts", "used_at"])
+            failed = True
+        else:
+            failed = False
+    if failed:
+        failure_record(keys)
+        raise failure
+    assert account is not None and pending is not None
+    user = account.user
+    try:
+        validate_password(password, user)
+    except ValidationError as error:
+        raise DomainError("weak_password", " ".join(error.messages), field="password") from error
+    with transaction.atomic():
+        now = timezone.now()
+        recovery = account.status == Account.Status.ACTIVE
+        if recovery:  # a counter visit replaces every credential the account had
+            TotpFactor.objects.filter(account=account).delete()
+            Passkey.objects.filter(account=account).delete()
+            RecoveryCode.objects.filter(account=account).delete()
+        user.set_password(password)
+        user.save(update_fields=["password"])
+        pending.used_at = now
+        pending.save(update_fields=["used_at"])
+        account.status = Account.Status.ACTIVE
+        account.activated_at = account.activated_at or now
+        account.proofed_in_person = account.proofed_in_person or pending.channel == "counter"
+        account.save(update_fields=["status", "activated_at", "proofed_in_person"])
+        OAuthToken.objects.filter(account=account, revoked_at__isnull=True).update(revoked_at=now)
+        auth_event_record(kind="account_recovered" if recovery else "account_activated", account=account, source=source)
+    success_record(keys[0][1])
+    return account
+
+
+_DUMMY_HASH: list[str] = []
+
+
+def _dummy_password_check(password: str) -> None:
+    """Spend the time a real password check takes, so that an unknown identifier cannot be told apart."""
+    if not _DUMMY_HASH:
+        _DUMMY_HASH.append(make_password(secrets.token_urlsafe(16)))
+    check_password(password, _DUMMY_HASH[0])
+
+
+def password_authenticate(*, identifier: str, password: str, source: str) -> Account:
+    """The account whose identifier (UIN or staff user name) and password match, or one generic error."""
+    identifier = identifier.strip()
+    keys = [("id", throttle_key("id", identifier)), ("src", throttle_key("src", source))]
+    until = blocked_until([key for _, key in keys])
+    if until is not None:
+        auth_event_record(kind="sign_in_blocked", account=None, source=source)
+        wait = max(1, int((until - timezone.now()).total_seconds()))
+        raise DomainError(
+            "too_many_attempts",
+            f"Too many failed attempts. Wait {wait} seconds, then try again, or visit a service counter.",
+            status=429,
+            extra={"retry_after": wait},
+        )
+    account = Account.objects.select_related("user").filter(user__username=identifier).first() if identifier else None
+    if account is None:
+        _dummy_password_check(password)
+        ok = False
+    else:
+        ok = account.user.check_password(password) and account.status == Account.Status.ACTIVE
+    if not ok:
+        failure_record(keys)
+        auth_event_record(kind="sign_in_failed", account=account, source=source, step="password")
+        raise Unauthenticated("sign_in_failed", GENERIC_SIGN_IN_FAILURE)
+    assert account is not None
+    success_record(keys[0][1])
+    return account
+
+
+def account_second_factors(account: Account) -> dict[str, bool]:
+    return {
+        "totp": TotpFactor.objects.filter(account=account, confirmed_at__isnull=False).exists(),
+        "passkey": Passkey.objects.filter(account=account).exists(),
+        "recovery": RecoveryCode.objects.filter(account=account, used_at__isnull=True).exists(),
+    }
+
+
+def totp_enrol_begin(*, account: Account) -> str:
+    """A new, not yet confirmed authenticator secret (replacing an unconfirmed one)."""
+    secret = totp.secret_generate()
+    TotpFactor.objects.update_or_create(
+        account=account, defaults={"secret": secret, "confirmed_at": None, "last_step": 0}
+    )
+    return secret
+
+
+def totp_enrol_confirm(*, account: Account, code: str, source: str) -> None:
+    factor = TotpFactor.objects.filter(account=account).first()
+    if factor is None:
+        raise DomainError("totp_not_started", "Start adding an authenticator app first.")
+    step = totp.code_match(factor.secret, code, last_step=factor.last_step)
+    if step is None:
+        raise DomainError(
+            "totp_wrong_code",
+            "That code is not right. Check the phone's clock and type the current code.",
+            field="code",
+        )
+    factor.confirmed_at = timezone.now()
+    factor.last_step = step
+    factor.save(update_fields=["confirmed_at", "last_step"])
+    auth_event_record(kind="factor_added", account=account, source=source, factor="totp")
+
+
+def totp_verify(*, account: Account, code: str) -> bool:
+    """Check a code and remember its step, atomically, so that it cannot be used a second time."""
+    with transaction.atomic():
+        factor = TotpFactor.objects.select_for_update().filter(account=account, confirmed_at__isnull=False).first()
+        if factor is None:
+            return False
+        step = totp.code_match(factor.secret, code, last_step=factor.last_step)
+        if step is None:
+            return False
+        factor.last_step = step
+        factor.save(update_fields=["last_step"])
+    return True
+
+
+def totp_remove(*, account: Account, source: str) -> None:
+    if TotpFactor.objects.filter(account=account).delete()[0]:
+        auth_event_record(kind="factor_removed", account=account, source=source, factor="totp")
+
+
+def recovery_codes_issue(*, account: Account, source: str) -> list[str]:
+    """Ten new single-use recovery codes, replacing any earlier ones. Shown once."""
+    codes = [_code_generate(4) for _ in range(RECOVERY_CODE_COUNT)]
+    now = timezone.now()
+    with transaction.atomic():
+        RecoveryCode.objects.filter(account=account).delete()
+        RecoveryCode.objects.bulk_create(
+            RecoveryCode(account=account, code_hash=hash_token(_code_normalise(c)), created_at=now) for c in codes
+        )
+        auth_event_record(kind="recovery_codes_issued", account=account, source=source)
+    return codes
+
+
+def recovery_code_redeem(*, account: Account, code: str) -> bool:
+    updated = RecoveryCode.objects.filter(
+        account=account, code_hash=hash_token(_code_normalise(code)), used_at__isnull=True
+    ).update(used_at=timezone.now())
+    return bool(updated)
+
+
+def second_factor_verify(*, account: Account, code: str, source: str) -> str:
+    """Accept an authenticator-app code or a recovery code; the amr method it proves, or an error."""
+    keys = [("id", throttle_key("2fa", str(account.pk))), ("src", throttle_key("src", source))]
+    if blocked_until([key for _, key in keys]) is not None:
+        raise DomainError("too_many_attempts", "Too many wrong codes. Wait a few minutes, then try again.", status=429)
+    if totp_verify(account=account, code=code):
+        success_record(keys[0][1])
+        return "otp"
+    if recovery_code_redeem(account=account, code=code):
+        success_record(keys[0][1])
+        auth_event_record(kind="recovery_code_used", account=account, source=source)
+        return "otp"
+    failure_record(keys)
+    auth_event_record(kind="sign_in_failed", account=account, source=source, step="second_factor")
+    raise DomainError("wrong_code", "That code is not right. Type the current code from your app.", field="code")
+
+
+@transaction.atomic
+def account_disable_for_death(*, uin: str) -> None:
+    """Called inside the transaction that registers a death: the account stops working at once."""
+    account = Account.objects.select_for_update().filter(uin=uin).first()
+    if account is None or account.status == Account.Status.DISABLED:
+        return
+    now = timezone.now()
+    account.status = Account.Status.DISABLED
+    account.disabled_at = now
+    account.disabled_reason = "deceased"
+    account.save(update_fields=["status", "disabled_at", "disabled_reason"])
+    OAuthToken.objects.filter(account=account, revoked_at__isnull=True).update(revoked_at=now)
+    auth_event_record(kind="account_disabled", account=account, reason="deceased")
+
+
+# --- consent ----------------------------------------------------------------------------------------
+
+
+def consent_covers(*, account: Account, client: RelyingParty, scopes: list[str]) -> bool:
+    consent = Consent.objects.filter(account=account, client=client, revoked_at__isnull=True).first()
+    return consent is not None and set(scopes) <= set(consent.scopes)
+
+
+@transaction.atomic
+def consent_grant(*, account: Account, client: RelyingParty, scopes: list[str], source: str) -> Consent:
+    """Record consent to release these scopes to this client (merged with what was agreed before)."""
+    now = timezone.now()
+    current = (
+        Consent.objects.select_for_update().filter(account=account, client=client, revoked_at__isnull=True).first()
+    )
+    merged = sorted(set(scopes) | set(current.scopes if current else []))
+    if current is not None:
+        current.revoked_at = now
+        current.save(update_fields=["revoked_at"])
+    consent = Consent.objects.create(account=account, client=client, scopes=merged, granted_at=now)
+    auth_event_record(kind="consent_granted", account=account, source=source, client=client.client_id, scopes=merged)
+    return consent
+
+
+@transaction.atomic
+def consent_revoke(*, account: Account, consent_id: int, source: str) -> None:
+    """Withdraw consent: the agency's tokens for this person stop working at once."""
+    consent = (
+        Consent.objects.select_for_update().filter(pk=consent_id, account=account, revoked_at__isnull=True).first()
+    )
+    if consent is None:
+        raise NotFound("consent_not_found", "No such consent on your account.")
+    now = timezone.now()
+    consent.revoked_at = now
+    consent.save(update_fields=["revoked_at"])
+    OAuthToken.objects.filter(account=account, client=consent.client, revoked_at__isnull=True).update(revoked_at=now)
+    auth_event_record(kind="consent_revoked", account=account, source=source, client=consent.client.client_id)
+
+
+# --- relying parties --------------------------------------------------------------------------------
+
+_CLIENT_ID_RE = re.compile(r"[a-z0-9][a-z0-9._-]{2,63}")
+_SECTOR_RE = re.compile(r"[a-z0-9][a-z0-9._-]{1,63}")
+
+
+@dataclass(frozen=True, slots=True)
+class RegisteredClient:
+    client_id: str
+    secret: str | None
+
+
+def _check_uri(uri: str, *, field: str) -> str:
+    parsed = urlsplit(uri)
+    local = parsed.hostname in ("127.0.0.1", "localhost", "::1")
+    if parsed.scheme not in ("https", "http") or (parsed.scheme == "http" and not local) or not parsed.netloc:
+        raise DomainError("invalid_uri", f"{uri!r} is not an https URL (plain http only on loopback).", field=field)
+    if parsed.fragment:
+        raise DomainError("invalid_uri", f"{uri!r} must not carry a fragment.", field=field)
+    return uri
+
+
+@transaction.atomic
+def client_register(
+    *,
+    client_id: str,
+    name: str,
+    agency: str,
+    sector: str,
+    purpose: str,
+    redirect_uris: list[str],
+    scopes: list[str],
+    auth_method: str,
+    jwks: dict[str, Any] | None,
+    post_logout_redirect_uris: list[str] | None = None,
+    may_introspect: bool = False,
+    created_by: str,
+) -> RegisteredClient:
+    """Register an agency system. ``private_key_jwt`` needs its public keys; ``client_secret_basic``
+    (development only) gets a generated secret, shown once."""
+    from joserfc.errors import JoseError
+    from joserfc.jwk import KeySet
+
+    from gov21.identity.oidc import SCOPES
+
+    if not _CLIENT_ID_RE.fullmatch(client_id):
+        raise DomainError(
+            "invalid_client_id", "Use 3-64 lower-case letters, digits, '.', '_' or '-'.", field="client_id"
+        )
+    if RelyingParty.objects.filter(client_id=client_id).exists():
+        raise Conflict("client_exists", f"A client {client_id!r} is already registered.", field="client_id")
+    if not _SECTOR_RE.fullmatch(sector):
+        raise DomainError("invalid_sector", "A sector is a short lower-case name such as 'health'.", field="sector")
+    if not name.strip() or not agency.strip() or len(purpose.strip()) < 5:
+        raise DomainError("missing_fields", "Name, agency and a purpose people can read are required.", field="purpose")
+    if not redirect_uris:
+        raise DomainError("invalid_uri", "At least one redirect URI is required.", field="redirect_uris")
+    uris = [_check_uri(u, field="redirect_uris") for u in redirect_uris]
+    logout_uris = [_check_uri(u, field="post_logout_redirect_uris") for u in post_logout_redirect_uris or []]
+    unknown = sorted(set(scopes) - set(SCOPES))
+    if unknown or "openid" not in scopes:
+        raise DomainError(
+            "invalid_scope", f"Scopes must include openid and come from {', '.join(SCOPES)}.", field="scopes"
+        )
+    secret: str | None = None
+    secret_hash = ""
+    if auth_method == RelyingParty.AuthMethod.PRIVATE_KEY_JWT:
+        try:
+            keys = KeySet.import_key_set(jwks or {})  # type: ignore[arg-type]
+        except (JoseError, ValueError, TypeError, KeyError) as error:
+            raise DomainError("invalid_jwks", f"The public keys are not a valid JWKS: {error}", field="jwks") from error
+        if not keys.keys or any(k.is_private for k in keys.keys):
+            raise DomainError("invalid_jwks", "Give one or more public keys, never a private key.", field="jwks")
+    elif auth_method == RelyingParty.AuthMethod.CLIENT_SECRET_BASIC:
+        secret = random_token(32)
+        secret_hash = hash_token(secret)
+        jwks = None
+    else:
+        raise DomainError("invalid_auth_method", "Use private_key_jwt (or client_secret_basic for development).")
+    RelyingParty.objects.create(
+        client_id=client_id,
+        name=name.strip(),
+        agency=agency.strip(),
+        sector=sector,
+        purpose=purpose.strip(),
+        redirect_uris=uris,
+        post_logout_redirect_uris=logout_uris,
+        allowed_scopes=[s for s in SCOPES if s in scopes],
+        auth_method=auth_method,
+        jwks=jwks,
+        secret_hash=secret_hash,
+        may_introspect=may_introspect,
+        created_at=timezone.now(),
+        created_by=created_by,
+    )
+    return RegisteredClient(client_id=client_id, secret=secret)
+
+
+@transaction.atomic
+def builtin_client_ensure(
+    *, client_id: str, name: str, sector: str, redirect_uri: str, post_logout_uri: str, jwks: dict[str, Any]
+) -> None:
+    """Keep gov21's own portal registered as a relying party, at the address it is served from."""
+    row = RelyingParty.objects.select_for_update().filter(client_id=client_id).first()
+    if row is None:
+        RelyingParty.objects.create(
+            client_id=client_id,
+            name=name,
+            agency=str(getattr(settings, "GOV21_COUNTRY_NAME", "gov21")),
+            sector=sector,
+            purpose="Sign you in to the public services portal and show you your account",
+            redirect_uris=[redirect_uri],
+            post_logout_redirect_uris=[post_logout_uri],
+            allowed_scopes=["openid", "profile"],
+            auth_method=RelyingParty.AuthMethod.PRIVATE_KEY_JWT,
+            jwks=jwks,
+            created_at=timezone.now(),
+            created_by="gov21",
+        )
+        return
+    changed = False
+    if redirect_uri not in row.redirect_uris:
+        row.redirect_uris = [*row.redirect_uris, redirect_uri]
+        changed = True
+    if post_logout_uri not in row.post_logout_redirect_uris:
+        row.post_logout_redirect_uris = [*row.post_logout_redirect_uris, post_logout_uri]
+        changed = True
+    if row.jwks != jwks:
+        row.jwks = jwks
+        changed = True
+    if changed:
+        row.save(update_fields=["redirect_uris", "post_logout_redirect_uris", "jwks"])
+
+
+def consent_revoke_by_user(*, user_id: int, consent_id: int, source: str) -> None:
+    account = Account.objects.filter(user_id=user_id).first()
+    if account is None:
+        raise NotFound("consent_not_found", "No such consent on your account.")
+    consent_revoke(account=account, consent_id=consent_id, source=source)

@@ -19,7 +19,7 @@ from gov21.audit.contracts import access_record
 from gov21.core.errors import Conflict, DomainError, NotFound
 from gov21.core.ids import uin_check
 from gov21.core.queries import one_or_none
-from gov21.identity.principal import Principal
+from gov21.identity.contracts import Principal, account_disable_for_death
 from gov21.registry import rules
 from gov21.registry.keys import registry_keys
 from gov21.registry.models import (
@@ -658,6 +658,7 @@ def _apply_death(event: LifeEvent, actor: Principal) -> None:
     _save_version(
         person, previous=before, reason="Death registered", author=actor.name, effective=death_date, event=event
     )
+    account_disable_for_death(uin=person.uin)  # same transaction: the digital ID stops with the registration
     union = _open_union(person.pk)
     if union is not None:
         union.dissolved_on = death_date

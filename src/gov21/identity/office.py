@@ -1,0 +1,97 @@
+"""Back-office pages of the identity provider: activation codes at the service counter, and the
+register of relying parties (agency systems)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from django.contrib.auth.views import redirect_to_login
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_http_methods
+
+from gov21.core.errors import DomainError
+from gov21.identity.models import RelyingParty
+from gov21.identity.oidc import SCOPES
+from gov21.identity.selectors import principal_from_request
+from gov21.identity.services import activation_code_issue, client_register
+
+
+def _staff(request: HttpRequest, permission: str) -> HttpResponse | Any:
+    if not request.user.is_authenticated:
+        return redirect_to_login(request.get_full_path())
+    principal = principal_from_request(request)
+    if principal is None or not principal.can(permission):
+        return render(
+            request,
+            "identity/office_refused.html",
+            {"detail": "Your role does not allow this action."},
+            status=403,
+        )
+    return principal
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def activation(request: HttpRequest) -> HttpResponse:
+    """An officer checks a person's identity documents, then hands over a one-time activation code."""
+    principal = _staff(request, "identity.activate")
+    if isinstance(principal, HttpResponse):
+        return principal
+    context: dict[str, Any] = {"uin": request.POST.get("uin", "")[:20]}
+    if request.method == "POST":
+        if request.POST.get("checked") != "yes":
+            context["error"] = "Confirm that you checked the person's identity document in person."
+            return render(request, "identity/office_activation.html", context, status=422)
+        try:
+            context["code"] = activation_code_issue(uin=context["uin"], officer=principal)
+        except DomainError as error:
+            context["error"] = error.detail
+            return render(request, "identity/office_activation.html", context, status=error.status)
+    return render(request, "identity/office_activation.html", context)
+
+
+def _lines(value: str) -> list[str]:
+    return [line.strip() for line in value.replace(",", "\n").splitlines() if line.strip()]
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def clients(request: HttpRequest) -> HttpResponse:
+    principal = _staff(request, "identity.clients")
+    if isinstance(principal, HttpResponse):
+        return principal
+    context: dict[str, Any] = {"scopes": SCOPES, "form": request.POST if request.method == "POST" else {}}
+    if request.method == "POST":
+        try:
+            jwks_text = request.POST.get("jwks", "").strip()
+            jwks = json.loads(jwks_text) if jwks_text else None
+            registered = client_register(
+                client_id=request.POST.get("client_id", "").strip(),
+                name=request.POST.get("name", ""),
+                agency=request.POST.get("agency", ""),
+                sector=request.POST.get("sector", "").strip(),
+                purpose=request.POST.get("purpose", ""),
+                redirect_uris=_lines(request.POST.get("redirect_uris", "")),
+                post_logout_redirect_uris=_lines(request.POST.get("post_logout_redirect_uris", "")),
+                scopes=request.POST.getlist("scopes"),
+                auth_method=request.POST.get("auth_method", ""),
+                jwks=jwks,
+                may_introspect=request.POST.get("may_introspect") == "yes",
+                created_by=principal.name,
+            )
+            context["registered"] = registered
+            context["form"] = {}
+        except json.JSONDecodeError:
+            context["error"] = "The public keys are not valid JSON (paste the client's JWKS)."
+        except DomainError as error:
+            context["error"] = error.detail
+        if "error" in context:
+            return render(request, "identity/office_clients.html", context | {"clients": _all()}, status=422)
+    return render(request, "identity/office_clients.html", context | {"clients": _all()})
+
+
+def _all() -> list[RelyingParty]:
+    return list(RelyingParty.objects.order_by("client_id"))

@@ -1,0 +1,286 @@
+"""The identity provider's own pages: sign in, second factor and step-up, activation, and the
+security page where a person manages passwords, authenticator apps, passkeys and recovery codes."""
+
+from __future__ import annotations
+
+import base64
+import json
+from typing import Any
+from urllib.parse import urlencode, urlsplit
+
+import segno
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_http_methods, require_POST
+
+from gov21.core.errors import DomainError
+from gov21.identity import levels, passkeys, totp
+from gov21.identity.models import AuthEvent, Passkey
+from gov21.identity.services import (
+    account_activate,
+    account_second_factors,
+    auth_event_record,
+    password_authenticate,
+    recovery_codes_issue,
+    second_factor_verify,
+    totp_enrol_begin,
+    totp_enrol_confirm,
+    totp_remove,
+)
+from gov21.identity.session import (
+    idp_current,
+    idp_establish,
+    pending_get,
+    pending_set,
+    safe_next,
+    source_of,
+)
+
+_CHALLENGE_KEY = "gov21_webauthn_challenge"
+
+
+def _rp(request: HttpRequest) -> tuple[str, str]:
+    """The WebAuthn relying-party id (this host's name) and the origin the browser reports."""
+    host = request.get_host()
+    return urlsplit(f"//{host}").hostname or host, f"{request.scheme}://{host}"
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def sign_in(request: HttpRequest) -> HttpResponse:
+    next_url = safe_next(request, request.POST.get("next") or request.GET.get("next"), "/auth/account")
+    context: dict[str, Any] = {"next": next_url, "identifier": ""}
+    if request.method == "POST":
+        identifier = request.POST.get("identifier", "")[:150]
+        context["identifier"] = identifier
+        try:
+            account = password_authenticate(
+                identifier=identifier, password=request.POST.get("password", "")[:1024], source=source_of(request)
+            )
+        except DomainError as error:
+            context["error"] = error.detail
+            return render(request, "identity/sign_in.html", context, status=error.status)
+        factors = account_second_factors(account)
+        if factors["totp"] or factors["passkey"] or factors["recovery"]:
+            pending_set(request, account, ["pwd"])
+            return redirect(f"/auth/verify?{urlencode({'next': next_url})}")
+        idp_establish(request, account, ["pwd"])
+        auth_event_record(kind="sign_in", account=account, source=source_of(request), acr=levels.LOW)
+        if account.kind == account.Kind.STAFF:
+            return redirect(f"/auth/account?{urlencode({'next': next_url, 'enrol': 1})}")
+        return redirect(next_url)
+    return render(request, "identity/sign_in.html", context)
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def verify(request: HttpRequest) -> HttpResponse:
+    """The second step of a sign-in, or a step-up to a higher level for a person already signed in."""
+    next_url = safe_next(request, request.POST.get("next") or request.GET.get("next"), "/auth/account")
+    level = request.GET.get("level") or request.POST.get("level") or levels.SUBSTANTIAL
+    current = idp_current(request)
+    pending = pending_get(request)
+    if pending is not None:
+        account, amr = pending
+    elif current is not None:
+        account, amr = current.account, current.amr
+    else:
+        return redirect(f"/auth/sign-in?{urlencode({'next': next_url})}")
+    factors = account_second_factors(account)
+    reachable = levels.HIGH if factors["passkey"] and account.proofed_in_person else levels.SUBSTANTIAL
+    context: dict[str, Any] = {
+        "next": next_url,
+        "level": level,
+        "level_name": levels.NAMES.get(level, level),
+        "factors": factors,
+        "code_ok": levels.rank(level) <= levels.rank(levels.SUBSTANTIAL) and (factors["totp"] or factors["recovery"]),
+        "passkey_ok": factors["passkey"],
+        "unreachable": levels.rank(level) > levels.rank(reachable),
+        "has_factor": factors["totp"] or factors["passkey"],
+    }
+    if request.method == "POST":
+        try:
+            method = second_factor_verify(
+                account=account, code=request.POST.get("code", "")[:64], source=source_of(request)
+            )
+        except DomainError as error:
+            context["error"] = error.detail
+            return render(request, "identity/verify.html", context, status=error.status)
+        signed = idp_establish(request, account, levels.amr_with(amr, method))
+        auth_event_record(kind="sign_in", account=account, source=source_of(request), acr=signed.acr)
+        return redirect(next_url)
+    return render(request, "identity/verify.html", context)
+
+
+@require_POST
+def passkey_options(request: HttpRequest) -> HttpResponse:
+    """Options for ``navigator.credentials.get``: for the account mid-sign-in, or discoverable."""
+    rp_id, _ = _rp(request)
+    pending = pending_get(request)
+    current = idp_current(request)
+    account = pending[0] if pending else (current.account if current else None)
+    options, challenge = passkeys.authentication_options(rp_id=rp_id, account=account)
+    request.session[_CHALLENGE_KEY] = base64.b64encode(challenge).decode()
+    return HttpResponse(options, content_type="application/json")
+
+
+@require_POST
+def passkey_sign_in(request: HttpRequest) -> HttpResponse:
+    rp_id, origin = _rp(request)
+    challenge = request.session.pop(_CHALLENGE_KEY, None)
+    if not challenge:
+        return JsonResponse({"error": "Start again: the passkey request expired."}, status=400)
+    pending = pending_get(request)
+    current = idp_current(request)
+    expected = pending[0] if pending else (current.account if current else None)
+    base_amr = pending[1] if pending else (current.amr if current else [])
+    try:
+        credential = json.loads(request.body)
+        account = passkeys.authenticate(
+            credential=credential, challenge=base64.b64decode(challenge), rp_id=rp_id, origin=origin, account=expected
+        )
+    except (ValueError, DomainError) as error:
+        auth_event_record(kind="sign_in_failed", account=expected, source=source_of(request), step="passkey")
+        detail = error.detail if isinstance(error, DomainError) else "The passkey response could not be read."
+        return JsonResponse({"error": detail}, status=400)
+    signed = idp_establish(request, account, levels.amr_with(base_amr, "hwk"))
+    auth_event_record(kind="sign_in", account=account, source=source_of(request), acr=signed.acr, method="passkey")
+    next_url = safe_next(request, request.GET.get("next"), "/auth/account")
+    return JsonResponse({"next": next_url, "acr": signed.acr})
+
+
+@require_POST
+def passkey_register_options(request: HttpRequest) -> HttpResponse:
+    current = idp_current(request)
+    if current is None:
+        return JsonResponse({"error": "Sign in first."}, status=401)
+    rp_id, _ = _rp(request)
+    options, challenge = passkeys.registration_options(
+        account=current.account, rp_id=rp_id, rp_name=str(settings.GOV21_COUNTRY_NAME)
+    )
+    request.session[_CHALLENGE_KEY] = base64.b64encode(challenge).decode()
+    return HttpResponse(options, content_type="application/json")
+
+
+@require_POST
+def passkey_register(request: HttpRequest) -> HttpResponse:
+    current = idp_current(request)
+    if current is None:
+        return JsonResponse({"error": "Sign in first."}, status=401)
+    challenge = request.session.pop(_CHALLENGE_KEY, None)
+    if not challenge:
+        return JsonResponse({"error": "Start again: the passkey request expired."}, status=400)
+    rp_id, origin = _rp(request)
+    try:
+        body = json.loads(request.body)
+        passkey = passkeys.register(
+            account=current.account,
+            credential=body["credential"],
+            challenge=base64.b64decode(challenge),
+            rp_id=rp_id,
+            origin=origin,
+            name=str(body.get("name") or "Passkey"),
+            source=source_of(request),
+        )
+    except (ValueError, KeyError, TypeError) as error:
+        return JsonResponse({"error": f"The passkey response could not be read: {error}"}, status=400)
+    except DomainError as error:
+        return JsonResponse({"error": error.detail}, status=400)
+    # Creating a passkey with user verification proves possession of it: the session is now that strong.
+    idp_establish(request, current.account, levels.amr_with(current.amr, "hwk"))
+    return JsonResponse({"id": passkey.pk, "name": passkey.name})
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def activate(request: HttpRequest) -> HttpResponse:
+    context: dict[str, Any] = {"uin": request.POST.get("uin", "")[:20]}
+    if request.method == "POST":
+        if request.POST.get("password", "") != request.POST.get("password_again", ""):
+            context["error"] = "The two passwords are not the same."
+            return render(request, "identity/activate.html", context, status=422)
+        try:
+            account = account_activate(
+                uin=context["uin"],
+                code=request.POST.get("code", "")[:40],
+                password=request.POST.get("password", "")[:1024],
+                source=source_of(request),
+            )
+        except DomainError as error:
+            context["error"] = error.detail
+            return render(request, "identity/activate.html", context, status=error.status)
+        idp_establish(request, account, ["pwd"])
+        return redirect("/auth/account?enrol=1")
+    return render(request, "identity/activate.html", context)
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def account(request: HttpRequest) -> HttpResponse:
+    """The security page: second factors, passkeys, recovery codes and recent sign-ins."""
+    current = idp_current(request)
+    if current is None:
+        return redirect(f"/auth/sign-in?{urlencode({'next': request.get_full_path()})}")
+    acct = current.account
+    source = source_of(request)
+    context: dict[str, Any] = {"signed_in": current, "level_name": levels.NAMES.get(current.acr, current.acr)}
+    next_url = safe_next(request, request.GET.get("next") or request.POST.get("next"), "")
+    context["next"] = next_url
+    if request.method == "POST":
+        action = request.POST.get("action")
+        try:
+            if action == "totp_start":
+                context["totp_secret"] = totp_enrol_begin(account=acct)
+            elif action == "totp_confirm":
+                totp_enrol_confirm(account=acct, code=request.POST.get("code", "")[:16], source=source)
+                idp_establish(request, acct, levels.amr_with(current.amr, "otp"))
+                if not account_second_factors(acct)["recovery"]:
+                    context["recovery_codes"] = recovery_codes_issue(account=acct, source=source)
+                context["done"] = "Your authenticator app is set up."
+            elif action == "totp_remove":
+                _require_other_factor(acct, keep="passkey")
+                totp_remove(account=acct, source=source)
+                context["done"] = "The authenticator app was removed."
+            elif action == "passkey_remove":
+                _require_other_factor(acct, keep="totp", passkey_id=int(request.POST.get("passkey", "0") or 0))
+                passkeys.remove(account=acct, passkey_id=int(request.POST.get("passkey", "0") or 0), source=source)
+                context["done"] = "The passkey was removed."
+            elif action == "recovery_codes":
+                context["recovery_codes"] = recovery_codes_issue(account=acct, source=source)
+        except (DomainError, ValueError) as error:
+            context["error"] = error.detail if isinstance(error, DomainError) else "That request was not understood."
+    secret = context.get("totp_secret")
+    if secret:
+        uri = totp.provisioning_uri(
+            secret, account_name=acct.user.get_username(), issuer=str(settings.GOV21_COUNTRY_NAME)
+        )
+        context["totp_uri"] = uri
+        context["totp_qr"] = segno.make(uri, error="m").svg_data_uri(scale=4)
+    context["factors"] = account_second_factors(acct)
+    context["passkeys"] = list(Passkey.objects.filter(account=acct).order_by("created_at"))
+    context["events"] = list(AuthEvent.objects.filter(account=acct).order_by("-at")[:15])
+    context["enrol"] = bool(request.GET.get("enrol")) and not (
+        context["factors"]["totp"] or context["factors"]["passkey"]
+    )
+    return render(request, "identity/account.html", context)
+
+
+def _require_other_factor(acct: Any, *, keep: str, passkey_id: int | None = None) -> None:
+    factors = account_second_factors(acct)
+    remaining_passkeys = Passkey.objects.filter(account=acct).exclude(pk=passkey_id or 0).count()
+    other = factors["totp"] if keep == "totp" else factors["passkey"]
+    if keep == "totp":
+        other = other or remaining_passkeys > 0
+    if not other:
+        raise DomainError("last_factor", "Add another way to sign in first: this is your only second factor.")
+
+
+@require_POST
+def sign_out(request: HttpRequest) -> HttpResponse:
+    current = idp_current(request)
+    if current is not None:
+        auth_event_record(kind="sign_out", account=current.account, source=source_of(request))
+    request.session.flush()
+    return render(request, "identity/signed_out.html", {})

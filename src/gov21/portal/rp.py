@@ -1,0 +1,156 @@
+"""The portal as an ordinary relying party of gov21's OpenID Connect provider.
+
+It signs people in with the authorization code flow, PKCE, ``state`` and ``nonce``, authenticates to
+the token endpoint with ``private_key_jwt`` (Authlib's client), checks the ID token against the
+provider's published keys, and only then opens a portal session. Nothing here reads the provider's
+tables: it speaks the protocol over HTTP, like any agency system would.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx2
+from authlib.common.security import generate_token
+from authlib.integrations.httpx_client import OAuth2Client
+from authlib.oauth2.rfc7523 import PrivateKeyJWT
+from authlib.oauth2.rfc7636 import create_s256_code_challenge
+from django.conf import settings
+from joserfc import jwt
+from joserfc.errors import JoseError
+from joserfc.jwk import ECKey, KeySet
+
+CLIENT_ID = "gov21-portal"
+SECTOR = "gov21"
+SCOPE = "openid profile"
+FLOW_KEY = "gov21_rp_flow"
+SESSION_KEY = "gov21_rp"
+
+# Tests that run without a network server set this to an in-process WSGI transport; in production the
+# portal reaches the provider over HTTP like any other relying party.
+TRANSPORT: httpx2.BaseTransport | None = None
+
+
+class SignInFailed(Exception):
+    """The provider's answer could not be accepted; the message is safe to show."""
+
+
+def issuer() -> str:
+    return str(settings.BASE_URL).rstrip("/")
+
+
+def _key() -> ECKey:
+    path = Path(settings.DATA_DIR) / "keys" / "portal-rp.pem"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        key = ECKey.generate_key("P-256", private=True)
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            pass
+        else:
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(key.as_pem(private=True))
+    return ECKey.import_key(path.read_bytes())
+
+
+def public_jwks() -> dict[str, Any]:
+    key = _key()
+    return {"keys": [{**key.as_dict(private=False), "kid": key.thumbprint(), "alg": "ES256", "use": "sig"}]}
+
+
+def _http() -> httpx2.Client:
+    return httpx2.Client(transport=TRANSPORT, timeout=10.0)
+
+
+def _discovery() -> dict[str, Any]:
+    with _http() as http:
+        response = http.get(f"{issuer()}/.well-known/openid-configuration")
+        response.raise_for_status()
+        data: dict[str, Any] = response.json()
+    if data.get("issuer") != issuer():
+        raise SignInFailed("The identity provider answered with a different issuer.")
+    return data
+
+
+def authorization_url(*, session: Any, redirect_uri: str, next_url: str, acr: str | None) -> str:
+    """Where to send the browser to sign in; remembers state, nonce and PKCE verifier in the session."""
+    verifier = generate_token(64)
+    state = secrets.token_urlsafe(24)
+    nonce = secrets.token_urlsafe(24)
+    session[FLOW_KEY] = {
+        "state": state,
+        "nonce": nonce,
+        "verifier": verifier,
+        "next": next_url,
+        "redirect_uri": redirect_uri,
+        "at": time.time(),
+    }
+    client = OAuth2Client(client_id=CLIENT_ID, redirect_uri=redirect_uri, scope=SCOPE)
+    extra = {"acr_values": acr} if acr else {}
+    url, _ = client.create_authorization_url(
+        f"{issuer()}/oidc/authorize",
+        state=state,
+        nonce=nonce,
+        code_challenge=create_s256_code_challenge(verifier),
+        code_challenge_method="S256",
+        **extra,
+    )
+    return str(url)
+
+
+def complete(*, session: Any, query: dict[str, str]) -> tuple[dict[str, Any], str, str]:
+    """Finish the code flow: (ID-token claims with the name from userinfo, the raw ID token, where next)."""
+    flow = session.pop(FLOW_KEY, None)
+    if not flow or time.time() - float(flow["at"]) > 900:
+        raise SignInFailed("The sign-in took too long or was started elsewhere. Please start again.")
+    if not secrets.compare_digest(str(query.get("state", "")), flow["state"]):
+        raise SignInFailed("The sign-in answer does not belong to this browser. Please start again.")
+    if query.get("error"):
+        if query["error"] == "access_denied":
+            raise SignInFailed("You chose not to share your data, so you are not signed in.")
+        raise SignInFailed(f"The identity provider refused the sign-in ({query['error']}).")
+    meta = _discovery()
+    token_endpoint = meta["token_endpoint"]
+    with OAuth2Client(
+        client_id=CLIENT_ID,
+        client_secret=_key(),
+        token_endpoint_auth_method=PrivateKeyJWT(token_endpoint, alg="ES256", headers={"kid": _key().thumbprint()}),
+        redirect_uri=flow["redirect_uri"],
+        transport=TRANSPORT,
+        timeout=10.0,
+    ) as client:
+        try:
+            token = client.fetch_token(
+                token_endpoint,
+                grant_type="authorization_code",
+                code=query.get("code", ""),
+                code_verifier=flow["verifier"],
+            )
+        except Exception as error:  # Authlib raises its OAuthError, httpx2 its transport errors
+            raise SignInFailed(f"The identity provider did not issue a token: {error}") from error
+        keys = KeySet.import_key_set(client.get(meta["jwks_uri"]).json())
+        profile_response = client.get(
+            meta["userinfo_endpoint"], headers={"Authorization": f"Bearer {token.get('access_token', '')}"}
+        )
+    raw = str(token.get("id_token") or "")
+    try:
+        decoded = jwt.decode(raw, keys, algorithms=["ES256"])
+        jwt.JWTClaimsRegistry(
+            iss={"essential": True, "value": issuer()},
+            aud={"essential": True, "value": CLIENT_ID},
+            nonce={"essential": True, "value": flow["nonce"]},
+            sub={"essential": True},
+            exp={"essential": True},
+        ).validate(decoded.claims)
+    except (JoseError, ValueError) as error:
+        raise SignInFailed(f"The identity token could not be verified: {error}") from error
+    claims = dict(decoded.claims)
+    profile = profile_response.json() if profile_response.status_code == 200 else {}
+    if profile.get("sub") == claims["sub"]:  # OpenID Connect Core §5.3.2: never mix two people's claims
+        claims["name"] = profile.get("name", "")
+    return claims, raw, str(flow["next"])
