@@ -52,7 +52,7 @@ def citizen(**person_fields: object) -> Person:
 
 def staff(username: str, *roles: str) -> Person:
     user = staff_create(username=username, password=PASSWORD, roles=list(roles))
-    account = Account.objects.get(user=user)
+    account = Account.objects.get(user_id=user.pk)
     return with_totp(Person(username, PASSWORD, "", account))
 
 

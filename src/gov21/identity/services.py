@@ -153,6 +153,7 @@ def activation_code_issue(*, uin: str, officer: Principal, channel: str = "count
         expires_at=now + ACTIVATION_LIFETIME,
     )
     auth_event_record(kind="activation_code_issued", account=account, officer=officer.name, channel=channel)
+    success_record(throttle_key("act", uin))  # the officer has seen the person: earlier guessing is forgiven
     return code
 
 
