@@ -5,10 +5,13 @@ from __future__ import annotations
 import re
 import time
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import httpx2
 from django.core.handlers.wsgi import WSGIHandler
+from django.core.signals import request_finished, request_started
+from django.db import close_old_connections
 from django.test import Client
 
 from gov21.identity import totp
@@ -71,9 +74,28 @@ def idp_sign_in(client: Client, person: Person) -> None:
     assert response.status_code == 302, response.content.decode()[:2000]
 
 
+class _InProcessProvider(WSGIHandler):
+    """The provider answering the portal's back-channel calls inside the test process.
+
+    It shares the test's database connection; a real server closes its connection around each
+    request, which here would close the test's own (Django's test client avoids it the same way)."""
+
+    def __call__(self, environ: Any, start_response: Any) -> Any:
+        request_started.disconnect(close_old_connections)
+        request_finished.disconnect(close_old_connections)
+        try:
+            response = super().__call__(environ, start_response)
+            body = b"".join(response)
+            response.close()
+            return [body]
+        finally:
+            request_started.connect(close_old_connections)
+            request_finished.connect(close_old_connections)
+
+
 def portal_sign_in(client: Client, person: Person, next_url: str = "/my/") -> None:
     """The whole portal sign-in through OpenID Connect, the token call going through the real WSGI app."""
-    rp.TRANSPORT = httpx2.WSGITransport(app=WSGIHandler())
+    rp.TRANSPORT = httpx2.WSGITransport(app=_InProcessProvider())
     try:
         response = client.get("/sign-in", {"next": next_url})
         for _ in range(12):

@@ -102,6 +102,7 @@ def test_activation_and_sign_in_forms_survive_junk(client: Client) -> None:
     for path, data in (
         ("/auth/activate", {"uin": "\x00" * 50, "code": "💥" * 100, "password": "p", "password_again": "p"}),
         ("/auth/sign-in", {"identifier": "x" * 5000, "password": "y" * 5000}),
+        ("/auth/sign-in", {"identifier": "12\x0034", "password": "y"}),
         ("/auth/verify", {"code": "z" * 500}),
         ("/auth/passkey/sign-in", {}),
     ):

@@ -316,7 +316,7 @@ class PrivateKeyJwt(JWTBearerClientAssertion):  # type: ignore[misc]
             with transaction.atomic():
                 AssertionJti.objects.create(
                     client_id=str(claims["sub"])[:64],
-                    jti=str(jti)[:200],
+                    jti=str(jti).replace("\x00", "")[:200],
                     expires_at=datetime.fromtimestamp(exp, tz=UTC),
                 )
         except IntegrityError:
@@ -402,6 +402,8 @@ class Server(AuthorizationServer):  # type: ignore[misc]
         )
 
     def query_client(self, client_id: str) -> Client | None:
+        if not isinstance(client_id, str) or "\x00" in client_id or len(client_id) > 64:
+            return None  # cannot be a registered id (and PostgreSQL refuses NUL in text)
         row = RelyingParty.objects.filter(client_id=client_id, disabled_at__isnull=True).first()
         return Client(row) if row is not None else None
 

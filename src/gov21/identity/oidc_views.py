@@ -66,6 +66,13 @@ def authorize(request: HttpRequest) -> HttpResponse:
     """Authorization endpoint: validate the request, make sure the person has signed in at the level
     asked for, ask for consent, then hand a code to the client's exact redirect URI."""
     here = request.get_full_path()
+    if any("\x00" in value for value in request.GET.values()):
+        return render(
+            request,
+            "identity/oidc_error.html",
+            {"error": "invalid_request", "description": "The request contains a NUL character."},
+            status=400,
+        )
     if not request.GET.get("redirect_uri"):
         return render(
             request,

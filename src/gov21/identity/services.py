@@ -166,8 +166,13 @@ def account_activate(*, uin: str, code: str, password: str, source: str) -> Acco
     keys = [("id", throttle_key("act", uin)), ("src", throttle_key("src", source))]
     if blocked_until([key for _, key in keys]) is not None:
         raise DomainError("too_many_attempts", "Too many attempts. Wait a few minutes, then try again.", status=429)
+    uin = uin.strip()
     with transaction.atomic():
-        account = Account.objects.select_for_update().filter(uin=uin.strip(), kind=Account.Kind.CITIZEN).first()
+        account = (
+            Account.objects.select_for_update().filter(uin=uin, kind=Account.Kind.CITIZEN).first()
+            if uin.isdigit()
+            else None
+        )
         pending = (
             ActivationCode.objects.filter(account=account, used_at__isnull=True, expires_at__gt=timezone.now())
             .order_by("-issued_at")
@@ -239,7 +244,8 @@ def password_authenticate(*, identifier: str, password: str, source: str) -> Acc
             status=429,
             extra={"retry_after": wait},
         )
-    account = Account.objects.select_related("user").filter(user__username=identifier).first() if identifier else None
+    usable = bool(identifier) and "\x00" not in identifier  # PostgreSQL refuses NUL in text
+    account = Account.objects.select_related("user").filter(user__username=identifier).first() if usable else None
     if account is None:
         _dummy_password_check(password)
         ok = False
