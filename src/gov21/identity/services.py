@@ -475,7 +475,10 @@ def client_register(
             keys = KeySet.import_key_set(jwks or {})  # type: ignore[arg-type]
         except (JoseError, ValueError, TypeError, KeyError) as error:
             raise DomainError("invalid_jwks", f"The public keys are not a valid JWKS: {error}", field="jwks") from error
-        if not keys.keys or any(k.is_private for k in keys.keys):
+        private_members = {"d", "p", "q", "dp", "dq", "qi", "k"}
+        raw_keys = (jwks or {}).get("keys") or []
+        has_private = any(isinstance(k, dict) and private_members & set(k) for k in raw_keys)
+        if not keys.keys or has_private or any(k.is_private for k in keys.keys):
             raise DomainError("invalid_jwks", "Give one or more public keys, never a private key.", field="jwks")
     elif auth_method == RelyingParty.AuthMethod.CLIENT_SECRET_BASIC:
         secret = random_token(32)
