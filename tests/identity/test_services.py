@@ -217,3 +217,15 @@ def test_identity_client_add_command(tmp_path: object) -> None:
     listing = io.StringIO()
     call_command("identity", "client", "list", stdout=listing)
     assert "health-portal" in listing.getvalue()
+
+
+def test_the_authenticator_seed_is_sealed_at_rest() -> None:
+    from gov21.identity.models import TotpFactor
+    from gov21.identity.sealing import unseal
+
+    person = citizen()
+    stored = TotpFactor.objects.get(account=person.account).secret
+    assert person.secret not in stored and stored.startswith("v1:")
+    assert unseal(stored, bound_to=f"totp:{person.account.pk}") == person.secret
+    with pytest.raises(ValueError):
+        unseal(stored, bound_to="totp:999999")  # moved to another account: refused

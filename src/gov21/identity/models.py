@@ -83,10 +83,11 @@ class ActivationCode(models.Model):
 
 
 class TotpFactor(models.Model):
-    """An RFC 6238 authenticator app. ``last_step`` stops a code from being used twice."""
+    """An RFC 6238 authenticator app. ``last_step`` stops a code from being used twice. The seed is
+    sealed with a key under the data directory (``identity.sealing``)."""
 
     account = models.OneToOneField(Account, on_delete=models.CASCADE, related_name="totp")
-    secret = models.CharField(max_length=64)
+    secret = models.CharField(max_length=200)
     confirmed_at = models.DateTimeField(null=True, blank=True)
     last_step = models.BigIntegerField(default=0)
 

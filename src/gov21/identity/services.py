@@ -33,6 +33,7 @@ from gov21.identity.models import (
     TotpFactor,
 )
 from gov21.identity.principal import ROLES, Principal
+from gov21.identity.sealing import seal, unseal
 from gov21.identity.throttle import blocked_until, failure_record, success_record, throttle_key
 
 TOKEN_PREFIX = "g21_"  # noqa: S105 (a visible prefix, not a secret)
@@ -272,16 +273,25 @@ def totp_enrol_begin(*, account: Account) -> str:
     """A new, not yet confirmed authenticator secret (replacing an unconfirmed one)."""
     secret = totp.secret_generate()
     TotpFactor.objects.update_or_create(
-        account=account, defaults={"secret": secret, "confirmed_at": None, "last_step": 0}
+        account=account,
+        defaults={"secret": seal(secret, bound_to=_totp_binding(account)), "confirmed_at": None, "last_step": 0},
     )
     return secret
 
 
+def _totp_binding(account: Account) -> str:
+    return f"totp:{account.pk}"
+
+
+def _totp_secret(factor: TotpFactor) -> str:
+    return unseal(factor.secret, bound_to=_totp_binding(factor.account))
+
+
 def totp_enrol_confirm(*, account: Account, code: str, source: str) -> None:
-    factor = TotpFactor.objects.filter(account=account).first()
+    factor = TotpFactor.objects.select_related("account").filter(account=account).first()
     if factor is None:
         raise DomainError("totp_not_started", "Start adding an authenticator app first.")
-    step = totp.code_match(factor.secret, code, last_step=factor.last_step)
+    step = totp.code_match(_totp_secret(factor), code, last_step=factor.last_step)
     if step is None:
         raise DomainError(
             "totp_wrong_code",
@@ -297,10 +307,15 @@ def totp_enrol_confirm(*, account: Account, code: str, source: str) -> None:
 def totp_verify(*, account: Account, code: str) -> bool:
     """Check a code and remember its step, atomically, so that it cannot be used a second time."""
     with transaction.atomic():
-        factor = TotpFactor.objects.select_for_update().filter(account=account, confirmed_at__isnull=False).first()
+        factor = (
+            TotpFactor.objects.select_for_update()
+            .select_related("account")
+            .filter(account=account, confirmed_at__isnull=False)
+            .first()
+        )
         if factor is None:
             return False
-        step = totp.code_match(factor.secret, code, last_step=factor.last_step)
+        step = totp.code_match(_totp_secret(factor), code, last_step=factor.last_step)
         if step is None:
             return False
         factor.last_step = step
