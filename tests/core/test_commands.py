@@ -32,6 +32,13 @@ def test_up_prepares_a_demo_nation_and_sign_ins(tmp_path: Path, monkeypatch: pyt
     client = Client()
     portal_sign_in(client, person, next_url="/office/registry/")
     assert client.get("/office/registry/").status_code == 200
+    # A demo citizen can activate a digital ID with the code kept beside the sign-ins.
+    uin, code = (tmp_path / "demo-citizen.txt").read_text().strip().split("\t")
+    activation = Client().post(
+        "/auth/activate",
+        {"uin": uin, "code": code, "password": "demo pass phrase", "password_again": "demo pass phrase"},
+    )
+    assert activation.status_code == 302
     # A second start keeps the nation and the sign-ins.
     call_command("up", no_serve=True, stdout=io.StringIO())
     assert population_count() == 300

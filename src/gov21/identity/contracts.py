@@ -6,7 +6,13 @@ from __future__ import annotations
 from gov21.identity.api_auth import PrincipalAuth, principal_of
 from gov21.identity.levels import HIGH, LOW, SUBSTANTIAL
 from gov21.identity.principal import ROLE_PERMISSIONS, ROLES, Principal
-from gov21.identity.selectors import PORTAL_SESSION_KEY, account_summary, principal_from_request, user_for_subject
+from gov21.identity.selectors import (
+    PORTAL_SESSION_KEY,
+    account_status,
+    account_summary,
+    principal_from_request,
+    user_for_subject,
+)
 from gov21.identity.services import (
     account_disable_for_death,
     activation_code_issue,
@@ -25,6 +31,7 @@ __all__ = [
     "Principal",
     "PrincipalAuth",
     "account_disable_for_death",
+    "account_status",
     "account_summary",
     "activation_code_issue",
     "builtin_client_ensure",

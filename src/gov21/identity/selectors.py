@@ -84,3 +84,7 @@ def account_summary(*, user_id: int) -> dict[str, Any] | None:
             for c in consents
         ],
     }
+
+
+def account_status(*, uin: str) -> str | None:
+    return Account.objects.filter(uin=uin).values_list("status", flat=True).first()

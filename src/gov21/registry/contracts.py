@@ -2,6 +2,6 @@
 
 from __future__ import annotations
 
-from gov21.registry.selectors import person_view, population_count
+from gov21.registry.selectors import person_sample_adult, person_view, population_count
 
-__all__ = ["person_view", "population_count"]
+__all__ = ["person_sample_adult", "person_view", "population_count"]

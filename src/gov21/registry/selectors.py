@@ -29,6 +29,7 @@ from gov21.registry.models import (
     EventState,
     LifeEvent,
     Person,
+    PersonStatus,
     PersonVersion,
 )
 from gov21.registry.services import person_snapshot
@@ -337,3 +338,14 @@ def certificate_get(*, serial: str, actor: Principal) -> Certificate:
 
 def population_count() -> int:
     return Person.objects.count()
+
+
+def person_sample_adult(*, min_age: int = 18) -> str | None:
+    """The UIN of some living adult (for demonstrations), or None if there is none."""
+    cutoff = date.today() - timedelta(days=366 * min_age)  # noqa: DTZ011 - a civil date
+    return (
+        Person.objects.filter(status=PersonStatus.ALIVE, birth_date__lte=cutoff)
+        .order_by("pk")
+        .values_list("uin", flat=True)
+        .first()
+    )

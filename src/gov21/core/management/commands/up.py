@@ -13,8 +13,8 @@ from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandParser
 
-from gov21.identity.contracts import staff_create
-from gov21.registry.contracts import population_count
+from gov21.identity.contracts import Principal, account_status, activation_code_issue, staff_create
+from gov21.registry.contracts import person_sample_adult, population_count
 
 DEMO_STAFF = (("registrar", ["registrar"]), ("clerk", ["clerk"]), ("admin", ["administrator"]))
 
@@ -33,6 +33,23 @@ def demo_credentials(data_dir: Path) -> list[tuple[str, str, str]]:
     path.write_text("".join(f"{u}\t{p}\t{r}\n" for u, p, r in rows), encoding="utf-8")
     path.chmod(0o600)
     return rows
+
+
+DEMO_OFFICER = Principal(name="gov21 up (demo counter)", kind="staff", roles=frozenset({"registrar"}))
+
+
+def demo_citizen(data_dir: Path) -> tuple[str, str] | None:
+    """A living adult of the demo nation with an activation code, as if handed over at a counter."""
+    path = data_dir / "demo-citizen.txt"
+    uin = path.read_text(encoding="utf-8").split("\t")[0].strip() if path.exists() else person_sample_adult()
+    if not uin:
+        return None
+    if account_status(uin=uin) == "active":
+        return (uin, "(already activated)")
+    code = activation_code_issue(uin=uin, officer=DEMO_OFFICER)
+    path.write_text(f"{uin}\t{code}\n", encoding="utf-8")
+    path.chmod(0o600)
+    return uin, code
 
 
 class Command(BaseCommand):
@@ -57,16 +74,22 @@ class Command(BaseCommand):
             call_command("seed", people=people, seed=options["seed"])
         call_command("uin_pool", verbosity=0)
         sign_ins = demo_credentials(settings.DATA_DIR)
+        citizen = demo_citizen(settings.DATA_DIR)
         if options["no_serve"]:
             return
-        self._serve(options, sign_ins)
+        self._serve(options, sign_ins, citizen)
 
-    def _serve(self, options: dict[str, Any], sign_ins: list[tuple[str, str, str]]) -> None:
+    def _serve(
+        self, options: dict[str, Any], sign_ins: list[tuple[str, str, str]], citizen: tuple[str, str] | None
+    ) -> None:
         from gov21.core import config
 
         host, port = options["host"], options["port"]
         workers = options["workers"] or config.WEB_WORKERS.read()
         env = {**os.environ, "DJANGO_SETTINGS_MODULE": "gov21.settings", "GOV21_DATA_DIR": str(settings.DATA_DIR)}
+        shown_host = f"[{host}]" if ":" in host else host
+        # The portal reaches the identity provider at the public address; on a laptop that is this server.
+        env.setdefault("GOV21_BASE_URL", f"http://{shown_host}:{port}")
         bindir = Path(sys.executable).parent
         web = subprocess.Popen(  # noqa: S603
             [
@@ -76,6 +99,9 @@ class Command(BaseCommand):
                 f"{host}:{port}",
                 "--workers",
                 str(workers),
+                # Threads as well as processes: a sign-in makes the server call its own token endpoint.
+                "--threads",
+                "4",
                 "--access-logfile",
                 "-",
                 "--log-level",
@@ -84,12 +110,17 @@ class Command(BaseCommand):
             env=env,
         )
         worker = subprocess.Popen([sys.executable, "-m", "gov21.cli", "db_worker", "--interval", "1"], env=env)
-        shown_host = f"[{host}]" if ":" in host else host
         self.stdout.write(self.style.SUCCESS(f"\ngov21 is running at http://{shown_host}:{port}/"))
         self.stdout.write(f"Registry back office: http://{shown_host}:{port}/office/registry/")
         self.stdout.write("Demo sign-ins (passwords kept in the data directory, demo-sign-ins.txt):")
         for username, password, roles in sign_ins:
             self.stdout.write(f"  {username:<10} {password:<14} {roles}")
+        self.stdout.write("  (staff add an authenticator app or passkey at their first sign-in)")
+        if citizen is not None:
+            self.stdout.write(
+                f"Demo citizen: activate at http://{shown_host}:{port}/auth/activate with UIN {citizen[0]}"
+                f" and code {citizen[1]} (kept in demo-citizen.txt)"
+            )
         self.stdout.write("Press Ctrl+C to stop.")
 
         def stop(signum: int, frame: object) -> None:
