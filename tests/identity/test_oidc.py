@@ -165,10 +165,26 @@ def test_whole_code_flow_with_private_key_jwt(base: str, browser_agent: httpx2.C
         assert refreshed["refresh_token"] != token["refresh_token"]
         assert rp.get(meta["userinfo_endpoint"]).status_code == 200
 
+        introspected = _introspect(base, agency, refreshed["access_token"])
+        assert introspected["active"] is True and introspected["sub"] == claims["sub"]
+        assert introspected["client_id"] == "benefits" and introspected["acr"] == levels.SUBSTANTIAL
+
         rp.revoke_token(meta["revocation_endpoint"], token=refreshed["access_token"], token_type_hint="access_token")
+        assert _introspect(base, agency, refreshed["access_token"]) == {"active": False}
         response = rp.get(meta["userinfo_endpoint"])
         assert response.status_code == 401
         assert 'error="invalid_token"' in response.headers["WWW-Authenticate"]
+
+
+def _introspect(base: str, agency: Agency, token: str) -> dict[str, Any]:
+    form = {
+        "token": token,
+        "client_assertion_type": "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
+        "client_assertion": _assertion(agency, base, secrets.token_urlsafe(8), aud=f"{base}/oidc/introspect"),
+    }
+    response = httpx2.post(f"{base}/oidc/introspect", data=form)
+    assert response.status_code == 200, response.text
+    return dict(response.json())
 
 
 def test_refresh_token_reuse_ends_the_whole_grant(base: str, browser_agent: httpx2.Client) -> None:
@@ -193,12 +209,12 @@ def _token_error(base: str, data: dict[str, str]) -> dict[str, Any]:
     return dict(response.json())
 
 
-def _assertion(agency: Agency, base: str, jti: str) -> str:
+def _assertion(agency: Agency, base: str, jti: str, aud: str | None = None) -> str:
     now = int(time.time())
     claims = {
         "iss": agency.client_id,
         "sub": agency.client_id,
-        "aud": f"{base}/oidc/token",
+        "aud": aud or f"{base}/oidc/token",
         "iat": now,
         "exp": now + 60,
         "jti": jti,

@@ -229,3 +229,32 @@ def test_the_authenticator_seed_is_sealed_at_rest() -> None:
     assert unseal(stored, bound_to=f"totp:{person.account.pk}") == person.secret
     with pytest.raises(ValueError):
         unseal(stored, bound_to="totp:999999")  # moved to another account: refused
+
+
+def test_a_password_change_needs_the_current_password(client: Client) -> None:
+    from tests.identity.flows import idp_sign_in
+
+    person = citizen()
+    idp_sign_in(client, person)
+    wrong = client.post(
+        "/auth/account",
+        {
+            "action": "password_change",
+            "current_password": "guess",
+            "new_password": "a new passphrase",
+            "new_password_again": "a new passphrase",
+        },
+    )
+    assert "Your current password is not right" in wrong.content.decode()
+    ok = client.post(
+        "/auth/account",
+        {
+            "action": "password_change",
+            "current_password": PASSWORD,
+            "new_password": "a new passphrase",
+            "new_password_again": "a new passphrase",
+        },
+    )
+    assert "Your password was changed" in ok.content.decode()
+    assert password_authenticate(identifier=person.identifier, password="a new passphrase", source="s")
+    assert AuthEvent.objects.filter(account=person.account, kind="password_changed").exists()

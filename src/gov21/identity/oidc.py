@@ -298,7 +298,9 @@ class PrivateKeyJwt(JWTBearerClientAssertion):  # type: ignore[misc]
     CLIENT_AUTH_METHOD = "private_key_jwt"
 
     def get_audiences(self) -> list[str]:
-        return [issuer(), f"{issuer()}/oidc/token"]
+        # The issuer, or the endpoint the assertion is sent to (what most client libraries put in aud).
+        base = issuer()
+        return [base, f"{base}/oidc/token", f"{base}/oidc/revoke", f"{base}/oidc/introspect"]
 
     def resolve_client_public_key(self, client: Client) -> KeySet:
         if client.row.jwks:

@@ -561,3 +561,22 @@ def consent_revoke_by_user(*, user_id: int, consent_id: int, source: str) -> Non
     if account is None:
         raise NotFound("consent_not_found", "No such consent on your account.")
     consent_revoke(account=account, consent_id=consent_id, source=source)
+
+
+def password_change(*, account: Account, current: str, new: str, source: str) -> None:
+    """Change a password, proving the current one again (a borrowed unlocked phone is not enough)."""
+    keys = [("id", throttle_key("pwchange", str(account.pk))), ("src", throttle_key("src", source))]
+    if blocked_until([key for _, key in keys]) is not None:
+        raise DomainError("too_many_attempts", "Too many attempts. Wait a few minutes, then try again.", status=429)
+    user = account.user
+    if not user.check_password(current):
+        failure_record(keys)
+        raise DomainError("wrong_password", "Your current password is not right.", field="current_password")
+    try:
+        validate_password(new, user)
+    except ValidationError as error:
+        raise DomainError("weak_password", " ".join(error.messages), field="new_password") from error
+    user.set_password(new)
+    user.save(update_fields=["password"])
+    success_record(keys[0][1])
+    auth_event_record(kind="password_changed", account=account, source=source)

@@ -23,6 +23,7 @@ from gov21.identity.services import (
     account_second_factors,
     auth_event_record,
     password_authenticate,
+    password_change,
     recovery_codes_issue,
     second_factor_verify,
     totp_enrol_begin,
@@ -247,6 +248,16 @@ def account(request: HttpRequest) -> HttpResponse:
                 _require_other_factor(acct, keep="totp", passkey_id=int(request.POST.get("passkey", "0") or 0))
                 passkeys.remove(account=acct, passkey_id=int(request.POST.get("passkey", "0") or 0), source=source)
                 context["done"] = "The passkey was removed."
+            elif action == "password_change":
+                if request.POST.get("new_password", "") != request.POST.get("new_password_again", ""):
+                    raise DomainError("passwords_differ", "The two new passwords are not the same.")
+                password_change(
+                    account=acct,
+                    current=request.POST.get("current_password", "")[:1024],
+                    new=request.POST.get("new_password", "")[:1024],
+                    source=source,
+                )
+                context["done"] = "Your password was changed."
             elif action == "recovery_codes":
                 context["recovery_codes"] = recovery_codes_issue(account=acct, source=source)
         except (DomainError, ValueError) as error:
