@@ -6,6 +6,7 @@ import re
 import secrets
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -355,3 +356,74 @@ def test_a_registered_death_stops_the_account_at_once(base: str, browser_agent: 
         assert rp.get(f"{base}/oidc/userinfo").status_code == 401
         url, _, _, _ = _start(base, rp)
         assert browser_agent.get(url).headers["Location"].startswith("/auth/sign-in")  # the session ended too
+
+
+def test_racing_redemptions_of_one_code_or_refresh_token_never_both_succeed(
+    base: str, browser_agent: httpx2.Client
+) -> None:
+    person = citizen()
+    agency = _agency("race-check", "racing", ["openid"])
+    _sign_in(browser_agent, person)
+    assertion = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
+
+    def post(form: dict[str, str]) -> int:
+        return httpx2.post(f"{base}/oidc/token", data=form, timeout=10).status_code
+
+    both = 0
+    with _rp(base, agency, "openid") as rp, ThreadPoolExecutor(2) as pool:
+        for trial in range(8):
+            url, _, verifier, _ = _start(base, rp)
+            code = _authorize(browser_agent, url)["code"]
+            forms = [
+                {
+                    "grant_type": "authorization_code",
+                    "code": code,
+                    "redirect_uri": REDIRECT,
+                    "code_verifier": verifier,
+                    "client_assertion_type": assertion,
+                    "client_assertion": _assertion(agency, base, f"r{trial}{i}"),
+                }
+                for i in range(2)
+            ]
+            statuses = list(pool.map(post, forms))
+            both += statuses == [200, 200]
+            assert 200 in statuses
+        url, _, verifier, _ = _start(base, rp)
+        token = rp.fetch_token(
+            f"{base}/oidc/token", code=_authorize(browser_agent, url)["code"], code_verifier=verifier
+        )
+        refresh_token = token["refresh_token"]
+        for trial in range(8):
+            forms = [
+                {
+                    "grant_type": "refresh_token",
+                    "refresh_token": refresh_token,
+                    "client_assertion_type": assertion,
+                    "client_assertion": _assertion(agency, base, f"f{trial}{i}"),
+                }
+                for i in range(2)
+            ]
+            responses = list(pool.map(lambda form: httpx2.post(f"{base}/oidc/token", data=form, timeout=10), forms))
+            statuses = [r.status_code for r in responses]
+            both += statuses == [200, 200]
+            winners = [r.json()["refresh_token"] for r in responses if r.status_code == 200]
+            if not winners:  # a loser that arrives after the winner looks like reuse and ends the grant
+                break
+            refresh_token = winners[0]
+    assert both == 0
+
+
+def test_disabling_a_client_stops_its_tokens(base: str, browser_agent: httpx2.Client) -> None:
+    from gov21.identity.services import client_disable
+
+    person = citizen()
+    agency = _agency("retired-system", "works", ["openid", "profile"])
+    _sign_in(browser_agent, person)
+    with _rp(base, agency) as rp:
+        url, _, verifier, _ = _start(base, rp)
+        rp.fetch_token(f"{base}/oidc/token", code=_authorize(browser_agent, url)["code"], code_verifier=verifier)
+        assert rp.get(f"{base}/oidc/userinfo").status_code == 200
+        client_disable(client_id="retired-system")
+        assert rp.get(f"{base}/oidc/userinfo").status_code == 401
+        response = browser_agent.get(_start(base, rp)[0])
+        assert response.status_code == 400  # an unknown (disabled) client gets the error page

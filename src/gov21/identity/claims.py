@@ -6,9 +6,11 @@ party as the actor and its registered purpose, so it lands in the access log the
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
-from gov21.identity.models import Account, RelyingParty
+from django.contrib.auth import get_user_model
+
 from gov21.identity.oidc import subject_for
 from gov21.identity.principal import Principal
 
@@ -30,15 +32,30 @@ SCOPE_LABELS: dict[str, str] = {
 _GENDER = {"F": "female", "M": "male"}
 
 
-def claims_for(*, account: Account, client: RelyingParty, scope: str) -> dict[str, Any]:
+@dataclass(frozen=True, slots=True)
+class Release:
+    """Who the claims are about and who receives them: what userinfo's single lookup returns."""
+
+    account_id: int
+    uin: str | None
+    user_id: int
+    email: str
+    phone: str
+    client_id: str
+    sector: str
+    agency: str
+    purpose: str
+    sub: str | None = None
+
+
+def claims_for(*, release: Release, scope: str) -> dict[str, Any]:
     scopes = set(scope.split())
-    claims: dict[str, Any] = {"sub": subject_for(account, client.sector)}
-    wanted = scopes & {"profile", "address", "uin"}
-    if wanted and account.uin:
+    claims: dict[str, Any] = {"sub": release.sub or subject_for(release.account_id, release.sector)}
+    if scopes & {"profile", "address", "uin"} and release.uin:
         from gov21.registry.contracts import person_view  # registry imports identity's contract: import late
 
-        actor = Principal(name=f"oidc:{client.client_id}", kind="system", roles=frozenset({"reader"}))
-        person = person_view(uin=account.uin, actor=actor, purpose=f"{client.agency}: {client.purpose}")
+        actor = Principal(name=f"oidc:{release.client_id}", kind="system", roles=frozenset({"reader"}))
+        person = person_view(uin=release.uin, actor=actor, purpose=f"{release.agency}: {release.purpose}")
         if "profile" in scopes:
             claims.update(
                 name=f"{person['given_names']} {person['family_name']}",
@@ -58,12 +75,12 @@ def claims_for(*, account: Account, client: RelyingParty, scope: str) -> dict[st
                 "country": person.get("citizenship") or "",
             }
         if "uin" in scopes:
-            claims["uin"] = account.uin
-    elif "profile" in scopes:
-        user = account.user
+            claims["uin"] = release.uin
+    elif "profile" in scopes:  # a public servant without a UIN: the name on the staff account
+        user = get_user_model().objects.get(pk=release.user_id)
         claims["name"] = user.get_full_name() or user.get_username()
-    if "email" in scopes and account.email:
-        claims.update(email=account.email, email_verified=False)
-    if "phone" in scopes and account.phone:
-        claims.update(phone_number=account.phone, phone_number_verified=False)
+    if "email" in scopes and release.email:
+        claims.update(email=release.email, email_verified=False)
+    if "phone" in scopes and release.phone:
+        claims.update(phone_number=release.phone, phone_number_verified=False)
     return claims

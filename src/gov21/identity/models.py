@@ -212,6 +212,12 @@ class AuthorizationCode(models.Model):
     used_at = models.DateTimeField(null=True, blank=True)
     family = models.CharField(max_length=32, blank=True)
 
+    class Meta:
+        indexes = [
+            models.Index(fields=["client", "nonce"], name="authcode_client_nonce_idx"),
+            models.Index(fields=["expires_at"], name="authcode_expires_idx"),
+        ]
+
     def __str__(self) -> str:
         return f"code for {self.client_id}"
 
@@ -266,6 +272,7 @@ class AssertionJti(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["client_id", "jti"], name="assertion_jti_unique")]
+        indexes = [models.Index(fields=["expires_at"], name="assertion_jti_expires_idx")]
 
     def __str__(self) -> str:
         return f"{self.client_id}:{self.jti}"

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import secrets
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -40,6 +41,9 @@ from gov21.identity import levels, oidc_keys
 from gov21.identity.models import Account, AssertionJti, AuthorizationCode, OAuthToken, RelyingParty, Subject
 
 CODE_LIFETIME = timedelta(minutes=2)
+NONCE_MEMORY = timedelta(hours=1)
+CODE_KEPT = timedelta(days=1)  # used codes are kept this long to detect a second use, then purged
+PURGE_ONE_IN = 64
 ACCESS_TOKEN_SECONDS = 600
 REFRESH_TOKEN_LIFETIME = timedelta(hours=12)
 ID_TOKEN_SECONDS = 600
@@ -67,16 +71,16 @@ class SignedIn:
         return self.account.pk
 
 
-def subject_for(account: Account, sector: str) -> str:
+def subject_for(account_id: int, sector: str) -> str:
     """The pairwise ``sub`` of an account in a sector: an HMAC no two sectors can link."""
-    existing = Subject.objects.filter(account=account, sector=sector).values_list("sub", flat=True).first()
+    existing = Subject.objects.filter(account_id=account_id, sector=sector).values_list("sub", flat=True).first()
     if existing is not None:
         return existing
-    digest = hmac.new(oidc_keys.pairwise_secret(), f"{sector}\0{account.pk}".encode(), hashlib.sha256).digest()
+    digest = hmac.new(oidc_keys.pairwise_secret(), f"{sector}\0{account_id}".encode(), hashlib.sha256).digest()
     sub = b64url_encode(digest[:24])
     try:
         with transaction.atomic():
-            Subject.objects.create(account=account, sector=sector, sub=sub)
+            Subject.objects.create(account_id=account_id, sector=sector, sub=sub)
     except IntegrityError:  # created by a concurrent request: same value
         pass
     return sub
@@ -173,6 +177,15 @@ def _revoke_family(family: str) -> None:
         OAuthToken.objects.filter(family=family, revoked_at__isnull=True).update(revoked_at=timezone.now())
 
 
+def _purge_sometimes() -> None:
+    """Now and then, drop remembered assertion ids past their expiry and codes past any use."""
+    if secrets.randbelow(PURGE_ONE_IN):
+        return
+    now = timezone.now()
+    AssertionJti.objects.filter(expires_at__lt=now - timedelta(minutes=5)).delete()
+    AuthorizationCode.objects.filter(expires_at__lt=now - CODE_KEPT).delete()
+
+
 # --- grants and extensions ----------------------------------------------------------------------------
 
 
@@ -219,18 +232,20 @@ class CodeGrant(AuthorizationCodeGrant):  # type: ignore[misc]
         )
         if row is None:
             return None
-        if row.used_at is not None:  # a second use: refuse, and withdraw what the first use obtained
+        now = timezone.now()
+        # Claim the code in one conditional update: of two requests racing with it, exactly one wins.
+        # A second use is refused and withdraws what the first obtained (once the first has finished).
+        if not AuthorizationCode.objects.filter(pk=row.pk, used_at__isnull=True).update(used_at=now):
             _revoke_family(row.family)
             return None
-        if row.expires_at <= timezone.now():
+        if row.expires_at <= now:
             return None
+        _purge_sometimes()
         return Code(row)
 
     def delete_authorization_code(self, authorization_code: Code) -> None:
-        row = authorization_code.row
-        row.used_at = timezone.now()
-        row.family = self.request.token_family
-        row.save(update_fields=["used_at", "family"])
+        # Already marked used when claimed; record which tokens it produced.
+        AuthorizationCode.objects.filter(pk=authorization_code.row.pk).update(family=self.request.token_family)
 
     def authenticate_user(self, authorization_code: Code) -> SignedIn | None:
         row = authorization_code.row
@@ -254,10 +269,13 @@ class RefreshGrant(RefreshTokenGrant):  # type: ignore[misc]
         )
         if row is None:
             return None
-        if row.revoked_at is not None:  # a rotated-out refresh token came back: someone copied it
-            _revoke_family(row.family)
+        now = timezone.now()
+        if row.refresh_expires_at is None or row.refresh_expires_at <= now:
             return None
-        if row.refresh_expires_at is None or row.refresh_expires_at <= timezone.now():
+        # Rotation claims the old token in one conditional update, so two racing refreshes cannot both
+        # succeed; a rotated-out refresh token that comes back means it was copied: end the whole grant.
+        if not OAuthToken.objects.filter(pk=row.pk, revoked_at__isnull=True).update(revoked_at=now):
+            _revoke_family(row.family)
             return None
         return Token(row)
 
@@ -269,7 +287,7 @@ class RefreshGrant(RefreshTokenGrant):  # type: ignore[misc]
         return SignedIn(account=row.account, acr=row.acr, amr=list(row.amr), auth_time=row.auth_time)
 
     def revoke_old_credential(self, refresh_token: Token) -> None:
-        OAuthToken.objects.filter(pk=refresh_token.row.pk).update(revoked_at=timezone.now())
+        return None  # revoked when it was claimed in authenticate_refresh_token
 
 
 class IdToken(OpenIDCode):  # type: ignore[misc]
@@ -287,11 +305,15 @@ class IdToken(OpenIDCode):  # type: ignore[misc]
         return {"iss": issuer(), "aud": client.row.client_id, "iat": now, "exp": now + ID_TOKEN_SECONDS}
 
     def exists_nonce(self, nonce: str, request: Any) -> bool:
-        return AuthorizationCode.objects.filter(client__client_id=request.payload.client_id, nonce=nonce).exists()
+        # A replayed authorization request: the same nonce in a code of this client that is still recent.
+        recent = timezone.now() - NONCE_MEMORY
+        return AuthorizationCode.objects.filter(
+            client__client_id=request.payload.client_id, nonce=nonce, expires_at__gt=recent
+        ).exists()
 
     def generate_user_info(self, user: SignedIn, scope: str) -> UserInfo:
         # The ID token names the person (pairwise) and how they signed in; claims come from userinfo.
-        return UserInfo(sub=subject_for(user.account, user.sector))
+        return UserInfo(sub=subject_for(user.account.pk, user.sector))
 
 
 class PrivateKeyJwt(JWTBearerClientAssertion):  # type: ignore[misc]
@@ -312,8 +334,6 @@ class PrivateKeyJwt(JWTBearerClientAssertion):  # type: ignore[misc]
         if exp - int(time.time()) > ASSERTION_MAX_LIFETIME:
             # Short-lived assertions bound how long each jti must be remembered.
             raise InvalidClientError(description="The client assertion must expire within an hour.")
-        now = timezone.now()
-        AssertionJti.objects.filter(expires_at__lt=now - timedelta(minutes=5)).delete()
         try:
             with transaction.atomic():
                 AssertionJti.objects.create(
@@ -349,13 +369,13 @@ class Introspection(IntrospectionEndpoint):  # type: ignore[misc]
 
     def introspect_token(self, token: Token) -> dict[str, Any]:
         row = token.row
-        active = row.account.status == Account.Status.ACTIVE
+        active = row.account.status == Account.Status.ACTIVE and row.client.disabled_at is None
         return {
             "active": active,
             "client_id": row.client.client_id,
             "token_type": "Bearer",
             "scope": row.scope,
-            "sub": subject_for(row.account, row.client.sector),
+            "sub": subject_for(row.account_id, row.client.sector),
             "aud": row.client.client_id,
             "iss": issuer(),
             "exp": int(row.expires_at.timestamp()),

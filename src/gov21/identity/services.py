@@ -580,3 +580,16 @@ def password_change(*, account: Account, current: str, new: str, source: str) ->
     user.save(update_fields=["password"])
     success_record(keys[0][1])
     auth_event_record(kind="password_changed", account=account, source=source)
+
+
+@transaction.atomic
+def client_disable(*, client_id: str) -> None:
+    """Stop an agency system at once: no new sign-ins, and every token it holds stops working."""
+    now = timezone.now()
+    client = RelyingParty.objects.select_for_update().filter(client_id=client_id).first()
+    if client is None:
+        raise NotFound("client_not_found", f"No client {client_id!r}.")
+    if client.disabled_at is None:
+        client.disabled_at = now
+        client.save(update_fields=["disabled_at"])
+    OAuthToken.objects.filter(client=client, revoked_at__isnull=True).update(revoked_at=now)

@@ -10,7 +10,7 @@ from gov21.core.errors import DomainError
 from gov21.identity import oidc_keys
 from gov21.identity.models import RelyingParty
 from gov21.identity.oidc import SCOPES
-from gov21.identity.services import client_register
+from gov21.identity.services import client_disable, client_register
 
 
 class Command(BaseCommand):
@@ -54,11 +54,11 @@ class Command(BaseCommand):
                 )
             return
         if action == "disable":
-            from django.utils import timezone
-
-            if not RelyingParty.objects.filter(client_id=options["client_id"]).update(disabled_at=timezone.now()):
-                raise CommandError(f"No client {options['client_id']!r}.")
-            self.stdout.write(f"{options['client_id']} disabled.")
+            try:
+                client_disable(client_id=options["client_id"])
+            except DomainError as error:
+                raise CommandError(error.detail) from error
+            self.stdout.write(f"{options['client_id']} disabled; its tokens are revoked.")
             return
         jwks = None
         if options["jwks_file"] is not None:
