@@ -358,6 +358,9 @@ def test_a_registered_death_stops_the_account_at_once(base: str, browser_agent: 
         assert browser_agent.get(url).headers["Location"].startswith("/auth/sign-in")  # the session ended too
 
 
+# SQLite's in-memory test database uses a shared cache whose table locks fail at once instead of waiting,
+# so concurrent writers there test the test database, not gov21; PostgreSQL runs this in CI.
+@pytest.mark.postgres_only
 def test_racing_redemptions_of_one_code_or_refresh_token_never_both_succeed(
     base: str, browser_agent: httpx2.Client
 ) -> None:
@@ -427,3 +430,14 @@ def test_disabling_a_client_stops_its_tokens(base: str, browser_agent: httpx2.Cl
         assert rp.get(f"{base}/oidc/userinfo").status_code == 401
         response = browser_agent.get(_start(base, rp)[0])
         assert response.status_code == 400  # an unknown (disabled) client gets the error page
+
+
+def test_a_replayed_authorization_request_is_refused(base: str, browser_agent: httpx2.Client) -> None:
+    person = citizen()
+    agency = _agency("replay-check", "replay", ["openid"])
+    _sign_in(browser_agent, person)
+    with _rp(base, agency, "openid") as rp:
+        url, _, _, _ = _start(base, rp)
+        assert "code" in _authorize(browser_agent, url)
+        again = browser_agent.get(url)  # the same nonce a second time
+        assert again.status_code == 302 and "error=invalid_request" in again.headers["Location"]

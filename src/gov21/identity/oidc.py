@@ -32,11 +32,12 @@ from authlib.oidc.core import UserInfo
 from authlib.oidc.core.grants import OpenIDCode
 from authlib.oidc.rpinitiated import EndSessionEndpoint
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from joserfc.jwk import KeySet
 
 from gov21.core.crypto import b64url_encode, hash_token
+from gov21.core.queries import execute, raw_one, scalar
 from gov21.identity import levels, oidc_keys
 from gov21.identity.models import Account, AssertionJti, AuthorizationCode, OAuthToken, RelyingParty, Subject
 
@@ -71,11 +72,21 @@ class SignedIn:
         return self.account.pk
 
 
+_SUBJECT_SQL = f"SELECT sub FROM {Subject._meta.db_table} WHERE account_id = %s AND sector = %s"  # noqa: S608
+_NONCE_SQL = f"SELECT 1 FROM {AuthorizationCode._meta.db_table} WHERE client_id = %s AND nonce = %s AND expires_at > %s"  # noqa: S608
+_CLAIM_CODE_SQL = f"UPDATE {AuthorizationCode._meta.db_table} SET used_at = %s WHERE id = %s AND used_at IS NULL"  # noqa: S608
+_CLAIM_REFRESH_SQL = f"UPDATE {OAuthToken._meta.db_table} SET revoked_at = %s WHERE id = %s AND revoked_at IS NULL"  # noqa: S608
+
+
+def _when(value: datetime) -> Any:
+    return connection.ops.adapt_datetimefield_value(value)
+
+
 def subject_for(account_id: int, sector: str) -> str:
     """The pairwise ``sub`` of an account in a sector: an HMAC no two sectors can link."""
-    existing = Subject.objects.filter(account_id=account_id, sector=sector).values_list("sub", flat=True).first()
+    existing = scalar(_SUBJECT_SQL, [account_id, sector])
     if existing is not None:
-        return existing
+        return str(existing)
     digest = hmac.new(oidc_keys.pairwise_secret(), f"{sector}\0{account_id}".encode(), hashlib.sha256).digest()
     sub = b64url_encode(digest[:24])
     try:
@@ -225,21 +236,22 @@ class CodeGrant(AuthorizationCodeGrant):  # type: ignore[misc]
         )
 
     def query_authorization_code(self, code: str, client: Client) -> Code | None:
-        row = (
-            AuthorizationCode.objects.select_related("account", "client")
-            .filter(code_hash=hash_token(code), client=client.row)
-            .first()
-        )
+        row = raw_one(AuthorizationCode, "code_hash = %s AND client_id = %s", [hash_token(code), client.row.pk])
         if row is None:
             return None
         now = timezone.now()
         # Claim the code in one conditional update: of two requests racing with it, exactly one wins.
         # A second use is refused and withdraws what the first obtained (once the first has finished).
-        if not AuthorizationCode.objects.filter(pk=row.pk, used_at__isnull=True).update(used_at=now):
+        if not execute(_CLAIM_CODE_SQL, [_when(now), row.pk]):
             _revoke_family(row.family)
             return None
         if row.expires_at <= now:
             return None
+        account = raw_one(Account, "id = %s", [row.account_id])
+        if account is None:
+            return None
+        row.account = account
+        row.client = client.row
         _purge_sometimes()
         return Code(row)
 
@@ -274,7 +286,7 @@ class RefreshGrant(RefreshTokenGrant):  # type: ignore[misc]
             return None
         # Rotation claims the old token in one conditional update, so two racing refreshes cannot both
         # succeed; a rotated-out refresh token that comes back means it was copied: end the whole grant.
-        if not OAuthToken.objects.filter(pk=row.pk, revoked_at__isnull=True).update(revoked_at=now):
+        if not execute(_CLAIM_REFRESH_SQL, [_when(now), row.pk]):
             _revoke_family(row.family)
             return None
         return Token(row)
@@ -306,10 +318,10 @@ class IdToken(OpenIDCode):  # type: ignore[misc]
 
     def exists_nonce(self, nonce: str, request: Any) -> bool:
         # A replayed authorization request: the same nonce in a code of this client that is still recent.
-        recent = timezone.now() - NONCE_MEMORY
-        return AuthorizationCode.objects.filter(
-            client__client_id=request.payload.client_id, nonce=nonce, expires_at__gt=recent
-        ).exists()
+        client = request.client.row if getattr(request, "client", None) is not None else None
+        if client is None:
+            return False
+        return scalar(_NONCE_SQL, [client.pk, nonce, _when(timezone.now() - NONCE_MEMORY)]) is not None
 
     def generate_user_info(self, user: SignedIn, scope: str) -> UserInfo:
         # The ID token names the person (pairwise) and how they signed in; claims come from userinfo.
@@ -426,7 +438,7 @@ class Server(AuthorizationServer):  # type: ignore[misc]
     def query_client(self, client_id: str) -> Client | None:
         if not isinstance(client_id, str) or "\x00" in client_id or len(client_id) > 64:
             return None  # cannot be a registered id (and PostgreSQL refuses NUL in text)
-        row = RelyingParty.objects.filter(client_id=client_id, disabled_at__isnull=True).first()
+        row = raw_one(RelyingParty, "client_id = %s AND disabled_at IS NULL", [client_id])
         return Client(row) if row is not None else None
 
     def save_token(self, token: dict[str, Any], request: Any) -> None:

@@ -12,6 +12,7 @@ from typing import Any
 from django.http import HttpRequest
 from django.utils.http import url_has_allowed_host_and_scheme
 
+from gov21.core.queries import raw_one
 from gov21.identity import levels
 from gov21.identity.models import Account
 from gov21.identity.oidc import SignedIn
@@ -25,7 +26,7 @@ def idp_current(request: HttpRequest) -> SignedIn | None:
     data: dict[str, Any] | None = request.session.get(IDP_KEY)
     if not data:
         return None
-    account = Account.objects.select_related("user").filter(pk=data["account"]).first()
+    account = raw_one(Account, "id = %s", [data["account"]])  # every authorize asks: hand-written
     if account is None or account.status != Account.Status.ACTIVE:
         request.session.pop(IDP_KEY, None)
         return None
