@@ -4,7 +4,7 @@ from collections.abc import Sequence
 from typing import Any, TypeVar
 
 from django.db import connection
-from django.db.models import Model, QuerySet
+from django.db.models import Field, Model, QuerySet
 
 M = TypeVar("M", bound=Model)
 
@@ -44,3 +44,28 @@ def execute(sql: str, params: Sequence[Any]) -> int:
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return int(cursor.rowcount)
+
+
+def insert_row(model: type[Model], **values: Any) -> int:
+    """Insert one row without building a model instance; its primary key.
+
+    Each value goes through its field's own conversion for this database, so JSON, dates and
+    foreign keys (pass ``<name>_id``) are stored exactly as ``Model.objects.create`` would."""
+    meta = model._meta
+    columns: list[str] = []
+    params: list[Any] = []
+    for name, value in values.items():
+        field = meta.get_field(name)  # a field's name or its attname (``client_id`` for ``client``)
+        if not isinstance(field, Field) or not field.column:
+            raise TypeError(f"{model.__name__}.{name} is not a column")
+        columns.append(connection.ops.quote_name(field.column))
+        params.append(field.get_db_prep_save(value, connection))
+    placeholders = ", ".join(["%s"] * len(params))
+    sql = (
+        f"INSERT INTO {meta.db_table} ({', '.join(columns)}) VALUES ({placeholders}) "  # noqa: S608 - model names
+        f"RETURNING {connection.ops.quote_name(meta.pk.column if meta.pk is not None else 'id')}"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        row = cursor.fetchone()
+    return int(row[0])

@@ -37,7 +37,7 @@ from django.utils import timezone
 from joserfc.jwk import KeySet
 
 from gov21.core.crypto import b64url_encode, hash_token
-from gov21.core.queries import execute, raw_one, scalar
+from gov21.core.queries import execute, insert_row, raw_one, scalar
 from gov21.identity import levels, oidc_keys
 from gov21.identity.models import Account, AssertionJti, AuthorizationCode, OAuthToken, RelyingParty, Subject
 
@@ -220,10 +220,11 @@ class CodeGrant(AuthorizationCodeGrant):  # type: ignore[misc]
     def save_authorization_code(self, code: str, request: Any) -> None:
         user: SignedIn = request.user
         data = request.payload.data
-        AuthorizationCode.objects.create(
+        insert_row(
+            AuthorizationCode,
             code_hash=hash_token(code),
-            client=request.client.row,
-            account=user.account,
+            client_id=request.client.row.pk,
+            account_id=user.account.pk,
             redirect_uri=request.payload.redirect_uri,
             scope=request.payload.scope or "",
             nonce=data.get("nonce") or "",
@@ -233,6 +234,7 @@ class CodeGrant(AuthorizationCodeGrant):  # type: ignore[misc]
             amr=user.amr,
             auth_time=user.auth_time,
             expires_at=timezone.now() + CODE_LIFETIME,
+            family="",
         )
 
     def query_authorization_code(self, code: str, client: Client) -> Code | None:
@@ -348,7 +350,8 @@ class PrivateKeyJwt(JWTBearerClientAssertion):  # type: ignore[misc]
             raise InvalidClientError(description="The client assertion must expire within an hour.")
         try:
             with transaction.atomic():
-                AssertionJti.objects.create(
+                insert_row(
+                    AssertionJti,
                     client_id=str(claims["sub"])[:64],
                     jti=str(jti).replace("\x00", "")[:200],
                     expires_at=datetime.fromtimestamp(exp, tz=UTC),
@@ -444,9 +447,10 @@ class Server(AuthorizationServer):  # type: ignore[misc]
     def save_token(self, token: dict[str, Any], request: Any) -> None:
         user: SignedIn = request.user
         now = timezone.now()
-        OAuthToken.objects.create(
-            client=request.client.row,
-            account=user.account,
+        insert_row(
+            OAuthToken,
+            client_id=request.client.row.pk,
+            account_id=user.account.pk,
             family=getattr(request, "token_family", "") or generate_token(24),
             access_hash=hash_token(token["access_token"]),
             refresh_hash=hash_token(token["refresh_token"]) if token.get("refresh_token") else None,
