@@ -372,35 +372,15 @@ def _flows(
 
 
 def _wrk(port: int, path: str, token: str, *, seconds: int, connections: int, threads: int) -> dict[str, Any]:
-    """wrk through ``wrk_paths.lua`` (one path, ``Authorization: Bearer <token>``)."""
+    """wrk through ``wrk_paths.lua`` (one path, ``Authorization: Bearer <token>``), as run_api.py runs it."""
+    from run_api import _wrk as run_wrk
+
     with tempfile.NamedTemporaryFile("w", suffix=".txt", delete=False) as paths:
         paths.write(path + "\n")
-    env = {**os.environ, "PATHS_FILE": paths.name, "TOKEN": token}
     try:
-        out = subprocess.run(
-            [
-                "/usr/bin/wrk" if Path("/usr/bin/wrk").exists() else shutil.which("wrk") or "wrk",
-                f"-t{threads}",
-                f"-c{connections}",
-                f"-d{seconds}s",
-                "--timeout",
-                "5s",
-                "-s",
-                str(HERE / "wrk_paths.lua"),
-                f"http://127.0.0.1:{port}",
-            ],
-            env=env,
-            check=True,
-            capture_output=True,
-            text=True,
-            timeout=seconds + 30,
-        )
+        result = run_wrk(port, Path(paths.name), token, seconds=seconds, connections=connections, threads=threads)
     finally:
         os.unlink(paths.name)
-    match = re.search(r"^RESULT (.*)$", out.stdout, re.MULTILINE)
-    if not match:
-        raise SystemExit(f"wrk printed no result:\n{out.stdout}\n{out.stderr}")
-    result: dict[str, Any] = json.loads(match.group(1))
     if result["non2xx"] or result["errors"]:
         raise SystemExit(f"wrk against {path}: {result['non2xx']} non-2xx, {result['errors']} errors")
     return result

@@ -37,7 +37,7 @@ import re
 import secrets
 import threading
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -220,6 +220,16 @@ def _write_new_file(path: Path, data: bytes, mode: int) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
+
+
+def private_file(path: Path, make: Callable[[], bytes]) -> bytes:
+    """The content of a secret file under the data directory, created (0600, in a 0700 directory)
+    with ``make()`` on first use. Safe when several processes start at once: one writes, all read."""
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        with contextlib.suppress(FileExistsError):
+            _write_new_file(path, make(), 0o600)
+    return path.read_bytes()
 
 
 def _fsync_dir(path: Path) -> None:

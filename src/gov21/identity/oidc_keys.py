@@ -7,7 +7,6 @@ and makes it active; retired keys stay published in the JWKS so tokens they sign
 from __future__ import annotations
 
 import json
-import os
 import secrets
 import threading
 from pathlib import Path
@@ -15,6 +14,8 @@ from typing import Any
 
 from django.conf import settings
 from joserfc.jwk import ECKey, KeySet
+
+from gov21.core.crypto import private_file
 
 _lock = threading.Lock()
 _cache: dict[str, Any] = {}
@@ -24,12 +25,6 @@ def _directory() -> Path:
     path = Path(settings.DATA_DIR) / "keys" / "oidc"
     path.mkdir(parents=True, exist_ok=True, mode=0o700)
     return path
-
-
-def _write_private(path: Path, data: bytes) -> None:
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "wb") as handle:
-        handle.write(data)
 
 
 def _load() -> dict[str, Any]:
@@ -42,16 +37,14 @@ def _load() -> dict[str, Any]:
             _generate(directory)
         index = json.loads(index_path.read_text())
         keys = {kid: ECKey.import_key((directory / f"{kid}.pem").read_bytes()) for kid in index["kids"]}
-        pairwise = directory / "pairwise.secret"
-        if not pairwise.exists():
-            _write_private(pairwise, secrets.token_hex(32).encode())
+        pairwise = private_file(directory / "pairwise.secret", lambda: secrets.token_hex(32).encode())
         _cache.clear()
         _cache.update(
             dir=directory,
             active=index["active"],
             keys=keys,
             jwks={"keys": [_public(kid, key) for kid, key in keys.items()]},
-            pairwise=bytes.fromhex(pairwise.read_text().strip()),
+            pairwise=bytes.fromhex(pairwise.decode().strip()),
         )
         return _cache
 
@@ -63,7 +56,7 @@ def _public(kid: str, key: ECKey) -> dict[str, Any]:
 def _generate(directory: Path) -> str:
     key = ECKey.generate_key("P-256", private=True)
     kid = key.thumbprint()
-    _write_private(directory / f"{kid}.pem", key.as_pem(private=True))
+    private_file(directory / f"{kid}.pem", lambda: key.as_pem(private=True))
     index_path = directory / "keys.json"
     kids = json.loads(index_path.read_text())["kids"] if index_path.exists() else []
     tmp = directory / "keys.json.tmp"

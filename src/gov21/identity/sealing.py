@@ -6,7 +6,6 @@ a sealed value cannot be moved to another account."""
 from __future__ import annotations
 
 import base64
-import os
 import secrets
 import threading
 from pathlib import Path
@@ -14,6 +13,8 @@ from pathlib import Path
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from django.conf import settings
+
+from gov21.core.crypto import private_file
 
 PREFIX = "v1:"
 _lock = threading.Lock()
@@ -23,22 +24,12 @@ _keys: dict[Path, bytes] = {}
 def _key() -> bytes:
     path = Path(settings.DATA_DIR) / "keys" / "identity-seal.key"
     with _lock:
-        if path in _keys:
-            return _keys[path]
-        if not path.exists():
-            path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-            try:
-                fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-            except FileExistsError:
-                pass
-            else:
-                with os.fdopen(fd, "wb") as handle:
-                    handle.write(secrets.token_bytes(32))
-        key = path.read_bytes()
-        if len(key) != 32:
-            raise RuntimeError(f"{path} is not a 32-byte key; restore it from the key backup.")
-        _keys[path] = key
-        return key
+        if path not in _keys:
+            key = private_file(path, lambda: secrets.token_bytes(32))
+            if len(key) != 32:
+                raise RuntimeError(f"{path} is not a 32-byte key; restore it from the key backup.")
+            _keys[path] = key
+        return _keys[path]
 
 
 def seal(value: str, *, bound_to: str) -> str:

@@ -8,7 +8,6 @@ tables: it speaks the protocol over HTTP, like any agency system would.
 
 from __future__ import annotations
 
-import os
 import secrets
 import time
 from pathlib import Path
@@ -23,6 +22,8 @@ from django.conf import settings
 from joserfc import jwt
 from joserfc.errors import JoseError
 from joserfc.jwk import ECKey, KeySet
+
+from gov21.core.crypto import private_file
 
 CLIENT_ID = "gov21-portal"
 SECTOR = "gov21"
@@ -45,17 +46,7 @@ def issuer() -> str:
 
 def _key() -> ECKey:
     path = Path(settings.DATA_DIR) / "keys" / "portal-rp.pem"
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        key = ECKey.generate_key("P-256", private=True)
-        try:
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        except FileExistsError:
-            pass
-        else:
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(key.as_pem(private=True))
-    return ECKey.import_key(path.read_bytes())
+    return ECKey.import_key(private_file(path, lambda: ECKey.generate_key("P-256", private=True).as_pem(private=True)))
 
 
 def public_jwks() -> dict[str, Any]:
