@@ -5,15 +5,22 @@ provider, consent to sharing data, and withdraw that consent again."""
 from __future__ import annotations
 
 import re
+import secrets
 import time
 from typing import Any
+from urllib.parse import parse_qs, urlencode, urlsplit
 
+import httpx2
 import pytest
+from authlib.oauth2.rfc7636 import create_s256_code_challenge
+from joserfc import jwt
+from joserfc.jwk import KeySet
 from playwright.sync_api import Browser, Page, Request
 from pytest_django.live_server_helper import LiveServer
 
 from gov21.identity import totp
-from gov21.identity.services import activation_code_issue
+from gov21.identity.levels import HIGH
+from gov21.identity.services import activation_code_issue, client_register
 from tests.identity.flows import OFFICER
 from tests.registry.factories import register_person
 
@@ -155,3 +162,45 @@ def test_citizen_adds_a_passkey_and_signs_in_with_it_alone(page: Page, live_serv
     assert not any(re.search(r"/auth/(sign-in|verify)(\?|$)", url) for url in posted), posted
     assert not any("/auth/verify" in r.url for r in visited), [r.url for r in visited]
     assert any("/auth/passkey/sign-in" in url for url in posted), posted
+
+    # A service that needs level high: a passkey on an identity checked at the counter reaches it
+    # without any further step, and the ID token says so.
+    redirect = "http://127.0.0.1:9/land-registry/callback"
+    registered = client_register(
+        client_id="land-registry",
+        name="Land titles",
+        agency="Lands Department",
+        sector="land",
+        purpose="Transfer a land title",
+        redirect_uris=[redirect],
+        scopes=["openid", "profile"],
+        auth_method="client_secret_basic",
+        jwks=None,
+        created_by="test",
+    )
+    verifier = secrets.token_urlsafe(48)
+    query = urlencode(
+        {
+            "response_type": "code",
+            "client_id": "land-registry",
+            "redirect_uri": redirect,
+            "scope": "openid",
+            "state": "s1",
+            "nonce": "n1",
+            "acr_values": HIGH,
+            "code_challenge": create_s256_code_challenge(verifier),
+            "code_challenge_method": "S256",
+        }
+    )
+    page.goto(f"{base}/oidc/authorize?{query}")
+    with page.expect_request(lambda request: request.url.startswith(redirect)) as landed:
+        page.click("#allow")
+    code = parse_qs(urlsplit(landed.value.url).query)["code"][0]
+    token = httpx2.post(
+        f"{base}/oidc/token",
+        data={"grant_type": "authorization_code", "code": code, "redirect_uri": redirect, "code_verifier": verifier},
+        auth=("land-registry", str(registered.secret)),
+    ).json()
+    keys = KeySet.import_key_set(httpx2.get(f"{base}/oidc/jwks.json").json())
+    claims = jwt.decode(token["id_token"], keys, algorithms=["ES256"]).claims
+    assert claims["acr"] == HIGH and "hwk" in claims["amr"]
