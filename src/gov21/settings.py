@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "gov21.audit",
     "gov21.registry",
     "gov21.portal",
+    "gov21.continuity",
 ]
 
 MIDDLEWARE = [
@@ -163,6 +164,7 @@ STATIC_URL = "static/"
 STATIC_ROOT = DATA_DIR / "static"
 
 GOV21_MIN_PARENT_AGE = config.MIN_PARENT_AGE.read()
+GOV21_BACKUP_TARGETS = config.BACKUP_TARGETS.read()
 GOV21_MARRIAGE_AGE = config.MARRIAGE_AGE.read()
 GOV21_REGISTRATION_TARGET_DAYS = config.REGISTRATION_TARGET_DAYS.read()
 GOV21_REGISTRATION_LATE_DAYS = config.REGISTRATION_LATE_DAYS.read()

@@ -98,6 +98,12 @@ WEB_WORKERS: Setting[int] = Setting("GOV21_WEB_WORKERS", int, 3, "Web server wor
 SESSION_AGE_SECONDS: Setting[int] = Setting(
     "GOV21_SESSION_AGE_SECONDS", int, 8 * 3600, "Staff sessions expire after this many seconds."
 )
+BACKUP_TARGETS: Setting[list[str]] = Setting(
+    "GOV21_BACKUP_TARGETS",
+    list,
+    [],
+    "Comma-separated places `gov21 backup` writes to when no --to is given (directories for now).",
+)
 DEMO_PEOPLE: Setting[int] = Setting(
     "GOV21_DEMO_PEOPLE", int, 20000, "People generated for the demo nation when the data directory is empty."
 )

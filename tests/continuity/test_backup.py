@@ -1,0 +1,127 @@
+from __future__ import annotations
+
+import io
+import sqlite3
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.core.management import call_command
+from django.core.management.base import CommandError
+from django.db import connection
+
+from gov21.continuity.engine import BackupError, HomeKeys, backup_run, backups_on, home_keys, restore_run
+from gov21.continuity.targets import DirectoryTarget
+from gov21.identity.principal import Principal
+from tests.registry.factories import register_person
+
+pytestmark = [
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.skipif(connection.vendor != "sqlite", reason="gov21 backup reads SQLite nodes only so far"),
+]
+REGISTRAR = Principal(name="backup.test", kind="staff", roles=frozenset({"registrar"}))
+
+
+@pytest.fixture
+def node(tmp_path: Path, settings: object) -> Path:
+    """A data directory of its own, so keys made here never touch other tests."""
+    data = tmp_path / "node"
+    data.mkdir()
+    settings.DATA_DIR = data  # type: ignore[attr-defined]
+    return data
+
+
+def test_a_backup_restores_to_the_same_registry(node: Path, tmp_path: Path) -> None:
+    people = [register_person(REGISTRAR) for _ in range(3)]
+    target = DirectoryTarget(tmp_path / "offsite")
+    first = backup_run(target)
+    assert first.counts["registry_person"] == 3 and first.chunks_sent == first.chunks
+
+    register_person(REGISTRAR)
+    second = backup_run(target)
+    assert second.counts["registry_person"] == 4
+    assert second.chunks_sent < second.chunks  # unchanged pages and keys are not sent again
+    assert len(backups_on(target)) == 2
+
+    # Nothing on the target is readable without the home keys.
+    blobs = b"".join(p.read_bytes() for p in (tmp_path / "offsite" / "chunks").rglob("*") if p.is_file())
+    assert people[0].uin.encode() not in blobs and b"SQLite format" not in blobs
+
+    restored = tmp_path / "restored"
+    report = restore_run(target, restored, keys=home_keys())
+    assert report.counts["registry_person"] == 4
+    uins = {row[0] for row in sqlite3.connect(restored / "gov21.sqlite3").execute("SELECT uin FROM registry_person")}
+    assert {p.uin for p in people} <= uins
+    assert (restored / "keys" / "backup").is_dir()  # the node's keys come back with it...
+    assert (restored / "keys" / "backup-master.key").read_bytes() == home_keys().master  # ...and it backs up again
+    older = restore_run(target, tmp_path / "older", keys=home_keys(), backup_id=first.backup_id)
+    assert older.counts["registry_person"] == 3
+
+
+def test_corruption_a_wrong_key_and_a_foreign_backup_are_refused(node: Path, tmp_path: Path) -> None:
+    register_person(REGISTRAR)
+    offsite = tmp_path / "offsite"
+    target = DirectoryTarget(offsite)
+    good = backup_run(target)
+    register_person(REGISTRAR)
+    newest = backup_run(target)
+    keys = home_keys()
+
+    # A flipped byte in a chunk that only the newest backup has.
+    old_chunks = {c for f in _manifest_files(offsite, good.backup_id) for c in f}
+    new_only = [c for f in _manifest_files(offsite, newest.backup_id) for c in f if c not in old_chunks]
+    blob = offsite / "chunks" / new_only[0][:2] / new_only[0]
+    data = bytearray(blob.read_bytes())
+    data[len(data) // 2] ^= 0x01
+    blob.write_bytes(bytes(data))
+    with pytest.raises(BackupError) as info:
+        restore_run(target, tmp_path / "r1", keys=keys)
+    assert "fails its integrity check" in info.value.detail
+    assert f"The newest intact older backup is {good.backup_id}" in info.value.detail
+
+    # A wrong master key.
+    stranger = HomeKeys(master=b"\x01" * 32, jwks=keys.jwks)
+    with pytest.raises(BackupError, match="another master key"):
+        restore_run(target, tmp_path / "r2", keys=stranger, backup_id=good.backup_id)
+
+    # A manifest that is truncated after signing.
+    manifest = offsite / "manifests" / f"{good.backup_id}.json"
+    manifest.write_bytes(manifest.read_bytes()[:-10])
+    with pytest.raises(BackupError, match="altered or truncated"):
+        restore_run(target, tmp_path / "r3", keys=keys, backup_id=good.backup_id)
+
+    # Another node's signing keys do not accept our manifests.
+    other = HomeKeys(master=keys.master, jwks={"keys": []})
+    with pytest.raises(BackupError, match="not signed by this node"):
+        restore_run(target, tmp_path / "r4", keys=other, backup_id=newest.backup_id)
+
+
+def _manifest_files(offsite: Path, backup_id: str) -> list[list[str]]:
+    import json
+
+    manifest = json.loads((offsite / "manifests" / f"{backup_id}.json").read_text())
+    return [entry["chunks"] for entry in manifest["files"]]
+
+
+def test_commands_back_up_verify_and_restore_with_an_exported_key_file(node: Path, tmp_path: Path) -> None:
+    register_person(REGISTRAR)
+    offsite = tmp_path / "offsite"
+    out = io.StringIO()
+    call_command("backup", "--to", str(offsite), stdout=out)
+    assert "new" in out.getvalue()
+    key_file = tmp_path / "home-keys.json"
+    call_command("backup", "export-keys", str(key_file), stdout=io.StringIO())
+    assert key_file.stat().st_mode & 0o077 == 0
+    verified = io.StringIO()
+    call_command("backup", "verify", "--from", str(offsite), "--keys", str(key_file), stdout=verified)
+    assert "intact" in verified.getvalue()
+    restored = io.StringIO()
+    call_command(
+        "restore", "--from", str(offsite), "--to", str(tmp_path / "new-node"), "--keys", str(key_file), stdout=restored
+    )
+    assert "registry_person 1" in restored.getvalue()
+    with pytest.raises(CommandError, match="not empty"):
+        call_command("restore", "--from", str(offsite), "--to", str(tmp_path / "new-node"), stdout=io.StringIO())
+    with pytest.raises(CommandError, match="Say where to"):
+        call_command("backup", stdout=io.StringIO())
+    assert node == settings.DATA_DIR
