@@ -1,8 +1,14 @@
 from __future__ import annotations
 
 import io
+import socket
 import sqlite3
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from django.conf import settings
@@ -11,7 +17,7 @@ from django.core.management.base import CommandError
 from django.db import connection
 
 from gov21.continuity.engine import BackupError, HomeKeys, backup_run, backups_on, home_keys, restore_run
-from gov21.continuity.targets import DirectoryTarget
+from gov21.continuity.targets import DirectoryTarget, target_from
 from gov21.identity.principal import Principal
 from tests.registry.factories import register_person
 
@@ -125,3 +131,60 @@ def test_commands_back_up_verify_and_restore_with_an_exported_key_file(node: Pat
     with pytest.raises(CommandError, match="Say where to"):
         call_command("backup", stdout=io.StringIO())
     assert node == settings.DATA_DIR
+
+
+@pytest.fixture(scope="module")
+def s3_server() -> Iterator[str]:
+    """moto's S3 server on loopback: a real S3 protocol peer, stopped after the module."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = subprocess.Popen(
+        [str(Path(sys.executable).parent / "moto_server"), "-H", "127.0.0.1", "-p", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            try:
+                with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                    break
+            except OSError:
+                time.sleep(0.2)
+        else:
+            pytest.fail("moto_server did not start")
+        yield url
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+
+def test_backup_to_s3_and_restore_from_it(node: Path, tmp_path: Path, s3_server: str, settings: Any) -> None:
+    import boto3
+
+    settings.GOV21_S3_ENDPOINT_URL = s3_server
+    settings.GOV21_S3_ACCESS_KEY_ID = "testing"
+    settings.GOV21_S3_SECRET_ACCESS_KEY = "testing"
+    boto3.client(
+        "s3",
+        endpoint_url=s3_server,
+        region_name="us-east-1",
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+    ).create_bucket(Bucket="embassy")
+    person = register_person(REGISTRAR)
+    out = io.StringIO()
+    call_command("backup", "--to", "s3://embassy/xa", stdout=out)
+    call_command("backup", "--to", "s3://embassy/xa", stdout=out)
+    first, second = out.getvalue().splitlines()
+    assert "0 new" not in first and "new" in second
+    target = target_from("s3://embassy/xa")
+    assert len(backups_on(target)) == 2
+    report = restore_run(target, tmp_path / "from-s3", keys=home_keys())
+    assert report.counts["registry_person"] == 1
+    restored = sqlite3.connect(tmp_path / "from-s3" / "gov21.sqlite3")
+    assert restored.execute("SELECT uin FROM registry_person").fetchone()[0] == person.uin
+    with pytest.raises(CommandError, match="s3://nowhere/xa"):
+        call_command("backup", "--to", "s3://nowhere/xa", stdout=io.StringIO(), stderr=io.StringIO())

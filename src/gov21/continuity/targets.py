@@ -7,6 +7,8 @@ import tempfile
 from pathlib import Path
 from typing import Protocol
 
+from django.conf import settings
+
 
 class TargetError(Exception):
     """A target could not be read or written; the message names the target and the object."""
@@ -72,7 +74,85 @@ class DirectoryTarget:
         return sorted(f"{prefix.rstrip('/')}/{p.name}" for p in base.iterdir() if not p.name.startswith("."))
 
 
+class S3Target:
+    """An S3-compatible bucket (a cloud region abroad, or MinIO/Ceph in a neighbour's data centre)."""
+
+    def __init__(self, spec: str) -> None:
+        import boto3
+        from botocore.config import Config
+
+        rest = spec[len("s3://") :]
+        self.bucket, _, prefix = rest.partition("/")
+        if not self.bucket:
+            raise TargetError(f"{spec}: name a bucket, as in s3://bucket/prefix")
+        self.prefix = prefix.strip("/")
+        self.name = spec
+        self.client = boto3.client(
+            "s3",
+            endpoint_url=settings.GOV21_S3_ENDPOINT_URL or None,
+            region_name=settings.GOV21_S3_REGION,
+            aws_access_key_id=settings.GOV21_S3_ACCESS_KEY_ID or None,
+            aws_secret_access_key=settings.GOV21_S3_SECRET_ACCESS_KEY or None,
+            # Patchy links: retry with backoff before giving up on an object.
+            config=Config(retries={"max_attempts": 6, "mode": "standard"}, connect_timeout=10, read_timeout=60),
+        )
+
+    def _key(self, key: str) -> str:
+        return f"{self.prefix}/{key}" if self.prefix else key
+
+    def _fail(self, action: str, key: str, error: Exception) -> TargetError:
+        return TargetError(f"{self.name}: cannot {action} {key}: {error}")
+
+    def put(self, key: str, data: bytes) -> None:
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        try:
+            self.client.put_object(Bucket=self.bucket, Key=self._key(key), Body=data)
+        except (BotoCoreError, ClientError) as error:
+            raise self._fail("write", key, error) from error
+
+    def get(self, key: str) -> bytes:
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        try:
+            return bytes(self.client.get_object(Bucket=self.bucket, Key=self._key(key))["Body"].read())
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") in ("NoSuchKey", "404"):
+                raise TargetError(f"{self.name}: {key} is missing") from error
+            raise self._fail("read", key, error) from error
+        except BotoCoreError as error:
+            raise self._fail("read", key, error) from error
+
+    def exists(self, key: str) -> bool:
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        try:
+            self.client.head_object(Bucket=self.bucket, Key=self._key(key))
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
+                return False
+            raise self._fail("check", key, error) from error
+        except BotoCoreError as error:
+            raise self._fail("check", key, error) from error
+        return True
+
+    def list(self, prefix: str) -> list[str]:
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        names: list[str] = []
+        start = self._key(prefix.rstrip("/") + "/")
+        try:
+            for page in self.client.get_paginator("list_objects_v2").paginate(Bucket=self.bucket, Prefix=start):
+                for item in page.get("Contents", []):
+                    names.append(prefix.rstrip("/") + "/" + item["Key"][len(start) :])
+        except (BotoCoreError, ClientError) as error:
+            raise self._fail("list", prefix, error) from error
+        return sorted(names)
+
+
 def target_from(spec: str) -> Target:
-    if spec.startswith(("s3://", "partner:")):
-        raise TargetError(f"{spec}: S3 and partner targets are not available yet; use a directory.")
+    if spec.startswith("s3://"):
+        return S3Target(spec)
+    if spec.startswith("partner:"):
+        raise TargetError(f"{spec}: partner nodes need the exchange, which is not built yet.")
     return DirectoryTarget(Path(spec).expanduser())

@@ -104,6 +104,16 @@ BACKUP_TARGETS: Setting[list[str]] = Setting(
     [],
     "Comma-separated places `gov21 backup` writes to when no --to is given (directories for now).",
 )
+S3_ENDPOINT_URL: Setting[str] = Setting(
+    "GOV21_S3_ENDPOINT_URL", str, "", "S3-compatible endpoint for s3:// backup targets (empty: AWS's)."
+)
+S3_REGION: Setting[str] = Setting("GOV21_S3_REGION", str, "us-east-1", "Region of the s3:// backup targets.")
+S3_ACCESS_KEY_ID: Setting[str] = Setting(
+    "GOV21_S3_ACCESS_KEY_ID", str, "", "Access key for s3:// backup targets (empty: the usual AWS chain)."
+)
+S3_SECRET_ACCESS_KEY: Setting[str] = Setting(
+    "GOV21_S3_SECRET_ACCESS_KEY", str, "", "Secret key for s3:// backup targets; set it in the environment only."
+)
 DEMO_PEOPLE: Setting[int] = Setting(
     "GOV21_DEMO_PEOPLE", int, 20000, "People generated for the demo nation when the data directory is empty."
 )
