@@ -1,0 +1,151 @@
+"""Restore drills: bring the newest backup back in a scratch directory, start it, and prove it serves.
+
+The drill measures what a disaster would cost: RPO, the age of the newest data the backup holds,
+and RTO, the time from the start of the restore to the restored node answering. Smoke checks run
+against the restored server over HTTP: the identity provider's discovery, a person read through the
+API with a token made for the drill, and a certificate from the restored registry verified against
+the restored keys.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import httpx2
+from django.utils import timezone
+
+from gov21.continuity.engine import DB_NAME, HomeKeys, backups_on, restore_run
+from gov21.continuity.models import DrillRun
+
+SERVE_TIMEOUT = 60.0
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def _gov21(data_dir: Path, *args: str, base_url: str = "") -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "GOV21_DATA_DIR": str(data_dir), "DJANGO_SETTINGS_MODULE": "gov21.settings"}
+    env.pop("GOV21_DATABASE_URL", None)  # the restored node is the SQLite file in data_dir
+    if base_url:
+        env["GOV21_BASE_URL"] = base_url
+    return subprocess.run(  # noqa: S603 - our own command, fixed arguments
+        [sys.executable, "-m", "gov21.cli", *args], env=env, capture_output=True, text=True, timeout=120, check=True
+    )
+
+
+def drill_run(target: Any, *, keys: HomeKeys) -> DrillRun:
+    started = timezone.now()
+    clock = time.monotonic()
+    detail: dict[str, Any] = {"checks": {}}
+    backup_id = ""
+    rpo = rto = None
+    ok = False
+    server: subprocess.Popen[bytes] | None = None
+    with tempfile.TemporaryDirectory(prefix="gov21-drill-") as scratch:
+        node = Path(scratch) / "node"
+        try:
+            available = backups_on(target)
+            backup_id = available[0] if available else ""
+            report = restore_run(target, node, keys=keys)
+            created = json.loads(target.get(f"manifests/{report.backup_id}.json"))["created"]
+            rpo = (started - datetime.fromisoformat(created)).total_seconds()
+            detail["counts"] = report.counts
+            port = _free_port()
+            base = f"http://127.0.0.1:{port}"
+            _gov21(node, "migrate", "--no-input", base_url=base)
+            token = _gov21(node, "token", "create", "--role", "reader", "--expires", "1h").stdout.strip()
+            env = {**os.environ, "GOV21_DATA_DIR": str(node), "GOV21_BASE_URL": base}
+            env.pop("GOV21_DATABASE_URL", None)
+            server = subprocess.Popen(  # noqa: S603
+                [
+                    str(Path(sys.executable).parent / "gunicorn"),
+                    "gov21.wsgi:application",
+                    "--bind",
+                    f"127.0.0.1:{port}",
+                    "--workers",
+                    "1",
+                    "--log-level",
+                    "warning",
+                ],
+                env=env,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+            deadline = time.monotonic() + SERVE_TIMEOUT
+            with httpx2.Client(base_url=base, timeout=5) as http:
+                while True:
+                    try:
+                        if http.get("/.well-known/openid-configuration").status_code == 200:
+                            break
+                    except httpx2.TransportError:
+                        pass
+                    if time.monotonic() > deadline or server.poll() is not None:
+                        raise RuntimeError("the restored node did not start serving")
+                    time.sleep(0.2)
+                rto = time.monotonic() - clock
+                detail["checks"]["discovery"] = "ok"
+                detail["checks"].update(_smoke(http, node / DB_NAME, token))
+            ok = all(value == "ok" for value in detail["checks"].values())
+        except Exception as error:
+            detail["error"] = getattr(error, "detail", None) or str(error)
+        finally:
+            if server is not None:
+                server.terminate()
+                server.wait(timeout=15)
+    return DrillRun.objects.create(
+        target=target.name,
+        backup_id=backup_id,
+        started_at=started,
+        ok=ok,
+        rpo_seconds=rpo,
+        rto_seconds=rto,
+        detail=detail,
+    )
+
+
+def _smoke(http: httpx2.Client, db: Path, token: str) -> dict[str, str]:
+    checks: dict[str, str] = {}
+    database = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
+    try:
+        person = database.execute("SELECT uin FROM registry_person ORDER BY id LIMIT 1").fetchone()
+        certificate = database.execute(
+            "SELECT credential FROM registry_certificate WHERE status = 'valid' ORDER BY id DESC LIMIT 1"
+        ).fetchone()
+    finally:
+        database.close()
+    if person:
+        response = http.get(
+            f"/api/v1/registry/persons/{person[0]}",
+            headers={"Authorization": f"Bearer {token}", "X-Purpose": "restore drill"},
+        )
+        checks["person_read"] = (
+            "ok"
+            if response.status_code == 200 and response.json().get("uin") == person[0]
+            else (f"HTTP {response.status_code}")
+        )
+    if certificate:
+        response = http.post("/api/v1/registry/verify", json={"payload": f"GOV21:{certificate[0]}"})
+        status = response.json().get("status") if response.status_code == 200 else f"HTTP {response.status_code}"
+        checks["certificate_verify"] = "ok" if status == "valid" else str(status)
+    return checks
+
+
+def last_drills() -> list[DrillRun]:
+    """The newest drill per target."""
+    seen: dict[str, DrillRun] = {}
+    for run in DrillRun.objects.order_by("-started_at")[:200]:
+        seen.setdefault(run.target, run)
+    return list(seen.values())

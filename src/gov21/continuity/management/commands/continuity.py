@@ -1,0 +1,59 @@
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.utils import timezone
+
+from gov21.continuity.drill import drill_run, last_drills
+from gov21.continuity.engine import HomeKeys, home_keys
+from gov21.continuity.targets import TargetError, target_from
+
+
+class Command(BaseCommand):
+    help = "Restore drills (RPO and RTO measured on a restored, serving copy) and their status."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        sub = parser.add_subparsers(dest="action", required=True)
+        drill = sub.add_parser("drill", help="Restore the newest backup of each target, start it, check it.")
+        drill.add_argument("--from", dest="sources", action="append", help="A target (default: every configured).")
+        drill.add_argument("--keys", type=Path)
+        sub.add_parser("status", help="The last drill of each target.")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        if options["action"] == "status":
+            runs = last_drills()
+            if not runs:
+                self.stdout.write("No drill has run yet: gov21 continuity drill")
+            for run in runs:
+                age = (timezone.now() - run.started_at).total_seconds() / 3600
+                self.stdout.write(
+                    f"{run.target}: {'ok' if run.ok else 'FAILED'} {age:.1f} h ago, backup {run.backup_id}, "
+                    f"RPO {run.rpo_seconds or 0:.0f} s, RTO {run.rto_seconds or 0:.1f} s"
+                )
+            return
+        sources = options["sources"] or list(settings.GOV21_BACKUP_TARGETS)
+        if not sources:
+            raise CommandError("Say which target: --from DIR, or set GOV21_BACKUP_TARGETS.")
+        keys = HomeKeys.from_file(options["keys"]) if options["keys"] else home_keys()
+        failed = []
+        for source in sources:
+            try:
+                run = drill_run(target_from(source), keys=keys)
+            except TargetError as error:
+                failed.append(source)
+                self.stderr.write(f"{source}: {error}")
+                continue
+            checks = ", ".join(f"{name} {value}" for name, value in run.detail.get("checks", {}).items())
+            if run.ok:
+                self.stdout.write(
+                    f"{source}: drill ok on {run.backup_id}: RPO {run.rpo_seconds:.0f} s, RTO {run.rto_seconds:.1f} s"
+                    f" ({checks})"
+                )
+            else:
+                failed.append(source)
+                self.stderr.write(f"{source}: drill FAILED: {run.detail.get('error') or checks}")
+        if failed:
+            raise CommandError(f"Drill failed for: {', '.join(failed)}")
