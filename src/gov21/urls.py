@@ -5,6 +5,7 @@ from django.http import HttpRequest, HttpResponse
 from django.urls import include, path
 
 from gov21.api import api
+from gov21.continuity import views as continuity_views
 from gov21.core.http import problem
 from gov21.registry import views as registry_views
 
@@ -40,6 +41,8 @@ urlpatterns = [
     path("api/v1/", api.urls),
     path(".well-known/jwks.json", registry_views.jwks, name="jwks"),
     path("verify", registry_views.verify, name="verify"),
+    path("healthz", continuity_views.healthz, name="healthz"),
+    path("readyz", continuity_views.readyz, name="readyz"),
     path("office/registry/", include("gov21.registry.urls")),
     path("office/identity/", include("gov21.identity.office_urls")),
     path("", include("gov21.identity.urls")),

@@ -213,3 +213,39 @@ def test_a_drill_restores_starts_and_checks_the_copy(node: Path, tmp_path: Path)
             blob.write_bytes(b"G21C1" + b"\0" * 40)
     failed = drill_run(target, keys=home_keys())
     assert not failed.ok and "integrity check" in failed.detail["error"]
+
+
+def test_any_three_of_five_share_sheets_restore_and_two_do_not(node: Path, tmp_path: Path) -> None:
+    register_person(REGISTRAR)
+    offsite = tmp_path / "offsite"
+    call_command("backup", "--to", str(offsite), stdout=io.StringIO())
+    sheets = tmp_path / "sheets"
+    call_command("backup", "shares", "--threshold", "3", "--shares", "5", "--out", str(sheets), stdout=io.StringIO())
+    files = sorted(sheets.iterdir())
+    assert len(files) == 5 and all(f.stat().st_mode & 0o077 == 0 for f in files)
+    assert home_keys().master.hex() not in "".join(f.read_text() for f in files)
+    chosen = [files[4], files[0], files[2]]
+    out = io.StringIO()
+    call_command(
+        "restore",
+        "--from",
+        str(offsite),
+        "--to",
+        str(tmp_path / "bare"),
+        *[arg for f in chosen for arg in ("--share", str(f))],
+        stdout=out,
+    )
+    assert "registry_person 1" in out.getvalue()
+    with pytest.raises(CommandError, match="do not rebuild"):
+        call_command(
+            "restore",
+            "--from",
+            str(offsite),
+            "--to",
+            str(tmp_path / "bare2"),
+            "--share",
+            str(files[1]),
+            "--share",
+            str(files[3]),
+            stdout=io.StringIO(),
+        )

@@ -7,6 +7,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from gov21.continuity.engine import BackupError, HomeKeys, backup_run, backups_on, home_keys, verify_backup
+from gov21.continuity.shares import shares_make
 from gov21.continuity.targets import TargetError, target_from
 
 
@@ -21,11 +22,17 @@ class Command(BaseCommand):
         verify.add_argument("--keys", type=Path, help="A key file from export-keys (default: this node's keys).")
         export = sub.add_parser("export-keys", help="Write the master key and signing keys a restore needs.")
         export.add_argument("file", type=Path)
+        shares = sub.add_parser("shares", help="Split the master key into k-of-n printable recovery sheets.")
+        shares.add_argument("--threshold", type=int, required=True)
+        shares.add_argument("--shares", type=int, required=True, dest="count")
+        shares.add_argument("--out", type=Path, required=True, help="A new directory for the sheets.")
 
     def handle(self, *args: Any, **options: Any) -> None:
         try:
             if options["action"] == "export-keys":
                 self._export(options["file"])
+            elif options["action"] == "shares":
+                self._shares(options["threshold"], options["count"], options["out"])
             elif options["action"] == "verify":
                 self._verify(options["source"], options["keys"])
             else:
@@ -65,6 +72,20 @@ class Command(BaseCommand):
                 self.stdout.write(f"{backup_id}: DAMAGED: {getattr(error, 'detail', str(error))}")
         if bad:
             raise CommandError(f"{bad} damaged backup(s) on {source}.")
+
+    def _shares(self, threshold: int, count: int, out: Path) -> None:
+        if out.exists():
+            raise CommandError(f"{out} exists; choose a new directory.")
+        sheets = shares_make(home_keys(), threshold=threshold, count=count)
+        out.mkdir(mode=0o700, parents=True)
+        for number, sheet in enumerate(sheets, start=1):
+            path = out / f"share-{number}-of-{count}.txt"
+            path.write_text(sheet)
+            path.chmod(0o600)
+        self.stdout.write(
+            f"Wrote {count} sheets to {out}; any {threshold} rebuild the key. Print each, give each to a different"
+            " custodian, then delete the files."
+        )
 
     def _export(self, path: Path) -> None:
         if path.exists():
