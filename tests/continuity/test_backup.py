@@ -186,6 +186,11 @@ def test_backup_to_s3_and_restore_from_it(node: Path, tmp_path: Path, s3_server:
     assert report.counts["registry_person"] == 1
     restored = sqlite3.connect(tmp_path / "from-s3" / "gov21.sqlite3")
     assert restored.execute("SELECT uin FROM registry_person").fetchone()[0] == person.uin
+    # Pruning on S3 keeps the newest backup whole and drops what only the older one needed.
+    register_person(REGISTRAR)
+    call_command("backup", "--to", "s3://embassy/xa", "--keep", "1", stdout=io.StringIO())
+    assert len(backups_on(target)) == 1
+    assert restore_run(target, tmp_path / "after-prune", keys=home_keys()).counts["registry_person"] == 2
     with pytest.raises(CommandError, match="s3://nowhere/xa"):
         call_command("backup", "--to", "s3://nowhere/xa", stdout=io.StringIO(), stderr=io.StringIO())
 
@@ -249,3 +254,20 @@ def test_any_three_of_five_share_sheets_restore_and_two_do_not(node: Path, tmp_p
             str(files[3]),
             stdout=io.StringIO(),
         )
+
+
+def test_prune_keeps_the_newest_backups_whole(node: Path, tmp_path: Path) -> None:
+    from gov21.continuity.engine import prune
+
+    target = DirectoryTarget(tmp_path / "offsite")
+    for _ in range(3):
+        register_person(REGISTRAR)
+        backup_run(target)
+    chunks_before = sum(1 for p in (tmp_path / "offsite" / "chunks").rglob("*") if p.is_file())
+    doomed, removed = prune(target, keep=2)
+    assert len(doomed) == 1 and len(backups_on(target)) == 2
+    assert 0 < removed < chunks_before
+    for backup_id in backups_on(target):
+        restore_run(target, tmp_path / backup_id, keys=home_keys(), backup_id=backup_id)
+    with pytest.raises(BackupError, match="at least one"):
+        prune(target, keep=0)

@@ -373,3 +373,29 @@ def _intact_older(target: Any, keys: HomeKeys, available: list[str], failed: str
             continue
         return candidate
     return None
+
+
+def prune(target: Any, *, keep: int) -> tuple[list[str], int]:
+    """Keep the newest ``keep`` backups; delete older manifests, then every chunk no kept one names.
+
+    Chunks are deleted only after the manifests, so an interrupted prune leaves extra chunks, never a
+    manifest whose chunks are gone."""
+    if keep < 1:
+        raise BackupError("bad_keep", "Keep at least one backup.")
+    available = backups_on(target)
+    doomed = available[keep:]
+    for backup_id in doomed:
+        target.delete(f"manifests/{backup_id}.json")
+        target.delete(f"manifests/{backup_id}.sig")
+    wanted: set[str] = set()
+    for backup_id in available[:keep]:
+        manifest = json.loads(target.get(f"manifests/{backup_id}.json"))
+        for entry in manifest["files"]:
+            wanted.update(entry["chunks"])
+    removed = 0
+    for folder in target.list("chunks"):
+        for name in target.list(folder):
+            if name.rsplit("/", 1)[1] not in wanted:
+                target.delete(name)
+                removed += 1
+    return doomed, removed

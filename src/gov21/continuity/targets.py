@@ -25,6 +25,8 @@ class Target(Protocol):
 
     def list(self, prefix: str) -> list[str]: ...
 
+    def delete(self, key: str) -> None: ...
+
 
 class DirectoryTarget:
     """A directory: a mounted disk, a USB drive carried off the island, a network share."""
@@ -66,6 +68,9 @@ class DirectoryTarget:
 
     def exists(self, key: str) -> bool:
         return self._file(key).exists()
+
+    def delete(self, key: str) -> None:
+        self._file(key).unlink(missing_ok=True)
 
     def list(self, prefix: str) -> list[str]:
         base = self._file(prefix)
@@ -136,15 +141,30 @@ class S3Target:
             raise self._fail("check", key, error) from error
         return True
 
+    def delete(self, key: str) -> None:
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        try:
+            self.client.delete_object(Bucket=self.bucket, Key=self._key(key))
+        except (BotoCoreError, ClientError) as error:
+            raise self._fail("delete", key, error) from error
+
     def list(self, prefix: str) -> list[str]:
+        """The immediate children of ``prefix``, like a directory listing."""
         from botocore.exceptions import BotoCoreError, ClientError
 
         names: list[str] = []
-        start = self._key(prefix.rstrip("/") + "/")
+        folder = prefix.rstrip("/")
+        start = self._key(folder + "/")
         try:
-            for page in self.client.get_paginator("list_objects_v2").paginate(Bucket=self.bucket, Prefix=start):
+            pages = self.client.get_paginator("list_objects_v2").paginate(
+                Bucket=self.bucket, Prefix=start, Delimiter="/"
+            )
+            for page in pages:
                 for item in page.get("Contents", []):
-                    names.append(prefix.rstrip("/") + "/" + item["Key"][len(start) :])
+                    names.append(f"{folder}/{item['Key'][len(start) :]}")
+                for common in page.get("CommonPrefixes", []):
+                    names.append(f"{folder}/{common['Prefix'][len(start) :].rstrip('/')}")
         except (BotoCoreError, ClientError) as error:
             raise self._fail("list", prefix, error) from error
         return sorted(names)
