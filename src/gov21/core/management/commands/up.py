@@ -110,6 +110,14 @@ class Command(BaseCommand):
             env=env,
         )
         worker = subprocess.Popen([sys.executable, "-m", "gov21.cli", "db_worker", "--interval", "1"], env=env)
+        helpers = [worker]
+        if settings.GOV21_BACKUP_TARGETS and str(settings.DATABASES["default"]["ENGINE"]).endswith("sqlite3"):
+            # Every minute, the changed chunks go to every configured target (RPO ≤ about a minute).
+            helpers.append(
+                subprocess.Popen(
+                    [sys.executable, "-m", "gov21.cli", "backup", "--every", "60", "--keep", "1440"], env=env
+                )
+            )
         self.stdout.write(self.style.SUCCESS(f"\ngov21 is running at http://{shown_host}:{port}/"))
         self.stdout.write(f"Registry back office: http://{shown_host}:{port}/office/registry/")
         self.stdout.write("Demo sign-ins (passwords kept in the data directory, demo-sign-ins.txt):")
@@ -124,18 +132,18 @@ class Command(BaseCommand):
         self.stdout.write("Press Ctrl+C to stop.")
 
         def stop(signum: int, frame: object) -> None:
-            for proc in (web, worker):
+            for proc in (web, *helpers):
                 if proc.poll() is None:
                     proc.terminate()
 
         signal.signal(signal.SIGTERM, stop)
         signal.signal(signal.SIGINT, stop)
         try:
-            while web.poll() is None and worker.poll() is None:
+            while web.poll() is None and all(proc.poll() is None for proc in helpers):
                 time.sleep(0.5)
         finally:
             stop(0, None)
-            for proc in (web, worker):
+            for proc in (web, *helpers):
                 try:
                     proc.wait(timeout=10)
                 except subprocess.TimeoutExpired:
