@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import contextlib
 import io
 import socket
 import sqlite3
@@ -16,8 +17,16 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import connection
 
-from gov21.continuity.engine import BackupError, HomeKeys, backup_run, backups_on, home_keys, restore_run
-from gov21.continuity.targets import DirectoryTarget, target_from
+from gov21.continuity.engine import (
+    BackupError,
+    HomeKeys,
+    backup_run,
+    backups_on,
+    home_keys,
+    restore_run,
+    verify_backup,
+)
+from gov21.continuity.targets import DirectoryTarget, TargetError, target_from
 from gov21.identity.principal import Principal
 from tests.registry.factories import register_person
 
@@ -276,3 +285,47 @@ def test_prune_keeps_the_newest_backups_whole(node: Path, tmp_path: Path) -> Non
         restore_run(target, tmp_path / backup_id, keys=home_keys(), backup_id=backup_id)
     with pytest.raises(BackupError, match="at least one"):
         prune(target, keep=0)
+
+
+def test_a_failing_target_does_not_stop_the_others(node: Path, tmp_path: Path) -> None:
+    register_person(REGISTRAR)
+    blocked = tmp_path / "not-a-directory"
+    blocked.write_text("a file where the target should be")
+    err = io.StringIO()
+    with pytest.raises(CommandError, match=r"Backup failed for: .*not-a-directory"):
+        call_command("backup", "--to", str(blocked), "--to", str(tmp_path / "good"), stdout=io.StringIO(), stderr=err)
+    assert "cannot write" in err.getvalue()
+    assert len(backups_on(DirectoryTarget(tmp_path / "good"))) == 1
+
+
+@pytest.fixture
+def small_disk(tmp_path: Path) -> Iterator[Path]:
+    """A 4 MiB tmpfs, so that a target really runs out of space (needs root; skipped otherwise)."""
+    mount = tmp_path / "small-disk"
+    mount.mkdir()
+    done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=4m", "tmpfs", str(mount)], capture_output=True)
+    if done.returncode != 0:
+        pytest.skip("cannot mount a small tmpfs here")
+    try:
+        yield mount
+    finally:
+        subprocess.run(["umount", str(mount)], check=False)
+
+
+def test_a_full_disk_is_reported_and_the_previous_backup_stays_good(node: Path, small_disk: Path) -> None:
+    register_person(REGISTRAR)
+    target = DirectoryTarget(small_disk / "offsite")
+    first = backup_run(target)
+    # Fill the disk, then change the registry so that the next backup has new chunks to write.
+    with (small_disk / "filler").open("wb") as filler, contextlib.suppress(OSError):
+        while True:
+            filler.write(b"\0" * 65536)
+            filler.flush()
+    for _ in range(3):
+        register_person(REGISTRAR)
+    with pytest.raises(TargetError, match="No space left on device"):
+        backup_run(target)
+    assert backups_on(target) == [first.backup_id]  # no manifest for the failed backup
+    (small_disk / "filler").unlink()
+    verify_backup(target, home_keys(), first.backup_id)
+    assert not list((small_disk / "offsite").rglob(".tmp-*"))  # no half-written objects left
