@@ -16,6 +16,7 @@ from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import connection
+from django.utils import timezone
 
 from gov21.continuity.engine import (
     BackupError,
@@ -26,6 +27,7 @@ from gov21.continuity.engine import (
     restore_run,
     verify_backup,
 )
+from gov21.continuity.models import DrillRun
 from gov21.continuity.targets import DirectoryTarget, TargetError, target_from
 from gov21.identity.principal import Principal
 from tests.registry.factories import register_person
@@ -329,3 +331,23 @@ def test_a_full_disk_is_reported_and_the_previous_backup_stays_good(node: Path, 
     (small_disk / "filler").unlink()
     verify_backup(target, home_keys(), first.backup_id)
     assert not list((small_disk / "offsite").rglob(".tmp-*"))  # no half-written objects left
+
+
+def test_the_plan_says_what_is_missing_and_then_what_is_in_place(node: Path, tmp_path: Path, settings: Any) -> None:
+    settings.GOV21_BACKUP_TARGETS = []
+    bare = io.StringIO()
+    call_command("continuity", "plan", stdout=bare)
+    assert "NO TARGET CONFIGURED" in bare.getvalue() and "NO RECOVERY SHEETS" in bare.getvalue()
+    offsite = str(tmp_path / "offsite")
+    settings.GOV21_BACKUP_TARGETS = [offsite]
+    register_person(REGISTRAR)
+    call_command("backup", stdout=io.StringIO())
+    call_command(
+        "backup", "shares", "--threshold", "2", "--shares", "3", "--out", str(tmp_path / "s"), stdout=io.StringIO()
+    )
+    DrillRun.objects.create(target=offsite, started_at=timezone.now(), ok=True, rpo_seconds=30, rto_seconds=20)
+    ready = io.StringIO()
+    call_command("continuity", "plan", stdout=ready)
+    text = ready.getvalue()
+    assert f"Target: {offsite}" in text and "any 2 rebuild the key" in text and f"{offsite}: ok" in text
+    assert f"gov21 restore --from {offsite}" in text

@@ -10,9 +10,12 @@ hardware can check the manifests with the sheets alone.
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import shamir_mnemonic
+from django.conf import settings
 
 from gov21.continuity.engine import BackupError, HomeKeys
 
@@ -61,3 +64,19 @@ def keys_from_sheets(sheets: list[str]) -> HomeKeys:
     except shamir_mnemonic.MnemonicError as error:
         raise BackupError("bad_shares", f"The shares do not rebuild the key: {error}") from error
     return HomeKeys(master=master, jwks=jwks or {"keys": []})
+
+
+def _record_path() -> Path:
+    return Path(settings.DATA_DIR) / "keys" / "recovery-shares.json"
+
+
+def record_shares(*, threshold: int, count: int) -> None:
+    """Remember (not secret) that sheets were made, for the continuity plan."""
+    _record_path().write_text(
+        json.dumps({"threshold": threshold, "count": count, "made": datetime.now(UTC).isoformat()})
+    )
+
+
+def shares_recorded() -> dict[str, Any] | None:
+    path = _record_path()
+    return dict(json.loads(path.read_text())) if path.exists() else None

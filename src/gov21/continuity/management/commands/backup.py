@@ -16,7 +16,7 @@ from gov21.continuity.engine import (
     prune,
     verify_backup,
 )
-from gov21.continuity.shares import shares_make
+from gov21.continuity.shares import record_shares, shares_make
 from gov21.continuity.targets import TargetError, target_from
 
 
@@ -114,6 +114,7 @@ class Command(BaseCommand):
             raise CommandError(f"{out} exists; choose a new directory.")
         sheets = shares_make(home_keys(), threshold=threshold, count=count)
         out.mkdir(mode=0o700, parents=True)
+        record_shares(threshold=threshold, count=count)
         for number, sheet in enumerate(sheets, start=1):
             path = out / f"share-{number}-of-{count}.txt"
             path.write_text(sheet)

@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from gov21.continuity.drill import drill_run, last_drills
 from gov21.continuity.engine import HomeKeys, home_keys
+from gov21.continuity.plan import plan_text
 from gov21.continuity.targets import TargetError, target_from
 
 
@@ -21,8 +22,12 @@ class Command(BaseCommand):
         drill.add_argument("--from", dest="sources", action="append", help="A target (default: every configured).")
         drill.add_argument("--keys", type=Path)
         sub.add_parser("status", help="The last drill of each target.")
+        sub.add_parser("plan", help="Print the continuity runbook for this node's configuration.")
 
     def handle(self, *args: Any, **options: Any) -> None:
+        if options["action"] == "plan":
+            self.stdout.write(plan_text())
+            return
         if options["action"] == "status":
             runs = last_drills()
             if not runs:

@@ -1,0 +1,63 @@
+"""The business-continuity runbook, written from the node's actual configuration and records."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import connection
+from django.utils import timezone
+
+from gov21.continuity.drill import last_drills
+from gov21.continuity.engine import home_keys
+from gov21.continuity.shares import shares_recorded
+
+
+def plan_text() -> str:
+    targets = list(settings.GOV21_BACKUP_TARGETS)
+    keys = home_keys()
+    shares = shares_recorded()
+    lines = [
+        f"# Continuity plan for {settings.GOV21_COUNTRY_NAME} ({settings.GOV21_INSTANCE})",
+        f"Written {timezone.now():%Y-%m-%d %H:%M %Z} from this node's configuration.",
+        "",
+        "## What is backed up, and where",
+        f"- Database: {connection.vendor}"
+        + ("" if connection.vendor == "sqlite" else " (NOT covered by gov21 backup yet: use PostgreSQL's own tools)"),
+        "- Keys: registry, identity provider, sealing and backup signing keys travel inside the backups, encrypted.",
+    ]
+    if targets:
+        lines += [f"- Target: {target} (every minute while `gov21 up` runs)" for target in targets]
+    else:
+        lines.append("- NO TARGET CONFIGURED: set GOV21_BACKUP_TARGETS, or nothing leaves this machine.")
+    lines += ["", "## Keys", f"- Master key fingerprint: {keys.fingerprint} (the key itself never leaves this node)."]
+    if shares:
+        lines.append(
+            f"- Recovery sheets: {shares['count']} made on {shares['made'][:10]}; any {shares['threshold']} rebuild"
+            " the key. Keep a list of who holds each sheet beside this plan."
+        )
+    else:
+        lines.append(
+            "- NO RECOVERY SHEETS: run `gov21 backup shares --threshold 3 --shares 5 --out DIR` and hand them out,"
+            " or a lost machine means lost backups."
+        )
+    lines += ["", "## Last drills"]
+    drills = last_drills()
+    if not drills:
+        lines.append("- NONE: run `gov21 continuity drill` now and weekly.")
+    for run in drills:
+        state = "ok" if run.ok else "FAILED"
+        lines.append(
+            f"- {run.target}: {state} on {run.started_at:%Y-%m-%d %H:%M}, RPO {run.rpo_seconds or 0:.0f} s,"
+            f" RTO {run.rto_seconds or 0:.0f} s"
+        )
+    source = targets[0] if targets else "TARGET"
+    lines += [
+        "",
+        "## Bringing the government back (repatriation)",
+        "1. On any machine with Python 3.11: install gov21 (`make run` creates its environment).",
+        f"2. `gov21 restore --from {source} --to /srv/gov21 --share sheet1.txt --share sheet2.txt --share sheet3.txt`",
+        "   (or `--keys FILE`). It stops with a clear message if anything is wrong and names an intact older backup.",
+        "3. `GOV21_DATA_DIR=/srv/gov21 GOV21_BASE_URL=https://<public address> gov21 up`",
+        "4. Check `/readyz`, look up a person, verify a certificate, sign in; then point the public address here.",
+        "5. Configure GOV21_BACKUP_TARGETS on the new machine and run `gov21 continuity drill`.",
+    ]
+    return "\n".join(lines) + "\n"
