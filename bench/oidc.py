@@ -38,7 +38,6 @@ import pstats
 import re
 import secrets
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -48,17 +47,14 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, quote, urlencode, urlsplit
 
+from run_api import _free_port, _wait
+from run_api import _wrk as run_api_wrk
+
 HERE = Path(__file__).resolve().parent
 BIN = Path(sys.executable).parent
 REDIRECT_URI = "http://127.0.0.1:9/cb"
 PASSWORD = "correct horse battery staple"
 ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def _env(data_dir: Path, base_url: str) -> dict[str, str]:
@@ -68,17 +64,6 @@ def _env(data_dir: Path, base_url: str) -> dict[str, str]:
     env["GOV21_DATA_DIR"] = str(data_dir)
     env["GOV21_BASE_URL"] = base_url  # the issuer: must be the address the clients call
     return env
-
-
-def _wait(port: int, timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=1):
-                return
-        except OSError:
-            time.sleep(0.2)
-    raise SystemExit("server did not start")
 
 
 # --- preparation (in this process, before the server starts) ---------------------------------------
@@ -373,12 +358,10 @@ def _flows(
 
 def _wrk(port: int, path: str, token: str, *, seconds: int, connections: int, threads: int) -> dict[str, Any]:
     """wrk through ``wrk_paths.lua`` (one path, ``Authorization: Bearer <token>``), as run_api.py runs it."""
-    from run_api import _wrk as run_wrk
-
     with tempfile.NamedTemporaryFile("w", suffix=".txt", delete=False) as paths:
         paths.write(path + "\n")
     try:
-        result = run_wrk(port, Path(paths.name), token, seconds=seconds, connections=connections, threads=threads)
+        result = run_api_wrk(port, Path(paths.name), token, seconds=seconds, connections=connections, threads=threads)
     finally:
         os.unlink(paths.name)
     if result["non2xx"] or result["errors"]:

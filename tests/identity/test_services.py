@@ -258,3 +258,13 @@ def test_a_password_change_needs_the_current_password(client: Client) -> None:
     assert "Your password was changed" in ok.content.decode()
     assert password_authenticate(identifier=person.identifier, password="a new passphrase", source="s")
     assert AuthEvent.objects.filter(account=person.account, kind="password_changed").exists()
+
+
+def test_the_last_second_factor_cannot_be_removed(client: Client) -> None:
+    from tests.identity.flows import idp_sign_in
+
+    person = citizen()
+    idp_sign_in(client, person)
+    refused = client.post("/auth/account", {"action": "totp_remove"})
+    assert "this is your only second factor" in refused.content.decode()
+    assert AuthEvent.objects.filter(account=person.account, kind="factor_removed").count() == 0

@@ -29,7 +29,7 @@ from webauthn.helpers.structs import (
 
 from gov21.core.errors import DomainError
 from gov21.identity.models import Account, Passkey
-from gov21.identity.services import auth_event_record
+from gov21.identity.services import auth_event_record, second_factor_keep_one
 
 MAX_PASSKEYS = 10
 
@@ -153,6 +153,7 @@ def authenticate(
 
 
 def remove(*, account: Account, passkey_id: int, source: str) -> None:
+    second_factor_keep_one(account=account, removing_passkey=passkey_id)
     deleted, _ = Passkey.objects.filter(account=account, pk=passkey_id).delete()
     if not deleted:
         raise DomainError("passkey_not_found", "No such passkey on this account.", status=404)

@@ -324,7 +324,18 @@ def totp_verify(*, account: Account, code: str) -> bool:
     return True
 
 
+def second_factor_keep_one(
+    *, account: Account, removing_totp: bool = False, removing_passkey: int | None = None
+) -> None:
+    """Refuse to remove the last second factor: the account would fall back to a password alone."""
+    totp_left = not removing_totp and TotpFactor.objects.filter(account=account, confirmed_at__isnull=False).exists()
+    passkeys_left = Passkey.objects.filter(account=account).exclude(pk=removing_passkey or 0).exists()
+    if not (totp_left or passkeys_left):
+        raise DomainError("last_factor", "Add another way to sign in first: this is your only second factor.")
+
+
 def totp_remove(*, account: Account, source: str) -> None:
+    second_factor_keep_one(account=account, removing_totp=True)
     if TotpFactor.objects.filter(account=account).delete()[0]:
         auth_event_record(kind="factor_removed", account=account, source=source, factor="totp")
 

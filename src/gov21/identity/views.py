@@ -241,11 +241,9 @@ def account(request: HttpRequest) -> HttpResponse:
                     context["recovery_codes"] = recovery_codes_issue(account=acct, source=source)
                 context["done"] = "Your authenticator app is set up."
             elif action == "totp_remove":
-                _require_other_factor(acct, keep="passkey")
                 totp_remove(account=acct, source=source)
                 context["done"] = "The authenticator app was removed."
             elif action == "passkey_remove":
-                _require_other_factor(acct, keep="totp", passkey_id=int(request.POST.get("passkey", "0") or 0))
                 passkeys.remove(account=acct, passkey_id=int(request.POST.get("passkey", "0") or 0), source=source)
                 context["done"] = "The passkey was removed."
             elif action == "password_change":
@@ -276,16 +274,6 @@ def account(request: HttpRequest) -> HttpResponse:
         context["factors"]["totp"] or context["factors"]["passkey"]
     )
     return render(request, "identity/account.html", context)
-
-
-def _require_other_factor(acct: Any, *, keep: str, passkey_id: int | None = None) -> None:
-    factors = account_second_factors(acct)
-    remaining_passkeys = Passkey.objects.filter(account=acct).exclude(pk=passkey_id or 0).count()
-    other = factors["totp"] if keep == "totp" else factors["passkey"]
-    if keep == "totp":
-        other = other or remaining_passkeys > 0
-    if not other:
-        raise DomainError("last_factor", "Add another way to sign in first: this is your only second factor.")
 
 
 @require_POST
