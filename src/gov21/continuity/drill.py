@@ -36,13 +36,21 @@ def _free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def _gov21(data_dir: Path, *args: str, base_url: str = "") -> subprocess.CompletedProcess[str]:
+def _node_env(data_dir: Path, base_url: str) -> dict[str, str]:
     env = {**os.environ, "GOV21_DATA_DIR": str(data_dir), "DJANGO_SETTINGS_MODULE": "gov21.settings"}
     env.pop("GOV21_DATABASE_URL", None)  # the restored node is the SQLite file in data_dir
-    if base_url:
-        env["GOV21_BASE_URL"] = base_url
+    env["GOV21_BASE_URL"] = base_url
+    return env
+
+
+def _gov21(data_dir: Path, base_url: str, *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(  # noqa: S603 - our own command, fixed arguments
-        [sys.executable, "-m", "gov21.cli", *args], env=env, capture_output=True, text=True, timeout=120, check=True
+        [sys.executable, "-m", "gov21.cli", *args],
+        env=_node_env(data_dir, base_url),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
     )
 
 
@@ -65,10 +73,8 @@ def drill_run(target: Any, *, keys: HomeKeys) -> DrillRun:
             detail["counts"] = report.counts
             port = _free_port()
             base = f"http://127.0.0.1:{port}"
-            _gov21(node, "migrate", "--no-input", base_url=base)
-            token = _gov21(node, "token", "create", "--role", "reader", "--expires", "1h").stdout.strip()
-            env = {**os.environ, "GOV21_DATA_DIR": str(node), "GOV21_BASE_URL": base}
-            env.pop("GOV21_DATABASE_URL", None)
+            _gov21(node, base, "migrate", "--no-input")
+            token = _gov21(node, base, "token", "create", "--role", "reader", "--expires", "1h").stdout.strip()
             server = subprocess.Popen(  # noqa: S603
                 [
                     str(Path(sys.executable).parent / "gunicorn"),
@@ -80,7 +86,7 @@ def drill_run(target: Any, *, keys: HomeKeys) -> DrillRun:
                     "--log-level",
                     "warning",
                 ],
-                env=env,
+                env=_node_env(node, base),
                 stdout=subprocess.DEVNULL,
                 stderr=subprocess.DEVNULL,
             )

@@ -146,6 +146,11 @@ def open_chunk(keys: HomeKeys, cid: str, blob: bytes) -> bytes:
     return plain
 
 
+def chunk_key(cid: str) -> str:
+    """Where a chunk lives on a target: fanned out by its first two hex digits."""
+    return f"chunks/{cid[:2]}/{cid}"
+
+
 def _chunks(path: Path) -> Iterator[bytes]:
     with path.open("rb") as handle:
         while block := handle.read(CHUNK_SIZE):
@@ -232,7 +237,7 @@ def backup_run(target: Any, *, progress: Callable[[str], None] | None = None) ->
                 ids.append(cid)
                 report.chunks += 1
                 report.bytes_read += len(plain)
-                key = f"chunks/{cid[:2]}/{cid}"
+                key = chunk_key(cid)
                 if not target.exists(key):
                     blob = seal_chunk(keys, cid, plain)
                     target.put(key, blob)
@@ -310,7 +315,7 @@ def verify_backup(target: Any, keys: HomeKeys, backup_id: str) -> dict[str, Any]
     manifest = _manifest(target, keys, backup_id)
     for entry in manifest["files"]:
         for cid in entry["chunks"]:
-            open_chunk(keys, cid, target.get(f"chunks/{cid[:2]}/{cid}"))
+            open_chunk(keys, cid, target.get(chunk_key(cid)))
     return manifest
 
 
@@ -335,7 +340,7 @@ def restore_run(target: Any, into: Path, *, keys: HomeKeys, backup_id: str | Non
             whole = hmac.new(_derive(keys.master, b"file hash"), digestmod=hashlib.sha256)
             with path.open("wb") as handle:
                 for cid in entry["chunks"]:
-                    plain = open_chunk(keys, cid, target.get(f"chunks/{cid[:2]}/{cid}"))
+                    plain = open_chunk(keys, cid, target.get(chunk_key(cid)))
                     whole.update(plain)
                     handle.write(plain)
             if not hmac.compare_digest(whole.hexdigest(), entry["hash"]):
@@ -356,13 +361,8 @@ def restore_run(target: Any, into: Path, *, keys: HomeKeys, backup_id: str | Non
         detail = error.detail if isinstance(error, DomainError) else str(error)
         code = error.code if isinstance(error, DomainError) else "restore_failed"
         raise BackupError(code, f"Restore of {chosen} stopped: {detail}{hint}") from error
-    (into / keys_file_name()).parent.mkdir(parents=True, exist_ok=True)
-    private_file(into / keys_file_name(), lambda: keys.master)  # the node keeps backing up under the same key
+    private_file(into / "keys" / MASTER_FILE, lambda: keys.master)  # the node keeps backing up under the same key
     return RestoreReport(chosen, len(manifest["files"]), written, counts, time.monotonic() - started)
-
-
-def keys_file_name() -> str:
-    return f"keys/{MASTER_FILE}"
 
 
 def _intact_older(target: Any, keys: HomeKeys, available: list[str], failed: str, limit: int = 3) -> str | None:
