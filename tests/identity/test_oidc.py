@@ -210,6 +210,18 @@ def _token_error(base: str, data: dict[str, str]) -> dict[str, Any]:
     return dict(response.json())
 
 
+def _code_form(agency: Agency, base: str, code: str, verifier: str, *, jti: str) -> dict[str, str]:
+    """A token request for a code, authenticated with a fresh private_key_jwt assertion."""
+    return {
+        "grant_type": "authorization_code",
+        "code": code,
+        "redirect_uri": REDIRECT,
+        "code_verifier": verifier,
+        "client_assertion_type": "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
+        "client_assertion": _assertion(agency, base, jti),
+    }
+
+
 def _assertion(agency: Agency, base: str, jti: str, aud: str | None = None) -> str:
     now = int(time.time())
     claims = {
@@ -227,49 +239,27 @@ def test_protocol_failures_get_the_right_oauth_errors(base: str, browser_agent: 
     person = citizen()
     agency = _agency("tax-portal", "tax", ["openid", "profile"])
     _sign_in(browser_agent, person)
-    assertion = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
     with _rp(base, agency) as rp:
         # Wrong PKCE verifier.
         url, _, _, _ = _start(base, rp)
         code = _authorize(browser_agent, url)["code"]
         error = _token_error(
             base,
-            {
-                "grant_type": "authorization_code",
-                "code": code,
-                "redirect_uri": REDIRECT,
-                "code_verifier": secrets.token_urlsafe(48),
-                "client_assertion_type": assertion,
-                "client_assertion": _assertion(agency, base, "a1"),
-            },
+            _code_form(agency, base, code, secrets.token_urlsafe(48), jti="a1"),
         )
         assert error["error"] == "invalid_grant"
 
         # A client assertion used twice.
         url, _, verifier, _ = _start(base, rp)
         code = _authorize(browser_agent, url)["code"]
-        form = {
-            "grant_type": "authorization_code",
-            "code": code,
-            "redirect_uri": REDIRECT,
-            "code_verifier": verifier,
-            "client_assertion_type": assertion,
-            "client_assertion": _assertion(agency, base, "once"),
-        }
+        form = _code_form(agency, base, code, verifier, jti="once")
         assert httpx2.post(f"{base}/oidc/token", data=form).status_code == 200
         assert _token_error(base, form)["error"] == "invalid_client"
 
         # The same code twice (with a fresh assertion): refused, and the first tokens are withdrawn.
         url, _, verifier, _ = _start(base, rp)
         code = _authorize(browser_agent, url)["code"]
-        form = {
-            "grant_type": "authorization_code",
-            "code": code,
-            "redirect_uri": REDIRECT,
-            "code_verifier": verifier,
-            "client_assertion_type": assertion,
-            "client_assertion": _assertion(agency, base, "c1"),
-        }
+        form = _code_form(agency, base, code, verifier, jti="c1")
         first = httpx2.post(f"{base}/oidc/token", data=form).json()
         form["client_assertion"] = _assertion(agency, base, "c2")
         assert _token_error(base, form)["error"] == "invalid_grant"
@@ -280,14 +270,7 @@ def test_protocol_failures_get_the_right_oauth_errors(base: str, browser_agent: 
         url, _, verifier, _ = _start(base, rp)
         code = _authorize(browser_agent, url)["code"]
         AuthorizationCode.objects.filter(used_at__isnull=True).update(expires_at="2000-01-01T00:00:00Z")
-        form = {
-            "grant_type": "authorization_code",
-            "code": code,
-            "redirect_uri": REDIRECT,
-            "code_verifier": verifier,
-            "client_assertion_type": assertion,
-            "client_assertion": _assertion(agency, base, "e1"),
-        }
+        form = _code_form(agency, base, code, verifier, jti="e1")
         assert _token_error(base, form)["error"] == "invalid_grant"
 
         # A redirect URI that is not registered exactly: an error page, never a redirect to it.
@@ -377,17 +360,7 @@ def test_racing_redemptions_of_one_code_or_refresh_token_never_both_succeed(
         for trial in range(8):
             url, _, verifier, _ = _start(base, rp)
             code = _authorize(browser_agent, url)["code"]
-            forms = [
-                {
-                    "grant_type": "authorization_code",
-                    "code": code,
-                    "redirect_uri": REDIRECT,
-                    "code_verifier": verifier,
-                    "client_assertion_type": assertion,
-                    "client_assertion": _assertion(agency, base, f"r{trial}{i}"),
-                }
-                for i in range(2)
-            ]
+            forms = [_code_form(agency, base, code, verifier, jti=f"r{trial}{i}") for i in range(2)]
             statuses = list(pool.map(post, forms))
             both += statuses == [200, 200]
             assert 200 in statuses

@@ -46,10 +46,9 @@ def jwks(request: HttpRequest) -> HttpResponse:
     return _json(oidc_keys.jwks(), headers={"Cache-Control": "public, max-age=300", "Access-Control-Allow-Origin": "*"})
 
 
-def _error_page(request: HttpRequest, error: OAuth2Error, status: int = 400) -> HttpResponse:
-    return render(
-        request, "identity/oidc_error.html", {"error": error.error, "description": error.description}, status=status
-    )
+def _error_page(request: HttpRequest, error: str, description: str) -> HttpResponse:
+    """A request we will not send back to the client (its redirect URI is not trusted): say so here."""
+    return render(request, "identity/oidc_error.html", {"error": error, "description": description}, status=400)
 
 
 def _required_level(request: HttpRequest, account: Account | None = None) -> str | None:
@@ -67,25 +66,15 @@ def authorize(request: HttpRequest) -> HttpResponse:
     asked for, ask for consent, then hand a code to the client's exact redirect URI."""
     here = request.get_full_path()
     if any("\x00" in value for value in request.GET.values()):
-        return render(
-            request,
-            "identity/oidc_error.html",
-            {"error": "invalid_request", "description": "The request contains a NUL character."},
-            status=400,
-        )
+        return _error_page(request, "invalid_request", "The request contains a NUL character.")
     if not request.GET.get("redirect_uri"):
-        return render(
-            request,
-            "identity/oidc_error.html",
-            {"error": "invalid_request", "description": "The request has no redirect_uri."},
-            status=400,
-        )
+        return _error_page(request, "invalid_request", "The request has no redirect_uri.")
     try:
         grant = server.get_consent_grant(request, end_user=None)
     except OAuth2Error as error:
         if error.redirect_uri:
             return server.handle_error_response(None, error)  # type: ignore[no-any-return]
-        return _error_page(request, error)
+        return _error_page(request, error.error, error.description)
     client = grant.client.row
     prompt = set((request.GET.get("prompt") or "").split())
     signed_in = idp_current(request)
