@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "gov21.registry",
     "gov21.portal",
     "gov21.continuity",
+    "gov21.exchange",
 ]
 
 MIDDLEWARE = [

@@ -6,6 +6,7 @@ from django.urls import include, path
 
 from gov21.api import api
 from gov21.continuity import views as continuity_views
+from gov21.exchange import views as exchange_views
 from gov21.core.http import problem
 from gov21.registry import views as registry_views
 
@@ -41,6 +42,9 @@ urlpatterns = [
     path("api/v1/", api.urls),
     path(".well-known/jwks.json", registry_views.jwks, name="jwks"),
     path("verify", registry_views.verify, name="verify"),
+    path("exchange/conf", exchange_views.conf, name="exchange-conf"),
+    path("exchange/anchor", exchange_views.anchor, name="exchange-anchor"),
+    path("exchange/directory/join", exchange_views.join, name="exchange-join"),
     path("healthz", continuity_views.healthz, name="healthz"),
     path("readyz", continuity_views.readyz, name="readyz"),
     path("office/registry/", include("gov21.registry.urls")),

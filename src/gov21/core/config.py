@@ -118,6 +118,25 @@ DEMO_PEOPLE: Setting[int] = Setting(
     "GOV21_DEMO_PEOPLE", int, 20000, "People generated for the demo nation when the data directory is empty."
 )
 
+EXCHANGE_NODE: Setting[str] = Setting(
+    "GOV21_EXCHANGE_NODE", str, "main", "Code of the exchange gateway node this process runs as."
+)
+EXCHANGE_CONF_LIFETIME_S: Setting[int] = Setting(
+    "GOV21_EXCHANGE_CONF_LIFETIME_S",
+    int,
+    600,
+    "Seconds a signed exchange configuration stays valid; nodes refuse traffic on an older one.",
+)
+EXCHANGE_CONF_REFRESH_S: Setting[int] = Setting(
+    "GOV21_EXCHANGE_CONF_REFRESH_S", int, 2, "How often a node looks for a newer configuration."
+)
+EXCHANGE_MAX_BODY_BYTES: Setting[int] = Setting(
+    "GOV21_EXCHANGE_MAX_BODY_BYTES", int, 10 * 1024 * 1024, "Largest request or response body a gateway accepts."
+)
+EXCHANGE_LOG_BODIES: Setting[bool] = Setting(
+    "GOV21_EXCHANGE_LOG_BODIES", bool, False, "Keep full message bodies in the message log, encrypted at rest."
+)
+
 ALL: tuple[Setting[object], ...] = tuple(value for value in list(globals().values()) if isinstance(value, Setting))
 
 

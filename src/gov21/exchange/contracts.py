@@ -1,0 +1,126 @@
+"""What other apps may use of the exchange.
+
+* Providers register in-process service handlers with :func:`local_service` and declare in each
+  :class:`ServiceResponse` the persons whose data they returned.
+* Consumers inside the platform call services with :func:`exchange_call`, exactly as an outside
+  information system would through ``/r1/``: signed, rights-checked, logged at both ends.
+* :func:`data_uses_for` lists, for the person concerned, every use of their data.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+
+from gov21.core import config
+from gov21.core.errors import DomainError
+from gov21.exchange.gateway import LOCAL_HANDLERS, Request, ServiceRequest, ServiceResponse, client_proxy
+from gov21.exchange.ids import ClientId, ServiceId
+
+
+def local_service(name: str) -> Callable[[Callable[[ServiceRequest], ServiceResponse]], Callable[..., ServiceResponse]]:
+    def register(fn: Callable[[ServiceRequest], ServiceResponse]) -> Callable[..., ServiceResponse]:
+        LOCAL_HANDLERS[name] = fn
+        return fn
+
+    return register
+
+
+def agency_client(member_code: str, subsystem: str) -> str:
+    """The client identifier of one of the platform's own information systems."""
+    return f"{config.INSTANCE.read()}/GOV/{member_code}/{subsystem}"
+
+
+def agency_service(member_code: str, subsystem: str, service: str) -> str:
+    return f"{config.INSTANCE.read()}/GOV/{member_code}/{subsystem}/{service}"
+
+
+@dataclass(frozen=True)
+class ExchangeResult:
+    status: int
+    headers: dict[str, str]
+    body: bytes
+    error: str
+
+    def json(self) -> Any:
+        return orjson.loads(self.body) if self.body else None
+
+
+def exchange_call(
+    *,
+    client: str,
+    service: str,
+    path: str = "",
+    method: str = "GET",
+    query: str = "",
+    body: bytes = b"",
+    content_type: str = "",
+    user_id: str = "",
+    issue: str = "",
+) -> ExchangeResult:
+    headers = [("accept", "application/json")]
+    if content_type:
+        headers.append(("content-type", content_type))
+    if user_id:
+        headers.append(("x-road-userid", user_id))
+    if issue:
+        headers.append(("x-road-issue", issue))
+    req = Request(
+        method=method,
+        service=ServiceId.parse(service),
+        path=path,
+        query=query,
+        headers=headers,
+        body=body,
+        client=ClientId.parse(client),
+        message_id=str(uuid.uuid4()),
+        user_id=user_id,
+        issue=issue,
+    )
+    response = client_proxy(req)
+    return ExchangeResult(response.status, dict(response.headers), response.body, response.error)
+
+
+def exchange_json(**kwargs: Any) -> Any:
+    """:func:`exchange_call` for JSON services: the decoded body, or a DomainError carrying the
+    provider's problem (or the exchange's error) so the caller's edge reports it as usual."""
+    result = exchange_call(**kwargs)
+    if result.status < 400:
+        return result.json()
+    try:
+        problem = result.json() or {}
+    except orjson.JSONDecodeError:
+        problem = {}
+    if result.error:
+        raise DomainError(
+            "exchange_error", f"{result.error}: {problem.get('message', '')}", status=502, title="Exchange error"
+        )
+    raise DomainError(
+        str(problem.get("code") or "provider_error"),
+        str(problem.get("detail") or "The service refused the request."),
+        status=result.status,
+        field=problem.get("field"),
+    )
+
+
+def data_uses_for(*, subject: str, limit: int = 200) -> list[dict[str, Any]]:
+    from gov21.exchange.tracker import uses_for
+
+    return uses_for(subject=subject, limit=limit)
+
+
+__all__ = [
+    "ExchangeResult",
+    "ServiceRequest",
+    "ServiceResponse",
+    "agency_client",
+    "agency_service",
+    "data_uses_for",
+    "exchange_call",
+    "exchange_json",
+    "local_service",
+]

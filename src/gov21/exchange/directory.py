@@ -1,0 +1,410 @@
+"""The directory of an instance (its governance authority): who is a member, which information
+systems (subsystems) and services exist, who may call what, which gateway nodes are trusted,
+and which partner instances are federated. Every change republishes the signed configuration
+in the same transaction, so a node never sees a right that is not yet committed."""
+
+from __future__ import annotations
+
+import fnmatch
+import hashlib
+import json
+from datetime import timedelta
+from typing import Any, Final
+
+from django.db import transaction
+from django.utils import timezone
+
+from gov21.core import config
+from gov21.core.errors import Conflict, DomainError, NotFound
+from gov21.exchange import jws, pki
+from gov21.exchange.ids import MEMBER_CLASSES, ClientId, ServiceId
+from gov21.exchange.models import (
+    AccessRight,
+    EventType,
+    Group,
+    Member,
+    Node,
+    PublishedConf,
+    Service,
+    SigningCert,
+    Subsystem,
+    TrustedInstance,
+)
+
+CONF_TYP: Final = "gov21-exchange-conf+jwt"
+HTTP_METHODS: Final = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")
+
+
+def _instance() -> str:
+    return config.INSTANCE.read()
+
+
+def conf_key_path(instance: str) -> Any:
+    return pki.keys_dir() / "conf" / f"{instance}.key"
+
+
+def conf_public_key_pem(instance: str | None = None) -> str:
+    return pki.public_key_pem(pki.private_key(conf_key_path(instance or _instance())))
+
+
+def _client(text: str, field: str) -> ClientId:
+    try:
+        return ClientId.parse(text)
+    except Exception as exc:
+        raise DomainError("invalid_identifier", f"{text!r} is not a client identifier", field=field) from exc
+
+
+def member_get(ident: str) -> Member:
+    cid = _client(ident, "member")
+    member = Member.objects.filter(instance=cid.instance, member_class=cid.member_class, code=cid.member_code).first()
+    if member is None:
+        raise NotFound("unknown_member", f"No member {cid.member}")
+    return member
+
+
+def subsystem_get(ident: str) -> Subsystem:
+    cid = _client(ident, "subsystem")
+    if cid.subsystem is None:
+        raise DomainError("invalid_identifier", "A subsystem identifier has four parts", field="subsystem")
+    sub = Subsystem.objects.filter(
+        member__instance=cid.instance,
+        member__member_class=cid.member_class,
+        member__code=cid.member_code,
+        code=cid.subsystem,
+    ).first()
+    if sub is None:
+        raise NotFound("unknown_subsystem", f"No subsystem {cid}")
+    return sub
+
+
+def service_get(ident: str) -> Service:
+    try:
+        sid = ServiceId.parse(ident)
+    except Exception as exc:
+        raise DomainError("invalid_identifier", f"{ident!r} is not a service identifier", field="service") from exc
+    service = Service.objects.filter(subsystem=subsystem_get(str(sid.provider)), code=sid.code).first()
+    if service is None:
+        raise NotFound("unknown_service", f"No service {sid}")
+    return service
+
+
+@transaction.atomic
+def member_add(*, ident: str, name: str) -> Member:
+    cid = _client(ident, "member")
+    if cid.subsystem is not None:
+        raise DomainError("invalid_identifier", "A member identifier has three parts", field="member")
+    if cid.instance != _instance():
+        raise DomainError("foreign_instance", f"This directory registers members of {_instance()} only", field="member")
+    if cid.member_class not in MEMBER_CLASSES:
+        raise DomainError("invalid_member_class", f"Member class must be one of {', '.join(MEMBER_CLASSES)}")
+    member, _ = Member.objects.get_or_create(
+        instance=cid.instance, member_class=cid.member_class, code=cid.member_code, defaults={"name": name}
+    )
+    conf_publish()
+    return member
+
+
+@transaction.atomic
+def subsystem_add(*, ident: str, name: str = "", node: str = "") -> Subsystem:
+    cid = _client(ident, "subsystem")
+    if cid.subsystem is None:
+        raise DomainError("invalid_identifier", "A subsystem identifier has four parts", field="subsystem")
+    member = member_get(str(cid.member))
+    sub, created = Subsystem.objects.get_or_create(
+        member=member, code=cid.subsystem, defaults={"name": name, "node": node or _default_node()}
+    )
+    if not created and node and sub.node != node:
+        sub.node = node
+        sub.save(update_fields=["node"])
+    conf_publish()
+    return sub
+
+
+def _default_node() -> str:
+    from gov21.exchange.node import this_node
+
+    return this_node().code
+
+
+def endpoints_of(openapi: dict[str, Any]) -> list[dict[str, str]]:
+    """The service's endpoints as X-Road lists them: each OpenAPI path with ``{param}`` as ``*``."""
+    result = []
+    for path, item in sorted((openapi.get("paths") or {}).items()):
+        if not isinstance(item, dict):
+            continue
+        xpath = "/".join("*" if part.startswith("{") and part.endswith("}") else part for part in path.split("/"))
+        for method in HTTP_METHODS:
+            if method.lower() in item:
+                result.append({"method": method, "path": xpath})
+    return result
+
+
+@transaction.atomic
+def service_add(
+    *, ident: str, base_url: str, openapi: dict[str, Any] | None = None, title: str = "", timeout_s: int = 30
+) -> Service:
+    try:
+        sid = ServiceId.parse(ident)
+    except Exception as exc:
+        raise DomainError("invalid_identifier", f"{ident!r} is not a service identifier", field="service") from exc
+    if not (base_url.startswith(("http://", "https://", "local:"))):
+        raise DomainError("invalid_url", "The service address must be http(s)://… or local:<name>", field="base_url")
+    if openapi is not None and not isinstance(openapi.get("paths"), dict):
+        raise DomainError("invalid_openapi", "The OpenAPI 3 document has no paths", field="openapi")
+    sub = subsystem_get(str(sid.provider))
+    service, created = Service.objects.get_or_create(
+        subsystem=sub,
+        code=sid.code,
+        defaults={"base_url": base_url, "openapi": openapi or {}, "title": title, "timeout_s": timeout_s},
+    )
+    if not created:
+        service.base_url, service.title, service.timeout_s = base_url, title or service.title, timeout_s
+        if openapi is not None:
+            service.openapi = openapi
+        service.save()
+    conf_publish()
+    return service
+
+
+def _subject(text: str) -> str:
+    if text.startswith("group:"):
+        inner = _client(text.removeprefix("group:") + "/x", "subject")  # group:XA/code
+        Group.objects.get_or_create(instance=inner.instance, code=inner.member_class)
+        return text
+    return str(_client(text, "subject"))
+
+
+@transaction.atomic
+def right_grant(*, service: str, subject: str, method: str = "*", path: str = "/**", by: str = "") -> AccessRight:
+    method = method.upper()
+    if method != "*" and method not in HTTP_METHODS:
+        raise DomainError("invalid_method", f"Unknown HTTP method {method!r}", field="method")
+    if not path.startswith("/") or len(path) > 300:
+        raise DomainError("invalid_path", "An endpoint path starts with /", field="path")
+    right, _ = AccessRight.objects.get_or_create(
+        service=service_get(service), subject=_subject(subject), method=method, path=path, defaults={"granted_by": by}
+    )
+    conf_publish()
+    return right
+
+
+@transaction.atomic
+def right_revoke(*, service: str, subject: str, method: str = "*", path: str = "/**") -> int:
+    deleted, _ = AccessRight.objects.filter(
+        service=service_get(service), subject=_subject(subject), method=method.upper(), path=path
+    ).delete()
+    if not deleted:
+        raise NotFound("unknown_right", "No such access right")
+    conf_publish()
+    return deleted
+
+
+@transaction.atomic
+def group_set(*, ident: str, members: list[str], description: str = "") -> Group:
+    instance, _, code = ident.removeprefix("group:").partition("/")
+    if instance != _instance() or not code:
+        raise DomainError("invalid_identifier", "A group is named group:<instance>/<code>", field="group")
+    group, _ = Group.objects.get_or_create(instance=instance, code=code)
+    group.members = sorted({str(_client(m, "members")) for m in members})
+    group.description = description or group.description
+    group.save()
+    conf_publish()
+    return group
+
+
+# --- nodes and certificates -------------------------------------------------------------------
+
+
+@transaction.atomic
+def node_request(*, code: str, owner: str, address: str, auth_public_key: str, signing_keys: dict[str, str]) -> Node:
+    """A node asks to join: its keys arrive, an administrator approves (``node_approve``)."""
+    if Node.objects.filter(instance=_instance(), code=code).exclude(status=Node.REVOKED).exists():
+        raise Conflict("node_exists", f"A node named {code} already exists")
+    if address and not address.startswith("https://"):
+        raise DomainError("invalid_url", "A node's address is https://host:port", field="address")
+    node = Node.objects.create(
+        instance=_instance(), code=code, owner=member_get(owner), address=address, auth_key_pem=auth_public_key
+    )
+    for member_ident, public_pem in signing_keys.items():
+        SigningCert.objects.create(member=member_get(member_ident), node=node, public_key_pem=public_pem)
+    return node
+
+
+@transaction.atomic
+def node_approve(*, code: str, by: str) -> Node:
+    node = Node.objects.select_for_update().filter(instance=_instance(), code=code, status=Node.PENDING).first()
+    if node is None:
+        raise NotFound("unknown_node", f"No node {code} waiting for approval")
+    ca = pki.CertificateAuthority(_instance())
+    node.auth_cert_pem = ca.issue(
+        public_key_pem=node.auth_key_pem,
+        common_name=f"{node.instance}/{node.code}",
+        serial_number=node.code,
+        usage="auth",
+    )
+    node.status, node.decided_at, node.decided_by = Node.APPROVED, timezone.now(), by
+    node.save()
+    for cert in node.signing_certs.filter(status=Node.PENDING).select_related("member"):
+        cert.cert_pem = ca.issue(
+            public_key_pem=cert.public_key_pem, common_name=str(cert.member), serial_number=node.code, usage="sign"
+        )
+        cert.fingerprint = pki.fingerprint(cert.cert_pem)
+        cert.status = Node.APPROVED
+        cert.save()
+    conf_publish()
+    return node
+
+
+@transaction.atomic
+def node_revoke(*, code: str, by: str) -> Node:
+    node = Node.objects.filter(instance=_instance(), code=code).first()
+    if node is None:
+        raise NotFound("unknown_node", f"No node {code}")
+    node.status, node.decided_at, node.decided_by = Node.REVOKED, timezone.now(), by
+    node.save()
+    node.signing_certs.update(status=Node.REVOKED)
+    conf_publish()
+    return node
+
+
+# --- federation -------------------------------------------------------------------------------
+
+
+def anchor_export(*, directory_url: str) -> dict[str, Any]:
+    """What a partner needs to trust this instance: its CA, the key that signs its configuration,
+    and where to fetch it. Exchanged out of band; compare the fingerprint by phone."""
+    instance = _instance()
+    anchor = {
+        "instance": instance,
+        "directory": directory_url.rstrip("/"),
+        "ca": pki.CertificateAuthority(instance).cert_pem(),
+        "conf_key": conf_public_key_pem(instance),
+    }
+    return {**anchor, "fingerprint": anchor_fingerprint(anchor)}
+
+
+def anchor_fingerprint(anchor: dict[str, Any]) -> str:
+    body = {k: anchor[k] for k in ("instance", "directory", "ca", "conf_key")}
+    return hashlib.sha256(json.dumps(body, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
+
+
+@transaction.atomic
+def trust_add(*, anchor: dict[str, Any]) -> TrustedInstance:
+    try:
+        body = {k: str(anchor[k]) for k in ("instance", "directory", "ca", "conf_key")}
+    except KeyError as exc:
+        raise DomainError("invalid_anchor", f"The anchor lacks {exc.args[0]}", field="anchor") from exc
+    if body["instance"] == _instance():
+        raise DomainError("invalid_anchor", "An instance does not federate with itself", field="anchor")
+    pki.load_cert(body["ca"])
+    trusted, _ = TrustedInstance.objects.update_or_create(
+        instance=body["instance"], defaults={"anchor": {**body, "fingerprint": anchor_fingerprint(body)}}
+    )
+    conf_publish()
+    return trusted
+
+
+# --- publishing the configuration ---------------------------------------------------------------
+
+
+def conf_payload(*, serial: int, lifetime_s: int) -> dict[str, Any]:
+    instance = _instance()
+    now = timezone.now()
+    members = {str(m): m.name for m in Member.objects.filter(instance=instance)}
+    subsystems = {
+        str(s): {"name": s.name, "node": s.node}
+        for s in Subsystem.objects.filter(member__instance=instance).select_related("member")
+    }
+    services: dict[str, Any] = {}
+    for svc in Service.objects.filter(subsystem__member__instance=instance, disabled=False).select_related(
+        "subsystem__member"
+    ):
+        services[str(svc)] = {
+            "title": svc.title,
+            "endpoints": endpoints_of(svc.openapi),
+            "openapi": bool(svc.openapi),
+            "openapi_sha256": hashlib.sha256(
+                json.dumps(svc.openapi, sort_keys=True, separators=(",", ":")).encode()
+            ).hexdigest(),
+        }
+    rights: dict[str, list[list[str]]] = {}
+    for right in AccessRight.objects.filter(service__subsystem__member__instance=instance).select_related(
+        "service__subsystem__member"
+    ):
+        rights.setdefault(str(right.service), []).append([right.subject, right.method, right.path])
+    nodes = {
+        n.code: {"owner": str(n.owner), "address": n.address, "auth_cert": n.auth_cert_pem}
+        for n in Node.objects.filter(instance=instance, status=Node.APPROVED).select_related("owner")
+    }
+    certs = {
+        c.fingerprint: {"member": str(c.member), "node": c.node.code, "pem": c.cert_pem}
+        for c in SigningCert.objects.filter(status=Node.APPROVED, member__instance=instance).select_related(
+            "member", "node"
+        )
+    }
+    revoked = sorted(
+        SigningCert.objects.filter(status=Node.REVOKED).exclude(fingerprint="").values_list("fingerprint", flat=True)
+    )
+    return {
+        "v": 1,
+        "instance": instance,
+        "serial": serial,
+        "issued_at": int(now.timestamp()),
+        "expires_at": int((now + timedelta(seconds=lifetime_s)).timestamp()),
+        "ca": [pki.CertificateAuthority(instance).cert_pem()],
+        "members": members,
+        "subsystems": subsystems,
+        "services": services,
+        "rights": rights,
+        "groups": {str(g): g.members for g in Group.objects.filter(instance=instance)},
+        "nodes": nodes,
+        "certs": certs,
+        "revoked": revoked,
+        "trusted": {t.instance: t.anchor for t in TrustedInstance.objects.all()},
+        "event_types": {e.code: e.publisher for e in EventType.objects.all()},
+    }
+
+
+def conf_publish() -> PublishedConf:
+    """Sign and store a new configuration. Called inside every directory change's transaction."""
+    instance = _instance()
+    lifetime = config.EXCHANGE_CONF_LIFETIME_S.read()
+    with transaction.atomic():
+        last = PublishedConf.objects.select_for_update().filter(instance=instance).order_by("-serial").first()
+        serial = (last.serial if last else 0) + 1
+        payload = conf_payload(serial=serial, lifetime_s=lifetime)
+        key = pki.private_key(conf_key_path(instance))
+        token = jws.sign(key, payload, typ=CONF_TYP, kid=f"conf:{instance}")
+        published = PublishedConf.objects.create(
+            instance=instance,
+            serial=serial,
+            issued_at=timezone.now(),
+            expires_at=timezone.now() + timedelta(seconds=lifetime),
+            token=token,
+        )
+        # Old configurations are of no use to anyone; keep a few for forensics.
+        PublishedConf.objects.filter(instance=instance, serial__lt=serial - 20).delete()
+    return published
+
+
+def conf_current() -> str:
+    """The newest signed configuration, re-signed when half its lifetime has passed."""
+    instance = _instance()
+    latest = PublishedConf.objects.filter(instance=instance).order_by("-serial").first()
+    lifetime = config.EXCHANGE_CONF_LIFETIME_S.read()
+    if latest is None or (timezone.now() - latest.issued_at).total_seconds() > lifetime / 2:
+        latest = conf_publish()
+    return latest.token
+
+
+def right_matches(pattern_method: str, pattern_path: str, method: str, path: str) -> bool:
+    if pattern_method not in ("*", method):
+        return False
+    path = path or "/"
+    if pattern_path in ("/**", "**"):
+        return True
+    # "*" is one path segment; "**" any number of them (X-Road endpoint wildcards).
+    if "**" in pattern_path:
+        return fnmatch.fnmatchcase(path, pattern_path.replace("**", "*"))
+    parts, wanted = path.strip("/").split("/"), pattern_path.strip("/").split("/")
+    return len(parts) == len(wanted) and all(w == "*" or w == p for w, p in zip(wanted, parts, strict=True))

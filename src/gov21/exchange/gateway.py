@@ -1,0 +1,680 @@
+"""The gateway: X-Road Message Protocol for REST (r1) on the information systems' side, signed
+envelopes between gateways, access rights at the provider, and a log entry at both ends before
+any response is released.
+
+Flow of one message::
+
+    consumer IS ──r1──▶ client proxy ──envelope──▶ server proxy ──HTTP/local──▶ provider service
+                         (sign, log)   (in process    (verify, rights,
+                                        or mTLS)       sign, log, data uses)
+
+The envelope is a compact JWS (Ed25519, the sending member's key, named by its certificate's
+fingerprint) over the message's metadata and SHA-512 hashes of its headers and body, followed by
+a newline and the body itself. The request hash (§4.3 of the REST protocol) is
+``base64(SHA512(SHA512(headers) + SHA512(body)))``, or ``base64(SHA512(headers))`` without a body,
+where ``headers`` is the canonical request text documented in ``docs/exchange.md``: the request
+line, then every header that travels through the exchange, lower-cased and sorted.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import logging
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Final
+
+import httpx2 as httpx
+from django.db import transaction
+from django.utils import timezone
+
+from gov21.core import config
+from gov21.exchange import chain, jws, meta, metrics, node, pki
+from gov21.exchange.errors import CLIENT_PROXY, SERVER_PROXY, XRoadError
+from gov21.exchange.ids import ClientId, ServiceId
+
+logger = logging.getLogger("gov21.exchange")
+
+ENVELOPE_TYP: Final = "gov21-xroad-msg+jwt"
+MAX_CLOCK_SKEW_S: Final = 300
+# Hop-by-hop headers and those that would leak the origin host (§4.3, "Filtered headers").
+FILTERED: Final = frozenset(
+    {
+        "connection",
+        "keep-alive",
+        "proxy-authenticate",
+        "proxy-authorization",
+        "te",
+        "trailer",
+        "transfer-encoding",
+        "upgrade",
+        "host",
+        "user-agent",
+        "server",
+        "content-length",
+        "expect",
+        "date",
+    }
+)
+XROAD_SET: Final = frozenset(
+    {
+        "x-road-client",
+        "x-road-service",
+        "x-road-id",
+        "x-road-request-id",
+        "x-road-request-hash",
+        "x-road-error",
+        "x-road-security-server",
+    }
+)
+SUBJECTS_HEADER: Final = "x-gov21-data-subjects"
+
+Headers = list[tuple[str, str]]
+
+
+@dataclass
+class Request:
+    method: str
+    service: ServiceId
+    path: str  # after the service identifier, as received (percent-encoded), "" or "/..."
+    query: str  # raw query string without "?"
+    headers: Headers  # what travels: filtered, without the X-Road ones the gateway sets itself
+    body: bytes
+    client: ClientId
+    message_id: str
+    user_id: str = ""
+    issue: str = ""
+    represented_party: str = ""
+
+    @property
+    def target(self) -> str:
+        return f"{self.path or '/'}{'?' + self.query if self.query else ''}"
+
+
+@dataclass
+class Response:
+    status: int
+    headers: Headers
+    body: bytes
+    error: str = ""
+    subjects: list[str] = field(default_factory=list)
+
+
+def forwardable(headers: Headers) -> Headers:
+    return [(k.lower(), v) for k, v in headers if k.lower() not in FILTERED and k.lower() not in XROAD_SET]
+
+
+def _sha512(data: bytes) -> bytes:
+    return hashlib.sha512(data).digest()
+
+
+def canonical_request(req: Request) -> bytes:
+    lines = [f"{req.method} {req.target}"]
+    xroad = [
+        ("x-road-client", str(req.client)),
+        ("x-road-id", req.message_id),
+        ("x-road-service", str(req.service)),
+    ]
+    for name, value in sorted([*req.headers, *xroad], key=lambda kv: kv[0]):
+        lines.append(f"{name}: {value}")
+    return ("\r\n".join(lines) + "\r\n").encode("utf-8")
+
+
+def request_hash(req: Request) -> str:
+    headers = _sha512(canonical_request(req))
+    digest = _sha512(headers + _sha512(req.body)) if req.body else headers
+    return base64.b64encode(digest).decode("ascii")
+
+
+def _body_hash(body: bytes) -> str:
+    return base64.b64encode(_sha512(body)).decode("ascii")
+
+
+def xroad_error(error: XRoadError, *, message_id: str = "") -> Response:
+    """An error raised inside the exchange, as the specification shapes it (§4.6)."""
+    import orjson
+
+    status = 400 if error.type.startswith("Client.") else 500
+    body = orjson.dumps({"type": error.type, "message": error.message, "detail": message_id or str(uuid.uuid4())})
+    return Response(
+        status=status,
+        headers=[("content-type", "application/json;charset=utf-8"), ("x-road-error", error.type)],
+        body=body,
+        error=error.type,
+    )
+
+
+# --- the consumer side --------------------------------------------------------------------------
+
+
+def client_proxy(req: Request) -> Response:
+    """Handle one r1 request from an information system of this node."""
+    started = time.perf_counter()
+    this = node.this_node()
+    request_id = str(uuid.uuid4())
+    rhash = ""
+    req_token = ""
+    resp_token = ""
+    try:
+        conf = node.CONFS.own(origin=CLIENT_PROXY)
+        if not conf.has_client(req.client) or req.client.instance != this.instance:
+            raise XRoadError(
+                f"{CLIENT_PROXY}.UnknownMember", f"Client {req.client} is not registered in {this.instance}"
+            )
+        client_sub = conf.subsystem(req.client)
+        if client_sub is not None and client_sub.get("node") != this.code:
+            raise XRoadError(f"{CLIENT_PROXY}.ClientNotFound", f"Client {req.client} is not a client of this node")
+        provider_conf = node.CONFS.get(req.service.provider.instance, origin=CLIENT_PROXY)
+        provider_sub = provider_conf.subsystem(req.service.provider)
+        if provider_sub is None:
+            raise XRoadError(f"{CLIENT_PROXY}.UnknownMember", f"No provider {req.service.provider}")
+        rhash = request_hash(req)
+        found = conf.cert_for(req.client, this.code)
+        if found is None:
+            raise XRoadError(
+                f"{CLIENT_PROXY}.CannotSign", f"This node holds no signing certificate for {req.client.member}"
+            )
+        fingerprint, _ = found
+        req_token = jws.sign(
+            node.signing_key(req.client),
+            {
+                "v": 1,
+                "id": req.message_id,
+                "rid": request_id,
+                "client": str(req.client),
+                "service": str(req.service),
+                "method": req.method,
+                "path": req.path,
+                "query": req.query,
+                "h": req.headers,
+                "bh": _body_hash(req.body),
+                "rh": rhash,
+                "user": req.user_id,
+                "issue": req.issue,
+                "rep": req.represented_party,
+                "iat": int(time.time()),
+            },
+            typ=ENVELOPE_TYP,
+            kid=fingerprint,
+        )
+        if provider_conf.instance == this.instance and provider_sub.get("node") == this.code:
+            resp_token, body = server_proxy(req_token, req.body)
+        else:
+            peer = provider_conf.node(str(provider_sub.get("node")))
+            if peer is None or not peer.get("address"):
+                raise XRoadError(f"{CLIENT_PROXY}.NetworkError", f"No address for the node of {req.service.provider}")
+            resp_token, body = _send(peer["address"], req_token, req.body, timeout=_timeout_for(req))
+        response = _accept_response(resp_token, body, req, rhash, provider_conf)
+    except XRoadError as exc:
+        response = xroad_error(exc.at(CLIENT_PROXY), message_id=req.message_id)
+    duration = (time.perf_counter() - started) * 1000
+    try:
+        _log(
+            this,
+            role="consumer",
+            req=req,
+            request_id=request_id,
+            response=response,
+            rhash=rhash,
+            req_sig=req_token,
+            resp_sig=resp_token,
+            duration_ms=duration,
+        )
+    except Exception:
+        logger.exception("message log write failed")
+        response = xroad_error(XRoadError(f"{CLIENT_PROXY}.LoggingFailed", "The message log could not be written"))
+    metrics.observe(str(req.service), response.status, response.error, duration)
+    response.headers = [
+        *[(k, v) for k, v in response.headers if k not in XROAD_SET or k == "x-road-error"],
+        ("x-road-client", str(req.client)),
+        ("x-road-service", str(req.service)),
+        ("x-road-id", req.message_id),
+        ("x-road-request-id", request_id),
+    ]
+    if rhash and not response.error:
+        response.headers.append(("x-road-request-hash", rhash))
+    return response
+
+
+def _timeout_for(req: Request) -> float:
+    return 60.0
+
+
+def _accept_response(token: str, body: bytes, req: Request, rhash: str, provider_conf: node.Conf) -> Response:
+    header, payload = jws.unverified(token, typ=ENVELOPE_TYP)
+    cert = provider_conf.signing_cert(str(header.get("kid", "")))
+    if cert is None or cert["member"] != str(req.service.provider.member):
+        raise XRoadError(f"{CLIENT_PROXY}.CertValidation", "The response is not signed by the provider's certificate")
+    jws.verify(token, pki.cert_public_key(cert["pem"]))
+    if payload.get("id") != req.message_id:
+        raise XRoadError(f"{CLIENT_PROXY}.InconsistentResponse", "The response answers another message")
+    if payload.get("bh") != _body_hash(body):
+        raise XRoadError(f"{CLIENT_PROXY}.InvalidSignatureValue", "The response body does not match its signature")
+    error = str(payload.get("err") or "")
+    if not error and payload.get("rh") != rhash:
+        raise XRoadError(f"{CLIENT_PROXY}.InconsistentResponse", "The provider hashed a different request")
+    headers = [(str(k), str(v)) for k, v in payload.get("h", [])]
+    if error:
+        headers.append(("x-road-error", error))
+    return Response(status=int(payload["status"]), headers=headers, body=body, error=error)
+
+
+# --- between gateways -----------------------------------------------------------------------------
+
+_clients: dict[str, httpx.Client] = {}
+_clients_lock = threading.Lock()
+
+
+def _http_client(address: str) -> httpx.Client:
+    with _clients_lock:
+        client = _clients.get(address)
+        if client is None:
+            from gov21.exchange import tls
+
+            client = httpx.Client(verify=tls.client_context(), timeout=httpx.Timeout(60.0, connect=5.0))
+            _clients[address] = client
+        return client
+
+
+def _send(address: str, token: str, body: bytes, *, timeout: float) -> tuple[str, bytes]:
+    try:
+        response = _http_client(address).post(
+            f"{address.rstrip('/')}/exchange/v1/message",
+            content=token.encode("ascii") + b"\n" + body,
+            headers={"content-type": "application/x-gov21-envelope"},
+            timeout=timeout,
+        )
+    except httpx.TimeoutException as exc:
+        raise XRoadError(f"{CLIENT_PROXY}.NetworkError", f"The provider's node did not answer in time: {exc}") from exc
+    except (httpx.HTTPError, OSError) as exc:
+        raise XRoadError(f"{CLIENT_PROXY}.NetworkError", f"Cannot reach the provider's node: {exc}") from exc
+    if response.status_code == 502:
+        # The provider's node could not sign (it does not know the provider): its error, unsigned.
+        try:
+            problem = response.json()
+            raise XRoadError(str(problem["type"]), str(problem["message"]))
+        except (ValueError, KeyError, TypeError):
+            pass
+    if response.status_code != 200:
+        raise XRoadError(f"{CLIENT_PROXY}.NetworkError", f"The provider's node answered {response.status_code}")
+    return split_envelope(response.content)
+
+
+def split_envelope(data: bytes) -> tuple[str, bytes]:
+    token, sep, body = data.partition(b"\n")
+    if not sep:
+        raise XRoadError("InvalidMessage", "Not an exchange envelope")
+    try:
+        return token.decode("ascii"), body
+    except UnicodeDecodeError as exc:
+        raise XRoadError("InvalidMessage", "Not an exchange envelope") from exc
+
+
+# --- the provider side ------------------------------------------------------------------------
+
+
+def server_proxy(token: str, body: bytes) -> tuple[str, bytes]:
+    """Handle one signed request from a consumer's gateway; the signed response envelope and body.
+
+    Errors are answered with a signed envelope too (when the provider is known), so the consumer's
+    gateway can tell a forged error from a real one."""
+    started = time.perf_counter()
+    this = node.this_node()
+    conf: node.Conf | None = None
+    req: Request | None = None
+    request_id = ""
+    rhash = ""
+    provider_member: ClientId | None = None
+    try:
+        conf = node.CONFS.own(origin=SERVER_PROXY)
+        header, payload = jws.unverified(token, typ=ENVELOPE_TYP)
+        req, request_id = _request_from(payload, body)
+        provider_member = req.service.provider.member
+        client_conf = node.CONFS.get(req.client.instance, origin=SERVER_PROXY)
+        cert = client_conf.signing_cert(str(header.get("kid", "")))
+        if cert is None or cert["member"] != str(req.client.member):
+            raise XRoadError(
+                f"{SERVER_PROXY}.CertValidation",
+                "The request is not signed with a valid certificate of the client's member issued by its instance CA",
+            )
+        jws.verify(token, pki.cert_public_key(cert["pem"]))
+        if abs(time.time() - int(payload.get("iat", 0))) > MAX_CLOCK_SKEW_S:
+            raise XRoadError(f"{SERVER_PROXY}.InvalidMessage", "The request is too old or from the future")
+        if payload.get("bh") != _body_hash(body):
+            raise XRoadError(f"{SERVER_PROXY}.InvalidSignatureValue", "The request body does not match its signature")
+        rhash = request_hash(req)
+        if payload.get("rh") != rhash:
+            raise XRoadError(f"{SERVER_PROXY}.InvalidSignatureValue", "The request does not match its signed hash")
+        if req.service.provider.instance != this.instance:
+            raise XRoadError(f"{SERVER_PROXY}.UnknownService", f"This node serves instance {this.instance} only")
+        sub = conf.subsystem(req.service.provider)
+        if req.service.code in meta.METASERVICES and sub is not None and sub.get("node") == this.code:
+            response = _metaservice(conf, req)
+            return _respond(this, conf, req, request_id, rhash, provider_member, token, response, started)
+        if conf.service(req.service) is None or sub is None:
+            raise XRoadError(f"{SERVER_PROXY}.UnknownService", f"Unknown service {req.service}")
+        if sub.get("node") != this.code:
+            raise XRoadError(f"{SERVER_PROXY}.UnknownService", f"{req.service.provider} is not served by this node")
+        if not conf.allowed(req.client, req.service, req.method, req.path or "/"):
+            raise XRoadError(
+                f"{SERVER_PROXY}.AccessDenied",
+                f"Request is not allowed: {req.client} has no right to {req.method} {req.path or '/'} on {req.service}",
+            )
+        response = _call_service(req)
+    except XRoadError as exc:
+        response = xroad_error(exc.at(SERVER_PROXY), message_id=req.message_id if req else "")
+    return _respond(this, conf, req, request_id, rhash, provider_member, token, response, started)
+
+
+def _respond(
+    this: node.ThisNode,
+    conf: node.Conf | None,
+    req: Request | None,
+    request_id: str,
+    rhash: str,
+    provider_member: ClientId | None,
+    req_token: str,
+    response: Response,
+    started: float,
+) -> tuple[str, bytes]:
+    resp_token = ""
+    headers = [(k, v) for k, v in response.headers if k not in XROAD_SET and k != SUBJECTS_HEADER]
+    found = conf.cert_for(provider_member, this.code) if conf is not None and provider_member is not None else None
+    if found is None:
+        # Nobody to sign as: an unsigned error the consumer's gateway reports as the provider side's.
+        err = response.error or f"{SERVER_PROXY}.InternalError"
+        return "", _unsigned_error(err, response.body)
+    assert provider_member is not None
+    resp_token = jws.sign(
+        node.signing_key(provider_member),
+        {
+            "v": 1,
+            "id": req.message_id if req else "",
+            "rid": request_id,
+            "rh": rhash,
+            "status": response.status,
+            "h": headers,
+            "bh": _body_hash(response.body),
+            "err": response.error,
+            "iat": int(time.time()),
+        },
+        typ=ENVELOPE_TYP,
+        kid=found[0],
+    )
+    duration = (time.perf_counter() - started) * 1000
+    if req is not None:
+        try:
+            _log(
+                this,
+                role="provider",
+                req=req,
+                request_id=request_id,
+                response=response,
+                rhash=rhash,
+                req_sig=req_token,
+                resp_sig=resp_token,
+                duration_ms=duration,
+            )
+        except Exception:
+            logger.exception("message log write failed")
+            failed = xroad_error(XRoadError(f"{SERVER_PROXY}.LoggingFailed", "The message log could not be written"))
+            return _respond(this, conf, None, request_id, "", provider_member, "", failed, started)
+        metrics.observe(str(req.service), response.status, response.error, duration)
+    return resp_token, response.body
+
+
+def _unsigned_error(error: str, body: bytes) -> bytes:
+    raise XRoadError(error, body.decode("utf-8", "replace")[:300])
+
+
+def _request_from(payload: dict[str, Any], body: bytes) -> tuple[Request, str]:
+    try:
+        req = Request(
+            method=str(payload["method"]),
+            service=ServiceId.parse(str(payload["service"])),
+            path=str(payload["path"]),
+            query=str(payload["query"]),
+            headers=[(str(k).lower(), str(v)) for k, v in payload["h"]],
+            body=body,
+            client=ClientId.parse(str(payload["client"])),
+            message_id=str(payload["id"]),
+            user_id=str(payload.get("user", "")),
+            issue=str(payload.get("issue", "")),
+            represented_party=str(payload.get("rep", "")),
+        )
+    except (KeyError, TypeError, ValueError) as exc:
+        raise XRoadError(f"{SERVER_PROXY}.InvalidMessage", f"Malformed envelope: {exc}") from exc
+    return req, str(payload.get("rid", ""))
+
+
+def _metaservice(conf: node.Conf, req: Request) -> Response:
+    from urllib.parse import parse_qs
+
+    status, body, content_type = meta.answer(
+        conf, req.client, req.service.provider, req.service.code, parse_qs(req.query), _openapi_of
+    )
+    return Response(status=status, headers=[("content-type", content_type)], body=body)
+
+
+def _openapi_of(sid: ServiceId) -> dict[str, Any]:
+    from gov21.exchange.models import LocalService, Service
+
+    local = LocalService.objects.filter(service_id=str(sid)).values_list("openapi", flat=True).first()
+    if local:
+        return dict(local)
+    row = (
+        Service.objects.filter(
+            subsystem__member__instance=sid.provider.instance,
+            subsystem__member__member_class=sid.provider.member_class,
+            subsystem__member__code=sid.provider.member_code,
+            subsystem__code=sid.provider.subsystem,
+            code=sid.code,
+        )
+        .values_list("openapi", flat=True)
+        .first()
+    )
+    return dict(row or {})
+
+
+# Handlers of services that live in this process (``local:<name>``), registered by the apps that own them.
+LocalHandler = Callable[["ServiceRequest"], "ServiceResponse"]
+LOCAL_HANDLERS: dict[str, LocalHandler] = {}
+
+
+@dataclass(frozen=True)
+class ServiceRequest:
+    """What a provider service sees of a request that came through the exchange."""
+
+    method: str
+    path: str
+    query: dict[str, list[str]]
+    headers: dict[str, str]
+    body: bytes
+    client: str
+    service: str
+    message_id: str
+    user_id: str
+    issue: str
+
+
+@dataclass
+class ServiceResponse:
+    status: int
+    body: bytes
+    content_type: str = "application/json"
+    subjects: list[str] = field(default_factory=list)  # UINs of the persons whose data is returned
+
+
+def _service_address(req: Request) -> tuple[str, float]:
+    from gov21.exchange.models import LocalService, Service
+
+    key = str(req.service)
+    local = LocalService.objects.filter(service_id=key).values_list("base_url", "timeout_s").first()
+    if local is not None:
+        return local[0], float(local[1])
+    row = (
+        Service.objects.filter(
+            subsystem__member__instance=req.service.provider.instance,
+            subsystem__member__member_class=req.service.provider.member_class,
+            subsystem__member__code=req.service.provider.member_code,
+            subsystem__code=req.service.provider.subsystem,
+            code=req.service.code,
+        )
+        .values_list("base_url", "timeout_s")
+        .first()
+    )
+    if row is None or not row[0]:
+        raise XRoadError(f"{SERVER_PROXY}.ServiceMissingUrl", f"No address is configured for {req.service}")
+    return row[0], float(row[1])
+
+
+_address_cache: dict[str, tuple[float, str, float]] = {}
+
+
+def _cached_address(req: Request) -> tuple[str, float]:
+    key = str(req.service)
+    hit = _address_cache.get(key)
+    now = time.monotonic()
+    if hit is not None and now - hit[0] < 5:
+        return hit[1], hit[2]
+    url, timeout = _service_address(req)
+    _address_cache[key] = (now, url, timeout)
+    return url, timeout
+
+
+def _call_service(req: Request) -> Response:
+    url, timeout = _cached_address(req)
+    if url.startswith("local:"):
+        return _call_local(url.removeprefix("local:"), req)
+    return _call_http(url, timeout, req)
+
+
+def _call_local(name: str, req: Request) -> Response:
+    from urllib.parse import parse_qs, unquote
+
+    handler = LOCAL_HANDLERS.get(name)
+    if handler is None:
+        raise XRoadError(f"{SERVER_PROXY}.ServiceFailed", f"Service handler {name} is not available")
+    sreq = ServiceRequest(
+        method=req.method,
+        path=unquote(req.path or "/"),
+        query=parse_qs(req.query, keep_blank_values=True),
+        headers=dict(req.headers),
+        body=req.body,
+        client=str(req.client),
+        service=str(req.service),
+        message_id=req.message_id,
+        user_id=req.user_id,
+        issue=req.issue,
+    )
+    try:
+        with transaction.atomic():
+            result = handler(sreq)
+    except XRoadError:
+        raise
+    except Exception as exc:
+        logger.exception("local service %s failed", name)
+        raise XRoadError(f"{SERVER_PROXY}.ServiceFailed", f"The service failed: {type(exc).__name__}") from exc
+    return Response(
+        status=result.status,
+        headers=[("content-type", result.content_type)],
+        body=result.body,
+        subjects=list(result.subjects),
+    )
+
+
+_service_clients: dict[float, httpx.Client] = {}
+
+
+def _call_http(base_url: str, timeout: float, req: Request) -> Response:
+    client = _service_clients.get(timeout)
+    if client is None:
+        client = _service_clients.setdefault(
+            timeout, httpx.Client(timeout=httpx.Timeout(timeout, connect=min(5.0, timeout)), follow_redirects=False)
+        )
+    url = base_url.rstrip("/") + (req.path or "") + (f"?{req.query}" if req.query else "")
+    limit = config.EXCHANGE_MAX_BODY_BYTES.read()
+    try:
+        with client.stream(req.method, url, content=req.body, headers=req.headers) as response:
+            chunks: list[bytes] = []
+            size = 0
+            for chunk in response.iter_raw():
+                size += len(chunk)
+                if size > limit:
+                    raise XRoadError(f"{SERVER_PROXY}.ServiceFailed", f"The service answered more than {limit} bytes")
+                chunks.append(chunk)
+            headers = forwardable(list(response.headers.multi_items()))
+            subjects = [s.strip() for s in response.headers.get(SUBJECTS_HEADER, "").split(",") if s.strip()]
+            return Response(response.status_code, headers, b"".join(chunks), subjects=subjects)
+    except httpx.TimeoutException as exc:
+        raise XRoadError(f"{SERVER_PROXY}.ServiceFailed", f"The service did not answer within {timeout:g} s") from exc
+    except httpx.HTTPError as exc:
+        raise XRoadError(f"{SERVER_PROXY}.NetworkError", f"Cannot reach the service: {exc}") from exc
+
+
+# --- the log ------------------------------------------------------------------------------------
+
+
+def _log(
+    this: node.ThisNode,
+    *,
+    role: str,
+    req: Request,
+    request_id: str,
+    response: Response,
+    rhash: str,
+    req_sig: str,
+    resp_sig: str,
+    duration_ms: float,
+) -> None:
+    """Write the message's log entry (and, at the provider, its data uses) in one transaction.
+    Raises if it cannot: the caller then answers LoggingFailed and releases nothing else."""
+    now = timezone.now()
+    values = {
+        "at": now,
+        "role": role,
+        "message_id": req.message_id[:100],
+        "request_id": request_id,
+        "client": str(req.client),
+        "service": str(req.service),
+        "method": req.method,
+        "path": req.target[:2000],
+        "status": response.status,
+        "error": response.error[:100],
+        "user_id": req.user_id[:100],
+        "issue": req.issue[:300],
+        "represented_party": req.represented_party[:300],
+        "request_hash": rhash,
+        "response_hash": _body_hash(response.body),
+        "request_sig": req_sig,
+        "response_sig": resp_sig,
+        "subjects": ",".join(response.subjects)[:2000],
+    }
+    extra = {"duration_ms": round(duration_ms, 3)}
+    if config.EXCHANGE_LOG_BODIES.read():
+        from gov21.exchange import bodies
+
+        extra["body"] = bodies.seal(req.body, response.body)
+    with transaction.atomic():
+        chain.append(this.log_chain, values, signer=node.sign_bytes, extra=extra)
+        if role == "provider" and response.subjects and response.status < 400:
+            for subject in dict.fromkeys(response.subjects):
+                chain.append(
+                    this.uses_chain,
+                    {
+                        "at": now,
+                        "subject": subject[:40],
+                        "client": str(req.client),
+                        "service": str(req.service),
+                        "method": req.method,
+                        "path": (req.path or "/")[:500],
+                        "user_id": req.user_id[:100],
+                        "issue": req.issue[:300],
+                        "message_id": req.message_id[:100],
+                    },
+                    signer=node.sign_bytes,
+                )

@@ -1,0 +1,217 @@
+"""The instance's certificate authority and a node's keys.
+
+Everything is Ed25519: fast to sign and verify on every message, and accepted by OpenSSL for TLS
+1.3 between gateways. Private keys are generated on first use under
+``DATA_DIR/keys/exchange/`` (0600) and never leave it; only certificates travel.
+
+* ``ca/``: the instance CA (held by the directory of the instance). It issues authentication
+  certificates (TLS between gateways) to nodes and signing certificates to members.
+* ``conf/``: the key that signs the instance's published configuration.
+* ``node/``: this node's authentication key and its members' signing keys, with the certificates
+  the CA issued for them.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Final
+
+from cryptography import x509
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+from django.conf import settings
+
+from gov21.core.crypto import private_file
+from gov21.exchange.errors import XRoadError
+
+CERT_DAYS: Final = 730
+CA_DAYS: Final = 3650
+_FILE_RE: Final = re.compile(r"[A-Za-z0-9._:-]+")
+
+
+def keys_dir() -> Path:
+    return Path(settings.DATA_DIR) / "keys" / "exchange"
+
+
+def _new_key_pem() -> bytes:
+    return Ed25519PrivateKey.generate().private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
+
+
+def private_key(path: Path) -> Ed25519PrivateKey:
+    key = serialization.load_pem_private_key(private_file(path, _new_key_pem), password=None)
+    if not isinstance(key, Ed25519PrivateKey):
+        raise XRoadError("Signer.KeyNotFound", f"{path} is not an Ed25519 key")
+    return key
+
+
+def key_file(kind: str, name: str) -> Path:
+    if not _FILE_RE.fullmatch(name):
+        raise ValueError(f"bad key name {name!r}")
+    return keys_dir() / kind / f"{name.replace('/', '_')}.key"
+
+
+def fingerprint(cert_pem: str) -> str:
+    """SHA-256 of the DER certificate, hex: how messages and the configuration name a certificate."""
+    return hashlib.sha256(load_cert(cert_pem).public_bytes(serialization.Encoding.DER)).hexdigest()
+
+
+@functools.lru_cache(maxsize=4096)
+def load_cert(cert_pem: str) -> x509.Certificate:
+    try:
+        return x509.load_pem_x509_certificate(cert_pem.encode("ascii"))
+    except ValueError as exc:
+        raise XRoadError("IncorrectCertificate", f"Not a certificate: {exc}") from exc
+
+
+def cert_public_key(cert_pem: str) -> Ed25519PublicKey:
+    key = load_cert(cert_pem).public_key()
+    if not isinstance(key, Ed25519PublicKey):
+        raise XRoadError("UnsupportedAlgorithm", "Certificate key is not Ed25519")
+    return key
+
+
+def _name(common_name: str, instance: str, serial_number: str | None = None) -> x509.Name:
+    attrs = [
+        x509.NameAttribute(NameOID.COUNTRY_NAME, instance[:2]),
+        x509.NameAttribute(NameOID.ORGANIZATION_NAME, f"gov21 exchange {instance}"),
+        x509.NameAttribute(NameOID.COMMON_NAME, common_name[:64]),
+    ]
+    if serial_number:
+        attrs.append(x509.NameAttribute(NameOID.SERIAL_NUMBER, serial_number[:64]))
+    return x509.Name(attrs)
+
+
+@dataclass(frozen=True)
+class CertificateAuthority:
+    """The CA of one instance; only the directory's deployment holds its key."""
+
+    instance: str
+
+    @property
+    def key_path(self) -> Path:
+        return keys_dir() / "ca" / f"{self.instance}.key"
+
+    @property
+    def cert_path(self) -> Path:
+        return keys_dir() / "ca" / f"{self.instance}.pem"
+
+    def cert_pem(self) -> str:
+        key = private_key(self.key_path)
+        if not self.cert_path.exists():
+            now = datetime.now(UTC)
+            name = _name(f"gov21 exchange CA {self.instance}", self.instance)
+            cert = (
+                x509.CertificateBuilder()
+                .subject_name(name)
+                .issuer_name(name)
+                .public_key(key.public_key())
+                .serial_number(x509.random_serial_number())
+                .not_valid_before(now - timedelta(minutes=5))
+                .not_valid_after(now + timedelta(days=CA_DAYS))
+                .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
+                .add_extension(
+                    x509.KeyUsage(
+                        digital_signature=False,
+                        content_commitment=False,
+                        key_encipherment=False,
+                        data_encipherment=False,
+                        key_agreement=False,
+                        key_cert_sign=True,
+                        crl_sign=True,
+                        encipher_only=False,
+                        decipher_only=False,
+                    ),
+                    critical=True,
+                )
+                .sign(key, None)
+            )
+            pem = cert.public_bytes(serialization.Encoding.PEM)
+            private_file(self.cert_path, lambda: pem)
+        return self.cert_path.read_text(encoding="ascii")
+
+    def issue(self, *, public_key_pem: str, common_name: str, serial_number: str, usage: str) -> str:
+        """A certificate for a node (``usage="auth"``: TLS client and server) or a member
+        (``usage="sign"``: message signatures)."""
+        ca_cert = load_cert(self.cert_pem())
+        key = private_key(self.key_path)
+        public = serialization.load_pem_public_key(public_key_pem.encode("ascii"))
+        if not isinstance(public, Ed25519PublicKey):
+            raise ValueError("only Ed25519 keys are accepted")
+        now = datetime.now(UTC)
+        builder = (
+            x509.CertificateBuilder()
+            .subject_name(_name(common_name, self.instance, serial_number))
+            .issuer_name(ca_cert.subject)
+            .public_key(public)
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(now - timedelta(minutes=5))
+            .not_valid_after(now + timedelta(days=CERT_DAYS))
+            .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+        )
+        if usage == "auth":
+            builder = builder.add_extension(
+                x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH, ExtendedKeyUsageOID.CLIENT_AUTH]),
+                critical=False,
+            ).add_extension(x509.SubjectAlternativeName([x509.DNSName("localhost"), _ip("127.0.0.1")]), critical=False)
+        return builder.sign(key, None).public_bytes(serialization.Encoding.PEM).decode("ascii")
+
+
+def _ip(text: str) -> x509.GeneralName:
+    import ipaddress
+
+    return x509.IPAddress(ipaddress.ip_address(text))
+
+
+def public_key_pem(key: Ed25519PrivateKey) -> str:
+    return (
+        key.public_key()
+        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+        .decode("ascii")
+    )
+
+
+def issued_by(cert_pem: str, ca_pems: list[str]) -> bool:
+    """Whether ``cert_pem`` was signed by one of the CA certificates and is within its validity."""
+    cert = load_cert(cert_pem)
+    now = datetime.now(UTC)
+    if not (cert.not_valid_before_utc <= now <= cert.not_valid_after_utc):
+        return False
+    for ca_pem in ca_pems:
+        ca = load_cert(ca_pem)
+        if ca.subject != cert.issuer:
+            continue
+        ca_key = ca.public_key()
+        if not isinstance(ca_key, Ed25519PublicKey):
+            continue
+        try:
+            ca_key.verify(cert.signature, cert.tbs_certificate_bytes)
+        except InvalidSignature:
+            continue
+        return True
+    return False
+
+
+def sha256_hex(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+__all__ = [
+    "CertificateAuthority",
+    "cert_public_key",
+    "fingerprint",
+    "hashes",
+    "issued_by",
+    "key_file",
+    "load_cert",
+    "private_key",
+    "public_key_pem",
+]

@@ -1,0 +1,147 @@
+"""Setting up a node: the embedded node of the directory's own deployment (``bootstrap``), and a
+node of another agency joining over HTTP (``join_request`` / ``join_complete``)."""
+
+from __future__ import annotations
+
+from typing import Any, Final
+
+import httpx2 as httpx
+from django.db import transaction
+
+from gov21.core import config
+from gov21.core.errors import DomainError
+from gov21.exchange import directory, node, pki
+from gov21.exchange.ids import ClientId
+from gov21.exchange.models import Node, Service, SigningCert, Subsystem
+
+# The demo nation's agencies and information systems (member code, name, subsystems).
+DEMO_MEMBERS: Final = (
+    ("EXCHANGE", "Government Data Exchange Authority", ("pubsub",)),
+    ("CRO", "Civil Registration Office", ("civil-registry",)),
+    ("IDA", "National Identity Agency", ("identity",)),
+    ("PORTAL", "Government Services Portal", ("portal", "services")),
+    ("MSD", "Ministry of Social Development", ("benefits",)),
+    ("LTA", "Licensing and Transport Authority", ("licensing",)),
+    ("STATS", "Statistics Office", ("statistics",)),
+)
+# Who may read the civil registry through the exchange, and which endpoints.
+DEMO_RIGHTS: Final = (
+    ("CRO/civil-registry/persons", "IDA/identity", "GET", "/*"),
+    ("CRO/civil-registry/persons", "PORTAL/portal", "GET", "/**"),
+    ("CRO/civil-registry/persons", "PORTAL/services", "GET", "/*"),
+    ("CRO/civil-registry/persons", "MSD/benefits", "GET", "/*"),
+    ("CRO/civil-registry/persons", "LTA/licensing", "GET", "/*"),
+    ("CRO/civil-registry/certificates", "group:{instance}/all-agencies", "POST", "/verify"),
+)
+
+
+def _id(instance: str, tail: str) -> str:
+    return f"{instance}/GOV/{tail}"
+
+
+@transaction.atomic
+def member_cert_ensure(*, member: str, node_code: str) -> None:
+    """On the directory's own deployment: a signing certificate for ``member`` on a node whose keys
+    live here, issued at once (the administrator and the node are the same operator)."""
+    this = node.this_node()
+    node_row = Node.objects.filter(instance=this.instance, code=node_code, status=Node.APPROVED).first()
+    if node_row is None or node_code != this.code:
+        return
+    member_row = directory.member_get(member)
+    if SigningCert.objects.filter(member=member_row, node=node_row, status=Node.APPROVED).exists():
+        return
+    key = node.signing_key(ClientId.parse(member), this)
+    ca = pki.CertificateAuthority(this.instance)
+    cert_pem = ca.issue(
+        public_key_pem=pki.public_key_pem(key), common_name=member, serial_number=node_code, usage="sign"
+    )
+    SigningCert.objects.create(
+        member=member_row,
+        node=node_row,
+        public_key_pem=pki.public_key_pem(key),
+        cert_pem=cert_pem,
+        fingerprint=pki.fingerprint(cert_pem),
+        status=Node.APPROVED,
+    )
+    directory.conf_publish()
+
+
+@transaction.atomic
+def local_node_ensure(*, owner: str, address: str = "") -> Node:
+    """This deployment's own node, approved, with its authentication certificate."""
+    this = node.this_node()
+    existing = Node.objects.filter(instance=this.instance, code=this.code).exclude(status=Node.REVOKED).first()
+    if existing is not None:
+        if address and existing.address != address:
+            existing.address = address
+            existing.save(update_fields=["address"])
+            directory.conf_publish()
+        return existing
+    directory.node_request(
+        code=this.code,
+        owner=owner,
+        address=address,
+        auth_public_key=pki.public_key_pem(node.auth_key(this)),
+        signing_keys={},
+    )
+    return directory.node_approve(code=this.code, by="gov21 setup")
+
+
+@transaction.atomic
+def bootstrap() -> None:
+    """The demo nation's exchange: agencies, their information systems, the registry's services and
+    who may call them, and this deployment's node hosting all of them. Safe to run again."""
+    from gov21.exchange import services_catalog
+
+    instance = config.INSTANCE.read()
+    for code, name, _ in DEMO_MEMBERS:
+        directory.member_add(ident=_id(instance, code), name=name)
+    local_node_ensure(owner=_id(instance, "EXCHANGE"))
+    this = node.this_node()
+    for code, _, subsystems in DEMO_MEMBERS:
+        member_cert_ensure(member=_id(instance, code), node_code=this.code)
+        for sub in subsystems:
+            directory.subsystem_add(ident=_id(instance, f"{code}/{sub}"), node=this.code)
+    for service_id, spec in services_catalog.local_services(instance).items():
+        if not Service.objects.filter(
+            subsystem__member__instance=instance,
+            code=service_id.rsplit("/", 1)[1],
+            subsystem__code=service_id.split("/")[3],
+            subsystem__member__code=service_id.split("/")[2],
+        ).exists():
+            directory.service_add(ident=service_id, base_url=spec["url"], openapi=spec["openapi"], title=spec["title"])
+    all_agencies = [str(s) for s in Subsystem.objects.filter(member__instance=instance).select_related("member")]
+    directory.group_set(ident=f"group:{instance}/all-agencies", members=all_agencies, description="Every subsystem")
+    for service, subject, method, path in DEMO_RIGHTS:
+        directory.right_grant(
+            service=_id(instance, service),
+            subject=subject.format(instance=instance) if subject.startswith("group:") else _id(instance, subject),
+            method=method,
+            path=path,
+            by="gov21 setup",
+        )
+    node.CONFS.clear()
+
+
+# --- a node of another deployment -----------------------------------------------------------------
+
+
+def join_request(*, directory_url: str, anchor: dict[str, Any], code: str, owner: str, address: str) -> dict[str, Any]:
+    """Create this node's keys and ask the directory to admit it; an administrator approves there."""
+    instance = str(anchor["instance"])
+    if directory.anchor_fingerprint(anchor) != anchor.get("fingerprint"):
+        raise DomainError("invalid_anchor", "The anchor's fingerprint does not match its content")
+    node.node_file_write(instance=instance, code=code, directory=directory_url, anchor=anchor)
+    this = node.this_node()
+    owner_id = ClientId.parse(owner)
+    body = {
+        "code": code,
+        "owner": str(owner_id.member),
+        "address": address,
+        "auth_public_key": pki.public_key_pem(node.auth_key(this)),
+        "signing_keys": {str(owner_id.member): pki.public_key_pem(node.signing_key(owner_id, this))},
+    }
+    response = httpx.post(f"{directory_url.rstrip('/')}/exchange/directory/join", json=body, timeout=10.0)
+    if response.status_code >= 400:
+        raise DomainError("join_refused", f"The directory refused: {response.text[:300]}")
+    return dict(response.json())

@@ -1,0 +1,50 @@
+"""Mutual TLS between gateway nodes: each presents the authentication certificate its instance CA
+issued, and accepts only peers whose certificate chains to its own CA or a trusted partner's."""
+
+from __future__ import annotations
+
+import ssl
+from pathlib import Path
+
+from gov21.exchange import node, pki
+from gov21.exchange.errors import XRoadError
+
+
+def _files() -> tuple[Path, Path, Path]:
+    this = node.this_node()
+    conf = node.CONFS.own(origin="Server.ClientProxy")
+    entry = conf.node(this.code)
+    if entry is None or not entry.get("auth_cert"):
+        raise XRoadError("Server.ClientProxy.SslAuthenticationFailed", f"Node {this.ident} has no approved certificate")
+    folder = node.exchange_dir() / "tls"
+    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+    cert = folder / f"{this.code}.pem"
+    cert.write_text(entry["auth_cert"], encoding="ascii")
+    bundle = folder / "trusted-ca.pem"
+    cas = list(conf.payload["ca"]) + [a["ca"] for a in conf.payload["trusted"].values()]
+    bundle.write_text("".join(cas), encoding="ascii")
+    key = pki.key_file("node", f"{this.code}-auth")
+    node.auth_key()  # created if missing
+    return cert, key, bundle
+
+
+def server_files() -> tuple[Path, Path, Path]:
+    """Certificate, key and CA bundle for the node interface's TLS listener."""
+    return _files()
+
+
+def client_context() -> ssl.SSLContext:
+    cert, key, bundle = _files()
+    context = ssl.create_default_context(ssl.Purpose.SERVER_AUTH, cafile=str(bundle))
+    context.minimum_version = ssl.TLSVersion.TLSv1_3
+    context.load_cert_chain(str(cert), str(key))
+    return context
+
+
+def server_context(cert: str, key: str, bundle: str) -> ssl.SSLContext:
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.minimum_version = ssl.TLSVersion.TLSv1_3
+    context.load_cert_chain(cert, key)
+    context.load_verify_locations(cafile=bundle)
+    context.verify_mode = ssl.CERT_REQUIRED
+    return context

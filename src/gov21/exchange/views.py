@@ -1,0 +1,57 @@
+"""The directory's HTTP endpoints: the signed configuration every node fetches, the anchor a
+partner instance imports, and the join request of a new node."""
+
+from __future__ import annotations
+
+import orjson
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_GET, require_POST
+
+from gov21.core.errors import DomainError
+from gov21.core.http import problem, problem_from_error
+from gov21.exchange import directory
+
+
+@require_GET
+def conf(request: HttpRequest) -> HttpResponse:
+    return HttpResponse(directory.conf_current(), content_type="application/jose")
+
+
+@require_GET
+def anchor(request: HttpRequest) -> HttpResponse:
+    body = directory.anchor_export(directory_url=settings.BASE_URL)
+    return HttpResponse(orjson.dumps(body), content_type="application/json")
+
+
+@csrf_exempt
+@require_POST
+def join(request: HttpRequest) -> HttpResponse:
+    """Anyone may ask; nothing is trusted until an administrator approves the node."""
+    try:
+        body = orjson.loads(request.body)
+        if not isinstance(body, dict):
+            raise TypeError
+        node = directory.node_request(
+            code=str(body["code"])[:64],
+            owner=str(body["owner"]),
+            address=str(body.get("address", "")),
+            auth_public_key=str(body["auth_public_key"]),
+            signing_keys={str(k): str(v) for k, v in dict(body.get("signing_keys") or {}).items()},
+        )
+    except DomainError as error:
+        return problem_from_error(request, error)
+    except (orjson.JSONDecodeError, KeyError, TypeError, ValueError):
+        return problem(
+            status=422,
+            code="invalid_input",
+            title="Invalid input",
+            detail="Send code, owner, address, auth_public_key and signing_keys as JSON.",
+            instance=request.path,
+        )
+    return HttpResponse(
+        orjson.dumps({"node": f"{node.instance}/{node.code}", "status": node.status}),
+        status=202,
+        content_type="application/json",
+    )

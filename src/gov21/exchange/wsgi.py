@@ -1,0 +1,188 @@
+"""The gateway's HTTP faces, as lean WSGI callables in front of Django.
+
+* :func:`wrap` puts the client interface (``/r1/...``, ``/listClients``, ``/metrics``) in front of
+  the platform, so the platform's own address is a working gateway (``gov21 up``).
+* :func:`node_application` is the node interface (``/exchange/v1/message``) for the mutual-TLS
+  listener of ``gov21 exchange node serve``; it answers nothing else.
+
+They bypass Django's middleware (sessions, CSRF, templates), which a machine-to-machine protocol
+does not use, and which would cost more than the gateway's own work per message.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Callable, Iterable
+from typing import Any, Final
+from urllib.parse import quote
+
+import orjson
+from django.db import close_old_connections
+
+from gov21.core import config
+from gov21.exchange import gateway, meta, metrics, node
+from gov21.exchange.errors import XRoadError
+from gov21.exchange.gateway import Request, Response
+from gov21.exchange.ids import ClientId, split_service_path
+
+StartResponse = Callable[..., Any]
+WSGIApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
+
+MAX_URI: Final = 2000
+_MESSAGE_ID_RE: Final = re.compile(r"[\x21-\x7e]{1,100}")
+_REASONS: Final = {
+    200: "OK",
+    201: "Created",
+    204: "No Content",
+    400: "Bad Request",
+    404: "Not Found",
+    500: "Internal Server Error",
+    502: "Bad Gateway",
+}
+
+
+def _reply(start_response: StartResponse, response: Response) -> list[bytes]:
+    reason = _REASONS.get(response.status, "Status")
+    headers = [(k, v) for k, v in response.headers if k != "content-length"]
+    headers.append(("content-length", str(len(response.body))))
+    start_response(f"{response.status} {reason}", headers)
+    return [response.body]
+
+
+def _headers(environ: dict[str, Any]) -> list[tuple[str, str]]:
+    result = []
+    for key, value in environ.items():
+        if key.startswith("HTTP_"):
+            result.append((key[5:].replace("_", "-").lower(), value))
+    if environ.get("CONTENT_TYPE"):
+        result.append(("content-type", environ["CONTENT_TYPE"]))
+    return result
+
+
+def _read_body(environ: dict[str, Any]) -> bytes:
+    limit = config.EXCHANGE_MAX_BODY_BYTES.read()
+    length = environ.get("CONTENT_LENGTH") or ""
+    stream = environ["wsgi.input"]
+    if length:
+        try:
+            n = int(length)
+        except ValueError as exc:
+            raise XRoadError("Client.BadRequest", "Content-Length is not a number", status=400) from exc
+        if n > limit:
+            raise XRoadError("Client.BadRequest", f"The request body is larger than {limit} bytes", status=400)
+        return bytes(stream.read(n)) if n else b""
+    if "chunked" in environ.get("HTTP_TRANSFER_ENCODING", "").lower():
+        data = stream.read(limit + 1)
+        if len(data) > limit:
+            raise XRoadError("Client.BadRequest", f"The request body is larger than {limit} bytes", status=400)
+        return bytes(data)
+    return b""
+
+
+def _raw_path(environ: dict[str, Any]) -> str:
+    raw = environ.get("RAW_URI") or environ.get("REQUEST_URI")
+    if raw:
+        return str(raw).split("?", 1)[0]
+    # Without the raw URI (test clients), re-encode what the server decoded.
+    return quote(environ.get("PATH_INFO", "").encode("latin-1").decode("utf-8", "replace"), safe="/:@!$&'()*+,;=-._~")
+
+
+def parse_r1(environ: dict[str, Any]) -> Request:
+    path = _raw_path(environ)
+    query = environ.get("QUERY_STRING", "")
+    if len(path) + len(query) > MAX_URI:
+        raise XRoadError("Client.BadRequest", f"The request URI is longer than {MAX_URI} characters", status=400)
+    headers = _headers(environ)
+    named = dict(headers)
+    client_text = named.get("x-road-client", "").strip()
+    if not client_text:
+        raise XRoadError("Client.BadRequest", "The X-Road-Client header is missing", status=400)
+    client = ClientId.parse(client_text, error="Client.InvalidClientIdentifier")
+    service, rest = split_service_path(path.removeprefix("/r1/"))
+    message_id = named.get("x-road-id", "").strip() or str(uuid.uuid4())
+    if not _MESSAGE_ID_RE.fullmatch(message_id):
+        raise XRoadError("Client.BadRequest", "X-Road-Id must be 1-100 printable characters", status=400)
+    return Request(
+        method=environ["REQUEST_METHOD"].upper(),
+        service=service,
+        path=rest,
+        query=query,
+        headers=gateway.forwardable(headers),
+        body=_read_body(environ),
+        client=client,
+        message_id=message_id,
+        user_id=named.get("x-road-userid", "")[:100],
+        issue=named.get("x-road-issue", "")[:300],
+        represented_party=named.get("x-road-represented-party", "")[:300],
+    )
+
+
+def client_interface(environ: dict[str, Any], start_response: StartResponse) -> list[bytes]:
+    close_old_connections()
+    try:
+        path = environ.get("PATH_INFO", "")
+        if path == "/metrics":
+            body = metrics.render().encode()
+            return _reply(start_response, Response(200, [("content-type", "text/plain; version=0.0.4")], body))
+        if path.rstrip("/") == "/listClients":
+            return _reply(start_response, _list_clients(environ))
+        try:
+            if not path.startswith("/r1/"):
+                raise XRoadError(
+                    "Client.InvalidProtocolVersion", "Only version r1 of the X-Road REST protocol is served", status=400
+                )
+            req = parse_r1(environ)
+        except XRoadError as exc:
+            response = gateway.xroad_error(exc)
+            metrics.observe("", response.status, response.error, 0.0)
+            return _reply(start_response, response)
+        return _reply(start_response, gateway.client_proxy(req))
+    finally:
+        close_old_connections()
+
+
+def _list_clients(environ: dict[str, Any]) -> Response:
+    from urllib.parse import parse_qs
+
+    try:
+        own = node.CONFS.own(origin="Server.ClientProxy")
+        wanted = (parse_qs(environ.get("QUERY_STRING", "")).get("xRoadInstance") or [own.instance])[0]
+        conf = node.CONFS.get(wanted, origin="Server.ClientProxy")
+    except XRoadError as exc:
+        return gateway.xroad_error(exc)
+    as_json = "application/json" in environ.get("HTTP_ACCEPT", "")
+    body, content_type = meta.list_clients([conf], as_json=as_json)
+    return Response(200, [("content-type", content_type)], body)
+
+
+def wrap(django_app: WSGIApp) -> WSGIApp:
+    def application(environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        path = environ.get("PATH_INFO", "")
+        if (path.startswith("/r") and path[2:3].isdigit()) or path in ("/metrics", "/listClients", "/listClients/"):
+            return client_interface(environ, start_response)
+        return django_app(environ, start_response)
+
+    return application
+
+
+def node_application(environ: dict[str, Any], start_response: StartResponse) -> list[bytes]:
+    """The node interface: signed envelopes from other gateways, over mutual TLS only."""
+    close_old_connections()
+    try:
+        if environ.get("PATH_INFO") != "/exchange/v1/message" or environ.get("REQUEST_METHOD") != "POST":
+            return _reply(start_response, Response(404, [("content-type", "text/plain")], b"not found\n"))
+        try:
+            limit = config.EXCHANGE_MAX_BODY_BYTES.read() + 64 * 1024
+            length = int(environ.get("CONTENT_LENGTH") or 0)
+            if length > limit:
+                raise XRoadError("Server.ServerProxy.InvalidMessage", "The message is too large")
+            token, body = gateway.split_envelope(environ["wsgi.input"].read(length))
+            resp_token, resp_body = gateway.server_proxy(token, body)
+        except XRoadError as exc:
+            problem = orjson.dumps({"type": exc.at("Server.ServerProxy").type, "message": exc.message})
+            return _reply(start_response, Response(502, [("content-type", "application/json")], problem))
+        data = resp_token.encode("ascii") + b"\n" + resp_body
+        return _reply(start_response, Response(200, [("content-type", "application/x-gov21-envelope")], data))
+    finally:
+        close_old_connections()
