@@ -428,7 +428,13 @@ def _respond(
 
 
 def _unsigned_error(error: str, body: bytes) -> bytes:
-    raise XRoadError(error, body.decode("utf-8", "replace")[:300])
+    import orjson
+
+    try:
+        message = str(orjson.loads(body)["message"])
+    except (orjson.JSONDecodeError, KeyError, TypeError):
+        message = body.decode("utf-8", "replace")[:300]
+    raise XRoadError(error, message)
 
 
 def _request_from(payload: dict[str, Any], body: bytes) -> tuple[Request, str]:

@@ -27,7 +27,7 @@ def list_clients(confs: list[Conf], *, as_json: bool) -> tuple[bytes, str]:
         for ident in conf.payload["subsystems"]:
             cid = ClientId.parse(ident)
             members.append((cid, names.get(str(cid.member), "")))
-    members.sort()
+    members.sort(key=lambda item: str(item[0]))
     if as_json:
         body = {"member": [{"id": cid.as_json(), "name": name} for cid, name in members]}
         return orjson.dumps(body), "application/json;charset=utf-8"

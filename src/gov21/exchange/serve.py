@@ -1,0 +1,74 @@
+"""``gov21 exchange node serve``: a gateway node as its own processes.
+
+Two listeners, each a gunicorn server: the client interface (X-Road REST r1 for the agency's
+information systems, plus the platform when the directory lives here) and the node interface
+(signed envelopes from other gateways) behind mutual TLS with the instance's certificates."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from django.conf import settings
+
+from gov21.exchange import node, tls
+
+
+def commands(*, listen: str, node_listen: str, workers: int, threads: int) -> list[list[str]]:
+    cert, key, bundle = tls.server_files()
+    gunicorn = str(Path(sys.executable).parent / "gunicorn")
+    common = ["--workers", str(workers), "--threads", str(threads), "--log-level", "warning", "--graceful-timeout", "5"]
+    client = [gunicorn, "gov21.wsgi:application", "--bind", listen, *common]
+    peer = [
+        gunicorn,
+        "gov21.wsgi:node",
+        "--bind",
+        node_listen,
+        *common,
+        "--certfile",
+        str(cert),
+        "--keyfile",
+        str(key),
+        "--ca-certs",
+        str(bundle),
+        "--cert-reqs",
+        "2",
+    ]
+    return [client, peer]
+
+
+def run(*, listen: str, node_listen: str, workers: int, threads: int, stop_after: float | None = None) -> int:
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "gov21.settings", "GOV21_DATA_DIR": str(settings.DATA_DIR)}
+    env["GOV21_EXCHANGE_NODE"] = node.this_node().code
+    procs = [
+        subprocess.Popen(cmd, env=env)
+        for cmd in commands(  # noqa: S603 - our own gunicorn
+            listen=listen, node_listen=node_listen, workers=workers, threads=threads
+        )
+    ]
+
+    def stop(signum: int, frame: object) -> None:
+        for proc in procs:
+            if proc.poll() is None:
+                proc.terminate()
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    started = time.monotonic()
+    try:
+        while all(p.poll() is None for p in procs):
+            if stop_after is not None and time.monotonic() - started > stop_after:
+                break
+            time.sleep(0.3)
+    finally:
+        stop(0, None)
+        for proc in procs:
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+    return max((p.returncode or 0) for p in procs)
