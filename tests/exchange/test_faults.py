@@ -1,0 +1,168 @@
+"""Faults and forgeries: each gets the specified X-Road error and a log entry, never a bare 500."""
+
+from __future__ import annotations
+
+import http.server
+import threading
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from gov21.exchange import chain, directory, gateway, jws, node, pki
+from gov21.exchange.contracts import exchange_call
+from gov21.exchange.models import LogEntry, Node, SigningCert
+from gov21.identity.principal import Principal
+from tests.registry.factories import register_person
+
+pytestmark = pytest.mark.usefixtures("exchange")
+
+PERSONS = "XA/GOV/CRO/civil-registry/persons"
+MSD = "XA/GOV/MSD/benefits"
+
+
+def _call(path: str = "/0000000000", client: str = MSD, service: str = PERSONS) -> Any:
+    return exchange_call(client=client, service=service, path=path, issue="test")
+
+
+def _captured_request(monkeypatch: pytest.MonkeyPatch) -> tuple[str, bytes]:
+    """A genuine signed request envelope, as the consumer's gateway sent it."""
+    seen: dict[str, Any] = {}
+    original = gateway.server_proxy
+
+    def spy(token: str, body: bytes) -> tuple[str, bytes]:
+        seen["token"], seen["body"] = token, body
+        return original(token, body)
+
+    monkeypatch.setattr(gateway, "server_proxy", spy)
+    _call()
+    monkeypatch.setattr(gateway, "server_proxy", original)
+    return seen["token"], seen["body"]
+
+
+def _error_of(token: str) -> str:
+    _, payload = jws.unverified(token, typ=gateway.ENVELOPE_TYP)
+    return str(payload["err"])
+
+
+def test_an_access_right_change_takes_effect_on_the_next_message(registrar: Principal) -> None:
+    person = register_person(registrar)
+    stats = "XA/GOV/STATS/statistics"
+    assert _call(f"/{person.uin}", client=stats).error == "Server.ServerProxy.AccessDenied"
+
+    directory.right_grant(service=PERSONS, subject=stats, method="GET", path="/*")
+    node.CONFS.clear()
+    assert _call(f"/{person.uin}", client=stats).status == 200
+
+    directory.right_revoke(service=PERSONS, subject=stats, method="GET", path="/*")
+    node.CONFS.clear()
+    assert _call(f"/{person.uin}", client=stats).error == "Server.ServerProxy.AccessDenied"
+
+
+def test_a_tampered_body_or_signature_is_refused_by_the_provider(monkeypatch: pytest.MonkeyPatch) -> None:
+    token, body = _captured_request(monkeypatch)
+
+    tampered_body = gateway.server_proxy(token, body + b"x")[0]
+    head, payload, signature = token.split(".")
+    flipped = signature[:10] + ("A" if signature[10] != "A" else "B") + signature[11:]
+    tampered_signature = gateway.server_proxy(f"{head}.{payload}.{flipped}", body)[0]
+
+    assert _error_of(tampered_body) == "Server.ServerProxy.InvalidSignatureValue"
+    assert _error_of(tampered_signature) == "Server.ServerProxy.InvalidSignatureValue"
+    assert LogEntry.objects.filter(role="provider", error="Server.ServerProxy.InvalidSignatureValue").count() == 2
+
+
+def test_a_revoked_signing_certificate_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    token, body = _captured_request(monkeypatch)
+    SigningCert.objects.filter(member__code="MSD").update(status=Node.REVOKED)
+    directory.conf_publish()
+    node.CONFS.clear()
+
+    assert _error_of(gateway.server_proxy(token, body)[0]) == "Server.ServerProxy.CertValidation"
+    assert _call().error == "Server.ClientProxy.CannotSign"
+
+
+def test_a_certificate_not_issued_by_the_instance_ca_is_refused(settings: Any) -> None:
+    real = SigningCert.objects.get(member__code="MSD", status=Node.APPROVED)
+    rogue_ca = pki.CertificateAuthority("ZZ")
+    rogue_pem = rogue_ca.issue(
+        public_key_pem=real.public_key_pem, common_name="XA/GOV/MSD", serial_number="main", usage="sign"
+    )
+    real.status = Node.REVOKED
+    real.save()
+    SigningCert.objects.create(
+        member=real.member,
+        node=real.node,
+        public_key_pem=real.public_key_pem,
+        cert_pem=rogue_pem,
+        fingerprint=pki.fingerprint(rogue_pem),
+        status=Node.APPROVED,
+    )
+    directory.conf_publish()
+    node.CONFS.clear()
+
+    result = _call()
+
+    assert result.error == "Server.ServerProxy.CertValidation"
+    assert LogEntry.objects.filter(role="consumer", error="Server.ServerProxy.CertValidation").exists()
+
+
+def test_a_stale_configuration_stops_traffic(monkeypatch: pytest.MonkeyPatch) -> None:
+    later = time.time() + 3600
+    monkeypatch.setattr(node.time, "time", lambda: later)
+    node.CONFS.clear()
+
+    result = _call()
+
+    assert result.status == 500
+    assert result.error == "Server.ClientProxy.OutdatedGlobalConf"
+
+
+@pytest.fixture
+def slow_service() -> Iterator[str]:
+    class Slow(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            time.sleep(2.5)
+            self.send_response(200)
+            self.end_headers()
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Slow)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+
+
+def test_a_slow_provider_times_out_and_a_down_one_is_reported(slow_service: str) -> None:
+    directory.service_add(ident="XA/GOV/LTA/licensing/slow", base_url=slow_service, timeout_s=1)
+    directory.service_add(ident="XA/GOV/LTA/licensing/down", base_url="http://127.0.0.1:9", timeout_s=1)
+    for code in ("slow", "down"):
+        directory.right_grant(service=f"XA/GOV/LTA/licensing/{code}", subject=MSD)
+    node.CONFS.clear()
+
+    slow = _call("/x", service="XA/GOV/LTA/licensing/slow")
+    down = _call("/x", service="XA/GOV/LTA/licensing/down")
+
+    assert (slow.status, slow.error) == (500, "Server.ServerProxy.ServiceFailed")
+    assert (down.status, down.error) == (500, "Server.ServerProxy.NetworkError")
+    assert LogEntry.objects.filter(service="XA/GOV/LTA/licensing/slow", role="provider").count() == 1
+
+
+def test_the_gateway_fails_closed_when_it_cannot_write_its_log(
+    monkeypatch: pytest.MonkeyPatch, registrar: Principal
+) -> None:
+    person = register_person(registrar)
+
+    def broken(*args: Any, **kwargs: Any) -> int:
+        raise OSError("disk full")
+
+    monkeypatch.setattr(chain, "append", broken)
+    result = _call(f"/{person.uin}")
+
+    assert result.status == 500
+    assert result.error.endswith(".LoggingFailed")
+    assert person.given_names.encode() not in result.body
