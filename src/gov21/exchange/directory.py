@@ -147,7 +147,8 @@ def service_add(
         sid = ServiceId.parse(ident)
     except Exception as exc:
         raise DomainError("invalid_identifier", f"{ident!r} is not a service identifier", field="service") from exc
-    if not (base_url.startswith(("http://", "https://", "local:"))):
+    # Empty: the service is served by another node, whose own mapping (LocalService) says where.
+    if base_url and not base_url.startswith(("http://", "https://", "local:")):
         raise DomainError("invalid_url", "The service address must be http(s)://… or local:<name>", field="base_url")
     if openapi is not None and not isinstance(openapi.get("paths"), dict):
         raise DomainError("invalid_openapi", "The OpenAPI 3 document has no paths", field="openapi")

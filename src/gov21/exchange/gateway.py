@@ -265,18 +265,23 @@ def _accept_response(token: str, body: bytes, req: Request, rhash: str, provider
 
 # --- between gateways -----------------------------------------------------------------------------
 
-_clients: dict[str, httpx.Client] = {}
+_clients: dict[tuple[str, int], httpx.Client] = {}
 _clients_lock = threading.Lock()
 
 
 def _http_client(address: str) -> httpx.Client:
+    """A pooled mutual-TLS client per peer, rebuilt when the configuration (trusted CAs, this
+    node's certificate) changes."""
+    serial = node.CONFS.own(origin=CLIENT_PROXY).serial
     with _clients_lock:
-        client = _clients.get(address)
+        client = _clients.get((address, serial))
         if client is None:
             from gov21.exchange import tls
 
+            for key in [k for k in _clients if k[0] == address]:
+                _clients.pop(key).close()
             client = httpx.Client(verify=tls.client_context(), timeout=httpx.Timeout(60.0, connect=5.0))
-            _clients[address] = client
+            _clients[(address, serial)] = client
         return client
 
 

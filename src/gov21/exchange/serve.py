@@ -41,6 +41,20 @@ def commands(*, listen: str, node_listen: str, workers: int, threads: int) -> li
     return [client, peer]
 
 
+def _refresh_tls() -> None:
+    """Keep the listener's certificate and trusted CAs equal to the current configuration."""
+    from django.db import close_old_connections
+
+    from gov21.exchange.errors import XRoadError
+
+    try:
+        tls.server_files()
+    except XRoadError:
+        pass  # an expired configuration: the gateway refuses traffic anyway
+    finally:
+        close_old_connections()
+
+
 def run(*, listen: str, node_listen: str, workers: int, threads: int, stop_after: float | None = None) -> int:
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "gov21.settings", "GOV21_DATA_DIR": str(settings.DATA_DIR)}
     env["GOV21_EXCHANGE_NODE"] = node.this_node().code
@@ -59,11 +73,15 @@ def run(*, listen: str, node_listen: str, workers: int, threads: int, stop_after
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
     started = time.monotonic()
+    refreshed = started
     try:
         while all(p.poll() is None for p in procs):
             if stop_after is not None and time.monotonic() - started > stop_after:
                 break
             time.sleep(0.3)
+            if time.monotonic() - refreshed > 2:
+                refreshed = time.monotonic()
+                _refresh_tls()
     finally:
         stop(0, None)
         for proc in procs:

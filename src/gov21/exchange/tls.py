@@ -3,6 +3,7 @@ issued, and accepts only peers whose certificate chains to its own CA or a trust
 
 from __future__ import annotations
 
+import os
 import ssl
 from pathlib import Path
 
@@ -19,17 +20,28 @@ def _files() -> tuple[Path, Path, Path]:
     folder = node.exchange_dir() / "tls"
     folder.mkdir(parents=True, exist_ok=True, mode=0o700)
     cert = folder / f"{this.code}.pem"
-    cert.write_text(entry["auth_cert"], encoding="ascii")
+    _replace(cert, entry["auth_cert"])
     bundle = folder / "trusted-ca.pem"
     cas = list(conf.payload["ca"]) + [a["ca"] for a in conf.payload["trusted"].values()]
-    bundle.write_text("".join(cas), encoding="ascii")
+    _replace(bundle, "".join(cas))
     key = pki.key_file("node", f"{this.code}-auth")
     node.auth_key()  # created if missing
     return cert, key, bundle
 
 
+def _replace(path: Path, text: str) -> None:
+    """Write only on change, and atomically: the TLS listener reads these files per connection."""
+    if path.exists() and path.read_text(encoding="ascii") == text:
+        return
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(text, encoding="ascii")
+    os.replace(tmp, path)
+
+
 def server_files() -> tuple[Path, Path, Path]:
-    """Certificate, key and CA bundle for the node interface's TLS listener."""
+    """Certificate, key and CA bundle for the node interface's TLS listener. gunicorn builds its
+    TLS context per connection, so rewriting them (``gov21 exchange node serve`` does every few
+    seconds) admits a newly trusted partner without a restart."""
     return _files()
 
 

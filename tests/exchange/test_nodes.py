@@ -1,0 +1,221 @@
+"""Gateways as separate processes on loopback, each deployment with its own data directory and
+database: a node that joined over HTTP, federation between two instances, and SIGKILL under load."""
+
+from __future__ import annotations
+
+import http.server
+import json
+import threading
+import uuid
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import httpx2 as httpx
+import pytest
+
+from tests.exchange.twonodes import Deployment, join
+
+pytestmark = pytest.mark.xdist_group("nodes")
+
+
+class _TaxService(http.server.BaseHTTPRequestHandler):
+    """An agency's own information system behind its gateway, answering about one person."""
+
+    def do_GET(self) -> None:
+        body = json.dumps({"path": self.path, "issue": self.headers.get("X-Road-Issue")}).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("X-Gov21-Data-Subjects", self.path.rsplit("/", 1)[-1])
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args: Any) -> None:
+        pass
+
+
+@pytest.fixture(scope="module")
+def tax_service() -> Iterator[str]:
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _TaxService)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+
+
+@pytest.fixture(scope="module")
+def agency_nodes(tax_service: str) -> Iterator[tuple[Deployment, Deployment]]:
+    """XA's directory with its main node, and the tax administration's own node, joined over HTTP."""
+    directory = Deployment("XA")
+    tax = Deployment("XA", node_code="tax-1")
+    try:
+        directory.create_directory()
+        directory.py('from gov21.exchange import directory\ndirectory.member_add(ident="XA/GOV/TAX", name="Tax")')
+        directory.serve()
+        join(tax, directory, owner="XA/GOV/TAX")
+        directory.py(
+            """
+            from gov21.exchange import directory
+            directory.subsystem_add(ident="XA/GOV/TAX/returns", node="tax-1")
+            directory.service_add(ident="XA/GOV/TAX/returns/status", base_url="",
+                                  openapi={"paths": {"/{uin}": {"get": {}}}})
+            directory.right_grant(service="XA/GOV/TAX/returns/status", subject="XA/GOV/MSD/benefits", method="GET")
+            """
+        )
+        tax.py(
+            f"""
+            from gov21.exchange.models import LocalService
+            LocalService.objects.create(service_id="XA/GOV/TAX/returns/status", base_url="{tax_service}")
+            """
+        )
+        tax.serve()
+        yield directory, tax
+    finally:
+        directory.stop()
+        tax.stop()
+
+
+def _log_ids(deployment: Deployment, role: str) -> set[str]:
+    out = deployment.py(
+        f"""
+        from gov21.exchange.models import LogEntry
+        print("\\n".join(LogEntry.objects.filter(role="{role}").values_list("message_id", flat=True)))
+        """
+    )
+    return set(out.split())
+
+
+def _verify(deployment: Deployment) -> dict[str, Any]:
+    out = deployment.py(
+        """
+        import json
+        from gov21.exchange import chain, node
+        from gov21.exchange.models import ChainHead
+        print(json.dumps({h.chain: chain.verify(h.chain, node.verify_own).ok for h in ChainHead.objects.all()}))
+        """
+    )
+    return dict(json.loads(out.strip().splitlines()[-1]))
+
+
+def test_a_request_crosses_two_gateway_processes_over_mutual_tls(agency_nodes: tuple[Deployment, Deployment]) -> None:
+    directory, tax = agency_nodes
+
+    response = directory.call(
+        "XA/GOV/TAX/returns/status",
+        "/1234567890",
+        "XA/GOV/MSD/benefits",
+        **{"X-Road-Issue": "BEN-7", "X-Road-Id": "m-1"},
+    )
+
+    assert response.status_code == 200, response.text
+    assert response.json() == {"path": "/1234567890", "issue": "BEN-7"}
+    assert response.headers["x-road-request-hash"]
+    assert "x-gov21-data-subjects" not in response.headers
+    assert "m-1" in _log_ids(directory, "consumer") and "m-1" in _log_ids(tax, "provider")
+    uses = tax.py(
+        """
+        from gov21.exchange.contracts import data_uses_for
+        print([(u["client"], u["purpose"]) for u in data_uses_for(subject="1234567890")])
+        """
+    )
+    assert "('XA/GOV/MSD/benefits', 'BEN-7')" in uses
+    refused = directory.call("XA/GOV/TAX/returns/status", "/1", "XA/GOV/STATS/statistics")
+    assert refused.headers["x-road-error"] == "Server.ServerProxy.AccessDenied"
+
+
+def test_the_node_interface_refuses_a_peer_without_an_instance_certificate(
+    agency_nodes: tuple[Deployment, Deployment],
+) -> None:
+    _, tax = agency_nodes
+    with pytest.raises(httpx.HTTPError):
+        httpx.post(f"{tax.node_address}/exchange/v1/message", content=b"x\n", verify=False, timeout=5)
+
+
+def test_a_provider_gateway_killed_under_load_loses_no_logged_message(
+    agency_nodes: tuple[Deployment, Deployment],
+) -> None:
+    directory, tax = agency_nodes
+    answered: list[str] = []
+
+    def one(i: int) -> None:
+        message_id = f"kill-{uuid.uuid4()}"
+        try:
+            response = directory.call(
+                "XA/GOV/TAX/returns/status", f"/{i}", "XA/GOV/MSD/benefits", **{"X-Road-Id": message_id}
+            )
+        except httpx.HTTPError:
+            return
+        if response.status_code == 200:
+            answered.append(message_id)
+
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        futures = [pool.submit(one, i) for i in range(300)]
+        while len(answered) < 40:
+            threading.Event().wait(0.02)
+        tax.kill()
+        for future in futures:
+            future.result()
+
+    provider_logged = _log_ids(tax, "provider")
+    consumer_logged = _log_ids(directory, "consumer")
+    assert answered and set(answered) <= provider_logged
+    assert set(answered) <= consumer_logged
+    assert all(_verify(tax).values()) and all(_verify(directory).values())
+    tax.serve()  # leave the module's nodes as they were
+
+
+@pytest.fixture(scope="module")
+def two_instances() -> Iterator[tuple[Deployment, Deployment]]:
+    xa, xb = Deployment("XA"), Deployment("XB")
+    try:
+        xa.create_directory()
+        xb.create_directory(people=30)
+        xa.serve()
+        xb.serve()
+        xa_anchor, xb_anchor = xa.anchor(), xb.anchor()
+        for deployment, anchor in ((xa, xb_anchor), (xb, xa_anchor)):
+            deployment.py(
+                f"""
+                import json
+                from gov21.exchange import directory
+                directory.trust_add(anchor=json.loads({json.dumps(json.dumps(anchor))}))
+                """
+            )
+        xb.py(
+            """
+            from gov21.exchange import directory
+            directory.right_grant(service="XB/GOV/CRO/civil-registry/persons", subject="XA/GOV/MSD/benefits",
+                                  method="GET", path="/*")
+            """
+        )
+        yield xa, xb
+    finally:
+        xa.stop()
+        xb.stop()
+
+
+def test_a_consumer_in_one_instance_reads_a_service_of_a_federated_instance(
+    two_instances: tuple[Deployment, Deployment],
+) -> None:
+    xa, xb = two_instances
+    uin = xb.py("from gov21.registry.contracts import person_sample_adult\nprint(person_sample_adult())").split()[-1]
+
+    response = xa.call(
+        "XB/GOV/CRO/civil-registry/persons", f"/{uin}", "XA/GOV/MSD/benefits", **{"X-Road-Issue": "cross-border case 5"}
+    )
+
+    assert response.status_code == 200, response.text
+    assert response.json()["uin"] == uin
+    refused = xa.call(
+        "XB/GOV/CRO/civil-registry/persons", f"/{uin}", "XA/GOV/STATS/statistics", **{"X-Road-Issue": "x"}
+    )
+    assert refused.headers["x-road-error"] == "Server.ServerProxy.AccessDenied"
+    listed = httpx.get(f"{xa.url}/listClients?xRoadInstance=XB", headers={"Accept": "application/json"}).json()
+    assert any(m["id"]["xroad_instance"] == "XB" for m in listed["member"])
+    uses = xb.py(
+        f"""
+        from gov21.exchange.contracts import data_uses_for
+        print([(u["client"], u["purpose"]) for u in data_uses_for(subject="{uin}")])
+        """
+    )
+    assert "('XA/GOV/MSD/benefits', 'cross-border case 5')" in uses
