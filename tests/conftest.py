@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -28,3 +29,36 @@ def pytest_collection_modifyitems(config: Any, items: list[Any]) -> None:
     for item in items:
         if "postgres_only" in item.keywords and connection.vendor != "postgresql":
             item.add_marker(skip_pg)
+
+
+@pytest.fixture
+def exchange(db: None) -> Iterator[None]:
+    """The demo nation's exchange: agencies, subsystems, registry services, rights, this node."""
+    from gov21.exchange import gateway, node, setup
+
+    node._node_cache.clear()
+    node.CONFS.clear()
+    gateway._address_cache.clear()
+    setup.bootstrap()
+    yield
+    node.CONFS.clear()
+    gateway._address_cache.clear()
+    node._node_cache.clear()
+
+
+# Where personal data is read as a signed-in person (identity claims, the portal), it comes from the
+# registry through the exchange, so those tests get the demo nation's exchange with their database.
+_EXCHANGE_DIRS = ("identity", "portal", "browser")
+
+
+@pytest.fixture(autouse=True)
+def _demo_exchange(request: pytest.FixtureRequest) -> Iterator[None]:
+    folder = request.node.path.parent.name
+    uses_db = request.node.get_closest_marker("django_db") is not None or {
+        "db",
+        "transactional_db",
+        "live_server",
+    } & set(request.fixturenames)
+    if folder == "portal" or (folder in _EXCHANGE_DIRS and uses_db):
+        request.getfixturevalue("exchange")
+    yield

@@ -16,6 +16,7 @@ from ninja.renderers import BaseRenderer
 
 from gov21.core.errors import DomainError
 from gov21.core.http import problem, problem_from_error
+from gov21.exchange.api import router as exchange_router
 from gov21.registry.api import router as registry_router
 
 logger = logging.getLogger("gov21.api")
@@ -41,6 +42,7 @@ api = NinjaAPI(
     urls_namespace="api-v1",
 )
 api.add_router("/registry/", registry_router)
+api.add_router("/exchange/", exchange_router)
 
 
 def _field_from_loc(loc: list[Any] | tuple[Any, ...]) -> str:

@@ -6,9 +6,9 @@ from django.urls import include, path, re_path
 
 from gov21.api import api
 from gov21.continuity import views as continuity_views
+from gov21.core.http import problem
 from gov21.exchange import views as exchange_views
 from gov21.exchange import wsgi as exchange_wsgi
-from gov21.core.http import problem
 from gov21.registry import views as registry_views
 
 
@@ -53,6 +53,7 @@ urlpatterns = [
     path("readyz", continuity_views.readyz, name="readyz"),
     path("office/registry/", include("gov21.registry.urls")),
     path("office/identity/", include("gov21.identity.office_urls")),
+    path("office/exchange/", include("gov21.exchange.office_urls")),
     path("", include("gov21.identity.urls")),
     path("django-admin/", admin.site.urls),
     path("", include("gov21.portal.urls")),

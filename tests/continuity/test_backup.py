@@ -319,7 +319,7 @@ def test_a_full_disk_is_reported_and_the_previous_backup_stays_good(node: Path, 
     target = DirectoryTarget(small_disk / "offsite")
     first = backup_run(target)
     # Fill the disk, then change the registry so that the next backup has new chunks to write.
-    with (small_disk / "filler").open("wb") as filler, contextlib.suppress(OSError):
+    with contextlib.suppress(OSError), (small_disk / "filler").open("wb") as filler:
         while True:
             filler.write(b"\0" * 65536)
             filler.flush()

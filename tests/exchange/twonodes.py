@@ -3,6 +3,7 @@ used by the multi-process tests (federation, SIGKILL) and by ``bench/exchange.py
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -71,7 +72,7 @@ class Deployment:
         return env
 
     def gov21(self, *args: str, timeout: float = 120) -> str:
-        out = subprocess.run(  # noqa: S603 - our own command
+        out = subprocess.run(
             [str(BIN / "gov21"), *args], env=self.env(), capture_output=True, text=True, timeout=timeout
         )
         if out.returncode != 0:
@@ -81,7 +82,7 @@ class Deployment:
     def py(self, code: str, timeout: float = 120) -> str:
         """Run Python with Django set up on this deployment; what it printed."""
         script = "import django\ndjango.setup()\n" + textwrap.dedent(code)
-        out = subprocess.run(  # noqa: S603
+        out = subprocess.run(
             [sys.executable, "-c", script], env=self.env(), capture_output=True, text=True, timeout=timeout
         )
         if out.returncode != 0:
@@ -117,7 +118,7 @@ class Deployment:
             f"serve.run(listen='127.0.0.1:{self.client_port}', node_listen='127.0.0.1:{self.node_port}', "
             f"workers={workers}, threads={threads})\n"
         )
-        proc = subprocess.Popen(  # noqa: S603
+        proc = subprocess.Popen(
             [sys.executable, "-c", "import django\ndjango.setup()\n" + code],
             env=self.env(),
             start_new_session=True,
@@ -129,10 +130,8 @@ class Deployment:
     def kill(self) -> None:
         """SIGKILL every process serving this deployment, at once."""
         for proc in self.procs:
-            try:
+            with contextlib.suppress(ProcessLookupError):
                 os.killpg(proc.pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
             proc.wait(timeout=10)
         self.procs.clear()
 

@@ -15,17 +15,22 @@ chain in a single order.
 from __future__ import annotations
 
 import base64
+import gzip
 import hashlib
 import json
+import os
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any, Final
 
 from django.db import connection, transaction
 from django.db.models import Model
 from django.utils import timezone
 
+from gov21.core.errors import Conflict, DomainError
 from gov21.exchange import merkle
 from gov21.exchange.models import ChainHead, DataUse, LogEntry, TreeHead
 
@@ -122,7 +127,7 @@ def _insert(model: type[Model], values: dict[str, Any]) -> None:
     columns, params = [], []
     for name, value in values.items():
         field = meta.get_field(name)
-        columns.append(connection.ops.quote_name(field.column))  # type: ignore[union-attr]
+        columns.append(connection.ops.quote_name(field.column))  # type: ignore[union-attr,arg-type]
         params.append(field.get_db_prep_save(value, connection))  # type: ignore[union-attr]
     sql = f"INSERT INTO {meta.db_table} ({', '.join(columns)}) VALUES ({', '.join(['%s'] * len(params))})"  # noqa: S608
     with connection.cursor() as cursor:
@@ -183,6 +188,8 @@ def inclusion(chain: str, seq: int) -> Proof | None:
     if head is None:
         return None
     hashes = _entry_hashes(chain, head.first_seq, head.last_seq)
+    if len(hashes) != head.last_seq - head.first_seq + 1:
+        return None  # the entries were archived (or removed): the proof comes from the archive file
     leaves = [merkle.leaf_hash(bytes.fromhex(h)) for h in hashes]
     index = seq - head.first_seq
     return Proof(
@@ -293,3 +300,222 @@ def _check_heads(
     if not any(h.first_seq <= seq for h in heads.values()):
         hashes.clear()
     return False
+
+
+# --- archiving ------------------------------------------------------------------------------------
+
+ARCHIVE_FORMAT: Final = "gov21-chain-archive"
+
+
+class _Walk:
+    """Checks a run of entries and the signed tree heads over them as they stream past, in order:
+    the same checks as :func:`verify`, for entries that come from an archive file."""
+
+    def __init__(self, chain: str, fields: tuple[str, ...], seq: int, prev: str, verify_signature: Any) -> None:
+        self.report = VerifyReport(chain)
+        self.fields = fields
+        self.seq, self.prev = seq, prev
+        self.covered = seq
+        self.hashes: dict[int, str] = {}
+        self.verify_signature = verify_signature
+
+    def _fail(self, seq: int, reason: str) -> bool:
+        self.report.first_broken, self.report.reason = seq, reason
+        return False
+
+    def entry(self, seq: int, prev_hash: str, stored: str, values: dict[str, Any]) -> bool:
+        expected = self.seq + 1
+        if seq != expected:
+            return self._fail(expected, f"entry {expected} is missing")
+        if prev_hash != self.prev:
+            return self._fail(seq, "its link to the previous entry does not match")
+        if entry_hash(self.prev, seq, values, self.fields) != stored:
+            return self._fail(seq, "its content does not match its hash")
+        self.seq, self.prev = seq, stored
+        self.hashes[seq] = stored
+        self.report.entries += 1
+        return True
+
+    def head(self, head: TreeHead) -> bool:
+        if head.first_seq != self.covered + 1 or head.last_seq != self.seq:
+            return self._fail(self.covered + 1, f"tree head {head.first_seq}-{head.last_seq} is out of place")
+        leaves = [merkle.leaf_hash(bytes.fromhex(self.hashes[s])) for s in range(head.first_seq, head.last_seq + 1)]
+        if merkle.root(leaves).hex() != head.root or self.prev != head.chain_hash:
+            return self._fail(head.first_seq, f"tree head {head.first_seq}-{head.last_seq} differs")
+        message = head_message(self.report.chain, head.first_seq, head.last_seq, head.root, head.chain_hash, head.at)
+        if not self.verify_signature(message, base64.b64decode(head.signature)):
+            return self._fail(head.first_seq, f"tree head {head.last_seq} signature is not valid")
+        self.hashes.clear()
+        self.covered = head.last_seq
+        self.report.heads += 1
+        return True
+
+    def finish(self, last_seq: int, last_hash: str) -> bool:
+        if self.covered != self.seq:
+            return self._fail(self.covered + 1, f"entries after {self.covered} are not covered by a signed tree head")
+        if self.seq != last_seq or self.prev != last_hash:
+            return self._fail(self.seq + 1, f"the entries end at {self.seq}, not at {last_seq} as the header says")
+        return True
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return _canonical(value)
+    if isinstance(value, bytes | memoryview):
+        return base64.b64encode(bytes(value)).decode("ascii")
+    return value
+
+
+def _fsync_dir(directory: Path) -> None:
+    fd = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def archive(chain: str, *, before: datetime, out_dir: Path, verify_signature: Any = None) -> Path | None:
+    """Move the entries up to the last tree head signed before ``before`` into a gzip JSON-lines file
+    in ``out_dir``: a header line (chain, first and last sequence numbers, the hash the run starts
+    from and the hash of its last entry), then every entry with all its columns, each tree head
+    right after the entry it closes. The run is checked as it is written, so a broken chain is never
+    archived away; the file is fsynced before the rows are deleted, and the deletion commits together
+    with the new starting point of :func:`verify` (``archived_seq``/``archived_hash``). Given
+    ``verify_signature``, the tree heads' signatures are checked too before anything is deleted.
+
+    None when no signed tree head is older than ``before``. A crash between the file and the commit
+    leaves the rows in place; the next run writes the same file again."""
+    model, fields = _kind(chain)
+    head_row = ChainHead.objects.filter(chain=chain).first()
+    if head_row is None:
+        return None
+    start, start_hash = head_row.archived_seq, head_row.archived_hash
+    heads: list[TreeHead] = []
+    for head in TreeHead.objects.filter(chain=chain, last_seq__gt=start).order_by("last_seq"):
+        if head.at >= before:
+            break
+        heads.append(head)
+    if not heads:
+        return None
+    last, last_hash = heads[-1].last_seq, heads[-1].chain_hash
+    columns = [f.attname for f in model._meta.concrete_fields if f.attname != "id"]
+    out_dir.mkdir(parents=True, exist_ok=True)
+    path = out_dir / f"{chain.replace(':', '_')}-{start + 1:012d}-{last:012d}.jsonl.gz"
+    partial = path.with_name(path.name + ".partial")
+    header = {
+        "type": "header",
+        "format": ARCHIVE_FORMAT,
+        "v": 1,
+        "chain": chain,
+        "first_seq": start + 1,
+        "last_seq": last,
+        "prev_hash": start_hash,
+        "last_hash": last_hash,
+        "entries": last - start,
+        "heads": len(heads),
+        "fields": list(fields),
+        "created_at": _canonical(timezone.now()),
+    }
+    walk = _Walk(chain, fields, start, start_hash, verify_signature or (lambda _message, _signature: True))
+    closing = {h.last_seq: h for h in heads}
+    rows = (
+        model._default_manager.filter(chain=chain, seq__gt=start, seq__lte=last)
+        .order_by("seq")
+        .values(*columns)
+        .iterator(chunk_size=2000)
+    )
+    try:
+        with open(partial, "wb") as raw:
+            with gzip.GzipFile(fileobj=raw, mode="wb", mtime=0) as out:
+
+                def write(item: dict[str, Any]) -> None:
+                    out.write(json.dumps(item, separators=(",", ":"), ensure_ascii=False).encode() + b"\n")
+
+                write(header)
+                for row in rows:
+                    if not walk.entry(row["seq"], row["prev_hash"], row["entry_hash"], row):
+                        break
+                    write({"type": "entry", **{k: _jsonable(v) for k, v in row.items()}})
+                    closed = closing.get(row["seq"])
+                    if closed is not None:
+                        if not walk.head(closed):
+                            break
+                        write(_head_line(closed))
+            raw.flush()
+            os.fsync(raw.fileno())
+        if walk.report.ok:
+            walk.finish(last, last_hash)
+        if not walk.report.ok:
+            raise DomainError(
+                "chain_broken",
+                f"Entry {walk.report.first_broken} of {chain}: {walk.report.reason}. Nothing was archived.",
+                status=409,
+            )
+        os.replace(partial, path)
+        _fsync_dir(out_dir)
+    finally:
+        partial.unlink(missing_ok=True)
+    with transaction.atomic():
+        _lock_head(chain)
+        if ChainHead.objects.filter(chain=chain).values_list("archived_seq", flat=True).get() != start:
+            raise Conflict("archive_conflict", f"{chain} was archived by another process meanwhile")
+        deleted, _ = model._default_manager.filter(chain=chain, seq__gt=start, seq__lte=last).delete()
+        if deleted != last - start:
+            raise Conflict("archive_conflict", f"{chain} changed while it was being archived")
+        ChainHead.objects.filter(chain=chain).update(archived_seq=last, archived_hash=last_hash)
+    return path
+
+
+def _head_line(head: TreeHead) -> dict[str, Any]:
+    return {
+        "type": "head",
+        "first_seq": head.first_seq,
+        "last_seq": head.last_seq,
+        "root": head.root,
+        "chain_hash": head.chain_hash,
+        "at": head.at.isoformat(),
+        "signature": head.signature,
+    }
+
+
+def verify_archive(path: Path, verify_signature: Any) -> VerifyReport:
+    """Check an archive file written by :func:`archive` on its own: every link, every entry hash,
+    every tree head's root and signature, and that it ends where its header says."""
+    chain, walk = str(path), None
+    try:
+        with gzip.open(path, "rt", encoding="utf-8") as lines:
+            header = json.loads(next(lines, "{}"))
+            if header.get("format") != ARCHIVE_FORMAT:
+                report = VerifyReport(chain, first_broken=0, reason="not a chain archive (its header is missing)")
+                return report
+            chain = str(header["chain"])
+            _, fields = _kind(chain)
+            walk = _Walk(chain, fields, int(header["first_seq"]) - 1, str(header["prev_hash"]), verify_signature)
+            for line in lines:
+                item = json.loads(line)
+                if item["type"] == "entry":
+                    values = {f: item[f] for f in fields}
+                    ok = walk.entry(int(item["seq"]), item["prev_hash"], item["entry_hash"], values)
+                elif item["type"] == "head":
+                    ok = walk.head(
+                        TreeHead(
+                            chain=chain,
+                            first_seq=int(item["first_seq"]),
+                            last_seq=int(item["last_seq"]),
+                            root=item["root"],
+                            chain_hash=item["chain_hash"],
+                            at=datetime.fromisoformat(item["at"]),
+                            signature=item["signature"],
+                        )
+                    )
+                else:
+                    ok = walk._fail(walk.seq + 1, f"unknown line type {item['type']!r}")
+                if not ok:
+                    return walk.report
+            walk.finish(int(header["last_seq"]), str(header["last_hash"]))
+            return walk.report
+    except (OSError, EOFError, zlib.error, ValueError, KeyError, TypeError) as exc:
+        if walk is None:
+            return VerifyReport(chain, first_broken=0, reason=f"the archive cannot be read ({exc})")
+        walk._fail(walk.seq + 1, f"the archive is damaged after entry {walk.seq} ({exc.__class__.__name__})")
+        return walk.report

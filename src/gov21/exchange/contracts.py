@@ -4,7 +4,9 @@
   :class:`ServiceResponse` the persons whose data they returned.
 * Consumers inside the platform call services with :func:`exchange_call`, exactly as an outside
   information system would through ``/r1/``: signed, rights-checked, logged at both ends.
-* :func:`data_uses_for` lists, for the person concerned, every use of their data.
+* :func:`data_uses_for` lists, for the person concerned, every use of their data;
+  :func:`usage_find` does so in the shape of Estonia's data tracker ``findUsage``.
+* :func:`exchange_bootstrap` sets up the demo nation's exchange on this deployment.
 """
 
 from __future__ import annotations
@@ -18,8 +20,10 @@ import orjson
 
 from gov21.core import config
 from gov21.core.errors import DomainError
+from gov21.exchange import setup, tracker
 from gov21.exchange.gateway import LOCAL_HANDLERS, Request, ServiceRequest, ServiceResponse, client_proxy
 from gov21.exchange.ids import ClientId, ServiceId
+from gov21.exchange.pubsub import event_publish
 
 
 def local_service(name: str) -> Callable[[Callable[[ServiceRequest], ServiceResponse]], Callable[..., ServiceResponse]]:
@@ -113,14 +117,22 @@ def data_uses_for(*, subject: str, limit: int = 200) -> list[dict[str, Any]]:
     return uses_for(subject=subject, limit=limit)
 
 
+exchange_bootstrap = setup.bootstrap
+usage_find = tracker.usage_find
+USAGE_LIMIT_MAX = tracker.USAGE_LIMIT_MAX
+
 __all__ = [
+    "USAGE_LIMIT_MAX",
     "ExchangeResult",
     "ServiceRequest",
     "ServiceResponse",
     "agency_client",
     "agency_service",
     "data_uses_for",
+    "event_publish",
+    "exchange_bootstrap",
     "exchange_call",
     "exchange_json",
     "local_service",
+    "usage_find",
 ]

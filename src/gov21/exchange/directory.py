@@ -5,9 +5,12 @@ in the same transaction, so a node never sees a right that is not yet committed.
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import fnmatch
 import hashlib
 import json
+from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any, Final
 
@@ -219,8 +222,9 @@ def group_set(*, ident: str, members: list[str], description: str = "") -> Group
 @transaction.atomic
 def node_request(*, code: str, owner: str, address: str, auth_public_key: str, signing_keys: dict[str, str]) -> Node:
     """A node asks to join: its keys arrive, an administrator approves (``node_approve``)."""
-    if Node.objects.filter(instance=_instance(), code=code).exclude(status=Node.REVOKED).exists():
-        raise Conflict("node_exists", f"A node named {code} already exists")
+    if Node.objects.filter(instance=_instance(), code=code).exists():
+        # Revoked codes stay taken: log entries and certificates name nodes by their code.
+        raise Conflict("node_exists", f"A node named {code} exists or existed; choose another code")
     if address and not address.startswith("https://"):
         raise DomainError("invalid_url", "A node's address is https://host:port", field="address")
     node = Node.objects.create(
@@ -366,8 +370,32 @@ def conf_payload(*, serial: int, lifetime_s: int) -> dict[str, Any]:
     }
 
 
-def conf_publish() -> PublishedConf:
+_deferred: contextvars.ContextVar[list[bool] | None] = contextvars.ContextVar("conf_deferred", default=None)
+
+
+@contextlib.contextmanager
+def publishing_deferred() -> Iterator[None]:
+    """Many directory changes, one configuration: inside, changes only mark it stale; it is
+    published once on the way out (in the same transaction when the caller holds one)."""
+    if _deferred.get() is not None:
+        yield
+        return
+    token = _deferred.set([])
+    try:
+        yield
+        pending = bool(_deferred.get())
+    finally:
+        _deferred.reset(token)
+    if pending:
+        conf_publish()
+
+
+def conf_publish() -> PublishedConf | None:
     """Sign and store a new configuration. Called inside every directory change's transaction."""
+    waiting = _deferred.get()
+    if waiting is not None:
+        waiting.append(True)
+        return None
     instance = _instance()
     lifetime = config.EXCHANGE_CONF_LIFETIME_S.read()
     with transaction.atomic():
@@ -395,7 +423,20 @@ def conf_current() -> str:
     lifetime = config.EXCHANGE_CONF_LIFETIME_S.read()
     if latest is None or (timezone.now() - latest.issued_at).total_seconds() > lifetime / 2:
         latest = conf_publish()
+        if latest is None:  # inside publishing_deferred: sign what there is now
+            with _deferred_off():
+                latest = conf_publish()
+    assert latest is not None
     return latest.token
+
+
+@contextlib.contextmanager
+def _deferred_off() -> Iterator[None]:
+    token = _deferred.set(None)
+    try:
+        yield
+    finally:
+        _deferred.reset(token)
 
 
 def right_matches(pattern_method: str, pattern_path: str, method: str, path: str) -> bool:

@@ -665,7 +665,7 @@ def _log(
         "response_sig": resp_sig,
         "subjects": ",".join(response.subjects)[:2000],
     }
-    extra = {"duration_ms": round(duration_ms, 3)}
+    extra: dict[str, Any] = {"duration_ms": round(duration_ms, 3)}
     if config.EXCHANGE_LOG_BODIES.read():
         from gov21.exchange import bodies
 

@@ -71,10 +71,10 @@ def answer(
                 services.append(_service_entry(sid, info, allowed))
         return 200, orjson.dumps({"service": services}), "application/json;charset=utf-8"
     wanted = (query.get("serviceCode") or [""])[0]
-    sid = next((s for s, _ in _services_of(conf, provider) if s.code == wanted), None)
-    if sid is None:
+    found = next((s for s, _ in _services_of(conf, provider) if s.code == wanted), None)
+    if found is None:
         raise XRoadError(f"{SERVER_PROXY}.UnknownService", f"No service {wanted!r} under {provider}", status=400)
-    document = openapi_of(sid)
+    document = openapi_of(found)
     if not document:
-        raise XRoadError(f"{SERVER_PROXY}.ServiceFailed", f"{sid} has no OpenAPI description")
+        raise XRoadError(f"{SERVER_PROXY}.ServiceFailed", f"{found} has no OpenAPI description")
     return 200, json.dumps(document, indent=2).encode(), "application/json;charset=utf-8"

@@ -58,12 +58,8 @@ def _refresh_tls() -> None:
 def run(*, listen: str, node_listen: str, workers: int, threads: int, stop_after: float | None = None) -> int:
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "gov21.settings", "GOV21_DATA_DIR": str(settings.DATA_DIR)}
     env["GOV21_EXCHANGE_NODE"] = node.this_node().code
-    procs = [
-        subprocess.Popen(cmd, env=env)
-        for cmd in commands(  # noqa: S603 - our own gunicorn
-            listen=listen, node_listen=node_listen, workers=workers, threads=threads
-        )
-    ]
+    cmds = commands(listen=listen, node_listen=node_listen, workers=workers, threads=threads)
+    procs = [subprocess.Popen(cmd, env=env) for cmd in cmds]  # noqa: S603 - our own gunicorn
 
     def stop(signum: int, frame: object) -> None:
         for proc in procs:

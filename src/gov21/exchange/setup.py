@@ -10,7 +10,7 @@ from django.db import transaction
 
 from gov21.core import config
 from gov21.core.errors import DomainError
-from gov21.exchange import directory, node, pki
+from gov21.exchange import directory, node, pki, pubsub
 from gov21.exchange.ids import ClientId
 from gov21.exchange.models import Node, Service, SigningCert, Subsystem
 
@@ -87,10 +87,15 @@ def local_node_ensure(*, owner: str, address: str = "") -> Node:
     return directory.node_approve(code=this.code, by="gov21 setup")
 
 
-@transaction.atomic
 def bootstrap() -> None:
     """The demo nation's exchange: agencies, their information systems, the registry's services and
     who may call them, and this deployment's node hosting all of them. Safe to run again."""
+    with transaction.atomic(), directory.publishing_deferred():
+        _bootstrap()
+    node.CONFS.clear()
+
+
+def _bootstrap() -> None:
     from gov21.exchange import services_catalog
 
     instance = config.INSTANCE.read()
@@ -120,6 +125,7 @@ def bootstrap() -> None:
             path=path,
             by="gov21 setup",
         )
+    pubsub.pubsub_bootstrap()
     node.CONFS.clear()
 
 

@@ -1,7 +1,8 @@
 """The claims released to a relying party, read live from the civil registry for each request.
 
-Each release is a read of personal data: it goes through the registry's contract with the relying
-party as the actor and its registered purpose, so it lands in the access log the citizen sees.
+Each release is a read of personal data: the identity agency asks the civil registry through the
+exchange, naming the relying party as the official (X-Road-UserId) and its registered purpose as
+the issue, so the read is signed, logged at both ends and listed among the person's data uses.
 """
 
 from __future__ import annotations
@@ -11,8 +12,8 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 
+from gov21.exchange.contracts import agency_client, agency_service, exchange_json
 from gov21.identity.oidc import subject_for
-from gov21.identity.principal import Principal
 
 SCOPE_CLAIMS: dict[str, list[str]] = {
     "profile": ["name", "given_name", "family_name", "birthdate", "gender"],
@@ -52,10 +53,13 @@ def claims_for(*, release: Release, scope: str) -> dict[str, Any]:
     scopes = set(scope.split())
     claims: dict[str, Any] = {"sub": release.sub or subject_for(release.account_id, release.sector)}
     if scopes & {"profile", "address", "uin"} and release.uin:
-        from gov21.registry.contracts import person_view  # registry imports identity's contract: import late
-
-        actor = Principal(name=f"oidc:{release.client_id}", kind="system", roles=frozenset({"reader"}))
-        person = person_view(uin=release.uin, actor=actor, purpose=f"{release.agency}: {release.purpose}")
+        person = exchange_json(
+            client=agency_client("IDA", "identity"),
+            service=agency_service("CRO", "civil-registry", "persons"),
+            path=f"/{release.uin}",
+            user_id=f"oidc:{release.client_id}",
+            issue=f"{release.agency}: {release.purpose}",
+        )
         if "profile" in scopes:
             claims.update(
                 name=f"{person['given_names']} {person['family_name']}",

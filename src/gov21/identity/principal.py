@@ -17,7 +17,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     # Service-counter staff of any agency: check a person and hand over an activation code.
     "case_officer": frozenset({"person.read", "identity.activate"}),
     "supervisor": frozenset({"person.read", "event.read", "identity.activate"}),
-    "administrator": _REGISTRAR | {"identity.activate", "identity.clients"},
+    "administrator": _REGISTRAR | {"identity.activate", "identity.clients", "exchange.admin"},
 }
 ROLES: tuple[str, ...] = tuple(ROLE_PERMISSIONS)
 

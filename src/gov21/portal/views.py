@@ -12,6 +12,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from gov21.audit.contracts import access_records_for
 from gov21.core.errors import DomainError
+from gov21.exchange.contracts import USAGE_LIMIT_MAX, data_uses_for
 from gov21.identity.contracts import (
     PORTAL_SESSION_KEY,
     SUBSTANTIAL,
@@ -90,12 +91,20 @@ def sign_out(request: HttpRequest) -> HttpResponse:
     return redirect(f"/oidc/end-session?{urlencode(params)}")
 
 
+# How many of the newest exchange uses the account page shows; the full list has a page of its own.
+RECENT_EXCHANGE_USES = 5
+
+
+def _to_sign_in(request: HttpRequest) -> HttpResponse:
+    return redirect(f"/sign-in?{urlencode({'next': request.get_full_path()})}")
+
+
 @never_cache
 @require_http_methods(["GET", "POST"])
 def my_account(request: HttpRequest) -> HttpResponse:
     """A person's own page: who they shared data with (revocable) and who used their data."""
     if not request.user.is_authenticated or PORTAL_SESSION_KEY not in request.session:
-        return redirect(f"/sign-in?{urlencode({'next': request.get_full_path()})}")
+        return _to_sign_in(request)
     user_id = int(request.user.pk)
     error = None
     if request.method == "POST":
@@ -109,15 +118,35 @@ def my_account(request: HttpRequest) -> HttpResponse:
         except (DomainError, ValueError):
             error = "That consent was not found on your account."
     summary = account_summary(user_id=user_id) or {"consents": [], "uin": None}
-    uses = access_records_for(subject=summary["uin"], limit=50) if summary.get("uin") else []
+    uin = summary.get("uin")
+    uses = access_records_for(subject=uin, limit=50) if uin else []
+    exchange_uses = data_uses_for(subject=uin, limit=RECENT_EXCHANGE_USES + 1) if uin else []
     return render(
         request,
         "portal/my_account.html",
         {
             "summary": summary,
             "uses": uses,
+            "exchange_uses": exchange_uses[:RECENT_EXCHANGE_USES],
+            "more_exchange_uses": len(exchange_uses) > RECENT_EXCHANGE_USES,
             "error": error,
             "withdrawn": request.GET.get("withdrawn"),
             "name": request.session[PORTAL_SESSION_KEY].get("name", ""),
         },
+    )
+
+
+@never_cache
+@require_GET
+def my_data_uses(request: HttpRequest) -> HttpResponse:
+    """Every use of the person's data that an agency received through the exchange, newest first."""
+    if not request.user.is_authenticated or PORTAL_SESSION_KEY not in request.session:
+        return _to_sign_in(request)
+    summary = account_summary(user_id=int(request.user.pk)) or {"uin": None}
+    uin = summary.get("uin")
+    uses = data_uses_for(subject=uin, limit=USAGE_LIMIT_MAX) if uin else []
+    return render(
+        request,
+        "portal/my_data_uses.html",
+        {"uin": uin, "uses": uses, "truncated": len(uses) >= USAGE_LIMIT_MAX, "limit": USAGE_LIMIT_MAX},
     )

@@ -4,6 +4,7 @@ it; nothing is overwritten (person changes add a ``PersonVersion``)."""
 
 from __future__ import annotations
 
+import logging
 import secrets
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -19,6 +20,7 @@ from gov21.audit.contracts import access_record
 from gov21.core.errors import Conflict, DomainError, NotFound
 from gov21.core.ids import uin_check
 from gov21.core.queries import one_or_none
+from gov21.exchange.contracts import agency_client, event_publish
 from gov21.identity.contracts import Principal, account_disable_for_death
 from gov21.registry import rules
 from gov21.registry.keys import registry_keys
@@ -39,6 +41,8 @@ from gov21.registry.models import (
 )
 from gov21.registry.tasks import uin_pool_watch
 from gov21.registry.uin_pool import uin_take
+
+logger = logging.getLogger("gov21.registry")
 
 SNAPSHOT_FIELDS: tuple[str, ...] = (
     "uin",
@@ -607,6 +611,7 @@ def event_register(*, event_id: int, actor: Principal) -> LifeEvent:
     _APPLY[EventKind(event.kind)](event, actor)
     _transition(event, to=EventState.REGISTERED, actor=actor)
     event.save()
+    _publish_registered(event)
     access_record(
         actor=actor.name,
         actor_kind=actor.kind,
@@ -616,6 +621,42 @@ def event_register(*, event_id: int, actor: Principal) -> LifeEvent:
         detail={"event": event.pk, "number": event.number},
     )
     return event
+
+
+# What the registry tells subscribed agencies through the exchange, per kind of registration.
+_PUBLISHED: dict[str, str] = {
+    EventKind.BIRTH: "birth.registered",
+    EventKind.DEATH: "death.registered",
+    EventKind.MARRIAGE: "marriage.registered",
+    EventKind.NAME_CHANGE: "name.changed",
+    EventKind.ADDRESS_CHANGE: "address.changed",
+}
+
+
+def _publish_registered(event: LifeEvent) -> None:
+    """Publish the registration in the registering transaction (an outbox: both commit or neither). Only the
+    number, the persons' UINs and the date: a subscriber that needs more asks the persons service,
+    where the read is recorded for the citizen."""
+    event_type = _PUBLISHED.get(event.kind)
+    if event_type is None or event.number is None:
+        return
+    payload: dict[str, Any] = {"number": event.number, "date": event.event_date.isoformat()}
+    if event.kind == EventKind.MARRIAGE:
+        payload["uins"] = [p.uin for p in (event.subject, event.partner) if p is not None]
+    else:
+        payload["uin"] = event.subject.uin if event.subject is not None else None
+    try:
+        event_publish(
+            publisher=agency_client("CRO", "civil-registry"),
+            event_type=event_type,
+            payload=payload,
+            idempotency_key=f"{event.number}:{event_type}",
+        )
+    except NotFound as error:
+        if error.code != "unknown_event_type":
+            raise
+        # The exchange of this deployment is not set up: the registry works without it.
+        logger.warning("event type %s is not registered; %s not published", event_type, event.number)
 
 
 def _apply_birth(event: LifeEvent, actor: Principal) -> None:

@@ -13,6 +13,7 @@ from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandParser
 
+from gov21.exchange.contracts import exchange_bootstrap
 from gov21.identity.contracts import Principal, account_status, activation_code_issue, staff_create
 from gov21.registry.contracts import person_sample_adult, population_count
 
@@ -73,6 +74,7 @@ class Command(BaseCommand):
             self.stdout.write(f"Generating the demo nation ({people:,} people)…")
             call_command("seed", people=people, seed=options["seed"])
         call_command("uin_pool", verbosity=0)
+        exchange_bootstrap()  # the identity provider reads the registry through the exchange
         sign_ins = demo_credentials(settings.DATA_DIR)
         citizen = demo_citizen(settings.DATA_DIR)
         if options["no_serve"]:
@@ -110,7 +112,9 @@ class Command(BaseCommand):
             env=env,
         )
         worker = subprocess.Popen([sys.executable, "-m", "gov21.cli", "db_worker", "--interval", "1"], env=env)
-        helpers = [worker]
+        # Published events go to push subscribers at once (a task after commit); this retries the rest.
+        deliver = subprocess.Popen([sys.executable, "-m", "gov21.cli", "exchange", "deliver", "--every", "5"], env=env)
+        helpers = [worker, deliver]
         if settings.GOV21_BACKUP_TARGETS and str(settings.DATABASES["default"]["ENGINE"]).endswith("sqlite3"):
             # Every minute, the changed chunks go to every configured target (RPO ≤ about a minute).
             helpers.append(

@@ -1,0 +1,634 @@
+"""Publish/subscribe through the exchange (GovStack Information Mediator's Pub/Sub layer; X-Road has
+none).
+
+An event type is registered in the directory with the one subsystem allowed to publish it. A
+publisher calls :func:`event_publish` inside the transaction that makes the change, so the event
+commits with it or not at all (an outbox): each event gets the next sequence number of its type and
+a delivery row for every active subscription.
+
+Subscribers receive each event at least once, in sequence order:
+
+* push: :func:`deliveries_run` POSTs the event to the subscriber's own exchange service, as the
+  publisher, through the gateway, so each delivery is signed, rights-checked and logged at both
+  ends. Failures back off exponentially; after ``MAX_ATTEMPTS`` the delivery is dead and blocks
+  later events for that subscription until :func:`delivery_retry` requeues it.
+* pull: the subscriber calls ``GET /{event_type}?after=<seq>`` on the exchange's own events service
+  and acknowledges with ``POST /{event_type}/ack``; the acknowledged position is kept as delivered
+  delivery rows.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+import time
+from datetime import timedelta
+from typing import Any, Final
+
+import orjson
+from django.db import close_old_connections, transaction
+from django.utils import timezone
+from django_tasks import task
+
+from gov21.core import config
+from gov21.core.errors import Conflict, DomainError, Forbidden, NotFound
+from gov21.exchange import directory
+from gov21.exchange.gateway import LOCAL_HANDLERS, ServiceRequest, ServiceResponse
+from gov21.exchange.ids import ServiceId
+from gov21.exchange.models import Delivery, Event, EventType, Subscription
+
+logger = logging.getLogger("gov21.exchange.pubsub")
+
+MAX_ATTEMPTS: Final = 12
+BACKOFF_BASE_S: Final = 5.0
+BACKOFF_CAP_S: Final = 3600.0
+# How long a worker owns the delivery it is sending: longer than the gateway waits for a provider,
+# so a second worker never sends the same subscription's events out of order.
+CLAIM_S: Final = 120.0
+PULL_LIMIT_MAX: Final = 1000
+RUN_LIMIT: Final = 100
+
+# The civil registry's events: what happened, to whom (UINs) and when. Subscribers read anything
+# else through the persons service, where each read is recorded for the citizen.
+REGISTRY_EVENT_TYPES: Final = (
+    ("birth.registered", "A birth was registered", "uin"),
+    ("death.registered", "A death was registered", "uin"),
+    ("marriage.registered", "A marriage was registered", "uins"),
+    ("name.changed", "A change of name was registered", "uin"),
+    ("address.changed", "A change of address was registered", "uin"),
+)
+
+
+def _gov(tail: str) -> str:
+    return f"{config.INSTANCE.read()}/GOV/{tail}"
+
+
+# --- directory: event types and subscriptions ------------------------------------------------------
+
+
+@transaction.atomic
+def event_type_add(
+    *, code: str, publisher: str, description: str = "", schema: dict[str, Any] | None = None
+) -> EventType:
+    """Register (or update) an event type and the subsystem that alone may publish it."""
+    code = code.strip()
+    if not code or len(code) > 100 or "/" in code:
+        raise DomainError("invalid_event_type", "An event type is a short name without '/'", field="code")
+    publisher = str(directory.subsystem_get(publisher))
+    event_type, created = EventType.objects.get_or_create(
+        code=code, defaults={"publisher": publisher, "description": description, "schema": schema or {}}
+    )
+    if not created:
+        event_type.publisher = publisher
+        event_type.description = description or event_type.description
+        if schema is not None:
+            event_type.schema = schema
+        event_type.save(update_fields=["publisher", "description", "schema"])
+    directory.conf_publish()
+    return event_type
+
+
+@transaction.atomic
+def subscription_add(*, event_type: str, subscriber: str, mode: str, endpoint: str = "") -> Subscription:
+    """Subscribe a subsystem to an event type, by push (to ``endpoint``, one of the subscriber's own
+    services) or by pull. Subscribing again changes the mode or endpoint and reactivates it."""
+    etype = EventType.objects.filter(code=event_type).first()
+    if etype is None:
+        raise NotFound("unknown_event_type", f"No event type {event_type}", field="event_type")
+    sub = directory.subsystem_get(subscriber)
+    subscriber = str(sub)
+    if mode not in (Subscription.PUSH, Subscription.PULL):
+        raise DomainError("invalid_mode", "A subscription is push or pull", field="mode")
+    if mode == Subscription.PUSH:
+        service = directory.service_get(endpoint)
+        if service.subsystem_id != sub.pk:
+            raise DomainError(
+                "endpoint_not_owned", "Events are pushed to one of the subscriber's own services", field="endpoint"
+            )
+        endpoint = str(ServiceId.parse(endpoint))
+    else:
+        endpoint = ""
+    subscription, _ = Subscription.objects.update_or_create(
+        event_type=etype, subscriber=subscriber, defaults={"mode": mode, "endpoint": endpoint, "active": True}
+    )
+    return subscription
+
+
+# --- publishing ----------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def event_publish(*, publisher: str, event_type: str, payload: dict[str, Any], idempotency_key: str) -> int:
+    """Record an event in the caller's transaction and queue it for every active subscription; its
+    sequence number. Publishing the same idempotency key again returns the first event's number."""
+    if not idempotency_key or len(idempotency_key) > 200:
+        raise DomainError("invalid_idempotency_key", "Give an idempotency key of 1 to 200 characters")
+    if not isinstance(payload, dict):
+        raise DomainError("invalid_payload", "An event's payload is a JSON object", field="payload")
+    # The lock orders publishers of one type, so sequence numbers have no gaps and no repeats.
+    etype = EventType.objects.select_for_update().filter(code=event_type).first()
+    if etype is None:
+        raise NotFound("unknown_event_type", f"No event type {event_type}", field="event_type")
+    if etype.publisher != publisher:
+        raise Forbidden("not_publisher", f"{publisher} does not publish {event_type}")
+    existing = (
+        Event.objects.filter(event_type=etype, idempotency_key=idempotency_key).values_list("seq", flat=True).first()
+    )
+    if existing is not None:
+        return existing
+    etype.last_seq += 1
+    etype.save(update_fields=["last_seq"])
+    event = Event.objects.create(event_type=etype, seq=etype.last_seq, idempotency_key=idempotency_key, payload=payload)
+    subscriptions = list(Subscription.objects.filter(event_type=etype, active=True))
+    Delivery.objects.bulk_create([Delivery(subscription=s, event=event) for s in subscriptions])
+    if any(s.mode == Subscription.PUSH for s in subscriptions):
+        transaction.on_commit(_kick, robust=True)
+    return event.seq
+
+
+@task()
+def deliveries_kick() -> int:
+    """Deliver what is due now, on the background worker, instead of waiting for the next loop."""
+    return deliveries_run()
+
+
+def _kick() -> None:
+    deliveries_kick.enqueue()
+
+
+def event_body(event: Event, event_type: str) -> dict[str, Any]:
+    return {
+        "event_type": event_type,
+        "seq": event.seq,
+        "idempotency_key": event.idempotency_key,
+        "published_at": event.published_at.isoformat(),
+        "payload": event.payload,
+    }
+
+
+# --- push delivery -------------------------------------------------------------------------------
+
+
+def _backoff(attempts: int) -> timedelta:
+    delay = min(BACKOFF_BASE_S * 2 ** (attempts - 1), BACKOFF_CAP_S)
+    # Up to 10 % jitter, so subscribers that failed together are not retried together.
+    return timedelta(seconds=delay * (1 + secrets.randbelow(1000) / 10_000))
+
+
+def _error_of(status: int, error: str, body: bytes) -> str:
+    try:
+        problem = orjson.loads(body) if body else {}
+    except orjson.JSONDecodeError:
+        problem = {}
+    detail = (problem.get("message") or problem.get("detail") or "") if isinstance(problem, dict) else ""
+    return f"{status} {error or 'provider error'}: {detail}".strip()[:500]
+
+
+def _send(delivery: Delivery) -> tuple[bool, str]:
+    from gov21.exchange.contracts import exchange_call
+
+    event = delivery.event
+    code = event.event_type.code
+    try:
+        result = exchange_call(
+            client=event.event_type.publisher,
+            service=delivery.subscription.endpoint,
+            method="POST",
+            path="/",
+            body=orjson.dumps(event_body(event, code)),
+            content_type="application/json",
+            issue=f"event {code} #{event.seq}",
+        )
+    except Exception as exc:
+        logger.exception("delivery %s failed", delivery.pk)
+        return False, f"{type(exc).__name__}: {exc}"[:500]
+    if 200 <= result.status < 300 and not result.error:
+        return True, ""
+    return False, _error_of(result.status, result.error, result.body)
+
+
+def _deliver_head(subscription_id: int) -> bool | None:
+    """Send the subscription's oldest undelivered event if it is due: True delivered, False failed,
+    None nothing to do (nothing due, a dead delivery blocks the queue, or another worker has it)."""
+    head = (
+        Delivery.objects.filter(subscription_id=subscription_id, status__in=(Delivery.PENDING, Delivery.DEAD))
+        .select_related("event__event_type", "subscription")
+        .order_by("event__seq")
+        .first()
+    )
+    now = timezone.now()
+    if head is None or head.status != Delivery.PENDING or head.next_attempt_at > now:
+        return None
+    if head.subscription.mode != Subscription.PUSH or not head.subscription.active:
+        return None
+    claimed = Delivery.objects.filter(pk=head.pk, status=Delivery.PENDING, next_attempt_at=head.next_attempt_at).update(
+        next_attempt_at=now + timedelta(seconds=CLAIM_S)
+    )
+    if not claimed:
+        return None
+    ok, error = _send(head)
+    now = timezone.now()
+    if ok:
+        Delivery.objects.filter(pk=head.pk).update(status=Delivery.DELIVERED, delivered_at=now, last_error="")
+        return True
+    attempts = head.attempts + 1
+    Delivery.objects.filter(pk=head.pk).update(
+        attempts=attempts,
+        last_error=error,
+        status=Delivery.DEAD if attempts >= MAX_ATTEMPTS else Delivery.PENDING,
+        next_attempt_at=now + _backoff(attempts),
+    )
+    return False
+
+
+def _run(*, limit: int) -> tuple[int, int]:
+    due = list(
+        Delivery.objects.filter(
+            status=Delivery.PENDING,
+            next_attempt_at__lte=timezone.now(),
+            subscription__mode=Subscription.PUSH,
+            subscription__active=True,
+        )
+        .order_by("subscription_id")
+        .values_list("subscription_id", flat=True)
+        .distinct()
+    )
+    attempted = delivered = 0
+    # Round robin: one subscriber's backlog does not starve the others; a failure stops that
+    # subscription for this run, so its later events never overtake the failed one.
+    while due and attempted < limit:
+        still: list[int] = []
+        for subscription_id in due:
+            if attempted >= limit:
+                break
+            outcome = _deliver_head(subscription_id)
+            if outcome is None:
+                continue
+            attempted += 1
+            if outcome:
+                delivered += 1
+                still.append(subscription_id)
+        due = still
+    return attempted, delivered
+
+
+def deliveries_run(*, limit: int = RUN_LIMIT) -> int:
+    """Attempt up to ``limit`` due push deliveries, each subscription in sequence order; how many
+    were delivered."""
+    return _run(limit=limit)[1]
+
+
+def deliveries_loop(*, interval: float, stop_after: float | None = None) -> int:
+    """Run :func:`deliveries_run` until ``stop_after`` seconds have passed (for ever without it),
+    resting ``interval`` seconds whenever nothing more is due; how many were delivered."""
+    started = time.monotonic()
+    total = 0
+    while True:
+        close_old_connections()
+        busy = False
+        try:
+            attempted, delivered = _run(limit=RUN_LIMIT)
+            total += delivered
+            busy = attempted >= RUN_LIMIT
+        except Exception:
+            logger.exception("delivery run failed")
+        elapsed = time.monotonic() - started
+        if stop_after is not None and elapsed >= stop_after:
+            return total
+        if not busy:
+            rest = interval if stop_after is None else min(interval, stop_after - elapsed)
+            time.sleep(max(rest, 0.0))
+
+
+@transaction.atomic
+def delivery_retry(*, delivery_id: int) -> Delivery:
+    """Requeue a dead delivery for a fresh series of attempts; it unblocks the events behind it."""
+    delivery = Delivery.objects.select_for_update().filter(pk=delivery_id).first()
+    if delivery is None:
+        raise NotFound("unknown_delivery", f"No delivery {delivery_id}")
+    if delivery.status != Delivery.DEAD:
+        raise Conflict("delivery_not_dead", f"Delivery {delivery_id} is {delivery.status}, not dead")
+    delivery.status, delivery.attempts, delivery.next_attempt_at = Delivery.PENDING, 0, timezone.now()
+    delivery.save(update_fields=["status", "attempts", "next_attempt_at"])
+    return delivery
+
+
+def deliveries_summary() -> list[dict[str, Any]]:
+    """Per subscription: how many deliveries are pending, dead and delivered, for operators."""
+    from django.db.models import Count, Q
+
+    rows = (
+        Subscription.objects.select_related("event_type")
+        .annotate(
+            pending=Count("deliveries", filter=Q(deliveries__status=Delivery.PENDING)),
+            dead=Count("deliveries", filter=Q(deliveries__status=Delivery.DEAD)),
+            delivered=Count("deliveries", filter=Q(deliveries__status=Delivery.DELIVERED)),
+        )
+        .order_by("event_type__code", "subscriber")
+    )
+    return [
+        {
+            "event_type": s.event_type.code,
+            "subscriber": s.subscriber,
+            "mode": s.mode,
+            "endpoint": s.endpoint,
+            "active": s.active,
+            "pending": s.pending,
+            "dead": s.dead,
+            "delivered": s.delivered,
+        }
+        for s in rows
+    ]
+
+
+# --- pull ----------------------------------------------------------------------------------------
+
+
+def _pull_subscription(*, subscriber: str, event_type: str) -> Subscription:
+    etype = EventType.objects.filter(code=event_type).first()
+    if etype is None:
+        raise NotFound("unknown_event_type", f"No event type {event_type}", field="event_type")
+    sub = (
+        Subscription.objects.select_related("event_type")
+        .filter(event_type=etype, subscriber=subscriber, mode=Subscription.PULL, active=True)
+        .first()
+    )
+    if sub is None:
+        raise Forbidden("not_subscribed", f"{subscriber} has no pull subscription to {event_type}")
+    return sub
+
+
+def _acked(sub: Subscription) -> int:
+    last = (
+        Delivery.objects.filter(subscription=sub, status=Delivery.DELIVERED)
+        .order_by("-event__seq")
+        .values_list("event__seq", flat=True)
+        .first()
+    )
+    return int(last or 0)
+
+
+def events_pull(*, subscriber: str, event_type: str, after: int | None = None, limit: int = 100) -> dict[str, Any]:
+    """Events of a type after ``after`` (by default after the subscriber's acknowledged position),
+    oldest first. A subscriber sees only events published while it was subscribed."""
+    sub = _pull_subscription(subscriber=subscriber, event_type=event_type)
+    acked = _acked(sub)
+    start = acked if after is None else after
+    rows = (
+        Delivery.objects.filter(subscription=sub, event__seq__gt=start)
+        .select_related("event")
+        .order_by("event__seq")[: max(1, min(limit, PULL_LIMIT_MAX))]
+    )
+    events = [event_body(d.event, event_type) for d in rows]
+    return {
+        "event_type": event_type,
+        "events": events,
+        "acked": acked,
+        "next_after": events[-1]["seq"] if events else start,
+    }
+
+
+@transaction.atomic
+def events_ack(*, subscriber: str, event_type: str, seq: int) -> int:
+    """Acknowledge every event up to ``seq``; the subscriber's acknowledged position."""
+    sub = _pull_subscription(subscriber=subscriber, event_type=event_type)
+    if seq < 0 or seq > sub.event_type.last_seq:
+        raise DomainError("invalid_seq", f"seq must be between 0 and {sub.event_type.last_seq}", field="seq")
+    Delivery.objects.filter(subscription=sub, status=Delivery.PENDING, event__seq__lte=seq).update(
+        status=Delivery.DELIVERED, delivered_at=timezone.now()
+    )
+    return _acked(sub)
+
+
+def _payload_subjects(payload: Any) -> list[str]:
+    if not isinstance(payload, dict):
+        return []
+    found = [payload.get("uin"), *(payload.get("uins") or [])]
+    return [str(u) for u in found if u]
+
+
+# --- the services on the exchange ---------------------------------------------------------------
+
+
+def _problem(error: DomainError) -> ServiceResponse:
+    body: dict[str, Any] = {
+        "type": error.code,
+        "title": error.title,
+        "status": error.status,
+        "detail": error.detail,
+        "code": error.code,
+    }
+    if error.field:
+        body["field"] = error.field
+    return ServiceResponse(status=error.status, body=orjson.dumps(body), content_type="application/problem+json")
+
+
+def _int_param(req: ServiceRequest, name: str) -> int | None:
+    text = (req.query.get(name) or [""])[0]
+    if not text:
+        return None
+    try:
+        value = int(text)
+    except ValueError as exc:
+        raise DomainError("invalid_input", f"{name} must be a whole number", field=name) from exc
+    if value < 0:
+        raise DomainError("invalid_input", f"{name} must not be negative", field=name)
+    return value
+
+
+def events_service(req: ServiceRequest) -> ServiceResponse:
+    """``local:exchange.pubsub``: GET /{event_type}?after=&limit= and POST /{event_type}/ack."""
+    parts = [p for p in req.path.split("/") if p]
+    try:
+        if req.method == "GET" and len(parts) == 1:
+            result = events_pull(
+                subscriber=req.client,
+                event_type=parts[0],
+                after=_int_param(req, "after"),
+                limit=_int_param(req, "limit") or 100,
+            )
+            subjects = [u for e in result["events"] for u in _payload_subjects(e["payload"])]
+            return ServiceResponse(status=200, body=orjson.dumps(result), subjects=list(dict.fromkeys(subjects)))
+        if req.method == "POST" and len(parts) == 2 and parts[1] == "ack":
+            try:
+                seq = orjson.loads(req.body or b"{}")["seq"]
+            except (orjson.JSONDecodeError, KeyError, TypeError) as exc:
+                raise DomainError("invalid_input", 'Send {"seq": <number>}', field="seq") from exc
+            if not isinstance(seq, int) or isinstance(seq, bool):
+                raise DomainError("invalid_input", "seq must be a whole number", field="seq")
+            acked = events_ack(subscriber=req.client, event_type=parts[0], seq=seq)
+            return ServiceResponse(status=200, body=orjson.dumps({"event_type": parts[0], "acked": acked}))
+        raise DomainError("not_found", "No such endpoint: GET /{event_type} or POST /{event_type}/ack", status=404)
+    except DomainError as error:
+        return _problem(error)
+
+
+def inbox_service(req: ServiceRequest) -> ServiceResponse:
+    """``local:msd.events``: the benefits system's receiver in the demo nation. It accepts well-formed
+    events; the exchange's provider-side log entry is the record of receipt."""
+    try:
+        if req.method != "POST" or req.path.strip("/"):
+            raise DomainError("not_found", "No such endpoint: POST /", status=404)
+        try:
+            event = orjson.loads(req.body)
+            received = {"event_type": str(event["event_type"]), "seq": int(event["seq"])}
+        except (orjson.JSONDecodeError, KeyError, TypeError, ValueError) as exc:
+            raise DomainError("invalid_input", "Send an event: event_type, seq, payload") from exc
+        return ServiceResponse(status=200, body=orjson.dumps({"received": received}))
+    except DomainError as error:
+        return _problem(error)
+
+
+LOCAL_HANDLERS["exchange.pubsub"] = events_service
+LOCAL_HANDLERS["msd.events"] = inbox_service
+
+
+def _event_schema() -> dict[str, Any]:
+    return {
+        "type": "object",
+        "required": ["event_type", "seq", "idempotency_key", "published_at", "payload"],
+        "properties": {
+            "event_type": {"type": "string"},
+            "seq": {"type": "integer"},
+            "idempotency_key": {"type": "string"},
+            "published_at": {"type": "string", "format": "date-time"},
+            "payload": {"type": "object"},
+        },
+    }
+
+
+def _problem_response(description: str) -> dict[str, Any]:
+    return {"description": description, "content": {"application/problem+json": {"schema": {"type": "object"}}}}
+
+
+def events_openapi() -> dict[str, Any]:
+    event_type = {"name": "event_type", "in": "path", "required": True, "schema": {"type": "string"}}
+    return {
+        "openapi": "3.0.3",
+        "info": {"title": "Exchange: events (pull)", "version": "1.0.0"},
+        "paths": {
+            "/{event_type}": {
+                "get": {
+                    "summary": "Events after a sequence number, oldest first (default: after the acknowledged one)",
+                    "parameters": [
+                        event_type,
+                        {"name": "after", "in": "query", "schema": {"type": "integer", "minimum": 0}},
+                        {
+                            "name": "limit",
+                            "in": "query",
+                            "schema": {"type": "integer", "minimum": 1, "maximum": PULL_LIMIT_MAX, "default": 100},
+                        },
+                    ],
+                    "responses": {
+                        "200": {
+                            "description": "Events",
+                            "content": {
+                                "application/json": {
+                                    "schema": {
+                                        "type": "object",
+                                        "properties": {
+                                            "event_type": {"type": "string"},
+                                            "events": {"type": "array", "items": _event_schema()},
+                                            "acked": {"type": "integer"},
+                                            "next_after": {"type": "integer"},
+                                        },
+                                    }
+                                }
+                            },
+                        },
+                        "403": _problem_response("The client has no pull subscription to this event type"),
+                        "404": _problem_response("No such event type"),
+                    },
+                }
+            },
+            "/{event_type}/ack": {
+                "post": {
+                    "summary": "Acknowledge every event up to seq",
+                    "parameters": [event_type],
+                    "requestBody": {
+                        "required": True,
+                        "content": {
+                            "application/json": {
+                                "schema": {
+                                    "type": "object",
+                                    "required": ["seq"],
+                                    "properties": {"seq": {"type": "integer", "minimum": 0}},
+                                }
+                            }
+                        },
+                    },
+                    "responses": {
+                        "200": {"description": "The acknowledged position"},
+                        "403": _problem_response("The client has no pull subscription to this event type"),
+                        "404": _problem_response("No such event type"),
+                        "422": _problem_response("seq is beyond the last event"),
+                    },
+                }
+            },
+        },
+    }
+
+
+def inbox_openapi() -> dict[str, Any]:
+    return {
+        "openapi": "3.0.3",
+        "info": {"title": "Benefits: event receiver", "version": "1.0.0"},
+        "paths": {
+            "/": {
+                "post": {
+                    "summary": "Receive one event (delivered at least once; deduplicate by event_type and seq)",
+                    "requestBody": {"required": True, "content": {"application/json": {"schema": _event_schema()}}},
+                    "responses": {"200": {"description": "Received"}, "400": _problem_response("Not an event")},
+                }
+            }
+        },
+    }
+
+
+def _payload_schema(uin_key: str) -> dict[str, Any]:
+    uins = {"type": "array", "items": {"type": "string"}} if uin_key == "uins" else {"type": "string"}
+    return {
+        "type": "object",
+        "required": ["number", uin_key, "date"],
+        "properties": {"number": {"type": "string"}, uin_key: uins, "date": {"type": "string", "format": "date"}},
+    }
+
+
+@transaction.atomic
+def pubsub_bootstrap() -> None:
+    """The demo nation's events: the civil registry's event types, the exchange's pull service, the
+    benefits system's receiver, and who subscribes how. Safe to run again."""
+    registry = _gov("CRO/civil-registry")
+    for code, description, uin_key in REGISTRY_EVENT_TYPES:
+        event_type_add(code=code, publisher=registry, description=description, schema=_payload_schema(uin_key))
+    events = _gov("EXCHANGE/pubsub/events")
+    directory.service_add(
+        ident=events, base_url="local:exchange.pubsub", openapi=events_openapi(), title="Events (pull)"
+    )
+    inbox = _gov("MSD/benefits/events")
+    directory.service_add(ident=inbox, base_url="local:msd.events", openapi=inbox_openapi(), title="Event receiver")
+    # The publisher delivers into the subscriber's service, so it needs a right there.
+    directory.right_grant(service=inbox, subject=registry, method="POST", path="/", by="gov21 setup")
+    benefits, statistics = _gov("MSD/benefits"), _gov("STATS/statistics")
+    for code in ("birth.registered", "death.registered"):
+        if not Subscription.objects.filter(event_type__code=code, subscriber=benefits).exists():
+            subscription_add(event_type=code, subscriber=benefits, mode=Subscription.PUSH, endpoint=inbox)
+    if not Subscription.objects.filter(event_type__code="birth.registered", subscriber=statistics).exists():
+        subscription_add(event_type="birth.registered", subscriber=statistics, mode=Subscription.PULL)
+    directory.right_grant(service=events, subject=statistics, method="GET", path="/*", by="gov21 setup")
+    directory.right_grant(service=events, subject=statistics, method="POST", path="/*/ack", by="gov21 setup")
+
+
+__all__ = [
+    "MAX_ATTEMPTS",
+    "deliveries_loop",
+    "deliveries_run",
+    "deliveries_summary",
+    "delivery_retry",
+    "event_publish",
+    "event_type_add",
+    "events_ack",
+    "events_pull",
+    "pubsub_bootstrap",
+    "subscription_add",
+]
