@@ -21,7 +21,14 @@ import orjson
 from gov21.core import config
 from gov21.core.errors import DomainError
 from gov21.exchange import setup, tracker
-from gov21.exchange.gateway import LOCAL_HANDLERS, Request, ServiceRequest, ServiceResponse, client_proxy
+from gov21.exchange.gateway import (
+    LOCAL_HANDLERS,
+    Request,
+    ServiceRequest,
+    ServiceResponse,
+    client_proxy,
+    problem_response,
+)
 from gov21.exchange.ids import ClientId, ServiceId
 from gov21.exchange.pubsub import event_publish
 
@@ -134,5 +141,6 @@ __all__ = [
     "exchange_call",
     "exchange_json",
     "local_service",
+    "problem_response",
     "usage_find",
 ]

@@ -28,11 +28,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Final
 
-import httpx2 as httpx
+import urllib3
 from django.db import transaction
 from django.utils import timezone
 
 from gov21.core import config
+from gov21.core.errors import DomainError
 from gov21.exchange import chain, jws, meta, metrics, node, pki
 from gov21.exchange.errors import CLIENT_PROXY, SERVER_PROXY, XRoadError
 from gov21.exchange.ids import ClientId, ServiceId
@@ -265,48 +266,66 @@ def _accept_response(token: str, body: bytes, req: Request, rhash: str, provider
 
 # --- between gateways -----------------------------------------------------------------------------
 
-_clients: dict[tuple[str, int], httpx.Client] = {}
-_clients_lock = threading.Lock()
+_pools: dict[tuple[str, int], urllib3.HTTPSConnectionPool] = {}
+_pools_lock = threading.Lock()
 
 
-def _http_client(address: str) -> httpx.Client:
-    """A pooled mutual-TLS client per peer, rebuilt when the configuration (trusted CAs, this
-    node's certificate) changes."""
+def _peer_pool(address: str) -> urllib3.HTTPSConnectionPool:
+    """A keep-alive mutual-TLS connection pool per peer node, rebuilt when the configuration
+    (trusted CAs, this node's certificate) changes."""
     serial = node.CONFS.own(origin=CLIENT_PROXY).serial
-    with _clients_lock:
-        client = _clients.get((address, serial))
-        if client is None:
+    with _pools_lock:
+        pool = _pools.get((address, serial))
+        if pool is None:
+            from urllib.parse import urlsplit
+
             from gov21.exchange import tls
 
-            for key in [k for k in _clients if k[0] == address]:
-                _clients.pop(key).close()
-            client = httpx.Client(verify=tls.client_context(), timeout=httpx.Timeout(60.0, connect=5.0))
-            _clients[(address, serial)] = client
-        return client
+            for key in [k for k in _pools if k[0] == address]:
+                _pools.pop(key).close()
+            parts = urlsplit(address)
+            if parts.scheme != "https" or not parts.hostname:
+                raise XRoadError(
+                    f"{CLIENT_PROXY}.NetworkError", f"A node address must be https://host:port, not {address}"
+                )
+            pool = urllib3.HTTPSConnectionPool(
+                parts.hostname,
+                parts.port or 443,
+                ssl_context=tls.client_context(),
+                maxsize=32,
+                block=False,
+                retries=False,
+            )
+            _pools[(address, serial)] = pool
+        return pool
 
 
 def _send(address: str, token: str, body: bytes, *, timeout: float) -> tuple[str, bytes]:
     try:
-        response = _http_client(address).post(
-            f"{address.rstrip('/')}/exchange/v1/message",
-            content=token.encode("ascii") + b"\n" + body,
+        response = _peer_pool(address).request(
+            "POST",
+            "/exchange/v1/message",
+            body=token.encode("ascii") + b"\n" + body,
             headers={"content-type": "application/x-gov21-envelope"},
-            timeout=timeout,
+            timeout=urllib3.Timeout(connect=5.0, read=timeout),
+            redirect=False,
         )
-    except httpx.TimeoutException as exc:
-        raise XRoadError(f"{CLIENT_PROXY}.NetworkError", f"The provider's node did not answer in time: {exc}") from exc
-    except (httpx.HTTPError, OSError) as exc:
+    except urllib3.exceptions.NewConnectionError as exc:  # a subclass of the timeout errors in urllib3
         raise XRoadError(f"{CLIENT_PROXY}.NetworkError", f"Cannot reach the provider's node: {exc}") from exc
-    if response.status_code == 502:
+    except urllib3.exceptions.TimeoutError as exc:
+        raise XRoadError(f"{CLIENT_PROXY}.NetworkError", f"The provider's node did not answer in time: {exc}") from exc
+    except (urllib3.exceptions.HTTPError, OSError) as exc:
+        raise XRoadError(f"{CLIENT_PROXY}.NetworkError", f"Cannot reach the provider's node: {exc}") from exc
+    if response.status == 502:
         # The provider's node could not sign (it does not know the provider): its error, unsigned.
         try:
             problem = response.json()
             raise XRoadError(str(problem["type"]), str(problem["message"]))
         except (ValueError, KeyError, TypeError):
             pass
-    if response.status_code != 200:
-        raise XRoadError(f"{CLIENT_PROXY}.NetworkError", f"The provider's node answered {response.status_code}")
-    return split_envelope(response.content)
+    if response.status != 200:
+        raise XRoadError(f"{CLIENT_PROXY}.NetworkError", f"The provider's node answered {response.status}")
+    return split_envelope(response.data)
 
 
 def split_envelope(data: bytes) -> tuple[str, bytes]:
@@ -472,23 +491,13 @@ def _metaservice(conf: node.Conf, req: Request) -> Response:
 
 
 def _openapi_of(sid: ServiceId) -> dict[str, Any]:
-    from gov21.exchange.models import LocalService, Service
+    from gov21.exchange.models import LocalService
 
     local = LocalService.objects.filter(service_id=str(sid)).values_list("openapi", flat=True).first()
     if local:
         return dict(local)
-    row = (
-        Service.objects.filter(
-            subsystem__member__instance=sid.provider.instance,
-            subsystem__member__member_class=sid.provider.member_class,
-            subsystem__member__code=sid.provider.member_code,
-            subsystem__code=sid.provider.subsystem,
-            code=sid.code,
-        )
-        .values_list("openapi", flat=True)
-        .first()
-    )
-    return dict(row or {})
+    row = _service_row(sid, "openapi")
+    return dict(row[0] or {}) if row else {}
 
 
 # Handlers of services that live in this process (``local:<name>``), registered by the apps that own them.
@@ -520,24 +529,48 @@ class ServiceResponse:
     subjects: list[str] = field(default_factory=list)  # UINs of the persons whose data is returned
 
 
+def problem_response(error: DomainError) -> ServiceResponse:
+    """A provider service's refusal as RFC 9457 problem details, the platform's error shape."""
+    import orjson
+
+    body: dict[str, Any] = {
+        "type": error.code,
+        "title": error.title,
+        "status": error.status,
+        "detail": error.detail,
+        "code": error.code,
+    }
+    if error.field:
+        body["field"] = error.field
+    return ServiceResponse(status=error.status, body=orjson.dumps(body), content_type="application/problem+json")
+
+
+def _service_row(sid: ServiceId, *fields: str) -> tuple[Any, ...] | None:
+    """Columns of the directory's own row for a service (a node sharing the directory's database)."""
+    from gov21.exchange.models import Service
+
+    row: tuple[Any, ...] | None = (
+        Service.objects.filter(
+            subsystem__member__instance=sid.provider.instance,
+            subsystem__member__member_class=sid.provider.member_class,
+            subsystem__member__code=sid.provider.member_code,
+            subsystem__code=sid.provider.subsystem,
+            code=sid.code,
+        )
+        .values_list(*fields)
+        .first()
+    )
+    return row
+
+
 def _service_address(req: Request) -> tuple[str, float]:
-    from gov21.exchange.models import LocalService, Service
+    from gov21.exchange.models import LocalService
 
     key = str(req.service)
     local = LocalService.objects.filter(service_id=key).values_list("base_url", "timeout_s").first()
     if local is not None:
         return local[0], float(local[1])
-    row = (
-        Service.objects.filter(
-            subsystem__member__instance=req.service.provider.instance,
-            subsystem__member__member_class=req.service.provider.member_class,
-            subsystem__member__code=req.service.provider.member_code,
-            subsystem__code=req.service.provider.subsystem,
-            code=req.service.code,
-        )
-        .values_list("base_url", "timeout_s")
-        .first()
-    )
+    row = _service_row(req.service, "base_url", "timeout_s")
     if row is None or not row[0]:
         raise XRoadError(f"{SERVER_PROXY}.ServiceMissingUrl", f"No address is configured for {req.service}")
     return row[0], float(row[1])
@@ -598,33 +631,41 @@ def _call_local(name: str, req: Request) -> Response:
     )
 
 
-_service_clients: dict[float, httpx.Client] = {}
+_services_pool = urllib3.PoolManager(num_pools=64, maxsize=32, block=False, retries=False)
 
 
 def _call_http(base_url: str, timeout: float, req: Request) -> Response:
-    client = _service_clients.get(timeout)
-    if client is None:
-        client = _service_clients.setdefault(
-            timeout, httpx.Client(timeout=httpx.Timeout(timeout, connect=min(5.0, timeout)), follow_redirects=False)
-        )
     url = base_url.rstrip("/") + (req.path or "") + (f"?{req.query}" if req.query else "")
     limit = config.EXCHANGE_MAX_BODY_BYTES.read()
     try:
-        with client.stream(req.method, url, content=req.body, headers=req.headers) as response:
+        response = _services_pool.request(
+            req.method,
+            url,
+            body=req.body or None,
+            headers=dict(req.headers),
+            timeout=urllib3.Timeout(connect=min(5.0, timeout), read=timeout),
+            redirect=False,
+            preload_content=False,
+        )
+        try:
             chunks: list[bytes] = []
             size = 0
-            for chunk in response.iter_raw():
+            for chunk in response.stream(65536):
                 size += len(chunk)
                 if size > limit:
                     raise XRoadError(f"{SERVER_PROXY}.ServiceFailed", f"The service answered more than {limit} bytes")
                 chunks.append(chunk)
-            headers = forwardable(list(response.headers.multi_items()))
-            subjects = [s.strip() for s in response.headers.get(SUBJECTS_HEADER, "").split(",") if s.strip()]
-            return Response(response.status_code, headers, b"".join(chunks), subjects=subjects)
-    except httpx.TimeoutException as exc:
-        raise XRoadError(f"{SERVER_PROXY}.ServiceFailed", f"The service did not answer within {timeout:g} s") from exc
-    except httpx.HTTPError as exc:
+        finally:
+            response.release_conn()
+    except urllib3.exceptions.NewConnectionError as exc:  # a subclass of the timeout errors in urllib3
         raise XRoadError(f"{SERVER_PROXY}.NetworkError", f"Cannot reach the service: {exc}") from exc
+    except urllib3.exceptions.TimeoutError as exc:
+        raise XRoadError(f"{SERVER_PROXY}.ServiceFailed", f"The service did not answer within {timeout:g} s") from exc
+    except (urllib3.exceptions.HTTPError, OSError) as exc:
+        raise XRoadError(f"{SERVER_PROXY}.NetworkError", f"Cannot reach the service: {exc}") from exc
+    headers = forwardable(list(response.headers.items()))
+    subjects = [s.strip() for s in response.headers.get(SUBJECTS_HEADER, "").split(",") if s.strip()]
+    return Response(response.status, headers, b"".join(chunks), subjects=subjects)
 
 
 # --- the log ------------------------------------------------------------------------------------

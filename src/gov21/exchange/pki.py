@@ -46,11 +46,19 @@ def _new_key_pem() -> bytes:
     )
 
 
+_loaded: dict[Path, Ed25519PrivateKey] = {}
+
+
 def private_key(path: Path) -> Ed25519PrivateKey:
-    key = serialization.load_pem_private_key(private_file(path, _new_key_pem), password=None)
-    if not isinstance(key, Ed25519PrivateKey):
+    """The key in ``path``, created on first use; kept in memory once read (signing is per message)."""
+    key = _loaded.get(path)
+    if key is not None:
+        return key
+    loaded = serialization.load_pem_private_key(private_file(path, _new_key_pem), password=None)
+    if not isinstance(loaded, Ed25519PrivateKey):
         raise XRoadError("Signer.KeyNotFound", f"{path} is not an Ed25519 key")
-    return key
+    _loaded[path] = loaded
+    return loaded
 
 
 def key_file(kind: str, name: str) -> Path:

@@ -26,14 +26,14 @@ from datetime import timedelta
 from typing import Any, Final
 
 import orjson
-from django.db import close_old_connections, transaction
+from django.db import close_old_connections, connection, transaction
 from django.utils import timezone
 from django_tasks import task
 
 from gov21.core import config
 from gov21.core.errors import Conflict, DomainError, Forbidden, NotFound
 from gov21.exchange import directory
-from gov21.exchange.gateway import LOCAL_HANDLERS, ServiceRequest, ServiceResponse
+from gov21.exchange.gateway import LOCAL_HANDLERS, ServiceRequest, ServiceResponse, problem_response
 from gov21.exchange.ids import ServiceId
 from gov21.exchange.models import Delivery, Event, EventType, Subscription
 
@@ -284,7 +284,8 @@ def deliveries_loop(*, interval: float, stop_after: float | None = None) -> int:
     started = time.monotonic()
     total = 0
     while True:
-        close_old_connections()
+        if connection.get_autocommit():  # never inside a caller's transaction
+            close_old_connections()
         busy = False
         try:
             attempted, delivered = _run(limit=RUN_LIMIT)
@@ -410,19 +411,6 @@ def _payload_subjects(payload: Any) -> list[str]:
 # --- the services on the exchange ---------------------------------------------------------------
 
 
-def _problem(error: DomainError) -> ServiceResponse:
-    body: dict[str, Any] = {
-        "type": error.code,
-        "title": error.title,
-        "status": error.status,
-        "detail": error.detail,
-        "code": error.code,
-    }
-    if error.field:
-        body["field"] = error.field
-    return ServiceResponse(status=error.status, body=orjson.dumps(body), content_type="application/problem+json")
-
-
 def _int_param(req: ServiceRequest, name: str) -> int | None:
     text = (req.query.get(name) or [""])[0]
     if not text:
@@ -460,7 +448,7 @@ def events_service(req: ServiceRequest) -> ServiceResponse:
             return ServiceResponse(status=200, body=orjson.dumps({"event_type": parts[0], "acked": acked}))
         raise DomainError("not_found", "No such endpoint: GET /{event_type} or POST /{event_type}/ack", status=404)
     except DomainError as error:
-        return _problem(error)
+        return problem_response(error)
 
 
 def inbox_service(req: ServiceRequest) -> ServiceResponse:
@@ -476,7 +464,7 @@ def inbox_service(req: ServiceRequest) -> ServiceResponse:
             raise DomainError("invalid_input", "Send an event: event_type, seq, payload") from exc
         return ServiceResponse(status=200, body=orjson.dumps({"received": received}))
     except DomainError as error:
-        return _problem(error)
+        return problem_response(error)
 
 
 LOCAL_HANDLERS["exchange.pubsub"] = events_service

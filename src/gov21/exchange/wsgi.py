@@ -18,7 +18,7 @@ from typing import Any, Final
 from urllib.parse import quote
 
 import orjson
-from django.db import close_old_connections
+from django.db import close_old_connections, connection
 
 from gov21.core import config
 from gov21.exchange import gateway, meta, metrics, node
@@ -27,6 +27,14 @@ from gov21.exchange.gateway import Request, Response
 from gov21.exchange.ids import ClientId, split_service_path
 
 StartResponse = Callable[..., Any]
+
+
+def _recycle_connections() -> None:
+    """What Django does around each request: drop broken or expired database connections. Never
+    inside a transaction (a test client's request runs inside the test's)."""
+    if connection.get_autocommit():
+        close_old_connections()
+
 WSGIApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
 
 MAX_URI: Final = 2000
@@ -122,7 +130,7 @@ def parse_r1(environ: dict[str, Any]) -> Request:
 
 
 def client_interface(environ: dict[str, Any], start_response: StartResponse) -> list[bytes]:
-    close_old_connections()
+    _recycle_connections()
     try:
         path = environ.get("PATH_INFO", "")
         if path == "/metrics":
@@ -142,7 +150,7 @@ def client_interface(environ: dict[str, Any], start_response: StartResponse) -> 
             return _reply(start_response, response)
         return _reply(start_response, gateway.client_proxy(req))
     finally:
-        close_old_connections()
+        _recycle_connections()
 
 
 def _list_clients(environ: dict[str, Any]) -> Response:
@@ -171,7 +179,7 @@ def wrap(django_app: WSGIApp) -> WSGIApp:
 
 def node_application(environ: dict[str, Any], start_response: StartResponse) -> list[bytes]:
     """The node interface: signed envelopes from other gateways, over mutual TLS only."""
-    close_old_connections()
+    _recycle_connections()
     try:
         if environ.get("PATH_INFO") != "/exchange/v1/message" or environ.get("REQUEST_METHOD") != "POST":
             return _reply(start_response, Response(404, [("content-type", "text/plain")], b"not found\n"))
@@ -188,7 +196,7 @@ def node_application(environ: dict[str, Any], start_response: StartResponse) -> 
         data = resp_token.encode("ascii") + b"\n" + resp_body
         return _reply(start_response, Response(200, [("content-type", "application/x-gov21-envelope")], data))
     finally:
-        close_old_connections()
+        _recycle_connections()
 
 
 def django_view(request: Any) -> Any:

@@ -9,22 +9,9 @@ from typing import Any
 import orjson
 
 from gov21.core.errors import DomainError
-from gov21.exchange.contracts import ServiceRequest, ServiceResponse, local_service
+from gov21.exchange.contracts import ServiceRequest, ServiceResponse, local_service, problem_response
 from gov21.identity.contracts import Principal
 from gov21.registry.selectors import certificate_verify, person_history, person_view
-
-
-def _problem(error: DomainError) -> ServiceResponse:
-    body = {
-        "type": error.code,
-        "title": error.title,
-        "status": error.status,
-        "detail": error.detail,
-        "code": error.code,
-    }
-    if error.field:
-        body["field"] = error.field
-    return ServiceResponse(status=error.status, body=orjson.dumps(body), content_type="application/problem+json")
 
 
 def _actor(req: ServiceRequest) -> Principal:
@@ -55,7 +42,7 @@ def persons(req: ServiceRequest) -> ServiceResponse:
         person = person_view(uin=uin, actor=_actor(req), purpose=purpose, as_of=as_of)
         return _ok(person, [uin])
     except DomainError as error:
-        return _problem(error)
+        return problem_response(error)
 
 
 @local_service("registry.certificates")
@@ -71,4 +58,4 @@ def certificates(req: ServiceRequest) -> ServiceResponse:
         result = certificate_verify(payload=token)
         return _ok({"status": result.status, "message": result.message, "serial": result.serial}, [])
     except DomainError as error:
-        return _problem(error)
+        return problem_response(error)
