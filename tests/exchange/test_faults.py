@@ -12,6 +12,7 @@ import pytest
 
 from gov21.exchange import chain, directory, gateway, jws, node, pki
 from gov21.exchange.contracts import exchange_call
+from gov21.exchange.errors import XRoadError
 from gov21.exchange.models import LogEntry, Node, SigningCert
 from gov21.identity.principal import Principal
 from tests.registry.factories import register_person
@@ -166,3 +167,18 @@ def test_the_gateway_fails_closed_when_it_cannot_write_its_log(
     assert result.status == 500
     assert result.error.endswith(".LoggingFailed")
     assert person.given_names.encode() not in result.body
+
+
+def test_a_configuration_whose_signature_fails_is_refused() -> None:
+    token = directory.conf_current()
+    head, payload, signature = token.split(".")
+    forged_payload = payload[:-4] + ("AAAA" if payload[-4:] != "AAAA" else "BBBB")
+
+    with pytest.raises(XRoadError) as info:
+        node._verified(f"{head}.{forged_payload}.{signature}", directory.conf_public_key_pem(), "XA")
+    assert info.value.type in {"InvalidSignatureValue", "MalformedSignature"}
+
+    other_key = pki.public_key_pem(pki.private_key(pki.keys_dir() / "conf" / "ZZ.key"))
+    with pytest.raises(XRoadError) as wrong_key:
+        node._verified(token, other_key, "XA")
+    assert wrong_key.value.type == "InvalidSignatureValue"
