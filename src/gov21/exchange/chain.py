@@ -246,7 +246,8 @@ def verify(chain: str, verify_signature: Any) -> VerifyReport:
     expected_seq, prev = head_row.archived_seq, head_row.archived_hash
     at_field = fields.index("at")
     hashes: dict[int, str] = {}
-    heads = {h.first_seq: h for h in TreeHead.objects.filter(chain=chain, last_seq__gt=head_row.archived_seq)}
+    # Keyed by the entry that closes each head, so each entry costs one lookup however long the log.
+    heads = {h.last_seq: h for h in TreeHead.objects.filter(chain=chain, last_seq__gt=head_row.archived_seq)}
     for row in _rows(chain, model, fields, head_row.archived_seq):
         seq, prev_hash, stored = row[0], row[1], row[2]
         values = list(row[3:])
@@ -283,22 +284,29 @@ def _check_heads(
     verify_signature: Any,
     report: VerifyReport,
 ) -> bool:
-    closing = [h for h in heads.values() if h.last_seq == seq]
-    for head in closing:
-        leaves = [merkle.leaf_hash(bytes.fromhex(hashes[s])) for s in range(head.first_seq, head.last_seq + 1)]
-        message = head_message(chain, head.first_seq, head.last_seq, head.root, head.chain_hash, head.at)
-        if merkle.root(leaves).hex() != head.root or hashes[seq] != head.chain_hash:
-            report.first_broken, report.reason = head.first_seq, f"tree head {head.first_seq}-{head.last_seq} differs"
-            return True
-        if not verify_signature(message, base64.b64decode(head.signature)):
-            report.first_broken, report.reason = head.first_seq, f"tree head {head.last_seq} signature is not valid"
-            return True
-        report.heads += 1
-        for s in range(head.first_seq, head.last_seq + 1):
-            hashes.pop(s, None)
-        del heads[head.first_seq]
-    if not any(h.first_seq <= seq for h in heads.values()):
-        hashes.clear()
+    head = heads.pop(seq, None)
+    if head is None:
+        return False
+    last_hash = hashes.get(seq)
+    try:
+        leaves = [merkle.leaf_hash(bytes.fromhex(hashes.pop(s))) for s in range(head.first_seq, head.last_seq + 1)]
+    except KeyError:
+        report.first_broken, report.reason = (
+            head.first_seq,
+            f"tree head {head.first_seq}-{head.last_seq} covers entries that are not in the log",
+        )
+        return True
+    message = head_message(chain, head.first_seq, head.last_seq, head.root, head.chain_hash, head.at)
+    if merkle.root(leaves).hex() != head.root or head.chain_hash != last_hash:
+        report.first_broken, report.reason = head.first_seq, f"tree head {head.first_seq}-{head.last_seq} differs"
+        return True
+    if not verify_signature(message, base64.b64decode(head.signature)):
+        report.first_broken, report.reason = head.first_seq, f"tree head {head.last_seq} signature is not valid"
+        return True
+    report.heads += 1
+    # Hashes of entries no remaining head covers (before the first head) are not needed again.
+    for stale in [s for s in hashes if s < head.first_seq]:
+        del hashes[stale]
     return False
 
 

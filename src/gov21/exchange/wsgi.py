@@ -35,6 +35,7 @@ def _recycle_connections() -> None:
     if connection.get_autocommit():
         close_old_connections()
 
+
 WSGIApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
 
 MAX_URI: Final = 2000
