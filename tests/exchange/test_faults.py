@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from cryptography.hazmat.primitives.serialization import Encoding
 
 from gov21.exchange import chain, directory, gateway, jws, node, pki
 from gov21.exchange.contracts import exchange_call
@@ -182,3 +183,23 @@ def test_a_configuration_whose_signature_fails_is_refused() -> None:
     with pytest.raises(XRoadError) as wrong_key:
         node._verified(token, other_key, "XA")
     assert wrong_key.value.type == "InvalidSignatureValue"
+
+
+def test_a_node_cannot_relay_messages_signed_with_keys_another_node_holds(monkeypatch: pytest.MonkeyPatch) -> None:
+    token, body = _captured_request(monkeypatch)
+    main_cert = node.CONFS.own(origin="test").node("main")
+    assert main_cert is not None
+    other_key = pki.private_key(pki.keys_dir() / "test" / "other-node.key")
+    directory.node_request(
+        code="other", owner="XA/GOV/LTA", address="", auth_public_key=pki.public_key_pem(other_key), signing_keys={}
+    )
+    directory.node_approve(code="other", by="test")
+    node.CONFS.clear()
+    other_der = pki.load_cert(node.CONFS.own(origin="test").node("other")["auth_cert"]).public_bytes(Encoding.DER)
+    main_der = pki.load_cert(main_cert["auth_cert"]).public_bytes(Encoding.DER)
+
+    relayed = gateway.server_proxy(token, body, peer_cert=other_der)[0]
+    genuine = gateway.server_proxy(token, body, peer_cert=main_der)[0]
+
+    assert _error_of(relayed) == "Server.ServerProxy.SslAuthenticationFailed"
+    assert _error_of(genuine) == ""

@@ -341,11 +341,14 @@ def split_envelope(data: bytes) -> tuple[str, bytes]:
 # --- the provider side ------------------------------------------------------------------------
 
 
-def server_proxy(token: str, body: bytes) -> tuple[str, bytes]:
+def server_proxy(token: str, body: bytes, *, peer_cert: bytes | None = None) -> tuple[str, bytes]:
     """Handle one signed request from a consumer's gateway; the signed response envelope and body.
 
-    Errors are answered with a signed envelope too (when the provider is known), so the consumer's
-    gateway can tell a forged error from a real one."""
+    ``peer_cert`` is the DER certificate the sending node presented in the TLS handshake (None in
+    process): the signing member's certificate must belong to that very node, so a node cannot
+    relay messages signed with keys another node holds. Errors are answered with a signed envelope
+    too (when the provider is known), so the consumer's gateway can tell a forged error from a real
+    one."""
     started = time.perf_counter()
     this = node.this_node()
     conf: node.Conf | None = None
@@ -366,6 +369,11 @@ def server_proxy(token: str, body: bytes) -> tuple[str, bytes]:
                 "The request is not signed with a valid certificate of the client's member issued by its instance CA",
             )
         jws.verify(token, pki.cert_public_key(cert["pem"]))
+        if peer_cert is not None and client_conf.node_by_auth_cert(peer_cert) != cert["node"]:
+            raise XRoadError(
+                f"{SERVER_PROXY}.SslAuthenticationFailed",
+                "The TLS certificate is not that of the node holding the client's signing key",
+            )
         if abs(time.time() - int(payload.get("iat", 0))) > MAX_CLOCK_SKEW_S:
             raise XRoadError(f"{SERVER_PROXY}.InvalidMessage", "The request is too old or from the future")
         if payload.get("bh") != _body_hash(body):

@@ -124,6 +124,7 @@ class Conf:
         self.serial = int(self.payload["serial"])
         self.expires_at = int(self.payload["expires_at"])
         self._ca_checked: dict[str, bool] = {}
+        self._auth_index: dict[str, str] | None = None
 
     @property
     def fresh(self) -> bool:
@@ -158,6 +159,19 @@ class Conf:
             ok = pki.issued_by(cert["pem"], self.payload["ca"]) and pki.fingerprint(cert["pem"]) == fingerprint
             self._ca_checked[fingerprint] = ok
         return cert if ok else None
+
+    def node_by_auth_cert(self, der: bytes) -> str | None:
+        """The code of the approved node whose authentication certificate this is."""
+        import hashlib
+
+        wanted = hashlib.sha256(der).hexdigest()
+        index = self._auth_index
+        if index is None:
+            index = {
+                pki.fingerprint(n["auth_cert"]): code for code, n in self.payload["nodes"].items() if n.get("auth_cert")
+            }
+            self._auth_index = index
+        return index.get(wanted)
 
     def cert_for(self, member: ClientId, node_code: str) -> tuple[str, dict[str, Any]] | None:
         for fp, cert in self.payload["certs"].items():

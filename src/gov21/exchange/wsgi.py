@@ -12,6 +12,7 @@ does not use, and which would cost more than the gateway's own work per message.
 from __future__ import annotations
 
 import re
+import ssl
 import uuid
 from collections.abc import Callable, Iterable
 from typing import Any, Final
@@ -178,6 +179,17 @@ def wrap(django_app: WSGIApp) -> WSGIApp:
     return application
 
 
+def _peer_cert(environ: dict[str, Any]) -> bytes:
+    """The certificate the peer presented in the TLS handshake (gunicorn passes its socket)."""
+    sock = environ.get("gunicorn.socket")
+    der = sock.getpeercert(binary_form=True) if isinstance(sock, ssl.SSLSocket) else None
+    if not der:
+        raise XRoadError(
+            "Server.ServerProxy.SslAuthenticationFailed", "The node interface requires a TLS client certificate"
+        )
+    return bytes(der)
+
+
 def node_application(environ: dict[str, Any], start_response: StartResponse) -> list[bytes]:
     """The node interface: signed envelopes from other gateways, over mutual TLS only."""
     _recycle_connections()
@@ -190,7 +202,7 @@ def node_application(environ: dict[str, Any], start_response: StartResponse) -> 
             if length > limit:
                 raise XRoadError("Server.ServerProxy.InvalidMessage", "The message is too large")
             token, body = gateway.split_envelope(environ["wsgi.input"].read(length))
-            resp_token, resp_body = gateway.server_proxy(token, body)
+            resp_token, resp_body = gateway.server_proxy(token, body, peer_cert=_peer_cert(environ))
         except XRoadError as exc:
             problem = orjson.dumps({"type": exc.at("Server.ServerProxy").type, "message": exc.message})
             return _reply(start_response, Response(502, [("content-type", "application/json")], problem))
