@@ -5,15 +5,22 @@ from __future__ import annotations
 
 import http.server
 import json
+import ssl
 import threading
 import time
 import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import httpx2 as httpx
 import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat
+from cryptography.x509.oid import NameOID
 
 from tests.exchange.twonodes import Deployment, join
 
@@ -230,3 +237,69 @@ def test_a_consumer_in_one_instance_reads_a_service_of_a_federated_instance(
         """
     )
     assert "('XA/GOV/MSD/benefits', 'cross-border case 5')" in uses
+
+
+def _self_signed(folder: Path, name: str) -> tuple[Path, Path]:
+    key = Ed25519PrivateKey.generate()
+    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
+    now = datetime.now(UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(subject)
+        .issuer_name(subject)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - timedelta(minutes=5))
+        .not_valid_after(now + timedelta(days=30))
+        .sign(key, None)
+    )
+    cert_path, key_path = folder / f"{name}.pem", folder / f"{name}.key"
+    cert_path.write_bytes(cert.public_bytes(Encoding.PEM))
+    key_path.write_bytes(key.private_bytes(Encoding.PEM, PrivateFormat.PKCS8, NoEncryption()))
+    return cert_path, key_path
+
+
+def _tls(ca: str, cert: Path | None, key: Path | None) -> ssl.SSLContext:
+    context = ssl.create_default_context(cafile=ca)
+    if cert is not None and key is not None:
+        context.load_cert_chain(str(cert), str(key))
+    return context
+
+
+def test_an_information_system_registered_for_https_must_present_its_certificate(
+    agency_nodes: tuple[Deployment, Deployment], tmp_path: Path
+) -> None:
+    directory, _ = agency_nodes
+    directory.py(
+        """
+        from gov21.exchange import directory
+        directory.subsystem_add(ident="XA/GOV/MSD/cases", node="main")
+        directory.right_grant(service="XA/GOV/TAX/returns/status", subject="XA/GOV/MSD/cases", method="GET")
+        """
+    )
+    cert, key = _self_signed(tmp_path, "msd-cases")
+    stranger_cert, stranger_key = _self_signed(tmp_path, "stranger")
+    directory.gov21(
+        "exchange", "node", "client", "set", "XA/GOV/MSD/cases", "--connection", "https", "--cert", str(cert)
+    )
+    ca = str(directory.root / "exchange" / "tls" / "trusted-ca.pem")
+    url = f"https://127.0.0.1:{directory.client_tls_port}/r1/XA/GOV/TAX/returns/status/42"
+    headers = {"X-Road-Client": "XA/GOV/MSD/cases"}
+
+    plain = directory.call("XA/GOV/TAX/returns/status", "/42", "XA/GOV/MSD/cases")
+    assert plain.headers["x-road-error"] == "Server.ClientProxy.SslAuthenticationFailed"
+
+    deadline = time.monotonic() + 20  # the listener's trust store is rewritten every few seconds
+    while True:
+        try:
+            answered = httpx.get(url, headers=headers, verify=_tls(ca, cert, key), timeout=10)
+            break
+        except httpx.HTTPError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.5)
+    assert answered.status_code == 200, answered.text
+    with pytest.raises(httpx.HTTPError):
+        httpx.get(url, headers=headers, verify=_tls(ca, stranger_cert, stranger_key), timeout=10)
+    anonymous = httpx.get(url, headers=headers, verify=_tls(ca, None, None), timeout=10)
+    assert anonymous.headers["x-road-error"] == "Server.ClientProxy.SslAuthenticationFailed"

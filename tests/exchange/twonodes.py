@@ -47,6 +47,7 @@ class Deployment:
     root: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="gov21-node-")))
     client_port: int = field(default_factory=free_port)
     node_port: int = field(default_factory=free_port)
+    client_tls_port: int = field(default_factory=free_port)
     procs: list[subprocess.Popen[bytes]] = field(default_factory=list)
 
     @property
@@ -116,7 +117,7 @@ class Deployment:
         code = (
             "from gov21.exchange import serve\n"
             f"serve.run(listen='127.0.0.1:{self.client_port}', node_listen='127.0.0.1:{self.node_port}', "
-            f"workers={workers}, threads={threads})\n"
+            f"workers={workers}, threads={threads}, client_tls_listen='127.0.0.1:{self.client_tls_port}')\n"
         )
         proc = subprocess.Popen(
             [sys.executable, "-c", "import django\ndjango.setup()\n" + code],
@@ -126,6 +127,7 @@ class Deployment:
         self.procs.append(proc)
         wait_port(self.client_port)
         wait_port(self.node_port)
+        wait_port(self.client_tls_port)
 
     def kill(self) -> None:
         """SIGKILL every process serving this deployment, at once."""

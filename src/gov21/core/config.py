@@ -133,6 +133,13 @@ EXCHANGE_CONF_REFRESH_S: Setting[int] = Setting(
 EXCHANGE_MAX_BODY_BYTES: Setting[int] = Setting(
     "GOV21_EXCHANGE_MAX_BODY_BYTES", int, 10 * 1024 * 1024, "Largest request or response body a gateway accepts."
 )
+EXCHANGE_CLIENT_CONNECTION: Setting[str] = Setting(
+    "GOV21_EXCHANGE_CLIENT_CONNECTION",
+    str,
+    "http",
+    "How information systems without their own rule connect to the gateway: http (trusted network) or https "
+    "(TLS with a registered client certificate).",
+)
 EXCHANGE_LOG_BODIES: Setting[bool] = Setting(
     "GOV21_EXCHANGE_LOG_BODIES", bool, False, "Keep full message bodies in the message log, encrypted at rest."
 )

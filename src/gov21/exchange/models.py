@@ -169,6 +169,20 @@ class LocalService(models.Model):
         return f"{self.service_id} → {self.base_url}"
 
 
+class LocalClient(models.Model):
+    """How one of this node's information systems must connect to the client interface: plain
+    HTTP (a trusted network, development) or HTTPS with one of its registered certificates."""
+
+    HTTP, HTTPS = "http", "https"
+
+    client_id = models.CharField(max_length=300, unique=True)
+    connection = models.CharField(max_length=5, default=HTTP)
+    certificates = models.JSONField(default=list, blank=True, help_text="PEM certificates it may present.")
+
+    def __str__(self) -> str:
+        return f"{self.client_id} ({self.connection})"
+
+
 class ChainHead(models.Model):
     """The last sequence number and hash of an append-only chain (a node's log, a data-use log).
     Appends lock this row, which orders them."""

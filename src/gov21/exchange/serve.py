@@ -18,7 +18,9 @@ from django.conf import settings
 from gov21.exchange import node, tls
 
 
-def commands(*, listen: str, node_listen: str, workers: int, threads: int) -> list[list[str]]:
+def commands(
+    *, listen: str, node_listen: str, workers: int, threads: int, client_tls_listen: str = ""
+) -> list[list[str]]:
     cert, key, bundle = tls.server_files()
     gunicorn = str(Path(sys.executable).parent / "gunicorn")
     common = ["--workers", str(workers), "--threads", str(threads), "--log-level", "warning", "--graceful-timeout", "5"]
@@ -38,7 +40,29 @@ def commands(*, listen: str, node_listen: str, workers: int, threads: int) -> li
         "--cert-reqs",
         "2",
     ]
-    return [client, peer]
+    result = [client, peer]
+    if client_tls_listen:
+        # The client interface for information systems registered for HTTPS: the node's own
+        # certificate, and client certificates checked against those registered (optional at the
+        # handshake, so the gateway can answer a missing one with X-Road's error).
+        result.append(
+            [
+                gunicorn,
+                "gov21.wsgi:application",
+                "--bind",
+                client_tls_listen,
+                *common,
+                "--certfile",
+                str(cert),
+                "--keyfile",
+                str(key),
+                "--ca-certs",
+                str(tls.clients_bundle()),
+                "--cert-reqs",
+                "1",
+            ]
+        )
+    return result
 
 
 def _refresh_tls() -> None:
@@ -49,16 +73,27 @@ def _refresh_tls() -> None:
 
     try:
         tls.server_files()
+        tls.clients_bundle()
     except XRoadError:
         pass  # an expired configuration: the gateway refuses traffic anyway
     finally:
         close_old_connections()
 
 
-def run(*, listen: str, node_listen: str, workers: int, threads: int, stop_after: float | None = None) -> int:
+def run(
+    *,
+    listen: str,
+    node_listen: str,
+    workers: int,
+    threads: int,
+    client_tls_listen: str = "",
+    stop_after: float | None = None,
+) -> int:
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "gov21.settings", "GOV21_DATA_DIR": str(settings.DATA_DIR)}
     env["GOV21_EXCHANGE_NODE"] = node.this_node().code
-    cmds = commands(listen=listen, node_listen=node_listen, workers=workers, threads=threads)
+    cmds = commands(
+        listen=listen, node_listen=node_listen, workers=workers, threads=threads, client_tls_listen=client_tls_listen
+    )
     procs = [subprocess.Popen(cmd, env=env) for cmd in cmds]  # noqa: S603 - our own gunicorn
 
     def stop(signum: int, frame: object) -> None:

@@ -60,3 +60,21 @@ def server_context(cert: str, key: str, bundle: str) -> ssl.SSLContext:
     context.load_verify_locations(cafile=bundle)
     context.verify_mode = ssl.CERT_REQUIRED
     return context
+
+
+def clients_bundle() -> Path:
+    """The certificates this node's information systems may present on the TLS client interface,
+    as that listener's trust store (each a self-signed certificate or one from the agency's own CA)."""
+    from gov21.exchange.models import LocalClient
+
+    folder = node.exchange_dir() / "tls"
+    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+    path = folder / "clients-ca.pem"
+    pems = sorted({pem for row in LocalClient.objects.values_list("certificates", flat=True) for pem in row})
+    if not pems:
+        # OpenSSL refuses an empty trust store; the instance CA stands in. A node certificate that
+        # passes the handshake is still no client's: the gateway matches registered fingerprints.
+        conf = node.CONFS.own(origin="Server.ClientProxy")
+        pems = list(conf.payload["ca"])
+    _replace(path, "".join(pems))
+    return path

@@ -150,9 +150,56 @@ def client_interface(environ: dict[str, Any], start_response: StartResponse) -> 
             response = gateway.xroad_error(exc)
             metrics.observe("", response.status, response.error, 0.0)
             return _reply(start_response, response)
+        try:
+            _authenticate_client(environ, req)
+        except XRoadError as exc:
+            return _reply(start_response, gateway.xroad_error(exc, message_id=req.message_id))
         return _reply(start_response, gateway.client_proxy(req))
     finally:
         _recycle_connections()
+
+
+_client_rules: dict[str, tuple[float, str, frozenset[str]]] = {}
+
+
+def _client_rule(client: str) -> tuple[str, frozenset[str]]:
+    """(connection type, certificate fingerprints) of a client of this node, cached a few seconds."""
+    import time
+
+    from gov21.exchange import pki
+    from gov21.exchange.models import LocalClient
+
+    hit = _client_rules.get(client)
+    now = time.monotonic()
+    if hit is not None and now - hit[0] < 5:
+        return hit[1], hit[2]
+    row = LocalClient.objects.filter(client_id=client).values_list("connection", "certificates").first()
+    connection_type = row[0] if row else config.EXCHANGE_CLIENT_CONNECTION.read()
+    fingerprints = frozenset(pki.fingerprint(pem) for pem in (row[1] if row else []))
+    _client_rules[client] = (now, connection_type, fingerprints)
+    return connection_type, fingerprints
+
+
+def _authenticate_client(environ: dict[str, Any], req: Request) -> None:
+    """X-Road's connection types on the internal side: an information system registered for HTTPS
+    must come over TLS with one of its own certificates; one registered for HTTP may come either way."""
+    import hashlib
+
+    connection_type, fingerprints = _client_rule(str(req.client))
+    if connection_type != "https":
+        return
+    sock = environ.get("gunicorn.socket")
+    der = sock.getpeercert(binary_form=True) if isinstance(sock, ssl.SSLSocket) else None
+    if not der:
+        raise XRoadError(
+            "Server.ClientProxy.SslAuthenticationFailed",
+            f"Client ({req.client}) specifies HTTPS but did not supply a TLS certificate",
+        )
+    if hashlib.sha256(der).hexdigest() not in fingerprints:
+        raise XRoadError(
+            "Server.ClientProxy.SslAuthenticationFailed",
+            f"The TLS certificate presented is not one registered for {req.client}",
+        )
 
 
 def _list_clients(environ: dict[str, Any]) -> Response:

@@ -106,6 +106,13 @@ class Command(BaseCommand):
         serve.add_argument("--workers", type=int, default=2)
         serve.add_argument("--threads", type=int, default=4)
         serve.add_argument("--address", default="", metavar="https://host:port", help="Published node address.")
+        serve.add_argument("--client-tls-listen", default="", metavar="HOST:PORT", help="HTTPS client interface.")
+        clients = _area(nodes, "client", "How this node's information systems connect (http or https).")
+        rule = _action(clients, "set", _node_client_set, "Set a client's connection type and certificates.")
+        rule.add_argument("client_id", metavar="CLIENT")
+        rule.add_argument("--connection", choices=["http", "https"], required=True)
+        rule.add_argument("--cert", type=Path, action="append", default=[], metavar="FILE.pem")
+        _action(clients, "list", _node_client_list, "List the clients' connection types.")
         local = _area(nodes, "service", "Where this node's own services live (when the directory is elsewhere).")
         add = _action(local, "add", _node_service_add, "Map a service to its address on this node.")
         add.add_argument("service_id", metavar="SERVICE")
@@ -344,9 +351,44 @@ def _node_serve(cmd: Command, o: Options) -> None:
     cmd.stdout.write(
         f"Node {this.ident}: client interface http://{o['listen']}/r1/, node interface https://{o['node_listen']}"
     )
-    code = serve.run(listen=o["listen"], node_listen=o["node_listen"], workers=o["workers"], threads=o["threads"])
+    code = serve.run(
+        listen=o["listen"],
+        node_listen=o["node_listen"],
+        workers=o["workers"],
+        threads=o["threads"],
+        client_tls_listen=o["client_tls_listen"],
+    )
     if code:
         raise CommandError(f"a listener stopped with exit code {code}")
+
+
+def _node_client_set(cmd: Command, o: Options) -> None:
+    from gov21.exchange.ids import ClientId
+    from gov21.exchange.models import LocalClient
+
+    client = str(ClientId.parse(o["client_id"]))
+    pems = []
+    for path in o["cert"]:
+        try:
+            pem = path.read_text(encoding="ascii")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise CommandError(f"cannot read {path}: {exc}") from exc
+        pki.load_cert(pem)  # refuses what is not a certificate
+        pems.append(pem)
+    if o["connection"] == "https" and not pems:
+        raise CommandError("an https client needs at least one --cert")
+    LocalClient.objects.update_or_create(
+        client_id=client, defaults={"connection": o["connection"], "certificates": pems}
+    )
+    cmd.stdout.write(f"{client}: {o['connection']}" + "".join(f"\n  certificate {pki.fingerprint(p)}" for p in pems))
+
+
+def _node_client_list(cmd: Command, o: Options) -> None:
+    from gov21.exchange.models import LocalClient
+
+    for row in LocalClient.objects.order_by("client_id"):
+        cmd.stdout.write(f"{row.client_id}\t{row.connection}\t{len(row.certificates)} certificate(s)")
+    cmd.stdout.write(f"(others: {config.EXCHANGE_CLIENT_CONNECTION.read()})")
 
 
 def _deliver(cmd: Command, o: Options) -> None:
