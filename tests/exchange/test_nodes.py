@@ -68,6 +68,8 @@ def agency_nodes(tax_service: str) -> Iterator[tuple[Deployment, Deployment]]:
             directory.service_add(ident="XA/GOV/TAX/returns/status", base_url="",
                                   openapi={"paths": {"/{uin}": {"get": {}}}})
             directory.right_grant(service="XA/GOV/TAX/returns/status", subject="XA/GOV/MSD/benefits", method="GET")
+            directory.subsystem_add(ident="XA/GOV/MSD/cases", node="main")
+            directory.right_grant(service="XA/GOV/TAX/returns/status", subject="XA/GOV/MSD/cases", method="GET")
             """
         )
         tax.py(
@@ -270,13 +272,6 @@ def test_an_information_system_registered_for_https_must_present_its_certificate
     agency_nodes: tuple[Deployment, Deployment], tmp_path: Path
 ) -> None:
     directory, _ = agency_nodes
-    directory.py(
-        """
-        from gov21.exchange import directory
-        directory.subsystem_add(ident="XA/GOV/MSD/cases", node="main")
-        directory.right_grant(service="XA/GOV/TAX/returns/status", subject="XA/GOV/MSD/cases", method="GET")
-        """
-    )
     cert, key = _self_signed(tmp_path, "msd-cases")
     stranger_cert, stranger_key = _self_signed(tmp_path, "stranger")
     directory.gov21(
