@@ -28,13 +28,16 @@ def _call(path: str = "/0000000000", client: str = MSD, service: str = PERSONS) 
     return exchange_call(client=client, service=service, path=path, issue="test")
 
 
-def _captured_request(monkeypatch: pytest.MonkeyPatch) -> tuple[str, bytes]:
-    """A genuine signed request envelope, as the consumer's gateway sent it."""
+def _captured_request(monkeypatch: pytest.MonkeyPatch, *, deliver: bool = True) -> tuple[str, bytes]:
+    """A genuine signed request envelope, as the consumer's gateway sent it (and, unless
+    ``deliver`` is false, as the provider's gateway received it)."""
     seen: dict[str, Any] = {}
     original = gateway.server_proxy
 
     def spy(token: str, body: bytes) -> tuple[str, bytes]:
         seen["token"], seen["body"] = token, body
+        if not deliver:
+            raise XRoadError("Server.ClientProxy.NetworkError", "captured, not delivered")
         return original(token, body)
 
     monkeypatch.setattr(gateway, "server_proxy", spy)
@@ -186,7 +189,7 @@ def test_a_configuration_whose_signature_fails_is_refused() -> None:
 
 
 def test_a_node_cannot_relay_messages_signed_with_keys_another_node_holds(monkeypatch: pytest.MonkeyPatch) -> None:
-    token, body = _captured_request(monkeypatch)
+    token, body = _captured_request(monkeypatch, deliver=False)
     main_cert = node.CONFS.own(origin="test").node("main")
     assert main_cert is not None
     other_key = pki.private_key(pki.keys_dir() / "test" / "other-node.key")
@@ -198,8 +201,17 @@ def test_a_node_cannot_relay_messages_signed_with_keys_another_node_holds(monkey
     other_der = pki.load_cert(node.CONFS.own(origin="test").node("other")["auth_cert"]).public_bytes(Encoding.DER)
     main_der = pki.load_cert(main_cert["auth_cert"]).public_bytes(Encoding.DER)
 
-    relayed = gateway.server_proxy(token, body, peer_cert=other_der)[0]
     genuine = gateway.server_proxy(token, body, peer_cert=main_der)[0]
+    relayed = gateway.server_proxy(token, body, peer_cert=other_der)[0]  # checked before the replay check
 
     assert _error_of(relayed) == "Server.ServerProxy.SslAuthenticationFailed"
     assert _error_of(genuine) == ""
+
+
+def test_a_captured_request_sent_again_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    token, body = _captured_request(monkeypatch)
+
+    replayed = gateway.server_proxy(token, body)[0]
+
+    assert _error_of(replayed) == "Server.ServerProxy.InvalidMessage"
+    assert LogEntry.objects.filter(role="provider", error="Server.ServerProxy.InvalidMessage").count() == 1

@@ -381,6 +381,10 @@ def server_proxy(token: str, body: bytes, *, peer_cert: bytes | None = None) -> 
         rhash = request_hash(req)
         if payload.get("rh") != rhash:
             raise XRoadError(f"{SERVER_PROXY}.InvalidSignatureValue", "The request does not match its signed hash")
+        if _seen(this, request_id):
+            # The consumer's gateway gives every request a fresh id inside the signature, so the
+            # same id twice is a captured envelope sent again (a client's own retry gets a new one).
+            raise XRoadError(f"{SERVER_PROXY}.InvalidMessage", "This signed request was already received")
         if req.service.provider.instance != this.instance:
             raise XRoadError(f"{SERVER_PROXY}.UnknownService", f"This node serves instance {this.instance} only")
         sub = conf.subsystem(req.service.provider)
@@ -400,6 +404,14 @@ def server_proxy(token: str, body: bytes, *, peer_cert: bytes | None = None) -> 
     except XRoadError as exc:
         response = xroad_error(exc.at(SERVER_PROXY), message_id=req.message_id if req else "")
     return _respond(this, conf, req, request_id, rhash, provider_member, token, response, started)
+
+
+def _seen(this: node.ThisNode, request_id: str) -> bool:
+    from gov21.core.queries import scalar
+    from gov21.exchange.models import LogEntry
+
+    sql = f"SELECT 1 FROM {LogEntry._meta.db_table} WHERE request_id = %s AND chain = %s AND role = 'provider'"  # noqa: S608
+    return bool(request_id) and scalar(sql, [request_id, this.log_chain]) is not None
 
 
 def _respond(

@@ -230,7 +230,10 @@ class LogEntry(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["chain", "seq"], name="exchange_log_uniq")]
-        indexes = [models.Index(fields=["message_id"], name="exchange_log_msg_idx")]
+        indexes = [
+            models.Index(fields=["message_id"], name="exchange_log_msg_idx"),
+            models.Index(fields=["request_id"], name="exchange_log_request_idx"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.chain}#{self.seq} {self.client} → {self.service}"
