@@ -69,14 +69,34 @@ def _render(payload: str, **overrides: Any) -> bytes:
 
 
 def _objects(pdf: bytes) -> dict[int, bytes]:
-    return {int(m[1]): m[2] for m in re.finditer(rb"(\d+) 0 obj\s*(.*?)\s*endobj", pdf, re.S)}
+    """Each object's body. A stream is cut by its /Length, never by searching for "endstream" or
+    "endobj": compressed bytes (a signature in a QR code is random) can contain those words."""
+    objects: dict[int, bytes] = {}
+    header = re.compile(rb"(\d+) 0 obj\s*")
+    pos = 0
+    while (match := header.search(pdf, pos)) is not None:
+        start = match.end()
+        end_obj = pdf.find(b"endobj", start)
+        stream_at = pdf.find(b"stream", start)
+        if stream_at != -1 and (end_obj == -1 or stream_at < end_obj):
+            length = re.search(rb"/Length (\d+)", pdf[start:stream_at])
+            assert length is not None, "a stream without /Length"
+            data_start = stream_at + len(b"stream") + (2 if pdf[stream_at + 6 : stream_at + 8] == b"\r\n" else 1)
+            data_end = data_start + int(length[1])
+            end_obj = pdf.find(b"endobj", data_end)
+            objects[int(match[1])] = pdf[start:data_end] + b"\nendstream"
+        else:
+            objects[int(match[1])] = pdf[start:end_obj].rstrip()
+        pos = end_obj + len(b"endobj")
+    return objects
 
 
 def _stream(body: bytes) -> bytes | None:
-    match = re.search(rb"stream\r?\n(.*?)\r?\nendstream", body, re.S)
-    if match is None:
+    at = body.find(b"stream")
+    if at == -1 or not body.endswith(b"\nendstream"):
         return None
-    return zlib.decompress(match[1]) if b"/FlateDecode" in body[: match.start()] else match[1]
+    data = body[at + 6 : -len(b"\nendstream")].removeprefix(b"\r\n").removeprefix(b"\n")
+    return zlib.decompress(data) if b"/FlateDecode" in body[:at] else data
 
 
 def _unescape(literal: bytes) -> bytes:
