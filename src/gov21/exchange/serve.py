@@ -6,6 +6,7 @@ information systems, plus the platform when the directory lives here) and the no
 
 from __future__ import annotations
 
+import logging
 import os
 import signal
 import subprocess
@@ -16,6 +17,8 @@ from pathlib import Path
 from django.conf import settings
 
 from gov21.exchange import node, tls
+
+logger = logging.getLogger("gov21.exchange")
 
 
 def commands(
@@ -76,6 +79,10 @@ def _refresh_tls() -> None:
         tls.clients_bundle()
     except XRoadError:
         pass  # an expired configuration: the gateway refuses traffic anyway
+    except Exception:
+        # A busy database or an unreachable directory must not take the node down: the listeners
+        # keep the files they have, and the next round tries again.
+        logger.exception("could not refresh the TLS files")
     finally:
         close_old_connections()
 

@@ -4,6 +4,7 @@ issued, and accepts only peers whose certificate chains to its own CA or a trust
 from __future__ import annotations
 
 import os
+import secrets
 import ssl
 from pathlib import Path
 
@@ -33,7 +34,9 @@ def _replace(path: Path, text: str) -> None:
     """Write only on change, and atomically: the TLS listener reads these files per connection."""
     if path.exists() and path.read_text(encoding="ascii") == text:
         return
-    tmp = path.with_suffix(".tmp")
+    # Several processes of a node (the listeners, their workers) may rewrite the same file at once:
+    # each writes its own temporary file, and the last rename wins with identical content.
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
     tmp.write_text(text, encoding="ascii")
     os.replace(tmp, path)
 
