@@ -96,6 +96,9 @@ def _prepare(data_dir: Path, base_url: str) -> dict[str, Any]:
     from gov21.registry.models import Person
 
     call_command("migrate", verbosity=0)
+    from gov21.exchange.contracts import exchange_bootstrap
+
+    exchange_bootstrap()  # claims are read from the registry through the exchange, as under `gov21 up`
     officer = Principal(name="bench.officer", kind="staff", roles=frozenset({"registrar"}))
     # A different birth date each run, so that a reused database does not hold the person as a duplicate.
     born = date(1960, 1, 1) + timedelta(days=secrets.randbelow(15000))
