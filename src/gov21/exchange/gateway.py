@@ -43,6 +43,8 @@ logger = logging.getLogger("gov21.exchange")
 
 ENVELOPE_TYP: Final = "gov21-xroad-msg+jwt"
 MAX_CLOCK_SKEW_S: Final = 300
+# How long the consumer's gateway waits for the provider's node (which itself waits for its service).
+PEER_TIMEOUT_S: Final = 60.0
 # Hop-by-hop headers and those that would leak the origin host (§4.3, "Filtered headers").
 FILTERED: Final = frozenset(
     {
@@ -209,26 +211,24 @@ def client_proxy(req: Request) -> Response:
             peer = provider_conf.node(str(provider_sub.get("node")))
             if peer is None or not peer.get("address"):
                 raise XRoadError(f"{CLIENT_PROXY}.NetworkError", f"No address for the node of {req.service.provider}")
-            resp_token, body = _send(peer["address"], req_token, req.body, timeout=_timeout_for(req))
+            resp_token, body = _send(peer["address"], req_token, req.body, timeout=PEER_TIMEOUT_S)
         response = _accept_response(resp_token, body, req, rhash, provider_conf)
     except XRoadError as exc:
         response = xroad_error(exc.at(CLIENT_PROXY), message_id=req.message_id)
     duration = (time.perf_counter() - started) * 1000
-    try:
-        _log(
-            this,
-            role="consumer",
-            req=req,
-            request_id=request_id,
-            response=response,
-            rhash=rhash,
-            req_sig=req_token,
-            resp_sig=resp_token,
-            duration_ms=duration,
-        )
-    except Exception:
-        logger.exception("message log write failed")
-        response = xroad_error(XRoadError(f"{CLIENT_PROXY}.LoggingFailed", "The message log could not be written"))
+    refusal = _logged_or_refusal(
+        this,
+        origin=CLIENT_PROXY,
+        role="consumer",
+        req=req,
+        request_id=request_id,
+        response=response,
+        rhash=rhash,
+        req_sig=req_token,
+        resp_sig=resp_token,
+        duration_ms=duration,
+    )
+    response = refusal or response
     metrics.observe(str(req.service), response.status, response.error, duration)
     response.headers = [
         *[(k, v) for k, v in response.headers if k not in XROAD_SET or k == "x-road-error"],
@@ -240,10 +240,6 @@ def client_proxy(req: Request) -> Response:
     if rhash and not response.error:
         response.headers.append(("x-road-request-hash", rhash))
     return response
-
-
-def _timeout_for(req: Request) -> float:
-    return 60.0
 
 
 def _accept_response(token: str, body: bytes, req: Request, rhash: str, provider_conf: node.Conf) -> Response:
@@ -452,22 +448,20 @@ def _respond(
     )
     duration = (time.perf_counter() - started) * 1000
     if req is not None:
-        try:
-            _log(
-                this,
-                role="provider",
-                req=req,
-                request_id=request_id,
-                response=response,
-                rhash=rhash,
-                req_sig=req_token,
-                resp_sig=resp_token,
-                duration_ms=duration,
-            )
-        except Exception:
-            logger.exception("message log write failed")
-            failed = xroad_error(XRoadError(f"{SERVER_PROXY}.LoggingFailed", "The message log could not be written"))
-            return _respond(this, conf, None, request_id, "", provider_member, "", failed, started)
+        refusal = _logged_or_refusal(
+            this,
+            origin=SERVER_PROXY,
+            role="provider",
+            req=req,
+            request_id=request_id,
+            response=response,
+            rhash=rhash,
+            req_sig=req_token,
+            resp_sig=resp_token,
+            duration_ms=duration,
+        )
+        if refusal is not None:
+            return _respond(this, conf, None, request_id, "", provider_member, "", refusal, started)
         metrics.observe(str(req.service), response.status, response.error, duration)
     return resp_token, response.body
 
@@ -706,6 +700,17 @@ def _log_writer() -> Iterator[None]:
         return
     with _sqlite_writer:
         yield
+
+
+def _logged_or_refusal(this: node.ThisNode, *, origin: str, **entry: Any) -> Response | None:
+    """Write the message's log entry; if it cannot be written, the error that replaces the
+    response (fail closed: nothing else is released)."""
+    try:
+        _log(this, **entry)
+    except Exception:
+        logger.exception("message log write failed")
+        return xroad_error(XRoadError(f"{origin}.LoggingFailed", "The message log could not be written"))
+    return None
 
 
 def _log(
