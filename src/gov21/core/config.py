@@ -117,6 +117,16 @@ S3_SECRET_ACCESS_KEY: Setting[str] = Setting(
 DEMO_PEOPLE: Setting[int] = Setting(
     "GOV21_DEMO_PEOPLE", int, 20000, "People generated for the demo nation when the data directory is empty."
 )
+PAY_URL: Setting[str] = Setting(
+    "GOV21_PAY_URL",
+    str,
+    "",
+    "Base URL of the GOV.UK Pay-compatible payment provider (e.g. https://publicapi.payments.service.gov.uk). "
+    "Empty: hosted payments off; citizens pay at an office.",
+)
+PAY_KEY: Setting[str] = Setting(
+    "GOV21_PAY_KEY", str, "", "API key for the payment provider; set it in the environment only."
+)
 
 EXCHANGE_NODE: Setting[str] = Setting(
     "GOV21_EXCHANGE_NODE", str, "main", "Code of the exchange gateway node this process runs as."
@@ -142,6 +152,27 @@ EXCHANGE_CLIENT_CONNECTION: Setting[str] = Setting(
 )
 EXCHANGE_LOG_BODIES: Setting[bool] = Setting(
     "GOV21_EXCHANGE_LOG_BODIES", bool, False, "Keep full message bodies in the message log, encrypted at rest."
+)
+
+SMTP_HOST: Setting[str] = Setting(
+    "GOV21_SMTP_HOST", str, "", "Mail server notifications are sent through. Empty: no email, the portal inbox only."
+)
+SMTP_PORT: Setting[int] = Setting("GOV21_SMTP_PORT", int, 25, "Port of the mail server.")
+SMTP_STARTTLS: Setting[bool] = Setting(
+    "GOV21_SMTP_STARTTLS", bool, False, "Require STARTTLS before sending (mail waits if the server does not offer it)."
+)
+SMTP_USER: Setting[str] = Setting("GOV21_SMTP_USER", str, "", "User name at the mail server. Empty: no login.")
+SMTP_PASSWORD: Setting[str] = Setting(
+    "GOV21_SMTP_PASSWORD", str, "", "Password at the mail server; set it in the environment only."
+)
+MAIL_FROM: Setting[str] = Setting(
+    "GOV21_MAIL_FROM", str, "no-reply@gov21.example", "Sender address of notification emails."
+)
+SMS_URL: Setting[str] = Setting(
+    "GOV21_SMS_URL", str, "", "SMS provider endpoint notifications are POSTed to as JSON. Empty: no SMS."
+)
+SMS_TOKEN: Setting[str] = Setting(
+    "GOV21_SMS_TOKEN", str, "", "Bearer token for the SMS provider; set it in the environment only."
 )
 
 ALL: tuple[Setting[object], ...] = tuple(value for value in list(globals().values()) if isinstance(value, Setting))

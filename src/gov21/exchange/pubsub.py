@@ -601,6 +601,12 @@ def pubsub_bootstrap() -> None:
     for code in ("birth.registered", "death.registered"):
         if not Subscription.objects.filter(event_type__code=code, subscriber=benefits).exists():
             subscription_add(event_type=code, subscriber=benefits, mode=Subscription.PUSH, endpoint=inbox)
+    # The service engine offers services after births, closes a deceased person's licences and
+    # benefits, and tells agencies of a new address.
+    engine, engine_inbox = _gov("PORTAL/services"), _gov("PORTAL/services/events")
+    for code in ("birth.registered", "death.registered", "address.changed"):
+        if not Subscription.objects.filter(event_type__code=code, subscriber=engine).exists():
+            subscription_add(event_type=code, subscriber=engine, mode=Subscription.PUSH, endpoint=engine_inbox)
     if not Subscription.objects.filter(event_type__code="birth.registered", subscriber=statistics).exists():
         subscription_add(event_type="birth.registered", subscriber=statistics, mode=Subscription.PULL)
     directory.right_grant(service=events, subject=statistics, method="GET", path="/*", by="gov21 setup")

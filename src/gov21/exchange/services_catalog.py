@@ -81,4 +81,76 @@ def local_services(instance: str) -> dict[str, dict[str, Any]]:
             "openapi": certificates,
             "title": "Certificate verification",
         },
+        **_engine_services(instance),
+    }
+
+
+def _openapi(title: str, paths: dict[str, dict[str, str]]) -> dict[str, Any]:
+    """A short OpenAPI description: for each path, each method with its summary."""
+    return {
+        "openapi": "3.0.3",
+        "info": {"title": title, "version": "1.0.0"},
+        "paths": {
+            path: {
+                method: {"summary": summary, "responses": {"200": {"description": "OK"}}}
+                for method, summary in methods.items()
+            }
+            for path, methods in paths.items()
+        },
+    }
+
+
+def _engine_services(instance: str) -> dict[str, dict[str, Any]]:
+    """The civil registry's intake and copies, and the agency registers the service engine keeps."""
+    gov = f"{instance}/GOV"
+    specs = {
+        "CRO/civil-registry/declarations": (
+            "registry.declarations",
+            "Declarations of births, deaths and address changes",
+            {
+                "/{kind}": {"post": "Declare an event (birth, death, address_change) with its facts"},
+                "/{id}": {"get": "What became of a declaration: its state and registration number"},
+            },
+        ),
+        "CRO/civil-registry/copies": (
+            "registry.copies",
+            "Certified copies of certificates",
+            {"/": {"post": "Issue a certified copy of a registration"}, "/{serial}.pdf": {"get": "The printable copy"}},
+        ),
+        "LTA/licensing/licences": (
+            "services.licences",
+            "Driving licences",
+            {"/holders/{uin}": {"get": "A person's driving licences"}, "/{number}": {"get": "One licence"}},
+        ),
+        "MSD/benefits/awards": (
+            "services.benefits",
+            "Benefit awards",
+            {"/claimants/{uin}": {"get": "The benefits a person claims or receives"}},
+        ),
+        "BRA/business-register/businesses": (
+            "services.businesses",
+            "Register of business names",
+            {
+                "/": {"get": "Search registered business names (?q=)"},
+                "/{number}": {"get": "One registered business"},
+                "/owners/{uin}": {"get": "The businesses a person owns"},
+            },
+        ),
+        "PORTAL/services/events": (
+            "services.events",
+            "Service engine: event receiver",
+            {"/": {"post": "Receive one registry event (delivered at least once)"}},
+        ),
+        "PORTAL/services/documents": (
+            "services.documents",
+            "Documents issued by public services",
+            {
+                "/{serial}": {"get": "One issued document and its status"},
+                "/holders/{uin}": {"get": "A person's documents"},
+            },
+        ),
+    }
+    return {
+        f"{gov}/{tail}": {"url": f"local:{handler}", "openapi": _openapi(title, paths), "title": title}
+        for tail, (handler, title, paths) in specs.items()
     }

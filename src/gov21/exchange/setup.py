@@ -23,6 +23,7 @@ DEMO_MEMBERS: Final = (
     ("MSD", "Ministry of Social Development", ("benefits",)),
     ("LTA", "Licensing and Transport Authority", ("licensing",)),
     ("STATS", "Statistics Office", ("statistics",)),
+    ("BRA", "Business Registration Authority", ("business-register",)),
 )
 # Who may read the civil registry through the exchange, and which endpoints.
 DEMO_RIGHTS: Final = (
@@ -32,6 +33,19 @@ DEMO_RIGHTS: Final = (
     ("CRO/civil-registry/persons", "MSD/benefits", "GET", "/*"),
     ("CRO/civil-registry/persons", "LTA/licensing", "GET", "/*"),
     ("CRO/civil-registry/certificates", "group:{instance}/all-agencies", "POST", "/verify"),
+    # The service engine declares events and orders copies on the citizen's behalf.
+    ("CRO/civil-registry/declarations", "PORTAL/services", "POST", "/*"),
+    ("CRO/civil-registry/declarations", "PORTAL/services", "GET", "/*"),
+    ("CRO/civil-registry/copies", "PORTAL/services", "POST", "/"),
+    ("CRO/civil-registry/copies", "PORTAL/services", "GET", "/*"),
+    ("LTA/licensing/licences", "PORTAL/services", "GET", "/**"),
+    ("LTA/licensing/licences", "PORTAL/portal", "GET", "/holders/*"),
+    ("MSD/benefits/awards", "PORTAL/services", "GET", "/**"),
+    ("MSD/benefits/awards", "PORTAL/portal", "GET", "/claimants/*"),
+    ("BRA/business-register/businesses", "group:{instance}/all-agencies", "GET", "/**"),
+    ("PORTAL/services/documents", "group:{instance}/all-agencies", "GET", "/**"),
+    # The registry delivers its events into the service engine's receiver.
+    ("PORTAL/services/events", "CRO/civil-registry", "POST", "/"),
 )
 
 

@@ -10,14 +10,18 @@ from gov21.core.errors import Forbidden
 _REGISTRAR = frozenset(
     {"person.read", "person.correct", "event.declare", "event.read", "event.decide", "certificate.issue"}
 )
+# Cases of the one-stop shop: read and work them in one's own agency; a supervisor also assigns.
+_CASEWORK = frozenset({"case.read", "case.work"})
 ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     "reader": frozenset({"person.read"}),
     "clerk": frozenset({"person.read", "event.declare", "event.read"}),
-    "registrar": _REGISTRAR | {"identity.activate"},
+    "registrar": _REGISTRAR | _CASEWORK | {"identity.activate"},
     # Service-counter staff of any agency: check a person and hand over an activation code.
-    "case_officer": frozenset({"person.read", "identity.activate"}),
-    "supervisor": frozenset({"person.read", "event.read", "identity.activate"}),
-    "administrator": _REGISTRAR | {"identity.activate", "identity.clients", "exchange.admin"},
+    "case_officer": frozenset({"person.read", "identity.activate"}) | _CASEWORK,
+    "supervisor": frozenset({"person.read", "event.read", "identity.activate", "case.assign"}) | _CASEWORK,
+    "administrator": _REGISTRAR
+    | _CASEWORK
+    | {"identity.activate", "identity.clients", "exchange.admin", "case.assign", "services.admin"},
 }
 ROLES: tuple[str, ...] = tuple(ROLE_PERMISSIONS)
 
@@ -29,6 +33,8 @@ class Principal:
     name: str
     kind: str  # "staff" | "token"
     roles: frozenset[str]
+    # The agencies whose back office the person works in (roles are granted per agency).
+    agencies: frozenset[str] = frozenset()
 
     def can(self, permission: str) -> bool:
         return any(permission in ROLE_PERMISSIONS.get(role, frozenset()) for role in self.roles)

@@ -44,10 +44,12 @@ def principal_from_request(request: HttpRequest) -> Principal | None:
         portal = request.session.get(PORTAL_SESSION_KEY) or {}
         if levels.rank(str(portal.get("acr", ""))) < levels.rank(levels.SUBSTANTIAL):
             return None
-        roles = frozenset(StaffRole.objects.filter(user_id=user.pk).values_list("role", flat=True))
+        grants = list(StaffRole.objects.filter(user_id=user.pk).values_list("role", "agency"))
+        roles = frozenset(role for role, _ in grants)
         if user.is_superuser:
             roles = roles | {"administrator"}
-        return Principal(name=user.get_username(), kind="staff", roles=roles)
+        agencies = frozenset(agency for _, agency in grants)
+        return Principal(name=user.get_username(), kind="staff", roles=roles, agencies=agencies)
     return None
 
 

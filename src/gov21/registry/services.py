@@ -640,7 +640,12 @@ def _publish_registered(event: LifeEvent) -> None:
     event_type = _PUBLISHED.get(event.kind)
     if event_type is None or event.number is None:
         return
-    payload: dict[str, Any] = {"number": event.number, "date": event.event_date.isoformat()}
+    # The declaration's id lets the system that declared it (the services portal) match the outcome.
+    payload: dict[str, Any] = {
+        "number": event.number,
+        "date": event.event_date.isoformat(),
+        "declaration": event.pk,
+    }
     if event.kind == EventKind.MARRIAGE:
         payload["uins"] = [p.uin for p in (event.subject, event.partner) if p is not None]
     else:

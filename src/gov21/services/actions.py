@@ -1,0 +1,218 @@
+"""What approving an application does, per action a definition names; and its output document.
+
+Actions on another agency's register go through the exchange as the service engine (the civil
+registry's declarations and copies); the registers the engine keeps for an agency (licences,
+benefits, business names) are written directly, in the approval's transaction."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+import orjson
+from django.utils import timezone
+
+from gov21.core.errors import DomainError
+from gov21.exchange.contracts import agency_service, exchange_json
+from gov21.services import documents, registers
+from gov21.services.definitions import text
+from gov21.services.models import Application, Document
+
+
+@dataclass(frozen=True)
+class ActionResult:
+    facts: dict[str, str] = field(default_factory=dict)
+    # True when another agency still has to act (a registrar registers the declared birth).
+    pending: bool = False
+
+
+def _client() -> str:
+    from gov21.services.services import engine_client
+
+    return engine_client()
+
+
+def _registry(application: Application, service: str, path: str, body: dict[str, Any] | None = None) -> Any:
+    return exchange_json(
+        client=_client(),
+        service=agency_service("CRO", "civil-registry", service),
+        path=path,
+        method="POST" if body is not None else "GET",
+        body=orjson.dumps(body) if body is not None else b"",
+        content_type="application/json" if body is not None else "",
+        user_id=application.applicant_uin,
+        issue=application.reference,
+    )
+
+
+def _declarant_name(application: Application) -> str:
+    person = application.verified.get("person") or {}
+    return f"{person.get('given_names', '')} {person.get('family_name', '')}".strip()[:200]
+
+
+def declare_birth(application: Application, definition: dict[str, Any]) -> ActionResult:
+    a = application.answers
+    me, other = application.applicant_uin, a.get("other_parent_uin") or None
+    mother, father = (me, other) if a["parent_role"] == "mother" else (other, me)
+    result = _registry(
+        application,
+        "declarations",
+        "/birth",
+        {
+            "given_names": a["given_names"],
+            "family_name": a["family_name"],
+            "sex": a["sex"],
+            "birth_date": a["birth_date"],
+            "birth_parish": a["birth_parish"],
+            "birth_settlement": a.get("birth_settlement", ""),
+            "mother_uin": mother,
+            "father_uin": father,
+            "informant": _declarant_name(application),
+        },
+    )
+    application.external_ref = str(result["declaration"])
+    return ActionResult({"declaration": str(result["declaration"])}, pending=True)
+
+
+def declare_death(application: Application, definition: dict[str, Any]) -> ActionResult:
+    a = application.answers
+    result = _registry(
+        application,
+        "declarations",
+        "/death",
+        {
+            "uin": a["deceased_uin"],
+            "death_date": a["death_date"],
+            "place_parish": a.get("place_parish", ""),
+            "informant": _declarant_name(application),
+        },
+    )
+    application.external_ref = str(result["declaration"])
+    return ActionResult({"declaration": str(result["declaration"])}, pending=True)
+
+
+def declare_address_change(application: Application, definition: dict[str, Any]) -> ActionResult:
+    a = application.answers
+    result = _registry(
+        application,
+        "declarations",
+        "/address_change",
+        {
+            "uin": application.applicant_uin,
+            "date": a["moved_on"],
+            "parish": a["parish"],
+            "settlement": a.get("settlement", ""),
+            "line": a["line"],
+        },
+    )
+    application.external_ref = str(result["declaration"])
+    address = ", ".join(x for x in (a["line"], a.get("settlement", ""), a["parish"]) if x)
+    return ActionResult({"address": address, "registration": str(result.get("number") or "")})
+
+
+def certificate_copy(application: Application, definition: dict[str, Any]) -> ActionResult:
+    result = _registry(application, "copies", "/", {"number": application.answers["number"]})
+    documents.document_issue(
+        application=application,
+        kind=f"{result['kind']}-certificate",
+        title=f"Certified copy: {result['kind']} certificate {result['number']}",
+        holder_uin=application.applicant_uin,
+        agency="civil-registry",
+        facts=[(str(k), str(v)) for k, v in result["facts"]],
+        serial=str(result["serial"]),
+        credential=str(result["credential"]),
+    )
+    return ActionResult({"serial": str(result["serial"])})
+
+
+def licence_renew(application: Application, definition: dict[str, Any]) -> ActionResult:
+    licence = registers.licence_renew(uin=application.applicant_uin, number=application.answers["licence_number"])
+    return ActionResult(
+        {"licence_number": licence.number, "valid_until": licence.expires_on.isoformat(), "classes": licence.classes}
+    )
+
+
+def benefit_award(application: Application, definition: dict[str, Any]) -> ActionResult:
+    child = application.verified.get("child") or {}
+    started = date.fromisoformat(child["birth_date"]) if child.get("birth_date") else timezone.localdate()
+    benefit = registers.benefit_award(
+        kind="child-benefit",
+        claimant=application.applicant_uin,
+        beneficiary=application.answers["child_uin"],
+        started_on=started,
+        application=application,
+    )
+    return ActionResult(
+        {
+            "child_name": f"{child.get('given_names', '')} {child.get('family_name', '')}".strip(),
+            "weekly_amount": f"{benefit.weekly_amount / 100:.2f}",
+            "started_on": benefit.started_on.isoformat(),
+        }
+    )
+
+
+def business_register(application: Application, definition: dict[str, Any]) -> ActionResult:
+    a = application.answers
+    business = registers.business_register(
+        name=a["business_name"], owner=application.applicant_uin, activity=a["activity"], address=a["address"]
+    )
+    return ActionResult({"business_number": business.number, "business_name": business.name})
+
+
+ACTIONS: dict[str, Callable[[Application, dict[str, Any]], ActionResult]] = {
+    "registry.declare_birth": declare_birth,
+    "registry.declare_death": declare_death,
+    "registry.declare_address_change": declare_address_change,
+    "registry.certificate_copy": certificate_copy,
+    "licence.renew": licence_renew,
+    "benefit.award": benefit_award,
+    "business.register": business_register,
+}
+
+
+def run(name: str, *, application: Application, definition: dict[str, Any]) -> ActionResult:
+    action = ACTIONS.get(name)
+    if action is None:
+        raise DomainError("unknown_action", f"The service names an action gov21 does not have: {name}")
+    return action(application, definition)
+
+
+# What the output document says, per kind: (label, key of the application's output or answers).
+_DOCUMENT_FACTS: dict[str, tuple[tuple[str, str], ...]] = {
+    "driving-licence": (("Licence number", "licence_number"), ("Classes", "classes")),
+    "business-registration": (("Business name", "business_name"), ("Registration number", "business_number")),
+    "child-benefit-award": (("Child", "child_name"), ("Weekly amount", "weekly_amount"), ("From", "started_on")),
+    "marriage-notice": (("Partner", "partner_uin"), ("Intended date", "intended_date"), ("Parish", "parish")),
+}
+
+
+def output_document(*, application: Application, definition: dict[str, Any]) -> Document:
+    out = definition["output"]
+    person = application.verified.get("person") or {}
+    values = {**application.answers, **(application.verified.get("_output") or {})}
+    facts = [("Holder", f"{person.get('given_names', '')} {person.get('family_name', '')}".strip())]
+    facts.append(("National identity number", application.applicant_uin))
+    facts += [(label, str(values[key])) for label, key in _DOCUMENT_FACTS.get(out["kind"], ()) if values.get(key)]
+    facts.append(("Application", application.reference))
+    valid_until = None
+    if values.get("valid_until"):
+        valid_until = date.fromisoformat(str(values["valid_until"]))
+    elif out.get("valid_years"):
+        valid_until = registers.add_years(timezone.localdate(), int(out["valid_years"]))
+    if valid_until is not None:
+        facts.append(("Valid until", valid_until.isoformat()))
+    return documents.document_issue(
+        application=application,
+        kind=out["kind"],
+        title=text(out["title"], "en"),
+        holder_uin=application.applicant_uin,
+        agency=definition["agency"],
+        facts=facts,
+        valid_until=valid_until,
+    )
+
+
+def document_withdraw(*, document: Document, reason: str) -> None:
+    documents.document_revoke(document=document, reason=reason)

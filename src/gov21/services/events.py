@@ -1,0 +1,138 @@
+"""What the service engine does when a registry event reaches it through the exchange: finish the
+declarations it sent, offer proactive services, and tell every register once of a death."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from django.db import transaction
+
+from gov21.core.errors import DomainError
+from gov21.exchange.contracts import agency_service, exchange_json
+from gov21.services import notify, registers
+from gov21.services.models import Application, Offer, ServiceDefinition
+from gov21.services.services import application_complete_external, engine_client, offer_make
+
+logger = logging.getLogger(__name__)
+
+
+def _person(uin: str, purpose: str) -> dict[str, Any]:
+    """A person's record, read through the exchange as the engine (logged for the person)."""
+    return dict(
+        exchange_json(
+            client=engine_client(),
+            service=agency_service("CRO", "civil-registry", "persons"),
+            path=f"/{uin}",
+            issue=purpose,
+        )
+    )
+
+
+def _declared(declaration: Any, code: str) -> Application | None:
+    if declaration is None:
+        return None
+    return (
+        Application.objects.select_related("service")
+        .filter(external_ref=str(declaration), service__code=code, state=Application.State.APPROVED)
+        .first()
+    )
+
+
+def on_birth(payload: dict[str, Any], seq: int) -> None:
+    uin, number = str(payload["uin"]), str(payload["number"])
+    child = _person(uin, f"birth {number}: proactive services")
+    name = f"{child['given_names']} {child['family_name']}"
+    application = _declared(payload.get("declaration"), "declare-birth")
+    if application is not None:
+        copy = exchange_json(
+            client=engine_client(),
+            service=agency_service("CRO", "civil-registry", "copies"),
+            path="/",
+            method="POST",
+            body=b'{"number": "%s"}' % number.encode(),
+            content_type="application/json",
+            user_id=application.applicant_uin,
+            issue=application.reference,
+        )
+        from gov21.services.documents import document_issue
+
+        document_issue(
+            application=application,
+            kind="birth-certificate",
+            title=f"Birth certificate of {name} ({number})",
+            holder_uin=application.applicant_uin,
+            agency="civil-registry",
+            facts=[(str(k), str(v)) for k, v in copy["facts"]],
+            serial=str(copy["serial"]),
+            credential=str(copy["credential"]),
+        )
+        application_complete_external(
+            application=application,
+            note=f"Registered as {number}; certificate {copy['serial']} issued.",
+            facts={"number": number, "child_uin": uin},
+        )
+    for service in ServiceDefinition.objects.filter(active=True):
+        proactive = service.definition.get("proactive") or {}
+        if proactive.get("event") != "birth.registered" or proactive.get("offer_to") != "parents":
+            continue
+        for parent in {child.get("mother_uin"), child.get("father_uin")} - {None, ""}:
+            offer_make(
+                uin=str(parent),
+                service=service,
+                facts={"answers": {"child_uin": uin}, "params": {"child_name": name}},
+                source_event=f"birth.registered:{number}",
+            )
+
+
+def on_death(payload: dict[str, Any], seq: int) -> None:
+    """Tell us once: the deceased's licences and benefits are closed, open offers withdrawn, and the
+    person who reported the death is told what was done."""
+    uin, number = str(payload["uin"]), str(payload["number"])
+    reason = f"Death registered ({number})"
+    closed_licences = registers.licences_close(uin=uin, reason=reason)
+    closed_benefits = registers.benefits_close(uin=uin, reason=reason)
+    Offer.objects.filter(uin=uin, state=Offer.State.OPEN).update(state=Offer.State.WITHDRAWN)
+    done = [f"driving licence {n} closed" for n in closed_licences]
+    done += [f"{kind.replace('-', ' ')} stopped" for kind in closed_benefits]
+    summary = "; ".join(done) or "no licence or benefit was open"
+    application = _declared(payload.get("declaration"), "report-death")
+    if application is not None:
+        application_complete_external(
+            application=application, note=f"Registered as {number}; {summary}.", facts={"closed": summary}
+        )
+    logger.info("death %s: %s", number, summary)
+
+
+def on_address(payload: dict[str, Any], seq: int) -> None:
+    uin = str(payload["uin"])
+    notify.notification_queue(
+        uin=uin,
+        template="registry.address_changed",
+        subject="Your address was changed in the civil registry",
+        body=f"The civil registry recorded your new address ({payload['number']}). The agencies that use "
+        "your address have been told.",
+        link="/my/profile",
+    )
+
+
+HANDLERS = {"birth.registered": on_birth, "death.registered": on_death, "address.changed": on_address}
+
+
+def event_receive(*, event: dict[str, Any]) -> str:
+    """Handle one event, at most once per (type, sequence) even though delivery is at least once."""
+    from gov21.services.models import ReceivedEvent
+
+    event_type, seq = str(event["event_type"]), int(event["seq"])
+    handler = HANDLERS.get(event_type)
+    if handler is None:
+        return "ignored"
+    with transaction.atomic():
+        _, created = ReceivedEvent.objects.get_or_create(event_type=event_type, seq=seq)
+        if not created:
+            return "duplicate"
+        payload = event.get("payload")
+        if not isinstance(payload, dict):
+            raise DomainError("invalid_input", "An event's payload is a JSON object", field="payload")
+        handler(payload, seq)
+    return "handled"

@@ -1,0 +1,253 @@
+"""The one-stop shop's tables: service definitions (versioned), applications and their history,
+offers made proactively, documents issued, the agency registers the services keep (licences,
+benefits, business names), notifications, payments and feedback."""
+
+from __future__ import annotations
+
+from django.db import models
+
+
+class ServiceDefinition(models.Model):
+    """One version of a service, as loaded from its definition file or edited by an administrator.
+    Versions are never changed once an application uses them: a change is a new version."""
+
+    code = models.CharField(max_length=64)
+    version = models.PositiveIntegerField()
+    definition = models.JSONField()
+    digest = models.CharField(max_length=64)
+    active = models.BooleanField(default=True)
+    source = models.CharField(max_length=200, default="file")
+    created_at = models.DateTimeField()
+    created_by = models.CharField(max_length=150, default="")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["code", "version"], name="service_version_unique")]
+        indexes = [models.Index(fields=["code", "active"])]
+
+    def __str__(self) -> str:
+        return f"{self.code} v{self.version}"
+
+
+class Application(models.Model):
+    class State(models.TextChoices):
+        DRAFT = "draft", "Draft"
+        SUBMITTED = "submitted", "Submitted"
+        AWAITING_PAYMENT = "awaiting_payment", "Awaiting payment"
+        IN_REVIEW = "in_review", "With an officer"
+        INFO_REQUESTED = "info_requested", "More information requested"
+        APPROVED = "approved", "Approved"
+        REFUSED = "refused", "Refused"
+        COMPLETED = "completed", "Completed"
+        WITHDRAWN = "withdrawn", "Withdrawn"
+
+    reference = models.CharField(max_length=20, unique=True)
+    service = models.ForeignKey(ServiceDefinition, on_delete=models.PROTECT, related_name="applications")
+    applicant_uin = models.CharField(max_length=10, db_index=True)
+    applicant_user = models.IntegerField(null=True)
+    state = models.CharField(max_length=20, choices=State.choices, default=State.DRAFT, db_index=True)
+    answers = models.JSONField(default=dict)
+    verified = models.JSONField(default=dict)
+    consent_at = models.DateTimeField(null=True)
+    language = models.CharField(max_length=8, default="en")
+    checks = models.JSONField(default=list)
+    decision = models.CharField(max_length=20, default="")
+    decided_by = models.CharField(max_length=150, default="")
+    reasons = models.JSONField(default=list)
+    info_request = models.TextField(default="")
+    agency = models.CharField(max_length=64, default="", db_index=True)
+    assigned_to = models.CharField(max_length=150, default="", db_index=True)
+    offer = models.ForeignKey("Offer", null=True, on_delete=models.SET_NULL, related_name="applications")
+    external_ref = models.CharField(max_length=64, default="", db_index=True)
+    created_at = models.DateTimeField()
+    submitted_at = models.DateTimeField(null=True)
+    due_at = models.DateTimeField(null=True, db_index=True)
+    decided_at = models.DateTimeField(null=True)
+    updated_at = models.DateTimeField()
+
+    class Meta:
+        indexes = [models.Index(fields=["agency", "state", "due_at"])]
+
+    def __str__(self) -> str:
+        return self.reference
+
+
+class Transition(models.Model):
+    """Every change of an application's state, with who made it and why."""
+
+    application = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="transitions")
+    from_state = models.CharField(max_length=20)
+    to_state = models.CharField(max_length=20)
+    actor = models.CharField(max_length=150)
+    actor_kind = models.CharField(max_length=16)  # citizen | staff | system
+    note = models.TextField(default="")
+    at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["at", "id"]
+
+
+class Offer(models.Model):
+    """A service offered to a person because of an event a registry published (e.g. child benefit
+    after a birth): the person confirms with one action or declines."""
+
+    class State(models.TextChoices):
+        OPEN = "open", "Open"
+        ACCEPTED = "accepted", "Accepted"
+        DECLINED = "declined", "Declined"
+        WITHDRAWN = "withdrawn", "Withdrawn"
+
+    uin = models.CharField(max_length=10, db_index=True)
+    service_code = models.CharField(max_length=64)
+    facts = models.JSONField(default=dict)
+    source_event = models.CharField(max_length=100)
+    state = models.CharField(max_length=12, choices=State.choices, default=State.OPEN)
+    created_at = models.DateTimeField()
+    answered_at = models.DateTimeField(null=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["uin", "service_code", "source_event"], name="offer_once_per_event")
+        ]
+
+
+class Document(models.Model):
+    """A document a service issued (licence, registration, benefit award), with its signed credential."""
+
+    class Status(models.TextChoices):
+        VALID = "valid", "Valid"
+        REVOKED = "revoked", "Revoked"
+        EXPIRED = "expired", "Expired"
+
+    serial = models.CharField(max_length=24, unique=True)
+    kind = models.CharField(max_length=40)
+    title = models.CharField(max_length=200)
+    holder_uin = models.CharField(max_length=10, db_index=True)
+    agency = models.CharField(max_length=64)
+    application = models.ForeignKey(Application, null=True, on_delete=models.SET_NULL, related_name="documents")
+    facts = models.JSONField(default=list)
+    credential = models.TextField()
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.VALID)
+    status_reason = models.CharField(max_length=300, default="")
+    issued_at = models.DateTimeField()
+    valid_until = models.DateField(null=True)
+
+
+class Licence(models.Model):
+    """The licensing authority's register of driving licences."""
+
+    number = models.CharField(max_length=16, unique=True)
+    holder_uin = models.CharField(max_length=10, db_index=True)
+    classes = models.CharField(max_length=20, default="B")
+    status = models.CharField(max_length=12, default="valid")  # valid | expired | suspended | closed
+    issued_on = models.DateField()
+    expires_on = models.DateField()
+    closed_reason = models.CharField(max_length=200, default="")
+
+    def current_status(self) -> str:
+        from django.utils import timezone
+
+        if self.status == "valid" and self.expires_on < timezone.localdate():
+            return "expired"
+        return self.status
+
+
+class Benefit(models.Model):
+    """The social development ministry's register of benefit awards."""
+
+    kind = models.CharField(max_length=40)
+    claimant_uin = models.CharField(max_length=10, db_index=True)
+    beneficiary_uin = models.CharField(max_length=10, default="", db_index=True)
+    status = models.CharField(max_length=12, default="active")  # active | closed
+    weekly_amount = models.IntegerField(default=0)
+    started_on = models.DateField()
+    closed_on = models.DateField(null=True)
+    closed_reason = models.CharField(max_length=200, default="")
+    application = models.ForeignKey(Application, null=True, on_delete=models.SET_NULL)
+
+
+class Business(models.Model):
+    """The register of business names."""
+
+    number = models.CharField(max_length=16, unique=True)
+    name = models.CharField(max_length=120)
+    name_key = models.CharField(max_length=120, unique=True)
+    owner_uin = models.CharField(max_length=10, db_index=True)
+    activity = models.CharField(max_length=200)
+    address = models.CharField(max_length=300)
+    status = models.CharField(max_length=12, default="registered")
+    registered_on = models.DateField()
+
+
+class Notification(models.Model):
+    """The outbox: one message to one person on one channel, sent after the change that caused it
+    committed, retried with backoff until delivered or failed for good."""
+
+    class Status(models.TextChoices):
+        CREATED = "created", "Created"
+        SENDING = "sending", "Sending"
+        DELIVERED = "delivered", "Delivered"
+        FAILED = "failed", "Failed"
+
+    uin = models.CharField(max_length=10, db_index=True)
+    channel = models.CharField(max_length=8)  # inbox | email | sms
+    address = models.CharField(max_length=200, default="")
+    template = models.CharField(max_length=80)
+    language = models.CharField(max_length=8, default="en")
+    subject = models.CharField(max_length=200, default="")
+    body = models.TextField()
+    link = models.CharField(max_length=200, default="")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.CREATED, db_index=True)
+    attempts = models.PositiveIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(db_index=True)
+    last_error = models.CharField(max_length=300, default="")
+    created_at = models.DateTimeField()
+    sent_at = models.DateTimeField(null=True)
+    read_at = models.DateTimeField(null=True)
+
+
+class Payment(models.Model):
+    class Status(models.TextChoices):
+        CREATED = "created", "Created"
+        STARTED = "started", "Started"
+        SUCCESS = "success", "Paid"
+        FAILED = "failed", "Failed"
+        CANCELLED = "cancelled", "Cancelled"
+
+    application = models.ForeignKey(Application, on_delete=models.PROTECT, related_name="payments")
+    amount = models.PositiveIntegerField()  # in cents
+    currency = models.CharField(max_length=3)
+    method = models.CharField(max_length=12)  # counter | hosted
+    provider_id = models.CharField(max_length=64, default="", db_index=True)
+    next_url = models.CharField(max_length=500, default="")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.CREATED)
+    confirmed_by = models.CharField(max_length=150, default="")
+    created_at = models.DateTimeField()
+    updated_at = models.DateTimeField()
+
+
+class Feedback(models.Model):
+    service_code = models.CharField(max_length=64, default="", db_index=True)
+    application_ref = models.CharField(max_length=20, default="")
+    rating = models.PositiveSmallIntegerField(null=True)
+    comment = models.TextField(default="")
+    page = models.CharField(max_length=200, default="")
+    created_at = models.DateTimeField()
+
+
+class DataConsent(models.Model):
+    """A citizen's consent, before an application, to have named facts fetched from registries."""
+
+    uin = models.CharField(max_length=10, db_index=True)
+    application = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="consents")
+    sources = models.JSONField(default=list)
+    given_at = models.DateTimeField()
+
+
+class ReceivedEvent(models.Model):
+    """Events already acted on: delivery is at least once, the effect exactly once."""
+
+    event_type = models.CharField(max_length=64)
+    seq = models.BigIntegerField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["event_type", "seq"], name="received_event_once")]

@@ -1,0 +1,71 @@
+"""Rules of a service in the Common Expression Language (CEL): a small, side-effect-free language
+that cannot loop forever, read files or call out, which is what lets an administrator edit rules as
+data. Every rule carries the reason a person reads, whichever way it went."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from functools import lru_cache
+from typing import Any
+
+import cel
+
+from gov21.core.errors import DomainError
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    rule: str
+    passed: bool
+    reason: dict[str, str]
+    error: str = ""
+
+    def as_json(self) -> dict[str, Any]:
+        return {"rule": self.rule, "passed": self.passed, "reason": self.reason, "error": self.error}
+
+
+@lru_cache(maxsize=1024)
+def compiled(expr: str) -> Any:
+    """The compiled program of an expression; a DomainError naming the fault if it does not parse."""
+    try:
+        return cel.compile(expr)
+    except (ValueError, RuntimeError) as exc:
+        raise DomainError("invalid_expression", f"The rule {expr!r} is not valid CEL: {exc}", field="expr") from exc
+
+
+def evaluate(expr: str, context: dict[str, Any]) -> Any:
+    return compiled(expr).execute(context)
+
+
+def age_on(born: str | None, today: date) -> int | None:
+    if not born:
+        return None
+    b = date.fromisoformat(born)
+    return today.year - b.year - ((today.month, today.day) < (b.month, b.day))
+
+
+def check(rule: dict[str, Any], context: dict[str, Any]) -> Outcome:
+    """One rule against the context. A rule that cannot be evaluated (a fact the registry did not
+    return, a type mismatch) does not pass: the application goes to a person, never through."""
+    try:
+        value = evaluate(rule["expr"], context)
+    except (RuntimeError, ValueError, TypeError) as exc:
+        return Outcome(rule=rule["id"], passed=False, reason=rule["fail"], error=str(exc)[:200])
+    if not isinstance(value, bool):
+        return Outcome(rule=rule["id"], passed=False, reason=rule["fail"], error=f"gave {type(value).__name__}")
+    return Outcome(rule=rule["id"], passed=value, reason=rule["pass"] if value else rule["fail"])
+
+
+def check_all(rules: list[dict[str, Any]], context: dict[str, Any]) -> list[Outcome]:
+    return [check(rule, context) for rule in rules]
+
+
+def condition(expr: str | None, context: dict[str, Any]) -> bool:
+    """A question's ``when``: shown when true; an expression that cannot be evaluated shows it."""
+    if not expr:
+        return True
+    try:
+        return bool(evaluate(expr, context))
+    except (RuntimeError, ValueError, TypeError):
+        return True

@@ -1,0 +1,196 @@
+"""Reads of the one-stop shop: the catalogue by life event, a person's applications, documents,
+offers and consents, the profile assembled from the registries, and the back office's queues."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from django.db.models import Count, Q, QuerySet
+from django.utils import timezone
+
+from gov21.core.errors import DomainError, NotFound
+from gov21.exchange.contracts import agency_client, agency_service, exchange_json
+from gov21.identity.contracts import Principal
+from gov21.services import definitions
+from gov21.services.definitions import LIFE_EVENTS, text
+from gov21.services.models import Application, DataConsent, Document, Offer, ServiceDefinition
+
+S = Application.State
+OPEN_STATES = (S.SUBMITTED, S.AWAITING_PAYMENT, S.IN_REVIEW, S.INFO_REQUESTED)
+
+
+@dataclass(frozen=True, slots=True)
+class ServiceCard:
+    code: str
+    title: str
+    summary: str
+    life_events: list[str]
+    proactive: bool
+    fee: str
+
+
+def _card(row: ServiceDefinition, language: str) -> ServiceCard:
+    d = row.definition
+    fee = d.get("fee")
+    return ServiceCard(
+        code=row.code,
+        title=text(d["title"], language),
+        summary=text(d["summary"], language),
+        life_events=list(d["life_events"]),
+        proactive=bool(d.get("proactive")),
+        fee=f"{fee['currency']} {fee['amount'] / 100:,.2f}" if fee else "",
+    )
+
+
+def catalogue(*, language: str, query: str = "", life_event: str = "") -> list[ServiceCard]:
+    """Active services, filtered by life event and by words in any language's title, summary or keywords."""
+    words = [w for w in query.lower().split() if w][:8]
+    found = []
+    for row in definitions.catalogue():
+        d = row.definition
+        if life_event and life_event not in d["life_events"]:
+            continue
+        if words:
+            haystack = " ".join(
+                [*d["title"].values(), *d["summary"].values(), *d.get("keywords", []), row.code]
+            ).lower()
+            if not all(w in haystack for w in words):
+                continue
+        found.append(_card(row, language))
+    return sorted(found, key=lambda c: c.title)
+
+
+def life_events(*, language: str) -> list[dict[str, Any]]:
+    counts: dict[str, int] = {}
+    for row in definitions.catalogue():
+        for event in row.definition["life_events"]:
+            counts[event] = counts.get(event, 0) + 1
+    return [
+        {"slug": slug, "name": names.get(language) or names["en"], "count": counts.get(slug, 0)}
+        for slug, names in LIFE_EVENTS.items()
+        if counts.get(slug)
+    ]
+
+
+def life_event_name(slug: str, language: str) -> str:
+    names = LIFE_EVENTS.get(slug)
+    if names is None:
+        raise NotFound("life_event_not_found", "There is no such life event.")
+    return names.get(language) or names["en"]
+
+
+def applications_for(*, uin: str) -> QuerySet[Application]:
+    return Application.objects.filter(applicant_uin=uin).select_related("service").order_by("-created_at")
+
+
+def application_for(*, uin: str, reference: str) -> Application:
+    application = Application.objects.select_related("service").filter(reference=reference, applicant_uin=uin).first()
+    if application is None:
+        raise NotFound("application_not_found", "There is no such application on your account.")
+    return application
+
+
+def documents_for(*, uin: str) -> QuerySet[Document]:
+    return Document.objects.filter(holder_uin=uin).order_by("-issued_at")
+
+
+def document_for(*, uin: str, serial: str) -> Document:
+    document = Document.objects.filter(holder_uin=uin, serial=serial).first()
+    if document is None:
+        raise NotFound("document_not_found", "There is no such document on your account.")
+    return document
+
+
+def offers_for(*, uin: str) -> QuerySet[Offer]:
+    return Offer.objects.filter(uin=uin, state=Offer.State.OPEN).order_by("-created_at")
+
+
+def consents_for(*, uin: str) -> QuerySet[DataConsent]:
+    return DataConsent.objects.filter(uin=uin).select_related("application__service").order_by("-given_at")
+
+
+# The registries "My profile" is assembled from: (section, member, subsystem, service, path, label).
+PROFILE_SOURCES = (
+    ("person", "CRO", "civil-registry", "persons", "/{uin}", "Civil registry"),
+    ("licences", "LTA", "licensing", "licences", "/holders/{uin}", "Licensing and Transport Authority"),
+    ("benefits", "MSD", "benefits", "awards", "/claimants/{uin}", "Ministry of Social Development"),
+    ("businesses", "BRA", "business-register", "businesses", "/owners/{uin}", "Business Registration Authority"),
+)
+
+
+def profile_for(*, uin: str) -> dict[str, Any]:
+    """A person's data assembled live from each agency's register through the exchange, each part
+    with its source; a source that does not answer is reported, the others still shown."""
+    client = agency_client("PORTAL", "portal")
+    sections: dict[str, Any] = {}
+    for key, member, subsystem, service, path, label in PROFILE_SOURCES:
+        try:
+            data = exchange_json(
+                client=client,
+                service=agency_service(member, subsystem, service),
+                path=path.format(uin=uin),
+                user_id=uin,
+                issue="the person's own profile",
+            )
+            sections[key] = {"source": label, "service": f"{member}/{subsystem}/{service}", "data": data}
+        except DomainError as error:
+            sections[key] = {"source": label, "service": f"{member}/{subsystem}/{service}", "error": error.detail}
+    return sections
+
+
+# --- back office ----------------------------------------------------------------------------------
+
+
+def _agencies(principal: Principal) -> Q:
+    if "administrator" in principal.roles:
+        return Q()
+    return Q(agency__in=sorted(principal.agencies))
+
+
+def case_queue(
+    *, principal: Principal, state: str = "", mine: bool = False, query: str = "", overdue: bool = False
+) -> QuerySet[Application]:
+    principal.require("case.read")
+    rows = Application.objects.filter(_agencies(principal)).select_related("service")
+    rows = rows.filter(state=state) if state else rows.filter(state__in=OPEN_STATES)
+    if mine:
+        rows = rows.filter(assigned_to=principal.name)
+    if overdue:
+        rows = rows.filter(due_at__lt=timezone.now())
+    if query.strip():
+        q = query.strip()[:40]
+        rows = rows.filter(Q(reference__iexact=q) | Q(applicant_uin=q) | Q(service__code__icontains=q))
+    return rows.order_by("due_at", "pk")
+
+
+def workload(*, principal: Principal) -> dict[str, Any]:
+    """For supervisors: open cases per officer and per service, and how many are overdue or near."""
+    principal.require("case.assign")
+    now = timezone.now()
+    rows = Application.objects.filter(_agencies(principal), state__in=OPEN_STATES)
+    by_officer = list(
+        rows.values("assigned_to").annotate(open=Count("id"), overdue=Count("id", filter=Q(due_at__lt=now)))
+    )
+    by_service = list(
+        rows.values("service__code").annotate(open=Count("id"), overdue=Count("id", filter=Q(due_at__lt=now)))
+    )
+    return {
+        "by_officer": sorted(by_officer, key=lambda r: -r["open"]),
+        "by_service": sorted(by_service, key=lambda r: -r["open"]),
+        "overdue": rows.filter(due_at__lt=now).count(),
+        "due_soon": rows.filter(due_at__gte=now, due_at__lt=now + timedelta(days=2)).count(),
+        "automatic_today": Application.objects.filter(
+            _agencies(principal), decided_by="gov21 automatic decision", decided_at__gte=now - timedelta(days=1)
+        ).count(),
+    }
+
+
+def automatic_decisions(*, principal: Principal, limit: int = 50) -> QuerySet[Application]:
+    principal.require("case.read")
+    return (
+        Application.objects.filter(_agencies(principal), decided_by="gov21 automatic decision")
+        .select_related("service")
+        .order_by("-decided_at")[:limit]
+    )

@@ -1,0 +1,702 @@
+"""The service engine: an application from start to output.
+
+draft → (consent, pre-fill, answers) → submitted → [awaiting payment] → automatic checks →
+approved automatically | with an officer ⇄ more information → approved | refused → completed.
+
+Every change of state is one transaction that records a :class:`Transition` with who made it;
+notifications are written to the outbox in the same transaction and sent after it commits."""
+
+from __future__ import annotations
+
+import logging
+import re
+import secrets
+from datetime import date, timedelta
+from typing import Any
+from urllib.parse import quote
+
+from django.db import transaction
+from django.utils import timezone
+
+from gov21.audit.contracts import access_record
+from gov21.core.errors import Conflict, DomainError, Forbidden, NotFound
+from gov21.core.ids import uin_rejection_reason
+from gov21.exchange.contracts import agency_client, agency_service, exchange_json
+from gov21.identity.contracts import Principal
+from gov21.registry.contracts import parishes
+from gov21.services import actions, definitions, notify, payments, rules
+from gov21.services.definitions import text
+from gov21.services.models import Application, DataConsent, Offer, ServiceDefinition, Transition
+
+logger = logging.getLogger(__name__)
+
+# The service engine's information system on the exchange: every pre-fill and action goes out as it.
+ENGINE = ("PORTAL", "services")
+# The "virtual workforce": the actor recorded for decisions the rules made.
+SYSTEM_ACTOR = "gov21 automatic decision"
+_REFERENCE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+_PLACEHOLDER = re.compile(r"\{([a-z_]+(?:\.[a-z_]+)?)\}")
+_EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]{1,190}\.[A-Za-z]{2,}$")
+_PHONE = re.compile(r"^\+?[0-9 ]{7,20}$")
+S = Application.State
+
+
+def engine_client() -> str:
+    return agency_client(*ENGINE)
+
+
+def _reference() -> str:
+    return "A-" + "".join(secrets.choice(_REFERENCE_ALPHABET) for _ in range(8))
+
+
+def definition_of(application: Application) -> dict[str, Any]:
+    return dict(application.service.definition)
+
+
+def _move(application: Application, *, to: str, actor: str, actor_kind: str, note: str = "") -> None:
+    now = timezone.now()
+    Transition.objects.create(
+        application=application,
+        from_state=application.state,
+        to_state=to,
+        actor=actor[:150],
+        actor_kind=actor_kind,
+        note=note,
+        at=now,
+    )
+    application.state = to
+    application.updated_at = now
+
+
+def _notify(application: Application, key: str, **params: str) -> None:
+    template = definition_of(application).get("notifications", {}).get(key)
+    if template is None:
+        return
+    values = {"reference": application.reference, "name": _subject_name(application), **application_params(application)}
+    values.update(params)
+    subject, body = notify.template_render(template=template, params=values, language=application.language)
+    notify.notification_queue(
+        uin=application.applicant_uin,
+        template=f"{application.service.code}.{key}",
+        subject=subject,
+        body=body,
+        link=f"/my/applications/{application.reference}",
+        language=application.language,
+        email=str(application.answers.get("email") or ""),
+    )
+
+
+def _subject_name(application: Application) -> str:
+    a, v = application.answers, application.verified
+    if a.get("given_names"):
+        return f"{a['given_names']} {a.get('family_name', '')}".strip()
+    for key in ("deceased", "child", "person"):
+        record = v.get(key) or {}
+        if record.get("given_names"):
+            return f"{record['given_names']} {record['family_name']}"
+    return ""
+
+
+def application_params(application: Application) -> dict[str, str]:
+    """Values the notification templates of a service may use."""
+    values = {k: str(v) for k, v in application.answers.items() if isinstance(v, str | int)}
+    child = application.verified.get("child") or {}
+    if child.get("given_names"):
+        values["child_name"] = f"{child['given_names']} {child['family_name']}"
+    values.update({k: str(v) for k, v in (application.verified.get("_output") or {}).items()})
+    values.setdefault("reasons", "; ".join(text(r.get("reason"), application.language) for r in application.reasons))
+    values.setdefault("message", application.info_request)
+    return values
+
+
+# --- starting, consent and pre-fill ------------------------------------------------------------------
+
+
+@transaction.atomic
+def application_start(
+    *, service: str, uin: str, user_id: int | None, language: str = "en", offer: Offer | None = None
+) -> Application:
+    row = definitions.active(service)
+    if row.definition.get("proactive") and offer is None:
+        raise DomainError(
+            "offered_only",
+            "This service is offered to you when it applies: look in your account for the offer.",
+            status=409,
+        )
+    now = timezone.now()
+    application = Application.objects.create(
+        reference=_reference(),
+        service=row,
+        applicant_uin=uin,
+        applicant_user=user_id,
+        language=language if language in definitions.LANGUAGES else "en",
+        agency=row.definition["agency"],
+        offer=offer,
+        answers=dict(offer.facts.get("answers", {})) if offer is not None else {},
+        created_at=now,
+        updated_at=now,
+    )
+    Transition.objects.create(
+        application=application, from_state="", to_state=S.DRAFT, actor=uin, actor_kind="citizen", at=now
+    )
+    return application
+
+
+def _fill(template: str, application: Application) -> str | None:
+    """A pre-fill path with its placeholders filled, or None while an answer it needs is missing."""
+    missing = False
+
+    def value(match: re.Match[str]) -> str:
+        nonlocal missing
+        key = match.group(1)
+        if key == "uin":
+            return application.applicant_uin
+        if key.startswith("answers."):
+            answer = application.answers.get(key.removeprefix("answers."))
+            if answer in (None, ""):
+                missing = True
+                return ""
+            return quote(str(answer), safe="")
+        missing = True
+        return ""
+
+    filled = _PLACEHOLDER.sub(value, template)
+    return None if missing else filled
+
+
+def _annotated(record: Any, today: date) -> Any:
+    """A registry answer with the facts rules need computed once: a person's age today."""
+    if isinstance(record, dict) and record.get("birth_date"):
+        record = dict(record)
+        record["age"] = rules.age_on(str(record["birth_date"]), today)
+    return record
+
+
+def _fetch(application: Application, source: dict[str, Any]) -> Any:
+    path = _fill(source["path"], application)
+    if path is None:
+        return None
+    path, _, query = path.partition("?")
+    member, subsystem, service = source["service"].split("/")
+    return exchange_json(
+        client=engine_client(),
+        service=agency_service(member, subsystem, service),
+        path=path,
+        query=query,
+        user_id=application.applicant_uin,
+        issue=application.reference,
+    )
+
+
+def _prefill(application: Application, *, stage: str) -> None:
+    """Fetch the facts of each source whose placeholders can be filled at this stage: the sources
+    that name only the applicant at the start, those that need answers at submission. The fetch
+    goes through the exchange as the engine, with the application as the purpose, so it is logged
+    at both ends and the citizen sees it among the uses of their data."""
+    today = timezone.localdate()
+    verified = dict(application.verified)
+    for source in definition_of(application).get("prefill", []):
+        needs_answers = "{answers." in source["path"]
+        if (stage == "start") == needs_answers:
+            continue
+        try:
+            data = _fetch(application, source)
+        except DomainError as error:
+            if error.status == 404 and (source.get("optional") or needs_answers):
+                # A person not found is a fact too: the rules that need it fail and say so.
+                verified[source["name"]] = {"_missing": True}
+                continue
+            raise
+        if data is None:
+            verified[source["name"]] = {"_missing": True}
+            continue
+        verified[source["name"]] = _annotated(data, today)
+        verified.setdefault("_sources", {})[source["name"]] = {
+            "service": source["service"],
+            "at": timezone.now().isoformat(),
+        }
+    application.verified = verified
+
+
+@transaction.atomic
+def application_consent(*, application: Application, uin: str) -> Application:
+    """The applicant agrees to have the registries' facts fetched; the consent is recorded, then
+    the facts are fetched. Eligibility is checked on them at once."""
+    application = _locked(application.pk, uin=uin)
+    if application.state != S.DRAFT:
+        raise Conflict("not_draft", "This application is already sent.")
+    sources = [s["name"] for s in definition_of(application).get("prefill", [])]
+    DataConsent.objects.create(uin=uin, application=application, sources=sources, given_at=timezone.now())
+    application.consent_at = timezone.now()
+    _prefill(application, stage="start")
+    application.updated_at = timezone.now()
+    application.save()
+    return application
+
+
+def eligibility(application: Application) -> list[rules.Outcome]:
+    return rules.check_all(definition_of(application).get("eligibility", []), rule_context(application))
+
+
+def rule_context(application: Application) -> dict[str, Any]:
+    context: dict[str, Any] = {k: v for k, v in application.verified.items() if not k.startswith("_")}
+    context["answers"] = dict(application.answers)
+    context["today"] = timezone.localdate().isoformat()
+    context["applicant"] = {"uin": application.applicant_uin}
+    return context
+
+
+# --- questions ------------------------------------------------------------------------------------
+
+
+def questions_visible(application: Application) -> list[dict[str, Any]]:
+    context = rule_context(application)
+    return [q for q in definition_of(application)["questions"] if rules.condition(q.get("when"), context)]
+
+
+def question_get(application: Application, question_id: str) -> dict[str, Any]:
+    for q in definition_of(application)["questions"]:
+        if q["id"] == question_id:
+            return dict(q)
+    raise NotFound("question_not_found", "This question is not part of the service.", field="question")
+
+
+def parish_options() -> list[tuple[str, str]]:
+    return list(parishes())
+
+
+def _clean(question: dict[str, Any], raw: Any, language: str) -> Any:
+    """The answer to one question, cleaned; a DomainError with a message for the person otherwise."""
+    qid, kind = question["id"], question["type"]
+    value = "" if raw is None else str(raw).strip()
+    if "\x00" in value:
+        raise DomainError("invalid_answer", "The answer contains characters we cannot accept.", field=qid)
+    if not value:
+        if question.get("required", True):
+            label = text(question["label"], language).rstrip("?")
+            raise DomainError("answer_required", f"Answer this question: {label}", field=qid)
+        return ""
+    if question.get("normalise") == "upper":
+        value = value.upper()
+    elif question.get("normalise") == "lower":
+        value = value.lower()
+    limit = question.get("max_length", 2000 if kind == "textarea" else 200)
+    if len(value) > limit:
+        raise DomainError("answer_too_long", f"The answer must be {limit} characters or fewer.", field=qid)
+    if kind in ("text", "textarea") and question.get("pattern") and not re.fullmatch(question["pattern"], value):
+        hint = text(question.get("hint"), language)
+        raise DomainError("answer_format", f"Enter it in the right format. {hint}".strip(), field=qid)
+    if kind == "date":
+        try:
+            value = date.fromisoformat(value).isoformat()
+        except ValueError as exc:
+            raise DomainError("answer_date", "Enter a real date, with a day, month and year.", field=qid) from exc
+    elif kind == "choice":
+        if value not in {o["value"] for o in question["options"]}:
+            raise DomainError("answer_choice", "Choose one of the options.", field=qid)
+    elif kind == "yesno":
+        if value not in ("yes", "no"):
+            raise DomainError("answer_choice", "Choose yes or no.", field=qid)
+    elif kind == "parish":
+        if value not in {code for code, _ in parishes()}:
+            raise DomainError("answer_choice", "Choose a parish from the list.", field=qid)
+    elif kind == "uin":
+        value = value.replace(" ", "")
+        reason = uin_rejection_reason(value)
+        if reason:
+            raise DomainError("answer_uin", f"Enter a national identity number of 10 digits. {reason}", field=qid)
+    elif kind == "email":
+        if not _EMAIL.match(value):
+            raise DomainError("answer_email", "Enter an email address like name@example.com.", field=qid)
+    elif kind == "phone":
+        if not _PHONE.match(value):
+            raise DomainError("answer_phone", "Enter a phone number, like +1 767 555 0100.", field=qid)
+    elif kind == "number":
+        try:
+            number = float(value)
+        except ValueError as exc:
+            raise DomainError("answer_number", "Enter a number.", field=qid) from exc
+        if "minimum" in question and number < question["minimum"]:
+            raise DomainError("answer_number", f"Enter {question['minimum']} or more.", field=qid)
+        if "maximum" in question and number > question["maximum"]:
+            raise DomainError("answer_number", f"Enter {question['maximum']} or less.", field=qid)
+        value = int(number) if number.is_integer() else number
+    return value
+
+
+@transaction.atomic
+def application_answer(*, application: Application, uin: str, question_id: str, raw: Any) -> Application:
+    application = _locked(application.pk, uin=uin)
+    if application.state not in (S.DRAFT,):
+        raise Conflict("not_draft", "This application is already sent; its answers cannot change.")
+    question = question_get(application, question_id)
+    value = _clean(question, raw, application.language)
+    answers = dict(application.answers)
+    answers[question_id] = value
+    verify = question.get("verify")
+    if verify and value != "":
+        probe = rule_context(application)
+        probe["answers"] = answers
+        outcome = rules.check(
+            {"id": question_id, "expr": verify["expr"], "pass": verify["message"], "fail": verify["message"]}, probe
+        )
+        if not outcome.passed:
+            raise DomainError("answer_refused", text(verify["message"], application.language), field=question_id)
+    application.answers = answers
+    application.updated_at = timezone.now()
+    application.save(update_fields=["answers", "updated_at"])
+    return application
+
+
+def unanswered(application: Application) -> list[dict[str, Any]]:
+    return [
+        q
+        for q in questions_visible(application)
+        if q.get("required", True) and application.answers.get(q["id"]) in (None, "")
+    ]
+
+
+# --- submission and decisions ----------------------------------------------------------------------
+
+
+def _locked(pk: int, *, uin: str | None = None) -> Application:
+    application = Application.objects.select_for_update().select_related("service").filter(pk=pk).first()
+    if application is None or (uin is not None and application.applicant_uin != uin):
+        raise NotFound("application_not_found", "There is no such application on your account.")
+    return application
+
+
+@transaction.atomic
+def application_submit(*, application: Application, uin: str) -> Application:
+    application = _locked(application.pk, uin=uin)
+    if application.state != S.DRAFT:
+        raise Conflict("already_submitted", "This application is already sent.")
+    if application.consent_at is None:
+        raise Conflict("no_consent", "Agree to the use of your registry data first.")
+    missing = unanswered(application)
+    if missing:
+        raise DomainError(
+            "answers_missing",
+            f"Answer every question first: {text(missing[0]['label'], application.language)}",
+            field=missing[0]["id"],
+        )
+    # Drop answers to questions that are no longer shown (an answer changed the route).
+    shown = {q["id"] for q in questions_visible(application)}
+    application.answers = {k: v for k, v in application.answers.items() if k in shown}
+    _prefill(application, stage="submit")
+    definition = definition_of(application)
+    now = timezone.now()
+    application.submitted_at = now
+    application.due_at = now + timedelta(days=definition["sla_days"])
+    _move(application, to=S.SUBMITTED, actor=uin, actor_kind="citizen")
+    _notify(application, "submitted")
+    if definition.get("fee") and not payments.application_paid(application=application):
+        _move(application, to=S.AWAITING_PAYMENT, actor=SYSTEM_ACTOR, actor_kind="system", note="Fee to pay")
+        application.save()
+        return application
+    _process(application)
+    application.save()
+    return application
+
+
+@transaction.atomic
+def application_paid(*, application: Application, actor: str, actor_kind: str) -> Application:
+    """The fee is paid (online or at a counter): the application goes on to its checks."""
+    application = _locked(application.pk)
+    if application.state != S.AWAITING_PAYMENT:
+        return application
+    if not payments.application_paid(application=application):
+        raise Conflict("not_paid", "The payment has not been received.")
+    _move(application, to=S.SUBMITTED, actor=actor, actor_kind=actor_kind, note="Fee paid")
+    _process(application)
+    application.save()
+    return application
+
+
+def _process(application: Application) -> None:
+    """The automatic checks; an automatic decision where the service allows one and every rule
+    passed on verified data; otherwise the application goes to the agency's queue."""
+    definition = definition_of(application)
+    outcomes = rules.check_all(
+        definition.get("eligibility", []) + definition.get("rules", []), rule_context(application)
+    )
+    application.checks = [o.as_json() for o in outcomes]
+    failed = [o for o in outcomes if not o.passed]
+    if definition["decision"] == "automatic" and not failed:
+        try:
+            with transaction.atomic():
+                _approve(application, actor=SYSTEM_ACTOR, actor_kind="system", reasons=outcomes)
+            return
+        except DomainError as error:
+            # The rules passed but the agency refused to act (a name taken meanwhile, a registry
+            # that refused the declaration): a person looks at it.
+            note = f"Could not be completed automatically: {error.detail}"
+            _move(application, to=S.IN_REVIEW, actor=SYSTEM_ACTOR, actor_kind="system", note=note)
+            return
+    note = "; ".join(text(o.reason, "en") for o in failed) or "This service is decided by an officer."
+    _move(application, to=S.IN_REVIEW, actor=SYSTEM_ACTOR, actor_kind="system", note=note)
+
+
+def _approve(application: Application, *, actor: str, actor_kind: str, reasons: list[rules.Outcome] | None) -> None:
+    definition = definition_of(application)
+    now = timezone.now()
+    application.decision = "approved"
+    application.decided_by = actor[:150]
+    application.decided_at = now
+    if reasons is not None:
+        application.reasons = [{"rule": o.rule, "passed": o.passed, "reason": o.reason} for o in reasons]
+    output: dict[str, Any] = {}
+    pending = False
+    for name in definition.get("actions", []):
+        result = actions.run(name, application=application, definition=definition)
+        output.update(result.facts)
+        pending = pending or result.pending
+    verified = dict(application.verified)
+    verified["_output"] = output
+    application.verified = verified
+    note = "Approved automatically: every check passed." if actor_kind == "system" else "Approved by an officer."
+    _move(application, to=S.APPROVED, actor=actor, actor_kind=actor_kind, note=note)
+    _notify(application, "approved")
+    if not pending:
+        _complete(application, actor=actor, actor_kind=actor_kind)
+
+
+def _complete(application: Application, *, actor: str, actor_kind: str, note: str = "") -> None:
+    definition = definition_of(application)
+    out = definition["output"]
+    if out.get("document", True):
+        document = actions.output_document(application=application, definition=definition)
+        note = note or f"{text(out['title'], 'en')} {document.serial} issued."
+    _move(application, to=S.COMPLETED, actor=actor, actor_kind=actor_kind, note=note)
+    if application.state == S.COMPLETED and "completed" in definition.get("notifications", {}):
+        _notify(application, "completed")
+
+
+def application_complete_external(*, application: Application, note: str, facts: dict[str, str]) -> None:
+    """An agency finished what the approval started (a registrar registered the declared birth)."""
+    application = _locked(application.pk)
+    if application.state != S.APPROVED:
+        return
+    verified = dict(application.verified)
+    verified["_output"] = {**verified.get("_output", {}), **facts}
+    application.verified = verified
+    _complete(application, actor="civil registry", actor_kind="system", note=note)
+    application.save()
+
+
+# --- officers -----------------------------------------------------------------------------------
+
+
+def _require_case(principal: Principal, application: Application, permission: str) -> None:
+    principal.require(permission)
+    if application.agency not in principal.agencies and "administrator" not in principal.roles:
+        raise Forbidden("other_agency", "This case belongs to another agency.")
+
+
+def case_open(*, principal: Principal, reference: str, purpose: str) -> Application:
+    """An officer opens a case; the view of the citizen's data is recorded with its purpose."""
+    application = Application.objects.select_related("service").filter(reference=reference).first()
+    if application is None:
+        raise NotFound("application_not_found", f"No application {reference}.")
+    _require_case(principal, application, "case.read")
+    if not purpose.strip():
+        raise DomainError("purpose_required", "Say why you are opening this case.", field="purpose")
+    access_record(
+        actor=principal.name,
+        actor_kind=principal.kind,
+        action="case.read",
+        subject=application.applicant_uin,
+        purpose=f"{purpose.strip()[:200]} ({application.reference})",
+    )
+    return application
+
+
+@transaction.atomic
+def case_assign(*, principal: Principal, reference: str, to: str) -> Application:
+    application = _locked(_pk(reference))
+    _require_case(principal, application, "case.work")
+    if to != principal.name and not principal.can("case.assign"):
+        raise Forbidden("forbidden", "Only a supervisor assigns cases to someone else.")
+    if application.state not in (S.IN_REVIEW, S.INFO_REQUESTED, S.AWAITING_PAYMENT):
+        raise Conflict("not_open", "Only open cases are assigned.")
+    application.assigned_to = to[:150]
+    application.updated_at = timezone.now()
+    Transition.objects.create(
+        application=application,
+        from_state=application.state,
+        to_state=application.state,
+        actor=principal.name,
+        actor_kind="staff",
+        note=f"Assigned to {to}",
+        at=application.updated_at,
+    )
+    application.save()
+    return application
+
+
+def _pk(reference: str) -> int:
+    pk = Application.objects.filter(reference=reference).values_list("pk", flat=True).first()
+    if pk is None:
+        raise NotFound("application_not_found", f"No application {reference}.")
+    return int(pk)
+
+
+@transaction.atomic
+def case_request_info(*, principal: Principal, reference: str, message: str) -> Application:
+    application = _locked(_pk(reference))
+    _require_case(principal, application, "case.work")
+    if application.state != S.IN_REVIEW:
+        raise Conflict("not_in_review", "More information can be asked only of a case under review.")
+    if not message.strip():
+        raise DomainError("message_required", "Say what information you need.", field="message")
+    application.info_request = message.strip()[:2000]
+    _move(application, to=S.INFO_REQUESTED, actor=principal.name, actor_kind="staff", note=application.info_request)
+    _notify(application, "info_requested", message=application.info_request)
+    application.save()
+    return application
+
+
+@transaction.atomic
+def application_respond(*, application: Application, uin: str, response: str) -> Application:
+    application = _locked(application.pk, uin=uin)
+    if application.state != S.INFO_REQUESTED:
+        raise Conflict("no_request", "Nobody has asked for more information on this application.")
+    response = response.strip()
+    if not response or "\x00" in response:
+        raise DomainError("response_required", "Write your answer to the officer's question.", field="response")
+    answers = dict(application.answers)
+    answers.setdefault("_responses", [])
+    answers["_responses"] = [*answers["_responses"], {"at": timezone.now().isoformat(), "text": response[:4000]}]
+    application.answers = answers
+    _move(application, to=S.IN_REVIEW, actor=uin, actor_kind="citizen", note=response[:4000])
+    application.save()
+    return application
+
+
+@transaction.atomic
+def case_decide(*, principal: Principal, reference: str, approve: bool, reason: str) -> Application:
+    application = _locked(_pk(reference))
+    _require_case(principal, application, "case.work")
+    if application.state != S.IN_REVIEW:
+        raise Conflict("not_in_review", "Only a case under review is decided.")
+    reason = reason.strip()
+    if not reason:
+        raise DomainError("reason_required", "Give the reason for the decision: the citizen reads it.", field="reason")
+    officer_reason = {"rule": "officer", "passed": approve, "reason": {"en": reason[:2000]}}
+    if approve:
+        application.reasons = [officer_reason]
+        _approve(application, actor=principal.name, actor_kind="staff", reasons=None)
+    else:
+        application.decision = "refused"
+        application.decided_by = principal.name
+        application.decided_at = timezone.now()
+        application.reasons = [officer_reason]
+        _move(application, to=S.REFUSED, actor=principal.name, actor_kind="staff", note=reason[:2000])
+        _notify(application, "refused")
+    application.save()
+    return application
+
+
+@transaction.atomic
+def case_review(*, principal: Principal, reference: str, upheld: bool, note: str) -> Application:
+    """An officer reviews an automatic decision: upholds it, or overturns it (the document issued
+    is withdrawn and the citizen told why)."""
+    application = _locked(_pk(reference))
+    _require_case(principal, application, "case.work")
+    if application.decided_by != SYSTEM_ACTOR:
+        raise Conflict("not_automatic", "Only automatic decisions are reviewed here.")
+    if not note.strip():
+        raise DomainError("reason_required", "Give the reason for your review.", field="note")
+    now = timezone.now()
+    if upheld:
+        Transition.objects.create(
+            application=application,
+            from_state=application.state,
+            to_state=application.state,
+            actor=principal.name,
+            actor_kind="staff",
+            note=f"Automatic decision reviewed and upheld: {note.strip()[:1000]}",
+            at=now,
+        )
+        return application
+    for document in application.documents.filter(status="valid"):
+        actions.document_withdraw(document=document, reason=f"Decision overturned on review: {note.strip()[:200]}")
+    application.decision = "refused"
+    application.decided_by = principal.name
+    application.decided_at = now
+    application.reasons = [{"rule": "review", "passed": False, "reason": {"en": note.strip()[:2000]}}]
+    _move(application, to=S.REFUSED, actor=principal.name, actor_kind="staff", note=f"Overturned: {note.strip()}")
+    _notify(application, "refused")
+    application.save()
+    return application
+
+
+@transaction.atomic
+def application_withdraw(*, application: Application, uin: str) -> Application:
+    application = _locked(application.pk, uin=uin)
+    if application.state in (S.APPROVED, S.COMPLETED, S.REFUSED, S.WITHDRAWN):
+        raise Conflict("closed", "This application is already decided.")
+    _move(application, to=S.WITHDRAWN, actor=uin, actor_kind="citizen")
+    application.save()
+    return application
+
+
+# --- offers -------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def offer_accept(*, offer_id: int, uin: str, user_id: int | None, language: str) -> Application:
+    """One action: the parent confirms; the application is made, consented, submitted and decided."""
+    offer = Offer.objects.select_for_update().filter(pk=offer_id, uin=uin).first()
+    if offer is None:
+        raise NotFound("offer_not_found", "There is no such offer on your account.")
+    if offer.state != Offer.State.OPEN:
+        raise Conflict("offer_closed", "This offer has already been answered.")
+    application = application_start(
+        service=offer.service_code, uin=uin, user_id=user_id, language=language, offer=offer
+    )
+    application = application_consent(application=application, uin=uin)
+    application = application_submit(application=application, uin=uin)
+    offer.state = Offer.State.ACCEPTED
+    offer.answered_at = timezone.now()
+    offer.save(update_fields=["state", "answered_at"])
+    return application
+
+
+@transaction.atomic
+def offer_decline(*, offer_id: int, uin: str) -> Offer:
+    offer = Offer.objects.select_for_update().filter(pk=offer_id, uin=uin).first()
+    if offer is None:
+        raise NotFound("offer_not_found", "There is no such offer on your account.")
+    if offer.state != Offer.State.OPEN:
+        raise Conflict("offer_closed", "This offer has already been answered.")
+    offer.state = Offer.State.DECLINED
+    offer.answered_at = timezone.now()
+    offer.save(update_fields=["state", "answered_at"])
+    return offer
+
+
+def offer_make(*, uin: str, service: ServiceDefinition, facts: dict[str, Any], source_event: str) -> Offer | None:
+    """Offer a proactive service to one person, once per event; the offer is announced in the inbox."""
+    offer, created = Offer.objects.get_or_create(
+        uin=uin,
+        service_code=service.code,
+        source_event=source_event,
+        defaults={"facts": facts, "created_at": timezone.now()},
+    )
+    if not created:
+        return None
+    template = service.definition.get("notifications", {}).get("offered")
+    if template is not None:
+        subject, body = notify.template_render(
+            template=template, params={k: str(v) for k, v in facts.get("params", {}).items()}, language="en"
+        )
+        notify.notification_queue(uin=uin, template=f"{service.code}.offered", subject=subject, body=body, link="/my/")
+    return offer
+
+
+def fee_text(definition: dict[str, Any]) -> str:
+    fee = definition.get("fee")
+    if not fee:
+        return ""
+    return f"{fee['currency']} {fee['amount'] / 100:,.2f}"

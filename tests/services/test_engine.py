@@ -1,0 +1,226 @@
+"""The service engine end to end below the web pages: pre-fill through the exchange with consent,
+automatic decisions, officers' cases, and the flows registry events start."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pytest
+from django.utils import timezone
+
+from gov21.core.errors import DomainError
+from gov21.exchange.contracts import data_uses_for
+from gov21.exchange.pubsub import deliveries_run
+from gov21.identity.principal import Principal
+from gov21.registry import services as registry
+from gov21.registry.models import LifeEvent
+from gov21.services import definitions, registers
+from gov21.services import services as engine
+from gov21.services.documents import QR_PREFIX, document_verify
+from gov21.services.models import Application, Benefit, Document, Notification, Offer
+from tests.registry.factories import register_person
+
+pytestmark = pytest.mark.django_db
+S = Application.State
+REGISTRAR = Principal(name="registrar.one", kind="staff", roles=frozenset({"registrar"}))
+OFFICER = Principal(
+    name="officer.lta", kind="staff", roles=frozenset({"case_officer"}), agencies=frozenset({"licensing"})
+)
+CRO_OFFICER = Principal(
+    name="officer.cro", kind="staff", roles=frozenset({"case_officer"}), agencies=frozenset({"civil-registry"})
+)
+
+
+@pytest.fixture(autouse=True)
+def _nation(exchange: None) -> None:
+    definitions.definitions_load()
+
+
+def _apply(service: str, uin: str, answers: dict[str, str]) -> Application:
+    application = engine.application_start(service=service, uin=uin, user_id=None)
+    application = engine.application_consent(application=application, uin=uin)
+    for question, value in answers.items():
+        application = engine.application_answer(application=application, uin=uin, question_id=question, raw=value)
+    return engine.application_submit(application=application, uin=uin)
+
+
+def test_a_licence_renewal_that_every_registry_confirms_is_approved_without_a_person() -> None:
+    driver = register_person(REGISTRAR, born=date(1980, 5, 1))
+    licence = registers.licence_issue(uin=driver.uin, issued_on=date(2016, 1, 1))
+
+    application = _apply(
+        "renew-driving-licence", driver.uin, {"licence_number": licence.number.lower(), "health": "no"}
+    )
+
+    assert application.state == S.COMPLETED
+    assert application.decided_by == engine.SYSTEM_ACTOR
+    assert all(check["passed"] for check in application.checks)
+    licence.refresh_from_db()
+    assert licence.expires_on >= timezone.localdate() + timedelta(days=365 * 9)
+    document = Document.objects.get(application=application)
+    assert document.kind == "driving-licence" and document.valid_until == licence.expires_on
+    assert document_verify(payload=QR_PREFIX + document.credential).status == "valid"
+    # The facts were fetched through the exchange with the application as the purpose.
+    uses = data_uses_for(subject=driver.uin, limit=20)
+    assert any(use["purpose"] == application.reference for use in uses), uses
+    states = list(application.transitions.values_list("to_state", "actor_kind"))
+    assert states == [
+        ("draft", "citizen"),
+        ("submitted", "citizen"),
+        ("approved", "system"),
+        ("completed", "system"),
+    ]
+    assert Notification.objects.filter(uin=driver.uin, channel="inbox").count() == 2
+
+
+def test_a_renewal_a_rule_cannot_confirm_goes_to_an_officer_who_asks_for_more() -> None:
+    driver = register_person(REGISTRAR, born=date(1940, 5, 1))
+    licence = registers.licence_issue(uin=driver.uin, issued_on=date(2016, 1, 1))
+
+    application = _apply("renew-driving-licence", driver.uin, {"licence_number": licence.number, "health": "no"})
+
+    assert application.state == S.IN_REVIEW
+    failed = [c["rule"] for c in application.checks if not c["passed"]]
+    assert failed == ["age"]
+    engine.case_assign(principal=OFFICER, reference=application.reference, to=OFFICER.name)
+    engine.case_request_info(principal=OFFICER, reference=application.reference, message="Send a medical report.")
+    with pytest.raises(DomainError):
+        engine.case_decide(principal=OFFICER, reference=application.reference, approve=True, reason="ok")
+    engine.application_respond(application=application, uin=driver.uin, response="Report DR-55 sent by my doctor.")
+    decided = engine.case_decide(
+        principal=OFFICER, reference=application.reference, approve=True, reason="Medical report DR-55 is fit."
+    )
+    assert decided.state == S.COMPLETED and decided.decided_by == OFFICER.name
+    assert Document.objects.filter(application=decided, kind="driving-licence").exists()
+
+
+def test_an_officer_of_another_agency_cannot_decide_the_case() -> None:
+    driver = register_person(REGISTRAR, born=date(1940, 5, 1))
+    licence = registers.licence_issue(uin=driver.uin)
+    application = _apply("renew-driving-licence", driver.uin, {"licence_number": licence.number, "health": "no"})
+    with pytest.raises(DomainError) as refused:
+        engine.case_decide(principal=CRO_OFFICER, reference=application.reference, approve=True, reason="x")
+    assert refused.value.status == 403
+
+
+def test_a_declared_birth_is_registered_then_the_parents_are_offered_child_benefit() -> None:
+    mother = register_person(REGISTRAR, born=date(1995, 3, 1))
+    father = register_person(REGISTRAR, born=date(1993, 3, 1), sex="M")
+    day = (timezone.localdate() - timedelta(days=3)).isoformat()
+
+    application = _apply(
+        "declare-birth",
+        mother.uin,
+        {
+            "given_names": "Ava",
+            "family_name": "Baptiste",
+            "sex": "F",
+            "birth_date": day,
+            "birth_parish": "XA-02",
+            "parent_role": "mother",
+            "other_parent_uin": father.uin,
+        },
+    )
+    assert application.state == S.APPROVED, application.transitions.values_list("note", flat=True)
+    event = LifeEvent.objects.get(pk=int(application.external_ref))
+    assert event.state == "declared" and event.data["father_uin"] == father.uin
+
+    registry.event_validate(event_id=event.pk, actor=REGISTRAR)
+    registry.event_register(event_id=event.pk, actor=REGISTRAR)
+    assert deliveries_run() >= 1
+
+    application.refresh_from_db()
+    assert application.state == S.COMPLETED
+    certificate = Document.objects.get(application=application)
+    assert certificate.kind == "birth-certificate" and certificate.credential
+    offers = Offer.objects.filter(service_code="child-benefit")
+    assert {o.uin for o in offers} == {mother.uin, father.uin}
+
+    claim = engine.offer_accept(offer_id=offers.get(uin=father.uin).pk, uin=father.uin, user_id=None, language="en")
+    assert claim.state == S.COMPLETED, claim.checks
+    assert Benefit.objects.filter(claimant_uin=father.uin, status="active").count() == 1
+    second = engine.offer_accept(offer_id=offers.get(uin=mother.uin).pk, uin=mother.uin, user_id=None, language="en")
+    assert second.state == S.IN_REVIEW
+    assert [c["rule"] for c in second.checks if not c["passed"]] == ["not_claimed"]
+
+
+def test_a_death_reported_once_closes_the_licence_and_benefit_and_tells_the_informant() -> None:
+    parent = register_person(REGISTRAR, born=date(1960, 1, 1))
+    child = register_person(REGISTRAR, born=date(1990, 1, 1), mother=parent)
+    licence = registers.licence_issue(uin=parent.uin)
+    Benefit.objects.create(kind="pension", claimant_uin=parent.uin, started_on=date(2025, 1, 1))
+
+    application = _apply(
+        "report-death",
+        child.uin,
+        {
+            "deceased_uin": parent.uin,
+            "death_date": timezone.localdate().isoformat(),
+            "place_parish": "XA-01",
+            "relationship": "child",
+        },
+    )
+    assert application.state == S.APPROVED
+    event = LifeEvent.objects.get(pk=int(application.external_ref))
+    registry.event_validate(event_id=event.pk, actor=REGISTRAR)
+    registry.event_register(event_id=event.pk, actor=REGISTRAR)
+    deliveries_run()
+
+    licence.refresh_from_db()
+    assert licence.status == "closed"
+    assert Benefit.objects.get(claimant_uin=parent.uin).status == "closed"
+    application.refresh_from_db()
+    assert application.state == S.COMPLETED
+    told = Notification.objects.filter(uin=child.uin, template="report-death.completed").get()
+    assert "driving licence" in told.body and "pension stopped" in told.body
+
+
+def test_a_change_of_address_is_registered_at_once_and_published() -> None:
+    person = register_person(REGISTRAR)
+    application = _apply(
+        "change-of-address",
+        person.uin,
+        {"parish": "XA-03", "line": "4 Harbour Road", "moved_on": timezone.localdate().isoformat()},
+    )
+    assert application.state == S.COMPLETED, application.transitions.values_list("note", flat=True)
+    person.refresh_from_db()
+    assert person.address_parish == "XA-03" and person.address_line == "4 Harbour Road"
+
+
+def test_a_business_name_already_taken_is_not_registered_again() -> None:
+    owner = register_person(REGISTRAR, born=date(1980, 1, 1))
+    registers.business_register(name="Blue Reef Charters Ltd", owner=owner.uin, activity="boats", address="Quay")
+    application = engine.application_start(service="register-business-name", uin=owner.uin, user_id=None)
+    engine.application_consent(application=application, uin=owner.uin)
+    for q, v in {"business_name": "blue reef charters", "activity": "Boat trips", "address": "Quay 2"}.items():
+        engine.application_answer(application=application, uin=owner.uin, question_id=q, raw=v)
+    application = engine.application_submit(application=application, uin=owner.uin)
+    assert application.state == S.AWAITING_PAYMENT
+
+
+def test_answers_are_checked_on_their_page() -> None:
+    person = register_person(REGISTRAR)
+    application = engine.application_start(service="change-of-address", uin=person.uin, user_id=None)
+    engine.application_consent(application=application, uin=person.uin)
+    future = (timezone.localdate() + timedelta(days=3)).isoformat()
+    for question, raw, code in [
+        ("moved_on", future, "answer_refused"),
+        ("moved_on", "2026-02-30", "answer_date"),
+        ("parish", "XA-99", "answer_choice"),
+        ("line", "", "answer_required"),
+        ("line", "x" * 201, "answer_too_long"),
+        ("line", "a\x00b", "invalid_answer"),
+    ]:
+        with pytest.raises(DomainError) as error:
+            engine.application_answer(application=application, uin=person.uin, question_id=question, raw=raw)
+        assert error.value.code == code, (question, raw)
+    with pytest.raises(DomainError) as missing:
+        engine.application_submit(application=application, uin=person.uin)
+    assert missing.value.code == "answers_missing"
+
+
+def test_a_proactive_service_cannot_be_started_from_the_catalogue() -> None:
+    person = register_person(REGISTRAR)
+    with pytest.raises(DomainError) as error:
+        engine.application_start(service="child-benefit", uin=person.uin, user_id=None)
+    assert error.value.code == "offered_only"
