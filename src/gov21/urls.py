@@ -54,7 +54,9 @@ urlpatterns = [
     path("office/registry/", include("gov21.registry.urls")),
     path("office/identity/", include("gov21.identity.office_urls")),
     path("office/exchange/", include("gov21.exchange.office_urls")),
+    path("office/cases/", include("gov21.services.office_urls")),
     path("", include("gov21.identity.urls")),
+    path("i18n/", include("django.conf.urls.i18n")),
     path("django-admin/", admin.site.urls),
     path("", include("gov21.portal.urls")),
 ]

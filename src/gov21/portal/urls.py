@@ -1,13 +1,33 @@
 from django.urls import path
 
-from gov21.portal import views
+from gov21.portal import journeys, my, views
 
 app_name = "portal"
 urlpatterns = [
-    path("", views.home, name="home"),
+    path("", journeys.home, name="home"),
+    path("services", journeys.search, name="search"),
+    path("services/<slug:code>", journeys.start_page, name="start-page"),
+    path("services/<slug:code>/start", journeys.start, name="start"),
+    path("life/<slug:slug>", journeys.life_event, name="life-event"),
+    path("apply/<str:reference>", journeys.tasks, name="tasks"),
+    path("apply/<str:reference>/consent", journeys.consent, name="consent"),
+    path("apply/<str:reference>/q/<slug:qid>", journeys.question, name="question"),
+    path("apply/<str:reference>/check", journeys.check, name="check"),
+    path("apply/<str:reference>/pay", journeys.pay, name="pay"),
+    path("apply/<str:reference>/paid", journeys.paid, name="paid"),
     path("office/", views.office, name="office"),
     path("my/", views.my_account, name="my"),
     path("my/data-uses", views.my_data_uses, name="my-data-uses"),
+    path("my/profile", my.profile, name="profile"),
+    path("my/applications", my.applications, name="applications"),
+    path("my/applications/<str:reference>", journeys.application_page, name="application"),
+    path("my/documents", my.documents, name="documents"),
+    path("my/documents/<str:serial>", my.document, name="document"),
+    path("my/documents/<str:serial>/pdf", my.document_pdf, name="document-pdf"),
+    path("my/inbox", my.inbox, name="inbox"),
+    path("my/offers/<int:offer_id>", my.offer, name="offer"),
+    path("my/consents", my.consents, name="consents"),
+    path("feedback", my.feedback, name="feedback"),
     path("sign-in", views.sign_in, name="login"),
     path("auth/callback", views.callback, name="callback"),
     path("sign-out", views.sign_out, name="logout"),

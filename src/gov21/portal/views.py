@@ -22,10 +22,7 @@ from gov21.identity.contracts import (
     user_for_subject,
 )
 from gov21.portal import rp
-
-
-def home(request: HttpRequest) -> HttpResponse:
-    return render(request, "portal/home.html")
+from gov21.services.contracts import inbox_unread_count, offers_for
 
 
 @login_required
@@ -132,6 +129,8 @@ def my_account(request: HttpRequest) -> HttpResponse:
             "error": error,
             "withdrawn": request.GET.get("withdrawn"),
             "name": request.session[PORTAL_SESSION_KEY].get("name", ""),
+            "unread": inbox_unread_count(uin=uin) if uin else 0,
+            "offers": offers_for(uin=uin).count() if uin else 0,
         },
     )
 

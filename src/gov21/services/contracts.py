@@ -2,10 +2,38 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+from gov21.services import definitions
 from gov21.services.definitions import LANGUAGES, text
 from gov21.services.documents import QR_PREFIX, document_verify
 from gov21.services.models import Application, Document, Offer
 from gov21.services.notify import inbox_for, inbox_mark_read, inbox_unread_count
+from gov21.services.payments import (
+    payment_provider,
+    payment_refresh,
+    payment_start_counter,
+    payment_start_hosted,
+)
+from gov21.services.services import (
+    application_answer,
+    application_consent,
+    application_paid,
+    application_respond,
+    application_start,
+    application_submit,
+    application_withdraw,
+    definition_of,
+    eligibility,
+    fee_text,
+    feedback_record,
+    offer_accept,
+    offer_decline,
+    parish_options,
+    question_get,
+    questions_visible,
+    unanswered,
+)
 from gov21.services.selectors import (
     application_for,
     applications_for,
@@ -19,8 +47,37 @@ from gov21.services.selectors import (
     profile_for,
 )
 
+
+
+def service_definition(code: str) -> dict[str, Any]:
+    """The active version of a service's definition."""
+    return dict(definitions.active(code).definition)
+
+
 __all__ = [
+    "service_definition",
     "LANGUAGES",
+    "application_answer",
+    "application_consent",
+    "application_paid",
+    "application_respond",
+    "application_start",
+    "application_submit",
+    "application_withdraw",
+    "definition_of",
+    "eligibility",
+    "fee_text",
+    "feedback_record",
+    "offer_accept",
+    "offer_decline",
+    "parish_options",
+    "payment_provider",
+    "payment_refresh",
+    "payment_start_counter",
+    "payment_start_hosted",
+    "question_get",
+    "questions_visible",
+    "unanswered",
     "QR_PREFIX",
     "Application",
     "Document",

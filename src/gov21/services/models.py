@@ -5,6 +5,7 @@ benefits, business names), notifications, payments and feedback."""
 from __future__ import annotations
 
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 
 class ServiceDefinition(models.Model):
@@ -30,15 +31,15 @@ class ServiceDefinition(models.Model):
 
 class Application(models.Model):
     class State(models.TextChoices):
-        DRAFT = "draft", "Draft"
-        SUBMITTED = "submitted", "Submitted"
-        AWAITING_PAYMENT = "awaiting_payment", "Awaiting payment"
-        IN_REVIEW = "in_review", "With an officer"
-        INFO_REQUESTED = "info_requested", "More information requested"
-        APPROVED = "approved", "Approved"
-        REFUSED = "refused", "Refused"
-        COMPLETED = "completed", "Completed"
-        WITHDRAWN = "withdrawn", "Withdrawn"
+        DRAFT = "draft", _("Draft")
+        SUBMITTED = "submitted", _("Submitted")
+        AWAITING_PAYMENT = "awaiting_payment", _("Awaiting payment")
+        IN_REVIEW = "in_review", _("With an officer")
+        INFO_REQUESTED = "info_requested", _("More information requested")
+        APPROVED = "approved", _("Approved")
+        REFUSED = "refused", _("Refused")
+        COMPLETED = "completed", _("Completed")
+        WITHDRAWN = "withdrawn", _("Withdrawn")
 
     reference = models.CharField(max_length=20, unique=True)
     service = models.ForeignKey(ServiceDefinition, on_delete=models.PROTECT, related_name="applications")
@@ -94,7 +95,7 @@ class Offer(models.Model):
         OPEN = "open", "Open"
         ACCEPTED = "accepted", "Accepted"
         DECLINED = "declined", "Declined"
-        WITHDRAWN = "withdrawn", "Withdrawn"
+        WITHDRAWN = "withdrawn", _("Withdrawn")
 
     uin = models.CharField(max_length=10, db_index=True)
     service_code = models.CharField(max_length=64)
@@ -114,9 +115,9 @@ class Document(models.Model):
     """A document a service issued (licence, registration, benefit award), with its signed credential."""
 
     class Status(models.TextChoices):
-        VALID = "valid", "Valid"
-        REVOKED = "revoked", "Revoked"
-        EXPIRED = "expired", "Expired"
+        VALID = "valid", _("Valid")
+        REVOKED = "revoked", _("Revoked")
+        EXPIRED = "expired", _("Expired")
 
     serial = models.CharField(max_length=24, unique=True)
     kind = models.CharField(max_length=40)

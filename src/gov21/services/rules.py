@@ -50,7 +50,7 @@ def check(rule: dict[str, Any], context: dict[str, Any]) -> Outcome:
     return, a type mismatch) does not pass: the application goes to a person, never through."""
     try:
         value = evaluate(rule["expr"], context)
-    except (RuntimeError, ValueError, TypeError) as exc:
+    except Exception as exc:  # noqa: BLE001 - whatever the evaluator raises, the rule did not pass
         return Outcome(rule=rule["id"], passed=False, reason=rule["fail"], error=str(exc)[:200])
     if not isinstance(value, bool):
         return Outcome(rule=rule["id"], passed=False, reason=rule["fail"], error=f"gave {type(value).__name__}")
@@ -62,10 +62,11 @@ def check_all(rules: list[dict[str, Any]], context: dict[str, Any]) -> list[Outc
 
 
 def condition(expr: str | None, context: dict[str, Any]) -> bool:
-    """A question's ``when``: shown when true; an expression that cannot be evaluated shows it."""
+    """A question's ``when``: shown when true. An expression that cannot be evaluated yet (it reads
+    an answer not given) hides the question until it can."""
     if not expr:
         return True
     try:
-        return bool(evaluate(expr, context))
-    except (RuntimeError, ValueError, TypeError):
-        return True
+        return evaluate(expr, context) is True
+    except Exception:  # noqa: BLE001 - an unanswerable condition is a false one
+        return False

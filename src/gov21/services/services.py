@@ -700,3 +700,24 @@ def fee_text(definition: dict[str, Any]) -> str:
     if not fee:
         return ""
     return f"{fee['currency']} {fee['amount'] / 100:,.2f}"
+
+
+def feedback_record(*, rating: int | None, comment: str, service_code: str = "", reference: str = "", page: str = "") -> None:
+    """A rating and comment after a service, or a problem reported on any page. Anonymous."""
+    from gov21.services.models import Feedback
+
+    comment = comment.strip()
+    if rating is None and not comment:
+        raise DomainError("feedback_empty", "Choose a rating or write a comment.", field="rating")
+    if rating is not None and not 1 <= rating <= 5:
+        raise DomainError("feedback_rating", "Choose a rating from 1 to 5.", field="rating")
+    if len(comment) > 2000 or "\x00" in comment:
+        raise DomainError("feedback_comment", "Write at most 2,000 characters.", field="comment")
+    Feedback.objects.create(
+        service_code=service_code[:64],
+        application_ref=reference[:20],
+        rating=rating,
+        comment=comment,
+        page=page[:200],
+        created_at=timezone.now(),
+    )

@@ -1,0 +1,510 @@
+"""The citizen's one-stop shop: services by life event and by search, a start page per service,
+then one question per page, check your answers, pay, and a confirmation with what happens next.
+Every page works without JavaScript: each step is a form that posts and redirects."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlencode
+
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from gov21.core.errors import DomainError
+from gov21.identity.contracts import PORTAL_SESSION_KEY, account_summary
+from gov21.services import contracts as svc
+
+MAX_QUERY = 100
+
+
+def language(request: HttpRequest) -> str:
+    code = (get_language() or "en")[:2]
+    return code if code in svc.LANGUAGES else "en"
+
+
+def citizen_uin(request: HttpRequest) -> str | None:
+    """The signed-in person's UIN, remembered in the portal session after the first look-up."""
+    if not request.user.is_authenticated or PORTAL_SESSION_KEY not in request.session:
+        return None
+    portal = request.session[PORTAL_SESSION_KEY]
+    if not portal.get("uin"):
+        summary = account_summary(user_id=int(request.user.pk)) or {}
+        if not summary.get("uin"):
+            return None
+        portal["uin"] = summary["uin"]
+        request.session.modified = True
+    return str(portal["uin"])
+
+
+def to_sign_in(request: HttpRequest) -> HttpResponse:
+    return redirect(f"/sign-in?{urlencode({'next': request.get_full_path()})}")
+
+
+def _problem_page(request: HttpRequest, error: DomainError) -> HttpResponse:
+    return render(request, "portal/problem.html", {"error": error}, status=error.status)
+
+
+# --- finding a service --------------------------------------------------------------------------
+
+
+@require_GET
+def home(request: HttpRequest) -> HttpResponse:
+    lang = language(request)
+    return render(
+        request,
+        "portal/home.html",
+        {"life_events": svc.life_events(language=lang), "services": svc.catalogue(language=lang)},
+    )
+
+
+@require_GET
+def search(request: HttpRequest) -> HttpResponse:
+    query = request.GET.get("q", "")[:MAX_QUERY].replace("\x00", "")
+    lang = language(request)
+    return render(
+        request,
+        "portal/services.html",
+        {"query": query, "services": svc.catalogue(language=lang, query=query), "heading": _("Search results")},
+    )
+
+
+@require_GET
+def life_event(request: HttpRequest, slug: str) -> HttpResponse:
+    lang = language(request)
+    try:
+        heading = svc.life_event_name(slug, lang)
+    except DomainError as error:
+        raise Http404(error.detail) from error
+    return render(
+        request,
+        "portal/services.html",
+        {"services": svc.catalogue(language=lang, life_event=slug), "heading": heading, "life_event": slug},
+    )
+
+
+@require_GET
+def start_page(request: HttpRequest, code: str) -> HttpResponse:
+    lang = language(request)
+    cards = [c for c in svc.catalogue(language=lang) if c.code == code]
+    if not cards:
+        raise Http404("No such service")
+    definition = svc.service_definition(code)
+    return render(
+        request,
+        "portal/start.html",
+        {
+            "card": cards[0],
+            "d": definition,
+            "before": svc.text(definition.get("before_you_start"), lang),
+            "documents": [svc.text(x, lang) for x in definition.get("documents_required", [])],
+            "sources": [svc.text(p["label"], lang) for p in definition.get("prefill", [])],
+            "sla_days": definition["sla_days"],
+        },
+    )
+
+
+@require_POST
+def start(request: HttpRequest, code: str) -> HttpResponse:
+    uin = citizen_uin(request)
+    if uin is None:
+        return redirect(f"/sign-in?{urlencode({'next': reverse('portal:start-page', args=[code])})}")
+    try:
+        application = svc.application_start(
+            service=code, uin=uin, user_id=int(request.user.pk), language=language(request)
+        )
+    except DomainError as error:
+        return _problem_page(request, error)
+    return redirect("portal:consent", reference=application.reference)
+
+
+# --- an application -------------------------------------------------------------------------------
+
+
+def _mine(request: HttpRequest, reference: str) -> tuple[str, svc.Application] | HttpResponse:
+    uin = citizen_uin(request)
+    if uin is None:
+        return to_sign_in(request)
+    try:
+        return uin, svc.application_for(uin=uin, reference=reference)
+    except DomainError as error:
+        raise Http404(error.detail) from error
+
+
+def _draft_or_status(application: svc.Application) -> HttpResponse | None:
+    if application.state != svc.Application.State.DRAFT:
+        return redirect("portal:application", reference=application.reference)
+    return None
+
+
+def _question_view(q: dict[str, Any], lang: str, value: Any) -> dict[str, Any]:
+    view = {
+        "id": q["id"],
+        "type": q["type"],
+        "label": svc.text(q["label"], lang),
+        "hint": svc.text(q.get("hint"), lang),
+        "required": q.get("required", True),
+        "value": value if value is not None else "",
+    }
+    if q["type"] == "choice":
+        view["options"] = [(o["value"], svc.text(o["label"], lang)) for o in q["options"]]
+    elif q["type"] == "yesno":
+        view["options"] = [("yes", _("Yes")), ("no", _("No"))]
+    elif q["type"] == "parish":
+        view["options"] = svc.parish_options()
+    if q["type"] == "date":
+        parts = str(value or "").split("-")
+        view["day"], view["month"], view["year"] = (
+            (parts[2].lstrip("0"), parts[1].lstrip("0"), parts[0]) if len(parts) == 3 else ("", "", "")
+        )
+    return view
+
+
+def _display(q: dict[str, Any], lang: str, value: Any) -> str:
+    if value in (None, ""):
+        return _("Not given")
+    if q["type"] == "choice":
+        return next((svc.text(o["label"], lang) for o in q["options"] if o["value"] == value), str(value))
+    if q["type"] == "yesno":
+        return _("Yes") if value == "yes" else _("No")
+    if q["type"] == "parish":
+        return dict(svc.parish_options()).get(str(value), str(value))
+    return str(value)
+
+
+@never_cache
+@require_GET
+def tasks(request: HttpRequest, reference: str) -> HttpResponse:
+    found = _mine(request, reference)
+    if isinstance(found, HttpResponse):
+        return found
+    _, application = found
+    if (done := _draft_or_status(application)) is not None:
+        return done
+    lang = language(request)
+    d = svc.definition_of(application)
+    questions = svc.questions_visible(application)
+    answered = sum(1 for q in questions if application.answers.get(q["id"]) not in (None, ""))
+    missing = svc.unanswered(application)
+    return render(
+        request,
+        "portal/tasks.html",
+        {
+            "application": application,
+            "title": svc.text(d["title"], lang),
+            "consented": application.consent_at is not None,
+            "answered": answered,
+            "total": len(questions),
+            "first_missing": missing[0]["id"] if missing else "",
+            "complete": application.consent_at is not None and not missing,
+            "fee": svc.fee_text(d),
+        },
+    )
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def consent(request: HttpRequest, reference: str) -> HttpResponse:
+    found = _mine(request, reference)
+    if isinstance(found, HttpResponse):
+        return found
+    uin, application = found
+    if (done := _draft_or_status(application)) is not None:
+        return done
+    lang = language(request)
+    d = svc.definition_of(application)
+    error = None
+    if request.method == "POST":
+        if request.POST.get("agree") != "yes":
+            error = _("Tick the box to agree, or go back to the service's start page.")
+        else:
+            try:
+                application = svc.application_consent(application=application, uin=uin)
+            except DomainError as problem:
+                error = problem.detail
+            else:
+                failed = [o for o in svc.eligibility(application) if not o.passed]
+                if failed:
+                    return render(
+                        request,
+                        "portal/not_eligible.html",
+                        {"title": svc.text(d["title"], lang), "reasons": [svc.text(o.reason, lang) for o in failed]},
+                    )
+                return redirect("portal:tasks", reference=reference)
+    return render(
+        request,
+        "portal/consent.html",
+        {
+            "application": application,
+            "title": svc.text(d["title"], lang),
+            "sources": [
+                {"label": svc.text(p["label"], lang), "service": p["service"]} for p in d.get("prefill", [])
+            ],
+            "consented": application.consent_at is not None,
+            "error": error,
+        },
+        status=400 if error else 200,
+    )
+
+
+def _date_from(request: HttpRequest, qid: str) -> str:
+    day, month, year = (request.POST.get(f"{qid}-{part}", "").strip() for part in ("day", "month", "year"))
+    if not (day or month or year):
+        return ""
+    if not (day.isdigit() and month.isdigit() and year.isdigit() and len(year) == 4):
+        return "invalid"
+    return f"{int(year):04d}-{int(month):02d}-{int(day):02d}"
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def question(request: HttpRequest, reference: str, qid: str) -> HttpResponse:
+    found = _mine(request, reference)
+    if isinstance(found, HttpResponse):
+        return found
+    uin, application = found
+    if (done := _draft_or_status(application)) is not None:
+        return done
+    if application.consent_at is None:
+        return redirect("portal:consent", reference=reference)
+    lang = language(request)
+    try:
+        q = svc.question_get(application, qid)
+    except DomainError as error:
+        raise Http404(error.detail) from error
+    error = None
+    value: Any = application.answers.get(qid)
+    if request.method == "POST":
+        raw = _date_from(request, qid) if q["type"] == "date" else request.POST.get(qid, "")
+        value = raw
+        try:
+            application = svc.application_answer(application=application, uin=uin, question_id=qid, raw=raw)
+        except DomainError as problem:
+            error = problem.detail
+        else:
+            return _next_page(request, application, qid)
+    visible = [x["id"] for x in svc.questions_visible(application)]
+    position = visible.index(qid) + 1 if qid in visible else 0
+    previous = visible[position - 2] if position > 1 else ""
+    return render(
+        request,
+        "portal/question.html",
+        {
+            "application": application,
+            "title": svc.text(svc.definition_of(application)["title"], lang),
+            "q": _question_view(q, lang, value),
+            "error": error,
+            "position": position,
+            "count": len(visible),
+            "back": reverse("portal:question", args=[reference, previous]) if previous else reverse(
+                "portal:tasks", args=[reference]
+            ),
+            "from_check": request.GET.get("from") == "check",
+        },
+        status=400 if error else 200,
+    )
+
+
+def _next_page(request: HttpRequest, application: svc.Application, qid: str) -> HttpResponse:
+    if request.GET.get("from") == "check" or request.POST.get("from") == "check":
+        missing = svc.unanswered(application)
+        if not missing:
+            return redirect("portal:check", reference=application.reference)
+    visible = [x["id"] for x in svc.questions_visible(application)]
+    later = visible[visible.index(qid) + 1 :] if qid in visible else []
+    if later:
+        return redirect("portal:question", reference=application.reference, qid=later[0])
+    return redirect("portal:check", reference=application.reference)
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def check(request: HttpRequest, reference: str) -> HttpResponse:
+    found = _mine(request, reference)
+    if isinstance(found, HttpResponse):
+        return found
+    uin, application = found
+    if (done := _draft_or_status(application)) is not None:
+        return done
+    if application.consent_at is None:
+        return redirect("portal:consent", reference=reference)
+    lang = language(request)
+    d = svc.definition_of(application)
+    error = None
+    if request.method == "POST":
+        try:
+            application = svc.application_submit(application=application, uin=uin)
+        except DomainError as problem:
+            error = problem
+        else:
+            if application.state == svc.Application.State.AWAITING_PAYMENT:
+                return redirect("portal:pay", reference=reference)
+            return redirect("portal:application", reference=reference)
+    person = application.verified.get("person") or {}
+    verified = [
+        (_("Name"), f"{person.get('given_names', '')} {person.get('family_name', '')}".strip()),
+        (_("Date of birth"), person.get("birth_date", "")),
+        (
+            _("Address"),
+            ", ".join(
+                x
+                for x in (
+                    person.get("address_line", ""),
+                    person.get("address_settlement", ""),
+                    dict(svc.parish_options()).get(person.get("address_parish", ""), ""),
+                )
+                if x
+            ),
+        ),
+    ]
+    rows = [
+        {
+            "id": q["id"],
+            "label": svc.text(q["label"], lang),
+            "value": _display(q, lang, application.answers.get(q["id"])),
+        }
+        for q in svc.questions_visible(application)
+    ]
+    return render(
+        request,
+        "portal/check.html",
+        {
+            "application": application,
+            "title": svc.text(d["title"], lang),
+            "verified": [(k, v) for k, v in verified if v],
+            "rows": rows,
+            "fee": svc.fee_text(d),
+            "error": error,
+        },
+        status=400 if error else 200,
+    )
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def pay(request: HttpRequest, reference: str) -> HttpResponse:
+    found = _mine(request, reference)
+    if isinstance(found, HttpResponse):
+        return found
+    _uin, application = found
+    if application.state != svc.Application.State.AWAITING_PAYMENT:
+        return redirect("portal:application", reference=reference)
+    lang = language(request)
+    d = svc.definition_of(application)
+    fee = d["fee"]
+    error = None
+    if request.method == "POST":
+        method = request.POST.get("method")
+        try:
+            if method == "online":
+                payment = svc.payment_start_hosted(
+                    application=application,
+                    amount=fee["amount"],
+                    currency=fee["currency"],
+                    description=svc.text(fee["description"], lang),
+                    return_url=request.build_absolute_uri(reverse("portal:paid", args=[reference])),
+                )
+                return redirect(payment.next_url)
+            if method == "counter":
+                svc.payment_start_counter(application=application, amount=fee["amount"], currency=fee["currency"])
+                return redirect("portal:application", reference=reference)
+            error = _("Choose how you will pay.")
+        except DomainError as problem:
+            error = problem.detail
+    return render(
+        request,
+        "portal/pay.html",
+        {
+            "application": application,
+            "title": svc.text(d["title"], lang),
+            "fee": svc.fee_text(d),
+            "online": svc.payment_provider() is not None,
+            "error": error,
+        },
+        status=400 if error else 200,
+    )
+
+
+@never_cache
+@require_GET
+def paid(request: HttpRequest, reference: str) -> HttpResponse:
+    """Where the payment provider sends the citizen back: ask it what happened, never trust the URL."""
+    found = _mine(request, reference)
+    if isinstance(found, HttpResponse):
+        return found
+    _uin, application = found
+    payment = application.payments.filter(method="hosted").order_by("-pk").first()
+    if payment is not None:
+        try:
+            payment = svc.payment_refresh(payment=payment)
+            if payment.status == "success":
+                svc.application_paid(application=application, actor=application.applicant_uin, actor_kind="citizen")
+        except DomainError as error:
+            return _problem_page(request, error)
+    return redirect("portal:application", reference=reference)
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def application_page(request: HttpRequest, reference: str) -> HttpResponse:
+    found = _mine(request, reference)
+    if isinstance(found, HttpResponse):
+        return found
+    uin, application = found
+    lang = language(request)
+    d = svc.definition_of(application)
+    error = None
+    if request.method == "POST":
+        action = request.POST.get("action")
+        try:
+            if action == "respond":
+                svc.application_respond(application=application, uin=uin, response=request.POST.get("response", ""))
+                return redirect("portal:application", reference=reference)
+            if action == "withdraw":
+                svc.application_withdraw(application=application, uin=uin)
+                return redirect("portal:application", reference=reference)
+            if action == "feedback":
+                raw = request.POST.get("rating", "")
+                svc.feedback_record(
+                    rating=int(raw) if raw.isdigit() else None,
+                    comment=request.POST.get("comment", ""),
+                    service_code=application.service.code,
+                    reference=reference,
+                )
+                return redirect(reverse("portal:application", args=[reference]) + "?thanks=1")
+            error = _("That action is not available.")
+        except DomainError as problem:
+            error = problem.detail
+    state = application.state
+    S = svc.Application.State
+    labels = dict(S.choices)
+    return render(
+        request,
+        "portal/application.html",
+        {
+            "application": application,
+            "title": svc.text(d["title"], lang),
+            "state_label": application.get_state_display(),
+            "next_steps": svc.text(d["output"].get("next_steps"), lang),
+            "reasons": [
+                {"text": svc.text(r.get("reason"), lang), "passed": r.get("passed")} for r in application.reasons
+            ],
+            "transitions": [
+                {"at": t.at, "label": labels.get(t.to_state, t.to_state), "note": t.note, "actor_kind": t.actor_kind}
+                for t in application.transitions.all()
+            ],
+            "documents": application.documents.all(),
+            "payments": application.payments.all(),
+            "awaiting_payment": state == S.AWAITING_PAYMENT,
+            "info_requested": state == S.INFO_REQUESTED,
+            "can_withdraw": state in (S.DRAFT, S.SUBMITTED, S.AWAITING_PAYMENT, S.IN_REVIEW, S.INFO_REQUESTED),
+            "done": state in (S.APPROVED, S.COMPLETED, S.REFUSED),
+            "thanks": request.GET.get("thanks"),
+            "error": error,
+        },
+        status=400 if error else 200,
+    )

@@ -1,0 +1,209 @@
+"""The signed-in person's own pages: profile assembled from the registries, applications,
+documents, offers, inbox, consents; and feedback, open to anyone."""
+
+from __future__ import annotations
+
+import segno
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_http_methods
+
+from gov21.core.errors import DomainError
+from gov21.exchange.contracts import agency_client, agency_service, exchange_call
+from gov21.identity.contracts import account_summary
+from gov21.portal.journeys import citizen_uin, language, to_sign_in
+from gov21.services import contracts as svc
+
+
+@never_cache
+@require_GET
+def profile(request: HttpRequest) -> HttpResponse:
+    uin = citizen_uin(request)
+    if uin is None:
+        return to_sign_in(request)
+    sections = svc.profile_for(uin=uin)
+    parishes = dict(svc.parish_options())
+    person = sections["person"].get("data") or {}
+    if person.get("address_parish"):
+        person["address_parish_name"] = parishes.get(person["address_parish"], person["address_parish"])
+    return render(request, "portal/my_profile.html", {"uin": uin, "s": sections, "person": person})
+
+
+@never_cache
+@require_GET
+def applications(request: HttpRequest) -> HttpResponse:
+    uin = citizen_uin(request)
+    if uin is None:
+        return to_sign_in(request)
+    lang = language(request)
+    rows = [
+        {
+            "reference": a.reference,
+            "title": svc.text(a.service.definition["title"], lang),
+            "state": a.get_state_display(),
+            "state_code": a.state,
+            "created_at": a.created_at,
+        }
+        for a in svc.applications_for(uin=uin)[:100]
+    ]
+    return render(request, "portal/my_applications.html", {"rows": rows})
+
+
+@never_cache
+@require_GET
+def documents(request: HttpRequest) -> HttpResponse:
+    uin = citizen_uin(request)
+    if uin is None:
+        return to_sign_in(request)
+    return render(request, "portal/my_documents.html", {"documents": svc.documents_for(uin=uin)[:100]})
+
+
+@never_cache
+@require_GET
+def document(request: HttpRequest, serial: str) -> HttpResponse:
+    uin = citizen_uin(request)
+    if uin is None:
+        return to_sign_in(request)
+    try:
+        doc = svc.document_for(uin=uin, serial=serial)
+    except DomainError as error:
+        raise Http404(error.detail) from error
+    prefix = "GOV21:" if doc.agency == "civil-registry" and doc.kind.endswith("-certificate") else svc.QR_PREFIX
+    payload = prefix + doc.credential
+    qr = segno.make(payload, error="m").svg_inline(scale=3, title=_("Code to check this document"))
+    return render(
+        request,
+        "portal/my_document.html",
+        {"doc": doc, "qr": qr, "payload": payload, "pdf": prefix == "GOV21:"},
+    )
+
+
+@never_cache
+@require_GET
+def document_pdf(request: HttpRequest, serial: str) -> HttpResponse:
+    """A civil registry certificate's printable copy, fetched from the registry through the exchange."""
+    uin = citizen_uin(request)
+    if uin is None:
+        return to_sign_in(request)
+    try:
+        doc = svc.document_for(uin=uin, serial=serial)
+    except DomainError as error:
+        raise Http404(error.detail) from error
+    result = exchange_call(
+        client=agency_client("PORTAL", "services"),
+        service=agency_service("CRO", "civil-registry", "copies"),
+        path=f"/{doc.serial}.pdf",
+        user_id=uin,
+        issue=f"the holder's copy of {doc.serial}",
+    )
+    if result.status != 200:
+        return render(
+            request,
+            "portal/problem.html",
+            {"error": DomainError("unavailable", _("The civil registry could not provide the copy now. Try again later."))},
+            status=502,
+        )
+    response = HttpResponse(result.body, content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="{doc.serial}.pdf"'
+    return response
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def inbox(request: HttpRequest) -> HttpResponse:
+    uin = citizen_uin(request)
+    if uin is None:
+        return to_sign_in(request)
+    if request.method == "POST":
+        raw = request.POST.get("notification", "")
+        if raw.isdigit():
+            svc.inbox_mark_read(uin=uin, notification_id=int(raw))
+        return redirect("portal:inbox")
+    lang = language(request)
+    offers = [
+        {
+            "id": o.pk,
+            "title": svc.text(svc.service_definition(o.service_code)["title"], lang),
+            "child": o.facts.get("params", {}).get("child_name", ""),
+            "created_at": o.created_at,
+        }
+        for o in svc.offers_for(uin=uin)
+    ]
+    return render(request, "portal/my_inbox.html", {"messages_": svc.inbox_for(uin=uin), "offers": offers})
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def offer(request: HttpRequest, offer_id: int) -> HttpResponse:
+    uin = citizen_uin(request)
+    if uin is None:
+        return to_sign_in(request)
+    lang = language(request)
+    found = [o for o in svc.offers_for(uin=uin) if o.pk == offer_id]
+    if request.method == "POST":
+        try:
+            if request.POST.get("answer") == "accept":
+                application = svc.offer_accept(
+                    offer_id=offer_id, uin=uin, user_id=int(request.user.pk), language=lang
+                )
+                return redirect("portal:application", reference=application.reference)
+            if request.POST.get("answer") == "decline":
+                svc.offer_decline(offer_id=offer_id, uin=uin)
+                return redirect("portal:inbox")
+        except DomainError as error:
+            return render(request, "portal/problem.html", {"error": error}, status=error.status)
+    if not found:
+        raise Http404("No such offer")
+    o = found[0]
+    definition = svc.service_definition(o.service_code)
+    return render(
+        request,
+        "portal/offer.html",
+        {
+            "offer": o,
+            "title": svc.text(definition["title"], lang),
+            "summary": svc.text(definition["summary"], lang),
+            "child": o.facts.get("params", {}).get("child_name", ""),
+            "sources": [svc.text(p["label"], lang) for p in definition.get("prefill", [])],
+        },
+    )
+
+
+@never_cache
+@require_GET
+def consents(request: HttpRequest) -> HttpResponse:
+    uin = citizen_uin(request)
+    if uin is None:
+        return to_sign_in(request)
+    summary = account_summary(user_id=int(request.user.pk)) or {"consents": []}
+    lang = language(request)
+    data = [
+        {
+            "title": svc.text(c.application.service.definition["title"], lang),
+            "reference": c.application.reference,
+            "sources": c.sources,
+            "given_at": c.given_at,
+        }
+        for c in svc.consents_for(uin=uin)[:100]
+    ]
+    return render(request, "portal/my_consents.html", {"oidc": summary["consents"], "data": data})
+
+
+@require_http_methods(["GET", "POST"])
+def feedback(request: HttpRequest) -> HttpResponse:
+    """Report a problem with any page, or say how a service went. No sign-in needed."""
+    error = None
+    page = request.GET.get("page", request.POST.get("page", ""))[:200]
+    if request.method == "POST":
+        raw = request.POST.get("rating", "")
+        try:
+            svc.feedback_record(
+                rating=int(raw) if raw.isdigit() else None, comment=request.POST.get("comment", ""), page=page
+            )
+        except DomainError as problem:
+            error = problem
+        else:
+            return render(request, "portal/feedback_thanks.html")
+    return render(request, "portal/feedback.html", {"error": error, "page": page}, status=400 if error else 200)

@@ -1,0 +1,3 @@
+from tests.services.conftest import pay_provider
+
+__all__ = ["pay_provider"]
