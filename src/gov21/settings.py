@@ -162,6 +162,8 @@ LANGUAGE_CODE = "en"
 LANGUAGES = [("en", "English"), ("es", "Español"), ("fr", "Français"), ("nl", "Nederlands")]
 TIME_ZONE = "America/Port_of_Spain"
 USE_I18N = True
+# The platform's own translations, shipped inside the package beside this file.
+LOCALE_PATHS = [Path(__file__).resolve().parent / "locale"]
 USE_TZ = True
 
 STATIC_URL = "static/"

@@ -10,6 +10,7 @@ from gov21.core.http import problem
 from gov21.exchange import views as exchange_views
 from gov21.exchange import wsgi as exchange_wsgi
 from gov21.registry import views as registry_views
+from gov21.services import definitions_office as services_definitions_office
 
 
 def _not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
@@ -54,6 +55,8 @@ urlpatterns = [
     path("office/registry/", include("gov21.registry.urls")),
     path("office/identity/", include("gov21.identity.office_urls")),
     path("office/exchange/", include("gov21.exchange.office_urls")),
+    path("office/services/", include("gov21.services.definitions_urls")),
+    path("services/schema.json", services_definitions_office.schema, name="service-schema"),
     path("office/cases/", include("gov21.services.office_urls")),
     path("", include("gov21.identity.urls")),
     path("i18n/", include("django.conf.urls.i18n")),

@@ -43,7 +43,7 @@ def _start(client: Client, code: str) -> str:
     assert response.status_code == 302
     reference = _reference(response)
     consent = client.get(f"/apply/{reference}/consent")
-    assert consent.status_code == 200 and "Civil registry" in consent.content.decode() or "civil registry" in (
+    assert (consent.status_code == 200 and "Civil registry" in consent.content.decode()) or "civil registry" in (
         consent.content.decode()
     )
     response = client.post(f"/apply/{reference}/consent", {"agree": "yes"})
@@ -143,7 +143,9 @@ def test_a_parent_declares_a_birth_and_later_downloads_the_certificate(client: C
 
 
 def test_a_fee_is_paid_online_at_the_provider_before_the_checks(
-    client: Client, pay_provider, monkeypatch: pytest.MonkeyPatch  # type: ignore[no-untyped-def]
+    client: Client,
+    pay_provider,
+    monkeypatch: pytest.MonkeyPatch,  # type: ignore[no-untyped-def]
 ) -> None:
     import httpx2
 

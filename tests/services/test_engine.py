@@ -224,3 +224,22 @@ def test_a_proactive_service_cannot_be_started_from_the_catalogue() -> None:
     with pytest.raises(DomainError) as error:
         engine.application_start(service="child-benefit", uin=person.uin, user_id=None)
     assert error.value.code == "offered_only"
+
+
+def test_an_agencys_documents_are_readable_through_the_exchange_as_its_service() -> None:
+    from gov21.exchange.contracts import exchange_json
+
+    driver = register_person(REGISTRAR, born=date(1980, 5, 1))
+    licence = registers.licence_issue(uin=driver.uin)
+    _apply("renew-driving-licence", driver.uin, {"licence_number": licence.number, "health": "no"})
+    serial = Document.objects.get(holder_uin=driver.uin).serial
+
+    lta = exchange_json(
+        client="XA/GOV/MSD/benefits", service="XA/GOV/LTA/licensing/documents", path=f"/holders/{driver.uin}"
+    )
+    bra = exchange_json(
+        client="XA/GOV/MSD/benefits", service="XA/GOV/BRA/business-register/documents", path=f"/holders/{driver.uin}"
+    )
+    assert [d["serial"] for d in lta["items"]] == [serial] and bra["items"] == []
+    one = exchange_json(client="XA/GOV/MSD/benefits", service="XA/GOV/LTA/licensing/documents", path=f"/{serial}")
+    assert one["status"] == "valid" and one["kind"] == "driving-licence"

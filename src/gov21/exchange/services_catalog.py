@@ -150,6 +150,19 @@ def _engine_services(instance: str) -> dict[str, dict[str, Any]]:
             },
         ),
     }
+    for member, subsystem, title in (
+        ("LTA", "licensing", "Licensing and Transport Authority"),
+        ("MSD", "benefits", "Ministry of Social Development"),
+        ("BRA", "business-register", "Business Registration Authority"),
+    ):
+        specs[f"{member}/{subsystem}/documents"] = (
+            "services.documents",
+            f"Documents issued by the {title}",
+            {
+                "/{serial}": {"get": "One document this agency issued, and its status"},
+                "/holders/{uin}": {"get": "The documents this agency issued to a person"},
+            },
+        )
     return {
         f"{gov}/{tail}": {"url": f"local:{handler}", "openapi": _openapi(title, paths), "title": title}
         for tail, (handler, title, paths) in specs.items()

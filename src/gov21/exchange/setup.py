@@ -44,6 +44,9 @@ DEMO_RIGHTS: Final = (
     ("MSD/benefits/awards", "PORTAL/portal", "GET", "/claimants/*"),
     ("BRA/business-register/businesses", "group:{instance}/all-agencies", "GET", "/**"),
     ("PORTAL/services/documents", "group:{instance}/all-agencies", "GET", "/**"),
+    ("LTA/licensing/documents", "group:{instance}/all-agencies", "GET", "/**"),
+    ("MSD/benefits/documents", "group:{instance}/all-agencies", "GET", "/**"),
+    ("BRA/business-register/documents", "group:{instance}/all-agencies", "GET", "/**"),
     # The registry delivers its events into the service engine's receiver.
     ("PORTAL/services/events", "CRO/civil-registry", "POST", "/"),
 )

@@ -114,9 +114,7 @@ def start(request: HttpRequest, code: str) -> HttpResponse:
     if uin is None:
         return redirect(f"/sign-in?{urlencode({'next': reverse('portal:start-page', args=[code])})}")
     try:
-        application = svc.application_start(
-            service=code, uin=uin, user_id=int(request.user.pk), language=language(request)
-        )
+        application = svc.application_start(service=code, uin=uin, user_id=request.user.pk, language=language(request))
     except DomainError as error:
         return _problem_page(request, error)
     return redirect("portal:consent", reference=application.reference)
@@ -241,9 +239,7 @@ def consent(request: HttpRequest, reference: str) -> HttpResponse:
         {
             "application": application,
             "title": svc.text(d["title"], lang),
-            "sources": [
-                {"label": svc.text(p["label"], lang), "service": p["service"]} for p in d.get("prefill", [])
-            ],
+            "sources": [{"label": svc.text(p["label"], lang), "service": p["service"]} for p in d.get("prefill", [])],
             "consented": application.consent_at is not None,
             "error": error,
         },
@@ -274,8 +270,8 @@ def question(request: HttpRequest, reference: str, qid: str) -> HttpResponse:
     lang = language(request)
     try:
         q = svc.question_get(application, qid)
-    except DomainError as error:
-        raise Http404(error.detail) from error
+    except DomainError as missing:
+        raise Http404(missing.detail) from missing
     error = None
     value: Any = application.answers.get(qid)
     if request.method == "POST":
@@ -300,9 +296,9 @@ def question(request: HttpRequest, reference: str, qid: str) -> HttpResponse:
             "error": error,
             "position": position,
             "count": len(visible),
-            "back": reverse("portal:question", args=[reference, previous]) if previous else reverse(
-                "portal:tasks", args=[reference]
-            ),
+            "back": reverse("portal:question", args=[reference, previous])
+            if previous
+            else reverse("portal:tasks", args=[reference]),
             "from_check": request.GET.get("from") == "check",
         },
         status=400 if error else 200,

@@ -102,7 +102,11 @@ def document_pdf(request: HttpRequest, serial: str) -> HttpResponse:
         return render(
             request,
             "portal/problem.html",
-            {"error": DomainError("unavailable", _("The civil registry could not provide the copy now. Try again later."))},
+            {
+                "error": DomainError(
+                    "unavailable", _("The civil registry could not provide the copy now. Try again later.")
+                )
+            },
             status=502,
         )
     response = HttpResponse(result.body, content_type="application/pdf")
@@ -145,9 +149,7 @@ def offer(request: HttpRequest, offer_id: int) -> HttpResponse:
     if request.method == "POST":
         try:
             if request.POST.get("answer") == "accept":
-                application = svc.offer_accept(
-                    offer_id=offer_id, uin=uin, user_id=int(request.user.pk), language=lang
-                )
+                application = svc.offer_accept(offer_id=offer_id, uin=uin, user_id=request.user.pk, language=lang)
                 return redirect("portal:application", reference=application.reference)
             if request.POST.get("answer") == "decline":
                 svc.offer_decline(offer_id=offer_id, uin=uin)
@@ -177,7 +179,7 @@ def consents(request: HttpRequest) -> HttpResponse:
     uin = citizen_uin(request)
     if uin is None:
         return to_sign_in(request)
-    summary = account_summary(user_id=int(request.user.pk)) or {"consents": []}
+    summary = account_summary(user_id=int(request.user.pk or 0)) or {"consents": []}
     lang = language(request)
     data = [
         {

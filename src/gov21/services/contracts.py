@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from gov21.services import definitions
@@ -14,6 +15,18 @@ from gov21.services.payments import (
     payment_refresh,
     payment_start_counter,
     payment_start_hosted,
+)
+from gov21.services.selectors import (
+    application_for,
+    applications_for,
+    catalogue,
+    consents_for,
+    document_for,
+    documents_for,
+    life_event_name,
+    life_events,
+    offers_for,
+    profile_for,
 )
 from gov21.services.services import (
     application_answer,
@@ -34,19 +47,20 @@ from gov21.services.services import (
     questions_visible,
     unanswered,
 )
-from gov21.services.selectors import (
-    application_for,
-    applications_for,
-    catalogue,
-    consents_for,
-    document_for,
-    documents_for,
-    life_event_name,
-    life_events,
-    offers_for,
-    profile_for,
-)
 
+
+def services_bootstrap() -> None:
+    """Load the service definitions shipped with gov21 (new versions only; safe to run again)."""
+    definitions.definitions_load()
+
+
+def demo_driver(*, uin: str) -> None:
+    """Give the demo citizen a driving licence, so the renewal can be tried at once."""
+    from gov21.services.models import Licence
+    from gov21.services.registers import licence_issue
+
+    if not Licence.objects.filter(holder_uin=uin).exists():
+        licence_issue(uin=uin, issued_on=date(2016, 11, 1))
 
 
 def service_definition(code: str) -> dict[str, Any]:
@@ -55,46 +69,48 @@ def service_definition(code: str) -> dict[str, Any]:
 
 
 __all__ = [
-    "service_definition",
     "LANGUAGES",
+    "QR_PREFIX",
+    "Application",
+    "Document",
+    "Offer",
     "application_answer",
     "application_consent",
+    "application_for",
     "application_paid",
     "application_respond",
     "application_start",
     "application_submit",
     "application_withdraw",
-    "definition_of",
-    "eligibility",
-    "fee_text",
-    "feedback_record",
-    "offer_accept",
-    "offer_decline",
-    "parish_options",
-    "payment_provider",
-    "payment_refresh",
-    "payment_start_counter",
-    "payment_start_hosted",
-    "question_get",
-    "questions_visible",
-    "unanswered",
-    "QR_PREFIX",
-    "Application",
-    "Document",
-    "Offer",
-    "application_for",
     "applications_for",
     "catalogue",
     "consents_for",
+    "definition_of",
+    "demo_driver",
     "document_for",
     "document_verify",
     "documents_for",
+    "eligibility",
+    "fee_text",
+    "feedback_record",
     "inbox_for",
     "inbox_mark_read",
     "inbox_unread_count",
     "life_event_name",
     "life_events",
+    "offer_accept",
+    "offer_decline",
     "offers_for",
+    "parish_options",
+    "payment_provider",
+    "payment_refresh",
+    "payment_start_counter",
+    "payment_start_hosted",
     "profile_for",
+    "question_get",
+    "questions_visible",
+    "service_definition",
+    "services_bootstrap",
     "text",
+    "unanswered",
 ]

@@ -175,3 +175,7 @@ def active(code: str) -> ServiceDefinition:
 
 def catalogue() -> list[ServiceDefinition]:
     return list(ServiceDefinition.objects.filter(active=True).order_by("code"))
+
+
+def definition_dump(definition: dict[str, Any]) -> str:
+    return str(yaml.safe_dump(definition, allow_unicode=True, sort_keys=False, width=100))

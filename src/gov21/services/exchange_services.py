@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 import orjson
+from django.db.models import QuerySet
 
 from gov21.core.errors import DomainError
 from gov21.core.ids import uin_rejection_reason
@@ -99,16 +100,24 @@ def document_json(document: Document) -> dict[str, Any]:
     }
 
 
+def _issued_by(req: ServiceRequest) -> QuerySet[Document]:
+    """The documents the agency behind the called service issued: an agency's documents service
+    answers for its own; the engine's (PORTAL/services) for every agency."""
+    subsystem = req.service.split("/")[3]
+    rows = Document.objects.all()
+    return rows if subsystem == "services" else rows.filter(agency=subsystem)
+
+
 @local_service("services.documents")
 def documents_service(req: ServiceRequest) -> ServiceResponse:
     parts = _parts(req)
     try:
         if req.method == "GET" and len(parts) == 2 and parts[0] == "holders":
             uin = _uin(parts[1])
-            rows = Document.objects.filter(holder_uin=uin).order_by("-issued_at")[:100]
+            rows = _issued_by(req).filter(holder_uin=uin).order_by("-issued_at")[:100]
             return _ok({"holder_uin": uin, "items": [document_json(d) for d in rows]}, [uin])
         if req.method == "GET" and len(parts) == 1:
-            document = Document.objects.filter(serial=parts[0]).first()
+            document = _issued_by(req).filter(serial=parts[0]).first()
             if document is None:
                 raise DomainError("not_found", f"No document {parts[0]}.", status=404)
             return _ok(document_json(document), [document.holder_uin])

@@ -86,6 +86,9 @@ class Transition(models.Model):
     class Meta:
         ordering = ["at", "id"]
 
+    def __str__(self) -> str:
+        return f"{self.application_id}: {self.from_state} → {self.to_state}"
+
 
 class Offer(models.Model):
     """A service offered to a person because of an event a registry published (e.g. child benefit
@@ -110,6 +113,9 @@ class Offer(models.Model):
             models.UniqueConstraint(fields=["uin", "service_code", "source_event"], name="offer_once_per_event")
         ]
 
+    def __str__(self) -> str:
+        return f"{self.service_code} for {self.uin}"
+
 
 class Document(models.Model):
     """A document a service issued (licence, registration, benefit award), with its signed credential."""
@@ -132,6 +138,9 @@ class Document(models.Model):
     issued_at = models.DateTimeField()
     valid_until = models.DateField(null=True)
 
+    def __str__(self) -> str:
+        return self.serial
+
 
 class Licence(models.Model):
     """The licensing authority's register of driving licences."""
@@ -143,6 +152,9 @@ class Licence(models.Model):
     issued_on = models.DateField()
     expires_on = models.DateField()
     closed_reason = models.CharField(max_length=200, default="")
+
+    def __str__(self) -> str:
+        return self.number
 
     def current_status(self) -> str:
         from django.utils import timezone
@@ -165,6 +177,9 @@ class Benefit(models.Model):
     closed_reason = models.CharField(max_length=200, default="")
     application = models.ForeignKey(Application, null=True, on_delete=models.SET_NULL)
 
+    def __str__(self) -> str:
+        return f"{self.kind} {self.pk}"
+
 
 class Business(models.Model):
     """The register of business names."""
@@ -177,6 +192,9 @@ class Business(models.Model):
     address = models.CharField(max_length=300)
     status = models.CharField(max_length=12, default="registered")
     registered_on = models.DateField()
+
+    def __str__(self) -> str:
+        return f"{self.number} {self.name}"
 
 
 class Notification(models.Model):
@@ -205,6 +223,9 @@ class Notification(models.Model):
     sent_at = models.DateTimeField(null=True)
     read_at = models.DateTimeField(null=True)
 
+    def __str__(self) -> str:
+        return f"{self.channel} {self.template} ({self.status})"
+
 
 class Payment(models.Model):
     class Status(models.TextChoices):
@@ -225,6 +246,9 @@ class Payment(models.Model):
     created_at = models.DateTimeField()
     updated_at = models.DateTimeField()
 
+    def __str__(self) -> str:
+        return f"{self.method} payment {self.pk} ({self.status})"
+
 
 class Feedback(models.Model):
     service_code = models.CharField(max_length=64, default="", db_index=True)
@@ -233,6 +257,9 @@ class Feedback(models.Model):
     comment = models.TextField(default="")
     page = models.CharField(max_length=200, default="")
     created_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"feedback {self.pk}"
 
 
 class DataConsent(models.Model):
@@ -243,6 +270,9 @@ class DataConsent(models.Model):
     sources = models.JSONField(default=list)
     given_at = models.DateTimeField()
 
+    def __str__(self) -> str:
+        return f"consent {self.pk} ({self.uin})"
+
 
 class ReceivedEvent(models.Model):
     """Events already acted on: delivery is at least once, the effect exactly once."""
@@ -252,3 +282,6 @@ class ReceivedEvent(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["event_type", "seq"], name="received_event_once")]
+
+    def __str__(self) -> str:
+        return f"{self.event_type}#{self.seq}"

@@ -46,6 +46,10 @@ AUTOMATIC_LIMIT = 100
 _REFERENCE = re.compile(r"[A-Za-z0-9-]{1,20}")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _OPEN = (S.IN_REVIEW, S.INFO_REQUESTED, S.AWAITING_PAYMENT)
+# A citizen's draft is not a case: the queue's filter offers every other state.
+_FILTER_STATES = [s for s in S if s != S.DRAFT]
+# The fields of each action form, for the error summary's link to the field at fault.
+_ACTION_FIELDS = {"assign": {"to"}, "info": {"message"}, "decide": {"reason"}, "review": {"note"}}
 
 STATE_LABELS: dict[str, Any] = {
     S.DRAFT: gettext_lazy("Draft"),
@@ -59,7 +63,7 @@ STATE_LABELS: dict[str, Any] = {
     S.WITHDRAWN: gettext_lazy("Withdrawn"),
 }
 # The colour of a state's tag; the tag always carries the state's name as well.
-_STATE_TONE = {
+_STATE_TONE: dict[str, str] = {
     S.AWAITING_PAYMENT: "warn",
     S.INFO_REQUESTED: "warn",
     S.APPROVED: "ok",
@@ -134,6 +138,11 @@ def _clean(value: str, *, field: str, limit: int) -> str:
     return value
 
 
+def _typed(value: str, limit: int) -> str:
+    """What was typed, to show again in its field after an error: without what we refused."""
+    return _CONTROL.sub("", value)[:limit]
+
+
 def _due(due_at: datetime | None, now: datetime) -> str:
     if due_at is None:
         return ""
@@ -151,7 +160,7 @@ def _titles() -> dict[str, str]:
 
 
 class QueueFilter(forms.Form):
-    state = forms.ChoiceField(required=False, choices=[("", "")] + [(s.value, s.label) for s in S])
+    state = forms.ChoiceField(required=False, choices=[("", ""), *((s.value, s.label) for s in _FILTER_STATES)])
     mine = forms.BooleanField(required=False)
     overdue = forms.BooleanField(required=False)
     # Django's CharField refuses NUL bytes on its own.
@@ -196,8 +205,8 @@ def queue(request: HttpRequest) -> HttpResponse:
         "cases": cases,
         "more": len(rows) > QUEUE_LIMIT,
         "limit": QUEUE_LIMIT,
-        "chosen": {**chosen, "q": _CONTROL.sub("", form.data.get("q", ""))[:40] if form.is_bound else ""},
-        "states": [(value, STATE_LABELS[value]) for value in S.values],
+        "chosen": {**chosen, "q": _typed(form.data.get("q", ""), 40) if form.is_bound else ""},
+        "states": [(state.value, STATE_LABELS[state]) for state in _FILTER_STATES],
         "filtered": any(chosen.values()),
         "errors": errors,
         "can_assign": principal.can("case.assign"),
@@ -410,7 +419,8 @@ def _case_page(
     ) or any(p["confirm"] for p in context["payments"])
     context["error"] = error
     context["action"] = action
-    context["error_href"] = f"#{action}-{error.field}" if error is not None and error.field and action else ""
+    at_field = error is not None and error.field in _ACTION_FIELDS.get(action, ())
+    context["error_href"] = f"#{action}-{error.field}" if error is not None and at_field else ""
     context["form"] = form or {}
     return render(request, "services/office_case.html", context, status=error.status if error else 200)
 
@@ -440,14 +450,14 @@ def case(request: HttpRequest, reference: str) -> HttpResponse:
         return _purpose_page(request, reference)
     raw = request.POST.get("purpose", "")
     try:
-        purpose = _clean(raw, field="purpose", limit=200)
         if not _REFERENCE.fullmatch(reference):
             raise NotFound("application_not_found", _("There is no case with this reference."))
+        purpose = _clean(raw, field="purpose", limit=200)
         services.case_open(principal=principal, reference=reference, purpose=purpose)
     except DomainError as error:
         if error.status in (403, 404):
             return _problem(request, status=error.status, detail=error.detail)
-        return _purpose_page(request, reference, error=error, purpose=raw[:200])
+        return _purpose_page(request, reference, error=error, purpose=_typed(raw, 200))
     _remember(request, reference)
     return redirect("cases:case", reference=reference)
 
@@ -462,7 +472,9 @@ def _act(
         return principal
     if reference not in _opened(request):
         messages.info(request, _("Say why you are opening this case before working on it."))
-        return redirect("cases:case", reference=reference) if _REFERENCE.fullmatch(reference) else redirect("cases:queue")
+        return (
+            redirect("cases:case", reference=reference) if _REFERENCE.fullmatch(reference) else redirect("cases:queue")
+        )
     try:
         done = do(principal)
     except DomainError as error:
@@ -474,13 +486,13 @@ def _act(
 @never_cache
 @require_POST
 def case_assign(request: HttpRequest, reference: str) -> HttpResponse:
-    form = {"to": request.POST.get("to", "")[:150]}
+    form = {"to": _typed(request.POST.get("to", ""), 150)}
 
     def do(principal: Principal) -> str:
         if request.POST.get("me") == "1":
             to = principal.name
         else:
-            to = _clean(form["to"], field="to", limit=150)
+            to = _clean(request.POST.get("to", ""), field="to", limit=150)
             if not to:
                 raise DomainError(
                     "assignee_required", _("Enter the user name of the officer to assign the case to."), field="to"
@@ -494,7 +506,7 @@ def case_assign(request: HttpRequest, reference: str) -> HttpResponse:
 @never_cache
 @require_POST
 def case_request_info(request: HttpRequest, reference: str) -> HttpResponse:
-    form = {"message": request.POST.get("message", "")[:2000]}
+    form = {"message": _typed(request.POST.get("message", ""), 2000)}
 
     def do(principal: Principal) -> str:
         message = _clean(request.POST.get("message", ""), field="message", limit=2000)
@@ -507,7 +519,7 @@ def case_request_info(request: HttpRequest, reference: str) -> HttpResponse:
 @never_cache
 @require_POST
 def case_decide(request: HttpRequest, reference: str) -> HttpResponse:
-    form = {"reason": request.POST.get("reason", "")[:2000]}
+    form = {"reason": _typed(request.POST.get("reason", ""), 2000)}
 
     def do(principal: Principal) -> str:
         decision = request.POST.get("decision", "")
@@ -528,7 +540,7 @@ def case_decide(request: HttpRequest, reference: str) -> HttpResponse:
 @never_cache
 @require_POST
 def case_review(request: HttpRequest, reference: str) -> HttpResponse:
-    form = {"note": request.POST.get("note", "")[:2000]}
+    form = {"note": _typed(request.POST.get("note", ""), 2000)}
 
     def do(principal: Principal) -> str:
         outcome = request.POST.get("outcome", "")

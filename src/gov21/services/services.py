@@ -320,7 +320,7 @@ def _clean(question: dict[str, Any], raw: Any, language: str) -> Any:
             raise DomainError("answer_number", f"Enter {question['minimum']} or more.", field=qid)
         if "maximum" in question and number > question["maximum"]:
             raise DomainError("answer_number", f"Enter {question['maximum']} or less.", field=qid)
-        value = int(number) if number.is_integer() else number
+        return int(number) if number.is_integer() else number
     return value
 
 
@@ -702,7 +702,9 @@ def fee_text(definition: dict[str, Any]) -> str:
     return f"{fee['currency']} {fee['amount'] / 100:,.2f}"
 
 
-def feedback_record(*, rating: int | None, comment: str, service_code: str = "", reference: str = "", page: str = "") -> None:
+def feedback_record(
+    *, rating: int | None, comment: str, service_code: str = "", reference: str = "", page: str = ""
+) -> None:
     """A rating and comment after a service, or a problem reported on any page. Anonymous."""
     from gov21.services.models import Feedback
 

@@ -16,8 +16,19 @@ from django.core.management.base import BaseCommand, CommandParser
 from gov21.exchange.contracts import exchange_bootstrap
 from gov21.identity.contracts import Principal, account_status, activation_code_issue, staff_create
 from gov21.registry.contracts import person_sample_adult, population_count
+from gov21.services.contracts import demo_driver, services_bootstrap
 
-DEMO_STAFF = (("registrar", ["registrar"]), ("clerk", ["clerk"]), ("admin", ["administrator"]))
+# (username, roles, agency): the registry's staff, and a case officer and a supervisor of the
+# agencies whose services the one-stop shop runs.
+DEMO_STAFF = (
+    ("registrar", ["registrar"], "civil-registry"),
+    ("clerk", ["clerk"], "civil-registry"),
+    ("admin", ["administrator"], "civil-registry"),
+    ("licensing", ["case_officer"], "licensing"),
+    ("benefits", ["case_officer"], "benefits"),
+    ("business", ["case_officer"], "business-register"),
+    ("supervisor", ["supervisor"], "licensing"),
+)
 
 
 def demo_credentials(data_dir: Path) -> list[tuple[str, str, str]]:
@@ -27,9 +38,9 @@ def demo_credentials(data_dir: Path) -> list[tuple[str, str, str]]:
         fields = [line.split("\t") for line in path.read_text(encoding="utf-8").splitlines() if line]
         return [(f[0], f[1], f[2]) for f in fields]
     rows: list[tuple[str, str, str]] = []
-    for username, roles in DEMO_STAFF:
+    for username, roles, agency in DEMO_STAFF:
         password = secrets.token_urlsafe(9)
-        staff_create(username=username, password=password, roles=roles)
+        staff_create(username=username, password=password, roles=roles, agency=agency)
         rows.append((username, password, ",".join(roles)))
     path.write_text("".join(f"{u}\t{p}\t{r}\n" for u, p, r in rows), encoding="utf-8")
     path.chmod(0o600)
@@ -75,8 +86,11 @@ class Command(BaseCommand):
             call_command("seed", people=people, seed=options["seed"])
         call_command("uin_pool", verbosity=0)
         exchange_bootstrap()  # the identity provider reads the registry through the exchange
+        services_bootstrap()
         sign_ins = demo_credentials(settings.DATA_DIR)
         citizen = demo_citizen(settings.DATA_DIR)
+        if citizen is not None:
+            demo_driver(uin=citizen[0])
         if options["no_serve"]:
             return
         self._serve(options, sign_ins, citizen)
@@ -114,7 +128,8 @@ class Command(BaseCommand):
         worker = subprocess.Popen([sys.executable, "-m", "gov21.cli", "db_worker", "--interval", "1"], env=env)
         # Published events go to push subscribers at once (a task after commit); this retries the rest.
         deliver = subprocess.Popen([sys.executable, "-m", "gov21.cli", "exchange", "deliver", "--every", "5"], env=env)
-        helpers = [worker, deliver]
+        notify = subprocess.Popen([sys.executable, "-m", "gov21.cli", "notify", "--every", "5"], env=env)
+        helpers = [worker, deliver, notify]
         if settings.GOV21_BACKUP_TARGETS and str(settings.DATABASES["default"]["ENGINE"]).endswith("sqlite3"):
             # Every minute, the changed chunks go to every configured target (RPO ≤ about a minute).
             helpers.append(
@@ -124,6 +139,7 @@ class Command(BaseCommand):
             )
         self.stdout.write(self.style.SUCCESS(f"\ngov21 is running at http://{shown_host}:{port}/"))
         self.stdout.write(f"Registry back office: http://{shown_host}:{port}/office/registry/")
+        self.stdout.write(f"Cases of the one-stop shop: http://{shown_host}:{port}/office/cases/")
         self.stdout.write("Demo sign-ins (passwords kept in the data directory, demo-sign-ins.txt):")
         for username, password, roles in sign_ins:
             self.stdout.write(f"  {username:<10} {password:<14} {roles}")

@@ -1,0 +1,362 @@
+"""Locust users for ``bench/portal_load.py``: citizens who find the driving-licence renewal, sign in
+through the OpenID Connect provider (password, then an authenticator-app code) and renew their
+licence, as a browser without JavaScript does it; and the reference users who ask for ``/healthz``.
+
+Not meant to be started by hand: ``portal_load.py`` prepares the citizens and passes, in the
+environment:
+
+- ``PORTAL_BENCH_CITIZENS``: a JSON file of citizens (UIN, password, TOTP secret, licence number,
+  last TOTP step used). The last steps are written back when locust stops, so that the next run
+  never offers a code twice (the provider refuses a code used before, as it should).
+- ``PORTAL_BENCH_OUT``: where to write the measurements (JSON).
+- ``PORTAL_BENCH_SECONDS``: the measurement window, which opens when every user has been started.
+- ``PORTAL_BENCH_THINK``: ``min,max`` seconds a citizen pauses before each action of their own
+  (reading a page, typing); redirects are followed at once, as a browser does.
+
+Every response is checked: its status (a redirect where the page redirects, 200 where a page is
+shown) and what it must contain. Anything else, any 4xx or 5xx included, is a failure, and the
+citizen's journey stops there.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import itertools
+import json
+import os
+import random
+import re
+import struct
+import time
+from typing import Any
+from urllib.parse import parse_qs, urlencode, urlsplit
+
+import gevent
+from locust import constant, events, task
+from locust.contrib.fasthttp import FastHttpUser
+
+SERVICE = "renew-driving-licence"
+THINK = tuple(float(x) for x in os.environ.get("PORTAL_BENCH_THINK", "1,3").split(","))
+WINDOW = float(os.environ.get("PORTAL_BENCH_SECONDS", "60"))
+CSRF = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
+REFERENCE = re.compile(r"/apply/(A-[A-Z0-9]+)")
+
+# --- citizens ---------------------------------------------------------------------------------------
+
+_citizens: list[dict[str, Any]] = []
+_turn = itertools.count()
+
+
+def _load_citizens() -> None:
+    path = os.environ.get("PORTAL_BENCH_CITIZENS")
+    if path and not _citizens:
+        with open(path, encoding="utf-8") as f:
+            _citizens.extend(json.load(f))
+
+
+_load_citizens()
+
+
+def _totp(secret: str, step: int) -> str:
+    """RFC 6238 as an authenticator app computes it (SHA-1, six digits, 30-second steps)."""
+    key = base64.b32decode(secret.upper() + "=" * (-len(secret) % 8))
+    mac = hmac.new(key, struct.pack(">Q", step), "sha1").digest()
+    offset = mac[-1] & 0x0F
+    return str((struct.unpack(">I", mac[offset : offset + 4])[0] & 0x7FFFFFFF) % 1_000_000).zfill(6)
+
+
+def _next_citizen() -> dict[str, Any]:
+    """A citizen whose app shows a code they have not used yet (its step is ``last_step``).
+
+    A person's app shows one code per 30 seconds and the provider accepts each code once, so the
+    same person signs in at most once per step; users take citizens in turn from a pool that is
+    several times larger than the number of users."""
+    for _ in range(len(_citizens)):
+        citizen = _citizens[next(_turn) % len(_citizens)]
+        step = int(time.time() // 30)
+        if step > citizen["last_step"]:
+            citizen["last_step"] = step
+            return citizen
+    raise RuntimeError("every citizen has signed in during this 30-second step: prepare more citizens")
+
+
+# --- measurements -----------------------------------------------------------------------------------
+
+_window: dict[str, float] = {}
+_samples: list[tuple[str, float, bool]] = []  # (page, milliseconds, failed)
+_failures: dict[str, int] = {}
+_journeys = {"completed": 0, "failed": 0}
+
+
+def _in_window(started: float) -> bool:
+    opened = _window.get("open")
+    return opened is not None and opened <= started < opened + WINDOW
+
+
+@events.spawning_complete.add_listener
+def _open_window(user_count: int, **_: Any) -> None:
+    _window.setdefault("open", time.time())
+
+
+@events.request.add_listener
+def _record(
+    request_type: str,
+    name: str,
+    response_time: float,
+    exception: BaseException | None,
+    start_time: float | None = None,
+    **_: Any,
+) -> None:
+    started = start_time if start_time is not None else time.time() - response_time / 1000
+    if not _in_window(started):
+        return
+    _samples.append((name, response_time, exception is not None))
+    if exception is not None:
+        key = f"{name}: {str(exception)[:160]}"
+        _failures[key] = _failures.get(key, 0) + 1
+
+
+@events.quitting.add_listener
+def _write(environment: Any, **_: Any) -> None:
+    out = os.environ.get("PORTAL_BENCH_OUT")
+    if out:
+        with open(out, "w", encoding="utf-8") as f:
+            json.dump(
+                {
+                    "window_opened": _window.get("open"),
+                    "window_seconds": WINDOW,
+                    "samples": _samples,
+                    "failures": _failures,
+                    "journeys": _journeys,
+                },
+                f,
+            )
+    path = os.environ.get("PORTAL_BENCH_CITIZENS")
+    if path and _citizens:
+        with open(path + ".tmp", "w", encoding="utf-8") as f:
+            json.dump(_citizens, f)
+        os.replace(path + ".tmp", path)
+
+
+# --- the users --------------------------------------------------------------------------------------
+
+
+class JourneyFailed(Exception):
+    pass
+
+
+def _path(location: str) -> str:
+    """A Location as the path and query to request next (the provider's are absolute URLs)."""
+    parts = urlsplit(location)
+    return parts.path + (f"?{parts.query}" if parts.query else "")
+
+
+class Citizen(FastHttpUser):
+    """One person at a time, from the home page to the confirmation of their renewed licence."""
+
+    wait_time = constant(0)  # the pauses are inside the journey, before each action of the person's
+    connection_timeout = 30.0
+    network_timeout = 30.0
+
+    def think(self) -> None:
+        gevent.sleep(random.uniform(*THINK))
+
+    def page(
+        self,
+        name: str,
+        path: str,
+        *,
+        method: str = "GET",
+        data: dict[str, str] | None = None,
+        expect: int = 200,
+        contains: str = "",
+        redirect_to: str = "",
+    ) -> Any:
+        """One request, checked; the response. A 302 must go where ``redirect_to`` says (a prefix)."""
+        with self.client.request(
+            method, path, name=name, data=data, allow_redirects=False, catch_response=True
+        ) as response:
+            status = response.status_code
+            if status != expect:
+                body = (response.text or "")[:300].replace("\n", " ")
+                response.failure(f"{status} instead of {expect}: {body}")
+                raise JourneyFailed(name)
+            if expect == 302:
+                location = _path(response.headers.get("Location") or "")
+                if redirect_to and not location.startswith(redirect_to):
+                    response.failure(f"redirected to {location[:120]} instead of {redirect_to}")
+                    raise JourneyFailed(name)
+                response.location = location
+            elif contains and contains not in (response.text or ""):
+                response.failure(f"the page does not contain {contains!r}")
+                raise JourneyFailed(name)
+            response.success()
+            return response
+
+    def csrf(self, response: Any) -> str:
+        match = CSRF.search(response.text or "")
+        if not match:
+            raise JourneyFailed("no CSRF token")
+        return match.group(1)
+
+    @task
+    def renew(self) -> None:
+        self.client.cookiejar.clear()  # a new person at the browser
+        try:
+            self.journey()
+        except JourneyFailed:
+            _journeys["failed"] += 1
+            return
+        if _in_window(time.time()):
+            _journeys["completed"] += 1
+
+    def journey(self) -> None:
+        # Browsing, signed out.
+        self.page("home", "/", contains="/life/driving")
+        self.think()
+        self.page("life event", "/life/driving", contains="Renew a driving licence")
+        self.think()
+        self.page("search", "/services?" + urlencode({"q": "renew licence"}), contains=f"/services/{SERVICE}")
+        self.think()
+        start = self.page("start page", f"/services/{SERVICE}", contains="Start now")
+        self.think()
+        # "Start now" while signed out: to the portal's sign-in, which starts the code flow.
+        response = self.page(
+            "start, signed out",
+            f"/services/{SERVICE}/start",
+            method="POST",
+            data={"csrfmiddlewaretoken": self.csrf(start)},
+            expect=302,
+            redirect_to="/sign-in",
+        )
+        response = self.page("portal sign-in", response.location, expect=302, redirect_to="/oidc/authorize")
+        authorize = response.location
+        response = self.page("oidc authorize", authorize, expect=302, redirect_to="/auth/sign-in")
+        form = self.page("idp sign-in form", response.location, contains="password")
+        self.think()  # typing the UIN and the password
+        citizen = _next_citizen()
+        next_url = parse_qs(urlsplit(response.location).query).get("next", [""])[0]
+        response = self.page(
+            "idp password",
+            "/auth/sign-in",
+            method="POST",
+            data={
+                "identifier": citizen["uin"],
+                "password": citizen["password"],
+                "next": next_url,
+                "csrfmiddlewaretoken": self.csrf(form),
+            },
+            expect=302,
+            redirect_to="/auth/verify",
+        )
+        form = self.page("idp code form", response.location, contains='name="code"')
+        self.think()  # reading the code from the app
+        code = _totp(citizen["secret"], citizen["last_step"])
+        response = self.page(
+            "idp code",
+            "/auth/verify",
+            method="POST",
+            data={"code": code, "next": next_url, "csrfmiddlewaretoken": self.csrf(form)},
+            expect=302,
+            redirect_to="/oidc/authorize",
+        )
+        with self.client.request(
+            "GET", response.location, name="oidc authorize, signed in", allow_redirects=False, catch_response=True
+        ) as answer:
+            if answer.status_code == 200 and 'name="decision"' in (answer.text or ""):
+                answer.success()
+                consent_page = answer
+            elif answer.status_code == 302 and "/auth/callback?" in (answer.headers.get("Location") or ""):
+                answer.success()
+                consent_page = None
+                callback = _path(answer.headers["Location"])
+            else:
+                answer.failure(f"{answer.status_code}: neither the consent page nor the callback")
+                raise JourneyFailed("authorize")
+        if consent_page is not None:  # the first sign-in of this person at the portal
+            self.think()
+            response = self.page(
+                "oidc consent",
+                response.location,
+                method="POST",
+                data={"decision": "allow", "csrfmiddlewaretoken": self.csrf(consent_page)},
+                expect=302,
+                redirect_to="/auth/callback",
+            )
+            callback = response.location
+        response = self.page("portal callback", callback, expect=302, redirect_to=f"/services/{SERVICE}")
+        # Back at the start page, signed in.
+        start = self.page("start page", response.location, contains="Start now")
+        self.think()
+        response = self.page(
+            "start application",
+            f"/services/{SERVICE}/start",
+            method="POST",
+            data={"csrfmiddlewaretoken": self.csrf(start)},
+            expect=302,
+            redirect_to="/apply/",
+        )
+        match = REFERENCE.search(response.location)
+        if not match:
+            raise JourneyFailed("no reference")
+        reference = match.group(1)
+        form = self.page("consent form", response.location, contains='name="agree"')
+        self.think()
+        response = self.page(
+            "consent",
+            f"/apply/{reference}/consent",
+            method="POST",
+            data={"agree": "yes", "csrfmiddlewaretoken": self.csrf(form)},
+            expect=302,
+            redirect_to=f"/apply/{reference}",
+        )
+        self.page("task list", response.location, contains=f"/apply/{reference}/q/licence_number")
+        self.think()
+        answers = {"licence_number": citizen["licence"], "health": "no", "email": ""}
+        location = f"/apply/{reference}/q/licence_number"
+        while "/q/" in location:
+            qid = location.rsplit("/q/", 1)[1].split("?")[0]
+            if qid not in answers:
+                raise JourneyFailed(f"unexpected question {qid}")
+            form = self.page("question", location, contains=f'name="{qid}"')
+            self.think()
+            response = self.page(
+                "answer",
+                location,
+                method="POST",
+                data={qid: answers[qid], "csrfmiddlewaretoken": self.csrf(form)},
+                expect=302,
+                redirect_to=f"/apply/{reference}/",
+            )
+            location = response.location
+        if location != f"/apply/{reference}/check":
+            raise JourneyFailed(f"after the questions: {location}")
+        check = self.page("check answers", location, contains=citizen["licence"])
+        self.think()
+        response = self.page(
+            "send",
+            location,
+            method="POST",
+            data={"csrfmiddlewaretoken": self.csrf(check)},
+            expect=302,
+            redirect_to=f"/my/applications/{reference}",
+        )
+        self.page("confirmation", response.location, contains="Automatically, because every check passed")
+        self.think()
+
+
+class HealthCheck(FastHttpUser):
+    """The reference: ``/healthz`` (a Django view with no database work), at the citizens' pace."""
+
+    wait_time = constant(0)
+
+    @task
+    def health(self) -> None:
+        gevent.sleep(random.uniform(*THINK))
+        with self.client.request("GET", "/healthz", name="healthz", catch_response=True) as response:
+            if response.status_code != 200 or b"alive" not in (response.content or b""):
+                response.failure(f"{response.status_code}")
+            else:
+                response.success()

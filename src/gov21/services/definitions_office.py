@@ -1,0 +1,84 @@
+"""Administrators edit service definitions in the back office: the YAML of the active version, checked
+against the schema and the rules' syntax when saved, stored as a version of its own. The schema is
+published for anyone writing a definition."""
+
+from __future__ import annotations
+
+from django.contrib.auth.views import redirect_to_login
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.cache import cache_control, never_cache
+from django.views.decorators.http import require_GET, require_http_methods
+
+from gov21.core.errors import DomainError
+from gov21.identity.contracts import Principal, principal_from_request
+from gov21.services import definitions
+from gov21.services.models import ServiceDefinition
+
+PERMISSION = "services.admin"
+MAX_DEFINITION_BYTES = 200_000
+
+
+def _admin(request: HttpRequest) -> Principal | HttpResponse:
+    if not request.user.is_authenticated:
+        return redirect_to_login(request.get_full_path())
+    principal = principal_from_request(request)
+    if principal is None or not principal.can(PERMISSION):
+        return render(request, "services/definitions_refused.html", status=403)
+    return principal
+
+
+@cache_control(public=True, max_age=3600)
+@require_GET
+def schema(request: HttpRequest) -> JsonResponse:
+    return JsonResponse(definitions.schema())
+
+
+@never_cache
+@require_GET
+def definition_list(request: HttpRequest) -> HttpResponse:
+    principal = _admin(request)
+    if isinstance(principal, HttpResponse):
+        return principal
+    rows = ServiceDefinition.objects.order_by("code", "-version")
+    return render(request, "services/definitions.html", {"rows": rows})
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def definition_edit(request: HttpRequest, code: str) -> HttpResponse:
+    principal = _admin(request)
+    if isinstance(principal, HttpResponse):
+        return principal
+    current = ServiceDefinition.objects.filter(code=code, active=True).first()
+    if current is None:
+        raise Http404("No such service")
+    error = None
+    source = ""
+    if request.method == "POST":
+        source = request.POST.get("definition", "")
+        try:
+            if len(source.encode()) > MAX_DEFINITION_BYTES or "\x00" in source:
+                raise DomainError("invalid_definition", "The definition is too long or holds characters we refuse.")
+            data = definitions.definition_parse(source)
+            if not isinstance(data, dict) or data.get("code") != code:
+                raise DomainError("invalid_definition", f"The definition must keep its code: {code}.", field="code")
+            row, _created = definitions.definition_save(definition=data, source="office", by=principal.name)
+        except DomainError as problem:
+            error = problem
+        else:
+            return redirect(f"/office/services/{row.code}?saved={row.version}")
+    else:
+        source = definitions.definition_dump(current.definition)
+    return render(
+        request,
+        "services/definition_edit.html",
+        {
+            "current": current,
+            "source": source,
+            "error": error,
+            "saved": request.GET.get("saved", ""),
+            "versions": ServiceDefinition.objects.filter(code=code).order_by("-version"),
+        },
+        status=400 if error else 200,
+    )
