@@ -21,7 +21,6 @@ citizen's journey stops there.
 from __future__ import annotations
 
 import base64
-import hashlib
 import hmac
 import itertools
 import json

@@ -26,6 +26,16 @@ INBOX = "XA/GOV/MSD/benefits/events"
 EVENTS = "XA/GOV/EXCHANGE/pubsub/events"
 
 
+ENGINE = "XA/GOV/PORTAL/services"
+
+
+@pytest.fixture(autouse=True)
+def _only_the_benefits_system_is_pushed_to(exchange: None) -> None:
+    """These tests are of the delivery mechanism: the service engine's own subscriptions (tested
+    with the engine) are paused so each event has the one push subscriber the tests count."""
+    Subscription.objects.filter(subscriber=ENGINE).update(active=False)
+
+
 def _register(kind: str, data: dict[str, Any], actor: Principal) -> LifeEvent:
     event = services.event_declare(kind=kind, data=data, actor=actor)
     services.event_validate(event_id=event.pk, actor=actor)
@@ -84,7 +94,12 @@ def test_a_registered_birth_publishes_one_minimal_event_with_the_next_seq(regist
 
     assert [e.seq for e in events] == [1, 2]
     birth = LifeEvent.objects.get(subject=child, kind="birth")
-    assert events[1].payload == {"number": birth.number, "uin": child.uin, "date": "2024-05-06"}
+    assert events[1].payload == {
+        "number": birth.number,
+        "uin": child.uin,
+        "date": "2024-05-06",
+        "declaration": birth.pk,
+    }
     assert events[1].idempotency_key == f"{birth.number}:birth.registered"
     # One delivery for the benefits system (push) and one for statistics (pull), none for others.
     assert sorted(events[1].deliveries.values_list("subscription__subscriber", "status")) == [
@@ -103,8 +118,13 @@ def test_deaths_and_marriages_are_published_with_the_uins_concerned(registrar: P
 
     married = Event.objects.get(event_type__code="marriage.registered")
     died = Event.objects.get(event_type__code="death.registered")
-    assert married.payload == {"number": marriage.number, "uins": [a.uin, b.uin], "date": "2000-01-01"}
-    assert died.payload == {"number": death.number, "uin": b.uin, "date": "2024-02-02"}
+    assert married.payload == {
+        "number": marriage.number,
+        "uins": [a.uin, b.uin],
+        "date": "2000-01-01",
+        "declaration": marriage.pk,
+    }
+    assert died.payload == {"number": death.number, "uin": b.uin, "date": "2024-02-02", "declaration": death.pk}
     assert list(died.deliveries.values_list("subscription__subscriber", flat=True)) == [BENEFITS]
     assert not married.deliveries.exists()
 
@@ -135,9 +155,12 @@ def test_bootstrap_runs_again_without_duplicating_subscriptions() -> None:
 
     assert sorted(Subscription.objects.values_list("event_type__code", "subscriber", "mode")) == before
     assert before == [
+        ("address.changed", ENGINE, "push"),
         ("birth.registered", BENEFITS, "push"),
+        ("birth.registered", ENGINE, "push"),
         ("birth.registered", STATS, "pull"),
         ("death.registered", BENEFITS, "push"),
+        ("death.registered", ENGINE, "push"),
     ]
 
 

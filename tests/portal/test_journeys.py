@@ -92,6 +92,8 @@ def test_a_driver_renews_a_licence_and_the_decision_is_automatic(client: Client)
     assert payload
     verified = client.post("/verify", {"payload": payload.group(1)}).content.decode()
     assert "genuine and valid" in verified
+    pdf = client.get(f"/my/documents/{document.group(1)}/pdf")
+    assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
     profile = client.get("/my/profile").content.decode()
     assert licence.number in profile and "Licensing and Transport Authority" in profile
     uses = client.get("/my/data-uses").content.decode()

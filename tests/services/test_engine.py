@@ -23,12 +23,20 @@ from tests.registry.factories import register_person
 pytestmark = pytest.mark.django_db
 S = Application.State
 REGISTRAR = Principal(name="registrar.one", kind="staff", roles=frozenset({"registrar"}))
-OFFICER = Principal(
-    name="officer.lta", kind="staff", roles=frozenset({"case_officer"}), agencies=frozenset({"licensing"})
-)
-CRO_OFFICER = Principal(
-    name="officer.cro", kind="staff", roles=frozenset({"case_officer"}), agencies=frozenset({"civil-registry"})
-)
+
+
+def _officer(name: str, agency: str) -> Principal:
+    return Principal(
+        name=name,
+        kind="staff",
+        roles=frozenset({"case_officer"}),
+        agencies=frozenset({agency}),
+        grants=frozenset({("case_officer", agency)}),
+    )
+
+
+OFFICER = _officer("officer.lta", "licensing")
+CRO_OFFICER = _officer("officer.cro", "civil-registry")
 
 
 @pytest.fixture(autouse=True)
@@ -243,3 +251,34 @@ def test_an_agencys_documents_are_readable_through_the_exchange_as_its_service()
     assert [d["serial"] for d in lta["items"]] == [serial] and bra["items"] == []
     one = exchange_json(client="XA/GOV/MSD/benefits", service="XA/GOV/LTA/licensing/documents", path=f"/{serial}")
     assert one["status"] == "valid" and one["kind"] == "driving-licence"
+
+
+def test_a_role_in_one_agency_gives_no_right_in_another() -> None:
+    """A registrar of the civil registry who only reads in licensing cannot decide licensing cases."""
+    driver = register_person(REGISTRAR, born=date(1940, 5, 1))
+    licence = registers.licence_issue(uin=driver.uin)
+    application = _apply("renew-driving-licence", driver.uin, {"licence_number": licence.number, "health": "no"})
+    mixed = Principal(
+        name="mixed",
+        kind="staff",
+        roles=frozenset({"registrar", "reader"}),
+        agencies=frozenset({"civil-registry", "licensing"}),
+        grants=frozenset({("registrar", "civil-registry"), ("reader", "licensing")}),
+    )
+    with pytest.raises(DomainError) as refused:
+        engine.case_decide(principal=mixed, reference=application.reference, approve=True, reason="ok")
+    assert refused.value.status == 403
+
+
+def test_control_characters_in_an_officers_text_are_refused() -> None:
+    driver = register_person(REGISTRAR, born=date(1940, 5, 1))
+    licence = registers.licence_issue(uin=driver.uin)
+    application = _apply("renew-driving-licence", driver.uin, {"licence_number": licence.number, "health": "no"})
+    for call in (
+        lambda: engine.case_open(principal=OFFICER, reference=application.reference, purpose="a\x00b"),
+        lambda: engine.case_decide(principal=OFFICER, reference=application.reference, approve=False, reason="\x00"),
+        lambda: engine.case_request_info(principal=OFFICER, reference=application.reference, message="x\x00"),
+    ):
+        with pytest.raises(DomainError) as error:
+            call()
+        assert error.value.status in (400, 422)

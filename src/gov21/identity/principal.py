@@ -35,6 +35,14 @@ class Principal:
     roles: frozenset[str]
     # The agencies whose back office the person works in (roles are granted per agency).
     agencies: frozenset[str] = frozenset()
+    # Each (role, agency) held: what a person may do in one agency's back office.
+    grants: frozenset[tuple[str, str]] = frozenset()
+
+    def agencies_where(self, permission: str) -> frozenset[str]:
+        """The agencies in which one of the person's roles there gives ``permission``."""
+        return frozenset(
+            agency for role, agency in self.grants if permission in ROLE_PERMISSIONS.get(role, frozenset())
+        )
 
     def can(self, permission: str) -> bool:
         return any(permission in ROLE_PERMISSIONS.get(role, frozenset()) for role in self.roles)

@@ -49,7 +49,9 @@ def principal_from_request(request: HttpRequest) -> Principal | None:
         if user.is_superuser:
             roles = roles | {"administrator"}
         agencies = frozenset(agency for _, agency in grants)
-        return Principal(name=user.get_username(), kind="staff", roles=roles, agencies=agencies)
+        return Principal(
+            name=user.get_username(), kind="staff", roles=roles, agencies=agencies, grants=frozenset(grants)
+        )
     return None
 
 

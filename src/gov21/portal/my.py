@@ -70,20 +70,21 @@ def document(request: HttpRequest, serial: str) -> HttpResponse:
         doc = svc.document_for(uin=uin, serial=serial)
     except DomainError as error:
         raise Http404(error.detail) from error
-    prefix = "GOV21:" if doc.agency == "civil-registry" and doc.kind.endswith("-certificate") else svc.QR_PREFIX
-    payload = prefix + doc.credential
+    payload = ("GOV21:" if _registry_certificate(doc) else svc.QR_PREFIX) + doc.credential
     qr = segno.make(payload, error="m").svg_inline(scale=3, title=_("Code to check this document"))
-    return render(
-        request,
-        "portal/my_document.html",
-        {"doc": doc, "qr": qr, "payload": payload, "pdf": prefix == "GOV21:"},
-    )
+    return render(request, "portal/my_document.html", {"doc": doc, "qr": qr, "payload": payload})
+
+
+def _registry_certificate(doc: svc.Document) -> bool:
+    """A certificate the civil registry signed (its copy is printed by the registry)."""
+    return doc.agency == "civil-registry" and doc.kind.endswith("-certificate")
 
 
 @never_cache
 @require_GET
 def document_pdf(request: HttpRequest, serial: str) -> HttpResponse:
-    """A civil registry certificate's printable copy, fetched from the registry through the exchange."""
+    """The printable document: a civil registry certificate is fetched from the registry through the
+    exchange; another agency's document is printed here from its signed record."""
     uin = citizen_uin(request)
     if uin is None:
         return to_sign_in(request)
@@ -91,6 +92,10 @@ def document_pdf(request: HttpRequest, serial: str) -> HttpResponse:
         doc = svc.document_for(uin=uin, serial=serial)
     except DomainError as error:
         raise Http404(error.detail) from error
+    if not _registry_certificate(doc):
+        response = HttpResponse(svc.document_pdf(document=doc), content_type="application/pdf")
+        response["Content-Disposition"] = f'attachment; filename="{doc.serial}.pdf"'
+        return response
     result = exchange_call(
         client=agency_client("PORTAL", "services"),
         service=agency_service("CRO", "civil-registry", "copies"),

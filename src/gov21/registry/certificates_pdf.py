@@ -213,13 +213,15 @@ def render_certificate_pdf(
     issued_on: date,
     issuer: str,
     verify_url: str,
+    title: str | None = None,
 ) -> bytes:
     """An A4 certificate: title, registration number, facts table and a verification QR code.
 
-    ``kind`` is "birth", "marriage" or "death". The same inputs always give the same bytes, so a
+    ``kind`` is "birth", "marriage" or "death", or any kind when ``title`` is given (another
+    agency's document in the same layout). The same inputs always give the same bytes, so a
     re-issued copy can be compared with the original.
     """
-    title = TITLES.get(kind.strip().lower())
+    title = title or TITLES.get(kind.strip().lower())
     if title is None:
         raise ValueError(f"kind must be one of {sorted(TITLES)}, got {kind!r}")
     qr = _make_qr(qr_payload)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from gov21.registry.certificates_pdf import render_certificate_pdf
 from gov21.registry.namedata import PARISHES
 from gov21.registry.selectors import person_sample_adult, person_view, population_count
 
@@ -11,4 +12,4 @@ def parishes() -> tuple[tuple[str, str], ...]:
     return tuple((code, name) for code, name, _ in PARISHES)
 
 
-__all__ = ["parishes", "person_sample_adult", "person_view", "population_count"]
+__all__ = ["parishes", "person_sample_adult", "person_view", "population_count", "render_certificate_pdf"]

@@ -128,9 +128,16 @@ def certificate_copy(application: Application, definition: dict[str, Any]) -> Ac
 
 
 def licence_renew(application: Application, definition: dict[str, Any]) -> ActionResult:
-    licence = registers.licence_renew(uin=application.applicant_uin, number=application.answers["licence_number"])
+    number = application.answers["licence_number"]
+    before = registers.licences_by_number(number=number)
+    licence = registers.licence_renew(uin=application.applicant_uin, number=number)
     return ActionResult(
-        {"licence_number": licence.number, "valid_until": licence.expires_on.isoformat(), "classes": licence.classes}
+        {
+            "licence_number": licence.number,
+            "valid_until": licence.expires_on.isoformat(),
+            "classes": licence.classes,
+            "previous_expiry": before[0]["expires_on"] if before else "",
+        }
     )
 
 
@@ -170,6 +177,20 @@ ACTIONS: dict[str, Callable[[Application, dict[str, Any]], ActionResult]] = {
     "benefit.award": benefit_award,
     "business.register": business_register,
 }
+
+
+def undo(name: str, *, application: Application) -> None:
+    """Reverse what an approval did to a register the engine keeps, when the decision is overturned.
+    Declarations and copies are with the civil registry; a registrar deals with them there."""
+    output = application.verified.get("_output") or {}
+    if name == "licence.renew" and output.get("previous_expiry"):
+        registers.licence_restore(
+            number=str(output["licence_number"]), expires_on=date.fromisoformat(str(output["previous_expiry"]))
+        )
+    elif name == "benefit.award":
+        registers.benefit_cancel(application=application, reason=f"Award overturned ({application.reference})")
+    elif name == "business.register" and output.get("business_number"):
+        registers.business_cancel(number=str(output["business_number"]))
 
 
 def run(name: str, *, application: Application, definition: dict[str, Any]) -> ActionResult:

@@ -7,7 +7,7 @@ from typing import Any
 
 from gov21.services import definitions
 from gov21.services.definitions import LANGUAGES, text
-from gov21.services.documents import QR_PREFIX, document_verify
+from gov21.services.documents import QR_PREFIX, document_pdf, document_verify
 from gov21.services.models import Application, Document, Offer
 from gov21.services.notify import inbox_for, inbox_mark_read, inbox_unread_count
 from gov21.services.payments import (
@@ -88,6 +88,7 @@ __all__ = [
     "definition_of",
     "demo_driver",
     "document_for",
+    "document_pdf",
     "document_verify",
     "documents_for",
     "eligibility",

@@ -101,3 +101,19 @@ def document_verify(*, payload: str) -> DocumentCheck:
     if document.valid_until is not None and document.valid_until < timezone.localdate():
         return DocumentCheck("expired", f"This document expired on {document.valid_until}.", document.facts, serial)
     return DocumentCheck("valid", "This document is genuine and valid.", document.facts, serial)
+
+
+def document_pdf(*, document: Document) -> bytes:
+    """The printable document, in the layout of the civil registry's certificates, with its QR code."""
+    from gov21.registry.contracts import render_certificate_pdf
+
+    return render_certificate_pdf(
+        kind=document.kind,
+        title=document.title,
+        number=document.serial,
+        facts=[(str(k), str(v)) for k, v in document.facts] + [("Status", document.get_status_display())],
+        qr_payload=QR_PREFIX + document.credential,
+        issued_on=timezone.localdate(document.issued_at),
+        issuer=f"{settings.GOV21_COUNTRY_NAME} — {document.agency}",
+        verify_url=f"{settings.BASE_URL}/verify",
+    )

@@ -257,6 +257,13 @@ def _display(value: Any) -> str:
         return "–"
     if isinstance(value, bool):
         return _("yes") if value else _("no")
+    if isinstance(value, list) and all(isinstance(item, dict) for item in value):
+        # A register's list of records (a person's licences): one record a line.
+        return "\n".join(_display(item) for item in value) or "–"
+    if isinstance(value, dict) and not any(isinstance(v, dict | list) for v in value.values()):
+        return ", ".join(f"{key}: {_display(v)}" for key, v in value.items() if not str(key).startswith("_"))
+    if isinstance(value, list) and not any(isinstance(item, dict | list) for item in value):
+        return ", ".join(_display(item) for item in value) or "–"
     if isinstance(value, dict | list):
         return orjson.dumps(value).decode()[:1000]
     return str(value)

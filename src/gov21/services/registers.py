@@ -206,3 +206,23 @@ def businesses_of(*, uin: str) -> list[dict[str, Any]]:
 def business_get(*, number: str) -> dict[str, Any] | None:
     business = Business.objects.filter(number=number[:16]).first()
     return business_json(business) if business is not None else None
+
+
+def licence_restore(*, number: str, expires_on: date) -> None:
+    """Put back the expiry a renewal changed (the renewal was overturned)."""
+    Licence.objects.filter(number=number).update(expires_on=expires_on)
+
+
+def benefit_cancel(*, application: Any, reason: str) -> None:
+    Benefit.objects.filter(application=application, status="active").update(
+        status="closed", closed_on=timezone.localdate(), closed_reason=reason[:200]
+    )
+
+
+def business_cancel(*, number: str) -> None:
+    """Strike a registration off; its name becomes free again."""
+    business = Business.objects.select_for_update().filter(number=number).first()
+    if business is not None:
+        business.status = "cancelled"
+        business.name_key = f"{business.name_key} #{business.number}"[:120]
+        business.save(update_fields=["status", "name_key"])

@@ -16,6 +16,7 @@ from gov21.identity.contracts import Principal
 from gov21.services import definitions
 from gov21.services.definitions import LIFE_EVENTS, text
 from gov21.services.models import Application, DataConsent, Document, Offer, ServiceDefinition
+from gov21.services.services import SYSTEM_ACTOR
 
 S = Application.State
 OPEN_STATES = (S.SUBMITTED, S.AWAITING_PAYMENT, S.IN_REVIEW, S.INFO_REQUESTED)
@@ -143,10 +144,10 @@ def profile_for(*, uin: str) -> dict[str, Any]:
 # --- back office ----------------------------------------------------------------------------------
 
 
-def _agencies(principal: Principal) -> Q:
+def _agencies(principal: Principal, permission: str = "case.read") -> Q:
     if "administrator" in principal.roles:
         return Q()
-    return Q(agency__in=sorted(principal.agencies))
+    return Q(agency__in=sorted(principal.agencies_where(permission)))
 
 
 def case_queue(
@@ -182,7 +183,7 @@ def workload(*, principal: Principal) -> dict[str, Any]:
         "overdue": rows.filter(due_at__lt=now).count(),
         "due_soon": rows.filter(due_at__gte=now, due_at__lt=now + timedelta(days=2)).count(),
         "automatic_today": Application.objects.filter(
-            _agencies(principal), decided_by="gov21 automatic decision", decided_at__gte=now - timedelta(days=1)
+            _agencies(principal), decided_by=SYSTEM_ACTOR, decided_at__gte=now - timedelta(days=1)
         ).count(),
     }
 
@@ -190,7 +191,7 @@ def workload(*, principal: Principal) -> dict[str, Any]:
 def automatic_decisions(*, principal: Principal, limit: int = 50) -> QuerySet[Application]:
     principal.require("case.read")
     return (
-        Application.objects.filter(_agencies(principal), decided_by="gov21 automatic decision")
+        Application.objects.filter(_agencies(principal), decided_by=SYSTEM_ACTOR)
         .select_related("service")
         .order_by("-decided_at")[:limit]
     )

@@ -488,9 +488,23 @@ def application_complete_external(*, application: Application, note: str, facts:
 
 
 def _require_case(principal: Principal, application: Application, permission: str) -> None:
+    """A role that gives ``permission`` in the application's own agency: a registrar of the civil
+    registry who only reads in licensing does not decide licensing cases."""
     principal.require(permission)
-    if application.agency not in principal.agencies and "administrator" not in principal.roles:
+    if "administrator" in principal.roles:
+        return
+    if application.agency not in principal.agencies_where(permission):
         raise Forbidden("other_agency", "This case belongs to another agency.")
+
+
+def _staff_text(value: str, *, field: str, limit: int = 2000) -> str:
+    """Text an officer typed: stripped, required, without control characters the database refuses."""
+    value = value.strip()
+    if not value:
+        raise DomainError("required", "This cannot be empty.", field=field)
+    if "\x00" in value or len(value) > limit:
+        raise DomainError("invalid_text", f"Write at most {limit} characters, without control characters.", field=field)
+    return value
 
 
 def case_open(*, principal: Principal, reference: str, purpose: str) -> Application:
@@ -501,6 +515,7 @@ def case_open(*, principal: Principal, reference: str, purpose: str) -> Applicat
     _require_case(principal, application, "case.read")
     if not purpose.strip():
         raise DomainError("purpose_required", "Say why you are opening this case.", field="purpose")
+    purpose = _staff_text(purpose, field="purpose", limit=200)
     access_record(
         actor=principal.name,
         actor_kind=principal.kind,
@@ -515,6 +530,7 @@ def case_open(*, principal: Principal, reference: str, purpose: str) -> Applicat
 def case_assign(*, principal: Principal, reference: str, to: str) -> Application:
     application = _locked(_pk(reference))
     _require_case(principal, application, "case.work")
+    to = _staff_text(to, field="to", limit=150)
     if to != principal.name and not principal.can("case.assign"):
         raise Forbidden("forbidden", "Only a supervisor assigns cases to someone else.")
     if application.state not in (S.IN_REVIEW, S.INFO_REQUESTED, S.AWAITING_PAYMENT):
@@ -549,6 +565,7 @@ def case_request_info(*, principal: Principal, reference: str, message: str) -> 
         raise Conflict("not_in_review", "More information can be asked only of a case under review.")
     if not message.strip():
         raise DomainError("message_required", "Say what information you need.", field="message")
+    message = _staff_text(message, field="message")
     application.info_request = message.strip()[:2000]
     _move(application, to=S.INFO_REQUESTED, actor=principal.name, actor_kind="staff", note=application.info_request)
     _notify(application, "info_requested", message=application.info_request)
@@ -579,9 +596,9 @@ def case_decide(*, principal: Principal, reference: str, approve: bool, reason: 
     _require_case(principal, application, "case.work")
     if application.state != S.IN_REVIEW:
         raise Conflict("not_in_review", "Only a case under review is decided.")
-    reason = reason.strip()
-    if not reason:
+    if not reason.strip():
         raise DomainError("reason_required", "Give the reason for the decision: the citizen reads it.", field="reason")
+    reason = _staff_text(reason, field="reason")
     officer_reason = {"rule": "officer", "passed": approve, "reason": {"en": reason[:2000]}}
     if approve:
         application.reasons = [officer_reason]
@@ -607,6 +624,7 @@ def case_review(*, principal: Principal, reference: str, upheld: bool, note: str
         raise Conflict("not_automatic", "Only automatic decisions are reviewed here.")
     if not note.strip():
         raise DomainError("reason_required", "Give the reason for your review.", field="note")
+    note = _staff_text(note, field="note")
     now = timezone.now()
     if upheld:
         Transition.objects.create(
@@ -621,6 +639,10 @@ def case_review(*, principal: Principal, reference: str, upheld: bool, note: str
         return application
     for document in application.documents.filter(status="valid"):
         actions.document_withdraw(document=document, reason=f"Decision overturned on review: {note.strip()[:200]}")
+    # What the approval did to the agencies' registers is undone where it can be; a declaration
+    # already with the civil registry is the registrar's to refuse.
+    for name in reversed(definition_of(application).get("actions", [])):
+        actions.undo(name, application=application)
     application.decision = "refused"
     application.decided_by = principal.name
     application.decided_at = now
