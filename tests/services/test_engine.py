@@ -282,3 +282,63 @@ def test_control_characters_in_an_officers_text_are_refused() -> None:
         with pytest.raises(DomainError) as error:
             call()
         assert error.value.status in (400, 422)
+
+
+def test_a_certified_copy_is_paid_for_then_a_registrar_approves_and_the_registry_issues_it() -> None:
+    from gov21.services import payments
+
+    parent = register_person(REGISTRAR, born=date(1970, 1, 1))
+    child = register_person(REGISTRAR, born=date(2000, 1, 1), mother=parent)
+    number = LifeEvent.objects.get(subject__uin=child.uin, kind="birth").number
+    application = _apply("certificate-copy", parent.uin, {"kind": "birth", "number": number, "relationship": "child"})
+    assert application.state == S.AWAITING_PAYMENT
+    payment = payments.payment_start_counter(application=application, amount=2500, currency="XCD")
+    payments.payment_confirm_counter(payment=payment, officer=CRO_OFFICER.name)
+    application = engine.application_paid(application=application, actor=CRO_OFFICER.name, actor_kind="staff")
+    assert application.state == S.IN_REVIEW  # a registrar checks the entitlement
+
+    decided = engine.case_decide(
+        principal=CRO_OFFICER, reference=application.reference, approve=True, reason="The applicant is the mother."
+    )
+    assert decided.state == S.COMPLETED
+    copy = Document.objects.get(application=decided)
+    assert copy.kind == "birth-certificate" and copy.agency == "civil-registry"
+    from gov21.registry.selectors import certificate_verify
+
+    assert certificate_verify(payload=copy.credential).status == "valid"
+
+
+def test_a_wrong_kind_of_registration_number_is_refused_on_its_page() -> None:
+    person = register_person(REGISTRAR)
+    application = engine.application_start(service="certificate-copy", uin=person.uin, user_id=None)
+    engine.application_consent(application=application, uin=person.uin)
+    engine.application_answer(application=application, uin=person.uin, question_id="kind", raw="death")
+    with pytest.raises(DomainError) as error:
+        engine.application_answer(application=application, uin=person.uin, question_id="number", raw="b-2020-000001")
+    assert error.value.code == "answer_refused"
+
+
+def test_a_notice_of_marriage_checks_both_partners_and_a_registrar_accepts_it() -> None:
+    a = register_person(REGISTRAR, born=date(1990, 1, 1))
+    b = register_person(REGISTRAR, born=date(1991, 1, 1), sex="M")
+    child = register_person(REGISTRAR, born=timezone.localdate() - timedelta(days=365 * 10), mother=a)
+    on = (timezone.localdate() + timedelta(days=30)).isoformat()
+
+    too_young = _apply(
+        "marriage-notice",
+        a.uin,
+        {"partner_uin": child.uin, "intended_date": on, "parish": "XA-01", "ceremony": "civil"},
+    )
+    assert too_young.state == S.IN_REVIEW
+    assert [c["rule"] for c in too_young.checks if not c["passed"]] == ["both_adults"]
+
+    notice = _apply(
+        "marriage-notice", a.uin, {"partner_uin": b.uin, "intended_date": on, "parish": "XA-01", "ceremony": "civil"}
+    )
+    assert notice.state == S.IN_REVIEW and all(c["passed"] for c in notice.checks)
+    assert notice.verified["partner"]["uin"] == b.uin
+    accepted = engine.case_decide(
+        principal=CRO_OFFICER, reference=notice.reference, approve=True, reason="Both free to marry; published."
+    )
+    document = Document.objects.get(application=accepted)
+    assert document.kind == "marriage-notice" and document.valid_until is not None
