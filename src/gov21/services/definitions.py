@@ -5,6 +5,7 @@ new version and leaves the old one for the applications that use it."""
 from __future__ import annotations
 
 import hashlib
+import logging
 import json
 from functools import cache
 from importlib import resources
@@ -21,6 +22,7 @@ from gov21.core.errors import DomainError, NotFound
 from gov21.services import rules
 from gov21.services.models import ServiceDefinition
 
+logger = logging.getLogger(__name__)
 DEFINITIONS_DIR = Path(__file__).parent / "definitions"
 LANGUAGES = ("en", "es", "fr", "nl")
 
@@ -161,6 +163,11 @@ def definitions_load(*, directory: Path = DEFINITIONS_DIR, by: str = "gov21 setu
         try:
             row, created = definition_save(definition=data, source=f"file:{path.name}", by=by)
         except DomainError as error:
+            if error.code == "version_in_use":
+                # A file changed without a new version: the version in use stays, so starting the
+                # platform never fails on it; the operator sees why in the log and in `services load`.
+                logger.warning("%s not loaded: %s", path.name, error.detail)
+                continue
             raise DomainError(error.code, f"{path.name}: {error.detail}", status=error.status) from error
         loaded.append((row.code, row.version, created))
     return loaded

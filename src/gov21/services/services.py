@@ -17,6 +17,7 @@ from urllib.parse import quote
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from gov21.audit.contracts import access_record
 from gov21.core.errors import Conflict, DomainError, Forbidden, NotFound
@@ -46,7 +47,7 @@ def engine_client() -> str:
 
 
 def _reference() -> str:
-    return "A-" + "".join(secrets.choice(_REFERENCE_ALPHABET) for _ in range(8))
+    return "A-" + "".join(secrets.choice(_REFERENCE_ALPHABET) for _i in range(8))
 
 
 def definition_of(application: Application) -> dict[str, Any]:
@@ -120,7 +121,7 @@ def application_start(
     if row.definition.get("proactive") and offer is None:
         raise DomainError(
             "offered_only",
-            "This service is offered to you when it applies: look in your account for the offer.",
+            _("This service is offered to you when it applies: look in your account for the offer."),
             status=409,
         )
     now = timezone.now()
@@ -176,7 +177,7 @@ def _fetch(application: Application, source: dict[str, Any]) -> Any:
     path = _fill(source["path"], application)
     if path is None:
         return None
-    path, _, query = path.partition("?")
+    path, _sep, query = path.partition("?")
     member, subsystem, service = source["service"].split("/")
     return exchange_json(
         client=engine_client(),
@@ -224,7 +225,7 @@ def application_consent(*, application: Application, uin: str) -> Application:
     the facts are fetched. Eligibility is checked on them at once."""
     application = _locked(application.pk, uin=uin)
     if application.state != S.DRAFT:
-        raise Conflict("not_draft", "This application is already sent.")
+        raise Conflict("not_draft", _("This application is already sent."))
     sources = [s["name"] for s in definition_of(application).get("prefill", [])]
     DataConsent.objects.create(uin=uin, application=application, sources=sources, given_at=timezone.now())
     application.consent_at = timezone.now()
@@ -258,7 +259,7 @@ def question_get(application: Application, question_id: str) -> dict[str, Any]:
     for q in definition_of(application)["questions"]:
         if q["id"] == question_id:
             return dict(q)
-    raise NotFound("question_not_found", "This question is not part of the service.", field="question")
+    raise NotFound("question_not_found", _("This question is not part of the service."), field="question")
 
 
 def parish_options() -> list[tuple[str, str]]:
@@ -270,11 +271,11 @@ def _clean(question: dict[str, Any], raw: Any, language: str) -> Any:
     qid, kind = question["id"], question["type"]
     value = "" if raw is None else str(raw).strip()
     if "\x00" in value:
-        raise DomainError("invalid_answer", "The answer contains characters we cannot accept.", field=qid)
+        raise DomainError("invalid_answer", _("The answer contains characters we cannot accept."), field=qid)
     if not value:
         if question.get("required", True):
             label = text(question["label"], language).rstrip("?")
-            raise DomainError("answer_required", f"Answer this question: {label}", field=qid)
+            raise DomainError("answer_required", _("Answer this question: %(label)s") % {"label": label}, field=qid)
         return ""
     if question.get("normalise") == "upper":
         value = value.upper()
@@ -282,44 +283,48 @@ def _clean(question: dict[str, Any], raw: Any, language: str) -> Any:
         value = value.lower()
     limit = question.get("max_length", 2000 if kind == "textarea" else 200)
     if len(value) > limit:
-        raise DomainError("answer_too_long", f"The answer must be {limit} characters or fewer.", field=qid)
+        raise DomainError(
+            "answer_too_long", _("The answer must be %(limit)s characters or fewer.") % {"limit": limit}, field=qid
+        )
     if kind in ("text", "textarea") and question.get("pattern") and not re.fullmatch(question["pattern"], value):
         hint = text(question.get("hint"), language)
-        raise DomainError("answer_format", f"Enter it in the right format. {hint}".strip(), field=qid)
+        raise DomainError("answer_format", (_("Enter it in the right format.") + " " + hint).strip(), field=qid)
     if kind == "date":
         try:
             value = date.fromisoformat(value).isoformat()
         except ValueError as exc:
-            raise DomainError("answer_date", "Enter a real date, with a day, month and year.", field=qid) from exc
+            raise DomainError("answer_date", _("Enter a real date, with a day, month and year."), field=qid) from exc
     elif kind == "choice":
         if value not in {o["value"] for o in question["options"]}:
-            raise DomainError("answer_choice", "Choose one of the options.", field=qid)
+            raise DomainError("answer_choice", _("Choose one of the options."), field=qid)
     elif kind == "yesno":
         if value not in ("yes", "no"):
-            raise DomainError("answer_choice", "Choose yes or no.", field=qid)
+            raise DomainError("answer_choice", _("Choose yes or no."), field=qid)
     elif kind == "parish":
         if value not in {code for code, _ in parishes()}:
-            raise DomainError("answer_choice", "Choose a parish from the list.", field=qid)
+            raise DomainError("answer_choice", _("Choose a parish from the list."), field=qid)
     elif kind == "uin":
         value = value.replace(" ", "")
         reason = uin_rejection_reason(value)
         if reason:
-            raise DomainError("answer_uin", f"Enter a national identity number of 10 digits. {reason}", field=qid)
+            raise DomainError(
+                "answer_uin", _("Enter a national identity number of 10 digits.") + " " + reason, field=qid
+            )
     elif kind == "email":
         if not _EMAIL.match(value):
-            raise DomainError("answer_email", "Enter an email address like name@example.com.", field=qid)
+            raise DomainError("answer_email", _("Enter an email address like name@example.com."), field=qid)
     elif kind == "phone":
         if not _PHONE.match(value):
-            raise DomainError("answer_phone", "Enter a phone number, like +1 767 555 0100.", field=qid)
+            raise DomainError("answer_phone", _("Enter a phone number, like +1 767 555 0100."), field=qid)
     elif kind == "number":
         try:
             number = float(value)
         except ValueError as exc:
-            raise DomainError("answer_number", "Enter a number.", field=qid) from exc
+            raise DomainError("answer_number", _("Enter a number."), field=qid) from exc
         if "minimum" in question and number < question["minimum"]:
-            raise DomainError("answer_number", f"Enter {question['minimum']} or more.", field=qid)
+            raise DomainError("answer_number", _("Enter %(n)s or more.") % {"n": question["minimum"]}, field=qid)
         if "maximum" in question and number > question["maximum"]:
-            raise DomainError("answer_number", f"Enter {question['maximum']} or less.", field=qid)
+            raise DomainError("answer_number", _("Enter %(n)s or less.") % {"n": question["maximum"]}, field=qid)
         return int(number) if number.is_integer() else number
     return value
 
@@ -328,7 +333,7 @@ def _clean(question: dict[str, Any], raw: Any, language: str) -> Any:
 def application_answer(*, application: Application, uin: str, question_id: str, raw: Any) -> Application:
     application = _locked(application.pk, uin=uin)
     if application.state not in (S.DRAFT,):
-        raise Conflict("not_draft", "This application is already sent; its answers cannot change.")
+        raise Conflict("not_draft", _("This application is already sent; its answers cannot change."))
     question = question_get(application, question_id)
     value = _clean(question, raw, application.language)
     answers = dict(application.answers)
@@ -362,7 +367,7 @@ def unanswered(application: Application) -> list[dict[str, Any]]:
 def _locked(pk: int, *, uin: str | None = None) -> Application:
     application = Application.objects.select_for_update().select_related("service").filter(pk=pk).first()
     if application is None or (uin is not None and application.applicant_uin != uin):
-        raise NotFound("application_not_found", "There is no such application on your account.")
+        raise NotFound("application_not_found", _("There is no such application on your account."))
     return application
 
 
@@ -370,14 +375,14 @@ def _locked(pk: int, *, uin: str | None = None) -> Application:
 def application_submit(*, application: Application, uin: str) -> Application:
     application = _locked(application.pk, uin=uin)
     if application.state != S.DRAFT:
-        raise Conflict("already_submitted", "This application is already sent.")
+        raise Conflict("already_submitted", _("This application is already sent."))
     if application.consent_at is None:
-        raise Conflict("no_consent", "Agree to the use of your registry data first.")
+        raise Conflict("no_consent", _("Agree to the use of your registry data first."))
     missing = unanswered(application)
     if missing:
         raise DomainError(
             "answers_missing",
-            f"Answer every question first: {text(missing[0]['label'], application.language)}",
+            _("Answer every question first: %(label)s") % {"label": text(missing[0]["label"], application.language)},
             field=missing[0]["id"],
         )
     # Drop answers to questions that are no longer shown (an answer changed the route).
@@ -406,7 +411,7 @@ def application_paid(*, application: Application, actor: str, actor_kind: str) -
     if application.state != S.AWAITING_PAYMENT:
         return application
     if not payments.application_paid(application=application):
-        raise Conflict("not_paid", "The payment has not been received.")
+        raise Conflict("not_paid", _("The payment has not been received."))
     _move(application, to=S.SUBMITTED, actor=actor, actor_kind=actor_kind, note="Fee paid")
     _process(application)
     application.save()
@@ -494,16 +499,20 @@ def _require_case(principal: Principal, application: Application, permission: st
     if "administrator" in principal.roles:
         return
     if application.agency not in principal.agencies_where(permission):
-        raise Forbidden("other_agency", "This case belongs to another agency.")
+        raise Forbidden("other_agency", _("This case belongs to another agency."))
 
 
 def _staff_text(value: str, *, field: str, limit: int = 2000) -> str:
     """Text an officer typed: stripped, required, without control characters the database refuses."""
     value = value.strip()
     if not value:
-        raise DomainError("required", "This cannot be empty.", field=field)
+        raise DomainError("required", _("This cannot be empty."), field=field)
     if "\x00" in value or len(value) > limit:
-        raise DomainError("invalid_text", f"Write at most {limit} characters, without control characters.", field=field)
+        raise DomainError(
+            "invalid_text",
+            _("Write at most %(limit)s characters, without control characters.") % {"limit": limit},
+            field=field,
+        )
     return value
 
 
@@ -514,7 +523,7 @@ def case_open(*, principal: Principal, reference: str, purpose: str) -> Applicat
         raise NotFound("application_not_found", f"No application {reference}.")
     _require_case(principal, application, "case.read")
     if not purpose.strip():
-        raise DomainError("purpose_required", "Say why you are opening this case.", field="purpose")
+        raise DomainError("purpose_required", _("Say why you are opening this case."), field="purpose")
     purpose = _staff_text(purpose, field="purpose", limit=200)
     access_record(
         actor=principal.name,
@@ -532,9 +541,9 @@ def case_assign(*, principal: Principal, reference: str, to: str) -> Application
     _require_case(principal, application, "case.work")
     to = _staff_text(to, field="to", limit=150)
     if to != principal.name and not principal.can("case.assign"):
-        raise Forbidden("forbidden", "Only a supervisor assigns cases to someone else.")
+        raise Forbidden("forbidden", _("Only a supervisor assigns cases to someone else."))
     if application.state not in (S.IN_REVIEW, S.INFO_REQUESTED, S.AWAITING_PAYMENT):
-        raise Conflict("not_open", "Only open cases are assigned.")
+        raise Conflict("not_open", _("Only open cases are assigned."))
     application.assigned_to = to[:150]
     application.updated_at = timezone.now()
     Transition.objects.create(
@@ -562,9 +571,9 @@ def case_request_info(*, principal: Principal, reference: str, message: str) -> 
     application = _locked(_pk(reference))
     _require_case(principal, application, "case.work")
     if application.state != S.IN_REVIEW:
-        raise Conflict("not_in_review", "More information can be asked only of a case under review.")
+        raise Conflict("not_in_review", _("More information can be asked only of a case under review."))
     if not message.strip():
-        raise DomainError("message_required", "Say what information you need.", field="message")
+        raise DomainError("message_required", _("Say what information you need."), field="message")
     message = _staff_text(message, field="message")
     application.info_request = message.strip()[:2000]
     _move(application, to=S.INFO_REQUESTED, actor=principal.name, actor_kind="staff", note=application.info_request)
@@ -577,10 +586,10 @@ def case_request_info(*, principal: Principal, reference: str, message: str) -> 
 def application_respond(*, application: Application, uin: str, response: str) -> Application:
     application = _locked(application.pk, uin=uin)
     if application.state != S.INFO_REQUESTED:
-        raise Conflict("no_request", "Nobody has asked for more information on this application.")
+        raise Conflict("no_request", _("Nobody has asked for more information on this application."))
     response = response.strip()
     if not response or "\x00" in response:
-        raise DomainError("response_required", "Write your answer to the officer's question.", field="response")
+        raise DomainError("response_required", _("Write your answer to the officer's question."), field="response")
     answers = dict(application.answers)
     answers.setdefault("_responses", [])
     answers["_responses"] = [*answers["_responses"], {"at": timezone.now().isoformat(), "text": response[:4000]}]
@@ -595,9 +604,11 @@ def case_decide(*, principal: Principal, reference: str, approve: bool, reason: 
     application = _locked(_pk(reference))
     _require_case(principal, application, "case.work")
     if application.state != S.IN_REVIEW:
-        raise Conflict("not_in_review", "Only a case under review is decided.")
+        raise Conflict("not_in_review", _("Only a case under review is decided."))
     if not reason.strip():
-        raise DomainError("reason_required", "Give the reason for the decision: the citizen reads it.", field="reason")
+        raise DomainError(
+            "reason_required", _("Give the reason for the decision: the citizen reads it."), field="reason"
+        )
     reason = _staff_text(reason, field="reason")
     officer_reason = {"rule": "officer", "passed": approve, "reason": {"en": reason[:2000]}}
     if approve:
@@ -621,9 +632,9 @@ def case_review(*, principal: Principal, reference: str, upheld: bool, note: str
     application = _locked(_pk(reference))
     _require_case(principal, application, "case.work")
     if application.decided_by != SYSTEM_ACTOR:
-        raise Conflict("not_automatic", "Only automatic decisions are reviewed here.")
+        raise Conflict("not_automatic", _("Only automatic decisions are reviewed here."))
     if not note.strip():
-        raise DomainError("reason_required", "Give the reason for your review.", field="note")
+        raise DomainError("reason_required", _("Give the reason for your review."), field="note")
     note = _staff_text(note, field="note")
     now = timezone.now()
     if upheld:
@@ -657,7 +668,7 @@ def case_review(*, principal: Principal, reference: str, upheld: bool, note: str
 def application_withdraw(*, application: Application, uin: str) -> Application:
     application = _locked(application.pk, uin=uin)
     if application.state in (S.APPROVED, S.COMPLETED, S.REFUSED, S.WITHDRAWN):
-        raise Conflict("closed", "This application is already decided.")
+        raise Conflict("closed", _("This application is already decided."))
     _move(application, to=S.WITHDRAWN, actor=uin, actor_kind="citizen")
     application.save()
     return application
@@ -671,9 +682,9 @@ def offer_accept(*, offer_id: int, uin: str, user_id: int | None, language: str)
     """One action: the parent confirms; the application is made, consented, submitted and decided."""
     offer = Offer.objects.select_for_update().filter(pk=offer_id, uin=uin).first()
     if offer is None:
-        raise NotFound("offer_not_found", "There is no such offer on your account.")
+        raise NotFound("offer_not_found", _("There is no such offer on your account."))
     if offer.state != Offer.State.OPEN:
-        raise Conflict("offer_closed", "This offer has already been answered.")
+        raise Conflict("offer_closed", _("This offer has already been answered."))
     application = application_start(
         service=offer.service_code, uin=uin, user_id=user_id, language=language, offer=offer
     )
@@ -689,9 +700,9 @@ def offer_accept(*, offer_id: int, uin: str, user_id: int | None, language: str)
 def offer_decline(*, offer_id: int, uin: str) -> Offer:
     offer = Offer.objects.select_for_update().filter(pk=offer_id, uin=uin).first()
     if offer is None:
-        raise NotFound("offer_not_found", "There is no such offer on your account.")
+        raise NotFound("offer_not_found", _("There is no such offer on your account."))
     if offer.state != Offer.State.OPEN:
-        raise Conflict("offer_closed", "This offer has already been answered.")
+        raise Conflict("offer_closed", _("This offer has already been answered."))
     offer.state = Offer.State.DECLINED
     offer.answered_at = timezone.now()
     offer.save(update_fields=["state", "answered_at"])
@@ -732,11 +743,11 @@ def feedback_record(
 
     comment = comment.strip()
     if rating is None and not comment:
-        raise DomainError("feedback_empty", "Choose a rating or write a comment.", field="rating")
+        raise DomainError("feedback_empty", _("Choose a rating or write a comment."), field="rating")
     if rating is not None and not 1 <= rating <= 5:
-        raise DomainError("feedback_rating", "Choose a rating from 1 to 5.", field="rating")
+        raise DomainError("feedback_rating", _("Choose a rating from 1 to 5."), field="rating")
     if len(comment) > 2000 or "\x00" in comment:
-        raise DomainError("feedback_comment", "Write at most 2,000 characters.", field="comment")
+        raise DomainError("feedback_comment", _("Write at most 2,000 characters."), field="comment")
     Feedback.objects.create(
         service_code=service_code[:64],
         application_ref=reference[:20],
