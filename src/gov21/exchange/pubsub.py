@@ -21,17 +21,17 @@ from __future__ import annotations
 
 import logging
 import secrets
-import time
 from datetime import timedelta
 from typing import Any, Final
 
 import orjson
-from django.db import close_old_connections, connection, transaction
+from django.db import transaction
 from django.utils import timezone
 from django_tasks import task
 
 from gov21.core import config
 from gov21.core.errors import Conflict, DomainError, Forbidden, NotFound
+from gov21.core.loops import batches_loop
 from gov21.exchange import directory
 from gov21.exchange.gateway import LOCAL_HANDLERS, ServiceRequest, ServiceResponse, problem_response
 from gov21.exchange.ids import ServiceId
@@ -281,24 +281,14 @@ def deliveries_run(*, limit: int = RUN_LIMIT) -> int:
 def deliveries_loop(*, interval: float, stop_after: float | None = None) -> int:
     """Run :func:`deliveries_run` until ``stop_after`` seconds have passed (for ever without it),
     resting ``interval`` seconds whenever nothing more is due; how many were delivered."""
-    started = time.monotonic()
-    total = 0
-    while True:
-        if connection.get_autocommit():  # never inside a caller's transaction
-            close_old_connections()
-        busy = False
-        try:
-            attempted, delivered = _run(limit=RUN_LIMIT)
-            total += delivered
-            busy = attempted >= RUN_LIMIT
-        except Exception:
-            logger.exception("delivery run failed")
-        elapsed = time.monotonic() - started
-        if stop_after is not None and elapsed >= stop_after:
-            return total
-        if not busy:
-            rest = interval if stop_after is None else min(interval, stop_after - elapsed)
-            time.sleep(max(rest, 0.0))
+    return batches_loop(
+        lambda limit: _run(limit=limit),
+        batch=RUN_LIMIT,
+        interval=interval,
+        stop_after=stop_after,
+        logger=logger,
+        what="delivery",
+    )
 
 
 @transaction.atomic

@@ -4,6 +4,8 @@ Every page works without JavaScript: each step is a form that posts and redirect
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlencode
 
@@ -43,6 +45,19 @@ def citizen_uin(request: HttpRequest) -> str | None:
 
 def to_sign_in(request: HttpRequest) -> HttpResponse:
     return redirect(f"/sign-in?{urlencode({'next': request.get_full_path()})}")
+
+
+def citizen(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """A page of the signed-in person, who is passed to the view by UIN; others are sent to sign in."""
+
+    @functools.wraps(view)
+    def inner(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        uin = citizen_uin(request)
+        if uin is None:
+            return to_sign_in(request)
+        return view(request, uin, *args, **kwargs)
+
+    return inner
 
 
 def _problem_page(request: HttpRequest, error: DomainError) -> HttpResponse:
@@ -133,10 +148,30 @@ def _mine(request: HttpRequest, reference: str) -> tuple[str, svc.Application] |
         raise Http404(error.detail) from error
 
 
-def _draft_or_status(application: svc.Application) -> HttpResponse | None:
-    if application.state != svc.Application.State.DRAFT:
-        return redirect("portal:application", reference=application.reference)
-    return None
+ApplicationView = Callable[..., HttpResponse]
+
+
+def with_application(*, draft: bool = False, consented: bool = False) -> Callable[[ApplicationView], ApplicationView]:
+    """The signed-in person's own application, passed to the view as ``uin, application``. A page of
+    the form (``draft``) sends a sent application to its status page; a question page
+    (``consented``) sends one without consent to the consent page."""
+
+    def wrap(view: ApplicationView) -> ApplicationView:
+        @functools.wraps(view)
+        def inner(request: HttpRequest, reference: str, **kwargs: Any) -> HttpResponse:
+            found = _mine(request, reference)
+            if isinstance(found, HttpResponse):
+                return found
+            uin, application = found
+            if draft and application.state != svc.Application.State.DRAFT:
+                return redirect("portal:application", reference=application.reference)
+            if consented and application.consent_at is None:
+                return redirect("portal:consent", reference=reference)
+            return view(request, uin, application, **kwargs)
+
+        return inner
+
+    return wrap
 
 
 def _question_view(q: dict[str, Any], lang: str, value: Any) -> dict[str, Any]:
@@ -176,13 +211,8 @@ def _display(q: dict[str, Any], lang: str, value: Any) -> str:
 
 @never_cache
 @require_GET
-def tasks(request: HttpRequest, reference: str) -> HttpResponse:
-    found = _mine(request, reference)
-    if isinstance(found, HttpResponse):
-        return found
-    _, application = found
-    if (done := _draft_or_status(application)) is not None:
-        return done
+@with_application(draft=True)
+def tasks(request: HttpRequest, uin: str, application: svc.Application) -> HttpResponse:
     lang = language(request)
     d = svc.definition_of(application)
     questions = svc.questions_visible(application)
@@ -206,13 +236,9 @@ def tasks(request: HttpRequest, reference: str) -> HttpResponse:
 
 @never_cache
 @require_http_methods(["GET", "POST"])
-def consent(request: HttpRequest, reference: str) -> HttpResponse:
-    found = _mine(request, reference)
-    if isinstance(found, HttpResponse):
-        return found
-    uin, application = found
-    if (done := _draft_or_status(application)) is not None:
-        return done
+@with_application(draft=True)
+def consent(request: HttpRequest, uin: str, application: svc.Application) -> HttpResponse:
+    reference = application.reference
     lang = language(request)
     d = svc.definition_of(application)
     error = None
@@ -258,15 +284,9 @@ def _date_from(request: HttpRequest, qid: str) -> str:
 
 @never_cache
 @require_http_methods(["GET", "POST"])
-def question(request: HttpRequest, reference: str, qid: str) -> HttpResponse:
-    found = _mine(request, reference)
-    if isinstance(found, HttpResponse):
-        return found
-    uin, application = found
-    if (done := _draft_or_status(application)) is not None:
-        return done
-    if application.consent_at is None:
-        return redirect("portal:consent", reference=reference)
+@with_application(draft=True, consented=True)
+def question(request: HttpRequest, uin: str, application: svc.Application, qid: str) -> HttpResponse:
+    reference = application.reference
     lang = language(request)
     try:
         q = svc.question_get(application, qid)
@@ -319,15 +339,9 @@ def _next_page(request: HttpRequest, application: svc.Application, qid: str) -> 
 
 @never_cache
 @require_http_methods(["GET", "POST"])
-def check(request: HttpRequest, reference: str) -> HttpResponse:
-    found = _mine(request, reference)
-    if isinstance(found, HttpResponse):
-        return found
-    uin, application = found
-    if (done := _draft_or_status(application)) is not None:
-        return done
-    if application.consent_at is None:
-        return redirect("portal:consent", reference=reference)
+@with_application(draft=True, consented=True)
+def check(request: HttpRequest, uin: str, application: svc.Application) -> HttpResponse:
+    reference = application.reference
     lang = language(request)
     d = svc.definition_of(application)
     error = None
@@ -382,11 +396,9 @@ def check(request: HttpRequest, reference: str) -> HttpResponse:
 
 @never_cache
 @require_http_methods(["GET", "POST"])
-def pay(request: HttpRequest, reference: str) -> HttpResponse:
-    found = _mine(request, reference)
-    if isinstance(found, HttpResponse):
-        return found
-    _uin, application = found
+@with_application()
+def pay(request: HttpRequest, uin: str, application: svc.Application) -> HttpResponse:
+    reference = application.reference
     if application.state != svc.Application.State.AWAITING_PAYMENT:
         return redirect("portal:application", reference=reference)
     lang = language(request)
@@ -427,12 +439,10 @@ def pay(request: HttpRequest, reference: str) -> HttpResponse:
 
 @never_cache
 @require_GET
-def paid(request: HttpRequest, reference: str) -> HttpResponse:
+@with_application()
+def paid(request: HttpRequest, uin: str, application: svc.Application) -> HttpResponse:
     """Where the payment provider sends the citizen back: ask it what happened, never trust the URL."""
-    found = _mine(request, reference)
-    if isinstance(found, HttpResponse):
-        return found
-    _uin, application = found
+    reference = application.reference
     payment = application.payments.filter(method="hosted").order_by("-pk").first()
     if payment is not None:
         try:
@@ -446,11 +456,9 @@ def paid(request: HttpRequest, reference: str) -> HttpResponse:
 
 @never_cache
 @require_http_methods(["GET", "POST"])
-def application_page(request: HttpRequest, reference: str) -> HttpResponse:
-    found = _mine(request, reference)
-    if isinstance(found, HttpResponse):
-        return found
-    uin, application = found
+@with_application()
+def application_page(request: HttpRequest, uin: str, application: svc.Application) -> HttpResponse:
+    reference = application.reference
     lang = language(request)
     d = svc.definition_of(application)
     error = None

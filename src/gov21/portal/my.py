@@ -13,16 +13,14 @@ from django.views.decorators.http import require_GET, require_http_methods
 from gov21.core.errors import DomainError
 from gov21.exchange.contracts import agency_client, agency_service, exchange_call
 from gov21.identity.contracts import account_summary
-from gov21.portal.journeys import citizen_uin, language, to_sign_in
+from gov21.portal.journeys import citizen, language
 from gov21.services import contracts as svc
 
 
 @never_cache
 @require_GET
-def profile(request: HttpRequest) -> HttpResponse:
-    uin = citizen_uin(request)
-    if uin is None:
-        return to_sign_in(request)
+@citizen
+def profile(request: HttpRequest, uin: str) -> HttpResponse:
     sections = svc.profile_for(uin=uin)
     parishes = dict(svc.parish_options())
     person = sections["person"].get("data") or {}
@@ -33,10 +31,8 @@ def profile(request: HttpRequest) -> HttpResponse:
 
 @never_cache
 @require_GET
-def applications(request: HttpRequest) -> HttpResponse:
-    uin = citizen_uin(request)
-    if uin is None:
-        return to_sign_in(request)
+@citizen
+def applications(request: HttpRequest, uin: str) -> HttpResponse:
     lang = language(request)
     rows = [
         {
@@ -53,19 +49,15 @@ def applications(request: HttpRequest) -> HttpResponse:
 
 @never_cache
 @require_GET
-def documents(request: HttpRequest) -> HttpResponse:
-    uin = citizen_uin(request)
-    if uin is None:
-        return to_sign_in(request)
+@citizen
+def documents(request: HttpRequest, uin: str) -> HttpResponse:
     return render(request, "portal/my_documents.html", {"documents": svc.documents_for(uin=uin)[:100]})
 
 
 @never_cache
 @require_GET
-def document(request: HttpRequest, serial: str) -> HttpResponse:
-    uin = citizen_uin(request)
-    if uin is None:
-        return to_sign_in(request)
+@citizen
+def document(request: HttpRequest, uin: str, serial: str) -> HttpResponse:
     try:
         doc = svc.document_for(uin=uin, serial=serial)
     except DomainError as error:
@@ -82,12 +74,10 @@ def _registry_certificate(doc: svc.Document) -> bool:
 
 @never_cache
 @require_GET
-def document_pdf(request: HttpRequest, serial: str) -> HttpResponse:
+@citizen
+def document_pdf(request: HttpRequest, uin: str, serial: str) -> HttpResponse:
     """The printable document: a civil registry certificate is fetched from the registry through the
     exchange; another agency's document is printed here from its signed record."""
-    uin = citizen_uin(request)
-    if uin is None:
-        return to_sign_in(request)
     try:
         doc = svc.document_for(uin=uin, serial=serial)
     except DomainError as error:
@@ -121,10 +111,8 @@ def document_pdf(request: HttpRequest, serial: str) -> HttpResponse:
 
 @never_cache
 @require_http_methods(["GET", "POST"])
-def inbox(request: HttpRequest) -> HttpResponse:
-    uin = citizen_uin(request)
-    if uin is None:
-        return to_sign_in(request)
+@citizen
+def inbox(request: HttpRequest, uin: str) -> HttpResponse:
     if request.method == "POST":
         raw = request.POST.get("notification", "")
         if raw.isdigit():
@@ -145,10 +133,8 @@ def inbox(request: HttpRequest) -> HttpResponse:
 
 @never_cache
 @require_http_methods(["GET", "POST"])
-def offer(request: HttpRequest, offer_id: int) -> HttpResponse:
-    uin = citizen_uin(request)
-    if uin is None:
-        return to_sign_in(request)
+@citizen
+def offer(request: HttpRequest, uin: str, offer_id: int) -> HttpResponse:
     lang = language(request)
     found = [o for o in svc.offers_for(uin=uin) if o.pk == offer_id]
     if request.method == "POST":
@@ -180,10 +166,8 @@ def offer(request: HttpRequest, offer_id: int) -> HttpResponse:
 
 @never_cache
 @require_GET
-def consents(request: HttpRequest) -> HttpResponse:
-    uin = citizen_uin(request)
-    if uin is None:
-        return to_sign_in(request)
+@citizen
+def consents(request: HttpRequest, uin: str) -> HttpResponse:
     summary = account_summary(user_id=int(request.user.pk or 0)) or {"consents": []}
     lang = language(request)
     data = [

@@ -5,8 +5,8 @@ new version and leaves the old one for the applications that use it."""
 from __future__ import annotations
 
 import hashlib
-import logging
 import json
+import logging
 from functools import cache
 from importlib import resources
 from pathlib import Path

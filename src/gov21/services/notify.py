@@ -17,7 +17,6 @@ import logging
 import re
 import smtplib
 import ssl
-import time
 from datetime import timedelta
 from email.headerregistry import Address
 from email.message import EmailMessage
@@ -28,12 +27,13 @@ import httpx2 as httpx
 from django.core.exceptions import ValidationError
 from django.core.mail.utils import DNS_NAME
 from django.core.validators import validate_email
-from django.db import close_old_connections, connection, transaction
+from django.db import transaction
 from django.db.models import Count
 from django.utils import timezone
 
 from gov21.core import config
 from gov21.core.errors import DomainError
+from gov21.core.loops import batches_loop
 from gov21.services.models import Notification
 
 logger = logging.getLogger("gov21.services.notify")
@@ -388,24 +388,14 @@ def notifications_run(*, limit: int = RUN_LIMIT) -> int:
 def notifications_loop(*, interval: float, stop_after: float | None = None) -> int:
     """Run :func:`notifications_run` until ``stop_after`` seconds have passed (for ever without it),
     resting ``interval`` seconds whenever a run found less than a full batch; how many were delivered."""
-    started = time.monotonic()
-    total = 0
-    while True:
-        if connection.get_autocommit():  # never inside a caller's transaction
-            close_old_connections()
-        busy = False
-        try:
-            attempted, delivered = _run(limit=RUN_LIMIT)
-            total += delivered
-            busy = attempted >= RUN_LIMIT
-        except Exception:
-            logger.exception("notification run failed")
-        elapsed = time.monotonic() - started
-        if stop_after is not None and elapsed >= stop_after:
-            return total
-        if not busy:
-            rest = interval if stop_after is None else min(interval, stop_after - elapsed)
-            time.sleep(max(rest, 0.0))
+    return batches_loop(
+        lambda limit: _run(limit=limit),
+        batch=RUN_LIMIT,
+        interval=interval,
+        stop_after=stop_after,
+        logger=logger,
+        what="notification",
+    )
 
 
 # --- reads for the portal and operators ------------------------------------------------------------
