@@ -721,10 +721,25 @@ def offer_make(*, uin: str, service: ServiceDefinition, facts: dict[str, Any], s
         return None
     template = service.definition.get("notifications", {}).get("offered")
     if template is not None:
-        subject, body = notify.template_render(
-            template=template, params={k: str(v) for k, v in facts.get("params", {}).items()}, language="en"
+        # The language the person last used with a service, English for someone who never did.
+        language = (
+            Application.objects.filter(applicant_uin=uin)
+            .order_by("-created_at")
+            .values_list("language", flat=True)
+            .first()
+            or "en"
         )
-        notify.notification_queue(uin=uin, template=f"{service.code}.offered", subject=subject, body=body, link="/my/")
+        subject, body = notify.template_render(
+            template=template, params={k: str(v) for k, v in facts.get("params", {}).items()}, language=language
+        )
+        notify.notification_queue(
+            uin=uin,
+            template=f"{service.code}.offered",
+            subject=subject,
+            body=body,
+            link=f"/my/offers/{offer.pk}",
+            language=language,
+        )
     return offer
 
 
