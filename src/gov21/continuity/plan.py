@@ -21,7 +21,12 @@ def plan_text() -> str:
         "",
         "## What is backed up, and where",
         f"- Database: {connection.vendor}"
-        + ("" if connection.vendor == "sqlite" else " (NOT covered by gov21 backup yet: use PostgreSQL's own tools)"),
+        + (
+            ""
+            if connection.vendor == "sqlite"
+            else " (copied by PostgreSQL's own streaming replica and WAL archive, see docs/operations.md; "
+            "`gov21 continuity status` shows the replica's lag; the chunked encrypted backup covers SQLite only)"
+        ),
         "- Keys: registry, identity provider, sealing and backup signing keys travel inside the backups, encrypted.",
     ]
     if targets:

@@ -5,12 +5,15 @@ from typing import Any
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import DatabaseError
 from django.utils import timezone
 
 from gov21.continuity.drill import drill_run, last_drills
 from gov21.continuity.engine import HomeKeys, home_keys
 from gov21.continuity.plan import plan_text
+from gov21.continuity.postgres import native_status_lines
 from gov21.continuity.targets import TargetError, target_from
+from gov21.core.errors import DomainError
 
 
 class Command(BaseCommand):
@@ -21,7 +24,7 @@ class Command(BaseCommand):
         drill = sub.add_parser("drill", help="Restore the newest backup of each target, start it, check it.")
         drill.add_argument("--from", dest="sources", action="append", help="A target (default: every configured).")
         drill.add_argument("--keys", type=Path)
-        sub.add_parser("status", help="The last drill of each target.")
+        sub.add_parser("status", help="The last drill of each target and, on PostgreSQL, each replica's replay lag.")
         sub.add_parser("plan", help="Print the continuity runbook for this node's configuration.")
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -29,7 +32,10 @@ class Command(BaseCommand):
             self.stdout.write(plan_text())
             return
         if options["action"] == "status":
-            runs = last_drills()
+            try:
+                runs = last_drills()
+            except DatabaseError as error:
+                raise CommandError(f"Could not read the database: {error}".strip()) from error
             if not runs:
                 self.stdout.write("No drill has run yet: gov21 continuity drill")
             for run in runs:
@@ -38,6 +44,12 @@ class Command(BaseCommand):
                     f"{run.target}: {'ok' if run.ok else 'FAILED'} {age:.1f} h ago, backup {run.backup_id}, "
                     f"RPO {run.rpo_seconds or 0:.0f} s, RTO {run.rto_seconds or 0:.1f} s"
                 )
+            try:
+                native = native_status_lines()
+            except DomainError as error:
+                raise CommandError(error.detail) from error
+            for line in native:
+                self.stdout.write(line)
             return
         sources = options["sources"] or list(settings.GOV21_BACKUP_TARGETS)
         if not sources:
