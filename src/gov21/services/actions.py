@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from gov21.core.errors import DomainError
 from gov21.exchange.contracts import agency_service, exchange_json
+from gov21.registry.contracts import parishes
 from gov21.services import documents, registers
 from gov21.services.definitions import text
 from gov21.services.models import Application, Document
@@ -215,7 +216,12 @@ def output_document(*, application: Application, definition: dict[str, Any]) -> 
     values = {**application.answers, **(application.verified.get("_output") or {})}
     facts = [("Holder", f"{person.get('given_names', '')} {person.get('family_name', '')}".strip())]
     facts.append(("National identity number", application.applicant_uin))
-    facts += [(label, str(values[key])) for label, key in _DOCUMENT_FACTS.get(out["kind"], ()) if values.get(key)]
+    parish_names = dict(parishes())
+    facts += [
+        (label, parish_names.get(str(values[key]), str(values[key])) if key == "parish" else str(values[key]))
+        for label, key in _DOCUMENT_FACTS.get(out["kind"], ())
+        if values.get(key)
+    ]
     facts.append(("Application", application.reference))
     valid_until = None
     if values.get("valid_until"):
