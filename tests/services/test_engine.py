@@ -204,6 +204,8 @@ def test_a_business_name_already_taken_is_not_registered_again() -> None:
         engine.application_answer(application=application, uin=owner.uin, question_id=q, raw=v)
     application = engine.application_submit(application=application, uin=owner.uin)
     assert application.state == S.AWAITING_PAYMENT
+    # The citizen is told before paying that the name is taken.
+    assert [c["rule"] for c in application.checks if not c["passed"]] == ["name_free"]
 
 
 def test_answers_are_checked_on_their_page() -> None:

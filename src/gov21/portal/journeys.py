@@ -431,6 +431,7 @@ def pay(request: HttpRequest, uin: str, application: svc.Application) -> HttpRes
             "title": svc.text(d["title"], lang),
             "fee": svc.fee_text(d),
             "online": svc.payment_provider() is not None,
+            "warnings": [svc.text(c["reason"], lang) for c in application.checks if not c["passed"]],
             "error": error,
         },
         status=400 if error else 200,

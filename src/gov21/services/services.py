@@ -396,6 +396,12 @@ def application_submit(*, application: Application, uin: str) -> Application:
     _move(application, to=S.SUBMITTED, actor=uin, actor_kind="citizen")
     _notify(application, "submitted")
     if definition.get("fee") and not payments.application_paid(application=application):
+        # The checks run now as well, so the citizen learns before paying what an officer will
+        # have to look at (a business name already taken); they run again once the fee is paid.
+        outcomes = rules.check_all(
+            definition.get("eligibility", []) + definition.get("rules", []), rule_context(application)
+        )
+        application.checks = [o.as_json() for o in outcomes]
         _move(application, to=S.AWAITING_PAYMENT, actor=SYSTEM_ACTOR, actor_kind="system", note="Fee to pay")
         application.save()
         return application
