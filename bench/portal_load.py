@@ -1,7 +1,8 @@
 """The one-stop shop under load: 100 citizens at once find the driving-licence renewal, sign in
 through the OpenID Connect provider and renew their licence, against gunicorn on 127.0.0.1.
 
-    .venv/bin/python bench/portal_load.py [--people 20000] [--users 100] [--seconds 60] [--runs 3]
+    .venv/bin/python bench/portal_load.py [--people 20000] [--users 100] [--think 5,15] [--seconds 60] [--runs 3]
+        [--profile 20] [--py-spy /tmp/pyspy/bin/py-spy]
 
 Prepares a scratch data directory (a temporary one unless ``--data-dir`` is given) the way
 ``gov21 up --no-serve`` does: migrations, a demo nation of ``--people``, the exchange and the
@@ -17,13 +18,23 @@ the service's start page, "Start now" (signed out, so: the portal's sign-in, the
 authorize, the password form, the authenticator-code form, back through the callback, which calls
 the token, keys and userinfo endpoints), the start page again, start, consent, the task list, each
 question, check your answers, send, and the confirmation of the automatic decision; then the next
-person. A citizen pauses ``--think`` seconds (uniform) before each action of their own; redirects
-are followed at once. Measurement starts when every user has started and lasts ``--seconds``.
+person. A citizen pauses ``--think`` seconds (uniform) before each of their own 13 actions;
+redirects are followed at once. Citizens start at random within ``--stagger`` seconds (by default
+one journey's pauses) so that they do not all reach the sign-in together; measurement starts
+after that and lasts ``--seconds``. Before each run the script waits (at most ``--idle-limit``)
+for the shared machine to be ``--idle`` idle, and it reports how busy the machine was.
 
 In the same run, the reference: the same number of users asking for ``/healthz`` at the same
 pace for the same time. Reported: p50/p95/p99 per page type and overall, requests/s, failures (any
 unexpected status is one), completed renewals, the server's and locust's CPU, the median of each
-over ``--runs``, and the ratio of each page's p95 to the reference's p95.
+over ``--runs``, and the ratio of each page's p95 to the reference's p95. Failures in the warm-up,
+ramp-up and tail are reported apart.
+
+Where the time goes: ``--profile N`` then runs N journeys in this process through Django's test
+client (the provider's back-channel answered in-process, as the tests do) and reports each page's
+server CPU and SQL statements, and cProfile's top functions; ``--py-spy`` (a py-spy binary, e.g.
+``uv pip install --target /tmp/pyspy py-spy``) samples every gunicorn worker during one more load
+run, not counted in the medians, and reports the shares by view, by kind of work and by function.
 
 Every load is bounded in time and targets 127.0.0.1 only; the server is stopped at the end. The
 scratch directory is removed unless ``--data-dir`` was given. Nothing is written to the repository.
@@ -274,7 +285,7 @@ def idle_wait(*, idle: float, seconds: float, limit: float) -> float:
 # --- a browser, for the warm-up and for profile_latency.py ---------------------------------------------
 
 
-def _csrf(html: str) -> str:
+def csrf_from(html: str) -> str:
     match = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', html)
     if not match:
         raise SystemExit("no CSRF token on the page")
@@ -294,7 +305,7 @@ def browser_sign_in(base_url: str, citizen: dict[str, Any], next_url: str = "/my
         location = response.headers.get("location", "")
         if response.status_code == 200 and 'name="decision"' in response.text:
             response = web.post(
-                str(response.url), data={"decision": "allow", "csrfmiddlewaretoken": _csrf(response.text)}
+                str(response.url), data={"decision": "allow", "csrfmiddlewaretoken": csrf_from(response.text)}
             )
             continue
         if response.status_code != 302:
@@ -309,7 +320,7 @@ def browser_sign_in(base_url: str, citizen: dict[str, Any], next_url: str = "/my
                     "identifier": citizen["uin"],
                     "password": citizen["password"],
                     "next": parse_qs(parts.query).get("next", [""])[0],
-                    "csrfmiddlewaretoken": _csrf(form.text),
+                    "csrfmiddlewaretoken": csrf_from(form.text),
                 },
             )
         elif parts.path == "/auth/verify":
@@ -324,7 +335,7 @@ def browser_sign_in(base_url: str, citizen: dict[str, Any], next_url: str = "/my
                 data={
                     "code": totp.hotp(totp._key(citizen["secret"]), step),
                     "next": parse_qs(parts.query).get("next", [""])[0],
-                    "csrfmiddlewaretoken": _csrf(form.text),
+                    "csrfmiddlewaretoken": csrf_from(form.text),
                 },
             )
         elif path == next_url:
@@ -339,25 +350,20 @@ def browser_sign_in(base_url: str, citizen: dict[str, Any], next_url: str = "/my
 
 def locust_run(
     port: int,
-    citizens_file: Path,
     *,
     user_class: str,
     users: int,
     spawn_rate: float,
     seconds: float,
-    think: str,
     scratch: Path,
+    env: dict[str, str],
 ) -> dict[str, Any]:
-    """One headless locust run of ``user_class``; its measurements and the CPU locust used."""
+    """One headless locust run of ``user_class`` (``bench/portal_locust.py``, configured by ``env``);
+    its measurements and the CPU locust used."""
     out = scratch / f"locust-{secrets.token_hex(4)}.json"
-    env = {
-        **os.environ,
-        "PORTAL_BENCH_CITIZENS": str(citizens_file),
-        "PORTAL_BENCH_OUT": str(out),
-        "PORTAL_BENCH_SECONDS": str(seconds),
-        "PORTAL_BENCH_THINK": think,
-    }
-    run_time = int(users / spawn_rate + seconds + 8)  # ramp-up, the window, requests still in flight
+    env = {**os.environ, **env, "PORTAL_BENCH_OUT": str(out), "PORTAL_BENCH_SECONDS": str(seconds)}
+    stagger = float(env.get("PORTAL_BENCH_STAGGER", "0"))
+    run_time = int(users / spawn_rate + stagger + seconds + 8)  # ramp-up, stagger, window, requests in flight
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     done = subprocess.run(
         [
@@ -435,7 +441,8 @@ def summarise(result: dict[str, Any]) -> dict[str, Any]:
         },
         "rps": len(everything) / seconds,
         "failures": result["failures"],
-        "journeys": result["journeys"],
+        "failures_outside_window": result.get("failures_outside_window", {}),
+        "journeys": result.get("journeys", {}),
     }
 
 
@@ -595,27 +602,43 @@ def profile_in_process(base_url: str, citizens: list[dict[str, Any]], count: int
     return {"table": timed.table(), "tottime": tottime.getvalue(), "cumulative": cumulative.getvalue()}
 
 
-# The parts of the code a sampled stack is counted under (the first that matches, from the top).
-SPY_PARTS = (
-    ("password hashing (argon2)", "argon2"),
-    ("portal → provider back-channel (httpx, authlib client)", "gov21/portal/rp.py"),
-    ("exchange: sign, verify, log", "gov21/exchange/"),
-    ("service rules (CEL)", "gov21/services/rules.py"),
-    ("templates", "django/template/"),
-    ("SQLite execute", "sqlite3/base.py"),
-    ("ORM: build and compile queries", "django/db/models/"),
-    ("sessions", "django/contrib/sessions/"),
-    ("gunicorn (HTTP, threads)", "gunicorn/"),
+# What a sampled stack is doing: the innermost frame that matches one of these (file or function).
+SPY_KINDS = (
+    (
+        "TLS context for an HTTP client (ssl.create_default_context)",
+        ("create_default_context", "load_verify_locations"),
+    ),
+    ("password hashing (argon2)", ("argon2/",)),
+    ("SQLite", ("sqlite3/",)),
+    ("signatures and keys (cryptography, joserfc)", ("cryptography/", "joserfc/")),
+    ("service rules (CEL)", ("cel/", "gov21/services/rules.py")),
+    ("templates", ("django/template/",)),
+    ("ORM: build and compile queries", ("django/db/models/",)),
+    ("HTTP client (httpx2, httpcore2, authlib)", ("httpx2/", "httpcore2/", "authlib/")),
+    ("sessions and signing of cookies", ("django/contrib/sessions/", "django/core/signing.py")),
+    ("exchange: Ed25519 signatures (jws)", ("gov21/exchange/jws.py",)),
+    ("gov21's own Python", ("gov21/",)),
+    ("Django: request cycle, middleware, URLs", ("django/",)),
+    ("gunicorn (HTTP, threads)", ("gunicorn/", "concurrent/futures/", "selectors.py")),
 )
-VIEW_FILES = re.compile(r"gov21/(?:portal/(?:journeys|my|views)|identity/(?:views|oidc_views)|continuity/views)\.py")
+# Work inside these parts of gov21 is counted for each part, whatever it is doing (every request
+# passes through gov21/exchange/wsgi.py, so the exchange is recognised by its client proxy).
+SPY_INSIDE = (
+    ("portal → provider back-channel (gov21/portal/rp.py)", "gov21/portal/rp.py"),
+    ("exchange calls (gateway.client_proxy: sign, check, log at both ends)", "client_proxy (gov21/exchange/gateway.py"),
+    ("service engine (gov21/services/)", "gov21/services/"),
+)
+VIEW_FILE = re.compile(r"\((?:.*/)?gov21/([a-z_]+)/(journeys|my|views|oidc_views)\.py:\d+\)")
 
 
 def spy_summary(collapsed: Path, top: int = 25) -> dict[str, Any]:
-    """Shares of py-spy's samples (collapsed stacks): by view, by part of the code, and the
-    functions most often on top of the stack."""
-    by_view: dict[str, int] = defaultdict(int)
-    by_part: dict[str, int] = defaultdict(int)
-    by_self: dict[str, int] = defaultdict(int)
+    """Shares of py-spy's samples (collapsed stacks, outermost frame first): by view (the first
+    frame in a view module), by kind of work (the innermost frame of a known kind), inside which
+    part of gov21, and the functions most often on top of the stack."""
+    views: dict[str, int] = defaultdict(int)
+    kinds: dict[str, int] = defaultdict(int)
+    inside: dict[str, int] = defaultdict(int)
+    on_top: dict[str, int] = defaultdict(int)
     total = 0
     for line in collapsed.read_text(encoding="utf-8", errors="replace").splitlines():
         stack, _, count_text = line.rpartition(" ")
@@ -624,22 +647,53 @@ def spy_summary(collapsed: Path, top: int = 25) -> dict[str, Any]:
         count = int(count_text)
         total += count
         frames = stack.split(";")
-        view = next((f.split(" (")[0] for f in frames if VIEW_FILES.search(f)), "(outside a view)")
-        by_view[view] += count
-        part = next((name for name, needle in SPY_PARTS if needle in stack), "other")
-        by_part[part] += count
-        by_self[frames[-1]] += count
+        view = "(outside a view: gunicorn, middleware)"
+        for frame in frames:
+            match = VIEW_FILE.search(frame)
+            if match:
+                view = f"{match.group(1)}.{match.group(2)}.{frame.split(' (')[0]}"
+                break
+        views[view] += count
+        kind = "other Python"
+        for frame in reversed(frames):
+            found = next((name for name, needles in SPY_KINDS if any(n in frame for n in needles)), None)
+            if found:
+                kind = found
+                break
+        kinds[kind] += count
+        for name, needle in SPY_INSIDE:
+            if needle in stack:
+                inside[name] += count
+        on_top[frames[-1]] += count
 
     def shares(counts: dict[str, int], n: int) -> list[tuple[str, float]]:
-        return [(k, v / total) for k, v in sorted(counts.items(), key=lambda kv: -kv[1])[:n]]
+        return [(k, v / max(1, total)) for k, v in sorted(counts.items(), key=lambda kv: -kv[1])[:n]]
 
-    return {"samples": total, "views": shares(by_view, 20), "parts": shares(by_part, 20), "self": shares(by_self, top)}
+    return {
+        "samples": total,
+        "views": shares(views, 25),
+        "kinds": shares(kinds, 20),
+        "inside": shares(inside, 10),
+        "self": shares(on_top, top),
+    }
 
 
 # --- main ---------------------------------------------------------------------------------------------
 
 
+def stop_on_sigterm() -> None:
+    """SIGTERM (``kill PID``) ends the benchmark like Ctrl+C: the server is stopped, the scratch
+    directory removed."""
+    import signal
+
+    def stop(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, stop)
+
+
 def main() -> None:
+    stop_on_sigterm()
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--data-dir", type=Path, help="Data directory to use (default: a temporary one).")
     parser.add_argument("--people", type=int, default=20000, help="Size of the demo nation.")
@@ -649,6 +703,11 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=60, help="Measurement window of each run, after ramp-up.")
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--think", default="1,3", help="min,max seconds a citizen pauses before each action.")
+    parser.add_argument(
+        "--stagger",
+        type=float,
+        help="Citizens start within this many seconds, and the window opens after it (default: one journey's pauses).",
+    )
     parser.add_argument("--workers", type=int, default=3, help="gunicorn workers (gov21 up: 3).")
     parser.add_argument("--threads", type=int, default=4, help="Threads per worker (gov21 up: 4).")
     parser.add_argument("--warm-up", type=float, default=15, help="Seconds of unrecorded load first.")
@@ -656,6 +715,7 @@ def main() -> None:
     parser.add_argument("--idle-limit", type=float, default=180, help="Longest wait for it (s).")
     parser.add_argument("--profile", type=int, default=0, metavar="N", help="Then N journeys in-process: CPU, SQL.")
     parser.add_argument("--py-spy", type=Path, metavar="PY_SPY", help="py-spy binary: sample one more run.")
+    parser.add_argument("--py-spy-out", type=Path, help="Keep py-spy's collapsed stacks in this file.")
     parser.add_argument("--json", action="store_true", help="Also print every run as JSON.")
     args = parser.parse_args()
 
@@ -669,6 +729,17 @@ def main() -> None:
         if own_dir:
             shutil.rmtree(data_dir, ignore_errors=True)
     report(args, runs, setup, time.monotonic() - began)
+
+
+# A journey has this many pauses of the citizen's own (reading, typing, clicking).
+PAUSES_PER_JOURNEY = 13
+
+
+def stagger(args: argparse.Namespace) -> float:
+    if args.stagger is not None:
+        return float(args.stagger)
+    low, high = (float(x) for x in args.think.split(","))
+    return round(PAUSES_PER_JOURNEY * (low + high) / 2)
 
 
 def measure(args: argparse.Namespace, data_dir: Path) -> tuple[list[dict[str, Any]], dict[str, Any]]:
@@ -688,17 +759,25 @@ def measure(args: argparse.Namespace, data_dir: Path) -> tuple[list[dict[str, An
         # One sign-in first, alone: it registers the portal at the provider under this address.
         browser_sign_in(base_url, citizens[0]).close()
         citizens_file.write_text(json.dumps(citizens), encoding="utf-8")
-        common = {"spawn_rate": args.spawn_rate, "think": args.think, "scratch": data_dir}
+        common = {
+            "spawn_rate": args.spawn_rate,
+            "scratch": data_dir,
+            "env": {
+                "PORTAL_BENCH_CITIZENS": str(citizens_file),
+                "PORTAL_BENCH_THINK": args.think,
+                "PORTAL_BENCH_STAGGER": str(stagger(args)),
+            },
+        }
+        unstaggered = {**common, "env": {**common["env"], "PORTAL_BENCH_STAGGER": "0"}}
         if args.warm_up:
-            locust_run(
-                port, citizens_file, user_class="Citizen", users=min(args.users, 20), seconds=args.warm_up, **common
+            warm = locust_run(
+                port, user_class="Citizen", users=min(args.users, 20), seconds=args.warm_up, **unstaggered
             )
+            setup["warm_up_failures"] = {**warm["failures"], **warm["failures_outside_window"]}
         for _ in range(args.runs):
             run: dict[str, Any] = {"idle_before": idle_wait(idle=args.idle, seconds=10, limit=args.idle_limit)}
-            for part, user_class in (("journeys", "Citizen"), ("reference", "HealthCheck")):
-                raw = locust_run(
-                    port, citizens_file, user_class=user_class, users=args.users, seconds=args.seconds, **common
-                )
+            for part, user_class, how in (("journeys", "Citizen", common), ("reference", "HealthCheck", unstaggered)):
+                raw = locust_run(port, user_class=user_class, users=args.users, seconds=args.seconds, **how)
                 run[part] = summarise(raw)
                 opened = raw["window_opened"] or time.time()
                 # The server's CPU inside the window, per request measured there, and the machine's.
@@ -718,7 +797,7 @@ def measure(args: argparse.Namespace, data_dir: Path) -> tuple[list[dict[str, An
                 flush=True,
             )
         if args.py_spy:
-            setup["spy"] = spy_run(args, server, port, citizens_file, common)
+            setup["spy"] = spy_run(args, server, port, common, user_class="Citizen")
     finally:
         sampler.close()
         server_stop(server)
@@ -728,11 +807,11 @@ def measure(args: argparse.Namespace, data_dir: Path) -> tuple[list[dict[str, An
 
 
 def spy_run(
-    args: argparse.Namespace, server: subprocess.Popen[bytes], port: int, citizens_file: Path, common: dict[str, Any]
+    args: argparse.Namespace, server: subprocess.Popen[bytes], port: int, common: dict[str, Any], *, user_class: str
 ) -> dict[str, Any]:
-    """One more journey run (not in the medians) with py-spy sampling every gunicorn worker."""
+    """One more run (not in the medians) with py-spy sampling every gunicorn worker."""
     collapsed = Path(common["scratch"]) / "py-spy.txt"
-    duration = int(args.users / args.spawn_rate + args.seconds)
+    duration = int(args.users / args.spawn_rate + stagger(args) + args.seconds)
     spy = subprocess.Popen(
         [
             str(args.py_spy),
@@ -754,7 +833,7 @@ def spy_run(
         stderr=subprocess.DEVNULL,
     )
     try:
-        locust_run(port, citizens_file, user_class="Citizen", users=args.users, seconds=args.seconds, **common)
+        raw = locust_run(port, user_class=user_class, users=args.users, seconds=args.seconds, **common)
     finally:
         try:
             spy.wait(timeout=60)
@@ -762,7 +841,9 @@ def spy_run(
             spy.kill()
     if not collapsed.exists():
         return {"error": "py-spy wrote nothing (ptrace not permitted?)"}
-    return spy_summary(collapsed)
+    if args.py_spy_out:
+        shutil.copyfile(collapsed, args.py_spy_out)
+    return {**spy_summary(collapsed), "under": summarise(raw)["overall"]}
 
 
 def report(args: argparse.Namespace, runs: list[dict[str, Any]], setup: dict[str, Any], elapsed: float) -> None:
@@ -822,11 +903,12 @@ def report(args: argparse.Namespace, runs: list[dict[str, Any]], setup: dict[str
     per_request = med([r["journeys"]["server_cpu_ms_per_request"] for r in runs])
     ref_per_request = med([r["reference"]["server_cpu_ms_per_request"] for r in runs])
     locust_cpu = med([r["journeys"]["locust_cpu_s"] for r in runs])
-    run_time = args.users / args.spawn_rate + args.seconds + 8
+    run_time = args.users / args.spawn_rate + stagger(args) + args.seconds + 8
     if args.json:
         print(json.dumps({"args": {k: str(v) for k, v in vars(args).items()}, "setup": setup, "runs": runs}, indent=2))
     print(
-        f"\nOne-stop shop under load: {args.users} citizens (think {args.think} s), gunicorn {args.workers} workers × "
+        f"\nOne-stop shop under load: {args.users} citizens (think {args.think} s, start within "
+        f"{stagger(args):.0f} s), gunicorn {args.workers} workers × "
         f"{args.threads} threads, a nation of {args.people:,}, {args.runs} runs of {args.seconds:.0f} s after "
         f"ramp-up, medians ({elapsed:.0f} s in all; nation {setup['nation_s']:.0f} s, "
         f"{args.citizens} citizens {setup['citizens_s']:.0f} s)\n"
@@ -837,6 +919,11 @@ def report(args: argparse.Namespace, runs: list[dict[str, Any]], setup: dict[str
         for part in ("journeys", "reference"):
             for key, count in r[part]["failures"].items():
                 failures[key] += count
+    outside: dict[str, int] = defaultdict(int)
+    for r in runs:
+        for part in ("journeys", "reference"):
+            for key, count in r[part]["failures_outside_window"].items():
+                outside[key] += count
     print(
         f"\nRequests/s (window): {rps:.1f}; renewals completed per run: {renewals:.0f} "
         f"({renewals / args.seconds * 60:.0f} per minute); failures in all runs: {sum(failures.values())}"
@@ -847,6 +934,13 @@ def report(args: argparse.Namespace, runs: list[dict[str, Any]], setup: dict[str
     )
     for key, count in sorted(failures.items(), key=lambda kv: -kv[1])[:10]:
         print(f"  failure ×{count}: {key}")
+    for title, found in (
+        ("in ramp-up and tail, outside the windows", outside),
+        ("in the warm-up", setup.get("warm_up_failures", {})),
+    ):
+        print(f"Failures {title}: {sum(found.values())}")
+        for key, count in sorted(found.items(), key=lambda kv: -kv[1])[:10]:
+            print(f"  ×{count}: {key}")
     idle = [r["idle_before"] for r in runs]
     busy = med([r["journeys"]["machine_cores"] for r in runs])
     print(f"Machine idle before the runs: {', '.join(f'{x:.0%}' for x in idle)}; busy in the window: {busy:.2f} cores")
@@ -874,7 +968,12 @@ def print_spy(spy: dict[str, Any]) -> None:
         print(f"\npy-spy: {spy['error']}")
         return
     print(f"\npy-spy, {spy['samples']:,} samples of active threads in every worker under the same load:")
-    for title, key in (("by view", "views"), ("by part of the code", "parts"), ("on top of the stack", "self")):
+    for title, key in (
+        ("by view", "views"),
+        ("by kind of work (innermost frame)", "kinds"),
+        ("inside", "inside"),
+        ("on top of the stack", "self"),
+    ):
         print(f"  {title}:")
         for name, share in spy[key]:
             print(f"    {share:6.1%}  {name[:150]}")

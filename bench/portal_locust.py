@@ -39,6 +39,9 @@ from locust.contrib.fasthttp import FastHttpUser
 SERVICE = "renew-driving-licence"
 THINK = tuple(float(x) for x in os.environ.get("PORTAL_BENCH_THINK", "1,3").split(","))
 WINDOW = float(os.environ.get("PORTAL_BENCH_SECONDS", "60"))
+# Each citizen starts after a random pause of up to this many seconds, and measurement waits for
+# it: otherwise every citizen would reach the sign-in at the same moment, run after run.
+STAGGER = float(os.environ.get("PORTAL_BENCH_STAGGER", "0"))
 CSRF = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
 REFERENCE = re.compile(r"/apply/(A-[A-Z0-9]+)")
 
@@ -86,6 +89,7 @@ def _next_citizen() -> dict[str, Any]:
 _window: dict[str, float] = {}
 _samples: list[tuple[str, float, bool]] = []  # (page, milliseconds, failed)
 _failures: dict[str, int] = {}
+_failures_outside: dict[str, int] = {}
 _journeys = {"completed": 0, "failed": 0}
 
 
@@ -96,7 +100,7 @@ def _in_window(started: float) -> bool:
 
 @events.spawning_complete.add_listener
 def _open_window(user_count: int, **_: Any) -> None:
-    _window.setdefault("open", time.time())
+    _window.setdefault("open", time.time() + STAGGER)
 
 
 @events.request.add_listener
@@ -110,6 +114,9 @@ def _record(
 ) -> None:
     started = start_time if start_time is not None else time.time() - response_time / 1000
     if not _in_window(started):
+        if exception is not None:  # reported apart: a failure in the ramp-up or tail is still a failure
+            key = f"{name}: {str(exception)[:160]}"
+            _failures_outside[key] = _failures_outside.get(key, 0) + 1
         return
     _samples.append((name, response_time, exception is not None))
     if exception is not None:
@@ -128,6 +135,7 @@ def _write(environment: Any, **_: Any) -> None:
                     "window_seconds": WINDOW,
                     "samples": _samples,
                     "failures": _failures,
+                    "failures_outside_window": _failures_outside,
                     "journeys": _journeys,
                 },
                 f,
@@ -158,6 +166,9 @@ class Citizen(FastHttpUser):
     wait_time = constant(0)  # the pauses are inside the journey, before each action of the person's
     connection_timeout = 30.0
     network_timeout = 30.0
+
+    def on_start(self) -> None:
+        gevent.sleep(random.uniform(0, STAGGER))
 
     def think(self) -> None:
         gevent.sleep(random.uniform(*THINK))
@@ -356,6 +367,92 @@ class HealthCheck(FastHttpUser):
         gevent.sleep(random.uniform(*THINK))
         with self.client.request("GET", "/healthz", name="healthz", catch_response=True) as response:
             if response.status_code != 200 or b"alive" not in (response.content or b""):
+                response.failure(f"{response.status_code}")
+            else:
+                response.success()
+
+
+# --- "My profile" and its reference, for bench/profile_latency.py ---------------------------------------
+
+_sessions: list[dict[str, str]] = []
+_session_turn = itertools.count()
+
+
+def _session() -> dict[str, str]:
+    """A signed-in citizen's portal session (``PORTAL_BENCH_SESSIONS``), a different one per user."""
+    if not _sessions:
+        with open(os.environ["PORTAL_BENCH_SESSIONS"], encoding="utf-8") as f:
+            _sessions.extend(json.load(f))
+    return _sessions[next(_session_turn) % len(_sessions)]
+
+
+class ProfileViewer(FastHttpUser):
+    """A signed-in citizen asking for "My profile" again and again (no pause: a closed loop)."""
+
+    wait_time = constant(0)
+
+    def on_start(self) -> None:
+        self.citizen = _session()
+
+    @task
+    def profile(self) -> None:
+        with self.client.request(
+            "GET",
+            "/my/profile",
+            name="my profile",
+            headers={"Cookie": self.citizen["cookie"]},
+            allow_redirects=False,
+            catch_response=True,
+        ) as response:
+            text = response.text or ""
+            if response.status_code != 200:
+                response.failure(f"{response.status_code}: {text[:200]}")
+            elif self.citizen["licence"] not in text or 'class="notice status-bad"' in text:
+                response.failure("a part of the profile is missing")
+            else:
+                response.success()
+
+
+class PersonRead(FastHttpUser):
+    """The reference: the same person read the profile starts with, as the portal's information
+    system asks the civil registry through the exchange (``/r1/``, signed and logged at both ends)."""
+
+    wait_time = constant(0)
+    instance = os.environ.get("GOV21_INSTANCE", "XA")
+
+    def on_start(self) -> None:
+        self.citizen = _session()
+
+    @task
+    def person(self) -> None:
+        uin = self.citizen["uin"]
+        with self.client.request(
+            "GET",
+            f"/r1/{self.instance}/GOV/CRO/civil-registry/persons/{uin}",
+            name="person read through the exchange",
+            headers={
+                "X-Road-Client": f"{self.instance}/GOV/PORTAL/portal",
+                "X-Road-UserId": uin,
+                "X-Road-Issue": "the person's own profile",
+                "Accept": "application/json",
+            },
+            catch_response=True,
+        ) as response:
+            if response.status_code != 200 or f'"{uin}"'.encode() not in (response.content or b""):
+                response.failure(f"{response.status_code}: {(response.text or '')[:200]}")
+            else:
+                response.success()
+
+
+class Health(FastHttpUser):
+    """``/healthz`` in a closed loop: the floor of a Django request on this server."""
+
+    wait_time = constant(0)
+
+    @task
+    def health(self) -> None:
+        with self.client.request("GET", "/healthz", name="healthz", catch_response=True) as response:
+            if response.status_code != 200:
                 response.failure(f"{response.status_code}")
             else:
                 response.success()

@@ -8,7 +8,10 @@ tables: it speaks the protocol over HTTP, like any agency system would.
 
 from __future__ import annotations
 
+import functools
 import secrets
+import ssl
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -54,15 +57,43 @@ def public_jwks() -> dict[str, Any]:
     return {"keys": [{**key.as_dict(private=False), "kid": key.thumbprint(), "alg": "ES256", "use": "sig"}]}
 
 
+@functools.cache
+def _tls() -> ssl.SSLContext:
+    """One TLS context for every call to the provider: building one costs about 20 ms of CPU, which
+    every sign-in paid again for each client it made."""
+    return ssl.create_default_context()
+
+
 def _http() -> httpx2.Client:
-    return httpx2.Client(transport=TRANSPORT, timeout=10.0)
+    return httpx2.Client(transport=TRANSPORT, timeout=10.0, verify=_tls())
+
+
+# The provider's metadata and public keys change rarely; each sign-in asking for them again was two
+# of the four calls the portal makes to the provider per sign-in. Kept for a few minutes per
+# address; the keys are fetched again at once when a token does not verify with the kept ones
+# (the provider rotated its key).
+METADATA_TTL_S = 300.0
+_metadata: dict[str, tuple[float, dict[str, Any]]] = {}
+_metadata_lock = threading.Lock()
+
+
+def _cached_get(url: str, *, fresh: bool = False) -> dict[str, Any]:
+    now = time.monotonic()
+    with _metadata_lock:
+        kept = _metadata.get(url)
+    if kept is not None and not fresh and now - kept[0] < METADATA_TTL_S:
+        return kept[1]
+    with _http() as http:
+        response = http.get(url)
+        response.raise_for_status()
+        data: dict[str, Any] = response.json()
+    with _metadata_lock:
+        _metadata[url] = (now, data)
+    return data
 
 
 def _discovery() -> dict[str, Any]:
-    with _http() as http:
-        response = http.get(f"{issuer()}/.well-known/openid-configuration")
-        response.raise_for_status()
-        data: dict[str, Any] = response.json()
+    data = _cached_get(f"{issuer()}/.well-known/openid-configuration", fresh=TRANSPORT is not None)
     if data.get("issuer") != issuer():
         raise SignInFailed("The identity provider answered with a different issuer.")
     return data
@@ -114,6 +145,7 @@ def complete(*, session: Any, query: dict[str, str]) -> tuple[dict[str, Any], st
         redirect_uri=flow["redirect_uri"],
         transport=TRANSPORT,
         timeout=10.0,
+        verify=_tls(),
     ) as client:
         try:
             token = client.fetch_token(
@@ -124,13 +156,17 @@ def complete(*, session: Any, query: dict[str, str]) -> tuple[dict[str, Any], st
             )
         except Exception as error:  # Authlib raises its OAuthError, httpx2 its transport errors
             raise SignInFailed(f"The identity provider did not issue a token: {error}") from error
-        keys = KeySet.import_key_set(client.get(meta["jwks_uri"]).json())
         profile_response = client.get(
             meta["userinfo_endpoint"], headers={"Authorization": f"Bearer {token.get('access_token', '')}"}
         )
     raw = str(token.get("id_token") or "")
     try:
-        decoded = jwt.decode(raw, keys, algorithms=["ES256"])
+        try:
+            keys = KeySet.import_key_set(_cached_get(meta["jwks_uri"], fresh=TRANSPORT is not None))  # type: ignore[arg-type]
+            decoded = jwt.decode(raw, keys, algorithms=["ES256"])
+        except JoseError:
+            keys = KeySet.import_key_set(_cached_get(meta["jwks_uri"], fresh=True))  # type: ignore[arg-type]
+            decoded = jwt.decode(raw, keys, algorithms=["ES256"])
         jwt.JWTClaimsRegistry(
             iss={"essential": True, "value": issuer()},
             aud={"essential": True, "value": CLIENT_ID},
