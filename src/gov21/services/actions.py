@@ -113,19 +113,25 @@ def declare_address_change(application: Application, definition: dict[str, Any])
     return ActionResult({"address": address, "registration": str(result.get("number") or "")})
 
 
-def certificate_copy(application: Application, definition: dict[str, Any]) -> ActionResult:
-    result = _registry(application, "copies", "/", {"number": application.answers["number"]})
-    documents.document_issue(
+def registry_copy_issue(application: Application, *, number: str, title: str = "") -> Document:
+    """Order a certified copy of a registration from the civil registry through the exchange, and
+    put it in the applicant's documents with the registry's own signed credential."""
+    result = _registry(application, "copies", "/", {"number": number})
+    return documents.document_issue(
         application=application,
         kind=f"{result['kind']}-certificate",
-        title=f"Certified copy: {result['kind']} certificate {result['number']}",
+        title=title or f"Certified copy: {result['kind']} certificate {result['number']}",
         holder_uin=application.applicant_uin,
         agency="civil-registry",
         facts=[(str(k), str(v)) for k, v in result["facts"]],
         serial=str(result["serial"]),
         credential=str(result["credential"]),
     )
-    return ActionResult({"serial": str(result["serial"])})
+
+
+def certificate_copy(application: Application, definition: dict[str, Any]) -> ActionResult:
+    copy = registry_copy_issue(application, number=application.answers["number"])
+    return ActionResult({"serial": copy.serial})
 
 
 def licence_renew(application: Application, definition: dict[str, Any]) -> ActionResult:

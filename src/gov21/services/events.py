@@ -11,7 +11,8 @@ from django.db import transaction
 from gov21.core.errors import DomainError
 from gov21.exchange.contracts import agency_service, exchange_json
 from gov21.services import notify, registers
-from gov21.services.models import Application, Offer, ServiceDefinition
+from gov21.services.actions import registry_copy_issue
+from gov21.services.models import Application, Offer, ReceivedEvent, ServiceDefinition
 from gov21.services.services import application_complete_external, engine_client, offer_make
 
 logger = logging.getLogger(__name__)
@@ -45,31 +46,10 @@ def on_birth(payload: dict[str, Any], seq: int) -> None:
     name = f"{child['given_names']} {child['family_name']}"
     application = _declared(payload.get("declaration"), "declare-birth")
     if application is not None:
-        copy = exchange_json(
-            client=engine_client(),
-            service=agency_service("CRO", "civil-registry", "copies"),
-            path="/",
-            method="POST",
-            body=b'{"number": "%s"}' % number.encode(),
-            content_type="application/json",
-            user_id=application.applicant_uin,
-            issue=application.reference,
-        )
-        from gov21.services.documents import document_issue
-
-        document_issue(
-            application=application,
-            kind="birth-certificate",
-            title=f"Birth certificate of {name} ({number})",
-            holder_uin=application.applicant_uin,
-            agency="civil-registry",
-            facts=[(str(k), str(v)) for k, v in copy["facts"]],
-            serial=str(copy["serial"]),
-            credential=str(copy["credential"]),
-        )
+        copy = registry_copy_issue(application, number=number, title=f"Birth certificate of {name} ({number})")
         application_complete_external(
             application=application,
-            note=f"Registered as {number}; certificate {copy['serial']} issued.",
+            note=f"Registered as {number}; certificate {copy.serial} issued.",
             facts={"number": number, "child_uin": uin},
         )
     for service in ServiceDefinition.objects.filter(active=True):
@@ -121,8 +101,6 @@ HANDLERS = {"birth.registered": on_birth, "death.registered": on_death, "address
 
 def event_receive(*, event: dict[str, Any]) -> str:
     """Handle one event, at most once per (type, sequence) even though delivery is at least once."""
-    from gov21.services.models import ReceivedEvent
-
     event_type, seq = str(event["event_type"]), int(event["seq"])
     handler = HANDLERS.get(event_type)
     if handler is None:

@@ -19,7 +19,6 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
 from django.db import transaction
-from django.db.models import Prefetch
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone, translation
@@ -32,7 +31,7 @@ from gov21.core.errors import Conflict, DomainError, NotFound
 from gov21.identity.contracts import Principal, principal_from_request
 from gov21.services import definitions, payments, selectors, services
 from gov21.services.definitions import text
-from gov21.services.models import Application, Document, Payment, Transition
+from gov21.services.models import Application, Document, Payment
 
 S = Application.State
 OPENED_SESSION_KEY = "services.office.opened"
@@ -218,28 +217,10 @@ def queue(request: HttpRequest) -> HttpResponse:
 
 
 def _case_get(principal: Principal, reference: str, permission: str = "case.read") -> Application:
-    """The case with what its page shows, if the officer may see it. It records no access: it is
-    used for a case the officer has opened (with a purpose) in this session, and to refuse an
-    unknown case or another agency's before asking for a purpose.
-
-    The engine has no read-only way to get a case for an officer, so its own access rule
-    (``services._require_case``) is used here rather than copied."""
+    """The case, if the reference has the right shape and the officer may see it."""
     if not _REFERENCE.fullmatch(reference):
         raise NotFound("application_not_found", _("There is no case with this reference."))
-    application = (
-        Application.objects.select_related("service")
-        .prefetch_related(
-            Prefetch("transitions", queryset=Transition.objects.order_by("at", "id")),
-            Prefetch("payments", queryset=Payment.objects.order_by("created_at", "id")),
-            Prefetch("documents", queryset=Document.objects.order_by("issued_at", "id")),
-        )
-        .filter(reference=reference)
-        .first()
-    )
-    if application is None:
-        raise NotFound("application_not_found", _("There is no case %(reference)s.") % {"reference": reference})
-    services._require_case(principal, application, permission)
-    return application
+    return selectors.case_get(principal=principal, reference=reference, permission=permission)
 
 
 def _opened(request: HttpRequest) -> list[str]:

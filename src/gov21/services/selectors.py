@@ -7,16 +7,17 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Prefetch, Q, QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from gov21.core.errors import DomainError, NotFound
 from gov21.exchange.contracts import agency_client, agency_service, exchange_json
 from gov21.identity.contracts import Principal
 from gov21.services import definitions
 from gov21.services.definitions import LIFE_EVENTS, text
-from gov21.services.models import Application, DataConsent, Document, Offer, ServiceDefinition
-from gov21.services.services import SYSTEM_ACTOR
+from gov21.services.models import Application, DataConsent, Document, Offer, Payment, ServiceDefinition, Transition
+from gov21.services.services import SYSTEM_ACTOR, case_require, fee_text
 
 S = Application.State
 OPEN_STATES = (S.SUBMITTED, S.AWAITING_PAYMENT, S.IN_REVIEW, S.INFO_REQUESTED)
@@ -34,14 +35,13 @@ class ServiceCard:
 
 def _card(row: ServiceDefinition, language: str) -> ServiceCard:
     d = row.definition
-    fee = d.get("fee")
     return ServiceCard(
         code=row.code,
         title=text(d["title"], language),
         summary=text(d["summary"], language),
         life_events=list(d["life_events"]),
         proactive=bool(d.get("proactive")),
-        fee=f"{fee['currency']} {fee['amount'] / 100:,.2f}" if fee else "",
+        fee=fee_text(d),
     )
 
 
@@ -195,3 +195,23 @@ def automatic_decisions(*, principal: Principal, limit: int = 50) -> QuerySet[Ap
         .select_related("service")
         .order_by("-decided_at")[:limit]
     )
+
+
+def case_get(*, principal: Principal, reference: str, permission: str = "case.read") -> Application:
+    """A case with what its page shows, if the officer may see it. It records no access: the office
+    calls it for a case already opened with a purpose (``services.case_open``), and to refuse an
+    unknown case or another agency's before asking for one."""
+    application = (
+        Application.objects.select_related("service")
+        .prefetch_related(
+            Prefetch("transitions", queryset=Transition.objects.order_by("at", "id")),
+            Prefetch("payments", queryset=Payment.objects.order_by("created_at", "id")),
+            Prefetch("documents", queryset=Document.objects.order_by("issued_at", "id")),
+        )
+        .filter(reference=reference)
+        .first()
+    )
+    if application is None:
+        raise NotFound("application_not_found", _("There is no case %(reference)s.") % {"reference": reference})
+    case_require(principal, application, permission)
+    return application

@@ -498,7 +498,7 @@ def application_complete_external(*, application: Application, note: str, facts:
 # --- officers -----------------------------------------------------------------------------------
 
 
-def _require_case(principal: Principal, application: Application, permission: str) -> None:
+def case_require(principal: Principal, application: Application, permission: str) -> None:
     """A role that gives ``permission`` in the application's own agency: a registrar of the civil
     registry who only reads in licensing does not decide licensing cases."""
     principal.require(permission)
@@ -527,7 +527,7 @@ def case_open(*, principal: Principal, reference: str, purpose: str) -> Applicat
     application = Application.objects.select_related("service").filter(reference=reference).first()
     if application is None:
         raise NotFound("application_not_found", f"No application {reference}.")
-    _require_case(principal, application, "case.read")
+    case_require(principal, application, "case.read")
     if not purpose.strip():
         raise DomainError("purpose_required", _("Say why you are opening this case."), field="purpose")
     purpose = _staff_text(purpose, field="purpose", limit=200)
@@ -544,7 +544,7 @@ def case_open(*, principal: Principal, reference: str, purpose: str) -> Applicat
 @transaction.atomic
 def case_assign(*, principal: Principal, reference: str, to: str) -> Application:
     application = _locked(_pk(reference))
-    _require_case(principal, application, "case.work")
+    case_require(principal, application, "case.work")
     to = _staff_text(to, field="to", limit=150)
     if to != principal.name and not principal.can("case.assign"):
         raise Forbidden("forbidden", _("Only a supervisor assigns cases to someone else."))
@@ -575,7 +575,7 @@ def _pk(reference: str) -> int:
 @transaction.atomic
 def case_request_info(*, principal: Principal, reference: str, message: str) -> Application:
     application = _locked(_pk(reference))
-    _require_case(principal, application, "case.work")
+    case_require(principal, application, "case.work")
     if application.state != S.IN_REVIEW:
         raise Conflict("not_in_review", _("More information can be asked only of a case under review."))
     if not message.strip():
@@ -608,7 +608,7 @@ def application_respond(*, application: Application, uin: str, response: str) ->
 @transaction.atomic
 def case_decide(*, principal: Principal, reference: str, approve: bool, reason: str) -> Application:
     application = _locked(_pk(reference))
-    _require_case(principal, application, "case.work")
+    case_require(principal, application, "case.work")
     if application.state != S.IN_REVIEW:
         raise Conflict("not_in_review", _("Only a case under review is decided."))
     if not reason.strip():
@@ -636,7 +636,7 @@ def case_review(*, principal: Principal, reference: str, upheld: bool, note: str
     """An officer reviews an automatic decision: upholds it, or overturns it (the document issued
     is withdrawn and the citizen told why)."""
     application = _locked(_pk(reference))
-    _require_case(principal, application, "case.work")
+    case_require(principal, application, "case.work")
     if application.decided_by != SYSTEM_ACTOR:
         raise Conflict("not_automatic", _("Only automatic decisions are reviewed here."))
     if not note.strip():
