@@ -44,13 +44,16 @@ def node(tmp_path: Path, settings: object) -> Iterator[Path]:
     """A data directory of its own, so keys made here never touch other tests. The registry's key
     store is looked up once per process, so it is dropped on the way in and out."""
     from gov21.registry.keys import registry_keys
+    from gov21.services.documents import services_keys
 
     data = tmp_path / "node"
     data.mkdir()
     settings.DATA_DIR = data  # type: ignore[attr-defined]
     registry_keys.cache_clear()
+    services_keys.cache_clear()
     yield data
     registry_keys.cache_clear()
+    services_keys.cache_clear()
 
 
 def test_a_backup_restores_to_the_same_registry(node: Path, tmp_path: Path) -> None:
@@ -351,3 +354,80 @@ def test_the_plan_says_what_is_missing_and_then_what_is_in_place(node: Path, tmp
     text = ready.getvalue()
     assert f"Target: {offsite}" in text and "any 2 rebuild the key" in text and f"{offsite}: ok" in text
     assert f"gov21 restore --from {offsite}" in text
+
+
+def test_a_restore_proves_chains_and_certificates_and_refuses_a_tampered_log(
+    node: Path, tmp_path: Path, exchange: None
+) -> None:
+    from gov21.exchange.contracts import exchange_call
+    from gov21.registry.models import LifeEvent
+    from gov21.registry.services import certificate_issue
+
+    person = register_person(REGISTRAR)
+    event = LifeEvent.objects.filter(subject=person).first()
+    assert event is not None
+    certificate_issue(event_id=event.pk, actor=REGISTRAR)
+    read = exchange_call(
+        client="XA/GOV/MSD/benefits",
+        service="XA/GOV/CRO/civil-registry/persons",
+        path=f"/{person.uin}",
+        issue="benefit case 7",
+    )
+    assert read.status == 200
+    target = DirectoryTarget(tmp_path / "offsite")
+    good = backup_run(target)
+
+    report = restore_run(target, tmp_path / "r1", keys=home_keys())
+    assert report.integrity["ok"] and report.integrity["certificates"] == 1
+    assert {row["chain"].split(":")[0] for row in report.integrity["chains"]} == {"log", "uses"}
+    assert all(row["ok"] and row["entries"] > 0 for row in report.integrity["chains"])
+
+    # Someone with access to the database rewrites who read the record; the next backup carries it.
+    with connection.cursor() as cursor:
+        cursor.execute("UPDATE exchange_logentry SET issue = 'nothing to see' WHERE issue = 'benefit case 7'")
+    backup_run(target)
+    with pytest.raises(BackupError) as info:
+        restore_run(target, tmp_path / "r2", keys=home_keys())
+    assert info.value.code == "integrity_failed"
+    assert "chain log:" in info.value.detail and "content does not match its hash" in info.value.detail
+    assert f"The newest intact older backup is {good.backup_id}" in info.value.detail
+
+
+def test_restore_at_a_time_brings_back_the_newest_backup_taken_by_then(node: Path, tmp_path: Path) -> None:
+    from datetime import timedelta
+
+    from gov21.continuity.engine import backup_time
+
+    register_person(REGISTRAR)
+    target = DirectoryTarget(tmp_path / "offsite")
+    first = backup_run(target)
+    register_person(REGISTRAR)
+    second = backup_run(target)
+    between = backup_time(second.backup_id) - timedelta(microseconds=1)
+    assert backup_time(first.backup_id) <= between
+
+    output = io.StringIO()
+    call_command(
+        "restore",
+        "--from",
+        str(tmp_path / "offsite"),
+        "--to",
+        str(tmp_path / "then"),
+        "--at",
+        between.isoformat(),
+        stdout=output,
+    )
+    assert f"Restored {first.backup_id}" in output.getvalue() and "Integrity: " in output.getvalue()
+    assert "registry_person 1" in output.getvalue()
+    with pytest.raises(CommandError, match="No backup was taken at or before"):
+        call_command(
+            "restore",
+            "--from",
+            str(tmp_path / "offsite"),
+            "--to",
+            str(tmp_path / "never"),
+            "--at",
+            (backup_time(first.backup_id) - timedelta(days=1)).isoformat(),
+        )
+    with pytest.raises(CommandError, match="no time zone"):
+        call_command("restore", "--from", str(tmp_path / "offsite"), "--to", str(tmp_path / "x"), "--at", "2026-01-01")

@@ -9,6 +9,7 @@ by itself even if this process is killed before its finally blocks run.
 from __future__ import annotations
 
 import contextlib
+import io
 import os
 import pwd
 import shutil
@@ -24,6 +25,8 @@ from typing import Any
 
 import psycopg
 import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
 from django.db import connections
 
 from gov21.continuity.postgres import (
@@ -330,7 +333,18 @@ def test_point_in_time_recovery_stops_at_the_time_asked(lab: Lab, primary: Serve
 
     with pytest.raises(DomainError, match="time zone"):
         pitr_prepare(base=base, wal_archive=lab.archive, into=lab.root / "pitr", at=at.replace(tzinfo=None))
-    restored = pitr_prepare(base=base, wal_archive=lab.archive, into=lab.root / "pitr", at=at, owner=PG_USER)
+    with pytest.raises(CommandError, match="needs --pg-base, --wal-archive and --at"):
+        call_command("restore", "--pg-base", str(base), "--to", str(lab.root / "pitr"))
+    # The operator's way in: gov21 restore with the base backup, the archive and the moment.
+    output = io.StringIO()
+    call_command(
+        "restore",
+        *("--pg-base", str(base), "--wal-archive", str(lab.archive), "--to", str(lab.root / "pitr")),
+        *("--at", at.isoformat(), "--owner", PG_USER),
+        stdout=output,
+    )
+    assert "replays the archive up to" in output.getvalue()
+    restored = lab.root / "pitr"
     assert (restored / "recovery.signal").exists() and not (restored / "standby.signal").exists()
     assert (base / "standby.signal").exists(), "the base backup itself stays as it was"
 

@@ -170,6 +170,7 @@ class BackupReport:
     bytes_read: int = 0
     bytes_sent: int = 0
     seconds: float = 0.0
+    full: bool = False
     counts: dict[str, int] = field(default_factory=dict)
 
 
@@ -211,8 +212,13 @@ def _key_files(data_dir: Path) -> list[tuple[str, Path]]:
     return files
 
 
-def backup_run(target: Any, *, progress: Callable[[str], None] | None = None) -> BackupReport:
-    """Snapshot this node and write it to ``target``; only chunks the target lacks are sent."""
+def backup_run(target: Any, *, full: bool = False, progress: Callable[[str], None] | None = None) -> BackupReport:
+    """Snapshot this node and write it to ``target``; only chunks the target lacks are sent.
+
+    A ``full`` backup sends every chunk again, whether the target holds it or not: a daily full
+    copy does not lean on chunks written months ago, which a slowly failing disk may have lost."""
+    from gov21.continuity.check import published_jwks
+
     if connection.vendor != "sqlite":
         raise BackupError(
             "engine_not_supported",
@@ -222,7 +228,9 @@ def backup_run(target: Any, *, progress: Callable[[str], None] | None = None) ->
     keys = home_keys()
     data_dir = _data_dir()
     backup_id = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ") + "-" + secrets.token_hex(3)
-    report = BackupReport(backup_id=backup_id, target=target.name)
+    report = BackupReport(backup_id=backup_id, target=target.name, full=full)
+    # Before the key files are read: publishing the key set makes any signing key not made yet.
+    kids = sorted(str(key.get("kid", "")) for key in published_jwks().get("keys", []))
     with tempfile.TemporaryDirectory(prefix="gov21-backup-") as scratch:
         snapshot = _snapshot_sqlite(Path(scratch))
         report.counts = _counts(snapshot)
@@ -238,7 +246,7 @@ def backup_run(target: Any, *, progress: Callable[[str], None] | None = None) ->
                 report.chunks += 1
                 report.bytes_read += len(plain)
                 key = chunk_key(cid)
-                if not target.exists(key):
+                if full or not target.exists(key):
                     blob = seal_chunk(keys, cid, plain)
                     target.put(key, blob)
                     report.chunks_sent += 1
@@ -254,6 +262,8 @@ def backup_run(target: Any, *, progress: Callable[[str], None] | None = None) ->
         "instance": str(getattr(settings, "GOV21_INSTANCE", "")),
         "master": keys.fingerprint,
         "counts": report.counts,
+        "full": full,
+        "jwks_kids": kids,
         "files": entries,
     }
     body = json.dumps(manifest, sort_keys=True).encode()
@@ -308,6 +318,27 @@ class RestoreReport:
     bytes: int
     counts: dict[str, int]
     seconds: float
+    created: str = ""
+    integrity: dict[str, Any] = field(default_factory=dict)
+
+
+def backup_time(backup_id: str) -> datetime:
+    """When a backup was taken, read from its id (``YYYYmmddTHHMMSSffffffZ-xxxxxx``)."""
+    return datetime.strptime(backup_id.split("-", 1)[0], "%Y%m%dT%H%M%S%fZ").replace(tzinfo=UTC)
+
+
+def backup_at(available: list[str], at: datetime) -> str:
+    """The newest backup taken at or before ``at``: the state a restore ``--at`` brings back."""
+    if at.tzinfo is None:
+        raise BackupError("bad_time", "Give the time with its zone, as in 2026-11-28T14:00:00+00:00.")
+    for backup_id in available:  # newest first
+        try:
+            if backup_time(backup_id) <= at:
+                return backup_id
+        except ValueError:
+            continue
+    oldest = available[-1] if available else "none"
+    raise BackupError("no_backup_then", f"No backup was taken at or before {at.isoformat()}; the oldest is {oldest}.")
 
 
 def verify_backup(target: Any, keys: HomeKeys, backup_id: str) -> dict[str, Any]:
@@ -319,13 +350,25 @@ def verify_backup(target: Any, keys: HomeKeys, backup_id: str) -> dict[str, Any]
     return manifest
 
 
-def restore_run(target: Any, into: Path, *, keys: HomeKeys, backup_id: str | None = None) -> RestoreReport:
-    """Rebuild a node's data directory in ``into`` (which must be empty) from a backup."""
+def restore_run(
+    target: Any,
+    into: Path,
+    *,
+    keys: HomeKeys,
+    backup_id: str | None = None,
+    at: datetime | None = None,
+    check: bool = True,
+) -> RestoreReport:
+    """Rebuild a node's data directory in ``into`` (which must be empty) from a backup: the newest,
+    the one named, or the newest taken at or before ``at``. With ``check``, the restored node then
+    proves its integrity (:mod:`gov21.continuity.check`) before the restore counts as done."""
+    from gov21.continuity.check import check_restored
+
     started = time.monotonic()
     available = backups_on(target)
     if not available:
         raise BackupError("no_backups", f"{target.name} holds no gov21 backup.")
-    chosen = backup_id or available[0]
+    chosen = backup_id or (backup_at(available, at) if at is not None else available[0])
     if chosen not in available:
         raise BackupError("unknown_backup", f"{target.name} holds no backup {chosen!r}.")
     into = Path(into)
@@ -349,20 +392,38 @@ def restore_run(target: Any, into: Path, *, keys: HomeKeys, backup_id: str | Non
                 path.chmod(0o600)
             written += entry["size"]
         db = into / DB_NAME
-        check = sqlite3.connect(db).execute("PRAGMA integrity_check").fetchone()[0]
-        if check != "ok":
-            raise BackupError("database_damaged", f"the restored database fails SQLite's integrity check: {check}")
+        damage = sqlite3.connect(db).execute("PRAGMA integrity_check").fetchone()[0]
+        if damage != "ok":
+            raise BackupError("database_damaged", f"the restored database fails SQLite's integrity check: {damage}")
         counts = _counts(db)
         if counts != manifest["counts"]:
             raise BackupError("counts_differ", f"row counts {counts} differ from the backup's {manifest['counts']}.")
+        private_file(into / "keys" / MASTER_FILE, lambda: keys.master)  # the node keeps backing up under the key
+        integrity: dict[str, Any] = {}
+        if check:
+            integrity = check_restored(into)
+            if not integrity.get("ok"):
+                raise BackupError("integrity_failed", "; ".join(integrity.get("faults", [])[:5]))
+            missing = set(manifest.get("jwks_kids", [])) - set(integrity.get("jwks_kids", []))
+            if missing:
+                raise BackupError(
+                    "keys_missing", f"the restored node no longer publishes the keys {sorted(missing)} it did."
+                )
     except Exception as error:
         older = _intact_older(target, keys, available, chosen)
         hint = f" The newest intact older backup is {older}." if older else " No older intact backup was found."
         detail = error.detail if isinstance(error, DomainError) else str(error)
         code = error.code if isinstance(error, DomainError) else "restore_failed"
         raise BackupError(code, f"Restore of {chosen} stopped: {detail}{hint}") from error
-    private_file(into / "keys" / MASTER_FILE, lambda: keys.master)  # the node keeps backing up under the same key
-    return RestoreReport(chosen, len(manifest["files"]), written, counts, time.monotonic() - started)
+    return RestoreReport(
+        chosen,
+        len(manifest["files"]),
+        written,
+        counts,
+        time.monotonic() - started,
+        created=str(manifest.get("created", "")),
+        integrity=integrity,
+    )
 
 
 def _intact_older(target: Any, keys: HomeKeys, available: list[str], failed: str, limit: int = 3) -> str | None:

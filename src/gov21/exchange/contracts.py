@@ -118,6 +118,28 @@ def exchange_json(**kwargs: Any) -> Any:
     )
 
 
+def log_chains_verify() -> list[dict[str, Any]]:
+    """Walk every hash chain this node keeps (message log and data-use log): each link, entry hash
+    and signed tree head. One row per chain: its name, entries checked, and the first broken entry."""
+    from gov21.exchange import chain, node
+    from gov21.exchange.models import ChainHead
+
+    rows = []
+    for name in ChainHead.objects.order_by("chain").values_list("chain", flat=True):
+        report = chain.verify(name, node.verify_own)
+        rows.append(
+            {
+                "chain": name,
+                "entries": report.entries,
+                "heads": report.heads,
+                "ok": report.ok,
+                "first_broken": report.first_broken,
+                "reason": report.reason,
+            }
+        )
+    return rows
+
+
 def data_uses_for(*, subject: str, limit: int = 200) -> list[dict[str, Any]]:
     from gov21.exchange.tracker import uses_for
 
@@ -141,6 +163,7 @@ __all__ = [
     "exchange_call",
     "exchange_json",
     "local_service",
+    "log_chains_verify",
     "problem_response",
     "usage_find",
 ]

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -8,6 +9,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import DatabaseError
 from django.utils import timezone
 
+from gov21.continuity.check import node_check
 from gov21.continuity.drill import drill_run, last_drills
 from gov21.continuity.engine import HomeKeys, home_keys
 from gov21.continuity.plan import plan_text
@@ -26,10 +28,15 @@ class Command(BaseCommand):
         drill.add_argument("--keys", type=Path)
         sub.add_parser("status", help="The last drill of each target and, on PostgreSQL, each replica's replay lag.")
         sub.add_parser("plan", help="Print the continuity runbook for this node's configuration.")
+        check = sub.add_parser("check", help="Verify every hash chain, certificate and document of this node.")
+        check.add_argument("--json", action="store_true", help="Print the report as one line of JSON.")
 
     def handle(self, *args: Any, **options: Any) -> None:
         if options["action"] == "plan":
             self.stdout.write(plan_text())
+            return
+        if options["action"] == "check":
+            self._check(as_json=options["json"])
             return
         if options["action"] == "status":
             try:
@@ -74,3 +81,18 @@ class Command(BaseCommand):
                 self.stderr.write(f"{source}: drill FAILED: {run.detail.get('error') or checks}")
         if failed:
             raise CommandError(f"Drill failed for: {', '.join(failed)}")
+
+    def _check(self, *, as_json: bool) -> None:
+        report = node_check()
+        if as_json:
+            self.stdout.write(json.dumps(report))
+        else:
+            for row in report["chains"]:
+                state = "intact" if row["ok"] else f"BROKEN at {row['first_broken']}: {row['reason']}"
+                self.stdout.write(f"{row['chain']}: {row['entries']} entries, {row['heads']} signed heads, {state}")
+            self.stdout.write(
+                f"{report['certificates']} certificates and {report['documents']} documents verify against the "
+                f"{len(report['jwks_kids'])} published keys"
+            )
+        if not report["ok"]:
+            raise CommandError("; ".join(report["faults"][:5]))
