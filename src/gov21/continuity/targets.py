@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import os
+import re
 import tempfile
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 from django.conf import settings
 
@@ -170,9 +171,83 @@ class S3Target:
         return sorted(names)
 
 
+class PartnerTarget:
+    """A partner government's gov21 node, reached through the exchange: its data embassy keeps our
+    sealed chunks and signed manifests (:mod:`gov21.continuity.embassy`) and cannot read them.
+
+    Calls go out as this node's ``EXCHANGE/data-embassy`` information system, so they are signed and
+    logged at both ends; the partner grants that system the right to its ``store`` service."""
+
+    SERVICE = "GOV/EXCHANGE/data-embassy/store"
+
+    def __init__(self, spec: str) -> None:
+        self.instance = spec.removeprefix("partner:").strip()
+        if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}", self.instance):
+            raise TargetError(f"{spec}: name the partner by its exchange instance, as in partner:XB")
+        self.name = spec
+        self.service = f"{self.instance}/{self.SERVICE}"
+        self._chunks: set[str] | None = None
+
+    def _call(self, method: str, path: str, body: bytes = b"") -> Any:
+        from gov21.exchange.contracts import agency_client, exchange_call
+
+        result = exchange_call(
+            client=agency_client("EXCHANGE", "data-embassy"),
+            service=self.service,
+            method=method,
+            path=path,
+            body=body,
+            content_type="application/octet-stream" if body else "",
+            issue="backup in the data embassy",
+        )
+        if result.error or result.status >= 400:
+            try:
+                problem = result.json() or {}
+            except ValueError:
+                problem = {}
+            if result.error:
+                detail = f"{result.error}: {problem.get('message', '')}"
+            else:
+                detail = str(problem.get("detail") or f"HTTP {result.status}")
+            if result.status == 404 and not result.error:
+                raise TargetError(f"{self.name}: {path.removeprefix('/objects/')} is missing")
+            raise TargetError(f"{self.name}: {method} {path} failed: {detail}")
+        return result
+
+    def put(self, key: str, data: bytes) -> None:
+        self._call("PUT", f"/objects/{key}", data)
+        if self._chunks is not None and key.startswith("chunks/"):
+            self._chunks.add(key.rsplit("/", 1)[1])
+
+    def get(self, key: str) -> bytes:
+        return bytes(self._call("GET", f"/objects/{key}").body)
+
+    def exists(self, key: str) -> bool:
+        if key.startswith("chunks/"):
+            # One call lists every chunk the partner holds; a backup then asks no more.
+            if self._chunks is None:
+                self._chunks = set(self._call("GET", "/inventory").json()["chunks"])
+            return key.rsplit("/", 1)[1] in self._chunks
+        try:
+            self._call("GET", f"/objects/{key}")
+        except TargetError as error:
+            if str(error).endswith("is missing"):
+                return False
+            raise
+        return True
+
+    def delete(self, key: str) -> None:
+        self._call("DELETE", f"/objects/{key}")
+        if self._chunks is not None:
+            self._chunks.discard(key.rsplit("/", 1)[1])
+
+    def list(self, prefix: str) -> list[str]:
+        return [str(name) for name in self._call("GET", f"/list/{prefix.strip('/')}").json()["items"]]
+
+
 def target_from(spec: str) -> Target:
     if spec.startswith("s3://"):
         return S3Target(spec)
     if spec.startswith("partner:"):
-        raise TargetError(f"{spec}: partner nodes need the exchange, which is not built yet.")
+        return PartnerTarget(spec)
     return DirectoryTarget(Path(spec).expanduser())

@@ -102,7 +102,20 @@ BACKUP_TARGETS: Setting[list[str]] = Setting(
     "GOV21_BACKUP_TARGETS",
     list,
     [],
-    "Comma-separated places `gov21 backup` writes to when no --to is given (directories for now).",
+    "Comma-separated places `gov21 backup` writes to when no --to is given: directories, s3://bucket/prefix,"
+    " partner:<instance>.",
+)
+BACKUP_MAX_AGE_MINUTES: Setting[int] = Setting(
+    "GOV21_BACKUP_MAX_AGE_MINUTES",
+    int,
+    15,
+    "Alert when a configured backup target has had no successful backup for this many minutes.",
+)
+DRILL_OVERDUE_DAYS: Setting[int] = Setting(
+    "GOV21_DRILL_OVERDUE_DAYS",
+    int,
+    8,
+    "Alert when the last successful restore drill of a backup target is older than this many days.",
 )
 S3_ENDPOINT_URL: Setting[str] = Setting(
     "GOV21_S3_ENDPOINT_URL", str, "", "S3-compatible endpoint for s3:// backup targets (empty: AWS's)."
@@ -113,6 +126,12 @@ S3_ACCESS_KEY_ID: Setting[str] = Setting(
 )
 S3_SECRET_ACCESS_KEY: Setting[str] = Setting(
     "GOV21_S3_SECRET_ACCESS_KEY", str, "", "Secret key for s3:// backup targets; set it in the environment only."
+)
+EMBASSY_QUOTA_GB: Setting[int] = Setting(
+    "GOV21_EMBASSY_QUOTA_GB",
+    int,
+    200,
+    "Space this node lends each partner government for its encrypted backups (the data embassy), in GB.",
 )
 DEMO_PEOPLE: Setting[int] = Setting(
     "GOV21_DEMO_PEOPLE", int, 20000, "People generated for the demo nation when the data directory is empty."

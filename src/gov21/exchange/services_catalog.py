@@ -136,6 +136,19 @@ def _engine_services(instance: str) -> dict[str, dict[str, Any]]:
                 "/owners/{uin}": {"get": "The businesses a person owns"},
             },
         ),
+        "EXCHANGE/data-embassy/store": (
+            "continuity.embassy",
+            "Data embassy: partner governments' encrypted backups, kept as opaque objects",
+            {
+                "/objects/{key}": {
+                    "put": "Store one object (a sealed chunk or a signed manifest)",
+                    "get": "Read one object back",
+                    "delete": "Remove one object",
+                },
+                "/list/{prefix}": {"get": "The objects under a prefix (manifests, chunks/ab)"},
+                "/inventory": {"get": "Every chunk held, and the space used of the quota"},
+            },
+        ),
         "PORTAL/services/events": (
             "services.events",
             "Service engine: event receiver",

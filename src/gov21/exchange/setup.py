@@ -16,7 +16,7 @@ from gov21.exchange.models import Node, Service, SigningCert, Subsystem
 
 # The demo nation's agencies and information systems (member code, name, subsystems).
 DEMO_MEMBERS: Final = (
-    ("EXCHANGE", "Government Data Exchange Authority", ("pubsub",)),
+    ("EXCHANGE", "Government Data Exchange Authority", ("pubsub", "data-embassy")),
     ("CRO", "Civil Registration Office", ("civil-registry",)),
     ("IDA", "National Identity Agency", ("identity",)),
     ("PORTAL", "Government Services Portal", ("portal", "services")),
