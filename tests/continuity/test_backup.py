@@ -227,7 +227,13 @@ def test_a_drill_restores_starts_and_checks_the_copy(node: Path, tmp_path: Path)
     backup_run(target)
     run = drill_run(target, keys=home_keys())
     assert run.ok, run.detail
-    assert run.detail["checks"] == {"discovery": "ok", "person_read": "ok", "certificate_verify": "ok"}
+    assert run.detail["checks"] == {
+        "chains_and_credentials": "ok",
+        "discovery": "ok",
+        "person_read": "ok",
+        "certificate_verify": "ok",
+    }
+    assert run.detail["integrity"]["certificates"] >= 1
     assert run.rpo_seconds is not None and 0 <= run.rpo_seconds < 120
     assert run.rto_seconds is not None and run.rto_seconds > 0
 

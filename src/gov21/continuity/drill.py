@@ -9,7 +9,6 @@ the restored keys.
 
 from __future__ import annotations
 
-import json
 import os
 import socket
 import sqlite3
@@ -68,9 +67,16 @@ def drill_run(target: Any, *, keys: HomeKeys) -> DrillRun:
             available = backups_on(target)
             backup_id = available[0] if available else ""
             report = restore_run(target, node, keys=keys)
-            created = json.loads(target.get(f"manifests/{report.backup_id}.json"))["created"]
-            rpo = (started - datetime.fromisoformat(created)).total_seconds()
+            rpo = (started - datetime.fromisoformat(report.created)).total_seconds()
             detail["counts"] = report.counts
+            chains = report.integrity.get("chains", [])
+            detail["integrity"] = {
+                "chains": len(chains),
+                "entries": sum(int(row["entries"]) for row in chains),
+                "certificates": report.integrity.get("certificates", 0),
+                "documents": report.integrity.get("documents", 0),
+            }
+            detail["checks"]["chains_and_credentials"] = "ok" if report.integrity.get("ok") else "failed"
             port = _free_port()
             base = f"http://127.0.0.1:{port}"
             _gov21(node, base, "migrate", "--no-input")

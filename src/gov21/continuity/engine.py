@@ -232,6 +232,7 @@ def backup_run(target: Any, *, full: bool = False, progress: Callable[[str], Non
     # Before the key files are read: publishing the key set makes any signing key not made yet.
     kids = sorted(str(key.get("kid", "")) for key in published_jwks().get("keys", []))
     with tempfile.TemporaryDirectory(prefix="gov21-backup-") as scratch:
+        taken = datetime.now(UTC)  # the snapshot holds every transaction committed by now
         snapshot = _snapshot_sqlite(Path(scratch))
         report.counts = _counts(snapshot)
         sources = [(DB_NAME, snapshot), *_key_files(data_dir)]
@@ -259,6 +260,7 @@ def backup_run(target: Any, *, full: bool = False, progress: Callable[[str], Non
         "format": FORMAT,
         "id": backup_id,
         "created": datetime.now(UTC).isoformat(),
+        "snapshot": taken.isoformat(),
         "instance": str(getattr(settings, "GOV21_INSTANCE", "")),
         "master": keys.fingerprint,
         "counts": report.counts,
@@ -318,7 +320,7 @@ class RestoreReport:
     bytes: int
     counts: dict[str, int]
     seconds: float
-    created: str = ""
+    created: str = ""  # when the snapshot was taken: the newest data the backup holds
     integrity: dict[str, Any] = field(default_factory=dict)
 
 
@@ -421,7 +423,7 @@ def restore_run(
         written,
         counts,
         time.monotonic() - started,
-        created=str(manifest.get("created", "")),
+        created=str(manifest.get("snapshot") or manifest.get("created", "")),
         integrity=integrity,
     )
 

@@ -29,8 +29,17 @@ def plan_text() -> str:
         ),
         "- Keys: registry, identity provider, sealing and backup signing keys travel inside the backups, encrypted.",
     ]
+    for target in targets:
+        where = (
+            f"data embassy on {target.removeprefix('partner:')}'s gov21 node, through the exchange"
+            if target.startswith("partner:")
+            else ("S3-compatible object storage" if target.startswith("s3://") else "a directory")
+        )
+        lines.append(f"- Target: {target} ({where}; every minute while `gov21 up` runs, in full once a day)")
     if targets:
-        lines += [f"- Target: {target} (every minute while `gov21 up` runs)" for target in targets]
+        lines.append(
+            "- Every restore verifies each chunk, the signed manifest, row counts, every hash chain and certificate."
+        )
     else:
         lines.append("- NO TARGET CONFIGURED: set GOV21_BACKUP_TARGETS, or nothing leaves this machine.")
     lines += ["", "## Keys", f"- Master key fingerprint: {keys.fingerprint} (the key itself never leaves this node)."]
@@ -65,4 +74,12 @@ def plan_text() -> str:
         "4. Check `/readyz`, look up a person, verify a certificate, sign in; then point the public address here.",
         "5. Configure GOV21_BACKUP_TARGETS on the new machine and run `gov21 continuity drill`.",
     ]
+    partners = [t.removeprefix("partner:") for t in targets if t.startswith("partner:")]
+    for partner in partners:
+        lines += [
+            "",
+            f"If every machine here is lost, ask {partner}'s operators to copy"
+            " <data dir>/embassy/<our instance>__GOV__EXCHANGE__data-embassy/ to a disk and send it; then run step 2"
+            " with --from set to that folder. No network is needed.",
+        ]
     return "\n".join(lines) + "\n"
