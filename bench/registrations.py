@@ -18,7 +18,9 @@ import time
 from datetime import date, timedelta
 
 
-def _writer(seconds: float, slot: int, slots: int, queue: multiprocessing.Queue[tuple[int, float, int]]) -> None:
+def _writer(
+    seconds: float, slot: int, slots: int, queue: multiprocessing.Queue[tuple[int, float, int]], limit: int = 0
+) -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "gov21.settings")
     import django
 
@@ -32,7 +34,7 @@ def _writer(seconds: float, slot: int, slots: int, queue: multiprocessing.Queue[
     from gov21.registry.uin_pool import uin_pool_refill
 
     # The background worker keeps the UIN pool filled while the platform runs; do its job up front.
-    uin_pool_refill(target=int(seconds * 400))
+    uin_pool_refill(target=limit + 100 if limit else int(seconds * 400))
     actor = Principal(name="bench.registrar", kind="staff", roles=frozenset({"registrar"}))
     today = timezone.localdate()
     candidates = list(
@@ -68,7 +70,7 @@ def _writer(seconds: float, slot: int, slots: int, queue: multiprocessing.Queue[
     held = 0
     started = time.perf_counter()
     deadline = started + seconds
-    while time.perf_counter() < deadline:
+    while time.perf_counter() < deadline and not (limit and count >= limit):
         born: date = today - timedelta(days=rng.randint(1, 40))
         try:
             services.register_birth(
@@ -93,6 +95,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=10)
     parser.add_argument("--processes", type=int, default=2)
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--count", type=int, default=0, help="Stop after this many registrations (within --seconds).")
     parser.add_argument(
         "--first-slot",
         type=int,
@@ -112,6 +115,7 @@ def main() -> None:
                     args.first_slot + run * args.processes + i,
                     args.first_slot + args.runs * args.processes + 8,
                     queue,
+                    -(-args.count // args.processes) if args.count else 0,
                 ),
             )
             for i in range(args.processes)

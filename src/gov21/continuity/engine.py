@@ -27,12 +27,15 @@ import sqlite3
 import tempfile
 import time
 import zlib
+from collections import deque
 from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
+import zstandard
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
@@ -45,7 +48,13 @@ from gov21.core.errors import DomainError
 
 FORMAT = "gov21-backup/1"
 CHUNK_SIZE = 1 << 20
-BLOB_MAGIC = b"G21C1"
+BLOB_MAGIC = b"G21C2"  # zstd, then AES-256-GCM
+BLOB_MAGIC_ZLIB = b"G21C1"  # zlib, then AES-256-GCM: backups made before zstd, still read
+ZSTD_LEVEL = 3
+# A file's hash is an HMAC of its chunks' ids in order (each id is itself an HMAC of the chunk), so
+# the data is hashed once; manifests without this mark hashed the whole plaintext again.
+FILE_HASH = "chunk-ids/1"
+PIPELINE_DEPTH = 6  # chunks being compressed and sealed, or opened, at once
 SIG_TYP = "gov21-backup+jwt"
 MASTER_FILE = "backup-master.key"
 DB_NAME = "gov21.sqlite3"
@@ -127,16 +136,22 @@ def chunk_id(keys: HomeKeys, plain: bytes) -> str:
 def seal_chunk(keys: HomeKeys, cid: str, plain: bytes) -> bytes:
     nonce = secrets.token_bytes(12)
     key = _derive(keys.master, b"chunk " + cid.encode())
-    return BLOB_MAGIC + nonce + AESGCM(key).encrypt(nonce, zlib.compress(plain, 6), cid.encode())
+    packed = zstandard.ZstdCompressor(level=ZSTD_LEVEL).compress(plain)
+    return BLOB_MAGIC + nonce + AESGCM(key).encrypt(nonce, packed, cid.encode())
 
 
 def open_chunk(keys: HomeKeys, cid: str, blob: bytes) -> bytes:
-    if not blob.startswith(BLOB_MAGIC) or len(blob) < len(BLOB_MAGIC) + 12 + 16:
+    magic = blob[: len(BLOB_MAGIC)]
+    if magic not in (BLOB_MAGIC, BLOB_MAGIC_ZLIB) or len(blob) < len(BLOB_MAGIC) + 12 + 16:
         raise BackupError("chunk_corrupt", f"chunk {cid[:12]}… is not a gov21 chunk (truncated or overwritten).")
     nonce = blob[len(BLOB_MAGIC) : len(BLOB_MAGIC) + 12]
     key = _derive(keys.master, b"chunk " + cid.encode())
     try:
-        plain = zlib.decompress(AESGCM(key).decrypt(nonce, blob[len(BLOB_MAGIC) + 12 :], cid.encode()))
+        packed = AESGCM(key).decrypt(nonce, blob[len(BLOB_MAGIC) + 12 :], cid.encode())
+        if magic == BLOB_MAGIC_ZLIB:
+            plain = zlib.decompress(packed)
+        else:
+            plain = zstandard.ZstdDecompressor().decompress(packed, max_output_size=CHUNK_SIZE)
     except InvalidTag as error:
         raise BackupError(
             "chunk_corrupt", f"chunk {cid[:12]}… fails its integrity check: it was altered, or the key is wrong."
@@ -149,6 +164,31 @@ def open_chunk(keys: HomeKeys, cid: str, blob: bytes) -> bytes:
 def chunk_key(cid: str) -> str:
     """Where a chunk lives on a target: fanned out by its first two hex digits."""
     return f"chunks/{cid[:2]}/{cid}"
+
+
+def file_hash(keys: HomeKeys, ids: list[str], size: int) -> str:
+    digest = hmac.new(_derive(keys.master, b"file hash"), digestmod=hashlib.sha256)
+    for cid in ids:
+        digest.update(bytes.fromhex(cid))
+    digest.update(size.to_bytes(8, "big"))
+    return digest.hexdigest()
+
+
+def _ordered(results: deque[tuple[str, Future[bytes]]], depth: int) -> Iterator[tuple[str, bytes]]:
+    """Hand back finished work in the order it was queued, once more than ``depth`` are waiting."""
+    while len(results) > depth:
+        name, future = results.popleft()
+        yield name, future.result()
+
+
+def _write(ready: Iterator[tuple[str, bytes]], handle: BinaryIO, digest: Any) -> int:
+    written = 0
+    for _, plain in ready:
+        if digest is not None:
+            digest.update(plain)
+        handle.write(plain)
+        written += len(plain)
+    return written
 
 
 def _chunks(path: Path) -> Iterator[bytes]:
@@ -175,13 +215,17 @@ class BackupReport:
 
 
 def _snapshot_sqlite(into: Path) -> Path:
-    """A consistent copy of the live SQLite database (the online backup API; writers are not stopped)."""
+    """A consistent copy of the live SQLite database (the online backup API; writers are not stopped).
+
+    The whole copy is one step, so one read transaction: in WAL mode writers carry on meanwhile and
+    the copy is the database as of the step's start. Copying in several steps would restart the copy
+    each time another process writes, and under steady registrations never finish."""
     target = into / DB_NAME
     connection.ensure_connection()
     source = connection.connection
     dst = sqlite3.connect(target)
     try:
-        source.backup(dst, pages=4096)
+        source.backup(dst, pages=-1)
         dst.execute("PRAGMA journal_mode=DELETE")
     finally:
         dst.close()
@@ -237,25 +281,35 @@ def backup_run(target: Any, *, full: bool = False, progress: Callable[[str], Non
         report.counts = _counts(snapshot)
         sources = [(DB_NAME, snapshot), *_key_files(data_dir)]
         entries = []
-        for name, path in sources:
-            whole = hmac.new(_derive(keys.master, b"file hash"), digestmod=hashlib.sha256)
-            ids = []
-            for plain in _chunks(path):
-                cid = chunk_id(keys, plain)
-                whole.update(plain)
-                ids.append(cid)
-                report.chunks += 1
-                report.bytes_read += len(plain)
-                key = chunk_key(cid)
-                if full or not target.exists(key):
-                    blob = seal_chunk(keys, cid, plain)
-                    target.put(key, blob)
-                    report.chunks_sent += 1
-                    report.bytes_sent += len(blob)
-            entries.append({"path": name, "size": path.stat().st_size, "hash": whole.hexdigest(), "chunks": ids})
-            report.files += 1
-            if progress:
-                progress(f"{name}: {len(ids)} chunks")
+        sealing: deque[tuple[str, Future[bytes]]] = deque()
+
+        def send(ready: Iterator[tuple[str, bytes]]) -> None:
+            for key, blob in ready:
+                target.put(key, blob)
+                report.chunks_sent += 1
+                report.bytes_sent += len(blob)
+
+        # Compression and encryption release the GIL: two threads seal while this one reads,
+        # hashes and sends, in order.
+        with ThreadPoolExecutor(max_workers=2, thread_name_prefix="gov21-seal") as pool:
+            for name, path in sources:
+                ids = []
+                size = 0
+                for plain in _chunks(path):
+                    cid = chunk_id(keys, plain)
+                    ids.append(cid)
+                    size += len(plain)
+                    report.chunks += 1
+                    report.bytes_read += len(plain)
+                    key = chunk_key(cid)
+                    if full or not target.exists(key):
+                        sealing.append((key, pool.submit(seal_chunk, keys, cid, plain)))
+                        send(_ordered(sealing, PIPELINE_DEPTH))
+                entries.append({"path": name, "size": size, "hash": file_hash(keys, ids, size), "chunks": ids})
+                report.files += 1
+                if progress:
+                    progress(f"{name}: {len(ids)} chunks")
+            send(_ordered(sealing, 0))
     manifest = {
         "format": FORMAT,
         "id": backup_id,
@@ -265,6 +319,7 @@ def backup_run(target: Any, *, full: bool = False, progress: Callable[[str], Non
         "master": keys.fingerprint,
         "counts": report.counts,
         "full": full,
+        "file_hash": FILE_HASH,
         "jwks_kids": kids,
         "files": entries,
     }
@@ -379,17 +434,23 @@ def restore_run(
     try:
         manifest = _manifest(target, keys, chosen)
         written = 0
-        for entry in manifest["files"]:
-            path = into / entry["path"]
-            path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-            whole = hmac.new(_derive(keys.master, b"file hash"), digestmod=hashlib.sha256)
-            with path.open("wb") as handle:
-                for cid in entry["chunks"]:
-                    plain = open_chunk(keys, cid, target.get(chunk_key(cid)))
-                    whole.update(plain)
-                    handle.write(plain)
-            if not hmac.compare_digest(whole.hexdigest(), entry["hash"]):
-                raise BackupError("file_mismatch", f"{entry['path']} does not rebuild to what was backed up.")
+        by_ids = manifest.get("file_hash") == FILE_HASH
+        with ThreadPoolExecutor(max_workers=2, thread_name_prefix="gov21-open") as pool:
+            for entry in manifest["files"]:
+                path = into / entry["path"]
+                path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+                whole = hmac.new(_derive(keys.master, b"file hash"), digestmod=hashlib.sha256)
+                opening: deque[tuple[str, Future[bytes]]] = deque()
+                size = 0
+                digest = None if by_ids else whole
+                with path.open("wb") as handle:
+                    for cid in entry["chunks"]:
+                        opening.append((cid, pool.submit(open_chunk, keys, cid, target.get(chunk_key(cid)))))
+                        size += _write(_ordered(opening, PIPELINE_DEPTH), handle, digest)
+                    size += _write(_ordered(opening, 0), handle, digest)
+                expected = file_hash(keys, entry["chunks"], size) if by_ids else whole.hexdigest()
+                if size != entry["size"] or not hmac.compare_digest(expected, entry["hash"]):
+                    raise BackupError("file_mismatch", f"{entry['path']} does not rebuild to what was backed up.")
             if entry["path"] != DB_NAME:
                 path.chmod(0o600)
             written += entry["size"]
