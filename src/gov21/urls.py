@@ -58,6 +58,7 @@ urlpatterns = [
     path("office/services/", include("gov21.services.definitions_urls")),
     path("services/schema.json", services_definitions_office.schema, name="service-schema"),
     path("office/cases/", include("gov21.services.office_urls")),
+    path("office/continuity/", include("gov21.continuity.urls")),
     path("", include("gov21.identity.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("django-admin/", admin.site.urls),

@@ -19,3 +19,28 @@ class DrillRun(models.Model):
 
     def __str__(self) -> str:
         return f"{self.started_at:%Y-%m-%d %H:%M} {self.target} {'ok' if self.ok else 'FAILED'}"
+
+
+class BackupRun(models.Model):
+    """One attempt to back this node up to one target: what it sent, or why it failed."""
+
+    target = models.CharField(max_length=300)
+    backup_id = models.CharField(max_length=64, blank=True)
+    started_at = models.DateTimeField()
+    seconds = models.FloatField(default=0.0)
+    ok = models.BooleanField()
+    full = models.BooleanField(default=False)  # every chunk sent again, whether the target held it or not
+    chunks = models.PositiveIntegerField(default=0)
+    chunks_sent = models.PositiveIntegerField(default=0)
+    bytes_read = models.PositiveBigIntegerField(default=0)
+    bytes_sent = models.PositiveBigIntegerField(default=0)
+    error = models.TextField(blank=True)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["target", "started_at"], name="backup_target_idx"),
+            models.Index(fields=["started_at"], name="backup_started_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.started_at:%Y-%m-%d %H:%M} {self.target} {'ok' if self.ok else 'FAILED'}"

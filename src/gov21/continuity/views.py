@@ -1,19 +1,19 @@
 """Health endpoints for load balancers and monitors: liveness (the process answers) and readiness
-(the database answers and the last restore drill is recent and passed)."""
+(the database answers; the state of each target's backups and restore drills is listed beside it)."""
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 from django.db import DatabaseError, connection
 from django.http import HttpRequest, JsonResponse
-from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
-from gov21.continuity.drill import last_drills
+from gov21.continuity.alerts import alerts
+from gov21.continuity.selectors import target_states
 
-DRILL_OVERDUE = timedelta(days=8)
+# What a target's check says for each alert, most serious first.
+_BACKUP_CHECKS = {"backup_failed": "failed", "backup_stale": "stale"}
+_DRILL_CHECKS = {"drill_failed": "failed", "drill_overdue": "overdue", "drill_missing": "missing"}
 
 
 @never_cache
@@ -34,9 +34,17 @@ def readyz(request: HttpRequest) -> JsonResponse:
     except DatabaseError as error:
         checks["database"] = f"failing: {error.__class__.__name__}"
     ready = checks["database"] == "ok"
-    # Drills do not decide readiness (a node with a stale drill still serves), but monitors see them.
+    # Backups and drills do not decide readiness (a node with a stale drill still serves), but monitors see them.
     if ready:
-        for run in last_drills():
-            overdue = timezone.now() - run.started_at > DRILL_OVERDUE
-            checks[f"drill {run.target}"] = "ok" if run.ok and not overdue else ("overdue" if run.ok else "failed")
+        states = target_states()
+        codes = {(alert.target, alert.code) for alert in alerts(states=states)}
+        for state in states:
+            if state.configured or state.last_backup is not None:
+                checks[f"backup {state.name}"] = _check(state.name, codes, _BACKUP_CHECKS)
+            if state.configured or state.last_drill is not None:
+                checks[f"drill {state.name}"] = _check(state.name, codes, _DRILL_CHECKS)
     return JsonResponse({"status": "ready" if ready else "not ready", "checks": checks}, status=200 if ready else 503)
+
+
+def _check(target: str, codes: set[tuple[str, str]], meanings: dict[str, str]) -> str:
+    return next((value for code, value in meanings.items() if (target, code) in codes), "ok")

@@ -21,7 +21,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     "supervisor": frozenset({"person.read", "event.read", "identity.activate", "case.assign"}) | _CASEWORK,
     "administrator": _REGISTRAR
     | _CASEWORK
-    | {"identity.activate", "identity.clients", "exchange.admin", "case.assign", "services.admin"},
+    | {"identity.activate", "identity.clients", "exchange.admin", "case.assign", "services.admin", "continuity.read"},
 }
 ROLES: tuple[str, ...] = tuple(ROLE_PERMISSIONS)
 

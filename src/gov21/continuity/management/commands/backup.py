@@ -1,12 +1,18 @@
 from __future__ import annotations
 
+import logging
 import time
+from collections.abc import Callable
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import DatabaseError
+from django.utils import timezone
 
+from gov21.continuity.alerts import ERROR, Alert, alert_log
 from gov21.continuity.engine import (
     BackupError,
     HomeKeys,
@@ -16,8 +22,21 @@ from gov21.continuity.engine import (
     prune,
     verify_backup,
 )
+from gov21.continuity.selectors import full_copy_due
+from gov21.continuity.services import record_backup, record_backup_failure
 from gov21.continuity.shares import record_shares, shares_make
 from gov21.continuity.targets import TargetError, target_from
+
+logger = logging.getLogger("gov21.continuity")
+
+# Within a round of `--every`, a failing target is tried again after these pauses (seconds) before
+# the round reports it; the other targets are served first. A link that is down longer than this is
+# tried again at the next round.
+RETRY_DELAYS: tuple[float, ...] = (2.0, 4.0)
+# The loop sends a target every chunk again when it has had no complete copy for this long, so that
+# restoring never leans only on chunks written months ago.
+FULL_EVERY = timedelta(days=1)
+sleep = time.sleep
 
 
 class Command(BaseCommand):
@@ -29,6 +48,9 @@ class Command(BaseCommand):
         )
         parser.add_argument("--every", type=int, metavar="SECONDS", help="Keep backing up at this interval.")
         parser.add_argument("--keep", type=int, default=0, help="After each backup, keep only the newest N.")
+        parser.add_argument(
+            "--full", action="store_true", help="Send every chunk again, even those the target already holds."
+        )
         sub = parser.add_subparsers(dest="action")
         verify = sub.add_parser("verify", help="Check every backup on a target, chunk by chunk.")
         verify.add_argument("--from", dest="source", required=True)
@@ -55,45 +77,119 @@ class Command(BaseCommand):
                 doomed, removed = prune(target_from(options["source"]), keep=options["keep"])
                 self.stdout.write(f"Removed {len(doomed)} backups and {removed} chunks no kept backup needs.")
             elif options["every"]:
-                self._loop(options["targets"] or list(settings.GOV21_BACKUP_TARGETS), options["every"], options["keep"])
+                self._loop(
+                    options["targets"] or list(settings.GOV21_BACKUP_TARGETS),
+                    options["every"],
+                    options["keep"],
+                    full=options["full"],
+                )
             else:
-                self._backup(options["targets"] or list(settings.GOV21_BACKUP_TARGETS), options["keep"])
+                self._backup(
+                    options["targets"] or list(settings.GOV21_BACKUP_TARGETS), options["keep"], full=options["full"]
+                )
         except (BackupError, TargetError) as error:
             raise CommandError(getattr(error, "detail", str(error))) from error
 
-    def _loop(self, specs: list[str], every: int, keep: int) -> None:
-        """Back up at a fixed interval until stopped; a failing target is retried at the next round
-        while the others carry on."""
+    def _loop(self, specs: list[str], every: int, keep: int, *, full: bool = False) -> None:
+        """Back up at a fixed interval until stopped, in full once a day per target. A failing target is
+        tried again within the round, after the others are served; if it still fails, the round raises
+        an alert and the next round tries it again. A target that comes back receives every chunk it
+        lacks, so nothing is lost."""
         if every < 10:
             raise CommandError("Back up at most every 10 seconds.")
         while True:
             started = time.monotonic()
             try:
-                self._backup(specs, keep)
+                self._backup(specs, keep, full=full, retry_delays=RETRY_DELAYS, full_every=FULL_EVERY)
             except CommandError as error:
                 self.stderr.write(f"ALERT: {error}")
-            time.sleep(max(1.0, every - (time.monotonic() - started)))
+            sleep(max(1.0, every - (time.monotonic() - started)))
 
-    def _backup(self, specs: list[str], keep: int = 0) -> None:
+    def _backup(
+        self,
+        specs: list[str],
+        keep: int = 0,
+        *,
+        full: bool = False,
+        retry_delays: tuple[float, ...] = (),
+        full_every: timedelta | None = None,
+    ) -> None:
         if not specs:
             raise CommandError("Say where to: --to DIR, or set GOV21_BACKUP_TARGETS.")
-        failed = []
-        for spec in specs:
-            try:
-                report = backup_run(target_from(spec))
-            except (BackupError, TargetError) as error:
-                failed.append(spec)
-                self.stderr.write(f"{spec}: {getattr(error, 'detail', str(error))}")
-                continue
-            if keep:
-                prune(target_from(spec), keep=keep)
-            self.stdout.write(
-                f"{report.backup_id} → {report.target}: {report.files} files, {report.chunks} chunks "
-                f"({report.chunks_sent} new, {report.bytes_sent:,} bytes sent of {report.bytes_read:,} read) "
-                f"in {report.seconds:.1f} s"
+        attempts = 1 + len(retry_delays)
+        pending = list(specs)
+        errors: dict[str, str] = {}
+        for attempt, delay in enumerate((0.0, *retry_delays), start=1):
+            if not pending:
+                break
+            if attempt > 1:
+                sleep(delay)
+            errors = {}
+            for spec in pending:
+                error = self._backup_one(spec, keep, full=full, full_every=full_every)
+                if error is None:
+                    continue
+                errors[spec] = error
+                if attempt < attempts:
+                    logger.warning(
+                        "Backup to %s failed (attempt %d of %d), trying again in %.0f s: %s",
+                        spec,
+                        attempt,
+                        attempts,
+                        retry_delays[attempt - 1],
+                        error,
+                    )
+                else:
+                    self.stderr.write(f"{spec}: {error}")
+            pending = list(errors)
+        for spec, error in errors.items():
+            alert_log(Alert(ERROR, spec, f"Backup to {spec} failed: {error}", "backup_failed"))
+        if errors:
+            raise CommandError(f"Backup failed for: {', '.join(errors)} (the other targets are up to date).")
+
+    def _backup_one(self, spec: str, keep: int, *, full: bool, full_every: timedelta | None) -> str | None:
+        """Back up to one target and record the attempt; the reason it failed, or None."""
+        started = timezone.now()
+        clock = time.monotonic()
+        name = spec
+        try:
+            target = target_from(spec)
+            name = target.name
+            if not full and full_every is not None:
+                full = self._full_due(name, full_every)
+            report = backup_run(target, full=full)
+        except (BackupError, TargetError) as error:
+            detail = str(getattr(error, "detail", str(error)))
+            self._record(
+                lambda: record_backup_failure(
+                    target=name, started_at=started, seconds=time.monotonic() - clock, full=full, error=detail
+                )
             )
-        if failed:
-            raise CommandError(f"Backup failed for: {', '.join(failed)} (the other targets are up to date).")
+            return detail
+        self._record(lambda: record_backup(report=report, started_at=started))
+        if keep:
+            prune(target, keep=keep)
+        self.stdout.write(
+            f"{report.backup_id} → {report.target}: {report.files} files, {report.chunks} chunks "
+            f"({report.chunks_sent} new, {report.bytes_sent:,} bytes sent of {report.bytes_read:,} read) "
+            f"in {report.seconds:.1f} s"
+        )
+        return None
+
+    def _full_due(self, target: str, every: timedelta) -> bool:
+        try:
+            return full_copy_due(target, every=every)
+        except DatabaseError as error:
+            logger.warning("Could not read when %s last had a full copy: %s", target, error)
+            return False
+
+    def _record(self, write: Callable[[], object]) -> None:
+        # The backup is on its target whether or not its record can be written: a busy or failing
+        # database must not stop the backups that would rebuild it.
+        try:
+            write()
+        except DatabaseError as error:
+            logger.warning("Could not record a backup attempt: %s", error)
 
     def _verify(self, source: str, key_file: Path | None) -> None:
         keys = HomeKeys.from_file(key_file) if key_file else home_keys()

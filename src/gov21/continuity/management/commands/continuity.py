@@ -9,6 +9,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import DatabaseError
 from django.utils import timezone
 
+from gov21.continuity.alerts import ERROR, alert_log, alerts
 from gov21.continuity.check import node_check
 from gov21.continuity.drill import drill_run, last_drills
 from gov21.continuity.engine import HomeKeys, home_keys
@@ -57,6 +58,11 @@ class Command(BaseCommand):
                 raise CommandError(error.detail) from error
             for line in native:
                 self.stdout.write(line)
+            found = alerts()
+            for alert in found:
+                self.stdout.write(f"ALERT ({alert.severity}): {alert.text}")
+            if any(alert.severity == ERROR for alert in found):
+                raise CommandError(f"{sum(a.severity == ERROR for a in found)} alert(s) need attention.")
             return
         sources = options["sources"] or list(settings.GOV21_BACKUP_TARGETS)
         if not sources:
@@ -79,6 +85,9 @@ class Command(BaseCommand):
             else:
                 failed.append(source)
                 self.stderr.write(f"{source}: drill FAILED: {run.detail.get('error') or checks}")
+        for alert in alerts():
+            if alert.code == "drill_failed" and alert.target in failed:
+                alert_log(alert)
         if failed:
             raise CommandError(f"Drill failed for: {', '.join(failed)}")
 
