@@ -437,3 +437,72 @@ def test_restore_at_a_time_brings_back_the_newest_backup_taken_by_then(node: Pat
         )
     with pytest.raises(CommandError, match="no time zone"):
         call_command("restore", "--from", str(tmp_path / "offsite"), "--to", str(tmp_path / "x"), "--at", "2026-01-01")
+
+
+def test_one_command_brings_a_bare_machine_back_from_s3_and_serves(node: Path, tmp_path: Path, s3_server: str) -> None:
+    """The node is lost; on a machine that has only gov21 installed, three custodians' sheets and one
+    command fetch the newest backup from S3, prove it and serve it."""
+    import os
+    import signal
+
+    import boto3
+    import httpx2
+
+    from gov21.registry import services
+    from gov21.registry.models import LifeEvent
+
+    boto3.client(
+        "s3", endpoint_url=s3_server, region_name="us-east-1", aws_access_key_id="t", aws_secret_access_key="t"
+    ).create_bucket(Bucket="bare")
+    person = register_person(REGISTRAR)
+    event = LifeEvent.objects.filter(subject=person, kind="birth").first()
+    assert event is not None
+    certificate = services.certificate_issue(event_id=event.pk, actor=REGISTRAR)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GOV21_")}
+    env.update(GOV21_S3_ENDPOINT_URL=s3_server, GOV21_S3_ACCESS_KEY_ID="t", GOV21_S3_SECRET_ACCESS_KEY="t")
+    with override_s3(s3_server):
+        call_command("backup", "--to", "s3://bare/xa", stdout=io.StringIO())
+    sheets = tmp_path / "sheets"
+    call_command("backup", "shares", "--threshold", "3", "--shares", "5", "--out", str(sheets), stdout=io.StringIO())
+    chosen = sorted(sheets.iterdir())[1:4]
+
+    bare = tmp_path / "bare-machine"  # a fresh installation: its own empty data directory
+    bare.mkdir()
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env.update(GOV21_DATA_DIR=str(bare), GOV21_WEB_WORKERS="1")
+    command = [sys.executable, "-m", "gov21.cli", "restore", "--from", "s3://bare/xa", "--to", str(tmp_path / "srv")]
+    command += [arg for sheet in chosen for arg in ("--share", str(sheet))]
+    command += ["--start", "--port", str(port)]
+    log = tmp_path / "restore.log"
+    with log.open("wb") as out:
+        proc = subprocess.Popen(command, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        deadline = time.monotonic() + 180
+        with httpx2.Client(base_url=f"http://127.0.0.1:{port}", timeout=5) as http:
+            while True:
+                try:
+                    if http.get("/readyz").status_code == 200:
+                        break
+                except httpx2.TransportError:
+                    pass
+                assert proc.poll() is None, log.read_text()
+                assert time.monotonic() < deadline, log.read_text()
+                time.sleep(0.5)
+            verified = http.post("/api/v1/registry/verify", json={"payload": f"GOV21:{certificate.credential}"})
+            assert verified.json()["status"] == "valid"
+        text = log.read_text()
+        assert "Integrity:" in text and "1 certificates" in text
+        assert "Demo sign-ins" not in text  # a restored government gets no demo accounts
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(timeout=30)
+
+
+@contextlib.contextmanager
+def override_s3(url: str) -> Iterator[None]:
+    from django.test import override_settings
+
+    with override_settings(GOV21_S3_ENDPOINT_URL=url, GOV21_S3_ACCESS_KEY_ID="t", GOV21_S3_SECRET_ACCESS_KEY="t"):
+        yield

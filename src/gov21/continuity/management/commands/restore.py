@@ -1,6 +1,8 @@
 from __future__ import annotations
 
 import argparse
+import os
+import sys
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -33,6 +35,13 @@ class Command(BaseCommand):
             help="Bring back the state as of this time (ISO 8601 with its zone): the newest backup taken by then.",
         )
 
+        parser.add_argument(
+            "--start",
+            action="store_true",
+            help="Once restored and proved, serve it: gov21 up on the new data directory, without demo sign-ins.",
+        )
+        parser.add_argument("--host", default="127.0.0.1", help="With --start: the address to serve on.")
+        parser.add_argument("--port", type=int, default=8000, help="With --start: the port to serve on.")
         native = parser.add_argument_group(
             "PostgreSQL point-in-time recovery",
             "Instead of --from: a base backup from pg_basebackup and the WAL archive; --to is the new data"
@@ -75,8 +84,15 @@ class Command(BaseCommand):
             f"Integrity: {len(chains)} hash chains ({sum(c['entries'] for c in chains):,} entries) intact; "
             f"{integrity.get('certificates', 0):,} certificates and {integrity.get('documents', 0):,} documents "
             f"verify against the {len(integrity.get('jwks_kids', []))} published keys.\n"
-            f"Start it with GOV21_DATA_DIR={options['into']} gov21 up"
+            f"Start it with GOV21_DATA_DIR={options['into']} gov21 up --no-demo"
         )
+        if options["start"]:
+            self.stdout.flush()
+            into = Path(options["into"]).resolve()
+            env = {**os.environ, "GOV21_DATA_DIR": str(into), "DJANGO_SETTINGS_MODULE": "gov21.settings"}
+            env.pop("GOV21_DATABASE_URL", None)  # the restored node is the SQLite file it was backed up as
+            argv = [sys.executable, "-m", "gov21.cli", "up", "--no-demo"]
+            os.execve(sys.executable, [*argv, "--host", options["host"], "--port", str(options["port"])], env)  # noqa: S606
 
     def _point_in_time(self, options: dict[str, Any]) -> None:
         if not (options["pg_base"] and options["wal_archive"] and options["at"]):

@@ -74,6 +74,11 @@ class Command(BaseCommand):
         parser.add_argument("--seed", type=int, default=21)
         parser.add_argument("--workers", type=int, default=None, help="Web worker processes.")
         parser.add_argument("--no-serve", action="store_true", help="Prepare everything, then exit.")
+        parser.add_argument(
+            "--no-demo",
+            action="store_true",
+            help="Create no demo sign-ins or demo citizen (a real or restored node).",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         from gov21.core import config
@@ -87,10 +92,13 @@ class Command(BaseCommand):
         call_command("uin_pool", verbosity=0)
         exchange_bootstrap()  # the identity provider reads the registry through the exchange
         services_bootstrap()
-        sign_ins = demo_credentials(settings.DATA_DIR)
-        citizen = demo_citizen(settings.DATA_DIR)
-        if citizen is not None:
-            demo_driver(uin=citizen[0])
+        sign_ins: list[tuple[str, str, str]] = []
+        citizen = None
+        if not options["no_demo"]:
+            sign_ins = demo_credentials(settings.DATA_DIR)
+            citizen = demo_citizen(settings.DATA_DIR)
+            if citizen is not None:
+                demo_driver(uin=citizen[0])
         if options["no_serve"]:
             return
         self._serve(options, sign_ins, citizen)
@@ -140,10 +148,11 @@ class Command(BaseCommand):
         self.stdout.write(self.style.SUCCESS(f"\ngov21 is running at http://{shown_host}:{port}/"))
         self.stdout.write(f"Registry back office: http://{shown_host}:{port}/office/registry/")
         self.stdout.write(f"Cases of the one-stop shop: http://{shown_host}:{port}/office/cases/")
-        self.stdout.write("Demo sign-ins (passwords kept in the data directory, demo-sign-ins.txt):")
-        for username, password, roles in sign_ins:
-            self.stdout.write(f"  {username:<10} {password:<14} {roles}")
-        self.stdout.write("  (staff add an authenticator app or passkey at their first sign-in)")
+        if sign_ins:
+            self.stdout.write("Demo sign-ins (passwords kept in the data directory, demo-sign-ins.txt):")
+            for username, password, roles in sign_ins:
+                self.stdout.write(f"  {username:<10} {password:<14} {roles}")
+            self.stdout.write("  (staff add an authenticator app or passkey at their first sign-in)")
         if citizen is not None:
             self.stdout.write(
                 f"Demo citizen: activate at http://{shown_host}:{port}/auth/activate with UIN {citizen[0]}"
