@@ -77,7 +77,9 @@ def test_a_backup_restores_to_the_same_registry(node: Path, tmp_path: Path) -> N
     assert report.counts["registry_person"] == 4
     uins = {row[0] for row in sqlite3.connect(restored / "gov21.sqlite3").execute("SELECT uin FROM registry_person")}
     assert {p.uin for p in people} <= uins
-    assert (restored / "keys" / "backup").is_dir()  # the node's keys come back with it...
+    assert (restored / "keys" / "backup").is_dir()  # the node's keys come back with it, private...
+    key_files = [p for p in (restored / "keys").rglob("*") if p.is_file()] + [restored / "secret_key"]
+    assert len(key_files) > 3 and all(p.stat().st_mode & 0o077 == 0 for p in key_files)
     assert (restored / "keys" / "backup-master.key").read_bytes() == home_keys().master  # ...and it backs up again
     older = restore_run(target, tmp_path / "older", keys=home_keys(), backup_id=first.backup_id)
     assert older.counts["registry_person"] == 3

@@ -451,9 +451,9 @@ def restore_run(
                 expected = file_hash(keys, entry["chunks"], size) if by_ids else whole.hexdigest()
                 if size != entry["size"] or not hmac.compare_digest(expected, entry["hash"]):
                     raise BackupError("file_mismatch", f"{entry['path']} does not rebuild to what was backed up.")
-            if entry["path"] != DB_NAME:
-                path.chmod(0o600)
-            written += entry["size"]
+                if entry["path"] != DB_NAME:
+                    path.chmod(0o600)
+                written += size
         db = into / DB_NAME
         damage = sqlite3.connect(db).execute("PRAGMA integrity_check").fetchone()[0]
         if damage != "ok":
