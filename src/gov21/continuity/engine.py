@@ -455,7 +455,7 @@ def restore_run(
                     path.chmod(0o600)
                 written += size
         db = into / DB_NAME
-        damage = sqlite3.connect(db).execute("PRAGMA integrity_check").fetchone()[0]
+        damage = sqlite3.connect(db).execute("PRAGMA quick_check").fetchone()[0]
         if damage != "ok":
             raise BackupError("database_damaged", f"the restored database fails SQLite's integrity check: {damage}")
         counts = _counts(db)
