@@ -353,14 +353,27 @@ def test_the_plan_says_what_is_missing_and_then_what_is_in_place(node: Path, tmp
     settings.GOV21_BACKUP_TARGETS = [offsite]
     register_person(REGISTRAR)
     call_command("backup", stdout=io.StringIO())
+    with pytest.raises(CommandError, match="one custodian per sheet"):
+        call_command(
+            *("backup", "shares", "--threshold", "2", "--shares", "3", "--out", str(tmp_path / "x")),
+            *("--holder", "Only One"),
+            stdout=io.StringIO(),
+        )
+    holders = ["Permanent Secretary, Ministry of Finance", "Auditor General", "CERT of XB"]
     call_command(
-        "backup", "shares", "--threshold", "2", "--shares", "3", "--out", str(tmp_path / "s"), stdout=io.StringIO()
+        *("backup", "shares", "--threshold", "2", "--shares", "3", "--out", str(tmp_path / "s")),
+        *[arg for name in holders for arg in ("--holder", name)],
+        stdout=io.StringIO(),
     )
+    assert "custodian: Auditor General" in (tmp_path / "s" / "share-2-of-3.txt").read_text()
     DrillRun.objects.create(target=offsite, started_at=timezone.now(), ok=True, rpo_seconds=30, rto_seconds=20)
+    settings.GOV21_BACKUP_TARGETS = [offsite, "partner:XB"]
     ready = io.StringIO()
     call_command("continuity", "plan", stdout=ready)
     text = ready.getvalue()
     assert f"Target: {offsite}" in text and "any 2 rebuild the key" in text and f"{offsite}: ok" in text
+    assert "sheet 3: CERT of XB" in text
+    assert "data embassy on XB's gov21 node" in text and "ask XB's operators" in text
     assert f"gov21 restore --from {offsite}" in text
 
 

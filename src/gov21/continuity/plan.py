@@ -46,8 +46,13 @@ def plan_text() -> str:
     if shares:
         lines.append(
             f"- Recovery sheets: {shares['count']} made on {shares['made'][:10]}; any {shares['threshold']} rebuild"
-            " the key. Keep a list of who holds each sheet beside this plan."
+            " the key."
         )
+        holders = shares.get("holders") or []
+        if holders:
+            lines += [f"  - sheet {number}: {name}" for number, name in enumerate(holders, start=1)]
+        else:
+            lines.append("  Keep a list of who holds each sheet beside this plan (or make them with --holder).")
     else:
         lines.append(
             "- NO RECOVERY SHEETS: run `gov21 backup shares --threshold 3 --shares 5 --out DIR` and hand them out,"

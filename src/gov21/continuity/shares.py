@@ -22,20 +22,27 @@ from gov21.continuity.engine import BackupError, HomeKeys
 SHEET_HEADER = "gov21 backup recovery share"
 
 
-def shares_make(keys: HomeKeys, *, threshold: int, count: int) -> list[str]:
+def shares_make(keys: HomeKeys, *, threshold: int, count: int, holders: list[str] | None = None) -> list[str]:
+    holders = holders or []
+    if holders and len(holders) != count:
+        raise BackupError("bad_holders", f"Name one custodian per sheet: {count} names, not {len(holders)}.")
     if not 1 <= threshold <= count <= 16:
         raise BackupError("bad_shares", "Choose 1 ≤ threshold ≤ shares ≤ 16 (for example 3 of 5).")
     if threshold == 1 and count > 1:
         raise BackupError("bad_shares", "A threshold of 1 would make every sheet a full copy of the key.")
     mnemonics = shamir_mnemonic.generate_mnemonics(1, [(threshold, count)], keys.master)[0]
-    return [_sheet(words, keys, index + 1, threshold, count) for index, words in enumerate(mnemonics)]
+    return [
+        _sheet(words, keys, index + 1, threshold, count, holders[index] if holders else "")
+        for index, words in enumerate(mnemonics)
+    ]
 
 
-def _sheet(words: str, keys: HomeKeys, index: int, threshold: int, count: int) -> str:
+def _sheet(words: str, keys: HomeKeys, index: int, threshold: int, count: int, holder: str) -> str:
     return "\n".join(
         [
             f"{SHEET_HEADER} {index} of {count} (any {threshold} rebuild the key)",
             f"key fingerprint: {keys.fingerprint}",
+            f"custodian: {holder or '(write the name of the person who keeps this sheet)'}",
             "",
             "words:",
             words,
@@ -70,10 +77,17 @@ def _record_path() -> Path:
     return Path(settings.DATA_DIR) / "keys" / "recovery-shares.json"
 
 
-def record_shares(*, threshold: int, count: int) -> None:
-    """Remember (not secret) that sheets were made, for the continuity plan."""
+def record_shares(*, threshold: int, count: int, holders: list[str] | None = None) -> None:
+    """Remember (not secret) that sheets were made, and who keeps them, for the continuity plan."""
     _record_path().write_text(
-        json.dumps({"threshold": threshold, "count": count, "made": datetime.now(UTC).isoformat()})
+        json.dumps(
+            {
+                "threshold": threshold,
+                "count": count,
+                "holders": holders or [],
+                "made": datetime.now(UTC).isoformat(),
+            }
+        )
     )
 
 

@@ -64,13 +64,19 @@ class Command(BaseCommand):
         shares.add_argument("--threshold", type=int, required=True)
         shares.add_argument("--shares", type=int, required=True, dest="count")
         shares.add_argument("--out", type=Path, required=True, help="A new directory for the sheets.")
+        shares.add_argument(
+            "--holder",
+            action="append",
+            dest="holders",
+            help="The custodian of each sheet, in order (repeat once per sheet); printed on the sheet and in the plan.",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         try:
             if options["action"] == "export-keys":
                 self._export(options["file"])
             elif options["action"] == "shares":
-                self._shares(options["threshold"], options["count"], options["out"])
+                self._shares(options["threshold"], options["count"], options["out"], options["holders"] or [])
             elif options["action"] == "verify":
                 self._verify(options["source"], options["keys"])
             elif options["action"] == "prune":
@@ -205,12 +211,13 @@ class Command(BaseCommand):
         if bad:
             raise CommandError(f"{bad} damaged backup(s) on {source}.")
 
-    def _shares(self, threshold: int, count: int, out: Path) -> None:
+    def _shares(self, threshold: int, count: int, out: Path, holders: list[str]) -> None:
         if out.exists():
             raise CommandError(f"{out} exists; choose a new directory.")
-        sheets = shares_make(home_keys(), threshold=threshold, count=count)
+        holders = [" ".join(name.split())[:120] for name in holders]
+        sheets = shares_make(home_keys(), threshold=threshold, count=count, holders=holders)
         out.mkdir(mode=0o700, parents=True)
-        record_shares(threshold=threshold, count=count)
+        record_shares(threshold=threshold, count=count, holders=holders)
         for number, sheet in enumerate(sheets, start=1):
             path = out / f"share-{number}-of-{count}.txt"
             path.write_text(sheet)
