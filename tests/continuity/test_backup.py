@@ -298,6 +298,31 @@ def test_prune_keeps_the_newest_backups_whole(node: Path, tmp_path: Path) -> Non
         restore_run(target, tmp_path / backup_id, keys=home_keys(), backup_id=backup_id)
     with pytest.raises(BackupError, match="at least one"):
         prune(target, keep=0)
+    assert prune(target, keep=5) == ([], 0)  # nothing to go: nothing read but the list
+
+
+def test_prune_keeps_the_newest_of_each_day_as_asked(node: Path, tmp_path: Path) -> None:
+    import shutil
+    from datetime import timedelta
+
+    from gov21.continuity.engine import backup_time, prune
+
+    offsite = tmp_path / "offsite"
+    target = DirectoryTarget(offsite)
+    ids = []
+    for _ in range(3):
+        register_person(REGISTRAR)
+        ids.append(backup_run(target).backup_id)
+    # Older days' backups, as the schedule would have left them (same content, earlier names).
+    older = []
+    for days in (2, 3):
+        stamp = (backup_time(ids[0]) - timedelta(days=days)).strftime("%Y%m%dT%H%M%S%fZ")
+        older.append(f"{stamp}-{days:06x}")
+        for suffix in (".json", ".sig"):
+            shutil.copy(offsite / "manifests" / f"{ids[0]}{suffix}", offsite / "manifests" / f"{older[-1]}{suffix}")
+    doomed, _ = prune(target, keep=1, daily=2)
+    assert backups_on(target) == [ids[2], older[0]]
+    assert set(doomed) == {ids[0], ids[1], older[1]}
 
 
 def test_a_failing_target_does_not_stop_the_others(node: Path, tmp_path: Path) -> None:
@@ -521,3 +546,27 @@ def override_s3(url: str) -> Iterator[None]:
 
     with override_settings(GOV21_S3_ENDPOINT_URL=url, GOV21_S3_ACCESS_KEY_ID="t", GOV21_S3_SECRET_ACCESS_KEY="t"):
         yield
+
+
+def test_before_the_daily_full_copy_the_newest_backup_is_read_back(
+    node: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    from gov21.continuity.management.commands.backup import Command
+
+    register_person(REGISTRAR)
+    offsite = tmp_path / "offsite"
+    target = DirectoryTarget(offsite)
+    backup_run(target)
+    command = Command(stdout=io.StringIO(), stderr=io.StringIO())
+    caplog.clear()
+    with caplog.at_level("WARNING", logger="gov21.continuity"):
+        command._verify_newest(target)
+    assert not [r for r in caplog.records if r.name == "gov21.continuity"]
+    blob = next(p for p in (offsite / "chunks").rglob("*") if p.is_file())
+    blob.write_bytes(blob.read_bytes()[:-1] + bytes([blob.read_bytes()[-1] ^ 1]))
+    with caplog.at_level("WARNING", logger="gov21.continuity"):
+        command._verify_newest(target)
+    assert any("is damaged" in r.getMessage() and r.levelname == "ERROR" for r in caplog.records)
+    # The full copy that follows rewrites every chunk, and the newest backup is whole again.
+    backup_run(target, full=True)
+    verify_backup(target, home_keys(), backups_on(target)[0])

@@ -499,20 +499,28 @@ def _intact_older(target: Any, keys: HomeKeys, available: list[str], failed: str
     return None
 
 
-def prune(target: Any, *, keep: int) -> tuple[list[str], int]:
-    """Keep the newest ``keep`` backups; delete older manifests, then every chunk no kept one names.
+def prune(target: Any, *, keep: int, daily: int = 0) -> tuple[list[str], int]:
+    """Keep the newest ``keep`` backups and, with ``daily``, the newest backup of each of the last
+    ``daily`` days (UTC) besides; delete the other manifests, then every chunk no kept one names.
 
-    Chunks are deleted only after the manifests, so an interrupted prune leaves extra chunks, never a
-    manifest whose chunks are gone."""
-    if keep < 1:
+    Nothing is read beyond the list of manifests when nothing is to go. Chunks are deleted only after
+    the manifests, so an interrupted prune leaves extra chunks, never a manifest whose chunks are gone."""
+    if keep < 1 or daily < 0:
         raise BackupError("bad_keep", "Keep at least one backup.")
     available = backups_on(target)
-    doomed = available[keep:]
+    kept = set(available[:keep])
+    days: dict[str, str] = {}
+    for backup_id in available:  # newest first: the first seen of each day is that day's newest
+        days.setdefault(backup_id[:8], backup_id)
+    kept.update(sorted(days.values(), reverse=True)[:daily])
+    doomed = [backup_id for backup_id in available if backup_id not in kept]
+    if not doomed:
+        return [], 0
     for backup_id in doomed:
         target.delete(f"manifests/{backup_id}.json")
         target.delete(f"manifests/{backup_id}.sig")
     wanted: set[str] = set()
-    for backup_id in available[:keep]:
+    for backup_id in kept:
         manifest = json.loads(target.get(f"manifests/{backup_id}.json"))
         for entry in manifest["files"]:
             wanted.update(entry["chunks"])

@@ -105,6 +105,12 @@ BACKUP_TARGETS: Setting[list[str]] = Setting(
     "Comma-separated places `gov21 backup` writes to when no --to is given: directories, s3://bucket/prefix,"
     " partner:<instance>.",
 )
+BACKUP_KEEP: Setting[int] = Setting(
+    "GOV21_BACKUP_KEEP", int, 1440, "Backups `gov21 up` keeps on each target: the newest this many (a day of minutes)…"
+)
+BACKUP_KEEP_DAILY: Setting[int] = Setting(
+    "GOV21_BACKUP_KEEP_DAILY", int, 90, "…and the newest of each of the last this many days."
+)
 BACKUP_MAX_AGE_MINUTES: Setting[int] = Setting(
     "GOV21_BACKUP_MAX_AGE_MINUTES",
     int,

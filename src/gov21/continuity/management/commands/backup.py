@@ -36,6 +36,7 @@ RETRY_DELAYS: tuple[float, ...] = (2.0, 4.0)
 # The loop sends a target every chunk again when it has had no complete copy for this long, so that
 # restoring never leans only on chunks written months ago.
 FULL_EVERY = timedelta(days=1)
+PRUNE_EVERY = 3600.0
 sleep = time.sleep
 
 
@@ -47,7 +48,10 @@ class Command(BaseCommand):
             "--to", action="append", dest="targets", help="A directory or s3://bucket/prefix (repeat for several)."
         )
         parser.add_argument("--every", type=int, metavar="SECONDS", help="Keep backing up at this interval.")
-        parser.add_argument("--keep", type=int, default=0, help="After each backup, keep only the newest N.")
+        parser.add_argument("--keep", type=int, default=0, help="After each backup, keep only the newest N...")
+        parser.add_argument(
+            "--keep-daily", type=int, default=0, metavar="DAYS", help="...and the newest of each of the last DAYS days."
+        )
         parser.add_argument(
             "--full", action="store_true", help="Send every chunk again, even those the target already holds."
         )
@@ -60,6 +64,7 @@ class Command(BaseCommand):
         prune_parser = sub.add_parser("prune", help="Keep the newest N backups and drop unreferenced chunks.")
         prune_parser.add_argument("--from", dest="source", required=True)
         prune_parser.add_argument("--keep", type=int, required=True)
+        prune_parser.add_argument("--keep-daily", type=int, default=0, metavar="DAYS")
         shares = sub.add_parser("shares", help="Split the master key into k-of-n printable recovery sheets.")
         shares.add_argument("--threshold", type=int, required=True)
         shares.add_argument("--shares", type=int, required=True, dest="count")
@@ -72,6 +77,7 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
+        self.pruned = {}
         try:
             if options["action"] == "export-keys":
                 self._export(options["file"])
@@ -80,9 +86,12 @@ class Command(BaseCommand):
             elif options["action"] == "verify":
                 self._verify(options["source"], options["keys"])
             elif options["action"] == "prune":
-                doomed, removed = prune(target_from(options["source"]), keep=options["keep"])
+                doomed, removed = prune(
+                    target_from(options["source"]), keep=options["keep"], daily=options["keep_daily"]
+                )
                 self.stdout.write(f"Removed {len(doomed)} backups and {removed} chunks no kept backup needs.")
             elif options["every"]:
+                self.keep_daily = options["keep_daily"]
                 self._loop(
                     options["targets"] or list(settings.GOV21_BACKUP_TARGETS),
                     options["every"],
@@ -90,6 +99,7 @@ class Command(BaseCommand):
                     full=options["full"],
                 )
             else:
+                self.keep_daily = options["keep_daily"]
                 self._backup(
                     options["targets"] or list(settings.GOV21_BACKUP_TARGETS), options["keep"], full=options["full"]
                 )
@@ -103,6 +113,7 @@ class Command(BaseCommand):
         lacks, so nothing is lost."""
         if every < 10:
             raise CommandError("Back up at most every 10 seconds.")
+        self.looping = True
         while True:
             started = time.monotonic()
             try:
@@ -163,6 +174,8 @@ class Command(BaseCommand):
             name = target.name
             if not full and full_every is not None:
                 full = self._full_due(name, full_every)
+                if full:
+                    self._verify_newest(target)
             report = backup_run(target, full=full)
         except (BackupError, TargetError) as error:
             detail = str(getattr(error, "detail", str(error)))
@@ -173,14 +186,52 @@ class Command(BaseCommand):
             )
             return detail
         self._record(lambda: record_backup(report=report, started_at=started))
-        if keep:
-            prune(target, keep=keep)
+        if keep and self._prune_due(name):
+            try:
+                prune(target, keep=keep, daily=self.keep_daily)
+            except (BackupError, TargetError) as error:  # the backup itself is safe; pruning waits
+                logger.warning("Could not prune %s: %s", name, getattr(error, "detail", error))
         self.stdout.write(
             f"{report.backup_id} → {report.target}: {report.files} files, {report.chunks} chunks "
             f"({report.chunks_sent} new, {report.bytes_sent:,} bytes sent of {report.bytes_read:,} read) "
             f"in {report.seconds:.1f} s"
         )
         return None
+
+    keep_daily = 0
+    looping = False
+    pruned: dict[str, float]
+
+    def _prune_due(self, target: str) -> bool:
+        """A one-off backup prunes at once; the loop prunes each target once an hour, since pruning
+        reads every kept manifest."""
+        if not self.looping:
+            return True
+        last = self.pruned.get(target)
+        if last is not None and time.monotonic() - last < PRUNE_EVERY:
+            return False
+        self.pruned[target] = time.monotonic()
+        return True
+
+    def _verify_newest(self, target: Any) -> None:
+        """Before the daily full copy: read the newest backup back, chunk by chunk. Damage found (a
+        disk or bucket that lost or altered a chunk) raises an alert; the full copy then rewrites
+        every chunk, which repairs it."""
+        available = backups_on(target)
+        if not available:
+            return
+        try:
+            verify_backup(target, home_keys(), available[0])
+        except (BackupError, TargetError) as error:
+            alert_log(
+                Alert(
+                    ERROR,
+                    target.name,
+                    f"The newest backup on {target.name} is damaged ({getattr(error, 'detail', error)});"
+                    " a full copy is being written.",
+                    "backup_damaged",
+                )
+            )
 
     def _full_due(self, target: str, every: timedelta) -> bool:
         try:

@@ -141,8 +141,17 @@ class Command(BaseCommand):
         if settings.GOV21_BACKUP_TARGETS and str(settings.DATABASES["default"]["ENGINE"]).endswith("sqlite3"):
             # Every minute, the changed chunks go to every configured target (RPO ≤ about a minute).
             helpers.append(
-                subprocess.Popen(
-                    [sys.executable, "-m", "gov21.cli", "backup", "--every", "60", "--keep", "1440"], env=env
+                subprocess.Popen(  # noqa: S603 - our own command; the numbers are settings
+                    [
+                        *(sys.executable, "-m", "gov21.cli", "backup", "--every", "60"),
+                        *(
+                            "--keep",
+                            str(config.BACKUP_KEEP.read()),
+                            "--keep-daily",
+                            str(config.BACKUP_KEEP_DAILY.read()),
+                        ),
+                    ],
+                    env=env,
                 )
             )
         self.stdout.write(self.style.SUCCESS(f"\ngov21 is running at http://{shown_host}:{port}/"))
