@@ -60,7 +60,7 @@ def _register(data_dir: Path, *, count: int = 0, seconds: float = 600, slot: int
     if count:
         args += ["--count", str(count)]
     out = subprocess.run(args, env=_env(data_dir), check=True, capture_output=True, text=True, timeout=seconds + 600)
-    return out.stdout.strip().splitlines()[-1]
+    return " ".join(out.stdout.split())
 
 
 def _newest_snapshot(offsite: Path) -> datetime | None:
