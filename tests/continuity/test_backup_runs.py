@@ -25,7 +25,10 @@ from tests.registry.factories import register_person
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
-    pytest.mark.skipif(connection.vendor != "sqlite", reason="gov21 backup reads SQLite nodes only so far"),
+    pytest.mark.skipif(
+        connection.vendor != "sqlite",
+        reason="SQLite nodes here; tests/continuity/test_backup_postgres.py covers PostgreSQL",
+    ),
 ]
 REGISTRAR = Principal(name="backup.test", kind="staff", roles=frozenset({"registrar"}))
 

@@ -57,7 +57,10 @@ def own_embassy(tmp_path: Path, settings: object, transactional_db: None) -> Ite
 
 
 @pytest.mark.django_db(transaction=True)
-@pytest.mark.skipif(connection.vendor != "sqlite", reason="gov21 backup reads SQLite nodes only so far")
+@pytest.mark.skipif(
+    connection.vendor != "sqlite",
+    reason="SQLite nodes here; tests/continuity/test_backup_postgres.py covers PostgreSQL",
+)
 def test_a_backup_goes_through_the_exchange_into_the_embassy_and_comes_back(own_embassy: Path, tmp_path: Path) -> None:
     register_person(REGISTRAR)
     target = target_from("partner:XA")

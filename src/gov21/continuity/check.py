@@ -75,11 +75,13 @@ def node_check() -> dict[str, Any]:
     return report
 
 
-def check_restored(data_dir: Path, *, timeout: float = 1800) -> dict[str, Any]:
-    """Run :func:`node_check` in the node restored under ``data_dir`` (SQLite), after bringing its
-    schema up to this release's."""
+def check_restored(data_dir: Path, *, database_url: str | None = None, timeout: float = 1800) -> dict[str, Any]:
+    """Run :func:`node_check` in the node restored under ``data_dir`` (its SQLite file, or the
+    PostgreSQL database at ``database_url``), after bringing its schema up to this release's."""
     env = {**os.environ, "GOV21_DATA_DIR": str(data_dir), "DJANGO_SETTINGS_MODULE": "gov21.settings"}
     env.pop("GOV21_DATABASE_URL", None)
+    if database_url:
+        env["GOV21_DATABASE_URL"] = database_url
     for args in (["migrate", "--no-input", "-v0"], ["continuity", "check", "--json"]):
         done = subprocess.run(  # noqa: S603 - our own command, fixed arguments
             [sys.executable, "-m", "gov21.cli", *args], env=env, capture_output=True, text=True, timeout=timeout

@@ -23,6 +23,7 @@ import hashlib
 import hmac
 import json
 import secrets
+import shutil
 import sqlite3
 import tempfile
 import time
@@ -43,6 +44,7 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from django.conf import settings
 from django.db import connection
 
+from gov21.continuity import postgres
 from gov21.core.crypto import KeyStore, private_file, verify_compact
 from gov21.core.errors import DomainError
 
@@ -58,6 +60,7 @@ PIPELINE_DEPTH = 6  # chunks being compressed and sealed, or opened, at once
 SIG_TYP = "gov21-backup+jwt"
 MASTER_FILE = "backup-master.key"
 DB_NAME = "gov21.sqlite3"
+PG_DUMP = "pgdump"  # a PostgreSQL node's backup holds pg_dump's directory format here
 # The tables whose row counts a restore must reproduce exactly.
 COUNTED_TABLES = (
     "registry_person",
@@ -263,11 +266,9 @@ def backup_run(target: Any, *, full: bool = False, progress: Callable[[str], Non
     copy does not lean on chunks written months ago, which a slowly failing disk may have lost."""
     from gov21.continuity.check import published_jwks
 
-    if connection.vendor != "sqlite":
-        raise BackupError(
-            "engine_not_supported",
-            "gov21 backup reads SQLite nodes only so far; back up PostgreSQL with its own tools meanwhile.",
-        )
+    vendor = connection.vendor
+    if vendor not in ("sqlite", "postgresql"):
+        raise BackupError("engine_not_supported", f"gov21 backup reads SQLite and PostgreSQL nodes, not {vendor}.")
     started = time.monotonic()
     keys = home_keys()
     data_dir = _data_dir()
@@ -277,9 +278,15 @@ def backup_run(target: Any, *, full: bool = False, progress: Callable[[str], Non
     kids = sorted(str(key.get("kid", "")) for key in published_jwks().get("keys", []))
     with tempfile.TemporaryDirectory(prefix="gov21-backup-") as scratch:
         taken = datetime.now(UTC)  # the snapshot holds every transaction committed by now
-        snapshot = _snapshot_sqlite(Path(scratch))
-        report.counts = _counts(snapshot)
-        sources = [(DB_NAME, snapshot), *_key_files(data_dir)]
+        if vendor == "sqlite":
+            snapshot = _snapshot_sqlite(Path(scratch))
+            report.counts = _counts(snapshot)
+            sources = [(DB_NAME, snapshot)]
+        else:
+            folder = postgres.dump(Path(scratch), database=settings.DATABASES["default"])
+            report.counts = postgres.dump_counts(folder, COUNTED_TABLES)
+            sources = [(f"{PG_DUMP}/{path.name}", path) for path in sorted(folder.iterdir()) if path.is_file()]
+        sources += _key_files(data_dir)
         entries = []
         sealing: deque[tuple[str, Future[bytes]]] = deque()
 
@@ -318,6 +325,7 @@ def backup_run(target: Any, *, full: bool = False, progress: Callable[[str], Non
         "instance": str(getattr(settings, "GOV21_INSTANCE", "")),
         "master": keys.fingerprint,
         "counts": report.counts,
+        "database": vendor,
         "full": full,
         "file_hash": FILE_HASH,
         "jwks_kids": kids,
@@ -415,6 +423,7 @@ def restore_run(
     backup_id: str | None = None,
     at: datetime | None = None,
     check: bool = True,
+    database_url: str | None = None,
 ) -> RestoreReport:
     """Rebuild a node's data directory in ``into`` (which must be empty) from a backup: the newest,
     the one named, or the newest taken at or before ``at``. With ``check``, the restored node then
@@ -433,6 +442,15 @@ def restore_run(
         raise BackupError("target_not_empty", f"{into} is not empty; restore into a new directory.")
     try:
         manifest = _manifest(target, keys, chosen)
+        on_postgres = manifest.get("database", "sqlite") == "postgresql"
+        if on_postgres:
+            if not database_url:
+                raise BackupError(
+                    "database_url_needed",
+                    "this is a backup of a PostgreSQL node: give --database-url postgresql://… naming an empty"
+                    " (or new) database to restore it into.",
+                )
+            postgres.database_prepare(database_url)
         written = 0
         by_ids = manifest.get("file_hash") == FILE_HASH
         with ThreadPoolExecutor(max_workers=2, thread_name_prefix="gov21-open") as pool:
@@ -454,17 +472,22 @@ def restore_run(
                 if entry["path"] != DB_NAME:
                     path.chmod(0o600)
                 written += size
-        db = into / DB_NAME
-        damage = sqlite3.connect(db).execute("PRAGMA quick_check").fetchone()[0]
-        if damage != "ok":
-            raise BackupError("database_damaged", f"the restored database fails SQLite's integrity check: {damage}")
-        counts = _counts(db)
+        if on_postgres:
+            postgres.restore_dump(into / PG_DUMP, database_url=str(database_url))
+            counts = postgres.table_counts(str(database_url), COUNTED_TABLES)
+            shutil.rmtree(into / PG_DUMP)  # the database holds it now
+        else:
+            db = into / DB_NAME
+            damage = sqlite3.connect(db).execute("PRAGMA quick_check").fetchone()[0]
+            if damage != "ok":
+                raise BackupError("database_damaged", f"the restored database fails SQLite's quick check: {damage}")
+            counts = _counts(db)
         if counts != manifest["counts"]:
             raise BackupError("counts_differ", f"row counts {counts} differ from the backup's {manifest['counts']}.")
         private_file(into / "keys" / MASTER_FILE, lambda: keys.master)  # the node keeps backing up under the key
         integrity: dict[str, Any] = {}
         if check:
-            integrity = check_restored(into)
+            integrity = check_restored(into, database_url=database_url if on_postgres else None)
             if not integrity.get("ok"):
                 raise BackupError("integrity_failed", "; ".join(integrity.get("faults", [])[:5]))
             missing = set(manifest.get("jwks_kids", [])) - set(integrity.get("jwks_kids", []))

@@ -22,10 +22,11 @@ def plan_text() -> str:
         "## What is backed up, and where",
         f"- Database: {connection.vendor}"
         + (
-            ""
+            " (an online snapshot, cut into sealed chunks)"
             if connection.vendor == "sqlite"
-            else " (copied by PostgreSQL's own streaming replica and WAL archive, see docs/operations.md; "
-            "`gov21 continuity status` shows the replica's lag; the chunked encrypted backup covers SQLite only)"
+            else " (pg_dump's consistent copy, cut into sealed chunks; restore it with --database-url. Between"
+            " backups, PostgreSQL's own streaming replica and WAL archive, see docs/operations.md;"
+            " `gov21 continuity status` shows the replica's lag)"
         ),
         "- Keys: registry, identity provider, sealing and backup signing keys travel inside the backups, encrypted.",
     ]

@@ -1,9 +1,10 @@
 """The native PostgreSQL continuity path: a streaming replica whose lag we report, and point-in-time
 recovery from a base backup plus archived WAL (decision 0009).
 
-gov21's own backups (decision 0006) read SQLite nodes only. A PostgreSQL node is kept by PostgreSQL's
-own tools; this module reads their state for `gov21 continuity status` and wraps the two commands an
-operator runs, so that the runbook and the tests run exactly the same steps.
+Between gov21's own sealed backups (decision 0006, for which this module also runs pg_dump and
+pg_restore), a PostgreSQL node is kept by PostgreSQL's own tools; this module reads their state for
+`gov21 continuity status` and wraps the commands an operator runs, so that the runbook and the tests
+run exactly the same steps.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import subprocess
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from django.db import DatabaseError, connections
 
@@ -334,3 +336,119 @@ def pitr_prepare(
             for name in dirs + files:
                 os.chown(Path(folder) / name, account.pw_uid, account.pw_gid, follow_symlinks=False)
     return into
+
+
+# --- Logical backups: gov21 backup and restore of a PostgreSQL node --------------------------------------
+
+
+def _libpq_env(database: dict[str, Any]) -> dict[str, str]:
+    """libpq's environment for Django's connection settings: no password on a command line."""
+    env = {key: value for key, value in os.environ.items() if not key.startswith("PG")}
+    env.update(
+        PGHOST=str(database.get("HOST") or "localhost"),
+        PGPORT=str(database.get("PORT") or 5432),
+        PGUSER=str(database.get("USER") or ""),
+        PGDATABASE=str(database["NAME"]),
+    )
+    if database.get("PASSWORD"):
+        env["PGPASSWORD"] = str(database["PASSWORD"])
+    sslmode = (database.get("OPTIONS") or {}).get("sslmode")
+    if sslmode:
+        env["PGSSLMODE"] = str(sslmode)
+    return env
+
+
+def dump(into: Path, *, database: dict[str, Any], timeout: float = 6 * 3600) -> Path:
+    """A consistent logical copy of the database (pg_dump's directory format, one file per table,
+    uncompressed so that unchanged tables give unchanged chunks). One transaction: writers carry on."""
+    folder = into / "pgdump"
+    _run(
+        pg_command(
+            "pg_dump", "--format=directory", "--compress=0", "--no-owner", "--no-privileges", "--file", str(folder)
+        ),
+        what="pg_dump",
+        timeout=timeout,
+        env=_libpq_env(database),
+    )
+    return folder
+
+
+def dump_counts(folder: Path, tables: tuple[str, ...]) -> dict[str, int]:
+    """Rows of each of ``tables`` in a directory-format dump, read from its table of contents and
+    data files (one row a line in COPY's text format, ending with a line ``\\.``)."""
+    listing = _run(pg_command("pg_restore", "--list", str(folder)), what="pg_restore --list", timeout=600)
+    counts: dict[str, int] = {}
+    for line in listing.splitlines():
+        match = re.match(r"(\d+); \d+ \d+ TABLE DATA public (\S+) ", line)
+        if match and match.group(2) in tables:
+            rows = 0
+            with (folder / f"{match.group(1)}.dat").open("rb") as data:
+                for row in data:
+                    if row == b"\\.\n":
+                        break
+                    rows += 1
+            counts[match.group(2)] = rows
+    return counts
+
+
+def database_prepare(database_url: str) -> None:
+    """Make sure the database at ``database_url`` exists and holds no table, creating it if needed."""
+    import psycopg
+    from psycopg import sql
+
+    try:
+        params = psycopg.conninfo.conninfo_to_dict(database_url)
+    except psycopg.ProgrammingError as error:
+        raise DomainError("bad_database_url", f"{database_url!r} is not a PostgreSQL URL: {error}") from error
+    name = str(params.get("dbname") or "")
+    if not name:
+        raise DomainError("bad_database_url", "Name the database in the URL, as in postgresql://host/gov21.")
+    maintenance = psycopg.conninfo.make_conninfo(database_url, dbname="postgres")
+    try:
+        with psycopg.connect(maintenance, autocommit=True, connect_timeout=10) as conn:
+            exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone()
+            if not exists:
+                conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+        with psycopg.connect(database_url, connect_timeout=10) as conn:
+            row = conn.execute(
+                "SELECT count(*) FROM pg_tables WHERE schemaname NOT IN ('pg_catalog', 'information_schema')"
+            ).fetchone()
+    except psycopg.Error as error:
+        raise DomainError("database_unreachable", f"Cannot prepare {name}: {error}".strip()) from error
+    if row and row[0]:
+        raise DomainError("database_not_empty", f"The database {name} already holds tables; restore into an empty one.")
+
+
+def database_drop(database_url: str) -> None:
+    import psycopg
+    from psycopg import sql
+
+    name = str(psycopg.conninfo.conninfo_to_dict(database_url).get("dbname") or "")
+    maintenance = psycopg.conninfo.make_conninfo(database_url, dbname="postgres")
+    with psycopg.connect(maintenance, autocommit=True, connect_timeout=10) as conn:
+        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+
+
+def restore_dump(folder: Path, *, database_url: str, timeout: float = 6 * 3600) -> None:
+    """Load a directory-format dump into the empty database at ``database_url``; stops at the first error."""
+    _run(
+        pg_command(
+            "pg_restore", "--no-owner", "--no-privileges", "--exit-on-error", "--dbname", database_url, str(folder)
+        ),
+        what="pg_restore",
+        timeout=timeout,
+    )
+
+
+def table_counts(database_url: str, tables: tuple[str, ...]) -> dict[str, int]:
+    import psycopg
+    from psycopg import sql
+
+    with psycopg.connect(database_url, connect_timeout=10) as conn:
+        present = {row[0] for row in conn.execute("SELECT tablename FROM pg_tables WHERE schemaname = 'public'")}
+        counts = {}
+        for table in tables:
+            if table in present:
+                row = conn.execute(sql.SQL("SELECT count(*) FROM {}").format(sql.Identifier(table))).fetchone()
+                counts[table] = int(row[0]) if row else 0
+        return counts

@@ -36,6 +36,10 @@ class Command(BaseCommand):
         )
 
         parser.add_argument(
+            "--database-url",
+            help="For a backup of a PostgreSQL node: the empty (or new) database to restore into, postgresql://…",
+        )
+        parser.add_argument(
             "--start",
             action="store_true",
             help="Once restored and proved, serve it: gov21 up on the new data directory, without demo sign-ins.",
@@ -70,6 +74,7 @@ class Command(BaseCommand):
                 keys=keys,
                 backup_id=options["backup"],
                 at=options["at"],
+                database_url=options["database_url"],
             )
         except OSError as error:
             raise CommandError(f"Cannot read a key or share file: {error}") from error
@@ -84,13 +89,17 @@ class Command(BaseCommand):
             f"Integrity: {len(chains)} hash chains ({sum(c['entries'] for c in chains):,} entries) intact; "
             f"{integrity.get('certificates', 0):,} certificates and {integrity.get('documents', 0):,} documents "
             f"verify against the {len(integrity.get('jwks_kids', []))} published keys.\n"
-            f"Start it with GOV21_DATA_DIR={options['into']} gov21 up --no-demo"
+            f"Start it with GOV21_DATA_DIR={options['into']} "
+            + (f"GOV21_DATABASE_URL={options['database_url']} " if options["database_url"] else "")
+            + "gov21 up --no-demo"
         )
         if options["start"]:
             self.stdout.flush()
             into = Path(options["into"]).resolve()
             env = {**os.environ, "GOV21_DATA_DIR": str(into), "DJANGO_SETTINGS_MODULE": "gov21.settings"}
-            env.pop("GOV21_DATABASE_URL", None)  # the restored node is the SQLite file it was backed up as
+            env.pop("GOV21_DATABASE_URL", None)  # the restored node: its SQLite file, or the database named
+            if options["database_url"]:
+                env["GOV21_DATABASE_URL"] = options["database_url"]
             argv = [sys.executable, "-m", "gov21.cli", "up", "--no-demo"]
             os.execve(sys.executable, [*argv, "--host", options["host"], "--port", str(options["port"])], env)  # noqa: S606
 

@@ -138,7 +138,7 @@ class Command(BaseCommand):
         deliver = subprocess.Popen([sys.executable, "-m", "gov21.cli", "exchange", "deliver", "--every", "5"], env=env)
         notify = subprocess.Popen([sys.executable, "-m", "gov21.cli", "notify", "--every", "5"], env=env)
         helpers = [worker, deliver, notify]
-        if settings.GOV21_BACKUP_TARGETS and str(settings.DATABASES["default"]["ENGINE"]).endswith("sqlite3"):
+        if settings.GOV21_BACKUP_TARGETS:
             # Every minute, the changed chunks go to every configured target (RPO ≤ about a minute).
             helpers.append(
                 subprocess.Popen(  # noqa: S603 - our own command; the numbers are settings
