@@ -3,7 +3,6 @@ then the latest attempts of both. Read only: backups and drills are started from
 
 from __future__ import annotations
 
-from django.contrib.auth.views import redirect_to_login
 from django.db import connection
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
@@ -13,24 +12,19 @@ from django.views.decorators.http import require_GET
 
 from gov21.continuity.alerts import alerts, backup_max_age, drill_failure, drill_overdue_after
 from gov21.continuity.selectors import backup_runs_recent, drill_runs_recent, target_states
-from gov21.identity.contracts import Principal, principal_from_request
+from gov21.identity.contracts import Principal, office_principal
 
 PERMISSION = "continuity.read"
 RECENT = 20
 
 
+def _refused(request: HttpRequest) -> HttpResponse:
+    detail = _("Your role does not allow reading the state of backups and restore drills.")
+    return render(request, "continuity/office_refused.html", {"detail": detail}, status=403)
+
+
 def _staff(request: HttpRequest) -> Principal | HttpResponse:
-    if not request.user.is_authenticated:
-        return redirect_to_login(request.get_full_path())
-    principal = principal_from_request(request)
-    if principal is None or not principal.can(PERMISSION):
-        return render(
-            request,
-            "continuity/office_refused.html",
-            {"detail": _("Your role does not allow reading the state of backups and restore drills.")},
-            status=403,
-        )
-    return principal
+    return office_principal(request, PERMISSION, refuse=_refused)
 
 
 @never_cache

@@ -12,7 +12,6 @@ from typing import Any
 from urllib.parse import urlencode
 
 from django.contrib import messages
-from django.contrib.auth.views import redirect_to_login
 from django.db.models import Prefetch
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -35,7 +34,7 @@ from gov21.exchange.models import (
     Subsystem,
     TrustedInstance,
 )
-from gov21.identity.contracts import Principal, principal_from_request
+from gov21.identity.contracts import Principal, office_principal
 
 PERMISSION = "exchange.admin"
 
@@ -50,18 +49,13 @@ def key_fingerprint(public_key_pem: str) -> str:
         return "unreadable"
 
 
+def _refused(request: HttpRequest) -> HttpResponse:
+    detail = _("Your role does not allow administering the data exchange.")
+    return render(request, "exchange/office_refused.html", {"detail": detail}, status=403)
+
+
 def _staff(request: HttpRequest) -> Principal | HttpResponse:
-    if not request.user.is_authenticated:
-        return redirect_to_login(request.get_full_path())
-    principal = principal_from_request(request)
-    if principal is None or not principal.can(PERMISSION):
-        return render(
-            request,
-            "exchange/office_refused.html",
-            {"detail": _("Your role does not allow administering the data exchange.")},
-            status=403,
-        )
-    return principal
+    return office_principal(request, PERMISSION, refuse=_refused)
 
 
 def _instance() -> str:

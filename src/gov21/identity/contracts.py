@@ -4,6 +4,7 @@ and what the portal (a relying party) and the registry need from accounts."""
 from __future__ import annotations
 
 from gov21.identity.api_auth import PrincipalAuth, principal_of
+from gov21.identity.guards import office_principal
 from gov21.identity.levels import HIGH, LOW, SUBSTANTIAL
 from gov21.identity.principal import ROLE_PERMISSIONS, ROLES, Principal
 from gov21.identity.selectors import (
@@ -36,6 +37,7 @@ __all__ = [
     "activation_code_issue",
     "builtin_client_ensure",
     "consent_revoke_by_user",
+    "office_principal",
     "principal_from_request",
     "principal_of",
     "staff_create",

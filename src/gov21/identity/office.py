@@ -6,31 +6,26 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
 from gov21.core.errors import DomainError
+from gov21.identity.guards import office_principal
 from gov21.identity.models import RelyingParty
 from gov21.identity.oidc import SCOPES
-from gov21.identity.selectors import principal_from_request
 from gov21.identity.services import activation_code_issue, client_register
 
 
+def _refused(request: HttpRequest) -> HttpResponse:
+    return render(
+        request, "identity/office_refused.html", {"detail": "Your role does not allow this action."}, status=403
+    )
+
+
 def _staff(request: HttpRequest, permission: str) -> HttpResponse | Any:
-    if not request.user.is_authenticated:
-        return redirect_to_login(request.get_full_path())
-    principal = principal_from_request(request)
-    if principal is None or not principal.can(permission):
-        return render(
-            request,
-            "identity/office_refused.html",
-            {"detail": "Your role does not allow this action."},
-            status=403,
-        )
-    return principal
+    return office_principal(request, permission, refuse=_refused)
 
 
 @never_cache

@@ -4,14 +4,13 @@ published for anyone writing a definition."""
 
 from __future__ import annotations
 
-from django.contrib.auth.views import redirect_to_login
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.cache import cache_control, never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
 from gov21.core.errors import DomainError
-from gov21.identity.contracts import Principal, principal_from_request
+from gov21.identity.contracts import Principal, office_principal
 from gov21.services import definitions
 from gov21.services.models import ServiceDefinition
 
@@ -19,13 +18,12 @@ PERMISSION = "services.admin"
 MAX_DEFINITION_BYTES = 200_000
 
 
+def _refused(request: HttpRequest) -> HttpResponse:
+    return render(request, "services/definitions_refused.html", status=403)
+
+
 def _admin(request: HttpRequest) -> Principal | HttpResponse:
-    if not request.user.is_authenticated:
-        return redirect_to_login(request.get_full_path())
-    principal = principal_from_request(request)
-    if principal is None or not principal.can(PERMISSION):
-        return render(request, "services/definitions_refused.html", status=403)
-    return principal
+    return office_principal(request, PERMISSION, refuse=_refused)
 
 
 @cache_control(public=True, max_age=3600)
