@@ -42,23 +42,6 @@ pytestmark = [
 REGISTRAR = Principal(name="backup.test", kind="staff", roles=frozenset({"registrar"}))
 
 
-@pytest.fixture
-def node(tmp_path: Path, settings: object) -> Iterator[Path]:
-    """A data directory of its own, so keys made here never touch other tests. The registry's key
-    store is looked up once per process, so it is dropped on the way in and out."""
-    from gov21.registry.keys import registry_keys
-    from gov21.services.documents import services_keys
-
-    data = tmp_path / "node"
-    data.mkdir()
-    settings.DATA_DIR = data  # type: ignore[attr-defined]
-    registry_keys.cache_clear()
-    services_keys.cache_clear()
-    yield data
-    registry_keys.cache_clear()
-    services_keys.cache_clear()
-
-
 def test_a_backup_restores_to_the_same_registry(node: Path, tmp_path: Path) -> None:
     people = [register_person(REGISTRAR) for _ in range(3)]
     target = DirectoryTarget(tmp_path / "offsite")

@@ -29,21 +29,6 @@ REGISTRAR = Principal(name="backup.pg.test", kind="staff", roles=frozenset({"reg
 
 
 @pytest.fixture
-def node(tmp_path: Path, settings: object) -> Iterator[Path]:
-    from gov21.registry.keys import registry_keys
-    from gov21.services.documents import services_keys
-
-    data = tmp_path / "node"
-    data.mkdir()
-    settings.DATA_DIR = data  # type: ignore[attr-defined]
-    registry_keys.cache_clear()
-    services_keys.cache_clear()
-    yield data
-    registry_keys.cache_clear()
-    services_keys.cache_clear()
-
-
-@pytest.fixture
 def new_database() -> Iterator[str]:
     url = scratch_database_url()
     yield url

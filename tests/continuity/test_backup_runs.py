@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import io
 import logging
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -31,19 +30,6 @@ pytestmark = [
     ),
 ]
 REGISTRAR = Principal(name="backup.test", kind="staff", roles=frozenset({"registrar"}))
-
-
-@pytest.fixture
-def node(tmp_path: Path, settings: Any) -> Iterator[Path]:
-    """A data directory of its own, so keys made here never touch other tests."""
-    from gov21.registry.keys import registry_keys
-
-    data = tmp_path / "node"
-    data.mkdir()
-    settings.DATA_DIR = data
-    registry_keys.cache_clear()
-    yield data
-    registry_keys.cache_clear()
 
 
 def test_a_backup_is_recorded_with_what_it_sent(node: Path, tmp_path: Path) -> None:

@@ -8,7 +8,6 @@ out on a disk for a restore that needs no network at all."""
 from __future__ import annotations
 
 import io
-import json
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -23,7 +22,8 @@ from gov21.continuity.engine import backup_run, backups_on, home_keys, prune, re
 from gov21.continuity.targets import PartnerTarget, TargetError, target_from
 from gov21.exchange.contracts import exchange_call
 from gov21.identity.principal import Principal
-from tests.exchange.twonodes import Deployment
+from tests.continuity.conftest import forget_key_stores
+from tests.exchange.twonodes import Deployment, trust_each_other
 from tests.registry.factories import register_person
 
 REGISTRAR = Principal(name="embassy.test", kind="staff", roles=frozenset({"registrar"}))
@@ -36,12 +36,9 @@ def own_embassy(tmp_path: Path, settings: object, transactional_db: None) -> Ite
     """This node lends its embassy to itself: the whole path through the gateway, one process. The
     data directory is set before the exchange is, so the node's keys and certificates agree."""
     from gov21.exchange import directory, gateway, node, setup
-    from gov21.registry.keys import registry_keys
-    from gov21.services.documents import services_keys
 
     def forget() -> None:
-        registry_keys.cache_clear()
-        services_keys.cache_clear()
+        forget_key_stores()
         node._node_cache.clear()
         node.CONFS.clear()
         gateway._address_cache.clear()
@@ -121,15 +118,7 @@ def partners() -> Iterator[tuple[Deployment, Deployment]]:
         xb.create_directory()
         xa.serve()
         xb.serve()
-        xa_anchor, xb_anchor = xa.anchor(), xb.anchor()
-        for deployment, anchor in ((xa, xb_anchor), (xb, xa_anchor)):
-            deployment.py(
-                f"""
-                import json
-                from gov21.exchange import directory
-                directory.trust_add(anchor=json.loads({json.dumps(json.dumps(anchor))}))
-                """
-            )
+        trust_each_other(xa, xb)
         # XB lends its embassy to XA's backup system, and nothing else of XA's.
         xb.gov21(
             *("exchange", "right", "grant", "XB/GOV/EXCHANGE/data-embassy/store", "XA/GOV/EXCHANGE/data-embassy"),

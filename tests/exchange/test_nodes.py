@@ -22,7 +22,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat
 from cryptography.x509.oid import NameOID
 
-from tests.exchange.twonodes import Deployment, join
+from tests.exchange.twonodes import Deployment, join, trust_each_other
 
 pytestmark = pytest.mark.xdist_group("nodes")
 
@@ -183,15 +183,7 @@ def two_instances() -> Iterator[tuple[Deployment, Deployment]]:
         xb.create_directory(people=30)
         xa.serve()
         xb.serve()
-        xa_anchor, xb_anchor = xa.anchor(), xb.anchor()
-        for deployment, anchor in ((xa, xb_anchor), (xb, xa_anchor)):
-            deployment.py(
-                f"""
-                import json
-                from gov21.exchange import directory
-                directory.trust_add(anchor=json.loads({json.dumps(json.dumps(anchor))}))
-                """
-            )
+        trust_each_other(xa, xb)
         xb.py(
             """
             from gov21.exchange import directory

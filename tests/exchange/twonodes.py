@@ -171,3 +171,16 @@ def join(node: Deployment, directory: Deployment, *, owner: str) -> None:
         directory.node_approve(code="{node.node_code}", by="test")
         """
     )
+
+
+def trust_each_other(xa: Deployment, xb: Deployment) -> None:
+    """Two instances add each other's anchor: federation, as two governments' operators set it up."""
+    xa_anchor, xb_anchor = xa.anchor(), xb.anchor()
+    for deployment, anchor in ((xa, xb_anchor), (xb, xa_anchor)):
+        deployment.py(
+            f"""
+            import json
+            from gov21.exchange import directory
+            directory.trust_add(anchor=json.loads({json.dumps(json.dumps(anchor))}))
+            """
+        )
