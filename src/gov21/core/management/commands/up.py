@@ -139,11 +139,13 @@ class Command(BaseCommand):
         notify = subprocess.Popen([sys.executable, "-m", "gov21.cli", "notify", "--every", "5"], env=env)
         helpers = [worker, deliver, notify]
         if settings.GOV21_BACKUP_TARGETS:
-            # Every minute, the changed chunks go to every configured target (RPO ≤ about a minute).
+            # SQLite: every minute the changed chunks go to every configured target. PostgreSQL: a whole
+            # pg_dump every hour; between dumps its replica and WAL archive keep the copies (decision 0009).
+            every = "60" if str(settings.DATABASES["default"]["ENGINE"]).endswith("sqlite3") else "3600"
             helpers.append(
                 subprocess.Popen(  # noqa: S603 - our own command; the numbers are settings
                     [
-                        *(sys.executable, "-m", "gov21.cli", "backup", "--every", "60"),
+                        *(sys.executable, "-m", "gov21.cli", "backup", "--every", every),
                         *(
                             "--keep",
                             str(config.BACKUP_KEEP.read()),
