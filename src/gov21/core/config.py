@@ -105,6 +105,13 @@ BACKUP_TARGETS: Setting[list[str]] = Setting(
     "Comma-separated places `gov21 backup` writes to when no --to is given: directories, s3://bucket/prefix,"
     " partner:<instance>.",
 )
+BACKUP_EVERY_SECONDS: Setting[int] = Setting(
+    "GOV21_BACKUP_EVERY_SECONDS",
+    int,
+    60,
+    "How often `gov21 up` backs a SQLite node up to its targets; the RPO is at worst this plus one backup's time"
+    " (PostgreSQL nodes: hourly, with the WAL archive between).",
+)
 BACKUP_KEEP: Setting[int] = Setting(
     "GOV21_BACKUP_KEEP", int, 1440, "Backups `gov21 up` keeps on each target: the newest this many (a day of minutes)…"
 )

@@ -141,7 +141,8 @@ class Command(BaseCommand):
         if settings.GOV21_BACKUP_TARGETS:
             # SQLite: every minute the changed chunks go to every configured target. PostgreSQL: a whole
             # pg_dump every hour; between dumps its replica and WAL archive keep the copies (decision 0009).
-            every = "60" if str(settings.DATABASES["default"]["ENGINE"]).endswith("sqlite3") else "3600"
+            on_sqlite = str(settings.DATABASES["default"]["ENGINE"]).endswith("sqlite3")
+            every = str(config.BACKUP_EVERY_SECONDS.read()) if on_sqlite else "3600"
             helpers.append(
                 subprocess.Popen(  # noqa: S603 - our own command; the numbers are settings
                     [
