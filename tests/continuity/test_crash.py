@@ -17,7 +17,8 @@ import pytest
 
 from tests.continuity.crashing import Acks, Server, pg_database_create, pg_database_drop, trial
 
-pytestmark = [pytest.mark.xdist_group("crash"), pytest.mark.timeout(240)]
+# In the group of the other multi-process tests: two such at once on two cores starve each other.
+pytestmark = [pytest.mark.xdist_group("nodes"), pytest.mark.timeout(240)]
 
 TRIALS = 3
 
