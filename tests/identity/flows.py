@@ -134,3 +134,27 @@ def csrf_from(html: str) -> str:
     match = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', html)
     assert match, "no CSRF token on the page"
     return match.group(1)
+
+
+def citizen_of(uin: str) -> Person:
+    """An activated account, with an authenticator app, for a person already in the registry."""
+    code = activation_code_issue(uin=uin, officer=OFFICER)
+    account = account_activate(uin=uin, code=code, password=PASSWORD, source="test")
+    return with_totp(Person(uin, PASSWORD, "", account))
+
+
+def portal_tokens(person: Person, next_url: str = "/my/") -> dict[str, Any]:
+    """Sign ``person`` in to the portal through OpenID Connect; the tokens the portal keeps for them
+    (access token, refresh token, expiry), as a page they act on would find them."""
+    from gov21.identity.contracts import PORTAL_SESSION_KEY
+
+    client = Client()
+    portal_sign_in(client, person, next_url)
+    tokens: dict[str, Any] = client.session[PORTAL_SESSION_KEY]["tokens"]
+    assert tokens["access_token"], "the portal kept no access token"
+    return tokens
+
+
+def access_token_of(person: Person) -> str:
+    """A live access token of ``person``, issued by the provider in a real portal sign-in."""
+    return str(portal_tokens(person)["access_token"])

@@ -186,3 +186,53 @@ def test_a_signed_out_visitor_is_sent_to_sign_in(client: Client) -> None:
     response = client.post("/services/renew-driving-licence/start")
     assert response.status_code == 302 and response["Location"].startswith("/sign-in")
     assert client.get("/my/profile")["Location"].startswith("/sign-in")
+
+
+def _move_through_the_portal(client: Client, parish: str, line: str) -> Application:
+    reference = _start(client, "change-of-address")
+    _answer(
+        client,
+        reference,
+        {"parish": parish, "settlement": "", "line": line, "moved_on": _day(timezone.localdate()), "email": ""},
+    )
+    response = client.post(f"/apply/{reference}/check")
+    assert response.status_code == 302, response.content.decode()[-1500:]
+    return Application.objects.get(reference=reference)
+
+
+def test_a_citizen_who_moved_is_registered_at_once_on_their_own_sign_in(client: Client) -> None:
+    mover = citizen()
+    portal_sign_in(client, mover)
+
+    application = _move_through_the_portal(client, "XA-06", "3 Orchid Row")
+
+    assert application.state == "completed", list(application.transitions.values_list("note", flat=True))
+    person = Person.objects.get(uin=mover.identifier)
+    assert (person.address_parish, person.address_line) == ("XA-06", "3 Orchid Row")
+    event = LifeEvent.objects.get(pk=int(application.external_ref))
+    assert event.declarant_uin == mover.identifier and event.state == "registered"
+
+
+def test_an_access_token_that_has_ended_is_refreshed_before_the_citizen_acts(client: Client) -> None:
+    import httpx2
+
+    from gov21.identity.contracts import PORTAL_SESSION_KEY
+    from gov21.portal import rp
+    from tests.identity.flows import _InProcessProvider
+
+    mover = citizen()
+    portal_sign_in(client, mover)
+    session = client.session
+    first = dict(session[PORTAL_SESSION_KEY]["tokens"])
+    session[PORTAL_SESSION_KEY]["tokens"]["expires_at"] = 0.0  # ended: the provider must renew it
+    session.save()
+
+    rp.TRANSPORT = httpx2.WSGITransport(app=_InProcessProvider())
+    try:
+        application = _move_through_the_portal(client, "XA-07", "5 Fig Tree Lane")
+    finally:
+        rp.TRANSPORT = None
+
+    assert application.state == "completed", list(application.transitions.values_list("note", flat=True))
+    kept = client.session[PORTAL_SESSION_KEY]["tokens"]
+    assert kept["access_token"] != first["access_token"] and kept["expires_at"] > first["expires_at"] - 1

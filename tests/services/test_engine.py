@@ -18,6 +18,7 @@ from gov21.services import definitions, registers
 from gov21.services import services as engine
 from gov21.services.documents import QR_PREFIX, document_verify
 from gov21.services.models import Application, Benefit, Document, Notification, Offer
+from tests.identity import flows
 from tests.registry.factories import register_person
 
 pytestmark = pytest.mark.django_db
@@ -44,12 +45,17 @@ def _nation(exchange: None) -> None:
     definitions.definitions_load()
 
 
-def _apply(service: str, uin: str, answers: dict[str, str]) -> Application:
+def _apply(service: str, uin: str, answers: dict[str, str], *, access_token: str = "") -> Application:
     application = engine.application_start(service=service, uin=uin, user_id=None)
     application = engine.application_consent(application=application, uin=uin)
     for question, value in answers.items():
         application = engine.application_answer(application=application, uin=uin, question_id=question, raw=value)
-    return engine.application_submit(application=application, uin=uin)
+    return engine.application_submit(application=application, uin=uin, access_token=access_token)
+
+
+def _signed_in(uin: str) -> str:
+    """The person's live access token from a real sign-in at the portal, as the portal passes it."""
+    return flows.access_token_of(flows.citizen_of(uin))
 
 
 def test_a_licence_renewal_that_every_registry_confirms_is_approved_without_a_person() -> None:
@@ -128,6 +134,7 @@ def test_a_declared_birth_is_registered_then_the_parents_are_offered_child_benef
             "parent_role": "mother",
             "other_parent_uin": father.uin,
         },
+        access_token=_signed_in(mother.uin),
     )
     assert application.state == S.APPROVED, application.transitions.values_list("note", flat=True)
     event = LifeEvent.objects.get(pk=int(application.external_ref))
@@ -189,10 +196,36 @@ def test_a_change_of_address_is_registered_at_once_and_published() -> None:
         "change-of-address",
         person.uin,
         {"parish": "XA-03", "line": "4 Harbour Road", "moved_on": timezone.localdate().isoformat()},
+        access_token=_signed_in(person.uin),
     )
     assert application.state == S.COMPLETED, application.transitions.values_list("note", flat=True)
     person.refresh_from_db()
     assert person.address_parish == "XA-03" and person.address_line == "4 Harbour Road"
+    event = LifeEvent.objects.get(pk=int(application.external_ref))
+    assert event.declarant_uin == person.uin
+
+
+def test_a_change_of_address_sent_without_the_persons_sign_in_waits_for_a_registrar() -> None:
+    person = register_person(REGISTRAR)
+    application = _apply(
+        "change-of-address",
+        person.uin,
+        {"parish": "XA-04", "line": "2 Mill Lane", "moved_on": timezone.localdate().isoformat()},
+    )
+    assert application.state == S.APPROVED, application.transitions.values_list("note", flat=True)
+    person.refresh_from_db()
+    assert person.address_parish != "XA-04"
+    event = LifeEvent.objects.get(pk=int(application.external_ref))
+    assert event.state == "declared"
+
+    registry.event_validate(event_id=event.pk, actor=REGISTRAR)
+    registry.event_register(event_id=event.pk, actor=REGISTRAR)
+    deliveries_run()
+
+    application.refresh_from_db()
+    assert application.state == S.COMPLETED
+    person.refresh_from_db()
+    assert person.address_parish == "XA-04"
 
 
 def test_a_business_name_already_taken_is_not_registered_again() -> None:
@@ -299,8 +332,13 @@ def test_a_certified_copy_is_paid_for_then_a_registrar_approves_and_the_registry
     application = engine.application_paid(application=application, actor=CRO_OFFICER.name, actor_kind="staff")
     assert application.state == S.IN_REVIEW  # a registrar checks the entitlement
 
+    officer_token = flows.access_token_of(flows.staff(CRO_OFFICER.name, "case_officer"))
     decided = engine.case_decide(
-        principal=CRO_OFFICER, reference=application.reference, approve=True, reason="The applicant is the mother."
+        principal=CRO_OFFICER,
+        reference=application.reference,
+        approve=True,
+        reason="The applicant is the mother.",
+        access_token=officer_token,
     )
     assert decided.state == S.COMPLETED
     copy = Document.objects.get(application=decided)

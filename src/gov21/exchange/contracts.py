@@ -72,7 +72,10 @@ def exchange_call(
     content_type: str = "",
     user_id: str = "",
     issue: str = "",
+    assertion: str = "",
 ) -> ExchangeResult:
+    """``assertion``: the identity provider's assertion that the person the call is for asked for
+    it; it travels as ``X-Gov21-Assertion``, covered by the signed request hash like every header."""
     headers = [("accept", "application/json")]
     if content_type:
         headers.append(("content-type", content_type))
@@ -80,6 +83,8 @@ def exchange_call(
         headers.append(("x-road-userid", user_id))
     if issue:
         headers.append(("x-road-issue", issue))
+    if assertion:
+        headers.append(("x-gov21-assertion", assertion))
     req = Request(
         method=method,
         service=ServiceId.parse(service),

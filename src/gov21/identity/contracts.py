@@ -4,6 +4,7 @@ and what the portal (a relying party) and the registry need from accounts."""
 from __future__ import annotations
 
 from gov21.identity.api_auth import PrincipalAuth, principal_of
+from gov21.identity.assertions import ASSERTION_TYP, assertion_issuer, assertion_jwks, person_assertion_issue
 from gov21.identity.guards import office_principal
 from gov21.identity.levels import HIGH, LOW, SUBSTANTIAL
 from gov21.identity.principal import ROLE_PERMISSIONS, ROLES, Principal
@@ -12,6 +13,7 @@ from gov21.identity.selectors import (
     account_status,
     account_summary,
     principal_from_request,
+    session_access_token,
     user_for_subject,
 )
 from gov21.identity.services import (
@@ -23,6 +25,7 @@ from gov21.identity.services import (
 )
 
 __all__ = [
+    "ASSERTION_TYP",
     "HIGH",
     "LOW",
     "PORTAL_SESSION_KEY",
@@ -35,11 +38,15 @@ __all__ = [
     "account_status",
     "account_summary",
     "activation_code_issue",
+    "assertion_issuer",
+    "assertion_jwks",
     "builtin_client_ensure",
     "consent_revoke_by_user",
     "office_principal",
+    "person_assertion_issue",
     "principal_from_request",
     "principal_of",
+    "session_access_token",
     "staff_create",
     "user_for_subject",
 ]

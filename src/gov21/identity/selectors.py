@@ -55,6 +55,14 @@ def principal_from_request(request: HttpRequest) -> Principal | None:
     return None
 
 
+def session_access_token(request: HttpRequest) -> str:
+    """The signed-in person's access token, kept by the portal in their server-side session; the
+    identity provider exchanges it for a person assertion when they act. Empty if there is none."""
+    portal = request.session.get(PORTAL_SESSION_KEY) or {}
+    tokens = portal.get("tokens") if isinstance(portal, dict) else None
+    return str(tokens.get("access_token") or "") if isinstance(tokens, dict) else ""
+
+
 def user_for_subject(*, sector: str, sub: str) -> AbstractBaseUser | None:
     subject = Subject.objects.select_related("account__user").filter(sector=sector, sub=sub).first()
     if subject is None or subject.account.status != Account.Status.ACTIVE:

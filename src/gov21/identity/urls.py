@@ -1,6 +1,6 @@
 from django.urls import path
 
-from gov21.identity import oidc_views, views
+from gov21.identity import assertion_views, oidc_views, views
 
 urlpatterns = [
     path("auth/sign-in", views.sign_in, name="idp-sign-in"),
@@ -20,4 +20,5 @@ urlpatterns = [
     path("oidc/revoke", oidc_views.revoke, name="oidc-revoke"),
     path("oidc/introspect", oidc_views.introspect, name="oidc-introspect"),
     path("oidc/end-session", oidc_views.end_session, name="oidc-end-session"),
+    path("oidc/assertion-keys.json", assertion_views.assertion_keys, name="oidc-assertion-keys"),
 ]

@@ -18,7 +18,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from gov21.core.errors import DomainError
-from gov21.identity.contracts import PORTAL_SESSION_KEY, account_summary
+from gov21.identity.contracts import PORTAL_SESSION_KEY, account_summary, session_access_token
 from gov21.services import contracts as svc
 
 MAX_QUERY = 100
@@ -347,7 +347,9 @@ def check(request: HttpRequest, uin: str, application: svc.Application) -> HttpR
     error = None
     if request.method == "POST":
         try:
-            application = svc.application_submit(application=application, uin=uin)
+            application = svc.application_submit(
+                application=application, uin=uin, access_token=session_access_token(request)
+            )
         except DomainError as problem:
             error = problem
         else:
@@ -449,7 +451,12 @@ def paid(request: HttpRequest, uin: str, application: svc.Application) -> HttpRe
         try:
             payment = svc.payment_refresh(payment=payment)
             if payment.status == "success":
-                svc.application_paid(application=application, actor=application.applicant_uin, actor_kind="citizen")
+                svc.application_paid(
+                    application=application,
+                    actor=application.applicant_uin,
+                    actor_kind="citizen",
+                    access_token=session_access_token(request),
+                )
         except DomainError as error:
             return _problem_page(request, error)
     return redirect("portal:application", reference=reference)

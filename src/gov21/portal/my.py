@@ -12,7 +12,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from gov21.core.errors import DomainError
 from gov21.exchange.contracts import agency_client, agency_service, exchange_call
-from gov21.identity.contracts import account_summary
+from gov21.identity.contracts import account_summary, session_access_token
 from gov21.portal.journeys import citizen, language
 from gov21.services import contracts as svc
 
@@ -140,7 +140,13 @@ def offer(request: HttpRequest, uin: str, offer_id: int) -> HttpResponse:
     if request.method == "POST":
         try:
             if request.POST.get("answer") == "accept":
-                application = svc.offer_accept(offer_id=offer_id, uin=uin, user_id=request.user.pk, language=lang)
+                application = svc.offer_accept(
+                    offer_id=offer_id,
+                    uin=uin,
+                    user_id=request.user.pk,
+                    language=lang,
+                    access_token=session_access_token(request),
+                )
                 return redirect("portal:application", reference=application.reference)
             if request.POST.get("answer") == "decline":
                 svc.offer_decline(offer_id=offer_id, uin=uin)

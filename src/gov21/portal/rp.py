@@ -33,6 +33,10 @@ SECTOR = "gov21"
 SCOPE = "openid profile"
 FLOW_KEY = "gov21_rp_flow"
 SESSION_KEY = "gov21_rp"
+# Where complete() leaves the tokens for the callback to keep in the signed-in session.
+TOKENS_KEY = "gov21_rp_tokens"
+# An access token this close to its end is refreshed first: it has to outlive the call it is for.
+TOKEN_MARGIN_S = 30
 
 # Tests that run without a network server set this to an in-process WSGI transport; in production the
 # portal reaches the provider over HTTP like any other relying party.
@@ -177,7 +181,45 @@ def complete(*, session: Any, query: dict[str, str]) -> tuple[dict[str, Any], st
     except (JoseError, ValueError) as error:
         raise SignInFailed(f"The identity token could not be verified: {error}") from error
     claims = dict(decoded.claims)
+    session[TOKENS_KEY] = _kept(token)
     profile = profile_response.json() if profile_response.status_code == 200 else {}
     if profile.get("sub") == claims["sub"]:  # OpenID Connect Core §5.3.2: never mix two people's claims
         claims["name"] = profile.get("name", "")
     return claims, raw, str(flow["next"])
+
+
+def _kept(token: Any) -> dict[str, Any]:
+    """What the portal keeps of a token response, server-side in the session: the access token to
+    act for the person (exchanged for a person assertion when they ask for something) and the
+    refresh token to renew it."""
+    return {
+        "access_token": str(token.get("access_token") or ""),
+        "refresh_token": str(token.get("refresh_token") or ""),
+        "expires_at": float(token.get("expires_at") or time.time() + float(token.get("expires_in") or 0)),
+    }
+
+
+def access_token(tokens: dict[str, Any]) -> str:
+    """A live access token from the kept ``tokens``, refreshed at the provider when it is about to
+    end (``tokens`` is updated in place; the caller marks the session modified). Empty when the
+    provider will not renew it: the person has to sign in again to act."""
+    if tokens.get("access_token") and float(tokens.get("expires_at") or 0) - TOKEN_MARGIN_S > time.time():
+        return str(tokens["access_token"])
+    if not tokens.get("refresh_token"):
+        return ""
+    token_endpoint = _discovery()["token_endpoint"]
+    with OAuth2Client(
+        client_id=CLIENT_ID,
+        client_secret=_key(),
+        token_endpoint_auth_method=PrivateKeyJWT(token_endpoint, alg="ES256", headers={"kid": _key().thumbprint()}),
+        transport=TRANSPORT,
+        timeout=10.0,
+        verify=_tls(),
+    ) as client:
+        try:
+            token = client.refresh_token(token_endpoint, refresh_token=str(tokens["refresh_token"]))
+        except Exception:  # Authlib raises its OAuthError, httpx2 its transport errors
+            tokens.clear()
+            return ""
+    tokens.update(_kept(token))
+    return str(tokens["access_token"])

@@ -64,6 +64,7 @@ def callback(request: HttpRequest) -> HttpResponse:
         claims, id_token, next_url = rp.complete(session=request.session, query=request.GET.dict())
     except rp.SignInFailed as error:
         return render(request, "portal/sign_in_failed.html", {"reason": str(error)}, status=400)
+    tokens = request.session.pop(rp.TOKENS_KEY, None) or {}
     user = user_for_subject(sector=rp.SECTOR, sub=str(claims["sub"]))
     if user is None:
         return render(request, "portal/sign_in_failed.html", {"reason": "This account cannot sign in."}, status=400)
@@ -73,6 +74,7 @@ def callback(request: HttpRequest) -> HttpResponse:
         "acr": claims.get("acr", ""),
         "id_token": id_token,
         "name": claims.get("name", ""),
+        "tokens": tokens,
     }
     return redirect(next_url)
 

@@ -206,7 +206,7 @@ VERSION_COLS = (
 EVENT_COLS = (
     "id", "kind", "state", "number", "event_date", "data", "subject_id", "partner_id", "declared_at", "declared_by",
     "registered_at", "registered_by", "timeliness", "rejection_reason", "correction_note", "has_open_duplicates",
-    "mother_uin",
+    "mother_uin", "declarant_uin",
 )  # fmt: skip
 UNION_COLS = (
     "id", "partner_a_id", "partner_b_id", "married_on", "marriage_event_id", "dissolved_on", "dissolution",
@@ -541,7 +541,7 @@ class _Loader:
                 "registry_lifeevent",
                 EVENT_COLS,
                 (eid, kind, state, number, on, _json(data), subject, partner, stamp, by, reg_at, reg_by,
-                 timeliness, rej, corr, dup, (data.get("mother_uin") or "") if kind == "birth" else ""),
+                 timeliness, rej, corr, dup, (data.get("mother_uin") or "") if kind == "birth" else "", ""),
             )  # fmt: skip
         self.stats.events = len(self.event_rows)
         self.event_rows = []

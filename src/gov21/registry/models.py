@@ -129,6 +129,9 @@ class LifeEvent(models.Model):
     # The declared mother of a birth, kept as a column so the duplicate check finds her other
     # pending declarations through an index instead of reading every open declaration's JSON.
     mother_uin = models.CharField(max_length=10, blank=True, db_index=True)
+    # The person who declared through an agency's system, as the identity provider's assertion
+    # proved it; empty when the declaration came with no such proof (a clerk, an officer, a system).
+    declarant_uin = models.CharField(max_length=10, blank=True, default="")
 
     class Meta:
         indexes = [
@@ -236,3 +239,18 @@ class UinPoolEntry(models.Model):
 
     def __str__(self) -> str:
         return self.uin
+
+
+class AssertionUse(models.Model):
+    """A person assertion the registry accepted: its ``jti`` may never be accepted again. Rows are
+    kept until the assertion expires, after which its ``exp`` refuses it anyway."""
+
+    jti = models.CharField(max_length=64, unique=True)
+    subject = models.CharField(max_length=160)
+    purpose = models.CharField(max_length=40)
+    client = models.CharField(max_length=150)
+    used_at = models.DateTimeField()
+    expires_at = models.DateTimeField(db_index=True)
+
+    def __str__(self) -> str:
+        return f"assertion {self.jti} ({self.purpose})"

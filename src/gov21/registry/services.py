@@ -17,14 +17,22 @@ from django.utils import timezone
 from rapidfuzz import fuzz
 
 from gov21.audit.contracts import access_record
+from gov21.core.crypto import verify_compact
 from gov21.core.errors import Conflict, DomainError, NotFound
 from gov21.core.ids import uin_check
 from gov21.core.queries import one_or_none
 from gov21.exchange.contracts import agency_client, event_publish
-from gov21.identity.contracts import Principal, account_disable_for_death
+from gov21.identity.contracts import (
+    ASSERTION_TYP,
+    Principal,
+    account_disable_for_death,
+    assertion_issuer,
+    assertion_jwks,
+)
 from gov21.registry import rules
 from gov21.registry.keys import registry_keys
 from gov21.registry.models import (
+    AssertionUse,
     Certificate,
     CertificateStatus,
     DuplicateCandidate,
@@ -182,6 +190,95 @@ def _event_for_action(event_id: int, action: str) -> LifeEvent:
             extra={"state": event.state},
         )
     return event
+
+
+# ---------------------------------------------------------------------------------------------
+# Person assertions: who asked, as the identity provider proves it
+
+
+ASSERTION_HEADER = "X-Gov21-Assertion"
+# An assertion is meant to live a couple of minutes; one that claims a longer life was not made
+# by the provider as configured, and a long-lived one would be as good as a password in a log.
+ASSERTION_MAX_SECONDS = 300
+ASSERTION_SKEW_SECONDS = 60
+
+
+@dataclass(frozen=True, slots=True)
+class AssertedPerson:
+    """Who the provider says asked: a citizen (``uin``) or a public servant (``staff``)."""
+
+    subject: str
+    kind: str
+    uin: str
+    acr: str
+
+    @property
+    def is_staff(self) -> bool:
+        return self.kind == "staff"
+
+
+def _assertion_refused(code: str, detail: str) -> DomainError:
+    return DomainError(code, detail, status=403, title="Assertion refused", field=ASSERTION_HEADER)
+
+
+@transaction.atomic
+def assertion_accept(*, token: str, audience: str, purpose: str, client: str) -> AssertedPerson:
+    """Check a person assertion strictly (signature against the provider's published keys, type,
+    issuer, audience, purpose, the system acting, lifetime) and record its ``jti`` so that it is
+    accepted once only."""
+    try:
+        claims = verify_compact(token, assertion_jwks(), typ=ASSERTION_TYP)
+    except DomainError as error:
+        if error.code == "credential_expired":
+            raise _assertion_refused("assertion_expired", "The person's assertion has expired.") from None
+        raise _assertion_refused(
+            "assertion_invalid", f"The person's assertion is not one the identity provider signed: {error.detail}"
+        ) from None
+    now = timezone.now().timestamp()
+    issued, expires, jti = claims.get("iat"), claims.get("exp"), claims.get("jti")
+    if claims.get("iss") != assertion_issuer():
+        raise _assertion_refused("assertion_invalid", "The person's assertion comes from another issuer.")
+    if not isinstance(issued, int) or not isinstance(expires, int) or not isinstance(jti, str) or not jti:
+        raise _assertion_refused("assertion_invalid", "The person's assertion lacks iat, exp or jti.")
+    if expires - issued > ASSERTION_MAX_SECONDS or issued > now + ASSERTION_SKEW_SECONDS:
+        raise _assertion_refused("assertion_invalid", "The person's assertion claims an impossible lifetime.")
+    if claims.get("aud") != audience:
+        raise _assertion_refused("assertion_wrong_audience", f"The person's assertion is not meant for {audience}.")
+    if claims.get("purpose") != purpose:
+        raise _assertion_refused(
+            "assertion_wrong_purpose", f"The person's assertion allows {claims.get('purpose')!r}, not {purpose!r}."
+        )
+    act = claims.get("act")
+    if not isinstance(act, dict) or act.get("sub") != client:
+        raise _assertion_refused(
+            "assertion_wrong_client", "The person's assertion was issued to another system acting for them."
+        )
+    subject, kind = claims.get("sub"), claims.get("kind")
+    if not isinstance(subject, str) or kind not in ("citizen", "staff"):
+        raise _assertion_refused("assertion_invalid", "The person's assertion does not say who the person is.")
+    if kind == "citizen" and not (len(subject) == 10 and subject.isascii() and subject.isdigit()):
+        raise _assertion_refused("assertion_invalid", "The person's assertion does not name a valid UIN.")
+    if kind == "staff" and not subject.startswith("staff:"):
+        raise _assertion_refused("assertion_invalid", "The person's assertion does not name a public servant.")
+    if len(jti) > 64:
+        raise _assertion_refused("assertion_invalid", "The person's assertion has an overlong jti.")
+    moment = timezone.now()
+    AssertionUse.objects.filter(expires_at__lt=moment - timedelta(seconds=ASSERTION_SKEW_SECONDS)).delete()
+    _, created = AssertionUse.objects.get_or_create(
+        jti=jti,
+        defaults={
+            "subject": subject[:160],
+            "purpose": purpose[:40],
+            "client": client[:150],
+            "used_at": moment,
+            "expires_at": moment + timedelta(seconds=max(0.0, expires - now)),
+        },
+    )
+    if not created:
+        raise _assertion_refused("assertion_reused", "The person's assertion has already been used.")
+    return AssertedPerson(
+        subject=subject, kind=str(kind), uin=subject if kind == "citizen" else "", acr=str(claims.get("acr", ""))
+    )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -401,7 +498,9 @@ def _subject_uin(kind: str, facts: dict[str, Any]) -> str | None:
 
 
 @transaction.atomic
-def event_declare(*, kind: str, data: dict[str, Any], actor: Principal) -> LifeEvent:
+def event_declare(*, kind: str, data: dict[str, Any], actor: Principal, declarant_uin: str = "") -> LifeEvent:
+    """Record a declaration. ``declarant_uin`` is the person who declared through an agency's
+    system, when the identity provider's assertion proved it (see :func:`assertion_accept`)."""
     actor.require("event.declare")
     facts, event_date = check_facts(kind=kind, data=data)
     subject_uin = _subject_uin(kind, facts)
@@ -417,6 +516,7 @@ def event_declare(*, kind: str, data: dict[str, Any], actor: Principal) -> LifeE
         partner=partner,
         declared_at=now,
         declared_by=actor.name,
+        declarant_uin=declarant_uin,
         mother_uin=(facts.get("mother_uin") or "") if kind == EventKind.BIRTH else "",
     )
     if kind in (EventKind.BIRTH, EventKind.DEATH):
@@ -925,7 +1025,11 @@ def certificate_facts(event: LifeEvent) -> CertificateFacts:
 
 
 @transaction.atomic
-def certificate_issue(*, event_id: int, actor: Principal) -> Certificate:
+def certificate_issue(*, event_id: int, actor: Principal, supersede: bool = True) -> Certificate:
+    """Sign a new certificate of a registration. A registrar's issue (``supersede``, the default)
+    replaces the certificates in circulation, as after a correction; a certified copy ordered
+    through the exchange (``supersede=False``) is one more valid certificate beside them, because
+    the holder of the earlier one did nothing to lose it."""
     actor.require("certificate.issue")
     event = _event_for_action(event_id, "certify")
     if event.kind not in CERTIFIABLE:
@@ -945,7 +1049,11 @@ def certificate_issue(*, event_id: int, actor: Principal) -> Certificate:
         **{k: v for k, v in content.claims.items() if v is not None},
     }
     credential = registry_keys().sign(claims)
-    previous = list(Certificate.objects.select_for_update().filter(event=event, status=CertificateStatus.VALID))
+    previous = (
+        list(Certificate.objects.select_for_update().filter(event=event, status=CertificateStatus.VALID))
+        if supersede
+        else []
+    )
     certificate = Certificate.objects.create(
         serial=serial,
         event=event,

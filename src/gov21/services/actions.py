@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from gov21.core.errors import DomainError
 from gov21.exchange.contracts import agency_service, exchange_json
+from gov21.identity.contracts import person_assertion_issue
 from gov21.registry.contracts import parishes
 from gov21.services import documents, registers
 from gov21.services.definitions import text
@@ -35,16 +36,34 @@ def _client() -> str:
     return engine_client()
 
 
-def _registry(application: Application, service: str, path: str, body: dict[str, Any] | None = None) -> Any:
+def _registry(
+    application: Application,
+    service: str,
+    path: str,
+    body: dict[str, Any] | None = None,
+    *,
+    access_token: str = "",
+    purpose: str = "",
+) -> Any:
+    """Call a civil-registry service as the engine. With the acting person's ``access_token`` the
+    call carries the identity provider's assertion that they asked for ``purpose``: the registry
+    takes a person's authority from that, never from X-Road-UserId (kept for its log)."""
+    address = agency_service("CRO", "civil-registry", service)
+    assertion = ""
+    if access_token and purpose:
+        assertion = person_assertion_issue(
+            access_token=access_token, audience=address, purpose=purpose, actor=_client()
+        )
     return exchange_json(
         client=_client(),
-        service=agency_service("CRO", "civil-registry", service),
+        service=address,
         path=path,
         method="POST" if body is not None else "GET",
         body=orjson.dumps(body) if body is not None else b"",
         content_type="application/json" if body is not None else "",
         user_id=application.applicant_uin,
         issue=application.reference,
+        assertion=assertion,
     )
 
 
@@ -53,7 +72,7 @@ def _declarant_name(application: Application) -> str:
     return f"{person.get('given_names', '')} {person.get('family_name', '')}".strip()[:200]
 
 
-def declare_birth(application: Application, definition: dict[str, Any]) -> ActionResult:
+def declare_birth(application: Application, definition: dict[str, Any], access_token: str) -> ActionResult:
     a = application.answers
     me, other = application.applicant_uin, a.get("other_parent_uin") or None
     mother, father = (me, other) if a["parent_role"] == "mother" else (other, me)
@@ -72,12 +91,14 @@ def declare_birth(application: Application, definition: dict[str, Any]) -> Actio
             "father_uin": father,
             "informant": _declarant_name(application),
         },
+        access_token=access_token,
+        purpose="birth",
     )
     application.external_ref = str(result["declaration"])
     return ActionResult({"declaration": str(result["declaration"])}, pending=True)
 
 
-def declare_death(application: Application, definition: dict[str, Any]) -> ActionResult:
+def declare_death(application: Application, definition: dict[str, Any], access_token: str) -> ActionResult:
     a = application.answers
     result = _registry(
         application,
@@ -89,12 +110,14 @@ def declare_death(application: Application, definition: dict[str, Any]) -> Actio
             "place_parish": a.get("place_parish", ""),
             "informant": _declarant_name(application),
         },
+        access_token=access_token,
+        purpose="death",
     )
     application.external_ref = str(result["declaration"])
     return ActionResult({"declaration": str(result["declaration"])}, pending=True)
 
 
-def declare_address_change(application: Application, definition: dict[str, Any]) -> ActionResult:
+def declare_address_change(application: Application, definition: dict[str, Any], access_token: str) -> ActionResult:
     a = application.answers
     result = _registry(
         application,
@@ -107,16 +130,26 @@ def declare_address_change(application: Application, definition: dict[str, Any])
             "settlement": a.get("settlement", ""),
             "line": a["line"],
         },
+        access_token=access_token,
+        purpose="address_change",
     )
     application.external_ref = str(result["declaration"])
     address = ", ".join(x for x in (a["line"], a.get("settlement", ""), a["parish"]) if x)
-    return ActionResult({"address": address, "registration": str(result.get("number") or "")})
+    # Registered at once on the citizen's own assertion; otherwise a registrar decides, and the
+    # registry's address.changed event completes the application.
+    pending = result.get("state") != "registered"
+    return ActionResult({"address": address, "registration": str(result.get("number") or "")}, pending=pending)
 
 
-def registry_copy_issue(application: Application, *, number: str, title: str = "") -> Document:
+def registry_copy_issue(application: Application, *, number: str, title: str = "", access_token: str = "") -> Document:
     """Order a certified copy of a registration from the civil registry through the exchange, and
-    put it in the applicant's documents with the registry's own signed credential."""
-    result = _registry(application, "copies", "/", {"number": number})
+    put it in the applicant's documents with the registry's own signed credential. The registry
+    issues it on the assertion of the person acting (``access_token``: the applicant, or the
+    officer deciding), or without one for the person who declared the registration through the
+    engine."""
+    result = _registry(
+        application, "copies", "/", {"number": number}, access_token=access_token, purpose="certificate_copy"
+    )
     return documents.document_issue(
         application=application,
         kind=f"{result['kind']}-certificate",
@@ -129,12 +162,12 @@ def registry_copy_issue(application: Application, *, number: str, title: str = "
     )
 
 
-def certificate_copy(application: Application, definition: dict[str, Any]) -> ActionResult:
-    copy = registry_copy_issue(application, number=application.answers["number"])
+def certificate_copy(application: Application, definition: dict[str, Any], access_token: str) -> ActionResult:
+    copy = registry_copy_issue(application, number=application.answers["number"], access_token=access_token)
     return ActionResult({"serial": copy.serial})
 
 
-def licence_renew(application: Application, definition: dict[str, Any]) -> ActionResult:
+def licence_renew(application: Application, definition: dict[str, Any], access_token: str) -> ActionResult:
     number = application.answers["licence_number"]
     before = registers.licences_by_number(number=number)
     licence = registers.licence_renew(uin=application.applicant_uin, number=number)
@@ -148,7 +181,7 @@ def licence_renew(application: Application, definition: dict[str, Any]) -> Actio
     )
 
 
-def benefit_award(application: Application, definition: dict[str, Any]) -> ActionResult:
+def benefit_award(application: Application, definition: dict[str, Any], access_token: str) -> ActionResult:
     child = application.verified.get("child") or {}
     started = date.fromisoformat(child["birth_date"]) if child.get("birth_date") else timezone.localdate()
     benefit = registers.benefit_award(
@@ -167,7 +200,7 @@ def benefit_award(application: Application, definition: dict[str, Any]) -> Actio
     )
 
 
-def business_register(application: Application, definition: dict[str, Any]) -> ActionResult:
+def business_register(application: Application, definition: dict[str, Any], access_token: str) -> ActionResult:
     a = application.answers
     business = registers.business_register(
         name=a["business_name"], owner=application.applicant_uin, activity=a["activity"], address=a["address"]
@@ -175,7 +208,7 @@ def business_register(application: Application, definition: dict[str, Any]) -> A
     return ActionResult({"business_number": business.number, "business_name": business.name})
 
 
-ACTIONS: dict[str, Callable[[Application, dict[str, Any]], ActionResult]] = {
+ACTIONS: dict[str, Callable[[Application, dict[str, Any], str], ActionResult]] = {
     "registry.declare_birth": declare_birth,
     "registry.declare_death": declare_death,
     "registry.declare_address_change": declare_address_change,
@@ -200,11 +233,13 @@ def undo(name: str, *, application: Application) -> None:
         registers.business_cancel(number=str(output["business_number"]))
 
 
-def run(name: str, *, application: Application, definition: dict[str, Any]) -> ActionResult:
+def run(name: str, *, application: Application, definition: dict[str, Any], access_token: str = "") -> ActionResult:
+    """Perform one action of an approval; ``access_token`` is the live token of the person acting
+    (the citizen, or the officer deciding), empty when nobody signed in is acting."""
     action = ACTIONS.get(name)
     if action is None:
         raise DomainError("unknown_action", f"The service names an action gov21 does not have: {name}")
-    return action(application, definition)
+    return action(application, definition, access_token)
 
 
 # What the output document says, per kind: (label, key of the application's output or answers).

@@ -46,12 +46,16 @@ def on_birth(payload: dict[str, Any], seq: int) -> None:
     name = f"{child['given_names']} {child['family_name']}"
     application = _declared(payload.get("declaration"), "declare-birth")
     if application is not None:
-        copy = registry_copy_issue(application, number=number, title=f"Birth certificate of {name} ({number})")
-        application_complete_external(
-            application=application,
-            note=f"Registered as {number}; certificate {copy.serial} issued.",
-            facts={"number": number, "child_uin": uin},
-        )
+        try:
+            # The registry gives the parent who declared the birth through the engine, on their
+            # own assertion, the first certificate without being asked again.
+            copy = registry_copy_issue(application, number=number, title=f"Birth certificate of {name} ({number})")
+            note = f"Registered as {number}; certificate {copy.serial} issued."
+        except DomainError as error:
+            # Declared on an officer's word, not the parent's: the parent orders the certificate.
+            logger.info("birth %s: no certificate for the declarant: %s", number, error.detail)
+            note = f"Registered as {number}; order the birth certificate as a certified copy."
+        application_complete_external(application=application, note=note, facts={"number": number, "child_uin": uin})
     for service in ServiceDefinition.objects.filter(active=True):
         proactive = service.definition.get("proactive") or {}
         if proactive.get("event") != "birth.registered" or proactive.get("offer_to") != "parents":
@@ -86,6 +90,13 @@ def on_death(payload: dict[str, Any], seq: int) -> None:
 
 def on_address(payload: dict[str, Any], seq: int) -> None:
     uin = str(payload["uin"])
+    application = _declared(payload.get("declaration"), "change-of-address")
+    if application is not None:  # a change a registrar registered after deciding the declaration
+        application_complete_external(
+            application=application,
+            note=f"Registered as {payload['number']}.",
+            facts={"registration": str(payload["number"])},
+        )
     notify.notification_queue(
         uin=uin,
         template="registry.address_changed",

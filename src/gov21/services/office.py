@@ -28,7 +28,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from gov21.core.errors import Conflict, DomainError, NotFound
-from gov21.identity.contracts import Principal, principal_from_request
+from gov21.identity.contracts import Principal, principal_from_request, session_access_token
 from gov21.services import definitions, payments, selectors, services
 from gov21.services.definitions import text
 from gov21.services.models import Application, Document, Payment
@@ -515,7 +515,11 @@ def case_decide(request: HttpRequest, reference: str) -> HttpResponse:
             raise DomainError("decision_required", _("Choose to approve or to refuse."))
         reason = _clean(request.POST.get("reason", ""), field="reason", limit=2000)
         decided = services.case_decide(
-            principal=principal, reference=reference, approve=decision == "approve", reason=reason
+            principal=principal,
+            reference=reference,
+            approve=decision == "approve",
+            reason=reason,
+            access_token=session_access_token(request),
         )
         state = STATE_LABELS.get(decided.state, decided.state)
         if decision == "approve":
@@ -559,7 +563,12 @@ def payment_confirm(request: HttpRequest, reference: str, payment_id: int) -> Ht
         # Cash taken and the application moving on are one change: both, or neither.
         with transaction.atomic():
             payments.payment_confirm_counter(payment=payment, officer=principal.name)
-            moved = services.application_paid(application=application, actor=principal.name, actor_kind="staff")
+            moved = services.application_paid(
+                application=application,
+                actor=principal.name,
+                actor_kind="staff",
+                access_token=session_access_token(request),
+            )
         state = STATE_LABELS.get(moved.state, moved.state)
         return _("The payment of %(amount)s is recorded. The case is now: %(state)s.") % {
             "amount": f"{payment.currency} {payment.amount / 100:,.2f}",

@@ -372,7 +372,11 @@ def _locked(pk: int, *, uin: str | None = None) -> Application:
 
 
 @transaction.atomic
-def application_submit(*, application: Application, uin: str) -> Application:
+def application_submit(*, application: Application, uin: str, access_token: str = "") -> Application:
+    """Send the application. ``access_token`` is the citizen's live access token from their sign-in:
+    an action that another agency performs on the citizen's own word (their change of address)
+    carries the identity provider's assertion made from it; without it the agency only records a
+    declaration for its officers to decide."""
     application = _locked(application.pk, uin=uin)
     if application.state != S.DRAFT:
         raise Conflict("already_submitted", _("This application is already sent."))
@@ -405,26 +409,27 @@ def application_submit(*, application: Application, uin: str) -> Application:
         _move(application, to=S.AWAITING_PAYMENT, actor=SYSTEM_ACTOR, actor_kind="system", note="Fee to pay")
         application.save()
         return application
-    _process(application)
+    _process(application, access_token=access_token)
     application.save()
     return application
 
 
 @transaction.atomic
-def application_paid(*, application: Application, actor: str, actor_kind: str) -> Application:
-    """The fee is paid (online or at a counter): the application goes on to its checks."""
+def application_paid(*, application: Application, actor: str, actor_kind: str, access_token: str = "") -> Application:
+    """The fee is paid (online or at a counter): the application goes on to its checks.
+    ``access_token``: the live access token of whoever is acting (see :func:`application_submit`)."""
     application = _locked(application.pk)
     if application.state != S.AWAITING_PAYMENT:
         return application
     if not payments.application_paid(application=application):
         raise Conflict("not_paid", _("The payment has not been received."))
     _move(application, to=S.SUBMITTED, actor=actor, actor_kind=actor_kind, note="Fee paid")
-    _process(application)
+    _process(application, access_token=access_token)
     application.save()
     return application
 
 
-def _process(application: Application) -> None:
+def _process(application: Application, *, access_token: str) -> None:
     """The automatic checks; an automatic decision where the service allows one and every rule
     passed on verified data; otherwise the application goes to the agency's queue."""
     definition = definition_of(application)
@@ -436,7 +441,9 @@ def _process(application: Application) -> None:
     if definition["decision"] == "automatic" and not failed:
         try:
             with transaction.atomic():
-                _approve(application, actor=SYSTEM_ACTOR, actor_kind="system", reasons=outcomes)
+                _approve(
+                    application, actor=SYSTEM_ACTOR, actor_kind="system", reasons=outcomes, access_token=access_token
+                )
             return
         except DomainError as error:
             # The rules passed but the agency refused to act (a name taken meanwhile, a registry
@@ -448,7 +455,14 @@ def _process(application: Application) -> None:
     _move(application, to=S.IN_REVIEW, actor=SYSTEM_ACTOR, actor_kind="system", note=note)
 
 
-def _approve(application: Application, *, actor: str, actor_kind: str, reasons: list[rules.Outcome] | None) -> None:
+def _approve(
+    application: Application,
+    *,
+    actor: str,
+    actor_kind: str,
+    reasons: list[rules.Outcome] | None,
+    access_token: str,
+) -> None:
     definition = definition_of(application)
     now = timezone.now()
     application.decision = "approved"
@@ -459,7 +473,7 @@ def _approve(application: Application, *, actor: str, actor_kind: str, reasons: 
     output: dict[str, Any] = {}
     pending = False
     for name in definition.get("actions", []):
-        result = actions.run(name, application=application, definition=definition)
+        result = actions.run(name, application=application, definition=definition, access_token=access_token)
         output.update(result.facts)
         pending = pending or result.pending
     verified = dict(application.verified)
@@ -606,7 +620,12 @@ def application_respond(*, application: Application, uin: str, response: str) ->
 
 
 @transaction.atomic
-def case_decide(*, principal: Principal, reference: str, approve: bool, reason: str) -> Application:
+def case_decide(
+    *, principal: Principal, reference: str, approve: bool, reason: str, access_token: str = ""
+) -> Application:
+    """An officer decides a case. What the approval asks of another agency goes with the
+    officer's own assertion, made from their live ``access_token``: the agency records the officer
+    as the declarant, and an officer's word registers nothing by itself."""
     application = _locked(_pk(reference))
     case_require(principal, application, "case.work")
     if application.state != S.IN_REVIEW:
@@ -619,7 +638,7 @@ def case_decide(*, principal: Principal, reference: str, approve: bool, reason: 
     officer_reason = {"rule": "officer", "passed": approve, "reason": {"en": reason[:2000]}}
     if approve:
         application.reasons = [officer_reason]
-        _approve(application, actor=principal.name, actor_kind="staff", reasons=None)
+        _approve(application, actor=principal.name, actor_kind="staff", reasons=None, access_token=access_token)
     else:
         application.decision = "refused"
         application.decided_by = principal.name
@@ -684,7 +703,7 @@ def application_withdraw(*, application: Application, uin: str) -> Application:
 
 
 @transaction.atomic
-def offer_accept(*, offer_id: int, uin: str, user_id: int | None, language: str) -> Application:
+def offer_accept(*, offer_id: int, uin: str, user_id: int | None, language: str, access_token: str = "") -> Application:
     """One action: the parent confirms; the application is made, consented, submitted and decided."""
     offer = Offer.objects.select_for_update().filter(pk=offer_id, uin=uin).first()
     if offer is None:
@@ -695,7 +714,7 @@ def offer_accept(*, offer_id: int, uin: str, user_id: int | None, language: str)
         service=offer.service_code, uin=uin, user_id=user_id, language=language, offer=offer
     )
     application = application_consent(application=application, uin=uin)
-    application = application_submit(application=application, uin=uin)
+    application = application_submit(application=application, uin=uin, access_token=access_token)
     offer.state = Offer.State.ACCEPTED
     offer.answered_at = timezone.now()
     offer.save(update_fields=["state", "answered_at"])
