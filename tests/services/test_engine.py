@@ -382,3 +382,52 @@ def test_a_notice_of_marriage_checks_both_partners_and_a_registrar_accepts_it() 
     )
     document = Document.objects.get(application=accepted)
     assert document.kind == "marriage-notice" and document.valid_until is not None
+
+
+def test_an_officers_approval_declares_a_move_in_the_officers_name_and_registers_nothing() -> None:
+    person = register_person(REGISTRAR)
+    before = (person.address_parish, person.address_line)
+    # A sign-in that has ended cannot vouch for the citizen: the move goes to an officer.
+    application = _apply(
+        "change-of-address",
+        person.uin,
+        {"parish": "XA-08", "line": "7 Lime Kiln Road", "moved_on": timezone.localdate().isoformat()},
+        access_token="an-access-token-that-has-ended",
+    )
+    assert application.state == S.IN_REVIEW
+    assert "Sign in again" in application.transitions.last().note  # type: ignore[union-attr]
+
+    officer_token = flows.access_token_of(flows.staff(CRO_OFFICER.name, "case_officer"))
+    decided = engine.case_decide(
+        principal=CRO_OFFICER,
+        reference=application.reference,
+        approve=True,
+        reason="The applicant showed a tenancy agreement.",
+        access_token=officer_token,
+    )
+
+    assert decided.state == S.APPROVED
+    event = LifeEvent.objects.get(pk=int(decided.external_ref))
+    assert event.state == "declared" and f"staff:{CRO_OFFICER.name}" in event.declared_by
+    person.refresh_from_db()
+    assert (person.address_parish, person.address_line) == before
+
+
+def test_an_officer_without_a_live_sign_in_gets_no_copy_issued() -> None:
+    from gov21.services import payments
+
+    parent = register_person(REGISTRAR, born=date(1971, 1, 1))
+    child = register_person(REGISTRAR, born=date(2001, 1, 1), mother=parent)
+    number = LifeEvent.objects.get(subject__uin=child.uin, kind="birth").number
+    application = _apply("certificate-copy", parent.uin, {"kind": "birth", "number": number, "relationship": "child"})
+    payment = payments.payment_start_counter(application=application, amount=2500, currency="XCD")
+    payments.payment_confirm_counter(payment=payment, officer=CRO_OFFICER.name)
+    application = engine.application_paid(application=application, actor=CRO_OFFICER.name, actor_kind="staff")
+
+    with pytest.raises(DomainError) as refused:
+        engine.case_decide(principal=CRO_OFFICER, reference=application.reference, approve=True, reason="Mother.")
+
+    assert refused.value.status == 403 and refused.value.code == "copy_not_entitled"
+    application.refresh_from_db()
+    assert application.state == S.IN_REVIEW
+    assert not Document.objects.filter(application=application).exists()

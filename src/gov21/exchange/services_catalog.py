@@ -108,14 +108,24 @@ def _engine_services(instance: str) -> dict[str, dict[str, Any]]:
             "registry.declarations",
             "Declarations of births, deaths and address changes",
             {
-                "/{kind}": {"post": "Declare an event (birth, death, address_change) with its facts"},
+                "/{kind}": {
+                    "post": "Declare an event (birth, death, address_change) with its facts; the declaring "
+                    "person's assertion from the identity provider in X-Gov21-Assertion (purpose: the kind) "
+                    "registers their own address change at once"
+                },
                 "/{id}": {"get": "What became of a declaration: its state and registration number"},
             },
         ),
         "CRO/civil-registry/copies": (
             "registry.copies",
             "Certified copies of certificates",
-            {"/": {"post": "Issue a certified copy of a registration"}, "/{serial}.pdf": {"get": "The printable copy"}},
+            {
+                "/": {
+                    "post": "Issue a certified copy of a registration to the person named by the assertion in "
+                    "X-Gov21-Assertion (purpose: certificate_copy); earlier certificates stay valid"
+                },
+                "/{serial}.pdf": {"get": "The printable copy"},
+            },
         ),
         "LTA/licensing/licences": (
             "services.licences",
