@@ -236,3 +236,32 @@ def test_an_access_token_that_has_ended_is_refreshed_before_the_citizen_acts(cli
     assert application.state == "completed", list(application.transitions.values_list("note", flat=True))
     kept = client.session[PORTAL_SESSION_KEY]["tokens"]
     assert kept["access_token"] != first["access_token"] and kept["expires_at"] > first["expires_at"] - 1
+
+
+def test_a_move_sent_after_the_sign_in_was_revoked_waits_for_a_registrar_without_an_error(client: Client) -> None:
+    import httpx2
+
+    from gov21.identity.contracts import PORTAL_SESSION_KEY
+    from gov21.identity.models import OAuthToken
+    from gov21.portal import rp
+    from tests.identity.flows import _InProcessProvider
+
+    mover = citizen()
+    portal_sign_in(client, mover)
+    before = Person.objects.get(uin=mover.identifier).address_line
+    session = client.session
+    session[PORTAL_SESSION_KEY]["tokens"]["expires_at"] = 0.0
+    session.save()
+    OAuthToken.objects.filter(account=mover.account).update(revoked_at=timezone.now())
+
+    rp.TRANSPORT = httpx2.WSGITransport(app=_InProcessProvider())
+    try:
+        application = _move_through_the_portal(client, "XA-09", "8 Pier Street")
+    finally:
+        rp.TRANSPORT = None
+
+    # Without the person's live sign-in the move is declared, and waits for a registrar.
+    assert application.state == "approved", list(application.transitions.values_list("note", flat=True))
+    assert LifeEvent.objects.get(pk=int(application.external_ref)).state == "declared"
+    assert Person.objects.get(uin=mover.identifier).address_line == before
+    assert client.session[PORTAL_SESSION_KEY]["tokens"] == {}

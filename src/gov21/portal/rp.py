@@ -9,6 +9,7 @@ tables: it speaks the protocol over HTTP, like any agency system would.
 from __future__ import annotations
 
 import functools
+import logging
 import secrets
 import ssl
 import threading
@@ -18,6 +19,7 @@ from typing import Any
 
 import httpx2
 from authlib.common.security import generate_token
+from authlib.integrations.base_client.errors import OAuthError
 from authlib.integrations.httpx_client import OAuth2Client
 from authlib.oauth2.rfc7523 import PrivateKeyJWT
 from authlib.oauth2.rfc7636 import create_s256_code_challenge
@@ -27,6 +29,8 @@ from joserfc.errors import JoseError
 from joserfc.jwk import ECKey, KeySet
 
 from gov21.core.crypto import private_file
+
+logger = logging.getLogger("gov21.portal")
 
 CLIENT_ID = "gov21-portal"
 SECTOR = "gov21"
@@ -207,19 +211,25 @@ def access_token(tokens: dict[str, Any]) -> str:
         return str(tokens["access_token"])
     if not tokens.get("refresh_token"):
         return ""
-    token_endpoint = _discovery()["token_endpoint"]
-    with OAuth2Client(
-        client_id=CLIENT_ID,
-        client_secret=_key(),
-        token_endpoint_auth_method=PrivateKeyJWT(token_endpoint, alg="ES256", headers={"kid": _key().thumbprint()}),
-        transport=TRANSPORT,
-        timeout=10.0,
-        verify=_tls(),
-    ) as client:
-        try:
+    try:
+        token_endpoint = _discovery()["token_endpoint"]
+        with OAuth2Client(
+            client_id=CLIENT_ID,
+            client_secret=_key(),
+            token_endpoint_auth_method=PrivateKeyJWT(token_endpoint, alg="ES256", headers={"kid": _key().thumbprint()}),
+            transport=TRANSPORT,
+            timeout=10.0,
+            verify=_tls(),
+        ) as client:
             token = client.refresh_token(token_endpoint, refresh_token=str(tokens["refresh_token"]))
-        except Exception:  # Authlib raises its OAuthError, httpx2 its transport errors
-            tokens.clear()
-            return ""
+    except OAuthError:
+        # The provider refused (the refresh token ended or was revoked): only a new sign-in helps.
+        tokens.clear()
+        return ""
+    except Exception:  # httpx2's transport errors, SignInFailed from _discovery
+        # The provider is unreachable: the person acts without a live token now (an action that
+        # needs one says "sign in again" instead of the page failing) and the next POST retries.
+        logger.warning("the provider did not renew an access token", exc_info=True)
+        return ""
     tokens.update(_kept(token))
     return str(tokens["access_token"])
