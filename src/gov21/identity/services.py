@@ -537,7 +537,8 @@ def client_register(
 def builtin_client_ensure(
     *, client_id: str, name: str, sector: str, redirect_uri: str, post_logout_uri: str, jwks: dict[str, Any]
 ) -> None:
-    """Keep gov21's own portal registered as a relying party, at the address it is served from."""
+    """Keep gov21's own portal registered as a relying party at the one address configuration gives;
+    an address of an earlier configuration stops being accepted."""
     row = RelyingParty.objects.select_for_update().filter(client_id=client_id).first()
     if row is None:
         RelyingParty.objects.create(
@@ -556,11 +557,11 @@ def builtin_client_ensure(
         )
         return
     changed = False
-    if redirect_uri not in row.redirect_uris:
-        row.redirect_uris = [*row.redirect_uris, redirect_uri]
+    if row.redirect_uris != [redirect_uri]:
+        row.redirect_uris = [redirect_uri]
         changed = True
-    if post_logout_uri not in row.post_logout_redirect_uris:
-        row.post_logout_redirect_uris = [*row.post_logout_redirect_uris, post_logout_uri]
+    if row.post_logout_redirect_uris != [post_logout_uri]:
+        row.post_logout_redirect_uris = [post_logout_uri]
         changed = True
     if row.jwks != jwks:
         row.jwks = jwks
