@@ -20,4 +20,5 @@ urlpatterns = [
     path("oidc/revoke", oidc_views.revoke, name="oidc-revoke"),
     path("oidc/introspect", oidc_views.introspect, name="oidc-introspect"),
     path("oidc/end-session", oidc_views.end_session, name="oidc-end-session"),
+    path("oidc/end-session/confirm", oidc_views.end_session_confirm, name="oidc-end-session-confirm"),
 ]
