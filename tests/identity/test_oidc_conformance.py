@@ -21,7 +21,7 @@ from pytest_django.live_server_helper import LiveServer
 from gov21.identity.services import client_register
 from tests.identity.flows import citizen
 from tests.identity.plain_rp import ASSERTION_TYPE, Key, PlainRP, b64u, b64u_decode, http
-from tests.identity.test_oidc import REDIRECT, _authorize, _sign_in
+from tests.identity.test_oidc import REDIRECT, _authorize, _csrf, _sign_in
 
 pytestmark = pytest.mark.django_db(transaction=True)
 SIGNED_OUT = "http://127.0.0.1:9/signed-out"
@@ -324,3 +324,24 @@ def test_sign_out_with_a_valid_hint_returns_to_the_registered_address(
     response = agent.get(f"/oidc/end-session?{query}")
     assert response.status_code == 200 and "Location" not in response.headers
     assert not _signed_in(agent)
+
+
+def test_a_second_factor_proven_while_signed_in_is_not_the_sign_in_prompt_login_asks_for(
+    meta: dict[str, Any], agent: httpx2.Client
+) -> None:
+    person = citizen()
+    _sign_in(agent, person)
+    rp = _register(meta, "step-up-check")
+    _tokens(rp, agent)
+    flow = rp.start(prompt="login")
+    assert agent.get(flow.url).headers["Location"].startswith("/auth/sign-in?")
+    # Someone at a browser left signed in can prove a factor on the existing sign-in (or add one of
+    # their own); neither is the person signing in again.
+    token = _csrf(agent, "/auth/verify")
+    response = agent.post(
+        "/auth/verify",
+        data={"code": person.code(), "csrfmiddlewaretoken": token},
+        headers={"Referer": str(agent.base_url)},
+    )
+    assert response.status_code == 302
+    assert agent.get(flow.url).headers["Location"].startswith("/auth/sign-in?")
