@@ -97,13 +97,17 @@ def _when(value: datetime) -> Any:
     return connection.ops.adapt_datetimefield_value(value)
 
 
+def _pairwise(account_id: int, sector: str) -> str:
+    digest = hmac.new(oidc_keys.pairwise_secret(), f"{sector}\0{account_id}".encode(), hashlib.sha256).digest()
+    return b64url_encode(digest[:24])
+
+
 def subject_for(account_id: int, sector: str) -> str:
     """The pairwise ``sub`` of an account in a sector: an HMAC no two sectors can link."""
     existing = scalar(_SUBJECT_SQL, [account_id, sector])
     if existing is not None:
         return str(existing)
-    digest = hmac.new(oidc_keys.pairwise_secret(), f"{sector}\0{account_id}".encode(), hashlib.sha256).digest()
-    sub = b64url_encode(digest[:24])
+    sub = _pairwise(account_id, sector)
     try:
         with transaction.atomic():
             Subject.objects.create(account_id=account_id, sector=sector, sub=sub)
@@ -113,10 +117,10 @@ def subject_for(account_id: int, sector: str) -> str:
 
 
 def subject_is(account_id: int, sector: str, sub: str) -> bool:
-    """Whether ``sub`` is the account's pairwise subject in ``sector``; computed, never stored."""
-    digest = hmac.new(oidc_keys.pairwise_secret(), f"{sector}\0{account_id}".encode(), hashlib.sha256).digest()
+    """Whether ``sub`` is the account's pairwise subject in ``sector``, without writing it down (it is
+    asked on a sign-out request, which may be anyone's link)."""
     existing = scalar(_SUBJECT_SQL, [account_id, sector])
-    return hmac.compare_digest(str(existing) if existing is not None else b64url_encode(digest[:24]), sub)
+    return hmac.compare_digest(str(existing) if existing is not None else _pairwise(account_id, sector), sub)
 
 
 # --- Authlib model adapters ---------------------------------------------------------------------------
