@@ -244,7 +244,7 @@ class FlowClient:
         claims = {
             "iss": self.client_id,
             "sub": self.client_id,
-            "aud": f"{self.issuer}/oidc/token",
+            "aud": self.issuer,  # the provider accepts its issuer as the audience, nothing else
             "iat": now,
             "exp": now + 60,
             "jti": secrets.token_urlsafe(16),

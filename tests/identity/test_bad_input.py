@@ -78,11 +78,14 @@ def test_authorize_never_fails_badly(client: Client, agency: str, query: str) ->
         assert "Sign-in request not accepted" in response.content.decode()
 
 
-@pytest.mark.parametrize("header", ["", "Bearer", "Bearer nope", "Basic abc", "Bearer " + "x" * 10000])
-def test_userinfo_rejects_bad_tokens(client: Client, header: str) -> None:
+@pytest.mark.parametrize(
+    ("header", "status"),
+    [("", 401), ("Bearer", 400), ("Bearer nope", 401), ("Basic abc", 401), ("Bearer " + "x" * 10000, 401)],
+)
+def test_userinfo_rejects_bad_tokens(client: Client, header: str, status: int) -> None:
     response = client.get("/oidc/userinfo", headers={"Authorization": header} if header else {})
-    assert response.status_code == 401
-    assert "Bearer" in response["WWW-Authenticate"]
+    assert response.status_code == status
+    assert response["WWW-Authenticate"].startswith("Bearer")
 
 
 def test_revoke_and_introspect_need_a_client(client: Client, agency: str) -> None:

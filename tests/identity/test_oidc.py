@@ -64,13 +64,12 @@ def _rp(base: str, agency: Agency, scope: str = "openid profile") -> OAuth2Clien
     return OAuth2Client(
         client_id=agency.client_id,
         client_secret=agency.key,
-        token_endpoint_auth_method=PrivateKeyJWT(
-            f"{base}/oidc/token", alg="ES256", headers={"kid": agency.key.thumbprint()}
-        ),
+        # The audience of a client assertion is the issuer alone.
+        token_endpoint_auth_method=PrivateKeyJWT(base, alg="ES256", headers={"kid": agency.key.thumbprint()}),
         redirect_uri=REDIRECT,
         scope=scope,
         code_challenge_method="S256",
-        revocation_endpoint_auth_method=PrivateKeyJWT(f"{base}/oidc/token", alg="ES256"),
+        revocation_endpoint_auth_method=PrivateKeyJWT(base, alg="ES256"),
         timeout=10,
     )
 
@@ -181,7 +180,7 @@ def _introspect(base: str, agency: Agency, token: str) -> dict[str, Any]:
     form = {
         "token": token,
         "client_assertion_type": "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
-        "client_assertion": _assertion(agency, base, secrets.token_urlsafe(8), aud=f"{base}/oidc/introspect"),
+        "client_assertion": _assertion(agency, base, secrets.token_urlsafe(8)),
     }
     response = httpx2.post(f"{base}/oidc/introspect", data=form)
     assert response.status_code == 200, response.text
@@ -222,12 +221,12 @@ def _code_form(agency: Agency, base: str, code: str, verifier: str, *, jti: str)
     }
 
 
-def _assertion(agency: Agency, base: str, jti: str, aud: str | None = None) -> str:
+def _assertion(agency: Agency, base: str, jti: str) -> str:
     now = int(time.time())
     claims = {
         "iss": agency.client_id,
         "sub": agency.client_id,
-        "aud": aud or f"{base}/oidc/token",
+        "aud": base,
         "iat": now,
         "exp": now + 60,
         "jti": jti,

@@ -170,6 +170,8 @@ class RelyingParty(models.Model):
     jwks_uri = models.URLField(blank=True)
     secret_hash = models.CharField(max_length=64, blank=True)
     may_introspect = models.BooleanField(default=False)
+    # OpenID Connect Dynamic Client Registration §2: how this client wants its ID tokens signed.
+    id_token_signed_response_alg = models.CharField(max_length=8, default="ES256")
     created_at = models.DateTimeField()
     created_by = models.CharField(max_length=150)
     disabled_at = models.DateTimeField(null=True, blank=True)

@@ -15,6 +15,7 @@ import hashlib
 import hmac
 import secrets
 import time
+import warnings
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -34,6 +35,8 @@ from authlib.oidc.rpinitiated import EndSessionEndpoint
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
+from joserfc import jwt
+from joserfc.errors import JoseError, SecurityWarning
 from joserfc.jwk import KeySet
 
 from gov21.core.crypto import b64url_encode, hash_token
@@ -51,7 +54,15 @@ ID_TOKEN_SECONDS = 600
 ASSERTION_MAX_LIFETIME = 3660  # an hour (Authlib's and most libraries' default) and a minute of skew
 AUTH_METHODS = ["private_key_jwt", "client_secret_basic"]
 SCOPES = ["openid", "profile", "address", "email", "phone", "uin"]
-ALG = "ES256"
+ID_TOKEN_ALGS = list(oidc_keys.ALGORITHMS)
+# What a client may sign its private_key_jwt assertion with: published in the discovery document and
+# passed to the decoder as the only algorithms it may use, so the two cannot drift apart. Never HS*
+# (a client's public key must not become an HMAC secret) and never "none".
+ASSERTION_ALGS = ["ES256", "RS256", "PS256", "EdDSA"]
+
+# joserfc warns on every "EdDSA" because RFC 9864 prefers "Ed25519"; deployed client libraries send
+# "EdDSA", and a warning per token request would bury the logs.
+warnings.filterwarnings("ignore", message="EdDSA is deprecated", category=SecurityWarning)
 
 
 def issuer() -> str:
@@ -67,6 +78,10 @@ class SignedIn:
     amr: list[str] = field(default_factory=list)
     auth_time: int = 0
     sector: str = ""
+    # When the person last proved who they are from nothing (a password, or a passkey on its own), to
+    # the microsecond; a step-up on an existing sign-in does not move it. prompt=login and max_age
+    # are judged by it.
+    signed_in_at: float = 0.0
 
     def get_user_id(self) -> int:
         return self.account.pk
@@ -82,19 +97,30 @@ def _when(value: datetime) -> Any:
     return connection.ops.adapt_datetimefield_value(value)
 
 
+def _pairwise(account_id: int, sector: str) -> str:
+    digest = hmac.new(oidc_keys.pairwise_secret(), f"{sector}\0{account_id}".encode(), hashlib.sha256).digest()
+    return b64url_encode(digest[:24])
+
+
 def subject_for(account_id: int, sector: str) -> str:
     """The pairwise ``sub`` of an account in a sector: an HMAC no two sectors can link."""
     existing = scalar(_SUBJECT_SQL, [account_id, sector])
     if existing is not None:
         return str(existing)
-    digest = hmac.new(oidc_keys.pairwise_secret(), f"{sector}\0{account_id}".encode(), hashlib.sha256).digest()
-    sub = b64url_encode(digest[:24])
+    sub = _pairwise(account_id, sector)
     try:
         with transaction.atomic():
             Subject.objects.create(account_id=account_id, sector=sector, sub=sub)
     except IntegrityError:  # created by a concurrent request: same value
         pass
     return sub
+
+
+def subject_is(account_id: int, sector: str, sub: str) -> bool:
+    """Whether ``sub`` is the account's pairwise subject in ``sector``, without writing it down (it is
+    asked on a sign-out request, which may be anyone's link)."""
+    existing = scalar(_SUBJECT_SQL, [account_id, sector])
+    return hmac.compare_digest(str(existing) if existing is not None else _pairwise(account_id, sector), sub)
 
 
 # --- Authlib model adapters ---------------------------------------------------------------------------
@@ -104,7 +130,10 @@ class Client(ClientMixin):  # type: ignore[misc]
     def __init__(self, row: RelyingParty) -> None:
         self.row = row
         self.client_id = row.client_id
-        self.client_metadata = {"post_logout_redirect_uris": list(row.post_logout_redirect_uris)}
+        self.client_metadata = {
+            "post_logout_redirect_uris": list(row.post_logout_redirect_uris),
+            "id_token_signed_response_alg": row.id_token_signed_response_alg,
+        }
 
     def get_client_id(self) -> str:
         return self.row.client_id
@@ -304,15 +333,23 @@ class RefreshGrant(RefreshTokenGrant):  # type: ignore[misc]
         return None  # revoked when it was claimed in authenticate_refresh_token
 
 
+def _id_token_alg(client: Client) -> str:
+    alg = client.row.id_token_signed_response_alg
+    return alg if alg in ID_TOKEN_ALGS else oidc_keys.ES256
+
+
 class IdToken(OpenIDCode):  # type: ignore[misc]
+    """ID tokens signed with the algorithm the client registered (ES256 unless it asked for RS256)."""
+
     def resolve_client_private_key(self, client: Client) -> Any:
-        return oidc_keys.signing_key()[1]
+        return oidc_keys.signing_key(_id_token_alg(client))[1]
 
     def get_client_algorithm(self, client: Client) -> str:
-        return ALG
+        return _id_token_alg(client)
 
     def get_encode_header(self, client: Client) -> dict[str, str]:
-        return {"alg": ALG, "kid": oidc_keys.signing_key()[0], "typ": "JWT"}
+        alg = _id_token_alg(client)
+        return {"alg": alg, "kid": oidc_keys.signing_key(alg)[0], "typ": "JWT"}
 
     def get_client_claims(self, client: Client) -> dict[str, Any]:
         now = int(time.time())
@@ -334,9 +371,22 @@ class PrivateKeyJwt(JWTBearerClientAssertion):  # type: ignore[misc]
     CLIENT_AUTH_METHOD = "private_key_jwt"
 
     def get_audiences(self) -> list[str]:
-        # The issuer, or the endpoint the assertion is sent to (what most client libraries put in aud).
-        base = issuer()
-        return [base, f"{base}/oidc/token", f"{base}/oidc/revoke", f"{base}/oidc/introspect"]
+        # The issuer alone, as the OpenID Foundation now advises (and RFC 7523bis requires): an
+        # assertion naming an endpoint URL can be replayed by whoever serves that URL, for instance
+        # a look-alike provider the client was tricked into using.
+        return [issuer()]
+
+    def process_assertion_claims(self, assertion: str, resolve_key: Any) -> Any:
+        # Decoded with exactly the algorithms the discovery document advertises: the library's own
+        # default ("recommended" algorithms) refused PS256 and EdDSA and let HS256 through.
+        try:
+            token = jwt.decode(assertion, resolve_key, algorithms=ASSERTION_ALGS)
+        except JoseError as error:
+            raise InvalidClientError(description=error.description) from error
+        if not isinstance(token.claims.get("aud"), str):
+            raise InvalidClientError(description="The assertion's aud must be the issuer, as a single string.")
+        self.verify_claims(token.claims)
+        return token.claims
 
     def resolve_client_public_key(self, client: Client) -> KeySet:
         if client.row.jwks:
@@ -404,7 +454,7 @@ class EndSession(EndSessionEndpoint):  # type: ignore[misc]
         return oidc_keys.key_set()
 
     def get_algorithms(self) -> list[str]:
-        return [ALG]
+        return ID_TOKEN_ALGS
 
     def end_session(self, end_session_request: Any) -> None:
         request = end_session_request.request._request
@@ -497,11 +547,13 @@ def discovery() -> dict[str, Any]:
         "response_modes_supported": ["query"],
         "grant_types_supported": ["authorization_code", "refresh_token"],
         "subject_types_supported": ["pairwise"],
-        "id_token_signing_alg_values_supported": [ALG],
+        "id_token_signing_alg_values_supported": ID_TOKEN_ALGS,
         "token_endpoint_auth_methods_supported": AUTH_METHODS,
-        "token_endpoint_auth_signing_alg_values_supported": ["ES256", "RS256", "PS256", "EdDSA"],
+        "token_endpoint_auth_signing_alg_values_supported": ASSERTION_ALGS,
         "revocation_endpoint_auth_methods_supported": AUTH_METHODS,
+        "revocation_endpoint_auth_signing_alg_values_supported": ASSERTION_ALGS,
         "introspection_endpoint_auth_methods_supported": AUTH_METHODS,
+        "introspection_endpoint_auth_signing_alg_values_supported": ASSERTION_ALGS,
         "code_challenge_methods_supported": ["S256"],
         "acr_values_supported": list(levels.ORDER),
         "claims_supported": [
@@ -521,7 +573,9 @@ def discovery() -> dict[str, Any]:
             "phone_number_verified",
             "uin",
         ],
+        # Absent would mean "supported" for request_uri (Discovery §3): each is stated.
         "claims_parameter_supported": False,
         "request_parameter_supported": False,
+        "request_uri_parameter_supported": False,
         "ui_locales_supported": ["en"],
     }

@@ -3,6 +3,8 @@ person: sign-in, step-up to the level asked for, and consent."""
 
 from __future__ import annotations
 
+import hashlib
+import re
 import time
 from typing import Any
 from urllib.parse import urlencode
@@ -10,7 +12,7 @@ from urllib.parse import urlencode
 import orjson
 from authlib.oauth2 import OAuth2Error
 from django.db import connection
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
@@ -22,9 +24,9 @@ from gov21.core.errors import DomainError
 from gov21.identity import levels, oidc_keys
 from gov21.identity.claims import SCOPE_CLAIMS, SCOPE_LABELS, Release, claims_for
 from gov21.identity.models import Account, OAuthToken, RelyingParty, Subject
-from gov21.identity.oidc import SignedIn, discovery, server
-from gov21.identity.services import consent_covers, consent_grant
-from gov21.identity.session import idp_current, source_of
+from gov21.identity.oidc import SignedIn, discovery, server, subject_is
+from gov21.identity.services import auth_event_record, consent_covers, consent_grant
+from gov21.identity.session import fresh_demand, fresh_done, fresh_satisfied, idp_current, source_of
 
 _NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 
@@ -59,6 +61,20 @@ def _required_level(request: HttpRequest, account: Account | None = None) -> str
     return wanted
 
 
+# Core §3.1.2.6: a parameter the provider does not support gets its own error, never silence.
+_UNSUPPORTED = {
+    "request": ("request_not_supported", "Request objects (the request parameter) are not supported."),
+    "request_uri": ("request_uri_not_supported", "The request_uri parameter is not supported."),
+    "registration": ("registration_not_supported", "The registration parameter is not supported."),
+}
+
+
+def _fingerprint(query: QueryDict) -> str:
+    """The authorization request, whatever the order of its parameters."""
+    canonical = "\0".join(f"{key}={value}" for key, values in sorted(query.lists()) for value in values)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
 @never_cache
 @require_http_methods(["GET", "POST"])
 def authorize(request: HttpRequest) -> HttpResponse:
@@ -69,25 +85,30 @@ def authorize(request: HttpRequest) -> HttpResponse:
         return _error_page(request, "invalid_request", "The request contains a NUL character.")
     if not request.GET.get("redirect_uri"):
         return _error_page(request, "invalid_request", "The request has no redirect_uri.")
+    signed_in = idp_current(request)
     try:
-        grant = server.get_consent_grant(request, end_user=None)
+        grant = server.get_consent_grant(request, end_user=signed_in)
     except OAuth2Error as error:
         if error.redirect_uri:
             return server.handle_error_response(None, error)  # type: ignore[no-any-return]
         return _error_page(request, error.error, error.description)
+    for name, (code, description) in _UNSUPPORTED.items():
+        if name in request.GET:
+            return _redirect_error(grant, code, description)
     client = grant.client.row
     prompt = set((request.GET.get("prompt") or "").split())
-    signed_in = idp_current(request)
-    if signed_in is not None and "login" in prompt and request.method == "GET" and not request.GET.get("_fresh"):
-        signed_in = None
-    max_age = request.GET.get("max_age", "")
-    if signed_in is not None and max_age.isdigit() and time.time() - signed_in.auth_time > int(max_age):
-        signed_in = None
-    if signed_in is None:
+    max_age_text = request.GET.get("max_age")
+    if max_age_text is not None and not (max_age_text.isascii() and max_age_text.isdigit()):
+        return _redirect_error(grant, "invalid_request", "max_age must be a whole number of seconds.")
+    max_age = int(max_age_text) if max_age_text is not None else None
+    fingerprint = _fingerprint(request.GET)
+    fresh = fresh_satisfied(request, fingerprint, signed_in)
+    stale = signed_in is not None and max_age is not None and time.time() - signed_in.signed_in_at > max_age
+    if signed_in is None or (not fresh and ("login" in prompt or stale)):
         if "none" in prompt:
-            return _redirect_error(grant, "login_required", "The person is not signed in.")
-        fresh = here + ("&_fresh=1" if "login" in prompt else "")
-        return redirect(f"/auth/sign-in?{urlencode({'next': fresh})}")
+            return _redirect_error(grant, "login_required", "The person has to sign in.")
+        fresh_demand(request, fingerprint)
+        return redirect(f"/auth/sign-in?{urlencode({'next': here})}")
     needed = _required_level(request, signed_in.account)
     if needed is not None and levels.rank(signed_in.acr) < levels.rank(needed):
         if "none" in prompt:
@@ -96,12 +117,14 @@ def authorize(request: HttpRequest) -> HttpResponse:
     scopes = (request.GET.get("scope") or "").split()
     granted_scopes = grant.client.get_allowed_scope(" ".join(scopes)).split()
     if request.method == "POST":
+        fresh_done(request, fingerprint)
         decision = request.POST.get("decision")
         if decision != "allow":
             return _respond(grant, None)
         consent_grant(account=signed_in.account, client=client, scopes=granted_scopes, source=source_of(request))
         return _respond(grant, signed_in)
     if "consent" not in prompt and consent_covers(account=signed_in.account, client=client, scopes=granted_scopes):
+        fresh_done(request, fingerprint)
         return _respond(grant, signed_in)
     if "none" in prompt:
         return _redirect_error(grant, "consent_required", "The person has not agreed to share this data.")
@@ -151,13 +174,65 @@ def introspect(request: HttpRequest) -> HttpResponse:
     return server.create_endpoint_response("introspection", request)  # type: ignore[no-any-return]
 
 
+def _sign_out(request: HttpRequest) -> None:
+    current = idp_current(request)
+    if current is not None:
+        auth_event_record(kind="sign_out", account=current.account, source=source_of(request))
+    request.session.flush()
+
+
+def _return_link(client: Any, uri: str | None) -> str:
+    """A post-logout address the client registered, offered as a link (never a redirect) when the
+    request carried no proof that the client sent it."""
+    return uri if client is not None and uri and uri in client.row.post_logout_redirect_uris else ""
+
+
+# RP-Initiated Logout §2: relying parties may send the logout request as a cross-site form POST, so
+# Django's CSRF check cannot guard this endpoint. Nothing is ended here on a bare request: only with a
+# valid id_token_hint naming the person signed in; otherwise the person confirms on a page whose form
+# posts to end_session_confirm, which the CSRF check does guard.
+@csrf_exempt
+@never_cache
 @require_http_methods(["GET", "POST"])
 def end_session(request: HttpRequest) -> HttpResponse:
-    response = server.create_endpoint_response("end_session", request)
-    if response is not None and response.status_code != 302:
+    try:
+        ending = server.validate_endpoint_request("end_session", request)
+    except OAuth2Error:
         return render(request, "identity/signed_out.html", {"problem": True}, status=400)
-    request.session.flush()
-    return response or render(request, "identity/signed_out.html", {})
+    current = idp_current(request)
+    claims = ending.id_token_claims
+    if current is not None:
+        named = ending.client is not None and subject_is(
+            current.account.pk, ending.client.row.sector, str((claims or {}).get("sub"))
+        )
+    else:
+        named = not request.user.is_authenticated  # signed in nowhere: nothing to take from anyone
+    hint_matches = claims is not None and ending.client is not None and named
+    if hint_matches:
+        _sign_out(request)
+        if ending.redirect_uri:
+            return redirect(ending.redirect_uri)
+        return render(request, "identity/signed_out.html", {})
+    if current is None and not request.user.is_authenticated:
+        return render(request, "identity/signed_out.html", {})  # nobody to sign out, nowhere to send them
+    data = request.POST if request.method == "POST" else request.GET
+    context = {
+        "client": ending.client.row if ending.client is not None else None,
+        "return_to": _return_link(ending.client, data.get("post_logout_redirect_uri")),
+    }
+    return render(request, "identity/end_session_confirm.html", context)
+
+
+@never_cache
+@require_POST
+def end_session_confirm(request: HttpRequest) -> HttpResponse:
+    """The person's own answer to a sign-out request that did not prove where it came from."""
+    client = server.query_client(request.POST.get("client_id", ""))
+    return_to = _return_link(client, request.POST.get("post_logout_redirect_uri"))
+    _sign_out(request)
+    return render(
+        request, "identity/signed_out.html", {"return_to": return_to, "client": client.row if client else None}
+    )
 
 
 # Userinfo is called for every sign-in and often after it: one hand-written statement finds the token,
@@ -173,24 +248,49 @@ _USERINFO_SQL = (
 )
 
 
+_REALM = 'Bearer realm="gov21"'
+# RFC 6750 §2.1: the b64token syntax of a bearer credential.
+_B64TOKEN = re.compile(r"[A-Za-z0-9\-._~+/]+=*")
+
+
 def _bearer_error(error: str, description: str, status: int = 401) -> HttpResponse:
     response = _json({"error": error, "error_description": description}, status=status, headers=_NO_STORE)
-    response["WWW-Authenticate"] = f'Bearer error="{error}", error_description="{description}"'
+    response["WWW-Authenticate"] = f'{_REALM}, error="{error}", error_description="{description}"'
     return response
+
+
+def _bearer_credential(request: HttpRequest) -> str | HttpResponse | None:
+    """The access token (RFC 6750 §2.1 header or §2.2 form body), None when none was sent, or the
+    error response for a malformed request."""
+    header = request.headers.get("Authorization")
+    scheme, _, value = (header or "").partition(" ")
+    in_header = value.strip() if header is not None and scheme.lower() == "bearer" else None
+    in_body = None
+    if request.method == "POST" and request.content_type == "application/x-www-form-urlencoded":
+        in_body = request.POST.get("access_token")
+    if in_header is None and in_body is None:
+        return None
+    if in_header is not None and in_body is not None:
+        return _bearer_error("invalid_request", "Send the access token one way only.", status=400)
+    token = in_header if in_header is not None else str(in_body)
+    if not _B64TOKEN.fullmatch(token):
+        return _bearer_error("invalid_request", "The access token is missing or malformed.", status=400)
+    return token
 
 
 @csrf_exempt
 @require_http_methods(["GET", "POST"])
 def userinfo(request: HttpRequest) -> HttpResponse:
-    scheme, _, value = request.headers.get("Authorization", "").partition(" ")
-    if scheme.lower() != "bearer" or not value.strip():
-        response = _json({"error": "invalid_request"}, status=401, headers=_NO_STORE)
-        response["WWW-Authenticate"] = 'Bearer realm="gov21"'
+    token = _bearer_credential(request)
+    if isinstance(token, HttpResponse):
+        return token
+    if token is None:
+        # RFC 6750 §3.1: a request with no credentials gets the challenge and no error code.
+        response = HttpResponse(status=401, headers=_NO_STORE)
+        response["WWW-Authenticate"] = _REALM
         return response
     with connection.cursor() as cursor:
-        cursor.execute(
-            _USERINFO_SQL, [hash_token(value.strip()), connection.ops.adapt_datetimefield_value(timezone.now())]
-        )
+        cursor.execute(_USERINFO_SQL, [hash_token(token), connection.ops.adapt_datetimefield_value(timezone.now())])
         row = cursor.fetchone()
     if row is None:
         return _bearer_error("invalid_token", "The access token is unknown, expired or revoked.")

@@ -468,6 +468,7 @@ def client_register(
     jwks: dict[str, Any] | None,
     post_logout_redirect_uris: list[str] | None = None,
     may_introspect: bool = False,
+    id_token_signed_response_alg: str = "ES256",  # noqa: S107 - an algorithm name, not a secret
     created_by: str,
 ) -> RegisteredClient:
     """Register an agency system. ``private_key_jwt`` needs its public keys; ``client_secret_basic``
@@ -475,7 +476,7 @@ def client_register(
     from joserfc.errors import JoseError
     from joserfc.jwk import KeySet
 
-    from gov21.identity.oidc import SCOPES
+    from gov21.identity.oidc import ID_TOKEN_ALGS, SCOPES
 
     if not _CLIENT_ID_RE.fullmatch(client_id):
         raise DomainError(
@@ -489,6 +490,12 @@ def client_register(
         raise DomainError("missing_fields", "Name, agency and a purpose people can read are required.", field="purpose")
     if not redirect_uris:
         raise DomainError("invalid_uri", "At least one redirect URI is required.", field="redirect_uris")
+    if id_token_signed_response_alg not in ID_TOKEN_ALGS:
+        raise DomainError(
+            "invalid_id_token_alg",
+            f"ID tokens are signed with one of {', '.join(ID_TOKEN_ALGS)}.",
+            field="id_token_signed_response_alg",
+        )
     uris = [_check_uri(u, field="redirect_uris") for u in redirect_uris]
     logout_uris = [_check_uri(u, field="post_logout_redirect_uris") for u in post_logout_redirect_uris or []]
     unknown = sorted(set(scopes) - set(SCOPES))
@@ -527,6 +534,7 @@ def client_register(
         jwks=jwks,
         secret_hash=secret_hash,
         may_introspect=may_introspect,
+        id_token_signed_response_alg=id_token_signed_response_alg,
         created_at=timezone.now(),
         created_by=created_by,
     )
@@ -537,7 +545,8 @@ def client_register(
 def builtin_client_ensure(
     *, client_id: str, name: str, sector: str, redirect_uri: str, post_logout_uri: str, jwks: dict[str, Any]
 ) -> None:
-    """Keep gov21's own portal registered as a relying party, at the address it is served from."""
+    """Keep gov21's own portal registered as a relying party at the one address configuration gives;
+    an address of an earlier configuration stops being accepted."""
     row = RelyingParty.objects.select_for_update().filter(client_id=client_id).first()
     if row is None:
         RelyingParty.objects.create(
@@ -556,11 +565,11 @@ def builtin_client_ensure(
         )
         return
     changed = False
-    if redirect_uri not in row.redirect_uris:
-        row.redirect_uris = [*row.redirect_uris, redirect_uri]
+    if row.redirect_uris != [redirect_uri]:
+        row.redirect_uris = [redirect_uri]
         changed = True
-    if post_logout_uri not in row.post_logout_redirect_uris:
-        row.post_logout_redirect_uris = [*row.post_logout_redirect_uris, post_logout_uri]
+    if row.post_logout_redirect_uris != [post_logout_uri]:
+        row.post_logout_redirect_uris = [post_logout_uri]
         changed = True
     if row.jwks != jwks:
         row.jwks = jwks

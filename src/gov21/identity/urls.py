@@ -21,4 +21,5 @@ urlpatterns = [
     path("oidc/introspect", oidc_views.introspect, name="oidc-introspect"),
     path("oidc/end-session", oidc_views.end_session, name="oidc-end-session"),
     path("oidc/assertion-keys.json", assertion_views.assertion_keys, name="oidc-assertion-keys"),
+    path("oidc/end-session/confirm", oidc_views.end_session_confirm, name="oidc-end-session-confirm"),
 ]

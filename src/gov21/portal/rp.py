@@ -29,6 +29,7 @@ from joserfc.errors import JoseError
 from joserfc.jwk import ECKey, KeySet
 
 from gov21.core.crypto import private_file
+from gov21.identity.contracts import builtin_client_ensure
 
 logger = logging.getLogger("gov21.portal")
 
@@ -53,6 +54,29 @@ class SignInFailed(Exception):
 
 def issuer() -> str:
     return str(settings.BASE_URL).rstrip("/")
+
+
+def redirect_uri() -> str:
+    return f"{issuer()}/auth/callback"
+
+
+def post_logout_uri() -> str:
+    return f"{issuer()}/"
+
+
+def bootstrap() -> None:
+    """Register the portal with the provider at the addresses configuration gives (GOV21_BASE_URL).
+
+    Never from a request: a Host header is whatever the sender typed, and an address registered from
+    one would let anyone who can point a name at this server receive sign-in codes."""
+    builtin_client_ensure(
+        client_id=CLIENT_ID,
+        name="Public services portal",
+        sector=SECTOR,
+        redirect_uri=redirect_uri(),
+        post_logout_uri=post_logout_uri(),
+        jwks=public_jwks(),
+    )
 
 
 def _key() -> ECKey:
@@ -107,8 +131,9 @@ def _discovery() -> dict[str, Any]:
     return data
 
 
-def authorization_url(*, session: Any, redirect_uri: str, next_url: str, acr: str | None) -> str:
+def authorization_url(*, session: Any, next_url: str, acr: str | None) -> str:
     """Where to send the browser to sign in; remembers state, nonce and PKCE verifier in the session."""
+    callback = redirect_uri()
     verifier = generate_token(64)
     state = secrets.token_urlsafe(24)
     nonce = secrets.token_urlsafe(24)
@@ -117,10 +142,10 @@ def authorization_url(*, session: Any, redirect_uri: str, next_url: str, acr: st
         "nonce": nonce,
         "verifier": verifier,
         "next": next_url,
-        "redirect_uri": redirect_uri,
+        "redirect_uri": callback,
         "at": time.time(),
     }
-    client = OAuth2Client(client_id=CLIENT_ID, redirect_uri=redirect_uri, scope=SCOPE)
+    client = OAuth2Client(client_id=CLIENT_ID, redirect_uri=callback, scope=SCOPE)
     extra = {"acr_values": acr} if acr else {}
     url, _ = client.create_authorization_url(
         f"{issuer()}/oidc/authorize",
@@ -149,7 +174,8 @@ def complete(*, session: Any, query: dict[str, str]) -> tuple[dict[str, Any], st
     with OAuth2Client(
         client_id=CLIENT_ID,
         client_secret=_key(),
-        token_endpoint_auth_method=PrivateKeyJWT(token_endpoint, alg="ES256", headers={"kid": _key().thumbprint()}),
+        # The assertion's audience is the issuer (what the provider accepts), not the token endpoint.
+        token_endpoint_auth_method=PrivateKeyJWT(issuer(), alg="ES256", headers={"kid": _key().thumbprint()}),
         redirect_uri=flow["redirect_uri"],
         transport=TRANSPORT,
         timeout=10.0,

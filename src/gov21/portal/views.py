@@ -17,7 +17,6 @@ from gov21.identity.contracts import (
     PORTAL_SESSION_KEY,
     SUBSTANTIAL,
     account_summary,
-    builtin_client_ensure,
     consent_revoke_by_user,
     user_for_subject,
 )
@@ -30,19 +29,6 @@ def office(request: HttpRequest) -> HttpResponse:
     return redirect("registry:queue")
 
 
-def _ensure_client(request: HttpRequest) -> str:
-    redirect_uri = request.build_absolute_uri("/auth/callback")
-    builtin_client_ensure(
-        client_id=rp.CLIENT_ID,
-        name="Public services portal",
-        sector=rp.SECTOR,
-        redirect_uri=redirect_uri,
-        post_logout_uri=request.build_absolute_uri("/"),
-        jwks=rp.public_jwks(),
-    )
-    return redirect_uri
-
-
 @never_cache
 @require_GET
 def sign_in(request: HttpRequest) -> HttpResponse:
@@ -51,10 +37,10 @@ def sign_in(request: HttpRequest) -> HttpResponse:
     if not url_has_allowed_host_and_scheme(next_url, allowed_hosts={request.get_host()}):
         next_url = "/my/"
     acr = SUBSTANTIAL if next_url.startswith("/office/") or request.GET.get("level") == "substantial" else None
-    url = rp.authorization_url(
-        session=request.session, redirect_uri=_ensure_client(request), next_url=next_url, acr=acr
-    )
-    return redirect(url)
+    # Registered from configuration, not from this request; repeated here (it writes only on a
+    # change) so that a node whose GOV21_BASE_URL changed is right from its first sign-in.
+    rp.bootstrap()
+    return redirect(rp.authorization_url(session=request.session, next_url=next_url, acr=acr))
 
 
 @never_cache
@@ -84,7 +70,7 @@ def sign_out(request: HttpRequest) -> HttpResponse:
     """RP-initiated logout: end the portal session, then ask the provider to end its own."""
     portal = request.session.get(PORTAL_SESSION_KEY) or {}
     logout(request)
-    params = {"post_logout_redirect_uri": request.build_absolute_uri("/"), "client_id": rp.CLIENT_ID}
+    params = {"post_logout_redirect_uri": rp.post_logout_uri(), "client_id": rp.CLIENT_ID}
     if portal.get("id_token"):
         params["id_token_hint"] = portal["id_token"]
     return redirect(f"/oidc/end-session?{urlencode(params)}")

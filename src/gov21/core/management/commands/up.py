@@ -15,6 +15,7 @@ from django.core.management.base import BaseCommand, CommandParser
 
 from gov21.exchange.contracts import exchange_bootstrap
 from gov21.identity.contracts import Principal, account_status, activation_code_issue, staff_create
+from gov21.portal.rp import bootstrap as portal_bootstrap
 from gov21.registry.contracts import person_sample_adult, population_count
 from gov21.services.contracts import demo_driver, services_bootstrap
 
@@ -92,6 +93,7 @@ class Command(BaseCommand):
         call_command("uin_pool", verbosity=0)
         exchange_bootstrap()  # the identity provider reads the registry through the exchange
         services_bootstrap()
+        portal_bootstrap()  # the portal's redirect URIs, from GOV21_BASE_URL
         sign_ins: list[tuple[str, str, str]] = []
         citizen = None
         if not options["no_demo"]:

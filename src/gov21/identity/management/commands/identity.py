@@ -9,7 +9,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from gov21.core.errors import DomainError
 from gov21.identity import oidc_keys
 from gov21.identity.models import RelyingParty
-from gov21.identity.oidc import SCOPES
+from gov21.identity.oidc import ID_TOKEN_ALGS, SCOPES
 from gov21.identity.services import client_disable, client_register
 
 
@@ -35,6 +35,12 @@ class Command(BaseCommand):
             "--development-secret", action="store_true", help="client_secret_basic with a generated secret."
         )
         add.add_argument("--may-introspect", action="store_true")
+        add.add_argument(
+            "--id-token-alg",
+            choices=ID_TOKEN_ALGS,
+            default="ES256",
+            help="How the system wants its ID tokens signed (id_token_signed_response_alg).",
+        )
         actions.add_parser("list", help="List registered systems.")
         disable = actions.add_parser("disable", help="Stop a system from signing anyone in.")
         disable.add_argument("client_id")
@@ -42,7 +48,8 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         if options["area"] == "rotate-key":
-            self.stdout.write(f"Active ID-token signing key: {oidc_keys.rotate()}")
+            for alg, kid in oidc_keys.rotate().items():
+                self.stdout.write(f"Active {alg} ID-token signing key: {kid}")
             return
         action = options["action"]
         if action == "list":
@@ -79,6 +86,7 @@ class Command(BaseCommand):
                 auth_method="client_secret_basic" if options["development_secret"] else "private_key_jwt",
                 jwks=jwks,
                 may_introspect=options["may_introspect"],
+                id_token_signed_response_alg=options["id_token_alg"],
                 created_by="command line",
             )
         except DomainError as error:
