@@ -89,6 +89,9 @@ def test_two_officers_recover_an_account_through_the_back_office(client: Client)
     second = Client()
     portal_sign_in(second, staff("counter.two", "supervisor"), next_url="/office/identity/recoveries")
     recovery = person.account.recoveries.get()
+    for bad in ("abc", "99999999", "1" * 400, "²"):
+        answer = second.post("/office/identity/recoveries", {"recovery": bad, "checked": "yes"})
+        assert answer.status_code == 404 and "No account recovery" in answer.content.decode()
     unchecked = second.post("/office/identity/recoveries", {"recovery": recovery.pk})
     assert unchecked.status_code == 422 and _code_on(unchecked.content.decode()) is None
     page = second.post("/office/identity/recoveries", {"recovery": recovery.pk, "checked": "yes"}).content.decode()

@@ -72,10 +72,8 @@ def recoveries(request: HttpRequest) -> HttpResponse:
     context: dict[str, Any] = {"me": principal.name}
     status = 200
     if request.method == "POST":
-        try:
-            recovery_id = int(request.POST.get("recovery", "") or 0)
-        except ValueError:
-            recovery_id = 0
+        raw = request.POST.get("recovery", "")
+        recovery_id = int(raw) if raw.isascii() and raw.isdigit() and len(raw) < 19 else 0  # an id, or none that exists
         if request.POST.get("checked") != "yes":
             context["error"] = "Confirm that you checked the person's identity document in person."
             status = 422
