@@ -151,6 +151,7 @@ def citizens_prepare(count: int) -> list[dict[str, Any]]:
     from django.db import connections
 
     from gov21.identity import totp
+    from gov21.identity.models import Account
     from gov21.identity.principal import Principal
     from gov21.identity.services import (
         account_activate,
@@ -170,6 +171,8 @@ def citizens_prepare(count: int) -> list[dict[str, Any]]:
         )
         .exclude(address_line="")
         .exclude(address_parish="")
+        # An account already in use (the demo citizen's) is recovered only by two officers.
+        .exclude(uin__in=Account.objects.filter(uin__isnull=False).values("uin"))
         .order_by("?")
         .values_list("uin", flat=True)[:count]
     )

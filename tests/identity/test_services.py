@@ -3,6 +3,7 @@ from __future__ import annotations
 import base64
 import io
 import re
+import time
 
 import pytest
 from django.core.management import call_command
@@ -20,7 +21,7 @@ from gov21.identity.services import (
     recovery_codes_issue,
     second_factor_verify,
 )
-from tests.identity.flows import OFFICER, PASSWORD, citizen
+from tests.identity.flows import OFFICER, PASSWORD, Person, citizen
 from tests.registry.factories import register_person
 
 pytestmark = pytest.mark.django_db
@@ -111,6 +112,15 @@ def test_a_weak_password_is_refused_with_the_reason() -> None:
     assert info.value.code == "weak_password" and info.value.field == "password"
 
 
+def test_the_right_code_with_a_weak_password_is_not_counted_as_a_guess() -> None:
+    person = register_person(OFFICER)
+    code = activation_code_issue(uin=person.uin, officer=OFFICER)
+    for _ in range(7):
+        with pytest.raises(DomainError, match=r"too short|too common"):
+            account_activate(uin=person.uin, code=code, password="password", source="s")
+    assert account_activate(uin=person.uin, code=code, password=PASSWORD, source="s").status == Account.Status.ACTIVE
+
+
 def test_no_activation_for_the_dead_and_no_rebinding() -> None:
     from gov21.registry import services as registry
 
@@ -130,7 +140,7 @@ def test_no_activation_for_the_dead_and_no_rebinding() -> None:
 
 def test_recovery_codes_work_once() -> None:
     person = citizen()
-    codes = recovery_codes_issue(account=person.account, source="s")
+    codes = recovery_codes_issue(account=person.account, source="s", auth_time=int(time.time()))
     assert len(set(codes)) == 10
     assert second_factor_verify(account=person.account, code=codes[0], source="s") == "otp"
     with pytest.raises(DomainError):
@@ -268,3 +278,65 @@ def test_the_last_second_factor_cannot_be_removed(client: Client) -> None:
     refused = client.post("/auth/account", {"action": "totp_remove"})
     assert "this is your only second factor" in refused.content.decode()
     assert AuthEvent.objects.filter(account=person.account, kind="factor_removed").count() == 0
+
+
+def test_starting_a_new_authenticator_keeps_the_confirmed_one_until_the_new_one_is_confirmed(client: Client) -> None:
+    from tests.identity.flows import idp_sign_in
+
+    person = citizen()
+    idp_sign_in(client, person)
+    page = client.post("/auth/account", {"action": "totp_start"}).content.decode()
+    match = re.search(r'id="totp-secret">([A-Z2-7]+)<', page)
+    assert match
+    new_secret = match.group(1)
+    # Started, not confirmed: the app the person has still signs them in.
+    assert second_factor_verify(account=person.account, code=person.code(), source="s") == "otp"
+    client.post("/auth/account", {"action": "totp_confirm", "code": totp.code_at(new_secret, time.time())})
+    with pytest.raises(DomainError):
+        second_factor_verify(account=person.account, code=person.code(), source="s")
+    replaced = Person(person.identifier, PASSWORD, new_secret, person.account, totp.step_at(time.time()))
+    assert second_factor_verify(account=person.account, code=replaced.code(), source="s") == "otp"
+
+
+def _sign_in_ages(client: Client, seconds: int) -> None:
+    """The provider session's sign-in happened ``seconds`` earlier than it did."""
+    session = client.session
+    signed_in = session["gov21_idp"]
+    signed_in["auth_time"] -= seconds
+    session["gov21_idp"] = signed_in
+    session.save()
+
+
+def test_removing_a_way_to_sign_in_needs_a_recent_sign_in(client: Client) -> None:
+    from django.utils import timezone
+
+    from gov21.identity.models import Passkey, RecoveryCode, TotpFactor
+    from tests.identity.flows import idp_sign_in
+
+    person = citizen()
+    recovery_codes_issue(account=person.account, source="s", auth_time=int(time.time()))
+    codes_before = set(RecoveryCode.objects.filter(account=person.account).values_list("code_hash", flat=True))
+    # A second factor beside the app, so that removing either is otherwise allowed. Its key is
+    # never used here: only the removal is tried.
+    passkey = Passkey.objects.create(
+        account=person.account, credential_id="dGVzdA", public_key=b"-", name="Phone", created_at=timezone.now()
+    )
+    idp_sign_in(client, person)
+    _sign_in_ages(client, 10 * 60)  # a session left open on a shared computer
+    for form in (
+        {"action": "passkey_remove", "passkey": str(passkey.pk)},
+        {"action": "totp_remove"},
+        {"action": "recovery_codes"},
+    ):
+        page = client.post("/auth/account", form).content.decode()
+        assert "prove it is you again" in page and 'id="reauthenticate"' in page, form
+    assert Passkey.objects.filter(pk=passkey.pk).exists()
+    assert TotpFactor.objects.filter(account=person.account, confirmed_at__isnull=False).exists()
+    assert set(RecoveryCode.objects.filter(account=person.account).values_list("code_hash", flat=True)) == codes_before
+
+    # Proving it again with the app is enough.
+    assert client.post("/auth/verify", {"code": person.code(), "next": "/auth/account"}).status_code == 302
+    page = client.post("/auth/account", {"action": "passkey_remove", "passkey": str(passkey.pk)}).content.decode()
+    assert "The passkey was removed." in page
+    assert not Passkey.objects.filter(pk=passkey.pk).exists()
+    assert AuthEvent.objects.filter(account=person.account, kind="factor_removed", tell=True).exists()

@@ -98,6 +98,32 @@ WEB_WORKERS: Setting[int] = Setting("GOV21_WEB_WORKERS", int, 3, "Web server wor
 SESSION_AGE_SECONDS: Setting[int] = Setting(
     "GOV21_SESSION_AGE_SECONDS", int, 8 * 3600, "Staff sessions expire after this many seconds."
 )
+TRUSTED_PROXIES: Setting[list[str]] = Setting(
+    "GOV21_TRUSTED_PROXIES",
+    list,
+    [],
+    "Comma-separated addresses or CIDR ranges of the reverse proxies in front of gov21 (e.g. 10.0.0.0/8). Only a"
+    " request from one of them has its X-Forwarded-For header (and X-Forwarded-Proto) believed; empty: none is.",
+)
+SIGN_IN_WINDOW_SECONDS: Setting[int] = Setting(
+    "GOV21_SIGN_IN_WINDOW_SECONDS",
+    int,
+    900,
+    "Failed sign-in attempts (passwords, codes, passkeys) are counted in windows of this many seconds, then forgotten.",
+)
+SIGN_IN_ACCOUNT_ATTEMPTS: Setting[int] = Setting(
+    "GOV21_SIGN_IN_ACCOUNT_ATTEMPTS",
+    int,
+    5,
+    "Wrong attempts at one account (or one typed identifier) per window before it waits for the window to end.",
+)
+SIGN_IN_ADDRESS_ATTEMPTS: Setting[int] = Setting(
+    "GOV21_SIGN_IN_ADDRESS_ATTEMPTS",
+    int,
+    100,
+    "Wrong attempts from one client address (an IPv6 /64) per window, across accounts; raise it where many people"
+    " share one address (a carrier's NAT).",
+)
 BACKUP_TARGETS: Setting[list[str]] = Setting(
     "GOV21_BACKUP_TARGETS",
     list,

@@ -1,5 +1,6 @@
 """What other apps may use of identity: who is calling, what they may do, the API authentication,
-and what the portal (a relying party) and the registry need from accounts."""
+what the portal (a relying party) and the registry need from accounts, and the notices a person
+must receive about their account (which the notification outbox takes and sends)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,8 @@ from gov21.identity.levels import HIGH, LOW, SUBSTANTIAL
 from gov21.identity.principal import ROLE_PERMISSIONS, ROLES, Principal
 from gov21.identity.selectors import (
     PORTAL_SESSION_KEY,
+    AccountNotice,
+    account_notices_pending,
     account_status,
     account_summary,
     principal_from_request,
@@ -18,6 +21,7 @@ from gov21.identity.selectors import (
 )
 from gov21.identity.services import (
     account_disable_for_death,
+    account_notice_told,
     activation_code_issue,
     builtin_client_ensure,
     consent_revoke_by_user,
@@ -32,9 +36,12 @@ __all__ = [
     "ROLES",
     "ROLE_PERMISSIONS",
     "SUBSTANTIAL",
+    "AccountNotice",
     "Principal",
     "PrincipalAuth",
     "account_disable_for_death",
+    "account_notice_told",
+    "account_notices_pending",
     "account_status",
     "account_summary",
     "activation_code_issue",

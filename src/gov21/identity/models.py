@@ -90,6 +90,9 @@ class TotpFactor(models.Model):
     secret = models.CharField(max_length=200)
     confirmed_at = models.DateTimeField(null=True, blank=True)
     last_step = models.BigIntegerField(default=0)
+    # A replacement being set up on a confirmed factor: the confirmed secret keeps working until
+    # a code from this one confirms it (sealed like ``secret``).
+    pending_secret = models.CharField(max_length=200, blank=True)
 
     def __str__(self) -> str:
         return f"totp for {self.account_id}"
@@ -122,32 +125,68 @@ class Passkey(models.Model):
 
 
 class SignInThrottle(models.Model):
-    """Failed sign-ins per identifier and per source address. Keys are hashed, so an unknown
-    identifier is throttled exactly like a known one."""
+    """Attempts at a secret (password, code, passkey) in the current window of one key: an account,
+    a typed identifier or a client address. Keys are hashed, so an unknown identifier is throttled
+    exactly like a known one. A window ends ``GOV21_SIGN_IN_WINDOW_SECONDS`` after it started, and
+    its count with it (``identity.throttle``)."""
 
     key = models.CharField(max_length=64, unique=True)
-    failures = models.PositiveIntegerField(default=0)
-    blocked_until = models.DateTimeField(null=True, blank=True)
-    last_failure_at = models.DateTimeField()
+    window_started_ms = models.BigIntegerField(default=0)  # Unix milliseconds: one integer compare in SQL
+    attempts = models.PositiveIntegerField(default=0)
 
     def __str__(self) -> str:
-        return f"{self.key[:8]}… {self.failures}"
+        return f"{self.key[:8]}… {self.attempts}"
 
 
 class AuthEvent(models.Model):
-    """Every sign-in, failure, factor change and consent decision."""
+    """Every sign-in, failure, factor change and consent decision.
+
+    An event the person must hear of (a recovery of their account, a factor removed) has ``tell``;
+    the notification outbox takes it through ``identity.contracts`` and sets ``told_at``."""
 
     at = models.DateTimeField()
     account = models.ForeignKey(Account, null=True, blank=True, on_delete=models.PROTECT, related_name="auth_events")
     kind = models.CharField(max_length=32)
     source = models.CharField(max_length=64, blank=True)
     detail = models.JSONField(default=dict, blank=True)
+    tell = models.BooleanField(default=False)
+    told_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
-        indexes = [models.Index(fields=["account", "at"], name="authevent_account_idx")]
+        indexes = [
+            models.Index(fields=["account", "at"], name="authevent_account_idx"),
+            models.Index(
+                fields=["at"],
+                name="authevent_to_tell_idx",
+                condition=models.Q(tell=True, told_at__isnull=True),
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M} {self.kind} {self.account_id}"
+
+
+class AccountRecovery(models.Model):
+    """Giving an active account back to its owner at a service counter, which replaces the password
+    and every second factor. One officer checks the person and asks; a different officer approves,
+    and only then is a code printed for the person in front of them. The owner is told at each step
+    on every channel and can cancel from their account until the code is used."""
+
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="recoveries")
+    requested_by = models.CharField(max_length=150)
+    requested_at = models.DateTimeField()
+    expires_at = models.DateTimeField()
+    approved_by = models.CharField(max_length=150, blank=True)
+    approved_at = models.DateTimeField(null=True, blank=True)
+    code = models.OneToOneField(
+        ActivationCode, null=True, blank=True, on_delete=models.SET_NULL, related_name="recovery"
+    )
+    cancelled_at = models.DateTimeField(null=True, blank=True)
+    cancelled_by = models.CharField(max_length=150, blank=True)
+    completed_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"recovery of {self.account_id} asked by {self.requested_by}"
 
 
 class RelyingParty(models.Model):

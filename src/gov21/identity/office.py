@@ -1,5 +1,6 @@
-"""Back-office pages of the identity provider: activation codes at the service counter, and the
-register of relying parties (agency systems)."""
+"""Back-office pages of the identity provider: activation codes at the service counter, recoveries of
+accounts in use (asked for by one officer, approved by another), and the register of relying
+parties (agency systems)."""
 
 from __future__ import annotations
 
@@ -15,7 +16,13 @@ from gov21.core.errors import DomainError
 from gov21.identity.guards import office_principal
 from gov21.identity.models import RelyingParty
 from gov21.identity.oidc import SCOPES
-from gov21.identity.services import activation_code_issue, client_register
+from gov21.identity.services import (
+    account_recovery_approve,
+    account_recovery_request,
+    activation_code_issue,
+    client_register,
+    recoveries_waiting,
+)
 
 
 def _refused(request: HttpRequest) -> HttpResponse:
@@ -41,11 +48,43 @@ def activation(request: HttpRequest) -> HttpResponse:
             context["error"] = "Confirm that you checked the person's identity document in person."
             return render(request, "identity/office_activation.html", context, status=422)
         try:
-            context["code"] = activation_code_issue(uin=context["uin"], officer=principal)
+            try:
+                context["code"] = activation_code_issue(uin=context["uin"], officer=principal)
+            except DomainError as error:
+                if error.code != "account_in_use":
+                    raise
+                # An account in use is never handed over on one officer's word: ask for a recovery.
+                context["recovery"] = account_recovery_request(uin=context["uin"], officer=principal)
         except DomainError as error:
             context["error"] = error.detail
             return render(request, "identity/office_activation.html", context, status=error.status)
     return render(request, "identity/office_activation.html", context)
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def recoveries(request: HttpRequest) -> HttpResponse:
+    """A second officer approves a recovery another officer asked for, with the person in front of
+    them; the code is then printed here, once, for that person."""
+    principal = _staff(request, "identity.activate")
+    if isinstance(principal, HttpResponse):
+        return principal
+    context: dict[str, Any] = {"me": principal.name}
+    status = 200
+    if request.method == "POST":
+        raw = request.POST.get("recovery", "")
+        recovery_id = int(raw) if raw.isascii() and raw.isdigit() and len(raw) < 19 else 0  # an id, or none that exists
+        if request.POST.get("checked") != "yes":
+            context["error"] = "Confirm that you checked the person's identity document in person."
+            status = 422
+        else:
+            try:
+                context["code"] = account_recovery_approve(recovery_id=recovery_id, officer=principal)
+            except DomainError as error:
+                context["error"] = error.detail
+                status = error.status
+    context["waiting"] = recoveries_waiting()
+    return render(request, "identity/office_recoveries.html", context, status=status)
 
 
 def _lines(value: str) -> list[str]:

@@ -5,5 +5,6 @@ from gov21.identity import office
 app_name = "identity"
 urlpatterns = [
     path("activation", office.activation, name="activation"),
+    path("recoveries", office.recoveries, name="recoveries"),
     path("clients", office.clients, name="clients"),
 ]

@@ -29,7 +29,8 @@ from webauthn.helpers.structs import (
 
 from gov21.core.errors import DomainError
 from gov21.identity.models import Account, Passkey
-from gov21.identity.services import auth_event_record, second_factor_keep_one
+from gov21.identity.services import auth_event_record, recent_authentication_check, second_factor_keep_one
+from gov21.identity.throttle import ACCOUNT, ADDRESS, address_key, attempt_begin, throttle_key
 
 MAX_PASSKEYS = 10
 
@@ -115,13 +116,24 @@ def authentication_options(*, rp_id: str, account: Account | None = None) -> tup
 
 
 def authenticate(
-    *, credential: dict[str, Any], challenge: bytes, rp_id: str, origin: str, account: Account | None = None
+    *,
+    credential: dict[str, Any],
+    challenge: bytes,
+    rp_id: str,
+    origin: str,
+    source: str,
+    account: Account | None = None,
 ) -> Account:
-    """The account whose passkey produced this assertion, after checking signature and counter."""
+    """The account whose passkey produced this assertion, after checking signature and counter.
+    Attempts are counted per credential and per client address before anything is checked."""
     failure = DomainError("passkey_failed", "That passkey is not registered for an account that can sign in.")
     raw_id = credential.get("id") if isinstance(credential, dict) else None
     if not isinstance(raw_id, str):
         raise failure
+    attempt = attempt_begin(
+        [(ACCOUNT, throttle_key("passkey", raw_id[:400])), (ADDRESS, address_key(source))],
+        detail="Too many attempts. Wait {wait} seconds, then try again.",
+    )
     with transaction.atomic():
         passkey = (
             Passkey.objects.select_for_update()
@@ -149,15 +161,19 @@ def authenticate(
         passkey.sign_count = verified.new_sign_count
         passkey.last_used_at = timezone.now()
         passkey.save(update_fields=["sign_count", "last_used_at"])
+    attempt.succeeded()
     return passkey.account
 
 
-def remove(*, account: Account, passkey_id: int, source: str) -> None:
+def remove(*, account: Account, passkey_id: int, source: str, auth_time: int) -> None:
+    """Remove a passkey; only soon after the person proved who they are (``auth_time``)."""
+    recent_authentication_check(auth_time=auth_time)
     second_factor_keep_one(account=account, removing_passkey=passkey_id)
-    deleted, _ = Passkey.objects.filter(account=account, pk=passkey_id).delete()
-    if not deleted:
-        raise DomainError("passkey_not_found", "No such passkey on this account.", status=404)
-    auth_event_record(kind="factor_removed", account=account, source=source, factor="passkey")
+    with transaction.atomic():
+        deleted, _ = Passkey.objects.filter(account=account, pk=passkey_id).delete()
+        if not deleted:
+            raise DomainError("passkey_not_found", "No such passkey on this account.", status=404)
+        auth_event_record(kind="factor_removed", account=account, source=source, factor="passkey", tell=True)
 
 
 def _b64decode(value: str) -> bytes:

@@ -1,15 +1,17 @@
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import connection
 from django.http import HttpRequest
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from gov21.core.crypto import hash_token
 from gov21.identity import levels
-from gov21.identity.models import Account, ApiToken, Consent, StaffRole, Subject
+from gov21.identity.models import Account, ApiToken, AuthEvent, Consent, StaffRole, Subject
 from gov21.identity.principal import Principal
 
 # Every API call authenticates, so this lookup is hand-written: the ORM's query compilation costs
@@ -100,3 +102,102 @@ def account_summary(*, user_id: int) -> dict[str, Any] | None:
 
 def account_status(*, uin: str) -> str | None:
     return Account.objects.filter(uin=uin).values_list("status", flat=True).first()
+
+
+@dataclass(frozen=True, slots=True)
+class AccountNotice:
+    """Something that happened to a person's account that they must hear of, on every channel."""
+
+    id: int
+    uin: str
+    email: str
+    phone: str
+    kind: str
+    subject: str
+    body: str
+    link: str
+
+
+_IF_NOT_YOU = "If this was not you, sign in and cancel it, or call the helpline at once."
+
+
+def _notice_text(event: AuthEvent) -> tuple[str, str]:
+    at = timezone.localtime(event.at).strftime("%d %B %Y %H:%M")
+    officer = str(event.detail.get("officer", ""))
+    texts = {
+        "recovery_requested": (
+            _("Someone asked to recover your digital ID"),
+            _(
+                "On %(at)s an officer (%(officer)s) at a service counter asked to replace your password and every "
+                "way you sign in. A second officer must approve it before a code is given out. %(if_not_you)s"
+            ),
+        ),
+        "recovery_approved": (
+            _("A recovery code for your digital ID was handed over"),
+            _(
+                "On %(at)s a second officer (%(officer)s) approved the recovery of your digital ID and a code was "
+                "handed over at the counter. Whoever uses it replaces your password and every way you sign in. "
+                "%(if_not_you)s"
+            ),
+        ),
+        "recovery_cancelled": (
+            _("The recovery of your digital ID was cancelled"),
+            _("On %(at)s the recovery of your digital ID was cancelled. Its code no longer works."),
+        ),
+        "account_recovered": (
+            _("Your digital ID was recovered"),
+            _(
+                "On %(at)s a new password was set with a recovery code from a service counter, and your earlier "
+                "authenticator app, passkeys and recovery codes were removed. If this was not you, visit a service "
+                "counter at once."
+            ),
+        ),
+        "password_changed": (
+            _("Your password was changed"),
+            _("On %(at)s the password of your digital ID was changed. %(if_not_you)s"),
+        ),
+        "factor_removed": (
+            _("A way to sign in was removed"),
+            _("On %(at)s an authenticator app or passkey was removed from your digital ID. %(if_not_you)s"),
+        ),
+        "factor_added": (
+            _("Your authenticator app was replaced"),
+            _("On %(at)s a new authenticator app replaced the one on your digital ID. %(if_not_you)s"),
+        ),
+        "recovery_codes_issued": (
+            _("New recovery codes were made"),
+            _("On %(at)s new recovery codes replaced the earlier ones of your digital ID. %(if_not_you)s"),
+        ),
+    }
+    subject, body = texts.get(
+        event.kind, (_("Your digital ID changed"), _("On %(at)s your digital ID changed. %(if_not_you)s"))
+    )
+    return subject, body % {"at": at, "officer": officer, "if_not_you": _(_IF_NOT_YOU)}
+
+
+def account_notices_pending(*, limit: int = 100) -> list[AccountNotice]:
+    """Events people must be told of and have not been yet, oldest first."""
+    events = (
+        AuthEvent.objects.select_related("account")
+        .filter(tell=True, told_at__isnull=True)
+        .order_by("at", "id")[: max(1, limit)]
+    )
+    notices = []
+    for event in events:
+        account = event.account
+        if account is None or not account.uin:
+            continue
+        subject, body = _notice_text(event)
+        notices.append(
+            AccountNotice(
+                id=event.pk,
+                uin=account.uin,
+                email=account.email,
+                phone=account.phone,
+                kind=event.kind,
+                subject=subject,
+                body=body,
+                link="/auth/account",
+            )
+        )
+    return notices

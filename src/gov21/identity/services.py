@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import re
 import secrets
+import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -14,14 +15,16 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 
 from gov21.core.crypto import hash_token, random_token
-from gov21.core.errors import Conflict, DomainError, NotFound, Unauthenticated
+from gov21.core.errors import Conflict, DomainError, Forbidden, NotFound, Unauthenticated
 from gov21.core.queries import raw_one
 from gov21.identity import totp
 from gov21.identity.models import (
     Account,
+    AccountRecovery,
     ActivationCode,
     ApiToken,
     AuthEvent,
@@ -35,7 +38,7 @@ from gov21.identity.models import (
 )
 from gov21.identity.principal import ROLES, Principal
 from gov21.identity.sealing import seal, unseal
-from gov21.identity.throttle import blocked_until, failure_record, success_record, throttle_key
+from gov21.identity.throttle import ACCOUNT, ADDRESS, address_key, attempt_begin, throttle_key, throttle_reset
 
 TOKEN_PREFIX = "g21_"  # noqa: S105 (a visible prefix, not a secret)
 
@@ -116,23 +119,73 @@ def _code_normalise(code: str) -> str:
     return "".join(ch for ch in code.upper() if ch.isalnum())
 
 
-def auth_event_record(*, kind: str, account: Account | None, source: str = "", **detail: Any) -> None:
-    AuthEvent.objects.create(at=timezone.now(), account=account, kind=kind, source=source[:64], detail=detail)
+def auth_event_record(
+    *, kind: str, account: Account | None, source: str = "", tell: bool = False, **detail: Any
+) -> None:
+    """Log an event on the account. ``tell``: the person is told of it on every channel they have
+    (the notification outbox takes it through ``identity.contracts``); only a citizen has those."""
+    AuthEvent.objects.create(
+        at=timezone.now(),
+        account=account,
+        kind=kind,
+        source=source[:64],
+        detail=detail,
+        tell=tell and account is not None and bool(account.uin),
+    )
+
+
+def account_notice_told(*, notice_id: int) -> bool:
+    """Mark a notice as handed to the notification outbox; False when another worker took it first.
+    Call it in the transaction that queues the message, so that it is told exactly once."""
+    return bool(AuthEvent.objects.filter(pk=notice_id, tell=True, told_at__isnull=True).update(told_at=timezone.now()))
+
+
+# How recently a person must have proved who they are to remove a way of signing in (RFC 9470's
+# max_age): a session left open on a shared computer must not be enough.
+REAUTH_SECONDS = 300
+
+
+def recent_authentication_check(*, auth_time: int) -> None:
+    if time.time() - auth_time > REAUTH_SECONDS:
+        raise DomainError(
+            "reauthentication_required",
+            "For your safety, prove it is you again (with your app, a recovery code or a passkey), then try again.",
+            status=403,
+            title="Sign in again",
+        )
+
+
+def _person_checked(*, uin: str, officer: Principal, purpose: str) -> str:
+    from gov21.registry.contracts import person_view  # registry imports identity's contract: import late
+
+    officer.require("identity.activate")
+    person = person_view(uin=uin, actor=officer, purpose=purpose)
+    if person["status"] != "alive":
+        raise Conflict("person_not_alive", "This person is recorded as deceased; no account can be activated.")
+    return str(person["uin"])
+
+
+def _activation_code_create(*, account: Account, officer: Principal, channel: str) -> tuple[str, ActivationCode]:
+    code = _code_generate(3)
+    now = timezone.now()
+    ActivationCode.objects.filter(account=account, used_at__isnull=True).update(used_at=now)
+    row = ActivationCode.objects.create(
+        account=account,
+        code_hash=hash_token(_code_normalise(code)),
+        channel=channel,
+        issued_by=officer.name,
+        issued_at=now,
+        expires_at=now + ACTIVATION_LIFETIME,
+    )
+    return code, row
 
 
 @transaction.atomic
 def activation_code_issue(*, uin: str, officer: Principal, channel: str = "counter") -> str:
-    """An officer who has checked a person face to face hands them a one-time activation code.
-
-    Works for a new account and, as account recovery, for an active one (the code then replaces the
-    password and every second factor). A deceased person's account is never activated again."""
-    from gov21.registry.contracts import person_view  # registry imports identity's contract: import late
-
-    officer.require("identity.activate")
-    person = person_view(uin=uin, actor=officer, purpose="Identity check at the counter to activate a digital ID")
-    uin = person["uin"]
-    if person["status"] != "alive":
-        raise Conflict("person_not_alive", "This person is recorded as deceased; no account can be activated.")
+    """An officer who has checked a person face to face hands them a one-time activation code for
+    an account not yet in use. An account in use is recovered instead (:func:`account_recovery_request`):
+    one officer alone cannot take it over. A deceased person's account is never activated again."""
+    uin = _person_checked(uin=uin, officer=officer, purpose="Identity check at the counter to activate a digital ID")
     account = Account.objects.select_for_update().filter(uin=uin).first()
     if account is None:
         user = get_user_model().objects.create_user(username=uin)
@@ -143,32 +196,162 @@ def activation_code_issue(*, uin: str, officer: Principal, channel: str = "count
         raise Conflict(
             "account_disabled", f"This account is disabled ({account.disabled_reason}); it cannot be re-activated."
         )
-    code = _code_generate(3)
-    now = timezone.now()
-    ActivationCode.objects.filter(account=account, used_at__isnull=True).update(used_at=now)
-    ActivationCode.objects.create(
-        account=account,
-        code_hash=hash_token(_code_normalise(code)),
-        channel=channel,
-        issued_by=officer.name,
-        issued_at=now,
-        expires_at=now + ACTIVATION_LIFETIME,
-    )
+    elif account.status == Account.Status.ACTIVE:
+        raise Conflict(
+            "account_in_use",
+            "This person's account is in use. Ask for an account recovery: a second officer approves it, "
+            "and the person is told.",
+        )
+    code, _ = _activation_code_create(account=account, officer=officer, channel=channel)
     auth_event_record(kind="activation_code_issued", account=account, officer=officer.name, channel=channel)
-    success_record(throttle_key("act", uin))  # the officer has seen the person: earlier guessing is forgiven
+    throttle_reset(throttle_key("act", uin))  # the officer has seen the person: earlier guessing is forgiven
     return code
+
+
+# --- recovery of an account in use at a service counter ------------------------------------------
+
+RECOVERY_REQUEST_LIFETIME = timedelta(days=2)
+
+
+def _staff_officer(officer: Principal) -> None:
+    # Each step is a named person's act: a shared API token cannot be "another officer".
+    if officer.kind != "staff":
+        raise Forbidden("officer_required", "An account recovery is asked for and approved by named officers.")
+
+
+def _recovery_open(account: Account) -> AccountRecovery | None:
+    return (
+        AccountRecovery.objects.filter(
+            account=account,
+            cancelled_at__isnull=True,
+            completed_at__isnull=True,
+            expires_at__gt=timezone.now(),
+        )
+        .order_by("-requested_at")
+        .first()
+    )
+
+
+@transaction.atomic
+def account_recovery_request(*, uin: str, officer: Principal) -> AccountRecovery:
+    """An officer who has checked the person's identity document asks for their account in use to
+    be recovered. Nothing changes yet: a different officer must approve, and the owner is told now,
+    on every channel, so that a recovery they did not ask for can be cancelled from their account."""
+    _staff_officer(officer)
+    uin = _person_checked(uin=uin, officer=officer, purpose="Identity check at the counter to recover a digital ID")
+    account = Account.objects.select_for_update().filter(uin=uin).first()
+    if account is None or account.status != Account.Status.ACTIVE:
+        raise Conflict(
+            "account_not_in_use", "This person has no account in use: issue an activation code instead.", field="uin"
+        )
+    if _recovery_open(account) is not None:
+        raise Conflict(
+            "recovery_open",
+            "A recovery of this account is already under way: waiting for a second officer or for its code.",
+        )
+    now = timezone.now()
+    recovery = AccountRecovery.objects.create(
+        account=account, requested_by=officer.name, requested_at=now, expires_at=now + RECOVERY_REQUEST_LIFETIME
+    )
+    auth_event_record(kind="recovery_requested", account=account, tell=True, officer=officer.name, recovery=recovery.pk)
+    return recovery
+
+
+@transaction.atomic
+def account_recovery_approve(*, recovery_id: int, officer: Principal, channel: str = "counter") -> str:
+    """A second officer, not the one who asked, approves a recovery; the activation code is printed
+    for the person at this counter, recorded with this officer, and the owner is told again."""
+    _staff_officer(officer)
+    officer.require("identity.activate")
+    recovery = AccountRecovery.objects.select_for_update().select_related("account").filter(pk=recovery_id).first()
+    if recovery is None:
+        raise NotFound("recovery_not_found", f"No account recovery {recovery_id}.")
+    if recovery.requested_by == officer.name:
+        raise Forbidden("second_officer_required", "Another officer must approve a recovery you asked for yourself.")
+    now = timezone.now()
+    if (
+        recovery.cancelled_at is not None
+        or recovery.completed_at is not None
+        or recovery.approved_at is not None
+        or recovery.expires_at <= now
+    ):
+        raise Conflict("recovery_closed", "This recovery was already approved, cancelled, used or has expired.")
+    account = Account.objects.select_for_update().get(pk=recovery.account_id)
+    if account.status != Account.Status.ACTIVE:
+        raise Conflict("account_not_in_use", "This account is not in use any more.")
+    code, row = _activation_code_create(account=account, officer=officer, channel=channel)
+    recovery.approved_by = officer.name
+    recovery.approved_at = now
+    recovery.code = row
+    # The owner sees it, and can cancel it, for as long as its code works.
+    recovery.expires_at = row.expires_at
+    recovery.save(update_fields=["approved_by", "approved_at", "code", "expires_at"])
+    auth_event_record(
+        kind="recovery_approved",
+        account=account,
+        tell=True,
+        officer=officer.name,
+        requested_by=recovery.requested_by,
+        recovery=recovery.pk,
+    )
+    throttle_reset(throttle_key("act", account.uin or ""))
+    return code
+
+
+@transaction.atomic
+def account_recovery_cancel(*, account: Account, source: str) -> int:
+    """The owner stops every recovery of their account not yet used; any code printed stops working."""
+    now = timezone.now()
+    open_ = list(
+        AccountRecovery.objects.select_for_update().filter(
+            account=account, cancelled_at__isnull=True, completed_at__isnull=True
+        )
+    )
+    for recovery in open_:
+        recovery.cancelled_at = now
+        recovery.cancelled_by = "owner"
+        recovery.save(update_fields=["cancelled_at", "cancelled_by"])
+        if recovery.code_id is not None:
+            ActivationCode.objects.filter(pk=recovery.code_id, used_at__isnull=True).update(used_at=now)
+    if open_:
+        auth_event_record(kind="recovery_cancelled", account=account, source=source, tell=True)
+    return len(open_)
+
+
+def account_recoveries_open(*, account: Account) -> list[AccountRecovery]:
+    return list(
+        AccountRecovery.objects.filter(
+            account=account, cancelled_at__isnull=True, completed_at__isnull=True, expires_at__gt=timezone.now()
+        ).order_by("-requested_at")
+    )
+
+
+def recoveries_waiting() -> list[AccountRecovery]:
+    """Recoveries asked for and waiting for a second officer, oldest first."""
+    return list(
+        AccountRecovery.objects.select_related("account")
+        .filter(
+            approved_at__isnull=True,
+            cancelled_at__isnull=True,
+            completed_at__isnull=True,
+            expires_at__gt=timezone.now(),
+        )
+        .order_by("requested_at")
+    )
 
 
 def account_activate(*, uin: str, code: str, password: str, source: str) -> Account:
     """Take control of an account with an activation code and set its password.
 
     Every failure gives the same answer, whether the UIN has no account, the code is wrong, used or
-    expired, so that the form cannot be used to learn who has an account."""
+    expired, so that the form cannot be used to learn who has an account. On an account in use the
+    code works only if it came from an approved recovery."""
     failure = DomainError("activation_failed", "That UIN and activation code do not match an open activation.")
-    keys = [("id", throttle_key("act", uin)), ("src", throttle_key("src", source))]
-    if blocked_until([key for _, key in keys]) is not None:
-        raise DomainError("too_many_attempts", "Too many attempts. Wait a few minutes, then try again.", status=429)
     uin = uin.strip()
+    attempt = attempt_begin(
+        [(ACCOUNT, throttle_key("act", uin)), (ADDRESS, address_key(source))],
+        detail="Too many attempts. Wait {wait} seconds, then try again.",
+    )
     with transaction.atomic():
         account = (
             Account.objects.select_for_update().filter(uin=uin, kind=Account.Kind.CITIZEN).first()
@@ -182,20 +365,30 @@ def account_activate(*, uin: str, code: str, password: str, source: str) -> Acco
             if account is not None
             else None
         )
-        if account is None or pending is None or account.status == Account.Status.DISABLED:
-            failed = True
-        elif not secrets.compare_digest(pending.code_hash, hash_token(_code_normalise(code))):
-            pending.failed_attempts += 1
-            if pending.failed_attempts >= ACTIVATION_MAX_FAILURES:
-                pending.used_at = timezone.now()  # a guessed-at code is burnt; the person goes back to the counter
-            pending.save(update_fields=["failed_attempts", "used_at"])
-            failed = True
-        else:
-            failed = False
+        failed = True
+        if account is not None and pending is not None and account.status != Account.Status.DISABLED:
+            # The code's own count is taken before it is compared, as the throttle's is.
+            counted = ActivationCode.objects.filter(
+                pk=pending.pk, used_at__isnull=True, failed_attempts__lt=ACTIVATION_MAX_FAILURES
+            ).update(failed_attempts=F("failed_attempts") + 1)
+            if counted and secrets.compare_digest(pending.code_hash, hash_token(_code_normalise(code))):
+                failed = False
+                # The right code is not a wrong try: a weak password typed with it costs nothing.
+                ActivationCode.objects.filter(pk=pending.pk).update(failed_attempts=F("failed_attempts") - 1)
+            elif counted:
+                # A guessed-at code is burnt after its last try; the person goes back to the counter.
+                ActivationCode.objects.filter(
+                    pk=pending.pk, used_at__isnull=True, failed_attempts__gte=ACTIVATION_MAX_FAILURES
+                ).update(used_at=timezone.now())
+        if not failed and account is not None and account.status == Account.Status.ACTIVE:
+            approved = AccountRecovery.objects.filter(
+                code_id=pending.pk if pending else 0, approved_at__isnull=False, cancelled_at__isnull=True
+            ).exists()
+            failed = not approved
     if failed:
-        failure_record(keys)
         raise failure
     assert account is not None and pending is not None
+    attempt.succeeded()
     user = account.user
     try:
         validate_password(password, user)
@@ -203,22 +396,31 @@ def account_activate(*, uin: str, code: str, password: str, source: str) -> Acco
         raise DomainError("weak_password", " ".join(error.messages), field="password") from error
     with transaction.atomic():
         now = timezone.now()
+        # Used once: of two people with the same code, one wins; a cancelled recovery burnt it.
+        if not ActivationCode.objects.filter(pk=pending.pk, used_at__isnull=True).update(used_at=now):
+            raise failure
+        account = Account.objects.select_for_update().get(pk=account.pk)
+        recovery_row = AccountRecovery.objects.filter(code_id=pending.pk).first()
         recovery = account.status == Account.Status.ACTIVE
-        if recovery:  # a counter visit replaces every credential the account had
+        if recovery and (recovery_row is None or recovery_row.cancelled_at is not None):
+            raise failure
+        if recovery:  # an approved counter recovery replaces every credential the account had
             TotpFactor.objects.filter(account=account).delete()
             Passkey.objects.filter(account=account).delete()
             RecoveryCode.objects.filter(account=account).delete()
+        if recovery_row is not None:
+            recovery_row.completed_at = now
+            recovery_row.save(update_fields=["completed_at"])
         user.set_password(password)
         user.save(update_fields=["password"])
-        pending.used_at = now
-        pending.save(update_fields=["used_at"])
         account.status = Account.Status.ACTIVE
         account.activated_at = account.activated_at or now
         account.proofed_in_person = account.proofed_in_person or pending.channel == "counter"
         account.save(update_fields=["status", "activated_at", "proofed_in_person"])
         OAuthToken.objects.filter(account=account, revoked_at__isnull=True).update(revoked_at=now)
-        auth_event_record(kind="account_recovered" if recovery else "account_activated", account=account, source=source)
-    success_record(keys[0][1])
+        auth_event_record(
+            kind="account_recovered" if recovery else "account_activated", account=account, source=source, tell=recovery
+        )
     return account
 
 
@@ -235,17 +437,14 @@ def _dummy_password_check(password: str) -> None:
 def password_authenticate(*, identifier: str, password: str, source: str) -> Account:
     """The account whose identifier (UIN or staff user name) and password match, or one generic error."""
     identifier = identifier.strip()
-    keys = [("id", throttle_key("id", identifier)), ("src", throttle_key("src", source))]
-    until = blocked_until([key for _, key in keys])
-    if until is not None:
-        auth_event_record(kind="sign_in_blocked", account=None, source=source)
-        wait = max(1, int((until - timezone.now()).total_seconds()))
-        raise DomainError(
-            "too_many_attempts",
-            f"Too many failed attempts. Wait {wait} seconds, then try again, or visit a service counter.",
-            status=429,
-            extra={"retry_after": wait},
+    try:
+        attempt = attempt_begin(
+            [(ACCOUNT, throttle_key("id", identifier)), (ADDRESS, address_key(source))],
+            detail="Too many failed attempts. Wait {wait} seconds, then try again, or visit a service counter.",
         )
+    except DomainError:
+        auth_event_record(kind="sign_in_blocked", account=None, source=source)
+        raise
     usable = bool(identifier) and "\x00" not in identifier  # PostgreSQL refuses NUL in text
     account = Account.objects.select_related("user").filter(user__username=identifier).first() if usable else None
     if account is None:
@@ -254,11 +453,10 @@ def password_authenticate(*, identifier: str, password: str, source: str) -> Acc
     else:
         ok = account.user.check_password(password) and account.status == Account.Status.ACTIVE
     if not ok:
-        failure_record(keys)
         auth_event_record(kind="sign_in_failed", account=account, source=source, step="password")
         raise Unauthenticated("sign_in_failed", GENERIC_SIGN_IN_FAILURE)
     assert account is not None
-    success_record(keys[0][1])
+    attempt.succeeded()
     return account
 
 
@@ -271,12 +469,19 @@ def account_second_factors(account: Account) -> dict[str, bool]:
 
 
 def totp_enrol_begin(*, account: Account) -> str:
-    """A new, not yet confirmed authenticator secret (replacing an unconfirmed one)."""
+    """A new authenticator secret, not yet confirmed. It replaces an earlier unconfirmed one; a
+    confirmed app keeps working beside it until a code from the new one confirms the change."""
     secret = totp.secret_generate()
-    TotpFactor.objects.update_or_create(
-        account=account,
-        defaults={"secret": seal(secret, bound_to=_totp_binding(account)), "confirmed_at": None, "last_step": 0},
-    )
+    sealed = seal(secret, bound_to=_totp_binding(account))
+    with transaction.atomic():
+        factor = TotpFactor.objects.select_for_update().filter(account=account).first()
+        if factor is not None and factor.confirmed_at is not None:
+            factor.pending_secret = sealed
+            factor.save(update_fields=["pending_secret"])
+        else:
+            TotpFactor.objects.update_or_create(
+                account=account, defaults={"secret": sealed, "confirmed_at": None, "last_step": 0, "pending_secret": ""}
+            )
     return secret
 
 
@@ -288,21 +493,33 @@ def _totp_secret(factor: TotpFactor) -> str:
     return unseal(factor.secret, bound_to=_totp_binding(factor.account))
 
 
-def totp_enrol_confirm(*, account: Account, code: str, source: str) -> None:
-    factor = TotpFactor.objects.select_related("account").filter(account=account).first()
-    if factor is None:
-        raise DomainError("totp_not_started", "Start adding an authenticator app first.")
-    step = totp.code_match(_totp_secret(factor), code, last_step=factor.last_step)
-    if step is None:
-        raise DomainError(
-            "totp_wrong_code",
-            "That code is not right. Check the phone's clock and type the current code.",
-            field="code",
-        )
-    factor.confirmed_at = timezone.now()
-    factor.last_step = step
-    factor.save(update_fields=["confirmed_at", "last_step"])
-    auth_event_record(kind="factor_added", account=account, source=source, factor="totp")
+def totp_enrol_confirm(*, account: Account, code: str, source: str, auth_time: int | None = None) -> None:
+    """Confirm a new authenticator app with a code from it. Replacing a confirmed one removes that
+    one, so it needs a recent sign-in (``auth_time``) as any removal does."""
+    with transaction.atomic():
+        factor = TotpFactor.objects.select_for_update().select_related("account").filter(account=account).first()
+        replacing = factor is not None and factor.confirmed_at is not None
+        if factor is None or (replacing and not factor.pending_secret):
+            raise DomainError("totp_not_started", "Start adding an authenticator app first.")
+        if replacing:
+            recent_authentication_check(auth_time=auth_time if auth_time is not None else 0)
+            secret = unseal(factor.pending_secret, bound_to=_totp_binding(account))
+            step = totp.code_match(secret, code, last_step=0)
+        else:
+            step = totp.code_match(_totp_secret(factor), code, last_step=factor.last_step)
+        if step is None:
+            raise DomainError(
+                "totp_wrong_code",
+                "That code is not right. Check the phone's clock and type the current code.",
+                field="code",
+            )
+        if replacing:
+            factor.secret = factor.pending_secret
+            factor.pending_secret = ""
+        factor.confirmed_at = timezone.now()
+        factor.last_step = step
+        factor.save(update_fields=["secret", "pending_secret", "confirmed_at", "last_step"])
+        auth_event_record(kind="factor_added", account=account, source=source, factor="totp", tell=replacing)
 
 
 def totp_verify(*, account: Account, code: str) -> bool:
@@ -334,22 +551,26 @@ def second_factor_keep_one(
         raise DomainError("last_factor", "Add another way to sign in first: this is your only second factor.")
 
 
-def totp_remove(*, account: Account, source: str) -> None:
+def totp_remove(*, account: Account, source: str, auth_time: int) -> None:
+    recent_authentication_check(auth_time=auth_time)
     second_factor_keep_one(account=account, removing_totp=True)
-    if TotpFactor.objects.filter(account=account).delete()[0]:
-        auth_event_record(kind="factor_removed", account=account, source=source, factor="totp")
+    with transaction.atomic():
+        if TotpFactor.objects.filter(account=account).delete()[0]:
+            auth_event_record(kind="factor_removed", account=account, source=source, factor="totp", tell=True)
 
 
-def recovery_codes_issue(*, account: Account, source: str) -> list[str]:
-    """Ten new single-use recovery codes, replacing any earlier ones. Shown once."""
+def recovery_codes_issue(*, account: Account, source: str, auth_time: int) -> list[str]:
+    """Ten new single-use recovery codes, replacing any earlier ones. Shown once. Replacing codes
+    removes the old ones, so it needs a recent sign-in."""
+    recent_authentication_check(auth_time=auth_time)
     codes = [_code_generate(4) for _ in range(RECOVERY_CODE_COUNT)]
     now = timezone.now()
     with transaction.atomic():
-        RecoveryCode.objects.filter(account=account).delete()
+        replaced = RecoveryCode.objects.filter(account=account).delete()[0]
         RecoveryCode.objects.bulk_create(
             RecoveryCode(account=account, code_hash=hash_token(_code_normalise(c)), created_at=now) for c in codes
         )
-        auth_event_record(kind="recovery_codes_issued", account=account, source=source)
+        auth_event_record(kind="recovery_codes_issued", account=account, source=source, tell=bool(replaced))
     return codes
 
 
@@ -362,17 +583,17 @@ def recovery_code_redeem(*, account: Account, code: str) -> bool:
 
 def second_factor_verify(*, account: Account, code: str, source: str) -> str:
     """Accept an authenticator-app code or a recovery code; the amr method it proves, or an error."""
-    keys = [("id", throttle_key("2fa", str(account.pk))), ("src", throttle_key("src", source))]
-    if blocked_until([key for _, key in keys]) is not None:
-        raise DomainError("too_many_attempts", "Too many wrong codes. Wait a few minutes, then try again.", status=429)
+    attempt = attempt_begin(
+        [(ACCOUNT, throttle_key("2fa", str(account.pk))), (ADDRESS, address_key(source))],
+        detail="Too many wrong codes. Wait {wait} seconds, then try again.",
+    )
     if totp_verify(account=account, code=code):
-        success_record(keys[0][1])
+        attempt.succeeded()
         return "otp"
     if recovery_code_redeem(account=account, code=code):
-        success_record(keys[0][1])
+        attempt.succeeded()
         auth_event_record(kind="recovery_code_used", account=account, source=source)
         return "otp"
-    failure_record(keys)
     auth_event_record(kind="sign_in_failed", account=account, source=source, step="second_factor")
     raise DomainError("wrong_code", "That code is not right. Type the current code from your app.", field="code")
 
@@ -587,21 +808,22 @@ def consent_revoke_by_user(*, user_id: int, consent_id: int, source: str) -> Non
 
 def password_change(*, account: Account, current: str, new: str, source: str) -> None:
     """Change a password, proving the current one again (a borrowed unlocked phone is not enough)."""
-    keys = [("id", throttle_key("pwchange", str(account.pk))), ("src", throttle_key("src", source))]
-    if blocked_until([key for _, key in keys]) is not None:
-        raise DomainError("too_many_attempts", "Too many attempts. Wait a few minutes, then try again.", status=429)
+    attempt = attempt_begin(
+        [(ACCOUNT, throttle_key("pwchange", str(account.pk))), (ADDRESS, address_key(source))],
+        detail="Too many attempts. Wait {wait} seconds, then try again.",
+    )
     user = account.user
     if not user.check_password(current):
-        failure_record(keys)
         raise DomainError("wrong_password", "Your current password is not right.", field="current_password")
+    attempt.succeeded()
     try:
         validate_password(new, user)
     except ValidationError as error:
         raise DomainError("weak_password", " ".join(error.messages), field="new_password") from error
-    user.set_password(new)
-    user.save(update_fields=["password"])
-    success_record(keys[0][1])
-    auth_event_record(kind="password_changed", account=account, source=source)
+    with transaction.atomic():
+        user.set_password(new)
+        user.save(update_fields=["password"])
+        auth_event_record(kind="password_changed", account=account, source=source, tell=True)
 
 
 @transaction.atomic

@@ -12,6 +12,7 @@ from typing import Any
 from django.http import HttpRequest
 from django.utils.http import url_has_allowed_host_and_scheme
 
+from gov21.core.http import client_address
 from gov21.core.queries import raw_one
 from gov21.identity import levels
 from gov21.identity.models import Account
@@ -122,4 +123,5 @@ def safe_next(request: HttpRequest, candidate: str | None, default: str = "/") -
 
 
 def source_of(request: HttpRequest) -> str:
-    return str(request.META.get("REMOTE_ADDR", ""))[:64]
+    """The client's address, seen through gov21's trusted proxies: what sign-ins are counted and logged by."""
+    return client_address(request)[:64]

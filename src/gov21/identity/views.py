@@ -20,6 +20,8 @@ from gov21.identity import levels, passkeys, totp
 from gov21.identity.models import AuthEvent, Passkey
 from gov21.identity.services import (
     account_activate,
+    account_recoveries_open,
+    account_recovery_cancel,
     account_second_factors,
     auth_event_record,
     password_authenticate,
@@ -140,12 +142,18 @@ def passkey_sign_in(request: HttpRequest) -> HttpResponse:
     try:
         credential = json.loads(request.body)
         account = passkeys.authenticate(
-            credential=credential, challenge=base64.b64decode(challenge), rp_id=rp_id, origin=origin, account=expected
+            credential=credential,
+            challenge=base64.b64decode(challenge),
+            rp_id=rp_id,
+            origin=origin,
+            source=source_of(request),
+            account=expected,
         )
     except (ValueError, DomainError) as error:
         auth_event_record(kind="sign_in_failed", account=expected, source=source_of(request), step="passkey")
         detail = error.detail if isinstance(error, DomainError) else "The passkey response could not be read."
-        return JsonResponse({"error": detail}, status=400)
+        status = error.status if isinstance(error, DomainError) and error.status == 429 else 400
+        return JsonResponse({"error": detail}, status=status)
     signed = idp_establish(request, account, levels.amr_with(base_amr, "hwk"))
     auth_event_record(kind="sign_in", account=account, source=source_of(request), acr=signed.acr, method="passkey")
     next_url = safe_next(request, request.GET.get("next"), "/auth/account")
@@ -235,17 +243,29 @@ def account(request: HttpRequest) -> HttpResponse:
             if action == "totp_start":
                 context["totp_secret"] = totp_enrol_begin(account=acct)
             elif action == "totp_confirm":
-                totp_enrol_confirm(account=acct, code=request.POST.get("code", "")[:16], source=source)
-                idp_establish(request, acct, levels.amr_with(current.amr, "otp"))
+                totp_enrol_confirm(
+                    account=acct, code=request.POST.get("code", "")[:16], source=source, auth_time=current.auth_time
+                )
+                signed = idp_establish(request, acct, levels.amr_with(current.amr, "otp"))
                 if not account_second_factors(acct)["recovery"]:
-                    context["recovery_codes"] = recovery_codes_issue(account=acct, source=source)
+                    context["recovery_codes"] = recovery_codes_issue(
+                        account=acct, source=source, auth_time=signed.auth_time
+                    )
                 context["done"] = "Your authenticator app is set up."
             elif action == "totp_remove":
-                totp_remove(account=acct, source=source)
+                totp_remove(account=acct, source=source, auth_time=current.auth_time)
                 context["done"] = "The authenticator app was removed."
             elif action == "passkey_remove":
-                passkeys.remove(account=acct, passkey_id=int(request.POST.get("passkey", "0") or 0), source=source)
+                passkeys.remove(
+                    account=acct,
+                    passkey_id=int(request.POST.get("passkey", "0") or 0),
+                    source=source,
+                    auth_time=current.auth_time,
+                )
                 context["done"] = "The passkey was removed."
+            elif action == "recovery_cancel":
+                if account_recovery_cancel(account=acct, source=source):
+                    context["done"] = "The recovery of your account was cancelled. Its code no longer works."
             elif action == "password_change":
                 if request.POST.get("new_password", "") != request.POST.get("new_password_again", ""):
                     raise DomainError("passwords_differ", "The two new passwords are not the same.")
@@ -257,9 +277,13 @@ def account(request: HttpRequest) -> HttpResponse:
                 )
                 context["done"] = "Your password was changed."
             elif action == "recovery_codes":
-                context["recovery_codes"] = recovery_codes_issue(account=acct, source=source)
+                context["recovery_codes"] = recovery_codes_issue(
+                    account=acct, source=source, auth_time=current.auth_time
+                )
         except (DomainError, ValueError) as error:
             context["error"] = error.detail if isinstance(error, DomainError) else "That request was not understood."
+            if isinstance(error, DomainError) and error.code == "reauthentication_required":
+                context["reauthenticate"] = f"/auth/verify?{urlencode({'next': '/auth/account'})}"
     secret = context.get("totp_secret")
     if secret:
         uri = totp.provisioning_uri(
@@ -269,6 +293,7 @@ def account(request: HttpRequest) -> HttpResponse:
         context["totp_qr"] = segno.make(uri, error="m").svg_data_uri(scale=4)
     context["factors"] = account_second_factors(acct)
     context["passkeys"] = list(Passkey.objects.filter(account=acct).order_by("created_at"))
+    context["recoveries"] = account_recoveries_open(account=acct)
     context["events"] = list(AuthEvent.objects.filter(account=acct).order_by("-at")[:15])
     context["enrol"] = bool(request.GET.get("enrol")) and not (
         context["factors"]["totp"] or context["factors"]["passkey"]

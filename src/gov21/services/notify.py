@@ -34,6 +34,7 @@ from django.utils import timezone
 from gov21.core import config
 from gov21.core.errors import DomainError
 from gov21.core.loops import batches_loop
+from gov21.identity import contracts as identity
 from gov21.services.models import Notification
 
 logger = logging.getLogger("gov21.services.notify")
@@ -358,9 +359,35 @@ def _send_one(row: Notification, down: set[str]) -> bool | None:
     return False
 
 
+def account_notices_queue(*, limit: int = RUN_LIMIT) -> int:
+    """Queue what identity must tell people about their accounts (a recovery asked for, a factor
+    removed): the inbox at once, email and SMS to the addresses the account holds. How many."""
+    queued = 0
+    for notice in identity.account_notices_pending(limit=limit):
+        with transaction.atomic():
+            if not identity.account_notice_told(notice_id=notice.id):
+                continue  # another worker took it
+            common = {
+                "uin": notice.uin,
+                "template": f"identity.{notice.kind}",
+                "subject": notice.subject,
+                "body": notice.body,
+                "link": notice.link,
+            }
+            try:
+                notification_queue(**common, email=notice.email, phone=notice.phone)
+            except DomainError:
+                # An address on file that is not one: the person still gets the inbox copy.
+                notification_queue(**common)
+        queued += 1
+    return queued
+
+
 def _run(*, limit: int) -> tuple[int, int]:
     if limit < 1:
         return 0, 0
+    # Before sending, so a notice about an account leaves in the same run it was queued.
+    account_notices_queue(limit=limit)
     # A row still `sending` whose claim ran out was left by a dead worker: due again, like `created`.
     due = list(
         Notification.objects.filter(
@@ -445,6 +472,7 @@ __all__ = [
     "ChannelError",
     "EmailChannel",
     "SmsChannel",
+    "account_notices_queue",
     "inbox_for",
     "inbox_mark_read",
     "inbox_unread_count",

@@ -11,6 +11,7 @@ from gov21.identity import oidc_keys
 from gov21.identity.models import RelyingParty
 from gov21.identity.oidc import ID_TOKEN_ALGS, SCOPES
 from gov21.identity.services import client_disable, client_register
+from gov21.identity.throttle import throttle_prune
 
 
 class Command(BaseCommand):
@@ -45,11 +46,15 @@ class Command(BaseCommand):
         disable = actions.add_parser("disable", help="Stop a system from signing anyone in.")
         disable.add_argument("client_id")
         top.add_parser("rotate-key", help="Make a new ID-token signing key active; old keys stay published.")
+        top.add_parser("prune", help="Forget sign-in attempt counts whose window has ended.")
 
     def handle(self, *args: Any, **options: Any) -> None:
         if options["area"] == "rotate-key":
             for alg, kid in oidc_keys.rotate().items():
                 self.stdout.write(f"Active {alg} ID-token signing key: {kid}")
+            return
+        if options["area"] == "prune":
+            self.stdout.write(f"Forgot {throttle_prune()} ended attempt windows.")
             return
         action = options["action"]
         if action == "list":
