@@ -90,6 +90,12 @@ def public_jwks() -> dict[str, Any]:
 
 
 @functools.cache
+def _client_auth() -> PrivateKeyJWT:
+    """private_key_jwt with the issuer as the assertion's audience: what the provider accepts, and
+    what the OpenID Foundation now advises over the token endpoint's address."""
+    return PrivateKeyJWT(issuer(), alg="ES256", headers={"kid": _key().thumbprint()})
+
+
 def _tls() -> ssl.SSLContext:
     """One TLS context for every call to the provider: building one costs about 20 ms of CPU, which
     every sign-in paid again for each client it made."""
@@ -174,8 +180,7 @@ def complete(*, session: Any, query: dict[str, str]) -> tuple[dict[str, Any], st
     with OAuth2Client(
         client_id=CLIENT_ID,
         client_secret=_key(),
-        # The assertion's audience is the issuer (what the provider accepts), not the token endpoint.
-        token_endpoint_auth_method=PrivateKeyJWT(issuer(), alg="ES256", headers={"kid": _key().thumbprint()}),
+        token_endpoint_auth_method=_client_auth(),
         redirect_uri=flow["redirect_uri"],
         transport=TRANSPORT,
         timeout=10.0,
@@ -242,7 +247,7 @@ def access_token(tokens: dict[str, Any]) -> str:
         with OAuth2Client(
             client_id=CLIENT_ID,
             client_secret=_key(),
-            token_endpoint_auth_method=PrivateKeyJWT(token_endpoint, alg="ES256", headers={"kid": _key().thumbprint()}),
+            token_endpoint_auth_method=_client_auth(),
             transport=TRANSPORT,
             timeout=10.0,
             verify=_tls(),
