@@ -119,8 +119,11 @@ def exchange_json(**kwargs: Any) -> Any:
     except orjson.JSONDecodeError:
         problem = {}
     if result.error:
+        # A Client.* error is the request's own fault (such as a path built from an answer that is
+        # not one segment): bad input, not a failure of the exchange.
+        status = 400 if result.error.startswith("Client.") else 502
         raise DomainError(
-            "exchange_error", f"{result.error}: {problem.get('message', '')}", status=502, title="Exchange error"
+            "exchange_error", f"{result.error}: {problem.get('message', '')}", status=status, title="Exchange error"
         )
     raise DomainError(
         str(problem.get("code") or "provider_error"),
