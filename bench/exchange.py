@@ -131,6 +131,8 @@ def setup(
         directory.subsystem_add(ident="XA/GOV/BENCH/client", node="main")
         """
     )
+    # wrk calls the client interface over plain HTTP from loopback, as the operator allows it.
+    consumer.gov21("exchange", "node", "client", "set", CLIENT, "--connection", "http")
     consumer.serve(workers=workers, threads=threads)
     join(provider, consumer, owner="XA/GOV/BENCH")
     consumer.py(
@@ -147,7 +149,7 @@ def setup(
         LocalService.objects.create(service_id="{SERVICE}", base_url="http://127.0.0.1:{echo_port}")
         """
     )
-    provider.serve(workers=workers, threads=threads)
+    provider.serve(workers=workers, threads=threads, public=False)
     wait_port(echo_port)
     wait_port(nginx_port)
     return consumer, provider, echo_port, nginx_port
@@ -165,7 +167,9 @@ def kill_trials(consumer: Deployment, provider: Deployment, trials: int, workers
             mid = f"k-{uuid.uuid4()}"
             try:
                 r = httpx.get(
-                    f"{consumer.url}/r1/{SERVICE}/{i}", headers={"X-Road-Client": CLIENT, "X-Road-Id": mid}, timeout=30
+                    f"{consumer.client_url}/r1/{SERVICE}/{i}",
+                    headers={"X-Road-Client": CLIENT, "X-Road-Id": mid},
+                    timeout=30,
                 )
             except httpx.HTTPError:
                 return
@@ -190,7 +194,7 @@ def kill_trials(consumer: Deployment, provider: Deployment, trials: int, workers
         )
         lost += len(set(answered) - logged)
         answered_total += len(answered)
-        provider.serve(workers=workers, threads=threads)
+        provider.serve(workers=workers, threads=threads, public=False)
     return {"trials": trials, "answered": answered_total, "answered_but_not_logged": lost}
 
 

@@ -194,11 +194,20 @@ def citizens_prepare(count: int) -> list[dict[str, Any]]:
     return citizens
 
 
-def server_start(data_dir: Path, port: int, *, workers: int, threads: int) -> subprocess.Popen[bytes]:
-    """gunicorn as ``gov21 up`` starts it, without the access log."""
+def server_start(
+    data_dir: Path,
+    port: int,
+    *,
+    workers: int,
+    threads: int,
+    app: str = "gov21.wsgi:application",
+    base_url: str = "",
+) -> subprocess.Popen[bytes]:
+    """gunicorn as ``gov21 up`` starts it, without the access log (``app``: another of gov21's
+    WSGI entry points, such as the exchange's client interface ``gov21.wsgi:clients``)."""
     command = [
         str(BIN / "gunicorn"),
-        "gov21.wsgi:application",
+        app,
         "--bind",
         f"127.0.0.1:{port}",
         "--workers",
@@ -208,7 +217,7 @@ def server_start(data_dir: Path, port: int, *, workers: int, threads: int) -> su
     ]
     if threads > 1:
         command += ["--threads", str(threads)]
-    server = subprocess.Popen(command, env=server_env(data_dir, f"http://127.0.0.1:{port}"))
+    server = subprocess.Popen(command, env=server_env(data_dir, base_url or f"http://127.0.0.1:{port}"))
     wait_port(port)
     return server
 
@@ -240,10 +249,10 @@ class CpuSampler:
     """The server's CPU time and the whole machine's, sampled every half second, to tell what a
     measurement window cost the server and how busy the shared machine was meanwhile."""
 
-    def __init__(self, server: subprocess.Popen[bytes]) -> None:
+    def __init__(self, server: subprocess.Popen[bytes], *others: subprocess.Popen[bytes]) -> None:
         import threading
 
-        self.server = server
+        self.servers = (server, *others)
         self.samples: list[tuple[float, float, float]] = []  # (time, server CPU s, machine busy CPU s)
         self.stop = threading.Event()
         self.thread = threading.Thread(target=self._run, daemon=True)
@@ -255,7 +264,7 @@ class CpuSampler:
         while not self.stop.is_set():
             t = psutil.cpu_times()
             busy = t.user + t.nice + t.system + getattr(t, "irq", 0) + getattr(t, "softirq", 0)
-            self.samples.append((time.time(), server_cpu(self.server), busy))
+            self.samples.append((time.time(), sum(server_cpu(s) for s in self.servers), busy))
             self.stop.wait(0.5)
 
     def between(self, start: float, end: float) -> tuple[float, float]:

@@ -415,7 +415,9 @@ class ProfileViewer(FastHttpUser):
 
 class PersonRead(FastHttpUser):
     """The reference: the same person read the profile starts with, as the portal's information
-    system asks the civil registry through the exchange (``/r1/``, signed and logged at both ends)."""
+    system asks the civil registry through the exchange (``/r1/``, signed and logged at both ends).
+    Its host is the gateway's information-system listener (``gov21.wsgi:clients``), not the
+    portal's public address, which serves no ``/r1/``."""
 
     wait_time = constant(0)
     instance = os.environ.get("GOV21_INSTANCE", "XA")

@@ -1,11 +1,13 @@
 """Latency of "My profile" (``/my/profile``): the person's data assembled live from four agencies'
 registers through the exchange, for a signed-in citizen; and, as the reference in the same run, the
-person read alone through the exchange's ``/r1/`` interface (the first of the profile's four calls).
+person read alone through the exchange's ``/r1/`` interface (the first of the profile's four calls),
+at the gateway's information-system listener (``gov21.wsgi:clients``, never the public port).
 
     .venv/bin/python bench/profile_latency.py [--people 20000] [--concurrency 10] [--seconds 20] [--runs 3]
 
 Prepares a scratch data directory and ``--citizens`` citizens with accounts and licences as
-``bench/portal_load.py`` does, starts gunicorn the same way (3 workers × 4 threads), and signs each
+``bench/portal_load.py`` does, starts gunicorn the same way (3 workers × 4 threads) for the portal
+and for the client interface (the portal's system registered for plain HTTP from loopback), and signs each
 citizen in through the OpenID Connect provider over HTTP (password, authenticator code). Then, per
 run, headless locust (``bench/portal_locust.py``) drives, one after the other and for ``--seconds``
 each, with no pause between requests (a closed loop):
@@ -97,7 +99,17 @@ def measure(args: argparse.Namespace, data_dir: Path) -> tuple[list[dict[str, An
     django_setup(data_dir, base_url)
     citizens = citizens_prepare(args.citizens)
     server = server_start(data_dir, port, workers=args.workers, threads=args.threads)
-    sampler = CpuSampler(server)
+    # The person read goes to the exchange's own listener, as the portal's information system
+    # registered for plain HTTP from loopback.
+    from django.core.management import call_command
+
+    call_command("exchange", "node", "client", "set", "XA/GOV/PORTAL/portal", "--connection", "http")
+    client_port = free_port()
+    clients = server_start(
+        data_dir, client_port, workers=args.workers, threads=args.threads, app="gov21.wsgi:clients", base_url=base_url
+    )
+    ports = {"PersonRead": client_port}
+    sampler = CpuSampler(server, clients)
     runs: list[dict[str, Any]] = []
     try:
         sessions = []
@@ -110,12 +122,14 @@ def measure(args: argparse.Namespace, data_dir: Path) -> tuple[list[dict[str, An
         sessions_file.write_text(json.dumps(sessions), encoding="utf-8")
         common = {"spawn_rate": 50.0, "scratch": data_dir, "env": {"PORTAL_BENCH_SESSIONS": str(sessions_file)}}
         for user_class, _ in TARGETS:  # warm-up: every worker's imports, templates, keys, connections
-            locust_run(port, user_class=user_class, users=args.concurrency, seconds=3, **common)
+            locust_run(ports.get(user_class, port), user_class=user_class, users=args.concurrency, seconds=3, **common)
         for _ in range(args.runs):
             run: dict[str, Any] = {"idle_before": idle_wait(idle=args.idle, seconds=10, limit=args.idle_limit)}
             for users, mode in ((1, "sequential"), (args.concurrency, "concurrent")):
                 for user_class, name in TARGETS:
-                    raw = locust_run(port, user_class=user_class, users=users, seconds=args.seconds, **common)
+                    raw = locust_run(
+                        ports.get(user_class, port), user_class=user_class, users=users, seconds=args.seconds, **common
+                    )
                     result = summarise(raw)
                     opened = raw["window_opened"] or time.time()
                     server_s, machine_s = sampler.between(opened, opened + args.seconds)
@@ -139,6 +153,7 @@ def measure(args: argparse.Namespace, data_dir: Path) -> tuple[list[dict[str, An
     finally:
         sampler.close()
         server_stop(server)
+        server_stop(clients)
     if args.profile:
         extra["profile"] = _in_process(base_url, citizens[0], args.profile)
     return runs, extra
@@ -199,7 +214,7 @@ def _in_process(base_url: str, citizen: dict[str, Any], count: int) -> list[tupl
     for record in [False] * 3 + [True] * count:
         meter.record = record
         meter("my profile", "GET", "/my/profile", expect=200)
-        meter.web = _WithHeaders(web, headers)
+        meter.web = _ClientInterface(headers)
         meter("person read through the exchange", "GET", f"/r1/XA/GOV/CRO/civil-registry/persons/{citizen['uin']}")
         meter.web = web
         meter("healthz", "GET", "/healthz", expect=200)
@@ -207,17 +222,34 @@ def _in_process(base_url: str, citizen: dict[str, Any], count: int) -> list[tupl
     return meter.table()
 
 
-class _WithHeaders:
-    """A test client that adds the exchange's headers to each GET."""
+class _ClientInterface:
+    """The exchange's information-system listener (``gov21.wsgi:clients``) called in this process
+    from loopback, with the exchange's headers on each GET."""
 
-    def __init__(self, web: Any, headers: dict[str, str]) -> None:
-        self.web, self.headers = web, headers
+    def __init__(self, headers: dict[str, str]) -> None:
+        self.headers = headers
 
     def get(self, path: str) -> Any:
-        response = self.web.get(path, **self.headers)
-        if response.status_code != 200:
-            raise SystemExit(f"person read: {response.status_code} {response.content[:300]!r}")
-        return response
+        import io
+        from types import SimpleNamespace
+        from wsgiref.util import setup_testing_defaults
+
+        from gov21.wsgi import clients
+
+        environ: dict[str, Any] = {
+            "REQUEST_METHOD": "GET",
+            "PATH_INFO": path,
+            "QUERY_STRING": "",
+            "REMOTE_ADDR": "127.0.0.1",
+            "wsgi.input": io.BytesIO(b""),
+            **self.headers,
+        }
+        setup_testing_defaults(environ)
+        status: list[int] = []
+        body = b"".join(clients(environ, lambda line, headers: status.append(int(line.split()[0]))))
+        if status[0] != 200:
+            raise SystemExit(f"person read: {status[0]} {body[:300]!r}")
+        return SimpleNamespace(status_code=status[0], content=body)
 
 
 def report(args: argparse.Namespace, runs: list[dict[str, Any]], extra: dict[str, Any], elapsed: float) -> None:

@@ -2,13 +2,12 @@ from __future__ import annotations
 
 from django.contrib import admin
 from django.http import HttpRequest, HttpResponse
-from django.urls import include, path, re_path
+from django.urls import include, path
 
 from gov21.api import api
 from gov21.continuity import views as continuity_views
 from gov21.core.http import problem
 from gov21.exchange import views as exchange_views
-from gov21.exchange import wsgi as exchange_wsgi
 from gov21.registry import views as registry_views
 from gov21.services import definitions_office as services_definitions_office
 
@@ -44,9 +43,6 @@ urlpatterns = [
     path("api/v1/", api.urls),
     path(".well-known/jwks.json", registry_views.jwks, name="jwks"),
     path("verify", registry_views.verify, name="verify"),
-    re_path(r"^r\d+/", exchange_wsgi.django_view),
-    path("listClients", exchange_wsgi.django_view),
-    path("metrics", exchange_wsgi.django_view),
     path("exchange/conf", exchange_views.conf, name="exchange-conf"),
     path("exchange/anchor", exchange_views.anchor, name="exchange-anchor"),
     path("exchange/directory/join", exchange_views.join, name="exchange-join"),

@@ -3,10 +3,13 @@ import os
 from django.core.wsgi import get_wsgi_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "gov21.settings")
-_django = get_wsgi_application()
+# The platform: portal, back offices, APIs, the directory's /exchange/conf. What gov21 up serves.
+application = get_wsgi_application()
 
-from gov21.exchange.wsgi import node_application, wrap  # noqa: E402 - needs Django set up first
+from gov21.exchange.wsgi import clients_application, node_application  # noqa: E402 - needs Django set up first
 
-# The platform, with the exchange's client interface (X-Road REST r1) at the same address.
-application = wrap(_django)
+# The exchange's information-system side (X-Road REST r1, listClients, metrics): its own listener,
+# never the public one (gov21 exchange node serve --listen / --client-tls-listen).
+clients = clients_application
+# The node interface, behind mutual TLS (gov21 exchange node serve --node-listen).
 node = node_application

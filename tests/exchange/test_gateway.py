@@ -39,3 +39,16 @@ def test_an_agency_without_a_right_is_refused_and_the_refusal_is_logged(registra
     assert result.headers["x-road-error"] == "Server.ServerProxy.AccessDenied"
     assert data_uses_for(subject=person.uin) == []
     assert chain.verify("log:main", node.verify_own).entries == 2
+
+
+def test_a_path_built_from_bad_input_is_bad_input_and_not_an_exchange_failure(registrar: Principal) -> None:
+    from gov21.core.errors import DomainError
+    from gov21.exchange.contracts import exchange_json
+
+    person = register_person(registrar)
+
+    with pytest.raises(DomainError) as refused:
+        exchange_json(client="XA/GOV/MSD/benefits", service=PERSONS, path=f"/{person.uin}/../x", issue="case 1")
+
+    assert refused.value.status == 400
+    assert "Client.BadRequest" in refused.value.detail

@@ -78,7 +78,7 @@ def agency_nodes(tax_service: str) -> Iterator[tuple[Deployment, Deployment]]:
             LocalService.objects.create(service_id="XA/GOV/TAX/returns/status", base_url="{tax_service}")
             """
         )
-        tax.serve()
+        tax.serve(public=False)
         yield directory, tax
     finally:
         directory.stop()
@@ -172,7 +172,7 @@ def test_a_provider_gateway_killed_under_load_loses_no_logged_message(
     assert answered and set(answered) <= provider_logged
     assert set(answered) <= consumer_logged
     assert all(_verify(tax).values()) and all(_verify(directory).values())
-    tax.serve()  # leave the module's nodes as they were
+    tax.serve(public=False)  # leave the module's nodes as they were
 
 
 @pytest.fixture(scope="module")
@@ -223,7 +223,7 @@ def test_a_consumer_in_one_instance_reads_a_service_of_a_federated_instance(
         "XB/GOV/CRO/civil-registry/persons", f"/{uin}", "XA/GOV/STATS/statistics", **{"X-Road-Issue": "x"}
     )
     assert refused.headers["x-road-error"] == "Server.ServerProxy.AccessDenied"
-    listed = httpx.get(f"{xa.url}/listClients?xRoadInstance=XB", headers={"Accept": "application/json"}).json()
+    listed = httpx.get(f"{xa.client_url}/listClients?xRoadInstance=XB", headers={"Accept": "application/json"}).json()
     assert any(m["id"]["xroad_instance"] == "XB" for m in listed["member"])
     uses = xb.py(
         f"""

@@ -1,23 +1,32 @@
 """The client interface as an X-Road REST client sees it: requests written by hand from the
-specification (as curl would send them), over a real socket."""
+specification (as curl would send them), over a real socket to the information-system listener."""
 
 from __future__ import annotations
 
 import base64
 import hashlib
 import http.client
+import io
 import json
-from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
+from django.core.management import call_command
 
 from gov21.exchange import chain, node
 from gov21.exchange.models import LogEntry
 from gov21.identity.principal import Principal
 from tests.registry.factories import register_person
 
-pytestmark = pytest.mark.usefixtures("exchange")
+pytestmark = pytest.mark.usefixtures("exchange", "http_clients")
+
+
+@pytest.fixture
+def http_clients() -> None:
+    """The information systems these tests speak for, registered by the operator for plain HTTP
+    (the listener is on loopback, where that is allowed); one of them is unknown to the directory."""
+    for client in ("XA/GOV/MSD/benefits", "XA/GOV/LTA/licensing", "XA/GOV/STATS/statistics", "XA/GOV/NOPE/x"):
+        call_command("exchange", "node", "client", "set", client, "--connection", "http", stdout=io.StringIO())
 
 
 def _send(base: str, method: str, target: str, headers: dict[str, str], body: bytes = b"") -> http.client.HTTPResponse:
@@ -37,7 +46,7 @@ def _expected_hash(method: str, target: str, headers: list[tuple[str, str]], bod
 
 
 def test_a_hand_written_request_gets_a_signed_logged_response_with_a_valid_request_hash(
-    live_server: Any, registrar: Principal
+    client_listener: str, registrar: Principal
 ) -> None:
     person = register_person(registrar)
     headers = {
@@ -48,7 +57,7 @@ def test_a_hand_written_request_gets_a_signed_logged_response_with_a_valid_reque
         "Accept": "application/json",
     }
 
-    response = _send(live_server.url, "GET", f"/r1/XA/GOV/CRO/civil-registry/persons/{person.uin}", headers)
+    response = _send(client_listener, "GET", f"/r1/XA/GOV/CRO/civil-registry/persons/{person.uin}", headers)
     body = response.read()
 
     assert response.status == 200, body
@@ -76,11 +85,11 @@ def test_a_hand_written_request_gets_a_signed_logged_response_with_a_valid_reque
     assert chain.verify("log:main", node.verify_own).ok
 
 
-def test_a_post_body_is_part_of_the_request_hash(live_server: Any) -> None:
+def test_a_post_body_is_part_of_the_request_hash(client_listener: str) -> None:
     body = b'{"token": "not-a-credential"}'
     headers = {"X-Road-Client": "XA/GOV/LTA/licensing", "X-Road-Id": "lta-1", "Content-Type": "application/json"}
 
-    response = _send(live_server.url, "POST", "/r1/XA/GOV/CRO/civil-registry/certificates/verify", headers, body)
+    response = _send(client_listener, "POST", "/r1/XA/GOV/CRO/civil-registry/certificates/verify", headers, body)
 
     assert response.status == 200
     assert json.loads(response.read())["status"] == "tampered"
@@ -157,9 +166,9 @@ def test_a_post_body_is_part_of_the_request_hash(live_server: Any) -> None:
     ],
 )
 def test_bad_requests_get_the_specified_xroad_error(
-    live_server: Any, target: str, headers: dict[str, str], status: int, error: str
+    client_listener: str, target: str, headers: dict[str, str], status: int, error: str
 ) -> None:
-    response = _send(live_server.url, "GET", target, headers)
+    response = _send(client_listener, "GET", target, headers)
     body = json.loads(response.read())
 
     assert response.status == status
@@ -168,31 +177,31 @@ def test_bad_requests_get_the_specified_xroad_error(
     assert body["type"] == error and body["message"] and body["detail"]
 
 
-def test_an_oversized_body_is_refused_before_it_is_read(live_server: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_an_oversized_body_is_refused_before_it_is_read(client_listener: str, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("GOV21_EXCHANGE_MAX_BODY_BYTES", "1000")
     headers = {"X-Road-Client": "XA/GOV/LTA/licensing", "Content-Type": "application/json"}
 
-    response = _send(live_server.url, "POST", "/r1/XA/GOV/CRO/civil-registry/certificates/verify", headers, b"x" * 5000)
+    response = _send(client_listener, "POST", "/r1/XA/GOV/CRO/civil-registry/certificates/verify", headers, b"x" * 5000)
 
     assert response.status == 400
     assert response.getheader("X-Road-Error") == "Client.BadRequest"
 
 
-def test_list_clients_answers_xml_by_default_and_json_on_request(live_server: Any) -> None:
-    xml = _send(live_server.url, "GET", "/listClients", {})
+def test_list_clients_answers_xml_by_default_and_json_on_request(client_listener: str) -> None:
+    xml = _send(client_listener, "GET", "/listClients", {})
     assert xml.status == 200 and xml.getheader("Content-Type").startswith("text/xml")
     text = xml.read().decode()
     assert "<ns1:memberCode>CRO</ns1:memberCode>" in text and 'ns1:objectType="SUBSYSTEM"' in text
 
-    listed = json.loads(_send(live_server.url, "GET", "/listClients", {"Accept": "application/json"}).read())
+    listed = json.loads(_send(client_listener, "GET", "/listClients", {"Accept": "application/json"}).read())
     ids = {(m["id"]["member_code"], m["id"].get("subsystem_code")) for m in listed["member"]}
     assert ("CRO", None) in ids and ("CRO", "civil-registry") in ids
 
 
-def test_metaservices_list_allowed_methods_and_the_openapi_description(live_server: Any) -> None:
+def test_metaservices_list_allowed_methods_and_the_openapi_description(client_listener: str) -> None:
     base = "/r1/XA/GOV/CRO/civil-registry"
     listed = json.loads(
-        _send(live_server.url, "GET", f"{base}/listMethods", {"X-Road-Client": "XA/GOV/STATS/statistics"}).read()
+        _send(client_listener, "GET", f"{base}/listMethods", {"X-Road-Client": "XA/GOV/STATS/statistics"}).read()
     )
     codes = {s["service_code"] for s in listed["service"]}
     assert codes == {"persons", "certificates", "declarations", "copies"}
@@ -200,22 +209,22 @@ def test_metaservices_list_allowed_methods_and_the_openapi_description(live_serv
     assert {"method": "GET", "path": "/*/history"} in persons["endpoint_list"]
 
     allowed = json.loads(
-        _send(live_server.url, "GET", f"{base}/allowedMethods", {"X-Road-Client": "XA/GOV/STATS/statistics"}).read()
+        _send(client_listener, "GET", f"{base}/allowedMethods", {"X-Road-Client": "XA/GOV/STATS/statistics"}).read()
     )
     assert {s["service_code"] for s in allowed["service"]} == {"certificates"}
 
     openapi = _send(
-        live_server.url, "GET", f"{base}/getOpenAPI?serviceCode=persons", {"X-Road-Client": "XA/GOV/MSD/benefits"}
+        client_listener, "GET", f"{base}/getOpenAPI?serviceCode=persons", {"X-Road-Client": "XA/GOV/MSD/benefits"}
     )
     assert openapi.status == 200
     assert "/{uin}/history" in json.loads(openapi.read())["paths"]
 
 
-def test_metrics_count_messages_per_service(live_server: Any) -> None:
+def test_metrics_count_messages_per_service(client_listener: str) -> None:
     _send(
-        live_server.url, "GET", "/r1/XA/GOV/CRO/civil-registry/persons/1", {"X-Road-Client": "XA/GOV/STATS/statistics"}
+        client_listener, "GET", "/r1/XA/GOV/CRO/civil-registry/persons/1", {"X-Road-Client": "XA/GOV/STATS/statistics"}
     ).read()
-    text = _send(live_server.url, "GET", "/metrics", {}).read().decode()
+    text = _send(client_listener, "GET", "/metrics", {}).read().decode()
     assert (
         'gov21_exchange_errors_total{service="XA/GOV/CRO/civil-registry/persons",type="Server.ServerProxy.AccessDenied"'
         in text

@@ -324,3 +324,44 @@ def test_acknowledging_beyond_the_last_event_is_refused(registrar: Principal) ->
     assert result.status == 422
     assert result.json()["field"] == "seq"
     assert Delivery.objects.get(subscription__subscriber=STATS).status == "pending"
+
+
+def test_a_subsystem_that_does_not_own_an_event_type_cannot_deliver_it_even_with_a_right_to_the_receiver() -> None:
+    # The receiver also takes the statistics office's deliveries (a right to POST there): that lets
+    # statistics deliver its own events, never a death, which only the civil registry publishes.
+    directory.right_grant(service=INBOX, subject=STATS, method="POST", path="/", by="test")
+    node.CONFS.clear()
+    death = {"event_type": "death.registered", "seq": 41, "idempotency_key": "x", "payload": {"uin": "1"}}
+
+    forged = exchange_call(
+        client=STATS, service=INBOX, path="/", method="POST", body=orjson.dumps(death), content_type="application/json"
+    )
+    told = exchange_call(
+        client=REGISTRY,
+        service=INBOX,
+        path="/",
+        method="POST",
+        body=orjson.dumps(death),
+        content_type="application/json",
+    )
+
+    assert forged.status == 403, forged.body
+    assert forged.json()["code"] == "not_publisher"
+    assert told.status == 200, told.body
+    assert told.json() == {"received": {"event_type": "death.registered", "seq": 41}}
+
+
+def test_an_event_type_the_directory_does_not_know_is_refused_at_the_receiver() -> None:
+    unknown = {"event_type": "moon.landed", "seq": 1, "payload": {}}
+
+    result = exchange_call(
+        client=REGISTRY,
+        service=INBOX,
+        path="/",
+        method="POST",
+        body=orjson.dumps(unknown),
+        content_type="application/json",
+    )
+
+    assert result.status == 403
+    assert result.json()["code"] == "not_publisher"

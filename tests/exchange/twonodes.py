@@ -8,6 +8,7 @@ import json
 import os
 import signal
 import socket
+import ssl
 import subprocess
 import sys
 import tempfile
@@ -38,6 +39,22 @@ def wait_port(port: int, timeout: float = 60) -> None:
     raise TimeoutError(f"nothing listens on {port}")
 
 
+def wait_answer(port: int, *, tls: bool = False, timeout: float = 120) -> None:
+    """Wait until a worker behind ``port`` answers: gunicorn binds the port before its workers
+    have booted, and on a busy machine a first request can wait longer than a gateway does."""
+    with socket.create_connection(("127.0.0.1", port), timeout=timeout) as sock:
+        if tls:
+            context = ssl.create_default_context()
+            context.check_hostname = False
+            context.verify_mode = ssl.CERT_NONE
+            # Refused or not (the node interface wants a client certificate), a handshake is an answer.
+            with contextlib.suppress(ssl.SSLError, OSError):
+                context.wrap_socket(sock).close()
+        else:
+            sock.sendall(b"GET /healthz HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n")
+            sock.recv(1)
+
+
 @dataclass
 class Deployment:
     """One gov21 data directory (a directory and/or a node) and the processes serving it."""
@@ -45,6 +62,7 @@ class Deployment:
     instance: str
     node_code: str = "main"
     root: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="gov21-node-")))
+    public_port: int = field(default_factory=free_port)
     client_port: int = field(default_factory=free_port)
     node_port: int = field(default_factory=free_port)
     client_tls_port: int = field(default_factory=free_port)
@@ -52,6 +70,12 @@ class Deployment:
 
     @property
     def url(self) -> str:
+        """The platform's public address: portal, APIs, the directory's ``/exchange/conf``."""
+        return f"http://127.0.0.1:{self.public_port}"
+
+    @property
+    def client_url(self) -> str:
+        """The gateway's information-system listener: X-Road REST r1, listClients, metrics."""
         return f"http://127.0.0.1:{self.client_port}"
 
     @property
@@ -91,15 +115,19 @@ class Deployment:
         return out.stdout
 
     def create_directory(self, *, people: int = 0) -> None:
-        """A full instance: its directory, the demo agencies, and this deployment's node."""
+        """A full instance: its directory, the demo agencies, and this deployment's node, whose
+        agencies' information systems call its client interface over plain HTTP from loopback."""
         self.gov21("migrate", "-v0")
         if people:
             self.gov21("seed", "--people", str(people))
         self.py(
             f"""
             from gov21.exchange import setup
+            from gov21.exchange.models import LocalClient, Subsystem
             setup.bootstrap()
             setup.local_node_ensure(owner="{self.instance}/GOV/EXCHANGE", address="{self.node_address}")
+            for sub in Subsystem.objects.select_related("member"):
+                LocalClient.objects.get_or_create(client_id=str(sub), defaults={{"connection": "http"}})
             """
         )
 
@@ -113,11 +141,15 @@ class Deployment:
         )
         return dict(json.loads(out.strip().splitlines()[-1]))
 
-    def serve(self, *, workers: int = 1, threads: int = 4) -> None:
+    def serve(self, *, workers: int = 1, threads: int = 4, public: bool = True) -> None:
+        """Start the node's listeners, and with ``public`` the platform (where nodes and partners
+        fetch the directory's configuration); a node that joined another's directory has no need."""
+        public_listen = f"127.0.0.1:{self.public_port}" if public else ""
         code = (
             "from gov21.exchange import serve\n"
             f"serve.run(listen='127.0.0.1:{self.client_port}', node_listen='127.0.0.1:{self.node_port}', "
-            f"workers={workers}, threads={threads}, client_tls_listen='127.0.0.1:{self.client_tls_port}')\n"
+            f"workers={workers}, threads={threads}, client_tls_listen='127.0.0.1:{self.client_tls_port}', "
+            f"public_listen='{public_listen}')\n"
         )
         proc = subprocess.Popen(
             [sys.executable, "-c", "import django\ndjango.setup()\n" + code],
@@ -128,6 +160,11 @@ class Deployment:
         wait_port(self.client_port)
         wait_port(self.node_port)
         wait_port(self.client_tls_port)
+        wait_answer(self.client_port)
+        wait_answer(self.node_port, tls=True)
+        if public:
+            wait_port(self.public_port)
+            wait_answer(self.public_port)
 
     def kill(self) -> None:
         """SIGKILL every process serving this deployment, at once."""
@@ -150,7 +187,9 @@ class Deployment:
         self.procs.clear()
 
     def call(self, service: str, path: str, client: str, **headers: str) -> httpx.Response:
-        return httpx.get(f"{self.url}/r1/{service}{path}", headers={"X-Road-Client": client, **headers}, timeout=30.0)
+        return httpx.get(
+            f"{self.client_url}/r1/{service}{path}", headers={"X-Road-Client": client, **headers}, timeout=30.0
+        )
 
 
 def join(node: Deployment, directory: Deployment, *, owner: str) -> None:

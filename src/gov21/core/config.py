@@ -204,9 +204,24 @@ EXCHANGE_MAX_BODY_BYTES: Setting[int] = Setting(
 EXCHANGE_CLIENT_CONNECTION: Setting[str] = Setting(
     "GOV21_EXCHANGE_CLIENT_CONNECTION",
     str,
-    "http",
-    "How information systems without their own rule connect to the gateway: http (trusted network) or https "
-    "(TLS with a registered client certificate).",
+    "https",
+    "How information systems without their own rule must connect to the gateway: https (TLS with a registered "
+    "client certificate; an unregistered system has none, so it is refused) or http (only from the networks "
+    "below).",
+)
+EXCHANGE_HTTP_CLIENT_NETWORKS: Setting[list[str]] = Setting(
+    "GOV21_EXCHANGE_HTTP_CLIENT_NETWORKS",
+    list,
+    [],
+    "Comma-separated networks (CIDR) besides loopback from which information systems registered for plain http "
+    "may call the gateway's client interface. Empty: loopback only.",
+)
+EXCHANGE_METRICS_NETWORKS: Setting[list[str]] = Setting(
+    "GOV21_EXCHANGE_METRICS_NETWORKS",
+    list,
+    [],
+    "Comma-separated networks (CIDR) besides loopback from which /metrics may be scraped on the client "
+    "interface. Empty: loopback only.",
 )
 EXCHANGE_LOG_BODIES: Setting[bool] = Setting(
     "GOV21_EXCHANGE_LOG_BODIES", bool, False, "Keep full message bodies in the message log, encrypted at rest."

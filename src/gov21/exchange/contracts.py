@@ -3,7 +3,11 @@
 * Providers register in-process service handlers with :func:`local_service` and declare in each
   :class:`ServiceResponse` the persons whose data they returned.
 * Consumers inside the platform call services with :func:`exchange_call`, exactly as an outside
-  information system would through ``/r1/``: signed, rights-checked, logged at both ends.
+  information system would through ``/r1/`` at a node's client interface: signed, rights-checked,
+  logged at both ends. This in-process transport is how the platform's own apps reach the
+  exchange; the client interface is never served on the platform's public address.
+* Receivers of pushed events read each delivery with :func:`event_delivery_read`, which accepts
+  an event only from the subsystem the directory names as the publisher of its type.
 * :func:`data_uses_for` lists, for the person concerned, every use of their data;
   :func:`usage_find` does so in the shape of Estonia's data tracker ``findUsage``.
 * :func:`exchange_bootstrap` sets up the demo nation's exchange on this deployment.
@@ -21,6 +25,7 @@ import orjson
 from gov21.core import config
 from gov21.core.errors import DomainError
 from gov21.exchange import setup, tracker
+from gov21.exchange.errors import XRoadError
 from gov21.exchange.gateway import (
     LOCAL_HANDLERS,
     Request,
@@ -28,9 +33,10 @@ from gov21.exchange.gateway import (
     ServiceResponse,
     client_proxy,
     problem_response,
+    xroad_error,
 )
-from gov21.exchange.ids import ClientId, ServiceId
-from gov21.exchange.pubsub import event_publish
+from gov21.exchange.ids import ClientId, ServiceId, path_check
+from gov21.exchange.pubsub import event_delivery_read, event_publish
 
 
 def local_service(name: str) -> Callable[[Callable[[ServiceRequest], ServiceResponse]], Callable[..., ServiceResponse]]:
@@ -76,6 +82,12 @@ def exchange_call(
 ) -> ExchangeResult:
     """``assertion``: the identity provider's assertion that the person the call is for asked for
     it; it travels as ``X-Gov21-Assertion``, covered by the signed request hash like every header."""
+    try:
+        # Callers pass a decoded path; it is held to the same rules as one an information system sends.
+        path = path_check(path)
+    except XRoadError as exc:
+        refused = xroad_error(exc)
+        return ExchangeResult(refused.status, dict(refused.headers), refused.body, refused.error)
     headers = [("accept", "application/json")]
     if content_type:
         headers.append(("content-type", content_type))
@@ -112,8 +124,11 @@ def exchange_json(**kwargs: Any) -> Any:
     except orjson.JSONDecodeError:
         problem = {}
     if result.error:
+        # A Client.* error is the request's own fault (such as a path built from an answer that is
+        # not one segment): bad input, not a failure of the exchange.
+        status = 400 if result.error.startswith("Client.") else 502
         raise DomainError(
-            "exchange_error", f"{result.error}: {problem.get('message', '')}", status=502, title="Exchange error"
+            "exchange_error", f"{result.error}: {problem.get('message', '')}", status=status, title="Exchange error"
         )
     raise DomainError(
         str(problem.get("code") or "provider_error"),
@@ -163,6 +178,7 @@ __all__ = [
     "agency_client",
     "agency_service",
     "data_uses_for",
+    "event_delivery_read",
     "event_publish",
     "exchange_bootstrap",
     "exchange_call",

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
-import fnmatch
 import hashlib
 import json
 from collections.abc import Iterator
@@ -440,13 +439,25 @@ def _deferred_off() -> Iterator[None]:
 
 
 def right_matches(pattern_method: str, pattern_path: str, method: str, path: str) -> bool:
+    """Whether a right's method and path pattern cover a request. ``path`` is the decoded, checked
+    path the service will receive (``ids.path_check``), matched segment by segment as it is: no
+    slash is stripped or added, so what is matched is what is served."""
     if pattern_method not in ("*", method):
         return False
     path = path or "/"
     if pattern_path in ("/**", "**"):
         return True
-    # "*" is one path segment; "**" any number of them (X-Road endpoint wildcards).
-    if "**" in pattern_path:
-        return fnmatch.fnmatchcase(path, pattern_path.replace("**", "*"))
-    parts, wanted = path.strip("/").split("/"), pattern_path.strip("/").split("/")
-    return len(parts) == len(wanted) and all(w == "*" or w == p for w, p in zip(wanted, parts, strict=True))
+    return _segments_match(tuple(pattern_path.split("/")[1:]), tuple(path.split("/")[1:]))
+
+
+def _segments_match(wanted: tuple[str, ...], parts: tuple[str, ...]) -> bool:
+    # X-Road endpoint wildcards: "*" is one non-empty segment, "**" any number of segments.
+    if not wanted:
+        return not parts
+    head, rest = wanted[0], wanted[1:]
+    if head == "**":
+        return any(_segments_match(rest, parts[i:]) for i in range(len(parts) + 1))
+    if not parts:
+        return False
+    matched = bool(parts[0]) if head == "*" else head == parts[0]
+    return matched and _segments_match(rest, parts[1:])

@@ -37,7 +37,7 @@ from gov21.core import config
 from gov21.core.errors import DomainError
 from gov21.exchange import chain, jws, meta, metrics, node, pki
 from gov21.exchange.errors import CLIENT_PROXY, SERVER_PROXY, XRoadError
-from gov21.exchange.ids import ClientId, ServiceId
+from gov21.exchange.ids import ClientId, ServiceId, path_check, path_encode
 
 logger = logging.getLogger("gov21.exchange")
 
@@ -84,7 +84,7 @@ Headers = list[tuple[str, str]]
 class Request:
     method: str
     service: ServiceId
-    path: str  # after the service identifier, as received (percent-encoded), "" or "/..."
+    path: str  # after the service identifier, decoded once and checked (ids.path_check), "" or "/..."
     query: str  # raw query string without "?"
     headers: Headers  # what travels: filtered, without the X-Road ones the gateway sets itself
     body: bytes
@@ -382,6 +382,9 @@ def server_proxy(token: str, body: bytes, *, peer_cert: bytes | None = None) -> 
             # The consumer's gateway gives every request a fresh id inside the signature, so the
             # same id twice is a captured envelope sent again (a client's own retry gets a new one).
             raise XRoadError(f"{SERVER_PROXY}.InvalidMessage", "This signed request was already received")
+        # The consumer's gateway checked the path, but rights are granted here, on this very path:
+        # check it again rather than trust another node's parsing.
+        path_check(req.path)
         if req.service.provider.instance != this.instance:
             raise XRoadError(f"{SERVER_PROXY}.UnknownService", f"This node serves instance {this.instance} only")
         sub = conf.subsystem(req.service.provider)
@@ -613,14 +616,14 @@ def _call_service(req: Request) -> Response:
 
 
 def _call_local(name: str, req: Request) -> Response:
-    from urllib.parse import parse_qs, unquote
+    from urllib.parse import parse_qs
 
     handler = LOCAL_HANDLERS.get(name)
     if handler is None:
         raise XRoadError(f"{SERVER_PROXY}.ServiceFailed", f"Service handler {name} is not available")
     sreq = ServiceRequest(
         method=req.method,
-        path=unquote(req.path or "/"),
+        path=req.path or "/",
         query=parse_qs(req.query, keep_blank_values=True),
         headers=dict(req.headers),
         body=req.body,
@@ -650,7 +653,7 @@ _services_pool = urllib3.PoolManager(num_pools=64, maxsize=32, block=False, retr
 
 
 def _call_http(base_url: str, timeout: float, req: Request) -> Response:
-    url = base_url.rstrip("/") + (req.path or "") + (f"?{req.query}" if req.query else "")
+    url = base_url.rstrip("/") + path_encode(req.path) + (f"?{req.query}" if req.query else "")
     limit = config.EXCHANGE_MAX_BODY_BYTES.read()
     try:
         response = _services_pool.request(

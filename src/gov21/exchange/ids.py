@@ -9,6 +9,7 @@ segment or a control character into a URL the gateway builds later (HPP and SSRF
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 from typing import Final
 from urllib.parse import quote, unquote
@@ -97,8 +98,66 @@ class ServiceId:
         return body
 
 
+# In a decoded path: control characters, a backslash (a separator to some servers), a percent sign
+# (what is left of a second round of encoding) and a semicolon (path parameters, with which some
+# servers turn "..;" into a dot segment).
+_AMBIGUOUS_RE: Final = re.compile(r"[\x00-\x1f\x7f\\%;]")
+
+
+def _bad_path(reason: str) -> XRoadError:
+    return XRoadError("Client.BadRequest", f"The service path {reason}", status=400)
+
+
+def path_check(path: str) -> str:
+    """``path`` (already decoded) if it can be read one way only; otherwise ``Client.BadRequest``.
+
+    Access rights are matched on this path and the service receives this same path, so nothing
+    a server might read differently from the matcher is let through: empty segments (``//``),
+    dot segments, backslashes, control and invisible characters, semicolons and percent signs.
+    A single trailing ``/`` is kept: it is matched as it is, so ``/*`` does not cover ``/x/``.
+    """
+    if not path:
+        return path
+    if not path.startswith("/"):
+        raise _bad_path("must start with /")
+    segments = path[1:].split("/")
+    for index, segment in enumerate(segments):
+        if not segment and index != len(segments) - 1:
+            raise _bad_path("has an empty segment (//)")
+        if segment in {".", ".."}:
+            raise _bad_path("has a dot segment (. or ..)")
+        if _AMBIGUOUS_RE.search(segment):
+            raise _bad_path("has a control character, a backslash, a semicolon or a percent sign")
+        if not segment.isascii() and any(unicodedata.category(ch).startswith("C") for ch in segment):
+            raise _bad_path("has a control or invisible character")
+    return path
+
+
+def path_decode(raw: str) -> str:
+    """The path after the service identifier, as received (percent-encoded), decoded once and
+    checked by :func:`path_check`. An encoded ``/`` would decode into a separator the sender did
+    not write, so it is refused rather than decoded."""
+    segments = []
+    for part in raw.split("/"):
+        try:
+            segment = unquote(part, errors="strict")
+        except UnicodeDecodeError as exc:
+            raise _bad_path("is not UTF-8 once decoded") from exc
+        if "/" in segment:
+            raise _bad_path("has an encoded / (%2F)")
+        segments.append(segment)
+    return path_check("/".join(segments))
+
+
+def path_encode(path: str) -> str:
+    """A checked path as it goes to an HTTP service: every character that is not plain in a path
+    percent-encoded, so the service decodes exactly the path the rights were matched on."""
+    return quote(path, safe="/:@!$&'()*+,=-._~")
+
+
 def split_service_path(rest: str) -> tuple[ServiceId, str]:
-    """``XA/GOV/CRO/civil-registry/persons/123/history`` → (service id, ``/123/history``).
+    """``XA/GOV/CRO/civil-registry/persons/123/history`` → (service id, ``/123/history``), the path
+    decoded once and checked (:func:`path_decode`).
 
     Subsystem codes are optional in X-Road, so the split is ambiguous in general; gov21 requires a
     subsystem for every provider (every service belongs to an information system), which makes
@@ -113,4 +172,4 @@ def split_service_path(rest: str) -> tuple[ServiceId, str]:
         )
     service = ServiceId.parse("/".join(parts[:5]))
     tail = parts[5:]
-    return service, ("/" + "/".join(tail)) if tail else ""
+    return service, path_decode("/" + "/".join(tail)) if tail else ""

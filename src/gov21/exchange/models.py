@@ -170,13 +170,13 @@ class LocalService(models.Model):
 
 
 class LocalClient(models.Model):
-    """How one of this node's information systems must connect to the client interface: plain
-    HTTP (a trusted network, development) or HTTPS with one of its registered certificates."""
+    """How one of this node's information systems must connect to the client interface: HTTPS with
+    one of its registered certificates, or plain HTTP from loopback or an allowed network."""
 
     HTTP, HTTPS = "http", "https"
 
     client_id = models.CharField(max_length=300, unique=True)
-    connection = models.CharField(max_length=5, default=HTTP)
+    connection = models.CharField(max_length=5, default=HTTPS)
     certificates = models.JSONField(default=list, blank=True, help_text="PEM certificates it may present.")
 
     def __str__(self) -> str:

@@ -32,7 +32,8 @@ from django_tasks import task
 from gov21.core import config
 from gov21.core.errors import Conflict, DomainError, Forbidden, NotFound
 from gov21.core.loops import batches_loop
-from gov21.exchange import directory
+from gov21.exchange import directory, node
+from gov21.exchange.errors import SERVER_PROXY
 from gov21.exchange.gateway import LOCAL_HANDLERS, ServiceRequest, ServiceResponse, problem_response
 from gov21.exchange.ids import ServiceId
 from gov21.exchange.models import Delivery, Event, EventType, Subscription
@@ -441,17 +442,37 @@ def events_service(req: ServiceRequest) -> ServiceResponse:
         return problem_response(error)
 
 
+def event_delivery_read(req: ServiceRequest) -> dict[str, Any]:
+    """The event a push delivery carries, accepted only from the subsystem that the directory's
+    signed configuration names as the publisher of its type. A right to POST to a receiver lets a
+    publisher deliver its own events there, not anyone else's: a death is told by the civil
+    registry alone."""
+    try:
+        event = orjson.loads(req.body)
+        if not isinstance(event, dict):
+            raise TypeError
+        event_type, seq = event["event_type"], event["seq"]
+        if not isinstance(event_type, str) or not isinstance(seq, int) or isinstance(seq, bool):
+            raise TypeError
+    except (orjson.JSONDecodeError, KeyError, TypeError) as exc:
+        raise DomainError("invalid_input", "Send an event: event_type, seq, payload") from exc
+    publishers = node.CONFS.own(origin=SERVER_PROXY).payload.get("event_types") or {}
+    publisher = publishers.get(event_type)
+    if publisher is None:
+        raise Forbidden("not_publisher", f"The directory has no event type {event_type}")
+    if publisher != req.client:
+        raise Forbidden("not_publisher", f"{req.client} does not publish {event_type}")
+    return dict(event)
+
+
 def inbox_service(req: ServiceRequest) -> ServiceResponse:
-    """``local:msd.events``: the benefits system's receiver in the demo nation. It accepts well-formed
-    events; the exchange's provider-side log entry is the record of receipt."""
+    """``local:msd.events``: the benefits system's receiver in the demo nation. It accepts its
+    publishers' well-formed events; the exchange's provider-side log entry is the record of receipt."""
     try:
         if req.method != "POST" or req.path.strip("/"):
             raise DomainError("not_found", "No such endpoint: POST /", status=404)
-        try:
-            event = orjson.loads(req.body)
-            received = {"event_type": str(event["event_type"]), "seq": int(event["seq"])}
-        except (orjson.JSONDecodeError, KeyError, TypeError, ValueError) as exc:
-            raise DomainError("invalid_input", "Send an event: event_type, seq, payload") from exc
+        event = event_delivery_read(req)
+        received = {"event_type": event["event_type"], "seq": event["seq"]}
         return ServiceResponse(status=200, body=orjson.dumps({"received": received}))
     except DomainError as error:
         return problem_response(error)
@@ -609,6 +630,7 @@ __all__ = [
     "deliveries_run",
     "deliveries_summary",
     "delivery_retry",
+    "event_delivery_read",
     "event_publish",
     "event_type_add",
     "events_ack",

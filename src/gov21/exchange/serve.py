@@ -1,8 +1,11 @@
 """``gov21 exchange node serve``: a gateway node as its own processes.
 
-Two listeners, each a gunicorn server: the client interface (X-Road REST r1 for the agency's
-information systems, plus the platform when the directory lives here) and the node interface
-(signed envelopes from other gateways) behind mutual TLS with the instance's certificates."""
+Each listener is a gunicorn server: the client interface (X-Road REST r1 for the agency's
+information systems: plain HTTP, and HTTPS with client certificates if asked for), the node
+interface (signed envelopes from other gateways) behind mutual TLS with the instance's
+certificates, and, if asked for, the platform itself (portal, APIs, the directory's
+``/exchange/conf``) on an address of its own. The client interface is the inside of the gateway:
+bind it to loopback or the agency's internal network, never where the public reaches it."""
 
 from __future__ import annotations
 
@@ -22,12 +25,12 @@ logger = logging.getLogger("gov21.exchange")
 
 
 def commands(
-    *, listen: str, node_listen: str, workers: int, threads: int, client_tls_listen: str = ""
+    *, listen: str, node_listen: str, workers: int, threads: int, client_tls_listen: str = "", public_listen: str = ""
 ) -> list[list[str]]:
     cert, key, bundle = tls.server_files()
     gunicorn = str(Path(sys.executable).parent / "gunicorn")
     common = ["--workers", str(workers), "--threads", str(threads), "--log-level", "warning", "--graceful-timeout", "5"]
-    client = [gunicorn, "gov21.wsgi:application", "--bind", listen, *common]
+    client = [gunicorn, "gov21.wsgi:clients", "--bind", listen, *common]
     peer = [
         gunicorn,
         "gov21.wsgi:node",
@@ -51,7 +54,7 @@ def commands(
         result.append(
             [
                 gunicorn,
-                "gov21.wsgi:application",
+                "gov21.wsgi:clients",
                 "--bind",
                 client_tls_listen,
                 *common,
@@ -65,6 +68,10 @@ def commands(
                 "1",
             ]
         )
+    if public_listen:
+        # The platform, for a deployment whose directory lives here but that gov21 up does not
+        # serve: nodes and partners fetch the signed configuration from it.
+        result.append([gunicorn, "gov21.wsgi:application", "--bind", public_listen, *common])
     return result
 
 
@@ -94,12 +101,18 @@ def run(
     workers: int,
     threads: int,
     client_tls_listen: str = "",
+    public_listen: str = "",
     stop_after: float | None = None,
 ) -> int:
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "gov21.settings", "GOV21_DATA_DIR": str(settings.DATA_DIR)}
     env["GOV21_EXCHANGE_NODE"] = node.this_node().code
     cmds = commands(
-        listen=listen, node_listen=node_listen, workers=workers, threads=threads, client_tls_listen=client_tls_listen
+        listen=listen,
+        node_listen=node_listen,
+        workers=workers,
+        threads=threads,
+        client_tls_listen=client_tls_listen,
+        public_listen=public_listen,
     )
     procs = [subprocess.Popen(cmd, env=env) for cmd in cmds]  # noqa: S603 - our own gunicorn
 

@@ -1,9 +1,11 @@
-"""The gateway's HTTP faces, as lean WSGI callables in front of Django.
+"""The gateway's HTTP faces, as lean WSGI callables, each served on its own listener.
 
-* :func:`wrap` puts the client interface (``/r1/...``, ``/listClients``, ``/metrics``) in front of
-  the platform, so the platform's own address is a working gateway (``gov21 up``).
+* :func:`clients_application` is the information systems' side of this node (``/r1/...``,
+  ``/listClients``, ``/metrics``), for the internal listeners of ``gov21 exchange node serve``
+  (``--listen``, and ``--client-tls-listen`` for HTTPS). It is never part of the platform's public
+  application: the platform's own apps reach the exchange in process (``exchange_call``).
 * :func:`node_application` is the node interface (``/exchange/v1/message``) for the mutual-TLS
-  listener of ``gov21 exchange node serve``; it answers nothing else.
+  listener; it answers nothing else.
 
 They bypass Django's middleware (sessions, CSRF, templates), which a machine-to-machine protocol
 does not use, and which would cost more than the gateway's own work per message.
@@ -11,10 +13,14 @@ does not use, and which would cost more than the gateway's own work per message.
 
 from __future__ import annotations
 
+import functools
+import hashlib
+import ipaddress
 import re
 import ssl
+import time
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from typing import Any, Final
 from urllib.parse import quote
 
@@ -37,8 +43,6 @@ def _recycle_connections() -> None:
         close_old_connections()
 
 
-WSGIApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
-
 MAX_URI: Final = 2000
 _MESSAGE_ID_RE: Final = re.compile(r"[\x21-\x7e]{1,100}")
 _REASONS: Final = {
@@ -46,6 +50,7 @@ _REASONS: Final = {
     201: "Created",
     204: "No Content",
     400: "Bad Request",
+    403: "Forbidden",
     404: "Not Found",
     500: "Internal Server Error",
     502: "Bad Gateway",
@@ -131,15 +136,18 @@ def parse_r1(environ: dict[str, Any]) -> Request:
     )
 
 
-def client_interface(environ: dict[str, Any], start_response: StartResponse) -> list[bytes]:
+def clients_application(environ: dict[str, Any], start_response: StartResponse) -> list[bytes]:
+    """The information systems' listener: X-Road REST r1, ``listClients`` and ``metrics``; nothing
+    else (the platform's pages and APIs are not served here, and this is not served there)."""
     _recycle_connections()
     try:
         path = environ.get("PATH_INFO", "")
         if path == "/metrics":
-            body = metrics.render().encode()
-            return _reply(start_response, Response(200, [("content-type", "text/plain; version=0.0.4")], body))
+            return _reply(start_response, _metrics(environ))
         if path.rstrip("/") == "/listClients":
             return _reply(start_response, _list_clients(environ))
+        if not (path.startswith("/r") and path[2:3].isdigit()):
+            return _reply(start_response, Response(404, [("content-type", "text/plain")], b"not found\n"))
         try:
             if not path.startswith("/r1/"):
                 raise XRoadError(
@@ -153,19 +161,56 @@ def client_interface(environ: dict[str, Any], start_response: StartResponse) -> 
         try:
             _authenticate_client(environ, req)
         except XRoadError as exc:
-            return _reply(start_response, gateway.xroad_error(exc, message_id=req.message_id))
+            response = gateway.xroad_error(exc, message_id=req.message_id)
+            metrics.observe(str(req.service), response.status, response.error, 0.0)
+            return _reply(start_response, response)
         return _reply(start_response, gateway.client_proxy(req))
     finally:
         _recycle_connections()
+
+
+@functools.lru_cache(maxsize=8)
+def _networks(setting: str, entries: tuple[str, ...]) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+    try:
+        return tuple(ipaddress.ip_network(entry, strict=False) for entry in entries)
+    except ValueError as exc:
+        raise XRoadError(
+            "Server.ClientProxy.InternalError", f"{setting} is not a comma-separated list of networks: {exc}"
+        ) from exc
+
+
+def _peer_allowed(environ: dict[str, Any], setting: config.Setting[list[str]]) -> bool:
+    """Whether the listener's own peer (``REMOTE_ADDR``, never a forwarding header: nothing may
+    stand between an information system and this listener) is loopback or in ``setting``'s networks."""
+    try:
+        peer = ipaddress.ip_address(str(environ.get("REMOTE_ADDR") or "").split("%", 1)[0])
+    except ValueError:
+        return False  # a Unix socket or no address: nothing to check, so no plain HTTP
+    if isinstance(peer, ipaddress.IPv6Address) and peer.ipv4_mapped is not None:
+        peer = peer.ipv4_mapped
+    if peer.is_loopback:
+        return True
+    return any(peer in network for network in _networks(setting.name, tuple(setting.read())))
+
+
+def _metrics(environ: dict[str, Any]) -> Response:
+    try:
+        allowed = _peer_allowed(environ, config.EXCHANGE_METRICS_NETWORKS)
+    except XRoadError as exc:
+        return gateway.xroad_error(exc)
+    if not allowed:
+        body = b"metrics are served to loopback and GOV21_EXCHANGE_METRICS_NETWORKS only\n"
+        return Response(403, [("content-type", "text/plain")], body)
+    return Response(200, [("content-type", "text/plain; version=0.0.4")], metrics.render().encode())
 
 
 _client_rules: dict[str, tuple[float, str, frozenset[str]]] = {}
 
 
 def _client_rule(client: str) -> tuple[str, frozenset[str]]:
-    """(connection type, certificate fingerprints) of a client of this node, cached a few seconds."""
-    import time
-
+    """(connection type, certificate fingerprints) of a client of this node, cached a few seconds.
+    A client the operator did not register gets the default connection type (https), and no
+    certificate of its own, so it cannot get in."""
     from gov21.exchange import pki
     from gov21.exchange.models import LocalClient
 
@@ -181,13 +226,18 @@ def _client_rule(client: str) -> tuple[str, frozenset[str]]:
 
 
 def _authenticate_client(environ: dict[str, Any], req: Request) -> None:
-    """X-Road's connection types on the internal side: an information system registered for HTTPS
-    must come over TLS with one of its own certificates; one registered for HTTP may come either way."""
-    import hashlib
-
+    """X-Road's connection types on the internal side. ``X-Road-Client`` only names who the caller
+    claims to be; what lets it act as that client is a registered TLS certificate (https), or, for
+    a client the operator registered for plain http, a call from loopback or an allowed network."""
     connection_type, fingerprints = _client_rule(str(req.client))
-    if connection_type != "https":
-        return
+    if connection_type == "http":
+        if _peer_allowed(environ, config.EXCHANGE_HTTP_CLIENT_NETWORKS):
+            return
+        raise XRoadError(
+            "Server.ClientProxy.SslAuthenticationFailed",
+            f"Client ({req.client}) may use plain HTTP only from loopback or GOV21_EXCHANGE_HTTP_CLIENT_NETWORKS; "
+            "call from there, or over HTTPS with a registered certificate",
+        )
     sock = environ.get("gunicorn.socket")
     der = sock.getpeercert(binary_form=True) if isinstance(sock, ssl.SSLSocket) else None
     if not der:
@@ -214,16 +264,6 @@ def _list_clients(environ: dict[str, Any]) -> Response:
     as_json = "application/json" in environ.get("HTTP_ACCEPT", "")
     body, content_type = meta.list_clients([conf], as_json=as_json)
     return Response(200, [("content-type", content_type)], body)
-
-
-def wrap(django_app: WSGIApp) -> WSGIApp:
-    def application(environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
-        path = environ.get("PATH_INFO", "")
-        if (path.startswith("/r") and path[2:3].isdigit()) or path in ("/metrics", "/listClients", "/listClients/"):
-            return client_interface(environ, start_response)
-        return django_app(environ, start_response)
-
-    return application
 
 
 def _peer_cert(environ: dict[str, Any]) -> bytes:
@@ -257,31 +297,3 @@ def node_application(environ: dict[str, Any], start_response: StartResponse) -> 
         return _reply(start_response, Response(200, [("content-type", "application/x-gov21-envelope")], data))
     finally:
         _recycle_connections()
-
-
-def django_view(request: Any) -> Any:
-    """The client interface reached through Django's URL routing (test clients, deployments that
-    do not use :func:`wrap`): the same handler, fed the request's environ and body."""
-    import io
-
-    from django.http import HttpResponse
-
-    environ = dict(request.META)
-    body = request.body
-    environ["wsgi.input"] = io.BytesIO(body)
-    environ["CONTENT_LENGTH"] = str(len(body))
-    environ["PATH_INFO"] = request.path_info
-    captured: dict[str, Any] = {}
-
-    def start_response(status: str, headers: list[tuple[str, str]]) -> None:
-        captured["status"], captured["headers"] = status, headers
-
-    chunks = client_interface(environ, start_response)
-    response = HttpResponse(b"".join(chunks), status=int(captured["status"].split()[0]))
-    for name, value in captured["headers"]:
-        if name.lower() != "content-length":
-            response[name] = value
-    return response
-
-
-django_view.csrf_exempt = True  # type: ignore[attr-defined]  # machine protocol: no cookies, no CSRF

@@ -10,7 +10,13 @@ from django.db.models import QuerySet
 
 from gov21.core.errors import DomainError
 from gov21.core.ids import uin_rejection_reason
-from gov21.exchange.contracts import ServiceRequest, ServiceResponse, local_service, problem_response
+from gov21.exchange.contracts import (
+    ServiceRequest,
+    ServiceResponse,
+    event_delivery_read,
+    local_service,
+    problem_response,
+)
 from gov21.services import registers
 from gov21.services.models import Document
 
@@ -133,13 +139,7 @@ def events(req: ServiceRequest) -> ServiceResponse:
     try:
         if req.method != "POST" or _parts(req):
             raise _not_found("POST /")
-        try:
-            event = orjson.loads(req.body)
-            if not isinstance(event, dict) or "event_type" not in event or "seq" not in event:
-                raise ValueError
-        except (orjson.JSONDecodeError, ValueError) as exc:
-            raise DomainError("invalid_input", "Send an event: event_type, seq, payload") from exc
-        outcome = event_receive(event=event)
+        outcome = event_receive(event=event_delivery_read(req))
         return ServiceResponse(status=200, body=orjson.dumps({"outcome": outcome}))
     except DomainError as error:
         return problem_response(error)

@@ -101,16 +101,33 @@ class Command(BaseCommand):
         join.add_argument("--owner", required=True, metavar="INSTANCE/CLASS/CODE", help="The member running it.")
         join.add_argument("--address", required=True, metavar="https://host:port")
         serve = _action(nodes, "serve", _node_serve, "Run this node: client interface and mutual-TLS node interface.")
-        serve.add_argument("--listen", default="127.0.0.1:8080", metavar="HOST:PORT", help="Client interface (r1).")
+        serve.add_argument(
+            "--listen",
+            default="127.0.0.1:8080",
+            metavar="HOST:PORT",
+            help="Client interface (r1) for this node's information systems: loopback or an internal network.",
+        )
         serve.add_argument("--node-listen", default="127.0.0.1:5500", metavar="HOST:PORT", help="Node interface.")
         serve.add_argument("--workers", type=int, default=2)
         serve.add_argument("--threads", type=int, default=4)
         serve.add_argument("--address", default="", metavar="https://host:port", help="Published node address.")
         serve.add_argument("--client-tls-listen", default="", metavar="HOST:PORT", help="HTTPS client interface.")
+        serve.add_argument(
+            "--public-listen",
+            default="",
+            metavar="HOST:PORT",
+            help="Also serve the platform (portal, APIs, /exchange/conf) here, when gov21 up does not.",
+        )
         clients = _area(nodes, "client", "How this node's information systems connect (http or https).")
         rule = _action(clients, "set", _node_client_set, "Set a client's connection type and certificates.")
         rule.add_argument("client_id", metavar="CLIENT")
-        rule.add_argument("--connection", choices=["http", "https"], required=True)
+        rule.add_argument(
+            "--connection",
+            choices=["http", "https"],
+            required=True,
+            help="https: TLS with one of the --cert certificates; http: plain HTTP, accepted from loopback "
+            "and GOV21_EXCHANGE_HTTP_CLIENT_NETWORKS only.",
+        )
         rule.add_argument("--cert", type=Path, action="append", default=[], metavar="FILE.pem")
         _action(clients, "list", _node_client_list, "List the clients' connection types.")
         local = _area(nodes, "service", "Where this node's own services live (when the directory is elsewhere).")
@@ -350,6 +367,7 @@ def _node_serve(cmd: Command, o: Options) -> None:
         setup.local_node_ensure(owner=f"{this.instance}/GOV/EXCHANGE", address=address)
     cmd.stdout.write(
         f"Node {this.ident}: client interface http://{o['listen']}/r1/, node interface https://{o['node_listen']}"
+        + (f", platform http://{o['public_listen']}/" if o["public_listen"] else "")
     )
     code = serve.run(
         listen=o["listen"],
@@ -357,6 +375,7 @@ def _node_serve(cmd: Command, o: Options) -> None:
         workers=o["workers"],
         threads=o["threads"],
         client_tls_listen=o["client_tls_listen"],
+        public_listen=o["public_listen"],
     )
     if code:
         raise CommandError(f"a listener stopped with exit code {code}")
