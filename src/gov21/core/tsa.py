@@ -24,6 +24,7 @@ from typing import Any, Final
 
 import httpx2 as httpx
 from asn1crypto import algos, cms, tsp
+from asn1crypto import core as asn1_core
 from asn1crypto import x509 as asn1_x509
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature
@@ -48,6 +49,13 @@ TIMEOUT_S: Final = 10.0
 class TimestampError(DomainError):
     def __init__(self, detail: str) -> None:
         super().__init__("timestamp_invalid", detail, status=422)
+
+
+class Reply(asn1_core.Sequence):  # type: ignore[misc]
+    """TimeStampResp (RFC 3161 §2.4.2). asn1crypto's own class makes the token mandatory, so it
+    cannot read (or write) a rejection, which carries none."""
+
+    _fields = [("status", tsp.PKIStatusInfo), ("time_stamp_token", cms.ContentInfo, {"optional": True})]
 
 
 @dataclass(frozen=True)
@@ -108,9 +116,10 @@ def stamp(digest: bytes, *, url: str | None = None, cert: bytes | None = None) -
     if answer.status_code != 200 or answer.headers.get("content-type", "").split(";")[0].strip() != REPLY_TYPE:
         raise TimestampError(f"The timestamping authority at {url} answered {answer.status_code}, not a reply.")
     try:
-        reply = tsp.TimeStampResp.load(answer.content)
+        reply = Reply.load(answer.content)
         status = reply["status"]["status"].native
         token = reply["time_stamp_token"]
+        reply.native  # noqa: B018 - parses the whole reply now, so damage is reported here
     except ValueError as exc:
         raise TimestampError("The timestamping authority's reply is not a TimeStampResp.") from exc
     if status not in ("granted", "granted_with_mods") or token.native is None:
@@ -222,7 +231,7 @@ class Authority:
             fields["nonce"] = request["nonce"].native
         tst = tsp.TSTInfo(fields)
         token = self._sign(tst, with_cert=bool(request["cert_req"].native))
-        der: bytes = tsp.TimeStampResp({"status": {"status": "granted"}, "time_stamp_token": token}).dump()
+        der: bytes = Reply({"status": {"status": "granted"}, "time_stamp_token": token}).dump()
         return der
 
     def _sign(self, tst: Any, *, with_cert: bool) -> Any:
@@ -278,9 +287,7 @@ class Authority:
 
 
 def _rejection(failure: str, text: str) -> bytes:
-    der: bytes = tsp.TimeStampResp(
-        {"status": {"status": "rejection", "status_string": [text], "fail_info": {failure}}}
-    ).dump()
+    der: bytes = Reply({"status": {"status": "rejection", "status_string": [text], "fail_info": {failure}}}).dump()
     return der
 
 
