@@ -80,3 +80,32 @@ def test_an_authority_that_is_down_is_a_clear_error(tsa: Any, monkeypatch: pytes
     monkeypatch.setenv("GOV21_TSA_URL", "http://127.0.0.1:9/")
     with pytest.raises(timestamping.TimestampError, match="did not answer"):
         timestamping.stamp(DIGEST)
+
+
+def test_gov21_tsa_serve_runs_the_authority_as_its_own_process(tmp_path: Path) -> None:
+    import os
+    import re
+    import sys
+
+    env = {**os.environ, "PYTHONUNBUFFERED": "1", "DJANGO_SETTINGS_MODULE": "gov21.settings"}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "gov21.cli", "tsa", "serve", "--port", "0", "--dir", str(tmp_path / "tsa")],
+        stdout=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+    try:
+        assert process.stdout is not None
+        line = process.stdout.readline()
+        match = re.search(r"at (http://127\.0\.0\.1:\d+/) \(certificate (.+)\)", line)
+        assert match, line
+        cert = Path(match[2]).read_bytes()
+        from cryptography import x509
+        from cryptography.hazmat.primitives import serialization
+
+        der = x509.load_pem_x509_certificate(cert).public_bytes(serialization.Encoding.DER)
+        stamp = timestamping.stamp(DIGEST, url=match[1], cert=der)
+        assert timestamping.check(stamp.token, DIGEST, der).serial == stamp.serial
+    finally:
+        process.terminate()
+        assert process.wait(timeout=30) == 0
