@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import base64
+import hashlib
 import json
 import os
 import sys
@@ -52,6 +53,7 @@ def main() -> None:
     started = time.perf_counter()
     pending_leaves: list[bytes] = []
     head_first = 1
+    prev_head = chain.ZERO
     seq = 0
     if args.verify_only:
         seq = args.entries
@@ -88,7 +90,7 @@ def main() -> None:
             pending_leaves.append(merkle.leaf_hash(bytes.fromhex(digest)))
             if len(pending_leaves) == chain.SEAL_EVERY or seq == args.entries:
                 root = merkle.root(pending_leaves).hex()
-                message = chain.head_message(name, head_first, seq, root, digest, at)
+                message = chain.head_message(name, head_first, seq, root, digest, at, prev_head)
                 signature = base64.b64encode(node.sign_bytes(message)).decode()
                 heads.append(
                     TreeHead(
@@ -98,9 +100,11 @@ def main() -> None:
                         root=root,
                         chain_hash=digest,
                         at=at,
+                        prev_head=prev_head,
                         signature=signature,
                     )
                 )
+                prev_head = hashlib.sha256(message).hexdigest()
                 head_first, pending_leaves = seq + 1, []
         with transaction.atomic(), connection.cursor() as cursor:
             cursor.executemany(sql, rows)

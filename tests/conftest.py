@@ -64,3 +64,19 @@ def _demo_exchange(request: pytest.FixtureRequest) -> Iterator[None]:
     if folder == "portal" or (folder in _EXCHANGE_DIRS and uses_db):
         request.getfixturevalue("exchange")
     yield
+
+
+@pytest.fixture
+def tsa(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+    """gov21's own RFC 3161 timestamping authority, served over HTTP on a free loopback port and
+    configured as the one the logs' tree heads are countersigned by (its certificate pinned)."""
+    from gov21.core import tsa as timestamping
+
+    directory = tmp_path_factory.mktemp("tsa")
+    authority = timestamping.Authority.load(directory)
+    server = timestamping.serve(authority, port=0)
+    monkeypatch.setenv("GOV21_TSA_URL", f"http://127.0.0.1:{server.server_address[1]}/")
+    monkeypatch.setenv("GOV21_TSA_CERT", str(directory / "tsa.pem"))
+    yield authority
+    server.shutdown()
+    server.server_close()

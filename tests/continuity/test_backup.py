@@ -411,7 +411,7 @@ def test_a_restore_proves_chains_and_certificates_and_refuses_a_tampered_log(
 
     report = restore_run(target, tmp_path / "r1", keys=home_keys())
     assert report.integrity["ok"] and report.integrity["certificates"] == 1
-    assert {row["chain"].split(":")[0] for row in report.integrity["chains"]} == {"log", "uses"}
+    assert {row["chain"].split(":")[0] for row in report.integrity["chains"]} == {"access", "log", "uses"}
     assert all(row["ok"] and row["entries"] > 0 for row in report.integrity["chains"])
 
     # Someone with access to the database rewrites who read the record; the next backup carries it.

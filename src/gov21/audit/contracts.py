@@ -1,38 +1,38 @@
-"""Recording access to personal data. Call inside the transaction of the change it records."""
+"""Recording access to personal data. Call inside the transaction of the change it records.
+
+The access log is a hash chain with signed tree heads (``gov21.core.chain``): each record is one
+append under the log's locked head row, and every ``SEAL_EVERY`` records a head is signed."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from django.db import connection
 from django.utils import timezone
 
+from gov21.audit import chain
 from gov21.audit.models import AccessRecord
+from gov21.core import chain as core
 
-# Written on every read of personal data, so hand-written rather than compiled by the ORM per call.
-ACCESS_INSERT_SQL = (
-    f"INSERT INTO {AccessRecord._meta.db_table} "  # noqa: S608 - table name from the model
-    "(at, actor, actor_kind, action, subject, purpose, detail) VALUES (%s, %s, %s, %s, %s, %s, %s)"
-)
+ACCESS_CHAIN = chain.CHAIN
 
 
 def access_record(
     *, actor: str, actor_kind: str, action: str, subject: str, purpose: str, detail: dict[str, Any] | None = None
 ) -> None:
-    ops = connection.ops
-    with connection.cursor() as cursor:
-        cursor.execute(
-            ACCESS_INSERT_SQL,
-            [
-                ops.adapt_datetimefield_value(timezone.now()),
-                actor[:150],
-                actor_kind[:16],
-                action[:40],
-                subject[:40],
-                purpose[:300],
-                ops.adapt_json_value(detail or {}, None),
-            ],
-        )
+    core.append(
+        chain.KIND,
+        chain.CHAIN,
+        {
+            "at": timezone.now(),
+            "actor": actor[:150],
+            "actor_kind": actor_kind[:16],
+            "action": action[:40],
+            "subject": subject[:40],
+            "purpose": purpose[:300],
+            "detail": detail or {},
+        },
+        signer=chain.sign,
+    )
 
 
 def access_records_for(*, subject: str, limit: int = 100) -> list[dict[str, Any]]:
@@ -41,3 +41,20 @@ def access_records_for(*, subject: str, limit: int = 100) -> list[dict[str, Any]
         {"at": r.at, "actor": r.actor, "actor_kind": r.actor_kind, "action": r.action, "purpose": r.purpose}
         for r in rows
     ]
+
+
+def access_log_exists() -> bool:
+    return chain.KIND.heads._default_manager.filter(chain=chain.CHAIN).exists()
+
+
+def access_log_verify() -> core.VerifyReport:
+    """Walk the access log: every record, link, signed head, countersignature and anchor."""
+    return core.verify(chain.KIND, chain.CHAIN, chain.verify_signature)
+
+
+def access_log_seal() -> core.TreeHeadBase | None:
+    return core.seal(chain.KIND, chain.CHAIN, chain.sign)
+
+
+def access_log_anchor() -> int:
+    return core.anchor(chain.KIND, chain.CHAIN)

@@ -1,7 +1,8 @@
 """The integrity of a node's data as it stands: what a restore must prove before the node serves.
 
-* Every hash chain the exchange keeps (the message log and the data-use log, with their signed tree
-  heads) verifies from its first entry to its head.
+* Every hash chain the node keeps (the exchange's message and data-use logs, the registry's access
+  log) verifies from its first entry to its head: every link, every signed tree head and its link
+  to the one before, every countersignature, the signed archive pointer.
 * Every certificate the civil registry issued and every document a service issued still verifies
   against the keys the node publishes at ``/.well-known/jwks.json``: a relying party that saved
   those keys before the disaster accepts what the restored node hands out.
@@ -24,6 +25,7 @@ from django.db import connection
 from django.test import RequestFactory
 from django.urls import resolve
 
+from gov21.audit.contracts import access_log_exists, access_log_verify
 from gov21.core.crypto import verify_compact
 from gov21.core.errors import DomainError
 from gov21.exchange.contracts import log_chains_verify
@@ -54,6 +56,18 @@ def _credentials(table: str) -> list[tuple[str, str]]:
 def node_check() -> dict[str, Any]:
     """Check this node's chains and credentials; a report with ``ok`` and the first faults found."""
     chains = log_chains_verify()
+    if access_log_exists():
+        access = access_log_verify()
+        chains.append(
+            {
+                "chain": access.chain,
+                "entries": access.entries,
+                "heads": access.heads,
+                "ok": access.ok,
+                "first_broken": access.first_broken,
+                "reason": access.reason,
+            }
+        )
     report: dict[str, Any] = {"chains": chains, "faults": []}
     for row in chains:
         if not row["ok"]:

@@ -227,6 +227,20 @@ EXCHANGE_LOG_BODIES: Setting[bool] = Setting(
     "GOV21_EXCHANGE_LOG_BODIES", bool, False, "Keep full message bodies in the message log, encrypted at rest."
 )
 
+TSA_URL: Setting[str] = Setting(
+    "GOV21_TSA_URL",
+    str,
+    "",
+    "RFC 3161 timestamping authority that countersigns the logs' signed tree heads (gov21 tsa serve runs one). "
+    "Empty: heads carry the node's signature only.",
+)
+TSA_CERT: Setting[str] = Setting(
+    "GOV21_TSA_CERT",
+    str,
+    "",
+    "PEM certificate of that authority; countersignatures by any other key are refused.",
+)
+
 SMTP_HOST: Setting[str] = Setting(
     "GOV21_SMTP_HOST", str, "", "Mail server notifications are sent through. Empty: no email, the portal inbox only."
 )

@@ -752,12 +752,14 @@ def _log(
         "subjects": ",".join(response.subjects)[:2000],
     }
     extra: dict[str, Any] = {"duration_ms": round(duration_ms, 3)}
+    bound = None
     if config.EXCHANGE_LOG_BODIES.read():
         from gov21.exchange import bodies
 
-        extra["body"] = bodies.seal(req.body, response.body)
+        # Sealed to the entry's place in the chain, so it cannot be moved to another entry.
+        bound = bodies.sealer(this.log_chain, req.body, response.body)
     with _log_writer(), transaction.atomic():
-        chain.append(this.log_chain, values, signer=node.sign_bytes, extra=extra)
+        chain.append(this.log_chain, values, signer=node.sign_bytes, extra=extra, bound=bound)
         if role == "provider" and response.subjects and response.status < 400:
             for subject in dict.fromkeys(response.subjects):
                 chain.append(

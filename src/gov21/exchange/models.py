@@ -12,6 +12,8 @@ from __future__ import annotations
 from django.db import models
 from django.utils import timezone
 
+from gov21.core.chain import ChainHeadBase, TreeHeadBase
+
 
 class Member(models.Model):
     instance = models.CharField(max_length=64)
@@ -183,20 +185,8 @@ class LocalClient(models.Model):
         return f"{self.client_id} ({self.connection})"
 
 
-class ChainHead(models.Model):
-    """The last sequence number and hash of an append-only chain (a node's log, a data-use log).
-    Appends lock this row, which orders them."""
-
-    chain = models.CharField(max_length=100, unique=True)
-    seq = models.BigIntegerField(default=0)
-    hash = models.CharField(max_length=64, default="0" * 64)
-    sealed_seq = models.BigIntegerField(default=0)
-    # Entries up to here were moved to an archive file; verification of what remains starts here.
-    archived_seq = models.BigIntegerField(default=0)
-    archived_hash = models.CharField(max_length=64, default="0" * 64)
-
-    def __str__(self) -> str:
-        return f"{self.chain} @ {self.seq}"
+class ChainHead(ChainHeadBase):
+    """The last sequence number and hash of one of this node's chains (its log, its data-use log)."""
 
 
 class LogEntry(models.Model):
@@ -239,22 +229,11 @@ class LogEntry(models.Model):
         return f"{self.chain}#{self.seq} {self.client} → {self.service}"
 
 
-class TreeHead(models.Model):
-    """A signed Merkle tree head (RFC 6962 hashing) over entries ``first_seq..last_seq`` of a chain."""
-
-    chain = models.CharField(max_length=100)
-    first_seq = models.BigIntegerField()
-    last_seq = models.BigIntegerField()
-    root = models.CharField(max_length=64)
-    chain_hash = models.CharField(max_length=64)
-    at = models.DateTimeField()
-    signature = models.TextField()
+class TreeHead(TreeHeadBase):
+    """A signed Merkle tree head over entries ``first_seq..last_seq`` of one of this node's chains."""
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["chain", "last_seq"], name="exchange_head_uniq")]
-
-    def __str__(self) -> str:
-        return f"{self.chain} head {self.first_seq}-{self.last_seq}"
 
 
 class DataUse(models.Model):

@@ -25,6 +25,13 @@ from django.db import transaction
 from django.db.models import Count
 from django.utils import timezone
 
+from gov21.audit.contracts import (
+    ACCESS_CHAIN,
+    access_log_anchor,
+    access_log_exists,
+    access_log_seal,
+    access_log_verify,
+)
 from gov21.core import config
 from gov21.core.errors import DomainError
 from gov21.exchange import chain, directory, merkle, node, pki, setup
@@ -149,13 +156,28 @@ class Command(BaseCommand):
         conf = _area(areas, "conf", "The signed configuration nodes work from.")
         _action(conf, "show", _conf_show, "Serial, expiry and contents of the current configuration.")
 
-        log = _area(areas, "log", "This node's message and data-use logs (hash chains with signed tree heads).")
-        verify = _action(log, "verify", _log_verify, "Check every link, entry and signed tree head.")
-        verify.add_argument("--chain", help="One chain, e.g. log:main (default: every chain).")
+        log = _area(
+            areas,
+            "log",
+            "This node's message and data-use logs and the registry's access log (hash chains with signed, "
+            "countersigned tree heads).",
+        )
+        verify = _action(
+            log, "verify", _log_verify, "Check every link, entry, signed tree head, countersignature and anchor."
+        )
+        verify.add_argument("--chain", help="One chain, e.g. log:main or access (default: every chain).")
         files = _action(log, "verify-archive", _log_verify_archive, "Check archive files written by log archive.")
         files.add_argument("files", type=Path, nargs="+", metavar="FILE")
         seal = _action(log, "seal", _log_seal, "Sign a tree head over the entries not yet covered by one.")
-        seal.add_argument("--chain", help="Default: this node's message and data-use logs.")
+        seal.add_argument("--chain", help="Default: this node's message and data-use logs and the access log.")
+        anchoring = _action(
+            log,
+            "anchor",
+            _log_anchor,
+            "Have heads still without a countersignature countersigned (GOV21_TSA_URL); record the newest head "
+            "outside the database.",
+        )
+        anchoring.add_argument("--chain", help="Default: every chain.")
         proof = _action(log, "proof", _log_proof, "An entry's inclusion proof, as JSON, and whether it verifies.")
         proof.add_argument("seq", type=int, metavar="SEQ")
         proof.add_argument("--chain", help="Default: this node's message log.")
@@ -497,11 +519,14 @@ def _conf_show(cmd: Command, o: Options) -> None:
 
 
 def _chains(o: Options, default: list[str] | None = None) -> list[str]:
+    """The chains a log command works on: the exchange's, then the access log."""
+    existing = list(ChainHead.objects.order_by("chain").values_list("chain", flat=True))
+    if access_log_exists():
+        existing.append(ACCESS_CHAIN)
     if o.get("chain"):
-        if not ChainHead.objects.filter(chain=o["chain"]).exists():
+        if o["chain"] not in existing:
             raise CommandError(f"There is no chain {o['chain']}.")
         return [o["chain"]]
-    existing = list(ChainHead.objects.order_by("chain").values_list("chain", flat=True))
     return existing if default is None else [c for c in default if c in existing]
 
 
@@ -509,8 +534,13 @@ def _report_line(report: chain.VerifyReport, seconds: float) -> str:
     rate = report.entries / seconds if seconds > 0 else 0.0
     return (
         f"{report.chain}: {report.entries} entries and {report.heads} signed tree heads checked "
-        f"in {seconds:.2f} s ({rate:,.0f} entries/s)"
+        f"in {seconds:.2f} s ({rate:,.0f} entries/s); {report.countersigned} heads countersigned, "
+        f"{'anchored outside the database' if report.anchored else 'no anchor outside the database yet'}"
     )
+
+
+def _verify_one(name: str) -> chain.VerifyReport:
+    return access_log_verify() if name == ACCESS_CHAIN else chain.verify(name, node.verify_own)
 
 
 def _log_verify(cmd: Command, o: Options) -> None:
@@ -520,7 +550,7 @@ def _log_verify(cmd: Command, o: Options) -> None:
     broken = []
     for name in chains:
         started = time.perf_counter()
-        report = chain.verify(name, node.verify_own)
+        report = _verify_one(name)
         cmd.say(_report_line(report, time.perf_counter() - started))
         if report.ok:
             cmd.say(f"{name}: intact")
@@ -546,15 +576,21 @@ def _log_verify_archive(cmd: Command, o: Options) -> None:
 
 def _log_seal(cmd: Command, o: Options) -> None:
     this = node.this_node()
-    chains = _chains(o, default=[this.log_chain, this.uses_chain])
+    chains = _chains(o, default=[this.log_chain, this.uses_chain, ACCESS_CHAIN])
     if not chains:
         cmd.say("No logs yet.")
     for name in chains:
-        head = chain.seal(name, node.sign_bytes)
+        head = access_log_seal() if name == ACCESS_CHAIN else chain.seal(name, node.sign_bytes)
         if head is None:
             cmd.say(f"{name}: every entry is already covered by a signed tree head.")
         else:
             cmd.say(f"{name}: signed tree head over entries {head.first_seq}-{head.last_seq}, root {head.root}")
+
+
+def _log_anchor(cmd: Command, o: Options) -> None:
+    for name in _chains(o):
+        stamped = access_log_anchor() if name == ACCESS_CHAIN else chain.anchor(name)
+        cmd.say(f"{name}: {stamped} tree heads countersigned; the newest head is recorded outside the database.")
 
 
 def _log_proof(cmd: Command, o: Options) -> None:
@@ -574,7 +610,13 @@ def _log_proof(cmd: Command, o: Options) -> None:
         bytes.fromhex(head["root"]),
     )
     message = chain.head_message(
-        name, head["first"], head["last"], head["root"], head["chain_hash"], datetime.fromisoformat(head["at"])
+        name,
+        head["first"],
+        head["last"],
+        head["root"],
+        head["chain_hash"],
+        datetime.fromisoformat(head["at"]),
+        head["prev"],
     )
     signed = node.verify_own(message, base64.b64decode(head["signature"]))
     cmd.say(json.dumps(asdict(proof), indent=2))
@@ -587,7 +629,7 @@ def _log_proof(cmd: Command, o: Options) -> None:
 def _log_archive(cmd: Command, o: Options) -> None:
     day: date = o["before"]
     before = timezone.make_aware(datetime.combine(day, datetime.min.time()))
-    chains = _chains(o)
+    chains = [c for c in _chains(o) if c != ACCESS_CHAIN]
     if not chains:
         cmd.say("No logs yet.")
     for name in chains:

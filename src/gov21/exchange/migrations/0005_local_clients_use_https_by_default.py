@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("exchange", "0003_log_request_index"),
+        ("exchange", "0004_anchored_tree_heads_and_signed_archive_pointer"),
     ]
 
     operations = [
