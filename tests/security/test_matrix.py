@@ -16,13 +16,12 @@ from urllib.parse import urlsplit
 
 import orjson
 import pytest
-from django.db.models import Count, Max
 from django.http import HttpResponse
 from django.urls import URLPattern, URLResolver, get_resolver
 
 from gov21.exchange.contracts import exchange_call
 from tests.security import policy
-from tests.security.world import ROLES, World, world_fixture
+from tests.security.world import ROLES, World, data_state, world_fixture
 
 world = pytest.fixture(scope="module")(world_fixture)
 
@@ -179,30 +178,6 @@ def _to_sign_in(response: HttpResponse) -> bool:
     return response.status_code == 302 and urlsplit(response["Location"]).path in _SIGN_IN
 
 
-def _state() -> tuple[Any, ...]:
-    """What a refused write must leave as it was."""
-    from gov21.exchange.models import AccessRight, Node
-    from gov21.identity.models import ActivationCode, RelyingParty
-    from gov21.registry.models import Certificate, EventTransition, LifeEvent, PersonVersion
-    from gov21.services.models import Application, Feedback, Offer, ServiceDefinition, Transition
-
-    return (
-        LifeEvent.objects.aggregate(n=Count("id"), m=Max("id")),
-        EventTransition.objects.count(),
-        PersonVersion.objects.count(),
-        list(Certificate.objects.values_list("serial", "status").order_by("serial")),
-        Application.objects.count(),
-        Transition.objects.count(),
-        list(Offer.objects.values_list("pk", "state").order_by("pk")),
-        ActivationCode.objects.count(),
-        RelyingParty.objects.count(),
-        AccessRight.objects.count(),
-        list(Node.objects.values_list("code", "status").order_by("code")),
-        ServiceDefinition.objects.count(),
-        Feedback.objects.filter(application_ref__gt="").count(),
-    )
-
-
 def _leaks(world: World, body: bytes, url: str = "") -> list[str]:
     """A's name or UIN in an answer, unless the caller put it in the request (an echo tells nothing)."""
     text = body.decode("utf-8", "replace")
@@ -241,7 +216,7 @@ def test_url_cell(world: World, db: None, key: str, method: str, role: str) -> N
             client.post(
                 f"/office/cases/{world.a_application}", {"purpose": "checking the renewal"}, **world.headers(role)
             )
-        before = _state() if method == "POST" and role not in allowed else None
+        before = data_state() if method == "POST" and role not in allowed else None
         response = _request(world, role, method, url, rule.data(world), json_body=False, client=client)
         status = response.status_code
         if status == 302 and role not in allowed and not _to_sign_in(response):
@@ -262,7 +237,7 @@ def test_url_cell(world: World, db: None, key: str, method: str, role: str) -> N
                 f"{method} {url} as {role} shows A's data"
             )
             if before is not None:
-                assert _state() == before, f"{method} {url} as {role} changed data"
+                assert data_state() == before, f"{method} {url} as {role} changed data"
         if role == "other_citizen":
             assert _leaks(world, response.content, url) == [], f"{method} {url} shows A's data to another citizen"
 
@@ -277,7 +252,7 @@ def _api_cells() -> Iterator[Any]:
 def test_api_cell(world: World, db: None, method: str, path: str, role: str) -> None:
     op = policy.API[(method, path)]
     for url in op.urls(world):
-        before = _state() if method == "POST" and role not in op.allowed else None
+        before = data_state() if method == "POST" and role not in op.allowed else None
         response = _request(world, role, method, url, op.body(world), json_body=True)
         status = response.status_code
         if role in op.allowed:
@@ -291,7 +266,7 @@ def test_api_cell(world: World, db: None, method: str, path: str, role: str) -> 
                 f"{method} {url} as {role} shows A's data"
             )
             if before is not None:
-                assert _state() == before, f"{method} {url} as {role} changed data"
+                assert data_state() == before, f"{method} {url} as {role} changed data"
 
 
 def _exchange_cells() -> Iterator[Any]:
@@ -315,7 +290,7 @@ def _call(world: World, client: str, service: str, method: str, path: str, body:
 @pytest.mark.parametrize(("service", "method", "path", "client"), list(_exchange_cells()))
 def test_exchange_cell(world: World, db: None, service: str, method: str, path: str, client: str) -> None:
     op = policy.EXCHANGE[(service, method, path)]
-    before = _state() if method != "GET" and client not in op.allowed else None
+    before = data_state() if method != "GET" and client not in op.allowed else None
     result = _call(world, client, service, method, op.path(world), op.body(world))
     # X-Road answers its own refusals with status 500 and the error type in X-Road-Error.
     denied = result.error.endswith("AccessDenied")
@@ -328,7 +303,7 @@ def test_exchange_cell(world: World, db: None, service: str, method: str, path: 
         assert set(error) >= {"type", "message"} and error["type"].endswith("AccessDenied")
         assert _leaks(world, result.body, op.path(world)) == []
         if before is not None:
-            assert _state() == before
+            assert data_state() == before
 
 
 # --- cells about what an allowed call does --------------------------------------------------------

@@ -16,6 +16,7 @@ from typing import Any
 
 from django.core.management import call_command
 from django.db import transaction
+from django.db.models import Count, Max
 from django.test import Client
 from django.utils import timezone
 
@@ -155,6 +156,30 @@ def _declare_birth(client: Client, mother: Person) -> int:
 
 def _cookies(client: Client) -> dict[str, str]:
     return {name: morsel.value for name, morsel in client.cookies.items()}
+
+
+def data_state() -> tuple[Any, ...]:
+    """What a refused write must leave as it was."""
+    from gov21.exchange.models import AccessRight, Node
+    from gov21.identity.models import ActivationCode, RelyingParty
+    from gov21.registry.models import Certificate, EventTransition, LifeEvent, PersonVersion
+    from gov21.services.models import Application, Feedback, Offer, ServiceDefinition, Transition
+
+    return (
+        LifeEvent.objects.aggregate(n=Count("id"), m=Max("id")),
+        EventTransition.objects.count(),
+        PersonVersion.objects.count(),
+        list(Certificate.objects.values_list("serial", "status").order_by("serial")),
+        Application.objects.count(),
+        Transition.objects.count(),
+        list(Offer.objects.values_list("pk", "state").order_by("pk")),
+        ActivationCode.objects.count(),
+        RelyingParty.objects.count(),
+        AccessRight.objects.count(),
+        list(Node.objects.values_list("code", "status").order_by("code")),
+        ServiceDefinition.objects.count(),
+        Feedback.objects.filter(application_ref__gt="").count(),
+    )
 
 
 def world_build() -> World:
