@@ -31,6 +31,7 @@ def test_the_platform_api_never_fails_and_answers_errors_as_problems(world: Worl
 # is removed.
 FUZZ_OPEN: list[tuple[str, str]] = [
     ("MSD/benefits/events POST /", "Integer exceeds 64-bit range"),
+    ("EXCHANGE/pubsub/events GET /{event_type}", "Integer exceeds 64-bit range"),
 ]
 
 
@@ -66,5 +67,18 @@ def test_the_benefits_event_receiver_answers_a_sequence_number_beyond_64_bits(wo
         method="POST",
         body=b'{"event_type": "birth.registered", "seq": 356107924221414887605771253579776, "payload": {}}',
         content_type="application/json",
+    )
+    assert answer.status < 500 and not answer.error, (answer.status, answer.error, answer.body)
+
+
+@pytest.mark.xfail(strict=True, reason="the pull service fails on an `after` beyond 64 bits")
+def test_the_pull_service_answers_an_after_beyond_64_bits(world: World, db: None) -> None:
+    from gov21.exchange.contracts import exchange_call
+
+    answer = exchange_call(
+        client=f"{world.instance}/GOV/STATS/statistics",
+        service=f"{world.instance}/GOV/EXCHANGE/pubsub/events",
+        path="/birth.registered",
+        query="after=99999999999999999999999",
     )
     assert answer.status < 500 and not answer.error, (answer.status, answer.error, answer.body)
