@@ -152,6 +152,27 @@ def test_bad_input_gets_problem_details_not_500(registrar: Principal) -> None:
     _problem(client.get("/api/v1/nowhere"), 404)
 
 
+@pytest.mark.parametrize(
+    ("kind", "facts"),
+    [
+        ("births", {"given_names": "A", "family_name": "B", "sex": "F", "birth_parish": "XA-01"}),
+        ("births", {"given_names": "A", "family_name": "B", "sex": "F", "birth_parish": "XA-01", "mother_uin": "M"}),
+        ("deaths", {"uin": "P"}),
+        ("address-changes", {"uin": "P", "parish": "XA-01", "line": "1 Bay Street"}),
+    ],
+)
+def test_a_date_in_the_first_centuries_is_422_not_500(registrar: Principal, kind: str, facts: dict[str, str]) -> None:
+    # Found by fuzzing: 0001-01-01 made the duplicate check's date window overflow.
+    mother, person = register_person(registrar), register_person(registrar)
+    facts = {k: {"M": mother.uin, "P": person.uin}.get(v, v) for k, v in facts.items()}
+    date_field = {"births": "birth_date", "deaths": "death_date"}.get(kind, "date")
+    for day in ("0001-01-01", "0001-01-03", "1799-12-31"):
+        response = _client("registrar").post(
+            f"{BASE}/events/{kind}", {**facts, date_field: day}, content_type="application/json"
+        )
+        assert _problem(response, 422)["field"] == date_field, day
+
+
 def test_search_by_name_with_cursor(registrar: Principal) -> None:
     for i in range(5):
         register_person(registrar, given=f"Zephyrine{i}", family="Oduber")

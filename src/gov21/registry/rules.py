@@ -50,6 +50,18 @@ def timeliness(*, event_date: date, registered_on: date, target_days: int, late_
     return "delayed"
 
 
+# No civil record of a living register reaches further back; the checks around a date (duplicate
+# windows, parents' ages) also count days back from it, which a date in year 1 would overflow.
+EARLIEST_DATE = date(1800, 1, 1)
+
+
+def check_not_before_records(*, value: date, field: str) -> None:
+    if value < EARLIEST_DATE:
+        raise DomainError(
+            "date_too_early", f"This date is before {EARLIEST_DATE.isoformat()}, the start of the records.", field=field
+        )
+
+
 def check_not_future(*, value: date, today: date, field: str) -> None:
     if value > today:
         raise DomainError("date_in_future", "This date is in the future.", field=field)

@@ -287,11 +287,14 @@ def assertion_accept(*, token: str, audience: str, purpose: str, client: str) ->
 
 def _date(value: Any, *, field: str) -> date:
     if isinstance(value, date):
-        return value
-    try:
-        return date.fromisoformat(str(value))
-    except ValueError as exc:
-        raise DomainError("invalid_date", "Give the date as YYYY-MM-DD.", field=field) from exc
+        parsed = value
+    else:
+        try:
+            parsed = date.fromisoformat(str(value))
+        except ValueError as exc:
+            raise DomainError("invalid_date", "Give the date as YYYY-MM-DD.", field=field) from exc
+    rules.check_not_before_records(value=parsed, field=field)
+    return parsed
 
 
 def _text(data: dict[str, Any], key: str, *, required: bool = True, max_length: int = 200) -> str:

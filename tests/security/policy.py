@@ -1,0 +1,524 @@
+"""Who may read and who may write each surface of gov21: one entry per URL pattern of ``gov21.urls``,
+per operation of the platform's API (``/api/v1/``) and per operation of each exchange service.
+
+A surface without an entry fails ``test_matrix.py``; so does an entry whose surface is gone (except
+``gone`` entries, which must answer 404 wherever they still resolve). The table says what gov21
+*intends*; where the code does not do it yet, the cells are listed in ``test_matrix.OPEN_FINDINGS``."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from gov21.identity.principal import ROLE_PERMISSIONS
+from tests.security.world import ROLES, STAFF_ROLES, TOKEN_ROLES, World
+
+Roles = frozenset[str]
+
+EVERYONE: Roles = frozenset(ROLES)
+NOBODY: Roles = frozenset()
+CITIZEN_A: Roles = frozenset({"citizen"})
+CITIZENS: Roles = frozenset({"citizen", "other_citizen"})
+STAFF: Roles = frozenset(role for role, _ in STAFF_ROLES)
+SIGNED_IN: Roles = CITIZENS | STAFF
+# The licensing agency's case workers: A's licence renewal is a case of their agency only.
+LICENSING_CASES: Roles = frozenset({"case_officer", "supervisor", "administrator"})
+
+
+def perm(permission: str, *, tokens: bool = True) -> Roles:
+    """The staff roles (and, on the API, the token roles) whose role grants ``permission``."""
+    staff = {role for role, _ in STAFF_ROLES if permission in ROLE_PERMISSIONS[role]}
+    api = {f"token_{role}" for role in TOKEN_ROLES if permission in ROLE_PERMISSIONS[role]} if tokens else set()
+    return frozenset(staff | api)
+
+
+def page(permission: str) -> Roles:
+    """A back-office page: staff who signed in through the provider; an API token opens no page."""
+    return perm(permission, tokens=False)
+
+
+@dataclass(frozen=True)
+class Rule:
+    """``get``/``post``: the roles allowed to read/write (None: the method is not part of the surface).
+    ``urls`` gives the concrete requests, with real identifiers of citizen A's records."""
+
+    urls: Callable[[World], list[str]]
+    get: Roles | None = None
+    post: Roles | None = None
+    data: Callable[[World], dict[str, Any]] = field(default=lambda w: {})
+    # Statuses that still mean "let in" (the caller passed the gate, the input was then judged).
+    ok: frozenset[int] = frozenset({400, 409, 422})
+    # Must answer 404 to everyone wherever it still resolves; the pattern may be removed.
+    gone: bool = False
+    # Who may see A's data in the answer even when refused the write (a form shown again with the
+    # reason); by default those who may read the surface.
+    sees: Roles | None = None
+    # The office works a case only after the officer said why they open it (in the same session).
+    opens_case: bool = False
+    # Other statuses that refuse here; each says why next to its rule.
+    refused: frozenset[int] = frozenset()
+
+
+def _u(path: str) -> Callable[[World], list[str]]:
+    return lambda w: [path]
+
+
+PUBLIC_OIDC = frozenset({400, 401, 405})
+
+# --- every URL pattern of gov21.urls (API operations under api/v1/ are in API below) ----------------
+URLS: dict[str, Rule] = {
+    "api/v1/openapi.json": Rule(_u("/api/v1/openapi.json"), get=EVERYONE),
+    "api/v1/docs": Rule(_u("/api/v1/docs"), get=EVERYONE),
+    "api/v1/": Rule(_u("/api/v1/"), get=EVERYONE, ok=frozenset({404})),
+    ".well-known/jwks.json": Rule(_u("/.well-known/jwks.json"), get=EVERYONE),
+    "verify": Rule(_u("/verify"), get=EVERYONE, post=EVERYONE, data=lambda w: {"payload": "GOV21:not-a-credential"}),
+    # The exchange's client interface and its metaservices are served on a node's own ports, never
+    # on the portal's public one.
+    r"^r\d+/": Rule(
+        lambda w: [f"/r1/{w.instance}/GOV/CRO/civil-registry/persons/{w.a.identifier}"], get=NOBODY, gone=True
+    ),
+    "listClients": Rule(_u("/listClients"), get=NOBODY, gone=True),
+    "metrics": Rule(_u("/metrics"), get=NOBODY, gone=True),
+    # The signed configuration lists every node's address: a node credential is needed.
+    "exchange/conf": Rule(_u("/exchange/conf"), get=NOBODY),
+    "exchange/anchor": Rule(_u("/exchange/anchor"), get=EVERYONE),
+    # Joining the exchange needs the join secret an administrator handed over; none of these has it.
+    "exchange/directory/join": Rule(
+        _u("/exchange/directory/join"),
+        post=NOBODY,
+        data=lambda w: {"code": "intruder", "owner": f"{w.instance}/GOV/STATS", "address": "https://127.0.0.1:1"},
+    ),
+    "healthz": Rule(_u("/healthz"), get=EVERYONE, ok=frozenset({503})),
+    # Readiness tells an operator which dependency is down: internal only.
+    "readyz": Rule(_u("/readyz"), get=NOBODY, gone=True),
+    # --- the civil registry's back office
+    "office/registry/": Rule(_u("/office/registry/"), get=page("event.read")),
+    "office/registry/declare": Rule(_u("/office/registry/declare"), get=page("event.declare")),
+    "office/registry/declare/birth": Rule(
+        _u("/office/registry/declare/birth"), get=page("event.declare"), post=page("event.declare")
+    ),
+    "office/registry/declare/death": Rule(
+        _u("/office/registry/declare/death"), get=page("event.declare"), post=page("event.declare")
+    ),
+    "office/registry/declare/marriage": Rule(
+        _u("/office/registry/declare/marriage"), get=page("event.declare"), post=page("event.declare")
+    ),
+    "office/registry/declare/address": Rule(
+        _u("/office/registry/declare/address"),
+        get=page("event.declare"),
+        post=page("event.declare"),
+        data=lambda w: {"uin": w.a.identifier, "address_parish": "XA-03", "address_settlement": "Elsewhere"},
+    ),
+    "office/registry/events/<int:event_id>": Rule(
+        lambda w: [f"/office/registry/events/{w.birth_event}"], get=page("event.read")
+    ),
+    "office/registry/events/<int:event_id>/validate": Rule(
+        lambda w: [f"/office/registry/events/{w.birth_event}/validate"],
+        post=page("event.decide"),
+        sees=page("event.read"),
+    ),
+    "office/registry/events/<int:event_id>/register": Rule(
+        lambda w: [f"/office/registry/events/{w.birth_event}/register"],
+        post=page("event.decide"),
+        sees=page("event.read"),
+    ),
+    "office/registry/events/<int:event_id>/reject": Rule(
+        lambda w: [f"/office/registry/events/{w.birth_event}/reject"],
+        post=page("event.decide"),
+        sees=page("event.read"),
+        data=lambda w: {"reason": "test"},
+    ),
+    "office/registry/events/<int:event_id>/request-correction": Rule(
+        lambda w: [f"/office/registry/events/{w.birth_event}/request-correction"],
+        post=page("event.decide"),
+        sees=page("event.read"),
+        data=lambda w: {"note": "test"},
+    ),
+    "office/registry/events/<int:event_id>/duplicates/<int:candidate_id>": Rule(
+        lambda w: [f"/office/registry/events/{w.birth_event}/duplicates/999999"],
+        post=page("event.decide"),
+        sees=page("event.read"),
+        data=lambda w: {"resolution": "distinct"},
+        ok=frozenset({400, 404, 409, 422}),
+    ),
+    "office/registry/events/<int:event_id>/certificates": Rule(
+        lambda w: [f"/office/registry/events/{w.birth_event}/certificates"],
+        post=page("certificate.issue"),
+        sees=page("event.read"),
+    ),
+    "office/registry/events/<int:event_id>/certificates/<str:serial>/revoke": Rule(
+        lambda w: [f"/office/registry/events/{w.birth_event}/certificates/{w.certificate_serial}/revoke"],
+        post=page("certificate.issue"),
+        sees=page("event.read"),
+        data=lambda w: {"reason": "test"},
+    ),
+    "office/registry/certificates/<str:serial>.pdf": Rule(
+        lambda w: [f"/office/registry/certificates/{w.certificate_serial}.pdf"], get=page("event.read")
+    ),
+    "office/registry/certificates/<str:serial>/qr.png": Rule(
+        lambda w: [f"/office/registry/certificates/{w.certificate_serial}/qr.png"], get=page("event.read")
+    ),
+    "office/registry/search": Rule(
+        lambda w: [f"/office/registry/search?name={w.a_family}&purpose_reason=registration"], get=page("person.read")
+    ),
+    "office/registry/persons/<str:uin>": Rule(
+        lambda w: [f"/office/registry/persons/{w.a.identifier}?purpose_reason=registration"], get=page("person.read")
+    ),
+    "office/registry/persons/<str:uin>/correct": Rule(
+        lambda w: [f"/office/registry/persons/{w.a.identifier}/correct"],
+        get=page("person.correct"),
+        post=page("person.correct"),
+        sees=page("person.read"),
+    ),
+    # --- identity, exchange, service definitions, cases, continuity back offices
+    "office/identity/activation": Rule(
+        _u("/office/identity/activation"),
+        get=page("identity.activate"),
+        post=page("identity.activate"),
+        data=lambda w: {"uin": w.a.identifier},
+    ),
+    "office/identity/clients": Rule(
+        _u("/office/identity/clients"), get=page("identity.clients"), post=page("identity.clients")
+    ),
+    "office/exchange/": Rule(_u("/office/exchange/"), get=page("exchange.admin")),
+    "office/exchange/rights": Rule(
+        _u("/office/exchange/rights"), get=page("exchange.admin"), post=page("exchange.admin")
+    ),
+    "office/exchange/rights/revoke": Rule(_u("/office/exchange/rights/revoke"), post=page("exchange.admin")),
+    "office/exchange/nodes": Rule(_u("/office/exchange/nodes"), get=page("exchange.admin")),
+    "office/exchange/nodes/<str:code>/approve": Rule(
+        lambda w: [f"/office/exchange/nodes/{w.node_code}/approve"],
+        post=page("exchange.admin"),
+        ok=frozenset({400, 404, 409, 422}),
+    ),
+    "office/exchange/nodes/<str:code>/revoke": Rule(
+        lambda w: [f"/office/exchange/nodes/{w.node_code}-none/revoke"],
+        post=page("exchange.admin"),
+        ok=frozenset({400, 404, 409, 422}),
+    ),
+    "office/services/": Rule(_u("/office/services/"), get=page("services.admin")),
+    "office/services/<slug:code>": Rule(
+        _u("/office/services/renew-driving-licence"),
+        get=page("services.admin"),
+        post=page("services.admin"),
+        data=lambda w: {"definition": "code: renew-driving-licence\n"},
+    ),
+    "services/schema.json": Rule(_u("/services/schema.json"), get=EVERYONE),
+    "office/cases/": Rule(_u("/office/cases/"), get=page("case.read")),
+    "office/cases/workload": Rule(_u("/office/cases/workload"), get=page("case.assign")),
+    "office/cases/automatic": Rule(_u("/office/cases/automatic"), get=page("case.read")),
+    "office/cases/<str:reference>": Rule(
+        lambda w: [f"/office/cases/{w.a_application}"],
+        get=LICENSING_CASES,
+        post=LICENSING_CASES,
+        data=lambda w: {"purpose": "checking the renewal"},
+    ),
+    "office/cases/<str:reference>/assign": Rule(
+        lambda w: [f"/office/cases/{w.a_application}/assign"],
+        post=frozenset({"supervisor", "administrator"}),
+        data=lambda w: {"me": "1"},
+        opens_case=True,
+        # A's renewal is already decided: the engine refuses to reassign a closed case (409) before
+        # it asks whether a case officer may assign at all. Nothing changes either way.
+        refused=frozenset({409}),
+        sees=LICENSING_CASES,
+    ),
+    "office/cases/<str:reference>/request-info": Rule(
+        lambda w: [f"/office/cases/{w.a_application}/request-info"], post=LICENSING_CASES, opens_case=True
+    ),
+    "office/cases/<str:reference>/decide": Rule(
+        lambda w: [f"/office/cases/{w.a_application}/decide"], post=LICENSING_CASES, opens_case=True
+    ),
+    "office/cases/<str:reference>/review": Rule(
+        lambda w: [f"/office/cases/{w.a_application}/review"], post=LICENSING_CASES, opens_case=True
+    ),
+    "office/cases/<str:reference>/payments/<int:payment_id>/confirm": Rule(
+        lambda w: [f"/office/cases/{w.a_application}/payments/999999/confirm"],
+        post=LICENSING_CASES,
+        opens_case=True,
+        ok=frozenset({400, 404, 409, 422}),
+    ),
+    "office/continuity/": Rule(_u("/office/continuity/"), get=page("continuity.read")),
+    # --- the identity provider: its own sign-in, and OpenID Connect, whose callers authenticate as
+    # clients or with access tokens (none of the roles here holds either)
+    "auth/sign-in": Rule(_u("/auth/sign-in"), get=EVERYONE),
+    "auth/verify": Rule(_u("/auth/verify"), get=EVERYONE),
+    "auth/activate": Rule(_u("/auth/activate"), get=EVERYONE),
+    "auth/account": Rule(_u("/auth/account"), get=SIGNED_IN),
+    "auth/sign-out": Rule(_u("/auth/sign-out"), post=EVERYONE),
+    "auth/passkey/options": Rule(_u("/auth/passkey/options"), post=EVERYONE),
+    "auth/passkey/sign-in": Rule(_u("/auth/passkey/sign-in"), post=EVERYONE),
+    "auth/passkey/register-options": Rule(_u("/auth/passkey/register-options"), post=SIGNED_IN),
+    "auth/passkey/register": Rule(_u("/auth/passkey/register"), post=SIGNED_IN),
+    ".well-known/openid-configuration": Rule(_u("/.well-known/openid-configuration"), get=EVERYONE),
+    "oidc/jwks.json": Rule(_u("/oidc/jwks.json"), get=EVERYONE),
+    "oidc/authorize": Rule(_u("/oidc/authorize"), get=EVERYONE),
+    "oidc/token": Rule(_u("/oidc/token"), post=EVERYONE, ok=PUBLIC_OIDC),
+    "oidc/userinfo": Rule(_u("/oidc/userinfo"), get=NOBODY),
+    "oidc/revoke": Rule(_u("/oidc/revoke"), post=NOBODY, data=lambda w: {"token": "x"}),
+    "oidc/introspect": Rule(_u("/oidc/introspect"), post=NOBODY, data=lambda w: {"token": "x"}),
+    "oidc/end-session": Rule(_u("/oidc/end-session"), get=EVERYONE),
+    "i18n/setlang/": Rule(_u("/i18n/setlang/"), post=EVERYONE, data=lambda w: {"language": "fr", "next": "/"}),
+    # Django's admin site is not part of gov21: staff work in the back office above.
+    "django-admin/*": Rule(
+        lambda w: ["/django-admin/", "/django-admin/auth/user/", "/django-admin/login/"], get=NOBODY, gone=True
+    ),
+    # --- the portal
+    "": Rule(_u("/"), get=EVERYONE),
+    "services": Rule(_u("/services?q=licence"), get=EVERYONE),
+    "services/<slug:code>": Rule(_u("/services/renew-driving-licence"), get=EVERYONE),
+    "services/<slug:code>/start": Rule(_u("/services/change-of-address/start"), post=CITIZENS),
+    "life/<slug:slug>": Rule(_u("/life/driving"), get=EVERYONE),
+    "apply/<str:reference>": Rule(lambda w: [f"/apply/{w.a_application}"], get=CITIZEN_A),
+    "apply/<str:reference>/consent": Rule(
+        lambda w: [f"/apply/{w.a_application}/consent"], get=CITIZEN_A, post=CITIZEN_A, data=lambda w: {"agree": "yes"}
+    ),
+    "apply/<str:reference>/q/<slug:qid>": Rule(
+        lambda w: [f"/apply/{w.a_application}/q/health"], get=CITIZEN_A, post=CITIZEN_A, data=lambda w: {"health": "no"}
+    ),
+    "apply/<str:reference>/check": Rule(lambda w: [f"/apply/{w.a_application}/check"], get=CITIZEN_A, post=CITIZEN_A),
+    "apply/<str:reference>/pay": Rule(lambda w: [f"/apply/{w.a_application}/pay"], get=CITIZEN_A, post=CITIZEN_A),
+    "apply/<str:reference>/paid": Rule(lambda w: [f"/apply/{w.a_application}/paid"], get=CITIZEN_A),
+    "office/": Rule(_u("/office/"), get=SIGNED_IN),
+    "my/": Rule(_u("/my/"), get=SIGNED_IN, post=SIGNED_IN, data=lambda w: {"consent": "999999"}),
+    "my/data-uses": Rule(_u("/my/data-uses"), get=SIGNED_IN),
+    "my/profile": Rule(_u("/my/profile"), get=CITIZENS),
+    "my/applications": Rule(_u("/my/applications"), get=CITIZENS),
+    "my/applications/<str:reference>": Rule(
+        lambda w: [f"/my/applications/{w.a_application}"],
+        get=CITIZEN_A,
+        post=CITIZEN_A,
+        data=lambda w: {"action": "feedback", "rating": "4", "comment": "fine"},
+    ),
+    "my/documents": Rule(_u("/my/documents"), get=CITIZENS),
+    "my/documents/<str:serial>": Rule(
+        lambda w: [f"/my/documents/{w.a_document}", f"/my/documents/{w.a_certificate_document}"], get=CITIZEN_A
+    ),
+    "my/documents/<str:serial>/pdf": Rule(
+        lambda w: [f"/my/documents/{w.a_document}/pdf", f"/my/documents/{w.a_certificate_document}/pdf"],
+        get=CITIZEN_A,
+    ),
+    "my/inbox": Rule(_u("/my/inbox"), get=CITIZENS, post=CITIZENS, data=lambda w: {"notification": "1"}),
+    "my/offers/<int:offer_id>": Rule(
+        lambda w: [f"/my/offers/{w.a_offer}"], get=CITIZEN_A, post=CITIZEN_A, data=lambda w: {"answer": "decline"}
+    ),
+    "my/consents": Rule(_u("/my/consents"), get=CITIZENS),
+    "feedback": Rule(_u("/feedback"), get=EVERYONE, post=EVERYONE, data=lambda w: {"rating": "5", "comment": "ok"}),
+    "sign-in": Rule(_u("/sign-in"), get=EVERYONE),
+    "auth/callback": Rule(_u("/auth/callback"), get=EVERYONE, ok=frozenset({400, 403})),
+    "sign-out": Rule(_u("/sign-out"), post=EVERYONE),
+}
+
+
+# --- every operation of the platform's API (``/api/v1/``), keyed by method and OpenAPI path ----------
+def _api(path: str) -> Callable[[World], list[str]]:
+    return lambda w: [
+        path.format(uin=w.a.identifier, event_id=w.birth_event, serial=w.certificate_serial, candidate_id=999999)
+    ]
+
+
+_BIRTH = {
+    "given_names": "Nia",
+    "family_name": "Quintyne",
+    "sex": "F",
+    "birth_date": "2026-11-30",
+    "birth_parish": "XA-01",
+}
+
+
+@dataclass(frozen=True)
+class Op:
+    """One API operation: who may call it, with a realistic path and body."""
+
+    urls: Callable[[World], list[str]]
+    allowed: Roles
+    body: Callable[[World], dict[str, Any]] = field(default=lambda w: {})
+    ok: frozenset[int] = frozenset({400, 404, 409, 422})
+    sees: Roles | None = None
+
+
+API: dict[tuple[str, str], Op] = {
+    ("GET", "/api/v1/registry/persons/{uin}"): Op(
+        lambda w: [f"/api/v1/registry/persons/{w.a.identifier}?purpose=matrix"], perm("person.read")
+    ),
+    ("GET", "/api/v1/registry/persons"): Op(
+        lambda w: [f"/api/v1/registry/persons?name={w.a_family}&purpose=matrix"], perm("person.read")
+    ),
+    ("GET", "/api/v1/registry/persons/{uin}/history"): Op(
+        lambda w: [f"/api/v1/registry/persons/{w.a.identifier}/history?purpose=matrix"], perm("person.read")
+    ),
+    ("POST", "/api/v1/registry/persons/{uin}/corrections"): Op(
+        _api("/api/v1/registry/persons/{uin}/corrections"),
+        perm("person.correct"),
+        body=lambda w: {"changes": {"address_line": "2 Bay Street"}, "reason": "clerical error"},
+        sees=perm("person.read"),
+    ),
+    ("POST", "/api/v1/registry/events/births"): Op(
+        _api("/api/v1/registry/events/births"),
+        perm("event.declare"),
+        body=lambda w: {**_BIRTH, "mother_uin": w.a.identifier},
+    ),
+    ("POST", "/api/v1/registry/events/deaths"): Op(
+        _api("/api/v1/registry/events/deaths"),
+        perm("event.declare"),
+        body=lambda w: {"uin": w.a.identifier, "death_date": "2026-12-01"},
+    ),
+    ("POST", "/api/v1/registry/events/marriages"): Op(
+        _api("/api/v1/registry/events/marriages"),
+        perm("event.declare"),
+        body=lambda w: {
+            "partner_a_uin": w.a.identifier,
+            "partner_b_uin": w.b.identifier,
+            "date": "2026-12-01",
+            "parish": "XA-01",
+        },
+    ),
+    ("POST", "/api/v1/registry/events/divorces"): Op(
+        _api("/api/v1/registry/events/divorces"),
+        perm("event.declare"),
+        body=lambda w: {"partner_a_uin": w.a.identifier, "partner_b_uin": w.b.identifier, "date": "2026-12-01"},
+    ),
+    ("POST", "/api/v1/registry/events/name-changes"): Op(
+        _api("/api/v1/registry/events/name-changes"),
+        perm("event.declare"),
+        body=lambda w: {"uin": w.a.identifier, "date": "2026-12-01", "family_name": "Best", "reason": "by deed poll"},
+    ),
+    ("POST", "/api/v1/registry/events/address-changes"): Op(
+        _api("/api/v1/registry/events/address-changes"),
+        perm("event.declare"),
+        body=lambda w: {"uin": w.a.identifier, "date": "2026-12-01", "parish": "XA-02", "line": "4 Hill Road"},
+    ),
+    ("GET", "/api/v1/registry/events"): Op(_api("/api/v1/registry/events"), perm("event.read")),
+    ("GET", "/api/v1/registry/events/{event_id}"): Op(_api("/api/v1/registry/events/{event_id}"), perm("event.read")),
+    ("POST", "/api/v1/registry/events/{event_id}/validate"): Op(
+        _api("/api/v1/registry/events/{event_id}/validate"), perm("event.decide")
+    ),
+    ("POST", "/api/v1/registry/events/{event_id}/register"): Op(
+        _api("/api/v1/registry/events/{event_id}/register"), perm("event.decide")
+    ),
+    ("POST", "/api/v1/registry/events/{event_id}/reject"): Op(
+        _api("/api/v1/registry/events/{event_id}/reject"), perm("event.decide"), body=lambda w: {"reason": "test"}
+    ),
+    ("POST", "/api/v1/registry/events/{event_id}/request-correction"): Op(
+        _api("/api/v1/registry/events/{event_id}/request-correction"),
+        perm("event.decide"),
+        body=lambda w: {"note": "test"},
+    ),
+    ("POST", "/api/v1/registry/events/{event_id}/correct"): Op(
+        _api("/api/v1/registry/events/{event_id}/correct"), perm("event.declare"), body=lambda w: {"data": {}}
+    ),
+    ("POST", "/api/v1/registry/duplicates/{candidate_id}/resolve"): Op(
+        _api("/api/v1/registry/duplicates/{candidate_id}/resolve"),
+        perm("event.decide"),
+        body=lambda w: {"resolution": "distinct"},
+    ),
+    ("POST", "/api/v1/registry/events/{event_id}/certificates"): Op(
+        _api("/api/v1/registry/events/{event_id}/certificates"), perm("certificate.issue")
+    ),
+    ("GET", "/api/v1/registry/certificates/{serial}"): Op(
+        _api("/api/v1/registry/certificates/{serial}"), perm("event.read")
+    ),
+    ("GET", "/api/v1/registry/certificates/{serial}/pdf"): Op(
+        _api("/api/v1/registry/certificates/{serial}/pdf"), perm("event.read")
+    ),
+    ("POST", "/api/v1/registry/certificates/{serial}/revoke"): Op(
+        _api("/api/v1/registry/certificates/{serial}/revoke"),
+        perm("certificate.issue"),
+        body=lambda w: {"reason": "test"},
+    ),
+    ("POST", "/api/v1/registry/verify"): Op(
+        _api("/api/v1/registry/verify"), EVERYONE, body=lambda w: {"payload": "GOV21:not-a-credential"}
+    ),
+    # A person's own data tracker: the portal session of someone with a UIN, never a staff member.
+    ("GET", "/api/v1/exchange/usage"): Op(_api("/api/v1/exchange/usage"), CITIZENS),
+}
+
+
+# --- every operation of every exchange service, by the client subsystems allowed to call it ---------
+EXCHANGE_CLIENTS: tuple[str, ...] = (
+    "IDA/identity",
+    "PORTAL/portal",
+    "PORTAL/services",
+    "MSD/benefits",
+    "LTA/licensing",
+    "STATS/statistics",
+    "CRO/civil-registry",
+    "BRA/business-register",
+    "STATS/research",
+)
+# The group every subsystem of the demo directory belongs to (not one added later without rights).
+ALL_AGENCIES: Roles = frozenset(EXCHANGE_CLIENTS) - {"STATS/research"}
+
+
+@dataclass(frozen=True)
+class XOp:
+    """One exchange operation: the clients with the access right, a concrete path and body."""
+
+    allowed: Roles
+    path: Callable[[World], str]
+    body: Callable[[World], dict[str, Any] | None] = field(default=lambda w: None)
+
+
+def _p(template: str) -> Callable[[World], str]:
+    return lambda w: template.format(
+        uin=w.a.identifier,
+        serial=w.a_document,
+        certificate=w.certificate_serial,
+        number=w.licence_number,
+        birth=w.birth_number,
+        event=w.birth_event,
+    )
+
+
+_DOCS = {
+    "PORTAL/services/documents",
+    "LTA/licensing/documents",
+    "MSD/benefits/documents",
+    "BRA/business-register/documents",
+}
+
+EXCHANGE: dict[tuple[str, str, str], XOp] = {
+    ("CRO/civil-registry/persons", "GET", "/{uin}"): XOp(
+        frozenset({"IDA/identity", "PORTAL/portal", "PORTAL/services", "MSD/benefits", "LTA/licensing"}), _p("/{uin}")
+    ),
+    ("CRO/civil-registry/persons", "GET", "/{uin}/history"): XOp(frozenset({"PORTAL/portal"}), _p("/{uin}/history")),
+    ("CRO/civil-registry/certificates", "POST", "/verify"): XOp(
+        ALL_AGENCIES, _p("/verify"), body=lambda w: {"token": "not-a-credential"}
+    ),
+    ("CRO/civil-registry/declarations", "POST", "/{kind}"): XOp(
+        frozenset({"PORTAL/services"}), _p("/address_change"), body=lambda w: {"uin": w.a.identifier}
+    ),
+    ("CRO/civil-registry/declarations", "GET", "/{id}"): XOp(frozenset({"PORTAL/services"}), _p("/{event}")),
+    ("CRO/civil-registry/copies", "POST", "/"): XOp(
+        frozenset({"PORTAL/services"}), _p("/"), body=lambda w: {"number": w.birth_number}
+    ),
+    ("CRO/civil-registry/copies", "GET", "/{serial}.pdf"): XOp(
+        frozenset({"PORTAL/services"}), _p("/{certificate}.pdf")
+    ),
+    ("LTA/licensing/licences", "GET", "/holders/{uin}"): XOp(
+        frozenset({"PORTAL/services", "PORTAL/portal"}), _p("/holders/{uin}")
+    ),
+    ("LTA/licensing/licences", "GET", "/{number}"): XOp(frozenset({"PORTAL/services"}), _p("/{number}")),
+    ("MSD/benefits/awards", "GET", "/claimants/{uin}"): XOp(
+        frozenset({"PORTAL/services", "PORTAL/portal"}), _p("/claimants/{uin}")
+    ),
+    ("BRA/business-register/businesses", "GET", "/"): XOp(ALL_AGENCIES, _p("/")),
+    ("BRA/business-register/businesses", "GET", "/{number}"): XOp(ALL_AGENCIES, _p("/BN-0000001")),
+    ("BRA/business-register/businesses", "GET", "/owners/{uin}"): XOp(ALL_AGENCIES, _p("/owners/{uin}")),
+    # A partner's data embassy is granted to that partner's node only; no agency here has it.
+    ("EXCHANGE/data-embassy/store", "PUT", "/objects/{key}"): XOp(NOBODY, _p("/objects/matrix-probe")),
+    ("EXCHANGE/data-embassy/store", "GET", "/objects/{key}"): XOp(NOBODY, _p("/objects/matrix-probe")),
+    ("EXCHANGE/data-embassy/store", "DELETE", "/objects/{key}"): XOp(NOBODY, _p("/objects/matrix-probe")),
+    ("EXCHANGE/data-embassy/store", "GET", "/list/{prefix}"): XOp(NOBODY, _p("/list/manifests")),
+    ("EXCHANGE/data-embassy/store", "GET", "/inventory"): XOp(NOBODY, _p("/inventory")),
+    ("PORTAL/services/events", "POST", "/"): XOp(frozenset({"CRO/civil-registry"}), _p("/"), body=lambda w: {}),
+    ("MSD/benefits/events", "POST", "/"): XOp(frozenset({"CRO/civil-registry"}), _p("/"), body=lambda w: {}),
+    # Pull subscribers read their own queue of events.
+    ("EXCHANGE/pubsub/events", "GET", "/{event_type}"): XOp(frozenset({"STATS/statistics"}), _p("/birth.registered")),
+    ("EXCHANGE/pubsub/events", "POST", "/{event_type}/ack"): XOp(
+        frozenset({"STATS/statistics"}), _p("/birth.registered/ack"), body=lambda w: {"through": 0}
+    ),
+    **{(service, "GET", "/{serial}"): XOp(ALL_AGENCIES, _p("/{serial}")) for service in sorted(_DOCS)},
+    **{(service, "GET", "/holders/{uin}"): XOp(ALL_AGENCIES, _p("/holders/{uin}")) for service in sorted(_DOCS)},
+}
