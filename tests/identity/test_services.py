@@ -340,3 +340,26 @@ def test_removing_a_way_to_sign_in_needs_a_recent_sign_in(client: Client) -> Non
     assert "The passkey was removed." in page
     assert not Passkey.objects.filter(pk=passkey.pk).exists()
     assert AuthEvent.objects.filter(account=person.account, kind="factor_removed", tell=True).exists()
+
+
+@pytest.mark.parametrize(
+    ("password", "accepted"),
+    [
+        ("eleven char", False),  # 11: below the floor of 12
+        ("twelve chars", True),
+        ("🌴 " * 32, True),  # 64 characters of any kind, spaces and emoji included
+        ("x" * 100 + " palm tree harbour lantern", True),  # 126
+        ("y" * 129, False),  # above the ceiling of 128
+    ],
+)
+def test_passwords_from_12_to_128_characters_of_any_kind_are_accepted(password: str, accepted: bool) -> None:
+    person = register_person(OFFICER)
+    code = activation_code_issue(uin=person.uin, officer=OFFICER)
+    if accepted:
+        account = account_activate(uin=person.uin, code=code, password=password, source="s")
+        assert account.user.check_password(password)
+        assert not account.user.check_password(password[:-1])  # nothing is truncated
+    else:
+        with pytest.raises(DomainError) as info:
+            account_activate(uin=person.uin, code=code, password=password, source="s")
+        assert info.value.code == "weak_password" and info.value.field == "password"
