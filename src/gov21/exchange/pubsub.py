@@ -402,6 +402,10 @@ def _payload_subjects(payload: Any) -> list[str]:
 # --- the services on the exchange ---------------------------------------------------------------
 
 
+# Sequence numbers are 64-bit signed database integers; a larger number names no event and is bad input.
+SEQ_MAX: Final = 2**63 - 1
+
+
 def _int_param(req: ServiceRequest, name: str) -> int | None:
     text = (req.query.get(name) or [""])[0]
     if not text:
@@ -410,8 +414,8 @@ def _int_param(req: ServiceRequest, name: str) -> int | None:
         value = int(text)
     except ValueError as exc:
         raise DomainError("invalid_input", f"{name} must be a whole number", field=name) from exc
-    if value < 0:
-        raise DomainError("invalid_input", f"{name} must not be negative", field=name)
+    if not 0 <= value <= SEQ_MAX:
+        raise DomainError("invalid_input", f"{name} must be a whole number from 0 to {SEQ_MAX}", field=name)
     return value
 
 
@@ -433,8 +437,8 @@ def events_service(req: ServiceRequest) -> ServiceResponse:
                 seq = orjson.loads(req.body or b"{}")["seq"]
             except (orjson.JSONDecodeError, KeyError, TypeError) as exc:
                 raise DomainError("invalid_input", 'Send {"seq": <number>}', field="seq") from exc
-            if not isinstance(seq, int) or isinstance(seq, bool):
-                raise DomainError("invalid_input", "seq must be a whole number", field="seq")
+            if not isinstance(seq, int) or isinstance(seq, bool) or not 0 <= seq <= SEQ_MAX:
+                raise DomainError("invalid_input", f"seq must be a whole number from 0 to {SEQ_MAX}", field="seq")
             acked = events_ack(subscriber=req.client, event_type=parts[0], seq=seq)
             return ServiceResponse(status=200, body=orjson.dumps({"event_type": parts[0], "acked": acked}))
         raise DomainError("not_found", "No such endpoint: GET /{event_type} or POST /{event_type}/ack", status=404)
@@ -453,6 +457,8 @@ def event_delivery_read(req: ServiceRequest) -> dict[str, Any]:
             raise TypeError
         event_type, seq = event["event_type"], event["seq"]
         if not isinstance(event_type, str) or not isinstance(seq, int) or isinstance(seq, bool):
+            raise TypeError
+        if not 0 < seq <= SEQ_MAX:
             raise TypeError
     except (orjson.JSONDecodeError, KeyError, TypeError) as exc:
         raise DomainError("invalid_input", "Send an event: event_type, seq, payload") from exc
