@@ -18,8 +18,9 @@ from django.db import transaction
 from django.utils import timezone
 
 from gov21.core import config
+from gov21.core.crypto import sign_compact
 from gov21.core.errors import Conflict, DomainError, NotFound
-from gov21.exchange import jws, pki
+from gov21.exchange import pki
 from gov21.exchange.ids import MEMBER_CLASSES, ClientId, ServiceId
 from gov21.exchange.models import (
     AccessRight,
@@ -403,7 +404,7 @@ def conf_publish() -> PublishedConf | None:
         serial = (last.serial if last else 0) + 1
         payload = conf_payload(serial=serial, lifetime_s=lifetime)
         key = pki.private_key(conf_key_path(instance))
-        token = jws.sign(key, payload, typ=CONF_TYP, kid=f"conf:{instance}")
+        token = sign_compact(key, payload, typ=CONF_TYP, kid=f"conf:{instance}")
         published = PublishedConf.objects.create(
             instance=instance,
             serial=serial,

@@ -34,14 +34,17 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from gov21.core import config
+from gov21.core.crypto import sign_compact, unverified_compact, verify_compact_key
 from gov21.core.errors import DomainError
-from gov21.exchange import chain, jws, meta, metrics, node, pki
-from gov21.exchange.errors import CLIENT_PROXY, SERVER_PROXY, XRoadError
+from gov21.exchange import chain, meta, metrics, node, pki
+from gov21.exchange.errors import CLIENT_PROXY, SERVER_PROXY, XRoadError, signature_errors
 from gov21.exchange.ids import ClientId, ServiceId
 
 logger = logging.getLogger("gov21.exchange")
 
 ENVELOPE_TYP: Final = "gov21-xroad-msg+jwt"
+# An envelope carries the message's metadata and headers, never its body.
+ENVELOPE_MAX_CHARS: Final = 1024 * 1024
 MAX_CLOCK_SKEW_S: Final = 300
 # How long the consumer's gateway waits for the provider's node (which itself waits for its service).
 PEER_TIMEOUT_S: Final = 60.0
@@ -110,6 +113,18 @@ class Response:
 
 def forwardable(headers: Headers) -> Headers:
     return [(k.lower(), v) for k, v in headers if k.lower() not in FILTERED and k.lower() not in XROAD_SET]
+
+
+def read_envelope(token: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    """An envelope's header and claims, not yet trusted: ``kid`` names the signing certificate."""
+    with signature_errors():
+        return unverified_compact(token, typ=ENVELOPE_TYP, max_length=ENVELOPE_MAX_CHARS)
+
+
+def verify_envelope(token: str, cert_pem: str) -> dict[str, Any]:
+    """The envelope's claims, once its signature verifies with the certificate's key."""
+    with signature_errors():
+        return verify_compact_key(token, pki.cert_public_key(cert_pem), typ=ENVELOPE_TYP, max_length=ENVELOPE_MAX_CHARS)
 
 
 def _sha512(data: bytes) -> bytes:
@@ -183,7 +198,7 @@ def client_proxy(req: Request) -> Response:
                 f"{CLIENT_PROXY}.CannotSign", f"This node holds no signing certificate for {req.client.member}"
             )
         fingerprint, _ = found
-        req_token = jws.sign(
+        req_token = sign_compact(
             node.signing_key(req.client),
             {
                 "v": 1,
@@ -243,11 +258,11 @@ def client_proxy(req: Request) -> Response:
 
 
 def _accept_response(token: str, body: bytes, req: Request, rhash: str, provider_conf: node.Conf) -> Response:
-    header, payload = jws.unverified(token, typ=ENVELOPE_TYP)
+    header, _ = read_envelope(token)
     cert = provider_conf.signing_cert(str(header.get("kid", "")))
     if cert is None or cert["member"] != str(req.service.provider.member):
         raise XRoadError(f"{CLIENT_PROXY}.CertValidation", "The response is not signed by the provider's certificate")
-    jws.verify(token, pki.cert_public_key(cert["pem"]))
+    payload = verify_envelope(token, cert["pem"])
     if payload.get("id") != req.message_id:
         raise XRoadError(f"{CLIENT_PROXY}.InconsistentResponse", "The response answers another message")
     if payload.get("bh") != _body_hash(body):
@@ -355,7 +370,7 @@ def server_proxy(token: str, body: bytes, *, peer_cert: bytes | None = None) -> 
     provider_member: ClientId | None = None
     try:
         conf = node.CONFS.own(origin=SERVER_PROXY)
-        header, payload = jws.unverified(token, typ=ENVELOPE_TYP)
+        header, payload = read_envelope(token)
         req, request_id = _request_from(payload, body)
         provider_member = req.service.provider.member
         client_conf = node.CONFS.get(req.client.instance, origin=SERVER_PROXY)
@@ -365,7 +380,7 @@ def server_proxy(token: str, body: bytes, *, peer_cert: bytes | None = None) -> 
                 f"{SERVER_PROXY}.CertValidation",
                 "The request is not signed with a valid certificate of the client's member issued by its instance CA",
             )
-        jws.verify(token, pki.cert_public_key(cert["pem"]))
+        payload = verify_envelope(token, cert["pem"])
         if peer_cert is not None and client_conf.node_by_auth_cert(peer_cert) != cert["node"]:
             raise XRoadError(
                 f"{SERVER_PROXY}.SslAuthenticationFailed",
@@ -430,7 +445,7 @@ def _respond(
         err = response.error or f"{SERVER_PROXY}.InternalError"
         return "", _unsigned_error(err, response.body)
     assert provider_member is not None
-    resp_token = jws.sign(
+    resp_token = sign_compact(
         node.signing_key(provider_member),
         {
             "v": 1,

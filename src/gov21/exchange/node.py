@@ -23,11 +23,14 @@ from django.conf import settings
 from django.db import connection
 
 from gov21.core import config
-from gov21.exchange import jws, pki
-from gov21.exchange.errors import XRoadError
+from gov21.core.crypto import verify_compact_key
+from gov21.exchange import pki
+from gov21.exchange.errors import XRoadError, signature_errors
 from gov21.exchange.ids import ClientId, ServiceId
 
 CONF_TYP: Final = "gov21-exchange-conf+jwt"
+# The configuration of a large instance (thousands of certificates) stays well below this.
+CONF_MAX_CHARS: Final = 64 * 1024 * 1024
 REMOTE_REFRESH_S: Final = 30
 
 
@@ -294,8 +297,8 @@ def _verified(token: str, conf_key_pem: str, instance: str) -> Conf:
     public = serialization.load_pem_public_key(conf_key_pem.encode("ascii"))
     if not isinstance(public, Ed25519PublicKey):
         raise XRoadError("MalformedGlobalConf", "The configuration key is not Ed25519")
-    _, payload = jws.unverified(token, typ=CONF_TYP)
-    jws.verify(token, public)
+    with signature_errors():
+        payload = verify_compact_key(token, public, typ=CONF_TYP, max_length=CONF_MAX_CHARS)
     if payload.get("instance") != instance or payload.get("v") != 1:
         raise XRoadError("MalformedGlobalConf", f"Not a configuration of {instance}")
     return Conf(payload)
