@@ -188,14 +188,17 @@ def public_key_pem(key: Ed25519PrivateKey) -> str:
 
 
 def issued_by(cert_pem: str, ca_pems: list[str]) -> bool:
-    """Whether ``cert_pem`` was signed by one of the CA certificates and is within its validity."""
+    """Whether ``cert_pem`` is an end-entity certificate within its validity, signed by one of the
+    CA certificates while that CA is within its own validity and allowed to issue it."""
     cert = load_cert(cert_pem)
     now = datetime.now(UTC)
-    if not (cert.not_valid_before_utc <= now <= cert.not_valid_after_utc):
+    if not _valid_at(cert, now) or _is_ca(cert):
+        # Certificates the exchange checks this way (signing, node authentication) are never CAs;
+        # one that says it is would be an attempt to extend the chain below the instance CA.
         return False
     for ca_pem in ca_pems:
         ca = load_cert(ca_pem)
-        if ca.subject != cert.issuer:
+        if ca.subject != cert.issuer or not _may_issue(ca, now):
             continue
         ca_key = ca.public_key()
         if not isinstance(ca_key, Ed25519PublicKey):
@@ -206,6 +209,33 @@ def issued_by(cert_pem: str, ca_pems: list[str]) -> bool:
             continue
         return True
     return False
+
+
+def _valid_at(cert: x509.Certificate, now: datetime) -> bool:
+    return cert.not_valid_before_utc <= now <= cert.not_valid_after_utc
+
+
+def _is_ca(cert: x509.Certificate) -> bool:
+    try:
+        return bool(cert.extensions.get_extension_for_class(x509.BasicConstraints).value.ca)
+    except x509.ExtensionNotFound:
+        return False
+
+
+def _may_issue(ca: x509.Certificate, now: datetime) -> bool:
+    """RFC 5280 §4.2.1.3 and §4.2.1.9: a certificate signs others only if it is a CA (basic
+    constraints), its key usage includes keyCertSign, and it is valid now. Without these any node,
+    whose own certificate the CA signed, could issue certificates naming it as issuer. Path
+    length: only end-entity certificates are accepted below a CA (``issued_by`` refuses a CA
+    certificate), which every path length, 0 included, allows."""
+    if not _valid_at(ca, now):
+        return False
+    try:
+        constraints = ca.extensions.get_extension_for_class(x509.BasicConstraints).value
+        usage = ca.extensions.get_extension_for_class(x509.KeyUsage).value
+    except x509.ExtensionNotFound:
+        return False
+    return bool(constraints.ca and usage.key_cert_sign)
 
 
 def sha256_hex(data: bytes) -> str:
