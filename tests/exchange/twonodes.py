@@ -128,6 +128,23 @@ class Deployment:
         wait_port(self.client_port)
         wait_port(self.node_port)
         wait_port(self.client_tls_port)
+        self._wait_workers()
+
+    def _wait_workers(self, timeout: float = 90) -> None:
+        """A bound port is not a worker that answers: on a busy machine gunicorn's workers may still
+        be importing Django, and a TLS handshake would wait for them past the gateways' timeouts."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                httpx.get(f"{self.url}/listClients", timeout=2.0)
+                # Without a client certificate the node interface refuses, but only once a worker runs.
+                httpx.post(f"{self.node_address}/exchange/v1/message", content=b"", verify=False, timeout=2.0)
+                return
+            except httpx.TimeoutException:
+                continue
+            except httpx.HTTPError:
+                return
+        raise TimeoutError(f"the workers of {self.instance}/{self.node_code} did not answer")
 
     def kill(self) -> None:
         """SIGKILL every process serving this deployment, at once."""

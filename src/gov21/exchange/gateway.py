@@ -198,28 +198,7 @@ def client_proxy(req: Request) -> Response:
                 f"{CLIENT_PROXY}.CannotSign", f"This node holds no signing certificate for {req.client.member}"
             )
         fingerprint, _ = found
-        req_token = sign_compact(
-            node.signing_key(req.client),
-            {
-                "v": 1,
-                "id": req.message_id,
-                "rid": request_id,
-                "client": str(req.client),
-                "service": str(req.service),
-                "method": req.method,
-                "path": req.path,
-                "query": req.query,
-                "h": req.headers,
-                "bh": _body_hash(req.body),
-                "rh": rhash,
-                "user": req.user_id,
-                "issue": req.issue,
-                "rep": req.represented_party,
-                "iat": int(time.time()),
-            },
-            typ=ENVELOPE_TYP,
-            kid=fingerprint,
-        )
+        req_token = request_envelope(req, request_id=request_id, rhash=rhash, fingerprint=fingerprint)
         if provider_conf.instance == this.instance and provider_sub.get("node") == this.code:
             resp_token, body = server_proxy(req_token, req.body)
         else:
@@ -255,6 +234,32 @@ def client_proxy(req: Request) -> Response:
     if rhash and not response.error:
         response.headers.append(("x-road-request-hash", rhash))
     return response
+
+
+def request_envelope(req: Request, *, request_id: str, rhash: str, fingerprint: str) -> str:
+    """The signed envelope of a request, by the client member's key named by its certificate."""
+    return sign_compact(
+        node.signing_key(req.client),
+        {
+            "v": 1,
+            "id": req.message_id,
+            "rid": request_id,
+            "client": str(req.client),
+            "service": str(req.service),
+            "method": req.method,
+            "path": req.path,
+            "query": req.query,
+            "h": req.headers,
+            "bh": _body_hash(req.body),
+            "rh": rhash,
+            "user": req.user_id,
+            "issue": req.issue,
+            "rep": req.represented_party,
+            "iat": int(time.time()),
+        },
+        typ=ENVELOPE_TYP,
+        kid=fingerprint,
+    )
 
 
 def _accept_response(token: str, body: bytes, req: Request, rhash: str, provider_conf: node.Conf) -> Response:
@@ -393,7 +398,9 @@ def server_proxy(token: str, body: bytes, *, peer_cert: bytes | None = None) -> 
         rhash = request_hash(req)
         if payload.get("rh") != rhash:
             raise XRoadError(f"{SERVER_PROXY}.InvalidSignatureValue", "The request does not match its signed hash")
-        if _seen(this, request_id):
+        if not 0 < len(request_id) <= 64:
+            raise XRoadError(f"{SERVER_PROXY}.InvalidMessage", "The envelope has no valid request id")
+        if not _first_receipt(this, request_id):
             # The consumer's gateway gives every request a fresh id inside the signature, so the
             # same id twice is a captured envelope sent again (a client's own retry gets a new one).
             raise XRoadError(f"{SERVER_PROXY}.InvalidMessage", "This signed request was already received")
@@ -418,12 +425,34 @@ def server_proxy(token: str, body: bytes, *, peer_cert: bytes | None = None) -> 
     return _respond(this, conf, req, request_id, rhash, provider_member, token, response, started)
 
 
-def _seen(this: node.ThisNode, request_id: str) -> bool:
-    from gov21.core.queries import scalar
-    from gov21.exchange.models import LogEntry
+_pruned_at: dict[str, float] = {}
 
-    sql = f"SELECT 1 FROM {LogEntry._meta.db_table} WHERE request_id = %s AND chain = %s AND role = 'provider'"  # noqa: S608
-    return bool(request_id) and scalar(sql, [request_id, this.log_chain]) is not None
+
+def _first_receipt(this: node.ThisNode, request_id: str) -> bool:
+    """Record ``request_id`` as received; False if it already was (a replay). The database's
+    unique constraint decides, so concurrent copies of one request cannot both pass."""
+    from datetime import timedelta
+
+    from django.db import IntegrityError
+
+    from gov21.exchange.models import ReceivedRequest
+
+    now = timezone.now()
+    try:
+        # A savepoint of its own: the caller may hold a transaction (a call inside this process),
+        # and a refused insert must not break it.
+        with _log_writer(), transaction.atomic():
+            ReceivedRequest.objects.create(chain=this.log_chain, request_id=request_id, received_at=now)
+    except IntegrityError:
+        return False
+    if time.monotonic() - _pruned_at.get(this.log_chain, 0.0) > 60:
+        _pruned_at[this.log_chain] = time.monotonic()
+        # A request is refused once its iat is MAX_CLOCK_SKEW_S old, and may be dated that far in
+        # the future: after three times the skew nobody can replay it anyway.
+        ReceivedRequest.objects.filter(
+            chain=this.log_chain, received_at__lt=now - timedelta(seconds=3 * MAX_CLOCK_SKEW_S)
+        ).delete()
+    return True
 
 
 def _respond(

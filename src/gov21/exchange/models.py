@@ -239,6 +239,24 @@ class LogEntry(models.Model):
         return f"{self.chain}#{self.seq} {self.client} → {self.service}"
 
 
+class ReceivedRequest(models.Model):
+    """A request id a provider's node has accepted once. The unique constraint is the replay check:
+    of two copies of one signed request, however close together, only one row can be inserted.
+    Rows older than the accepted clock skew serve no purpose (such a request is refused as too
+    old) and are pruned."""
+
+    chain = models.CharField(max_length=100)  # the node's message log, as in LogEntry
+    request_id = models.CharField(max_length=64)
+    received_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["chain", "request_id"], name="exchange_received_uniq")]
+        indexes = [models.Index(fields=["received_at"], name="exchange_received_at_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.chain} received {self.request_id}"
+
+
 class TreeHead(models.Model):
     """A signed Merkle tree head (RFC 6962 hashing) over entries ``first_seq..last_seq`` of a chain."""
 
