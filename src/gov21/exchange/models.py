@@ -115,6 +115,23 @@ class Node(models.Model):
         return f"{self.instance}/{self.code}"
 
 
+class NodeInvitation(models.Model):
+    """The directory operator's invitation of one expected node: its code, the member that will run
+    it, and the hash of a one-time secret the node presents with its join request."""
+
+    instance = models.CharField(max_length=64)
+    code = models.CharField(max_length=64)
+    owner = models.ForeignKey(Member, on_delete=models.PROTECT, related_name="node_invitations")
+    secret_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    created_by = models.CharField(max_length=150, blank=True)
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"invitation of {self.instance}/{self.code} for {self.owner}"
+
+
 class SigningCert(models.Model):
     """A member's message-signing certificate, held by one node."""
 

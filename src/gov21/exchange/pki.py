@@ -15,7 +15,9 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import ipaddress
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -146,9 +148,11 @@ class CertificateAuthority:
             private_file(self.cert_path, lambda: pem)
         return self.cert_path.read_text(encoding="ascii")
 
-    def issue(self, *, public_key_pem: str, common_name: str, serial_number: str, usage: str) -> str:
-        """A certificate for a node (``usage="auth"``: TLS client and server) or a member
-        (``usage="sign"``: message signatures)."""
+    def issue(
+        self, *, public_key_pem: str, common_name: str, serial_number: str, usage: str, names: Sequence[str] = ()
+    ) -> str:
+        """A certificate for a node (``usage="auth"``: TLS client and server, for the host
+        ``names`` of its address) or a member (``usage="sign"``: message signatures)."""
         ca_cert = load_cert(self.cert_pem())
         key = private_key(self.key_path)
         public = serialization.load_pem_public_key(public_key_pem.encode("ascii"))
@@ -169,14 +173,20 @@ class CertificateAuthority:
             builder = builder.add_extension(
                 x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH, ExtendedKeyUsageOID.CLIENT_AUTH]),
                 critical=False,
-            ).add_extension(x509.SubjectAlternativeName([x509.DNSName("localhost"), _ip("127.0.0.1")]), critical=False)
+            )
+            if names:
+                # What a peer dialling the node's published address checks the certificate against.
+                builder = builder.add_extension(
+                    x509.SubjectAlternativeName([_general_name(n) for n in names]), critical=False
+                )
         return builder.sign(key, None).public_bytes(serialization.Encoding.PEM).decode("ascii")
 
 
-def _ip(text: str) -> x509.GeneralName:
-    import ipaddress
-
-    return x509.IPAddress(ipaddress.ip_address(text))
+def _general_name(host: str) -> x509.GeneralName:
+    try:
+        return x509.IPAddress(ipaddress.ip_address(host))
+    except ValueError:
+        return x509.DNSName(host)
 
 
 def public_key_pem(key: Ed25519PrivateKey) -> str:

@@ -28,13 +28,15 @@ def anchor(request: HttpRequest) -> HttpResponse:
 @csrf_exempt
 @require_POST
 def join(request: HttpRequest) -> HttpResponse:
-    """Anyone may ask; nothing is trusted until an administrator approves the node."""
+    """Only an invited node may ask (the invitation's one-time secret, for its code and owner);
+    nothing is trusted until an administrator approves it."""
     try:
         body = orjson.loads(request.body)
         if not isinstance(body, dict):
             raise TypeError
-        node = directory.node_request(
+        node = directory.node_join(
             code=str(body["code"])[:64],
+            secret=str(body.get("secret") or ""),
             owner=str(body["owner"]),
             address=str(body.get("address", "")),
             auth_public_key=str(body["auth_public_key"]),
@@ -47,7 +49,7 @@ def join(request: HttpRequest) -> HttpResponse:
             status=422,
             code="invalid_input",
             title="Invalid input",
-            detail="Send code, owner, address, auth_public_key and signing_keys as JSON.",
+            detail="Send code, secret, owner, address, auth_public_key and signing_keys as JSON.",
             instance=request.path,
         )
     return HttpResponse(
