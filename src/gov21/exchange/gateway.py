@@ -22,6 +22,7 @@ import base64
 import contextlib
 import hashlib
 import logging
+import ssl
 import threading
 import time
 import uuid
@@ -30,6 +31,7 @@ from dataclasses import dataclass, field
 from typing import Any, Final
 
 import urllib3
+import urllib3.connection
 from django.db import connection, transaction
 from django.utils import timezone
 
@@ -203,9 +205,15 @@ def client_proxy(req: Request) -> Response:
             resp_token, body = server_proxy(req_token, req.body)
         else:
             peer = provider_conf.node(str(provider_sub.get("node")))
-            if peer is None or not peer.get("address"):
+            if peer is None or not peer.get("address") or not peer.get("auth_cert"):
                 raise XRoadError(f"{CLIENT_PROXY}.NetworkError", f"No address for the node of {req.service.provider}")
-            resp_token, body = _send(peer["address"], req_token, req.body, timeout=PEER_TIMEOUT_S)
+            resp_token, body = _send(
+                peer["address"],
+                req_token,
+                req.body,
+                timeout=PEER_TIMEOUT_S,
+                pinned_sha256=pki.fingerprint(peer["auth_cert"]),
+            )
         response = _accept_response(resp_token, body, req, rhash, provider_conf)
     except XRoadError as exc:
         response = xroad_error(exc.at(CLIENT_PROXY), message_id=req.message_id)
@@ -283,16 +291,44 @@ def _accept_response(token: str, body: bytes, req: Request, rhash: str, provider
 
 # --- between gateways -----------------------------------------------------------------------------
 
-_pools: dict[tuple[str, int], urllib3.HTTPSConnectionPool] = {}
+
+class PeerCertificateMismatch(Exception):
+    """The peer presented a certificate other than the one the configuration lists for its node."""
+
+
+class _PinnedConnection(urllib3.connection.HTTPSConnection):
+    """A connection to a provider's node: besides a chain to a trusted CA and the host name of its
+    address (both checked by the TLS context), the certificate must be the very one the signed
+    configuration lists for that node, so another node's genuine certificate does not pass."""
+
+    def __init__(self, *args: Any, pinned_sha256: str, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.pinned_sha256 = pinned_sha256
+
+    def connect(self) -> None:
+        super().connect()
+        sock = self.sock
+        der = sock.getpeercert(binary_form=True) if isinstance(sock, ssl.SSLSocket) else None
+        if not der or hashlib.sha256(der).hexdigest() != self.pinned_sha256:
+            self.close()
+            # Raised before a byte of the request is written.
+            raise PeerCertificateMismatch(f"{self.host}:{self.port} is not the node the configuration names")
+
+
+class _PeerPool(urllib3.HTTPSConnectionPool):
+    ConnectionCls = _PinnedConnection
+
+
+_pools: dict[tuple[str, str, int], urllib3.HTTPSConnectionPool] = {}
 _pools_lock = threading.Lock()
 
 
-def _peer_pool(address: str) -> urllib3.HTTPSConnectionPool:
-    """A keep-alive mutual-TLS connection pool per peer node, rebuilt when the configuration
-    (trusted CAs, this node's certificate) changes."""
+def _peer_pool(address: str, pinned_sha256: str) -> urllib3.HTTPSConnectionPool:
+    """A keep-alive mutual-TLS connection pool per peer node and certificate, rebuilt when the
+    configuration (trusted CAs, this node's certificate, the peer's) changes."""
     serial = node.CONFS.own(origin=CLIENT_PROXY).serial
     with _pools_lock:
-        pool = _pools.get((address, serial))
+        pool = _pools.get((address, pinned_sha256, serial))
         if pool is None:
             from urllib.parse import urlsplit
 
@@ -305,21 +341,22 @@ def _peer_pool(address: str) -> urllib3.HTTPSConnectionPool:
                 raise XRoadError(
                     f"{CLIENT_PROXY}.NetworkError", f"A node address must be https://host:port, not {address}"
                 )
-            pool = urllib3.HTTPSConnectionPool(
+            pool = _PeerPool(
                 parts.hostname,
                 parts.port or 443,
                 ssl_context=tls.client_context(),
                 maxsize=32,
                 block=False,
                 retries=False,
+                pinned_sha256=pinned_sha256,
             )
-            _pools[(address, serial)] = pool
+            _pools[(address, pinned_sha256, serial)] = pool
         return pool
 
 
-def _send(address: str, token: str, body: bytes, *, timeout: float) -> tuple[str, bytes]:
+def _send(address: str, token: str, body: bytes, *, timeout: float, pinned_sha256: str) -> tuple[str, bytes]:
     try:
-        response = _peer_pool(address).request(
+        response = _peer_pool(address, pinned_sha256).request(
             "POST",
             "/exchange/v1/message",
             body=token.encode("ascii") + b"\n" + body,
@@ -327,6 +364,11 @@ def _send(address: str, token: str, body: bytes, *, timeout: float) -> tuple[str
             timeout=urllib3.Timeout(connect=5.0, read=timeout),
             redirect=False,
         )
+    except PeerCertificateMismatch as exc:
+        raise XRoadError(
+            f"{CLIENT_PROXY}.SslAuthenticationFailed",
+            f"The provider's node presented a certificate other than the one its configuration lists: {exc}",
+        ) from exc
     except urllib3.exceptions.NewConnectionError as exc:  # a subclass of the timeout errors in urllib3
         raise XRoadError(f"{CLIENT_PROXY}.NetworkError", f"Cannot reach the provider's node: {exc}") from exc
     except urllib3.exceptions.TimeoutError as exc:
