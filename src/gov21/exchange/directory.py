@@ -16,11 +16,21 @@ from datetime import timedelta
 from typing import Any, Final
 from urllib.parse import urlsplit
 
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from cryptography.x509.oid import NameOID
 from django.db import transaction
 from django.utils import timezone
 
 from gov21.core import config
-from gov21.core.crypto import hash_token, random_token, sign_compact
+from gov21.core.crypto import (
+    hash_token,
+    jwk_thumbprint,
+    random_token,
+    sign_compact,
+    unverified_compact,
+    verify_compact_key,
+)
 from gov21.core.errors import Conflict, DomainError, Forbidden, NotFound, Unauthenticated
 from gov21.exchange import pki
 from gov21.exchange.ids import MEMBER_CLASSES, ClientId, ServiceId
@@ -422,6 +432,122 @@ def trust_add(*, anchor: dict[str, Any]) -> TrustedInstance:
     )
     conf_publish()
     return trusted
+
+
+# --- who may read the configuration ---------------------------------------------------------------
+
+CONF_REQUEST_TYP: Final = "gov21-exchange-conf-request+jwt"
+CONF_REQUEST_SCHEME: Final = "Gov21-Node"
+# A signed request is good for this long: enough for clock skew between machines, too short to be
+# worth capturing.
+CONF_REQUEST_MAX_S: Final = 300
+# What a partner instance's nodes do not get: the rights on our services and who is in our groups
+# (our own gateways enforce them), our services' descriptions (a consumer asks the provider's node,
+# listMethods), our other partners, our events. X-Road calls the rest "shared parameters".
+PRIVATE_PARTS: Final = ("services", "rights", "groups", "trusted", "event_types")
+
+
+def conf_for(*, authorization: str) -> str:
+    """The signed configuration for the node that signed ``authorization`` (``Gov21-Node <JWS>``):
+    the whole configuration for an approved node of this instance, the shared part for a node
+    certified by a trusted partner's CA. Nobody else reads it."""
+    scheme, _, token = authorization.strip().partition(" ")
+    if scheme != CONF_REQUEST_SCHEME or not token.strip():
+        raise Unauthenticated(
+            "node_signature_missing",
+            f"The configuration is given to gateway nodes only: sign the request ({CONF_REQUEST_SCHEME} <JWS>).",
+        )
+    instance = _instance()
+    try:
+        _, claims = unverified_compact(token.strip(), typ=CONF_REQUEST_TYP, max_length=16 * 1024)
+        issuer = str(claims.get("iss", ""))
+        node_instance, _, code = issuer.partition("/")
+        if claims.get("aud") != instance or not code:
+            raise Unauthenticated(
+                "node_signature_invalid", f"The request is not addressed to the directory of {instance}."
+            )
+        if node_instance == instance:
+            key = _own_node_key(code)
+            verified = verify_compact_key(token.strip(), key, typ=CONF_REQUEST_TYP, max_length=16 * 1024)
+            shared = False
+        else:
+            cert_pem = _partner_node_cert(node_instance, issuer, claims.get("cert"))
+            verified = verify_compact_key(
+                token.strip(), pki.cert_public_key(cert_pem), typ=CONF_REQUEST_TYP, max_length=16 * 1024
+            )
+            shared = True
+    except DomainError as error:
+        if error.status in (401, 403):
+            raise
+        raise Unauthenticated("node_signature_invalid", f"The node's signature is not valid: {error.detail}") from error
+    _fresh_request(verified)
+    return conf_shared() if shared else conf_current()
+
+
+def _own_node_key(code: str) -> Ed25519PublicKey:
+    row = Node.objects.filter(instance=_instance(), code=code).values_list("status", "auth_key_pem").first()
+    if row is None or row[0] != Node.APPROVED:
+        raise Forbidden("node_not_approved", f"Node {_instance()}/{code} is not an approved node of this instance.")
+    key = serialization.load_pem_public_key(row[1].encode("ascii"))
+    if not isinstance(key, Ed25519PublicKey):
+        raise Forbidden("node_not_approved", f"Node {_instance()}/{code} has no usable key.")
+    return key
+
+
+def _partner_node_cert(instance: str, issuer: str, cert_pem: object) -> str:
+    """The authentication certificate a partner's node sent, if its instance's CA (from the anchor
+    we trust) issued it to that very node."""
+    trusted = TrustedInstance.objects.filter(instance=instance).values_list("anchor", flat=True).first()
+    if trusted is None:
+        raise Forbidden("instance_not_trusted", f"Instance {instance} is not federated with {_instance()}.")
+    if not isinstance(cert_pem, str) or not pki.issued_by(cert_pem, [str(trusted["ca"])]):
+        raise Forbidden("node_not_certified", f"{issuer} sent no certificate issued by the CA of {instance}.")
+    names = pki.load_cert(cert_pem).subject.get_attributes_for_oid(NameOID.COMMON_NAME)
+    if not names or names[0].value != issuer:
+        raise Forbidden("node_not_certified", f"The certificate sent is not that of {issuer}.")
+    return cert_pem
+
+
+def _fresh_request(claims: dict[str, Any]) -> None:
+    now = timezone.now().timestamp()
+    issued, expires = claims.get("iat"), claims.get("exp")
+    if not isinstance(issued, int) or not isinstance(expires, int):
+        raise Unauthenticated("node_signature_invalid", "The signed request has no iat and exp.")
+    if expires - issued > CONF_REQUEST_MAX_S or issued > now + CONF_REQUEST_MAX_S:
+        raise Unauthenticated(
+            "node_signature_invalid", f"A signed request is valid for {CONF_REQUEST_MAX_S} seconds at most."
+        )
+
+
+def conf_request_token(*, key: Ed25519PrivateKey, node_ident: str, instance: str, cert_pem: str = "") -> str:
+    """What a node sends to read ``instance``'s configuration: a short-lived request signed with
+    its authentication key (with its certificate when ``instance`` is a partner's)."""
+    now = int(timezone.now().timestamp())
+    claims: dict[str, Any] = {"iss": node_ident, "aud": instance, "iat": now, "exp": now + 60}
+    if cert_pem:
+        claims["cert"] = cert_pem
+    return sign_compact(key, claims, typ=CONF_REQUEST_TYP, kid=jwk_thumbprint(key.public_key()))
+
+
+_shared_cache: dict[tuple[str, int], str] = {}
+
+
+def conf_shared() -> str:
+    """The current configuration without its private parts, signed with the same key: what a
+    partner instance's nodes need to call our services and to accept our nodes' calls."""
+    instance = _instance()
+    token = conf_current()
+    payload = verify_compact_key(
+        token, pki.private_key(conf_key_path(instance)).public_key(), typ=CONF_TYP, max_length=2**31
+    )
+    key = (instance, int(payload["serial"]))
+    cached = _shared_cache.get(key)
+    if cached is None:
+        shared = {**payload, **{part: {} for part in PRIVATE_PARTS}, "scope": "shared"}
+        cached = sign_compact(pki.private_key(conf_key_path(instance)), shared, typ=CONF_TYP, kid=f"conf:{instance}")
+        _shared_cache.clear()
+        _shared_cache[key] = cached
+    return cached
 
 
 # --- publishing the configuration ---------------------------------------------------------------

@@ -224,7 +224,7 @@ class ConfStore:
             anchor = own.payload["trusted"].get(instance)
             if anchor is None:
                 raise XRoadError(f"{origin}.UnknownMember", f"Instance {instance} is not federated with {own.instance}")
-            conf = self._partner(instance, anchor)
+            conf = self._partner(instance, anchor, own)
         if not conf.fresh:
             raise XRoadError(f"{origin}.OutdatedGlobalConf", f"The configuration of {instance} has expired")
         return conf
@@ -262,20 +262,33 @@ class ConfStore:
         token = directory.conf_current()
         return _verified(token, directory.conf_public_key_pem(node.instance), node.instance)
 
-    def _partner(self, instance: str, anchor: dict[str, Any]) -> Conf:
+    def _partner(self, instance: str, anchor: dict[str, Any], own: Conf) -> Conf:
         now = time.monotonic()
         conf = self._confs.get(instance)
         if conf is not None and conf.fresh and now - self._checked.get(instance, 0) < REMOTE_REFRESH_S:
             return conf
-        conf = self._fetch(instance, anchor["directory"], anchor["conf_key"], conf)
+        # A partner's directory knows our CA, not our nodes: this node shows its certificate.
+        entry = own.node(this_node().code) or {}
+        conf = self._fetch(instance, anchor["directory"], anchor["conf_key"], conf, cert_pem=entry.get("auth_cert", ""))
         self._checked[instance] = now
         self._confs[instance] = conf
         return conf
 
-    def _fetch(self, instance: str, directory_url: str, conf_key: str, cached: Conf | None) -> Conf:
+    def _fetch(
+        self, instance: str, directory_url: str, conf_key: str, cached: Conf | None, *, cert_pem: str = ""
+    ) -> Conf:
+        from gov21.exchange import directory
+
         path = exchange_dir() / f"conf-{instance}.jwt"
         try:
-            response = httpx.get(f"{directory_url.rstrip('/')}/exchange/conf", timeout=5.0)
+            signed = directory.conf_request_token(
+                key=auth_key(), node_ident=this_node().ident, instance=instance, cert_pem=cert_pem
+            )
+            response = httpx.get(
+                f"{directory_url.rstrip('/')}/exchange/conf",
+                headers={"Authorization": f"{directory.CONF_REQUEST_SCHEME} {signed}"},
+                timeout=5.0,
+            )
             response.raise_for_status()
             conf = _verified(response.text.strip(), conf_key, instance)
             if cached is None or conf.serial >= cached.serial:
