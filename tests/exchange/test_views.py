@@ -100,6 +100,11 @@ def test_a_partner_node_reads_the_shared_part_only() -> None:
     answer = _get(_signed(key, iss="XB/main", cert=cert))
     forged = _get(_signed(stranger_key, iss="XB/main", cert=stranger_cert))
     other_name = _get(_signed(key, iss="XB/other", cert=cert))
+    signing_cert = partner_ca.issue(
+        public_key_pem=pki.public_key_pem(key), common_name="XB/GOV/CRO", serial_number="main", usage="sign"
+    )
+    member_not_node = _get(_signed(key, iss="XB/GOV/CRO", cert=signing_cert))
+    not_a_certificate = _get(_signed(key, iss="XB/main", cert="-----BEGIN CERTIFICATE-----\nAAAA\n"))
 
     assert answer.status_code == 200
     shared = _conf(answer)
@@ -108,4 +113,6 @@ def test_a_partner_node_reads_the_shared_part_only() -> None:
     assert shared["trusted"] == {}
     assert forged.status_code == 403
     assert other_name.status_code == 403
+    assert not_a_certificate.status_code == 403
+    assert member_not_node.status_code == 403
     assert Node.objects.filter(instance="XB").count() == 0

@@ -16,9 +16,10 @@ from datetime import timedelta
 from typing import Any, Final
 from urllib.parse import urlsplit
 
+from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
-from cryptography.x509.oid import NameOID
+from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 from django.db import transaction
 from django.utils import timezone
 
@@ -33,6 +34,7 @@ from gov21.core.crypto import (
 )
 from gov21.core.errors import Conflict, DomainError, Forbidden, NotFound, Unauthenticated
 from gov21.exchange import pki
+from gov21.exchange.errors import XRoadError
 from gov21.exchange.ids import MEMBER_CLASSES, ClientId, ServiceId
 from gov21.exchange.models import (
     AccessRight,
@@ -441,6 +443,8 @@ CONF_REQUEST_SCHEME: Final = "Gov21-Node"
 # A signed request is good for this long: enough for clock skew between machines, too short to be
 # worth capturing.
 CONF_REQUEST_MAX_S: Final = 300
+# A request carries at most one certificate.
+CONF_REQUEST_MAX_CHARS: Final = 16 * 1024
 # What a partner instance's nodes do not get: the rights on our services and who is in our groups
 # (our own gateways enforce them), our services' descriptions (a consumer asks the provider's node,
 # listMethods), our other partners, our events. X-Road calls the rest "shared parameters".
@@ -452,14 +456,15 @@ def conf_for(*, authorization: str) -> str:
     the whole configuration for an approved node of this instance, the shared part for a node
     certified by a trusted partner's CA. Nobody else reads it."""
     scheme, _, token = authorization.strip().partition(" ")
-    if scheme != CONF_REQUEST_SCHEME or not token.strip():
+    token = token.strip()
+    if scheme != CONF_REQUEST_SCHEME or not token:
         raise Unauthenticated(
             "node_signature_missing",
             f"The configuration is given to gateway nodes only: sign the request ({CONF_REQUEST_SCHEME} <JWS>).",
         )
     instance = _instance()
     try:
-        _, claims = unverified_compact(token.strip(), typ=CONF_REQUEST_TYP, max_length=16 * 1024)
+        _, claims = unverified_compact(token, typ=CONF_REQUEST_TYP, max_length=CONF_REQUEST_MAX_CHARS)
         issuer = str(claims.get("iss", ""))
         node_instance, _, code = issuer.partition("/")
         if claims.get("aud") != instance or not code:
@@ -468,14 +473,16 @@ def conf_for(*, authorization: str) -> str:
             )
         if node_instance == instance:
             key = _own_node_key(code)
-            verified = verify_compact_key(token.strip(), key, typ=CONF_REQUEST_TYP, max_length=16 * 1024)
+            verified = verify_compact_key(token, key, typ=CONF_REQUEST_TYP, max_length=CONF_REQUEST_MAX_CHARS)
             shared = False
         else:
             cert_pem = _partner_node_cert(node_instance, issuer, claims.get("cert"))
             verified = verify_compact_key(
-                token.strip(), pki.cert_public_key(cert_pem), typ=CONF_REQUEST_TYP, max_length=16 * 1024
+                token, pki.cert_public_key(cert_pem), typ=CONF_REQUEST_TYP, max_length=CONF_REQUEST_MAX_CHARS
             )
             shared = True
+    except XRoadError as error:  # a certificate that cannot be read or holds another kind of key
+        raise Forbidden("node_not_certified", f"The certificate sent cannot be used: {error.message}") from error
     except DomainError as error:
         if error.status in (401, 403):
             raise
@@ -502,9 +509,17 @@ def _partner_node_cert(instance: str, issuer: str, cert_pem: object) -> str:
         raise Forbidden("instance_not_trusted", f"Instance {instance} is not federated with {_instance()}.")
     if not isinstance(cert_pem, str) or not pki.issued_by(cert_pem, [str(trusted["ca"])]):
         raise Forbidden("node_not_certified", f"{issuer} sent no certificate issued by the CA of {instance}.")
-    names = pki.load_cert(cert_pem).subject.get_attributes_for_oid(NameOID.COMMON_NAME)
+    cert = pki.load_cert(cert_pem)
+    names = cert.subject.get_attributes_for_oid(NameOID.COMMON_NAME)
     if not names or names[0].value != issuer:
         raise Forbidden("node_not_certified", f"The certificate sent is not that of {issuer}.")
+    try:
+        # A node's authentication certificate, not a member's signing certificate.
+        usages = cert.extensions.get_extension_for_class(x509.ExtendedKeyUsage).value
+    except x509.ExtensionNotFound:
+        usages = x509.ExtendedKeyUsage([])
+    if ExtendedKeyUsageOID.CLIENT_AUTH not in usages:
+        raise Forbidden("node_not_certified", "The certificate sent is not a node's authentication certificate.")
     return cert_pem
 
 
