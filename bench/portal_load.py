@@ -628,7 +628,7 @@ SPY_KINDS = (
     ("ORM: build and compile queries", ("django/db/models/",)),
     ("HTTP client (httpx2, httpcore2, authlib)", ("httpx2/", "httpcore2/", "authlib/")),
     ("sessions and signing of cookies", ("django/contrib/sessions/", "django/core/signing.py")),
-    ("exchange: Ed25519 signatures (jws)", ("gov21/exchange/jws.py",)),
+    ("Ed25519 signatures (compact JWS)", ("gov21/core/crypto.py",)),
     ("gov21's own Python", ("gov21/",)),
     ("Django: request cycle, middleware, URLs", ("django/",)),
     ("gunicorn (HTTP, threads)", ("gunicorn/", "concurrent/futures/", "selectors.py")),

@@ -162,6 +162,8 @@ def test_joining_another_directory_sends_keys_whose_fingerprints_the_operator_re
     anchor_file = tmp_path / "anchor.json"
     assert "Fingerprint:" in run("anchor", "export", "--out", str(anchor_file), "--directory-url", "http://dir.xa")
     anchor = json.loads(anchor_file.read_text())
+    invited = run("node", "invite", "far", "--owner", "XA/GOV/LTA")
+    secret = next(line.split()[-1] for line in invited.splitlines() if line.startswith("Join secret"))
     directory_client = Client()
 
     class Answer:
@@ -195,6 +197,8 @@ def test_joining_another_directory_sends_keys_whose_fingerprints_the_operator_re
         "XA/GOV/LTA",
         "--address",
         "https://far.example:5500",
+        "--secret",
+        secret,
     )
 
     requested = Node.objects.get(code="far")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import http.server
+import json
 import threading
 import time
 from collections.abc import Iterator
@@ -11,9 +12,11 @@ from typing import Any
 import pytest
 from cryptography.hazmat.primitives.serialization import Encoding
 
-from gov21.exchange import chain, directory, gateway, jws, node, pki
+from gov21.core.crypto import b64url_decode_canonical, b64url_encode
+from gov21.exchange import chain, directory, gateway, node, pki
 from gov21.exchange.contracts import exchange_call
 from gov21.exchange.errors import XRoadError
+from gov21.exchange.ids import ClientId
 from gov21.exchange.models import LogEntry, Node, SigningCert
 from gov21.identity.principal import Principal
 from tests.registry.factories import register_person
@@ -47,8 +50,12 @@ def _captured_request(monkeypatch: pytest.MonkeyPatch, *, deliver: bool = True) 
 
 
 def _error_of(token: str) -> str:
-    _, payload = jws.unverified(token, typ=gateway.ENVELOPE_TYP)
-    return str(payload["err"])
+    return str(_claims(token)["err"])
+
+
+def _claims(token: str) -> dict[str, Any]:
+    """An envelope's claims, read without checking it (the tests judge what the gateway did)."""
+    return dict(json.loads(b64url_decode_canonical(token.split(".")[1]) or b""))
 
 
 def test_an_access_right_change_takes_effect_on_the_next_message(registrar: Principal) -> None:
@@ -215,3 +222,42 @@ def test_a_captured_request_sent_again_is_refused(monkeypatch: pytest.MonkeyPatc
 
     assert _error_of(replayed) == "Server.ServerProxy.InvalidMessage"
     assert LogEntry.objects.filter(role="provider", error="Server.ServerProxy.InvalidMessage").count() == 1
+
+
+def _resigned(token: str, header: dict[str, Any], payload: bytes) -> str:
+    """The captured envelope's content under another header, signed with the very member key that
+    signed it: only the shape differs from a genuine envelope."""
+    signing_input = f"{b64url_encode(json.dumps(header).encode())}.{b64url_encode(payload)}"
+    key = node.signing_key(ClientId.parse(MSD))
+    return f"{signing_input}.{b64url_encode(key.sign(signing_input.encode()))}"
+
+
+@pytest.mark.parametrize(
+    ("extra_header", "duplicate"),
+    [
+        pytest.param({"crit": ["x-gov21-priority"]}, False, id="critical-extension"),
+        pytest.param({"jku": "https://keys.example/jwks.json"}, False, id="jku"),
+        pytest.param({"x5u": "https://keys.example/cert.pem"}, False, id="x5u"),
+        pytest.param({}, True, id="duplicate-member"),
+    ],
+)
+def test_an_envelope_outside_the_strict_jws_rules_is_refused(
+    monkeypatch: pytest.MonkeyPatch, extra_header: dict[str, Any], duplicate: bool
+) -> None:
+    import uuid
+
+    token, body = _captured_request(monkeypatch, deliver=False)
+    header = json.loads(b64url_decode_canonical(token.split(".")[0]) or b"")
+    payload = _claims(token)
+    payload["rid"] = str(uuid.uuid4())  # not a replay: a fresh request id
+    raw = json.dumps(payload).encode()
+    if duplicate:
+        # Two "service" members: a lenient parser takes the last, another verifier the first.
+        raw = raw[:-1] + b',"service":"XA/GOV/CRO/civil-registry/certificates"}'
+    forged = _resigned(token, {**header, **extra_header}, raw)
+
+    # Unreadable before the provider is known: an unsigned error, as the node interface answers 502.
+    with pytest.raises(XRoadError) as refused:
+        gateway.server_proxy(forged, body)
+
+    assert refused.value.type == "Server.ServerProxy.MalformedSignature"

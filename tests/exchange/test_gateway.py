@@ -1,9 +1,19 @@
 from __future__ import annotations
 
-import pytest
+import http.server
+import socket
+import ssl
+import threading
+from pathlib import Path
+from typing import Any
 
-from gov21.exchange import chain, node
+import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat
+
+from gov21.exchange import chain, directory, node, pki
 from gov21.exchange.contracts import data_uses_for, exchange_call
+from gov21.exchange.models import Node
 from gov21.identity.principal import Principal
 from tests.registry.factories import register_person
 
@@ -52,3 +62,55 @@ def test_a_path_built_from_bad_input_is_bad_input_and_not_an_exchange_failure(re
 
     assert refused.value.status == 400
     assert "Client.BadRequest" in refused.value.detail
+
+
+class _Impostor(http.server.BaseHTTPRequestHandler):
+    """A node of the instance (its certificate is genuine) listening where another node should be."""
+
+    received: list[str] = []
+
+    def do_POST(self) -> None:
+        self.received.append(self.path)
+        self.send_response(500)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def log_message(self, *args: Any) -> None:
+        pass
+
+
+def test_the_consumer_gateway_sends_only_to_the_certificate_the_configuration_lists(tmp_path: Path) -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    address = f"https://127.0.0.1:{port}"
+    directory.member_add(ident="XA/GOV/TAX", name="Tax")
+    keys = {code: Ed25519PrivateKey.generate() for code in ("tax-1", "rogue")}
+    for code, key in keys.items():
+        directory.node_request(
+            code=code, owner="XA/GOV/TAX", address=address, auth_public_key=pki.public_key_pem(key), signing_keys={}
+        )
+        directory.node_approve(code=code, by="test")
+    directory.subsystem_add(ident="XA/GOV/TAX/returns", node="tax-1")
+    directory.service_add(ident="XA/GOV/TAX/returns/status", base_url="")
+    directory.right_grant(service="XA/GOV/TAX/returns/status", subject="XA/GOV/MSD/benefits")
+    node.CONFS.clear()
+    rogue_cert, rogue_key = tmp_path / "rogue.pem", tmp_path / "rogue.key"
+    rogue_cert.write_text(Node.objects.get(code="rogue").auth_cert_pem)
+    rogue_key.write_bytes(keys["rogue"].private_bytes(Encoding.PEM, PrivateFormat.PKCS8, NoEncryption()))
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(str(rogue_cert), str(rogue_key))
+    context.load_verify_locations(cadata=pki.CertificateAuthority("XA").cert_pem())
+    context.verify_mode = ssl.CERT_OPTIONAL
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", port), _Impostor)
+    server.socket = context.wrap_socket(server.socket, server_side=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    _Impostor.received.clear()
+    try:
+        result = exchange_call(client="XA/GOV/MSD/benefits", service="XA/GOV/TAX/returns/status", path="/1", issue="t")
+    finally:
+        server.shutdown()
+        server.server_close()
+
+    assert result.error == "Server.ClientProxy.SslAuthenticationFailed"
+    assert _Impostor.received == []

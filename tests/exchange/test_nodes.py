@@ -22,6 +22,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat
 from cryptography.x509.oid import NameOID
 
+from gov21.core.crypto import b64url_decode_canonical
 from tests.exchange.twonodes import Deployment, join, trust_each_other
 
 pytestmark = pytest.mark.xdist_group("nodes")
@@ -31,6 +32,8 @@ class _TaxService(http.server.BaseHTTPRequestHandler):
     """An agency's own information system behind its gateway, answering about one person."""
 
     def do_GET(self) -> None:
+        if "/slow/" in self.path:
+            time.sleep(1.5)  # long enough for a second copy of a message to arrive meanwhile
         body = json.dumps({"path": self.path, "issue": self.headers.get("X-Road-Issue")}).encode()
         self.send_response(200)
         self.send_header("Content-Type", "application/json")
@@ -139,6 +142,52 @@ def test_the_node_interface_refuses_a_peer_without_an_instance_certificate(
     _, tax = agency_nodes
     with pytest.raises(httpx.HTTPError):
         httpx.post(f"{tax.node_address}/exchange/v1/message", content=b"x\n", verify=False, timeout=5)
+
+
+def _node_tls(deployment: Deployment) -> ssl.SSLContext:
+    """What the deployment's node presents to other nodes, and the CAs it trusts."""
+    context = ssl.create_default_context(cafile=str(deployment.root / "exchange" / "tls" / "trusted-ca.pem"))
+    context.load_cert_chain(
+        str(deployment.root / "exchange" / "tls" / f"{deployment.node_code}.pem"),
+        str(deployment.root / "keys" / "exchange" / "node" / f"{deployment.node_code}-auth.key"),
+    )
+    return context
+
+
+def _envelope_claims(data: bytes) -> dict[str, Any]:
+    token = data.split(b"\n", 1)[0].decode()
+    return dict(json.loads(b64url_decode_canonical(token.split(".")[1]) or b""))
+
+
+def test_two_copies_of_one_signed_request_sent_at_once_are_served_once(
+    agency_nodes: tuple[Deployment, Deployment],
+) -> None:
+    directory, tax = agency_nodes
+    token = directory.py(
+        """
+        from gov21.exchange import gateway, node
+        from gov21.exchange.ids import ClientId, ServiceId
+        req = gateway.Request(method="GET", service=ServiceId.parse("XA/GOV/TAX/returns/status"), path="/slow/7",
+                              query="", headers=[], body=b"", client=ClientId.parse("XA/GOV/MSD/benefits"),
+                              message_id="twice-1")
+        fingerprint, _ = node.CONFS.own(origin="test").cert_for(req.client, "main")
+        print(gateway.request_envelope(req, request_id="twice-rid-1", rhash=gateway.request_hash(req),
+                                       fingerprint=fingerprint))
+        """
+    ).split()[-1]
+    context = _node_tls(directory)
+
+    def send(_: int) -> httpx.Response:
+        return httpx.post(
+            f"{tax.node_address}/exchange/v1/message", content=token.encode() + b"\n", verify=context, timeout=30
+        )
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        answers = list(pool.map(send, range(2)))
+
+    assert [a.status_code for a in answers] == [200, 200]
+    errors = sorted(str(_envelope_claims(a.content)["err"]) for a in answers)
+    assert errors == ["", "Server.ServerProxy.InvalidMessage"]
 
 
 def test_a_provider_gateway_killed_under_load_loses_no_logged_message(

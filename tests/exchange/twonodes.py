@@ -196,12 +196,15 @@ def join(node: Deployment, directory: Deployment, *, owner: str) -> None:
     """``node`` (its own data directory) joins ``directory``'s instance and is approved there."""
     node.gov21("migrate", "-v0")
     anchor = directory.anchor()
+    invited = directory.gov21("exchange", "node", "invite", node.node_code, "--owner", owner)
+    secret = next(line.split()[-1] for line in invited.splitlines() if line.startswith("Join secret"))
     node.py(
         f"""
         import json
         from gov21.exchange import setup
         setup.join_request(directory_url="{directory.url}", anchor=json.loads({json.dumps(json.dumps(anchor))}),
-                           code="{node.node_code}", owner="{owner}", address="{node.node_address}")
+                           code="{node.node_code}", owner="{owner}", address="{node.node_address}",
+                           secret="{secret}")
         """
     )
     directory.py(

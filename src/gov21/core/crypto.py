@@ -50,6 +50,10 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 from gov21.core.errors import DomainError
 
 ALG: Final = "EdDSA"
+# The only algorithms a verifier here accepts; "none" and MAC algorithms can never be among them.
+ALGORITHMS: Final = frozenset({ALG})
+# Header members through which a token names (or carries) the key to check it with.
+REFUSED_HEADERS: Final = frozenset({"jku", "x5u", "jwk", "x5c"})
 CERT_TYP: Final = "gov21-cert+jwt"
 
 # A QR code tops out below 3 kB, so anything much longer was not produced by us; refusing early
@@ -309,7 +313,6 @@ class KeyStore:
         """Compact JWS over ``claims`` with the active key."""
         if not isinstance(claims, Mapping):
             raise TypeError("claims must be a mapping")
-        payload = b64url_encode(_compact_json(claims))
         # A rotation in another process can delete the private key between reading the index
         # and loading the key; the second attempt sees the new index.
         for attempt in range(2):
@@ -320,9 +323,7 @@ class KeyStore:
                 if attempt:
                     raise KeyStoreError(f"private key for active key {kid} is missing from {self.path}") from None
                 continue
-            header = b64url_encode(_compact_json({"alg": ALG, "kid": kid, "typ": typ}))
-            signing_input = f"{header}.{payload}"
-            return f"{signing_input}.{b64url_encode(key.sign(signing_input.encode('ascii')))}"
+            return sign_compact(key, claims, typ=typ, kid=kid)
         raise AssertionError("unreachable")
 
     def verify(self, token: str, *, typ: str | None = CERT_TYP) -> dict[str, Any]:
@@ -480,24 +481,16 @@ def _numeric_date(claims: Mapping[str, Any], name: str) -> float | None:
     return float(value)
 
 
-def verify_compact(
-    token: str, jwks: Mapping[str, Any], *, typ: str | None = CERT_TYP, now: float | None = None
-) -> dict[str, Any]:
-    """Verify a compact credential against a published JWKS and return its claims.
-
-    Needs nothing but the JWKS, so it works offline. ``typ`` is the expected header type (None
-    accepts any); ``now`` (Unix seconds) exists for tests of ``exp``/``nbf``. Surrounding
-    whitespace is ignored because codes are pasted from e-mails and scanners add newlines.
-    Raises DomainError with code credential_malformed, credential_unknown_key,
-    credential_tampered, credential_expired or credential_not_yet_valid.
-    """
+def _checked_header(token: object, max_length: int) -> tuple[list[str], dict[str, Any], bytes, bytes]:
+    """The segments, header, raw payload and signature of a compact JWS whose header passes every
+    rule of this module (signature not checked yet)."""
     if not isinstance(token, str):
         raise _malformed("it is not text")
     token = token.strip()
     if not token:
         raise _malformed("it is empty")
-    if len(token) > MAX_TOKEN_LENGTH:
-        raise _malformed(f"it is longer than {MAX_TOKEN_LENGTH} characters")
+    if len(token) > max_length:
+        raise _malformed(f"it is longer than {max_length} characters")
     segments = token.split(".")
     if len(segments) != 3:
         raise _malformed("it should be three parts separated by dots")
@@ -509,36 +502,24 @@ def verify_compact(
     header = _parse_json_object(raw_header)
     if header is None:
         raise _malformed("its first part is not a valid header")
-    if header.get("alg") != ALG:
+    if header.get("alg") not in ALGORITHMS:
         raise _malformed(f"it uses the unsupported signature algorithm {header.get('alg')!r}")
     if "crit" in header:
         raise _malformed("it requires extensions this verifier does not understand")
+    refused = sorted(REFUSED_HEADERS & header.keys())
+    if refused:
+        # The verifier decides which key it trusts; a token that names or carries its own key
+        # (or where to fetch one) is an attempt to choose it.
+        raise _malformed(f"it names its own key ({', '.join(refused)})")
     kid = header.get("kid")
     if not isinstance(kid, str) or not kid:
         raise _malformed("it does not say which key signed it")
+    return segments, header, raw_payload, signature
 
-    public_key = _find_public_key(jwks, kid)
-    if public_key is None:
-        raise DomainError(
-            "credential_unknown_key",
-            f"This code was signed with a key (id {kid[:12]}…) that is not among the published "
-            "registry keys. It may be forged, or the published keys you are checking against are "
-            "out of date: fetch them again and retry.",
-            status=422,
-            field="payload",
-            extra={"kid": kid},
-        )
-    try:
-        public_key.verify(signature, f"{segments[0]}.{segments[1]}".encode("ascii"))
-    except InvalidSignature:
-        raise DomainError(
-            "credential_tampered",
-            "This code has been altered or damaged: its signature does not match its contents. "
-            "Do not rely on it; ask the holder for the original document.",
-            status=422,
-            field="payload",
-        ) from None
 
+def _checked_claims(
+    header: Mapping[str, Any], raw_payload: bytes, typ: str | None, now: float | None
+) -> dict[str, Any]:
     claims = _parse_json_object(raw_payload)
     if claims is None:
         raise _malformed("its contents are not a set of claims")
@@ -563,6 +544,87 @@ def verify_compact(
             field="payload",
         )
     return claims
+
+
+def _tampered() -> DomainError:
+    return DomainError(
+        "credential_tampered",
+        "This code has been altered or damaged: its signature does not match its contents. "
+        "Do not rely on it; ask the holder for the original document.",
+        status=422,
+        field="payload",
+    )
+
+
+def verify_compact(
+    token: str, jwks: Mapping[str, Any], *, typ: str | None = CERT_TYP, now: float | None = None
+) -> dict[str, Any]:
+    """Verify a compact credential against a published JWKS and return its claims.
+
+    Needs nothing but the JWKS, so it works offline. ``typ`` is the expected header type (None
+    accepts any); ``now`` (Unix seconds) exists for tests of ``exp``/``nbf``. Surrounding
+    whitespace is ignored because codes are pasted from e-mails and scanners add newlines.
+    Raises DomainError with code credential_malformed, credential_unknown_key,
+    credential_tampered, credential_expired or credential_not_yet_valid.
+    """
+    segments, header, raw_payload, signature = _checked_header(token, MAX_TOKEN_LENGTH)
+    kid = str(header["kid"])
+    public_key = _find_public_key(jwks, kid)
+    if public_key is None:
+        raise DomainError(
+            "credential_unknown_key",
+            f"This code was signed with a key (id {kid[:12]}…) that is not among the published "
+            "registry keys. It may be forged, or the published keys you are checking against are "
+            "out of date: fetch them again and retry.",
+            status=422,
+            field="payload",
+            extra={"kid": kid},
+        )
+    try:
+        public_key.verify(signature, f"{segments[0]}.{segments[1]}".encode("ascii"))
+    except InvalidSignature:
+        raise _tampered() from None
+    return _checked_claims(header, raw_payload, typ, now)
+
+
+# --- signed documents between machines ----------------------------------------------------------
+#
+# The exchange signs its configuration, its message envelopes and its nodes' requests with keys
+# named by certificates rather than by a JWKS. These functions are the same rules as above with the
+# key chosen by the caller: read the header (``unverified_compact``), look the key up in what the
+# caller already trusts, then ``verify_compact_key``. ``typ`` is always required here, so a token of
+# one kind can never be accepted as another.
+
+
+def sign_compact(key: Ed25519PrivateKey, claims: Mapping[str, Any], *, typ: str, kid: str) -> str:
+    """Compact JWS over ``claims`` with ``key``, named ``kid``."""
+    header = b64url_encode(_compact_json({"alg": ALG, "kid": kid, "typ": typ}))
+    signing_input = f"{header}.{b64url_encode(_compact_json(claims))}"
+    return f"{signing_input}.{b64url_encode(key.sign(signing_input.encode('ascii')))}"
+
+
+def unverified_compact(token: str, *, typ: str, max_length: int) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Header and claims of a token whose header passes every rule, NOT yet trusted: for choosing
+    the key (``kid``) or the signer's record before :func:`verify_compact_key`."""
+    _, header, raw_payload, _ = _checked_header(token, max_length)
+    if header.get("typ") != typ:
+        raise _malformed(f"it is a {header.get('typ')!r} document, not a {typ!r}")
+    claims = _parse_json_object(raw_payload)
+    if claims is None:
+        raise _malformed("its contents are not a set of claims")
+    return header, claims
+
+
+def verify_compact_key(
+    token: str, public_key: Ed25519PublicKey, *, typ: str, max_length: int, now: float | None = None
+) -> dict[str, Any]:
+    """Verify ``token`` with ``public_key`` and return its claims (``exp``/``nbf`` enforced)."""
+    segments, header, raw_payload, signature = _checked_header(token, max_length)
+    try:
+        public_key.verify(signature, f"{segments[0]}.{segments[1]}".encode("ascii"))
+    except InvalidSignature:
+        raise _tampered() from None
+    return _checked_claims(header, raw_payload, typ, now)
 
 
 # --- API tokens ---------------------------------------------------------------------------------

@@ -9,16 +9,31 @@ import contextlib
 import contextvars
 import hashlib
 import json
+import re
 from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any, Final
+from urllib.parse import urlsplit
 
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 from django.db import transaction
 from django.utils import timezone
 
 from gov21.core import config
-from gov21.core.errors import Conflict, DomainError, NotFound
-from gov21.exchange import jws, pki
+from gov21.core.crypto import (
+    hash_token,
+    jwk_thumbprint,
+    random_token,
+    sign_compact,
+    unverified_compact,
+    verify_compact_key,
+)
+from gov21.core.errors import Conflict, DomainError, Forbidden, NotFound, Unauthenticated
+from gov21.exchange import pki
+from gov21.exchange.errors import XRoadError
 from gov21.exchange.ids import MEMBER_CLASSES, ClientId, ServiceId
 from gov21.exchange.models import (
     AccessRight,
@@ -26,6 +41,7 @@ from gov21.exchange.models import (
     Group,
     Member,
     Node,
+    NodeInvitation,
     PublishedConf,
     Service,
     SigningCert,
@@ -218,20 +234,118 @@ def group_set(*, ident: str, members: list[str], description: str = "") -> Group
 # --- nodes and certificates -------------------------------------------------------------------
 
 
+INVITATION_HOURS: Final = 72
+
+
+@transaction.atomic
+def node_invite(*, code: str, owner: str, by: str, valid_hours: int = INVITATION_HOURS) -> tuple[NodeInvitation, str]:
+    """Expect a node: its code, the member running it, and a one-time secret (returned only here,
+    stored hashed) that its operator gives ``gov21 exchange node join``. A new invitation for the
+    same code replaces one not yet used."""
+    if not _NODE_CODE_RE.fullmatch(code):
+        raise DomainError("invalid_node_code", "A node code is 1-64 letters, digits, dots, dashes", field="code")
+    if not 1 <= valid_hours <= 24 * 30:
+        raise DomainError("invalid_validity", "An invitation is valid for 1 hour to 30 days", field="valid_hours")
+    if Node.objects.filter(instance=_instance(), code=code).exists():
+        raise Conflict("node_exists", f"A node named {code} exists or existed; choose another code")
+    member = member_get(owner)
+    if member.instance != _instance():
+        raise DomainError("foreign_instance", f"Nodes of {_instance()} are run by its members", field="owner")
+    NodeInvitation.objects.filter(instance=_instance(), code=code, used_at__isnull=True).delete()
+    secret = random_token()
+    invitation = NodeInvitation.objects.create(
+        instance=_instance(),
+        code=code,
+        owner=member,
+        secret_hash=hash_token(secret),
+        created_by=by,
+        expires_at=timezone.now() + timedelta(hours=valid_hours),
+    )
+    return invitation, secret
+
+
+@transaction.atomic
+def node_join(
+    *, code: str, secret: str, owner: str, address: str, auth_public_key: str, signing_keys: dict[str, str]
+) -> Node:
+    """A node's join request over HTTP: admitted to wait for approval only with the secret of an
+    unused, unexpired invitation for this very code and owner. The invitation is spent."""
+    if not secret:
+        raise Unauthenticated("join_secret_missing", "A join request carries the secret of the node's invitation.")
+    invitation = (
+        NodeInvitation.objects.select_for_update()
+        .select_related("owner")
+        .filter(instance=_instance(), secret_hash=hash_token(secret))
+        .first()
+    )
+    if invitation is None or invitation.code != code:
+        raise Forbidden("invalid_join_secret", f"This secret does not invite a node named {code}.")
+    if invitation.used_at is not None:
+        raise Forbidden("join_secret_used", "This invitation was used already; ask the directory for a new one.")
+    if invitation.expires_at <= timezone.now():
+        raise Forbidden("join_secret_expired", "This invitation has expired; ask the directory for a new one.")
+    if str(invitation.owner) != str(_client(owner, "owner").member):
+        raise Forbidden("invalid_join_secret", f"This invitation is for a node of {invitation.owner}, not {owner}.")
+    node = node_request(
+        code=code, owner=owner, address=address, auth_public_key=auth_public_key, signing_keys=signing_keys
+    )
+    invitation.used_at = timezone.now()
+    invitation.save(update_fields=["used_at"])
+    return node
+
+
 @transaction.atomic
 def node_request(*, code: str, owner: str, address: str, auth_public_key: str, signing_keys: dict[str, str]) -> Node:
-    """A node asks to join: its keys arrive, an administrator approves (``node_approve``)."""
+    """A node waiting for approval (``node_approve``), with the signing key of its owner member.
+    Trusts its caller: over HTTP, only ``node_join`` leads here."""
+    if not _NODE_CODE_RE.fullmatch(code):
+        raise DomainError("invalid_node_code", "A node code is 1-64 letters, digits, dots, dashes", field="code")
     if Node.objects.filter(instance=_instance(), code=code).exists():
         # Revoked codes stay taken: log entries and certificates name nodes by their code.
         raise Conflict("node_exists", f"A node named {code} exists or existed; choose another code")
-    if address and not address.startswith("https://"):
-        raise DomainError("invalid_url", "A node's address is https://host:port", field="address")
+    if address:
+        _address_names(address)
+    member = member_get(owner)
+    others = sorted(set(signing_keys) - {str(member)})
+    if others:
+        # A node signs for the member that runs it (and so for that member's subsystems); any other
+        # member's key would let its operator speak for that member.
+        raise DomainError(
+            "foreign_signing_key",
+            f"A node of {member} holds signing keys of {member} only, not of {', '.join(others)}",
+            field="signing_keys",
+        )
     node = Node.objects.create(
-        instance=_instance(), code=code, owner=member_get(owner), address=address, auth_key_pem=auth_public_key
+        instance=_instance(), code=code, owner=member, address=address, auth_key_pem=auth_public_key
     )
-    for member_ident, public_pem in signing_keys.items():
-        SigningCert.objects.create(member=member_get(member_ident), node=node, public_key_pem=public_pem)
+    for public_pem in signing_keys.values():
+        SigningCert.objects.create(member=member, node=node, public_key_pem=public_pem)
     return node
+
+
+_NODE_CODE_RE: Final = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
+
+
+def _address_names(address: str) -> list[str]:
+    """The host of a node address (``https://host:port``), which its certificate must name."""
+    parts = urlsplit(address)
+    try:
+        parts.port  # noqa: B018 - raises on a port that is not a number
+    except ValueError as exc:
+        raise DomainError("invalid_url", "A node's address is https://host:port", field="address") from exc
+    if parts.scheme != "https" or not parts.hostname or parts.path not in ("", "/") or parts.query:
+        raise DomainError("invalid_url", "A node's address is https://host:port", field="address")
+    return [parts.hostname]
+
+
+def _auth_cert(node: Node) -> str:
+    return pki.CertificateAuthority(_instance()).issue(
+        public_key_pem=node.auth_key_pem,
+        common_name=f"{node.instance}/{node.code}",
+        serial_number=node.code,
+        usage="auth",
+        names=_address_names(node.address) if node.address else [],
+    )
 
 
 @transaction.atomic
@@ -240,21 +354,34 @@ def node_approve(*, code: str, by: str) -> Node:
     if node is None:
         raise NotFound("unknown_node", f"No node {code} waiting for approval")
     ca = pki.CertificateAuthority(_instance())
-    node.auth_cert_pem = ca.issue(
-        public_key_pem=node.auth_key_pem,
-        common_name=f"{node.instance}/{node.code}",
-        serial_number=node.code,
-        usage="auth",
-    )
+    node.auth_cert_pem = _auth_cert(node)
     node.status, node.decided_at, node.decided_by = Node.APPROVED, timezone.now(), by
     node.save()
-    for cert in node.signing_certs.filter(status=Node.PENDING).select_related("member"):
+    # Only the owner's key is ever requested (node_request); the filter keeps it so for requests
+    # stored before that rule.
+    for cert in node.signing_certs.filter(status=Node.PENDING, member=node.owner).select_related("member"):
         cert.cert_pem = ca.issue(
             public_key_pem=cert.public_key_pem, common_name=str(cert.member), serial_number=node.code, usage="sign"
         )
         cert.fingerprint = pki.fingerprint(cert.cert_pem)
         cert.status = Node.APPROVED
         cert.save()
+    conf_publish()
+    return node
+
+
+@transaction.atomic
+def node_address_set(*, code: str, address: str) -> Node:
+    """A node's new address, with a new authentication certificate (same key) naming it."""
+    node = Node.objects.select_for_update().filter(instance=_instance(), code=code).exclude(status=Node.REVOKED).first()
+    if node is None:
+        raise NotFound("unknown_node", f"No node {code}")
+    if address:
+        _address_names(address)
+    node.address = address
+    if node.status == Node.APPROVED:
+        node.auth_cert_pem = _auth_cert(node)
+    node.save(update_fields=["address", "auth_cert_pem"])
     conf_publish()
     return node
 
@@ -306,6 +433,135 @@ def trust_add(*, anchor: dict[str, Any]) -> TrustedInstance:
     )
     conf_publish()
     return trusted
+
+
+# --- who may read the configuration ---------------------------------------------------------------
+
+CONF_REQUEST_TYP: Final = "gov21-exchange-conf-request+jwt"
+CONF_REQUEST_SCHEME: Final = "Gov21-Node"
+# A signed request is good for this long: enough for clock skew between machines, too short to be
+# worth capturing.
+CONF_REQUEST_MAX_S: Final = 300
+# A request carries at most one certificate.
+CONF_REQUEST_MAX_CHARS: Final = 16 * 1024
+# What a partner instance's nodes do not get: the rights on our services and who is in our groups
+# (our own gateways enforce them), our services' descriptions (a consumer asks the provider's node,
+# listMethods), our other partners, our events. X-Road calls the rest "shared parameters".
+PRIVATE_PARTS: Final = ("services", "rights", "groups", "trusted", "event_types")
+
+
+def conf_for(*, authorization: str) -> str:
+    """The signed configuration for the node that signed ``authorization`` (``Gov21-Node <JWS>``):
+    the whole configuration for an approved node of this instance, the shared part for a node
+    certified by a trusted partner's CA. Nobody else reads it."""
+    scheme, _, token = authorization.strip().partition(" ")
+    token = token.strip()
+    if scheme != CONF_REQUEST_SCHEME or not token:
+        raise Unauthenticated(
+            "node_signature_missing",
+            f"The configuration is given to gateway nodes only: sign the request ({CONF_REQUEST_SCHEME} <JWS>).",
+        )
+    instance = _instance()
+    try:
+        _, claims = unverified_compact(token, typ=CONF_REQUEST_TYP, max_length=CONF_REQUEST_MAX_CHARS)
+        issuer = str(claims.get("iss", ""))
+        node_instance, _, code = issuer.partition("/")
+        if claims.get("aud") != instance or not code:
+            raise Unauthenticated(
+                "node_signature_invalid", f"The request is not addressed to the directory of {instance}."
+            )
+        if node_instance == instance:
+            key = _own_node_key(code)
+            verified = verify_compact_key(token, key, typ=CONF_REQUEST_TYP, max_length=CONF_REQUEST_MAX_CHARS)
+            shared = False
+        else:
+            cert_pem = _partner_node_cert(node_instance, issuer, claims.get("cert"))
+            verified = verify_compact_key(
+                token, pki.cert_public_key(cert_pem), typ=CONF_REQUEST_TYP, max_length=CONF_REQUEST_MAX_CHARS
+            )
+            shared = True
+    except XRoadError as error:  # a certificate that cannot be read or holds another kind of key
+        raise Forbidden("node_not_certified", f"The certificate sent cannot be used: {error.message}") from error
+    except DomainError as error:
+        if error.status in (401, 403):
+            raise
+        raise Unauthenticated("node_signature_invalid", f"The node's signature is not valid: {error.detail}") from error
+    _fresh_request(verified)
+    return conf_shared() if shared else conf_current()
+
+
+def _own_node_key(code: str) -> Ed25519PublicKey:
+    row = Node.objects.filter(instance=_instance(), code=code).values_list("status", "auth_key_pem").first()
+    if row is None or row[0] != Node.APPROVED:
+        raise Forbidden("node_not_approved", f"Node {_instance()}/{code} is not an approved node of this instance.")
+    key = serialization.load_pem_public_key(row[1].encode("ascii"))
+    if not isinstance(key, Ed25519PublicKey):
+        raise Forbidden("node_not_approved", f"Node {_instance()}/{code} has no usable key.")
+    return key
+
+
+def _partner_node_cert(instance: str, issuer: str, cert_pem: object) -> str:
+    """The authentication certificate a partner's node sent, if its instance's CA (from the anchor
+    we trust) issued it to that very node."""
+    trusted = TrustedInstance.objects.filter(instance=instance).values_list("anchor", flat=True).first()
+    if trusted is None:
+        raise Forbidden("instance_not_trusted", f"Instance {instance} is not federated with {_instance()}.")
+    if not isinstance(cert_pem, str) or not pki.issued_by(cert_pem, [str(trusted["ca"])]):
+        raise Forbidden("node_not_certified", f"{issuer} sent no certificate issued by the CA of {instance}.")
+    cert = pki.load_cert(cert_pem)
+    names = cert.subject.get_attributes_for_oid(NameOID.COMMON_NAME)
+    if not names or names[0].value != issuer:
+        raise Forbidden("node_not_certified", f"The certificate sent is not that of {issuer}.")
+    try:
+        # A node's authentication certificate, not a member's signing certificate.
+        usages = cert.extensions.get_extension_for_class(x509.ExtendedKeyUsage).value
+    except x509.ExtensionNotFound:
+        usages = x509.ExtendedKeyUsage([])
+    if ExtendedKeyUsageOID.CLIENT_AUTH not in usages:
+        raise Forbidden("node_not_certified", "The certificate sent is not a node's authentication certificate.")
+    return cert_pem
+
+
+def _fresh_request(claims: dict[str, Any]) -> None:
+    now = timezone.now().timestamp()
+    issued, expires = claims.get("iat"), claims.get("exp")
+    if not isinstance(issued, int) or not isinstance(expires, int):
+        raise Unauthenticated("node_signature_invalid", "The signed request has no iat and exp.")
+    if expires - issued > CONF_REQUEST_MAX_S or issued > now + CONF_REQUEST_MAX_S:
+        raise Unauthenticated(
+            "node_signature_invalid", f"A signed request is valid for {CONF_REQUEST_MAX_S} seconds at most."
+        )
+
+
+def conf_request_token(*, key: Ed25519PrivateKey, node_ident: str, instance: str, cert_pem: str = "") -> str:
+    """What a node sends to read ``instance``'s configuration: a short-lived request signed with
+    its authentication key (with its certificate when ``instance`` is a partner's)."""
+    now = int(timezone.now().timestamp())
+    claims: dict[str, Any] = {"iss": node_ident, "aud": instance, "iat": now, "exp": now + 60}
+    if cert_pem:
+        claims["cert"] = cert_pem
+    return sign_compact(key, claims, typ=CONF_REQUEST_TYP, kid=jwk_thumbprint(key.public_key()))
+
+
+_shared_cache: dict[tuple[str, int], str] = {}
+
+
+def conf_shared() -> str:
+    """The current configuration without its private parts, signed with the same key: what a
+    partner instance's nodes need to call our services and to accept our nodes' calls."""
+    instance = _instance()
+    token = conf_current()
+    payload = verify_compact_key(
+        token, pki.private_key(conf_key_path(instance)).public_key(), typ=CONF_TYP, max_length=2**31
+    )
+    key = (instance, int(payload["serial"]))
+    cached = _shared_cache.get(key)
+    if cached is None:
+        shared = {**payload, **{part: {} for part in PRIVATE_PARTS}, "scope": "shared"}
+        cached = sign_compact(pki.private_key(conf_key_path(instance)), shared, typ=CONF_TYP, kid=f"conf:{instance}")
+        _shared_cache.clear()
+        _shared_cache[key] = cached
+    return cached
 
 
 # --- publishing the configuration ---------------------------------------------------------------
@@ -402,7 +658,7 @@ def conf_publish() -> PublishedConf | None:
         serial = (last.serial if last else 0) + 1
         payload = conf_payload(serial=serial, lifetime_s=lifetime)
         key = pki.private_key(conf_key_path(instance))
-        token = jws.sign(key, payload, typ=CONF_TYP, kid=f"conf:{instance}")
+        token = sign_compact(key, payload, typ=CONF_TYP, kid=f"conf:{instance}")
         published = PublishedConf.objects.create(
             instance=instance,
             serial=serial,

@@ -22,6 +22,7 @@ import base64
 import contextlib
 import hashlib
 import logging
+import ssl
 import threading
 import time
 import uuid
@@ -30,18 +31,22 @@ from dataclasses import dataclass, field
 from typing import Any, Final
 
 import urllib3
+import urllib3.connection
 from django.db import connection, transaction
 from django.utils import timezone
 
 from gov21.core import config
+from gov21.core.crypto import sign_compact, unverified_compact, verify_compact_key
 from gov21.core.errors import DomainError
-from gov21.exchange import chain, jws, meta, metrics, node, pki
-from gov21.exchange.errors import CLIENT_PROXY, SERVER_PROXY, XRoadError
+from gov21.exchange import chain, meta, metrics, node, pki
+from gov21.exchange.errors import CLIENT_PROXY, SERVER_PROXY, XRoadError, signature_errors
 from gov21.exchange.ids import ClientId, ServiceId, path_check, path_encode
 
 logger = logging.getLogger("gov21.exchange")
 
 ENVELOPE_TYP: Final = "gov21-xroad-msg+jwt"
+# An envelope carries the message's metadata and headers, never its body.
+ENVELOPE_MAX_CHARS: Final = 1024 * 1024
 MAX_CLOCK_SKEW_S: Final = 300
 # How long the consumer's gateway waits for the provider's node (which itself waits for its service).
 PEER_TIMEOUT_S: Final = 60.0
@@ -110,6 +115,18 @@ class Response:
 
 def forwardable(headers: Headers) -> Headers:
     return [(k.lower(), v) for k, v in headers if k.lower() not in FILTERED and k.lower() not in XROAD_SET]
+
+
+def read_envelope(token: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    """An envelope's header and claims, not yet trusted: ``kid`` names the signing certificate."""
+    with signature_errors():
+        return unverified_compact(token, typ=ENVELOPE_TYP, max_length=ENVELOPE_MAX_CHARS)
+
+
+def verify_envelope(token: str, cert_pem: str) -> dict[str, Any]:
+    """The envelope's claims, once its signature verifies with the certificate's key."""
+    with signature_errors():
+        return verify_compact_key(token, pki.cert_public_key(cert_pem), typ=ENVELOPE_TYP, max_length=ENVELOPE_MAX_CHARS)
 
 
 def _sha512(data: bytes) -> bytes:
@@ -183,35 +200,20 @@ def client_proxy(req: Request) -> Response:
                 f"{CLIENT_PROXY}.CannotSign", f"This node holds no signing certificate for {req.client.member}"
             )
         fingerprint, _ = found
-        req_token = jws.sign(
-            node.signing_key(req.client),
-            {
-                "v": 1,
-                "id": req.message_id,
-                "rid": request_id,
-                "client": str(req.client),
-                "service": str(req.service),
-                "method": req.method,
-                "path": req.path,
-                "query": req.query,
-                "h": req.headers,
-                "bh": _body_hash(req.body),
-                "rh": rhash,
-                "user": req.user_id,
-                "issue": req.issue,
-                "rep": req.represented_party,
-                "iat": int(time.time()),
-            },
-            typ=ENVELOPE_TYP,
-            kid=fingerprint,
-        )
+        req_token = request_envelope(req, request_id=request_id, rhash=rhash, fingerprint=fingerprint)
         if provider_conf.instance == this.instance and provider_sub.get("node") == this.code:
             resp_token, body = server_proxy(req_token, req.body)
         else:
             peer = provider_conf.node(str(provider_sub.get("node")))
-            if peer is None or not peer.get("address"):
+            if peer is None or not peer.get("address") or not peer.get("auth_cert"):
                 raise XRoadError(f"{CLIENT_PROXY}.NetworkError", f"No address for the node of {req.service.provider}")
-            resp_token, body = _send(peer["address"], req_token, req.body, timeout=PEER_TIMEOUT_S)
+            resp_token, body = _send(
+                peer["address"],
+                req_token,
+                req.body,
+                timeout=PEER_TIMEOUT_S,
+                pinned_sha256=pki.fingerprint(peer["auth_cert"]),
+            )
         response = _accept_response(resp_token, body, req, rhash, provider_conf)
     except XRoadError as exc:
         response = xroad_error(exc.at(CLIENT_PROXY), message_id=req.message_id)
@@ -242,12 +244,38 @@ def client_proxy(req: Request) -> Response:
     return response
 
 
+def request_envelope(req: Request, *, request_id: str, rhash: str, fingerprint: str) -> str:
+    """The signed envelope of a request, by the client member's key named by its certificate."""
+    return sign_compact(
+        node.signing_key(req.client),
+        {
+            "v": 1,
+            "id": req.message_id,
+            "rid": request_id,
+            "client": str(req.client),
+            "service": str(req.service),
+            "method": req.method,
+            "path": req.path,
+            "query": req.query,
+            "h": req.headers,
+            "bh": _body_hash(req.body),
+            "rh": rhash,
+            "user": req.user_id,
+            "issue": req.issue,
+            "rep": req.represented_party,
+            "iat": int(time.time()),
+        },
+        typ=ENVELOPE_TYP,
+        kid=fingerprint,
+    )
+
+
 def _accept_response(token: str, body: bytes, req: Request, rhash: str, provider_conf: node.Conf) -> Response:
-    header, payload = jws.unverified(token, typ=ENVELOPE_TYP)
+    header, _ = read_envelope(token)
     cert = provider_conf.signing_cert(str(header.get("kid", "")))
     if cert is None or cert["member"] != str(req.service.provider.member):
         raise XRoadError(f"{CLIENT_PROXY}.CertValidation", "The response is not signed by the provider's certificate")
-    jws.verify(token, pki.cert_public_key(cert["pem"]))
+    payload = verify_envelope(token, cert["pem"])
     if payload.get("id") != req.message_id:
         raise XRoadError(f"{CLIENT_PROXY}.InconsistentResponse", "The response answers another message")
     if payload.get("bh") != _body_hash(body):
@@ -263,16 +291,44 @@ def _accept_response(token: str, body: bytes, req: Request, rhash: str, provider
 
 # --- between gateways -----------------------------------------------------------------------------
 
-_pools: dict[tuple[str, int], urllib3.HTTPSConnectionPool] = {}
+
+class PeerCertificateMismatch(Exception):
+    """The peer presented a certificate other than the one the configuration lists for its node."""
+
+
+class _PinnedConnection(urllib3.connection.HTTPSConnection):
+    """A connection to a provider's node: besides a chain to a trusted CA and the host name of its
+    address (both checked by the TLS context), the certificate must be the very one the signed
+    configuration lists for that node, so another node's genuine certificate does not pass."""
+
+    def __init__(self, *args: Any, pinned_sha256: str, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.pinned_sha256 = pinned_sha256
+
+    def connect(self) -> None:
+        super().connect()
+        sock = self.sock
+        der = sock.getpeercert(binary_form=True) if isinstance(sock, ssl.SSLSocket) else None
+        if not der or hashlib.sha256(der).hexdigest() != self.pinned_sha256:
+            self.close()
+            # Raised before a byte of the request is written.
+            raise PeerCertificateMismatch(f"{self.host}:{self.port} is not the node the configuration names")
+
+
+class _PeerPool(urllib3.HTTPSConnectionPool):
+    ConnectionCls = _PinnedConnection
+
+
+_pools: dict[tuple[str, str, int], urllib3.HTTPSConnectionPool] = {}
 _pools_lock = threading.Lock()
 
 
-def _peer_pool(address: str) -> urllib3.HTTPSConnectionPool:
-    """A keep-alive mutual-TLS connection pool per peer node, rebuilt when the configuration
-    (trusted CAs, this node's certificate) changes."""
+def _peer_pool(address: str, pinned_sha256: str) -> urllib3.HTTPSConnectionPool:
+    """A keep-alive mutual-TLS connection pool per peer node and certificate, rebuilt when the
+    configuration (trusted CAs, this node's certificate, the peer's) changes."""
     serial = node.CONFS.own(origin=CLIENT_PROXY).serial
     with _pools_lock:
-        pool = _pools.get((address, serial))
+        pool = _pools.get((address, pinned_sha256, serial))
         if pool is None:
             from urllib.parse import urlsplit
 
@@ -285,21 +341,22 @@ def _peer_pool(address: str) -> urllib3.HTTPSConnectionPool:
                 raise XRoadError(
                     f"{CLIENT_PROXY}.NetworkError", f"A node address must be https://host:port, not {address}"
                 )
-            pool = urllib3.HTTPSConnectionPool(
+            pool = _PeerPool(
                 parts.hostname,
                 parts.port or 443,
                 ssl_context=tls.client_context(),
                 maxsize=32,
                 block=False,
                 retries=False,
+                pinned_sha256=pinned_sha256,
             )
-            _pools[(address, serial)] = pool
+            _pools[(address, pinned_sha256, serial)] = pool
         return pool
 
 
-def _send(address: str, token: str, body: bytes, *, timeout: float) -> tuple[str, bytes]:
+def _send(address: str, token: str, body: bytes, *, timeout: float, pinned_sha256: str) -> tuple[str, bytes]:
     try:
-        response = _peer_pool(address).request(
+        response = _peer_pool(address, pinned_sha256).request(
             "POST",
             "/exchange/v1/message",
             body=token.encode("ascii") + b"\n" + body,
@@ -307,6 +364,11 @@ def _send(address: str, token: str, body: bytes, *, timeout: float) -> tuple[str
             timeout=urllib3.Timeout(connect=5.0, read=timeout),
             redirect=False,
         )
+    except PeerCertificateMismatch as exc:
+        raise XRoadError(
+            f"{CLIENT_PROXY}.SslAuthenticationFailed",
+            f"The provider's node presented a certificate other than the one its configuration lists: {exc}",
+        ) from exc
     except urllib3.exceptions.NewConnectionError as exc:  # a subclass of the timeout errors in urllib3
         raise XRoadError(f"{CLIENT_PROXY}.NetworkError", f"Cannot reach the provider's node: {exc}") from exc
     except urllib3.exceptions.TimeoutError as exc:
@@ -355,7 +417,7 @@ def server_proxy(token: str, body: bytes, *, peer_cert: bytes | None = None) -> 
     provider_member: ClientId | None = None
     try:
         conf = node.CONFS.own(origin=SERVER_PROXY)
-        header, payload = jws.unverified(token, typ=ENVELOPE_TYP)
+        header, payload = read_envelope(token)
         req, request_id = _request_from(payload, body)
         provider_member = req.service.provider.member
         client_conf = node.CONFS.get(req.client.instance, origin=SERVER_PROXY)
@@ -365,7 +427,7 @@ def server_proxy(token: str, body: bytes, *, peer_cert: bytes | None = None) -> 
                 f"{SERVER_PROXY}.CertValidation",
                 "The request is not signed with a valid certificate of the client's member issued by its instance CA",
             )
-        jws.verify(token, pki.cert_public_key(cert["pem"]))
+        payload = verify_envelope(token, cert["pem"])
         if peer_cert is not None and client_conf.node_by_auth_cert(peer_cert) != cert["node"]:
             raise XRoadError(
                 f"{SERVER_PROXY}.SslAuthenticationFailed",
@@ -378,7 +440,9 @@ def server_proxy(token: str, body: bytes, *, peer_cert: bytes | None = None) -> 
         rhash = request_hash(req)
         if payload.get("rh") != rhash:
             raise XRoadError(f"{SERVER_PROXY}.InvalidSignatureValue", "The request does not match its signed hash")
-        if _seen(this, request_id):
+        if not 0 < len(request_id) <= 64:
+            raise XRoadError(f"{SERVER_PROXY}.InvalidMessage", "The envelope has no valid request id")
+        if not _first_receipt(this, request_id):
             # The consumer's gateway gives every request a fresh id inside the signature, so the
             # same id twice is a captured envelope sent again (a client's own retry gets a new one).
             raise XRoadError(f"{SERVER_PROXY}.InvalidMessage", "This signed request was already received")
@@ -406,12 +470,34 @@ def server_proxy(token: str, body: bytes, *, peer_cert: bytes | None = None) -> 
     return _respond(this, conf, req, request_id, rhash, provider_member, token, response, started)
 
 
-def _seen(this: node.ThisNode, request_id: str) -> bool:
-    from gov21.core.queries import scalar
-    from gov21.exchange.models import LogEntry
+_pruned_at: dict[str, float] = {}
 
-    sql = f"SELECT 1 FROM {LogEntry._meta.db_table} WHERE request_id = %s AND chain = %s AND role = 'provider'"  # noqa: S608
-    return bool(request_id) and scalar(sql, [request_id, this.log_chain]) is not None
+
+def _first_receipt(this: node.ThisNode, request_id: str) -> bool:
+    """Record ``request_id`` as received; False if it already was (a replay). The database's
+    unique constraint decides, so concurrent copies of one request cannot both pass."""
+    from datetime import timedelta
+
+    from django.db import IntegrityError
+
+    from gov21.exchange.models import ReceivedRequest
+
+    now = timezone.now()
+    try:
+        # A savepoint of its own: the caller may hold a transaction (a call inside this process),
+        # and a refused insert must not break it.
+        with _log_writer(), transaction.atomic():
+            ReceivedRequest.objects.create(chain=this.log_chain, request_id=request_id, received_at=now)
+    except IntegrityError:
+        return False
+    if time.monotonic() - _pruned_at.get(this.log_chain, 0.0) > 60:
+        _pruned_at[this.log_chain] = time.monotonic()
+        # A request is refused once its iat is MAX_CLOCK_SKEW_S old, and may be dated that far in
+        # the future: after three times the skew nobody can replay it anyway.
+        ReceivedRequest.objects.filter(
+            chain=this.log_chain, received_at__lt=now - timedelta(seconds=3 * MAX_CLOCK_SKEW_S)
+        ).delete()
+    return True
 
 
 def _respond(
@@ -433,7 +519,7 @@ def _respond(
         err = response.error or f"{SERVER_PROXY}.InternalError"
         return "", _unsigned_error(err, response.body)
     assert provider_member is not None
-    resp_token = jws.sign(
+    resp_token = sign_compact(
         node.signing_key(provider_member),
         {
             "v": 1,

@@ -117,6 +117,23 @@ class Node(models.Model):
         return f"{self.instance}/{self.code}"
 
 
+class NodeInvitation(models.Model):
+    """The directory operator's invitation of one expected node: its code, the member that will run
+    it, and the hash of a one-time secret the node presents with its join request."""
+
+    instance = models.CharField(max_length=64)
+    code = models.CharField(max_length=64)
+    owner = models.ForeignKey(Member, on_delete=models.PROTECT, related_name="node_invitations")
+    secret_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    created_by = models.CharField(max_length=150, blank=True)
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"invitation of {self.instance}/{self.code} for {self.owner}"
+
+
 class SigningCert(models.Model):
     """A member's message-signing certificate, held by one node."""
 
@@ -227,6 +244,24 @@ class LogEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.chain}#{self.seq} {self.client} → {self.service}"
+
+
+class ReceivedRequest(models.Model):
+    """A request id a provider's node has accepted once. The unique constraint is the replay check:
+    of two copies of one signed request, however close together, only one row can be inserted.
+    Rows older than the accepted clock skew serve no purpose (such a request is refused as too
+    old) and are pruned."""
+
+    chain = models.CharField(max_length=100)  # the node's message log, as in LogEntry
+    request_id = models.CharField(max_length=64)
+    received_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["chain", "request_id"], name="exchange_received_uniq")]
+        indexes = [models.Index(fields=["received_at"], name="exchange_received_at_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.chain} received {self.request_id}"
 
 
 class TreeHead(TreeHeadBase):

@@ -23,11 +23,14 @@ from django.conf import settings
 from django.db import connection
 
 from gov21.core import config
-from gov21.exchange import jws, pki
-from gov21.exchange.errors import XRoadError
+from gov21.core.crypto import verify_compact_key
+from gov21.exchange import pki
+from gov21.exchange.errors import XRoadError, signature_errors
 from gov21.exchange.ids import ClientId, ServiceId
 
 CONF_TYP: Final = "gov21-exchange-conf+jwt"
+# The configuration of a large instance (thousands of certificates) stays well below this.
+CONF_MAX_CHARS: Final = 64 * 1024 * 1024
 REMOTE_REFRESH_S: Final = 30
 
 
@@ -221,7 +224,7 @@ class ConfStore:
             anchor = own.payload["trusted"].get(instance)
             if anchor is None:
                 raise XRoadError(f"{origin}.UnknownMember", f"Instance {instance} is not federated with {own.instance}")
-            conf = self._partner(instance, anchor)
+            conf = self._partner(instance, anchor, own)
         if not conf.fresh:
             raise XRoadError(f"{origin}.OutdatedGlobalConf", f"The configuration of {instance} has expired")
         return conf
@@ -259,20 +262,33 @@ class ConfStore:
         token = directory.conf_current()
         return _verified(token, directory.conf_public_key_pem(node.instance), node.instance)
 
-    def _partner(self, instance: str, anchor: dict[str, Any]) -> Conf:
+    def _partner(self, instance: str, anchor: dict[str, Any], own: Conf) -> Conf:
         now = time.monotonic()
         conf = self._confs.get(instance)
         if conf is not None and conf.fresh and now - self._checked.get(instance, 0) < REMOTE_REFRESH_S:
             return conf
-        conf = self._fetch(instance, anchor["directory"], anchor["conf_key"], conf)
+        # A partner's directory knows our CA, not our nodes: this node shows its certificate.
+        entry = own.node(this_node().code) or {}
+        conf = self._fetch(instance, anchor["directory"], anchor["conf_key"], conf, cert_pem=entry.get("auth_cert", ""))
         self._checked[instance] = now
         self._confs[instance] = conf
         return conf
 
-    def _fetch(self, instance: str, directory_url: str, conf_key: str, cached: Conf | None) -> Conf:
+    def _fetch(
+        self, instance: str, directory_url: str, conf_key: str, cached: Conf | None, *, cert_pem: str = ""
+    ) -> Conf:
+        from gov21.exchange import directory
+
         path = exchange_dir() / f"conf-{instance}.jwt"
         try:
-            response = httpx.get(f"{directory_url.rstrip('/')}/exchange/conf", timeout=5.0)
+            signed = directory.conf_request_token(
+                key=auth_key(), node_ident=this_node().ident, instance=instance, cert_pem=cert_pem
+            )
+            response = httpx.get(
+                f"{directory_url.rstrip('/')}/exchange/conf",
+                headers={"Authorization": f"{directory.CONF_REQUEST_SCHEME} {signed}"},
+                timeout=5.0,
+            )
             response.raise_for_status()
             conf = _verified(response.text.strip(), conf_key, instance)
             if cached is None or conf.serial >= cached.serial:
@@ -294,8 +310,8 @@ def _verified(token: str, conf_key_pem: str, instance: str) -> Conf:
     public = serialization.load_pem_public_key(conf_key_pem.encode("ascii"))
     if not isinstance(public, Ed25519PublicKey):
         raise XRoadError("MalformedGlobalConf", "The configuration key is not Ed25519")
-    _, payload = jws.unverified(token, typ=CONF_TYP)
-    jws.verify(token, public)
+    with signature_errors():
+        payload = verify_compact_key(token, public, typ=CONF_TYP, max_length=CONF_MAX_CHARS)
     if payload.get("instance") != instance or payload.get("v") != 1:
         raise XRoadError("MalformedGlobalConf", f"Not a configuration of {instance}")
     return Conf(payload)

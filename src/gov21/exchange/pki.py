@@ -15,7 +15,9 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import ipaddress
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -146,9 +148,11 @@ class CertificateAuthority:
             private_file(self.cert_path, lambda: pem)
         return self.cert_path.read_text(encoding="ascii")
 
-    def issue(self, *, public_key_pem: str, common_name: str, serial_number: str, usage: str) -> str:
-        """A certificate for a node (``usage="auth"``: TLS client and server) or a member
-        (``usage="sign"``: message signatures)."""
+    def issue(
+        self, *, public_key_pem: str, common_name: str, serial_number: str, usage: str, names: Sequence[str] = ()
+    ) -> str:
+        """A certificate for a node (``usage="auth"``: TLS client and server, for the host
+        ``names`` of its address) or a member (``usage="sign"``: message signatures)."""
         ca_cert = load_cert(self.cert_pem())
         key = private_key(self.key_path)
         public = serialization.load_pem_public_key(public_key_pem.encode("ascii"))
@@ -169,14 +173,20 @@ class CertificateAuthority:
             builder = builder.add_extension(
                 x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH, ExtendedKeyUsageOID.CLIENT_AUTH]),
                 critical=False,
-            ).add_extension(x509.SubjectAlternativeName([x509.DNSName("localhost"), _ip("127.0.0.1")]), critical=False)
+            )
+            if names:
+                # What a peer dialling the node's published address checks the certificate against.
+                builder = builder.add_extension(
+                    x509.SubjectAlternativeName([_general_name(n) for n in names]), critical=False
+                )
         return builder.sign(key, None).public_bytes(serialization.Encoding.PEM).decode("ascii")
 
 
-def _ip(text: str) -> x509.GeneralName:
-    import ipaddress
-
-    return x509.IPAddress(ipaddress.ip_address(text))
+def _general_name(host: str) -> x509.GeneralName:
+    try:
+        return x509.IPAddress(ipaddress.ip_address(host))
+    except ValueError:
+        return x509.DNSName(host)
 
 
 def public_key_pem(key: Ed25519PrivateKey) -> str:
@@ -188,14 +198,17 @@ def public_key_pem(key: Ed25519PrivateKey) -> str:
 
 
 def issued_by(cert_pem: str, ca_pems: list[str]) -> bool:
-    """Whether ``cert_pem`` was signed by one of the CA certificates and is within its validity."""
+    """Whether ``cert_pem`` is an end-entity certificate within its validity, signed by one of the
+    CA certificates while that CA is within its own validity and allowed to issue it."""
     cert = load_cert(cert_pem)
     now = datetime.now(UTC)
-    if not (cert.not_valid_before_utc <= now <= cert.not_valid_after_utc):
+    if not _valid_at(cert, now) or _is_ca(cert):
+        # Certificates the exchange checks this way (signing, node authentication) are never CAs;
+        # one that says it is would be an attempt to extend the chain below the instance CA.
         return False
     for ca_pem in ca_pems:
         ca = load_cert(ca_pem)
-        if ca.subject != cert.issuer:
+        if ca.subject != cert.issuer or not _may_issue(ca, now):
             continue
         ca_key = ca.public_key()
         if not isinstance(ca_key, Ed25519PublicKey):
@@ -206,6 +219,33 @@ def issued_by(cert_pem: str, ca_pems: list[str]) -> bool:
             continue
         return True
     return False
+
+
+def _valid_at(cert: x509.Certificate, now: datetime) -> bool:
+    return cert.not_valid_before_utc <= now <= cert.not_valid_after_utc
+
+
+def _is_ca(cert: x509.Certificate) -> bool:
+    try:
+        return bool(cert.extensions.get_extension_for_class(x509.BasicConstraints).value.ca)
+    except x509.ExtensionNotFound:
+        return False
+
+
+def _may_issue(ca: x509.Certificate, now: datetime) -> bool:
+    """RFC 5280 §4.2.1.3 and §4.2.1.9: a certificate signs others only if it is a CA (basic
+    constraints), its key usage includes keyCertSign, and it is valid now. Without these any node,
+    whose own certificate the CA signed, could issue certificates naming it as issuer. Path
+    length: only end-entity certificates are accepted below a CA (``issued_by`` refuses a CA
+    certificate), which every path length, 0 included, allows."""
+    if not _valid_at(ca, now):
+        return False
+    try:
+        constraints = ca.extensions.get_extension_for_class(x509.BasicConstraints).value
+        usage = ca.extensions.get_extension_for_class(x509.KeyUsage).value
+    except x509.ExtensionNotFound:
+        return False
+    return bool(constraints.ca and usage.key_cert_sign)
 
 
 def sha256_hex(data: bytes) -> str:

@@ -19,6 +19,7 @@ from pathlib import Path
 
 from django.conf import settings
 
+from gov21.core.monitoring import multiprocess_prepare
 from gov21.exchange import node, tls
 
 logger = logging.getLogger("gov21.exchange")
@@ -104,7 +105,12 @@ def run(
     public_listen: str = "",
     stop_after: float | None = None,
 ) -> int:
-    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "gov21.settings", "GOV21_DATA_DIR": str(settings.DATA_DIR)}
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "gov21.settings",
+        "GOV21_DATA_DIR": str(settings.DATA_DIR),
+        **multiprocess_prepare(),  # the listeners' workers count together, from zero
+    }
     env["GOV21_EXCHANGE_NODE"] = node.this_node().code
     cmds = commands(
         listen=listen,

@@ -90,9 +90,7 @@ def local_node_ensure(*, owner: str, address: str = "") -> Node:
     existing = Node.objects.filter(instance=this.instance, code=this.code).exclude(status=Node.REVOKED).first()
     if existing is not None:
         if address and existing.address != address:
-            existing.address = address
-            existing.save(update_fields=["address"])
-            directory.conf_publish()
+            return directory.node_address_set(code=this.code, address=address)
         return existing
     directory.node_request(
         code=this.code,
@@ -149,8 +147,11 @@ def _bootstrap() -> None:
 # --- a node of another deployment -----------------------------------------------------------------
 
 
-def join_request(*, directory_url: str, anchor: dict[str, Any], code: str, owner: str, address: str) -> dict[str, Any]:
-    """Create this node's keys and ask the directory to admit it; an administrator approves there."""
+def join_request(
+    *, directory_url: str, anchor: dict[str, Any], code: str, owner: str, address: str, secret: str
+) -> dict[str, Any]:
+    """Create this node's keys and ask the directory to admit it, with the secret of the invitation
+    its operator received (``gov21 exchange node invite``); an administrator approves there."""
     instance = str(anchor["instance"])
     if directory.anchor_fingerprint(anchor) != anchor.get("fingerprint"):
         raise DomainError("invalid_anchor", "The anchor's fingerprint does not match its content")
@@ -159,6 +160,7 @@ def join_request(*, directory_url: str, anchor: dict[str, Any], code: str, owner
     owner_id = ClientId.parse(owner)
     body = {
         "code": code,
+        "secret": secret,
         "owner": str(owner_id.member),
         "address": address,
         "auth_public_key": pki.public_key_pem(node.auth_key(this)),

@@ -1,5 +1,6 @@
-"""The directory's HTTP endpoints: the signed configuration every node fetches, the anchor a
-partner instance imports, and the join request of a new node."""
+"""The directory's HTTP endpoints: the signed configuration nodes fetch (signed requests only), the
+anchor a partner instance imports (public: it is what gets compared by phone), and the join
+request of an invited node."""
 
 from __future__ import annotations
 
@@ -16,7 +17,18 @@ from gov21.exchange import directory
 
 @require_GET
 def conf(request: HttpRequest) -> HttpResponse:
-    return HttpResponse(directory.conf_current(), content_type="application/jose")
+    """For gateway nodes only, each proving who it is with a request signed by its authentication
+    key: the whole configuration to this instance's nodes, the shared part to a partner's."""
+    try:
+        token = directory.conf_for(authorization=request.headers.get("Authorization", ""))
+    except DomainError as error:
+        response = problem_from_error(request, error)
+        if error.status == 401:
+            response["WWW-Authenticate"] = directory.CONF_REQUEST_SCHEME
+        return response
+    response = HttpResponse(token, content_type="application/jose")
+    response["Cache-Control"] = "no-store"
+    return response
 
 
 @require_GET
@@ -28,13 +40,15 @@ def anchor(request: HttpRequest) -> HttpResponse:
 @csrf_exempt
 @require_POST
 def join(request: HttpRequest) -> HttpResponse:
-    """Anyone may ask; nothing is trusted until an administrator approves the node."""
+    """Only an invited node may ask (the invitation's one-time secret, for its code and owner);
+    nothing is trusted until an administrator approves it."""
     try:
         body = orjson.loads(request.body)
         if not isinstance(body, dict):
             raise TypeError
-        node = directory.node_request(
+        node = directory.node_join(
             code=str(body["code"])[:64],
+            secret=str(body.get("secret") or ""),
             owner=str(body["owner"]),
             address=str(body.get("address", "")),
             auth_public_key=str(body["auth_public_key"]),
@@ -47,7 +61,7 @@ def join(request: HttpRequest) -> HttpResponse:
             status=422,
             code="invalid_input",
             title="Invalid input",
-            detail="Send code, owner, address, auth_public_key and signing_keys as JSON.",
+            detail="Send code, secret, owner, address, auth_public_key and signing_keys as JSON.",
             instance=request.path,
         )
     return HttpResponse(

@@ -13,6 +13,7 @@ from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandParser
 
+from gov21.core.monitoring import multiprocess_prepare
 from gov21.exchange.contracts import exchange_bootstrap
 from gov21.identity.contracts import Principal, account_status, activation_code_issue, staff_create
 from gov21.portal.rp import bootstrap as portal_bootstrap
@@ -113,6 +114,7 @@ class Command(BaseCommand):
         host, port = options["host"], options["port"]
         workers = options["workers"] or config.WEB_WORKERS.read()
         env = {**os.environ, "DJANGO_SETTINGS_MODULE": "gov21.settings", "GOV21_DATA_DIR": str(settings.DATA_DIR)}
+        env.update(multiprocess_prepare())  # every process below counts into one set of metrics
         shown_host = f"[{host}]" if ":" in host else host
         # The portal reaches the identity provider at the public address; on a laptop that is this server.
         env.setdefault("GOV21_BASE_URL", f"http://{shown_host}:{port}")

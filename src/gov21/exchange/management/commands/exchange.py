@@ -96,6 +96,12 @@ class Command(BaseCommand):
 
         nodes = _area(areas, "node", "Gateway nodes: admission to the directory, joining, local services.")
         _action(nodes, "list", _node_list, "List nodes with their status and key fingerprints.")
+        invite = _action(nodes, "invite", _node_invite, "Expect a node: print the one-time secret it joins with.")
+        invite.add_argument("code", metavar="CODE", help="The code the node will have.")
+        invite.add_argument("--owner", required=True, metavar="INSTANCE/CLASS/CODE", help="The member running it.")
+        invite.add_argument(
+            "--hours", type=int, default=directory.INVITATION_HOURS, help="How long the secret is valid (default 72)."
+        )
         for name, run, text in (
             ("approve", _node_approve, "Admit a pending node: issue its certificates."),
             ("revoke", _node_revoke, "Revoke a node and its signing certificates."),
@@ -107,6 +113,7 @@ class Command(BaseCommand):
         join.add_argument("--code", required=True, help="This node's code.")
         join.add_argument("--owner", required=True, metavar="INSTANCE/CLASS/CODE", help="The member running it.")
         join.add_argument("--address", required=True, metavar="https://host:port")
+        join.add_argument("--secret", required=True, help="The secret of this node's invitation (node invite).")
         serve = _action(nodes, "serve", _node_serve, "Run this node: client interface and mutual-TLS node interface.")
         serve.add_argument(
             "--listen",
@@ -349,6 +356,14 @@ def _node_list(cmd: Command, o: Options) -> None:
         cmd.say("No nodes.")
 
 
+def _node_invite(cmd: Command, o: Options) -> None:
+    invitation, secret = directory.node_invite(code=o["code"], owner=o["owner"], by=_operator(), valid_hours=o["hours"])
+    expires = invitation.expires_at.astimezone(UTC)
+    cmd.say(f"Node {invitation.instance}/{invitation.code} of {invitation.owner} is invited.")
+    cmd.say(f"Join secret (shown once; give it to the node's operator by a trusted channel): {secret}")
+    cmd.say(f"It expires {expires:%Y-%m-%d %H:%M} UTC and admits one join request.")
+
+
 def _node_approve(cmd: Command, o: Options) -> None:
     try:
         row = directory.node_approve(code=o["code"], by=_operator())
@@ -366,7 +381,12 @@ def _node_revoke(cmd: Command, o: Options) -> None:
 def _node_join(cmd: Command, o: Options) -> None:
     anchor = _read_json(o["anchor"], "anchor")
     answer = setup.join_request(
-        directory_url=o["directory"], anchor=anchor, code=o["code"], owner=o["owner"], address=o["address"]
+        directory_url=o["directory"],
+        anchor=anchor,
+        code=o["code"],
+        owner=o["owner"],
+        address=o["address"],
+        secret=o["secret"],
     )
     this = node.this_node()
     owner = ClientId.parse(o["owner"])
