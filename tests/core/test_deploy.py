@@ -198,10 +198,19 @@ def test_the_data_directory_and_everything_in_it_are_private(node: Node) -> None
     assert "readable by others" in node.first_start.stderr
     assert stat.S_IMODE(node.data_dir.stat().st_mode) == 0o700
     assert node.request("/auth/sign-in", headers={"X-Forwarded-Proto": "https"})[0].status == 200  # writes a session
+    # The first reads of the published keys generate the registry's and the provider's signing keys.
+    for keys in ("/.well-known/jwks.json", "/oidc/jwks.json"):
+        assert node.request(keys, headers={"X-Forwarded-Proto": "https"})[0].status == 200
     files = [path for path in node.data_dir.rglob("*") if path.is_file()]
     names = {path.name for path in files}
     assert {"gov21.sqlite3", "gov21.sqlite3-wal", "gov21.sqlite3-shm", "secret_key"} <= names
-    assert [(str(path), oct(path.stat().st_mode)) for path in files if path.stat().st_mode & 0o077] == []
+    assert any("keys" in path.parts for path in files), names
+    # Public keys and their index are meant to be shareable (0644), inside key folders that are 0700.
+    public = [path for path in files if path.name.endswith(".pub.pem") or path.suffix == ".json"]
+    assert all(stat.S_IMODE(path.parent.stat().st_mode) == 0o700 for path in public)
+    private = [path for path in files if path not in public]
+    assert [(str(path), oct(path.stat().st_mode)) for path in private if path.stat().st_mode & 0o077] == []
+    assert any(path.name.endswith(".pem") for path in private)
 
 
 def test_gunicorn_and_django_log_json_lines_with_the_request_id_and_no_personal_data(node: Node) -> None:
