@@ -3,6 +3,7 @@ environment directly."""
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import secrets
 import stat
@@ -172,8 +173,21 @@ SESSION_COOKIE_AGE = config.SESSION_AGE_SECONDS.read()
 # Production is an https public address: the TLS terminates here or at a trusted proxy in front.
 # A laptop or demo on http://127.0.0.1 keeps working without certificates.
 PRODUCTION = BASE_URL.startswith("https://")
-GOV21_TRUSTED_PROXIES = config.TRUSTED_PROXIES.read()
-GOV21_READYZ_ALLOW = config.READYZ_ALLOW.read()
+
+
+def _networks(setting: config.Setting[list[str]]) -> list[str]:
+    # Checked here, once: a mistyped network would otherwise fail every request that asks about it.
+    networks = setting.read()
+    for network in networks:
+        try:
+            ipaddress.ip_network(network, strict=False)
+        except ValueError as exc:
+            raise ValueError(f"{setting.name}: {network!r} is not a network such as 10.0.0.2/32") from exc
+    return networks
+
+
+GOV21_TRUSTED_PROXIES = _networks(config.TRUSTED_PROXIES)
+GOV21_READYZ_ALLOW = _networks(config.READYZ_ALLOW)
 if GOV21_TRUSTED_PROXIES:
     # Believed only from the proxies themselves: gov21.core.http.ForwardedProtoMiddleware drops the
     # header from anyone else before this is read.

@@ -333,3 +333,14 @@ def test_no_template_has_inline_code_the_policy_would_block() -> None:
         )
     ]
     assert blocked == []
+
+
+def test_the_deploy_check_warns_when_an_https_node_trusts_no_proxy_and_a_bad_network_stops_the_start(
+    tmp_path: Path,
+) -> None:
+    env = {**_production_env(tmp_path / "data"), "GOV21_TRUSTED_PROXIES": ""}
+    result = _gov21(env, "check", "--deploy", "--fail-level", "WARNING")
+    assert result.returncode != 0 and "gov21.W001" in result.stderr
+    env["GOV21_TRUSTED_PROXIES"] = "10.0.0.2/33"
+    result = _gov21(env, "check", "--deploy")
+    assert result.returncode != 0 and "GOV21_TRUSTED_PROXIES: '10.0.0.2/33' is not a network" in result.stderr
