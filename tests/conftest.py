@@ -5,6 +5,7 @@ from typing import Any
 
 import pytest
 from django.db import connection
+from django.utils import translation
 
 from gov21.identity.principal import Principal
 
@@ -62,3 +63,11 @@ def _demo_exchange(request: pytest.FixtureRequest) -> Iterator[None]:
     if folder == "portal" or (folder in _EXCHANGE_DIRS and uses_db):
         request.getfixturevalue("exchange")
     yield
+
+
+@pytest.fixture(autouse=True)
+def _english_after_each_test() -> Iterator[None]:
+    """A request in another language leaves it active in the thread; the next test, in the same
+    worker, would read translated messages where it expects English."""
+    yield
+    translation.deactivate()
