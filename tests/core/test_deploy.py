@@ -344,3 +344,15 @@ def test_the_deploy_check_warns_when_an_https_node_trusts_no_proxy_and_a_bad_net
     env["GOV21_TRUSTED_PROXIES"] = "10.0.0.2/33"
     result = _gov21(env, "check", "--deploy")
     assert result.returncode != 0 and "GOV21_TRUSTED_PROXIES: '10.0.0.2/33' is not a network" in result.stderr
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("remote", "scheme"), [("10.0.0.5", "https"), ("192.0.2.7", "http")])
+def test_the_portal_registers_the_https_redirect_uri_only_behind_a_trusted_proxy(
+    settings: Any, remote: str, scheme: str
+) -> None:
+    settings.GOV21_TRUSTED_PROXIES = ["10.0.0.0/8"]
+    settings.SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    browser = Client(REMOTE_ADDR=remote, HTTP_X_FORWARDED_PROTO="https", HTTP_HOST="testserver")
+    query = parse_qs(urlsplit(browser.get("/sign-in")["Location"]).query)
+    assert query["redirect_uri"] == [f"{scheme}://testserver/auth/callback"]
