@@ -5,6 +5,7 @@ from typing import Any
 
 import pytest
 from django.db import connection
+from django.utils import translation
 
 from gov21.identity.principal import Principal
 
@@ -80,3 +81,11 @@ def tsa(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatc
     yield authority
     server.shutdown()
     server.server_close()
+
+
+@pytest.fixture(autouse=True)
+def _english_after_each_test() -> Iterator[None]:
+    """A request in another language leaves it active in the thread; the next test, in the same
+    worker, would read translated messages where it expects English."""
+    yield
+    translation.deactivate()

@@ -8,6 +8,9 @@ import sys
 
 
 def main(argv: list[str] | None = None) -> None:
+    # Files this command and its children create are the owner's alone (settings set it too, for
+    # gunicorn's workers); set first, before anything can create a file.
+    os.umask(0o077)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "gov21.settings")
     from django.core.management import execute_from_command_line
 

@@ -3,15 +3,34 @@ environment directly."""
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import secrets
+import stat
+import sys
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
+from csp.constants import NONCE, NONE, SELF
+
 from gov21.core import config
 
+# Every file gov21 creates (databases and their WAL, keys, backups, exports) is its owner's alone:
+# the data directory holds a nation's civil registry and the keys that sign its certificates.
+os.umask(0o077)
 DATA_DIR: Path = config.DATA_DIR.read().resolve()
-DATA_DIR.mkdir(parents=True, exist_ok=True)
+
+
+def _private_data_dir(path: Path) -> None:
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    mode = stat.S_IMODE(path.stat().st_mode)
+    if mode & 0o077:
+        path.chmod(0o700)
+        # Before logging is configured: the operator sees this once, on the terminal that started gov21.
+        sys.stderr.write(f"gov21: the data directory {path} was readable by others (mode {mode:o}); it is now 700.\n")
+
+
+_private_data_dir(DATA_DIR)
 
 
 def _secret_key() -> str:
@@ -37,12 +56,12 @@ GOV21_INSTANCE = config.INSTANCE.read()
 GOV21_COUNTRY_NAME = config.COUNTRY_NAME.read()
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "csp",
     "django_tasks",
     "django_tasks_db",
     "gov21.core",
@@ -56,7 +75,11 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "gov21.core.logs.RequestIdMiddleware",
+    "gov21.core.http.ForwardedProtoMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "gov21.identity.csp.RelyingPartyFormActionMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -149,17 +172,74 @@ LOGIN_URL = "portal:login"
 LOGIN_REDIRECT_URL = "portal:office"
 
 SESSION_COOKIE_AGE = config.SESSION_AGE_SECONDS.read()
+
+# Production is an https public address: the TLS terminates here or at a trusted proxy in front.
+# A laptop or demo on http://127.0.0.1 keeps working without certificates.
+PRODUCTION = BASE_URL.startswith("https://")
+
+
+def _networks(setting: config.Setting[list[str]]) -> list[str]:
+    # Checked here, once: a mistyped network would otherwise fail every request that asks about it.
+    networks = setting.read()
+    for network in networks:
+        try:
+            ipaddress.ip_network(network, strict=False)
+        except ValueError as exc:
+            raise ValueError(f"{setting.name}: {network!r} is not a network such as 10.0.0.2/32") from exc
+    return networks
+
+
+GOV21_TRUSTED_PROXIES = _networks(config.TRUSTED_PROXIES)
+GOV21_READYZ_ALLOW = _networks(config.READYZ_ALLOW)
+if GOV21_TRUSTED_PROXIES:
+    # Believed only from the proxies themselves: gov21.core.http.ForwardedProtoMiddleware drops the
+    # header from anyone else before this is read.
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SECURE_SSL_REDIRECT = PRODUCTION
+# Load balancers and internal monitors probe over plain http on the inside network.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
+SECURE_HSTS_SECONDS = 365 * 24 * 3600 if PRODUCTION else 0
+SECURE_HSTS_INCLUDE_SUBDOMAINS = PRODUCTION
+SECURE_HSTS_PRELOAD = PRODUCTION and config.HSTS_PRELOAD.read()
+if PRODUCTION and not SECURE_HSTS_PRELOAD:
+    # Preloading is a promise to browsers' built-in lists that takes months to withdraw, so it is the
+    # operator's choice (GOV21_HSTS_PRELOAD), not a deploy check's warning.
+    SILENCED_SYSTEM_CHECKS = ["security.W021"]
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
+SESSION_COOKIE_SECURE = PRODUCTION
+# Pages' scripts take the CSRF token from the page, never from the cookie.
+CSRF_COOKIE_HTTPONLY = True
 CSRF_COOKIE_SAMESITE = "Lax"
-SECURE_CONTENT_TYPE_NOSNIFF = True
-X_FRAME_OPTIONS = "DENY"
-SESSION_COOKIE_SECURE = BASE_URL.startswith("https://")
-if not SESSION_COOKIE_SECURE:
+CSRF_COOKIE_SECURE = PRODUCTION
+LANGUAGE_COOKIE_SECURE = PRODUCTION
+LANGUAGE_COOKIE_HTTPONLY = True
+LANGUAGE_COOKIE_SAMESITE = "Lax"
+if not PRODUCTION:
     # A laptop or demo served over plain http: let the OpenID Connect provider (Authlib) answer there too.
     # Production sets an https GOV21_BASE_URL, and Authlib then refuses any request that arrived over http.
     os.environ.setdefault("AUTHLIB_INSECURE_TRANSPORT", "1")
-CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+
+# Pages work without JavaScript; the little they have (passkeys) and their one stylesheet are inline
+# with the response's nonce, so nothing injected into a page runs or restyles it. form-action also
+# covers the redirects after a form: the identity provider's pages add the registered relying
+# parties' origins (gov21.identity.csp).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF, NONCE],
+        "style-src": [SELF, NONCE],
+        "img-src": [SELF, "data:"],
+        "object-src": [NONE],
+        "base-uri": [NONE],
+        "frame-ancestors": [NONE],
+        "form-action": [SELF],
+    },
+}
 
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", "English"), ("es", "Español"), ("fr", "Français"), ("nl", "Nederlands")]
@@ -191,7 +271,9 @@ NINJA_PAGINATION_MAX_LIMIT = 200
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"redact": {"()": "gov21.core.logs.RedactFilter"}},
+    "formatters": {"json": {"()": "gov21.core.logs.JsonFormatter"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "json", "filters": ["redact"]}},
     "root": {"handlers": ["console"], "level": "WARNING"},
     "loggers": {"gov21": {"handlers": ["console"], "level": "INFO", "propagate": False}},
 }

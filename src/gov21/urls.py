@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-from django.contrib import admin
 from django.http import HttpRequest, HttpResponse
 from django.urls import include, path
 
@@ -57,6 +56,5 @@ urlpatterns = [
     path("office/continuity/", include("gov21.continuity.urls")),
     path("", include("gov21.identity.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
-    path("django-admin/", admin.site.urls),
     path("", include("gov21.portal.urls")),
 ]

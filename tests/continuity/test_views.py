@@ -29,6 +29,20 @@ def test_health_and_readiness(client: Client) -> None:
     assert client.post("/healthz").status_code == 405
 
 
+def test_readiness_is_refused_outside_the_allowed_networks_and_health_says_nothing_more(settings: Any) -> None:
+    outsider = Client(REMOTE_ADDR="192.0.2.44")
+    refused = outsider.get("/readyz")
+    assert refused.status_code == 403 and refused["Content-Type"] == "application/problem+json"
+    assert refused.json()["code"] == "not_allowed" and "checks" not in refused.json()
+    assert outsider.get("/healthz").json() == {"status": "alive"}
+    settings.GOV21_READYZ_ALLOW = ["192.0.2.0/24"]
+    assert outsider.get("/readyz").status_code == 200
+    # A proxy on the same machine does not make every client local.
+    settings.GOV21_TRUSTED_PROXIES = ["127.0.0.1/32"]
+    settings.GOV21_READYZ_ALLOW = ["127.0.0.0/8"]
+    assert Client(HTTP_X_FORWARDED_FOR="198.51.100.7").get("/readyz").status_code == 403
+
+
 def test_readiness_lists_each_targets_backups_and_drills_but_only_the_database_decides(
     client: Client, settings: Any, django_assert_max_num_queries: DjangoAssertNumQueries
 ) -> None:

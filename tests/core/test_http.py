@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import pytest
+from django.conf import settings as django_settings
 from django.test import RequestFactory
 
 from gov21.core.http import client_address, trusted_proxies
@@ -8,8 +9,13 @@ from gov21.core.http import client_address, trusted_proxies
 PROXIES = "10.0.0.0/8, 2001:db8:ffff::/48"
 
 
+def _trust(monkeypatch: pytest.MonkeyPatch, proxies: str) -> None:
+    """Set GOV21_TRUSTED_PROXIES as the settings module reads it at start."""
+    monkeypatch.setattr(django_settings, "GOV21_TRUSTED_PROXIES", [p.strip() for p in proxies.split(",") if p.strip()])
+
+
 def _address(monkeypatch: pytest.MonkeyPatch, *, peer: str, forwarded: str | None = None, proxies: str = "") -> str:
-    monkeypatch.setenv("GOV21_TRUSTED_PROXIES", proxies)
+    _trust(monkeypatch, proxies)
     extra = {"REMOTE_ADDR": peer}
     if forwarded is not None:
         extra["HTTP_X_FORWARDED_FOR"] = forwarded
@@ -50,6 +56,6 @@ def test_a_request_from_the_proxy_itself_or_with_garbage_stands_for_the_nearest_
 
 
 def test_a_setting_that_is_not_an_address_is_refused_by_name(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("GOV21_TRUSTED_PROXIES", "10.0.0.0/8,proxy.example")
+    _trust(monkeypatch, "10.0.0.0/8,proxy.example")
     with pytest.raises(ValueError, match=r"GOV21_TRUSTED_PROXIES: 'proxy\.example'"):
         trusted_proxies()

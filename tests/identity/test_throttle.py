@@ -12,6 +12,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from django.conf import settings as django_settings
 from django.db import connection
 from django.test import Client
 from django.utils import timezone
@@ -23,6 +24,11 @@ from tests.identity import guessing
 from tests.identity.flows import PASSWORD, citizen
 
 LIMIT = 5  # GOV21_SIGN_IN_ACCOUNT_ATTEMPTS's default
+
+
+def _trust(monkeypatch: pytest.MonkeyPatch, proxies: str) -> None:
+    """Set GOV21_TRUSTED_PROXIES as the settings module reads it at start."""
+    monkeypatch.setattr(django_settings, "GOV21_TRUSTED_PROXIES", [p.strip() for p in proxies.split(",") if p.strip()])
 
 
 @pytest.fixture(scope="module")
@@ -120,7 +126,7 @@ def _sign_in(client: Client, identifier: str, password: str, *, peer: str, forwa
 def test_an_attacker_hammering_accounts_through_the_proxy_locks_those_accounts_not_the_country(
     client: Client, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("GOV21_TRUSTED_PROXIES", "10.0.0.0/8")
+    _trust(monkeypatch, "10.0.0.0/8")
     person = citizen()
     attacker = "203.0.113.66"
     # Forty wrong passwords over eight accounts: everyone's traffic arrives from the proxy's address.
@@ -138,7 +144,7 @@ def test_an_attacker_hammering_accounts_through_the_proxy_locks_those_accounts_n
 
 @pytest.mark.django_db
 def test_behind_a_trusted_proxy_two_citizens_are_counted_apart(client: Client, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("GOV21_TRUSTED_PROXIES", "10.0.0.0/8")
+    _trust(monkeypatch, "10.0.0.0/8")
     monkeypatch.setenv("GOV21_SIGN_IN_ADDRESS_ATTEMPTS", "3")
     first, second = "203.0.113.5", "203.0.113.6"
     answers = [_sign_in(client, f"{3456789000 + n}", "guess", peer=PROXY, forwarded=first) for n in range(4)]
@@ -151,7 +157,7 @@ def test_behind_a_trusted_proxy_two_citizens_are_counted_apart(client: Client, m
 def test_a_forged_forwarded_for_from_an_untrusted_peer_is_ignored(
     client: Client, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("GOV21_TRUSTED_PROXIES", "10.0.0.0/8")
+    _trust(monkeypatch, "10.0.0.0/8")
     monkeypatch.setenv("GOV21_SIGN_IN_ADDRESS_ATTEMPTS", "3")
     peer = "198.51.100.7"
     answers = [_sign_in(client, f"{4567890000 + n}", "guess", peer=peer, forwarded=f"192.0.2.{n}") for n in range(4)]

@@ -5,8 +5,12 @@ every service definition is there in all four languages."""
 from __future__ import annotations
 
 import ast
+import os
 import re
+import shutil
 import struct
+import subprocess
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -135,6 +139,38 @@ def test_every_message_is_translated_and_none_is_fuzzy(language: str) -> None:
         or (e.plural is None and set(PYTHON_FORMAT.findall(text)) != set(PYTHON_FORMAT.findall(e.msgid)))
     ]
     assert broken == []
+
+
+def test_makemessages_finds_no_new_untranslated_or_fuzzy_message(tmp_path: Path) -> None:
+    """The catalogues are checked as makemessages would leave them: a message added to the code or a
+    template and never extracted is as English-only as one extracted and left untranslated."""
+    copy = tmp_path / "gov21"
+    shutil.copytree(LOCALE_DIR.parent, copy, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+    # makemessages writes into the first of LOCALE_PATHS: point it at the copy, never the source tree.
+    (tmp_path / "makemessages_settings.py").write_text(
+        f"from gov21.settings import *  # noqa: F403\nLOCALE_PATHS = [{str(copy / 'locale')!r}]\n"
+    )
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join([str(tmp_path), str(LOCALE_DIR.parents[1])]),
+        "DJANGO_SETTINGS_MODULE": "makemessages_settings",
+        "GOV21_DATA_DIR": str(tmp_path / "data"),
+    }
+    languages = [arg for code in TRANSLATED for arg in ("-l", code)]
+    result = subprocess.run(
+        [sys.executable, "-m", "django", "makemessages", *languages, "--no-location"],
+        cwd=copy,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=240,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    for language in TRANSLATED:
+        messages = [e for e in _po(copy / "locale" / language / "LC_MESSAGES" / "django.po") if e.msgid]
+        missing = [e.msgid for e in messages if not all(e.msgstrs) or "fuzzy" in e.flags]
+        assert missing == [], f"{language}: translate these, then run makemessages and compilemessages"
 
 
 @pytest.mark.parametrize("language", TRANSLATED)

@@ -1,15 +1,20 @@
-"""Health endpoints for load balancers and monitors: liveness (the process answers) and readiness
-(the database answers; the state of each target's backups and restore drills is listed beside it)."""
+"""Health endpoints for load balancers and monitors: liveness (the process answers; public, and it
+says nothing else) and readiness (the database answers; the state of each target's backups and
+restore drills is listed beside it). Readiness names the backup targets and what is failing, so only
+monitors on the networks in ``GOV21_READYZ_ALLOW`` may read it."""
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import DatabaseError, connection
-from django.http import HttpRequest, JsonResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from gov21.continuity.alerts import alerts
 from gov21.continuity.selectors import target_states
+from gov21.core.http import address_in, client_address, problem
 
 # What a target's check says for each alert, most serious first.
 _BACKUP_CHECKS = {"backup_failed": "failed", "backup_stale": "stale"}
@@ -24,7 +29,15 @@ def healthz(request: HttpRequest) -> JsonResponse:
 
 @never_cache
 @require_GET
-def readyz(request: HttpRequest) -> JsonResponse:
+def readyz(request: HttpRequest) -> HttpResponse:
+    if not address_in(client_address(request), settings.GOV21_READYZ_ALLOW):
+        return problem(
+            status=403,
+            code="not_allowed",
+            title=_("Not allowed"),
+            detail=_("Readiness is for monitors inside the network; this address may not read it."),
+            instance=request.path,
+        )
     checks: dict[str, str] = {}
     try:
         with connection.cursor() as cursor:

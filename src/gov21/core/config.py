@@ -66,6 +66,25 @@ ALLOWED_HOSTS: Setting[list[str]] = Setting(
 BASE_URL: Setting[str] = Setting(
     "GOV21_BASE_URL", str, "http://127.0.0.1:8000", "Public address of this server, used in certificates and links."
 )
+TRUSTED_PROXIES: Setting[list[str]] = Setting(
+    "GOV21_TRUSTED_PROXIES",
+    list,
+    [],
+    "Comma-separated networks (CIDR) of the reverse proxies in front of gov21. Only a request from one of them"
+    " has its X-Forwarded-For and X-Forwarded-Proto believed. Empty: no proxy; those headers are ignored.",
+)
+HSTS_PRELOAD: Setting[bool] = Setting(
+    "GOV21_HSTS_PRELOAD",
+    bool,
+    False,
+    "Ask browsers to preload HTTPS-only for the domain and its subdomains (hard to undo; submit the domain first).",
+)
+READYZ_ALLOW: Setting[list[str]] = Setting(
+    "GOV21_READYZ_ALLOW",
+    list,
+    ["127.0.0.0/8", "::1/128"],
+    "Comma-separated networks (CIDR) of monitors allowed to read /readyz; everyone else gets 403.",
+)
 INSTANCE: Setting[str] = Setting(
     "GOV21_INSTANCE", str, "XA", "Exchange instance code of this nation (ISO 3166 user-assigned, e.g. XA)."
 )
@@ -97,13 +116,6 @@ REGISTRATION_LATE_DAYS: Setting[int] = Setting(
 WEB_WORKERS: Setting[int] = Setting("GOV21_WEB_WORKERS", int, 3, "Web server worker processes started by `gov21 up`.")
 SESSION_AGE_SECONDS: Setting[int] = Setting(
     "GOV21_SESSION_AGE_SECONDS", int, 8 * 3600, "Staff sessions expire after this many seconds."
-)
-TRUSTED_PROXIES: Setting[list[str]] = Setting(
-    "GOV21_TRUSTED_PROXIES",
-    list,
-    [],
-    "Comma-separated addresses or CIDR ranges of the reverse proxies in front of gov21 (e.g. 10.0.0.0/8). Only a"
-    " request from one of them has its X-Forwarded-For header (and X-Forwarded-Proto) believed; empty: none is.",
 )
 SIGN_IN_WINDOW_SECONDS: Setting[int] = Setting(
     "GOV21_SIGN_IN_WINDOW_SECONDS",

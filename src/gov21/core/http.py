@@ -1,16 +1,17 @@
-"""The HTTP edge: RFC 9457 problem details for every error an API returns, and who is calling from
-where (the client's address behind gov21's own reverse proxies)."""
+"""The HTTP edge: RFC 9457 problem details for every error an API returns, and who is asking: the
+address of the client, believed from a proxy's headers only when that proxy is one we trust."""
 
 from __future__ import annotations
 
 import ipaddress
 import json
+from collections.abc import Callable, Iterable
 from functools import lru_cache
 from typing import Any
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 
-from gov21.core import config
 from gov21.core.errors import DomainError
 
 PROBLEM_CONTENT_TYPE = "application/problem+json"
@@ -78,7 +79,7 @@ def trusted_proxies() -> tuple[Network, ...]:
 
     The one reading of the setting: the client address below and the deployment's
     ``SECURE_PROXY_SSL_HEADER`` (believe ``X-Forwarded-Proto`` only from these) both use it."""
-    return _networks(tuple(config.TRUSTED_PROXIES.read()))
+    return _networks(tuple(settings.GOV21_TRUSTED_PROXIES))
 
 
 def _parse_address(value: str) -> Address | None:
@@ -126,3 +127,29 @@ def client_address(request: HttpRequest) -> str:
             return str(address)
         nearest = address
     return str(nearest)
+
+
+def address_in(address: str, networks: Iterable[str]) -> bool:
+    """Whether an IP address lies in one of the CIDR networks; an unparsable address lies in none."""
+    parsed = _parse_address(address)
+    return parsed is not None and _trusted(parsed, _networks(tuple(networks)))
+
+
+def from_trusted_proxy(request: HttpRequest) -> bool:
+    """Whether the connection came from a reverse proxy named in ``GOV21_TRUSTED_PROXIES``."""
+    peer = _parse_address(str(request.META.get("REMOTE_ADDR", "")))
+    return peer is not None and _trusted(peer, trusted_proxies())
+
+
+class ForwardedProtoMiddleware:
+    """Drops X-Forwarded-Proto from a request that did not come through a trusted proxy, before
+    Django's SECURE_PROXY_SSL_HEADER reads it: otherwise anyone could claim their plain-http request
+    was https, and get secure cookies, the https origin for passkeys and no redirect."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if not from_trusted_proxy(request):
+            request.META.pop("HTTP_X_FORWARDED_PROTO", None)
+        return self.get_response(request)

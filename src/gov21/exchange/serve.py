@@ -19,6 +19,7 @@ from pathlib import Path
 
 from django.conf import settings
 
+from gov21.core.logs import gunicorn_logging
 from gov21.core.monitoring import multiprocess_prepare
 from gov21.exchange import node, tls
 
@@ -30,7 +31,8 @@ def commands(
 ) -> list[list[str]]:
     cert, key, bundle = tls.server_files()
     gunicorn = str(Path(sys.executable).parent / "gunicorn")
-    common = ["--workers", str(workers), "--threads", str(threads), "--log-level", "warning", "--graceful-timeout", "5"]
+    logging_args = gunicorn_logging(access=False)
+    common = ["--workers", str(workers), "--threads", str(threads), *logging_args, "--graceful-timeout", "5"]
     client = [gunicorn, "gov21.wsgi:clients", "--bind", listen, *common]
     peer = [
         gunicorn,

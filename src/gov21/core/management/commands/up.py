@@ -13,6 +13,7 @@ from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandParser
 
+from gov21.core.logs import gunicorn_logging
 from gov21.core.monitoring import multiprocess_prepare
 from gov21.exchange.contracts import exchange_bootstrap
 from gov21.identity.contracts import Principal, account_status, activation_code_issue, staff_create
@@ -130,10 +131,7 @@ class Command(BaseCommand):
                 # Threads as well as processes: a sign-in makes the server call its own token endpoint.
                 "--threads",
                 "4",
-                "--access-logfile",
-                "-",
-                "--log-level",
-                "warning",
+                *gunicorn_logging(access=True),
             ],
             env=env,
         )
