@@ -87,11 +87,22 @@ URLS: dict[str, Rule] = {
     "exchange/directory/join": Rule(
         _u("/exchange/directory/join"),
         post=NOBODY,
-        data=lambda w: {"code": "intruder", "owner": f"{w.instance}/GOV/STATS", "address": "https://127.0.0.1:1"},
+        data=lambda w: {
+            "code": "intruder",
+            "owner": f"{w.instance}/GOV/STATS",
+            "address": "https://127.0.0.1:1",
+            "auth_public_key": "-----BEGIN PUBLIC KEY-----",
+        },
+        # The matrix posts a form; the join takes JSON, so it is refused as unreadable before the
+        # secret is looked at. tests/exchange/test_directory.py sends real JSON without, and with a
+        # wrong, used or expired secret.
+        refused=frozenset({422}),
     ),
     "healthz": Rule(_u("/healthz"), get=EVERYONE, ok=frozenset({503})),
     # Readiness tells an operator which dependency is down: internal only.
-    "readyz": Rule(_u("/readyz"), get=NOBODY, gone=True),
+    # For monitors on loopback and in GOV21_READYZ_ALLOW only; the matrix's callers are on loopback.
+    # tests/continuity/test_views.py shows the refusal to any other address, forwarded or not.
+    "readyz": Rule(_u("/readyz"), get=EVERYONE),
     # --- the civil registry's back office
     "office/registry/": Rule(_u("/office/registry/"), get=page("event.read")),
     "office/registry/declare": Rule(_u("/office/registry/declare"), get=page("event.declare")),
@@ -178,6 +189,14 @@ URLS: dict[str, Rule] = {
         post=page("identity.activate"),
         data=lambda w: {"uin": w.a.identifier},
     ),
+    # A second officer approves a recovery another asked for; no recovery 999999 waits (404).
+    "office/identity/recoveries": Rule(
+        _u("/office/identity/recoveries"),
+        get=page("identity.activate"),
+        post=page("identity.activate"),
+        data=lambda w: {"recovery": "999999", "checked": "yes"},
+        ok=frozenset({404, 409, 422}),
+    ),
     "office/identity/clients": Rule(
         _u("/office/identity/clients"), get=page("identity.clients"), post=page("identity.clients")
     ),
@@ -259,6 +278,9 @@ URLS: dict[str, Rule] = {
     "oidc/revoke": Rule(_u("/oidc/revoke"), post=NOBODY, data=lambda w: {"token": "x"}),
     "oidc/introspect": Rule(_u("/oidc/introspect"), post=NOBODY, data=lambda w: {"token": "x"}),
     "oidc/end-session": Rule(_u("/oidc/end-session"), get=EVERYONE),
+    # Anyone may sign themselves out, from the provider's own confirmation page (CSRF-checked).
+    "oidc/end-session/confirm": Rule(_u("/oidc/end-session/confirm"), post=EVERYONE),
+    "oidc/assertion-keys.json": Rule(_u("/oidc/assertion-keys.json"), get=EVERYONE),
     "i18n/setlang/": Rule(_u("/i18n/setlang/"), post=EVERYONE, data=lambda w: {"language": "fr", "next": "/"}),
     # Django's admin site is not part of gov21: staff work in the back office above.
     "django-admin/*": Rule(

@@ -31,23 +31,7 @@ ROOT = Path(__file__).resolve().parents[2]
 # exchange, identity, OpenID Connect or deployment code. Each is a strict xfail: once fixed, the cell
 # passes, the xfail fails, and its line is removed from this list.
 # (surface, method or "*", roles or "*", why)
-OPEN_FINDINGS: list[tuple[str, str, str | frozenset[str], str]] = [
-    (r"^r\d+/", "*", "*", "the exchange's client interface /r1/ is served on the portal's public port"),
-    ("listClients", "*", "*", "the metaservice /listClients is served on the portal's public port"),
-    ("metrics", "*", "*", "the exchange's /metrics is served on the portal's public port"),
-    ("exchange/conf", "*", "*", "the signed configuration is served without a node credential"),
-    ("exchange/directory/join", "*", "*", "a node may ask to join the exchange without a join secret"),
-    ("readyz", "*", "*", "/readyz is served on the public port"),
-    ("django-admin/*", "*", "*", "Django's admin site is still mounted at /django-admin/"),
-    ("end-session", "GET", "*", "a GET of /oidc/end-session without id_token_hint signs the person out"),
-    (
-        "registry.declarations",
-        "POST",
-        "*",
-        "an address change declared through the exchange without the person's assertion is registered at once",
-    ),
-    ("registry.copies", "POST", "*", "a certified copy ordered through the exchange supersedes the original"),
-]
+OPEN_FINDINGS: list[tuple[str, str, str | frozenset[str], str]] = []
 
 
 def _open(surface: str, method: str, role: str) -> str | None:
@@ -309,14 +293,12 @@ def test_exchange_cell(world: World, db: None, service: str, method: str, path: 
 # --- cells about what an allowed call does --------------------------------------------------------
 
 
-@pytest.mark.xfail(strict=True, reason=_open("end-session", "GET", "citizen"))
 def test_end_session_without_id_token_hint_does_not_sign_out_on_get(world: World, db: None) -> None:
     client = world.client("citizen")
     client.get("/oidc/end-session")
     assert client.get("/my/").status_code == 200, "a link or image on any site could sign the person out"
 
 
-@pytest.mark.xfail(strict=True, reason=_open("registry.declarations", "POST", "PORTAL/services"))
 def test_an_address_change_without_the_persons_assertion_is_not_registered_at_once(world: World, db: None) -> None:
     from gov21.registry.models import Person
 
@@ -335,11 +317,12 @@ def test_an_address_change_without_the_persons_assertion_is_not_registered_at_on
     assert Person.objects.get(uin=world.a.identifier).address_parish != "XA-05"
 
 
-@pytest.mark.xfail(strict=True, reason=_open("registry.copies", "POST", "PORTAL/services"))
-def test_a_certified_copy_leaves_the_original_certificate_valid(world: World, db: None) -> None:
+def test_a_certified_copy_without_the_persons_assertion_is_refused_and_the_original_stays_valid(
+    world: World, db: None
+) -> None:
     from gov21.registry.models import Certificate
 
     result = _call(world, "PORTAL/services", "CRO/civil-registry/copies", "POST", "/", {"number": world.birth_number})
-    assert result.status == 201, result.body
+    assert result.status == 403, result.body
     original = Certificate.objects.get(serial=world.certificate_serial)
     assert original.status == "valid", "the citizen's own certificate stops verifying when an agency orders a copy"

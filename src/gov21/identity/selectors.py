@@ -8,6 +8,7 @@ from django.db import connection
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from gov21.core.crypto import hash_token
 from gov21.identity import levels
@@ -118,7 +119,7 @@ class AccountNotice:
     link: str
 
 
-_IF_NOT_YOU = "If this was not you, sign in and cancel it, or call the helpline at once."
+_IF_NOT_YOU = gettext_noop("If this was not you, sign in and cancel it, or call the helpline at once.")
 
 
 def _notice_text(event: AuthEvent) -> tuple[str, str]:
