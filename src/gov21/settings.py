@@ -219,6 +219,11 @@ CSRF_COOKIE_SECURE = PRODUCTION
 LANGUAGE_COOKIE_SECURE = PRODUCTION
 LANGUAGE_COOKIE_HTTPONLY = True
 LANGUAGE_COOKIE_SAMESITE = "Lax"
+if PRODUCTION:
+    # "__Host-": a browser keeps such a cookie only if it is Secure, for path / and this exact host,
+    # so a neighbouring site under the same domain can neither read nor plant a session or CSRF token.
+    SESSION_COOKIE_NAME = "__Host-gov21-session"
+    CSRF_COOKIE_NAME = "__Host-gov21-csrf"
 if not PRODUCTION:
     # A laptop or demo served over plain http: let the OpenID Connect provider (Authlib) answer there too.
     # Production sets an https GOV21_BASE_URL, and Authlib then refuses any request that arrived over http.

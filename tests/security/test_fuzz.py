@@ -61,7 +61,7 @@ def test_the_benefits_event_receiver_answers_a_sequence_number_beyond_64_bits(wo
         body=b'{"event_type": "birth.registered", "seq": 356107924221414887605771253579776, "payload": {}}',
         content_type="application/json",
     )
-    assert answer.status == 400 and not answer.error, (answer.status, answer.error, answer.body)
+    assert answer.status == 422 and not answer.error, (answer.status, answer.error, answer.body)
     assert answer.headers["content-type"].startswith("application/problem+json")
 
 
@@ -74,5 +74,5 @@ def test_the_pull_service_answers_an_after_beyond_64_bits(world: World, db: None
         path="/birth.registered",
         query="after=99999999999999999999999",
     )
-    assert answer.status == 400 and not answer.error, (answer.status, answer.error, answer.body)
+    assert answer.status == 422 and not answer.error, (answer.status, answer.error, answer.body)
     assert answer.headers["content-type"].startswith("application/problem+json")

@@ -194,6 +194,14 @@ PAY_URL: Setting[str] = Setting(
     "Base URL of the GOV.UK Pay-compatible payment provider (e.g. https://publicapi.payments.service.gov.uk). "
     "Empty: hosted payments off; citizens pay at an office.",
 )
+PAY_PAGES: Setting[list[str]] = Setting(
+    "GOV21_PAY_PAGES",
+    list,
+    [],
+    "Comma-separated origins of the payment provider's hosted pages, where a citizen is sent to pay (e.g."
+    " https://card.payments.service.gov.uk). Empty: the origin of GOV21_PAY_URL. The content security policy"
+    " lets the pay page send people there and nowhere else.",
+)
 PAY_KEY: Setting[str] = Setting(
     "GOV21_PAY_KEY", str, "", "API key for the payment provider; set it in the environment only."
 )

@@ -47,6 +47,8 @@ SECRET_PARAMETERS = (
     "key",
     "sessionid",
     "csrftoken",
+    "__host-gov21-session",
+    "__host-gov21-csrf",
     "csrfmiddlewaretoken",
     "uin",
 )

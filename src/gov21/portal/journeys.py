@@ -425,7 +425,7 @@ def pay(request: HttpRequest, uin: str, application: svc.Application) -> HttpRes
             error = _("Choose how you will pay.")
         except DomainError as problem:
             error = problem.detail
-    return render(
+    response = render(
         request,
         "portal/pay.html",
         {
@@ -438,6 +438,11 @@ def pay(request: HttpRequest, uin: str, application: svc.Application) -> HttpRes
         },
         status=400 if error else 200,
     )
+    origins = svc.payment_page_origins()
+    if origins:
+        # The pay form's answer sends the browser on to the provider's hosted page.
+        response._csp_update = {"form-action": origins}  # type: ignore[attr-defined]
+    return response
 
 
 @never_cache

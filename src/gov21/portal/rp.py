@@ -89,13 +89,13 @@ def public_jwks() -> dict[str, Any]:
     return {"keys": [{**key.as_dict(private=False), "kid": key.thumbprint(), "alg": "ES256", "use": "sig"}]}
 
 
-@functools.cache
 def _client_auth() -> PrivateKeyJWT:
     """private_key_jwt with the issuer as the assertion's audience: what the provider accepts, and
     what the OpenID Foundation now advises over the token endpoint's address."""
     return PrivateKeyJWT(issuer(), alg="ES256", headers={"kid": _key().thumbprint()})
 
 
+@functools.cache
 def _tls() -> ssl.SSLContext:
     """One TLS context for every call to the provider: building one costs about 20 ms of CPU, which
     every sign-in paid again for each client it made."""

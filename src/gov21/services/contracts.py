@@ -11,6 +11,7 @@ from gov21.services.documents import QR_PREFIX, document_pdf, document_verify
 from gov21.services.models import Application, Document, Offer
 from gov21.services.notify import inbox_for, inbox_mark_read, inbox_unread_count
 from gov21.services.payments import (
+    payment_page_origins,
     payment_provider,
     payment_refresh,
     payment_start_counter,
@@ -103,6 +104,7 @@ __all__ = [
     "offer_decline",
     "offers_for",
     "parish_options",
+    "payment_page_origins",
     "payment_provider",
     "payment_refresh",
     "payment_start_counter",

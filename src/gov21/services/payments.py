@@ -210,6 +210,21 @@ def payment_provider() -> PaymentProvider | None:
     return HostedPaymentProvider(url, config.PAY_KEY.read())
 
 
+def payment_page_origins() -> list[str]:
+    """Where the pay page may send a citizen: the provider's hosted pages (GOV21_PAY_PAGES, or the
+    origin of GOV21_PAY_URL). Browsers hold the redirect after the pay form to the page's
+    content security policy, so these, and no others, are added to its form-action."""
+    if not config.PAY_URL.read():
+        return []
+    pages = config.PAY_PAGES.read() or [config.PAY_URL.read()]
+    origins = []
+    for page in pages:
+        parts = urlsplit(page.strip())
+        if parts.scheme in {"http", "https"} and parts.netloc:
+            origins.append(f"{parts.scheme}://{parts.netloc}")
+    return origins
+
+
 def _check_amount(amount: int, currency: str) -> None:
     # bool is an int to Python, never an amount.
     if isinstance(amount, bool) or not isinstance(amount, int) or not 0 < amount <= _MAX_AMOUNT:
