@@ -59,3 +59,17 @@ def test_a_setting_that_is_not_an_address_is_refused_by_name(monkeypatch: pytest
     _trust(monkeypatch, "10.0.0.0/8,proxy.example")
     with pytest.raises(ValueError, match=r"GOV21_TRUSTED_PROXIES: 'proxy\.example'"):
         trusted_proxies()
+
+
+def test_gunicorn_believes_forwarded_headers_from_the_trusted_proxies_only(monkeypatch: pytest.MonkeyPatch) -> None:
+    from gunicorn.config import Config
+
+    from gov21.core.http import gunicorn_forwarding
+
+    for proxies, believed in (("", []), ("10.0.0.0/8, 192.0.2.1", ["10.0.0.0/8", "192.0.2.1/32"])):
+        _trust(monkeypatch, proxies)
+        config = Config()
+        name, value = gunicorn_forwarding()
+        config.set(name.removeprefix("--").replace("-", "_"), value)
+        # Gunicorn's default believes anyone on loopback; the platform's list replaces it.
+        assert config.forwarded_allow_ips == believed

@@ -22,9 +22,10 @@ class _RawUriHandler(QuietWSGIRequestHandler):
 
 
 @pytest.fixture
-def client_listener(db: None) -> Iterator[str]:
+def client_listener(transactional_db: None) -> Iterator[str]:
     """``gov21.wsgi:clients`` (what ``gov21 exchange node serve --listen`` serves) on a free
-    loopback port, sharing the test's database as Django's live server does; its base URL."""
+    loopback port, sharing the test's database as Django's live server does; its base URL. The test
+    commits what it writes (on PostgreSQL the listener's thread has a connection of its own)."""
     from django.test.testcases import LiveServerThread
 
     from gov21.wsgi import clients

@@ -129,6 +129,13 @@ def client_address(request: HttpRequest) -> str:
     return str(nearest)
 
 
+def gunicorn_forwarding() -> list[str]:
+    """Gunicorn's own list of proxies whose ``X-Forwarded-Proto`` it believes (it sets the request's
+    scheme before Django sees it, and by default believes anyone on loopback): the same trusted
+    proxies as Django, and none when there are none."""
+    return ["--forwarded-allow-ips", ",".join(str(network) for network in trusted_proxies())]
+
+
 def address_in(address: str, networks: Iterable[str]) -> bool:
     """Whether an IP address lies in one of the CIDR networks; an unparsable address lies in none."""
     parsed = _parse_address(address)

@@ -19,6 +19,7 @@ from pathlib import Path
 
 from django.conf import settings
 
+from gov21.core.http import gunicorn_forwarding
 from gov21.core.logs import gunicorn_logging
 from gov21.core.monitoring import multiprocess_prepare
 from gov21.exchange import node, tls
@@ -31,7 +32,7 @@ def commands(
 ) -> list[list[str]]:
     cert, key, bundle = tls.server_files()
     gunicorn = str(Path(sys.executable).parent / "gunicorn")
-    logging_args = gunicorn_logging(access=False)
+    logging_args = [*gunicorn_logging(access=False), *gunicorn_forwarding()]
     common = ["--workers", str(workers), "--threads", str(threads), *logging_args, "--graceful-timeout", "5"]
     client = [gunicorn, "gov21.wsgi:clients", "--bind", listen, *common]
     peer = [

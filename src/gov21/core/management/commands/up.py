@@ -13,6 +13,7 @@ from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandParser
 
+from gov21.core.http import gunicorn_forwarding
 from gov21.core.logs import gunicorn_logging
 from gov21.core.monitoring import multiprocess_prepare
 from gov21.exchange.contracts import exchange_bootstrap
@@ -132,6 +133,7 @@ class Command(BaseCommand):
                 "--threads",
                 "4",
                 *gunicorn_logging(access=True),
+                *gunicorn_forwarding(),
             ],
             env=env,
         )
