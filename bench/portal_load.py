@@ -159,8 +159,8 @@ def citizens_prepare(count: int) -> list[dict[str, Any]]:
         totp_enrol_begin,
         totp_enrol_confirm,
     )
+    from gov21.onestop.registers import licence_issue
     from gov21.registry.models import Person
-    from gov21.services.registers import licence_issue
 
     today = date.today()  # a civil date, as the registry's rules use
     uins = list(
@@ -623,7 +623,7 @@ SPY_KINDS = (
     ("password hashing (argon2)", ("argon2/",)),
     ("SQLite", ("sqlite3/",)),
     ("signatures and keys (cryptography, joserfc)", ("cryptography/", "joserfc/")),
-    ("service rules (CEL)", ("cel/", "gov21/services/rules.py")),
+    ("service rules (CEL)", ("cel/", "gov21/onestop/rules.py")),
     ("templates", ("django/template/",)),
     ("ORM: build and compile queries", ("django/db/models/",)),
     ("HTTP client (httpx2, httpcore2, authlib)", ("httpx2/", "httpcore2/", "authlib/")),
@@ -638,7 +638,7 @@ SPY_KINDS = (
 SPY_INSIDE = (
     ("portal → provider back-channel (gov21/portal/rp.py)", "gov21/portal/rp.py"),
     ("exchange calls (gateway.client_proxy: sign, check, log at both ends)", "client_proxy (gov21/exchange/gateway.py"),
-    ("service engine (gov21/services/)", "gov21/services/"),
+    ("service engine (gov21/onestop/)", "gov21/onestop/"),
 )
 VIEW_FILE = re.compile(r"\((?:.*/)?gov21/([a-z_]+)/(journeys|my|views|oidc_views)\.py:\d+\)")
 

@@ -68,7 +68,7 @@ INSTALLED_APPS = [
     "gov21.identity",
     "gov21.audit",
     "gov21.registry",
-    "gov21.services",
+    "gov21.onestop",
     "gov21.portal",
     "gov21.continuity",
     "gov21.exchange",

@@ -7,8 +7,8 @@ from gov21.api import api
 from gov21.continuity import views as continuity_views
 from gov21.core.http import problem
 from gov21.exchange import views as exchange_views
+from gov21.onestop import definitions_office as services_definitions_office
 from gov21.registry import views as registry_views
-from gov21.services import definitions_office as services_definitions_office
 
 
 def _not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
@@ -50,9 +50,9 @@ urlpatterns = [
     path("office/registry/", include("gov21.registry.urls")),
     path("office/identity/", include("gov21.identity.office_urls")),
     path("office/exchange/", include("gov21.exchange.office_urls")),
-    path("office/services/", include("gov21.services.definitions_urls")),
+    path("office/services/", include("gov21.onestop.definitions_urls")),
     path("services/schema.json", services_definitions_office.schema, name="service-schema"),
-    path("office/cases/", include("gov21.services.office_urls")),
+    path("office/cases/", include("gov21.onestop.office_urls")),
     path("office/continuity/", include("gov21.continuity.urls")),
     path("", include("gov21.identity.urls")),
     path("i18n/", include("django.conf.urls.i18n")),

@@ -14,9 +14,9 @@ from django.utils import timezone
 from playwright.sync_api import Page
 
 from gov21.exchange.pubsub import deliveries_run
+from gov21.onestop.models import Application, Business
 from gov21.registry.models import LifeEvent
 from gov21.registry.models import Person as Registered
-from gov21.services.models import Application, Business
 from tests.browser import test_services_flows as flows
 from tests.browser.test_services_flows import (
     JAVASCRIPT,
@@ -33,8 +33,8 @@ from tests.browser.test_services_flows import (
 )
 from tests.identity.flows import Person, citizen
 from tests.registry.factories import register_person
-from tests.services import conftest as services_conftest
-from tests.services.payprovider import LoopbackPayProvider
+from tests.onestop import conftest as services_conftest
+from tests.onestop.payprovider import LoopbackPayProvider
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

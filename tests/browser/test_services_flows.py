@@ -23,11 +23,11 @@ from gov21.exchange.pubsub import deliveries_run
 from gov21.identity.models import Account
 from gov21.identity.principal import Principal
 from gov21.identity.services import staff_create
+from gov21.onestop import definitions, registers
+from gov21.onestop.models import Application, Benefit, Offer
 from gov21.registry import services as registry
 from gov21.registry.models import LifeEvent
 from gov21.registry.models import Person as Registered
-from gov21.services import definitions, registers
-from gov21.services.models import Application, Benefit, Offer
 from tests.identity.flows import PASSWORD, Person, citizen, with_totp
 from tests.registry.factories import register_person
 

@@ -12,8 +12,8 @@ import pytest
 
 
 def forget_key_stores() -> None:
+    from gov21.onestop.documents import services_keys
     from gov21.registry.keys import registry_keys
-    from gov21.services.documents import services_keys
 
     registry_keys.cache_clear()
     services_keys.cache_clear()

@@ -82,7 +82,7 @@ def _facts(platform: Deployment) -> dict[str, Any]:
         from pathlib import Path
         from django.conf import settings
         from gov21.registry.models import Certificate, LifeEvent, Person
-        from gov21.services.models import Licence
+        from gov21.onestop.models import Licence
         uin = (Path(settings.DATA_DIR) / "demo-citizen.txt").read_text().split()[0]
         person = Person.objects.get(uin=uin)
         print(json.dumps({

@@ -22,10 +22,10 @@ from gov21.identity.services import (
     password_authenticate,
     second_factor_verify,
 )
-from gov21.services import notify
-from gov21.services.models import Notification
+from gov21.onestop import notify
+from gov21.onestop.models import Notification
 from tests.identity.flows import PASSWORD, Person, citizen, idp_sign_in, portal_sign_in, staff
-from tests.services.test_notify import MailServer, SmsProvider, _free_port, _SmsHandler
+from tests.onestop.test_notify import MailServer, SmsProvider, _free_port, _SmsHandler
 
 pytestmark = pytest.mark.django_db
 

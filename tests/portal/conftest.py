@@ -1,3 +1,3 @@
-from tests.services.conftest import pay_provider
+from tests.onestop.conftest import pay_provider
 
 __all__ = ["pay_provider"]

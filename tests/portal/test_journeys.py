@@ -12,10 +12,10 @@ from django.utils import timezone
 
 from gov21.exchange.pubsub import deliveries_run
 from gov21.identity.principal import Principal
+from gov21.onestop import definitions, registers
+from gov21.onestop.models import Application, Feedback, Offer
 from gov21.registry import services as registry
 from gov21.registry.models import LifeEvent, Person
-from gov21.services import definitions, registers
-from gov21.services.models import Application, Feedback, Offer
 from tests.identity.flows import citizen, portal_sign_in
 
 pytestmark = pytest.mark.django_db

@@ -20,7 +20,7 @@ import yaml
 from django.conf import settings
 from django.test import Client
 
-from gov21.services import definitions
+from gov21.onestop import definitions
 
 pytestmark = pytest.mark.django_db
 

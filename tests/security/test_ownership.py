@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from gov21.services.models import Application, Offer, ServiceDefinition
+from gov21.onestop.models import Application, Offer, ServiceDefinition
 from tests.security import policy
 from tests.security.world import World, data_state, world_fixture
 
@@ -107,7 +107,7 @@ def test_a_form_post_with_the_csrf_token_gets_through(world: World, db: None) ->
 def _edited(world: World) -> str:
     source = world.client("administrator").get("/office/services/renew-driving-licence").content.decode()
     assert "renew-driving-licence" in source
-    from gov21.services import definitions
+    from gov21.onestop import definitions
 
     current = ServiceDefinition.objects.get(code="renew-driving-licence", active=True)
     data = dict(current.definition)

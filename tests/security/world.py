@@ -25,10 +25,10 @@ from gov21.exchange.pubsub import deliveries_run
 from gov21.identity.models import Account
 from gov21.identity.principal import Principal
 from gov21.identity.services import staff_create
+from gov21.onestop import definitions, registers
+from gov21.onestop.models import Application, Document, Offer
 from gov21.registry import services as registry
 from gov21.registry.models import Certificate, LifeEvent
-from gov21.services import definitions, registers
-from gov21.services.models import Application, Document, Offer
 from tests.identity.flows import PASSWORD, Person, citizen, portal_sign_in, with_totp
 
 REGISTRAR = Principal(name="registrar.world", kind="staff", roles=frozenset({"registrar"}))
@@ -162,8 +162,8 @@ def data_state() -> tuple[Any, ...]:
     """What a refused write must leave as it was."""
     from gov21.exchange.models import AccessRight, Node
     from gov21.identity.models import ActivationCode, RelyingParty
+    from gov21.onestop.models import Application, Feedback, Offer, ServiceDefinition, Transition
     from gov21.registry.models import Certificate, EventTransition, LifeEvent, PersonVersion
-    from gov21.services.models import Application, Feedback, Offer, ServiceDefinition, Transition
 
     return (
         LifeEvent.objects.aggregate(n=Count("id"), m=Max("id")),
@@ -243,8 +243,8 @@ def world_fixture(django_db_setup: Any, django_db_blocker: Any) -> Iterator[Worl
     """The body of a module-scoped fixture: the world lives in one transaction that is rolled back
     when the module is done; each test runs in a savepoint inside it."""
     from gov21.exchange import gateway, node
+    from gov21.onestop.documents import services_keys
     from gov21.registry.keys import registry_keys
-    from gov21.services.documents import services_keys
 
     with django_db_blocker.unblock():
         node._node_cache.clear()

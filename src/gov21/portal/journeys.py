@@ -19,7 +19,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from gov21.core.errors import DomainError
 from gov21.identity.contracts import PORTAL_SESSION_KEY, account_summary, session_access_token
-from gov21.services import contracts as svc
+from gov21.onestop import contracts as svc
 
 MAX_QUERY = 100
 

@@ -13,8 +13,8 @@ from django.views.decorators.http import require_GET, require_http_methods
 from gov21.core.errors import DomainError
 from gov21.exchange.contracts import agency_client, agency_service, exchange_call
 from gov21.identity.contracts import account_summary, session_access_token
+from gov21.onestop import contracts as svc
 from gov21.portal.journeys import citizen, language
-from gov21.services import contracts as svc
 
 
 @never_cache

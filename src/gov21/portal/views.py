@@ -20,8 +20,8 @@ from gov21.identity.contracts import (
     consent_revoke_by_user,
     user_for_subject,
 )
+from gov21.onestop.contracts import inbox_unread_count, offers_for
 from gov21.portal import rp
-from gov21.services.contracts import inbox_unread_count, offers_for
 
 
 @login_required

@@ -18,9 +18,9 @@ from gov21.core.logs import gunicorn_logging
 from gov21.core.monitoring import multiprocess_prepare
 from gov21.exchange.contracts import exchange_bootstrap
 from gov21.identity.contracts import Principal, account_status, activation_code_issue, staff_create
+from gov21.onestop.contracts import demo_driver, services_bootstrap
 from gov21.portal.rp import bootstrap as portal_bootstrap
 from gov21.registry.contracts import person_sample_adult, population_count
-from gov21.services.contracts import demo_driver, services_bootstrap
 
 # (username, roles, agency): the registry's staff, and a case officer and a supervisor of the
 # agencies whose services the one-stop shop runs.

@@ -24,10 +24,10 @@ from gov21.core.errors import Conflict, DomainError, Forbidden, NotFound
 from gov21.core.ids import uin_rejection_reason
 from gov21.exchange.contracts import agency_client, agency_service, exchange_json
 from gov21.identity.contracts import Principal
+from gov21.onestop import actions, definitions, notify, payments, rules
+from gov21.onestop.definitions import text
+from gov21.onestop.models import Application, DataConsent, Offer, ServiceDefinition, Transition
 from gov21.registry.contracts import parishes
-from gov21.services import actions, definitions, notify, payments, rules
-from gov21.services.definitions import text
-from gov21.services.models import Application, DataConsent, Offer, ServiceDefinition, Transition
 
 logger = logging.getLogger(__name__)
 
@@ -779,7 +779,7 @@ def feedback_record(
     *, rating: int | None, comment: str, service_code: str = "", reference: str = "", page: str = ""
 ) -> None:
     """A rating and comment after a service, or a problem reported on any page. Anonymous."""
-    from gov21.services.models import Feedback
+    from gov21.onestop.models import Feedback
 
     comment = comment.strip()
     if rating is None and not comment:

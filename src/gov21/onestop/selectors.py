@@ -14,10 +14,10 @@ from django.utils.translation import gettext as _
 from gov21.core.errors import DomainError, NotFound
 from gov21.exchange.contracts import agency_client, agency_service, exchange_json
 from gov21.identity.contracts import Principal
-from gov21.services import definitions
-from gov21.services.definitions import LIFE_EVENTS, text
-from gov21.services.models import Application, DataConsent, Document, Offer, Payment, ServiceDefinition, Transition
-from gov21.services.services import SYSTEM_ACTOR, case_require, fee_text
+from gov21.onestop import definitions
+from gov21.onestop.definitions import LIFE_EVENTS, text
+from gov21.onestop.models import Application, DataConsent, Document, Offer, Payment, ServiceDefinition, Transition
+from gov21.onestop.services import SYSTEM_ACTOR, case_require, fee_text
 
 S = Application.State
 OPEN_STATES = (S.SUBMITTED, S.AWAITING_PAYMENT, S.IN_REVIEW, S.INFO_REQUESTED)

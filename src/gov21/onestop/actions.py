@@ -17,10 +17,10 @@ from django.utils import timezone
 from gov21.core.errors import DomainError
 from gov21.exchange.contracts import agency_service, exchange_json
 from gov21.identity.contracts import person_assertion_issue
+from gov21.onestop import documents, registers
+from gov21.onestop.definitions import text
+from gov21.onestop.models import Application, Document
 from gov21.registry.contracts import parishes
-from gov21.services import documents, registers
-from gov21.services.definitions import text
-from gov21.services.models import Application, Document
 
 
 @dataclass(frozen=True)
@@ -31,7 +31,7 @@ class ActionResult:
 
 
 def _client() -> str:
-    from gov21.services.services import engine_client
+    from gov21.onestop.services import engine_client
 
     return engine_client()
 

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from gov21.services import office
+from gov21.onestop import office
 
 app_name = "cases"
 urlpatterns = [

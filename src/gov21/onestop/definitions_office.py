@@ -11,8 +11,8 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from gov21.core.errors import DomainError
 from gov21.identity.contracts import Principal, office_principal
-from gov21.services import definitions
-from gov21.services.models import ServiceDefinition
+from gov21.onestop import definitions
+from gov21.onestop.models import ServiceDefinition
 
 PERMISSION = "services.admin"
 MAX_DEFINITION_BYTES = 200_000

@@ -1,7 +1,7 @@
 """A payment provider on loopback that speaks the subset of the GOV.UK Pay public API gov21 uses,
 plus the hosted page a citizen pays on. A real HTTP server, so tests exercise the real client.
 
-Run it for the demo with ``python -m tests.services.payprovider [port]``: it prints the URL and key
+Run it for the demo with ``python -m tests.onestop.payprovider [port]``: it prints the URL and key
 to put in GOV21_PAY_URL and GOV21_PAY_KEY.
 """
 

@@ -29,9 +29,9 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from gov21.core.errors import Conflict, DomainError, NotFound
 from gov21.identity.contracts import Principal, principal_from_request, session_access_token
-from gov21.services import definitions, payments, selectors, services
-from gov21.services.definitions import text
-from gov21.services.models import Application, Document, Payment
+from gov21.onestop import definitions, payments, selectors, services
+from gov21.onestop.definitions import text
+from gov21.onestop.models import Application, Document, Payment
 
 S = Application.State
 OPENED_SESSION_KEY = "services.office.opened"

@@ -11,8 +11,8 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from gov21.core.errors import DomainError
-from gov21.services import definitions, rules
-from gov21.services.models import Application, ServiceDefinition
+from gov21.onestop import definitions, rules
+from gov21.onestop.models import Application, ServiceDefinition
 
 SHIPPED = sorted(definitions.DEFINITIONS_DIR.glob("*.yaml"))
 

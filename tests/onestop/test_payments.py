@@ -9,9 +9,9 @@ import pytest
 from django.utils import timezone
 
 from gov21.core.errors import DomainError
-from gov21.services import payments
-from gov21.services.models import Application, Payment, ServiceDefinition
-from gov21.services.payments import (
+from gov21.onestop import payments
+from gov21.onestop.models import Application, Payment, ServiceDefinition
+from gov21.onestop.payments import (
     application_paid,
     payment_cancel,
     payment_confirm_counter,
@@ -19,7 +19,7 @@ from gov21.services.payments import (
     payment_start_counter,
     payment_start_hosted,
 )
-from tests.services.payprovider import LoopbackPayProvider
+from tests.onestop.payprovider import LoopbackPayProvider
 
 pytestmark = pytest.mark.django_db
 

@@ -17,8 +17,8 @@ from gov21.exchange.contracts import (
     local_service,
     problem_response,
 )
-from gov21.services import registers
-from gov21.services.models import Document
+from gov21.onestop import registers
+from gov21.onestop.models import Document
 
 
 def _ok(data: Any, subjects: list[str]) -> ServiceResponse:
@@ -134,7 +134,7 @@ def documents_service(req: ServiceRequest) -> ServiceResponse:
 
 @local_service("services.events")
 def events(req: ServiceRequest) -> ServiceResponse:
-    from gov21.services.events import event_receive
+    from gov21.onestop.events import event_receive
 
     try:
         if req.method != "POST" or _parts(req):

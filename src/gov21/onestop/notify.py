@@ -35,9 +35,9 @@ from gov21.core import config
 from gov21.core.errors import DomainError
 from gov21.core.loops import batches_loop
 from gov21.identity import contracts as identity
-from gov21.services.models import Notification
+from gov21.onestop.models import Notification
 
-logger = logging.getLogger("gov21.services.notify")
+logger = logging.getLogger("gov21.onestop.notify")
 
 INBOX: Final = "inbox"
 EMAIL: Final = "email"

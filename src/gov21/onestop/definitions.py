@@ -19,8 +19,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from gov21.core.errors import DomainError, NotFound
-from gov21.services import rules
-from gov21.services.models import ServiceDefinition
+from gov21.onestop import rules
+from gov21.onestop.models import ServiceDefinition
 
 logger = logging.getLogger(__name__)
 DEFINITIONS_DIR = Path(__file__).parent / "definitions"
@@ -56,7 +56,7 @@ LIFE_EVENTS: dict[str, dict[str, str]] = {
 
 @cache
 def schema() -> dict[str, Any]:
-    text = resources.files("gov21.services").joinpath("data/service.schema.json").read_text(encoding="utf-8")
+    text = resources.files("gov21.onestop").joinpath("data/service.schema.json").read_text(encoding="utf-8")
     return dict(json.loads(text))
 
 

@@ -16,9 +16,9 @@ from gov21.audit.contracts import access_records_for
 from gov21.identity.contracts import staff_create
 from gov21.identity.models import Account
 from gov21.identity.principal import Principal
-from gov21.services import definitions, payments, registers
-from gov21.services import services as engine
-from gov21.services.models import Application, Business, Document, Licence, Payment
+from gov21.onestop import definitions, payments, registers
+from gov21.onestop import services as engine
+from gov21.onestop.models import Application, Business, Document, Licence, Payment
 from tests.identity.flows import PASSWORD, Person, citizen, portal_sign_in, staff, with_totp
 from tests.registry.factories import register_person
 

@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from gov21.core.crypto import KeyStore, verify_compact
 from gov21.core.errors import DomainError
-from gov21.services.models import Application, Document
+from gov21.onestop.models import Application, Document
 
 QR_PREFIX = "GOV21D:"
 DOCUMENT_TYP = "gov21-doc+jwt"

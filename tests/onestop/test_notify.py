@@ -18,8 +18,8 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from gov21.core.errors import DomainError
-from gov21.services import notify
-from gov21.services.models import Notification
+from gov21.onestop import notify
+from gov21.onestop.models import Notification
 
 pytestmark = pytest.mark.django_db
 

@@ -14,7 +14,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from gov21.core.errors import Conflict, DomainError, NotFound
-from gov21.services.models import Benefit, Business, Licence
+from gov21.onestop.models import Benefit, Business, Licence
 
 LICENCE_YEARS = 10
 CHILD_BENEFIT_WEEKLY = 1500  # cents

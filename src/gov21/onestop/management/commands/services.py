@@ -9,8 +9,8 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from gov21.core.errors import DomainError
-from gov21.services import definitions
-from gov21.services.models import ServiceDefinition
+from gov21.onestop import definitions
+from gov21.onestop.models import ServiceDefinition
 
 
 class Command(BaseCommand):

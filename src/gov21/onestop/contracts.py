@@ -5,19 +5,19 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from gov21.services import definitions
-from gov21.services.definitions import LANGUAGES, text
-from gov21.services.documents import QR_PREFIX, document_pdf, document_verify
-from gov21.services.models import Application, Document, Offer
-from gov21.services.notify import inbox_for, inbox_mark_read, inbox_unread_count
-from gov21.services.payments import (
+from gov21.onestop import definitions
+from gov21.onestop.definitions import LANGUAGES, text
+from gov21.onestop.documents import QR_PREFIX, document_pdf, document_verify
+from gov21.onestop.models import Application, Document, Offer
+from gov21.onestop.notify import inbox_for, inbox_mark_read, inbox_unread_count
+from gov21.onestop.payments import (
     payment_page_origins,
     payment_provider,
     payment_refresh,
     payment_start_counter,
     payment_start_hosted,
 )
-from gov21.services.selectors import (
+from gov21.onestop.selectors import (
     application_for,
     applications_for,
     catalogue,
@@ -29,7 +29,7 @@ from gov21.services.selectors import (
     offers_for,
     profile_for,
 )
-from gov21.services.services import (
+from gov21.onestop.services import (
     application_answer,
     application_consent,
     application_paid,
@@ -57,8 +57,8 @@ def services_bootstrap() -> None:
 
 def demo_driver(*, uin: str) -> None:
     """Give the demo citizen a driving licence, so the renewal can be tried at once."""
-    from gov21.services.models import Licence
-    from gov21.services.registers import licence_issue
+    from gov21.onestop.models import Licence
+    from gov21.onestop.registers import licence_issue
 
     if not Licence.objects.filter(holder_uin=uin).exists():
         licence_issue(uin=uin, issued_on=date(2016, 11, 1))

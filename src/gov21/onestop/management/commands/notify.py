@@ -6,7 +6,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
 
-from gov21.services import notify
+from gov21.onestop import notify
 
 
 class Command(BaseCommand):

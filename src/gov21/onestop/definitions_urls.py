@@ -1,6 +1,6 @@
 from django.urls import path
 
-from gov21.services import definitions_office
+from gov21.onestop import definitions_office
 
 app_name = "service-definitions"
 urlpatterns = [

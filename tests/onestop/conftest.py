@@ -4,7 +4,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.services.payprovider import LoopbackPayProvider, running_pay_provider
+from tests.onestop.payprovider import LoopbackPayProvider, running_pay_provider
 
 
 @pytest.fixture

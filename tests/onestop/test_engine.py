@@ -12,12 +12,12 @@ from gov21.core.errors import DomainError
 from gov21.exchange.contracts import data_uses_for
 from gov21.exchange.pubsub import deliveries_run
 from gov21.identity.principal import Principal
+from gov21.onestop import definitions, registers
+from gov21.onestop import services as engine
+from gov21.onestop.documents import QR_PREFIX, document_verify
+from gov21.onestop.models import Application, Benefit, Document, Notification, Offer
 from gov21.registry import services as registry
 from gov21.registry.models import LifeEvent
-from gov21.services import definitions, registers
-from gov21.services import services as engine
-from gov21.services.documents import QR_PREFIX, document_verify
-from gov21.services.models import Application, Benefit, Document, Notification, Offer
 from tests.identity import flows
 from tests.registry.factories import register_person
 
@@ -320,7 +320,7 @@ def test_control_characters_in_an_officers_text_are_refused() -> None:
 
 
 def test_a_certified_copy_is_paid_for_then_a_registrar_approves_and_the_registry_issues_it() -> None:
-    from gov21.services import payments
+    from gov21.onestop import payments
 
     parent = register_person(REGISTRAR, born=date(1970, 1, 1))
     child = register_person(REGISTRAR, born=date(2000, 1, 1), mother=parent)
@@ -414,7 +414,7 @@ def test_an_officers_approval_declares_a_move_in_the_officers_name_and_registers
 
 
 def test_an_officer_without_a_live_sign_in_gets_no_copy_issued() -> None:
-    from gov21.services import payments
+    from gov21.onestop import payments
 
     parent = register_person(REGISTRAR, born=date(1971, 1, 1))
     child = register_person(REGISTRAR, born=date(2001, 1, 1), mother=parent)

@@ -25,9 +25,9 @@ from django.utils.translation import gettext as _
 
 from gov21.core import config
 from gov21.core.errors import Conflict, DomainError
-from gov21.services.models import Application, Payment
+from gov21.onestop.models import Application, Payment
 
-logger = logging.getLogger("gov21.services")
+logger = logging.getLogger("gov21.onestop")
 
 HOSTED = "hosted"
 COUNTER = "counter"

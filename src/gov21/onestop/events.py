@@ -10,10 +10,10 @@ from django.db import transaction
 
 from gov21.core.errors import DomainError
 from gov21.exchange.contracts import agency_service, exchange_json
-from gov21.services import notify, registers
-from gov21.services.actions import registry_copy_issue
-from gov21.services.models import Application, Offer, ReceivedEvent, ServiceDefinition
-from gov21.services.services import application_complete_external, engine_client, offer_make
+from gov21.onestop import notify, registers
+from gov21.onestop.actions import registry_copy_issue
+from gov21.onestop.models import Application, Offer, ReceivedEvent, ServiceDefinition
+from gov21.onestop.services import application_complete_external, engine_client, offer_make
 
 logger = logging.getLogger(__name__)
 
