@@ -82,8 +82,8 @@ def _prepare(data_dir: Path, base_url: str) -> dict[str, Any]:
     from django.db import connections
     from joserfc.jwk import ECKey
 
+    from gov21.core.principal import Principal
     from gov21.identity import totp
-    from gov21.identity.principal import Principal
     from gov21.identity.services import (
         account_activate,
         activation_code_issue,

@@ -150,9 +150,9 @@ def citizens_prepare(count: int) -> list[dict[str, Any]]:
 
     from django.db import connections
 
+    from gov21.core.principal import Principal
     from gov21.identity import totp
     from gov21.identity.models import Account
-    from gov21.identity.principal import Principal
     from gov21.identity.services import (
         account_activate,
         activation_code_issue,

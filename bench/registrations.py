@@ -28,7 +28,7 @@ def _writer(
     from django.utils import timezone
 
     from gov21.core.errors import Conflict
-    from gov21.identity.principal import Principal
+    from gov21.core.principal import Principal
     from gov21.registry import services
     from gov21.registry.models import Person
     from gov21.registry.uin_pool import uin_pool_refill

@@ -7,7 +7,7 @@ import pytest
 from django.db import connection
 from django.utils import translation
 
-from gov21.identity.principal import Principal
+from gov21.core.principal import Principal
 
 
 @pytest.fixture

@@ -14,7 +14,7 @@ from django.utils import timezone
 from playwright.sync_api import Page
 from pytest_django.live_server_helper import LiveServer
 
-from gov21.identity.contracts import Principal
+from gov21.core.principal import Principal
 from gov21.registry import services
 from gov21.registry.models import Person
 from tests.identity.flows import staff

@@ -19,9 +19,9 @@ from django.utils import timezone
 from playwright.sync_api import Browser, BrowserContext, Locator, Page, Response
 from pytest_django.live_server_helper import LiveServer
 
+from gov21.core.principal import Principal
 from gov21.exchange.pubsub import deliveries_run
 from gov21.identity.models import Account
-from gov21.identity.principal import Principal
 from gov21.identity.services import staff_create
 from gov21.onestop import definitions, registers
 from gov21.onestop.models import Application, Benefit, Offer

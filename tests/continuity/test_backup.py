@@ -29,7 +29,7 @@ from gov21.continuity.engine import (
 )
 from gov21.continuity.models import DrillRun
 from gov21.continuity.targets import DirectoryTarget, TargetError, target_from
-from gov21.identity.principal import Principal
+from gov21.core.principal import Principal
 from tests.registry.factories import register_person
 
 pytestmark = [

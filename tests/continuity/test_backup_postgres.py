@@ -18,7 +18,7 @@ from gov21.continuity.drill import drill_run, scratch_database_url
 from gov21.continuity.engine import BackupError, backup_run, home_keys, restore_run
 from gov21.continuity.postgres import database_drop
 from gov21.continuity.targets import DirectoryTarget
-from gov21.identity.principal import Principal
+from gov21.core.principal import Principal
 from tests.registry.factories import register_person
 
 pytestmark = [

@@ -19,7 +19,7 @@ from gov21.continuity.engine import backups_on, home_keys, verify_backup
 from gov21.continuity.management.commands import backup as backup_command
 from gov21.continuity.models import BackupRun
 from gov21.continuity.targets import DirectoryTarget
-from gov21.identity.principal import Principal
+from gov21.core.principal import Principal
 from tests.registry.factories import register_person
 
 pytestmark = [

@@ -20,8 +20,8 @@ from django.db import connection
 from gov21.continuity.embassy import guest_folder
 from gov21.continuity.engine import backup_run, backups_on, home_keys, prune, restore_run
 from gov21.continuity.targets import PartnerTarget, TargetError, target_from
+from gov21.core.principal import Principal
 from gov21.exchange.contracts import exchange_call
-from gov21.identity.principal import Principal
 from tests.continuity.conftest import forget_key_stores
 from tests.exchange.twonodes import Deployment, trust_each_other
 from tests.registry.factories import register_person

@@ -18,13 +18,13 @@ from wsgiref.util import setup_testing_defaults
 import pytest
 from django.core.management import call_command
 
+from gov21.core.principal import Principal
 from gov21.exchange import directory, gateway, node
 from gov21.exchange.contracts import exchange_call
 from gov21.exchange.directory import right_matches
 from gov21.exchange.gateway import Request
 from gov21.exchange.ids import ClientId, ServiceId
 from gov21.exchange.models import LogEntry
-from gov21.identity.principal import Principal
 from tests.exchange.twonodes import BIN, Deployment, wait_port
 from tests.registry.factories import register_person
 
@@ -65,7 +65,7 @@ def platform() -> Iterator[Deployment]:
         wait_port(deployment.public_port, timeout=240)
         deployment.py(
             """
-            from gov21.identity.principal import Principal
+            from gov21.core.principal import Principal
             from tests.registry.factories import register_person
             register_person(Principal(name="registrar.one", kind="staff", roles=frozenset({"registrar"})))
             """

@@ -13,12 +13,12 @@ import pytest
 from cryptography.hazmat.primitives.serialization import Encoding
 
 from gov21.core.crypto import b64url_decode_canonical, b64url_encode
+from gov21.core.principal import Principal
 from gov21.exchange import chain, directory, gateway, node, pki
 from gov21.exchange.contracts import exchange_call
 from gov21.exchange.errors import XRoadError
 from gov21.exchange.ids import ClientId
 from gov21.exchange.models import LogEntry, Node, SigningCert
-from gov21.identity.principal import Principal
 from tests.registry.factories import register_person
 
 pytestmark = pytest.mark.usefixtures("exchange")

@@ -11,10 +11,10 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat
 
+from gov21.core.principal import Principal
 from gov21.exchange import chain, directory, node, pki
 from gov21.exchange.contracts import data_uses_for, exchange_call
 from gov21.exchange.models import Node
-from gov21.identity.principal import Principal
 from tests.registry.factories import register_person
 
 pytestmark = pytest.mark.usefixtures("exchange")

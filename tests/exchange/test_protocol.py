@@ -13,9 +13,9 @@ from urllib.parse import urlsplit
 import pytest
 from django.core.management import call_command
 
+from gov21.core.principal import Principal
 from gov21.exchange import chain, node
 from gov21.exchange.models import LogEntry
-from gov21.identity.principal import Principal
 from tests.registry.factories import register_person
 
 pytestmark = pytest.mark.usefixtures("exchange", "http_clients")

@@ -9,10 +9,10 @@ from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
 from gov21.core.errors import DomainError, NotFound
+from gov21.core.principal import Principal
 from gov21.exchange import directory, node, pubsub, setup
 from gov21.exchange.contracts import data_uses_for, event_publish, exchange_call
 from gov21.exchange.models import Delivery, Event, LogEntry, Subscription
-from gov21.identity.principal import Principal
 from gov21.registry import services
 from gov21.registry.models import LifeEvent
 from tests.registry.factories import register_person

@@ -12,9 +12,9 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
+from gov21.core.principal import Principal
 from gov21.exchange import chain, merkle, node
 from gov21.exchange.contracts import exchange_call, usage_find
-from gov21.identity.principal import Principal
 from tests.identity.flows import citizen, portal_sign_in
 from tests.registry.factories import register_person
 

@@ -14,9 +14,9 @@ from django.core.signals import request_finished, request_started
 from django.db import close_old_connections
 from django.test import Client
 
+from gov21.core.principal import Principal
 from gov21.identity import totp
 from gov21.identity.models import Account
-from gov21.identity.principal import Principal
 from gov21.identity.services import (
     account_activate,
     activation_code_issue,

@@ -12,8 +12,8 @@ import pytest
 from django.test import Client
 
 from gov21.core.errors import Conflict, DomainError, Forbidden
+from gov21.core.principal import Principal
 from gov21.identity.models import Account, AuthEvent, TotpFactor
-from gov21.identity.principal import Principal
 from gov21.identity.services import (
     account_activate,
     account_recovery_approve,

@@ -9,9 +9,9 @@ import pytest
 from django.utils import timezone
 
 from gov21.core.errors import DomainError
+from gov21.core.principal import Principal
 from gov21.exchange.contracts import data_uses_for
 from gov21.exchange.pubsub import deliveries_run
-from gov21.identity.principal import Principal
 from gov21.onestop import definitions, registers
 from gov21.onestop import services as engine
 from gov21.onestop.documents import QR_PREFIX, document_verify

@@ -13,9 +13,9 @@ from django.utils import timezone
 from pytest_django import DjangoAssertNumQueries
 
 from gov21.audit.contracts import access_records_for
+from gov21.core.principal import Principal
 from gov21.identity.contracts import staff_create
 from gov21.identity.models import Account
-from gov21.identity.principal import Principal
 from gov21.onestop import definitions, payments, registers
 from gov21.onestop import services as engine
 from gov21.onestop.models import Application, Business, Document, Licence, Payment
@@ -367,7 +367,7 @@ def test_a_case_that_does_not_exist_is_a_not_found_page(reference: str) -> None:
         client.post(f"{QUEUE}{reference}", {"purpose": PURPOSE}),
     ):
         assert response.status_code == 404
-        assert "<h1>Case not found</h1>" in response.content.decode()
+        assert "<h1>Not found</h1>" in response.content.decode()
 
 
 def test_nul_bytes_and_overlong_text_are_refused_with_a_message() -> None:

@@ -10,8 +10,8 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
+from gov21.core.principal import Principal
 from gov21.exchange.pubsub import deliveries_run
-from gov21.identity.principal import Principal
 from gov21.onestop import definitions, registers
 from gov21.onestop.models import Application, Feedback, Offer
 from gov21.registry import services as registry

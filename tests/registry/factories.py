@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import Any
 
-from gov21.identity.principal import Principal
+from gov21.core.principal import Principal
 from gov21.registry import services
 from gov21.registry.models import Person
 

@@ -8,7 +8,7 @@ from django.test import Client
 from django.utils import timezone
 
 from gov21.core.ids import verhoeff_check_digit
-from gov21.identity.principal import Principal
+from gov21.core.principal import Principal
 from gov21.identity.services import token_create, token_revoke
 from tests.registry.factories import register_person
 

@@ -12,7 +12,7 @@ from django.core.management.base import CommandError
 from django.test import Client
 from PIL import Image
 
-from gov21.identity.principal import Principal
+from gov21.core.principal import Principal
 from gov21.registry import selectors, services
 from gov21.registry.certificates import QR_PREFIX
 from gov21.registry.certificates_pdf import render_qr_png

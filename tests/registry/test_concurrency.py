@@ -6,7 +6,7 @@ from datetime import date, timedelta
 import pytest
 from django.db import connection
 
-from gov21.identity.principal import Principal
+from gov21.core.principal import Principal
 from gov21.registry import services
 from gov21.registry.models import LifeEvent
 from gov21.registry.uin_pool import uin_pool_refill

@@ -17,10 +17,10 @@ import pytest
 from django.utils import timezone
 
 from gov21.core.crypto import KeyStore, random_token
+from gov21.core.principal import Principal
 from gov21.exchange.contracts import ExchangeResult, agency_client, agency_service, exchange_call
 from gov21.identity.assertions import ASSERTION_TYP, assertion_issuer, assertion_keys
 from gov21.identity.contracts import person_assertion_issue
-from gov21.identity.principal import Principal
 from gov21.registry import services as registry
 from gov21.registry.models import Certificate, LifeEvent, Person
 from tests.identity import flows

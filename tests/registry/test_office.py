@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from gov21.audit.models import AccessRecord
 from gov21.core.ids import verhoeff_check_digit
-from gov21.identity.contracts import Principal
+from gov21.core.principal import Principal
 from gov21.registry import forms, services
 from gov21.registry.models import Certificate, EventState, LifeEvent, Person
 from tests.identity.flows import portal_sign_in, staff

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from gov21.identity.principal import ROLE_PERMISSIONS
+from gov21.core.permissions import role_permissions
 from tests.security.world import ROLES, STAFF_ROLES, TOKEN_ROLES, World
 
 Roles = frozenset[str]
@@ -28,8 +28,8 @@ LICENSING_CASES: Roles = frozenset({"case_officer", "supervisor", "administrator
 
 def perm(permission: str, *, tokens: bool = True) -> Roles:
     """The staff roles (and, on the API, the token roles) whose role grants ``permission``."""
-    staff = {role for role, _ in STAFF_ROLES if permission in ROLE_PERMISSIONS[role]}
-    api = {f"token_{role}" for role in TOKEN_ROLES if permission in ROLE_PERMISSIONS[role]} if tokens else set()
+    staff = {role for role, _ in STAFF_ROLES if permission in role_permissions(role)}
+    api = {f"token_{role}" for role in TOKEN_ROLES if permission in role_permissions(role)} if tokens else set()
     return frozenset(staff | api)
 
 

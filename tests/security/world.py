@@ -21,9 +21,9 @@ from django.test import Client
 from django.utils import timezone
 
 from gov21.core import config
+from gov21.core.principal import Principal
 from gov21.exchange.pubsub import deliveries_run
 from gov21.identity.models import Account
-from gov21.identity.principal import Principal
 from gov21.identity.services import staff_create
 from gov21.onestop import definitions, registers
 from gov21.onestop.models import Application, Document, Offer

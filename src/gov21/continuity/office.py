@@ -7,32 +7,33 @@ from django.db import connection
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from gov21.continuity.alerts import alerts, backup_max_age, drill_failure, drill_overdue_after
 from gov21.continuity.selectors import backup_runs_recent, drill_runs_recent, target_states
-from gov21.identity.contracts import Principal, office_principal
+from gov21.core.office import Office
+from gov21.core.principal import Principal
 
 PERMISSION = "continuity.read"
 RECENT = 20
 
 
-def _refused(request: HttpRequest) -> HttpResponse:
+def _refused(request: HttpRequest, principal: Principal | None, permission: str | None) -> HttpResponse:
     detail = _("Your role does not allow reading the state of backups and restore drills.")
     return render(request, "continuity/office_refused.html", {"detail": detail}, status=403)
 
 
-def _staff(request: HttpRequest) -> Principal | HttpResponse:
-    return office_principal(request, PERMISSION, refuse=_refused)
+office_page = Office(
+    home="continuity_office:overview", home_label=gettext_lazy("Go to backups and restore drills"), refuse=_refused
+).page
 
 
 @never_cache
 @require_GET
-def overview(request: HttpRequest) -> HttpResponse:
-    principal = _staff(request)
-    if isinstance(principal, HttpResponse):
-        return principal
+@office_page(PERMISSION)
+def overview(request: HttpRequest, principal: Principal) -> HttpResponse:
     states = target_states()
     targets = [
         {

@@ -1,7 +1,15 @@
 from django.apps import AppConfig
 
+# Administering the directory of the data exchange: members, services, access rights and nodes.
+PERMISSIONS: dict[str, frozenset[str]] = {"administrator": frozenset({"exchange.admin"})}
+
 
 class ExchangeConfig(AppConfig):
     name = "gov21.exchange"
     label = "exchange"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from gov21.core.permissions import permissions_grant
+
+        permissions_grant(app=self.label, grants=PERMISSIONS)

@@ -18,11 +18,14 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from gov21.core import config
 from gov21.core.errors import DomainError
+from gov21.core.office import Office
+from gov21.core.principal import Principal
 from gov21.exchange import directory
 from gov21.exchange.models import (
     AccessRight,
@@ -34,7 +37,6 @@ from gov21.exchange.models import (
     Subsystem,
     TrustedInstance,
 )
-from gov21.identity.contracts import Principal, office_principal
 
 PERMISSION = "exchange.admin"
 
@@ -49,13 +51,14 @@ def key_fingerprint(public_key_pem: str) -> str:
         return "unreadable"
 
 
-def _refused(request: HttpRequest) -> HttpResponse:
+def _refused(request: HttpRequest, principal: Principal | None, permission: str | None) -> HttpResponse:
     detail = _("Your role does not allow administering the data exchange.")
     return render(request, "exchange/office_refused.html", {"detail": detail}, status=403)
 
 
-def _staff(request: HttpRequest) -> Principal | HttpResponse:
-    return office_principal(request, PERMISSION, refuse=_refused)
+office_page = Office(
+    home="exchange_office:overview", home_label=gettext_lazy("Go to the data exchange"), refuse=_refused
+).page
 
 
 def _instance() -> str:
@@ -122,10 +125,8 @@ def _services() -> list[Service]:
 
 @never_cache
 @require_GET
-def overview(request: HttpRequest) -> HttpResponse:
-    principal = _staff(request)
-    if isinstance(principal, HttpResponse):
-        return principal
+@office_page(PERMISSION)
+def overview(request: HttpRequest, principal: Principal) -> HttpResponse:
     nodes = _nodes()
     context = {
         "instance": _instance(),
@@ -168,11 +169,9 @@ def _right_form(request: HttpRequest) -> dict[str, str]:
 
 @never_cache
 @require_http_methods(["GET", "POST"])
-def rights(request: HttpRequest) -> HttpResponse:
+@office_page(PERMISSION)
+def rights(request: HttpRequest, principal: Principal) -> HttpResponse:
     """Access rights per service; a POST grants one."""
-    principal = _staff(request)
-    if isinstance(principal, HttpResponse):
-        return principal
     if request.method == "GET":
         return _rights_page(request, form={"service": request.GET.get("service", "")[:400], "method": "*"})
     form = _right_form(request)
@@ -198,10 +197,8 @@ def rights(request: HttpRequest) -> HttpResponse:
 
 @never_cache
 @require_POST
-def right_revoke(request: HttpRequest) -> HttpResponse:
-    principal = _staff(request)
-    if isinstance(principal, HttpResponse):
-        return principal
+@office_page(PERMISSION)
+def right_revoke(request: HttpRequest, principal: Principal) -> HttpResponse:
     form = _right_form(request)
     try:
         directory.right_revoke(
@@ -228,19 +225,15 @@ def _nodes_page(request: HttpRequest, *, error: str = "", status: int = 200) -> 
 
 @never_cache
 @require_GET
-def nodes(request: HttpRequest) -> HttpResponse:
-    principal = _staff(request)
-    if isinstance(principal, HttpResponse):
-        return principal
+@office_page(PERMISSION)
+def nodes(request: HttpRequest, principal: Principal) -> HttpResponse:
     return _nodes_page(request)
 
 
 @never_cache
 @require_POST
-def node_approve(request: HttpRequest, code: str) -> HttpResponse:
-    principal = _staff(request)
-    if isinstance(principal, HttpResponse):
-        return principal
+@office_page(PERMISSION)
+def node_approve(request: HttpRequest, principal: Principal, code: str) -> HttpResponse:
     try:
         node = directory.node_approve(code=code, by=principal.name)
     except DomainError as error:
@@ -257,10 +250,8 @@ def node_approve(request: HttpRequest, code: str) -> HttpResponse:
 
 @never_cache
 @require_POST
-def node_revoke(request: HttpRequest, code: str) -> HttpResponse:
-    principal = _staff(request)
-    if isinstance(principal, HttpResponse):
-        return principal
+@office_page(PERMISSION)
+def node_revoke(request: HttpRequest, principal: Principal, code: str) -> HttpResponse:
     try:
         node = directory.node_revoke(code=code, by=principal.name)
     except DomainError as error:

@@ -10,7 +10,7 @@ from django.middleware.csrf import CsrfViewMiddleware
 from ninja.security import HttpBearer
 
 from gov21.core.errors import Forbidden
-from gov21.identity.principal import Principal
+from gov21.core.principal import Principal, PrincipalKind
 from gov21.identity.selectors import principal_from_request
 
 _SAFE = {"GET", "HEAD", "OPTIONS"}
@@ -25,7 +25,7 @@ class PrincipalAuth(HttpBearer):
 
     def __call__(self, request: HttpRequest) -> Principal | None:
         principal = principal_from_request(request)
-        if principal is not None and principal.kind == "staff" and request.method not in _SAFE:
+        if principal is not None and principal.kind == PrincipalKind.STAFF and request.method not in _SAFE:
             failure = CsrfViewMiddleware(_no_view).process_view(request, _no_view, (), {})
             if failure is not None:
                 raise Forbidden("csrf_failed", "The form expired or came from another site; reload and try again.")

@@ -6,9 +6,7 @@ from __future__ import annotations
 
 from gov21.identity.api_auth import PrincipalAuth, principal_of
 from gov21.identity.assertions import ASSERTION_TYP, assertion_issuer, assertion_jwks, person_assertion_issue
-from gov21.identity.guards import office_principal
 from gov21.identity.levels import HIGH, LOW, SUBSTANTIAL
-from gov21.identity.principal import ROLE_PERMISSIONS, ROLES, Principal
 from gov21.identity.selectors import (
     PORTAL_SESSION_KEY,
     AccountNotice,
@@ -33,11 +31,8 @@ __all__ = [
     "HIGH",
     "LOW",
     "PORTAL_SESSION_KEY",
-    "ROLES",
-    "ROLE_PERMISSIONS",
     "SUBSTANTIAL",
     "AccountNotice",
-    "Principal",
     "PrincipalAuth",
     "account_disable_for_death",
     "account_notice_told",
@@ -49,7 +44,6 @@ __all__ = [
     "assertion_jwks",
     "builtin_client_ensure",
     "consent_revoke_by_user",
-    "office_principal",
     "person_assertion_issue",
     "principal_from_request",
     "principal_of",

@@ -9,11 +9,13 @@ from typing import Any
 
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
 from gov21.core.errors import DomainError
-from gov21.identity.guards import office_principal
+from gov21.core.office import Office
+from gov21.core.principal import Principal
 from gov21.identity.models import RelyingParty
 from gov21.identity.oidc import SCOPES
 from gov21.identity.services import (
@@ -25,23 +27,22 @@ from gov21.identity.services import (
 )
 
 
-def _refused(request: HttpRequest) -> HttpResponse:
+def _refused(request: HttpRequest, principal: Principal | None, permission: str | None) -> HttpResponse:
     return render(
         request, "identity/office_refused.html", {"detail": "Your role does not allow this action."}, status=403
     )
 
 
-def _staff(request: HttpRequest, permission: str) -> HttpResponse | Any:
-    return office_principal(request, permission, refuse=_refused)
+office_page = Office(
+    home="identity:activation", home_label=gettext_lazy("Go to activation codes"), refuse=_refused
+).page
 
 
 @never_cache
 @require_http_methods(["GET", "POST"])
-def activation(request: HttpRequest) -> HttpResponse:
+@office_page("identity.activate")
+def activation(request: HttpRequest, principal: Principal) -> HttpResponse:
     """An officer checks a person's identity documents, then hands over a one-time activation code."""
-    principal = _staff(request, "identity.activate")
-    if isinstance(principal, HttpResponse):
-        return principal
     context: dict[str, Any] = {"uin": request.POST.get("uin", "")[:20]}
     if request.method == "POST":
         if request.POST.get("checked") != "yes":
@@ -63,12 +64,10 @@ def activation(request: HttpRequest) -> HttpResponse:
 
 @never_cache
 @require_http_methods(["GET", "POST"])
-def recoveries(request: HttpRequest) -> HttpResponse:
+@office_page("identity.activate")
+def recoveries(request: HttpRequest, principal: Principal) -> HttpResponse:
     """A second officer approves a recovery another officer asked for, with the person in front of
     them; the code is then printed here, once, for that person."""
-    principal = _staff(request, "identity.activate")
-    if isinstance(principal, HttpResponse):
-        return principal
     context: dict[str, Any] = {"me": principal.name}
     status = 200
     if request.method == "POST":
@@ -93,10 +92,8 @@ def _lines(value: str) -> list[str]:
 
 @never_cache
 @require_http_methods(["GET", "POST"])
-def clients(request: HttpRequest) -> HttpResponse:
-    principal = _staff(request, "identity.clients")
-    if isinstance(principal, HttpResponse):
-        return principal
+@office_page("identity.clients")
+def clients(request: HttpRequest, principal: Principal) -> HttpResponse:
     context: dict[str, Any] = {"scopes": SCOPES, "form": request.POST if request.method == "POST" else {}}
     if request.method == "POST":
         try:

@@ -11,9 +11,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
 from gov21.core.crypto import hash_token
+from gov21.core.principal import Principal, PrincipalKind
 from gov21.identity import levels
 from gov21.identity.models import Account, ApiToken, AuthEvent, Consent, StaffRole, Subject
-from gov21.identity.principal import Principal
 
 # Every API call authenticates, so this lookup is hand-written: the ORM's query compilation costs
 # more than the indexed lookup itself.
@@ -31,7 +31,7 @@ def principal_from_token(token: str) -> Principal | None:
         row = cursor.fetchone()
     if row is None:
         return None
-    return Principal(name=f"token:{row[0]}", kind="token", roles=frozenset({row[1]}))
+    return Principal(name=f"token:{row[0]}", kind=PrincipalKind.TOKEN, roles=frozenset({row[1]}))
 
 
 def principal_from_request(request: HttpRequest) -> Principal | None:
@@ -53,7 +53,7 @@ def principal_from_request(request: HttpRequest) -> Principal | None:
             roles = roles | {"administrator"}
         agencies = frozenset(agency for _, agency in grants)
         return Principal(
-            name=user.get_username(), kind="staff", roles=roles, agencies=agencies, grants=frozenset(grants)
+            name=user.get_username(), kind=PrincipalKind.STAFF, roles=roles, agencies=agencies, grants=frozenset(grants)
         )
     return None
 

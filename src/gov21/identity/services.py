@@ -20,6 +20,8 @@ from django.utils import timezone
 
 from gov21.core.crypto import hash_token, random_token
 from gov21.core.errors import Conflict, DomainError, Forbidden, NotFound, Unauthenticated
+from gov21.core.permissions import ROLES
+from gov21.core.principal import Principal
 from gov21.core.queries import raw_one
 from gov21.identity import totp
 from gov21.identity.models import (
@@ -36,7 +38,6 @@ from gov21.identity.models import (
     StaffRole,
     TotpFactor,
 )
-from gov21.identity.principal import ROLES, Principal
 from gov21.identity.sealing import seal, unseal
 from gov21.identity.throttle import ACCOUNT, ADDRESS, address_key, attempt_begin, throttle_key, throttle_reset
 

@@ -1,5 +1,15 @@
 from django.apps import AppConfig
 
+# What each role may do with the cases of the one-stop shop: read and work them in one's own agency;
+# a supervisor also assigns them; an administrator also edits the service definitions.
+_CASEWORK = frozenset({"case.read", "case.work"})
+PERMISSIONS: dict[str, frozenset[str]] = {
+    "registrar": _CASEWORK,
+    "case_officer": _CASEWORK,
+    "supervisor": _CASEWORK | {"case.assign"},
+    "administrator": _CASEWORK | {"case.assign", "services.admin"},
+}
+
 
 class OneStopConfig(AppConfig):
     name = "gov21.onestop"
@@ -9,8 +19,10 @@ class OneStopConfig(AppConfig):
     def ready(self) -> None:
         # The agencies' registers kept by the service engine answer on the exchange.
         from gov21.core.credentials import jwks_source_register, verifier_register
+        from gov21.core.permissions import permissions_grant
         from gov21.onestop import exchange_services  # noqa: F401
         from gov21.onestop.documents import QR_PREFIX, document_verify, services_keys
 
+        permissions_grant(app=self.label, grants=PERMISSIONS)
         verifier_register(QR_PREFIX, lambda payload: document_verify(payload=payload))
         jwks_source_register(lambda: services_keys().public_jwks())

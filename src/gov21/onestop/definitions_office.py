@@ -6,11 +6,13 @@ from __future__ import annotations
 
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import cache_control, never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
 from gov21.core.errors import DomainError
-from gov21.identity.contracts import Principal, office_principal
+from gov21.core.office import Office
+from gov21.core.principal import Principal
 from gov21.onestop import definitions
 from gov21.onestop.models import ServiceDefinition
 
@@ -18,12 +20,13 @@ PERMISSION = "services.admin"
 MAX_DEFINITION_BYTES = 200_000
 
 
-def _refused(request: HttpRequest) -> HttpResponse:
+def _refused(request: HttpRequest, principal: Principal | None, permission: str | None) -> HttpResponse:
     return render(request, "services/definitions_refused.html", status=403)
 
 
-def _admin(request: HttpRequest) -> Principal | HttpResponse:
-    return office_principal(request, PERMISSION, refuse=_refused)
+office_page = Office(
+    home="service-definitions:list", home_label=gettext_lazy("Go to the service definitions"), refuse=_refused
+).page
 
 
 @cache_control(public=True, max_age=3600)
@@ -34,20 +37,16 @@ def schema(request: HttpRequest) -> JsonResponse:
 
 @never_cache
 @require_GET
-def definition_list(request: HttpRequest) -> HttpResponse:
-    principal = _admin(request)
-    if isinstance(principal, HttpResponse):
-        return principal
+@office_page(PERMISSION)
+def definition_list(request: HttpRequest, principal: Principal) -> HttpResponse:
     rows = ServiceDefinition.objects.order_by("code", "-version")
     return render(request, "services/definitions.html", {"rows": rows})
 
 
 @never_cache
 @require_http_methods(["GET", "POST"])
-def definition_edit(request: HttpRequest, code: str) -> HttpResponse:
-    principal = _admin(request)
-    if isinstance(principal, HttpResponse):
-        return principal
+@office_page(PERMISSION)
+def definition_edit(request: HttpRequest, principal: Principal, code: str) -> HttpResponse:
     current = ServiceDefinition.objects.filter(code=code, active=True).first()
     if current is None:
         raise Http404("No such service")

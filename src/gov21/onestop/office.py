@@ -17,7 +17,6 @@ from typing import Any
 import orjson
 from django import forms
 from django.contrib import messages
-from django.contrib.auth.views import redirect_to_login
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -27,8 +26,10 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from gov21.core.errors import Conflict, DomainError, NotFound
-from gov21.identity.contracts import Principal, principal_from_request, session_access_token
+from gov21.core.errors import Conflict, DomainError, Forbidden, NotFound
+from gov21.core.office import Office
+from gov21.core.principal import Principal
+from gov21.identity.contracts import session_access_token
 from gov21.onestop import definitions, payments, selectors, services
 from gov21.onestop.definitions import text
 from gov21.onestop.models import Application, Document, Payment
@@ -91,11 +92,6 @@ _DOCUMENT_STATUS: dict[str, Any] = {
     Document.Status.REVOKED: gettext_lazy("Revoked"),
     Document.Status.EXPIRED: gettext_lazy("Expired"),
 }
-_PROBLEM_TITLES: dict[int, Any] = {
-    403: gettext_lazy("Not allowed"),
-    404: gettext_lazy("Case not found"),
-    409: gettext_lazy("This cannot be done now"),
-}
 
 
 def _language() -> str:
@@ -103,24 +99,22 @@ def _language() -> str:
 
 
 def _problem(request: HttpRequest, *, status: int, detail: str) -> HttpResponse:
-    title = _PROBLEM_TITLES.get(status, gettext_lazy("There is a problem"))
-    return render(request, "services/office_problem.html", {"title": title, "detail": detail}, status=status)
+    """The office's problem page for a refusal the case pages met on their way."""
+    return OFFICE.problem(request, DomainError("case_problem", detail, status=status))
 
 
-def _staff(request: HttpRequest, permission: str = "case.read") -> Principal | HttpResponse:
-    if not request.user.is_authenticated:
-        return redirect_to_login(request.get_full_path())
-    principal = principal_from_request(request)
+def _refused(request: HttpRequest, principal: Principal | None, permission: str | None) -> HttpResponse:
     if principal is None:
         detail = _("Cases are worked only by staff who signed in with their authenticator. Sign in again.")
-        return _problem(request, status=403, detail=detail)
-    if not principal.can(permission):
-        if permission == "case.assign":
-            detail = _("Only a supervisor sees the workload of the team.")
-        else:
-            detail = _("Your role does not allow working the cases of the one-stop shop.")
-        return _problem(request, status=403, detail=detail)
-    return principal
+    elif permission == "case.assign":
+        detail = _("Only a supervisor sees the workload of the team.")
+    else:
+        detail = _("Your role does not allow working the cases of the one-stop shop.")
+    return OFFICE.problem(request, Forbidden("forbidden", detail))
+
+
+OFFICE = Office(home="cases:queue", home_label=gettext_lazy("Go to the open cases"), refuse=_refused)
+office_page = OFFICE.page
 
 
 def _clean(value: str, *, field: str, limit: int) -> str:
@@ -168,10 +162,8 @@ class QueueFilter(forms.Form):
 
 @never_cache
 @require_GET
-def queue(request: HttpRequest) -> HttpResponse:
-    principal = _staff(request)
-    if isinstance(principal, HttpResponse):
-        return principal
+@office_page("case.read")
+def queue(request: HttpRequest, principal: Principal) -> HttpResponse:
     form = QueueFilter(request.GET or None)
     chosen: dict[str, Any] = {"state": "", "mine": False, "overdue": False, "q": ""}
     errors: list[str] = []
@@ -422,12 +414,10 @@ def _purpose_page(
 
 @never_cache
 @require_http_methods(["GET", "POST"])
-def case(request: HttpRequest, reference: str) -> HttpResponse:
+@office_page("case.read")
+def case(request: HttpRequest, principal: Principal, reference: str) -> HttpResponse:
     """A case opened in this session; otherwise the question why it is being opened. The answer
     is recorded with the view in the access log, then the case is shown."""
-    principal = _staff(request)
-    if isinstance(principal, HttpResponse):
-        return principal
     if request.method == "GET":
         if reference in _opened(request):
             return _case_page(request, principal, reference)
@@ -450,14 +440,18 @@ def case(request: HttpRequest, reference: str) -> HttpResponse:
     return redirect("cases:case", reference=reference)
 
 
+@office_page("case.work")
 def _act(
-    request: HttpRequest, reference: str, *, action: str, form: dict[str, str], do: Callable[[Principal], str]
+    request: HttpRequest,
+    principal: Principal,
+    reference: str,
+    *,
+    action: str,
+    form: dict[str, str],
+    do: Callable[[Principal], str],
 ) -> HttpResponse:
     """One change to a case opened in this session: the engine's call, then a redirect to the case
     with what was done; a refusal re-renders the case with its reason."""
-    principal = _staff(request, "case.work")
-    if isinstance(principal, HttpResponse):
-        return principal
     if reference not in _opened(request):
         messages.info(request, _("Say why you are opening this case before working on it."))
         return (
@@ -583,10 +577,8 @@ def payment_confirm(request: HttpRequest, reference: str, payment_id: int) -> Ht
 
 @never_cache
 @require_GET
-def workload(request: HttpRequest) -> HttpResponse:
-    principal = _staff(request, "case.assign")
-    if isinstance(principal, HttpResponse):
-        return principal
+@office_page("case.assign")
+def workload(request: HttpRequest, principal: Principal) -> HttpResponse:
     numbers = selectors.workload(principal=principal)
     titles = _titles()
     context = {
@@ -601,10 +593,8 @@ def workload(request: HttpRequest) -> HttpResponse:
 
 @never_cache
 @require_GET
-def automatic(request: HttpRequest) -> HttpResponse:
-    principal = _staff(request)
-    if isinstance(principal, HttpResponse):
-        return principal
+@office_page("case.read")
+def automatic(request: HttpRequest, principal: Principal) -> HttpResponse:
     language = _language()
     rows = [
         {

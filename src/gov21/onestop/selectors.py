@@ -12,8 +12,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from gov21.core.errors import DomainError, NotFound
+from gov21.core.principal import Principal
 from gov21.exchange.contracts import agency_client, agency_service, exchange_json
-from gov21.identity.contracts import Principal
 from gov21.onestop import definitions
 from gov21.onestop.definitions import LIFE_EVENTS, text
 from gov21.onestop.models import Application, DataConsent, Document, Offer, Payment, ServiceDefinition, Transition

@@ -22,8 +22,8 @@ from django.utils.translation import gettext as _
 from gov21.audit.contracts import access_record
 from gov21.core.errors import Conflict, DomainError, Forbidden, NotFound
 from gov21.core.ids import uin_rejection_reason
+from gov21.core.principal import Principal
 from gov21.exchange.contracts import agency_client, agency_service, exchange_json
-from gov21.identity.contracts import Principal
 from gov21.onestop import actions, definitions, notify, payments, rules
 from gov21.onestop.definitions import text
 from gov21.onestop.models import Application, DataConsent, Offer, ServiceDefinition, Transition

@@ -1,10 +1,27 @@
 from django.apps import AppConfig
 
+# What each role may do in the civil registry.
+_REGISTRAR = frozenset(
+    {"person.read", "person.correct", "event.declare", "event.read", "event.decide", "certificate.issue"}
+)
+PERMISSIONS: dict[str, frozenset[str]] = {
+    "reader": frozenset({"person.read"}),
+    "clerk": frozenset({"person.read", "event.declare", "event.read"}),
+    "registrar": _REGISTRAR,
+    # Service-counter staff of any agency check a person before handing over an activation code.
+    "case_officer": frozenset({"person.read"}),
+    "supervisor": frozenset({"person.read", "event.read"}),
+    "administrator": _REGISTRAR,
+}
+
 
 class RegistryConfig(AppConfig):
     name = "gov21.registry"
     label = "registry"
 
     def ready(self) -> None:
+        from gov21.core.permissions import permissions_grant
+
+        permissions_grant(app=self.label, grants=PERMISSIONS)
         # The registry's services on the exchange register their handlers.
         from gov21.registry import exchange_services  # noqa: F401

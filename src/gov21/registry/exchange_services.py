@@ -10,8 +10,8 @@ import orjson
 from django.db import transaction
 
 from gov21.core.errors import DomainError
+from gov21.core.principal import Principal, PrincipalKind
 from gov21.exchange.contracts import ServiceRequest, ServiceResponse, local_service, problem_response
-from gov21.identity.contracts import Principal
 from gov21.registry.certificates import certificate_pdf
 from gov21.registry.models import Certificate, EventKind, LifeEvent
 from gov21.registry.selectors import certificate_get, certificate_verify, person_history, person_view
@@ -28,7 +28,7 @@ from gov21.registry.services import (
 
 def _actor(req: ServiceRequest) -> Principal:
     who = f"{req.client} ({req.user_id})" if req.user_id else req.client
-    return Principal(name=f"exchange:{who}"[:150], kind="system", roles=frozenset({"reader"}))
+    return Principal(name=f"exchange:{who}"[:150], kind=PrincipalKind.SYSTEM, roles=frozenset({"reader"}))
 
 
 def _ok(data: Any, subjects: list[str]) -> ServiceResponse:
@@ -153,14 +153,14 @@ def declarations(req: ServiceRequest) -> ServiceResponse:
             _check_declarant(kind, data, person)
         registers = kind in SELF_REGISTERED and person is not None and not person.is_staff
         name = _client_name(req, person)[:150]
-        declarant = Principal(name=name, kind="system", roles=frozenset({"clerk"}))
+        declarant = Principal(name=name, kind=PrincipalKind.SYSTEM, roles=frozenset({"clerk"}))
         with transaction.atomic():
             event = event_declare(
                 kind=kind, data=data, actor=declarant, declarant_uin=person.uin if person is not None else ""
             )
             if registers:
                 # The registry's own rule decides here, on the person's proven request.
-                registrar = Principal(name=name, kind="system", roles=frozenset({"registrar"}))
+                registrar = Principal(name=name, kind=PrincipalKind.SYSTEM, roles=frozenset({"registrar"}))
                 event_validate(event_id=event.pk, actor=registrar)
                 event = event_register(event_id=event.pk, actor=registrar)
         subjects = [s for s in (data.get("uin"), data.get("mother_uin"), data.get("father_uin")) if isinstance(s, str)]
@@ -207,7 +207,7 @@ def copies(req: ServiceRequest) -> ServiceResponse:
     GET /{serial}.pdf returns the printable certificate. A copy is a new valid certificate: the
     ones already issued stay valid."""
     parts = [p for p in req.path.split("/") if p]
-    reader = Principal(name=f"exchange:{req.client}"[:150], kind="system", roles=frozenset({"clerk"}))
+    reader = Principal(name=f"exchange:{req.client}"[:150], kind=PrincipalKind.SYSTEM, roles=frozenset({"clerk"}))
     try:
         if req.method == "GET" and len(parts) == 1 and parts[0].endswith(".pdf"):
             certificate = certificate_get(serial=parts[0][:-4], actor=reader)
@@ -234,7 +234,7 @@ def copies(req: ServiceRequest) -> ServiceResponse:
             raise DomainError("not_found", f"No registration numbered {number}.", status=404, field="number")
         holder = _copy_holder(req, event, person)
         actor = Principal(
-            name=f"exchange:{req.client} for {holder}"[:150], kind="system", roles=frozenset({"registrar"})
+            name=f"exchange:{req.client} for {holder}"[:150], kind=PrincipalKind.SYSTEM, roles=frozenset({"registrar"})
         )
         certificate = certificate_issue(event_id=event.pk, actor=actor, supersede=False)
         subjects = [p.uin for p in (event.subject, event.partner) if p is not None]

@@ -5,12 +5,10 @@ with a redirect (Post/Redirect/Get), and a ``DomainError`` is shown on the page,
 from __future__ import annotations
 
 from collections.abc import Callable
-from functools import wraps
-from typing import Any, Concatenate, ParamSpec
+from typing import Any
 from urllib.parse import urlencode
 
 from django.contrib import messages
-from django.contrib.auth.views import redirect_to_login
 from django.db import models
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -20,15 +18,12 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from gov21.core.errors import DomainError, Forbidden
-from gov21.identity.contracts import Principal, principal_from_request
+from gov21.core.office import Office, problem_page
+from gov21.core.principal import Principal
 from gov21.registry import forms, selectors, services
 from gov21.registry.certificates import QR_PREFIX, certificate_pdf
 from gov21.registry.certificates_pdf import render_qr_png
 from gov21.registry.models import CertificateStatus, EventKind, EventState, LifeEvent, MaritalStatus, PersonStatus
-
-P = ParamSpec("P")
-StaffView = Callable[Concatenate[HttpRequest, Principal, P], HttpResponse]
-View = Callable[Concatenate[HttpRequest, P], HttpResponse]
 
 QUEUE_STATES: tuple[str, ...] = (
     EventState.DECLARED,
@@ -49,43 +44,21 @@ _API_PATHS: dict[str, str] = {
     EventKind.DIVORCE: "divorces",
     EventKind.NAME_CHANGE: "name-changes",
 }
-_PROBLEM_TITLES = {
-    403: gettext_lazy("You cannot do this"),
-    404: gettext_lazy("Not found"),
-    409: gettext_lazy("This cannot be done now"),
-}
 
 
-def _problem(request: HttpRequest, error: DomainError) -> HttpResponse:
-    title = _PROBLEM_TITLES.get(error.status, gettext_lazy("There is a problem"))
-    return render(request, "registry/problem.html", {"error": error, "title": title}, status=error.status)
+def _refused(request: HttpRequest, principal: Principal | None, permission: str | None) -> HttpResponse:
+    """No role in gov21 at all, or none that allows what the page does."""
+    if principal is None or not principal.roles:
+        error = Forbidden("no_role", _("Your account has no role in the civil registry. Ask an administrator."))
+        return problem_page(request, error, back="portal:home", back_label=_("Go to the home page"))
+    return OFFICE.problem(request, Forbidden("forbidden", f"Your role does not allow this action ({permission})."))
 
 
-def staff_page(permission: str | None = None) -> Callable[[StaffView[P]], View[P]]:
-    """Pages for civil registry staff: the sign-in page for a visitor, a refusal for an account without a
-    registry role (or without ``permission``), and an error page for a ``DomainError`` the view lets through."""
-
-    def decorate(view: StaffView[P]) -> View[P]:
-        @wraps(view)
-        def page(request: HttpRequest, /, *args: P.args, **kwargs: P.kwargs) -> HttpResponse:
-            if not request.user.is_authenticated:
-                return redirect_to_login(request.get_full_path())
-            principal = principal_from_request(request)
-            if principal is None or not principal.roles:
-                return _problem(
-                    request,
-                    Forbidden("no_role", _("Your account has no role in the civil registry. Ask an administrator.")),
-                )
-            try:
-                if permission is not None:
-                    principal.require(permission)
-                return view(request, principal, *args, **kwargs)
-            except DomainError as error:
-                return _problem(request, error)
-
-        return page
-
-    return decorate
+# Pages for civil registry staff: any role in gov21 lets a person in unless the page names a permission.
+OFFICE = Office(
+    home="registry:queue", home_label=gettext_lazy("Go to the declarations waiting for action"), refuse=_refused
+)
+office_page = OFFICE.page
 
 
 def _summary(kind: str, data: dict[str, Any]) -> str:
@@ -107,7 +80,7 @@ def _person_url(uin: str, purpose: str = "") -> str:
 
 
 @require_GET
-@staff_page()
+@office_page()
 def queue(request: HttpRequest, principal: Principal) -> HttpResponse:
     form = forms.QueueFilterForm(request.GET)
     kind = form.cleaned_data["kind"] if form.is_valid() else ""
@@ -127,7 +100,7 @@ def queue(request: HttpRequest, principal: Principal) -> HttpResponse:
 
 
 @require_GET
-@staff_page(permission="event.declare")
+@office_page(permission="event.declare")
 def declare(request: HttpRequest, principal: Principal) -> HttpResponse:
     kinds = [
         {
@@ -157,28 +130,28 @@ def _declare(
 
 
 @require_http_methods(["GET", "POST"])
-@staff_page(permission="event.declare")
+@office_page(permission="event.declare")
 def declare_birth(request: HttpRequest, principal: Principal) -> HttpResponse:
     form = forms.BirthForm(request.POST if request.method == "POST" else None)
     return _declare(request, principal, kind=EventKind.BIRTH, form=form, template="registry/declare_birth.html")
 
 
 @require_http_methods(["GET", "POST"])
-@staff_page(permission="event.declare")
+@office_page(permission="event.declare")
 def declare_death(request: HttpRequest, principal: Principal) -> HttpResponse:
     form = forms.DeathForm(request.POST if request.method == "POST" else None)
     return _declare(request, principal, kind=EventKind.DEATH, form=form, template="registry/declare_death.html")
 
 
 @require_http_methods(["GET", "POST"])
-@staff_page(permission="event.declare")
+@office_page(permission="event.declare")
 def declare_marriage(request: HttpRequest, principal: Principal) -> HttpResponse:
     form = forms.MarriageForm(request.POST if request.method == "POST" else None)
     return _declare(request, principal, kind=EventKind.MARRIAGE, form=form, template="registry/declare_marriage.html")
 
 
 @require_http_methods(["GET", "POST"])
-@staff_page(permission="event.declare")
+@office_page(permission="event.declare")
 def declare_address(request: HttpRequest, principal: Principal) -> HttpResponse:
     form = forms.AddressForm(request.POST if request.method == "POST" else None)
     return _declare(
@@ -264,7 +237,7 @@ def _event_page(
 
 
 @require_GET
-@staff_page()
+@office_page()
 def event(request: HttpRequest, principal: Principal, event_id: int) -> HttpResponse:
     return _event_page(request, principal, event_id)
 
@@ -294,7 +267,7 @@ def _decide(
 
 
 @require_POST
-@staff_page()
+@office_page()
 def event_validate(request: HttpRequest, principal: Principal, event_id: int) -> HttpResponse:
     def do(data: dict[str, Any]) -> str:
         services.event_validate(event_id=event_id, actor=principal)
@@ -304,7 +277,7 @@ def event_validate(request: HttpRequest, principal: Principal, event_id: int) ->
 
 
 @require_POST
-@staff_page()
+@office_page()
 def event_register(request: HttpRequest, principal: Principal, event_id: int) -> HttpResponse:
     def do(data: dict[str, Any]) -> str:
         event = services.event_register(event_id=event_id, actor=principal)
@@ -314,7 +287,7 @@ def event_register(request: HttpRequest, principal: Principal, event_id: int) ->
 
 
 @require_POST
-@staff_page()
+@office_page()
 def event_reject(request: HttpRequest, principal: Principal, event_id: int) -> HttpResponse:
     def do(data: dict[str, Any]) -> str:
         services.event_reject(event_id=event_id, reason=data["reason"], actor=principal)
@@ -325,7 +298,7 @@ def event_reject(request: HttpRequest, principal: Principal, event_id: int) -> H
 
 
 @require_POST
-@staff_page()
+@office_page()
 def event_request_correction(request: HttpRequest, principal: Principal, event_id: int) -> HttpResponse:
     def do(data: dict[str, Any]) -> str:
         services.event_request_correction(event_id=event_id, note=data["note"], actor=principal)
@@ -336,7 +309,7 @@ def event_request_correction(request: HttpRequest, principal: Principal, event_i
 
 
 @require_POST
-@staff_page()
+@office_page()
 def duplicate_resolve(request: HttpRequest, principal: Principal, event_id: int, candidate_id: int) -> HttpResponse:
     def do(data: dict[str, Any]) -> str:
         services.duplicate_resolve(candidate_id=candidate_id, resolution=data["resolution"], actor=principal)
@@ -353,7 +326,7 @@ def duplicate_resolve(request: HttpRequest, principal: Principal, event_id: int,
 
 
 @require_POST
-@staff_page()
+@office_page()
 def certificate_issue(request: HttpRequest, principal: Principal, event_id: int) -> HttpResponse:
     def do(data: dict[str, Any]) -> str:
         certificate = services.certificate_issue(event_id=event_id, actor=principal)
@@ -363,7 +336,7 @@ def certificate_issue(request: HttpRequest, principal: Principal, event_id: int)
 
 
 @require_POST
-@staff_page()
+@office_page()
 def certificate_revoke(request: HttpRequest, principal: Principal, event_id: int, serial: str) -> HttpResponse:
     def do(data: dict[str, Any]) -> str:
         services.certificate_revoke(serial=serial, reason=data["reason"], actor=principal)
@@ -374,7 +347,7 @@ def certificate_revoke(request: HttpRequest, principal: Principal, event_id: int
 
 
 @require_GET
-@staff_page()
+@office_page()
 def certificate_download(request: HttpRequest, principal: Principal, serial: str) -> HttpResponse:
     certificate = selectors.certificate_get(serial=serial, actor=principal)
     response = HttpResponse(certificate_pdf(certificate), content_type="application/pdf")
@@ -383,7 +356,7 @@ def certificate_download(request: HttpRequest, principal: Principal, serial: str
 
 
 @require_GET
-@staff_page()
+@office_page()
 def certificate_qr(request: HttpRequest, principal: Principal, serial: str) -> HttpResponse:
     certificate = selectors.certificate_get(serial=serial, actor=principal)
     response = HttpResponse(render_qr_png(QR_PREFIX + certificate.credential), content_type="image/png")
@@ -396,7 +369,7 @@ def certificate_qr(request: HttpRequest, principal: Principal, serial: str) -> H
 
 
 @require_GET
-@staff_page(permission="person.read")
+@office_page(permission="person.read")
 def search(request: HttpRequest, principal: Principal) -> HttpResponse:
     form = forms.SearchForm(request.GET or None)
     context: dict[str, Any] = {"form": form, "results": None}
@@ -503,7 +476,7 @@ def _purpose_page(request: HttpRequest, uin: str, form: forms.PurposeForm) -> Ht
 
 
 @require_GET
-@staff_page(permission="person.read")
+@office_page(permission="person.read")
 def person(request: HttpRequest, principal: Principal, uin: str) -> HttpResponse:
     purpose = request.GET.get("purpose", "").strip()
     purpose_form = forms.PurposeForm(request.GET if "purpose_reason" in request.GET else None)
@@ -548,7 +521,7 @@ def person(request: HttpRequest, principal: Principal, uin: str) -> HttpResponse
 
 
 @require_http_methods(["GET", "POST"])
-@staff_page(permission="person.correct")
+@office_page(permission="person.correct")
 def person_correct(request: HttpRequest, principal: Principal, uin: str) -> HttpResponse:
     status = 200
     if request.method == "POST":

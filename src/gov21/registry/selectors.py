@@ -19,8 +19,8 @@ from gov21.audit.contracts import access_record
 from gov21.core.crypto import verify_compact
 from gov21.core.errors import DomainError, NotFound
 from gov21.core.ids import uin_check
+from gov21.core.principal import Principal
 from gov21.core.queries import one_or_none
-from gov21.identity.principal import Principal
 from gov21.registry import rules
 from gov21.registry.keys import registry_keys
 from gov21.registry.models import (

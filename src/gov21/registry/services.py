@@ -20,11 +20,11 @@ from gov21.audit.contracts import access_record
 from gov21.core.crypto import verify_compact
 from gov21.core.errors import Conflict, DomainError, NotFound
 from gov21.core.ids import uin_check
+from gov21.core.principal import Principal
 from gov21.core.queries import one_or_none
 from gov21.exchange.contracts import agency_client, event_publish
 from gov21.identity.contracts import (
     ASSERTION_TYP,
-    Principal,
     account_disable_for_death,
     assertion_issuer,
     assertion_jwks,

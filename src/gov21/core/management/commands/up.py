@@ -16,8 +16,9 @@ from django.core.management.base import BaseCommand, CommandParser
 from gov21.core.http import gunicorn_forwarding
 from gov21.core.logs import gunicorn_logging
 from gov21.core.monitoring import multiprocess_prepare
+from gov21.core.principal import Principal, PrincipalKind
 from gov21.exchange.contracts import exchange_bootstrap
-from gov21.identity.contracts import Principal, account_status, activation_code_issue, staff_create
+from gov21.identity.contracts import account_status, activation_code_issue, staff_create
 from gov21.onestop.contracts import demo_driver, services_bootstrap
 from gov21.portal.rp import bootstrap as portal_bootstrap
 from gov21.registry.contracts import person_sample_adult, population_count
@@ -51,7 +52,7 @@ def demo_credentials(data_dir: Path) -> list[tuple[str, str, str]]:
     return rows
 
 
-DEMO_OFFICER = Principal(name="gov21 up (demo counter)", kind="staff", roles=frozenset({"registrar"}))
+DEMO_OFFICER = Principal(name="gov21 up (demo counter)", kind=PrincipalKind.STAFF, roles=frozenset({"registrar"}))
 
 
 def demo_citizen(data_dir: Path) -> tuple[str, str] | None:

@@ -9,7 +9,7 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from gov21.core.errors import DomainError
-from gov21.identity.principal import ROLES
+from gov21.core.permissions import ROLES
 from gov21.identity.services import staff_create
 
 

@@ -7,7 +7,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from gov21.core.errors import DomainError
-from gov21.identity.principal import ROLES
+from gov21.core.permissions import ROLES
 from gov21.identity.services import token_create, token_revoke
 
 _DURATION = re.compile(r"^(\d+)([hdw])$")

@@ -1,0 +1,96 @@
+"""The permission registry: the roles are the kernel's, each app grants its own permissions."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from django.core.exceptions import ImproperlyConfigured
+
+from gov21.core import permissions
+from gov21.core.errors import Forbidden
+from gov21.core.principal import Principal, PrincipalKind
+
+_REGISTRAR = {"person.read", "person.correct", "event.declare", "event.read", "event.decide", "certificate.issue"}
+_CASEWORK = {"case.read", "case.work"}
+# What each role could do before the apps granted their own permissions: the grants must not move.
+EXPECTED: dict[str, set[str]] = {
+    "reader": {"person.read"},
+    "clerk": {"person.read", "event.declare", "event.read"},
+    "registrar": _REGISTRAR | _CASEWORK | {"identity.activate"},
+    "case_officer": {"person.read", "identity.activate"} | _CASEWORK,
+    "supervisor": {"person.read", "event.read", "identity.activate", "case.assign"} | _CASEWORK,
+    "administrator": _REGISTRAR
+    | _CASEWORK
+    | {"identity.activate", "identity.clients", "exchange.admin", "case.assign", "services.admin", "continuity.read"},
+}
+
+
+@pytest.fixture
+def registry_restored() -> Iterator[None]:
+    """Put back the registry's tables after a test that grants permissions of its own."""
+    owners, grants = dict(permissions._OWNERS), dict(permissions._GRANTS)
+    yield None
+    permissions._OWNERS.clear()
+    permissions._OWNERS.update(owners)
+    permissions._GRANTS.clear()
+    permissions._GRANTS.update(grants)
+
+
+def test_the_installed_apps_grant_each_role_exactly_what_it_had() -> None:
+    assert {role: set(granted) for role, granted in permissions.permissions_table().items()} == EXPECTED
+    assert permissions.ROLES == ("reader", "clerk", "registrar", "case_officer", "supervisor", "administrator")
+
+
+@pytest.mark.parametrize(
+    ("app", "permission"),
+    [
+        ("registry", "person.read"),
+        ("registry", "certificate.issue"),
+        ("services", "case.assign"),
+        ("services", "services.admin"),
+        ("identity", "identity.clients"),
+        ("exchange", "exchange.admin"),
+        ("continuity", "continuity.read"),
+    ],
+)
+def test_each_permission_is_owned_by_the_app_that_checks_it(app: str, permission: str) -> None:
+    assert permissions._OWNERS[permission] == app
+
+
+def test_an_app_granting_the_same_table_again_changes_nothing(registry_restored: None) -> None:
+    from gov21.registry.apps import PERMISSIONS
+
+    permissions.permissions_grant(app="registry", grants=PERMISSIONS)
+    assert {role: set(granted) for role, granted in permissions.permissions_table().items()} == EXPECTED
+
+
+def test_a_role_the_kernel_does_not_know_is_refused(registry_restored: None) -> None:
+    with pytest.raises(ImproperlyConfigured, match="unknown roles: auditor"):
+        permissions.permissions_grant(app="registry", grants={"auditor": {"person.audit"}})
+    assert "person.audit" not in permissions._OWNERS
+
+
+def test_a_permission_granted_by_two_apps_is_refused(registry_restored: None) -> None:
+    with pytest.raises(ImproperlyConfigured, match=r"'person\.read' is granted by both 'registry' and 'services'"):
+        permissions.permissions_grant(app="services", grants={"reader": {"person.read"}})
+
+
+def test_a_principal_asks_the_registry() -> None:
+    staff = Principal(
+        name="ana",
+        kind=PrincipalKind.STAFF,
+        roles=frozenset({"clerk", "case_officer"}),
+        grants=frozenset({("clerk", "civil-registry"), ("case_officer", "licensing")}),
+    )
+    assert staff.can("event.declare") and staff.can("case.work") and not staff.can("event.decide")
+    assert staff.agencies_where("case.work") == {"licensing"}
+    assert staff.agencies_where("person.read") == {"civil-registry", "licensing"}
+    with pytest.raises(Forbidden, match=r"event\.decide"):
+        staff.require("event.decide")
+
+
+def test_a_principal_of_no_known_kind_is_refused() -> None:
+    assert Principal(name="t", kind="token", roles=frozenset()).kind is PrincipalKind.TOKEN  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="'citizen' is not a valid PrincipalKind"):
+        Principal(name="c", kind="citizen", roles=frozenset())  # type: ignore[arg-type]
