@@ -6,4 +6,4 @@ class ContinuityConfig(AppConfig):
     label = "continuity"
 
     def ready(self) -> None:
-        from gov21.continuity import embassy  # noqa: F401 - registers the data embassy's exchange service
+        from gov21.continuity import exchange_routes  # noqa: F401 - the data embassy answers on the exchange

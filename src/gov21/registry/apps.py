@@ -7,4 +7,4 @@ class RegistryConfig(AppConfig):
 
     def ready(self) -> None:
         # The registry's services on the exchange register their handlers.
-        from gov21.registry import exchange_services  # noqa: F401
+        from gov21.registry import exchange_routes  # noqa: F401
