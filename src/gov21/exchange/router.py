@@ -22,9 +22,9 @@ The wire format is the one the services had before they were routes: JSON writte
 from __future__ import annotations
 
 import re
-from http import HTTPStatus
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from http import HTTPStatus
 from typing import Any, Final, TypeVar
 
 import orjson
@@ -174,10 +174,11 @@ class Route:
     def arguments(self, request: ServiceRequest, params: dict[str, Any]) -> dict[str, Any]:
         """The handler's keyword arguments: the path's parameters, ``query`` and ``body``."""
         arguments = dict(params)
-        if self.query is not None:
+        query = self.query
+        if query is not None:
             # An empty value is no value (``?as_of=`` asks for today's record).
             first = {name: values[0] for name, values in request.query.items() if values and values[0]}
-            arguments["query"] = _parsed(lambda: self.query.model_validate(first) if self.query else None)
+            arguments["query"] = _parsed(lambda: query.model_validate(first))
         if self.body is RAW:
             arguments["body"] = request.body
         elif self.body_adapter is not None:
