@@ -637,7 +637,10 @@ SPY_KINDS = (
 # passes through gov21/exchange/wsgi.py, so the exchange is recognised by its client proxy).
 SPY_INSIDE = (
     ("portal → provider back-channel (gov21/portal/rp.py)", "gov21/portal/rp.py"),
-    ("exchange calls (gateway.client_proxy: sign, check, log at both ends)", "client_proxy (gov21/exchange/gateway.py"),
+    (
+        "exchange calls (client_proxy: sign, check, log at both ends)",
+        "client_proxy (gov21/exchange/consumer.py",
+    ),
     ("service engine (gov21/onestop/)", "gov21/onestop/"),
 )
 VIEW_FILE = re.compile(r"\((?:.*/)?gov21/([a-z_]+)/(journeys|my|views|oidc_views)\.py:\d+\)")

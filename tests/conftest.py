@@ -35,16 +35,16 @@ def pytest_collection_modifyitems(config: Any, items: list[Any]) -> None:
 @pytest.fixture
 def exchange(db: None) -> Iterator[None]:
     """The demo nation's exchange: agencies, subsystems, registry services, rights, this node."""
-    from gov21.exchange import gateway, node, setup, wsgi
+    from gov21.exchange import node, provider, setup, wsgi
 
     node._node_cache.clear()
     node.CONFS.clear()
-    gateway._address_cache.clear()
+    provider._address_cache.clear()
     wsgi._client_rules.clear()
     setup.bootstrap()
     yield
     node.CONFS.clear()
-    gateway._address_cache.clear()
+    provider._address_cache.clear()
     wsgi._client_rules.clear()
     node._node_cache.clear()
 

@@ -35,13 +35,13 @@ GUEST = "XA/GOV/EXCHANGE/data-embassy"
 def own_embassy(tmp_path: Path, settings: object, transactional_db: None) -> Iterator[Path]:
     """This node lends its embassy to itself: the whole path through the gateway, one process. The
     data directory is set before the exchange is, so the node's keys and certificates agree."""
-    from gov21.exchange import directory, gateway, node, setup
+    from gov21.exchange import directory, node, provider, setup
 
     def forget() -> None:
         forget_key_stores()
         node._node_cache.clear()
         node.CONFS.clear()
-        gateway._address_cache.clear()
+        provider._address_cache.clear()
 
     data = tmp_path / "node"
     data.mkdir()

@@ -19,12 +19,12 @@ import pytest
 from django.core.management import call_command
 
 from gov21.core.principal import Principal
-from gov21.exchange import directory, gateway, node
+from gov21.exchange import consumer, directory, node
 from gov21.exchange.contracts import exchange_call
 from gov21.exchange.directory import right_matches
-from gov21.exchange.gateway import Request
 from gov21.exchange.ids import ClientId, ServiceId
 from gov21.exchange.models import LogEntry
+from gov21.exchange.protocol import Request
 from tests.exchange.twonodes import BIN, Deployment, wait_port
 from tests.registry.factories import register_person
 
@@ -363,7 +363,7 @@ def test_the_same_rules_hold_in_process_and_at_the_provider_gateway(registrar: P
         message_id="careless-1",
         issue="census 2026",
     )
-    response = gateway.client_proxy(careless)
+    response = consumer.client_proxy(careless)
     assert response.error == "Client.BadRequest"
     assert response.status == 400
     assert person.uin.encode() not in response.body

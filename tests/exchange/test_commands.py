@@ -17,7 +17,7 @@ from django.core.management import CommandError, call_command
 from django.test import Client
 from django.utils import timezone
 
-from gov21.exchange import directory, gateway, node, pki, setup
+from gov21.exchange import directory, node, pki, provider, router, setup
 from gov21.exchange.contracts import ServiceRequest, ServiceResponse, exchange_call
 from gov21.exchange.models import AccessRight, ChainHead, LocalService, LogEntry, Node, SigningCert, TreeHead
 from gov21.exchange.office import key_fingerprint
@@ -53,7 +53,7 @@ def _permits(request: ServiceRequest) -> ServiceResponse:
 def test_a_new_agency_publishes_a_service_that_works_once_a_right_is_granted(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setitem(gateway.LOCAL_HANDLERS, "permits", _permits)
+    monkeypatch.setitem(router.LOCAL_HANDLERS, "permits", _permits)
     openapi = tmp_path / "permits.json"
     openapi.write_text(json.dumps({"openapi": "3.0.3", "paths": {"/{number}": {"get": {}}}}))
 
@@ -212,13 +212,13 @@ def test_joining_another_directory_sends_keys_whose_fingerprints_the_operator_re
 
 
 def test_a_node_local_service_address_takes_precedence(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setitem(gateway.LOCAL_HANDLERS, "permits", _permits)
+    monkeypatch.setitem(router.LOCAL_HANDLERS, "permits", _permits)
 
     assert "Added" in run("node", "service", "add", PERSONS, "--url", "local:permits", "--timeout", "5")
     assert "Updated" in run("node", "service", "add", PERSONS, "--url", "local:permits", "--timeout", "7")
     assert LocalService.objects.get(service_id=PERSONS).timeout_s == 7
     assert f"{PERSONS}\tlocal:permits\t7 s" in run("node", "service", "list")
-    gateway._address_cache.clear()
+    provider._address_cache.clear()
 
     assert exchange_call(client=MSD, service=PERSONS, path="/5").json() == {"permit": "5", "holder": MSD}
 

@@ -14,7 +14,7 @@ from cryptography.hazmat.primitives.serialization import Encoding
 
 from gov21.core.crypto import b64url_decode_canonical, b64url_encode
 from gov21.core.principal import Principal
-from gov21.exchange import chain, directory, gateway, node, pki
+from gov21.exchange import chain, directory, node, pki, provider
 from gov21.exchange.contracts import exchange_call
 from gov21.exchange.errors import XRoadError
 from gov21.exchange.ids import ClientId
@@ -35,7 +35,7 @@ def _captured_request(monkeypatch: pytest.MonkeyPatch, *, deliver: bool = True) 
     """A genuine signed request envelope, as the consumer's gateway sent it (and, unless
     ``deliver`` is false, as the provider's gateway received it)."""
     seen: dict[str, Any] = {}
-    original = gateway.server_proxy
+    original = provider.server_proxy
 
     def spy(token: str, body: bytes) -> tuple[str, bytes]:
         seen["token"], seen["body"] = token, body
@@ -43,9 +43,9 @@ def _captured_request(monkeypatch: pytest.MonkeyPatch, *, deliver: bool = True) 
             raise XRoadError("Server.ClientProxy.NetworkError", "captured, not delivered")
         return original(token, body)
 
-    monkeypatch.setattr(gateway, "server_proxy", spy)
+    monkeypatch.setattr(provider, "server_proxy", spy)
     _call()
-    monkeypatch.setattr(gateway, "server_proxy", original)
+    monkeypatch.setattr(provider, "server_proxy", original)
     return seen["token"], seen["body"]
 
 
@@ -75,10 +75,10 @@ def test_an_access_right_change_takes_effect_on_the_next_message(registrar: Prin
 def test_a_tampered_body_or_signature_is_refused_by_the_provider(monkeypatch: pytest.MonkeyPatch) -> None:
     token, body = _captured_request(monkeypatch)
 
-    tampered_body = gateway.server_proxy(token, body + b"x")[0]
+    tampered_body = provider.server_proxy(token, body + b"x")[0]
     head, payload, signature = token.split(".")
     flipped = signature[:10] + ("A" if signature[10] != "A" else "B") + signature[11:]
-    tampered_signature = gateway.server_proxy(f"{head}.{payload}.{flipped}", body)[0]
+    tampered_signature = provider.server_proxy(f"{head}.{payload}.{flipped}", body)[0]
 
     assert _error_of(tampered_body) == "Server.ServerProxy.InvalidSignatureValue"
     assert _error_of(tampered_signature) == "Server.ServerProxy.InvalidSignatureValue"
@@ -91,7 +91,7 @@ def test_a_revoked_signing_certificate_is_refused(monkeypatch: pytest.MonkeyPatc
     directory.conf_publish()
     node.CONFS.clear()
 
-    assert _error_of(gateway.server_proxy(token, body)[0]) == "Server.ServerProxy.CertValidation"
+    assert _error_of(provider.server_proxy(token, body)[0]) == "Server.ServerProxy.CertValidation"
     assert _call().error == "Server.ClientProxy.CannotSign"
 
 
@@ -208,8 +208,8 @@ def test_a_node_cannot_relay_messages_signed_with_keys_another_node_holds(monkey
     other_der = pki.load_cert(node.CONFS.own(origin="test").node("other")["auth_cert"]).public_bytes(Encoding.DER)
     main_der = pki.load_cert(main_cert["auth_cert"]).public_bytes(Encoding.DER)
 
-    genuine = gateway.server_proxy(token, body, peer_cert=main_der)[0]
-    relayed = gateway.server_proxy(token, body, peer_cert=other_der)[0]  # checked before the replay check
+    genuine = provider.server_proxy(token, body, peer_cert=main_der)[0]
+    relayed = provider.server_proxy(token, body, peer_cert=other_der)[0]  # checked before the replay check
 
     assert _error_of(relayed) == "Server.ServerProxy.SslAuthenticationFailed"
     assert _error_of(genuine) == ""
@@ -218,7 +218,7 @@ def test_a_node_cannot_relay_messages_signed_with_keys_another_node_holds(monkey
 def test_a_captured_request_sent_again_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
     token, body = _captured_request(monkeypatch)
 
-    replayed = gateway.server_proxy(token, body)[0]
+    replayed = provider.server_proxy(token, body)[0]
 
     assert _error_of(replayed) == "Server.ServerProxy.InvalidMessage"
     assert LogEntry.objects.filter(role="provider", error="Server.ServerProxy.InvalidMessage").count() == 1
@@ -258,6 +258,6 @@ def test_an_envelope_outside_the_strict_jws_rules_is_refused(
 
     # Unreadable before the provider is known: an unsigned error, as the node interface answers 502.
     with pytest.raises(XRoadError) as refused:
-        gateway.server_proxy(forged, body)
+        provider.server_proxy(forged, body)
 
     assert refused.value.type == "Server.ServerProxy.MalformedSignature"

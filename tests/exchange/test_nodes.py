@@ -165,14 +165,14 @@ def test_two_copies_of_one_signed_request_sent_at_once_are_served_once(
     directory, tax = agency_nodes
     token = directory.py(
         """
-        from gov21.exchange import gateway, node
+        from gov21.exchange import consumer, node, protocol
         from gov21.exchange.ids import ClientId, ServiceId
-        req = gateway.Request(method="GET", service=ServiceId.parse("XA/GOV/TAX/returns/status"), path="/slow/7",
+        req = protocol.Request(method="GET", service=ServiceId.parse("XA/GOV/TAX/returns/status"), path="/slow/7",
                               query="", headers=[], body=b"", client=ClientId.parse("XA/GOV/MSD/benefits"),
                               message_id="twice-1")
         fingerprint, _ = node.CONFS.own(origin="test").cert_for(req.client, "main")
-        print(gateway.request_envelope(req, request_id="twice-rid-1", rhash=gateway.request_hash(req),
-                                       fingerprint=fingerprint))
+        print(consumer.request_envelope(req, request_id="twice-rid-1", rhash=protocol.request_hash(req),
+                                        fingerprint=fingerprint))
         """
     ).split()[-1]
     context = _node_tls(directory)

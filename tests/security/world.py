@@ -242,20 +242,20 @@ def world_build() -> World:
 def world_fixture(django_db_setup: Any, django_db_blocker: Any) -> Iterator[World]:
     """The body of a module-scoped fixture: the world lives in one transaction that is rolled back
     when the module is done; each test runs in a savepoint inside it."""
-    from gov21.exchange import gateway, node
+    from gov21.exchange import node, provider
     from gov21.onestop.documents import services_keys
     from gov21.registry.keys import registry_keys
 
     with django_db_blocker.unblock():
         node._node_cache.clear()
         node.CONFS.clear()
-        gateway._address_cache.clear()
+        provider._address_cache.clear()
         with transaction.atomic():
             world = world_build()
             yield world
             transaction.set_rollback(True)
         node._node_cache.clear()
         node.CONFS.clear()
-        gateway._address_cache.clear()
+        provider._address_cache.clear()
         registry_keys.cache_clear()
         services_keys.cache_clear()

@@ -12,4 +12,4 @@ class ContinuityConfig(AppConfig):
         from gov21.core.permissions import permissions_grant
 
         permissions_grant(app=self.label, grants=PERMISSIONS)
-        from gov21.continuity import embassy  # noqa: F401 - registers the data embassy's exchange service
+        from gov21.continuity import exchange_routes  # noqa: F401 - the data embassy answers on the exchange

@@ -8,22 +8,23 @@ granted to gets in. What it stores are the sealed chunks and signed manifests of
 the layout of a directory target, so if the link is down the operator can carry it out on a disk
 and the partner restores from it with ``gov21 restore --from DIR``.
 
-Endpoints: ``PUT|GET|DELETE /objects/{key}``, ``GET /list/{prefix}`` and ``GET /inventory``.
+Its endpoints (``PUT|GET|DELETE /objects/{key}``, ``GET /list/{prefix}`` and ``GET /inventory``)
+are routes in :mod:`gov21.continuity.exchange_routes`.
 """
 
 from __future__ import annotations
 
+import contextlib
 import re
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
-import orjson
 from django.conf import settings
 
 from gov21.continuity.targets import DirectoryTarget, TargetError
 from gov21.core import config
 from gov21.core.errors import DomainError
-from gov21.exchange.contracts import ServiceRequest, ServiceResponse, local_service, problem_response
 
 # Only what a gov21 backup writes: a sealed chunk or a manifest and its signature.
 OBJECT_KEY = re.compile(r"chunks/[0-9a-f]{2}/[0-9a-f]{64}|manifests/[0-9A-Za-z-]{1,64}\.(json|sig)")
@@ -59,59 +60,75 @@ def _count(folder: Path, change: int) -> None:
         _usage[folder] = (stamp, max(0, total + change))
 
 
-def _ok(data: object) -> ServiceResponse:
-    return ServiceResponse(status=200, body=orjson.dumps(data))
-
-
-@local_service("continuity.embassy")
-def store(req: ServiceRequest) -> ServiceResponse:
+@contextlib.contextmanager
+def _storage() -> Iterator[None]:
+    """A failure of the disk, as the problem the partner sees."""
     try:
-        folder = guest_folder(req.client)
-        shelf = DirectoryTarget(folder)
-        path = req.path.strip("/")
-        if path.startswith("objects/"):
-            key = path.removeprefix("objects/")
-            if not OBJECT_KEY.fullmatch(key):
-                raise DomainError("invalid_key", f"{key[:80]!r} is not the name of a backup object.", field="key")
-            return _object(req, shelf, folder, key)
-        if req.method == "GET" and path.startswith("list/"):
-            prefix = path.removeprefix("list/")
-            if not LIST_PREFIX.fullmatch(prefix):
-                raise DomainError(
-                    "invalid_prefix", "List manifests, chunks or chunks/<two hex digits>.", field="prefix"
-                )
-            return _ok({"items": shelf.list(prefix)})
-        if req.method == "GET" and path == "inventory":
-            chunks = sorted(p.name for p in (folder / "chunks").glob("*/*") if not p.name.startswith("."))
-            quota = config.EMBASSY_QUOTA_GB.read() * 10**9
-            return _ok({"chunks": chunks, "used_bytes": _used(folder), "quota_bytes": quota})
-        raise DomainError("not_found", "No such endpoint: /objects/{key}, /list/{prefix} or /inventory.", status=404)
+        yield
     except TargetError as error:
-        return problem_response(DomainError("storage_failed", str(error), status=507, title="Storage problem"))
-    except DomainError as error:
-        return problem_response(error)
+        raise DomainError("storage_failed", str(error), status=507, title="Storage problem") from error
 
 
-def _object(req: ServiceRequest, shelf: DirectoryTarget, folder: Path, key: str) -> ServiceResponse:
-    if req.method == "GET":
+def _shelf(client: str) -> tuple[DirectoryTarget, Path]:
+    folder = guest_folder(client)
+    return DirectoryTarget(folder), folder
+
+
+def _checked_key(key: str) -> str:
+    if not OBJECT_KEY.fullmatch(key):
+        raise DomainError("invalid_key", f"{key[:80]!r} is not the name of a backup object.", field="key")
+    return key
+
+
+def object_get(*, client: str, key: str) -> bytes:
+    """One object the partner stored."""
+    shelf, _ = _shelf(client)
+    key = _checked_key(key)
+    with _storage():
         if not shelf.exists(key):
             raise DomainError("not_found", f"No object {key}.", status=404)
-        return ServiceResponse(status=200, body=shelf.get(key), content_type="application/octet-stream")
-    if req.method == "PUT":
-        quota = config.EMBASSY_QUOTA_GB.read() * 10**9
-        if _used(folder) + len(req.body) > quota:
+        return shelf.get(key)
+
+
+def object_put(*, client: str, key: str, data: bytes) -> int:
+    """Store one object within the partner's quota; its size."""
+    shelf, folder = _shelf(client)
+    key = _checked_key(key)
+    quota = config.EMBASSY_QUOTA_GB.read() * 10**9
+    with _storage():
+        if _used(folder) + len(data) > quota:
             raise DomainError(
                 "quota_exceeded",
                 f"This embassy lends {quota:,} bytes to your backups and they are full; prune old backups.",
                 status=507,
                 title="Storage problem",
             )
-        shelf.put(key, req.body)
-        _count(folder, len(req.body))
-        return ServiceResponse(status=201, body=orjson.dumps({"key": key, "size": len(req.body)}))
-    if req.method == "DELETE":
+        shelf.put(key, data)
+    _count(folder, len(data))
+    return len(data)
+
+
+def object_delete(*, client: str, key: str) -> None:
+    shelf, folder = _shelf(client)
+    key = _checked_key(key)
+    with _storage():
         size = (folder / key).stat().st_size if shelf.exists(key) else 0
         shelf.delete(key)
-        _count(folder, -size)
-        return ServiceResponse(status=204, body=b"")
-    raise DomainError("method_not_allowed", "Objects are PUT, read with GET and removed with DELETE.", status=405)
+    _count(folder, -size)
+
+
+def objects_list(*, client: str, prefix: str) -> list[str]:
+    """The objects under ``prefix``: the manifests, the chunks, or the chunks under two hex digits."""
+    shelf, _ = _shelf(client)
+    if not LIST_PREFIX.fullmatch(prefix):
+        raise DomainError("invalid_prefix", "List manifests, chunks or chunks/<two hex digits>.", field="prefix")
+    with _storage():
+        return shelf.list(prefix)
+
+
+def inventory(*, client: str) -> tuple[list[str], int, int]:
+    """Every chunk the partner keeps here, the bytes used, and the quota."""
+    _, folder = _shelf(client)
+    with _storage():
+        chunks = sorted(p.name for p in (folder / "chunks").glob("*/*") if not p.name.startswith("."))
+        return chunks, _used(folder), config.EMBASSY_QUOTA_GB.read() * 10**9

@@ -1,7 +1,8 @@
 """What other apps may use of the exchange.
 
-* Providers register in-process service handlers with :func:`local_service` and declare in each
-  :class:`ServiceResponse` the persons whose data they returned.
+* Providers declare each service they answer in this process as a :class:`ServiceRouter` with
+  typed routes; a handler names with :meth:`Call.concerns` the persons whose data it returned. The
+  service's OpenAPI document is generated from its routes.
 * Consumers inside the platform call services with :func:`exchange_call`, exactly as an outside
   information system would through ``/r1/`` at a node's client interface: signed, rights-checked,
   logged at both ends. This in-process transport is how the platform's own apps reach the
@@ -16,7 +17,6 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -25,26 +25,12 @@ import orjson
 from gov21.core import config
 from gov21.core.errors import DomainError
 from gov21.exchange import setup, tracker
+from gov21.exchange.consumer import client_proxy
 from gov21.exchange.errors import XRoadError
-from gov21.exchange.gateway import (
-    LOCAL_HANDLERS,
-    Request,
-    ServiceRequest,
-    ServiceResponse,
-    client_proxy,
-    problem_response,
-    xroad_error,
-)
 from gov21.exchange.ids import ClientId, ServiceId, path_check
+from gov21.exchange.protocol import Request, xroad_error
 from gov21.exchange.pubsub import event_delivery_read, event_publish
-
-
-def local_service(name: str) -> Callable[[Callable[[ServiceRequest], ServiceResponse]], Callable[..., ServiceResponse]]:
-    def register(fn: Callable[[ServiceRequest], ServiceResponse]) -> Callable[..., ServiceResponse]:
-        LOCAL_HANDLERS[name] = fn
-        return fn
-
-    return register
+from gov21.exchange.router import RAW, Call, ServiceRequest, ServiceResponse, ServiceRouter, problem_response
 
 
 def agency_client(member_code: str, subsystem: str) -> str:
@@ -171,10 +157,13 @@ usage_find = tracker.usage_find
 USAGE_LIMIT_MAX = tracker.USAGE_LIMIT_MAX
 
 __all__ = [
+    "RAW",
     "USAGE_LIMIT_MAX",
+    "Call",
     "ExchangeResult",
     "ServiceRequest",
     "ServiceResponse",
+    "ServiceRouter",
     "agency_client",
     "agency_service",
     "data_uses_for",
@@ -183,7 +172,6 @@ __all__ = [
     "exchange_bootstrap",
     "exchange_call",
     "exchange_json",
-    "local_service",
     "log_chains_verify",
     "problem_response",
     "usage_find",

@@ -34,9 +34,9 @@ from gov21.core.errors import Conflict, DomainError, Forbidden, NotFound
 from gov21.core.loops import batches_loop
 from gov21.exchange import directory, node
 from gov21.exchange.errors import SERVER_PROXY
-from gov21.exchange.gateway import LOCAL_HANDLERS, ServiceRequest, ServiceResponse, problem_response
 from gov21.exchange.ids import ServiceId
 from gov21.exchange.models import Delivery, Event, EventType, Subscription
+from gov21.exchange.router import LOCAL_HANDLERS, ServiceRequest, ServiceResponse, problem_response
 
 logger = logging.getLogger("gov21.exchange.pubsub")
 

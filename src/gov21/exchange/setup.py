@@ -11,8 +11,9 @@ from django.db import transaction
 from gov21.core import config
 from gov21.core.errors import DomainError
 from gov21.exchange import directory, node, pki, pubsub
-from gov21.exchange.ids import ClientId
+from gov21.exchange.ids import ClientId, ServiceId
 from gov21.exchange.models import Node, Service, SigningCert, Subsystem
+from gov21.exchange.router import routers
 
 # The demo nation's agencies and information systems (member code, name, subsystems).
 DEMO_MEMBERS: Final = (
@@ -111,8 +112,6 @@ def bootstrap() -> None:
 
 
 def _bootstrap() -> None:
-    from gov21.exchange import services_catalog
-
     instance = config.INSTANCE.read()
     for code, name, _ in DEMO_MEMBERS:
         directory.member_add(ident=_id(instance, code), name=name)
@@ -122,14 +121,7 @@ def _bootstrap() -> None:
         member_cert_ensure(member=_id(instance, code), node_code=this.code)
         for sub in subsystems:
             directory.subsystem_add(ident=_id(instance, f"{code}/{sub}"), node=this.code)
-    for service_id, spec in services_catalog.local_services(instance).items():
-        if not Service.objects.filter(
-            subsystem__member__instance=instance,
-            code=service_id.rsplit("/", 1)[1],
-            subsystem__code=service_id.split("/")[3],
-            subsystem__member__code=service_id.split("/")[2],
-        ).exists():
-            directory.service_add(ident=service_id, base_url=spec["url"], openapi=spec["openapi"], title=spec["title"])
+    _routes_publish(instance)
     all_agencies = [str(s) for s in Subsystem.objects.filter(member__instance=instance).select_related("member")]
     directory.group_set(ident=f"group:{instance}/all-agencies", members=all_agencies, description="Every subsystem")
     for service, subject, method, path in DEMO_RIGHTS:
@@ -142,6 +134,30 @@ def _bootstrap() -> None:
         )
     pubsub.pubsub_bootstrap()
     node.CONFS.clear()
+
+
+def _routes_publish(instance: str) -> None:
+    """Publish every service the apps declare as routes, with the OpenAPI document generated from
+    those routes. A service already in the directory keeps the address and title an administrator
+    gave it; while the same routes answer it, its document is brought up to date with them."""
+    for router in routers():
+        for tail, title, api_title in router.publications:
+            ident = f"{instance}/GOV/{tail}"
+            document = router.openapi(title=api_title)
+            sid = ServiceId.parse(ident)
+            known = Service.objects.filter(
+                subsystem__member__instance=sid.provider.instance,
+                subsystem__member__member_class=sid.provider.member_class,
+                subsystem__member__code=sid.provider.member_code,
+                subsystem__code=sid.provider.subsystem,
+                code=sid.code,
+            ).first()
+            if known is None:
+                directory.service_add(ident=ident, base_url=router.url, openapi=document, title=title)
+            elif known.base_url == router.url and known.openapi != document:
+                directory.service_add(
+                    ident=ident, base_url=known.base_url, openapi=document, title=known.title, timeout_s=known.timeout_s
+                )
 
 
 # --- a node of another deployment -----------------------------------------------------------------

@@ -28,10 +28,10 @@ import orjson
 from django.db import close_old_connections, connection
 
 from gov21.core import config
-from gov21.exchange import gateway, meta, metrics, node
+from gov21.exchange import consumer, meta, metrics, node, protocol, provider
 from gov21.exchange.errors import XRoadError
-from gov21.exchange.gateway import Request, Response
 from gov21.exchange.ids import ClientId, split_service_path
+from gov21.exchange.protocol import Request, Response
 
 StartResponse = Callable[..., Any]
 
@@ -126,7 +126,7 @@ def parse_r1(environ: dict[str, Any]) -> Request:
         service=service,
         path=rest,
         query=query,
-        headers=gateway.forwardable(headers),
+        headers=protocol.forwardable(headers),
         body=_read_body(environ),
         client=client,
         message_id=message_id,
@@ -155,16 +155,16 @@ def clients_application(environ: dict[str, Any], start_response: StartResponse) 
                 )
             req = parse_r1(environ)
         except XRoadError as exc:
-            response = gateway.xroad_error(exc)
+            response = protocol.xroad_error(exc)
             metrics.observe("", response.status, response.error, 0.0)
             return _reply(start_response, response)
         try:
             _authenticate_client(environ, req)
         except XRoadError as exc:
-            response = gateway.xroad_error(exc, message_id=req.message_id)
+            response = protocol.xroad_error(exc, message_id=req.message_id)
             metrics.observe(str(req.service), response.status, response.error, 0.0)
             return _reply(start_response, response)
-        return _reply(start_response, gateway.client_proxy(req))
+        return _reply(start_response, consumer.client_proxy(req))
     finally:
         _recycle_connections()
 
@@ -197,7 +197,7 @@ def _metrics(environ: dict[str, Any]) -> Response:
     try:
         allowed = _peer_allowed(environ, config.EXCHANGE_METRICS_NETWORKS)
     except XRoadError as exc:
-        return gateway.xroad_error(exc)
+        return protocol.xroad_error(exc)
     if not allowed:
         body = b"metrics are served to loopback and GOV21_EXCHANGE_METRICS_NETWORKS only\n"
         return Response(403, [("content-type", "text/plain")], body)
@@ -260,7 +260,7 @@ def _list_clients(environ: dict[str, Any]) -> Response:
         wanted = (parse_qs(environ.get("QUERY_STRING", "")).get("xRoadInstance") or [own.instance])[0]
         conf = node.CONFS.get(wanted, origin="Server.ClientProxy")
     except XRoadError as exc:
-        return gateway.xroad_error(exc)
+        return protocol.xroad_error(exc)
     as_json = "application/json" in environ.get("HTTP_ACCEPT", "")
     body, content_type = meta.list_clients([conf], as_json=as_json)
     return Response(200, [("content-type", content_type)], body)
@@ -288,8 +288,8 @@ def node_application(environ: dict[str, Any], start_response: StartResponse) -> 
             length = int(environ.get("CONTENT_LENGTH") or 0)
             if length > limit:
                 raise XRoadError("Server.ServerProxy.InvalidMessage", "The message is too large")
-            token, body = gateway.split_envelope(environ["wsgi.input"].read(length))
-            resp_token, resp_body = gateway.server_proxy(token, body, peer_cert=_peer_cert(environ))
+            token, body = protocol.split_envelope(environ["wsgi.input"].read(length))
+            resp_token, resp_body = provider.server_proxy(token, body, peer_cert=_peer_cert(environ))
         except XRoadError as exc:
             problem = orjson.dumps({"type": exc.at("Server.ServerProxy").type, "message": exc.message})
             return _reply(start_response, Response(502, [("content-type", "application/json")], problem))

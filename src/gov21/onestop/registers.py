@@ -1,6 +1,6 @@
 """The agency registers the service engine keeps for the demo nation's agencies: driving licences
 (licensing authority), benefit awards (social development) and business names (business
-registration). Each answers on the exchange as its agency's service (``exchange_services``)."""
+registration). Each answers on the exchange as its agency's service (``exchange_routes``)."""
 
 from __future__ import annotations
 

@@ -24,4 +24,4 @@ class RegistryConfig(AppConfig):
 
         permissions_grant(app=self.label, grants=PERMISSIONS)
         # The registry's services on the exchange register their handlers.
-        from gov21.registry import exchange_services  # noqa: F401
+        from gov21.registry import exchange_routes  # noqa: F401

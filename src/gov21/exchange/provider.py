@@ -1,0 +1,319 @@
+"""The provider's side of the exchange: the server proxy, which verifies a signed request from a
+consumer's gateway, checks the client's right to the very path it asks for, answers the
+metaservices, dispatches to the provider service (a router in this process, ``local:<name>``, or
+an HTTP address), signs the answer and logs the exchange and its data uses before releasing it.
+
+Services in this process are declared as typed routes (:mod:`gov21.exchange.router`)."""
+
+from __future__ import annotations
+
+import logging
+import time
+from datetime import timedelta
+from typing import Any
+from urllib.parse import parse_qs
+
+import orjson
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from gov21.core.crypto import sign_compact
+from gov21.exchange import log, meta, metrics, node, transport
+from gov21.exchange.errors import SERVER_PROXY, XRoadError
+from gov21.exchange.ids import ClientId, ServiceId, path_check
+from gov21.exchange.protocol import (
+    ENVELOPE_TYP,
+    MAX_CLOCK_SKEW_S,
+    SUBJECTS_HEADER,
+    XROAD_SET,
+    Request,
+    Response,
+    body_hash,
+    read_envelope,
+    request_hash,
+    verify_envelope,
+    xroad_error,
+)
+from gov21.exchange.router import LOCAL_HANDLERS, ServiceRequest
+
+logger = logging.getLogger("gov21.exchange")
+
+
+def server_proxy(token: str, body: bytes, *, peer_cert: bytes | None = None) -> tuple[str, bytes]:
+    """Handle one signed request from a consumer's gateway; the signed response envelope and body.
+
+    ``peer_cert`` is the DER certificate the sending node presented in the TLS handshake (None in
+    process): the signing member's certificate must belong to that very node, so a node cannot
+    relay messages signed with keys another node holds. Errors are answered with a signed envelope
+    too (when the provider is known), so the consumer's gateway can tell a forged error from a real
+    one."""
+    started = time.perf_counter()
+    this = node.this_node()
+    conf: node.Conf | None = None
+    req: Request | None = None
+    request_id = ""
+    rhash = ""
+    provider_member: ClientId | None = None
+    try:
+        conf = node.CONFS.own(origin=SERVER_PROXY)
+        header, payload = read_envelope(token)
+        req, request_id = _request_from(payload, body)
+        provider_member = req.service.provider.member
+        client_conf = node.CONFS.get(req.client.instance, origin=SERVER_PROXY)
+        cert = client_conf.signing_cert(str(header.get("kid", "")))
+        if cert is None or cert["member"] != str(req.client.member):
+            raise XRoadError(
+                f"{SERVER_PROXY}.CertValidation",
+                "The request is not signed with a valid certificate of the client's member issued by its instance CA",
+            )
+        payload = verify_envelope(token, cert["pem"])
+        if peer_cert is not None and client_conf.node_by_auth_cert(peer_cert) != cert["node"]:
+            raise XRoadError(
+                f"{SERVER_PROXY}.SslAuthenticationFailed",
+                "The TLS certificate is not that of the node holding the client's signing key",
+            )
+        if abs(time.time() - int(payload.get("iat", 0))) > MAX_CLOCK_SKEW_S:
+            raise XRoadError(f"{SERVER_PROXY}.InvalidMessage", "The request is too old or from the future")
+        if payload.get("bh") != body_hash(body):
+            raise XRoadError(f"{SERVER_PROXY}.InvalidSignatureValue", "The request body does not match its signature")
+        rhash = request_hash(req)
+        if payload.get("rh") != rhash:
+            raise XRoadError(f"{SERVER_PROXY}.InvalidSignatureValue", "The request does not match its signed hash")
+        if not 0 < len(request_id) <= 64:
+            raise XRoadError(f"{SERVER_PROXY}.InvalidMessage", "The envelope has no valid request id")
+        if not _first_receipt(this, request_id):
+            # The consumer's gateway gives every request a fresh id inside the signature, so the
+            # same id twice is a captured envelope sent again (a client's own retry gets a new one).
+            raise XRoadError(f"{SERVER_PROXY}.InvalidMessage", "This signed request was already received")
+        # The consumer's gateway checked the path, but rights are granted here, on this very path:
+        # check it again rather than trust another node's parsing.
+        path_check(req.path)
+        if req.service.provider.instance != this.instance:
+            raise XRoadError(f"{SERVER_PROXY}.UnknownService", f"This node serves instance {this.instance} only")
+        sub = conf.subsystem(req.service.provider)
+        if req.service.code in meta.METASERVICES and sub is not None and sub.get("node") == this.code:
+            response = _metaservice(conf, req)
+            return _respond(this, conf, req, request_id, rhash, provider_member, token, response, started)
+        if conf.service(req.service) is None or sub is None:
+            raise XRoadError(f"{SERVER_PROXY}.UnknownService", f"Unknown service {req.service}")
+        if sub.get("node") != this.code:
+            raise XRoadError(f"{SERVER_PROXY}.UnknownService", f"{req.service.provider} is not served by this node")
+        if not conf.allowed(req.client, req.service, req.method, req.path or "/"):
+            raise XRoadError(
+                f"{SERVER_PROXY}.AccessDenied",
+                f"Request is not allowed: {req.client} has no right to {req.method} {req.path or '/'} on {req.service}",
+            )
+        response = _call_service(req)
+    except XRoadError as exc:
+        response = xroad_error(exc.at(SERVER_PROXY), message_id=req.message_id if req else "")
+    return _respond(this, conf, req, request_id, rhash, provider_member, token, response, started)
+
+
+_pruned_at: dict[str, float] = {}
+
+
+def _first_receipt(this: node.ThisNode, request_id: str) -> bool:
+    """Record ``request_id`` as received; False if it already was (a replay). The database's
+    unique constraint decides, so concurrent copies of one request cannot both pass."""
+    from gov21.exchange.models import ReceivedRequest
+
+    now = timezone.now()
+    try:
+        # A savepoint of its own: the caller may hold a transaction (a call inside this process),
+        # and a refused insert must not break it.
+        with log.log_writer(), transaction.atomic():
+            ReceivedRequest.objects.create(chain=this.log_chain, request_id=request_id, received_at=now)
+    except IntegrityError:
+        return False
+    if time.monotonic() - _pruned_at.get(this.log_chain, 0.0) > 60:
+        _pruned_at[this.log_chain] = time.monotonic()
+        # A request is refused once its iat is MAX_CLOCK_SKEW_S old, and may be dated that far in
+        # the future: after three times the skew nobody can replay it anyway.
+        ReceivedRequest.objects.filter(
+            chain=this.log_chain, received_at__lt=now - timedelta(seconds=3 * MAX_CLOCK_SKEW_S)
+        ).delete()
+    return True
+
+
+def _respond(
+    this: node.ThisNode,
+    conf: node.Conf | None,
+    req: Request | None,
+    request_id: str,
+    rhash: str,
+    provider_member: ClientId | None,
+    req_token: str,
+    response: Response,
+    started: float,
+) -> tuple[str, bytes]:
+    resp_token = ""
+    headers = [(k, v) for k, v in response.headers if k not in XROAD_SET and k != SUBJECTS_HEADER]
+    found = conf.cert_for(provider_member, this.code) if conf is not None and provider_member is not None else None
+    if found is None:
+        # Nobody to sign as: an unsigned error the consumer's gateway reports as the provider side's.
+        err = response.error or f"{SERVER_PROXY}.InternalError"
+        return "", _unsigned_error(err, response.body)
+    assert provider_member is not None
+    resp_token = sign_compact(
+        node.signing_key(provider_member),
+        {
+            "v": 1,
+            "id": req.message_id if req else "",
+            "rid": request_id,
+            "rh": rhash,
+            "status": response.status,
+            "h": headers,
+            "bh": body_hash(response.body),
+            "err": response.error,
+            "iat": int(time.time()),
+        },
+        typ=ENVELOPE_TYP,
+        kid=found[0],
+    )
+    duration = (time.perf_counter() - started) * 1000
+    if req is not None:
+        refusal = log.logged_or_refusal(
+            this,
+            origin=SERVER_PROXY,
+            role="provider",
+            req=req,
+            request_id=request_id,
+            response=response,
+            rhash=rhash,
+            req_sig=req_token,
+            resp_sig=resp_token,
+            duration_ms=duration,
+        )
+        if refusal is not None:
+            return _respond(this, conf, None, request_id, "", provider_member, "", refusal, started)
+        metrics.observe(str(req.service), response.status, response.error, duration)
+    return resp_token, response.body
+
+
+def _unsigned_error(error: str, body: bytes) -> bytes:
+    try:
+        message = str(orjson.loads(body)["message"])
+    except (orjson.JSONDecodeError, KeyError, TypeError):
+        message = body.decode("utf-8", "replace")[:300]
+    raise XRoadError(error, message)
+
+
+def _request_from(payload: dict[str, Any], body: bytes) -> tuple[Request, str]:
+    try:
+        req = Request(
+            method=str(payload["method"]),
+            service=ServiceId.parse(str(payload["service"])),
+            path=str(payload["path"]),
+            query=str(payload["query"]),
+            headers=[(str(k).lower(), str(v)) for k, v in payload["h"]],
+            body=body,
+            client=ClientId.parse(str(payload["client"])),
+            message_id=str(payload["id"]),
+            user_id=str(payload.get("user", "")),
+            issue=str(payload.get("issue", "")),
+            represented_party=str(payload.get("rep", "")),
+        )
+    except (KeyError, TypeError, ValueError) as exc:
+        raise XRoadError(f"{SERVER_PROXY}.InvalidMessage", f"Malformed envelope: {exc}") from exc
+    return req, str(payload.get("rid", ""))
+
+
+def _metaservice(conf: node.Conf, req: Request) -> Response:
+    status, body, content_type = meta.answer(
+        conf, req.client, req.service.provider, req.service.code, parse_qs(req.query), _openapi_of
+    )
+    return Response(status=status, headers=[("content-type", content_type)], body=body)
+
+
+def _openapi_of(sid: ServiceId) -> dict[str, Any]:
+    from gov21.exchange.models import LocalService
+
+    local = LocalService.objects.filter(service_id=str(sid)).values_list("openapi", flat=True).first()
+    if local:
+        return dict(local)
+    row = _service_row(sid, "openapi")
+    return dict(row[0] or {}) if row else {}
+
+
+def _service_row(sid: ServiceId, *fields: str) -> tuple[Any, ...] | None:
+    """Columns of the directory's own row for a service (a node sharing the directory's database)."""
+    from gov21.exchange.models import Service
+
+    row: tuple[Any, ...] | None = (
+        Service.objects.filter(
+            subsystem__member__instance=sid.provider.instance,
+            subsystem__member__member_class=sid.provider.member_class,
+            subsystem__member__code=sid.provider.member_code,
+            subsystem__code=sid.provider.subsystem,
+            code=sid.code,
+        )
+        .values_list(*fields)
+        .first()
+    )
+    return row
+
+
+def _service_address(req: Request) -> tuple[str, float]:
+    from gov21.exchange.models import LocalService
+
+    key = str(req.service)
+    local = LocalService.objects.filter(service_id=key).values_list("base_url", "timeout_s").first()
+    if local is not None:
+        return local[0], float(local[1])
+    row = _service_row(req.service, "base_url", "timeout_s")
+    if row is None or not row[0]:
+        raise XRoadError(f"{SERVER_PROXY}.ServiceMissingUrl", f"No address is configured for {req.service}")
+    return row[0], float(row[1])
+
+
+_address_cache: dict[str, tuple[float, str, float]] = {}
+
+
+def _cached_address(req: Request) -> tuple[str, float]:
+    key = str(req.service)
+    hit = _address_cache.get(key)
+    now = time.monotonic()
+    if hit is not None and now - hit[0] < 5:
+        return hit[1], hit[2]
+    url, timeout = _service_address(req)
+    _address_cache[key] = (now, url, timeout)
+    return url, timeout
+
+
+def _call_service(req: Request) -> Response:
+    url, timeout = _cached_address(req)
+    if url.startswith("local:"):
+        return _call_local(url.removeprefix("local:"), req)
+    return transport.service_send(url, timeout, req)
+
+
+def _call_local(name: str, req: Request) -> Response:
+    handler = LOCAL_HANDLERS.get(name)
+    if handler is None:
+        raise XRoadError(f"{SERVER_PROXY}.ServiceFailed", f"Service handler {name} is not available")
+    sreq = ServiceRequest(
+        method=req.method,
+        path=req.path or "/",
+        query=parse_qs(req.query, keep_blank_values=True),
+        headers=dict(req.headers),
+        body=req.body,
+        client=str(req.client),
+        service=str(req.service),
+        message_id=req.message_id,
+        user_id=req.user_id,
+        issue=req.issue,
+    )
+    try:
+        with transaction.atomic():
+            result = handler(sreq)
+    except XRoadError:
+        raise
+    except Exception as exc:
+        logger.exception("local service %s failed", name)
+        raise XRoadError(f"{SERVER_PROXY}.ServiceFailed", f"The service failed: {type(exc).__name__}") from exc
+    return Response(
+        status=result.status,
+        headers=[("content-type", result.content_type)],
+        body=result.body,
+        subjects=list(result.subjects),
+    )
