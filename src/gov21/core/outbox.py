@@ -123,19 +123,25 @@ def outbox_get(name: str) -> Outbox[Any]:
 
 def outbox_claim(outbox: Outbox[RowT], candidates: models.QuerySet[RowT], *, limit: int) -> list[RowT]:
     """Lease up to ``limit`` due rows of ``candidates`` (in their order) to this claim; the rows
-    leased, each with its attempt counted. Rows whose attempts are used up (their worker died
-    during the last one) are dead-lettered instead."""
+    leased, each with its attempt counted, loaded through ``candidates`` (so its
+    ``select_related`` applies; it should not filter on ``status``, which the lease may change).
+    Rows whose attempts are used up (their worker died during the last one) are dead-lettered."""
     if limit < 1:
         return []
     now = timezone.now()
     manager = outbox.model._default_manager
     due = candidates.filter(outbox.due(now))
-    spent = list(due.filter(attempts__gte=outbox.max_attempts).values_list("pk", flat=True)[:limit])
-    if spent:
-        manager.filter(outbox.due(now), pk__in=spent).update(
-            status=outbox.dead, dead_at=now, last_error=DIED_ON_LAST_ATTEMPT, lease_owner="", lease_expires_at=None
-        )
-    ids = list(due.filter(attempts__lt=outbox.max_attempts).values_list("pk", flat=True)[:limit])
+    while True:
+        found = list(due.values_list("pk", "attempts")[:limit])
+        spent = [pk for pk, attempts in found if attempts >= outbox.max_attempts]
+        ids = [pk for pk, attempts in found if attempts < outbox.max_attempts]
+        if spent:
+            manager.filter(outbox.due(now), pk__in=spent).update(
+                status=outbox.dead, dead_at=now, last_error=DIED_ON_LAST_ATTEMPT, lease_owner="", lease_expires_at=None
+            )
+        # Each round takes the spent rows out of the due set, so this ends; usually it runs once.
+        if ids or not spent:
+            break
     if not ids:
         return []
     owner = secrets.token_hex(16)
@@ -151,7 +157,7 @@ def outbox_claim(outbox: Outbox[RowT], candidates: models.QuerySet[RowT], *, lim
     # transaction commits; SQLite runs one writer at a time).
     manager.filter(outbox.due(now), pk__in=ids).update(**changes)
     order = {pk: i for i, pk in enumerate(ids)}
-    return sorted(manager.filter(pk__in=ids, lease_owner=owner), key=lambda row: order[row.pk])
+    return sorted(candidates.filter(pk__in=ids, lease_owner=owner), key=lambda row: order[row.pk])
 
 
 def _settle(outbox: Outbox[RowT], row: RowT, **changes: Any) -> bool:
