@@ -54,6 +54,7 @@ urlpatterns = [
     path("services/schema.json", services_definitions_office.schema, name="service-schema"),
     path("office/cases/", include("gov21.onestop.office_urls")),
     path("office/continuity/", include("gov21.continuity.urls")),
+    path("office/outbox/", include("gov21.portal.outbox_urls")),
     path("", include("gov21.identity.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("", include("gov21.portal.urls")),

@@ -15,9 +15,9 @@ import jsonschema
 import orjson
 import pytest
 from django.utils import timezone
-from gov21.identity.principal import Principal
 
 from gov21.core import config
+from gov21.core.principal import Principal
 from gov21.exchange import directory, node
 from gov21.exchange.contracts import ExchangeResult, agency_client, exchange_call
 from gov21.exchange.router import ServiceRouter, routers

@@ -232,14 +232,14 @@ def test_identity_client_add_command(tmp_path: object) -> None:
 
 def test_the_authenticator_seed_is_sealed_at_rest() -> None:
     from gov21.identity.models import TotpFactor
-    from gov21.identity.sealing import unseal
+    from gov21.identity.services import TOTP_SEAL
 
     person = citizen()
     stored = TotpFactor.objects.get(account=person.account).secret
     assert person.secret not in stored and stored.startswith("v1:")
-    assert unseal(stored, bound_to=f"totp:{person.account.pk}") == person.secret
+    assert TOTP_SEAL.open_text(stored, aad=f"totp:{person.account.pk}".encode()) == person.secret
     with pytest.raises(ValueError):
-        unseal(stored, bound_to="totp:999999")  # moved to another account: refused
+        TOTP_SEAL.open_text(stored, aad=b"totp:999999")  # moved to another account: refused
 
 
 def test_a_password_change_needs_the_current_password(client: Client) -> None:

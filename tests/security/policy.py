@@ -216,6 +216,12 @@ URLS: dict[str, Rule] = {
         post=page("exchange.admin"),
         ok=frozenset({400, 404, 409, 422}),
     ),
+    # Each outbox's dead letters are administered under that outbox's permission; the deliveries'
+    # stand for both here (tests/portal/test_outbox.py covers the notifications').
+    "office/outbox/<slug:name>/": Rule(_u("/office/outbox/deliveries/"), get=page("exchange.admin")),
+    "office/outbox/<slug:name>/<int:row_id>/retry": Rule(
+        _u("/office/outbox/deliveries/1/retry"), post=page("exchange.admin"), ok=frozenset({404, 409})
+    ),
     "office/services/": Rule(_u("/office/services/"), get=page("services.admin")),
     "office/services/<slug:code>": Rule(
         _u("/office/services/renew-driving-licence"),

@@ -1,25 +1,20 @@
-"""Full message bodies in the log, when an operator turns that on: AES-256-GCM under a key kept in
-the data directory, so a copy of the database alone does not reveal what was exchanged.
+"""Full message bodies in the log, when an operator turns that on: sealed (``core.sealing``) under
+``keys/exchange/log-bodies.key``, so a copy of the database alone does not reveal what was exchanged.
 
 Each sealed body is bound to its log entry: the chain, the entry's sequence number and its hash
 are the AEAD's associated data, so a body moved to another entry (or an entry's body replaced by
-another's) no longer opens, and verification names the entry."""
+another's) no longer opens, and verification names the entry. Bodies sealed before the version
+header existed still open."""
 
 from __future__ import annotations
 
-import os
 import struct
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Final
 
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from gov21.core.sealing import Sealer
 
-from gov21.core.crypto import private_file
-from gov21.exchange import pki
-
-
-def _key() -> bytes:
-    return private_file(pki.keys_dir() / "log-bodies.key", lambda: os.urandom(32))
+BODY_SEAL: Final = Sealer("exchange/log-bodies.key")
 
 
 def _binding(chain: str, seq: int, entry_hash: str) -> bytes:
@@ -27,9 +22,8 @@ def _binding(chain: str, seq: int, entry_hash: str) -> bytes:
 
 
 def seal(request_body: bytes, response_body: bytes, *, chain: str, seq: int, entry_hash: str) -> bytes:
-    nonce = os.urandom(12)
     plain = struct.pack(">I", len(request_body)) + request_body + response_body
-    return nonce + AESGCM(_key()).encrypt(nonce, plain, _binding(chain, seq, entry_hash))
+    return BODY_SEAL.seal(plain, aad=_binding(chain, seq, entry_hash))
 
 
 def sealer(chain: str, request_body: bytes, response_body: bytes) -> Callable[[int, str], dict[str, Any]]:
@@ -42,8 +36,8 @@ def sealer(chain: str, request_body: bytes, response_body: bytes) -> Callable[[i
 
 
 def open_sealed(blob: bytes, *, chain: str, seq: int, entry_hash: str) -> tuple[bytes, bytes]:
-    """The request and response bodies of entry ``seq`` of ``chain``; ``InvalidTag`` if the blob
+    """The request and response bodies of entry ``seq`` of ``chain``; ``SealError`` if the blob
     was sealed for another entry or changed."""
-    plain = AESGCM(_key()).decrypt(blob[:12], blob[12:], _binding(chain, seq, entry_hash))
+    plain = BODY_SEAL.open(blob, aad=_binding(chain, seq, entry_hash), headerless=True)
     (n,) = struct.unpack(">I", plain[:4])
     return plain[4 : 4 + n], plain[4 + n :]

@@ -12,10 +12,9 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Final
 
-from cryptography.exceptions import InvalidTag
-
 from gov21.core import chain as core
 from gov21.core.chain import SEAL_EVERY, ZERO, Proof, VerifyReport, entry_hash, head_digest, head_message
+from gov21.core.sealing import SealError
 from gov21.exchange import bodies, node
 from gov21.exchange.models import ChainHead, DataUse, LogEntry, TreeHead
 
@@ -61,7 +60,7 @@ def _body_check(chain: str, seq: int, digest: str, extra: tuple[Any, ...]) -> st
         return ""
     try:
         bodies.open_sealed(bytes(body), chain=chain, seq=seq, entry_hash=digest)
-    except (InvalidTag, ValueError):
+    except SealError:
         return "its sealed body does not open under this entry (swapped from another entry or changed)"
     return ""
 

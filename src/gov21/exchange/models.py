@@ -13,6 +13,7 @@ from django.db import models
 from django.utils import timezone
 
 from gov21.core.chain import ChainHeadBase, TreeHeadBase
+from gov21.core.outbox import OutboxRow
 
 
 class Member(models.Model):
@@ -343,20 +344,19 @@ class Event(models.Model):
         return f"{self.event_type_id}#{self.seq}"
 
 
-class Delivery(models.Model):
+class Delivery(OutboxRow):
+    """One event on its way to one subscription: an outbox row (``core.outbox``). A push delivery
+    is sent by the worker; a pull subscriber's are marked delivered when it acknowledges them."""
+
     PENDING, DELIVERED, DEAD = "pending", "delivered", "dead"
 
     subscription = models.ForeignKey(Subscription, on_delete=models.CASCADE, related_name="deliveries")
     event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="deliveries")
     status = models.CharField(max_length=10, default=PENDING)
-    attempts = models.PositiveIntegerField(default=0)
-    next_attempt_at = models.DateTimeField(default=timezone.now)
-    last_error = models.CharField(max_length=500, blank=True)
     delivered_at = models.DateTimeField(null=True, blank=True)
 
-    class Meta:
+    class Meta(OutboxRow.Meta):
         constraints = [models.UniqueConstraint(fields=["subscription", "event"], name="exchange_delivery_uniq")]
-        indexes = [models.Index(fields=["status", "next_attempt_at"], name="exchange_delivery_due_idx")]
 
     def __str__(self) -> str:
         return f"delivery {self.event_id} → {self.subscription_id} ({self.status})"

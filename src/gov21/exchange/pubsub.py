@@ -10,8 +10,9 @@ Subscribers receive each event at least once, in sequence order:
 
 * push: :func:`deliveries_run` POSTs the event to the subscriber's own exchange service, as the
   publisher, through the gateway, so each delivery is signed, rights-checked and logged at both
-  ends. Failures back off exponentially; after ``MAX_ATTEMPTS`` the delivery is dead and blocks
-  later events for that subscription until :func:`delivery_retry` requeues it.
+  ends. Deliveries are rows of the one outbox (``core.outbox``: leases, backoff with jitter, dead
+  letters); after ``MAX_ATTEMPTS`` the delivery is dead and blocks later events for that
+  subscription until :func:`delivery_retry` (or the back office's outbox page) requeues it.
 * pull: the subscriber calls ``GET /{event_type}?after=<seq>`` on the exchange's own events service
   and acknowledges with ``POST /{event_type}/ack``; the acknowledged position is kept as delivered
   delivery rows.
@@ -20,8 +21,6 @@ Subscribers receive each event at least once, in sequence order:
 from __future__ import annotations
 
 import logging
-import secrets
-from datetime import timedelta
 from typing import Any, Final
 
 import orjson
@@ -30,8 +29,9 @@ from django.utils import timezone
 from django_tasks import task
 
 from gov21.core import config
-from gov21.core.errors import Conflict, DomainError, Forbidden, NotFound
+from gov21.core.errors import DomainError, Forbidden, NotFound
 from gov21.core.loops import batches_loop
+from gov21.core.outbox import Outbox, outbox_claim, outbox_done, outbox_fail, outbox_register, outbox_requeue
 from gov21.exchange import directory, node
 from gov21.exchange.errors import SERVER_PROXY
 from gov21.exchange.ids import ServiceId
@@ -170,10 +170,31 @@ def event_body(event: Event, event_type: str) -> dict[str, Any]:
 # --- push delivery -------------------------------------------------------------------------------
 
 
-def _backoff(attempts: int) -> timedelta:
-    delay = min(BACKOFF_BASE_S * 2 ** (attempts - 1), BACKOFF_CAP_S)
-    # Up to 10 % jitter, so subscribers that failed together are not retried together.
-    return timedelta(seconds=delay * (1 + secrets.randbelow(1000) / 10_000))
+def _describe(delivery: Delivery) -> str:
+    event = delivery.event
+    return f"{event.event_type.code} #{event.seq} to {delivery.subscription.subscriber}"
+
+
+DELIVERIES: Final = outbox_register(
+    Outbox(
+        name="deliveries",
+        title="Event deliveries",
+        item="delivery",
+        model=Delivery,
+        permission="exchange.admin",
+        waiting=Delivery.PENDING,
+        done=Delivery.DELIVERED,
+        dead=Delivery.DEAD,
+        done_at="delivered_at",
+        describe=_describe,
+        related=("event__event_type", "subscription"),
+        max_attempts=MAX_ATTEMPTS,
+        backoff_base_s=BACKOFF_BASE_S,
+        backoff_cap_s=BACKOFF_CAP_S,
+        jitter=0.1,
+        lease_s=CLAIM_S,
+    )
+)
 
 
 def _error_of(status: int, error: str, body: bytes) -> str:
@@ -213,40 +234,31 @@ def _deliver_head(subscription_id: int) -> bool | None:
     None nothing to do (nothing due, a dead delivery blocks the queue, or another worker has it)."""
     head = (
         Delivery.objects.filter(subscription_id=subscription_id, status__in=(Delivery.PENDING, Delivery.DEAD))
-        .select_related("event__event_type", "subscription")
+        .select_related("subscription")
         .order_by("event__seq")
         .first()
     )
-    now = timezone.now()
-    if head is None or head.status != Delivery.PENDING or head.next_attempt_at > now:
+    if head is None or head.status != Delivery.PENDING:
         return None
     if head.subscription.mode != Subscription.PUSH or not head.subscription.active:
         return None
-    claimed = Delivery.objects.filter(pk=head.pk, status=Delivery.PENDING, next_attempt_at=head.next_attempt_at).update(
-        next_attempt_at=now + timedelta(seconds=CLAIM_S)
+    claimed = outbox_claim(
+        DELIVERIES, Delivery.objects.filter(pk=head.pk).select_related("event__event_type", "subscription"), limit=1
     )
     if not claimed:
         return None
-    ok, error = _send(head)
-    now = timezone.now()
+    ok, error = _send(claimed[0])
     if ok:
-        Delivery.objects.filter(pk=head.pk).update(status=Delivery.DELIVERED, delivered_at=now, last_error="")
+        outbox_done(DELIVERIES, claimed[0])
         return True
-    attempts = head.attempts + 1
-    Delivery.objects.filter(pk=head.pk).update(
-        attempts=attempts,
-        last_error=error,
-        status=Delivery.DEAD if attempts >= MAX_ATTEMPTS else Delivery.PENDING,
-        next_attempt_at=now + _backoff(attempts),
-    )
+    outbox_fail(DELIVERIES, claimed[0], error)
     return False
 
 
 def _run(*, limit: int) -> tuple[int, int]:
     due = list(
         Delivery.objects.filter(
-            status=Delivery.PENDING,
-            next_attempt_at__lte=timezone.now(),
+            DELIVERIES.due(timezone.now()),
             subscription__mode=Subscription.PUSH,
             subscription__active=True,
         )
@@ -292,17 +304,9 @@ def deliveries_loop(*, interval: float, stop_after: float | None = None) -> int:
     )
 
 
-@transaction.atomic
 def delivery_retry(*, delivery_id: int) -> Delivery:
     """Requeue a dead delivery for a fresh series of attempts; it unblocks the events behind it."""
-    delivery = Delivery.objects.select_for_update().filter(pk=delivery_id).first()
-    if delivery is None:
-        raise NotFound("unknown_delivery", f"No delivery {delivery_id}")
-    if delivery.status != Delivery.DEAD:
-        raise Conflict("delivery_not_dead", f"Delivery {delivery_id} is {delivery.status}, not dead")
-    delivery.status, delivery.attempts, delivery.next_attempt_at = Delivery.PENDING, 0, timezone.now()
-    delivery.save(update_fields=["status", "attempts", "next_attempt_at"])
-    return delivery
+    return outbox_requeue(DELIVERIES, row_id=delivery_id)
 
 
 def deliveries_summary() -> list[dict[str, Any]]:

@@ -84,7 +84,7 @@ class ActivationCode(models.Model):
 
 class TotpFactor(models.Model):
     """An RFC 6238 authenticator app. ``last_step`` stops a code from being used twice. The seed is
-    sealed with a key under the data directory (``identity.sealing``)."""
+    sealed with a key under the data directory (``core.sealing``)."""
 
     account = models.OneToOneField(Account, on_delete=models.CASCADE, related_name="totp")
     secret = models.CharField(max_length=200)

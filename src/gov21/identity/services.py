@@ -23,6 +23,7 @@ from gov21.core.errors import Conflict, DomainError, Forbidden, NotFound, Unauth
 from gov21.core.permissions import ROLES
 from gov21.core.principal import Principal
 from gov21.core.queries import raw_one
+from gov21.core.sealing import Sealer
 from gov21.identity import totp
 from gov21.identity.models import (
     Account,
@@ -38,8 +39,10 @@ from gov21.identity.models import (
     StaffRole,
     TotpFactor,
 )
-from gov21.identity.sealing import seal, unseal
 from gov21.identity.throttle import ACCOUNT, ADDRESS, address_key, attempt_begin, throttle_key, throttle_reset
+
+# Authenticator-app seeds, which the provider must read back, bound to their account.
+TOTP_SEAL = Sealer("identity-seal.key")
 
 TOKEN_PREFIX = "g21_"  # noqa: S105 (a visible prefix, not a secret)
 
@@ -473,7 +476,7 @@ def totp_enrol_begin(*, account: Account) -> str:
     """A new authenticator secret, not yet confirmed. It replaces an earlier unconfirmed one; a
     confirmed app keeps working beside it until a code from the new one confirms the change."""
     secret = totp.secret_generate()
-    sealed = seal(secret, bound_to=_totp_binding(account))
+    sealed = TOTP_SEAL.seal_text(secret, aad=_totp_binding(account))
     with transaction.atomic():
         factor = TotpFactor.objects.select_for_update().filter(account=account).first()
         if factor is not None and factor.confirmed_at is not None:
@@ -486,12 +489,12 @@ def totp_enrol_begin(*, account: Account) -> str:
     return secret
 
 
-def _totp_binding(account: Account) -> str:
-    return f"totp:{account.pk}"
+def _totp_binding(account: Account) -> bytes:
+    return f"totp:{account.pk}".encode()
 
 
 def _totp_secret(factor: TotpFactor) -> str:
-    return unseal(factor.secret, bound_to=_totp_binding(factor.account))
+    return TOTP_SEAL.open_text(factor.secret, aad=_totp_binding(factor.account))
 
 
 def totp_enrol_confirm(*, account: Account, code: str, source: str, auth_time: int | None = None) -> None:
@@ -504,7 +507,7 @@ def totp_enrol_confirm(*, account: Account, code: str, source: str, auth_time: i
             raise DomainError("totp_not_started", "Start adding an authenticator app first.")
         if replacing:
             recent_authentication_check(auth_time=auth_time if auth_time is not None else 0)
-            secret = unseal(factor.pending_secret, bound_to=_totp_binding(account))
+            secret = TOTP_SEAL.open_text(factor.pending_secret, aad=_totp_binding(account))
             step = totp.code_match(secret, code, last_step=0)
         else:
             step = totp.code_match(_totp_secret(factor), code, last_step=factor.last_step)

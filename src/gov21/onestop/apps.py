@@ -20,7 +20,10 @@ class OneStopConfig(AppConfig):
         # The agencies' registers kept by the service engine answer on the exchange.
         from gov21.core.credentials import jwks_source_register, verifier_register
         from gov21.core.permissions import permissions_grant
-        from gov21.onestop import exchange_routes  # noqa: F401
+        from gov21.onestop import (
+            exchange_routes,  # noqa: F401
+            notify,  # noqa: F401  (registers its outbox for the back office)
+        )
         from gov21.onestop.documents import QR_PREFIX, document_verify, services_keys
 
         permissions_grant(app=self.label, grants=PERMISSIONS)

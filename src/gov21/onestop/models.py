@@ -7,6 +7,8 @@ from __future__ import annotations
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from gov21.core.outbox import OutboxRow
+
 
 class ServiceDefinition(models.Model):
     """One version of a service, as loaded from its definition file or edited by an administrator.
@@ -197,9 +199,9 @@ class Business(models.Model):
         return f"{self.number} {self.name}"
 
 
-class Notification(models.Model):
-    """The outbox: one message to one person on one channel, sent after the change that caused it
-    committed, retried with backoff until delivered or failed for good."""
+class Notification(OutboxRow):
+    """One message to one person on one channel: an outbox row (``core.outbox``), sent after the
+    change that caused it committed, retried with backoff until delivered or failed for good."""
 
     class Status(models.TextChoices):
         CREATED = "created", "Created"
@@ -216,9 +218,6 @@ class Notification(models.Model):
     body = models.TextField()
     link = models.CharField(max_length=200, default="")
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.CREATED, db_index=True)
-    attempts = models.PositiveIntegerField(default=0)
-    next_attempt_at = models.DateTimeField(db_index=True)
-    last_error = models.CharField(max_length=300, default="")
     created_at = models.DateTimeField()
     sent_at = models.DateTimeField(null=True)
     read_at = models.DateTimeField(null=True)

@@ -5,10 +5,12 @@ an outbox that sends them on the portal inbox, by email and by SMS.
 about, so the message exists if and only if the change committed. The portal inbox row is delivered
 at once: it is the channel that never fails, so every person always has the message somewhere.
 Email and SMS rows wait for :func:`notifications_run` (``gov21 notify``), which sends them outside
-any transaction and retries temporary failures with exponential backoff.
+any transaction and retries temporary failures with exponential backoff. The rows are the one
+outbox's (``core.outbox``): a message that fails for good is a dead letter (``failed``), listed in
+the back office with a button to send it again.
 
 Delivery is at least once: a worker that dies between sending and recording the outcome leaves
-its row in ``sending``, and the row is sent again once the claim is stale. Nothing is ever lost.
+its row in ``sending``, and the row is sent again once the lease expires. Nothing is ever lost.
 """
 
 from __future__ import annotations
@@ -17,7 +19,6 @@ import logging
 import re
 import smtplib
 import ssl
-from datetime import timedelta
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
@@ -34,6 +35,7 @@ from django.utils import timezone
 from gov21.core import config
 from gov21.core.errors import DomainError
 from gov21.core.loops import batches_loop
+from gov21.core.outbox import Outbox, outbox_claim, outbox_done, outbox_fail, outbox_register
 from gov21.identity import contracts as identity
 from gov21.onestop.models import Notification
 
@@ -47,8 +49,9 @@ CHANNEL_NAMES: Final = (INBOX, EMAIL, SMS)
 MAX_ATTEMPTS: Final = 10
 BACKOFF_BASE_S: Final = 30.0
 BACKOFF_CAP_S: Final = 3600.0
-# How long a worker owns a row it is sending. Far longer than a send can take (10 s timeouts), so
-# a row still `sending` after this was left by a worker that died, and another worker takes it.
+# How long a worker's lease on a row it is sending lasts. Far longer than a send can take (10 s
+# timeouts), so a row still `sending` after this was left by a worker that died, and another
+# worker takes it.
 CLAIM_S: Final = 600.0
 SEND_TIMEOUT_S: Final = 10.0
 RUN_LIMIT: Final = 100
@@ -293,42 +296,34 @@ CHANNELS: dict[str, Channel] = {EMAIL: EmailChannel(), SMS: SmsChannel()}
 # --- the worker ------------------------------------------------------------------------------------
 
 
-def _backoff(attempts: int) -> timedelta:
-    """The wait after the ``attempts``-th failed attempt: 30 s, 1 min, 2 min, … at most an hour."""
-    return timedelta(seconds=min(BACKOFF_BASE_S * 2 ** (attempts - 1), BACKOFF_CAP_S))
+def _describe(n: Notification) -> str:
+    # No address and no UIN: the page is for operators, who need the message, not the person.
+    return f"{n.channel} {n.template} of {n.created_at:%Y-%m-%d %H:%M}"
 
 
-def _claim(row: Notification) -> int | None:
-    """Take ``row`` for this worker; its attempt number, or None when another worker took it first.
+NOTIFICATIONS: Final = outbox_register(
+    Outbox(
+        name="notifications",
+        title="Notifications by email and SMS",
+        item="notification",
+        model=Notification,
+        permission="services.admin",
+        waiting=Notification.Status.CREATED,
+        sending=Notification.Status.SENDING,
+        done=Notification.Status.DELIVERED,
+        dead=Notification.Status.FAILED,
+        done_at="sent_at",
+        describe=_describe,
+        max_attempts=MAX_ATTEMPTS,
+        backoff_base_s=BACKOFF_BASE_S,
+        backoff_cap_s=BACKOFF_CAP_S,
+        lease_s=CLAIM_S,
+    )
+)
 
-    The claim is a compare-and-set on ``attempts``, which every claim increments, so of two workers
-    that read the same due row exactly one wins, on SQLite and PostgreSQL alike.
-    """
-    now = timezone.now()
-    attempt = row.attempts + 1
-    won = Notification.objects.filter(
-        pk=row.pk, status=row.status, attempts=row.attempts, next_attempt_at__lte=now
-    ).update(status=Notification.Status.SENDING, attempts=attempt, next_attempt_at=now + timedelta(seconds=CLAIM_S))
-    return attempt if won else None
 
-
-def _finish(row: Notification, attempt: int, **changes: Any) -> None:
-    # Conditional too: if this worker was so slow that its claim went stale and another worker
-    # took the row, the other worker's outcome stands.
-    Notification.objects.filter(pk=row.pk, status=Notification.Status.SENDING, attempts=attempt).update(**changes)
-
-
-def _send_one(row: Notification, down: set[str]) -> bool | None:
-    """Claim and send one row: True delivered, False not (yet), None another worker has it."""
-    if row.attempts >= MAX_ATTEMPTS:
-        # Only a row whose worker died during its last attempt gets here.
-        Notification.objects.filter(pk=row.pk, status=row.status, attempts=row.attempts).update(
-            status=Notification.Status.FAILED, last_error="the worker sending it stopped during the last attempt"
-        )
-        return False
-    attempt = _claim(row)
-    if attempt is None:
-        return None
+def _send_one(row: Notification, down: set[str]) -> bool:
+    """Send one claimed row: True delivered, False not (yet)."""
     channel = CHANNELS.get(row.channel)
     try:
         if channel is None:
@@ -340,22 +335,15 @@ def _send_one(row: Notification, down: set[str]) -> bool | None:
         logger.exception("notification %s: the %s channel failed", row.pk, row.channel)
         error, permanent = f"{type(exc).__name__}: {exc}", False
     else:
-        _finish(row, attempt, status=Notification.Status.DELIVERED, sent_at=timezone.now(), last_error="")
+        outbox_done(NOTIFICATIONS, row)
         return True
-    if permanent or attempt >= MAX_ATTEMPTS:
-        logger.warning("notification %s (%s) failed after %d attempts: %s", row.pk, row.channel, attempt, error)
-        _finish(row, attempt, status=Notification.Status.FAILED, last_error=error[:300])
+    if permanent or row.attempts >= MAX_ATTEMPTS:
+        logger.warning("notification %s (%s) failed after %d attempts: %s", row.pk, row.channel, row.attempts, error)
     else:
         # One refusal is enough to know the server is down or throttling us: the channel's other
         # rows wait for the next run instead of each waiting out its own timeout now.
         down.add(row.channel)
-        _finish(
-            row,
-            attempt,
-            status=Notification.Status.CREATED,
-            last_error=error[:300],
-            next_attempt_at=timezone.now() + _backoff(attempt),
-        )
+    outbox_fail(NOTIFICATIONS, row, error[:300], permanent=permanent)
     return False
 
 
@@ -388,22 +376,17 @@ def _run(*, limit: int) -> tuple[int, int]:
         return 0, 0
     # Before sending, so a notice about an account leaves in the same run it was queued.
     account_notices_queue(limit=limit)
-    # A row still `sending` whose claim ran out was left by a dead worker: due again, like `created`.
-    due = list(
-        Notification.objects.filter(
-            status__in=(Notification.Status.CREATED, Notification.Status.SENDING), next_attempt_at__lte=timezone.now()
-        ).order_by("created_at", "id")[:limit]
-    )
+    # A row still `sending` whose lease ran out was left by a dead worker: due again, like `created`.
+    # Rows are claimed one at a time, so a second worker takes the next row rather than wait.
     down: set[str] = set()
     attempted = delivered = 0
-    for row in due:
-        if row.channel in down:
-            continue
-        outcome = _send_one(row, down)
-        if outcome is None:
-            continue
+    while attempted < limit:
+        waiting = Notification.objects.exclude(channel__in=down).order_by("created_at", "id")
+        claimed = outbox_claim(NOTIFICATIONS, waiting, limit=1)
+        if not claimed:
+            break
         attempted += 1
-        delivered += outcome
+        delivered += _send_one(claimed[0], down)
     return attempted, delivered
 
 
