@@ -28,7 +28,7 @@ def _refused(request: HttpRequest, principal: Principal | None, permission: str 
 
 # Each outbox names its own permission, so the gate lets in any member of staff and each page then
 # asks for its outbox's permission.
-office_page = Office(home="portal:home", home_label=gettext_lazy("Go to the home page"), refuse=_refused)
+office_page = Office(home="portal:home", home_label=gettext_lazy("Go to the home page"), refuse=_refused).page
 
 
 def _outbox(name: str) -> Outbox[Any]:
