@@ -12,7 +12,7 @@ from django.utils import timezone
 from gov21.audit.models import AccessRecord
 from gov21.core.ids import verhoeff_check_digit
 from gov21.identity.contracts import Principal
-from gov21.registry import forms, services
+from gov21.registry import services
 from gov21.registry.models import Certificate, EventState, LifeEvent, Person
 from tests.identity.flows import portal_sign_in, staff
 from tests.registry.factories import register_person
@@ -185,12 +185,12 @@ def test_missing_answers_are_all_listed(desk: Client) -> None:
     assert 'href="#sex_0"' in page
 
 
-def test_the_parish_is_typed_when_no_list_of_parishes_is_known(
-    desk: Client, registrar: Principal, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr(forms, "_geography", lambda: ())
-    assert '<input type="text" name="birth_parish"' in desk.get(f"{OFFICE}/declare/birth").content.decode()
+def test_the_parish_is_chosen_from_the_countrys_list(desk: Client, registrar: Principal) -> None:
+    page = desk.get(f"{OFFICE}/declare/birth").content.decode()
+    assert '<select name="birth_parish"' in page and '<option value="XA-03">Anse Corail (XA-03)</option>' in page
     mother = register_person(registrar, born=date(1990, 1, 1))
+    refused = desk.post(f"{OFFICE}/declare/birth", _birth_form(mother, birth_parish="XA-99"))
+    assert refused.status_code == 200 and "Select a valid choice" in refused.content.decode()
     assert desk.post(f"{OFFICE}/declare/birth", _birth_form(mother, birth_parish="XA-03")).status_code == 302
     assert LifeEvent.objects.get(kind="birth", state=EventState.DECLARED).data["birth_parish"] == "XA-03"
 

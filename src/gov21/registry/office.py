@@ -20,6 +20,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from gov21.core.errors import DomainError, Forbidden
+from gov21.core.geography import settlement_names
 from gov21.identity.contracts import Principal, principal_from_request
 from gov21.registry import forms, selectors, services
 from gov21.registry.certificates import QR_PREFIX, certificate_pdf
@@ -152,7 +153,7 @@ def _declare(
         else:
             messages.success(request, _("Declaration received. Check it, then validate it."))
             return redirect("registry:event", event_id=event.pk)
-    context = {"form": form, "settlements": forms.settlement_names(), "errors": form.error_summary()}
+    context = {"form": form, "settlements": settlement_names(), "errors": form.error_summary()}
     return render(request, template, context, status=status)
 
 
@@ -203,7 +204,7 @@ def _actions(event: LifeEvent, principal: Principal) -> set[str]:
 
 def _facts(data: dict[str, Any]) -> list[tuple[Any, str]]:
     """The declared facts as label and readable value, codes spelt out where a list of them is known."""
-    names = {**dict(forms.SEX_CHOICES), **dict(forms.parish_choices() or [])}
+    names = {**dict(forms.SEX_CHOICES), **dict(forms.parish_choices())}
     coded = {"sex", "birth_parish", "address_parish", "place_parish", "parish"}
     return [
         (forms.FIELD_LABELS.get(key, key), str(names.get(value, value)) if key in coded else _display(value))

@@ -12,11 +12,11 @@ from django.utils import timezone
 
 from gov21.core.errors import DomainError
 from gov21.core.ids import uin_is_valid
+from gov21.demo.bulk import load_nation
+from gov21.demo.synthetic import simulate
 from gov21.identity.principal import Principal
 from gov21.registry import selectors, services
-from gov21.registry.bulk import load_nation
 from gov21.registry.models import LifeEvent, Person, PersonVersion, RegistrationCounter, Union
-from gov21.registry.synthetic import simulate
 
 pytestmark = pytest.mark.django_db
 

@@ -31,9 +31,9 @@ from django.db import connection, transaction
 
 from gov21.core.errors import DomainError
 from gov21.core.ids import uin_generate_batch
+from gov21.demo.synthetic import Nation, SynthPerson
 from gov21.registry import rules
 from gov21.registry.models import Person
-from gov21.registry.synthetic import Nation, SynthPerson
 
 AUTHOR = "seed"
 
