@@ -59,15 +59,17 @@ def _birth_form(mother: Person, *, born: date | None = None, **extra: str) -> di
 def _declared_birth(actor: Principal, mother: Person, given: str = "Aline") -> LifeEvent:
     born = timezone.localdate() - timedelta(days=3)
     return services.event_declare(
-        kind="birth",
-        data={
-            "given_names": given,
-            "family_name": "Charles",
-            "sex": "F",
-            "birth_date": born.isoformat(),
-            "birth_parish": "XA-02",
-            "mother_uin": mother.uin,
-        },
+        declaration=services.declaration_parse(
+            kind="birth",
+            data={
+                "given_names": given,
+                "family_name": "Charles",
+                "sex": "F",
+                "birth_date": born.isoformat(),
+                "birth_parish": "XA-02",
+                "mother_uin": mother.uin,
+            },
+        ),
         actor=actor,
     )
 
@@ -96,8 +98,10 @@ def test_queue_lists_waiting_declarations_with_their_tags(desk: Client, registra
     mother = register_person(registrar, given="Marie", born=date(1990, 5, 6))
     waiting = _declared_birth(registrar, mother, given="Aline")
     late = services.event_declare(
-        kind="death",
-        data={"uin": register_person(registrar, born=date(1940, 1, 1)).uin, "death_date": "2020-01-01"},
+        declaration=services.declaration_parse(
+            kind="death",
+            data={"uin": register_person(registrar, born=date(1940, 1, 1)).uin, "death_date": "2020-01-01"},
+        ),
         actor=registrar,
     )
     page = desk.get(f"{OFFICE}/").content.decode()

@@ -20,6 +20,7 @@ from gov21.registry.services import (
     AssertedPerson,
     assertion_accept,
     certificate_issue,
+    declaration_parse,
     event_declare,
     event_register,
     event_validate,
@@ -45,14 +46,14 @@ def persons(req: ServiceRequest) -> ServiceResponse:
         purpose = req.issue or None
         if len(parts) == 2:
             history = person_history(uin=uin, actor=_actor(req), purpose=purpose)
-            return _ok({"uin": uin, "versions": history}, [uin])
+            return _ok(history.model_dump(), [uin])
         as_of_text = (req.query.get("as_of") or [""])[0]
         try:
             as_of = date.fromisoformat(as_of_text) if as_of_text else None
         except ValueError as exc:
             raise DomainError("invalid_date", "as_of must be a date (YYYY-MM-DD)", field="as_of") from exc
         person = person_view(uin=uin, actor=_actor(req), purpose=purpose, as_of=as_of)
-        return _ok(person, [uin])
+        return _ok(person.model_dump(), [uin])
     except DomainError as error:
         return problem_response(error)
 
@@ -156,7 +157,9 @@ def declarations(req: ServiceRequest) -> ServiceResponse:
         declarant = Principal(name=name, kind="system", roles=frozenset({"clerk"}))
         with transaction.atomic():
             event = event_declare(
-                kind=kind, data=data, actor=declarant, declarant_uin=person.uin if person is not None else ""
+                declaration=declaration_parse(kind=kind, data=data),
+                actor=declarant,
+                declarant_uin=person.uin if person is not None else "",
             )
             if registers:
                 # The registry's own rule decides here, on the person's proven request.

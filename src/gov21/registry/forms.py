@@ -15,6 +15,7 @@ from gov21.core.errors import DomainError
 from gov21.core.geography import geography
 from gov21.core.ids import uin_check
 from gov21.registry.models import EventKind
+from gov21.registry.records import PersonFacts
 
 # Readable names for the facts of a declaration and the attributes of a person record.
 FIELD_LABELS: dict[str, Any] = {
@@ -514,8 +515,9 @@ class CorrectionForm(GovForm):
         _use_parish_list(self, "birth_parish")
 
     @classmethod
-    def for_record(cls, record: dict[str, Any], *, purpose: str) -> CorrectionForm:
-        values = {name: record.get(name) or "" for name in cls.CORRECTABLE}
+    def for_record(cls, record: PersonFacts, *, purpose: str) -> CorrectionForm:
+        facts = record.model_dump(mode="json")
+        values = {name: facts[name] or "" for name in cls.CORRECTABLE}
         return cls(initial={**values, "original": signing.dumps(values, salt=cls._SALT), "purpose": purpose})
 
     def clean_original(self) -> dict[str, Any]:
