@@ -17,7 +17,7 @@ from gov21.demo.synthetic import simulate
 from gov21.identity.principal import Principal
 from gov21.registry import selectors, services
 from gov21.registry.models import LifeEvent, Person, PersonVersion, RegistrationCounter, Union
-from gov21.registry.records import BirthFacts
+from gov21.registry.records import DECLARATIONS, BirthFacts
 
 pytestmark = pytest.mark.django_db
 
@@ -111,3 +111,14 @@ def test_an_interrupted_seed_is_reported_not_built_upon(tmp_path: Path, monkeypa
         load_nation(simulate(people=50, seed=1, today=date(2026, 1, 1)))
     assert info.value.code == "seed_interrupted"
     assert "Delete the data directory" in info.value.detail
+
+
+def test_seeded_declarations_have_the_shape_the_registry_declares() -> None:
+    call_command("seed", people=400, seed=3, verbosity=0)
+    kinds = set()
+    for kind, data in LifeEvent.objects.values_list("kind", "data"):
+        record = DECLARATIONS[kind]
+        assert list(data) == list(record.model_fields), kind
+        assert record.model_validate(data).model_dump(mode="json") == data
+        kinds.add(kind)
+    assert {"birth", "death", "marriage", "address_change"} <= kinds

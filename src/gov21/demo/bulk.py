@@ -435,6 +435,7 @@ class _Loader:
                     "death_date": p.death_date.isoformat(),
                     "place_parish": "",
                     "cause": "",
+                    "informant": "",
                 }
                 registered = self._death_registered(p)
                 eid = self._event(kind="death", on=p.death_date, registered=registered, data=died, subject=p.key + 1)
