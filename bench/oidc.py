@@ -94,6 +94,7 @@ def _prepare(data_dir: Path, base_url: str) -> dict[str, Any]:
     )
     from gov21.registry import services as registry
     from gov21.registry.models import Person
+    from gov21.registry.records import BirthFacts
 
     call_command("migrate", verbosity=0)
     from gov21.exchange.contracts import exchange_bootstrap
@@ -103,17 +104,19 @@ def _prepare(data_dir: Path, base_url: str) -> dict[str, Any]:
     # A different birth date each run, so that a reused database does not hold the person as a duplicate.
     born = date(1960, 1, 1) + timedelta(days=secrets.randbelow(15000))
     event = registry.register_birth(
-        data={
-            "given_names": "Amara Keisha",
-            "family_name": "Baptiste",
-            "sex": "F",
-            "birth_date": born.isoformat(),
-            "birth_parish": "XA-01",
-            "birth_settlement": "Port Royal",
-            "address_parish": "XA-01",
-            "address_settlement": "Port Royal",
-            "address_line": "1 Bay Street",
-        },
+        birth=BirthFacts.model_validate(
+            {
+                "given_names": "Amara Keisha",
+                "family_name": "Baptiste",
+                "sex": "F",
+                "birth_date": born.isoformat(),
+                "birth_parish": "XA-01",
+                "birth_settlement": "Port Royal",
+                "address_parish": "XA-01",
+                "address_settlement": "Port Royal",
+                "address_line": "1 Bay Street",
+            }
+        ),
         actor=officer,
     )
     assert event.subject is not None

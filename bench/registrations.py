@@ -31,6 +31,7 @@ def _writer(
     from gov21.core.principal import Principal
     from gov21.registry import services
     from gov21.registry.models import Person
+    from gov21.registry.records import BirthFacts
     from gov21.registry.uin_pool import uin_pool_refill
 
     # The background worker keeps the UIN pool filled while the platform runs; do its job up front.
@@ -74,14 +75,16 @@ def _writer(
         born: date = today - timedelta(days=rng.randint(1, 40))
         try:
             services.register_birth(
-                data={
-                    "given_names": f"{rng.choice(given)} {rng.choice(given)}",
-                    "family_name": family(),
-                    "sex": rng.choice("FM"),
-                    "birth_date": born.isoformat(),
-                    "birth_parish": "XA-01",
-                    "mother_uin": mothers.pop(),
-                },
+                birth=BirthFacts.model_validate(
+                    {
+                        "given_names": f"{rng.choice(given)} {rng.choice(given)}",
+                        "family_name": family(),
+                        "sex": rng.choice("FM"),
+                        "birth_date": born.isoformat(),
+                        "birth_parish": "XA-01",
+                        "mother_uin": mothers.pop(),
+                    }
+                ),
                 actor=actor,
             )
             count += 1

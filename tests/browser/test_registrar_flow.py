@@ -139,15 +139,17 @@ def test_main_pages_have_no_serious_accessibility_problems(page: Page, live_serv
         pytest.skip(origin)
     mother = _mother()
     services.event_declare(
-        kind="birth",
-        data={
-            "given_names": "Aline",
-            "family_name": "Charles",
-            "sex": "F",
-            "birth_date": (timezone.localdate() - timedelta(days=2)).isoformat(),
-            "birth_parish": "XA-02",
-            "mother_uin": mother.uin,
-        },
+        declaration=services.declaration_parse(
+            kind="birth",
+            data={
+                "given_names": "Aline",
+                "family_name": "Charles",
+                "sex": "F",
+                "birth_date": (timezone.localdate() - timedelta(days=2)).isoformat(),
+                "birth_parish": "XA-02",
+                "mother_uin": mother.uin,
+            },
+        ),
         actor=REGISTRAR,
     )
     _sign_in(page, live_server.url)

@@ -37,7 +37,7 @@ def _only_the_benefits_system_is_pushed_to(exchange: None) -> None:
 
 
 def _register(kind: str, data: dict[str, Any], actor: Principal) -> LifeEvent:
-    event = services.event_declare(kind=kind, data=data, actor=actor)
+    event = services.event_declare(declaration=services.declaration_parse(kind=kind, data=data), actor=actor)
     services.event_validate(event_id=event.pk, actor=actor)
     return services.event_register(event_id=event.pk, actor=actor)
 

@@ -329,8 +329,9 @@ def test_a_registered_death_stops_the_account_at_once(base: str, browser_agent: 
         rp.fetch_token(f"{base}/oidc/token", code=_authorize(browser_agent, url)["code"], code_verifier=verifier)
         assert rp.get(f"{base}/oidc/userinfo").status_code == 200
         event = registry.event_declare(
-            kind="death",
-            data={"uin": person.account.uin, "death_date": "2024-02-02"},
+            declaration=registry.declaration_parse(
+                kind="death", data={"uin": person.account.uin, "death_date": "2024-02-02"}
+            ),
             actor=OFFICER,
         )
         registry.event_validate(event_id=event.pk, actor=OFFICER)

@@ -127,7 +127,10 @@ def test_no_activation_for_the_dead_and_no_rebinding() -> None:
 
     person = citizen()
     event = registry.event_declare(
-        kind="death", data={"uin": person.identifier, "death_date": "2024-02-02"}, actor=OFFICER
+        declaration=registry.declaration_parse(
+            kind="death", data={"uin": person.identifier, "death_date": "2024-02-02"}
+        ),
+        actor=OFFICER,
     )
     registry.event_validate(event_id=event.pk, actor=OFFICER)
     registry.event_register(event_id=event.pk, actor=OFFICER)

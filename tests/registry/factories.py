@@ -8,6 +8,7 @@ from typing import Any
 from gov21.core.principal import Principal
 from gov21.registry import services
 from gov21.registry.models import Person
+from gov21.registry.records import BirthFacts
 
 _counter = {"n": 0}
 
@@ -40,6 +41,6 @@ def register_person(
         "address_line": "1 Bay Street",
         **extra,
     }
-    event = services.register_birth(data=data, actor=actor)
+    event = services.register_birth(birth=BirthFacts.model_validate(data), actor=actor)
     assert event.subject is not None
     return Person.objects.get(pk=event.subject.pk)

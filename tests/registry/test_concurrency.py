@@ -9,6 +9,7 @@ from django.db import connection
 from gov21.core.principal import Principal
 from gov21.registry import services
 from gov21.registry.models import LifeEvent
+from gov21.registry.records import BirthFacts
 from gov21.registry.uin_pool import uin_pool_refill
 from tests.registry.factories import register_person
 
@@ -33,14 +34,16 @@ def test_parallel_registrations_get_gap_free_unique_numbers_and_uins(registrar: 
             barrier.wait()
             for j in range(PER_WRITER):
                 services.register_birth(
-                    data={
-                        "given_names": GIVEN[j],
-                        "family_name": FAMILIES[index],
-                        "sex": "F",
-                        "birth_date": (date(2015, 1, 1) + timedelta(days=300 * j)).isoformat(),
-                        "birth_parish": "XA-01",
-                        "mother_uin": mothers[index].uin,
-                    },
+                    birth=BirthFacts.model_validate(
+                        {
+                            "given_names": GIVEN[j],
+                            "family_name": FAMILIES[index],
+                            "sex": "F",
+                            "birth_date": (date(2015, 1, 1) + timedelta(days=300 * j)).isoformat(),
+                            "birth_parish": "XA-01",
+                            "mother_uin": mothers[index].uin,
+                        }
+                    ),
                     actor=registrar,
                 )
         except BaseException as exc:

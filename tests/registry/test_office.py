@@ -12,7 +12,7 @@ from django.utils import timezone
 from gov21.audit.models import AccessRecord
 from gov21.core.ids import verhoeff_check_digit
 from gov21.core.principal import Principal
-from gov21.registry import forms, services
+from gov21.registry import services
 from gov21.registry.models import Certificate, EventState, LifeEvent, Person
 from tests.identity.flows import portal_sign_in, staff
 from tests.registry.factories import register_person
@@ -59,15 +59,17 @@ def _birth_form(mother: Person, *, born: date | None = None, **extra: str) -> di
 def _declared_birth(actor: Principal, mother: Person, given: str = "Aline") -> LifeEvent:
     born = timezone.localdate() - timedelta(days=3)
     return services.event_declare(
-        kind="birth",
-        data={
-            "given_names": given,
-            "family_name": "Charles",
-            "sex": "F",
-            "birth_date": born.isoformat(),
-            "birth_parish": "XA-02",
-            "mother_uin": mother.uin,
-        },
+        declaration=services.declaration_parse(
+            kind="birth",
+            data={
+                "given_names": given,
+                "family_name": "Charles",
+                "sex": "F",
+                "birth_date": born.isoformat(),
+                "birth_parish": "XA-02",
+                "mother_uin": mother.uin,
+            },
+        ),
         actor=actor,
     )
 
@@ -96,8 +98,10 @@ def test_queue_lists_waiting_declarations_with_their_tags(desk: Client, registra
     mother = register_person(registrar, given="Marie", born=date(1990, 5, 6))
     waiting = _declared_birth(registrar, mother, given="Aline")
     late = services.event_declare(
-        kind="death",
-        data={"uin": register_person(registrar, born=date(1940, 1, 1)).uin, "death_date": "2020-01-01"},
+        declaration=services.declaration_parse(
+            kind="death",
+            data={"uin": register_person(registrar, born=date(1940, 1, 1)).uin, "death_date": "2020-01-01"},
+        ),
         actor=registrar,
     )
     page = desk.get(f"{OFFICE}/").content.decode()
@@ -185,12 +189,12 @@ def test_missing_answers_are_all_listed(desk: Client) -> None:
     assert 'href="#sex_0"' in page
 
 
-def test_the_parish_is_typed_when_no_list_of_parishes_is_known(
-    desk: Client, registrar: Principal, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr(forms, "_geography", lambda: ())
-    assert '<input type="text" name="birth_parish"' in desk.get(f"{OFFICE}/declare/birth").content.decode()
+def test_the_parish_is_chosen_from_the_countrys_list(desk: Client, registrar: Principal) -> None:
+    page = desk.get(f"{OFFICE}/declare/birth").content.decode()
+    assert '<select name="birth_parish"' in page and '<option value="XA-03">Anse Corail (XA-03)</option>' in page
     mother = register_person(registrar, born=date(1990, 1, 1))
+    refused = desk.post(f"{OFFICE}/declare/birth", _birth_form(mother, birth_parish="XA-99"))
+    assert refused.status_code == 200 and "Select a valid choice" in refused.content.decode()
     assert desk.post(f"{OFFICE}/declare/birth", _birth_form(mother, birth_parish="XA-03")).status_code == 302
     assert LifeEvent.objects.get(kind="birth", state=EventState.DECLARED).data["birth_parish"] == "XA-03"
 

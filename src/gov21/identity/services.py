@@ -164,9 +164,9 @@ def _person_checked(*, uin: str, officer: Principal, purpose: str) -> str:
 
     officer.require("identity.activate")
     person = person_view(uin=uin, actor=officer, purpose=purpose)
-    if person["status"] != "alive":
+    if person.status != "alive":
         raise Conflict("person_not_alive", "This person is recorded as deceased; no account can be activated.")
-    return str(person["uin"])
+    return person.uin
 
 
 def _activation_code_create(*, account: Account, officer: Principal, channel: str) -> tuple[str, ActivationCode]:

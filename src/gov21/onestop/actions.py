@@ -15,12 +15,12 @@ import orjson
 from django.utils import timezone
 
 from gov21.core.errors import DomainError
+from gov21.core.geography import parishes
 from gov21.exchange.contracts import agency_service, exchange_json
 from gov21.identity.contracts import person_assertion_issue
 from gov21.onestop import documents, registers
 from gov21.onestop.definitions import text
 from gov21.onestop.models import Application, Document
-from gov21.registry.contracts import parishes
 
 
 @dataclass(frozen=True)

@@ -21,13 +21,13 @@ from django.utils.translation import gettext as _
 
 from gov21.audit.contracts import access_record
 from gov21.core.errors import Conflict, DomainError, Forbidden, NotFound
+from gov21.core.geography import parishes
 from gov21.core.ids import uin_rejection_reason
 from gov21.core.principal import Principal
 from gov21.exchange.contracts import agency_client, agency_service, exchange_json
 from gov21.onestop import actions, definitions, notify, payments, rules
 from gov21.onestop.definitions import text
 from gov21.onestop.models import Application, DataConsent, Offer, ServiceDefinition, Transition
-from gov21.registry.contracts import parishes
 
 logger = logging.getLogger(__name__)
 
@@ -260,10 +260,6 @@ def question_get(application: Application, question_id: str) -> dict[str, Any]:
         if q["id"] == question_id:
             return dict(q)
     raise NotFound("question_not_found", _("This question is not part of the service."), field="question")
-
-
-def parish_options() -> list[tuple[str, str]]:
-    return list(parishes())
 
 
 def _clean(question: dict[str, Any], raw: Any, language: str) -> Any:

@@ -18,6 +18,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from gov21.core.errors import DomainError
+from gov21.core.geography import parish_name, parishes
 from gov21.identity.contracts import PORTAL_SESSION_KEY, account_summary, session_access_token
 from gov21.onestop import contracts as svc
 
@@ -188,7 +189,7 @@ def _question_view(q: dict[str, Any], lang: str, value: Any) -> dict[str, Any]:
     elif q["type"] == "yesno":
         view["options"] = [("yes", _("Yes")), ("no", _("No"))]
     elif q["type"] == "parish":
-        view["options"] = svc.parish_options()
+        view["options"] = list(parishes())
     if q["type"] == "date":
         parts = str(value or "").split("-")
         view["day"], view["month"], view["year"] = (
@@ -205,7 +206,7 @@ def _display(q: dict[str, Any], lang: str, value: Any) -> str:
     if q["type"] == "yesno":
         return _("Yes") if value == "yes" else _("No")
     if q["type"] == "parish":
-        return dict(svc.parish_options()).get(str(value), str(value))
+        return parish_name(str(value))
     return str(value)
 
 
@@ -367,7 +368,7 @@ def check(request: HttpRequest, uin: str, application: svc.Application) -> HttpR
                 for x in (
                     person.get("address_line", ""),
                     person.get("address_settlement", ""),
-                    dict(svc.parish_options()).get(person.get("address_parish", ""), ""),
+                    dict(parishes()).get(person.get("address_parish", ""), ""),
                 )
                 if x
             ),

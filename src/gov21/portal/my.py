@@ -11,6 +11,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
 from gov21.core.errors import DomainError
+from gov21.core.geography import parish_name
 from gov21.exchange.contracts import agency_client, agency_service, exchange_call
 from gov21.identity.contracts import account_summary, session_access_token
 from gov21.onestop import contracts as svc
@@ -22,10 +23,9 @@ from gov21.portal.journeys import citizen, language
 @citizen
 def profile(request: HttpRequest, uin: str) -> HttpResponse:
     sections = svc.profile_for(uin=uin)
-    parishes = dict(svc.parish_options())
     person = sections["person"].get("data") or {}
     if person.get("address_parish"):
-        person["address_parish_name"] = parishes.get(person["address_parish"], person["address_parish"])
+        person["address_parish_name"] = parish_name(person["address_parish"])
     return render(request, "portal/my_profile.html", {"uin": uin, "s": sections, "person": person})
 
 

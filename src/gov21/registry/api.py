@@ -12,32 +12,20 @@ from ninja import Field, Query, Router, Schema, Status
 from gov21.identity.contracts import PrincipalAuth, principal_of
 from gov21.registry import selectors, services
 from gov21.registry.certificates import certificate_pdf
-from gov21.registry.models import Certificate, EventKind
+from gov21.registry.models import Certificate
+from gov21.registry.records import (
+    AddressChangeFacts,
+    BirthFacts,
+    DeathFacts,
+    Declaration,
+    DivorceFacts,
+    MarriageFacts,
+    NameChangeFacts,
+    PersonRecord,
+    PersonVersionRecord,
+)
 
 router = Router(tags=["registry"], auth=PrincipalAuth())
-
-
-class PersonOut(Schema):
-    uin: str
-    given_names: str
-    family_name: str
-    former_names: list[str]
-    sex: str
-    birth_date: date
-    birth_parish: str
-    birth_settlement: str
-    mother_uin: str | None
-    father_uin: str | None
-    citizenship: str
-    address_parish: str
-    address_settlement: str
-    address_line: str
-    address_since: date | None
-    marital_status: str
-    status: str
-    death_date: date | None
-    version: int
-    recorded_at: datetime
 
 
 class PersonSummary(Schema):
@@ -55,77 +43,9 @@ class PersonPage(Schema):
     next_cursor: str | None
 
 
-class VersionOut(Schema):
-    version: int
-    recorded_at: datetime
-    effective_date: date
-    changed: list[str]
-    reason: str
-    author: str
-    event_number: str | None
-    data: dict[str, Any]
-
-
 class CorrectionIn(Schema):
     changes: dict[str, str] = Field(..., description="Attributes to correct: given_names, family_name, sex, ...")
     reason: str = Field(..., min_length=3, max_length=480)
-
-
-class BirthIn(Schema):
-    given_names: str = Field(..., min_length=1, max_length=200)
-    family_name: str = Field(..., min_length=1, max_length=200)
-    sex: Literal["F", "M", "X"]
-    birth_date: date
-    birth_parish: str = Field(..., min_length=1, max_length=12)
-    birth_settlement: str = Field("", max_length=120)
-    mother_uin: str | None = None
-    father_uin: str | None = None
-    address_parish: str = Field("", max_length=12)
-    address_settlement: str = Field("", max_length=120)
-    address_line: str = Field("", max_length=200)
-    informant: str = Field("", max_length=200)
-
-
-class DeathIn(Schema):
-    uin: str
-    death_date: date
-    place_parish: str = Field("", max_length=12)
-    cause: str = Field("", max_length=300)
-    informant: str = Field("", max_length=200)
-
-
-class MarriageIn(Schema):
-    partner_a_uin: str
-    partner_b_uin: str
-    date: date
-    parish: str = Field(..., min_length=1, max_length=12)
-    partner_a_new_family_name: str = Field("", max_length=200)
-    partner_b_new_family_name: str = Field("", max_length=200)
-
-
-class DivorceIn(Schema):
-    partner_a_uin: str
-    partner_b_uin: str
-    date: date
-    court_reference: str = Field("", max_length=200)
-    partner_a_new_family_name: str = Field("", max_length=200)
-    partner_b_new_family_name: str = Field("", max_length=200)
-
-
-class NameChangeIn(Schema):
-    uin: str
-    date: date
-    given_names: str = Field("", max_length=200)
-    family_name: str = Field("", max_length=200)
-    reason: str = Field(..., min_length=3, max_length=300)
-
-
-class AddressChangeIn(Schema):
-    uin: str
-    date: date
-    parish: str = Field(..., min_length=1, max_length=12)
-    settlement: str = Field("", max_length=120)
-    line: str = Field(..., min_length=1, max_length=200)
 
 
 class EventOut(Schema):
@@ -200,8 +120,8 @@ def _purpose(request: HttpRequest, given: str | None) -> str | None:
     return given or request.headers.get("X-Purpose")
 
 
-@router.get("/persons/{uin}", response=PersonOut, summary="A person's current record, or as of a date")
-def person_get(request: HttpRequest, uin: str, filters: Query[PersonQuery]) -> dict[str, Any]:
+@router.get("/persons/{uin}", response=PersonRecord, summary="A person's current record, or as of a date")
+def person_get(request: HttpRequest, uin: str, filters: Query[PersonQuery]) -> PersonRecord:
     return selectors.person_view(
         uin=uin, actor=principal_of(request), purpose=_purpose(request, filters.purpose), as_of=filters.as_of
     )
@@ -219,64 +139,52 @@ def person_search(request: HttpRequest, filters: Query[SearchQuery]) -> dict[str
     return {"items": page.items, "next_cursor": page.next_cursor}
 
 
-@router.get("/persons/{uin}/history", response=list[VersionOut], summary="Every version of a person's record")
-def person_history(request: HttpRequest, uin: str, purpose: str | None = None) -> list[dict[str, Any]]:
-    return selectors.person_history(uin=uin, actor=principal_of(request), purpose=_purpose(request, purpose))
+@router.get("/persons/{uin}/history", response=list[PersonVersionRecord], summary="Every version of a person's record")
+def person_history(request: HttpRequest, uin: str, purpose: str | None = None) -> list[PersonVersionRecord]:
+    return selectors.person_history(uin=uin, actor=principal_of(request), purpose=_purpose(request, purpose)).versions
 
 
-@router.post("/persons/{uin}/corrections", response={201: VersionOut}, summary="Correct a clerical error")
-def person_correct(request: HttpRequest, uin: str, payload: CorrectionIn) -> Status[dict[str, Any]]:
+@router.post("/persons/{uin}/corrections", response={201: PersonVersionRecord}, summary="Correct a clerical error")
+def person_correct(request: HttpRequest, uin: str, payload: CorrectionIn) -> Status[PersonVersionRecord]:
     version = services.person_correct(
         uin=uin, changes=payload.changes, reason=payload.reason, actor=principal_of(request)
     )
-    return Status(
-        201,
-        {
-            "version": version.version,
-            "recorded_at": version.recorded_at,
-            "effective_date": version.effective_date,
-            "changed": version.changed,
-            "reason": version.reason,
-            "author": version.author,
-            "event_number": None,
-            "data": version.data,
-        },
-    )
+    return Status(201, selectors.version_record(version))
 
 
-def _declare(request: HttpRequest, kind: str, payload: Schema) -> Status[dict[str, Any]]:
-    event = services.event_declare(kind=kind, data=payload.model_dump(mode="json"), actor=principal_of(request))
+def _declare(request: HttpRequest, payload: Declaration) -> Status[dict[str, Any]]:
+    event = services.event_declare(declaration=payload, actor=principal_of(request))
     return Status(201, selectors.event_summary(event))
 
 
 @router.post("/events/births", response={201: EventOut}, summary="Declare a birth")
-def declare_birth(request: HttpRequest, payload: BirthIn) -> Status[dict[str, Any]]:
-    return _declare(request, EventKind.BIRTH, payload)
+def declare_birth(request: HttpRequest, payload: BirthFacts) -> Status[dict[str, Any]]:
+    return _declare(request, payload)
 
 
 @router.post("/events/deaths", response={201: EventOut}, summary="Declare a death")
-def declare_death(request: HttpRequest, payload: DeathIn) -> Status[dict[str, Any]]:
-    return _declare(request, EventKind.DEATH, payload)
+def declare_death(request: HttpRequest, payload: DeathFacts) -> Status[dict[str, Any]]:
+    return _declare(request, payload)
 
 
 @router.post("/events/marriages", response={201: EventOut}, summary="Declare a marriage")
-def declare_marriage(request: HttpRequest, payload: MarriageIn) -> Status[dict[str, Any]]:
-    return _declare(request, EventKind.MARRIAGE, payload)
+def declare_marriage(request: HttpRequest, payload: MarriageFacts) -> Status[dict[str, Any]]:
+    return _declare(request, payload)
 
 
 @router.post("/events/divorces", response={201: EventOut}, summary="Declare a divorce")
-def declare_divorce(request: HttpRequest, payload: DivorceIn) -> Status[dict[str, Any]]:
-    return _declare(request, EventKind.DIVORCE, payload)
+def declare_divorce(request: HttpRequest, payload: DivorceFacts) -> Status[dict[str, Any]]:
+    return _declare(request, payload)
 
 
 @router.post("/events/name-changes", response={201: EventOut}, summary="Declare a change of name")
-def declare_name_change(request: HttpRequest, payload: NameChangeIn) -> Status[dict[str, Any]]:
-    return _declare(request, EventKind.NAME_CHANGE, payload)
+def declare_name_change(request: HttpRequest, payload: NameChangeFacts) -> Status[dict[str, Any]]:
+    return _declare(request, payload)
 
 
 @router.post("/events/address-changes", response={201: EventOut}, summary="Declare a change of address")
-def declare_address_change(request: HttpRequest, payload: AddressChangeIn) -> Status[dict[str, Any]]:
-    return _declare(request, EventKind.ADDRESS_CHANGE, payload)
+def declare_address_change(request: HttpRequest, payload: AddressChangeFacts) -> Status[dict[str, Any]]:
+    return _declare(request, payload)
 
 
 @router.get("/events", response=EventPage, summary="List declarations and registrations")

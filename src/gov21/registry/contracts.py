@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from gov21.registry.certificates_pdf import render_certificate_pdf
-from gov21.registry.namedata import PARISHES
+from gov21.registry.records import PersonFacts, PersonHistory, PersonRecord, PersonVersionRecord
 from gov21.registry.selectors import person_sample_adult, person_view, population_count
 
-
-def parishes() -> tuple[tuple[str, str], ...]:
-    """The country's parishes: (code, name), the reference list addresses are given in."""
-    return tuple((code, name) for code, name, _ in PARISHES)
-
-
-__all__ = ["parishes", "person_sample_adult", "person_view", "population_count", "render_certificate_pdf"]
+__all__ = [
+    "PersonFacts",
+    "PersonHistory",
+    "PersonRecord",
+    "PersonVersionRecord",
+    "person_sample_adult",
+    "person_view",
+    "population_count",
+    "render_certificate_pdf",
+]

@@ -22,6 +22,7 @@ from gov21.registry.services import (
     AssertedPerson,
     assertion_accept,
     certificate_issue,
+    declaration_parse,
     event_declare,
     event_register,
     event_validate,
@@ -61,8 +62,7 @@ def person_get(call: Call, uin: str, query: AsOf) -> object:
 @persons.get("/{uin}/history", response=PersonHistory, summary="Every version of a person's record, oldest first")
 def person_history_get(call: Call, uin: str) -> object:
     call.concerns(uin)
-    history = person_history(uin=uin, actor=_actor(call), purpose=call.request.issue or None)
-    return {"uin": uin, "versions": history}
+    return person_history(uin=uin, actor=_actor(call), purpose=call.request.issue or None)
 
 
 # --- certificates ---------------------------------------------------------------------------------
@@ -185,7 +185,9 @@ def declaration_post(call: Call, kind: str, body: Facts) -> Declaration:
     declarant = Principal(name=name, kind=PrincipalKind.SYSTEM, roles=frozenset({"clerk"}))
     with transaction.atomic():
         event = event_declare(
-            kind=kind, data=body, actor=declarant, declarant_uin=person.uin if person is not None else ""
+            declaration=declaration_parse(kind=kind, data=body),
+            actor=declarant,
+            declarant_uin=person.uin if person is not None else "",
         )
         if registers:
             # The registry's own rule decides here, on the person's proven request.

@@ -4,7 +4,6 @@ and a ``DomainError`` they raise is put next to the field it names."""
 
 from __future__ import annotations
 
-import importlib
 from datetime import date
 from typing import Any, ClassVar
 
@@ -13,8 +12,10 @@ from django.core import signing
 from django.utils.translation import gettext_lazy as _
 
 from gov21.core.errors import DomainError
+from gov21.core.geography import geography
 from gov21.core.ids import uin_check
 from gov21.registry.models import EventKind
+from gov21.registry.records import PersonFacts
 
 # Readable names for the facts of a declaration and the attributes of a person record.
 FIELD_LABELS: dict[str, Any] = {
@@ -56,32 +57,9 @@ _UIN_ATTRS = {"inputmode": "numeric", "autocomplete": "off", "spellcheck": "fals
 _NAME_ATTRS = {"autocomplete": "off", "spellcheck": "false"}
 
 
-def _geography() -> tuple[Any, ...]:
-    """The country's parishes and their settlements, or nothing when no list is available.
-
-    The synthetic nation is so far the only source of the geography and may be absent from a trimmed
-    installation, so it is looked up at run time and its shape is checked here rather than trusted: a
-    typed parish code still works without it."""
-    try:
-        module = importlib.import_module("gov21.registry.synthetic")
-        return tuple(module.geography())
-    except (ImportError, AttributeError, TypeError, ValueError):
-        return ()
-
-
-def parish_choices() -> list[tuple[str, str]] | None:
-    """The parishes a place can be in, or None when no list is available (the parish is then typed)."""
-    try:
-        return [(str(parish.code), f"{parish.name} ({parish.code})") for parish in _geography()] or None
-    except AttributeError:
-        return None
-
-
-def settlement_names() -> list[str]:
-    try:
-        return sorted({str(place.name) for parish in _geography() for place in parish.settlements})
-    except (AttributeError, TypeError):
-        return []
+def parish_choices() -> list[tuple[str, str]]:
+    """The parishes a place can be in, as the choices of a select."""
+    return [(parish.code, f"{parish.name} ({parish.code})") for parish in geography()]
 
 
 class GovForm(forms.Form):
@@ -234,10 +212,8 @@ class UinField(forms.CharField):
 
 
 def _use_parish_list(form: forms.Form, name: str) -> None:
-    """Make a typed parish field a select, when the list of parishes is known."""
+    """Make a typed parish field a select of the country's parishes."""
     choices = parish_choices()
-    if choices is None:
-        return
     old = form.fields[name]
     blank = _("Choose a parish") if old.required else _("Not known")
     form.fields[name] = forms.ChoiceField(
@@ -539,8 +515,9 @@ class CorrectionForm(GovForm):
         _use_parish_list(self, "birth_parish")
 
     @classmethod
-    def for_record(cls, record: dict[str, Any], *, purpose: str) -> CorrectionForm:
-        values = {name: record.get(name) or "" for name in cls.CORRECTABLE}
+    def for_record(cls, record: PersonFacts, *, purpose: str) -> CorrectionForm:
+        facts = record.model_dump(mode="json")
+        values = {name: facts[name] or "" for name in cls.CORRECTABLE}
         return cls(initial={**values, "original": signing.dumps(values, salt=cls._SALT), "purpose": purpose})
 
     def clean_original(self) -> dict[str, Any]:

@@ -18,12 +18,14 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from gov21.core.errors import DomainError, Forbidden
+from gov21.core.geography import settlement_names
 from gov21.core.office import Office, problem_page
 from gov21.core.principal import Principal
 from gov21.registry import forms, selectors, services
 from gov21.registry.certificates import QR_PREFIX, certificate_pdf
 from gov21.registry.certificates_pdf import render_qr_png
 from gov21.registry.models import CertificateStatus, EventKind, EventState, LifeEvent, MaritalStatus, PersonStatus
+from gov21.registry.records import PersonFacts, PersonHistory
 
 QUEUE_STATES: tuple[str, ...] = (
     EventState.DECLARED,
@@ -119,13 +121,14 @@ def _declare(
     status = 200
     if request.method == "POST" and form.is_valid():
         try:
-            event = services.event_declare(kind=kind, data=form.cleaned_data, actor=principal)
+            declaration = services.declaration_parse(kind=kind, data=form.cleaned_data)
+            event = services.event_declare(declaration=declaration, actor=principal)
         except DomainError as error:
             status = form.add_domain_error(error)
         else:
             messages.success(request, _("Declaration received. Check it, then validate it."))
             return redirect("registry:event", event_id=event.pk)
-    context = {"form": form, "settlements": forms.settlement_names(), "errors": form.error_summary()}
+    context = {"form": form, "settlements": settlement_names(), "errors": form.error_summary()}
     return render(request, template, context, status=status)
 
 
@@ -176,7 +179,7 @@ def _actions(event: LifeEvent, principal: Principal) -> set[str]:
 
 def _facts(data: dict[str, Any]) -> list[tuple[Any, str]]:
     """The declared facts as label and readable value, codes spelt out where a list of them is known."""
-    names = {**dict(forms.SEX_CHOICES), **dict(forms.parish_choices() or [])}
+    names = {**dict(forms.SEX_CHOICES), **dict(forms.parish_choices())}
     coded = {"sex", "birth_parish", "address_parish", "place_parish", "parish"}
     return [
         (forms.FIELD_LABELS.get(key, key), str(names.get(value, value)) if key in coded else _display(value))
@@ -390,7 +393,9 @@ def search(request: HttpRequest, principal: Principal) -> HttpResponse:
             status = form.add_domain_error(error)
         else:
             following = {**request.GET.dict(), "cursor": page.next_cursor}
-            context["results"] = [{**item, "url": _person_url(item["uin"], purpose)} for item in page.items]
+            context["results"] = [
+                {**item.model_dump(mode="json"), "url": _person_url(item.uin, purpose)} for item in page.items
+            ]
             context["next_url"] = f"?{urlencode(following)}" if page.next_cursor else None
             context["first_page"] = not form.cleaned_data["cursor"]
     context["errors"] = form.error_summary() if form.is_bound else []
@@ -405,29 +410,27 @@ def _display(value: Any) -> str:
     return str(value)
 
 
-def _record_rows(record: dict[str, Any]) -> list[tuple[Any, str]]:
+def _record_rows(record: PersonFacts) -> list[tuple[Any, str]]:
     """A record as label and readable value, in the order a registrar reads a register entry."""
     sexes = dict(forms.SEX_CHOICES)
-    place = ", ".join(p for p in (record.get("birth_settlement"), record.get("birth_parish")) if p)
-    address = ", ".join(
-        p for p in (record.get("address_line"), record.get("address_settlement"), record.get("address_parish")) if p
-    )
+    place = ", ".join(p for p in (record.birth_settlement, record.birth_parish) if p)
+    address = ", ".join(p for p in (record.address_line, record.address_settlement, record.address_parish) if p)
     rows: list[tuple[Any, str]] = [
-        (forms.FIELD_LABELS["uin"], record["uin"]),
-        (forms.FIELD_LABELS["given_names"], record["given_names"]),
-        (forms.FIELD_LABELS["family_name"], record["family_name"]),
-        (forms.FIELD_LABELS["former_names"], _display(record.get("former_names"))),
-        (forms.FIELD_LABELS["sex"], str(sexes.get(record["sex"], record["sex"]))),
-        (forms.FIELD_LABELS["birth_date"], _display(record.get("birth_date"))),
+        (forms.FIELD_LABELS["uin"], record.uin),
+        (forms.FIELD_LABELS["given_names"], record.given_names),
+        (forms.FIELD_LABELS["family_name"], record.family_name),
+        (forms.FIELD_LABELS["former_names"], _display(record.former_names)),
+        (forms.FIELD_LABELS["sex"], str(sexes.get(record.sex, record.sex))),
+        (forms.FIELD_LABELS["birth_date"], _display(record.birth_date)),
         (forms.FIELD_LABELS["birth_settlement"], place or "—"),
-        (forms.FIELD_LABELS["citizenship"], _display(record.get("citizenship"))),
+        (forms.FIELD_LABELS["citizenship"], _display(record.citizenship)),
         (forms.FIELD_LABELS["address_line"], address or "—"),
-        (forms.FIELD_LABELS["address_since"], _display(record.get("address_since"))),
-        (forms.FIELD_LABELS["marital_status"], _choice(MaritalStatus, record.get("marital_status"))),
-        (forms.FIELD_LABELS["status"], _choice(PersonStatus, record.get("status"))),
+        (forms.FIELD_LABELS["address_since"], _display(record.address_since)),
+        (forms.FIELD_LABELS["marital_status"], _choice(MaritalStatus, record.marital_status)),
+        (forms.FIELD_LABELS["status"], _choice(PersonStatus, record.status)),
     ]
-    if record.get("death_date"):
-        rows.append((forms.FIELD_LABELS["death_date"], _display(record["death_date"])))
+    if record.death_date:
+        rows.append((forms.FIELD_LABELS["death_date"], _display(record.death_date)))
     return rows
 
 
@@ -435,37 +438,37 @@ def _choice(choices: type[models.TextChoices], value: Any) -> str:
     return str(choices(value).label) if value in choices.values else _display(value)
 
 
-def _versions(history: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def _versions(history: PersonHistory) -> list[dict[str, Any]]:
     """Each version with what it changed (field, before, after), newest first."""
     rows = []
-    previous: dict[str, Any] | None = None
-    for version in history:
-        data = version["data"]
+    previous: PersonFacts | None = None
+    for version in history.versions:
+        data = version.data
         changes = (
             [
-                (forms.FIELD_LABELS.get(k, k), _display(previous.get(k)), _display(data.get(k)))
-                for k in version["changed"]
+                (forms.FIELD_LABELS.get(k, k), _display(getattr(previous, k, None)), _display(getattr(data, k, None)))
+                for k in version.changed
             ]
             if previous is not None
             else []
         )
-        rows.append({**version, "changes": changes})
+        rows.append({**version.model_dump(exclude={"data"}), "changes": changes})
         previous = data
     return rows[::-1]
 
 
-def _names(history: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def _names(history: PersonHistory) -> list[dict[str, Any]]:
     """The names the person has had, each from the date it took effect."""
     names: list[dict[str, Any]] = []
-    for version in history:
-        given, family = version["data"]["given_names"], version["data"]["family_name"]
+    for version in history.versions:
+        given, family = version.data.given_names, version.data.family_name
         if not names or (names[-1]["given_names"], names[-1]["family_name"]) != (given, family):
             names.append(
                 {
                     "given_names": given,
                     "family_name": family,
-                    "since": version["effective_date"],
-                    "reason": version["reason"],
+                    "since": version.effective_date,
+                    "reason": version.reason,
                 }
             )
     return names
@@ -507,8 +510,8 @@ def person(request: HttpRequest, principal: Principal, uin: str) -> HttpResponse
         "rows": _record_rows(record),
         "as_of_rows": _record_rows(as_of_record) if as_of_record else None,
         "purpose": purpose,
-        "mother_url": _person_url(record["mother_uin"], purpose) if record["mother_uin"] else None,
-        "father_url": _person_url(record["father_uin"], purpose) if record["father_uin"] else None,
+        "mother_url": _person_url(record.mother_uin, purpose) if record.mother_uin else None,
+        "father_url": _person_url(record.father_uin, purpose) if record.father_uin else None,
         "names": _names(history),
         "versions": _versions(history),
         "as_of_form": as_of_form,

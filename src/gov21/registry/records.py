@@ -8,9 +8,9 @@ apps see them through ``gov21.registry.contracts``.
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import ClassVar
+from typing import Annotated, ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 
 class Record(BaseModel):
@@ -78,3 +78,134 @@ class PersonVersionRecord(Record):
 class PersonHistory(Record):
     uin: str
     versions: list[PersonVersionRecord]
+
+
+# ---------------------------------------------------------------------------------------------
+# Declarations: what is declared to the registry for each kind of life event. The API takes these
+# as its input schemas, the registrar's forms convert to them, and the services check and store them.
+
+
+class Declaration(BaseModel):
+    """The facts of one declaration, as typed: surrounding spaces dropped, unknown fields ignored
+    (as an agency's system may send more than the registry keeps). UINs are checked, check digit
+    included, with the registry's other rules (after the declarant's right to declare)."""
+
+    model_config = ConfigDict(frozen=True, str_strip_whitespace=True)
+
+    KIND: ClassVar[str]
+    # The field that holds the date of the event.
+    EVENT_DATE: ClassVar[str] = "date"
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _blank_uin_is_none(cls, value: object, info: ValidationInfo) -> object:
+        """An optional UIN left empty is not given."""
+        name = info.field_name or ""
+        optional_uin = name.endswith("uin") and not cls.model_fields[name].is_required()
+        return None if optional_uin and isinstance(value, str) and not value.strip() else value
+
+    def uins(self) -> dict[str, str]:
+        """The UINs the declaration names, by field."""
+        return {name: value for name, value in self if name.endswith("uin") and isinstance(value, str)}
+
+    def event_date(self) -> date:
+        value = getattr(self, self.EVENT_DATE)
+        assert isinstance(value, date)
+        return value
+
+
+Text = Annotated[str, Field(max_length=200)]
+Name = Annotated[str, Field(min_length=1, max_length=200)]
+ParishCode = Annotated[str, Field(min_length=1, max_length=12)]
+OptionalParishCode = Annotated[str, Field(max_length=12)]
+Place = Annotated[str, Field(max_length=120)]
+
+
+class BirthFacts(Declaration):
+    """A birth as declared: the child, where and when it was born, its parents and where it lives."""
+
+    KIND: ClassVar[str] = "birth"
+    EVENT_DATE: ClassVar[str] = "birth_date"
+
+    given_names: Name
+    family_name: Name
+    sex: Literal["F", "M", "X"]
+    birth_date: date
+    birth_parish: ParishCode
+    birth_settlement: Place = ""
+    # A foundling, or an adult registered late with unknown parents, has no mother on record.
+    mother_uin: str | None = None
+    father_uin: str | None = None
+    address_parish: OptionalParishCode = ""
+    address_settlement: Place = ""
+    address_line: Text = ""
+    informant: Text = ""
+
+
+class DeathFacts(Declaration):
+    """A death as declared: who died, when and where, of what, and who says so."""
+
+    KIND: ClassVar[str] = "death"
+    EVENT_DATE: ClassVar[str] = "death_date"
+
+    uin: str
+    death_date: date
+    place_parish: OptionalParishCode = ""
+    cause: Annotated[str, Field(max_length=300)] = ""
+    informant: Text = ""
+
+
+class MarriageFacts(Declaration):
+    """A marriage as declared: the two parties, the day and parish, and any family name taken."""
+
+    KIND: ClassVar[str] = "marriage"
+
+    partner_a_uin: str
+    partner_b_uin: str
+    date: date
+    parish: ParishCode
+    partner_a_new_family_name: Text = ""
+    partner_b_new_family_name: Text = ""
+
+
+class DivorceFacts(Declaration):
+    """A divorce as declared: the two parties, the day, the court's reference, and names taken back."""
+
+    KIND: ClassVar[str] = "divorce"
+
+    partner_a_uin: str
+    partner_b_uin: str
+    date: date
+    court_reference: Text = ""
+    partner_a_new_family_name: Text = ""
+    partner_b_new_family_name: Text = ""
+
+
+class NameChangeFacts(Declaration):
+    """A change of name as declared: whose, from when, the new names (a blank one is kept) and why."""
+
+    KIND: ClassVar[str] = "name_change"
+
+    uin: str
+    date: date
+    given_names: Text = ""
+    family_name: Text = ""
+    reason: Annotated[str, Field(min_length=3, max_length=200)]
+
+
+class AddressChangeFacts(Declaration):
+    """A change of address as declared: whose, from when, and the new address."""
+
+    KIND: ClassVar[str] = "address_change"
+
+    uin: str
+    date: date
+    parish: ParishCode
+    settlement: Place = ""
+    line: Name
+
+
+DECLARATIONS: dict[str, type[Declaration]] = {
+    record.KIND: record
+    for record in (BirthFacts, DeathFacts, MarriageFacts, DivorceFacts, NameChangeFacts, AddressChangeFacts)
+}

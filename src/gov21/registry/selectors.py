@@ -7,7 +7,7 @@ import base64
 import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Any
+from typing import Any, Generic, TypeVar
 from zoneinfo import ZoneInfo
 
 import orjson
@@ -32,9 +32,11 @@ from gov21.registry.models import (
     PersonStatus,
     PersonVersion,
 )
+from gov21.registry.records import PersonFacts, PersonHistory, PersonRecord, PersonVersionRecord
 from gov21.registry.services import person_snapshot
 
 MAX_PAGE = 100
+Item = TypeVar("Item")
 
 
 def _check_purpose(purpose: str | None) -> str:
@@ -55,12 +57,8 @@ def _end_of_day(day: date) -> datetime:
 
 # The most frequent read of the registry, so written by hand: one indexed query with the parents'
 # UINs joined in, instead of ORM compilation per call (which cost more than the query; see
-# docs/performance.md). Column order matches PERSON_COLUMNS.
-PERSON_COLUMNS = (
-    "uin", "given_names", "family_name", "former_names", "sex", "birth_date", "birth_parish", "birth_settlement",
-    "citizenship", "address_parish", "address_settlement", "address_line", "address_since", "marital_status",
-    "status", "death_date", "version", "updated_at",
-)  # fmt: skip
+# docs/performance.md). The person table's columns of the record, then the version, then the parents.
+PERSON_COLUMNS = (*PersonFacts.columns(), "version", "updated_at")
 PERSON_BY_UIN_SQL = (
     "SELECT " + ", ".join(f"p.{c}" for c in PERSON_COLUMNS) + ", m.uin, f.uin "
     f"FROM {Person._meta.db_table} p "
@@ -68,16 +66,11 @@ PERSON_BY_UIN_SQL = (
     f"LEFT JOIN {Person._meta.db_table} f ON f.id = p.father_id "
     "WHERE p.uin = %s"
 )
-_DATE_COLUMNS = frozenset({"birth_date", "address_since", "death_date"})
 
 
-def _person_row(row: tuple[Any, ...]) -> dict[str, Any]:
-    """Turn a PERSON_BY_UIN_SQL row into the snapshot shape, whichever database returned it."""
+def _person_row(row: tuple[Any, ...]) -> PersonRecord:
+    """Turn a PERSON_BY_UIN_SQL row into a record, whichever database returned it."""
     data: dict[str, Any] = dict(zip(PERSON_COLUMNS, row[: len(PERSON_COLUMNS)], strict=True))
-    for column in _DATE_COLUMNS:
-        value = data[column]
-        if isinstance(value, date):
-            data[column] = value.isoformat()
     if isinstance(data["former_names"], str):
         data["former_names"] = orjson.loads(data["former_names"])
     updated = data.pop("updated_at")
@@ -87,10 +80,10 @@ def _person_row(row: tuple[Any, ...]) -> dict[str, Any]:
         updated = updated.replace(tzinfo=UTC)
     data["recorded_at"] = updated
     data["mother_uin"], data["father_uin"] = row[len(PERSON_COLUMNS)], row[len(PERSON_COLUMNS) + 1]
-    return data
+    return PersonRecord.model_validate(data)
 
 
-def person_view(*, uin: str, actor: Principal, purpose: str | None, as_of: date | None = None) -> dict[str, Any]:
+def person_view(*, uin: str, actor: Principal, purpose: str | None, as_of: date | None = None) -> PersonRecord:
     """The record of one person, now or as it stood at the end of ``as_of``."""
     actor.require("person.read")
     why = _check_purpose(purpose)
@@ -101,7 +94,7 @@ def person_view(*, uin: str, actor: Principal, purpose: str | None, as_of: date 
             row = cursor.fetchone()
         if row is None:
             raise NotFound("person_not_found", f"No person with UIN {uin} is registered.", field="uin")
-        data = _person_row(row)
+        record = _person_row(row)
     else:
         version = (
             PersonVersion.objects.filter(person__uin=uin, recorded_at__lt=_end_of_day(as_of))
@@ -115,9 +108,9 @@ def person_view(*, uin: str, actor: Principal, purpose: str | None, as_of: date 
             raise NotFound(
                 "not_yet_registered", f"The person with UIN {uin} was not yet registered on {as_of}.", field="as_of"
             )
-        data = dict(version.data)
-        data["version"] = version.version
-        data["recorded_at"] = version.recorded_at
+        record = PersonRecord.model_validate(
+            {**version.data, "version": version.version, "recorded_at": version.recorded_at}
+        )
     access_record(
         actor=actor.name,
         actor_kind=actor.kind,
@@ -125,10 +118,25 @@ def person_view(*, uin: str, actor: Principal, purpose: str | None, as_of: date 
         subject=uin,
         purpose=why,
     )
-    return data
+    return record
 
 
-def person_history(*, uin: str, actor: Principal, purpose: str | None) -> list[dict[str, Any]]:
+def version_record(version: PersonVersion) -> PersonVersionRecord:
+    """One stored version of a person's record, as the registry answers it."""
+    return PersonVersionRecord(
+        version=version.version,
+        recorded_at=version.recorded_at,
+        effective_date=version.effective_date,
+        changed=version.changed,
+        reason=version.reason,
+        author=version.author,
+        event_number=version.event.number if version.event else None,
+        data=PersonFacts.model_validate(version.data),
+    )
+
+
+def person_history(*, uin: str, actor: Principal, purpose: str | None) -> PersonHistory:
+    """Every version of a person's record, oldest first."""
     actor.require("person.read")
     why = _check_purpose(purpose)
     uin = uin_check(uin, field="uin")
@@ -137,19 +145,7 @@ def person_history(*, uin: str, actor: Principal, purpose: str | None) -> list[d
         raise NotFound("person_not_found", f"No person with UIN {uin} is registered.", field="uin")
     versions = PersonVersion.objects.filter(person=person).select_related("event").order_by("version")
     access_record(actor=actor.name, actor_kind=actor.kind, action="person.history", subject=uin, purpose=why)
-    return [
-        {
-            "version": v.version,
-            "recorded_at": v.recorded_at,
-            "effective_date": v.effective_date,
-            "changed": v.changed,
-            "reason": v.reason,
-            "author": v.author,
-            "event_number": v.event.number if v.event else None,
-            "data": v.data,
-        }
-        for v in versions
-    ]
+    return PersonHistory(uin=uin, versions=[version_record(v) for v in versions])
 
 
 def _tokens(query: str) -> list[str]:
@@ -173,8 +169,10 @@ def _decode_cursor(cursor: str | None) -> int:
 
 
 @dataclass(frozen=True, slots=True)
-class Page:
-    items: list[dict[str, Any]]
+class Page(Generic[Item]):
+    """One page of a list, and the cursor of the next page if there is one."""
+
+    items: list[Item]
     next_cursor: str | None
 
 
@@ -199,7 +197,7 @@ def _matching_ids(tokens: list[str], after: int, limit: int) -> list[int]:
 
 def person_search(
     *, name: str, actor: Principal, purpose: str | None, cursor: str | None = None, limit: int = 20
-) -> Page:
+) -> Page[PersonFacts]:
     """Persons whose names contain every word of ``name`` (each word may be a prefix)."""
     actor.require("person.read")
     why = _check_purpose(purpose)
@@ -218,7 +216,7 @@ def person_search(
         action="person.search",
         subject="",
         purpose=why,
-        detail={"query": name[:100], "results": [item["uin"] for item in items]},
+        detail={"query": name[:100], "results": [item.uin for item in items]},
     )
     return Page(items=items, next_cursor=_encode_cursor(ids[-1]) if more and ids else None)
 
@@ -243,7 +241,9 @@ def event_get(*, event_id: int, actor: Principal) -> LifeEvent:
     return event
 
 
-def event_list(*, actor: Principal, kind: str | None, state: str | None, cursor: str | None, limit: int) -> Page:
+def event_list(
+    *, actor: Principal, kind: str | None, state: str | None, cursor: str | None, limit: int
+) -> Page[dict[str, Any]]:
     actor.require("event.read")
     limit = max(1, min(limit, MAX_PAGE))
     qs = LifeEvent.objects.filter(pk__gt=_decode_cursor(cursor)).order_by("pk")

@@ -6,14 +6,17 @@ from __future__ import annotations
 
 import logging
 import secrets
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
+from functools import partial
 from typing import Any
 
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
+from pydantic import ValidationError
 from rapidfuzz import fuzz
 
 from gov21.audit.contracts import access_record
@@ -47,31 +50,23 @@ from gov21.registry.models import (
     RegistrationCounter,
     Union,
 )
+from gov21.registry.records import (
+    DECLARATIONS,
+    AddressChangeFacts,
+    BirthFacts,
+    DeathFacts,
+    Declaration,
+    DivorceFacts,
+    MarriageFacts,
+    NameChangeFacts,
+    PersonFacts,
+)
 from gov21.registry.tasks import uin_pool_watch
 from gov21.registry.uin_pool import uin_take
 
 logger = logging.getLogger("gov21.registry")
 
-SNAPSHOT_FIELDS: tuple[str, ...] = (
-    "uin",
-    "given_names",
-    "family_name",
-    "former_names",
-    "sex",
-    "birth_date",
-    "birth_parish",
-    "birth_settlement",
-    "mother_uin",
-    "father_uin",
-    "citizenship",
-    "address_parish",
-    "address_settlement",
-    "address_line",
-    "address_since",
-    "marital_status",
-    "status",
-    "death_date",
-)
+SNAPSHOT_FIELDS: tuple[str, ...] = PersonFacts.fields()
 
 # Which transitions each action allows, from which states.
 _ALLOWED: dict[str, tuple[str, ...]] = {
@@ -95,33 +90,12 @@ def _today() -> date:
     return timezone.localdate()
 
 
-def _iso(value: date | None) -> str | None:
-    return value.isoformat() if value is not None else None
-
-
-def person_snapshot(person: Person) -> dict[str, Any]:
-    mother_uin = person.mother.uin if person.mother is not None else None
-    father_uin = person.father.uin if person.father is not None else None
-    return {
-        "uin": person.uin,
-        "given_names": person.given_names,
-        "family_name": person.family_name,
-        "former_names": list(person.former_names),
-        "sex": person.sex,
-        "birth_date": _iso(person.birth_date),
-        "birth_parish": person.birth_parish,
-        "birth_settlement": person.birth_settlement,
-        "mother_uin": mother_uin,
-        "father_uin": father_uin,
-        "citizenship": person.citizenship,
-        "address_parish": person.address_parish,
-        "address_settlement": person.address_settlement,
-        "address_line": person.address_line,
-        "address_since": _iso(person.address_since),
-        "marital_status": person.marital_status,
-        "status": person.status,
-        "death_date": _iso(person.death_date),
-    }
+def person_snapshot(person: Person) -> PersonFacts:
+    """What ``person`` holds now, as the facts kept with every version."""
+    facts: dict[str, Any] = {name: getattr(person, name) for name in PersonFacts.columns()}
+    facts["mother_uin"] = person.mother.uin if person.mother is not None else None
+    facts["father_uin"] = person.father.uin if person.father is not None else None
+    return PersonFacts.model_validate(facts)
 
 
 def _refresh_search_fields(person: Person) -> None:
@@ -132,7 +106,7 @@ def _refresh_search_fields(person: Person) -> None:
 def _save_version(
     person: Person,
     *,
-    previous: dict[str, Any] | None,
+    previous: PersonFacts | None,
     reason: str,
     author: str,
     effective: date,
@@ -142,7 +116,7 @@ def _save_version(
     now = timezone.now()
     _refresh_search_fields(person)
     snapshot = person_snapshot(person)
-    changed = [k for k in SNAPSHOT_FIELDS if previous is None or previous.get(k) != snapshot[k]]
+    changed = [k for k in SNAPSHOT_FIELDS if previous is None or getattr(previous, k) != getattr(snapshot, k)]
     if previous is not None:
         if not changed:
             raise DomainError("no_change", "This change would not alter the record.")
@@ -154,7 +128,7 @@ def _save_version(
         version=person.version,
         recorded_at=now,
         effective_date=effective,
-        data=snapshot,
+        data=snapshot.model_dump(mode="json"),
         changed=changed,
         reason=reason,
         author=author,
@@ -285,51 +259,55 @@ def assertion_accept(*, token: str, audience: str, purpose: str, client: str) ->
 # Declarations: input is checked here (check_*), then stored.
 
 
+# What a declaration's typing error is called, by pydantic's type of error: (code, message).
+_INPUT_ERRORS: dict[str, tuple[str, str]] = {
+    "missing": ("required", "This field is required."),
+    "string_too_short": ("required", "This field is required."),
+    "string_too_long": ("too_long", "At most {max_length} characters."),
+    "literal_error": ("invalid_sex", "Sex must be F, M or X."),
+    "date_parsing": ("invalid_date", "Give the date as YYYY-MM-DD."),
+    "date_from_datetime_parsing": ("invalid_date", "Give the date as YYYY-MM-DD."),
+    "date_from_datetime_inexact": ("invalid_date", "Give the date as YYYY-MM-DD."),
+    "date_type": ("invalid_date", "Give the date as YYYY-MM-DD."),
+}
+
+
+def declaration_parse(*, kind: str, data: Mapping[str, Any]) -> Declaration:
+    """The typed declaration of ``kind`` in ``data`` (a form's or an agency's system's fields), or a
+    ``DomainError`` naming the first field that is wrong. An empty value counts as not given."""
+    record = DECLARATIONS.get(kind)
+    if record is None:
+        raise DomainError("unknown_event_kind", f"Unknown event kind {kind!r}.", field="kind")
+    given = {key: value for key, value in data.items() if value is not None}
+    if isinstance(given.get("sex"), str):
+        given["sex"] = given["sex"].strip().upper()
+    try:
+        return record.model_validate(given)
+    except ValidationError as error:
+        first = error.errors()[0]
+        field = ".".join(str(part) for part in first["loc"])
+        code, message = _INPUT_ERRORS.get(first["type"], ("invalid_input", first["msg"]))
+        raise DomainError(code, message.format(**first.get("ctx", {})), field=field) from None
+
+
 def _date(value: Any, *, field: str) -> date:
+    """A corrected date of birth, as typed."""
     if isinstance(value, date):
-        parsed = value
-    else:
-        try:
-            parsed = date.fromisoformat(str(value))
-        except ValueError as exc:
-            raise DomainError("invalid_date", "Give the date as YYYY-MM-DD.", field=field) from exc
-    rules.check_not_before_records(value=parsed, field=field)
-    return parsed
+        return value
+    try:
+        return date.fromisoformat(str(value))
+    except ValueError as exc:
+        raise DomainError("invalid_date", "Give the date as YYYY-MM-DD.", field=field) from exc
 
 
-def _text(data: dict[str, Any], key: str, *, required: bool = True, max_length: int = 200) -> str:
-    value = str(data.get(key) or "").strip()
-    if required and not value:
-        raise DomainError("required", "This field is required.", field=key)
-    if len(value) > max_length:
-        raise DomainError("too_long", f"At most {max_length} characters.", field=key)
-    return value
+def _check_date(value: date, *, field: str, today: date) -> None:
+    rules.check_not_before_records(value=value, field=field)
+    rules.check_not_future(value=value, today=today, field=field)
 
 
-def _birth_facts(data: dict[str, Any], *, today: date) -> dict[str, Any]:
-    birth_date = _date(data.get("birth_date"), field="birth_date")
-    rules.check_not_future(value=birth_date, today=today, field="birth_date")
-    sex = _text(data, "sex", max_length=1).upper()
-    if sex not in {"F", "M", "X"}:
-        raise DomainError("invalid_sex", "Sex must be F, M or X.", field="sex")
-    facts: dict[str, Any] = {
-        "given_names": _text(data, "given_names"),
-        "family_name": _text(data, "family_name"),
-        "sex": sex,
-        "birth_date": birth_date.isoformat(),
-        "birth_parish": _text(data, "birth_parish", max_length=12),
-        "birth_settlement": _text(data, "birth_settlement", required=False, max_length=120),
-        # A foundling, or an adult registered late with unknown parents, has no mother on record.
-        "mother_uin": uin_check(data["mother_uin"], field="mother_uin") if data.get("mother_uin") else None,
-        "father_uin": uin_check(data["father_uin"], field="father_uin") if data.get("father_uin") else None,
-        "address_parish": _text(data, "address_parish", required=False, max_length=12),
-        "address_settlement": _text(data, "address_settlement", required=False, max_length=120),
-        "address_line": _text(data, "address_line", required=False),
-        "informant": _text(data, "informant", required=False),
-    }
+def _check_birth(facts: BirthFacts) -> None:
     min_age = settings.GOV21_MIN_PARENT_AGE
-    for role in ("mother", "father"):
-        uin = facts[f"{role}_uin"]
+    for role, uin in (("mother", facts.mother_uin), ("father", facts.father_uin)):
         if uin is None:
             continue
         parent = one_or_none(Person.objects.filter(uin=uin).only("birth_date", "sex", "death_date"))
@@ -340,27 +318,16 @@ def _birth_facts(data: dict[str, Any], *, today: date) -> dict[str, Any]:
             parent_birth=parent.birth_date,
             parent_sex=parent.sex,
             parent_death=parent.death_date,
-            child_birth=birth_date,
+            child_birth=facts.birth_date,
             min_age=min_age,
         )
-    return facts
 
 
-def _death_facts(data: dict[str, Any], *, today: date) -> dict[str, Any]:
-    uin = uin_check(data.get("uin"), field="uin")
-    death_date = _date(data.get("death_date"), field="death_date")
-    rules.check_not_future(value=death_date, today=today, field="death_date")
-    person = one_or_none(Person.objects.filter(uin=uin).only("birth_date", "status"))
+def _check_death(facts: DeathFacts) -> None:
+    person = one_or_none(Person.objects.filter(uin=facts.uin).only("birth_date", "status"))
     if person is None:
-        raise NotFound("person_not_found", f"No person with UIN {uin} is registered.", field="uin")
-    rules.check_death(birth_date=person.birth_date, status=person.status, death_date=death_date)
-    return {
-        "uin": uin,
-        "death_date": death_date.isoformat(),
-        "place_parish": _text(data, "place_parish", required=False, max_length=12),
-        "cause": _text(data, "cause", required=False, max_length=300),
-        "informant": _text(data, "informant", required=False),
-    }
+        raise NotFound("person_not_found", f"No person with UIN {facts.uin} is registered.", field="uin")
+    rules.check_death(birth_date=person.birth_date, status=person.status, death_date=facts.death_date)
 
 
 def _open_union(person_id: int) -> Union | None:
@@ -371,14 +338,10 @@ def _open_union(person_id: int) -> Union | None:
     )
 
 
-def _marriage_facts(data: dict[str, Any], *, today: date) -> dict[str, Any]:
-    on = _date(data.get("date"), field="date")
-    rules.check_not_future(value=on, today=today, field="date")
-    a = uin_check(data.get("partner_a_uin"), field="partner_a_uin")
-    b = uin_check(data.get("partner_b_uin"), field="partner_b_uin")
-    if a == b:
+def _check_marriage(facts: MarriageFacts) -> None:
+    if facts.partner_a_uin == facts.partner_b_uin:
         raise DomainError("same_person", "The two parties must be different people.", field="partner_b_uin")
-    for field, uin in (("partner_a_uin", a), ("partner_b_uin", b)):
+    for field, uin in (("partner_a_uin", facts.partner_a_uin), ("partner_b_uin", facts.partner_b_uin)):
         person = one_or_none(Person.objects.filter(uin=uin))
         if person is None:
             raise NotFound("person_not_found", f"No person with UIN {uin} is registered.", field=field)
@@ -388,37 +351,17 @@ def _marriage_facts(data: dict[str, Any], *, today: date) -> dict[str, Any]:
             status=person.status,
             death_date=person.death_date,
             married=_open_union(person.pk) is not None,
-            on=on,
+            on=facts.date,
             min_age=settings.GOV21_MARRIAGE_AGE,
         )
-    return {
-        "partner_a_uin": a,
-        "partner_b_uin": b,
-        "date": on.isoformat(),
-        "parish": _text(data, "parish", max_length=12),
-        "partner_a_new_family_name": _text(data, "partner_a_new_family_name", required=False),
-        "partner_b_new_family_name": _text(data, "partner_b_new_family_name", required=False),
-    }
 
 
-def _divorce_facts(data: dict[str, Any], *, today: date) -> dict[str, Any]:
-    on = _date(data.get("date"), field="date")
-    rules.check_not_future(value=on, today=today, field="date")
-    a = uin_check(data.get("partner_a_uin"), field="partner_a_uin")
-    b = uin_check(data.get("partner_b_uin"), field="partner_b_uin")
-    union = _union_between(a, b)
+def _check_divorce(facts: DivorceFacts) -> None:
+    union = _union_between(facts.partner_a_uin, facts.partner_b_uin)
     if union is None:
         raise Conflict("not_married", "These two people are not married to each other.", field="partner_b_uin")
-    if on < union.married_on:
+    if facts.date < union.married_on:
         raise DomainError("divorce_before_marriage", "The divorce date is before the marriage.", field="date")
-    return {
-        "partner_a_uin": a,
-        "partner_b_uin": b,
-        "date": on.isoformat(),
-        "court_reference": _text(data, "court_reference", required=False),
-        "partner_a_new_family_name": _text(data, "partner_a_new_family_name", required=False),
-        "partner_b_new_family_name": _text(data, "partner_b_new_family_name", required=False),
-    }
 
 
 def _union_between(a: str, b: str) -> Union | None:
@@ -431,67 +374,47 @@ def _union_between(a: str, b: str) -> Union | None:
     )
 
 
-def _name_change_facts(data: dict[str, Any], *, today: date) -> dict[str, Any]:
-    uin = uin_check(data.get("uin"), field="uin")
-    on = _date(data.get("date"), field="date")
-    rules.check_not_future(value=on, today=today, field="date")
+def _check_living(uin: str) -> None:
     person = one_or_none(Person.objects.filter(uin=uin).only("status"))
     if person is None:
         raise NotFound("person_not_found", f"No person with UIN {uin} is registered.", field="uin")
     if person.status == PersonStatus.DECEASED:
         raise Conflict("already_deceased", "This person is recorded as deceased.", field="uin")
-    given = _text(data, "given_names", required=False)
-    family = _text(data, "family_name", required=False)
-    if not given and not family:
+
+
+def _check_name_change(facts: NameChangeFacts) -> None:
+    _check_living(facts.uin)
+    if not facts.given_names and not facts.family_name:
         raise DomainError("required", "Give a new given name or family name.", field="family_name")
-    return {
-        "uin": uin,
-        "date": on.isoformat(),
-        "given_names": given,
-        "family_name": family,
-        "reason": _text(data, "reason"),
-    }
 
 
-def _address_change_facts(data: dict[str, Any], *, today: date) -> dict[str, Any]:
-    uin = uin_check(data.get("uin"), field="uin")
-    on = _date(data.get("date"), field="date")
-    rules.check_not_future(value=on, today=today, field="date")
-    person = one_or_none(Person.objects.filter(uin=uin).only("status"))
-    if person is None:
-        raise NotFound("person_not_found", f"No person with UIN {uin} is registered.", field="uin")
-    if person.status == PersonStatus.DECEASED:
-        raise Conflict("already_deceased", "This person is recorded as deceased.", field="uin")
-    return {
-        "uin": uin,
-        "date": on.isoformat(),
-        "parish": _text(data, "parish", max_length=12),
-        "settlement": _text(data, "settlement", required=False, max_length=120),
-        "line": _text(data, "line"),
-    }
+def _check_address_change(facts: AddressChangeFacts) -> None:
+    _check_living(facts.uin)
 
 
-_FACTS = {
-    EventKind.BIRTH: _birth_facts,
-    EventKind.DEATH: _death_facts,
-    EventKind.MARRIAGE: _marriage_facts,
-    EventKind.DIVORCE: _divorce_facts,
-    EventKind.NAME_CHANGE: _name_change_facts,
-    EventKind.ADDRESS_CHANGE: _address_change_facts,
-}
-_EVENT_DATE_KEY = {
-    EventKind.BIRTH: "birth_date",
-    EventKind.DEATH: "death_date",
-}
+def check_declaration(facts: Declaration) -> None:
+    """Check a declaration against the registry's rules and records; a ``DomainError`` if it breaks one."""
+    for field, uin in facts.uins().items():
+        uin_check(uin, field=field)
+    _check_date(facts.event_date(), field=facts.EVENT_DATE, today=_today())
+    if isinstance(facts, BirthFacts):
+        _check_birth(facts)
+    elif isinstance(facts, DeathFacts):
+        _check_death(facts)
+    elif isinstance(facts, MarriageFacts):
+        _check_marriage(facts)
+    elif isinstance(facts, DivorceFacts):
+        _check_divorce(facts)
+    elif isinstance(facts, NameChangeFacts):
+        _check_name_change(facts)
+    elif isinstance(facts, AddressChangeFacts):
+        _check_address_change(facts)
 
 
-def check_facts(*, kind: str, data: dict[str, Any]) -> tuple[dict[str, Any], date]:
-    """Validate declared facts of an event kind; returns the normalised facts and the event date."""
-    if kind not in _FACTS:
-        raise DomainError("unknown_event_kind", f"Unknown event kind {kind!r}.", field="kind")
-    facts = _FACTS[EventKind(kind)](data, today=_today())
-    event_date = date.fromisoformat(facts[_EVENT_DATE_KEY.get(EventKind(kind), "date")])
-    return facts, event_date
+def _declaration_checked(facts: Declaration) -> tuple[dict[str, Any], date]:
+    """Check ``facts``; return them as they are kept with the event, and the event's date."""
+    check_declaration(facts)
+    return facts.model_dump(mode="json"), facts.event_date()
 
 
 def _subject_uin(kind: str, facts: dict[str, Any]) -> str | None:
@@ -501,11 +424,12 @@ def _subject_uin(kind: str, facts: dict[str, Any]) -> str | None:
 
 
 @transaction.atomic
-def event_declare(*, kind: str, data: dict[str, Any], actor: Principal, declarant_uin: str = "") -> LifeEvent:
+def event_declare(*, declaration: Declaration, actor: Principal, declarant_uin: str = "") -> LifeEvent:
     """Record a declaration. ``declarant_uin`` is the person who declared through an agency's
     system, when the identity provider's assertion proved it (see :func:`assertion_accept`)."""
     actor.require("event.declare")
-    facts, event_date = check_facts(kind=kind, data=data)
+    kind = declaration.KIND
+    facts, event_date = _declaration_checked(declaration)
     subject_uin = _subject_uin(kind, facts)
     subject = one_or_none(Person.objects.filter(uin=subject_uin)) if subject_uin else None
     partner = one_or_none(Person.objects.filter(uin=facts["partner_b_uin"])) if "partner_b_uin" in facts else None
@@ -634,7 +558,7 @@ def event_validate(*, event_id: int, actor: Principal) -> LifeEvent:
     actor.require("event.decide")
     event = _event_for_action(event_id, "validate")
     # The facts are checked again: the registry may have changed since the declaration.
-    event.data, event.event_date = check_facts(kind=event.kind, data=event.data)
+    event.data, event.event_date = _declaration_checked(declaration_parse(kind=event.kind, data=event.data))
     _transition(event, to=EventState.VALIDATED, actor=actor)
     event.save()
     return event
@@ -668,8 +592,8 @@ def event_request_correction(*, event_id: int, note: str, actor: Principal) -> L
 def event_correct(*, event_id: int, data: dict[str, Any], actor: Principal) -> LifeEvent:
     actor.require("event.declare")
     event = _event_for_action(event_id, "correct")
-    merged = {**event.data, **data}
-    event.data, event.event_date = check_facts(kind=event.kind, data=merged)
+    merged = declaration_parse(kind=event.kind, data={**event.data, **data})
+    event.data, event.event_date = _declaration_checked(merged)
     if event.kind == EventKind.BIRTH:
         event.mother_uin = event.data.get("mother_uin") or ""
     _transition(event, to=EventState.CORRECTED, actor=actor, reason="Declaration corrected")
@@ -698,7 +622,7 @@ def event_register(*, event_id: int, actor: Principal) -> LifeEvent:
             "unresolved_duplicates",
             "This declaration may duplicate an existing record; resolve the possible duplicates first.",
         )
-    event.data, event.event_date = check_facts(kind=event.kind, data=event.data)
+    event.data, event.event_date = _declaration_checked(declaration_parse(kind=event.kind, data=event.data))
     now = timezone.now()
     today = timezone.localdate(now)
     event.number = _next_number(event.kind, today.year)
@@ -798,14 +722,78 @@ def _apply_birth(event: LifeEvent, actor: Principal) -> None:
     event.subject = person
 
 
+# How each registered event changes a person's facts. These are pure, so that the bulk loader of
+# the demo nation replays a life exactly as registering its events one by one would.
+
+
+def facts_renamed(facts: PersonFacts, *, family_name: str = "", given_names: str = "") -> PersonFacts:
+    """``facts`` under a new family and/or given name (a blank one is kept); the name given up joins
+    the former names."""
+    old = f"{facts.given_names} {facts.family_name}"
+    given, family = given_names or facts.given_names, family_name or facts.family_name
+    if f"{given} {family}" == old:
+        return facts
+    return facts.model_copy(
+        update={"given_names": given, "family_name": family, "former_names": [*facts.former_names, old]}
+    )
+
+
+def facts_married(facts: PersonFacts, *, new_family_name: str) -> PersonFacts:
+    married = facts.model_copy(update={"marital_status": MaritalStatus.MARRIED.value})
+    return facts_renamed(married, family_name=new_family_name)
+
+
+def facts_divorced(facts: PersonFacts, *, new_family_name: str) -> PersonFacts:
+    divorced = facts.model_copy(update={"marital_status": MaritalStatus.DIVORCED.value})
+    return facts_renamed(divorced, family_name=new_family_name)
+
+
+def facts_widowed(facts: PersonFacts) -> PersonFacts:
+    return facts.model_copy(update={"marital_status": MaritalStatus.WIDOWED.value})
+
+
+def facts_deceased(facts: PersonFacts, *, death_date: date) -> PersonFacts:
+    return facts.model_copy(update={"status": PersonStatus.DECEASED.value, "death_date": death_date})
+
+
+def facts_moved(facts: PersonFacts, *, parish: str, settlement: str, line: str, since: date) -> PersonFacts:
+    return facts.model_copy(
+        update={
+            "address_parish": parish,
+            "address_settlement": settlement,
+            "address_line": line,
+            "address_since": since,
+        }
+    )
+
+
+def _record_change(
+    person: Person,
+    change: Callable[[PersonFacts], PersonFacts],
+    *,
+    reason: str,
+    actor: Principal,
+    effective: date,
+    event: LifeEvent,
+) -> None:
+    """Apply ``change`` to ``person``'s facts and keep the result as a new version."""
+    before = person_snapshot(person)
+    after = change(before)
+    for name in PersonFacts.columns():
+        setattr(person, name, getattr(after, name))
+    _save_version(person, previous=before, reason=reason, author=actor.name, effective=effective, event=event)
+
+
 def _apply_death(event: LifeEvent, actor: Principal) -> None:
     person = _person_for_update(event.data["uin"], field="uin")
     death_date = date.fromisoformat(event.data["death_date"])
-    before = person_snapshot(person)
-    person.status = PersonStatus.DECEASED
-    person.death_date = death_date
-    _save_version(
-        person, previous=before, reason="Death registered", author=actor.name, effective=death_date, event=event
+    _record_change(
+        person,
+        partial(facts_deceased, death_date=death_date),
+        reason="Death registered",
+        actor=actor,
+        effective=death_date,
+        event=event,
     )
     account_disable_for_death(uin=person.uin)  # same transaction: the digital ID stops with the registration
     union = _open_union(person.pk)
@@ -815,22 +803,8 @@ def _apply_death(event: LifeEvent, actor: Principal) -> None:
         union.save()
         partner_id = union.partner_b_id if union.partner_a_id == person.pk else union.partner_a_id
         partner = Person.objects.select_related("mother", "father").select_for_update(of=("self",)).get(pk=partner_id)
-        before_partner = person_snapshot(partner)
-        partner.marital_status = MaritalStatus.WIDOWED
-        _save_version(
-            partner, previous=before_partner, reason="Spouse died", author=actor.name, effective=death_date, event=event
-        )
+        _record_change(partner, facts_widowed, reason="Spouse died", actor=actor, effective=death_date, event=event)
     event.subject = person
-
-
-def _rename(person: Person, new_family: str, new_given: str = "") -> None:
-    old = f"{person.given_names} {person.family_name}"
-    if new_family:
-        person.family_name = new_family
-    if new_given:
-        person.given_names = new_given
-    if f"{person.given_names} {person.family_name}" != old:
-        person.former_names = [*person.former_names, old]
 
 
 def _apply_marriage(event: LifeEvent, actor: Principal) -> None:
@@ -840,11 +814,13 @@ def _apply_marriage(event: LifeEvent, actor: Principal) -> None:
     b = _person_for_update(facts["partner_b_uin"], field="partner_b_uin")
     Union.objects.create(partner_a=a, partner_b=b, married_on=on, marriage_event=event)
     for person, key in ((a, "partner_a_new_family_name"), (b, "partner_b_new_family_name")):
-        before = person_snapshot(person)
-        person.marital_status = MaritalStatus.MARRIED
-        _rename(person, facts.get(key) or "")
-        _save_version(
-            person, previous=before, reason="Marriage registered", author=actor.name, effective=on, event=event
+        _record_change(
+            person,
+            partial(facts_married, new_family_name=facts.get(key) or ""),
+            reason="Marriage registered",
+            actor=actor,
+            effective=on,
+            event=event,
         )
     event.subject, event.partner = a, b
 
@@ -862,11 +838,13 @@ def _apply_divorce(event: LifeEvent, actor: Principal) -> None:
     a = _person_for_update(facts["partner_a_uin"], field="partner_a_uin")
     b = _person_for_update(facts["partner_b_uin"], field="partner_b_uin")
     for person, key in ((a, "partner_a_new_family_name"), (b, "partner_b_new_family_name")):
-        before = person_snapshot(person)
-        person.marital_status = MaritalStatus.DIVORCED
-        _rename(person, facts.get(key) or "")
-        _save_version(
-            person, previous=before, reason="Divorce registered", author=actor.name, effective=on, event=event
+        _record_change(
+            person,
+            partial(facts_divorced, new_family_name=facts.get(key) or ""),
+            reason="Divorce registered",
+            actor=actor,
+            effective=on,
+            event=event,
         )
     event.subject, event.partner = a, b
 
@@ -874,13 +852,11 @@ def _apply_divorce(event: LifeEvent, actor: Principal) -> None:
 def _apply_name_change(event: LifeEvent, actor: Principal) -> None:
     facts = event.data
     person = _person_for_update(facts["uin"], field="uin")
-    before = person_snapshot(person)
-    _rename(person, facts.get("family_name") or "", facts.get("given_names") or "")
-    _save_version(
+    _record_change(
         person,
-        previous=before,
+        partial(facts_renamed, family_name=facts.get("family_name") or "", given_names=facts.get("given_names") or ""),
         reason=f"Change of name: {facts['reason']}",
-        author=actor.name,
+        actor=actor,
         effective=date.fromisoformat(facts["date"]),
         event=event,
     )
@@ -890,13 +866,9 @@ def _apply_name_change(event: LifeEvent, actor: Principal) -> None:
 def _apply_address_change(event: LifeEvent, actor: Principal) -> None:
     facts = event.data
     person = _person_for_update(facts["uin"], field="uin")
-    before = person_snapshot(person)
     on = date.fromisoformat(facts["date"])
-    person.address_parish = facts["parish"]
-    person.address_settlement = facts["settlement"]
-    person.address_line = facts["line"]
-    person.address_since = on
-    _save_version(person, previous=before, reason="Change of address", author=actor.name, effective=on, event=event)
+    moved = partial(facts_moved, parish=facts["parish"], settlement=facts["settlement"], line=facts["line"], since=on)
+    _record_change(person, moved, reason="Change of address", actor=actor, effective=on, event=event)
     event.subject = person
 
 
@@ -931,7 +903,7 @@ def person_correct(*, uin: str, changes: dict[str, Any], reason: str, actor: Pri
     for key, value in changes.items():
         if key == "birth_date":
             value = _date(value, field="birth_date")
-            rules.check_not_future(value=value, today=_today(), field="birth_date")
+            _check_date(value, field="birth_date", today=_today())
             if person.death_date and value > person.death_date:
                 raise DomainError(
                     "death_before_birth", "The date of birth would be after the death.", field="birth_date"
@@ -1101,8 +1073,8 @@ def certificate_revoke(*, serial: str, reason: str, actor: Principal) -> Certifi
     return certificate
 
 
-def register_birth(*, data: dict[str, Any], actor: Principal) -> LifeEvent:
+def register_birth(*, birth: BirthFacts, actor: Principal) -> LifeEvent:
     """Declare, validate and register a birth in one go (for trusted intake such as a hospital)."""
-    event = event_declare(kind=EventKind.BIRTH, data=data, actor=actor)
+    event = event_declare(declaration=birth, actor=actor)
     event = event_validate(event_id=event.pk, actor=actor)
     return event_register(event_id=event.pk, actor=actor)

@@ -12,14 +12,13 @@ from datetime import date, timedelta
 
 import pytest
 
-from gov21.registry import namedata
-from gov21.registry.synthetic import (
-    INSTANCE,
+from gov21.core.geography import geography
+from gov21.demo import namedata
+from gov21.demo.synthetic import (
     Nation,
     SynthMarriage,
     check_nation,
     generations,
-    geography,
     simulate,
     summarize,
 )
@@ -60,11 +59,14 @@ def test_exact_number_of_people_with_keys_in_birth_order(people: int) -> None:
     assert check_nation(result) == []
 
 
-def test_same_inputs_give_identical_output() -> None:
-    first = simulate(people=4_000, seed=42, today=TODAY)
-    second = simulate(people=4_000, seed=42, today=TODAY)
-    assert first == second
-    assert digest(first) == digest(second)
+# Fingerprints of two small seeded nations. They change only when the simulator is changed on purpose;
+# then check the new nation (the demographic tests below) and write the new values here.
+NATION_4000_SEED_42 = "a19f286d45e658ca0b1259f6cbe991a27da4a7fd76457a67dc16a5f898f141c6"
+NATION_1500_SEED_9 = "a73441075ccc35a3efb81772c598f55dfbf01fe700b1e48b9938925cf229f2d4"
+
+
+def test_same_inputs_give_the_same_nation_as_recorded() -> None:
+    assert digest(simulate(people=4_000, seed=42, today=TODAY)) == NATION_4000_SEED_42
 
 
 def test_other_seed_or_day_gives_another_nation() -> None:
@@ -75,7 +77,7 @@ def test_other_seed_or_day_gives_another_nation() -> None:
 
 def test_output_does_not_depend_on_hash_randomisation() -> None:
     code = (
-        "import datetime, hashlib; from gov21.registry.synthetic import simulate;"
+        "import datetime, hashlib; from gov21.demo.synthetic import simulate;"
         f"n = simulate(people=1500, seed=9, today=datetime.date({TODAY.year}, {TODAY.month}, {TODAY.day}));"
         "h = hashlib.sha256();"
         "[h.update(repr(x).encode()) for x in (*n.persons, *n.marriages)];"
@@ -86,11 +88,7 @@ def test_output_does_not_depend_on_hash_randomisation() -> None:
         env = {**os.environ, "PYTHONHASHSEED": hash_seed}
         run = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
         outputs.add(run.stdout.strip())
-    here = simulate(people=1500, seed=9, today=TODAY)
-    expected = hashlib.sha256()
-    for record in (*here.persons, *here.marriages):
-        expected.update(repr(record).encode())
-    assert outputs == {expected.hexdigest()}
+    assert outputs == {NATION_1500_SEED_9}
 
 
 @pytest.mark.parametrize("people", [0, 7, 3_000])
@@ -332,22 +330,6 @@ def test_places_are_spread_over_the_parishes(nation: Nation) -> None:
 
 
 # --- reference data ------------------------------------------------------------------------------------------
-
-
-def test_geography_is_a_fictional_eastern_caribbean_island_group() -> None:
-    parishes = geography()
-    assert 10 <= len(parishes) <= 14
-    codes = [p.code for p in parishes]
-    assert codes == [f"{INSTANCE}-{i:02d}" for i in range(1, len(parishes) + 1)]
-    assert INSTANCE == "XA"
-    assert len({p.name for p in parishes}) == len(parishes)
-    for parish in parishes:
-        assert 3 <= len(parish.settlements) <= 12
-        assert len({s.name for s in parish.settlements}) == len(parish.settlements)
-        for s in parish.settlements:
-            assert 12.0 <= s.lat <= 18.0
-            assert -64.0 <= s.lon <= -60.0
-            assert s.weight > 0
 
 
 def test_name_lists_are_large_and_zipf_like() -> None:

@@ -31,9 +31,11 @@ from django.db import connection, transaction
 
 from gov21.core.errors import DomainError
 from gov21.core.ids import uin_generate_batch
-from gov21.registry import rules
+from gov21.demo.synthetic import Nation, SynthPerson
+from gov21.registry import rules, services
 from gov21.registry.models import Person
-from gov21.registry.synthetic import Nation, SynthPerson
+from gov21.registry.records import PersonFacts
+from gov21.registry.services import SNAPSHOT_FIELDS
 
 AUTHOR = "seed"
 
@@ -194,12 +196,9 @@ class _Writer:
             self.raw.executemany(f"INSERT INTO {table} ({cols}) VALUES ({marks})", rows)  # noqa: S608
 
 
-PERSON_COLS = (
-    "id", "uin", "given_names", "family_name", "former_names", "sex", "birth_date", "birth_parish",
-    "birth_settlement", "mother_id", "father_id", "citizenship", "address_parish", "address_settlement",
-    "address_line", "address_since", "marital_status", "status", "death_date", "version", "name_norm",
-    "family_key", "updated_at",
-)  # fmt: skip
+# The person table's columns: the record's own, then the links and the bookkeeping the table adds.
+PERSON_OWN_COLS = PersonFacts.columns()
+PERSON_COLS = ("id", *PERSON_OWN_COLS, "mother_id", "father_id", "version", "name_norm", "family_key", "updated_at")
 VERSION_COLS = (
     "id", "person_id", "version", "recorded_at", "effective_date", "data", "changed", "reason", "author", "event_id",
 )  # fmt: skip
@@ -436,6 +435,7 @@ class _Loader:
                     "death_date": p.death_date.isoformat(),
                     "place_parish": "",
                     "cause": "",
+                    "informant": "",
                 }
                 registered = self._death_registered(p)
                 eid = self._event(kind="death", on=p.death_date, registered=registered, data=died, subject=p.key + 1)
@@ -554,52 +554,49 @@ class _Loader:
 
     def _write_person(self, p: SynthPerson, persons: list[SynthPerson]) -> None:
         first = p.addresses[0] if p.addresses else None
-        state: dict[str, Any] = {
-            "uin": self.uins[p.key],
-            "given_names": p.given_names,
-            "family_name": p.family_name,
-            "former_names": [],
-            "sex": p.sex,
-            "birth_date": p.birth_date.isoformat(),
-            "birth_parish": p.birth_parish,
-            "birth_settlement": p.birth_settlement,
-            "mother_uin": self.uins[p.mother] if p.mother is not None else None,
-            "father_uin": self.uins[p.father] if p.father is not None else None,
-            "citizenship": "XA",
-            "address_parish": first.parish if first else p.birth_parish,
-            "address_settlement": first.settlement if first else p.birth_settlement,
-            "address_line": first.line if first else "",
-            "address_since": p.birth_date.isoformat(),
-            "marital_status": "single",
-            "status": "alive",
-            "death_date": None,
-        }
+        facts = PersonFacts(
+            uin=self.uins[p.key],
+            given_names=p.given_names,
+            family_name=p.family_name,
+            former_names=[],
+            sex=p.sex,
+            birth_date=p.birth_date,
+            birth_parish=p.birth_parish,
+            birth_settlement=p.birth_settlement,
+            mother_uin=self.uins[p.mother] if p.mother is not None else None,
+            father_uin=self.uins[p.father] if p.father is not None else None,
+            citizenship="XA",
+            address_parish=first.parish if first else p.birth_parish,
+            address_settlement=first.settlement if first else p.birth_settlement,
+            address_line=first.line if first else "",
+            address_since=p.birth_date,
+            marital_status="single",
+            status="alive",
+            death_date=None,
+        )
         version = 1
-        self._add_version(p.key, version, p.birth_registered_on, p.birth_date, state, list(state), "Birth registered",
-                          p.key + 1)  # fmt: skip
+        self._add_version(p.key, version, p.birth_registered_on, p.birth_date, facts, SNAPSHOT_FIELDS,
+                          "Birth registered", p.key + 1)  # fmt: skip
         last_recorded = p.birth_registered_on
         for change in sorted(self.changes.get(p.key, ()), key=lambda c: (c.on, c.order)):
-            before = dict(state)
-            reason = self._apply(change, p, state)
+            before = facts
+            facts, reason = self._apply(change, facts)
             version += 1
-            changed = [k for k in state if state[k] != before[k]]
+            changed = [k for k in SNAPSHOT_FIELDS if getattr(facts, k) != getattr(before, k)]
             recorded = max(change.on, last_recorded)
             if change.kind == "death":
                 recorded = max(recorded, self._death_registered(p))
             last_recorded = recorded
-            self._add_version(p.key, version, recorded, change.on, state, changed, reason, change.event_id)
-        name_norm = rules.normalise_name(f"{state['given_names']} {state['family_name']}")
+            self._add_version(p.key, version, recorded, change.on, facts, changed, reason, change.event_id)
+        own = (getattr(facts, column) for column in PERSON_OWN_COLS)
         self.writer.add(
             "registry_person",
             PERSON_COLS,
             (
-                p.key + 1, state["uin"], state["given_names"], state["family_name"], _json(state["former_names"]),
-                p.sex, p.birth_date, p.birth_parish, p.birth_settlement,
+                p.key + 1, *(_json(value) if isinstance(value, list) else value for value in own),
                 p.mother + 1 if p.mother is not None else None, p.father + 1 if p.father is not None else None,
-                "XA", state["address_parish"], state["address_settlement"], state["address_line"],
-                date.fromisoformat(state["address_since"]), state["marital_status"], state["status"],
-                p.death_date, version, name_norm, rules.family_key(state["family_name"]),
-                self._stamp(last_recorded),
+                version, rules.normalise_name(f"{facts.given_names} {facts.family_name}"),
+                rules.family_key(facts.family_name), self._stamp(last_recorded),
             ),
         )  # fmt: skip
 
@@ -608,35 +605,32 @@ class _Loader:
         assert p.death_date is not None
         return min(self.nation.today, date.fromordinal(p.death_date.toordinal() + 3 + p.key % 20))
 
-    def _apply(self, change: _Change, p: SynthPerson, state: dict[str, Any]) -> str:
+    def _apply(self, change: _Change, facts: PersonFacts) -> tuple[PersonFacts, str]:
+        """The person's facts after ``change``, changed by the registry's own rules, and the reason."""
         payload = change.payload
         if change.kind == "address":
-            state.update(
-                address_parish=payload["parish"],
-                address_settlement=payload["settlement"],
-                address_line=payload["line"],
-                address_since=payload["date"],
+            moved = services.facts_moved(
+                facts,
+                parish=payload["parish"],
+                settlement=payload["settlement"],
+                line=payload["line"],
+                since=date.fromisoformat(payload["date"]),
             )
-            return "Change of address"
+            return moved, "Change of address"
         if change.kind in ("marriage", "divorce"):
-            side = "a" if payload["partner_a_uin"] == state["uin"] else "b"
-            state["marital_status"] = "married" if change.kind == "marriage" else "divorced"
+            side = "a" if payload["partner_a_uin"] == facts.uin else "b"
             new_family = payload[f"partner_{side}_new_family_name"]
-            if new_family and new_family != state["family_name"]:
-                state["former_names"] = [*state["former_names"], f"{state['given_names']} {state['family_name']}"]
-                state["family_name"] = new_family
-            return "Marriage registered" if change.kind == "marriage" else "Divorce registered"
+            if change.kind == "marriage":
+                return services.facts_married(facts, new_family_name=new_family), "Marriage registered"
+            return services.facts_divorced(facts, new_family_name=new_family), "Divorce registered"
         if change.kind == "name":
-            if payload["family_name"] != state["family_name"]:
-                state["former_names"] = [*state["former_names"], f"{state['given_names']} {state['family_name']}"]
-                state["family_name"] = payload["family_name"]
-            return f"Change of name: {payload['reason']}"
+            renamed = services.facts_renamed(
+                facts, family_name=payload["family_name"], given_names=payload["given_names"]
+            )
+            return renamed, f"Change of name: {payload['reason']}"
         if change.kind == "widowed":
-            state["marital_status"] = "widowed"
-            return "Spouse died"
-        state["status"] = "deceased"
-        state["death_date"] = payload["death_date"]
-        return "Death registered"
+            return services.facts_widowed(facts), "Spouse died"
+        return services.facts_deceased(facts, death_date=date.fromisoformat(payload["death_date"])), "Death registered"
 
     def _add_version(
         self,
@@ -644,7 +638,7 @@ class _Loader:
         version: int,
         recorded: date,
         effective: date,
-        state: dict[str, Any],
+        facts: PersonFacts,
         changed: Iterable[str],
         reason: str,
         event_id: int | None,
@@ -654,7 +648,7 @@ class _Loader:
             VERSION_COLS,
             (
                 self.next_version, person_key + 1, version, self._stamp(recorded), effective,
-                _json(state), _json(list(changed)), reason, AUTHOR, event_id,
+                _json(facts.model_dump()), _json(list(changed)), reason, AUTHOR, event_id,
             ),
         )  # fmt: skip
         self.next_version += 1

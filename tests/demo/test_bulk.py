@@ -13,10 +13,11 @@ from django.utils import timezone
 from gov21.core.errors import DomainError
 from gov21.core.ids import uin_is_valid
 from gov21.core.principal import Principal
+from gov21.demo.bulk import load_nation
+from gov21.demo.synthetic import simulate
 from gov21.registry import selectors, services
-from gov21.registry.bulk import load_nation
 from gov21.registry.models import LifeEvent, Person, PersonVersion, RegistrationCounter, Union
-from gov21.registry.synthetic import simulate
+from gov21.registry.records import DECLARATIONS, BirthFacts
 
 pytestmark = pytest.mark.django_db
 
@@ -40,7 +41,7 @@ def test_seeded_nation_is_consistent_and_usable(registrar: Principal) -> None:
         versions = list(PersonVersion.objects.filter(person=person).order_by("version"))
         assert versions[0].reason == "Birth registered"
         assert versions[-1].version == person.version
-        assert versions[-1].data == services.person_snapshot(person)
+        assert versions[-1].data == services.person_snapshot(person).model_dump(mode="json")
     # Nobody is married twice at once; the deceased have a death date after birth.
     open_unions = Union.objects.filter(dissolved_on__isnull=True)
     partners = [u.partner_a_id for u in open_unions] + [u.partner_b_id for u in open_unions]
@@ -52,28 +53,30 @@ def test_seeded_nation_is_consistent_and_usable(registrar: Principal) -> None:
     page = selectors.person_search(
         name=f"{someone.given_names.split()[0]} {someone.family_name}", actor=registrar, purpose="test"
     )
-    assert someone.uin in {item["uin"] for item in page.items}
+    assert someone.uin in {item.uin for item in page.items}
     # What the record said in the past: before birth registration nothing; at it, version 1.
     first = PersonVersion.objects.filter(person=someone).order_by("version").first()
     assert first is not None
     then = selectors.person_view(
         uin=someone.uin, actor=registrar, purpose="test", as_of=timezone.localdate(first.recorded_at)
     )
-    assert then["version"] >= 1
+    assert then.version >= 1
     # The registry keeps working through the normal services after a seed.
     mother = Person.objects.filter(
         sex="F", status="alive", birth_date__year__gte=1975, birth_date__year__lte=2000
     ).first()
     assert mother is not None
     event = services.register_birth(
-        data={
-            "given_names": "Seedling",
-            "family_name": "Newborn",
-            "sex": "F",
-            "birth_date": timezone.localdate().isoformat(),
-            "birth_parish": "XA-01",
-            "mother_uin": mother.uin,
-        },
+        birth=BirthFacts.model_validate(
+            {
+                "given_names": "Seedling",
+                "family_name": "Newborn",
+                "sex": "F",
+                "birth_date": timezone.localdate().isoformat(),
+                "birth_parish": "XA-01",
+                "mother_uin": mother.uin,
+            }
+        ),
         actor=registrar,
     )
     year = timezone.localdate().year
@@ -108,3 +111,14 @@ def test_an_interrupted_seed_is_reported_not_built_upon(tmp_path: Path, monkeypa
         load_nation(simulate(people=50, seed=1, today=date(2026, 1, 1)))
     assert info.value.code == "seed_interrupted"
     assert "Delete the data directory" in info.value.detail
+
+
+def test_seeded_declarations_have_the_shape_the_registry_declares() -> None:
+    call_command("seed", people=400, seed=3, verbosity=0)
+    kinds = set()
+    for kind, data in LifeEvent.objects.values_list("kind", "data"):
+        record = DECLARATIONS[kind]
+        assert list(data) == list(record.model_fields), kind
+        assert record.model_validate(data).model_dump(mode="json") == data
+        kinds.add(kind)
+    assert {"birth", "death", "marriage", "address_change"} <= kinds

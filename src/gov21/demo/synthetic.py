@@ -46,24 +46,10 @@ from datetime import date, timedelta
 from functools import lru_cache
 from itertools import accumulate, pairwise
 
-from gov21.registry import namedata
+from gov21.core.geography import geography
+from gov21.demo import namedata
 
 INSTANCE = "XA"
-
-
-@dataclass(frozen=True, slots=True)
-class Settlement:
-    name: str
-    lat: float
-    lon: float  # east-positive, so the islands have negative longitudes
-    weight: float  # relative population
-
-
-@dataclass(frozen=True, slots=True)
-class Parish:
-    code: str
-    name: str
-    settlements: tuple[Settlement, ...]
 
 
 @dataclass(slots=True)
@@ -128,14 +114,6 @@ class NationStats:
     share_65_plus: float
     late_registration_share: float  # 46-365 days
     delayed_registration_share: float  # over a year
-
-
-@lru_cache(maxsize=1)
-def geography() -> tuple[Parish, ...]:
-    return tuple(
-        Parish(code, name, tuple(Settlement(s, lat, lon, w) for s, lat, lon, w in settlements))
-        for code, name, settlements in namedata.PARISHES
-    )
 
 
 # --------------------------------------------------------------------------------------------------------------

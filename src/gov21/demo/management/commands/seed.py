@@ -8,8 +8,8 @@ from django.utils import timezone
 from tqdm import tqdm
 
 from gov21.core.errors import DomainError
-from gov21.registry.bulk import load_nation
-from gov21.registry.synthetic import simulate
+from gov21.demo.bulk import load_nation
+from gov21.demo.synthetic import simulate
 from gov21.registry.uin_pool import uin_pool_refill
 
 
