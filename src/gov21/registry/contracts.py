@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from gov21.registry.certificates_pdf import render_certificate_pdf
 from gov21.registry.namedata import PARISHES
 from gov21.registry.selectors import person_sample_adult, person_view, population_count
 
@@ -12,4 +11,4 @@ def parishes() -> tuple[tuple[str, str], ...]:
     return tuple((code, name) for code, name, _ in PARISHES)
 
 
-__all__ = ["parishes", "person_sample_adult", "person_view", "population_count", "render_certificate_pdf"]
+__all__ = ["parishes", "person_sample_adult", "person_view", "population_count"]

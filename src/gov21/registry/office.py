@@ -20,10 +20,10 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from gov21.core.errors import DomainError, Forbidden
+from gov21.core.pdf import render_qr_png
 from gov21.identity.contracts import Principal, principal_from_request
 from gov21.registry import forms, selectors, services
 from gov21.registry.certificates import QR_PREFIX, certificate_pdf
-from gov21.registry.certificates_pdf import render_qr_png
 from gov21.registry.models import CertificateStatus, EventKind, EventState, LifeEvent, MaritalStatus, PersonStatus
 
 P = ParamSpec("P")
