@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from gov21.registry.namedata import PARISHES
 from gov21.registry.selectors import person_sample_adult, person_view, population_count
+from gov21.registry.services import death_registered
 
 
 def parishes() -> tuple[tuple[str, str], ...]:
@@ -11,4 +12,4 @@ def parishes() -> tuple[tuple[str, str], ...]:
     return tuple((code, name) for code, name, _ in PARISHES)
 
 
-__all__ = ["parishes", "person_sample_adult", "person_view", "population_count"]
+__all__ = ["death_registered", "parishes", "person_sample_adult", "person_view", "population_count"]
