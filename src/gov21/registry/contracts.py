@@ -1,9 +1,10 @@
-"""What other apps may use of the civil registry."""
+"""What the platform's wiring may use of the civil registry: no other app imports it, they read
+registry data through the exchange as any agency does."""
 
 from __future__ import annotations
 
 from gov21.registry.namedata import PARISHES
-from gov21.registry.selectors import person_sample_adult, person_view, population_count
+from gov21.registry.selectors import person_sample_adult, population_count
 from gov21.registry.services import death_registered
 
 
@@ -12,4 +13,4 @@ def parishes() -> tuple[tuple[str, str], ...]:
     return tuple((code, name) for code, name, _ in PARISHES)
 
 
-__all__ = ["death_registered", "parishes", "person_sample_adult", "person_view", "population_count"]
+__all__ = ["death_registered", "parishes", "person_sample_adult", "population_count"]
