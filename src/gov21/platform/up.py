@@ -18,7 +18,6 @@ from django.core.management.base import OutputWrapper
 from django.core.management.color import Style
 
 from gov21.core import config
-from gov21.core.config import child_environment
 from gov21.core.http import gunicorn_forwarding
 from gov21.core.logs import gunicorn_logging
 from gov21.core.monitoring import multiprocess_prepare
@@ -109,7 +108,7 @@ def platform_serve(
 ) -> None:
     """Run the web server and the background workers until Ctrl+C, SIGTERM or one of them stops."""
     workers = workers or config.WEB_WORKERS.read()
-    env = child_environment(DJANGO_SETTINGS_MODULE="gov21.settings", GOV21_DATA_DIR=str(settings.DATA_DIR))
+    env = config.child_environment(DJANGO_SETTINGS_MODULE="gov21.settings", GOV21_DATA_DIR=str(settings.DATA_DIR))
     env.update(multiprocess_prepare())  # every process below counts into one set of metrics
     shown_host = f"[{host}]" if ":" in host else host
     # The portal reaches the identity provider at the public address; on a laptop that is this server.
