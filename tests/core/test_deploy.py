@@ -281,6 +281,7 @@ def _soft_passkey(options: dict[str, Any], origin: str) -> dict[str, Any]:
 
 
 @pytest.mark.django_db
+@pytest.mark.usefixtures("exchange")  # the counter reads the person's record through the exchange
 @pytest.mark.parametrize(("remote", "registered"), [("10.0.0.5", True), ("192.0.2.7", False)])
 def test_passkeys_take_the_https_origin_only_from_a_trusted_proxy(settings: Any, remote: str, registered: bool) -> None:
     settings.GOV21_TRUSTED_PROXIES = ["10.0.0.0/8"]

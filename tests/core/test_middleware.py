@@ -10,6 +10,7 @@ from tests.identity.flows import citizen
 pytestmark = pytest.mark.django_db
 
 
+@pytest.mark.usefixtures("exchange")  # the counter reads the person's record through the exchange
 def test_every_page_a_signed_in_citizen_sees_is_private_and_not_stored(client: Client) -> None:
     person = citizen()
     client.force_login(person.account.user)

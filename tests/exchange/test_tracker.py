@@ -115,6 +115,8 @@ def test_the_citizen_sees_their_own_uses_in_the_published_shape(client: Client) 
     assert [(u["receiverCode"], u["officialCode"]) for u in body] == [
         ("XA/GOV/MSD/benefits", "XA-officer-3"),
         ("XA/GOV/IDA/identity", "oidc:gov21-portal"),
+        # The counter's identity check before the activation code, read as any agency reads.
+        ("XA/GOV/IDA/identity", "counter.officer"),
     ]
     assert body[0]["xroadRequestId"] == message_id
     assert body[1]["receiver"] == "National Identity Agency"
@@ -131,7 +133,8 @@ def test_the_api_filters_by_date_and_refuses_bad_dates_with_a_problem(client: Cl
     portal_sign_in(client, person)
     today = timezone.localdate()
 
-    assert len(client.get(USAGE, {"start": today.isoformat(), "end": today.isoformat()}).json()) == 1
+    # Today: the counter's identity check before the activation code, and the sign-in's profile read.
+    assert len(client.get(USAGE, {"start": today.isoformat(), "end": today.isoformat()}).json()) == 2
     assert client.get(USAGE, {"start": (today + timedelta(days=1)).isoformat()}).json() == []
     assert _problem(client.get(USAGE, {"start": "2024-13-01"}), 422)["field"] == "start"
     assert _problem(client.get(USAGE, {"end": "yesterday"}), 422)["field"] == "end"

@@ -100,7 +100,10 @@ def main() -> None:
     from django.core.management import call_command
 
     django.setup()
+    from gov21.exchange.contracts import exchange_bootstrap
+
     call_command("migrate", verbosity=0)
+    exchange_bootstrap()  # the counter reads the person's record through the exchange, as under `gov21 up`
     report: dict[str, dict[str, int]] = {}
     for kind in THREADS:
         outcomes, right = guess(kind)

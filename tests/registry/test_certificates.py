@@ -12,10 +12,10 @@ from django.core.management.base import CommandError
 from django.test import Client
 from PIL import Image
 
+from gov21.core.pdf import render_qr_png
 from gov21.core.principal import Principal
 from gov21.registry import selectors, services
 from gov21.registry.certificates import QR_PREFIX
-from gov21.registry.certificates_pdf import render_qr_png
 from gov21.registry.keys import registry_keys
 from gov21.registry.models import LifeEvent
 from tests.registry.factories import register_person

@@ -10,15 +10,10 @@ from typing import Any
 import pytest
 from PIL import Image, ImageDraw
 
+from gov21.core import pdf as document_pdf
 from gov21.core.crypto import KeyStore
-from gov21.registry import certificates_pdf
-from gov21.registry.certificates_pdf import (
-    _dark_runs,
-    render_certificate_pdf,
-    render_qr_png,
-    render_qr_svg,
-    to_latin1,
-)
+from gov21.core.pdf import _dark_runs, render_qr_png, render_qr_svg, to_latin1
+from gov21.registry.certificates import render_certificate_pdf
 
 zxingcpp = pytest.importorskip("zxingcpp", reason="zxing-cpp decodes the QR codes back")
 
@@ -282,7 +277,7 @@ def test_characters_the_font_lacks_are_marked_not_dropped(credential: str) -> No
 def test_without_a_unicode_font_text_falls_back_to_latin1(
     credential: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    monkeypatch.setattr(certificates_pdf, "_find_fonts", lambda: None)
+    monkeypatch.setattr(document_pdf, "_find_fonts", lambda: None)
     pdf = _render(credential)
     text = _pdf_text(pdf)
     assert "Lukasiewicz-Hernández" in text

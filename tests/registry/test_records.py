@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
-from gov21.identity.principal import Principal
+from gov21.core.principal import Principal
 from pydantic import ValidationError
 
 from gov21.core.errors import DomainError

@@ -15,7 +15,6 @@ restored node will read them.
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -26,6 +25,7 @@ from django.test import RequestFactory
 from django.urls import resolve
 
 from gov21.audit.contracts import access_log_exists, access_log_verify
+from gov21.core.config import child_environment
 from gov21.core.crypto import verify_compact
 from gov21.core.errors import DomainError
 from gov21.exchange.contracts import log_chains_verify
@@ -92,7 +92,7 @@ def node_check() -> dict[str, Any]:
 def check_restored(data_dir: Path, *, database_url: str | None = None, timeout: float = 1800) -> dict[str, Any]:
     """Run :func:`node_check` in the node restored under ``data_dir`` (its SQLite file, or the
     PostgreSQL database at ``database_url``), after bringing its schema up to this release's."""
-    env = {**os.environ, "GOV21_DATA_DIR": str(data_dir), "DJANGO_SETTINGS_MODULE": "gov21.settings"}
+    env = child_environment(GOV21_DATA_DIR=str(data_dir), DJANGO_SETTINGS_MODULE="gov21.settings")
     env.pop("GOV21_DATABASE_URL", None)
     if database_url:
         env["GOV21_DATABASE_URL"] = database_url

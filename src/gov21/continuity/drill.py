@@ -10,7 +10,6 @@ the restored keys.
 from __future__ import annotations
 
 import json
-import os
 import secrets
 import socket
 import sqlite3
@@ -29,6 +28,7 @@ from django.utils import timezone
 from gov21.continuity import postgres
 from gov21.continuity.engine import DB_NAME, HomeKeys, backups_on, restore_run
 from gov21.continuity.models import DrillRun
+from gov21.core.config import child_environment
 
 SERVE_TIMEOUT = 60.0
 
@@ -40,7 +40,7 @@ def _free_port() -> int:
 
 
 def _node_env(data_dir: Path, base_url: str, database_url: str | None = None) -> dict[str, str]:
-    env = {**os.environ, "GOV21_DATA_DIR": str(data_dir), "DJANGO_SETTINGS_MODULE": "gov21.settings"}
+    env = child_environment(GOV21_DATA_DIR=str(data_dir), DJANGO_SETTINGS_MODULE="gov21.settings")
     env.pop("GOV21_DATABASE_URL", None)  # the restored node is the SQLite file in data_dir...
     if database_url:
         env["GOV21_DATABASE_URL"] = database_url  # ...or the scratch database a PostgreSQL backup went into

@@ -23,6 +23,7 @@ from typing import Any
 
 from django.db import DatabaseError, connections
 
+from gov21.core.config import child_environment
 from gov21.core.errors import DomainError
 
 # Settings that make a data directory follow a primary; a point-in-time copy must not keep them.
@@ -261,7 +262,7 @@ def basebackup(
         args.append("-R")
     if fast_checkpoint:
         args.append("--checkpoint=fast")
-    env = {**os.environ, "PGCONNECT_TIMEOUT": "10"}
+    env = child_environment(PGCONNECT_TIMEOUT="10")
     if password is not None:
         env["PGPASSWORD"] = password
     _run(pg_command("pg_basebackup", *args, run_as=run_as), what="pg_basebackup", timeout=timeout, env=env)
@@ -343,7 +344,7 @@ def pitr_prepare(
 
 def _libpq_env(database: dict[str, Any]) -> dict[str, str]:
     """libpq's environment for Django's connection settings: no password on a command line."""
-    env = {key: value for key, value in os.environ.items() if not key.startswith("PG")}
+    env = {key: value for key, value in child_environment().items() if not key.startswith("PG")}
     env.update(
         PGHOST=str(database.get("HOST") or "localhost"),
         PGPORT=str(database.get("PORT") or 5432),

@@ -285,6 +285,12 @@ SMS_TOKEN: Setting[str] = Setting(
 ALL: tuple[Setting[object], ...] = tuple(value for value in list(globals().values()) if isinstance(value, Setting))
 
 
+def child_environment(**overrides: str) -> dict[str, str]:
+    """The environment of a child process gov21 starts (a worker, a restore, pg_dump): this process's
+    own, so the child reads the same settings, with ``overrides`` on top."""
+    return {**os.environ, **overrides}
+
+
 def render_markdown() -> str:
     lines = [
         "# Configuration",

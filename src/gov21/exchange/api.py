@@ -3,10 +3,13 @@
 ``GET /usage`` (``findUsage``) answers in the shape of Estonia's data tracker, version 3: every
 use of the caller's own data that a provider returned through the exchange. The caller is the
 person signed in to the portal (its session cookie); API tokens and staff roles do not reach it,
-because no role may list someone else's data uses through this endpoint."""
+because no role may list someone else's data uses through this endpoint. Who that person is, the
+identity provider says: the platform's API mounts this router with a :class:`CitizenSession` given
+identity's reading of the session, so the exchange imports nothing of identity."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -18,13 +21,18 @@ from ninja.security import APIKeyCookie
 
 from gov21.core.errors import Forbidden
 from gov21.exchange import tracker
-from gov21.identity.contracts import PORTAL_SESSION_KEY, account_summary
 
 
 @dataclass(frozen=True, slots=True)
 class Citizen:
-    user_id: int
+    """The person whose data uses are listed."""
+
     uin: str
+
+
+# The UIN of the person signed in to the portal by this request's session: None when no one signed
+# in through the portal, "" when the signed-in account has no UIN (a public servant).
+SessionUin = Callable[[HttpRequest], str | None]
 
 
 class CitizenSession(APIKeyCookie):
@@ -32,18 +40,22 @@ class CitizenSession(APIKeyCookie):
 
     param_name = settings.SESSION_COOKIE_NAME
 
+    def __init__(self, *, uin_of: SessionUin) -> None:
+        super().__init__()
+        self.uin_of = uin_of
+
     def authenticate(self, request: HttpRequest, key: str | None) -> Citizen | None:
-        user = getattr(request, "user", None)
-        if not key or user is None or not user.is_authenticated or PORTAL_SESSION_KEY not in request.session:
+        uin = self.uin_of(request) if key else None
+        if uin is None:
             return None
-        summary = account_summary(user_id=int(user.pk))
-        uin = summary.get("uin") if summary else None
         if not uin:
             raise Forbidden("no_uin", "Only a person with a national identification number has a data tracker.")
-        return Citizen(user_id=int(user.pk), uin=str(uin))
+        return Citizen(uin=uin)
 
 
-router = Router(tags=["exchange"], auth=CitizenSession())
+# Mounted by the platform's API with ``auth=CitizenSession(...)``; an operation reached without it
+# is still refused by :func:`_citizen`.
+router = Router(tags=["exchange"])
 
 
 class UsageProof(Schema):

@@ -10,7 +10,6 @@ bind it to loopback or the agency's internal network, never where the public rea
 from __future__ import annotations
 
 import logging
-import os
 import signal
 import subprocess
 import sys
@@ -19,6 +18,7 @@ from pathlib import Path
 
 from django.conf import settings
 
+from gov21.core.config import child_environment
 from gov21.core.http import gunicorn_forwarding
 from gov21.core.logs import gunicorn_logging
 from gov21.core.monitoring import multiprocess_prepare
@@ -108,12 +108,11 @@ def run(
     public_listen: str = "",
     stop_after: float | None = None,
 ) -> int:
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "gov21.settings",
-        "GOV21_DATA_DIR": str(settings.DATA_DIR),
+    env = child_environment(
+        DJANGO_SETTINGS_MODULE="gov21.settings",
+        GOV21_DATA_DIR=str(settings.DATA_DIR),
         **multiprocess_prepare(),  # the listeners' workers count together, from zero
-    }
+    )
     env["GOV21_EXCHANGE_NODE"] = node.this_node().code
     cmds = commands(
         listen=listen,

@@ -73,6 +73,16 @@ def user_for_subject(*, sector: str, sub: str) -> AbstractBaseUser | None:
     return subject.account.user
 
 
+def portal_person_uin(request: HttpRequest) -> str | None:
+    """The UIN of the person this request's session signed in to the portal: None when no one signed
+    in through the portal, "" when the account has none (a public servant)."""
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated or PORTAL_SESSION_KEY not in request.session:
+        return None
+    uin = Account.objects.filter(user_id=user.pk).values_list("uin", flat=True).first()
+    return str(uin or "")
+
+
 def account_summary(*, user_id: int) -> dict[str, Any] | None:
     """What the portal shows a signed-in person about their own account."""
     account = Account.objects.filter(user_id=user_id).first()

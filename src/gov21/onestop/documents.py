@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from gov21.core.crypto import KeyStore, verify_compact
 from gov21.core.errors import DomainError
+from gov21.core.pdf import render_document_pdf
 from gov21.onestop.models import Application, Document
 
 QR_PREFIX = "GOV21D:"
@@ -104,16 +105,16 @@ def document_verify(*, payload: str) -> DocumentCheck:
 
 
 def document_pdf(*, document: Document) -> bytes:
-    """The printable document, in the layout of the civil registry's certificates, with its QR code."""
-    from gov21.registry.contracts import render_certificate_pdf
-
-    return render_certificate_pdf(
-        kind=document.kind,
+    """The printable document, in the layout every issued document shares, with its QR code; its
+    header names the issuing agency."""
+    issuer = f"{settings.GOV21_COUNTRY_NAME} — {document.agency}"
+    return render_document_pdf(
+        header=issuer,
         title=document.title,
         number=document.serial,
         facts=[(str(k), str(v)) for k, v in document.facts] + [("Status", document.get_status_display())],
         qr_payload=QR_PREFIX + document.credential,
         issued_on=timezone.localdate(document.issued_at),
-        issuer=f"{settings.GOV21_COUNTRY_NAME} — {document.agency}",
+        issuer=issuer,
         verify_url=f"{settings.BASE_URL}/verify",
     )

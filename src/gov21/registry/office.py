@@ -20,10 +20,10 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from gov21.core.errors import DomainError, Forbidden
 from gov21.core.geography import settlement_names
 from gov21.core.office import Office, problem_page
+from gov21.core.pdf import render_qr_png
 from gov21.core.principal import Principal
 from gov21.registry import forms, selectors, services
 from gov21.registry.certificates import QR_PREFIX, certificate_pdf
-from gov21.registry.certificates_pdf import render_qr_png
 from gov21.registry.models import CertificateStatus, EventKind, EventState, LifeEvent, MaritalStatus, PersonStatus
 from gov21.registry.records import PersonFacts, PersonHistory
 

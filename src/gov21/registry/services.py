@@ -22,13 +22,13 @@ from rapidfuzz import fuzz
 from gov21.audit.contracts import access_record
 from gov21.core.crypto import verify_compact
 from gov21.core.errors import Conflict, DomainError, NotFound
+from gov21.core.hooks import Hook
 from gov21.core.ids import uin_check
 from gov21.core.principal import Principal
 from gov21.core.queries import one_or_none
 from gov21.exchange.contracts import agency_client, event_publish
 from gov21.identity.contracts import (
     ASSERTION_TYP,
-    account_disable_for_death,
     assertion_issuer,
     assertion_jwks,
 )
@@ -65,6 +65,10 @@ from gov21.registry.tasks import uin_pool_watch
 from gov21.registry.uin_pool import uin_take
 
 logger = logging.getLogger("gov21.registry")
+
+# Fired with the person's UIN inside the transaction that registers their death: what must stop with
+# the registration (their digital ID) is connected here by the platform's wiring, not called by name.
+death_registered: Hook[str] = Hook("registry.death_registered")
 
 SNAPSHOT_FIELDS: tuple[str, ...] = PersonFacts.fields()
 
@@ -795,7 +799,7 @@ def _apply_death(event: LifeEvent, actor: Principal) -> None:
         effective=death_date,
         event=event,
     )
-    account_disable_for_death(uin=person.uin)  # same transaction: the digital ID stops with the registration
+    death_registered.fire(person.uin)  # same transaction: the digital ID stops with the registration
     union = _open_union(person.pk)
     if union is not None:
         union.dissolved_on = death_date

@@ -13,6 +13,7 @@ from gov21.continuity.engine import BackupError, HomeKeys, home_keys, restore_ru
 from gov21.continuity.postgres import pitr_prepare
 from gov21.continuity.shares import keys_from_sheets
 from gov21.continuity.targets import TargetError, target_from
+from gov21.core.config import child_environment
 from gov21.core.errors import DomainError
 
 
@@ -96,7 +97,7 @@ class Command(BaseCommand):
         if options["start"]:
             self.stdout.flush()
             into = Path(options["into"]).resolve()
-            env = {**os.environ, "GOV21_DATA_DIR": str(into), "DJANGO_SETTINGS_MODULE": "gov21.settings"}
+            env = child_environment(GOV21_DATA_DIR=str(into), DJANGO_SETTINGS_MODULE="gov21.settings")
             env.pop("GOV21_DATABASE_URL", None)  # the restored node: its SQLite file, or the database named
             if options["database_url"]:
                 env["GOV21_DATABASE_URL"] = options["database_url"]

@@ -1,6 +1,7 @@
-"""Printable civil-status certificates and the QR codes that let anyone verify them.
+"""Printable signed documents (a civil-status certificate, a licence) and the QR codes that let
+anyone verify them: one A4 layout that every app issuing documents shares.
 
-The QR code carries the signed credential itself (see ``gov21.core.crypto``), so a certificate
+The QR code carries the signed credential itself (see ``gov21.core.crypto``), so a document
 can be checked with a phone against the published keys even where there is no network.
 """
 
@@ -22,13 +23,6 @@ from fpdf.enums import Align, PathPaintRule, TableBordersLayout, VAlign, XPos, Y
 from fpdf.fonts import FontFace
 
 logger = logging.getLogger(__name__)
-
-COUNTRY_LINE: Final = "Republic of XA — Civil Registry"
-TITLES: Final = {
-    "birth": "Certificate of Birth",
-    "marriage": "Certificate of Marriage",
-    "death": "Certificate of Death",
-}
 
 # Error correction M survives the smudges and folds of a document kept in a drawer while keeping
 # a ~400-character credential at version 15-16; segno may raise the level further when that is
@@ -190,10 +184,10 @@ def _long_date(day: date) -> str:
     return f"{day.day} {_MONTHS[day.month - 1]} {day.year}"
 
 
-# --- the certificate ----------------------------------------------------------------------------
+# --- the document -------------------------------------------------------------------------------
 
 
-class _CertificatePDF(FPDF):
+class _DocumentPDF(FPDF):
     footer_text = ""
     footer_family = "helvetica"
 
@@ -204,29 +198,24 @@ class _CertificatePDF(FPDF):
         self.cell(0, 5, f"{self.footer_text} · page {self.page_no()} of {{nb}}", align=Align.C)
 
 
-def render_certificate_pdf(
+def render_document_pdf(
     *,
-    kind: str,
+    header: str,
+    title: str,
     number: str,
     facts: Sequence[tuple[str, str]],
     qr_payload: str,
     issued_on: date,
     issuer: str,
     verify_url: str,
-    title: str | None = None,
 ) -> bytes:
-    """An A4 certificate: title, registration number, facts table and a verification QR code.
-
-    ``kind`` is "birth", "marriage" or "death", or any kind when ``title`` is given (another
-    agency's document in the same layout). The same inputs always give the same bytes, so a
-    re-issued copy can be compared with the original.
+    """An A4 document: the ``header`` line (the state and the issuing office), title, registration
+    number, facts table and a verification QR code. The same inputs always give the same bytes, so
+    a re-issued copy can be compared with the original.
     """
-    title = title or TITLES.get(kind.strip().lower())
-    if title is None:
-        raise ValueError(f"kind must be one of {sorted(TITLES)}, got {kind!r}")
     qr = _make_qr(qr_payload)
 
-    pdf = _CertificatePDF(orientation="portrait", unit="mm", format="A4")
+    pdf = _DocumentPDF(orientation="portrait", unit="mm", format="A4")
     pdf.set_margins(_MARGIN, _MARGIN, _MARGIN)
     pdf.set_auto_page_break(auto=True, margin=_MARGIN)
     text = _Text(pdf)
@@ -236,7 +225,7 @@ def render_certificate_pdf(
     # Fixed creation date so identical inputs yield identical files.
     pdf.set_creation_date(datetime.combine(issued_on, time(0), tzinfo=UTC))
     pdf.set_title(f"{title} {number}")
-    pdf.set_subject(COUNTRY_LINE)
+    pdf.set_subject(header)
     pdf.set_author(issuer)
     pdf.set_creator("gov21")
     pdf.set_lang("en")
@@ -245,7 +234,7 @@ def render_certificate_pdf(
 
     pdf.set_font(family, size=10)
     pdf.set_text_color(90)
-    pdf.cell(width, 6, text(COUNTRY_LINE), align=Align.C, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    pdf.cell(width, 6, text(header), align=Align.C, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
     pdf.ln(4)
     pdf.set_font(family, "B", 24)
     pdf.set_text_color(0)

@@ -1,0 +1,53 @@
+"""The platform's own commands: ``gov21 up`` and ``gov21 openapi``."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.core.management import call_command
+from django.core.management.base import CommandError
+from django.test import Client
+
+from gov21.identity.models import Account
+from tests.identity.flows import Person, portal_sign_in, with_totp
+
+pytestmark = pytest.mark.django_db
+
+
+def test_up_prepares_a_demo_nation_and_sign_ins(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(settings, "DATA_DIR", tmp_path)
+    out = io.StringIO()
+    call_command("up", no_serve=True, people=300, stdout=out)
+    from gov21.registry.contracts import population_count
+
+    assert population_count() == 300
+    sign_ins = (tmp_path / "demo-sign-ins.txt").read_text().splitlines()
+    username, password, roles = sign_ins[0].split("\t")
+    assert username == "registrar" and roles == "registrar" and len(password) >= 10
+    assert (tmp_path / "demo-sign-ins.txt").stat().st_mode & 0o077 == 0
+    # The demo registrar signs in through the provider once an authenticator app is added.
+    person = with_totp(Person(username, password, "", Account.objects.get(user__username=username)))
+    client = Client()
+    portal_sign_in(client, person, next_url="/office/registry/")
+    assert client.get("/office/registry/").status_code == 200
+    # A demo citizen can activate a digital ID with the code kept beside the sign-ins.
+    uin, code = (tmp_path / "demo-citizen.txt").read_text().strip().split("\t")
+    activation = Client().post(
+        "/auth/activate",
+        {"uin": uin, "code": code, "password": "demo pass phrase", "password_again": "demo pass phrase"},
+    )
+    assert activation.status_code == 302
+    # A second start keeps the nation and the sign-ins.
+    call_command("up", no_serve=True, stdout=io.StringIO())
+    assert population_count() == 300
+    assert (tmp_path / "demo-sign-ins.txt").read_text().splitlines() == sign_ins
+
+
+def test_openapi_check_fails_when_the_document_drifts(tmp_path: Path) -> None:
+    stale = tmp_path / "openapi.json"
+    stale.write_text("{}\n")
+    with pytest.raises(CommandError, match="out of date"):
+        call_command("openapi", check=str(stale), stdout=io.StringIO())
