@@ -12,6 +12,7 @@ from django import forms
 from django.core import signing
 from django.utils.translation import gettext_lazy as _
 
+from gov21.core import forms as core_forms
 from gov21.core.errors import DomainError
 from gov21.core.ids import uin_check
 from gov21.registry.models import EventKind
@@ -84,12 +85,11 @@ def settlement_names() -> list[str]:
         return []
 
 
-class GovForm(forms.Form):
+class GovForm(core_forms.Form):
     """A form rendered the GOV.UK way: ids equal to field names (so an error summary can link to them), no
     browser validation bubbles (the server's messages are the ones shown), and errors tied to their field
     for screen readers."""
 
-    use_required_attribute = False
     # Service field names that differ from this form's.
     field_aliases: ClassVar[dict[str, str]] = {}
 

@@ -1,0 +1,128 @@
+"""The form base every HTML page of gov21 reads its input with.
+
+What arrives in a POST is treated as hostile: text is stripped, a NUL or other control character is
+refused (PostgreSQL cannot store a NUL, and the others only hide what was really typed), and every
+text field has a most length. Messages are written for the person at the keyboard and translatable.
+A page binds a form with ``bind``, and either shows ``first_errors`` next to the fields or turns the
+first error into a ``DomainError`` with ``checked`` to share the path of the service's own refusals.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any, Self
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxLengthValidator, ProhibitNullCharactersValidator
+from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
+
+from gov21.core.errors import DomainError
+
+# Tab, line feed and carriage return are what a text area sends; every other control character is refused.
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+# The most characters a text field without its own limit accepts.
+DEFAULT_MAX_LENGTH = 10_000
+
+
+def refuse_control_characters(value: str) -> None:
+    """Refuse text holding a NUL or another control character."""
+    if CONTROL_CHARACTERS.search(value):
+        raise ValidationError(_("The text contains characters we cannot accept. Type it again."), code="invalid_text")
+
+
+class LengthLimit:
+    """Refuse text longer than ``limit`` characters, saying the limit as a person reads it (2,000)."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+
+    def __call__(self, value: str) -> None:
+        if len(value) > self.limit:
+            message = _("Write %(limit)s characters or fewer.") % {"limit": f"{self.limit:,}"}
+            raise ValidationError(message, code="text_too_long")
+
+
+def typed(value: str, limit: int) -> str:
+    """What was typed, to show again in its field after an error: without what we refused, at most ``limit``."""
+    return CONTROL_CHARACTERS.sub("", value)[:limit]
+
+
+class TextField(forms.CharField):
+    """Text typed by a person: stripped (unless ``strip=False``, for passwords), at most ``max_length``
+    characters, no control characters, and optional unless ``required=True``.
+
+    ``clip=True`` cuts longer text to ``max_length`` instead of refusing it, for fields whose value is
+    only looked up (a sign-in name, a code) and where a long one simply matches nothing."""
+
+    def __init__(self, *, max_length: int, clip: bool = False, required: bool = False, **kwargs: Any) -> None:
+        super().__init__(required=required, **kwargs)
+        self.max_length = max_length
+        self.clip = clip
+        _harden(self)
+
+    def to_python(self, value: Any) -> str:
+        text = str(super().to_python(value))
+        return text[: self.max_length] if self.clip else text
+
+
+class FlagField(forms.BooleanField):
+    """A check box or button that means yes only when it sends ``expected`` (by default "yes")."""
+
+    def __init__(self, *, expected: str = "yes", **kwargs: Any) -> None:
+        # A text input hands over what was sent as it is; a check box's own would turn "no" into True.
+        super().__init__(required=False, widget=forms.TextInput, **kwargs)
+        self.expected = expected
+
+    def to_python(self, value: Any) -> bool:
+        return bool(value == self.expected)
+
+
+class Form(forms.Form):
+    """A form that treats its input as hostile: every text field refuses control characters and has a
+    most length (``DEFAULT_MAX_LENGTH`` when it declares none). The browser's own validation bubbles
+    are off, so the server's messages are the ones a person sees."""
+
+    use_required_attribute = False
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for field in self.fields.values():
+            if isinstance(field, forms.CharField):
+                _harden(field)
+
+    @classmethod
+    def bind(cls, request: HttpRequest, **kwargs: Any) -> Self:
+        """The form bound to what was posted, or unbound (empty) on any other method."""
+        return cls(request.POST if request.method == "POST" else None, **kwargs)
+
+    def first_errors(self) -> dict[str, str]:
+        """The first message for each field at fault ("" for the form as a whole), for a template."""
+        return {name: str(errors[0]) for name, errors in self.errors.items() if errors}
+
+    def checked(self) -> dict[str, Any]:
+        """The cleaned values; if the input is refused, a ``DomainError`` with the first message,
+        naming its field, so a page handles it like any refusal of the service it calls."""
+        if self.is_valid():
+            return self.cleaned_data
+        name, errors = next(iter(self.errors.as_data().items()))
+        error = errors[0]
+        message = error.message % error.params if error.params else error.message
+        raise DomainError(error.code or "invalid_input", str(message), field=None if name == "__all__" else name)
+
+    def typed(self, name: str) -> str:
+        """What was typed into a text field, to show again after an error (see ``typed``)."""
+        field = self.fields[name]
+        limit = getattr(field, "max_length", None) or DEFAULT_MAX_LENGTH
+        return typed(str(self.data.get(self.add_prefix(name), "")), limit) if self.is_bound else ""
+
+
+def _harden(field: forms.CharField) -> None:
+    """Refuse control characters (with our message for a NUL, not Django's about "null characters") and
+    text over the field's most length, in that order."""
+    if refuse_control_characters in field.validators:
+        return
+    kept = [v for v in field.validators if not isinstance(v, ProhibitNullCharactersValidator | MaxLengthValidator)]
+    field.max_length = field.max_length or DEFAULT_MAX_LENGTH
+    field.validators = [refuse_control_characters, LengthLimit(field.max_length), *kept]

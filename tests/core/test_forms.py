@@ -1,0 +1,66 @@
+"""The form base of every HTML page: hostile input is refused with a message a person can act on."""
+
+from __future__ import annotations
+
+import pytest
+from django import forms as django_forms
+from django.http import QueryDict
+from django.test import RequestFactory
+
+from gov21.core import forms
+from gov21.core.errors import DomainError
+
+
+class NoteForm(forms.Form):
+    note = forms.TextField(max_length=20)
+    code = forms.TextField(max_length=4, clip=True)
+    secret = forms.TextField(max_length=10, strip=False)
+    checked = forms.FlagField()
+    legacy = django_forms.CharField(required=False)
+
+
+def _bound(**values: str) -> NoteForm:
+    data = QueryDict(mutable=True)
+    data.update(values)
+    return NoteForm(data)
+
+
+def test_text_is_stripped_and_a_flag_is_yes_only_when_it_says_so() -> None:
+    form = _bound(note="  hello \n", code="123456", secret=" pw ", checked="on")
+    assert form.checked() == {"note": "hello", "code": "1234", "secret": " pw ", "checked": False, "legacy": ""}
+    assert _bound(checked="yes").checked()["checked"] is True
+
+
+@pytest.mark.parametrize("bad", ["a\x00b", "a\x1bb", "a\x7fb"])
+def test_control_characters_are_refused_in_every_text_field(bad: str) -> None:
+    for name in ("note", "legacy"):
+        form = _bound(**{name: bad})
+        assert form.first_errors() == {name: "The text contains characters we cannot accept. Type it again."}
+
+
+def test_a_text_area_may_hold_lines_and_tabs() -> None:
+    assert _bound(note="one\r\ntwo\tthree").checked()["note"] == "one\r\ntwo\tthree"
+
+
+def test_text_over_its_limit_is_refused_saying_the_limit() -> None:
+    assert _bound(note="x" * 21).first_errors() == {"note": "Write 20 characters or fewer."}
+    assert _bound(legacy="x" * 10_001).first_errors() == {"legacy": "Write 10,000 characters or fewer."}
+
+
+def test_a_refusal_becomes_a_domain_error_naming_the_field() -> None:
+    with pytest.raises(DomainError) as error:
+        _bound(note="x" * 21).checked()
+    assert (error.value.code, error.value.field, error.value.status) == ("text_too_long", "note", 422)
+    assert error.value.detail == "Write 20 characters or fewer."
+
+
+def test_what_was_typed_is_shown_again_without_what_was_refused() -> None:
+    form = _bound(note="a\x00b" + "c" * 30)
+    assert form.typed("note") == "ab" + "c" * 18
+    assert NoteForm().typed("note") == ""
+
+
+def test_bind_reads_a_post_and_leaves_a_get_unbound() -> None:
+    factory = RequestFactory()
+    assert NoteForm.bind(factory.post("/", {"note": "hi"})).checked()["note"] == "hi"
+    assert not NoteForm.bind(factory.get("/", {"note": "hi"})).is_bound
