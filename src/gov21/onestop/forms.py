@@ -3,6 +3,8 @@ case, and the fields of each action on a case and of a service definition's edit
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
@@ -10,12 +12,15 @@ from django.utils.translation import gettext_lazy as _
 from gov21.core.forms import FlagField, Form, TextField
 from gov21.onestop.models import Application
 
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
+
 MAX_DEFINITION_BYTES = 200_000
 # A citizen's draft is not a case: the queue's filter offers every other state.
 FILTER_STATES = [s for s in Application.State if s != Application.State.DRAFT]
 
 
-def _one_of(*values: str, message: str) -> forms.ChoiceField:
+def _one_of(*values: str, message: StrOrPromise) -> forms.ChoiceField:
     """A choice between buttons, with one message whether none or an unknown one was sent."""
     return forms.ChoiceField(
         choices=[(v, v) for v in values], error_messages={"required": message, "invalid_choice": message}
