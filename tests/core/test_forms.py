@@ -16,6 +16,7 @@ class NoteForm(forms.Form):
     code = forms.TextField(max_length=4, clip=True)
     secret = forms.TextField(max_length=10, strip=False)
     checked = forms.FlagField()
+    number = forms.WholeNumberField()
     legacy = django_forms.CharField(required=False)
 
 
@@ -27,7 +28,14 @@ def _bound(**values: str) -> NoteForm:
 
 def test_text_is_stripped_and_a_flag_is_yes_only_when_it_says_so() -> None:
     form = _bound(note="  hello \n", code="123456", secret=" pw ", checked="on")
-    assert form.checked() == {"note": "hello", "code": "1234", "secret": " pw ", "checked": False, "legacy": ""}
+    assert form.checked() == {
+        "note": "hello",
+        "code": "1234",
+        "secret": " pw ",
+        "checked": False,
+        "legacy": "",
+        "number": None,
+    }
     assert _bound(checked="yes").checked()["checked"] is True
 
 
@@ -64,3 +72,10 @@ def test_bind_reads_a_post_and_leaves_a_get_unbound() -> None:
     factory = RequestFactory()
     assert NoteForm.bind(factory.post("/", {"note": "hi"})).checked()["note"] == "hi"
     assert not NoteForm.bind(factory.get("/", {"note": "hi"})).is_bound
+
+
+@pytest.mark.parametrize(
+    ("raw", "number"), [("42", 42), (" 7 ", 7), ("", None), ("x1", None), ("²", None), ("9" * 19, None)]
+)
+def test_a_whole_number_is_an_int_or_none(raw: str, number: int | None) -> None:
+    assert _bound(number=raw).checked()["number"] == number

@@ -79,6 +79,18 @@ class FlagField(forms.BooleanField):
         return bool(value == self.expected)
 
 
+class WholeNumberField(forms.Field):
+    """A whole number sent by a button or a list (an id, a rating): an int, or None when what was sent
+    is not one (at most 18 ASCII digits, so that it fits the database's integers)."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(required=False, **kwargs)
+
+    def to_python(self, value: Any) -> int | None:
+        text = str(value or "").strip()
+        return int(text) if text.isascii() and text.isdigit() and len(text) <= 18 else None
+
+
 class Form(forms.Form):
     """A form that treats its input as hostile: every text field refuses control characters and has a
     most length (``DEFAULT_MAX_LENGTH`` when it declares none). The browser's own validation bubbles

@@ -57,7 +57,7 @@ def definition_edit(request: HttpRequest, code: str) -> HttpResponse:
         source = form.typed("definition")
         try:
             if not form.is_valid():
-                raise DomainError("invalid_definition", "The definition is too long or holds characters we refuse.")
+                raise DomainError("invalid_definition", DefinitionForm.REFUSED)
             source = form.cleaned_data["definition"]
             data = definitions.definition_parse(source)
             if not isinstance(data, dict) or data.get("code") != code:

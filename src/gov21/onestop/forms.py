@@ -65,10 +65,13 @@ class DefinitionForm(Form):
     """A service definition as YAML text, at most ``MAX_DEFINITION_BYTES`` once encoded; what it says
     is checked by the definitions module."""
 
+    # Administrators read the definitions in English, as they are written.
+    REFUSED = "The definition is too long or holds characters we refuse."
+
     definition = forms.CharField(required=False, strip=False, max_length=MAX_DEFINITION_BYTES)
 
     def clean_definition(self) -> str:
         source = str(self.cleaned_data["definition"])
         if len(source.encode()) > MAX_DEFINITION_BYTES:
-            raise ValidationError(_("The definition is too long."), code="text_too_long")
+            raise ValidationError(self.REFUSED, code="invalid_definition")
         return source
