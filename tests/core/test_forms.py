@@ -17,6 +17,7 @@ class NoteForm(forms.Form):
     secret = forms.TextField(max_length=10, strip=False)
     checked = forms.FlagField()
     number = forms.WholeNumberField()
+    tags = forms.TextListField(max_length=5)
     legacy = django_forms.CharField(required=False)
 
 
@@ -28,15 +29,16 @@ def _bound(**values: str) -> NoteForm:
 
 def test_text_is_stripped_and_a_flag_is_yes_only_when_it_says_so() -> None:
     form = _bound(note="  hello \n", code="123456", secret=" pw ", checked="on")
-    assert form.checked() == {
+    assert form.cleaned() == {
         "note": "hello",
         "code": "1234",
         "secret": " pw ",
         "checked": False,
         "legacy": "",
         "number": None,
+        "tags": [],
     }
-    assert _bound(checked="yes").checked()["checked"] is True
+    assert _bound(checked="yes").cleaned()["checked"] is True
 
 
 @pytest.mark.parametrize("bad", ["a\x00b", "a\x1bb", "a\x7fb"])
@@ -47,7 +49,7 @@ def test_control_characters_are_refused_in_every_text_field(bad: str) -> None:
 
 
 def test_a_text_area_may_hold_lines_and_tabs() -> None:
-    assert _bound(note="one\r\ntwo\tthree").checked()["note"] == "one\r\ntwo\tthree"
+    assert _bound(note="one\r\ntwo\tthree").cleaned()["note"] == "one\r\ntwo\tthree"
 
 
 def test_text_over_its_limit_is_refused_saying_the_limit() -> None:
@@ -57,7 +59,7 @@ def test_text_over_its_limit_is_refused_saying_the_limit() -> None:
 
 def test_a_refusal_becomes_a_domain_error_naming_the_field() -> None:
     with pytest.raises(DomainError) as error:
-        _bound(note="x" * 21).checked()
+        _bound(note="x" * 21).cleaned()
     assert (error.value.code, error.value.field, error.value.status) == ("text_too_long", "note", 422)
     assert error.value.detail == "Write 20 characters or fewer."
 
@@ -70,7 +72,7 @@ def test_what_was_typed_is_shown_again_without_what_was_refused() -> None:
 
 def test_bind_reads_a_post_and_leaves_a_get_unbound() -> None:
     factory = RequestFactory()
-    assert NoteForm.bind(factory.post("/", {"note": "hi"})).checked()["note"] == "hi"
+    assert NoteForm.bind(factory.post("/", {"note": "hi"})).cleaned()["note"] == "hi"
     assert not NoteForm.bind(factory.get("/", {"note": "hi"})).is_bound
 
 
@@ -78,4 +80,12 @@ def test_bind_reads_a_post_and_leaves_a_get_unbound() -> None:
     ("raw", "number"), [("42", 42), (" 7 ", 7), ("", None), ("x1", None), ("²", None), ("9" * 19, None)]
 )
 def test_a_whole_number_is_an_int_or_none(raw: str, number: int | None) -> None:
-    assert _bound(number=raw).checked()["number"] == number
+    assert _bound(number=raw).cleaned()["number"] == number
+
+
+def test_a_list_keeps_every_value_sent_and_refuses_a_bad_one() -> None:
+    data = QueryDict(mutable=True)
+    data.setlist("tags", [" a ", "b"])
+    assert NoteForm(data).cleaned()["tags"] == ["a", "b"]
+    data.setlist("tags", ["a", "toolong"])
+    assert NoteForm(data).first_errors() == {"tags": "Write 5 characters or fewer."}

@@ -2,9 +2,9 @@
 
 What arrives in a POST is treated as hostile: text is stripped, a NUL or other control character is
 refused (PostgreSQL cannot store a NUL, and the others only hide what was really typed), and every
-text field has a most length. Messages are written for the person at the keyboard and translatable.
+text field has a maximum length. Messages are written for the person at the keyboard and translatable.
 A page binds a form with ``bind``, and either shows ``first_errors`` next to the fields or turns the
-first error into a ``DomainError`` with ``checked`` to share the path of the service's own refusals.
+first error into a ``DomainError`` with ``cleaned`` to share the path of the service's own refusals.
 """
 
 from __future__ import annotations
@@ -67,12 +67,33 @@ class TextField(forms.CharField):
         return text[: self.max_length] if self.clip else text
 
 
-class FlagField(forms.BooleanField):
-    """A check box or button that means yes only when it sends ``expected`` (by default "yes")."""
+class TextListField(forms.Field):
+    """Several texts sent under one name (the boxes ticked in a list): each stripped, at most
+    ``max_length`` characters and without control characters."""
 
-    def __init__(self, *, expected: str = "yes", **kwargs: Any) -> None:
+    widget = forms.SelectMultiple
+
+    def __init__(self, *, max_length: int, **kwargs: Any) -> None:
+        super().__init__(required=False, **kwargs)
+        self.max_length = max_length
+
+    def to_python(self, value: Any) -> list[str]:
+        return [str(item).strip() for item in value or ()]
+
+    def validate(self, value: Any) -> None:
+        super().validate(value)
+        for item in value:
+            refuse_control_characters(item)
+            LengthLimit(self.max_length)(item)
+
+
+class FlagField(forms.BooleanField):
+    """A check box or button that means yes only when it sends ``expected`` (by default "yes"); with
+    ``required=True`` anything else is refused with the field's "required" message."""
+
+    def __init__(self, *, expected: str = "yes", required: bool = False, **kwargs: Any) -> None:
         # A text input hands over what was sent as it is; a check box's own would turn "no" into True.
-        super().__init__(required=False, widget=forms.TextInput, **kwargs)
+        super().__init__(required=required, widget=forms.TextInput, **kwargs)
         self.expected = expected
 
     def to_python(self, value: Any) -> bool:
@@ -93,7 +114,7 @@ class WholeNumberField(forms.Field):
 
 class Form(forms.Form):
     """A form that treats its input as hostile: every text field refuses control characters and has a
-    most length (``DEFAULT_MAX_LENGTH`` when it declares none). The browser's own validation bubbles
+    maximum length (``DEFAULT_MAX_LENGTH`` when it declares none). The browser's own validation bubbles
     are off, so the server's messages are the ones a person sees."""
 
     use_required_attribute = False
@@ -113,7 +134,7 @@ class Form(forms.Form):
         """The first message for each field at fault ("" for the form as a whole), for a template."""
         return {name: str(errors[0]) for name, errors in self.errors.items() if errors}
 
-    def checked(self) -> dict[str, Any]:
+    def cleaned(self) -> dict[str, Any]:
         """The cleaned values; if the input is refused, a ``DomainError`` with the first message,
         naming its field, so a page handles it like any refusal of the service it calls."""
         if self.is_valid():

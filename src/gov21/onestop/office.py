@@ -410,7 +410,7 @@ def case(request: HttpRequest, reference: str) -> HttpResponse:
     try:
         if not _REFERENCE.fullmatch(reference):
             raise NotFound("application_not_found", _("There is no case with this reference."))
-        purpose = form.checked()["purpose"]
+        purpose = form.cleaned()["purpose"]
         services.case_open(principal=principal, reference=reference, purpose=purpose)
     except DomainError as error:
         if error.status in (403, 404):
@@ -447,7 +447,7 @@ def case_assign(request: HttpRequest, reference: str) -> HttpResponse:
     form = office_forms.AssignForm(request.POST)
 
     def do(principal: Principal) -> str:
-        data = form.checked()
+        data = form.cleaned()
         if data["me"]:
             to = principal.name
         else:
@@ -468,7 +468,7 @@ def case_request_info(request: HttpRequest, reference: str) -> HttpResponse:
     form = office_forms.RequestInfoForm(request.POST)
 
     def do(principal: Principal) -> str:
-        message = form.checked()["message"]
+        message = form.cleaned()["message"]
         services.case_request_info(principal=principal, reference=reference, message=message)
         return _("The applicant is asked for more information.")
 
@@ -481,7 +481,7 @@ def case_decide(request: HttpRequest, reference: str) -> HttpResponse:
     form = office_forms.DecideForm(request.POST)
 
     def do(principal: Principal) -> str:
-        data = form.checked()
+        data = form.cleaned()
         decision, reason = data["decision"], data["reason"]
         decided = services.case_decide(
             principal=principal,
@@ -504,7 +504,7 @@ def case_review(request: HttpRequest, reference: str) -> HttpResponse:
     form = office_forms.ReviewForm(request.POST)
 
     def do(principal: Principal) -> str:
-        data = form.checked()
+        data = form.cleaned()
         outcome, note = data["outcome"], data["note"]
         services.case_review(principal=principal, reference=reference, upheld=outcome == "uphold", note=note)
         if outcome == "uphold":

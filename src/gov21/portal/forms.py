@@ -30,7 +30,7 @@ class AnswerForm(Form):
     def answer(self) -> str:
         """The answer as the service takes it: a date as YYYY-MM-DD, or "invalid" when its boxes do
         not hold a day, a month and a four-digit year, or "" when all three are empty."""
-        data = self.checked()
+        data = self.cleaned()
         if self.kind != "date":
             return str(data[self.qid])
         day, month, year = (str(data[f"{self.qid}-{part}"]) for part in DATE_PARTS)

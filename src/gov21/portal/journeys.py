@@ -244,7 +244,7 @@ def consent(request: HttpRequest, uin: str, application: svc.Application) -> Htt
     d = svc.definition_of(application)
     error = None
     if request.method == "POST":
-        if not ConsentForm(request.POST).checked()["agree"]:
+        if not ConsentForm(request.POST).cleaned()["agree"]:
             error = _("Tick the box to agree, or go back to the service's start page.")
         else:
             try:
@@ -401,7 +401,7 @@ def pay(request: HttpRequest, uin: str, application: svc.Application) -> HttpRes
     error = None
     if request.method == "POST":
         try:
-            method = PayForm(request.POST).checked()["method"]
+            method = PayForm(request.POST).cleaned()["method"]
             if method == "online":
                 payment = svc.payment_start_hosted(
                     application=application,
@@ -469,7 +469,7 @@ def application_page(request: HttpRequest, uin: str, application: svc.Applicatio
     error = None
     if request.method == "POST":
         try:
-            data = ApplicationActionForm(request.POST).checked()
+            data = ApplicationActionForm(request.POST).cleaned()
             action = data["action"]
             if action == "respond":
                 svc.application_respond(application=application, uin=uin, response=data["response"])

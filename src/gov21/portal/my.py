@@ -115,7 +115,7 @@ def document_pdf(request: HttpRequest, uin: str, serial: str) -> HttpResponse:
 @citizen
 def inbox(request: HttpRequest, uin: str) -> HttpResponse:
     if request.method == "POST":
-        notification = NotificationReadForm(request.POST).checked()["notification"]
+        notification = NotificationReadForm(request.POST).cleaned()["notification"]
         if notification is not None:
             svc.inbox_mark_read(uin=uin, notification_id=notification)
         return redirect("portal:inbox")
@@ -140,7 +140,7 @@ def offer(request: HttpRequest, uin: str, offer_id: int) -> HttpResponse:
     found = [o for o in svc.offers_for(uin=uin) if o.pk == offer_id]
     if request.method == "POST":
         try:
-            answer = OfferAnswerForm(request.POST).checked()["answer"]
+            answer = OfferAnswerForm(request.POST).cleaned()["answer"]
             if answer == "accept":
                 application = svc.offer_accept(
                     offer_id=offer_id,
@@ -198,7 +198,7 @@ def feedback(request: HttpRequest) -> HttpResponse:
     page = request.GET.get("page", form.typed("page"))[:200]
     if request.method == "POST":
         try:
-            data = form.checked()
+            data = form.cleaned()
             svc.feedback_record(rating=data["rating"], comment=data["comment"], page=page)
         except DomainError as problem:
             error = problem

@@ -97,7 +97,7 @@ def my_account(request: HttpRequest) -> HttpResponse:
         try:
             consent_revoke_by_user(
                 user_id=user_id,
-                consent_id=ConsentWithdrawForm(request.POST).checked()["consent"] or 0,
+                consent_id=ConsentWithdrawForm(request.POST).cleaned()["consent"] or 0,
                 source=str(request.META.get("REMOTE_ADDR", "")),
             )
             return redirect("/my/?withdrawn=1")
