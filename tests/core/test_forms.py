@@ -89,3 +89,8 @@ def test_a_list_keeps_every_value_sent_and_refuses_a_bad_one() -> None:
     assert NoteForm(data).cleaned()["tags"] == ["a", "b"]
     data.setlist("tags", ["a", "toolong"])
     assert NoteForm(data).first_errors() == {"tags": "Write 5 characters or fewer."}
+
+
+def test_a_refused_protocol_value_counts_as_none_sent() -> None:
+    form = _bound(note="a\x00b", code="12")
+    assert (form.value("note"), form.value("code"), NoteForm().value("code")) == ("", "12", "")

@@ -144,6 +144,13 @@ class Form(forms.Form):
         message = error.message % error.params if error.params else error.message
         raise DomainError(error.code or "invalid_input", str(message), field=None if name == "__all__" else name)
 
+    def value(self, name: str) -> Any:
+        """One field's cleaned value, or "" when that field was refused or not sent: for protocol
+        parameters, where a value we refuse counts as none sent."""
+        if not self.is_bound or name in self.errors:
+            return ""
+        return self.cleaned_data.get(name, "")
+
     def typed(self, name: str) -> str:
         """What was typed into a text field, to show again after an error (see ``typed``)."""
         field = self.fields[name]
@@ -153,7 +160,7 @@ class Form(forms.Form):
 
 def _harden(field: forms.CharField) -> None:
     """Refuse control characters (with our message for a NUL, not Django's about "null characters") and
-    text over the field's most length, in that order."""
+    text over the field's maximum length, in that order."""
     if refuse_control_characters in field.validators:
         return
     kept = [v for v in field.validators if not isinstance(v, ProhibitNullCharactersValidator | MaxLengthValidator)]

@@ -78,3 +78,26 @@ class ClientForm(Form):
     auth_method = TextField(max_length=100, strip=False)
     jwks = TextField(max_length=100_000)
     may_introspect = FlagField()
+
+
+class ConsentDecisionForm(Form):
+    """A person's answer on the consent page of an authorisation: only "allow" allows."""
+
+    decision = FlagField(expected="allow")
+
+
+class EndSessionForm(Form):
+    """OpenID Connect RP-Initiated Logout: which relying party asks, and where it would send the person."""
+
+    client_id = TextField(max_length=200)
+    post_logout_redirect_uri = TextField(max_length=_NEXT_LENGTH, strip=False)
+
+
+class BearerBodyForm(Form):
+    """RFC 6750 §2.2: an access token sent in a form body; its syntax is checked by the caller."""
+
+    access_token = TextField(max_length=10_000, strip=False)
+
+    def token(self) -> str | None:
+        """The token sent; "" when what was sent is not text we accept; None when none was sent."""
+        return str(self.value("access_token")) if "access_token" in self.data else None
