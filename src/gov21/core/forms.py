@@ -152,10 +152,14 @@ class Form(forms.Form):
         return self.cleaned_data.get(name, "")
 
     def typed(self, name: str) -> str:
-        """What was typed into a text field, to show again after an error (see ``typed``)."""
+        """What was typed into a text field, to show again after an error (see ``typed``): stripped
+        when the field strips."""
+        if not self.is_bound:
+            return ""
         field = self.fields[name]
+        raw = str(self.data.get(self.add_prefix(name), ""))
         limit = getattr(field, "max_length", None) or DEFAULT_MAX_LENGTH
-        return typed(str(self.data.get(self.add_prefix(name), "")), limit) if self.is_bound else ""
+        return typed(raw.strip() if getattr(field, "strip", False) else raw, limit)
 
 
 def _harden(field: forms.CharField) -> None:
