@@ -559,3 +559,9 @@ class CorrectionForm(GovForm):
             if text != original.get(name, ""):
                 changed[name] = text
         return changed
+
+
+class CertificateCodeForm(core_forms.Form):
+    """The text of a certificate's QR code, pasted or scanned on the public verification page."""
+
+    payload = forms.CharField(required=False)
