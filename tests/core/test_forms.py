@@ -68,6 +68,7 @@ def test_what_was_typed_is_shown_again_without_what_was_refused() -> None:
     form = _bound(note="a\x00b" + "c" * 30)
     assert form.typed("note") == "ab" + "c" * 18
     assert NoteForm().typed("note") == ""
+    assert _bound(note=" hi\x07 ").typed_all()["note"] == "hi" and NoteForm().typed_all() == {}
 
 
 def test_bind_reads_a_post_and_leaves_a_get_unbound() -> None:

@@ -144,6 +144,10 @@ class Form(forms.Form):
         message = error.message % error.params if error.params else error.message
         raise DomainError(error.code or "invalid_input", str(message), field=None if name == "__all__" else name)
 
+    def typed_all(self) -> dict[str, str]:
+        """What was typed into each field, to show again after an error (empty when unbound)."""
+        return {name: self.typed(name) for name in self.fields} if self.is_bound else {}
+
     def value(self, name: str) -> Any:
         """One field's cleaned value, or "" when that field was refused or not sent: for protocol
         parameters, where a value we refuse counts as none sent."""

@@ -97,10 +97,11 @@ def clients(request: HttpRequest) -> HttpResponse:
     principal = _staff(request, "identity.clients")
     if isinstance(principal, HttpResponse):
         return principal
-    context: dict[str, Any] = {"scopes": SCOPES, "form": request.POST if request.method == "POST" else {}}
+    form = ClientForm.bind(request)
+    context: dict[str, Any] = {"scopes": SCOPES, "form": form.typed_all()}
     if request.method == "POST":
         try:
-            data = ClientForm(request.POST).cleaned()
+            data = form.cleaned()
             registered = client_register(
                 client_id=data["client_id"],
                 name=data["name"],
