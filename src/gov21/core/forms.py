@@ -131,7 +131,7 @@ class Form(forms.Form):
         return cls(request.POST if request.method == "POST" else None, **kwargs)
 
     def first_errors(self) -> dict[str, str]:
-        """The first message for each field at fault ("" for the form as a whole), for a template."""
+        """The first message for each field at fault ("__all__" for the form as a whole), for a template."""
         return {name: str(errors[0]) for name, errors in self.errors.items() if errors}
 
     def cleaned(self) -> dict[str, Any]:
