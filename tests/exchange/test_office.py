@@ -71,6 +71,7 @@ def test_a_right_granted_on_the_page_is_listed_and_lets_the_client_through(admin
         ({"service": PERSONS, "subject": STATS, "path": "persons"}, 422, "An endpoint path starts with /"),
         ({"service": "XA/GOV/CRO/civil-registry/nope", "subject": STATS}, 404, "No service"),
         ({"service": "nonsense", "subject": STATS}, 422, "is not a service identifier"),
+        ({"service": PERSONS, "subject": STATS, "path": "/persons\x1b"}, 422, "characters we cannot accept"),
     ],
 )
 def test_bad_input_re_renders_the_form_with_the_reason(

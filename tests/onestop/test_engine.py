@@ -12,7 +12,7 @@ from gov21.core.errors import DomainError
 from gov21.core.principal import Principal
 from gov21.exchange.contracts import data_uses_for
 from gov21.exchange.pubsub import deliveries_run
-from gov21.onestop import definitions, registers
+from gov21.onestop import definitions, notify, registers
 from gov21.onestop import services as engine
 from gov21.onestop.documents import QR_PREFIX, document_verify
 from gov21.onestop.models import Application, Benefit, Document, Notification, Offer
@@ -260,6 +260,29 @@ def test_answers_are_checked_on_their_page() -> None:
     with pytest.raises(DomainError) as missing:
         engine.application_submit(application=application, uin=person.uin)
     assert missing.value.code == "answers_missing"
+
+
+def test_a_phone_number_the_question_accepts_is_one_a_message_can_be_sent_to() -> None:
+    # One rule for both: a 17-digit number used to pass the question and fail only when the SMS was queued.
+    data = dict(definitions.definition_parse((definitions.DEFINITIONS_DIR / "change-of-address.yaml").read_text()))
+    phone_question = {"id": "phone", "type": "phone", "label": {"en": "Your phone number"}, "required": False}
+    data.update(version=data["version"] + 1, questions=[*data["questions"], phone_question])
+    definitions.definition_save(definition=data, source="test", by="t")
+    person = register_person(REGISTRAR)
+    application = engine.application_start(service="change-of-address", uin=person.uin, user_id=None)
+    engine.application_consent(application=application, uin=person.uin)
+    with pytest.raises(DomainError) as refused:
+        engine.application_answer(
+            application=application, uin=person.uin, question_id="phone", raw="+17675550100123456"
+        )
+    assert refused.value.code == "answer_phone"
+    answered = engine.application_answer(
+        application=application, uin=person.uin, question_id="phone", raw="+1 (767) 555-0100"
+    )
+    queued = notify.notification_queue(
+        uin=person.uin, template="t", subject="s", body="b", phone=answered.answers["phone"]
+    )
+    assert queued
 
 
 def test_a_proactive_service_cannot_be_started_from_the_catalogue() -> None:

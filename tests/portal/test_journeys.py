@@ -77,6 +77,8 @@ def test_a_driver_renews_a_licence_and_the_decision_is_automatic(client: Client)
     response = client.post(f"/apply/{reference}/q/licence_number", {"licence_number": "not a number"})
     page = response.content.decode()
     assert response.status_code == 400 and "There is a problem" in page and 'href="#licence_number"' in page
+    garbled = client.post(f"/apply/{reference}/q/licence_number", {"licence_number": licence.number + "\x1b"})
+    assert garbled.status_code == 400 and "characters we cannot accept" in garbled.content.decode()
     _answer(client, reference, {"licence_number": licence.number, "health": "no"})
     check = client.get(f"/apply/{reference}/check").content.decode()
     assert "Verified" in check and licence.number in check

@@ -77,6 +77,8 @@ def test_verify_page_shows_valid_and_tampered(registrar: Principal) -> None:
     assert b'data-status="tampered"' in page.content
     empty = client.post("/verify", {"payload": ""})
     assert empty.status_code == 200 and b"Paste the text" in empty.content
+    garbled = client.post("/verify", {"payload": QR_PREFIX + "\x1b" + credential})
+    assert b"characters we cannot accept" in garbled.content and b"data-status" not in garbled.content
 
 
 def test_uin_pool_task_refills_the_pool() -> None:

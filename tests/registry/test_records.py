@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
-from gov21.core.principal import Principal
 from pydantic import ValidationError
 
 from gov21.core.errors import DomainError
+from gov21.core.principal import Principal
 from gov21.registry import forms, selectors, services
 from gov21.registry.models import PersonVersion
 from gov21.registry.records import DECLARATIONS, BirthFacts, PersonFacts

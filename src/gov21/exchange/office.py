@@ -12,7 +12,6 @@ from typing import Any
 from urllib.parse import urlencode
 
 from django.contrib import messages
-from django.db.models import Prefetch
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -26,16 +25,10 @@ from gov21.core import config
 from gov21.core.errors import DomainError
 from gov21.core.office import Office
 from gov21.core.principal import Principal
-from gov21.exchange import directory
+from gov21.exchange import directory, selectors
+from gov21.exchange.forms import RightForm
 from gov21.exchange.models import (
-    AccessRight,
-    Member,
     Node,
-    PublishedConf,
-    Service,
-    SigningCert,
-    Subsystem,
-    TrustedInstance,
 )
 
 PERMISSION = "exchange.admin"
@@ -68,38 +61,19 @@ def _instance() -> str:
 # --- what the pages show --------------------------------------------------------------------------
 
 
-def _members() -> list[Member]:
-    services = Service.objects.order_by("code")
-    return list(
-        Member.objects.filter(instance=_instance())
-        .prefetch_related(
-            Prefetch("subsystems", queryset=Subsystem.objects.order_by("code")),
-            Prefetch("subsystems__services", queryset=services),
-        )
-        .order_by("member_class", "code")
-    )
-
-
 def _nodes() -> list[dict[str, Any]]:
-    certs = SigningCert.objects.select_related("member").order_by("member__code", "requested_at")
-    rows = (
-        Node.objects.filter(instance=_instance())
-        .select_related("owner")
-        .prefetch_related(Prefetch("signing_certs", queryset=certs))
-        .order_by("code")
-    )
     return [
         {
             "node": row,
             "key": key_fingerprint(row.auth_key_pem) if row.auth_key_pem else "",
             "certs": [(cert, key_fingerprint(cert.public_key_pem)) for cert in row.signing_certs.all()],
         }
-        for row in rows
+        for row in selectors.nodes_with_certs(instance=_instance())
     ]
 
 
 def _conf() -> dict[str, Any] | None:
-    latest = PublishedConf.objects.filter(instance=_instance()).order_by("-serial").first()
+    latest = selectors.conf_latest(instance=_instance())
     if latest is None:
         return None
     return {
@@ -108,16 +82,6 @@ def _conf() -> dict[str, Any] | None:
         "expires_at": latest.expires_at,
         "expired": latest.expires_at <= timezone.now(),
     }
-
-
-def _services() -> list[Service]:
-    rights = AccessRight.objects.order_by("subject", "method", "path")
-    return list(
-        Service.objects.filter(subsystem__member__instance=_instance())
-        .select_related("subsystem__member")
-        .prefetch_related(Prefetch("rights", queryset=rights))
-        .order_by("subsystem__member__code", "subsystem__code", "code")
-    )
 
 
 # --- pages ----------------------------------------------------------------------------------------
@@ -130,17 +94,17 @@ def overview(request: HttpRequest, principal: Principal) -> HttpResponse:
     nodes = _nodes()
     context = {
         "instance": _instance(),
-        "members": _members(),
+        "members": selectors.members_with_services(instance=_instance()),
         "nodes": nodes,
         "pending": sum(1 for n in nodes if n["node"].status == Node.PENDING),
-        "trusted": list(TrustedInstance.objects.order_by("instance")),
+        "trusted": selectors.trusted_instances(),
         "conf": _conf(),
     }
     return render(request, "exchange/office_overview.html", context)
 
 
 def _rights_page(request: HttpRequest, *, form: dict[str, str], error: str = "", status: int = 200) -> HttpResponse:
-    services = _services()
+    services = selectors.services_with_rights(instance=_instance())
     selected = request.GET.get("service", "")[:400]
     shown = [s for s in services if str(s) == selected] or services
     context = {
@@ -158,15 +122,6 @@ def _rights_url(service: str) -> str:
     return f"{reverse('exchange_office:rights')}?{urlencode({'service': service})}#rights"
 
 
-def _right_form(request: HttpRequest) -> dict[str, str]:
-    return {
-        "service": request.POST.get("service", "").strip()[:400],
-        "subject": request.POST.get("subject", "").strip()[:300],
-        "method": request.POST.get("method", "*").strip()[:10] or "*",
-        "path": request.POST.get("path", "").strip()[:300] or "/**",
-    }
-
-
 @never_cache
 @require_http_methods(["GET", "POST"])
 @office_page(PERMISSION)
@@ -174,10 +129,12 @@ def rights(request: HttpRequest, principal: Principal) -> HttpResponse:
     """Access rights per service; a POST grants one."""
     if request.method == "GET":
         return _rights_page(request, form={"service": request.GET.get("service", "")[:400], "method": "*"})
-    form = _right_form(request)
+    posted = RightForm(request.POST)
+    form = posted.right()
     if not form["service"] or not form["subject"]:
         return _rights_page(request, form=form, error=_("Choose a service and name who may call it."), status=422)
     try:
+        posted.cleaned()
         right = directory.right_grant(
             service=form["service"],
             subject=form["subject"],
@@ -199,8 +156,10 @@ def rights(request: HttpRequest, principal: Principal) -> HttpResponse:
 @require_POST
 @office_page(PERMISSION)
 def right_revoke(request: HttpRequest, principal: Principal) -> HttpResponse:
-    form = _right_form(request)
+    posted = RightForm(request.POST)
+    form = posted.right()
     try:
+        posted.cleaned()
         directory.right_revoke(
             service=form["service"], subject=form["subject"], method=form["method"], path=form["path"]
         )

@@ -16,8 +16,9 @@ from django.views.decorators.http import require_http_methods
 from gov21.core.errors import DomainError
 from gov21.core.office import Office
 from gov21.core.principal import Principal
-from gov21.identity.models import RelyingParty
+from gov21.identity.forms import DOCUMENT_NOT_CHECKED, ClientForm, CounterActivationForm, RecoveryApprovalForm
 from gov21.identity.oidc import SCOPES
+from gov21.identity.selectors import relying_parties
 from gov21.identity.services import (
     account_recovery_approve,
     account_recovery_request,
@@ -43,19 +44,18 @@ office_page = Office(
 @office_page("identity.activate")
 def activation(request: HttpRequest, principal: Principal) -> HttpResponse:
     """An officer checks a person's identity documents, then hands over a one-time activation code."""
-    context: dict[str, Any] = {"uin": request.POST.get("uin", "")[:20]}
+    form = CounterActivationForm.bind(request)
+    context: dict[str, Any] = {"uin": form.typed("uin")}
     if request.method == "POST":
-        if request.POST.get("checked") != "yes":
-            context["error"] = "Confirm that you checked the person's identity document in person."
-            return render(request, "identity/office_activation.html", context, status=422)
         try:
+            uin = form.cleaned()["uin"]
             try:
-                context["code"] = activation_code_issue(uin=context["uin"], officer=principal)
+                context["code"] = activation_code_issue(uin=uin, officer=principal)
             except DomainError as error:
                 if error.code != "account_in_use":
                     raise
                 # An account in use is never handed over on one officer's word: ask for a recovery.
-                context["recovery"] = account_recovery_request(uin=context["uin"], officer=principal)
+                context["recovery"] = account_recovery_request(uin=uin, officer=principal)
         except DomainError as error:
             context["error"] = error.detail
             return render(request, "identity/office_activation.html", context, status=error.status)
@@ -71,10 +71,10 @@ def recoveries(request: HttpRequest, principal: Principal) -> HttpResponse:
     context: dict[str, Any] = {"me": principal.name}
     status = 200
     if request.method == "POST":
-        raw = request.POST.get("recovery", "")
-        recovery_id = int(raw) if raw.isascii() and raw.isdigit() and len(raw) < 19 else 0  # an id, or none that exists
-        if request.POST.get("checked") != "yes":
-            context["error"] = "Confirm that you checked the person's identity document in person."
+        data = RecoveryApprovalForm(request.POST).cleaned()
+        recovery_id = data["recovery"] or 0  # an id, or none that exists
+        if not data["checked"]:
+            context["error"] = DOCUMENT_NOT_CHECKED
             status = 422
         else:
             try:
@@ -94,23 +94,23 @@ def _lines(value: str) -> list[str]:
 @require_http_methods(["GET", "POST"])
 @office_page("identity.clients")
 def clients(request: HttpRequest, principal: Principal) -> HttpResponse:
-    context: dict[str, Any] = {"scopes": SCOPES, "form": request.POST if request.method == "POST" else {}}
+    form = ClientForm.bind(request)
+    context: dict[str, Any] = {"scopes": SCOPES, "form": form.typed_all()}
     if request.method == "POST":
         try:
-            jwks_text = request.POST.get("jwks", "").strip()
-            jwks = json.loads(jwks_text) if jwks_text else None
+            data = form.cleaned()
             registered = client_register(
-                client_id=request.POST.get("client_id", "").strip(),
-                name=request.POST.get("name", ""),
-                agency=request.POST.get("agency", ""),
-                sector=request.POST.get("sector", "").strip(),
-                purpose=request.POST.get("purpose", ""),
-                redirect_uris=_lines(request.POST.get("redirect_uris", "")),
-                post_logout_redirect_uris=_lines(request.POST.get("post_logout_redirect_uris", "")),
-                scopes=request.POST.getlist("scopes"),
-                auth_method=request.POST.get("auth_method", ""),
-                jwks=jwks,
-                may_introspect=request.POST.get("may_introspect") == "yes",
+                client_id=data["client_id"],
+                name=data["name"],
+                agency=data["agency"],
+                sector=data["sector"],
+                purpose=data["purpose"],
+                redirect_uris=_lines(data["redirect_uris"]),
+                post_logout_redirect_uris=_lines(data["post_logout_redirect_uris"]),
+                scopes=data["scopes"],
+                auth_method=data["auth_method"],
+                jwks=json.loads(data["jwks"]) if data["jwks"] else None,
+                may_introspect=data["may_introspect"],
                 created_by=principal.name,
             )
             context["registered"] = registered
@@ -120,9 +120,5 @@ def clients(request: HttpRequest, principal: Principal) -> HttpResponse:
         except DomainError as error:
             context["error"] = error.detail
         if "error" in context:
-            return render(request, "identity/office_clients.html", context | {"clients": _all()}, status=422)
-    return render(request, "identity/office_clients.html", context | {"clients": _all()})
-
-
-def _all() -> list[RelyingParty]:
-    return list(RelyingParty.objects.order_by("client_id"))
+            return render(request, "identity/office_clients.html", context | {"clients": relying_parties()}, status=422)
+    return render(request, "identity/office_clients.html", context | {"clients": relying_parties()})

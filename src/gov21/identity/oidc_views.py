@@ -23,6 +23,7 @@ from gov21.core.crypto import hash_token
 from gov21.core.errors import DomainError
 from gov21.identity import levels, oidc_keys
 from gov21.identity.claims import SCOPE_CLAIMS, SCOPE_LABELS, Release, claims_for
+from gov21.identity.forms import BearerBodyForm, ConsentDecisionForm, EndSessionForm
 from gov21.identity.models import Account, OAuthToken, RelyingParty, Subject
 from gov21.identity.oidc import SignedIn, discovery, server, subject_is
 from gov21.identity.services import auth_event_record, consent_covers, consent_grant
@@ -118,8 +119,7 @@ def authorize(request: HttpRequest) -> HttpResponse:
     granted_scopes = grant.client.get_allowed_scope(" ".join(scopes)).split()
     if request.method == "POST":
         fresh_done(request, fingerprint)
-        decision = request.POST.get("decision")
-        if decision != "allow":
+        if not ConsentDecisionForm(request.POST).cleaned()["decision"]:
             return _respond(grant, None)
         consent_grant(account=signed_in.account, client=client, scopes=granted_scopes, source=source_of(request))
         return _respond(grant, signed_in)
@@ -215,10 +215,10 @@ def end_session(request: HttpRequest) -> HttpResponse:
         return render(request, "identity/signed_out.html", {})
     if current is None and not request.user.is_authenticated:
         return render(request, "identity/signed_out.html", {})  # nobody to sign out, nowhere to send them
-    data = request.POST if request.method == "POST" else request.GET
+    form = EndSessionForm(request.POST if request.method == "POST" else request.GET)
     context = {
         "client": ending.client.row if ending.client is not None else None,
-        "return_to": _return_link(ending.client, data.get("post_logout_redirect_uri")),
+        "return_to": _return_link(ending.client, form.value("post_logout_redirect_uri")),
     }
     return render(request, "identity/end_session_confirm.html", context)
 
@@ -227,8 +227,9 @@ def end_session(request: HttpRequest) -> HttpResponse:
 @require_POST
 def end_session_confirm(request: HttpRequest) -> HttpResponse:
     """The person's own answer to a sign-out request that did not prove where it came from."""
-    client = server.query_client(request.POST.get("client_id", ""))
-    return_to = _return_link(client, request.POST.get("post_logout_redirect_uri"))
+    form = EndSessionForm(request.POST)
+    client = server.query_client(form.value("client_id"))
+    return_to = _return_link(client, form.value("post_logout_redirect_uri"))
     _sign_out(request)
     return render(
         request, "identity/signed_out.html", {"return_to": return_to, "client": client.row if client else None}
@@ -267,7 +268,7 @@ def _bearer_credential(request: HttpRequest) -> str | HttpResponse | None:
     in_header = value.strip() if header is not None and scheme.lower() == "bearer" else None
     in_body = None
     if request.method == "POST" and request.content_type == "application/x-www-form-urlencoded":
-        in_body = request.POST.get("access_token")
+        in_body = BearerBodyForm(request.POST).token()
     if in_header is None and in_body is None:
         return None
     if in_header is not None and in_body is not None:

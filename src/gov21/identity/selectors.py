@@ -13,7 +13,7 @@ from django.utils.translation import gettext_noop
 from gov21.core.crypto import hash_token
 from gov21.core.principal import Principal, PrincipalKind
 from gov21.identity import levels
-from gov21.identity.models import Account, ApiToken, AuthEvent, Consent, StaffRole, Subject
+from gov21.identity.models import Account, ApiToken, AuthEvent, Consent, Passkey, RelyingParty, StaffRole, Subject
 
 # Every API call authenticates, so this lookup is hand-written: the ORM's query compilation costs
 # more than the indexed lookup itself.
@@ -212,3 +212,18 @@ def account_notices_pending(*, limit: int = 100) -> list[AccountNotice]:
             )
         )
     return notices
+
+
+def passkeys_of(*, account: Account) -> list[Passkey]:
+    """The passkeys of one account, oldest first, as its security page lists them."""
+    return list(Passkey.objects.filter(account=account).order_by("created_at"))
+
+
+def auth_events_recent(*, account: Account, limit: int) -> list[AuthEvent]:
+    """The latest ``limit`` sign-ins and other security events of one account, newest first."""
+    return list(AuthEvent.objects.filter(account=account).order_by("-at")[:limit])
+
+
+def relying_parties() -> list[RelyingParty]:
+    """Every registered relying party (agency system), by client id."""
+    return list(RelyingParty.objects.order_by("client_id"))

@@ -17,7 +17,8 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from gov21.core.errors import DomainError
 from gov21.identity import levels, passkeys, totp
-from gov21.identity.models import AuthEvent, Passkey
+from gov21.identity.forms import ActivateForm, SecurityForm, SignInForm, VerifyForm
+from gov21.identity.selectors import auth_events_recent, passkeys_of
 from gov21.identity.services import (
     account_activate,
     account_recoveries_open,
@@ -53,14 +54,15 @@ def _rp(request: HttpRequest) -> tuple[str, str]:
 @never_cache
 @require_http_methods(["GET", "POST"])
 def sign_in(request: HttpRequest) -> HttpResponse:
-    next_url = safe_next(request, request.POST.get("next") or request.GET.get("next"), "/auth/account")
+    form = SignInForm.bind(request)
+    next_url = safe_next(request, form.typed("next") or request.GET.get("next"), "/auth/account")
     context: dict[str, Any] = {"next": next_url, "identifier": ""}
     if request.method == "POST":
-        identifier = request.POST.get("identifier", "")[:150]
-        context["identifier"] = identifier
+        context["identifier"] = form.typed("identifier")
         try:
+            data = form.cleaned()
             account = password_authenticate(
-                identifier=identifier, password=request.POST.get("password", "")[:1024], source=source_of(request)
+                identifier=data["identifier"], password=data["password"], source=source_of(request)
             )
         except DomainError as error:
             context["error"] = error.detail
@@ -81,8 +83,9 @@ def sign_in(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def verify(request: HttpRequest) -> HttpResponse:
     """The second step of a sign-in, or a step-up to a higher level for a person already signed in."""
-    next_url = safe_next(request, request.POST.get("next") or request.GET.get("next"), "/auth/account")
-    level = request.GET.get("level") or request.POST.get("level") or levels.SUBSTANTIAL
+    form = VerifyForm.bind(request)
+    next_url = safe_next(request, form.typed("next") or request.GET.get("next"), "/auth/account")
+    level = request.GET.get("level") or form.typed("level") or levels.SUBSTANTIAL
     current = idp_current(request)
     pending = pending_get(request)
     if pending is not None:
@@ -105,9 +108,7 @@ def verify(request: HttpRequest) -> HttpResponse:
     }
     if request.method == "POST":
         try:
-            method = second_factor_verify(
-                account=account, code=request.POST.get("code", "")[:64], source=source_of(request)
-            )
+            method = second_factor_verify(account=account, code=form.cleaned()["code"], source=source_of(request))
         except DomainError as error:
             context["error"] = error.detail
             return render(request, "identity/verify.html", context, status=error.status)
@@ -205,17 +206,16 @@ def passkey_register(request: HttpRequest) -> HttpResponse:
 @never_cache
 @require_http_methods(["GET", "POST"])
 def activate(request: HttpRequest) -> HttpResponse:
-    context: dict[str, Any] = {"uin": request.POST.get("uin", "")[:20]}
+    form = ActivateForm.bind(request)
+    context: dict[str, Any] = {"uin": form.typed("uin")}
     if request.method == "POST":
-        if request.POST.get("password", "") != request.POST.get("password_again", ""):
-            context["error"] = "The two passwords are not the same."
-            return render(request, "identity/activate.html", context, status=422)
         try:
+            data = form.cleaned()
+            if data["password"] != data["password_again"]:
+                context["error"] = "The two passwords are not the same."
+                return render(request, "identity/activate.html", context, status=422)
             account = account_activate(
-                uin=context["uin"],
-                code=request.POST.get("code", "")[:40],
-                password=request.POST.get("password", "")[:1024],
-                source=source_of(request),
+                uin=data["uin"], code=data["code"], password=data["password"], source=source_of(request)
             )
         except DomainError as error:
             context["error"] = error.detail
@@ -235,17 +235,17 @@ def account(request: HttpRequest) -> HttpResponse:
     acct = current.account
     source = source_of(request)
     context: dict[str, Any] = {"signed_in": current, "level_name": levels.NAMES.get(current.acr, current.acr)}
-    next_url = safe_next(request, request.GET.get("next") or request.POST.get("next"), "")
+    form = SecurityForm.bind(request)
+    next_url = safe_next(request, request.GET.get("next") or form.typed("next"), "")
     context["next"] = next_url
     if request.method == "POST":
-        action = request.POST.get("action")
         try:
+            data = form.cleaned()
+            action = data["action"]
             if action == "totp_start":
                 context["totp_secret"] = totp_enrol_begin(account=acct)
             elif action == "totp_confirm":
-                totp_enrol_confirm(
-                    account=acct, code=request.POST.get("code", "")[:16], source=source, auth_time=current.auth_time
-                )
+                totp_enrol_confirm(account=acct, code=data["code"], source=source, auth_time=current.auth_time)
                 signed = idp_establish(request, acct, levels.amr_with(current.amr, "otp"))
                 if not account_second_factors(acct)["recovery"]:
                     context["recovery_codes"] = recovery_codes_issue(
@@ -258,7 +258,7 @@ def account(request: HttpRequest) -> HttpResponse:
             elif action == "passkey_remove":
                 passkeys.remove(
                     account=acct,
-                    passkey_id=int(request.POST.get("passkey", "0") or 0),
+                    passkey_id=data["passkey"] or 0,
                     source=source,
                     auth_time=current.auth_time,
                 )
@@ -267,14 +267,9 @@ def account(request: HttpRequest) -> HttpResponse:
                 if account_recovery_cancel(account=acct, source=source):
                     context["done"] = "The recovery of your account was cancelled. Its code no longer works."
             elif action == "password_change":
-                if request.POST.get("new_password", "") != request.POST.get("new_password_again", ""):
+                if data["new_password"] != data["new_password_again"]:
                     raise DomainError("passwords_differ", "The two new passwords are not the same.")
-                password_change(
-                    account=acct,
-                    current=request.POST.get("current_password", "")[:1024],
-                    new=request.POST.get("new_password", "")[:1024],
-                    source=source,
-                )
+                password_change(account=acct, current=data["current_password"], new=data["new_password"], source=source)
                 context["done"] = "Your password was changed."
             elif action == "recovery_codes":
                 context["recovery_codes"] = recovery_codes_issue(
@@ -292,9 +287,9 @@ def account(request: HttpRequest) -> HttpResponse:
         context["totp_uri"] = uri
         context["totp_qr"] = segno.make(uri, error="m").svg_data_uri(scale=4)
     context["factors"] = account_second_factors(acct)
-    context["passkeys"] = list(Passkey.objects.filter(account=acct).order_by("created_at"))
+    context["passkeys"] = passkeys_of(account=acct)
     context["recoveries"] = account_recoveries_open(account=acct)
-    context["events"] = list(AuthEvent.objects.filter(account=acct).order_by("-at")[:15])
+    context["events"] = auth_events_recent(account=acct, limit=15)
     context["enrol"] = bool(request.GET.get("enrol")) and not (
         context["factors"]["totp"] or context["factors"]["passkey"]
     )

@@ -13,11 +13,10 @@ from django.views.decorators.http import require_GET, require_http_methods
 from gov21.core.errors import DomainError
 from gov21.core.office import Office
 from gov21.core.principal import Principal
-from gov21.onestop import definitions
-from gov21.onestop.models import ServiceDefinition
+from gov21.onestop import definitions, selectors
+from gov21.onestop.forms import DefinitionForm
 
 PERMISSION = "services.admin"
-MAX_DEFINITION_BYTES = 200_000
 
 
 def _refused(request: HttpRequest, principal: Principal | None, permission: str | None) -> HttpResponse:
@@ -39,7 +38,7 @@ def schema(request: HttpRequest) -> JsonResponse:
 @require_GET
 @office_page(PERMISSION)
 def definition_list(request: HttpRequest, principal: Principal) -> HttpResponse:
-    rows = ServiceDefinition.objects.order_by("code", "-version")
+    rows = selectors.definition_versions()
     return render(request, "services/definitions.html", {"rows": rows})
 
 
@@ -47,16 +46,18 @@ def definition_list(request: HttpRequest, principal: Principal) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 @office_page(PERMISSION)
 def definition_edit(request: HttpRequest, principal: Principal, code: str) -> HttpResponse:
-    current = ServiceDefinition.objects.filter(code=code, active=True).first()
+    current = selectors.definition_in_use(code=code)
     if current is None:
         raise Http404("No such service")
     error = None
     source = ""
     if request.method == "POST":
-        source = request.POST.get("definition", "")
+        form = DefinitionForm(request.POST)
+        source = form.typed("definition")
         try:
-            if len(source.encode()) > MAX_DEFINITION_BYTES or "\x00" in source:
-                raise DomainError("invalid_definition", "The definition is too long or holds characters we refuse.")
+            if not form.is_valid():
+                raise DomainError("invalid_definition", DefinitionForm.REFUSED)
+            source = form.cleaned_data["definition"]
             data = definitions.definition_parse(source)
             if not isinstance(data, dict) or data.get("code") != code:
                 raise DomainError("invalid_definition", f"The definition must keep its code: {code}.", field="code")
@@ -75,7 +76,7 @@ def definition_edit(request: HttpRequest, principal: Principal, code: str) -> Ht
             "source": source,
             "error": error,
             "saved": request.GET.get("saved", ""),
-            "versions": ServiceDefinition.objects.filter(code=code).order_by("-version"),
+            "versions": selectors.definition_versions(code=code),
         },
         status=400 if error else 200,
     )

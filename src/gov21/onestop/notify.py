@@ -25,14 +25,13 @@ from email.utils import formatdate, make_msgid
 from typing import Any, Final, Protocol
 
 import httpx2 as httpx
-from django.core.exceptions import ValidationError
 from django.core.mail.utils import DNS_NAME
-from django.core.validators import validate_email
 from django.db import transaction
 from django.db.models import Count
 from django.utils import timezone
 
 from gov21.core import config
+from gov21.core.contact import EMAIL_MAX_LENGTH, email_normalised, phone_normalised
 from gov21.core.errors import DomainError
 from gov21.core.loops import batches_loop
 from gov21.core.outbox import Outbox, outbox_claim, outbox_done, outbox_fail, outbox_register
@@ -58,8 +57,6 @@ RUN_LIMIT: Final = 100
 INBOX_LIMIT_MAX: Final = 200
 
 _PLACEHOLDER = re.compile(r"\(\(([^()]+)\)\)")
-_PHONE_PUNCTUATION = re.compile(r"[\s().-]")
-_PHONE = re.compile(r"\+?[0-9]{7,15}")
 
 
 # --- templates -------------------------------------------------------------------------------------
@@ -102,19 +99,19 @@ def template_render(*, template: dict[str, Any], params: dict[str, str], languag
 
 
 def _email_checked(email: str) -> str:
-    email = email.strip()
-    try:
-        validate_email(email)
-    except ValidationError as exc:
-        raise DomainError("invalid_email", f"{email!r} is not an email address.", field="email") from exc
-    if len(email) > 200:
-        raise DomainError("invalid_email", "The email address is longer than 200 characters.", field="email")
-    return email
+    checked = email_normalised(email)
+    if checked is None:
+        if len(email.strip()) > EMAIL_MAX_LENGTH:
+            detail = f"The email address is longer than {EMAIL_MAX_LENGTH} characters."
+        else:
+            detail = f"{email.strip()!r} is not an email address."
+        raise DomainError("invalid_email", detail, field="email")
+    return checked
 
 
 def _phone_checked(phone: str) -> str:
-    number = _PHONE_PUNCTUATION.sub("", phone)
-    if not _PHONE.fullmatch(number):
+    number = phone_normalised(phone)
+    if number is None:
         raise DomainError(
             "invalid_phone", f"{phone!r} is not a phone number (digits, optionally +country code).", field="phone"
         )

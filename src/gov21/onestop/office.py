@@ -15,7 +15,6 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import orjson
-from django import forms
 from django.contrib import messages
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
@@ -31,6 +30,7 @@ from gov21.core.office import Office
 from gov21.core.principal import Principal
 from gov21.identity.contracts import session_access_token
 from gov21.onestop import definitions, payments, selectors, services
+from gov21.onestop import forms as office_forms
 from gov21.onestop.definitions import text
 from gov21.onestop.models import Application, Document, Payment
 
@@ -44,10 +44,7 @@ AUTOMATIC_LIMIT = 100
 # Engine references are "A-" and eight letters or digits; anything else cannot be a case, and is
 # answered "not found" before it reaches the database (a NUL byte would make PostgreSQL fail).
 _REFERENCE = re.compile(r"[A-Za-z0-9-]{1,20}")
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _OPEN = (S.IN_REVIEW, S.INFO_REQUESTED, S.AWAITING_PAYMENT)
-# A citizen's draft is not a case: the queue's filter offers every other state.
-_FILTER_STATES = [s for s in S if s != S.DRAFT]
 # The fields of each action form, for the error summary's link to the field at fault.
 _ACTION_FIELDS = {"assign": {"to"}, "info": {"message"}, "decide": {"reason"}, "review": {"note"}}
 
@@ -117,25 +114,6 @@ OFFICE = Office(home="cases:queue", home_label=gettext_lazy("Go to the open case
 office_page = OFFICE.page
 
 
-def _clean(value: str, *, field: str, limit: int) -> str:
-    """Text typed into a form, stripped; a DomainError naming the field if it cannot be stored."""
-    value = value.strip()
-    if _CONTROL.search(value):
-        raise DomainError(
-            "invalid_text", _("The text contains characters we cannot accept. Type it again."), field=field
-        )
-    if len(value) > limit:
-        raise DomainError(
-            "text_too_long", _("Write %(limit)s characters or fewer.") % {"limit": f"{limit:,}"}, field=field
-        )
-    return value
-
-
-def _typed(value: str, limit: int) -> str:
-    """What was typed, to show again in its field after an error: without what we refused."""
-    return _CONTROL.sub("", value)[:limit]
-
-
 def _due(due_at: datetime | None, now: datetime) -> str:
     if due_at is None:
         return ""
@@ -152,19 +130,11 @@ def _titles() -> dict[str, str]:
 # --- the queue ------------------------------------------------------------------------------------
 
 
-class QueueFilter(forms.Form):
-    state = forms.ChoiceField(required=False, choices=[("", ""), *((s.value, s.label) for s in _FILTER_STATES)])
-    mine = forms.BooleanField(required=False)
-    overdue = forms.BooleanField(required=False)
-    # Django's CharField refuses NUL bytes on its own.
-    q = forms.CharField(required=False, max_length=40)
-
-
 @never_cache
 @require_GET
 @office_page("case.read")
 def queue(request: HttpRequest, principal: Principal) -> HttpResponse:
-    form = QueueFilter(request.GET or None)
+    form = office_forms.QueueFilter(request.GET or None)
     chosen: dict[str, Any] = {"state": "", "mine": False, "overdue": False, "q": ""}
     errors: list[str] = []
     if form.is_bound:
@@ -196,8 +166,8 @@ def queue(request: HttpRequest, principal: Principal) -> HttpResponse:
         "cases": cases,
         "more": len(rows) > QUEUE_LIMIT,
         "limit": QUEUE_LIMIT,
-        "chosen": {**chosen, "q": _typed(form.data.get("q", ""), 40) if form.is_bound else ""},
-        "states": [(state.value, STATE_LABELS[state]) for state in _FILTER_STATES],
+        "chosen": {**chosen, "q": form.typed("q")},
+        "states": [(state.value, STATE_LABELS[state]) for state in office_forms.FILTER_STATES],
         "filtered": any(chosen.values()),
         "errors": errors,
         "can_assign": principal.can("case.assign"),
@@ -426,16 +396,16 @@ def case(request: HttpRequest, principal: Principal, reference: str) -> HttpResp
         except DomainError as error:
             return _problem(request, status=error.status, detail=error.detail)
         return _purpose_page(request, reference)
-    raw = request.POST.get("purpose", "")
+    form = office_forms.PurposeForm(request.POST)
     try:
         if not _REFERENCE.fullmatch(reference):
             raise NotFound("application_not_found", _("There is no case with this reference."))
-        purpose = _clean(raw, field="purpose", limit=200)
+        purpose = form.cleaned()["purpose"]
         services.case_open(principal=principal, reference=reference, purpose=purpose)
     except DomainError as error:
         if error.status in (403, 404):
             return _problem(request, status=error.status, detail=error.detail)
-        return _purpose_page(request, reference, error=error, purpose=_typed(raw, 200))
+        return _purpose_page(request, reference, error=error, purpose=form.typed("purpose"))
     _remember(request, reference)
     return redirect("cases:case", reference=reference)
 
@@ -468,13 +438,14 @@ def _act(
 @never_cache
 @require_POST
 def case_assign(request: HttpRequest, reference: str) -> HttpResponse:
-    form = {"to": _typed(request.POST.get("to", ""), 150)}
+    form = office_forms.AssignForm(request.POST)
 
     def do(principal: Principal) -> str:
-        if request.POST.get("me") == "1":
+        data = form.cleaned()
+        if data["me"]:
             to = principal.name
         else:
-            to = _clean(request.POST.get("to", ""), field="to", limit=150)
+            to = data["to"]
             if not to:
                 raise DomainError(
                     "assignee_required", _("Enter the user name of the officer to assign the case to."), field="to"
@@ -482,32 +453,30 @@ def case_assign(request: HttpRequest, reference: str) -> HttpResponse:
         services.case_assign(principal=principal, reference=reference, to=to)
         return _("Case %(reference)s is assigned to %(name)s.") % {"reference": reference, "name": to}
 
-    return _act(request, reference, action="assign", form=form, do=do)
+    return _act(request, reference, action="assign", form={"to": form.typed("to")}, do=do)
 
 
 @never_cache
 @require_POST
 def case_request_info(request: HttpRequest, reference: str) -> HttpResponse:
-    form = {"message": _typed(request.POST.get("message", ""), 2000)}
+    form = office_forms.RequestInfoForm(request.POST)
 
     def do(principal: Principal) -> str:
-        message = _clean(request.POST.get("message", ""), field="message", limit=2000)
+        message = form.cleaned()["message"]
         services.case_request_info(principal=principal, reference=reference, message=message)
         return _("The applicant is asked for more information.")
 
-    return _act(request, reference, action="info", form=form, do=do)
+    return _act(request, reference, action="info", form={"message": form.typed("message")}, do=do)
 
 
 @never_cache
 @require_POST
 def case_decide(request: HttpRequest, reference: str) -> HttpResponse:
-    form = {"reason": _typed(request.POST.get("reason", ""), 2000)}
+    form = office_forms.DecideForm(request.POST)
 
     def do(principal: Principal) -> str:
-        decision = request.POST.get("decision", "")
-        if decision not in ("approve", "refuse"):
-            raise DomainError("decision_required", _("Choose to approve or to refuse."))
-        reason = _clean(request.POST.get("reason", ""), field="reason", limit=2000)
+        data = form.cleaned()
+        decision, reason = data["decision"], data["reason"]
         decided = services.case_decide(
             principal=principal,
             reference=reference,
@@ -520,19 +489,17 @@ def case_decide(request: HttpRequest, reference: str) -> HttpResponse:
             return _("Case %(reference)s is approved. It is now: %(state)s.") % {"reference": reference, "state": state}
         return _("Case %(reference)s is refused.") % {"reference": reference}
 
-    return _act(request, reference, action="decide", form=form, do=do)
+    return _act(request, reference, action="decide", form={"reason": form.typed("reason")}, do=do)
 
 
 @never_cache
 @require_POST
 def case_review(request: HttpRequest, reference: str) -> HttpResponse:
-    form = {"note": _typed(request.POST.get("note", ""), 2000)}
+    form = office_forms.ReviewForm(request.POST)
 
     def do(principal: Principal) -> str:
-        outcome = request.POST.get("outcome", "")
-        if outcome not in ("uphold", "overturn"):
-            raise DomainError("outcome_required", _("Choose to uphold or to overturn the decision."))
-        note = _clean(request.POST.get("note", ""), field="note", limit=2000)
+        data = form.cleaned()
+        outcome, note = data["outcome"], data["note"]
         services.case_review(principal=principal, reference=reference, upheld=outcome == "uphold", note=note)
         if outcome == "uphold":
             return _("The automatic decision on %(reference)s is upheld.") % {"reference": reference}
@@ -540,7 +507,7 @@ def case_review(request: HttpRequest, reference: str) -> HttpResponse:
             "reference": reference
         }
 
-    return _act(request, reference, action="review", form=form, do=do)
+    return _act(request, reference, action="review", form={"note": form.typed("note")}, do=do)
 
 
 @never_cache

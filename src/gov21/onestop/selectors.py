@@ -63,6 +63,18 @@ def catalogue(*, language: str, query: str = "", life_event: str = "") -> list[S
     return sorted(found, key=lambda c: c.title)
 
 
+def definition_versions(*, code: str = "") -> QuerySet[ServiceDefinition]:
+    """Every stored version of the service definitions, or of one service's when ``code`` is given:
+    by service, newest version first."""
+    rows = ServiceDefinition.objects.order_by("code", "-version")
+    return rows.filter(code=code) if code else rows
+
+
+def definition_in_use(*, code: str) -> ServiceDefinition | None:
+    """The version of a service's definition new applications start with, or None for an unknown service."""
+    return ServiceDefinition.objects.filter(code=code, active=True).first()
+
+
 def life_events(*, language: str) -> list[dict[str, Any]]:
     counts: dict[str, int] = {}
     for row in definitions.catalogue():

@@ -20,6 +20,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from gov21.audit.contracts import access_record
+from gov21.core.contact import email_normalised, phone_normalised
 from gov21.core.errors import Conflict, DomainError, Forbidden, NotFound
 from gov21.core.geography import parishes
 from gov21.core.ids import uin_rejection_reason
@@ -37,8 +38,6 @@ ENGINE = ("PORTAL", "services")
 SYSTEM_ACTOR = "gov21 automatic decision"
 _REFERENCE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 _PLACEHOLDER = re.compile(r"\{([a-z_]+(?:\.[a-z_]+)?)\}")
-_EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]{1,190}\.[A-Za-z]{2,}$")
-_PHONE = re.compile(r"^\+?[0-9 ]{7,20}$")
 S = Application.State
 
 
@@ -307,10 +306,10 @@ def _clean(question: dict[str, Any], raw: Any, language: str) -> Any:
                 "answer_uin", _("Enter a national identity number of 10 digits.") + " " + reason, field=qid
             )
     elif kind == "email":
-        if not _EMAIL.match(value):
+        if email_normalised(value) is None:
             raise DomainError("answer_email", _("Enter an email address like name@example.com."), field=qid)
     elif kind == "phone":
-        if not _PHONE.match(value):
+        if phone_normalised(value) is None:
             raise DomainError("answer_phone", _("Enter a phone number, like +1 767 555 0100."), field=qid)
     elif kind == "number":
         try:

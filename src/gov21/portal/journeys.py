@@ -21,6 +21,7 @@ from gov21.core.errors import DomainError
 from gov21.core.geography import parish_name, parishes
 from gov21.identity.contracts import PORTAL_SESSION_KEY, account_summary, session_access_token
 from gov21.onestop import contracts as svc
+from gov21.portal.forms import AnswerForm, ApplicationActionForm, ConsentForm, PayForm
 
 MAX_QUERY = 100
 
@@ -244,7 +245,7 @@ def consent(request: HttpRequest, uin: str, application: svc.Application) -> Htt
     d = svc.definition_of(application)
     error = None
     if request.method == "POST":
-        if request.POST.get("agree") != "yes":
+        if not ConsentForm(request.POST).cleaned()["agree"]:
             error = _("Tick the box to agree, or go back to the service's start page.")
         else:
             try:
@@ -274,15 +275,6 @@ def consent(request: HttpRequest, uin: str, application: svc.Application) -> Htt
     )
 
 
-def _date_from(request: HttpRequest, qid: str) -> str:
-    day, month, year = (request.POST.get(f"{qid}-{part}", "").strip() for part in ("day", "month", "year"))
-    if not (day or month or year):
-        return ""
-    if not (day.isdigit() and month.isdigit() and year.isdigit() and len(year) == 4):
-        return "invalid"
-    return f"{int(year):04d}-{int(month):02d}-{int(day):02d}"
-
-
 @never_cache
 @require_http_methods(["GET", "POST"])
 @with_application(draft=True, consented=True)
@@ -296,14 +288,14 @@ def question(request: HttpRequest, uin: str, application: svc.Application, qid: 
     error = None
     value: Any = application.answers.get(qid)
     if request.method == "POST":
-        raw = _date_from(request, qid) if q["type"] == "date" else request.POST.get(qid, "")
-        value = raw
+        form = AnswerForm(request.POST, qid=qid, kind=q["type"])
+        value = form.shown()
         try:
-            application = svc.application_answer(application=application, uin=uin, question_id=qid, raw=raw)
+            application = svc.application_answer(application=application, uin=uin, question_id=qid, raw=form.answer())
         except DomainError as problem:
             error = problem.detail
         else:
-            return _next_page(request, application, qid)
+            return _next_page(request, application, qid, from_check=form.from_check())
     visible = [x["id"] for x in svc.questions_visible(application)]
     position = visible.index(qid) + 1 if qid in visible else 0
     previous = visible[position - 2] if position > 1 else ""
@@ -326,8 +318,8 @@ def question(request: HttpRequest, uin: str, application: svc.Application, qid: 
     )
 
 
-def _next_page(request: HttpRequest, application: svc.Application, qid: str) -> HttpResponse:
-    if request.GET.get("from") == "check" or request.POST.get("from") == "check":
+def _next_page(request: HttpRequest, application: svc.Application, qid: str, *, from_check: bool) -> HttpResponse:
+    if request.GET.get("from") == "check" or from_check:
         missing = svc.unanswered(application)
         if not missing:
             return redirect("portal:check", reference=application.reference)
@@ -409,8 +401,8 @@ def pay(request: HttpRequest, uin: str, application: svc.Application) -> HttpRes
     fee = d["fee"]
     error = None
     if request.method == "POST":
-        method = request.POST.get("method")
         try:
+            method = PayForm(request.POST).cleaned()["method"]
             if method == "online":
                 payment = svc.payment_start_hosted(
                     application=application,
@@ -477,19 +469,19 @@ def application_page(request: HttpRequest, uin: str, application: svc.Applicatio
     d = svc.definition_of(application)
     error = None
     if request.method == "POST":
-        action = request.POST.get("action")
         try:
+            data = ApplicationActionForm(request.POST).cleaned()
+            action = data["action"]
             if action == "respond":
-                svc.application_respond(application=application, uin=uin, response=request.POST.get("response", ""))
+                svc.application_respond(application=application, uin=uin, response=data["response"])
                 return redirect("portal:application", reference=reference)
             if action == "withdraw":
                 svc.application_withdraw(application=application, uin=uin)
                 return redirect("portal:application", reference=reference)
             if action == "feedback":
-                raw = request.POST.get("rating", "")
                 svc.feedback_record(
-                    rating=int(raw) if raw.isdigit() else None,
-                    comment=request.POST.get("comment", ""),
+                    rating=data["rating"],
+                    comment=data["comment"],
                     service_code=application.service.code,
                     reference=reference,
                 )

@@ -15,6 +15,7 @@ from gov21.core.geography import parish_name
 from gov21.exchange.contracts import agency_client, agency_service, exchange_call
 from gov21.identity.contracts import account_summary, session_access_token
 from gov21.onestop import contracts as svc
+from gov21.portal.forms import FeedbackForm, NotificationReadForm, OfferAnswerForm
 from gov21.portal.journeys import citizen, language
 
 
@@ -114,9 +115,9 @@ def document_pdf(request: HttpRequest, uin: str, serial: str) -> HttpResponse:
 @citizen
 def inbox(request: HttpRequest, uin: str) -> HttpResponse:
     if request.method == "POST":
-        raw = request.POST.get("notification", "")
-        if raw.isdigit():
-            svc.inbox_mark_read(uin=uin, notification_id=int(raw))
+        notification = NotificationReadForm(request.POST).cleaned()["notification"]
+        if notification is not None:
+            svc.inbox_mark_read(uin=uin, notification_id=notification)
         return redirect("portal:inbox")
     lang = language(request)
     offers = [
@@ -139,7 +140,8 @@ def offer(request: HttpRequest, uin: str, offer_id: int) -> HttpResponse:
     found = [o for o in svc.offers_for(uin=uin) if o.pk == offer_id]
     if request.method == "POST":
         try:
-            if request.POST.get("answer") == "accept":
+            answer = OfferAnswerForm(request.POST).cleaned()["answer"]
+            if answer == "accept":
                 application = svc.offer_accept(
                     offer_id=offer_id,
                     uin=uin,
@@ -148,7 +150,7 @@ def offer(request: HttpRequest, uin: str, offer_id: int) -> HttpResponse:
                     access_token=session_access_token(request),
                 )
                 return redirect("portal:application", reference=application.reference)
-            if request.POST.get("answer") == "decline":
+            if answer == "decline":
                 svc.offer_decline(offer_id=offer_id, uin=uin)
                 return redirect("portal:inbox")
         except DomainError as error:
@@ -192,13 +194,12 @@ def consents(request: HttpRequest, uin: str) -> HttpResponse:
 def feedback(request: HttpRequest) -> HttpResponse:
     """Report a problem with any page, or say how a service went. No sign-in needed."""
     error = None
-    page = request.GET.get("page", request.POST.get("page", ""))[:200]
+    form = FeedbackForm.bind(request)
+    page = request.GET.get("page", form.typed("page"))[:200]
     if request.method == "POST":
-        raw = request.POST.get("rating", "")
         try:
-            svc.feedback_record(
-                rating=int(raw) if raw.isdigit() else None, comment=request.POST.get("comment", ""), page=page
-            )
+            data = form.cleaned()
+            svc.feedback_record(rating=data["rating"], comment=data["comment"], page=page)
         except DomainError as problem:
             error = problem
         else:

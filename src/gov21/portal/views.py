@@ -22,6 +22,7 @@ from gov21.identity.contracts import (
 )
 from gov21.onestop.contracts import inbox_unread_count, offers_for
 from gov21.portal import rp
+from gov21.portal.forms import ConsentWithdrawForm
 
 
 @login_required
@@ -96,7 +97,7 @@ def my_account(request: HttpRequest) -> HttpResponse:
         try:
             consent_revoke_by_user(
                 user_id=user_id,
-                consent_id=int(request.POST.get("consent", "0") or 0),
+                consent_id=ConsentWithdrawForm(request.POST).cleaned()["consent"] or 0,
                 source=str(request.META.get("REMOTE_ADDR", "")),
             )
             return redirect("/my/?withdrawn=1")

@@ -11,6 +11,7 @@ from django import forms
 from django.core import signing
 from django.utils.translation import gettext_lazy as _
 
+from gov21.core import forms as core_forms
 from gov21.core.errors import DomainError
 from gov21.core.geography import geography
 from gov21.core.ids import uin_check
@@ -62,12 +63,11 @@ def parish_choices() -> list[tuple[str, str]]:
     return [(parish.code, f"{parish.name} ({parish.code})") for parish in geography()]
 
 
-class GovForm(forms.Form):
+class GovForm(core_forms.Form):
     """A form rendered the GOV.UK way: ids equal to field names (so an error summary can link to them), no
     browser validation bubbles (the server's messages are the ones shown), and errors tied to their field
     for screen readers."""
 
-    use_required_attribute = False
     # Service field names that differ from this form's.
     field_aliases: ClassVar[dict[str, str]] = {}
 
@@ -536,3 +536,9 @@ class CorrectionForm(GovForm):
             if text != original.get(name, ""):
                 changed[name] = text
         return changed
+
+
+class CertificateCodeForm(core_forms.Form):
+    """The text of a certificate's QR code, pasted or scanned on the public verification page."""
+
+    payload = forms.CharField(required=False)

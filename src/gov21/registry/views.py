@@ -10,6 +10,7 @@ from django.views.decorators.http import require_http_methods
 
 from gov21.core.credentials import other_keys, verifier_for
 from gov21.registry import selectors
+from gov21.registry.forms import CertificateCodeForm
 from gov21.registry.keys import registry_keys
 
 
@@ -21,7 +22,8 @@ def jwks(request: HttpRequest) -> JsonResponse:
 
 @require_http_methods(["GET", "POST"])
 def verify(request: HttpRequest) -> HttpResponse:
-    payload = (request.POST.get("payload") or request.GET.get("payload") or "").strip()
+    form = CertificateCodeForm.bind(request)
+    payload = form.typed("payload") or request.GET.get("payload", "").strip()
     result = None
     error = None
     if request.method == "POST" or payload:
@@ -29,6 +31,8 @@ def verify(request: HttpRequest) -> HttpResponse:
             error = "Paste the text from the certificate's QR code, or scan it."
         elif len(payload) > 4000:
             error = "This is too long to be a certificate code. Check what was pasted."
+        elif form.is_bound and "payload" in form.errors:
+            error = form.first_errors()["payload"]
         else:
             other = verifier_for(payload)
             result = other(payload) if other is not None else selectors.certificate_verify(payload=payload)
