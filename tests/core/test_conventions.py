@@ -78,27 +78,11 @@ def _record_module(path: Path) -> bool:
     return path.name in {"contracts.py", "records.py"}
 
 
-# Pages still reading their input by hand; each is being moved to a form.
-POST_BY_HAND_TODAY: dict[str, int] = {
-    "gov21/exchange/office.py": 4,
-    "gov21/identity/office.py": 14,
-    "gov21/identity/oidc_views.py": 4,
-    "gov21/identity/views.py": 19,
-    "gov21/onestop/definitions_office.py": 1,
-    "gov21/onestop/office.py": 12,
-    "gov21/portal/journeys.py": 9,
-    "gov21/portal/my.py": 6,
-    "gov21/portal/views.py": 1,
-    "gov21/registry/views.py": 1,
-}
+# Pages reading their input by hand instead of through a form: none may.
+POST_BY_HAND_TODAY: dict[str, int] = {}
 
-# Office and view modules still querying the ORM; each read is being moved to its app's selectors.
-ORM_IN_PAGES_TODAY: dict[str, int] = {
-    "gov21/exchange/office.py": 9,
-    "gov21/identity/office.py": 1,
-    "gov21/identity/views.py": 2,
-    "gov21/onestop/definitions_office.py": 3,
-}
+# Office and view modules querying the ORM instead of their app's selectors: none may.
+ORM_IN_PAGES_TODAY: dict[str, int] = {}
 
 # Contracts still handing out untyped mappings; each is being replaced by a record type.
 UNTYPED_CONTRACTS_TODAY: dict[str, int] = {
