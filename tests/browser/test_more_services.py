@@ -32,9 +32,9 @@ from tests.browser.test_services_flows import (
     visit,
 )
 from tests.identity.flows import Person, citizen
-from tests.registry.factories import register_person
 from tests.onestop import conftest as services_conftest
 from tests.onestop.payprovider import LoopbackPayProvider
+from tests.registry.factories import register_person
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
