@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import io
 import json
-from collections.abc import Callable, Iterator
 from datetime import timedelta
 from pathlib import Path
 
@@ -19,32 +18,11 @@ from django.db import connection
 from gov21.continuity.engine import BackupError, HomeKeys, backup_run, backup_time, home_keys, restore_run
 from gov21.continuity.targets import DirectoryTarget
 from gov21.identity.principal import Principal
+from tests.continuity.conftest import NewDatabase
 from tests.registry.factories import register_person
 
 pytestmark = pytest.mark.django_db(transaction=True)
 REGISTRAR = Principal(name="restore.test", kind="staff", roles=frozenset({"registrar"}))
-
-NewDatabase = Callable[[], "str | None"]
-
-
-@pytest.fixture
-def new_database() -> Iterator[NewDatabase]:
-    """Where each restore puts its database: nowhere extra on SQLite (the restored directory holds it),
-    a new database on this PostgreSQL server otherwise, each one dropped after the test."""
-    from gov21.continuity.drill import scratch_database_url
-    from gov21.continuity.postgres import database_drop
-
-    made: list[str] = []
-
-    def make() -> str | None:
-        if connection.vendor != "postgresql":
-            return None
-        made.append(scratch_database_url())
-        return made[-1]
-
-    yield make
-    for url in made:
-        database_drop(url)
 
 
 def _manifest_chunks(offsite: Path, backup_id: str) -> list[str]:
