@@ -6,6 +6,10 @@
   answered a client error as problem+json, to a test outside ``tests/security`` (the authorisation
   matrix and the fuzzer call every route, so counting them would prove nothing about the operation).
   ``GOV21_API_COVERAGE=1`` runs the check on a subset too.
+- **Random inputs can be replayed.** One seed drives every random input of a run: the ``rng`` fixture
+  (a ``random.Random`` per test, from the seed and the test's id, so the order tests run in does not
+  matter) and Hypothesis. It is ``GOV21_TEST_SEED`` when set, otherwise drawn at the start; the report
+  header and every failure print it, and the same seed replays the same inputs.
 - **No test vanishes unnoticed.** When ``GOV21_SKIPPED_FILE`` names a file, every skipped test and
   every skipped module is written there, one ``node id<TAB>reason`` a line; ``.ci/run`` compares the
   file with tests/skip-allowlist.txt (see tests/skips.py).
@@ -15,7 +19,9 @@ from __future__ import annotations
 
 import json
 import os
+import random
 import re
+import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -105,6 +111,7 @@ def _runs_whole_suite(config: pytest.Config) -> bool:
 
 def pytest_configure(config: pytest.Config) -> None:
     _api_calls.whole_suite = _runs_whole_suite(config)
+    _seed_choose(config)
     skipped_file = os.environ.get("GOV21_SKIPPED_FILE")
     if skipped_file and not hasattr(config, "workerinput"):
         config.pluginmanager.register(SkipRecorder(skipped_file), "gov21-skip-recorder")
@@ -170,3 +177,64 @@ class SkipRecorder:
 
     def pytest_collectreport(self, report: pytest.CollectReport) -> None:
         self._write(report)
+
+
+# -------------------------------------------------------------------------------------------------
+# The seed of random inputs
+
+SEED_VARIABLE = "GOV21_TEST_SEED"
+_seed = {"value": 0}
+
+
+def _seed_choose(config: pytest.Config) -> None:
+    """The run's seed: the controller's (handed to each xdist worker), else GOV21_TEST_SEED, else new."""
+    workerinput = getattr(config, "workerinput", None)
+    if workerinput is not None and "gov21_seed" in workerinput:
+        _seed["value"] = int(workerinput["gov21_seed"])
+    else:
+        given = os.environ.get(SEED_VARIABLE, "").strip()
+        try:
+            _seed["value"] = int(given) if given else secrets.randbelow(10**9)
+        except ValueError:
+            raise pytest.UsageError(f"{SEED_VARIABLE} must be a whole number, not {given!r}") from None
+    if config.getoption("hypothesis_seed", None) is None:
+        from hypothesis import core
+
+        core.global_force_seed = run_seed()  # what --hypothesis-seed does
+
+
+def run_seed() -> int:
+    """The seed of this run's random inputs."""
+    return _seed["value"]
+
+
+def _replay_line() -> str:
+    return f"random inputs seeded with {SEED_VARIABLE}={run_seed()} (set it to replay them)"
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_configure_node(node: Any) -> None:
+    node.workerinput["gov21_seed"] = run_seed()
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    return _replay_line()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
+    report = yield
+    if report.failed:
+        report.sections.append(("gov21 seed", _replay_line()))
+    return report
+
+
+def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
+    if exitstatus == pytest.ExitCode.TESTS_FAILED:
+        terminalreporter.write_line(_replay_line())
+
+
+@pytest.fixture
+def rng(request: pytest.FixtureRequest) -> random.Random:
+    """Random inputs for one test, replayable: seeded from the run's seed and the test's id."""
+    return random.Random(f"{run_seed()}:{request.node.nodeid}")

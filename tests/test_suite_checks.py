@@ -1,15 +1,26 @@
 """tests/suite_checks.py and tests/skips.py: how an API call is matched to its documented operation
-and what the suite-wide check reports as unproved; how skips are written down and held to the allow-list."""
+and what the suite-wide check reports as unproved; how skips are written down and held to the allow-list;
+how random inputs replay from the run's seed."""
 
 from __future__ import annotations
 
 import json
+import random
 from pathlib import Path
 
 import pytest
 
 from tests.skips import ALLOWLIST, AllowListError, allowances_parse, main, skips_check, skips_parse
-from tests.suite_checks import OPENAPI, ROOT, SkipRecorder, documented_operations, outcome, path_template, unproved
+from tests.suite_checks import (
+    OPENAPI,
+    ROOT,
+    SkipRecorder,
+    documented_operations,
+    outcome,
+    path_template,
+    run_seed,
+    unproved,
+)
 
 
 def test_a_django_route_becomes_the_openapi_template() -> None:
@@ -100,3 +111,17 @@ def test_the_checker_exits_non_zero_for_a_skip_not_allowed(tmp_path: Path) -> No
     skipped.write_text("tests/nowhere.py::test_gone\tvanished\n")
     assert main([str(skipped), "sqlite"]) == 1
     assert main([str(skipped), "oracle"]) == 2
+
+
+def test_random_inputs_replay_from_the_seed_and_the_test_id(rng: random.Random, request: pytest.FixtureRequest) -> None:
+    drawn = [rng.random() for _ in range(3)]
+    replayed = random.Random(f"{run_seed()}:{request.node.nodeid}")
+    assert drawn == [replayed.random() for _ in range(3)]
+    other_test = random.Random(f"{run_seed()}:tests/other.py::test_other")
+    assert drawn != [other_test.random() for _ in range(3)]
+
+
+def test_hypothesis_draws_from_the_same_seed() -> None:
+    from hypothesis import core
+
+    assert core.global_force_seed == run_seed()
