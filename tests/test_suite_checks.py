@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import random
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
@@ -15,6 +16,7 @@ from tests.suite_checks import (
     OPENAPI,
     ROOT,
     SkipRecorder,
+    _runs_whole_suite,
     documented_operations,
     outcome,
     path_template,
@@ -125,3 +127,21 @@ def test_hypothesis_draws_from_the_same_seed() -> None:
     from hypothesis import core
 
     assert core.global_force_seed == run_seed()
+
+
+def _config(*args: str, here: Path = ROOT, keyword: str = "", markexpr: str = "") -> pytest.Config:
+    option = SimpleNamespace(keyword=keyword, markexpr=markexpr, lf=False)
+    fake = SimpleNamespace(args=list(args), option=option, invocation_params=SimpleNamespace(dir=here))
+    return fake  # type: ignore[return-value]
+
+
+def test_the_api_check_runs_only_when_the_whole_suite_does(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("GOV21_API_COVERAGE", raising=False)
+    assert _runs_whole_suite(_config("tests"))  # `make test`: pytest takes testpaths
+    assert _runs_whole_suite(_config(".", here=ROOT)) and _runs_whole_suite(_config("..", here=ROOT / "tests"))
+    assert not _runs_whole_suite(_config("tests/registry"))
+    assert not _runs_whole_suite(_config("tests", "tests/core"))
+    assert not _runs_whole_suite(_config("tests", keyword="api"))
+    assert not _runs_whole_suite(_config("tests", markexpr="not browser"))
+    monkeypatch.setenv("GOV21_API_COVERAGE", "1")
+    assert _runs_whole_suite(_config("tests/registry/test_api.py"))
