@@ -29,18 +29,36 @@ from gov21.continuity.engine import (
 from gov21.continuity.models import DrillRun
 from gov21.continuity.targets import DirectoryTarget, TargetError, target_from
 from gov21.identity.principal import Principal
+from tests.continuity.conftest import NewDatabase
 from tests.registry.factories import register_person
 
-pytestmark = [
-    pytest.mark.django_db(transaction=True),
-    pytest.mark.skipif(
-        connection.vendor != "sqlite",
-        reason="SQLite nodes here; tests/continuity/test_backup_postgres.py covers PostgreSQL",
-    ),
-]
+pytestmark = pytest.mark.django_db(transaction=True)
+# Two tests read a restored SQLite node's own files; tests/continuity/test_backup_postgres.py proves the
+# same of a PostgreSQL node. Every other test here runs on the suite's engine, either one.
+sqlite_node = pytest.mark.skipif(
+    connection.vendor != "sqlite",
+    reason="reads a restored SQLite node's files; test_backup_postgres.py covers PostgreSQL",
+)
 REGISTRAR = Principal(name="backup.test", kind="staff", roles=frozenset({"registrar"}))
 
 
+def _into(database_url: str | None) -> list[str]:
+    """The restore command's option naming the database to restore into, on PostgreSQL."""
+    return ["--database-url", database_url] if database_url else []
+
+
+def _restored_uins(into: Path, database_url: str | None) -> set[str]:
+    """The UINs in a restored node's registry: its SQLite file, or the PostgreSQL database it went into."""
+    if database_url:
+        import psycopg
+
+        with psycopg.connect(database_url) as conn:
+            return {row[0] for row in conn.execute("SELECT uin FROM registry_person")}
+    with contextlib.closing(sqlite3.connect(into / "gov21.sqlite3")) as db:
+        return {row[0] for row in db.execute("SELECT uin FROM registry_person")}
+
+
+@sqlite_node
 def test_a_backup_restores_to_the_same_registry(node: Path, tmp_path: Path) -> None:
     people = [register_person(REGISTRAR) for _ in range(3)]
     target = DirectoryTarget(tmp_path / "offsite")
@@ -70,7 +88,9 @@ def test_a_backup_restores_to_the_same_registry(node: Path, tmp_path: Path) -> N
     assert older.counts["registry_person"] == 3
 
 
-def test_commands_back_up_verify_and_restore_with_an_exported_key_file(node: Path, tmp_path: Path) -> None:
+def test_commands_back_up_verify_and_restore_with_an_exported_key_file(
+    node: Path, tmp_path: Path, new_database: NewDatabase
+) -> None:
     register_person(REGISTRAR)
     offsite = tmp_path / "offsite"
     out = io.StringIO()
@@ -84,7 +104,9 @@ def test_commands_back_up_verify_and_restore_with_an_exported_key_file(node: Pat
     assert "intact" in verified.getvalue()
     restored = io.StringIO()
     call_command(
-        "restore", "--from", str(offsite), "--to", str(tmp_path / "new-node"), "--keys", str(key_file), stdout=restored
+        *("restore", "--from", str(offsite), "--to", str(tmp_path / "new-node"), "--keys", str(key_file)),
+        *_into(new_database()),
+        stdout=restored,
     )
     assert "registry_person 1" in restored.getvalue()
     with pytest.raises(CommandError, match="not empty"):
@@ -122,7 +144,9 @@ def s3_server() -> Iterator[str]:
         server.wait(timeout=10)
 
 
-def test_backup_to_s3_and_restore_from_it(node: Path, tmp_path: Path, s3_server: str, settings: Any) -> None:
+def test_backup_to_s3_and_restore_from_it(
+    node: Path, tmp_path: Path, s3_server: str, settings: Any, new_database: NewDatabase
+) -> None:
     import boto3
 
     settings.GOV21_S3_ENDPOINT_URL = s3_server
@@ -143,15 +167,16 @@ def test_backup_to_s3_and_restore_from_it(node: Path, tmp_path: Path, s3_server:
     assert "0 new" not in first and "new" in second
     target = target_from("s3://embassy/xa")
     assert len(backups_on(target)) == 2
-    report = restore_run(target, tmp_path / "from-s3", keys=home_keys())
+    database_url = new_database()
+    report = restore_run(target, tmp_path / "from-s3", keys=home_keys(), database_url=database_url)
     assert report.counts["registry_person"] == 1
-    restored = sqlite3.connect(tmp_path / "from-s3" / "gov21.sqlite3")
-    assert restored.execute("SELECT uin FROM registry_person").fetchone()[0] == person.uin
+    assert _restored_uins(tmp_path / "from-s3", database_url) == {person.uin}
     # Pruning on S3 keeps the newest backup whole and drops what only the older one needed.
     register_person(REGISTRAR)
     call_command("backup", "--to", "s3://embassy/xa", "--keep", "1", stdout=io.StringIO())
     assert len(backups_on(target)) == 1
-    assert restore_run(target, tmp_path / "after-prune", keys=home_keys()).counts["registry_person"] == 2
+    after = restore_run(target, tmp_path / "after-prune", keys=home_keys(), database_url=new_database())
+    assert after.counts["registry_person"] == 2
     with pytest.raises(CommandError, match="s3://nowhere/xa"):
         call_command("backup", "--to", "s3://nowhere/xa", stdout=io.StringIO(), stderr=io.StringIO())
 
@@ -187,7 +212,9 @@ def test_a_drill_restores_starts_and_checks_the_copy(node: Path, tmp_path: Path)
     assert not failed.ok and "integrity check" in failed.detail["error"]
 
 
-def test_any_three_of_five_share_sheets_restore_and_two_do_not(node: Path, tmp_path: Path) -> None:
+def test_any_three_of_five_share_sheets_restore_and_two_do_not(
+    node: Path, tmp_path: Path, new_database: NewDatabase
+) -> None:
     register_person(REGISTRAR)
     offsite = tmp_path / "offsite"
     call_command("backup", "--to", str(offsite), stdout=io.StringIO())
@@ -205,6 +232,7 @@ def test_any_three_of_five_share_sheets_restore_and_two_do_not(node: Path, tmp_p
         "--to",
         str(tmp_path / "bare"),
         *[arg for f in chosen for arg in ("--share", str(f))],
+        *_into(new_database()),
         stdout=out,
     )
     assert "registry_person 1" in out.getvalue()
@@ -223,7 +251,7 @@ def test_any_three_of_five_share_sheets_restore_and_two_do_not(node: Path, tmp_p
         )
 
 
-def test_prune_keeps_the_newest_backups_whole(node: Path, tmp_path: Path) -> None:
+def test_prune_keeps_the_newest_backups_whole(node: Path, tmp_path: Path, new_database: NewDatabase) -> None:
     from gov21.continuity.engine import prune
 
     target = DirectoryTarget(tmp_path / "offsite")
@@ -235,7 +263,7 @@ def test_prune_keeps_the_newest_backups_whole(node: Path, tmp_path: Path) -> Non
     assert len(doomed) == 1 and len(backups_on(target)) == 2
     assert 0 < removed < chunks_before
     for backup_id in backups_on(target):
-        restore_run(target, tmp_path / backup_id, keys=home_keys(), backup_id=backup_id)
+        restore_run(target, tmp_path / backup_id, keys=home_keys(), backup_id=backup_id, database_url=new_database())
     with pytest.raises(BackupError, match="at least one"):
         prune(target, keep=0)
     assert prune(target, keep=5) == ([], 0)  # nothing to go: nothing read but the list
@@ -342,6 +370,7 @@ def test_the_plan_says_what_is_missing_and_then_what_is_in_place(node: Path, tmp
     assert f"gov21 restore --from {offsite}" in text
 
 
+@sqlite_node
 def test_one_command_brings_a_bare_machine_back_from_s3_and_serves(node: Path, tmp_path: Path, s3_server: str) -> None:
     """The node is lost; on a machine that has only gov21 installed, three custodians' sheets and one
     command fetch the newest backup from S3, prove it and serve it."""
