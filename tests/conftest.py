@@ -9,6 +9,9 @@ from django.utils import translation
 
 from gov21.core.principal import Principal
 
+# Checks on the suite as a whole: every API operation proved over HTTP, every skip written down.
+pytest_plugins = ("tests.suite_checks",)
+
 
 @pytest.fixture
 def registrar() -> Principal:

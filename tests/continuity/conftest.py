@@ -4,11 +4,12 @@ they are dropped on the way in and out."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from django.db import connection
 
 
 def forget_key_stores() -> None:
@@ -27,3 +28,26 @@ def node(tmp_path: Path, settings: Any) -> Iterator[Path]:
     forget_key_stores()
     yield data
     forget_key_stores()
+
+
+NewDatabase = Callable[[], "str | None"]
+
+
+@pytest.fixture
+def new_database() -> Iterator[NewDatabase]:
+    """Where each restore puts its database: nowhere extra on SQLite (the restored directory holds it),
+    a new database on this PostgreSQL server otherwise, each one dropped after the test."""
+    from gov21.continuity.drill import scratch_database_url
+    from gov21.continuity.postgres import database_drop
+
+    made: list[str] = []
+
+    def make() -> str | None:
+        if connection.vendor != "postgresql":
+            return None
+        made.append(scratch_database_url())
+        return made[-1]
+
+    yield make
+    for url in made:
+        database_drop(url)

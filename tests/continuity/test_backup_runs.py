@@ -12,7 +12,6 @@ from typing import Any
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
-from django.db import connection
 
 from gov21.continuity.alerts import alerts
 from gov21.continuity.engine import backups_on, home_keys, verify_backup
@@ -22,13 +21,7 @@ from gov21.continuity.targets import DirectoryTarget
 from gov21.core.principal import Principal
 from tests.registry.factories import register_person
 
-pytestmark = [
-    pytest.mark.django_db(transaction=True),
-    pytest.mark.skipif(
-        connection.vendor != "sqlite",
-        reason="SQLite nodes here; tests/continuity/test_backup_postgres.py covers PostgreSQL",
-    ),
-]
+pytestmark = pytest.mark.django_db(transaction=True)
 REGISTRAR = Principal(name="backup.test", kind="staff", roles=frozenset({"registrar"}))
 
 
@@ -37,12 +30,14 @@ def test_a_backup_is_recorded_with_what_it_sent(node: Path, tmp_path: Path) -> N
     offsite = tmp_path / "offsite"
 
     call_command("backup", "--to", str(offsite), stdout=io.StringIO())
+    distinct = len({path.name for path in (offsite / "chunks").rglob("*") if path.is_file()})
     call_command("backup", "--to", str(offsite), "--full", stdout=io.StringIO())
 
     first, full = BackupRun.objects.order_by("started_at")
     assert [first.backup_id, full.backup_id] == sorted(backups_on(DirectoryTarget(offsite)))
     assert (first.target, first.ok, first.full, first.error) == (str(offsite), True, False, "")
-    assert first.chunks_sent == first.chunks > 0 and first.bytes_read > 0 and first.bytes_sent > 0
+    # A first backup sends every chunk once at least (a PostgreSQL dump repeats some within one backup).
+    assert 0 < distinct <= first.chunks_sent <= first.chunks and first.bytes_read > 0 and first.bytes_sent > 0
     assert full.full and full.chunks_sent == full.chunks  # every chunk sent again, though the target held most
 
 

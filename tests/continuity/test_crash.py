@@ -39,8 +39,9 @@ def server() -> Iterator[Server]:
         shutil.rmtree(served.root, ignore_errors=True)
 
 
-def test_a_killed_server_keeps_every_acknowledged_registration_and_no_half_written_one(server: Server) -> None:
-    rng = random.Random()
+def test_a_killed_server_keeps_every_acknowledged_registration_and_no_half_written_one(
+    server: Server, rng: random.Random
+) -> None:
     total = Acks()
     trials = [trial(server, total, rng=rng) for _ in range(TRIALS)]
 

@@ -22,7 +22,7 @@ from gov21.continuity.engine import backup_run, backups_on, home_keys, prune, re
 from gov21.continuity.targets import PartnerTarget, TargetError, target_from
 from gov21.core.principal import Principal
 from gov21.exchange.contracts import exchange_call
-from tests.continuity.conftest import forget_key_stores
+from tests.continuity.conftest import NewDatabase, forget_key_stores
 from tests.exchange.twonodes import Deployment, trust_each_other
 from tests.registry.factories import register_person
 
@@ -54,11 +54,9 @@ def own_embassy(tmp_path: Path, settings: object, transactional_db: None) -> Ite
 
 
 @pytest.mark.django_db(transaction=True)
-@pytest.mark.skipif(
-    connection.vendor != "sqlite",
-    reason="SQLite nodes here; tests/continuity/test_backup_postgres.py covers PostgreSQL",
-)
-def test_a_backup_goes_through_the_exchange_into_the_embassy_and_comes_back(own_embassy: Path, tmp_path: Path) -> None:
+def test_a_backup_goes_through_the_exchange_into_the_embassy_and_comes_back(
+    own_embassy: Path, tmp_path: Path, new_database: NewDatabase
+) -> None:
     register_person(REGISTRAR)
     target = target_from("partner:XA")
     assert isinstance(target, PartnerTarget)
@@ -69,10 +67,10 @@ def test_a_backup_goes_through_the_exchange_into_the_embassy_and_comes_back(own_
     folder = guest_folder(GUEST)
     assert (folder / "manifests" / f"{first.backup_id}.json").exists()
     blobs = b"".join(p.read_bytes() for p in (folder / "chunks").rglob("*") if p.is_file())
-    assert b"SQLite format" not in blobs and b"registry_person" not in blobs
+    assert b"SQLite format" not in blobs and b"PGDMP" not in blobs and b"registry_person" not in blobs
 
     assert backups_on(target) == [second.backup_id, first.backup_id]
-    report = restore_run(target_from("partner:XA"), tmp_path / "back", keys=home_keys())
+    report = restore_run(target_from("partner:XA"), tmp_path / "back", keys=home_keys(), database_url=new_database())
     assert report.backup_id == second.backup_id and report.counts["registry_person"] == 2
     assert report.integrity["ok"]
     doomed, removed = prune(target_from("partner:XA"), keep=1)
