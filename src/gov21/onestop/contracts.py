@@ -18,6 +18,8 @@ from gov21.onestop.payments import (
 )
 from gov21.onestop.records import (
     ApplicationState,
+    ApplicationSummary,
+    ConsentSummary,
     DocumentSummary,
     OfferSummary,
     ServiceSummary,
@@ -83,6 +85,8 @@ __all__ = [
     "QR_PREFIX",
     "Application",
     "ApplicationState",
+    "ApplicationSummary",
+    "ConsentSummary",
     "DocumentSummary",
     "OfferSummary",
     "ServiceSummary",

@@ -73,3 +73,25 @@ class OfferSummary(Record):
     service_code: str
     child_name: str
     created_at: datetime
+
+
+class ApplicationSummary(Record):
+    """One line of a person's list of applications: which, for what service, where it stands
+    (code and words) and when it was started."""
+
+    reference: str
+    service_code: str
+    title: Translated
+    state: ApplicationState
+    state_label: str
+    created_at: datetime
+
+
+class ConsentSummary(Record):
+    """A person's consent to have facts fetched for an application: the application, its service's
+    title, the sources named, and when it was given."""
+
+    reference: str
+    title: Translated
+    sources: list[str]
+    given_at: datetime

@@ -17,7 +17,14 @@ from gov21.exchange.contracts import agency_client, agency_service, exchange_jso
 from gov21.onestop import definitions
 from gov21.onestop.definitions import LIFE_EVENTS, text
 from gov21.onestop.models import Application, DataConsent, Document, Offer, Payment, ServiceDefinition, Transition
-from gov21.onestop.records import DocumentSummary, OfferSummary, ServiceSummary
+from gov21.onestop.records import (
+    ApplicationState,
+    ApplicationSummary,
+    ConsentSummary,
+    DocumentSummary,
+    OfferSummary,
+    ServiceSummary,
+)
 from gov21.onestop.services import SYSTEM_ACTOR, case_require, fee_text
 
 S = Application.State
@@ -95,8 +102,20 @@ def life_event_name(slug: str, language: str) -> str:
     return names.get(language) or names["en"]
 
 
-def applications_for(*, uin: str) -> QuerySet[Application]:
-    return Application.objects.filter(applicant_uin=uin).select_related("service").order_by("-created_at")
+def applications_for(*, uin: str, limit: int = 100) -> list[ApplicationSummary]:
+    """The person's applications, newest first (at most ``limit``)."""
+    rows = Application.objects.filter(applicant_uin=uin).select_related("service").order_by("-created_at")[:limit]
+    return [
+        ApplicationSummary(
+            reference=a.reference,
+            service_code=a.service.code,
+            title=a.service.definition["title"],
+            state=ApplicationState(a.state),
+            state_label=a.get_state_display(),
+            created_at=a.created_at,
+        )
+        for a in rows
+    ]
 
 
 def application_for(*, uin: str, reference: str) -> Application:
@@ -182,8 +201,18 @@ def offers_open_count(*, uin: str) -> int:
     return _open_offers(uin).count()
 
 
-def consents_for(*, uin: str) -> QuerySet[DataConsent]:
-    return DataConsent.objects.filter(uin=uin).select_related("application__service").order_by("-given_at")
+def consents_for(*, uin: str, limit: int = 100) -> list[ConsentSummary]:
+    """The consents the person gave to have facts fetched, newest first (at most ``limit``)."""
+    rows = DataConsent.objects.filter(uin=uin).select_related("application__service").order_by("-given_at")[:limit]
+    return [
+        ConsentSummary(
+            reference=c.application.reference,
+            title=c.application.service.definition["title"],
+            sources=[str(source) for source in c.sources],
+            given_at=c.given_at,
+        )
+        for c in rows
+    ]
 
 
 # The registries "My profile" is assembled from: (section, member, subsystem, service, path, label).

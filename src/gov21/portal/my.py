@@ -38,12 +38,12 @@ def applications(request: HttpRequest, uin: str) -> HttpResponse:
     rows = [
         {
             "reference": a.reference,
-            "title": svc.text(a.service.definition["title"], lang),
-            "state": a.get_state_display(),
+            "title": svc.text(a.title, lang),
+            "state": a.state_label,
             "state_code": a.state,
             "created_at": a.created_at,
         }
-        for a in svc.applications_for(uin=uin)[:100]
+        for a in svc.applications_for(uin=uin, limit=100)
     ]
     return render(request, "portal/my_applications.html", {"rows": rows})
 
@@ -179,13 +179,8 @@ def consents(request: HttpRequest, uin: str) -> HttpResponse:
     summary = account_summary(user_id=int(request.user.pk or 0)) or {"consents": []}
     lang = language(request)
     data = [
-        {
-            "title": svc.text(c.application.service.definition["title"], lang),
-            "reference": c.application.reference,
-            "sources": c.sources,
-            "given_at": c.given_at,
-        }
-        for c in svc.consents_for(uin=uin)[:100]
+        {"title": svc.text(c.title, lang), "reference": c.reference, "sources": c.sources, "given_at": c.given_at}
+        for c in svc.consents_for(uin=uin, limit=100)
     ]
     return render(request, "portal/my_consents.html", {"oidc": summary["consents"], "data": data})
 
