@@ -85,11 +85,7 @@ POST_BY_HAND_TODAY: dict[str, int] = {}
 ORM_IN_PAGES_TODAY: dict[str, int] = {}
 
 # Contracts still handing out untyped mappings; each is being replaced by a record type.
-UNTYPED_CONTRACTS_TODAY: dict[str, int] = {
-    "gov21/audit/contracts.py": 2,
-    "gov21/exchange/contracts.py": 2,
-    "gov21/onestop/contracts.py": 1,
-}
+UNTYPED_CONTRACTS_TODAY: dict[str, int] = {}
 
 # Not a list to shrink: the modules that must touch the environment itself, and why. Every other
 # module reads settings through gov21.core.config (and starts children with its child_environment).

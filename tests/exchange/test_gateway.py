@@ -13,7 +13,7 @@ from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption,
 
 from gov21.core.principal import Principal
 from gov21.exchange import chain, directory, node, pki
-from gov21.exchange.contracts import data_uses_for, exchange_call
+from gov21.exchange.contracts import DataUseSeen, data_uses_for, exchange_call
 from gov21.exchange.models import Node
 from tests.registry.factories import register_person
 
@@ -36,6 +36,7 @@ def test_an_agency_with_a_right_reads_a_person_and_the_use_is_recorded(registrar
     assert [(u["client"], u["purpose"], u["user_id"]) for u in uses] == [
         ("XA/GOV/MSD/benefits", "case 17", "XA-officer-3")
     ]
+    assert set(uses[0]) == set(DataUseSeen.__annotations__)
     assert chain.verify("log:main", node.verify_own).entries == 2  # consumer and provider entries
 
 

@@ -5,9 +5,11 @@ append under the log's locked head row, and every ``SEAL_EVERY`` records a head 
 
 from __future__ import annotations
 
-from typing import Any
+from datetime import datetime
+from typing import TypedDict
 
 from django.utils import timezone
+from pydantic import JsonValue
 
 from gov21.audit import chain
 from gov21.audit.models import AccessRecord
@@ -16,8 +18,18 @@ from gov21.core import chain as core
 ACCESS_CHAIN = chain.CHAIN
 
 
+class AccessSeen(TypedDict):
+    """One access to a person's data, as shown to that person: when, who, what and why."""
+
+    at: datetime
+    actor: str
+    actor_kind: str
+    action: str
+    purpose: str
+
+
 def access_record(
-    *, actor: str, actor_kind: str, action: str, subject: str, purpose: str, detail: dict[str, Any] | None = None
+    *, actor: str, actor_kind: str, action: str, subject: str, purpose: str, detail: dict[str, JsonValue] | None = None
 ) -> None:
     core.append(
         chain.KIND,
@@ -35,11 +47,10 @@ def access_record(
     )
 
 
-def access_records_for(*, subject: str, limit: int = 100) -> list[dict[str, Any]]:
+def access_records_for(*, subject: str, limit: int = 100) -> list[AccessSeen]:
     rows = AccessRecord.objects.filter(subject=subject).order_by("-at")[:limit]
     return [
-        {"at": r.at, "actor": r.actor, "actor_kind": r.actor_kind, "action": r.action, "purpose": r.purpose}
-        for r in rows
+        AccessSeen(at=r.at, actor=r.actor, actor_kind=r.actor_kind, action=r.action, purpose=r.purpose) for r in rows
     ]
 
 

@@ -18,7 +18,8 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from typing import Any
+from datetime import datetime
+from typing import Any, TypedDict, cast
 
 import orjson
 
@@ -124,7 +125,39 @@ def exchange_json(**kwargs: Any) -> Any:
     )
 
 
-def log_chains_verify() -> list[dict[str, Any]]:
+class ChainCheck(TypedDict):
+    """What a walk of one hash chain found: its name, entries and signed heads checked, whether
+    it holds, and the first broken entry and why (``None`` and empty when it holds)."""
+
+    chain: str
+    entries: int
+    heads: int
+    ok: bool
+    first_broken: int | None
+    reason: str
+
+
+class DataUseSeen(TypedDict):
+    """One use of a person's data through the exchange, in the names that person understands: the
+    agency that asked, the agency that answered, the service, the purpose, and the chain record
+    (chain and sequence number) that proves it."""
+
+    at: datetime
+    client: str
+    agency: str
+    service: str
+    service_title: str
+    provider: str
+    method: str
+    path: str
+    user_id: str
+    purpose: str
+    message_id: str
+    chain: str
+    seq: int
+
+
+def log_chains_verify() -> list[ChainCheck]:
     """Walk every hash chain this node keeps (message log and data-use log): each link, entry hash
     and signed tree head. One row per chain: its name, entries checked, and the first broken entry."""
     from gov21.exchange import chain, node
@@ -134,22 +167,24 @@ def log_chains_verify() -> list[dict[str, Any]]:
     for name in ChainHead.objects.order_by("chain").values_list("chain", flat=True):
         report = chain.verify(name, node.verify_own)
         rows.append(
-            {
-                "chain": name,
-                "entries": report.entries,
-                "heads": report.heads,
-                "ok": report.ok,
-                "first_broken": report.first_broken,
-                "reason": report.reason,
-            }
+            ChainCheck(
+                chain=name,
+                entries=report.entries,
+                heads=report.heads,
+                ok=report.ok,
+                first_broken=report.first_broken,
+                reason=report.reason,
+            )
         )
     return rows
 
 
-def data_uses_for(*, subject: str, limit: int = 200) -> list[dict[str, Any]]:
+def data_uses_for(*, subject: str, limit: int = 200) -> list[DataUseSeen]:
+    """The uses of ``subject``'s data, newest first (at most ``limit``)."""
     from gov21.exchange.tracker import uses_for
 
-    return uses_for(subject=subject, limit=limit)
+    # The tracker builds exactly these rows; tests/exchange/test_gateway.py holds their keys to this type.
+    return cast("list[DataUseSeen]", uses_for(subject=subject, limit=limit))
 
 
 exchange_bootstrap = setup.bootstrap
@@ -160,6 +195,8 @@ __all__ = [
     "RAW",
     "USAGE_LIMIT_MAX",
     "Call",
+    "ChainCheck",
+    "DataUseSeen",
     "ExchangeResult",
     "ServiceRequest",
     "ServiceResponse",

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
 
-from gov21.onestop import definitions
+from gov21.onestop import definitions, documents
 from gov21.onestop.definitions import LANGUAGES, text
-from gov21.onestop.documents import QR_PREFIX, document_pdf, document_verify
-from gov21.onestop.models import Application, Document, Offer
+from gov21.onestop.documents import QR_PREFIX, document_verify
+from gov21.onestop.models import Application
 from gov21.onestop.notify import inbox_for, inbox_mark_read, inbox_unread_count
 from gov21.onestop.payments import (
     payment_page_origins,
@@ -17,17 +16,30 @@ from gov21.onestop.payments import (
     payment_start_counter,
     payment_start_hosted,
 )
+from gov21.onestop.records import (
+    ApplicationState,
+    ApplicationSummary,
+    ConsentSummary,
+    DocumentSummary,
+    OfferSummary,
+    ServiceSummary,
+    Translated,
+)
 from gov21.onestop.selectors import (
     application_for,
+    application_state_label,
     applications_for,
     catalogue,
     consents_for,
     document_for,
+    document_row,
     documents_for,
     life_event_name,
     life_events,
     offers_for,
+    offers_open_count,
     profile_for,
+    service_summary,
 )
 from gov21.onestop.services import (
     application_answer,
@@ -63,23 +75,29 @@ def demo_driver(*, uin: str) -> None:
         licence_issue(uin=uin, issued_on=date(2016, 11, 1))
 
 
-def service_definition(code: str) -> dict[str, Any]:
-    """The active version of a service's definition."""
-    return dict(definitions.active(code).definition)
+def document_pdf(*, uin: str, serial: str) -> bytes:
+    """The printable copy of a document ``uin`` holds; NotFound for anyone else's."""
+    return documents.document_pdf(document=document_row(uin=uin, serial=serial))
 
 
 __all__ = [
     "LANGUAGES",
     "QR_PREFIX",
     "Application",
-    "Document",
-    "Offer",
+    "ApplicationState",
+    "ApplicationSummary",
+    "ConsentSummary",
+    "DocumentSummary",
+    "OfferSummary",
+    "ServiceSummary",
+    "Translated",
     "application_answer",
     "application_consent",
     "application_for",
     "application_paid",
     "application_respond",
     "application_start",
+    "application_state_label",
     "application_submit",
     "application_withdraw",
     "applications_for",
@@ -102,6 +120,7 @@ __all__ = [
     "offer_accept",
     "offer_decline",
     "offers_for",
+    "offers_open_count",
     "payment_page_origins",
     "payment_provider",
     "payment_refresh",
@@ -110,7 +129,7 @@ __all__ = [
     "profile_for",
     "question_get",
     "questions_visible",
-    "service_definition",
+    "service_summary",
     "services_bootstrap",
     "text",
     "unanswered",

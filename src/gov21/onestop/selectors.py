@@ -17,6 +17,14 @@ from gov21.exchange.contracts import agency_client, agency_service, exchange_jso
 from gov21.onestop import definitions
 from gov21.onestop.definitions import LIFE_EVENTS, text
 from gov21.onestop.models import Application, DataConsent, Document, Offer, Payment, ServiceDefinition, Transition
+from gov21.onestop.records import (
+    ApplicationState,
+    ApplicationSummary,
+    ConsentSummary,
+    DocumentSummary,
+    OfferSummary,
+    ServiceSummary,
+)
 from gov21.onestop.services import SYSTEM_ACTOR, case_require, fee_text
 
 S = Application.State
@@ -94,8 +102,20 @@ def life_event_name(slug: str, language: str) -> str:
     return names.get(language) or names["en"]
 
 
-def applications_for(*, uin: str) -> QuerySet[Application]:
-    return Application.objects.filter(applicant_uin=uin).select_related("service").order_by("-created_at")
+def applications_for(*, uin: str, limit: int = 100) -> list[ApplicationSummary]:
+    """The person's applications, newest first (at most ``limit``)."""
+    rows = Application.objects.filter(applicant_uin=uin).select_related("service").order_by("-created_at")[:limit]
+    return [
+        ApplicationSummary(
+            reference=a.reference,
+            service_code=a.service.code,
+            title=a.service.definition["title"],
+            state=ApplicationState(a.state),
+            state_label=a.get_state_display(),
+            created_at=a.created_at,
+        )
+        for a in rows
+    ]
 
 
 def application_for(*, uin: str, reference: str) -> Application:
@@ -105,23 +125,94 @@ def application_for(*, uin: str, reference: str) -> Application:
     return application
 
 
-def documents_for(*, uin: str) -> QuerySet[Document]:
-    return Document.objects.filter(holder_uin=uin).order_by("-issued_at")
+def application_state_label(state: str) -> str:
+    """The words a person reads for an application's state code (the code itself if unknown)."""
+    return str(dict(Application.State.choices).get(state, state))
 
 
-def document_for(*, uin: str, serial: str) -> Document:
+def service_summary(code: str) -> ServiceSummary:
+    """What a person reads about the active version of service ``code`` before applying."""
+    d = definitions.active(code).definition
+    return ServiceSummary(
+        code=code,
+        title=d["title"],
+        summary=d["summary"],
+        before_you_start=d.get("before_you_start"),
+        documents_required=d.get("documents_required", []),
+        prefill_labels=[p["label"] for p in d.get("prefill", [])],
+        sla_days=d["sla_days"],
+    )
+
+
+def _document_summary(document: Document) -> DocumentSummary:
+    return DocumentSummary(
+        serial=document.serial,
+        kind=document.kind,
+        title=document.title,
+        agency=document.agency,
+        facts=[(str(label), str(value)) for label, value in document.facts],
+        credential=document.credential,
+        status=document.status,
+        status_label=document.get_status_display(),
+        status_reason=document.status_reason,
+        issued_at=document.issued_at,
+        valid_until=document.valid_until,
+    )
+
+
+def documents_for(*, uin: str, limit: int = 100) -> list[DocumentSummary]:
+    """The person's documents, newest first (at most ``limit``)."""
+    rows = Document.objects.filter(holder_uin=uin).order_by("-issued_at")[:limit]
+    return [_document_summary(row) for row in rows]
+
+
+def document_row(*, uin: str, serial: str) -> Document:
+    """The document ``serial`` if ``uin`` holds it; NotFound otherwise, so nobody learns of another's."""
     document = Document.objects.filter(holder_uin=uin, serial=serial).first()
     if document is None:
         raise NotFound("document_not_found", "There is no such document on your account.")
     return document
 
 
-def offers_for(*, uin: str) -> QuerySet[Offer]:
-    return Offer.objects.filter(uin=uin, state=Offer.State.OPEN).order_by("-created_at")
+def document_for(*, uin: str, serial: str) -> DocumentSummary:
+    """The document ``serial`` if ``uin`` holds it; NotFound otherwise."""
+    return _document_summary(document_row(uin=uin, serial=serial))
 
 
-def consents_for(*, uin: str) -> QuerySet[DataConsent]:
-    return DataConsent.objects.filter(uin=uin).select_related("application__service").order_by("-given_at")
+def _open_offers(uin: str) -> QuerySet[Offer]:
+    return Offer.objects.filter(uin=uin, state=Offer.State.OPEN)
+
+
+def offers_for(*, uin: str) -> list[OfferSummary]:
+    """The offers waiting for the person's answer, newest first."""
+    return [
+        OfferSummary(
+            id=o.pk,
+            service_code=o.service_code,
+            child_name=str(o.facts.get("params", {}).get("child_name", "")),
+            created_at=o.created_at,
+        )
+        for o in _open_offers(uin).order_by("-created_at")
+    ]
+
+
+def offers_open_count(*, uin: str) -> int:
+    """How many offers wait for the person's answer."""
+    return _open_offers(uin).count()
+
+
+def consents_for(*, uin: str, limit: int = 100) -> list[ConsentSummary]:
+    """The consents the person gave to have facts fetched, newest first (at most ``limit``)."""
+    rows = DataConsent.objects.filter(uin=uin).select_related("application__service").order_by("-given_at")[:limit]
+    return [
+        ConsentSummary(
+            reference=c.application.reference,
+            title=c.application.service.definition["title"],
+            sources=[str(source) for source in c.sources],
+            given_at=c.given_at,
+        )
+        for c in rows
+    ]
 
 
 # The registries "My profile" is assembled from: (section, member, subsystem, service, path, label).

@@ -110,17 +110,16 @@ def start_page(request: HttpRequest, code: str) -> HttpResponse:
     cards = [c for c in svc.catalogue(language=lang) if c.code == code]
     if not cards:
         raise Http404("No such service")
-    definition = svc.service_definition(code)
+    service = svc.service_summary(code)
     return render(
         request,
         "portal/start.html",
         {
             "card": cards[0],
-            "d": definition,
-            "before": svc.text(definition.get("before_you_start"), lang),
-            "documents": [svc.text(x, lang) for x in definition.get("documents_required", [])],
-            "sources": [svc.text(p["label"], lang) for p in definition.get("prefill", [])],
-            "sla_days": definition["sla_days"],
+            "before": svc.text(service.before_you_start, lang),
+            "documents": [svc.text(x, lang) for x in service.documents_required],
+            "sources": [svc.text(label, lang) for label in service.prefill_labels],
+            "sla_days": service.sla_days,
         },
     )
 
@@ -165,7 +164,7 @@ def with_application(*, draft: bool = False, consented: bool = False) -> Callabl
             if isinstance(found, HttpResponse):
                 return found
             uin, application = found
-            if draft and application.state != svc.Application.State.DRAFT:
+            if draft and application.state != svc.ApplicationState.DRAFT:
                 return redirect("portal:application", reference=application.reference)
             if consented and application.consent_at is None:
                 return redirect("portal:consent", reference=reference)
@@ -346,7 +345,7 @@ def check(request: HttpRequest, uin: str, application: svc.Application) -> HttpR
         except DomainError as problem:
             error = problem
         else:
-            if application.state == svc.Application.State.AWAITING_PAYMENT:
+            if application.state == svc.ApplicationState.AWAITING_PAYMENT:
                 return redirect("portal:pay", reference=reference)
             return redirect("portal:application", reference=reference)
     person = application.verified.get("person") or {}
@@ -394,7 +393,7 @@ def check(request: HttpRequest, uin: str, application: svc.Application) -> HttpR
 @with_application()
 def pay(request: HttpRequest, uin: str, application: svc.Application) -> HttpResponse:
     reference = application.reference
-    if application.state != svc.Application.State.AWAITING_PAYMENT:
+    if application.state != svc.ApplicationState.AWAITING_PAYMENT:
         return redirect("portal:application", reference=reference)
     lang = language(request)
     d = svc.definition_of(application)
@@ -490,8 +489,7 @@ def application_page(request: HttpRequest, uin: str, application: svc.Applicatio
         except DomainError as problem:
             error = problem.detail
     state = application.state
-    S = svc.Application.State
-    labels = dict(S.choices)
+    S = svc.ApplicationState
     return render(
         request,
         "portal/application.html",
@@ -504,7 +502,12 @@ def application_page(request: HttpRequest, uin: str, application: svc.Applicatio
                 {"text": svc.text(r.get("reason"), lang), "passed": r.get("passed")} for r in application.reasons
             ],
             "transitions": [
-                {"at": t.at, "label": labels.get(t.to_state, t.to_state), "note": t.note, "actor_kind": t.actor_kind}
+                {
+                    "at": t.at,
+                    "label": svc.application_state_label(t.to_state),
+                    "note": t.note,
+                    "actor_kind": t.actor_kind,
+                }
                 for t in application.transitions.all()
             ],
             "documents": application.documents.all(),

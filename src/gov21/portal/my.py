@@ -38,12 +38,12 @@ def applications(request: HttpRequest, uin: str) -> HttpResponse:
     rows = [
         {
             "reference": a.reference,
-            "title": svc.text(a.service.definition["title"], lang),
-            "state": a.get_state_display(),
+            "title": svc.text(a.title, lang),
+            "state": a.state_label,
             "state_code": a.state,
             "created_at": a.created_at,
         }
-        for a in svc.applications_for(uin=uin)[:100]
+        for a in svc.applications_for(uin=uin, limit=100)
     ]
     return render(request, "portal/my_applications.html", {"rows": rows})
 
@@ -52,7 +52,7 @@ def applications(request: HttpRequest, uin: str) -> HttpResponse:
 @require_GET
 @citizen
 def documents(request: HttpRequest, uin: str) -> HttpResponse:
-    return render(request, "portal/my_documents.html", {"documents": svc.documents_for(uin=uin)[:100]})
+    return render(request, "portal/my_documents.html", {"documents": svc.documents_for(uin=uin, limit=100)})
 
 
 @never_cache
@@ -68,7 +68,7 @@ def document(request: HttpRequest, uin: str, serial: str) -> HttpResponse:
     return render(request, "portal/my_document.html", {"doc": doc, "qr": qr, "payload": payload})
 
 
-def _registry_certificate(doc: svc.Document) -> bool:
+def _registry_certificate(doc: svc.DocumentSummary) -> bool:
     """A certificate the civil registry signed (its copy is printed by the registry)."""
     return doc.agency == "civil-registry" and doc.kind.endswith("-certificate")
 
@@ -84,7 +84,7 @@ def document_pdf(request: HttpRequest, uin: str, serial: str) -> HttpResponse:
     except DomainError as error:
         raise Http404(error.detail) from error
     if not _registry_certificate(doc):
-        response = HttpResponse(svc.document_pdf(document=doc), content_type="application/pdf")
+        response = HttpResponse(svc.document_pdf(uin=uin, serial=doc.serial), content_type="application/pdf")
         response["Content-Disposition"] = f'attachment; filename="{doc.serial}.pdf"'
         return response
     result = exchange_call(
@@ -122,9 +122,9 @@ def inbox(request: HttpRequest, uin: str) -> HttpResponse:
     lang = language(request)
     offers = [
         {
-            "id": o.pk,
-            "title": svc.text(svc.service_definition(o.service_code)["title"], lang),
-            "child": o.facts.get("params", {}).get("child_name", ""),
+            "id": o.id,
+            "title": svc.text(svc.service_summary(o.service_code).title, lang),
+            "child": o.child_name,
             "created_at": o.created_at,
         }
         for o in svc.offers_for(uin=uin)
@@ -137,7 +137,7 @@ def inbox(request: HttpRequest, uin: str) -> HttpResponse:
 @citizen
 def offer(request: HttpRequest, uin: str, offer_id: int) -> HttpResponse:
     lang = language(request)
-    found = [o for o in svc.offers_for(uin=uin) if o.pk == offer_id]
+    found = [o for o in svc.offers_for(uin=uin) if o.id == offer_id]
     if request.method == "POST":
         try:
             answer = OfferAnswerForm(request.POST).cleaned()["answer"]
@@ -158,16 +158,16 @@ def offer(request: HttpRequest, uin: str, offer_id: int) -> HttpResponse:
     if not found:
         raise Http404("No such offer")
     o = found[0]
-    definition = svc.service_definition(o.service_code)
+    service = svc.service_summary(o.service_code)
     return render(
         request,
         "portal/offer.html",
         {
             "offer": o,
-            "title": svc.text(definition["title"], lang),
-            "summary": svc.text(definition["summary"], lang),
-            "child": o.facts.get("params", {}).get("child_name", ""),
-            "sources": [svc.text(p["label"], lang) for p in definition.get("prefill", [])],
+            "title": svc.text(service.title, lang),
+            "summary": svc.text(service.summary, lang),
+            "child": o.child_name,
+            "sources": [svc.text(label, lang) for label in service.prefill_labels],
         },
     )
 
@@ -179,13 +179,8 @@ def consents(request: HttpRequest, uin: str) -> HttpResponse:
     summary = account_summary(user_id=int(request.user.pk or 0)) or {"consents": []}
     lang = language(request)
     data = [
-        {
-            "title": svc.text(c.application.service.definition["title"], lang),
-            "reference": c.application.reference,
-            "sources": c.sources,
-            "given_at": c.given_at,
-        }
-        for c in svc.consents_for(uin=uin)[:100]
+        {"title": svc.text(c.title, lang), "reference": c.reference, "sources": c.sources, "given_at": c.given_at}
+        for c in svc.consents_for(uin=uin, limit=100)
     ]
     return render(request, "portal/my_consents.html", {"oidc": summary["consents"], "data": data})
 

@@ -20,7 +20,7 @@ from gov21.identity.contracts import (
     consent_revoke_by_user,
     user_for_subject,
 )
-from gov21.onestop.contracts import inbox_unread_count, offers_for
+from gov21.onestop.contracts import inbox_unread_count, offers_open_count
 from gov21.portal import rp
 from gov21.portal.forms import ConsentWithdrawForm
 
@@ -119,7 +119,7 @@ def my_account(request: HttpRequest) -> HttpResponse:
             "withdrawn": request.GET.get("withdrawn"),
             "name": request.session[PORTAL_SESSION_KEY].get("name", ""),
             "unread": inbox_unread_count(uin=uin) if uin else 0,
-            "offers": offers_for(uin=uin).count() if uin else 0,
+            "offers": offers_open_count(uin=uin) if uin else 0,
         },
     )
 

@@ -1,0 +1,97 @@
+"""The shapes the one-stop shop hands to other apps (the portal), written once.
+
+Each is a frozen record built by the shop's selectors from its own rows; no other app sees those
+rows. Other apps see these records through ``gov21.onestop.contracts``.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from enum import StrEnum
+
+from pydantic import BaseModel, ConfigDict
+
+# A text of a service definition in each language it is written in, by language code.
+Translated = dict[str, str]
+
+
+class Record(BaseModel):
+    """A value that crosses a boundary: immutable, and refusing fields it does not know."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class ApplicationState(StrEnum):
+    """Where an application stands; the same codes the shop stores (tests hold them equal)."""
+
+    DRAFT = "draft"
+    SUBMITTED = "submitted"
+    AWAITING_PAYMENT = "awaiting_payment"
+    IN_REVIEW = "in_review"
+    INFO_REQUESTED = "info_requested"
+    APPROVED = "approved"
+    REFUSED = "refused"
+    COMPLETED = "completed"
+    WITHDRAWN = "withdrawn"
+
+
+class ServiceSummary(Record):
+    """What a person reads about a service before applying: its texts in every language, the
+    documents to have ready, the registries its answers are filled from, and the days it takes."""
+
+    code: str
+    title: Translated
+    summary: Translated
+    before_you_start: Translated | None
+    documents_required: list[Translated]
+    prefill_labels: list[Translated]
+    sla_days: int
+
+
+class DocumentSummary(Record):
+    """A document a service issued to its holder: what it is, who issued it, its facts as
+    (label, value) pairs, its status (code and words), and the signed credential its QR code carries."""
+
+    serial: str
+    kind: str
+    title: str
+    agency: str
+    facts: list[tuple[str, str]]
+    credential: str
+    status: str
+    status_label: str
+    status_reason: str
+    issued_at: datetime
+    valid_until: date | None
+
+
+class OfferSummary(Record):
+    """A service offered to a person after a registry's event, waiting for their answer: which
+    service, the child it concerns (empty when none) and when it was offered."""
+
+    id: int
+    service_code: str
+    child_name: str
+    created_at: datetime
+
+
+class ApplicationSummary(Record):
+    """One line of a person's list of applications: which, for what service, where it stands
+    (code and words) and when it was started."""
+
+    reference: str
+    service_code: str
+    title: Translated
+    state: ApplicationState
+    state_label: str
+    created_at: datetime
+
+
+class ConsentSummary(Record):
+    """A person's consent to have facts fetched for an application: the application, its service's
+    title, the sources named, and when it was given."""
+
+    reference: str
+    title: Translated
+    sources: list[str]
+    given_at: datetime
