@@ -86,7 +86,6 @@ ORM_IN_PAGES_TODAY: dict[str, int] = {}
 
 # Contracts still handing out untyped mappings; each is being replaced by a record type.
 UNTYPED_CONTRACTS_TODAY: dict[str, int] = {
-    "gov21/audit/contracts.py": 2,
     "gov21/exchange/contracts.py": 2,
     "gov21/onestop/contracts.py": 1,
 }
