@@ -15,6 +15,7 @@ from gov21.registry.uin_pool import uin_take
 
 
 def birth_apply(event: LifeEvent, actor: Principal) -> None:
+    """Register a birth: a new person with a UIN from the pool, living where the declaration or the mother says."""
     facts = event.data
     mother = one_or_none(Person.objects.filter(uin=facts["mother_uin"])) if facts.get("mother_uin") else None
     father = one_or_none(Person.objects.filter(uin=facts["father_uin"])) if facts.get("father_uin") else None

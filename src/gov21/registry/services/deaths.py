@@ -18,6 +18,7 @@ death_registered: Hook[str] = Hook("registry.death_registered")
 
 
 def death_apply(event: LifeEvent, actor: Principal) -> None:
+    """Register a death: the person deceased, their digital ID stopped, their union dissolved, their spouse widowed."""
     person = person_for_update(event.data["uin"], field="uin")
     death_date = date.fromisoformat(event.data["death_date"])
     person_change_record(

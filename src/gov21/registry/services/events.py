@@ -37,11 +37,13 @@ def local_today() -> date:
 
 
 def date_check(value: date, *, field: str, today: date) -> None:
+    """A ``DomainError`` on ``field`` if ``value`` is before the registry's records began or after ``today``."""
     rules.check_not_before_records(value=value, field=field)
     rules.check_not_future(value=value, today=today, field=field)
 
 
 def event_transition(event: LifeEvent, *, to: str, actor: Principal, reason: str = "") -> None:
+    """Move ``event`` to state ``to`` and record the transition with its author (the caller saves ``event``)."""
     EventTransition.objects.create(
         event=event, from_state=event.state, to_state=to, actor=actor.name, at=timezone.now(), reason=reason
     )
@@ -49,6 +51,7 @@ def event_transition(event: LifeEvent, *, to: str, actor: Principal, reason: str
 
 
 def event_for_action(event_id: int, action: str) -> LifeEvent:
+    """The event, locked for update, if its state allows ``action``; otherwise a ``NotFound`` or ``Conflict``."""
     event = one_or_none(LifeEvent.objects.select_for_update().filter(pk=event_id))
     if event is None:
         raise NotFound("event_not_found", f"No declaration with id {event_id}.")

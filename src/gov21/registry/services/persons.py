@@ -72,6 +72,7 @@ def version_save(
 
 
 def person_for_update(uin: str, *, field: str) -> Person:
+    """The person with ``uin``, locked for update, or a ``NotFound`` on ``field``."""
     uin = uin_check(uin, field=field)
     person = one_or_none(
         Person.objects.select_related("mother", "father").select_for_update(of=("self",)).filter(uin=uin)
@@ -140,6 +141,7 @@ def person_change_record(
 
 
 def name_change_apply(event: LifeEvent, actor: Principal) -> None:
+    """Register a change of name: a new version of the person under the new name."""
     facts = event.data
     person = person_for_update(facts["uin"], field="uin")
     person_change_record(
@@ -154,6 +156,7 @@ def name_change_apply(event: LifeEvent, actor: Principal) -> None:
 
 
 def address_change_apply(event: LifeEvent, actor: Principal) -> None:
+    """Register a change of address: a new version of the person at the new address."""
     facts = event.data
     person = person_for_update(facts["uin"], field="uin")
     on = date.fromisoformat(facts["date"])

@@ -14,6 +14,7 @@ from gov21.registry.services.persons import facts_divorced, facts_married, perso
 
 
 def union_open(person_id: int) -> Union | None:
+    """The person's union not yet dissolved, if any."""
     return (
         Union.objects.filter(Q(partner_a_id=person_id) | Q(partner_b_id=person_id), dissolved_on__isnull=True)
         .order_by("-married_on")
@@ -22,6 +23,7 @@ def union_open(person_id: int) -> Union | None:
 
 
 def union_between(a: str, b: str) -> Union | None:
+    """The union not yet dissolved between the persons with UINs ``a`` and ``b``, if any."""
     return (
         Union.objects.filter(dissolved_on__isnull=True)
         .filter(
@@ -32,6 +34,7 @@ def union_between(a: str, b: str) -> Union | None:
 
 
 def marriage_apply(event: LifeEvent, actor: Principal) -> None:
+    """Register a marriage: the union, and a new version of each partner (married, perhaps renamed)."""
     facts = event.data
     on = date.fromisoformat(facts["date"])
     a = person_for_update(facts["partner_a_uin"], field="partner_a_uin")
@@ -50,6 +53,7 @@ def marriage_apply(event: LifeEvent, actor: Principal) -> None:
 
 
 def divorce_apply(event: LifeEvent, actor: Principal) -> None:
+    """Register a divorce: the union dissolved, and a new version of each partner (divorced, perhaps renamed)."""
     facts = event.data
     on = date.fromisoformat(facts["date"])
     union = union_between(facts["partner_a_uin"], facts["partner_b_uin"])
