@@ -125,10 +125,11 @@ def setup(
     consumer.create_directory()
     consumer.py(
         """
-        from gov21.exchange import directory, setup
-        directory.member_add(ident="XA/GOV/BENCH", name="Benchmark agency")
+        from gov21.exchange import setup
+        from gov21.exchange.services import member_add, subsystem_add
+        member_add(ident="XA/GOV/BENCH", name="Benchmark agency")
         setup.member_cert_ensure(member="XA/GOV/BENCH", node_code="main")
-        directory.subsystem_add(ident="XA/GOV/BENCH/client", node="main")
+        subsystem_add(ident="XA/GOV/BENCH/client", node="main")
         """
     )
     # wrk calls the client interface over plain HTTP from loopback, as the operator allows it.
@@ -137,10 +138,10 @@ def setup(
     join(provider, consumer, owner="XA/GOV/BENCH")
     consumer.py(
         f"""
-        from gov21.exchange import directory
-        directory.subsystem_add(ident="XA/GOV/BENCH/echo", node="provider")
-        directory.service_add(ident="{SERVICE}", base_url="", openapi={{"paths": {{"/": {{"get": {{}}}}}}}})
-        directory.right_grant(service="{SERVICE}", subject="{CLIENT}", method="GET")
+        from gov21.exchange.services import right_grant, service_add, subsystem_add
+        subsystem_add(ident="XA/GOV/BENCH/echo", node="provider")
+        service_add(ident="{SERVICE}", base_url="", openapi={{"paths": {{"/": {{"get": {{}}}}}}}})
+        right_grant(service="{SERVICE}", subject="{CLIENT}", method="GET")
         """
     )
     provider.py(

@@ -35,7 +35,8 @@ GUEST = "XA/GOV/EXCHANGE/data-embassy"
 def own_embassy(tmp_path: Path, settings: object, transactional_db: None) -> Iterator[Path]:
     """This node lends its embassy to itself: the whole path through the gateway, one process. The
     data directory is set before the exchange is, so the node's keys and certificates agree."""
-    from gov21.exchange import directory, node, provider, setup
+    from gov21.exchange import node, provider, setup
+    from gov21.exchange.services import right_grant
 
     def forget() -> None:
         forget_key_stores()
@@ -48,7 +49,7 @@ def own_embassy(tmp_path: Path, settings: object, transactional_db: None) -> Ite
     settings.DATA_DIR = data  # type: ignore[attr-defined]
     forget()
     setup.bootstrap()
-    directory.right_grant(service=STORE, subject=GUEST, method="*", path="/**", by="test")
+    right_grant(service=STORE, subject=GUEST, method="*", path="/**", by="test")
     yield data
     forget()
 

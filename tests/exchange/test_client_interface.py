@@ -19,12 +19,13 @@ import pytest
 from django.core.management import call_command
 
 from gov21.core.principal import Principal
-from gov21.exchange import consumer, directory, node
+from gov21.exchange import consumer, node
 from gov21.exchange.contracts import exchange_call
 from gov21.exchange.directory import right_matches
 from gov21.exchange.ids import ClientId, ServiceId
 from gov21.exchange.models import LogEntry
 from gov21.exchange.protocol import Request
+from gov21.exchange.services import right_grant
 from tests.exchange.twonodes import BIN, Deployment, wait_port
 from tests.registry.factories import register_person
 
@@ -270,7 +271,7 @@ def test_the_listener_serves_the_gateway_and_nothing_of_the_platform(client_list
 @pytest.fixture
 def stats_reads_persons(exchange: None) -> None:
     """Statistics may read a person (``GET /*``), not a person's history (``/*/history``)."""
-    directory.right_grant(service=PERSONS, subject=STATS, method="GET", path="/*", by="test")
+    right_grant(service=PERSONS, subject=STATS, method="GET", path="/*", by="test")
     node.CONFS.clear()
     _set(STATS, "http")
 

@@ -21,6 +21,8 @@ from gov21.exchange import directory, node, pki, provider, router, setup
 from gov21.exchange.contracts import ServiceRequest, ServiceResponse, exchange_call
 from gov21.exchange.models import AccessRight, ChainHead, LocalService, LogEntry, Node, SigningCert, TreeHead
 from gov21.exchange.office import key_fingerprint
+from gov21.exchange.selectors import service_get
+from gov21.exchange.services import node_request
 
 pytestmark = pytest.mark.usefixtures("exchange")
 
@@ -125,7 +127,7 @@ def test_an_openapi_file_that_is_not_json_is_refused(tmp_path: Path) -> None:
         run("service", "add", PERSONS, "--url", "local:x", "--openapi", str(broken))
     with pytest.raises(CommandError, match="as JSON"):
         run("service", "add", PERSONS, "--url", "local:x", "--openapi", str(tmp_path / "api.yaml"))
-    assert directory.service_get(PERSONS).base_url != "local:x"
+    assert service_get(PERSONS).base_url != "local:x"
 
 
 # --- nodes ---------------------------------------------------------------------------------------------
@@ -137,7 +139,7 @@ def _public_pem() -> str:
 
 def test_a_pending_node_is_listed_with_its_key_fingerprint_then_approved_and_revoked() -> None:
     auth, signing = _public_pem(), _public_pem()
-    directory.node_request(
+    node_request(
         code="north",
         owner="XA/GOV/MSD",
         address="https://north.example:5500",

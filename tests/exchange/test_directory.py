@@ -15,8 +15,9 @@ from django.core.management import call_command
 from django.test import Client
 from django.utils import timezone
 
-from gov21.exchange import directory, pki
+from gov21.exchange import pki
 from gov21.exchange.models import Node, SigningCert
+from gov21.exchange.services import node_approve, node_request
 
 pytestmark = pytest.mark.usefixtures("exchange")
 
@@ -96,7 +97,7 @@ def test_approval_issues_signing_certificates_for_the_invited_owner_only() -> No
     assert "XA/GOV/CRO" in listed_other.json()["detail"]
 
     assert _join(Client(), secret=secret).status_code == 202
-    directory.node_approve(code="far", by="test")
+    node_approve(code="far", by="test")
 
     issued = SigningCert.objects.filter(node__code="far", status=Node.APPROVED).select_related("member")
     assert [str(c.member) for c in issued] == [LTA]
@@ -105,11 +106,9 @@ def test_approval_issues_signing_certificates_for_the_invited_owner_only() -> No
 def test_a_node_certificate_names_the_node_address_and_nothing_else() -> None:
     secret = _invite()
     assert _join(Client(), secret=secret, address="https://far.example:5500").status_code == 202
-    directory.node_approve(code="far", by="test")
-    directory.node_request(
-        code="near", owner=LTA, address="https://10.1.2.3:5500", auth_public_key=_pem(), signing_keys={}
-    )
-    directory.node_approve(code="near", by="test")
+    node_approve(code="far", by="test")
+    node_request(code="near", owner=LTA, address="https://10.1.2.3:5500", auth_public_key=_pem(), signing_keys={})
+    node_approve(code="near", by="test")
 
     def names(code: str) -> list[Any]:
         cert = pki.load_cert(Node.objects.get(code=code).auth_cert_pem)

@@ -19,6 +19,7 @@ from gov21.exchange.contracts import exchange_call
 from gov21.exchange.errors import XRoadError
 from gov21.exchange.ids import ClientId
 from gov21.exchange.models import LogEntry, Node, SigningCert
+from gov21.exchange.services import node_approve, node_request, right_grant, right_revoke, service_add
 from tests.registry.factories import register_person
 
 pytestmark = pytest.mark.usefixtures("exchange")
@@ -63,11 +64,11 @@ def test_an_access_right_change_takes_effect_on_the_next_message(registrar: Prin
     stats = "XA/GOV/STATS/statistics"
     assert _call(f"/{person.uin}", client=stats).error == "Server.ServerProxy.AccessDenied"
 
-    directory.right_grant(service=PERSONS, subject=stats, method="GET", path="/*")
+    right_grant(service=PERSONS, subject=stats, method="GET", path="/*")
     node.CONFS.clear()
     assert _call(f"/{person.uin}", client=stats).status == 200
 
-    directory.right_revoke(service=PERSONS, subject=stats, method="GET", path="/*")
+    right_revoke(service=PERSONS, subject=stats, method="GET", path="/*")
     node.CONFS.clear()
     assert _call(f"/{person.uin}", client=stats).error == "Server.ServerProxy.AccessDenied"
 
@@ -150,10 +151,10 @@ def slow_service() -> Iterator[str]:
 
 
 def test_a_slow_provider_times_out_and_a_down_one_is_reported(slow_service: str) -> None:
-    directory.service_add(ident="XA/GOV/LTA/licensing/slow", base_url=slow_service, timeout_s=1)
-    directory.service_add(ident="XA/GOV/LTA/licensing/down", base_url="http://127.0.0.1:9", timeout_s=1)
+    service_add(ident="XA/GOV/LTA/licensing/slow", base_url=slow_service, timeout_s=1)
+    service_add(ident="XA/GOV/LTA/licensing/down", base_url="http://127.0.0.1:9", timeout_s=1)
     for code in ("slow", "down"):
-        directory.right_grant(service=f"XA/GOV/LTA/licensing/{code}", subject=MSD)
+        right_grant(service=f"XA/GOV/LTA/licensing/{code}", subject=MSD)
     node.CONFS.clear()
 
     slow = _call("/x", service="XA/GOV/LTA/licensing/slow")
@@ -200,10 +201,10 @@ def test_a_node_cannot_relay_messages_signed_with_keys_another_node_holds(monkey
     main_cert = node.CONFS.own(origin="test").node("main")
     assert main_cert is not None
     other_key = pki.private_key(pki.keys_dir() / "test" / "other-node.key")
-    directory.node_request(
+    node_request(
         code="other", owner="XA/GOV/LTA", address="", auth_public_key=pki.public_key_pem(other_key), signing_keys={}
     )
-    directory.node_approve(code="other", by="test")
+    node_approve(code="other", by="test")
     node.CONFS.clear()
     other_der = pki.load_cert(node.CONFS.own(origin="test").node("other")["auth_cert"]).public_bytes(Encoding.DER)
     main_der = pki.load_cert(main_cert["auth_cert"]).public_bytes(Encoding.DER)

@@ -12,9 +12,10 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat
 
 from gov21.core.principal import Principal
-from gov21.exchange import chain, directory, node, pki
+from gov21.exchange import chain, node, pki
 from gov21.exchange.contracts import DataUseSeen, data_uses_for, exchange_call
 from gov21.exchange.models import Node
+from gov21.exchange.services import member_add, node_approve, node_request, right_grant, service_add, subsystem_add
 from tests.registry.factories import register_person
 
 pytestmark = pytest.mark.usefixtures("exchange")
@@ -85,16 +86,16 @@ def test_the_consumer_gateway_sends_only_to_the_certificate_the_configuration_li
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     address = f"https://127.0.0.1:{port}"
-    directory.member_add(ident="XA/GOV/TAX", name="Tax")
+    member_add(ident="XA/GOV/TAX", name="Tax")
     keys = {code: Ed25519PrivateKey.generate() for code in ("tax-1", "rogue")}
     for code, key in keys.items():
-        directory.node_request(
+        node_request(
             code=code, owner="XA/GOV/TAX", address=address, auth_public_key=pki.public_key_pem(key), signing_keys={}
         )
-        directory.node_approve(code=code, by="test")
-    directory.subsystem_add(ident="XA/GOV/TAX/returns", node="tax-1")
-    directory.service_add(ident="XA/GOV/TAX/returns/status", base_url="")
-    directory.right_grant(service="XA/GOV/TAX/returns/status", subject="XA/GOV/MSD/benefits")
+        node_approve(code=code, by="test")
+    subsystem_add(ident="XA/GOV/TAX/returns", node="tax-1")
+    service_add(ident="XA/GOV/TAX/returns/status", base_url="")
+    right_grant(service="XA/GOV/TAX/returns/status", subject="XA/GOV/MSD/benefits")
     node.CONFS.clear()
     rogue_cert, rogue_key = tmp_path / "rogue.pem", tmp_path / "rogue.key"
     rogue_cert.write_text(Node.objects.get(code="rogue").auth_cert_pem)

@@ -61,18 +61,18 @@ def agency_nodes(tax_service: str) -> Iterator[tuple[Deployment, Deployment]]:
     tax = Deployment("XA", node_code="tax-1")
     try:
         directory.create_directory()
-        directory.py('from gov21.exchange import directory\ndirectory.member_add(ident="XA/GOV/TAX", name="Tax")')
+        directory.py('from gov21.exchange.services import member_add\nmember_add(ident="XA/GOV/TAX", name="Tax")')
         directory.serve()
         join(tax, directory, owner="XA/GOV/TAX")
         directory.py(
             """
-            from gov21.exchange import directory
-            directory.subsystem_add(ident="XA/GOV/TAX/returns", node="tax-1")
-            directory.service_add(ident="XA/GOV/TAX/returns/status", base_url="",
-                                  openapi={"paths": {"/{uin}": {"get": {}}}})
-            directory.right_grant(service="XA/GOV/TAX/returns/status", subject="XA/GOV/MSD/benefits", method="GET")
-            directory.subsystem_add(ident="XA/GOV/MSD/cases", node="main")
-            directory.right_grant(service="XA/GOV/TAX/returns/status", subject="XA/GOV/MSD/cases", method="GET")
+            from gov21.exchange.services import right_grant, service_add, subsystem_add
+            subsystem_add(ident="XA/GOV/TAX/returns", node="tax-1")
+            service_add(ident="XA/GOV/TAX/returns/status", base_url="",
+                        openapi={"paths": {"/{uin}": {"get": {}}}})
+            right_grant(service="XA/GOV/TAX/returns/status", subject="XA/GOV/MSD/benefits", method="GET")
+            subsystem_add(ident="XA/GOV/MSD/cases", node="main")
+            right_grant(service="XA/GOV/TAX/returns/status", subject="XA/GOV/MSD/cases", method="GET")
             """
         )
         tax.py(
@@ -235,9 +235,9 @@ def two_instances() -> Iterator[tuple[Deployment, Deployment]]:
         trust_each_other(xa, xb)
         xb.py(
             """
-            from gov21.exchange import directory
-            directory.right_grant(service="XB/GOV/CRO/civil-registry/persons", subject="XA/GOV/MSD/benefits",
-                                  method="GET", path="/*")
+            from gov21.exchange.services import right_grant
+            right_grant(service="XB/GOV/CRO/civil-registry/persons", subject="XA/GOV/MSD/benefits",
+                        method="GET", path="/*")
             """
         )
         yield xa, xb

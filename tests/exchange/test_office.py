@@ -6,10 +6,11 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from django.test import Client
 
-from gov21.exchange import directory, node, pki
+from gov21.exchange import node, pki
 from gov21.exchange.contracts import exchange_call
 from gov21.exchange.models import AccessRight, Node, PublishedConf, SigningCert
 from gov21.exchange.office import key_fingerprint
+from gov21.exchange.services import node_request
 from tests.identity.flows import portal_sign_in, staff
 
 pytestmark = pytest.mark.usefixtures("exchange")
@@ -93,7 +94,7 @@ def test_revoking_a_right_that_does_not_exist_says_so(admin: Client) -> None:
 
 def test_an_administrator_approves_a_pending_node_after_comparing_fingerprints(admin: Client) -> None:
     auth, signing = _pem(), _pem()
-    directory.node_request(
+    node_request(
         code="north",
         owner="XA/GOV/MSD",
         address="https://north.example:5500",
@@ -119,7 +120,7 @@ def test_an_administrator_approves_a_pending_node_after_comparing_fingerprints(a
 
 
 def test_a_node_with_an_unusable_key_is_not_approved(admin: Client) -> None:
-    directory.node_request(code="odd", owner="XA/GOV/MSD", address="", auth_public_key="not a key", signing_keys={})
+    node_request(code="odd", owner="XA/GOV/MSD", address="", auth_public_key="not a key", signing_keys={})
 
     response = admin.post("/office/exchange/nodes/odd/approve")
 
@@ -131,7 +132,7 @@ def test_a_node_with_an_unusable_key_is_not_approved(admin: Client) -> None:
 
 def test_staff_without_the_exchange_permission_are_refused(client: Client) -> None:
     portal_sign_in(client, staff("clerk.one", "clerk"), next_url="/office/exchange/")
-    directory.node_request(code="north", owner="XA/GOV/MSD", address="", auth_public_key=_pem(), signing_keys={})
+    node_request(code="north", owner="XA/GOV/MSD", address="", auth_public_key=_pem(), signing_keys={})
 
     assert client.get("/office/exchange/").status_code == 403
     assert client.get("/office/exchange/rights").status_code == 403

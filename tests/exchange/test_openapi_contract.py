@@ -18,9 +18,10 @@ from django.utils import timezone
 
 from gov21.core import config
 from gov21.core.principal import Principal
-from gov21.exchange import directory, node
+from gov21.exchange import node
 from gov21.exchange.contracts import ExchangeResult, agency_client, exchange_call
 from gov21.exchange.router import ServiceRouter, routers
+from gov21.exchange.services import right_grant
 from gov21.identity.contracts import person_assertion_issue
 from gov21.onestop import registers
 from gov21.onestop.documents import document_issue
@@ -64,9 +65,7 @@ def world() -> dict[str, Any]:
     instance = config.INSTANCE.read()
     for router in routers():
         for tail, _, _ in router.publications:
-            directory.right_grant(
-                service=f"{instance}/GOV/{tail}", subject=f"{instance}/GOV/{ENGINE}", method="*", path="/**"
-            )
+            right_grant(service=f"{instance}/GOV/{tail}", subject=f"{instance}/GOV/{ENGINE}", method="*", path="/**")
     node.CONFS.clear()
     citizen = flows.citizen()
     mother = Person.objects.get(uin=citizen.identifier)

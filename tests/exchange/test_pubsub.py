@@ -10,9 +10,10 @@ from django_tasks_db.models import DBTaskResult
 
 from gov21.core.errors import DomainError, NotFound
 from gov21.core.principal import Principal
-from gov21.exchange import directory, node, pubsub, setup
+from gov21.exchange import node, pubsub, setup
 from gov21.exchange.contracts import data_uses_for, event_publish, exchange_call
 from gov21.exchange.models import Delivery, Event, LogEntry, Subscription
+from gov21.exchange.services import right_grant, right_revoke
 from gov21.registry import services
 from gov21.registry.models import LifeEvent
 from tests.registry.factories import register_person
@@ -54,12 +55,12 @@ def _time_passes() -> None:
 
 
 def _cut_off_benefits() -> None:
-    directory.right_revoke(service=INBOX, subject=REGISTRY, method="POST", path="/")
+    right_revoke(service=INBOX, subject=REGISTRY, method="POST", path="/")
     node.CONFS.clear()
 
 
 def _restore_benefits() -> None:
-    directory.right_grant(service=INBOX, subject=REGISTRY, method="POST", path="/")
+    right_grant(service=INBOX, subject=REGISTRY, method="POST", path="/")
     node.CONFS.clear()
 
 
@@ -329,7 +330,7 @@ def test_acknowledging_beyond_the_last_event_is_refused(registrar: Principal) ->
 def test_a_subsystem_that_does_not_own_an_event_type_cannot_deliver_it_even_with_a_right_to_the_receiver() -> None:
     # The receiver also takes the statistics office's deliveries (a right to POST there): that lets
     # statistics deliver its own events, never a death, which only the civil registry publishes.
-    directory.right_grant(service=INBOX, subject=STATS, method="POST", path="/", by="test")
+    right_grant(service=INBOX, subject=STATS, method="POST", path="/", by="test")
     node.CONFS.clear()
     death = {"event_type": "death.registered", "seq": 41, "idempotency_key": "x", "payload": {"uin": "1"}}
 

@@ -12,6 +12,7 @@ from django.test import Client
 from gov21.core.crypto import jwk_thumbprint, sign_compact
 from gov21.exchange import directory, node, pki
 from gov21.exchange.models import Node
+from gov21.exchange.services import node_approve, node_request, node_revoke, trust_add
 
 pytestmark = pytest.mark.usefixtures("exchange")
 
@@ -31,10 +32,8 @@ def _get(token: str | None) -> Any:
 
 def _node(code: str) -> Ed25519PrivateKey:
     key = Ed25519PrivateKey.generate()
-    directory.node_request(
-        code=code, owner="XA/GOV/MSD", address="", auth_public_key=pki.public_key_pem(key), signing_keys={}
-    )
-    directory.node_approve(code=code, by="test")
+    node_request(code=code, owner="XA/GOV/MSD", address="", auth_public_key=pki.public_key_pem(key), signing_keys={})
+    node_approve(code=code, by="test")
     return key
 
 
@@ -59,7 +58,7 @@ def test_an_approved_node_reads_the_whole_configuration_a_revoked_one_nothing() 
     conf = _conf(answer)
     assert conf["rights"] and conf["services"] and "north" in conf["nodes"]
     assert _get(_signed(key, iss="XA/main")).status_code == 401  # main's name, north's key
-    directory.node_revoke(code="north", by="test")
+    node_revoke(code="north", by="test")
     assert _get(_signed(key, iss="XA/north")).status_code == 403
 
 
@@ -79,7 +78,7 @@ def test_a_signed_request_that_is_not_fresh_or_not_for_us_is_refused(claims: dic
 
 def test_a_partner_node_reads_the_shared_part_only() -> None:
     partner_ca = pki.CertificateAuthority("XB")
-    directory.trust_add(
+    trust_add(
         anchor={
             "instance": "XB",
             "directory": "http://xb.example",

@@ -209,8 +209,8 @@ def join(node: Deployment, directory: Deployment, *, owner: str) -> None:
     )
     directory.py(
         f"""
-        from gov21.exchange import directory
-        directory.node_approve(code="{node.node_code}", by="test")
+        from gov21.exchange.services import node_approve
+        node_approve(code="{node.node_code}", by="test")
         """
     )
 
@@ -222,7 +222,7 @@ def trust_each_other(xa: Deployment, xb: Deployment) -> None:
         deployment.py(
             f"""
             import json
-            from gov21.exchange import directory
-            directory.trust_add(anchor=json.loads({json.dumps(json.dumps(anchor))}))
+            from gov21.exchange.services import trust_add
+            trust_add(anchor=json.loads({json.dumps(json.dumps(anchor))}))
             """
         )

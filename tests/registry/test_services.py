@@ -9,7 +9,7 @@ from gov21.core.errors import Conflict, DomainError
 from gov21.core.ids import uin_is_valid
 from gov21.core.principal import Principal
 from gov21.registry import selectors, services
-from gov21.registry.models import EventState, Person, PersonVersion
+from gov21.registry.models import EventState, LifeEvent, Person, PersonVersion
 from tests.registry.factories import register_person
 
 pytestmark = pytest.mark.django_db
@@ -52,7 +52,7 @@ def test_birth_goes_from_declaration_to_certificate(registrar: Principal) -> Non
 def test_registration_numbers_are_consecutive(registrar: Principal) -> None:
     people = [register_person(registrar) for _ in range(3)]
     numbers = sorted(
-        int(services.LifeEvent.objects.get(subject=p, kind="birth").number.rsplit("-", 1)[1])  # type: ignore[union-attr]
+        int(LifeEvent.objects.get(subject=p, kind="birth").number.rsplit("-", 1)[1])  # type: ignore[union-attr]
         for p in people
     )
     assert numbers == list(range(numbers[0], numbers[0] + 3))

@@ -183,12 +183,13 @@ def data_state() -> tuple[Any, ...]:
 
 
 def world_build() -> World:
-    from gov21.exchange import directory, node, setup
+    from gov21.exchange import node, setup
+    from gov21.exchange.services import subsystem_add
 
     setup.bootstrap()
     definitions.definitions_load()
     instance = config.INSTANCE.read()
-    directory.subsystem_add(ident=f"{instance}/GOV/{NO_RIGHTS_CLIENT}", node=node.this_node().code)
+    subsystem_add(ident=f"{instance}/GOV/{NO_RIGHTS_CLIENT}", node=node.this_node().code)
     node.CONFS.clear()
 
     a = citizen(given="Marisol", family="Quintyne", born=date(1994, 2, 2))

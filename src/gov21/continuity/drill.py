@@ -28,6 +28,7 @@ from django.utils import timezone
 from gov21.continuity import postgres
 from gov21.continuity.engine import DB_NAME, HomeKeys, backups_on, restore_run
 from gov21.continuity.models import DrillRun
+from gov21.continuity.services import drill_record
 from gov21.core.config import child_environment
 
 SERVE_TIMEOUT = 60.0
@@ -152,14 +153,8 @@ def drill_run(target: Any, *, keys: HomeKeys) -> DrillRun:
                     postgres.database_drop(database_url)
                 except Exception as error:  # the drill's result stands; the leftover is named
                     detail["cleanup"] = f"scratch database not dropped: {error}"
-    return DrillRun.objects.create(
-        target=target.name,
-        backup_id=backup_id,
-        started_at=started,
-        ok=ok,
-        rpo_seconds=rpo,
-        rto_seconds=rto,
-        detail=detail,
+    return drill_record(
+        target=target.name, backup_id=backup_id, started_at=started, ok=ok, rpo=rpo, rto=rto, detail=detail
     )
 
 
@@ -201,11 +196,3 @@ def _smoke(http: httpx2.Client, samples: tuple[str | None, str | None], token: s
         status = response.json().get("status") if response.status_code == 200 else f"HTTP {response.status_code}"
         checks["certificate_verify"] = "ok" if status == "valid" else str(status)
     return checks
-
-
-def last_drills() -> list[DrillRun]:
-    """The newest drill per target."""
-    seen: dict[str, DrillRun] = {}
-    for run in DrillRun.objects.order_by("-started_at")[:200]:
-        seen.setdefault(run.target, run)
-    return list(seen.values())

@@ -6,8 +6,8 @@ from django.conf import settings
 from django.db import connection
 from django.utils import timezone
 
-from gov21.continuity.drill import last_drills
 from gov21.continuity.engine import home_keys
+from gov21.continuity.selectors import drills_latest
 from gov21.continuity.shares import shares_recorded
 
 
@@ -60,7 +60,7 @@ def plan_text() -> str:
             " or a lost machine means lost backups."
         )
     lines += ["", "## Last drills"]
-    drills = last_drills()
+    drills = drills_latest()
     if not drills:
         lines.append("- NONE: run `gov21 continuity drill` now and weekly.")
     for run in drills:

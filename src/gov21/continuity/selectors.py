@@ -85,3 +85,11 @@ def full_copy_due(target: str, *, every: timedelta) -> bool:
     since = timezone.now() - every
     copies = BackupRun.objects.filter(target=target, ok=True, started_at__gte=since)
     return not copies.filter(Q(full=True) | Q(chunks_sent=F("chunks"))).exists()
+
+
+def drills_latest() -> list[DrillRun]:
+    """The newest drill per target."""
+    seen: dict[str, DrillRun] = {}
+    for run in DrillRun.objects.order_by("-started_at")[:200]:
+        seen.setdefault(run.target, run)
+    return list(seen.values())

@@ -1,13 +1,15 @@
-"""What the continuity app writes besides backups themselves: the record of every backup attempt."""
+"""What the continuity app writes besides backups themselves: the record of every backup attempt and
+of every restore drill."""
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.db import transaction
 
 from gov21.continuity.engine import BackupReport
-from gov21.continuity.models import BackupRun
+from gov21.continuity.models import BackupRun, DrillRun
 
 # `gov21 up` backs up every minute: a month of attempts is enough to see a pattern, and bounded.
 BACKUP_RUNS_KEPT = timedelta(days=30)
@@ -49,3 +51,26 @@ def _record(run: BackupRun) -> BackupRun:
             pk__in=list(newest_good[:1])
         ).delete()
     return run
+
+
+def drill_record(
+    *,
+    target: str,
+    backup_id: str,
+    started_at: datetime,
+    ok: bool,
+    rpo: float | None,
+    rto: float | None,
+    detail: dict[str, Any],
+) -> DrillRun:
+    """Record a restore drill: the backup it restored, whether every check passed, the RPO and RTO it
+    measured (none when it failed before measuring them) and what each check found."""
+    return DrillRun.objects.create(
+        target=target,
+        backup_id=backup_id,
+        started_at=started_at,
+        ok=ok,
+        rpo_seconds=rpo,
+        rto_seconds=rto,
+        detail=detail,
+    )

@@ -1,6 +1,6 @@
 """Back-office pages of the exchange's directory: what the instance holds (members, their systems and
 services, nodes, partner instances, the configuration in force), who may call each service, and
-the nodes waiting for admission. Every change is a POST calling one directory function and answered
+the nodes waiting for admission. Every change is a POST calling one of the directory's services and answered
 with a redirect; bad input re-renders the page with the reason, never a server error."""
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from gov21.core import config
 from gov21.core.errors import DomainError
 from gov21.core.office import Office
 from gov21.core.principal import Principal
-from gov21.exchange import directory, selectors
+from gov21.exchange import directory, selectors, services
 from gov21.exchange.forms import RightForm
 from gov21.exchange.models import (
     Node,
@@ -135,7 +135,7 @@ def rights(request: HttpRequest, principal: Principal) -> HttpResponse:
         return _rights_page(request, form=form, error=_("Choose a service and name who may call it."), status=422)
     try:
         posted.cleaned()
-        right = directory.right_grant(
+        right = services.right_grant(
             service=form["service"],
             subject=form["subject"],
             method=form["method"],
@@ -160,7 +160,7 @@ def right_revoke(request: HttpRequest, principal: Principal) -> HttpResponse:
     form = posted.right()
     try:
         posted.cleaned()
-        directory.right_revoke(
+        services.right_revoke(
             service=form["service"], subject=form["subject"], method=form["method"], path=form["path"]
         )
     except DomainError as error:
@@ -194,7 +194,7 @@ def nodes(request: HttpRequest, principal: Principal) -> HttpResponse:
 @office_page(PERMISSION)
 def node_approve(request: HttpRequest, principal: Principal, code: str) -> HttpResponse:
     try:
-        node = directory.node_approve(code=code, by=principal.name)
+        node = services.node_approve(code=code, by=principal.name)
     except DomainError as error:
         return _nodes_page(request, error=error.detail, status=error.status)
     except ValueError:  # a key in the join request that is not an Ed25519 public key
@@ -212,7 +212,7 @@ def node_approve(request: HttpRequest, principal: Principal, code: str) -> HttpR
 @office_page(PERMISSION)
 def node_revoke(request: HttpRequest, principal: Principal, code: str) -> HttpResponse:
     try:
-        node = directory.node_revoke(code=code, by=principal.name)
+        node = services.node_revoke(code=code, by=principal.name)
     except DomainError as error:
         return _nodes_page(request, error=error.detail, status=error.status)
     messages.success(request, _("Node %(node)s is revoked, with its signing certificates.") % {"node": node})

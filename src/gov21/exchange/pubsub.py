@@ -37,6 +37,8 @@ from gov21.exchange.errors import SERVER_PROXY
 from gov21.exchange.ids import ServiceId
 from gov21.exchange.models import Delivery, Event, EventType, Subscription
 from gov21.exchange.router import LOCAL_HANDLERS, ServiceRequest, ServiceResponse, problem_response
+from gov21.exchange.selectors import service_get, subsystem_get
+from gov21.exchange.services import right_grant, service_add
 
 logger = logging.getLogger("gov21.exchange.pubsub")
 
@@ -75,7 +77,7 @@ def event_type_add(
     code = code.strip()
     if not code or len(code) > 100 or "/" in code:
         raise DomainError("invalid_event_type", "An event type is a short name without '/'", field="code")
-    publisher = str(directory.subsystem_get(publisher))
+    publisher = str(subsystem_get(publisher))
     event_type, created = EventType.objects.get_or_create(
         code=code, defaults={"publisher": publisher, "description": description, "schema": schema or {}}
     )
@@ -96,12 +98,12 @@ def subscription_add(*, event_type: str, subscriber: str, mode: str, endpoint: s
     etype = EventType.objects.filter(code=event_type).first()
     if etype is None:
         raise NotFound("unknown_event_type", f"No event type {event_type}", field="event_type")
-    sub = directory.subsystem_get(subscriber)
+    sub = subsystem_get(subscriber)
     subscriber = str(sub)
     if mode not in (Subscription.PUSH, Subscription.PULL):
         raise DomainError("invalid_mode", "A subscription is push or pull", field="mode")
     if mode == Subscription.PUSH:
-        service = directory.service_get(endpoint)
+        service = service_get(endpoint)
         if service.subsystem_id != sub.pk:
             raise DomainError(
                 "endpoint_not_owned", "Events are pushed to one of the subscriber's own services", field="endpoint"
@@ -611,13 +613,11 @@ def pubsub_bootstrap() -> None:
     for code, description, uin_key in REGISTRY_EVENT_TYPES:
         event_type_add(code=code, publisher=registry, description=description, schema=_payload_schema(uin_key))
     events = _gov("EXCHANGE/pubsub/events")
-    directory.service_add(
-        ident=events, base_url="local:exchange.pubsub", openapi=events_openapi(), title="Events (pull)"
-    )
+    service_add(ident=events, base_url="local:exchange.pubsub", openapi=events_openapi(), title="Events (pull)")
     inbox = _gov("MSD/benefits/events")
-    directory.service_add(ident=inbox, base_url="local:msd.events", openapi=inbox_openapi(), title="Event receiver")
+    service_add(ident=inbox, base_url="local:msd.events", openapi=inbox_openapi(), title="Event receiver")
     # The publisher delivers into the subscriber's service, so it needs a right there.
-    directory.right_grant(service=inbox, subject=registry, method="POST", path="/", by="gov21 setup")
+    right_grant(service=inbox, subject=registry, method="POST", path="/", by="gov21 setup")
     benefits, statistics = _gov("MSD/benefits"), _gov("STATS/statistics")
     for code in ("birth.registered", "death.registered"):
         if not Subscription.objects.filter(event_type__code=code, subscriber=benefits).exists():
@@ -630,8 +630,8 @@ def pubsub_bootstrap() -> None:
             subscription_add(event_type=code, subscriber=engine, mode=Subscription.PUSH, endpoint=engine_inbox)
     if not Subscription.objects.filter(event_type__code="birth.registered", subscriber=statistics).exists():
         subscription_add(event_type="birth.registered", subscriber=statistics, mode=Subscription.PULL)
-    directory.right_grant(service=events, subject=statistics, method="GET", path="/*", by="gov21 setup")
-    directory.right_grant(service=events, subject=statistics, method="POST", path="/*/ack", by="gov21 setup")
+    right_grant(service=events, subject=statistics, method="GET", path="/*", by="gov21 setup")
+    right_grant(service=events, subject=statistics, method="POST", path="/*/ack", by="gov21 setup")
 
 
 __all__ = [

@@ -1,11 +1,15 @@
-"""Reads of the exchange's directory for its back-office pages: the members of an instance with
-their systems and services, its nodes with their signing certificates, the configuration last
-published, the access rights per service, and the partner instances trusted."""
+"""Reads of the exchange's directory: a member, subsystem or service by its identifier, and for the
+back-office pages the members of an instance with their systems and services, its nodes with their
+signing certificates, the configuration last published, the access rights per service, and the
+partner instances trusted."""
 
 from __future__ import annotations
 
 from django.db.models import Prefetch
 
+from gov21.core.errors import DomainError, NotFound
+from gov21.exchange.directory import client_parse
+from gov21.exchange.ids import ServiceId
 from gov21.exchange.models import (
     AccessRight,
     Member,
@@ -60,3 +64,37 @@ def services_with_rights(*, instance: str) -> list[Service]:
 def trusted_instances() -> list[TrustedInstance]:
     """The partner instances whose members this one trusts, by name."""
     return list(TrustedInstance.objects.order_by("instance"))
+
+
+def member_get(ident: str) -> Member:
+    cid = client_parse(ident, "member")
+    member = Member.objects.filter(instance=cid.instance, member_class=cid.member_class, code=cid.member_code).first()
+    if member is None:
+        raise NotFound("unknown_member", f"No member {cid.member}")
+    return member
+
+
+def subsystem_get(ident: str) -> Subsystem:
+    cid = client_parse(ident, "subsystem")
+    if cid.subsystem is None:
+        raise DomainError("invalid_identifier", "A subsystem identifier has four parts", field="subsystem")
+    sub = Subsystem.objects.filter(
+        member__instance=cid.instance,
+        member__member_class=cid.member_class,
+        member__code=cid.member_code,
+        code=cid.subsystem,
+    ).first()
+    if sub is None:
+        raise NotFound("unknown_subsystem", f"No subsystem {cid}")
+    return sub
+
+
+def service_get(ident: str) -> Service:
+    try:
+        sid = ServiceId.parse(ident)
+    except Exception as exc:
+        raise DomainError("invalid_identifier", f"{ident!r} is not a service identifier", field="service") from exc
+    service = Service.objects.filter(subsystem=subsystem_get(str(sid.provider)), code=sid.code).first()
+    if service is None:
+        raise NotFound("unknown_service", f"No service {sid}")
+    return service

@@ -14,6 +14,17 @@ from gov21.exchange import directory, node, pki, pubsub
 from gov21.exchange.ids import ClientId, ServiceId
 from gov21.exchange.models import Node, Service, SigningCert, Subsystem
 from gov21.exchange.router import routers
+from gov21.exchange.selectors import member_get
+from gov21.exchange.services import (
+    group_set,
+    member_add,
+    node_address_set,
+    node_approve,
+    node_request,
+    right_grant,
+    service_add,
+    subsystem_add,
+)
 
 # The demo nation's agencies and information systems (member code, name, subsystems).
 DEMO_MEMBERS: Final = (
@@ -65,7 +76,7 @@ def member_cert_ensure(*, member: str, node_code: str) -> None:
     node_row = Node.objects.filter(instance=this.instance, code=node_code, status=Node.APPROVED).first()
     if node_row is None or node_code != this.code:
         return
-    member_row = directory.member_get(member)
+    member_row = member_get(member)
     if SigningCert.objects.filter(member=member_row, node=node_row, status=Node.APPROVED).exists():
         return
     key = node.signing_key(ClientId.parse(member), this)
@@ -91,16 +102,16 @@ def local_node_ensure(*, owner: str, address: str = "") -> Node:
     existing = Node.objects.filter(instance=this.instance, code=this.code).exclude(status=Node.REVOKED).first()
     if existing is not None:
         if address and existing.address != address:
-            return directory.node_address_set(code=this.code, address=address)
+            return node_address_set(code=this.code, address=address)
         return existing
-    directory.node_request(
+    node_request(
         code=this.code,
         owner=owner,
         address=address,
         auth_public_key=pki.public_key_pem(node.auth_key(this)),
         signing_keys={},
     )
-    return directory.node_approve(code=this.code, by="gov21 setup")
+    return node_approve(code=this.code, by="gov21 setup")
 
 
 def bootstrap() -> None:
@@ -114,18 +125,18 @@ def bootstrap() -> None:
 def _bootstrap() -> None:
     instance = config.INSTANCE.read()
     for code, name, _ in DEMO_MEMBERS:
-        directory.member_add(ident=_id(instance, code), name=name)
+        member_add(ident=_id(instance, code), name=name)
     local_node_ensure(owner=_id(instance, "EXCHANGE"))
     this = node.this_node()
     for code, _, subsystems in DEMO_MEMBERS:
         member_cert_ensure(member=_id(instance, code), node_code=this.code)
         for sub in subsystems:
-            directory.subsystem_add(ident=_id(instance, f"{code}/{sub}"), node=this.code)
+            subsystem_add(ident=_id(instance, f"{code}/{sub}"), node=this.code)
     _routes_publish(instance)
     all_agencies = [str(s) for s in Subsystem.objects.filter(member__instance=instance).select_related("member")]
-    directory.group_set(ident=f"group:{instance}/all-agencies", members=all_agencies, description="Every subsystem")
+    group_set(ident=f"group:{instance}/all-agencies", members=all_agencies, description="Every subsystem")
     for service, subject, method, path in DEMO_RIGHTS:
-        directory.right_grant(
+        right_grant(
             service=_id(instance, service),
             subject=subject.format(instance=instance) if subject.startswith("group:") else _id(instance, subject),
             method=method,
@@ -153,9 +164,9 @@ def _routes_publish(instance: str) -> None:
                 code=sid.code,
             ).first()
             if known is None:
-                directory.service_add(ident=ident, base_url=router.url, openapi=document, title=title)
+                service_add(ident=ident, base_url=router.url, openapi=document, title=title)
             elif known.base_url == router.url and known.openapi != document:
-                directory.service_add(
+                service_add(
                     ident=ident, base_url=known.base_url, openapi=document, title=known.title, timeout_s=known.timeout_s
                 )
 

@@ -13,6 +13,7 @@ from django.views.decorators.http import require_GET, require_POST
 from gov21.core.errors import DomainError
 from gov21.core.http import problem, problem_from_error
 from gov21.exchange import directory
+from gov21.exchange.services import node_join
 
 
 @require_GET
@@ -46,7 +47,7 @@ def join(request: HttpRequest) -> HttpResponse:
         body = orjson.loads(request.body)
         if not isinstance(body, dict):
             raise TypeError
-        node = directory.node_join(
+        node = node_join(
             code=str(body["code"])[:64],
             secret=str(body.get("secret") or ""),
             owner=str(body["owner"]),

@@ -11,10 +11,11 @@ from django.utils import timezone
 
 from gov21.continuity.alerts import ERROR, alert_log, alerts
 from gov21.continuity.check import node_check
-from gov21.continuity.drill import drill_run, last_drills
+from gov21.continuity.drill import drill_run
 from gov21.continuity.engine import HomeKeys, home_keys
 from gov21.continuity.plan import plan_text
 from gov21.continuity.postgres import native_status_lines
+from gov21.continuity.selectors import drills_latest
 from gov21.continuity.targets import TargetError, target_from
 from gov21.core.errors import DomainError
 
@@ -41,7 +42,7 @@ class Command(BaseCommand):
             return
         if options["action"] == "status":
             try:
-                runs = last_drills()
+                runs = drills_latest()
             except DatabaseError as error:
                 raise CommandError(f"Could not read the database: {error}".strip()) from error
             if not runs:

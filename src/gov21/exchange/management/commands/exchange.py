@@ -39,6 +39,20 @@ from gov21.exchange.errors import XRoadError
 from gov21.exchange.ids import ClientId, ServiceId
 from gov21.exchange.models import AccessRight, ChainHead, LocalService, Member, Node, Service
 from gov21.exchange.office import key_fingerprint
+from gov21.exchange.selectors import service_get
+from gov21.exchange.services import (
+    INVITATION_HOURS,
+    group_set,
+    member_add,
+    node_approve,
+    node_invite,
+    node_revoke,
+    right_grant,
+    right_revoke,
+    service_add,
+    subsystem_add,
+    trust_add,
+)
 
 Options = dict[str, Any]
 Run = Callable[["Command", Options], None]
@@ -100,7 +114,7 @@ class Command(BaseCommand):
         invite.add_argument("code", metavar="CODE", help="The code the node will have.")
         invite.add_argument("--owner", required=True, metavar="INSTANCE/CLASS/CODE", help="The member running it.")
         invite.add_argument(
-            "--hours", type=int, default=directory.INVITATION_HOURS, help="How long the secret is valid (default 72)."
+            "--hours", type=int, default=INVITATION_HOURS, help="How long the secret is valid (default 72)."
         )
         for name, run, text in (
             ("approve", _node_approve, "Admit a pending node: issue its certificates."),
@@ -260,7 +274,7 @@ def _instance() -> str:
 
 
 def _member_add(cmd: Command, o: Options) -> None:
-    member = directory.member_add(ident=o["ident"], name=o["name"])
+    member = member_add(ident=o["ident"], name=o["name"])
     cmd.say(f"Member {member}: {member.name}")
 
 
@@ -277,7 +291,7 @@ def _member_list(cmd: Command, o: Options) -> None:
 
 
 def _subsystem_add(cmd: Command, o: Options) -> None:
-    sub = directory.subsystem_add(ident=o["ident"], name=o["name"], node=o["node"])
+    sub = subsystem_add(ident=o["ident"], name=o["name"], node=o["node"])
     # On the directory's own node the member's signing certificate is issued here and now (a no-op
     # for a subsystem hosted elsewhere: that node asks for it when it joins).
     setup.member_cert_ensure(member=str(sub.member), node_code=sub.node)
@@ -286,7 +300,7 @@ def _subsystem_add(cmd: Command, o: Options) -> None:
 
 def _service_add(cmd: Command, o: Options) -> None:
     openapi = _read_json(o["openapi"], "OpenAPI description") if o["openapi"] else None
-    service = directory.service_add(
+    service = service_add(
         ident=o["ident"], base_url=o["url"], openapi=openapi, title=o["title"], timeout_s=o["timeout"]
     )
     endpoints = directory.endpoints_of(service.openapi)
@@ -313,21 +327,19 @@ def _right_text(right: AccessRight) -> str:
 
 
 def _right_grant(cmd: Command, o: Options) -> None:
-    right = directory.right_grant(
-        service=o["service"], subject=o["subject"], method=o["method"], path=o["path"], by=_operator()
-    )
+    right = right_grant(service=o["service"], subject=o["subject"], method=o["method"], path=o["path"], by=_operator())
     cmd.say(f"Granted: {_right_text(right)}")
 
 
 def _right_revoke(cmd: Command, o: Options) -> None:
-    directory.right_revoke(service=o["service"], subject=o["subject"], method=o["method"], path=o["path"])
+    right_revoke(service=o["service"], subject=o["subject"], method=o["method"], path=o["path"])
     cmd.say(f"Revoked: {o['subject']} {o['method'].upper()} {o['path']} on {o['service']}")
 
 
 def _right_list(cmd: Command, o: Options) -> None:
     rights = AccessRight.objects.filter(service__subsystem__member__instance=_instance())
     if o["service"]:
-        rights = rights.filter(service=directory.service_get(o["service"]))
+        rights = rights.filter(service=service_get(o["service"]))
     rights = rights.select_related("service__subsystem__member").order_by(
         "service__subsystem__member__code", "service__subsystem__code", "service__code", "subject", "method", "path"
     )
@@ -338,7 +350,7 @@ def _right_list(cmd: Command, o: Options) -> None:
 
 
 def _group_set(cmd: Command, o: Options) -> None:
-    group = directory.group_set(ident=o["ident"], members=o["members"], description=o["description"])
+    group = group_set(ident=o["ident"], members=o["members"], description=o["description"])
     cmd.say(f"{group}: {len(group.members)} members")
     for member in group.members:
         cmd.say(f"  {member}")
@@ -357,7 +369,7 @@ def _node_list(cmd: Command, o: Options) -> None:
 
 
 def _node_invite(cmd: Command, o: Options) -> None:
-    invitation, secret = directory.node_invite(code=o["code"], owner=o["owner"], by=_operator(), valid_hours=o["hours"])
+    invitation, secret = node_invite(code=o["code"], owner=o["owner"], by=_operator(), valid_hours=o["hours"])
     expires = invitation.expires_at.astimezone(UTC)
     cmd.say(f"Node {invitation.instance}/{invitation.code} of {invitation.owner} is invited.")
     cmd.say(f"Join secret (shown once; give it to the node's operator by a trusted channel): {secret}")
@@ -366,7 +378,7 @@ def _node_invite(cmd: Command, o: Options) -> None:
 
 def _node_approve(cmd: Command, o: Options) -> None:
     try:
-        row = directory.node_approve(code=o["code"], by=_operator())
+        row = node_approve(code=o["code"], by=_operator())
     except ValueError as error:  # a key in the join request that is not an Ed25519 public key
         raise CommandError(f"Node {o['code']} sent a key that cannot be used ({error}); revoke its request.") from error
     signing = row.signing_certs.filter(status=Node.APPROVED).count()
@@ -374,7 +386,7 @@ def _node_approve(cmd: Command, o: Options) -> None:
 
 
 def _node_revoke(cmd: Command, o: Options) -> None:
-    row = directory.node_revoke(code=o["code"], by=_operator())
+    row = node_revoke(code=o["code"], by=_operator())
     cmd.say(f"Node {row} revoked, with its signing certificates.")
 
 
@@ -504,7 +516,7 @@ def _anchor_export(cmd: Command, o: Options) -> None:
 def _trust_add(cmd: Command, o: Options) -> None:
     anchor = _read_json(o["file"], "anchor")
     with transaction.atomic():
-        trusted = directory.trust_add(anchor=anchor)
+        trusted = trust_add(anchor=anchor)
         claimed = anchor.get("fingerprint")
         if claimed and claimed != trusted.anchor["fingerprint"]:
             raise CommandError("The anchor's fingerprint does not match its content; it was altered. Nothing changed.")

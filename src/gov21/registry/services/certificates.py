@@ -1,0 +1,158 @@
+"""Certificates of births, marriages and deaths: the facts shown and signed, issue and revocation."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from gov21.audit.contracts import access_record
+from gov21.core.errors import Conflict, DomainError, NotFound
+from gov21.core.principal import Principal
+from gov21.core.queries import one_or_none
+from gov21.registry import rules
+from gov21.registry.keys import registry_keys
+from gov21.registry.models import Certificate, CertificateStatus, EventKind, EventState, LifeEvent
+from gov21.registry.services.events import CERTIFIABLE, event_for_action, event_transition
+
+
+@dataclass(frozen=True, slots=True)
+class CertificateFacts:
+    title: str
+    facts: list[tuple[str, str]]
+    claims: dict[str, Any]
+
+
+def certificate_facts(event: LifeEvent) -> CertificateFacts:
+    d = event.data
+    if event.kind == EventKind.BIRTH:
+        child = event.subject
+        assert child is not None
+        mother = child.mother
+        father = child.father
+        facts = [
+            ("Name", f"{child.given_names} {child.family_name}"),
+            ("UIN", child.uin),
+            ("Sex", child.get_sex_display()),
+            ("Date of birth", child.birth_date.isoformat()),
+            ("Place of birth", ", ".join(p for p in (child.birth_settlement, child.birth_parish) if p)),
+            ("Mother", f"{mother.given_names} {mother.family_name}" if mother else "—"),
+            ("Father", f"{father.given_names} {father.family_name}" if father else "—"),
+        ]
+        claims = {
+            "n": f"{child.given_names} {child.family_name}",
+            "uin": child.uin,
+            "sx": child.sex,
+            "dob": child.birth_date.isoformat(),
+            "pob": child.birth_parish,
+            "mo": f"{mother.given_names} {mother.family_name}" if mother else None,
+            "fa": f"{father.given_names} {father.family_name}" if father else None,
+        }
+        return CertificateFacts("Certificate of Birth", facts, claims)
+    if event.kind == EventKind.DEATH:
+        person = event.subject
+        assert person is not None
+        facts = [
+            ("Name", f"{person.given_names} {person.family_name}"),
+            ("UIN", person.uin),
+            ("Date of birth", person.birth_date.isoformat()),
+            ("Date of death", d["death_date"]),
+            ("Place of death", d.get("place_parish") or "—"),
+        ]
+        claims = {
+            "n": f"{person.given_names} {person.family_name}",
+            "uin": person.uin,
+            "dob": person.birth_date.isoformat(),
+            "dod": d["death_date"],
+        }
+        return CertificateFacts("Certificate of Death", facts, claims)
+    a = event.subject
+    b = event.partner
+    assert a is not None and b is not None
+    names = [f"{a.given_names} {a.family_name}", f"{b.given_names} {b.family_name}"]
+    facts = [
+        ("Party", f"{names[0]} ({a.uin})"),
+        ("Party", f"{names[1]} ({b.uin})"),
+        ("Date of marriage", d["date"]),
+        ("Parish", d.get("parish") or "—"),
+    ]
+    claims = {"p1": names[0], "u1": a.uin, "p2": names[1], "u2": b.uin, "dom": d["date"], "par": d.get("parish")}
+    return CertificateFacts("Certificate of Marriage", facts, claims)
+
+
+@transaction.atomic
+def certificate_issue(*, event_id: int, actor: Principal, supersede: bool = True) -> Certificate:
+    """Sign a new certificate of a registration. A registrar's issue (``supersede``, the default)
+    replaces the certificates in circulation, as after a correction; a certified copy ordered
+    through the exchange (``supersede=False``) is one more valid certificate beside them, because
+    the holder of the earlier one did nothing to lose it."""
+    actor.require("certificate.issue")
+    event = event_for_action(event_id, "certify")
+    if event.kind not in CERTIFIABLE:
+        raise DomainError(
+            "not_certifiable", "Certificates are issued for births, marriages and deaths.", status=409, field="kind"
+        )
+    event = LifeEvent.objects.select_related("subject__mother", "subject__father", "partner").get(pk=event.pk)
+    content = certificate_facts(event)
+    now = timezone.now()
+    serial = f"{rules.REGISTRATION_PREFIX[event.kind]}C-{now:%Y}-{secrets.token_hex(5).upper()}"
+    claims = {
+        "iss": f"{settings.GOV21_INSTANCE}/registry",
+        "ct": event.kind,
+        "sn": serial,
+        "no": event.number,
+        "iat": int(now.timestamp()),
+        **{k: v for k, v in content.claims.items() if v is not None},
+    }
+    credential = registry_keys().sign(claims)
+    previous = (
+        list(Certificate.objects.select_for_update().filter(event=event, status=CertificateStatus.VALID))
+        if supersede
+        else []
+    )
+    certificate = Certificate.objects.create(
+        serial=serial,
+        event=event,
+        kind=event.kind,
+        issued_at=now,
+        issued_by=actor.name,
+        facts=[list(f) for f in content.facts],
+        credential=credential,
+    )
+    for old in previous:
+        old.status = CertificateStatus.SUPERSEDED
+        old.status_reason = f"Replaced by {serial}"
+        old.superseded_by = certificate
+        old.save()
+    if event.state != EventState.CERTIFIED:
+        event_transition(event, to=EventState.CERTIFIED, actor=actor, reason=f"Certificate {serial} issued")
+        event.save()
+    access_record(
+        actor=actor.name,
+        actor_kind=actor.kind,
+        action="certificate.issue",
+        subject=event.subject.uin if event.subject else "",
+        purpose="certificate issued",
+        detail={"serial": serial, "event": event.number},
+    )
+    return certificate
+
+
+@transaction.atomic
+def certificate_revoke(*, serial: str, reason: str, actor: Principal) -> Certificate:
+    actor.require("certificate.issue")
+    if not reason.strip():
+        raise DomainError("required", "Give the reason for revoking.", field="reason")
+    certificate = one_or_none(Certificate.objects.select_for_update().filter(serial=serial))
+    if certificate is None:
+        raise NotFound("certificate_not_found", f"No certificate with serial {serial}.")
+    if certificate.status != CertificateStatus.VALID:
+        raise Conflict("certificate_not_valid", f"This certificate is already {certificate.status}.")
+    certificate.status = CertificateStatus.REVOKED
+    certificate.status_reason = reason.strip()[:300]
+    certificate.save()
+    return certificate

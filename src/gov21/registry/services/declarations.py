@@ -1,0 +1,209 @@
+"""Declarations of life events: input is parsed and checked against the registry's rules and
+records (``check_*``), then stored with its first transition."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+from pydantic import ValidationError
+
+from gov21.audit.contracts import access_record
+from gov21.core.errors import Conflict, DomainError, NotFound
+from gov21.core.ids import uin_check
+from gov21.core.principal import Principal
+from gov21.core.queries import one_or_none
+from gov21.registry import rules
+from gov21.registry.models import EventKind, EventState, EventTransition, LifeEvent, Person, PersonStatus
+from gov21.registry.records import (
+    DECLARATIONS,
+    AddressChangeFacts,
+    BirthFacts,
+    DeathFacts,
+    Declaration,
+    DivorceFacts,
+    MarriageFacts,
+    NameChangeFacts,
+)
+from gov21.registry.services.duplicates import duplicates_flag
+from gov21.registry.services.events import date_check, local_today
+from gov21.registry.services.unions import union_between, union_open
+
+# What a declaration's typing error is called, by pydantic's type of error: (code, message).
+_INPUT_ERRORS: dict[str, tuple[str, str]] = {
+    "missing": ("required", "This field is required."),
+    "string_too_short": ("required", "This field is required."),
+    "string_too_long": ("too_long", "At most {max_length} characters."),
+    "literal_error": ("invalid_sex", "Sex must be F, M or X."),
+    "date_parsing": ("invalid_date", "Give the date as YYYY-MM-DD."),
+    "date_from_datetime_parsing": ("invalid_date", "Give the date as YYYY-MM-DD."),
+    "date_from_datetime_inexact": ("invalid_date", "Give the date as YYYY-MM-DD."),
+    "date_type": ("invalid_date", "Give the date as YYYY-MM-DD."),
+}
+
+
+def declaration_parse(*, kind: str, data: Mapping[str, Any]) -> Declaration:
+    """The typed declaration of ``kind`` in ``data`` (a form's or an agency's system's fields), or a
+    ``DomainError`` naming the first field that is wrong. An empty value counts as not given."""
+    record = DECLARATIONS.get(kind)
+    if record is None:
+        raise DomainError("unknown_event_kind", f"Unknown event kind {kind!r}.", field="kind")
+    given = {key: value for key, value in data.items() if value is not None}
+    if isinstance(given.get("sex"), str):
+        given["sex"] = given["sex"].strip().upper()
+    try:
+        return record.model_validate(given)
+    except ValidationError as error:
+        first = error.errors()[0]
+        field = ".".join(str(part) for part in first["loc"])
+        code, message = _INPUT_ERRORS.get(first["type"], ("invalid_input", first["msg"]))
+        raise DomainError(code, message.format(**first.get("ctx", {})), field=field) from None
+
+
+def _check_birth(facts: BirthFacts) -> None:
+    min_age = settings.GOV21_MIN_PARENT_AGE
+    for role, uin in (("mother", facts.mother_uin), ("father", facts.father_uin)):
+        if uin is None:
+            continue
+        parent = one_or_none(Person.objects.filter(uin=uin).only("birth_date", "sex", "death_date"))
+        if parent is None:
+            raise NotFound("person_not_found", f"No person with UIN {uin} is registered.", field=f"{role}_uin")
+        rules.check_parent(
+            role=role,
+            parent_birth=parent.birth_date,
+            parent_sex=parent.sex,
+            parent_death=parent.death_date,
+            child_birth=facts.birth_date,
+            min_age=min_age,
+        )
+
+
+def _check_death(facts: DeathFacts) -> None:
+    person = one_or_none(Person.objects.filter(uin=facts.uin).only("birth_date", "status"))
+    if person is None:
+        raise NotFound("person_not_found", f"No person with UIN {facts.uin} is registered.", field="uin")
+    rules.check_death(birth_date=person.birth_date, status=person.status, death_date=facts.death_date)
+
+
+def _check_marriage(facts: MarriageFacts) -> None:
+    if facts.partner_a_uin == facts.partner_b_uin:
+        raise DomainError("same_person", "The two parties must be different people.", field="partner_b_uin")
+    for field, uin in (("partner_a_uin", facts.partner_a_uin), ("partner_b_uin", facts.partner_b_uin)):
+        person = one_or_none(Person.objects.filter(uin=uin))
+        if person is None:
+            raise NotFound("person_not_found", f"No person with UIN {uin} is registered.", field=field)
+        rules.check_marriage_party(
+            field=field,
+            birth_date=person.birth_date,
+            status=person.status,
+            death_date=person.death_date,
+            married=union_open(person.pk) is not None,
+            on=facts.date,
+            min_age=settings.GOV21_MARRIAGE_AGE,
+        )
+
+
+def _check_divorce(facts: DivorceFacts) -> None:
+    union = union_between(facts.partner_a_uin, facts.partner_b_uin)
+    if union is None:
+        raise Conflict("not_married", "These two people are not married to each other.", field="partner_b_uin")
+    if facts.date < union.married_on:
+        raise DomainError("divorce_before_marriage", "The divorce date is before the marriage.", field="date")
+
+
+def _check_living(uin: str) -> None:
+    person = one_or_none(Person.objects.filter(uin=uin).only("status"))
+    if person is None:
+        raise NotFound("person_not_found", f"No person with UIN {uin} is registered.", field="uin")
+    if person.status == PersonStatus.DECEASED:
+        raise Conflict("already_deceased", "This person is recorded as deceased.", field="uin")
+
+
+def _check_name_change(facts: NameChangeFacts) -> None:
+    _check_living(facts.uin)
+    if not facts.given_names and not facts.family_name:
+        raise DomainError("required", "Give a new given name or family name.", field="family_name")
+
+
+def _check_address_change(facts: AddressChangeFacts) -> None:
+    _check_living(facts.uin)
+
+
+def check_declaration(facts: Declaration) -> None:
+    """Check a declaration against the registry's rules and records; a ``DomainError`` if it breaks one."""
+    for field, uin in facts.uins().items():
+        uin_check(uin, field=field)
+    date_check(facts.event_date(), field=facts.EVENT_DATE, today=local_today())
+    if isinstance(facts, BirthFacts):
+        _check_birth(facts)
+    elif isinstance(facts, DeathFacts):
+        _check_death(facts)
+    elif isinstance(facts, MarriageFacts):
+        _check_marriage(facts)
+    elif isinstance(facts, DivorceFacts):
+        _check_divorce(facts)
+    elif isinstance(facts, NameChangeFacts):
+        _check_name_change(facts)
+    elif isinstance(facts, AddressChangeFacts):
+        _check_address_change(facts)
+
+
+def declaration_checked(facts: Declaration) -> tuple[dict[str, Any], date]:
+    """Check ``facts``; return them as they are kept with the event, and the event's date."""
+    check_declaration(facts)
+    return facts.model_dump(mode="json"), facts.event_date()
+
+
+def _subject_uin(kind: str, facts: dict[str, Any]) -> str | None:
+    if kind == EventKind.BIRTH:
+        return None
+    return str(facts.get("uin") or facts.get("partner_a_uin"))
+
+
+@transaction.atomic
+def event_declare(*, declaration: Declaration, actor: Principal, declarant_uin: str = "") -> LifeEvent:
+    """Record a declaration. ``declarant_uin`` is the person who declared through an agency's
+    system, when the identity provider's assertion proved it (see :func:`assertion_accept`)."""
+    actor.require("event.declare")
+    kind = declaration.KIND
+    facts, event_date = declaration_checked(declaration)
+    subject_uin = _subject_uin(kind, facts)
+    subject = one_or_none(Person.objects.filter(uin=subject_uin)) if subject_uin else None
+    partner = one_or_none(Person.objects.filter(uin=facts["partner_b_uin"])) if "partner_b_uin" in facts else None
+    now = timezone.now()
+    event = LifeEvent(
+        kind=kind,
+        state=EventState.DECLARED,
+        event_date=event_date,
+        data=facts,
+        subject=subject,
+        partner=partner,
+        declared_at=now,
+        declared_by=actor.name,
+        declarant_uin=declarant_uin,
+        mother_uin=(facts.get("mother_uin") or "") if kind == EventKind.BIRTH else "",
+    )
+    if kind in (EventKind.BIRTH, EventKind.DEATH):
+        event.timeliness = rules.timeliness(
+            event_date=event_date,
+            registered_on=timezone.localdate(now),
+            target_days=settings.GOV21_REGISTRATION_TARGET_DAYS,
+            late_days=settings.GOV21_REGISTRATION_LATE_DAYS,
+        )
+    event.save()
+    EventTransition.objects.create(event=event, from_state="", to_state=EventState.DECLARED, actor=actor.name, at=now)
+    if kind == EventKind.BIRTH:
+        duplicates_flag(event)
+    access_record(
+        actor=actor.name,
+        actor_kind=actor.kind,
+        action=f"declare.{kind}",
+        subject=subject_uin or "",
+        purpose="civil registration",
+        detail={"event": event.pk},
+    )
+    return event

@@ -1,0 +1,183 @@
+"""The registrar's decisions on a declaration: validate, reject, ask for a correction, correct, and
+register (a gap-free number, the event applied to the persons concerned, published to subscribers)."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from gov21.audit.contracts import access_record
+from gov21.core.errors import Conflict, DomainError, NotFound
+from gov21.core.principal import Principal
+from gov21.exchange.contracts import agency_client, event_publish
+from gov21.registry import rules
+from gov21.registry.models import EventKind, EventState, LifeEvent, RegistrationCounter
+from gov21.registry.records import BirthFacts
+from gov21.registry.services.births import birth_apply
+from gov21.registry.services.deaths import death_apply
+from gov21.registry.services.declarations import declaration_checked, declaration_parse, event_declare
+from gov21.registry.services.duplicates import duplicates_flag
+from gov21.registry.services.events import event_for_action, event_transition
+from gov21.registry.services.persons import address_change_apply, name_change_apply
+from gov21.registry.services.unions import divorce_apply, marriage_apply
+
+logger = logging.getLogger("gov21.registry")
+
+
+@transaction.atomic
+def event_validate(*, event_id: int, actor: Principal) -> LifeEvent:
+    actor.require("event.decide")
+    event = event_for_action(event_id, "validate")
+    # The facts are checked again: the registry may have changed since the declaration.
+    event.data, event.event_date = declaration_checked(declaration_parse(kind=event.kind, data=event.data))
+    event_transition(event, to=EventState.VALIDATED, actor=actor)
+    event.save()
+    return event
+
+
+@transaction.atomic
+def event_reject(*, event_id: int, reason: str, actor: Principal) -> LifeEvent:
+    actor.require("event.decide")
+    if not reason.strip():
+        raise DomainError("required", "Give the reason for rejecting, for the declarant.", field="reason")
+    event = event_for_action(event_id, "reject")
+    event_transition(event, to=EventState.REJECTED, actor=actor, reason=reason.strip()[:500])
+    event.rejection_reason = reason.strip()[:500]
+    event.save()
+    return event
+
+
+@transaction.atomic
+def event_request_correction(*, event_id: int, note: str, actor: Principal) -> LifeEvent:
+    actor.require("event.decide")
+    if not note.strip():
+        raise DomainError("required", "Say what needs correcting.", field="note")
+    event = event_for_action(event_id, "request_correction")
+    event_transition(event, to=EventState.CORRECTION_REQUESTED, actor=actor, reason=note.strip()[:500])
+    event.correction_note = note.strip()[:500]
+    event.save()
+    return event
+
+
+@transaction.atomic
+def event_correct(*, event_id: int, data: dict[str, Any], actor: Principal) -> LifeEvent:
+    actor.require("event.declare")
+    event = event_for_action(event_id, "correct")
+    merged = declaration_parse(kind=event.kind, data={**event.data, **data})
+    event.data, event.event_date = declaration_checked(merged)
+    if event.kind == EventKind.BIRTH:
+        event.mother_uin = event.data.get("mother_uin") or ""
+    event_transition(event, to=EventState.CORRECTED, actor=actor, reason="Declaration corrected")
+    event.save()
+    if event.kind == EventKind.BIRTH:
+        event.duplicates.filter(resolution="").update(resolution="superseded", resolved_at=timezone.now())
+        event.has_open_duplicates = False
+        duplicates_flag(event)
+    return event
+
+
+def _next_number(kind: str, year: int) -> str:
+    RegistrationCounter.objects.bulk_create([RegistrationCounter(kind=kind, year=year, last=0)], ignore_conflicts=True)
+    counter = RegistrationCounter.objects.select_for_update().get(kind=kind, year=year)
+    counter.last += 1
+    counter.save(update_fields=["last"])
+    return rules.registration_number(kind=kind, year=year, sequence=counter.last)
+
+
+@transaction.atomic
+def event_register(*, event_id: int, actor: Principal) -> LifeEvent:
+    actor.require("event.decide")
+    event = event_for_action(event_id, "register")
+    if event.has_open_duplicates:
+        raise Conflict(
+            "unresolved_duplicates",
+            "This declaration may duplicate an existing record; resolve the possible duplicates first.",
+        )
+    event.data, event.event_date = declaration_checked(declaration_parse(kind=event.kind, data=event.data))
+    now = timezone.now()
+    today = timezone.localdate(now)
+    event.number = _next_number(event.kind, today.year)
+    event.registered_at = now
+    event.registered_by = actor.name
+    if event.kind in (EventKind.BIRTH, EventKind.DEATH):
+        event.timeliness = rules.timeliness(
+            event_date=event.event_date,
+            registered_on=today,
+            target_days=settings.GOV21_REGISTRATION_TARGET_DAYS,
+            late_days=settings.GOV21_REGISTRATION_LATE_DAYS,
+        )
+    _APPLY[EventKind(event.kind)](event, actor)
+    event_transition(event, to=EventState.REGISTERED, actor=actor)
+    event.save()
+    _publish_registered(event)
+    access_record(
+        actor=actor.name,
+        actor_kind=actor.kind,
+        action=f"register.{event.kind}",
+        subject=event.subject.uin if event.subject else "",
+        purpose="civil registration",
+        detail={"event": event.pk, "number": event.number},
+    )
+    return event
+
+
+# What the registry tells subscribed agencies through the exchange, per kind of registration.
+_PUBLISHED: dict[str, str] = {
+    EventKind.BIRTH: "birth.registered",
+    EventKind.DEATH: "death.registered",
+    EventKind.MARRIAGE: "marriage.registered",
+    EventKind.NAME_CHANGE: "name.changed",
+    EventKind.ADDRESS_CHANGE: "address.changed",
+}
+
+
+def _publish_registered(event: LifeEvent) -> None:
+    """Publish the registration in the registering transaction (an outbox: both commit or neither). Only the
+    number, the persons' UINs and the date: a subscriber that needs more asks the persons service,
+    where the read is recorded for the citizen."""
+    event_type = _PUBLISHED.get(event.kind)
+    if event_type is None or event.number is None:
+        return
+    # The declaration's id lets the system that declared it (the services portal) match the outcome.
+    payload: dict[str, Any] = {
+        "number": event.number,
+        "date": event.event_date.isoformat(),
+        "declaration": event.pk,
+    }
+    if event.kind == EventKind.MARRIAGE:
+        payload["uins"] = [p.uin for p in (event.subject, event.partner) if p is not None]
+    else:
+        payload["uin"] = event.subject.uin if event.subject is not None else None
+    try:
+        event_publish(
+            publisher=agency_client("CRO", "civil-registry"),
+            event_type=event_type,
+            payload=payload,
+            idempotency_key=f"{event.number}:{event_type}",
+        )
+    except NotFound as error:
+        if error.code != "unknown_event_type":
+            raise
+        # The exchange of this deployment is not set up: the registry works without it.
+        logger.warning("event type %s is not registered; %s not published", event_type, event.number)
+
+
+_APPLY = {
+    EventKind.BIRTH: birth_apply,
+    EventKind.DEATH: death_apply,
+    EventKind.MARRIAGE: marriage_apply,
+    EventKind.DIVORCE: divorce_apply,
+    EventKind.NAME_CHANGE: name_change_apply,
+    EventKind.ADDRESS_CHANGE: address_change_apply,
+}
+
+
+def register_birth(*, birth: BirthFacts, actor: Principal) -> LifeEvent:
+    """Declare, validate and register a birth in one go (for trusted intake such as a hospital)."""
+    event = event_declare(declaration=birth, actor=actor)
+    event = event_validate(event_id=event.pk, actor=actor)
+    return event_register(event_id=event.pk, actor=actor)
