@@ -73,7 +73,7 @@ INSTALLED_APPS = [
     "gov21.continuity",
     "gov21.exchange",
     "gov21.demo",
-    "gov21.platform",  # the commands that wire every app together: up, openapi
+    "gov21.wiring",  # the commands that wire every app together: up, openapi
 ]
 
 MIDDLEWARE = [

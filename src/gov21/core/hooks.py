@@ -1,6 +1,6 @@
 """Hooks: a point where one app lets others react to what it just did, inside the same transaction,
 without knowing them. The app that owns the hook fires it; whoever must react is connected to it
-once, at start-up, by the platform's wiring (``gov21.platform``), so neither app imports the other
+once, at start-up, by the platform's wiring (``gov21.wiring``), so neither app imports the other
 and the whole list of reactions is written in one place."""
 
 from __future__ import annotations

@@ -4,7 +4,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
 
-from gov21.platform.up import platform_prepare, platform_serve
+from gov21.wiring.up import platform_prepare, platform_serve
 
 
 class Command(BaseCommand):
