@@ -39,14 +39,18 @@ def test_a_read_by_an_agency_is_listed_for_the_citizen_newest_first(client: Clie
     assert page.status_code == 200
     html = page.content.decode()
     assert "<caption>" in html and '<th scope="col">' in html
-    newest, sign_in = _rows(html)
+    # Newest first: the agency's read, the sign-in, and the counter's identity check at activation.
+    newest, sign_in, counter = _rows(html)
     assert "Ministry of Social Development" in newest
     assert "XA-officer-3" in newest and "Benefit claim 17" in newest
     assert "Persons in the civil registry" in newest and f"GET /{person.identifier}" in newest
     assert "National Identity Agency" in sign_in and "oidc:gov21-portal" in sign_in
+    assert "National Identity Agency" in counter and "Identity check at the counter" in counter
 
 
-def test_a_citizen_whose_data_no_agency_received_is_told_so(client: Client) -> None:
+def test_a_citizen_whose_data_no_agency_received_since_activation_sees_only_the_counters_check(
+    client: Client,
+) -> None:
     person = citizen()
     client.force_login(person.account.user)
     session = client.session
@@ -55,7 +59,8 @@ def test_a_citizen_whose_data_no_agency_received_is_told_so(client: Client) -> N
 
     rows = _rows(client.get("/my/data-uses").content.decode())
 
-    assert rows == ["No agency has received your data through the exchange."]
+    # The officer who handed over the activation code read the record through the exchange, and says why.
+    assert len(rows) == 1 and "Identity check at the counter to activate a digital ID" in rows[0]
 
 
 def test_the_page_asks_for_sign_in_first(client: Client) -> None:
