@@ -65,6 +65,16 @@ def untyped_mapping(tree: ast.Module) -> Iterator[int]:
                     yield node.lineno
 
 
+def models_imported(tree: ast.Module) -> Iterator[int]:
+    """``from gov21.<app>.models import ...`` and ``from gov21.<app> import models``: a contract hands
+    out records and ids, so no ORM model crosses to another app through it."""
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and (
+            (node.module or "").split(".")[-1] == "models" or any(a.name == "models" for a in node.names)
+        ):
+            yield node.lineno
+
+
 def _every_module(path: Path) -> bool:
     return True
 
@@ -78,6 +88,10 @@ def _record_module(path: Path) -> bool:
     return path.name in {"contracts.py", "records.py"}
 
 
+def _contract_module(path: Path) -> bool:
+    return path.name == "contracts.py"
+
+
 # Pages reading their input by hand instead of through a form: none may.
 POST_BY_HAND_TODAY: dict[str, int] = {}
 
@@ -86,6 +100,9 @@ ORM_IN_PAGES_TODAY: dict[str, int] = {}
 
 # Contracts still handing out untyped mappings; each is being replaced by a record type.
 UNTYPED_CONTRACTS_TODAY: dict[str, int] = {}
+
+# Contracts importing ORM models (to re-export or to query): none may.
+MODELS_IN_CONTRACTS_TODAY: dict[str, int] = {}
 
 # Not a list to shrink: the modules that must touch the environment itself, and why. Every other
 # module reads settings through gov21.core.config (and starts children with its child_environment).
@@ -114,6 +131,11 @@ RULES: dict[str, tuple[Finder, Callable[[Path], bool], dict[str, int]]] = {
         untyped_mapping,
         _record_module,
         UNTYPED_CONTRACTS_TODAY,
+    ),
+    "an ORM model imported by a contract (hand out records and ids)": (
+        models_imported,
+        _contract_module,
+        MODELS_IN_CONTRACTS_TODAY,
     ),
 }
 
@@ -158,6 +180,12 @@ def test_only_the_listed_modules_touch_the_environment() -> None:
         (post_read_by_hand, "a = request.POST.get('x')\nb = request.POST['y']\nc = form.cleaned_data['x']\n", [1, 2]),
         (environment_touched, "import os\nos.environ['A'] = '1'\nfrom os import getenv\nos.path.join('a')\n", [2, 3]),
         (orm_reached, "Person.objects.filter(uin=u)\nperson_get(uin=u)\n", [1]),
+        (
+            models_imported,
+            "from gov21.a.models import A\nfrom gov21.a import models\nfrom gov21.a.records import M\n"
+            "from gov21.models_x import B\nfrom . import models\n",
+            [1, 2, 5],
+        ),
         (untyped_mapping, "x: dict[str, Any]\ny: dict[str, int]\ndef f() -> Dict[str, typing.Any]: ...\n", [1, 3]),
     ],
 )

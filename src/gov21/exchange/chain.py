@@ -103,6 +103,11 @@ def inclusion(chain: str, seq: int) -> Proof | None:
     return core.inclusion(kind(chain), chain, seq)
 
 
+def chain_names() -> list[str]:
+    """The names of the chains this node keeps, in order."""
+    return list(ChainHead.objects.order_by("chain").values_list("chain", flat=True))
+
+
 def verify(chain: str, verify_signature: Any = None) -> VerifyReport:
     return core.verify(kind(chain), chain, verify_signature or node.verify_own)
 

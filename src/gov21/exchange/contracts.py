@@ -161,10 +161,9 @@ def log_chains_verify() -> list[ChainCheck]:
     """Walk every hash chain this node keeps (message log and data-use log): each link, entry hash
     and signed tree head. One row per chain: its name, entries checked, and the first broken entry."""
     from gov21.exchange import chain, node
-    from gov21.exchange.models import ChainHead
 
     rows = []
-    for name in ChainHead.objects.order_by("chain").values_list("chain", flat=True):
+    for name in chain.chain_names():
         report = chain.verify(name, node.verify_own)
         rows.append(
             ChainCheck(

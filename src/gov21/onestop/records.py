@@ -95,3 +95,110 @@ class ConsentSummary(Record):
     title: Translated
     sources: list[str]
     given_at: datetime
+
+
+class Outcome(Record):
+    """The result of one of a service's checks: whether it passed, and why, in each language."""
+
+    passed: bool
+    reason: Translated | None
+
+
+class Option(Record):
+    """One answer a person may choose for a question: the stored value and its words."""
+
+    value: str
+    label: Translated
+
+
+class Question(Record):
+    """One question of a service's form as a person sees it: its id, kind of answer, words, hint,
+    whether it must be answered, and the options of a choice."""
+
+    id: str
+    type: str
+    label: Translated
+    hint: Translated | None
+    required: bool
+    options: list[Option]
+
+
+class Fee(Record):
+    """What a service costs, in the currency's smallest unit, and what the payment is for."""
+
+    amount: int
+    currency: str
+    description: Translated
+
+
+class PrefillSource(Record):
+    """A registry an application's answers are filled from: its label and its exchange service."""
+
+    label: Translated
+    service: str
+
+
+class VerifiedPerson(Record):
+    """The applicant as the population register told it, as far as the check page shows it."""
+
+    given_names: str = ""
+    family_name: str = ""
+    birth_date: str = ""
+    address_line: str = ""
+    address_settlement: str = ""
+    address_parish: str = ""
+
+
+class TransitionSummary(Record):
+    """One step of an application's history: when, to what state (code and words), who moved it
+    (citizen, officer, system) and the note they left."""
+
+    at: datetime
+    to_state: str
+    state_label: str
+    note: str
+    actor_kind: str
+
+
+class DocumentLink(Record):
+    """A document an application produced, as its page links to it."""
+
+    serial: str
+    title: str
+
+
+class PaymentSummary(Record):
+    """A payment of an application: how it is made (hosted, counter) and where it stands."""
+
+    method: str
+    status: str
+
+
+class ApplicationView(Record):
+    """A person's own application as the portal's pages show it: where it stands, the answers given,
+    the facts fetched for it, its checks and decision, its history, documents and payments, and the
+    texts of its service (title, registries, fee, next steps, the questions now asked and the
+    required ones still unanswered)."""
+
+    reference: str
+    service_code: str
+    state: ApplicationState
+    state_label: str
+    consented: bool
+    answers: dict[str, object]
+    person: VerifiedPerson
+    checks: list[Outcome]
+    reasons: list[Outcome]
+    decided_by: str
+    due_at: datetime | None
+    info_request: str
+    transitions: list[TransitionSummary]
+    documents: list[DocumentLink]
+    payments: list[PaymentSummary]
+    title: Translated
+    prefill: list[PrefillSource]
+    fee: Fee | None
+    fee_text: str
+    next_steps: Translated | None
+    questions: list[Question]
+    missing: list[str]

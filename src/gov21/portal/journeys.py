@@ -139,25 +139,25 @@ def start(request: HttpRequest, code: str) -> HttpResponse:
 # --- an application -------------------------------------------------------------------------------
 
 
-def _mine(request: HttpRequest, reference: str) -> tuple[str, svc.Application] | HttpResponse:
+def _mine(request: HttpRequest, reference: str) -> tuple[str, svc.ApplicationView] | HttpResponse:
     uin = citizen_uin(request)
     if uin is None:
         return to_sign_in(request)
     try:
-        return uin, svc.application_for(uin=uin, reference=reference)
+        return uin, svc.application_view(uin=uin, reference=reference)
     except DomainError as error:
         raise Http404(error.detail) from error
 
 
-ApplicationView = Callable[..., HttpResponse]
+ApplicationPage = Callable[..., HttpResponse]
 
 
-def with_application(*, draft: bool = False, consented: bool = False) -> Callable[[ApplicationView], ApplicationView]:
+def with_application(*, draft: bool = False, consented: bool = False) -> Callable[[ApplicationPage], ApplicationPage]:
     """The signed-in person's own application, passed to the view as ``uin, application``. A page of
     the form (``draft``) sends a sent application to its status page; a question page
     (``consented``) sends one without consent to the consent page."""
 
-    def wrap(view: ApplicationView) -> ApplicationView:
+    def wrap(view: ApplicationPage) -> ApplicationPage:
         @functools.wraps(view)
         def inner(request: HttpRequest, reference: str, **kwargs: Any) -> HttpResponse:
             found = _mine(request, reference)
@@ -166,7 +166,7 @@ def with_application(*, draft: bool = False, consented: bool = False) -> Callabl
             uin, application = found
             if draft and application.state != svc.ApplicationState.DRAFT:
                 return redirect("portal:application", reference=application.reference)
-            if consented and application.consent_at is None:
+            if consented and not application.consented:
                 return redirect("portal:consent", reference=reference)
             return view(request, uin, application, **kwargs)
 
@@ -175,22 +175,22 @@ def with_application(*, draft: bool = False, consented: bool = False) -> Callabl
     return wrap
 
 
-def _question_view(q: dict[str, Any], lang: str, value: Any) -> dict[str, Any]:
+def _question_view(q: svc.Question, lang: str, value: Any) -> dict[str, Any]:
     view = {
-        "id": q["id"],
-        "type": q["type"],
-        "label": svc.text(q["label"], lang),
-        "hint": svc.text(q.get("hint"), lang),
-        "required": q.get("required", True),
+        "id": q.id,
+        "type": q.type,
+        "label": svc.text(q.label, lang),
+        "hint": svc.text(q.hint, lang),
+        "required": q.required,
         "value": value if value is not None else "",
     }
-    if q["type"] == "choice":
-        view["options"] = [(o["value"], svc.text(o["label"], lang)) for o in q["options"]]
-    elif q["type"] == "yesno":
+    if q.type == "choice":
+        view["options"] = [(o.value, svc.text(o.label, lang)) for o in q.options]
+    elif q.type == "yesno":
         view["options"] = [("yes", _("Yes")), ("no", _("No"))]
-    elif q["type"] == "parish":
+    elif q.type == "parish":
         view["options"] = list(parishes())
-    if q["type"] == "date":
+    if q.type == "date":
         parts = str(value or "").split("-")
         view["day"], view["month"], view["year"] = (
             (parts[2].lstrip("0"), parts[1].lstrip("0"), parts[0]) if len(parts) == 3 else ("", "", "")
@@ -198,14 +198,14 @@ def _question_view(q: dict[str, Any], lang: str, value: Any) -> dict[str, Any]:
     return view
 
 
-def _display(q: dict[str, Any], lang: str, value: Any) -> str:
+def _display(q: svc.Question, lang: str, value: Any) -> str:
     if value in (None, ""):
         return _("Not given")
-    if q["type"] == "choice":
-        return next((svc.text(o["label"], lang) for o in q["options"] if o["value"] == value), str(value))
-    if q["type"] == "yesno":
+    if q.type == "choice":
+        return next((svc.text(o.label, lang) for o in q.options if o.value == value), str(value))
+    if q.type == "yesno":
         return _("Yes") if value == "yes" else _("No")
-    if q["type"] == "parish":
+    if q.type == "parish":
         return parish_name(str(value))
     return str(value)
 
@@ -213,24 +213,23 @@ def _display(q: dict[str, Any], lang: str, value: Any) -> str:
 @never_cache
 @require_GET
 @with_application(draft=True)
-def tasks(request: HttpRequest, uin: str, application: svc.Application) -> HttpResponse:
+def tasks(request: HttpRequest, uin: str, application: svc.ApplicationView) -> HttpResponse:
     lang = language(request)
-    d = svc.definition_of(application)
-    questions = svc.questions_visible(application)
-    answered = sum(1 for q in questions if application.answers.get(q["id"]) not in (None, ""))
-    missing = svc.unanswered(application)
+    questions = application.questions
+    answered = sum(1 for q in questions if application.answers.get(q.id) not in (None, ""))
+    missing = application.missing
     return render(
         request,
         "portal/tasks.html",
         {
             "application": application,
-            "title": svc.text(d["title"], lang),
-            "consented": application.consent_at is not None,
+            "title": svc.text(application.title, lang),
+            "consented": application.consented,
             "answered": answered,
             "total": len(questions),
-            "first_missing": missing[0]["id"] if missing else "",
-            "complete": application.consent_at is not None and not missing,
-            "fee": svc.fee_text(d),
+            "first_missing": missing[0] if missing else "",
+            "complete": application.consented and not missing,
+            "fee": application.fee_text,
         },
     )
 
@@ -238,26 +237,28 @@ def tasks(request: HttpRequest, uin: str, application: svc.Application) -> HttpR
 @never_cache
 @require_http_methods(["GET", "POST"])
 @with_application(draft=True)
-def consent(request: HttpRequest, uin: str, application: svc.Application) -> HttpResponse:
+def consent(request: HttpRequest, uin: str, application: svc.ApplicationView) -> HttpResponse:
     reference = application.reference
     lang = language(request)
-    d = svc.definition_of(application)
     error = None
     if request.method == "POST":
         if not ConsentForm(request.POST).cleaned()["agree"]:
             error = _("Tick the box to agree, or go back to the service's start page.")
         else:
             try:
-                application = svc.application_consent(application=application, uin=uin)
+                outcomes = svc.application_consent(uin=uin, reference=reference)
             except DomainError as problem:
                 error = problem.detail
             else:
-                failed = [o for o in svc.eligibility(application) if not o.passed]
+                failed = [o for o in outcomes if not o.passed]
                 if failed:
                     return render(
                         request,
                         "portal/not_eligible.html",
-                        {"title": svc.text(d["title"], lang), "reasons": [svc.text(o.reason, lang) for o in failed]},
+                        {
+                            "title": svc.text(application.title, lang),
+                            "reasons": [svc.text(o.reason, lang) for o in failed],
+                        },
                     )
                 return redirect("portal:tasks", reference=reference)
     return render(
@@ -265,9 +266,9 @@ def consent(request: HttpRequest, uin: str, application: svc.Application) -> Htt
         "portal/consent.html",
         {
             "application": application,
-            "title": svc.text(d["title"], lang),
-            "sources": [{"label": svc.text(p["label"], lang), "service": p["service"]} for p in d.get("prefill", [])],
-            "consented": application.consent_at is not None,
+            "title": svc.text(application.title, lang),
+            "sources": [{"label": svc.text(p.label, lang), "service": p.service} for p in application.prefill],
+            "consented": application.consented,
             "error": error,
         },
         status=400 if error else 200,
@@ -277,25 +278,25 @@ def consent(request: HttpRequest, uin: str, application: svc.Application) -> Htt
 @never_cache
 @require_http_methods(["GET", "POST"])
 @with_application(draft=True, consented=True)
-def question(request: HttpRequest, uin: str, application: svc.Application, qid: str) -> HttpResponse:
+def question(request: HttpRequest, uin: str, application: svc.ApplicationView, qid: str) -> HttpResponse:
     reference = application.reference
     lang = language(request)
     try:
-        q = svc.question_get(application, qid)
+        q = svc.application_question(uin=uin, reference=reference, question_id=qid)
     except DomainError as missing:
         raise Http404(missing.detail) from missing
     error = None
     value: Any = application.answers.get(qid)
     if request.method == "POST":
-        form = AnswerForm(request.POST, qid=qid, kind=q["type"])
+        form = AnswerForm(request.POST, qid=qid, kind=q.type)
         value = form.shown()
         try:
-            application = svc.application_answer(application=application, uin=uin, question_id=qid, raw=form.answer())
+            application = svc.application_answer(uin=uin, reference=reference, question_id=qid, raw=form.answer())
         except DomainError as problem:
             error = problem.detail
         else:
             return _next_page(request, application, qid, from_check=form.from_check())
-    visible = [x["id"] for x in svc.questions_visible(application)]
+    visible = [x.id for x in application.questions]
     position = visible.index(qid) + 1 if qid in visible else 0
     previous = visible[position - 2] if position > 1 else ""
     return render(
@@ -303,7 +304,7 @@ def question(request: HttpRequest, uin: str, application: svc.Application, qid: 
         "portal/question.html",
         {
             "application": application,
-            "title": svc.text(svc.definition_of(application)["title"], lang),
+            "title": svc.text(application.title, lang),
             "q": _question_view(q, lang, value),
             "error": error,
             "position": position,
@@ -317,12 +318,10 @@ def question(request: HttpRequest, uin: str, application: svc.Application, qid: 
     )
 
 
-def _next_page(request: HttpRequest, application: svc.Application, qid: str, *, from_check: bool) -> HttpResponse:
-    if request.GET.get("from") == "check" or from_check:
-        missing = svc.unanswered(application)
-        if not missing:
-            return redirect("portal:check", reference=application.reference)
-    visible = [x["id"] for x in svc.questions_visible(application)]
+def _next_page(request: HttpRequest, application: svc.ApplicationView, qid: str, *, from_check: bool) -> HttpResponse:
+    if (request.GET.get("from") == "check" or from_check) and not application.missing:
+        return redirect("portal:check", reference=application.reference)
+    visible = [x.id for x in application.questions]
     later = visible[visible.index(qid) + 1 :] if qid in visible else []
     if later:
         return redirect("portal:question", reference=application.reference, qid=later[0])
@@ -332,15 +331,14 @@ def _next_page(request: HttpRequest, application: svc.Application, qid: str, *, 
 @never_cache
 @require_http_methods(["GET", "POST"])
 @with_application(draft=True, consented=True)
-def check(request: HttpRequest, uin: str, application: svc.Application) -> HttpResponse:
+def check(request: HttpRequest, uin: str, application: svc.ApplicationView) -> HttpResponse:
     reference = application.reference
     lang = language(request)
-    d = svc.definition_of(application)
     error = None
     if request.method == "POST":
         try:
             application = svc.application_submit(
-                application=application, uin=uin, access_token=session_access_token(request)
+                uin=uin, reference=reference, access_token=session_access_token(request)
             )
         except DomainError as problem:
             error = problem
@@ -348,18 +346,18 @@ def check(request: HttpRequest, uin: str, application: svc.Application) -> HttpR
             if application.state == svc.ApplicationState.AWAITING_PAYMENT:
                 return redirect("portal:pay", reference=reference)
             return redirect("portal:application", reference=reference)
-    person = application.verified.get("person") or {}
+    person = application.person
     verified = [
-        (_("Name"), f"{person.get('given_names', '')} {person.get('family_name', '')}".strip()),
-        (_("Date of birth"), person.get("birth_date", "")),
+        (_("Name"), f"{person.given_names} {person.family_name}".strip()),
+        (_("Date of birth"), person.birth_date),
         (
             _("Address"),
             ", ".join(
                 x
                 for x in (
-                    person.get("address_line", ""),
-                    person.get("address_settlement", ""),
-                    dict(parishes()).get(person.get("address_parish", ""), ""),
+                    person.address_line,
+                    person.address_settlement,
+                    dict(parishes()).get(person.address_parish, ""),
                 )
                 if x
             ),
@@ -367,21 +365,21 @@ def check(request: HttpRequest, uin: str, application: svc.Application) -> HttpR
     ]
     rows = [
         {
-            "id": q["id"],
-            "label": svc.text(q["label"], lang),
-            "value": _display(q, lang, application.answers.get(q["id"])),
+            "id": q.id,
+            "label": svc.text(q.label, lang),
+            "value": _display(q, lang, application.answers.get(q.id)),
         }
-        for q in svc.questions_visible(application)
+        for q in application.questions
     ]
     return render(
         request,
         "portal/check.html",
         {
             "application": application,
-            "title": svc.text(d["title"], lang),
+            "title": svc.text(application.title, lang),
             "verified": [(k, v) for k, v in verified if v],
             "rows": rows,
-            "fee": svc.fee_text(d),
+            "fee": application.fee_text,
             "error": error,
         },
         status=400 if error else 200,
@@ -391,28 +389,25 @@ def check(request: HttpRequest, uin: str, application: svc.Application) -> HttpR
 @never_cache
 @require_http_methods(["GET", "POST"])
 @with_application()
-def pay(request: HttpRequest, uin: str, application: svc.Application) -> HttpResponse:
+def pay(request: HttpRequest, uin: str, application: svc.ApplicationView) -> HttpResponse:
     reference = application.reference
     if application.state != svc.ApplicationState.AWAITING_PAYMENT:
         return redirect("portal:application", reference=reference)
     lang = language(request)
-    d = svc.definition_of(application)
-    fee = d["fee"]
     error = None
     if request.method == "POST":
         try:
             method = PayForm(request.POST).cleaned()["method"]
             if method == "online":
-                payment = svc.payment_start_hosted(
-                    application=application,
-                    amount=fee["amount"],
-                    currency=fee["currency"],
-                    description=svc.text(fee["description"], lang),
+                next_url = svc.application_pay_online(
+                    uin=uin,
+                    reference=reference,
+                    language=lang,
                     return_url=request.build_absolute_uri(reverse("portal:paid", args=[reference])),
                 )
-                return redirect(payment.next_url)
+                return redirect(next_url)
             if method == "counter":
-                svc.payment_start_counter(application=application, amount=fee["amount"], currency=fee["currency"])
+                svc.application_pay_at_counter(uin=uin, reference=reference)
                 return redirect("portal:application", reference=reference)
             error = _("Choose how you will pay.")
         except DomainError as problem:
@@ -422,10 +417,10 @@ def pay(request: HttpRequest, uin: str, application: svc.Application) -> HttpRes
         "portal/pay.html",
         {
             "application": application,
-            "title": svc.text(d["title"], lang),
-            "fee": svc.fee_text(d),
+            "title": svc.text(application.title, lang),
+            "fee": application.fee_text,
             "online": svc.payment_provider() is not None,
-            "warnings": [svc.text(c["reason"], lang) for c in application.checks if not c["passed"]],
+            "warnings": [svc.text(c.reason, lang) for c in application.checks if not c.passed],
             "error": error,
         },
         status=400 if error else 200,
@@ -440,48 +435,38 @@ def pay(request: HttpRequest, uin: str, application: svc.Application) -> HttpRes
 @never_cache
 @require_GET
 @with_application()
-def paid(request: HttpRequest, uin: str, application: svc.Application) -> HttpResponse:
+def paid(request: HttpRequest, uin: str, application: svc.ApplicationView) -> HttpResponse:
     """Where the payment provider sends the citizen back: ask it what happened, never trust the URL."""
     reference = application.reference
-    payment = application.payments.filter(method="hosted").order_by("-pk").first()
-    if payment is not None:
-        try:
-            payment = svc.payment_refresh(payment=payment)
-            if payment.status == "success":
-                svc.application_paid(
-                    application=application,
-                    actor=application.applicant_uin,
-                    actor_kind="citizen",
-                    access_token=session_access_token(request),
-                )
-        except DomainError as error:
-            return _problem_page(request, error)
+    try:
+        svc.application_payment_check(uin=uin, reference=reference, access_token=session_access_token(request))
+    except DomainError as error:
+        return _problem_page(request, error)
     return redirect("portal:application", reference=reference)
 
 
 @never_cache
 @require_http_methods(["GET", "POST"])
 @with_application()
-def application_page(request: HttpRequest, uin: str, application: svc.Application) -> HttpResponse:
+def application_page(request: HttpRequest, uin: str, application: svc.ApplicationView) -> HttpResponse:
     reference = application.reference
     lang = language(request)
-    d = svc.definition_of(application)
     error = None
     if request.method == "POST":
         try:
             data = ApplicationActionForm(request.POST).cleaned()
             action = data["action"]
             if action == "respond":
-                svc.application_respond(application=application, uin=uin, response=data["response"])
+                svc.application_respond(uin=uin, reference=reference, response=data["response"])
                 return redirect("portal:application", reference=reference)
             if action == "withdraw":
-                svc.application_withdraw(application=application, uin=uin)
+                svc.application_withdraw(uin=uin, reference=reference)
                 return redirect("portal:application", reference=reference)
             if action == "feedback":
                 svc.feedback_record(
                     rating=data["rating"],
                     comment=data["comment"],
-                    service_code=application.service.code,
+                    service_code=application.service_code,
                     reference=reference,
                 )
                 return redirect(reverse("portal:application", args=[reference]) + "?thanks=1")
@@ -495,23 +480,16 @@ def application_page(request: HttpRequest, uin: str, application: svc.Applicatio
         "portal/application.html",
         {
             "application": application,
-            "title": svc.text(d["title"], lang),
-            "state_label": application.get_state_display(),
-            "next_steps": svc.text(d["output"].get("next_steps"), lang),
-            "reasons": [
-                {"text": svc.text(r.get("reason"), lang), "passed": r.get("passed")} for r in application.reasons
-            ],
+            "title": svc.text(application.title, lang),
+            "state_label": application.state_label,
+            "next_steps": svc.text(application.next_steps, lang),
+            "reasons": [{"text": svc.text(r.reason, lang), "passed": r.passed} for r in application.reasons],
             "transitions": [
-                {
-                    "at": t.at,
-                    "label": svc.application_state_label(t.to_state),
-                    "note": t.note,
-                    "actor_kind": t.actor_kind,
-                }
-                for t in application.transitions.all()
+                {"at": t.at, "label": t.state_label, "note": t.note, "actor_kind": t.actor_kind}
+                for t in application.transitions
             ],
-            "documents": application.documents.all(),
-            "payments": application.payments.all(),
+            "documents": application.documents,
+            "payments": application.payments,
             "awaiting_payment": state == S.AWAITING_PAYMENT,
             "info_requested": state == S.INFO_REQUESTED,
             "can_withdraw": state in (S.DRAFT, S.SUBMITTED, S.AWAITING_PAYMENT, S.IN_REVIEW, S.INFO_REQUESTED),

@@ -142,7 +142,7 @@ def offer(request: HttpRequest, uin: str, offer_id: int) -> HttpResponse:
         try:
             answer = OfferAnswerForm(request.POST).cleaned()["answer"]
             if answer == "accept":
-                application = svc.offer_accept(
+                application = svc.application_accept_offer(
                     offer_id=offer_id,
                     uin=uin,
                     user_id=request.user.pk,
