@@ -45,6 +45,7 @@ from django.conf import settings
 from django.db import connection
 
 from gov21.continuity import postgres
+from gov21.continuity.targets import Target
 from gov21.core.crypto import KeyStore, private_file, verify_compact
 from gov21.core.errors import DomainError
 
@@ -85,7 +86,7 @@ class HomeKeys:
     """What a restore needs that is never on a target: the master key and the signing public keys."""
 
     master: bytes
-    jwks: dict[str, Any]
+    jwks: dict[str, object]
 
     @property
     def fingerprint(self) -> str:
@@ -184,7 +185,7 @@ def _ordered(results: deque[tuple[str, Future[bytes]]], depth: int) -> Iterator[
         yield name, future.result()
 
 
-def _write(ready: Iterator[tuple[str, bytes]], handle: BinaryIO, digest: Any) -> int:
+def _write(ready: Iterator[tuple[str, bytes]], handle: BinaryIO, digest: hmac.HMAC | None) -> int:
     written = 0
     for _, plain in ready:
         if digest is not None:
@@ -259,7 +260,7 @@ def _key_files(data_dir: Path) -> list[tuple[str, Path]]:
     return files
 
 
-def backup_run(target: Any, *, full: bool = False, progress: Callable[[str], None] | None = None) -> BackupReport:
+def backup_run(target: Target, *, full: bool = False, progress: Callable[[str], None] | None = None) -> BackupReport:
     """Snapshot this node and write it to ``target``; only chunks the target lacks are sent.
 
     A ``full`` backup sends every chunk again, whether the target holds it or not: a daily full
@@ -342,14 +343,14 @@ def backup_run(target: Any, *, full: bool = False, progress: Callable[[str], Non
 # --- restore ------------------------------------------------------------------------------------
 
 
-def backups_on(target: Any) -> list[str]:
+def backups_on(target: Target) -> list[str]:
     return sorted(
         (name.rsplit("/", 1)[1][: -len(".json")] for name in target.list("manifests") if name.endswith(".json")),
         reverse=True,
     )
 
 
-def _manifest(target: Any, keys: HomeKeys, backup_id: str) -> dict[str, Any]:
+def _manifest(target: Target, keys: HomeKeys, backup_id: str) -> dict[str, Any]:
     try:
         body = target.get(f"manifests/{backup_id}.json")
         token = target.get(f"manifests/{backup_id}.sig").decode("ascii", "replace")
@@ -406,7 +407,7 @@ def backup_at(available: list[str], at: datetime) -> str:
     raise BackupError("no_backup_then", f"No backup was taken at or before {at.isoformat()}; the oldest is {oldest}.")
 
 
-def verify_backup(target: Any, keys: HomeKeys, backup_id: str) -> dict[str, Any]:
+def verify_backup(target: Target, keys: HomeKeys, backup_id: str) -> dict[str, Any]:
     """Check a backup end to end without writing anything: the manifest and every chunk it names."""
     manifest = _manifest(target, keys, backup_id)
     for entry in manifest["files"]:
@@ -416,7 +417,7 @@ def verify_backup(target: Any, keys: HomeKeys, backup_id: str) -> dict[str, Any]
 
 
 def restore_run(
-    target: Any,
+    target: Target,
     into: Path,
     *,
     keys: HomeKeys,
@@ -512,7 +513,7 @@ def restore_run(
     )
 
 
-def _intact_older(target: Any, keys: HomeKeys, available: list[str], failed: str, limit: int = 3) -> str | None:
+def _intact_older(target: Target, keys: HomeKeys, available: list[str], failed: str, limit: int = 3) -> str | None:
     for candidate in [b for b in available if b < failed][:limit]:
         try:
             verify_backup(target, keys, candidate)
@@ -522,7 +523,7 @@ def _intact_older(target: Any, keys: HomeKeys, available: list[str], failed: str
     return None
 
 
-def prune(target: Any, *, keep: int, daily: int = 0) -> tuple[list[str], int]:
+def prune(target: Target, *, keep: int, daily: int = 0) -> tuple[list[str], int]:
     """Keep the newest ``keep`` backups and, with ``daily``, the newest backup of each of the last
     ``daily`` days (UTC) besides; delete the other manifests, then every chunk no kept one names.
 

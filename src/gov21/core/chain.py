@@ -35,7 +35,7 @@ import json
 import logging
 import os
 import zlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import lru_cache, partial
@@ -123,7 +123,7 @@ class Kind:
     check: EntryCheck | None = None
 
 
-def _canonical(value: Any) -> str:
+def _canonical(value: object) -> str:
     if isinstance(value, datetime):
         # The same text whatever the database hands back: SQLite returns naive UTC, PostgreSQL aware.
         moment = value if value.tzinfo is not None else value.replace(tzinfo=UTC)
@@ -133,7 +133,7 @@ def _canonical(value: Any) -> str:
     return str(value)
 
 
-def entry_hash(prev_hash: str, seq: int, values: dict[str, Any], fields: tuple[str, ...]) -> str:
+def entry_hash(prev_hash: str, seq: int, values: Mapping[str, object], fields: tuple[str, ...]) -> str:
     payload = json.dumps([seq, *(_canonical(values[f]) for f in fields)], separators=(",", ":"), ensure_ascii=False)
     return hashlib.sha256(f"{prev_hash}\n{payload}".encode()).hexdigest()
 
@@ -159,11 +159,11 @@ def _lock_head(kind: Kind, chain: str) -> tuple[int, str, int]:
 def append(
     kind: Kind,
     chain: str,
-    values: dict[str, Any],
+    values: Mapping[str, object],
     *,
     signer: Signer | None = None,
-    extra: dict[str, Any] | None = None,
-    bound: Callable[[int, str], dict[str, Any]] | None = None,
+    extra: dict[str, object] | None = None,
+    bound: Callable[[int, str], Mapping[str, object]] | None = None,
 ) -> int:
     """Append one entry to ``chain``; its sequence number.
 
@@ -198,7 +198,7 @@ def _insert_sql(model: type[Model], names: tuple[str, ...]) -> tuple[str, tuple[
     return sql, fields
 
 
-def _insert(model: type[Model], values: dict[str, Any]) -> None:
+def _insert(model: type[Model], values: dict[str, object]) -> None:
     # Written on every logged read, so the statement is built once per shape, not per call.
     sql, fields = _insert_sql(model, tuple(values))
     params = [f.get_db_prep_save(v, connection) for f, v in zip(fields, values.values(), strict=True)]
@@ -667,7 +667,7 @@ class _Walk:
         self.report.fail(seq, reason)
         return False
 
-    def entry(self, seq: int, prev_hash: str, stored: str, values: dict[str, Any]) -> bool:
+    def entry(self, seq: int, prev_hash: str, stored: str, values: Mapping[str, object]) -> bool:
         expected = self.seq + 1
         if seq != expected:
             return self._fail(expected, f"entry {expected} is missing")
@@ -706,7 +706,7 @@ class _Walk:
         return True
 
 
-def _jsonable(value: Any) -> Any:
+def _jsonable(value: object) -> object:
     if isinstance(value, datetime):
         return _canonical(value)
     if isinstance(value, bytes | memoryview):
@@ -793,7 +793,7 @@ def archive(
         with open(partial_path, "wb") as raw:
             with gzip.GzipFile(fileobj=raw, mode="wb", mtime=0) as out:
 
-                def write(item: dict[str, Any]) -> None:
+                def write(item: Mapping[str, object]) -> None:
                     out.write(json.dumps(item, separators=(",", ":"), ensure_ascii=False).encode() + b"\n")
 
                 write(header)
@@ -838,7 +838,7 @@ def archive(
     return path
 
 
-def _head_line(head: TreeHeadBase) -> dict[str, Any]:
+def _head_line(head: TreeHeadBase) -> dict[str, object]:
     return {
         "type": "head",
         "first_seq": head.first_seq,

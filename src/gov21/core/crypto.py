@@ -41,7 +41,7 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Final
+from typing import Any, Final, NoReturn
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
@@ -96,12 +96,12 @@ def b64url_decode_canonical(segment: str) -> bytes | None:
     return data
 
 
-def _compact_json(value: Mapping[str, Any]) -> bytes:
+def _compact_json(value: Mapping[str, object]) -> bytes:
     return json.dumps(value, separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode("utf-8")
 
 
-def _reject_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    result: dict[str, Any] = {}
+def _reject_duplicates(pairs: list[tuple[str, object]]) -> dict[str, object]:
+    result: dict[str, object] = {}
     for name, value in pairs:
         if name in result:
             # Parsers disagree on which duplicate wins; a verifier must not see different claims
@@ -111,7 +111,7 @@ def _reject_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return result
 
 
-def _reject_constant(name: str) -> Any:
+def _reject_constant(name: str) -> NoReturn:
     raise ValueError(f"non-standard JSON constant {name}")
 
 
@@ -309,7 +309,7 @@ class KeyStore:
         self.active_key()
         return {"keys": [public_jwk(self._public_key(k.kid)) for k in self.keys()]}
 
-    def sign(self, claims: Mapping[str, Any], *, typ: str = CERT_TYP) -> str:
+    def sign(self, claims: Mapping[str, object], *, typ: str = CERT_TYP) -> str:
         """Compact JWS over ``claims`` with the active key."""
         if not isinstance(claims, Mapping):
             raise TypeError("claims must be a mapping")
@@ -451,7 +451,7 @@ def _malformed(reason: str) -> DomainError:
     )
 
 
-def _find_public_key(jwks: Mapping[str, Any], kid: str) -> Ed25519PublicKey | None:
+def _find_public_key(jwks: Mapping[str, object], kid: str) -> Ed25519PublicKey | None:
     entries = jwks.get("keys") if isinstance(jwks, Mapping) else None
     if not isinstance(entries, list):
         raise ValueError('jwks must be a JWK Set: {"keys": [...]}')
@@ -472,7 +472,7 @@ def _find_public_key(jwks: Mapping[str, Any], kid: str) -> Ed25519PublicKey | No
     return None
 
 
-def _numeric_date(claims: Mapping[str, Any], name: str) -> float | None:
+def _numeric_date(claims: Mapping[str, object], name: str) -> float | None:
     value = claims.get(name)
     if value is None:
         return None
@@ -518,7 +518,7 @@ def _checked_header(token: object, max_length: int) -> tuple[list[str], dict[str
 
 
 def _checked_claims(
-    header: Mapping[str, Any], raw_payload: bytes, typ: str | None, now: float | None
+    header: Mapping[str, object], raw_payload: bytes, typ: str | None, now: float | None
 ) -> dict[str, Any]:
     claims = _parse_json_object(raw_payload)
     if claims is None:
@@ -557,7 +557,7 @@ def _tampered() -> DomainError:
 
 
 def verify_compact(
-    token: str, jwks: Mapping[str, Any], *, typ: str | None = CERT_TYP, now: float | None = None
+    token: str, jwks: Mapping[str, object], *, typ: str | None = CERT_TYP, now: float | None = None
 ) -> dict[str, Any]:
     """Verify a compact credential against a published JWKS and return its claims.
 
@@ -596,7 +596,7 @@ def verify_compact(
 # one kind can never be accepted as another.
 
 
-def sign_compact(key: Ed25519PrivateKey, claims: Mapping[str, Any], *, typ: str, kid: str) -> str:
+def sign_compact(key: Ed25519PrivateKey, claims: Mapping[str, object], *, typ: str, kid: str) -> str:
     """Compact JWS over ``claims`` with ``key``, named ``kid``."""
     header = b64url_encode(_compact_json({"alg": ALG, "kid": kid, "typ": typ}))
     signing_input = f"{header}.{b64url_encode(_compact_json(claims))}"

@@ -62,7 +62,7 @@ class TextField(forms.CharField):
         self.clip = clip
         _harden(self)
 
-    def to_python(self, value: Any) -> str:
+    def to_python(self, value: object) -> str:
         text = str(super().to_python(value))
         return text[: self.max_length] if self.clip else text
 
@@ -96,7 +96,7 @@ class FlagField(forms.BooleanField):
         super().__init__(required=required, widget=forms.TextInput, **kwargs)
         self.expected = expected
 
-    def to_python(self, value: Any) -> bool:
+    def to_python(self, value: object) -> bool:
         return bool(value == self.expected)
 
 
@@ -107,7 +107,7 @@ class WholeNumberField(forms.Field):
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(required=False, **kwargs)
 
-    def to_python(self, value: Any) -> int | None:
+    def to_python(self, value: object) -> int | None:
         text = str(value or "").strip()
         return int(text) if text.isascii() and text.isdigit() and len(text) <= 18 else None
 

@@ -1,10 +1,14 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from django.db import connection
 from django.db.models import Field, Model, QuerySet
+
+if TYPE_CHECKING:
+    # A value the database driver takes as a query parameter.
+    from django.db.backends.utils import _SQLType as SQLValue
 
 M = TypeVar("M", bound=Model)
 
@@ -19,7 +23,7 @@ def one_or_none(queryset: QuerySet[M]) -> M | None:
     return rows[0] if rows else None
 
 
-def raw_one(model: type[M], where: str, params: Sequence[Any]) -> M | None:
+def raw_one(model: type[M], where: str, params: Sequence[object]) -> M | None:
     """The first row of ``model`` matching a hand-written WHERE clause, as a model instance.
 
     For per-request lookups on hot paths: a raw query skips the ORM's query building and
@@ -31,7 +35,7 @@ def raw_one(model: type[M], where: str, params: Sequence[Any]) -> M | None:
     return rows[0] if rows else None
 
 
-def scalar(sql: str, params: Sequence[Any]) -> Any:
+def scalar(sql: str, params: Sequence[SQLValue]) -> Any:
     """The first column of the first row of a hand-written query, or None."""
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
@@ -39,21 +43,21 @@ def scalar(sql: str, params: Sequence[Any]) -> Any:
     return row[0] if row else None
 
 
-def execute(sql: str, params: Sequence[Any]) -> int:
+def execute(sql: str, params: Sequence[SQLValue]) -> int:
     """Run a hand-written statement; the number of rows it changed."""
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return int(cursor.rowcount)
 
 
-def insert_row(model: type[Model], **values: Any) -> int:
+def insert_row(model: type[Model], **values: object) -> int:
     """Insert one row without building a model instance; its primary key.
 
     Each value goes through its field's own conversion for this database, so JSON, dates and
     foreign keys (pass ``<name>_id``) are stored exactly as ``Model.objects.create`` would."""
     meta = model._meta
     columns: list[str] = []
-    params: list[Any] = []
+    params: list[SQLValue] = []
     for name, value in values.items():
         field = meta.get_field(name)  # a field's name or its attname (``client_id`` for ``client``)
         if not isinstance(field, Field) or not field.column:

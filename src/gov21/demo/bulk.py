@@ -17,7 +17,7 @@ import sys
 import threading
 import time as time_
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
@@ -63,7 +63,7 @@ def _noon_utc(day: date, tz: ZoneInfo) -> datetime:
     return datetime.combine(day, time(12), tzinfo=tz).astimezone(UTC)
 
 
-def _json(value: Any) -> str:
+def _json(value: object) -> str:
     return orjson.dumps(value).decode()
 
 
@@ -140,18 +140,18 @@ class _Writer:
     """
 
     def __init__(self, batch: int = 20_000) -> None:
-        self.rows: dict[str, list[tuple[Any, ...]]] = defaultdict(list)
+        self.rows: dict[str, list[tuple[object, ...]]] = defaultdict(list)
         self.columns: dict[str, Sequence[str]] = {}
         self.batch = batch
         self.vendor = connection.vendor
         connection.ensure_connection()
         self.raw = connection.connection
-        self.queue: queue.Queue[tuple[str, list[tuple[Any, ...]]] | None] = queue.Queue(maxsize=3)
+        self.queue: queue.Queue[tuple[str, list[tuple[object, ...]]] | None] = queue.Queue(maxsize=3)
         self.failure: BaseException | None = None
         self.thread = threading.Thread(target=self._drain, name="bulk-writer", daemon=True)
         self.thread.start()
 
-    def add(self, table: str, columns: Sequence[str], row: tuple[Any, ...]) -> None:
+    def add(self, table: str, columns: Sequence[str], row: tuple[object, ...]) -> None:
         self.columns.setdefault(table, columns)
         rows = self.rows[table]
         rows.append(row)
@@ -185,7 +185,7 @@ class _Writer:
             except BaseException as exc:
                 self.failure = exc
 
-    def _write(self, table: str, rows: list[tuple[Any, ...]]) -> None:
+    def _write(self, table: str, rows: list[tuple[object, ...]]) -> None:
         cols = ", ".join(self.columns[table])
         if self.vendor == "postgresql":
             with self.raw.cursor() as cursor, cursor.copy(f"COPY {table} ({cols}) FROM STDIN") as copy:
@@ -281,7 +281,7 @@ class _Loader:
         self.marriage_age = settings.GOV21_MARRIAGE_AGE
         self.target_days = settings.GOV21_REGISTRATION_TARGET_DAYS
         self.late_days = settings.GOV21_REGISTRATION_LATE_DAYS
-        self.union_rows: list[tuple[Any, ...]] = []
+        self.union_rows: list[tuple[object, ...]] = []
         self.stats = LoadStats()
         self.counters: dict[tuple[str, int], int] = defaultdict(int)
         self.next_event = 1
@@ -313,7 +313,7 @@ class _Loader:
         kind: str,
         on: date,
         registered: date,
-        data: dict[str, Any],
+        data: Mapping[str, object],
         subject: int | None,
         partner: int | None = None,
     ) -> int:

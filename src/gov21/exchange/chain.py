@@ -8,12 +8,23 @@ with the node's own key.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Final
 
 from gov21.core import chain as core
-from gov21.core.chain import SEAL_EVERY, ZERO, Proof, VerifyReport, entry_hash, head_digest, head_message
+from gov21.core.chain import (
+    SEAL_EVERY,
+    ZERO,
+    Proof,
+    Signer,
+    Verifier,
+    VerifyReport,
+    entry_hash,
+    head_digest,
+    head_message,
+)
 from gov21.core.sealing import SealError
 from gov21.exchange import bodies, node
 from gov21.exchange.models import ChainHead, DataUse, LogEntry, TreeHead
@@ -77,17 +88,17 @@ def kind(chain: str) -> core.Kind:
 
 def append(
     chain: str,
-    values: dict[str, Any],
+    values: Mapping[str, object],
     *,
-    signer: Any = None,
-    extra: dict[str, Any] | None = None,
-    bound: Any = None,
+    signer: Signer | None = None,
+    extra: dict[str, object] | None = None,
+    bound: Callable[[int, str], Mapping[str, object]] | None = None,
 ) -> int:
     """Append one entry to ``chain``; its sequence number (see :func:`gov21.core.chain.append`)."""
     return core.append(kind(chain), chain, values, signer=signer, extra=extra, bound=bound)
 
 
-def seal(chain: str, signer: Any = None) -> TreeHead | None:
+def seal(chain: str, signer: Signer | None = None) -> TreeHead | None:
     """Sign a tree head over the entries appended since the last one, if there are any."""
     head = core.seal(kind(chain), chain, signer or node.sign_bytes)
     assert head is None or isinstance(head, TreeHead)
@@ -108,12 +119,17 @@ def chain_names() -> list[str]:
     return list(ChainHead.objects.order_by("chain").values_list("chain", flat=True))
 
 
-def verify(chain: str, verify_signature: Any = None) -> VerifyReport:
+def verify(chain: str, verify_signature: Verifier | None = None) -> VerifyReport:
     return core.verify(kind(chain), chain, verify_signature or node.verify_own)
 
 
 def archive(
-    chain: str, *, before: datetime, out_dir: Path, verify_signature: Any = None, signer: Any = None
+    chain: str,
+    *,
+    before: datetime,
+    out_dir: Path,
+    verify_signature: Verifier | None = None,
+    signer: Signer | None = None,
 ) -> Path | None:
     return core.archive(
         kind(chain),
@@ -129,5 +145,5 @@ def archive_statement(chain: str) -> dict[str, Any] | None:
     return core.archive_statement(kind(chain), chain)
 
 
-def verify_archive(path: Path, verify_signature: Any = None) -> VerifyReport:
+def verify_archive(path: Path, verify_signature: Verifier | None = None) -> VerifyReport:
     return core.verify_archive(kind, path, verify_signature or node.verify_own)

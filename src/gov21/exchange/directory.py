@@ -9,8 +9,9 @@ import contextlib
 import contextvars
 import hashlib
 import json
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from datetime import timedelta
+from pathlib import Path
 from typing import Any, Final
 
 from cryptography import x509
@@ -48,7 +49,7 @@ def instance_code() -> str:
     return config.INSTANCE.read()
 
 
-def conf_key_path(instance: str) -> Any:
+def conf_key_path(instance: str) -> Path:
     return pki.keys_dir() / "conf" / f"{instance}.key"
 
 
@@ -90,7 +91,7 @@ def anchor_export(*, directory_url: str) -> dict[str, Any]:
     return {**anchor, "fingerprint": anchor_fingerprint(anchor)}
 
 
-def anchor_fingerprint(anchor: dict[str, Any]) -> str:
+def anchor_fingerprint(anchor: Mapping[str, object]) -> str:
     body = {k: anchor[k] for k in ("instance", "directory", "ca", "conf_key")}
     return hashlib.sha256(json.dumps(body, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
 
@@ -188,7 +189,7 @@ def _partner_node_cert(instance: str, issuer: str, cert_pem: object) -> str:
     return cert_pem
 
 
-def _fresh_request(claims: dict[str, Any]) -> None:
+def _fresh_request(claims: Mapping[str, object]) -> None:
     now = timezone.now().timestamp()
     issued, expires = claims.get("iat"), claims.get("exp")
     if not isinstance(issued, int) or not isinstance(expires, int):
@@ -203,7 +204,7 @@ def conf_request_token(*, key: Ed25519PrivateKey, node_ident: str, instance: str
     """What a node sends to read ``instance``'s configuration: a short-lived request signed with
     its authentication key (with its certificate when ``instance`` is a partner's)."""
     now = int(timezone.now().timestamp())
-    claims: dict[str, Any] = {"iss": node_ident, "aud": instance, "iat": now, "exp": now + 60}
+    claims: dict[str, object] = {"iss": node_ident, "aud": instance, "iat": now, "exp": now + 60}
     if cert_pem:
         claims["cert"] = cert_pem
     return sign_compact(key, claims, typ=CONF_REQUEST_TYP, kid=jwk_thumbprint(key.public_key()))

@@ -21,12 +21,13 @@ Subscribers receive each event at least once, in sequence order:
 from __future__ import annotations
 
 import logging
-from typing import Any, Final
+from typing import Final, TypedDict
 
 import orjson
 from django.db import transaction
 from django.utils import timezone
 from django_tasks import task
+from pydantic import JsonValue
 
 from gov21.core import config
 from gov21.core.errors import DomainError, Forbidden, NotFound
@@ -71,7 +72,7 @@ def _gov(tail: str) -> str:
 
 @transaction.atomic
 def event_type_add(
-    *, code: str, publisher: str, description: str = "", schema: dict[str, Any] | None = None
+    *, code: str, publisher: str, description: str = "", schema: dict[str, JsonValue] | None = None
 ) -> EventType:
     """Register (or update) an event type and the subsystem that alone may publish it."""
     code = code.strip()
@@ -121,7 +122,7 @@ def subscription_add(*, event_type: str, subscriber: str, mode: str, endpoint: s
 
 
 @transaction.atomic
-def event_publish(*, publisher: str, event_type: str, payload: dict[str, Any], idempotency_key: str) -> int:
+def event_publish(*, publisher: str, event_type: str, payload: dict[str, object], idempotency_key: str) -> int:
     """Record an event in the caller's transaction and queue it for every active subscription; its
     sequence number. Publishing the same idempotency key again returns the first event's number."""
     if not idempotency_key or len(idempotency_key) > 200:
@@ -159,7 +160,26 @@ def _kick() -> None:
     deliveries_kick.enqueue()
 
 
-def event_body(event: Event, event_type: str) -> dict[str, Any]:
+class EventBody(TypedDict):
+    """One event as it is delivered or pulled: its type, number, idempotency key, time and payload."""
+
+    event_type: str
+    seq: int
+    idempotency_key: str
+    published_at: str
+    payload: object
+
+
+class EventsPage(TypedDict):
+    """A pull's answer: the events after a position, the acknowledged position and where to go on."""
+
+    event_type: str
+    events: list[EventBody]
+    acked: int
+    next_after: int
+
+
+def event_body(event: Event, event_type: str) -> EventBody:
     return {
         "event_type": event_type,
         "seq": event.seq,
@@ -311,7 +331,7 @@ def delivery_retry(*, delivery_id: int) -> Delivery:
     return outbox_requeue(DELIVERIES, row_id=delivery_id)
 
 
-def deliveries_summary() -> list[dict[str, Any]]:
+def deliveries_summary() -> list[dict[str, object]]:
     """Per subscription: how many deliveries are pending, dead and delivered, for operators."""
     from django.db.models import Count, Q
 
@@ -366,7 +386,7 @@ def _acked(sub: Subscription) -> int:
     return int(last or 0)
 
 
-def events_pull(*, subscriber: str, event_type: str, after: int | None = None, limit: int = 100) -> dict[str, Any]:
+def events_pull(*, subscriber: str, event_type: str, after: int | None = None, limit: int = 100) -> EventsPage:
     """Events of a type after ``after`` (by default after the subscriber's acknowledged position),
     oldest first. A subscriber sees only events published while it was subscribed."""
     sub = _pull_subscription(subscriber=subscriber, event_type=event_type)
@@ -398,7 +418,7 @@ def events_ack(*, subscriber: str, event_type: str, seq: int) -> int:
     return _acked(sub)
 
 
-def _payload_subjects(payload: Any) -> list[str]:
+def _payload_subjects(payload: object) -> list[str]:
     if not isinstance(payload, dict):
         return []
     found = [payload.get("uin"), *(payload.get("uins") or [])]
@@ -452,7 +472,7 @@ def events_service(req: ServiceRequest) -> ServiceResponse:
         return problem_response(error)
 
 
-def event_delivery_read(req: ServiceRequest) -> dict[str, Any]:
+def event_delivery_read(req: ServiceRequest) -> dict[str, object]:
     """The event a push delivery carries, accepted only from the subsystem that the directory's
     signed configuration names as the publisher of its type. A right to POST to a receiver lets a
     publisher deliver its own events there, not anyone else's: a death is told by the civil
@@ -494,7 +514,7 @@ LOCAL_HANDLERS["exchange.pubsub"] = events_service
 LOCAL_HANDLERS["msd.events"] = inbox_service
 
 
-def _event_schema() -> dict[str, Any]:
+def _event_schema() -> dict[str, JsonValue]:
     return {
         "type": "object",
         "required": ["event_type", "seq", "idempotency_key", "published_at", "payload"],
@@ -508,12 +528,12 @@ def _event_schema() -> dict[str, Any]:
     }
 
 
-def _problem_response(description: str) -> dict[str, Any]:
+def _problem_response(description: str) -> dict[str, JsonValue]:
     return {"description": description, "content": {"application/problem+json": {"schema": {"type": "object"}}}}
 
 
-def events_openapi() -> dict[str, Any]:
-    event_type = {"name": "event_type", "in": "path", "required": True, "schema": {"type": "string"}}
+def events_openapi() -> dict[str, JsonValue]:
+    event_type: JsonValue = {"name": "event_type", "in": "path", "required": True, "schema": {"type": "string"}}
     return {
         "openapi": "3.0.3",
         "info": {"title": "Exchange: events (pull)", "version": "1.0.0"},
@@ -580,7 +600,7 @@ def events_openapi() -> dict[str, Any]:
     }
 
 
-def inbox_openapi() -> dict[str, Any]:
+def inbox_openapi() -> dict[str, JsonValue]:
     return {
         "openapi": "3.0.3",
         "info": {"title": "Benefits: event receiver", "version": "1.0.0"},
@@ -596,8 +616,8 @@ def inbox_openapi() -> dict[str, Any]:
     }
 
 
-def _payload_schema(uin_key: str) -> dict[str, Any]:
-    uins = {"type": "array", "items": {"type": "string"}} if uin_key == "uins" else {"type": "string"}
+def _payload_schema(uin_key: str) -> dict[str, JsonValue]:
+    uins: JsonValue = {"type": "array", "items": {"type": "string"}} if uin_key == "uins" else {"type": "string"}
     return {
         "type": "object",
         "required": ["number", uin_key, "date"],

@@ -25,10 +25,10 @@ import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from http import HTTPStatus
-from typing import Any, Final, TypeVar
+from typing import Any, Final, NotRequired, TypedDict, TypeVar, Unpack
 
 import orjson
-from pydantic import BaseModel, ConfigDict, TypeAdapter, ValidationError
+from pydantic import BaseModel, ConfigDict, JsonValue, TypeAdapter, ValidationError
 from pydantic.json_schema import JsonSchemaMode
 
 from gov21.core.errors import DomainError
@@ -85,7 +85,7 @@ class Problem(BaseModel):
 
 def problem_response(error: DomainError) -> ServiceResponse:
     """A provider service's refusal as RFC 9457 problem details."""
-    body: dict[str, Any] = {
+    body: dict[str, str | int] = {
         "type": error.code,
         "title": error.title,
         "status": error.status,
@@ -124,8 +124,21 @@ class Call:
 
 Handler = Callable[..., object]
 H = TypeVar("H", bound=Handler)
+T = TypeVar("T")
 # What a route's body is when it is the bytes themselves (a stored object), not JSON.
 RAW: Final = bytes
+
+
+class RouteOptions(TypedDict):
+    """What :meth:`ServiceRouter.route` takes besides the method and the path template."""
+
+    response: Any
+    summary: str
+    status: NotRequired[int]
+    media_type: NotRequired[str]
+    query: NotRequired[type[BaseModel] | None]
+    body: NotRequired[Any]
+    path: NotRequired[type[BaseModel] | None]
 
 
 @dataclass(frozen=True)
@@ -158,7 +171,7 @@ class Route:
     def openapi_path(self) -> str:
         return _PARAM.sub(r"{\1}", self.template)
 
-    def path_params(self, path: str) -> dict[str, Any] | None:
+    def path_params(self, path: str) -> dict[str, object] | None:
         """The path's parameters if it is this route's path (typed by ``path``), else None."""
         found = self.pattern.fullmatch(path)
         if found is None:
@@ -171,7 +184,7 @@ class Route:
         except ValidationError:
             return None  # a path whose parameters do not fit names no endpoint
 
-    def arguments(self, request: ServiceRequest, params: dict[str, Any]) -> dict[str, Any]:
+    def arguments(self, request: ServiceRequest, params: dict[str, object]) -> dict[str, object]:
         """The handler's keyword arguments: the path's parameters, ``query`` and ``body``."""
         arguments = dict(params)
         query = self.query
@@ -210,7 +223,7 @@ def _compile(template: str) -> re.Pattern[str]:
     return re.compile("".join(parts))
 
 
-def _parsed(parse: Callable[[], Any]) -> Any:
+def _parsed(parse: Callable[[], T]) -> T:
     """The input ``parse`` makes of the request, or bad input naming the offending field."""
     try:
         return parse()
@@ -276,16 +289,16 @@ class ServiceRouter:
 
         return register
 
-    def get(self, template: str, **options: Any) -> Callable[[H], H]:
+    def get(self, template: str, **options: Unpack[RouteOptions]) -> Callable[[H], H]:
         return self.route("GET", template, **options)
 
-    def post(self, template: str, **options: Any) -> Callable[[H], H]:
+    def post(self, template: str, **options: Unpack[RouteOptions]) -> Callable[[H], H]:
         return self.route("POST", template, **options)
 
-    def put(self, template: str, **options: Any) -> Callable[[H], H]:
+    def put(self, template: str, **options: Unpack[RouteOptions]) -> Callable[[H], H]:
         return self.route("PUT", template, **options)
 
-    def delete(self, template: str, **options: Any) -> Callable[[H], H]:
+    def delete(self, template: str, **options: Unpack[RouteOptions]) -> Callable[[H], H]:
         return self.route("DELETE", template, **options)
 
     def __call__(self, request: ServiceRequest) -> ServiceResponse:
@@ -297,7 +310,7 @@ class ServiceRouter:
             return problem_response(error)
         return route.reply(result, call.subjects)
 
-    def _match(self, method: str, path: str) -> tuple[Route, dict[str, Any]]:
+    def _match(self, method: str, path: str) -> tuple[Route, dict[str, object]]:
         allowed = []
         for route in self.routes:
             params = route.path_params(path)
@@ -310,16 +323,16 @@ class ServiceRouter:
             raise DomainError("method_not_allowed", f"{path} answers {', '.join(allowed)}, not {method}.", status=405)
         raise DomainError("not_found", f"No such endpoint: {_listed(self.routes)}", status=404)
 
-    def openapi(self, *, title: str = "") -> dict[str, Any]:
+    def openapi(self, *, title: str = "") -> dict[str, JsonValue]:
         """The service's OpenAPI document, generated from its routes."""
         schemas = _Schemas()
-        paths: dict[str, dict[str, Any]] = {}
+        paths: dict[str, dict[str, JsonValue]] = {}
         for route in self.routes:
             paths.setdefault(route.openapi_path, {})[route.method.lower()] = _operation(route, schemas)
         return {
             "openapi": OPENAPI_VERSION,
             "info": {"title": title or self.title, "version": "1.0.0"},
-            "paths": paths,
+            "paths": dict[str, JsonValue](paths),
             "components": {"schemas": schemas.named},
         }
 
@@ -341,9 +354,9 @@ class _Schemas:
     """The JSON schemas of one document: the named ones, referred to from the operations."""
 
     def __init__(self) -> None:
-        self.named: dict[str, Any] = {}
+        self.named: dict[str, JsonValue] = {}
 
-    def of(self, shape: Any, *, mode: JsonSchemaMode) -> dict[str, Any]:
+    def of(self, shape: Any, *, mode: JsonSchemaMode) -> dict[str, JsonValue]:
         schema = TypeAdapter(shape).json_schema(ref_template=REF_TEMPLATE, mode=mode)
         for name, named in schema.pop("$defs", {}).items():
             self._add(name, named)
@@ -352,30 +365,30 @@ class _Schemas:
             return {"$ref": REF_TEMPLATE.format(model=shape.__name__)}
         return schema
 
-    def _add(self, name: str, schema: dict[str, Any]) -> None:
+    def _add(self, name: str, schema: dict[str, JsonValue]) -> None:
         if self.named.setdefault(name, schema) != schema:
             raise ValueError(f"Two different schemas are named {name}")
 
 
-def _operation(route: Route, schemas: _Schemas) -> dict[str, Any]:
-    operation: dict[str, Any] = {"summary": route.summary}
+def _operation(route: Route, schemas: _Schemas) -> dict[str, JsonValue]:
+    operation: dict[str, JsonValue] = {"summary": route.summary}
     parameters = _parameters(route)
     if parameters:
         operation["parameters"] = parameters
     if route.body is RAW:
-        binary = {"schema": {"type": "string", "format": "binary"}}
+        binary: JsonValue = {"schema": {"type": "string", "format": "binary"}}
         operation["requestBody"] = {"required": True, "content": {"application/octet-stream": binary}}
     elif route.body is not None:
         operation["requestBody"] = {
             "required": True,
             "content": {JSON: {"schema": schemas.of(route.body, mode="validation")}},
         }
-    answer: dict[str, Any] = {"description": HTTPStatus(route.status).phrase}
+    answer: dict[str, JsonValue] = {"description": HTTPStatus(route.status).phrase}
     if route.response is RAW:
         answer["content"] = {route.media_type: {"schema": {"type": "string", "format": "binary"}}}
     elif route.response is not None:
         answer["content"] = {route.media_type: {"schema": schemas.of(route.response, mode="serialization")}}
-    refusal = {
+    refusal: JsonValue = {
         "description": "A refusal as problem details",
         "content": {PROBLEM: {"schema": schemas.of(Problem, mode="serialization")}},
     }
@@ -383,8 +396,8 @@ def _operation(route: Route, schemas: _Schemas) -> dict[str, Any]:
     return operation
 
 
-def _parameters(route: Route) -> list[dict[str, Any]]:
-    parameters = []
+def _parameters(route: Route) -> list[JsonValue]:
+    parameters: list[JsonValue] = []
     path_schema = TypeAdapter(route.path).json_schema() if route.path is not None else {}
     for name in route.pattern.groupindex:
         schema = path_schema.get("properties", {}).get(name, {"type": "string"})
@@ -397,5 +410,5 @@ def _parameters(route: Route) -> list[dict[str, Any]]:
     return parameters
 
 
-def _untitled(schema: dict[str, Any]) -> dict[str, Any]:
+def _untitled(schema: dict[str, JsonValue]) -> dict[str, JsonValue]:
     return {key: value for key, value in schema.items() if key != "title"}

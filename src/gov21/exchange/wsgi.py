@@ -20,8 +20,7 @@ import re
 import ssl
 import time
 import uuid
-from collections.abc import Callable
-from typing import Any, Final
+from typing import TYPE_CHECKING, Final
 from urllib.parse import quote
 
 import orjson
@@ -33,7 +32,8 @@ from gov21.exchange.errors import XRoadError
 from gov21.exchange.ids import ClientId, split_service_path
 from gov21.exchange.protocol import Request, Response
 
-StartResponse = Callable[..., Any]
+if TYPE_CHECKING:
+    from _typeshed.wsgi import StartResponse, WSGIEnvironment
 
 
 def _recycle_connections() -> None:
@@ -65,7 +65,7 @@ def _reply(start_response: StartResponse, response: Response) -> list[bytes]:
     return [response.body]
 
 
-def _headers(environ: dict[str, Any]) -> list[tuple[str, str]]:
+def _headers(environ: WSGIEnvironment) -> list[tuple[str, str]]:
     result = []
     for key, value in environ.items():
         if key.startswith("HTTP_"):
@@ -78,7 +78,7 @@ def _headers(environ: dict[str, Any]) -> list[tuple[str, str]]:
     return result
 
 
-def _read_body(environ: dict[str, Any]) -> bytes:
+def _read_body(environ: WSGIEnvironment) -> bytes:
     limit = config.EXCHANGE_MAX_BODY_BYTES.read()
     length = environ.get("CONTENT_LENGTH") or ""
     stream = environ["wsgi.input"]
@@ -98,7 +98,7 @@ def _read_body(environ: dict[str, Any]) -> bytes:
     return b""
 
 
-def _raw_path(environ: dict[str, Any]) -> str:
+def _raw_path(environ: WSGIEnvironment) -> str:
     raw = environ.get("RAW_URI") or environ.get("REQUEST_URI")
     if raw:
         return str(raw).split("?", 1)[0]
@@ -106,7 +106,7 @@ def _raw_path(environ: dict[str, Any]) -> str:
     return quote(environ.get("PATH_INFO", "").encode("latin-1").decode("utf-8", "replace"), safe="/:@!$&'()*+,;=-._~")
 
 
-def parse_r1(environ: dict[str, Any]) -> Request:
+def parse_r1(environ: WSGIEnvironment) -> Request:
     path = _raw_path(environ)
     query = environ.get("QUERY_STRING", "")
     if len(path) + len(query) > MAX_URI:
@@ -136,7 +136,7 @@ def parse_r1(environ: dict[str, Any]) -> Request:
     )
 
 
-def clients_application(environ: dict[str, Any], start_response: StartResponse) -> list[bytes]:
+def clients_application(environ: WSGIEnvironment, start_response: StartResponse) -> list[bytes]:
     """The information systems' listener: X-Road REST r1, ``listClients`` and ``metrics``; nothing
     else (the platform's pages and APIs are not served here, and this is not served there)."""
     _recycle_connections()
@@ -179,7 +179,7 @@ def _networks(setting: str, entries: tuple[str, ...]) -> tuple[ipaddress.IPv4Net
         ) from exc
 
 
-def _peer_allowed(environ: dict[str, Any], setting: config.Setting[list[str]]) -> bool:
+def _peer_allowed(environ: WSGIEnvironment, setting: config.Setting[list[str]]) -> bool:
     """Whether the listener's own peer (``REMOTE_ADDR``, never a forwarding header: nothing may
     stand between an information system and this listener) is loopback or in ``setting``'s networks."""
     try:
@@ -193,7 +193,7 @@ def _peer_allowed(environ: dict[str, Any], setting: config.Setting[list[str]]) -
     return any(peer in network for network in _networks(setting.name, tuple(setting.read())))
 
 
-def _metrics(environ: dict[str, Any]) -> Response:
+def _metrics(environ: WSGIEnvironment) -> Response:
     try:
         allowed = _peer_allowed(environ, config.EXCHANGE_METRICS_NETWORKS)
     except XRoadError as exc:
@@ -225,7 +225,7 @@ def _client_rule(client: str) -> tuple[str, frozenset[str]]:
     return connection_type, fingerprints
 
 
-def _authenticate_client(environ: dict[str, Any], req: Request) -> None:
+def _authenticate_client(environ: WSGIEnvironment, req: Request) -> None:
     """X-Road's connection types on the internal side. ``X-Road-Client`` only names who the caller
     claims to be; what lets it act as that client is a registered TLS certificate (https), or, for
     a client the operator registered for plain http, a call from loopback or an allowed network."""
@@ -252,7 +252,7 @@ def _authenticate_client(environ: dict[str, Any], req: Request) -> None:
         )
 
 
-def _list_clients(environ: dict[str, Any]) -> Response:
+def _list_clients(environ: WSGIEnvironment) -> Response:
     from urllib.parse import parse_qs
 
     try:
@@ -266,7 +266,7 @@ def _list_clients(environ: dict[str, Any]) -> Response:
     return Response(200, [("content-type", content_type)], body)
 
 
-def _peer_cert(environ: dict[str, Any]) -> bytes:
+def _peer_cert(environ: WSGIEnvironment) -> bytes:
     """The certificate the peer presented in the TLS handshake (gunicorn passes its socket)."""
     sock = environ.get("gunicorn.socket")
     der = sock.getpeercert(binary_form=True) if isinstance(sock, ssl.SSLSocket) else None
@@ -277,7 +277,7 @@ def _peer_cert(environ: dict[str, Any]) -> bytes:
     return bytes(der)
 
 
-def node_application(environ: dict[str, Any], start_response: StartResponse) -> list[bytes]:
+def node_application(environ: WSGIEnvironment, start_response: StartResponse) -> list[bytes]:
     """The node interface: signed envelopes from other gateways, over mutual TLS only."""
     _recycle_connections()
     try:

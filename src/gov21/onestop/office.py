@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
 from django.contrib import messages
@@ -34,6 +34,9 @@ from gov21.onestop import forms as office_forms
 from gov21.onestop.definitions import text
 from gov21.onestop.models import Application, Document, Payment
 
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
+
 S = Application.State
 OPENED_SESSION_KEY = "services.office.opened"
 # The most recently opened cases a session remembers; an older one asks for its purpose again.
@@ -48,7 +51,7 @@ _OPEN = (S.IN_REVIEW, S.INFO_REQUESTED, S.AWAITING_PAYMENT)
 # The fields of each action form, for the error summary's link to the field at fault.
 _ACTION_FIELDS = {"assign": {"to"}, "info": {"message"}, "decide": {"reason"}, "review": {"note"}}
 
-STATE_LABELS: dict[str, Any] = {
+STATE_LABELS: dict[str, StrOrPromise] = {
     S.DRAFT: gettext_lazy("Draft"),
     S.SUBMITTED: gettext_lazy("Submitted"),
     S.AWAITING_PAYMENT: gettext_lazy("Awaiting payment"),
@@ -68,23 +71,23 @@ _STATE_TONE: dict[str, str] = {
     S.REFUSED: "bad",
     S.WITHDRAWN: "bad",
 }
-_ACTOR_KINDS: dict[str, Any] = {
+_ACTOR_KINDS: dict[str, StrOrPromise] = {
     "citizen": gettext_lazy("citizen"),
     "staff": gettext_lazy("staff"),
     "system": gettext_lazy("system"),
 }
-_PAYMENT_STATUS: dict[str, Any] = {
+_PAYMENT_STATUS: dict[str, StrOrPromise] = {
     Payment.Status.CREATED: gettext_lazy("Created"),
     Payment.Status.STARTED: gettext_lazy("Waiting to be paid"),
     Payment.Status.SUCCESS: gettext_lazy("Paid"),
     Payment.Status.FAILED: gettext_lazy("Failed"),
     Payment.Status.CANCELLED: gettext_lazy("Cancelled"),
 }
-_PAYMENT_METHOD: dict[str, Any] = {
+_PAYMENT_METHOD: dict[str, StrOrPromise] = {
     payments.COUNTER: gettext_lazy("At the counter"),
     payments.HOSTED: gettext_lazy("Online"),
 }
-_DOCUMENT_STATUS: dict[str, Any] = {
+_DOCUMENT_STATUS: dict[str, StrOrPromise] = {
     Document.Status.VALID: gettext_lazy("Valid"),
     Document.Status.REVOKED: gettext_lazy("Revoked"),
     Document.Status.EXPIRED: gettext_lazy("Expired"),
@@ -195,7 +198,7 @@ def _remember(request: HttpRequest, reference: str) -> None:
     request.session[OPENED_SESSION_KEY] = [*opened, reference][-OPENED_KEEP:]
 
 
-def _display(value: Any) -> str:
+def _display(value: object) -> str:
     if value is None or value == "":
         return "–"
     if isinstance(value, bool):
@@ -232,8 +235,8 @@ def _answer_rows(application: Application, definition: dict[str, Any], language:
     return rows
 
 
-def _responses(application: Application) -> list[dict[str, Any]]:
-    found = []
+def _responses(application: Application) -> list[dict[str, object]]:
+    found: list[dict[str, object]] = []
     for item in application.answers.get("_responses") or []:
         if not isinstance(item, dict):
             continue
@@ -273,7 +276,7 @@ def _facts(application: Application, definition: dict[str, Any], language: str) 
     return found
 
 
-def _outcomes(items: list[Any], language: str) -> list[dict[str, Any]]:
+def _outcomes(items: list[object], language: str) -> list[dict[str, object]]:
     return [
         {
             "rule": str(item.get("rule", "")),

@@ -8,18 +8,53 @@ import re
 import secrets
 import unicodedata
 from datetime import date
-from typing import Any
+from typing import TypedDict
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from gov21.core.errors import Conflict, DomainError, NotFound
-from gov21.onestop.models import Benefit, Business, Licence
+from gov21.onestop.models import Application, Benefit, Business, Licence
 
 LICENCE_YEARS = 10
 CHILD_BENEFIT_WEEKLY = 1500  # cents
 # Words that do not make a business name different from another.
 _NAME_NOISE = re.compile(r"\b(ltd|limited|inc|co|company|the|and|&)\b")
+
+
+class LicenceJson(TypedDict):
+    """A driving licence as the licensing authority's service shows it."""
+
+    number: str
+    holder_uin: str
+    classes: str
+    status: str
+    issued_on: str
+    expires_on: str
+
+
+class BenefitJson(TypedDict):
+    """A benefit award as the social development service shows it (``closed_on`` None while it runs)."""
+
+    id: int
+    kind: str
+    claimant_uin: str
+    beneficiary_uin: str
+    status: str
+    weekly_amount: int
+    started_on: str
+    closed_on: str | None
+
+
+class BusinessJson(TypedDict):
+    """A registered business as the business registration service shows it."""
+
+    number: str
+    name: str
+    activity: str
+    address: str
+    status: str
+    registered_on: str
 
 
 def add_years(day: date, years: int) -> date:
@@ -32,7 +67,7 @@ def add_years(day: date, years: int) -> date:
 # --- licences -------------------------------------------------------------------------------------
 
 
-def licence_json(licence: Licence) -> dict[str, Any]:
+def licence_json(licence: Licence) -> LicenceJson:
     return {
         "number": licence.number,
         "holder_uin": licence.holder_uin,
@@ -43,7 +78,7 @@ def licence_json(licence: Licence) -> dict[str, Any]:
     }
 
 
-def licences_of(*, uin: str) -> list[dict[str, Any]]:
+def licences_of(*, uin: str) -> list[LicenceJson]:
     return [licence_json(x) for x in Licence.objects.filter(holder_uin=uin).order_by("number")]
 
 
@@ -95,7 +130,7 @@ def licences_close(*, uin: str, reason: str) -> list[str]:
 # --- benefits -------------------------------------------------------------------------------------
 
 
-def benefit_json(benefit: Benefit) -> dict[str, Any]:
+def benefit_json(benefit: Benefit) -> BenefitJson:
     return {
         "id": benefit.pk,
         "kind": benefit.kind,
@@ -108,7 +143,7 @@ def benefit_json(benefit: Benefit) -> dict[str, Any]:
     }
 
 
-def benefits_of(*, uin: str) -> list[dict[str, Any]]:
+def benefits_of(*, uin: str) -> list[BenefitJson]:
     """Benefits a person claims or is the beneficiary of."""
     from django.db.models import Q
 
@@ -117,7 +152,9 @@ def benefits_of(*, uin: str) -> list[dict[str, Any]]:
 
 
 @transaction.atomic
-def benefit_award(*, kind: str, claimant: str, beneficiary: str, started_on: date, application: Any) -> Benefit:
+def benefit_award(
+    *, kind: str, claimant: str, beneficiary: str, started_on: date, application: Application | None
+) -> Benefit:
     if Benefit.objects.select_for_update().filter(kind=kind, beneficiary_uin=beneficiary, status="active").exists():
         raise Conflict("already_awarded", "Someone already receives this benefit for this person.")
     return Benefit.objects.create(
@@ -158,7 +195,7 @@ def business_name_key(name: str) -> str:
     return " ".join(plain.split())
 
 
-def business_json(business: Business) -> dict[str, Any]:
+def business_json(business: Business) -> BusinessJson:
     return {
         "number": business.number,
         "name": business.name,
@@ -169,7 +206,7 @@ def business_json(business: Business) -> dict[str, Any]:
     }
 
 
-def businesses_search(*, name: str = "", query: str = "", limit: int = 50) -> list[dict[str, Any]]:
+def businesses_search(*, name: str = "", query: str = "", limit: int = 50) -> list[BusinessJson]:
     if name:
         key = business_name_key(name)
         rows = Business.objects.filter(name_key=key) if key else Business.objects.none()
@@ -201,15 +238,15 @@ def business_register(*, name: str, owner: str, activity: str, address: str) -> 
         ) from exc
 
 
-def licences_by_number(*, number: str) -> list[dict[str, Any]]:
+def licences_by_number(*, number: str) -> list[LicenceJson]:
     return [licence_json(x) for x in Licence.objects.filter(number=number.upper()[:16])]
 
 
-def businesses_of(*, uin: str) -> list[dict[str, Any]]:
+def businesses_of(*, uin: str) -> list[BusinessJson]:
     return [business_json(b) for b in Business.objects.filter(owner_uin=uin).order_by("name")]
 
 
-def business_get(*, number: str) -> dict[str, Any] | None:
+def business_get(*, number: str) -> BusinessJson | None:
     business = Business.objects.filter(number=number[:16]).first()
     return business_json(business) if business is not None else None
 
@@ -219,7 +256,7 @@ def licence_restore(*, number: str, expires_on: date) -> None:
     Licence.objects.filter(number=number).update(expires_on=expires_on)
 
 
-def benefit_cancel(*, application: Any, reason: str) -> None:
+def benefit_cancel(*, application: Application, reason: str) -> None:
     Benefit.objects.filter(application=application, status="active").update(
         status="closed", closed_on=timezone.localdate(), closed_reason=reason[:200]
     )

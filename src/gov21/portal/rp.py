@@ -15,7 +15,7 @@ import ssl
 import threading
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx2
 from authlib.common.security import generate_token
@@ -30,6 +30,9 @@ from joserfc.jwk import ECKey, KeySet
 
 from gov21.core.crypto import private_file
 from gov21.identity.contracts import builtin_client_ensure
+
+if TYPE_CHECKING:
+    from django.contrib.sessions.backends.base import SessionBase
 
 logger = logging.getLogger("gov21.portal")
 
@@ -137,7 +140,7 @@ def _discovery() -> dict[str, Any]:
     return data
 
 
-def authorization_url(*, session: Any, next_url: str, acr: str | None) -> str:
+def authorization_url(*, session: SessionBase, next_url: str, acr: str | None) -> str:
     """Where to send the browser to sign in; remembers state, nonce and PKCE verifier in the session."""
     callback = redirect_uri()
     verifier = generate_token(64)
@@ -164,7 +167,7 @@ def authorization_url(*, session: Any, next_url: str, acr: str | None) -> str:
     return str(url)
 
 
-def complete(*, session: Any, query: dict[str, str]) -> tuple[dict[str, Any], str, str]:
+def complete(*, session: SessionBase, query: dict[str, str]) -> tuple[dict[str, Any], str, str]:
     """Finish the code flow: (ID-token claims with the name from userinfo, the raw ID token, where next)."""
     flow = session.pop(FLOW_KEY, None)
     if not flow or time.time() - float(flow["at"]) > 900:

@@ -4,7 +4,7 @@ or selector, shape the output."""
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any, Literal
+from typing import Literal
 
 from django.http import HttpRequest, HttpResponse
 from ninja import Field, Query, Router, Schema, Status
@@ -62,7 +62,7 @@ class EventOut(Schema):
     rejection_reason: str | None
     correction_note: str | None
     subject_uin: str | None
-    data: dict[str, Any]
+    data: dict[str, object]
 
 
 class EventPage(Schema):
@@ -79,7 +79,7 @@ class NoteIn(Schema):
 
 
 class CorrectIn(Schema):
-    data: dict[str, Any]
+    data: dict[str, object]
 
 
 class ResolutionIn(Schema):
@@ -128,7 +128,7 @@ def person_get(request: HttpRequest, uin: str, filters: Query[PersonQuery]) -> P
 
 
 @router.get("/persons", response=PersonPage, summary="Search persons by name")
-def person_search(request: HttpRequest, filters: Query[SearchQuery]) -> dict[str, Any]:
+def person_search(request: HttpRequest, filters: Query[SearchQuery]) -> dict[str, object]:
     page = selectors.person_search(
         name=filters.name,
         actor=principal_of(request),
@@ -152,43 +152,43 @@ def person_correct(request: HttpRequest, uin: str, payload: CorrectionIn) -> Sta
     return Status(201, selectors.version_record(version))
 
 
-def _declare(request: HttpRequest, payload: Declaration) -> Status[dict[str, Any]]:
+def _declare(request: HttpRequest, payload: Declaration) -> Status[dict[str, object]]:
     event = services.event_declare(declaration=payload, actor=principal_of(request))
     return Status(201, selectors.event_summary(event))
 
 
 @router.post("/events/births", response={201: EventOut}, summary="Declare a birth")
-def declare_birth(request: HttpRequest, payload: BirthFacts) -> Status[dict[str, Any]]:
+def declare_birth(request: HttpRequest, payload: BirthFacts) -> Status[dict[str, object]]:
     return _declare(request, payload)
 
 
 @router.post("/events/deaths", response={201: EventOut}, summary="Declare a death")
-def declare_death(request: HttpRequest, payload: DeathFacts) -> Status[dict[str, Any]]:
+def declare_death(request: HttpRequest, payload: DeathFacts) -> Status[dict[str, object]]:
     return _declare(request, payload)
 
 
 @router.post("/events/marriages", response={201: EventOut}, summary="Declare a marriage")
-def declare_marriage(request: HttpRequest, payload: MarriageFacts) -> Status[dict[str, Any]]:
+def declare_marriage(request: HttpRequest, payload: MarriageFacts) -> Status[dict[str, object]]:
     return _declare(request, payload)
 
 
 @router.post("/events/divorces", response={201: EventOut}, summary="Declare a divorce")
-def declare_divorce(request: HttpRequest, payload: DivorceFacts) -> Status[dict[str, Any]]:
+def declare_divorce(request: HttpRequest, payload: DivorceFacts) -> Status[dict[str, object]]:
     return _declare(request, payload)
 
 
 @router.post("/events/name-changes", response={201: EventOut}, summary="Declare a change of name")
-def declare_name_change(request: HttpRequest, payload: NameChangeFacts) -> Status[dict[str, Any]]:
+def declare_name_change(request: HttpRequest, payload: NameChangeFacts) -> Status[dict[str, object]]:
     return _declare(request, payload)
 
 
 @router.post("/events/address-changes", response={201: EventOut}, summary="Declare a change of address")
-def declare_address_change(request: HttpRequest, payload: AddressChangeFacts) -> Status[dict[str, Any]]:
+def declare_address_change(request: HttpRequest, payload: AddressChangeFacts) -> Status[dict[str, object]]:
     return _declare(request, payload)
 
 
 @router.get("/events", response=EventPage, summary="List declarations and registrations")
-def event_list(request: HttpRequest, filters: Query[EventQuery]) -> dict[str, Any]:
+def event_list(request: HttpRequest, filters: Query[EventQuery]) -> dict[str, object]:
     page = selectors.event_list(
         actor=principal_of(request), kind=filters.kind, state=filters.state, cursor=filters.cursor, limit=filters.limit
     )
@@ -196,43 +196,43 @@ def event_list(request: HttpRequest, filters: Query[EventQuery]) -> dict[str, An
 
 
 @router.get("/events/{event_id}", response=EventOut, summary="One declaration")
-def event_get(request: HttpRequest, event_id: int) -> dict[str, Any]:
+def event_get(request: HttpRequest, event_id: int) -> dict[str, object]:
     return selectors.event_summary(selectors.event_get(event_id=event_id, actor=principal_of(request)))
 
 
 @router.post("/events/{event_id}/validate", response=EventOut, summary="Validate a declaration")
-def event_validate(request: HttpRequest, event_id: int) -> dict[str, Any]:
+def event_validate(request: HttpRequest, event_id: int) -> dict[str, object]:
     return selectors.event_summary(services.event_validate(event_id=event_id, actor=principal_of(request)))
 
 
 @router.post("/events/{event_id}/register", response=EventOut, summary="Register a validated declaration")
-def event_register(request: HttpRequest, event_id: int) -> dict[str, Any]:
+def event_register(request: HttpRequest, event_id: int) -> dict[str, object]:
     return selectors.event_summary(services.event_register(event_id=event_id, actor=principal_of(request)))
 
 
 @router.post("/events/{event_id}/reject", response=EventOut, summary="Reject a declaration, with a reason")
-def event_reject(request: HttpRequest, event_id: int, payload: ReasonIn) -> dict[str, Any]:
+def event_reject(request: HttpRequest, event_id: int, payload: ReasonIn) -> dict[str, object]:
     return selectors.event_summary(
         services.event_reject(event_id=event_id, reason=payload.reason, actor=principal_of(request))
     )
 
 
 @router.post("/events/{event_id}/request-correction", response=EventOut, summary="Ask the declarant to correct")
-def event_request_correction(request: HttpRequest, event_id: int, payload: NoteIn) -> dict[str, Any]:
+def event_request_correction(request: HttpRequest, event_id: int, payload: NoteIn) -> dict[str, object]:
     return selectors.event_summary(
         services.event_request_correction(event_id=event_id, note=payload.note, actor=principal_of(request))
     )
 
 
 @router.post("/events/{event_id}/correct", response=EventOut, summary="Submit corrected facts")
-def event_correct(request: HttpRequest, event_id: int, payload: CorrectIn) -> dict[str, Any]:
+def event_correct(request: HttpRequest, event_id: int, payload: CorrectIn) -> dict[str, object]:
     return selectors.event_summary(
         services.event_correct(event_id=event_id, data=payload.data, actor=principal_of(request))
     )
 
 
 @router.post("/duplicates/{candidate_id}/resolve", response=EventOut, summary="Resolve a possible duplicate")
-def duplicate_resolve(request: HttpRequest, candidate_id: int, payload: ResolutionIn) -> dict[str, Any]:
+def duplicate_resolve(request: HttpRequest, candidate_id: int, payload: ResolutionIn) -> dict[str, object]:
     return selectors.event_summary(
         services.duplicate_resolve(
             candidate_id=candidate_id, resolution=payload.resolution, actor=principal_of(request)
@@ -240,7 +240,7 @@ def duplicate_resolve(request: HttpRequest, candidate_id: int, payload: Resoluti
     )
 
 
-def _certificate_out(certificate: Certificate) -> dict[str, Any]:
+def _certificate_out(certificate: Certificate) -> dict[str, object]:
     return {
         "serial": certificate.serial,
         "kind": certificate.kind,
@@ -254,12 +254,12 @@ def _certificate_out(certificate: Certificate) -> dict[str, Any]:
 
 
 @router.post("/events/{event_id}/certificates", response={201: CertificateOut}, summary="Issue a certificate")
-def certificate_issue(request: HttpRequest, event_id: int) -> Status[dict[str, Any]]:
+def certificate_issue(request: HttpRequest, event_id: int) -> Status[dict[str, object]]:
     return Status(201, _certificate_out(services.certificate_issue(event_id=event_id, actor=principal_of(request))))
 
 
 @router.get("/certificates/{serial}", response=CertificateOut, summary="A certificate")
-def certificate_get(request: HttpRequest, serial: str) -> dict[str, Any]:
+def certificate_get(request: HttpRequest, serial: str) -> dict[str, object]:
     return _certificate_out(selectors.certificate_get(serial=serial, actor=principal_of(request)))
 
 
@@ -272,7 +272,7 @@ def certificate_get_pdf(request: HttpRequest, serial: str) -> HttpResponse:
 
 
 @router.post("/certificates/{serial}/revoke", response=CertificateOut, summary="Revoke a certificate")
-def certificate_revoke(request: HttpRequest, serial: str, payload: ReasonIn) -> dict[str, Any]:
+def certificate_revoke(request: HttpRequest, serial: str, payload: ReasonIn) -> dict[str, object]:
     return _certificate_out(
         services.certificate_revoke(serial=serial, reason=payload.reason, actor=principal_of(request))
     )
@@ -287,11 +287,11 @@ class VerifyOut(Schema):
     message: str
     serial: str | None
     facts: list[list[str]]
-    claims: dict[str, Any]
+    claims: dict[str, object]
 
 
 @router.post("/verify", response=VerifyOut, auth=None, summary="Verify a certificate's QR payload (public)")
-def certificate_verify(request: HttpRequest, payload: VerifyIn) -> dict[str, Any]:
+def certificate_verify(request: HttpRequest, payload: VerifyIn) -> dict[str, object]:
     result = selectors.certificate_verify(payload=payload.payload)
     return {
         "status": result.status,

@@ -5,7 +5,7 @@ and a ``DomainError`` they raise is put next to the field it names."""
 from __future__ import annotations
 
 from datetime import date
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from django import forms
 from django.core import signing
@@ -18,8 +18,11 @@ from gov21.core.ids import uin_check
 from gov21.registry.models import EventKind
 from gov21.registry.records import PersonFacts
 
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
+
 # Readable names for the facts of a declaration and the attributes of a person record.
-FIELD_LABELS: dict[str, Any] = {
+FIELD_LABELS: dict[str, StrOrPromise] = {
     "uin": _("UIN"),
     "given_names": _("Given names"),
     "family_name": _("Family name"),
@@ -140,7 +143,7 @@ class DatePartsWidget(forms.MultiWidget):
 
         super().__init__(widgets={"day": part("4rem"), "month": part("4rem"), "year": part("6rem")})
 
-    def decompress(self, value: Any) -> list[Any]:
+    def decompress(self, value: object) -> list[int | None]:
         if isinstance(value, str):
             try:
                 value = date.fromisoformat(value)
@@ -150,7 +153,7 @@ class DatePartsWidget(forms.MultiWidget):
             return [value.day, value.month, value.year]
         return [None, None, None]
 
-    def get_context(self, name: str, value: Any, attrs: dict[str, Any] | None) -> dict[str, Any]:
+    def get_context(self, name: str, value: object, attrs: dict[str, Any] | None) -> dict[str, Any]:
         context = super().get_context(name, value, attrs)
         for label, sub in zip(self.part_labels, context["widget"]["subwidgets"], strict=True):
             sub["label"] = label
@@ -161,7 +164,13 @@ class DatePartsField(forms.MultiValueField):
     widget = DatePartsWidget
 
     def __init__(
-        self, *, label: Any, required_message: Any, required: bool = True, help_text: Any = "", **kwargs: Any
+        self,
+        *,
+        label: StrOrPromise,
+        required_message: StrOrPromise,
+        required: bool = True,
+        help_text: StrOrPromise = "",
+        **kwargs: Any,
     ) -> None:
         parts = (forms.CharField(required=False), forms.CharField(required=False), forms.CharField(required=False))
         super().__init__(
@@ -207,7 +216,7 @@ class UinField(forms.CharField):
         kwargs.setdefault("widget", forms.TextInput(attrs=_UIN_ATTRS))
         super().__init__(**kwargs)
 
-    def clean(self, value: Any) -> str:
+    def clean(self, value: object) -> str:
         return _uin(super().clean(value), "uin")
 
 
@@ -527,9 +536,9 @@ class CorrectionForm(GovForm):
             raise forms.ValidationError(_("This form was changed or is out of date. Open the record again.")) from exc
         return values
 
-    def changes(self) -> dict[str, Any]:
+    def changes(self) -> dict[str, object]:
         original = self.cleaned_data["original"]
-        changed: dict[str, Any] = {}
+        changed: dict[str, object] = {}
         for name in self.CORRECTABLE:
             value = self.cleaned_data[name]
             text = value.isoformat() if isinstance(value, date) else value

@@ -4,8 +4,8 @@ with a redirect (Post/Redirect/Get), and a ``DomainError`` is shown on the page,
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
 from django.contrib import messages
@@ -27,6 +27,9 @@ from gov21.registry.certificates import QR_PREFIX, certificate_pdf
 from gov21.registry.models import CertificateStatus, EventKind, EventState, LifeEvent, MaritalStatus, PersonStatus
 from gov21.registry.records import PersonFacts, PersonHistory
 
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
+
 QUEUE_STATES: tuple[str, ...] = (
     EventState.DECLARED,
     EventState.CORRECTED,
@@ -34,7 +37,7 @@ QUEUE_STATES: tuple[str, ...] = (
     EventState.CORRECTION_REQUESTED,
 )
 QUEUE_SIZE = 100
-DECLARABLE: tuple[tuple[str, Any, str | None], ...] = (
+DECLARABLE: tuple[tuple[str, StrOrPromise, str | None], ...] = (
     (EventKind.BIRTH, gettext_lazy("Birth"), "registry:declare_birth"),
     (EventKind.DEATH, gettext_lazy("Death"), "registry:declare_death"),
     (EventKind.MARRIAGE, gettext_lazy("Marriage"), "registry:declare_marriage"),
@@ -63,7 +66,7 @@ OFFICE = Office(
 office_page = OFFICE.page
 
 
-def _summary(kind: str, data: dict[str, Any]) -> str:
+def _summary(kind: str, data: Mapping[str, object]) -> str:
     """A line naming who a declaration is about, from its own facts (no further query)."""
     if kind == EventKind.BIRTH:
         return f"{data.get('given_names', '')} {data.get('family_name', '')}".strip()
@@ -177,7 +180,7 @@ def _actions(event: LifeEvent, principal: Principal) -> set[str]:
     return actions
 
 
-def _facts(data: dict[str, Any]) -> list[tuple[Any, str]]:
+def _facts(data: dict[str, Any]) -> list[tuple[StrOrPromise, str]]:
     """The declared facts as label and readable value, codes spelt out where a list of them is known."""
     names = {**dict(forms.SEX_CHOICES), **dict(forms.parish_choices())}
     coded = {"sex", "birth_parish", "address_parish", "place_parish", "parish"}
@@ -375,7 +378,7 @@ def certificate_qr(request: HttpRequest, principal: Principal, serial: str) -> H
 @office_page(permission="person.read")
 def search(request: HttpRequest, principal: Principal) -> HttpResponse:
     form = forms.SearchForm(request.GET or None)
-    context: dict[str, Any] = {"form": form, "results": None}
+    context: dict[str, object] = {"form": form, "results": None}
     status = 200
     if form.is_bound and form.is_valid():
         purpose = form.purpose()
@@ -402,7 +405,7 @@ def search(request: HttpRequest, principal: Principal) -> HttpResponse:
     return render(request, "registry/search.html", context, status=status)
 
 
-def _display(value: Any) -> str:
+def _display(value: object) -> str:
     if value is None or value == "":
         return "—"
     if isinstance(value, list):
@@ -410,12 +413,12 @@ def _display(value: Any) -> str:
     return str(value)
 
 
-def _record_rows(record: PersonFacts) -> list[tuple[Any, str]]:
+def _record_rows(record: PersonFacts) -> list[tuple[StrOrPromise, str]]:
     """A record as label and readable value, in the order a registrar reads a register entry."""
     sexes = dict(forms.SEX_CHOICES)
     place = ", ".join(p for p in (record.birth_settlement, record.birth_parish) if p)
     address = ", ".join(p for p in (record.address_line, record.address_settlement, record.address_parish) if p)
-    rows: list[tuple[Any, str]] = [
+    rows: list[tuple[StrOrPromise, str]] = [
         (forms.FIELD_LABELS["uin"], record.uin),
         (forms.FIELD_LABELS["given_names"], record.given_names),
         (forms.FIELD_LABELS["family_name"], record.family_name),
@@ -434,11 +437,11 @@ def _record_rows(record: PersonFacts) -> list[tuple[Any, str]]:
     return rows
 
 
-def _choice(choices: type[models.TextChoices], value: Any) -> str:
+def _choice(choices: type[models.TextChoices], value: str) -> str:
     return str(choices(value).label) if value in choices.values else _display(value)
 
 
-def _versions(history: PersonHistory) -> list[dict[str, Any]]:
+def _versions(history: PersonHistory) -> list[dict[str, object]]:
     """Each version with what it changed (field, before, after), newest first."""
     rows = []
     previous: PersonFacts | None = None
@@ -457,9 +460,9 @@ def _versions(history: PersonHistory) -> list[dict[str, Any]]:
     return rows[::-1]
 
 
-def _names(history: PersonHistory) -> list[dict[str, Any]]:
+def _names(history: PersonHistory) -> list[dict[str, object]]:
     """The names the person has had, each from the date it took effect."""
-    names: list[dict[str, Any]] = []
+    names: list[dict[str, object]] = []
     for version in history.versions:
         given, family = version.data.given_names, version.data.family_name
         if not names or (names[-1]["given_names"], names[-1]["family_name"]) != (given, family):
