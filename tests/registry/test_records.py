@@ -51,7 +51,8 @@ def test_the_snapshot_kept_is_the_record_and_reads_back_unchanged(registrar: Pri
     mother = register_person(registrar, born=date(1990, 1, 1))
     child = register_person(registrar, given="Ana", born=date(2024, 2, 3), mother=mother)
     stored = PersonVersion.objects.get(person=child).data
-    assert list(stored) == list(PersonFacts.fields())
+    # The same fields (PostgreSQL's jsonb keeps keys in its own order, not the writer's).
+    assert sorted(stored) == sorted(PersonFacts.fields())
     assert stored["birth_date"] == "2024-02-03" and stored["mother_uin"] == mother.uin
     facts = PersonFacts.model_validate(stored)
     assert facts == services.person_snapshot(child)
