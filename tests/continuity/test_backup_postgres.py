@@ -72,7 +72,10 @@ def test_a_postgresql_node_backs_up_and_restores_into_a_new_database(
         )
 
 
-def test_a_drill_of_a_postgresql_backup_uses_a_scratch_database_and_drops_it(node: Path, tmp_path: Path) -> None:
+def test_a_drill_of_a_postgresql_backup_uses_a_scratch_database_and_drops_it(
+    node: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from gov21.continuity import drill
     from gov21.registry import services
     from gov21.registry.models import LifeEvent
 
@@ -82,10 +85,20 @@ def test_a_drill_of_a_postgresql_backup_uses_a_scratch_database_and_drops_it(nod
     services.certificate_issue(event_id=event.pk, actor=REGISTRAR)
     target = DirectoryTarget(tmp_path / "offsite")
     backup_run(target)
+    # Other workers may drill at the same moment on the same server: follow this drill's own database.
+    used: list[str] = []
+
+    def scratch_url_recorded() -> str:
+        used.append(scratch_database_url())
+        return used[-1]
+
+    monkeypatch.setattr(drill, "scratch_database_url", scratch_url_recorded)
     run = drill_run(target, keys=home_keys())
     assert run.ok, run.detail
     assert run.detail["checks"]["person_read"] == "ok" and run.detail["checks"]["certificate_verify"] == "ok"
     assert "cleanup" not in run.detail
-    with psycopg.connect(scratch_database_url().rsplit("/", 1)[0] + "/postgres") as conn:
-        left = conn.execute("SELECT count(*) FROM pg_database WHERE datname LIKE 'gov21_drill_%'").fetchone()
+    assert len(used) == 1
+    server, name = used[0].rsplit("/", 1)
+    with psycopg.connect(server + "/postgres") as conn:
+        left = conn.execute("SELECT count(*) FROM pg_database WHERE datname = %s", [name]).fetchone()
     assert left is not None and left[0] == 0
