@@ -199,8 +199,8 @@ def test_joining_another_directory_sends_keys_whose_fingerprints_the_operator_re
         "XA/GOV/LTA",
         "--address",
         "https://far.example:5500",
-        "--secret",
-        secret,
+        # One word: a base64url secret may begin with "-", which a separate argument would read as an option.
+        f"--secret={secret}",
     )
 
     requested = Node.objects.get(code="far")
