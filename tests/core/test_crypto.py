@@ -24,6 +24,7 @@ from gov21.core.crypto import (
     b64url_encode,
     hash_token,
     jwk_thumbprint,
+    private_file,
     public_jwk,
     random_token,
     verify_compact,
@@ -421,6 +422,45 @@ def test_concurrent_first_use_in_threads_yields_one_key(tmp_path: Path) -> None:
 
     assert len(kids) == workers and len(set(kids)) == 1
     assert len(list((tmp_path / "registry").glob("*.key.pem"))) == 1
+
+
+def test_a_private_file_appears_only_once_complete(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # A second process that finds the file must never read it half-written: while the bytes are
+    # still being flushed, the final name must not exist yet.
+    target = tmp_path / "secrets" / "node.key"
+    seen_during_flush: list[bool] = []
+    real_fsync = os.fsync
+
+    def watching_fsync(fd: int) -> None:
+        seen_during_flush.append(target.exists())
+        real_fsync(fd)
+
+    monkeypatch.setattr("gov21.core.crypto.os.fsync", watching_fsync)
+    assert private_file(target, lambda: b"whole secret") == b"whole secret"
+
+    assert seen_during_flush and not any(seen_during_flush)
+    assert stat.S_IMODE(target.stat().st_mode) == 0o600
+    assert [p.name for p in target.parent.iterdir()] == ["node.key"]
+
+
+def test_concurrent_first_use_of_a_private_file_agrees_on_one_content(tmp_path: Path) -> None:
+    workers = 8
+    barrier = threading.Barrier(workers)
+    target = tmp_path / "node.key"
+    contents: list[bytes] = []
+
+    def first_use() -> None:
+        barrier.wait()
+        contents.append(private_file(target, lambda: random_token().encode()))
+
+    threads = [threading.Thread(target=first_use) for _ in range(workers)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert len(contents) == workers and len(set(contents)) == 1 and contents[0]
+    assert [p.name for p in tmp_path.iterdir()] == ["node.key"]
 
 
 # --- API tokens ---------------------------------------------------------------------------------

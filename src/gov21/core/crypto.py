@@ -228,11 +228,21 @@ def _write_new_file(path: Path, data: bytes, mode: int) -> None:
 
 def private_file(path: Path, make: Callable[[], bytes]) -> bytes:
     """The content of a secret file under the data directory, created (0600, in a 0700 directory)
-    with ``make()`` on first use. Safe when several processes start at once: one writes, all read."""
+    with ``make()`` on first use. Safe when several processes start at once: one writes, all read.
+
+    The content is written whole to a private temporary name and then hard-linked into place, so
+    the file appears complete or not at all: a process that starts while another is still writing
+    never reads half a key. ``link`` refuses to replace an existing file, so the first writer wins.
+    """
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        with contextlib.suppress(FileExistsError):
-            _write_new_file(path, make(), 0o600)
+        pending = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
+        _write_new_file(pending, make(), 0o600)
+        try:
+            with contextlib.suppress(FileExistsError):
+                os.link(pending, path)
+        finally:
+            pending.unlink()
     return path.read_bytes()
 
 

@@ -37,6 +37,8 @@ def node_invite(*, code: str, owner: str, by: str, valid_hours: int = INVITATION
         raise DomainError("foreign_instance", f"Nodes of {instance_code()} are run by its members", field="owner")
     NodeInvitation.objects.filter(instance=instance_code(), code=code, used_at__isnull=True).delete()
     secret = random_token()
+    while secret.startswith("-"):  # an operator pastes it after --secret; a leading dash reads as an option
+        secret = random_token()
     invitation = NodeInvitation.objects.create(
         instance=instance_code(),
         code=code,
