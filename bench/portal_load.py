@@ -36,6 +36,13 @@ server CPU and SQL statements, and cProfile's top functions; ``--py-spy`` (a py-
 ``uv pip install --target /tmp/pyspy py-spy``) samples every gunicorn worker during one more load
 run, not counted in the medians, and reports the shares by view, by kind of work and by function.
 
+``--surge 300`` then runs a surge (``--surge-runs`` times): 300 citizens for ``--surge-seconds``,
+then ``--users`` for ``--after-seconds``. Past capacity the platform should refuse with 503 and
+``Retry-After`` (the citizens wait as asked and try again) rather than fail or hang; reported: every
+other failure, the refusals, p95 during the surge, and p95 in each 5 s after it fell, with the
+moment from which it stayed under 200 ms. Prepare enough citizens for it (``--citizens``: each
+signs in at most once per 30 s, the life of an authenticator code).
+
 Every load is bounded in time and targets 127.0.0.1 only; the server is stopped at the end. The
 scratch directory is removed unless ``--data-dir`` was given. Nothing is written to the repository.
 """
@@ -426,7 +433,11 @@ def percentile(values: list[float], q: float) -> float:
 def summarise(result: dict[str, Any]) -> dict[str, Any]:
     by_page: dict[str, list[float]] = defaultdict(list)
     failed: dict[str, int] = defaultdict(int)
-    for name, ms, fail in result["samples"]:
+    refused: dict[str, int] = defaultdict(int)
+    for name, ms, fail, _started, was_refused in result["samples"]:
+        if was_refused:  # a 503 with Retry-After: counted, not timed (a fast "no" is not a fast page)
+            refused[name] += 1
+            continue
         by_page[name].append(ms)
         if fail:
             failed[name] += 1
@@ -439,6 +450,7 @@ def summarise(result: dict[str, Any]) -> dict[str, Any]:
             "p95": percentile(values, 0.95),
             "p99": percentile(values, 0.99),
             "failures": failed.get(name, 0),
+            "refused": refused.get(name, 0),
         }
         for name, values in by_page.items()
     }
@@ -450,6 +462,7 @@ def summarise(result: dict[str, Any]) -> dict[str, Any]:
             "p95": percentile(everything, 0.95),
             "p99": percentile(everything, 0.99),
             "failures": sum(failed.values()),
+            "refused": sum(refused.values()),
         },
         "rps": len(everything) / seconds,
         "failures": result["failures"],
@@ -732,6 +745,12 @@ def main() -> None:
     parser.add_argument("--py-spy", type=Path, metavar="PY_SPY", help="py-spy binary: sample one more run.")
     parser.add_argument("--py-spy-out", type=Path, help="Keep py-spy's collapsed stacks in this file.")
     parser.add_argument("--json", action="store_true", help="Also print every run as JSON.")
+    parser.add_argument(
+        "--surge", type=int, default=0, metavar="USERS", help="Then surge runs: USERS citizens, then --users again."
+    )
+    parser.add_argument("--surge-seconds", type=float, default=60, help="How long the surge lasts once started.")
+    parser.add_argument("--after-seconds", type=float, default=40, help="Measured after the surge falls to --users.")
+    parser.add_argument("--surge-runs", type=int, default=1)
     args = parser.parse_args()
 
     began = time.monotonic()
@@ -811,6 +830,8 @@ def measure(args: argparse.Namespace, data_dir: Path) -> tuple[list[dict[str, An
                 f"{run['journeys']['journeys']['completed']} renewals",
                 flush=True,
             )
+        if args.surge:
+            setup["surges"] = [surge_run(args, port, unstaggered) for _ in range(args.surge_runs)]
         if args.py_spy:
             setup["spy"] = spy_run(args, server, port, common, user_class="Citizen")
     finally:
@@ -819,6 +840,59 @@ def measure(args: argparse.Namespace, data_dir: Path) -> tuple[list[dict[str, An
     if args.profile:
         setup["profile"] = profile_in_process(base_url, json.loads(citizens_file.read_text()), args.profile)
     return runs, setup
+
+
+RECOVERY_BUCKET_S = 5.0
+
+
+def surge_run(args: argparse.Namespace, port: int, how: dict[str, Any]) -> dict[str, Any]:
+    """``--surge`` citizens for ``--surge-seconds``, then ``--users`` for ``--after-seconds``: what
+    failed (anything but a 503 with Retry-After), how much was refused, and how fast p95 came back."""
+    idle = idle_wait(idle=args.idle, seconds=10, limit=args.idle_limit)
+    env = {
+        **how["env"],
+        "PORTAL_BENCH_SURGE": f"{args.surge},{args.surge_seconds},{args.users},{args.after_seconds}",
+        "PORTAL_BENCH_SPAWN_RATE": str(args.spawn_rate),
+    }
+    seconds = args.surge_seconds + args.after_seconds
+    raw = locust_run(
+        port,
+        user_class="Citizen",
+        users=args.surge,
+        seconds=seconds,
+        spawn_rate=args.spawn_rate,
+        scratch=how["scratch"],
+        env=env,
+    )
+    ended = raw.get("surge_ended") or (raw["window_opened"] or time.time()) + args.surge_seconds
+    timed = [(started, ms) for _name, ms, _fail, started, refused in raw["samples"] if not refused]
+    during = [ms for started, ms in timed if started < ended]
+    buckets = []
+    for k in range(int(args.after_seconds // RECOVERY_BUCKET_S)):
+        low = ended + k * RECOVERY_BUCKET_S
+        got = [ms for started, ms in timed if low <= started < low + RECOVERY_BUCKET_S]
+        refused = sum(1 for *_, started, r in raw["samples"] if r and low <= started < low + RECOVERY_BUCKET_S)
+        buckets.append(
+            {"from_s": k * RECOVERY_BUCKET_S, "count": len(got), "p95": percentile(got, 0.95), "refused": refused}
+        )
+    recovered = next(
+        (b["from_s"] for i, b in enumerate(buckets) if all(later["p95"] <= TARGET_P95_MS for later in buckets[i:])),
+        None,
+    )
+    return {
+        "idle_before": idle,
+        "during": {
+            "count": len(during),
+            "p50": percentile(during, 0.50),
+            "p95": percentile(during, 0.95),
+            "refused": sum(1 for *_, started, r in raw["samples"] if r and started < ended),
+        },
+        "after_10s_p95": percentile([ms for started, ms in timed if started >= ended + 10], 0.95),
+        "buckets": buckets,
+        "recovered_after_s": recovered,
+        "failures": {**raw["failures"], **raw["failures_outside_window"]},
+        "journeys": raw.get("journeys", {}),
+    }
 
 
 def spy_run(
@@ -862,6 +936,11 @@ def spy_run(
 
 
 def report(args: argparse.Namespace, runs: list[dict[str, Any]], setup: dict[str, Any], elapsed: float) -> None:
+    if not runs:  # --runs 0: only the surge
+        for number, surge in enumerate(setup.get("surges", []), start=1):
+            print_surge(args, number, surge)
+        return
+
     def med(values: list[float]) -> float:
         return statistics.median(values) if values else float("nan")
 
@@ -959,6 +1038,8 @@ def report(args: argparse.Namespace, runs: list[dict[str, Any]], setup: dict[str
     idle = [r["idle_before"] for r in runs]
     busy = med([r["journeys"]["machine_cores"] for r in runs])
     print(f"Machine idle before the runs: {', '.join(f'{x:.0%}' for x in idle)}; busy in the window: {busy:.2f} cores")
+    for number, surge in enumerate(setup.get("surges", []), start=1):
+        print_surge(args, number, surge)
     spy = setup.get("spy")
     if spy:
         print_spy(spy)
@@ -976,6 +1057,33 @@ def print_table(rows: list[tuple[str, ...]]) -> None:
         print("| " + " | ".join(cell.ljust(widths[j]) for j, cell in enumerate(row)) + " |")
         if i == 0:
             print("| " + " | ".join("-" * w for w in widths) + " |")
+
+
+def print_surge(args: argparse.Namespace, number: int, surge: dict[str, Any]) -> None:
+    during = surge["during"]
+    failures = surge["failures"]
+    print(
+        f"\nSurge {number}: {args.surge} citizens for {args.surge_seconds:.0f} s, then {args.users} "
+        f"(machine {surge['idle_before']:.0%} idle before): during it p50 {during['p50']:.0f} ms, p95 "
+        f"{during['p95']:.0f} ms over {during['count']} answered requests, {during['refused']} refused with "
+        f"503 + Retry-After; failures of any other kind: {sum(failures.values())}; renewals completed "
+        f"{surge['journeys'].get('completed', 0)}"
+    )
+    for key, count in sorted(failures.items(), key=lambda kv: -kv[1])[:10]:
+        print(f"  failure ×{count}: {key}")
+    recovered = surge["recovered_after_s"]
+    print(
+        "  after the surge fell: p95 per 5 s "
+        + ", ".join(
+            f"{b['p95']:.0f}" + (f" ({b['refused']} refused)" if b["refused"] else "") for b in surge["buckets"]
+        )
+        + f" ms; p95 from 10 s on {surge['after_10s_p95']:.0f} ms; "
+        + (
+            f"under {TARGET_P95_MS:.0f} ms from {recovered:.0f} s on"
+            if recovered is not None
+            else "never back under target"
+        )
+    )
 
 
 def print_spy(spy: dict[str, Any]) -> None:

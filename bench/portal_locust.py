@@ -13,9 +13,17 @@ environment:
 - ``PORTAL_BENCH_THINK``: ``min,max`` seconds a citizen pauses before each action of their own
   (reading a page, typing); redirects are followed at once, as a browser does.
 
+- ``PORTAL_BENCH_SURGE``: optional ``surge_users,surge_seconds,after_users,after_seconds``: instead of
+  a steady load, ``surge_users`` citizens (started at ``PORTAL_BENCH_SPAWN_RATE`` per second) for
+  ``surge_seconds``, then ``after_users`` for ``after_seconds``; the moment the surge ends is written
+  with the measurements, so that the recovery can be timed from it.
+
 Every response is checked: its status (a redirect where the page redirects, 200 where a page is
 shown) and what it must contain. Anything else, any 4xx or 5xx included, is a failure, and the
-citizen's journey stops there.
+citizen's journey stops there, with one exception: a 503 that carries ``Retry-After`` is the
+platform saying it is full, the answer it should give past capacity. It is counted apart as a
+refusal (not in the latencies), and the citizen waits as asked (at most 30 s) and tries the same
+action again, up to five times, as a person would.
 """
 
 from __future__ import annotations
@@ -87,7 +95,8 @@ def _next_citizen() -> dict[str, Any]:
 # --- measurements -----------------------------------------------------------------------------------
 
 _window: dict[str, float] = {}
-_samples: list[tuple[str, float, bool]] = []  # (page, milliseconds, failed)
+# (page, milliseconds, failed, started at (epoch s), refused with 503 + Retry-After)
+_samples: list[tuple[str, float, bool, float, bool]] = []
 _failures: dict[str, int] = {}
 _failures_outside: dict[str, int] = {}
 _journeys = {"completed": 0, "failed": 0}
@@ -113,12 +122,16 @@ def _record(
     **_: Any,
 ) -> None:
     started = start_time if start_time is not None else time.time() - response_time / 1000
+    if isinstance(exception, Refused):
+        if _in_window(started):
+            _samples.append((name, response_time, False, started, True))
+        return
     if not _in_window(started):
         if exception is not None:  # reported apart: a failure in the ramp-up or tail is still a failure
             key = f"{name}: {str(exception)[:160]}"
             _failures_outside[key] = _failures_outside.get(key, 0) + 1
         return
-    _samples.append((name, response_time, exception is not None))
+    _samples.append((name, response_time, exception is not None, started, False))
     if exception is not None:
         key = f"{name}: {str(exception)[:160]}"
         _failures[key] = _failures.get(key, 0) + 1
@@ -132,6 +145,7 @@ def _write(environment: Any, **_: Any) -> None:
             json.dump(
                 {
                     "window_opened": _window.get("open"),
+                    "surge_ended": _window.get("surge_end"),
                     "window_seconds": WINDOW,
                     "samples": _samples,
                     "failures": _failures,
@@ -152,6 +166,22 @@ def _write(environment: Any, **_: Any) -> None:
 
 class JourneyFailed(Exception):
     pass
+
+
+class Refused(Exception):
+    """A 503 with ``Retry-After``: the platform is full and says when to come back."""
+
+
+RETRIES = 5
+LONGEST_WAIT_S = 30.0
+
+
+def _retry_after(response: Any) -> float | None:
+    """Seconds a 503 asks the client to wait, or None if it is not a refusal of that kind."""
+    if response.status_code != 503:
+        return None
+    value = (response.headers.get("Retry-After") or "").strip()
+    return min(float(value), LONGEST_WAIT_S) if value.isdigit() else None
 
 
 def _path(location: str) -> str:
@@ -184,26 +214,36 @@ class Citizen(FastHttpUser):
         contains: str = "",
         redirect_to: str = "",
     ) -> Any:
-        """One request, checked; the response. A 302 must go where ``redirect_to`` says (a prefix)."""
-        with self.client.request(
-            method, path, name=name, data=data, allow_redirects=False, catch_response=True
-        ) as response:
-            status = response.status_code
-            if status != expect:
-                body = (response.text or "")[:300].replace("\n", " ")
-                response.failure(f"{status} instead of {expect}: {body}")
+        """One request, checked; the response. A 302 must go where ``redirect_to`` says (a prefix).
+        A refusal (503 with ``Retry-After``) is waited out and the request sent again."""
+        for _ in range(RETRIES):
+            with self.client.request(
+                method, path, name=name, data=data, allow_redirects=False, catch_response=True
+            ) as response:
+                wait = _retry_after(response)
+                if wait is None:
+                    return self.checked(response, name, expect=expect, contains=contains, redirect_to=redirect_to)
+                response.failure(Refused(f"503, come back in {wait:.0f} s"))
+            gevent.sleep(wait)
+        raise JourneyFailed(f"{name}: refused {RETRIES} times")
+
+    def checked(self, response: Any, name: str, *, expect: int, contains: str, redirect_to: str) -> Any:
+        status = response.status_code
+        if status != expect:
+            body = (response.text or "")[:300].replace("\n", " ")
+            response.failure(f"{status} instead of {expect}: {body}")
+            raise JourneyFailed(name)
+        if expect == 302:
+            location = _path(response.headers.get("Location") or "")
+            if redirect_to and not location.startswith(redirect_to):
+                response.failure(f"redirected to {location[:120]} instead of {redirect_to}")
                 raise JourneyFailed(name)
-            if expect == 302:
-                location = _path(response.headers.get("Location") or "")
-                if redirect_to and not location.startswith(redirect_to):
-                    response.failure(f"redirected to {location[:120]} instead of {redirect_to}")
-                    raise JourneyFailed(name)
-                response.location = location
-            elif contains and contains not in (response.text or ""):
-                response.failure(f"the page does not contain {contains!r}")
-                raise JourneyFailed(name)
-            response.success()
-            return response
+            response.location = location
+        elif contains and contains not in (response.text or ""):
+            response.failure(f"the page does not contain {contains!r}")
+            raise JourneyFailed(name)
+        response.success()
+        return response
 
     def csrf(self, response: Any) -> str:
         match = CSRF.search(response.text or "")
@@ -282,6 +322,9 @@ class Citizen(FastHttpUser):
                 answer.success()
                 consent_page = None
                 callback = _path(answer.headers["Location"])
+            elif _retry_after(answer) is not None:
+                answer.failure(Refused("503 with Retry-After"))
+                raise JourneyFailed("authorize refused")
             else:
                 answer.failure(f"{answer.status_code}: neither the consent page nor the callback")
                 raise JourneyFailed("authorize")
@@ -355,6 +398,27 @@ class Citizen(FastHttpUser):
         )
         self.page("confirmation", response.location, contains="Automatically, because every check passed")
         self.think()
+
+
+_SURGE = os.environ.get("PORTAL_BENCH_SURGE", "")
+if _SURGE:
+    from locust import LoadTestShape
+
+    class Surge(LoadTestShape):
+        """A surge of citizens, then a fall to an ordinary load; the moment it falls is recorded."""
+
+        surge_users, surge_s, after_users, after_s = (float(x) for x in _SURGE.split(","))
+        spawn_rate = float(os.environ.get("PORTAL_BENCH_SPAWN_RATE", "10"))
+
+        def tick(self) -> tuple[int, float] | None:
+            elapsed = self.get_run_time()
+            surge_ends = self.surge_users / self.spawn_rate + self.surge_s
+            if elapsed < surge_ends:
+                return int(self.surge_users), self.spawn_rate
+            _window.setdefault("surge_end", time.time())
+            if elapsed < surge_ends + self.after_s:
+                return int(self.after_users), 1000.0
+            return None
 
 
 class HealthCheck(FastHttpUser):
