@@ -110,6 +110,10 @@ class GroupCommit(Generic[T, R]):
         self._queue: deque[_Waiter[T, R]] = deque()
         self._leading = False
 
+    def waiting(self) -> int:
+        """Requests queued for the next batch (not those of the batch being written)."""
+        return len(self._queue)
+
     def submit(self, item: T) -> R:
         """Write ``item`` with whatever else is waiting; its result once committed. Raises
         :class:`NotCommitted` if it was not (or may not have been) committed. Call it holding no
