@@ -80,7 +80,8 @@ class _Waiter(Generic[T, R]):
 
     def __init__(self, item: T) -> None:
         self.item = item
-        self.done = threading.Event()
+        # Only a request that waits needs something to wait on; a leader alone never does.
+        self.done: threading.Event | None = None
         self.lead = False
         self.written = False
         self.result: R | None = None
@@ -125,6 +126,8 @@ class GroupCommit(Generic[T, R]):
             self._queue.append(waiter)
             if not self._leading:
                 self._leading = waiter.lead = True
+            else:
+                waiter.done = threading.Event()
         if not waiter.lead:
             self._wait(waiter)
         if waiter.lead:
@@ -136,6 +139,7 @@ class GroupCommit(Generic[T, R]):
         return waiter.result  # type: ignore[return-value]
 
     def _wait(self, waiter: _Waiter[T, R]) -> None:
+        assert waiter.done is not None
         if waiter.done.wait(config.LOG_WAIT_S.read()):
             return
         with self._lock:
@@ -160,11 +164,13 @@ class GroupCommit(Generic[T, R]):
             for waiter in batch:
                 if not waiter.written and waiter.error is None:
                     waiter.error = NotCommitted(f"The {self.name} writer stopped before the entry was written.")
-                waiter.done.set()
+                if waiter.done is not None:
+                    waiter.done.set()
             with self._lock:
                 if self._queue:
                     following = self._queue[0]
                     following.lead = True
+                    assert following.done is not None
                     following.done.set()
                 else:
                     self._leading = False

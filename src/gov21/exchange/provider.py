@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import time
 from datetime import timedelta
-from typing import Any
+from typing import Any, Final
 from urllib.parse import parse_qs
 
 import orjson
@@ -38,6 +38,10 @@ from gov21.exchange.protocol import (
 from gov21.exchange.router import LOCAL_HANDLERS, ServiceRequest
 
 logger = logging.getLogger("gov21.exchange")
+
+# Methods whose local handlers only read (and log the read); every other method runs its handler in
+# a transaction of its own.
+READS: Final = frozenset({"GET", "HEAD"})
 
 
 def server_proxy(
@@ -315,8 +319,14 @@ def _call_local(name: str, req: Request) -> Response:
         issue=req.issue,
     )
     try:
-        with transaction.atomic():
+        if req.method in READS:
+            # A read holds no transaction: on SQLite one would hold the write lock for the whole
+            # read, and outside one its access records join the group writer's batches, committed
+            # before the answer is released all the same.
             result = handler(sreq)
+        else:
+            with transaction.atomic():
+                result = handler(sreq)
     except XRoadError:
         raise
     except Exception as exc:
