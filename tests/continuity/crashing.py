@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote, urlparse
+from urllib.parse import quote, unquote, urlparse
 
 import psycopg
 
@@ -68,8 +68,10 @@ def _admin(server_url: str) -> psycopg.Connection[tuple[Any, ...]]:
 
 
 def pg_database_create(server_url: str) -> str:
-    """A new, empty database on the server of ``server_url`` (its database part is ignored); its URL."""
-    name = f"gov21_crash_{secrets.token_hex(4)}"
+    """A new, empty database on the server of ``server_url``, named after the URL's database part
+    when it has one (so that people sharing a server can tell theirs apart); its URL."""
+    prefix = unquote(urlparse(server_url).path.lstrip("/")) or "gov21"
+    name = f"{prefix}_crash_{secrets.token_hex(4)}"
     with _admin(server_url) as conn:
         conn.execute(f'CREATE DATABASE "{name}"'.encode())
     parsed = urlparse(server_url)

@@ -38,11 +38,11 @@ def _captured_request(monkeypatch: pytest.MonkeyPatch, *, deliver: bool = True) 
     seen: dict[str, Any] = {}
     original = provider.server_proxy
 
-    def spy(token: str, body: bytes) -> tuple[str, bytes]:
+    def spy(token: str, body: bytes, **kwargs: Any) -> tuple[str, bytes]:
         seen["token"], seen["body"] = token, body
         if not deliver:
             raise XRoadError("Server.ClientProxy.NetworkError", "captured, not delivered")
-        return original(token, body)
+        return original(token, body, **kwargs)
 
     monkeypatch.setattr(provider, "server_proxy", spy)
     _call()
@@ -173,7 +173,7 @@ def test_the_gateway_fails_closed_when_it_cannot_write_its_log(
     def broken(*args: Any, **kwargs: Any) -> int:
         raise OSError("disk full")
 
-    monkeypatch.setattr(chain, "append", broken)
+    monkeypatch.setattr(chain, "append_all", broken)
     result = _call(f"/{person.uin}")
 
     assert result.status == 500

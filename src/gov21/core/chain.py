@@ -23,7 +23,9 @@ does not match the signed head at N.
 
 Appending locks the chain's head row (``SELECT ... FOR UPDATE`` on PostgreSQL; SQLite's
 immediate transactions already serialise writers), so several worker processes append to one
-chain in a single order. That one locked row update is the whole extra cost of an append.
+chain in a single order. That one locked row update is the whole extra cost of an append, and a
+request that holds no transaction shares it, and the commit, with every request appending at the
+same moment (:mod:`gov21.core.groupcommit`).
 """
 
 from __future__ import annotations
@@ -35,7 +37,7 @@ import json
 import logging
 import os
 import zlib
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import lru_cache, partial
@@ -47,7 +49,7 @@ from django.db import connection, models, transaction
 from django.db.models import Model
 from django.utils import timezone
 
-from gov21.core import config, merkle, tsa
+from gov21.core import config, groupcommit, merkle, tsa
 from gov21.core.errors import Conflict, DomainError
 
 logger = logging.getLogger(__name__)
@@ -156,6 +158,21 @@ def _lock_head(kind: Kind, chain: str) -> tuple[int, str, int]:
     return int(row[0]), str(row[1]), int(row[2])
 
 
+@dataclass(frozen=True)
+class Entry:
+    """One entry to append: its chain, the hashed ``values``, an optional ``signer`` that seals a
+    tree head every ``SEAL_EVERY`` entries, further unhashed columns (``extra``) and columns that
+    depend on the entry's place (``bound``: from its sequence number and hash, e.g. a body sealed to
+    this entry and no other)."""
+
+    kind: Kind
+    chain: str
+    values: Mapping[str, object]
+    signer: Signer | None = None
+    extra: Mapping[str, object] | None = None
+    bound: Callable[[int, str], Mapping[str, object]] | None = None
+
+
 def append(
     kind: Kind,
     chain: str,
@@ -165,28 +182,81 @@ def append(
     extra: dict[str, object] | None = None,
     bound: Callable[[int, str], Mapping[str, object]] | None = None,
 ) -> int:
-    """Append one entry to ``chain``; its sequence number.
+    """Append one entry to ``chain``; its sequence number (see :func:`append_all`)."""
+    return append_all([Entry(kind, chain, values, signer, extra, bound)])[0]
 
-    Runs in its own transaction unless the caller holds one; the entry is durable when that commits.
-    ``signer`` (a callable bytes → signature) seals a tree head every ``SEAL_EVERY`` entries.
-    ``bound`` gives further columns that depend on the entry's place (its sequence number and
-    hash), such as a body sealed to this entry and no other."""
-    with transaction.atomic():
-        seq, prev, sealed = _lock_head(kind, chain)
-        seq += 1
-        digest = entry_hash(prev, seq, values, kind.fields)
-        row = {**values, **(extra or {}), "chain": chain, "seq": seq, "prev_hash": prev, "entry_hash": digest}
-        if bound is not None:
-            row.update(bound(seq, digest))
-        _insert(kind.entries, row)
-        with connection.cursor() as cursor:
-            cursor.execute(
-                f"UPDATE {kind.heads._meta.db_table} SET seq = %s, hash = %s WHERE chain = %s",  # noqa: S608
-                [seq, digest, chain],
-            )
-        if signer is not None and seq - sealed >= SEAL_EVERY:
-            _seal(kind, chain, sealed + 1, seq, digest, signer)
-    return seq
+
+def append_all(entries: Sequence[Entry]) -> list[int]:
+    """Append ``entries`` (to one chain or several), committed together; their sequence numbers.
+
+    Inside a caller's transaction they are written there and then, durable when it commits. Outside
+    one, they go to the process's group writer (:mod:`gov21.core.groupcommit`) with the entries of
+    every other request waiting at that moment, in one transaction, and this returns only once that
+    transaction has committed: it raises :class:`~gov21.core.groupcommit.NotCommitted` otherwise."""
+    if not entries:
+        return []
+    if connection.in_atomic_block or not connection.get_autocommit():
+        with transaction.atomic():
+            return _write(entries, transaction.on_commit)
+    return _GROUP.submit(tuple(entries))
+
+
+def _write(entries: Sequence[Entry], after: groupcommit.After) -> list[int]:
+    """Write ``entries`` in the transaction the caller holds: each chain's head is locked once, in
+    the order of the chains' names (so two writers never wait on each other's heads), the entries of
+    each chain follow one another in the order given, rows are inserted in one statement per table
+    (flushed early only where a tree head is sealed, since sealing reads them), and each head is
+    updated once."""
+    kinds = {(e.kind.heads._meta.db_table, e.chain): e.kind for e in entries}
+    heads = {key: _Head(*_lock_head(kinds[key], key[1])) for key in sorted(kinds)}
+    rows: dict[str, tuple[tuple[Any, ...], list[list[Any]]]] = {}
+    seqs = []
+    for e in entries:
+        head = heads[(e.kind.heads._meta.db_table, e.chain)]
+        seq, prev, sealed = head.seq + 1, head.hash, head.sealed
+        digest = entry_hash(prev, seq, e.values, e.kind.fields)
+        row = {**e.values, **(e.extra or {}), "chain": e.chain, "seq": seq, "prev_hash": prev, "entry_hash": digest}
+        if e.bound is not None:
+            row.update(e.bound(seq, digest))
+        sql, fields = _insert_sql(e.kind.entries, tuple(row))
+        params = [f.get_db_prep_save(v, connection) for f, v in zip(fields, row.values(), strict=True)]
+        rows.setdefault(sql, (fields, []))[1].append(params)
+        head.seq, head.hash = seq, digest
+        seqs.append(seq)
+        if e.signer is not None and seq - sealed >= SEAL_EVERY:
+            _flush(rows)
+            _seal(e.kind, e.chain, sealed + 1, seq, digest, e.signer, after)
+            head.sealed = seq
+    _flush(rows)
+    with connection.cursor() as cursor:
+        for (table, chain), head in heads.items():
+            cursor.execute(f"UPDATE {table} SET seq = %s, hash = %s WHERE chain = %s", [head.seq, head.hash, chain])  # noqa: S608
+    return seqs
+
+
+@dataclass
+class _Head:
+    seq: int
+    hash: str
+    sealed: int
+
+
+def _flush(rows: dict[str, tuple[tuple[Any, ...], list[list[Any]]]]) -> None:
+    with connection.cursor() as cursor:
+        for sql, (_fields, params) in rows.items():
+            if len(params) == 1:
+                cursor.execute(sql, params[0])
+            else:
+                cursor.executemany(sql, params)
+    rows.clear()
+
+
+def _write_batch(batch: Sequence[tuple[Entry, ...]], after: groupcommit.After) -> list[list[int]]:
+    seqs = iter(_write([e for item in batch for e in item], after))
+    return [[next(seqs) for _ in item] for item in batch]
+
+
+_GROUP: Final[groupcommit.GroupCommit[tuple[Entry, ...], list[int]]] = groupcommit.GroupCommit(_write_batch, name="log")
 
 
 @lru_cache(maxsize=64)
@@ -196,14 +266,6 @@ def _insert_sql(model: type[Model], names: tuple[str, ...]) -> tuple[str, tuple[
     columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)  # type: ignore[union-attr,arg-type]
     sql = f"INSERT INTO {meta.db_table} ({columns}) VALUES ({', '.join(['%s'] * len(fields))})"  # noqa: S608
     return sql, fields
-
-
-def _insert(model: type[Model], values: dict[str, object]) -> None:
-    # Written on every logged read, so the statement is built once per shape, not per call.
-    sql, fields = _insert_sql(model, tuple(values))
-    params = [f.get_db_prep_save(v, connection) for f, v in zip(fields, values.values(), strict=True)]
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
 
 
 def _entry_hashes(kind: Kind, chain: str, first: int, last: int) -> list[str]:
@@ -241,7 +303,15 @@ def _newest(kind: Kind, chain: str) -> TreeHeadBase | None:
     return kind.tree_heads._default_manager.filter(chain=chain).order_by("-last_seq").first()
 
 
-def _seal(kind: Kind, chain: str, first: int, last: int, chain_hash: str, signer: Signer) -> TreeHeadBase:
+def _seal(
+    kind: Kind,
+    chain: str,
+    first: int,
+    last: int,
+    chain_hash: str,
+    signer: Signer,
+    after: groupcommit.After = transaction.on_commit,
+) -> TreeHeadBase:
     hashes = _entry_hashes(kind, chain, first, last)
     root_hex = merkle.root([merkle.leaf_hash(bytes.fromhex(h)) for h in hashes]).hex()
     at = timezone.now()
@@ -260,7 +330,7 @@ def _seal(kind: Kind, chain: str, first: int, last: int, chain_hash: str, signer
     )
     kind.heads._default_manager.filter(chain=chain).update(sealed_seq=last)
     # The authority is asked only after the head is durable, and never while the chain is locked.
-    transaction.on_commit(partial(anchor, kind, chain))
+    after(partial(anchor, kind, chain))
     return head
 
 

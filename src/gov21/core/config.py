@@ -94,6 +94,20 @@ COUNTRY_NAME: Setting[str] = Setting(
 SQLITE_BUSY_TIMEOUT_MS: Setting[int] = Setting(
     "GOV21_SQLITE_BUSY_TIMEOUT_MS", int, 10000, "How long a SQLite writer waits for the write lock."
 )
+LOG_WAIT_S: Setting[int] = Setting(
+    "GOV21_LOG_WAIT_S",
+    int,
+    30,
+    "How long, in seconds, a request waits for the log entries it handed to the group writer to be "
+    "committed; past it the request fails (503) and releases nothing.",
+)
+LOG_QUEUE_MAX: Setting[int] = Setting(
+    "GOV21_LOG_QUEUE_MAX",
+    int,
+    10000,
+    "How many requests of one process may wait at once for their log entries to be written "
+    "together; one more fails at once (503) instead of queueing without end.",
+)
 UIN_POOL_SIZE: Setting[int] = Setting(
     "GOV21_UIN_POOL_SIZE", int, 2000, "Number of unissued UINs the pool is refilled to."
 )

@@ -8,7 +8,7 @@ with the node's own key.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Final
@@ -96,6 +96,23 @@ def append(
 ) -> int:
     """Append one entry to ``chain``; its sequence number (see :func:`gov21.core.chain.append`)."""
     return core.append(kind(chain), chain, values, signer=signer, extra=extra, bound=bound)
+
+
+def entry(
+    chain: str,
+    values: Mapping[str, object],
+    *,
+    signer: Signer | None = None,
+    extra: dict[str, object] | None = None,
+    bound: Callable[[int, str], Mapping[str, object]] | None = None,
+) -> core.Entry:
+    """One entry for :func:`append_all`."""
+    return core.Entry(kind(chain), chain, values, signer, extra, bound)
+
+
+def append_all(entries: Sequence[core.Entry]) -> list[int]:
+    """Append entries to this node's chains, committed together (see :func:`gov21.core.chain.append_all`)."""
+    return core.append_all(entries)
 
 
 def seal(chain: str, signer: Signer | None = None) -> TreeHead | None:

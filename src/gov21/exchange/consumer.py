@@ -9,6 +9,7 @@ import time
 import uuid
 from typing import Final
 
+from gov21.core import chain as core
 from gov21.core.crypto import sign_compact
 from gov21.exchange import log, metrics, node, pki, provider, transport
 from gov21.exchange.errors import CLIENT_PROXY, XRoadError
@@ -36,6 +37,8 @@ def client_proxy(req: Request) -> Response:
     rhash = ""
     req_token = ""
     resp_token = ""
+    # The provider's log entries when it answers in this process: written with ours, in one commit.
+    deferred: list[core.Entry] = []
     try:
         conf = node.CONFS.own(origin=CLIENT_PROXY)
         if not conf.has_client(req.client) or req.client.instance != this.instance:
@@ -58,7 +61,7 @@ def client_proxy(req: Request) -> Response:
         fingerprint, _ = found
         req_token = request_envelope(req, request_id=request_id, rhash=rhash, fingerprint=fingerprint)
         if provider_conf.instance == this.instance and provider_sub.get("node") == this.code:
-            resp_token, body = provider.server_proxy(req_token, req.body)
+            resp_token, body = provider.server_proxy(req_token, req.body, deferred=deferred)
         else:
             peer = provider_conf.node(str(provider_sub.get("node")))
             if peer is None or not peer.get("address") or not peer.get("auth_cert"):
@@ -73,10 +76,15 @@ def client_proxy(req: Request) -> Response:
         response = _accept_response(resp_token, body, req, rhash, provider_conf)
     except XRoadError as exc:
         response = xroad_error(exc.at(CLIENT_PROXY), message_id=req.message_id)
+    except Exception:
+        # The provider answered (and may have acted): its entries are written whatever failed here.
+        log.entries_append(deferred)
+        raise
     duration = (time.perf_counter() - started) * 1000
     refusal = log.logged_or_refusal(
         this,
         origin=CLIENT_PROXY,
+        before=deferred,
         role="consumer",
         req=req,
         request_id=request_id,

@@ -1,18 +1,21 @@
 """The message log: the entry each gateway writes for every message, in its hash chain, before the
-response is released (and, at the provider, one entry per person whose data was used)."""
+response is released (and, at the provider, one entry per person whose data was used).
+
+The entries of one message are committed together, and with those of every other message being
+logged at the same moment (group commit, :mod:`gov21.core.groupcommit`): when both ends are in this
+process, the provider's entries and the consumer's share one commit, made before the response
+leaves the process."""
 
 from __future__ import annotations
 
-import contextlib
 import logging
-import threading
-from collections.abc import Iterator
+from collections.abc import Sequence
 from typing import Any
 
-from django.db import connection, transaction
 from django.utils import timezone
 
-from gov21.core import config
+from gov21.core import chain as core
+from gov21.core import config, groupcommit
 from gov21.exchange import chain, node
 from gov21.exchange.errors import XRoadError
 from gov21.exchange.protocol import Request, Response, body_hash, xroad_error
@@ -20,34 +23,34 @@ from gov21.exchange.protocol import Request, Response, body_hash, xroad_error
 logger = logging.getLogger("gov21.exchange")
 
 
-_sqlite_writer = threading.Lock()
+# Threads of one process take turns before SQLite's write lock (see core.groupcommit.write_turn).
+log_writer = groupcommit.write_turn
 
 
-@contextlib.contextmanager
-def log_writer() -> Iterator[None]:
-    """On SQLite, threads of one process take turns here before asking for the database's write
-    lock: waiting on a Python lock wakes at once, while SQLite's busy handler sleeps in steps of up
-    to 100 ms, which is what made the tail latency under load. PostgreSQL's row lock needs no help.
-    Inside a caller's transaction the write lock is already held; nothing to order."""
-    if connection.vendor != "sqlite" or connection.in_atomic_block:
-        yield
-        return
-    with _sqlite_writer:
-        yield
-
-
-def logged_or_refusal(this: node.ThisNode, *, origin: str, **entry: Any) -> Response | None:
-    """Write the message's log entry; if it cannot be written, the error that replaces the
-    response (fail closed: nothing else is released)."""
+def logged_or_refusal(
+    this: node.ThisNode, *, origin: str, before: Sequence[core.Entry] = (), **entry: Any
+) -> Response | None:
+    """Write the message's log entry, after the entries ``before`` it (the provider's, when the
+    provider answered in this process), all committed together; if they cannot be written, the
+    error that replaces the response (fail closed: nothing else is released)."""
     try:
-        _log(this, **entry)
+        chain.append_all([*before, *entries(this, **entry)])
     except Exception:
         logger.exception("message log write failed")
         return xroad_error(XRoadError(f"{origin}.LoggingFailed", "The message log could not be written"))
     return None
 
 
-def _log(
+def entries_append(written: Sequence[core.Entry]) -> None:
+    """Append entries that must not be lost while the caller fails for another reason; a failure
+    here is logged, and the caller's own error is the one that propagates."""
+    try:
+        chain.append_all(written)
+    except Exception:
+        logger.exception("message log write failed")
+
+
+def entries(
     this: node.ThisNode,
     *,
     role: str,
@@ -58,9 +61,10 @@ def _log(
     req_sig: str,
     resp_sig: str,
     duration_ms: float,
-) -> None:
-    """Write the message's log entry (and, at the provider, its data uses) in one transaction.
-    Raises if it cannot: the caller then answers LoggingFailed and releases nothing else."""
+) -> list[core.Entry]:
+    """The message's log entry and, at the provider, one data-use record per person its answer
+    concerns: to be appended together (:func:`gov21.exchange.chain.append_all`), so that they share
+    one commit, and with other requests' entries when no transaction is held."""
     now = timezone.now()
     values = {
         "at": now,
@@ -89,22 +93,24 @@ def _log(
 
         # Sealed to the entry's place in the chain, so it cannot be moved to another entry.
         bound = bodies.sealer(this.log_chain, req.body, response.body)
-    with log_writer(), transaction.atomic():
-        chain.append(this.log_chain, values, signer=node.sign_bytes, extra=extra, bound=bound)
-        if role == "provider" and response.subjects and response.status < 400:
-            for subject in dict.fromkeys(response.subjects):
-                chain.append(
-                    this.uses_chain,
-                    {
-                        "at": now,
-                        "subject": subject[:40],
-                        "client": str(req.client),
-                        "service": str(req.service),
-                        "method": req.method,
-                        "path": (req.path or "/")[:500],
-                        "user_id": req.user_id[:100],
-                        "issue": req.issue[:300],
-                        "message_id": req.message_id[:100],
-                    },
-                    signer=node.sign_bytes,
-                )
+    written = [chain.entry(this.log_chain, values, signer=node.sign_bytes, extra=extra, bound=bound)]
+    if role == "provider" and response.subjects and response.status < 400:
+        written += [
+            chain.entry(
+                this.uses_chain,
+                {
+                    "at": now,
+                    "subject": subject[:40],
+                    "client": str(req.client),
+                    "service": str(req.service),
+                    "method": req.method,
+                    "path": (req.path or "/")[:500],
+                    "user_id": req.user_id[:100],
+                    "issue": req.issue[:300],
+                    "message_id": req.message_id[:100],
+                },
+                signer=node.sign_bytes,
+            )
+            for subject in dict.fromkeys(response.subjects)
+        ]
+    return written

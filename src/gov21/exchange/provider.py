@@ -10,13 +10,14 @@ from __future__ import annotations
 import logging
 import time
 from datetime import timedelta
-from typing import Any
+from typing import Any, Final
 from urllib.parse import parse_qs
 
 import orjson
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from gov21.core import chain as core
 from gov21.core.crypto import sign_compact
 from gov21.exchange import log, meta, metrics, node, transport
 from gov21.exchange.errors import SERVER_PROXY, XRoadError
@@ -38,15 +39,25 @@ from gov21.exchange.router import LOCAL_HANDLERS, ServiceRequest
 
 logger = logging.getLogger("gov21.exchange")
 
+# Methods whose local handlers only read (and log the read); every other method runs its handler in
+# a transaction of its own.
+READS: Final = frozenset({"GET", "HEAD"})
 
-def server_proxy(token: str, body: bytes, *, peer_cert: bytes | None = None) -> tuple[str, bytes]:
+
+def server_proxy(
+    token: str, body: bytes, *, peer_cert: bytes | None = None, deferred: list[core.Entry] | None = None
+) -> tuple[str, bytes]:
     """Handle one signed request from a consumer's gateway; the signed response envelope and body.
 
     ``peer_cert`` is the DER certificate the sending node presented in the TLS handshake (None in
     process): the signing member's certificate must belong to that very node, so a node cannot
     relay messages signed with keys another node holds. Errors are answered with a signed envelope
     too (when the provider is known), so the consumer's gateway can tell a forged error from a real
-    one."""
+    one.
+
+    ``deferred`` is given by a consumer's gateway in this process: the provider's log entries are
+    added to it instead of written, and the consumer writes them with its own in one commit before
+    the response leaves the process."""
     started = time.perf_counter()
     this = node.this_node()
     conf: node.Conf | None = None
@@ -93,7 +104,7 @@ def server_proxy(token: str, body: bytes, *, peer_cert: bytes | None = None) -> 
         sub = conf.subsystem(req.service.provider)
         if req.service.code in meta.METASERVICES and sub is not None and sub.get("node") == this.code:
             response = _metaservice(conf, req)
-            return _respond(this, conf, req, request_id, rhash, provider_member, token, response, started)
+            return _respond(this, conf, req, request_id, rhash, provider_member, token, response, started, deferred)
         if conf.service(req.service) is None or sub is None:
             raise XRoadError(f"{SERVER_PROXY}.UnknownService", f"Unknown service {req.service}")
         if sub.get("node") != this.code:
@@ -106,7 +117,7 @@ def server_proxy(token: str, body: bytes, *, peer_cert: bytes | None = None) -> 
         response = _call_service(req)
     except XRoadError as exc:
         response = xroad_error(exc.at(SERVER_PROXY), message_id=req.message_id if req else "")
-    return _respond(this, conf, req, request_id, rhash, provider_member, token, response, started)
+    return _respond(this, conf, req, request_id, rhash, provider_member, token, response, started, deferred)
 
 
 _pruned_at: dict[str, float] = {}
@@ -145,6 +156,7 @@ def _respond(
     req_token: str,
     response: Response,
     started: float,
+    deferred: list[core.Entry] | None = None,
 ) -> tuple[str, bytes]:
     resp_token = ""
     headers = [(k, v) for k, v in response.headers if k not in XROAD_SET and k != SUBJECTS_HEADER]
@@ -172,18 +184,21 @@ def _respond(
     )
     duration = (time.perf_counter() - started) * 1000
     if req is not None:
-        refusal = log.logged_or_refusal(
-            this,
-            origin=SERVER_PROXY,
-            role="provider",
-            req=req,
-            request_id=request_id,
-            response=response,
-            rhash=rhash,
-            req_sig=req_token,
-            resp_sig=resp_token,
-            duration_ms=duration,
-        )
+        entry: dict[str, Any] = {
+            "role": "provider",
+            "req": req,
+            "request_id": request_id,
+            "response": response,
+            "rhash": rhash,
+            "req_sig": req_token,
+            "resp_sig": resp_token,
+            "duration_ms": duration,
+        }
+        if deferred is not None:
+            deferred += log.entries(this, **entry)
+            metrics.observe(str(req.service), response.status, response.error, duration)
+            return resp_token, response.body
+        refusal = log.logged_or_refusal(this, origin=SERVER_PROXY, **entry)
         if refusal is not None:
             return _respond(this, conf, None, request_id, "", provider_member, "", refusal, started)
         metrics.observe(str(req.service), response.status, response.error, duration)
@@ -304,8 +319,14 @@ def _call_local(name: str, req: Request) -> Response:
         issue=req.issue,
     )
     try:
-        with transaction.atomic():
+        if req.method in READS:
+            # A read holds no transaction: on SQLite one would hold the write lock for the whole
+            # read, and outside one its access records join the group writer's batches, committed
+            # before the answer is released all the same.
             result = handler(sreq)
+        else:
+            with transaction.atomic():
+                result = handler(sreq)
     except XRoadError:
         raise
     except Exception as exc:
