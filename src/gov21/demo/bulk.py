@@ -82,7 +82,7 @@ def _bulk_mode(timings: dict[str, float]) -> Iterator[None]:
     the load and rebuild them afterwards: building an index once over sorted data is many times
     faster than maintaining it row by row. Runs inside the loading transaction, so a failure leaves
     the schema as it was."""
-    name_search = importlib.import_module("gov21.registry.migrations.0002_name_search")
+    name_search = importlib.import_module("gov21.registry.migrations.0005_name_search_words")
     tables = ", ".join(f"'{t}'" for t in REGISTRY_TABLES)
     with connection.cursor() as cursor:
         if connection.vendor == "sqlite":
@@ -93,15 +93,15 @@ def _bulk_mode(timings: dict[str, float]) -> Iterator[None]:
             indexes = cursor.fetchall()
             for name, _ in indexes:
                 cursor.execute(f'DROP INDEX "{name}"')
-            for sql in name_search.SQLITE_BACKWARD[:3]:
+            for sql in name_search.SQLITE_DROP_TRIGGERS:
                 cursor.execute(sql)
             yield
             started = time_.perf_counter()
             for _, sql in indexes:
                 cursor.execute(sql)
             timings["btree"] = round(time_.perf_counter() - started, 2)
-            cursor.execute("INSERT INTO registry_person_fts(registry_person_fts) VALUES('rebuild')")
-            for sql in name_search.SQLITE_FORWARD[1:]:
+            cursor.execute(name_search.SQLITE_REBUILD)
+            for sql in name_search.SQLITE_TRIGGERS:
                 cursor.execute(sql)
             cursor.execute("PRAGMA cache_size=-65536")
             return
@@ -128,6 +128,10 @@ def _bulk_mode(timings: dict[str, float]) -> Iterator[None]:
             cursor.execute(sql)
         for table, name, definition in foreign_keys:
             cursor.execute(f'ALTER TABLE {table} ADD CONSTRAINT "{name}" {definition}')
+        # Without statistics the planner guesses at a name search's matches and may walk every row in
+        # id order instead of asking the search index (seconds on a large nation, decision 0027).
+        for table in REGISTRY_TABLES:
+            cursor.execute(f"ANALYZE {table}")
 
 
 class _Writer:

@@ -177,6 +177,9 @@ class Page(Generic[Item]):
 
 
 def _matching_ids(tokens: list[str], after: int, limit: int) -> list[int]:
+    """Ids after ``after`` of persons whose name has a word beginning with each token: FTS5 on SQLite,
+    the stored ``name_tsv`` on PostgreSQL (migration 0005); both split names at anything but a letter
+    or digit, so the two engines answer alike."""
     with connection.cursor() as cursor:
         if connection.vendor == "sqlite":
             match = " ".join(f'"{t}"*' for t in tokens)
@@ -188,7 +191,7 @@ def _matching_ids(tokens: list[str], after: int, limit: int) -> list[int]:
         else:
             tsquery = " & ".join(f"{t}:*" for t in tokens)
             cursor.execute(
-                "SELECT id FROM registry_person WHERE to_tsvector('simple', name_norm) @@ to_tsquery('simple', %s) "
+                "SELECT id FROM registry_person WHERE name_tsv @@ to_tsquery('simple', %s) "
                 "AND id > %s ORDER BY id LIMIT %s",
                 [tsquery, after, limit],
             )
@@ -198,7 +201,8 @@ def _matching_ids(tokens: list[str], after: int, limit: int) -> list[int]:
 def person_search(
     *, name: str, actor: Principal, purpose: str | None, cursor: str | None = None, limit: int = 20
 ) -> Page[PersonFacts]:
-    """Persons whose names contain every word of ``name`` (each word may be a prefix)."""
+    """Persons whose names contain every word of ``name`` (each word may be a prefix, and the parts of
+    a hyphenated name are words)."""
     actor.require("person.read")
     why = _check_purpose(purpose)
     tokens = _tokens(name)

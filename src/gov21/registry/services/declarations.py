@@ -4,8 +4,8 @@ records (``check_*``), then stored with its first transition."""
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import date
-from typing import Any
+from datetime import date, datetime
+from typing import Any, NamedTuple
 
 from django.conf import settings
 from django.db import transaction
@@ -18,7 +18,15 @@ from gov21.core.ids import uin_check
 from gov21.core.principal import Principal
 from gov21.core.queries import one_or_none
 from gov21.registry import rules
-from gov21.registry.models import EventKind, EventState, EventTransition, LifeEvent, Person, PersonStatus
+from gov21.registry.models import (
+    DuplicateCandidate,
+    EventKind,
+    EventState,
+    EventTransition,
+    LifeEvent,
+    Person,
+    PersonStatus,
+)
 from gov21.registry.records import (
     DECLARATIONS,
     AddressChangeFacts,
@@ -29,7 +37,7 @@ from gov21.registry.records import (
     MarriageFacts,
     NameChangeFacts,
 )
-from gov21.registry.services.duplicates import duplicates_flag
+from gov21.registry.services.duplicates import duplicates_find
 from gov21.registry.services.events import date_check, local_today
 from gov21.registry.services.unions import union_between, union_open
 
@@ -64,14 +72,19 @@ def declaration_parse(*, kind: str, data: Mapping[str, Any]) -> Declaration:
         raise DomainError(code, message.format(**first.get("ctx", {})), field=field) from None
 
 
-def _check_birth(facts: BirthFacts) -> None:
+def _check_birth(facts: BirthFacts) -> dict[str, Person]:
     min_age = settings.GOV21_MIN_PARENT_AGE
+    given = {uin for uin in (facts.mother_uin, facts.father_uin) if uin is not None}
+    # Both parents in one read; their whole rows, since registering the birth needs the mother's address.
+    found = {p.uin: p for p in Person.objects.filter(uin__in=sorted(given))} if given else {}
+    parents: dict[str, Person] = {}
     for role, uin in (("mother", facts.mother_uin), ("father", facts.father_uin)):
         if uin is None:
             continue
-        parent = one_or_none(Person.objects.filter(uin=uin).only("birth_date", "sex", "death_date"))
+        parent = found.get(uin)
         if parent is None:
             raise NotFound("person_not_found", f"No person with UIN {uin} is registered.", field=f"{role}_uin")
+        parents[f"{role}_uin"] = parent
         rules.check_parent(
             role=role,
             parent_birth=parent.birth_date,
@@ -80,6 +93,7 @@ def _check_birth(facts: BirthFacts) -> None:
             child_birth=facts.birth_date,
             min_age=min_age,
         )
+    return parents
 
 
 def _check_death(facts: DeathFacts) -> None:
@@ -133,14 +147,15 @@ def _check_address_change(facts: AddressChangeFacts) -> None:
     _check_living(facts.uin)
 
 
-def check_declaration(facts: Declaration) -> None:
-    """Check a declaration against the registry's rules and records; a ``DomainError`` if it breaks one."""
+def check_declaration(facts: Declaration) -> Mapping[str, Person]:
+    """Check a declaration against the registry's rules and records; a ``DomainError`` if it breaks one.
+    Returns the persons it read that registering needs again, by field (a birth's parents)."""
     for field, uin in facts.uins().items():
         uin_check(uin, field=field)
     date_check(facts.event_date(), field=facts.EVENT_DATE, today=local_today())
     if isinstance(facts, BirthFacts):
-        _check_birth(facts)
-    elif isinstance(facts, DeathFacts):
+        return _check_birth(facts)
+    if isinstance(facts, DeathFacts):
         _check_death(facts)
     elif isinstance(facts, MarriageFacts):
         _check_marriage(facts)
@@ -150,12 +165,22 @@ def check_declaration(facts: Declaration) -> None:
         _check_name_change(facts)
     elif isinstance(facts, AddressChangeFacts):
         _check_address_change(facts)
+    return {}
 
 
-def declaration_checked(facts: Declaration) -> tuple[dict[str, Any], date]:
-    """Check ``facts``; return them as they are kept with the event, and the event's date."""
-    check_declaration(facts)
-    return facts.model_dump(mode="json"), facts.event_date()
+class Checked(NamedTuple):
+    """A declaration that passed the checks: its facts as they are kept with the event, the event's
+    date, and the persons the checks read (by field), so that nothing is read twice in one transaction."""
+
+    data: dict[str, Any]
+    event_date: date
+    persons: Mapping[str, Person]
+
+
+def declaration_checked(facts: Declaration) -> Checked:
+    """Check ``facts``; return them as they are kept with the event, the event's date and the persons read."""
+    persons = check_declaration(facts)
+    return Checked(facts.model_dump(mode="json"), facts.event_date(), persons)
 
 
 def _subject_uin(kind: str, facts: dict[str, Any]) -> str | None:
@@ -164,21 +189,20 @@ def _subject_uin(kind: str, facts: dict[str, Any]) -> str | None:
     return str(facts.get("uin") or facts.get("partner_a_uin"))
 
 
-@transaction.atomic
-def event_declare(*, declaration: Declaration, actor: Principal, declarant_uin: str = "") -> LifeEvent:
-    """Record a declaration. ``declarant_uin`` is the person who declared through an agency's
-    system, when the identity provider's assertion proved it (see :func:`assertion_accept`)."""
-    actor.require("event.declare")
+def declaration_event(
+    declaration: Declaration, checked: Checked, *, actor: Principal, now: datetime, declarant_uin: str = ""
+) -> tuple[LifeEvent, list[DuplicateCandidate]]:
+    """The declared event of a checked declaration, unsaved, and the possible duplicates of a birth
+    (unsaved too; ``has_open_duplicates`` already says whether there are any)."""
     kind = declaration.KIND
-    facts, event_date = declaration_checked(declaration)
+    facts = checked.data
     subject_uin = _subject_uin(kind, facts)
     subject = one_or_none(Person.objects.filter(uin=subject_uin)) if subject_uin else None
     partner = one_or_none(Person.objects.filter(uin=facts["partner_b_uin"])) if "partner_b_uin" in facts else None
-    now = timezone.now()
     event = LifeEvent(
         kind=kind,
         state=EventState.DECLARED,
-        event_date=event_date,
+        event_date=checked.event_date,
         data=facts,
         subject=subject,
         partner=partner,
@@ -189,21 +213,39 @@ def event_declare(*, declaration: Declaration, actor: Principal, declarant_uin: 
     )
     if kind in (EventKind.BIRTH, EventKind.DEATH):
         event.timeliness = rules.timeliness(
-            event_date=event_date,
+            event_date=checked.event_date,
             registered_on=timezone.localdate(now),
             target_days=settings.GOV21_REGISTRATION_TARGET_DAYS,
             late_days=settings.GOV21_REGISTRATION_LATE_DAYS,
         )
-    event.save()
-    EventTransition.objects.create(event=event, from_state="", to_state=EventState.DECLARED, actor=actor.name, at=now)
-    if kind == EventKind.BIRTH:
-        duplicates_flag(event)
+    duplicates = duplicates_find(event, mother=checked.persons.get("mother_uin")) if kind == EventKind.BIRTH else []
+    event.has_open_duplicates = bool(duplicates)
+    return event, duplicates
+
+
+def declaration_audit(event: LifeEvent, *, actor: Principal) -> None:
+    """The access record of a declaration, in its transaction."""
     access_record(
         actor=actor.name,
         actor_kind=actor.kind,
-        action=f"declare.{kind}",
-        subject=subject_uin or "",
+        action=f"declare.{event.kind}",
+        subject=_subject_uin(event.kind, event.data) or "",
         purpose="civil registration",
         detail={"event": event.pk},
     )
+
+
+@transaction.atomic
+def event_declare(*, declaration: Declaration, actor: Principal, declarant_uin: str = "") -> LifeEvent:
+    """Record a declaration. ``declarant_uin`` is the person who declared through an agency's
+    system, when the identity provider's assertion proved it (see :func:`assertion_accept`)."""
+    actor.require("event.declare")
+    checked = declaration_checked(declaration)
+    now = timezone.now()
+    event, duplicates = declaration_event(declaration, checked, actor=actor, now=now, declarant_uin=declarant_uin)
+    event.save()
+    EventTransition.objects.create(event=event, from_state="", to_state=EventState.DECLARED, actor=actor.name, at=now)
+    if duplicates:
+        DuplicateCandidate.objects.bulk_create(duplicates)
+    declaration_audit(event, actor=actor)
     return event

@@ -16,14 +16,14 @@ from gov21.registry.models import DuplicateCandidate, EventKind, EventState, Lif
 from gov21.registry.services.events import OPEN_STATES, event_transition
 
 
-def duplicates_flag(event: LifeEvent) -> None:
-    """Flag births that may already be known: the same mother within 9 months (twins are flagged too
-    and resolved by the registrar), or a similar name with a close date of birth."""
+def duplicates_find(event: LifeEvent, *, mother: Person | None) -> list[DuplicateCandidate]:
+    """Births that may already be known, as unsaved candidates of ``event`` (which may itself be
+    unsaved): the same mother within 9 months (twins are found too and resolved by the registrar),
+    or a similar name with a close date of birth. ``mother`` is the declared mother, as the checks read her."""
     facts = event.data
     birth = date.fromisoformat(facts["birth_date"])
     given = rules.normalise_name(facts["given_names"])
     found: list[DuplicateCandidate] = []
-    mother = one_or_none(Person.objects.filter(uin=facts["mother_uin"]).only("id")) if facts["mother_uin"] else None
     window = timedelta(days=270)
     if mother is not None:
         for sibling in Person.objects.filter(
@@ -40,8 +40,8 @@ def duplicates_flag(event: LifeEvent) -> None:
     pending = (
         # Only undecided declarations: registered births are persons, checked above. Filtering on the
         # (indexed) state first keeps this from scanning every birth ever registered.
-        LifeEvent.objects.filter(mother_uin=facts["mother_uin"], kind=EventKind.BIRTH, state__in=OPEN_STATES)
-        .exclude(pk=event.pk)
+        LifeEvent.objects.filter(mother_uin=mother.uin, kind=EventKind.BIRTH, state__in=OPEN_STATES)
+        .exclude(pk=event.pk or 0)
         .filter(event_date__gte=birth - window, event_date__lte=birth + window)
         if mother is not None
         else LifeEvent.objects.none()
@@ -72,6 +72,12 @@ def duplicates_flag(event: LifeEvent) -> None:
                     f"{person.birth_date.isoformat()}",
                 )
             )
+    return found
+
+
+def duplicates_flag(event: LifeEvent, *, mother: Person | None) -> None:
+    """Flag the possible duplicates of a saved birth declaration (see :func:`duplicates_find`)."""
+    found = duplicates_find(event, mother=mother)
     if found:
         DuplicateCandidate.objects.bulk_create(found)
         event.has_open_duplicates = True

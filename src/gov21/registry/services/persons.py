@@ -38,7 +38,7 @@ def _refresh_search_fields(person: Person) -> None:
     person.family_key = rules.family_key(person.family_name)
 
 
-def version_save(
+def version_new(
     person: Person,
     *,
     previous: PersonFacts | None,
@@ -47,7 +47,8 @@ def version_save(
     effective: date,
     event: LifeEvent | None,
 ) -> PersonVersion:
-    """Persist the person's new state and append it to the history."""
+    """Bring ``person`` (unsaved) to its new state and return the version that records it, unsaved:
+    the caller saves the person, then the version (see :func:`version_save`)."""
     now = timezone.now()
     _refresh_search_fields(person)
     snapshot = person_snapshot(person)
@@ -57,8 +58,7 @@ def version_save(
             raise DomainError("no_change", "This change would not alter the record.")
         person.version += 1
     person.updated_at = now
-    person.save()
-    return PersonVersion.objects.create(
+    return PersonVersion(
         person=person,
         version=person.version,
         recorded_at=now,
@@ -69,6 +69,22 @@ def version_save(
         author=author,
         event=event,
     )
+
+
+def version_save(
+    person: Person,
+    *,
+    previous: PersonFacts | None,
+    reason: str,
+    author: str,
+    effective: date,
+    event: LifeEvent | None,
+) -> PersonVersion:
+    """Persist the person's new state and append it to the history."""
+    version = version_new(person, previous=previous, reason=reason, author=author, effective=effective, event=event)
+    person.save()
+    version.save()
+    return version
 
 
 def person_for_update(uin: str, *, field: str) -> Person:

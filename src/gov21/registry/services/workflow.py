@@ -4,10 +4,12 @@ register (a gap-free number, the event applied to the persons concerned, publish
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from gov21.audit.contracts import access_record
@@ -15,14 +17,26 @@ from gov21.core.errors import Conflict, DomainError, NotFound
 from gov21.core.principal import Principal
 from gov21.exchange.contracts import agency_client, event_publish
 from gov21.registry import rules
-from gov21.registry.models import EventKind, EventState, LifeEvent, RegistrationCounter
+from gov21.registry.models import (
+    DuplicateCandidate,
+    EventKind,
+    EventState,
+    EventTransition,
+    LifeEvent,
+    RegistrationCounter,
+)
 from gov21.registry.records import BirthFacts
-from gov21.registry.services.births import birth_apply
+from gov21.registry.services.births import birth_apply, birth_person
 from gov21.registry.services.deaths import death_apply
-from gov21.registry.services.declarations import declaration_checked, declaration_parse, event_declare
+from gov21.registry.services.declarations import (
+    declaration_audit,
+    declaration_checked,
+    declaration_event,
+    declaration_parse,
+)
 from gov21.registry.services.duplicates import duplicates_flag
 from gov21.registry.services.events import event_for_action, event_transition
-from gov21.registry.services.persons import address_change_apply, name_change_apply
+from gov21.registry.services.persons import address_change_apply, name_change_apply, version_new
 from gov21.registry.services.unions import divorce_apply, marriage_apply
 
 logger = logging.getLogger("gov21.registry")
@@ -33,7 +47,7 @@ def event_validate(*, event_id: int, actor: Principal) -> LifeEvent:
     actor.require("event.decide")
     event = event_for_action(event_id, "validate")
     # The facts are checked again: the registry may have changed since the declaration.
-    event.data, event.event_date = declaration_checked(declaration_parse(kind=event.kind, data=event.data))
+    event.data, event.event_date, _ = declaration_checked(declaration_parse(kind=event.kind, data=event.data))
     event_transition(event, to=EventState.VALIDATED, actor=actor)
     event.save()
     return event
@@ -68,7 +82,7 @@ def event_correct(*, event_id: int, data: dict[str, Any], actor: Principal) -> L
     actor.require("event.declare")
     event = event_for_action(event_id, "correct")
     merged = declaration_parse(kind=event.kind, data={**event.data, **data})
-    event.data, event.event_date = declaration_checked(merged)
+    event.data, event.event_date, persons = declaration_checked(merged)
     if event.kind == EventKind.BIRTH:
         event.mother_uin = event.data.get("mother_uin") or ""
     event_transition(event, to=EventState.CORRECTED, actor=actor, reason="Declaration corrected")
@@ -76,29 +90,44 @@ def event_correct(*, event_id: int, data: dict[str, Any], actor: Principal) -> L
     if event.kind == EventKind.BIRTH:
         event.duplicates.filter(resolution="").update(resolution="superseded", resolved_at=timezone.now())
         event.has_open_duplicates = False
-        duplicates_flag(event)
+        duplicates_flag(event, mother=persons.get("mother_uin"))
     return event
 
 
 def _next_number(kind: str, year: int) -> str:
-    RegistrationCounter.objects.bulk_create([RegistrationCounter(kind=kind, year=year, last=0)], ignore_conflicts=True)
-    counter = RegistrationCounter.objects.select_for_update().get(kind=kind, year=year)
-    counter.last += 1
-    counter.save(update_fields=["last"])
-    return rules.registration_number(kind=kind, year=year, sequence=counter.last)
+    """The next registration number of ``kind`` in ``year``: the counter is incremented under its row
+    lock in the registering transaction (gap-free: a rolled-back registration gives its number back),
+    in one statement once the year's counter exists."""
+    table = RegistrationCounter._meta.db_table
+    with connection.cursor() as cursor:
+        for _ in range(2):
+            cursor.execute(
+                f"UPDATE {table} SET last = last + 1 WHERE kind = %s AND year = %s RETURNING last",  # noqa: S608
+                [kind, year],
+            )
+            row = cursor.fetchone()
+            if row is not None:
+                return rules.registration_number(kind=kind, year=year, sequence=int(row[0]))
+            # The year's first registration of this kind: a concurrent one may create the row too.
+            RegistrationCounter.objects.bulk_create(
+                [RegistrationCounter(kind=kind, year=year, last=0)], ignore_conflicts=True
+            )
+    raise RuntimeError(f"no registration counter for {kind} {year}")
 
 
-@transaction.atomic
-def event_register(*, event_id: int, actor: Principal) -> LifeEvent:
-    actor.require("event.decide")
-    event = event_for_action(event_id, "register")
-    if event.has_open_duplicates:
-        raise Conflict(
-            "unresolved_duplicates",
-            "This declaration may duplicate an existing record; resolve the possible duplicates first.",
-        )
-    event.data, event.event_date = declaration_checked(declaration_parse(kind=event.kind, data=event.data))
-    now = timezone.now()
+def _register_audit(event: LifeEvent, *, actor: Principal) -> None:
+    access_record(
+        actor=actor.name,
+        actor_kind=actor.kind,
+        action=f"register.{event.kind}",
+        subject=event.subject.uin if event.subject else "",
+        purpose="civil registration",
+        detail={"event": event.pk, "number": event.number},
+    )
+
+
+def _registering(event: LifeEvent, *, actor: Principal, now: datetime) -> None:
+    """Give ``event`` its number, time, author and timeliness (registered today)."""
     today = timezone.localdate(now)
     event.number = _next_number(event.kind, today.year)
     event.registered_at = now
@@ -110,18 +139,30 @@ def event_register(*, event_id: int, actor: Principal) -> LifeEvent:
             target_days=settings.GOV21_REGISTRATION_TARGET_DAYS,
             late_days=settings.GOV21_REGISTRATION_LATE_DAYS,
         )
-    _APPLY[EventKind(event.kind)](event, actor)
+
+
+_UNRESOLVED = (
+    "unresolved_duplicates",
+    "This declaration may duplicate an existing record; resolve the possible duplicates first.",
+)
+
+
+@transaction.atomic
+def event_register(*, event_id: int, actor: Principal) -> LifeEvent:
+    actor.require("event.decide")
+    event = event_for_action(event_id, "register")
+    if event.has_open_duplicates:
+        raise Conflict(*_UNRESOLVED)
+    event.data, event.event_date, persons = declaration_checked(declaration_parse(kind=event.kind, data=event.data))
+    _registering(event, actor=actor, now=timezone.now())
+    if event.kind == EventKind.BIRTH:
+        birth_apply(event, actor, parents=persons)
+    else:
+        _APPLY[EventKind(event.kind)](event, actor)
     event_transition(event, to=EventState.REGISTERED, actor=actor)
     event.save()
     _publish_registered(event)
-    access_record(
-        actor=actor.name,
-        actor_kind=actor.kind,
-        action=f"register.{event.kind}",
-        subject=event.subject.uin if event.subject else "",
-        purpose="civil registration",
-        detail={"event": event.pk, "number": event.number},
-    )
+    _register_audit(event, actor=actor)
     return event
 
 
@@ -166,7 +207,7 @@ def _publish_registered(event: LifeEvent) -> None:
         logger.warning("event type %s is not registered; %s not published", event_type, event.number)
 
 
-_APPLY = {
+_APPLY: dict[EventKind, Callable[[LifeEvent, Principal], None]] = {
     EventKind.BIRTH: birth_apply,
     EventKind.DEATH: death_apply,
     EventKind.MARRIAGE: marriage_apply,
@@ -177,7 +218,51 @@ _APPLY = {
 
 
 def register_birth(*, birth: BirthFacts, actor: Principal) -> LifeEvent:
-    """Declare, validate and register a birth in one go (for trusted intake such as a hospital)."""
-    event = event_declare(declaration=birth, actor=actor)
-    event = event_validate(event_id=event.pk, actor=actor)
-    return event_register(event_id=event.pk, actor=actor)
+    """Declare, validate and register a birth in one go, for trusted intake such as a hospital whose
+    system holds both rights: one transaction with the same checks, rows, access records and published
+    event as the three steps, the facts checked once. A birth that may duplicate a known one is kept
+    as a validated declaration for a registrar to resolve, and answered with a ``Conflict``."""
+    actor.require("event.declare")
+    actor.require("event.decide")
+    with transaction.atomic():
+        event = _birth_intake(birth, actor=actor)
+    if event.has_open_duplicates:
+        raise Conflict(*_UNRESOLVED)
+    return event
+
+
+def _birth_intake(birth: BirthFacts, *, actor: Principal) -> LifeEvent:
+    checked = declaration_checked(birth)
+    now = timezone.now()
+    event, duplicates = declaration_event(birth, checked, actor=actor, now=now)
+    steps = [("", EventState.DECLARED), (EventState.DECLARED, EventState.VALIDATED)]
+    if duplicates:
+        event.state = EventState.VALIDATED
+        event.save()
+        DuplicateCandidate.objects.bulk_create(duplicates)
+    else:
+        # The event is written once, registered: its person's first version points at it.
+        _registering(event, actor=actor, now=now)
+        person = birth_person(event, parents=checked.persons)
+        version = version_new(
+            person,
+            previous=None,
+            reason="Birth registered",
+            author=actor.name,
+            effective=person.birth_date,
+            event=event,
+        )
+        person.save()
+        event.subject = person
+        event.state = EventState.REGISTERED
+        event.save()
+        version.save()
+        steps.append((EventState.VALIDATED, EventState.REGISTERED))
+    EventTransition.objects.bulk_create(
+        [EventTransition(event=event, from_state=a, to_state=b, actor=actor.name, at=now) for a, b in steps]
+    )
+    declaration_audit(event, actor=actor)
+    if event.state == EventState.REGISTERED:
+        _publish_registered(event)
+        _register_audit(event, actor=actor)
+    return event
