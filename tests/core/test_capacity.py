@@ -142,3 +142,20 @@ def test_a_program_past_capacity_gets_problem_json(client: Client, full: Gate) -
 @pytest.mark.parametrize("path", ["/healthz", "/.well-known/openid-configuration", "/oidc/jwks.json"])
 def test_health_checks_and_the_providers_back_channel_are_not_refused(client: Client, full: Gate, path: str) -> None:
     assert client.get(path).status_code == 200
+
+
+def test_the_server_gives_each_worker_more_threads_than_the_gate_lets_work_and_wait(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Otherwise a request past capacity would wait in gunicorn's own queue, where nothing answers it."""
+    monkeypatch.setenv("GOV21_WEB_THREADS", "4")
+    monkeypatch.setenv("GOV21_WEB_SLOTS", "6")
+    monkeypatch.setenv("GOV21_WEB_QUEUE", "10")
+
+    flags = capacity.gunicorn_capacity()
+
+    given = dict(zip(flags[::2], flags[1::2], strict=True))
+    assert given["--worker-class"] == "gthread"
+    assert int(given["--threads"]) > 6 + 10
+    assert int(given["--worker-connections"]) >= int(given["--threads"])
+    assert int(given["--backlog"]) <= 128

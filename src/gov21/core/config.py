@@ -117,7 +117,7 @@ WEB_WORKERS: Setting[int] = Setting("GOV21_WEB_WORKERS", int, 3, "Web server wor
 WEB_THREADS: Setting[int] = Setting(
     "GOV21_WEB_THREADS",
     int,
-    16,
+    32,
     "Threads of each web server worker process started by `gov21 up`: the requests it works on"
     " (`GOV21_WEB_SLOTS`), those waiting for one (`GOV21_WEB_QUEUE`), and room to refuse the rest at once.",
 )
@@ -138,7 +138,7 @@ WEB_QUEUE: Setting[int] = Setting(
 WEB_WAIT_MS: Setting[int] = Setting(
     "GOV21_WEB_WAIT_MS",
     int,
-    2000,
+    1000,
     "How long a request waits for a slot before it is answered 503 with Retry-After (milliseconds).",
 )
 BUSY_RETRY_AFTER_SECONDS: Setting[int] = Setting(

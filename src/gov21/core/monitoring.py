@@ -6,6 +6,9 @@ it starts its processes: ``DATA_DIR/metrics`` is emptied, so counts start at zer
 no file of an earlier run's processes is summed, and is named in the environment the processes
 inherit. A process that no launcher started (a test, a one-off command) gets a private directory
 from :func:`multiprocess_ensure`, removed when it exits.
+
+The kernel counts one thing of its own here: requests refused past capacity (``gov21_refused_total``
+by gate, :func:`refusal_count`), which the exchange's ``/metrics`` reports with every other count.
 """
 
 from __future__ import annotations

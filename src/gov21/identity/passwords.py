@@ -3,7 +3,7 @@ requests, and a ceiling on a password's length.
 
 * :class:`Argon2idHasher` is first in ``PASSWORD_HASHERS``: every new password is hashed with its
   parameters, and a hash made with other parameters (Django's default Argon2, PBKDF2) is hashed again
-  at the person's next successful sign-in (Django's ``must_update``). Decision 0026 gives the
+  at the person's next successful sign-in (Django's ``must_update``). Decision 0027 gives the
   measured cost of each candidate.
 * The hashing itself runs on a few threads of lowered CPU priority (:data:`PASSWORD_WORK`):
   argon2 releases the GIL, so a hash does not hold up this process's other requests, and under load
