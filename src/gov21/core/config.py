@@ -117,21 +117,21 @@ WEB_WORKERS: Setting[int] = Setting("GOV21_WEB_WORKERS", int, 3, "Web server wor
 WEB_THREADS: Setting[int] = Setting(
     "GOV21_WEB_THREADS",
     int,
-    32,
+    48,
     "Threads of each web server worker process started by `gov21 up`: the requests it works on"
     " (`GOV21_WEB_SLOTS`), those waiting for one (`GOV21_WEB_QUEUE`), and room to refuse the rest at once.",
 )
 WEB_SLOTS: Setting[int] = Setting(
     "GOV21_WEB_SLOTS",
     int,
-    4,
+    8,
     "Requests one web server process works on at once; the platform's health checks, metrics, static files and"
     " the identity provider's back channel (token, userinfo, keys) are not counted.",
 )
 WEB_QUEUE: Setting[int] = Setting(
     "GOV21_WEB_QUEUE",
     int,
-    8,
+    16,
     "Requests one web server process lets wait for a slot; past them a request is answered 503 with Retry-After"
     " at once.",
 )
