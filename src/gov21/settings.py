@@ -81,6 +81,8 @@ MIDDLEWARE = [
     "gov21.core.http.ForwardedProtoMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
+    # Before the session and every database read: a refusal past capacity costs almost nothing.
+    "gov21.core.capacity.AdmissionMiddleware",
     "gov21.identity.csp.RelyingPartyFormActionMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -161,8 +163,10 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 
 # Argon2id for new and changed passwords; older hashes are upgraded at the next sign-in.
+# Ours first: new hashes take its parameters and older ones are hashed again at sign-in (decision 0027).
+# Django's own Argon2 hasher is not listed: it shares the name "argon2" and would take those hashes over.
 PASSWORD_HASHERS = [
-    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "gov21.identity.passwords.Argon2idHasher",
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",
 ]
 AUTH_PASSWORD_VALIDATORS = [
@@ -197,6 +201,21 @@ if GOV21_TRUSTED_PROXIES:
     # Believed only from the proxies themselves: gov21.core.http.ForwardedProtoMiddleware drops the
     # header from anyone else before this is read.
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# Past capacity a request is answered 503 with Retry-After (gov21.core.capacity). Not counted: what
+# monitors and load balancers ask, static files, and the identity provider's back channel, which the
+# portal calls from inside a sign-in it already let in (refusing it would fail that sign-in half way).
+GOV21_ADMISSION_EXEMPT = [
+    "/healthz",
+    "/readyz",
+    "/metrics",
+    "/static/",
+    "/oidc/token",
+    "/oidc/userinfo",
+    "/oidc/jwks.json",
+    "/.well-known/openid-configuration",
+]
+# Paths answered with problem+json whatever the client accepts.
+GOV21_API_PREFIXES = ("/api/", "/exchange/", "/oidc/token", "/oidc/userinfo", "/oidc/introspect", "/oidc/revoke")
 SECURE_SSL_REDIRECT = PRODUCTION
 # Load balancers and internal monitors probe over plain http on the inside network.
 SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]

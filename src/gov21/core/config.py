@@ -128,6 +128,57 @@ REGISTRATION_LATE_DAYS: Setting[int] = Setting(
     "Registered after the target but within this many days: late; beyond: delayed.",
 )
 WEB_WORKERS: Setting[int] = Setting("GOV21_WEB_WORKERS", int, 3, "Web server worker processes started by `gov21 up`.")
+WEB_THREADS: Setting[int] = Setting(
+    "GOV21_WEB_THREADS",
+    int,
+    48,
+    "Threads of each web server worker process started by `gov21 up`: the requests it works on"
+    " (`GOV21_WEB_SLOTS`), those waiting for one (`GOV21_WEB_QUEUE`), and room to refuse the rest at once.",
+)
+WEB_SLOTS: Setting[int] = Setting(
+    "GOV21_WEB_SLOTS",
+    int,
+    8,
+    "Requests one web server process works on at once; the platform's health checks, metrics, static files and"
+    " the identity provider's back channel (token, userinfo, keys) are not counted.",
+)
+WEB_QUEUE: Setting[int] = Setting(
+    "GOV21_WEB_QUEUE",
+    int,
+    16,
+    "Requests one web server process lets wait for a slot; past them a request is answered 503 with Retry-After"
+    " at once.",
+)
+WEB_WAIT_MS: Setting[int] = Setting(
+    "GOV21_WEB_WAIT_MS",
+    int,
+    1000,
+    "How long a request waits for a slot before it is answered 503 with Retry-After (milliseconds).",
+)
+BUSY_RETRY_AFTER_SECONDS: Setting[int] = Setting(
+    "GOV21_BUSY_RETRY_AFTER_SECONDS",
+    int,
+    5,
+    "The Retry-After of a 503 answered because the server or the password step is full: when to try again.",
+)
+PASSWORD_SLOTS: Setting[int] = Setting(
+    "GOV21_PASSWORD_SLOTS",
+    int,
+    1,
+    "Passwords one web server process hashes or checks at once, on threads of lowered CPU priority.",
+)
+PASSWORD_QUEUE: Setting[int] = Setting(
+    "GOV21_PASSWORD_QUEUE",
+    int,
+    8,
+    "Password checks one process lets wait for a slot; past them the sign-in answers 503 with Retry-After at once.",
+)
+PASSWORD_WAIT_MS: Setting[int] = Setting(
+    "GOV21_PASSWORD_WAIT_MS",
+    int,
+    2000,
+    "How long a password check waits for a slot before the sign-in answers 503 with Retry-After (milliseconds).",
+)
 SESSION_AGE_SECONDS: Setting[int] = Setting(
     "GOV21_SESSION_AGE_SECONDS", int, 8 * 3600, "Staff sessions expire after this many seconds."
 )

@@ -89,6 +89,11 @@ class Attempt:
             else:
                 SignInThrottle.objects.filter(key=key).delete()
 
+    def withdrawn(self) -> None:
+        """Nothing was checked (the server was too busy to): the attempt is not counted anywhere."""
+        for _scope, key, started in self.counted:
+            _give_back(key, started)
+
 
 def _give_back(key: str, started: int) -> None:
     # Only in the window it was taken from: a new window already starts at nothing.

@@ -51,6 +51,16 @@ def _rp(request: HttpRequest) -> tuple[str, str]:
     return urlsplit(f"//{host}").hostname or host, f"{request.scheme}://{host}"
 
 
+def _refused(request: HttpRequest, template: str, context: dict[str, Any], error: DomainError) -> HttpResponse:
+    """The form again with the error (what the person typed kept, never the password), and when to
+    try again if the error says so: too many attempts (429) or too many people signing in (503)."""
+    response = render(request, template, context, status=error.status)
+    if "retry_after" in error.extra:
+        response["Retry-After"] = str(error.extra["retry_after"])
+        response._has_been_logged = True  # type: ignore[attr-defined]  # counted, not an error of ours
+    return response
+
+
 @never_cache
 @require_http_methods(["GET", "POST"])
 def sign_in(request: HttpRequest) -> HttpResponse:
@@ -66,7 +76,7 @@ def sign_in(request: HttpRequest) -> HttpResponse:
             )
         except DomainError as error:
             context["error"] = error.detail
-            return render(request, "identity/sign_in.html", context, status=error.status)
+            return _refused(request, "identity/sign_in.html", context, error)
         factors = account_second_factors(account)
         if factors["totp"] or factors["passkey"] or factors["recovery"]:
             pending_set(request, account, ["pwd"])
@@ -219,7 +229,7 @@ def activate(request: HttpRequest) -> HttpResponse:
             )
         except DomainError as error:
             context["error"] = error.detail
-            return render(request, "identity/activate.html", context, status=error.status)
+            return _refused(request, "identity/activate.html", context, error)
         idp_establish(request, account, ["pwd"])
         return redirect("/auth/account?enrol=1")
     return render(request, "identity/activate.html", context)

@@ -18,6 +18,7 @@ from django.core.management.base import OutputWrapper
 from django.core.management.color import Style
 
 from gov21.core import config
+from gov21.core.capacity import gunicorn_capacity
 from gov21.core.http import gunicorn_forwarding
 from gov21.core.logs import gunicorn_logging
 from gov21.core.monitoring import multiprocess_prepare
@@ -123,9 +124,7 @@ def platform_serve(
             f"{host}:{port}",
             "--workers",
             str(workers),
-            # Threads as well as processes: a sign-in makes the server call its own token endpoint.
-            "--threads",
-            "4",
+            *gunicorn_capacity(),
             *gunicorn_logging(access=True),
             *gunicorn_forwarding(),
         ],

@@ -27,6 +27,7 @@ from gov21.identity.models import (
     RecoveryCode,
     TotpFactor,
 )
+from gov21.identity.passwords import password_step
 from gov21.identity.services.accounts import auth_event_record, code_generate, code_normalise
 from gov21.identity.throttle import ACCOUNT, ADDRESS, address_key, attempt_begin, throttle_key, throttle_reset
 
@@ -148,6 +149,8 @@ def account_activate(*, uin: str, code: str, password: str, source: str) -> Acco
         validate_password(password, user)
     except ValidationError as error:
         raise DomainError("weak_password", " ".join(error.messages), field="password") from error
+    with password_step():  # hashed outside the transaction: no row lock waits for the hash
+        user.set_password(password)
     with transaction.atomic():
         now = timezone.now()
         # Used once: of two people with the same code, one wins; a cancelled recovery burnt it.
@@ -165,7 +168,6 @@ def account_activate(*, uin: str, code: str, password: str, source: str) -> Acco
         if recovery_row is not None:
             recovery_row.completed_at = now
             recovery_row.save(update_fields=["completed_at"])
-        user.set_password(password)
         user.save(update_fields=["password"])
         account.status = Account.Status.ACTIVE
         account.activated_at = account.activated_at or now

@@ -9,10 +9,12 @@ from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
+from gov21.core.capacity import Busy
 from gov21.core.errors import DomainError, Unauthenticated
 from gov21.identity.models import (
     Account,
 )
+from gov21.identity.passwords import password_step
 from gov21.identity.services.accounts import auth_event_record
 from gov21.identity.throttle import ACCOUNT, ADDRESS, address_key, attempt_begin, throttle_key
 
@@ -41,11 +43,17 @@ def password_authenticate(*, identifier: str, password: str, source: str) -> Acc
         raise
     usable = bool(identifier) and "\x00" not in identifier  # PostgreSQL refuses NUL in text
     account = Account.objects.select_related("user").filter(user__username=identifier).first() if usable else None
-    if account is None:
-        _dummy_password_check(password)
-        ok = False
-    else:
-        ok = account.user.check_password(password) and account.status == Account.Status.ACTIVE
+    try:
+        with password_step():
+            if account is None:
+                _dummy_password_check(password)
+                ok = False
+            else:
+                # A right password kept with older parameters is hashed again here, in the same slot.
+                ok = account.user.check_password(password) and account.status == Account.Status.ACTIVE
+    except Busy:
+        attempt.withdrawn()  # nothing was checked: the person has not used up an attempt
+        raise
     if not ok:
         auth_event_record(kind="sign_in_failed", account=account, source=source, step="password")
         raise Unauthenticated("sign_in_failed", GENERIC_SIGN_IN_FAILURE)
@@ -61,14 +69,21 @@ def password_change(*, account: Account, current: str, new: str, source: str) ->
         detail="Too many attempts. Wait {wait} seconds, then try again.",
     )
     user = account.user
-    if not user.check_password(current):
+    try:
+        with password_step():
+            right = user.check_password(current)
+    except Busy:
+        attempt.withdrawn()
+        raise
+    if not right:
         raise DomainError("wrong_password", "Your current password is not right.", field="current_password")
     attempt.succeeded()
     try:
         validate_password(new, user)
     except ValidationError as error:
         raise DomainError("weak_password", " ".join(error.messages), field="new_password") from error
-    with transaction.atomic():
+    with password_step():
         user.set_password(new)
+    with transaction.atomic():
         user.save(update_fields=["password"])
         auth_event_record(kind="password_changed", account=account, source=source, tell=True)

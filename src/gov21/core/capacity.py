@@ -1,0 +1,188 @@
+"""Backpressure: how much work one process takes on at once, and what it answers past that.
+
+A :class:`Gate` has a few slots and a short, bounded queue in front of them. Work that finds a free
+slot goes ahead; work that finds the slots taken waits in the queue for at most the gate's wait;
+work that finds the queue full, or waits out its wait, is refused at once with :class:`Busy`: a 503
+with ``Retry-After``. Nothing about a refusal is remembered, so the process takes work again as soon
+as slots free up: it recovers by itself when the surge ends.
+
+Two gates stand in front of gov21's work: :data:`REQUESTS` (every page and API call of a web
+process, kept by :class:`AdmissionMiddleware`) and identity's password step. The web server gives
+each process more threads than the request gate has slots and queue places, so a request over the
+limit reaches the gate and is answered at once instead of waiting, unseen, in the server's own
+queue (``gov21 up``; decision 0026).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Final
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse
+from django.template.loader import render_to_string
+from django.utils import translation
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+
+from gov21.core import config
+from gov21.core.errors import DomainError
+from gov21.core.http import problem_from_error
+from gov21.core.monitoring import refusal_count
+
+
+class Busy(DomainError):
+    """Refused for want of capacity, not for anything the caller did: try again after ``retry_after``."""
+
+    def __init__(self, detail: str, *, retry_after: int) -> None:
+        super().__init__(
+            "busy", detail, status=503, title=str(_("Too busy right now")), extra={"retry_after": retry_after}
+        )
+        self.retry_after = retry_after
+
+
+class Gate:
+    """At most ``slots`` holders at once, at most ``queue`` more waiting, each for at most ``wait_s``."""
+
+    def __init__(self, *, name: str, slots: int, queue: int, wait_s: float, retry_after: int) -> None:
+        self.name = name
+        self.slots = max(1, slots)
+        self.queue = max(0, queue)
+        self.wait_s = max(0.0, wait_s)
+        self.retry_after = max(1, retry_after)
+        self._condition = threading.Condition()
+        self._holding = 0
+        self._waiting = 0
+
+    @property
+    def holding(self) -> int:
+        return self._holding
+
+    @property
+    def waiting(self) -> int:
+        return self._waiting
+
+    def enter(self, detail: Callable[[int], str]) -> None:
+        """Take a slot, waiting in the queue if there is room; raise :class:`Busy` otherwise.
+        ``detail`` words the refusal for the person, given the seconds to wait."""
+        with self._condition:
+            if self._holding < self.slots:
+                self._holding += 1
+                return
+            admitted = False
+            if self._waiting < self.queue:
+                self._waiting += 1
+                try:
+                    admitted = self._condition.wait_for(lambda: self._holding < self.slots, timeout=self.wait_s)
+                finally:
+                    self._waiting -= 1
+            if admitted:
+                self._holding += 1
+                return
+        refusal_count(self.name)
+        raise Busy(detail(self.retry_after), retry_after=self.retry_after)
+
+    def leave(self) -> None:
+        with self._condition:
+            self._holding -= 1
+            self._condition.notify()
+
+    @contextmanager
+    def held(self, detail: Callable[[int], str]) -> Iterator[None]:
+        self.enter(detail)
+        try:
+            yield
+        finally:
+            self.leave()
+
+
+def _request_gate() -> Gate:
+    return Gate(
+        name="requests",
+        slots=config.WEB_SLOTS.read(),
+        queue=config.WEB_QUEUE.read(),
+        wait_s=config.WEB_WAIT_MS.read() / 1000,
+        retry_after=config.BUSY_RETRY_AFTER_SECONDS.read(),
+    )
+
+
+# The pages and API calls this process works on at once.
+REQUESTS: Final = _request_gate()
+
+
+def _busy_detail(seconds: int) -> str:
+    return gettext(
+        "Many people are using this service right now. Nothing you sent was saved. Please try again in"
+        " %(seconds)d seconds."
+    ) % {"seconds": seconds}
+
+
+def _in_language(request: HttpRequest, words: Callable[[int], str], seconds: int) -> str:
+    # The refusal comes before the locale middleware: the person's language is found here.
+    with translation.override(translation.get_language_from_request(request)):
+        return words(seconds)
+
+
+def busy_response(request: HttpRequest, busy: Busy) -> HttpResponse:
+    """The answer to a refused request: a page for a person's browser, problem+json for a program;
+    both say when to come back in ``Retry-After``. Built without the database or the session."""
+    if "text/html" in request.headers.get("Accept", "") and not request.path.startswith(settings.GOV21_API_PREFIXES):
+        body = render_to_string(
+            "core/busy.html",
+            {
+                "error": busy,
+                "LANGUAGE_CODE": translation.get_language(),
+                "request": request,  # for the style block's nonce; no context processor runs
+                "again": request.get_full_path() if request.method == "GET" else "",
+            },
+        )
+        response = HttpResponse(body, status=busy.status, content_type="text/html; charset=utf-8")
+    else:
+        response = problem_from_error(request, busy)
+    response["Retry-After"] = str(busy.retry_after)
+    response["Cache-Control"] = "no-store"
+    # Counted in the metrics (gov21_refused_total), not logged one error line each: a surge would
+    # bury the log and cost the processor it lacks.
+    response._has_been_logged = True  # type: ignore[attr-defined]
+    return response
+
+
+class AdmissionMiddleware:
+    """Every request but the exempt ones (``settings.GOV21_ADMISSION_EXEMPT``) passes the request gate.
+    Placed before the session and everything that reads the database, so a refusal costs almost nothing."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+        self.exempt: tuple[str, ...] = tuple(settings.GOV21_ADMISSION_EXEMPT)
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if request.path.startswith(self.exempt):
+            return self.get_response(request)
+        gate = REQUESTS
+        try:
+            gate.enter(lambda seconds: _in_language(request, _busy_detail, seconds))
+        except Busy as busy:
+            with translation.override(translation.get_language_from_request(request)):
+                return busy_response(request, busy)
+        try:
+            return self.get_response(request)
+        finally:
+            gate.leave()
+
+
+def gunicorn_capacity() -> list[str]:
+    """gunicorn's flags for backpressure (decision 0026).
+
+    Each worker has more threads than its request gate has slots and queue places, so a request past
+    them reaches the gate and is answered 503 with Retry-After at once, and a sign-in finds a thread
+    for the call it makes to the server's own token endpoint. A gthread worker stops accepting at
+    ``--worker-connections``, and idle keep-alive connections count: too few, and new connections
+    wait unanswered in the kernel's backlog while idle ones hold the places (measured: p95 2.4 s
+    instead of 0.6 s in a surge). The backlog behind it is kept short for the same reason."""
+    threads = max(config.WEB_THREADS.read(), config.WEB_SLOTS.read() + config.WEB_QUEUE.read() + 1)
+    return [
+        *("--worker-class", "gthread", "--threads", str(threads)),
+        *("--worker-connections", str(8 * threads), "--backlog", "64"),
+    ]

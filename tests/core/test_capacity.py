@@ -1,0 +1,161 @@
+"""Past capacity the platform answers 503 with Retry-After at once, instead of letting requests hang,
+and takes work again as soon as a slot frees up."""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterator
+
+import pytest
+from django.test import Client
+from prometheus_client import CollectorRegistry, multiprocess
+
+from gov21.core import capacity
+from gov21.core.capacity import Busy, Gate
+from gov21.core.monitoring import multiprocess_ensure
+
+
+def _detail(seconds: int) -> str:
+    return f"come back in {seconds} s"
+
+
+def _refused(gate: str) -> float:
+    registry = CollectorRegistry()
+    multiprocess.MultiProcessCollector(registry, path=multiprocess_ensure())  # type: ignore[no-untyped-call]
+    value = registry.get_sample_value("gov21_refused_total", {"gate": gate})
+    return value or 0.0
+
+
+def _until(condition: object) -> None:
+    """Wait (bounded) until another thread has reached the state ``condition`` reports."""
+    done = threading.Event()
+    for _ in range(5000):
+        if condition():  # type: ignore[operator]
+            return
+        done.wait(0.001)
+    raise AssertionError("the other thread never got there")
+
+
+def test_a_full_gate_with_no_queue_refuses_at_once_with_when_to_come_back() -> None:
+    gate = Gate(name="test-full", slots=1, queue=0, wait_s=60, retry_after=7)
+    gate.enter(_detail)
+    before = _refused("test-full")
+
+    with pytest.raises(Busy) as refused:
+        gate.enter(_detail)  # would hang for a minute if the queue were not bounded
+
+    assert refused.value.status == 503
+    assert refused.value.retry_after == 7 and refused.value.extra == {"retry_after": 7}
+    assert refused.value.detail == "come back in 7 s"
+    assert _refused("test-full") == before + 1
+    gate.leave()
+    gate.enter(_detail)  # nothing sticky: the freed slot is taken at once
+
+
+def test_a_waiting_request_gets_the_slot_when_it_frees_and_one_past_the_queue_is_refused() -> None:
+    gate = Gate(name="test-queue", slots=1, queue=1, wait_s=60, retry_after=3)
+    holding, release = threading.Event(), threading.Event()
+    admitted: list[bool] = []
+
+    def holder() -> None:
+        with gate.held(_detail):
+            holding.set()
+            release.wait(30)
+
+    def waiter() -> None:
+        with gate.held(_detail):
+            admitted.append(True)
+
+    first = threading.Thread(target=holder)
+    first.start()
+    assert holding.wait(30)
+    second = threading.Thread(target=waiter)
+    second.start()
+    _until(lambda: gate.waiting == 1)
+
+    with pytest.raises(Busy):  # the one slot is held and the one queue place taken
+        gate.enter(_detail)
+
+    release.set()
+    first.join(30)
+    second.join(30)
+    assert admitted == [True]
+    assert gate.holding == 0 and gate.waiting == 0
+
+
+def test_a_wait_that_runs_out_is_refused() -> None:
+    gate = Gate(name="test-wait", slots=1, queue=4, wait_s=0, retry_after=2)
+    with gate.held(_detail), pytest.raises(Busy):
+        gate.enter(_detail)
+    assert gate.waiting == 0
+
+
+@pytest.fixture
+def full() -> Iterator[Gate]:
+    """The request gate of this process with its one slot taken (by the test itself)."""
+    gate = Gate(name="requests", slots=1, queue=0, wait_s=0, retry_after=5)
+    saved = capacity.REQUESTS
+    capacity.REQUESTS = gate  # type: ignore[misc]
+    gate.enter(_detail)
+    try:
+        yield gate
+    finally:
+        capacity.REQUESTS = saved  # type: ignore[misc]
+
+
+@pytest.mark.django_db
+def test_a_person_past_capacity_gets_a_page_in_their_language_and_when_to_try_again(client: Client, full: Gate) -> None:
+    before = _refused("requests")
+
+    response = client.get("/services", HTTP_ACCEPT="text/html,*/*", HTTP_ACCEPT_LANGUAGE="es")
+
+    assert response.status_code == 503
+    assert response["Retry-After"] == "5"
+    assert response["Content-Type"].startswith("text/html")
+    page = response.content.decode()
+    assert 'lang="es"' in page
+    assert "Demasiado ocupado" in page and "5 segundos" in page
+    assert 'href="/services"' in page  # try the same page again
+    nonce = page.split('<style nonce="', 1)[1].split('"', 1)[0]
+    assert nonce and f"'nonce-{nonce}'" in response["Content-Security-Policy"]  # the page is styled
+    assert _refused("requests") == before + 1
+
+    full.leave()  # the surge ends
+    assert client.get("/healthz").status_code == 200
+    assert client.get("/services", HTTP_ACCEPT="text/html").status_code != 503
+
+
+@pytest.mark.django_db
+def test_a_program_past_capacity_gets_problem_json(client: Client, full: Gate) -> None:
+    response = client.get("/api/v1/registry/persons/2345678901", HTTP_ACCEPT="text/html,application/json")
+
+    assert response.status_code == 503
+    assert response["Retry-After"] == "5"
+    assert response["Content-Type"] == "application/problem+json"
+    body = json.loads(response.content)
+    assert body["status"] == 503 and body["code"] == "busy" and body["retry_after"] == 5
+    assert body["instance"] == "/api/v1/registry/persons/2345678901"
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("path", ["/healthz", "/.well-known/openid-configuration", "/oidc/jwks.json"])
+def test_health_checks_and_the_providers_back_channel_are_not_refused(client: Client, full: Gate, path: str) -> None:
+    assert client.get(path).status_code == 200
+
+
+def test_the_server_gives_each_worker_more_threads_than_the_gate_lets_work_and_wait(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Otherwise a request past capacity would wait in gunicorn's own queue, where nothing answers it."""
+    monkeypatch.setenv("GOV21_WEB_THREADS", "4")
+    monkeypatch.setenv("GOV21_WEB_SLOTS", "6")
+    monkeypatch.setenv("GOV21_WEB_QUEUE", "10")
+
+    flags = capacity.gunicorn_capacity()
+
+    given = dict(zip(flags[::2], flags[1::2], strict=True))
+    assert given["--worker-class"] == "gthread"
+    assert int(given["--threads"]) > 6 + 10
+    assert int(given["--worker-connections"]) >= int(given["--threads"])
+    assert int(given["--backlog"]) <= 128
