@@ -1,17 +1,18 @@
-"""The reference for the person-read benchmark: a bare Django view that runs the same SQL as
-``GET /api/v1/registry/persons/{uin}`` (token lookup, person with parents' UINs, access-log insert)
-without gov21's API layer, schemas, checks or error mapping. Only mounted by ``bench_settings``."""
+"""The reference for the person-read benchmark: a bare Django view that does the same work as
+``GET /api/v1/registry/persons/{uin}`` (token lookup, person with parents' UINs, an access-log entry
+appended to its chain) without gov21's API layer, schemas, checks or error mapping. Only mounted by
+``bench_settings``."""
 
 from __future__ import annotations
 
 import hashlib
 
-from django.db import connection
+from django.db import connection, transaction
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.urls import include, path
 from django.utils import timezone
 
-from gov21.audit.contracts import ACCESS_INSERT_SQL
+from gov21.audit.contracts import access_record
 from gov21.identity.selectors import TOKEN_SQL
 from gov21.registry.selectors import PERSON_BY_UIN_SQL, PERSON_COLUMNS
 
@@ -30,17 +31,13 @@ def bare_person(request: HttpRequest, uin: str) -> HttpResponse:
         row = cursor.fetchone()
         if row is None:
             return HttpResponse(status=404)
-        cursor.execute(
-            ACCESS_INSERT_SQL,
-            [
-                ops.adapt_datetimefield_value(timezone.now()),
-                f"token:{caller[0]}",
-                "token",
-                "person.read",
-                uin,
-                request.headers.get("X-Purpose", ""),
-                ops.adapt_json_value({}, None),
-            ],
+    with transaction.atomic():
+        access_record(
+            actor=f"token:{caller[0]}",
+            actor_kind="token",
+            action="person.read",
+            subject=uin,
+            purpose=request.headers.get("X-Purpose", ""),
         )
     return JsonResponse(dict(zip((*PERSON_COLUMNS, "mother_uin", "father_uin"), row, strict=True)))
 

@@ -1,10 +1,18 @@
 from __future__ import annotations
 
+import contextlib
+import socket
+import threading
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import httpx2
 import pytest
 from django.conf import settings as django_settings
 from django.test import RequestFactory
 
-from gov21.core.http import client_address, trusted_proxies
+from gov21.core.http import InProcessTransport, client_address, trusted_proxies
+from gov21.core.logs import request_id
 
 PROXIES = "10.0.0.0/8, 2001:db8:ffff::/48"
 
@@ -73,3 +81,125 @@ def test_gunicorn_believes_forwarded_headers_from_the_trusted_proxies_only(monke
         config.set(name.removeprefix("--").replace("-", "_"), value)
         # Gunicorn's default believes anyone on loopback; the platform's list replaces it.
         assert config.forwarded_allow_ips == believed
+
+
+class _App:
+    """A WSGI application that notes the thread it answered on; held until released when asked."""
+
+    def __init__(self, *, hold: bool = False) -> None:
+        self.threads: list[str] = []
+        self.entered = threading.Event()
+        self.release = threading.Event()
+        if not hold:
+            self.release.set()
+
+    def __call__(self, environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        self.threads.append(threading.current_thread().name)
+        self.entered.set()
+        self.release.wait(timeout=60)
+        start_response("200 OK", [("Content-Type", "text/plain"), ("X-Seen-Id", environ.get("HTTP_X_REQUEST_ID", ""))])
+        return [environ["PATH_INFO"].encode()]
+
+
+@pytest.fixture
+def transports() -> Iterator[list[InProcessTransport]]:
+    made: list[InProcessTransport] = []
+    yield made
+    for transport in made:
+        transport.close()
+
+
+def _transport(made: list[InProcessTransport], app: _App, **options: Any) -> InProcessTransport:
+    transport = InProcessTransport(app=app, **{"workers": 2, "waiting": 2, "timeout": 30.0, **options})
+    made.append(transport)
+    return transport
+
+
+def test_a_call_in_process_is_answered_on_a_thread_of_the_pool_with_the_callers_request_id(
+    transports: list[InProcessTransport],
+) -> None:
+    app = _App()
+    token = request_id.set("req-1234")
+    try:
+        with httpx2.Client(transport=_transport(transports, app, name="pool")) as client:
+            response = client.get("http://127.0.0.1:8000/oidc/userinfo")
+    finally:
+        request_id.reset(token)
+    assert (response.status_code, response.text, response.headers["X-Seen-Id"]) == (200, "/oidc/userinfo", "req-1234")
+    assert app.threads[0].startswith("pool-") and app.threads[0] != threading.current_thread().name
+
+
+def test_a_call_not_answered_in_time_fails_as_a_timeout(transports: list[InProcessTransport]) -> None:
+    app = _App(hold=True)
+    transport = _transport(transports, app, timeout=0.1)
+    with pytest.raises(httpx2.ReadTimeout):
+        transport.handle_request(httpx2.Request("GET", "http://127.0.0.1:8000/slow"))
+    app.release.set()
+
+
+def test_a_call_that_finds_every_worker_busy_and_the_queue_full_fails_at_once(
+    transports: list[InProcessTransport],
+) -> None:
+    app = _App(hold=True)
+    transport = _transport(transports, app, workers=1, waiting=1, timeout=60.0)
+    held = [
+        threading.Thread(target=_quietly, args=(transport, f"http://127.0.0.1:8000/held/{n}"), daemon=True)
+        for n in range(2)
+    ]
+    held[0].start()
+    assert app.entered.wait(timeout=30)
+    held[1].start()
+    _until(lambda: transport._jobs.full())  # the second call waits in the queue
+
+    with pytest.raises(httpx2.PoolTimeout):
+        transport.handle_request(httpx2.Request("GET", "http://127.0.0.1:8000/one-too-many"))
+
+    app.release.set()
+    for thread in held:
+        thread.join(timeout=30)
+    assert sorted(app.threads) == [app.threads[0]] * 2, "the queued call ran once the worker was free"
+
+
+def test_a_call_given_up_while_queued_never_runs(transports: list[InProcessTransport]) -> None:
+    app = _App(hold=True)
+    transport = _transport(transports, app, workers=1, waiting=1, timeout=0.1)
+    with pytest.raises(httpx2.ReadTimeout):  # runs, and holds the only worker
+        transport.handle_request(httpx2.Request("GET", "http://127.0.0.1:8000/first"))
+    with pytest.raises(httpx2.ReadTimeout):  # waits in the queue, and is given up
+        transport.handle_request(httpx2.Request("GET", "http://127.0.0.1:8000/second"))
+    app.release.set()
+    _until(lambda: transport._jobs.empty())  # a given-up call keeps its place until a worker drops it
+    transport.timeout = 30.0
+    response = transport.handle_request(httpx2.Request("GET", "http://127.0.0.1:8000/third"))
+    assert response.read() == b"/third"
+    assert len(app.threads) == 2, "the call given up while queued was run anyway"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_whole_application_answers_in_process_without_a_socket(
+    transports: list[InProcessTransport], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def no_network(self: socket.socket, address: object) -> None:
+        raise AssertionError(f"a connection to {address}")
+
+    transport = InProcessTransport(workers=1, waiting=1, timeout=30.0)
+    transports.append(transport)
+    monkeypatch.setattr(socket.socket, "connect", no_network)
+    with httpx2.Client(transport=transport) as client:
+        response = client.get("http://127.0.0.1:8000/.well-known/openid-configuration")
+    assert response.status_code == 200 and response.json()["issuer"]
+    assert response.headers["X-Request-Id"]  # through Django's middleware, as over the network
+
+
+def _quietly(transport: InProcessTransport, url: str) -> None:
+    with contextlib.suppress(httpx2.HTTPError):
+        transport.handle_request(httpx2.Request("GET", url))
+
+
+def _until(condition: Callable[[], bool]) -> None:
+    pause = threading.Event()
+    for _ in range(3000):
+        if condition():
+            return
+        pause.wait(0.01)
+    raise AssertionError("the condition never held")

@@ -93,9 +93,12 @@ class _InProcessProvider(WSGIHandler):
             request_finished.connect(close_old_connections)
 
 
-def portal_sign_in(client: Client, person: Person, next_url: str = "/my/") -> None:
-    """The whole portal sign-in through OpenID Connect, the token call going through the real WSGI app."""
-    rp.TRANSPORT = httpx2.WSGITransport(app=_InProcessProvider())
+def portal_sign_in(client: Client, person: Person, next_url: str = "/my/", *, production: bool = False) -> None:
+    """The whole portal sign-in through OpenID Connect, the token call going through the real WSGI app:
+    in the test's own thread and transaction, or with ``production`` the way the deployment is
+    configured to reach its provider (which cannot see a test's transaction)."""
+    if not production:
+        rp.TRANSPORT = httpx2.WSGITransport(app=_InProcessProvider())
     try:
         response = client.get("/sign-in", {"next": next_url})
         for _ in range(12):
@@ -122,7 +125,8 @@ def portal_sign_in(client: Client, person: Person, next_url: str = "/my/") -> No
                 response = client.get(location.replace("http://testserver", "").replace(rp.issuer(), ""))
         raise AssertionError("the sign-in did not finish")
     finally:
-        rp.TRANSPORT = None
+        if not production:
+            rp.TRANSPORT = None
 
 
 def _next(location: str) -> dict[str, str]:

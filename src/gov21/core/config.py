@@ -201,6 +201,34 @@ SIGN_IN_ADDRESS_ATTEMPTS: Setting[int] = Setting(
     "Wrong attempts from one client address (an IPv6 /64) per window, across accounts; raise it where many people"
     " share one address (a carrier's NAT).",
 )
+PORTAL_PROVIDER_TRANSPORT: Setting[str] = Setting(
+    "GOV21_PORTAL_PROVIDER_TRANSPORT",
+    str,
+    "in-process",
+    "How the portal reaches the identity provider of its own deployment for tokens, userinfo and keys: in-process"
+    " (this process's own application on a small pool of threads, no socket) or http (GOV21_BASE_URL over the"
+    " network, one bounded connection pool per process).",
+)
+PORTAL_PROVIDER_THREADS: Setting[int] = Setting(
+    "GOV21_PORTAL_PROVIDER_THREADS",
+    int,
+    4,
+    "Calls to the identity provider one web process runs at once: threads in-process, connections over http.",
+)
+PORTAL_PROVIDER_QUEUE: Setting[int] = Setting(
+    "GOV21_PORTAL_PROVIDER_QUEUE",
+    int,
+    16,
+    "Calls to the identity provider that wait for one of those threads (in-process); one more finds the portal"
+    " busy: the person is asked to try again (503 with Retry-After).",
+)
+PORTAL_PROVIDER_TIMEOUT_S: Setting[int] = Setting(
+    "GOV21_PORTAL_PROVIDER_TIMEOUT_S",
+    int,
+    5,
+    "Seconds the portal waits for an answer of the identity provider, queue included, before asking the person"
+    " to try again.",
+)
 BACKUP_TARGETS: Setting[list[str]] = Setting(
     "GOV21_BACKUP_TARGETS",
     list,

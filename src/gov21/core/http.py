@@ -1,18 +1,28 @@
-"""The HTTP edge: RFC 9457 problem details for every error an API returns, and who is asking: the
-address of the client, believed from a proxy's headers only when that proxy is one we trust."""
+"""The HTTP edge: RFC 9457 problem details for every error an API returns, who is asking (the
+address of the client, believed from a proxy's headers only when that proxy is one we trust), and
+the in-process transport by which this deployment calls its own application without a socket."""
 
 from __future__ import annotations
 
 import ipaddress
 import json
+import os
+import queue
+import threading
 from collections.abc import Callable, Iterable
+from concurrent.futures import Future
+from concurrent.futures import TimeoutError as FutureTimeout
 from functools import lru_cache
 from typing import Any
 
+import httpx2
 from django.conf import settings
+from django.core.handlers.wsgi import WSGIHandler
+from django.db import connections
 from django.http import HttpRequest, HttpResponse
 
 from gov21.core.errors import DomainError
+from gov21.core.logs import REQUEST_ID_HEADER, request_id
 
 PROBLEM_CONTENT_TYPE = "application/problem+json"
 PROBLEM_TYPE_BASE = "https://gov21.example/problems/"
@@ -160,3 +170,114 @@ class ForwardedProtoMiddleware:
         if not from_trusted_proxy(request):
             request.META.pop("HTTP_X_FORWARDED_PROTO", None)
         return self.get_response(request)
+
+
+_Jobs = queue.Queue[tuple[Future[httpx2.Response], httpx2.Request] | None]
+
+
+class InProcessTransport(httpx2.BaseTransport):
+    """Sends requests to this deployment's own Django application without a socket: the whole
+    middleware stack and the real protocol bytes, as a client across the network would send them.
+
+    A part of the platform that talks to another part as a client (the portal to the identity
+    provider) would otherwise call its own server over HTTP while holding one of that server's
+    threads, and wait behind the very requests it holds up. Here the call runs on a small pool of
+    threads of its own, never in the caller's thread: Django's request signals would close or reset
+    the caller's database connection, and the callee's transactions must be its own. The pool is
+    bounded (``workers`` running, ``waiting`` queued): a call that finds it full fails at once with
+    ``httpx2.PoolTimeout``, and one not answered within ``timeout`` seconds with ``httpx2.ReadTimeout``,
+    so that under a surge the caller can answer "try again" instead of hanging.
+    """
+
+    def __init__(
+        self,
+        *,
+        workers: int,
+        waiting: int,
+        timeout: float,
+        app: Callable[..., Any] | None = None,
+        name: str = "gov21-in-process",
+    ) -> None:
+        self.workers = max(1, workers)
+        self.waiting = max(1, waiting)
+        self.timeout = timeout
+        self._app = app
+        self._name = name
+        self._lock = threading.Lock()
+        self._jobs: _Jobs = queue.Queue(self.waiting)
+        self._threads: list[threading.Thread] = []
+        self._pid = 0
+
+    def _started(self) -> _Jobs:
+        with self._lock:
+            if self._pid != os.getpid():
+                # First use, or a process forked from one that had used it: its threads stayed behind.
+                self._jobs = queue.Queue(self.waiting)
+                self._threads = []
+                self._pid = os.getpid()
+            if self._app is None:
+                self._app = WSGIHandler()
+            while len(self._threads) < self.workers:
+                thread = threading.Thread(
+                    target=self._work,
+                    args=(self._jobs, self._app),
+                    name=f"{self._name}-{len(self._threads)}",
+                    daemon=True,
+                )
+                thread.start()
+                self._threads.append(thread)
+            return self._jobs
+
+    def handle_request(self, request: httpx2.Request) -> httpx2.Response:
+        request.read()
+        if REQUEST_ID_HEADER not in request.headers and request_id.get() != "-":
+            # One id in the logs of the page and of the call it made.
+            request.headers[REQUEST_ID_HEADER] = request_id.get()
+        future: Future[httpx2.Response] = Future()
+        try:
+            self._started().put_nowait((future, request))
+        except queue.Full:
+            raise httpx2.PoolTimeout("every in-process worker is busy and the queue is full", request=request) from None
+        try:
+            return future.result(timeout=self.timeout)
+        except FutureTimeout:
+            future.cancel()  # still queued: no worker will start it
+            raise httpx2.ReadTimeout(f"no answer within {self.timeout:g} s", request=request) from None
+
+    @staticmethod
+    def _work(jobs: _Jobs, app: Callable[..., Any]) -> None:
+        try:
+            while (job := jobs.get()) is not None:
+                future, request = job
+                if not future.set_running_or_notify_cancel():
+                    continue
+                try:
+                    # The Django handler sends request_started/finished here, in this thread: the
+                    # database connections are this worker's, kept and closed by Django's rules as
+                    # a server thread's are.
+                    response = httpx2.WSGITransport(app=app, raise_app_exceptions=False).handle_request(request)
+                    try:
+                        response.read()
+                    finally:
+                        response.close()
+                except BaseException as error:  # handed to the caller, who decides
+                    future.set_exception(error)
+                else:
+                    future.set_result(response)
+        finally:
+            connections.close_all()
+
+    def close(self) -> None:
+        """Stops the workers once they finish what they hold; each closes its database connections."""
+        with self._lock:
+            threads, jobs, ours = self._threads, self._jobs, self._pid == os.getpid()
+            self._threads, self._pid = [], 0
+        if not ours:
+            return
+        for _ in threads:
+            try:
+                jobs.put(None, timeout=self.timeout)
+            except queue.Full:
+                break
+        for thread in threads:
+            thread.join(timeout=self.timeout)

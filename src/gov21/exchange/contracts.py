@@ -29,6 +29,7 @@ from gov21.exchange import setup, tracker
 from gov21.exchange.consumer import client_proxy
 from gov21.exchange.errors import XRoadError
 from gov21.exchange.ids import ClientId, ServiceId, path_check
+from gov21.exchange.log import data_use_record
 from gov21.exchange.protocol import Request, xroad_error
 from gov21.exchange.pubsub import event_delivery_read, event_publish
 from gov21.exchange.router import RAW, Call, ServiceRequest, ServiceResponse, ServiceRouter, problem_response
@@ -103,9 +104,15 @@ def exchange_call(
 def exchange_json(**kwargs: Any) -> Any:
     """:func:`exchange_call` for JSON services: the decoded body, or a DomainError carrying the
     provider's problem (or the exchange's error) so the caller's edge reports it as usual."""
+    return exchange_json_message(**kwargs)[0]
+
+
+def exchange_json_message(**kwargs: Any) -> tuple[Any, str]:
+    """:func:`exchange_json`, with the id of the message that carried the answer (to name it when
+    the data is used again: :func:`data_use_record`)."""
     result = exchange_call(**kwargs)
     if result.status < 400:
-        return result.json()
+        return result.json(), result.headers.get("x-road-id", "")
     try:
         problem = result.json() or {}
     except orjson.JSONDecodeError:
@@ -202,12 +209,14 @@ __all__ = [
     "ServiceRouter",
     "agency_client",
     "agency_service",
+    "data_use_record",
     "data_uses_for",
     "event_delivery_read",
     "event_publish",
     "exchange_bootstrap",
     "exchange_call",
     "exchange_json",
+    "exchange_json_message",
     "log_chains_verify",
     "problem_response",
     "usage_find",

@@ -114,3 +114,33 @@ def entries(
             for subject in dict.fromkeys(response.subjects)
         ]
     return written
+
+
+def data_use_record(
+    *, client: str, service: str, path: str, subject: str, user_id: str, issue: str, message_id: str
+) -> None:
+    """One more use of a person's data that ``client`` received through the exchange in message
+    ``message_id`` and releases again (the identity agency answering userinfo from the claims it
+    read a moment ago): the same entry in the person's data uses, in the same chain, as the
+    provider's gateway writes for a read, so the person sees every release. Committed (with other
+    requests' entries when no transaction is held) before this returns."""
+    this = node.this_node()
+    chain.append_all(
+        [
+            chain.entry(
+                this.uses_chain,
+                {
+                    "at": timezone.now(),
+                    "subject": subject[:40],
+                    "client": client,
+                    "service": service,
+                    "method": "GET",
+                    "path": (path or "/")[:500],
+                    "user_id": user_id[:100],
+                    "issue": issue[:300],
+                    "message_id": message_id[:100],
+                },
+                signer=node.sign_bytes,
+            )
+        ]
+    )

@@ -1,18 +1,27 @@
-"""The claims released to a relying party, read live from the civil registry for each request.
+"""The claims released to a relying party, read from the civil registry.
 
-Each release is a read of personal data: the identity agency asks the civil registry through the
+Each release is a use of personal data: the identity agency asks the civil registry through the
 exchange, naming the relying party as the official (X-Road-UserId) and its registered purpose as
 the issue, so the read is signed, logged at both ends and listed among the person's data uses.
+
+A relying party may ask userinfo again with the same access token. What the registry answered for
+that token is then kept for ``READ_KEPT_S`` seconds in the process and released again without a
+second signed read; each such release is still recorded among the person's data uses, naming the
+message that carried the read (``exchange.contracts.data_use_record``). A revoked or ended token, a
+disabled account or relying party is refused before anything kept is looked at.
 """
 
 from __future__ import annotations
 
+import threading
+import time
+from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
 
 from django.contrib.auth import get_user_model
 
-from gov21.exchange.contracts import agency_client, agency_service, exchange_json
+from gov21.exchange.contracts import agency_client, agency_service, data_use_record, exchange_json_message
 from gov21.identity.oidc import subject_for
 
 SCOPE_CLAIMS: dict[str, list[str]] = {
@@ -49,17 +58,64 @@ class Release:
     sub: str | None = None
 
 
-def claims_for(*, release: Release, scope: str) -> dict[str, Any]:
+# Short: a change the registry records (a new name or address) reaches a relying party that keeps
+# asking with one token within this time; the token itself lives ten minutes.
+READ_KEPT_S = 60.0
+READ_KEPT_MAX = 4096
+
+
+@dataclass(frozen=True, slots=True)
+class _Read:
+    person: dict[str, Any]
+    message_id: str
+    at: float
+
+
+_reads: OrderedDict[tuple[str, str], _Read] = OrderedDict()
+_reads_lock = threading.Lock()
+
+
+def _person(release: Release, uin: str, token_hash: str) -> dict[str, Any]:
+    """The person's registry record for this release: read through the exchange, or, for a token
+    whose read is still kept, the same record again with the release recorded as a data use."""
+    client = agency_client("IDA", "identity")
+    service = agency_service("CRO", "civil-registry", "persons")
+    path = f"/{uin}"
+    user_id = f"oidc:{release.client_id}"
+    issue = f"{release.agency}: {release.purpose}"
+    key = (token_hash, uin)
+    now = time.monotonic()
+    if token_hash:
+        with _reads_lock:
+            kept = _reads.get(key)
+        if kept is not None and now - kept.at < READ_KEPT_S:
+            data_use_record(
+                client=client,
+                service=service,
+                path=path,
+                subject=uin,
+                user_id=user_id,
+                issue=issue,
+                message_id=kept.message_id,
+            )
+            return kept.person
+    person, message_id = exchange_json_message(client=client, service=service, path=path, user_id=user_id, issue=issue)
+    if token_hash:
+        with _reads_lock:
+            _reads[key] = _Read(person, message_id, now)
+            _reads.move_to_end(key)
+            while len(_reads) > READ_KEPT_MAX:
+                _reads.popitem(last=False)
+    return dict(person)
+
+
+def claims_for(*, release: Release, scope: str, token_hash: str = "") -> dict[str, Any]:
+    """The claims of ``scope`` for ``release``; ``token_hash`` (the access token's) lets a repeated
+    request with the same token reuse the registry read it made (see above)."""
     scopes = set(scope.split())
     claims: dict[str, Any] = {"sub": release.sub or subject_for(release.account_id, release.sector)}
     if scopes & {"profile", "address", "uin"} and release.uin:
-        person = exchange_json(
-            client=agency_client("IDA", "identity"),
-            service=agency_service("CRO", "civil-registry", "persons"),
-            path=f"/{release.uin}",
-            user_id=f"oidc:{release.client_id}",
-            issue=f"{release.agency}: {release.purpose}",
-        )
+        person = _person(release, release.uin, token_hash)
         if "profile" in scopes:
             claims.update(
                 name=f"{person['given_names']} {person['family_name']}",

@@ -290,8 +290,9 @@ def userinfo(request: HttpRequest) -> HttpResponse:
         response = HttpResponse(status=401, headers=_NO_STORE)
         response["WWW-Authenticate"] = _REALM
         return response
+    token_hash = hash_token(token)
     with connection.cursor() as cursor:
-        cursor.execute(_USERINFO_SQL, [hash_token(token), connection.ops.adapt_datetimefield_value(timezone.now())])
+        cursor.execute(_USERINFO_SQL, [token_hash, connection.ops.adapt_datetimefield_value(timezone.now())])
         row = cursor.fetchone()
     if row is None:
         return _bearer_error("invalid_token", "The access token is unknown, expired or revoked.")
@@ -300,7 +301,7 @@ def userinfo(request: HttpRequest) -> HttpResponse:
         return _bearer_error("insufficient_scope", "The token was not issued for OpenID Connect.", status=403)
     release = Release(*row[1:])
     try:
-        claims = claims_for(release=release, scope=scope)
+        claims = claims_for(release=release, scope=scope, token_hash=token_hash)
     except DomainError as error:
         return _bearer_error("invalid_token", error.detail)
     return _json(claims, headers=_NO_STORE)

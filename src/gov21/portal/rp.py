@@ -3,7 +3,15 @@
 It signs people in with the authorization code flow, PKCE, ``state`` and ``nonce``, authenticates to
 the token endpoint with ``private_key_jwt`` (Authlib's client), checks the ID token against the
 provider's published keys, and only then opens a portal session. Nothing here reads the provider's
-tables: it speaks the protocol over HTTP, like any agency system would.
+tables: it speaks the protocol, like any agency system would.
+
+The provider is part of the same deployment, so by default (``GOV21_PORTAL_PROVIDER_TRANSPORT``
+``in-process``) those protocol calls go to this process's own application through
+``core.http.InProcessTransport``, on a small bounded pool of threads, instead of over a socket to
+its own server, where a sign-in would hold one of the server's threads while waiting for another.
+With ``http`` they go to ``GOV21_BASE_URL`` on one bounded connection pool per process. Either way a
+provider that does not answer in time, or a pool that is full, makes the sign-in say "try again"
+(503 with Retry-After) rather than fail or hang.
 """
 
 from __future__ import annotations
@@ -14,6 +22,9 @@ import secrets
 import ssl
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from http.cookiejar import CookieJar, DefaultCookiePolicy
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -24,11 +35,13 @@ from authlib.integrations.httpx_client import OAuth2Client
 from authlib.oauth2.rfc7523 import PrivateKeyJWT
 from authlib.oauth2.rfc7636 import create_s256_code_challenge
 from django.conf import settings
+from django.utils.translation import gettext
 from joserfc import jwt
 from joserfc.errors import JoseError
 from joserfc.jwk import ECKey, KeySet
 
 from gov21.core.crypto import private_file
+from gov21.core.http import InProcessTransport
 from gov21.identity.contracts import builtin_client_ensure
 
 if TYPE_CHECKING:
@@ -46,13 +59,22 @@ TOKENS_KEY = "gov21_rp_tokens"
 # An access token this close to its end is refreshed first: it has to outlive the call it is for.
 TOKEN_MARGIN_S = 30
 
-# Tests that run without a network server set this to an in-process WSGI transport; in production the
-# portal reaches the provider over HTTP like any other relying party.
+# A transport of the caller's choosing (tests: the provider in the test's own thread and database
+# transaction); None: the one GOV21_PORTAL_PROVIDER_TRANSPORT names, one per process.
 TRANSPORT: httpx2.BaseTransport | None = None
+# What a person whose sign-in met a busy provider is told to wait before trying again.
+RETRY_AFTER_S = 10
 
 
 class SignInFailed(Exception):
     """The provider's answer could not be accepted; the message is safe to show."""
+
+
+class ProviderBusy(SignInFailed):
+    """The provider did not answer in time, or the calls to it are all taken: try again shortly."""
+
+    def __init__(self) -> None:
+        super().__init__(gettext("Many people are signing in at this moment. Please try again in a minute."))
 
 
 def issuer() -> str:
@@ -105,8 +127,114 @@ def _tls() -> ssl.SSLContext:
     return ssl.create_default_context()
 
 
+class _Borrowed(httpx2.BaseTransport):
+    """The process's transport lent to a short-lived client (Authlib's, built per call): closing
+    that client must not close the pool every other sign-in uses."""
+
+    def __init__(self, transport: httpx2.BaseTransport) -> None:
+        self._transport = transport
+
+    def handle_request(self, request: httpx2.Request) -> httpx2.Response:
+        return self._transport.handle_request(request)
+
+    def close(self) -> None:
+        pass
+
+
+def _timeout() -> httpx2.Timeout:
+    return httpx2.Timeout(float(settings.GOV21_PORTAL_PROVIDER_TIMEOUT_S))
+
+
+_transports: dict[str, httpx2.BaseTransport] = {}
+_transports_lock = threading.Lock()
+
+
+def _process_transport(mode: str) -> httpx2.BaseTransport:
+    """The one transport to the provider of this process, of the configured kind."""
+    with _transports_lock:
+        kept = _transports.get(mode)
+        if kept is not None:
+            return kept
+        threads = int(settings.GOV21_PORTAL_PROVIDER_THREADS)
+        made: httpx2.BaseTransport
+        if mode == "in-process":
+            made = InProcessTransport(
+                workers=threads,
+                waiting=int(settings.GOV21_PORTAL_PROVIDER_QUEUE),
+                timeout=float(settings.GOV21_PORTAL_PROVIDER_TIMEOUT_S),
+                name="gov21-portal-provider",
+            )
+        else:
+            # A call beyond the pool waits at most the timeout for a connection (httpx2.PoolTimeout).
+            limits = httpx2.Limits(max_connections=threads, max_keepalive_connections=threads)
+            made = httpx2.HTTPTransport(verify=_tls(), limits=limits)
+        _transports[mode] = made
+        return made
+
+
+def transport() -> httpx2.BaseTransport:
+    """How the portal reaches the provider now: the caller's override, or the process's transport."""
+    if TRANSPORT is not None:
+        return TRANSPORT
+    return _process_transport(str(settings.GOV21_PORTAL_PROVIDER_TRANSPORT))
+
+
+def transport_close() -> None:
+    """Stops the process's transports (threads, connections); the next call starts them again."""
+    with _transports_lock:
+        kept = list(_transports.values())
+        _transports.clear()
+    for each in kept:
+        each.close()
+
+
+def _cookieless() -> CookieJar:
+    # One client serves every person's sign-in: a cookie the provider set for one call must never
+    # travel with the next, someone else's.
+    return CookieJar(policy=DefaultCookiePolicy(allowed_domains=[]))
+
+
+def _client_options() -> dict[str, Any]:
+    """What every client to the provider shares: the process's transport (lent, not owned), the
+    timeout, no cookies kept, and no proxy from the environment (the provider is this deployment)."""
+    return {
+        "transport": _Borrowed(transport()),
+        "timeout": _timeout(),
+        "cookies": _cookieless(),
+        "trust_env": False,
+    }
+
+
+_client: tuple[httpx2.BaseTransport, httpx2.Client] | None = None
+_client_lock = threading.Lock()
+
+
 def _http() -> httpx2.Client:
-    return httpx2.Client(transport=TRANSPORT, timeout=10.0, verify=_tls())
+    """The process's one HTTP client to the provider (thread-safe; never closed by its users)."""
+    global _client
+    current = transport()
+    with _client_lock:
+        if _client is None or _client[0] is not current:
+            _client = (current, httpx2.Client(**_client_options()))
+        return _client[1]
+
+
+@contextmanager
+def _asking(what: str) -> Iterator[None]:
+    """Turns what can go wrong on the way to the provider into what the person is told."""
+    try:
+        yield
+    except SignInFailed:
+        raise
+    except httpx2.TimeoutException as error:  # no answer in time, or every thread or connection taken
+        logger.warning("the identity provider did not answer in time", exc_info=True)
+        raise ProviderBusy from error
+    except httpx2.HTTPStatusError as error:
+        if error.response.status_code == 503:  # the provider itself is past its capacity
+            raise ProviderBusy from error
+        raise SignInFailed(f"{what}: {error}") from error
+    except Exception as error:  # Authlib raises its OAuthError, httpx2 its transport errors
+        raise SignInFailed(f"{what}: {error}") from error
 
 
 # The provider's metadata and public keys change rarely; each sign-in asking for them again was two
@@ -124,8 +252,8 @@ def _cached_get(url: str, *, fresh: bool = False) -> dict[str, Any]:
         kept = _metadata.get(url)
     if kept is not None and not fresh and now - kept[0] < METADATA_TTL_S:
         return kept[1]
-    with _http() as http:
-        response = http.get(url)
+    with _asking("The identity provider could not be reached"):
+        response = _http().get(url)
         response.raise_for_status()
         data: dict[str, Any] = response.json()
     with _metadata_lock:
@@ -185,22 +313,21 @@ def complete(*, session: SessionBase, query: dict[str, str]) -> tuple[dict[str, 
         client_secret=_key(),
         token_endpoint_auth_method=_client_auth(),
         redirect_uri=flow["redirect_uri"],
-        transport=TRANSPORT,
-        timeout=10.0,
-        verify=_tls(),
+        **_client_options(),
     ) as client:
-        try:
+        with _asking("The identity provider did not issue a token"):
             token = client.fetch_token(
                 token_endpoint,
                 grant_type="authorization_code",
                 code=query.get("code", ""),
                 code_verifier=flow["verifier"],
             )
-        except Exception as error:  # Authlib raises its OAuthError, httpx2 its transport errors
-            raise SignInFailed(f"The identity provider did not issue a token: {error}") from error
-        profile_response = client.get(
-            meta["userinfo_endpoint"], headers={"Authorization": f"Bearer {token.get('access_token', '')}"}
-        )
+        with _asking("The identity provider did not say who signed in"):
+            profile_response = client.get(
+                meta["userinfo_endpoint"], headers={"Authorization": f"Bearer {token.get('access_token', '')}"}
+            )
+            if profile_response.status_code == 503:
+                profile_response.raise_for_status()
     raw = str(token.get("id_token") or "")
     try:
         try:
@@ -251,9 +378,7 @@ def access_token(tokens: dict[str, Any]) -> str:
             client_id=CLIENT_ID,
             client_secret=_key(),
             token_endpoint_auth_method=_client_auth(),
-            transport=TRANSPORT,
-            timeout=10.0,
-            verify=_tls(),
+            **_client_options(),
         ) as client:
             token = client.refresh_token(token_endpoint, refresh_token=str(tokens["refresh_token"]))
     except OAuthError:

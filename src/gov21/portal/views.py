@@ -49,6 +49,12 @@ def sign_in(request: HttpRequest) -> HttpResponse:
 def callback(request: HttpRequest) -> HttpResponse:
     try:
         claims, id_token, next_url = rp.complete(session=request.session, query=request.GET.dict())
+    except rp.ProviderBusy as error:
+        # Past capacity the person is told when to come back, and a proxy or monitor can tell this
+        # from a fault: 503 with Retry-After, never a 500 or a page that hangs.
+        response = render(request, "portal/sign_in_failed.html", {"reason": str(error)}, status=503)
+        response["Retry-After"] = str(rp.RETRY_AFTER_S)
+        return response
     except rp.SignInFailed as error:
         return render(request, "portal/sign_in_failed.html", {"reason": str(error)}, status=400)
     tokens = request.session.pop(rp.TOKENS_KEY, None) or {}
