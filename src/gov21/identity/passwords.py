@@ -35,9 +35,9 @@ HASHING_NICENESS: Final = 10
 
 
 class Argon2idHasher(Argon2PasswordHasher):
-    """Argon2id at OWASP's second row (19 MiB, 2 passes, 1 lane): 29 ms of CPU instead of Django's
-    default 271 ms (100 MiB, 2 passes, 8 lanes; decision 0027), at the strength OWASP asks for. The algorithm's name
-    stays ``argon2``, so every stored hash still verifies, and one with other parameters is upgraded."""
+    """Argon2id at OWASP's named configuration (19 MiB, 2 passes, 1 lane): 29 ms of CPU instead of
+    Django's default 271 ms (100 MiB, 2 passes, 8 lanes; decision 0027). The algorithm's name stays
+    ``argon2``, so every stored hash still verifies, and one with other parameters is upgraded."""
 
     time_cost = 2
     memory_cost = 19456
