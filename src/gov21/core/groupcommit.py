@@ -33,6 +33,7 @@ from collections.abc import Callable, Iterator, Sequence
 from typing import Final, Generic, TypeVar
 
 from django.db import connection, transaction
+from django.utils.translation import gettext as _
 
 from gov21.core import config
 from gov21.core.errors import DomainError
@@ -56,7 +57,7 @@ class NotCommitted(DomainError):
     """The log entries of this request were not committed, so nothing may be released."""
 
     def __init__(self, detail: str) -> None:
-        super().__init__("log_not_written", detail, status=503, title="The log could not be written")
+        super().__init__("log_not_written", detail, status=503, title=_("The log could not be written"))
 
 
 _sqlite_turn = threading.Lock()
@@ -122,7 +123,7 @@ class GroupCommit(Generic[T, R]):
         waiter: _Waiter[T, R] = _Waiter(item)
         with self._lock:
             if len(self._queue) >= config.LOG_QUEUE_MAX.read():
-                raise NotCommitted(f"Too many {self.name} entries are waiting to be written; try again shortly.")
+                raise NotCommitted(_("Too many requests are waiting for the log to be written; try again shortly."))
             self._queue.append(waiter)
             if not self._leading:
                 self._leading = waiter.lead = True
@@ -135,7 +136,7 @@ class GroupCommit(Generic[T, R]):
         if waiter.error is not None:
             if isinstance(waiter.error, NotCommitted):
                 raise waiter.error
-            raise NotCommitted(f"The {self.name} could not be written.") from waiter.error
+            raise NotCommitted(_("The log could not be written, so nothing was released.")) from waiter.error
         return waiter.result  # type: ignore[return-value]
 
     def _wait(self, waiter: _Waiter[T, R]) -> None:
@@ -148,11 +149,11 @@ class GroupCommit(Generic[T, R]):
             try:
                 self._queue.remove(waiter)
             except ValueError:
-                reason = "was not confirmed in time; it may or may not have been written"
+                queued = False  # in the batch being written: it may yet commit, unacknowledged
             else:
-                reason = "was not written in time"
-        logger.error("a %s entry %s", self.name, reason)
-        waiter.error = NotCommitted(f"The {self.name} entry {reason}.")
+                queued = True
+        logger.error("a %s entry was not confirmed in time (still queued: %s)", self.name, queued)
+        waiter.error = NotCommitted(_("The log was not written in time, so nothing was released."))
 
     def _lead(self) -> None:
         with self._lock:
@@ -163,7 +164,7 @@ class GroupCommit(Generic[T, R]):
         finally:
             for waiter in batch:
                 if not waiter.written and waiter.error is None:
-                    waiter.error = NotCommitted(f"The {self.name} writer stopped before the entry was written.")
+                    waiter.error = NotCommitted(_("The log writer stopped before the entry was written."))
                 if waiter.done is not None:
                     waiter.done.set()
             with self._lock:
