@@ -163,7 +163,7 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 
 # Argon2id for new and changed passwords; older hashes are upgraded at the next sign-in.
-# Ours first: new hashes take its parameters and older ones are hashed again at sign-in (decision 0027).
+# Ours first: new hashes take its parameters and older ones are hashed again at sign-in (decision 0028).
 # Django's own Argon2 hasher is not listed: it shares the name "argon2" and would take those hashes over.
 PASSWORD_HASHERS = [
     "gov21.identity.passwords.Argon2idHasher",

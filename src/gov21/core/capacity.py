@@ -10,7 +10,7 @@ Two gates stand in front of gov21's work: :data:`REQUESTS` (every page and API c
 process, kept by :class:`AdmissionMiddleware`) and identity's password step. The web server gives
 each process more threads than the request gate has slots and queue places, so a request over the
 limit reaches the gate and is answered at once instead of waiting, unseen, in the server's own
-queue (``gov21 up``; decision 0026).
+queue (``gov21 up``; decision 0027).
 """
 
 from __future__ import annotations
@@ -173,7 +173,7 @@ class AdmissionMiddleware:
 
 
 def gunicorn_capacity() -> list[str]:
-    """gunicorn's flags for backpressure (decision 0026).
+    """gunicorn's flags for backpressure (decision 0027).
 
     Each worker has more threads than its request gate has slots and queue places, so a request past
     them reaches the gate and is answered 503 with Retry-After at once, and a sign-in finds a thread

@@ -129,7 +129,7 @@ def _bulk_mode(timings: dict[str, float]) -> Iterator[None]:
         for table, name, definition in foreign_keys:
             cursor.execute(f'ALTER TABLE {table} ADD CONSTRAINT "{name}" {definition}')
         # Without statistics the planner guesses at a name search's matches and may walk every row in
-        # id order instead of asking the search index (seconds on a large nation, decision 0027).
+        # id order instead of asking the search index (seconds on a large nation, decision 0032).
         for table in REGISTRY_TABLES:
             cursor.execute(f"ANALYZE {table}")
 

@@ -3,7 +3,7 @@ requests, and a ceiling on a password's length.
 
 * :class:`Argon2idHasher` is first in ``PASSWORD_HASHERS``: every new password is hashed with its
   parameters, and a hash made with other parameters (Django's default Argon2, PBKDF2) is hashed again
-  at the person's next successful sign-in (Django's ``must_update``). Decision 0027 gives the
+  at the person's next successful sign-in (Django's ``must_update``). Decision 0028 gives the
   measured cost of each candidate.
 * The hashing itself runs on a few threads of lowered CPU priority (:data:`PASSWORD_WORK`):
   argon2 releases the GIL, so a hash does not hold up this process's other requests, and under load
@@ -36,7 +36,7 @@ HASHING_NICENESS: Final = 10
 
 class Argon2idHasher(Argon2PasswordHasher):
     """Argon2id at OWASP's named configuration (19 MiB, 2 passes, 1 lane): 29 ms of CPU instead of
-    Django's default 271 ms (100 MiB, 2 passes, 8 lanes; decision 0027). The algorithm's name stays
+    Django's default 271 ms (100 MiB, 2 passes, 8 lanes; decision 0028). The algorithm's name stays
     ``argon2``, so every stored hash still verifies, and one with other parameters is upgraded."""
 
     time_cost = 2

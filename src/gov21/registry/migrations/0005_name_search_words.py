@@ -1,5 +1,5 @@
 """Name search finds the parts of a hyphenated name on both engines, and PostgreSQL keeps each
-person's search words in a stored column (decision 0027).
+person's search words in a stored column (decision 0032).
 
 SQLite: FTS5's tokenizer no longer keeps '-' inside words, so 'Jean-Baptiste' is the words 'jean' and
 'baptiste', as PostgreSQL's parser also gives them; the index is rebuilt from ``name_norm``.
