@@ -210,8 +210,9 @@ def server_start(
     app: str = "gov21.wsgi:application",
     base_url: str = "",
 ) -> subprocess.Popen[bytes]:
-    """gunicorn as ``gov21 up`` starts it, without the access log (``app``: another of gov21's
-    WSGI entry points, such as the exchange's client interface ``gov21.wsgi:clients``)."""
+    """gunicorn as ``gov21 up`` starts it (``threads`` 0: with its capacity flags), without the access
+    log (``app``: another of gov21's WSGI entry points, such as the exchange's client interface
+    ``gov21.wsgi:clients``)."""
     command = [
         str(BIN / "gunicorn"),
         app,
@@ -222,7 +223,11 @@ def server_start(
         "--log-level",
         "warning",
     ]
-    if threads > 1:
+    if threads == 0:  # as gov21 up: more threads than the request gate admits, so that it refuses at once
+        from gov21.core.capacity import gunicorn_capacity
+
+        command += gunicorn_capacity()
+    elif threads > 1:
         command += ["--threads", str(threads)]
     server = subprocess.Popen(command, env=server_env(data_dir, base_url or f"http://127.0.0.1:{port}"))
     wait_port(port)
@@ -737,7 +742,9 @@ def main() -> None:
         help="Citizens start within this many seconds, and the window opens after it (default: one journey's pauses).",
     )
     parser.add_argument("--workers", type=int, default=3, help="gunicorn workers (gov21 up: 3).")
-    parser.add_argument("--threads", type=int, default=4, help="Threads per worker (gov21 up: 4).")
+    parser.add_argument(
+        "--threads", type=int, default=0, help="Threads per worker (default 0: gov21 up's flags, core.capacity)."
+    )
     parser.add_argument("--warm-up", type=float, default=15, help="Seconds of unrecorded load first.")
     parser.add_argument("--idle", type=float, default=0.8, help="Idle share of the machine to wait for before a run.")
     parser.add_argument("--idle-limit", type=float, default=180, help="Longest wait for it (s).")
@@ -1003,7 +1010,8 @@ def report(args: argparse.Namespace, runs: list[dict[str, Any]], setup: dict[str
     print(
         f"\nOne-stop shop under load: {args.users} citizens (think {args.think} s, start within "
         f"{stagger(args):.0f} s), gunicorn {args.workers} workers × "
-        f"{args.threads} threads, a nation of {args.people:,}, {args.runs} runs of {args.seconds:.0f} s after "
+        f"{args.threads or 'gov21 up'} threads, a nation of {args.people:,}, {args.runs} runs of "
+        f"{args.seconds:.0f} s after "
         f"ramp-up, medians ({elapsed:.0f} s in all; nation {setup['nation_s']:.0f} s, "
         f"{args.citizens} citizens {setup['citizens_s']:.0f} s)\n"
     )

@@ -71,7 +71,9 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=20, help="Measurement window of each load.")
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--workers", type=int, default=3, help="gunicorn workers (gov21 up: 3).")
-    parser.add_argument("--threads", type=int, default=4, help="Threads per worker (gov21 up: 4).")
+    parser.add_argument(
+        "--threads", type=int, default=0, help="Threads per worker (default 0: gov21 up's flags, core.capacity)."
+    )
     parser.add_argument("--idle", type=float, default=0.8, help="Idle share of the machine to wait for.")
     parser.add_argument("--idle-limit", type=float, default=180, help="Longest wait for it (s).")
     parser.add_argument("--profile", type=int, default=0, metavar="N", help="Then N requests of each in-process.")
