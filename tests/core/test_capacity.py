@@ -159,3 +159,6 @@ def test_the_server_gives_each_worker_more_threads_than_the_gate_lets_work_and_w
     assert int(given["--threads"]) > 6 + 10
     assert int(given["--worker-connections"]) >= int(given["--threads"])
     assert int(given["--backlog"]) <= 128
+    # A person pauses longer than gunicorn's default 2 s between pages; the form they then send
+    # must not go out on a connection the server is closing.
+    assert int(given["--keep-alive"]) >= 30

@@ -172,6 +172,10 @@ class AdmissionMiddleware:
             gate.leave()
 
 
+# Seconds an idle client connection stays open: longer than a person reads a page before the next.
+KEEP_ALIVE_S: Final = 75
+
+
 def gunicorn_capacity() -> list[str]:
     """gunicorn's flags for backpressure (decision 0027).
 
@@ -180,9 +184,15 @@ def gunicorn_capacity() -> list[str]:
     for the call it makes to the server's own token endpoint. A gthread worker stops accepting at
     ``--worker-connections``, and idle keep-alive connections count: too few, and new connections
     wait unanswered in the kernel's backlog while idle ones hold the places (measured: p95 2.4 s
-    instead of 0.6 s in a surge). The backlog behind it is kept short for the same reason."""
+    instead of 0.6 s in a surge). The backlog behind it is kept short for the same reason.
+
+    An idle connection is kept for ``KEEP_ALIVE_S``, longer than a person pauses between two pages:
+    with gunicorn's default of 2 s the server closed connections a browser was about to reuse, and a
+    form sent on one at that moment failed with a reset (measured: the 7 failures of 100 citizens
+    pausing 1-3 s were all forms sent as the server closed the connection)."""
     threads = max(config.WEB_THREADS.read(), config.WEB_SLOTS.read() + config.WEB_QUEUE.read() + 1)
     return [
         *("--worker-class", "gthread", "--threads", str(threads)),
         *("--worker-connections", str(8 * threads), "--backlog", "64"),
+        *("--keep-alive", str(KEEP_ALIVE_S)),
     ]
