@@ -257,6 +257,18 @@ def _write_batch(batch: Sequence[tuple[Entry, ...]], after: groupcommit.After) -
 
 
 _GROUP: Final[groupcommit.GroupCommit[tuple[Entry, ...], list[int]]] = groupcommit.GroupCommit(_write_batch, name="log")
+_THREAD: Final[groupcommit.ThreadWriter[tuple[Entry, ...], list[int]]] = groupcommit.ThreadWriter(
+    _write_batch, name="log"
+)
+
+
+async def append_all_async(entries: Sequence[Entry]) -> list[int]:
+    """:func:`append_all` for an event loop: the entries go to the process's writer thread with those
+    of every other request queued at that moment, and this returns once their transaction has
+    committed (:class:`~gov21.core.groupcommit.NotCommitted` otherwise), without blocking the loop."""
+    if not entries:
+        return []
+    return await _THREAD.submit(tuple(entries))
 
 
 @lru_cache(maxsize=64)

@@ -314,6 +314,13 @@ EXCHANGE_CONF_REFRESH_S: Setting[int] = Setting(
 EXCHANGE_MAX_BODY_BYTES: Setting[int] = Setting(
     "GOV21_EXCHANGE_MAX_BODY_BYTES", int, 10 * 1024 * 1024, "Largest request or response body a gateway accepts."
 )
+EXCHANGE_MAX_INFLIGHT: Setting[int] = Setting(
+    "GOV21_EXCHANGE_MAX_INFLIGHT",
+    int,
+    512,
+    "Messages one process of a gateway listener handles at once; one more is refused at once (503 with "
+    "Retry-After) instead of queueing without end.",
+)
 EXCHANGE_CLIENT_CONNECTION: Setting[str] = Setting(
     "GOV21_EXCHANGE_CLIENT_CONNECTION",
     str,

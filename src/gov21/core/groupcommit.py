@@ -23,6 +23,7 @@ fails its own request and no other; a database that refuses everything fails eve
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 import os
@@ -32,7 +33,7 @@ from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from typing import Final, Generic, TypeVar
 
-from django.db import connection, transaction
+from django.db import close_old_connections, connection, transaction
 from django.utils.translation import gettext as _
 
 from gov21.core import config
@@ -182,30 +183,125 @@ class GroupCommit(Generic[T, R]):
                 logger.exception("work after a %s commit failed", self.name)
 
     def _write_batch(self, batch: list[_Waiter[T, R]], after: list[Callable[[], object]]) -> None:
-        try:
-            results = self._commit([w.item for w in batch], after)
-        except Exception as error:
-            if len(batch) == 1:
-                batch[0].error = error
-                return
-            logger.warning("a batch of %d %s entries failed (%s); writing each alone", len(batch), self.name, error)
-            for waiter in batch:
-                try:
-                    (waiter.result,) = self._commit([waiter.item], after)
-                    waiter.written = True
-                except Exception as alone:
-                    waiter.error = alone
-            return
-        for waiter, result in zip(batch, results, strict=True):
-            waiter.result, waiter.written = result, True
+        for waiter, (result, error) in zip(
+            batch, commit_batch(self._write, [w.item for w in batch], after, name=self.name), strict=True
+        ):
+            if error is None:
+                waiter.result, waiter.written = result, True
+            else:
+                waiter.error = error
 
-    def _commit(self, items: list[T], after: list[Callable[[], object]]) -> Sequence[R]:
-        jobs: list[Callable[[], object]] = []
-        with write_turn(), transaction.atomic():
-            results = self._write(items, jobs.append)
-        _batches[0] += 1
-        after.extend(jobs)
-        return results
+
+def _commit(write: Write[T, R], items: Sequence[T], after: list[Callable[[], object]]) -> Sequence[R]:
+    jobs: list[Callable[[], object]] = []
+    with write_turn(), transaction.atomic():
+        results = write(items, jobs.append)
+    _batches[0] += 1
+    after.extend(jobs)
+    return results
+
+
+def commit_batch(
+    write: Write[T, R], items: Sequence[T], after: list[Callable[[], object]], *, name: str
+) -> list[tuple[R | None, BaseException | None]]:
+    """Write ``items`` in one transaction; per item, its result or the error that kept it out. If
+    the batch fails, each item is written again alone, so one item the database refuses fails
+    alone."""
+    try:
+        results = _commit(write, items, after)
+    except Exception as error:
+        if len(items) == 1:
+            return [(None, error)]
+        logger.warning("a batch of %d %s entries failed (%s); writing each alone", len(items), name, error)
+        outcome: list[tuple[R | None, BaseException | None]] = []
+        for item in items:
+            try:
+                (result,) = _commit(write, [item], after)
+                outcome.append((result, None))
+            except Exception as alone:
+                outcome.append((None, alone))
+        return outcome
+    return [(result, None) for result in results]
+
+
+class ThreadWriter(Generic[T, R]):
+    """The group writer of the asynchronous gateway, whose event loop may not wait on the database
+    (and in which Django refuses to use it): a thread of its own takes everything queued at that
+    moment, writes it with the same ``write`` function and the same retry-each-alone rule as
+    :class:`GroupCommit` (:func:`commit_batch`), and only after the commit resolves the waiting
+    futures, with one ``call_soon_threadsafe`` per batch and event loop, not one per request.
+    The same bounds apply: ``GOV21_LOG_QUEUE_MAX`` queued items, ``GOV21_LOG_WAIT_S`` of waiting."""
+
+    def __init__(self, write: Write[T, R], *, name: str) -> None:
+        self._write = write
+        self.name = name
+        self._cond = threading.Condition()
+        self._queue: deque[tuple[T, asyncio.Future[R], asyncio.AbstractEventLoop]] = deque()
+        self._thread: threading.Thread | None = None
+
+    def waiting(self) -> int:
+        return len(self._queue)
+
+    async def submit(self, item: T) -> R:
+        """Write ``item`` with whatever else is queued; its result once committed. Raises
+        :class:`NotCommitted` if it was not (or may not have been) committed."""
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[R] = loop.create_future()
+        with self._cond:
+            if len(self._queue) >= config.LOG_QUEUE_MAX.read():
+                raise NotCommitted(_("Too many requests are waiting for the log to be written; try again shortly."))
+            self._queue.append((item, future, loop))
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(target=self._run, name=f"gov21-{self.name}-writer", daemon=True)
+                self._thread.start()
+            self._cond.notify()
+        try:
+            # Shielded: a caller that gives up leaves the batch alone, whose outcome nobody awaits.
+            return await asyncio.wait_for(asyncio.shield(future), config.LOG_WAIT_S.read())
+        except TimeoutError:
+            logger.error("a %s entry was not confirmed in time", self.name)
+            raise NotCommitted(_("The log was not written in time, so nothing was released.")) from None
+        except NotCommitted:
+            raise
+        except Exception as error:
+            raise NotCommitted(_("The log could not be written, so nothing was released.")) from error
+
+    def _run(self) -> None:
+        while True:
+            with self._cond:
+                while not self._queue:
+                    self._cond.wait()
+                batch = [self._queue.popleft() for _ in range(min(len(self._queue), MAX_BATCH))]
+            after: list[Callable[[], object]] = []
+            outcome: list[tuple[R | None, BaseException | None]]
+            try:
+                # What Django does around a request: a connection broken meanwhile is replaced.
+                close_old_connections()
+                outcome = commit_batch(self._write, [item for item, _f, _l in batch], after, name=self.name)
+            except BaseException as failure:  # nothing may be left waiting for a batch that failed
+                outcome = [(None, failure)] * len(batch)
+            by_loop: dict[asyncio.AbstractEventLoop, list[tuple[asyncio.Future[R], R | None, BaseException | None]]]
+            by_loop = {}
+            for (_item, future, loop), (result, error) in zip(batch, outcome, strict=True):
+                by_loop.setdefault(loop, []).append((future, result, error))
+            for loop, settled in by_loop.items():
+                with contextlib.suppress(RuntimeError):  # a loop closed meanwhile: nobody waits
+                    loop.call_soon_threadsafe(_settle, settled)
+            for job in after:
+                try:
+                    job()
+                except Exception:
+                    logger.exception("work after a %s commit failed", self.name)
+
+
+def _settle(settled: list[tuple[asyncio.Future[R], R | None, BaseException | None]]) -> None:
+    for future, result, error in settled:
+        if future.done():
+            continue
+        if error is not None:
+            future.set_exception(error)
+        else:
+            future.set_result(result)  # type: ignore[arg-type]
 
 
 def _after_fork() -> None:

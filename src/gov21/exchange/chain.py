@@ -115,6 +115,11 @@ def append_all(entries: Sequence[core.Entry]) -> list[int]:
     return core.append_all(entries)
 
 
+async def append_all_async(entries: Sequence[core.Entry]) -> list[int]:
+    """:func:`append_all` from an event loop (see :func:`gov21.core.chain.append_all_async`)."""
+    return await core.append_all_async(entries)
+
+
 def seal(chain: str, signer: Signer | None = None) -> TreeHead | None:
     """Sign a tree head over the entries appended since the last one, if there are any."""
     head = core.seal(kind(chain), chain, signer or node.sign_bytes)

@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import time
 import uuid
-from typing import Final
+from dataclasses import dataclass, field
+from typing import Any, Final
 
 from gov21.core import chain as core
 from gov21.core.crypto import sign_compact
@@ -29,82 +30,122 @@ from gov21.exchange.protocol import (
 PEER_TIMEOUT_S: Final = 60.0
 
 
+@dataclass
+class Outbound:
+    """One r1 request at the client proxy, filled in as it goes: signed, sent (in this process when
+    ``local``, else to ``address`` pinned to ``pinned_sha256``), answered, logged."""
+
+    req: Request
+    this: node.ThisNode
+    request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
+    started: float = field(default_factory=time.perf_counter)
+    rhash: str = ""
+    req_token: str = ""
+    resp_token: str = ""
+    provider_conf: node.Conf | None = None
+    local: bool = False
+    address: str = ""
+    pinned_sha256: str = ""
+    duration_ms: float = 0.0
+
+
 def client_proxy(req: Request) -> Response:
-    """Handle one r1 request from an information system of this node."""
-    started = time.perf_counter()
-    this = node.this_node()
-    request_id = str(uuid.uuid4())
-    rhash = ""
-    req_token = ""
-    resp_token = ""
+    """Handle one r1 request from an information system of this node.
+
+    The asynchronous gateway (:mod:`gov21.exchange.agateway`) runs the same steps (:func:`prepare`,
+    :func:`accept`, :func:`log_entry`, :func:`finish`) with its own waiting."""
+    out = Outbound(req, node.this_node())
     # The provider's log entries when it answers in this process: written with ours, in one commit.
     deferred: list[core.Entry] = []
     try:
-        conf = node.CONFS.own(origin=CLIENT_PROXY)
-        if not conf.has_client(req.client) or req.client.instance != this.instance:
-            raise XRoadError(
-                f"{CLIENT_PROXY}.UnknownMember", f"Client {req.client} is not registered in {this.instance}"
-            )
-        client_sub = conf.subsystem(req.client)
-        if client_sub is not None and client_sub.get("node") != this.code:
-            raise XRoadError(f"{CLIENT_PROXY}.ClientNotFound", f"Client {req.client} is not a client of this node")
-        provider_conf = node.CONFS.get(req.service.provider.instance, origin=CLIENT_PROXY)
-        provider_sub = provider_conf.subsystem(req.service.provider)
-        if provider_sub is None:
-            raise XRoadError(f"{CLIENT_PROXY}.UnknownMember", f"No provider {req.service.provider}")
-        rhash = request_hash(req)
-        found = conf.cert_for(req.client, this.code)
-        if found is None:
-            raise XRoadError(
-                f"{CLIENT_PROXY}.CannotSign", f"This node holds no signing certificate for {req.client.member}"
-            )
-        fingerprint, _ = found
-        req_token = request_envelope(req, request_id=request_id, rhash=rhash, fingerprint=fingerprint)
-        if provider_conf.instance == this.instance and provider_sub.get("node") == this.code:
-            resp_token, body = provider.server_proxy(req_token, req.body, deferred=deferred)
+        prepare(out)
+        if out.local:
+            out.resp_token, body = provider.server_proxy(out.req_token, req.body, deferred=deferred)
         else:
-            peer = provider_conf.node(str(provider_sub.get("node")))
-            if peer is None or not peer.get("address") or not peer.get("auth_cert"):
-                raise XRoadError(f"{CLIENT_PROXY}.NetworkError", f"No address for the node of {req.service.provider}")
-            resp_token, body = transport.peer_send(
-                peer["address"],
-                req_token,
-                req.body,
-                timeout=PEER_TIMEOUT_S,
-                pinned_sha256=pki.fingerprint(peer["auth_cert"]),
+            out.resp_token, body = transport.peer_send(
+                out.address, out.req_token, req.body, timeout=PEER_TIMEOUT_S, pinned_sha256=out.pinned_sha256
             )
-        response = _accept_response(resp_token, body, req, rhash, provider_conf)
+        response = accept(out, body)
     except XRoadError as exc:
-        response = xroad_error(exc.at(CLIENT_PROXY), message_id=req.message_id)
+        response = error_response(out, exc)
     except Exception:
         # The provider answered (and may have acted): its entries are written whatever failed here.
         log.entries_append(deferred)
         raise
-    duration = (time.perf_counter() - started) * 1000
-    refusal = log.logged_or_refusal(
-        this,
-        origin=CLIENT_PROXY,
-        before=deferred,
-        role="consumer",
-        req=req,
-        request_id=request_id,
-        response=response,
-        rhash=rhash,
-        req_sig=req_token,
-        resp_sig=resp_token,
-        duration_ms=duration,
-    )
-    response = refusal or response
-    metrics.observe(str(req.service), response.status, response.error, duration)
+    refusal = log.logged_or_refusal(out.this, origin=CLIENT_PROXY, before=deferred, **log_entry(out, response))
+    return finish(out, refusal or response)
+
+
+def error_response(out: Outbound, exc: XRoadError) -> Response:
+    return xroad_error(exc.at(CLIENT_PROXY), message_id=out.req.message_id)
+
+
+def prepare(out: Outbound) -> None:
+    """Check the client and the provider in the configuration, and sign the request; where it goes."""
+    req, this = out.req, out.this
+    conf = node.CONFS.own(origin=CLIENT_PROXY)
+    if not conf.has_client(req.client) or req.client.instance != this.instance:
+        raise XRoadError(f"{CLIENT_PROXY}.UnknownMember", f"Client {req.client} is not registered in {this.instance}")
+    client_sub = conf.subsystem(req.client)
+    if client_sub is not None and client_sub.get("node") != this.code:
+        raise XRoadError(f"{CLIENT_PROXY}.ClientNotFound", f"Client {req.client} is not a client of this node")
+    provider_conf = node.CONFS.get(req.service.provider.instance, origin=CLIENT_PROXY)
+    out.provider_conf = provider_conf
+    provider_sub = provider_conf.subsystem(req.service.provider)
+    if provider_sub is None:
+        raise XRoadError(f"{CLIENT_PROXY}.UnknownMember", f"No provider {req.service.provider}")
+    out.rhash = request_hash(req)
+    found = conf.cert_for(req.client, this.code)
+    if found is None:
+        raise XRoadError(
+            f"{CLIENT_PROXY}.CannotSign", f"This node holds no signing certificate for {req.client.member}"
+        )
+    fingerprint, _ = found
+    out.req_token = request_envelope(req, request_id=out.request_id, rhash=out.rhash, fingerprint=fingerprint)
+    if provider_conf.instance == this.instance and provider_sub.get("node") == this.code:
+        out.local = True
+        return
+    peer = provider_conf.node(str(provider_sub.get("node")))
+    if peer is None or not peer.get("address") or not peer.get("auth_cert"):
+        raise XRoadError(f"{CLIENT_PROXY}.NetworkError", f"No address for the node of {req.service.provider}")
+    out.address = peer["address"]
+    out.pinned_sha256 = pki.fingerprint(peer["auth_cert"])
+
+
+def accept(out: Outbound, body: bytes) -> Response:
+    """The provider's answer, once its signed envelope (``out.resp_token``) checks out."""
+    assert out.provider_conf is not None
+    return _accept_response(out.resp_token, body, out.req, out.rhash, out.provider_conf)
+
+
+def log_entry(out: Outbound, response: Response) -> dict[str, Any]:
+    """The arguments of the consumer's log entry (:func:`gov21.exchange.log.entries`)."""
+    out.duration_ms = (time.perf_counter() - out.started) * 1000
+    return {
+        "role": "consumer",
+        "req": out.req,
+        "request_id": out.request_id,
+        "response": response,
+        "rhash": out.rhash,
+        "req_sig": out.req_token,
+        "resp_sig": out.resp_token,
+        "duration_ms": out.duration_ms,
+    }
+
+
+def finish(out: Outbound, response: Response) -> Response:
+    """The response as the information system receives it, once logged (or the refusal)."""
+    req = out.req
+    metrics.observe(str(req.service), response.status, response.error, out.duration_ms)
     response.headers = [
         *[(k, v) for k, v in response.headers if k not in XROAD_SET or k == "x-road-error"],
         ("x-road-client", str(req.client)),
         ("x-road-service", str(req.service)),
         ("x-road-id", req.message_id),
-        ("x-road-request-id", request_id),
+        ("x-road-request-id", out.request_id),
     ]
-    if rhash and not response.error:
-        response.headers.append(("x-road-request-hash", rhash))
+    if out.rhash and not response.error:
+        response.headers.append(("x-road-request-hash", out.rhash))
     return response
 
 

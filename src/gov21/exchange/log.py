@@ -41,6 +41,19 @@ def logged_or_refusal(
     return None
 
 
+async def logged_or_refusal_async(
+    this: node.ThisNode, *, origin: str, before: Sequence[core.Entry] = (), **entry: Any
+) -> Response | None:
+    """:func:`logged_or_refusal` for the asynchronous gateway: the entries go to the writer thread,
+    and the loop waits for their commit without blocking."""
+    try:
+        await chain.append_all_async([*before, *entries(this, **entry)])
+    except Exception:
+        logger.exception("message log write failed")
+        return xroad_error(XRoadError(f"{origin}.LoggingFailed", "The message log could not be written"))
+    return None
+
+
 def entries_append(written: Sequence[core.Entry]) -> None:
     """Append entries that must not be lost while the caller fails for another reason; a failure
     here is logged, and the caller's own error is the one that propagates."""

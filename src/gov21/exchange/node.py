@@ -207,6 +207,31 @@ class ConfStore:
         self._confs: dict[str, Conf] = {}
         self._checked: dict[str, float] = {}
         self._local_serial: dict[str, int] = {}
+        # Set by the asynchronous gateway: a message reads the configuration in memory and never
+        # waits for the database or a directory; a thread of its own refreshes it (refresh()).
+        self.held = False
+        self._refreshing = threading.local()
+
+    def _use_cached(self, instance: str, limit: float) -> Conf | None:
+        conf = self._confs.get(instance)
+        if conf is None:
+            return None
+        if self.held and not getattr(self._refreshing, "on", False):
+            return conf
+        return conf if time.monotonic() - self._checked.get(instance, 0) < limit else None
+
+    def refresh(self) -> None:
+        """Look for newer configurations (own, and partners already in use) as a message would,
+        whether or not the store is held; for the asynchronous gateway's refresher thread."""
+        self._refreshing.on = True
+        try:
+            own = self._own()
+            for instance in list(self._confs):
+                anchor = own.payload["trusted"].get(instance)
+                if instance != own.instance and anchor is not None:
+                    self._partner(instance, anchor, own)
+        finally:
+            self._refreshing.on = False
 
     def clear(self) -> None:
         with self._lock:
@@ -235,9 +260,10 @@ class ConfStore:
     def _own(self) -> Conf:
         node = this_node()
         now = time.monotonic()
+        cached = self._use_cached(node.instance, config.EXCHANGE_CONF_REFRESH_S.read())
+        if cached is not None:
+            return cached
         conf = self._confs.get(node.instance)
-        if conf is not None and now - self._checked.get(node.instance, 0) < config.EXCHANGE_CONF_REFRESH_S.read():
-            return conf
         if not node.directory:
             conf = self._own_local(node, conf)
         else:
@@ -264,9 +290,10 @@ class ConfStore:
 
     def _partner(self, instance: str, anchor: dict[str, Any], own: Conf) -> Conf:
         now = time.monotonic()
+        cached = self._use_cached(instance, REMOTE_REFRESH_S)
+        if cached is not None and (cached.fresh or (self.held and not getattr(self._refreshing, "on", False))):
+            return cached
         conf = self._confs.get(instance)
-        if conf is not None and conf.fresh and now - self._checked.get(instance, 0) < REMOTE_REFRESH_S:
-            return conf
         # A partner's directory knows our CA, not our nodes: this node shows its certificate.
         entry = own.node(this_node().code) or {}
         conf = self._fetch(instance, anchor["directory"], anchor["conf_key"], conf, cert_pem=entry.get("auth_cert", ""))

@@ -70,6 +70,8 @@ XROAD_SET: Final = frozenset(
     }
 )
 SUBJECTS_HEADER: Final = "x-gov21-data-subjects"
+# The node interface's one path: where gateways send each other signed envelopes.
+NODE_PATH: Final = "/exchange/v1/message"
 
 Headers = list[tuple[str, str]]
 

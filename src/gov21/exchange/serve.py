@@ -1,10 +1,11 @@
 """``gov21 exchange node serve``: a gateway node as its own processes.
 
-Each listener is a gunicorn server: the client interface (X-Road REST r1 for the agency's
-information systems: plain HTTP, and HTTPS with client certificates if asked for), the node
-interface (signed envelopes from other gateways) behind mutual TLS with the instance's
-certificates, and, if asked for, the platform itself (portal, APIs, the directory's
-``/exchange/conf``) on an address of its own. The client interface is the inside of the gateway:
+The listeners are served by the asynchronous gateway (:mod:`gov21.exchange.agateway`), one process
+per worker, each with one event loop serving all of them: the client interface (X-Road REST r1 for
+the agency's information systems: plain HTTP, and HTTPS with client certificates if asked for) and
+the node interface (signed envelopes from other gateways) behind mutual TLS with the instance's
+certificates. If asked for, the platform itself (portal, APIs, the directory's ``/exchange/conf``)
+is served by gunicorn on an address of its own. The client interface is the inside of the gateway:
 bind it to loopback or the agency's internal network, never where the public reaches it."""
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from gov21.core.config import child_environment
 from gov21.core.http import gunicorn_forwarding
 from gov21.core.logs import gunicorn_logging
 from gov21.core.monitoring import multiprocess_prepare
-from gov21.exchange import node, tls
+from gov21.exchange import agateway, node, tls
 
 logger = logging.getLogger("gov21.exchange")
 
@@ -30,51 +31,26 @@ logger = logging.getLogger("gov21.exchange")
 def commands(
     *, listen: str, node_listen: str, workers: int, threads: int, client_tls_listen: str = "", public_listen: str = ""
 ) -> list[list[str]]:
-    cert, key, bundle = tls.server_files()
-    gunicorn = str(Path(sys.executable).parent / "gunicorn")
-    logging_args = [*gunicorn_logging(access=False), *gunicorn_forwarding()]
-    common = ["--workers", str(workers), "--threads", str(threads), *logging_args, "--graceful-timeout", "5"]
-    client = [gunicorn, "gov21.wsgi:clients", "--bind", listen, *common]
-    peer = [
-        gunicorn,
-        "gov21.wsgi:node",
-        "--bind",
-        node_listen,
-        *common,
-        "--certfile",
-        str(cert),
-        "--keyfile",
-        str(key),
-        "--ca-certs",
-        str(bundle),
-        "--cert-reqs",
-        "2",
-    ]
-    result = [client, peer]
-    if client_tls_listen:
-        # The client interface for information systems registered for HTTPS: the node's own
-        # certificate, and client certificates checked against those registered (optional at the
-        # handshake, so the gateway can answer a missing one with X-Road's error).
-        result.append(
-            [
-                gunicorn,
-                "gov21.wsgi:clients",
-                "--bind",
-                client_tls_listen,
-                *common,
-                "--certfile",
-                str(cert),
-                "--keyfile",
-                str(key),
-                "--ca-certs",
-                str(tls.clients_bundle()),
-                "--cert-reqs",
-                "1",
-            ]
+    """The processes of a node: ``workers`` processes of the asynchronous gateway, each serving every
+    listener of the node on ports they share (:mod:`gov21.exchange.agateway`), and, if asked for,
+    the platform under gunicorn."""
+    tls.server_files()  # the node's certificate approved, its files written, before anyone listens
+    result = [
+        agateway.command(
+            listen=listen,
+            node_listen=node_listen,
+            client_tls_listen=client_tls_listen,
+            threads=threads,
+            python=sys.executable,
         )
+        for _ in range(max(1, workers))
+    ]
     if public_listen:
         # The platform, for a deployment whose directory lives here but that gov21 up does not
         # serve: nodes and partners fetch the signed configuration from it.
+        gunicorn = str(Path(sys.executable).parent / "gunicorn")
+        logging_args = [*gunicorn_logging(access=False), *gunicorn_forwarding()]
+        common = ["--workers", str(workers), "--threads", str(threads), *logging_args, "--graceful-timeout", "5"]
         result.append([gunicorn, "gov21.wsgi:application", "--bind", public_listen, *common])
     return result
 
