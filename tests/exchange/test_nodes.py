@@ -136,6 +136,61 @@ def test_a_request_crosses_two_gateway_processes_over_mutual_tls(agency_nodes: t
     assert refused.headers["x-road-error"] == "Server.ServerProxy.AccessDenied"
 
 
+def test_bad_input_on_the_client_interface_is_answered_with_x_road_errors(
+    agency_nodes: tuple[Deployment, Deployment],
+) -> None:
+    directory, _ = agency_nodes
+    base = f"{directory.client_url}/r1/XA/GOV/TAX/returns/status/1"
+
+    wrong_client = httpx.get(base, headers={"X-Road-Client": "not a client"}, timeout=30)
+    no_client = httpx.get(base, timeout=30)
+    version = httpx.get(f"{directory.client_url}/r7/XA/GOV/TAX/returns/status/1", timeout=30)
+    too_large = httpx.post(
+        base,
+        headers={"X-Road-Client": "XA/GOV/MSD/benefits", "Content-Type": "application/json"},
+        content=b"x" * (10 * 1024 * 1024 + 1),
+        timeout=60,
+    )
+    bad_id = httpx.get(base, headers={"X-Road-Client": "XA/GOV/MSD/benefits", "X-Road-Id": "a b"}, timeout=30)
+
+    assert wrong_client.status_code == 400
+    assert wrong_client.headers["x-road-error"] == "Client.InvalidClientIdentifier"
+    assert no_client.status_code == 400 and "X-Road-Client" in no_client.json()["message"]
+    assert version.headers["x-road-error"] == "Client.InvalidProtocolVersion"
+    assert too_large.status_code == 400 and "larger than" in too_large.json()["message"]
+    assert bad_id.headers["x-road-error"] == "Client.BadRequest"
+    assert httpx.get(f"{directory.client_url}/admin/", timeout=30).status_code == 404
+
+
+def test_a_gateway_at_capacity_refuses_at_once_with_retry_after(agency_nodes: tuple[Deployment, Deployment]) -> None:
+    directory, _ = agency_nodes
+    directory.stop()
+    directory.settings["GOV21_EXCHANGE_MAX_INFLIGHT"] = "1"
+    try:
+        directory.serve()
+
+        def call(path: str) -> httpx.Response:
+            return directory.call("XA/GOV/TAX/returns/status", path, "XA/GOV/MSD/benefits")
+
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            slow = pool.submit(call, "/slow/5")  # holds the one place for 1.5 s at the service
+            time.sleep(0.5)
+            started = time.monotonic()
+            refused = call("/6")
+            refused_after = time.monotonic() - started
+            answered = slow.result()
+    finally:
+        directory.stop()
+        directory.settings.clear()
+        directory.serve()  # leave the module's nodes as they were
+
+    assert answered.status_code == 200, answered.text
+    assert refused.status_code == 503
+    assert refused.headers["retry-after"] == "1"
+    assert refused.headers["x-road-error"] == "Server.ClientProxy.OutOfCapacity"
+    assert refused_after < 1.0  # refused at once, not after waiting for the place
+
+
 def test_the_node_interface_refuses_a_peer_without_an_instance_certificate(
     agency_nodes: tuple[Deployment, Deployment],
 ) -> None:

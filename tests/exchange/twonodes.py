@@ -67,6 +67,8 @@ class Deployment:
     node_port: int = field(default_factory=free_port)
     client_tls_port: int = field(default_factory=free_port)
     procs: list[subprocess.Popen[bytes]] = field(default_factory=list)
+    # Settings of this deployment's processes besides those every deployment gets (GOV21_...).
+    settings: dict[str, str] = field(default_factory=dict)
 
     @property
     def url(self) -> str:
@@ -92,6 +94,7 @@ class Deployment:
             GOV21_BASE_URL=self.url,
             GOV21_EXCHANGE_CONF_REFRESH_S="1",
         )
+        env.update(self.settings)
         if os.environ.get("GOV21_BENCH_DATABASE_URL"):
             env["GOV21_DATABASE_URL"] = os.environ["GOV21_BENCH_DATABASE_URL"] + f"_{self.instance.lower()}"
         return env

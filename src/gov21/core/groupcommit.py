@@ -33,7 +33,7 @@ from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from typing import Final, Generic, TypeVar
 
-from django.db import close_old_connections, connection, transaction
+from django.db import close_old_connections, connection, connections, transaction
 from django.utils.translation import gettext as _
 
 from gov21.core import config
@@ -52,6 +52,8 @@ Write = Callable[[Sequence[T], After], Sequence[R]]
 # More than this many requests' entries in one transaction would make the first of them wait for
 # the writing of the last; the rest go in the next batch, led at once.
 MAX_BATCH: Final = 256
+# A writer thread idle this long closes its database connection; the next batch opens one.
+IDLE_CLOSE_S: Final = 1.0
 
 
 class NotCommitted(DomainError):
@@ -270,7 +272,10 @@ class ThreadWriter(Generic[T, R]):
         while True:
             with self._cond:
                 while not self._queue:
-                    self._cond.wait()
+                    if not self._cond.wait(IDLE_CLOSE_S) and not self._queue:
+                        # Idle: give the connection back (a database being dropped or failed over
+                        # waits for nobody's idle session).
+                        connections.close_all()
                 batch = [self._queue.popleft() for _ in range(min(len(self._queue), MAX_BATCH))]
             after: list[Callable[[], object]] = []
             outcome: list[tuple[R | None, BaseException | None]]
