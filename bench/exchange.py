@@ -204,7 +204,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--connections", type=int, default=32)
-    parser.add_argument("--workers", type=int, default=2, help="gunicorn workers per gateway listener")
+    parser.add_argument("--workers", type=int, default=2, help="gateway processes per node (one per core)")
     parser.add_argument("--threads", type=int, default=4)
     parser.add_argument("--kill-trials", type=int, default=0)
     args = parser.parse_args()

@@ -16,7 +16,9 @@ process, one process per core (``--workers``), every process binding the same po
   ``local:`` service handler of this process, metaservices, the first read of a client's rule or a
   service's address, ``/listClients`` and ``/metrics``.
 * Past ``GOV21_EXCHANGE_MAX_INFLIGHT`` messages in one process, a listener refuses at once (503
-  with ``Retry-After``) rather than queue without end.
+  with ``Retry-After``, counted as :func:`gov21.core.monitoring.refusal_count` counts the gates of
+  :mod:`gov21.core.capacity`) rather than queue without end. Not a :class:`~gov21.core.capacity.Gate`:
+  its queue waits on a thread's condition, which would stop the event loop.
 
 See docs/decisions/0033-asynchronous-gateway.md.
 """
@@ -40,6 +42,7 @@ from multidict import CIMultiDict
 
 from gov21.core import chain as core
 from gov21.core import config
+from gov21.core.monitoring import refusal_count
 from gov21.exchange import atransport, chain, consumer, log, metrics, node, protocol, provider, tls, wsgi
 from gov21.exchange.errors import CLIENT_PROXY, SERVER_PROXY, XRoadError
 from gov21.exchange.protocol import NODE_PATH, Request, Response
@@ -216,6 +219,7 @@ class Gateway:
         if not wsgi.is_protocol_path(path):
             return _reply(wsgi.NOT_FOUND)
         if self.inflight["clients"] >= self.limit:
+            refusal_count("gateway-clients")
             return _reply(_busy(CLIENT_PROXY), retry_after="1")
         self.inflight["clients"] += 1
         try:
@@ -283,6 +287,7 @@ class Gateway:
         if request.path != NODE_PATH or request.method != "POST":
             return _reply(wsgi.NOT_FOUND)
         if self.inflight["node"] >= self.limit:
+            refusal_count("gateway-node")
             return _reply(wsgi.node_error(XRoadError("OutOfCapacity", "The node is busy")), retry_after="1")
         self.inflight["node"] += 1
         try:

@@ -136,8 +136,12 @@ class Command(BaseCommand):
             help="Client interface (r1) for this node's information systems: loopback or an internal network.",
         )
         serve.add_argument("--node-listen", default="127.0.0.1:5500", metavar="HOST:PORT", help="Node interface.")
-        serve.add_argument("--workers", type=int, default=2)
-        serve.add_argument("--threads", type=int, default=4)
+        serve.add_argument(
+            "--workers", type=int, default=2, help="Gateway processes, one per core, each serving every listener."
+        )
+        serve.add_argument(
+            "--threads", type=int, default=4, help="Threads per process for sync work (local services, metaservices)."
+        )
         serve.add_argument("--address", default="", metavar="https://host:port", help="Published node address.")
         serve.add_argument("--client-tls-listen", default="", metavar="HOST:PORT", help="HTTPS client interface.")
         serve.add_argument(
