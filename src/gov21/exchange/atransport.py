@@ -60,6 +60,7 @@ class PeerPool:
         self.context = context
         self.pinned_sha256 = pinned_sha256
         self._idle: deque[_Conn] = deque()
+        self.closed = False
 
     async def _connect(self) -> _Conn:
         async with asyncio.timeout(CONNECT_TIMEOUT_S):
@@ -97,12 +98,14 @@ class PeerPool:
                 status, body, content_type, keep = await _read_response(conn.reader, limit)
             return status, body, content_type
         finally:
-            if keep and len(self._idle) < IDLE_PER_PEER:
+            # A pool replaced meanwhile (a new configuration) keeps nothing: its connections close.
+            if keep and not self.closed and len(self._idle) < IDLE_PER_PEER:
                 self._idle.append(conn)
             else:
                 conn.close()
 
     def close(self) -> None:
+        self.closed = True
         while self._idle:
             self._idle.pop().close()
 
