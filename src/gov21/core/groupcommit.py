@@ -186,15 +186,20 @@ class GroupCommit(Generic[T, R]):
 
     def _write_batch(self, batch: list[_Waiter[T, R]], after: list[Callable[[], object]]) -> None:
         for waiter, (result, error) in zip(
-            batch, commit_batch(self._write, [w.item for w in batch], after, name=self.name), strict=True
+            batch, commit_batch(self._commit, [w.item for w in batch], after, name=self.name), strict=True
         ):
             if error is None:
                 waiter.result, waiter.written = result, True
             else:
                 waiter.error = error
 
+    def _commit(self, items: Sequence[T], after: list[Callable[[], object]]) -> Sequence[R]:
+        return commit(self._write, items, after)
 
-def _commit(write: Write[T, R], items: Sequence[T], after: list[Callable[[], object]]) -> Sequence[R]:
+
+def commit(write: Write[T, R], items: Sequence[T], after: list[Callable[[], object]]) -> Sequence[R]:
+    """Write ``items`` with ``write`` in one transaction of their own, committed on return; the work
+    to do after the commit is added to ``after``."""
     jobs: list[Callable[[], object]] = []
     with write_turn(), transaction.atomic():
         results = write(items, jobs.append)
@@ -203,14 +208,17 @@ def _commit(write: Write[T, R], items: Sequence[T], after: list[Callable[[], obj
     return results
 
 
+Commit = Callable[[Sequence[T], list[Callable[[], object]]], Sequence[R]]
+
+
 def commit_batch(
-    write: Write[T, R], items: Sequence[T], after: list[Callable[[], object]], *, name: str
+    transact: Commit[T, R], items: Sequence[T], after: list[Callable[[], object]], *, name: str
 ) -> list[tuple[R | None, BaseException | None]]:
-    """Write ``items`` in one transaction; per item, its result or the error that kept it out. If
-    the batch fails, each item is written again alone, so one item the database refuses fails
-    alone."""
+    """Write ``items`` in one transaction (``transact``); per item, its result or the error that kept
+    it out. If the batch fails, each item is written again alone, so one item the database refuses
+    fails alone."""
     try:
-        results = _commit(write, items, after)
+        results = transact(items, after)
     except Exception as error:
         if len(items) == 1:
             return [(None, error)]
@@ -218,7 +226,7 @@ def commit_batch(
         outcome: list[tuple[R | None, BaseException | None]] = []
         for item in items:
             try:
-                (result,) = _commit(write, [item], after)
+                (result,) = transact([item], after)
                 outcome.append((result, None))
             except Exception as alone:
                 outcome.append((None, alone))
@@ -268,6 +276,9 @@ class ThreadWriter(Generic[T, R]):
         except Exception as error:
             raise NotCommitted(_("The log could not be written, so nothing was released.")) from error
 
+    def _commit(self, items: Sequence[T], after: list[Callable[[], object]]) -> Sequence[R]:
+        return commit(self._write, items, after)
+
     def _run(self) -> None:
         while True:
             with self._cond:
@@ -282,7 +293,7 @@ class ThreadWriter(Generic[T, R]):
             try:
                 # What Django does around a request: a connection broken meanwhile is replaced.
                 close_old_connections()
-                outcome = commit_batch(self._write, [item for item, _f, _l in batch], after, name=self.name)
+                outcome = commit_batch(self._commit, [item for item, _f, _l in batch], after, name=self.name)
             except BaseException as failure:  # nothing may be left waiting for a batch that failed
                 outcome = [(None, failure)] * len(batch)
             by_loop: dict[asyncio.AbstractEventLoop, list[tuple[asyncio.Future[R], R | None, BaseException | None]]]
