@@ -42,9 +42,9 @@ def _replace(path: Path, text: str) -> None:
 
 
 def server_files() -> tuple[Path, Path, Path]:
-    """Certificate, key and CA bundle for the node interface's TLS listener. gunicorn builds its
-    TLS context per connection, so rewriting them (``gov21 exchange node serve`` does every few
-    seconds) admits a newly trusted partner without a restart."""
+    """Certificate, key and CA bundle for the node interface's TLS listener. The gateway's processes
+    rewrite them every second and make a new TLS context when they change, which the next handshake
+    uses (:mod:`gov21.exchange.agateway`): a newly trusted partner is admitted without a restart."""
     return _files()
 
 
