@@ -18,7 +18,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from gov21.core.credentials import verification_url
-from gov21.core.errors import DomainError, Forbidden
+from gov21.core.errors import Conflict, DomainError, Forbidden
 from gov21.core.geography import settlement_names
 from gov21.core.office import Office, problem_page
 from gov21.core.pdf import render_qr_png
@@ -349,6 +349,8 @@ def event_correct(request: HttpRequest, principal: Principal, event_id: int) -> 
     """The declarant's corrected facts, typed by staff at the counter into the declaration's own form,
     filled with what was declared; the registry's service checks them as it checks the API's."""
     event = selectors.event_get(event_id=event_id, actor=principal)
+    if "correct" not in services.event_actions(event):
+        raise Conflict("not_correctable", _("Only a declaration sent back for correction can be corrected."))
     form_class = forms.DECLARATION_FORMS[event.kind]
     form = form_class(request.POST) if request.method == "POST" else form_class(initial=event.data)
     status = 200
