@@ -13,7 +13,7 @@ from typing import Any
 
 import orjson
 from django.utils import timezone
-from django.utils.translation import gettext_noop as N_
+from django.utils.translation import gettext_noop
 
 from gov21.core.errors import DomainError
 from gov21.core.geography import parishes
@@ -246,20 +246,20 @@ def run(name: str, *, application: Application, definition: dict[str, Any], acce
 # What the output document says, per kind: (label, key of the application's output or answers).
 # Labels are printed and signed in English and shown on pages in the reader's language.
 _DOCUMENT_FACTS: dict[str, tuple[tuple[str, str], ...]] = {
-    "driving-licence": ((N_("Licence number"), "licence_number"), (N_("Classes"), "classes")),
+    "driving-licence": ((gettext_noop("Licence number"), "licence_number"), (gettext_noop("Classes"), "classes")),
     "business-registration": (
-        (N_("Business name"), "business_name"),
-        (N_("Business registration number"), "business_number"),
+        (gettext_noop("Business name"), "business_name"),
+        (gettext_noop("Business registration number"), "business_number"),
     ),
     "child-benefit-award": (
-        (N_("Child"), "child_name"),
-        (N_("Weekly amount"), "weekly_amount"),
-        (N_("From"), "started_on"),
+        (gettext_noop("Child"), "child_name"),
+        (gettext_noop("Weekly amount"), "weekly_amount"),
+        (gettext_noop("From"), "started_on"),
     ),
     "marriage-notice": (
-        (N_("Partner"), "partner_uin"),
-        (N_("Intended date"), "intended_date"),
-        (N_("Parish"), "parish"),
+        (gettext_noop("Partner"), "partner_uin"),
+        (gettext_noop("Intended date"), "intended_date"),
+        (gettext_noop("Parish"), "parish"),
     ),
 }
 
@@ -268,15 +268,15 @@ def output_document(*, application: Application, definition: dict[str, Any]) -> 
     out = definition["output"]
     person = application.verified.get("person") or {}
     values = {**application.answers, **(application.verified.get("_output") or {})}
-    facts = [(N_("Holder"), f"{person.get('given_names', '')} {person.get('family_name', '')}".strip())]
-    facts.append((N_("National identity number"), application.applicant_uin))
+    facts = [(gettext_noop("Holder"), f"{person.get('given_names', '')} {person.get('family_name', '')}".strip())]
+    facts.append((gettext_noop("National identity number"), application.applicant_uin))
     parish_names = dict(parishes())
     facts += [
         (label, parish_names.get(str(values[key]), str(values[key])) if key == "parish" else str(values[key]))
         for label, key in _DOCUMENT_FACTS.get(out["kind"], ())
         if values.get(key)
     ]
-    facts.append((N_("Application"), application.reference))
+    facts.append((gettext_noop("Application"), application.reference))
     valid_until = None
     if values.get("valid_until"):
         valid_until = date.fromisoformat(str(values["valid_until"]))

@@ -12,7 +12,7 @@ from typing import Any
 from django.conf import settings
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_noop as N_
+from django.utils.translation import gettext_noop
 
 from gov21.core.credentials import (
     SERIAL_LABEL,
@@ -36,31 +36,33 @@ DOCUMENT_TYP = "gov21-doc+jwt"
 # The issuing authorities of the agencies the service engine issues documents for, by the agency
 # code of a service definition, as printed at the head of their documents.
 AUTHORITIES: dict[str, str] = {
-    "civil-registry": N_("Civil Registry"),
-    "licensing": N_("Licensing and Transport Authority"),
-    "business-register": N_("Business Registration Authority"),
-    "benefits": N_("Ministry of Social Development"),
+    "civil-registry": gettext_noop("Civil Registry"),
+    "licensing": gettext_noop("Licensing and Transport Authority"),
+    "business-register": gettext_noop("Business Registration Authority"),
+    "benefits": gettext_noop("Ministry of Social Development"),
 }
 # What each kind of document is called and which of its facts is its number. A document of a kind
 # not listed here is printed under the title its service gives it, numbered by its serial.
 DOCUMENT_KINDS: dict[str, DocumentKind] = {
     "driving-licence": DocumentKind(
-        title=N_("Driving licence"),
+        title=gettext_noop("Driving licence"),
         authority=AUTHORITIES["licensing"],
-        number_label=N_("Licence number"),
-        number_fact=N_("Licence number"),
+        number_label=gettext_noop("Licence number"),
+        number_fact=gettext_noop("Licence number"),
     ),
     "business-registration": DocumentKind(
-        title=N_("Certificate of registration of a business name"),
+        title=gettext_noop("Certificate of registration of a business name"),
         authority=AUTHORITIES["business-register"],
-        number_label=N_("Business registration number"),
-        number_fact=N_("Business registration number"),
+        number_label=gettext_noop("Business registration number"),
+        number_fact=gettext_noop("Business registration number"),
     ),
     "child-benefit-award": DocumentKind(
-        title=N_("Child benefit award"), authority=AUTHORITIES["benefits"], number_label=SERIAL_LABEL
+        title=gettext_noop("Child benefit award"), authority=AUTHORITIES["benefits"], number_label=SERIAL_LABEL
     ),
     "marriage-notice": DocumentKind(
-        title=N_("Notice of intended marriage"), authority=AUTHORITIES["civil-registry"], number_label=SERIAL_LABEL
+        title=gettext_noop("Notice of intended marriage"),
+        authority=AUTHORITIES["civil-registry"],
+        number_label=SERIAL_LABEL,
     ),
 }
 

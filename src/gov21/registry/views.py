@@ -41,7 +41,7 @@ def _check_code(text: str) -> tuple[Any, str]:
         return None, _("This is too long to be a document's code. Check what was pasted.")
     if _SERIAL.match(code):
         return None, _(
-            "This is a serial number, not the code. Type it under \u201cCheck with the serial number\u201d,"
+            "This is a serial number, not the code. Type it in the form to check with the serial number,"
             " with the holder's date of birth."
         )
     other = verifier_for(code)

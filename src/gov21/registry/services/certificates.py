@@ -10,8 +10,7 @@ from typing import Any
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
-from django.utils.translation import gettext
-from django.utils.translation import gettext_noop as N_
+from django.utils.translation import gettext, gettext_noop
 
 from gov21.audit.contracts import access_record
 from gov21.core.credentials import document_lookup
@@ -42,13 +41,13 @@ def certificate_facts(event: LifeEvent) -> CertificateFacts:
         mother = child.mother
         father = child.father
         facts = [
-            (N_("Name"), f"{child.given_names} {child.family_name}"),
-            (N_("UIN"), child.uin),
-            (N_("Sex"), child.get_sex_display()),
-            (N_("Date of birth"), child.birth_date.isoformat()),
-            (N_("Place of birth"), ", ".join(p for p in (child.birth_settlement, child.birth_parish) if p)),
-            (N_("Mother"), f"{mother.given_names} {mother.family_name}" if mother else "—"),
-            (N_("Father"), f"{father.given_names} {father.family_name}" if father else "—"),
+            (gettext_noop("Name"), f"{child.given_names} {child.family_name}"),
+            (gettext_noop("UIN"), child.uin),
+            (gettext_noop("Sex"), child.get_sex_display()),
+            (gettext_noop("Date of birth"), child.birth_date.isoformat()),
+            (gettext_noop("Place of birth"), ", ".join(p for p in (child.birth_settlement, child.birth_parish) if p)),
+            (gettext_noop("Mother"), f"{mother.given_names} {mother.family_name}" if mother else "—"),
+            (gettext_noop("Father"), f"{father.given_names} {father.family_name}" if father else "—"),
         ]
         claims = {
             "n": f"{child.given_names} {child.family_name}",
@@ -64,11 +63,11 @@ def certificate_facts(event: LifeEvent) -> CertificateFacts:
         person = event.subject
         assert person is not None
         facts = [
-            (N_("Name"), f"{person.given_names} {person.family_name}"),
-            (N_("UIN"), person.uin),
-            (N_("Date of birth"), person.birth_date.isoformat()),
-            (N_("Date of death"), d["death_date"]),
-            (N_("Place of death"), d.get("place_parish") or "—"),
+            (gettext_noop("Name"), f"{person.given_names} {person.family_name}"),
+            (gettext_noop("UIN"), person.uin),
+            (gettext_noop("Date of birth"), person.birth_date.isoformat()),
+            (gettext_noop("Date of death"), d["death_date"]),
+            (gettext_noop("Place of death"), d.get("place_parish") or "—"),
         ]
         claims = {
             "n": f"{person.given_names} {person.family_name}",
@@ -82,10 +81,10 @@ def certificate_facts(event: LifeEvent) -> CertificateFacts:
     assert a is not None and b is not None
     names = [f"{a.given_names} {a.family_name}", f"{b.given_names} {b.family_name}"]
     facts = [
-        (N_("Party"), f"{names[0]} ({a.uin})"),
-        (N_("Party"), f"{names[1]} ({b.uin})"),
-        (N_("Date of marriage"), d["date"]),
-        (N_("Parish"), d.get("parish") or "—"),
+        (gettext_noop("Party"), f"{names[0]} ({a.uin})"),
+        (gettext_noop("Party"), f"{names[1]} ({b.uin})"),
+        (gettext_noop("Date of marriage"), d["date"]),
+        (gettext_noop("Parish"), d.get("parish") or "—"),
     ]
     claims = {"p1": names[0], "u1": a.uin, "p2": names[1], "u2": b.uin, "dom": d["date"], "par": d.get("parish")}
     return CertificateFacts("Certificate of Marriage", facts, claims)
