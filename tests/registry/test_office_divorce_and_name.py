@@ -9,6 +9,7 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
+from gov21.audit.models import AccessRecord
 from gov21.core.principal import Principal
 from gov21.registry import services
 from gov21.registry.models import EventState, LifeEvent, Person
@@ -167,6 +168,8 @@ def test_the_queue_links_to_finding_a_person(desk: Client, registrar: Principal)
     assert f'href="{OFFICE}/search"' in queue and "Find a person" in queue
     found = desk.get(f"{OFFICE}/search", {"query": "Philomena", "purpose_reason": "registration"})
     assert person.uin in found.content.decode()
+    search = AccessRecord.objects.filter(action="person.search", actor="desk.one").get()
+    assert search.purpose == "Registration work"
 
 
 def test_the_queue_lists_a_divorce_and_a_change_of_name_by_whom_they_concern(
