@@ -87,7 +87,7 @@ def document_lookup(serial: str, birth_date: date) -> Any | None:
 class DocumentKind:
     """What a kind of document is called and who issues it, in English as printed and signed (the
     strings are marked for translation where they are declared, and translated on pages with
-    :meth:`translated`). ``number_label`` names the number under the title; ``number_fact`` is the
+    :func:`translated`). ``number_label`` names the number under the title; ``number_fact`` is the
     fact that holds it, when it is not the document's serial."""
 
     title: str
