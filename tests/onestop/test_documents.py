@@ -122,6 +122,10 @@ def test_a_licence_is_checked_by_serial_number_and_date_of_birth_in_spanish() ->
     assert "Permiso de conducir" in page and "Titular" in page and "Número de permiso" in page and number in page
     wrong = _lookup(client, document.serial, BORN + timedelta(days=1))
     assert 'data-status="not_found"' in wrong and "Delroy" not in wrong
+    # The licence number, printed largest, finds the same document.
+    by_number = _lookup(client, number.lower(), BORN)
+    assert 'data-status="valid"' in by_number and document.serial in by_number
+    assert 'data-status="not_found"' in _lookup(client, number, BORN + timedelta(days=1))
 
 
 def test_an_expired_document_says_so_with_what_it_stated() -> None:

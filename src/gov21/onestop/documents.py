@@ -28,7 +28,7 @@ from gov21.core.credentials import (
 from gov21.core.crypto import KeyStore, verify_compact
 from gov21.core.errors import DomainError
 from gov21.core.pdf import render_document_pdf
-from gov21.onestop.models import Application, Document
+from gov21.onestop.models import Application, Business, Document, Licence
 
 QR_PREFIX = "GOV21D:"
 DOCUMENT_TYP = "gov21-doc+jwt"
@@ -180,14 +180,36 @@ def document_verify(*, payload: str) -> DocumentCheck:
     return _verdict(document)
 
 
+def _numbered_document(number: str) -> Document | None:
+    """The newest document printed under a register's own number (a licence number, a business
+    registration number): people type the number they see largest on the page."""
+    holders = (
+        ("driving-licence", Licence.objects.filter(number=number).values_list("holder_uin", flat=True)),
+        ("business-registration", Business.objects.filter(number=number).values_list("owner_uin", flat=True)),
+    )
+    for kind, found in holders:
+        holder = found.first()
+        if holder is None:
+            continue
+        number_fact = DOCUMENT_KINDS[kind].number_fact
+        for document in Document.objects.filter(kind=kind, holder_uin=holder).order_by("-issued_at")[:20]:
+            if [number_fact, number] in document.facts:
+                return document
+    return None
+
+
 def document_lookup(serial: str, birth_date: date) -> DocumentCheck | None:
-    """The document with this serial if its holder was born on ``birth_date``, as the application
-    that produced it fetched the holder's record; None otherwise, whichever part is wrong. A civil
-    registry certificate kept here is answered by the registry itself."""
+    """The document with this serial, or with this licence or business registration number, if
+    its holder was born on ``birth_date``, as the application that produced it fetched the holder's
+    record; None otherwise, whichever part is wrong. A civil registry certificate kept here is
+    answered by the registry itself."""
     typed = "".join(serial.split()).upper()
-    if not typed.startswith("D-") or len(typed) > 24:
+    if not typed or len(typed) > 24:
         return None
-    document = Document.objects.select_related("application").filter(serial=typed).first()
+    if typed.startswith("D-"):
+        document = Document.objects.select_related("application").filter(serial=typed).first()
+    else:
+        document = _numbered_document(typed)
     if document is None or document.application is None:
         return None
     person = document.application.verified.get("person") or {}
