@@ -5,13 +5,14 @@ the holder's date of birth; the verdict is in the reader's language."""
 from __future__ import annotations
 
 import io
-from datetime import date
+from datetime import date, timedelta
 from urllib.parse import urlsplit
 
 import pytest
 import zxingcpp
 from django.conf import settings
 from django.test import Client
+from django.utils import timezone
 from PIL import Image
 
 from gov21.audit.models import AccessRecord
@@ -172,3 +173,35 @@ def test_the_verdict_title_and_labels_are_in_the_readers_language(
     page = client.get("/verify", {"code": f"GOV21:{certificate.credential}"}).content.decode()
     verdict = _verdict(page)
     assert heading in verdict and label in verdict and "Certificate of Birth" not in verdict
+
+
+def _registered(registrar: Principal, kind: str, data: dict[str, str]) -> LifeEvent:
+    event = services.event_declare(declaration=services.declaration_parse(kind=kind, data=data), actor=registrar)
+    services.event_validate(event_id=event.pk, actor=registrar)
+    return services.event_register(event_id=event.pk, actor=registrar)
+
+
+def test_every_certificate_is_headed_by_the_registry_and_names_each_fact_once(registrar: Principal) -> None:
+    from gov21.registry.certificates import certificate_pdf
+
+    a = register_person(registrar, given="Ruth", born=date(1990, 1, 1))
+    b = register_person(registrar, given="Jon", sex="M", born=date(1988, 6, 6))
+    old = register_person(registrar, given="Albert", sex="M", born=date(1930, 3, 3))
+    recently = (timezone.localdate() - timedelta(days=3)).isoformat()
+    events = {
+        "Certificate of Birth": LifeEvent.objects.get(subject=a, kind="birth"),
+        "Certificate of Marriage": _registered(
+            registrar, "marriage", {"partner_a_uin": a.uin, "partner_b_uin": b.uin, "date": recently, "parish": "XA-01"}
+        ),
+        "Certificate of Death": _registered(registrar, "death", {"uin": old.uin, "death_date": recently}),
+    }
+    for title, event in events.items():
+        certificate = services.certificate_issue(event_id=event.pk, actor=registrar)
+        text = _pdf_text(certificate_pdf(certificate))
+        assert "Republic of XA — Civil Registry" in text and title in text
+        assert f"Registration number {event.number}" in text
+        labels = [str(label) for label, _ in certificate.facts]
+        assert len(labels) == len(set(labels)), labels
+        assert text.count("Serial number") == 1
+    marriage = Certificate.objects.get(kind="marriage")
+    assert [label for label, _ in marriage.facts][:2] == ["First party", "Second party"]

@@ -81,8 +81,8 @@ def certificate_facts(event: LifeEvent) -> CertificateFacts:
     assert a is not None and b is not None
     names = [f"{a.given_names} {a.family_name}", f"{b.given_names} {b.family_name}"]
     facts = [
-        (gettext_noop("Party"), f"{names[0]} ({a.uin})"),
-        (gettext_noop("Party"), f"{names[1]} ({b.uin})"),
+        (gettext_noop("First party"), f"{names[0]} ({a.uin})"),
+        (gettext_noop("Second party"), f"{names[1]} ({b.uin})"),
         (gettext_noop("Date of marriage"), d["date"]),
         (gettext_noop("Parish"), d.get("parish") or "—"),
     ]
