@@ -88,19 +88,19 @@ def test_declare_register_certify_and_verify(page: Page, live_server: LiveServer
     assert credential.startswith("GOV21:")
 
     page.goto(f"{live_server.url}/verify")
-    page.get_by_label("Code from the certificate").fill(credential)
-    page.get_by_role("button", name="Check").click()
+    page.get_by_label("Code from the document").fill(credential)
+    page.get_by_role("button", name="Check the code").click()
     result = page.locator("[data-status]")
     assert result.get_attribute("data-status") == "valid"
-    assert result.get_by_role("heading").inner_text() == "Valid"
+    assert result.get_by_role("heading").first.inner_text() == "Genuine and valid"
 
     header, payload, signature = credential.removeprefix("GOV21:").split(".")
     middle = len(payload) // 2
     swapped = "B" if payload[middle] == "A" else "A"
     tampered = f"GOV21:{header}.{payload[:middle]}{swapped}{payload[middle + 1 :]}.{signature}"
-    page.get_by_label("Code from the certificate").fill(tampered)
-    page.get_by_role("button", name="Check").click()
-    assert page.locator("[data-status]").get_by_role("heading").inner_text() == "Not genuine"
+    page.get_by_label("Code from the document").fill(tampered)
+    page.get_by_role("button", name="Check the code").click()
+    assert page.locator("[data-status]").get_by_role("heading").first.inner_text() == "Not genuine"
 
 
 def _axe_source() -> tuple[str | None, str]:
@@ -163,8 +163,63 @@ def test_main_pages_have_no_serious_accessibility_problems(page: Page, live_serv
     problems["birth form with errors"] = _serious_violations(page, axe)
 
     page.goto(f"{live_server.url}/verify")
-    page.get_by_label("Code from the certificate").fill("GOV21:not.a.code")
-    page.get_by_role("button", name="Check").click()
+    page.get_by_label("Code from the document").fill("GOV21:not.a.code")
+    page.get_by_role("button", name="Check the code").click()
     problems["verify"] = _serious_violations(page, axe)
 
     assert not any(problems.values()), problems
+
+
+def test_a_document_is_checked_from_its_qr_address_or_its_serial_number(page: Page, live_server: LiveServer) -> None:
+    from gov21.core.credentials import verification_url
+    from gov21.registry.certificates import certificate_code
+    from gov21.registry.models import LifeEvent
+
+    person = register_person(REGISTRAR, given="Ophelia", family="Auguste", born=date(2001, 4, 5))
+    event = LifeEvent.objects.get(subject=person, kind="birth")
+    certificate = services.certificate_issue(event_id=event.pk, actor=REGISTRAR)
+
+    # What a phone's camera opens: the page, already checked, with what the certificate states.
+    page.goto(verification_url(certificate_code(certificate)))
+    verdict = page.locator("#verdict")
+    assert verdict.get_attribute("data-status") == "valid"
+    assert verdict.get_by_role("heading").first.inner_text() == "Genuine and valid"
+    assert "Ophelia Auguste" in verdict.inner_text()
+
+    # Without a camera: the serial number typed, then a wrong date of birth, then the right one.
+    page.goto(f"{live_server.url}/verify")
+    page.get_by_label("Serial number").fill(certificate.serial)
+    page.get_by_label("Day").fill("6")
+    page.get_by_label("Month").fill("4")
+    page.get_by_label("Year").fill("2001")
+    page.get_by_role("button", name="Check the serial number").click()
+    assert page.locator("#verdict").get_by_role("heading").inner_text() == "No such document"
+    assert "Ophelia" not in page.locator("main").inner_text()
+    page.get_by_label("Day").fill("5")
+    page.get_by_role("button", name="Check the serial number").click()
+    assert page.locator("#verdict").get_attribute("data-status") == "valid"
+
+
+def test_a_change_of_name_is_declared_and_a_person_found_from_the_queue(page: Page, live_server: LiveServer) -> None:
+    person = register_person(REGISTRAR, given="Philomena", family="Auguste", born=date(1970, 7, 7))
+    _sign_in(page, live_server.url)
+    page.get_by_role("link", name="Find a person").click()
+    page.get_by_label("Why do you need this person's data?").select_option("registration")
+    page.get_by_label("UIN or name").fill("Philomena")
+    page.get_by_role("button", name="Search").click()
+    assert person.uin in page.locator("main table").inner_text()
+
+    page.goto(f"{live_server.url}/office/registry/")
+    page.get_by_role("link", name="Declare a life event").click()
+    page.get_by_role("link", name="Change of name").click()
+    page.get_by_label("UIN of the person changing their name").fill(person.uin)
+    on = timezone.localdate() - timedelta(days=1)
+    page.get_by_label("Day").fill(str(on.day))
+    page.get_by_label("Month").fill(str(on.month))
+    page.get_by_label("Year").fill(str(on.year))
+    page.get_by_label("New family name (optional)").fill("Joseph")
+    page.get_by_role("button", name="Declare the change of name").click()
+    assert page.get_by_text("Give the reason for the change of name").first.is_visible()
+    page.get_by_label("Reason for the change").fill("Deed poll")
+    page.get_by_role("button", name="Declare the change of name").click()
+    assert "Declaration received" in _status(page)

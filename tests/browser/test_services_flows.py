@@ -362,8 +362,8 @@ def test_a_driver_renews_a_licence_decided_automatically_and_the_code_verifies(
     assert code, "the licence page shows no code"
 
     submit(page, page.get_by_role("link", name="Verify a certificate"), "/verify")
-    page.get_by_label("Code from the certificate").fill(code)
-    submit(page, page.get_by_role("button", name="Check", exact=True), "/verify")
+    page.get_by_label("Code from the document").fill(code)
+    submit(page, page.get_by_role("button", name="Check the code", exact=True), "/verify")
     result = page.locator("[data-status]")
     assert result.get_attribute("data-status") == "valid"
     assert "genuine and valid" in result.inner_text()

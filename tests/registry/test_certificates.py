@@ -12,6 +12,7 @@ from django.core.management.base import CommandError
 from django.test import Client
 from PIL import Image
 
+from gov21.core.credentials import verification_url
 from gov21.core.pdf import render_qr_png
 from gov21.core.principal import Principal
 from gov21.registry import selectors, services
@@ -34,7 +35,7 @@ def _birth_certificate(
 
 def test_qr_verifies_offline_with_only_the_published_jwks(registrar: Principal, tmp_path: Path) -> None:
     _, credential = _birth_certificate(registrar)
-    png = render_qr_png(QR_PREFIX + credential, scale=4)
+    png = render_qr_png(verification_url(QR_PREFIX + credential), scale=4)
     (tmp_path / "qr.png").write_bytes(png)
     scanned = zxingcpp.read_barcodes(Image.open(tmp_path / "qr.png"))[0].text
     jwks = Client().get("/.well-known/jwks.json").json()

@@ -1,5 +1,5 @@
-"""The registry's office pages for a divorce and a change of name: both are declared through the API
-(the declare page says where), then queued, shown, validated and registered by a registrar here."""
+"""The registry's office pages for a divorce, a change of name and a declarant's correction: declared
+on their own pages (or through the API), then queued, shown, validated and registered here."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
+from gov21.audit.models import AccessRecord
 from gov21.core.principal import Principal
 from gov21.registry import services
 from gov21.registry.models import EventState, LifeEvent, Person
@@ -68,10 +69,107 @@ def _register_from_the_page(desk: Client, event: LifeEvent) -> str:
     return desk.get(f"{OFFICE}/events/{event.pk}").content.decode()
 
 
-def test_the_declare_page_says_where_a_divorce_and_a_change_of_name_are_declared(desk: Client) -> None:
+def _date_parts(prefix: str, days_ago: int) -> dict[str, str]:
+    on = timezone.localdate() - timedelta(days=days_ago)
+    return {f"{prefix}_day": str(on.day), f"{prefix}_month": str(on.month), f"{prefix}_year": str(on.year)}
+
+
+def test_the_declare_page_links_to_a_page_for_every_event(desk: Client) -> None:
     page = desk.get(f"{OFFICE}/declare").content.decode()
-    assert "Divorce" in page and "POST /api/v1/registry/events/divorces" in page
-    assert "Change of name" in page and "POST /api/v1/registry/events/name-changes" in page
+    for path in ("birth", "death", "marriage", "divorce", "name-change", "address"):
+        assert f'href="{OFFICE}/declare/{path}"' in page
+    assert "POST /api/v1/registry/events/divorces" not in page
+    assert "Declare a divorce" in desk.get(f"{OFFICE}/declare/divorce").content.decode()
+    assert "Declare a change of name" in desk.get(f"{OFFICE}/declare/name-change").content.decode()
+
+
+def test_a_divorce_is_declared_on_its_page(desk: Client, registrar: Principal) -> None:
+    a, b = _married_couple(registrar)
+    form = {
+        "partner_a_uin": a.uin,
+        "partner_b_uin": b.uin,
+        **_date_parts("date", 3),
+        "court_reference": "HCV 2026/0142",
+        "partner_a_new_family_name": "Alexis",
+        "partner_b_new_family_name": "",
+    }
+    response = desk.post(f"{OFFICE}/declare/divorce", form)
+    assert response.status_code == 302
+    event = LifeEvent.objects.get(kind="divorce", state=EventState.DECLARED)
+    assert response["Location"] == f"{OFFICE}/events/{event.pk}"
+    assert event.data["court_reference"] == "HCV 2026/0142" and event.data["partner_a_new_family_name"] == "Alexis"
+    assert event.subject == a and event.partner == b and event.declared_by == "desk.one"
+
+
+def test_a_divorce_of_people_not_married_is_explained_next_to_the_party(desk: Client, registrar: Principal) -> None:
+    a = register_person(registrar, given="Ruth", born=date(1990, 1, 1))
+    b = register_person(registrar, given="Jon", sex="M", born=date(1988, 6, 6))
+    form = {"partner_a_uin": a.uin, "partner_b_uin": b.uin, **_date_parts("date", 3)}
+    response = desk.post(f"{OFFICE}/declare/divorce", form)
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "There is a problem" in page and "not married to each other" in page
+    assert 'href="#partner_b_uin"' in page and 'id="partner_b_uin_error"' in page
+    assert f'value="{a.uin}"' in page and f'value="{b.uin}"' in page
+    assert not LifeEvent.objects.filter(kind="divorce").exists()
+
+
+def test_a_change_of_name_is_declared_on_its_page_and_missing_answers_listed(
+    desk: Client, registrar: Principal
+) -> None:
+    person = register_person(registrar, given="Marie", family="Charles", born=date(1984, 8, 8))
+    empty = desk.post(f"{OFFICE}/declare/name-change", {})
+    assert empty.status_code == 200
+    page = empty.content.decode()
+    for message in ("Enter the UIN of the person changing their name", "Give the reason for the change of name"):
+        assert message in page
+    form = {"uin": person.uin, **_date_parts("date", 1), "given_names": "", "family_name": "", "reason": "Deed poll"}
+    neither = desk.post(f"{OFFICE}/declare/name-change", form).content.decode()
+    assert "Give a new given name or family name." in neither and 'id="family_name_error"' in neither
+    response = desk.post(f"{OFFICE}/declare/name-change", {**form, "family_name": "Joseph"})
+    assert response.status_code == 302
+    event = LifeEvent.objects.get(kind="name_change")
+    assert (event.data["family_name"], event.data["reason"], event.subject) == ("Joseph", "Deed poll", person)
+
+
+def test_a_declarants_correction_is_entered_on_a_page_filled_with_what_was_declared(
+    desk: Client, registrar: Principal
+) -> None:
+    person = register_person(registrar, given="Marie", family="Charles", born=date(1984, 8, 8))
+    event = _name_change(registrar, person)
+    services.event_request_correction(event_id=event.pk, note="The new given name is Mariah", actor=registrar)
+    page = desk.get(f"{OFFICE}/events/{event.pk}").content.decode()
+    assert f'href="{OFFICE}/events/{event.pk}/correct"' in page
+    form_page = desk.get(f"{OFFICE}/events/{event.pk}/correct").content.decode()
+    assert "Correct the declaration" in form_page and "The new given name is Mariah" in form_page
+    assert 'value="Maria"' in form_page and 'value="Deed poll"' not in form_page  # a textarea holds the reason
+    assert "Deed poll" in form_page and f'value="{person.uin}"' in form_page
+    posted = {"uin": person.uin, **_date_parts("date", 2), "given_names": "Mariah", "family_name": "", "reason": ""}
+    refused = desk.post(f"{OFFICE}/events/{event.pk}/correct", posted)
+    assert refused.status_code == 200 and "Give the reason for the change of name" in refused.content.decode()
+    response = desk.post(f"{OFFICE}/events/{event.pk}/correct", {**posted, "reason": "Deed poll"})
+    assert response.status_code == 302 and response["Location"] == f"{OFFICE}/events/{event.pk}"
+    event.refresh_from_db()
+    assert event.state == EventState.CORRECTED and event.data["given_names"] == "Mariah"
+    assert desk.get(f"{OFFICE}/events/{event.pk}/correct").status_code == 409  # nothing to correct now
+
+
+def test_a_reader_cannot_enter_a_correction(client: Client, registrar: Principal) -> None:
+    portal_sign_in(client, staff("reader.one", "reader", "supervisor"), next_url=f"{OFFICE}/")
+    event = _name_change(registrar, register_person(registrar, born=date(1984, 8, 8)))
+    services.event_request_correction(event_id=event.pk, note="Check the date", actor=registrar)
+    assert "/correct" not in client.get(f"{OFFICE}/events/{event.pk}").content.decode()
+    assert client.get(f"{OFFICE}/events/{event.pk}/correct").status_code == 403
+
+
+def test_the_queue_links_to_finding_a_person(desk: Client, registrar: Principal) -> None:
+    person = register_person(registrar, given="Philomena", family="Auguste", born=date(1970, 7, 7))
+    queue = desk.get(f"{OFFICE}/").content.decode()
+    assert f'href="{OFFICE}/search"' in queue and "Find a person" in queue
+    found = desk.get(f"{OFFICE}/search", {"query": "Philomena", "purpose_reason": "registration"})
+    assert person.uin in found.content.decode()
+    search = AccessRecord.objects.filter(action="person.search", actor="desk.one").get()
+    assert search.purpose == "Registration work"
 
 
 def test_the_queue_lists_a_divorce_and_a_change_of_name_by_whom_they_concern(

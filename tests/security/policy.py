@@ -121,6 +121,21 @@ URLS: dict[str, Rule] = {
         post=page("event.declare"),
         data=lambda w: {"uin": w.a.identifier, "address_parish": "XA-03", "address_settlement": "Elsewhere"},
     ),
+    "office/registry/declare/divorce": Rule(
+        _u("/office/registry/declare/divorce"), get=page("event.declare"), post=page("event.declare")
+    ),
+    "office/registry/declare/name-change": Rule(
+        _u("/office/registry/declare/name-change"),
+        get=page("event.declare"),
+        post=page("event.declare"),
+        data=lambda w: {"uin": w.a.identifier, "family_name": "Elsewhere", "reason": "test"},
+    ),
+    # A declarant's corrected facts, typed at the counter; the declaration is not waiting for one (409).
+    "office/registry/events/<int:event_id>/correct": Rule(
+        lambda w: [f"/office/registry/events/{w.birth_event}/correct"],
+        get=page("event.declare"),
+        post=page("event.declare"),
+    ),
     "office/registry/events/<int:event_id>": Rule(
         lambda w: [f"/office/registry/events/{w.birth_event}"], get=page("event.read")
     ),

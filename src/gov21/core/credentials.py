@@ -4,14 +4,41 @@ are checked by the registry, other agencies' documents by the app that issued th
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import date
+from typing import Any, Final
+from urllib.parse import parse_qs, urlsplit
+
+from django.conf import settings
+from django.utils.translation import gettext, gettext_noop
+
+# The query parameter of the verification page's address that carries a document's code; a QR
+# code holds that whole address, so a phone's camera opens the page already filled in.
+CODE_PARAMETER: Final = "code"
 
 VERIFIERS: dict[str, Callable[[str], Any]] = {}
 
 
 def verifier_register(prefix: str, verify: Callable[[str], Any]) -> None:
     VERIFIERS[prefix.upper()] = verify
+
+
+def verification_url(code: str) -> str:
+    """The address of the public verification page with ``code`` in it: what a document's QR code
+    holds. The code is the prefix and a compact JWS, whose characters never need escaping in a
+    query, so an offline verifier reads the signed credential straight out of the address."""
+    return f"{settings.BASE_URL}/verify?{CODE_PARAMETER}={code}"
+
+
+def code_from_text(text: str) -> str:
+    """The document code in what a person pasted or a camera read: the code itself, or the
+    verification address that carries it (from any host: a copy read offline is checked the same)."""
+    text = "".join(text.split())
+    if "?" in text and "://" in text.split("?", 1)[0]:
+        values = parse_qs(urlsplit(text).query).get(CODE_PARAMETER)
+        return values[0] if values else ""
+    return text
 
 
 def verifier_for(payload: str) -> Callable[[str], Any] | None:
@@ -34,3 +61,60 @@ def jwks_source_register(source: Callable[[], dict[str, Any]]) -> None:
 
 def other_keys() -> list[dict[str, Any]]:
     return [key for source in JWKS_SOURCES for key in source().get("keys", [])]
+
+
+# Look-ups of a printed serial number with the holder's date of birth, for people who cannot scan
+# the code: each issuer answers for its own serials, and None when it has no such pair.
+LOOKUPS: list[Callable[[str, date], Any | None]] = []
+
+
+def lookup_register(lookup: Callable[[str, date], Any | None]) -> None:
+    if lookup not in LOOKUPS:
+        LOOKUPS.append(lookup)
+
+
+def document_lookup(serial: str, birth_date: date) -> Any | None:
+    """The verdict of the issuer that holds a document ``serial`` whose holder was born on
+    ``birth_date``; None when none does, whichever half of the pair is wrong."""
+    for lookup in LOOKUPS:
+        found = lookup(serial, birth_date)
+        if found is not None:
+            return found
+    return None
+
+
+@dataclass(frozen=True, slots=True)
+class DocumentKind:
+    """What a kind of document is called and who issues it, in English as printed and signed (the
+    strings are marked for translation where they are declared, and translated on pages with
+    :func:`translated`). ``number_label`` names the number under the title; ``number_fact`` is the
+    fact that holds it, when it is not the document's serial."""
+
+    title: str
+    authority: str
+    number_label: str
+    number_fact: str = ""
+
+
+# A fact's label as every issuer prints it, so a document's pages and its PDF say the same.
+SERIAL_LABEL: Final = gettext_noop("Serial number")
+VALID_UNTIL_LABEL: Final = gettext_noop("Valid until")
+
+DOCUMENT_KINDS: dict[str, DocumentKind] = {}
+
+
+def document_kind_register(kind: str, description: DocumentKind) -> None:
+    DOCUMENT_KINDS[kind] = description
+
+
+def document_kind(kind: str) -> DocumentKind | None:
+    return DOCUMENT_KINDS.get(kind)
+
+
+def translated(text: str) -> str:
+    """A title or label of a document in the page's language (printed and signed in English)."""
+    return gettext(text) if text else text
+
+
+def translated_facts(facts: Sequence[Sequence[str]]) -> list[tuple[str, str]]:
+    return [(translated(str(label)), str(value)) for label, value in facts]

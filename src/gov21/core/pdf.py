@@ -202,6 +202,7 @@ def render_document_pdf(
     *,
     header: str,
     title: str,
+    number_label: str,
     number: str,
     facts: Sequence[tuple[str, str]],
     qr_payload: str,
@@ -209,8 +210,9 @@ def render_document_pdf(
     issuer: str,
     verify_url: str,
 ) -> bytes:
-    """An A4 document: the ``header`` line (the state and the issuing office), title, registration
-    number, facts table and a verification QR code. The same inputs always give the same bytes, so
+    """An A4 document: the ``header`` line (the state and the issuing office), title, the document's
+    number under its own label (a registration number, a licence number), facts table and a
+    verification QR code. The same inputs always give the same bytes, so
     a re-issued copy can be compared with the original.
     """
     qr = _make_qr(qr_payload)
@@ -240,7 +242,7 @@ def render_document_pdf(
     pdf.set_text_color(0)
     pdf.cell(width, 12, text(title), align=Align.C, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
     pdf.set_font(family, size=12)
-    pdf.cell(width, 8, text(f"Registration number {number}"), align=Align.C, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    pdf.cell(width, 8, text(f"{number_label} {number}"), align=Align.C, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
     pdf.ln(3)
     pdf.set_draw_color(0)
     pdf.set_line_width(0.4)
@@ -297,14 +299,14 @@ def render_document_pdf(
     pdf.set_left_margin(column_x)
     pdf.set_xy(column_x, symbol_y)
     pdf.set_font(family, "B", 12)
-    pdf.cell(0, 7, text("Verify this certificate"), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    pdf.cell(0, 7, text("Check this document"), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
     pdf.ln(1)
     pdf.set_font(family, size=10)
-    pdf.write(5, text("Scan the code or paste it at "))
+    pdf.write(5, text("Scan the code with a phone's camera to open the check, or go to "))
     pdf.set_text_color(0, 0, 160)
     pdf.write(5, text(verify_url), link=verify_url)
     pdf.set_text_color(0)
-    pdf.write(5, text("; it can also be checked offline with the published keys."))
+    pdf.write(5, text(" and type the serial number and the holder's date of birth."))
     pdf.set_left_margin(_MARGIN)
 
     return bytes(pdf.output())

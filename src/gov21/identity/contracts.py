@@ -26,6 +26,9 @@ from gov21.identity.services import (
     consent_revoke_by_user,
     staff_create,
 )
+from gov21.identity.throttle import ACCOUNT as THROTTLE_IDENTIFIER
+from gov21.identity.throttle import ADDRESS as THROTTLE_ADDRESS
+from gov21.identity.throttle import address_key, attempt_begin, throttle_key
 
 __all__ = [
     "ASSERTION_TYP",
@@ -33,6 +36,8 @@ __all__ = [
     "LOW",
     "PORTAL_SESSION_KEY",
     "SUBSTANTIAL",
+    "THROTTLE_ADDRESS",
+    "THROTTLE_IDENTIFIER",
     "AccountNotice",
     "PrincipalAuth",
     "account_disable_for_death",
@@ -41,8 +46,10 @@ __all__ = [
     "account_status",
     "account_summary",
     "activation_code_issue",
+    "address_key",
     "assertion_issuer",
     "assertion_jwks",
+    "attempt_begin",
     "builtin_client_ensure",
     "consent_revoke_by_user",
     "person_assertion_issue",
@@ -51,5 +58,6 @@ __all__ = [
     "principal_of",
     "session_access_token",
     "staff_create",
+    "throttle_key",
     "user_for_subject",
 ]

@@ -13,6 +13,7 @@ from typing import Any
 
 import orjson
 from django.utils import timezone
+from django.utils.translation import gettext_noop
 
 from gov21.core.errors import DomainError
 from gov21.core.geography import parishes
@@ -243,11 +244,23 @@ def run(name: str, *, application: Application, definition: dict[str, Any], acce
 
 
 # What the output document says, per kind: (label, key of the application's output or answers).
+# Labels are printed and signed in English and shown on pages in the reader's language.
 _DOCUMENT_FACTS: dict[str, tuple[tuple[str, str], ...]] = {
-    "driving-licence": (("Licence number", "licence_number"), ("Classes", "classes")),
-    "business-registration": (("Business name", "business_name"), ("Registration number", "business_number")),
-    "child-benefit-award": (("Child", "child_name"), ("Weekly amount", "weekly_amount"), ("From", "started_on")),
-    "marriage-notice": (("Partner", "partner_uin"), ("Intended date", "intended_date"), ("Parish", "parish")),
+    "driving-licence": ((gettext_noop("Licence number"), "licence_number"), (gettext_noop("Classes"), "classes")),
+    "business-registration": (
+        (gettext_noop("Business name"), "business_name"),
+        (gettext_noop("Business registration number"), "business_number"),
+    ),
+    "child-benefit-award": (
+        (gettext_noop("Child"), "child_name"),
+        (gettext_noop("Weekly amount"), "weekly_amount"),
+        (gettext_noop("From"), "started_on"),
+    ),
+    "marriage-notice": (
+        (gettext_noop("Partner"), "partner_uin"),
+        (gettext_noop("Intended date"), "intended_date"),
+        (gettext_noop("Parish"), "parish"),
+    ),
 }
 
 
@@ -255,22 +268,21 @@ def output_document(*, application: Application, definition: dict[str, Any]) -> 
     out = definition["output"]
     person = application.verified.get("person") or {}
     values = {**application.answers, **(application.verified.get("_output") or {})}
-    facts = [("Holder", f"{person.get('given_names', '')} {person.get('family_name', '')}".strip())]
-    facts.append(("National identity number", application.applicant_uin))
+    facts = [(gettext_noop("Holder"), f"{person.get('given_names', '')} {person.get('family_name', '')}".strip())]
+    facts.append((gettext_noop("National identity number"), application.applicant_uin))
     parish_names = dict(parishes())
     facts += [
         (label, parish_names.get(str(values[key]), str(values[key])) if key == "parish" else str(values[key]))
         for label, key in _DOCUMENT_FACTS.get(out["kind"], ())
         if values.get(key)
     ]
-    facts.append(("Application", application.reference))
+    facts.append((gettext_noop("Application"), application.reference))
     valid_until = None
     if values.get("valid_until"):
         valid_until = date.fromisoformat(str(values["valid_until"]))
     elif out.get("valid_years"):
         valid_until = registers.add_years(timezone.localdate(), int(out["valid_years"]))
-    if valid_until is not None:
-        facts.append(("Valid until", valid_until.isoformat()))
+    # The end of validity is the document's own field (and its credential's ``vu``), printed once.
     return documents.document_issue(
         application=application,
         kind=out["kind"],

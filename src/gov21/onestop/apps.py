@@ -18,14 +18,22 @@ class OneStopConfig(AppConfig):
 
     def ready(self) -> None:
         # The agencies' registers kept by the service engine answer on the exchange.
-        from gov21.core.credentials import jwks_source_register, verifier_register
+        from gov21.core.credentials import jwks_source_register, lookup_register, verifier_register
         from gov21.core.permissions import permissions_grant
         from gov21.onestop import (
             exchange_routes,  # noqa: F401
             notify,  # noqa: F401  (registers its outbox for the back office)
         )
-        from gov21.onestop.documents import QR_PREFIX, document_verify, services_keys
+        from gov21.onestop.documents import (
+            QR_PREFIX,
+            document_kinds_register,
+            document_lookup,
+            document_verify,
+            services_keys,
+        )
 
         permissions_grant(app=self.label, grants=PERMISSIONS)
         verifier_register(QR_PREFIX, lambda payload: document_verify(payload=payload))
         jwks_source_register(lambda: services_keys().public_jwks())
+        document_kinds_register()
+        lookup_register(document_lookup)

@@ -10,6 +10,7 @@ from typing import Any
 
 from gov21.onestop import payments
 from gov21.onestop.definitions import text
+from gov21.onestop.documents import document_title
 from gov21.onestop.models import Application
 from gov21.onestop.records import (
     ApplicationState,
@@ -97,7 +98,7 @@ def _view(application: Application) -> ApplicationView:
             )
             for t in application.transitions.all()
         ],
-        documents=[DocumentLink(serial=x.serial, title=x.title) for x in application.documents.all()],
+        documents=[DocumentLink(serial=x.serial, title=document_title(x)) for x in application.documents.all()],
         payments=[PaymentSummary(method=p.method, status=p.status) for p in application.payments.all()],
         title=d["title"],
         prefill=[PrefillSource(label=p["label"], service=p["service"]) for p in d.get("prefill", [])],

@@ -11,11 +11,13 @@ from django.db.models import Count, Prefetch, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from gov21.core.credentials import VALID_UNTIL_LABEL, translated_facts
 from gov21.core.errors import DomainError, NotFound
 from gov21.core.principal import Principal
 from gov21.exchange.contracts import agency_client, agency_service, exchange_json
 from gov21.onestop import definitions
 from gov21.onestop.definitions import LIFE_EVENTS, text
+from gov21.onestop.documents import document_title
 from gov21.onestop.models import Application, DataConsent, Document, Offer, Payment, ServiceDefinition, Transition
 from gov21.onestop.records import (
     ApplicationState,
@@ -148,9 +150,11 @@ def _document_summary(document: Document) -> DocumentSummary:
     return DocumentSummary(
         serial=document.serial,
         kind=document.kind,
-        title=document.title,
+        title=document_title(document),
         agency=document.agency,
-        facts=[(str(label), str(value)) for label, value in document.facts],
+        # Labels in the reader's language; an end of validity is shown from its own field, once
+        # (documents issued before it was left out of the facts carry it there too).
+        facts=translated_facts([fact for fact in document.facts if fact[0] != VALID_UNTIL_LABEL]),
         credential=document.credential,
         status=document.status,
         status_label=document.get_status_display(),

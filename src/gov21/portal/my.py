@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
+from gov21.core.credentials import verification_url
 from gov21.core.errors import DomainError
 from gov21.core.geography import parish_name
 from gov21.exchange.contracts import agency_client, agency_service, exchange_call
@@ -64,7 +65,8 @@ def document(request: HttpRequest, uin: str, serial: str) -> HttpResponse:
     except DomainError as error:
         raise Http404(error.detail) from error
     payload = ("GOV21:" if _registry_certificate(doc) else svc.QR_PREFIX) + doc.credential
-    qr = segno.make(payload, error="m").svg_inline(scale=3, title=_("Code to check this document"))
+    # The QR code opens the verification page with the code in it, from any phone's camera.
+    qr = segno.make(verification_url(payload), error="m").svg_inline(scale=3, title=_("Code to check this document"))
     return render(request, "portal/my_document.html", {"doc": doc, "qr": qr, "payload": payload})
 
 

@@ -20,8 +20,13 @@ class RegistryConfig(AppConfig):
     label = "registry"
 
     def ready(self) -> None:
+        from gov21.core.credentials import lookup_register
         from gov21.core.permissions import permissions_grant
+        from gov21.registry.certificates import document_kinds_register
+        from gov21.registry.selectors import certificate_lookup
 
         permissions_grant(app=self.label, grants=PERMISSIONS)
+        document_kinds_register()
+        lookup_register(certificate_lookup)
         # The registry's services on the exchange register their handlers.
         from gov21.registry import exchange_routes  # noqa: F401

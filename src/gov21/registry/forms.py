@@ -385,6 +385,84 @@ class AddressForm(GovForm):
         _use_parish_list(self, "parish")
 
 
+class DivorceForm(GovForm):
+    partner_a_uin = UinField(
+        label=_("First party's UIN"),
+        help_text=_("10 digits, on their identity card"),
+        error_messages={"required": _("Enter the first party's UIN")},
+    )
+    partner_a_new_family_name = forms.CharField(
+        label=_("First party's family name after the divorce (optional)"),
+        max_length=200,
+        required=False,
+        help_text=_("Leave empty if they keep their family name"),
+        widget=forms.TextInput(attrs=_NAME_ATTRS),
+    )
+    partner_b_uin = UinField(
+        label=_("Second party's UIN"),
+        help_text=_("10 digits, on their identity card"),
+        error_messages={"required": _("Enter the second party's UIN")},
+    )
+    partner_b_new_family_name = forms.CharField(
+        label=_("Second party's family name after the divorce (optional)"),
+        max_length=200,
+        required=False,
+        help_text=_("Leave empty if they keep their family name"),
+        widget=forms.TextInput(attrs=_NAME_ATTRS),
+    )
+    date = DatePartsField(label=_("Date of the divorce"), required_message=_("Enter the date of the divorce"))
+    court_reference = forms.CharField(
+        label=_("Court reference (optional)"),
+        max_length=200,
+        required=False,
+        help_text=_("The reference of the court's decree, for example HCV 2026/0142"),
+    )
+
+
+class NameChangeForm(GovForm):
+    uin = UinField(
+        label=_("UIN of the person changing their name"),
+        help_text=_("10 digits, on their identity card"),
+        error_messages={"required": _("Enter the UIN of the person changing their name")},
+    )
+    date = DatePartsField(
+        label=_("Date the new name takes effect"), required_message=_("Enter the date the new name takes effect")
+    )
+    given_names = forms.CharField(
+        label=_("New given names (optional)"),
+        max_length=200,
+        required=False,
+        help_text=_("Leave empty to keep the given names"),
+        widget=forms.TextInput(attrs=_NAME_ATTRS),
+    )
+    family_name = forms.CharField(
+        label=_("New family name (optional)"),
+        max_length=200,
+        required=False,
+        help_text=_("Leave empty to keep the family name"),
+        widget=forms.TextInput(attrs=_NAME_ATTRS),
+    )
+    reason = forms.CharField(
+        label=_("Reason for the change"),
+        max_length=200,
+        help_text=_("For example: deed poll registered on 3 March 2026, or adoption"),
+        widget=forms.Textarea(attrs={"rows": 2}),
+        error_messages={"required": _("Give the reason for the change of name")},
+    )
+
+
+# The form each kind of declaration is typed in, on its own page and when a declarant's correction
+# is entered at the counter.
+DECLARATION_FORMS: dict[str, type[GovForm]] = {
+    EventKind.BIRTH: BirthForm,
+    EventKind.DEATH: DeathForm,
+    EventKind.MARRIAGE: MarriageForm,
+    EventKind.DIVORCE: DivorceForm,
+    EventKind.NAME_CHANGE: NameChangeForm,
+    EventKind.ADDRESS_CHANGE: AddressForm,
+}
+
+
 # The services word what is missing from a reason or a note, so these fields are not required here.
 class RejectForm(GovForm):
     reason = forms.CharField(
@@ -548,6 +626,27 @@ class CorrectionForm(GovForm):
 
 
 class CertificateCodeForm(core_forms.Form):
-    """The text of a certificate's QR code, pasted or scanned on the public verification page."""
+    """The text of a document's QR code, pasted, or brought by the verification address a phone's
+    camera opened (``code``; ``payload`` is the older name of the same)."""
 
     payload = forms.CharField(required=False)
+    code = forms.CharField(required=False)
+
+    def code_text(self) -> str:
+        return self.typed("payload") or self.typed("code")
+
+
+class DocumentLookupForm(GovForm):
+    """A printed serial number and the holder's date of birth, for someone who cannot scan the code."""
+
+    serial = forms.CharField(
+        label=_("Serial number"),
+        max_length=40,
+        help_text=_("Printed on the document, for example D-2026-1A2B3C4D5E or BC-2026-1A2B3C4D5E"),
+        widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false", "autocapitalize": "characters"}),
+        error_messages={"required": _("Enter the serial number printed on the document")},
+    )
+    birth_date = DatePartsField(
+        label=_("The holder's date of birth"),
+        required_message=_("Enter the date of birth of the person the document is about"),
+    )

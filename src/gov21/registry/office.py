@@ -17,7 +17,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from gov21.core.errors import DomainError, Forbidden
+from gov21.core.credentials import verification_url
+from gov21.core.errors import Conflict, DomainError, Forbidden
 from gov21.core.geography import settlement_names
 from gov21.core.office import Office, problem_page
 from gov21.core.pdf import render_qr_png
@@ -41,13 +42,14 @@ DECLARABLE: tuple[tuple[str, StrOrPromise, str | None], ...] = (
     (EventKind.BIRTH, gettext_lazy("Birth"), "registry:declare_birth"),
     (EventKind.DEATH, gettext_lazy("Death"), "registry:declare_death"),
     (EventKind.MARRIAGE, gettext_lazy("Marriage"), "registry:declare_marriage"),
-    (EventKind.DIVORCE, gettext_lazy("Divorce"), None),
-    (EventKind.NAME_CHANGE, gettext_lazy("Change of name"), None),
+    (EventKind.DIVORCE, gettext_lazy("Divorce"), "registry:declare_divorce"),
+    (EventKind.NAME_CHANGE, gettext_lazy("Change of name"), "registry:declare_name_change"),
     (EventKind.ADDRESS_CHANGE, gettext_lazy("Change of address"), "registry:declare_address"),
 )
-_API_PATHS: dict[str, str] = {
-    EventKind.DIVORCE: "divorces",
-    EventKind.NAME_CHANGE: "name-changes",
+# The pages of the declarations that have no page of their own layout: heading and button.
+_FORM_PAGES: dict[str, tuple[StrOrPromise, StrOrPromise]] = {
+    EventKind.DIVORCE: (gettext_lazy("Declare a divorce"), gettext_lazy("Declare the divorce")),
+    EventKind.NAME_CHANGE: (gettext_lazy("Declare a change of name"), gettext_lazy("Declare the change of name")),
 }
 
 
@@ -100,6 +102,7 @@ def queue(request: HttpRequest, principal: Principal) -> HttpResponse:
         "more": len(rows) > QUEUE_SIZE,
         "size": QUEUE_SIZE,
         "can_declare": principal.can("event.declare"),
+        "can_search": principal.can("person.read"),
     }
     return render(request, "registry/queue.html", context)
 
@@ -107,14 +110,7 @@ def queue(request: HttpRequest, principal: Principal) -> HttpResponse:
 @require_GET
 @office_page(permission="event.declare")
 def declare(request: HttpRequest, principal: Principal) -> HttpResponse:
-    kinds = [
-        {
-            "label": label,
-            "url": reverse(name) if name else None,
-            "api": f"/api/v1/registry/events/{_API_PATHS[kind]}" if kind in _API_PATHS else None,
-        }
-        for kind, label, name in DECLARABLE
-    ]
+    kinds = [{"label": label, "url": reverse(name) if name else None} for kind, label, name in DECLARABLE]
     return render(request, "registry/declare.html", {"kinds": kinds})
 
 
@@ -132,6 +128,9 @@ def _declare(
             messages.success(request, _("Declaration received. Check it, then validate it."))
             return redirect("registry:event", event_id=event.pk)
     context = {"form": form, "settlements": settlement_names(), "errors": form.error_summary()}
+    if kind in _FORM_PAGES:
+        context["heading"], context["button"] = _FORM_PAGES[kind]
+        context["back_url"] = reverse("registry:declare")
     return render(request, template, context, status=status)
 
 
@@ -165,6 +164,20 @@ def declare_address(request: HttpRequest, principal: Principal) -> HttpResponse:
     )
 
 
+@require_http_methods(["GET", "POST"])
+@office_page(permission="event.declare")
+def declare_divorce(request: HttpRequest, principal: Principal) -> HttpResponse:
+    form = forms.DivorceForm(request.POST if request.method == "POST" else None)
+    return _declare(request, principal, kind=EventKind.DIVORCE, form=form, template="registry/declare_form.html")
+
+
+@require_http_methods(["GET", "POST"])
+@office_page(permission="event.declare")
+def declare_name_change(request: HttpRequest, principal: Principal) -> HttpResponse:
+    form = forms.NameChangeForm(request.POST if request.method == "POST" else None)
+    return _declare(request, principal, kind=EventKind.NAME_CHANGE, form=form, template="registry/declare_form.html")
+
+
 # ---------------------------------------------------------------------------------------------
 # One declaration and the decisions on it
 
@@ -176,7 +189,10 @@ def _actions(event: LifeEvent, principal: Principal) -> set[str]:
         actions -= {"validate", "register", "reject", "request_correction"}
     if not principal.can("certificate.issue") or event.kind not in services.CERTIFIABLE:
         actions.discard("certify")
-    actions.discard("correct")  # corrected facts come from the declarant, through the API
+    # Corrected facts come from the declarant: through the API, or typed at the counter by staff who
+    # may declare.
+    if not principal.can("event.declare"):
+        actions.discard("correct")
     return actions
 
 
@@ -327,6 +343,37 @@ def duplicate_resolve(request: HttpRequest, principal: Principal, event_id: int,
     return _decide(request, principal, event_id, form=form, failed=f"duplicate-{candidate_id}", do=do)
 
 
+@require_http_methods(["GET", "POST"])
+@office_page(permission="event.declare")
+def event_correct(request: HttpRequest, principal: Principal, event_id: int) -> HttpResponse:
+    """The declarant's corrected facts, typed by staff at the counter into the declaration's own form,
+    filled with what was declared; the registry's service checks them as it checks the API's."""
+    event = selectors.event_get(event_id=event_id, actor=principal)
+    if "correct" not in services.event_actions(event):
+        raise Conflict("not_correctable", _("Only a declaration sent back for correction can be corrected."))
+    form_class = forms.DECLARATION_FORMS[event.kind]
+    form = form_class(request.POST) if request.method == "POST" else form_class(initial=event.data)
+    status = 200
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.event_correct(event_id=event_id, data=form.cleaned_data, actor=principal)
+        except DomainError as error:
+            status = form.add_domain_error(error)
+        else:
+            messages.success(request, _("The correction is recorded. Check it, then validate it."))
+            return redirect("registry:event", event_id=event_id)
+    context = {
+        "form": form,
+        "event": event,
+        "settlements": settlement_names(),
+        "errors": form.error_summary() if form.is_bound else [],
+        "heading": _("Correct the declaration"),
+        "button": _("Save the correction"),
+        "back_url": reverse("registry:event", kwargs={"event_id": event_id}),
+    }
+    return render(request, "registry/declare_form.html", context, status=status)
+
+
 # ---------------------------------------------------------------------------------------------
 # Certificates
 
@@ -365,7 +412,8 @@ def certificate_download(request: HttpRequest, principal: Principal, serial: str
 @office_page()
 def certificate_qr(request: HttpRequest, principal: Principal, serial: str) -> HttpResponse:
     certificate = selectors.certificate_get(serial=serial, actor=principal)
-    response = HttpResponse(render_qr_png(QR_PREFIX + certificate.credential), content_type="image/png")
+    image = render_qr_png(verification_url(QR_PREFIX + certificate.credential))
+    response = HttpResponse(image, content_type="image/png")
     response["Cache-Control"] = "private, max-age=3600"
     return response
 

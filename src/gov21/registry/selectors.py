@@ -14,8 +14,10 @@ import orjson
 from django.conf import settings
 from django.db import connection
 from django.db.models import QuerySet
+from django.utils.translation import gettext as _
 
 from gov21.audit.contracts import access_record
+from gov21.core.credentials import code_from_text, document_kind, translated, translated_facts
 from gov21.core.crypto import verify_compact
 from gov21.core.errors import DomainError, NotFound
 from gov21.core.ids import uin_check
@@ -289,37 +291,79 @@ class Verification:
     claims: dict[str, Any]
     facts: list[list[str]]
     serial: str | None
+    title: str = ""
+    # The person a look-up by serial and date of birth matched, for the access log; never shown.
+    subject: str = ""
+
+
+def _certificate_verdict(certificate: Certificate, claims: dict[str, Any], subject: str = "") -> Verification:
+    """What the registry says of one of its certificates, in the reader's language."""
+    if certificate.status == CertificateStatus.REVOKED:
+        message = _("This certificate was revoked: %(reason)s") % {"reason": certificate.status_reason}
+    elif certificate.status == CertificateStatus.SUPERSEDED:
+        message = _("This certificate was replaced by a newer one. Ask the holder for the newer certificate.")
+    else:
+        message = _("This certificate is genuine and valid.")
+    kind = document_kind(certificate.kind)
+    return Verification(
+        status=str(certificate.status),
+        message=message,
+        claims=claims,
+        facts=[list(fact) for fact in translated_facts(certificate.facts)],
+        serial=certificate.serial,
+        title=translated(kind.title) if kind else "",
+        subject=subject,
+    )
 
 
 def certificate_verify(*, payload: str) -> Verification:
-    """Check a credential from a certificate's QR code: signature first (as an offline verifier
-    would), then the registry's own status of the certificate."""
-    token = "".join(payload.split())
+    """Check a credential from a certificate's QR code (the code, or the verification address that
+    carries it): signature first (as an offline verifier would), then the registry's own status of
+    the certificate."""
+    token = code_from_text(payload)
     if token.upper().startswith("GOV21:"):
         token = token[6:]
     try:
         claims = verify_compact(token, registry_keys().public_jwks())
-    except DomainError as error:
-        return Verification(status="tampered", message=error.detail, claims={}, facts=[], serial=None)
+    except DomainError:
+        return Verification(
+            status="tampered",
+            message=_("This code was not signed by the civil registry, or it was changed after it was signed."),
+            claims={},
+            facts=[],
+            serial=None,
+        )
     serial = str(claims.get("sn", ""))
     certificate = one_or_none(Certificate.objects.filter(serial=serial))
     if certificate is None:
         return Verification(
             status="unknown",
-            message="The signature is genuine but this registry has no record of the certificate.",
+            message=_("The signature is genuine but this registry has no record of the certificate."),
             claims=claims,
             facts=[],
             serial=serial,
         )
-    if certificate.status == CertificateStatus.REVOKED:
-        message = f"This certificate was revoked: {certificate.status_reason}"
-    elif certificate.status == CertificateStatus.SUPERSEDED:
-        message = f"This certificate was superseded by a newer one ({certificate.status_reason})."
-    else:
-        message = "This certificate is genuine and valid."
-    return Verification(
-        status=str(certificate.status), message=message, claims=claims, facts=certificate.facts, serial=serial
+    return _certificate_verdict(certificate, claims)
+
+
+def certificate_lookup(serial: str, birth_date: date) -> Verification | None:
+    """The certificate with this serial, or the newest of the registration with this number, if a
+    person it certifies was born on ``birth_date``; None otherwise, whichever part is wrong, so the
+    answer tells a guesser nothing. Printed serials are read without regard to case or spaces."""
+    typed = "".join(serial.split()).upper()
+    if not typed or len(typed) > 40:
+        return None
+    certificates = Certificate.objects.select_related("event__subject", "event__partner")
+    certificate = one_or_none(certificates.filter(serial=typed)) or (
+        certificates.filter(event__number=typed).order_by("-issued_at", "-pk").first()
     )
+    if certificate is None:
+        return None
+    people = (certificate.event.subject, certificate.event.partner)
+    holder = next((p for p in people if p is not None and p.birth_date == birth_date), None)
+    if holder is None:
+        return None
+    return _certificate_verdict(certificate, {}, subject=holder.uin)
 
 
 def certificate_get(*, serial: str, actor: Principal) -> Certificate:

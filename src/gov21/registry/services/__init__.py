@@ -13,6 +13,7 @@ from gov21.registry.services.certificates import (
     certificate_facts,
     certificate_issue,
     certificate_revoke,
+    document_lookup_check,
 )
 from gov21.registry.services.deaths import death_registered
 from gov21.registry.services.declarations import check_declaration, declaration_parse, event_declare
@@ -54,6 +55,7 @@ __all__ = [
     "check_declaration",
     "death_registered",
     "declaration_parse",
+    "document_lookup_check",
     "duplicate_resolve",
     "event_actions",
     "event_correct",

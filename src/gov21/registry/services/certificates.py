@@ -4,16 +4,20 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext, gettext_noop
 
 from gov21.audit.contracts import access_record
+from gov21.core.credentials import document_lookup
 from gov21.core.errors import Conflict, DomainError, NotFound
 from gov21.core.principal import Principal
 from gov21.core.queries import one_or_none
+from gov21.identity.contracts import THROTTLE_ADDRESS, THROTTLE_IDENTIFIER, address_key, attempt_begin, throttle_key
 from gov21.registry import rules
 from gov21.registry.keys import registry_keys
 from gov21.registry.models import Certificate, CertificateStatus, EventKind, EventState, LifeEvent
@@ -28,6 +32,8 @@ class CertificateFacts:
 
 
 def certificate_facts(event: LifeEvent) -> CertificateFacts:
+    """The facts a certificate states, labelled in English as printed and signed; the labels are
+    marked so that the verification page shows them in the reader's language."""
     d = event.data
     if event.kind == EventKind.BIRTH:
         child = event.subject
@@ -35,13 +41,13 @@ def certificate_facts(event: LifeEvent) -> CertificateFacts:
         mother = child.mother
         father = child.father
         facts = [
-            ("Name", f"{child.given_names} {child.family_name}"),
-            ("UIN", child.uin),
-            ("Sex", child.get_sex_display()),
-            ("Date of birth", child.birth_date.isoformat()),
-            ("Place of birth", ", ".join(p for p in (child.birth_settlement, child.birth_parish) if p)),
-            ("Mother", f"{mother.given_names} {mother.family_name}" if mother else "—"),
-            ("Father", f"{father.given_names} {father.family_name}" if father else "—"),
+            (gettext_noop("Name"), f"{child.given_names} {child.family_name}"),
+            (gettext_noop("UIN"), child.uin),
+            (gettext_noop("Sex"), child.get_sex_display()),
+            (gettext_noop("Date of birth"), child.birth_date.isoformat()),
+            (gettext_noop("Place of birth"), ", ".join(p for p in (child.birth_settlement, child.birth_parish) if p)),
+            (gettext_noop("Mother"), f"{mother.given_names} {mother.family_name}" if mother else "—"),
+            (gettext_noop("Father"), f"{father.given_names} {father.family_name}" if father else "—"),
         ]
         claims = {
             "n": f"{child.given_names} {child.family_name}",
@@ -57,11 +63,11 @@ def certificate_facts(event: LifeEvent) -> CertificateFacts:
         person = event.subject
         assert person is not None
         facts = [
-            ("Name", f"{person.given_names} {person.family_name}"),
-            ("UIN", person.uin),
-            ("Date of birth", person.birth_date.isoformat()),
-            ("Date of death", d["death_date"]),
-            ("Place of death", d.get("place_parish") or "—"),
+            (gettext_noop("Name"), f"{person.given_names} {person.family_name}"),
+            (gettext_noop("UIN"), person.uin),
+            (gettext_noop("Date of birth"), person.birth_date.isoformat()),
+            (gettext_noop("Date of death"), d["death_date"]),
+            (gettext_noop("Place of death"), d.get("place_parish") or "—"),
         ]
         claims = {
             "n": f"{person.given_names} {person.family_name}",
@@ -75,10 +81,10 @@ def certificate_facts(event: LifeEvent) -> CertificateFacts:
     assert a is not None and b is not None
     names = [f"{a.given_names} {a.family_name}", f"{b.given_names} {b.family_name}"]
     facts = [
-        ("Party", f"{names[0]} ({a.uin})"),
-        ("Party", f"{names[1]} ({b.uin})"),
-        ("Date of marriage", d["date"]),
-        ("Parish", d.get("parish") or "—"),
+        (gettext_noop("First party"), f"{names[0]} ({a.uin})"),
+        (gettext_noop("Second party"), f"{names[1]} ({b.uin})"),
+        (gettext_noop("Date of marriage"), d["date"]),
+        (gettext_noop("Parish"), d.get("parish") or "—"),
     ]
     claims = {"p1": names[0], "u1": a.uin, "p2": names[1], "u2": b.uin, "dom": d["date"], "par": d.get("parish")}
     return CertificateFacts("Certificate of Marriage", facts, claims)
@@ -156,3 +162,35 @@ def certificate_revoke(*, serial: str, reason: str, actor: Principal) -> Certifi
     certificate.status_reason = reason.strip()[:300]
     certificate.save()
     return certificate
+
+
+@dataclass(frozen=True, slots=True)
+class LookupVerdict:
+    """The answer to a serial number and date of birth: the issuer's verdict, or None for "no such
+    document" (the same whichever half was wrong)."""
+
+    verdict: Any | None
+
+
+def document_lookup_check(*, serial: str, birth_date: date, source: str) -> LookupVerdict:
+    """Look a printed document up by its serial number and its holder's date of birth, for someone
+    who cannot scan its code. Wrong pairs are limited per serial and per client address as wrong
+    passwords are (identity's windows), so the date of birth of a known serial cannot be guessed;
+    every lookup, found or not, is written in the access log, against the holder when found."""
+    typed = "".join(serial.split()).upper()[:40]
+    attempt = attempt_begin(
+        [(THROTTLE_IDENTIFIER, throttle_key("document-serial", typed)), (THROTTLE_ADDRESS, address_key(source))],
+        detail=gettext("Too many documents were looked up from here. Wait {wait} seconds, then try again."),
+    )
+    verdict = document_lookup(typed, birth_date)
+    if verdict is not None:
+        attempt.succeeded()
+    access_record(
+        actor=f"public:{source}"[:150],
+        actor_kind="public",
+        action="document.lookup",
+        subject=str(getattr(verdict, "subject", "") or ""),
+        purpose="document checked by serial number",
+        detail={"serial": typed, "found": verdict is not None},
+    )
+    return LookupVerdict(verdict)

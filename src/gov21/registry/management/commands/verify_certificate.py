@@ -6,6 +6,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from gov21.core.credentials import code_from_text
 from gov21.core.crypto import verify_compact
 from gov21.core.errors import DomainError
 
@@ -17,7 +18,9 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("payload", help="The text of the QR code (GOV21:...).")
+        parser.add_argument(
+            "payload", help="The text of the QR code: the verification address, or the code itself (GOV21:...)."
+        )
         parser.add_argument("--jwks", required=True, type=Path, help="A saved copy of the registry's JWKS.")
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -25,7 +28,8 @@ class Command(BaseCommand):
             jwks = json.loads(options["jwks"].read_text(encoding="utf-8"))
         except (OSError, ValueError) as exc:
             raise CommandError(f"Cannot read the keys file {options['jwks']}: {exc}") from exc
-        token = "".join(str(options["payload"]).split())
+        # The QR code holds the verification address; the signed code stands whole in it.
+        token = code_from_text(str(options["payload"]))
         if token.upper().startswith("GOV21:"):
             token = token[6:]
         try:
