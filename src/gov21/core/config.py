@@ -131,7 +131,7 @@ WEB_WORKERS: Setting[int] = Setting("GOV21_WEB_WORKERS", int, 3, "Web server wor
 WEB_THREADS: Setting[int] = Setting(
     "GOV21_WEB_THREADS",
     int,
-    48,
+    64,
     "Threads of each web server worker process started by `gov21 up`: the requests it works on"
     " (`GOV21_WEB_SLOTS`, `GOV21_WEB_CONTINUING_SLOTS`), those waiting for one (`GOV21_WEB_QUEUE`,"
     " `GOV21_WEB_CONTINUING_QUEUE`), and room to refuse the rest at once.",
