@@ -37,6 +37,7 @@ import random
 import re
 import struct
 import time
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
@@ -57,6 +58,9 @@ REFERENCE = re.compile(r"/apply/(A-[A-Z0-9]+)")
 
 _citizens: list[dict[str, Any]] = []
 _turn = itertools.count()
+# Citizens in the middle of a sign-in: in a surge one can last longer than it takes the users to go
+# round the whole pool, and two users typing the same person's code would make one of them fail.
+_in_use: set[str] = set()
 
 
 def _load_citizens() -> None:
@@ -78,18 +82,25 @@ def _totp(secret: str, step: int) -> str:
 
 
 def _next_citizen() -> dict[str, Any]:
-    """A citizen whose app shows a code they have not used yet (its step is ``last_step``).
+    """A citizen whose app shows a code they have not used yet, and who is not signing in elsewhere.
 
     A person's app shows one code per 30 seconds and the provider accepts each code once, so the
     same person signs in at most once per step; users take citizens in turn from a pool that is
     several times larger than the number of users."""
     for _ in range(len(_citizens)):
         citizen = _citizens[next(_turn) % len(_citizens)]
-        step = int(time.time() // 30)
-        if step > citizen["last_step"]:
-            citizen["last_step"] = step
+        if citizen["uin"] not in _in_use and int(time.time() // 30) > citizen["last_step"]:
+            _in_use.add(citizen["uin"])
             return citizen
     raise RuntimeError("every citizen has signed in during this 30-second step: prepare more citizens")
+
+
+def _code_now(citizen: dict[str, Any]) -> str:
+    """The code the citizen's app shows at the moment they type it: read again after every wait, as
+    a person looks at their phone again, never one read before a wait of 30 s or more."""
+    # A code sent again after a refusal (503) was never checked, so the same step may be sent again.
+    citizen["last_step"] = int(time.time() // 30)
+    return _totp(citizen["secret"], citizen["last_step"])
 
 
 # --- measurements -----------------------------------------------------------------------------------
@@ -209,16 +220,22 @@ class Citizen(FastHttpUser):
         path: str,
         *,
         method: str = "GET",
-        data: dict[str, str] | None = None,
+        data: dict[str, str] | Callable[[], dict[str, str]] | None = None,
         expect: int = 200,
         contains: str = "",
         redirect_to: str = "",
     ) -> Any:
         """One request, checked; the response. A 302 must go where ``redirect_to`` says (a prefix).
-        A refusal (503 with ``Retry-After``) is waited out and the request sent again."""
+        A refusal (503 with ``Retry-After``) is waited out and the request sent again; ``data`` given
+        as a function is filled in again for each sending (what the person types may have changed)."""
         for _ in range(RETRIES):
             with self.client.request(
-                method, path, name=name, data=data, allow_redirects=False, catch_response=True
+                method,
+                path,
+                name=name,
+                data=data() if callable(data) else data,
+                allow_redirects=False,
+                catch_response=True,
             ) as response:
                 wait = _retry_after(response)
                 if wait is None:
@@ -245,6 +262,28 @@ class Citizen(FastHttpUser):
         response.success()
         return response
 
+    def authorize_signed_in(self, location: str) -> tuple[Any, str]:
+        """The authorization request again, now signed in: the consent page (a first sign-in at the
+        portal) or straight back to the portal's callback. A refusal is waited out, as in ``page``."""
+        for _ in range(RETRIES):
+            with self.client.request(
+                "GET", location, name="oidc authorize, signed in", allow_redirects=False, catch_response=True
+            ) as answer:
+                wait = _retry_after(answer)
+                if wait is not None:
+                    answer.failure(Refused(f"503, come back in {wait:.0f} s"))
+                elif answer.status_code == 200 and 'name="decision"' in (answer.text or ""):
+                    answer.success()
+                    return answer, ""
+                elif answer.status_code == 302 and "/auth/callback?" in (answer.headers.get("Location") or ""):
+                    answer.success()
+                    return None, _path(answer.headers["Location"])
+                else:
+                    answer.failure(f"{answer.status_code}: neither the consent page nor the callback")
+                    raise JourneyFailed("authorize")
+            gevent.sleep(wait)
+        raise JourneyFailed(f"oidc authorize, signed in: refused {RETRIES} times")
+
     def csrf(self, response: Any) -> str:
         match = CSRF.search(response.text or "")
         if not match:
@@ -254,11 +293,15 @@ class Citizen(FastHttpUser):
     @task
     def renew(self) -> None:
         self.client.cookiejar.clear()  # a new person at the browser
+        self.citizen: dict[str, Any] | None = None
         try:
             self.journey()
         except JourneyFailed:
             _journeys["failed"] += 1
             return
+        finally:
+            if self.citizen is not None:
+                _in_use.discard(self.citizen["uin"])
         if _in_window(time.time()):
             _journeys["completed"] += 1
 
@@ -286,7 +329,7 @@ class Citizen(FastHttpUser):
         response = self.page("oidc authorize", authorize, expect=302, redirect_to="/auth/sign-in")
         form = self.page("idp sign-in form", response.location, contains="password")
         self.think()  # typing the UIN and the password
-        citizen = _next_citizen()
+        citizen = self.citizen = _next_citizen()
         next_url = parse_qs(urlsplit(response.location).query).get("next", [""])[0]
         response = self.page(
             "idp password",
@@ -303,31 +346,16 @@ class Citizen(FastHttpUser):
         )
         form = self.page("idp code form", response.location, contains='name="code"')
         self.think()  # reading the code from the app
-        code = _totp(citizen["secret"], citizen["last_step"])
+        csrf = self.csrf(form)
         response = self.page(
             "idp code",
             "/auth/verify",
             method="POST",
-            data={"code": code, "next": next_url, "csrfmiddlewaretoken": self.csrf(form)},
+            data=lambda: {"code": _code_now(citizen), "next": next_url, "csrfmiddlewaretoken": csrf},
             expect=302,
             redirect_to="/oidc/authorize",
         )
-        with self.client.request(
-            "GET", response.location, name="oidc authorize, signed in", allow_redirects=False, catch_response=True
-        ) as answer:
-            if answer.status_code == 200 and 'name="decision"' in (answer.text or ""):
-                answer.success()
-                consent_page = answer
-            elif answer.status_code == 302 and "/auth/callback?" in (answer.headers.get("Location") or ""):
-                answer.success()
-                consent_page = None
-                callback = _path(answer.headers["Location"])
-            elif _retry_after(answer) is not None:
-                answer.failure(Refused("503 with Retry-After"))
-                raise JourneyFailed("authorize refused")
-            else:
-                answer.failure(f"{answer.status_code}: neither the consent page nor the callback")
-                raise JourneyFailed("authorize")
+        consent_page, callback = self.authorize_signed_in(response.location)
         if consent_page is not None:  # the first sign-in of this person at the portal
             self.think()
             response = self.page(

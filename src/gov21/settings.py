@@ -214,6 +214,10 @@ GOV21_ADMISSION_EXEMPT = [
     "/oidc/jwks.json",
     "/.well-known/openid-configuration",
 ]
+# Requests that continue a sign-in already started take the request gate's lane for people
+# continuing (decision 0035), as every form a person sends (POST) does: the pages the redirects of a
+# sign-in lead through, which someone just arriving does not ask for by themselves.
+GOV21_ADMISSION_CONTINUING = ["/sign-in", "/oidc/authorize", "/auth/sign-in", "/auth/verify", "/auth/callback"]
 # Paths answered with problem+json whatever the client accepts.
 GOV21_API_PREFIXES = ("/api/", "/exchange/", "/oidc/token", "/oidc/userinfo", "/oidc/introspect", "/oidc/revoke")
 SECURE_SSL_REDIRECT = PRODUCTION

@@ -91,6 +91,67 @@ def test_a_wait_that_runs_out_is_refused() -> None:
     assert gate.waiting == 0
 
 
+def test_someone_continuing_takes_a_kept_slot_while_someone_arriving_is_refused() -> None:
+    gate = Gate(name="test-lane", slots=1, queue=0, wait_s=0, retry_after=4, reserved=1, reserved_queue=0)
+    gate.enter(_detail)  # everyone's slot is taken
+
+    with pytest.raises(Busy):
+        gate.enter(_detail)  # a newcomer is told to come back
+    gate.enter(_detail, continuing=True)  # the next step of a sign-in goes ahead
+    with pytest.raises(Busy):  # the lane is bounded too
+        gate.enter(_detail, continuing=True)
+
+    gate.leave()
+    with pytest.raises(Busy):  # the slot that freed is the one kept for continuing work
+        gate.enter(_detail)
+    gate.leave()
+    gate.enter(_detail)
+    assert gate.holding == 1
+
+
+def test_when_a_slot_frees_someone_continuing_gets_it_before_someone_who_arrived_earlier() -> None:
+    gate = Gate(name="test-order", slots=1, queue=2, wait_s=30, retry_after=4, reserved=0, reserved_queue=2)
+    gate.enter(_detail)
+    order: list[str] = []
+
+    def ask(who: str, continuing: bool) -> None:
+        with gate.held(_detail, continuing=continuing):
+            order.append(who)
+
+    arriving = threading.Thread(target=ask, args=("arriving", False))
+    arriving.start()
+    _until(lambda: gate.waiting == 1)
+    continuing = threading.Thread(target=ask, args=("continuing", True))
+    continuing.start()
+    _until(lambda: gate.waiting == 2)
+
+    gate.leave()
+    arriving.join(30)
+    continuing.join(30)
+    assert order == ["continuing", "arriving"]  # and the one who arrived was not forgotten
+    assert gate.holding == 0 and gate.waiting == 0
+
+
+def test_someone_arriving_is_not_kept_waiting_after_a_continuing_request_gives_up() -> None:
+    gate = Gate(name="test-give-up", slots=1, queue=1, wait_s=30, retry_after=4, reserved=0, reserved_queue=1)
+    gate.enter(_detail)
+    got: list[str] = []
+
+    def arrive() -> None:
+        with gate.held(_detail):
+            got.append("arriving")
+
+    arriving = threading.Thread(target=arrive)
+    arriving.start()
+    _until(lambda: gate.waiting == 1)
+    gate.wait_s = 0.05  # the continuing request waits briefly and gives up
+    with pytest.raises(Busy):
+        gate.enter(_detail, continuing=True)
+    gate.leave()
+    arriving.join(30)
+    assert got == ["arriving"]
+
+
 @pytest.fixture
 def full() -> Iterator[Gate]:
     """The request gate of this process with its one slot taken (by the test itself)."""
@@ -144,6 +205,35 @@ def test_health_checks_and_the_providers_back_channel_are_not_refused(client: Cl
     assert client.get(path).status_code == 200
 
 
+@pytest.fixture
+def full_for_arrivals() -> Iterator[Gate]:
+    """The request gate with its ordinary slot taken and one slot kept for people continuing."""
+    gate = Gate(name="requests", slots=1, queue=0, wait_s=0, retry_after=5, reserved=1, reserved_queue=0)
+    saved = capacity.REQUESTS
+    capacity.REQUESTS = gate  # type: ignore[misc]
+    gate.enter(_detail)
+    try:
+        yield gate
+    finally:
+        capacity.REQUESTS = saved  # type: ignore[misc]
+
+
+@pytest.mark.django_db
+def test_past_capacity_a_sign_in_under_way_goes_on_while_a_newcomer_is_asked_to_wait(
+    client: Client, full_for_arrivals: Gate
+) -> None:
+    assert client.get("/services", HTTP_ACCEPT="text/html").status_code == 503  # just arriving
+
+    # The next step of a sign-in already started is answered (here: no sign-in pending, so the
+    # code form sends the person back to the password form, a 302, not a refusal).
+    response = client.get("/auth/verify?next=/my/", HTTP_ACCEPT="text/html")
+    assert response.status_code == 302 and response["Location"].startswith("/auth/sign-in")
+    # So is a form the person holds (here refused by CSRF, which only a request let in can be).
+    strict = Client(enforce_csrf_checks=True)
+    assert strict.post("/feedback", {"text": "x"}, HTTP_ACCEPT="text/html").status_code == 403
+    assert full_for_arrivals.holding == 1  # every slot given back
+
+
 def test_the_server_gives_each_worker_more_threads_than_the_gate_lets_work_and_wait(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
@@ -151,12 +241,14 @@ def test_the_server_gives_each_worker_more_threads_than_the_gate_lets_work_and_w
     monkeypatch.setenv("GOV21_WEB_THREADS", "4")
     monkeypatch.setenv("GOV21_WEB_SLOTS", "6")
     monkeypatch.setenv("GOV21_WEB_QUEUE", "10")
+    monkeypatch.setenv("GOV21_WEB_CONTINUING_SLOTS", "3")
+    monkeypatch.setenv("GOV21_WEB_CONTINUING_QUEUE", "5")
 
     flags = capacity.gunicorn_capacity()
 
     given = dict(zip(flags[::2], flags[1::2], strict=True))
     assert given["--worker-class"] == "gthread"
-    assert int(given["--threads"]) > 6 + 10
+    assert int(given["--threads"]) > 6 + 10 + 3 + 5
     assert int(given["--worker-connections"]) >= int(given["--threads"])
     assert int(given["--backlog"]) <= 128
     # A person pauses longer than gunicorn's default 2 s between pages; the form they then send

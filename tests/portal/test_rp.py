@@ -19,7 +19,7 @@ from gov21.core.http import InProcessTransport
 from gov21.identity.contracts import PORTAL_SESSION_KEY
 from gov21.identity.models import RelyingParty
 from gov21.portal import rp
-from tests.identity.flows import citizen, portal_sign_in
+from tests.identity.flows import _InProcessProvider, _next, citizen, portal_sign_in
 
 pytestmark = pytest.mark.django_db
 
@@ -131,7 +131,8 @@ def _assert_try_again_later(response: HttpResponse) -> None:
     assert int(response["Retry-After"]) > 0
     page = response.content.decode()
     assert "You are not signed in" in page and "Please try again in a minute" in page
-    assert 'href="/sign-in"' in page
+    # Trying again is the same callback: the sign-in was kept.
+    assert f'href="{response.wsgi_request.get_full_path()}"'.replace("&", "&amp;") in page
 
 
 def test_a_provider_that_does_not_answer_in_time_makes_the_sign_in_say_try_again(
@@ -190,3 +191,63 @@ def test_no_cookie_the_provider_sets_travels_with_the_next_persons_call(client: 
     finally:
         rp.TRANSPORT = None
     assert seen == [None, None]
+
+
+class _BusyOnce(httpx2.BaseTransport):
+    """The provider, whose userinfo answers 503 once: busy just after the authorization code was spent."""
+
+    def __init__(self) -> None:
+        self.provider = httpx2.WSGITransport(app=_InProcessProvider())
+        self.busy = 1
+        self.asked: list[str] = []
+
+    def handle_request(self, request: httpx2.Request) -> httpx2.Response:
+        self.asked.append(request.url.path)
+        if request.url.path == "/oidc/userinfo" and self.busy:
+            self.busy -= 1
+            return httpx2.Response(503, headers={"Retry-After": "5"}, request=request)
+        return self.provider.handle_request(request)
+
+
+def _to_the_callback(client: Client, person: Any) -> str:
+    """Sign in at the provider from the portal's sign-in, up to (not including) the portal's callback."""
+    response = client.get("/sign-in", {"next": "/my/"})
+    for _ in range(12):
+        location = response["Location"].replace("http://testserver", "").replace(rp.issuer(), "")
+        where = urlsplit(location).path
+        if where == "/auth/callback":
+            return location
+        if where == "/auth/sign-in":
+            response = client.post(
+                "/auth/sign-in", {"identifier": person.identifier, "password": person.password, **_next(location)}
+            )
+        elif where == "/auth/verify":
+            response = client.post("/auth/verify", {"code": person.code(), **_next(location)})
+        else:
+            response = client.get(location)
+        if response.status_code == 200 and 'name="decision"' in response.content.decode():
+            response = client.post(response.wsgi_request.get_full_path(), {"decision": "allow"})
+    raise AssertionError("the provider never sent the browser back to the portal")
+
+
+def test_a_sign_in_the_provider_was_too_busy_to_finish_finishes_when_the_person_comes_back(client: Client) -> None:
+    person = citizen()
+    provider = _BusyOnce()
+    rp.TRANSPORT = provider
+    try:
+        callback = _to_the_callback(client, person)
+
+        refused = client.get(callback)
+        _assert_try_again_later(refused)
+        assert client.get("/my/").status_code == 302  # not signed in yet
+
+        again = client.get(callback)  # after the wait, the same address
+    finally:
+        rp.TRANSPORT = None
+
+    assert again.status_code == 302 and again["Location"] == "/my/", again.content.decode().split("alert")[-1][:300]
+    assert client.get("/my/").status_code == 200
+    assert client.session[PORTAL_SESSION_KEY]["name"]
+    # The one-time code was exchanged once; the second try used the tokens the first obtained.
+    assert provider.asked.count("/oidc/token") == 1
+    assert provider.asked.count("/oidc/userinfo") == 2

@@ -7,7 +7,8 @@ with ``Retry-After``. Nothing about a refusal is remembered, so the process take
 as slots free up: it recovers by itself when the surge ends.
 
 Two gates stand in front of gov21's work: :data:`REQUESTS` (every page and API call of a web
-process, kept by :class:`AdmissionMiddleware`) and identity's password step. The web server gives
+process, kept by :class:`AdmissionMiddleware`, which lets requests that continue a sign-in or
+send a form go first) and identity's password step. The web server gives
 each process more threads than the request gate has slots and queue places, so a request over the
 limit reaches the gate and is answered at once instead of waiting, unseen, in the server's own
 queue (``gov21 up``; decision 0027).
@@ -44,17 +45,39 @@ class Busy(DomainError):
 
 
 class Gate:
-    """At most ``slots`` holders at once, at most ``queue`` more waiting, each for at most ``wait_s``."""
+    """At most ``slots`` holders at once, at most ``queue`` more waiting, each for at most ``wait_s``.
 
-    def __init__(self, *, name: str, slots: int, queue: int, wait_s: float, retry_after: int) -> None:
+    Work that continues something a person has already started (``continuing``: the next step of a
+    sign-in, a form they hold) has a lane of its own: ``reserved`` more slots that only it may take,
+    ``reserved_queue`` places of its own to wait in, and the first claim on any slot that frees up.
+    In a surge the refusals then fall on people just arriving, who lose nothing by coming back,
+    rather than on someone halfway through a sign-in whose codes run out while they wait
+    (decision 0035). The lane is bounded like the rest: past it, continuing work is refused too."""
+
+    def __init__(
+        self,
+        *,
+        name: str,
+        slots: int,
+        queue: int,
+        wait_s: float,
+        retry_after: int,
+        reserved: int = 0,
+        reserved_queue: int = 0,
+    ) -> None:
         self.name = name
         self.slots = max(1, slots)
         self.queue = max(0, queue)
+        self.reserved = max(0, reserved)
+        self.reserved_queue = max(0, reserved_queue)
         self.wait_s = max(0.0, wait_s)
         self.retry_after = max(1, retry_after)
-        self._condition = threading.Condition()
+        lock = threading.Lock()
+        self._arriving = threading.Condition(lock)
+        self._continuing = threading.Condition(lock)
         self._holding = 0
         self._waiting = 0
+        self._waiting_continuing = 0
 
     @property
     def holding(self) -> int:
@@ -62,36 +85,70 @@ class Gate:
 
     @property
     def waiting(self) -> int:
-        return self._waiting
+        return self._waiting + self._waiting_continuing
 
-    def enter(self, detail: Callable[[int], str]) -> None:
+    def _free_for_arriving(self) -> bool:
+        # Someone continuing who waits is served first, whatever the order of arrival.
+        return self._holding < self.slots and self._waiting_continuing == 0
+
+    def _free_for_continuing(self) -> bool:
+        return self._holding < self.slots + self.reserved
+
+    def enter(self, detail: Callable[[int], str], *, continuing: bool = False) -> None:
         """Take a slot, waiting in the queue if there is room; raise :class:`Busy` otherwise.
-        ``detail`` words the refusal for the person, given the seconds to wait."""
-        with self._condition:
-            if self._holding < self.slots:
+        ``detail`` words the refusal for the person, given the seconds to wait; ``continuing`` work
+        uses its own lane (see the class)."""
+        admitted = self._enter_continuing() if continuing else self._enter_arriving()
+        if not admitted:
+            refusal_count(self.name)
+            raise Busy(detail(self.retry_after), retry_after=self.retry_after)
+
+    def _enter_arriving(self) -> bool:
+        with self._arriving:
+            if self._free_for_arriving():
                 self._holding += 1
-                return
-            admitted = False
-            if self._waiting < self.queue:
-                self._waiting += 1
-                try:
-                    admitted = self._condition.wait_for(lambda: self._holding < self.slots, timeout=self.wait_s)
-                finally:
-                    self._waiting -= 1
+                return True
+            if self._waiting >= self.queue:
+                return False
+            self._waiting += 1
+            try:
+                admitted = self._arriving.wait_for(self._free_for_arriving, timeout=self.wait_s)
+            finally:
+                self._waiting -= 1
             if admitted:
                 self._holding += 1
-                return
-        refusal_count(self.name)
-        raise Busy(detail(self.retry_after), retry_after=self.retry_after)
+            return admitted
+
+    def _enter_continuing(self) -> bool:
+        with self._continuing:
+            if self._free_for_continuing():
+                self._holding += 1
+                return True
+            if self._waiting_continuing >= self.reserved_queue:
+                return False
+            self._waiting_continuing += 1
+            try:
+                admitted = self._continuing.wait_for(self._free_for_continuing, timeout=self.wait_s)
+            finally:
+                self._waiting_continuing -= 1
+            if admitted:
+                self._holding += 1
+            if self._free_for_arriving():
+                # Those arriving were held back while this one waited, and a wake-up meant for them
+                # may have been spent on that: tell one the slot is theirs now.
+                self._arriving.notify()
+            return admitted
 
     def leave(self) -> None:
-        with self._condition:
+        with self._arriving:
             self._holding -= 1
-            self._condition.notify()
+            # Both are told; each checks whether the slot is theirs (continuing first, see above).
+            self._continuing.notify()
+            self._arriving.notify()
 
     @contextmanager
-    def held(self, detail: Callable[[int], str]) -> Iterator[None]:
-        self.enter(detail)
+    def held(self, detail: Callable[[int], str], *, continuing: bool = False) -> Iterator[None]:
+        self.enter(detail, continuing=continuing)
         try:
             yield
         finally:
@@ -105,6 +162,8 @@ def _request_gate() -> Gate:
         queue=config.WEB_QUEUE.read(),
         wait_s=config.WEB_WAIT_MS.read() / 1000,
         retry_after=config.BUSY_RETRY_AFTER_SECONDS.read(),
+        reserved=config.WEB_CONTINUING_SLOTS.read(),
+        reserved_queue=config.WEB_CONTINUING_QUEUE.read(),
     )
 
 
@@ -156,13 +215,22 @@ class AdmissionMiddleware:
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
         self.exempt: tuple[str, ...] = tuple(settings.GOV21_ADMISSION_EXEMPT)
+        self.continuing: tuple[str, ...] = tuple(settings.GOV21_ADMISSION_CONTINUING)
+
+    def is_continuing(self, request: HttpRequest) -> bool:
+        """Whether the request carries on something the person started: a form they hold (anything
+        but a read), or a step of a sign-in (``settings.GOV21_ADMISSION_CONTINUING``). Decided from
+        the request line alone, before the session is read, so that a refusal stays cheap."""
+        return request.method not in ("GET", "HEAD", "OPTIONS") or request.path.startswith(self.continuing)
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         if request.path.startswith(self.exempt):
             return self.get_response(request)
         gate = REQUESTS
         try:
-            gate.enter(lambda seconds: _in_language(request, _busy_detail, seconds))
+            gate.enter(
+                lambda seconds: _in_language(request, _busy_detail, seconds), continuing=self.is_continuing(request)
+            )
         except Busy as busy:
             with translation.override(translation.get_language_from_request(request)):
                 return busy_response(request, busy)
@@ -190,7 +258,9 @@ def gunicorn_capacity() -> list[str]:
     with gunicorn's default of 2 s the server closed connections a browser was about to reuse, and a
     form sent on one at that moment failed with a reset (measured: the 7 failures of 100 citizens
     pausing 1-3 s were all forms sent as the server closed the connection)."""
-    threads = max(config.WEB_THREADS.read(), config.WEB_SLOTS.read() + config.WEB_QUEUE.read() + 1)
+    gated = config.WEB_SLOTS.read() + config.WEB_QUEUE.read()
+    gated += config.WEB_CONTINUING_SLOTS.read() + config.WEB_CONTINUING_QUEUE.read()
+    threads = max(config.WEB_THREADS.read(), gated + 1)
     return [
         *("--worker-class", "gthread", "--threads", str(threads)),
         *("--worker-connections", str(8 * threads), "--backlog", "64"),

@@ -131,9 +131,10 @@ WEB_WORKERS: Setting[int] = Setting("GOV21_WEB_WORKERS", int, 3, "Web server wor
 WEB_THREADS: Setting[int] = Setting(
     "GOV21_WEB_THREADS",
     int,
-    48,
+    64,
     "Threads of each web server worker process started by `gov21 up`: the requests it works on"
-    " (`GOV21_WEB_SLOTS`), those waiting for one (`GOV21_WEB_QUEUE`), and room to refuse the rest at once.",
+    " (`GOV21_WEB_SLOTS`, `GOV21_WEB_CONTINUING_SLOTS`), those waiting for one (`GOV21_WEB_QUEUE`,"
+    " `GOV21_WEB_CONTINUING_QUEUE`), and room to refuse the rest at once.",
 )
 WEB_SLOTS: Setting[int] = Setting(
     "GOV21_WEB_SLOTS",
@@ -148,6 +149,20 @@ WEB_QUEUE: Setting[int] = Setting(
     16,
     "Requests one web server process lets wait for a slot; past them a request is answered 503 with Retry-After"
     " at once.",
+)
+WEB_CONTINUING_SLOTS: Setting[int] = Setting(
+    "GOV21_WEB_CONTINUING_SLOTS",
+    int,
+    4,
+    "Requests one web server process works on at once beyond `GOV21_WEB_SLOTS`, kept for people continuing"
+    " something they started (a form they hold, the next step of a sign-in); they are also served first.",
+)
+WEB_CONTINUING_QUEUE: Setting[int] = Setting(
+    "GOV21_WEB_CONTINUING_QUEUE",
+    int,
+    16,
+    "Requests continuing something a person started that one web server process lets wait for a slot, apart"
+    " from `GOV21_WEB_QUEUE`.",
 )
 WEB_WAIT_MS: Setting[int] = Setting(
     "GOV21_WEB_WAIT_MS",

@@ -295,8 +295,47 @@ def authorization_url(*, session: SessionBase, next_url: str, acr: str | None) -
     return str(url)
 
 
+def _tokens_and_profile(flow: dict[str, Any], *, code: str) -> tuple[dict[str, Any], httpx2.Response]:
+    """The tokens for ``code`` (or those a first, interrupted try of this callback obtained, kept in
+    ``flow``) and the provider's userinfo answer for them."""
+    meta = _discovery()
+    with OAuth2Client(
+        client_id=CLIENT_ID,
+        client_secret=_key(),
+        token_endpoint_auth_method=_client_auth(),
+        redirect_uri=flow["redirect_uri"],
+        **_client_options(),
+    ) as client:
+        token: dict[str, Any] | None = flow.get("token")
+        if token is None:
+            with _asking("The identity provider did not issue a token"):
+                token = dict(
+                    client.fetch_token(
+                        meta["token_endpoint"],
+                        grant_type="authorization_code",
+                        code=code,
+                        code_verifier=flow["verifier"],
+                    )
+                )
+            # The code is spent: a second try of this callback must not ask with it again.
+            flow["token"] = token
+        else:
+            client.token = token
+        with _asking("The identity provider did not say who signed in"):
+            profile_response = client.get(
+                meta["userinfo_endpoint"], headers={"Authorization": f"Bearer {token.get('access_token', '')}"}
+            )
+            if profile_response.status_code == 503:
+                profile_response.raise_for_status()
+    return token, profile_response
+
+
 def complete(*, session: SessionBase, query: dict[str, str]) -> tuple[dict[str, Any], str, str]:
-    """Finish the code flow: (ID-token claims with the name from userinfo, the raw ID token, where next)."""
+    """Finish the code flow: (ID-token claims with the name from userinfo, the raw ID token, where next).
+
+    When the provider is too busy to answer (:class:`ProviderBusy`), the sign-in is kept, with the
+    tokens if they were already issued: the person is told to come back, and the same callback then
+    finishes it, where starting again would have found the flow gone and the one-time code spent."""
     flow = session.pop(FLOW_KEY, None)
     if not flow or time.time() - float(flow["at"]) > 900:
         raise SignInFailed("The sign-in took too long or was started elsewhere. Please start again.")
@@ -306,28 +345,16 @@ def complete(*, session: SessionBase, query: dict[str, str]) -> tuple[dict[str, 
         if query["error"] == "access_denied":
             raise SignInFailed("You chose not to share your data, so you are not signed in.")
         raise SignInFailed(f"The identity provider refused the sign-in ({query['error']}).")
+    try:
+        return _finish(session=session, flow=flow, code=query.get("code", ""))
+    except ProviderBusy:
+        session[FLOW_KEY] = flow
+        raise
+
+
+def _finish(*, session: SessionBase, flow: dict[str, Any], code: str) -> tuple[dict[str, Any], str, str]:
+    token, profile_response = _tokens_and_profile(flow, code=code)
     meta = _discovery()
-    token_endpoint = meta["token_endpoint"]
-    with OAuth2Client(
-        client_id=CLIENT_ID,
-        client_secret=_key(),
-        token_endpoint_auth_method=_client_auth(),
-        redirect_uri=flow["redirect_uri"],
-        **_client_options(),
-    ) as client:
-        with _asking("The identity provider did not issue a token"):
-            token = client.fetch_token(
-                token_endpoint,
-                grant_type="authorization_code",
-                code=query.get("code", ""),
-                code_verifier=flow["verifier"],
-            )
-        with _asking("The identity provider did not say who signed in"):
-            profile_response = client.get(
-                meta["userinfo_endpoint"], headers={"Authorization": f"Bearer {token.get('access_token', '')}"}
-            )
-            if profile_response.status_code == 503:
-                profile_response.raise_for_status()
     raw = str(token.get("id_token") or "")
     try:
         try:

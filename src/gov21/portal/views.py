@@ -52,7 +52,12 @@ def callback(request: HttpRequest) -> HttpResponse:
     except rp.ProviderBusy as error:
         # Past capacity the person is told when to come back, and a proxy or monitor can tell this
         # from a fault: 503 with Retry-After, never a 500 or a page that hangs.
-        response = render(request, "portal/sign_in_failed.html", {"reason": str(error)}, status=503)
+        # The sign-in is kept (rp.complete), with the tokens if its one-time code was already spent:
+        # the same address finishes it once the provider answers. Saved here because the session
+        # middleware saves nothing with a 5xx answer.
+        request.session.save()
+        context = {"reason": str(error), "again": request.get_full_path()}
+        response = render(request, "portal/sign_in_failed.html", context, status=503)
         response["Retry-After"] = str(rp.RETRY_AFTER_S)
         return response
     except rp.SignInFailed as error:
