@@ -146,7 +146,7 @@ def event_publish(*, publisher: str, event_type: str, payload: dict[str, object]
     subscriptions = list(Subscription.objects.filter(event_type=etype, active=True))
     Delivery.objects.bulk_create([Delivery(subscription=s, event=event) for s in subscriptions])
     if any(s.mode == Subscription.PUSH for s in subscriptions):
-        transaction.on_commit(_kick, robust=True)
+        _kick_once()
     return event.seq
 
 
@@ -156,8 +156,20 @@ def deliveries_kick() -> int:
     return deliveries_run()
 
 
-def _kick() -> None:
+def _kicked() -> None:
+    """Marks, among the transaction's commit hooks, that its deliveries have been queued."""
+
+
+def _kick_once() -> None:
+    """Queue the worker's delivery run in the publishing transaction, once per transaction: the task
+    row commits with the events it is for (the worker sees neither before), where a task enqueued
+    after the commit was a second write transaction, and a second fsync on PostgreSQL, per
+    registration. A transaction that publishes several events (a batch of births) queues one run."""
+    connection = transaction.get_connection()
+    if any(hook is _kicked for _sids, hook, _robust in connection.run_on_commit):
+        return
     deliveries_kick.enqueue()
+    transaction.on_commit(_kicked)
 
 
 class EventBody(TypedDict):
