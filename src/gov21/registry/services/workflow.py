@@ -4,13 +4,14 @@ register (a gap-free number, the event applied to the persons concerned, publish
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
-from datetime import datetime
-from typing import Any
+from collections.abc import Callable, Mapping, Sequence
+from datetime import date, datetime
+from typing import Any, Final
 
 from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from gov21.audit.contracts import access_record
 from gov21.core.errors import Conflict, DomainError, NotFound
@@ -23,6 +24,7 @@ from gov21.registry.models import (
     EventState,
     EventTransition,
     LifeEvent,
+    Person,
     RegistrationCounter,
 )
 from gov21.registry.records import BirthFacts
@@ -235,34 +237,116 @@ def _birth_intake(birth: BirthFacts, *, actor: Principal) -> LifeEvent:
     checked = declaration_checked(birth)
     now = timezone.now()
     event, duplicates = declaration_event(birth, checked, actor=actor, now=now)
-    steps = [("", EventState.DECLARED), (EventState.DECLARED, EventState.VALIDATED)]
     if duplicates:
         event.state = EventState.VALIDATED
         event.save()
         DuplicateCandidate.objects.bulk_create(duplicates)
-    else:
-        # The event is written once, registered: its person's first version points at it.
-        _registering(event, actor=actor, now=now)
-        person = birth_person(event, parents=checked.persons)
-        version = version_new(
-            person,
-            previous=None,
-            reason="Birth registered",
-            author=actor.name,
-            effective=person.birth_date,
-            event=event,
+        EventTransition.objects.bulk_create(
+            [EventTransition(event=event, from_state=a, to_state=b, actor=actor.name, at=now) for a, b in _INTAKE]
         )
-        person.save()
-        event.subject = person
-        event.state = EventState.REGISTERED
-        event.save()
-        version.save()
-        steps.append((EventState.VALIDATED, EventState.REGISTERED))
+        declaration_audit(event, actor=actor)
+        return event
+    _birth_write(event, checked.persons, actor=actor, now=now)
+    return event
+
+
+# The workflow's steps a trusted intake takes at once, each recorded as its transition.
+_INTAKE = (("", EventState.DECLARED), (EventState.DECLARED, EventState.VALIDATED))
+_REGISTERED = (*_INTAKE, (EventState.VALIDATED, EventState.REGISTERED))
+
+
+def _birth_write(event: LifeEvent, parents: Mapping[str, Person], *, actor: Principal, now: datetime) -> None:
+    """Register a checked birth with no possible duplicate: the event is written once, registered,
+    and its person's first version points at it; then its transitions, access records and event."""
+    _registering(event, actor=actor, now=now)
+    person = birth_person(event, parents=parents)
+    version = version_new(
+        person,
+        previous=None,
+        reason="Birth registered",
+        author=actor.name,
+        effective=person.birth_date,
+        event=event,
+    )
+    person.save()
+    event.subject = person
+    event.state = EventState.REGISTERED
+    event.save()
+    version.save()
     EventTransition.objects.bulk_create(
-        [EventTransition(event=event, from_state=a, to_state=b, actor=actor.name, at=now) for a, b in steps]
+        [EventTransition(event=event, from_state=a, to_state=b, actor=actor.name, at=now) for a, b in _REGISTERED]
     )
     declaration_audit(event, actor=actor)
-    if event.state == EventState.REGISTERED:
-        _publish_registered(event)
-        _register_audit(event, actor=actor)
-    return event
+    _publish_registered(event)
+    _register_audit(event, actor=actor)
+
+
+# Births one batch may carry: enough for a hospital's backlog of days, small enough that the
+# transaction holding the registry's write lock stays well under a second.
+BATCH_MAX: Final = 200
+# Two births to one mother closer than this are possibly the same child (as for single declarations).
+_SIBLING_WINDOW: Final = 270
+
+
+def register_births(*, births: Sequence[BirthFacts], actor: Principal) -> list[LifeEvent]:
+    """Register many births in one transaction, for a trusted intake entering a backlog (after a
+    hurricane, a hospital's paper records): all of them, or none. Each birth is checked as
+    :func:`register_birth` checks it; a birth that breaks a rule, or may duplicate a known birth or
+    another of the batch, is reported by its place in the batch, and nothing is written. The caller
+    corrects or removes those and sends the batch again; possible duplicates go the single way, where
+    a registrar resolves them."""
+    actor.require("event.declare")
+    actor.require("event.decide")
+    if not births or len(births) > BATCH_MAX:
+        raise DomainError(
+            "batch_size",
+            gettext("Send between 1 and %(max)d births in one batch.") % {"max": BATCH_MAX},
+            field="births",
+        )
+    with transaction.atomic():
+        now = timezone.now()
+        ready: list[tuple[LifeEvent, Mapping[str, Person]]] = []
+        errors: list[dict[str, object]] = []
+        mothers: dict[str, list[tuple[int, date]]] = {}
+        for index, birth in enumerate(births):
+            try:
+                checked = declaration_checked(birth)
+                event, duplicates = declaration_event(birth, checked, actor=actor, now=now)
+            except DomainError as error:
+                errors.append({"index": index, "code": error.code, "field": error.field, "detail": error.detail})
+                continue
+            twin = next(
+                (
+                    other
+                    for other, born in mothers.get(birth.mother_uin or "", ())
+                    if abs((born - birth.birth_date).days) <= _SIBLING_WINDOW
+                ),
+                None,
+            )
+            if birth.mother_uin:
+                mothers.setdefault(birth.mother_uin, []).append((index, birth.birth_date))
+            if duplicates or twin is not None:
+                reasons = [c.reason for c in duplicates]
+                if twin is not None:
+                    reasons.append(gettext("Same mother as birth %(index)d of this batch") % {"index": twin})
+                errors.append(
+                    {
+                        "index": index,
+                        "code": "possible_duplicate",
+                        "field": None,
+                        "detail": gettext("This birth may duplicate a known one; declare it on its own: %(reasons)s")
+                        % {"reasons": "; ".join(reasons)},
+                    }
+                )
+                continue
+            ready.append((event, checked.persons))
+        if errors:
+            raise DomainError(
+                "batch_invalid",
+                gettext("%(count)d of the %(total)d births cannot be registered; nothing was registered.")
+                % {"count": len(errors), "total": len(births)},
+                extra={"errors": errors},
+            )
+        for event, parents in ready:
+            _birth_write(event, parents, actor=actor, now=now)
+    return [event for event, _parents in ready]
