@@ -12,11 +12,13 @@ from django.test import Client
 from django.utils import timezone
 
 from gov21.audit.models import AccessRecord
+from gov21.core.errors import DomainError
 from gov21.core.principal import Principal
 from gov21.exchange.models import Event
 from gov21.identity.services import token_create
 from gov21.registry import services
 from gov21.registry.models import EventState, LifeEvent, Person, PersonVersion, RegistrationCounter
+from gov21.registry.records import BirthFacts
 from gov21.registry.services import workflow
 from tests.registry.factories import register_person
 
@@ -152,21 +154,21 @@ def test_a_clerk_may_not_register(mothers: list[Person]) -> None:
 def test_a_failure_while_writing_leaves_no_birth_of_the_batch(
     mothers: list[Person], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # The exchange refusing the third birth's event, after two were written in the transaction.
-    publish = workflow._publish_registered
+    # The third birth's write fails (its UIN cannot be issued) after two were written in the transaction.
+    person_of = workflow.birth_person
     calls = {"n": 0}
 
-    def failing(event: LifeEvent) -> None:
+    def failing(event: LifeEvent, **kwargs: Any) -> Person:
         calls["n"] += 1
         if calls["n"] == 3:
-            raise RuntimeError("the event log refused the write")
-        publish(event)
+            raise DomainError("uin_pool_empty", "No UIN could be issued; try again.", status=503)
+        return person_of(event, **kwargs)
 
-    monkeypatch.setattr(workflow, "_publish_registered", failing)
+    monkeypatch.setattr(workflow, "birth_person", failing)
     before = _state()
-    with pytest.raises(RuntimeError):
+    with pytest.raises(DomainError):
         services.register_births(
-            births=[workflow.BirthFacts.model_validate(_birth(m)) for m in mothers],
+            births=[BirthFacts.model_validate(_birth(m)) for m in mothers],
             actor=Principal(name="hospital", kind="system", roles=frozenset({"registrar"})),
         )
     assert calls["n"] == 3

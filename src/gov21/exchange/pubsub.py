@@ -21,6 +21,7 @@ Subscribers receive each event at least once, in sequence order:
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from typing import Final, TypedDict
 
 import orjson
@@ -121,33 +122,48 @@ def subscription_add(*, event_type: str, subscriber: str, mode: str, endpoint: s
 # --- publishing ----------------------------------------------------------------------------------
 
 
-@transaction.atomic
 def event_publish(*, publisher: str, event_type: str, payload: dict[str, object], idempotency_key: str) -> int:
     """Record an event in the caller's transaction and queue it for every active subscription; its
     sequence number. Publishing the same idempotency key again returns the first event's number."""
-    if not idempotency_key or len(idempotency_key) > 200:
-        raise DomainError("invalid_idempotency_key", "Give an idempotency key of 1 to 200 characters")
-    if not isinstance(payload, dict):
-        raise DomainError("invalid_payload", "An event's payload is a JSON object", field="payload")
+    return event_publish_many(publisher=publisher, event_type=event_type, events=[(payload, idempotency_key)])[0]
+
+
+@transaction.atomic
+def event_publish_many(
+    *, publisher: str, event_type: str, events: Sequence[tuple[dict[str, object], str]]
+) -> list[int]:
+    """Record events of one type, each a payload and its idempotency key, in the caller's transaction
+    and queue each for every active subscription; their sequence numbers, in order. The type's row
+    is locked, its subscriptions read and the rows written once for all of them (a batch of births
+    publishes its registrations in one go). A key published before, or twice here, keeps its first
+    event's number."""
+    for payload, idempotency_key in events:
+        if not idempotency_key or len(idempotency_key) > 200:
+            raise DomainError("invalid_idempotency_key", "Give an idempotency key of 1 to 200 characters")
+        if not isinstance(payload, dict):
+            raise DomainError("invalid_payload", "An event's payload is a JSON object", field="payload")
     # The lock orders publishers of one type, so sequence numbers have no gaps and no repeats.
     etype = EventType.objects.select_for_update().filter(code=event_type).first()
     if etype is None:
         raise NotFound("unknown_event_type", f"No event type {event_type}", field="event_type")
     if etype.publisher != publisher:
         raise Forbidden("not_publisher", f"{publisher} does not publish {event_type}")
-    existing = (
-        Event.objects.filter(event_type=etype, idempotency_key=idempotency_key).values_list("seq", flat=True).first()
-    )
-    if existing is not None:
-        return existing
-    etype.last_seq += 1
-    etype.save(update_fields=["last_seq"])
-    event = Event.objects.create(event_type=etype, seq=etype.last_seq, idempotency_key=idempotency_key, payload=payload)
-    subscriptions = list(Subscription.objects.filter(event_type=etype, active=True))
-    Delivery.objects.bulk_create([Delivery(subscription=s, event=event) for s in subscriptions])
-    if any(s.mode == Subscription.PUSH for s in subscriptions):
-        _kick_once()
-    return event.seq
+    keys = [key for _, key in events]
+    known = dict(Event.objects.filter(event_type=etype, idempotency_key__in=keys).values_list("idempotency_key", "seq"))
+    new: list[Event] = []
+    for payload, key in events:
+        if key not in known:
+            etype.last_seq += 1
+            known[key] = etype.last_seq
+            new.append(Event(event_type=etype, seq=etype.last_seq, idempotency_key=key, payload=payload))
+    if new:
+        etype.save(update_fields=["last_seq"])
+        Event.objects.bulk_create(new)
+        subscriptions = list(Subscription.objects.filter(event_type=etype, active=True))
+        Delivery.objects.bulk_create([Delivery(subscription=s, event=e) for e in new for s in subscriptions])
+        if any(s.mode == Subscription.PUSH for s in subscriptions):
+            _kick_once()
+    return [known[key] for key in keys]
 
 
 @task()

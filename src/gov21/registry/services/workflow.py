@@ -16,7 +16,7 @@ from django.utils.translation import gettext
 from gov21.audit.contracts import access_record
 from gov21.core.errors import Conflict, DomainError, NotFound
 from gov21.core.principal import Principal
-from gov21.exchange.contracts import agency_client, event_publish
+from gov21.exchange.contracts import agency_client, event_publish_many
 from gov21.registry import rules
 from gov21.registry.models import (
     DuplicateCandidate,
@@ -178,35 +178,36 @@ _PUBLISHED: dict[str, str] = {
 }
 
 
-def _publish_registered(event: LifeEvent) -> None:
-    """Publish the registration in the registering transaction (an outbox: both commit or neither). Only the
-    number, the persons' UINs and the date: a subscriber that needs more asks the persons service,
-    where the read is recorded for the citizen."""
-    event_type = _PUBLISHED.get(event.kind)
-    if event_type is None or event.number is None:
-        return
-    # The declaration's id lets the system that declared it (the services portal) match the outcome.
-    payload: dict[str, Any] = {
-        "number": event.number,
-        "date": event.event_date.isoformat(),
-        "declaration": event.pk,
-    }
-    if event.kind == EventKind.MARRIAGE:
-        payload["uins"] = [p.uin for p in (event.subject, event.partner) if p is not None]
-    else:
-        payload["uin"] = event.subject.uin if event.subject is not None else None
-    try:
-        event_publish(
-            publisher=agency_client("CRO", "civil-registry"),
-            event_type=event_type,
-            payload=payload,
-            idempotency_key=f"{event.number}:{event_type}",
-        )
-    except NotFound as error:
-        if error.code != "unknown_event_type":
-            raise
-        # The exchange of this deployment is not set up: the registry works without it.
-        logger.warning("event type %s is not registered; %s not published", event_type, event.number)
+def _publish_registered(*events: LifeEvent) -> None:
+    """Publish registrations in the registering transaction (an outbox: both commit or neither), those
+    of one kind together. Only the number, the persons' UINs and the date: a subscriber that needs
+    more asks the persons service, where the read is recorded for the citizen."""
+    by_type: dict[str, list[tuple[dict[str, object], str]]] = {}
+    for event in events:
+        event_type = _PUBLISHED.get(event.kind)
+        if event_type is None or event.number is None:
+            continue
+        # The declaration's id lets the system that declared it (the services portal) match the outcome.
+        payload: dict[str, object] = {
+            "number": event.number,
+            "date": event.event_date.isoformat(),
+            "declaration": event.pk,
+        }
+        if event.kind == EventKind.MARRIAGE:
+            payload["uins"] = [p.uin for p in (event.subject, event.partner) if p is not None]
+        else:
+            payload["uin"] = event.subject.uin if event.subject is not None else None
+        by_type.setdefault(event_type, []).append((payload, f"{event.number}:{event_type}"))
+    for event_type, published in by_type.items():
+        try:
+            event_publish_many(
+                publisher=agency_client("CRO", "civil-registry"), event_type=event_type, events=published
+            )
+        except NotFound as error:
+            if error.code != "unknown_event_type":
+                raise
+            # The exchange of this deployment is not set up: the registry works without it.
+            logger.warning("event type %s is not registered; %d not published", event_type, len(published))
 
 
 _APPLY: dict[EventKind, Callable[[LifeEvent, Principal], None]] = {
@@ -255,9 +256,12 @@ _INTAKE = (("", EventState.DECLARED), (EventState.DECLARED, EventState.VALIDATED
 _REGISTERED = (*_INTAKE, (EventState.VALIDATED, EventState.REGISTERED))
 
 
-def _birth_write(event: LifeEvent, parents: Mapping[str, Person], *, actor: Principal, now: datetime) -> None:
+def _birth_write(
+    event: LifeEvent, parents: Mapping[str, Person], *, actor: Principal, now: datetime, publish: bool = True
+) -> None:
     """Register a checked birth with no possible duplicate: the event is written once, registered,
-    and its person's first version points at it; then its transitions, access records and event."""
+    and its person's first version points at it; then its transitions, access records and, unless
+    the caller publishes it with others, its published event."""
     _registering(event, actor=actor, now=now)
     person = birth_person(event, parents=parents)
     version = version_new(
@@ -277,7 +281,8 @@ def _birth_write(event: LifeEvent, parents: Mapping[str, Person], *, actor: Prin
         [EventTransition(event=event, from_state=a, to_state=b, actor=actor.name, at=now) for a, b in _REGISTERED]
     )
     declaration_audit(event, actor=actor)
-    _publish_registered(event)
+    if publish:
+        _publish_registered(event)
     _register_audit(event, actor=actor)
 
 
@@ -348,5 +353,6 @@ def register_births(*, births: Sequence[BirthFacts], actor: Principal) -> list[L
                 extra={"errors": errors},
             )
         for event, parents in ready:
-            _birth_write(event, parents, actor=actor, now=now)
+            _birth_write(event, parents, actor=actor, now=now, publish=False)
+        _publish_registered(*(event for event, _parents in ready))
     return [event for event, _parents in ready]
