@@ -148,7 +148,7 @@ def test_one_call_needs_both_rights(clerk: Principal, parents: tuple[Person, Per
 # sent as a statement). The access-log append and the exchange's publishing are counted as they are.
 # A registration's first publish in a transaction also queues the delivery worker's run (one INSERT);
 # inside a test's transaction an earlier registration has queued it already, hence the one of margin.
-REGISTER_BIRTH_MAX = 27
+REGISTER_BIRTH_MAX = 24
 DECLARE_MAX = 11
 VALIDATE_MAX = 6
 REGISTER_MAX = 22

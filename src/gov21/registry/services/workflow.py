@@ -13,7 +13,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext
 
-from gov21.audit.contracts import access_record
+from gov21.audit.contracts import Access, access_record_all
 from gov21.core.errors import Conflict, DomainError, NotFound
 from gov21.core.principal import Principal
 from gov21.exchange.contracts import agency_client, event_publish_many
@@ -31,6 +31,7 @@ from gov21.registry.records import BirthFacts
 from gov21.registry.services.births import birth_apply, birth_person
 from gov21.registry.services.deaths import death_apply
 from gov21.registry.services.declarations import (
+    declaration_access,
     declaration_audit,
     declaration_checked,
     declaration_event,
@@ -117,8 +118,8 @@ def _next_number(kind: str, year: int) -> str:
     raise RuntimeError(f"no registration counter for {kind} {year}")
 
 
-def _register_audit(event: LifeEvent, *, actor: Principal) -> None:
-    access_record(
+def _register_access(event: LifeEvent, *, actor: Principal) -> Access:
+    return Access(
         actor=actor.name,
         actor_kind=actor.kind,
         action=f"register.{event.kind}",
@@ -126,6 +127,10 @@ def _register_audit(event: LifeEvent, *, actor: Principal) -> None:
         purpose="civil registration",
         detail={"event": event.pk, "number": event.number},
     )
+
+
+def _register_audit(event: LifeEvent, *, actor: Principal) -> None:
+    access_record_all([_register_access(event, actor=actor)])
 
 
 def _registering(event: LifeEvent, *, actor: Principal, now: datetime) -> None:
@@ -257,11 +262,18 @@ _REGISTERED = (*_INTAKE, (EventState.VALIDATED, EventState.REGISTERED))
 
 
 def _birth_write(
-    event: LifeEvent, parents: Mapping[str, Person], *, actor: Principal, now: datetime, publish: bool = True
+    event: LifeEvent,
+    parents: Mapping[str, Person],
+    *,
+    actor: Principal,
+    now: datetime,
+    batch: list[Access] | None = None,
 ) -> None:
     """Register a checked birth with no possible duplicate: the event is written once, registered,
-    and its person's first version points at it; then its transitions, access records and, unless
-    the caller publishes it with others, its published event."""
+    and its person's first version points at it; then its transitions, its access records (the
+    declaration's and the registration's, in one append) and its published event. Given a
+    ``batch``, the access records are added to it, and the caller appends and publishes them with
+    the batch's others."""
     _registering(event, actor=actor, now=now)
     person = birth_person(event, parents=parents)
     version = version_new(
@@ -280,10 +292,12 @@ def _birth_write(
     EventTransition.objects.bulk_create(
         [EventTransition(event=event, from_state=a, to_state=b, actor=actor.name, at=now) for a, b in _REGISTERED]
     )
-    declaration_audit(event, actor=actor)
-    if publish:
-        _publish_registered(event)
-    _register_audit(event, actor=actor)
+    accesses = [declaration_access(event, actor=actor), _register_access(event, actor=actor)]
+    if batch is not None:
+        batch.extend(accesses)
+        return
+    _publish_registered(event)
+    access_record_all(accesses)
 
 
 # Births one batch may carry: enough for a hospital's backlog of days, small enough that the
@@ -352,7 +366,9 @@ def register_births(*, births: Sequence[BirthFacts], actor: Principal) -> list[L
                 % {"count": len(errors), "total": len(births)},
                 extra={"errors": errors},
             )
+        accesses: list[Access] = []
         for event, parents in ready:
-            _birth_write(event, parents, actor=actor, now=now, publish=False)
+            _birth_write(event, parents, actor=actor, now=now, batch=accesses)
         _publish_registered(*(event for event, _parents in ready))
+        access_record_all(accesses)
     return [event for event, _parents in ready]
