@@ -24,7 +24,6 @@ import orjson
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.utils import translation
-from django.utils.cache import patch_cache_control, patch_vary_headers
 
 from gov21.core.errors import DomainError
 from gov21.core.http import problem_from_error
@@ -66,9 +65,11 @@ class PersonReadMiddleware:
         # The headers the rest of the stack gives the same answer, so a client sees no difference:
         # the language (LocaleMiddleware), Vary on the session cookie the URL also accepts, the
         # length (CommonMiddleware), no framing (XFrameOptionsMiddleware), no shared cache.
-        response.headers["Content-Language"] = request.LANGUAGE_CODE
-        patch_vary_headers(response, ("Accept-Language", "Cookie"))
-        response.headers["Content-Length"] = str(len(response.content))
-        response.headers["X-Frame-Options"] = settings.X_FRAME_OPTIONS
-        patch_cache_control(response, private=True, no_store=True)
+        # A new response has none of them, so they are set, not merged.
+        headers = response.headers
+        headers["Content-Language"] = request.LANGUAGE_CODE
+        headers["Vary"] = "Accept-Language, Cookie"
+        headers["Content-Length"] = str(len(response.content))
+        headers["X-Frame-Options"] = settings.X_FRAME_OPTIONS
+        headers["Cache-Control"] = "private, no-store"
         return response
