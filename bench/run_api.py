@@ -114,7 +114,14 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--connections", type=int, default=16)
-    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--threads", type=int, default=1, help="wrk's threads.")
+    parser.add_argument(
+        "--threads-per-worker",
+        type=int,
+        default=0,
+        help="gunicorn threads per worker (default 0: gov21 up's flags, core.capacity; 1: sync workers).",
+    )
+    parser.add_argument("--only", choices=("api", "bare", "search"), action="append", help="Measure only these.")
     parser.add_argument(
         "--search-connections", type=int, default=4, help="Searches are measured for latency at a moderate load."
     )
@@ -134,26 +141,34 @@ def main() -> None:
     search_paths.write_text("".join(f"/api/v1/registry/persons?name={quote(n)}&limit=20\n" for n in names))
 
     port = _free_port()
-    server = subprocess.Popen(
-        [
-            str(BIN / "gunicorn"),
-            "gov21.wsgi:application",
-            "--bind",
-            f"127.0.0.1:{port}",
-            "--workers",
-            str(args.workers),
-            "--log-level",
-            "warning",
-        ],
-        env=_env(),
-    )
+    command = [
+        str(BIN / "gunicorn"),
+        "gov21.wsgi:application",
+        "--bind",
+        f"127.0.0.1:{port}",
+        "--workers",
+        str(args.workers),
+        "--log-level",
+        "warning",
+    ]
+    if args.threads_per_worker == 0:  # as gov21 up starts it: gthread workers behind the request gate
+        from gov21.core.capacity import gunicorn_capacity
+
+        command += gunicorn_capacity()
+    elif args.threads_per_worker > 1:
+        command += ["--threads", str(args.threads_per_worker)]
+    server = subprocess.Popen(command, env=_env())
     results: dict[str, list[dict[str, Any]]] = {"api": [], "bare": [], "search": []}
     try:
         _wait(port)
-        plan = (
-            ("api", api_paths, args.connections),
-            ("bare", bare_paths, args.connections),
-            ("search", search_paths, args.search_connections),
+        plan = tuple(
+            step
+            for step in (
+                ("api", api_paths, args.connections),
+                ("bare", bare_paths, args.connections),
+                ("search", search_paths, args.search_connections),
+            )
+            if not args.only or step[0] in args.only
         )
         for _, paths, connections in plan:
             _wrk(port, paths, token, seconds=3, connections=connections, threads=args.threads)
@@ -173,8 +188,10 @@ def main() -> None:
         key: {f: med(key, f) for f in ("rps", "p50_ms", "p95_ms", "p99_ms")}
         | {"non2xx": sum(r["non2xx"] for r in results[key])}
         for key in results
+        if results[key]
     }
-    summary["ratio_api_to_bare"] = {"rps": summary["api"]["rps"] / summary["bare"]["rps"]}
+    if "api" in summary and "bare" in summary:
+        summary["ratio_api_to_bare"] = {"rps": summary["api"]["rps"] / summary["bare"]["rps"]}
     print(json.dumps({"args": vars(args), "runs": results, "median": summary}, indent=2))
 
 

@@ -83,6 +83,9 @@ MIDDLEWARE = [
     "csp.middleware.CSPMiddleware",
     # Before the session and every database read: a refusal past capacity costs almost nothing.
     "gov21.core.capacity.AdmissionMiddleware",
+    # Agencies' reads of a person by UIN, answered before the session and the API framework that
+    # they do not use; every other request goes on (decision 0037).
+    "gov21.registry.person_read.PersonReadMiddleware",
     "gov21.identity.csp.RelyingPartyFormActionMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",

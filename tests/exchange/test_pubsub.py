@@ -366,3 +366,29 @@ def test_an_event_type_the_directory_does_not_know_is_refused_at_the_receiver() 
 
     assert result.status == 403
     assert result.json()["code"] == "not_publisher"
+
+
+def test_events_published_together_are_numbered_in_order_queued_once_and_keep_their_keys() -> None:
+    from django.db import transaction
+
+    first = event_publish(publisher=REGISTRY, event_type="death.registered", payload={"uin": "1"}, idempotency_key="a")
+    with transaction.atomic():
+        seqs = pubsub.event_publish_many(
+            publisher=REGISTRY,
+            event_type="death.registered",
+            events=[({"uin": "2"}, "b"), ({"uin": "1"}, "a"), ({"uin": "3"}, "c"), ({"uin": "2"}, "b")],
+        )
+        event_publish(publisher=REGISTRY, event_type="death.registered", payload={"uin": "4"}, idempotency_key="d")
+
+    assert seqs == [first + 1, first, first + 2, first + 1]
+    events = Event.objects.filter(event_type__code="death.registered").order_by("seq")
+    assert [(e.idempotency_key, e.payload) for e in events] == [
+        ("a", {"uin": "1"}),
+        ("b", {"uin": "2"}),
+        ("c", {"uin": "3"}),
+        ("d", {"uin": "4"}),
+    ]
+    pushed = Subscription.objects.filter(event_type__code="death.registered", active=True).count()
+    assert Delivery.objects.filter(event__in=events).count() == 4 * pushed
+    # The test is one transaction: however many events it published, it queued one delivery run.
+    assert DBTaskResult.objects.filter(task_path="gov21.exchange.pubsub.deliveries_kick").count() == 1

@@ -146,10 +146,12 @@ def test_one_call_needs_both_rights(clerk: Principal, parents: tuple[Person, Per
 
 # Statements per step, transaction control included, on SQLite (PostgreSQL runs fewer: no BEGIN is
 # sent as a statement). The access-log append and the exchange's publishing are counted as they are.
-REGISTER_BIRTH_MAX = 32
-DECLARE_MAX = 13
+# A registration's first publish in a transaction also queues the delivery worker's run (one INSERT);
+# inside a test's transaction an earlier registration has queued it already, hence the one of margin.
+REGISTER_BIRTH_MAX = 24
+DECLARE_MAX = 11
 VALIDATE_MAX = 6
-REGISTER_MAX = 25
+REGISTER_MAX = 22
 
 
 def test_a_registration_in_one_call_costs_at_most_its_statements(

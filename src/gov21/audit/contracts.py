@@ -5,15 +5,17 @@ from __future__ import annotations
 
 from gov21.audit.chain import CHAIN as ACCESS_CHAIN
 from gov21.audit.selectors import AccessSeen, access_log_exists, access_log_verify, access_records_for
-from gov21.audit.services import access_log_anchor, access_log_seal, access_record
+from gov21.audit.services import Access, access_log_anchor, access_log_seal, access_record, access_record_all
 
 __all__ = [
     "ACCESS_CHAIN",
+    "Access",
     "AccessSeen",
     "access_log_anchor",
     "access_log_exists",
     "access_log_seal",
     "access_log_verify",
     "access_record",
+    "access_record_all",
     "access_records_for",
 ]

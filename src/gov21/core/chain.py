@@ -196,7 +196,10 @@ def append_all(entries: Sequence[Entry]) -> list[int]:
     if not entries:
         return []
     if connection.in_atomic_block or not connection.get_autocommit():
-        with transaction.atomic():
+        # No savepoint: an entry that cannot be written must fail the caller's whole transaction (its
+        # change may not commit unlogged), and a savepoint cost two statements on every append of a
+        # registration.
+        with transaction.atomic(savepoint=False):
             return _write(entries, transaction.on_commit)
     return _GROUP.submit(tuple(entries))
 

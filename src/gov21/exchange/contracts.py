@@ -31,7 +31,7 @@ from gov21.exchange.errors import XRoadError
 from gov21.exchange.ids import ClientId, ServiceId, path_check
 from gov21.exchange.log import data_use_record
 from gov21.exchange.protocol import Request, xroad_error
-from gov21.exchange.pubsub import event_delivery_read, event_publish
+from gov21.exchange.pubsub import event_delivery_read, event_publish, event_publish_many
 from gov21.exchange.router import RAW, Call, ServiceRequest, ServiceResponse, ServiceRouter, problem_response
 
 
@@ -213,6 +213,7 @@ __all__ = [
     "data_uses_for",
     "event_delivery_read",
     "event_publish",
+    "event_publish_many",
     "exchange_bootstrap",
     "exchange_call",
     "exchange_json",

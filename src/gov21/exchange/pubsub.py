@@ -21,10 +21,11 @@ Subscribers receive each event at least once, in sequence order:
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from typing import Final, TypedDict
 
 import orjson
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 from django_tasks import task
 from pydantic import JsonValue
@@ -121,33 +122,67 @@ def subscription_add(*, event_type: str, subscriber: str, mode: str, endpoint: s
 # --- publishing ----------------------------------------------------------------------------------
 
 
-@transaction.atomic
 def event_publish(*, publisher: str, event_type: str, payload: dict[str, object], idempotency_key: str) -> int:
     """Record an event in the caller's transaction and queue it for every active subscription; its
     sequence number. Publishing the same idempotency key again returns the first event's number."""
-    if not idempotency_key or len(idempotency_key) > 200:
-        raise DomainError("invalid_idempotency_key", "Give an idempotency key of 1 to 200 characters")
-    if not isinstance(payload, dict):
-        raise DomainError("invalid_payload", "An event's payload is a JSON object", field="payload")
-    # The lock orders publishers of one type, so sequence numbers have no gaps and no repeats.
-    etype = EventType.objects.select_for_update().filter(code=event_type).first()
-    if etype is None:
-        raise NotFound("unknown_event_type", f"No event type {event_type}", field="event_type")
-    if etype.publisher != publisher:
-        raise Forbidden("not_publisher", f"{publisher} does not publish {event_type}")
-    existing = (
-        Event.objects.filter(event_type=etype, idempotency_key=idempotency_key).values_list("seq", flat=True).first()
+    return event_publish_many(publisher=publisher, event_type=event_type, events=[(payload, idempotency_key)])[0]
+
+
+@transaction.atomic
+def event_publish_many(
+    *, publisher: str, event_type: str, events: Sequence[tuple[dict[str, object], str]]
+) -> list[int]:
+    """Record events of one type, each a payload and its idempotency key, in the caller's transaction
+    and queue each for every active subscription; their sequence numbers, in order. The type's row
+    is locked, its subscriptions read and the rows written once for all of them (a batch of births
+    publishes its registrations in one go). A key published before, or twice here, keeps its first
+    event's number."""
+    for payload, idempotency_key in events:
+        if not idempotency_key or len(idempotency_key) > 200:
+            raise DomainError("invalid_idempotency_key", "Give an idempotency key of 1 to 200 characters")
+        if not isinstance(payload, dict):
+            raise DomainError("invalid_payload", "An event's payload is a JSON object", field="payload")
+    # Every registration publishes, so the reads and updates of the type are written by hand: their
+    # compilation through the ORM cost more CPU than the rest of the publishing (profiled).
+    types, events_table = EventType._meta.db_table, Event._meta.db_table
+    with connection.cursor() as cursor:
+        # The lock orders publishers of one type, so sequence numbers have no gaps and no repeats.
+        lock = " FOR UPDATE" if connection.vendor == "postgresql" else ""
+        cursor.execute(f"SELECT id, publisher, last_seq FROM {types} WHERE code = %s{lock}", [event_type])  # noqa: S608
+        row = cursor.fetchone()
+        if row is None:
+            raise NotFound("unknown_event_type", f"No event type {event_type}", field="event_type")
+        type_id, owner, last_seq = int(row[0]), str(row[1]), int(row[2])
+        if owner != publisher:
+            raise Forbidden("not_publisher", f"{publisher} does not publish {event_type}")
+        keys = [key for _, key in events]
+        cursor.execute(
+            f"SELECT idempotency_key, seq FROM {events_table} WHERE event_type_id = %s "  # noqa: S608
+            f"AND idempotency_key IN ({', '.join(['%s'] * len(keys))})",
+            [type_id, *keys],
+        )
+        known: dict[str, int] = {str(k): int(seq) for k, seq in cursor.fetchall()}
+        new: list[Event] = []
+        for payload, key in events:
+            if key not in known:
+                last_seq += 1
+                known[key] = last_seq
+                new.append(Event(event_type_id=type_id, seq=last_seq, idempotency_key=key, payload=payload))
+        if not new:
+            return [known[key] for key in keys]
+        cursor.execute(f"UPDATE {types} SET last_seq = %s WHERE id = %s", [last_seq, type_id])  # noqa: S608
+        cursor.execute(
+            f"SELECT id, mode FROM {Subscription._meta.db_table} WHERE event_type_id = %s AND active",  # noqa: S608
+            [type_id],
+        )
+        subscriptions = cursor.fetchall()
+    Event.objects.bulk_create(new)
+    Delivery.objects.bulk_create(
+        [Delivery(subscription_id=sub_id, event=e) for e in new for sub_id, _mode in subscriptions]
     )
-    if existing is not None:
-        return existing
-    etype.last_seq += 1
-    etype.save(update_fields=["last_seq"])
-    event = Event.objects.create(event_type=etype, seq=etype.last_seq, idempotency_key=idempotency_key, payload=payload)
-    subscriptions = list(Subscription.objects.filter(event_type=etype, active=True))
-    Delivery.objects.bulk_create([Delivery(subscription=s, event=event) for s in subscriptions])
-    if any(s.mode == Subscription.PUSH for s in subscriptions):
-        transaction.on_commit(_kick, robust=True)
-    return event.seq
+    if any(mode == Subscription.PUSH for _id, mode in subscriptions):
+        _kick_once()
+    return [known[key] for key in keys]
 
 
 @task()
@@ -156,8 +191,19 @@ def deliveries_kick() -> int:
     return deliveries_run()
 
 
-def _kick() -> None:
+def _kicked() -> None:
+    """Marks, among the transaction's commit hooks, that its deliveries have been queued."""
+
+
+def _kick_once() -> None:
+    """Queue the worker's delivery run in the publishing transaction, once per transaction: the task
+    row commits with the events it is for (the worker sees neither before), where a task enqueued
+    after the commit was a second write transaction, and a second fsync on PostgreSQL, per
+    registration. A transaction that publishes several events (a batch of births) queues one run."""
+    if any(hook is _kicked for _sids, hook, _robust in transaction.get_connection().run_on_commit):
+        return
     deliveries_kick.enqueue()
+    transaction.on_commit(_kicked)
 
 
 class EventBody(TypedDict):

@@ -162,6 +162,33 @@ def declare_birth(request: HttpRequest, payload: BirthFacts) -> Status[dict[str,
     return _declare(request, payload)
 
 
+class BirthBatchIn(Schema):
+    births: list[BirthFacts] = Field(..., min_length=1, max_length=services.BATCH_MAX)
+
+
+class RegisteredBirth(Schema):
+    declaration: int
+    number: str
+    uin: str
+
+
+class BirthBatchOut(Schema):
+    items: list[RegisteredBirth]
+
+
+@router.post(
+    "/events/births/batch",
+    response={201: BirthBatchOut},
+    summary="Register many births at once, all or none (a trusted intake's backlog)",
+)
+def register_births(request: HttpRequest, payload: BirthBatchIn) -> Status[BirthBatchOut]:
+    events = services.register_births(births=payload.births, actor=principal_of(request))
+    items = [
+        RegisteredBirth(declaration=e.pk, number=e.number or "", uin=e.subject.uin if e.subject else "") for e in events
+    ]
+    return Status(201, BirthBatchOut(items=items))
+
+
 @router.post("/events/deaths", response={201: EventOut}, summary="Declare a death")
 def declare_death(request: HttpRequest, payload: DeathFacts) -> Status[dict[str, object]]:
     return _declare(request, payload)

@@ -32,16 +32,19 @@ from gov21.registry.services.persons import (
     person_snapshot,
 )
 from gov21.registry.services.workflow import (
+    BATCH_MAX,
     event_correct,
     event_register,
     event_reject,
     event_request_correction,
     event_validate,
     register_birth,
+    register_births,
 )
 
 __all__ = [
     "ASSERTION_HEADER",
+    "BATCH_MAX",
     "CERTIFIABLE",
     "CORRECTABLE_FIELDS",
     "OPEN_STATES",
@@ -73,4 +76,5 @@ __all__ = [
     "person_correct",
     "person_snapshot",
     "register_birth",
+    "register_births",
 ]

@@ -12,7 +12,7 @@ from django.db import transaction
 from django.utils import timezone
 from pydantic import ValidationError
 
-from gov21.audit.contracts import access_record
+from gov21.audit.contracts import Access, access_record_all
 from gov21.core.errors import Conflict, DomainError, NotFound
 from gov21.core.ids import uin_check
 from gov21.core.principal import Principal
@@ -223,9 +223,9 @@ def declaration_event(
     return event, duplicates
 
 
-def declaration_audit(event: LifeEvent, *, actor: Principal) -> None:
-    """The access record of a declaration, in its transaction."""
-    access_record(
+def declaration_access(event: LifeEvent, *, actor: Principal) -> Access:
+    """The access record of a declaration, to write in its transaction."""
+    return Access(
         actor=actor.name,
         actor_kind=actor.kind,
         action=f"declare.{event.kind}",
@@ -233,6 +233,11 @@ def declaration_audit(event: LifeEvent, *, actor: Principal) -> None:
         purpose="civil registration",
         detail={"event": event.pk},
     )
+
+
+def declaration_audit(event: LifeEvent, *, actor: Principal) -> None:
+    """Write the access record of a declaration, in its transaction."""
+    access_record_all([declaration_access(event, actor=actor)])
 
 
 @transaction.atomic

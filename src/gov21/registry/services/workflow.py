@@ -4,18 +4,19 @@ register (a gap-free number, the event applied to the persons concerned, publish
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
-from datetime import datetime
-from typing import Any
+from collections.abc import Callable, Mapping, Sequence
+from datetime import date, datetime
+from typing import Any, Final
 
 from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
-from gov21.audit.contracts import access_record
+from gov21.audit.contracts import Access, access_record_all
 from gov21.core.errors import Conflict, DomainError, NotFound
 from gov21.core.principal import Principal
-from gov21.exchange.contracts import agency_client, event_publish
+from gov21.exchange.contracts import agency_client, event_publish_many
 from gov21.registry import rules
 from gov21.registry.models import (
     DuplicateCandidate,
@@ -23,12 +24,14 @@ from gov21.registry.models import (
     EventState,
     EventTransition,
     LifeEvent,
+    Person,
     RegistrationCounter,
 )
 from gov21.registry.records import BirthFacts
 from gov21.registry.services.births import birth_apply, birth_person
 from gov21.registry.services.deaths import death_apply
 from gov21.registry.services.declarations import (
+    declaration_access,
     declaration_audit,
     declaration_checked,
     declaration_event,
@@ -115,8 +118,8 @@ def _next_number(kind: str, year: int) -> str:
     raise RuntimeError(f"no registration counter for {kind} {year}")
 
 
-def _register_audit(event: LifeEvent, *, actor: Principal) -> None:
-    access_record(
+def _register_access(event: LifeEvent, *, actor: Principal) -> Access:
+    return Access(
         actor=actor.name,
         actor_kind=actor.kind,
         action=f"register.{event.kind}",
@@ -124,6 +127,10 @@ def _register_audit(event: LifeEvent, *, actor: Principal) -> None:
         purpose="civil registration",
         detail={"event": event.pk, "number": event.number},
     )
+
+
+def _register_audit(event: LifeEvent, *, actor: Principal) -> None:
+    access_record_all([_register_access(event, actor=actor)])
 
 
 def _registering(event: LifeEvent, *, actor: Principal, now: datetime) -> None:
@@ -176,35 +183,36 @@ _PUBLISHED: dict[str, str] = {
 }
 
 
-def _publish_registered(event: LifeEvent) -> None:
-    """Publish the registration in the registering transaction (an outbox: both commit or neither). Only the
-    number, the persons' UINs and the date: a subscriber that needs more asks the persons service,
-    where the read is recorded for the citizen."""
-    event_type = _PUBLISHED.get(event.kind)
-    if event_type is None or event.number is None:
-        return
-    # The declaration's id lets the system that declared it (the services portal) match the outcome.
-    payload: dict[str, Any] = {
-        "number": event.number,
-        "date": event.event_date.isoformat(),
-        "declaration": event.pk,
-    }
-    if event.kind == EventKind.MARRIAGE:
-        payload["uins"] = [p.uin for p in (event.subject, event.partner) if p is not None]
-    else:
-        payload["uin"] = event.subject.uin if event.subject is not None else None
-    try:
-        event_publish(
-            publisher=agency_client("CRO", "civil-registry"),
-            event_type=event_type,
-            payload=payload,
-            idempotency_key=f"{event.number}:{event_type}",
-        )
-    except NotFound as error:
-        if error.code != "unknown_event_type":
-            raise
-        # The exchange of this deployment is not set up: the registry works without it.
-        logger.warning("event type %s is not registered; %s not published", event_type, event.number)
+def _publish_registered(*events: LifeEvent) -> None:
+    """Publish registrations in the registering transaction (an outbox: both commit or neither), those
+    of one kind together. Only the number, the persons' UINs and the date: a subscriber that needs
+    more asks the persons service, where the read is recorded for the citizen."""
+    by_type: dict[str, list[tuple[dict[str, object], str]]] = {}
+    for event in events:
+        event_type = _PUBLISHED.get(event.kind)
+        if event_type is None or event.number is None:
+            continue
+        # The declaration's id lets the system that declared it (the services portal) match the outcome.
+        payload: dict[str, object] = {
+            "number": event.number,
+            "date": event.event_date.isoformat(),
+            "declaration": event.pk,
+        }
+        if event.kind == EventKind.MARRIAGE:
+            payload["uins"] = [p.uin for p in (event.subject, event.partner) if p is not None]
+        else:
+            payload["uin"] = event.subject.uin if event.subject is not None else None
+        by_type.setdefault(event_type, []).append((payload, f"{event.number}:{event_type}"))
+    for event_type, published in by_type.items():
+        try:
+            event_publish_many(
+                publisher=agency_client("CRO", "civil-registry"), event_type=event_type, events=published
+            )
+        except NotFound as error:
+            if error.code != "unknown_event_type":
+                raise
+            # The exchange of this deployment is not set up: the registry works without it.
+            logger.warning("event type %s is not registered; %d not published", event_type, len(published))
 
 
 _APPLY: dict[EventKind, Callable[[LifeEvent, Principal], None]] = {
@@ -235,34 +243,132 @@ def _birth_intake(birth: BirthFacts, *, actor: Principal) -> LifeEvent:
     checked = declaration_checked(birth)
     now = timezone.now()
     event, duplicates = declaration_event(birth, checked, actor=actor, now=now)
-    steps = [("", EventState.DECLARED), (EventState.DECLARED, EventState.VALIDATED)]
     if duplicates:
         event.state = EventState.VALIDATED
         event.save()
         DuplicateCandidate.objects.bulk_create(duplicates)
-    else:
-        # The event is written once, registered: its person's first version points at it.
-        _registering(event, actor=actor, now=now)
-        person = birth_person(event, parents=checked.persons)
-        version = version_new(
-            person,
-            previous=None,
-            reason="Birth registered",
-            author=actor.name,
-            effective=person.birth_date,
-            event=event,
+        EventTransition.objects.bulk_create(
+            [EventTransition(event=event, from_state=a, to_state=b, actor=actor.name, at=now) for a, b in _INTAKE]
         )
-        person.save()
-        event.subject = person
-        event.state = EventState.REGISTERED
-        event.save()
-        version.save()
-        steps.append((EventState.VALIDATED, EventState.REGISTERED))
-    EventTransition.objects.bulk_create(
-        [EventTransition(event=event, from_state=a, to_state=b, actor=actor.name, at=now) for a, b in steps]
-    )
-    declaration_audit(event, actor=actor)
-    if event.state == EventState.REGISTERED:
-        _publish_registered(event)
-        _register_audit(event, actor=actor)
+        declaration_audit(event, actor=actor)
+        return event
+    _birth_write(event, checked.persons, actor=actor, now=now)
     return event
+
+
+# The workflow's steps a trusted intake takes at once, each recorded as its transition.
+_INTAKE = (("", EventState.DECLARED), (EventState.DECLARED, EventState.VALIDATED))
+_REGISTERED = (*_INTAKE, (EventState.VALIDATED, EventState.REGISTERED))
+
+
+def _birth_write(
+    event: LifeEvent,
+    parents: Mapping[str, Person],
+    *,
+    actor: Principal,
+    now: datetime,
+    batch: list[Access] | None = None,
+) -> None:
+    """Register a checked birth with no possible duplicate: the event is written once, registered,
+    and its person's first version points at it; then its transitions, its access records (the
+    declaration's and the registration's, in one append) and its published event. Given a
+    ``batch``, the access records are added to it, and the caller appends and publishes them with
+    the batch's others."""
+    _registering(event, actor=actor, now=now)
+    person = birth_person(event, parents=parents)
+    version = version_new(
+        person,
+        previous=None,
+        reason="Birth registered",
+        author=actor.name,
+        effective=person.birth_date,
+        event=event,
+    )
+    person.save()
+    event.subject = person
+    event.state = EventState.REGISTERED
+    event.save()
+    version.save()
+    EventTransition.objects.bulk_create(
+        [EventTransition(event=event, from_state=a, to_state=b, actor=actor.name, at=now) for a, b in _REGISTERED]
+    )
+    accesses = [declaration_access(event, actor=actor), _register_access(event, actor=actor)]
+    if batch is not None:
+        batch.extend(accesses)
+        return
+    _publish_registered(event)
+    access_record_all(accesses)
+
+
+# Births one batch may carry: enough for a hospital's backlog of days, small enough that the
+# transaction holding the registry's write lock stays well under a second.
+BATCH_MAX: Final = 200
+# Two births to one mother closer than this are possibly the same child (as for single declarations).
+_SIBLING_WINDOW: Final = 270
+
+
+def register_births(*, births: Sequence[BirthFacts], actor: Principal) -> list[LifeEvent]:
+    """Register many births in one transaction, for a trusted intake entering a backlog (after a
+    hurricane, a hospital's paper records): all of them, or none. Each birth is checked as
+    :func:`register_birth` checks it; a birth that breaks a rule, or may duplicate a known birth or
+    another of the batch, is reported by its place in the batch, and nothing is written. The caller
+    corrects or removes those and sends the batch again; possible duplicates go the single way, where
+    a registrar resolves them."""
+    actor.require("event.declare")
+    actor.require("event.decide")
+    if not births or len(births) > BATCH_MAX:
+        raise DomainError(
+            "batch_size",
+            gettext("Send between 1 and %(max)d births in one batch.") % {"max": BATCH_MAX},
+            field="births",
+        )
+    with transaction.atomic():
+        now = timezone.now()
+        ready: list[tuple[LifeEvent, Mapping[str, Person]]] = []
+        errors: list[dict[str, object]] = []
+        mothers: dict[str, list[tuple[int, date]]] = {}
+        for index, birth in enumerate(births):
+            try:
+                checked = declaration_checked(birth)
+                event, duplicates = declaration_event(birth, checked, actor=actor, now=now)
+            except DomainError as error:
+                errors.append({"index": index, "code": error.code, "field": error.field, "detail": error.detail})
+                continue
+            twin = next(
+                (
+                    other
+                    for other, born in mothers.get(birth.mother_uin or "", ())
+                    if abs((born - birth.birth_date).days) <= _SIBLING_WINDOW
+                ),
+                None,
+            )
+            if birth.mother_uin:
+                mothers.setdefault(birth.mother_uin, []).append((index, birth.birth_date))
+            if duplicates or twin is not None:
+                reasons = [c.reason for c in duplicates]
+                if twin is not None:
+                    reasons.append(gettext("Same mother as birth %(index)d of this batch") % {"index": twin})
+                errors.append(
+                    {
+                        "index": index,
+                        "code": "possible_duplicate",
+                        "field": None,
+                        "detail": gettext("This birth may duplicate a known one; declare it on its own: %(reasons)s")
+                        % {"reasons": "; ".join(reasons)},
+                    }
+                )
+                continue
+            ready.append((event, checked.persons))
+        if errors:
+            raise DomainError(
+                "batch_invalid",
+                gettext("%(count)d of the %(total)d births cannot be registered; nothing was registered.")
+                % {"count": len(errors), "total": len(births)},
+                extra={"errors": errors},
+            )
+        accesses: list[Access] = []
+        for event, parents in ready:
+            _birth_write(event, parents, actor=actor, now=now, batch=accesses)
+        _publish_registered(*(event for event, _parents in ready))
+        access_record_all(accesses)
+    return [event for event, _parents in ready]
