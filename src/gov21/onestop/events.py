@@ -7,6 +7,8 @@ import logging
 from typing import Any
 
 from django.db import transaction
+from django.utils import translation
+from django.utils.translation import gettext as _
 
 from gov21.core.errors import DomainError
 from gov21.exchange.contracts import agency_service, exchange_json
@@ -97,13 +99,22 @@ def on_address(payload: dict[str, Any], seq: int) -> None:
             note=f"Registered as {payload['number']}.",
             facts={"registration": str(payload["number"])},
         )
+    # In the language the person applied in; English when a registrar registered it without an
+    # application of theirs (the shop knows no other language of the person).
+    language = application.language if application is not None else "en"
+    with translation.override(language):
+        subject = _("Your address was changed in the civil registry")
+        body = _(
+            "The civil registry recorded your new address (%(number)s). The agencies that use your address "
+            "have been told."
+        ) % {"number": payload["number"]}
     notify.notification_queue(
         uin=uin,
         template="registry.address_changed",
-        subject="Your address was changed in the civil registry",
-        body=f"The civil registry recorded your new address ({payload['number']}). The agencies that use "
-        "your address have been told.",
+        subject=subject,
+        body=body,
         link="/my/profile",
+        language=language,
     )
 
 

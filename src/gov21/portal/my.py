@@ -3,6 +3,8 @@ documents, offers, inbox, consents; and feedback, open to anyone."""
 
 from __future__ import annotations
 
+from datetime import date
+
 import segno
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -27,6 +29,9 @@ def profile(request: HttpRequest, uin: str) -> HttpResponse:
     person = sections["person"].get("data") or {}
     if person.get("address_parish"):
         person["address_parish_name"] = parish_name(person["address_parish"])
+    if person.get("birth_date"):
+        # Shown as a date in the reader's language, not as the ISO text the registry answers.
+        person["birth_date_value"] = date.fromisoformat(str(person["birth_date"])[:10])
     return render(request, "portal/my_profile.html", {"uin": uin, "s": sections, "person": person})
 
 

@@ -23,6 +23,7 @@ from gov21.identity.contracts import (
 from gov21.onestop.contracts import inbox_unread_count, offers_open_count
 from gov21.portal import rp
 from gov21.portal.forms import ConsentWithdrawForm
+from gov21.portal.uses import access_shown, exchange_use_shown
 
 
 @login_required
@@ -118,8 +119,8 @@ def my_account(request: HttpRequest) -> HttpResponse:
         "portal/my_account.html",
         {
             "summary": summary,
-            "uses": uses,
-            "exchange_uses": exchange_uses[:RECENT_EXCHANGE_USES],
+            "uses": [access_shown(use) for use in uses],
+            "exchange_uses": [exchange_use_shown(use) for use in exchange_uses[:RECENT_EXCHANGE_USES]],
             "more_exchange_uses": len(exchange_uses) > RECENT_EXCHANGE_USES,
             "error": error,
             "withdrawn": request.GET.get("withdrawn"),
@@ -142,5 +143,10 @@ def my_data_uses(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "portal/my_data_uses.html",
-        {"uin": uin, "uses": uses, "truncated": len(uses) >= USAGE_LIMIT_MAX, "limit": USAGE_LIMIT_MAX},
+        {
+            "uin": uin,
+            "uses": [exchange_use_shown(use) for use in uses],
+            "truncated": len(uses) >= USAGE_LIMIT_MAX,
+            "limit": USAGE_LIMIT_MAX,
+        },
     )

@@ -9,8 +9,9 @@ from typing import Any
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext_lazy
 
-from gov21.audit.contracts import access_record
+from gov21.audit.contracts import access_action_declare, access_record
 from gov21.core.errors import Conflict, DomainError, NotFound
 from gov21.core.principal import Principal
 from gov21.core.queries import one_or_none
@@ -25,6 +26,9 @@ class CertificateFacts:
     title: str
     facts: list[tuple[str, str]]
     claims: dict[str, Any]
+
+
+CERTIFICATE_ISSUE = access_action_declare("certificate.issue", gettext_lazy("Issued a certificate that names you"))
 
 
 def certificate_facts(event: LifeEvent) -> CertificateFacts:
@@ -134,7 +138,7 @@ def certificate_issue(*, event_id: int, actor: Principal, supersede: bool = True
     access_record(
         actor=actor.name,
         actor_kind=actor.kind,
-        action="certificate.issue",
+        action=CERTIFICATE_ISSUE,
         subject=event.subject.uin if event.subject else "",
         purpose="certificate issued",
         detail={"serial": serial, "event": event.number},
