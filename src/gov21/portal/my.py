@@ -32,7 +32,19 @@ def profile(request: HttpRequest, uin: str) -> HttpResponse:
     if person.get("birth_date"):
         # Shown as a date in the reader's language, not as the ISO text the registry answers.
         person["birth_date_value"] = date.fromisoformat(str(person["birth_date"])[:10])
+    for key in ("licences", "benefits", "businesses"):
+        data = sections[key].get("data") or {}
+        data["items"] = [_dates_shown(item) for item in data.get("items") or []]
     return render(request, "portal/my_profile.html", {"uin": uin, "s": sections, "person": person})
+
+
+def _dates_shown(item: dict[str, object]) -> dict[str, object]:
+    """A register's record with its dates (``*_on``) as dates, shown in the reader's language."""
+    shown = dict(item)
+    for name, value in item.items():
+        if name.endswith("_on") and isinstance(value, str) and value:
+            shown[name] = date.fromisoformat(value[:10])
+    return shown
 
 
 @never_cache
