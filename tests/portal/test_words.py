@@ -9,10 +9,15 @@ from datetime import date
 import pytest
 from django.test import Client
 
-from gov21.onestop import registers
+from gov21.onestop import definitions, registers
 from tests.identity.flows import citizen, idp_sign_in, portal_sign_in
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _services() -> None:
+    definitions.definitions_load()
 
 
 def _text(html: str) -> str:
@@ -85,3 +90,20 @@ def test_what_the_person_shares_with_the_portal_is_told_in_their_language(client
     assert "Votre nom, votre date de naissance et votre sexe" in said
     assert "openid" not in said  # the scopes themselves stay behind the technical details
     assert "<code>openid, profile</code>" in table.group(1)
+
+
+def test_my_consents_names_the_facts_and_the_data_shared_in_words(client: Client) -> None:
+    person = citizen(born=date(1985, 6, 1))
+    registers.licence_issue(uin=person.identifier, issued_on=date(2020, 6, 1))
+    portal_sign_in(client, person)
+    reference = str(client.post("/services/renew-driving-licence/start")["Location"]).split("/apply/")[1].split("/")[0]
+    client.post(f"/apply/{reference}/consent", {"agree": "yes"})
+    client.cookies["django_language"] = "nl"
+
+    said = _text(client.get("/my/consents", HTTP_ACCEPT_LANGUAGE="nl").content.decode())
+
+    assert "Uw naam, geboortedatum en adres uit de burgerlijke stand" in said
+    assert "Uw rijbewijzen bij de Dienst Vergunningen en Vervoer" in said
+    assert "Portaal voor overheidsdiensten" in said and "Uw naam, geboortedatum en geslacht" in said
+    for code in ("person, licences", "openid", "profile"):
+        assert code not in said

@@ -36,6 +36,7 @@ from gov21.onestop.records import (
     DocumentSummary,
     OfferSummary,
     ServiceSummary,
+    Translated,
 )
 from gov21.onestop.services import SYSTEM_ACTOR, case_require, fee_text
 
@@ -224,15 +225,22 @@ def consents_for(*, uin: str, limit: int = 100) -> list[ConsentSummary]:
             reference=c.application.reference,
             title=c.application.service.definition["title"],
             sources=[str(source) for source in c.sources],
+            source_labels=_source_labels(c.application.service.definition, [str(s) for s in c.sources]),
             given_at=c.given_at,
         )
         for c in rows
     ]
 
 
-# The registries "My profile" is assembled from: (section, member, subsystem, service, path, label).
+def _source_labels(definition: dict[str, Any], names: list[str]) -> list[Translated]:
+    """The labels the service gives the sources a consent names (the name itself when it has none)."""
+    labels = {p["name"]: p.get("label") for p in definition.get("prefill", [])}
+    return [labels.get(name) or {"en": name} for name in names]
+
+
 # Why the portal reads a person's registers for their profile page, recorded with each read.
 PROFILE_PURPOSE = gettext_noop("Show you your own profile")
+# The registries "My profile" is assembled from: (section, member, subsystem, service, path, label).
 PROFILE_SOURCES = (
     ("person", "CRO", "civil-registry", "persons", "/{uin}", gettext_noop("Civil Registration Office")),
     ("licences", "LTA", "licensing", "licences", "/holders/{uin}", gettext_noop("Licensing and Transport Authority")),

@@ -196,7 +196,12 @@ def consents(request: HttpRequest, uin: str) -> HttpResponse:
     summary = account_summary(user_id=int(request.user.pk or 0)) or {"consents": []}
     lang = language(request)
     data = [
-        {"title": svc.text(c.title, lang), "reference": c.reference, "sources": c.sources, "given_at": c.given_at}
+        {
+            "title": svc.text(c.title, lang),
+            "reference": c.reference,
+            "sources": [svc.text(label, lang) for label in c.source_labels],
+            "given_at": c.given_at,
+        }
         for c in svc.consents_for(uin=uin, limit=100)
     ]
     return render(request, "portal/my_consents.html", {"oidc": summary["consents"], "data": data})

@@ -16,7 +16,7 @@ from gov21.exchange.contracts import DataUseSeen, agency_name
 
 # How the registry names a caller that came through the exchange: "exchange:<client>",
 # optionally followed by " (<official>)" or " for <person>".
-_EXCHANGE_ACTOR = re.compile(r"exchange:(?P<client>[^ ]+)(?: \((?P<official>[^)]*)\)| for (?P<for>.+))?")
+_EXCHANGE_ACTOR = re.compile(r"exchange:(?P<client>[^ ]+)(?: \((?P<official>.*)\)| for (?P<for>.+))?")
 # A person signed in to a relying party: the identity agency reads for the service, not an official.
 _SIGN_IN = "oidc:"
 
