@@ -15,9 +15,8 @@ _LABELS: dict[str, str | Promise] = {}
 def access_action_declare(code: str, label: str | Promise) -> str:
     """Declare the sentence for ``code`` and return the code, so the declaration can stand where
     the code is used: ``READ = access_action_declare("person.read", _("Read your record"))``."""
-    known = _LABELS.get(code)
-    if known is not None and str(known) != str(label):
-        raise ValueError(f"The access action {code} is already declared as {known!s}")
+    # Not compared with an earlier declaration: that would evaluate a lazy translation while the
+    # modules are imported, before Django's translations are ready.
     _LABELS[code] = label
     return code
 

@@ -5,8 +5,13 @@ An app declares each service it provides as a :class:`ServiceRouter` and its ope
     persons = ServiceRouter("registry.persons", title="Civil registry: persons")
     persons.publish("CRO/civil-registry/persons", title="Persons in the civil registry")
 
-    @persons.get("/{uin}", response=PersonRecord, query=AsOf, summary="A person's current record",
-                 seen_as=_("Your record: name, date of birth, address and family status"))
+    @persons.get(
+        "/{uin}",
+        response=PersonRecord,
+        query=AsOf,
+        summary="A person's current record",
+        seen_as=gettext_lazy("Your record: name, date of birth, address and family status"),
+    )
     def person_get(call: Call, uin: str, query: AsOf) -> PersonRecord: ...
 
 The gateway hands a request for ``local:registry.persons`` to the router, which matches the path
