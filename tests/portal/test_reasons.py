@@ -57,6 +57,9 @@ def test_a_renewal_uses_the_licence_the_register_holds_and_refuses_someone_elses
         assert refused.status_code == 400, number
         assert "That number is not a driving licence in your name in the licensing register." in said
     assert Application.objects.get(reference=reference).answers["licence_number"] == licence.number
+    # The registers read for the application name it as their purpose, in words.
+    uses = _text(re.sub(r"<details>.*?</details>", " ", client.get("/my/data-uses").content.decode(), flags=re.S))
+    assert f"Your application: Renew a driving licence ({reference})" in uses
 
 
 def test_a_renewal_sent_to_an_officer_tells_the_driver_why_and_what_happens_next(client: Client) -> None:

@@ -33,11 +33,18 @@ class UseShown:
     details: list[tuple[str, str]]
 
 
-def purpose_words(purpose: str) -> str:
+def purpose_words(purpose: str, applications: dict[str, str] | None = None) -> str:
     """The purpose in the reader's language where the platform wrote it ("<agency>: <purpose>"
-    as the identity agency records a sign-in, or a sentence of its own); anyone else's as written."""
+    as the identity agency records a sign-in, or a sentence of its own); the reference of one of
+    the person's own applications (``applications``: reference to title) as that application;
+    anyone else's as written."""
     if not purpose:
         return _("No purpose was given")
+    if applications and purpose in applications:
+        return _("Your application: %(title)s (%(reference)s)") % {
+            "title": applications[purpose],
+            "reference": purpose,
+        }
     if ": " in purpose and _(purpose) == purpose:
         agency, said = purpose.split(": ", 1)
         return f"{_(agency)}: {_(said)}"
@@ -52,13 +59,13 @@ def official_words(user_id: str) -> str:
     return _("Official %(name)s") % {"name": user_id}
 
 
-def exchange_use_shown(use: DataUseSeen) -> UseShown:
+def exchange_use_shown(use: DataUseSeen, applications: dict[str, str] | None = None) -> UseShown:
     return UseShown(
         at=use["at"],
         who=use["agency"],
         official=official_words(use["user_id"]),
         what=_("%(what)s, from the %(provider)s") % {"what": use["seen_as"], "provider": use["provider"]},
-        why=purpose_words(use["purpose"]),
+        why=purpose_words(use["purpose"], applications),
         details=[
             (_("Information system that asked"), use["client"]),
             (_("Service"), use["service"]),
