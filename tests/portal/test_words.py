@@ -107,3 +107,19 @@ def test_my_consents_names_the_facts_and_the_data_shared_in_words(client: Client
     assert "Portaal voor overheidsdiensten" in said and "Uw naam, geboortedatum en geslacht" in said
     for code in ("person, licences", "openid", "profile"):
         assert code not in said
+
+
+def test_a_purpose_the_platform_wrote_is_read_in_the_readers_language() -> None:
+    from django.utils import translation
+
+    from gov21.portal.uses import purpose_words
+
+    with translation.override("es"):
+        assert purpose_words("Offer the parents the services a birth brings (B-2026-000001)") == (
+            "Ofrecer a los padres los servicios que trae un nacimiento (B-2026-000001)"
+        )
+        assert (
+            purpose_words("Republic of XA: Show you your own profile") == "Republic of XA: Mostrarle su propio perfil"
+        )
+        assert purpose_words("Benefit claim 17") == "Benefit claim 17"  # an agency's own words, as sent
+        assert purpose_words("") == "No se indicó ningún motivo"

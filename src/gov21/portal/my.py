@@ -9,6 +9,7 @@ import segno
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
@@ -19,6 +20,9 @@ from gov21.identity.contracts import account_summary, session_access_token
 from gov21.onestop import contracts as svc
 from gov21.portal.forms import FeedbackForm, NotificationReadForm, OfferAnswerForm
 from gov21.portal.journeys import citizen, language
+
+# Why the portal fetches a certificate's printable copy (its serial follows it in the log).
+COPY_PURPOSE = gettext_noop("Print your copy of your certificate")
 
 
 @never_cache
@@ -109,7 +113,7 @@ def document_pdf(request: HttpRequest, uin: str, serial: str) -> HttpResponse:
         service=agency_service("CRO", "civil-registry", "copies"),
         path=f"/{doc.serial}.pdf",
         user_id=uin,
-        issue=f"the holder's copy of {doc.serial}",
+        issue=f"{COPY_PURPOSE} ({doc.serial})",
     )
     if result.status != 200:
         return render(

@@ -17,6 +17,8 @@ from gov21.exchange.contracts import DataUseSeen, agency_name
 # How the registry names a caller that came through the exchange: "exchange:<client>",
 # optionally followed by " (<official>)" or " for <person>".
 _EXCHANGE_ACTOR = re.compile(r"exchange:(?P<client>[^ ]+)(?: \((?P<official>.*)\)| for (?P<for>.+))?")
+# A purpose the platform declares, followed by what it is about: "<sentence> (<reference>)".
+_ABOUT = re.compile(r"(?P<said>.+) \((?P<ref>[^()]+)\)")
 # A person signed in to a relying party: the identity agency reads for the service, not an official.
 _SIGN_IN = "oidc:"
 
@@ -48,6 +50,9 @@ def purpose_words(purpose: str, applications: dict[str, str] | None = None) -> s
     if ": " in purpose and _(purpose) == purpose:
         agency, said = purpose.split(": ", 1)
         return f"{_(agency)}: {_(said)}"
+    about = _ABOUT.fullmatch(purpose)
+    if about is not None and _(purpose) == purpose:
+        return f"{_(about['said'])} ({about['ref']})"
     return _(purpose)
 
 
