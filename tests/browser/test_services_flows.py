@@ -435,6 +435,9 @@ def test_an_officer_asks_an_older_driver_for_more_and_approves(browsing: Browsin
     check_and_send(page, reference, [licence.number])
     assert "Application sent" in page.locator("#confirmation").inner_text()
     assert page.locator("#decided-by").count() == 0
+    # The driver is told why a person decides, and what happens next.
+    assert "aged 75 and over renew with an officer" in page.locator("#officer-why").inner_text()
+    assert "An officer will decide by" in page.locator("#what-next").inner_text()
 
     desk = browsing.open(javascript=True)
     desk.goto(f"{browsing.base}/sign-in?next=/office/cases/")
@@ -443,6 +446,8 @@ def test_an_officer_asks_an_older_driver_for_more_and_approves(browsing: Browsin
     submit(desk, desk.get_by_role("link", name=reference, exact=True), f"/office/cases/{reference}")
     desk.get_by_label("Why are you opening this case?").fill("Deciding the renewal of a driver over 75")
     submit(desk, desk.get_by_role("button", name="Open the case"), f"/office/cases/{reference}")
+    facts = desk.locator("main").inner_text()
+    assert "Parish of address" in facts and "address_parish" not in facts and "recorded_at" not in facts
     desk.get_by_label("What information do you need?").fill("Send a medical report from your doctor.")
     submit(desk, desk.get_by_role("button", name="Ask for more information"), f"/office/cases/{reference}")
     assert "asked for more information" in desk.locator("main [role=status]").first.inner_text()

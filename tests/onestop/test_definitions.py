@@ -107,7 +107,7 @@ def test_a_version_in_use_is_kept_and_a_change_needs_a_new_version() -> None:
 def test_the_command_loads_checks_and_lists(tmp_path: Path) -> None:
     out = StringIO()
     call_command("services", "load", stdout=out)
-    assert "renew-driving-licence v1: loaded" in out.getvalue()
+    assert "renew-driving-licence v2: loaded" in out.getvalue()
     out = StringIO()
     call_command("services", "list", stdout=out)
     assert "declare-birth" in out.getvalue()

@@ -172,7 +172,12 @@ def test_a_case_opens_only_with_a_purpose_which_is_recorded_with_the_view() -> N
     assert "CRO/civil-registry/persons" in html  # where the verified facts came from
     assert "Drivers under 17 or aged 75 and over renew with an officer" in html  # the failed check
     assert "_sources" not in html and "_missing" not in html
-    assert "Renew a driving licence" in html and "version 1" in html
+    assert "Renew a driving licence" in html and "version 2" in html
+    # The registries' facts under the titles their services declare, not their field names.
+    assert "<dt>Parish of address</dt>" in html and "<dt>Recorded on</dt>" in html
+    assert "<dt>Licences</dt>" in html and "Licence number: " in html and "Expires on: " in html
+    assert "address_parish" not in html and "recorded_at" not in html and "expires_on" not in html
+    assert "From the Civil Registration Office on" in html
 
 
 # --- working a case -------------------------------------------------------------------------------

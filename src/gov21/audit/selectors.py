@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import TypedDict
 
 from gov21.audit import chain
+from gov21.audit.actions import access_action_label
 from gov21.audit.models import AccessRecord
 from gov21.core import chain as core
 
@@ -17,13 +18,22 @@ class AccessSeen(TypedDict):
     actor: str
     actor_kind: str
     action: str
+    action_label: str
     purpose: str
 
 
 def access_records_for(*, subject: str, limit: int = 100) -> list[AccessSeen]:
     rows = AccessRecord.objects.filter(subject=subject).order_by("-at")[:limit]
     return [
-        AccessSeen(at=r.at, actor=r.actor, actor_kind=r.actor_kind, action=r.action, purpose=r.purpose) for r in rows
+        AccessSeen(
+            at=r.at,
+            actor=r.actor,
+            actor_kind=r.actor_kind,
+            action=r.action,
+            action_label=access_action_label(r.action),
+            purpose=r.purpose,
+        )
+        for r in rows
     ]
 
 

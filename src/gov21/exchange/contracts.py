@@ -25,7 +25,7 @@ import orjson
 
 from gov21.core import config
 from gov21.core.errors import DomainError
-from gov21.exchange import setup, tracker
+from gov21.exchange import selectors, setup, tracker
 from gov21.exchange.consumer import client_proxy
 from gov21.exchange.errors import XRoadError
 from gov21.exchange.ids import ClientId, ServiceId, path_check
@@ -145,15 +145,16 @@ class ChainCheck(TypedDict):
 
 
 class DataUseSeen(TypedDict):
-    """One use of a person's data through the exchange, in the names that person understands: the
-    agency that asked, the agency that answered, the service, the purpose, and the chain record
-    (chain and sequence number) that proves it."""
+    """One use of a person's data through the exchange, in the names that person understands and
+    their language: the agency that asked, the agency that answered, the service, what of theirs was
+    read (``seen_as``), the purpose, and the chain record (chain and sequence number) that proves it."""
 
     at: datetime
     client: str
     agency: str
     service: str
     service_title: str
+    seen_as: str
     provider: str
     method: str
     path: str
@@ -194,6 +195,8 @@ def data_uses_for(*, subject: str, limit: int = 200) -> list[DataUseSeen]:
 
 
 exchange_bootstrap = setup.bootstrap
+agency_name = tracker.member_name
+service_field_titles = selectors.service_field_titles
 usage_find = tracker.usage_find
 USAGE_LIMIT_MAX = tracker.USAGE_LIMIT_MAX
 
@@ -208,6 +211,7 @@ __all__ = [
     "ServiceResponse",
     "ServiceRouter",
     "agency_client",
+    "agency_name",
     "agency_service",
     "data_use_record",
     "data_uses_for",
@@ -220,5 +224,6 @@ __all__ = [
     "exchange_json_message",
     "log_chains_verify",
     "problem_response",
+    "service_field_titles",
     "usage_find",
 ]

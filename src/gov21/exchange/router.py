@@ -5,7 +5,13 @@ An app declares each service it provides as a :class:`ServiceRouter` and its ope
     persons = ServiceRouter("registry.persons", title="Civil registry: persons")
     persons.publish("CRO/civil-registry/persons", title="Persons in the civil registry")
 
-    @persons.get("/{uin}", response=PersonRecord, query=AsOf, summary="A person's current record")
+    @persons.get(
+        "/{uin}",
+        response=PersonRecord,
+        query=AsOf,
+        summary="A person's current record",
+        seen_as=gettext_lazy("Your record: name, date of birth, address and family status"),
+    )
     def person_get(call: Call, uin: str, query: AsOf) -> PersonRecord: ...
 
 The gateway hands a request for ``local:registry.persons`` to the router, which matches the path
@@ -14,6 +20,10 @@ parses the query and the body with pydantic, calls the handler, and serialises w
 through the declared response type, so an answer cannot carry a field its document does not
 describe. Bad input becomes a problem response naming the offending field. The service's OpenAPI
 document (what ``getOpenAPI`` returns and ``listMethods`` lists) is generated from the same routes.
+
+``summary`` speaks to the developer of an agency's system; ``seen_as`` speaks to the person whose
+data the route returns: what of theirs was read, in words they understand, marked for translation
+(``gettext_lazy``) where the route is declared. "Who used my data" shows it (:func:`route_seen_as`).
 
 The wire format is the one the services had before they were routes: JSON written by orjson
 (``+00:00`` for UTC, where pydantic's own JSON writes ``Z``), problem details for every refusal.
@@ -28,6 +38,7 @@ from http import HTTPStatus
 from typing import Any, Final, NotRequired, TypedDict, TypeVar, Unpack
 
 import orjson
+from django.utils.functional import Promise
 from pydantic import BaseModel, ConfigDict, JsonValue, TypeAdapter, ValidationError
 from pydantic.json_schema import JsonSchemaMode
 
@@ -134,6 +145,7 @@ class RouteOptions(TypedDict):
 
     response: Any
     summary: str
+    seen_as: NotRequired[str | Promise]
     status: NotRequired[int]
     media_type: NotRequired[str]
     query: NotRequired[type[BaseModel] | None]
@@ -156,6 +168,7 @@ class Route:
     query: type[BaseModel] | None
     body: Any  # a type pydantic understands, RAW for bytes, or None
     path: type[BaseModel] | None
+    seen_as: str | Promise = ""
     pattern: re.Pattern[str] = field(init=False)
     response_adapter: TypeAdapter[Any] | None = field(init=False)
     body_adapter: TypeAdapter[Any] | None = field(init=False)
@@ -271,6 +284,7 @@ class ServiceRouter:
         *,
         response: Any,
         summary: str,
+        seen_as: str | Promise = "",
         status: int = 200,
         media_type: str = JSON,
         query: type[BaseModel] | None = None,
@@ -283,7 +297,7 @@ class ServiceRouter:
 
         def register(handler: H) -> H:
             self.routes.append(
-                Route(method, template, summary, handler, status, response, media_type, query, body, path)
+                Route(method, template, summary, handler, status, response, media_type, query, body, path, seen_as)
             )
             return handler
 
@@ -338,6 +352,20 @@ class ServiceRouter:
 
 
 ROUTERS: dict[str, ServiceRouter] = {}
+
+
+def route_seen_as(*, handler_url: str, method: str, path: str) -> str:
+    """What a person reads of one operation of a service this process answers (``handler_url`` is
+    the directory's address of the service, ``local:<router>``): the route's ``seen_as`` in the
+    active language; empty when no route of this process answers it or the route declares none."""
+    router = ROUTERS.get(handler_url.removeprefix("local:")) if handler_url.startswith("local:") else None
+    if router is None:
+        return ""
+    try:
+        route, _params = router._match(method, _normal(path))
+    except DomainError:
+        return ""
+    return str(route.seen_as) if route.seen_as else ""
 
 
 def routers() -> Iterator[ServiceRouter]:

@@ -98,3 +98,32 @@ def service_get(ident: str) -> Service:
     if service is None:
         raise NotFound("unknown_service", f"No service {sid}")
     return service
+
+
+def service_field_titles(ident: str) -> dict[str, str]:
+    """The title of every property of the schemas in the OpenAPI document the directory holds for
+    service ``ident``, by property name (the first schema that titles a name wins); empty for a
+    service the directory does not know. What a reader sees instead of a field's name."""
+    try:
+        sid = ServiceId.parse(ident)
+    except Exception:
+        return {}
+    document = (
+        Service.objects.filter(
+            subsystem__member__instance=sid.provider.instance,
+            subsystem__member__member_class=sid.provider.member_class,
+            subsystem__member__code=sid.provider.member_code,
+            subsystem__code=sid.provider.subsystem,
+            code=sid.code,
+        )
+        .values_list("openapi", flat=True)
+        .first()
+    )
+    titles: dict[str, str] = {}
+    schemas = ((document or {}).get("components") or {}).get("schemas") or {}
+    for schema in schemas.values():
+        for name, prop in (schema.get("properties") or {}).items():
+            title = prop.get("title") if isinstance(prop, dict) else None
+            if isinstance(title, str) and title:
+                titles.setdefault(name, title)
+    return titles

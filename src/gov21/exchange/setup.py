@@ -7,6 +7,7 @@ from typing import Any, Final
 
 import httpx2 as httpx
 from django.db import transaction
+from django.utils.translation import gettext_noop
 
 from gov21.core import config
 from gov21.core.errors import DomainError
@@ -26,16 +27,17 @@ from gov21.exchange.services import (
     subsystem_add,
 )
 
-# The demo nation's agencies and information systems (member code, name, subsystems).
+# The demo nation's agencies and information systems (member code, name, subsystems). The names are
+# stored in English, as every directory holds them, and shown in the reader's language (marked here).
 DEMO_MEMBERS: Final = (
-    ("EXCHANGE", "Government Data Exchange Authority", ("pubsub", "data-embassy")),
-    ("CRO", "Civil Registration Office", ("civil-registry",)),
-    ("IDA", "National Identity Agency", ("identity",)),
-    ("PORTAL", "Government Services Portal", ("portal", "services")),
-    ("MSD", "Ministry of Social Development", ("benefits",)),
-    ("LTA", "Licensing and Transport Authority", ("licensing",)),
-    ("STATS", "Statistics Office", ("statistics",)),
-    ("BRA", "Business Registration Authority", ("business-register",)),
+    ("EXCHANGE", gettext_noop("Government Data Exchange Authority"), ("pubsub", "data-embassy")),
+    ("CRO", gettext_noop("Civil Registration Office"), ("civil-registry",)),
+    ("IDA", gettext_noop("National Identity Agency"), ("identity",)),
+    ("PORTAL", gettext_noop("Government Services Portal"), ("portal", "services")),
+    ("MSD", gettext_noop("Ministry of Social Development"), ("benefits",)),
+    ("LTA", gettext_noop("Licensing and Transport Authority"), ("licensing",)),
+    ("STATS", gettext_noop("Statistics Office"), ("statistics",)),
+    ("BRA", gettext_noop("Business Registration Authority"), ("business-register",)),
 )
 # Who may read the civil registry through the exchange, and which endpoints.
 DEMO_RIGHTS: Final = (

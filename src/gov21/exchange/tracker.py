@@ -11,9 +11,11 @@ from typing import Any, Final
 
 from django.db.models import QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from gov21.core.errors import DomainError
 from gov21.exchange.models import DataUse, Member, Service
+from gov21.exchange.router import route_seen_as
 
 USAGE_LIMIT_MAX: Final = 500
 
@@ -24,6 +26,23 @@ def _member_of(client_or_service: str) -> str:
 
 def _member_names() -> dict[str, str]:
     return {str(m): m.name for m in Member.objects.all()}
+
+
+def _words(name: str) -> str:
+    """A name the directory holds, in the reader's language when the platform declared it (the
+    demo nation's agencies, the titles of the services its apps publish); an administrator's own
+    name for an agency is shown as they wrote it."""
+    return gettext(name) if name else name
+
+
+def member_name(client_or_service: str) -> str:
+    """The agency behind a client or service identifier, in the reader's language where the
+    platform owns the name; the identifier itself when the directory does not know it."""
+    parts = client_or_service.split("/")
+    if len(parts) < 3:
+        return client_or_service
+    found = Member.objects.filter(instance=parts[0], member_class=parts[1], code=parts[2]).first()
+    return _words(found.name) if found is not None else _member_of(client_or_service)
 
 
 def _day_start(day: date) -> datetime:
@@ -47,28 +66,33 @@ def _uses(*, subject: str, start: date | None, end: date | None, limit: int) -> 
 def uses_for(
     *, subject: str, limit: int = 200, start: date | None = None, end: date | None = None
 ) -> list[dict[str, Any]]:
-    """Newest first, with the names a person understands: the agency that asked, the agency that
-    answered, and the title of the service."""
+    """Newest first, with the names a person understands, in their language: the agency that
+    asked, the agency that answered, the title of the service and what of theirs was read (the
+    ``seen_as`` of the route that answered, else the service's title)."""
     rows = list(_uses(subject=subject, start=start, end=end, limit=limit))
     names = _member_names()
-    titles: dict[str, str] = {}
+    services: dict[str, Service] = {}
     if rows:
-        for service in Service.objects.select_related("subsystem__member").filter(
+        for known in Service.objects.select_related("subsystem__member").filter(
             code__in={row.service.rsplit("/", 1)[-1] for row in rows}
         ):
-            titles[str(service)] = service.title
+            services[str(known)] = known
     result = []
     for row in rows:
         member = _member_of(row.client)
         provider = _member_of(row.service)
+        service = services.get(row.service)
+        title = _words(service.title) if service is not None and service.title else row.service
+        seen_as = route_seen_as(handler_url=service.base_url, method=row.method, path=row.path) if service else ""
         result.append(
             {
                 "at": row.at,
                 "client": row.client,
-                "agency": names.get(member, member),
+                "agency": _words(names.get(member, "")) or member,
                 "service": row.service,
-                "service_title": titles.get(row.service) or row.service,
-                "provider": names.get(provider, provider),
+                "service_title": title,
+                "seen_as": seen_as or title,
+                "provider": _words(names.get(provider, "")) or provider,
                 "method": row.method,
                 "path": row.path,
                 "user_id": row.user_id,

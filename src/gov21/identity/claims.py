@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.contrib.auth import get_user_model
+from django.utils.translation import gettext_noop
 
 from gov21.exchange.contracts import agency_client, agency_service, data_use_record, exchange_json_message
 from gov21.identity.oidc import subject_for
@@ -31,13 +32,14 @@ SCOPE_CLAIMS: dict[str, list[str]] = {
     "phone": ["phone_number", "phone_number_verified"],
     "uin": ["uin"],
 }
+# Shown to the person on the consent page and their account page, in their language.
 SCOPE_LABELS: dict[str, str] = {
-    "openid": "That you signed in, and an identifier for you that only this sector can use",
-    "profile": "Your name, date of birth and sex",
-    "address": "Your registered address",
-    "email": "Your email address",
-    "phone": "Your phone number",
-    "uin": "Your national identification number (UIN)",
+    "openid": gettext_noop("That you signed in, and an identifier for you that only this sector can use"),
+    "profile": gettext_noop("Your name, date of birth and sex"),
+    "address": gettext_noop("Your registered address"),
+    "email": gettext_noop("Your email address"),
+    "phone": gettext_noop("Your phone number"),
+    "uin": gettext_noop("Your national identification number (UIN)"),
 }
 _GENDER = {"F": "female", "M": "male"}
 

@@ -9,11 +9,18 @@ from __future__ import annotations
 
 from typing import Final
 
+from django.utils.translation import pgettext_lazy
+
 LOW: Final = "http://eidas.europa.eu/LoA/low"
 SUBSTANTIAL: Final = "http://eidas.europa.eu/LoA/substantial"
 HIGH: Final = "http://eidas.europa.eu/LoA/high"
 ORDER: Final = (LOW, SUBSTANTIAL, HIGH)
-NAMES: Final = {LOW: "low", SUBSTANTIAL: "substantial", HIGH: "high"}
+# The eIDAS names, as a person reads them on the sign-in and account pages, in their language.
+NAMES: Final = {
+    LOW: pgettext_lazy("level of assurance", "low"),
+    SUBSTANTIAL: pgettext_lazy("level of assurance", "substantial"),
+    HIGH: pgettext_lazy("level of assurance", "high"),
+}
 
 
 def rank(acr: str) -> int:

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 
 class ApiToken(models.Model):
@@ -138,6 +139,29 @@ class SignInThrottle(models.Model):
         return f"{self.key[:8]}… {self.attempts}"
 
 
+class AuthEventKind(models.TextChoices):
+    """Every kind of event on an account, with the sentence its owner reads in their activity."""
+
+    SIGN_IN = "sign_in", _("You signed in")
+    SIGN_IN_FAILED = "sign_in_failed", _("Someone tried to sign in to your account and failed")
+    SIGN_IN_BLOCKED = "sign_in_blocked", _("Sign-in was paused after too many failed attempts")
+    SIGN_OUT = "sign_out", _("You signed out")
+    ACTIVATION_CODE_ISSUED = "activation_code_issued", _("An officer gave out a code to activate your digital ID")
+    ACCOUNT_ACTIVATED = "account_activated", _("Your digital ID was activated")
+    ACCOUNT_DISABLED = "account_disabled", _("Your digital ID was closed")
+    ACCOUNT_RECOVERED = "account_recovered", _("Your digital ID was recovered with a code from a service counter")
+    FACTOR_ADDED = "factor_added", _("A way to sign in was added (authenticator app or passkey)")
+    FACTOR_REMOVED = "factor_removed", _("A way to sign in was removed (authenticator app or passkey)")
+    PASSWORD_CHANGED = "password_changed", _("Your password was changed")
+    RECOVERY_CODES_ISSUED = "recovery_codes_issued", _("New recovery codes were made")
+    RECOVERY_CODE_USED = "recovery_code_used", _("A recovery code was used to sign in")
+    RECOVERY_REQUESTED = "recovery_requested", _("An officer asked to recover your digital ID")
+    RECOVERY_APPROVED = "recovery_approved", _("A second officer approved the recovery of your digital ID")
+    RECOVERY_CANCELLED = "recovery_cancelled", _("The recovery of your digital ID was cancelled")
+    CONSENT_GRANTED = "consent_granted", _("You agreed to share your data with a service")
+    CONSENT_REVOKED = "consent_revoked", _("You stopped sharing your data with a service")
+
+
 class AuthEvent(models.Model):
     """Every sign-in, failure, factor change and consent decision.
 
@@ -164,6 +188,11 @@ class AuthEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M} {self.kind} {self.account_id}"
+
+    @property
+    def kind_label(self) -> str:
+        """What happened, as a sentence in the reader's language (the code if it is not declared)."""
+        return str(AuthEventKind(self.kind).label) if self.kind in AuthEventKind.values else self.kind
 
 
 class AccountRecovery(models.Model):

@@ -13,6 +13,7 @@ from django.utils.translation import gettext_noop
 from gov21.core.crypto import hash_token
 from gov21.core.principal import Principal, PrincipalKind
 from gov21.identity import levels
+from gov21.identity.claims import SCOPE_LABELS
 from gov21.identity.models import Account, ApiToken, AuthEvent, Consent, Passkey, RelyingParty, StaffRole, Subject
 
 # Every API call authenticates, so this lookup is hand-written: the ORM's query compilation costs
@@ -104,6 +105,7 @@ def account_summary(*, user_id: int) -> dict[str, Any] | None:
                 "agency": c.client.agency,
                 "purpose": c.client.purpose,
                 "scopes": list(c.scopes),
+                "scope_labels": [SCOPE_LABELS.get(scope, scope) for scope in c.scopes],
                 "granted_at": c.granted_at,
             }
             for c in consents

@@ -76,6 +76,8 @@ def _expressions(definition: dict[str, Any]) -> list[tuple[str, str]]:
             found.append((f"questions.{q['id']}.when", q["when"]))
         if q.get("verify"):
             found.append((f"questions.{q['id']}.verify", q["verify"]["expr"]))
+        if q.get("answer_from"):
+            found.append((f"questions.{q['id']}.answer_from", q["answer_from"]))
     return found
 
 

@@ -7,6 +7,9 @@ import logging
 from typing import Any
 
 from django.db import transaction
+from django.utils import translation
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from gov21.core.errors import DomainError
 from gov21.exchange.contracts import agency_service, exchange_json
@@ -16,6 +19,10 @@ from gov21.onestop.models import Application, Offer, ReceivedEvent, ServiceDefin
 from gov21.onestop.services import application_complete_external, engine_client, offer_make
 
 logger = logging.getLogger(__name__)
+
+
+# Why the engine reads a newborn's record (the registration number follows it in the log).
+BIRTH_OFFERS_PURPOSE = gettext_noop("Offer the parents the services a birth brings")
 
 
 def _person(uin: str, purpose: str) -> dict[str, Any]:
@@ -42,7 +49,8 @@ def _declared(declaration: Any, code: str) -> Application | None:
 
 def on_birth(payload: dict[str, Any], seq: int) -> None:
     uin, number = str(payload["uin"]), str(payload["number"])
-    child = _person(uin, f"birth {number}: proactive services")
+    # A sentence the person reads in their language, then the registration it is about.
+    child = _person(uin, f"{BIRTH_OFFERS_PURPOSE} ({number})")
     name = f"{child['given_names']} {child['family_name']}"
     application = _declared(payload.get("declaration"), "declare-birth")
     if application is not None:
@@ -97,13 +105,22 @@ def on_address(payload: dict[str, Any], seq: int) -> None:
             note=f"Registered as {payload['number']}.",
             facts={"registration": str(payload["number"])},
         )
+    # In the language the person applied in; English when a registrar registered it without an
+    # application of theirs (the shop knows no other language of the person).
+    language = application.language if application is not None else "en"
+    with translation.override(language):
+        subject = _("Your address was changed in the civil registry")
+        body = _(
+            "The civil registry recorded your new address (%(number)s). The agencies that use your address "
+            "have been told."
+        ) % {"number": payload["number"]}
     notify.notification_queue(
         uin=uin,
         template="registry.address_changed",
-        subject="Your address was changed in the civil registry",
-        body=f"The civil registry recorded your new address ({payload['number']}). The agencies that use "
-        "your address have been told.",
+        subject=subject,
+        body=body,
         link="/my/profile",
+        language=language,
     )
 
 

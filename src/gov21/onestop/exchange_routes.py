@@ -4,9 +4,12 @@ Each answer names the persons it concerns, so the exchange records the use for t
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Annotated
 
 from django.db.models import QuerySet
-from pydantic import BaseModel, ConfigDict
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_noop
+from pydantic import BaseModel, ConfigDict, Field
 
 from gov21.core.errors import DomainError
 from gov21.core.ids import uin_rejection_reason
@@ -28,34 +31,42 @@ def _uin(value: str) -> str:
     return value
 
 
+# The title of each field is what a person or an officer reads instead of its name (the officer's
+# case view takes it from the service's OpenAPI document); it is marked for translation here.
+
 # --- driving licences -----------------------------------------------------------------------------
 
 licences = ServiceRouter("services.licences", title="Driving licences")
-licences.publish("LTA/licensing/licences", title="Driving licences")
+licences.publish("LTA/licensing/licences", title=gettext_noop("Driving licences"))
 
 
 class LicenceOut(Schema):
-    number: str
-    holder_uin: str
-    classes: str
-    status: str
-    issued_on: date
-    expires_on: date
+    number: Annotated[str, Field(title=gettext_noop("Licence number"))]
+    holder_uin: Annotated[str, Field(title=gettext_noop("Holder's UIN"))]
+    classes: Annotated[str, Field(title=gettext_noop("Classes of vehicle"))]
+    status: Annotated[str, Field(title=gettext_noop("Status"))]
+    issued_on: Annotated[date, Field(title=gettext_noop("Issued on"))]
+    expires_on: Annotated[date, Field(title=gettext_noop("Expires on"))]
 
 
 class LicencesOf(Schema):
-    holder_uin: str
-    items: list[LicenceOut]
+    holder_uin: Annotated[str, Field(title=gettext_noop("Holder's UIN"))]
+    items: Annotated[list[LicenceOut], Field(title=gettext_noop("Licences"))]
 
 
-@licences.get("/holders/{uin}", response=LicencesOf, summary="A person's driving licences")
+@licences.get(
+    "/holders/{uin}",
+    response=LicencesOf,
+    summary="A person's driving licences",
+    seen_as=_("Your driving licences: number, status and expiry date"),
+)
 def licences_of_holder(call: Call, uin: str) -> object:
     uin = _uin(uin)
     call.concerns(uin)
     return {"holder_uin": uin, "items": registers.licences_of(uin=uin)}
 
 
-@licences.get("/{number}", response=LicenceOut, summary="One licence")
+@licences.get("/{number}", response=LicenceOut, summary="One licence", seen_as=_("One of your driving licences"))
 def licence_get(call: Call, number: str) -> object:
     found = registers.licences_by_number(number=number)
     if not found:
@@ -67,18 +78,18 @@ def licence_get(call: Call, number: str) -> object:
 # --- benefit awards -------------------------------------------------------------------------------
 
 benefits = ServiceRouter("services.benefits", title="Benefit awards")
-benefits.publish("MSD/benefits/awards", title="Benefit awards")
+benefits.publish("MSD/benefits/awards", title=gettext_noop("Benefit awards"))
 
 
 class BenefitOut(Schema):
     id: int
-    kind: str
-    claimant_uin: str
-    beneficiary_uin: str
-    status: str
-    weekly_amount: int
-    started_on: date
-    closed_on: date | None
+    kind: Annotated[str, Field(title=gettext_noop("Benefit"))]
+    claimant_uin: Annotated[str, Field(title=gettext_noop("Claimant's UIN"))]
+    beneficiary_uin: Annotated[str, Field(title=gettext_noop("Beneficiary's UIN"))]
+    status: Annotated[str, Field(title=gettext_noop("Status"))]
+    weekly_amount: Annotated[int, Field(title=gettext_noop("Weekly amount"))]
+    started_on: Annotated[date, Field(title=gettext_noop("Since"))]
+    closed_on: Annotated[date | None, Field(title=gettext_noop("Stopped on"))]
 
 
 class BenefitsOf(Schema):
@@ -86,7 +97,12 @@ class BenefitsOf(Schema):
     items: list[BenefitOut]
 
 
-@benefits.get("/claimants/{uin}", response=BenefitsOf, summary="The benefits a person claims or receives")
+@benefits.get(
+    "/claimants/{uin}",
+    response=BenefitsOf,
+    summary="The benefits a person claims or receives",
+    seen_as=_("The benefits you claim or receive"),
+)
 def benefits_of_claimant(call: Call, uin: str) -> object:
     uin = _uin(uin)
     call.concerns(uin)
@@ -96,16 +112,16 @@ def benefits_of_claimant(call: Call, uin: str) -> object:
 # --- business names -------------------------------------------------------------------------------
 
 businesses = ServiceRouter("services.businesses", title="Register of business names")
-businesses.publish("BRA/business-register/businesses", title="Register of business names")
+businesses.publish("BRA/business-register/businesses", title=gettext_noop("Register of business names"))
 
 
 class BusinessOut(Schema):
-    number: str
-    name: str
-    activity: str
-    address: str
-    status: str
-    registered_on: date
+    number: Annotated[str, Field(title=gettext_noop("Registration number"))]
+    name: Annotated[str, Field(title=gettext_noop("Business name"))]
+    activity: Annotated[str, Field(title=gettext_noop("Activity"))]
+    address: Annotated[str, Field(title=gettext_noop("Business address"))]
+    status: Annotated[str, Field(title=gettext_noop("Status"))]
+    registered_on: Annotated[date, Field(title=gettext_noop("Registered on"))]
 
 
 class BusinessSearch(BaseModel):
@@ -138,7 +154,12 @@ def business_get(call: Call, number: str) -> object:
     return found
 
 
-@businesses.get("/owners/{uin}", response=BusinessesOf, summary="The businesses a person owns")
+@businesses.get(
+    "/owners/{uin}",
+    response=BusinessesOf,
+    summary="The businesses a person owns",
+    seen_as=_("The businesses you own"),
+)
 def businesses_of_owner(call: Call, uin: str) -> object:
     uin = _uin(uin)
     call.concerns(uin)
@@ -148,7 +169,7 @@ def businesses_of_owner(call: Call, uin: str) -> object:
 # --- issued documents -----------------------------------------------------------------------------
 
 documents = ServiceRouter("services.documents", title="Documents issued by public services")
-documents.publish("PORTAL/services/documents", title="Documents issued by public services")
+documents.publish("PORTAL/services/documents", title=gettext_noop("Documents issued by public services"))
 for _member, _subsystem, _agency in (
     ("LTA", "licensing", "Licensing and Transport Authority"),
     ("MSD", "benefits", "Ministry of Social Development"),
@@ -187,7 +208,12 @@ def _issued_by(call: Call) -> QuerySet[Document]:
     return rows if subsystem == "services" else rows.filter(agency=subsystem)
 
 
-@documents.get("/{serial}", response=DocumentOut, summary="One issued document and its status")
+@documents.get(
+    "/{serial}",
+    response=DocumentOut,
+    summary="One issued document and its status",
+    seen_as=_("A document issued to you, and whether it is still valid"),
+)
 def document_get(call: Call, serial: str) -> DocumentOut:
     document = _issued_by(call).filter(serial=serial).first()
     if document is None:
@@ -196,7 +222,9 @@ def document_get(call: Call, serial: str) -> DocumentOut:
     return DocumentOut.model_validate(document)
 
 
-@documents.get("/holders/{uin}", response=DocumentsOf, summary="A person's documents")
+@documents.get(
+    "/holders/{uin}", response=DocumentsOf, summary="A person's documents", seen_as=_("The documents issued to you")
+)
 def documents_of_holder(call: Call, uin: str) -> DocumentsOf:
     uin = _uin(uin)
     call.concerns(uin)
@@ -207,7 +235,7 @@ def documents_of_holder(call: Call, uin: str) -> DocumentsOf:
 # --- the event receiver ---------------------------------------------------------------------------
 
 events = ServiceRouter("services.events", title="Service engine: event receiver")
-events.publish("PORTAL/services/events", title="Service engine: event receiver")
+events.publish("PORTAL/services/events", title=gettext_noop("Service engine: event receiver"))
 
 
 class EventOutcome(Schema):

@@ -144,6 +144,15 @@ class Document(models.Model):
         return self.serial
 
 
+class LicenceStatus(models.TextChoices):
+    """Where a driving licence stands, in the words its holder reads."""
+
+    VALID = "valid", _("Valid")
+    EXPIRED = "expired", _("Expired")
+    SUSPENDED = "suspended", _("Suspended")
+    CLOSED = "closed", _("Closed")
+
+
 class Licence(models.Model):
     """The licensing authority's register of driving licences."""
 
@@ -164,6 +173,15 @@ class Licence(models.Model):
         if self.status == "valid" and self.expires_on < timezone.localdate():
             return "expired"
         return self.status
+
+
+class BenefitStatus(models.TextChoices):
+    ACTIVE = "active", _("Being paid")
+    CLOSED = "closed", _("Stopped")
+
+
+class BenefitKind(models.TextChoices):
+    CHILD_BENEFIT = "child-benefit", _("Child benefit")
 
 
 class Benefit(models.Model):

@@ -28,6 +28,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from gov21.core.errors import Conflict, DomainError, Forbidden, NotFound
 from gov21.core.office import Office
 from gov21.core.principal import Principal
+from gov21.exchange.contracts import agency_name, agency_service, service_field_titles
 from gov21.identity.contracts import session_access_token
 from gov21.onestop import definitions, payments, selectors, services
 from gov21.onestop import forms as office_forms
@@ -198,18 +199,31 @@ def _remember(request: HttpRequest, reference: str) -> None:
     request.session[OPENED_SESSION_KEY] = [*opened, reference][-OPENED_KEEP:]
 
 
-def _display(value: object) -> str:
+def _label(key: object, titles: dict[str, str]) -> str:
+    """A field as an officer reads it: the title its service declares for it, in the officer's
+    language, else its name made readable ("address_parish" as "Address parish")."""
+    name = str(key)
+    title = titles.get(name)
+    if title:
+        return _(title)
+    return name.replace("_", " ").capitalize()
+
+
+def _display(value: object, titles: dict[str, str] | None = None) -> str:
+    titles = titles or {}
     if value is None or value == "":
         return "–"
     if isinstance(value, bool):
         return _("yes") if value else _("no")
     if isinstance(value, list) and all(isinstance(item, dict) for item in value):
         # A register's list of records (a person's licences): one record a line.
-        return "\n".join(_display(item) for item in value) or "–"
+        return "\n".join(_display(item, titles) for item in value) or "–"
     if isinstance(value, dict) and not any(isinstance(v, dict | list) for v in value.values()):
-        return ", ".join(f"{key}: {_display(v)}" for key, v in value.items() if not str(key).startswith("_"))
+        return ", ".join(
+            f"{_label(key, titles)}: {_display(v, titles)}" for key, v in value.items() if not str(key).startswith("_")
+        )
     if isinstance(value, list) and not any(isinstance(item, dict | list) for item in value):
-        return ", ".join(_display(item) for item in value) or "–"
+        return ", ".join(_display(item, titles) for item in value) or "–"
     if isinstance(value, dict | list):
         return orjson.dumps(value).decode()[:1000]
     return str(value)
@@ -231,7 +245,11 @@ def _answer_rows(application: Application, definition: dict[str, Any], language:
         elif question.get("type") == "yesno" and value in ("yes", "no"):
             value = _("Yes") if value == "yes" else _("No")
         rows.append((text(question.get("label"), language) or qid, _display(value)))
-    rows += [(key, _display(value)) for key, value in answers.items() if key not in known and not key.startswith("_")]
+    rows += [
+        (_label(key, {}), _display(value))
+        for key, value in answers.items()
+        if key not in known and not key.startswith("_")
+    ]
     return rows
 
 
@@ -263,14 +281,22 @@ def _facts(application: Application, definition: dict[str, Any], language: str) 
         except ValueError:
             at = None
         record = value if isinstance(value, dict) else {"value": value}
+        service = str(source.get("service", ""))
+        # Labels as the service's own OpenAPI document declares them, one definition for every reader.
+        titles = service_field_titles(agency_service(*service.split("/", 2))) if service.count("/") == 2 else {}
         found.append(
             {
                 "name": name,
                 "label": labels.get(name, ""),
-                "service": str(source.get("service", "")),
+                "service": service,
+                "agency": agency_name(agency_service(*service.split("/", 2))) if service.count("/") == 2 else "",
                 "at": at,
                 "missing": bool(record.get("_missing")),
-                "rows": [(key, _display(v)) for key, v in record.items() if not str(key).startswith("_")],
+                "rows": [
+                    (_label(key, titles), _display(v, titles))
+                    for key, v in record.items()
+                    if not str(key).startswith("_")
+                ],
             }
         )
     return found

@@ -89,11 +89,12 @@ class ApplicationSummary(Record):
 
 class ConsentSummary(Record):
     """A person's consent to have facts fetched for an application: the application, its service's
-    title, the sources named, and when it was given."""
+    title, the sources named (and their labels in the service's languages), and when it was given."""
 
     reference: str
     title: Translated
     sources: list[str]
+    source_labels: list[Translated]
     given_at: datetime
 
 

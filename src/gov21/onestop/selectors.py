@@ -5,11 +5,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db.models import Count, Prefetch, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, gettext_noop
 
 from gov21.core.credentials import VALID_UNTIL_LABEL, translated_facts
 from gov21.core.errors import DomainError, NotFound
@@ -18,7 +19,18 @@ from gov21.exchange.contracts import agency_client, agency_service, exchange_jso
 from gov21.onestop import definitions
 from gov21.onestop.definitions import LIFE_EVENTS, text
 from gov21.onestop.documents import document_title
-from gov21.onestop.models import Application, DataConsent, Document, Offer, Payment, ServiceDefinition, Transition
+from gov21.onestop.models import (
+    Application,
+    BenefitKind,
+    BenefitStatus,
+    DataConsent,
+    Document,
+    LicenceStatus,
+    Offer,
+    Payment,
+    ServiceDefinition,
+    Transition,
+)
 from gov21.onestop.records import (
     ApplicationState,
     ApplicationSummary,
@@ -26,8 +38,12 @@ from gov21.onestop.records import (
     DocumentSummary,
     OfferSummary,
     ServiceSummary,
+    Translated,
 )
 from gov21.onestop.services import SYSTEM_ACTOR, case_require, fee_text
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 S = Application.State
 OPEN_STATES = (S.SUBMITTED, S.AWAITING_PAYMENT, S.IN_REVIEW, S.INFO_REQUESTED)
@@ -213,38 +229,85 @@ def consents_for(*, uin: str, limit: int = 100) -> list[ConsentSummary]:
             reference=c.application.reference,
             title=c.application.service.definition["title"],
             sources=[str(source) for source in c.sources],
+            source_labels=_source_labels(c.application.service.definition, [str(s) for s in c.sources]),
             given_at=c.given_at,
         )
         for c in rows
     ]
 
 
+def _source_labels(definition: dict[str, Any], names: list[str]) -> list[Translated]:
+    """The labels the service gives the sources a consent names (the name itself when it has none)."""
+    labels = {p["name"]: p.get("label") for p in definition.get("prefill", [])}
+    return [labels.get(name) or {"en": name} for name in names]
+
+
+# Why the portal reads a person's registers for their profile page, recorded with each read.
+PROFILE_PURPOSE = gettext_noop("Show you your own profile")
 # The registries "My profile" is assembled from: (section, member, subsystem, service, path, label).
 PROFILE_SOURCES = (
-    ("person", "CRO", "civil-registry", "persons", "/{uin}", "Civil registry"),
-    ("licences", "LTA", "licensing", "licences", "/holders/{uin}", "Licensing and Transport Authority"),
-    ("benefits", "MSD", "benefits", "awards", "/claimants/{uin}", "Ministry of Social Development"),
-    ("businesses", "BRA", "business-register", "businesses", "/owners/{uin}", "Business Registration Authority"),
+    ("person", "CRO", "civil-registry", "persons", "/{uin}", gettext_noop("Civil Registration Office")),
+    ("licences", "LTA", "licensing", "licences", "/holders/{uin}", gettext_noop("Licensing and Transport Authority")),
+    ("benefits", "MSD", "benefits", "awards", "/claimants/{uin}", gettext_noop("Ministry of Social Development")),
+    (
+        "businesses",
+        "BRA",
+        "business-register",
+        "businesses",
+        "/owners/{uin}",
+        gettext_noop("Business Registration Authority"),
+    ),
 )
+# The coded values each source answers, in words. The registers the shop keeps declare theirs
+# beside their models (licence and benefit statuses); the civil registry's marital statuses are
+# the codes its person service answers. A code not listed is shown as the source wrote it.
+PROFILE_WORDS: dict[tuple[str, str], dict[str, StrOrPromise]] = {
+    ("person", "marital_status"): {
+        "single": gettext_lazy("Never married"),
+        "married": gettext_lazy("Married"),
+        "divorced": gettext_lazy("Divorced"),
+        "widowed": gettext_lazy("Widowed"),
+    },
+    ("person", "status"): {"alive": gettext_lazy("Living"), "deceased": gettext_lazy("Deceased")},
+    ("licences", "status"): dict(LicenceStatus.choices),
+    ("benefits", "status"): dict(BenefitStatus.choices),
+    ("benefits", "kind"): dict(BenefitKind.choices),
+}
+
+
+def _in_words(key: str, data: Any) -> Any:
+    """``data`` with a ``<field>_label`` beside each coded value of :data:`PROFILE_WORDS`, in the
+    active language (on the record itself, and on each of its ``items``)."""
+    if not isinstance(data, dict):
+        return data
+    out = dict(data)
+    for (section, field), words in PROFILE_WORDS.items():
+        if section == key and isinstance(out.get(field), str):
+            out[f"{field}_label"] = str(words.get(out[field], out[field]))
+    if isinstance(out.get("items"), list):
+        out["items"] = [_in_words(key, item) for item in out["items"]]
+    return out
 
 
 def profile_for(*, uin: str) -> dict[str, Any]:
     """A person's data assembled live from each agency's register through the exchange, each part
-    with its source; a source that does not answer is reported, the others still shown."""
+    with its source (the agency, in the reader's language) and its coded values in words; a source
+    that does not answer is reported, the others still shown."""
     client = agency_client("PORTAL", "portal")
     sections: dict[str, Any] = {}
     for key, member, subsystem, service, path, label in PROFILE_SOURCES:
+        source = {"source": _(label), "service": f"{member}/{subsystem}/{service}"}
         try:
             data = exchange_json(
                 client=client,
                 service=agency_service(member, subsystem, service),
                 path=path.format(uin=uin),
                 user_id=uin,
-                issue="the person's own profile",
+                issue=PROFILE_PURPOSE,
             )
-            sections[key] = {"source": label, "service": f"{member}/{subsystem}/{service}", "data": data}
+            sections[key] = {**source, "data": _in_words(key, data)}
         except DomainError as error:
-            sections[key] = {"source": label, "service": f"{member}/{subsystem}/{service}", "error": error.detail}
+            sections[key] = {**source, "error": error.detail}
     return sections
 
 

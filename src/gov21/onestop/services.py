@@ -18,8 +18,9 @@ from urllib.parse import quote
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
-from gov21.audit.contracts import access_record
+from gov21.audit.contracts import access_action_declare, access_record
 from gov21.core.contact import email_normalised, phone_normalised
 from gov21.core.errors import Conflict, DomainError, Forbidden, NotFound
 from gov21.core.geography import parishes
@@ -39,6 +40,9 @@ SYSTEM_ACTOR = "gov21 automatic decision"
 _REFERENCE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 _PLACEHOLDER = re.compile(r"\{([a-z_]+(?:\.[a-z_]+)?)\}")
 S = Application.State
+
+
+CASE_READ = access_action_declare("case.read", gettext_lazy("An officer opened your application"))
 
 
 def engine_client() -> str:
@@ -218,6 +222,25 @@ def _prefill(application: Application, *, stage: str) -> None:
     application.verified = verified
 
 
+def _answers_from_registries(application: Application) -> None:
+    """Fill in each answer a registry already gave (a question's ``answer_from``), so the person
+    confirms it instead of typing it again; an answer they gave is kept."""
+    context = rule_context(application)
+    answers = dict(application.answers)
+    for question in definition_of(application).get("questions", []):
+        expr = question.get("answer_from")
+        if not expr or answers.get(question["id"]) not in (None, ""):
+            continue
+        try:
+            value = rules.evaluate(expr, context)
+        except Exception:
+            logger.info("answer_from of %s gave nothing for %s", question["id"], application.reference)
+            continue
+        if isinstance(value, str) and value:
+            answers[question["id"]] = value
+    application.answers = answers
+
+
 @transaction.atomic
 def application_consent(*, application: Application, uin: str) -> Application:
     """The applicant agrees to have the registries' facts fetched; the consent is recorded, then
@@ -229,6 +252,7 @@ def application_consent(*, application: Application, uin: str) -> Application:
     DataConsent.objects.create(uin=uin, application=application, sources=sources, given_at=timezone.now())
     application.consent_at = timezone.now()
     _prefill(application, stage="start")
+    _answers_from_registries(application)
     application.updated_at = timezone.now()
     application.save()
     return application
@@ -543,7 +567,7 @@ def case_open(*, principal: Principal, reference: str, purpose: str) -> Applicat
     access_record(
         actor=principal.name,
         actor_kind=principal.kind,
-        action="case.read",
+        action=CASE_READ,
         subject=application.applicant_uin,
         purpose=f"{purpose.strip()[:200]} ({application.reference})",
     )

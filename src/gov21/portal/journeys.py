@@ -120,6 +120,8 @@ def start_page(request: HttpRequest, code: str) -> HttpResponse:
             "documents": [svc.text(x, lang) for x in service.documents_required],
             "sources": [svc.text(label, lang) for label in service.prefill_labels],
             "sla_days": service.sla_days,
+            # Only the ways of paying this deployment offers: online when a payment provider is set up.
+            "pay_online": svc.payment_provider() is not None,
         },
     )
 
@@ -484,6 +486,11 @@ def application_page(request: HttpRequest, uin: str, application: svc.Applicatio
             "state_label": application.state_label,
             "next_steps": svc.text(application.next_steps, lang),
             "reasons": [{"text": svc.text(r.reason, lang), "passed": r.passed} for r in application.reasons],
+            # Why the application waits for an officer: the checks that did not pass, in the
+            # person's language (an officer decides every application of some services anyway).
+            "with_officer": state in (S.IN_REVIEW, S.INFO_REQUESTED),
+            "officer_why": [svc.text(c.reason, lang) for c in application.checks if not c.passed],
+            "withdrawn_at": next((t.at for t in reversed(application.transitions) if t.to_state == S.WITHDRAWN), None),
             "transitions": [
                 {"at": t.at, "label": t.state_label, "note": t.note, "actor_kind": t.actor_kind}
                 for t in application.transitions
@@ -494,6 +501,8 @@ def application_page(request: HttpRequest, uin: str, application: svc.Applicatio
             "info_requested": state == S.INFO_REQUESTED,
             "can_withdraw": state in (S.DRAFT, S.SUBMITTED, S.AWAITING_PAYMENT, S.IN_REVIEW, S.INFO_REQUESTED),
             "done": state in (S.APPROVED, S.COMPLETED, S.REFUSED),
+            "refused": state == S.REFUSED,
+            "withdrawn": state == S.WITHDRAWN,
             "thanks": request.GET.get("thanks"),
             "error": error,
         },

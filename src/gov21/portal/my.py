@@ -3,10 +3,13 @@ documents, offers, inbox, consents; and feedback, open to anyone."""
 
 from __future__ import annotations
 
+from datetime import date
+
 import segno
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
@@ -19,6 +22,9 @@ from gov21.onestop import contracts as svc
 from gov21.portal.forms import FeedbackForm, NotificationReadForm, OfferAnswerForm
 from gov21.portal.journeys import citizen, language
 
+# Why the portal fetches a certificate's printable copy (its serial follows it in the log).
+COPY_PURPOSE = gettext_noop("Print your copy of your certificate")
+
 
 @never_cache
 @require_GET
@@ -28,7 +34,22 @@ def profile(request: HttpRequest, uin: str) -> HttpResponse:
     person = sections["person"].get("data") or {}
     if person.get("address_parish"):
         person["address_parish_name"] = parish_name(person["address_parish"])
+    if person.get("birth_date"):
+        # Shown as a date in the reader's language, not as the ISO text the registry answers.
+        person["birth_date_value"] = date.fromisoformat(str(person["birth_date"])[:10])
+    for key in ("licences", "benefits", "businesses"):
+        data = sections[key].get("data") or {}
+        data["items"] = [_dates_shown(item) for item in data.get("items") or []]
     return render(request, "portal/my_profile.html", {"uin": uin, "s": sections, "person": person})
+
+
+def _dates_shown(item: dict[str, object]) -> dict[str, object]:
+    """A register's record with its dates (``*_on``) as dates, shown in the reader's language."""
+    shown = dict(item)
+    for name, value in item.items():
+        if name.endswith("_on") and isinstance(value, str) and value:
+            shown[name] = date.fromisoformat(value[:10])
+    return shown
 
 
 @never_cache
@@ -94,7 +115,7 @@ def document_pdf(request: HttpRequest, uin: str, serial: str) -> HttpResponse:
         service=agency_service("CRO", "civil-registry", "copies"),
         path=f"/{doc.serial}.pdf",
         user_id=uin,
-        issue=f"the holder's copy of {doc.serial}",
+        issue=f"{COPY_PURPOSE} ({doc.serial})",
     )
     if result.status != 200:
         return render(
@@ -181,7 +202,12 @@ def consents(request: HttpRequest, uin: str) -> HttpResponse:
     summary = account_summary(user_id=int(request.user.pk or 0)) or {"consents": []}
     lang = language(request)
     data = [
-        {"title": svc.text(c.title, lang), "reference": c.reference, "sources": c.sources, "given_at": c.given_at}
+        {
+            "title": svc.text(c.title, lang),
+            "reference": c.reference,
+            "sources": [svc.text(label, lang) for label in c.source_labels],
+            "given_at": c.given_at,
+        }
         for c in svc.consents_for(uin=uin, limit=100)
     ]
     return render(request, "portal/my_consents.html", {"oidc": summary["consents"], "data": data})

@@ -35,7 +35,7 @@ from authlib.integrations.httpx_client import OAuth2Client
 from authlib.oauth2.rfc7523 import PrivateKeyJWT
 from authlib.oauth2.rfc7636 import create_s256_code_challenge
 from django.conf import settings
-from django.utils.translation import gettext
+from django.utils.translation import gettext, gettext_noop
 from joserfc import jwt
 from joserfc.errors import JoseError
 from joserfc.jwk import ECKey, KeySet
@@ -96,7 +96,7 @@ def bootstrap() -> None:
     one would let anyone who can point a name at this server receive sign-in codes."""
     builtin_client_ensure(
         client_id=CLIENT_ID,
-        name="Public services portal",
+        name=gettext_noop("Public services portal"),
         sector=SECTOR,
         redirect_uri=redirect_uri(),
         post_logout_uri=post_logout_uri(),

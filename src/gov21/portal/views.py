@@ -7,6 +7,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import get_language
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -20,9 +21,10 @@ from gov21.identity.contracts import (
     consent_revoke_by_user,
     user_for_subject,
 )
-from gov21.onestop.contracts import inbox_unread_count, offers_open_count
+from gov21.onestop.contracts import applications_for, inbox_unread_count, offers_open_count, text
 from gov21.portal import rp
 from gov21.portal.forms import ConsentWithdrawForm
+from gov21.portal.uses import access_shown, exchange_use_shown
 
 
 @login_required
@@ -118,13 +120,14 @@ def my_account(request: HttpRequest) -> HttpResponse:
     uin = summary.get("uin")
     uses = access_records_for(subject=uin, limit=50) if uin else []
     exchange_uses = data_uses_for(subject=uin, limit=RECENT_EXCHANGE_USES + 1) if uin else []
+    mine = _applications(uin or "") if exchange_uses else {}
     return render(
         request,
         "portal/my_account.html",
         {
             "summary": summary,
-            "uses": uses,
-            "exchange_uses": exchange_uses[:RECENT_EXCHANGE_USES],
+            "uses": [access_shown(use) for use in uses],
+            "exchange_uses": [exchange_use_shown(use, mine) for use in exchange_uses[:RECENT_EXCHANGE_USES]],
             "more_exchange_uses": len(exchange_uses) > RECENT_EXCHANGE_USES,
             "error": error,
             "withdrawn": request.GET.get("withdrawn"),
@@ -133,6 +136,15 @@ def my_account(request: HttpRequest) -> HttpResponse:
             "offers": offers_open_count(uin=uin) if uin else 0,
         },
     )
+
+
+def _applications(uin: str) -> dict[str, str]:
+    """The person's own applications by reference, titled in their language: an agency that read
+    their data for one of them names it as its purpose."""
+    if not uin:
+        return {}
+    lang = (get_language() or "en")[:2]
+    return {a.reference: text(a.title, lang) for a in applications_for(uin=uin, limit=USAGE_LIMIT_MAX)}
 
 
 @never_cache
@@ -144,8 +156,14 @@ def my_data_uses(request: HttpRequest) -> HttpResponse:
     summary = account_summary(user_id=int(request.user.pk)) or {"uin": None}
     uin = summary.get("uin")
     uses = data_uses_for(subject=uin, limit=USAGE_LIMIT_MAX) if uin else []
+    mine = _applications(uin or "") if uses else {}
     return render(
         request,
         "portal/my_data_uses.html",
-        {"uin": uin, "uses": uses, "truncated": len(uses) >= USAGE_LIMIT_MAX, "limit": USAGE_LIMIT_MAX},
+        {
+            "uin": uin,
+            "uses": [exchange_use_shown(use, mine) for use in uses],
+            "truncated": len(uses) >= USAGE_LIMIT_MAX,
+            "limit": USAGE_LIMIT_MAX,
+        },
     )

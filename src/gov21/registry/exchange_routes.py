@@ -8,6 +8,8 @@ from datetime import date
 from typing import Annotated, Literal
 
 from django.db import transaction
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_noop
 from pydantic import BaseModel, ConfigDict, Field
 
 from gov21.core.errors import DomainError
@@ -38,7 +40,7 @@ class Schema(BaseModel):
 # --- persons --------------------------------------------------------------------------------------
 
 persons = ServiceRouter("registry.persons", title="Civil registry: persons")
-persons.publish("CRO/civil-registry/persons", title="Persons in the civil registry")
+persons.publish("CRO/civil-registry/persons", title=gettext_noop("Persons in the civil registry"))
 
 
 class AsOf(BaseModel):
@@ -53,13 +55,24 @@ def _actor(call: Call) -> Principal:
     return Principal(name=f"exchange:{who}"[:150], kind=PrincipalKind.SYSTEM, roles=frozenset({"reader"}))
 
 
-@persons.get("/{uin}", response=PersonRecord, query=AsOf, summary="A person's current record (or as it stood on as_of)")
+@persons.get(
+    "/{uin}",
+    response=PersonRecord,
+    query=AsOf,
+    summary="A person's current record (or as it stood on as_of)",
+    seen_as=_("Your record in the civil registry: name, date of birth, address and family status"),
+)
 def person_get(call: Call, uin: str, query: AsOf) -> object:
     call.concerns(uin)
     return person_view(uin=uin, actor=_actor(call), purpose=call.request.issue or None, as_of=query.as_of)
 
 
-@persons.get("/{uin}/history", response=PersonHistory, summary="Every version of a person's record, oldest first")
+@persons.get(
+    "/{uin}/history",
+    response=PersonHistory,
+    summary="Every version of a person's record, oldest first",
+    seen_as=_("Every past version of your record in the civil registry"),
+)
 def person_history_get(call: Call, uin: str) -> object:
     call.concerns(uin)
     return person_history(uin=uin, actor=_actor(call), purpose=call.request.issue or None)
@@ -68,7 +81,7 @@ def person_history_get(call: Call, uin: str) -> object:
 # --- certificates ---------------------------------------------------------------------------------
 
 certificates = ServiceRouter("registry.certificates", title="Civil registry: certificate verification")
-certificates.publish("CRO/civil-registry/certificates", title="Certificate verification")
+certificates.publish("CRO/civil-registry/certificates", title=gettext_noop("Certificate verification"))
 
 
 class VerifyIn(Schema):
@@ -90,7 +103,9 @@ def certificate_verify_post(call: Call, body: VerifyIn) -> VerifyOut:
 # --- declarations ---------------------------------------------------------------------------------
 
 declarations = ServiceRouter("registry.declarations", title="Declarations of births, deaths and address changes")
-declarations.publish("CRO/civil-registry/declarations", title="Declarations of births, deaths and address changes")
+declarations.publish(
+    "CRO/civil-registry/declarations", title=gettext_noop("Declarations of births, deaths and address changes")
+)
 
 # Kinds of event an agency's system may declare through the exchange. An address change declared
 # by the person it concerns is registered at once (nobody else needs to vouch for where a living
@@ -174,6 +189,7 @@ def _check_declarant(kind: str, data: Facts, person: AssertedPerson) -> None:
     summary="Declare an event (birth, death, address_change) with its facts; the declaring person's assertion "
     "from the identity provider in X-Gov21-Assertion (purpose: the kind) registers their own address change "
     "at once",
+    seen_as=_("A declaration of a birth, death or change of address that names you"),
 )
 def declaration_post(call: Call, kind: str, body: Facts) -> Declaration:
     """A POST may carry the declaring person's assertion in X-Gov21-Assertion (purpose: the kind)."""
@@ -216,7 +232,7 @@ def declaration_get(call: Call, id: int) -> Declaration:
 # --- certified copies -----------------------------------------------------------------------------
 
 copies = ServiceRouter("registry.copies", title="Certified copies of certificates")
-copies.publish("CRO/civil-registry/copies", title="Certified copies of certificates")
+copies.publish("CRO/civil-registry/copies", title=gettext_noop("Certified copies of certificates"))
 
 
 class CopyIn(Schema):
@@ -273,6 +289,7 @@ def _copy_holder(call: Call, event: LifeEvent, person: AssertedPerson | None) ->
     status=201,
     summary="Issue a certified copy of a registration to the person named by the assertion in X-Gov21-Assertion "
     "(purpose: certificate_copy); earlier certificates stay valid",
+    seen_as=_("A certified copy of a certificate that names you"),
 )
 def copy_post(call: Call, body: CopyIn) -> CopyOut:
     """A copy is a new valid certificate: the ones already issued stay valid."""
@@ -299,7 +316,13 @@ def copy_post(call: Call, body: CopyIn) -> CopyOut:
     )
 
 
-@copies.get("/{serial}.pdf", response=RAW, media_type="application/pdf", summary="The printable copy")
+@copies.get(
+    "/{serial}.pdf",
+    response=RAW,
+    media_type="application/pdf",
+    summary="The printable copy",
+    seen_as=_("The printable copy of a certificate that names you"),
+)
 def copy_pdf(call: Call, serial: str) -> bytes:
     reader = Principal(name=f"exchange:{call.client}"[:150], kind=PrincipalKind.SYSTEM, roles=frozenset({"clerk"}))
     certificate = certificate_get(serial=serial, actor=reader)

@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Annotated, ClassVar, Literal
 
+from django.utils.translation import gettext_noop
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 
@@ -20,26 +21,30 @@ class Record(BaseModel):
 
 
 class PersonFacts(Record):
-    """What the registry holds about one person at one moment: the snapshot kept with every version."""
+    """What the registry holds about one person at one moment: the snapshot kept with every version.
 
-    uin: str
-    given_names: str
-    family_name: str
-    former_names: list[str]
-    sex: str
-    birth_date: date
-    birth_parish: str
-    birth_settlement: str
-    mother_uin: str | None
-    father_uin: str | None
-    citizenship: str
-    address_parish: str
-    address_settlement: str
-    address_line: str
-    address_since: date | None
-    marital_status: str
-    status: str
-    death_date: date | None
+    Each field's title is what a person or an officer reads instead of its name: it travels in the
+    exchange's OpenAPI document of the person service, where every reader finds it, and is marked
+    for translation here."""
+
+    uin: Annotated[str, Field(title=gettext_noop("National identification number (UIN)"))]
+    given_names: Annotated[str, Field(title=gettext_noop("Given names"))]
+    family_name: Annotated[str, Field(title=gettext_noop("Family name"))]
+    former_names: Annotated[list[str], Field(title=gettext_noop("Former names"))]
+    sex: Annotated[str, Field(title=gettext_noop("Sex"))]
+    birth_date: Annotated[date, Field(title=gettext_noop("Date of birth"))]
+    birth_parish: Annotated[str, Field(title=gettext_noop("Parish of birth"))]
+    birth_settlement: Annotated[str, Field(title=gettext_noop("Town or village of birth"))]
+    mother_uin: Annotated[str | None, Field(title=gettext_noop("Mother's UIN"))]
+    father_uin: Annotated[str | None, Field(title=gettext_noop("Father's UIN"))]
+    citizenship: Annotated[str, Field(title=gettext_noop("Citizenship"))]
+    address_parish: Annotated[str, Field(title=gettext_noop("Parish of address"))]
+    address_settlement: Annotated[str, Field(title=gettext_noop("Town or village of address"))]
+    address_line: Annotated[str, Field(title=gettext_noop("Address"))]
+    address_since: Annotated[date | None, Field(title=gettext_noop("At this address since"))]
+    marital_status: Annotated[str, Field(title=gettext_noop("Marital status"))]
+    status: Annotated[str, Field(title=gettext_noop("Living or deceased"))]
+    death_date: Annotated[date | None, Field(title=gettext_noop("Date of death"))]
 
     # Fields held in the person table itself (the parents are links to other rows).
     LINKED: ClassVar[frozenset[str]] = frozenset({"mother_uin", "father_uin"})
@@ -58,8 +63,8 @@ class PersonFacts(Record):
 class PersonRecord(PersonFacts):
     """A person's record as the registry answers it: the facts, with the version they stand at."""
 
-    version: int
-    recorded_at: datetime
+    version: Annotated[int, Field(title=gettext_noop("Version of the record"))]
+    recorded_at: Annotated[datetime, Field(title=gettext_noop("Recorded on"))]
 
 
 class PersonVersionRecord(Record):

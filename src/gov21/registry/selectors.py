@@ -15,8 +15,9 @@ from django.conf import settings
 from django.db import connection
 from django.db.models import QuerySet
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
-from gov21.audit.contracts import access_record
+from gov21.audit.contracts import access_action_declare, access_record
 from gov21.core.credentials import code_from_text, document_kind, translated, translated_facts
 from gov21.core.crypto import verify_compact
 from gov21.core.errors import DomainError, NotFound
@@ -39,6 +40,19 @@ from gov21.registry.services import person_snapshot
 
 MAX_PAGE = 100
 Item = TypeVar("Item")
+
+# What each read means to the person it concerns ("who used my data").
+PERSON_READ = access_action_declare("person.read", gettext_lazy("Read your record in the civil registry"))
+PERSON_READ_AS_OF = access_action_declare(
+    "person.read_as_of", gettext_lazy("Read your record in the civil registry as it stood on an earlier date")
+)
+PERSON_HISTORY = access_action_declare(
+    "person.history", gettext_lazy("Read every past version of your record in the civil registry")
+)
+PERSON_SEARCH = access_action_declare(
+    "person.search", gettext_lazy("Found your record in a search of the civil registry")
+)
+CERTIFICATE_READ = access_action_declare("certificate.read", gettext_lazy("Read a certificate that names you"))
 
 
 def _check_purpose(purpose: str | None) -> str:
@@ -116,7 +130,7 @@ def person_view(*, uin: str, actor: Principal, purpose: str | None, as_of: date 
     access_record(
         actor=actor.name,
         actor_kind=actor.kind,
-        action="person.read" if as_of is None else "person.read_as_of",
+        action=PERSON_READ if as_of is None else PERSON_READ_AS_OF,
         subject=uin,
         purpose=why,
     )
@@ -146,7 +160,7 @@ def person_history(*, uin: str, actor: Principal, purpose: str | None) -> Person
     if person is None:
         raise NotFound("person_not_found", f"No person with UIN {uin} is registered.", field="uin")
     versions = PersonVersion.objects.filter(person=person).select_related("event").order_by("version")
-    access_record(actor=actor.name, actor_kind=actor.kind, action="person.history", subject=uin, purpose=why)
+    access_record(actor=actor.name, actor_kind=actor.kind, action=PERSON_HISTORY, subject=uin, purpose=why)
     return PersonHistory(uin=uin, versions=[version_record(v) for v in versions])
 
 
@@ -219,7 +233,7 @@ def person_search(
     access_record(
         actor=actor.name,
         actor_kind=actor.kind,
-        action="person.search",
+        action=PERSON_SEARCH,
         subject="",
         purpose=why,
         detail={"query": name[:100], "results": [item.uin for item in items]},
@@ -376,7 +390,7 @@ def certificate_get(*, serial: str, actor: Principal) -> Certificate:
     access_record(
         actor=actor.name,
         actor_kind=actor.kind,
-        action="certificate.read",
+        action=CERTIFICATE_READ,
         subject=subject.uin if subject is not None else "",
         purpose="certificate copy",
         detail={"serial": certificate.serial},

@@ -12,6 +12,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
+from django.utils.translation import gettext_noop
 
 from gov21.core.crypto import hash_token
 from gov21.core.errors import Conflict, DomainError
@@ -72,7 +73,9 @@ def activation_code_issue(*, uin: str, officer: Principal, channel: str = "count
     """An officer who has checked a person face to face hands them a one-time activation code for
     an account not yet in use. An account in use is recovered instead (:func:`account_recovery_request`):
     one officer alone cannot take it over. A deceased person's account is never activated again."""
-    uin = person_checked(uin=uin, officer=officer, purpose="Identity check at the counter to activate a digital ID")
+    uin = person_checked(
+        uin=uin, officer=officer, purpose=gettext_noop("Identity check at the counter to activate a digital ID")
+    )
     account = Account.objects.select_for_update().filter(uin=uin).first()
     if account is None:
         user = get_user_model().objects.create_user(username=uin)

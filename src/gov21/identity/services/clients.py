@@ -10,6 +10,7 @@ from urllib.parse import urlsplit
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext_noop
 
 from gov21.core.crypto import hash_token, random_token
 from gov21.core.errors import Conflict, DomainError, NotFound
@@ -26,6 +27,10 @@ _SECTOR_RE = re.compile(r"[a-z0-9][a-z0-9._-]{1,63}")
 class RegisteredClient:
     client_id: str
     secret: str | None
+
+
+# Stored in English, as every relying party's purpose is; the pages that show it translate it.
+PORTAL_PURPOSE = gettext_noop("Sign you in to the public services portal and show you your account")
 
 
 def _check_uri(uri: str, *, field: str) -> str:
@@ -138,7 +143,7 @@ def builtin_client_ensure(
             name=name,
             agency=str(getattr(settings, "GOV21_COUNTRY_NAME", "gov21")),
             sector=sector,
-            purpose="Sign you in to the public services portal and show you your account",
+            purpose=PORTAL_PURPOSE,
             redirect_uris=[redirect_uri],
             post_logout_redirect_uris=[post_logout_uri],
             allowed_scopes=["openid", "profile"],

@@ -6,6 +6,7 @@ from datetime import timedelta
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext_noop
 
 from gov21.core.errors import Conflict, Forbidden, NotFound
 from gov21.core.principal import Principal
@@ -46,7 +47,9 @@ def account_recovery_request(*, uin: str, officer: Principal) -> AccountRecovery
     be recovered. Nothing changes yet: a different officer must approve, and the owner is told now,
     on every channel, so that a recovery they did not ask for can be cancelled from their account."""
     _staff_officer(officer)
-    uin = person_checked(uin=uin, officer=officer, purpose="Identity check at the counter to recover a digital ID")
+    uin = person_checked(
+        uin=uin, officer=officer, purpose=gettext_noop("Identity check at the counter to recover a digital ID")
+    )
     account = Account.objects.select_for_update().filter(uin=uin).first()
     if account is None or account.status != Account.Status.ACTIVE:
         raise Conflict(

@@ -10,9 +10,9 @@ from typing import Any
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
-from django.utils.translation import gettext, gettext_noop
+from django.utils.translation import gettext, gettext_lazy, gettext_noop
 
-from gov21.audit.contracts import access_record
+from gov21.audit.contracts import access_action_declare, access_record
 from gov21.core.credentials import document_lookup
 from gov21.core.errors import Conflict, DomainError, NotFound
 from gov21.core.principal import Principal
@@ -29,6 +29,9 @@ class CertificateFacts:
     title: str
     facts: list[tuple[str, str]]
     claims: dict[str, Any]
+
+
+CERTIFICATE_ISSUE = access_action_declare("certificate.issue", gettext_lazy("Issued a certificate that names you"))
 
 
 def certificate_facts(event: LifeEvent) -> CertificateFacts:
@@ -140,7 +143,7 @@ def certificate_issue(*, event_id: int, actor: Principal, supersede: bool = True
     access_record(
         actor=actor.name,
         actor_kind=actor.kind,
-        action="certificate.issue",
+        action=CERTIFICATE_ISSUE,
         subject=event.subject.uin if event.subject else "",
         purpose="certificate issued",
         detail={"serial": serial, "event": event.number},

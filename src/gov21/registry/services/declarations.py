@@ -10,9 +10,10 @@ from typing import Any, NamedTuple
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext_lazy, gettext_noop
 from pydantic import ValidationError
 
-from gov21.audit.contracts import Access, access_record_all
+from gov21.audit.contracts import Access, access_action_declare, access_record_all
 from gov21.core.errors import Conflict, DomainError, NotFound
 from gov21.core.ids import uin_check
 from gov21.core.principal import Principal
@@ -52,6 +53,18 @@ _INPUT_ERRORS: dict[str, tuple[str, str]] = {
     "date_from_datetime_inexact": ("invalid_date", "Give the date as YYYY-MM-DD."),
     "date_type": ("invalid_date", "Give the date as YYYY-MM-DD."),
 }
+
+
+# What a declaration means to each person it names ("who used my data"), one per kind of event.
+for _kind, _said in (
+    ("birth", gettext_lazy("Received a declaration of a birth that names you")),
+    ("death", gettext_lazy("Received a declaration of a death that names you")),
+    ("marriage", gettext_lazy("Received a declaration of a marriage that names you")),
+    ("divorce", gettext_lazy("Received a declaration of a divorce that names you")),
+    ("name_change", gettext_lazy("Received a declaration of a change of your name")),
+    ("address_change", gettext_lazy("Received a declaration of a change of your address")),
+):
+    access_action_declare(f"declare.{_kind}", _said)
 
 
 def declaration_parse(*, kind: str, data: Mapping[str, Any]) -> Declaration:
@@ -230,7 +243,7 @@ def declaration_access(event: LifeEvent, *, actor: Principal) -> Access:
         actor_kind=actor.kind,
         action=f"declare.{event.kind}",
         subject=_subject_uin(event.kind, event.data) or "",
-        purpose="civil registration",
+        purpose=gettext_noop("civil registration"),
         detail={"event": event.pk},
     )
 

@@ -11,8 +11,9 @@ from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext_lazy
 
-from gov21.audit.contracts import access_record
+from gov21.audit.contracts import access_action_declare, access_record
 from gov21.core.errors import DomainError, NotFound
 from gov21.core.ids import uin_check
 from gov21.core.principal import Principal
@@ -23,6 +24,11 @@ from gov21.registry.records import PersonFacts
 from gov21.registry.services.events import date_check, local_today
 
 SNAPSHOT_FIELDS: tuple[str, ...] = PersonFacts.fields()
+
+
+PERSON_CORRECT = access_action_declare(
+    "person.correct", gettext_lazy("Corrected a mistake in your record in the civil registry")
+)
 
 
 def person_snapshot(person: Person) -> PersonFacts:
@@ -236,6 +242,6 @@ def person_correct(*, uin: str, changes: dict[str, Any], reason: str, actor: Pri
         event=None,
     )
     access_record(
-        actor=actor.name, actor_kind=actor.kind, action="person.correct", subject=person.uin, purpose=reason.strip()
+        actor=actor.name, actor_kind=actor.kind, action=PERSON_CORRECT, subject=person.uin, purpose=reason.strip()
     )
     return version

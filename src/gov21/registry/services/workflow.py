@@ -11,9 +11,9 @@ from typing import Any, Final
 from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
-from django.utils.translation import gettext
+from django.utils.translation import gettext, gettext_lazy, gettext_noop
 
-from gov21.audit.contracts import Access, access_record_all
+from gov21.audit.contracts import Access, access_action_declare, access_record_all
 from gov21.core.errors import Conflict, DomainError, NotFound
 from gov21.core.principal import Principal
 from gov21.exchange.contracts import agency_client, event_publish_many
@@ -43,6 +43,18 @@ from gov21.registry.services.persons import address_change_apply, name_change_ap
 from gov21.registry.services.unions import divorce_apply, marriage_apply
 
 logger = logging.getLogger("gov21.registry")
+
+
+# What a registration means to each person it names ("who used my data"), one per kind of event.
+for _kind, _said in (
+    ("birth", gettext_lazy("Registered a birth that names you")),
+    ("death", gettext_lazy("Registered a death that names you")),
+    ("marriage", gettext_lazy("Registered a marriage that names you")),
+    ("divorce", gettext_lazy("Registered a divorce that names you")),
+    ("name_change", gettext_lazy("Registered a change of your name")),
+    ("address_change", gettext_lazy("Registered a change of your address")),
+):
+    access_action_declare(f"register.{_kind}", _said)
 
 
 @transaction.atomic
@@ -124,7 +136,7 @@ def _register_access(event: LifeEvent, *, actor: Principal) -> Access:
         actor_kind=actor.kind,
         action=f"register.{event.kind}",
         subject=event.subject.uin if event.subject else "",
-        purpose="civil registration",
+        purpose=gettext_noop("civil registration"),
         detail={"event": event.pk, "number": event.number},
     )
 
