@@ -77,6 +77,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First, so that it compresses what every other middleware made of the page (decision 0039).
+    "gov21.core.middleware.CompressPages",
     "gov21.core.logs.RequestIdMiddleware",
     "gov21.core.http.ForwardedProtoMiddleware",
     "django.middleware.security.SecurityMiddleware",

@@ -1,11 +1,17 @@
 from __future__ import annotations
 
 from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.template.loader import render_to_string
 from django.urls import include, path
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
 
 from gov21.api import api
 from gov21.continuity import views as continuity_views
+from gov21.core import config
 from gov21.core.http import problem
+from gov21.core.office import refusal_page
 from gov21.exchange import views as exchange_views
 from gov21.onestop import definitions_office as services_definitions_office
 from gov21.registry import views as registry_views
@@ -16,9 +22,14 @@ def _not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
         return problem(
             status=404, code="not_found", title="Not found", detail="No such endpoint.", instance=request.path
         )
-    from django.views.defaults import page_not_found
+    return render(request, "core/error.html", {"status": 404}, status=404)
 
-    return page_not_found(request, exception)
+
+def _forbidden(request: HttpRequest, exception: Exception) -> HttpResponse:
+    if request.path.startswith("/api/"):
+        return problem(status=403, code="forbidden", title="Forbidden", detail="Not allowed.", instance=request.path)
+    # The exception's text is for the log, not for the person: it may name a permission.
+    return refusal_page(request, _("Your account does not give you access to this page."))
 
 
 def _server_error(request: HttpRequest) -> HttpResponse:
@@ -30,11 +41,16 @@ def _server_error(request: HttpRequest) -> HttpResponse:
             detail="Something went wrong on our side; the request was not applied.",
             instance=request.path,
         )
-    from django.views.defaults import server_error
+    # Rendered without the site's context processors, which may need the database that just failed.
+    context = {
+        "country_name": config.COUNTRY_NAME.read(),
+        "csp_nonce": getattr(request, "csp_nonce", ""),
+        "LANGUAGE_CODE": get_language(),
+    }
+    return HttpResponse(render_to_string("core/server_error.html", context), status=500)
 
-    return server_error(request)
 
-
+handler403 = _forbidden
 handler404 = _not_found
 handler500 = _server_error
 

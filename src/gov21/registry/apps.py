@@ -20,8 +20,15 @@ class RegistryConfig(AppConfig):
     label = "registry"
 
     def ready(self) -> None:
+        from django.utils.translation import gettext_lazy
+
+        from gov21.core.office import office_entrance_register
         from gov21.core.permissions import permissions_grant
 
         permissions_grant(app=self.label, grants=PERMISSIONS)
+        # Every role with a right in the registry may search persons there.
+        office_entrance_register(
+            url_name="registry:queue", label=gettext_lazy("Registry office"), permission="person.read"
+        )
         # The registry's services on the exchange register their handlers.
         from gov21.registry import exchange_routes  # noqa: F401

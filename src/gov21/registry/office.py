@@ -17,9 +17,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from gov21.core.errors import DomainError, Forbidden
+from gov21.core.errors import DomainError
 from gov21.core.geography import settlement_names
-from gov21.core.office import Office, problem_page
+from gov21.core.office import Office, refusal_page
 from gov21.core.pdf import render_qr_png
 from gov21.core.principal import Principal
 from gov21.registry import forms, selectors, services
@@ -54,9 +54,9 @@ _API_PATHS: dict[str, str] = {
 def _refused(request: HttpRequest, principal: Principal | None, permission: str | None) -> HttpResponse:
     """No role in gov21 at all, or none that allows what the page does."""
     if principal is None or not principal.roles:
-        error = Forbidden("no_role", _("Your account has no role in the civil registry. Ask an administrator."))
-        return problem_page(request, error, back="portal:home", back_label=_("Go to the home page"))
-    return OFFICE.problem(request, Forbidden("forbidden", f"Your role does not allow this action ({permission})."))
+        return refusal_page(request, _("Your account has no role in the civil registry. Ask an administrator."))
+    # Said in words, never by the permission's name, and not leading back to the page refused.
+    return refusal_page(request, _("Your role in the civil registry does not allow this."))
 
 
 # Pages for civil registry staff: any role in gov21 lets a person in unless the page names a permission.
