@@ -125,6 +125,10 @@ class Office:
                 try:
                     return view(request, principal, *args, **kwargs)
                 except DomainError as error:
+                    if error.status == 403 and error.code == "forbidden":
+                        # A right checked deeper (``Principal.require`` in a selector) is refused as
+                        # the gate refuses: in the office's words, never by the permission's name.
+                        return self.refuse(request, principal, permission)
                     return self.problem(request, error)
 
             return gated

@@ -9,11 +9,19 @@ from __future__ import annotations
 
 from typing import Final
 
+from django.utils.translation import gettext_lazy as _
+
 LOW: Final = "http://eidas.europa.eu/LoA/low"
 SUBSTANTIAL: Final = "http://eidas.europa.eu/LoA/substantial"
 HIGH: Final = "http://eidas.europa.eu/LoA/high"
 ORDER: Final = (LOW, SUBSTANTIAL, HIGH)
 NAMES: Final = {LOW: "low", SUBSTANTIAL: "substantial", HIGH: "high"}
+# What a level means to the person signed in at it, in their language.
+DESCRIPTIONS: Final = {
+    LOW: _("basic: you signed in with your password only"),
+    SUBSTANTIAL: _("substantial: you signed in with your password and a code from your app, or with a passkey"),
+    HIGH: _("high: you signed in with a passkey, and your identity was checked at a service counter"),
+}
 
 
 def rank(acr: str) -> int:

@@ -26,9 +26,9 @@ class RegistryConfig(AppConfig):
         from gov21.core.permissions import permissions_grant
 
         permissions_grant(app=self.label, grants=PERMISSIONS)
-        # Every role with a right in the registry may search persons there.
+        # The queue of declarations is the office's first page, and it lists them only to those who read them.
         office_entrance_register(
-            url_name="registry:queue", label=gettext_lazy("Registry office"), permission="person.read"
+            url_name="registry:queue", label=gettext_lazy("Registry office"), permission="event.read"
         )
         # The registry's services on the exchange register their handlers.
         from gov21.registry import exchange_routes  # noqa: F401
