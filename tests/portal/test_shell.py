@@ -194,6 +194,9 @@ def test_a_typo_keeps_the_key_and_the_clock_is_mentioned_only_after_several(clie
     enrol = _page(client.get("/auth/account?enrol=1"))
     assert 'id="skip-enrol" href="/my/"' in enrol and 'id="nav-my"' in enrol and 'id="nav-sign-in"' not in enrol
     assert "basic: you signed in with your password only" in enrol
+    # Every page of the site says so, not only the provider's own.
+    services = _nav(_page(client.get("/services")))
+    assert 'id="nav-my"' in services and 'id="nav-sign-in"' not in services and 'action="/auth/sign-out"' in services
     secret = _secret(_page(client.post("/auth/account?enrol=1", {"action": "totp_start"})))
     # Pressing "set up" again does not make a new key behind the person's back.
     assert _secret(_page(client.post("/auth/account?enrol=1", {"action": "totp_start"}))) == secret

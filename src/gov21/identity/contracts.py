@@ -26,6 +26,7 @@ from gov21.identity.services import (
     consent_revoke_by_user,
     staff_create,
 )
+from gov21.identity.session import idp_session_present
 
 __all__ = [
     "ASSERTION_TYP",
@@ -45,6 +46,7 @@ __all__ = [
     "assertion_jwks",
     "builtin_client_ensure",
     "consent_revoke_by_user",
+    "idp_session_present",
     "person_assertion_issue",
     "portal_person_uin",
     "principal_from_request",

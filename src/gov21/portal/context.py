@@ -17,6 +17,7 @@ def staff(request: HttpRequest) -> dict[str, Any]:
     from django.utils.functional import SimpleLazyObject
 
     from gov21.core.office import office_entrances, request_principal
+    from gov21.identity.contracts import idp_session_present
 
     def entrances() -> list[Any]:
         user = getattr(request, "user", None)
@@ -24,5 +25,10 @@ def staff(request: HttpRequest) -> dict[str, Any]:
             return []
         return office_entrances(request_principal(request))
 
-    links = SimpleLazyObject(entrances)
-    return {"office_links": links, "staff_member": links}
+    def provider_only() -> bool:
+        user = getattr(request, "user", None)
+        return not (user is not None and user.is_authenticated) and idp_session_present(request)
+
+    # Signed in at the provider but not yet at the portal (just after activation): the header says
+    # "Your account" (which finishes the portal's sign-in without a password) rather than "Sign in".
+    return {"office_links": SimpleLazyObject(entrances), "provider_signed_in": SimpleLazyObject(provider_only)}
