@@ -161,6 +161,7 @@ def test_without_javascript_no_button_shows_that_needs_it(
         page.goto(f"{base}/auth/sign-in")
         assert page.locator("#passkey-sign-in").count() == 1
         assert not page.locator("#passkey-sign-in").is_visible()
+        assert not page.get_by_text("Or use a passkey").is_visible()
         assert page.get_by_role("button", name="Continue").is_visible()
         assert _header_rows(page) <= 2 and not _scrolls_sideways(page)
     finally:

@@ -277,6 +277,10 @@ def test_what_needs_javascript_is_hidden_and_stays_hidden_without_it(client: Cli
     assert button and " hidden" in button.group(0)
     # The buttons' own display rule must not override the hidden attribute.
     assert "[hidden]{display:none!important}" in page
+    _activated(client)
+    security = _page(client.get("/auth/account"))
+    # Naming a new passkey is no use without the button that adds it: both wait for the script.
+    assert re.search(r'<div id="passkey-new" hidden data-needs-js>\s*<label for="passkey-name">', security)
 
 
 def test_pages_are_compressed_with_length_randomised_and_apis_are_not(client: Client) -> None:

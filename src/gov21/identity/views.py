@@ -156,7 +156,7 @@ def verify(request: HttpRequest) -> HttpResponse:
 @require_POST
 def passkey_options(request: HttpRequest) -> HttpResponse:
     """Options for ``navigator.credentials.get``: for the account mid-sign-in, or discoverable."""
-    rp_id, _ = _rp(request)
+    rp_id, _origin = _rp(request)
     pending = pending_get(request)
     current = idp_current(request)
     account = pending[0] if pending else (current.account if current else None)
@@ -170,7 +170,7 @@ def passkey_sign_in(request: HttpRequest) -> HttpResponse:
     rp_id, origin = _rp(request)
     challenge = request.session.pop(_CHALLENGE_KEY, None)
     if not challenge:
-        return JsonResponse({"error": "Start again: the passkey request expired."}, status=400)
+        return JsonResponse({"error": _("Start again: the passkey request expired.")}, status=400)
     pending = pending_get(request)
     current = idp_current(request)
     expected = pending[0] if pending else (current.account if current else None)
@@ -187,7 +187,7 @@ def passkey_sign_in(request: HttpRequest) -> HttpResponse:
         )
     except (ValueError, DomainError) as error:
         auth_event_record(kind="sign_in_failed", account=expected, source=source_of(request), step="passkey")
-        detail = error.detail if isinstance(error, DomainError) else "The passkey response could not be read."
+        detail = error.detail if isinstance(error, DomainError) else _("The passkey response could not be read.")
         status = error.status if isinstance(error, DomainError) and error.status == 429 else 400
         return JsonResponse({"error": detail}, status=status)
     signed = idp_establish(request, account, levels.amr_with(base_amr, "hwk"))
@@ -200,8 +200,8 @@ def passkey_sign_in(request: HttpRequest) -> HttpResponse:
 def passkey_register_options(request: HttpRequest) -> HttpResponse:
     current = idp_current(request)
     if current is None:
-        return JsonResponse({"error": "Sign in first."}, status=401)
-    rp_id, _ = _rp(request)
+        return JsonResponse({"error": _("Sign in first.")}, status=401)
+    rp_id, _origin = _rp(request)
     options, challenge = passkeys.registration_options(
         account=current.account, rp_id=rp_id, rp_name=str(settings.GOV21_COUNTRY_NAME)
     )
@@ -213,10 +213,10 @@ def passkey_register_options(request: HttpRequest) -> HttpResponse:
 def passkey_register(request: HttpRequest) -> HttpResponse:
     current = idp_current(request)
     if current is None:
-        return JsonResponse({"error": "Sign in first."}, status=401)
+        return JsonResponse({"error": _("Sign in first.")}, status=401)
     challenge = request.session.pop(_CHALLENGE_KEY, None)
     if not challenge:
-        return JsonResponse({"error": "Start again: the passkey request expired."}, status=400)
+        return JsonResponse({"error": _("Start again: the passkey request expired.")}, status=400)
     rp_id, origin = _rp(request)
     try:
         body = json.loads(request.body)
@@ -229,8 +229,8 @@ def passkey_register(request: HttpRequest) -> HttpResponse:
             name=str(body.get("name") or "Passkey"),
             source=source_of(request),
         )
-    except (ValueError, KeyError, TypeError) as error:
-        return JsonResponse({"error": f"The passkey response could not be read: {error}"}, status=400)
+    except (ValueError, KeyError, TypeError):
+        return JsonResponse({"error": _("The passkey response could not be read.")}, status=400)
     except DomainError as error:
         return JsonResponse({"error": error.detail}, status=400)
     # Creating a passkey with user verification proves possession of it: the session is now that strong.
