@@ -50,6 +50,28 @@ def _server_error(request: HttpRequest) -> HttpResponse:
     return HttpResponse(render_to_string("core/server_error.html", context), status=500)
 
 
+def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
+    """A form sent after its page expired (or from another site): said so, with what to do, in the
+    person's language; Django's own page is in English and speaks of "CSRF verification"."""
+    if request.path.startswith("/api/"):
+        return problem(
+            status=403,
+            code="csrf_failed",
+            title="Forbidden",
+            detail="The form expired or came from another site; reload and try again.",
+            instance=request.path,
+        )
+    context = {
+        "status": 403,
+        "title": _("This form has expired"),
+        "detail": _(
+            "The page was open for a long time, or you signed in or out in another tab. Nothing was sent. "
+            "Go back, reload the page and send the form again."
+        ),
+    }
+    return render(request, "core/error.html", context, status=403)
+
+
 handler403 = _forbidden
 handler404 = _not_found
 handler500 = _server_error

@@ -109,6 +109,16 @@ def test_a_permission_denied_anywhere_is_the_refusal_page(client: Client) -> Non
     assert "event.read" not in page and 'id="way-on" href="/sign-in"' in page
 
 
+def test_a_form_sent_after_its_page_expired_says_what_to_do() -> None:
+    strict = Client(enforce_csrf_checks=True)
+    response = strict.post("/auth/sign-in", {"identifier": "2345176890", "password": "x"})
+    page = _page(response)
+    assert response.status_code == 403 and "This form has expired" in page and "CSRF" not in page
+    assert "reload the page" in page and '<header class="site">' in page
+    spanish = _page(strict.post("/auth/sign-in", {}, HTTP_ACCEPT_LANGUAGE="es"))
+    assert "This form has expired" not in spanish and "CSRF" not in spanish
+
+
 # --- Sign-in and activation --------------------------------------------------------------------
 
 
