@@ -2,14 +2,11 @@ from __future__ import annotations
 
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
-from django.template.loader import render_to_string
 from django.urls import include, path
-from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from gov21.api import api
 from gov21.continuity import views as continuity_views
-from gov21.core import config
 from gov21.core.http import problem
 from gov21.core.office import refusal_page
 from gov21.exchange import views as exchange_views
@@ -41,13 +38,9 @@ def _server_error(request: HttpRequest) -> HttpResponse:
             detail="Something went wrong on our side; the request was not applied.",
             instance=request.path,
         )
-    # Rendered without the site's context processors, which may need the database that just failed.
-    context = {
-        "country_name": config.COUNTRY_NAME.read(),
-        "csp_nonce": getattr(request, "csp_nonce", ""),
-        "LANGUAGE_CODE": get_language(),
-    }
-    return HttpResponse(render_to_string("core/server_error.html", context), status=500)
+    # A page of its own, not the site's base: it uses nothing of the context that could need the
+    # database that may just have failed (the header's lazy links and user are never touched).
+    return render(request, "core/server_error.html", status=500)
 
 
 def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
