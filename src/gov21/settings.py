@@ -77,6 +77,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First, so that it compresses what every other middleware made of the page (decision 0039).
+    "gov21.core.middleware.CompressPages",
     "gov21.core.logs.RequestIdMiddleware",
     "gov21.core.http.ForwardedProtoMiddleware",
     "django.middleware.security.SecurityMiddleware",
@@ -242,6 +244,8 @@ SESSION_COOKIE_SAMESITE = "Lax"
 SESSION_COOKIE_SECURE = PRODUCTION
 # Pages' scripts take the CSRF token from the page, never from the cookie.
 CSRF_COOKIE_HTTPONLY = True
+# A form sent after its page expired is told so in the person's language, with what to do.
+CSRF_FAILURE_VIEW = "gov21.urls.csrf_failure"
 CSRF_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SECURE = PRODUCTION
 LANGUAGE_COOKIE_SECURE = PRODUCTION

@@ -1,11 +1,14 @@
 from __future__ import annotations
 
 from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
 from django.urls import include, path
+from django.utils.translation import gettext as _
 
 from gov21.api import api
 from gov21.continuity import views as continuity_views
 from gov21.core.http import problem
+from gov21.core.office import refusal_page
 from gov21.exchange import views as exchange_views
 from gov21.onestop import definitions_office as services_definitions_office
 from gov21.registry import views as registry_views
@@ -16,9 +19,14 @@ def _not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
         return problem(
             status=404, code="not_found", title="Not found", detail="No such endpoint.", instance=request.path
         )
-    from django.views.defaults import page_not_found
+    return render(request, "core/error.html", {"status": 404}, status=404)
 
-    return page_not_found(request, exception)
+
+def _forbidden(request: HttpRequest, exception: Exception) -> HttpResponse:
+    if request.path.startswith("/api/"):
+        return problem(status=403, code="forbidden", title="Forbidden", detail="Not allowed.", instance=request.path)
+    # The exception's text is for the log, not for the person: it may name a permission.
+    return refusal_page(request, _("Your account does not give you access to this page."))
 
 
 def _server_error(request: HttpRequest) -> HttpResponse:
@@ -30,11 +38,34 @@ def _server_error(request: HttpRequest) -> HttpResponse:
             detail="Something went wrong on our side; the request was not applied.",
             instance=request.path,
         )
-    from django.views.defaults import server_error
+    # A page of its own, not the site's base: it uses nothing of the context that could need the
+    # database that may just have failed (the header's lazy links and user are never touched).
+    return render(request, "core/server_error.html", status=500)
 
-    return server_error(request)
+
+def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
+    """A form sent after its page expired (or from another site): said so, with what to do, in the
+    person's language; Django's own page is in English and speaks of "CSRF verification"."""
+    if request.path.startswith("/api/"):
+        return problem(
+            status=403,
+            code="csrf_failed",
+            title="Forbidden",
+            detail="The form expired or came from another site; reload and try again.",
+            instance=request.path,
+        )
+    context = {
+        "status": 403,
+        "title": _("This form has expired"),
+        "detail": _(
+            "The page was open for a long time, or you signed in or out in another tab. Nothing was sent. "
+            "Go back, reload the page and send the form again."
+        ),
+    }
+    return render(request, "core/error.html", context, status=403)
 
 
+handler403 = _forbidden
 handler404 = _not_found
 handler500 = _server_error
 

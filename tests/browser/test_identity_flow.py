@@ -104,7 +104,10 @@ def test_citizen_activates_enrols_totp_signs_in_and_consents(
         assert PORTAL in consents.inner_text()
         row = consents.locator("tbody tr", has_text=PORTAL)
         assert row.count() == 1
-        row.get_by_role("button", name="Withdraw").click()
+        row.get_by_role("link", name="Withdraw").click()
+        # Withdrawing is asked about first, on a page of its own; "No" keeps the consent.
+        assert "stop sharing your data" in fresh.locator("h1").inner_text()
+        fresh.click("#confirm-yes")
         fresh.wait_for_url(re.compile(r"/my/\?withdrawn=1$"))
         assert "Consent withdrawn" in fresh.locator("main [role=status]").first.inner_text()
         assert fresh.locator("#consents").count() == 0 or PORTAL not in fresh.locator("#consents").inner_text()

@@ -6,6 +6,7 @@ import pytest
 from django import forms as django_forms
 from django.http import QueryDict
 from django.test import RequestFactory
+from django.utils import translation
 
 from gov21.core import forms
 from gov21.core.errors import DomainError
@@ -19,6 +20,7 @@ class NoteForm(forms.Form):
     number = forms.WholeNumberField()
     tags = forms.TextListField(max_length=5)
     legacy = django_forms.CharField(required=False)
+    title = django_forms.CharField(label="Title of the notice", max_length=30, required=False)
 
 
 def _bound(**values: str) -> NoteForm:
@@ -35,6 +37,7 @@ def test_text_is_stripped_and_a_flag_is_yes_only_when_it_says_so() -> None:
         "secret": " pw ",
         "checked": False,
         "legacy": "",
+        "title": "",
         "number": None,
         "tags": [],
     }
@@ -55,6 +58,13 @@ def test_a_text_area_may_hold_lines_and_tabs() -> None:
 def test_text_over_its_limit_is_refused_saying_the_limit() -> None:
     assert _bound(note="x" * 21).first_errors() == {"note": "Write 20 characters or fewer."}
     assert _bound(legacy="x" * 10_001).first_errors() == {"legacy": "Write 10,000 characters or fewer."}
+
+
+def test_text_over_its_limit_names_the_field_by_its_label_in_the_persons_language() -> None:
+    assert _bound(title="x" * 31).first_errors() == {"title": "Title of the notice must be 30 characters or fewer."}
+    with translation.override("es"):
+        message = _bound(title="x" * 31).first_errors()["title"]
+    assert "Title of the notice" in message and "30" in message and "characters or fewer" not in message
 
 
 def test_a_refusal_becomes_a_domain_error_naming_the_field() -> None:

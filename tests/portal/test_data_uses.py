@@ -13,7 +13,7 @@ PERSONS = "XA/GOV/CRO/civil-registry/persons"
 
 
 def _rows(html: str) -> list[str]:
-    table = re.search(r'<table id="exchange-uses">(.*?)</table>', html, re.S)
+    table = re.search(r'<table id="exchange-uses"[^>]*>(.*?)</table>', html, re.S)
     assert table, html[-1500:]
     rows = re.findall(r"<tbody>(.*)</tbody>", table.group(1), re.S)[0].split("</tr>")
     return [re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", row)).strip() for row in rows if row.strip()]

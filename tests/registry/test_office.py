@@ -139,7 +139,10 @@ def test_a_reader_cannot_declare(client: Client, registrar: Principal) -> None:
         client.post(f"{OFFICE}/declare/birth", _birth_form(mother)),
     ):
         assert response.status_code == 403
-        assert "Your role does not allow this action" in response.content.decode()
+        page = response.content.decode()
+        assert "Your role in the civil registry does not allow this." in page
+        # Said in words, and leading on to the person's own page, not back to the page refused.
+        assert "event.declare" not in page and 'id="way-on" href="/my/"' in page
     assert not LifeEvent.objects.filter(kind="birth", state=EventState.DECLARED).exists()
     event = LifeEvent.objects.get(subject=mother, kind="birth")
     certificate = services.certificate_issue(event_id=event.pk, actor=registrar)
@@ -164,6 +167,15 @@ def test_a_wrong_check_digit_is_shown_next_to_the_field_with_the_input_kept(desk
     assert 'id="mother_uin_error"' in page and 'aria-invalid="true"' in page
     assert f'value="{wrong}"' in page and 'value="Aline Rose"' in page
     assert not LifeEvent.objects.filter(kind="birth", state=EventState.DECLARED).exists()
+
+
+def test_a_date_in_the_future_is_shown_with_a_wrong_uin_in_one_round(desk: Client, registrar: Principal) -> None:
+    mother = register_person(registrar, born=date(1990, 1, 1))
+    tomorrow = timezone.localdate() + timedelta(days=1)
+    form = _birth_form(mother, born=tomorrow, mother_uin=_wrong_check_digit(mother.uin))
+    page = desk.post(f"{OFFICE}/declare/birth", form).content.decode()
+    assert 'href="#mother_uin"' in page and "check digit of this UIN is wrong" in page
+    assert 'href="#birth_date_0"' in page and "This date is in the future." in page
 
 
 def test_a_rule_broken_in_the_service_is_shown_next_to_the_field_it_names(desk: Client, registrar: Principal) -> None:

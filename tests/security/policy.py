@@ -309,6 +309,8 @@ URLS: dict[str, Rule] = {
     ),
     # --- the portal
     "": Rule(_u("/"), get=EVERYONE),
+    "favicon.svg": Rule(_u("/favicon.svg"), get=EVERYONE),
+    "favicon.ico": Rule(_u("/favicon.ico"), get=EVERYONE),
     "services": Rule(_u("/services?q=licence"), get=EVERYONE),
     "services/<slug:code>": Rule(_u("/services/renew-driving-licence"), get=EVERYONE),
     "services/<slug:code>/start": Rule(_u("/services/change-of-address/start"), post=CITIZENS),

@@ -33,14 +33,20 @@ def refuse_control_characters(value: str) -> None:
 
 
 class LengthLimit:
-    """Refuse text longer than ``limit`` characters, saying the limit as a person reads it (2,000)."""
+    """Refuse text longer than ``limit`` characters, saying the limit as a person reads it (2,000), and
+    naming the field by its label when it has one, as an error summary lists every field's message."""
 
-    def __init__(self, limit: int) -> None:
+    def __init__(self, limit: int, label: object = None) -> None:
         self.limit = limit
+        self.label = label
 
     def __call__(self, value: str) -> None:
         if len(value) > self.limit:
-            message = _("Write %(limit)s characters or fewer.") % {"limit": f"{self.limit:,}"}
+            limit = f"{self.limit:,}"
+            if self.label:
+                message = _("%(field)s must be %(limit)s characters or fewer.") % {"field": self.label, "limit": limit}
+            else:
+                message = _("Write %(limit)s characters or fewer.") % {"limit": limit}
             raise ValidationError(message, code="text_too_long")
 
 
@@ -173,4 +179,4 @@ def _harden(field: forms.CharField) -> None:
         return
     kept = [v for v in field.validators if not isinstance(v, ProhibitNullCharactersValidator | MaxLengthValidator)]
     field.max_length = field.max_length or DEFAULT_MAX_LENGTH
-    field.validators = [refuse_control_characters, LengthLimit(field.max_length), *kept]
+    field.validators = [refuse_control_characters, LengthLimit(field.max_length, field.label), *kept]

@@ -17,6 +17,8 @@ import secrets
 from collections.abc import Callable
 from functools import cache
 
+from django.utils.translation import gettext_lazy as _
+
 from gov21.core.errors import DomainError
 
 __all__ = [
@@ -195,12 +197,16 @@ def uin_is_valid(uin: str) -> bool:
     return uin_rejection_reason(uin) is None
 
 
+# In the language of the person who typed the UIN (a form's or an API's caller).
 _CHECK_MESSAGES = {
-    "length": "A UIN has 10 digits, with no spaces or dashes; this has {length} characters.",
-    "empty": "Enter a UIN: it has 10 digits.",
-    "not_digits": "A UIN is made of the digits 0 to 9 only.",
-    "check_digit": "The check digit of this UIN is wrong: check it was typed correctly.",
-    "leading_digit": "A UIN never starts with 0 or 1: check it was typed correctly.",
+    "length": _("A UIN has 10 digits, with no spaces or dashes; this has {length} characters."),
+    "empty": _("Enter a UIN: it has 10 digits."),
+    "not_digits": _("A UIN is made of the digits 0 to 9 only."),
+    "check_digit": _(
+        "The check digit of this UIN is wrong: one of its digits was probably mistyped or two were swapped. "
+        "Check it against the identity card."
+    ),
+    "leading_digit": _("A UIN never starts with 0 or 1: check it was typed correctly."),
 }
 
 
@@ -225,7 +231,7 @@ def uin_check(value: object, *, field: str = "uin") -> str:
         message = _CHECK_MESSAGES["empty" if not uin else reason]
         raise DomainError(
             "uin_invalid",
-            message.format(length=len(uin)),
+            str(message).format(length=len(uin)),
             title="Invalid UIN",
             field=field,
             extra={"reason": reason},

@@ -43,6 +43,32 @@ _PROBLEM_TITLE = gettext_lazy("There is a problem")
 _SOURCES: list[PrincipalSource] = []
 
 
+@dataclass(frozen=True, slots=True)
+class Entrance:
+    """The way into one back office from the site's header: shown only to a caller whose roles give
+    ``permission``, read from the same table the gate reads, so a link never leads to a refusal."""
+
+    url_name: str
+    label: str | Promise
+    permission: str
+
+
+_ENTRANCES: dict[str, Entrance] = {}
+
+
+def office_entrance_register(*, url_name: str, label: str | Promise, permission: str) -> None:
+    """Put a back office's first page in the header of those who may use it (called from ``ready()``;
+    registering the same page again replaces it)."""
+    _ENTRANCES[url_name] = Entrance(url_name=url_name, label=label, permission=permission)
+
+
+def office_entrances(principal: Principal | None) -> list[Entrance]:
+    """The back offices ``principal`` may enter, in the order they were registered; none for nobody."""
+    if principal is None:
+        return []
+    return [entrance for entrance in _ENTRANCES.values() if principal.can(entrance.permission)]
+
+
 def principal_source_register(source: PrincipalSource) -> None:
     """Make ``source`` the one way the back office finds who is calling (registered by identity)."""
     _SOURCES[:] = [source]
@@ -64,6 +90,12 @@ def problem_page(request: HttpRequest, error: DomainError, *, back: str, back_la
         "back_label": back_label,
     }
     return render(request, "core/problem.html", context, status=error.status)
+
+
+def refusal_page(request: HttpRequest, detail: str | Promise) -> HttpResponse:
+    """The one "you cannot do this" page (403): what was refused in words, never a permission's name,
+    and a way on that is not the refused page itself: the person's own pages, or signing in."""
+    return render(request, "core/error.html", {"status": 403, "detail": detail}, status=403)
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,6 +125,10 @@ class Office:
                 try:
                     return view(request, principal, *args, **kwargs)
                 except DomainError as error:
+                    if error.status == 403 and error.code == "forbidden":
+                        # A right checked deeper (``Principal.require`` in a selector) is refused as
+                        # the gate refuses: in the office's words, never by the permission's name.
+                        return self.refuse(request, principal, permission)
                     return self.problem(request, error)
 
             return gated

@@ -26,6 +26,7 @@ from gov21.identity.services import (
     consent_revoke_by_user,
     staff_create,
 )
+from gov21.identity.session import idp_session_present
 from gov21.identity.throttle import ACCOUNT as THROTTLE_IDENTIFIER
 from gov21.identity.throttle import ADDRESS as THROTTLE_ADDRESS
 from gov21.identity.throttle import address_key, attempt_begin, throttle_key
@@ -52,6 +53,7 @@ __all__ = [
     "attempt_begin",
     "builtin_client_ensure",
     "consent_revoke_by_user",
+    "idp_session_present",
     "person_assertion_issue",
     "portal_person_uin",
     "principal_from_request",

@@ -8,6 +8,8 @@ does not match, as it always has."""
 
 from __future__ import annotations
 
+from django.utils.translation import gettext_lazy as _
+
 from gov21.core.forms import FlagField, Form, TextField, TextListField, WholeNumberField
 
 # A link to come back to after signing in; the session module decides whether it is ours.
@@ -34,7 +36,9 @@ class VerifyForm(Form):
 
 
 class ActivateForm(Form):
-    uin = TextField(max_length=20, clip=True, strip=False)
+    # Not cut short: a UIN typed too long is told how long it is (``core.ids.uin_check``), and text past
+    # any UIN's length is refused naming the field, never matched against nothing in silence.
+    uin = TextField(max_length=100, strip=False, label=_("Your UIN"))
     code = TextField(max_length=40, clip=True, strip=False)
     password = _password()
     password_again = _password()

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Final
 
+from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 LOW: Final = "http://eidas.europa.eu/LoA/low"
@@ -20,6 +21,12 @@ NAMES: Final = {
     LOW: pgettext_lazy("level of assurance", "low"),
     SUBSTANTIAL: pgettext_lazy("level of assurance", "substantial"),
     HIGH: pgettext_lazy("level of assurance", "high"),
+}
+# What a level means to the person signed in at it, in their language.
+DESCRIPTIONS: Final = {
+    LOW: _("basic: you signed in with your password only"),
+    SUBSTANTIAL: _("substantial: you signed in with your password and a code from your app, or with a passkey"),
+    HIGH: _("high: you signed in with a passkey, and your identity was checked at a service counter"),
 }
 
 

@@ -9,12 +9,13 @@ from typing import Any
 
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
 from gov21.core.errors import DomainError
-from gov21.core.office import Office
+from gov21.core.office import Office, refusal_page
 from gov21.core.principal import Principal
 from gov21.identity.forms import DOCUMENT_NOT_CHECKED, ClientForm, CounterActivationForm, RecoveryApprovalForm
 from gov21.identity.oidc import SCOPES
@@ -29,9 +30,7 @@ from gov21.identity.services import (
 
 
 def _refused(request: HttpRequest, principal: Principal | None, permission: str | None) -> HttpResponse:
-    return render(
-        request, "identity/office_refused.html", {"detail": "Your role does not allow this action."}, status=403
-    )
+    return refusal_page(request, _("Your role does not allow handing over activation codes or recovering accounts."))
 
 
 office_page = Office(

@@ -11,6 +11,7 @@ from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from webauthn import (
     generate_authentication_options,
     generate_registration_options,
@@ -71,7 +72,8 @@ def register(
 ) -> Passkey:
     if Passkey.objects.filter(account=account).count() >= MAX_PASSKEYS:
         raise DomainError(
-            "too_many_passkeys", f"An account can hold at most {MAX_PASSKEYS} passkeys; remove one first."
+            "too_many_passkeys",
+            _("An account can hold at most %(count)d passkeys; remove one first.") % {"count": MAX_PASSKEYS},
         )
     try:
         verified = verify_registration_response(
@@ -82,10 +84,13 @@ def register(
             require_user_verification=True,
         )
     except (InvalidRegistrationResponse, ValueError, KeyError, TypeError) as error:
-        raise DomainError("passkey_rejected", f"The passkey could not be registered: {error}") from error
+        # The library's reason is for the log; the person is told what to do.
+        raise DomainError(
+            "passkey_rejected", _("The passkey could not be added. Try again, or use another passkey.")
+        ) from error
     credential_id = bytes_to_base64url(verified.credential_id)
     if Passkey.objects.filter(credential_id=credential_id).exists():
-        raise DomainError("passkey_exists", "This passkey is already registered.")
+        raise DomainError("passkey_exists", _("This passkey is already registered."))
     with transaction.atomic():
         passkey = Passkey.objects.create(
             account=account,
@@ -126,13 +131,13 @@ def authenticate(
 ) -> Account:
     """The account whose passkey produced this assertion, after checking signature and counter.
     Attempts are counted per credential and per client address before anything is checked."""
-    failure = DomainError("passkey_failed", "That passkey is not registered for an account that can sign in.")
+    failure = DomainError("passkey_failed", _("That passkey is not registered for an account that can sign in."))
     raw_id = credential.get("id") if isinstance(credential, dict) else None
     if not isinstance(raw_id, str):
         raise failure
     attempt = attempt_begin(
         [(ACCOUNT, throttle_key("passkey", raw_id[:400])), (ADDRESS, address_key(source))],
-        detail="Too many attempts. Wait {wait} seconds, then try again.",
+        detail=_("Too many attempts. Wait {wait} seconds, then try again."),
     )
     with transaction.atomic():
         passkey = (

@@ -26,6 +26,13 @@ FRESH_SECONDS = 1800
 FRESH_KEPT = 8
 
 
+def idp_session_present(request: HttpRequest) -> bool:
+    """Whether this browser holds a sign-in at the provider (after activation, say), before the portal
+    has its own: for the header's "signed in" state. Not a check of the account: never for access."""
+    session = getattr(request, "session", None)
+    return bool(session is not None and IDP_KEY in session)
+
+
 def idp_current(request: HttpRequest) -> SignedIn | None:
     data: dict[str, Any] | None = request.session.get(IDP_KEY)
     if not data:

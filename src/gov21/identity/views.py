@@ -12,12 +12,17 @@ import segno
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
 from gov21.core.errors import DomainError
+from gov21.core.forms import Form
+from gov21.core.ids import uin_check
 from gov21.identity import levels, passkeys, totp
 from gov21.identity.forms import ActivateForm, SecurityForm, SignInForm, VerifyForm
+from gov21.identity.models import Account
+from gov21.identity.oidc import SignedIn
 from gov21.identity.selectors import auth_events_recent, passkeys_of
 from gov21.identity.services import (
     account_activate,
@@ -31,6 +36,7 @@ from gov21.identity.services import (
     second_factor_verify,
     totp_enrol_begin,
     totp_enrol_confirm,
+    totp_enrol_pending,
     totp_remove,
 )
 from gov21.identity.session import (
@@ -43,6 +49,10 @@ from gov21.identity.session import (
 )
 
 _CHALLENGE_KEY = "gov21_webauthn_challenge"
+# Wrong codes typed while setting up an authenticator app; after this many the page mentions the
+# phone's clock, the likely cause once a typing slip is ruled out.
+_TOTP_FAILURES_KEY = "gov21_totp_enrol_failures"
+TOTP_CLOCK_HINT_AFTER = 3
 
 
 def _rp(request: HttpRequest) -> tuple[str, str]:
@@ -69,13 +79,23 @@ def sign_in(request: HttpRequest) -> HttpResponse:
     context: dict[str, Any] = {"next": next_url, "identifier": ""}
     if request.method == "POST":
         context["identifier"] = form.typed("identifier")
+        errors = _missing(
+            form,
+            [
+                ("identifier", _("Enter your UIN, or your user name if you work for the government")),
+                ("password", _("Enter your password")),
+            ],
+        )
+        if errors:
+            context["errors"] = errors
+            return render(request, "identity/sign_in.html", context, status=422)
         try:
             data = form.cleaned()
             account = password_authenticate(
                 identifier=data["identifier"], password=data["password"], source=source_of(request)
             )
         except DomainError as error:
-            context["error"] = error.detail
+            context["errors"] = {"identifier": error.detail}
             return _refused(request, "identity/sign_in.html", context, error)
         factors = account_second_factors(account)
         if factors["totp"] or factors["passkey"] or factors["recovery"]:
@@ -118,7 +138,12 @@ def verify(request: HttpRequest) -> HttpResponse:
     }
     if request.method == "POST":
         try:
-            method = second_factor_verify(account=account, code=form.cleaned()["code"], source=source_of(request))
+            code = form.cleaned()["code"]
+            if not code.strip():
+                raise DomainError(
+                    "code_required", _("Enter the code from your authenticator app, or a recovery code"), field="code"
+                )
+            method = second_factor_verify(account=account, code=code, source=source_of(request))
         except DomainError as error:
             context["error"] = error.detail
             return render(request, "identity/verify.html", context, status=error.status)
@@ -131,7 +156,7 @@ def verify(request: HttpRequest) -> HttpResponse:
 @require_POST
 def passkey_options(request: HttpRequest) -> HttpResponse:
     """Options for ``navigator.credentials.get``: for the account mid-sign-in, or discoverable."""
-    rp_id, _ = _rp(request)
+    rp_id, _origin = _rp(request)
     pending = pending_get(request)
     current = idp_current(request)
     account = pending[0] if pending else (current.account if current else None)
@@ -145,7 +170,7 @@ def passkey_sign_in(request: HttpRequest) -> HttpResponse:
     rp_id, origin = _rp(request)
     challenge = request.session.pop(_CHALLENGE_KEY, None)
     if not challenge:
-        return JsonResponse({"error": "Start again: the passkey request expired."}, status=400)
+        return JsonResponse({"error": _("Start again: the passkey request expired.")}, status=400)
     pending = pending_get(request)
     current = idp_current(request)
     expected = pending[0] if pending else (current.account if current else None)
@@ -162,7 +187,7 @@ def passkey_sign_in(request: HttpRequest) -> HttpResponse:
         )
     except (ValueError, DomainError) as error:
         auth_event_record(kind="sign_in_failed", account=expected, source=source_of(request), step="passkey")
-        detail = error.detail if isinstance(error, DomainError) else "The passkey response could not be read."
+        detail = error.detail if isinstance(error, DomainError) else _("The passkey response could not be read.")
         status = error.status if isinstance(error, DomainError) and error.status == 429 else 400
         return JsonResponse({"error": detail}, status=status)
     signed = idp_establish(request, account, levels.amr_with(base_amr, "hwk"))
@@ -175,8 +200,8 @@ def passkey_sign_in(request: HttpRequest) -> HttpResponse:
 def passkey_register_options(request: HttpRequest) -> HttpResponse:
     current = idp_current(request)
     if current is None:
-        return JsonResponse({"error": "Sign in first."}, status=401)
-    rp_id, _ = _rp(request)
+        return JsonResponse({"error": _("Sign in first.")}, status=401)
+    rp_id, _origin = _rp(request)
     options, challenge = passkeys.registration_options(
         account=current.account, rp_id=rp_id, rp_name=str(settings.GOV21_COUNTRY_NAME)
     )
@@ -188,10 +213,10 @@ def passkey_register_options(request: HttpRequest) -> HttpResponse:
 def passkey_register(request: HttpRequest) -> HttpResponse:
     current = idp_current(request)
     if current is None:
-        return JsonResponse({"error": "Sign in first."}, status=401)
+        return JsonResponse({"error": _("Sign in first.")}, status=401)
     challenge = request.session.pop(_CHALLENGE_KEY, None)
     if not challenge:
-        return JsonResponse({"error": "Start again: the passkey request expired."}, status=400)
+        return JsonResponse({"error": _("Start again: the passkey request expired.")}, status=400)
     rp_id, origin = _rp(request)
     try:
         body = json.loads(request.body)
@@ -204,8 +229,8 @@ def passkey_register(request: HttpRequest) -> HttpResponse:
             name=str(body.get("name") or "Passkey"),
             source=source_of(request),
         )
-    except (ValueError, KeyError, TypeError) as error:
-        return JsonResponse({"error": f"The passkey response could not be read: {error}"}, status=400)
+    except (ValueError, KeyError, TypeError):
+        return JsonResponse({"error": _("The passkey response could not be read.")}, status=400)
     except DomainError as error:
         return JsonResponse({"error": error.detail}, status=400)
     # Creating a passkey with user verification proves possession of it: the session is now that strong.
@@ -219,20 +244,54 @@ def activate(request: HttpRequest) -> HttpResponse:
     form = ActivateForm.bind(request)
     context: dict[str, Any] = {"uin": form.typed("uin")}
     if request.method == "POST":
+        errors = _missing(
+            form,
+            [
+                ("uin", _("Enter your UIN: the 10 digits on your identity card")),
+                ("code", _("Enter the activation code from the service counter")),
+                ("password", _("Choose a password")),
+                ("password_again", _("Type the password again")),
+            ],
+        )
+        if "uin" not in errors:
+            try:
+                uin_check(form.cleaned_data["uin"])
+            except DomainError as error:
+                errors["uin"] = error.detail
+        data = form.cleaned_data
+        if not errors.keys() & {"password", "password_again"} and data["password"] != data["password_again"]:
+            errors["password_again"] = _("The two passwords are not the same. Type them again.")
+        if errors:
+            context["errors"] = _in_page_order(errors, ["uin", "code", "password", "password_again"])
+            return render(request, "identity/activate.html", context, status=422)
         try:
-            data = form.cleaned()
-            if data["password"] != data["password_again"]:
-                context["error"] = "The two passwords are not the same."
-                return render(request, "identity/activate.html", context, status=422)
             account = account_activate(
                 uin=data["uin"], code=data["code"], password=data["password"], source=source_of(request)
             )
         except DomainError as error:
-            context["error"] = error.detail
+            context["errors"] = {error.field or "code": error.detail}
             return _refused(request, "identity/activate.html", context, error)
         idp_establish(request, account, ["pwd"])
         return redirect("/auth/account?enrol=1")
     return render(request, "identity/activate.html", context)
+
+
+def _missing(form: Form, required: list[tuple[str, str]]) -> dict[str, str]:
+    """Every field at fault at once, so a person fixes them in one round: what the form refused
+    (characters we cannot accept), or what was left empty, with that field's own message."""
+    form.is_valid()
+    refused = form.first_errors()
+    errors: dict[str, str] = {}
+    for name, message in required:
+        if name in refused:
+            errors[name] = refused[name]
+        elif not str(form.cleaned_data.get(name, "")).strip():
+            errors[name] = message
+    return errors
+
+
+def _in_page_order(errors: dict[str, str], order: list[str]) -> dict[str, str]:
+    return {name: errors[name] for name in order if name in errors}
 
 
 @never_cache
@@ -244,7 +303,9 @@ def account(request: HttpRequest) -> HttpResponse:
         return redirect(f"/auth/sign-in?{urlencode({'next': request.get_full_path()})}")
     acct = current.account
     source = source_of(request)
-    context: dict[str, Any] = {"signed_in": current, "level_name": levels.NAMES.get(current.acr, current.acr)}
+    acr = current.acr
+    # The provider's session is a sign-in: the header says so, though the portal's own comes later.
+    context: dict[str, Any] = {"signed_in": current, "provider_signed_in": True}
     form = SecurityForm.bind(request)
     next_url = safe_next(request, request.GET.get("next") or form.typed("next"), "")
     context["next"] = next_url
@@ -253,18 +314,22 @@ def account(request: HttpRequest) -> HttpResponse:
             data = form.cleaned()
             action = data["action"]
             if action == "totp_start":
-                context["totp_secret"] = totp_enrol_begin(account=acct)
+                # The secret already being set up, if any: the entry on the phone keeps matching.
+                if totp_enrol_pending(account=acct) is None:
+                    totp_enrol_begin(account=acct)
+                request.session[_TOTP_FAILURES_KEY] = 0
+            elif action == "totp_restart":
+                totp_enrol_begin(account=acct)
+                request.session[_TOTP_FAILURES_KEY] = 0
+                context["done"] = _(
+                    "This is a new key. Delete the entry you added before from your authenticator app, "
+                    "then scan this code."
+                )
             elif action == "totp_confirm":
-                totp_enrol_confirm(account=acct, code=data["code"], source=source, auth_time=current.auth_time)
-                signed = idp_establish(request, acct, levels.amr_with(current.amr, "otp"))
-                if not account_second_factors(acct)["recovery"]:
-                    context["recovery_codes"] = recovery_codes_issue(
-                        account=acct, source=source, auth_time=signed.auth_time
-                    )
-                context["done"] = "Your authenticator app is set up."
+                acr = _totp_confirm(request, acct, current, data["code"], context)
             elif action == "totp_remove":
                 totp_remove(account=acct, source=source, auth_time=current.auth_time)
-                context["done"] = "The authenticator app was removed."
+                context["done"] = _("The authenticator app was removed.")
             elif action == "passkey_remove":
                 passkeys.remove(
                     account=acct,
@@ -272,38 +337,71 @@ def account(request: HttpRequest) -> HttpResponse:
                     source=source,
                     auth_time=current.auth_time,
                 )
-                context["done"] = "The passkey was removed."
+                context["done"] = _("The passkey was removed.")
             elif action == "recovery_cancel":
                 if account_recovery_cancel(account=acct, source=source):
-                    context["done"] = "The recovery of your account was cancelled. Its code no longer works."
+                    context["done"] = _("The recovery of your account was cancelled. Its code no longer works.")
             elif action == "password_change":
                 if data["new_password"] != data["new_password_again"]:
-                    raise DomainError("passwords_differ", "The two new passwords are not the same.")
+                    raise DomainError("passwords_differ", _("The two new passwords are not the same."))
                 password_change(account=acct, current=data["current_password"], new=data["new_password"], source=source)
-                context["done"] = "Your password was changed."
+                context["done"] = _("Your password was changed.")
             elif action == "recovery_codes":
                 context["recovery_codes"] = recovery_codes_issue(
                     account=acct, source=source, auth_time=current.auth_time
                 )
         except (DomainError, ValueError) as error:
-            context["error"] = error.detail if isinstance(error, DomainError) else "That request was not understood."
+            context["error"] = error.detail if isinstance(error, DomainError) else _("That request was not understood.")
+            context["error_field"] = (error.field or "") if isinstance(error, DomainError) else ""
             if isinstance(error, DomainError) and error.code == "reauthentication_required":
                 context["reauthenticate"] = f"/auth/verify?{urlencode({'next': '/auth/account'})}"
-    secret = context.get("totp_secret")
+    secret = totp_enrol_pending(account=acct)
     if secret:
         uri = totp.provisioning_uri(
             secret, account_name=acct.user.get_username(), issuer=str(settings.GOV21_COUNTRY_NAME)
         )
+        context["totp_secret"] = secret
         context["totp_uri"] = uri
         context["totp_qr"] = segno.make(uri, error="m").svg_data_uri(scale=4)
+    context["level_name"] = levels.DESCRIPTIONS.get(acr, acr)
     context["factors"] = account_second_factors(acct)
     context["passkeys"] = passkeys_of(account=acct)
     context["recoveries"] = account_recoveries_open(account=acct)
     context["events"] = auth_events_recent(account=acct, limit=15)
-    context["enrol"] = bool(request.GET.get("enrol")) and not (
-        context["factors"]["totp"] or context["factors"]["passkey"]
-    )
+    has_factor = context["factors"]["totp"] or context["factors"]["passkey"]
+    context["enrol"] = bool(request.GET.get("enrol")) and not has_factor
+    # After activation or setting up a second factor, the way on: where the person was going, or their page.
+    context["way_on"] = next_url or ("/my/" if has_factor or context["enrol"] else "")
     return render(request, "identity/account.html", context)
+
+
+def _totp_confirm(request: HttpRequest, acct: Account, current: SignedIn, code: str, context: dict[str, Any]) -> str:
+    """Confirm the app being set up with a code from it; the level the session has afterwards. A wrong
+    code is said plainly, and the phone's clock is mentioned only once typing slips are unlikely."""
+    if not code.strip():
+        raise DomainError("code_required", _("Enter the 6-digit code from your authenticator app"), field="code")
+    try:
+        totp_enrol_confirm(account=acct, code=code, source=source_of(request), auth_time=current.auth_time)
+    except DomainError as error:
+        if error.code != "totp_wrong_code":
+            raise
+        failures = int(request.session.get(_TOTP_FAILURES_KEY, 0)) + 1
+        request.session[_TOTP_FAILURES_KEY] = failures
+        detail = _("That code is not right. Type the 6-digit code the app shows now for this account.")
+        if failures >= TOTP_CLOCK_HINT_AFTER:
+            detail = _(
+                "That code is still not right. Check that the phone's date and time are set automatically, "
+                "then type the code the app shows now. If it keeps failing, start again with a new code."
+            )
+        raise DomainError("totp_wrong_code", detail, field="code") from None
+    request.session.pop(_TOTP_FAILURES_KEY, None)
+    signed = idp_establish(request, acct, levels.amr_with(current.amr, "otp"))
+    if not account_second_factors(acct)["recovery"]:
+        context["recovery_codes"] = recovery_codes_issue(
+            account=acct, source=source_of(request), auth_time=signed.auth_time
+        )
+    context["done"] = _("Your authenticator app is set up. You will need a code from it each time you sign in.")
+    return signed.acr
 
 
 @require_POST

@@ -18,7 +18,10 @@ class OneStopConfig(AppConfig):
 
     def ready(self) -> None:
         # The agencies' registers kept by the service engine answer on the exchange.
+        from django.utils.translation import gettext_lazy
+
         from gov21.core.credentials import jwks_source_register, lookup_register, verifier_register
+        from gov21.core.office import office_entrance_register
         from gov21.core.permissions import permissions_grant
         from gov21.onestop import (
             exchange_routes,  # noqa: F401
@@ -33,6 +36,7 @@ class OneStopConfig(AppConfig):
         )
 
         permissions_grant(app=self.label, grants=PERMISSIONS)
+        office_entrance_register(url_name="cases:queue", label=gettext_lazy("Cases"), permission="case.read")
         verifier_register(QR_PREFIX, lambda payload: document_verify(payload=payload))
         jwks_source_register(lambda: services_keys().public_jwks())
         document_kinds_register()

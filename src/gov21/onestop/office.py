@@ -25,8 +25,8 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from gov21.core.errors import Conflict, DomainError, Forbidden, NotFound
-from gov21.core.office import Office
+from gov21.core.errors import Conflict, DomainError, NotFound
+from gov21.core.office import Office, refusal_page
 from gov21.core.principal import Principal
 from gov21.exchange.contracts import agency_name, agency_service, service_field_titles
 from gov21.identity.contracts import session_access_token
@@ -111,7 +111,8 @@ def _refused(request: HttpRequest, principal: Principal | None, permission: str 
         detail = _("Only a supervisor sees the workload of the team.")
     else:
         detail = _("Your role does not allow working the cases of the one-stop shop.")
-    return OFFICE.problem(request, Forbidden("forbidden", detail))
+    # Not the office's problem page: its way back is the queue, which would refuse again.
+    return refusal_page(request, detail)
 
 
 OFFICE = Office(home="cases:queue", home_label=gettext_lazy("Go to the open cases"), refuse=_refused)

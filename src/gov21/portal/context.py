@@ -11,13 +11,24 @@ def site(request: HttpRequest) -> dict[str, Any]:
 
 
 def staff(request: HttpRequest) -> dict[str, Any]:
-    """Whether to show the back-office links: only to staff signed in at level substantial."""
+    """The back offices whose links the header shows: only those the signed-in person's roles let them
+    into, found by the gate's own source of the caller and its permission table, so a citizen (signed
+    in, with no role) sees none and no link leads to a refusal."""
     from django.utils.functional import SimpleLazyObject
 
-    from gov21.identity.contracts import principal_from_request
+    from gov21.core.office import office_entrances, request_principal
+    from gov21.identity.contracts import idp_session_present
 
-    def is_staff() -> bool:
+    def entrances() -> list[Any]:
         user = getattr(request, "user", None)
-        return bool(user is not None and user.is_authenticated and principal_from_request(request) is not None)
+        if user is None or not user.is_authenticated:
+            return []
+        return office_entrances(request_principal(request))
 
-    return {"staff_member": SimpleLazyObject(is_staff)}
+    def provider_only() -> bool:
+        user = getattr(request, "user", None)
+        return not (user is not None and user.is_authenticated) and idp_session_present(request)
+
+    # Signed in at the provider but not yet at the portal (just after activation): the header says
+    # "Your account" (which finishes the portal's sign-in without a password) rather than "Sign in".
+    return {"office_links": SimpleLazyObject(entrances), "provider_signed_in": SimpleLazyObject(provider_only)}

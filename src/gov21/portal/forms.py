@@ -61,6 +61,8 @@ class ApplicationActionForm(Form):
     response = TextField(max_length=10_000)
     rating = WholeNumberField()
     comment = TextField(max_length=10_000)
+    # Withdrawing cannot be undone: it is done only from the confirmation page, which sends this.
+    confirm = FlagField()
 
 
 class FeedbackForm(Form):
@@ -81,3 +83,5 @@ class OfferAnswerForm(Form):
 
 class ConsentWithdrawForm(Form):
     consent = WholeNumberField()
+    # Withdrawing cannot be undone: it is done only from the confirmation page, which sends this.
+    confirm = FlagField()

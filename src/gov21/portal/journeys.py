@@ -447,6 +447,25 @@ def paid(request: HttpRequest, uin: str, application: svc.ApplicationView) -> Ht
     return redirect("portal:application", reference=reference)
 
 
+def _withdraw_confirm(request: HttpRequest, application: svc.ApplicationView, lang: str) -> HttpResponse:
+    """Ask before withdrawing an application: it cannot be undone, and a one-click button is too easy to press."""
+    page = reverse("portal:application", args=[application.reference])
+    title = svc.text(application.title, lang)
+    context = {
+        "question": _("Are you sure you want to withdraw your application?"),
+        "consequence": _(
+            "Your application “%(title)s” (%(reference)s) will be closed and no officer will look at it. "
+            "This cannot be undone: to go on later you would apply again."
+        )
+        % {"title": title, "reference": application.reference},
+        "action_url": page,
+        "fields": [("action", "withdraw")],
+        "yes_label": _("Yes, withdraw my application"),
+        "cancel_url": page,
+    }
+    return render(request, "portal/confirm.html", context)
+
+
 @never_cache
 @require_http_methods(["GET", "POST"])
 @with_application()
@@ -461,9 +480,11 @@ def application_page(request: HttpRequest, uin: str, application: svc.Applicatio
             if action == "respond":
                 svc.application_respond(uin=uin, reference=reference, response=data["response"])
                 return redirect("portal:application", reference=reference)
-            if action == "withdraw":
+            if action == "withdraw" and data["confirm"]:
                 svc.application_withdraw(uin=uin, reference=reference)
                 return redirect("portal:application", reference=reference)
+            if action == "withdraw":
+                return _withdraw_confirm(request, application, lang)
             if action == "feedback":
                 svc.feedback_record(
                     rating=data["rating"],
@@ -477,6 +498,9 @@ def application_page(request: HttpRequest, uin: str, application: svc.Applicatio
             error = problem.detail
     state = application.state
     S = svc.ApplicationState
+    can_withdraw = state in (S.DRAFT, S.SUBMITTED, S.AWAITING_PAYMENT, S.IN_REVIEW, S.INFO_REQUESTED)
+    if can_withdraw and request.method == "GET" and request.GET.get("withdraw"):
+        return _withdraw_confirm(request, application, lang)
     return render(
         request,
         "portal/application.html",
@@ -499,7 +523,7 @@ def application_page(request: HttpRequest, uin: str, application: svc.Applicatio
             "payments": application.payments,
             "awaiting_payment": state == S.AWAITING_PAYMENT,
             "info_requested": state == S.INFO_REQUESTED,
-            "can_withdraw": state in (S.DRAFT, S.SUBMITTED, S.AWAITING_PAYMENT, S.IN_REVIEW, S.INFO_REQUESTED),
+            "can_withdraw": can_withdraw,
             "done": state in (S.APPROVED, S.COMPLETED, S.REFUSED),
             "refused": state == S.REFUSED,
             "withdrawn": state == S.WITHDRAWN,

@@ -1,10 +1,14 @@
 from django.urls import path
+from django.views.generic.base import RedirectView
 
 from gov21.portal import journeys, my, views
 
 app_name = "portal"
 urlpatterns = [
     path("", journeys.home, name="home"),
+    path("favicon.svg", views.favicon, name="favicon"),
+    # Browsers that ignore the page's link ask for this address; it names the same icon.
+    path("favicon.ico", RedirectView.as_view(url="/favicon.svg", permanent=True)),
     path("services", journeys.search, name="search"),
     path("services/<slug:code>", journeys.start_page, name="start-page"),
     path("services/<slug:code>/start", journeys.start, name="start"),

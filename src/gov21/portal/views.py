@@ -1,14 +1,19 @@
 from __future__ import annotations
 
+import functools
+from typing import Any
 from urllib.parse import urlencode
 
 from django.contrib.auth import login, logout
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import get_language
-from django.views.decorators.cache import never_cache
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import cache_control, never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from gov21.audit.contracts import access_records_for
@@ -25,6 +30,21 @@ from gov21.onestop.contracts import applications_for, inbox_unread_count, offers
 from gov21.portal import rp
 from gov21.portal.forms import ConsentWithdrawForm
 from gov21.portal.uses import access_shown, exchange_use_shown
+
+# A year: the icon's address never changes what it shows without the page's link changing with it.
+_ICON_MAX_AGE = 365 * 24 * 3600
+
+
+@functools.cache
+def _icon() -> str:
+    return render_to_string("portal/favicon.svg")
+
+
+@require_GET
+@cache_control(public=True, max_age=_ICON_MAX_AGE, immutable=True)
+def favicon(request: HttpRequest) -> HttpResponse:
+    """The site's icon (a sun over the sea): one small SVG, fetched once and then kept by the browser."""
+    return HttpResponse(_icon(), content_type="image/svg+xml")
 
 
 @login_required
@@ -106,17 +126,22 @@ def my_account(request: HttpRequest) -> HttpResponse:
         return _to_sign_in(request)
     user_id = int(request.user.pk)
     error = None
+    summary = account_summary(user_id=user_id) or {"consents": [], "uin": None}
     if request.method == "POST":
+        form = ConsentWithdrawForm(request.POST)
+        data = form.cleaned() if form.is_valid() else {"consent": None, "confirm": False}
+        if not data["confirm"]:
+            return _withdraw_confirm(request, summary, data["consent"])
         try:
             consent_revoke_by_user(
-                user_id=user_id,
-                consent_id=ConsentWithdrawForm(request.POST).cleaned()["consent"] or 0,
-                source=str(request.META.get("REMOTE_ADDR", "")),
+                user_id=user_id, consent_id=data["consent"] or 0, source=str(request.META.get("REMOTE_ADDR", ""))
             )
             return redirect("/my/?withdrawn=1")
         except (DomainError, ValueError):
-            error = "That consent was not found on your account."
-    summary = account_summary(user_id=user_id) or {"consents": [], "uin": None}
+            error = _("That consent was not found on your account.")
+    elif request.GET.get("withdraw"):
+        wanted = ConsentWithdrawForm({"consent": request.GET["withdraw"]}).cleaned()["consent"]
+        return _withdraw_confirm(request, summary, wanted)
     uin = summary.get("uin")
     uses = access_records_for(subject=uin, limit=50) if uin else []
     exchange_uses = data_uses_for(subject=uin, limit=RECENT_EXCHANGE_USES + 1) if uin else []
@@ -145,6 +170,27 @@ def _applications(uin: str) -> dict[str, str]:
         return {}
     lang = (get_language() or "en")[:2]
     return {a.reference: text(a.title, lang) for a in applications_for(uin=uin, limit=USAGE_LIMIT_MAX)}
+
+
+def _withdraw_confirm(request: HttpRequest, summary: dict[str, Any], consent_id: int | None) -> HttpResponse:
+    """Ask before withdrawing the consent given to a service: the service loses access at once."""
+    consent = next((c for c in summary["consents"] if c["id"] == consent_id), None)
+    if consent is None:
+        return redirect("portal:my")
+    context = {
+        "question": _("Are you sure you want to stop sharing your data with %(service)s?")
+        % {"service": consent["client"]},
+        "consequence": _(
+            "%(agency)s will no longer be able to read your data through this service. To use it again "
+            "you would sign in to it and agree again."
+        )
+        % {"agency": consent["agency"]},
+        "action_url": reverse("portal:my"),
+        "fields": [("consent", consent["id"])],
+        "yes_label": _("Yes, stop sharing"),
+        "cancel_url": reverse("portal:my"),
+    }
+    return render(request, "portal/confirm.html", context)
 
 
 @never_cache

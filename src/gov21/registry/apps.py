@@ -20,7 +20,10 @@ class RegistryConfig(AppConfig):
     label = "registry"
 
     def ready(self) -> None:
+        from django.utils.translation import gettext_lazy
+
         from gov21.core.credentials import lookup_register
+        from gov21.core.office import office_entrance_register
         from gov21.core.permissions import permissions_grant
         from gov21.registry.certificates import document_kinds_register
         from gov21.registry.selectors import certificate_lookup
@@ -28,5 +31,9 @@ class RegistryConfig(AppConfig):
         permissions_grant(app=self.label, grants=PERMISSIONS)
         document_kinds_register()
         lookup_register(certificate_lookup)
+        # The queue of declarations is the office's first page, and it lists them only to those who read them.
+        office_entrance_register(
+            url_name="registry:queue", label=gettext_lazy("Registry office"), permission="event.read"
+        )
         # The registry's services on the exchange register their handlers.
         from gov21.registry import exchange_routes  # noqa: F401

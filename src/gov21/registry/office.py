@@ -18,15 +18,16 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from gov21.core.credentials import verification_url
-from gov21.core.errors import Conflict, DomainError, Forbidden
+from gov21.core.errors import Conflict, DomainError
 from gov21.core.geography import settlement_names
-from gov21.core.office import Office, problem_page
+from gov21.core.office import Office, refusal_page
 from gov21.core.pdf import render_qr_png
 from gov21.core.principal import Principal
 from gov21.registry import forms, selectors, services
 from gov21.registry.certificates import QR_PREFIX, certificate_pdf
 from gov21.registry.models import CertificateStatus, EventKind, EventState, LifeEvent, MaritalStatus, PersonStatus
 from gov21.registry.records import PersonFacts, PersonHistory
+from gov21.registry.services.events import date_check, local_today
 
 if TYPE_CHECKING:
     from django_stubs_ext import StrOrPromise
@@ -56,9 +57,9 @@ _FORM_PAGES: dict[str, tuple[StrOrPromise, StrOrPromise]] = {
 def _refused(request: HttpRequest, principal: Principal | None, permission: str | None) -> HttpResponse:
     """No role in gov21 at all, or none that allows what the page does."""
     if principal is None or not principal.roles:
-        error = Forbidden("no_role", _("Your account has no role in the civil registry. Ask an administrator."))
-        return problem_page(request, error, back="portal:home", back_label=_("Go to the home page"))
-    return OFFICE.problem(request, Forbidden("forbidden", f"Your role does not allow this action ({permission})."))
+        return refusal_page(request, _("Your account has no role in the civil registry. Ask an administrator."))
+    # Said in words, never by the permission's name, and not leading back to the page refused.
+    return refusal_page(request, _("Your role in the civil registry does not allow this."))
 
 
 # Pages for civil registry staff: any role in gov21 lets a person in unless the page names a permission.
@@ -114,11 +115,25 @@ def declare(request: HttpRequest, principal: Principal) -> HttpResponse:
     return render(request, "registry/declare.html", {"kinds": kinds})
 
 
+def _dates_check(form: forms.GovForm) -> None:
+    """Put the registry's date rules next to the dates of a form refused for another field, so that a
+    date in the future is shown with every other error in one round, not after the others are fixed."""
+    for name, field in form.fields.items():
+        value = form.cleaned_data.get(name)
+        if isinstance(field, forms.DatePartsField) and value is not None and name not in form.errors:
+            try:
+                date_check(value, field=name, today=local_today())
+            except DomainError as error:
+                form.add_domain_error(error)
+
+
 def _declare(
     request: HttpRequest, principal: Principal, *, kind: str, form: forms.GovForm, template: str
 ) -> HttpResponse:
     status = 200
-    if request.method == "POST" and form.is_valid():
+    if request.method == "POST" and not form.is_valid():
+        _dates_check(form)
+    elif request.method == "POST":
         try:
             declaration = services.declaration_parse(kind=kind, data=form.cleaned_data)
             event = services.event_declare(declaration=declaration, actor=principal)

@@ -38,6 +38,7 @@ from gov21.identity.services.second_factors import (
     second_factor_verify,
     totp_enrol_begin,
     totp_enrol_confirm,
+    totp_enrol_pending,
     totp_remove,
     totp_verify,
 )
@@ -86,6 +87,7 @@ __all__ = [
     "token_revoke",
     "totp_enrol_begin",
     "totp_enrol_confirm",
+    "totp_enrol_pending",
     "totp_remove",
     "totp_verify",
 ]

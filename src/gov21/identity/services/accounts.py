@@ -9,6 +9,7 @@ from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from gov21.core.errors import DomainError
 from gov21.identity.models import (
@@ -58,7 +59,7 @@ def recent_authentication_check(*, auth_time: int) -> None:
     if time.time() - auth_time > REAUTH_SECONDS:
         raise DomainError(
             "reauthentication_required",
-            "For your safety, prove it is you again (with your app, a recovery code or a passkey), then try again.",
+            _("For your safety, prove it is you again (with your app, a recovery code or a passkey), then try again."),
             status=403,
             title="Sign in again",
         )

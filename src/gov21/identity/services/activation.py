@@ -12,6 +12,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
 from gov21.core.crypto import hash_token
@@ -92,7 +93,7 @@ def activation_code_issue(*, uin: str, officer: Principal, channel: str = "count
             "This person's account is in use. Ask for an account recovery: a second officer approves it, "
             "and the person is told.",
         )
-    code, _ = activation_code_create(account=account, officer=officer, channel=channel)
+    code, _issued = activation_code_create(account=account, officer=officer, channel=channel)
     auth_event_record(kind="activation_code_issued", account=account, officer=officer.name, channel=channel)
     throttle_reset(throttle_key("act", uin))  # the officer has seen the person: earlier guessing is forgiven
     return code
@@ -104,11 +105,14 @@ def account_activate(*, uin: str, code: str, password: str, source: str) -> Acco
     Every failure gives the same answer, whether the UIN has no account, the code is wrong, used or
     expired, so that the form cannot be used to learn who has an account. On an account in use the
     code works only if it came from an approved recovery."""
-    failure = DomainError("activation_failed", "That UIN and activation code do not match an open activation.")
+    failure = DomainError(
+        "activation_failed",
+        _("That UIN and activation code do not match an open activation. Check both, or ask at a service counter."),
+    )
     uin = uin.strip()
     attempt = attempt_begin(
         [(ACCOUNT, throttle_key("act", uin)), (ADDRESS, address_key(source))],
-        detail="Too many attempts. Wait {wait} seconds, then try again.",
+        detail=_("Too many attempts. Wait {wait} seconds, then try again."),
     )
     with transaction.atomic():
         account = (

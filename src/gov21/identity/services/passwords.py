@@ -8,6 +8,8 @@ from django.contrib.auth.hashers import check_password, make_password
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from gov21.core.capacity import Busy
 from gov21.core.errors import DomainError, Unauthenticated
@@ -20,7 +22,9 @@ from gov21.identity.throttle import ACCOUNT, ADDRESS, address_key, attempt_begin
 
 _DUMMY_HASH: list[str] = []
 
-GENERIC_SIGN_IN_FAILURE = "The UIN, user name or password is not right, or this account cannot sign in now."
+GENERIC_SIGN_IN_FAILURE = gettext_lazy(
+    "The UIN, user name or password is not right, or this account cannot sign in now."
+)
 
 
 def _dummy_password_check(password: str) -> None:
@@ -36,7 +40,7 @@ def password_authenticate(*, identifier: str, password: str, source: str) -> Acc
     try:
         attempt = attempt_begin(
             [(ACCOUNT, throttle_key("id", identifier)), (ADDRESS, address_key(source))],
-            detail="Too many failed attempts. Wait {wait} seconds, then try again, or visit a service counter.",
+            detail=_("Too many failed attempts. Wait {wait} seconds, then try again, or visit a service counter."),
         )
     except DomainError:
         auth_event_record(kind="sign_in_blocked", account=None, source=source)
@@ -56,7 +60,7 @@ def password_authenticate(*, identifier: str, password: str, source: str) -> Acc
         raise
     if not ok:
         auth_event_record(kind="sign_in_failed", account=account, source=source, step="password")
-        raise Unauthenticated("sign_in_failed", GENERIC_SIGN_IN_FAILURE)
+        raise Unauthenticated("sign_in_failed", str(GENERIC_SIGN_IN_FAILURE))
     assert account is not None
     attempt.succeeded()
     return account
@@ -66,7 +70,7 @@ def password_change(*, account: Account, current: str, new: str, source: str) ->
     """Change a password, proving the current one again (a borrowed unlocked phone is not enough)."""
     attempt = attempt_begin(
         [(ACCOUNT, throttle_key("pwchange", str(account.pk))), (ADDRESS, address_key(source))],
-        detail="Too many attempts. Wait {wait} seconds, then try again.",
+        detail=_("Too many attempts. Wait {wait} seconds, then try again."),
     )
     user = account.user
     try:
@@ -76,7 +80,7 @@ def password_change(*, account: Account, current: str, new: str, source: str) ->
         attempt.withdrawn()
         raise
     if not right:
-        raise DomainError("wrong_password", "Your current password is not right.", field="current_password")
+        raise DomainError("wrong_password", _("Your current password is not right."), field="current_password")
     attempt.succeeded()
     try:
         validate_password(new, user)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from gov21.core.crypto import hash_token
 from gov21.core.errors import DomainError
@@ -54,6 +55,20 @@ def totp_enrol_begin(*, account: Account) -> str:
     return secret
 
 
+def totp_enrol_pending(*, account: Account) -> str | None:
+    """The authenticator secret being set up and not yet confirmed (a first app, or a replacement of a
+    confirmed one), or None. A mistyped code leaves it as it is, so the entry already added to the
+    phone keeps matching; only an explicit "start again" (``totp_enrol_begin``) makes a new one."""
+    factor = TotpFactor.objects.filter(account=account).first()
+    if factor is None:
+        return None
+    if factor.confirmed_at is None:
+        return TOTP_SEAL.open_text(factor.secret, aad=_totp_binding(account))
+    if factor.pending_secret:
+        return TOTP_SEAL.open_text(factor.pending_secret, aad=_totp_binding(account))
+    return None
+
+
 def _totp_binding(account: Account) -> bytes:
     return f"totp:{account.pk}".encode()
 
@@ -69,7 +84,7 @@ def totp_enrol_confirm(*, account: Account, code: str, source: str, auth_time: i
         factor = TotpFactor.objects.select_for_update().select_related("account").filter(account=account).first()
         replacing = factor is not None and factor.confirmed_at is not None
         if factor is None or (replacing and not factor.pending_secret):
-            raise DomainError("totp_not_started", "Start adding an authenticator app first.")
+            raise DomainError("totp_not_started", _("Start adding an authenticator app first."))
         if replacing:
             recent_authentication_check(auth_time=auth_time if auth_time is not None else 0)
             secret = TOTP_SEAL.open_text(factor.pending_secret, aad=_totp_binding(account))
@@ -79,7 +94,7 @@ def totp_enrol_confirm(*, account: Account, code: str, source: str, auth_time: i
         if step is None:
             raise DomainError(
                 "totp_wrong_code",
-                "That code is not right. Check the phone's clock and type the current code.",
+                _("That code is not right. Type the 6-digit code the app shows now for this account."),
                 field="code",
             )
         if replacing:
@@ -117,7 +132,7 @@ def second_factor_keep_one(
     totp_left = not removing_totp and TotpFactor.objects.filter(account=account, confirmed_at__isnull=False).exists()
     passkeys_left = Passkey.objects.filter(account=account).exclude(pk=removing_passkey or 0).exists()
     if not (totp_left or passkeys_left):
-        raise DomainError("last_factor", "Add another way to sign in first: this is your only second factor.")
+        raise DomainError("last_factor", _("Add another way to sign in first: this is your only second factor."))
 
 
 def totp_remove(*, account: Account, source: str, auth_time: int) -> None:
@@ -154,7 +169,7 @@ def second_factor_verify(*, account: Account, code: str, source: str) -> str:
     """Accept an authenticator-app code or a recovery code; the amr method it proves, or an error."""
     attempt = attempt_begin(
         [(ACCOUNT, throttle_key("2fa", str(account.pk))), (ADDRESS, address_key(source))],
-        detail="Too many wrong codes. Wait {wait} seconds, then try again.",
+        detail=_("Too many wrong codes. Wait {wait} seconds, then try again."),
     )
     if totp_verify(account=account, code=code):
         attempt.succeeded()
@@ -164,4 +179,8 @@ def second_factor_verify(*, account: Account, code: str, source: str) -> str:
         auth_event_record(kind="recovery_code_used", account=account, source=source)
         return "otp"
     auth_event_record(kind="sign_in_failed", account=account, source=source, step="second_factor")
-    raise DomainError("wrong_code", "That code is not right. Type the current code from your app.", field="code")
+    raise DomainError(
+        "wrong_code",
+        _("That code is not right. Type the current code from your app, or a recovery code."),
+        field="code",
+    )
