@@ -9,7 +9,7 @@ Prepares a scratch data directory and one citizen with an account and a licence 
 ``bench/portal_load.py`` does, starts gunicorn on 127.0.0.1, signs the citizen in through the
 OpenID Connect provider and walks to each page over HTTP with ``Accept-Encoding: gzip, br``, as a
 browser would. "HTML bytes" is the page itself, what a server that does not compress sends; "sent"
-is what came over the wire: gzip from ``gov21 up`` since decision 0039 (Django's GZipMiddleware,
+is what came over the wire: gzip from ``gov21 up`` since decision 0037 (Django's GZipMiddleware,
 with a few random bytes against BREACH), the page itself from an older gov21. "gzip -6" is the size
 ``gzip -6`` gives the same bytes, for comparison.
 The sizes do not depend on load, so one pass is enough; the profile and check pages vary a little

@@ -77,7 +77,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
-    # First, so that it compresses what every other middleware made of the page (decision 0039).
+    # First, so that it compresses what every other middleware made of the page (decision 0037).
     "gov21.core.middleware.CompressPages",
     "gov21.core.logs.RequestIdMiddleware",
     "gov21.core.http.ForwardedProtoMiddleware",
@@ -86,7 +86,7 @@ MIDDLEWARE = [
     # Before the session and every database read: a refusal past capacity costs almost nothing.
     "gov21.core.capacity.AdmissionMiddleware",
     # Agencies' reads of a person by UIN, answered before the session and the API framework that
-    # they do not use; every other request goes on (decision 0037).
+    # they do not use; every other request goes on (decision 0035).
     "gov21.registry.person_read.PersonReadMiddleware",
     "gov21.identity.csp.RelyingPartyFormActionMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -220,7 +220,7 @@ GOV21_ADMISSION_EXEMPT = [
     "/.well-known/openid-configuration",
 ]
 # Requests that continue a sign-in already started take the request gate's lane for people
-# continuing (decision 0035), as every form a person sends (POST) does: the pages the redirects of a
+# continuing (decision 0034), as every form a person sends (POST) does: the pages the redirects of a
 # sign-in lead through, which someone just arriving does not ask for by themselves.
 GOV21_ADMISSION_CONTINUING = ["/sign-in", "/oidc/authorize", "/auth/sign-in", "/auth/verify", "/auth/callback"]
 # Paths answered with problem+json whatever the client accepts.

@@ -52,7 +52,7 @@ class Gate:
     ``reserved_queue`` places of its own to wait in, and the first claim on any slot that frees up.
     In a surge the refusals then fall on people just arriving, who lose nothing by coming back,
     rather than on someone halfway through a sign-in whose codes run out while they wait
-    (decision 0035). The lane is bounded like the rest: past it, continuing work is refused too."""
+    (decision 0034). The lane is bounded like the rest: past it, continuing work is refused too."""
 
     def __init__(
         self,

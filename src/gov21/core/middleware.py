@@ -30,7 +30,7 @@ _COMPRESSED_TYPES = ("text/html", "text/css", "text/plain", "image/svg+xml", "te
 
 
 class CompressPages(GZipMiddleware):
-    """gzip for pages, with Django's length randomisation against BREACH (decision 0039): on a slow
+    """gzip for pages, with Django's length randomisation against BREACH (decision 0037): on a slow
     line a page is a quarter of its size, and a secret in it (the CSRF token, masked anew on every
     response) cannot be guessed from the compressed length."""
 

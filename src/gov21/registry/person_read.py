@@ -1,5 +1,5 @@
 """The registry's most frequent request, ``GET /api/v1/registry/persons/{uin}`` with an API token,
-answered without the parts of the request cycle it does not use (decision 0037).
+answered without the parts of the request cycle it does not use (decision 0035).
 
 Agencies' systems read persons by UIN at national rates. On that request, sessions, CSRF, the
 signed-in user, the portal's token refresh, messages and the API framework's routing and
