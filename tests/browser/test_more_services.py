@@ -125,8 +125,8 @@ def test_a_citizen_who_moved_tells_us_once_and_the_profile_shows_the_new_address
     address = registry.locator("dt:has-text('Address') + dd").inner_text()
     assert address == "12 Harbour Road, Mango Walk, Windward", address
     assert "1 Bay Street" not in registry.inner_text()
-    # Read now through the exchange, from the civil registry's persons service.
-    assert "CRO/civil-registry/persons" in page.locator("#person ~ p.hint").first.inner_text()
+    # Read now through the exchange, from the civil registry, named in words.
+    assert "Source: Civil Registration Office" in page.locator("#person ~ p.hint").first.inner_text()
 
     assert deliveries_run() >= 1
     visit(page, f"{browsing.base}/my/inbox")
@@ -241,7 +241,7 @@ def test_a_parent_orders_a_birth_certificate_copy_paid_at_the_counter(
     assert page.locator("#decided-by").inner_text() == "An officer"
     visit(page, f"{browsing.base}/my/")
     submit(page, page.get_by_role("link", name="My documents"), "/my/documents")
-    row = page.locator("#documents tbody tr", has_text=f"Certified copy: birth certificate {number}")
+    row = page.locator("#documents tbody tr", has_text="Certificate of Birth")
     assert row.count() == 1, page.locator("#documents").inner_text()
     submit(page, row.get_by_role("link"), re.compile(r"^/my/documents/[A-Z0-9-]+$"))
     assert page.locator("#payload").input_value().startswith("GOV21:")

@@ -11,9 +11,10 @@ import ipaddress
 import socket
 import ssl
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Coroutine, Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any, TypeVar
 
 import pytest
 from cryptography import x509
@@ -27,6 +28,28 @@ from gov21.core import groupcommit
 from gov21.core.groupcommit import NotCommitted, ThreadWriter
 from gov21.exchange import atransport
 from gov21.exchange.transport import PeerCertificateMismatch
+
+T = TypeVar("T")
+
+
+def _run(coroutine: Coroutine[Any, Any, T]) -> T:
+    """Run ``coroutine`` in an event loop of its own thread: a browser test earlier in the same
+    worker may have left an event loop running in this one, where ``asyncio.run`` refuses."""
+    outcome: dict[str, Any] = {}
+
+    def target() -> None:
+        try:
+            outcome["result"] = asyncio.run(coroutine)
+        except BaseException as error:  # handed to the test's thread
+            outcome["error"] = error
+
+    thread = threading.Thread(target=target)
+    thread.start()
+    thread.join()
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome["result"]  # type: ignore[no-any-return]
+
 
 # --- the writer threads ------------------------------------------------------------------------------
 
@@ -78,7 +101,7 @@ def test_the_writer_thread_resolves_no_future_before_its_batch_has_committed() -
         assert await asyncio.to_thread(_visible, "held-1")
         return done_while_open, seen_while_open, first
 
-    done_while_open, seen_while_open, first = asyncio.run(scenario())
+    done_while_open, seen_while_open, first = _run(scenario())
 
     assert not done_while_open
     assert not seen_while_open
@@ -94,7 +117,7 @@ def test_two_copies_of_one_request_in_one_batch_are_received_once() -> None:
             await asyncio.gather(RECEIPTS.submit(("log:test", "twice-9")), RECEIPTS.submit(("log:test", "twice-9")))
         )
 
-    assert sorted(asyncio.run(both())) == [False, True]
+    assert sorted(_run(both())) == [False, True]
 
 
 @pytest.mark.django_db(transaction=True)
@@ -107,7 +130,7 @@ def test_a_batch_the_database_refuses_releases_its_waiters_with_an_error() -> No
     async def three() -> list[object]:
         return list(await asyncio.gather(*(writer.submit(i) for i in range(3)), return_exceptions=True))
 
-    outcomes = asyncio.run(three())
+    outcomes = _run(three())
     assert len(outcomes) == 3 and all(isinstance(o, NotCommitted) for o in outcomes)
 
 
@@ -190,7 +213,7 @@ def _post(node: _Node, cert: Path, pinned: str) -> tuple[int, bytes, str]:
         finally:
             pool.close()
 
-    return asyncio.run(post())
+    return _run(post())
 
 
 def test_the_node_the_configuration_names_receives_the_envelope(node_certificates: tuple[Path, Path, str, str]) -> None:

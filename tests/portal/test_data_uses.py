@@ -67,7 +67,7 @@ def test_the_access_log_on_the_account_page_says_what_was_done_in_words(db: None
     person = citizen()
     portal_sign_in(client, person)
 
-    table = re.search(r'<table id="data-use">(.*?)</table>', client.get("/my/").content.decode(), re.S)
+    table = re.search(r'<table id="data-use"[^>]*>(.*?)</table>', client.get("/my/").content.decode(), re.S)
     assert table is not None
     text = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", table.group(1)))
     said = re.sub(

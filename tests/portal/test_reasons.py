@@ -88,7 +88,7 @@ def test_a_withdrawn_application_says_withdrawn_and_promises_no_decision(client:
     registers.licence_issue(uin=person.identifier, issued_on=date(2016, 6, 1))
     portal_sign_in(client, person)
     reference = _start(client, "renew-driving-licence")
-    assert client.post(f"/my/applications/{reference}", {"action": "withdraw"}).status_code == 302
+    assert client.post(f"/my/applications/{reference}", {"action": "withdraw", "confirm": "yes"}).status_code == 302
 
     said = _text(client.get(f"/my/applications/{reference}").content.decode())
 

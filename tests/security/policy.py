@@ -404,6 +404,12 @@ API: dict[tuple[str, str], Op] = {
         perm("event.declare"),
         body=lambda w: {**_BIRTH, "mother_uin": w.a.identifier},
     ),
+    ("POST", "/api/v1/registry/events/births/batch"): Op(
+        _api("/api/v1/registry/events/births/batch"),
+        # A trusted intake both declares and registers: only a role granted both may send a batch.
+        perm("event.declare") & perm("event.decide"),
+        body=lambda w: {"births": [{**_BIRTH, "mother_uin": w.a.identifier}]},
+    ),
     ("POST", "/api/v1/registry/events/deaths"): Op(
         _api("/api/v1/registry/events/deaths"),
         perm("event.declare"),
