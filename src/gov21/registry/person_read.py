@@ -50,18 +50,19 @@ class PersonReadMiddleware:
         actor = principal_from_request(request)
         if actor is None:
             return self.get_response(request)  # the API answers 401 in its own words
-        # What LocaleMiddleware would do: problem details in the caller's language.
-        language = translation.get_language_from_request(request)
-        translation.activate(language)
-        request.LANGUAGE_CODE = translation.get_language()
-        try:
-            record = selectors.person_view(
-                uin=match.group(1), actor=actor, purpose=meta.get("HTTP_X_PURPOSE"), as_of=None
-            )
-        except DomainError as error:
-            response = problem_from_error(request, error)
-        else:
-            response = HttpResponse(orjson.dumps(record.model_dump()), content_type="application/json; charset=utf-8")
+        # What LocaleMiddleware would do: problem details in the caller's language. Overridden, not
+        # activated, so the language does not stay on this thread for the next request.
+        with translation.override(translation.get_language_from_request(request)):
+            request.LANGUAGE_CODE = translation.get_language()
+            try:
+                record = selectors.person_view(
+                    uin=match.group(1), actor=actor, purpose=meta.get("HTTP_X_PURPOSE"), as_of=None
+                )
+            except DomainError as error:
+                response = problem_from_error(request, error)
+            else:
+                body = orjson.dumps(record.model_dump())
+                response = HttpResponse(body, content_type="application/json; charset=utf-8")
         # The headers the rest of the stack gives the same answer, so a client sees no difference:
         # the language (LocaleMiddleware), Vary on the session cookie the URL also accepts, the
         # length (CommonMiddleware), no framing (XFrameOptionsMiddleware), no shared cache.
