@@ -200,10 +200,13 @@ def report(args: argparse.Namespace, result: dict[str, Any]) -> None:
             f"  from minute {piece['minute']:>3.0f}: {piece['count']:>6} requests, p50 {piece['p50']:.0f} ms, "
             f"p95 {piece['p95']:.0f} ms, p99 {piece['p99']:.0f} ms"
         )
-    first, last = result["memory"][0][1], result["memory"][-1][1]
-    print("Resident memory (MiB) at the start of the load → at the end:")
-    for label, rss in first.items():
-        print(f"  {label:<70} {rss:>8.1f} → {last.get(label, float('nan')):>8.1f}")
+    samples = result["memory"]
+    started = samples[0][0]
+    minutes = " ".join(f"{(at - started) / 60:>6.0f}" for at, _table in samples)
+    print(f"Resident memory (MiB) of each process, sampled at minute: {minutes}")
+    for label in samples[0][1]:
+        series = " ".join(f"{table.get(label, float('nan')):>6.1f}" for _at, table in samples)
+        print(f"  {label:<60} {series}")
     verify = result["verify"]
     print(f"Logs verified afterwards: exit {verify['exit']}")
     print("  " + verify["out"].strip().replace("\n", "\n  "))
