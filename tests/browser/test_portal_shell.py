@@ -9,7 +9,7 @@ import time
 from typing import Any
 
 import pytest
-from playwright.sync_api import Browser, Page
+from playwright.sync_api import Browser, Page, expect
 from pytest_django.live_server_helper import LiveServer
 
 from gov21.identity import totp
@@ -77,17 +77,18 @@ def test_a_new_citizen_sets_up_the_app_despite_typos_and_is_led_to_their_page(
     # A code mistyped: the same key and QR code stay, the message says what is wrong, not the clock.
     page.fill("#code", _wrong(totp.code_at(secret, time.time())))
     page.get_by_role("button", name="Confirm").click()
+    expect(page.locator("#code-error")).to_be_visible()
     assert page.locator("#totp-secret").inner_text().strip() == secret
-    assert page.locator("#totp-qr").is_visible()
+    expect(page.locator("#totp-qr")).to_be_visible()
     first = page.locator("#code-error").inner_text()
     assert "not right" in first and "clock" not in first
     # Empty: asked for the code, not told it is wrong.
     page.get_by_role("button", name="Confirm").click()
-    assert "Enter the 6-digit code" in page.locator("#code-error").inner_text()
+    expect(page.locator("#code-error")).to_contain_text("Enter the 6-digit code")
     for _ in range(2):
         page.fill("#code", _wrong(totp.code_at(secret, time.time())))
         page.get_by_role("button", name="Confirm").click()
-    assert "date and time" in page.locator("#code-error").inner_text()
+    expect(page.locator("#code-error")).to_contain_text("date and time")
     assert page.locator("#totp-secret").inner_text().strip() == secret
 
     # Leaving and coming back keeps the key too: the entry on the phone still matches.
@@ -95,7 +96,7 @@ def test_a_new_citizen_sets_up_the_app_despite_typos_and_is_led_to_their_page(
     assert page.locator("#totp-secret").inner_text().strip() == secret
     page.fill("#code", totp.code_at(secret, time.time()))
     page.get_by_role("button", name="Confirm").click()
-    assert "authenticator app is set up" in page.locator("main [role=status]").first.inner_text()
+    expect(page.locator("main [role=status]").first).to_contain_text("authenticator app is set up")
     # The level reached is said at once, in words.
     assert "substantial" in page.locator("#level").inner_text()
     assert "password and a code from your app" in page.locator("#level").inner_text()

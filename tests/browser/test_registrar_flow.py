@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 from django.utils import timezone
-from playwright.sync_api import Page
+from playwright.sync_api import Page, expect
 from pytest_django.live_server_helper import LiveServer
 
 from gov21.core.principal import Principal
@@ -159,7 +159,8 @@ def test_main_pages_have_no_serious_accessibility_problems(page: Page, live_serv
     page.goto(f"{live_server.url}/office/registry/declare/birth")
     page.get_by_label("Mother's UIN").fill(mother.uin[:-1] + str((int(mother.uin[-1]) + 1) % 10))
     page.get_by_role("button", name="Declare the birth").click()
-    assert page.get_by_text("There is a problem").is_visible()
+    # The answer is awaited: a bare is_visible() would look at the page before the form is answered.
+    expect(page.get_by_text("There is a problem")).to_be_visible()
     problems["birth form with errors"] = _serious_violations(page, axe)
 
     page.goto(f"{live_server.url}/verify")
@@ -219,7 +220,7 @@ def test_a_change_of_name_is_declared_and_a_person_found_from_the_queue(page: Pa
     page.get_by_label("Year").fill(str(on.year))
     page.get_by_label("New family name (optional)").fill("Joseph")
     page.get_by_role("button", name="Declare the change of name").click()
-    assert page.get_by_text("Give the reason for the change of name").first.is_visible()
+    expect(page.get_by_text("Give the reason for the change of name").first).to_be_visible()
     page.get_by_label("Reason for the change").fill("Deed poll")
     page.get_by_role("button", name="Declare the change of name").click()
     assert "Declaration received" in _status(page)
