@@ -130,6 +130,14 @@ URLS: dict[str, Rule] = {
         post=page("event.declare"),
         data=lambda w: {"uin": w.a.identifier, "family_name": "Elsewhere", "reason": "test"},
     ),
+    # The answers kept for a declaration's check page are the caller's own (in their session): without
+    # any, the page sends back to the form.
+    "office/registry/declare/<slug:slug>/check": Rule(
+        lambda w: [f"/office/registry/declare/{slug}/check" for slug in ("birth", "address", "name-change")],
+        get=page("event.declare"),
+        post=page("event.declare"),
+        data=lambda w: {"answers": "x"},
+    ),
     # A declarant's corrected facts, typed at the counter; the declaration is not waiting for one (409).
     "office/registry/events/<int:event_id>/correct": Rule(
         lambda w: [f"/office/registry/events/{w.birth_event}/correct"],
