@@ -281,6 +281,13 @@ URLS: dict[str, Rule] = {
     "office/cases/<str:reference>/review": Rule(
         lambda w: [f"/office/cases/{w.a_application}/review"], post=LICENSING_CASES, opens_case=True
     ),
+    # A's renewal has no request for a review waiting: the engine refuses (409) once the gate let in.
+    "office/cases/<str:reference>/reconsider": Rule(
+        lambda w: [f"/office/cases/{w.a_application}/reconsider"],
+        post=LICENSING_CASES,
+        opens_case=True,
+        data=lambda w: {"outcome": "uphold", "reason": "test"},
+    ),
     "office/cases/<str:reference>/payments/<int:payment_id>/confirm": Rule(
         lambda w: [f"/office/cases/{w.a_application}/payments/999999/confirm"],
         post=LICENSING_CASES,
@@ -343,6 +350,13 @@ URLS: dict[str, Rule] = {
         get=CITIZEN_A,
         post=CITIZEN_A,
         data=lambda w: {"action": "feedback", "rating": "4", "comment": "fine"},
+    ),
+    # Only the applicant asks for a review; A's renewal was not refused, so the engine refuses (409).
+    "my/applications/<str:reference>/review": Rule(
+        lambda w: [f"/my/applications/{w.a_application}/review"],
+        get=CITIZEN_A,
+        post=CITIZEN_A,
+        data=lambda w: {"step": "confirm", "disagreement": "test"},
     ),
     "my/documents": Rule(_u("/my/documents"), get=CITIZENS),
     "my/documents/<str:serial>": Rule(
