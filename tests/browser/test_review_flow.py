@@ -69,11 +69,11 @@ def test_a_refused_driver_asks_for_a_review_and_reads_the_outcome(page: Page, li
     expect(page.locator("#reasons")).to_contain_text("No medical report was sent.")
     page.get_by_role("link", name="Ask for a review").click()
     expect(page.get_by_role("heading", name="Ask for a review of the decision")).to_be_visible()
-    page.get_by_role("button", name="Continue").click()
+    page.locator("#review-continue").click()
     expect(page.locator(".error-summary")).to_contain_text("Say what you disagree with in the decision.")
     page.get_by_label("What do you disagree with in the decision?").fill("I posted the medical report on 2 March.")
     page.get_by_label("New information (optional)").fill("Report DR-55 from Dr Auguste.")
-    page.get_by_role("button", name="Continue").click()
+    page.locator("#review-continue").click()
 
     expect(page.get_by_role("heading", name="Check your request before sending it")).to_be_visible()
     expect(page.locator("#review-disagreement")).to_contain_text("I posted the medical report on 2 March.")

@@ -108,7 +108,7 @@ def test_the_applicant_asks_for_a_review_checks_it_then_sees_what_happens_next()
 
     refusal = client.get(page_url).content.decode()
     assert f'href="{review_url}"' in refusal and "Ask for a review" in refusal
-    until = (application.decided_at + timedelta(days=30)).date()
+    until = timezone.localtime(application.decided_at + timedelta(days=30)).date()
     assert f"until {until.day} " in _text(refusal)
 
     assert "What do you disagree with in the decision?" in client.get(review_url).content.decode()

@@ -278,6 +278,13 @@ def declared_rows(kind: str, data: Mapping[str, Any], *, only: Iterable[str] | N
         label = _(info.title) if info.title else str(forms.FIELD_LABELS.get(name, name))
         value = _in_words(name, data.get(name), is_date=info.annotation is date)
         rows.append({"name": name, "label": label, "value": value})
+    if asked is None:
+        # Facts kept before the record named them still show, by the office's own words for them.
+        rows += [
+            {"name": name, "label": str(forms.FIELD_LABELS.get(name, name)), "value": _display(value)}
+            for name, value in data.items()
+            if name not in record.model_fields and value not in (None, "")
+        ]
     return rows
 
 
