@@ -257,7 +257,7 @@ def test_the_officer_who_refused_cannot_decide_the_review_another_upholds_it() -
     second = _signed_in(_officer("officer.two", "case_officer"), next_url=QUEUE)
     second.post(f"{QUEUE}{reference}", {"purpose": "Reviewing the refusal"})
     page = second.get(f"{QUEUE}{reference}").content.decode()
-    assert "The applicant&#x27;s request for a review" in page and 'id="reconsider-reason"' in page
+    assert 'id="review-request"' in page and 'id="reconsider-reason"' in page
     empty = second.post(f"{QUEUE}{reference}/reconsider", {"outcome": "uphold", "reason": " "})
     assert empty.status_code == 422 and 'href="#reconsider-reason"' in empty.content.decode()
     upheld = second.post(f"{QUEUE}{reference}/reconsider", {"outcome": "uphold", "reason": "No report was received."})

@@ -192,7 +192,7 @@ def test_a_divorce_is_shown_and_registered_from_its_page(desk: Client, registrar
     event = _divorce(registrar, a, b)
     page = desk.get(f"{OFFICE}/events/{event.pk}").content.decode()
     assert "Court reference" in page and "HC-2026-31" in page
-    assert "First party&#x27;s new family name" in page and "Alexis" in page
+    assert "First party&#x27;s family name after the divorce" in page and "Alexis" in page
     assert "Other party" in page and f"({b.uin})" in page
     page = _register_from_the_page(desk, event)
     event.refresh_from_db()
