@@ -71,7 +71,7 @@ def test_declare_register_certify_and_verify(page: Page, live_server: LiveServer
     page.get_by_role("button", name="Continue", exact=True).click()
 
     # Check the answers: in words, each with a way back to change it, which keeps the others.
-    answers = page.locator("#answers")
+    answers = page.locator("#check-answers")
     expect(answers).to_contain_text("Saint Ambrose (XA-02)")
     expect(answers).to_contain_text("Female")
     expect(answers).to_contain_text(str(born.year))
@@ -80,7 +80,7 @@ def test_declare_register_certify_and_verify(page: Page, live_server: LiveServer
     expect(page.get_by_label("Mother's UIN")).to_have_value(mother.uin)
     page.get_by_label("Child's given names").fill("Aline Marie")
     page.get_by_role("button", name="Continue", exact=True).click()
-    expect(page.locator("#answers")).to_contain_text("Aline Marie")
+    expect(page.locator("#check-answers")).to_contain_text("Aline Marie")
     page.get_by_role("button", name="Declare the birth").click()
     expect(page.locator("main [role=status]").first).to_contain_text("Declaration received")
 
@@ -236,6 +236,6 @@ def test_a_change_of_name_is_declared_and_a_person_found_from_the_queue(page: Pa
     expect(page.get_by_text("Give the reason for the change of name").first).to_be_visible()
     page.get_by_label("Reason for the change").fill("Deed poll")
     page.get_by_role("button", name="Continue", exact=True).click()
-    expect(page.locator("#answers")).to_contain_text("Deed poll")
+    expect(page.locator("#check-answers")).to_contain_text("Deed poll")
     page.get_by_role("button", name="Declare the change of name").click()
     expect(page.locator("main [role=status]").first).to_contain_text("Declaration received")

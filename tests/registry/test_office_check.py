@@ -62,7 +62,7 @@ def _mother(registrar: Principal) -> Person:
 
 def _answers(page: str) -> dict[str, str]:
     """The check page's answers, by field, as the registrar reads them (without the "Change" link)."""
-    rows = page.split('<dl class="summary" id="answers">')[1].split("</dl>")[0]
+    rows = page.split('<dl class="summary" id="check-answers">')[1].split("</dl>")[0]
     answers = {}
     for row in rows.split('<dd data-field="')[1:]:
         field, rest = row.split('">', 1)
