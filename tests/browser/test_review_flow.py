@@ -14,6 +14,7 @@ from gov21.core.principal import Principal
 from gov21.onestop import definitions, registers
 from gov21.onestop import services as engine
 from gov21.onestop.models import Application, ReviewRequest
+from tests.browser.test_registrar_flow import _axe_source, _serious_violations
 from tests.identity.flows import Person, citizen
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -71,6 +72,10 @@ def test_a_refused_driver_asks_for_a_review_and_reads_the_outcome(page: Page, li
     expect(page.get_by_role("heading", name="Ask for a review of the decision")).to_be_visible()
     page.locator("#review-continue").click()
     expect(page.locator(".error-summary")).to_contain_text("Say what you disagree with in the decision.")
+    axe, _origin = _axe_source()
+    problems: dict[str, list[str]] = {}
+    if axe is not None:
+        problems["review form with an error"] = _serious_violations(page, axe)
     page.get_by_label("What do you disagree with in the decision?").fill("I posted the medical report on 2 March.")
     page.get_by_label("New information (optional)").fill("Report DR-55 from Dr Auguste.")
     page.locator("#review-continue").click()
@@ -78,12 +83,17 @@ def test_a_refused_driver_asks_for_a_review_and_reads_the_outcome(page: Page, li
     expect(page.get_by_role("heading", name="Check your request before sending it")).to_be_visible()
     expect(page.locator("#review-disagreement")).to_contain_text("I posted the medical report on 2 March.")
     assert not ReviewRequest.objects.exists()
+    if axe is not None:
+        problems["review to check"] = _serious_violations(page, axe)
     page.get_by_role("button", name="Ask for the review").click()
 
     expect(page.locator("#review-next")).to_contain_text("An officer other than the one who made the decision")
     expect(page.locator("#review-next")).to_contain_text("10 working days")
     expect(page.locator("#state")).to_contain_text("Review requested")
     expect(page.get_by_role("link", name="Ask for a review")).to_have_count(0)
+    if axe is not None:
+        problems["review requested"] = _serious_violations(page, axe)
+    assert not any(problems.values()), problems
 
     engine.case_review_request_decide(
         principal=_licensing("officer.two"),
