@@ -116,7 +116,8 @@ def test_a_refusal_says_why_and_what_the_citizen_can_do(client: Client) -> None:
     said = _text(client.get(f"/my/applications/{reference}").content.decode())
 
     assert "Application refused" in said and "No medical report was sent." in said
-    assert "What you can do now" in said and "visit a government office with your reference to ask about it" in said
+    assert "What you can do now" in said and "you can ask for a review until" in said
+    assert f'href="/my/applications/{reference}/review"' in client.get(f"/my/applications/{reference}").content.decode()
     # The renewed licence's next steps belong to an approval, not to a refusal.
     assert "Your renewed licence is in your documents" not in said
 

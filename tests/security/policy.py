@@ -130,6 +130,14 @@ URLS: dict[str, Rule] = {
         post=page("event.declare"),
         data=lambda w: {"uin": w.a.identifier, "family_name": "Elsewhere", "reason": "test"},
     ),
+    # The answers kept for a declaration's check page are the caller's own (in their session): without
+    # any, the page sends back to the form.
+    "office/registry/declare/<slug:slug>/check": Rule(
+        lambda w: [f"/office/registry/declare/{slug}/check" for slug in ("birth", "address", "name-change")],
+        get=page("event.declare"),
+        post=page("event.declare"),
+        data=lambda w: {"answers": "x"},
+    ),
     # A declarant's corrected facts, typed at the counter; the declaration is not waiting for one (409).
     "office/registry/events/<int:event_id>/correct": Rule(
         lambda w: [f"/office/registry/events/{w.birth_event}/correct"],
@@ -273,6 +281,13 @@ URLS: dict[str, Rule] = {
     "office/cases/<str:reference>/review": Rule(
         lambda w: [f"/office/cases/{w.a_application}/review"], post=LICENSING_CASES, opens_case=True
     ),
+    # A's renewal has no request for a review waiting: the engine refuses (409) once the gate let in.
+    "office/cases/<str:reference>/reconsider": Rule(
+        lambda w: [f"/office/cases/{w.a_application}/reconsider"],
+        post=LICENSING_CASES,
+        opens_case=True,
+        data=lambda w: {"outcome": "uphold", "reason": "test"},
+    ),
     "office/cases/<str:reference>/payments/<int:payment_id>/confirm": Rule(
         lambda w: [f"/office/cases/{w.a_application}/payments/999999/confirm"],
         post=LICENSING_CASES,
@@ -335,6 +350,13 @@ URLS: dict[str, Rule] = {
         get=CITIZEN_A,
         post=CITIZEN_A,
         data=lambda w: {"action": "feedback", "rating": "4", "comment": "fine"},
+    ),
+    # Only the applicant asks for a review; A's renewal was not refused, so the engine refuses (409).
+    "my/applications/<str:reference>/review": Rule(
+        lambda w: [f"/my/applications/{w.a_application}/review"],
+        get=CITIZEN_A,
+        post=CITIZEN_A,
+        data=lambda w: {"step": "confirm", "disagreement": "test"},
     ),
     "my/documents": Rule(_u("/my/documents"), get=CITIZENS),
     "my/documents/<str:serial>": Rule(

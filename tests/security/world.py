@@ -162,7 +162,15 @@ def data_state() -> tuple[Any, ...]:
     """What a refused write must leave as it was."""
     from gov21.exchange.models import AccessRight, Node
     from gov21.identity.models import ActivationCode, RelyingParty
-    from gov21.onestop.models import Application, Feedback, Offer, ServiceDefinition, Transition
+    from gov21.onestop.models import (
+        Application,
+        Feedback,
+        Offer,
+        ReviewDecision,
+        ReviewRequest,
+        ServiceDefinition,
+        Transition,
+    )
     from gov21.registry.models import Certificate, EventTransition, LifeEvent, PersonVersion
 
     return (
@@ -179,6 +187,8 @@ def data_state() -> tuple[Any, ...]:
         list(Node.objects.values_list("code", "status").order_by("code")),
         ServiceDefinition.objects.count(),
         Feedback.objects.filter(application_ref__gt="").count(),
+        ReviewRequest.objects.count(),
+        ReviewDecision.objects.count(),
     )
 
 

@@ -22,6 +22,7 @@ from gov21.onestop.records import (
     PaymentSummary,
     PrefillSource,
     Question,
+    ReviewSummary,
     TransitionSummary,
     VerifiedPerson,
 )
@@ -36,9 +37,13 @@ from gov21.onestop.services import (
     offer_accept,
     question_get,
     questions_visible,
+    review_latest,
+    review_open_until,
+    review_terms,
     unanswered,
 )
 from gov21.onestop.services import application_respond as _respond
+from gov21.onestop.services import application_review_request as _review_request
 from gov21.onestop.services import application_start as _start
 from gov21.onestop.services import application_submit as _submit
 from gov21.onestop.services import application_withdraw as _withdraw
@@ -71,6 +76,23 @@ def _fee(definition: dict[str, Any]) -> Fee | None:
     if not fee:
         return None
     return Fee(amount=fee["amount"], currency=fee["currency"], description=fee["description"])
+
+
+def _review(application: Application) -> ReviewSummary | None:
+    review = review_latest(application)
+    if review is None:
+        return None
+    decision = getattr(review, "decision", None)
+    return ReviewSummary(
+        requested_at=review.requested_at,
+        disagreement=review.disagreement,
+        new_information=review.new_information,
+        working_days=review.working_days,
+        due_at=review.due_at,
+        outcome=decision.outcome if decision is not None else "",
+        outcome_reason=decision.reason if decision is not None else "",
+        decided_at=decision.decided_at if decision is not None else None,
+    )
 
 
 def _view(application: Application) -> ApplicationView:
@@ -107,6 +129,10 @@ def _view(application: Application) -> ApplicationView:
         next_steps=d["output"].get("next_steps"),
         questions=[_question(q) for q in questions_visible(application)],
         missing=[q["id"] for q in unanswered(application)],
+        # Only a decision can be reviewed: an undecided application asks nothing more.
+        review=_review(application) if application.decided_at is not None else None,
+        review_until=review_open_until(application),
+        review_working_days=review_terms(d)[1],
     )
 
 
@@ -194,3 +220,13 @@ def application_respond(*, uin: str, reference: str, response: str) -> None:
 def application_withdraw(*, uin: str, reference: str) -> None:
     """The citizen withdraws their application while it is undecided."""
     _withdraw(application=application_for(uin=uin, reference=reference), uin=uin)
+
+
+def application_review_request(
+    *, uin: str, reference: str, disagreement: str, new_information: str = ""
+) -> ApplicationView:
+    """The citizen asks for a review of their application's refusal (see the shop's
+    ``application_review_request``): once per decision, within the service's time limit."""
+    application = application_for(uin=uin, reference=reference)
+    _review_request(application=application, uin=uin, disagreement=disagreement, new_information=new_information)
+    return _view(application_for(uin=uin, reference=reference))

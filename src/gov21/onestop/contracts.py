@@ -12,6 +12,7 @@ from gov21.onestop.citizen import (
     application_payment_check,
     application_question,
     application_respond,
+    application_review_request,
     application_start,
     application_submit,
     application_view,
@@ -30,6 +31,7 @@ from gov21.onestop.records import (
     OfferSummary,
     Outcome,
     Question,
+    ReviewSummary,
     ServiceSummary,
     Translated,
 )
@@ -48,7 +50,7 @@ from gov21.onestop.selectors import (
     profile_for,
     service_summary,
 )
-from gov21.onestop.services import feedback_record, offer_decline
+from gov21.onestop.services import feedback_record, offer_decline, review_texts_checked
 
 
 def services_bootstrap() -> None:
@@ -72,6 +74,7 @@ __all__ = [
     "OfferSummary",
     "Outcome",
     "Question",
+    "ReviewSummary",
     "ServiceSummary",
     "Translated",
     "application_accept_offer",
@@ -82,6 +85,7 @@ __all__ = [
     "application_payment_check",
     "application_question",
     "application_respond",
+    "application_review_request",
     "application_start",
     "application_submit",
     "application_view",
@@ -106,6 +110,7 @@ __all__ = [
     "payment_page_origins",
     "payment_provider",
     "profile_for",
+    "review_texts_checked",
     "service_summary",
     "services_bootstrap",
     "text",

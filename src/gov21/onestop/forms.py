@@ -75,3 +75,10 @@ class DefinitionForm(Form):
         if len(source.encode()) > MAX_DEFINITION_BYTES:
             raise ValidationError(self.REFUSED, code="invalid_definition")
         return source
+
+
+class ReconsiderForm(Form):
+    """The decision on an applicant's request for a review of a refusal."""
+
+    outcome = _one_of("uphold", "overturn", message=_("Choose to uphold or to overturn the refusal."))
+    reason = TextField(max_length=2000)

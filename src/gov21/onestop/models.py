@@ -40,6 +40,7 @@ class Application(models.Model):
         INFO_REQUESTED = "info_requested", _("More information requested")
         APPROVED = "approved", _("Approved")
         REFUSED = "refused", _("Refused")
+        REVIEW_REQUESTED = "review_requested", _("Review requested")
         COMPLETED = "completed", _("Completed")
         WITHDRAWN = "withdrawn", _("Withdrawn")
 
@@ -90,6 +91,48 @@ class Transition(models.Model):
 
     def __str__(self) -> str:
         return f"{self.application_id}: {self.from_state} → {self.to_state}"
+
+
+class ReviewRequest(models.Model):
+    """An applicant's request that a refusal be looked at again by an officer who did not make it.
+    Written once, never changed: its outcome is a :class:`ReviewDecision`, written once too, and each
+    step is also a :class:`Transition` of the application. One request per decision, kept by the
+    database: ``decision_at`` is the time of the decision asked about."""
+
+    application = models.ForeignKey(Application, on_delete=models.PROTECT, related_name="review_requests")
+    decision_at = models.DateTimeField()
+    # Who made the decision under review: the one officer who may not decide the review.
+    decision_by = models.CharField(max_length=150)
+    requested_by = models.CharField(max_length=10)
+    requested_at = models.DateTimeField()
+    disagreement = models.TextField()
+    new_information = models.TextField(default="")
+    working_days = models.PositiveSmallIntegerField()
+    due_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["application", "decision_at"], name="review_once_per_decision")]
+
+    def __str__(self) -> str:
+        return f"review of {self.application_id} asked {self.requested_at:%Y-%m-%d}"
+
+
+class ReviewDecision(models.Model):
+    """An officer's decision on a review: the refusal upheld, or overturned (the application is then
+    approved), with the reason the applicant reads. Written once."""
+
+    class Outcome(models.TextChoices):
+        UPHELD = "upheld", _("The refusal is upheld")
+        OVERTURNED = "overturned", _("The refusal is overturned")
+
+    request = models.OneToOneField(ReviewRequest, on_delete=models.PROTECT, related_name="decision")
+    outcome = models.CharField(max_length=12, choices=Outcome.choices)
+    reason = models.TextField()
+    decided_by = models.CharField(max_length=150)
+    decided_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"{self.outcome} ({self.request_id})"
 
 
 class Offer(models.Model):

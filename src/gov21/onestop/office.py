@@ -48,9 +48,15 @@ AUTOMATIC_LIMIT = 100
 # Engine references are "A-" and eight letters or digits; anything else cannot be a case, and is
 # answered "not found" before it reaches the database (a NUL byte would make PostgreSQL fail).
 _REFERENCE = re.compile(r"[A-Za-z0-9-]{1,20}")
-_OPEN = (S.IN_REVIEW, S.INFO_REQUESTED, S.AWAITING_PAYMENT)
+_OPEN = (S.IN_REVIEW, S.INFO_REQUESTED, S.AWAITING_PAYMENT, S.REVIEW_REQUESTED)
 # The fields of each action form, for the error summary's link to the field at fault.
-_ACTION_FIELDS = {"assign": {"to"}, "info": {"message"}, "decide": {"reason"}, "review": {"note"}}
+_ACTION_FIELDS = {
+    "assign": {"to"},
+    "info": {"message"},
+    "decide": {"reason"},
+    "review": {"note"},
+    "reconsider": {"reason"},
+}
 
 STATE_LABELS: dict[str, StrOrPromise] = {
     S.DRAFT: gettext_lazy("Draft"),
@@ -60,6 +66,7 @@ STATE_LABELS: dict[str, StrOrPromise] = {
     S.INFO_REQUESTED: gettext_lazy("More information requested"),
     S.APPROVED: gettext_lazy("Approved"),
     S.REFUSED: gettext_lazy("Refused"),
+    S.REVIEW_REQUESTED: gettext_lazy("Review requested"),
     S.COMPLETED: gettext_lazy("Completed"),
     S.WITHDRAWN: gettext_lazy("Withdrawn"),
 }
@@ -67,6 +74,7 @@ STATE_LABELS: dict[str, StrOrPromise] = {
 _STATE_TONE: dict[str, str] = {
     S.AWAITING_PAYMENT: "warn",
     S.INFO_REQUESTED: "warn",
+    S.REVIEW_REQUESTED: "warn",
     S.APPROVED: "ok",
     S.COMPLETED: "ok",
     S.REFUSED: "bad",
@@ -351,7 +359,15 @@ def _case_context(principal: Principal, application: Application) -> dict[str, A
         }
         for d in application.documents.all()
     ]
+    review = services.review_latest(application) if application.decided_at is not None else None
+    review_waiting = application.state == S.REVIEW_REQUESTED and review is not None
+    own_decision = review_waiting and review is not None and review.decision_by == principal.name
     return {
+        "review": review,
+        "review_decision": getattr(review, "decision", None) if review is not None else None,
+        "review_waiting": review_waiting,
+        "review_own_decision": own_decision,
+        "can_reconsider": can_work and review_waiting and not own_decision,
         "application": application,
         "title": text(definition.get("title"), language),
         "version": application.service.version,
@@ -395,7 +411,8 @@ def _case_page(
         return _problem(request, status=problem.status, detail=problem.detail)
     context = _case_context(principal, application)
     context["can_act"] = any(
-        context[k] for k in ("can_assign_me", "can_assign_other", "can_request_info", "can_decide", "can_review")
+        context[k]
+        for k in ("can_assign_me", "can_assign_other", "can_request_info", "can_decide", "can_review", "can_reconsider")
     ) or any(p["confirm"] for p in context["payments"])
     context["error"] = error
     context["action"] = action
@@ -538,6 +555,29 @@ def case_review(request: HttpRequest, reference: str) -> HttpResponse:
         }
 
     return _act(request, reference, action="review", form={"note": form.typed("note")}, do=do)
+
+
+@never_cache
+@require_POST
+def case_reconsider(request: HttpRequest, reference: str) -> HttpResponse:
+    """Decide the applicant's request for a review of a refusal: uphold it or overturn it, with a reason."""
+    form = office_forms.ReconsiderForm(request.POST)
+
+    def do(principal: Principal) -> str:
+        data = form.cleaned()
+        upheld = data["outcome"] == "uphold"
+        services.case_review_request_decide(
+            principal=principal,
+            reference=reference,
+            upheld=upheld,
+            reason=data["reason"],
+            access_token=session_access_token(request),
+        )
+        if upheld:
+            return _("The refusal of %(reference)s is upheld. The applicant is told why.") % {"reference": reference}
+        return _("The refusal of %(reference)s is overturned: the application is approved.") % {"reference": reference}
+
+    return _act(request, reference, action="reconsider", form={"reason": form.typed("reason")}, do=do)
 
 
 @never_cache

@@ -12,5 +12,6 @@ urlpatterns = [
     path("<str:reference>/request-info", office.case_request_info, name="request_info"),
     path("<str:reference>/decide", office.case_decide, name="decide"),
     path("<str:reference>/review", office.case_review, name="review"),
+    path("<str:reference>/reconsider", office.case_reconsider, name="reconsider"),
     path("<str:reference>/payments/<int:payment_id>/confirm", office.payment_confirm, name="payment_confirm"),
 ]

@@ -31,6 +31,7 @@ class ApplicationState(StrEnum):
     INFO_REQUESTED = "info_requested"
     APPROVED = "approved"
     REFUSED = "refused"
+    REVIEW_REQUESTED = "review_requested"
     COMPLETED = "completed"
     WITHDRAWN = "withdrawn"
 
@@ -175,6 +176,20 @@ class PaymentSummary(Record):
     status: str
 
 
+class ReviewSummary(Record):
+    """The applicant's request for a review of a refusal, and its outcome once an officer decided it:
+    ``outcome`` is "" while it waits, "upheld" or "overturned" after."""
+
+    requested_at: datetime
+    disagreement: str
+    new_information: str
+    working_days: int
+    due_at: datetime
+    outcome: str
+    outcome_reason: str
+    decided_at: datetime | None
+
+
 class ApplicationView(Record):
     """A person's own application as the portal's pages show it: where it stands, the answers given,
     the facts fetched for it, its checks and decision, its history, documents and payments, and the
@@ -203,3 +218,7 @@ class ApplicationView(Record):
     next_steps: Translated | None
     questions: list[Question]
     missing: list[str]
+    # The latest request for a review of a refusal, and until when one may be asked (None: it cannot).
+    review: ReviewSummary | None = None
+    review_until: datetime | None = None
+    review_working_days: int = 0

@@ -46,7 +46,7 @@ if TYPE_CHECKING:
     from django_stubs_ext import StrOrPromise
 
 S = Application.State
-OPEN_STATES = (S.SUBMITTED, S.AWAITING_PAYMENT, S.IN_REVIEW, S.INFO_REQUESTED)
+OPEN_STATES = (S.SUBMITTED, S.AWAITING_PAYMENT, S.IN_REVIEW, S.INFO_REQUESTED, S.REVIEW_REQUESTED)
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,12 +11,12 @@ from __future__ import annotations
 import logging
 import re
 import secrets
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 from urllib.parse import quote
 
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -29,7 +29,15 @@ from gov21.core.principal import Principal
 from gov21.exchange.contracts import agency_client, agency_service, exchange_json
 from gov21.onestop import actions, definitions, notify, payments, rules
 from gov21.onestop.definitions import text
-from gov21.onestop.models import Application, DataConsent, Offer, ServiceDefinition, Transition
+from gov21.onestop.models import (
+    Application,
+    DataConsent,
+    Offer,
+    ReviewDecision,
+    ReviewRequest,
+    ServiceDefinition,
+    Transition,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -40,6 +48,11 @@ SYSTEM_ACTOR = "gov21 automatic decision"
 _REFERENCE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 _PLACEHOLDER = re.compile(r"\{([a-z_]+(?:\.[a-z_]+)?)\}")
 S = Application.State
+# A service definition's ``review`` may set these; otherwise a refusal may be reviewed on request
+# within 30 days, and an officer decides the review within 10 working days.
+REVIEW_REQUEST_DAYS = 30
+REVIEW_WORKING_DAYS = 10
+REVIEW_TEXT_LIMIT = 4000
 
 
 CASE_READ = access_action_declare("case.read", gettext_lazy("An officer opened your application"))
@@ -581,8 +594,12 @@ def case_assign(*, principal: Principal, reference: str, to: str) -> Application
     to = _staff_text(to, field="to", limit=150)
     if to != principal.name and not principal.can("case.assign"):
         raise Forbidden("forbidden", _("Only a supervisor assigns cases to someone else."))
-    if application.state not in (S.IN_REVIEW, S.INFO_REQUESTED, S.AWAITING_PAYMENT):
+    if application.state not in (S.IN_REVIEW, S.INFO_REQUESTED, S.AWAITING_PAYMENT, S.REVIEW_REQUESTED):
         raise Conflict("not_open", _("Only open cases are assigned."))
+    if application.state == S.REVIEW_REQUESTED and to == application.decided_by:
+        raise Conflict(
+            "four_eyes", _("This officer made the decision under review: assign the review to another."), field="to"
+        )
     application.assigned_to = to[:150]
     application.updated_at = timezone.now()
     Transition.objects.create(
@@ -704,6 +721,177 @@ def case_review(*, principal: Principal, reference: str, upheld: bool, note: str
     application.reasons = [{"rule": "review", "passed": False, "reason": {"en": note.strip()[:2000]}}]
     _move(application, to=S.REFUSED, actor=principal.name, actor_kind="staff", note=f"Overturned: {note.strip()}")
     _notify(application, "refused")
+    application.save()
+    return application
+
+
+# --- reviews of refusals -------------------------------------------------------------------------
+
+
+def review_terms(definition: dict[str, Any]) -> tuple[int, int]:
+    """(days after a refusal within which its review may be asked, working days to decide it), from the
+    service definition's ``review`` or the defaults."""
+    review = definition.get("review") or {}
+    return (
+        int(review.get("request_within_days", REVIEW_REQUEST_DAYS)),
+        int(review.get("decide_within_working_days", REVIEW_WORKING_DAYS)),
+    )
+
+
+def working_days_after(start: datetime, days: int) -> datetime:
+    """``days`` working days (Monday to Friday, in the platform's time zone) after ``start``, at the same
+    time of day. Public holidays are not known to the platform and count as working days."""
+    at = start
+    while days > 0:
+        at += timedelta(days=1)
+        if timezone.localtime(at).weekday() < 5:
+            days -= 1
+    return at
+
+
+def review_latest(application: Application) -> ReviewRequest | None:
+    """The application's latest request for a review, with its decision when there is one."""
+    return (
+        ReviewRequest.objects.filter(application=application)
+        .select_related("decision")
+        .order_by("-requested_at", "-pk")
+        .first()
+    )
+
+
+def review_open_until(application: Application, *, now: datetime | None = None) -> datetime | None:
+    """Until when the applicant may ask for a review of the application's refusal; None when they may not
+    (not refused, already asked about this decision, or the time has passed)."""
+    if application.state != S.REFUSED or application.decided_at is None:
+        return None
+    if ReviewRequest.objects.filter(application=application, decision_at=application.decided_at).exists():
+        return None
+    until = application.decided_at + timedelta(days=review_terms(definition_of(application))[0])
+    return until if (now or timezone.now()) <= until else None
+
+
+def review_texts_checked(*, disagreement: str, new_information: str) -> tuple[str, str]:
+    """What an applicant wrote for a review: what they disagree with (required) and new information
+    (optional), stripped, within the limit, without control characters; a DomainError on the field."""
+    texts = []
+    for field, value, required in (("disagreement", disagreement, True), ("new_information", new_information, False)):
+        value = value.strip()
+        if required and not value:
+            raise DomainError("required", _("Say what you disagree with in the decision."), field=field)
+        if "\x00" in value or len(value) > REVIEW_TEXT_LIMIT:
+            raise DomainError(
+                "invalid_text",
+                _("Write at most %(limit)s characters, without control characters.") % {"limit": REVIEW_TEXT_LIMIT},
+                field=field,
+            )
+        texts.append(value)
+    return texts[0], texts[1]
+
+
+@transaction.atomic
+def application_review_request(
+    *, application: Application, uin: str, disagreement: str, new_information: str = ""
+) -> ReviewRequest:
+    """The applicant asks for a review of their application's refusal: once per decision, within the
+    service's time limit. The case goes back to the agency's queue, due in the service's working days,
+    unassigned, for an officer other than the one who decided."""
+    application = _locked(application.pk, uin=uin)
+    if application.state == S.REVIEW_REQUESTED:
+        raise Conflict("review_already_requested", _("You have already asked for a review of this decision."))
+    if application.state != S.REFUSED or application.decided_at is None:
+        raise Conflict("not_refused", _("Only a refused application can be reviewed."))
+    within, working_days = review_terms(definition_of(application))
+    now = timezone.now()
+    if ReviewRequest.objects.filter(application=application, decision_at=application.decided_at).exists():
+        raise Conflict("review_already_requested", _("You have already asked for a review of this decision."))
+    if now > application.decided_at + timedelta(days=within):
+        raise Conflict(
+            "review_too_late",
+            _(
+                "A review can be asked for within %(days)s days of the decision, and that time has passed. "
+                "Visit a government office with your reference to ask about it."
+            )
+            % {"days": within},
+        )
+    disagreement, new_information = review_texts_checked(disagreement=disagreement, new_information=new_information)
+    review = ReviewRequest.objects.create(
+        application=application,
+        decision_at=application.decided_at,
+        decision_by=application.decided_by,
+        requested_by=uin,
+        requested_at=now,
+        disagreement=disagreement,
+        new_information=new_information,
+        working_days=working_days,
+        due_at=working_days_after(now, working_days),
+    )
+    application.due_at = review.due_at
+    application.assigned_to = ""
+    _move(application, to=S.REVIEW_REQUESTED, actor=uin, actor_kind="citizen", note=disagreement)
+    application.save()
+    return review
+
+
+def _notify_review(application: Application, decision: ReviewDecision) -> None:
+    """Tell the applicant the outcome of their review, in the language they applied in."""
+    with translation.override(application.language):
+        if decision.outcome == ReviewDecision.Outcome.UPHELD:
+            subject = _("Your review: the refusal of %(reference)s is upheld") % {"reference": application.reference}
+        else:
+            subject = _("Your review: the refusal of %(reference)s is overturned") % {
+                "reference": application.reference
+            }
+        body = _("An officer reviewed the decision on your application. Their reason: %(reason)s") % {
+            "reason": decision.reason
+        }
+    notify.notification_queue(
+        uin=application.applicant_uin,
+        template=f"{application.service.code}.review_decided",
+        subject=subject,
+        body=body,
+        link=f"/my/applications/{application.reference}",
+        language=application.language,
+        email=str(application.answers.get("email") or ""),
+    )
+
+
+@transaction.atomic
+def case_review_request_decide(
+    *, principal: Principal, reference: str, upheld: bool, reason: str, access_token: str = ""
+) -> Application:
+    """An officer decides an applicant's request for review: the refusal upheld (the application is
+    refused again, with this reason too), or overturned (the application is approved, as by
+    :func:`case_decide`). Four eyes: the officer who made the decision under review may not."""
+    application = _locked(_pk(reference))
+    case_require(principal, application, "case.work")
+    review = (
+        ReviewRequest.objects.select_for_update()
+        .filter(application=application, decision__isnull=True)
+        .order_by("-requested_at", "-pk")
+        .first()
+    )
+    if application.state != S.REVIEW_REQUESTED or review is None:
+        raise Conflict("no_review_requested", _("No request for a review is waiting on this case."))
+    if principal.name == review.decision_by:
+        raise Forbidden("four_eyes", _("You made the decision under review: another officer must decide the review."))
+    if not reason.strip():
+        raise DomainError(
+            "reason_required", _("Give the reason for your review: the applicant reads it."), field="reason"
+        )
+    reason = _staff_text(reason, field="reason")
+    decision = ReviewDecision.objects.create(
+        request=review,
+        outcome=ReviewDecision.Outcome.UPHELD if upheld else ReviewDecision.Outcome.OVERTURNED,
+        reason=reason,
+        decided_by=principal.name,
+        decided_at=timezone.now(),
+    )
+    if upheld:
+        _move(application, to=S.REFUSED, actor=principal.name, actor_kind="staff", note=f"Review: upheld. {reason}")
+    else:
+        application.reasons = [{"rule": "review", "passed": True, "reason": {"en": reason[:2000]}}]
+        _approve(application, actor=principal.name, actor_kind="staff", reasons=None, access_token=access_token)
+    _notify_review(application, decision)
     application.save()
     return application
 

@@ -65,6 +65,16 @@ class ApplicationActionForm(Form):
     confirm = FlagField()
 
 
+class ReviewRequestForm(Form):
+    """A request for a review of a refusal: what the person disagrees with, new information, and which
+    step they are at ("check" shows what they wrote before sending, "change" goes back to the form,
+    "confirm" sends it)."""
+
+    disagreement = TextField(max_length=4000)
+    new_information = TextField(max_length=4000)
+    step = TextField(max_length=10)
+
+
 class FeedbackForm(Form):
     """A problem reported on any page, or a rating of a service; ``page`` is where it was reported from."""
 

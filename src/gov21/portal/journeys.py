@@ -21,7 +21,7 @@ from gov21.core.errors import DomainError
 from gov21.core.geography import parish_name, parishes
 from gov21.identity.contracts import PORTAL_SESSION_KEY, account_summary, session_access_token
 from gov21.onestop import contracts as svc
-from gov21.portal.forms import AnswerForm, ApplicationActionForm, ConsentForm, PayForm
+from gov21.portal.forms import AnswerForm, ApplicationActionForm, ConsentForm, PayForm, ReviewRequestForm
 
 MAX_QUERY = 100
 
@@ -526,9 +526,57 @@ def application_page(request: HttpRequest, uin: str, application: svc.Applicatio
             "can_withdraw": can_withdraw,
             "done": state in (S.APPROVED, S.COMPLETED, S.REFUSED),
             "refused": state == S.REFUSED,
+            "review": application.review,
+            "review_until": application.review_until,
+            "review_working_days": application.review_working_days,
             "withdrawn": state == S.WITHDRAWN,
             "thanks": request.GET.get("thanks"),
             "error": error,
         },
         status=400 if error else 200,
     )
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+@with_application()
+def review_request(request: HttpRequest, uin: str, application: svc.ApplicationView) -> HttpResponse:
+    """Ask for a review of a refusal: what the person disagrees with and any new information, then a
+    page showing what they wrote before it is sent. Only while a review may be asked; otherwise the
+    application's page says where it stands."""
+    reference = application.reference
+    page_url = reverse("portal:application", args=[reference])
+    form = ReviewRequestForm(request.POST if request.method == "POST" else None)
+    step = form.value("step") if form.is_bound else ""
+    if application.review_until is None and step != "confirm":
+        return redirect(page_url)
+    texts = {"disagreement": form.typed("disagreement"), "new_information": form.typed("new_information")}
+    error: DomainError | None = None
+    checking = False
+    if step in ("check", "confirm"):
+        try:
+            data = form.cleaned()
+            disagreement, new_information = svc.review_texts_checked(
+                disagreement=data["disagreement"], new_information=data["new_information"]
+            )
+            if step == "confirm":
+                svc.application_review_request(
+                    uin=uin, reference=reference, disagreement=disagreement, new_information=new_information
+                )
+                return redirect(page_url)
+            texts = {"disagreement": disagreement, "new_information": new_information}
+            checking = True
+        except DomainError as problem:
+            error = problem
+    lang = language(request)
+    context = {
+        "application": application,
+        "title": svc.text(application.title, lang),
+        "texts": texts,
+        "checking": checking,
+        "review_until": application.review_until,
+        "working_days": application.review_working_days,
+        "error": error,
+        "back_url": page_url,
+    }
+    return render(request, "portal/review.html", context, status=error.status if error else 200)

@@ -25,6 +25,7 @@ urlpatterns = [
     path("my/profile", my.profile, name="profile"),
     path("my/applications", my.applications, name="applications"),
     path("my/applications/<str:reference>", journeys.application_page, name="application"),
+    path("my/applications/<str:reference>/review", journeys.review_request, name="application-review"),
     path("my/documents", my.documents, name="documents"),
     path("my/documents/<str:serial>", my.document, name="document"),
     path("my/documents/<str:serial>/pdf", my.document_pdf, name="document-pdf"),

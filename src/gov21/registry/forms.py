@@ -4,6 +4,9 @@ and a ``DomainError`` they raise is put next to the field it names."""
 
 from __future__ import annotations
 
+import hashlib
+import json
+from collections.abc import Mapping
 from datetime import date
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -461,6 +464,56 @@ DECLARATION_FORMS: dict[str, type[GovForm]] = {
     EventKind.NAME_CHANGE: NameChangeForm,
     EventKind.ADDRESS_CHANGE: AddressForm,
 }
+
+
+def form_data(form_class: type[GovForm], facts: Mapping[str, Any]) -> dict[str, str]:
+    """What a person would have typed in ``form_class`` to declare ``facts``: the data to bind it with
+    when answers kept elsewhere are shown again in their form."""
+    form = form_class()
+    data: dict[str, str] = {}
+    for name, field in form.fields.items():
+        value = facts.get(name)
+        if isinstance(field, DatePartsField):
+            parts = zip(("day", "month", "year"), DatePartsWidget().decompress(value), strict=True)
+            data.update({f"{name}_{part}": str(v or "") for part, v in parts})
+        else:
+            data[name] = "" if value is None else str(value)
+    return data
+
+
+class CheckForm(GovForm):
+    """The confirmation of a declaration's answers, as shown on its check page. The answers stay on the
+    server; ``answers`` carries a signed digest of those shown, so what is declared is what was read:
+    answers changed since (in another window) or a digest altered are refused, never declared."""
+
+    answers = forms.CharField(widget=forms.HiddenInput, required=False)
+
+    _SALT: ClassVar[str] = "gov21.registry.declare-check"
+
+    def __init__(self, *args: Any, kind: str, facts: Mapping[str, Any], **kwargs: Any) -> None:
+        self.kind = kind
+        self.facts = facts
+        kwargs.setdefault("initial", {"answers": signing.dumps(self._digest(kind, facts), salt=self._SALT)})
+        super().__init__(*args, **kwargs)
+
+    @staticmethod
+    def _digest(kind: str, facts: Mapping[str, Any]) -> str:
+        text = json.dumps({"kind": kind, "facts": facts}, sort_keys=True, default=str)
+        return hashlib.sha256(text.encode()).hexdigest()
+
+    def clean_answers(self) -> str:
+        try:
+            digest = str(signing.loads(self.cleaned_data["answers"], salt=self._SALT))
+        except signing.BadSignature as exc:
+            raise forms.ValidationError(
+                _("These answers cannot be confirmed: the page was altered. Check the answers below again."),
+                code="tampered",
+            ) from exc
+        if digest != self._digest(self.kind, self.facts):
+            raise forms.ValidationError(
+                _("The answers were changed in another window. Check the answers below again."), code="changed"
+            )
+        return digest
 
 
 # The services word what is missing from a reason or a note, so these fields are not required here.

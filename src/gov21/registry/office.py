@@ -4,15 +4,18 @@ with a redirect (Post/Redirect/Get), and a ``DomainError`` is shown on the page,
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from datetime import date
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.db import models
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -26,7 +29,7 @@ from gov21.core.principal import Principal
 from gov21.registry import forms, selectors, services
 from gov21.registry.certificates import QR_PREFIX, certificate_pdf
 from gov21.registry.models import CertificateStatus, EventKind, EventState, LifeEvent, MaritalStatus, PersonStatus
-from gov21.registry.records import PersonFacts, PersonHistory
+from gov21.registry.records import DECLARATIONS, PersonFacts, PersonHistory
 from gov21.registry.services.events import date_check, local_today
 
 if TYPE_CHECKING:
@@ -47,11 +50,74 @@ DECLARABLE: tuple[tuple[str, StrOrPromise, str | None], ...] = (
     (EventKind.NAME_CHANGE, gettext_lazy("Change of name"), "registry:declare_name_change"),
     (EventKind.ADDRESS_CHANGE, gettext_lazy("Change of address"), "registry:declare_address"),
 )
-# The pages of the declarations that have no page of their own layout: heading and button.
-_FORM_PAGES: dict[str, tuple[StrOrPromise, StrOrPromise]] = {
-    EventKind.DIVORCE: (gettext_lazy("Declare a divorce"), gettext_lazy("Declare the divorce")),
-    EventKind.NAME_CHANGE: (gettext_lazy("Declare a change of name"), gettext_lazy("Declare the change of name")),
+
+
+@dataclass(frozen=True)
+class DeclarePage:
+    """A declaration's two pages: its form at ``declare/<slug>`` and its check at ``declare/<slug>/check``."""
+
+    kind: str
+    slug: str
+    url_name: str
+    template: str
+    heading: StrOrPromise
+    confirm: StrOrPromise
+
+
+DECLARE_PAGES: dict[str, DeclarePage] = {
+    page.kind: page
+    for page in (
+        DeclarePage(
+            EventKind.BIRTH,
+            "birth",
+            "registry:declare_birth",
+            "registry/declare_birth.html",
+            gettext_lazy("Declare a birth"),
+            gettext_lazy("Declare the birth"),
+        ),
+        DeclarePage(
+            EventKind.DEATH,
+            "death",
+            "registry:declare_death",
+            "registry/declare_death.html",
+            gettext_lazy("Declare a death"),
+            gettext_lazy("Declare the death"),
+        ),
+        DeclarePage(
+            EventKind.MARRIAGE,
+            "marriage",
+            "registry:declare_marriage",
+            "registry/declare_marriage.html",
+            gettext_lazy("Declare a marriage"),
+            gettext_lazy("Declare the marriage"),
+        ),
+        DeclarePage(
+            EventKind.DIVORCE,
+            "divorce",
+            "registry:declare_divorce",
+            "registry/declare_form.html",
+            gettext_lazy("Declare a divorce"),
+            gettext_lazy("Declare the divorce"),
+        ),
+        DeclarePage(
+            EventKind.NAME_CHANGE,
+            "name-change",
+            "registry:declare_name_change",
+            "registry/declare_form.html",
+            gettext_lazy("Declare a change of name"),
+            gettext_lazy("Declare the change of name"),
+        ),
+        DeclarePage(
+            EventKind.ADDRESS_CHANGE,
+            "address",
+            "registry:declare_address",
+            "registry/declare_address.html",
+            gettext_lazy("Declare a change of address"),
+            gettext_lazy("Declare the change of address"),
+        ),
+    )
 }
+_PAGE_BY_SLUG = {page.slug: page for page in DECLARE_PAGES.values()}
 
 
 def _refused(request: HttpRequest, principal: Principal | None, permission: str | None) -> HttpResponse:
@@ -127,70 +193,186 @@ def _dates_check(form: forms.GovForm) -> None:
                 form.add_domain_error(error)
 
 
-def _declare(
-    request: HttpRequest, principal: Principal, *, kind: str, form: forms.GovForm, template: str
-) -> HttpResponse:
-    status = 200
-    if request.method == "POST" and not form.is_valid():
-        _dates_check(form)
-    elif request.method == "POST":
+def _problems_show(form: forms.GovForm, problems: list[DomainError]) -> int:
+    """Put each of the registry's problems next to its field; the status to answer with (the first that
+    is not 200: a problem no field of the form can fix)."""
+    statuses = [form.add_domain_error(problem) for problem in problems]
+    return next((status for status in statuses if status != 200), 200)
+
+
+def _draft_key(kind: str) -> str:
+    return f"registry.declare.{kind}"
+
+
+def _form_page(request: HttpRequest, page: DeclarePage, form: forms.GovForm, *, status: int = 200) -> HttpResponse:
+    context = {
+        "form": form,
+        "settlements": settlement_names(),
+        "errors": form.error_summary() if form.is_bound else [],
+        "heading": page.heading,
+        "button": _("Continue"),
+        "back_url": reverse("registry:declare"),
+        "action": reverse(page.url_name),
+    }
+    return render(request, page.template, context, status=status)
+
+
+def _declare(request: HttpRequest, principal: Principal, *, kind: str) -> HttpResponse:
+    """A declaration's form. Valid answers, checked against the register (every problem at once, with
+    the form's own), are kept in the session and shown on the check page; nothing is declared here."""
+    page = DECLARE_PAGES[kind]
+    form_class = forms.DECLARATION_FORMS[kind]
+    if request.method != "POST":
+        draft = request.session.get(_draft_key(kind))
+        # "Change" on the check page comes back here with the answers kept, to the answer to change.
+        if draft is not None and "change" in request.GET:
+            return _form_page(request, page, form_class(initial=draft))
+        return _form_page(request, page, form_class())
+    form = form_class(request.POST)
+    if form.is_valid():
         try:
             declaration = services.declaration_parse(kind=kind, data=form.cleaned_data)
-            event = services.event_declare(declaration=declaration, actor=principal)
         except DomainError as error:
-            status = form.add_domain_error(error)
-        else:
+            return _form_page(request, page, form, status=form.add_domain_error(error))
+        problems = services.declaration_problems(declaration)
+        if not problems:
+            request.session[_draft_key(kind)] = declaration.model_dump(mode="json")
+            return redirect("registry:declare_check", slug=page.slug)
+    else:
+        _dates_check(form)
+        uins = {name: value for name, value in form.cleaned_data.items() if name.endswith("uin")}
+        problems = services.uins_unregistered(uins)
+    return _form_page(request, page, form, status=_problems_show(form, problems))
+
+
+def _in_words(name: str, value: object, *, is_date: bool) -> str:
+    """A declared value as a person reads it: a code in its words, a date written out."""
+    if value is None or value == "" or value == []:
+        return _("Not given")
+    if name == "sex":
+        return str(dict(forms.SEX_CHOICES).get(str(value), value))
+    if name in _PARISH_FIELDS:
+        return str(dict(forms.parish_choices()).get(str(value), value))
+    if is_date and isinstance(value, str):
+        try:
+            value = date.fromisoformat(value)
+        except ValueError:
+            return str(value)
+    if isinstance(value, date):
+        return date_format(value, "j F Y")
+    return _display(value)
+
+
+_PARISH_FIELDS = frozenset({"birth_parish", "address_parish", "place_parish", "parish"})
+
+
+def declared_rows(kind: str, data: Mapping[str, Any], *, only: Iterable[str] | None = None) -> list[dict[str, str]]:
+    """The facts of a declaration of ``kind`` as label and value in words, labelled with the titles of its
+    record (``registry.records``), in the record's order; ``only`` keeps the fields a form asked."""
+    record = DECLARATIONS[kind]
+    asked = set(only) if only is not None else None
+    rows = []
+    for name, info in record.model_fields.items():
+        if (asked is not None and name not in asked) or (asked is None and data.get(name) in (None, "")):
+            continue
+        label = _(info.title) if info.title else str(forms.FIELD_LABELS.get(name, name))
+        value = _in_words(name, data.get(name), is_date=info.annotation is date)
+        rows.append({"name": name, "label": label, "value": value})
+    if asked is None:
+        # Facts kept before the record named them still show, by the office's own words for them.
+        rows += [
+            {"name": name, "label": str(forms.FIELD_LABELS.get(name, name)), "value": _display(value)}
+            for name, value in data.items()
+            if name not in record.model_fields and value not in (None, "")
+        ]
+    return rows
+
+
+@require_http_methods(["GET", "POST"])
+@office_page(permission="event.declare")
+def declare_check(request: HttpRequest, principal: Principal, slug: str) -> HttpResponse:
+    """Check your answers: every answer in words with a way back to change it; "Declare the ..." records
+    the declaration from the answers kept in the session, only if they are the ones this page showed."""
+    page = _PAGE_BY_SLUG.get(slug)
+    if page is None:
+        raise Http404
+    facts = request.session.get(_draft_key(page.kind))
+    if facts is None:
+        messages.info(request, _("There are no answers to check yet. Fill in the form first."))
+        return redirect(page.url_name)
+    form_class = forms.DECLARATION_FORMS[page.kind]
+    status = 200
+    if request.method == "POST":
+        check = forms.CheckForm(request.POST, kind=page.kind, facts=facts)
+        if check.is_valid():
+            try:
+                declaration = services.declaration_parse(kind=page.kind, data=facts)
+                event = services.event_declare(declaration=declaration, actor=principal)
+            except DomainError as error:
+                # The register changed since the answers were checked: the form says what to change.
+                form = form_class(forms.form_data(form_class, facts))
+                form.is_valid()
+                return _form_page(request, page, form, status=form.add_domain_error(error))
+            del request.session[_draft_key(page.kind)]
             messages.success(request, _("Declaration received. Check it, then validate it."))
             return redirect("registry:event", event_id=event.pk)
-    context = {"form": form, "settlements": settlement_names(), "errors": form.error_summary()}
-    if kind in _FORM_PAGES:
-        context["heading"], context["button"] = _FORM_PAGES[kind]
-        context["back_url"] = reverse("registry:declare")
-    return render(request, template, context, status=status)
+        tampered = any(error.code == "tampered" for error in check.errors.as_data().get("answers", []))
+        status = 400 if tampered else 409
+        # A fresh confirmation, for the answers now kept, under the reason the last one was refused.
+        errors = check.error_summary()
+        check = forms.CheckForm(kind=page.kind, facts=facts)
+    else:
+        check = forms.CheckForm(kind=page.kind, facts=facts)
+        errors = []
+    change_url, blank = reverse(page.url_name), form_class()
+    rows = [
+        {**row, "change_url": f"{change_url}?{urlencode({'change': row['name']})}#{blank.anchor(row['name'])}"}
+        for row in declared_rows(page.kind, facts, only=form_class.base_fields)
+    ]
+    context = {
+        "page": page,
+        "rows": rows,
+        "form": check,
+        "errors": errors,
+        "back_url": f"{change_url}?change",
+    }
+    return render(request, "registry/declare_check.html", context, status=status)
 
 
 @require_http_methods(["GET", "POST"])
 @office_page(permission="event.declare")
 def declare_birth(request: HttpRequest, principal: Principal) -> HttpResponse:
-    form = forms.BirthForm(request.POST if request.method == "POST" else None)
-    return _declare(request, principal, kind=EventKind.BIRTH, form=form, template="registry/declare_birth.html")
+    return _declare(request, principal, kind=EventKind.BIRTH)
 
 
 @require_http_methods(["GET", "POST"])
 @office_page(permission="event.declare")
 def declare_death(request: HttpRequest, principal: Principal) -> HttpResponse:
-    form = forms.DeathForm(request.POST if request.method == "POST" else None)
-    return _declare(request, principal, kind=EventKind.DEATH, form=form, template="registry/declare_death.html")
+    return _declare(request, principal, kind=EventKind.DEATH)
 
 
 @require_http_methods(["GET", "POST"])
 @office_page(permission="event.declare")
 def declare_marriage(request: HttpRequest, principal: Principal) -> HttpResponse:
-    form = forms.MarriageForm(request.POST if request.method == "POST" else None)
-    return _declare(request, principal, kind=EventKind.MARRIAGE, form=form, template="registry/declare_marriage.html")
+    return _declare(request, principal, kind=EventKind.MARRIAGE)
 
 
 @require_http_methods(["GET", "POST"])
 @office_page(permission="event.declare")
 def declare_address(request: HttpRequest, principal: Principal) -> HttpResponse:
-    form = forms.AddressForm(request.POST if request.method == "POST" else None)
-    return _declare(
-        request, principal, kind=EventKind.ADDRESS_CHANGE, form=form, template="registry/declare_address.html"
-    )
+    return _declare(request, principal, kind=EventKind.ADDRESS_CHANGE)
 
 
 @require_http_methods(["GET", "POST"])
 @office_page(permission="event.declare")
 def declare_divorce(request: HttpRequest, principal: Principal) -> HttpResponse:
-    form = forms.DivorceForm(request.POST if request.method == "POST" else None)
-    return _declare(request, principal, kind=EventKind.DIVORCE, form=form, template="registry/declare_form.html")
+    return _declare(request, principal, kind=EventKind.DIVORCE)
 
 
 @require_http_methods(["GET", "POST"])
 @office_page(permission="event.declare")
 def declare_name_change(request: HttpRequest, principal: Principal) -> HttpResponse:
-    form = forms.NameChangeForm(request.POST if request.method == "POST" else None)
-    return _declare(request, principal, kind=EventKind.NAME_CHANGE, form=form, template="registry/declare_form.html")
+    return _declare(request, principal, kind=EventKind.NAME_CHANGE)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -209,17 +391,6 @@ def _actions(event: LifeEvent, principal: Principal) -> set[str]:
     if not principal.can("event.declare"):
         actions.discard("correct")
     return actions
-
-
-def _facts(data: dict[str, Any]) -> list[tuple[StrOrPromise, str]]:
-    """The declared facts as label and readable value, codes spelt out where a list of them is known."""
-    names = {**dict(forms.SEX_CHOICES), **dict(forms.parish_choices())}
-    coded = {"sex", "birth_parish", "address_parish", "place_parish", "parish"}
-    return [
-        (forms.FIELD_LABELS.get(key, key), str(names.get(value, value)) if key in coded else _display(value))
-        for key, value in data.items()
-        if value not in (None, "")
-    ]
 
 
 def _state_label(state: str) -> str:
@@ -248,7 +419,7 @@ def _event_page(
     context = {
         "event": event,
         "summary": _summary(event.kind, event.data),
-        "facts": _facts(event.data),
+        "facts": declared_rows(event.kind, event.data),
         "transitions": [
             {"step": t, "from": _state_label(t.from_state), "to": _state_label(t.to_state)}
             for t in sorted(event.transitions.all(), key=lambda t: t.at)

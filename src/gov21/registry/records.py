@@ -124,6 +124,8 @@ Name = Annotated[str, Field(min_length=1, max_length=200)]
 ParishCode = Annotated[str, Field(min_length=1, max_length=12)]
 OptionalParishCode = Annotated[str, Field(max_length=12)]
 Place = Annotated[str, Field(max_length=120)]
+# A field named ``date`` hides the type of the same name inside its class.
+Day = date
 
 
 class BirthFacts(Declaration):
@@ -132,19 +134,19 @@ class BirthFacts(Declaration):
     KIND: ClassVar[str] = "birth"
     EVENT_DATE: ClassVar[str] = "birth_date"
 
-    given_names: Name
-    family_name: Name
-    sex: Literal["F", "M", "X"]
-    birth_date: date
-    birth_parish: ParishCode
-    birth_settlement: Place = ""
+    given_names: Annotated[Name, Field(title=gettext_noop("Child's given names"))]
+    family_name: Annotated[Name, Field(title=gettext_noop("Child's family name"))]
+    sex: Annotated[Literal["F", "M", "X"], Field(title=gettext_noop("Sex"))]
+    birth_date: Annotated[date, Field(title=gettext_noop("Date of birth"))]
+    birth_parish: Annotated[ParishCode, Field(title=gettext_noop("Parish of birth"))]
+    birth_settlement: Annotated[Place, Field(title=gettext_noop("Town or village of birth"))] = ""
     # A foundling, or an adult registered late with unknown parents, has no mother on record.
-    mother_uin: str | None = None
-    father_uin: str | None = None
-    address_parish: OptionalParishCode = ""
-    address_settlement: Place = ""
-    address_line: Text = ""
-    informant: Text = ""
+    mother_uin: Annotated[str | None, Field(title=gettext_noop("Mother's UIN"))] = None
+    father_uin: Annotated[str | None, Field(title=gettext_noop("Father's UIN"))] = None
+    address_parish: Annotated[OptionalParishCode, Field(title=gettext_noop("Parish of address"))] = ""
+    address_settlement: Annotated[Place, Field(title=gettext_noop("Town or village of address"))] = ""
+    address_line: Annotated[Text, Field(title=gettext_noop("Address"))] = ""
+    informant: Annotated[Text, Field(title=gettext_noop("Informant"))] = ""
 
 
 class DeathFacts(Declaration):
@@ -153,11 +155,11 @@ class DeathFacts(Declaration):
     KIND: ClassVar[str] = "death"
     EVENT_DATE: ClassVar[str] = "death_date"
 
-    uin: str
-    death_date: date
-    place_parish: OptionalParishCode = ""
-    cause: Annotated[str, Field(max_length=300)] = ""
-    informant: Text = ""
+    uin: Annotated[str, Field(title=gettext_noop("UIN of the person who died"))]
+    death_date: Annotated[date, Field(title=gettext_noop("Date of death"))]
+    place_parish: Annotated[OptionalParishCode, Field(title=gettext_noop("Parish of death"))] = ""
+    cause: Annotated[str, Field(max_length=300, title=gettext_noop("Cause of death"))] = ""
+    informant: Annotated[Text, Field(title=gettext_noop("Informant"))] = ""
 
 
 class MarriageFacts(Declaration):
@@ -165,12 +167,12 @@ class MarriageFacts(Declaration):
 
     KIND: ClassVar[str] = "marriage"
 
-    partner_a_uin: str
-    partner_b_uin: str
-    date: date
-    parish: ParishCode
-    partner_a_new_family_name: Text = ""
-    partner_b_new_family_name: Text = ""
+    partner_a_uin: Annotated[str, Field(title=gettext_noop("First party's UIN"))]
+    partner_b_uin: Annotated[str, Field(title=gettext_noop("Second party's UIN"))]
+    date: Annotated[Day, Field(title=gettext_noop("Date of marriage"))]
+    parish: Annotated[ParishCode, Field(title=gettext_noop("Parish of marriage"))]
+    partner_a_new_family_name: Annotated[Text, Field(title=gettext_noop("First party's new family name"))] = ""
+    partner_b_new_family_name: Annotated[Text, Field(title=gettext_noop("Second party's new family name"))] = ""
 
 
 class DivorceFacts(Declaration):
@@ -178,12 +180,16 @@ class DivorceFacts(Declaration):
 
     KIND: ClassVar[str] = "divorce"
 
-    partner_a_uin: str
-    partner_b_uin: str
-    date: date
-    court_reference: Text = ""
-    partner_a_new_family_name: Text = ""
-    partner_b_new_family_name: Text = ""
+    partner_a_uin: Annotated[str, Field(title=gettext_noop("First party's UIN"))]
+    partner_b_uin: Annotated[str, Field(title=gettext_noop("Second party's UIN"))]
+    date: Annotated[Day, Field(title=gettext_noop("Date of the divorce"))]
+    court_reference: Annotated[Text, Field(title=gettext_noop("Court reference"))] = ""
+    partner_a_new_family_name: Annotated[
+        Text, Field(title=gettext_noop("First party's family name after the divorce"))
+    ] = ""
+    partner_b_new_family_name: Annotated[
+        Text, Field(title=gettext_noop("Second party's family name after the divorce"))
+    ] = ""
 
 
 class NameChangeFacts(Declaration):
@@ -191,11 +197,11 @@ class NameChangeFacts(Declaration):
 
     KIND: ClassVar[str] = "name_change"
 
-    uin: str
-    date: date
-    given_names: Text = ""
-    family_name: Text = ""
-    reason: Annotated[str, Field(min_length=3, max_length=200)]
+    uin: Annotated[str, Field(title=gettext_noop("UIN of the person changing their name"))]
+    date: Annotated[Day, Field(title=gettext_noop("Date the new name takes effect"))]
+    given_names: Annotated[Text, Field(title=gettext_noop("New given names"))] = ""
+    family_name: Annotated[Text, Field(title=gettext_noop("New family name"))] = ""
+    reason: Annotated[str, Field(min_length=3, max_length=200, title=gettext_noop("Reason for the change"))]
 
 
 class AddressChangeFacts(Declaration):
@@ -203,11 +209,11 @@ class AddressChangeFacts(Declaration):
 
     KIND: ClassVar[str] = "address_change"
 
-    uin: str
-    date: date
-    parish: ParishCode
-    settlement: Place = ""
-    line: Name
+    uin: Annotated[str, Field(title=gettext_noop("UIN of the person who moved"))]
+    date: Annotated[Day, Field(title=gettext_noop("Date of the move"))]
+    parish: Annotated[ParishCode, Field(title=gettext_noop("Parish of the new address"))]
+    settlement: Annotated[Place, Field(title=gettext_noop("Town or village"))] = ""
+    line: Annotated[Name, Field(title=gettext_noop("Address"))]
 
 
 DECLARATIONS: dict[str, type[Declaration]] = {

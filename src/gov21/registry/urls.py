@@ -12,6 +12,7 @@ urlpatterns = [
     path("declare/address", office.declare_address, name="declare_address"),
     path("declare/divorce", office.declare_divorce, name="declare_divorce"),
     path("declare/name-change", office.declare_name_change, name="declare_name_change"),
+    path("declare/<slug:slug>/check", office.declare_check, name="declare_check"),
     path("events/<int:event_id>", office.event, name="event"),
     path("events/<int:event_id>/validate", office.event_validate, name="event_validate"),
     path("events/<int:event_id>/register", office.event_register, name="event_register"),

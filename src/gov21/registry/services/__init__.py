@@ -16,7 +16,13 @@ from gov21.registry.services.certificates import (
     document_lookup_check,
 )
 from gov21.registry.services.deaths import death_registered
-from gov21.registry.services.declarations import check_declaration, declaration_parse, event_declare
+from gov21.registry.services.declarations import (
+    check_declaration,
+    declaration_parse,
+    declaration_problems,
+    event_declare,
+    uins_unregistered,
+)
 from gov21.registry.services.duplicates import duplicate_resolve
 from gov21.registry.services.events import CERTIFIABLE, OPEN_STATES, event_actions
 from gov21.registry.services.persons import (
@@ -58,6 +64,7 @@ __all__ = [
     "check_declaration",
     "death_registered",
     "declaration_parse",
+    "declaration_problems",
     "document_lookup_check",
     "duplicate_resolve",
     "event_actions",
@@ -77,4 +84,5 @@ __all__ = [
     "person_snapshot",
     "register_birth",
     "register_births",
+    "uins_unregistered",
 ]

@@ -3,7 +3,8 @@ records (``check_*``), then stored with its first transition."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from datetime import date, datetime
 from typing import Any, NamedTuple
 
@@ -85,7 +86,20 @@ def declaration_parse(*, kind: str, data: Mapping[str, Any]) -> Declaration:
         raise DomainError(code, message.format(**first.get("ctx", {})), field=field) from None
 
 
-def _check_birth(facts: BirthFacts) -> dict[str, Person]:
+@contextmanager
+def _noted(problems: list[DomainError]) -> Iterator[None]:
+    """Note a rule's refusal and go on, so that every problem of a declaration is found in one pass."""
+    try:
+        yield
+    except DomainError as error:
+        problems.append(error)
+
+
+def _not_registered(uin: str, field: str) -> NotFound:
+    return NotFound("person_not_found", f"No person with UIN {uin} is registered.", field=field)
+
+
+def _check_birth(facts: BirthFacts, problems: list[DomainError]) -> dict[str, Person]:
     min_age = settings.GOV21_MIN_PARENT_AGE
     given = {uin for uin in (facts.mother_uin, facts.father_uin) if uin is not None}
     # Both parents in one read; their whole rows, since registering the birth needs the mother's address.
@@ -96,89 +110,128 @@ def _check_birth(facts: BirthFacts) -> dict[str, Person]:
             continue
         parent = found.get(uin)
         if parent is None:
-            raise NotFound("person_not_found", f"No person with UIN {uin} is registered.", field=f"{role}_uin")
+            problems.append(_not_registered(uin, f"{role}_uin"))
+            continue
         parents[f"{role}_uin"] = parent
-        rules.check_parent(
-            role=role,
-            parent_birth=parent.birth_date,
-            parent_sex=parent.sex,
-            parent_death=parent.death_date,
-            child_birth=facts.birth_date,
-            min_age=min_age,
-        )
+        with _noted(problems):
+            rules.check_parent(
+                role=role,
+                parent_birth=parent.birth_date,
+                parent_sex=parent.sex,
+                parent_death=parent.death_date,
+                child_birth=facts.birth_date,
+                min_age=min_age,
+            )
     return parents
 
 
-def _check_death(facts: DeathFacts) -> None:
+def _check_death(facts: DeathFacts, problems: list[DomainError]) -> None:
     person = one_or_none(Person.objects.filter(uin=facts.uin).only("birth_date", "status"))
     if person is None:
-        raise NotFound("person_not_found", f"No person with UIN {facts.uin} is registered.", field="uin")
-    rules.check_death(birth_date=person.birth_date, status=person.status, death_date=facts.death_date)
+        problems.append(_not_registered(facts.uin, "uin"))
+        return
+    with _noted(problems):
+        rules.check_death(birth_date=person.birth_date, status=person.status, death_date=facts.death_date)
 
 
-def _check_marriage(facts: MarriageFacts) -> None:
+def _check_marriage(facts: MarriageFacts, problems: list[DomainError]) -> None:
     if facts.partner_a_uin == facts.partner_b_uin:
-        raise DomainError("same_person", "The two parties must be different people.", field="partner_b_uin")
+        problems.append(DomainError("same_person", "The two parties must be different people.", field="partner_b_uin"))
+        return
     for field, uin in (("partner_a_uin", facts.partner_a_uin), ("partner_b_uin", facts.partner_b_uin)):
         person = one_or_none(Person.objects.filter(uin=uin))
         if person is None:
-            raise NotFound("person_not_found", f"No person with UIN {uin} is registered.", field=field)
-        rules.check_marriage_party(
-            field=field,
-            birth_date=person.birth_date,
-            status=person.status,
-            death_date=person.death_date,
-            married=union_open(person.pk) is not None,
-            on=facts.date,
-            min_age=settings.GOV21_MARRIAGE_AGE,
+            problems.append(_not_registered(uin, field))
+            continue
+        with _noted(problems):
+            rules.check_marriage_party(
+                field=field,
+                birth_date=person.birth_date,
+                status=person.status,
+                death_date=person.death_date,
+                married=union_open(person.pk) is not None,
+                on=facts.date,
+                min_age=settings.GOV21_MARRIAGE_AGE,
+            )
+
+
+def _check_divorce(facts: DivorceFacts, problems: list[DomainError]) -> None:
+    union = union_between(facts.partner_a_uin, facts.partner_b_uin)
+    if union is None:
+        problems.append(
+            Conflict("not_married", "These two people are not married to each other.", field="partner_b_uin")
+        )
+    elif facts.date < union.married_on:
+        problems.append(
+            DomainError("divorce_before_marriage", "The divorce date is before the marriage.", field="date")
         )
 
 
-def _check_divorce(facts: DivorceFacts) -> None:
-    union = union_between(facts.partner_a_uin, facts.partner_b_uin)
-    if union is None:
-        raise Conflict("not_married", "These two people are not married to each other.", field="partner_b_uin")
-    if facts.date < union.married_on:
-        raise DomainError("divorce_before_marriage", "The divorce date is before the marriage.", field="date")
-
-
-def _check_living(uin: str) -> None:
+def _check_living(uin: str, problems: list[DomainError]) -> None:
     person = one_or_none(Person.objects.filter(uin=uin).only("status"))
     if person is None:
-        raise NotFound("person_not_found", f"No person with UIN {uin} is registered.", field="uin")
-    if person.status == PersonStatus.DECEASED:
-        raise Conflict("already_deceased", "This person is recorded as deceased.", field="uin")
+        problems.append(_not_registered(uin, "uin"))
+    elif person.status == PersonStatus.DECEASED:
+        problems.append(Conflict("already_deceased", "This person is recorded as deceased.", field="uin"))
 
 
-def _check_name_change(facts: NameChangeFacts) -> None:
-    _check_living(facts.uin)
+def _check_name_change(facts: NameChangeFacts, problems: list[DomainError]) -> None:
+    _check_living(facts.uin, problems)
     if not facts.given_names and not facts.family_name:
-        raise DomainError("required", "Give a new given name or family name.", field="family_name")
+        problems.append(DomainError("required", "Give a new given name or family name.", field="family_name"))
 
 
-def _check_address_change(facts: AddressChangeFacts) -> None:
-    _check_living(facts.uin)
+def _examine(facts: Declaration) -> tuple[Mapping[str, Person], list[DomainError]]:
+    """Every rule ``facts`` break, in the order they are checked, and the persons the checks read."""
+    problems: list[DomainError] = []
+    for field, uin in facts.uins().items():
+        with _noted(problems):
+            uin_check(uin, field=field)
+    if problems:
+        # A UIN with a wrong check digit names nobody: looking it up would only say so again.
+        return {}, problems
+    with _noted(problems):
+        date_check(facts.event_date(), field=facts.EVENT_DATE, today=local_today())
+    persons: Mapping[str, Person] = {}
+    if isinstance(facts, BirthFacts):
+        persons = _check_birth(facts, problems)
+    elif isinstance(facts, DeathFacts):
+        _check_death(facts, problems)
+    elif isinstance(facts, MarriageFacts):
+        _check_marriage(facts, problems)
+    elif isinstance(facts, DivorceFacts):
+        _check_divorce(facts, problems)
+    elif isinstance(facts, NameChangeFacts):
+        _check_name_change(facts, problems)
+    elif isinstance(facts, AddressChangeFacts):
+        _check_living(facts.uin, problems)
+    return persons, problems
 
 
 def check_declaration(facts: Declaration) -> Mapping[str, Person]:
-    """Check a declaration against the registry's rules and records; a ``DomainError`` if it breaks one.
-    Returns the persons it read that registering needs again, by field (a birth's parents)."""
-    for field, uin in facts.uins().items():
-        uin_check(uin, field=field)
-    date_check(facts.event_date(), field=facts.EVENT_DATE, today=local_today())
-    if isinstance(facts, BirthFacts):
-        return _check_birth(facts)
-    if isinstance(facts, DeathFacts):
-        _check_death(facts)
-    elif isinstance(facts, MarriageFacts):
-        _check_marriage(facts)
-    elif isinstance(facts, DivorceFacts):
-        _check_divorce(facts)
-    elif isinstance(facts, NameChangeFacts):
-        _check_name_change(facts)
-    elif isinstance(facts, AddressChangeFacts):
-        _check_address_change(facts)
-    return {}
+    """Check a declaration against the registry's rules and records; a ``DomainError`` if it breaks one
+    (the first found). Returns the persons it read that registering needs again, by field (a birth's
+    parents)."""
+    persons, problems = _examine(facts)
+    if problems:
+        raise problems[0]
+    return persons
+
+
+def declaration_problems(facts: Declaration) -> list[DomainError]:
+    """Every rule ``facts`` break, each naming its field, for a form to show all of them in one round.
+    Reads only; nothing is recorded."""
+    return _examine(facts)[1]
+
+
+def uins_unregistered(uins: Mapping[str, str]) -> list[DomainError]:
+    """A ``person_not_found`` problem for each UIN given (by field) that names nobody in the register, in
+    one read: what a form can say of the UINs it holds while other answers are still missing."""
+    given = {field: uin for field, uin in uins.items() if uin}
+    if not given:
+        return []
+    found = set(Person.objects.filter(uin__in=sorted(set(given.values()))).values_list("uin", flat=True))
+    return [_not_registered(uin, field) for field, uin in given.items() if uin not in found]
 
 
 class Checked(NamedTuple):
