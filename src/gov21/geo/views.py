@@ -352,7 +352,7 @@ def items(request: HttpRequest, collection_id: str) -> HttpResponse:
         links.append({"rel": "next", "type": GEOJSON, "title": _("Next page"), "href": page.here(offset=next_offset)})
     if prev_offset is not None:
         links.append(
-            {"rel": "prev", "type": GEOJSON, "title": _("Previous page"), "href": page.here(offset=prev_offset)}
+            {"rel": "prev", "type": GEOJSON, "title": _("Previous page"), "href": page.here(offset=prev_offset or None)}
         )
     links.append(
         {"rel": "collection", "type": JSON, "title": str(found.title), "href": page.url(f"collections/{found.id}")}
@@ -378,7 +378,7 @@ def items(request: HttpRequest, collection_id: str) -> HttpResponse:
         "number_matched": result.number_matched,
         "number_returned": len(features),
         "next": None if next_offset is None else page.here(offset=next_offset, f="html"),
-        "prev": None if prev_offset is None else page.here(offset=prev_offset, f="html"),
+        "prev": None if prev_offset is None else page.here(offset=prev_offset or None, f="html"),
         "offset": query.offset,
     }
     return _content_crs(_answer(page, body, "geo/items.html", context, content_type=GEOJSON), crs)
