@@ -265,7 +265,10 @@ def test_the_api_is_read_only(client: Client) -> None:
     ],
 )
 def test_each_resource_is_a_page_in_the_portals_shell_for_a_browser(client: Client, url: str, text: str) -> None:
-    for response in (client.get(url, HTTP_ACCEPT="text/html,application/xhtml+xml,*/*;q=0.8"), client.get(url + "?f=html")):
+    for response in (
+        client.get(url, HTTP_ACCEPT="text/html,application/xhtml+xml,*/*;q=0.8"),
+        client.get(url + "?f=html"),
+    ):
         assert response.status_code == 200 and response["Content-Type"].startswith("text/html")
         page = response.content.decode()
         assert text in page and '<main id="main">' in page and "<script" not in page[page.index("<main") :]

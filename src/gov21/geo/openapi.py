@@ -94,12 +94,15 @@ def _ref(name: str) -> dict[str, str]:
     return {"$ref": f"#/components/parameters/{name}"}
 
 
-def _responses(media: str, description: str) -> dict[str, Any]:
+def _responses(media: str, description: str, schema: str) -> dict[str, Any]:
     problem = {"application/problem+json": {"schema": {"$ref": "#/components/schemas/problem"}}}
     return {
         "200": {
             "description": description,
-            "content": {media: {"schema": {"type": "object"}}, "text/html": {"schema": {"type": "string"}}},
+            "content": {
+                media: {"schema": {"$ref": f"#/components/schemas/{schema}"}},
+                "text/html": {"schema": {"type": "string"}},
+            },
         },
         "400": {"description": "A parameter is unknown or its value cannot be used.", "content": problem},
         "404": {"description": "No such collection or feature.", "content": problem},
@@ -125,7 +128,9 @@ def _items_operation(collection: Collection) -> dict[str, Any]:
             "tags": [collection.id],
             "parameters": [_ref(name) for name in ("f", "limit", "offset", "bbox", "bbox-crs", "datetime", "crs")]
             + filters,
-            "responses": _responses("application/geo+json", "A page of features (GeoJSON FeatureCollection)."),
+            "responses": _responses(
+                "application/geo+json", "A page of features (GeoJSON FeatureCollection).", "featureCollection"
+            ),
         }
     }
 
@@ -141,37 +146,98 @@ def _item_operation(collection: Collection) -> dict[str, Any]:
                 _ref("f"),
                 _ref("crs"),
             ],
-            "responses": _responses("application/geo+json", "The feature (GeoJSON Feature)."),
+            "responses": _responses("application/geo+json", "The feature (GeoJSON Feature).", "feature"),
         }
     }
 
 
-def _simple(summary: str, operation_id: str, description: str) -> dict[str, Any]:
+def _simple(summary: str, operation_id: str, description: str, schema: str) -> dict[str, Any]:
+    media = "application/vnd.oai.openapi+json;version=3.0" if schema == "openapi" else "application/json"
     return {
         "get": {
             "summary": summary,
             "operationId": operation_id,
             "tags": ["server"],
             "parameters": [_ref("f")],
-            "responses": _responses("application/json", description),
+            "responses": _responses(media, description, schema),
         }
     }
+
+
+_LINKS = {"type": "array", "items": {"$ref": "#/components/schemas/link"}}
+_SCHEMAS: dict[str, Any] = {
+    "link": {
+        "type": "object",
+        "required": ["href", "rel"],
+        "properties": {"href": {"type": "string"}, "rel": {"type": "string"}, "type": {"type": "string"}},
+    },
+    "landingPage": {"type": "object", "required": ["links"], "properties": {"links": _LINKS}},
+    "conformance": {
+        "type": "object",
+        "required": ["conformsTo"],
+        "properties": {"conformsTo": {"type": "array", "items": {"type": "string"}}},
+    },
+    "openapi": {"type": "object", "required": ["openapi", "paths"]},
+    "collections": {
+        "type": "object",
+        "required": ["links", "collections"],
+        "properties": {
+            "links": _LINKS,
+            "collections": {"type": "array", "items": {"$ref": "#/components/schemas/collection"}},
+        },
+    },
+    "collection": {
+        "type": "object",
+        "required": ["id", "links"],
+        "properties": {"id": {"type": "string"}, "title": {"type": "string"}, "links": _LINKS},
+    },
+    "feature": {
+        "type": "object",
+        "required": ["type", "geometry", "properties"],
+        "properties": {
+            "type": {"type": "string", "enum": ["Feature"]},
+            "id": {"type": "string"},
+            "geometry": {"type": "object", "nullable": True},
+            "properties": {"type": "object", "nullable": True},
+        },
+    },
+    "featureCollection": {
+        "type": "object",
+        "required": ["type", "features", "links", "numberReturned"],
+        "properties": {
+            "type": {"type": "string", "enum": ["FeatureCollection"]},
+            "features": {"type": "array", "items": {"$ref": "#/components/schemas/feature"}},
+            "links": _LINKS,
+            "timeStamp": {"type": "string", "format": "date-time"},
+            "numberMatched": {"type": "integer", "minimum": 0},
+            "numberReturned": {"type": "integer", "minimum": 0},
+        },
+    },
+}
 
 
 def openapi_document(*, server: str, collections: list[Collection]) -> dict[str, Any]:
     """The API definition, with ``server`` (the absolute address of /geo) as its server."""
     paths: dict[str, Any] = {
-        "/": _simple("The landing page", "get_landing_page", "Links to the API definition, conformance and data."),
-        "/conformance": _simple("The conformance declaration", "get_conformance", "The conformance classes."),
-        "/api": _simple("This API definition", "get_api", "The OpenAPI document."),
-        "/collections": _simple("The feature collections", "get_collections", "Every collection's description."),
+        "/": _simple(
+            "The landing page", "get_landing_page", "Links to the API definition, conformance and data.", "landingPage"
+        ),
+        "/conformance": _simple(
+            "The conformance declaration", "get_conformance", "The conformance classes.", "conformance"
+        ),
+        "/api": _simple("This API definition", "get_api", "The OpenAPI document.", "openapi"),
+        "/collections": _simple(
+            "The feature collections", "get_collections", "Every collection's description.", "collections"
+        ),
     }
     for collection in collections:
         base = f"/collections/{collection.id}"
         paths[base] = _simple(
-            f"The description of {collection.id}", f"describe_{collection.id.replace('-', '_')}_collection", ""
+            f"The description of {collection.id}",
+            f"describe_{collection.id.replace('-', '_')}_collection",
+            f"The description of {collection.id}.",
+            "collection",
         )
-        paths[base]["get"]["responses"]["200"]["description"] = f"The description of {collection.id}."
         paths[base + "/items"] = _items_operation(collection)
         paths[base + "/items/{featureId}"] = _item_operation(collection)
     return {
@@ -189,6 +255,7 @@ def openapi_document(*, server: str, collections: list[Collection]) -> dict[str,
         "components": {
             "parameters": _parameters(),
             "schemas": {
+                **_SCHEMAS,
                 "problem": {
                     "type": "object",
                     "description": "RFC 9457 problem details.",
@@ -201,7 +268,7 @@ def openapi_document(*, server: str, collections: list[Collection]) -> dict[str,
                         "field": {"type": "string"},
                         "instance": {"type": "string"},
                     },
-                }
+                },
             },
         },
     }
