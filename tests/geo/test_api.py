@@ -278,7 +278,7 @@ def test_the_features_page_draws_a_map_with_a_link_per_feature(client: Client) -
     page = client.get(ITEMS + "?f=html&limit=3").content.decode()
     svg = page[page.index("<svg") : page.index("</svg>")]
     assert svg.count("<path") == 3 and svg.count("<a href=") == 3
-    assert "<title>Port Clement</title>" in svg and 'role="img"' in svg
+    assert "<title>Port Clement</title>" in svg and 'role="group"' in svg
     assert 'rel="next"' in page and "offset=3" in page
 
 

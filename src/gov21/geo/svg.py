@@ -69,8 +69,10 @@ def map_svg(entries: Sequence[tuple[Feature, str | None]], *, label: str) -> Saf
         else:
             body.append(format_html("<g><title>{}</title>{}</g>", name, shape))
     return format_html(
-        '<svg xmlns="http://www.w3.org/2000/svg" class="geo-map" role="img" aria-label="{}" viewBox="0 0 {} {}"'
+        '<svg xmlns="http://www.w3.org/2000/svg" class="geo-map" role="{}" aria-label="{}" viewBox="0 0 {} {}"'
         ' width="100%">{}</svg>',
+        # A map of links is a group of links (an image holds no controls); a map without links, a picture.
+        "group" if any(href for _, href, _ in drawn) else "img",
         label,
         place.width,
         place.height,
