@@ -30,6 +30,8 @@ from gov21.core.principal import Principal
 Value = str | int | float | bool | None
 PropertyType = Literal["string", "integer", "number", "boolean"]
 _ID = re.compile(r"[a-z][a-z0-9-]{0,62}")
+# The parameters of the items resource; a property filtering by one of these names would be ambiguous.
+RESERVED = frozenset({"f", "limit", "offset", "bbox", "bbox-crs", "datetime", "crs"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,6 +102,9 @@ class Collection:
         names = [prop.name for prop in self.properties]
         if len(set(names)) != len(names):
             raise ValueError(f"Collection {self.id} declares a property twice.")
+        clashing = sorted(prop.name for prop in self.properties if prop.filter and prop.name in RESERVED)
+        if clashing:
+            raise ValueError(f"Collection {self.id} cannot filter by {', '.join(clashing)}: a parameter has that name.")
 
     def filterable(self) -> dict[str, Property]:
         return {prop.name: prop for prop in self.properties if prop.filter}
