@@ -288,9 +288,11 @@ def test_a_bad_parameter_in_a_browser_is_a_page_saying_what_is_wrong(client: Cli
     assert "bbox must be four or six numbers" in response.content.decode()
 
 
-def test_a_geojson_accept_header_gets_json(client: Client) -> None:
+def test_a_geojson_accept_header_gets_json_and_caches_keep_the_formats_apart(client: Client) -> None:
     response = client.get(ITEMS, HTTP_ACCEPT="application/geo+json")
     assert response["Content-Type"] == "application/geo+json"
+    assert "Accept" in response["Vary"]
+    assert "Accept" in client.get(ITEMS + "?limit=0")["Vary"]
 
 
 # --- collections that need a right -----------------------------------------------------------------

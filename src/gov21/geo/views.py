@@ -18,6 +18,7 @@ from urllib.parse import urlencode
 
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_safe
 
@@ -127,9 +128,12 @@ def edge(view: View) -> View:
     @wraps(view)
     def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         try:
-            return view(request, *args, **kwargs)
+            response = view(request, *args, **kwargs)
         except DomainError as error:
-            return _refuse(request, error)
+            response = _refuse(request, error)
+        # The same address answers JSON or HTML by the Accept header: a cache must keep them apart.
+        patch_vary_headers(response, ["Accept"])
+        return response
 
     return wrapped
 
