@@ -99,6 +99,26 @@ def test_the_projected_crs_is_a_setting(monkeypatch: pytest.MonkeyPatch) -> None
     assert area_m2(box(-62.2, 16.7, -62.19, 16.71)) == pytest.approx(1_066 * 1_107, rel=0.01)
 
 
+@pytest.mark.parametrize(
+    ("value", "words"),
+    [
+        ("99999", "does not name a coordinate reference system"),
+        ("metres", "must be a whole number"),
+        ("4326", "is not a projected CRS"),
+        ("2227", "measures in US survey foot, not metres"),
+    ],
+)
+def test_a_projected_crs_that_cannot_measure_in_metres_stops_the_checks(
+    monkeypatch: pytest.MonkeyPatch, value: str, words: str
+) -> None:
+    from gov21.core.checks import projected_crs_check
+
+    assert projected_crs_check(None) == []
+    monkeypatch.setenv("GOV21_GEO_PROJECTED_EPSG", value)
+    [error] = projected_crs_check(None)
+    assert error.id == "gov21.E001" and words in error.msg
+
+
 def test_a_geometry_carried_to_the_projected_crs_and_back_is_where_it_was() -> None:
     square = box(-63.1, 14.2, -63.09, 14.21)
     back = transform(transform(square, CRS84, projected_crs()), projected_crs(), CRS84)

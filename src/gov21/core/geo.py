@@ -75,6 +75,21 @@ def projected_epsg() -> int:
     return config.GEO_PROJECTED_EPSG.read()
 
 
+def projected_crs_problem() -> str | None:
+    """What is wrong with ``GOV21_GEO_PROJECTED_EPSG``, or None: it must name a projected CRS in metres."""
+    try:
+        epsg = projected_epsg()
+        crs = ProjCRS.from_epsg(epsg)
+    except (ValueError, CRSError) as error:
+        return f"GOV21_GEO_PROJECTED_EPSG does not name a coordinate reference system pyproj knows: {error}"
+    if not crs.is_projected:
+        return f"GOV21_GEO_PROJECTED_EPSG={epsg} ({crs.name}) is not a projected CRS; areas need one in metres."
+    units = {axis.unit_name for axis in crs.axis_info}
+    if units != {"metre"}:
+        return f"GOV21_GEO_PROJECTED_EPSG={epsg} ({crs.name}) measures in {', '.join(sorted(units))}, not metres."
+    return None
+
+
 def projected_crs() -> Crs:
     epsg = projected_epsg()
     return Crs(f"{_EPSG_URI}{epsg}", epsg)
