@@ -42,12 +42,12 @@ def test_the_geographic_api_never_fails_and_answers_errors_as_problems() -> None
 
         fuzzing._run(operation.as_strategy(), CASES, check)
     # schemathesis leaves out /api itself; tests/geo/test_api.py reads it.
-    assert sorted(report.requests) == [
+    assert set(report.requests) >= {
         "GET /",
         "GET /collections",
         "GET /collections/parishes",
         "GET /collections/parishes/items",
         "GET /collections/parishes/items/{featureId}",
         "GET /conformance",
-    ]
+    }
     assert report.failures == [], report.summary()
