@@ -82,9 +82,12 @@ def test_the_server_declares_core_oas30_geojson_html_and_crs(client: Client) -> 
 
 
 def test_the_api_definition_declares_each_collections_parameters(client: Client) -> None:
+    from openapi_spec_validator import validate
+
     response = client.get("/geo/api")
     assert response["Content-Type"] == "application/vnd.oai.openapi+json;version=3.0"
     document = response.json()
+    validate(document)  # a valid OpenAPI 3.0 document, or this raises saying where it is not
     assert document["openapi"].startswith("3.0") and document["servers"] == [{"url": "http://testserver/geo"}]
     assert {"/", "/conformance", "/api", "/collections", "/collections/parishes"} <= set(document["paths"])
     parameters = document["paths"]["/collections/parishes/items"]["get"]["parameters"]
