@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from datetime import UTC, datetime
 from typing import Any
 
@@ -151,6 +152,15 @@ def test_a_bbox_of_four_or_six_numbers_is_read_in_longitude_latitude_order() -> 
     projected = parse_bbox("480000,1560000,500000,1580000", crs=projected_crs())
     window = projected.geometry()
     assert window.bounds[0] == pytest.approx(-63.185, abs=0.01) and window.bounds[1] == pytest.approx(14.11, abs=0.01)
+
+
+def test_a_projected_bbox_beyond_the_projections_area_is_cut_to_it() -> None:
+    everything = parse_bbox("-1e308,-1e308,1e308,1e308", crs=projected_crs()).geometry()
+    # UTM zone 20N is defined from 66° W to 60° W, from the equator to 84° N: all of it is asked for.
+    assert all(math.isfinite(edge) for edge in everything.bounds)
+    assert everything.bounds[1] == pytest.approx(0, abs=0.01)
+    assert everything.contains(box(-65.9, 0.1, -60.1, 83.9))
+    assert parse_bbox("-9e9,-9e9,-8e9,-8e9", crs=projected_crs()).geometry().is_empty
 
 
 @pytest.mark.parametrize(

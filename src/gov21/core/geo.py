@@ -24,7 +24,7 @@ from numpy.typing import NDArray
 from pyproj import CRS as ProjCRS
 from pyproj import Transformer
 from pyproj.exceptions import CRSError
-from shapely.geometry import box, mapping, shape
+from shapely.geometry import Polygon, box, mapping, shape
 from shapely.geometry.base import BaseGeometry
 from shapely.validation import explain_validity
 
@@ -261,14 +261,29 @@ class BBox:
         return [self.minx, self.miny, self.maxx, self.maxy]
 
     def geometry(self) -> BaseGeometry:
-        """The box as a polygon in CRS84 (a projected box is densified before it is carried over, so
-        its curved edges in CRS84 are followed)."""
-        polygon = box(self.minx, self.miny, self.maxx, self.maxy)
+        """The box as a polygon in CRS84. A projected box is first cut to the area the projection is
+        defined for (beyond it PROJ gives no coordinates), then densified before it is carried over,
+        so its curved edges in CRS84 are followed."""
         if self.crs.geographic:
-            return polygon
-        return transform(
-            shapely.segmentize(polygon, (self.maxx - self.minx + self.maxy - self.miny) / 64), self.crs, CRS84
-        )
+            return box(self.minx, self.miny, self.maxx, self.maxy)
+        # Cut by numbers, not by GEOS: an intersection with coordinates near 1e308 overflows.
+        west, south, east, north = _area_of_use(self.crs.epsg)
+        minx, miny = max(self.minx, west), max(self.miny, south)
+        maxx, maxy = min(self.maxx, east), min(self.maxy, north)
+        if minx > maxx or miny > maxy:
+            return Polygon()
+        polygon = box(minx, miny, maxx, maxy)
+        return transform(shapely.segmentize(polygon, max(maxx - minx + maxy - miny, 1.0) / 64), self.crs, CRS84)
+
+
+@lru_cache(maxsize=8)
+def _area_of_use(epsg: int | None) -> tuple[float, float, float, float]:
+    """The box, in the CRS's own coordinates, of the area the CRS ``epsg`` is defined for."""
+    area = ProjCRS.from_epsg(epsg or 4326).area_of_use
+    if area is None:
+        return (-math.inf, -math.inf, math.inf, math.inf)
+    bounds = _transformer(None, epsg).transform_bounds(*area.bounds, densify_pts=21)
+    return (float(bounds[0]), float(bounds[1]), float(bounds[2]), float(bounds[3]))
 
 
 def parse_bbox(text: str, *, crs: Crs = CRS84, parameter: str = "bbox") -> BBox:
