@@ -369,3 +369,11 @@ def test_the_parishes_are_public_and_registered_at_start(client: Client) -> None
     parishes = next(c for c in collections_all() if c.id == "parishes")
     assert parishes.permission is None
     assert "parishes" in [c["id"] for c in _json(client, "/geo/collections")["collections"]]
+
+
+def test_a_refusal_is_worded_in_the_callers_language(client: Client) -> None:
+    response = client.get(ITEMS + "?bbox=-63,15,-62,14", HTTP_ACCEPT_LANGUAGE="es")
+    assert response.status_code == 400 and response["Content-Type"] == "application/problem+json"
+    assert response.json()["detail"] == "bbox: el borde sur (15.0) está al norte del borde norte (14.0)."
+    page = client.get(ITEMS + "?f=html&limit=0", HTTP_ACCEPT_LANGUAGE="fr").content.decode()
+    assert "limit doit valoir au moins 1." in page

@@ -20,6 +20,7 @@ from typing import Any
 
 import numpy as np
 import shapely
+from django.utils.translation import gettext as _
 from numpy.typing import NDArray
 from pyproj import CRS as ProjCRS
 from pyproj import Transformer
@@ -110,7 +111,11 @@ def crs_from_uri(uri: str, *, parameter: str = "crs") -> Crs:
     match = re.fullmatch(r"(?:EPSG:|" + re.escape(_EPSG_URI) + r")(\d{4,6})", text)
     if match and int(match.group(1)) in {crs.epsg for crs in known.values()}:
         return known[f"{_EPSG_URI}{match.group(1)}"]
-    raise QueryValueError(parameter, f"{parameter} must be one of {', '.join(known)}; {uri!r} is not supported.")
+    raise QueryValueError(
+        parameter,
+        _("%(parameter)s must be one of %(known)s; %(given)s is not supported.")
+        % {"parameter": parameter, "known": ", ".join(known), "given": repr(uri)},
+    )
 
 
 @lru_cache(maxsize=8)
@@ -296,31 +301,56 @@ def parse_bbox(text: str, *, crs: Crs = CRS84, parameter: str = "bbox") -> BBox:
         numbers = []
     if len(parts) not in (4, 6) or len(numbers) != len(parts) or not all(math.isfinite(n) for n in numbers):
         raise QueryValueError(
-            parameter, f"{parameter} must be four or six numbers separated by commas: minx,miny,maxx,maxy."
+            parameter,
+            _("%(parameter)s must be four or six numbers separated by commas: minx,miny,maxx,maxy.")
+            % {"parameter": parameter},
         )
     if len(numbers) == 6:
         minx, miny, minz, maxx, maxy, maxz = numbers
         if minz > maxz:
-            raise QueryValueError(parameter, f"{parameter}: the lower height ({minz}) is above the upper one ({maxz}).")
+            raise QueryValueError(
+                parameter,
+                _("%(parameter)s: the lower height (%(low)s) is above the upper one (%(high)s).")
+                % {"parameter": parameter, "low": minz, "high": maxz},
+            )
     else:
         minx, miny, maxx, maxy = numbers
     if crs.geographic:
         for lon in (minx, maxx):
             if not -180 <= lon <= 180:
-                raise QueryValueError(parameter, f"{parameter}: longitude {lon} is outside -180 to 180.")
+                raise QueryValueError(
+                    parameter,
+                    _("%(parameter)s: longitude %(value)s is outside -180 to 180.")
+                    % {"parameter": parameter, "value": lon},
+                )
         for lat in (miny, maxy):
             if not -90 <= lat <= 90:
-                raise QueryValueError(parameter, f"{parameter}: latitude {lat} is outside -90 to 90.")
+                raise QueryValueError(
+                    parameter,
+                    _("%(parameter)s: latitude %(value)s is outside -90 to 90.")
+                    % {"parameter": parameter, "value": lat},
+                )
         if minx > maxx:
             raise QueryValueError(
                 parameter,
-                f"{parameter}: the west edge ({minx}) is east of the east edge ({maxx}). A box across the antimeridian"
-                " is not supported; ask for the two halves separately.",
+                _(
+                    "%(parameter)s: the west edge (%(west)s) is east of the east edge (%(east)s). A box across the"
+                    " antimeridian is not supported; ask for the two halves separately."
+                )
+                % {"parameter": parameter, "west": minx, "east": maxx},
             )
     elif minx > maxx:
-        raise QueryValueError(parameter, f"{parameter}: minx ({minx}) is greater than maxx ({maxx}).")
+        raise QueryValueError(
+            parameter,
+            _("%(parameter)s: minx (%(low)s) is greater than maxx (%(high)s).")
+            % {"parameter": parameter, "low": minx, "high": maxx},
+        )
     if miny > maxy:
-        raise QueryValueError(parameter, f"{parameter}: the south edge ({miny}) is north of the north edge ({maxy}).")
+        raise QueryValueError(
+            parameter,
+            _("%(parameter)s: the south edge (%(south)s) is north of the north edge (%(north)s).")
+            % {"parameter": parameter, "south": miny, "north": maxy},
+        )
     return BBox(minx, miny, maxx, maxy, crs)
 
 
@@ -354,20 +384,28 @@ def _moment(text: str, parameter: str, *, end: bool) -> datetime:
         try:
             day = date.fromisoformat(text)
         except ValueError:
-            raise QueryValueError(parameter, f"{parameter}: {text!r} is not a date.") from None
+            raise QueryValueError(
+                parameter, _("%(parameter)s: %(given)s is not a date.") % {"parameter": parameter, "given": repr(text)}
+            ) from None
         moment = datetime.combine(day, time.min, tzinfo=UTC)
         # A date stands for the whole day: as an end it reaches the day's last instant.
         return moment + timedelta(days=1, microseconds=-1) if end else moment
     if not re.fullmatch(r"\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})", text):
         raise QueryValueError(
             parameter,
-            f"{parameter}: {text!r} is not an RFC 3339 date-time with its offset (2026-05-01T12:00:00Z) nor a date"
-            " (2026-05-01).",
+            _(
+                "%(parameter)s: %(given)s is not an RFC 3339 date-time with its offset (2026-05-01T12:00:00Z) nor a"
+                " date (2026-05-01)."
+            )
+            % {"parameter": parameter, "given": repr(text)},
         )
     try:
         return datetime.fromisoformat(text.upper().replace("Z", "+00:00"))
     except ValueError:
-        raise QueryValueError(parameter, f"{parameter}: {text!r} is not a real date and time.") from None
+        raise QueryValueError(
+            parameter,
+            _("%(parameter)s: %(given)s is not a real date and time.") % {"parameter": parameter, "given": repr(text)},
+        ) from None
 
 
 def parse_datetime(text: str, *, parameter: str = "datetime") -> Interval:
@@ -376,15 +414,25 @@ def parse_datetime(text: str, *, parameter: str = "datetime") -> Interval:
     parts = text.split("/")
     if len(parts) == 1:
         if text in ("", ".."):
-            raise QueryValueError(parameter, f"{parameter} must be a date-time or an interval start/end.")
+            raise QueryValueError(
+                parameter, _("%(parameter)s must be a date-time or an interval start/end.") % {"parameter": parameter}
+            )
         return Interval(_moment(text, parameter, end=False), _moment(text, parameter, end=True))
     if len(parts) != 2:
-        raise QueryValueError(parameter, f"{parameter} must be an instant or one interval start/end, not {text!r}.")
+        raise QueryValueError(
+            parameter,
+            _("%(parameter)s must be an instant or one interval start/end, not %(given)s.")
+            % {"parameter": parameter, "given": repr(text)},
+        )
     first, last = parts
     start = None if first in ("", "..") else _moment(first, parameter, end=False)
     end = None if last in ("", "..") else _moment(last, parameter, end=True)
     if start is None and end is None:
-        raise QueryValueError(parameter, f"{parameter}: an interval must be closed at one end at least.")
+        raise QueryValueError(
+            parameter, _("%(parameter)s: an interval must be closed at one end at least.") % {"parameter": parameter}
+        )
     if start is not None and end is not None and start > end:
-        raise QueryValueError(parameter, f"{parameter}: the interval ends before it starts.")
+        raise QueryValueError(
+            parameter, _("%(parameter)s: the interval ends before it starts.") % {"parameter": parameter}
+        )
     return Interval(start, end)

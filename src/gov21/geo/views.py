@@ -60,14 +60,20 @@ class Page:
         for name in request.GET:
             if name not in allowed:
                 raise QueryValueError(
-                    name, f"{name} is not a parameter of this resource; it takes {', '.join(sorted(allowed))}."
+                    name,
+                    _("%(name)s is not a parameter of this resource; it takes %(allowed)s.")
+                    % {"name": name, "allowed": ", ".join(sorted(allowed))},
                 )
             if len(request.GET.getlist(name)) > 1:
-                raise QueryValueError(name, f"{name} is given more than once.")
+                raise QueryValueError(name, _("%(name)s is given more than once.") % {"name": name})
         fmt = request.GET.get("f")
         if fmt is not None:
             if fmt not in FORMATS:
-                raise QueryValueError("f", f"f must be one of {', '.join(FORMATS)}, not {fmt!r}.")
+                raise QueryValueError(
+                    "f",
+                    _("f must be one of %(formats)s, not %(given)s.")
+                    % {"formats": ", ".join(FORMATS), "given": repr(fmt)},
+                )
             self.html = fmt == "html"
         else:
             self.html = request.get_preferred_type([JSON, GEOJSON, HTML]) == HTML
@@ -144,10 +150,10 @@ def _reader(request: HttpRequest, collection: Collection) -> Principal | None:
         return None
     principal = request_principal(request)
     if principal is None:
-        raise Unauthenticated(detail="Sign in to read this collection.")
+        raise Unauthenticated(detail=_("Sign in to read this collection."))
     if not principal.can(collection.permission):
         raise DomainError(
-            "forbidden", "Your role does not allow reading this collection.", status=403, title="Forbidden"
+            "forbidden", _("Your role does not allow reading this collection."), status=403, title="Forbidden"
         )
     return principal
 
@@ -167,7 +173,11 @@ def _readable(request: HttpRequest) -> list[Collection]:
 def _collection(request: HttpRequest, collection_id: str) -> tuple[Collection, Principal | None]:
     collection = collection_get(collection_id)
     if collection is None:
-        raise NotFound("unknown_collection", f"There is no collection {collection_id!r}.", field="collectionId")
+        raise NotFound(
+            "unknown_collection",
+            _("There is no collection %(given)s.") % {"given": repr(collection_id)},
+            field="collectionId",
+        )
     return collection, _reader(request, collection)
 
 
@@ -296,12 +306,16 @@ def _filter_value(collection: Collection, name: str, text: str) -> Value:
         return text
     if prop.type == "boolean":
         if text not in ("true", "false"):
-            raise QueryValueError(name, f"{name} must be true or false.")
+            raise QueryValueError(name, _("%(name)s must be true or false.") % {"name": name})
         return text == "true"
     try:
         return int(text) if prop.type == "integer" else float(text)
     except ValueError:
-        raise QueryValueError(name, f"{name} must be a {'whole ' if prop.type == 'integer' else ''}number.") from None
+        raise QueryValueError(
+            name,
+            (_("%(name)s must be a whole number.") if prop.type == "integer" else _("%(name)s must be a number."))
+            % {"name": name},
+        ) from None
 
 
 def _whole(page: Page, name: str, default: int, *, minimum: int) -> int:
@@ -309,10 +323,12 @@ def _whole(page: Page, name: str, default: int, *, minimum: int) -> int:
     if text is None:
         return default
     if not text.isascii() or not text.isdigit():
-        raise QueryValueError(name, f"{name} must be a whole number of at least {minimum}.")
+        raise QueryValueError(
+            name, _("%(name)s must be a whole number of at least %(minimum)s.") % {"name": name, "minimum": minimum}
+        )
     value = int(text)
     if value < minimum:
-        raise QueryValueError(name, f"{name} must be at least {minimum}.")
+        raise QueryValueError(name, _("%(name)s must be at least %(minimum)s.") % {"name": name, "minimum": minimum})
     return value
 
 
@@ -323,7 +339,7 @@ def _query(page: Page, collection: Collection, reader: Principal | None) -> Quer
     bbox_crs = CRS84 if bbox_crs_text is None else crs_from_uri(bbox_crs_text, parameter="bbox-crs")
     bbox_text = page.param("bbox")
     if bbox_crs_text is not None and bbox_text is None:
-        raise QueryValueError("bbox-crs", "bbox-crs says which CRS the bbox is in; give a bbox with it.")
+        raise QueryValueError("bbox-crs", _("bbox-crs says which CRS the bbox is in; give a bbox with it."))
     bbox = None if bbox_text is None else parse_bbox(bbox_text, crs=bbox_crs)
     datetime_text = page.param("datetime")
     interval = None if datetime_text is None else parse_datetime(datetime_text)
@@ -395,7 +411,12 @@ def item(request: HttpRequest, collection_id: str, feature_id: str) -> HttpRespo
     crs = _output_crs(page)
     feature = found.item(feature_id, reader)
     if feature is None:
-        raise NotFound("unknown_feature", f"Collection {found.id!r} has no feature {feature_id!r}.", field="featureId")
+        raise NotFound(
+            "unknown_feature",
+            _("Collection %(collection)s has no feature %(given)s.")
+            % {"collection": repr(found.id), "given": repr(feature_id)},
+            field="featureId",
+        )
     body = _feature_json(page, found, feature, crs)
     body["links"] = [*page.self_links(GEOJSON), *body["links"][2:]]
     context = {
