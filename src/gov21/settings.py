@@ -72,6 +72,7 @@ INSTALLED_APPS = [
     "gov21.portal",
     "gov21.continuity",
     "gov21.exchange",
+    "gov21.geo",
     "gov21.demo",
     "gov21.wiring",  # the commands that wire every app together: up, openapi
 ]

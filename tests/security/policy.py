@@ -99,6 +99,17 @@ URLS: dict[str, Rule] = {
         refused=frozenset({422}),
     ),
     "healthz": Rule(_u("/healthz"), get=EVERYONE, ok=frozenset({503})),
+    # --- OGC API Features: the country's geographic reference data is public. A collection holding
+    # personal data declares a permission (tests/geo/test_api.py shows the 401 and 403).
+    "geo/": Rule(_u("/geo/"), get=EVERYONE),
+    "geo/conformance": Rule(_u("/geo/conformance"), get=EVERYONE),
+    "geo/api": Rule(_u("/geo/api"), get=EVERYONE),
+    "geo/collections": Rule(_u("/geo/collections"), get=EVERYONE),
+    "geo/collections/<str:collection_id>": Rule(_u("/geo/collections/parishes"), get=EVERYONE),
+    "geo/collections/<str:collection_id>/items": Rule(_u("/geo/collections/parishes/items"), get=EVERYONE),
+    "geo/collections/<str:collection_id>/items/<str:feature_id>": Rule(
+        _u("/geo/collections/parishes/items/XA-01"), get=EVERYONE
+    ),
     # Readiness tells an operator which dependency is down: internal only.
     # For monitors on loopback and in GOV21_READYZ_ALLOW only; the matrix's callers are on loopback.
     # tests/continuity/test_views.py shows the refusal to any other address, forwarded or not.

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.conf import settings
-from django.core.checks import CheckMessage, Tags, Warning, register
+from django.core.checks import CheckMessage, Error, Tags, Warning, register
 
 
 @register(Tags.security, deploy=True)
@@ -22,3 +22,13 @@ def proxy_check(app_configs: Any, **kwargs: Any) -> list[CheckMessage]:
             )
         )
     return messages
+
+
+@register()
+def projected_crs_check(app_configs: Any, **kwargs: Any) -> list[CheckMessage]:
+    from gov21.core.geo import projected_crs_problem
+
+    problem = projected_crs_problem()
+    if problem is None:
+        return []
+    return [Error(problem, hint="UTM zone 20N, EPSG:32620, fits the eastern Caribbean.", id="gov21.E001")]

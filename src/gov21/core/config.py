@@ -397,6 +397,14 @@ SMS_TOKEN: Setting[str] = Setting(
     "GOV21_SMS_TOKEN", str, "", "Bearer token for the SMS provider; set it in the environment only."
 )
 
+GEO_PROJECTED_EPSG: Setting[int] = Setting(
+    "GOV21_GEO_PROJECTED_EPSG",
+    int,
+    32620,
+    "EPSG code of the projected CRS (metres) in which areas and lengths are computed and that the geographic"
+    " API offers besides CRS84. The default, UTM zone 20N, fits the eastern Caribbean.",
+)
+
 ALL: tuple[Setting[object], ...] = tuple(value for value in list(globals().values()) if isinstance(value, Setting))
 
 

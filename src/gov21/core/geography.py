@@ -1,7 +1,10 @@
 """The country's geography: its parishes and the settlements in each, the reference list in which
 every address and place of birth or death is given.
 
-The list is data (``core/data/geography.json``), not code, so a country replaces it without touching
+The parishes' boundaries are in ``core/data/boundaries.geojson`` (GeoJSON, CRS84), one feature per
+parish with its code as id.
+
+The lists are data (``core/data/geography.json``), not code, so a country replaces it without touching
 a module; every app reads it from here.
 """
 
@@ -11,6 +14,12 @@ import json
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # shapely and pyproj are loaded by the first read of a boundary, not by every app
+    from shapely.geometry.base import BaseGeometry
+
+    from gov21.core.geo import BBox
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,3 +71,41 @@ def parish_name(code: str) -> str:
 def settlement_names() -> list[str]:
     """The names of every settlement in the country, sorted, each once."""
     return sorted({place.name for parish in geography() for place in parish.settlements})
+
+
+@dataclass(frozen=True, slots=True)
+class ParishBoundary:
+    """A parish's outline (CRS84) and its area, measured in the deployment's projected CRS."""
+
+    code: str
+    name: str
+    geometry: BaseGeometry
+    area_km2: float
+
+
+@lru_cache(maxsize=1)
+def boundaries() -> tuple[ParishBoundary, ...]:
+    """The boundary of every parish, in the order of their codes; each geometry is checked as any
+    geometry sent to gov21 is, so a broken file fails loudly at the first read."""
+    from gov21.core.geo import area_m2, geometry_check
+
+    text = resources.files("gov21.core").joinpath("data/boundaries.geojson").read_text(encoding="utf-8")
+    names = dict(parishes())
+    found = []
+    for feature in json.loads(text)["features"]:
+        code = str(feature["properties"]["code"])
+        if code not in names:
+            raise ValueError(f"boundaries.geojson has parish {code}, which geography.json does not list.")
+        geometry = geometry_check(feature["geometry"], field=code)
+        found.append(ParishBoundary(code, names[code], geometry, round(area_m2(geometry) / 1e6, 2)))
+    return tuple(sorted(found, key=lambda boundary: boundary.code))
+
+
+def country_bounds() -> BBox:
+    """The box (CRS84) around every parish of the country."""
+    from gov21.core.geo import bounds_of
+
+    bounds = bounds_of([boundary.geometry for boundary in boundaries()])
+    if bounds is None:
+        raise ValueError("boundaries.geojson holds no parish.")
+    return bounds

@@ -1,0 +1,141 @@
+"""How an app puts its geographic data on the OGC API Features server at ``/geo/``.
+
+An app declares a ``Collection`` (its id, words, the properties of its features and which of them
+may filter, where to find the features) and calls ``collection_register`` from its ``ready()``. The
+server parses and checks every request before it asks the collection: a collection receives a
+``Query`` whose bbox is checked, whose limit is within bounds and whose filters name declared
+properties only, and answers with a ``Result``.
+
+Public reference data (parishes, roads, the land register's parcels without their owners) declares
+no permission and is served to anyone. A collection that holds personal data declares the
+``permission`` a reader needs: the server then serves it only to a signed-in caller whose roles give
+it (401 or 403 otherwise), lists it only to them, and passes the caller as ``Query.reader`` so the
+collection logs each read with its reader, as every read of personal data is logged.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Literal
+
+from django.utils.functional import Promise
+from shapely.geometry.base import BaseGeometry
+
+from gov21.core.geo import BBox, Interval
+from gov21.core.principal import Principal
+
+Value = str | int | float | bool | None
+PropertyType = Literal["string", "integer", "number", "boolean"]
+_ID = re.compile(r"[a-z][a-z0-9-]{0,62}")
+# The parameters of the items resource; a property filtering by one of these names would be ambiguous.
+RESERVED = frozenset({"f", "limit", "offset", "bbox", "bbox-crs", "datetime", "crs"})
+
+
+@dataclass(frozen=True, slots=True)
+class Property:
+    """A property every feature of a collection has. ``filter``: a request may select features by
+    its value (``?name=value``, an exact match; for numbers, numeric equality)."""
+
+    name: str
+    type: PropertyType
+    title: str | Promise
+    filter: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Feature:
+    """One feature: its id (unique in its collection), its geometry in CRS84, its properties, and,
+    for things that exist for a time, when it began and ended (None: unbounded)."""
+
+    id: str
+    geometry: BaseGeometry | None
+    properties: Mapping[str, Value]
+    valid_from: datetime | None = None
+    valid_to: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Query:
+    """A checked request for a page of features. ``bbox`` is the box asked for, in the CRS it was
+    given in; ``bbox.geometry()`` is that box in CRS84, the CRS features are held in. ``filters``
+    holds values of declared, filterable properties, already of the property's type."""
+
+    limit: int
+    offset: int = 0
+    bbox: BBox | None = None
+    interval: Interval | None = None
+    filters: Mapping[str, Value] = field(default_factory=dict)
+    reader: Principal | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Result:
+    """A page of features and how many match the query in all (None when counting would cost too much)."""
+
+    features: Sequence[Feature]
+    number_matched: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class Collection:
+    """A feature collection served at ``/geo/collections/<id>``."""
+
+    id: str
+    title: str | Promise
+    description: str | Promise
+    properties: tuple[Property, ...]
+    # A page of the features that match a query.
+    items: Callable[[Query], Result]
+    # One feature by id, for the reader (None when there is no such feature).
+    item: Callable[[str, Principal | None], Feature | None]
+    # The box around all the features (CRS84), shown as the collection's spatial extent.
+    extent: Callable[[], BBox | None]
+    # The permission a reader needs; None for public reference data.
+    permission: str | None = None
+
+    def __post_init__(self) -> None:
+        if not _ID.fullmatch(self.id):
+            raise ValueError(f"A collection id is lower-case letters, digits and hyphens, not {self.id!r}.")
+        names = [prop.name for prop in self.properties]
+        if len(set(names)) != len(names):
+            raise ValueError(f"Collection {self.id} declares a property twice.")
+        clashing = sorted(prop.name for prop in self.properties if prop.filter and prop.name in RESERVED)
+        if clashing:
+            raise ValueError(f"Collection {self.id} cannot filter by {', '.join(clashing)}: a parameter has that name.")
+
+    def filterable(self) -> dict[str, Property]:
+        return {prop.name: prop for prop in self.properties if prop.filter}
+
+
+_COLLECTIONS: dict[str, Collection] = {}
+
+
+def collection_register(collection: Collection) -> None:
+    """Serve ``collection`` (called from an app's ``ready()``; registering an id again replaces it)."""
+    _COLLECTIONS[collection.id] = collection
+
+
+def collections_all() -> list[Collection]:
+    """Every registered collection, in the order they were registered."""
+    return list(_COLLECTIONS.values())
+
+
+def collection_get(collection_id: str) -> Collection | None:
+    return _COLLECTIONS.get(collection_id)
+
+
+def features_select(features: Sequence[Feature], query: Query) -> Result:
+    """The page of ``features`` that ``query`` asks for, filtered in memory: for collections small
+    enough to hold in memory (reference data), so each does not filter its own way."""
+    window = query.bbox.geometry() if query.bbox is not None else None
+    matched = [
+        feature
+        for feature in features
+        if (window is None or (feature.geometry is not None and feature.geometry.intersects(window)))
+        and (query.interval is None or query.interval.overlaps(feature.valid_from, feature.valid_to))
+        and all(feature.properties.get(name) == value for name, value in query.filters.items())
+    ]
+    return Result(features=matched[query.offset : query.offset + query.limit], number_matched=len(matched))
