@@ -66,6 +66,10 @@ def _words(text: str) -> bool:
     return _WORDS.search(text.replace(_HOLE.strip(), " ")) is not None
 
 
+def _shown(text: str) -> str:
+    return " ".join(text.replace(_HOLE.strip(), "…").split())
+
+
 def _holes(source: str) -> str:
     """The template with every tag, variable and comment replaced by a placeholder of the same
     number of lines, and the contents of ``blocktranslate`` and ``comment`` blocks too, so what
@@ -96,7 +100,7 @@ class _Reader(HTMLParser):
 
     def _found(self, text: str) -> None:
         if _words(text):
-            self.findings.append(Finding(self.path, self.getpos()[0], " ".join(text.replace(_HOLE.strip(), "…").split())))
+            self.findings.append(Finding(self.path, self.getpos()[0], _shown(text)))
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         values = dict(attrs)
@@ -238,9 +242,9 @@ def _choice_labels(node: ast.ClassDef) -> Iterator[ast.expr]:
     if not any(_name(base).endswith("Choices") for base in node.bases):
         return
     for statement in node.body:
-        if isinstance(statement, ast.Assign) and isinstance(statement.value, ast.Tuple):
-            if len(statement.value.elts) == 2:
-                yield statement.value.elts[1]
+        value = statement.value if isinstance(statement, ast.Assign) else None
+        if isinstance(value, ast.Tuple) and len(value.elts) == 2:
+            yield value.elts[1]
 
 
 def python_findings(path: Path, source: str | None = None) -> list[Finding]:
@@ -251,11 +255,11 @@ def python_findings(path: Path, source: str | None = None) -> list[Finding]:
         if isinstance(node, ast.ClassDef):
             for label in _choice_labels(node):
                 for line, text in _unmarked(label):
-                    findings.append(Finding(str(path), line, " ".join(text.replace(_HOLE.strip(), "…").split())))
+                    findings.append(Finding(str(path), line, _shown(text)))
         if isinstance(node, ast.Call):
             for sink in _sinks(node):
                 for line, text in _unmarked(sink):
-                    findings.append(Finding(str(path), line, " ".join(text.replace(_HOLE.strip(), "…").split())))
+                    findings.append(Finding(str(path), line, _shown(text)))
     return sorted(findings)
 
 
@@ -278,7 +282,8 @@ def test_a_template_sentence_typed_as_is_is_found(tmp_path: Path) -> None:
     page = tmp_path / "page.html"
     page.write_text(
         '{% load i18n %}<h1>{% translate "Your documents" %}</h1>\n'
-        '<p class="lede intro" id="top-part">{% blocktranslate %}You have {{ n }} documents{% endblocktranslate %}</p>\n'
+        '<p class="lede intro" id="top-part">'
+        "{% blocktranslate %}You have {{ n }} documents{% endblocktranslate %}</p>\n"
         '<a href="{% url "portal:my" %}" title="Back to your account">{{ name }}</a>\n'
         "<script>const message = 'not for people';</script>{# a comment to say what #}\n"
         '<input type="submit" value="Send it"><input type="hidden" name="next step" value="go away">\n'

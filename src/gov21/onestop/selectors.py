@@ -18,7 +18,7 @@ from gov21.core.principal import Principal
 from gov21.exchange.contracts import agency_client, agency_service, exchange_json
 from gov21.onestop import definitions
 from gov21.onestop.definitions import LIFE_EVENTS, text
-from gov21.onestop.documents import document_title
+from gov21.onestop.documents import document_subject_name, document_title
 from gov21.onestop.models import (
     Application,
     BenefitKind,
@@ -163,10 +163,13 @@ def service_summary(code: str) -> ServiceSummary:
 
 
 def _document_summary(document: Document) -> DocumentSummary:
+    title = document_title(document)
+    # A parent holding each child's certificate tells them apart by the child's name.
+    subject = document_subject_name(document)
     return DocumentSummary(
         serial=document.serial,
         kind=document.kind,
-        title=document_title(document),
+        title=f"{title} — {subject}" if subject else title,
         agency=document.agency,
         # Labels in the reader's language; an end of validity is shown from its own field, once
         # (documents issued before it was left out of the facts carry it there too).
