@@ -166,6 +166,17 @@ _PLATFORM_SINKS: dict[str, tuple[int | None, frozenset[str]]] = {
 }
 # Route declarations: ``seen_as`` is what a person reads of a use of their data.
 _ROUTE_KEYWORDS = frozenset({"seen_as"})
+# The domain's errors: their detail is what a page says went wrong (and an API's problem+json).
+_ERRORS = frozenset({"DomainError", "NotFound", "Conflict", "Forbidden", "Unauthenticated"})
+# Modules whose errors a citizen's pages show as they are. Elsewhere the detail of an error is read
+# by an agency's developer in problem+json, or by an officer, and is not checked here yet.
+CITIZEN_MODULES: tuple[str, ...] = (
+    "portal/",
+    "onestop/citizen.py",
+    "onestop/selectors.py",
+    "onestop/registers.py",
+    "identity/services/consent.py",
+)
 # Python modules whose strings no citizen or official reads in the UI, each with why.
 ALLOWED_MODULES: dict[str, str] = {
     "management/commands": "operators' command output, in the language of the operator's terminal",
@@ -205,8 +216,8 @@ def _unmarked(node: ast.expr | None) -> Iterator[tuple[int, str]]:
         yield from _unmarked(node.orelse)
 
 
-def _sinks(call: ast.Call) -> Iterator[ast.expr]:
-    """The arguments of ``call`` that a person will read."""
+def _sinks(call: ast.Call, *, errors: bool) -> Iterator[ast.expr]:
+    """The arguments of ``call`` that a person will read; ``errors``: a domain error's detail too."""
     name = _name(call.func)
     owner = _name(call.func.value) if isinstance(call.func, ast.Attribute) else ""
     if name in _GETTEXT:
@@ -219,6 +230,9 @@ def _sinks(call: ast.Call) -> Iterator[ast.expr]:
         yield from (k.value for k in call.keywords if k.arg == "message")
     if _BODY_CALLS.fullmatch(name) and call.args:
         yield call.args[0]
+    if errors and name in _ERRORS:
+        yield from call.args[1:2]
+        yield from (k.value for k in call.keywords if k.arg == "detail")
     if name in _PLATFORM_SINKS:
         index, keywords = _PLATFORM_SINKS[name]
         if index is not None and len(call.args) > index:
@@ -247,8 +261,9 @@ def _choice_labels(node: ast.ClassDef) -> Iterator[ast.expr]:
             yield value.elts[1]
 
 
-def python_findings(path: Path, source: str | None = None) -> list[Finding]:
-    """The literal sentences a module gives to a message, a form or a response unmarked."""
+def python_findings(path: Path, source: str | None = None, *, errors: bool = False) -> list[Finding]:
+    """The literal sentences a module gives to a message, a form or a response unmarked; with
+    ``errors``, to a domain error too."""
     tree = ast.parse(path.read_text(encoding="utf-8") if source is None else source)
     findings = []
     for node in ast.walk(tree):
@@ -257,7 +272,7 @@ def python_findings(path: Path, source: str | None = None) -> list[Finding]:
                 for line, text in _unmarked(label):
                     findings.append(Finding(str(path), line, _shown(text)))
         if isinstance(node, ast.Call):
-            for sink in _sinks(node):
+            for sink in _sinks(node, errors=errors):
                 for line, text in _unmarked(sink):
                     findings.append(Finding(str(path), line, _shown(text)))
     return sorted(findings)
@@ -273,6 +288,10 @@ def _modules() -> list[Path]:
         return "/migrations/" in relative or any(part in relative for part in ALLOWED_MODULES)
 
     return sorted(p for p in SRC.rglob("*.py") if not exempt(p))
+
+
+def _citizens(path: Path) -> bool:
+    return path.relative_to(SRC).as_posix().startswith(CITIZEN_MODULES)
 
 
 # --- the checks prove they can fail ----------------------------------------------------------------
@@ -323,7 +342,9 @@ def test_a_module_passing_plain_sentences_to_people_is_found(tmp_path: Path) -> 
         "def other(request):\n"
         '    return HttpResponse("Nothing to see here" % {})\n'
         "def fine(request):\n"
-        '    return HttpResponse(b"ok", content_type="text/plain")\n',
+        '    return HttpResponse(b"ok", content_type="text/plain")\n'
+        "def selector(uin):\n"
+        '    raise NotFound("not_found", f"No document {uin} on your account.")\n',
         encoding="utf-8",
     )
     found = [(f.line, f.text) for f in python_findings(module)]
@@ -334,6 +355,8 @@ def test_a_module_passing_plain_sentences_to_people_is_found(tmp_path: Path) -> 
         (12, "Enter your name"),
         (14, "Nothing to see here"),
     ]
+    with_errors = [(f.line, f.text) for f in python_findings(module, errors=True)]
+    assert with_errors[-1] == (18, "No document … on your account.")
 
 
 # --- the code base ---------------------------------------------------------------------------------
@@ -350,6 +373,6 @@ def test_every_sentence_a_person_reads_is_marked_for_translation(kind: str) -> N
     if kind == "templates":
         findings = [f for path in _templates() for f in template_findings(path)]
     else:
-        findings = [f for path in _modules() for f in python_findings(path)]
+        findings = [f for path in _modules() for f in python_findings(path, errors=_citizens(path))]
     shown = "\n".join(str(f).replace(str(SRC) + "/", "") for f in sorted(findings))
     assert not findings, f"{len(findings)} sentences are not marked for translation:\n{shown}"
