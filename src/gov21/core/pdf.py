@@ -280,6 +280,8 @@ def render_document_pdf(
         width,
         6,
         text(_("Issued on %(date)s by %(issuer)s.") % {"date": _long_date(issued_on), "issuer": issuer}),
+        # Ragged right: longer in some languages, it wraps, and justified lines open gaps between words.
+        align=Align.L,
         new_x=XPos.LMARGIN,
         new_y=YPos.NEXT,
     )
