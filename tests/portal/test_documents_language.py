@@ -16,6 +16,7 @@ from gov21.exchange.pubsub import deliveries_run
 from gov21.onestop import definitions
 from gov21.onestop.models import Application, Document
 from gov21.registry import services as registry
+from gov21.registry.certificates import place_words, sex_words
 from gov21.registry.models import Certificate, LifeEvent
 from gov21.registry.selectors import certificate_verify
 from tests.identity.flows import citizen, portal_sign_in
@@ -96,3 +97,10 @@ def test_my_documents_says_whose_certificate_each_is(client: Client, parent: str
     assert "Certificate of Birth — Aline Charles" in listed
     page = client.get(f"/my/documents/{parent}").content.decode()
     assert "Certificate of Birth — Aline Charles" in page
+
+
+def test_a_certificate_issued_before_codes_were_stored_reads_in_the_readers_words_too() -> None:
+    with translation.override("es"):
+        assert sex_words("F") == sex_words("Female") == "Femenino"
+        assert place_words("Rosehall, XA-01") == "Rosehall, Port Clement" and place_words("—") == "—"
+        assert sex_words("not a sex") == "not a sex"
