@@ -10,7 +10,7 @@ from datetime import date, timedelta
 import pytest
 from django.conf import settings
 from django.test import Client
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from gov21.core.principal import Principal
 from gov21.onestop import definitions, documents, registers
@@ -56,6 +56,22 @@ def test_the_licence_is_headed_by_the_licensing_authority_and_numbered_by_its_li
     assert text.count(number) == 2  # under the title, and in the footer; not again among the facts
     assert text.count("Valid until") == 1 and f"Serial number\n{document.serial}" in text
     assert "Holder" in text and "Delroy" in text
+
+
+def test_the_licence_is_printed_in_the_language_of_its_reader_and_its_code_is_the_same() -> None:
+    driver = register_person(REGISTRAR, given="Delroy", born=BORN)
+    document, number = _renewed_licence(driver.uin)
+    with translation.override("fr"):
+        pdf = documents.document_pdf(document=document)
+    text = _pdf_text(pdf)
+    assert f"{settings.GOV21_COUNTRY_NAME} — Autorité des permis et des transports" in text
+    assert "Permis de conduire" in text and f"Numéro de permis {number}" in text
+    assert "Valable jusqu'au" in text and "Statut" in text and "Délivré le" in text
+    for english in ("Driving licence", "Licensing and Transport Authority", "Valid until", "Issued on", "Status"):
+        assert english not in text, english
+    english = documents.document_pdf(document=document)
+    scanned = {_decode(_rasterise(_qr_modules_from_pdf(copy))) for copy in (pdf, english)}
+    assert scanned == {f"{settings.BASE_URL}/verify?code={documents.QR_PREFIX}{document.credential}"}
 
 
 def test_the_licence_qr_opens_the_verification_page_filled_in() -> None:

@@ -7,7 +7,10 @@ import re
 from django.test import Client
 
 from gov21.exchange.contracts import exchange_call
-from tests.identity.flows import citizen, portal_sign_in
+from gov21.identity.services import account_activate, activation_code_issue
+from gov21.wiring.up import DEMO_OFFICER
+from tests.identity.flows import OFFICER, PASSWORD, Person, citizen, portal_sign_in, with_totp
+from tests.registry.factories import register_person
 
 PERSONS = "XA/GOV/CRO/civil-registry/persons"
 
@@ -113,3 +116,16 @@ def test_the_page_asks_for_sign_in_first(db: None, client: Client) -> None:
     response = client.get("/my/data-uses")
 
     assert response.status_code == 302 and response["Location"].startswith("/sign-in?")
+
+
+def test_the_demo_counter_is_named_in_words_in_the_persons_language(db: None, client: Client) -> None:
+    uin = register_person(OFFICER).uin
+    code = activation_code_issue(uin=uin, officer=DEMO_OFFICER)
+    person = with_totp(Person(uin, PASSWORD, "", account_activate(uin=uin, code=code, password=PASSWORD, source="t")))
+    portal_sign_in(client, person)
+    assert "Civil registry counter (demo)" in _said(client.get("/my/data-uses").content.decode())[-1]
+
+    client.cookies["django_language"] = "es"
+    html = client.get("/my/data-uses", HTTP_ACCEPT_LANGUAGE="es").content.decode()
+    assert "Ventanilla del registro civil (demostración)" in _said(html)[-1]
+    assert "demo counter" not in html and "gov21 up" not in html

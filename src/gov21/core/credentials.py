@@ -85,8 +85,8 @@ def document_lookup(serial: str, birth_date: date) -> Any | None:
 
 @dataclass(frozen=True, slots=True)
 class DocumentKind:
-    """What a kind of document is called and who issues it, in English as printed and signed (the
-    strings are marked for translation where they are declared, and translated on pages with
+    """What a kind of document is called and who issues it, in English as signed (the strings are
+    marked for translation where they are declared, and translated on pages and PDFs with
     :func:`translated`). ``number_label`` names the number under the title; ``number_fact`` is the
     fact that holds it, when it is not the document's serial."""
 
@@ -99,6 +99,10 @@ class DocumentKind:
 # A fact's label as every issuer prints it, so a document's pages and its PDF say the same.
 SERIAL_LABEL: Final = gettext_noop("Serial number")
 VALID_UNTIL_LABEL: Final = gettext_noop("Valid until")
+# The person a document is about, when it states them by name and UIN (a birth or death
+# certificate): its holder may be someone else (a parent, a relative).
+NAME_LABEL: Final = gettext_noop("Name")
+UIN_LABEL: Final = gettext_noop("UIN")
 
 DOCUMENT_KINDS: dict[str, DocumentKind] = {}
 
@@ -111,10 +115,27 @@ def document_kind(kind: str) -> DocumentKind | None:
     return DOCUMENT_KINDS.get(kind)
 
 
+# How the value of a fact is put into words, by the fact's English label: a fact stores a code (a
+# sex, a parish), the same in every language, and is shown in the reader's words. Each issuer
+# registers its own at start-up, beside its document kinds.
+FACT_WORDS: dict[str, Callable[[str], str]] = {}
+
+
+def fact_words_register(label: str, words: Callable[[str], str]) -> None:
+    FACT_WORDS[label] = words
+
+
 def translated(text: str) -> str:
-    """A title or label of a document in the page's language (printed and signed in English)."""
+    """A title or label of a document in the reader's language (signed in English)."""
     return gettext(text) if text else text
 
 
+def fact_value(label: str, value: str) -> str:
+    """The value of a fact in the reader's words (a code spelt out); other values as stored."""
+    words = FACT_WORDS.get(label)
+    return words(value) if words is not None and value else value
+
+
 def translated_facts(facts: Sequence[Sequence[str]]) -> list[tuple[str, str]]:
-    return [(translated(str(label)), str(value)) for label, value in facts]
+    """A document's facts as (label, value) in the reader's language, for a page or a PDF."""
+    return [(translated(str(label)), fact_value(str(label), str(value))) for label, value in facts]

@@ -20,12 +20,26 @@ from django.conf import settings
 from django.core.handlers.wsgi import WSGIHandler
 from django.db import connections
 from django.http import HttpRequest, HttpResponse
+from django.utils import translation
 
 from gov21.core.errors import DomainError
 from gov21.core.logs import REQUEST_ID_HEADER, request_id
 
 PROBLEM_CONTENT_TYPE = "application/problem+json"
 PROBLEM_TYPE_BASE = "https://gov21.example/problems/"
+
+
+def language_accepted(header: str) -> str:
+    """The first language of an ``Accept-Language`` header that the platform speaks, else its
+    default: for answers made outside Django's request cycle (a route of the exchange)."""
+    for part in header.split(","):
+        tag = part.split(";", 1)[0].strip()
+        if tag and tag != "*":
+            try:
+                return translation.get_supported_language_variant(tag)
+            except LookupError:
+                continue
+    return str(settings.LANGUAGE_CODE)
 
 
 def problem(

@@ -17,6 +17,8 @@ from pathlib import Path
 from typing import Final
 
 import segno
+from django.utils import formats, translation
+from django.utils.translation import gettext as _
 from fpdf import FPDF
 from fpdf.drawing import GraphicsContext, PaintedPath
 from fpdf.enums import Align, PathPaintRule, TableBordersLayout, VAlign, XPos, YPos
@@ -84,7 +86,7 @@ def render_qr_svg(payload: str) -> str:
             dark="#000",
             light="#fff",
             omitsize=True,
-            title="Verification code",
+            title=_("Verification code"),
             svgclass="qr",
             lineclass=None,
         )
@@ -180,8 +182,11 @@ class _Text:
 
 
 def _long_date(day: date) -> str:
-    # Spelled out in English regardless of process locale, and unambiguous unlike 03/04/2025.
-    return f"{day.day} {_MONTHS[day.month - 1]} {day.year}"
+    """The month spelled out in the active language, unambiguous unlike 03/04/2025; in English
+    day first, as the islands write it (Django's English format puts the month first)."""
+    if (translation.get_language() or "en").startswith("en"):
+        return f"{day.day} {_MONTHS[day.month - 1]} {day.year}"
+    return formats.date_format(day, "DATE_FORMAT")
 
 
 # --- the document -------------------------------------------------------------------------------
@@ -195,7 +200,8 @@ class _DocumentPDF(FPDF):
         self.set_y(-14)
         self.set_font(self.footer_family, size=8)
         self.set_text_color(110)
-        self.cell(0, 5, f"{self.footer_text} · page {self.page_no()} of {{nb}}", align=Align.C)
+        page = _("page %(page)s of %(pages)s") % {"page": self.page_no(), "pages": "{nb}"}
+        self.cell(0, 5, f"{self.footer_text} · {page}", align=Align.C)
 
 
 def render_document_pdf(
@@ -212,8 +218,9 @@ def render_document_pdf(
 ) -> bytes:
     """An A4 document: the ``header`` line (the state and the issuing office), title, the document's
     number under its own label (a registration number, a licence number), facts table and a
-    verification QR code. The same inputs always give the same bytes, so
-    a re-issued copy can be compared with the original.
+    verification QR code. The caller gives the header, title and labels in the reader's language;
+    the fixed sentences are printed in the active language. The same inputs in the same language
+    always give the same bytes, so a re-issued copy can be compared with the original.
     """
     qr = _make_qr(qr_payload)
 
@@ -230,7 +237,7 @@ def render_document_pdf(
     pdf.set_subject(header)
     pdf.set_author(issuer)
     pdf.set_creator("gov21")
-    pdf.set_lang("en")
+    pdf.set_lang(translation.get_language() or "en")
     pdf.add_page()
     width = pdf.epw
 
@@ -270,7 +277,13 @@ def render_document_pdf(
 
     pdf.set_font(family, size=11)
     pdf.multi_cell(
-        width, 6, text(f"Issued on {_long_date(issued_on)} by {issuer}."), new_x=XPos.LMARGIN, new_y=YPos.NEXT
+        width,
+        6,
+        text(_("Issued on %(date)s by %(issuer)s.") % {"date": _long_date(issued_on), "issuer": issuer}),
+        # Ragged right: longer in some languages, it wraps, and justified lines open gaps between words.
+        align=Align.L,
+        new_x=XPos.LMARGIN,
+        new_y=YPos.NEXT,
     )
     pdf.ln(6)
 
@@ -299,14 +312,20 @@ def render_document_pdf(
     pdf.set_left_margin(column_x)
     pdf.set_xy(column_x, symbol_y)
     pdf.set_font(family, "B", 12)
-    pdf.cell(0, 7, text("Check this document"), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    pdf.cell(0, 7, text(_("Check this document")), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
     pdf.ln(1)
     pdf.set_font(family, size=10)
-    pdf.write(5, text("Scan the code with a phone's camera to open the check, or go to "))
+    # One sentence to translate; the address inside it is written as a link.
+    sentence = _(
+        "Scan the code with a phone's camera to open the check, or go to %(address)s and type the serial "
+        "number and the holder's date of birth."
+    )
+    before, _address, after = sentence.partition("%(address)s")
+    pdf.write(5, text(before))
     pdf.set_text_color(0, 0, 160)
     pdf.write(5, text(verify_url), link=verify_url)
     pdf.set_text_color(0)
-    pdf.write(5, text(" and type the serial number and the holder's date of birth."))
+    pdf.write(5, text(after))
     pdf.set_left_margin(_MARGIN)
 
     return bytes(pdf.output())

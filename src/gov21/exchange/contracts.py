@@ -67,9 +67,12 @@ def exchange_call(
     user_id: str = "",
     issue: str = "",
     assertion: str = "",
+    language: str = "",
 ) -> ExchangeResult:
     """``assertion``: the identity provider's assertion that the person the call is for asked for
-    it; it travels as ``X-Gov21-Assertion``, covered by the signed request hash like every header."""
+    it; it travels as ``X-Gov21-Assertion``, covered by the signed request hash like every header.
+    ``language``: the language of the person the answer is for (``Accept-Language``), for a
+    provider whose answer is words or a document to read."""
     try:
         # Callers pass a decoded path; it is held to the same rules as one an information system sends.
         path = path_check(path)
@@ -85,6 +88,8 @@ def exchange_call(
         headers.append(("x-road-issue", issue))
     if assertion:
         headers.append(("x-gov21-assertion", assertion))
+    if language:
+        headers.append(("accept-language", language))
     req = Request(
         method=method,
         service=ServiceId.parse(service),

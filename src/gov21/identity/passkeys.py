@@ -175,9 +175,9 @@ def remove(*, account: Account, passkey_id: int, source: str, auth_time: int) ->
     recent_authentication_check(auth_time=auth_time)
     second_factor_keep_one(account=account, removing_passkey=passkey_id)
     with transaction.atomic():
-        deleted, _ = Passkey.objects.filter(account=account, pk=passkey_id).delete()
+        deleted, _by_model = Passkey.objects.filter(account=account, pk=passkey_id).delete()
         if not deleted:
-            raise DomainError("passkey_not_found", "No such passkey on this account.", status=404)
+            raise DomainError("passkey_not_found", _("No such passkey on this account."), status=404)
         auth_event_record(kind="factor_removed", account=account, source=source, factor="passkey", tell=True)
 
 

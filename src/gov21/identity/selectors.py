@@ -137,6 +137,8 @@ _IF_NOT_YOU = gettext_noop("If this was not you, sign in and cancel it, or call 
 def _notice_text(event: AuthEvent) -> tuple[str, str]:
     at = timezone.localtime(event.at).strftime("%d %B %Y %H:%M")
     officer = str(event.detail.get("officer", ""))
+    # A name the platform gave an officer of its own (the demo counter) is in the catalogue.
+    officer = _(officer) if officer else officer
     texts = {
         "recovery_requested": (
             _("Someone asked to recover your digital ID"),

@@ -15,7 +15,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
 from gov21.core.credentials import (
+    NAME_LABEL,
     SERIAL_LABEL,
+    UIN_LABEL,
     VALID_UNTIL_LABEL,
     DocumentKind,
     code_from_text,
@@ -146,6 +148,14 @@ def document_title(document: Document) -> str:
     return translated(kind.title) if kind is not None else document.title
 
 
+def document_subject_name(document: Document) -> str:
+    """The name of the person a document is about when that is not its holder (a parent's copy of
+    a child's birth certificate), from the document's own facts; empty otherwise."""
+    facts = {str(fact[0]): str(fact[1]) for fact in document.facts if len(fact) == 2}
+    uin = facts.get(UIN_LABEL, "")
+    return facts.get(NAME_LABEL, "") if uin and uin != document.holder_uin else ""
+
+
 def _verdict(document: Document, *, looked_up: bool = False) -> DocumentCheck:
     """What the register says of one of its documents, in the reader's language."""
     facts = [list(fact) for fact in translated_facts(document.facts)]
@@ -218,11 +228,15 @@ def document_lookup(serial: str, birth_date: date) -> DocumentCheck | None:
     return _verdict(document, looked_up=True)
 
 
+# The label of a document's status on its PDF (its facts come with their own labels).
+STATUS_LABEL = gettext_noop("Status")
+
+
 def document_pdf(*, document: Document) -> bytes:
     """The printable document, in the layout every issued document shares, with its QR code: headed
     by the issuing authority, numbered as its kind is (a licence by its licence number), each fact
-    once."""
-    authority = authority_name(document.agency)
+    once; in the active language (the signed credential keeps its English labels)."""
+    authority = translated(authority_name(document.agency))
     issuer = f"{settings.GOV21_COUNTRY_NAME} — {authority}"
     kind = document_kind(document.kind)
     facts = [(str(k), str(v)) for k, v in document.facts if str(k) != VALID_UNTIL_LABEL]
@@ -236,13 +250,13 @@ def document_pdf(*, document: Document) -> bytes:
         facts.append((SERIAL_LABEL, document.serial))
     if document.valid_until is not None:
         facts.append((VALID_UNTIL_LABEL, document.valid_until.isoformat()))
-    facts.append(("Status", document.get_status_display()))
+    shown = [*translated_facts(facts), (translated(STATUS_LABEL), str(document.get_status_display()))]
     return render_document_pdf(
         header=issuer,
-        title=kind.title if kind is not None else document.title,
-        number_label=number_label,
+        title=document_title(document),
+        number_label=translated(number_label),
         number=number,
-        facts=facts,
+        facts=shown,
         qr_payload=verification_url(QR_PREFIX + document.credential),
         issued_on=timezone.localdate(document.issued_at),
         issuer=issuer,

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from gov21.core.outbox import OutboxRow
 
@@ -140,9 +141,9 @@ class Offer(models.Model):
     after a birth): the person confirms with one action or declines."""
 
     class State(models.TextChoices):
-        OPEN = "open", "Open"
-        ACCEPTED = "accepted", "Accepted"
-        DECLINED = "declined", "Declined"
+        OPEN = "open", pgettext_lazy("offer", "Open")
+        ACCEPTED = "accepted", pgettext_lazy("offer", "Accepted")
+        DECLINED = "declined", pgettext_lazy("offer", "Declined")
         WITHDRAWN = "withdrawn", _("Withdrawn")
 
     uin = models.CharField(max_length=10, db_index=True)
@@ -265,10 +266,10 @@ class Notification(OutboxRow):
     change that caused it committed, retried with backoff until delivered or failed for good."""
 
     class Status(models.TextChoices):
-        CREATED = "created", "Created"
-        SENDING = "sending", "Sending"
-        DELIVERED = "delivered", "Delivered"
-        FAILED = "failed", "Failed"
+        CREATED = "created", pgettext_lazy("notification", "Created")
+        SENDING = "sending", pgettext_lazy("notification", "Sending")
+        DELIVERED = "delivered", pgettext_lazy("notification", "Delivered")
+        FAILED = "failed", pgettext_lazy("notification", "Failed")
 
     uin = models.CharField(max_length=10, db_index=True)
     channel = models.CharField(max_length=8)  # inbox | email | sms
@@ -289,11 +290,11 @@ class Notification(OutboxRow):
 
 class Payment(models.Model):
     class Status(models.TextChoices):
-        CREATED = "created", "Created"
-        STARTED = "started", "Started"
-        SUCCESS = "success", "Paid"
-        FAILED = "failed", "Failed"
-        CANCELLED = "cancelled", "Cancelled"
+        CREATED = "created", pgettext_lazy("payment", "Created")
+        STARTED = "started", pgettext_lazy("payment", "Started")
+        SUCCESS = "success", pgettext_lazy("payment", "Paid")
+        FAILED = "failed", pgettext_lazy("payment", "Failed")
+        CANCELLED = "cancelled", pgettext_lazy("payment", "Cancelled")
 
     application = models.ForeignKey(Application, on_delete=models.PROTECT, related_name="payments")
     amount = models.PositiveIntegerField()  # in cents

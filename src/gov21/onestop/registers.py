@@ -12,9 +12,10 @@ from typing import TypedDict
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from gov21.core.errors import Conflict, DomainError, NotFound
-from gov21.onestop.models import Application, Benefit, Business, Licence
+from gov21.onestop.models import Application, Benefit, Business, Licence, LicenceStatus
 
 LICENCE_YEARS = 10
 CHILD_BENEFIT_WEEKLY = 1500  # cents
@@ -84,7 +85,7 @@ def licences_of(*, uin: str) -> list[LicenceJson]:
 
 def licence_issue(*, uin: str, classes: str = "B", issued_on: date | None = None) -> Licence:
     issued_on = issued_on or timezone.localdate()
-    for _ in range(5):
+    for _attempt in range(5):
         number = f"DL-{secrets.randbelow(10**7):07d}"
         if not Licence.objects.filter(number=number).exists():
             break
@@ -107,9 +108,14 @@ def demo_driver(*, uin: str) -> None:
 def licence_renew(*, uin: str, number: str) -> Licence:
     licence = Licence.objects.select_for_update().filter(number=number, holder_uin=uin).first()
     if licence is None:
-        raise NotFound("licence_not_found", f"No licence {number} is held by this person.", field="licence_number")
+        detail = _("No licence %(number)s is held by this person.") % {"number": number}
+        raise NotFound("licence_not_found", detail, field="licence_number")
     if licence.status in ("suspended", "closed"):
-        raise Conflict("licence_not_renewable", f"Licence {number} is {licence.status} and cannot be renewed.")
+        status = str(LicenceStatus(licence.status).label).lower()
+        raise Conflict(
+            "licence_not_renewable",
+            _("Licence %(number)s is %(status)s and cannot be renewed.") % {"number": number, "status": status},
+        )
     today = timezone.localdate()
     licence.expires_on = add_years(max(today, licence.expires_on), LICENCE_YEARS)
     licence.status = "valid"
@@ -156,7 +162,7 @@ def benefit_award(
     *, kind: str, claimant: str, beneficiary: str, started_on: date, application: Application | None
 ) -> Benefit:
     if Benefit.objects.select_for_update().filter(kind=kind, beneficiary_uin=beneficiary, status="active").exists():
-        raise Conflict("already_awarded", "Someone already receives this benefit for this person.")
+        raise Conflict("already_awarded", _("Someone already receives this benefit for this person."))
     return Benefit.objects.create(
         kind=kind,
         claimant_uin=claimant,
@@ -219,7 +225,7 @@ def businesses_search(*, name: str = "", query: str = "", limit: int = 50) -> li
 def business_register(*, name: str, owner: str, activity: str, address: str) -> Business:
     key = business_name_key(name)
     if not key:
-        raise DomainError("invalid_name", "The business name needs letters or digits.", field="business_name")
+        raise DomainError("invalid_name", _("The business name needs letters or digits."), field="business_name")
     today = timezone.localdate()
     try:
         with transaction.atomic():
@@ -233,9 +239,8 @@ def business_register(*, name: str, owner: str, activity: str, address: str) -> 
                 registered_on=today,
             )
     except IntegrityError as exc:
-        raise Conflict(
-            "name_taken", f"A business is already registered under a name too like {name!r}.", field="business_name"
-        ) from exc
+        detail = _("A business is already registered under a name too like “%(name)s”.") % {"name": name}
+        raise Conflict("name_taken", detail, field="business_name") from exc
 
 
 def licences_by_number(*, number: str) -> list[LicenceJson]:

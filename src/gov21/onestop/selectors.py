@@ -18,7 +18,7 @@ from gov21.core.principal import Principal
 from gov21.exchange.contracts import agency_client, agency_service, exchange_json
 from gov21.onestop import definitions
 from gov21.onestop.definitions import LIFE_EVENTS, text
-from gov21.onestop.documents import document_title
+from gov21.onestop.documents import document_subject_name, document_title
 from gov21.onestop.models import (
     Application,
     BenefitKind,
@@ -116,7 +116,7 @@ def life_events(*, language: str) -> list[dict[str, Any]]:
 def life_event_name(slug: str, language: str) -> str:
     names = LIFE_EVENTS.get(slug)
     if names is None:
-        raise NotFound("life_event_not_found", "There is no such life event.")
+        raise NotFound("life_event_not_found", _("There is no such life event."))
     return names.get(language) or names["en"]
 
 
@@ -139,7 +139,7 @@ def applications_for(*, uin: str, limit: int = 100) -> list[ApplicationSummary]:
 def application_for(*, uin: str, reference: str) -> Application:
     application = Application.objects.select_related("service").filter(reference=reference, applicant_uin=uin).first()
     if application is None:
-        raise NotFound("application_not_found", "There is no such application on your account.")
+        raise NotFound("application_not_found", _("There is no such application on your account."))
     return application
 
 
@@ -163,10 +163,13 @@ def service_summary(code: str) -> ServiceSummary:
 
 
 def _document_summary(document: Document) -> DocumentSummary:
+    title = document_title(document)
+    # A parent holding each child's certificate tells them apart by the child's name.
+    subject = document_subject_name(document)
     return DocumentSummary(
         serial=document.serial,
         kind=document.kind,
-        title=document_title(document),
+        title=f"{title} — {subject}" if subject else title,
         agency=document.agency,
         # Labels in the reader's language; an end of validity is shown from its own field, once
         # (documents issued before it was left out of the facts carry it there too).
@@ -190,7 +193,7 @@ def document_row(*, uin: str, serial: str) -> Document:
     """The document ``serial`` if ``uin`` holds it; NotFound otherwise, so nobody learns of another's."""
     document = Document.objects.filter(holder_uin=uin, serial=serial).first()
     if document is None:
-        raise NotFound("document_not_found", "There is no such document on your account.")
+        raise NotFound("document_not_found", _("There is no such document on your account."))
     return document
 
 

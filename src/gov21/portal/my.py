@@ -8,8 +8,8 @@ from datetime import date
 import segno
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import get_language, gettext_noop
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_noop
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
@@ -116,6 +116,7 @@ def document_pdf(request: HttpRequest, uin: str, serial: str) -> HttpResponse:
         path=f"/{doc.serial}.pdf",
         user_id=uin,
         issue=f"{COPY_PURPOSE} ({doc.serial})",
+        language=get_language(),
     )
     if result.status != 200:
         return render(

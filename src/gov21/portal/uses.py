@@ -61,7 +61,7 @@ def official_words(user_id: str) -> str:
         return _("No official: the agency's system, automatically")
     if user_id.startswith(_SIGN_IN):
         return _("No official: you signed in to a service")
-    return _("Official %(name)s") % {"name": user_id}
+    return _("Official %(name)s") % {"name": _(user_id)}
 
 
 def exchange_use_shown(use: DataUseSeen, applications: dict[str, str] | None = None) -> UseShown:
@@ -92,7 +92,8 @@ def access_shown(access: AccessSeen) -> UseShown:
         official = official_words(found["official"] or "")
     elif access["actor_kind"] == "staff":
         who = _("An official of the agency that holds the record")
-        official = _("Official %(name)s") % {"name": actor}
+        # A name the platform gave an officer of its own (the demo counter) is in the catalogue.
+        official = _("Official %(name)s") % {"name": _(actor) if actor else actor}
     else:
         who = _("The platform itself")
         official = _("No official: the agency's system, automatically")

@@ -8,11 +8,13 @@ from datetime import date
 from typing import Annotated, Literal
 
 from django.db import transaction
+from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import gettext_noop
 from pydantic import BaseModel, ConfigDict, Field
 
 from gov21.core.errors import DomainError
+from gov21.core.http import language_accepted
 from gov21.core.principal import Principal, PrincipalKind
 from gov21.exchange.contracts import RAW, Call, ServiceRouter
 from gov21.registry.certificates import certificate_pdf
@@ -329,4 +331,6 @@ def copy_pdf(call: Call, serial: str) -> bytes:
     subject = certificate.event.subject
     if subject is not None:
         call.concerns(subject.uin)
-    return certificate_pdf(certificate)
+    # Printed in the reader's language; what it certifies is signed in codes, valid in any.
+    with translation.override(language_accepted(call.header("accept-language"))):
+        return certificate_pdf(certificate)

@@ -8,24 +8,25 @@ queries read. Rows are never deleted.
 from __future__ import annotations
 
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 
 class Sex(models.TextChoices):
-    FEMALE = "F", "Female"
-    MALE = "M", "Male"
-    UNSPECIFIED = "X", "Unspecified"
+    FEMALE = "F", _("Female")
+    MALE = "M", _("Male")
+    UNSPECIFIED = "X", _("Unspecified")
 
 
 class PersonStatus(models.TextChoices):
-    ALIVE = "alive", "Alive"
-    DECEASED = "deceased", "Deceased"
+    ALIVE = "alive", _("Alive")
+    DECEASED = "deceased", _("Deceased")
 
 
 class MaritalStatus(models.TextChoices):
-    SINGLE = "single", "Never married"
-    MARRIED = "married", "Married"
-    DIVORCED = "divorced", "Divorced"
-    WIDOWED = "widowed", "Widowed"
+    SINGLE = "single", _("Never married")
+    MARRIED = "married", _("Married")
+    DIVORCED = "divorced", _("Divorced")
+    WIDOWED = "widowed", _("Widowed")
 
 
 class Person(models.Model):
@@ -86,28 +87,28 @@ class PersonVersion(models.Model):
 
 
 class EventKind(models.TextChoices):
-    BIRTH = "birth", "Birth"
-    DEATH = "death", "Death"
-    MARRIAGE = "marriage", "Marriage"
-    DIVORCE = "divorce", "Divorce"
-    NAME_CHANGE = "name_change", "Change of name"
-    ADDRESS_CHANGE = "address_change", "Change of address"
+    BIRTH = "birth", _("Birth")
+    DEATH = "death", _("Death")
+    MARRIAGE = "marriage", _("Marriage")
+    DIVORCE = "divorce", _("Divorce")
+    NAME_CHANGE = "name_change", _("Change of name")
+    ADDRESS_CHANGE = "address_change", _("Change of address")
 
 
 class EventState(models.TextChoices):
-    DECLARED = "declared", "Declared"
-    VALIDATED = "validated", "Validated"
-    REGISTERED = "registered", "Registered"
-    CERTIFIED = "certified", "Certified"
-    REJECTED = "rejected", "Rejected"
-    CORRECTION_REQUESTED = "correction_requested", "Correction requested"
-    CORRECTED = "corrected", "Corrected"
+    DECLARED = "declared", _("Declared")
+    VALIDATED = "validated", _("Validated")
+    REGISTERED = "registered", _("Registered")
+    CERTIFIED = "certified", _("Certified")
+    REJECTED = "rejected", _("Rejected")
+    CORRECTION_REQUESTED = "correction_requested", _("Correction requested")
+    CORRECTED = "corrected", _("Corrected")
 
 
 class Timeliness(models.TextChoices):
-    ON_TIME = "on_time", "On time"
-    LATE = "late", "Late"
-    DELAYED = "delayed", "Delayed"
+    ON_TIME = "on_time", _("On time")
+    LATE = "late", _("Late")
+    DELAYED = "delayed", _("Delayed")
 
 
 class LifeEvent(models.Model):
@@ -209,9 +210,9 @@ class DuplicateCandidate(models.Model):
 
 
 class CertificateStatus(models.TextChoices):
-    VALID = "valid", "Valid"
-    REVOKED = "revoked", "Revoked"
-    SUPERSEDED = "superseded", "Superseded"
+    VALID = "valid", _("Valid")
+    REVOKED = "revoked", _("Revoked")
+    SUPERSEDED = "superseded", _("Superseded")
 
 
 class Certificate(models.Model):

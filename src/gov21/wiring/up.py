@@ -16,6 +16,7 @@ from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import OutputWrapper
 from django.core.management.color import Style
+from django.utils.translation import gettext_noop
 
 from gov21.core import config
 from gov21.core.capacity import gunicorn_capacity
@@ -58,7 +59,11 @@ def demo_credentials(data_dir: Path) -> list[tuple[str, str, str]]:
     return rows
 
 
-DEMO_OFFICER = Principal(name="gov21 up (demo counter)", kind=PrincipalKind.STAFF, roles=frozenset({"registrar"}))
+# The officer who hands out the demo citizen's activation code. Its name is written into the
+# signed logs in English and shown to the citizen in their language ("Who used my data").
+DEMO_OFFICER = Principal(
+    name=gettext_noop("Civil registry counter (demo)"), kind=PrincipalKind.STAFF, roles=frozenset({"registrar"})
+)
 
 
 def demo_citizen(data_dir: Path) -> tuple[str, str] | None:

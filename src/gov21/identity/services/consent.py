@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from gov21.core.errors import NotFound
 from gov21.core.queries import raw_one
@@ -45,7 +46,7 @@ def consent_revoke(*, account: Account, consent_id: int, source: str) -> None:
         Consent.objects.select_for_update().filter(pk=consent_id, account=account, revoked_at__isnull=True).first()
     )
     if consent is None:
-        raise NotFound("consent_not_found", "No such consent on your account.")
+        raise NotFound("consent_not_found", _("No such consent on your account."))
     now = timezone.now()
     consent.revoked_at = now
     consent.save(update_fields=["revoked_at"])
@@ -56,5 +57,5 @@ def consent_revoke(*, account: Account, consent_id: int, source: str) -> None:
 def consent_revoke_by_user(*, user_id: int, consent_id: int, source: str) -> None:
     account = Account.objects.filter(user_id=user_id).first()
     if account is None:
-        raise NotFound("consent_not_found", "No such consent on your account.")
+        raise NotFound("consent_not_found", _("No such consent on your account."))
     consent_revoke(account=account, consent_id=consent_id, source=source)

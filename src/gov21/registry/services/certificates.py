@@ -13,7 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext, gettext_lazy, gettext_noop
 
 from gov21.audit.contracts import access_action_declare, access_record
-from gov21.core.credentials import document_lookup
+from gov21.core.credentials import NAME_LABEL, UIN_LABEL, document_lookup
 from gov21.core.errors import Conflict, DomainError, NotFound
 from gov21.core.principal import Principal
 from gov21.core.queries import one_or_none
@@ -35,8 +35,9 @@ CERTIFICATE_ISSUE = access_action_declare("certificate.issue", gettext_lazy("Iss
 
 
 def certificate_facts(event: LifeEvent) -> CertificateFacts:
-    """The facts a certificate states, labelled in English as printed and signed; the labels are
-    marked so that the verification page shows them in the reader's language."""
+    """The facts a certificate states, labelled in English and valued with codes (a sex, a parish),
+    the same in every language; pages and PDFs put them in the reader's words
+    (``core.credentials.translated_facts``)."""
     d = event.data
     if event.kind == EventKind.BIRTH:
         child = event.subject
@@ -44,9 +45,10 @@ def certificate_facts(event: LifeEvent) -> CertificateFacts:
         mother = child.mother
         father = child.father
         facts = [
-            (gettext_noop("Name"), f"{child.given_names} {child.family_name}"),
-            (gettext_noop("UIN"), child.uin),
-            (gettext_noop("Sex"), child.get_sex_display()),
+            (NAME_LABEL, f"{child.given_names} {child.family_name}"),
+            (UIN_LABEL, child.uin),
+            # Codes, not words: the reader's language is chosen when the certificate is shown.
+            (gettext_noop("Sex"), child.sex),
             (gettext_noop("Date of birth"), child.birth_date.isoformat()),
             (gettext_noop("Place of birth"), ", ".join(p for p in (child.birth_settlement, child.birth_parish) if p)),
             (gettext_noop("Mother"), f"{mother.given_names} {mother.family_name}" if mother else "—"),
@@ -66,8 +68,8 @@ def certificate_facts(event: LifeEvent) -> CertificateFacts:
         person = event.subject
         assert person is not None
         facts = [
-            (gettext_noop("Name"), f"{person.given_names} {person.family_name}"),
-            (gettext_noop("UIN"), person.uin),
+            (NAME_LABEL, f"{person.given_names} {person.family_name}"),
+            (UIN_LABEL, person.uin),
             (gettext_noop("Date of birth"), person.birth_date.isoformat()),
             (gettext_noop("Date of death"), d["death_date"]),
             (gettext_noop("Place of death"), d.get("place_parish") or "—"),

@@ -58,7 +58,7 @@ def event_for_action(event_id: int, action: str) -> LifeEvent:
     if event.state not in _ALLOWED[action]:
         raise Conflict(
             "invalid_transition",
-            f"A declaration that is {event.get_state_display().lower()} cannot be {action.replace('_', ' ')}ed.",
+            f"A declaration that is {event.state.replace('_', ' ')} cannot be {action.replace('_', ' ')}ed.",
             extra={"state": event.state},
         )
     return event
