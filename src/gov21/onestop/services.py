@@ -15,6 +15,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 from urllib.parse import quote
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -739,12 +740,14 @@ def review_terms(definition: dict[str, Any]) -> tuple[int, int]:
 
 
 def working_days_after(start: datetime, days: int) -> datetime:
-    """``days`` working days (Monday to Friday, in the platform's time zone) after ``start``, at the same
-    time of day. Public holidays are not known to the platform and count as working days."""
+    """``days`` working days (Monday to Friday, in the platform's time zone, but not the public holidays of
+    ``GOV21_PUBLIC_HOLIDAYS``) after ``start``, at the same time of day."""
+    holidays: frozenset[date] = settings.GOV21_PUBLIC_HOLIDAYS
     at = start
     while days > 0:
         at += timedelta(days=1)
-        if timezone.localtime(at).weekday() < 5:
+        day = timezone.localtime(at).date()
+        if day.weekday() < 5 and day not in holidays:
             days -= 1
     return at
 
