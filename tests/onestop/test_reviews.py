@@ -120,6 +120,33 @@ def test_public_holidays_are_read_as_iso_dates_and_a_wrong_one_is_named(monkeypa
     assert config.iso_dates(config.PUBLIC_HOLIDAYS) == frozenset()
 
 
+def test_the_applicant_is_told_in_their_inbox_that_the_request_was_received_and_by_when_it_is_decided() -> None:
+    person, application = _refused()
+    assert not Notification.objects.filter(uin=person.identifier, template__endswith=".review_requested").exists()
+
+    review = _ask(application)
+
+    notice = Notification.objects.filter(uin=person.identifier, template__endswith=".review_requested").get()
+    due = timezone.localtime(review.due_at).date()
+    assert notice.subject == f"Your request for a review of {application.reference} was received"
+    assert "An officer other than the one who decided will look at it" in notice.body
+    assert f"by {due.day} {due:%B} {due.year}." in notice.body
+    assert notice.link == f"/my/applications/{application.reference}" and notice.language == "en"
+
+
+def test_the_review_received_message_speaks_the_language_the_applicant_applied_in() -> None:
+    person, application = _refused()
+    Application.objects.filter(pk=application.pk).update(language="es")
+    application.refresh_from_db()
+
+    _ask(application)
+
+    notice = Notification.objects.filter(uin=person.identifier, template__endswith=".review_requested").get()
+    assert notice.language == "es"
+    assert notice.subject == f"Recibimos su solicitud de revisión de {application.reference}"
+    assert "Un funcionario distinto del que decidió" in notice.body
+
+
 def test_the_applicant_asks_for_a_review_checks_it_then_sees_what_happens_next() -> None:
     person, application = _refused()
     client = _signed_in(person)

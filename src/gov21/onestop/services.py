@@ -18,6 +18,7 @@ from urllib.parse import quote
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone, translation
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -832,7 +833,29 @@ def application_review_request(
     application.assigned_to = ""
     _move(application, to=S.REVIEW_REQUESTED, actor=uin, actor_kind="citizen", note=disagreement)
     application.save()
+    _notify_review_received(application, review)
     return review
+
+
+def _notify_review_received(application: Application, review: ReviewRequest) -> None:
+    """Tell the applicant their request for a review was received, what happens next and by when, in the
+    language they applied in."""
+    with translation.override(application.language):
+        subject = _("Your request for a review of %(reference)s was received") % {"reference": application.reference}
+        body = _(
+            "We received your request for a review of the decision on your application. An officer other than "
+            "the one who decided will look at it, with what you wrote, and uphold or overturn the refusal by "
+            "%(due)s. You will read the outcome and its reason on your application's page and in your inbox."
+        ) % {"due": date_format(timezone.localtime(review.due_at).date(), "j F Y")}
+    notify.notification_queue(
+        uin=application.applicant_uin,
+        template=f"{application.service.code}.review_requested",
+        subject=subject,
+        body=body,
+        link=f"/my/applications/{application.reference}",
+        language=application.language,
+        email=str(application.answers.get("email") or ""),
+    )
 
 
 def _notify_review(application: Application, decision: ReviewDecision) -> None:
