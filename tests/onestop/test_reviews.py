@@ -10,9 +10,10 @@ from datetime import date, datetime, timedelta
 
 import pytest
 from django.db import IntegrityError, transaction
-from django.test import Client
+from django.test import Client, override_settings
 from django.utils import timezone
 
+from gov21.core import config
 from gov21.core.errors import DomainError
 from gov21.core.principal import Principal
 from gov21.identity.contracts import staff_create
@@ -98,6 +99,52 @@ def test_working_days_skip_the_weekend() -> None:
     assert timezone.localtime(engine.working_days_after(friday, 1)).date() == date(2026, 12, 7)
     assert timezone.localtime(engine.working_days_after(friday, 10)).date() == date(2026, 12, 18)
     assert engine.working_days_after(friday, 0) == friday
+
+
+def test_working_days_skip_the_configured_public_holidays() -> None:
+    friday = timezone.make_aware(datetime(2026, 12, 18, 10, 0))
+    with override_settings(GOV21_PUBLIC_HOLIDAYS=frozenset({date(2026, 12, 25), date(2026, 12, 28)})):
+        assert timezone.localtime(engine.working_days_after(friday, 5)).date() == date(2026, 12, 29)
+        assert timezone.localtime(engine.working_days_after(friday, 1)).date() == date(2026, 12, 21)
+    with override_settings(GOV21_PUBLIC_HOLIDAYS=frozenset()):
+        assert timezone.localtime(engine.working_days_after(friday, 5)).date() == date(2026, 12, 25)
+
+
+def test_public_holidays_are_read_as_iso_dates_and_a_wrong_one_is_named(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("GOV21_PUBLIC_HOLIDAYS", "2026-12-25, 2027-01-01,")
+    assert config.iso_dates(config.PUBLIC_HOLIDAYS) == frozenset({date(2026, 12, 25), date(2027, 1, 1)})
+    monkeypatch.setenv("GOV21_PUBLIC_HOLIDAYS", "2026-12-25,25/12/2027")
+    with pytest.raises(ValueError, match="GOV21_PUBLIC_HOLIDAYS must list dates as YYYY-MM-DD, not '25/12/2027'"):
+        config.iso_dates(config.PUBLIC_HOLIDAYS)
+    monkeypatch.delenv("GOV21_PUBLIC_HOLIDAYS")
+    assert config.iso_dates(config.PUBLIC_HOLIDAYS) == frozenset()
+
+
+def test_the_applicant_is_told_in_their_inbox_that_the_request_was_received_and_by_when_it_is_decided() -> None:
+    person, application = _refused()
+    assert not Notification.objects.filter(uin=person.identifier, template__endswith=".review_requested").exists()
+
+    review = _ask(application)
+
+    notice = Notification.objects.filter(uin=person.identifier, template__endswith=".review_requested").get()
+    due = timezone.localtime(review.due_at).date()
+    assert notice.subject == f"Your request for a review of {application.reference} was received"
+    assert "An officer other than the one who decided will look at it" in notice.body
+    assert f"by {due.day} {due:%B} {due.year}." in notice.body
+    assert notice.link == f"/my/applications/{application.reference}" and notice.language == "en"
+
+
+def test_the_review_received_message_speaks_the_language_the_applicant_applied_in() -> None:
+    person, application = _refused()
+    Application.objects.filter(pk=application.pk).update(language="es")
+    application.refresh_from_db()
+
+    _ask(application)
+
+    notice = Notification.objects.filter(uin=person.identifier, template__endswith=".review_requested").get()
+    assert notice.language == "es"
+    assert notice.subject == f"Recibimos su solicitud de revisión de {application.reference}"
+    assert "Un funcionario distinto del que decidió" in notice.body
 
 
 def test_the_applicant_asks_for_a_review_checks_it_then_sees_what_happens_next() -> None:

@@ -14,7 +14,7 @@ from gov21.core.principal import Principal
 from gov21.registry import services
 from gov21.registry.models import EventState, LifeEvent, Person
 from tests.identity.flows import portal_sign_in, staff
-from tests.registry.declaring import declare_through_check
+from tests.registry.declaring import confirmation, declare_through_check
 from tests.registry.factories import register_person
 
 pytestmark = pytest.mark.django_db
@@ -148,7 +148,11 @@ def test_a_declarants_correction_is_entered_on_a_page_filled_with_what_was_decla
     posted = {"uin": person.uin, **_date_parts("date", 2), "given_names": "Mariah", "family_name": "", "reason": ""}
     refused = desk.post(f"{OFFICE}/events/{event.pk}/correct", posted)
     assert refused.status_code == 200 and "Give the reason for the change of name" in refused.content.decode()
-    response = desk.post(f"{OFFICE}/events/{event.pk}/correct", {**posted, "reason": "Deed poll"})
+    checked = desk.post(f"{OFFICE}/events/{event.pk}/correct", {**posted, "reason": "Deed poll"})
+    assert checked.status_code == 302 and checked["Location"] == f"{OFFICE}/events/{event.pk}/correct/check"
+    check = desk.get(checked["Location"]).content.decode()
+    assert "Check the correction before saving it" in check and "Mariah" in check
+    response = desk.post(checked["Location"], {"answers": confirmation(check)})
     assert response.status_code == 302 and response["Location"] == f"{OFFICE}/events/{event.pk}"
     event.refresh_from_db()
     assert event.state == EventState.CORRECTED and event.data["given_names"] == "Mariah"

@@ -155,6 +155,12 @@ URLS: dict[str, Rule] = {
         get=page("event.declare"),
         post=page("event.declare"),
     ),
+    "office/registry/events/<int:event_id>/correct/check": Rule(
+        lambda w: [f"/office/registry/events/{w.birth_event}/correct/check"],
+        get=page("event.declare"),
+        post=page("event.declare"),
+        data=lambda w: {"answers": "x"},
+    ),
     "office/registry/events/<int:event_id>": Rule(
         lambda w: [f"/office/registry/events/{w.birth_event}"], get=page("event.read")
     ),

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 from typing import Generic, TypeVar
 
@@ -23,6 +24,18 @@ class Setting(Generic[T]):
         if raw is None or raw == "":
             return self.default
         return _parse(self, raw)
+
+
+def iso_dates(setting: Setting[list[str]]) -> frozenset[date]:
+    """The dates of a comma-separated list of ISO dates (2026-12-25), refused with the setting's name when one
+    is not a date."""
+    dates = set()
+    for part in setting.read():
+        try:
+            dates.add(date.fromisoformat(part))
+        except ValueError as exc:
+            raise ValueError(f"{setting.name} must list dates as YYYY-MM-DD, not {part!r}") from exc
+    return frozenset(dates)
 
 
 def _parse(setting: Setting[T], raw: str) -> T:
@@ -126,6 +139,13 @@ REGISTRATION_LATE_DAYS: Setting[int] = Setting(
     int,
     365,
     "Registered after the target but within this many days: late; beyond: delayed.",
+)
+PUBLIC_HOLIDAYS: Setting[list[str]] = Setting(
+    "GOV21_PUBLIC_HOLIDAYS",
+    list,
+    [],
+    "Comma-separated public holidays as ISO dates (2026-12-25,2026-12-26), each year's listed. They are not"
+    " working days: the time an officer has to decide a review of a refusal is counted without them.",
 )
 WEB_WORKERS: Setting[int] = Setting("GOV21_WEB_WORKERS", int, 3, "Web server worker processes started by `gov21 up`.")
 WEB_THREADS: Setting[int] = Setting(

@@ -15,8 +15,10 @@ from datetime import date, datetime, timedelta
 from typing import Any
 from urllib.parse import quote
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone, translation
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -739,12 +741,14 @@ def review_terms(definition: dict[str, Any]) -> tuple[int, int]:
 
 
 def working_days_after(start: datetime, days: int) -> datetime:
-    """``days`` working days (Monday to Friday, in the platform's time zone) after ``start``, at the same
-    time of day. Public holidays are not known to the platform and count as working days."""
+    """``days`` working days (Monday to Friday, in the platform's time zone, but not the public holidays of
+    ``GOV21_PUBLIC_HOLIDAYS``) after ``start``, at the same time of day."""
+    holidays: frozenset[date] = settings.GOV21_PUBLIC_HOLIDAYS
     at = start
     while days > 0:
         at += timedelta(days=1)
-        if timezone.localtime(at).weekday() < 5:
+        day = timezone.localtime(at).date()
+        if day.weekday() < 5 and day not in holidays:
             days -= 1
     return at
 
@@ -829,7 +833,29 @@ def application_review_request(
     application.assigned_to = ""
     _move(application, to=S.REVIEW_REQUESTED, actor=uin, actor_kind="citizen", note=disagreement)
     application.save()
+    _notify_review_received(application, review)
     return review
+
+
+def _notify_review_received(application: Application, review: ReviewRequest) -> None:
+    """Tell the applicant their request for a review was received, what happens next and by when, in the
+    language they applied in."""
+    with translation.override(application.language):
+        subject = _("Your request for a review of %(reference)s was received") % {"reference": application.reference}
+        body = _(
+            "We received your request for a review of the decision on your application. An officer other than "
+            "the one who decided will look at it, with what you wrote, and uphold or overturn the refusal by "
+            "%(due)s. You will read the outcome and its reason on your application's page and in your inbox."
+        ) % {"due": date_format(timezone.localtime(review.due_at).date(), "j F Y")}
+    notify.notification_queue(
+        uin=application.applicant_uin,
+        template=f"{application.service.code}.review_requested",
+        subject=subject,
+        body=body,
+        link=f"/my/applications/{application.reference}",
+        language=application.language,
+        email=str(application.answers.get("email") or ""),
+    )
 
 
 def _notify_review(application: Application, decision: ReviewDecision) -> None:

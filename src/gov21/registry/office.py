@@ -288,6 +288,56 @@ def declared_rows(kind: str, data: Mapping[str, Any], *, only: Iterable[str] | N
     return rows
 
 
+def _check_answers(
+    request: HttpRequest,
+    *,
+    kind: str,
+    key: str,
+    scope: str,
+    form_url: str,
+    texts: Mapping[str, StrOrPromise],
+    save: Callable[[dict[str, Any]], HttpResponse],
+    form_page: Callable[[forms.GovForm, int], HttpResponse],
+) -> HttpResponse:
+    """Check your answers (decision 0045): the answers kept in the session under ``key`` in words, each
+    with a way back to ``form_url`` to change it; the confirmation, signed for ``scope`` and these
+    answers, has ``save`` record them, only if they are the ones the page showed. A rule of the register
+    broken meanwhile shows the form again (``form_page``), with the answers kept."""
+    facts = request.session.get(key)
+    if facts is None:
+        messages.info(request, _("There are no answers to check yet. Fill in the form first."))
+        return redirect(form_url)
+    form_class = forms.DECLARATION_FORMS[kind]
+    status = 200
+    if request.method == "POST":
+        check = forms.CheckForm(request.POST, kind=scope, facts=facts)
+        if check.is_valid():
+            try:
+                response = save(facts)
+            except DomainError as error:
+                # The register changed since the answers were checked: the form says what to change.
+                form = form_class(forms.form_data(form_class, facts))
+                form.is_valid()
+                return form_page(form, form.add_domain_error(error))
+            del request.session[key]
+            return response
+        tampered = any(error.code == "tampered" for error in check.errors.as_data().get("answers", []))
+        status = 400 if tampered else 409
+        # A fresh confirmation, for the answers now kept, under the reason the last one was refused.
+        errors = check.error_summary()
+        check = forms.CheckForm(kind=scope, facts=facts)
+    else:
+        check = forms.CheckForm(kind=scope, facts=facts)
+        errors = []
+    blank = form_class()
+    rows = [
+        {**row, "change_url": f"{form_url}?{urlencode({'change': row['name']})}#{blank.anchor(row['name'])}"}
+        for row in declared_rows(kind, facts, only=form_class.base_fields)
+    ]
+    context = {"texts": texts, "rows": rows, "form": check, "errors": errors, "back_url": f"{form_url}?change"}
+    return render(request, "registry/declare_check.html", context, status=status)
+
+
 @require_http_methods(["GET", "POST"])
 @office_page(permission="event.declare")
 def declare_check(request: HttpRequest, principal: Principal, slug: str) -> HttpResponse:
@@ -296,47 +346,33 @@ def declare_check(request: HttpRequest, principal: Principal, slug: str) -> Http
     page = _PAGE_BY_SLUG.get(slug)
     if page is None:
         raise Http404
-    facts = request.session.get(_draft_key(page.kind))
-    if facts is None:
-        messages.info(request, _("There are no answers to check yet. Fill in the form first."))
-        return redirect(page.url_name)
-    form_class = forms.DECLARATION_FORMS[page.kind]
-    status = 200
-    if request.method == "POST":
-        check = forms.CheckForm(request.POST, kind=page.kind, facts=facts)
-        if check.is_valid():
-            try:
-                declaration = services.declaration_parse(kind=page.kind, data=facts)
-                event = services.event_declare(declaration=declaration, actor=principal)
-            except DomainError as error:
-                # The register changed since the answers were checked: the form says what to change.
-                form = form_class(forms.form_data(form_class, facts))
-                form.is_valid()
-                return _form_page(request, page, form, status=form.add_domain_error(error))
-            del request.session[_draft_key(page.kind)]
-            messages.success(request, _("Declaration received. Check it, then validate it."))
-            return redirect("registry:event", event_id=event.pk)
-        tampered = any(error.code == "tampered" for error in check.errors.as_data().get("answers", []))
-        status = 400 if tampered else 409
-        # A fresh confirmation, for the answers now kept, under the reason the last one was refused.
-        errors = check.error_summary()
-        check = forms.CheckForm(kind=page.kind, facts=facts)
-    else:
-        check = forms.CheckForm(kind=page.kind, facts=facts)
-        errors = []
-    change_url, blank = reverse(page.url_name), form_class()
-    rows = [
-        {**row, "change_url": f"{change_url}?{urlencode({'change': row['name']})}#{blank.anchor(row['name'])}"}
-        for row in declared_rows(page.kind, facts, only=form_class.base_fields)
-    ]
-    context = {
-        "page": page,
-        "rows": rows,
-        "form": check,
-        "errors": errors,
-        "back_url": f"{change_url}?change",
+
+    def save(facts: dict[str, Any]) -> HttpResponse:
+        declaration = services.declaration_parse(kind=page.kind, data=facts)
+        event = services.event_declare(declaration=declaration, actor=principal)
+        messages.success(request, _("Declaration received. Check it, then validate it."))
+        return redirect("registry:event", event_id=event.pk)
+
+    texts = {
+        "hint": page.heading,
+        "title": _("Check the answers before declaring"),
+        "now": _("Now make the declaration"),
+        "note": _(
+            "Nothing is recorded until you declare. The declaration then waits in the queue to be validated and "
+            "registered."
+        ),
+        "confirm": page.confirm,
     }
-    return render(request, "registry/declare_check.html", context, status=status)
+    return _check_answers(
+        request,
+        kind=page.kind,
+        key=_draft_key(page.kind),
+        scope=page.kind,
+        form_url=reverse(page.url_name),
+        texts=texts,
+        save=save,
+        form_page=lambda form, status: _form_page(request, page, form, status=status),
+    )
 
 
 @require_http_methods(["GET", "POST"])
@@ -529,35 +565,93 @@ def duplicate_resolve(request: HttpRequest, principal: Principal, event_id: int,
     return _decide(request, principal, event_id, form=form, failed=f"duplicate-{candidate_id}", do=do)
 
 
-@require_http_methods(["GET", "POST"])
-@office_page(permission="event.declare")
-def event_correct(request: HttpRequest, principal: Principal, event_id: int) -> HttpResponse:
-    """The declarant's corrected facts, typed by staff at the counter into the declaration's own form,
-    filled with what was declared; the registry's service checks them as it checks the API's."""
+def _correction_key(event_id: int) -> str:
+    return f"registry.correct.{event_id}"
+
+
+def _correctable(principal: Principal, event_id: int) -> LifeEvent:
     event = selectors.event_get(event_id=event_id, actor=principal)
     if "correct" not in services.event_actions(event):
         raise Conflict("not_correctable", _("Only a declaration sent back for correction can be corrected."))
-    form_class = forms.DECLARATION_FORMS[event.kind]
-    form = form_class(request.POST) if request.method == "POST" else form_class(initial=event.data)
-    status = 200
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.event_correct(event_id=event_id, data=form.cleaned_data, actor=principal)
-        except DomainError as error:
-            status = form.add_domain_error(error)
-        else:
-            messages.success(request, _("The correction is recorded. Check it, then validate it."))
-            return redirect("registry:event", event_id=event_id)
+    return event
+
+
+def _correction_page(request: HttpRequest, event: LifeEvent, form: forms.GovForm, *, status: int = 200) -> HttpResponse:
     context = {
         "form": form,
         "event": event,
         "settlements": settlement_names(),
         "errors": form.error_summary() if form.is_bound else [],
         "heading": _("Correct the declaration"),
-        "button": _("Save the correction"),
-        "back_url": reverse("registry:event", kwargs={"event_id": event_id}),
+        "button": _("Continue"),
+        "back_url": reverse("registry:event", kwargs={"event_id": event.pk}),
+        "action": reverse("registry:event_correct", kwargs={"event_id": event.pk}),
     }
     return render(request, "registry/declare_form.html", context, status=status)
+
+
+@require_http_methods(["GET", "POST"])
+@office_page(permission="event.declare")
+def event_correct(request: HttpRequest, principal: Principal, event_id: int) -> HttpResponse:
+    """The declarant's corrected facts, typed by staff at the counter into the declaration's own form,
+    filled with what was declared. Valid answers, checked against the register (every problem at once),
+    are kept in the session and shown on the correction's check page; nothing is saved here."""
+    event = _correctable(principal, event_id)
+    form_class = forms.DECLARATION_FORMS[event.kind]
+    key = _correction_key(event.pk)
+    if request.method != "POST":
+        draft = request.session.get(key)
+        if draft is not None and "change" in request.GET:
+            return _correction_page(request, event, form_class(initial=draft))
+        return _correction_page(request, event, form_class(initial=event.data))
+    form = form_class(request.POST)
+    if form.is_valid():
+        try:
+            declaration = services.declaration_parse(kind=event.kind, data={**event.data, **form.cleaned_data})
+        except DomainError as error:
+            return _correction_page(request, event, form, status=form.add_domain_error(error))
+        problems = services.declaration_problems(declaration)
+        if not problems:
+            request.session[key] = declaration.model_dump(mode="json")
+            return redirect("registry:event_correct_check", event_id=event.pk)
+    else:
+        _dates_check(form)
+        uins = {name: value for name, value in form.cleaned_data.items() if name.endswith("uin")}
+        problems = services.uins_unregistered(uins)
+    return _correction_page(request, event, form, status=_problems_show(form, problems))
+
+
+@require_http_methods(["GET", "POST"])
+@office_page(permission="event.declare")
+def event_correct_check(request: HttpRequest, principal: Principal, event_id: int) -> HttpResponse:
+    """The correction's answers in words, as a declaration's are checked (decision 0045); "Save the
+    correction" saves the answers kept in the session, only if they are the ones this page showed."""
+    event = _correctable(principal, event_id)
+
+    def save(facts: dict[str, Any]) -> HttpResponse:
+        services.event_correct(event_id=event.pk, data=facts, actor=principal)
+        messages.success(request, _("The correction is recorded. Check it, then validate it."))
+        return redirect("registry:event", event_id=event.pk)
+
+    texts = {
+        "hint": _("Correct the declaration"),
+        "title": _("Check the correction before saving it"),
+        "now": _("Now save the correction"),
+        "note": _(
+            "Nothing is changed until you save. The corrected declaration then waits in the queue to be validated."
+        ),
+        "confirm": _("Save the correction"),
+    }
+    return _check_answers(
+        request,
+        kind=event.kind,
+        key=_correction_key(event.pk),
+        scope=f"{event.kind}.correction.{event.pk}",
+        form_url=reverse("registry:event_correct", kwargs={"event_id": event.pk}),
+        texts=texts,
+        save=save,
+        form_page=lambda form, status: _correction_page(request, event, form, status=status),
+    )
 
 
 # ---------------------------------------------------------------------------------------------

@@ -18,6 +18,7 @@ urlpatterns = [
     path("events/<int:event_id>/register", office.event_register, name="event_register"),
     path("events/<int:event_id>/reject", office.event_reject, name="event_reject"),
     path("events/<int:event_id>/correct", office.event_correct, name="event_correct"),
+    path("events/<int:event_id>/correct/check", office.event_correct_check, name="event_correct_check"),
     path("events/<int:event_id>/request-correction", office.event_request_correction, name="event_request_correction"),
     path("events/<int:event_id>/duplicates/<int:candidate_id>", office.duplicate_resolve, name="duplicate_resolve"),
     path("events/<int:event_id>/certificates", office.certificate_issue, name="certificate_issue"),
