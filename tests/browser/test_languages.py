@@ -76,7 +76,9 @@ class Walk:
     def _check(self, response: Response | None, status: int | None) -> None:
         assert response is not None, self.page.url
         parts = urlsplit(self.page.url)
-        path = parts.path + (f"?{parts.query}" if parts.query else "")
+        # The provider's long queries (state, nonce, PKCE) are left out of what a failure prints.
+        query = parts.query if len(parts.query) <= 40 else "…"
+        path = parts.path + (f"?{query}" if query else "")
         if status is None:
             assert response.status < 500, f"{path}: {response.status}"
         else:
