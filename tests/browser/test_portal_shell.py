@@ -21,6 +21,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 PASSWORD = "mango walk harbour lantern"
 PHONE = {"width": 320, "height": 640}
+WIDE = {"width": 1280, "height": 800}
 
 
 def _base(live_server: LiveServer, settings: Any) -> str:
@@ -167,3 +168,32 @@ def test_without_javascript_no_button_shows_that_needs_it(
         assert _header_rows(page) <= 2 and not _scrolls_sideways(page)
     finally:
         context.close()
+
+
+def test_the_signed_in_header_fits_on_a_phone_and_on_one_row_wide_in_every_language(
+    page: Page, live_server: LiveServer, settings: Any
+) -> None:
+    base = _base(live_server, settings)
+    _activate(page, base)
+    page.goto(f"{base}/sign-in?next=/my/")
+    page.locator("#allow").or_(page.locator("#my-links")).first.wait_for()
+    if page.locator("#allow").count():
+        page.click("#allow")
+    page.wait_for_url(re.compile(r"/my/$"))
+    rows: dict[tuple[str, str, int], int] = {}
+    for language in ("en", "es", "fr", "nl"):
+        page.set_viewport_size(WIDE)
+        choice = page.locator(f"footer button[name=language][value={language}]")
+        if choice.is_enabled():  # the page's own language is shown, not offered
+            with page.expect_navigation():
+                choice.click()
+        for path in ("/my/", "/"):
+            page.goto(f"{base}{path}")
+            assert page.locator("html").get_attribute("lang") == language
+            assert page.locator("#nav-sign-out").is_visible(), (language, path)
+            for width, size in ((1280, WIDE), (320, PHONE)):
+                page.set_viewport_size(size)
+                rows[(language, path, width)] = _header_rows(page)
+    print(f"header rows: {rows}")
+    too_many = {key: n for key, n in rows.items() if n > (1 if key[2] == 1280 else 3)}
+    assert not too_many, f"header rows over 1 at 1280 px or over 3 at 320 px: {too_many}"

@@ -38,6 +38,35 @@ def test_an_officer_issues_a_code_that_the_person_activates_with(client: Client)
     assert "Add a second way to prove it is you" in citizen.get("/auth/account?enrol=1").content.decode()
 
 
+def test_a_person_who_activates_from_a_sign_in_goes_on_where_they_were_going() -> None:
+    from gov21.identity.services import activation_code_issue
+
+    person = register_person(OFFICER)
+    code = activation_code_issue(uin=person.uin, officer=OFFICER)
+    citizen = Client()
+    going = "/oidc/authorize?client_id=gov21-portal&scope=openid"
+    sign_in = citizen.get("/auth/sign-in", {"next": going}).content.decode()
+    link = re.search(r'href="([^"]+)" id="activate"', sign_in)
+    assert link, "the sign-in page offers no activation"
+    activate = link.group(1).replace("&amp;", "&")
+    assert activate.startswith("/auth/activate?next=")
+    page = citizen.get(activate).content.decode()
+    assert 'name="next" value="/oidc/authorize?client_id=gov21-portal&amp;scope=openid"' in page
+    response = citizen.post(
+        "/auth/activate",
+        {"uin": person.uin, "code": code, "password": PASSWORD, "password_again": PASSWORD, "next": going},
+    )
+    assert response.status_code == 302
+    assert (
+        response["Location"]
+        == "/auth/account?enrol=1&next=%2Foidc%2Fauthorize%3Fclient_id%3Dgov21-portal%26scope%3Dopenid"
+    )
+    # A way on elsewhere than the provider's own pages is not followed.
+    elsewhere = Client().get("/auth/sign-in", {"next": "https://elsewhere.example/"}).content.decode()
+    assert 'href="/auth/activate" id="activate"' in elsewhere
+    assert 'href="/auth/activate" id="activate"' in Client().get("/auth/sign-in").content.decode()
+
+
 def test_only_administrators_register_agency_systems(client: Client) -> None:
     portal_sign_in(client, staff("clerk.one", "clerk"), next_url="/office/identity/clients")
     assert client.get("/office/identity/clients").status_code == 403

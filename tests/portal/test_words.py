@@ -118,8 +118,9 @@ def test_a_purpose_the_platform_wrote_is_read_in_the_readers_language() -> None:
         assert purpose_words("Offer the parents the services a birth brings (B-2026-000001)") == (
             "Ofrecer a los padres los servicios que trae un nacimiento (B-2026-000001)"
         )
+        # The state's name too: the agency of gov21's own portal.
         assert (
-            purpose_words("Republic of XA: Show you your own profile") == "Republic of XA: Mostrarle su propio perfil"
+            purpose_words("Republic of XA: Show you your own profile") == "República de XA: Mostrarle su propio perfil"
         )
         assert purpose_words("Benefit claim 17") == "Benefit claim 17"  # an agency's own words, as sent
         assert purpose_words("") == "No se indicó ningún motivo"

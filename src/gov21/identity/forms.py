@@ -36,6 +36,8 @@ class VerifyForm(Form):
 
 
 class ActivateForm(Form):
+    # Where the person was going when they found they had no digital ID yet: they go on there after.
+    next = TextField(max_length=_NEXT_LENGTH)
     # Not cut short: a UIN typed too long is told how long it is (``core.ids.uin_check``), and text past
     # any UIN's length is refused naming the field, never matched against nothing in silence.
     uin = TextField(max_length=100, strip=False, label=_("Your UIN"))

@@ -76,7 +76,7 @@ def _refused(request: HttpRequest, template: str, context: dict[str, Any], error
 def sign_in(request: HttpRequest) -> HttpResponse:
     form = SignInForm.bind(request)
     next_url = safe_next(request, form.typed("next") or request.GET.get("next"), "/auth/account")
-    context: dict[str, Any] = {"next": next_url, "identifier": ""}
+    context: dict[str, Any] = {"next": next_url, "identifier": "", "activate_url": _activate_url(next_url)}
     if request.method == "POST":
         context["identifier"] = form.typed("identifier")
         errors = _missing(
@@ -242,7 +242,8 @@ def passkey_register(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def activate(request: HttpRequest) -> HttpResponse:
     form = ActivateForm.bind(request)
-    context: dict[str, Any] = {"uin": form.typed("uin")}
+    next_url = safe_next(request, form.typed("next") or request.GET.get("next"), "")
+    context: dict[str, Any] = {"uin": form.typed("uin"), "next": next_url}
     if request.method == "POST":
         errors = _missing(
             form,
@@ -272,8 +273,16 @@ def activate(request: HttpRequest) -> HttpResponse:
             context["errors"] = {error.field or "code": error.detail}
             return _refused(request, "identity/activate.html", context, error)
         idp_establish(request, account, ["pwd"])
-        return redirect("/auth/account?enrol=1")
+        return redirect(f"/auth/account?{urlencode({'enrol': 1, **({'next': next_url} if next_url else {})})}")
     return render(request, "identity/activate.html", context)
+
+
+def _activate_url(next_url: str) -> str:
+    """Activation for a person who finds at sign-in that they have no digital ID yet: afterwards they
+    go on where they were going (a service they had started), not to a page of their own."""
+    if next_url == "/auth/account":
+        return "/auth/activate"
+    return f"/auth/activate?{urlencode({'next': next_url})}"
 
 
 def _missing(form: Form, required: list[tuple[str, str]]) -> dict[str, str]:

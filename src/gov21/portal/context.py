@@ -4,10 +4,21 @@ from typing import Any
 
 from django.conf import settings
 from django.http import HttpRequest
+from django.utils.translation import gettext, gettext_noop
+
+# The demonstration state's name is in the catalogues, so that each language shows its own form of it
+# ("República de XA"); a state that sets GOV21_COUNTRY_NAME adds its name to the catalogues the same
+# way, or shows it as written where it has no translation.
+DEMO_COUNTRY_NAME = gettext_noop("Republic of XA")
+
+
+def country_name() -> str:
+    """The state's name in the language of the request."""
+    return gettext(str(settings.GOV21_COUNTRY_NAME))
 
 
 def site(request: HttpRequest) -> dict[str, Any]:
-    return {"country_name": settings.GOV21_COUNTRY_NAME, "instance": settings.GOV21_INSTANCE}
+    return {"country_name": country_name(), "instance": settings.GOV21_INSTANCE}
 
 
 def staff(request: HttpRequest) -> dict[str, Any]:
