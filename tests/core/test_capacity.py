@@ -254,3 +254,18 @@ def test_the_server_gives_each_worker_more_threads_than_the_gate_lets_work_and_w
     # A person pauses longer than gunicorn's default 2 s between pages; the form they then send
     # must not go out on a connection the server is closing.
     assert int(given["--keep-alive"]) >= 30
+
+
+def test_web_workers_share_a_few_malloc_arenas_unless_the_operator_says_otherwise(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Dozens of threads per worker would otherwise each take a glibc arena that keeps what it freed."""
+    monkeypatch.delenv("GOV21_WEB_MALLOC_ARENAS", raising=False)
+    assert capacity.web_environment({"PATH": "/bin"}) == {"PATH": "/bin", "MALLOC_ARENA_MAX": "2"}
+    # An operator's own choice stands, and 0 leaves glibc's default.
+    assert capacity.web_environment({"MALLOC_ARENA_MAX": "4"})["MALLOC_ARENA_MAX"] == "4"
+    monkeypatch.setenv("GOV21_WEB_MALLOC_ARENAS", "0")
+    assert "MALLOC_ARENA_MAX" not in capacity.web_environment({"PATH": "/bin"})
+    monkeypatch.setenv("GOV21_WEB_MALLOC_ARENAS", "-1")
+    with pytest.raises(ValueError, match="GOV21_WEB_MALLOC_ARENAS"):
+        capacity.web_environment({})

@@ -266,3 +266,18 @@ def gunicorn_capacity() -> list[str]:
         *("--worker-connections", str(8 * threads), "--backlog", "64"),
         *("--keep-alive", str(KEEP_ALIVE_S)),
     ]
+
+
+def web_environment(env: dict[str, str]) -> dict[str, str]:
+    """The environment of the web server's workers: ``env`` with glibc's malloc arenas capped
+    (decision 0049). A gthread worker runs dozens of threads, and glibc gives threads that allocate
+    at once arenas of their own, up to eight per core; memory freed in one is seldom returned, so a
+    worker's resident size climbs with every burst of concurrency. Capped, threads share arenas:
+    the cost is some contention in malloc, which a worker holding the GIL barely feels. An
+    operator's own ``MALLOC_ARENA_MAX`` is kept."""
+    arenas = config.WEB_MALLOC_ARENAS.read()
+    if arenas < 0:
+        raise ValueError(f"{config.WEB_MALLOC_ARENAS.name} must be 0 or more, not {arenas}")
+    if arenas == 0 or "MALLOC_ARENA_MAX" in env:
+        return dict(env)
+    return {**env, "MALLOC_ARENA_MAX": str(arenas)}

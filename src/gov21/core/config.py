@@ -148,6 +148,14 @@ PUBLIC_HOLIDAYS: Setting[list[str]] = Setting(
     " working days: the time an officer has to decide a review of a refusal is counted without them.",
 )
 WEB_WORKERS: Setting[int] = Setting("GOV21_WEB_WORKERS", int, 3, "Web server worker processes started by `gov21 up`.")
+WEB_MALLOC_ARENAS: Setting[int] = Setting(
+    "GOV21_WEB_MALLOC_ARENAS",
+    int,
+    2,
+    "glibc malloc arenas of each web server worker started by `gov21 up` (MALLOC_ARENA_MAX);"
+    " 0 leaves glibc's default of eight per core. Many threads each given an arena of their own"
+    " hold memory freed long ago (decision 0049).",
+)
 WEB_THREADS: Setting[int] = Setting(
     "GOV21_WEB_THREADS",
     int,

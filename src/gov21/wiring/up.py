@@ -19,7 +19,7 @@ from django.core.management.color import Style
 from django.utils.translation import gettext_noop
 
 from gov21.core import config
-from gov21.core.capacity import gunicorn_capacity
+from gov21.core.capacity import gunicorn_capacity, web_environment
 from gov21.core.http import gunicorn_forwarding
 from gov21.core.logs import gunicorn_logging
 from gov21.core.monitoring import multiprocess_prepare
@@ -133,7 +133,7 @@ def platform_serve(
             *gunicorn_logging(access=True),
             *gunicorn_forwarding(),
         ],
-        env=env,
+        env=web_environment(env),
     )
     worker = subprocess.Popen([sys.executable, "-m", "gov21.cli", "db_worker", "--interval", "1"], env=env)
     # Published events go to push subscribers at once (a task after commit); this retries the rest.
