@@ -64,3 +64,16 @@ def test_a_revoked_token_gets_nothing_though_its_read_is_still_kept() -> None:
 
     assert response.status_code == 401 and "sub" not in response.json()
     assert _releases(person.identifier) == releases
+
+
+def test_a_worker_lets_go_of_reads_older_than_they_may_be_released_again(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Kept reads are persons' records: a worker holds those of the last READ_KEPT_S, not thousands."""
+    monkeypatch.setattr(claims, "_reads", type(claims._reads)())
+    old = claims._Read({"family_name": "Old"}, "m1", at=1000.0)
+    claims._keep(("t1", "u1"), old)
+    claims._keep(("t2", "u2"), claims._Read({"family_name": "Recent"}, "m2", at=1000.0 + claims.READ_KEPT_S - 1))
+    assert list(claims._reads) == [("t1", "u1"), ("t2", "u2")]
+
+    claims._keep(("t3", "u3"), claims._Read({"family_name": "New"}, "m3", at=1000.0 + claims.READ_KEPT_S))
+
+    assert list(claims._reads) == [("t2", "u2"), ("t3", "u3")]

@@ -103,12 +103,20 @@ def _person(release: Release, uin: str, token_hash: str) -> dict[str, Any]:
             return kept.person
     person, message_id = exchange_json_message(client=client, service=service, path=path, user_id=user_id, issue=issue)
     if token_hash:
-        with _reads_lock:
-            _reads[key] = _Read(person, message_id, now)
-            _reads.move_to_end(key)
-            while len(_reads) > READ_KEPT_MAX:
-                _reads.popitem(last=False)
+        _keep(key, _Read(person, message_id, now))
     return dict(person)
+
+
+def _keep(key: tuple[str, str], read: _Read) -> None:
+    """Keep ``read`` for its token, and let go of every read older than ``READ_KEPT_S``: the oldest
+    are first (each is moved to the end when kept), so a worker holds the reads of the last minute,
+    not the last ``READ_KEPT_MAX`` whatever their age (measured: a worker's memory grew by the
+    persons it had read long after they could be released again)."""
+    with _reads_lock:
+        _reads[key] = read
+        _reads.move_to_end(key)
+        while _reads and (len(_reads) > READ_KEPT_MAX or read.at - next(iter(_reads.values())).at >= READ_KEPT_S):
+            _reads.popitem(last=False)
 
 
 def claims_for(*, release: Release, scope: str, token_hash: str = "") -> dict[str, Any]:
