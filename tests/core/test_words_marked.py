@@ -43,6 +43,8 @@ ALLOWED_TEXT: dict[str, str] = {
     "GOV.UK": "the design system's name",
     "SQLite": "a product's name",
     "PostgreSQL": "a product's name",
+    "GeoJSON": "a format's name (RFC 7946), the same in every language",
+    "OpenAPI 3.0": "a standard's name and version",
 }
 # An address, a file name or an identifier (``/auth/activate``, ``schema.json``, ``private_key_jwt``).
 _MACHINE = re.compile(r"\S*(?:/|_|\w\.\w)\S*")
