@@ -94,6 +94,11 @@ def _notify(application: Application, key: str, **params: str) -> None:
     values = {"reference": application.reference, "name": _subject_name(application), **application_params(application)}
     values.update(params)
     subject, body = notify.template_render(template=template, params=values, language=application.language)
+    _notify_applicant(application, key, subject=subject, body=body)
+
+
+def _notify_applicant(application: Application, key: str, *, subject: str, body: str) -> None:
+    """Queue a message to the applicant about their application: inbox, and email where they gave one."""
     notify.notification_queue(
         uin=application.applicant_uin,
         template=f"{application.service.code}.{key}",
@@ -847,15 +852,7 @@ def _notify_review_received(application: Application, review: ReviewRequest) -> 
             "the one who decided will look at it, with what you wrote, and uphold or overturn the refusal by "
             "%(due)s. You will read the outcome and its reason on your application's page and in your inbox."
         ) % {"due": date_format(timezone.localtime(review.due_at).date(), "j F Y")}
-    notify.notification_queue(
-        uin=application.applicant_uin,
-        template=f"{application.service.code}.review_requested",
-        subject=subject,
-        body=body,
-        link=f"/my/applications/{application.reference}",
-        language=application.language,
-        email=str(application.answers.get("email") or ""),
-    )
+    _notify_applicant(application, "review_requested", subject=subject, body=body)
 
 
 def _notify_review(application: Application, decision: ReviewDecision) -> None:
