@@ -888,7 +888,9 @@ def case_review_request_decide(
     application = _locked(_pk(reference))
     case_require(principal, application, "case.work")
     review = (
-        ReviewRequest.objects.select_for_update()
+        # Only the request's own row is locked: "no decision yet" joins the decisions' table, whose
+        # missing row PostgreSQL cannot lock.
+        ReviewRequest.objects.select_for_update(of=("self",))
         .filter(application=application, decision__isnull=True)
         .order_by("-requested_at", "-pk")
         .first()
