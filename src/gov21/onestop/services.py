@@ -867,15 +867,7 @@ def _notify_review(application: Application, decision: ReviewDecision) -> None:
         body = _("An officer reviewed the decision on your application. Their reason: %(reason)s") % {
             "reason": decision.reason
         }
-    notify.notification_queue(
-        uin=application.applicant_uin,
-        template=f"{application.service.code}.review_decided",
-        subject=subject,
-        body=body,
-        link=f"/my/applications/{application.reference}",
-        language=application.language,
-        email=str(application.answers.get("email") or ""),
-    )
+    _notify_applicant(application, "review_decided", subject=subject, body=body)
 
 
 @transaction.atomic
