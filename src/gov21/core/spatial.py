@@ -56,8 +56,10 @@ def bbox_filter(queryset: _Q, window: BaseGeometry | tuple[float, float, float, 
     """The rows of ``queryset`` whose box meets ``window`` (a geometry, or a box as
     (min_lon, min_lat, max_lon, max_lat)), in CRS84. A box that meets the window does not make the
     geometry meet it: test the geometries after (``geometries_intersecting``)."""
-    bounds: tuple[float, ...] = tuple(window.bounds) if isinstance(window, BaseGeometry) else window
-    min_lon, min_lat, max_lon, max_lat = (float(v) for v in bounds)
+    if isinstance(window, tuple):
+        min_lon, min_lat, max_lon, max_lat = window
+    else:
+        min_lon, min_lat, max_lon, max_lat = (float(v) for v in window.bounds)
     return queryset.filter(max_lon__gte=min_lon, min_lon__lte=max_lon, max_lat__gte=min_lat, min_lat__lte=max_lat)
 
 
