@@ -22,6 +22,7 @@ from datetime import datetime
 from typing import Literal
 
 from django.utils.functional import Promise
+from django.utils.safestring import SafeString
 from shapely.geometry.base import BaseGeometry
 
 from gov21.core.geo import BBox, Interval
@@ -139,3 +140,11 @@ def features_select(features: Sequence[Feature], query: Query) -> Result:
         and all(feature.properties.get(name) == value for name, value in query.filters.items())
     ]
     return Result(features=matched[query.offset : query.offset + query.limit], number_matched=len(matched))
+
+
+def map_figure(entries: Sequence[tuple[Feature, str | None]], *, label: str) -> SafeString:
+    """A map of ``entries`` (each feature with the page it links to, or None) for any app's page,
+    titled ``label``: drawn on the server, so it shows on any phone without script."""
+    from gov21.geo.svg import map_svg  # the drawing needs this module's Feature: imported when used
+
+    return map_svg(entries, label=label)
