@@ -15,8 +15,10 @@ from __future__ import annotations
 
 import json
 import operator
+import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any, Literal
 
 from django.db.models import F, Q
@@ -105,12 +107,58 @@ def cql_parse(text: str, lang: str | None, queryables: Mapping[str, PropertyKind
     return _Checker(queryables).filter(node, 0)
 
 
+# pygeofilter 0.4's CQL2 text grammar gives AND and OR the same precedence (so ``a OR b AND c`` would
+# read as ``(a OR b) AND c``) and lets NOT apply to a single predicate only (``NOT (a OR b)`` is
+# refused). CQL2 (OGC 21-065, booleanExpression) binds NOT tighter than AND, and AND tighter than OR:
+# the parser below is pygeofilter's, with its grammar and transformer, and these rules replaced.
+_PYGEOFILTER_CONDITION = """?condition: condition_1
+          | condition "AND"i condition_1                                 -> and_
+          | condition "OR"i condition_1                                   -> or_
+
+?condition_1: predicate
+            | "NOT"i predicate                                               -> not_
+            | "NOT"i "(" predicate ")"                                       -> not_
+            | "(" condition ")"
+"""
+_CQL2_CONDITION = """?condition: condition_and
+          | condition "OR"i condition_and -> or_
+
+?condition_and: condition_not
+          | condition_and "AND"i condition_not -> and_
+
+?condition_not: condition_1
+          | "NOT"i condition_1 -> not_
+
+?condition_1: predicate
+            | "(" condition ")"
+"""
+
+
+@lru_cache(maxsize=1)
+def _text_parser() -> Any:
+    from importlib import resources
+
+    import pygeofilter.parsers
+    from lark import Lark
+    from pygeofilter.parsers.cql2_text.parser import CQLTransformer
+
+    grammar = resources.files("pygeofilter.parsers.cql2_text").joinpath("grammar.lark").read_text(encoding="utf-8")
+    if _PYGEOFILTER_CONDITION not in grammar:
+        raise RuntimeError("pygeofilter's CQL2 text grammar changed: check the precedence of AND, OR and NOT.")
+    return Lark(
+        grammar.replace(_PYGEOFILTER_CONDITION, _CQL2_CONDITION),
+        parser="lalr",
+        maybe_placeholders=False,
+        transformer=CQLTransformer(),
+        import_paths=[os.path.dirname(pygeofilter.parsers.__file__)],
+    )
+
+
 def _read_text(text: str) -> Any:
     from lark.exceptions import UnexpectedInput
-    from pygeofilter.parsers.cql2_text import parse
 
     try:
-        return parse(text)
+        return _text_parser().parse(text)
     except UnexpectedInput as error:
         column = getattr(error, "column", None)
         near = text[max(int(column or 1) - 1, 0) :][:20] if isinstance(column, int) and column > 0 else ""
