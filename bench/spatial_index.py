@@ -29,6 +29,7 @@ def main() -> None:
     parser.add_argument("--queries", type=int, default=300)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--seed", type=int, default=52)
+    parser.add_argument("--side", type=float, default=1_500, help="the side of a window, in metres")
     args = parser.parse_args()
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "gov21.settings")
     import django
@@ -79,7 +80,7 @@ def main() -> None:
                 [parcel(i) for i in range(start, min(start + 10_000, args.parcels))], batch_size=2_000
             )
     load_s = time.perf_counter() - started
-    side = 1_500 * metre
+    side = args.side * metre
     windows = []
     for _ in range(args.queries):
         x, y = rng.uniform(bounds.minx, bounds.maxx - side), rng.uniform(bounds.miny, bounds.maxy - side)

@@ -10,6 +10,8 @@ from urllib.parse import quote
 
 import pytest
 from django.test import Client
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from gov21.geo import views
 
@@ -108,6 +110,9 @@ def test_a_cql2_json_filter_selects_the_same_features(client: Client) -> None:
         ("filter=" + quote("S_INTERSECTS(geometry, BBOX(0,0,1,1))"), "filter", "not supported"),
         ("filter=" + quote("area_km2 + 1 > 3"), "filter", "not supported"),
         ("filter=" + quote("'a' IS NULL"), "filter", "IS NULL applies to a property"),
+        ("filter=" + quote("area_km2 > 99999999999999999999"), "filter", "too large"),
+        ("filter=" + quote("T_AFTER(name, TIMESTAMP('2020-99-99T00:00:00Z'))"), "filter", "not CQL2 text"),
+        ("filter=" + quote("S_INTERSECTS(name, POLYGON((0 0, 1 1)))"), "filter", "not"),
         ("filter=" + quote("x" * 9000), "filter", "longer than"),
         ("filter=" + quote("(name = 'a' OR " * 60 + "name = 'b'" + ")" * 60), "filter", "nested more than"),
         ("filter-lang=cql2-json&filter=" + quote("{bad"), "filter", "not JSON"),
@@ -129,6 +134,22 @@ def test_a_bad_filter_is_a_400_in_the_ogc_exception_shape(
     body = response.json()
     assert body["code"] == "invalid_parameter" and body["field"] == parameter
     assert body["description"] == body["detail"] and words in body["detail"], body["detail"]
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    text=st.text(
+        alphabet=st.sampled_from(list("ab_ ()'\"=<>!,.-+*/%0123456789eEtTnN[]{}:")) | st.characters(),
+        max_size=60,
+    )
+    | st.sampled_from(["name", "NOT", "IS NULL", "AND", "OR", "TRUE", "S_INTERSECTS(", "BBOX(", "CASEI("]).flatmap(
+        lambda word: st.text(max_size=20).map(lambda rest: word + " " + rest)
+    ),
+    lang=st.sampled_from(["cql2-text", "cql2-json"]),
+)
+def test_any_filter_text_is_answered_or_refused_never_a_server_error(client: Client, text: str, lang: str) -> None:
+    response = client.get(PARISHES, {"filter": text, "filter-lang": lang})
+    assert response.status_code in (200, 400), (text, response.content[:300])
 
 
 def test_a_bad_filter_in_a_browser_is_the_error_page_saying_why(client: Client) -> None:

@@ -155,7 +155,7 @@ def _text_parser() -> Any:
 
 
 def _read_text(text: str) -> Any:
-    from lark.exceptions import UnexpectedInput
+    from lark.exceptions import LarkError, UnexpectedInput
 
     try:
         return _text_parser().parse(text)
@@ -166,8 +166,10 @@ def _read_text(text: str) -> Any:
             _("The filter is not CQL2 text: it cannot be read at character %(column)s (%(near)s).")
             % {"column": column, "near": repr(near) if near else _("the end")}
         ) from None
-    except (RecursionError, ValueError, TypeError, LookupError) as error:
-        raise _refuse(_("The filter is not CQL2 text: %(reason)s.") % {"reason": str(error)[:200]}) from None
+    except (LarkError, RecursionError, ValueError, TypeError, LookupError, AttributeError) as error:
+        # A literal pygeofilter's transformer cannot read (a date, a geometry) arrives as a VisitError.
+        reason = getattr(error, "orig_exc", error)
+        raise _refuse(_("The filter is not CQL2 text: %(reason)s.") % {"reason": str(reason)[:200]}) from None
 
 
 def _read_json(text: str) -> Any:
@@ -226,6 +228,9 @@ class _Checker:
                     % {"name": repr(node.name), "known": ", ".join(sorted(self.queryables)) or _("none")}
                 )
             return Prop(node.name)
+        if isinstance(node, int) and not isinstance(node, bool) and not -(2**63) <= node < 2**63:
+            # Databases hold whole numbers in 64 bits; a literal beyond them could not be compared there.
+            raise _refuse(_("The number %(value)s is too large.") % {"value": node})
         if isinstance(node, bool | int | float | str) and not (isinstance(node, float) and node != node):
             return Lit(node)
         raise _refuse(
