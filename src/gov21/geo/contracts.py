@@ -35,7 +35,7 @@ Value = str | int | float | bool | None
 PropertyType = Literal["string", "integer", "number", "boolean"]
 _ID = re.compile(r"[a-z][a-z0-9-]{0,62}")
 # The parameters of the items resource; a property filtering by one of these names would be ambiguous.
-RESERVED = frozenset({"f", "limit", "offset", "bbox", "bbox-crs", "datetime", "crs"})
+RESERVED = frozenset({"f", "limit", "offset", "bbox", "bbox-crs", "datetime", "crs", "filter", "filter-lang"})
 
 
 @dataclass(frozen=True, slots=True)
