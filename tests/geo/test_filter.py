@@ -156,6 +156,16 @@ def test_any_filter_text_is_answered_or_refused_never_a_server_error(client: Cli
     assert response.status_code in (200, 400), (text, response.content[:300])
 
 
+def test_the_features_page_has_a_form_to_filter_that_keeps_the_other_parameters(client: Client) -> None:
+    cql = "parish_code = 'XA-02'"
+    page = client.get(f"{SETTLEMENTS}?f=html&limit=5&offset=5&filter={quote(cql)}").content.decode()
+    form = page[page.index('<form method="get"') : page.index("</form>")]
+    assert 'name="limit" value="5"' in form and 'name="offset"' not in form
+    assert 'name="f" value="html"' in form and 'id="filter" name="filter"' in form
+    assert 'value="parish_code = &#x27;XA-02&#x27;"' in form and '<label for="filter">' in form
+    assert "/geo/collections/settlements/queryables?f=html" in form
+
+
 def test_a_bad_filter_in_a_browser_is_the_error_page_saying_why(client: Client) -> None:
     response = client.get(f"{PARISHES}?f=html&filter={quote('nmae = 1')}")
     assert response.status_code == 400 and "nmae" in response.content.decode()

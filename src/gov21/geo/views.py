@@ -440,6 +440,11 @@ def items(request: HttpRequest, collection_id: str) -> HttpResponse:
         "next": None if next_offset is None else page.here(offset=next_offset, f="html"),
         "prev": None if prev_offset is None else page.here(offset=prev_offset or None, f="html"),
         "offset": query.offset,
+        "filter_text": page.param("filter") or "",
+        # The form sends a new filter with the request's other parameters, from the first page.
+        "filter_keep": [
+            (name, value) for name, value in request.GET.items() if name not in {"f", "filter", "filter-lang", "offset"}
+        ],
     }
     return _content_crs(_answer(page, body, "geo/items.html", context, content_type=GEOJSON), crs)
 
