@@ -176,6 +176,43 @@ def test_a_refusal_is_translated(client: Client) -> None:
     assert "name" in body["detail"] and "cannot be compared" not in body["detail"]
 
 
+def test_a_collection_that_does_not_apply_filters_refuses_them_rather_than_ignore_them(client: Client) -> None:
+    from shapely.geometry import Point
+
+    from gov21.geo import contracts
+    from gov21.geo.contracts import Collection, Feature, Property, Query, Result
+
+    wells = [Feature(id="w1", geometry=Point(-63.12, 14.24), properties={"depth": 12})]
+
+    def items(query: Query) -> Result:  # ignores query.cql, as a collection written before filters would
+        return Result(features=wells, number_matched=1)
+
+    contracts.collection_register(
+        Collection(
+            id="wells",
+            title="Wells",
+            description="Wells.",
+            properties=(Property("depth", "number", "Depth"),),
+            items=items,
+            item=lambda feature_id, reader: None,
+            extent=lambda: None,
+        )
+    )
+    try:
+        refused = _get(client, "/geo/collections/wells/items?filter=" + quote("depth > 100"), 400)
+        assert refused["field"] == "filter" and "not a parameter" in refused["detail"]
+        assert _get(client, "/geo/collections/wells/queryables", 404)["code"] == "no_queryables"
+        rels = {link["rel"] for link in _get(client, "/geo/collections/wells")["links"]}
+        assert "http://www.opengis.net/def/rel/ogc/1.0/queryables" not in rels
+        paths = _get(client, "/geo/api")["paths"]
+        assert "/collections/wells/queryables" not in paths
+        declared = {p["$ref"].rsplit("/", 1)[1] for p in paths["/collections/wells/items"]["get"]["parameters"]}
+        assert "filter" not in declared and "bbox" in declared
+        assert _get(client, "/geo/collections/wells/items")["numberReturned"] == 1
+    finally:
+        contracts._COLLECTIONS.pop("wells")
+
+
 # --- settlements -------------------------------------------------------------------------------------
 
 

@@ -105,6 +105,9 @@ class Collection:
     extent: Callable[[], BBox | None]
     # The permission a reader needs; None for public reference data.
     permission: str | None = None
+    # Whether ``items`` applies ``Query.cql`` (``features_select`` does; a collection reading a
+    # database uses ``cql_q``). Without it the server refuses ``filter``: a filter is never ignored.
+    filtering: bool = False
 
     def __post_init__(self) -> None:
         if not _ID.fullmatch(self.id):

@@ -150,7 +150,8 @@ def _items_operation(collection: Collection) -> dict[str, Any]:
             "tags": [collection.id],
             "parameters": [
                 _ref(name)
-                for name in ("f", "limit", "offset", "bbox", "bbox-crs", "datetime", "crs", "filter", "filter-lang")
+                for name in ("f", "limit", "offset", "bbox", "bbox-crs", "datetime", "crs")
+                + (("filter", "filter-lang") if collection.filtering else ())
             ]
             + filters,
             "responses": _responses(
@@ -270,12 +271,13 @@ def openapi_document(*, server: str, collections: list[Collection]) -> dict[str,
             f"The description of {collection.id}.",
             "collection",
         )
-        paths[base + "/queryables"] = _simple(
-            f"The queryables of {collection.id}",
-            f"get_{collection.id.replace('-', '_')}_queryables",
-            f"The properties of {collection.id} a filter may name (JSON Schema).",
-            "queryables",
-        )
+        if collection.filtering:
+            paths[base + "/queryables"] = _simple(
+                f"The queryables of {collection.id}",
+                f"get_{collection.id.replace('-', '_')}_queryables",
+                f"The properties of {collection.id} a filter may name (JSON Schema).",
+                "queryables",
+            )
         paths[base + "/items"] = _items_operation(collection)
         paths[base + "/items/{featureId}"] = _item_operation(collection)
     return {

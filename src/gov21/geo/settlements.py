@@ -57,4 +57,5 @@ def settlements_collection() -> Collection:
         items=_items,
         item=_item,
         extent=_extent,
+        filtering=True,
     )

@@ -53,6 +53,7 @@ HTML = "text/html"
 FORMATS = {"json": JSON, "html": HTML}
 COMMON_PARAMETERS = frozenset({"f"})
 ITEMS_PARAMETERS = frozenset({"f", "limit", "offset", "bbox", "bbox-crs", "datetime", "crs", "filter", "filter-lang"})
+FILTER_PARAMETERS = frozenset({"filter", "filter-lang"})
 SCHEMA_JSON = "application/schema+json"
 QUERYABLES_REL = "http://www.opengis.net/def/rel/ogc/1.0/queryables"
 # Coordinates are given to seven decimals in CRS84 (about a centimetre) and to the centimetre in metres.
@@ -266,13 +267,19 @@ def _collection_json(page: Page, collection: Collection) -> dict[str, Any]:
             },
             {"rel": "items", "type": GEOJSON, "title": _("The features as GeoJSON"), "href": page.url(items)},
             {"rel": "items", "type": HTML, "title": _("The features as HTML"), "href": page.url(items, f="html")},
-            {
-                "rel": QUERYABLES_REL,
-                "type": SCHEMA_JSON,
-                "title": _("The properties a filter may name"),
-                "href": page.url(f"collections/{collection.id}/queryables"),
-            },
-        ],
+        ]
+        + (
+            [
+                {
+                    "rel": QUERYABLES_REL,
+                    "type": SCHEMA_JSON,
+                    "title": _("The properties a filter may name"),
+                    "href": page.url(f"collections/{collection.id}/queryables"),
+                }
+            ]
+            if collection.filtering
+            else []
+        ),
     }
 
 
@@ -383,6 +390,8 @@ def _query(page: Page, collection: Collection, reader: Principal | None) -> Quer
 
 
 def _cql(page: Page, collection: Collection) -> Filter | None:
+    if not collection.filtering:
+        return None  # and Page refused filter and filter-lang as parameters this resource does not take
     text, lang = page.param("filter"), page.param("filter-lang")
     if text is None:
         if lang is not None:
@@ -399,7 +408,8 @@ def _content_crs(response: HttpResponse, crs: Crs) -> HttpResponse:
 @edge
 def items(request: HttpRequest, collection_id: str) -> HttpResponse:
     found, reader = _collection(request, collection_id)
-    page = Page(request, ITEMS_PARAMETERS | found.filterable().keys())
+    allowed = ITEMS_PARAMETERS if found.filtering else ITEMS_PARAMETERS - FILTER_PARAMETERS
+    page = Page(request, allowed | found.filterable().keys())
     crs = _output_crs(page)
     query = _query(page, found, reader)
     result = found.items(query)
@@ -453,6 +463,13 @@ def items(request: HttpRequest, collection_id: str) -> HttpResponse:
 def queryables(request: HttpRequest, collection_id: str) -> HttpResponse:
     found, _unused = _collection(request, collection_id)
     page = Page(request, COMMON_PARAMETERS)
+    if not found.filtering:
+        raise NotFound(
+            "no_queryables",
+            _("Collection %(collection)s cannot be filtered, so it has no queryables.")
+            % {"collection": repr(found.id)},
+            field="collectionId",
+        )
     schema = {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "$id": page.url(f"collections/{found.id}/queryables"),
