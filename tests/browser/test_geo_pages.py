@@ -45,7 +45,14 @@ def test_the_geographic_pages_have_no_serious_accessibility_problems(page: Page,
         if os.environ.get("CI"):
             pytest.fail(origin)
         pytest.skip(origin)
-    for path in ("/geo/", "/geo/collections/parishes", "/geo/collections/parishes/items", "/geo/api?f=html"):
+    for path in (
+        "/geo/",
+        "/geo/collections/parishes",
+        "/geo/collections/parishes/items",
+        "/geo/api?f=html",
+        "/geo/collections/parishes/queryables?f=html",
+        "/geo/collections/settlements/items?f=html&filter=parish_code%3D%27XA-02%27",
+    ):
         page.goto(f"{live_server.url}{path}")
         assert _serious_violations(page, axe) == [], path
     page.goto(f"{live_server.url}/geo/collections/parishes/items/XA-01")

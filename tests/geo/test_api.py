@@ -71,13 +71,20 @@ def test_the_landing_page_links_to_the_api_definition_conformance_and_data(clien
     assert links["alternate text/html"]["href"] == "http://testserver/geo/?f=html"
 
 
-def test_the_server_declares_core_oas30_geojson_html_and_crs(client: Client) -> None:
+def test_the_server_declares_core_oas30_geojson_html_crs_and_filtering(client: Client) -> None:
     assert set(_json(client, "/geo/conformance")["conformsTo"]) == {
         "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core",
         "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/oas30",
         "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson",
         "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/html",
         "http://www.opengis.net/spec/ogcapi-features-2/1.0/conf/crs",
+        "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/queryables",
+        "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/queryables-query-parameters",
+        "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/filter",
+        "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/features-filter",
+        "http://www.opengis.net/spec/cql2/1.0/conf/cql2-text",
+        "http://www.opengis.net/spec/cql2/1.0/conf/cql2-json",
+        "http://www.opengis.net/spec/cql2/1.0/conf/basic-cql2",
     }
 
 
@@ -89,10 +96,20 @@ def test_the_api_definition_declares_each_collections_parameters(client: Client)
     document = response.json()
     validate(document)  # a valid OpenAPI 3.0 document, or this raises saying where it is not
     assert document["openapi"].startswith("3.0") and document["servers"] == [{"url": "http://testserver/geo"}]
-    assert {"/", "/conformance", "/api", "/collections", "/collections/parishes"} <= set(document["paths"])
+    assert {
+        "/",
+        "/conformance",
+        "/api",
+        "/collections",
+        "/collections/parishes",
+        "/collections/parishes/queryables",
+        "/collections/settlements/items",
+    } <= set(document["paths"])
     parameters = document["paths"]["/collections/parishes/items"]["get"]["parameters"]
     declared = {p.get("name") or p["$ref"].rsplit("/", 1)[1] for p in parameters}
-    assert declared == {"f", "limit", "offset", "bbox", "bbox-crs", "datetime", "crs", "code", "name"}
+    assert declared == {
+        *("f", "limit", "offset", "bbox", "bbox-crs", "datetime", "crs", "filter", "filter-lang", "code", "name")
+    }
     assert document["components"]["parameters"]["limit"]["schema"]["maximum"] == views.LIMIT_MAX
     assert document["components"]["parameters"]["crs"]["schema"]["enum"] == [CRS84, UTM20N]
 
@@ -263,6 +280,8 @@ def test_the_api_is_read_only(client: Client) -> None:
         ("/geo/api", "/collections/parishes/items"),
         ("/geo/collections", "Parishes"),
         ("/geo/collections/parishes", "Can filter"),
+        ("/geo/collections/parishes/queryables", "area_km2"),
+        ("/geo/collections/settlements/items", "75 features"),
         (ITEMS, "12 features"),
         (f"{ITEMS}/XA-11", "Cassia"),
     ],

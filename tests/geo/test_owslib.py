@@ -36,3 +36,17 @@ def test_owslib_reads_items_in_a_bbox_and_pages_through_them(features: Features)
 def test_owslib_hears_a_refused_parameter_as_an_error(features: Features) -> None:
     with pytest.raises(RuntimeError, match="antimeridian"):
         features.collection_items("parishes", bbox=[170, 10, -170, 20])
+
+
+def test_owslib_reads_the_queryables_and_filters_with_cql2(features: Features) -> None:
+    queryables = features.collection_queryables("settlements")
+    assert set(queryables["properties"]) == {"name", "parish_code", "parish_name"}
+    found = features.collection_items("settlements", filter="parish_code = 'XA-11' AND name <> 'Cassia'", limit=100)
+    assert found["features"] and all(f["properties"]["parish_code"] == "XA-11" for f in found["features"])
+    assert "Cassia" not in {f["properties"]["name"] for f in found["features"]}
+    as_json = features.collection_items(
+        "parishes", filter='{"op": "=", "args": [{"property": "name"}, "Cassia"]}', **{"filter-lang": "cql2-json"}
+    )
+    assert [f["id"] for f in as_json["features"]] == ["XA-11"]
+    with pytest.raises(RuntimeError, match="not a queryable"):
+        features.collection_items("parishes", filter="population > 10")

@@ -106,6 +106,7 @@ URLS: dict[str, Rule] = {
     "geo/api": Rule(_u("/geo/api"), get=EVERYONE),
     "geo/collections": Rule(_u("/geo/collections"), get=EVERYONE),
     "geo/collections/<str:collection_id>": Rule(_u("/geo/collections/parishes"), get=EVERYONE),
+    "geo/collections/<str:collection_id>/queryables": Rule(_u("/geo/collections/parishes/queryables"), get=EVERYONE),
     "geo/collections/<str:collection_id>/items": Rule(_u("/geo/collections/parishes/items"), get=EVERYONE),
     "geo/collections/<str:collection_id>/items/<str:feature_id>": Rule(
         _u("/geo/collections/parishes/items/XA-01"), get=EVERYONE

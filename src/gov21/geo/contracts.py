@@ -27,23 +27,29 @@ from shapely.geometry.base import BaseGeometry
 
 from gov21.core.geo import BBox, Interval
 from gov21.core.principal import Principal
+from gov21.geo.cql import Filter, cql_matches, cql_q
+
+__all__ = ["Filter", "cql_matches", "cql_q"]  # CQL2 filters: checked by the server, applied by collections
 
 Value = str | int | float | bool | None
 PropertyType = Literal["string", "integer", "number", "boolean"]
 _ID = re.compile(r"[a-z][a-z0-9-]{0,62}")
 # The parameters of the items resource; a property filtering by one of these names would be ambiguous.
-RESERVED = frozenset({"f", "limit", "offset", "bbox", "bbox-crs", "datetime", "crs"})
+RESERVED = frozenset({"f", "limit", "offset", "bbox", "bbox-crs", "datetime", "crs", "filter", "filter-lang"})
 
 
 @dataclass(frozen=True, slots=True)
 class Property:
     """A property every feature of a collection has. ``filter``: a request may select features by
-    its value (``?name=value``, an exact match; for numbers, numeric equality)."""
+    its value (``?name=value``, an exact match; for numbers, numeric equality). ``queryable``: a CQL2
+    ``filter`` may name it (every property by default; a collection whose items read a database maps
+    each queryable property to a field for ``cql_q``)."""
 
     name: str
     type: PropertyType
     title: str | Promise
     filter: bool = False
+    queryable: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,7 +68,9 @@ class Feature:
 class Query:
     """A checked request for a page of features. ``bbox`` is the box asked for, in the CRS it was
     given in; ``bbox.geometry()`` is that box in CRS84, the CRS features are held in. ``filters``
-    holds values of declared, filterable properties, already of the property's type."""
+    holds values of declared, filterable properties, already of the property's type. ``cql`` is a
+    CQL2 filter (``filter=``) checked against the collection's queryables: a collection applies it
+    with ``cql_matches`` on each feature's properties, or with ``cql_q`` on its queryset."""
 
     limit: int
     offset: int = 0
@@ -70,6 +78,7 @@ class Query:
     interval: Interval | None = None
     filters: Mapping[str, Value] = field(default_factory=dict)
     reader: Principal | None = None
+    cql: Filter | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,6 +105,9 @@ class Collection:
     extent: Callable[[], BBox | None]
     # The permission a reader needs; None for public reference data.
     permission: str | None = None
+    # Whether ``items`` applies ``Query.cql`` (``features_select`` does; a collection reading a
+    # database uses ``cql_q``). Without it the server refuses ``filter``: a filter is never ignored.
+    filtering: bool = False
 
     def __post_init__(self) -> None:
         if not _ID.fullmatch(self.id):
@@ -109,6 +121,10 @@ class Collection:
 
     def filterable(self) -> dict[str, Property]:
         return {prop.name: prop for prop in self.properties if prop.filter}
+
+    def queryables(self) -> dict[str, Property]:
+        """The properties a CQL2 filter may name."""
+        return {prop.name: prop for prop in self.properties if prop.queryable}
 
 
 _COLLECTIONS: dict[str, Collection] = {}
@@ -138,6 +154,7 @@ def features_select(features: Sequence[Feature], query: Query) -> Result:
         if (window is None or (feature.geometry is not None and feature.geometry.intersects(window)))
         and (query.interval is None or query.interval.overlaps(feature.valid_from, feature.valid_to))
         and all(feature.properties.get(name) == value for name, value in query.filters.items())
+        and (query.cql is None or cql_matches(query.cql, feature.properties))
     ]
     return Result(features=matched[query.offset : query.offset + query.limit], number_matched=len(matched))
 

@@ -18,6 +18,13 @@ CONFORMANCE = (
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson",
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/html",
     "http://www.opengis.net/spec/ogcapi-features-2/1.0/conf/crs",
+    "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/queryables",
+    "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/queryables-query-parameters",
+    "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/filter",
+    "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/features-filter",
+    "http://www.opengis.net/spec/cql2/1.0/conf/cql2-text",
+    "http://www.opengis.net/spec/cql2/1.0/conf/cql2-json",
+    "http://www.opengis.net/spec/cql2/1.0/conf/basic-cql2",
 )
 _SCHEMA_TYPES = {"string": "string", "integer": "integer", "number": "number", "boolean": "boolean"}
 
@@ -87,6 +94,21 @@ def _parameters() -> dict[str, Any]:
             "2026-01-01/2026-12-31, ../2026-12-31 or 2026-01-01/.. (RFC 3339).",
             "schema": {"type": "string"},
         },
+        "filter": {
+            "name": "filter",
+            "in": "query",
+            "required": False,
+            "description": "Only features meeting a CQL2 expression (Basic CQL2: =, <>, <, <=, >, >=, IS NULL, "
+            "AND, OR, NOT) over the collection's queryables, e.g. name = 'Cassia' AND area_km2 > 5.",
+            "schema": {"type": "string", "maxLength": 8000},
+        },
+        "filter-lang": {
+            "name": "filter-lang",
+            "in": "query",
+            "required": False,
+            "description": "The language of filter: cql2-text (the default) or cql2-json.",
+            "schema": {"type": "string", "enum": ["cql2-text", "cql2-json"], "default": "cql2-text"},
+        },
     }
 
 
@@ -126,7 +148,11 @@ def _items_operation(collection: Collection) -> dict[str, Any]:
             "summary": f"The features of {collection.id}",
             "operationId": f"get_{collection.id.replace('-', '_')}_features",
             "tags": [collection.id],
-            "parameters": [_ref(name) for name in ("f", "limit", "offset", "bbox", "bbox-crs", "datetime", "crs")]
+            "parameters": [
+                _ref(name)
+                for name in ("f", "limit", "offset", "bbox", "bbox-crs", "datetime", "crs")
+                + (("filter", "filter-lang") if collection.filtering else ())
+            ]
             + filters,
             "responses": _responses(
                 "application/geo+json", "A page of features (GeoJSON FeatureCollection).", "featureCollection"
@@ -152,7 +178,9 @@ def _item_operation(collection: Collection) -> dict[str, Any]:
 
 
 def _simple(summary: str, operation_id: str, description: str, schema: str) -> dict[str, Any]:
-    media = "application/vnd.oai.openapi+json;version=3.0" if schema == "openapi" else "application/json"
+    media = {"openapi": "application/vnd.oai.openapi+json;version=3.0", "queryables": "application/schema+json"}.get(
+        schema, "application/json"
+    )
     return {
         "get": {
             "summary": summary,
@@ -178,6 +206,11 @@ _SCHEMAS: dict[str, Any] = {
         "properties": {"conformsTo": {"type": "array", "items": {"type": "string"}}},
     },
     "openapi": {"type": "object", "required": ["openapi", "paths"]},
+    "queryables": {
+        "type": "object",
+        "required": ["type", "properties"],
+        "properties": {"$schema": {"type": "string"}, "type": {"type": "string"}, "properties": {"type": "object"}},
+    },
     "collections": {
         "type": "object",
         "required": ["links", "collections"],
@@ -238,6 +271,13 @@ def openapi_document(*, server: str, collections: list[Collection]) -> dict[str,
             f"The description of {collection.id}.",
             "collection",
         )
+        if collection.filtering:
+            paths[base + "/queryables"] = _simple(
+                f"The queryables of {collection.id}",
+                f"get_{collection.id.replace('-', '_')}_queryables",
+                f"The properties of {collection.id} a filter may name (JSON Schema).",
+                "queryables",
+            )
         paths[base + "/items"] = _items_operation(collection)
         paths[base + "/items/{featureId}"] = _item_operation(collection)
     return {
@@ -246,7 +286,7 @@ def openapi_document(*, server: str, collections: list[Collection]) -> dict[str,
             "title": "gov21 geographic data (OGC API - Features)",
             "version": "1.0.0",
             "description": "The country's geographic reference data, per OGC API - Features Part 1 (Core, GeoJSON, "
-            "HTML, OpenAPI 3.0) and Part 2 (CRS by reference).",
+            "HTML, OpenAPI 3.0), Part 2 (CRS by reference) and Part 3 (Filtering, Basic CQL2 in text and JSON).",
             "license": {"name": "CC-BY 4.0", "url": "https://creativecommons.org/licenses/by/4.0/"},
         },
         "servers": [{"url": server}],
@@ -265,6 +305,8 @@ def openapi_document(*, server: str, collections: list[Collection]) -> dict[str,
                         "title": {"type": "string"},
                         "status": {"type": "integer"},
                         "detail": {"type": "string"},
+                        "code": {"type": "string"},
+                        "description": {"type": "string"},
                         "field": {"type": "string"},
                         "instance": {"type": "string"},
                     },

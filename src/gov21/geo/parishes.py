@@ -47,4 +47,5 @@ def parishes_collection() -> Collection:
         items=_items,
         item=_item,
         extent=_extent,
+        filtering=True,
     )

@@ -5,7 +5,12 @@ the conformance declaration, the API definition, the collections and their featu
 Every query parameter is checked before a collection is asked: a parameter the API definition does
 not declare, or a value that cannot be used, is refused with 400 problem+json (Requirements 8 and 9,
 ``/req/core/query-param-unknown`` and ``-invalid``). A ``limit`` above the maximum is not an error:
-the maximum is used (``/req/core/fc-limit-response-1`` C)."""
+the maximum is used (``/req/core/fc-limit-response-1`` C).
+
+Part 3 (Filtering): ``filter`` takes a CQL2 expression (``filter-lang``: ``cql2-text``, the default,
+or ``cql2-json``) over the collection's queryables, which ``/collections/{id}/queryables`` describes as
+a JSON Schema; the collection receives it checked and typed in ``Query.cql`` (see ``geo.cql``). A
+refusal carries the OGC exception's ``code`` and ``description`` beside RFC 9457's fields."""
 
 from __future__ import annotations
 
@@ -34,10 +39,11 @@ from gov21.core.geo import (
     supported_crs,
     transform,
 )
-from gov21.core.http import problem_from_error
+from gov21.core.http import problem
 from gov21.core.office import request_principal
 from gov21.core.principal import Principal
 from gov21.geo.contracts import Collection, Feature, Query, Value, collection_get, collections_all
+from gov21.geo.cql import Filter, cql_parse
 from gov21.geo.openapi import CONFORMANCE, LIMIT_DEFAULT, LIMIT_MAX, OPENAPI_TYPE, openapi_document
 from gov21.geo.svg import map_svg
 
@@ -46,7 +52,10 @@ GEOJSON = "application/geo+json"
 HTML = "text/html"
 FORMATS = {"json": JSON, "html": HTML}
 COMMON_PARAMETERS = frozenset({"f"})
-ITEMS_PARAMETERS = frozenset({"f", "limit", "offset", "bbox", "bbox-crs", "datetime", "crs"})
+ITEMS_PARAMETERS = frozenset({"f", "limit", "offset", "bbox", "bbox-crs", "datetime", "crs", "filter", "filter-lang"})
+FILTER_PARAMETERS = frozenset({"filter", "filter-lang"})
+SCHEMA_JSON = "application/schema+json"
+QUERYABLES_REL = "http://www.opengis.net/def/rel/ogc/1.0/queryables"
 # Coordinates are given to seven decimals in CRS84 (about a centimetre) and to the centimetre in metres.
 DIGITS = {True: 7, False: 2}
 
@@ -121,7 +130,16 @@ def _refuse(request: HttpRequest, error: DomainError) -> HttpResponse:
     if wants_html:
         context = {"status": error.status, "title": _("There is a problem with this request"), "detail": error.detail}
         return render(request, "core/error.html", context, status=error.status)
-    return problem_from_error(request, error)
+    # RFC 9457 problem details that are also an OGC API exception (code and description).
+    return problem(
+        status=error.status,
+        code=error.code,
+        title=error.title,
+        detail=error.detail,
+        field=error.field,
+        instance=request.path,
+        extra={**error.extra, "description": error.detail},
+    )
 
 
 View = Callable[..., HttpResponse]
@@ -249,7 +267,19 @@ def _collection_json(page: Page, collection: Collection) -> dict[str, Any]:
             },
             {"rel": "items", "type": GEOJSON, "title": _("The features as GeoJSON"), "href": page.url(items)},
             {"rel": "items", "type": HTML, "title": _("The features as HTML"), "href": page.url(items, f="html")},
-        ],
+        ]
+        + (
+            [
+                {
+                    "rel": QUERYABLES_REL,
+                    "type": SCHEMA_JSON,
+                    "title": _("The properties a filter may name"),
+                    "href": page.url(f"collections/{collection.id}/queryables"),
+                }
+            ]
+            if collection.filtering
+            else []
+        ),
     }
 
 
@@ -348,7 +378,26 @@ def _query(page: Page, collection: Collection, reader: Principal | None) -> Quer
         for name in page.request.GET
         if name in collection.filterable()
     }
-    return Query(limit=limit, offset=offset, bbox=bbox, interval=interval, filters=filters, reader=reader)
+    return Query(
+        limit=limit,
+        offset=offset,
+        bbox=bbox,
+        interval=interval,
+        filters=filters,
+        reader=reader,
+        cql=_cql(page, collection),
+    )
+
+
+def _cql(page: Page, collection: Collection) -> Filter | None:
+    if not collection.filtering:
+        return None  # and Page refused filter and filter-lang as parameters this resource does not take
+    text, lang = page.param("filter"), page.param("filter-lang")
+    if text is None:
+        if lang is not None:
+            raise QueryValueError("filter-lang", _("filter-lang says which language the filter is in; give a filter."))
+        return None
+    return cql_parse(text, lang, {name: prop.type for name, prop in collection.queryables().items()})
 
 
 def _content_crs(response: HttpResponse, crs: Crs) -> HttpResponse:
@@ -359,7 +408,8 @@ def _content_crs(response: HttpResponse, crs: Crs) -> HttpResponse:
 @edge
 def items(request: HttpRequest, collection_id: str) -> HttpResponse:
     found, reader = _collection(request, collection_id)
-    page = Page(request, ITEMS_PARAMETERS | found.filterable().keys())
+    allowed = ITEMS_PARAMETERS if found.filtering else ITEMS_PARAMETERS - FILTER_PARAMETERS
+    page = Page(request, allowed | found.filterable().keys())
     crs = _output_crs(page)
     query = _query(page, found, reader)
     result = found.items(query)
@@ -400,8 +450,39 @@ def items(request: HttpRequest, collection_id: str) -> HttpResponse:
         "next": None if next_offset is None else page.here(offset=next_offset, f="html"),
         "prev": None if prev_offset is None else page.here(offset=prev_offset or None, f="html"),
         "offset": query.offset,
+        "filter_text": page.param("filter") or "",
+        # The form sends a new filter with the request's other parameters, from the first page.
+        "filter_keep": [
+            (name, value) for name, value in request.GET.items() if name not in {"f", "filter", "filter-lang", "offset"}
+        ],
     }
     return _content_crs(_answer(page, body, "geo/items.html", context, content_type=GEOJSON), crs)
+
+
+@edge
+def queryables(request: HttpRequest, collection_id: str) -> HttpResponse:
+    found, _unused = _collection(request, collection_id)
+    page = Page(request, COMMON_PARAMETERS)
+    if not found.filtering:
+        raise NotFound(
+            "no_queryables",
+            _("Collection %(collection)s cannot be filtered, so it has no queryables.")
+            % {"collection": repr(found.id)},
+            field="collectionId",
+        )
+    schema = {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$id": page.url(f"collections/{found.id}/queryables"),
+        "type": "object",
+        "title": str(found.title),
+        "description": _("The properties of %(collection)s that a filter may name.") % {"collection": found.id},
+        "properties": {
+            name: {"title": str(prop.title), "type": prop.type} for name, prop in found.queryables().items()
+        },
+        "additionalProperties": False,
+    }
+    context = {"collection": found, "queryables": list(found.queryables().values())}
+    return _answer(page, schema, "geo/queryables.html", context, content_type=SCHEMA_JSON)
 
 
 @edge
