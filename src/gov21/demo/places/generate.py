@@ -573,10 +573,10 @@ class _Generator:
             dx, dy = main.x - at.x, main.y - at.y
             d = math.hypot(dx, dy) or 1.0
             ux, uy = dx / d, dy / d
-            cx, cy = at.x + ux * 45, at.y + uy * 45
+            cx, cy = at.x + ux * 40, at.y + uy * 40
             quay = Polygon(
                 [
-                    (cx + sx * 80 * -uy + sy * 40 * ux, cy + sx * 80 * ux + sy * 40 * uy)
+                    (cx + sx * 80 * -uy + sy * 45 * ux, cy + sx * 80 * ux + sy * 45 * uy)
                     for sx, sy in ((-1, -1), (1, -1), (1, 1), (-1, 1))
                 ]
             ).intersection(shape)
