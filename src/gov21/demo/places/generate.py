@@ -287,32 +287,57 @@ class _Generator:
     def _population(self) -> None:
         persons = self.persons
         n = len(persons)
-        self.alive_today = [p.death_date is None for p in persons]
-        self.birth_o = [p.birth_date.toordinal() for p in persons]
-        self.death_o = [p.death_date.toordinal() if p.death_date is not None else 10**8 for p in persons]
-        self.children: list[list[int] | None] = [None] * n
+        never = 10**8
+        # One pass over everyone (it is the part of the work that grows with the population).
+        alive_today = [True] * n
+        birth_o = [0] * n
+        death_o = [never] * n
+        children: list[list[int] | None] = [None] * n
+        groups: dict[tuple[str, str, str], list[int]] = {}
+        adult_before = self.today_o - 18 * 365 - 5
+        adults: list[int] = []
+        adults_of_parish: dict[str, list[int]] = {code: [] for code in self.parish_codes}
         for p in persons:
+            k = p.key
+            b = p.birth_date.toordinal()
+            birth_o[k] = b
             for parent in (p.mother, p.father):
                 if parent is not None:
-                    kids = self.children[parent]
+                    kids = children[parent]
                     if kids is None:
-                        self.children[parent] = [p.key]
+                        children[parent] = [k]
                     else:
-                        kids.append(p.key)
+                        kids.append(k)
+            if p.death_date is not None:
+                death_o[k] = p.death_date.toordinal()
+                alive_today[k] = False
+                continue
+            # Households: the living who share an address today.
+            home = p.addresses[-1]
+            key = (home.parish, home.settlement, home.line)
+            members = groups.get(key)
+            if members is None:
+                groups[key] = [k]
+            else:
+                members.append(k)
+            if b <= adult_before:
+                adults.append(k)
+                adults_of_parish[home.parish].append(k)
+        self.alive_today, self.birth_o, self.death_o, self.children = alive_today, birth_o, death_o, children
+        self.adults, self.adults_of_parish = adults, adults_of_parish
         # Marriages in force at each death, and today's couples.
         self.spouse_now = [-1] * n
         self.widowed_by: list[list[tuple[int, int]] | None] = [None] * n  # deceased key, death ordinal
         self.married_on = [0] * n
         for m in self.nation.marriages:
             a, b = m.a, m.b
-            end = m.divorce_date.toordinal() if m.divorce_date is not None else 10**8
-            da, db = self.death_o[a], self.death_o[b]
-            if end == 10**8 and da == 10**8 and db == 10**8:
+            end = m.divorce_date.toordinal() if m.divorce_date is not None else never
+            da, db = death_o[a], death_o[b]
+            if end == never and da == never and db == never:
                 self.spouse_now[a], self.spouse_now[b] = b, a
                 self.married_on[a] = self.married_on[b] = m.date.toordinal()
             for dead, survivor, died in ((a, b, da), (b, a, db)):
-                other_death = self.death_o[survivor]
-                if died < end and died < other_death and died <= self.today_o:
+                if died < end and died < death_o[survivor] and died <= self.today_o:
                     lst = self.widowed_by[survivor]
                     if lst is None:
                         self.widowed_by[survivor] = [(dead, died)]
@@ -322,26 +347,9 @@ class _Generator:
         for survivor, lst in enumerate(self.widowed_by):
             for deceased, _ in lst or ():
                 self.widowed_of[deceased] = survivor
-        # Households: the living who share an address today, in the order of the geography.
+        # Households in the order of the geography, then of street and number.
         parish_rank = {code: i for i, code in enumerate(self.parish_codes)}
         settlement_rank = {(parish.code, s.name): j for parish in geography() for j, s in enumerate(parish.settlements)}
-        groups: dict[tuple[str, str, str], list[int]] = {}
-        adult_before = self.today_o - 18 * 365 - 5
-        self.adults: list[int] = []
-        self.adults_of_parish: dict[str, list[int]] = {code: [] for code in self.parish_codes}
-        for p in persons:
-            if p.death_date is not None:
-                continue
-            home = p.addresses[-1]
-            key = (home.parish, home.settlement, home.line)
-            members = groups.get(key)
-            if members is None:
-                groups[key] = [p.key]
-            else:
-                members.append(p.key)
-            if self.birth_o[p.key] <= adult_before:
-                self.adults.append(p.key)
-                self.adults_of_parish[home.parish].append(p.key)
 
         def order(key: tuple[str, str, str]) -> tuple[int, int, str, int]:
             number, _, street = key[2].partition(" ")
@@ -355,10 +363,6 @@ class _Generator:
         self.household_keys = sorted(groups, key=order)
         # Keys are in birth order, so the first member is the eldest.
         self.household_members = [groups[key] for key in self.household_keys]
-        self.household_of_person: dict[int, int] = {}
-        for h, members in enumerate(self.household_members):
-            for k in members:
-                self.household_of_person[k] = h
 
     def _adult_on(self, key: int, day: int) -> bool:
         return self.birth_o[key] + 18 * 365 + 5 <= day < self.death_o[key]
@@ -478,6 +482,19 @@ class _Generator:
             if is_main and homes:
                 town.lot_sites.append("substation")
         self.town_population = town_population
+        # Children of primary (5-11) and secondary (12-17) school age in each settlement.
+        primary_from, secondary_from, secondary_to = (self.today_o - round(a * 365.25) for a in (5, 12, 18))
+        self.school_age = []
+        for town in self.towns:
+            young = [0, 0]
+            for h in town.households:
+                for k in self.household_members[h]:
+                    b = self.birth_o[k]
+                    if secondary_from < b <= primary_from:
+                        young[0] += 1
+                    elif secondary_to < b <= secondary_from:
+                        young[1] += 1
+            self.school_age.append(young)
         self.parish_population = population
         self.main_town = main_town
         self.town_points = points
@@ -1134,27 +1151,15 @@ class _Generator:
         )
 
     def _capacity(self, kind: str, town: _Town) -> int | None:
-        today = self.today_o
-
-        def aged(members: Sequence[int], lo: int, hi: int) -> int:
-            return sum(1 for k in members if lo * 365.25 <= today - self.birth_o[k] < hi * 365.25)
-
-        people = [k for h in town.households for k in self.household_members[h]]
         if kind == "primary_school":
-            return max(40, -(-aged(people, 5, 12) // 20) * 20)
+            return max(40, -(-self.school_age[town.index][0] // 20) * 20)
         if kind == "secondary_school":
-            parish_people = [
-                k
-                for t in self.towns
-                if t.parish == town.parish
-                for h in t.households
-                for k in self.household_members[h]
-            ]
-            return max(60, -(-aged(parish_people, 12, 18) // 20) * 20)
+            pupils = sum(self.school_age[t.index][1] for t in self.towns if t.parish == town.parish)
+            return max(60, -(-pupils // 20) * 20)
         if kind == "hospital":
             return max(20, self.parish_population[town.parish] * 3 // 1000)
         if kind == "shelter":
-            return max(30, len(people) * 8 // 100)
+            return max(30, self.town_population[town.index] * 8 // 100)
         if kind == "substation":
             return max(500, -(-len(town.households) * 5 // 500) * 500)
         return None
