@@ -6,7 +6,10 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import re
+import subprocess
+import sys
 from collections import Counter
 from datetime import date, timedelta
 from fractions import Fraction
@@ -399,3 +402,18 @@ def test_settlement_points_are_the_geographys(places: Places) -> None:
 
     expected = [(p.code, s.name, Point(s.lon, s.lat)) for p in geography() for s in p.settlements]
     assert [(s.parish, s.name, s.point) for s in places.settlements] == expected
+
+
+def test_the_places_do_not_depend_on_hash_randomisation() -> None:
+    code = (
+        "import datetime; from gov21.demo.synthetic import simulate; from gov21.demo.places import generate_places;"
+        "from gov21.demo.places.export import places_digest;"
+        "n = simulate(people=600, seed=4, today=datetime.date(2026, 6, 1));"
+        "print(places_digest(generate_places(n, seed=4)))"
+    )
+    outputs = set()
+    for hash_seed in ("1", "987"):
+        env = {**os.environ, "PYTHONHASHSEED": hash_seed}
+        run = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
+        outputs.add(run.stdout.strip())
+    assert len(outputs) == 1 and len(outputs.pop()) == 64
