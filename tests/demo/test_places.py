@@ -20,7 +20,7 @@ import numpy as np
 import pytest
 import shapely
 from django.core.management import CommandError, call_command
-from shapely.geometry import Point, Polygon
+from shapely.geometry import LineString, Point, Polygon
 
 from gov21.core.geo import CRS84, area_m2, geometry_check, transform
 from gov21.core.geography import boundaries
@@ -417,3 +417,25 @@ def test_the_places_do_not_depend_on_hash_randomisation() -> None:
         run = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
         outputs.add(run.stdout.strip())
     assert len(outputs) == 1 and len(outputs.pop()) == 64
+
+
+def _roads_through_parcels(roads: np.ndarray, lots: np.ndarray) -> list[tuple[int, int]]:
+    """Pairs (road, lot) where the road runs more than half a metre inside the lot (metres)."""
+    inner = shapely.buffer(lots, -0.5)
+    road_i, lot_i = shapely.STRtree(inner).query(roads, predicate="intersects")
+    inside = shapely.length(shapely.intersection(roads[road_i], inner[lot_i]))
+    return [(int(r), int(p)) for r, p, length in zip(road_i, lot_i, inside, strict=True) if length > 0.5]
+
+
+def test_no_road_runs_through_a_parcel(places: Places) -> None:
+    lots = projected([p.geometry for p in places.parcels])
+    roads = projected([r.geometry for r in places.roads])
+    through = [(places.roads[r].id, places.parcels[p].number) for r, p in _roads_through_parcels(roads, lots)]
+    assert through == []
+    streets = [r for r in places.roads if r.road_class in ("local", "secondary")]
+    assert sum(r.length_m for r in streets) > 20_000
+    # The check finds a street laid across a lot.
+    lot = lots[0]
+    x0, y0, x1, y1 = lot.bounds
+    across = np.array([LineString([(x0 - 5, (y0 + y1) / 2), (x1 + 5, (y0 + y1) / 2)])], dtype=object)
+    assert _roads_through_parcels(across, lots) == [(0, 0)]

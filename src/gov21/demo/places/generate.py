@@ -622,6 +622,9 @@ class _Generator:
                 self._road("secondary", LineString([end, here]), island, near.parish, f"{near.name} Airstrip Road")
                 reserved.append(LineString([end, here]).buffer(ROAD_RESERVE_M))
         self.reserved = shapely.STRtree(reserved)
+        self.runways = shapely.union_all(
+            [a["geometry"].buffer(60) for a in self.site_assets if a["kind"] == "airstrip"]
+        )
 
     def _runway(
         self, shape: Polygon, members: list[_Town], primary: BaseGeometry, rng: random.Random
@@ -877,9 +880,11 @@ class _Generator:
         farm = (nearest <= FARM_REACH_M) & (draw < p_farm)
         state = ~farm & (nearest >= STATE_FROM_M) & (draw > 0.45)
         self.farm_rows: list[int] = []
+        self.countryside_cells: set[tuple[int, int]] = set()
         for k in range(len(cx)):
             if not parish[k] or not (farm[k] or state[k]):
                 continue
+            self.countryside_cells.add((int(gi[k]), int(gj[k])))
             if farm[k]:
                 self.farm_rows.append(len(self.parcel_rows))
             self.parcel_rows.append(
@@ -910,18 +915,23 @@ class _Generator:
             for j in np.unique(bj).tolist():
                 row = bi[bj == j]
                 y = self.origin[1] + j * PITCH_Y
-                x0 = self.origin[0] + row.min() * PITCH_X
-                x1 = self.origin[0] + (row.max() + 1) * PITCH_X
                 central = j == cj or (j == cj + 1 and cj not in bj)
-                lines.append(("secondary" if central else "local", LineString([(x0, y), (x1, y)]), "row"))
+                for lo, hi in self._open_runs(int(row.min()), int(row.max()) + 1, j, across=False):
+                    line = LineString([(self.origin[0] + lo * PITCH_X, y), (self.origin[0] + hi * PITCH_X, y)])
+                    lines.append(("secondary" if central else "local", line, "row"))
             for i in np.unique(bi).tolist():
                 col = bj[bi == i]
                 x = self.origin[0] + i * PITCH_X
-                y0 = self.origin[1] + col.min() * PITCH_Y
-                y1 = self.origin[1] + (col.max() + 1) * PITCH_Y
                 central = i == ci or (i == ci + 1 and ci not in bi)
-                lines.append(("secondary" if central else "local", LineString([(x, y0), (x, y1)]), "column"))
-            geoms = shapely.intersection(np.array([line for _, line, _ in lines], dtype=object), self.land_inner)
+                for lo, hi in self._open_runs(int(col.min()), int(col.max()) + 1, i, across=True):
+                    line = LineString([(x, self.origin[1] + lo * PITCH_Y), (x, self.origin[1] + hi * PITCH_Y)])
+                    lines.append(("secondary" if central else "local", line, "column"))
+            if not lines:
+                continue
+            geoms = shapely.difference(
+                shapely.intersection(np.array([line for _, line, _ in lines], dtype=object), self.land_inner),
+                self.runways,
+            )
             for k, ((road_class, _, axis), geom) in enumerate(zip(lines, geoms, strict=True)):
                 for part in getattr(geom, "geoms", [geom]):
                     if isinstance(part, LineString) and part.length >= 20:
@@ -946,10 +956,12 @@ class _Generator:
                     runs.append([c])
             y = self.origin[1] + j * step_y
             for run in runs:
-                line = LineString(
-                    [(self.origin[0] + run[0] * step_x, y), (self.origin[0] + (run[-1] + 1) * step_x, y)]
-                ).intersection(self.land_inner)
-                for part in getattr(line, "geoms", [line]):
+                track = (
+                    LineString([(self.origin[0] + run[0] * step_x, y), (self.origin[0] + (run[-1] + 1) * step_x, y)])
+                    .intersection(self.land_inner)
+                    .difference(self.runways)
+                )
+                for part in getattr(track, "geoms", [track]):
                     if isinstance(part, LineString) and part.length >= 50:
                         mid = part.interpolate(0.5, normalized=True)
                         parish = self._parish_at(np.array([mid.x]), np.array([mid.y]))[0]
@@ -957,6 +969,22 @@ class _Generator:
                             count += 1
                             island = next(i for i, g in enumerate(self.islands) if g.intersects(mid))
                             self._road("track", part, island, parish, f"{self.parish_names[parish]} Farm Track {count}")
+
+    def _open_runs(self, lo: int, hi: int, line: int, *, across: bool) -> list[tuple[int, int]]:
+        """The stretches of a town's grid line from cell ``lo`` to ``hi`` that cross no farm or state
+        parcel: a grid line inside a 3 x 3 countryside cell runs through its middle, not along its edge."""
+        runs: list[tuple[int, int]] = []
+        start = lo
+        for k in range(lo, hi):
+            i, j = (line, k) if across else (k, line)
+            inside = (i % FARM_CELLS if across else j % FARM_CELLS) != 0
+            if inside and (i // FARM_CELLS, j // FARM_CELLS) in self.countryside_cells:
+                if k > start:
+                    runs.append((start, k))
+                start = k + 1
+        if hi > start:
+            runs.append((start, hi))
+        return runs
 
     # ----------------------------------------------------------------------------------------------------------
     # 7. Networks along the main roads.
