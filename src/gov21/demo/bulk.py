@@ -56,6 +56,8 @@ class LoadStats:
     events: int = 0
     unions: int = 0
     seconds: dict[str, float] = field(default_factory=dict)
+    # The UIN issued to each simulated person, by key: what the places' owners are loaded under.
+    uins: list[str] = field(default_factory=list, repr=False)
 
 
 def _noon_utc(day: date, tz: ZoneInfo) -> datetime:
@@ -348,6 +350,7 @@ class _Loader:
         persons = self.nation.persons
         t = time_.perf_counter()
         self.uins = uin_generate_batch(len(persons))
+        self.stats.uins = self.uins
         t = self._timed("uins", t)
         self._check_and_plan(persons)
         t = self._timed("check", t)
