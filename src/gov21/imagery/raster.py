@@ -282,7 +282,7 @@ def tile(dataset: DatasetReader, z: int, x: int, y: int) -> bytes:
         width=TILE_SIZE,
         height=TILE_SIZE,
         resampling=Resampling.bilinear,
-        add_alpha=False,
+        add_alpha=True,
     ) as vrt:
         data = vrt.read(bands)
         mask = vrt.dataset_mask()

@@ -16,7 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from gov21.core.errors import Conflict, DomainError
-from gov21.core.geo import Interval, parse_datetime
+from gov21.core.geo import parse_datetime
 from gov21.imagery import raster
 from gov21.imagery.models import ImageryAsset, ImageryCollection, ImageryItem
 from gov21.imagery.storage import CHUNK, StorageError, storage
@@ -64,7 +64,7 @@ def collection_ensure(
     return found
 
 
-def taken_check(text: str) -> Interval:
+def taken_check(text: str) -> tuple[datetime, datetime]:
     """When a scene was taken: an instant, a day, or a closed interval ``start/end`` (RFC 3339)."""
     interval = parse_datetime(text)
     if interval.start is None or interval.end is None:
@@ -74,7 +74,7 @@ def taken_check(text: str) -> Interval:
             status=422,
             field="datetime",
         )
-    return interval
+    return interval.start, interval.end
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,9 +90,9 @@ def _slug(stem: str) -> str:
     return slug or "scene"
 
 
-def _instant(interval: Interval, text: str) -> datetime | None:
+def _instant(start: datetime, text: str) -> datetime | None:
     """The instant a scene was taken, when ``text`` gave one (not a day nor an interval)."""
-    return interval.start if "/" not in text and "T" in text.upper() else None
+    return start if "/" not in text and "T" in text.upper() else None
 
 
 def imagery_add(
@@ -113,8 +113,7 @@ def imagery_add(
     rows written in one transaction. The same file added again to the same collection is found, not
     added twice. A file that cannot be used is refused (``RasterRefused``) before anything is stored;
     a failure after the files are stored removes them."""
-    interval = taken_check(taken)
-    assert interval.start is not None and interval.end is not None  # noqa: S101 (taken_check refuses open ends)
+    start, end = taken_check(taken)
     id_check(collection_id, field="collection")
     if profile not in raster.COG_PROFILES:
         raise DomainError(
@@ -187,9 +186,9 @@ def imagery_add(
                 item = ImageryItem(
                     collection=collection,
                     item_id=item_id,
-                    taken_at=_instant(interval, taken),
-                    start_at=interval.start,
-                    end_at=interval.end,
+                    taken_at=_instant(start, taken),
+                    start_at=start,
+                    end_at=end,
                     properties=item_properties,
                     source_sha256=source_sha256,
                     created_at=timezone.now(),
