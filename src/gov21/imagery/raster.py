@@ -157,15 +157,16 @@ def footprint(dataset: DatasetReader) -> BaseGeometry:
     scale = max(scale, 1.0)
     out_width, out_height = max(1, round(dataset.width / scale)), max(1, round(dataset.height / scale))
     mask = dataset.dataset_mask(out_shape=(out_height, out_width))
-    transform = dataset.transform * dataset.transform.scale(dataset.width / out_width, dataset.height / out_height)
+    transform = dataset.transform @ dataset.transform.scale(dataset.width / out_width, dataset.height / out_height)
     if bool(mask.all()):
         left, bottom, right, top = dataset.bounds
         native: BaseGeometry = box(left, bottom, right, top)
         # A rotated raster: its corners through its own transform, not its bounds.
         if dataset.transform.b or dataset.transform.d:
+            grid = dataset.transform
             corners = [
-                dataset.transform * xy
-                for xy in ((0, 0), (dataset.width, 0), (dataset.width, dataset.height), (0, dataset.height))
+                (grid.c + grid.a * col + grid.b * row, grid.f + grid.d * col + grid.e * row)
+                for col, row in ((0, 0), (dataset.width, 0), (dataset.width, dataset.height), (0, dataset.height))
             ]
             native = shapely.Polygon(corners)
     else:

@@ -11,6 +11,7 @@ vegetation browned by the wind, debris strewn over settlements and roads, turbid
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,6 +19,7 @@ import numpy as np
 import shapely
 from numpy.typing import NDArray
 from shapely.geometry import LineString, Point
+from shapely.geometry.base import BaseGeometry
 
 from gov21.core.geo import CRS84, projected_crs, transform
 from gov21.core.geography import boundaries, geography
@@ -85,7 +87,8 @@ def _noise(rng: np.random.Generator, shape: tuple[int, int], cell: int) -> Array
     fy, fx = (y - y0)[:, None], (x - x0)[None, :]
     top = grid[y0][:, x0] * (1 - fx) + grid[y0][:, x0 + 1] * fx
     bottom = grid[y0 + 1][:, x0] * (1 - fx) + grid[y0 + 1][:, x0 + 1] * fx
-    return (top * (1 - fy) + bottom * fy).astype(np.float32)
+    smooth: Array = (top * (1 - fy) + bottom * fy).astype(np.float32)
+    return smooth
 
 
 def _octaves(rng: np.random.Generator, shape: tuple[int, int], cell: int) -> Array:
@@ -131,12 +134,13 @@ class _Canvas:
         self.transform = (grid.a, grid.b, grid.c, grid.d, grid.e, grid.f)
         shape = (self.height, self.width)
 
-        def burn(geometries: list[shapely.Geometry]) -> Array:
+        def burn(geometries: Sequence[BaseGeometry]) -> Array:
             if not geometries:
                 return np.zeros(shape, dtype=np.float32)
-            return rasterize(
+            burnt: Array = rasterize(
                 geometries, out_shape=shape, transform=grid, fill=0, default_value=1, dtype="uint8"
             ).astype(np.float32)
+            return burnt
 
         self.land = burn([land])
         radius = max(1, round(1500 / pixel))
@@ -148,7 +152,7 @@ class _Canvas:
         self.fine = rng.random(shape, dtype=np.float32)
         self.relief = _octaves(rng, shape, max(4, round(6000 / pixel)))
         places = [
-            (transform(Point(place.lon, place.lat), CRS84, crs), place.weight)
+            (Point(shapely.get_coordinates(transform(Point(place.lon, place.lat), CRS84, crs))[0]), place.weight)
             for parish in geography()
             for place in parish.settlements
         ]
@@ -157,7 +161,10 @@ class _Canvas:
         self.built = burn(towns) * self.land
         roads = []
         for index, (point, _weight) in enumerate(places):
-            others = sorted((point.distance(other), other) for j, (other, _w) in enumerate(places) if j != index)
+            others = sorted(
+                ((point.distance(other), other) for j, (other, _w) in enumerate(places) if j != index),
+                key=lambda pair: pair[0],
+            )
             # Each settlement is joined to its two nearest neighbours on the same island.
             for distance, other in others[:2]:
                 if distance < 12000:
