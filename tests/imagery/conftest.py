@@ -64,3 +64,35 @@ def make_raster(tmp_path: Path) -> MakeRaster:
         return path
 
     return make
+
+
+Catalogue = dict[str, Any]
+
+
+@pytest.fixture
+def catalogue(make_raster: MakeRaster) -> Catalogue:
+    """Two collections, five items at three places and five times, added through the service."""
+    from gov21.imagery.services import imagery_add
+
+    scenes = [
+        ("survey", "north-a", "2026-01-10T10:00:00Z", EAST, NORTH),
+        ("survey", "north-b", "2026-03-05", EAST, NORTH),
+        ("survey", "south", "2026-09-02T14:30:00Z", EAST, NORTH - 30000),
+        ("flood", "flood-1", "2026-09-03T12:00:00Z", EAST + 5000, NORTH),
+        ("flood", "flood-2", "2026-09-04T00:00:00Z/2026-09-05T00:00:00Z", EAST + 5000, NORTH - 30000),
+    ]
+    items = {}
+    for index, (collection, item_id, taken, east, north) in enumerate(scenes):
+        path = make_raster(f"{item_id}.tif", east=east, north=north, seed=index + 10, width=64, height=48)
+        items[item_id] = imagery_add(path=path, collection_id=collection, taken=taken, item_id=item_id).item
+    return items
+
+
+def tile_of(lon: float, lat: float, z: int) -> tuple[int, int]:
+    """The (x, y) of the WebMercatorQuad tile at zoom ``z`` holding the point."""
+    import math
+
+    n = 1 << z
+    x = int((lon + 180) / 360 * n)
+    y = int((1 - math.asinh(math.tan(math.radians(lat))) / math.pi) / 2 * n)
+    return x, y

@@ -265,7 +265,10 @@ def _search(values: dict[str, Any], allowed: frozenset[str]) -> selectors.Search
                 intersects = json.loads(intersects)
             except ValueError:
                 raise QueryValueError("intersects", _("intersects must be a GeoJSON geometry.")) from None
-        window = geometry_check(intersects, field="intersects")
+        try:
+            window = geometry_check(intersects, field="intersects")
+        except DomainError as error:
+            raise QueryValueError("intersects", error.detail) from None
     moment = values.get("datetime")
     if moment is not None and not isinstance(moment, str):
         raise QueryValueError("datetime", _("datetime must be an instant or an interval, as text."))
