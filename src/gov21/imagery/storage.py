@@ -139,11 +139,12 @@ class S3Storage:
         return f"{self.prefix}/{key}" if self.prefix else key
 
     def put(self, key: str, source: Path) -> None:
+        from boto3.exceptions import Boto3Error
         from botocore.exceptions import BotoCoreError, ClientError
 
         try:
             self.client.upload_file(str(source), self.bucket, self._key(key))
-        except (BotoCoreError, ClientError, OSError) as error:
+        except (Boto3Error, BotoCoreError, ClientError, OSError) as error:
             raise StorageError(f"{self.name}: cannot write {key}: {error}") from error
 
     def _head(self, key: str) -> dict[str, Any] | None:
@@ -186,15 +187,19 @@ class S3Storage:
             raise StorageError(f"{self.name}: cannot delete {key}: {error}") from error
 
     def raster_path(self, key: str) -> tuple[str, dict[str, Any]]:
-        options: dict[str, Any] = {"AWS_REGION": settings.GOV21_S3_REGION, "GDAL_DISABLE_READDIR_ON_OPEN": "EMPTY_DIR"}
-        if settings.GOV21_S3_ACCESS_KEY_ID:
-            options["AWS_ACCESS_KEY_ID"] = settings.GOV21_S3_ACCESS_KEY_ID
-            options["AWS_SECRET_ACCESS_KEY"] = settings.GOV21_S3_SECRET_ACCESS_KEY
-        endpoint = settings.GOV21_S3_ENDPOINT_URL
-        if endpoint:
-            parsed = urlparse(endpoint)
-            options["AWS_S3_ENDPOINT"] = parsed.netloc
-            options["AWS_HTTPS"] = "YES" if parsed.scheme == "https" else "NO"
+        from rasterio.session import AWSSession
+
+        endpoint = urlparse(settings.GOV21_S3_ENDPOINT_URL) if settings.GOV21_S3_ENDPOINT_URL else None
+        # rasterio takes S3 credentials only through a session (never as GDAL options).
+        session = AWSSession(
+            aws_access_key_id=settings.GOV21_S3_ACCESS_KEY_ID or None,
+            aws_secret_access_key=settings.GOV21_S3_SECRET_ACCESS_KEY or None,
+            region_name=settings.GOV21_S3_REGION,
+            endpoint_url=endpoint.netloc if endpoint is not None else None,
+        )
+        options: dict[str, Any] = {"session": session, "GDAL_DISABLE_READDIR_ON_OPEN": "EMPTY_DIR"}
+        if endpoint is not None:
+            options["AWS_HTTPS"] = "YES" if endpoint.scheme == "https" else "NO"
             # A bucket behind a plain endpoint (MinIO, Ceph) is addressed by path, not by host name.
             options["AWS_VIRTUAL_HOSTING"] = "FALSE"
         return f"/vsis3/{self.bucket}/{self._key(key)}", options
