@@ -265,10 +265,25 @@ def tile_outline(z: int, x: int, y: int) -> BaseGeometry:
     return box(lon(west), lat(south), lon(east), lat(north))
 
 
+def _overview_level(dataset: DatasetReader, bounds: tuple[float, float, float, float]) -> int | None:
+    """The index of the coarsest overview of ``dataset`` still at least as fine as a tile over
+    ``bounds`` (EPSG:3857) needs, or None when full resolution is needed."""
+    from rasterio.warp import transform_bounds
+
+    west, south, east, north = transform_bounds("EPSG:3857", dataset.crs, *bounds)
+    needed = min(east - west, north - south) / TILE_SIZE
+    level = None
+    for index, factor in enumerate(dataset.overviews(1)):
+        if abs(dataset.res[0]) * factor <= needed:
+            level = index
+    return level
+
+
 def tile(dataset: DatasetReader, z: int, x: int, y: int) -> bytes:
     """Tile ``z/x/y`` of WebMercatorQuad cut from ``dataset`` as a 256×256 RGBA PNG, transparent
-    outside the data. The warp is set to the tile's own grid, so GDAL reads the source at the overview
-    nearest that resolution rather than at full resolution."""
+    outside the data. The source is read at the coarsest overview that is still fine enough, then
+    warped onto the tile's own grid."""
+    import rasterio
     from rasterio.enums import Resampling
     from rasterio.transform import from_bounds
     from rasterio.vrt import WarpedVRT
@@ -276,15 +291,21 @@ def tile(dataset: DatasetReader, z: int, x: int, y: int) -> bytes:
     west, south, east, north = tile_bounds(z, x, y)
     grid = from_bounds(west, south, east, north, TILE_SIZE, TILE_SIZE)
     bands = [1, 2, 3] if dataset.count >= 3 else [1]
-    with WarpedVRT(
-        dataset,
-        crs="EPSG:3857",
-        transform=grid,
-        width=TILE_SIZE,
-        height=TILE_SIZE,
-        resampling=Resampling.bilinear,
-        add_alpha=True,
-    ) as vrt:
-        data = vrt.read(bands)
-        mask = vrt.dataset_mask()
+    level = _overview_level(dataset, (west, south, east, north))
+    source = dataset if level is None else rasterio.open(dataset.name, overview_level=level)
+    try:
+        with WarpedVRT(
+            source,
+            crs="EPSG:3857",
+            transform=grid,
+            width=TILE_SIZE,
+            height=TILE_SIZE,
+            resampling=Resampling.bilinear,
+            add_alpha=True,
+        ) as vrt:
+            data = vrt.read(bands)
+            mask = vrt.dataset_mask()
+    finally:
+        if source is not dataset:
+            source.close()
     return _png(_rgba(data, mask, dataset))
