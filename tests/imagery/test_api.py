@@ -316,3 +316,13 @@ def test_a_tile_outside_the_scene_or_the_grid_is_404(client: Client, catalogue: 
     url = _tile_url(item, 15)
     etag = client.get(url)["ETag"]
     assert client.get(url, headers={"If-None-Match": etag}).status_code == 304
+
+
+def test_a_search_costs_the_same_few_queries_however_many_items_it_returns(
+    client: Client, catalogue: Catalogue, django_assert_max_num_queries: Any
+) -> None:
+    # A count, the page of items with their collections, and their assets: never a query per item.
+    with django_assert_max_num_queries(3):
+        assert len(client.get("/stac/search?limit=100").json()["features"]) == 5
+    with django_assert_max_num_queries(3):
+        assert len(client.get("/stac/search?bbox=-63.0,13.9,-62.9,14.3").json()["features"]) == 5
