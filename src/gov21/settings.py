@@ -73,6 +73,7 @@ INSTALLED_APPS = [
     "gov21.continuity",
     "gov21.exchange",
     "gov21.geo",
+    "gov21.imagery",
     "gov21.demo",
     "gov21.wiring",  # the commands that wire every app together: up, openapi
 ]
@@ -298,6 +299,7 @@ GOV21_S3_ENDPOINT_URL = config.S3_ENDPOINT_URL.read()
 GOV21_S3_REGION = config.S3_REGION.read()
 GOV21_S3_ACCESS_KEY_ID = config.S3_ACCESS_KEY_ID.read()
 GOV21_S3_SECRET_ACCESS_KEY = config.S3_SECRET_ACCESS_KEY.read()
+GOV21_IMAGERY_STORAGE = config.IMAGERY_STORAGE.read() or str(DATA_DIR / "imagery")
 GOV21_MARRIAGE_AGE = config.MARRIAGE_AGE.read()
 GOV21_REGISTRATION_TARGET_DAYS = config.REGISTRATION_TARGET_DAYS.read()
 GOV21_REGISTRATION_LATE_DAYS = config.REGISTRATION_LATE_DAYS.read()

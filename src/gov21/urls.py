@@ -15,7 +15,7 @@ from gov21.registry import views as registry_views
 
 
 def _not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
-    wants_json = request.path.startswith("/geo/") and "text/html" not in request.headers.get("Accept", "")
+    wants_json = request.path.startswith(("/geo/", "/stac/")) and "text/html" not in request.headers.get("Accept", "")
     if request.path.startswith("/api/") or wants_json:
         return problem(
             status=404, code="not_found", title="Not found", detail="No such endpoint.", instance=request.path
@@ -88,6 +88,7 @@ urlpatterns = [
     path("office/continuity/", include("gov21.continuity.urls")),
     path("office/outbox/", include("gov21.portal.outbox_urls")),
     path("geo/", include("gov21.geo.urls")),
+    path("stac/", include("gov21.imagery.urls")),
     path("", include("gov21.identity.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("", include("gov21.portal.urls")),

@@ -305,14 +305,25 @@ DRILL_OVERDUE_DAYS: Setting[int] = Setting(
     "Alert when the last successful restore drill of a backup target is older than this many days.",
 )
 S3_ENDPOINT_URL: Setting[str] = Setting(
-    "GOV21_S3_ENDPOINT_URL", str, "", "S3-compatible endpoint for s3:// backup targets (empty: AWS's)."
+    "GOV21_S3_ENDPOINT_URL",
+    str,
+    "",
+    "S3-compatible endpoint for s3:// backup targets and imagery storage (empty: AWS's).",
 )
-S3_REGION: Setting[str] = Setting("GOV21_S3_REGION", str, "us-east-1", "Region of the s3:// backup targets.")
+S3_REGION: Setting[str] = Setting(
+    "GOV21_S3_REGION", str, "us-east-1", "Region of the s3:// backup targets and imagery storage."
+)
 S3_ACCESS_KEY_ID: Setting[str] = Setting(
-    "GOV21_S3_ACCESS_KEY_ID", str, "", "Access key for s3:// backup targets (empty: the usual AWS chain)."
+    "GOV21_S3_ACCESS_KEY_ID",
+    str,
+    "",
+    "Access key for s3:// backup targets and imagery storage (empty: the usual AWS chain).",
 )
 S3_SECRET_ACCESS_KEY: Setting[str] = Setting(
-    "GOV21_S3_SECRET_ACCESS_KEY", str, "", "Secret key for s3:// backup targets; set it in the environment only."
+    "GOV21_S3_SECRET_ACCESS_KEY",
+    str,
+    "",
+    "Secret key for s3:// backup targets and imagery storage; set it in the environment only.",
 )
 EMBASSY_QUOTA_GB: Setting[int] = Setting(
     "GOV21_EMBASSY_QUOTA_GB",
@@ -431,6 +442,14 @@ GEO_PROJECTED_EPSG: Setting[int] = Setting(
     32620,
     "EPSG code of the projected CRS (metres) in which areas and lengths are computed and that the geographic"
     " API offers besides CRS84. The default, UTM zone 20N, fits the eastern Caribbean.",
+)
+
+IMAGERY_STORAGE: Setting[str] = Setting(
+    "GOV21_IMAGERY_STORAGE",
+    str,
+    "",
+    "Where imagery files (Cloud-Optimized GeoTIFFs, thumbnails) are kept: a directory, or s3://bucket/prefix"
+    " (with the GOV21_S3_* settings). Empty: the imagery directory under the data directory.",
 )
 
 ALL: tuple[Setting[object], ...] = tuple(value for value in list(globals().values()) if isinstance(value, Setting))
