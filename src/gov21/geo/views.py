@@ -47,6 +47,8 @@ HTML = "text/html"
 FORMATS = {"json": JSON, "html": HTML}
 COMMON_PARAMETERS = frozenset({"f"})
 ITEMS_PARAMETERS = frozenset({"f", "limit", "offset", "bbox", "bbox-crs", "datetime", "crs"})
+REL_TILING_SCHEMES = "http://www.opengis.net/def/rel/ogc/1.0/tiling-schemes"
+REL_TILESETS_VECTOR = "http://www.opengis.net/def/rel/ogc/1.0/tilesets-vector"
 # Coordinates are given to seven decimals in CRS84 (about a centimetre) and to the centimetre in metres.
 DIGITS = {True: 7, False: 2}
 
@@ -201,6 +203,13 @@ def landing(request: HttpRequest) -> HttpResponse:
             },
             {"rel": "conformance", "type": JSON, "title": _("Conformance"), "href": page.url("conformance")},
             {"rel": "data", "type": JSON, "title": _("Collections"), "href": page.url("collections")},
+            {
+                "rel": REL_TILING_SCHEMES,
+                "type": JSON,
+                "title": _("Tile matrix sets"),
+                "href": page.url("tileMatrixSets"),
+            },
+            {"rel": REL_TILESETS_VECTOR, "type": JSON, "title": _("Vector tiles"), "href": page.url("tiles")},
         ],
     }
     return _answer(page, body, "geo/landing.html", {"collections": _readable(request)})
@@ -249,6 +258,12 @@ def _collection_json(page: Page, collection: Collection) -> dict[str, Any]:
             },
             {"rel": "items", "type": GEOJSON, "title": _("The features as GeoJSON"), "href": page.url(items)},
             {"rel": "items", "type": HTML, "title": _("The features as HTML"), "href": page.url(items, f="html")},
+            {
+                "rel": REL_TILESETS_VECTOR,
+                "type": JSON,
+                "title": _("Vector tiles"),
+                "href": page.url(f"collections/{collection.id}/tiles"),
+            },
         ],
     }
 
