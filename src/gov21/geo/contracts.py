@@ -142,9 +142,21 @@ def features_select(features: Sequence[Feature], query: Query) -> Result:
     return Result(features=matched[query.offset : query.offset + query.limit], number_matched=len(matched))
 
 
-def map_figure(entries: Sequence[tuple[Feature, str | None]], *, label: str) -> SafeString:
+def map_figure(
+    entries: Sequence[tuple[Feature, str | None]],
+    *,
+    label: str,
+    collections: Sequence[str] | None = None,
+    raster: str | None = None,
+    table: bool = True,
+) -> SafeString:
     """A map of ``entries`` (each feature with the page it links to, or None) for any app's page,
-    titled ``label``: drawn on the server, so it shows on any phone without script."""
-    from gov21.geo.svg import map_svg  # the drawing needs this module's Feature: imported when used
+    titled ``label``. Always: the map drawn on the server (an SVG, on any phone without script) and,
+    unless ``table`` is False (a page that lists the features itself), a table of the features (id,
+    name or kind). Where script runs: a MapLibre map of the platform's own vector tiles of the public
+    collections (only those named in ``collections``, when given) with the entries drawn on top, and
+    under them, when ``raster`` is given, imagery tiles from that template on this platform
+    (``/imagery/.../{z}/{x}/{y}.png``; MapLibre's placeholders)."""
+    from gov21.geo.maps import figure_render  # the drawing needs this module's Feature: imported when used
 
-    return map_svg(entries, label=label)
+    return figure_render(entries, label=label, collections=collections, raster=raster, table=table)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from gov21.geo import tiles, views
+from gov21.geo import maps, tiles, views
 
 app_name = "geo"
 urlpatterns = [
@@ -11,6 +11,9 @@ urlpatterns = [
     path("collections/<str:collection_id>", views.collection, name="collection"),
     path("collections/<str:collection_id>/items", views.items, name="items"),
     path("collections/<str:collection_id>/items/<str:feature_id>", views.item, name="item"),
+    # The shared map's style and files (MapLibre GL JS, installed by gov21.geo.vendor), gov21.geo.maps.
+    path("map/style.json", maps.style, name="map-style"),
+    path("map/<str:name>", maps.asset, name="map-asset"),
     # Vector tiles (OGC API - Tiles), gov21.geo.tiles.
     path("tileMatrixSets", tiles.tile_matrix_sets, name="tile-matrix-sets"),
     path("tileMatrixSets/<str:tile_matrix_set_id>", tiles.tile_matrix_set_view, name="tile-matrix-set"),

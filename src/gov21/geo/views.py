@@ -37,9 +37,8 @@ from gov21.core.geo import (
 from gov21.core.http import problem_from_error
 from gov21.core.office import request_principal
 from gov21.core.principal import Principal
-from gov21.geo.contracts import Collection, Feature, Query, Value, collection_get, collections_all
+from gov21.geo.contracts import Collection, Feature, Query, Value, collection_get, collections_all, map_figure
 from gov21.geo.openapi import CONFORMANCE, LIMIT_DEFAULT, LIMIT_MAX, OPENAPI_TYPE, openapi_document
-from gov21.geo.svg import map_svg
 
 JSON = "application/json"
 GEOJSON = "application/geo+json"
@@ -409,7 +408,8 @@ def items(request: HttpRequest, collection_id: str) -> HttpResponse:
             (feature.id, href, [(p.title, feature.properties.get(p.name)) for p in found.properties])
             for feature, href in pages
         ],
-        "map": map_svg(pages, label=str(found.title)),
+        # The page's own table lists every feature with its properties.
+        "map": map_figure(pages, label=str(found.title), collections=[found.id], table=False),
         "number_matched": result.number_matched,
         "number_returned": len(features),
         "next": None if next_offset is None else page.here(offset=next_offset, f="html"),
@@ -438,6 +438,6 @@ def item(request: HttpRequest, collection_id: str, feature_id: str) -> HttpRespo
         "collection": found,
         "feature": feature,
         "rows": [(prop.title, feature.properties.get(prop.name)) for prop in found.properties],
-        "map": map_svg([(feature, None)], label=feature.id),
+        "map": map_figure([(feature, None)], label=feature.id, collections=[found.id]),
     }
     return _content_crs(_answer(page, body, "geo/item.html", context, content_type=GEOJSON), crs)
