@@ -74,7 +74,7 @@ def asset(request: HttpRequest, name: str) -> HttpResponse:
 
 
 def maplibre_installed() -> bool:
-    return vendor.installed(vendor.Lock.read())
+    return vendor.installed(vendor.Lock.read(), vendor.VENDOR_DIR)
 
 
 def map_style(request: HttpRequest) -> dict[str, Any]:

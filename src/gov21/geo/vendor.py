@@ -17,6 +17,7 @@ import base64
 import hashlib
 import io
 import json
+import shutil
 import sys
 import tarfile
 import tempfile
@@ -87,6 +88,26 @@ def unpack(lock: Lock, data: bytes, target: Path = VENDOR_DIR) -> None:
         )
     target.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=".maplibre-", dir=target.parent))
+    try:
+        _extract(lock, data, staging)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    (staging / MARKER).write_text(lock.integrity + "\n", encoding="ascii")
+    for path in staging.iterdir():
+        path.chmod(0o644)
+    staging.chmod(0o755)
+    old = target.with_name(target.name + ".old")
+    shutil.rmtree(old, ignore_errors=True)
+    if target.exists():
+        target.rename(old)
+    staging.rename(target)
+    shutil.rmtree(old, ignore_errors=True)
+
+
+def _extract(lock: Lock, data: bytes, staging: Path) -> None:
+    """Only the members the lock names, each written under the lock's plain file name: nothing in the
+    archive chooses a path on this machine."""
     with tarfile.open(fileobj=io.BytesIO(data), mode="r:gz") as archive:
         for member_name, file_name in lock.files.items():
             if "/" in file_name or file_name.startswith("."):
@@ -99,18 +120,6 @@ def unpack(lock: Lock, data: bytes, target: Path = VENDOR_DIR) -> None:
             if source is None:
                 raise VendorError(f"{member_name} in {lock.name} {lock.version} is not a file.")
             (staging / file_name).write_bytes(source.read())
-    (staging / MARKER).write_text(lock.integrity + "\n", encoding="ascii")
-    for path in staging.iterdir():
-        path.chmod(0o644)
-    staging.chmod(0o755)
-    old = target.with_name(target.name + ".old")
-    if target.exists():
-        target.rename(old)
-    staging.rename(target)
-    if old.exists():
-        for path in old.iterdir():
-            path.unlink()
-        old.rmdir()
 
 
 def vendor_install(lock: Lock | None = None, target: Path = VENDOR_DIR) -> bool:
