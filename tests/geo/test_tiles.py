@@ -348,3 +348,18 @@ def _json_any(client: Client, url: str) -> dict[str, Any]:
     assert response.status_code == 200
     body: dict[str, Any] = response.json()
     return body
+
+
+def test_polygon_rings_wind_as_mvt_requires(client: Client) -> None:
+    """MVT: an exterior ring has a positive area by the surveyor's formula in tile coordinates (y down)."""
+    from shapely.geometry import LinearRing
+
+    for boundary in boundaries():
+        inside = boundary.geometry.representative_point()
+        tile = TMS.tile(inside.x, inside.y, 12)
+        response = client.get(f"{PARISH_TILES}/12/{tile.y}/{tile.x}")
+        raw = mapbox_vector_tile.decode(response.content, default_options={"y_coord_down": True})
+        drawn = _by_id(raw["parishes"])[boundary.code]["geometry"]
+        polygons = [drawn["coordinates"]] if drawn["type"] == "Polygon" else drawn["coordinates"]
+        for rings in polygons:
+            assert LinearRing(rings[0]).is_ccw, boundary.code  # positive shoelace area with y down

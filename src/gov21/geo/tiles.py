@@ -29,11 +29,11 @@ import shapely
 from django.http import HttpRequest, HttpResponse
 from django.utils.http import parse_etags
 from django.utils.translation import gettext as _
-from mapbox_vector_tile.encoder import on_invalid_geometry_make_valid  # type: ignore[import-untyped]
 from numpy.typing import NDArray
+from pyproj import Transformer
 
 from gov21.core.errors import NotFound
-from gov21.core.geo import CRS84, BBox, Crs, QueryValueError, transform
+from gov21.core.geo import CRS84, BBox, Crs, QueryValueError
 from gov21.core.principal import Principal
 from gov21.geo.contracts import Collection, Feature, Query, collections_all
 from gov21.geo.views import JSON, _collection, edge
@@ -140,38 +140,49 @@ def _properties(collection: Collection, feature: Feature) -> dict[str, str | int
     return values
 
 
+@cache
+def _to_mercator() -> Transformer:
+    return Transformer.from_crs("OGC:CRS84", "EPSG:3857", always_xy=True)
+
+
 def tile_layer(collection: Collection, features: list[Feature], tile: TileAddress) -> dict[str, Any]:
-    """One MVT layer (named by the collection's id): each geometry clipped to the buffered tile in
-    CRS84 (a rectangle there is a rectangle in Web Mercator too), carried into Web Mercator, scaled to
-    the tile's units and simplified to one unit."""
+    """One MVT layer (named by the collection's id): the geometries clipped to the buffered tile in
+    CRS84 (a rectangle there is a rectangle in Web Mercator too), carried into Web Mercator and scaled
+    to the tile's units in one pass over all their coordinates, simplified to one unit, and oriented
+    as MVT wants: exterior rings clockwise here, with y up, so that once the encoder turns y down they
+    have the positive surveyor's area the MVT specification requires (holes the other way)."""
+    placed = [feature for feature in features if feature.geometry is not None]
+    if not placed:
+        return {"name": collection.id, "features": []}
     window = tile.buffered()
     minx, miny, maxx, _maxy = tile.xy_bounds()
-    origin = np.array([minx, miny])
     scale = EXTENT / (maxx - minx)
+    mercator = _to_mercator()
 
     def to_units(xy: NDArray[np.float64]) -> NDArray[np.float64]:
-        units: NDArray[np.float64] = (xy - origin) * scale
-        return units
+        x, y = mercator.transform(xy[:, 0], xy[:, 1])
+        return np.column_stack([(np.asarray(x) - minx) * scale, (np.asarray(y) - miny) * scale])
 
-    encoded = []
-    for feature in features:
-        if feature.geometry is None:
-            continue
-        clipped = shapely.clip_by_rect(feature.geometry, window.minx, window.miny, window.maxx, window.maxy)
-        if clipped.is_empty:
-            continue
-        in_units = shapely.transform(transform(clipped, CRS84, MERCATOR), to_units)
-        simple = shapely.simplify(in_units, 1.0, preserve_topology=True)
-        if simple.is_empty:
-            continue
-        encoded.append({"geometry": simple, "properties": _properties(collection, feature)})
+    geometries = np.array([feature.geometry for feature in placed], dtype=object)
+    clipped = shapely.clip_by_rect(geometries, window.minx, window.miny, window.maxx, window.maxy)
+    kept = np.flatnonzero(~shapely.is_empty(clipped))
+    if kept.size == 0:
+        return {"name": collection.id, "features": []}
+    simple = shapely.simplify(shapely.transform(clipped[kept], to_units), 1.0, preserve_topology=True)
+    oriented = shapely.orient_polygons(simple, exterior_cw=True)
+    encoded = [
+        {"geometry": geometry, "properties": _properties(collection, placed[index])}
+        for index, geometry in zip(kept.tolist(), oriented, strict=True)
+        if not geometry.is_empty
+    ]
     return {"name": collection.id, "features": encoded}
 
 
 def tile_encode(layers: list[dict[str, Any]]) -> bytes:
     """The layers, in tile units with y upwards, as a Mapbox Vector Tile (the encoder rounds each
-    coordinate to a unit and turns y downwards, as MVT counts it)."""
-    options = {"extents": EXTENT, "on_invalid_geometry": on_invalid_geometry_make_valid}
+    coordinate to a unit and turns y downwards, as MVT counts it). The rings are oriented already
+    (``tile_layer``): the encoder's own check, in Python ring by ring, would double a tile's cost."""
+    options = {"extents": EXTENT, "check_winding_order": False}
     data: bytes = mapbox_vector_tile.encode(layers, default_options=options)
     return data
 
