@@ -363,3 +363,44 @@ def test_polygon_rings_wind_as_mvt_requires(client: Client) -> None:
         polygons = [drawn["coordinates"]] if drawn["type"] == "Polygon" else drawn["coordinates"]
         for rings in polygons:
             assert LinearRing(rings[0]).is_ccw, boundary.code  # positive shoelace area with y down
+
+
+def test_below_its_lowest_zoom_a_collections_layer_is_empty_and_it_is_not_asked(client: Client) -> None:
+    asked: list[Query] = []
+    wells = [Feature("w1", Point(-63.1234, 14.2345), {})]
+
+    def items(query: Query) -> Result:
+        asked.append(query)
+        return features_select(wells, query)
+
+    collection_register(
+        Collection(
+            id="dense",
+            title="Dense",
+            description="Many small things.",
+            properties=(),
+            items=items,
+            item=lambda feature_id, reader: None,
+            extent=lambda: None,
+            tile_min_zoom=13,
+        )
+    )
+    try:
+        low, high = TMS.tile(-63.1234, 14.2345, 12), TMS.tile(-63.1234, 14.2345, 13)
+        assert _tile(client, f"/geo/tiles/WebMercatorQuad/12/{low.y}/{low.x}")["dense"]["features"] == []
+        assert asked == []
+        assert _by_id(_tile(client, f"/geo/tiles/WebMercatorQuad/13/{high.y}/{high.x}")["dense"])["w1"]
+        assert _json(client, "/geo/collections/dense/tiles/WebMercatorQuad")["layers"][0]["minTileMatrix"] == "13"
+    finally:
+        contracts._COLLECTIONS.pop("dense")
+    with pytest.raises(ValueError, match="tile_min_zoom"):
+        Collection(
+            id="x",
+            title="X",
+            description="",
+            properties=(),
+            items=items,
+            item=lambda i, r: None,
+            extent=lambda: None,
+            tile_min_zoom=23,
+        )

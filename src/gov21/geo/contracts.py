@@ -96,6 +96,10 @@ class Collection:
     extent: Callable[[], BBox | None]
     # The permission a reader needs; None for public reference data.
     permission: str | None = None
+    # The lowest zoom (tile matrix) whose vector tiles hold this collection's features: a register of
+    # many small shapes (parcels) sets it so a tile of the whole island is not asked for all of them;
+    # its layer is empty in tiles below it. 0: every zoom.
+    tile_min_zoom: int = 0
 
     def __post_init__(self) -> None:
         if not _ID.fullmatch(self.id):
@@ -103,6 +107,8 @@ class Collection:
         names = [prop.name for prop in self.properties]
         if len(set(names)) != len(names):
             raise ValueError(f"Collection {self.id} declares a property twice.")
+        if not 0 <= self.tile_min_zoom <= 22:
+            raise ValueError(f"Collection {self.id}: tile_min_zoom is a zoom from 0 to 22, not {self.tile_min_zoom}.")
         clashing = sorted(prop.name for prop in self.properties if prop.filter and prop.name in RESERVED)
         if clashing:
             raise ValueError(f"Collection {self.id} cannot filter by {', '.join(clashing)}: a parameter has that name.")

@@ -101,7 +101,12 @@ def map_style(request: HttpRequest) -> dict[str, Any]:
     ]
     for index, collection in enumerate(collections):
         fill, line = _FILLS[index % len(_FILLS)], _LINES[index % len(_LINES)]
-        common = {"source": "gov21", "source-layer": collection.id, "metadata": {"gov21:collection": collection.id}}
+        common = {
+            "source": "gov21",
+            "source-layer": collection.id,
+            "minzoom": collection.tile_min_zoom,
+            "metadata": {"gov21:collection": collection.id},
+        }
         polygons = ["==", ["geometry-type"], "Polygon"]
         layers += [
             {

@@ -118,7 +118,10 @@ def tile_address(tile_matrix: str, tile_row: str, tile_col: str) -> TileAddress:
 
 
 def tile_features(collection: Collection, tile: TileAddress, reader: Principal | None) -> list[Feature]:
-    """The features of ``collection`` that meet ``tile`` and its buffer, asked a page at a time."""
+    """The features of ``collection`` that meet ``tile`` and its buffer, asked a page at a time (none
+    below the collection's ``tile_min_zoom``: the collection is not asked)."""
+    if tile.zoom < collection.tile_min_zoom:
+        return []
     window = tile.buffered()
     found: list[Feature] = []
     while len(found) < TILE_FEATURES_MAX:
@@ -303,7 +306,7 @@ def _layer_json(collection: Collection) -> dict[str, Any]:
         "title": str(collection.title),
         "description": str(collection.description),
         "dataType": "vector",
-        "minTileMatrix": "0",
+        "minTileMatrix": str(collection.tile_min_zoom),
         "maxTileMatrix": str(MAX_ZOOM),
         "propertiesSchema": {
             "type": "object",
