@@ -13,11 +13,14 @@ run: $(STAMP)
 test: $(STAMP)
 	GOV21_DATA_DIR=$${GOV21_TEST_DATA_DIR:-var/test} $(BIN)/pytest -n 2 --dist loadgroup
 
-$(STAMP): requirements.lock pyproject.toml
+$(STAMP): requirements.lock pyproject.toml src/gov21/geo/data/maplibre.lock.json
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -r requirements.lock
 	$(BIN)/python -m pip install --quiet --no-deps -e .
+	# MapLibre GL JS from the npm registry, checked against its locked sha512 (decision 0053); a failed
+	# download is a warning: maps are then drawn on the server only.
+	$(BIN)/python -m gov21.geo.vendor
 	touch $(STAMP)
 
 lint: $(STAMP)

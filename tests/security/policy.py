@@ -111,6 +111,25 @@ URLS: dict[str, Rule] = {
     "geo/collections/<str:collection_id>/items/<str:feature_id>": Rule(
         _u("/geo/collections/parishes/items/XA-01"), get=EVERYONE
     ),
+    # Vector tiles (OGC API Tiles) of public collections, and the shared map's style and files: public
+    # too. A collection that needs a right refuses its tiles as its features (tests/geo/test_tiles.py).
+    "geo/tileMatrixSets": Rule(_u("/geo/tileMatrixSets"), get=EVERYONE),
+    "geo/tileMatrixSets/<str:tile_matrix_set_id>": Rule(_u("/geo/tileMatrixSets/WebMercatorQuad"), get=EVERYONE),
+    "geo/tiles": Rule(_u("/geo/tiles"), get=EVERYONE),
+    "geo/tiles/<str:tile_matrix_set_id>": Rule(_u("/geo/tiles/WebMercatorQuad"), get=EVERYONE),
+    "geo/tiles/<str:tile_matrix_set_id>/<str:tile_matrix>/<str:tile_row>/<str:tile_col>": Rule(
+        _u("/geo/tiles/WebMercatorQuad/0/0/0"), get=EVERYONE
+    ),
+    "geo/collections/<str:collection_id>/tiles": Rule(_u("/geo/collections/parishes/tiles"), get=EVERYONE),
+    "geo/collections/<str:collection_id>/tiles/<str:tile_matrix_set_id>": Rule(
+        _u("/geo/collections/parishes/tiles/WebMercatorQuad"), get=EVERYONE
+    ),
+    "geo/collections/<str:collection_id>/tiles/<str:tile_matrix_set_id>/"  # one key, two lines
+    "<str:tile_matrix>/<str:tile_row>/<str:tile_col>": Rule(
+        _u("/geo/collections/parishes/tiles/WebMercatorQuad/0/0/0"), get=EVERYONE
+    ),
+    "geo/map/style.json": Rule(_u("/geo/map/style.json"), get=EVERYONE),
+    "geo/map/<str:name>": Rule(_u("/geo/map/map.js"), get=EVERYONE),
     # Readiness tells an operator which dependency is down: internal only.
     # For monitors on loopback and in GOV21_READYZ_ALLOW only; the matrix's callers are on loopback.
     # tests/continuity/test_views.py shows the refusal to any other address, forwarded or not.

@@ -108,6 +108,10 @@ class Collection:
     # Whether ``items`` applies ``Query.cql`` (``features_select`` does; a collection reading a
     # database uses ``cql_q``). Without it the server refuses ``filter``: a filter is never ignored.
     filtering: bool = False
+    # The lowest zoom (tile matrix) whose vector tiles hold this collection's features: a register of
+    # many small shapes (parcels) sets it so a tile of the whole island is not asked for all of them;
+    # its layer is empty in tiles below it. 0: every zoom.
+    tile_min_zoom: int = 0
 
     def __post_init__(self) -> None:
         if not _ID.fullmatch(self.id):
@@ -115,6 +119,8 @@ class Collection:
         names = [prop.name for prop in self.properties]
         if len(set(names)) != len(names):
             raise ValueError(f"Collection {self.id} declares a property twice.")
+        if not 0 <= self.tile_min_zoom <= 22:
+            raise ValueError(f"Collection {self.id}: tile_min_zoom is a zoom from 0 to 22, not {self.tile_min_zoom}.")
         clashing = sorted(prop.name for prop in self.properties if prop.filter and prop.name in RESERVED)
         if clashing:
             raise ValueError(f"Collection {self.id} cannot filter by {', '.join(clashing)}: a parameter has that name.")
@@ -159,9 +165,21 @@ def features_select(features: Sequence[Feature], query: Query) -> Result:
     return Result(features=matched[query.offset : query.offset + query.limit], number_matched=len(matched))
 
 
-def map_figure(entries: Sequence[tuple[Feature, str | None]], *, label: str) -> SafeString:
+def map_figure(
+    entries: Sequence[tuple[Feature, str | None]],
+    *,
+    label: str,
+    collections: Sequence[str] | None = None,
+    raster: str | None = None,
+    table: bool = True,
+) -> SafeString:
     """A map of ``entries`` (each feature with the page it links to, or None) for any app's page,
-    titled ``label``: drawn on the server, so it shows on any phone without script."""
-    from gov21.geo.svg import map_svg  # the drawing needs this module's Feature: imported when used
+    titled ``label``. Always: the map drawn on the server (an SVG, on any phone without script) and,
+    unless ``table`` is False (a page that lists the features itself), a table of the features (id,
+    name or kind). Where script runs: a MapLibre map of the platform's own vector tiles of the public
+    collections (only those named in ``collections``, when given) with the entries drawn on top, and
+    under them, when ``raster`` is given, imagery tiles from that template on this platform
+    (``/imagery/.../{z}/{x}/{y}.png``; MapLibre's placeholders)."""
+    from gov21.geo.maps import figure_render  # the drawing needs this module's Feature: imported when used
 
-    return map_svg(entries, label=label)
+    return figure_render(entries, label=label, collections=collections, raster=raster, table=table)

@@ -25,6 +25,16 @@ CONFORMANCE = (
     "http://www.opengis.net/spec/cql2/1.0/conf/cql2-text",
     "http://www.opengis.net/spec/cql2/1.0/conf/cql2-json",
     "http://www.opengis.net/spec/cql2/1.0/conf/basic-cql2",
+    # Vector tiles (gov21.geo.tiles): OGC API - Tiles Part 1 and the tile matrix set it uses.
+    "http://www.opengis.net/spec/ogcapi-tiles-1/1.0/conf/core",
+    "http://www.opengis.net/spec/ogcapi-tiles-1/1.0/conf/tileset",
+    "http://www.opengis.net/spec/ogcapi-tiles-1/1.0/conf/tilesets-list",
+    "http://www.opengis.net/spec/ogcapi-tiles-1/1.0/conf/geodata-tilesets",
+    "http://www.opengis.net/spec/ogcapi-tiles-1/1.0/conf/dataset-tilesets",
+    "http://www.opengis.net/spec/ogcapi-tiles-1/1.0/conf/oas30",
+    "http://www.opengis.net/spec/ogcapi-tiles-1/1.0/conf/mvt",
+    "http://www.opengis.net/spec/tms/2.0/conf/tilematrixset",
+    "http://www.opengis.net/spec/tms/2.0/conf/json-tilematrixset",
 )
 _SCHEMA_TYPES = {"string": "string", "integer": "integer", "number": "number", "boolean": "boolean"}
 
@@ -224,6 +234,27 @@ _SCHEMAS: dict[str, Any] = {
         "required": ["id", "links"],
         "properties": {"id": {"type": "string"}, "title": {"type": "string"}, "links": _LINKS},
     },
+    "tileMatrixSets": {
+        "type": "object",
+        "required": ["tileMatrixSets"],
+        "properties": {"tileMatrixSets": {"type": "array", "items": {"type": "object", "required": ["id", "links"]}}},
+    },
+    "tileMatrixSet": {"type": "object", "required": ["crs", "tileMatrices"]},
+    "tilesets": {
+        "type": "object",
+        "required": ["tilesets"],
+        "properties": {
+            "tilesets": {
+                "type": "array",
+                "items": {"type": "object", "required": ["dataType", "crs", "links"]},
+            }
+        },
+    },
+    "tileset": {
+        "type": "object",
+        "required": ["dataType", "crs", "links"],
+        "properties": {"dataType": {"type": "string", "enum": ["vector"]}, "links": _LINKS},
+    },
     "feature": {
         "type": "object",
         "required": ["type", "geometry", "properties"],
@@ -247,6 +278,118 @@ _SCHEMAS: dict[str, Any] = {
         },
     },
 }
+
+
+_TILE_PARAMETERS = [
+    {
+        "name": "tileMatrixSetId",
+        "in": "path",
+        "required": True,
+        "description": "The tile matrix set: WebMercatorQuad.",
+        "schema": {"type": "string", "enum": ["WebMercatorQuad"]},
+    },
+    {
+        "name": "tileMatrix",
+        "in": "path",
+        "required": True,
+        "description": "The zoom level, 0 to 22.",
+        "schema": {"type": "string", "pattern": "^[0-9]+$"},
+    },
+    {
+        "name": "tileRow",
+        "in": "path",
+        "required": True,
+        "description": "The row, from 0 at the top to 2^tileMatrix - 1.",
+        "schema": {"type": "string", "pattern": "^[0-9]+$"},
+    },
+    {
+        "name": "tileCol",
+        "in": "path",
+        "required": True,
+        "description": "The column, from 0 at the west to 2^tileMatrix - 1.",
+        "schema": {"type": "string", "pattern": "^[0-9]+$"},
+    },
+]
+
+
+def _tile_operation(summary: str, operation_id: str, tag: str) -> dict[str, Any]:
+    problem = {"application/problem+json": {"schema": {"$ref": "#/components/schemas/problem"}}}
+    return {
+        "get": {
+            "summary": summary,
+            "operationId": operation_id,
+            "tags": [tag],
+            "parameters": _TILE_PARAMETERS,
+            "responses": {
+                "200": {
+                    "description": "The tile as a Mapbox Vector Tile; a tile without features has empty layers.",
+                    "content": {
+                        "application/vnd.mapbox-vector-tile": {"schema": {"type": "string", "format": "binary"}}
+                    },
+                },
+                "304": {"description": "The tile has not changed since the ETag given in If-None-Match."},
+                "400": {"description": "A part of the tile's address is not a whole number.", "content": problem},
+                "404": {
+                    "description": "No such collection or tile matrix set, or the tile is outside it.",
+                    "content": problem,
+                },
+            },
+        }
+    }
+
+
+def _tiles_metadata(summary: str, operation_id: str, tag: str, schema: str, *, tms: bool) -> dict[str, Any]:
+    problem = {"application/problem+json": {"schema": {"$ref": "#/components/schemas/problem"}}}
+    parameters: list[dict[str, Any]] = [_TILE_PARAMETERS[0]] if tms else []
+    return {
+        "get": {
+            "summary": summary,
+            "operationId": operation_id,
+            "tags": [tag],
+            "parameters": [*parameters, {**_ref("f")}],
+            "responses": {
+                "200": {
+                    "description": summary,
+                    "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{schema}"}}},
+                },
+                "400": {"description": "A parameter is unknown or its value cannot be used.", "content": problem},
+                "404": {"description": "No such collection or tile matrix set.", "content": problem},
+            },
+        }
+    }
+
+
+def _tiles_paths(collections: list[Collection]) -> dict[str, Any]:
+    paths = {
+        "/tileMatrixSets": _tiles_metadata(
+            "The tile matrix sets", "get_tile_matrix_sets", "tiles", "tileMatrixSets", tms=False
+        ),
+        "/tileMatrixSets/{tileMatrixSetId}": _tiles_metadata(
+            "A tile matrix set", "get_tile_matrix_set", "tiles", "tileMatrixSet", tms=True
+        ),
+        "/tiles": _tiles_metadata(
+            "The vector tilesets of the public collections", "get_dataset_tilesets", "tiles", "tilesets", tms=False
+        ),
+        "/tiles/{tileMatrixSetId}": _tiles_metadata(
+            "The vector tileset of the public collections", "get_dataset_tileset", "tiles", "tileset", tms=True
+        ),
+        "/tiles/{tileMatrixSetId}/{tileMatrix}/{tileRow}/{tileCol}": _tile_operation(
+            "A vector tile of every public collection, one layer each", "get_dataset_tile", "tiles"
+        ),
+    }
+    for collection in collections:
+        base = f"/collections/{collection.id}/tiles"
+        name = collection.id.replace("-", "_")
+        paths[base] = _tiles_metadata(
+            f"The vector tilesets of {collection.id}", f"get_{name}_tilesets", collection.id, "tilesets", tms=False
+        )
+        paths[base + "/{tileMatrixSetId}"] = _tiles_metadata(
+            f"The vector tileset of {collection.id}", f"get_{name}_tileset", collection.id, "tileset", tms=True
+        )
+        paths[base + "/{tileMatrixSetId}/{tileMatrix}/{tileRow}/{tileCol}"] = _tile_operation(
+            f"A vector tile of {collection.id}", f"get_{name}_tile", collection.id
+        )
+    return paths
 
 
 def openapi_document(*, server: str, collections: list[Collection]) -> dict[str, Any]:
@@ -280,17 +423,19 @@ def openapi_document(*, server: str, collections: list[Collection]) -> dict[str,
             )
         paths[base + "/items"] = _items_operation(collection)
         paths[base + "/items/{featureId}"] = _item_operation(collection)
+    paths.update(_tiles_paths(collections))
     return {
         "openapi": "3.0.3",
         "info": {
             "title": "gov21 geographic data (OGC API - Features)",
             "version": "1.0.0",
             "description": "The country's geographic reference data, per OGC API - Features Part 1 (Core, GeoJSON, "
-            "HTML, OpenAPI 3.0), Part 2 (CRS by reference) and Part 3 (Filtering, Basic CQL2 in text and JSON).",
+            "HTML, OpenAPI 3.0), Part 2 (CRS by reference) and Part 3 (Filtering, Basic CQL2 in text and JSON), "
+            "and as vector tiles per OGC API - Tiles Part 1 (Mapbox Vector Tiles in WebMercatorQuad).",
             "license": {"name": "CC-BY 4.0", "url": "https://creativecommons.org/licenses/by/4.0/"},
         },
         "servers": [{"url": server}],
-        "tags": [{"name": "server"}, *({"name": collection.id} for collection in collections)],
+        "tags": [{"name": "server"}, {"name": "tiles"}, *({"name": collection.id} for collection in collections)],
         "paths": paths,
         "components": {
             "parameters": _parameters(),

@@ -42,10 +42,9 @@ from gov21.core.geo import (
 from gov21.core.http import problem
 from gov21.core.office import request_principal
 from gov21.core.principal import Principal
-from gov21.geo.contracts import Collection, Feature, Query, Value, collection_get, collections_all
+from gov21.geo.contracts import Collection, Feature, Query, Value, collection_get, collections_all, map_figure
 from gov21.geo.cql import Filter, cql_parse
 from gov21.geo.openapi import CONFORMANCE, LIMIT_DEFAULT, LIMIT_MAX, OPENAPI_TYPE, openapi_document
-from gov21.geo.svg import map_svg
 
 JSON = "application/json"
 GEOJSON = "application/geo+json"
@@ -56,6 +55,8 @@ ITEMS_PARAMETERS = frozenset({"f", "limit", "offset", "bbox", "bbox-crs", "datet
 FILTER_PARAMETERS = frozenset({"filter", "filter-lang"})
 SCHEMA_JSON = "application/schema+json"
 QUERYABLES_REL = "http://www.opengis.net/def/rel/ogc/1.0/queryables"
+REL_TILING_SCHEMES = "http://www.opengis.net/def/rel/ogc/1.0/tiling-schemes"
+REL_TILESETS_VECTOR = "http://www.opengis.net/def/rel/ogc/1.0/tilesets-vector"
 # Coordinates are given to seven decimals in CRS84 (about a centimetre) and to the centimetre in metres.
 DIGITS = {True: 7, False: 2}
 
@@ -219,6 +220,13 @@ def landing(request: HttpRequest) -> HttpResponse:
             },
             {"rel": "conformance", "type": JSON, "title": _("Conformance"), "href": page.url("conformance")},
             {"rel": "data", "type": JSON, "title": _("Collections"), "href": page.url("collections")},
+            {
+                "rel": REL_TILING_SCHEMES,
+                "type": JSON,
+                "title": _("Tile matrix sets"),
+                "href": page.url("tileMatrixSets"),
+            },
+            {"rel": REL_TILESETS_VECTOR, "type": JSON, "title": _("Vector tiles"), "href": page.url("tiles")},
         ],
     }
     return _answer(page, body, "geo/landing.html", {"collections": _readable(request)})
@@ -267,6 +275,12 @@ def _collection_json(page: Page, collection: Collection) -> dict[str, Any]:
             },
             {"rel": "items", "type": GEOJSON, "title": _("The features as GeoJSON"), "href": page.url(items)},
             {"rel": "items", "type": HTML, "title": _("The features as HTML"), "href": page.url(items, f="html")},
+            {
+                "rel": REL_TILESETS_VECTOR,
+                "type": JSON,
+                "title": _("Vector tiles"),
+                "href": page.url(f"collections/{collection.id}/tiles"),
+            },
         ]
         + (
             [
@@ -444,7 +458,8 @@ def items(request: HttpRequest, collection_id: str) -> HttpResponse:
             (feature.id, href, [(p.title, feature.properties.get(p.name)) for p in found.properties])
             for feature, href in pages
         ],
-        "map": map_svg(pages, label=str(found.title)),
+        # The page's own table lists every feature with its properties.
+        "map": map_figure(pages, label=str(found.title), collections=[found.id], table=False),
         "number_matched": result.number_matched,
         "number_returned": len(features),
         "next": None if next_offset is None else page.here(offset=next_offset, f="html"),
@@ -504,6 +519,6 @@ def item(request: HttpRequest, collection_id: str, feature_id: str) -> HttpRespo
         "collection": found,
         "feature": feature,
         "rows": [(prop.title, feature.properties.get(prop.name)) for prop in found.properties],
-        "map": map_svg([(feature, None)], label=feature.id),
+        "map": map_figure([(feature, None)], label=feature.id, collections=[found.id]),
     }
     return _content_crs(_answer(page, body, "geo/item.html", context, content_type=GEOJSON), crs)
