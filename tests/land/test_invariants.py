@@ -67,7 +67,7 @@ def test_an_inheritance_passes_exactly_the_deceaseds_share(
         # An heir who already owns a share adds the inherited one to it.
         other = next(p for p, _s in holders if p is not deceased_party)
         heirs[0] = (other, heirs[0][1])
-    after = dict((p.pk, s) for p, s in inherited_shares(holders, deceased, heirs))
+    after = {p.pk: s for p, s in inherited_shares(holders, deceased, heirs)}
     assert sum(after.values()) == 1
     assert deceased_party.pk not in after
     for party, share in holders:
