@@ -13,7 +13,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from gov21.land.records import TransferFacts
-from tests.land.helpers import STEP, SOUTH, WEST, complete, first_register, lodge, owners, person, ref, rect, square
+from tests.land.helpers import SOUTH, STEP, WEST, complete, first_register, lodge, owners, person, rect, ref, square
 
 pytestmark = pytest.mark.django_db
 ITEMS = "/geo/collections/parcels/items"
@@ -50,9 +50,15 @@ def test_a_box_finds_the_parcels_it_meets_and_reads_only_rows_whose_boxes_meet_i
     ell = {
         "type": "Polygon",
         "coordinates": [
-            [[WEST + 5 * STEP, SOUTH], [WEST + 8 * STEP, SOUTH], [WEST + 8 * STEP, SOUTH + 0.2 * STEP],
-             [WEST + 5.2 * STEP, SOUTH + 0.2 * STEP], [WEST + 5.2 * STEP, SOUTH + 3 * STEP],
-             [WEST + 5 * STEP, SOUTH + 3 * STEP], [WEST + 5 * STEP, SOUTH]]
+            [
+                [WEST + 5 * STEP, SOUTH],
+                [WEST + 8 * STEP, SOUTH],
+                [WEST + 8 * STEP, SOUTH + 0.2 * STEP],
+                [WEST + 5.2 * STEP, SOUTH + 0.2 * STEP],
+                [WEST + 5.2 * STEP, SOUTH + 3 * STEP],
+                [WEST + 5 * STEP, SOUTH + 3 * STEP],
+                [WEST + 5 * STEP, SOUTH],
+            ]
         ],
     }
     first_register(ell, owners((person(), "1/1")))

@@ -20,7 +20,9 @@ DEED = b"%PDF-1.4\n% deed of sale, lot 7\n"
 
 
 def _stored() -> tuple[str, Path]:
-    source = source_store(content=DEED, kind="deed", filename="../../deed.pdf", media_type="application/pdf", actor=CLERK)
+    source = source_store(
+        content=DEED, kind="deed", filename="../../deed.pdf", media_type="application/pdf", actor=CLERK
+    )
     return source.sha256, Path(settings.DATA_DIR) / "land" / "documents" / source.sha256[:2] / source.sha256
 
 

@@ -70,7 +70,7 @@ def _page(model: type[M], query: Query, filters: dict[str, Any], feature: Callab
     return Result(features=[feature(row) for row in page], number_matched=len(ids))
 
 
-def _parcel_feature(parcel: Parcel) -> Feature:
+def parcel_feature(parcel: Parcel) -> Feature:
     return Feature(
         id=parcel.number if parcel.valid_to is None else f"{parcel.number}~{parcel.pk}",
         geometry=parcel.geometry,
@@ -96,7 +96,7 @@ def _building_feature(building: Building) -> Feature:
 
 
 def _parcel_items(query: Query) -> Result:
-    return _page(Parcel, query, dict(query.filters), _parcel_feature)
+    return _page(Parcel, query, dict(query.filters), parcel_feature)
 
 
 def _parcel_item(feature_id: str, reader: Principal | None) -> Feature | None:
@@ -106,7 +106,7 @@ def _parcel_item(feature_id: str, reader: Principal | None) -> Feature | None:
         found = rows.filter(pk=int(version)).first() if version.isdigit() and len(version) < 18 else None
     else:
         found = rows.filter(valid_to__isnull=True).first()
-    return _parcel_feature(found) if found is not None else None
+    return parcel_feature(found) if found is not None else None
 
 
 def _building_items(query: Query) -> Result:

@@ -13,15 +13,16 @@ from fractions import Fraction
 from typing import Any
 
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from gov21.core.spatial import SpatialRecord
 
 
 class PartyKind(models.TextChoices):
-    PERSON = "person", "Person"
-    BUSINESS = "business", "Business"
-    AGENCY = "agency", "Agency"
-    GROUP = "group", "Group"
+    PERSON = "person", _("Person")
+    BUSINESS = "business", _("Business")
+    AGENCY = "agency", _("Agency")
+    GROUP = "group", _("Group")
 
 
 class Party(models.Model):
@@ -62,20 +63,20 @@ class GroupMember(models.Model):
 
 
 class TransactionKind(models.TextChoices):
-    FIRST_REGISTRATION = "first_registration", "First registration"
-    TRANSFER = "transfer", "Transfer on sale"
-    INHERITANCE = "inheritance", "Inheritance"
-    MORTGAGE = "mortgage", "Mortgage"
-    DISCHARGE = "discharge", "Discharge of a mortgage"
-    SUBDIVISION = "subdivision", "Subdivision"
-    MERGER = "merger", "Merger"
+    FIRST_REGISTRATION = "first_registration", _("First registration")
+    TRANSFER = "transfer", _("Transfer on sale")
+    INHERITANCE = "inheritance", _("Inheritance")
+    MORTGAGE = "mortgage", _("Mortgage")
+    DISCHARGE = "discharge", _("Discharge of a mortgage")
+    SUBDIVISION = "subdivision", _("Subdivision")
+    MERGER = "merger", _("Merger")
 
 
 class TransactionState(models.TextChoices):
-    LODGED = "lodged", "Lodged"
-    CHECKED = "checked", "Checked"
-    REGISTERED = "registered", "Registered"
-    REJECTED = "rejected", "Rejected"
+    LODGED = "lodged", _("Lodged")
+    CHECKED = "checked", _("Checked")
+    REGISTERED = "registered", _("Registered")
+    REJECTED = "rejected", _("Rejected")
 
 
 class Transaction(models.Model):
@@ -184,11 +185,11 @@ class Building(SpatialRecord, Versioned):
 
 
 class RightKind(models.TextChoices):
-    OWNERSHIP = "ownership", "Ownership"
-    STATE_LAND = "state_land", "State land"
-    LEASE = "lease", "Lease"
-    MORTGAGE = "mortgage", "Mortgage"
-    EASEMENT = "easement", "Easement"
+    OWNERSHIP = "ownership", _("Ownership")
+    STATE_LAND = "state_land", _("State land")
+    LEASE = "lease", _("Lease")
+    MORTGAGE = "mortgage", _("Mortgage")
+    EASEMENT = "easement", _("Easement")
 
 
 class Right(Versioned):
@@ -214,11 +215,11 @@ class Right(Versioned):
 
 
 class SourceKind(models.TextChoices):
-    DEED = "deed", "Deed"
-    SURVEY_PLAN = "survey_plan", "Survey plan"
-    COURT_ORDER = "court_order", "Court order"
-    POWER_OF_ATTORNEY = "power_of_attorney", "Power of attorney"
-    DEATH_CERTIFICATE = "death_certificate", "Death certificate"
+    DEED = "deed", _("Deed")
+    SURVEY_PLAN = "survey_plan", _("Survey plan")
+    COURT_ORDER = "court_order", _("Court order")
+    POWER_OF_ATTORNEY = "power_of_attorney", _("Power of attorney")
+    DEATH_CERTIFICATE = "death_certificate", _("Death certificate")
 
 
 class Source(models.Model):
