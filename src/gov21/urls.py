@@ -86,6 +86,7 @@ urlpatterns = [
     path("services/schema.json", services_definitions_office.schema, name="service-schema"),
     path("office/cases/", include("gov21.onestop.office_urls")),
     path("office/continuity/", include("gov21.continuity.urls")),
+    path("office/land/", include("gov21.land.urls")),
     path("office/outbox/", include("gov21.portal.outbox_urls")),
     path("geo/", include("gov21.geo.urls")),
     path("stac/", include("gov21.imagery.urls")),

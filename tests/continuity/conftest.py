@@ -1,6 +1,6 @@
 """The continuity tests' own node: a data directory of their own, so keys made there never touch
-other tests. The registry's and the service engine's key stores are looked up once per process, so
-they are dropped on the way in and out."""
+other tests. The registry's, the service engine's and the land register's key stores are looked up
+once per process, so they are dropped on the way in and out."""
 
 from __future__ import annotations
 
@@ -13,11 +13,13 @@ from django.db import connection
 
 
 def forget_key_stores() -> None:
+    from gov21.land.extracts import land_keys
     from gov21.onestop.documents import services_keys
     from gov21.registry.keys import registry_keys
 
     registry_keys.cache_clear()
     services_keys.cache_clear()
+    land_keys.cache_clear()
 
 
 @pytest.fixture

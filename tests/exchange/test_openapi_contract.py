@@ -28,6 +28,7 @@ from gov21.onestop.documents import document_issue
 from gov21.registry import services as registry
 from gov21.registry.models import LifeEvent, Person
 from tests.identity import flows
+from tests.land.helpers import first_register, owners, square
 from tests.registry.factories import register_person
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("exchange")]
@@ -91,8 +92,10 @@ def world() -> dict[str, Any]:
         ).serial
         for agency in ("licensing", "benefits", "business-register")
     }
+    parcel = first_register(square(0, 0), owners((mother, "1/1")))
     return {
         "uin": mother.uin,
+        "parcel": parcel,
         "token": flows.access_token_of(citizen),
         "birth": birth.number,
         "credential": certificate.credential,
@@ -103,7 +106,7 @@ def world() -> dict[str, Any]:
 
 
 def _valid_cases(world: dict[str, Any]) -> list[Case]:
-    uin = world["uin"]
+    uin, parcel = world["uin"], world["parcel"]
     cases = [
         Case("CRO/civil-registry/persons", "GET", "/{uin}", f"/{uin}", 200),
         Case("CRO/civil-registry/persons", "GET", "/{uin}", f"/{uin}", 200, query=f"as_of={timezone.localdate()}"),
@@ -131,6 +134,26 @@ def _valid_cases(world: dict[str, Any]) -> list[Case]:
             200,
             client=PUBLISHER,
             **_json({"event_type": "name.changed", "seq": 1, "payload": {"uin": uin}}),
+        ),
+        Case("LRA/land-register/parcels", "GET", "/owners/{kind}/{identifier}", f"/owners/person/{uin}", 200),
+        Case("LRA/land-register/parcels", "GET", "/parcels/{number}/title", f"/parcels/{parcel}/title", 200),
+        Case(
+            "LRA/land-register/parcels",
+            "GET",
+            "/parcels/{number}/encumbrances",
+            f"/parcels/{parcel}/encumbrances",
+            200,
+            query=f"as_of={timezone.localdate()}",
+        ),
+        Case("LRA/land-register/parcels", "POST", "/parcels/{number}/extracts", f"/parcels/{parcel}/extracts", 201),
+        Case(
+            "LRA/land-register/events",
+            "POST",
+            "/",
+            "/",
+            200,
+            client=PUBLISHER,
+            **_json({"event_type": "death.registered", "seq": 1, "payload": {"uin": "2345678901"}}),
         ),
         Case(
             "EXCHANGE/data-embassy/store",
@@ -202,6 +225,17 @@ def _bad_cases() -> list[Case]:
         Case("PORTAL/services/documents", "GET", "/{serial}", "/D-NONE", 404),
         Case("PORTAL/services/documents", "GET", "/holders/{uin}", "/holders/x", 422),
         Case("PORTAL/services/events", "POST", "/", "/", 422, client=PUBLISHER, body=b"nope"),
+        Case("LRA/land-register/parcels", "GET", "/owners/{kind}/{identifier}", "/owners/person/123", 422),
+        Case("LRA/land-register/parcels", "GET", "/parcels/{number}/title", "/parcels/XA-01-404/title", 404),
+        Case(
+            "LRA/land-register/parcels",
+            "POST",
+            "/parcels/{number}/extracts",
+            "/parcels/XA-01-404/extracts",
+            422,
+            query="as_of=soon",
+        ),
+        Case("LRA/land-register/events", "POST", "/", "/", 422, client=PUBLISHER, body=b"nope"),
         Case("EXCHANGE/data-embassy/store", "PUT", "/objects/{key}", "/objects/not-a-key", 422, body=b"x"),
         Case("EXCHANGE/data-embassy/store", "GET", "/list/{prefix}", "/list/keys", 422),
         Case("CRO/civil-registry/persons", "GET", "", "/a/b/c", 404),

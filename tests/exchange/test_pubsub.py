@@ -28,13 +28,15 @@ EVENTS = "XA/GOV/EXCHANGE/pubsub/events"
 
 
 ENGINE = "XA/GOV/PORTAL/services"
+LAND = "XA/GOV/LRA/land-register"
 
 
 @pytest.fixture(autouse=True)
 def _only_the_benefits_system_is_pushed_to(exchange: None) -> None:
-    """These tests are of the delivery mechanism: the service engine's own subscriptions (tested
-    with the engine) are paused so each event has the one push subscriber the tests count."""
-    Subscription.objects.filter(subscriber=ENGINE).update(active=False)
+    """These tests are of the delivery mechanism: the service engine's and the land register's own
+    subscriptions (tested with each) are paused so each event has the one push subscriber the tests
+    count."""
+    Subscription.objects.filter(subscriber__in=(ENGINE, LAND)).update(active=False)
 
 
 def _register(kind: str, data: dict[str, Any], actor: Principal) -> LifeEvent:
@@ -160,6 +162,7 @@ def test_bootstrap_runs_again_without_duplicating_subscriptions() -> None:
         ("birth.registered", BENEFITS, "push"),
         ("birth.registered", ENGINE, "push"),
         ("birth.registered", STATS, "pull"),
+        ("death.registered", LAND, "push"),
         ("death.registered", BENEFITS, "push"),
         ("death.registered", ENGINE, "push"),
     ]

@@ -25,6 +25,8 @@ from gov21.geo.contracts import (
     features_select,
 )
 
+# Every collection is listed with its extent, and the land register's come from the database.
+pytestmark = pytest.mark.django_db
 CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
 UTM20N = "http://www.opengis.net/def/crs/EPSG/0/32620"
 ITEMS = "/geo/collections/parishes/items"

@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 from typing import Any
 
+import pytest
 import schemathesis
 from schemathesis.checks import response_schema_conformance
 from schemathesis.core.failures import FailureGroup
@@ -15,6 +16,8 @@ from tests.identity.flows import _InProcessProvider
 from tests.security import fuzzing
 
 CASES = int(os.environ.get("GOV21_FUZZ_CASES", "8"))
+# The land register's collections read their parcels and buildings from the database.
+pytestmark = pytest.mark.django_db
 
 
 def test_the_geographic_api_never_fails_and_answers_errors_as_problems() -> None:

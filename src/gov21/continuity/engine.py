@@ -47,6 +47,7 @@ from django.db import connection
 from gov21.continuity import postgres
 from gov21.continuity.targets import Target
 from gov21.core.crypto import KeyStore, private_file, verify_compact
+from gov21.core.datafiles import backup_directories
 from gov21.core.errors import DomainError
 
 FORMAT = "gov21-backup/1"
@@ -250,13 +251,21 @@ def _counts(db: Path) -> dict[str, int]:
 
 
 def _key_files(data_dir: Path) -> list[tuple[str, Path]]:
-    """The files a node needs to run, besides its database: every key but the backup master key."""
+    """The files a node needs to run, besides its database: every key but the backup master key,
+    and the files of the directories apps registered (``core.datafiles``)."""
     files = [("secret_key", data_dir / "secret_key")] if (data_dir / "secret_key").exists() else []
     keys = data_dir / "keys"
     if keys.is_dir():
         for path in sorted(keys.rglob("*")):
             if path.is_file() and path.name != MASTER_FILE and not path.name.startswith("."):
                 files.append((str(path.relative_to(data_dir)), path))
+    # The apps' own files (a register's source documents), wherever they registered them.
+    for relative in backup_directories():
+        folder = data_dir / relative
+        if folder.is_dir():
+            for path in sorted(folder.rglob("*")):
+                if path.is_file() and not path.name.startswith("."):
+                    files.append((str(path.relative_to(data_dir)), path))
     return files
 
 

@@ -694,6 +694,10 @@ def pubsub_bootstrap() -> None:
     for code in ("birth.registered", "death.registered", "address.changed"):
         if not Subscription.objects.filter(event_type__code=code, subscriber=engine).exists():
             subscription_add(event_type=code, subscriber=engine, mode=Subscription.PUSH, endpoint=engine_inbox)
+    # The land register opens an inheritance of a deceased owner's land.
+    land, land_inbox = _gov("LRA/land-register"), _gov("LRA/land-register/events")
+    if not Subscription.objects.filter(event_type__code="death.registered", subscriber=land).exists():
+        subscription_add(event_type="death.registered", subscriber=land, mode=Subscription.PUSH, endpoint=land_inbox)
     if not Subscription.objects.filter(event_type__code="birth.registered", subscriber=statistics).exists():
         subscription_add(event_type="birth.registered", subscriber=statistics, mode=Subscription.PULL)
     right_grant(service=events, subject=statistics, method="GET", path="/*", by="gov21 setup")

@@ -38,6 +38,7 @@ DEMO_MEMBERS: Final = (
     ("LTA", gettext_noop("Licensing and Transport Authority"), ("licensing",)),
     ("STATS", gettext_noop("Statistics Office"), ("statistics",)),
     ("BRA", gettext_noop("Business Registration Authority"), ("business-register",)),
+    ("LRA", gettext_noop("Land Registry"), ("land-register",)),
 )
 # Who may read the civil registry through the exchange, and which endpoints.
 DEMO_RIGHTS: Final = (
@@ -46,6 +47,7 @@ DEMO_RIGHTS: Final = (
     ("CRO/civil-registry/persons", "PORTAL/services", "GET", "/*"),
     ("CRO/civil-registry/persons", "MSD/benefits", "GET", "/*"),
     ("CRO/civil-registry/persons", "LTA/licensing", "GET", "/*"),
+    ("CRO/civil-registry/persons", "LRA/land-register", "GET", "/*"),
     ("CRO/civil-registry/certificates", "group:{instance}/all-agencies", "POST", "/verify"),
     # The service engine declares events and orders copies on the citizen's behalf.
     ("CRO/civil-registry/declarations", "PORTAL/services", "POST", "/*"),
@@ -63,6 +65,13 @@ DEMO_RIGHTS: Final = (
     ("BRA/business-register/documents", "group:{instance}/all-agencies", "GET", "/**"),
     # The registry delivers its events into the service engine's receiver.
     ("PORTAL/services/events", "CRO/civil-registry", "POST", "/"),
+    # The land register: the citizen's own land for the portal, titles for the one-stop shop and
+    # for agencies (a bank checking a mortgage goes through a ministry's system, never straight in).
+    ("LRA/land-register/parcels", "PORTAL/portal", "GET", "/owners/person/*"),
+    ("LRA/land-register/parcels", "PORTAL/services", "GET", "/**"),
+    ("LRA/land-register/parcels", "group:{instance}/all-agencies", "GET", "/parcels/**"),
+    ("LRA/land-register/parcels", "PORTAL/services", "POST", "/parcels/*/extracts"),
+    ("LRA/land-register/events", "CRO/civil-registry", "POST", "/"),
 )
 
 

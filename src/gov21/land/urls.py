@@ -1,0 +1,12 @@
+from django.urls import path
+
+from gov21.land import office
+
+app_name = "land"
+urlpatterns = [
+    path("", office.home, name="home"),
+    path("parcels/<str:number>/", office.parcel, name="parcel"),
+    path("transactions/<str:number>/", office.transaction, name="transaction"),
+    path("lodge/transfer/", office.lodge_transfer, name="lodge-transfer"),
+    path("lodge/mortgage/", office.lodge_mortgage, name="lodge-mortgage"),
+]

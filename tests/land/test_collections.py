@@ -1,0 +1,101 @@
+"""The land register's collections through the OGC API Features server over HTTP: parcels without
+owners, buildings, box and time queries, filters, paging, and a box that reads only matching rows."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from gov21.land.records import TransferFacts
+from tests.land.helpers import SOUTH, STEP, WEST, complete, first_register, lodge, owners, person, rect, ref, square
+
+pytestmark = pytest.mark.django_db
+ITEMS = "/geo/collections/parcels/items"
+
+
+def _json(url: str) -> dict[str, Any]:
+    response = Client().get(url, HTTP_ACCEPT="application/geo+json")
+    assert response.status_code == 200, response.content
+    body: dict[str, Any] = response.json()
+    return body
+
+
+def _box(x0: float, y0: float, x1: float, y1: float) -> str:
+    return f"{WEST + x0 * STEP},{SOUTH + y0 * STEP},{WEST + x1 * STEP},{SOUTH + y1 * STEP}"
+
+
+def test_parcels_are_public_and_name_no_owner() -> None:
+    owner = person()
+    number = first_register(square(0, 0), owners((owner, "1/1")), buildings=[rect(0.2, 0.2, 0.4, 0.4)])
+    body = _json(f"{ITEMS}?f=json")
+    [feature] = body["features"]
+    assert feature["id"] == number
+    assert set(feature["properties"]) == {"number", "parish", "area_m2", "land_use"}
+    assert owner.uin.encode() not in Client().get(f"{ITEMS}?f=json").content
+    assert _json(f"/geo/collections/parcels/items/{number}?f=json")["properties"]["parish"] == "XA-01"
+    [building] = _json("/geo/collections/buildings/items?f=json")["features"]
+    assert building["properties"]["parcel_number"] == number
+    assert "parcels" in {c["id"] for c in _json("/geo/collections?f=json")["collections"]}
+
+
+def test_a_box_finds_the_parcels_it_meets_and_reads_only_rows_whose_boxes_meet_it() -> None:
+    numbers = [first_register(square(col, 0), owners((person(), "1/1"))) for col in range(4)]
+    # An L-shaped parcel whose box meets the window but whose shape does not.
+    ell = {
+        "type": "Polygon",
+        "coordinates": [
+            [
+                [WEST + 5 * STEP, SOUTH],
+                [WEST + 8 * STEP, SOUTH],
+                [WEST + 8 * STEP, SOUTH + 0.2 * STEP],
+                [WEST + 5.2 * STEP, SOUTH + 0.2 * STEP],
+                [WEST + 5.2 * STEP, SOUTH + 3 * STEP],
+                [WEST + 5 * STEP, SOUTH + 3 * STEP],
+                [WEST + 5 * STEP, SOUTH],
+            ]
+        ],
+    }
+    first_register(ell, owners((person(), "1/1")))
+    found = _json(f"{ITEMS}?f=json&bbox={_box(1.5, 0.2, 2.5, 0.8)}")
+    assert [f["id"] for f in found["features"]] == numbers[1:3] and found["numberMatched"] == 2
+    inside_ell = _json(f"{ITEMS}?f=json&bbox={_box(6, 1, 7, 2)}")
+    assert inside_ell["features"] == [] and inside_ell["numberMatched"] == 0
+    with CaptureQueriesContext(connection) as queries:
+        _json(f"{ITEMS}?f=json&bbox={_box(1.5, 0.2, 2.5, 0.8)}")
+    reads = [q["sql"] for q in queries.captured_queries if "land_parcel" in q["sql"]]
+    assert reads and all("max_lon" in sql for sql in reads[:2])
+
+
+def test_filters_paging_and_time() -> None:
+    seller, buyer = person(), person()
+    numbers = [first_register(square(col, 2), owners((seller, "1/1")), parish="XA-02") for col in range(3)]
+    first_register(square(5, 2), owners((person(), "1/1")))
+    by_parish = _json(f"{ITEMS}?f=json&parish=XA-02&limit=2")
+    assert [f["id"] for f in by_parish["features"]] == numbers[:2] and by_parish["numberMatched"] == 3
+    assert any(link["rel"] == "next" for link in by_parish["links"])
+    # A transfer changes no geometry: the parcel keeps one current version.
+    complete(lodge(TransferFacts(parcel=numbers[0], applicant=ref(seller), buyers=owners((buyer, "1/1")))))
+    assert _json(f"{ITEMS}?f=json&number={numbers[0]}")["numberMatched"] == 1
+    before = (timezone.now() - timedelta(days=1)).date().isoformat()
+    assert _json(f"{ITEMS}?f=json&datetime=../{before}")["numberMatched"] == 0
+
+
+def test_bad_parameters_are_refused_with_problem_details() -> None:
+    response = Client().get(f"{ITEMS}?bbox=1,2,3")
+    assert response.status_code == 400 and response["Content-Type"] == "application/problem+json"
+    response = Client().get(f"{ITEMS}?owner=someone")
+    assert response.status_code == 400
+    assert Client().get("/geo/collections/parcels/items/XA-01-404?f=json").status_code == 404
+    assert Client().get("/geo/collections/buildings/items/notanumber?f=json").status_code == 404
+
+
+def test_the_collection_page_draws_a_map() -> None:
+    first_register(square(0, 4), owners((person(), "1/1")))
+    page = Client().get("/geo/collections/parcels/items", HTTP_ACCEPT="text/html")
+    assert page.status_code == 200 and b"<svg" in page.content
