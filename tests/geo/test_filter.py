@@ -15,6 +15,9 @@ from hypothesis import strategies as st
 
 from gov21.geo import views
 
+# Listing collections reads the registers that plug theirs in (the land register's parcels).
+pytestmark = pytest.mark.django_db
+
 PARISHES = "/geo/collections/parishes/items"
 SETTLEMENTS = "/geo/collections/settlements/items"
 
@@ -218,7 +221,7 @@ def test_a_collection_that_does_not_apply_filters_refuses_them_rather_than_ignor
 
 def test_the_settlements_are_points_with_their_parish(client: Client) -> None:
     listing = _get(client, "/geo/collections")
-    assert [c["id"] for c in listing["collections"]][:2] == ["parishes", "settlements"]
+    assert {"parishes", "settlements"} <= {c["id"] for c in listing["collections"]}
     body = _get(client, SETTLEMENTS + "?limit=1000")
     assert body["numberMatched"] == body["numberReturned"] == 75
     first = body["features"][0]

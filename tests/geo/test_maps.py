@@ -18,6 +18,9 @@ from gov21.core.geo import BBox
 from gov21.geo import contracts, vendor
 from gov21.geo.contracts import Collection, Feature, Property, collection_register, features_select, map_figure
 
+# Listing collections reads the registers that plug theirs in (the land register's parcels).
+pytestmark = pytest.mark.django_db
+
 
 @pytest.fixture
 def maplibre(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:

@@ -20,6 +20,9 @@ from gov21.geo import contracts, views
 from gov21.geo.contracts import Collection, Feature, Property, Query, Result, collection_register, features_select
 from gov21.geo.tiles import BUFFER, EXTENT, MAX_ZOOM
 
+# Listing collections reads the registers that plug theirs in (the land register's parcels).
+pytestmark = pytest.mark.django_db
+
 MVT = "application/vnd.mapbox-vector-tile"
 TMS = morecantile.tms.get("WebMercatorQuad")
 PARISH_TILES = "/geo/collections/parishes/tiles/WebMercatorQuad"

@@ -99,3 +99,18 @@ def test_the_collection_page_draws_a_map() -> None:
     first_register(square(0, 4), owners((person(), "1/1")))
     page = Client().get("/geo/collections/parcels/items", HTTP_ACCEPT="text/html")
     assert page.status_code == 200 and b"<svg" in page.content
+
+
+def test_a_cql2_filter_selects_parcels_by_their_properties_in_the_database() -> None:
+    small = first_register(square(0, 0), owners((person(), "1/1")))
+    large = first_register(rect(2, 0, 4, 2), owners((person(), "1/1")))
+    area = _json(f"{ITEMS}/{small}?f=json")["properties"]["area_m2"]
+    body = _json(f"{ITEMS}?f=json&filter=area_m2%20%3E%20{area * 2}")
+    assert [f["id"] for f in body["features"]] == [large]
+    assert body["numberMatched"] == 1
+    body = _json(f"{ITEMS}?f=json&filter=parish%3D'XA-01'%20AND%20NOT%20number%3D'{large}'")
+    assert [f["id"] for f in body["features"]] == [small]
+    # A property the collection does not have is refused, naming it, never ignored.
+    refused = Client().get(f"{ITEMS}?f=json&filter=owner%3D'x'", HTTP_ACCEPT="application/geo+json")
+    assert refused.status_code == 400
+    assert "owner" in refused.json()["detail"]

@@ -10,7 +10,7 @@ features are the current versions; with it, every version valid during the inter
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from django.db.models import Max, Min, Q, QuerySet
 from django.utils.translation import gettext_lazy as _
@@ -19,7 +19,7 @@ from shapely.geometry import box
 from gov21.core.geo import BBox
 from gov21.core.principal import Principal
 from gov21.core.spatial import bbox_filter, geometry_from_wkb
-from gov21.geo.contracts import Collection, Feature, Property, Query, Result
+from gov21.geo.contracts import Collection, Feature, Property, Query, Result, cql_q
 from gov21.land.models import Building, Parcel
 
 M = TypeVar("M", Parcel, Building)
@@ -57,8 +57,15 @@ def _matching_ids(rows: QuerySet[M], query: Query) -> list[int]:
     return sorted(ids)
 
 
-def _page(model: type[M], query: Query, filters: dict[str, Any], feature: Callable[[M], Feature]) -> Result:
-    rows = _in_time(model.objects.filter(**filters), query)
+# A feature's properties are its row's fields of the same names.
+_PARCEL_FIELDS = {"number": "number", "parish": "parish", "area_m2": "area_m2", "land_use": "land_use"}
+_BUILDING_FIELDS = {"parcel_number": "parcel_number", "use": "use", "storeys": "storeys"}
+
+
+def _page(model: type[M], query: Query, fields: dict[str, str], feature: Callable[[M], Feature]) -> Result:
+    rows = _in_time(model.objects.filter(**dict(query.filters)), query)
+    if query.cql is not None:
+        rows = rows.filter(cql_q(query.cql, fields))
     if query.bbox is None:
         # No geometry to test: the database pages and counts.
         ordered = rows.order_by("id")
@@ -96,7 +103,7 @@ def _building_feature(building: Building) -> Feature:
 
 
 def _parcel_items(query: Query) -> Result:
-    return _page(Parcel, query, dict(query.filters), parcel_feature)
+    return _page(Parcel, query, _PARCEL_FIELDS, parcel_feature)
 
 
 def _parcel_item(feature_id: str, reader: Principal | None) -> Feature | None:
@@ -110,7 +117,7 @@ def _parcel_item(feature_id: str, reader: Principal | None) -> Feature | None:
 
 
 def _building_items(query: Query) -> Result:
-    return _page(Building, query, dict(query.filters), _building_feature)
+    return _page(Building, query, _BUILDING_FIELDS, _building_feature)
 
 
 def _building_item(feature_id: str, reader: Principal | None) -> Feature | None:
@@ -149,6 +156,10 @@ def parcels_collection() -> Collection:
         items=_parcel_items,
         item=_parcel_item,
         extent=_extent(Parcel),
+        filtering=True,
+        # Parcels are drawn from zoom 14 (a few streets): below it a tile of a town would hold
+        # thousands of shapes too small to see.
+        tile_min_zoom=14,
     )
 
 
@@ -165,4 +176,6 @@ def buildings_collection() -> Collection:
         items=_building_items,
         item=_building_item,
         extent=_extent(Building),
+        filtering=True,
+        tile_min_zoom=14,
     )
