@@ -71,6 +71,7 @@ INSTALLED_APPS = [
     "gov21.onestop",
     "gov21.portal",
     "gov21.continuity",
+    "gov21.assets",
     "gov21.exchange",
     "gov21.geo",
     "gov21.demo",

@@ -535,6 +535,7 @@ EXCHANGE_CLIENTS: tuple[str, ...] = (
     "STATS/statistics",
     "CRO/civil-registry",
     "BRA/business-register",
+    "NDMO/disaster-response",
     "STATS/research",
 )
 # The group every subsystem of the demo directory belongs to (not one added later without rights).
@@ -576,6 +577,7 @@ EXCHANGE: dict[tuple[str, str, str], XOp] = {
     ("CRO/civil-registry/certificates", "POST", "/verify"): XOp(
         ALL_AGENCIES, _p("/verify"), body=lambda w: {"token": "not-a-credential"}
     ),
+    ("CRO/civil-registry/residents", "GET", "/counts"): XOp(frozenset({"NDMO/disaster-response"}), _p("/counts")),
     ("CRO/civil-registry/declarations", "POST", "/{kind}"): XOp(
         frozenset({"PORTAL/services"}), _p("/address_change"), body=lambda w: {"uin": w.a.identifier}
     ),
