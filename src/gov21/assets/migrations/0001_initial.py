@@ -5,128 +5,241 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
-    dependencies = [
-    ]
+    dependencies = []
 
     operations = [
         migrations.CreateModel(
-            name='DisasterEvent',
+            name="DisasterEvent",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('geometry_wkb', models.BinaryField()),
-                ('min_lon', models.FloatField()),
-                ('min_lat', models.FloatField()),
-                ('max_lon', models.FloatField()),
-                ('max_lat', models.FloatField()),
-                ('name', models.CharField(max_length=200)),
-                ('kind', models.CharField(choices=[('hurricane', 'Hurricane'), ('flood', 'Flood'), ('earthquake', 'Earthquake'), ('landslide', 'Landslide'), ('fire', 'Fire')], max_length=12)),
-                ('occurred_on', models.DateField()),
-                ('buffer_km', models.FloatField(blank=True, null=True)),
-                ('track_wkb', models.BinaryField(blank=True, null=True)),
-                ('area_km2', models.FloatField()),
-                ('declared_by', models.CharField(max_length=150)),
-                ('declared_at', models.DateTimeField()),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("geometry_wkb", models.BinaryField()),
+                ("min_lon", models.FloatField()),
+                ("min_lat", models.FloatField()),
+                ("max_lon", models.FloatField()),
+                ("max_lat", models.FloatField()),
+                ("name", models.CharField(max_length=200)),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("hurricane", "Hurricane"),
+                            ("flood", "Flood"),
+                            ("earthquake", "Earthquake"),
+                            ("landslide", "Landslide"),
+                            ("fire", "Fire"),
+                        ],
+                        max_length=12,
+                    ),
+                ),
+                ("occurred_on", models.DateField()),
+                ("buffer_km", models.FloatField(blank=True, null=True)),
+                ("track_wkb", models.BinaryField(blank=True, null=True)),
+                ("area_km2", models.FloatField()),
+                ("declared_by", models.CharField(max_length=150)),
+                ("declared_at", models.DateTimeField()),
             ],
             options={
-                'abstract': False,
+                "abstract": False,
             },
         ),
         migrations.CreateModel(
-            name='Asset',
+            name="Asset",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('geometry_wkb', models.BinaryField()),
-                ('min_lon', models.FloatField()),
-                ('min_lat', models.FloatField()),
-                ('max_lon', models.FloatField()),
-                ('max_lat', models.FloatField()),
-                ('code', models.CharField(max_length=40, unique=True)),
-                ('name', models.CharField(max_length=200)),
-                ('kind', models.CharField(choices=[('school', 'School'), ('clinic', 'Clinic'), ('hospital', 'Hospital'), ('police', 'Police station'), ('shelter', 'Shelter'), ('road', 'Road'), ('water_main', 'Water main'), ('power_line', 'Power line'), ('substation', 'Substation'), ('port', 'Port'), ('airstrip', 'Airstrip')], max_length=20)),
-                ('agency', models.CharField(max_length=40)),
-                ('parish', models.CharField(blank=True, max_length=12)),
-                ('condition', models.CharField(choices=[('good', 'Good'), ('fair', 'Fair'), ('poor', 'Poor'), ('unusable', 'Unusable')], max_length=10)),
-                ('replacement_value_cents', models.BigIntegerField()),
-                ('currency', models.CharField(max_length=3)),
-                ('criticality', models.CharField(choices=[('low', 'Low'), ('medium', 'Medium'), ('high', 'High'), ('critical', 'Critical')], max_length=10)),
-                ('capacity', models.PositiveIntegerField(blank=True, null=True)),
-                ('road_class', models.CharField(blank=True, choices=[('primary', 'Primary'), ('secondary', 'Secondary'), ('tertiary', 'Tertiary'), ('track', 'Track')], max_length=10)),
-                ('road_surface', models.CharField(blank=True, choices=[('paved', 'Paved'), ('gravel', 'Gravel'), ('earth', 'Earth')], max_length=10)),
-                ('version', models.PositiveIntegerField(default=1)),
-                ('created_at', models.DateTimeField()),
-                ('updated_at', models.DateTimeField()),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("geometry_wkb", models.BinaryField()),
+                ("min_lon", models.FloatField()),
+                ("min_lat", models.FloatField()),
+                ("max_lon", models.FloatField()),
+                ("max_lat", models.FloatField()),
+                ("code", models.CharField(max_length=40, unique=True)),
+                ("name", models.CharField(max_length=200)),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("school", "School"),
+                            ("clinic", "Clinic"),
+                            ("hospital", "Hospital"),
+                            ("police", "Police station"),
+                            ("shelter", "Shelter"),
+                            ("road", "Road"),
+                            ("water_main", "Water main"),
+                            ("power_line", "Power line"),
+                            ("substation", "Substation"),
+                            ("port", "Port"),
+                            ("airstrip", "Airstrip"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                ("agency", models.CharField(max_length=40)),
+                ("parish", models.CharField(blank=True, max_length=12)),
+                (
+                    "condition",
+                    models.CharField(
+                        choices=[("good", "Good"), ("fair", "Fair"), ("poor", "Poor"), ("unusable", "Unusable")],
+                        max_length=10,
+                    ),
+                ),
+                ("replacement_value_cents", models.BigIntegerField()),
+                ("currency", models.CharField(max_length=3)),
+                (
+                    "criticality",
+                    models.CharField(
+                        choices=[("low", "Low"), ("medium", "Medium"), ("high", "High"), ("critical", "Critical")],
+                        max_length=10,
+                    ),
+                ),
+                ("capacity", models.PositiveIntegerField(blank=True, null=True)),
+                (
+                    "road_class",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("primary", "Primary"),
+                            ("secondary", "Secondary"),
+                            ("tertiary", "Tertiary"),
+                            ("track", "Track"),
+                        ],
+                        max_length=10,
+                    ),
+                ),
+                (
+                    "road_surface",
+                    models.CharField(
+                        blank=True,
+                        choices=[("paved", "Paved"), ("gravel", "Gravel"), ("earth", "Earth")],
+                        max_length=10,
+                    ),
+                ),
+                ("version", models.PositiveIntegerField(default=1)),
+                ("created_at", models.DateTimeField()),
+                ("updated_at", models.DateTimeField()),
             ],
             options={
-                'indexes': [models.Index(fields=['min_lon', 'max_lon', 'min_lat', 'max_lat'], name='asset_box_idx'), models.Index(fields=['kind', 'parish'], name='asset_kind_parish_idx'), models.Index(fields=['agency'], name='asset_agency_idx')],
+                "indexes": [
+                    models.Index(fields=["min_lon", "max_lon", "min_lat", "max_lat"], name="asset_box_idx"),
+                    models.Index(fields=["kind", "parish"], name="asset_kind_parish_idx"),
+                    models.Index(fields=["agency"], name="asset_agency_idx"),
+                ],
             },
         ),
         migrations.CreateModel(
-            name='DamageAssessment',
+            name="DamageAssessment",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('parcel_number', models.CharField(blank=True, max_length=60)),
-                ('parish', models.CharField(blank=True, max_length=12)),
-                ('level', models.CharField(choices=[('none', 'None'), ('minor', 'Minor'), ('major', 'Major'), ('destroyed', 'Destroyed')], max_length=10)),
-                ('notes', models.TextField(blank=True)),
-                ('assessed_by', models.CharField(max_length=150)),
-                ('assessed_at', models.DateTimeField()),
-                ('asset', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='assessments', to='assets.asset')),
-                ('event', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='assessments', to='assets.disasterevent')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("parcel_number", models.CharField(blank=True, max_length=60)),
+                ("parish", models.CharField(blank=True, max_length=12)),
+                (
+                    "level",
+                    models.CharField(
+                        choices=[("none", "None"), ("minor", "Minor"), ("major", "Major"), ("destroyed", "Destroyed")],
+                        max_length=10,
+                    ),
+                ),
+                ("notes", models.TextField(blank=True)),
+                ("assessed_by", models.CharField(max_length=150)),
+                ("assessed_at", models.DateTimeField()),
+                (
+                    "asset",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="assessments",
+                        to="assets.asset",
+                    ),
+                ),
+                (
+                    "event",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="assessments",
+                        to="assets.disasterevent",
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='DamagePhoto',
+            name="DamagePhoto",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('sha256', models.CharField(max_length=64)),
-                ('media_type', models.CharField(max_length=20)),
-                ('size', models.PositiveIntegerField()),
-                ('width', models.PositiveIntegerField()),
-                ('height', models.PositiveIntegerField()),
-                ('uploaded_at', models.DateTimeField()),
-                ('assessment', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='photos', to='assets.damageassessment')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("sha256", models.CharField(max_length=64)),
+                ("media_type", models.CharField(max_length=20)),
+                ("size", models.PositiveIntegerField()),
+                ("width", models.PositiveIntegerField()),
+                ("height", models.PositiveIntegerField()),
+                ("uploaded_at", models.DateTimeField()),
+                (
+                    "assessment",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="photos", to="assets.damageassessment"
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='Inspection',
+            name="Inspection",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('inspected_on', models.DateField()),
-                ('condition', models.CharField(choices=[('good', 'Good'), ('fair', 'Fair'), ('poor', 'Poor'), ('unusable', 'Unusable')], max_length=10)),
-                ('notes', models.TextField(blank=True)),
-                ('inspector', models.CharField(max_length=150)),
-                ('recorded_at', models.DateTimeField()),
-                ('asset', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='inspections', to='assets.asset')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("inspected_on", models.DateField()),
+                (
+                    "condition",
+                    models.CharField(
+                        choices=[("good", "Good"), ("fair", "Fair"), ("poor", "Poor"), ("unusable", "Unusable")],
+                        max_length=10,
+                    ),
+                ),
+                ("notes", models.TextField(blank=True)),
+                ("inspector", models.CharField(max_length=150)),
+                ("recorded_at", models.DateTimeField()),
+                (
+                    "asset",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="inspections", to="assets.asset"
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='AssetChange',
+            name="AssetChange",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('version', models.PositiveIntegerField()),
-                ('data', models.JSONField()),
-                ('reason', models.CharField(max_length=300)),
-                ('changed_by', models.CharField(max_length=150)),
-                ('changed_at', models.DateTimeField()),
-                ('asset', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='changes', to='assets.asset')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("version", models.PositiveIntegerField()),
+                ("data", models.JSONField()),
+                ("reason", models.CharField(max_length=300)),
+                ("changed_by", models.CharField(max_length=150)),
+                ("changed_at", models.DateTimeField()),
+                (
+                    "asset",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="changes", to="assets.asset"
+                    ),
+                ),
             ],
             options={
-                'constraints': [models.UniqueConstraint(fields=('asset', 'version'), name='asset_change_uniq')],
+                "constraints": [models.UniqueConstraint(fields=("asset", "version"), name="asset_change_uniq")],
             },
         ),
         migrations.AddIndex(
-            model_name='damageassessment',
-            index=models.Index(fields=['event', 'asset'], name='assessment_event_asset_idx'),
+            model_name="damageassessment",
+            index=models.Index(fields=["event", "asset"], name="assessment_event_asset_idx"),
         ),
         migrations.AddConstraint(
-            model_name='damageassessment',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('asset__isnull', False), ('parcel_number', '')), models.Q(('asset__isnull', True), models.Q(('parcel_number', ''), _negated=True)), _connector='OR'), name='assessment_asset_or_parcel'),
+            model_name="damageassessment",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(("asset__isnull", False), ("parcel_number", "")),
+                    models.Q(("asset__isnull", True), models.Q(("parcel_number", ""), _negated=True)),
+                    _connector="OR",
+                ),
+                name="assessment_asset_or_parcel",
+            ),
         ),
         migrations.AddIndex(
-            model_name='inspection',
-            index=models.Index(fields=['asset', 'inspected_on'], name='inspection_asset_idx'),
+            model_name="inspection",
+            index=models.Index(fields=["asset", "inspected_on"], name="inspection_asset_idx"),
         ),
     ]
