@@ -86,6 +86,8 @@ urlpatterns = [
     path("services/schema.json", services_definitions_office.schema, name="service-schema"),
     path("office/cases/", include("gov21.onestop.office_urls")),
     path("office/continuity/", include("gov21.continuity.urls")),
+    path("office/assets/", include("gov21.assets.urls")),
+    path("office/disasters/", include("gov21.assets.disaster_urls")),
     path("office/outbox/", include("gov21.portal.outbox_urls")),
     path("geo/", include("gov21.geo.urls")),
     path("", include("gov21.identity.urls")),

@@ -7,12 +7,16 @@ from __future__ import annotations
 import os
 from typing import Any
 
+import pytest
 import schemathesis
 from schemathesis.checks import response_schema_conformance
 from schemathesis.core.failures import FailureGroup
 
 from tests.identity.flows import _InProcessProvider
 from tests.security import fuzzing
+
+# Registers (the asset register) serve their collections from the database.
+pytestmark = pytest.mark.django_db
 
 CASES = int(os.environ.get("GOV21_FUZZ_CASES", "8"))
 

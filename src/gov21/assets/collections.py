@@ -36,7 +36,7 @@ _ROAD_PROPERTIES = (
 )
 
 
-def _asset_feature(asset: Asset) -> Feature:
+def asset_feature(asset: Asset) -> Feature:
     properties: dict[str, Value] = {
         "code": asset.code,
         "name": asset.name,
@@ -53,7 +53,7 @@ def _asset_feature(asset: Asset) -> Feature:
 
 
 def _road_feature(asset: Asset) -> Feature:
-    feature = _asset_feature(asset)
+    feature = asset_feature(asset)
     properties = {k: v for k, v in feature.properties.items() if k not in ("kind", "capacity")}
     properties |= {"road_class": asset.road_class, "road_surface": asset.road_surface}
     return Feature(id=asset.code, geometry=feature.geometry, properties=properties)
@@ -97,8 +97,8 @@ def assets_collection() -> Collection:
             " condition, criticality, capacity and replacement value."
         ),
         properties=_ASSET_PROPERTIES,
-        items=lambda query: _page(_assets(query, roads=False), query, _asset_feature),
-        item=lambda code, reader: _one(Asset.objects.filter(code=code), _asset_feature),
+        items=lambda query: _page(_assets(query, roads=False), query, asset_feature),
+        item=lambda code, reader: _one(Asset.objects.filter(code=code), asset_feature),
         extent=lambda: _extent(Asset.objects.all()),
     )
 
@@ -123,7 +123,7 @@ def _one(rows: QuerySet[Any], feature: Callable[[Any], Feature]) -> Feature | No
 # --- disasters ------------------------------------------------------------------------------------
 
 
-def _event_feature(event: DisasterEvent) -> Feature:
+def event_feature(event: DisasterEvent) -> Feature:
     start = datetime.combine(event.occurred_on, time.min, tzinfo=UTC)
     return Feature(
         id=str(event.pk),
@@ -147,7 +147,7 @@ def _events(query: Query) -> Result:
             rows = rows.filter(occurred_on__gte=query.interval.start.date())
         if query.interval.end is not None:
             rows = rows.filter(occurred_on__lte=query.interval.end.date())
-    return _page(rows, query, _event_feature)
+    return _page(rows, query, event_feature)
 
 
 def _event_id(text: str) -> int | None:
@@ -167,7 +167,7 @@ def events_collection() -> Collection:
             Property("buffer_km", "number", _("Track buffer (km)")),
         ),
         items=_events,
-        item=lambda ident, reader: _one(DisasterEvent.objects.filter(pk=_event_id(ident) or 0), _event_feature),
+        item=lambda ident, reader: _one(DisasterEvent.objects.filter(pk=_event_id(ident) or 0), event_feature),
         extent=lambda: _extent(DisasterEvent.objects.all()),
     )
 
