@@ -85,7 +85,7 @@ def test_a_geojson_file_can_be_uploaded_for_the_geometry(supervisor: Client) -> 
         ({"replacement_value": "1.005"}, "two decimals"),
         (
             {"kind": "road", "capacity": "", "road_class": "primary", "road_surface": "paved"},
-            "A road is drawn as a LineString",
+            "(Road) is drawn as a LineString",
         ),
         ({"agency": "m o e"}, "agency: String should match pattern"),
     ],

@@ -119,7 +119,7 @@ _ROAD = {"kind": "road", "capacity": None}
     ("overrides", "field", "words"),
     [
         (_ROAD | {"road_class": "primary", "road_surface": "paved"}, "geometry", "LineString"),
-        ({"geometry": _LINE}, "geometry", "not a line"),
+        ({"geometry": _LINE}, "geometry", "not as a line"),
         ({"geometry": point(14.24, -63.125)}, "geometry", "wrong way round"),
         ({"geometry": point(-63.125, 94.24)}, "geometry", "latitude 94.24"),
         ({"geometry": point(10.0, 10.0)}, "geometry", "outside the country"),

@@ -82,12 +82,13 @@ def asset_geometry_check(facts: AssetFacts) -> BaseGeometry:
     geometry = geometry_check(facts.geometry)
     if facts.kind in LINE_KINDS and geometry.geom_type != "LineString":
         raise GeometryError(
-            _("A %(kind)s is drawn as a LineString, not a %(type)s.")
-            % {"kind": facts.kind.label.lower(), "type": geometry.geom_type}
+            _("This kind of asset (%(kind)s) is drawn as a LineString, not as a %(type)s.")
+            % {"kind": facts.kind.label, "type": geometry.geom_type}
         )
     if facts.kind not in LINE_KINDS and geometry.geom_type == "LineString" and facts.kind not in ("port", "airstrip"):
         raise GeometryError(
-            _("A %(kind)s is drawn as a Point or a Polygon, not a line.") % {"kind": facts.kind.label.lower()}
+            _("This kind of asset (%(kind)s) is drawn as a Point or a Polygon, not as a line.")
+            % {"kind": facts.kind.label}
         )
     _in_country(geometry, field="geometry")
     return geometry
@@ -108,8 +109,7 @@ def _facts_check(facts: AssetFacts) -> BaseGeometry:
     if facts.capacity is not None and facts.kind not in CAPACITY_KINDS:
         raise DomainError(
             "no_capacity",
-            _("Only schools, clinics, hospitals and shelters have a capacity; a %(kind)s has none.")
-            % {"kind": facts.kind.label.lower()},
+            _("Only schools, clinics, hospitals and shelters have a capacity."),
             field="capacity",
         )
     return asset_geometry_check(facts)
