@@ -108,7 +108,10 @@ def asset_list(request: HttpRequest, principal: Principal) -> HttpResponse:
         "next_url": f"?{query.urlencode()}" if offset + PAGE < total else "",
         "may_write": principal.can("assets.write"),
         "map": map_figure(
-            [(asset_feature(a), reverse("assets_office:asset", args=[a.code])) for a in page[:MAP_MAX]],
+            [
+                (asset_feature(selectors.asset_row(a)), reverse("assets_office:asset", args=[a.code]))
+                for a in page[:MAP_MAX]
+            ],
             label=_("Map of the assets listed"),
         ),
     }
@@ -168,7 +171,9 @@ def _asset_page(
         "form": form or InspectionForm(),
         "errors": errors or [],
         "may_write": principal.can("assets.write"),
-        "map": map_figure([(asset_feature(asset), None)], label=_("Map of %(name)s") % {"name": asset.name}),
+        "map": map_figure(
+            [(asset_feature(selectors.asset_row(asset)), None)], label=_("Map of %(name)s") % {"name": asset.name}
+        ),
     }
     return render(request, "assets/asset.html", context, status=status)
 

@@ -6,18 +6,19 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 from shapely.geometry import Point
 from shapely.geometry.base import BaseGeometry
 
-from gov21.assets.models import Asset, DamageAssessment, DisasterEvent, Inspection
+from gov21.assets.models import Asset, AssetKind, Condition, Criticality, DamageAssessment, DisasterEvent, Inspection
 from gov21.assets.records import DAMAGE_COST_PERCENT
 from gov21.core.errors import NotFound
 from gov21.core.geography import boundaries, geography
 from gov21.core.principal import Principal
-from gov21.core.spatial import bbox_filter, geometries_intersecting
+from gov21.core.spatial import bbox_filter, rows_intersecting
 from gov21.exchange.contracts import agency_client, agency_service, exchange_json_message
 
 # The columns a map or a table of assets needs: the rest (history, timestamps) stays in the database.
@@ -26,6 +27,58 @@ LISTED = (
     "replacement_value_cents", "currency", "road_class", "road_surface",
     "geometry_wkb", "min_lon", "min_lat", "max_lon", "max_lat",
 )  # fmt: skip
+# What an ``AssetRow`` is read from, in its fields' order, and where the geometry is among them.
+ROW_COLUMNS = (
+    "code", "name", "kind", "agency", "parish", "condition", "criticality", "capacity",
+    "replacement_value_cents", "currency", "road_class", "road_surface", "geometry_wkb",
+)  # fmt: skip
+_WKB_AT = ROW_COLUMNS.index("geometry_wkb")
+
+
+class AssetRow(NamedTuple):
+    """An asset as a list, a map or an impact shows it: read as plain values, not as a model, so a
+    query over a whole nation's register builds tens of thousands of them in milliseconds (a named
+    tuple is made in a third of the time of a frozen dataclass)."""
+
+    code: str
+    name: str
+    kind: str
+    agency: str
+    parish: str
+    condition: str
+    criticality: str
+    capacity: int | None
+    replacement_value_cents: int
+    currency: str
+    road_class: str
+    road_surface: str
+    geometry: BaseGeometry
+
+    @property
+    def kind_label(self) -> str:
+        return str(AssetKind(self.kind).label)
+
+    @property
+    def condition_label(self) -> str:
+        return str(Condition(self.condition).label)
+
+    @property
+    def criticality_label(self) -> str:
+        return str(Criticality(self.criticality).label)
+
+
+def asset_row(asset: Asset) -> AssetRow:
+    return AssetRow._make((*(getattr(asset, name) for name in ROW_COLUMNS[:_WKB_AT]), asset.geometry))
+
+
+def rows_within(rows: QuerySet[Asset], area: BaseGeometry) -> list[AssetRow]:
+    """The assets of ``rows`` whose geometry meets ``area`` (CRS84), in the queryset's order: the
+    database narrows them by their boxes (``bbox_filter``), shapely tests the geometries left."""
+    found = rows_intersecting(list(bbox_filter(rows, area).values_list(*ROW_COLUMNS)), area, wkb_at=_WKB_AT)
+    make = AssetRow._make
+    return [make((*row[:_WKB_AT], geometry)) for row, geometry in found]
+
+
 # The exchange client disaster response reads the civil registry as.
 CLIENT = ("NDMO", "disaster-response")
 
@@ -55,10 +108,9 @@ def asset_inspections(asset: Asset) -> list[Inspection]:
     return list(asset.inspections.order_by("-inspected_on", "-pk"))
 
 
-def assets_within(area: BaseGeometry, assets: QuerySet[Asset] | None = None) -> list[Asset]:
+def assets_within(area: BaseGeometry, assets: QuerySet[Asset] | None = None) -> list[AssetRow]:
     """The assets whose geometry meets ``area`` (CRS84), in the order of their codes."""
-    candidates = bbox_filter(assets if assets is not None else assets_filter(), area)
-    return list(geometries_intersecting(candidates, area))
+    return rows_within(assets if assets is not None else Asset.objects.order_by("code"), area)
 
 
 def event_get(*, event_id: int, actor: Principal) -> DisasterEvent:
@@ -92,7 +144,7 @@ class Impact:
     the exchange in the message ``message_id``."""
 
     event: DisasterEvent
-    assets: list[Asset]
+    assets: list[AssetRow]
     parishes: list[PlaceCount]
     settlements: list[PlaceCount]
     message_id: str
