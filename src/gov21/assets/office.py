@@ -19,7 +19,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from gov21.assets import selectors, services
 from gov21.assets.collections import asset_feature, event_feature
 from gov21.assets.forms import AssessmentForm, AssetFilterForm, AssetForm, EventForm, InspectionForm
-from gov21.assets.models import AssetKind, DamageLevel, DamagePhoto
+from gov21.assets.models import AssetKind, DamageLevel
 from gov21.assets.records import DAMAGE_COST_PERCENT, AssessmentFacts, AssetFacts, EventFacts, InspectionFacts
 from gov21.core.errors import DomainError
 from gov21.core.forms import Form
@@ -308,15 +308,11 @@ def event_assess(request: HttpRequest, principal: Principal, event_id: int) -> H
 @require_GET
 @disasters_page("disaster.read")
 def photo(request: HttpRequest, principal: Principal, sha256: str) -> HttpResponse:
-    found = DamagePhoto.objects.filter(sha256=sha256).first()
+    found = selectors.photo_get(sha256=sha256, actor=principal)
     if found is None:
         raise Http404
-    extension = next(ext for media, ext in services.PHOTO_FORMATS.values() if media == found.media_type)
-    path = services.photo_path(found.sha256, extension)
-    if not path.exists():
-        raise Http404
-    # A photo is at most PHOTO_MAX_BYTES: read whole, as the office gate answers an HttpResponse.
-    response = HttpResponse(path.read_bytes(), content_type=found.media_type)
+    content, media_type = found
+    response = HttpResponse(content, content_type=media_type)
     response["Cache-Control"] = "private, max-age=86400"
     response["X-Content-Type-Options"] = "nosniff"
     return response

@@ -4,9 +4,9 @@ pydantic models, for the services, the office forms and the API alike."""
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated, Any
+from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, JsonValue
 
 from gov21.assets.models import AssetKind, Condition, Criticality, DamageLevel, EventKind, RoadClass, RoadSurface
 
@@ -46,7 +46,8 @@ class AssetFacts(Record):
     capacity: Annotated[int, Field(ge=0, le=1_000_000)] | None = None
     road_class: RoadClass | None = None
     road_surface: RoadSurface | None = None
-    geometry: dict[str, Any]
+    # A GeoJSON geometry object; core.geo.geometry_check says whether it is one.
+    geometry: dict[str, JsonValue]
 
 
 class InspectionFacts(Record):

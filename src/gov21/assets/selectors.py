@@ -1,6 +1,7 @@
 """Reads of the asset register and of disaster response. Geometry is read the one way every
 register reads it: ``bbox_filter`` narrows the rows in the database to those whose box meets the
-window, and ``geometries_intersecting`` keeps those whose geometry really does."""
+window, then the exact geometries of what is left are tested; for assets, whose box queries may
+return a whole nation's register, in one vectorised pass over plain rows (``rows_intersecting``)."""
 
 from __future__ import annotations
 
@@ -13,7 +14,16 @@ from django.utils.translation import gettext as _
 from shapely.geometry import Point
 from shapely.geometry.base import BaseGeometry
 
-from gov21.assets.models import Asset, AssetKind, Condition, Criticality, DamageAssessment, DisasterEvent, Inspection
+from gov21.assets.models import (
+    Asset,
+    AssetKind,
+    Condition,
+    Criticality,
+    DamageAssessment,
+    DamagePhoto,
+    DisasterEvent,
+    Inspection,
+)
 from gov21.assets.records import DAMAGE_COST_PERCENT
 from gov21.core.errors import NotFound
 from gov21.core.geography import boundaries, geography
@@ -294,3 +304,17 @@ def assets_in_event_counts(impact: Impact) -> dict[str, int]:
     for asset in impact.assets:
         counts[asset.kind] += 1
     return dict(sorted(counts.items()))
+
+
+def photo_get(*, sha256: str, actor: Principal) -> tuple[bytes, str] | None:
+    """A damage photograph's bytes and media type, or None when no assessment has it or its file is
+    gone. A photo is at most ``PHOTO_MAX_BYTES``: read whole."""
+    from gov21.assets.services import PHOTO_FORMATS, photo_path
+
+    actor.require("disaster.read")
+    found = DamagePhoto.objects.filter(sha256=sha256).first()
+    if found is None:
+        return None
+    extension = next(ext for media, ext in PHOTO_FORMATS.values() if media == found.media_type)
+    path = photo_path(found.sha256, extension)
+    return (path.read_bytes(), found.media_type) if path.exists() else None
