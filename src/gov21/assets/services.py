@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import shapely
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from PIL import Image, UnidentifiedImageError
@@ -153,20 +153,30 @@ def asset_add(*, facts: AssetFacts, actor: Principal) -> Asset:
     actor.require("assets.write")
     geometry = _facts_check(facts)
     now = timezone.now()
-    with transaction.atomic():
-        if Asset.objects.filter(code=facts.code).exists():
-            raise DomainError(
-                "asset_exists",
-                _("An asset with the code %(code)s is already registered.") % {"code": facts.code},
-                status=409,
-                field="code",
+    exists = DomainError(
+        "asset_exists",
+        _("An asset with the code %(code)s is already registered.") % {"code": facts.code},
+        status=409,
+        field="code",
+    )
+    try:
+        with transaction.atomic():
+            if Asset.objects.filter(code=facts.code).exists():
+                raise exists
+            asset = Asset(code=facts.code, created_at=now, updated_at=now, version=1)
+            _fill(asset, facts, geometry)
+            asset.save()
+            AssetChange.objects.create(
+                asset=asset,
+                version=1,
+                data=_snapshot(asset),
+                reason="registered",
+                changed_by=actor.name,
+                changed_at=now,
             )
-        asset = Asset(code=facts.code, created_at=now, updated_at=now, version=1)
-        _fill(asset, facts, geometry)
-        asset.save()
-        AssetChange.objects.create(
-            asset=asset, version=1, data=_snapshot(asset), reason="registered", changed_by=actor.name, changed_at=now
-        )
+    except IntegrityError:
+        # Another officer registered the same code between the check and the insert.
+        raise exists from None
     return asset
 
 
