@@ -14,11 +14,12 @@ from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 from ninja.renderers import BaseRenderer
 
+from gov21.assets.api import router as disasters_router
 from gov21.core.errors import DomainError
 from gov21.core.http import problem, problem_from_error
 from gov21.exchange.api import CitizenSession
 from gov21.exchange.api import router as exchange_router
-from gov21.identity.contracts import portal_person_uin
+from gov21.identity.contracts import PrincipalAuth, portal_person_uin
 from gov21.registry.api import router as registry_router
 
 logger = logging.getLogger("gov21.api")
@@ -44,6 +45,8 @@ api = NinjaAPI(
     urls_namespace="api-v1",
 )
 api.add_router("/registry/", registry_router)
+# Disaster response: staff sessions and API tokens whose role gives disaster.read.
+api.add_router("/disasters/", disasters_router, auth=PrincipalAuth())
 # The data tracker is for the person signed in to the portal; identity says who that is.
 api.add_router("/exchange/", exchange_router, auth=CitizenSession(uin_of=portal_person_uin))
 

@@ -87,6 +87,8 @@ urlpatterns = [
     path("office/cases/", include("gov21.onestop.office_urls")),
     path("office/continuity/", include("gov21.continuity.urls")),
     path("office/land/", include("gov21.land.urls")),
+    path("office/assets/", include("gov21.assets.urls")),
+    path("office/disasters/", include("gov21.assets.disaster_urls")),
     path("office/outbox/", include("gov21.portal.outbox_urls")),
     path("geo/", include("gov21.geo.urls")),
     path("stac/", include("gov21.imagery.urls")),

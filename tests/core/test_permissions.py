@@ -13,16 +13,24 @@ from gov21.core.principal import Principal, PrincipalKind
 
 _REGISTRAR = {"person.read", "person.correct", "event.declare", "event.read", "event.decide", "certificate.issue"}
 _CASEWORK = {"case.read", "case.work"}
+# The asset register and disaster response (decision 0051).
+_ASSETS_READ = {"assets.read", "disaster.read"}
+_ASSETS_FIELD = _ASSETS_READ | {"assets.write", "disaster.assess"}
 # What each role could do before the apps granted their own permissions: the grants must not move.
 EXPECTED: dict[str, set[str]] = {
-    "reader": {"person.read"},
-    "clerk": {"person.read", "event.declare", "event.read"},
+    "reader": {"person.read"} | _ASSETS_READ,
+    "clerk": {"person.read", "event.declare", "event.read"} | _ASSETS_FIELD,
     "registrar": _REGISTRAR | _CASEWORK | {"identity.activate"},
-    "case_officer": {"person.read", "identity.activate"} | _CASEWORK,
-    "supervisor": {"person.read", "event.read", "identity.activate", "case.assign"} | _CASEWORK,
+    "case_officer": {"person.read", "identity.activate"} | _CASEWORK | _ASSETS_READ,
+    "supervisor": {"person.read", "event.read", "identity.activate", "case.assign"}
+    | _CASEWORK
+    | _ASSETS_FIELD
+    | {"disaster.declare"},
     "administrator": _REGISTRAR
     | _CASEWORK
-    | {"identity.activate", "identity.clients", "exchange.admin", "case.assign", "services.admin", "continuity.read"},
+    | _ASSETS_FIELD
+    | {"identity.activate", "identity.clients", "exchange.admin", "case.assign", "services.admin", "continuity.read"}
+    | {"disaster.declare"},
 }
 
 
@@ -52,6 +60,8 @@ def test_the_installed_apps_grant_each_role_exactly_what_it_had() -> None:
         ("identity", "identity.clients"),
         ("exchange", "exchange.admin"),
         ("continuity", "continuity.read"),
+        ("assets", "assets.write"),
+        ("assets", "disaster.declare"),
     ],
 )
 def test_each_permission_is_owned_by_the_app_that_checks_it(app: str, permission: str) -> None:

@@ -204,7 +204,7 @@ def test_metaservices_list_allowed_methods_and_the_openapi_description(client_li
         _send(client_listener, "GET", f"{base}/listMethods", {"X-Road-Client": "XA/GOV/STATS/statistics"}).read()
     )
     codes = {s["service_code"] for s in listed["service"]}
-    assert codes == {"persons", "certificates", "declarations", "copies"}
+    assert codes == {"persons", "residents", "certificates", "declarations", "copies"}
     persons = next(s for s in listed["service"] if s["service_code"] == "persons")
     assert {"method": "GET", "path": "/*/history"} in persons["endpoint_list"]
 

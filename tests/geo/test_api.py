@@ -25,7 +25,8 @@ from gov21.geo.contracts import (
     features_select,
 )
 
-# Every collection is listed with its extent, and the land register's come from the database.
+# Registers (the land and asset registers) serve their collections from the database: every listing
+# reads it.
 pytestmark = pytest.mark.django_db
 CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
 UTM20N = "http://www.opengis.net/def/crs/EPSG/0/32620"
@@ -135,7 +136,7 @@ def test_the_parishes_are_a_collection_with_extent_and_crs(client: Client) -> No
 
 
 def test_an_unknown_collection_is_a_404_problem(client: Client) -> None:
-    for url in ("/geo/collections/roads", "/geo/collections/roads/items", "/geo/collections/roads/items/1"):
+    for url in ("/geo/collections/rivers", "/geo/collections/rivers/items", "/geo/collections/rivers/items/1"):
         assert _problem(client, url, 404)["code"] == "unknown_collection"
 
 

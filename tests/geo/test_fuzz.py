@@ -15,6 +15,9 @@ from schemathesis.core.failures import FailureGroup
 from tests.identity.flows import _InProcessProvider
 from tests.security import fuzzing
 
+# Registers (the asset register) serve their collections from the database.
+pytestmark = pytest.mark.django_db
+
 CASES = int(os.environ.get("GOV21_FUZZ_CASES", "8"))
 # The land register's collections read their parcels and buildings from the database.
 pytestmark = pytest.mark.django_db

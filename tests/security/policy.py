@@ -332,6 +332,27 @@ URLS: dict[str, Rule] = {
         ok=frozenset({400, 404, 409, 422}),
     ),
     "office/continuity/": Rule(_u("/office/continuity/"), get=page("continuity.read")),
+    # --- the asset register and disaster response; the forms are sent empty (422 once let in)
+    "office/assets/": Rule(_u("/office/assets/"), get=page("assets.read")),
+    "office/assets/add": Rule(_u("/office/assets/add"), get=page("assets.write"), post=page("assets.write")),
+    "office/assets/<str:code>": Rule(lambda w: [f"/office/assets/{w.asset_code}"], get=page("assets.read")),
+    "office/assets/<str:code>/inspect": Rule(
+        lambda w: [f"/office/assets/{w.asset_code}/inspect"], post=page("assets.write")
+    ),
+    "office/disasters/": Rule(_u("/office/disasters/"), get=page("disaster.read")),
+    "office/disasters/declare": Rule(
+        _u("/office/disasters/declare"), get=page("disaster.declare"), post=page("disaster.declare")
+    ),
+    "office/disasters/<int:event_id>": Rule(
+        lambda w: [f"/office/disasters/{w.disaster_event}"], get=page("disaster.read")
+    ),
+    "office/disasters/<int:event_id>/assess": Rule(
+        lambda w: [f"/office/disasters/{w.disaster_event}/assess"], post=page("disaster.assess")
+    ),
+    # No photo is in the world: once let in, the reader is told there is none (404).
+    "office/disasters/photos/<str:sha256>": Rule(
+        _u("/office/disasters/photos/" + "0" * 64), get=page("disaster.read"), ok=frozenset({404})
+    ),
     # --- the identity provider: its own sign-in, and OpenID Connect, whose callers authenticate as
     # clients or with access tokens (none of the roles here holds either)
     "auth/sign-in": Rule(_u("/auth/sign-in"), get=EVERYONE),
@@ -443,6 +464,9 @@ class Op:
 
 
 API: dict[tuple[str, str], Op] = {
+    ("GET", "/api/v1/disasters/{event_id}/impact"): Op(
+        lambda w: [f"/api/v1/disasters/{w.disaster_event}/impact"], perm("disaster.read")
+    ),
     ("GET", "/api/v1/registry/persons/{uin}"): Op(
         lambda w: [f"/api/v1/registry/persons/{w.a.identifier}?purpose=matrix"], perm("person.read")
     ),
@@ -555,6 +579,7 @@ EXCHANGE_CLIENTS: tuple[str, ...] = (
     "STATS/statistics",
     "CRO/civil-registry",
     "BRA/business-register",
+    "NDMO/disaster-response",
     "STATS/research",
 )
 # The group every subsystem of the demo directory belongs to (not one added later without rights).
@@ -596,6 +621,7 @@ EXCHANGE: dict[tuple[str, str, str], XOp] = {
     ("CRO/civil-registry/certificates", "POST", "/verify"): XOp(
         ALL_AGENCIES, _p("/verify"), body=lambda w: {"token": "not-a-credential"}
     ),
+    ("CRO/civil-registry/residents", "GET", "/counts"): XOp(frozenset({"NDMO/disaster-response"}), _p("/counts")),
     ("CRO/civil-registry/declarations", "POST", "/{kind}"): XOp(
         frozenset({"PORTAL/services"}), _p("/address_change"), body=lambda w: {"uin": w.a.identifier}
     ),

@@ -76,6 +76,9 @@ class World:
     instance: str
     cookies: dict[str, dict[str, str]] = field(default_factory=dict)
     tokens: dict[str, str] = field(default_factory=dict)
+    # A public asset and a disaster declared over it (the asset register holds no personal data).
+    asset_code: str = ""
+    disaster_event: int = 0
 
     def client(self, role: str, *, enforce_csrf_checks: bool = False) -> Client:
         """A fresh client holding the role's session (a copy: what one test does to its cookies, such
@@ -192,6 +195,29 @@ def data_state() -> tuple[Any, ...]:
     )
 
 
+def _asset_and_disaster() -> tuple[str, int]:
+    import json
+
+    from gov21.assets import services as assets
+    from gov21.assets.records import AssetFacts, EventFacts
+    from gov21.core.principal import Principal
+
+    officer = Principal(name="ndmo.world", kind="staff", roles=frozenset({"supervisor"}))
+    facts = {
+        "code": "SCH-WORLD", "name": "World school", "kind": "school", "agency": "MOE", "condition": "good",
+        "replacement_value_cents": 100_000, "currency": "XCD", "criticality": "high",
+        "geometry": {"type": "Point", "coordinates": [-63.12, 14.23]},
+    }  # fmt: skip
+    school = assets.asset_add(facts=AssetFacts.model_validate(facts), actor=officer)
+    area = {"type": "Polygon", "coordinates": [[[-63.14, 14.22], [-63.1, 14.22], [-63.1, 14.245], [-63.14, 14.22]]]}
+    event = assets.disaster_declare(
+        facts=EventFacts(name="World flood", kind="flood", occurred_on=date(2026, 9, 1)),
+        area=assets.area_parse(json.dumps(area)),
+        actor=officer,
+    )
+    return school.code, event.pk
+
+
 def world_build() -> World:
     from gov21.exchange import node, setup
     from gov21.exchange.services import subsystem_add
@@ -235,6 +261,7 @@ def world_build() -> World:
         node_code=node.this_node().code,
         instance=instance,
     )
+    world.asset_code, world.disaster_event = _asset_and_disaster()
     world.cookies["citizen"] = _cookies(client_a)
     world.cookies["other_citizen"] = _cookies(client_b)
     for role, agency in STAFF_ROLES:

@@ -27,9 +27,10 @@ triggers) still gets the right rows, only more slowly.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any, Protocol, Self, TypeVar
 
+import numpy as np
 import shapely
 from django.db import connections, models
 from django.db.backends.base.base import BaseDatabaseWrapper
@@ -347,3 +348,19 @@ def geometries_intersecting(records: Iterable[_R], window: BaseGeometry) -> Iter
     for record in records:
         if window.intersects(record.geometry):
             yield record
+
+
+_T = TypeVar("_T", bound=tuple[Any, ...])
+
+
+def rows_intersecting(rows: Sequence[_T], window: BaseGeometry, *, wkb_at: int) -> list[tuple[_T, BaseGeometry]]:
+    """The rows (tuples read with ``values_list`` after ``bbox_filter``, each holding its WKB at
+    position ``wkb_at``) whose geometry meets ``window``, each with its geometry. The WKB is parsed and
+    tested in one vectorised call each, rather than a model instance and a test per row: a large
+    register whose box query returns thousands of rows answers in tens of milliseconds, not seconds."""
+    if not rows:
+        return []
+    geometries = shapely.from_wkb([bytes(row[wkb_at]) for row in rows])
+    shapely.prepare(window)
+    hits = np.flatnonzero(shapely.intersects(window, geometries))
+    return [(rows[i], geometries[i]) for i in hits.tolist()]

@@ -39,6 +39,7 @@ DEMO_MEMBERS: Final = (
     ("STATS", gettext_noop("Statistics Office"), ("statistics",)),
     ("BRA", gettext_noop("Business Registration Authority"), ("business-register",)),
     ("LRA", gettext_noop("Land Registry"), ("land-register",)),
+    ("NDMO", gettext_noop("National Disaster Management Office"), ("disaster-response",)),
 )
 # Who may read the civil registry through the exchange, and which endpoints.
 DEMO_RIGHTS: Final = (
@@ -49,6 +50,8 @@ DEMO_RIGHTS: Final = (
     ("CRO/civil-registry/persons", "LTA/licensing", "GET", "/*"),
     ("CRO/civil-registry/persons", "LRA/land-register", "GET", "/*"),
     ("CRO/civil-registry/certificates", "group:{instance}/all-agencies", "POST", "/verify"),
+    # After a disaster: how many people live in the places struck (numbers, nobody named).
+    ("CRO/civil-registry/residents", "NDMO/disaster-response", "GET", "/counts"),
     # The service engine declares events and orders copies on the citizen's behalf.
     ("CRO/civil-registry/declarations", "PORTAL/services", "POST", "/*"),
     ("CRO/civil-registry/declarations", "PORTAL/services", "GET", "/*"),

@@ -14,13 +14,20 @@ from django.utils.translation import gettext_noop
 from pydantic import BaseModel, ConfigDict, Field
 
 from gov21.core.errors import DomainError
+from gov21.core.geography import parishes as country_parishes
 from gov21.core.http import language_accepted
 from gov21.core.principal import Principal, PrincipalKind
 from gov21.exchange.contracts import RAW, Call, ServiceRouter
 from gov21.registry.certificates import certificate_pdf
 from gov21.registry.models import Certificate, EventKind, LifeEvent
 from gov21.registry.records import PersonHistory, PersonRecord
-from gov21.registry.selectors import certificate_get, certificate_verify, person_history, person_view
+from gov21.registry.selectors import (
+    certificate_get,
+    certificate_verify,
+    person_history,
+    person_view,
+    residents_count,
+)
 from gov21.registry.services import (
     ASSERTION_HEADER,
     AssertedPerson,
@@ -78,6 +85,49 @@ def person_get(call: Call, uin: str, query: AsOf) -> object:
 def person_history_get(call: Call, uin: str) -> object:
     call.concerns(uin)
     return person_history(uin=uin, actor=_actor(call), purpose=call.request.issue or None)
+
+
+# --- residents by place -------------------------------------------------------------------------
+
+residents = ServiceRouter("registry.residents", title="Civil registry: residents by place")
+residents.publish("CRO/civil-registry/residents", title=gettext_noop("Numbers of residents by parish and settlement"))
+
+
+class ResidentsQuery(BaseModel):
+    """The parishes asked about, by code, separated by commas (XA-01,XA-04)."""
+
+    parishes: Annotated[str, Field(min_length=1, max_length=400, pattern=r"^[A-Za-z0-9-]+(,[A-Za-z0-9-]+)*$")]
+
+
+class PlaceResidents(Schema):
+    """The living persons whose address is in a parish (``settlement`` empty) or one of its settlements."""
+
+    parish: str
+    settlement: str
+    residents: int
+
+
+class Residents(Schema):
+    places: list[PlaceResidents]
+
+
+@residents.get(
+    "/counts",
+    response=Residents,
+    query=ResidentsQuery,
+    summary="How many living persons have their address in each parish asked, and in each settlement of it: "
+    "numbers only, no person named",
+)
+def residents_get(call: Call, query: ResidentsQuery) -> Residents:
+    codes = list(dict.fromkeys(query.parishes.split(",")))
+    known = {code for code, _name in country_parishes()}
+    unknown = [code for code in codes if code not in known]
+    if unknown:
+        raise DomainError("unknown_parish", f"No parish has the code {unknown[0]}.", status=422, field="parishes")
+    counts = residents_count(parishes=codes)
+    return Residents(
+        places=[PlaceResidents(parish=c.parish, settlement=c.settlement, residents=c.residents) for c in counts]
+    )
 
 
 # --- certificates ---------------------------------------------------------------------------------

@@ -411,3 +411,33 @@ def person_sample_adult(*, min_age: int = 18) -> str | None:
         .values_list("uin", flat=True)
         .first()
     )
+
+
+@dataclass(frozen=True, slots=True)
+class ResidentCount:
+    """How many living persons have their address in a parish, or in one settlement of it
+    (``settlement`` empty: the whole parish)."""
+
+    parish: str
+    settlement: str
+    residents: int
+
+
+def residents_count(*, parishes: list[str]) -> list[ResidentCount]:
+    """The living persons whose address is in each of ``parishes``, as one total per parish and
+    one per settlement of it: numbers only, nobody named, so the read concerns no one person."""
+    from django.db.models import Count
+
+    rows = (
+        Person.objects.filter(status=PersonStatus.ALIVE, address_parish__in=parishes)
+        .values("address_parish", "address_settlement")
+        .annotate(residents=Count("id"))
+        .order_by("address_parish", "address_settlement")
+    )
+    totals = dict.fromkeys(parishes, 0)
+    found = []
+    for row in rows:
+        totals[row["address_parish"]] += row["residents"]
+        if row["address_settlement"]:
+            found.append(ResidentCount(row["address_parish"], row["address_settlement"], row["residents"]))
+    return [ResidentCount(code, "", count) for code, count in totals.items()] + found

@@ -1,0 +1,318 @@
+"""The office pages of the asset register (``/office/assets/``) and of disaster response
+(``/office/disasters/``): lists, an asset's page with its map and inspections, a disaster's impact
+with its map, residents, damage assessments and their cost. Every page works without script."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.core.files.uploadedfile import UploadedFile
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from gov21.assets import selectors, services
+from gov21.assets.collections import asset_feature, event_feature
+from gov21.assets.forms import AssessmentForm, AssetFilterForm, AssetForm, EventForm, InspectionForm
+from gov21.assets.models import AssetKind, DamageLevel
+from gov21.assets.records import DAMAGE_COST_PERCENT, AssessmentFacts, AssetFacts, EventFacts, InspectionFacts
+from gov21.core.errors import DomainError
+from gov21.core.forms import Form
+from gov21.core.geography import parish_name
+from gov21.core.office import Office
+from gov21.core.principal import Principal
+from gov21.geo.contracts import map_figure
+
+PAGE = 100
+# The most assets drawn on one map: beyond it the table says how many more there are.
+MAP_MAX = 500
+
+
+def _refused_assets(request: HttpRequest, principal: Principal | None, permission: str | None) -> HttpResponse:
+    detail = _("Your role does not allow this in the register of public assets.")
+    return render(request, "core/error.html", {"status": 403, "detail": detail}, status=403)
+
+
+def _refused_disasters(request: HttpRequest, principal: Principal | None, permission: str | None) -> HttpResponse:
+    detail = _("Your role does not allow this in disaster response.")
+    return render(request, "core/error.html", {"status": 403, "detail": detail}, status=403)
+
+
+assets_page = Office(
+    home="assets_office:list", home_label=gettext_lazy("Go to the public assets"), refuse=_refused_assets
+).page
+disasters_page = Office(
+    home="disasters_office:list", home_label=gettext_lazy("Go to the disasters"), refuse=_refused_disasters
+).page
+
+
+def _errors(form: Form, error: DomainError | None = None) -> list[dict[str, str]]:
+    """The error summary: each message, linked to its field when the form has it."""
+    listed = [
+        {"message": message, "href": f"#id_{name}" if name in form.fields else ""}
+        for name, message in form.first_errors().items()
+    ]
+    if error is not None:
+        field = error.field if error.field in form.fields else None
+        listed.append({"message": error.detail, "href": f"#id_{field}" if field else ""})
+        if field is not None:
+            form.add_error(field, error.detail)
+    return listed
+
+
+def _uploaded_text(upload: UploadedFile | None, typed: str) -> str:
+    if upload is not None:
+        data = upload.read(services.AREA_MAX_BYTES + 1)
+        try:
+            return str(data.decode("utf-8"))
+        except UnicodeDecodeError:
+            raise DomainError("invalid_geometry", _("The file is not UTF-8 text."), field="area") from None
+    return typed
+
+
+def _geojson(text: str, field: str) -> Any:
+    import json
+
+    try:
+        return json.loads(text)
+    except ValueError:
+        raise DomainError("invalid_geometry", _("The geometry is not GeoJSON text."), field=field) from None
+
+
+# --- assets ---------------------------------------------------------------------------------------
+
+
+@never_cache
+@require_GET
+@assets_page("assets.read")
+def asset_list(request: HttpRequest, principal: Principal) -> HttpResponse:
+    form = AssetFilterForm(request.GET or None)
+    chosen = {name: form.value(name) for name in ("kind", "parish", "agency", "condition")}
+    rows = selectors.assets_filter(**chosen)
+    offset = max(0, min(int(request.GET["offset"]) if request.GET.get("offset", "").isdigit() else 0, 10**9))
+    total = rows.count()
+    page = list(rows[offset : offset + PAGE])
+    query = request.GET.copy()
+    query["offset"] = str(offset + PAGE)
+    context = {
+        "form": form,
+        "assets": page,
+        "total": total,
+        "first": offset + 1,
+        "last": offset + len(page),
+        "next_url": f"?{query.urlencode()}" if offset + PAGE < total else "",
+        "may_write": principal.can("assets.write"),
+        "map": map_figure(
+            [
+                (asset_feature(selectors.asset_row(a)), reverse("assets_office:asset", args=[a.code]))
+                for a in page[:MAP_MAX]
+            ],
+            label=_("Map of the assets listed"),
+        ),
+    }
+    return render(request, "assets/list.html", context)
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+@assets_page("assets.write")
+def asset_add(request: HttpRequest, principal: Principal) -> HttpResponse:
+    form = AssetForm(request.POST or None, request.FILES or None)
+    errors: list[dict[str, str]] = []
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                data = form.cleaned_data
+                text = _uploaded_text(data["geometry_file"], data["geometry"])
+                if not text:
+                    raise DomainError("geometry_required", _("Give the asset's geometry."), field="geometry")
+                fields = {
+                    "code": data["code"],
+                    "name": data["name"],
+                    "kind": data["kind"],
+                    "agency": data["agency"].upper(),
+                    "condition": data["condition"],
+                    "replacement_value_cents": data["replacement_value"],
+                    "currency": data["currency"].upper(),
+                    "criticality": data["criticality"],
+                    "capacity": data["capacity"],
+                    "road_class": data["road_class"] or None,
+                    "road_surface": data["road_surface"] or None,
+                    "geometry": _geojson(text, "geometry"),
+                }
+                asset = services.asset_add(facts=services.facts_parse(AssetFacts, fields), actor=principal)
+            except DomainError as error:
+                errors, status = _errors(form, error), 422
+            else:
+                messages.success(request, _("The asset %(code)s is registered.") % {"code": asset.code})
+                return redirect("assets_office:asset", code=asset.code)
+        else:
+            errors, status = _errors(form), 422
+    return render(request, "assets/add.html", {"form": form, "errors": errors}, status=status)
+
+
+def _asset_page(
+    request: HttpRequest, principal: Principal, code: str, *, form: InspectionForm | None = None,
+    errors: list[dict[str, str]] | None = None, status: int = 200,
+) -> HttpResponse:  # fmt: skip
+    asset = selectors.asset_get(code=code, actor=principal)
+    context = {
+        "asset": asset,
+        "parish_name": parish_name(asset.parish) if asset.parish else "",
+        "kind_label": AssetKind(asset.kind).label,
+        "inspections": selectors.asset_inspections(asset),
+        "changes": list(asset.changes.order_by("-version")),
+        "form": form or InspectionForm(),
+        "errors": errors or [],
+        "may_write": principal.can("assets.write"),
+        "map": map_figure(
+            [(asset_feature(selectors.asset_row(asset)), None)], label=_("Map of %(name)s") % {"name": asset.name}
+        ),
+    }
+    return render(request, "assets/asset.html", context, status=status)
+
+
+@never_cache
+@require_GET
+@assets_page("assets.read")
+def asset_detail(request: HttpRequest, principal: Principal, code: str) -> HttpResponse:
+    return _asset_page(request, principal, code)
+
+
+@require_POST
+@assets_page("assets.write")
+def asset_inspect(request: HttpRequest, principal: Principal, code: str) -> HttpResponse:
+    form = InspectionForm(request.POST)
+    if not form.is_valid():
+        return _asset_page(request, principal, code, form=form, errors=_errors(form), status=422)
+    try:
+        services.inspection_record(code=code, facts=InspectionFacts(**form.cleaned_data), actor=principal)
+    except DomainError as error:
+        if error.status == 404:
+            raise
+        return _asset_page(request, principal, code, form=form, errors=_errors(form, error), status=422)
+    messages.success(request, _("The inspection is recorded."))
+    return redirect("assets_office:asset", code=code)
+
+
+# --- disasters ------------------------------------------------------------------------------------
+
+
+@never_cache
+@require_GET
+@disasters_page("disaster.read")
+def event_list(request: HttpRequest, principal: Principal) -> HttpResponse:
+    context = {"events": selectors.events_recent(actor=principal), "may_declare": principal.can("disaster.declare")}
+    return render(request, "assets/events.html", context)
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+@disasters_page("disaster.declare")
+def event_declare(request: HttpRequest, principal: Principal) -> HttpResponse:
+    form = EventForm(request.POST or None, request.FILES or None)
+    errors: list[dict[str, str]] = []
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                text = _uploaded_text(data["area_file"], data["area"])
+                if not text:
+                    raise DomainError("area_required", _("Paste the area as GeoJSON or choose a file."), field="area")
+                area = services.area_parse(text, buffer_km=data["buffer_km"])
+                facts = EventFacts(name=data["name"], kind=data["kind"], occurred_on=data["occurred_on"])
+                event = services.disaster_declare(facts=facts, area=area, actor=principal)
+            except DomainError as error:
+                errors, status = _errors(form, error), 422
+            else:
+                messages.success(request, _("The disaster is declared. Here is what it struck."))
+                return redirect("disasters_office:event", event_id=event.pk)
+        else:
+            errors, status = _errors(form), 422
+    return render(request, "assets/declare.html", {"form": form, "errors": errors}, status=status)
+
+
+def _event_page(
+    request: HttpRequest, principal: Principal, event_id: int, *, form: AssessmentForm | None = None,
+    errors: list[dict[str, str]] | None = None, status: int = 200,
+) -> HttpResponse:  # fmt: skip
+    event = selectors.event_get(event_id=event_id, actor=principal)
+    impact = selectors.event_impact(event=event, actor=principal)
+    entries = [(event_feature(event), None)] + [
+        (asset_feature(a), reverse("assets_office:asset", args=[a.code])) for a in impact.assets[:MAP_MAX]
+    ]
+    summary = selectors.damage_summary(event=event, actor=principal)
+    context = {
+        "event": event,
+        "impact": impact,
+        "kinds": selectors.assets_in_event_counts(impact),
+        "kind_labels": dict(AssetKind.choices),
+        "map": map_figure(entries, label=_("Map of the area struck and the assets in it")),
+        "assessments": selectors.assessments_all(event),
+        "summary": summary,
+        "levels": [DamageLevel(level).label for level in DAMAGE_COST_PERCENT],
+        "cost_shares": [(DamageLevel(level).label, share) for level, share in DAMAGE_COST_PERCENT.items()],
+        "form": form or AssessmentForm(),
+        "errors": errors or [],
+        "may_assess": principal.can("disaster.assess"),
+        "more_on_map": max(0, len(impact.assets) - MAP_MAX),
+    }
+    return render(request, "assets/event.html", context, status=status)
+
+
+@never_cache
+@require_GET
+@disasters_page("disaster.read")
+def event_detail(request: HttpRequest, principal: Principal, event_id: int) -> HttpResponse:
+    return _event_page(request, principal, event_id)
+
+
+@require_POST
+@disasters_page("disaster.assess")
+def event_assess(request: HttpRequest, principal: Principal, event_id: int) -> HttpResponse:
+    form = AssessmentForm(request.POST, request.FILES)
+    if not form.is_valid():
+        return _event_page(request, principal, event_id, form=form, errors=_errors(form), status=422)
+    data = form.cleaned_data
+    try:
+        facts = services.facts_parse(
+            AssessmentFacts,
+            {
+                "asset": data["asset"] or None,
+                "parcel_number": data["parcel_number"],
+                "parish": data["parish"],
+                "level": data["level"],
+                "notes": data["notes"],
+            },
+        )
+        photos = [
+            services.Photo(upload.name or "photo", upload.read(services.PHOTO_MAX_BYTES + 1))
+            for upload in data["photos"]
+        ]
+        services.assessment_record(event_id=event_id, facts=facts, photos=photos, actor=principal)
+    except DomainError as error:
+        if error.status == 404 and error.field is None:
+            raise
+        return _event_page(request, principal, event_id, form=form, errors=_errors(form, error), status=422)
+    messages.success(request, _("The damage assessment is recorded."))
+    return redirect(reverse("disasters_office:event", args=[event_id]) + "#assessments")
+
+
+@require_GET
+@disasters_page("disaster.read")
+def photo(request: HttpRequest, principal: Principal, sha256: str) -> HttpResponse:
+    found = selectors.photo_get(sha256=sha256, actor=principal)
+    if found is None:
+        raise Http404
+    content, media_type = found
+    response = HttpResponse(content, content_type=media_type)
+    response["Cache-Control"] = "private, max-age=86400"
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
