@@ -124,3 +124,15 @@ def test_events_and_assessments_are_served(client: Client, register: dict[str, A
 def test_the_collection_pages_draw_a_map(client: Client, register: dict[str, Asset]) -> None:
     page = client.get("/geo/collections/assets/items?f=html")
     assert page.status_code == 200 and b"<svg" in page.content
+
+
+def test_a_cql2_filter_selects_assets_in_the_database(client: Client, register: dict[str, Asset]) -> None:
+    url = "/geo/collections/assets/items?f=json&filter="
+    body = _get(client, url + "agency%3D'MOE'%20AND%20condition%3D'poor'")
+    assert [f["id"] for f in body["features"]] == ["S-2"]
+    body = _get(client, url + "capacity%20%3E%2010%20OR%20kind%3D'road'")
+    assert sorted(f["id"] for f in body["features"]) == ["C-1", "R-1"]
+    roads = _get(client, "/geo/collections/roads/items?f=json&filter=road_class%3D'primary'")
+    assert [f["id"] for f in roads["features"]] == ["R-1"]
+    refused = client.get(url + "owner%3D'x'")
+    assert refused.status_code == 400 and "owner" in refused.json()["detail"]

@@ -16,7 +16,7 @@ from gov21.assets.models import Asset, DamageAssessment, DisasterEvent
 from gov21.assets.selectors import ROW_COLUMNS, AssetRow, asset_row, rows_within
 from gov21.core.geo import BBox
 from gov21.core.spatial import bbox_filter, geometries_intersecting, geometry_from_wkb
-from gov21.geo.contracts import Collection, Feature, Property, Query, Result, Value
+from gov21.geo.contracts import Collection, Feature, Property, Query, Result, Value, cql_q
 
 _ASSET_PROPERTIES = (
     Property("code", "string", _("Code"), filter=True),
@@ -101,9 +101,16 @@ def _extent(rows: QuerySet[Any]) -> BBox | None:
     return BBox(box["min_lon__min"], box["min_lat__min"], box["max_lon__max"], box["max_lat__max"])
 
 
+# Every property of an asset's feature is the model field of the same name.
+_ASSET_FIELDS = {p.name: p.name for p in (*_ASSET_PROPERTIES, *_ROAD_PROPERTIES)}
+
+
 def _assets(query: Query, *, roads: bool) -> QuerySet[Asset]:
     rows = Asset.objects.filter(kind="road") if roads else Asset.objects.all()
-    return rows.filter(**dict(query.filters)).order_by("code")
+    rows = rows.filter(**dict(query.filters))
+    if query.cql is not None:
+        rows = rows.filter(cql_q(query.cql, _ASSET_FIELDS))
+    return rows.order_by("code")
 
 
 def assets_collection() -> Collection:
@@ -118,6 +125,7 @@ def assets_collection() -> Collection:
         items=lambda query: _asset_page(_assets(query, roads=False), query, asset_feature),
         item=lambda code, reader: _one_asset(Asset.objects.filter(code=code), asset_feature),
         extent=lambda: _extent(Asset.objects.all()),
+        filtering=True,
     )
 
 
@@ -130,6 +138,7 @@ def roads_collection() -> Collection:
         items=lambda query: _asset_page(_assets(query, roads=True), query, _road_feature),
         item=lambda code, reader: _one_asset(Asset.objects.filter(kind="road", code=code), _road_feature),
         extent=lambda: _extent(Asset.objects.filter(kind="road")),
+        filtering=True,
     )
 
 
