@@ -130,7 +130,7 @@ def test_a_cql2_filter_selects_assets_in_the_database(client: Client, register: 
     url = "/geo/collections/assets/items?f=json&filter="
     body = _get(client, url + "agency%3D'MOE'%20AND%20condition%3D'poor'")
     assert [f["id"] for f in body["features"]] == ["S-2"]
-    body = _get(client, url + "kind%3D'clinic'%20OR%20road_class%3D'primary'")
+    body = _get(client, url + "kind%3D'clinic'%20OR%20kind%3D'road'")
     assert sorted(f["id"] for f in body["features"]) == ["C-1", "R-1"]
     roads = _get(client, "/geo/collections/roads/items?f=json&filter=road_class%3D'primary'")
     assert [f["id"] for f in roads["features"]] == ["R-1"]
