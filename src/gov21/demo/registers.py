@@ -42,8 +42,8 @@ from gov21.demo.places.loading import (
     TransferRecord,
     load_places,
 )
-from gov21.demo.places.model import Places
 from gov21.demo.places.loading import ParcelRecord as PlaceParcel
+from gov21.demo.places.model import Places
 from gov21.land.models import (
     Building,
     Counter,
