@@ -59,6 +59,8 @@ def test_seed_fills_the_land_and_asset_registers(client: Client) -> None:
     txs = list(Transaction.objects.all())
     assert all(tx.state == "registered" and tx.registered_by != tx.lodged_by for tx in txs)
     assert TransactionStep.objects.count() == 3 * len(txs)
+    step = TransactionStep.objects.select_related("transaction").filter(to_state="registered").first()
+    assert step is not None and step.at == step.transaction.registered_at
     for tx in txs[:300]:
         FactsOf.model_validate({"facts": tx.facts})
     by_year: dict[str, list[int]] = {}

@@ -26,7 +26,7 @@ from typing import Any, Final
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 from shapely.geometry import mapping
 
@@ -156,15 +156,7 @@ class LandLoader:
         self._parties([h.party for t in batch for h in (*t.sellers, *t.buyers)])
         txs = [self._transaction(t) for t in batch]
         Transaction.objects.bulk_create(txs)
-        TransactionStep.objects.bulk_create(
-            TransactionStep(transaction=tx, from_state=frm, to_state=to, actor=actor, at=tx.lodged_at)
-            for tx in txs
-            for frm, to, actor in (
-                ("", TransactionState.LODGED, LODGED_BY),
-                (TransactionState.LODGED, TransactionState.CHECKED, REGISTERED_BY),
-                (TransactionState.CHECKED, TransactionState.REGISTERED, REGISTERED_BY),
-            )
-        )
+        self._steps(txs)
         parcels: list[Parcel] = []
         buildings: list[Building] = []
         new_rights: list[Right] = []
@@ -203,6 +195,26 @@ class LandLoader:
         self.counts["parcels"] += len(parcels)
         self.counts["buildings"] += len(buildings)
         self.counts["rights"] += len(new_rights)
+
+    @staticmethod
+    def _steps(txs: Sequence[Transaction]) -> None:
+        """Lodged, checked, registered: three steps a transaction, written with one executemany (the
+        ORM's bulk insert spends more time building its SQL than the database spends on the rows)."""
+        table = TransactionStep._meta.db_table
+        rows = []
+        for tx in txs:
+            at = connection.ops.adapt_datetimefield_value(tx.lodged_at)
+            rows += [
+                (tx.pk, "", TransactionState.LODGED.value, LODGED_BY, at, ""),
+                (tx.pk, TransactionState.LODGED.value, TransactionState.CHECKED.value, REGISTERED_BY, at, ""),
+                (tx.pk, TransactionState.CHECKED.value, TransactionState.REGISTERED.value, REGISTERED_BY, at, ""),
+            ]
+        with connection.cursor() as cursor:
+            cursor.executemany(
+                f"INSERT INTO {table} (transaction_id, from_state, to_state, actor, at, reason) "  # noqa: S608
+                "VALUES (%s, %s, %s, %s, %s, %s)",
+                rows,
+            )
 
     def finish(self) -> dict[str, int]:
         """Advance the counters past every number the seed gave; the rows written, by kind."""
