@@ -9,6 +9,8 @@ from tqdm import tqdm
 
 from gov21.core.errors import DomainError
 from gov21.demo.bulk import load_nation
+from gov21.demo.places import PlacesError, generate_places
+from gov21.demo.registers import places_load
 from gov21.demo.synthetic import simulate
 from gov21.registry.uin_pool import uin_pool_refill
 
@@ -46,6 +48,21 @@ class Command(BaseCommand):
             for bar in bars.values():
                 bar.close()
         self.stdout.write(f"Phases (s): {stats.seconds}")
+        drawing = time.perf_counter()
+        try:
+            places = generate_places(nation, seed=seed)
+            drawn = time.perf_counter()
+            placed = places_load(places, uins=stats.uins)
+        except PlacesError as error:
+            raise CommandError(f"The demo nation's places could not be drawn: {error}") from error
+        except DomainError as error:
+            raise CommandError(f"The demo nation's places broke a register's rule: {error.detail}") from error
+        loaded = time.perf_counter()
+        self.stdout.write(
+            f"Places: {placed.get('parcels', 0):,} parcels, {placed.get('buildings', 0):,} buildings, "
+            f"{placed.get('transactions', 0):,} land transactions, {placed.get('assets', 0):,} assets and roads "
+            f"(drawn {drawn - drawing:.1f} s, written {loaded - drawn:.1f} s)."
+        )
         uin_pool_refill(target=2000)
         total = time.perf_counter() - started
         self.stdout.write(
