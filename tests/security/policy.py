@@ -429,6 +429,7 @@ URLS: dict[str, Rule] = {
         lambda w: [f"/my/offers/{w.a_offer}"], get=CITIZEN_A, post=CITIZEN_A, data=lambda w: {"answer": "decline"}
     ),
     "my/consents": Rule(_u("/my/consents"), get=CITIZENS),
+    "my/property": Rule(_u("/my/property"), get=CITIZENS),
     "feedback": Rule(_u("/feedback"), get=EVERYONE, post=EVERYONE, data=lambda w: {"rating": "5", "comment": "ok"}),
     "sign-in": Rule(_u("/sign-in"), get=EVERYONE),
     "auth/callback": Rule(_u("/auth/callback"), get=EVERYONE, ok=frozenset({400, 403})),

@@ -32,6 +32,7 @@ urlpatterns = [
     path("my/inbox", my.inbox, name="inbox"),
     path("my/offers/<int:offer_id>", my.offer, name="offer"),
     path("my/consents", my.consents, name="consents"),
+    path("my/property", my.property_page, name="property"),
     path("feedback", my.feedback, name="feedback"),
     path("sign-in", views.sign_in, name="login"),
     path("auth/callback", views.callback, name="callback"),
