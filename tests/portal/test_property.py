@@ -113,3 +113,31 @@ def test_a_refusing_exchange_is_said_in_words_never_a_server_error(client: Clien
 def test_signed_out_visitors_are_sent_to_sign_in(client: Client) -> None:
     page = client.get("/my/property")
     assert page.status_code == 302 and "/sign-in" in page["Location"]
+
+
+def test_the_owner_gets_a_signed_extract_that_verifies_and_nobody_else_does(client: Client) -> None:
+    from gov21.land.models import Extract
+
+    registered = person()
+    number = first_register(square(48, 0), owners((registered, "1/1")))
+    owner, other = citizen_of(registered.uin), citizen()
+    portal_sign_in(client, owner, next_url="/my/property")
+    assert f'action="/my/property/{number}/extract"' in client.get("/my/property").content.decode()
+
+    issued = client.post(f"/my/property/{number}/extract")
+
+    assert issued.status_code == 201, issued.content.decode()[-1500:]
+    html = issued.content.decode()
+    serial = re.search(r'id="extract-serial">([^<]+)<', html)
+    assert serial and Extract.objects.filter(serial=serial.group(1), parcel_number=number).exists()
+    code = re.search(r'<textarea id="payload"[^>]*>([^<]+)</textarea>', html)
+    assert code and code.group(1).startswith("GOV21L:")
+    assert b'data-status="valid"' in Client().post("/verify", {"payload": code.group(1)}).content
+    signed = [u for u in data_uses_for(subject=registered.uin) if u["path"] == f"/parcels/{number}/extracts"]
+    assert signed and signed[0]["purpose"] == "Give you a signed extract of the title of your land"
+
+    stranger = Client()
+    portal_sign_in(stranger, other, next_url="/my/property")
+    assert stranger.post(f"/my/property/{number}/extract").status_code == 404
+    assert stranger.get(f"/my/property/{number}/extract").status_code == 405
+    assert Extract.objects.filter(parcel_number=number).count() == 1

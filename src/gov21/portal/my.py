@@ -12,7 +12,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import get_language, gettext_lazy, gettext_noop
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from gov21.core.credentials import verification_url
 from gov21.core.errors import DomainError
@@ -26,6 +26,8 @@ from gov21.portal.journeys import citizen, language
 
 # Why the portal reads the land register for "My property" (recorded with each read, for the owner).
 PROPERTY_PURPOSE = gettext_noop("Show you the land you own")
+# Why the portal asks the land register to sign an extract of a title the person holds.
+EXTRACT_PURPOSE = gettext_noop("Give you a signed extract of the title of your land")
 # The land uses the register records, in words (a use not listed is shown as the register wrote it).
 LAND_USES = {
     "residential": gettext_lazy("Residential"),
@@ -120,6 +122,42 @@ def _property_of(uin: str) -> list[dict[str, object]]:
             }
         )
     return shown
+
+
+@never_cache
+@require_POST
+@citizen
+def property_extract(request: HttpRequest, uin: str, number: str) -> HttpResponse:
+    """A signed extract of the title of a parcel the person owns now, signed by the land register
+    (asked through the exchange for the person); any other parcel is not found."""
+    service = agency_service("LRA", "land-register", "parcels")
+    try:
+        owned = exchange_json(
+            client=agency_client("PORTAL", "portal"),
+            service=service,
+            path=f"/owners/person/{uin}",
+            user_id=uin,
+            issue=EXTRACT_PURPOSE,
+            language=get_language(),
+        )
+        if number not in {str(p["number"]) for p in owned.get("parcels") or []}:
+            raise Http404("No such parcel of yours")
+        extract = exchange_json(
+            client=agency_client("PORTAL", "services"),
+            service=service,
+            path=f"/parcels/{number}/extracts",
+            method="POST",
+            user_id=uin,
+            issue=EXTRACT_PURPOSE,
+            language=get_language(),
+        )
+    except DomainError:
+        error = DomainError("unavailable", _("The land register could not sign the extract now. Try again later."))
+        return render(request, "portal/problem.html", {"error": error}, status=502)
+    qr = segno.make(str(extract["verify_url"]), error="m").svg_inline(scale=3, title=_("Code to check this document"))
+    return render(
+        request, "portal/my_property_extract.html", {"number": number, "extract": extract, "qr": qr}, status=201
+    )
 
 
 def _entries(feature: Feature) -> list[tuple[Feature, str | None]]:

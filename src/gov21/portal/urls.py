@@ -33,6 +33,7 @@ urlpatterns = [
     path("my/offers/<int:offer_id>", my.offer, name="offer"),
     path("my/consents", my.consents, name="consents"),
     path("my/property", my.property_page, name="property"),
+    path("my/property/<str:number>/extract", my.property_extract, name="property-extract"),
     path("feedback", my.feedback, name="feedback"),
     path("sign-in", views.sign_in, name="login"),
     path("auth/callback", views.callback, name="callback"),
