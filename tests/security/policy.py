@@ -429,6 +429,9 @@ URLS: dict[str, Rule] = {
         lambda w: [f"/my/offers/{w.a_offer}"], get=CITIZEN_A, post=CITIZEN_A, data=lambda w: {"answer": "decline"}
     ),
     "my/consents": Rule(_u("/my/consents"), get=CITIZENS),
+    "my/property": Rule(_u("/my/property"), get=CITIZENS),
+    # Only the owner gets an extract signed: anyone else's request finds no parcel of theirs (404).
+    "my/property/<str:number>/extract": Rule(lambda w: [f"/my/property/{w.a_parcel}/extract"], post=CITIZEN_A),
     "feedback": Rule(_u("/feedback"), get=EVERYONE, post=EVERYONE, data=lambda w: {"rating": "5", "comment": "ok"}),
     "sign-in": Rule(_u("/sign-in"), get=EVERYONE),
     "auth/callback": Rule(_u("/auth/callback"), get=EVERYONE, ok=frozenset({400, 403})),

@@ -79,6 +79,8 @@ class World:
     # A public asset and a disaster declared over it (the asset register holds no personal data).
     asset_code: str = ""
     disaster_event: int = 0
+    # A parcel the land register records as A's alone.
+    a_parcel: str = ""
 
     def client(self, role: str, *, enforce_csrf_checks: bool = False) -> Client:
         """A fresh client holding the role's session (a copy: what one test does to its cookies, such
@@ -165,6 +167,7 @@ def data_state() -> tuple[Any, ...]:
     """What a refused write must leave as it was."""
     from gov21.exchange.models import AccessRight, Node
     from gov21.identity.models import ActivationCode, RelyingParty
+    from gov21.land.models import Extract
     from gov21.onestop.models import (
         Application,
         Feedback,
@@ -192,6 +195,7 @@ def data_state() -> tuple[Any, ...]:
         Feedback.objects.filter(application_ref__gt="").count(),
         ReviewRequest.objects.count(),
         ReviewDecision.objects.count(),
+        Extract.objects.count(),
     )
 
 
@@ -216,6 +220,13 @@ def _asset_and_disaster() -> tuple[str, int]:
         actor=officer,
     )
     return school.code, event.pk
+
+
+def _parcel_of(uin: str) -> str:
+    from gov21.land.records import OwnerShare, PartyRef
+    from tests.land.helpers import first_register, square
+
+    return first_register(square(80, 0), [OwnerShare(party=PartyRef(kind="person", identifier=uin))])
 
 
 def world_build() -> World:
@@ -262,6 +273,7 @@ def world_build() -> World:
         instance=instance,
     )
     world.asset_code, world.disaster_event = _asset_and_disaster()
+    world.a_parcel = _parcel_of(a.identifier)
     world.cookies["citizen"] = _cookies(client_a)
     world.cookies["other_citizen"] = _cookies(client_b)
     for role, agency in STAFF_ROLES:

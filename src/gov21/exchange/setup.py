@@ -71,6 +71,8 @@ DEMO_RIGHTS: Final = (
     # The land register: the citizen's own land for the portal, titles for the one-stop shop and
     # for agencies (a bank checking a mortgage goes through a ministry's system, never straight in).
     ("LRA/land-register/parcels", "PORTAL/portal", "GET", "/owners/person/*"),
+    # "My property": the title of each parcel the owners' answer named (shares, encumbrances).
+    ("LRA/land-register/parcels", "PORTAL/portal", "GET", "/parcels/*/title"),
     ("LRA/land-register/parcels", "PORTAL/services", "GET", "/**"),
     ("LRA/land-register/parcels", "group:{instance}/all-agencies", "GET", "/parcels/**"),
     ("LRA/land-register/parcels", "PORTAL/services", "POST", "/parcels/*/extracts"),

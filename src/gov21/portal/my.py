@@ -4,23 +4,43 @@ documents, offers, inbox, consents; and feedback, open to anyone."""
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 import segno
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.utils.translation import get_language, gettext_noop
+from django.utils.translation import get_language, gettext_lazy, gettext_noop
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from gov21.core.credentials import verification_url
 from gov21.core.errors import DomainError
 from gov21.core.geography import parish_name
-from gov21.exchange.contracts import agency_client, agency_service, exchange_call
+from gov21.exchange.contracts import agency_client, agency_service, exchange_call, exchange_json
+from gov21.geo.contracts import Feature, collection_get, map_figure
 from gov21.identity.contracts import account_summary, session_access_token
 from gov21.onestop import contracts as svc
 from gov21.portal.forms import FeedbackForm, NotificationReadForm, OfferAnswerForm
 from gov21.portal.journeys import citizen, language
+
+# Why the portal reads the land register for "My property" (recorded with each read, for the owner).
+PROPERTY_PURPOSE = gettext_noop("Show you the land you own")
+# Why the portal asks the land register to sign an extract of a title the person holds.
+EXTRACT_PURPOSE = gettext_noop("Give you a signed extract of the title of your land")
+# The land uses the register records, in words (a use not listed is shown as the register wrote it).
+LAND_USES = {
+    "residential": gettext_lazy("Residential"),
+    "agricultural": gettext_lazy("Agricultural"),
+    "commercial": gettext_lazy("Commercial"),
+    "public": gettext_lazy("Public use"),
+    "state": gettext_lazy("State land"),
+}
+RIGHT_KINDS = {
+    "mortgage": gettext_lazy("Mortgage"),
+    "lease": gettext_lazy("Lease"),
+    "easement": gettext_lazy("Easement"),
+}
 
 # Why the portal fetches a certificate's printable copy (its serial follows it in the log).
 COPY_PURPOSE = gettext_noop("Print your copy of your certificate")
@@ -50,6 +70,110 @@ def _dates_shown(item: dict[str, object]) -> dict[str, object]:
         if name.endswith("_on") and isinstance(value, str) and value:
             shown[name] = date.fromisoformat(value[:10])
     return shown
+
+
+@never_cache
+@require_GET
+@citizen
+def property_page(request: HttpRequest, uin: str) -> HttpResponse:
+    """The parcels the person owns alone or jointly now, read from the land register through the
+    exchange with the person as the data subject (each read is listed in "Who used my data"): each
+    parcel with their share, its encumbrances and its map. A register that does not answer is said
+    so, never a server error."""
+    try:
+        parcels = _property_of(uin)
+    except DomainError:
+        error = _("The land register could not be reached to show your property. Try again later.")
+        return render(request, "portal/my_property.html", {"error": error, "parcels": []}, status=502)
+    return render(request, "portal/my_property.html", {"parcels": parcels, "error": None})
+
+
+def _property_of(uin: str) -> list[dict[str, object]]:
+    client = agency_client("PORTAL", "portal")
+    service = agency_service("LRA", "land-register", "parcels")
+    ask = {"client": client, "service": service, "user_id": uin, "issue": PROPERTY_PURPOSE, "language": get_language()}
+    owned = exchange_json(path=f"/owners/person/{uin}", **ask)
+    shown: list[dict[str, object]] = []
+    collection = collection_get("parcels")
+    for parcel in owned.get("parcels") or []:
+        number = str(parcel["number"])
+        title = exchange_json(path=f"/parcels/{number}/title", **ask)
+        feature = collection.item(number, None) if collection is not None else None
+        label = _("Map of parcel %(number)s") % {"number": number}
+        shown.append(
+            {
+                "number": number,
+                "parish": parish_name(str(parcel["parish"])) or parcel["parish"],
+                "area_m2": parcel["area_m2"],
+                "land_use": LAND_USES.get(str(parcel["land_use"]), parcel["land_use"]),
+                "share": _share_of(uin, title.get("ownership") or []),
+                "owners": [right["holder"]["name"] for right in title.get("ownership") or []],
+                "encumbrances": [
+                    {
+                        "kind": RIGHT_KINDS.get(right["kind"], right["kind"]),
+                        "holder": right["holder"]["name"],
+                        "amount": (right["amount_cents"] / 100) if right.get("amount_cents") is not None else None,
+                        "ends_on": date.fromisoformat(right["ends_on"]) if right.get("ends_on") else None,
+                        "description": right.get("description") or "",
+                    }
+                    for right in title.get("encumbrances") or []
+                ],
+                "map": map_figure(_entries(feature), label=label, table=False) if feature is not None else None,
+            }
+        )
+    return shown
+
+
+@never_cache
+@require_POST
+@citizen
+def property_extract(request: HttpRequest, uin: str, number: str) -> HttpResponse:
+    """A signed extract of the title of a parcel the person owns now, signed by the land register
+    (asked through the exchange for the person); any other parcel is not found."""
+    service = agency_service("LRA", "land-register", "parcels")
+    try:
+        owned = exchange_json(
+            client=agency_client("PORTAL", "portal"),
+            service=service,
+            path=f"/owners/person/{uin}",
+            user_id=uin,
+            issue=EXTRACT_PURPOSE,
+            language=get_language(),
+        )
+        if number not in {str(p["number"]) for p in owned.get("parcels") or []}:
+            raise Http404("No such parcel of yours")
+        extract = exchange_json(
+            client=agency_client("PORTAL", "services"),
+            service=service,
+            path=f"/parcels/{number}/extracts",
+            method="POST",
+            user_id=uin,
+            issue=EXTRACT_PURPOSE,
+            language=get_language(),
+        )
+    except DomainError:
+        error = DomainError("unavailable", _("The land register could not sign the extract now. Try again later."))
+        return render(request, "portal/problem.html", {"error": error}, status=502)
+    qr = segno.make(str(extract["verify_url"]), error="m").svg_inline(scale=3, title=_("Code to check this document"))
+    return render(
+        request, "portal/my_property_extract.html", {"number": number, "extract": extract, "qr": qr}, status=201
+    )
+
+
+def _entries(feature: Feature) -> list[tuple[Feature, str | None]]:
+    return [(feature, None)]
+
+
+def _share_of(uin: str, ownership: list[dict[str, Any]]) -> str:
+    """The person's share of a parcel as the title states it: all of it when they own it alone."""
+    for right in ownership:
+        holder = right["holder"]
+        if holder["kind"] == "person" and holder["identifier"] == uin:
+            return "1/1"
+        for member in holder.get("members") or []:
+            if member["kind"] == "person" and member["identifier"] == uin:
+                return str(member["share"])
+    return ""
 
 
 @never_cache
