@@ -130,6 +130,30 @@ URLS: dict[str, Rule] = {
     ),
     "geo/map/style.json": Rule(_u("/geo/map/style.json"), get=EVERYONE),
     "geo/map/<str:name>": Rule(_u("/geo/map/map.js"), get=EVERYONE),
+    # The imagery catalogue is the government's open imagery: public, like /geo/. The test world
+    # holds no imagery, so an item, its files and its tiles answer 404 to everyone (tests/imagery).
+    "stac/": Rule(_u("/stac/"), get=EVERYONE),
+    "stac/conformance": Rule(_u("/stac/conformance"), get=EVERYONE),
+    "stac/api": Rule(_u("/stac/api"), get=EVERYONE),
+    "stac/search": Rule(_u("/stac/search"), get=EVERYONE, post=EVERYONE),
+    "stac/collections": Rule(_u("/stac/collections"), get=EVERYONE),
+    "stac/collections/<str:collection_id>": Rule(
+        _u("/stac/collections/demo-scenes"), get=EVERYONE, ok=frozenset({400, 404})
+    ),
+    "stac/collections/<str:collection_id>/items": Rule(
+        _u("/stac/collections/demo-scenes/items"), get=EVERYONE, ok=frozenset({400, 404})
+    ),
+    "stac/collections/<str:collection_id>/items/<str:item_id>": Rule(
+        _u("/stac/collections/demo-scenes/items/none"), get=EVERYONE, ok=frozenset({400, 404})
+    ),
+    "stac/collections/<str:collection_id>/items/<str:item_id>/assets/<str:key>": Rule(
+        _u("/stac/collections/demo-scenes/items/none/assets/data"), get=EVERYONE, ok=frozenset({400, 404})
+    ),
+    "stac/collections/<str:collection_id>/items/<str:item_id>/tiles/WebMercatorQuad/<int:z>/<int:y>/<int:x>.png": Rule(
+        _u("/stac/collections/demo-scenes/items/none/tiles/WebMercatorQuad/0/0/0.png"),
+        get=EVERYONE,
+        ok=frozenset({400, 404}),
+    ),
     # Readiness tells an operator which dependency is down: internal only.
     # For monitors on loopback and in GOV21_READYZ_ALLOW only; the matrix's callers are on loopback.
     # tests/continuity/test_views.py shows the refusal to any other address, forwarded or not.
@@ -333,6 +357,21 @@ URLS: dict[str, Rule] = {
     ),
     "office/continuity/": Rule(_u("/office/continuity/"), get=page("continuity.read")),
     # --- the asset register and disaster response; the forms are sent empty (422 once let in)
+    "office/land/": Rule(_u("/office/land/"), get=page("land.read")),
+    "office/land/parcels/<str:number>/": Rule(lambda w: [f"/office/land/parcels/{w.a_parcel}/"], get=page("land.read")),
+    # Any reader may post to a transaction's page; checking, registering or rejecting it is then
+    # refused by the service to whoever lacks land.decide (tests/land/test_office.py).
+    "office/land/transactions/<str:number>/": Rule(
+        lambda w: [f"/office/land/transactions/{w.a_land_transaction}/"],
+        get=page("land.read"),
+        post=page("land.read"),
+    ),
+    "office/land/lodge/transfer/": Rule(
+        _u("/office/land/lodge/transfer/"), get=page("land.lodge"), post=page("land.lodge")
+    ),
+    "office/land/lodge/mortgage/": Rule(
+        _u("/office/land/lodge/mortgage/"), get=page("land.lodge"), post=page("land.lodge")
+    ),
     "office/assets/": Rule(_u("/office/assets/"), get=page("assets.read")),
     "office/assets/add": Rule(_u("/office/assets/add"), get=page("assets.write"), post=page("assets.write")),
     "office/assets/<str:code>": Rule(lambda w: [f"/office/assets/{w.asset_code}"], get=page("assets.read")),
@@ -625,6 +664,21 @@ EXCHANGE: dict[tuple[str, str, str], XOp] = {
         ALL_AGENCIES, _p("/verify"), body=lambda w: {"token": "not-a-credential"}
     ),
     ("CRO/civil-registry/residents", "GET", "/counts"): XOp(frozenset({"NDMO/disaster-response"}), _p("/counts")),
+    ("LRA/land-register/parcels", "GET", "/owners/{kind}/{identifier}"): XOp(
+        frozenset({"PORTAL/portal", "PORTAL/services"}), lambda w: f"/owners/person/{w.a.identifier}"
+    ),
+    ("LRA/land-register/parcels", "GET", "/parcels/{number}/title"): XOp(
+        ALL_AGENCIES | {"PORTAL/portal", "PORTAL/services"}, lambda w: f"/parcels/{w.a_parcel}/title"
+    ),
+    ("LRA/land-register/parcels", "GET", "/parcels/{number}/encumbrances"): XOp(
+        ALL_AGENCIES | {"PORTAL/services"}, lambda w: f"/parcels/{w.a_parcel}/encumbrances"
+    ),
+    ("LRA/land-register/parcels", "POST", "/parcels/{number}/extracts"): XOp(
+        frozenset({"PORTAL/services"}), lambda w: f"/parcels/{w.a_parcel}/extracts", body=lambda w: {}
+    ),
+    ("LRA/land-register/events", "POST", "/"): XOp(
+        frozenset({"CRO/civil-registry"}), _p("/"), body=lambda w: {"type": "death.registered"}
+    ),
     ("CRO/civil-registry/declarations", "POST", "/{kind}"): XOp(
         frozenset({"PORTAL/services"}), _p("/address_change"), body=lambda w: {"uin": w.a.identifier}
     ),

@@ -66,8 +66,9 @@ def test_another_citizens_application_is_not_found_on_any_of_its_pages(world: Wo
 # --- CSRF -----------------------------------------------------------------------------------------
 
 # Endpoints that are not HTML forms of a signed-in session: machine protocols whose callers
-# authenticate otherwise (OpenID Connect clients, nodes of the exchange), refused here on other grounds.
-NOT_FORMS = frozenset({"oidc/token", "oidc/revoke", "oidc/introspect", "exchange/directory/join"})
+# authenticate otherwise (OpenID Connect clients, nodes of the exchange), refused here on other grounds;
+# and the STAC item search, a public read sent as JSON that changes nothing.
+NOT_FORMS = frozenset({"oidc/token", "oidc/revoke", "oidc/introspect", "exchange/directory/join", "stac/search"})
 
 
 def _form_cells() -> list[Any]:

@@ -81,6 +81,8 @@ class World:
     disaster_event: int = 0
     # A parcel the land register records as A's alone.
     a_parcel: str = ""
+    # The transaction that first registered it.
+    a_land_transaction: str = ""
 
     def client(self, role: str, *, enforce_csrf_checks: bool = False) -> Client:
         """A fresh client holding the role's session (a copy: what one test does to its cookies, such
@@ -229,6 +231,12 @@ def _parcel_of(uin: str) -> str:
     return first_register(square(80, 0), [OwnerShare(party=PartyRef(kind="person", identifier=uin))])
 
 
+def _opened_by(number: str) -> str:
+    from gov21.land.models import Parcel
+
+    return Parcel.objects.select_related("opened_by").get(number=number, valid_to__isnull=True).opened_by.number
+
+
 def world_build() -> World:
     from gov21.exchange import node, setup
     from gov21.exchange.services import subsystem_add
@@ -274,6 +282,7 @@ def world_build() -> World:
     )
     world.asset_code, world.disaster_event = _asset_and_disaster()
     world.a_parcel = _parcel_of(a.identifier)
+    world.a_land_transaction = _opened_by(world.a_parcel)
     world.cookies["citizen"] = _cookies(client_a)
     world.cookies["other_citizen"] = _cookies(client_b)
     for role, agency in STAFF_ROLES:

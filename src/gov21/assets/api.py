@@ -18,7 +18,7 @@ from gov21.core.principal import Principal
 router = Router(tags=["disasters"])
 
 
-class EventOut(Schema):
+class DisasterOut(Schema):
     id: int
     name: str
     kind: str
@@ -58,7 +58,7 @@ class ImpactOut(Schema):
     """What the area struck: assets, parishes and settlements with their residents (counts from the
     civil registry through the exchange), and the damage assessed so far with its estimated cost."""
 
-    event: EventOut
+    event: DisasterOut
     assets: list[AssetOut]
     parishes: list[PlaceOut]
     settlements: list[PlaceOut]
@@ -93,7 +93,7 @@ def impact_get(request: HttpRequest, event_id: Annotated[int, Field(ge=1, le=2**
     impact = selectors.event_impact(event=event, actor=principal)
     summary = selectors.damage_summary(event=event, actor=principal)
     return ImpactOut(
-        event=EventOut(
+        event=DisasterOut(
             id=event.pk,
             name=event.name,
             kind=event.kind,
