@@ -323,14 +323,16 @@ def test_the_providers_pages_may_send_a_form_on_to_registered_relying_parties_on
 
 def test_no_template_has_inline_code_the_policy_would_block() -> None:
     """Style attributes and inline event handlers never run under the policy, and a script or style
-    block runs only with the response's nonce: a template that has one is broken in the browser."""
+    block runs only with the response's nonce: a template that has one is broken in the browser. A
+    script the platform serves itself (``src=``) runs under 'self'."""
     templates = sorted(Path(SRC, "gov21").glob("*/templates/**/*.html"))
     assert len(templates) > 50
     blocked = [
         (path.name, match.group(0))
         for path in templates
         for match in re.finditer(
-            r"\sstyle=|\son[a-z]+=|<(script|style)(?![^>]*nonce=\"\{\{ request\.csp_nonce \}\}\")[^>]*>",
+            # A script loaded from the platform's own files (src=) is not inline code: 'self' runs it.
+            r"\sstyle=|\son[a-z]+=|<(script|style)(?![^>]*(nonce=\"\{\{ request\.csp_nonce \}\}\"|src=))[^>]*>",
             path.read_text(encoding="utf-8"),
         )
     ]
