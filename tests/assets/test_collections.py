@@ -82,7 +82,13 @@ def test_a_box_reads_only_the_rows_whose_box_meets_it(client: Client, register: 
     with CaptureQueriesContext(connection) as queries:
         body = _get(client, "/geo/collections/assets/items?f=json&bbox=-63.2,14.1,-63.0,14.3")
     assert [f["id"] for f in body["features"]] == ["R-1", "S-1"]
-    reads = [q["sql"] for q in queries.captured_queries if "assets_asset" in q["sql"] and "WHERE" in q["sql"]]
+    # The catalogue lookup that tells whether the table carries a PostGIS column (cached per process)
+    # is not a read of the register.
+    reads = [
+        q["sql"]
+        for q in queries.captured_queries
+        if '"assets_asset"' in q["sql"] and "WHERE" in q["sql"] and "information_schema" not in q["sql"]
+    ]
     # The database narrows the rows by the box: through the spatial index (an R*Tree on SQLite,
     # PostGIS's && on PostgreSQL), or by the box columns where a table has no index.
     assert reads and all(any(mark in sql for mark in ("_rtree", "&&", "min_lon")) for sql in reads)
