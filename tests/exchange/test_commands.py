@@ -253,7 +253,7 @@ def test_conf_show_names_the_serial_expiry_and_contents() -> None:
     serial = node.CONFS.own(origin="test").serial
     assert f"Configuration of XA, serial {serial}" in shown
     assert "expires" in shown and "EXPIRED" not in shown
-    assert "    10 members" in shown
+    assert "    14 members" in shown
     assert f"{AccessRight.objects.count():>6} access rights" in shown
 
 

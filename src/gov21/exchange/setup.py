@@ -31,7 +31,7 @@ from gov21.exchange.services import (
 # stored in English, as every directory holds them, and shown in the reader's language (marked here).
 DEMO_MEMBERS: Final = (
     ("EXCHANGE", gettext_noop("Government Data Exchange Authority"), ("pubsub", "data-embassy")),
-    ("CRO", gettext_noop("Civil Registration Office"), ("civil-registry",)),
+    ("CRO", gettext_noop("Civil Registration Office"), ("civil-registry", "record-linkage")),
     ("IDA", gettext_noop("National Identity Agency"), ("identity",)),
     ("PORTAL", gettext_noop("Government Services Portal"), ("portal", "services")),
     ("MSD", gettext_noop("Ministry of Social Development"), ("benefits",)),
@@ -40,6 +40,12 @@ DEMO_MEMBERS: Final = (
     ("BRA", gettext_noop("Business Registration Authority"), ("business-register",)),
     ("LRA", gettext_noop("Land Registry"), ("land-register",)),
     ("NDMO", gettext_noop("National Disaster Management Office"), ("disaster-response",)),
+    # The data portal and the readiness assessment are kept by the office that leads digital government.
+    ("DGO", gettext_noop("Office of Digital Government"), ("open-data", "readiness")),
+    # Agencies that receive the problems citizens report (potholes, leaks, dumping, ...).
+    ("PWD", gettext_noop("Ministry of Public Works"), ("works",)),
+    ("WSA", gettext_noop("Water and Sewerage Authority"), ("water",)),
+    ("SWA", gettext_noop("Solid Waste Authority"), ("waste",)),
 )
 # Who may read the civil registry through the exchange, and which endpoints.
 DEMO_RIGHTS: Final = (
