@@ -4,8 +4,11 @@ owners, buildings, box and time queries, filters, paging, and a box that reads o
 from __future__ import annotations
 
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
+import mapbox_vector_tile
+import morecantile
 import pytest
 from django.db import connection
 from django.test import Client
@@ -114,3 +117,33 @@ def test_a_cql2_filter_selects_parcels_by_their_properties_in_the_database() -> 
     refused = Client().get(f"{ITEMS}?f=json&filter=owner%3D'x'", HTTP_ACCEPT="application/geo+json")
     assert refused.status_code == 400
     assert "owner" in refused.json()["detail"]
+
+
+def test_a_parcels_tile_is_kept_until_a_registration_changes_the_parcels(tmp_path: Path) -> None:
+    from gov21.land.records import PartPlan, SubdivisionFacts
+    from tests.land.helpers import geojson
+
+    seller, buyer = person(), person()
+    parent = first_register(square(0, 0), owners((seller, "1/1")))
+    tile = morecantile.tms.get("WebMercatorQuad").tile(WEST + 0.5 * STEP, SOUTH + 0.5 * STEP, 16)
+    url = f"/geo/collections/parcels/tiles/WebMercatorQuad/16/{tile.y}/{tile.x}"
+    client = Client()
+
+    def numbers(content: bytes) -> set[str]:
+        return {f["properties"]["id"] for f in mapbox_vector_tile.decode(content)["parcels"]["features"]}
+
+    first = client.get(url)
+    assert first.status_code == 200 and numbers(first.content) == {parent}
+    assert list((tmp_path / "tiles" / "parcels").rglob("*.mvt"))
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(url, HTTP_IF_NONE_MATCH=first["ETag"]).status_code == 304
+    assert not [q for q in queries.captured_queries if "land_parcel" in q["sql"]]
+    # A transfer changes no parcel: the kept tile is still the right one.
+    complete(lodge(TransferFacts(parcel=parent, applicant=ref(seller), buyers=owners((buyer, "1/1")))))
+    assert client.get(url, HTTP_IF_NONE_MATCH=first["ETag"]).status_code == 304
+    # A subdivision does: the next tile has the two new parcels and not their parent.
+    parts = [PartPlan(geometry=geojson(rect(0, 0, 0.5, 1))), PartPlan(geometry=geojson(rect(0.5, 0, 1, 1)))]
+    made = complete(lodge(SubdivisionFacts(parcel=parent, applicant=ref(buyer), parts=parts))).made
+    changed = client.get(url, HTTP_IF_NONE_MATCH=first["ETag"])
+    assert changed.status_code == 200 and changed["ETag"] != first["ETag"]
+    assert numbers(changed.content) == set(made)

@@ -160,6 +160,8 @@ def parcels_collection() -> Collection:
         # Parcels are drawn from zoom 14 (a few streets): below it a tile of a town would hold
         # thousands of shapes too small to see.
         tile_min_zoom=14,
+        # Every registration says when it changes parcels (services.transaction_register).
+        versioned=True,
     )
 
 
@@ -178,4 +180,5 @@ def buildings_collection() -> Collection:
         extent=_extent(Building),
         filtering=True,
         tile_min_zoom=14,
+        versioned=True,
     )
