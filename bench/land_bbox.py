@@ -42,6 +42,7 @@ def main() -> None:
     from shapely.geometry import box
 
     from gov21.core.geo import area_m2
+    from gov21.geo.contracts import collection_changed
     from gov21.land.models import Parcel, Transaction
 
     call_command("migrate", verbosity=0)
@@ -69,6 +70,7 @@ def main() -> None:
                     Parcel.objects.bulk_create(batch)
                     batch = []
             Parcel.objects.bulk_create(batch)
+            collection_changed("parcels")  # as a registration does: tiles kept before are not served
     client = Client()
     windows = {
         "block (3 x 3 parcels)": (WEST + 10.5 * STEP, SOUTH + 10.5 * STEP, WEST + 12.5 * STEP, SOUTH + 12.5 * STEP),
