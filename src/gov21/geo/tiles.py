@@ -34,7 +34,6 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-import mapbox_vector_tile  # type: ignore[import-untyped]
 import morecantile
 import numpy as np
 import shapely
@@ -49,6 +48,7 @@ from gov21.core.errors import NotFound
 from gov21.core.geo import CRS84, BBox, Crs, QueryValueError
 from gov21.core.principal import Principal
 from gov21.geo.contracts import Collection, Feature, Query, collection_version, collections_all
+from gov21.geo.mvt import layer_encode
 from gov21.geo.views import JSON, _collection, edge
 
 TMS_ID = "WebMercatorQuad"
@@ -161,15 +161,16 @@ def _to_mercator() -> Transformer:
     return Transformer.from_crs("OGC:CRS84", "EPSG:3857", always_xy=True)
 
 
-def tile_layer(collection: Collection, features: list[Feature], tile: TileAddress) -> dict[str, Any]:
-    """One MVT layer (named by the collection's id): the geometries clipped to the buffered tile in
-    CRS84 (a rectangle there is a rectangle in Web Mercator too), carried into Web Mercator and scaled
-    to the tile's units in one pass over all their coordinates, simplified to one unit, and oriented
-    as MVT wants: exterior rings clockwise here, with y up, so that once the encoder turns y down they
-    have the positive surveyor's area the MVT specification requires (holes the other way)."""
+def tile_layer(collection: Collection, features: list[Feature], tile: TileAddress) -> bytes:
+    """One MVT layer (named by the collection's id), encoded: the geometries clipped to the buffered
+    tile in CRS84 (a rectangle there is a rectangle in Web Mercator too), carried into Web Mercator
+    and scaled to the tile's units in one pass over all their coordinates, simplified to one unit,
+    and oriented as MVT wants: exterior rings clockwise here, with y up, so that once the encoder
+    turns y down they have the positive surveyor's area the MVT specification requires (holes the
+    other way). ``geo.mvt`` encodes them all in one pass too."""
     placed = [feature for feature in features if feature.geometry is not None]
     if not placed:
-        return {"name": collection.id, "features": []}
+        return layer_encode(collection.id, [], [], extent=EXTENT)
     window = tile.buffered()
     minx, miny, maxx, _maxy = tile.xy_bounds()
     scale = EXTENT / (maxx - minx)
@@ -183,30 +184,17 @@ def tile_layer(collection: Collection, features: list[Feature], tile: TileAddres
     clipped = shapely.clip_by_rect(geometries, window.minx, window.miny, window.maxx, window.maxy)
     kept = np.flatnonzero(~shapely.is_empty(clipped))
     if kept.size == 0:
-        return {"name": collection.id, "features": []}
+        return layer_encode(collection.id, [], [], extent=EXTENT)
     simple = shapely.simplify(shapely.transform(clipped[kept], to_units), 1.0, preserve_topology=True)
     oriented = shapely.orient_polygons(simple, exterior_cw=True)
-    encoded = [
-        {"geometry": geometry, "properties": _properties(collection, placed[index])}
-        for index, geometry in zip(kept.tolist(), oriented, strict=True)
-        if not geometry.is_empty
-    ]
-    return {"name": collection.id, "features": encoded}
-
-
-def tile_encode(layers: list[dict[str, Any]]) -> bytes:
-    """The layers, in tile units with y upwards, as a Mapbox Vector Tile (the encoder rounds each
-    coordinate to a unit and turns y downwards, as MVT counts it). The rings are oriented already
-    (``tile_layer``): the encoder's own check, in Python ring by ring, would double a tile's cost."""
-    options = {"extents": EXTENT, "check_winding_order": False}
-    data: bytes = mapbox_vector_tile.encode(layers, default_options=options)
-    return data
+    properties = [_properties(collection, placed[index]) for index in kept.tolist()]
+    return layer_encode(collection.id, oriented, properties, extent=EXTENT)
 
 
 # --- tiles kept until their collection changes --------------------------------------------------------
 
 # Changes when the way a layer is built changes, so files built by earlier code are not served.
-_LAYOUT = "mvt-1"
+_LAYOUT = "mvt-2"
 
 
 def _cache_folder(collection: Collection, version: str) -> Path:
@@ -244,13 +232,13 @@ def layer_tile(collection: Collection, tile: TileAddress, reader: Principal | No
     keep = collection.versioned and collection.permission is None and tile.zoom >= collection.tile_min_zoom
     version = collection_version(collection.id) if keep else None
     if version is None:
-        return tile_encode([tile_layer(collection, tile_features(collection, tile, reader), tile)])
+        return tile_layer(collection, tile_features(collection, tile, reader), tile)
     folder = _cache_folder(collection, version)
     try:
         return _cache_path(folder, tile).read_bytes()
     except OSError:
         pass
-    data = tile_encode([tile_layer(collection, tile_features(collection, tile, reader), tile)])
+    data = tile_layer(collection, tile_features(collection, tile, reader), tile)
     if collection_version(collection.id) == version:
         _cache_store(folder, tile, data)
     return data
