@@ -15,6 +15,7 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from gov21.land import collections
 from gov21.land.records import TransferFacts
 from tests.land.helpers import SOUTH, STEP, WEST, complete, first_register, lodge, owners, person, rect, ref, square
 
@@ -47,7 +48,9 @@ def test_parcels_are_public_and_name_no_owner() -> None:
     assert "parcels" in {c["id"] for c in _json("/geo/collections?f=json")["collections"]}
 
 
-def test_a_box_finds_the_parcels_it_meets_and_reads_only_rows_whose_boxes_meet_it() -> None:
+def test_a_box_finds_the_parcels_it_meets_and_reads_only_rows_whose_boxes_meet_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     numbers = [first_register(square(col, 0), owners((person(), "1/1"))) for col in range(4)]
     # An L-shaped parcel whose box meets the window but whose shape does not.
     ell = {
@@ -74,6 +77,14 @@ def test_a_box_finds_the_parcels_it_meets_and_reads_only_rows_whose_boxes_meet_i
     reads = [q["sql"] for q in queries.captured_queries if "land_parcel" in q["sql"]]
     # One statement reads the candidates by their boxes (and the WKB of those on the edge), one the page.
     assert len(reads) == 2 and "max_lon" in reads[0] and "max_lon" not in reads[1]
+    # A large page (a tile's) is read by the range of its ids: the same features. In the range of
+    # the second and third squares' ids, the fourth's box is a candidate but not on the page.
+    by_ids = _json(f"{ITEMS}?f=json&bbox={_box(0.5, 0.1, 5.1, 0.15)}")
+    assert [f["id"] for f in by_ids["features"]][:4] == numbers and by_ids["numberMatched"] == 5
+    monkeypatch.setattr(collections, "_BY_ID", 1)
+    assert _json(f"{ITEMS}?f=json&bbox={_box(0.5, 0.1, 5.1, 0.15)}") == by_ids
+    paged = _json(f"{ITEMS}?f=json&limit=2&offset=1&bbox={_box(0.5, 0.1, 5.1, 0.15)}")
+    assert [f["id"] for f in paged["features"]] == numbers[1:3]
 
 
 def test_filters_paging_and_time() -> None:

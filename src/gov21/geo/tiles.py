@@ -61,7 +61,7 @@ BUFFER = 64
 # The deepest tile served: about 2.4 cm a tile unit at the equator; deeper adds nothing a register holds.
 MAX_ZOOM = 22
 # Features are asked from a collection a page at a time; a tile stops at TILE_FEATURES_MAX per layer.
-PAGE = 1000
+PAGE = 5000
 TILE_FEATURES_MAX = 20_000
 # A public tile may be kept for five minutes by browsers and caches: a register's edit shows soon.
 PUBLIC_MAX_AGE = 300

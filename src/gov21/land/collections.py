@@ -64,16 +64,24 @@ def _matching_ids(rows: QuerySet[M], query: Query) -> list[int]:
 # A feature's properties are its row's fields of the same names.
 _PARCEL_FIELDS = {"number": "number", "parish": "parish", "area_m2": "area_m2", "land_use": "land_use"}
 _BUILDING_FIELDS = {"parcel_number": "parcel_number", "use": "use", "storeys": "storeys"}
+# A page of up to this many features is read by its ids; a larger one by the range of its ids.
+_BY_ID = 500
 # Read before the properties' fields in every row.
 _COLUMNS = ("id", "valid_from", "valid_to", "geometry_wkb")
 
 
 def _features(
-    rows: QuerySet[M], fields: dict[str, str], ident: Callable[[int, dict[str, PropertyValue], bool], str]
+    rows: QuerySet[M],
+    fields: dict[str, str],
+    ident: Callable[[int, dict[str, PropertyValue], bool], str],
+    *,
+    keep: set[int] | None = None,
 ) -> list[Feature]:
     """The features of ``rows``, read as plain rows (no model instance) and their WKB parsed in one call."""
     names = list(fields)
     found = list(rows.values_list(*_COLUMNS, *(fields[name] for name in names)))
+    if keep is not None:
+        found = [row for row in found if row[0] in keep]
     if not found:
         return []
     geometries = shapely.from_wkb([bytes(row[3]) for row in found])
@@ -105,7 +113,13 @@ def _page(
         return Result(features=page, number_matched=ordered.count())
     ids = _matching_ids(rows, query)
     wanted = ids[query.offset : query.offset + query.limit]
-    page = _features(model.objects.filter(pk__in=wanted).order_by("id"), fields, ident) if wanted else []
+    if len(wanted) <= _BY_ID:
+        page = _features(model.objects.filter(pk__in=wanted).order_by("id"), fields, ident) if wanted else []
+    else:
+        # A large page (a tile's): the window's rows between the page's first and last id, rather
+        # than a statement naming thousands of ids; the few of them not on the page are left out.
+        span = bbox_filter(rows, query.bbox.geometry()).filter(id__gte=wanted[0], id__lte=wanted[-1])
+        page = _features(span.order_by("id"), fields, ident, keep=set(wanted))
     return Result(features=page, number_matched=len(ids))
 
 
