@@ -42,12 +42,13 @@ def main() -> None:
     from shapely.geometry import box
 
     from gov21.core.geo import area_m2
-    from gov21.geo.contracts import collection_changed
     from gov21.land.models import Parcel, Transaction
 
     call_command("migrate", verbosity=0)
     side = math.ceil(math.sqrt(args.parcels))
     if Parcel.objects.count() < args.parcels:
+        from gov21.geo.contracts import collection_changed
+
         now = timezone.now()
         with transaction.atomic():
             tx = Transaction.objects.create(
@@ -74,6 +75,13 @@ def main() -> None:
     client = Client()
     windows = {
         "block (3 x 3 parcels)": (WEST + 10.5 * STEP, SOUTH + 10.5 * STEP, WEST + 12.5 * STEP, SOUTH + 12.5 * STEP),
+        # A page of 100 of the 121 parcels the window meets: what a map or a GIS asks.
+        "page (11 x 11 parcels, 100 a page)": (
+            WEST + 200.5 * STEP,
+            SOUTH + 200.5 * STEP,
+            WEST + 210.5 * STEP,
+            SOUTH + 210.5 * STEP,
+        ),
         "district (40 x 40 parcels)": (
             WEST + 100.5 * STEP,
             SOUTH + 100.5 * STEP,
