@@ -75,12 +75,15 @@ def main() -> None:
     for _run in range(args.runs):
         collection_changed("parcels")
         times: dict[str, list[float]] = {kind: [] for kind in runs}
+        cpu: list[float] = []
         for tile in chosen:
             url = f"/geo/collections/parcels/tiles/WebMercatorQuad/{args.zoom}/{tile.y}/{tile.x}"
             for kind in ("cold", "warm"):
-                start = time.perf_counter()
+                start, start_cpu = time.perf_counter(), time.process_time()
                 response = client.get(url)
                 times[kind].append((time.perf_counter() - start) * 1000)
+                if kind == "cold":
+                    cpu.append((time.process_time() - start_cpu) * 1000)
                 assert response.status_code == 200, response.content[:200]
             start = time.perf_counter()
             again = client.get(url, HTTP_IF_NONE_MATCH=response["ETag"])
@@ -89,6 +92,8 @@ def main() -> None:
             if _run == 0:
                 sizes.append(len(response.content))
                 features.append(len(mapbox_vector_tile.decode(response.content)["parcels"]["features"]))
+        runs.setdefault("cold_cpu", []).append(_quantiles(cpu))
+        print(f"run {_run + 1} cold_cpu: {json.dumps({k: round(v, 1) for k, v in _quantiles(cpu).items()})}")
         for kind, values in times.items():
             runs[kind].append(_quantiles(values))
             print(f"run {_run + 1} {kind}: {json.dumps({k: round(v, 1) for k, v in _quantiles(values).items()})}")
