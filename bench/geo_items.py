@@ -124,6 +124,29 @@ def _export(collection_id: str, target: Path) -> tuple[int, dict[str, str], tupl
     return count, columns, (bounds[0], bounds[1], bounds[2], bounds[3])
 
 
+def _exported(collection_id: str, source: Path) -> tuple[int, dict[str, str], tuple[float, float, float, float]]:
+    """What ``_export`` returns, for a file it wrote before from the same features."""
+    import django
+
+    django.setup()
+    from shapely.geometry import shape
+
+    from gov21.geo.contracts import collection_get
+
+    collection = collection_get(collection_id)
+    if collection is None:
+        raise SystemExit(f"gov21 serves no collection {collection_id!r}")
+    kinds = {"string": "TEXT", "integer": "INTEGER", "number": "REAL", "boolean": "INTEGER"}
+    columns = {"id": "TEXT"} | {p.name: kinds[p.type] for p in collection.properties if p.name != "id"}
+    count, bounds = 0, [math.inf, math.inf, -math.inf, -math.inf]
+    with source.open() as lines:
+        for line in lines:
+            x0, y0, x1, y1 = shape(json.loads(line)["geometry"]).bounds
+            bounds = [min(bounds[0], x0), min(bounds[1], y0), max(bounds[2], x1), max(bounds[3], y1)]
+            count += 1
+    return count, columns, (bounds[0], bounds[1], bounds[2], bounds[3])
+
+
 def _boxes(count: int, bounds: tuple[float, float, float, float], per_box: int, samples: int) -> list[str]:
     """Boxes (west,south,east,north) sized so that, at the features' mean density, each holds about
     ``per_box`` features; centred on random points of the features' bounds."""
@@ -235,6 +258,9 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--connections", type=int, default=8)
+    parser.add_argument(
+        "--features", help="The features.jsonl an earlier run exported from the same data (skips exporting)."
+    )
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--threads", type=int, default=4)
     args = parser.parse_args()
@@ -243,7 +269,11 @@ def main() -> None:
 
     tmp = Path(tempfile.mkdtemp(prefix="gov21-geo-bench-"))
     source = tmp / "features.jsonl"
-    count, columns, bounds = _export(args.collection, source)
+    if args.features:
+        source = Path(args.features)
+        count, columns, bounds = _exported(args.collection, source)
+    else:
+        count, columns, bounds = _export(args.collection, source)
     dsn = os.environ.get("GOV21_DATABASE_URL", "")
     table = args.collection.replace("-", "_")
     if dsn.startswith("postgres"):

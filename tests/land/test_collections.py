@@ -4,14 +4,18 @@ owners, buildings, box and time queries, filters, paging, and a box that reads o
 from __future__ import annotations
 
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
+import mapbox_vector_tile
+import morecantile
 import pytest
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from gov21.land import collections
 from gov21.land.records import TransferFacts
 from tests.land.helpers import SOUTH, STEP, WEST, complete, first_register, lodge, owners, person, rect, ref, square
 
@@ -44,7 +48,9 @@ def test_parcels_are_public_and_name_no_owner() -> None:
     assert "parcels" in {c["id"] for c in _json("/geo/collections?f=json")["collections"]}
 
 
-def test_a_box_finds_the_parcels_it_meets_and_reads_only_rows_whose_boxes_meet_it() -> None:
+def test_a_box_finds_the_parcels_it_meets_and_reads_only_rows_whose_boxes_meet_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     numbers = [first_register(square(col, 0), owners((person(), "1/1"))) for col in range(4)]
     # An L-shaped parcel whose box meets the window but whose shape does not.
     ell = {
@@ -69,7 +75,16 @@ def test_a_box_finds_the_parcels_it_meets_and_reads_only_rows_whose_boxes_meet_i
     with CaptureQueriesContext(connection) as queries:
         _json(f"{ITEMS}?f=json&bbox={_box(1.5, 0.2, 2.5, 0.8)}")
     reads = [q["sql"] for q in queries.captured_queries if "land_parcel" in q["sql"]]
-    assert reads and all("max_lon" in sql for sql in reads[:2])
+    # One statement reads the candidates by their boxes (and the WKB of those on the edge), one the page.
+    assert len(reads) == 2 and "max_lon" in reads[0] and "max_lon" not in reads[1]
+    # A large page (a tile's) is read by the range of its ids: the same features. In the range of
+    # the second and third squares' ids, the fourth's box is a candidate but not on the page.
+    by_ids = _json(f"{ITEMS}?f=json&bbox={_box(0.5, 0.1, 5.1, 0.15)}")
+    assert [f["id"] for f in by_ids["features"]][:4] == numbers and by_ids["numberMatched"] == 5
+    monkeypatch.setattr(collections, "_BY_ID", 1)
+    assert _json(f"{ITEMS}?f=json&bbox={_box(0.5, 0.1, 5.1, 0.15)}") == by_ids
+    paged = _json(f"{ITEMS}?f=json&limit=2&offset=1&bbox={_box(0.5, 0.1, 5.1, 0.15)}")
+    assert [f["id"] for f in paged["features"]] == numbers[1:3]
 
 
 def test_filters_paging_and_time() -> None:
@@ -114,3 +129,33 @@ def test_a_cql2_filter_selects_parcels_by_their_properties_in_the_database() -> 
     refused = Client().get(f"{ITEMS}?f=json&filter=owner%3D'x'", HTTP_ACCEPT="application/geo+json")
     assert refused.status_code == 400
     assert "owner" in refused.json()["detail"]
+
+
+def test_a_parcels_tile_is_kept_until_a_registration_changes_the_parcels(tmp_path: Path) -> None:
+    from gov21.land.records import PartPlan, SubdivisionFacts
+    from tests.land.helpers import geojson
+
+    seller, buyer = person(), person()
+    parent = first_register(square(0, 0), owners((seller, "1/1")))
+    tile = morecantile.tms.get("WebMercatorQuad").tile(WEST + 0.5 * STEP, SOUTH + 0.5 * STEP, 16)
+    url = f"/geo/collections/parcels/tiles/WebMercatorQuad/16/{tile.y}/{tile.x}"
+    client = Client()
+
+    def numbers(content: bytes) -> set[str]:
+        return {f["properties"]["id"] for f in mapbox_vector_tile.decode(content)["parcels"]["features"]}
+
+    first = client.get(url)
+    assert first.status_code == 200 and numbers(first.content) == {parent}
+    assert list((tmp_path / "tiles" / "parcels").rglob("*.mvt"))
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(url, HTTP_IF_NONE_MATCH=first["ETag"]).status_code == 304
+    assert not [q for q in queries.captured_queries if "land_parcel" in q["sql"]]
+    # A transfer changes no parcel: the kept tile is still the right one.
+    complete(lodge(TransferFacts(parcel=parent, applicant=ref(seller), buyers=owners((buyer, "1/1")))))
+    assert client.get(url, HTTP_IF_NONE_MATCH=first["ETag"]).status_code == 304
+    # A subdivision does: the next tile has the two new parcels and not their parent.
+    parts = [PartPlan(geometry=geojson(rect(0, 0, 0.5, 1))), PartPlan(geometry=geojson(rect(0.5, 0, 1, 1)))]
+    made = complete(lodge(SubdivisionFacts(parcel=parent, applicant=ref(buyer), parts=parts))).made
+    changed = client.get(url, HTTP_IF_NONE_MATCH=first["ETag"])
+    assert changed.status_code == 200 and changed["ETag"] != first["ETag"]
+    assert numbers(changed.content) == set(made)

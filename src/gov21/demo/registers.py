@@ -44,6 +44,7 @@ from gov21.demo.places.loading import (
 )
 from gov21.demo.places.loading import ParcelRecord as PlaceParcel
 from gov21.demo.places.model import Places
+from gov21.geo.contracts import collection_changed
 from gov21.land.models import (
     Building,
     Counter,
@@ -189,6 +190,8 @@ class LandLoader:
             new_rights.append(right)
         Parcel.objects.bulk_create(parcels)
         Building.objects.bulk_create(buildings)
+        collection_changed("parcels")
+        collection_changed("buildings")
         Right.objects.bulk_update(closed_earlier, ["valid_to", "closed_by"])
         Right.objects.bulk_create(new_rights)
         self.counts["transactions"] += len(txs)

@@ -16,6 +16,7 @@ collection logs each read with its reader, as every read of personal data is log
 from __future__ import annotations
 
 import re
+import secrets
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -112,6 +113,10 @@ class Collection:
     # many small shapes (parcels) sets it so a tile of the whole island is not asked for all of them;
     # its layer is empty in tiles below it. 0: every zoom.
     tile_min_zoom: int = 0
+    # Whether the register calls ``collection_changed`` in every transaction that changes this
+    # collection's features (a database register): its public tiles are then built once and kept
+    # until the next change, instead of being built for each request.
+    versioned: bool = False
 
     def __post_init__(self) -> None:
         if not _ID.fullmatch(self.id):
@@ -148,6 +153,29 @@ def collections_all() -> list[Collection]:
 
 def collection_get(collection_id: str) -> Collection | None:
     return _COLLECTIONS.get(collection_id)
+
+
+def collection_changed(collection_id: str) -> None:
+    """Say that the features of ``collection_id`` change in the current transaction (called by its
+    register beside the write): tiles built before are no longer served once it commits."""
+    from gov21.geo.models import CollectionVersion  # the model is loaded after the apps that call this
+
+    token = secrets.token_hex(16)
+    if not CollectionVersion.objects.filter(collection=collection_id).update(token=token):
+        CollectionVersion.objects.bulk_create(
+            [CollectionVersion(collection=collection_id, token=token)], ignore_conflicts=True
+        )
+        CollectionVersion.objects.filter(collection=collection_id).update(token=token)
+
+
+def collection_version(collection_id: str) -> str | None:
+    """The token of the collection's last change (None: its register has said of none)."""
+    from gov21.geo.models import CollectionVersion
+
+    found: str | None = (
+        CollectionVersion.objects.filter(collection=collection_id).values_list("token", flat=True).first()
+    )
+    return found
 
 
 def features_select(features: Sequence[Feature], query: Query) -> Result:

@@ -8,6 +8,14 @@ too, with the same permission: a collection that needs a right gives its tiles o
 roles give it, and the collection logs the read with its reader. The dataset tileset (``/geo/tiles``)
 holds one layer per *public* collection only, so a tile any cache may keep never carries personal data.
 
+A public collection whose register says when it changes (``Collection.versioned``) has each layer of
+a tile built once and kept as a file under the data directory (``tiles/<collection>/<version>/``),
+until its register's next change gives the collection a new version; the next request then builds
+the tile from the changed register. The version is read before the features and again after them,
+and a layer is kept only when both agree, so a file never holds features of another version. A
+collection that needs a right is never kept: each of its tiles is a read of the register by its
+reader, logged as such.
+
 Geometries are clipped to the tile and its buffer and simplified to a tile unit (1/4096 of the tile's
 width), so a tile at zoom 8 does not carry the centimetres a parcel has at zoom 18. A tile with no
 feature is a valid MVT whose layers are empty (200, not 204: every client reads it, and it caches
@@ -18,14 +26,18 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
+import shutil
+import tempfile
 from dataclasses import dataclass
 from functools import cache
+from pathlib import Path
 from typing import Any
 
-import mapbox_vector_tile  # type: ignore[import-untyped]
 import morecantile
 import numpy as np
 import shapely
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.utils.http import parse_etags
 from django.utils.translation import gettext as _
@@ -35,7 +47,8 @@ from pyproj import Transformer
 from gov21.core.errors import NotFound
 from gov21.core.geo import CRS84, BBox, Crs, QueryValueError
 from gov21.core.principal import Principal
-from gov21.geo.contracts import Collection, Feature, Query, collections_all
+from gov21.geo.contracts import Collection, Feature, Query, collection_version, collections_all
+from gov21.geo.mvt import layer_encode
 from gov21.geo.views import JSON, _collection, edge
 
 TMS_ID = "WebMercatorQuad"
@@ -48,7 +61,7 @@ BUFFER = 64
 # The deepest tile served: about 2.4 cm a tile unit at the equator; deeper adds nothing a register holds.
 MAX_ZOOM = 22
 # Features are asked from a collection a page at a time; a tile stops at TILE_FEATURES_MAX per layer.
-PAGE = 1000
+PAGE = 5000
 TILE_FEATURES_MAX = 20_000
 # A public tile may be kept for five minutes by browsers and caches: a register's edit shows soon.
 PUBLIC_MAX_AGE = 300
@@ -148,15 +161,16 @@ def _to_mercator() -> Transformer:
     return Transformer.from_crs("OGC:CRS84", "EPSG:3857", always_xy=True)
 
 
-def tile_layer(collection: Collection, features: list[Feature], tile: TileAddress) -> dict[str, Any]:
-    """One MVT layer (named by the collection's id): the geometries clipped to the buffered tile in
-    CRS84 (a rectangle there is a rectangle in Web Mercator too), carried into Web Mercator and scaled
-    to the tile's units in one pass over all their coordinates, simplified to one unit, and oriented
-    as MVT wants: exterior rings clockwise here, with y up, so that once the encoder turns y down they
-    have the positive surveyor's area the MVT specification requires (holes the other way)."""
+def tile_layer(collection: Collection, features: list[Feature], tile: TileAddress) -> bytes:
+    """One MVT layer (named by the collection's id), encoded: the geometries clipped to the buffered
+    tile in CRS84 (a rectangle there is a rectangle in Web Mercator too), carried into Web Mercator
+    and scaled to the tile's units in one pass over all their coordinates, simplified to one unit,
+    and oriented as MVT wants: exterior rings clockwise here, with y up, so that once the encoder
+    turns y down they have the positive surveyor's area the MVT specification requires (holes the
+    other way). ``geo.mvt`` encodes them all in one pass too."""
     placed = [feature for feature in features if feature.geometry is not None]
     if not placed:
-        return {"name": collection.id, "features": []}
+        return layer_encode(collection.id, [], [], extent=EXTENT)
     window = tile.buffered()
     minx, miny, maxx, _maxy = tile.xy_bounds()
     scale = EXTENT / (maxx - minx)
@@ -170,23 +184,63 @@ def tile_layer(collection: Collection, features: list[Feature], tile: TileAddres
     clipped = shapely.clip_by_rect(geometries, window.minx, window.miny, window.maxx, window.maxy)
     kept = np.flatnonzero(~shapely.is_empty(clipped))
     if kept.size == 0:
-        return {"name": collection.id, "features": []}
+        return layer_encode(collection.id, [], [], extent=EXTENT)
     simple = shapely.simplify(shapely.transform(clipped[kept], to_units), 1.0, preserve_topology=True)
     oriented = shapely.orient_polygons(simple, exterior_cw=True)
-    encoded = [
-        {"geometry": geometry, "properties": _properties(collection, placed[index])}
-        for index, geometry in zip(kept.tolist(), oriented, strict=True)
-        if not geometry.is_empty
-    ]
-    return {"name": collection.id, "features": encoded}
+    properties = [_properties(collection, placed[index]) for index in kept.tolist()]
+    return layer_encode(collection.id, oriented, properties, extent=EXTENT)
 
 
-def tile_encode(layers: list[dict[str, Any]]) -> bytes:
-    """The layers, in tile units with y upwards, as a Mapbox Vector Tile (the encoder rounds each
-    coordinate to a unit and turns y downwards, as MVT counts it). The rings are oriented already
-    (``tile_layer``): the encoder's own check, in Python ring by ring, would double a tile's cost."""
-    options = {"extents": EXTENT, "check_winding_order": False}
-    data: bytes = mapbox_vector_tile.encode(layers, default_options=options)
+# --- tiles kept until their collection changes --------------------------------------------------------
+
+# Changes when the way a layer is built changes, so files built by earlier code are not served.
+_LAYOUT = "mvt-2"
+
+
+def _cache_folder(collection: Collection, version: str) -> Path:
+    key = hashlib.sha256(f"{_LAYOUT}:{version}".encode()).hexdigest()[:24]
+    return Path(settings.DATA_DIR) / "tiles" / collection.id / key
+
+
+def _cache_path(folder: Path, tile: TileAddress) -> Path:
+    return folder / str(tile.zoom) / str(tile.col) / f"{tile.row}.mvt"
+
+
+def _cache_store(folder: Path, tile: TileAddress, data: bytes) -> None:
+    """Keep ``data`` (written whole, then renamed into place: a reader never sees half a file); the
+    first tile of a new version removes the folders of the collection's earlier versions."""
+    path = _cache_path(folder, tile)
+    try:
+        if not folder.exists():
+            folder.mkdir(parents=True, exist_ok=True)
+            for earlier in folder.parent.iterdir():
+                if earlier != folder:
+                    shutil.rmtree(earlier, ignore_errors=True)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handle, temporary = tempfile.mkstemp(dir=path.parent, suffix=".part")
+        with os.fdopen(handle, "wb") as out:
+            out.write(data)
+        os.replace(temporary, path)
+    except OSError:
+        pass  # another worker removed the folder of a version that is now old: the tile is served unkept
+
+
+def layer_tile(collection: Collection, tile: TileAddress, reader: Principal | None) -> bytes:
+    """The tile's layer of ``collection``, encoded (a tile of several layers is their encodings one
+    after another, as protocol buffers join repeated fields). Kept until the collection changes when
+    it is public and its register says when it changes."""
+    keep = collection.versioned and collection.permission is None and tile.zoom >= collection.tile_min_zoom
+    version = collection_version(collection.id) if keep else None
+    if version is None:
+        return tile_layer(collection, tile_features(collection, tile, reader), tile)
+    folder = _cache_folder(collection, version)
+    try:
+        return _cache_path(folder, tile).read_bytes()
+    except OSError:
+        pass
+    data = tile_layer(collection, tile_features(collection, tile, reader), tile)
+    if collection_version(collection.id) == version:
+        _cache_store(folder, tile, data)
     return data
 
 
@@ -395,8 +449,7 @@ def collection_tile(
     _no_parameters(request)
     _tile_matrix_set_known(tile_matrix_set_id)
     tile = tile_address(tile_matrix, tile_row, tile_col)
-    layer = tile_layer(found, tile_features(found, tile, reader), tile)
-    return _tile_response(request, tile_encode([layer]), public=found.permission is None)
+    return _tile_response(request, layer_tile(found, tile, reader), public=found.permission is None)
 
 
 def _dataset_box() -> BBox | None:
@@ -431,5 +484,5 @@ def dataset_tile(
     _no_parameters(request)
     _tile_matrix_set_known(tile_matrix_set_id)
     tile = tile_address(tile_matrix, tile_row, tile_col)
-    layers = [tile_layer(found, tile_features(found, tile, None), tile) for found in public_collections()]
-    return _tile_response(request, tile_encode(layers), public=True)
+    data = b"".join(layer_tile(found, tile, None) for found in public_collections())
+    return _tile_response(request, data, public=True)

@@ -12,14 +12,16 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TypeVar
 
-from django.db.models import Max, Min, Q, QuerySet
+import shapely
+from django.db.models import BinaryField, Case, F, Max, Min, Q, QuerySet, Value, When
 from django.utils.translation import gettext_lazy as _
 from shapely.geometry import box
 
 from gov21.core.geo import BBox
 from gov21.core.principal import Principal
-from gov21.core.spatial import bbox_filter, geometry_from_wkb
+from gov21.core.spatial import bbox_filter, rows_intersecting
 from gov21.geo.contracts import Collection, Feature, Property, Query, Result, cql_q
+from gov21.geo.contracts import Value as PropertyValue
 from gov21.land.models import Building, Parcel
 
 M = TypeVar("M", Parcel, Building)
@@ -37,7 +39,8 @@ def _in_time(rows: QuerySet[M], query: Query) -> QuerySet[M]:
 
 
 def _matching_ids(rows: QuerySet[M], query: Query) -> list[int]:
-    """The ids of ``rows`` whose geometry meets the query's box, in id order."""
+    """The ids of ``rows`` whose geometry meets the query's box, in id order. One statement reads the
+    candidates' ids, and the WKB of those on the window's edge only."""
     if query.bbox is None:
         return list(rows.order_by("id").values_list("id", flat=True))
     window = query.bbox.geometry()
@@ -47,34 +50,86 @@ def _matching_ids(rows: QuerySet[M], query: Query) -> list[int]:
     west, south, east, north = (float(v) for v in window.bounds)
     if window.equals(box(west, south, east, north)):
         inside = Q(min_lon__gte=west, max_lon__lte=east, min_lat__gte=south, max_lat__lte=north)
-        ids = set(candidates.filter(inside).values_list("id", flat=True))
-        edge = candidates.exclude(inside)
+        edge_wkb = Case(When(inside, then=Value(None)), default=F("geometry_wkb"), output_field=BinaryField())
+        found = list(candidates.values_list("id", edge_wkb))
     else:
-        ids, edge = set(), candidates
-    for pk, wkb in edge.values_list("id", "geometry_wkb").iterator(chunk_size=2000):
-        if window.intersects(geometry_from_wkb(wkb)):
-            ids.add(pk)
+        found = list(candidates.values_list("id", "geometry_wkb"))
+    ids = [pk for pk, wkb in found if wkb is None]
+    edge = [(pk, wkb) for pk, wkb in found if wkb is not None]
+    if edge:
+        ids.extend(row[0] for row, _geometry in rows_intersecting(edge, window, wkb_at=1))
     return sorted(ids)
 
 
 # A feature's properties are its row's fields of the same names.
 _PARCEL_FIELDS = {"number": "number", "parish": "parish", "area_m2": "area_m2", "land_use": "land_use"}
 _BUILDING_FIELDS = {"parcel_number": "parcel_number", "use": "use", "storeys": "storeys"}
+# A page of up to this many features is read by its ids; a larger one by the range of its ids.
+_BY_ID = 500
+# Read before the properties' fields in every row.
+_COLUMNS = ("id", "valid_from", "valid_to", "geometry_wkb")
 
 
-def _page(model: type[M], query: Query, fields: dict[str, str], feature: Callable[[M], Feature]) -> Result:
+def _features(
+    rows: QuerySet[M],
+    fields: dict[str, str],
+    ident: Callable[[int, dict[str, PropertyValue], bool], str],
+    *,
+    keep: set[int] | None = None,
+) -> list[Feature]:
+    """The features of ``rows``, read as plain rows (no model instance) and their WKB parsed in one call."""
+    names = list(fields)
+    found = list(rows.values_list(*_COLUMNS, *(fields[name] for name in names)))
+    if keep is not None:
+        found = [row for row in found if row[0] in keep]
+    if not found:
+        return []
+    geometries = shapely.from_wkb([bytes(row[3]) for row in found])
+    features = []
+    for row, geometry in zip(found, geometries.tolist(), strict=True):
+        properties: dict[str, PropertyValue] = dict(zip(names, row[4:], strict=True))
+        features.append(
+            Feature(
+                id=ident(row[0], properties, row[2] is None),
+                geometry=geometry,
+                properties=properties,
+                valid_from=row[1],
+                valid_to=row[2],
+            )
+        )
+    return features
+
+
+def _page(
+    model: type[M], query: Query, fields: dict[str, str], ident: Callable[[int, dict[str, PropertyValue], bool], str]
+) -> Result:
     rows = _in_time(model.objects.filter(**dict(query.filters)), query)
     if query.cql is not None:
         rows = rows.filter(cql_q(query.cql, fields))
     if query.bbox is None:
         # No geometry to test: the database pages and counts.
         ordered = rows.order_by("id")
-        page = list(ordered[query.offset : query.offset + query.limit])
-        return Result(features=[feature(row) for row in page], number_matched=ordered.count())
+        page = _features(ordered[query.offset : query.offset + query.limit], fields, ident)
+        return Result(features=page, number_matched=ordered.count())
     ids = _matching_ids(rows, query)
     wanted = ids[query.offset : query.offset + query.limit]
-    page = list(model.objects.filter(pk__in=wanted).order_by("id"))
-    return Result(features=[feature(row) for row in page], number_matched=len(ids))
+    if len(wanted) <= _BY_ID:
+        page = _features(model.objects.filter(pk__in=wanted).order_by("id"), fields, ident) if wanted else []
+    else:
+        # A large page (a tile's): the window's rows between the page's first and last id, rather
+        # than a statement naming thousands of ids; the few of them not on the page are left out.
+        span = bbox_filter(rows, query.bbox.geometry()).filter(id__gte=wanted[0], id__lte=wanted[-1])
+        page = _features(span.order_by("id"), fields, ident, keep=set(wanted))
+    return Result(features=page, number_matched=len(ids))
+
+
+def _parcel_id(pk: int, properties: dict[str, PropertyValue], current: bool) -> str:
+    """A current parcel by its number; an earlier version by its number and the version's row."""
+    return str(properties["number"]) if current else f"{properties['number']}~{pk}"
+
+
+def _building_id(pk: int, properties: dict[str, PropertyValue], current: bool) -> str:
+    return str(pk)
 
 
 def parcel_feature(parcel: Parcel) -> Feature:
@@ -103,7 +158,7 @@ def _building_feature(building: Building) -> Feature:
 
 
 def _parcel_items(query: Query) -> Result:
-    return _page(Parcel, query, _PARCEL_FIELDS, parcel_feature)
+    return _page(Parcel, query, _PARCEL_FIELDS, _parcel_id)
 
 
 def _parcel_item(feature_id: str, reader: Principal | None) -> Feature | None:
@@ -117,7 +172,7 @@ def _parcel_item(feature_id: str, reader: Principal | None) -> Feature | None:
 
 
 def _building_items(query: Query) -> Result:
-    return _page(Building, query, _BUILDING_FIELDS, _building_feature)
+    return _page(Building, query, _BUILDING_FIELDS, _building_id)
 
 
 def _building_item(feature_id: str, reader: Principal | None) -> Feature | None:
@@ -160,6 +215,8 @@ def parcels_collection() -> Collection:
         # Parcels are drawn from zoom 14 (a few streets): below it a tile of a town would hold
         # thousands of shapes too small to see.
         tile_min_zoom=14,
+        # Every registration says when it changes parcels (services.transaction_register).
+        versioned=True,
     )
 
 
@@ -178,4 +235,5 @@ def buildings_collection() -> Collection:
         extent=_extent(Building),
         filtering=True,
         tile_min_zoom=14,
+        versioned=True,
     )

@@ -26,6 +26,7 @@ from gov21.core.geo import area_m2
 from gov21.core.geography import parish_name, parishes
 from gov21.core.principal import Principal
 from gov21.core.spatial import bbox_filter, geometries_intersecting
+from gov21.geo.contracts import collection_changed
 from gov21.land.geometry import TOLERANCE_M2, merged_geometry, neighbours_check, parcel_geometry, parts_check
 from gov21.land.models import (
     Building,
@@ -455,6 +456,10 @@ def _close(rows: Sequence[Parcel | Right | Building], tx: Transaction, now: date
     for row in rows:
         row.valid_to, row.closed_by = now, tx
         row.save(update_fields=["valid_to", "closed_by"])
+    # A parcel or building closed leaves the map: the tiles kept of its collection are not served again.
+    for collection, model in (("parcels", Parcel), ("buildings", Building)):
+        if any(isinstance(row, model) for row in rows):
+            collection_changed(collection)
 
 
 def _open_parcel(tx: Transaction, now: datetime, *, geometry: Polygon, parish: str, land_use: str) -> Parcel:
@@ -468,6 +473,7 @@ def _open_parcel(tx: Transaction, now: datetime, *, geometry: Polygon, parish: s
     )
     parcel.geometry_set(geometry)
     parcel.save()
+    collection_changed("parcels")
     return parcel
 
 
@@ -499,6 +505,7 @@ def _apply_first(tx: Transaction, facts: Facts, checked: _Checked, now: datetime
         building = Building(parcel_number=parcel.number, valid_from=now, opened_by=tx)
         building.geometry_set(footprint)
         building.save()
+        collection_changed("buildings")
     return [parcel.number]
 
 
@@ -589,6 +596,7 @@ def _replace(tx: Transaction, olds: Sequence[Parcel], news: Sequence[Parcel], no
         )
         moved.geometry_set(footprint)
         moved.save()
+        collection_changed("buildings")
 
 
 def _apply_subdivision(tx: Transaction, facts: Facts, checked: _Checked, now: datetime) -> list[str]:
