@@ -8,6 +8,7 @@ when a transaction is lodged and again when it is registered: the register may h
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -26,6 +27,7 @@ from gov21.core.geo import area_m2
 from gov21.core.geography import parish_name, parishes
 from gov21.core.principal import Principal
 from gov21.core.spatial import bbox_filter, geometries_intersecting
+from gov21.exchange.contracts import agency_client, event_publish
 from gov21.land.geometry import TOLERANCE_M2, merged_geometry, neighbours_check, parcel_geometry, parts_check
 from gov21.land.models import (
     Building,
@@ -56,7 +58,9 @@ from gov21.land.records import (
     SubdivisionFacts,
     TransferFacts,
 )
+from gov21.land.selectors import pending_parcels
 
+logger = logging.getLogger(__name__)
 LODGE_ACTION = access_action_declare("land.lodge", gettext_lazy("Lodged a land transaction that names you"))
 REGISTER_ACTION = access_action_declare("land.register", gettext_lazy("Registered a land transaction that names you"))
 TITLE_KINDS: Final = (RightKind.OWNERSHIP, RightKind.STATE_LAND)
@@ -158,6 +162,19 @@ def _neighbours(geometry: Polygon, *, excluding: Sequence[str] = ()) -> list[tup
     return [(p.number, p.geometry) for p in geometries_intersecting(rows, geometry)]  # type: ignore[misc]
 
 
+def _not_pending(parcel: str, number: str) -> None:
+    """A sale waits until the transaction already lodged on its parcel is decided, so two buyers are
+    never both told they bought it."""
+    pending = pending_parcels([parcel])
+    if parcel in pending and pending[parcel] != number:
+        raise Conflict(
+            "parcel_pending",
+            _("Parcel %(number)s has transaction %(tx)s waiting for a decision; wait until it is decided.")
+            % {"number": parcel, "tx": pending[parcel]},
+            field="parcel",
+        )
+
+
 @dataclass
 class _Checked:
     """What checking a transaction's facts found, for registering it."""
@@ -191,6 +208,13 @@ def _check(facts: Facts, *, number: str, sources: Sequence[Source], lock: bool) 
     if isinstance(facts, TransferFacts):
         current_parcel(facts.parcel, lock=lock)
         _applicant_check(facts.parcel, facts.applicant, facts.represents, sources)
+        if not lock:
+            _not_pending(facts.parcel, number)
+        buyers = {(b.party.kind, b.party.identifier) for b in facts.buyers}
+        if (facts.applicant.kind, facts.applicant.identifier) in buyers:
+            raise DomainError(
+                "buyer_is_seller", _("The buyer cannot be the seller: name someone else."), field="buyers"
+            )
         return _Checked(parcels=[facts.parcel], owners=_owners(facts.buyers, purpose=purpose, field="buyers"))
     if isinstance(facts, InheritanceFacts):
         deceased = facts.deceased
@@ -426,6 +450,7 @@ def transaction_reject(*, number: str, reason: str, actor: Principal) -> Transac
     tx.rejection_reason = reason[:500]
     _step(tx, to=TransactionState.REJECTED, actor=actor, reason=reason[:500])
     tx.save()
+    _publish(tx, "land.rejected", reason=tx.rejection_reason)
     return tx
 
 
@@ -445,7 +470,33 @@ def transaction_register(*, number: str, actor: Principal) -> Transaction:
     _step(tx, to=TransactionState.REGISTERED, actor=actor)
     tx.save()
     _audit(tx, list(dict.fromkeys(people + _people(facts, checked, tx))), action=REGISTER_ACTION, actor=actor)
+    _publish(tx, "land.registered")
     return tx
+
+
+# What the register tells subscribed agencies through the exchange when it decides a transaction:
+# the number, its kind, the parcels and the day (and a rejection's reason), never who holds them.
+def _publish(tx: Transaction, event_type: str, *, reason: str = "") -> None:
+    payload: dict[str, object] = {
+        "number": tx.number,
+        "kind": tx.kind,
+        "parcels": [*tx.parcels, *tx.made],
+        "date": timezone.localdate().isoformat(),
+    }
+    if reason:
+        payload["reason"] = reason
+    try:
+        event_publish(
+            publisher=agency_client("LRA", "land-register"),
+            event_type=event_type,
+            payload=payload,
+            idempotency_key=f"{tx.number}:{event_type}",
+        )
+    except NotFound as error:
+        if error.code != "unknown_event_type":
+            raise
+        # The exchange of this deployment is not set up: the register works without it.
+        logger.warning("event type %s is not registered; %s not published", event_type, tx.number)
 
 
 # --- what registering does, by kind ----------------------------------------------------------------
@@ -631,6 +682,7 @@ __all__ = [
     "inheritance_heirs_set",
     "inherited_shares",
     "party_members",
+    "pending_parcels",
     "transaction_check",
     "transaction_lodge",
     "transaction_register",
