@@ -95,7 +95,8 @@ def test_a_transfer_the_land_registrar_rejects_refuses_the_application_with_the_
     application = _sell(seller, parcel, buyer)
     engine.application_confirm(reference=application.reference, uin=buyer, agree=True)
     application = _pay(Application.objects.get(pk=application.pk))
-    land.transaction_reject(number=application.external_ref, reason="The deed is not signed by a notary.", actor=CHECKER)
+    reason = "The deed is not signed by a notary."
+    land.transaction_reject(number=application.external_ref, reason=reason, actor=CHECKER)
     deliveries_run()
     application.refresh_from_db()
     assert application.state == S.REFUSED
@@ -121,7 +122,7 @@ def test_a_buyer_who_declines_refuses_the_sale_and_nobody_else_may_confirm() -> 
 
 
 def test_someone_elses_parcel_and_selling_to_oneself_are_refused_on_their_page() -> None:
-    seller, buyer, parcel = _parties()
+    _seller, buyer, parcel = _parties()
     application = _draft(buyer)
     with pytest.raises(DomainError) as not_theirs:
         engine.application_answer(application=application, uin=buyer, question_id="parcel", raw=parcel)

@@ -4,15 +4,31 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('services', '0003_reviews_of_refusals'),
+        ("services", "0003_reviews_of_refusals"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='application',
-            name='state',
-            field=models.CharField(choices=[('draft', 'Draft'), ('submitted', 'Submitted'), ('awaiting_confirmation', 'Waiting for the other party to confirm'), ('awaiting_payment', 'Awaiting payment'), ('in_review', 'With an officer'), ('info_requested', 'More information requested'), ('approved', 'Approved'), ('refused', 'Refused'), ('review_requested', 'Review requested'), ('completed', 'Completed'), ('withdrawn', 'Withdrawn')], db_index=True, default='draft', max_length=24),
+            model_name="application",
+            name="state",
+            field=models.CharField(
+                choices=[
+                    ("draft", "Draft"),
+                    ("submitted", "Submitted"),
+                    ("awaiting_confirmation", "Waiting for the other party to confirm"),
+                    ("awaiting_payment", "Awaiting payment"),
+                    ("in_review", "With an officer"),
+                    ("info_requested", "More information requested"),
+                    ("approved", "Approved"),
+                    ("refused", "Refused"),
+                    ("review_requested", "Review requested"),
+                    ("completed", "Completed"),
+                    ("withdrawn", "Withdrawn"),
+                ],
+                db_index=True,
+                default="draft",
+                max_length=24,
+            ),
         ),
     ]
