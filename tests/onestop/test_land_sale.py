@@ -74,6 +74,7 @@ def test_a_sale_confirmed_by_the_buyer_and_paid_for_is_registered_and_the_buyer_
 
     application = engine.application_confirm(reference=application.reference, uin=buyer, agree=True)
     assert application.state == S.AWAITING_PAYMENT
+    assert Notification.objects.filter(uin=seller, template="land-sale.confirmed").count() == 1
     application = _pay(application)
     assert application.state == S.APPROVED  # lodged: the land registrar decides
     tx = Transaction.objects.get(number=application.external_ref)

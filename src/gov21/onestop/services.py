@@ -545,6 +545,7 @@ def application_confirm(*, reference: str, uin: str, agree: bool, access_token: 
         return application
     application.verified = {**application.verified, "_confirmed": {"uin": uin, "at": now.isoformat()}}
     _move(application, to=S.SUBMITTED, actor=uin, actor_kind="citizen", note="Confirmed by the other party.")
+    _notify(application, "confirmed")
     _onwards(application, access_token="")
     application.save()
     return application
