@@ -67,6 +67,7 @@ REGISTRY_EVENT_TYPES: Final = (
 LAND_EVENT_TYPES: Final = (
     ("land.registered", "A land transaction was registered"),
     ("land.rejected", "A land transaction was rejected"),
+    ("land.inheritance_opened", "An inheritance of a deceased owner's land was opened"),
 )
 
 
@@ -687,6 +688,8 @@ def _land_schema() -> dict[str, JsonValue]:
             "parcels": {"type": "array", "items": {"type": "string"}},
             "date": {"type": "string", "format": "date"},
             "reason": {"type": "string"},
+            "death_registration": {"type": "string"},
+            "declaration": {"type": "integer"},
         },
     }
 

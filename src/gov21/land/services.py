@@ -450,7 +450,7 @@ def transaction_reject(*, number: str, reason: str, actor: Principal) -> Transac
     tx.rejection_reason = reason[:500]
     _step(tx, to=TransactionState.REJECTED, actor=actor, reason=reason[:500])
     tx.save()
-    _publish(tx, "land.rejected", reason=tx.rejection_reason)
+    transaction_publish(tx, "land.rejected", reason=tx.rejection_reason)
     return tx
 
 
@@ -470,18 +470,22 @@ def transaction_register(*, number: str, actor: Principal) -> Transaction:
     _step(tx, to=TransactionState.REGISTERED, actor=actor)
     tx.save()
     _audit(tx, list(dict.fromkeys(people + _people(facts, checked, tx))), action=REGISTER_ACTION, actor=actor)
-    _publish(tx, "land.registered")
+    transaction_publish(tx, "land.registered")
     return tx
 
 
 # What the register tells subscribed agencies through the exchange when it decides a transaction:
 # the number, its kind, the parcels and the day (and a rejection's reason), never who holds them.
-def _publish(tx: Transaction, event_type: str, *, reason: str = "") -> None:
+def transaction_publish(
+    tx: Transaction, event_type: str, *, reason: str = "", extra: dict[str, str | int] | None = None
+) -> None:
+    """Publish ``event_type`` of ``tx`` in the caller's transaction (an outbox: both commit or neither)."""
     payload: dict[str, object] = {
         "number": tx.number,
         "kind": tx.kind,
         "parcels": [*tx.parcels, *tx.made],
         "date": timezone.localdate().isoformat(),
+        **(extra or {}),
     }
     if reason:
         payload["reason"] = reason
@@ -685,6 +689,7 @@ __all__ = [
     "pending_parcels",
     "transaction_check",
     "transaction_lodge",
+    "transaction_publish",
     "transaction_register",
     "transaction_reject",
 ]

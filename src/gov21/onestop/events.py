@@ -18,6 +18,7 @@ from gov21.onestop.actions import registry_copy_issue
 from gov21.onestop.models import Application, Offer, ReceivedEvent, ServiceDefinition
 from gov21.onestop.services import (
     application_complete_external,
+    application_land_case,
     application_refuse_external,
     engine_client,
     offer_make,
@@ -159,12 +160,31 @@ def on_land_rejected(payload: dict[str, Any], seq: int) -> None:
         application_refuse_external(application=application, reason=reason, by="land register")
 
 
+def on_land_inheritance(payload: dict[str, Any], seq: int) -> None:
+    """Tell us once, for land: the land register opened an inheritance of the deceased's parcels.
+    The person who reported the death through the shop is told the case and what happens next."""
+    declaration = payload.get("declaration")
+    if declaration is None:
+        return
+    application = (
+        Application.objects.select_related("service")
+        .filter(external_ref=str(declaration), service__code="report-death")
+        .exclude(state__in=(Application.State.REFUSED, Application.State.WITHDRAWN))
+        .first()
+    )
+    if application is None:
+        return
+    number, parcels = str(payload["number"]), ", ".join(str(p) for p in payload.get("parcels") or [])
+    application_land_case(application=application, case=number, parcels=parcels)
+
+
 HANDLERS = {
     "birth.registered": on_birth,
     "death.registered": on_death,
     "address.changed": on_address,
     "land.registered": on_land_registered,
     "land.rejected": on_land_rejected,
+    "land.inheritance_opened": on_land_inheritance,
 }
 
 

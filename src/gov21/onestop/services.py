@@ -668,6 +668,20 @@ def application_complete_external(
     application.save()
 
 
+def application_land_case(*, application: Application, case: str, parcels: str) -> None:
+    """The land register opened an inheritance case for the land of the person whose death this
+    application reported: kept with the application's outcome, and its informant told."""
+    application = _locked(application.pk)
+    output = dict(application.verified.get("_output") or {})
+    if output.get("land_case") == case:
+        return
+    output.update({"land_case": case, "land_parcels": parcels})
+    application.verified = {**application.verified, "_output": output}
+    application.updated_at = timezone.now()
+    application.save(update_fields=["verified", "updated_at"])
+    _notify(application, "land_case")
+
+
 # --- officers -----------------------------------------------------------------------------------
 
 
