@@ -6,11 +6,11 @@ from __future__ import annotations
 
 from datetime import date
 
+from django.utils.translation import gettext, gettext_noop
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import gettext_noop
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from gov21.core.errors import DomainError
+from gov21.core.errors import Conflict, DomainError
 from gov21.core.principal import Principal, PrincipalKind
 from gov21.exchange.contracts import Call, ServiceRouter, event_delivery_read
 from gov21.land.extracts import extract_issue
@@ -23,7 +23,7 @@ from gov21.land.records import (
     TitleRecord,
     TransferFacts,
 )
-from gov21.land.selectors import parcel_encumbrances, parcel_title, parcels_of_party
+from gov21.land.selectors import parcel_encumbrances, parcel_title, parcels_of_party, pending_parcels
 from gov21.land.services import transaction_lodge
 
 
@@ -159,6 +159,17 @@ class TransferOut(Schema):
     seen_as=_("The sale of land you sell or buy, lodged with the land register"),
 )
 def transfer_post(call: Call, body: TransferIn) -> TransferOut:
+    # A sale asked by citizens waits until what is already lodged on the parcel is decided, so two
+    # buyers are never both told their purchase is on its way. (A clerk may still lodge a competing
+    # deed in the office: registering checks the title again, and the first registered wins.)
+    pending = pending_parcels([body.parcel]).get(body.parcel)
+    if pending is not None:
+        raise Conflict(
+            "parcel_pending",
+            gettext("Parcel %(number)s has transaction %(tx)s waiting for a decision; wait until it is decided.")
+            % {"number": body.parcel, "tx": pending},
+            field="parcel",
+        )
     facts = TransferFacts(parcel=body.parcel, applicant=body.seller, buyers=body.buyers, price_cents=body.price_cents)
     lodger = Principal(name=_actor(call).name, kind=PrincipalKind.SYSTEM, roles=frozenset({"clerk"}))
     tx = transaction_lodge(facts=facts, actor=lodger)

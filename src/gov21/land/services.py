@@ -58,7 +58,6 @@ from gov21.land.records import (
     SubdivisionFacts,
     TransferFacts,
 )
-from gov21.land.selectors import pending_parcels
 
 logger = logging.getLogger(__name__)
 LODGE_ACTION = access_action_declare("land.lodge", gettext_lazy("Lodged a land transaction that names you"))
@@ -162,19 +161,6 @@ def _neighbours(geometry: Polygon, *, excluding: Sequence[str] = ()) -> list[tup
     return [(p.number, p.geometry) for p in geometries_intersecting(rows, geometry)]  # type: ignore[misc]
 
 
-def _not_pending(parcel: str, number: str) -> None:
-    """A sale waits until the transaction already lodged on its parcel is decided, so two buyers are
-    never both told they bought it."""
-    pending = pending_parcels([parcel])
-    if parcel in pending and pending[parcel] != number:
-        raise Conflict(
-            "parcel_pending",
-            _("Parcel %(number)s has transaction %(tx)s waiting for a decision; wait until it is decided.")
-            % {"number": parcel, "tx": pending[parcel]},
-            field="parcel",
-        )
-
-
 @dataclass
 class _Checked:
     """What checking a transaction's facts found, for registering it."""
@@ -208,8 +194,6 @@ def _check(facts: Facts, *, number: str, sources: Sequence[Source], lock: bool) 
     if isinstance(facts, TransferFacts):
         current_parcel(facts.parcel, lock=lock)
         _applicant_check(facts.parcel, facts.applicant, facts.represents, sources)
-        if not lock:
-            _not_pending(facts.parcel, number)
         buyers = {(b.party.kind, b.party.identifier) for b in facts.buyers}
         if (facts.applicant.kind, facts.applicant.identifier) in buyers:
             raise DomainError(
@@ -686,7 +670,6 @@ __all__ = [
     "inheritance_heirs_set",
     "inherited_shares",
     "party_members",
-    "pending_parcels",
     "transaction_check",
     "transaction_lodge",
     "transaction_publish",
