@@ -467,6 +467,14 @@ URLS: dict[str, Rule] = {
     "my/offers/<int:offer_id>": Rule(
         lambda w: [f"/my/offers/{w.a_offer}"], get=CITIZEN_A, post=CITIZEN_A, data=lambda w: {"answer": "decline"}
     ),
+    # Only the person an application names as its other party (a buyer of land) confirms it; A's
+    # renewal names nobody, so every caller finds nothing to confirm (404).
+    "my/confirmations/<str:reference>": Rule(
+        lambda w: [f"/my/confirmations/{w.a_application}"],
+        get=NOBODY,
+        post=NOBODY,
+        data=lambda w: {"answer": "confirm"},
+    ),
     "my/consents": Rule(_u("/my/consents"), get=CITIZENS),
     "my/property": Rule(_u("/my/property"), get=CITIZENS),
     # Only the owner gets an extract signed: anyone else's request finds no parcel of theirs (404).
@@ -676,6 +684,9 @@ EXCHANGE: dict[tuple[str, str, str], XOp] = {
     ("LRA/land-register/parcels", "POST", "/parcels/{number}/extracts"): XOp(
         frozenset({"PORTAL/services"}), lambda w: f"/parcels/{w.a_parcel}/extracts", body=lambda w: {}
     ),
+    ("LRA/land-register/parcels", "POST", "/transfers"): XOp(
+        frozenset({"PORTAL/services"}), lambda w: "/transfers", body=lambda w: {"parcel": w.a_parcel}
+    ),
     ("LRA/land-register/events", "POST", "/"): XOp(
         frozenset({"CRO/civil-registry"}), _p("/"), body=lambda w: {"type": "death.registered"}
     ),
@@ -705,7 +716,9 @@ EXCHANGE: dict[tuple[str, str, str], XOp] = {
     ("EXCHANGE/data-embassy/store", "DELETE", "/objects/{key}"): XOp(NOBODY, _p("/objects/matrix-probe")),
     ("EXCHANGE/data-embassy/store", "GET", "/list/{prefix}"): XOp(NOBODY, _p("/list/manifests")),
     ("EXCHANGE/data-embassy/store", "GET", "/inventory"): XOp(NOBODY, _p("/inventory")),
-    ("PORTAL/services/events", "POST", "/"): XOp(frozenset({"CRO/civil-registry"}), _p("/"), body=lambda w: {}),
+    ("PORTAL/services/events", "POST", "/"): XOp(
+        frozenset({"CRO/civil-registry", "LRA/land-register"}), _p("/"), body=lambda w: {}
+    ),
     ("MSD/benefits/events", "POST", "/"): XOp(frozenset({"CRO/civil-registry"}), _p("/"), body=lambda w: {}),
     # Pull subscribers read their own queue of events.
     ("EXCHANGE/pubsub/events", "GET", "/{event_type}"): XOp(frozenset({"STATS/statistics"}), _p("/birth.registered")),

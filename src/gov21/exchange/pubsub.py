@@ -63,6 +63,13 @@ REGISTRY_EVENT_TYPES: Final = (
     ("address.changed", "A change of address was registered", "uin"),
 )
 
+# The land register's decisions: the transaction's number, kind, parcels and day (never who holds them).
+LAND_EVENT_TYPES: Final = (
+    ("land.registered", "A land transaction was registered"),
+    ("land.rejected", "A land transaction was rejected"),
+    ("land.inheritance_opened", "An inheritance of a deceased owner's land was opened"),
+)
+
 
 def _gov(tail: str) -> str:
     return f"{config.INSTANCE.read()}/GOV/{tail}"
@@ -671,6 +678,22 @@ def _payload_schema(uin_key: str) -> dict[str, JsonValue]:
     }
 
 
+def _land_schema() -> dict[str, JsonValue]:
+    return {
+        "type": "object",
+        "required": ["number", "kind", "parcels", "date"],
+        "properties": {
+            "number": {"type": "string"},
+            "kind": {"type": "string"},
+            "parcels": {"type": "array", "items": {"type": "string"}},
+            "date": {"type": "string", "format": "date"},
+            "reason": {"type": "string"},
+            "death_registration": {"type": "string"},
+            "declaration": {"type": "integer"},
+        },
+    }
+
+
 @transaction.atomic
 def pubsub_bootstrap() -> None:
     """The demo nation's events: the civil registry's event types, the exchange's pull service, the
@@ -698,6 +721,11 @@ def pubsub_bootstrap() -> None:
     land, land_inbox = _gov("LRA/land-register"), _gov("LRA/land-register/events")
     if not Subscription.objects.filter(event_type__code="death.registered", subscriber=land).exists():
         subscription_add(event_type="death.registered", subscriber=land, mode=Subscription.PUSH, endpoint=land_inbox)
+    # The land register's decisions on the transactions the service engine lodged (a sale).
+    for code, description in LAND_EVENT_TYPES:
+        event_type_add(code=code, publisher=land, description=description, schema=_land_schema())
+        if not Subscription.objects.filter(event_type__code=code, subscriber=engine).exists():
+            subscription_add(event_type=code, subscriber=engine, mode=Subscription.PUSH, endpoint=engine_inbox)
     if not Subscription.objects.filter(event_type__code="birth.registered", subscriber=statistics).exists():
         subscription_add(event_type="birth.registered", subscriber=statistics, mode=Subscription.PULL)
     right_grant(service=events, subject=statistics, method="GET", path="/*", by="gov21 setup")

@@ -83,6 +83,9 @@ DEMO_RIGHTS: Final = (
     ("LRA/land-register/parcels", "group:{instance}/all-agencies", "GET", "/parcels/**"),
     ("LRA/land-register/parcels", "PORTAL/services", "POST", "/parcels/*/extracts"),
     ("LRA/land-register/events", "CRO/civil-registry", "POST", "/"),
+    # The one-stop shop lodges a sale both parties agreed to; the register tells it of the decision.
+    ("LRA/land-register/parcels", "PORTAL/services", "POST", "/transfers"),
+    ("PORTAL/services/events", "LRA/land-register", "POST", "/"),
 )
 
 

@@ -14,7 +14,7 @@ from gov21.core.errors import DomainError
 from gov21.core.principal import Principal, PrincipalKind
 from gov21.land.models import Party, PartyKind, ReceivedEvent, Right, RightKind
 from gov21.land.records import InheritanceFacts, PartyRef
-from gov21.land.services import transaction_lodge
+from gov21.land.services import transaction_lodge, transaction_publish
 
 logger = logging.getLogger(__name__)
 
@@ -43,6 +43,13 @@ def on_death(payload: dict[str, Any], seq: int) -> str:
         parcels=parcels, deceased=PartyRef(kind="person", identifier=uin), death_registration=number[:30]
     )
     tx = transaction_lodge(facts=facts, actor=EVENTS_ACTOR)
+    # Tell us once: the service engine tells whoever reported the death which case was opened. The
+    # registry's declaration id lets it find the report it sent, as with the registry's own event.
+    declaration = payload.get("declaration")
+    extra: dict[str, str | int] = {"death_registration": number[:30]}
+    if isinstance(declaration, int | str) and str(declaration).isdigit():
+        extra["declaration"] = int(declaration)
+    transaction_publish(tx, "land.inheritance_opened", extra=extra)
     logger.info("death %s: inheritance %s lodged for %d parcels", number, tx.number, len(parcels))
     return tx.number
 

@@ -6,16 +6,25 @@ from __future__ import annotations
 
 from datetime import date
 
+from django.utils.translation import gettext, gettext_noop
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import gettext_noop
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from gov21.core.errors import DomainError
+from gov21.core.errors import Conflict, DomainError
 from gov21.core.principal import Principal, PrincipalKind
 from gov21.exchange.contracts import Call, ServiceRouter, event_delivery_read
 from gov21.land.extracts import extract_issue
-from gov21.land.records import EncumbrancesRecord, OwnedParcels, PartyKindName, PartyRef, TitleRecord
-from gov21.land.selectors import parcel_encumbrances, parcel_title, parcels_of_party
+from gov21.land.records import (
+    EncumbrancesRecord,
+    OwnedParcels,
+    OwnerShare,
+    PartyKindName,
+    PartyRef,
+    TitleRecord,
+    TransferFacts,
+)
+from gov21.land.selectors import parcel_encumbrances, parcel_title, parcels_of_party, pending_parcels
+from gov21.land.services import transaction_lodge
 
 
 class Schema(BaseModel):
@@ -120,6 +129,53 @@ def extract_post(call: Call, number: str, query: AsOf) -> object:
     issued = extract_issue(number=number, actor=_actor(call), purpose=call.request.issue or None, as_of=query.as_of)
     call.concerns(*_persons(issued.title))
     return ExtractOut(serial=issued.serial, code=issued.code, verify_url=issued.verify_url, title=issued.title)
+
+
+class TransferIn(Schema):
+    """A sale agreed by both parties (each signed in to the system that sends it): the seller, a
+    registered owner; the buyers and their shares; the price and the day of the sale."""
+
+    parcel: str = Field(max_length=30)
+    seller: PartyRef
+    buyers: list[OwnerShare] = Field(min_length=1, max_length=50)
+    price_cents: int | None = Field(default=None, ge=0)
+    sold_on: date | None = None
+    reference: str = Field(default="", max_length=64)
+
+
+class TransferOut(Schema):
+    number: str
+    state: str
+    parcels: list[str]
+
+
+@parcels.post(
+    "/transfers",
+    body=TransferIn,
+    response=TransferOut,
+    status=201,
+    summary="Lodge the transfer of a parcel on its sale, for a land registrar to check and register; "
+    "the decision is published as land.registered or land.rejected",
+    seen_as=_("The sale of land you sell or buy, lodged with the land register"),
+)
+def transfer_post(call: Call, body: TransferIn) -> TransferOut:
+    # A sale asked by citizens waits until what is already lodged on the parcel is decided, so two
+    # buyers are never both told their purchase is on its way. (A clerk may still lodge a competing
+    # deed in the office: registering checks the title again, and the first registered wins.)
+    pending = pending_parcels([body.parcel]).get(body.parcel)
+    if pending is not None:
+        raise Conflict(
+            "parcel_pending",
+            gettext("Parcel %(number)s has transaction %(tx)s waiting for a decision; wait until it is decided.")
+            % {"number": body.parcel, "tx": pending},
+            field="parcel",
+        )
+    facts = TransferFacts(parcel=body.parcel, applicant=body.seller, buyers=body.buyers, price_cents=body.price_cents)
+    lodger = Principal(name=_actor(call).name, kind=PrincipalKind.SYSTEM, roles=frozenset({"clerk"}))
+    tx = transaction_lodge(facts=facts, actor=lodger)
+    people = [body.seller, *(b.party for b in body.buyers)]
+    call.concerns(*(p.identifier for p in people if p.kind == "person"))
+    return TransferOut(number=tx.number, state=tx.state, parcels=list(tx.parcels))
 
 
 # --- the event receiver ----------------------------------------------------------------------------

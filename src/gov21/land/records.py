@@ -200,6 +200,8 @@ class EncumbrancesRecord(Record):
 class OwnedParcels(Record):
     party: PartyRef
     parcels: list[ParcelRecord]
+    # The numbers of those parcels a transaction lodged and not yet decided concerns.
+    pending: list[str] = []
 
 
 class TransactionRecord(Record):

@@ -18,7 +18,7 @@ from gov21.audit.contracts import Access, access_action_declare, access_record_a
 from gov21.core.errors import DomainError, NotFound
 from gov21.core.ids import uin_check
 from gov21.core.principal import Principal
-from gov21.land.models import Parcel, Party, PartyKind, Right, RightKind, Transaction
+from gov21.land.models import Parcel, Party, PartyKind, Right, RightKind, Transaction, TransactionState
 from gov21.land.parties import party_view, persons_of
 from gov21.land.records import (
     EncumbrancesRecord,
@@ -156,6 +156,16 @@ def parcel_encumbrances(
     return EncumbrancesRecord(parcel=number, as_of=moment, encumbrances=[right_record(r) for r in rights])
 
 
+def pending_parcels(numbers: Sequence[str]) -> dict[str, str]:
+    """Which of ``numbers`` a transaction lodged and not yet decided concerns: parcel → transaction."""
+    wanted, found = set(numbers), {}
+    open_states = (TransactionState.LODGED, TransactionState.CHECKED)
+    for tx_number, parcels in Transaction.objects.filter(state__in=open_states).values_list("number", "parcels"):
+        for parcel in set(parcels) & wanted:
+            found[parcel] = tx_number
+    return found
+
+
 def parcels_of_party(
     *, party: PartyRef, actor: Principal, purpose: str | None, as_of: date | datetime | None = None
 ) -> OwnedParcels:
@@ -176,8 +186,11 @@ def parcels_of_party(
     parcels = list(Parcel.objects.filter(valid_at(moment), number__in=list(numbers)).order_by("number"))
     if party.kind == "person":
         access_record_all([Access(actor.name, actor.kind, PARCELS_READ, identifier, why, {"parcels": len(parcels)})])
+    pending = sorted(pending_parcels([p.number for p in parcels])) if as_of is None else []
     return OwnedParcels(
-        party=PartyRef(kind=party.kind, identifier=identifier), parcels=[parcel_record(p) for p in parcels]
+        party=PartyRef(kind=party.kind, identifier=identifier),
+        parcels=[parcel_record(p) for p in parcels],
+        pending=pending,
     )
 
 

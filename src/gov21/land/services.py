@@ -8,6 +8,7 @@ when a transaction is lodged and again when it is registered: the register may h
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -27,6 +28,7 @@ from gov21.core.geography import parish_name, parishes
 from gov21.core.principal import Principal
 from gov21.core.spatial import bbox_filter, geometries_intersecting
 from gov21.geo.contracts import collection_changed
+from gov21.exchange.contracts import agency_client, event_publish
 from gov21.land.geometry import TOLERANCE_M2, merged_geometry, neighbours_check, parcel_geometry, parts_check
 from gov21.land.models import (
     Building,
@@ -58,6 +60,7 @@ from gov21.land.records import (
     TransferFacts,
 )
 
+logger = logging.getLogger(__name__)
 LODGE_ACTION = access_action_declare("land.lodge", gettext_lazy("Lodged a land transaction that names you"))
 REGISTER_ACTION = access_action_declare("land.register", gettext_lazy("Registered a land transaction that names you"))
 TITLE_KINDS: Final = (RightKind.OWNERSHIP, RightKind.STATE_LAND)
@@ -192,6 +195,11 @@ def _check(facts: Facts, *, number: str, sources: Sequence[Source], lock: bool) 
     if isinstance(facts, TransferFacts):
         current_parcel(facts.parcel, lock=lock)
         _applicant_check(facts.parcel, facts.applicant, facts.represents, sources)
+        buyers = {(b.party.kind, b.party.identifier) for b in facts.buyers}
+        if (facts.applicant.kind, facts.applicant.identifier) in buyers:
+            raise DomainError(
+                "buyer_is_seller", _("The buyer cannot be the seller: name someone else."), field="buyers"
+            )
         return _Checked(parcels=[facts.parcel], owners=_owners(facts.buyers, purpose=purpose, field="buyers"))
     if isinstance(facts, InheritanceFacts):
         deceased = facts.deceased
@@ -427,6 +435,7 @@ def transaction_reject(*, number: str, reason: str, actor: Principal) -> Transac
     tx.rejection_reason = reason[:500]
     _step(tx, to=TransactionState.REJECTED, actor=actor, reason=reason[:500])
     tx.save()
+    transaction_publish(tx, "land.rejected", reason=tx.rejection_reason)
     return tx
 
 
@@ -446,7 +455,37 @@ def transaction_register(*, number: str, actor: Principal) -> Transaction:
     _step(tx, to=TransactionState.REGISTERED, actor=actor)
     tx.save()
     _audit(tx, list(dict.fromkeys(people + _people(facts, checked, tx))), action=REGISTER_ACTION, actor=actor)
+    transaction_publish(tx, "land.registered")
     return tx
+
+
+# What the register tells subscribed agencies through the exchange when it decides a transaction:
+# the number, its kind, the parcels and the day (and a rejection's reason), never who holds them.
+def transaction_publish(
+    tx: Transaction, event_type: str, *, reason: str = "", extra: dict[str, str | int] | None = None
+) -> None:
+    """Publish ``event_type`` of ``tx`` in the caller's transaction (an outbox: both commit or neither)."""
+    payload: dict[str, object] = {
+        "number": tx.number,
+        "kind": tx.kind,
+        "parcels": [*tx.parcels, *tx.made],
+        "date": timezone.localdate().isoformat(),
+        **(extra or {}),
+    }
+    if reason:
+        payload["reason"] = reason
+    try:
+        event_publish(
+            publisher=agency_client("LRA", "land-register"),
+            event_type=event_type,
+            payload=payload,
+            idempotency_key=f"{tx.number}:{event_type}",
+        )
+    except NotFound as error:
+        if error.code != "unknown_event_type":
+            raise
+        # The exchange of this deployment is not set up: the register works without it.
+        logger.warning("event type %s is not registered; %s not published", event_type, tx.number)
 
 
 # --- what registering does, by kind ----------------------------------------------------------------
@@ -641,6 +680,7 @@ __all__ = [
     "party_members",
     "transaction_check",
     "transaction_lodge",
+    "transaction_publish",
     "transaction_register",
     "transaction_reject",
 ]

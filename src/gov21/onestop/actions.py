@@ -209,6 +209,35 @@ def business_register(application: Application, definition: dict[str, Any], acce
     return ActionResult({"business_number": business.number, "business_name": business.name})
 
 
+def land_transfer_lodge(application: Application, definition: dict[str, Any], access_token: str) -> ActionResult:
+    """Lodge the sale both parties agreed to with the land register, through the exchange; a land
+    registrar checks and registers it, and the register's event completes (or refuses) the application."""
+    a = application.answers
+    buyer = str(a[definition["second_party"]["question"]])
+    if (application.verified.get("_confirmed") or {}).get("uin") != buyer:
+        raise DomainError("not_confirmed", "The buyer has not confirmed the sale; it cannot be lodged.", status=409)
+    body = {
+        "parcel": a["parcel"],
+        "seller": {"kind": "person", "identifier": application.applicant_uin},
+        "buyers": [{"party": {"kind": "person", "identifier": buyer}, "share": "1/1"}],
+        "price_cents": round(float(a["price"]) * 100),
+        "sold_on": a["sale_date"],
+        "reference": application.reference,
+    }
+    result = exchange_json(
+        client=_client(),
+        service=agency_service("LRA", "land-register", "parcels"),
+        path="/transfers",
+        method="POST",
+        body=orjson.dumps(body),
+        content_type="application/json",
+        user_id=application.applicant_uin,
+        issue=application.reference,
+    )
+    application.external_ref = str(result["number"])
+    return ActionResult({"transaction": str(result["number"]), "parcel": str(a["parcel"])}, pending=True)
+
+
 ACTIONS: dict[str, Callable[[Application, dict[str, Any], str], ActionResult]] = {
     "registry.declare_birth": declare_birth,
     "registry.declare_death": declare_death,
@@ -217,6 +246,7 @@ ACTIONS: dict[str, Callable[[Application, dict[str, Any], str], ActionResult]] =
     "licence.renew": licence_renew,
     "benefit.award": benefit_award,
     "business.register": business_register,
+    "land.lodge_transfer": land_transfer_lodge,
 }
 
 

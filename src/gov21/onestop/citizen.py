@@ -15,6 +15,7 @@ from gov21.onestop.models import Application
 from gov21.onestop.records import (
     ApplicationState,
     ApplicationView,
+    ConfirmationView,
     DocumentLink,
     Fee,
     Option,
@@ -28,8 +29,9 @@ from gov21.onestop.records import (
 )
 from gov21.onestop.selectors import application_for, application_state_label
 from gov21.onestop.services import application_answer as _answer
-from gov21.onestop.services import application_consent as _consent
 from gov21.onestop.services import (
+    application_confirm,
+    application_for_second_party,
     application_paid,
     definition_of,
     eligibility,
@@ -42,6 +44,7 @@ from gov21.onestop.services import (
     review_terms,
     unanswered,
 )
+from gov21.onestop.services import application_consent as _consent
 from gov21.onestop.services import application_respond as _respond
 from gov21.onestop.services import application_review_request as _review_request
 from gov21.onestop.services import application_start as _start
@@ -230,3 +233,29 @@ def application_review_request(
     application = application_for(uin=uin, reference=reference)
     _review_request(application=application, uin=uin, disagreement=disagreement, new_information=new_information)
     return _view(application_for(uin=uin, reference=reference))
+
+
+def _confirmation(application: Application) -> ConfirmationView:
+    d = definition_of(application)
+    person = application.verified.get("person") or {}
+    return ConfirmationView(
+        reference=application.reference,
+        title=d["title"],
+        confirm=d["second_party"]["confirm"],
+        applicant_name=f"{person.get('given_names', '')} {person.get('family_name', '')}".strip(),
+        state=ApplicationState(application.state),
+        state_label=application.get_state_display(),
+        waiting=application.state == Application.State.AWAITING_CONFIRMATION,
+        questions=[_question(q) for q in questions_visible(application)],
+        answers=dict(application.answers),
+    )
+
+
+def confirmation_view(*, uin: str, reference: str) -> ConfirmationView:
+    """An application that asks ``uin`` to confirm it; NotFound for anyone it does not name."""
+    return _confirmation(application_for_second_party(reference=reference, uin=uin))
+
+
+def confirmation_give(*, uin: str, reference: str, agree: bool) -> ConfirmationView:
+    """The other party confirms the application, or declines it."""
+    return _confirmation(application_confirm(reference=reference, uin=uin, agree=agree))

@@ -17,6 +17,8 @@ from gov21.onestop.citizen import (
     application_submit,
     application_view,
     application_withdraw,
+    confirmation_give,
+    confirmation_view,
 )
 from gov21.onestop.definitions import LANGUAGES, text
 from gov21.onestop.documents import QR_PREFIX, document_verify
@@ -26,6 +28,7 @@ from gov21.onestop.records import (
     ApplicationState,
     ApplicationSummary,
     ApplicationView,
+    ConfirmationView,
     ConsentSummary,
     DocumentSummary,
     OfferSummary,
@@ -69,6 +72,7 @@ __all__ = [
     "ApplicationState",
     "ApplicationSummary",
     "ApplicationView",
+    "ConfirmationView",
     "ConsentSummary",
     "DocumentSummary",
     "OfferSummary",
@@ -92,6 +96,8 @@ __all__ = [
     "application_withdraw",
     "applications_for",
     "catalogue",
+    "confirmation_give",
+    "confirmation_view",
     "consents_for",
     "demo_driver",
     "document_for",

@@ -50,6 +50,12 @@ LIFE_EVENTS: dict[str, dict[str, str]] = {
         "fr": "Décès et deuil",
         "nl": "Overlijden en rouw",
     },
+    "buying-and-selling-land": {
+        "en": "Buying and selling land",
+        "es": "Comprar y vender tierras",
+        "fr": "Acheter et vendre un terrain",
+        "nl": "Grond kopen en verkopen",
+    },
     "certificates": {"en": "Certificates", "es": "Certificados", "fr": "Actes et certificats", "nl": "Aktes"},
 }
 
@@ -95,6 +101,13 @@ def definition_check(definition: Any) -> dict[str, Any]:
         ids = [item[key] for item in definition.get(group, [])]
         if len(ids) != len(set(ids)):
             raise DomainError("invalid_definition", f"{group}: an id is used twice", field=group)
+    second = definition.get("second_party")
+    if second and not any(q["id"] == second["question"] and q["type"] == "uin" for q in definition["questions"]):
+        raise DomainError(
+            "invalid_definition",
+            "second_party: its question must be a uin question of the service",
+            field="second_party",
+        )
     for where, expr in _expressions(definition):
         try:
             rules.compiled(expr)

@@ -16,7 +16,13 @@ from gov21.exchange.contracts import agency_service, exchange_json
 from gov21.onestop import notify, registers
 from gov21.onestop.actions import registry_copy_issue
 from gov21.onestop.models import Application, Offer, ReceivedEvent, ServiceDefinition
-from gov21.onestop.services import application_complete_external, engine_client, offer_make
+from gov21.onestop.services import (
+    application_complete_external,
+    application_land_case,
+    application_refuse_external,
+    engine_client,
+    offer_make,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -124,7 +130,62 @@ def on_address(payload: dict[str, Any], seq: int) -> None:
     )
 
 
-HANDLERS = {"birth.registered": on_birth, "death.registered": on_death, "address.changed": on_address}
+def _lodged_with_land(number: str) -> Application | None:
+    return (
+        Application.objects.select_related("service")
+        .filter(external_ref=number, state=Application.State.APPROVED, agency="land-register")
+        .first()
+    )
+
+
+def on_land_registered(payload: dict[str, Any], seq: int) -> None:
+    """The land registrar registered a transaction the engine lodged (a sale): the application is done."""
+    number = str(payload["number"])
+    application = _lodged_with_land(number)
+    if application is not None:
+        application_complete_external(
+            application=application,
+            note=f"Registered by the land register as {number}.",
+            facts={"transaction": number},
+            by="land register",
+        )
+
+
+def on_land_rejected(payload: dict[str, Any], seq: int) -> None:
+    """The land registrar rejected it: the application is refused with the registrar's reason."""
+    number = str(payload["number"])
+    application = _lodged_with_land(number)
+    if application is not None:
+        reason = str(payload.get("reason") or "Rejected by the land register.")
+        application_refuse_external(application=application, reason=reason, by="land register")
+
+
+def on_land_inheritance(payload: dict[str, Any], seq: int) -> None:
+    """Tell us once, for land: the land register opened an inheritance of the deceased's parcels.
+    The person who reported the death through the shop is told the case and what happens next."""
+    declaration = payload.get("declaration")
+    if declaration is None:
+        return
+    application = (
+        Application.objects.select_related("service")
+        .filter(external_ref=str(declaration), service__code="report-death")
+        .exclude(state__in=(Application.State.REFUSED, Application.State.WITHDRAWN))
+        .first()
+    )
+    if application is None:
+        return
+    number, parcels = str(payload["number"]), ", ".join(str(p) for p in payload.get("parcels") or [])
+    application_land_case(application=application, case=number, parcels=parcels)
+
+
+HANDLERS = {
+    "birth.registered": on_birth,
+    "death.registered": on_death,
+    "address.changed": on_address,
+    "land.registered": on_land_registered,
+    "land.rejected": on_land_rejected,
+    "land.inheritance_opened": on_land_inheritance,
+}
 
 
 def event_receive(*, event: dict[str, Any]) -> str:

@@ -36,6 +36,7 @@ class Application(models.Model):
     class State(models.TextChoices):
         DRAFT = "draft", _("Draft")
         SUBMITTED = "submitted", _("Submitted")
+        AWAITING_CONFIRMATION = "awaiting_confirmation", _("Waiting for the other party to confirm")
         AWAITING_PAYMENT = "awaiting_payment", _("Awaiting payment")
         IN_REVIEW = "in_review", _("With an officer")
         INFO_REQUESTED = "info_requested", _("More information requested")
@@ -49,7 +50,7 @@ class Application(models.Model):
     service = models.ForeignKey(ServiceDefinition, on_delete=models.PROTECT, related_name="applications")
     applicant_uin = models.CharField(max_length=10, db_index=True)
     applicant_user = models.IntegerField(null=True)
-    state = models.CharField(max_length=20, choices=State.choices, default=State.DRAFT, db_index=True)
+    state = models.CharField(max_length=24, choices=State.choices, default=State.DRAFT, db_index=True)
     answers = models.JSONField(default=dict)
     verified = models.JSONField(default=dict)
     consent_at = models.DateTimeField(null=True)

@@ -61,6 +61,7 @@ _ACTION_FIELDS = {
 STATE_LABELS: dict[str, StrOrPromise] = {
     S.DRAFT: gettext_lazy("Draft"),
     S.SUBMITTED: gettext_lazy("Submitted"),
+    S.AWAITING_CONFIRMATION: gettext_lazy("Waiting for the other party to confirm"),
     S.AWAITING_PAYMENT: gettext_lazy("Awaiting payment"),
     S.IN_REVIEW: gettext_lazy("With an officer"),
     S.INFO_REQUESTED: gettext_lazy("More information requested"),
@@ -72,6 +73,7 @@ STATE_LABELS: dict[str, StrOrPromise] = {
 }
 # The colour of a state's tag; the tag always carries the state's name as well.
 _STATE_TONE: dict[str, str] = {
+    S.AWAITING_CONFIRMATION: "warn",
     S.AWAITING_PAYMENT: "warn",
     S.INFO_REQUESTED: "warn",
     S.REVIEW_REQUESTED: "warn",

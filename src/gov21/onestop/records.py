@@ -26,6 +26,7 @@ class ApplicationState(StrEnum):
 
     DRAFT = "draft"
     SUBMITTED = "submitted"
+    AWAITING_CONFIRMATION = "awaiting_confirmation"
     AWAITING_PAYMENT = "awaiting_payment"
     IN_REVIEW = "in_review"
     INFO_REQUESTED = "info_requested"
@@ -222,3 +223,17 @@ class ApplicationView(Record):
     review: ReviewSummary | None = None
     review_until: datetime | None = None
     review_working_days: int = 0
+
+
+class ConfirmationView(Record):
+    """What the other party of an application (the buyer of land) is asked to confirm."""
+
+    reference: str
+    title: Translated
+    confirm: Translated
+    applicant_name: str
+    state: ApplicationState
+    state_label: str
+    waiting: bool
+    questions: list[Question]
+    answers: dict[str, object]

@@ -438,6 +438,43 @@ def application_submit(*, application: Application, uin: str, access_token: str 
     application.due_at = now + timedelta(days=definition["sla_days"])
     _move(application, to=S.SUBMITTED, actor=uin, actor_kind="citizen")
     _notify(application, "submitted")
+    if definition.get("second_party") and not application.verified.get("_confirmed"):
+        # The rules run now, so the applicant learns at once what the other party's answer cannot
+        # change (a parcel that is not theirs); they run again when the other party has confirmed.
+        outcomes = rules.check_all(
+            definition.get("eligibility", []) + definition.get("rules", []), rule_context(application)
+        )
+        application.checks = [o.as_json() for o in outcomes]
+        if not all(o.passed for o in outcomes):
+            # Nobody is asked to confirm what cannot go through (a buyer who has died, a parcel
+            # that is not the applicant's): an officer looks at it, and no fee is taken.
+            _move(
+                application,
+                to=S.IN_REVIEW,
+                actor=SYSTEM_ACTOR,
+                actor_kind="system",
+                note="; ".join(text(o.reason, "en") for o in outcomes if not o.passed),
+            )
+            application.save()
+            return application
+        _move(
+            application,
+            to=S.AWAITING_CONFIRMATION,
+            actor=SYSTEM_ACTOR,
+            actor_kind="system",
+            note="Waiting for the other party to confirm",
+        )
+        _notify_second_party(application)
+        application.save()
+        return application
+    _onwards(application, access_token=access_token)
+    application.save()
+    return application
+
+
+def _onwards(application: Application, *, access_token: str) -> None:
+    """After submission (and the other party's confirmation): the fee, then the checks."""
+    definition = definition_of(application)
     if definition.get("fee") and not payments.application_paid(application=application):
         # The checks run now as well, so the citizen learns before paying what an officer will
         # have to look at (a business name already taken); they run again once the fee is paid.
@@ -446,11 +483,92 @@ def application_submit(*, application: Application, uin: str, access_token: str 
         )
         application.checks = [o.as_json() for o in outcomes]
         _move(application, to=S.AWAITING_PAYMENT, actor=SYSTEM_ACTOR, actor_kind="system", note="Fee to pay")
+        return
+    _process(application, access_token=access_token)
+
+
+# --- the other party of a service that needs two (the buyer of land confirms the sale) -------------
+
+
+def second_party_uin(application: Application) -> str:
+    """The UIN of the person the service's ``second_party`` question names; empty without one."""
+    spec = definition_of(application).get("second_party")
+    return str(application.answers.get(spec["question"]) or "") if spec else ""
+
+
+def _notify_second_party(application: Application) -> None:
+    uin = second_party_uin(application)
+    template = definition_of(application).get("notifications", {}).get("confirmation_requested")
+    if not uin or template is None:
+        return
+    values = {"reference": application.reference, **application_params(application)}
+    person = application.verified.get("person") or {}
+    values["applicant_name"] = f"{person.get('given_names', '')} {person.get('family_name', '')}".strip()
+    subject, body = notify.template_render(template=template, params=values, language=application.language)
+    notify.notification_queue(
+        uin=uin,
+        template=f"{application.service.code}.confirmation_requested",
+        subject=subject,
+        body=body,
+        link=f"/my/confirmations/{application.reference}",
+        language=application.language,
+    )
+
+
+def application_for_second_party(*, reference: str, uin: str, lock: bool = False) -> Application:
+    """An application that names ``uin`` as its other party; NotFound for anyone else."""
+    rows = Application.objects.select_related("service").filter(reference=reference)
+    application = (rows.select_for_update(of=("self",)) if lock else rows).first()
+    if application is None or application.applicant_uin == uin or second_party_uin(application) != uin:
+        raise NotFound("application_not_found", _("No application asks you to confirm it with this reference."))
+    return application
+
+
+@transaction.atomic
+def application_confirm(*, reference: str, uin: str, agree: bool, access_token: str = "") -> Application:
+    """The other party confirms (the application goes on to its fee and checks) or declines (it is
+    refused, and the applicant is told why)."""
+    application = application_for_second_party(reference=reference, uin=uin, lock=True)
+    if application.state != S.AWAITING_CONFIRMATION:
+        raise Conflict("not_awaiting_confirmation", _("This application is not waiting for your confirmation."))
+    now = timezone.now()
+    if not agree:
+        reason = {
+            "en": "The other party did not confirm.",
+            **{lang: _declined_text(lang) for lang in definitions.LANGUAGES if lang != "en"},
+        }
+        application.decision, application.decided_by, application.decided_at = "refused", uin, now
+        application.reasons = [{"rule": "second_party", "passed": False, "reason": reason}]
+        _move(application, to=S.REFUSED, actor=uin, actor_kind="citizen", note="The other party did not confirm.")
+        _notify(application, "refused")
         application.save()
         return application
-    _process(application, access_token=access_token)
+    application.verified = {**application.verified, "_confirmed": {"uin": uin, "at": now.isoformat()}}
+    _move(application, to=S.SUBMITTED, actor=uin, actor_kind="citizen", note="Confirmed by the other party.")
+    _notify(application, "confirmed")
+    _onwards(application, access_token="")
     application.save()
     return application
+
+
+def _declined_text(language: str) -> str:
+    from django.utils import translation
+
+    with translation.override(language):
+        return str(_("The other party did not confirm."))
+
+
+def application_refuse_external(*, application: Application, reason: str, by: str) -> None:
+    """An agency refused what the approval asked of it (a land registrar rejected the transfer): the
+    application is refused with the agency's reason, and the applicant told."""
+    application = _locked(application.pk)
+    if application.state != S.APPROVED:
+        return
+    application.decision, application.decided_by, application.decided_at = "refused", by[:150], timezone.now()
+    application.reasons = [{"rule": "agency", "passed": False, "reason": {"en": reason}}]
+    _move(application, to=S.REFUSED, actor=by, actor_kind="system", note=reason)
+    _notify(application, "refused")
+    application.save()
 
 
 @transaction.atomic
@@ -536,7 +654,9 @@ def _complete(application: Application, *, actor: str, actor_kind: str, note: st
         _notify(application, "completed")
 
 
-def application_complete_external(*, application: Application, note: str, facts: dict[str, str]) -> None:
+def application_complete_external(
+    *, application: Application, note: str, facts: dict[str, str], by: str = "civil registry"
+) -> None:
     """An agency finished what the approval started (a registrar registered the declared birth)."""
     application = _locked(application.pk)
     if application.state != S.APPROVED:
@@ -544,8 +664,22 @@ def application_complete_external(*, application: Application, note: str, facts:
     verified = dict(application.verified)
     verified["_output"] = {**verified.get("_output", {}), **facts}
     application.verified = verified
-    _complete(application, actor="civil registry", actor_kind="system", note=note)
+    _complete(application, actor=by, actor_kind="system", note=note)
     application.save()
+
+
+def application_land_case(*, application: Application, case: str, parcels: str) -> None:
+    """The land register opened an inheritance case for the land of the person whose death this
+    application reported: kept with the application's outcome, and its informant told."""
+    application = _locked(application.pk)
+    output = dict(application.verified.get("_output") or {})
+    if output.get("land_case") == case:
+        return
+    output.update({"land_case": case, "land_parcels": parcels})
+    application.verified = {**application.verified, "_output": output}
+    application.updated_at = timezone.now()
+    application.save(update_fields=["verified", "updated_at"])
+    _notify(application, "land_case")
 
 
 # --- officers -----------------------------------------------------------------------------------

@@ -498,7 +498,14 @@ def application_page(request: HttpRequest, uin: str, application: svc.Applicatio
             error = problem.detail
     state = application.state
     S = svc.ApplicationState
-    can_withdraw = state in (S.DRAFT, S.SUBMITTED, S.AWAITING_PAYMENT, S.IN_REVIEW, S.INFO_REQUESTED)
+    can_withdraw = state in (
+        S.DRAFT,
+        S.SUBMITTED,
+        S.AWAITING_CONFIRMATION,
+        S.AWAITING_PAYMENT,
+        S.IN_REVIEW,
+        S.INFO_REQUESTED,
+    )
     if can_withdraw and request.method == "GET" and request.GET.get("withdraw"):
         return _withdraw_confirm(request, application, lang)
     return render(
@@ -522,6 +529,7 @@ def application_page(request: HttpRequest, uin: str, application: svc.Applicatio
             "documents": application.documents,
             "payments": application.payments,
             "awaiting_payment": state == S.AWAITING_PAYMENT,
+            "awaiting_confirmation": state == S.AWAITING_CONFIRMATION,
             "info_requested": state == S.INFO_REQUESTED,
             "can_withdraw": can_withdraw,
             "done": state in (S.APPROVED, S.COMPLETED, S.REFUSED),

@@ -321,6 +321,48 @@ def offer(request: HttpRequest, uin: str, offer_id: int) -> HttpResponse:
 
 
 @never_cache
+@require_http_methods(["GET", "POST"])
+@citizen
+def confirmation(request: HttpRequest, uin: str, reference: str) -> HttpResponse:
+    """The other party of an application (the buyer of land) confirms it or says it is not right."""
+    lang = language(request)
+    try:
+        if request.method == "POST":
+            answer = OfferAnswerForm(request.POST).cleaned()["answer"]
+            if answer not in ("confirm", "decline"):
+                raise DomainError("invalid_answer", _("Choose to confirm, or say it is not right."), field="answer")
+            svc.confirmation_give(uin=uin, reference=reference, agree=answer == "confirm")
+            return redirect("portal:confirmation", reference=reference)
+        view = svc.confirmation_view(uin=uin, reference=reference)
+    except DomainError as error:
+        return render(request, "portal/problem.html", {"error": error}, status=error.status)
+    shown = [
+        (svc.text(q.label, lang), _answer_shown(q, view.answers.get(q.id), lang))
+        for q in view.questions
+        if q.type != "email" and view.answers.get(q.id) not in (None, "")
+    ]
+    return render(
+        request,
+        "portal/confirmation.html",
+        {
+            "view": view,
+            "title": svc.text(view.title, lang),
+            "confirm": svc.text(view.confirm, lang),
+            "answers": shown,
+        },
+    )
+
+
+def _answer_shown(question: svc.Question, value: object, lang: str) -> str:
+    if question.type == "choice":
+        labels = {o.value: svc.text(o.label, lang) for o in question.options}
+        return labels.get(str(value), str(value))
+    if question.type == "parish":
+        return parish_name(str(value)) or str(value)
+    return str(value)
+
+
+@never_cache
 @require_GET
 @citizen
 def consents(request: HttpRequest, uin: str) -> HttpResponse:

@@ -31,6 +31,7 @@ urlpatterns = [
     path("my/documents/<str:serial>/pdf", my.document_pdf, name="document-pdf"),
     path("my/inbox", my.inbox, name="inbox"),
     path("my/offers/<int:offer_id>", my.offer, name="offer"),
+    path("my/confirmations/<str:reference>", my.confirmation, name="confirmation"),
     path("my/consents", my.consents, name="consents"),
     path("my/property", my.property_page, name="property"),
     path("my/property/<str:number>/extract", my.property_extract, name="property-extract"),
