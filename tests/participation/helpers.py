@@ -15,11 +15,18 @@ MODERATOR = Principal(name="dgo.moderator", kind="staff", roles=frozenset({"cler
 
 def process(kind: str, *, slug: str = "p", parish: str = "", threshold: int = 0, closed: bool = False) -> Process:
     now = timezone.now()
-    budget = {"budget_cents": 100_000, "projects": [
-        ProjectFacts("park", "A park", 60_000),
-        ProjectFacts("lights", "Street lights", 30_000),
-        ProjectFacts("clinic", "A clinic", 50_000),
-    ]} if kind == "budget" else {}
+    budget = (
+        {
+            "budget_cents": 100_000,
+            "projects": [
+                ProjectFacts("park", "A park", 60_000),
+                ProjectFacts("lights", "Street lights", 30_000),
+                ProjectFacts("clinic", "A clinic", 50_000),
+            ],
+        }
+        if kind == "budget"
+        else {}
+    )
     made = services.process_create(
         slug=slug,
         kind=kind,

@@ -144,7 +144,9 @@ def test_html_in_a_comment_is_shown_as_text_and_never_run(client: Client) -> Non
     page = client.get("/participation/p/")
     token = csrf_from(page.content.decode())
 
-    sent = client.post("/participation/p/comments", {"body": "<script>alert(1)</script><b>hi</b>", "csrfmiddlewaretoken": token})
+    sent = client.post(
+        "/participation/p/comments", {"body": "<script>alert(1)</script><b>hi</b>", "csrfmiddlewaretoken": token}
+    )
 
     assert sent.status_code == 302
     html = client.get("/participation/p/").content.decode()

@@ -25,5 +25,7 @@ class ParticipationConfig(AppConfig):
         permissions_grant(app=self.label, grants=PERMISSIONS)
         backup_directory_register(DIRECTORY)
         office_entrance_register(
-            url_name="participation-office:home", label=gettext_lazy("E-participation"), permission="participation.moderate"
+            url_name="participation-office:home",
+            label=gettext_lazy("E-participation"),
+            permission="participation.moderate",
         )

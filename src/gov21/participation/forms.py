@@ -14,31 +14,46 @@ class BallotForm(Form):
     )
 
     def __init__(self, *args: object, codes: list[str], **kwargs: object) -> None:
-        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        super().__init__(*args, **kwargs)
         self.fields["projects"].choices = [(code, code) for code in codes]  # type: ignore[attr-defined]
         self.fields["projects"].error_messages["invalid_choice"] = _("Choose only projects of this budget.")
 
 
 class CommentForm(Form):
-    body = TextField(label=_("Your comment"), max_length=5000, required=True, error_messages={"required": _("Write something first.")})
+    body = TextField(
+        label=_("Your comment"),
+        max_length=5000,
+        required=True,
+        error_messages={"required": _("Write something first.")},
+    )
     section = TextField(label=_("Section"), max_length=60, required=False)
     parent = forms.IntegerField(required=False, min_value=1)
 
 
 class StatementForm(Form):
-    text = TextField(label=_("Your statement"), max_length=280, required=True, error_messages={"required": _("Write something first.")})
+    text = TextField(
+        label=_("Your statement"),
+        max_length=280,
+        required=True,
+        error_messages={"required": _("Write something first.")},
+    )
 
 
 class StatementVoteForm(Form):
-    value = forms.TypedChoiceField(
+    view = forms.TypedChoiceField(
         choices=[("1", _("Agree")), ("-1", _("Disagree")), ("0", _("Pass"))],
         coerce=int,
-        error_messages={"required": _("Choose agree, disagree or pass."), "invalid_choice": _("Choose agree, disagree or pass.")},
+        error_messages={
+            "required": _("Choose agree, disagree or pass."),
+            "invalid_choice": _("Choose agree, disagree or pass."),
+        },
     )
 
 
 class ReasonForm(Form):
-    reason = TextField(label=_("Reason"), max_length=500, required=True, error_messages={"required": _("Give a reason.")})
+    reason = TextField(
+        label=_("Reason"), max_length=500, required=True, error_messages={"required": _("Give a reason.")}
+    )
 
 
 class ReceiptForm(Form):
@@ -46,4 +61,6 @@ class ReceiptForm(Form):
 
 
 class AnswerForm(Form):
-    answer = TextField(label=_("Answer"), max_length=5000, required=True, error_messages={"required": _("Write the answer.")})
+    answer = TextField(
+        label=_("Answer"), max_length=5000, required=True, error_messages={"required": _("Write the answer.")}
+    )

@@ -21,7 +21,10 @@ from gov21.participation.models import AbuseReport
 
 def _refused(request: HttpRequest, principal: Principal | None, permission: str | None) -> HttpResponse:
     return render(
-        request, "participation/refused.html", {"detail": _("Your role does not allow this in e-participation.")}, status=403
+        request,
+        "participation/refused.html",
+        {"detail": _("Your role does not allow this in e-participation.")},
+        status=403,
     )
 
 
@@ -32,7 +35,9 @@ office_page = Office(
 
 def _home(request: HttpRequest, principal: Principal, error: DomainError | None = None) -> HttpResponse:
     reports = (
-        AbuseReport.objects.filter(comment__hidden=False).select_related("comment", "comment__process").order_by("reported_at")[:100]
+        AbuseReport.objects.filter(comment__hidden=False)
+        .select_related("comment", "comment__process")
+        .order_by("reported_at")[:100]
     )
     context = {
         "processes": selectors.processes_list(),

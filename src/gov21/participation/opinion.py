@@ -91,7 +91,9 @@ def _silhouette(points: Matrix, labels: npt.NDArray[np.intp], k: int, seed: int)
             scores.append(0.0)
             continue
         a = distance[i, own].sum() / (own.sum() - 1)
-        b = min((distance[i, groups == g].mean() for g in range(k) if g != groups[i] and np.any(groups == g)), default=a)
+        b = min(
+            (distance[i, groups == g].mean() for g in range(k) if g != groups[i] and np.any(groups == g)), default=a
+        )
         scores.append(float((b - a) / max(a, b)) if max(a, b) > 0 else 0.0)
     return float(np.mean(scores))
 

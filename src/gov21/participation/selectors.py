@@ -41,7 +41,9 @@ def ballots_count(process: Process) -> int:
 
 def ballots_published(process: Process) -> dict[str, Any]:
     """Every ballot, by its receipt's digest, in digest order (which says nothing of who or when)."""
-    ballots = Ballot.objects.filter(process=process).order_by("receipt_digest").values_list("receipt_digest", "projects")
+    ballots = (
+        Ballot.objects.filter(process=process).order_by("receipt_digest").values_list("receipt_digest", "projects")
+    )
     return {
         "process": process.slug,
         "budget_cents": process.budget_cents,
@@ -78,9 +80,7 @@ def statements_shown(process: Process) -> list[dict[str, Any]]:
         )
         .order_by("pk")
     )
-    return [
-        {"id": s.pk, "text": s.text, "agree": s.agree, "disagree": s.disagree, "passed": s.passed} for s in rows
-    ]
+    return [{"id": s.pk, "text": s.text, "agree": s.agree, "disagree": s.disagree, "passed": s.passed} for s in rows]
 
 
 def opinion_map_get(process: Process) -> OpinionMap | None:
@@ -145,7 +145,11 @@ def opinion_map_view(process: Process) -> dict[str, Any] | None:
         }
         for i, g in enumerate(result.get("groups", []))
     ]
-    consensus = [{"text": texts[c["statement"]], "agree": c["agree"]} for c in result.get("consensus", []) if c["statement"] in texts]
+    consensus = [
+        {"text": texts[c["statement"]], "agree": c["agree"]}
+        for c in result.get("consensus", [])
+        if c["statement"] in texts
+    ]
     return {
         "participants": result.get("participants", 0),
         "groups": groups,

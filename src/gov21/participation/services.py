@@ -79,7 +79,9 @@ def process_create(
     """A process run by ``agency`` (an exchange member code), open from ``opens_at`` to ``closes_at``."""
     actor.require("participation.answer")
     if kind not in Process.Kind.values:
-        raise DomainError("unknown_kind", _("Choose a petition, a participatory budget or a consultation."), field="kind")
+        raise DomainError(
+            "unknown_kind", _("Choose a petition, a participatory budget or a consultation."), field="kind"
+        )
     if parish and parish not in {code for code, _name in parishes()}:
         raise DomainError("unknown_parish", _("There is no such parish."), field="parish")
     if closes_at <= opens_at:
@@ -251,7 +253,12 @@ def ballot_record(*, process: Process, who: str, projects: Sequence[str]) -> str
                 )
                 if not changed:
                     Ballot.objects.create(
-                        process=process, pseudonym=who, projects=chosen, receipt_digest=digest, cast_at=now, changed_at=now
+                        process=process,
+                        pseudonym=who,
+                        projects=chosen,
+                        receipt_digest=digest,
+                        cast_at=now,
+                        changed_at=now,
                     )
             return receipt
         except IntegrityError:
@@ -286,7 +293,11 @@ def comment_answer(*, slug: str, body: str, actor: Principal, parent: int | None
     _open_check(process, timezone.now())
     reply_to = Comment.objects.filter(process=process, pk=parent).first() if parent is not None else None
     return Comment.objects.create(
-        process=process, parent=reply_to, official=True, body=_text(body, MAX_COMMENT, "body"), created_at=timezone.now()
+        process=process,
+        parent=reply_to,
+        official=True,
+        body=_text(body, MAX_COMMENT, "body"),
+        created_at=timezone.now(),
     )
 
 
@@ -374,7 +385,9 @@ def statement_add(*, slug: str, uin: str, level: str, text: str) -> Statement:
     if process.kind != Process.Kind.CONSULTATION:
         raise DomainError("not_consultation", _("This process takes no statements."), status=409)
     _writer_check(process, who, Statement)
-    return Statement.objects.create(process=process, text=_text(text, 280, "text"), pseudonym=who, created_at=timezone.now())
+    return Statement.objects.create(
+        process=process, text=_text(text, 280, "text"), pseudonym=who, created_at=timezone.now()
+    )
 
 
 def statement_vote(*, slug: str, uin: str, level: str, statement_id: int, value: int) -> None:

@@ -21,7 +21,7 @@ def tally_recompute(document: dict[str, Any]) -> dict[str, Any]:
         ballots = list(document["ballots"])
     except (KeyError, TypeError, ValueError) as error:
         raise TallyError(f"not a ballots document: {error}") from error
-    counts: Counter[str] = Counter({code: 0 for code in costs})
+    counts: Counter[str] = Counter(dict.fromkeys(costs, 0))
     receipts: set[str] = set()
     for ballot in ballots:
         digest = str(ballot.get("receipt_digest", ""))

@@ -142,7 +142,7 @@ def statement(request: HttpRequest, slug: str) -> HttpResponse:
 def statement_vote(request: HttpRequest, slug: str, statement_id: int) -> HttpResponse:
     def act(process: Process, uin: str, level: str) -> None:
         data = StatementVoteForm(request.POST).cleaned()
-        services.statement_vote(slug=process.slug, uin=uin, level=level, statement_id=statement_id, value=data["value"])
+        services.statement_vote(slug=process.slug, uin=uin, level=level, statement_id=statement_id, value=data["view"])
 
     return _act(request, slug, act)
 
@@ -167,7 +167,9 @@ def ballots_json(request: HttpRequest, slug: str) -> HttpResponse:
         if not selectors.process_closed(process):
             raise DomainError("not_closed", _("The ballots are published when the vote closes."), status=409)
     except DomainError as error:
-        return problem(status=error.status, code=error.code, title=error.title, detail=error.detail, instance=request.path)
+        return problem(
+            status=error.status, code=error.code, title=error.title, detail=error.detail, instance=request.path
+        )
     return JsonResponse(selectors.ballots_published(process))
 
 

@@ -5,179 +5,289 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
-    dependencies = [
-    ]
+    dependencies = []
 
     operations = [
         migrations.CreateModel(
-            name='Process',
+            name="Process",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('slug', models.SlugField(max_length=60, unique=True)),
-                ('kind', models.CharField(choices=[('petition', 'Petition'), ('budget', 'Participatory budget'), ('consultation', 'Consultation')], max_length=16)),
-                ('title', models.CharField(max_length=200)),
-                ('summary', models.TextField(default='')),
-                ('agency', models.CharField(max_length=20)),
-                ('parish', models.CharField(blank=True, default='', max_length=10)),
-                ('phase', models.CharField(choices=[('information', 'Information'), ('consultation', 'Consultation'), ('proposals', 'Proposals'), ('voting', 'Voting'), ('results', 'Results'), ('follow-up', 'Follow-up')], default='information', max_length=16)),
-                ('opens_at', models.DateTimeField()),
-                ('closes_at', models.DateTimeField()),
-                ('threshold', models.PositiveIntegerField(default=0)),
-                ('budget_cents', models.BigIntegerField(default=0)),
-                ('answer', models.TextField(default='')),
-                ('answered_at', models.DateTimeField(null=True)),
-                ('key_id', models.CharField(max_length=32, unique=True)),
-                ('created_at', models.DateTimeField()),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("slug", models.SlugField(max_length=60, unique=True)),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("petition", "Petition"),
+                            ("budget", "Participatory budget"),
+                            ("consultation", "Consultation"),
+                        ],
+                        max_length=16,
+                    ),
+                ),
+                ("title", models.CharField(max_length=200)),
+                ("summary", models.TextField(default="")),
+                ("agency", models.CharField(max_length=20)),
+                ("parish", models.CharField(blank=True, default="", max_length=10)),
+                (
+                    "phase",
+                    models.CharField(
+                        choices=[
+                            ("information", "Information"),
+                            ("consultation", "Consultation"),
+                            ("proposals", "Proposals"),
+                            ("voting", "Voting"),
+                            ("results", "Results"),
+                            ("follow-up", "Follow-up"),
+                        ],
+                        default="information",
+                        max_length=16,
+                    ),
+                ),
+                ("opens_at", models.DateTimeField()),
+                ("closes_at", models.DateTimeField()),
+                ("threshold", models.PositiveIntegerField(default=0)),
+                ("budget_cents", models.BigIntegerField(default=0)),
+                ("answer", models.TextField(default="")),
+                ("answered_at", models.DateTimeField(null=True)),
+                ("key_id", models.CharField(max_length=32, unique=True)),
+                ("created_at", models.DateTimeField()),
             ],
         ),
         migrations.CreateModel(
-            name='Comment',
+            name="Comment",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('section', models.CharField(blank=True, default='', max_length=60)),
-                ('pseudonym', models.CharField(default='', max_length=64)),
-                ('official', models.BooleanField(default=False)),
-                ('body', models.TextField()),
-                ('hidden', models.BooleanField(default=False)),
-                ('created_at', models.DateTimeField()),
-                ('parent', models.ForeignKey(null=True, on_delete=django.db.models.deletion.PROTECT, related_name='replies', to='participation.comment')),
-                ('process', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='comments', to='participation.process')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("section", models.CharField(blank=True, default="", max_length=60)),
+                ("pseudonym", models.CharField(default="", max_length=64)),
+                ("official", models.BooleanField(default=False)),
+                ("body", models.TextField()),
+                ("hidden", models.BooleanField(default=False)),
+                ("created_at", models.DateTimeField()),
+                (
+                    "parent",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="replies",
+                        to="participation.comment",
+                    ),
+                ),
+                (
+                    "process",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="comments", to="participation.process"
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='OpinionMap',
+            name="OpinionMap",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('stale', models.BooleanField(default=False)),
-                ('computed_at', models.DateTimeField(null=True)),
-                ('votes_seen', models.PositiveIntegerField(default=0)),
-                ('result', models.JSONField(default=dict)),
-                ('process', models.OneToOneField(on_delete=django.db.models.deletion.PROTECT, related_name='opinion_map', to='participation.process')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("stale", models.BooleanField(default=False)),
+                ("computed_at", models.DateTimeField(null=True)),
+                ("votes_seen", models.PositiveIntegerField(default=0)),
+                ("result", models.JSONField(default=dict)),
+                (
+                    "process",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="opinion_map",
+                        to="participation.process",
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='Block',
+            name="Block",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('pseudonym', models.CharField(max_length=64)),
-                ('at', models.DateTimeField()),
-                ('process', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='blocks', to='participation.process')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("pseudonym", models.CharField(max_length=64)),
+                ("at", models.DateTimeField()),
+                (
+                    "process",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="blocks", to="participation.process"
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='Ballot',
+            name="Ballot",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('pseudonym', models.CharField(max_length=64)),
-                ('receipt_digest', models.CharField(max_length=64, unique=True)),
-                ('projects', models.JSONField()),
-                ('cast_at', models.DateTimeField()),
-                ('changed_at', models.DateTimeField()),
-                ('process', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='ballots', to='participation.process')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("pseudonym", models.CharField(max_length=64)),
+                ("receipt_digest", models.CharField(max_length=64, unique=True)),
+                ("projects", models.JSONField()),
+                ("cast_at", models.DateTimeField()),
+                ("changed_at", models.DateTimeField()),
+                (
+                    "process",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="ballots", to="participation.process"
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='Project',
+            name="Project",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('code', models.SlugField(max_length=40)),
-                ('title', models.CharField(max_length=200)),
-                ('cost_cents', models.BigIntegerField()),
-                ('process', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='projects', to='participation.process')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("code", models.SlugField(max_length=40)),
+                ("title", models.CharField(max_length=200)),
+                ("cost_cents", models.BigIntegerField()),
+                (
+                    "process",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="projects", to="participation.process"
+                    ),
+                ),
             ],
             options={
-                'ordering': ['code'],
+                "ordering": ["code"],
             },
         ),
         migrations.CreateModel(
-            name='Signature',
+            name="Signature",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('pseudonym', models.CharField(max_length=64)),
-                ('signed_at', models.DateTimeField()),
-                ('process', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='signatures', to='participation.process')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("pseudonym", models.CharField(max_length=64)),
+                ("signed_at", models.DateTimeField()),
+                (
+                    "process",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="signatures",
+                        to="participation.process",
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='Statement',
+            name="Statement",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('text', models.CharField(max_length=280)),
-                ('pseudonym', models.CharField(default='', max_length=64)),
-                ('hidden', models.BooleanField(default=False)),
-                ('created_at', models.DateTimeField()),
-                ('process', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='statements', to='participation.process')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("text", models.CharField(max_length=280)),
+                ("pseudonym", models.CharField(default="", max_length=64)),
+                ("hidden", models.BooleanField(default=False)),
+                ("created_at", models.DateTimeField()),
+                (
+                    "process",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="statements",
+                        to="participation.process",
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='ModerationEntry',
+            name="ModerationEntry",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('action', models.CharField(choices=[('hide', 'Hidden'), ('block', 'Participant blocked')], max_length=10)),
-                ('reason', models.CharField(max_length=500)),
-                ('moderator', models.CharField(max_length=150)),
-                ('at', models.DateTimeField()),
-                ('comment', models.ForeignKey(null=True, on_delete=django.db.models.deletion.PROTECT, to='participation.comment')),
-                ('process', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='moderation', to='participation.process')),
-                ('statement', models.ForeignKey(null=True, on_delete=django.db.models.deletion.PROTECT, to='participation.statement')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "action",
+                    models.CharField(choices=[("hide", "Hidden"), ("block", "Participant blocked")], max_length=10),
+                ),
+                ("reason", models.CharField(max_length=500)),
+                ("moderator", models.CharField(max_length=150)),
+                ("at", models.DateTimeField()),
+                (
+                    "comment",
+                    models.ForeignKey(
+                        null=True, on_delete=django.db.models.deletion.PROTECT, to="participation.comment"
+                    ),
+                ),
+                (
+                    "process",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="moderation",
+                        to="participation.process",
+                    ),
+                ),
+                (
+                    "statement",
+                    models.ForeignKey(
+                        null=True, on_delete=django.db.models.deletion.PROTECT, to="participation.statement"
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-at', '-pk'],
+                "ordering": ["-at", "-pk"],
             },
         ),
         migrations.CreateModel(
-            name='StatementVote',
+            name="StatementVote",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('pseudonym', models.CharField(max_length=64)),
-                ('value', models.SmallIntegerField()),
-                ('at', models.DateTimeField()),
-                ('process', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='statement_votes', to='participation.process')),
-                ('statement', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='votes', to='participation.statement')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("pseudonym", models.CharField(max_length=64)),
+                ("value", models.SmallIntegerField()),
+                ("at", models.DateTimeField()),
+                (
+                    "process",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="statement_votes",
+                        to="participation.process",
+                    ),
+                ),
+                (
+                    "statement",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="votes", to="participation.statement"
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='AbuseReport',
+            name="AbuseReport",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('pseudonym', models.CharField(max_length=64)),
-                ('reason', models.CharField(max_length=500)),
-                ('reported_at', models.DateTimeField()),
-                ('comment', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='reports', to='participation.comment')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("pseudonym", models.CharField(max_length=64)),
+                ("reason", models.CharField(max_length=500)),
+                ("reported_at", models.DateTimeField()),
+                (
+                    "comment",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="reports", to="participation.comment"
+                    ),
+                ),
             ],
             options={
-                'constraints': [models.UniqueConstraint(fields=('comment', 'pseudonym'), name='one_report_per_person')],
+                "constraints": [models.UniqueConstraint(fields=("comment", "pseudonym"), name="one_report_per_person")],
             },
         ),
         migrations.AddIndex(
-            model_name='comment',
-            index=models.Index(fields=['process', 'pseudonym', 'created_at'], name='participation_comment_rate'),
+            model_name="comment",
+            index=models.Index(fields=["process", "pseudonym", "created_at"], name="participation_comment_rate"),
         ),
         migrations.AddConstraint(
-            model_name='block',
-            constraint=models.UniqueConstraint(fields=('process', 'pseudonym'), name='one_block_per_person'),
+            model_name="block",
+            constraint=models.UniqueConstraint(fields=("process", "pseudonym"), name="one_block_per_person"),
         ),
         migrations.AddConstraint(
-            model_name='ballot',
-            constraint=models.UniqueConstraint(fields=('process', 'pseudonym'), name='one_ballot_per_person'),
+            model_name="ballot",
+            constraint=models.UniqueConstraint(fields=("process", "pseudonym"), name="one_ballot_per_person"),
         ),
         migrations.AddConstraint(
-            model_name='project',
-            constraint=models.UniqueConstraint(fields=('process', 'code'), name='one_project_code_per_process'),
+            model_name="project",
+            constraint=models.UniqueConstraint(fields=("process", "code"), name="one_project_code_per_process"),
         ),
         migrations.AddConstraint(
-            model_name='signature',
-            constraint=models.UniqueConstraint(fields=('process', 'pseudonym'), name='one_signature_per_person'),
+            model_name="signature",
+            constraint=models.UniqueConstraint(fields=("process", "pseudonym"), name="one_signature_per_person"),
         ),
         migrations.AddConstraint(
-            model_name='statementvote',
-            constraint=models.UniqueConstraint(fields=('statement', 'pseudonym'), name='one_statement_vote_per_person'),
+            model_name="statementvote",
+            constraint=models.UniqueConstraint(fields=("statement", "pseudonym"), name="one_statement_vote_per_person"),
         ),
         migrations.AddConstraint(
-            model_name='statementvote',
-            constraint=models.CheckConstraint(condition=models.Q(('value__in', [-1, 0, 1])), name='statement_vote_value'),
+            model_name="statementvote",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("value__in", [-1, 0, 1])), name="statement_vote_value"
+            ),
         ),
     ]
