@@ -5,7 +5,7 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from gov21.core.forms import Form, TextField
+from gov21.core.forms import FlagField, Form, TextField
 
 
 class BallotForm(Form):
@@ -64,3 +64,7 @@ class AnswerForm(Form):
     answer = TextField(
         label=_("Answer"), max_length=5000, required=True, error_messages={"required": _("Write the answer.")}
     )
+
+
+class ModerateForm(ReasonForm):
+    block = FlagField(required=False)

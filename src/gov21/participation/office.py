@@ -15,8 +15,7 @@ from gov21.core.errors import DomainError
 from gov21.core.office import Office
 from gov21.core.principal import Principal
 from gov21.participation import selectors, services
-from gov21.participation.forms import AnswerForm, CommentForm, ReasonForm
-from gov21.participation.models import AbuseReport
+from gov21.participation.forms import AnswerForm, CommentForm, ModerateForm, ReasonForm
 
 
 def _refused(request: HttpRequest, principal: Principal | None, permission: str | None) -> HttpResponse:
@@ -34,11 +33,7 @@ office_page = Office(
 
 
 def _home(request: HttpRequest, principal: Principal, error: DomainError | None = None) -> HttpResponse:
-    reports = (
-        AbuseReport.objects.filter(comment__hidden=False)
-        .select_related("comment", "comment__process")
-        .order_by("reported_at")[:100]
-    )
+    reports = selectors.abuse_reports_open()
     context = {
         "processes": selectors.processes_list(),
         "reports": reports,
@@ -59,8 +54,8 @@ def home(request: HttpRequest, principal: Principal) -> HttpResponse:
 @office_page("participation.moderate")
 def hide(request: HttpRequest, principal: Principal, comment_id: int) -> HttpResponse:
     try:
-        data = ReasonForm(request.POST).cleaned()
-        if request.POST.get("block"):
+        data = ModerateForm(request.POST).cleaned()
+        if data["block"]:
             services.author_block(comment_id=comment_id, reason=data["reason"], actor=principal)
         else:
             services.comment_hide(comment_id=comment_id, reason=data["reason"], actor=principal)

@@ -12,7 +12,16 @@ from django.db.models import Count, Q
 from django.utils import timezone
 
 from gov21.core.errors import DomainError
-from gov21.participation.models import Ballot, Comment, ModerationEntry, OpinionMap, Process, Statement, StatementVote
+from gov21.participation.models import (
+    AbuseReport,
+    Ballot,
+    Comment,
+    ModerationEntry,
+    OpinionMap,
+    Process,
+    Statement,
+    StatementVote,
+)
 from gov21.participation.opinion import opinion_compute
 
 
@@ -157,3 +166,12 @@ def opinion_map_view(process: Process) -> dict[str, Any] | None:
         "computed_at": found.computed_at,
         "stale": found.stale,
     }
+
+
+def abuse_reports_open() -> list[AbuseReport]:
+    """Reports of comments still shown, oldest first: the moderators' queue."""
+    return list(
+        AbuseReport.objects.filter(comment__hidden=False)
+        .select_related("comment", "comment__process")
+        .order_by("reported_at")[:100]
+    )

@@ -40,6 +40,10 @@ def processes(request: HttpRequest) -> HttpResponse:
     return render(request, "participation/processes.html", {"processes": selectors.processes_list()})
 
 
+def _money(cents: int) -> str:
+    return f"{cents / 100:,.2f}"
+
+
 def _page(request: HttpRequest, process: Process, *, error: DomainError | None = None, **extra: Any) -> HttpResponse:
     closed = selectors.process_closed(process)
     context: dict[str, Any] = {
@@ -55,7 +59,10 @@ def _page(request: HttpRequest, process: Process, *, error: DomainError | None =
         context["signatures"] = count
         context["threshold_reached"] = bool(process.threshold) and count >= process.threshold
     elif process.kind == Process.Kind.BUDGET:
-        context["projects"] = list(process.projects.all())
+        context["budget"] = _money(process.budget_cents)
+        context["projects"] = [
+            {"code": p.code, "title": p.title, "cost": _money(p.cost_cents)} for p in process.projects.all()
+        ]
         context["ballots"] = selectors.ballots_count(process)
         if closed:
             context["tally"] = selectors.tally(process)
