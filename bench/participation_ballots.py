@@ -125,7 +125,7 @@ def main() -> None:
                 with lock:
                     times.append(took)
                     final[uin] = sorted(chosen)
-        except Exception as error:  # noqa: BLE001 - reported in the result
+        except Exception as error:
             errors.append(repr(error))
         finally:
             connections.close_all()
