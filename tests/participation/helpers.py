@@ -10,6 +10,10 @@ from gov21.participation.models import Process
 from gov21.participation.services import ProjectFacts
 
 OFFICER = Principal(name="dgo.officer", kind="staff", roles=frozenset({"administrator"}))
+# An officer of the Ministry of Public Works, which runs the processes made here.
+OFFICER_PWD = Principal(
+    name="pwd.officer", kind="staff", roles=frozenset({"registrar"}), grants=frozenset({("registrar", "PWD")})
+)
 MODERATOR = Principal(name="dgo.moderator", kind="staff", roles=frozenset({"clerk"}))
 
 

@@ -21,7 +21,7 @@ from gov21.participation.models import Ballot, Comment, ModerationEntry, Signatu
 from gov21.participation.tally import TallyError, tally_recompute
 from gov21.participation.tasks import opinion_map_refresh
 from tests.identity.flows import OFFICER, citizen, csrf_from, portal_sign_in
-from tests.participation.helpers import MODERATOR, close, process
+from tests.participation.helpers import MODERATOR, OFFICER_PWD, close, process
 from tests.registry.factories import register_person
 
 pytestmark = pytest.mark.django_db
@@ -225,3 +225,37 @@ def test_votes_on_statements_queue_one_map_recomputation_and_the_map_shows_group
     assert "Group 1 (8 people)" in page and "Group 2 (8 people)" in page
     consensus = page.split('id="consensus"')[1].split("</ul>")[0]
     assert "Agree: Fund the clinic" in consensus and "Build the road" not in consensus
+
+
+def test_an_official_response_is_written_by_the_running_agency_before_the_close_only() -> None:
+    from gov21.core.principal import Principal
+
+    consultation = process("consultation")
+    comment = services.comment_post(slug="p", uin=_uin(), level=SUBSTANTIAL, body="When will it start?")
+    other = Principal(
+        name="water.officer", kind="staff", roles=frozenset({"registrar"}), grants=frozenset({("registrar", "WSA")})
+    )
+    with pytest.raises(DomainError) as refused:
+        services.comment_answer(slug="p", body="Soon.", parent=comment.pk, actor=other)
+    assert refused.value.code == "other_agency"
+
+    answer = services.comment_answer(slug="p", body="In March.", parent=comment.pk, actor=OFFICER_PWD)
+    assert answer.official and answer.parent_id == comment.pk
+    close(consultation)
+    with pytest.raises(DomainError) as late:
+        services.comment_answer(slug="p", body="Later.", actor=OFFICER_PWD)
+    assert late.value.code == "closed"
+
+
+def test_a_process_not_yet_open_takes_no_signature() -> None:
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from gov21.participation.models import Process
+
+    petition = process("petition")
+    Process.objects.filter(pk=petition.pk).update(opens_at=timezone.now() + timedelta(days=1))
+    with pytest.raises(DomainError) as early:
+        services.petition_sign(slug="p", uin=_uin(), level=SUBSTANTIAL)
+    assert early.value.code == "not_open" and not Signature.objects.exists()

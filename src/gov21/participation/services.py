@@ -207,14 +207,19 @@ def petition_sign(*, slug: str, uin: str, level: str) -> int:
     return Signature.objects.filter(process=process).count()
 
 
+def _agency_check(process: Process, actor: Principal) -> None:
+    """An officer whose roles are granted per agency answers only for the agency running the process."""
+    if actor.grants and process.agency not in actor.agencies_where("participation.answer"):
+        raise DomainError("other_agency", _("Only the agency that runs the process answers it."), status=403)
+
+
 def petition_answer(*, slug: str, answer: str, actor: Principal) -> None:
     """The agency's public answer, owed once the signatures reach the threshold."""
     actor.require("participation.answer")
     text = _text(answer, MAX_COMMENT, "answer")
     with transaction.atomic():
         process = _process(slug, lock=True)
-        if actor.grants and process.agency not in actor.agencies_where("participation.answer"):
-            raise DomainError("other_agency", _("Only the agency that runs the process answers it."), status=403)
+        _agency_check(process, actor)
         process.answer, process.answered_at = text, timezone.now()
         process.save(update_fields=["answer", "answered_at"])
 
@@ -290,6 +295,7 @@ def comment_answer(*, slug: str, body: str, actor: Principal, parent: int | None
     """The agency's official response, before the process closes."""
     actor.require("participation.answer")
     process = _process(slug)
+    _agency_check(process, actor)
     _open_check(process, timezone.now())
     reply_to = Comment.objects.filter(process=process, pk=parent).first() if parent is not None else None
     return Comment.objects.create(
