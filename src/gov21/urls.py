@@ -90,6 +90,8 @@ urlpatterns = [
     path("office/assets/", include("gov21.assets.urls")),
     path("office/disasters/", include("gov21.assets.disaster_urls")),
     path("office/outbox/", include("gov21.portal.outbox_urls")),
+    path("office/participation/", include("gov21.participation.office_urls")),
+    path("participation/", include("gov21.participation.urls")),
     path("geo/", include("gov21.geo.urls")),
     path("stac/", include("gov21.imagery.urls")),
     path("", include("gov21.identity.urls")),

@@ -479,6 +479,40 @@ URLS: dict[str, Rule] = {
     "my/property": Rule(_u("/my/property"), get=CITIZENS),
     # Only the owner gets an extract signed: anyone else's request finds no parcel of theirs (404).
     "my/property/<str:number>/extract": Rule(lambda w: [f"/my/property/{w.a_parcel}/extract"], post=CITIZEN_A),
+    # --- e-participation: public pages of a process (none exists in this world: 404), the acts of a
+    # signed-in resident (anyone else is sent to sign in), and the moderators' office.
+    "participation/": Rule(_u("/participation/"), get=EVERYONE),
+    "participation/<slug:slug>/": Rule(_u("/participation/none/"), get=EVERYONE, ok=frozenset({404})),
+    "participation/<slug:slug>/ballots.json": Rule(
+        _u("/participation/none/ballots.json"), get=EVERYONE, ok=frozenset({404})
+    ),
+    "participation/<slug:slug>/moderation": Rule(
+        _u("/participation/none/moderation"), get=EVERYONE, ok=frozenset({404})
+    ),
+    "participation/<slug:slug>/sign": Rule(_u("/participation/none/sign"), post=CITIZENS, ok=frozenset({404})),
+    "participation/<slug:slug>/ballot": Rule(_u("/participation/none/ballot"), post=CITIZENS, ok=frozenset({404})),
+    "participation/<slug:slug>/comments": Rule(
+        _u("/participation/none/comments"), post=CITIZENS, ok=frozenset({404}), data=lambda w: {"body": "hello"}
+    ),
+    "participation/<slug:slug>/comments/<int:comment_id>/report": Rule(
+        _u("/participation/none/comments/999999/report"), post=CITIZENS, ok=frozenset({404})
+    ),
+    "participation/<slug:slug>/statements": Rule(
+        _u("/participation/none/statements"), post=CITIZENS, ok=frozenset({404}), data=lambda w: {"text": "A park"}
+    ),
+    "participation/<slug:slug>/statements/<int:statement_id>/vote": Rule(
+        _u("/participation/none/statements/999999/vote"), post=CITIZENS, ok=frozenset({404})
+    ),
+    "office/participation/": Rule(_u("/office/participation/"), get=page("participation.moderate")),
+    "office/participation/comments/<int:comment_id>/hide": Rule(
+        _u("/office/participation/comments/999999/hide"), post=page("participation.moderate")
+    ),
+    "office/participation/statements/<int:statement_id>/hide": Rule(
+        _u("/office/participation/statements/999999/hide"), post=page("participation.moderate")
+    ),
+    "office/participation/processes/<slug:slug>/answer": Rule(
+        _u("/office/participation/processes/none/answer"), post=page("participation.answer")
+    ),
     "feedback": Rule(_u("/feedback"), get=EVERYONE, post=EVERYONE, data=lambda w: {"rating": "5", "comment": "ok"}),
     "sign-in": Rule(_u("/sign-in"), get=EVERYONE),
     "auth/callback": Rule(_u("/auth/callback"), get=EVERYONE, ok=frozenset({400, 403})),

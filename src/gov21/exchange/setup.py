@@ -41,7 +41,7 @@ DEMO_MEMBERS: Final = (
     ("LRA", gettext_noop("Land Registry"), ("land-register",)),
     ("NDMO", gettext_noop("National Disaster Management Office"), ("disaster-response",)),
     # The data portal and the readiness assessment are kept by the office that leads digital government.
-    ("DGO", gettext_noop("Office of Digital Government"), ("open-data", "readiness")),
+    ("DGO", gettext_noop("Office of Digital Government"), ("open-data", "readiness", "participation")),
     # Agencies that receive the problems citizens report (potholes, leaks, dumping, ...).
     ("PWD", gettext_noop("Ministry of Public Works"), ("works",)),
     ("WSA", gettext_noop("Water and Sewerage Authority"), ("water",)),
@@ -55,6 +55,8 @@ DEMO_RIGHTS: Final = (
     ("CRO/civil-registry/persons", "MSD/benefits", "GET", "/*"),
     ("CRO/civil-registry/persons", "LTA/licensing", "GET", "/*"),
     ("CRO/civil-registry/persons", "LRA/land-register", "GET", "/*"),
+    # E-participation checks that a person may sign or vote (adult, alive, resident of the parish).
+    ("CRO/civil-registry/persons", "DGO/participation", "GET", "/*"),
     ("CRO/civil-registry/certificates", "group:{instance}/all-agencies", "POST", "/verify"),
     # After a disaster: how many people live in the places struck (numbers, nobody named).
     ("CRO/civil-registry/residents", "NDMO/disaster-response", "GET", "/counts"),

@@ -38,7 +38,9 @@ def schema(request: HttpRequest) -> JsonResponse:
 @require_GET
 @office_page(PERMISSION)
 def definition_list(request: HttpRequest, principal: Principal) -> HttpResponse:
-    rows = selectors.definition_versions()
+    # Each service's ratings from "rate this service" after a completed application, beside its versions.
+    numbers = selectors.feedback_numbers()
+    rows = [(row, numbers.get(row.code) if row.active else None) for row in selectors.definition_versions()]
     return render(request, "services/definitions.html", {"rows": rows})
 
 

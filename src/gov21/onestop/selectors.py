@@ -96,6 +96,37 @@ def definition_versions(*, code: str = "") -> QuerySet[ServiceDefinition]:
     return rows.filter(code=code) if code else rows
 
 
+@dataclass(frozen=True)
+class FeedbackNumbers:
+    """What citizens said of a service after using it: how many rated it, the mean rating (1 to 5)
+    and how many wrote a comment."""
+
+    ratings: int
+    average: float | None
+    comments: int
+
+
+def feedback_numbers() -> dict[str, FeedbackNumbers]:
+    """The ratings of each service, by service code, from "rate this service" after an application."""
+    from django.db.models import Avg
+
+    from gov21.onestop.models import Feedback
+
+    rows = (
+        Feedback.objects.exclude(service_code="")
+        .values("service_code")
+        .annotate(ratings=Count("rating"), average=Avg("rating"), comments=Count("pk", filter=~Q(comment="")))
+    )
+    return {
+        row["service_code"]: FeedbackNumbers(
+            ratings=row["ratings"],
+            average=round(float(row["average"]), 1) if row["average"] is not None else None,
+            comments=row["comments"],
+        )
+        for row in rows
+    }
+
+
 def definition_in_use(*, code: str) -> ServiceDefinition | None:
     """The version of a service's definition new applications start with, or None for an unknown service."""
     return ServiceDefinition.objects.filter(code=code, active=True).first()

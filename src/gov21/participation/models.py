@@ -1,0 +1,204 @@
+"""E-participation: processes run by an agency (petitions, participatory budgets, consultations),
+their signatures, ballots, comments, opinion statements and the public moderation log.
+
+No row holds a UIN: a person appears only as a pseudonym, an HMAC of their UIN under a key of the
+process's own, so the same person is the same pseudonym within one process and unlinkable across
+processes. One person, one signature or ballot is a UNIQUE constraint on (process, pseudonym)."""
+
+from __future__ import annotations
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Process(models.Model):
+    class Kind(models.TextChoices):
+        PETITION = "petition", _("Petition")
+        BUDGET = "budget", _("Participatory budget")
+        CONSULTATION = "consultation", _("Consultation")
+
+    class Phase(models.TextChoices):
+        INFORMATION = "information", _("Information")
+        CONSULTATION = "consultation", _("Consultation")
+        PROPOSALS = "proposals", _("Proposals")
+        VOTING = "voting", _("Voting")
+        RESULTS = "results", _("Results")
+        FOLLOW_UP = "follow-up", _("Follow-up")
+
+    slug = models.SlugField(max_length=60, unique=True)
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    title = models.CharField(max_length=200)
+    summary = models.TextField(default="")
+    # The exchange member (agency) that runs the process and must answer it.
+    agency = models.CharField(max_length=20)
+    # The parish whose residents take part; empty for the whole country.
+    parish = models.CharField(max_length=10, default="", blank=True)
+    phase = models.CharField(max_length=16, choices=Phase.choices, default=Phase.INFORMATION)
+    opens_at = models.DateTimeField()
+    closes_at = models.DateTimeField()
+    # Signatures after which the agency must answer publicly (petitions); 0 for none.
+    threshold = models.PositiveIntegerField(default=0)
+    budget_cents = models.BigIntegerField(default=0)
+    answer = models.TextField(default="")
+    answered_at = models.DateTimeField(null=True)
+    # Names the file of the process's pseudonym key under the data directory (never the key itself).
+    key_id = models.CharField(max_length=32, unique=True)
+    created_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return self.slug
+
+
+class Signature(models.Model):
+    process = models.ForeignKey(Process, on_delete=models.PROTECT, related_name="signatures")
+    pseudonym = models.CharField(max_length=64)
+    signed_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["process", "pseudonym"], name="one_signature_per_person")]
+
+    def __str__(self) -> str:
+        return f"signature {self.pk}"
+
+
+class Project(models.Model):
+    process = models.ForeignKey(Process, on_delete=models.PROTECT, related_name="projects")
+    code = models.SlugField(max_length=40)
+    title = models.CharField(max_length=200)
+    cost_cents = models.BigIntegerField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["process", "code"], name="one_project_code_per_process")]
+        ordering = ["code"]
+
+    def __str__(self) -> str:
+        return self.code
+
+
+class Ballot(models.Model):
+    """A person's current choice in a budget vote; replaced (with a new receipt) when they change it."""
+
+    process = models.ForeignKey(Process, on_delete=models.PROTECT, related_name="ballots")
+    pseudonym = models.CharField(max_length=64)
+    # SHA-256 of the receipt code only the voter was shown: published beside the choice.
+    receipt_digest = models.CharField(max_length=64, unique=True)
+    projects = models.JSONField()  # sorted project codes
+    cast_at = models.DateTimeField()
+    changed_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["process", "pseudonym"], name="one_ballot_per_person")]
+
+    def __str__(self) -> str:
+        return f"ballot {self.pk}"
+
+
+class Comment(models.Model):
+    process = models.ForeignKey(Process, on_delete=models.PROTECT, related_name="comments")
+    section = models.CharField(max_length=60, default="", blank=True)
+    parent = models.ForeignKey("self", on_delete=models.PROTECT, null=True, related_name="replies")
+    pseudonym = models.CharField(max_length=64, default="")
+    # An answer written by the agency, in its name; a person's comment otherwise.
+    official = models.BooleanField(default=False)
+    body = models.TextField()
+    hidden = models.BooleanField(default=False)
+    created_at = models.DateTimeField()
+
+    class Meta:
+        indexes = [models.Index(fields=["process", "pseudonym", "created_at"], name="participation_comment_rate")]
+
+    def __str__(self) -> str:
+        return f"comment {self.pk}"
+
+
+class AbuseReport(models.Model):
+    comment = models.ForeignKey(Comment, on_delete=models.PROTECT, related_name="reports")
+    pseudonym = models.CharField(max_length=64)
+    reason = models.CharField(max_length=500)
+    reported_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["comment", "pseudonym"], name="one_report_per_person")]
+
+    def __str__(self) -> str:
+        return f"report {self.pk}"
+
+
+class Block(models.Model):
+    """A participant a moderator stopped from writing in a process, with the reason in the log."""
+
+    process = models.ForeignKey(Process, on_delete=models.PROTECT, related_name="blocks")
+    pseudonym = models.CharField(max_length=64)
+    at = models.DateTimeField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["process", "pseudonym"], name="one_block_per_person")]
+
+    def __str__(self) -> str:
+        return f"block {self.pk}"
+
+
+class ModerationEntry(models.Model):
+    """The public moderation log: what a moderator did, to what, and why. Written once."""
+
+    class Action(models.TextChoices):
+        HIDE = "hide", _("Hidden")
+        BLOCK = "block", _("Participant blocked")
+
+    process = models.ForeignKey(Process, on_delete=models.PROTECT, related_name="moderation")
+    comment = models.ForeignKey(Comment, on_delete=models.PROTECT, null=True)
+    statement = models.ForeignKey("Statement", on_delete=models.PROTECT, null=True)
+    action = models.CharField(max_length=10, choices=Action.choices)
+    reason = models.CharField(max_length=500)
+    moderator = models.CharField(max_length=150)
+    at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.action} {self.pk}"
+
+
+class Statement(models.Model):
+    """A short statement participants agree with, disagree with or pass on (the opinion map)."""
+
+    process = models.ForeignKey(Process, on_delete=models.PROTECT, related_name="statements")
+    text = models.CharField(max_length=280)
+    pseudonym = models.CharField(max_length=64, default="")
+    hidden = models.BooleanField(default=False)
+    created_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"statement {self.pk}"
+
+
+class StatementVote(models.Model):
+    process = models.ForeignKey(Process, on_delete=models.PROTECT, related_name="statement_votes")
+    statement = models.ForeignKey(Statement, on_delete=models.PROTECT, related_name="votes")
+    pseudonym = models.CharField(max_length=64)
+    value = models.SmallIntegerField()  # 1 agree, -1 disagree, 0 pass
+    at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["statement", "pseudonym"], name="one_statement_vote_per_person"),
+            models.CheckConstraint(condition=models.Q(value__in=[-1, 0, 1]), name="statement_vote_value"),
+        ]
+
+    def __str__(self) -> str:
+        return f"vote {self.pk}"
+
+
+class OpinionMap(models.Model):
+    """The latest opinion map of a consultation, recomputed in the background as votes arrive."""
+
+    process = models.OneToOneField(Process, on_delete=models.PROTECT, related_name="opinion_map")
+    # Set when a vote arrives and a recomputation is queued; cleared by the worker that starts it.
+    stale = models.BooleanField(default=False)
+    computed_at = models.DateTimeField(null=True)
+    votes_seen = models.PositiveIntegerField(default=0)
+    result = models.JSONField(default=dict)
+
+    def __str__(self) -> str:
+        return f"map of {self.process_id}"

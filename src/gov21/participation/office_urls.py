@@ -1,0 +1,11 @@
+from django.urls import path
+
+from gov21.participation import office
+
+app_name = "participation-office"
+urlpatterns = [
+    path("", office.home, name="home"),
+    path("comments/<int:comment_id>/hide", office.hide, name="hide"),
+    path("statements/<int:statement_id>/hide", office.statement_hide, name="statement-hide"),
+    path("processes/<slug:slug>/answer", office.answer, name="answer"),
+]

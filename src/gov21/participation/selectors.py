@@ -1,0 +1,177 @@
+"""Reads of e-participation. What the public sees holds no person: counts, totals after the close,
+the anonymised ballots with their receipt digests, comments under no name, the moderation log."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import asdict
+from typing import Any
+
+import numpy as np
+from django.db.models import Count, Q
+from django.utils import timezone
+
+from gov21.core.errors import DomainError
+from gov21.participation.models import (
+    AbuseReport,
+    Ballot,
+    Comment,
+    ModerationEntry,
+    OpinionMap,
+    Process,
+    Statement,
+    StatementVote,
+)
+from gov21.participation.opinion import opinion_compute
+
+
+def processes_list() -> list[Process]:
+    return list(Process.objects.order_by("-opens_at", "slug"))
+
+
+def process_get(slug: str) -> Process:
+    found = Process.objects.filter(slug=slug).first()
+    if found is None:
+        raise DomainError("unknown_process", "There is no such process.", status=404)
+    return found
+
+
+def process_closed(process: Process) -> bool:
+    return timezone.now() >= process.closes_at
+
+
+def signatures_count(process: Process) -> int:
+    return process.signatures.count()
+
+
+def ballots_count(process: Process) -> int:
+    return process.ballots.count()
+
+
+def ballots_published(process: Process) -> dict[str, Any]:
+    """Every ballot, by its receipt's digest, in digest order (which says nothing of who or when)."""
+    ballots = (
+        Ballot.objects.filter(process=process).order_by("receipt_digest").values_list("receipt_digest", "projects")
+    )
+    return {
+        "process": process.slug,
+        "budget_cents": process.budget_cents,
+        "projects": [
+            {"code": p.code, "title": p.title, "cost_cents": p.cost_cents} for p in process.projects.order_by("code")
+        ],
+        "ballots": [{"receipt_digest": digest, "projects": projects} for digest, projects in ballots],
+    }
+
+
+def receipt_find(process: Process, receipt: str) -> list[str] | None:
+    """The projects of the ballot a receipt belongs to, if it is still the voter's current one."""
+    digest = hashlib.sha256(receipt.strip().encode()).hexdigest()
+    found = Ballot.objects.filter(process=process, receipt_digest=digest).values_list("projects", flat=True).first()
+    return list(found) if found is not None else None
+
+
+def comments_shown(process: Process) -> list[Comment]:
+    return list(process.comments.filter(parent=None).prefetch_related("replies").order_by("created_at", "pk"))
+
+
+def moderation_log(process: Process) -> list[ModerationEntry]:
+    return list(process.moderation.all()[:200])
+
+
+def statements_shown(process: Process) -> list[dict[str, Any]]:
+    """Each visible statement with its counts of agree, disagree and pass."""
+    rows = (
+        Statement.objects.filter(process=process, hidden=False)
+        .annotate(
+            agree=Count("votes", filter=Q(votes__value=1)),
+            disagree=Count("votes", filter=Q(votes__value=-1)),
+            passed=Count("votes", filter=Q(votes__value=0)),
+        )
+        .order_by("pk")
+    )
+    return [{"id": s.pk, "text": s.text, "agree": s.agree, "disagree": s.disagree, "passed": s.passed} for s in rows]
+
+
+def opinion_map_get(process: Process) -> OpinionMap | None:
+    return OpinionMap.objects.filter(process=process).first()
+
+
+def opinion_votes(process_id: int) -> tuple[np.ndarray[Any, np.dtype[np.float64]], list[int], int]:
+    """The vote matrix of a consultation (participants × visible statements) and the votes read."""
+    statements = list(
+        Statement.objects.filter(process_id=process_id, hidden=False).order_by("pk").values_list("pk", flat=True)
+    )
+    column = {pk: i for i, pk in enumerate(statements)}
+    rows = StatementVote.objects.filter(process_id=process_id, statement_id__in=statements).values_list(
+        "pseudonym", "statement_id", "value"
+    )
+    people: dict[str, int] = {}
+    cells: list[tuple[int, int, int]] = []
+    for who, statement, value in rows.iterator(chunk_size=20_000):
+        cells.append((people.setdefault(who, len(people)), column[statement], value))
+    matrix = np.zeros((len(people), len(statements)), dtype=np.float64)
+    if cells:
+        index = np.array(cells, dtype=np.int64)
+        matrix[index[:, 0], index[:, 1]] = index[:, 2]
+    return matrix, statements, len(cells)
+
+
+def opinion_result(process_id: int) -> tuple[dict[str, Any], int]:
+    matrix, statements, seen = opinion_votes(process_id)
+    result = opinion_compute(matrix, statements)
+    return asdict(result), seen
+
+
+def tally(process: Process) -> dict[str, Any]:
+    """The results of a budget vote: ballots and the ballots that chose each project."""
+    counts = dict.fromkeys(process.projects.values_list("code", flat=True), 0)
+    ballots = 0
+    for chosen in Ballot.objects.filter(process=process).values_list("projects", flat=True).iterator():
+        ballots += 1
+        for code in chosen:
+            counts[code] += 1
+    titles = dict(process.projects.values_list("code", "title"))
+    return {
+        "ballots": ballots,
+        "projects": dict(sorted(counts.items())),
+        "rows": sorted(((titles[c], c, n) for c, n in counts.items()), key=lambda row: (-row[2], row[1])),
+    }
+
+
+def opinion_map_view(process: Process) -> dict[str, Any] | None:
+    """The latest map in words: each group with its size and the statements that set it apart, and
+    the statements with consensus across groups."""
+    found = opinion_map_get(process)
+    if found is None or found.computed_at is None:
+        return None
+    texts = dict(Statement.objects.filter(process=process, hidden=False).values_list("pk", "text"))
+    result = found.result
+    groups = [
+        {
+            "number": i + 1,
+            "size": g["size"],
+            "representative": [texts[s] for s in g["representative"] if s in texts],
+        }
+        for i, g in enumerate(result.get("groups", []))
+    ]
+    consensus = [
+        {"text": texts[c["statement"]], "agree": c["agree"]}
+        for c in result.get("consensus", [])
+        if c["statement"] in texts
+    ]
+    return {
+        "participants": result.get("participants", 0),
+        "groups": groups,
+        "consensus": consensus,
+        "computed_at": found.computed_at,
+        "stale": found.stale,
+    }
+
+
+def abuse_reports_open() -> list[AbuseReport]:
+    """Reports of comments still shown, oldest first: the moderators' queue."""
+    return list(
+        AbuseReport.objects.filter(comment__hidden=False)
+        .select_related("comment", "comment__process")
+        .order_by("reported_at")[:100]
+    )

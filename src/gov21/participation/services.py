@@ -1,0 +1,424 @@
+"""Writes of e-participation. Every act of a person (sign, vote, comment, state, report) takes the
+person's UIN and sign-in level from the edge, checks the level, reads their eligibility from the
+civil registry through the exchange, and stores only their pseudonym for the process."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
+
+from gov21.core.crypto import random_token
+from gov21.core.errors import DomainError
+from gov21.core.geography import parishes
+from gov21.core.principal import Principal
+from gov21.exchange.contracts import agency_client, agency_service, exchange_json
+from gov21.identity.contracts import HIGH, SUBSTANTIAL
+from gov21.participation.keys import pseudonym
+from gov21.participation.models import (
+    AbuseReport,
+    Ballot,
+    Block,
+    Comment,
+    ModerationEntry,
+    OpinionMap,
+    Process,
+    Project,
+    Signature,
+    Statement,
+    StatementVote,
+)
+
+# Why the civil registry is read: shown to the person among the uses of their data.
+ELIGIBILITY_PURPOSE = gettext_noop("Check that you may take part in a petition, consultation or vote")
+ADULT_AGE = 18
+# Against flooding: at most this many comments, statements or reports per person per window.
+WRITE_LIMIT = 5
+WRITE_WINDOW = timedelta(minutes=10)
+MAX_COMMENT = 5000
+
+
+@dataclass(frozen=True)
+class ProjectFacts:
+    code: str
+    title: str
+    cost_cents: int
+
+
+def _process(slug: str, *, lock: bool = False) -> Process:
+    rows = Process.objects.select_for_update() if lock else Process.objects
+    try:
+        return rows.get(slug=slug)
+    except Process.DoesNotExist:
+        raise DomainError("unknown_process", _("There is no such process."), status=404) from None
+
+
+def process_create(
+    *,
+    slug: str,
+    kind: str,
+    title: str,
+    agency: str,
+    opens_at: datetime,
+    closes_at: datetime,
+    summary: str = "",
+    parish: str = "",
+    threshold: int = 0,
+    budget_cents: int = 0,
+    projects: Sequence[ProjectFacts] = (),
+    actor: Principal,
+) -> Process:
+    """A process run by ``agency`` (an exchange member code), open from ``opens_at`` to ``closes_at``."""
+    actor.require("participation.answer")
+    if kind not in Process.Kind.values:
+        raise DomainError(
+            "unknown_kind", _("Choose a petition, a participatory budget or a consultation."), field="kind"
+        )
+    if parish and parish not in {code for code, _name in parishes()}:
+        raise DomainError("unknown_parish", _("There is no such parish."), field="parish")
+    if closes_at <= opens_at:
+        raise DomainError("dates", _("A process must close after it opens."), field="closes_at")
+    if kind == Process.Kind.BUDGET and (budget_cents <= 0 or not projects):
+        raise DomainError("budget", _("A participatory budget needs an amount and projects."), field="budget_cents")
+    with transaction.atomic():
+        if Process.objects.filter(slug=slug).exists():
+            raise DomainError("slug_taken", _("A process already has this address."), status=409, field="slug")
+        process = Process.objects.create(
+            slug=slug,
+            kind=kind,
+            title=title,
+            summary=summary,
+            agency=agency,
+            parish=parish,
+            phase=Process.Phase.VOTING if kind == Process.Kind.BUDGET else Process.Phase.CONSULTATION,
+            opens_at=opens_at,
+            closes_at=closes_at,
+            threshold=threshold,
+            budget_cents=budget_cents,
+            key_id=secrets.token_hex(16),
+            created_at=timezone.now(),
+        )
+        Project.objects.bulk_create(
+            Project(process=process, code=p.code, title=p.title, cost_cents=p.cost_cents) for p in projects
+        )
+        if kind == Process.Kind.CONSULTATION:
+            OpinionMap.objects.create(process=process)
+    return process
+
+
+def process_phase_set(*, slug: str, phase: str, actor: Principal) -> None:
+    actor.require("participation.answer")
+    if phase not in Process.Phase.values:
+        raise DomainError("unknown_phase", _("There is no such phase."), field="phase")
+    Process.objects.filter(slug=slug).update(phase=phase)
+
+
+# --- who may take part ------------------------------------------------------------------------
+
+
+def level_check(level: str) -> None:
+    """Signing and voting need a sign-in at level substantial or high."""
+    if level not in (SUBSTANTIAL, HIGH):
+        raise DomainError(
+            "level_too_low",
+            _("Sign in with your password and a code from your app, or with a passkey, to take part."),
+            status=403,
+        )
+
+
+def _open_check(process: Process, now: datetime) -> None:
+    if now < process.opens_at:
+        raise DomainError("not_open", _("This process is not open yet."), status=409)
+    if now >= process.closes_at:
+        raise DomainError("closed", _("This process has closed."), status=409)
+
+
+def _age_on(born: date, today: date) -> int:
+    return today.year - born.year - ((today.month, today.day) < (born.month, born.day))
+
+
+def eligibility_check(*, process: Process, uin: str) -> None:
+    """Adult, alive and (for a parish's process) living in the parish: asked of the civil registry
+    through the exchange for this act, kept nowhere."""
+    person: dict[str, Any] = exchange_json(
+        client=agency_client("DGO", "participation"),
+        service=agency_service("CRO", "civil-registry", "persons"),
+        path=f"/{uin}",
+        user_id=uin,
+        issue=ELIGIBILITY_PURPOSE,
+    )
+    if person.get("status") == "deceased":
+        raise DomainError("not_eligible", _("Only living residents may take part."), status=403)
+    born = date.fromisoformat(str(person.get("birth_date", ""))[:10])
+    if _age_on(born, timezone.localdate()) < ADULT_AGE:
+        raise DomainError("not_adult", _("Only adults (18 and over) may take part."), status=403)
+    if process.parish and person.get("address_parish") != process.parish:
+        raise DomainError("other_parish", _("Only residents of the parish may take part in this process."), status=403)
+
+
+def _participant(*, slug: str, uin: str, level: str) -> tuple[Process, str]:
+    level_check(level)
+    process = _process(slug)
+    _open_check(process, timezone.now())
+    eligibility_check(process=process, uin=uin)
+    return process, pseudonym(key_id=process.key_id, uin=uin)
+
+
+def _writer_check(process: Process, who: str, model: type[Comment] | type[Statement]) -> None:
+    if Block.objects.filter(process=process, pseudonym=who).exists():
+        raise DomainError("blocked", _("A moderator stopped you from writing in this process."), status=403)
+    since = timezone.now() - WRITE_WINDOW
+    if model.objects.filter(process=process, pseudonym=who, created_at__gte=since).count() >= WRITE_LIMIT:
+        raise DomainError(
+            "too_many", _("You have written a lot in a short time. Wait a few minutes and try again."), status=429
+        )
+
+
+def _text(value: str, limit: int, field: str) -> str:
+    value = value.strip()
+    if not value:
+        raise DomainError("empty", _("Write something first."), field=field)
+    if len(value) > limit or "\x00" in value:
+        raise DomainError("too_long", _("Write at most %(limit)s characters.") % {"limit": limit}, field=field)
+    return value
+
+
+# --- petitions -----------------------------------------------------------------------------------
+
+
+def petition_sign(*, slug: str, uin: str, level: str) -> int:
+    """Sign once; a second signature by the same person (even at the same moment) is refused."""
+    process, who = _participant(slug=slug, uin=uin, level=level)
+    if process.kind != Process.Kind.PETITION:
+        raise DomainError("not_petition", _("This process takes no signatures."), status=409)
+    try:
+        with transaction.atomic():
+            Signature.objects.create(process=process, pseudonym=who, signed_at=timezone.now())
+    except IntegrityError:
+        raise DomainError("already_signed", _("You have already signed this petition."), status=409) from None
+    return Signature.objects.filter(process=process).count()
+
+
+def _agency_check(process: Process, actor: Principal) -> None:
+    """An officer whose roles are granted per agency answers only for the agency running the process."""
+    if actor.grants and process.agency not in actor.agencies_where("participation.answer"):
+        raise DomainError("other_agency", _("Only the agency that runs the process answers it."), status=403)
+
+
+def petition_answer(*, slug: str, answer: str, actor: Principal) -> None:
+    """The agency's public answer, owed once the signatures reach the threshold."""
+    actor.require("participation.answer")
+    text = _text(answer, MAX_COMMENT, "answer")
+    with transaction.atomic():
+        process = _process(slug, lock=True)
+        _agency_check(process, actor)
+        process.answer, process.answered_at = text, timezone.now()
+        process.save(update_fields=["answer", "answered_at"])
+
+
+# --- participatory budgets -----------------------------------------------------------------------
+
+
+def ballot_cast(*, slug: str, uin: str, level: str, projects: Sequence[str]) -> str:
+    """Record (or replace) the person's ballot and return its new receipt code, shown only to them."""
+    process, who = _participant(slug=slug, uin=uin, level=level)
+    return ballot_record(process=process, who=who, projects=projects)
+
+
+def ballot_record(*, process: Process, who: str, projects: Sequence[str]) -> str:
+    """The ballot of an eligible participant ``who`` (a pseudonym), checked against the budget."""
+    if process.kind != Process.Kind.BUDGET:
+        raise DomainError("not_budget", _("This process takes no ballots."), status=409)
+    chosen = sorted(set(projects))
+    if not chosen:
+        raise DomainError("empty_ballot", _("Choose at least one project."), field="projects")
+    costs = dict(Project.objects.filter(process=process, code__in=chosen).values_list("code", "cost_cents"))
+    if len(costs) != len(chosen):
+        raise DomainError("unknown_project", _("Choose only projects of this budget."), field="projects")
+    if sum(costs.values()) > process.budget_cents:
+        raise DomainError(
+            "over_budget", _("The projects you chose cost more than the budget. Remove one."), field="projects"
+        )
+    receipt = random_token(16)
+    digest = hashlib.sha256(receipt.encode()).hexdigest()
+    now = timezone.now()
+    for _attempt in range(2):
+        try:
+            with transaction.atomic():
+                changed = Ballot.objects.filter(process=process, pseudonym=who).update(
+                    projects=chosen, receipt_digest=digest, changed_at=now
+                )
+                if not changed:
+                    Ballot.objects.create(
+                        process=process,
+                        pseudonym=who,
+                        projects=chosen,
+                        receipt_digest=digest,
+                        cast_at=now,
+                        changed_at=now,
+                    )
+            return receipt
+        except IntegrityError:
+            # The same person's ballot arrived at the same moment: this one replaces it.
+            continue
+    raise DomainError("busy", _("Your ballot could not be recorded. Try again."), status=409)
+
+
+# --- consultations: comments, statements and moderation -----------------------------------------
+
+
+def comment_post(
+    *, slug: str, uin: str, level: str, body: str, section: str = "", parent: int | None = None
+) -> Comment:
+    process, who = _participant(slug=slug, uin=uin, level=level)
+    text = _text(body, MAX_COMMENT, "body")
+    _writer_check(process, who, Comment)
+    reply_to = None
+    if parent is not None:
+        reply_to = Comment.objects.filter(process=process, pk=parent, hidden=False).first()
+        if reply_to is None:
+            raise DomainError("unknown_comment", _("There is no such comment."), status=404)
+    return Comment.objects.create(
+        process=process, section=section[:60], parent=reply_to, pseudonym=who, body=text, created_at=timezone.now()
+    )
+
+
+def comment_answer(*, slug: str, body: str, actor: Principal, parent: int | None = None) -> Comment:
+    """The agency's official response, before the process closes."""
+    actor.require("participation.answer")
+    process = _process(slug)
+    _agency_check(process, actor)
+    _open_check(process, timezone.now())
+    reply_to = Comment.objects.filter(process=process, pk=parent).first() if parent is not None else None
+    return Comment.objects.create(
+        process=process,
+        parent=reply_to,
+        official=True,
+        body=_text(body, MAX_COMMENT, "body"),
+        created_at=timezone.now(),
+    )
+
+
+def abuse_report(*, comment_id: int, uin: str, level: str, reason: str) -> None:
+    comment = Comment.objects.select_related("process").filter(pk=comment_id).first()
+    if comment is None:
+        raise DomainError("unknown_comment", _("There is no such comment."), status=404)
+    level_check(level)
+    who = pseudonym(key_id=comment.process.key_id, uin=uin)
+    try:
+        with transaction.atomic():
+            AbuseReport.objects.create(
+                comment=comment, pseudonym=who, reason=_text(reason, 500, "reason"), reported_at=timezone.now()
+            )
+    except IntegrityError:
+        raise DomainError("already_reported", _("You have already reported this comment."), status=409) from None
+
+
+def _moderate(actor: Principal, reason: str) -> str:
+    actor.require("participation.moderate")
+    return _text(reason, 500, "reason")
+
+
+def comment_hide(*, comment_id: int, reason: str, actor: Principal) -> None:
+    why = _moderate(actor, reason)
+    with transaction.atomic():
+        comment = Comment.objects.select_for_update().filter(pk=comment_id).first()
+        if comment is None:
+            raise DomainError("unknown_comment", _("There is no such comment."), status=404)
+        if comment.hidden:
+            raise DomainError("already_hidden", _("This comment is already hidden."), status=409)
+        comment.hidden = True
+        comment.save(update_fields=["hidden"])
+        ModerationEntry.objects.create(
+            process_id=comment.process_id,
+            comment=comment,
+            action=ModerationEntry.Action.HIDE,
+            reason=why,
+            moderator=actor.name,
+            at=timezone.now(),
+        )
+
+
+def statement_hide(*, statement_id: int, reason: str, actor: Principal) -> None:
+    why = _moderate(actor, reason)
+    with transaction.atomic():
+        statement = Statement.objects.select_for_update().filter(pk=statement_id, hidden=False).first()
+        if statement is None:
+            raise DomainError("unknown_statement", _("There is no such statement."), status=404)
+        statement.hidden = True
+        statement.save(update_fields=["hidden"])
+        ModerationEntry.objects.create(
+            process_id=statement.process_id,
+            statement=statement,
+            action=ModerationEntry.Action.HIDE,
+            reason=why,
+            moderator=actor.name,
+            at=timezone.now(),
+        )
+
+
+def author_block(*, comment_id: int, reason: str, actor: Principal) -> None:
+    """Stop the author of a comment from writing in its process; the log names the comment, not them."""
+    why = _moderate(actor, reason)
+    comment = Comment.objects.filter(pk=comment_id, official=False).first()
+    if comment is None:
+        raise DomainError("unknown_comment", _("There is no such comment."), status=404)
+    try:
+        with transaction.atomic():
+            Block.objects.create(process_id=comment.process_id, pseudonym=comment.pseudonym, at=timezone.now())
+            ModerationEntry.objects.create(
+                process_id=comment.process_id,
+                comment=comment,
+                action=ModerationEntry.Action.BLOCK,
+                reason=why,
+                moderator=actor.name,
+                at=timezone.now(),
+            )
+    except IntegrityError:
+        raise DomainError("already_blocked", _("The author is already blocked."), status=409) from None
+
+
+def statement_add(*, slug: str, uin: str, level: str, text: str) -> Statement:
+    process, who = _participant(slug=slug, uin=uin, level=level)
+    if process.kind != Process.Kind.CONSULTATION:
+        raise DomainError("not_consultation", _("This process takes no statements."), status=409)
+    _writer_check(process, who, Statement)
+    return Statement.objects.create(
+        process=process, text=_text(text, 280, "text"), pseudonym=who, created_at=timezone.now()
+    )
+
+
+def statement_vote(*, slug: str, uin: str, level: str, statement_id: int, value: int) -> None:
+    """Agree (1), disagree (-1) or pass (0); voting again on a statement changes the vote."""
+    process, who = _participant(slug=slug, uin=uin, level=level)
+    statement_vote_record(process=process, who=who, statement_id=statement_id, value=value)
+
+
+def statement_vote_record(*, process: Process, who: str, statement_id: int, value: int) -> None:
+    if value not in (-1, 0, 1):
+        raise DomainError("vote_value", _("Choose agree, disagree or pass."), field="value")
+    statement = Statement.objects.filter(process=process, pk=statement_id, hidden=False).first()
+    if statement is None:
+        raise DomainError("unknown_statement", _("There is no such statement."), status=404)
+    now = timezone.now()
+    with transaction.atomic():
+        StatementVote.objects.update_or_create(
+            statement=statement, pseudonym=who, defaults={"value": value, "at": now, "process": process}
+        )
+        # One recomputation queued however many votes arrive before the worker starts it.
+        if OpinionMap.objects.filter(process=process, stale=False).update(stale=True):
+            transaction.on_commit(lambda: _map_enqueue(process.pk))
+
+
+def _map_enqueue(process_id: int) -> None:
+    from gov21.participation.tasks import opinion_map_refresh
+
+    opinion_map_refresh.enqueue(process_id)

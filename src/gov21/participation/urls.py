@@ -1,0 +1,17 @@
+from django.urls import path
+
+from gov21.participation import views
+
+app_name = "participation"
+urlpatterns = [
+    path("", views.processes, name="processes"),
+    path("<slug:slug>/", views.process_page, name="process"),
+    path("<slug:slug>/sign", views.sign, name="sign"),
+    path("<slug:slug>/ballot", views.ballot, name="ballot"),
+    path("<slug:slug>/ballots.json", views.ballots_json, name="ballots"),
+    path("<slug:slug>/comments", views.comment, name="comment"),
+    path("<slug:slug>/comments/<int:comment_id>/report", views.report, name="report"),
+    path("<slug:slug>/statements", views.statement, name="statement"),
+    path("<slug:slug>/statements/<int:statement_id>/vote", views.statement_vote, name="statement-vote"),
+    path("<slug:slug>/moderation", views.moderation, name="moderation"),
+]
