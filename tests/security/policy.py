@@ -506,6 +506,10 @@ class Op:
 
 
 API: dict[tuple[str, str], Op] = {
+    # Published figures about countries: everyone, without a token (no data of the world's people).
+    ("GET", "/api/v1/readiness/rankings"): Op(
+        _u("/api/v1/readiness/rankings?index=egdi&year=2018&group=caricom"), EVERYONE
+    ),
     ("GET", "/api/v1/disasters/{event_id}/impact"): Op(
         lambda w: [f"/api/v1/disasters/{w.disaster_event}/impact"], perm("disaster.read")
     ),
