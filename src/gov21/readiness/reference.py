@@ -34,3 +34,53 @@ def groups() -> dict[str, Group]:
         code: Group(code, str(g["name"]), str(g["description"]), tuple(str(m) for m in g["members"]))
         for code, g in raw.items()
     }
+
+
+@dataclass(frozen=True)
+class Role:
+    code: str
+    name: str
+    needs: dict[str, int]
+
+
+@dataclass(frozen=True)
+class Framework:
+    """The ICT competency framework of the skills survey."""
+
+    version: str
+    levels: dict[int, str]
+    competencies: dict[str, str]
+    roles: dict[str, Role]
+
+
+@dataclass(frozen=True)
+class Questionnaire:
+    """The self-assessment: one question per pillar, answered with a maturity level."""
+
+    version: str
+    levels: dict[int, str]
+    questions: dict[str, str]
+
+
+@cache
+def framework() -> Framework:
+    raw = yaml.safe_load((DATA / "skills.yaml").read_text(encoding="utf-8"))
+    competencies = {str(k): str(v) for k, v in raw["competencies"].items()}
+    roles = {
+        str(code): Role(str(code), str(r["name"]), {str(k): int(v) for k, v in r["needs"].items()})
+        for code, r in raw["roles"].items()
+    }
+    for role in roles.values():
+        if set(role.needs) != set(competencies):
+            raise ValueError(f"The role {role.code} must state a level for each competency.")
+    return Framework(str(raw["version"]), {int(k): str(v) for k, v in raw["levels"].items()}, competencies, roles)
+
+
+@cache
+def questionnaire() -> Questionnaire:
+    raw = yaml.safe_load((DATA / "questionnaire.yaml").read_text(encoding="utf-8"))
+    return Questionnaire(
+        str(raw["version"]),
+        {int(k): str(v) for k, v in raw["levels"].items()},
+        {str(k): " ".join(str(v).split()) for k, v in raw["questions"].items()},
+    )
