@@ -133,6 +133,10 @@ URLS: dict[str, Rule] = {
     # The imagery catalogue is the government's open imagery: public, like /geo/. The test world
     # holds no imagery, so an item, its files and its tiles answer 404 to everyone (tests/imagery).
     "stac/": Rule(_u("/stac/"), get=EVERYONE),
+    # The readiness report: published figures about countries, for everyone.
+    "readiness/": Rule(_u("/readiness/"), get=EVERYONE),
+    "readiness/report.pdf": Rule(_u("/readiness/report.pdf"), get=EVERYONE, ok=frozenset({404})),
+    "readiness/countries/<str:code>/": Rule(_u("/readiness/countries/JAM/"), get=EVERYONE, ok=frozenset({404})),
     "stac/conformance": Rule(_u("/stac/conformance"), get=EVERYONE),
     "stac/api": Rule(_u("/stac/api"), get=EVERYONE),
     "stac/search": Rule(_u("/stac/search"), get=EVERYONE, post=EVERYONE),
