@@ -16,9 +16,11 @@ def report_pdf_render(report: Report) -> bytes:
     index = report.index
     methodology = index.methodology
     assert methodology is not None
+    # The page's message (templates write a percent sign as %%); formatting turns it back into one.
+    interval = _("90%% rank interval") % {}
     ranking = ReportTable(
         caption=_("The ranking, best first"),
-        headings=(_("Rank"), _("Country"), _("Score"), _("90% rank interval"), _("Previous rank"), _("UN EGDI rank")),
+        headings=(_("Rank"), _("Country"), _("Score"), interval, _("Previous rank"), _("Rank by the UN EGDI")),
         rows=[
             (
                 str(c.rank),
@@ -45,14 +47,9 @@ def report_pdf_render(report: Report) -> bytes:
     method = _(
         "Methodology %(version)s: indicators from the UN E-Government Survey are normalised, averaged into "
         "pillars and weighted into the index; %(draws)s Monte Carlo draws (seed %(seed)s) vary the "
-        "normalisation, the weights, the aggregation and the imputation of missing values. SHA-256 of the "
-        "methodology file: %(digest)s."
-    ) % {
-        "version": methodology.version,
-        "draws": methodology.draws,
-        "seed": methodology.seed,
-        "digest": methodology.digest,
-    }
+        "normalisation, the weights, the aggregation and the imputation of missing values."
+    ) % {"version": methodology.version, "draws": methodology.draws, "seed": methodology.seed}
+    digest = _("SHA-256 of the methodology file:") + " " + methodology.digest
     return render_report_pdf(
         title=_("Readiness for 21st Century Government"),
         subtitle=f"{report.group_name}, {report.year}",
@@ -67,6 +64,6 @@ def report_pdf_render(report: Report) -> bytes:
             ),
             ReportSection(_("Pillar profiles"), table=profile),
             ReportSection(_("Which choice moves ranks most"), table=sensitivity),
-            ReportSection(_("Method"), paragraphs=[method]),
+            ReportSection(_("Method"), paragraphs=[method, digest]),
         ],
     )

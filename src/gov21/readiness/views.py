@@ -86,7 +86,7 @@ def intervals_svg(report: Report) -> str:
         count=len(rows),
         title=_("Rank of each country by the 21st Century Government Index, with its 90%% interval, %(year)s")
         % {"year": report.year},
-        axis=_("Rank (1 = best); the bar spans the ranks the country takes in 90%% of the reasonable choices"),
+        axis=_("Rank (1 = best); the bar spans the ranks the country takes in nine draws out of ten"),
     )
 
 
