@@ -22,7 +22,16 @@ SHIPPED = DEFAULT_PATH.read_text()
 
 def test_the_shipped_methodology_loads() -> None:
     m = methodology_load()
-    assert m.pillars == ("citizen-centric", "participatory", "inter-connected", "capable")
+    assert m.pillars == (
+        "citizen-centric",
+        "participatory",
+        "inter-connected",
+        "capable",
+        "seamless",
+        "resilient",
+        "open",
+        "secure",
+    )
     assert sum(m.expert_weights.values()) == pytest.approx(1)
     assert len(m.digest) == 64
 
@@ -30,8 +39,8 @@ def test_the_shipped_methodology_loads() -> None:
 @pytest.mark.parametrize(
     ("old", "new", "field", "message"),
     [
-        ("capable: 0.2\n", "capable: 0.3\n", "weights.expert", "sum to one; these sum to 1.1"),
-        ("    capable: 0.2\n", "", "weights.expert", "name each pillar once"),
+        ("capable: 0.15\n", "capable: 0.25\n", "weights.expert", "sum to one; these sum to 1.1"),
+        ("    capable: 0.15\n", "", "weights.expert", "name each pillar once"),
         ("reference: geometric", "reference: harmonic", "choices.aggregation", "not a known aggregation"),
         ("draws: 2000", "draws: 0", "draws", "Draws must be"),
         ("weight_noise: 0.25", "weight_noise: 1.5", "weight_noise", "weight noise"),
@@ -74,7 +83,9 @@ def test_ranks_and_pca_weights() -> None:
     assert w[0] > 0.4 and w[1] > 0.4 and w[2] < 0.1
 
 
-def _world(n: int = 30, k: int = 4, seed: int = 3) -> tuple[np.ndarray, tuple[str, ...]]:
+def _world(
+    n: int = 30, k: int = len(methodology_load().indicators), seed: int = 3
+) -> tuple[np.ndarray, tuple[str, ...]]:
     rng = np.random.default_rng(seed)
     return rng.uniform(size=(n, k)), tuple(f"C{i:02d}" for i in range(n))
 
@@ -123,3 +134,11 @@ def test_missing_values_are_imputed_not_fatal(tmp_path: Path) -> None:
     data[4, 2] = np.nan
     result = index_compute(data, codes, methodology_load())
     assert not np.isnan(result.scores["C04"])
+
+
+def test_a_pillar_on_which_everyone_scores_the_same_gets_no_statistical_weight() -> None:
+    rng = np.random.default_rng(1)
+    pillars = np.column_stack([rng.uniform(size=50), rng.uniform(size=50), np.full(50, 0.4)])
+    w = pca_weights(pillars)
+    assert w[2] == 0 and w.sum() == pytest.approx(1)
+    assert pca_weights(np.column_stack([np.full(9, 0.5), np.full(9, 0.2)])).tolist() == [0.5, 0.5]

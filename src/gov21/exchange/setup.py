@@ -83,6 +83,9 @@ DEMO_RIGHTS: Final = (
     ("LRA/land-register/parcels", "group:{instance}/all-agencies", "GET", "/parcels/**"),
     ("LRA/land-register/parcels", "PORTAL/services", "POST", "/parcels/*/extracts"),
     ("LRA/land-register/events", "CRO/civil-registry", "POST", "/"),
+    # The nation's readiness assessment reaches the regional hub (here, its own; abroad, the
+    # hub's operator grants the partner's DGO/readiness the same right).
+    ("DGO/readiness/regional", "DGO/readiness", "POST", "/submissions"),
 )
 
 

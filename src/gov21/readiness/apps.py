@@ -21,6 +21,7 @@ class ReadinessConfig(AppConfig):
     def ready(self) -> None:
         from gov21.core.datafiles import backup_directory_register
         from gov21.core.permissions import permissions_grant
+        from gov21.readiness import exchange_routes  # noqa: F401  (the hub's service registers its handler)
         from gov21.readiness.assessments import EVIDENCE_DIRECTORY
 
         permissions_grant(app=self.label, grants=PERMISSIONS)

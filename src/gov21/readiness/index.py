@@ -209,15 +209,19 @@ def pillars_of(normalised: Matrix, methodology: Methodology) -> Matrix:
 
 def pca_weights(pillars: Matrix) -> Matrix:
     """Statistical weights: each pillar's squared loading on the first principal component of the
-    standardised pillars (the handbook's factor-analysis weights with one factor), summing to one."""
-    if pillars.shape[1] == 1:
-        return np.ones(1)
+    standardised pillars (the handbook's factor-analysis weights with one factor), summing to one. A
+    pillar on which every country scores the same tells countries apart not at all: weight 0."""
+    count = pillars.shape[1]
     sd = pillars.std(axis=0)
-    z = (pillars - pillars.mean(axis=0)) / np.where(sd > 0, sd, 1.0)
+    varying = sd > 1e-12
+    if varying.sum() < 2:
+        return varying / varying.sum() if varying.any() else np.full(count, 1 / count)
+    z = (pillars[:, varying] - pillars[:, varying].mean(axis=0)) / sd[varying]
     _, vectors = np.linalg.eigh(np.corrcoef(z, rowvar=False))
-    loading = np.nan_to_num(vectors[:, -1]) ** 2
-    total = loading.sum()
-    return loading / total if total > 0 else np.full(pillars.shape[1], 1 / pillars.shape[1])
+    weights = np.zeros(count)
+    weights[varying] = np.nan_to_num(vectors[:, -1]) ** 2
+    total = weights.sum()
+    return weights / total if total > 0 else np.full(count, 1 / count)
 
 
 def weights_for(how: str, pillars: Matrix, methodology: Methodology) -> Matrix:

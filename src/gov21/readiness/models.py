@@ -120,3 +120,34 @@ class SkillsParticipation(models.Model):
 
     def __str__(self) -> str:
         return self.mark[:8]
+
+
+class RegionalMember(models.Model):
+    """On a regional hub: which exchange instance speaks for which country."""
+
+    instance = models.CharField(max_length=20, unique=True)
+    country_code = models.CharField(max_length=3, unique=True)
+
+    def __str__(self) -> str:
+        return f"{self.instance} {self.country_code}"
+
+
+class RegionalSubmission(models.Model):
+    """On a regional hub: a country's self-assessment for a round, as its national instance sent it
+    through the exchange (signed by the sending member; ``message_id`` names the logged message).
+    A country sends a round again to correct it: the newer replaces the older."""
+
+    country_code = models.CharField(max_length=3)
+    round = models.PositiveSmallIntegerField()
+    client = models.CharField(max_length=200)
+    message_id = models.CharField(max_length=100)
+    agencies = models.PositiveSmallIntegerField()
+    # pillar -> mean maturity level of the country's signed-off agencies, from 0 to 4
+    levels = models.JSONField()
+    received_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["country_code", "round"], name="readiness_submission_once")]
+
+    def __str__(self) -> str:
+        return f"{self.country_code} {self.round}"

@@ -3,7 +3,7 @@ is an access to personal data."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -11,6 +11,7 @@ from gov21.core.errors import DomainError, NotFound
 from gov21.readiness.index import Methodology, Result, index_compute, methodology_load
 from gov21.readiness.models import EgdiCountry, EgdiImport
 from gov21.readiness.reference import Group, groups
+from gov21.readiness.regional import submissions_latest
 
 INDICES = ("egdi", "21cg")
 
@@ -79,14 +80,29 @@ def index_result(*, year: int, group: Group, methodology: Methodology | None = N
     survey and ranked within ``group``, with the Monte Carlo rank intervals."""
     methodology = methodology or methodology_load()
     rows = _survey_rows(year)
+    submitted = submissions_latest()
     fields = [i.source.split(".", 1) for i in methodology.indicators]
-    for origin, _name in fields:
-        if origin != "egdi":
+
+    def value(row: EgdiCountry, origin: str, name: str) -> float:
+        if origin == "egdi":
+            found = getattr(row, name)
+        elif origin == "assessment":
+            found = submitted.get(row.country_code, {}).get(name)
+        else:
             raise DomainError("methodology_invalid", f"Indicators from '{origin}' cannot be computed yet.")
-    data = np.array(
-        [[np.nan if getattr(r, name) is None else getattr(r, name) for _o, name in fields] for r in rows],
-        dtype=np.float64,
-    )
+        return np.nan if found is None else float(found)
+
+    data = np.array([[value(r, o, n) for o, n in fields] for r in rows], dtype=np.float64)
+    # An indicator no country has yet is left out; a pillar left without indicators is dropped and
+    # its expert weight shared among the others (the published figures say which pillars counted).
+    known = ~np.all(np.isnan(data), axis=0)
+    if not known.all():
+        kept = tuple(i for i, k in zip(methodology.indicators, known, strict=True) if k)
+        pillars = {i.pillar for i in kept}
+        total = sum(w for p, w in methodology.expert_weights.items() if p in pillars)
+        weights = {p: w / total for p, w in methodology.expert_weights.items() if p in pillars}
+        methodology = replace(methodology, indicators=kept, expert_weights=weights)
+        data = data[:, known]
     codes = tuple(r.country_code for r in rows)
     ranked = tuple(c for c in group.members if c in set(codes))
     return methodology, index_compute(data, codes, methodology, ranked=ranked)

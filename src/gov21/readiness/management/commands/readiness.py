@@ -1,5 +1,7 @@
 """``gov21 readiness import-egdi FILE --year YYYY``: load a UN E-Government Survey's country table.
-``gov21 readiness rankings --year YYYY [--index egdi|21cg] [--group caricom]``: print a ranking."""
+``gov21 readiness rankings --year YYYY [--index egdi|21cg] [--group caricom]``: print a ranking.
+``gov21 readiness hub-member INSTANCE COUNTRY`` (on the regional hub) and ``gov21 readiness submit
+--round YYYY`` (on a national instance): the regional ranking's submissions."""
 
 from __future__ import annotations
 
@@ -9,7 +11,9 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from gov21.core.errors import DomainError
+from gov21.core.principal import Principal, PrincipalKind
 from gov21.readiness import selectors
+from gov21.readiness.regional import member_register, submission_send
 from gov21.readiness.services import TOLERANCE, egdi_import
 
 
@@ -25,11 +29,23 @@ class Command(BaseCommand):
         show.add_argument("--year", type=int, required=True)
         show.add_argument("--index", choices=selectors.INDICES, default="egdi")
         show.add_argument("--group", default="caricom")
+        member = sub.add_parser("hub-member", help="On the regional hub: an exchange instance speaks for a country.")
+        member.add_argument("instance")
+        member.add_argument("country_code")
+        send = sub.add_parser("submit", help="Send a round's signed-off self-assessments to the regional hub.")
+        send.add_argument("--round", type=int, required=True)
 
     def handle(self, *args: Any, **options: Any) -> None:
         try:
             if options["action"] == "import-egdi":
                 self._import(options["file"], options["year"])
+            elif options["action"] == "hub-member":
+                found = member_register(instance=options["instance"], country_code=options["country_code"].upper())
+                self.stdout.write(f"{found.instance} speaks for {found.country_code} at this hub.")
+            elif options["action"] == "submit":
+                operator = Principal(name="operator", kind=PrincipalKind.SYSTEM, roles=frozenset({"administrator"}))
+                receipt = submission_send(round=options["round"], actor=operator)
+                self.stdout.write(f"The hub received {receipt['country_code']} {receipt['round']}.")
             else:
                 self._rankings(options["index"], options["year"], options["group"])
         except DomainError as error:
