@@ -663,7 +663,15 @@ _DOCS = {
     "BRA/business-register/documents",
 }
 
+_PILLARS = ("citizen-centric", "seamless", "resilient", "open", "participatory", "secure", "inter-connected")
+
 EXCHANGE: dict[tuple[str, str, str], XOp] = {
+    # A national readiness assessment sent to the regional hub (here this instance's own).
+    ("DGO/readiness/regional", "POST", "/submissions"): XOp(
+        frozenset({"DGO/readiness"}),
+        _p("/submissions"),
+        body=lambda w: {"country_code": "BRB", "round": 2026, "agencies": 1, "levels": dict.fromkeys(_PILLARS, 2)},
+    ),
     ("CRO/civil-registry/persons", "GET", "/{uin}"): XOp(
         frozenset({"IDA/identity", "PORTAL/portal", "PORTAL/services", "MSD/benefits", "LTA/licensing"}), _p("/{uin}")
     ),
