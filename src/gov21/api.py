@@ -20,6 +20,7 @@ from gov21.core.http import problem, problem_from_error
 from gov21.exchange.api import CitizenSession
 from gov21.exchange.api import router as exchange_router
 from gov21.identity.contracts import PrincipalAuth, portal_person_uin
+from gov21.readiness.api import router as readiness_router
 from gov21.registry.api import router as registry_router
 
 logger = logging.getLogger("gov21.api")
@@ -45,6 +46,8 @@ api = NinjaAPI(
     urls_namespace="api-v1",
 )
 api.add_router("/registry/", registry_router)
+# Published figures about countries: public, no token.
+api.add_router("/readiness/", readiness_router)
 # Disaster response: staff sessions and API tokens whose role gives disaster.read.
 api.add_router("/disasters/", disasters_router, auth=PrincipalAuth())
 # The data tracker is for the person signed in to the portal; identity says who that is.

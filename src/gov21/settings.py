@@ -77,6 +77,7 @@ INSTALLED_APPS = [
     "gov21.exchange",
     "gov21.geo",
     "gov21.imagery",
+    "gov21.readiness",
     "gov21.demo",
     "gov21.wiring",  # the commands that wire every app together: up, openapi
 ]

@@ -21,28 +21,34 @@ _ASSETS_FIELD = _ASSETS_READ | {"assets.write", "disaster.assess"}
 _LAND_REGISTRAR = {"land.read", "land.lodge", "land.decide"}
 # E-participation's (gov21.participation.apps): moderate, and answer for the agency that runs a process.
 _PARTICIPATION = {"participation.moderate", "participation.answer"}
+# The readiness assessment's (gov21.readiness.apps): answer a self-assessment; sign it off, open a survey.
+_READINESS_ASSESS = {"readiness.assess"}
+_READINESS_REVIEW = {"readiness.assess", "readiness.review"}
 
 EXPECTED: dict[str, set[str]] = {
     "reader": {"person.read"} | _ASSETS_READ | {"land.read"},
     "clerk": {"person.read", "event.declare", "event.read"}
     | _ASSETS_FIELD
     | {"land.read", "land.lodge"}
-    | {"participation.moderate"},
-    "registrar": _REGISTRAR | _CASEWORK | {"identity.activate"} | _LAND_REGISTRAR | _PARTICIPATION,
-    "case_officer": {"person.read", "identity.activate"} | _CASEWORK | _ASSETS_READ,
+    | {"participation.moderate"}
+    | _READINESS_ASSESS,
+    "registrar": _REGISTRAR | _CASEWORK | {"identity.activate"} | _LAND_REGISTRAR | _PARTICIPATION | _READINESS_ASSESS,
+    "case_officer": {"person.read", "identity.activate"} | _CASEWORK | _ASSETS_READ | _READINESS_ASSESS,
     "supervisor": {"person.read", "event.read", "identity.activate", "case.assign"}
     | _CASEWORK
     | _ASSETS_FIELD
     | {"disaster.declare"}
     | {"land.read"}
-    | {"participation.moderate"},
+    | {"participation.moderate"}
+    | _READINESS_REVIEW,
     "administrator": _REGISTRAR
     | _CASEWORK
     | _ASSETS_FIELD
     | {"identity.activate", "identity.clients", "exchange.admin", "case.assign", "services.admin", "continuity.read"}
     | {"disaster.declare"}
     | _LAND_REGISTRAR
-    | _PARTICIPATION,
+    | _PARTICIPATION
+    | _READINESS_REVIEW,
 }
 
 
@@ -77,6 +83,7 @@ def test_the_installed_apps_grant_each_role_exactly_what_it_had() -> None:
         ("land", "land.decide"),
         ("participation", "participation.moderate"),
         ("participation", "participation.answer"),
+        ("readiness", "readiness.review"),
     ],
 )
 def test_each_permission_is_owned_by_the_app_that_checks_it(app: str, permission: str) -> None:

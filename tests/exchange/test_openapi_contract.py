@@ -25,6 +25,7 @@ from gov21.exchange.services import right_grant
 from gov21.identity.contracts import person_assertion_issue
 from gov21.onestop import registers
 from gov21.onestop.documents import document_issue
+from gov21.readiness.regional import member_register
 from gov21.registry import services as registry
 from gov21.registry.models import LifeEvent, Person
 from tests.identity import flows
@@ -68,6 +69,8 @@ def world() -> dict[str, Any]:
         for tail, _, _ in router.publications:
             right_grant(service=f"{instance}/GOV/{tail}", subject=f"{instance}/GOV/{ENGINE}", method="*", path="/**")
     node.CONFS.clear()
+    # The regional hub takes this instance's readiness submissions as Barbados's.
+    member_register(instance=instance, country_code="BRB")
     citizen = flows.citizen()
     mother = Person.objects.get(uin=citizen.identifier)
     child = register_person(REGISTRAR, born=date(2016, 3, 4), mother=mother)
@@ -169,6 +172,7 @@ def _valid_cases(world: dict[str, Any]) -> list[Case]:
         Case("EXCHANGE/data-embassy/store", "GET", "/list/{prefix}", "/list/manifests", 200),
         Case("EXCHANGE/data-embassy/store", "GET", "/inventory", "/inventory", 200),
         Case("EXCHANGE/data-embassy/store", "DELETE", "/objects/{key}", "/objects/manifests/contract.json", 204),
+        Case("DGO/readiness/regional", "POST", "/submissions", "/submissions", 201, **_json(_SUBMISSION)),
     ]
     for tail, agency in (
         ("PORTAL/services/documents", "licensing"),
@@ -180,6 +184,10 @@ def _valid_cases(world: dict[str, Any]) -> list[Case]:
         cases.append(Case(tail, "GET", "/{serial}", f"/{serial}", 200))
         cases.append(Case(tail, "GET", "/holders/{uin}", f"/holders/{uin}", 200))
     return cases
+
+
+_PILLARS = ("citizen-centric", "seamless", "resilient", "open", "participatory", "secure", "inter-connected")
+_SUBMISSION = {"country_code": "BRB", "round": 2026, "agencies": 3, "levels": dict.fromkeys(_PILLARS, 2.5)}
 
 
 def _declaration(uin: str) -> Case:
@@ -238,6 +246,7 @@ def _bad_cases() -> list[Case]:
             query="as_of=soon",
         ),
         Case("LRA/land-register/events", "POST", "/", "/", 422, client=PUBLISHER, body=b"nope"),
+        Case("DGO/readiness/regional", "POST", "/submissions", "/submissions", 422, **_json({"round": 2026})),
         Case("EXCHANGE/data-embassy/store", "PUT", "/objects/{key}", "/objects/not-a-key", 422, body=b"x"),
         Case("EXCHANGE/data-embassy/store", "GET", "/list/{prefix}", "/list/keys", 422),
         Case("CRO/civil-registry/persons", "GET", "", "/a/b/c", 404),

@@ -133,6 +133,10 @@ URLS: dict[str, Rule] = {
     # The imagery catalogue is the government's open imagery: public, like /geo/. The test world
     # holds no imagery, so an item, its files and its tiles answer 404 to everyone (tests/imagery).
     "stac/": Rule(_u("/stac/"), get=EVERYONE),
+    # The readiness report: published figures about countries, for everyone.
+    "readiness/": Rule(_u("/readiness/"), get=EVERYONE),
+    "readiness/report.pdf": Rule(_u("/readiness/report.pdf"), get=EVERYONE, ok=frozenset({404})),
+    "readiness/countries/<str:code>/": Rule(_u("/readiness/countries/JAM/"), get=EVERYONE, ok=frozenset({404})),
     "stac/conformance": Rule(_u("/stac/conformance"), get=EVERYONE),
     "stac/api": Rule(_u("/stac/api"), get=EVERYONE),
     "stac/search": Rule(_u("/stac/search"), get=EVERYONE, post=EVERYONE),
@@ -548,6 +552,10 @@ class Op:
 
 
 API: dict[tuple[str, str], Op] = {
+    # Published figures about countries: everyone, without a token (no data of the world's people).
+    ("GET", "/api/v1/readiness/rankings"): Op(
+        _u("/api/v1/readiness/rankings?index=egdi&year=2018&group=caricom"), EVERYONE
+    ),
     ("GET", "/api/v1/disasters/{event_id}/impact"): Op(
         lambda w: [f"/api/v1/disasters/{w.disaster_event}/impact"], perm("disaster.read")
     ),
@@ -697,7 +705,15 @@ _DOCS = {
     "BRA/business-register/documents",
 }
 
+_PILLARS = ("citizen-centric", "seamless", "resilient", "open", "participatory", "secure", "inter-connected")
+
 EXCHANGE: dict[tuple[str, str, str], XOp] = {
+    # A national readiness assessment sent to the regional hub (here this instance's own).
+    ("DGO/readiness/regional", "POST", "/submissions"): XOp(
+        frozenset({"DGO/readiness"}),
+        _p("/submissions"),
+        body=lambda w: {"country_code": "BRB", "round": 2026, "agencies": 1, "levels": dict.fromkeys(_PILLARS, 2)},
+    ),
     ("CRO/civil-registry/persons", "GET", "/{uin}"): XOp(
         frozenset({"IDA/identity", "PORTAL/portal", "PORTAL/services", "MSD/benefits", "LTA/licensing"}), _p("/{uin}")
     ),

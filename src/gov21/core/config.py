@@ -104,6 +104,20 @@ INSTANCE: Setting[str] = Setting(
 COUNTRY_NAME: Setting[str] = Setting(
     "GOV21_COUNTRY_NAME", str, "Republic of XA", "Name of the state, printed on certificates."
 )
+READINESS_HUB: Setting[str] = Setting(
+    "GOV21_READINESS_HUB",
+    str,
+    "",
+    "Exchange instance of the regional hub that national readiness assessments are sent to "
+    "(its DGO/readiness/regional service); empty: this instance is its own hub.",
+)
+READINESS_COUNTRY: Setting[str] = Setting(
+    "GOV21_READINESS_COUNTRY",
+    str,
+    "",
+    "ISO 3166-1 alpha-3 code of the country this instance's readiness assessments speak for "
+    "(for example BRB); empty: assessments are not sent to a regional hub.",
+)
 SQLITE_BUSY_TIMEOUT_MS: Setting[int] = Setting(
     "GOV21_SQLITE_BUSY_TIMEOUT_MS", int, 10000, "How long a SQLite writer waits for the write lock."
 )

@@ -12,6 +12,7 @@ import io
 import logging
 import unicodedata
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 from pathlib import Path
 from typing import Final
@@ -328,4 +329,84 @@ def render_document_pdf(
     pdf.write(5, text(after))
     pdf.set_left_margin(_MARGIN)
 
+    return bytes(pdf.output())
+
+
+# --- reports -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ReportTable:
+    caption: str
+    headings: Sequence[str]
+    rows: Sequence[Sequence[str]]
+
+
+@dataclass(frozen=True)
+class ReportSection:
+    """A heading, then paragraphs, an SVG chart (drawn as vectors) and a table, each optional."""
+
+    heading: str
+    paragraphs: Sequence[str] = ()
+    svg: str = ""
+    table: ReportTable | None = None
+
+
+def render_report_pdf(
+    *, title: str, subtitle: str, author: str, made_on: date, sections: Sequence[ReportSection]
+) -> bytes:
+    """An A4 report of figures: the title, then each section's text, chart and table. The same inputs
+    in the same language give the same bytes."""
+    pdf = _DocumentPDF(orientation="portrait", unit="mm", format="A4")
+    pdf.set_margins(_MARGIN, _MARGIN, _MARGIN)
+    pdf.set_auto_page_break(auto=True, margin=_MARGIN)
+    text = _Text(pdf)
+    family = text.family
+    pdf.footer_family = family
+    pdf.footer_text = text(title)
+    pdf.set_creation_date(datetime.combine(made_on, time(0), tzinfo=UTC))
+    pdf.set_title(text(title))
+    pdf.set_subject(text(subtitle))
+    pdf.set_author(text(author))
+    pdf.set_creator("gov21")
+    pdf.set_lang(translation.get_language() or "en")
+    pdf.add_page()
+    width = pdf.epw
+    pdf.set_font(family, "B", 18)
+    pdf.multi_cell(width, 9, text(title), align=Align.L, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    pdf.set_font(family, size=11)
+    pdf.set_text_color(90)
+    pdf.multi_cell(width, 6, text(subtitle), align=Align.L, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    pdf.set_text_color(0)
+    for section in sections:
+        pdf.ln(5)
+        pdf.set_font(family, "B", 13)
+        pdf.start_section(text(section.heading))
+        pdf.multi_cell(width, 7, text(section.heading), align=Align.L, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        pdf.set_font(family, size=10)
+        for paragraph in section.paragraphs:
+            pdf.multi_cell(width, 5, text(paragraph), align=Align.L, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+            pdf.ln(1)
+        if section.svg:
+            pdf.ln(2)
+            pdf.image(io.BytesIO(section.svg.encode()), w=width)
+        if section.table is not None:
+            pdf.ln(2)
+            pdf.set_font(family, "B", 9)
+            pdf.multi_cell(width, 5, text(section.table.caption), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+            pdf.set_font(family, size=9)
+            with pdf.table(
+                width=width,
+                borders_layout=TableBordersLayout.HORIZONTAL_LINES,
+                line_height=5,
+                padding=(1, 1, 1, 0),
+                headings_style=FontFace(family=family, emphasis="BOLD", size_pt=9),
+            ) as table:
+                heading = table.row()
+                for cell in section.table.headings:
+                    heading.cell(text(cell))
+                for values in section.table.rows:
+                    row = table.row()
+                    for cell in values:
+                        row.cell(text(cell))
     return bytes(pdf.output())

@@ -88,6 +88,9 @@ DEMO_RIGHTS: Final = (
     # The one-stop shop lodges a sale both parties agreed to; the register tells it of the decision.
     ("LRA/land-register/parcels", "PORTAL/services", "POST", "/transfers"),
     ("PORTAL/services/events", "LRA/land-register", "POST", "/"),
+    # The nation's readiness assessment reaches the regional hub (here, its own; abroad, the
+    # hub's operator grants the partner's DGO/readiness the same right).
+    ("DGO/readiness/regional", "DGO/readiness", "POST", "/submissions"),
 )
 
 
