@@ -111,7 +111,7 @@ def _waterfall(view: selectors.PairView) -> dict[str, object]:
 @require_http_methods(["GET", "POST"])
 @office_page("linkage.read")
 def record(request: HttpRequest, principal: Principal, pk: int) -> HttpResponse:
-    decide = DecisionForm(request.POST if request.method == "POST" and "verdict" in request.POST else None)
+    decide = DecisionForm(request.POST if request.method == "POST" and "decision" not in request.POST else None)
     undo = ReverseForm(request.POST if request.method == "POST" and "decision" in request.POST else None)
     status = 200
     problem = ""
