@@ -48,13 +48,26 @@ def gov21_run(a, b) -> tuple[set[tuple[str, str]], float]:  # type: ignore[no-un
     started = time.perf_counter()
     persons = []
     for key, row in b.to_dict("index").items():
-        facet = Facet(None, given_std(_text(row["given_name"])), surname_std(_text(row["surname"])), _address(row),
-                      _text(row["suburb"]).lower(), _text(row["state"]).lower())
+        facet = Facet(
+            None,
+            given_std(_text(row["given_name"])),
+            surname_std(_text(row["surname"])),
+            _address(row),
+            _text(row["suburb"]).lower(),
+            _text(row["state"]).lower(),
+        )
         persons.append(Person(key=key, dob=_dob(row["date_of_birth"]), sex="", facets=[facet], extra=_extra(row)))
     entries = [
-        Entry(key=key, given=given_std(_text(row["given_name"])), surname=surname_std(_text(row["surname"])),
-              dob=_dob(row["date_of_birth"]), address=_address(row), settlement=_text(row["suburb"]).lower(),
-              parish=_text(row["state"]).lower(), extra=_extra(row))
+        Entry(
+            key=key,
+            given=given_std(_text(row["given_name"])),
+            surname=surname_std(_text(row["surname"])),
+            dob=_dob(row["date_of_birth"]),
+            address=_address(row),
+            settlement=_text(row["suburb"]).lower(),
+            parish=_text(row["state"]).lower(),
+            extra=_extra(row),
+        )
         for key, row in a.to_dict("index").items()
     ]
     outcomes, _model, pairs = link(entries, Index.build(persons, history=False), upper=0.5, lower=0.5)
@@ -73,7 +86,9 @@ def splink_run(a, b) -> tuple[set[tuple[str, str]], float]:  # type: ignore[no-u
         link_type="link_only",
         unique_id_column_name="rec_id",
         blocking_rules_to_generate_predictions=[
-            block_on("given_name", "surname"), block_on("date_of_birth"), block_on("soc_sec_id"),
+            block_on("given_name", "surname"),
+            block_on("date_of_birth"),
+            block_on("soc_sec_id"),
             block_on("postcode", "surname"),
         ],
         comparisons=[
@@ -81,7 +96,9 @@ def splink_run(a, b) -> tuple[set[tuple[str, str]], float]:  # type: ignore[no-u
             cl.JaroWinklerAtThresholds("surname", [0.9, 0.8]),
             cl.LevenshteinAtThresholds("date_of_birth", [1, 2]),
             cl.LevenshteinAtThresholds("soc_sec_id", [1, 2]),
-            cl.ExactMatch("suburb"), cl.ExactMatch("postcode"), cl.ExactMatch("state"),
+            cl.ExactMatch("suburb"),
+            cl.ExactMatch("postcode"),
+            cl.ExactMatch("state"),
             cl.JaroWinklerAtThresholds("address_1", [0.9]),
         ],
     )

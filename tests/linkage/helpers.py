@@ -34,8 +34,13 @@ def married(bride: Person, groom: Person, *, days_ago: int = 30) -> None:
     on = (timezone.localdate() - timedelta(days=days_ago)).isoformat()
     _registered(
         "marriage",
-        {"partner_a_uin": bride.uin, "partner_b_uin": groom.uin, "date": on, "parish": "XA-01",
-         "partner_a_new_family_name": groom.family_name},
+        {
+            "partner_a_uin": bride.uin,
+            "partner_b_uin": groom.uin,
+            "date": on,
+            "parish": "XA-01",
+            "partner_a_new_family_name": groom.family_name,
+        },
     )
 
 

@@ -11,7 +11,9 @@ from gov21.linkage.engine import Entry, Facet, Index, Person
 
 
 def _person(key: str, given: str, surname: str, dob: date, *, facets: list[Facet] | None = None) -> Person:
-    return Person(key=key, dob=dob, sex="F", facets=facets or [Facet(None, given, surname, "1 bay street", "port royal", "XA-01")])
+    return Person(
+        key=key, dob=dob, sex="F", facets=facets or [Facet(None, given, surname, "1 bay street", "port royal", "XA-01")]
+    )
 
 
 def test_a_swapped_day_and_month_is_its_own_level_and_finds_the_person_through_blocking() -> None:
@@ -33,14 +35,21 @@ def test_history_compares_with_the_name_and_address_on_the_records_date() -> Non
             Facet(date(2015, 6, 1), "ruth", "baptiste", "1 bay street", "port royal", "XA-01"),
         ],
     )
-    clinic_2009 = Entry(key="c", given="ruth", surname="charles", dob=date(1990, 1, 1), address="4 hill road", at=date(2009, 5, 5))
+    clinic_2009 = Entry(
+        key="c", given="ruth", surname="charles", dob=date(1990, 1, 1), address="4 hill road", at=date(2009, 5, 5)
+    )
     with_history = engine.compare(clinic_2009, married, history=True)
     without = engine.compare(clinic_2009, married, history=False)
     assert with_history[1] == 3 and with_history[4] == 2  # surname and address agree as of 2009
     assert without[1] == 0 and without[4] == 0
     # The maiden name is a blocking key only when history is kept.
-    assert Index.build([married], history=True).candidates(Entry(key="x", given="ruth", surname="charles", dob=None)) == ["1"]
-    assert Index.build([married], history=False).candidates(Entry(key="x", given="ruth", surname="charles", dob=None)) == []
+    assert Index.build([married], history=True).candidates(
+        Entry(key="x", given="ruth", surname="charles", dob=None)
+    ) == ["1"]
+    assert (
+        Index.build([married], history=False).candidates(Entry(key="x", given="ruth", surname="charles", dob=None))
+        == []
+    )
 
 
 def test_em_tells_matches_from_non_matches_and_officers_labels_hold() -> None:
@@ -58,7 +67,14 @@ def test_em_tells_matches_from_non_matches_and_officers_labels_hold() -> None:
 
 def test_one_person_per_record_and_conflicts_go_to_review() -> None:
     outcomes = engine.assign(
-        [("a", "P1", 0.99), ("b", "P1", 0.98), ("c", "P2", 0.97), ("c", "P3", 0.96), ("d", "P4", 0.7), ("e", "P5", 0.1)],
+        [
+            ("a", "P1", 0.99),
+            ("b", "P1", 0.98),
+            ("c", "P2", 0.97),
+            ("c", "P3", 0.96),
+            ("d", "P4", 0.7),
+            ("e", "P5", 0.1),
+        ],
         ["a", "b", "c", "d", "e", "f"],
         upper=0.95,
         lower=0.5,

@@ -24,7 +24,9 @@ def _import(path: Path, **kwargs: object) -> services.ImportReport:
     return services.records_import(source="tax", agency="BRA", path=path, **kwargs)  # type: ignore[arg-type]
 
 
-def test_a_mapping_names_the_agencys_columns_and_unreadable_rows_are_reported_with_line_and_reason(tmp_path: Path) -> None:
+def test_a_mapping_names_the_agencys_columns_and_unreadable_rows_are_reported_with_line_and_reason(
+    tmp_path: Path,
+) -> None:
     header = ["TIN", "FIRST", "LAST", "DOB", "JUNK"]
     rows = [
         ["T1", "Ruth", "Charles", "04/03/1990", "x"],
@@ -62,7 +64,12 @@ def test_a_mapping_that_names_a_missing_column_is_refused_and_nothing_is_importe
 
 
 def test_a_file_in_the_wrong_encoding_is_refused_with_the_line_and_read_when_named(tmp_path: Path) -> None:
-    path = write_csv(tmp_path / "latin.csv", [["L1", "Zoé", "Lefèvre", "1990-01-01"]], ["record_id", "given_names", "surname", "date_of_birth"], encoding="cp1252")
+    path = write_csv(
+        tmp_path / "latin.csv",
+        [["L1", "Zoé", "Lefèvre", "1990-01-01"]],
+        ["record_id", "given_names", "surname", "date_of_birth"],
+        encoding="cp1252",
+    )
     with pytest.raises(DomainError) as refused:
         _import(path)
     assert refused.value.code == "file_encoding" and "line 2" in refused.value.detail
@@ -104,11 +111,15 @@ def test_formula_cells_in_a_spreadsheet_are_reported_never_evaluated(tmp_path: P
     book.save(path)
     report = _import(path)
     assert report.imported == 2
-    assert [(b.line, b.reason) for b in report.bad] == [(3, "The cell in column given_names is a formula, not a value.")]
+    assert [(b.line, b.reason) for b in report.bad] == [
+        (3, "The cell in column given_names is a formula, not a value.")
+    ]
 
 
 def test_parquet_is_read_and_the_command_reports_rows_not_read(tmp_path: Path) -> None:
-    table = pa.table({"record_id": ["P1", "P2"], "surname": ["Charles", "Henry"], "date_of_birth": ["1990-03-04", "never"]})
+    table = pa.table(
+        {"record_id": ["P1", "P2"], "surname": ["Charles", "Henry"], "date_of_birth": ["1990-03-04", "never"]}
+    )
     pq.write_table(table, tmp_path / "p.parquet")
     out = io.StringIO()
     call_command("linkage", "import", "tax", str(tmp_path / "p.parquet"), "--agency", "BRA", stdout=out)

@@ -40,7 +40,9 @@ def test_an_officer_reviews_a_record_with_its_waterfall_and_decides(tmp_path: Pa
     home = officer.get("/office/linkage/")
     assert home.status_code == 200 and b"clinic" in home.content
     source = officer.get("/office/linkage/sources/clinic/")
-    assert source.status_code == 200 and b"Distribution of match weights" in source.content and b"<svg" in source.content
+    assert (
+        source.status_code == 200 and b"Distribution of match weights" in source.content and b"<svg" in source.content
+    )
     queue = officer.get("/office/linkage/sources/clinic/review/")
     assert f"/office/linkage/records/{record.pk}/".encode() in queue.content
     page = officer.get(f"/office/linkage/records/{record.pk}/")

@@ -24,7 +24,9 @@ def _status(source: str) -> dict[str, tuple[str, str]]:
 
 def test_a_clinics_messy_extract_is_imported_linked_and_exported_with_uins(tmp_path: Path) -> None:
     people = population()
-    report = services.records_import(source="clinic", agency="MSD/benefits", path=write_csv(tmp_path / "c.csv", clinic_rows()))
+    report = services.records_import(
+        source="clinic", agency="MSD/benefits", path=write_csv(tmp_path / "c.csv", clinic_rows())
+    )
     assert (report.imported, report.bad) == (5, [])
     run = services.run_source(source="clinic")
     assert run.stage == "done"
@@ -58,7 +60,9 @@ def test_history_aware_comparison_links_what_todays_record_alone_does_not(tmp_pa
     assert p_plain is None or (p_plain.probability or 0) < p_hist.probability
 
 
-def test_an_interrupted_run_continues_where_it_stopped_and_links_nothing_half_way(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_an_interrupted_run_continues_where_it_stopped_and_links_nothing_half_way(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     population()
     monkeypatch.setattr(services, "CHUNK", 2)
     services.records_import(source="clinic", agency="MSD", path=write_csv(tmp_path / "c.csv", clinic_rows()))
@@ -102,9 +106,9 @@ def test_officers_decide_reverse_and_a_second_decision_on_the_same_record_is_ref
 
 
 def test_the_registrys_likely_duplicates_are_listed_never_merged() -> None:
-    from tests.linkage.helpers import person
-
     from datetime import date
+
+    from tests.linkage.helpers import person
 
     people = population()
     # The same woman registered twice, her day and month of birth swapped the second time: beyond the

@@ -280,7 +280,9 @@ class Model:
     prior: float
 
     def weights(self) -> list[list[float]]:
-        return [[math.log2(mi / ui) for mi, ui in zip(mf, uf, strict=True)] for mf, uf in zip(self.m, self.u, strict=True)]
+        return [
+            [math.log2(mi / ui) for mi, ui in zip(mf, uf, strict=True)] for mf, uf in zip(self.m, self.u, strict=True)
+        ]
 
     def to_json(self) -> dict[str, object]:
         return {"m": self.m, "u": self.u, "prior": self.prior}
@@ -298,7 +300,7 @@ def u_estimate(
     entries: Sequence[Entry], persons: Sequence[Person], *, history: bool, samples: int = 20000, seed: int = 58
 ) -> list[list[float]]:
     """u of each level: how often two records picked at random (almost all non-matches) agree so."""
-    rng = random.Random(seed)
+    rng = random.Random(seed)  # noqa: S311  (sampling, not secrets)
     width = len(FIELDS) + (len(entries[0].extra) if entries else 0)
     counts = [np.ones(n) for n in levels_of(width)]  # one pseudo-count each: no level has u = 0
     if entries and persons:

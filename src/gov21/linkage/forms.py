@@ -14,13 +14,19 @@ class DecisionForm(Form):
     verdict = forms.ChoiceField(
         choices=VERDICTS,
         label=_("Your decision"),
-        error_messages={"required": _("Choose same person, different people or skip."), "invalid_choice": _("Choose same person, different people or skip.")},
+        error_messages={
+            "required": _("Choose same person, different people or skip."),
+            "invalid_choice": _("Choose same person, different people or skip."),
+        },
     )
     uin = forms.RegexField(
         regex=r"^\d{10}$",
         widget=forms.HiddenInput,
         label=_("UIN"),
-        error_messages={"required": _("The page is out of date; open the record again."), "invalid": _("The page is out of date; open the record again.")},
+        error_messages={
+            "required": _("The page is out of date; open the record again."),
+            "invalid": _("The page is out of date; open the record again."),
+        },
     )
 
 

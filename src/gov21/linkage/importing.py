@@ -82,7 +82,9 @@ def mapping_load(path: Path | None) -> dict[str, str] | None:
         )
     if "record_id" not in data:
         raise DomainError(
-            "mapping_no_record_id", _("The mapping must name the column of the agency's own id (record_id)."), field="mapping"
+            "mapping_no_record_id",
+            _("The mapping must name the column of the agency's own id (record_id)."),
+            field="mapping",
         )
     return dict(data)
 
@@ -150,7 +152,7 @@ def _xlsx_rows(path: Path) -> Iterator[tuple[int, list[str]]]:
 
     try:
         book = load_workbook(path, read_only=True, data_only=False)
-    except Exception as error:  # noqa: BLE001  (openpyxl raises many kinds for a file that is not a workbook)
+    except Exception as error:
         raise DomainError(
             "file_unreadable", _("The spreadsheet cannot be read: %(error)s") % {"error": error}, field="file"
         ) from None
@@ -162,7 +164,9 @@ def _xlsx_rows(path: Path) -> Iterator[tuple[int, list[str]]]:
                 values.append(_FORMULA)
             else:
                 value = cell.value
-                values.append("" if value is None else value.isoformat()[:10] if hasattr(value, "isoformat") else str(value))
+                values.append(
+                    "" if value is None else value.isoformat()[:10] if hasattr(value, "isoformat") else str(value)
+                )
         yield number, values
     book.close()
 
@@ -182,9 +186,13 @@ def _parquet_rows(path: Path) -> Iterator[tuple[int, list[str]]]:
     for batch in table.iter_batches(batch_size=10000):
         for record in batch.to_pylist():
             number += 1
-            yield number, [
-                "" if v is None else v.isoformat()[:10] if hasattr(v, "isoformat") else str(v) for v in record.values()
-            ]
+            yield (
+                number,
+                [
+                    "" if v is None else v.isoformat()[:10] if hasattr(v, "isoformat") else str(v)
+                    for v in record.values()
+                ],
+            )
 
 
 # What a formula cell reads as: never a value, always an error of its row.
@@ -242,7 +250,11 @@ def file_read(path: Path, *, mapping: dict[str, str] | None, encoding: str = "ut
             continue
         if record_id in seen:
             result.bad.append(
-                BadRow(line, _("The record id %(id)s is on line %(first)d already.") % {"id": record_id, "first": seen[record_id]})
+                BadRow(
+                    line,
+                    _("The record id %(id)s is on line %(first)d already.")
+                    % {"id": record_id, "first": seen[record_id]},
+                )
             )
             continue
         seen[record_id] = line

@@ -90,7 +90,16 @@ def _waterfall(view: selectors.PairView) -> dict[str, object]:
     def x(v: float) -> float:
         return round((v - low) * scale, 1)
 
-    rows = [{"label": _("Prior"), "level": "", "weight": view.prior, "x": x(min(0.0, view.prior)), "w": max(abs(x(view.prior) - x(0.0)), 1), "positive": view.prior >= 0}]
+    rows = [
+        {
+            "label": _("Prior"),
+            "level": "",
+            "weight": view.prior,
+            "x": x(min(0.0, view.prior)),
+            "w": max(abs(x(view.prior) - x(0.0)), 1),
+            "positive": view.prior >= 0,
+        }
+    ]
     for bar in view.bars:
         rows.append(
             {
@@ -119,7 +128,7 @@ def record(request: HttpRequest, principal: Principal, pk: int) -> HttpResponse:
         principal.require("linkage.review")
     if decide.is_bound and decide.is_valid():
         verdict = decide.cleaned_data["verdict"]
-        current = services.Record.objects.filter(pk=pk).values_list("source__code", flat=True).first()
+        current = selectors.record_source(pk=pk)
         try:
             if verdict != "skip":
                 services.decision_make(record=pk, uin=decide.cleaned_data["uin"], verdict=verdict, officer=principal)
@@ -160,9 +169,9 @@ def record(request: HttpRequest, principal: Principal, pk: int) -> HttpResponse:
 
 def _next_in_queue(code: str | None, after: int) -> str:
     if code:
-        following = services.Record.objects.filter(source__code=code, status="review", pk__gt=after).order_by("pk").first()
+        following = selectors.review_next(code=code, after=after)
         if following is not None:
-            return reverse("linkage:record", args=[following.pk])
+            return reverse("linkage:record", args=[following])
         return reverse("linkage:review", args=[code])
     return reverse("linkage:home")
 

@@ -59,17 +59,27 @@ def source_quality(*, code: str, actor: Principal) -> Quality:
     """The quality dashboard of a source."""
     actor.require("linkage.read")
     source = _source(code)
-    counts = {s: 0 for s in Status.values}
+    counts = dict.fromkeys(Status.values, 0)
     for status, n in Record.objects.filter(source=source).values_list("status").annotate(n=Count("id")):
         counts[status or "new"] = n
     runs = list(Run.objects.filter(source=source, stage="done").order_by("-id")[:2])
     last = runs[0] if runs else None
-    changes = {s: last.counts.get(s, 0) - (runs[1].counts.get(s, 0) if len(runs) > 1 else 0) for s in Status.values} if last else {}
+    changes = (
+        {s: last.counts.get(s, 0) - (runs[1].counts.get(s, 0) if len(runs) > 1 else 0) for s in Status.values}
+        if last
+        else {}
+    )
     precision_model = recall_model = None
     histogram: list[tuple[float, int]] = []
     if last is not None:
-        linked = [p for p in Record.objects.filter(source=source, status=Status.LINKED).values_list("probability", flat=True) if p is not None]
-        probs = np.array([p for p in Pair.objects.filter(run=last).values_list("probability", flat=True) if p is not None])
+        linked = [
+            p
+            for p in Record.objects.filter(source=source, status=Status.LINKED).values_list("probability", flat=True)
+            if p is not None
+        ]
+        probs = np.array(
+            [p for p in Pair.objects.filter(run=last).values_list("probability", flat=True) if p is not None]
+        )
         weights = np.array([w for w in Pair.objects.filter(run=last).values_list("weight", flat=True) if w is not None])
         if linked:
             precision_model = float(np.mean(linked))
@@ -186,7 +196,9 @@ def pair_view(*, pk: int, actor: Principal) -> PairView:
             total += weight
     person = _person_facts(uin, record.recorded_on) if uin else None
     if uin:
-        access_record(actor=actor.name, actor_kind=actor.kind, action=LINKAGE_REVIEW, subject=uin, purpose=REVIEW_PURPOSE)
+        access_record(
+            actor=actor.name, actor_kind=actor.kind, action=LINKAGE_REVIEW, subject=uin, purpose=REVIEW_PURPOSE
+        )
     return PairView(
         record=record,
         uin=uin,
@@ -197,6 +209,21 @@ def pair_view(*, pk: int, actor: Principal) -> PairView:
         total=total,
         decisions=list(record.decisions.order_by("at", "pk")),
         others=[(p.uin, p.probability or 0.0) for p in latest if p.uin != uin][:5],
+    )
+
+
+def record_source(*, pk: int) -> str | None:
+    """The code of the source a record belongs to (None when there is no such record)."""
+    return Record.objects.filter(pk=pk).values_list("source__code", flat=True).first()
+
+
+def review_next(*, code: str, after: int) -> int | None:
+    """The next record of the source waiting for review after record ``after``."""
+    return (
+        Record.objects.filter(source__code=code, status=Status.REVIEW, pk__gt=after)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+        .first()
     )
 
 
@@ -227,7 +254,9 @@ def extract_for_agency(*, source: str, client: str, purpose: str | None) -> list
         raise Forbidden("not_your_source", "This source belongs to another agency.")
     rows = [
         ExtractRow(r, u, p, s)
-        for r, u, p, s in Record.objects.filter(source=src).order_by("line", "pk").values_list("record_id", "uin", "probability", "status")
+        for r, u, p, s in Record.objects.filter(source=src)
+        .order_by("line", "pk")
+        .values_list("record_id", "uin", "probability", "status")
     ]
     access_record_all(
         [

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import random
 import re
-from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
@@ -77,11 +76,15 @@ def source_ensure(*, code: str, agency: str) -> Source:
     """The source ``code`` of ``agency`` (an exchange member, or its subsystem: MSD/benefits)."""
     if not re.fullmatch(r"[a-z0-9][a-z0-9-]{0,59}", code):
         raise DomainError(
-            "invalid_source", _("A source is named in lower-case letters, digits and hyphens, such as msd-2009."), field="source"
+            "invalid_source",
+            _("A source is named in lower-case letters, digits and hyphens, such as msd-2009."),
+            field="source",
         )
     if not AGENCY.fullmatch(agency):
         raise DomainError(
-            "invalid_agency", _("Name the agency by its exchange member code, such as MSD or MSD/benefits."), field="agency"
+            "invalid_agency",
+            _("Name the agency by its exchange member code, such as MSD or MSD/benefits."),
+            field="agency",
         )
     source, _created = Source.objects.get_or_create(
         code=code, defaults={"agency": agency, "created_at": timezone.now()}
@@ -96,7 +99,9 @@ def source_ensure(*, code: str, agency: str) -> Source:
     return source
 
 
-def _standardised(values: dict[str, str], parish_codes: dict[str, str], settlements: dict[str, str]) -> dict[str, object]:
+def _standardised(
+    values: dict[str, str], parish_codes: dict[str, str], settlements: dict[str, str]
+) -> dict[str, object]:
     dob = date_parse(values.get("date_of_birth"))
     if dob.invalid:
         raise ValueError(_("The date of birth %(value)s is not a date.") % {"value": values.get("date_of_birth")})
@@ -134,7 +139,9 @@ def records_import(
     prepared: list[tuple[int, str, dict[str, str], dict[str, object]]] = []
     for row in read.rows:
         try:
-            prepared.append((row.line, row.values["record_id"], row.values, _standardised(row.values, parish_codes, settlements)))
+            prepared.append(
+                (row.line, row.values["record_id"], row.values, _standardised(row.values, parish_codes, settlements))
+            )
         except ValueError as error:
             report.bad.append(BadRow(row.line, str(error)))
     report.bad.sort(key=lambda b: b.line)
@@ -156,10 +163,15 @@ def records_import(
         Record.objects.bulk_create(new, batch_size=1000)
         if changed:
             Record.objects.bulk_update(
-                changed, ["line", "raw", *_standardised({}, {}, {}).keys(), "status", "uin", "probability", "reason"], batch_size=500
+                changed,
+                ["line", "raw", *_standardised({}, {}, {}).keys(), "status", "uin", "probability", "reason"],
+                batch_size=500,
             )
         RowError.objects.bulk_create(
-            [RowError(source=src, file_name=path.name[:300], line=b.line, reason=b.reason[:500], at=now) for b in report.bad]
+            [
+                RowError(source=src, file_name=path.name[:300], line=b.line, reason=b.reason[:500], at=now)
+                for b in report.bad
+            ]
         )
     report.imported, report.updated = len(new), len(changed)
     return report
@@ -216,11 +228,24 @@ def index_refresh(*, page: int = 500) -> int:
 def index_persons(*, history: bool) -> engine.Index:
     """The index as the engine compares it: each person with the facets of their versions."""
     rows = IndexEntry.objects.order_by("uin", "version").values_list(
-        "uin", "since", "given", "surname", "dob", "sex", "address", "settlement", "parish", "marital", "mother_uin", "father_uin"
+        "uin",
+        "since",
+        "given",
+        "surname",
+        "dob",
+        "sex",
+        "address",
+        "settlement",
+        "parish",
+        "marital",
+        "mother_uin",
+        "father_uin",
     )
     persons: dict[str, engine.Person] = {}
     parents: dict[str, tuple[str, str]] = {}
-    for uin, since, given, surname, dob, sex, address, settlement, parish, marital, mother, father in rows.iterator(chunk_size=5000):
+    for uin, since, given, surname, dob, sex, address, settlement, parish, marital, mother, father in rows.iterator(
+        chunk_size=5000
+    ):
         facet = engine.Facet(since, given, surname, address, settlement, parish, marital)
         person = persons.get(uin)
         if person is None:
@@ -273,7 +298,9 @@ def run_start(*, source: str, history: bool = True) -> Run:
     if unfinished is not None:
         return unfinished
     if not Record.objects.filter(source=src).exists():
-        raise DomainError("source_empty", _("The source %(code)s has no records; import a file first.") % {"code": source}, status=409)
+        raise DomainError(
+            "source_empty", _("The source %(code)s has no records; import a file first.") % {"code": source}, status=409
+        )
     return Run.objects.create(source=src, history=history, started_at=timezone.now())
 
 
@@ -362,9 +389,14 @@ def _assign(run: Run) -> None:
                 record.probability = 1.0
                 continue
             o = outcomes[str(record.pk)]
-            record.uin, record.probability, record.status, record.reason = o.uin or "", o.probability, o.status, o.reason
+            record.uin, record.probability, record.status, record.reason = (
+                o.uin or "",
+                o.probability,
+                o.status,
+                o.reason,
+            )
         Record.objects.bulk_update(records, ["uin", "probability", "status", "reason"], batch_size=1000)
-        counts = {status: 0 for status in Status.values}
+        counts = dict.fromkeys(Status.values, 0)
         for record in records:
             counts[record.status] += 1
         run.counts = {**counts, "pairs": len(scored)}
@@ -413,7 +445,9 @@ def decision_make(*, record: int, uin: str, verdict: str, officer: Principal) ->
                     _("Record %(other)s of this source is already linked to this person.") % {"other": other.record_id},
                     status=409,
                 )
-        decision = Decision.objects.create(record=row, uin=uin, verdict=verdict, officer=officer.name, at=timezone.now())
+        decision = Decision.objects.create(
+            record=row, uin=uin, verdict=verdict, officer=officer.name, at=timezone.now()
+        )
         if verdict == Verdict.ACCEPT:
             row.status, row.reason, row.probability = Status.LINKED, "officer", 1.0
         else:
@@ -433,9 +467,19 @@ def decision_reverse(*, decision: int, officer: Principal) -> Decision:
             raise DomainError("already_reversed", _("This decision was reversed already."), status=409)
         row = Record.objects.select_for_update().get(pk=original.record_id)
         reversal = Decision.objects.create(
-            record=row, uin=original.uin, verdict=original.verdict, officer=officer.name, at=timezone.now(), reverses=original
+            record=row,
+            uin=original.uin,
+            verdict=original.verdict,
+            officer=officer.name,
+            at=timezone.now(),
+            reverses=original,
         )
-        best = Pair.objects.filter(record=row, uin=original.uin).order_by("-run_id").values_list("probability", flat=True).first()
+        best = (
+            Pair.objects.filter(record=row, uin=original.uin)
+            .order_by("-run_id")
+            .values_list("probability", flat=True)
+            .first()
+        )
         row.uin, row.status, row.reason, row.probability = original.uin, Status.REVIEW, "reversed", best
         row.save(update_fields=["uin", "status", "reason", "probability"])
     return reversal
@@ -473,7 +517,10 @@ def duplicates_find(*, threshold: float = 0.9) -> int:
             seen.add(key)
             pairs.append(key)
             vectors.append(engine.compare(entry, index.persons[other], history=True))
-    entries = [engine.Entry(key=p.key, given=p.facets[-1].given, surname=p.facets[-1].surname, dob=p.dob, sex=p.sex) for p in persons[:2000]]
+    entries = [
+        engine.Entry(key=p.key, given=p.facets[-1].given, surname=p.facets[-1].surname, dob=p.dob, sex=p.sex)
+        for p in persons[:2000]
+    ]
     u = engine.u_estimate(entries, persons[:2000], history=True)
     gammas = np.array(vectors, dtype=np.int8).reshape(len(vectors), -1)
     model = engine.em_estimate(gammas, u, prior=0.01)
@@ -493,11 +540,8 @@ def duplicates_find(*, threshold: float = 0.9) -> int:
 def outcomes_of(source: str) -> Iterable[tuple[str, str, float | None, str]]:
     """Each record's id, UIN, match probability and status, in the order of the file."""
     src = _source(source)
-    return Record.objects.filter(source=src).order_by("line", "pk").values_list("record_id", "uin", "probability", "status")
-
-
-def _by_record(pairs: Iterable[Pair]) -> dict[int, list[Pair]]:
-    grouped: dict[int, list[Pair]] = defaultdict(list)
-    for pair in pairs:
-        grouped[pair.record_id].append(pair)
-    return grouped
+    return (
+        Record.objects.filter(source=src)
+        .order_by("line", "pk")
+        .values_list("record_id", "uin", "probability", "status")
+    )

@@ -8,14 +8,40 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime
 
 import jellyfish
 
 TITLES = frozenset(
-    "mr mrs ms miss mx dr prof rev sir dame hon sr sra srta don dona mme mlle m dhr mevr mw fr sis bro".split()
+    {
+        "mr",
+        "mrs",
+        "ms",
+        "miss",
+        "mx",
+        "dr",
+        "prof",
+        "rev",
+        "sir",
+        "dame",
+        "hon",
+        "sr",
+        "sra",
+        "srta",
+        "don",
+        "dona",
+        "mme",
+        "mlle",
+        "m",
+        "dhr",
+        "mevr",
+        "mw",
+        "fr",
+        "sis",
+        "bro",
+    }
 )
-SUFFIXES = frozenset("jr jnr junior snr senior ii iii iv".split())
+SUFFIXES = frozenset(["jr", "jnr", "junior", "snr", "senior", "ii", "iii", "iv"])
 # Given names written for one another in the region's registers: nicknames, short forms and the
 # English, Spanish, French and Dutch spellings of one name, each mapped to one canonical form.
 _VARIANTS = {
@@ -189,7 +215,7 @@ def date_parse(text: object) -> ParsedDate:
     if match := _DMY.fullmatch(raw):
         d, m, y = (int(g) for g in match.groups())
         if y < 100:
-            y += 1900 if y > date.today().year % 100 else 2000
+            y += 1900 if y > datetime.now(tz=UTC).year % 100 else 2000
         first = _day(y, m, d) or _day(y, d, m)
         return ParsedDate(first, ambiguous=first is not None and d != m and d <= 12 and m <= 12, invalid=first is None)
     words = fold(raw)

@@ -5,150 +5,198 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
-    dependencies = [
-    ]
+    dependencies = []
 
     operations = [
         migrations.CreateModel(
-            name='Record',
+            name="Record",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('record_id', models.CharField(max_length=120)),
-                ('line', models.PositiveIntegerField()),
-                ('raw', models.JSONField()),
-                ('given', models.CharField(blank=True, max_length=200)),
-                ('surname', models.CharField(blank=True, max_length=200)),
-                ('former', models.JSONField(default=list)),
-                ('dob', models.DateField(blank=True, null=True)),
-                ('dob_ambiguous', models.BooleanField(default=False)),
-                ('sex', models.CharField(blank=True, max_length=1)),
-                ('address', models.CharField(blank=True, max_length=300)),
-                ('settlement', models.CharField(blank=True, max_length=120)),
-                ('parish', models.CharField(blank=True, max_length=120)),
-                ('mother', models.CharField(blank=True, max_length=300)),
-                ('father', models.CharField(blank=True, max_length=300)),
-                ('phone', models.CharField(blank=True, max_length=20)),
-                ('recorded_on', models.DateField(blank=True, null=True)),
-                ('uin', models.CharField(blank=True, max_length=10)),
-                ('probability', models.FloatField(blank=True, null=True)),
-                ('status', models.CharField(blank=True, choices=[('linked', 'Linked'), ('review', 'Clerical review'), ('unlinked', 'Not linked')], max_length=10)),
-                ('reason', models.CharField(blank=True, max_length=20)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("record_id", models.CharField(max_length=120)),
+                ("line", models.PositiveIntegerField()),
+                ("raw", models.JSONField()),
+                ("given", models.CharField(blank=True, max_length=200)),
+                ("surname", models.CharField(blank=True, max_length=200)),
+                ("former", models.JSONField(default=list)),
+                ("dob", models.DateField(blank=True, null=True)),
+                ("dob_ambiguous", models.BooleanField(default=False)),
+                ("sex", models.CharField(blank=True, max_length=1)),
+                ("address", models.CharField(blank=True, max_length=300)),
+                ("settlement", models.CharField(blank=True, max_length=120)),
+                ("parish", models.CharField(blank=True, max_length=120)),
+                ("mother", models.CharField(blank=True, max_length=300)),
+                ("father", models.CharField(blank=True, max_length=300)),
+                ("phone", models.CharField(blank=True, max_length=20)),
+                ("recorded_on", models.DateField(blank=True, null=True)),
+                ("uin", models.CharField(blank=True, max_length=10)),
+                ("probability", models.FloatField(blank=True, null=True)),
+                (
+                    "status",
+                    models.CharField(
+                        blank=True,
+                        choices=[("linked", "Linked"), ("review", "Clerical review"), ("unlinked", "Not linked")],
+                        max_length=10,
+                    ),
+                ),
+                ("reason", models.CharField(blank=True, max_length=20)),
             ],
         ),
         migrations.CreateModel(
-            name='Source',
+            name="Source",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('code', models.SlugField(max_length=60, unique=True)),
-                ('agency', models.CharField(max_length=200)),
-                ('upper', models.FloatField(default=0.95)),
-                ('lower', models.FloatField(default=0.5)),
-                ('created_at', models.DateTimeField()),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("code", models.SlugField(max_length=60, unique=True)),
+                ("agency", models.CharField(max_length=200)),
+                ("upper", models.FloatField(default=0.95)),
+                ("lower", models.FloatField(default=0.5)),
+                ("created_at", models.DateTimeField()),
             ],
         ),
         migrations.CreateModel(
-            name='Duplicate',
+            name="Duplicate",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('uin_a', models.CharField(max_length=10)),
-                ('uin_b', models.CharField(max_length=10)),
-                ('probability', models.FloatField()),
-                ('found_at', models.DateTimeField()),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("uin_a", models.CharField(max_length=10)),
+                ("uin_b", models.CharField(max_length=10)),
+                ("probability", models.FloatField()),
+                ("found_at", models.DateTimeField()),
             ],
             options={
-                'constraints': [models.UniqueConstraint(fields=('uin_a', 'uin_b'), name='linkage_duplicate_unique')],
+                "constraints": [models.UniqueConstraint(fields=("uin_a", "uin_b"), name="linkage_duplicate_unique")],
             },
         ),
         migrations.CreateModel(
-            name='IndexEntry',
+            name="IndexEntry",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('cursor', models.BigIntegerField(unique=True)),
-                ('uin', models.CharField(db_index=True, max_length=10)),
-                ('version', models.PositiveIntegerField()),
-                ('since', models.DateField()),
-                ('given', models.CharField(max_length=200)),
-                ('surname', models.CharField(max_length=200)),
-                ('dob', models.DateField()),
-                ('sex', models.CharField(max_length=1)),
-                ('address', models.CharField(blank=True, max_length=300)),
-                ('settlement', models.CharField(blank=True, max_length=120)),
-                ('parish', models.CharField(blank=True, max_length=120)),
-                ('marital', models.CharField(blank=True, max_length=20)),
-                ('status', models.CharField(blank=True, max_length=20)),
-                ('mother_uin', models.CharField(blank=True, max_length=10)),
-                ('father_uin', models.CharField(blank=True, max_length=10)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("cursor", models.BigIntegerField(unique=True)),
+                ("uin", models.CharField(db_index=True, max_length=10)),
+                ("version", models.PositiveIntegerField()),
+                ("since", models.DateField()),
+                ("given", models.CharField(max_length=200)),
+                ("surname", models.CharField(max_length=200)),
+                ("dob", models.DateField()),
+                ("sex", models.CharField(max_length=1)),
+                ("address", models.CharField(blank=True, max_length=300)),
+                ("settlement", models.CharField(blank=True, max_length=120)),
+                ("parish", models.CharField(blank=True, max_length=120)),
+                ("marital", models.CharField(blank=True, max_length=20)),
+                ("status", models.CharField(blank=True, max_length=20)),
+                ("mother_uin", models.CharField(blank=True, max_length=10)),
+                ("father_uin", models.CharField(blank=True, max_length=10)),
             ],
             options={
-                'constraints': [models.UniqueConstraint(fields=('uin', 'version'), name='linkage_index_version_unique')],
+                "constraints": [
+                    models.UniqueConstraint(fields=("uin", "version"), name="linkage_index_version_unique")
+                ],
             },
         ),
         migrations.CreateModel(
-            name='Decision',
+            name="Decision",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('uin', models.CharField(max_length=10)),
-                ('verdict', models.CharField(choices=[('accept', 'Same person'), ('reject', 'Different people')], max_length=10)),
-                ('officer', models.CharField(max_length=150)),
-                ('at', models.DateTimeField()),
-                ('reverses', models.OneToOneField(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='reversal', to='linkage.decision')),
-                ('record', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='decisions', to='linkage.record')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("uin", models.CharField(max_length=10)),
+                (
+                    "verdict",
+                    models.CharField(
+                        choices=[("accept", "Same person"), ("reject", "Different people")], max_length=10
+                    ),
+                ),
+                ("officer", models.CharField(max_length=150)),
+                ("at", models.DateTimeField()),
+                (
+                    "reverses",
+                    models.OneToOneField(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="reversal",
+                        to="linkage.decision",
+                    ),
+                ),
+                (
+                    "record",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="decisions", to="linkage.record"
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='Run',
+            name="Run",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('history', models.BooleanField(default=True)),
-                ('stage', models.CharField(default='pairs', max_length=10)),
-                ('checkpoint', models.BigIntegerField(default=0)),
-                ('model', models.JSONField(blank=True, null=True)),
-                ('counts', models.JSONField(default=dict)),
-                ('started_at', models.DateTimeField()),
-                ('finished_at', models.DateTimeField(blank=True, null=True)),
-                ('source', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='runs', to='linkage.source')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("history", models.BooleanField(default=True)),
+                ("stage", models.CharField(default="pairs", max_length=10)),
+                ("checkpoint", models.BigIntegerField(default=0)),
+                ("model", models.JSONField(blank=True, null=True)),
+                ("counts", models.JSONField(default=dict)),
+                ("started_at", models.DateTimeField()),
+                ("finished_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "source",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="runs", to="linkage.source"
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='RowError',
+            name="RowError",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('file_name', models.CharField(max_length=300)),
-                ('line', models.PositiveIntegerField()),
-                ('reason', models.CharField(max_length=500)),
-                ('at', models.DateTimeField()),
-                ('source', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='row_errors', to='linkage.source')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("file_name", models.CharField(max_length=300)),
+                ("line", models.PositiveIntegerField()),
+                ("reason", models.CharField(max_length=500)),
+                ("at", models.DateTimeField()),
+                (
+                    "source",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="row_errors", to="linkage.source"
+                    ),
+                ),
             ],
         ),
         migrations.AddField(
-            model_name='record',
-            name='source',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='records', to='linkage.source'),
+            model_name="record",
+            name="source",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT, related_name="records", to="linkage.source"
+            ),
         ),
         migrations.CreateModel(
-            name='Pair',
+            name="Pair",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('uin', models.CharField(max_length=10)),
-                ('gamma', models.JSONField()),
-                ('weight', models.FloatField(blank=True, null=True)),
-                ('probability', models.FloatField(blank=True, null=True)),
-                ('record', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='pairs', to='linkage.record')),
-                ('run', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='pairs', to='linkage.run')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("uin", models.CharField(max_length=10)),
+                ("gamma", models.JSONField()),
+                ("weight", models.FloatField(blank=True, null=True)),
+                ("probability", models.FloatField(blank=True, null=True)),
+                (
+                    "record",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="pairs", to="linkage.record"
+                    ),
+                ),
+                (
+                    "run",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="pairs", to="linkage.run"
+                    ),
+                ),
             ],
             options={
-                'constraints': [models.UniqueConstraint(fields=('run', 'record', 'uin'), name='linkage_pair_unique')],
+                "constraints": [models.UniqueConstraint(fields=("run", "record", "uin"), name="linkage_pair_unique")],
             },
         ),
         migrations.AddIndex(
-            model_name='record',
-            index=models.Index(fields=['source', 'status'], name='linkage_record_status_idx'),
+            model_name="record",
+            index=models.Index(fields=["source", "status"], name="linkage_record_status_idx"),
         ),
         migrations.AddConstraint(
-            model_name='record',
-            constraint=models.UniqueConstraint(fields=('source', 'record_id'), name='linkage_record_unique'),
+            model_name="record",
+            constraint=models.UniqueConstraint(fields=("source", "record_id"), name="linkage_record_unique"),
         ),
     ]
