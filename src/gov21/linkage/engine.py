@@ -384,6 +384,15 @@ def contributions(vector: Sequence[int], model: Model) -> list[tuple[str, int, f
 # --- deciding -------------------------------------------------------------------------------------
 
 
+# A second candidate within this many bits of match weight of the best is as likely: review.
+AMBIGUOUS_BITS = 3.0
+
+
+def _logit(p: float) -> float:
+    p = min(max(p, 1e-15), 1 - 1e-15)
+    return math.log2(p / (1 - p))
+
+
 @dataclass(frozen=True, slots=True)
 class Outcome:
     key: str
@@ -410,7 +419,7 @@ def assign(
             outcomes[key] = Outcome(key, None, float(top[0]), "unlinked")
             continue
         p, uin = ranked[0]
-        if len(ranked) > 1 and ranked[1][0] >= lower and ranked[1][0] >= p - 0.05:
+        if len(ranked) > 1 and ranked[1][0] >= lower and _logit(p) - _logit(ranked[1][0]) < AMBIGUOUS_BITS:
             outcomes[key] = Outcome(key, uin, p, "review", "ambiguous")
         elif p >= upper:
             outcomes[key] = Outcome(key, uin, p, "linked")
