@@ -59,7 +59,14 @@ def _facets(p: SynthPerson, marriages: dict[int, list[tuple[date, str]]]) -> lis
             if a.valid_from <= on:
                 address = a
         facets.append(
-            Facet(on, given_std(p.given_names), surname_std(family), address_std(address.line), fold(address.settlement), address.parish)
+            Facet(
+                on,
+                given_std(p.given_names),
+                surname_std(family),
+                address_std(address.line),
+                fold(address.settlement),
+                address.parish,
+            )
         )
     return facets
 
