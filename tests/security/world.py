@@ -240,7 +240,7 @@ def _opened_by(number: str) -> str:
     return Parcel.objects.select_related("opened_by").get(number=number, valid_to__isnull=True).opened_by.number
 
 
-def _linkage_source_of(uin: str) -> tuple[str, int]:
+def _linkage_source_of(uin: str, *, source: str = "world-clinic", agency: str = "MSD") -> tuple[str, int]:
     """A clinic's list holding a record of the person ``uin``, imported into the record linkage."""
     import tempfile
     from pathlib import Path
@@ -257,8 +257,8 @@ def _linkage_source_of(uin: str) -> tuple[str, int]:
             f"{person.birth_date.isoformat()}\n",
             encoding="utf-8",
         )
-        records_import(source="world-clinic", agency="MSD", path=path)
-    return "world-clinic", Record.objects.get(source__code="world-clinic", record_id="W-1").pk
+        records_import(source=source, agency=agency, path=path)
+    return source, Record.objects.get(source__code=source, record_id="W-1").pk
 
 
 def world_build() -> World:
