@@ -28,8 +28,10 @@ def test_a_clinics_messy_extract_is_imported_linked_and_exported_with_uins(tmp_p
         source="clinic", agency="MSD/benefits", path=write_csv(tmp_path / "c.csv", clinic_rows())
     )
     assert (report.imported, report.bad) == (5, [])
-    run = services.run_source(source="clinic")
-    assert run.stage == "done"
+    said = io.StringIO()
+    call_command("linkage", "run", "clinic", stdout=said)
+    assert "candidate pairs" in said.getvalue()
+    assert Run.objects.get(source__code="clinic").stage == "done"
     # The index holds every version the registry recorded, read through the exchange.
     assert IndexEntry.objects.filter(uin=people["ruth"].uin).count() == 2
     status = _status("clinic")
