@@ -87,6 +87,7 @@ urlpatterns = [
     path("office/cases/", include("gov21.onestop.office_urls")),
     path("office/continuity/", include("gov21.continuity.urls")),
     path("office/land/", include("gov21.land.urls")),
+    path("office/linkage/", include("gov21.linkage.urls")),
     path("office/assets/", include("gov21.assets.urls")),
     path("office/disasters/", include("gov21.assets.disaster_urls")),
     path("office/outbox/", include("gov21.portal.outbox_urls")),

@@ -31,6 +31,7 @@ from gov21.registry.models import LifeEvent, Person
 from tests.identity import flows
 from tests.land.helpers import first_register, owners, square
 from tests.registry.factories import register_person
+from tests.security.world import _linkage_source_of
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("exchange")]
 
@@ -96,6 +97,8 @@ def world() -> dict[str, Any]:
         for agency in ("licensing", "benefits", "business-register")
     }
     parcel = first_register(square(0, 0), owners((mother, "1/1")))
+    # A source of the engine's own agency in the record linkage, holding a record of the mother.
+    _linkage_source_of(mother.uin, source="contract-clinic", agency=ENGINE.split("/")[0])
     return {
         "uin": mother.uin,
         "parcel": parcel,
@@ -115,6 +118,8 @@ def _valid_cases(world: dict[str, Any]) -> list[Case]:
         Case("CRO/civil-registry/persons", "GET", "/{uin}", f"/{uin}", 200, query=f"as_of={timezone.localdate()}"),
         Case("CRO/civil-registry/persons", "GET", "/{uin}/history", f"/{uin}/history", 200),
         Case("CRO/civil-registry/residents", "GET", "/counts", "/counts", 200, query="parishes=XA-01,XA-02"),
+        Case("CRO/civil-registry/versions", "GET", "/", "/", 200, query="after=0&limit=5"),
+        Case("CRO/record-linkage/extracts", "GET", "/{source}", "/contract-clinic", 200),
         Case(
             "CRO/civil-registry/certificates",
             "POST",
@@ -222,6 +227,8 @@ def _bad_cases() -> list[Case]:
         Case("CRO/civil-registry/persons", "GET", "/{uin}", "/0000000000", 422, query="as_of=soon"),
         Case("CRO/civil-registry/persons", "GET", "/{uin}/history", "/12/history", 422),
         Case("CRO/civil-registry/residents", "GET", "/counts", "/counts", 422, query="parishes=XA-99"),
+        Case("CRO/civil-registry/versions", "GET", "/", "/", 422, query="limit=0"),
+        Case("CRO/record-linkage/extracts", "GET", "/{source}", "/no-such-source", 404),
         Case("CRO/civil-registry/certificates", "POST", "/verify", "/verify", 422, **_json({"credential": "x"})),
         Case("CRO/civil-registry/declarations", "POST", "/{kind}", "/birth", 422, **_json(["not", "facts"])),
         Case("CRO/civil-registry/declarations", "GET", "/{id}", "/999999", 404),

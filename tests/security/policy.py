@@ -376,6 +376,22 @@ URLS: dict[str, Rule] = {
     "office/land/lodge/mortgage/": Rule(
         _u("/office/land/lodge/mortgage/"), get=page("land.lodge"), post=page("land.lodge")
     ),
+    # The record linkage: officers who may read the sources see their quality and the queue; the
+    # decisions on a record are refused by the service to whoever lacks linkage.review.
+    "office/linkage/": Rule(_u("/office/linkage/"), get=page("linkage.read")),
+    "office/linkage/sources/<slug:code>/": Rule(
+        lambda w: [f"/office/linkage/sources/{w.linkage_source}/"], get=page("linkage.read")
+    ),
+    "office/linkage/sources/<slug:code>/review/": Rule(
+        lambda w: [f"/office/linkage/sources/{w.linkage_source}/review/"], get=page("linkage.read")
+    ),
+    "office/linkage/records/<int:pk>/": Rule(
+        lambda w: [f"/office/linkage/records/{w.a_linkage_record}/"],
+        get=page("linkage.read"),
+        post=page("linkage.review"),
+        sees=page("linkage.read"),
+    ),
+    "office/linkage/duplicates/": Rule(_u("/office/linkage/duplicates/"), get=page("linkage.read")),
     "office/assets/": Rule(_u("/office/assets/"), get=page("assets.read")),
     "office/assets/add": Rule(_u("/office/assets/add"), get=page("assets.write"), post=page("assets.write")),
     "office/assets/<str:code>": Rule(lambda w: [f"/office/assets/{w.asset_code}"], get=page("assets.read")),
@@ -722,6 +738,10 @@ EXCHANGE: dict[tuple[str, str, str], XOp] = {
         ALL_AGENCIES, _p("/verify"), body=lambda w: {"token": "not-a-credential"}
     ),
     ("CRO/civil-registry/residents", "GET", "/counts"): XOp(frozenset({"NDMO/disaster-response"}), _p("/counts")),
+    # The record linkage's own index of the registry; no listed client may read it.
+    ("CRO/civil-registry/versions", "GET", "/"): XOp(frozenset(), _p("/")),
+    # Every agency may ask; the service answers only the agency that owns the source (403 otherwise).
+    ("CRO/record-linkage/extracts", "GET", "/{source}"): XOp(ALL_AGENCIES, lambda w: f"/{w.linkage_source}"),
     ("LRA/land-register/parcels", "GET", "/owners/{kind}/{identifier}"): XOp(
         frozenset({"PORTAL/portal", "PORTAL/services"}), lambda w: f"/owners/person/{w.a.identifier}"
     ),

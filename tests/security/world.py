@@ -83,6 +83,9 @@ class World:
     a_parcel: str = ""
     # The transaction that first registered it.
     a_land_transaction: str = ""
+    # An agency's source in the record linkage, with a record of A.
+    linkage_source: str = ""
+    a_linkage_record: int = 0
 
     def client(self, role: str, *, enforce_csrf_checks: bool = False) -> Client:
         """A fresh client holding the role's session (a copy: what one test does to its cookies, such
@@ -237,6 +240,27 @@ def _opened_by(number: str) -> str:
     return Parcel.objects.select_related("opened_by").get(number=number, valid_to__isnull=True).opened_by.number
 
 
+def _linkage_source_of(uin: str, *, source: str = "world-clinic", agency: str = "MSD") -> tuple[str, int]:
+    """A clinic's list holding a record of the person ``uin``, imported into the record linkage."""
+    import tempfile
+    from pathlib import Path
+
+    from gov21.linkage.models import Record
+    from gov21.linkage.services import records_import
+    from gov21.registry.models import Person as RegistryPerson
+
+    person = RegistryPerson.objects.get(uin=uin)
+    with tempfile.TemporaryDirectory() as directory:
+        path = Path(directory) / "clinic.csv"
+        path.write_text(
+            f"record_id,given_names,surname,date_of_birth\nW-1,{person.given_names},{person.family_name},"
+            f"{person.birth_date.isoformat()}\n",
+            encoding="utf-8",
+        )
+        records_import(source=source, agency=agency, path=path)
+    return source, Record.objects.get(source__code=source, record_id="W-1").pk
+
+
 def world_build() -> World:
     from gov21.exchange import node, setup
     from gov21.exchange.services import subsystem_add
@@ -283,6 +307,7 @@ def world_build() -> World:
     world.asset_code, world.disaster_event = _asset_and_disaster()
     world.a_parcel = _parcel_of(a.identifier)
     world.a_land_transaction = _opened_by(world.a_parcel)
+    world.linkage_source, world.a_linkage_record = _linkage_source_of(a.identifier)
     world.cookies["citizen"] = _cookies(client_a)
     world.cookies["other_citizen"] = _cookies(client_b)
     for role, agency in STAFF_ROLES:

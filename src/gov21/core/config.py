@@ -466,6 +466,14 @@ IMAGERY_STORAGE: Setting[str] = Setting(
     " (with the GOV21_S3_* settings). Empty: the imagery directory under the data directory.",
 )
 
+LINKAGE_MAX_FILE_BYTES: Setting[int] = Setting(
+    "GOV21_LINKAGE_MAX_FILE_BYTES",
+    int,
+    512 * 1024 * 1024,
+    "The largest agency file (CSV, XLSX or Parquet) the record linkage imports, in bytes; a larger one is"
+    " refused before it is read (split it, or raise this where the machine has the memory).",
+)
+
 ALL: tuple[Setting[object], ...] = tuple(value for value in list(globals().values()) if isinstance(value, Setting))
 
 

@@ -58,6 +58,10 @@ DEMO_RIGHTS: Final = (
     # E-participation checks that a person may sign or vote (adult, alive, resident of the parish).
     ("CRO/civil-registry/persons", "DGO/participation", "GET", "/*"),
     ("CRO/civil-registry/certificates", "group:{instance}/all-agencies", "POST", "/verify"),
+    # The record linkage keeps its index of the registry current, one page of versions at a time.
+    ("CRO/civil-registry/versions", "CRO/record-linkage", "GET", "/"),
+    # Each agency reads back its own sources with their UINs (the service checks whose source it is).
+    ("CRO/record-linkage/extracts", "group:{instance}/all-agencies", "GET", "/*"),
     # After a disaster: how many people live in the places struck (numbers, nobody named).
     ("CRO/civil-registry/residents", "NDMO/disaster-response", "GET", "/counts"),
     # The service engine declares events and orders copies on the citizen's behalf.

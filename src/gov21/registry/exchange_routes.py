@@ -20,11 +20,12 @@ from gov21.core.principal import Principal, PrincipalKind
 from gov21.exchange.contracts import RAW, Call, ServiceRouter
 from gov21.registry.certificates import certificate_pdf
 from gov21.registry.models import Certificate, EventKind, LifeEvent
-from gov21.registry.records import PersonHistory, PersonRecord
+from gov21.registry.records import PersonFacts, PersonHistory, PersonRecord
 from gov21.registry.selectors import (
     certificate_get,
     certificate_verify,
     person_history,
+    person_versions_page,
     person_view,
     residents_count,
 )
@@ -85,6 +86,56 @@ def person_get(call: Call, uin: str, query: AsOf) -> object:
 def person_history_get(call: Call, uin: str) -> object:
     call.concerns(uin)
     return person_history(uin=uin, actor=_actor(call), purpose=call.request.issue or None)
+
+
+# --- the record linkage's index -------------------------------------------------------------------
+
+versions = ServiceRouter("registry.versions", title="Civil registry: versions of records for record linkage")
+versions.publish(
+    "CRO/civil-registry/versions", title=gettext_noop("Versions of persons' records for the record linkage")
+)
+
+
+class VersionsQuery(BaseModel):
+    """Versions recorded after ``after`` (a cursor the previous page answered), at most ``limit``."""
+
+    after: Annotated[int, Field(ge=0, le=2**63 - 1)] = 0
+    limit: Annotated[int, Field(ge=1, le=1000)] = 500
+
+
+class VersionOut(Schema):
+    cursor: int
+    uin: str
+    version: int
+    effective_date: date
+    data: PersonFacts
+
+
+class VersionsPage(Schema):
+    versions: list[VersionOut]
+    next: int | None
+
+
+@versions.get(
+    "/",
+    response=VersionsPage,
+    query=VersionsQuery,
+    summary="Versions of persons' records in the order they were recorded, from a cursor: the record "
+    "linkage's index of the registry, kept current",
+    seen_as=_("Your record's versions, copied into the index that links agencies' old records to people"),
+)
+def versions_get(call: Call, query: VersionsQuery) -> VersionsPage:
+    rows = person_versions_page(
+        after=query.after, limit=query.limit, actor=_actor(call), purpose=call.request.issue or None
+    )
+    call.concerns(*dict.fromkeys(r.uin for r in rows))
+    return VersionsPage(
+        versions=[
+            VersionOut(cursor=r.cursor, uin=r.uin, version=r.version, effective_date=r.effective_date, data=r.data)
+            for r in rows
+        ],
+        next=rows[-1].cursor if len(rows) == query.limit else None,
+    )
 
 
 # --- residents by place -------------------------------------------------------------------------

@@ -17,7 +17,7 @@ from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from gov21.audit.contracts import access_action_declare, access_record
+from gov21.audit.contracts import Access, access_action_declare, access_record, access_record_all
 from gov21.core.credentials import code_from_text, document_kind, translated, translated_facts
 from gov21.core.crypto import verify_compact
 from gov21.core.errors import DomainError, NotFound
@@ -51,6 +51,10 @@ PERSON_HISTORY = access_action_declare(
 )
 PERSON_SEARCH = access_action_declare(
     "person.search", gettext_lazy("Found your record in a search of the civil registry")
+)
+PERSON_LINKAGE = access_action_declare(
+    "person.linkage",
+    gettext_lazy("Copied your record's versions into the index that links agencies' old records to people"),
 )
 CERTIFICATE_READ = access_action_declare("certificate.read", gettext_lazy("Read a certificate that names you"))
 
@@ -162,6 +166,36 @@ def person_history(*, uin: str, actor: Principal, purpose: str | None) -> Person
     versions = PersonVersion.objects.filter(person=person).select_related("event").order_by("version")
     access_record(actor=actor.name, actor_kind=actor.kind, action=PERSON_HISTORY, subject=uin, purpose=why)
     return PersonHistory(uin=uin, versions=[version_record(v) for v in versions])
+
+
+@dataclass(frozen=True)
+class VersionRow:
+    """One version of a person's record in the registry's order of versions (``cursor``)."""
+
+    cursor: int
+    uin: str
+    version: int
+    effective_date: date
+    data: PersonFacts
+
+
+def person_versions_page(*, after: int, limit: int, actor: Principal, purpose: str | None) -> list[VersionRow]:
+    """The versions recorded after ``cursor`` ``after``, oldest first: what the record linkage reads to
+    keep its index current. Each person named is recorded in the access log with the purpose."""
+    actor.require("person.read")
+    why = _check_purpose(purpose)
+    limit = max(1, min(limit, 1000))
+    versions = (
+        PersonVersion.objects.filter(id__gt=after)
+        .order_by("id")
+        .values_list("id", "person__uin", "version", "effective_date", "data")[:limit]
+    )
+    rows = [VersionRow(i, uin, v, eff, PersonFacts.model_validate(data)) for i, uin, v, eff, data in versions]
+
+    access_record_all(
+        [Access(actor.name, actor.kind, PERSON_LINKAGE, uin, why, None) for uin in dict.fromkeys(r.uin for r in rows)]
+    )
+    return rows
 
 
 def _tokens(query: str) -> list[str]:

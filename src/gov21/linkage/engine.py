@@ -1,0 +1,462 @@
+"""The linkage engine: blocking, field comparisons, Fellegi–Sunter match weights with m and u
+estimated by expectation-maximisation (u from random pairs, m and the prior from the blocked pairs,
+clerical decisions held fixed), and the best registry person for each record (decision 0058).
+
+Pure Python and numpy over plain records; the app feeds it from its tables and the benchmarks from
+files, so the numbers in docs/performance.md are the numbers of the code that links agencies' data.
+
+History: a registry person is a list of facets, each what their record said from a date on (names,
+address, marital status). With ``history=True`` a record is compared with the facet valid on the
+record's own date (``Entry.at``), or, when the record has no date, with the best-agreeing facet; with
+``history=False`` only with today's facet, as a linkage without the registry's history would."""
+
+from __future__ import annotations
+
+import math
+import random
+from collections import defaultdict
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+
+import numpy as np
+from rapidfuzz.distance import JaroWinkler
+
+from gov21.linkage.standardise import phonetic
+
+FIELDS: tuple[str, ...] = ("given", "surname", "dob", "sex", "address", "place", "mother", "father", "phone")
+LEVELS: dict[str, int] = {
+    "given": 4,
+    "surname": 4,
+    "dob": 4,
+    "sex": 2,
+    "address": 3,
+    "place": 3,
+    "mother": 3,
+    "father": 3,
+    "phone": 2,
+}
+MISSING = -1
+
+
+@dataclass(frozen=True, slots=True)
+class Facet:
+    """What a person's record said from ``since`` on (None: from the start)."""
+
+    since: date | None
+    given: str
+    surname: str
+    address: str = ""
+    settlement: str = ""
+    parish: str = ""
+    marital: str = ""
+
+
+@dataclass(slots=True)
+class Person:
+    """A registry person with every facet of their history, oldest first."""
+
+    key: str
+    dob: date | None
+    sex: str
+    facets: list[Facet]
+    mother: str = ""
+    father: str = ""
+    phone: str = ""
+    extra: tuple[str, ...] = ()
+
+    def facet_on(self, day: date) -> Facet:
+        chosen = self.facets[0]
+        for facet in self.facets:
+            if facet.since is None or facet.since <= day:
+                chosen = facet
+        return chosen
+
+
+@dataclass(slots=True)
+class Entry:
+    """A record to link (already standardised)."""
+
+    key: str
+    given: str
+    surname: str
+    dob: date | None
+    sex: str = ""
+    address: str = ""
+    settlement: str = ""
+    parish: str = ""
+    mother: str = ""
+    father: str = ""
+    phone: str = ""
+    former: tuple[str, ...] = ()
+    at: date | None = None  # the day the agency recorded it
+    extra: tuple[str, ...] = ()
+
+
+# --- comparisons ----------------------------------------------------------------------------------
+
+
+def _name_level(a: str, b: str) -> int:
+    if not a or not b:
+        return MISSING
+    if a == b:
+        return 3
+    jw = JaroWinkler.similarity(a, b)
+    if jw >= 0.94 or phonetic(a) == phonetic(b):
+        return 2
+    # A first name written alone where the registry has two (or the other way round).
+    if a.split(" ", 1)[0] == b.split(" ", 1)[0] or jw >= 0.88:
+        return 1
+    return 0
+
+
+def _dob_level(a: date | None, b: date | None) -> int:
+    if a is None or b is None:
+        return MISSING
+    if a == b:
+        return 3
+    if a.year == b.year and a.month == b.day and a.day == b.month:
+        return 2
+    same = (a.year == b.year) + (a.month == b.month) + (a.day == b.day)
+    if same == 2 or abs((a - b).days) <= 31:
+        return 1
+    return 0
+
+
+def _similar_level(a: str, b: str, *, high: float = 0.92) -> int:
+    if not a or not b:
+        return MISSING
+    if a == b:
+        return 2
+    if JaroWinkler.similarity(a, b) >= high:
+        return 1
+    sa, sb = set(a.split()), set(b.split())
+    return 1 if len(sa & sb) * 2 >= max(len(sa), len(sb)) + 1 else 0
+
+
+def _place_level(entry: Entry, facet: Facet) -> int:
+    if not entry.settlement and not entry.parish:
+        return MISSING
+    if entry.settlement and entry.settlement == facet.settlement:
+        return 2
+    if entry.parish and entry.parish == facet.parish:
+        return 1
+    return 0
+
+
+def _exact(a: str, b: str) -> int:
+    if not a or not b:
+        return MISSING
+    return 1 if a == b else 0
+
+
+def _facet_levels(entry: Entry, facet: Facet) -> tuple[int, int, int, int]:
+    surname = _name_level(entry.surname, facet.surname)
+    for former in entry.former:  # the agency wrote down a former name beside the current one
+        surname = max(surname, _name_level(former, facet.surname))
+    return (
+        _name_level(entry.given, facet.given),
+        surname,
+        _similar_level(entry.address, facet.address),
+        _place_level(entry, facet),
+    )
+
+
+def compare(entry: Entry, person: Person, *, history: bool) -> list[int]:
+    """The comparison vector of a record and a person: one level per field of FIELDS (then one per
+    extra field), MISSING where either side lacks the value."""
+    if not history:
+        facets: Sequence[Facet] = person.facets[-1:]
+    elif entry.at is not None:
+        facets = [person.facet_on(entry.at)]
+    else:
+        facets = person.facets
+    best = (MISSING, MISSING, MISSING, MISSING)
+    for facet in facets:
+        levels = _facet_levels(entry, facet)
+        if sum(levels) > sum(best):
+            best = levels
+    given, surname, address, place = best
+    vector = [
+        given,
+        surname,
+        _dob_level(entry.dob, person.dob),
+        _exact(entry.sex, person.sex),
+        address,
+        place,
+        _similar_level(entry.mother, person.mother),
+        _similar_level(entry.father, person.father),
+        _exact(entry.phone, person.phone),
+    ]
+    for a, b in zip(entry.extra, person.extra, strict=False):
+        vector.append(_similar_level(a, b, high=0.9))
+    return vector
+
+
+# --- blocking -------------------------------------------------------------------------------------
+
+
+def _name_keys(given: str, surname: str, dob: date | None) -> Iterator[str]:
+    g, s = phonetic(given), phonetic(surname)
+    if g and s:
+        yield f"gs:{g}:{s}"
+    if dob is not None:
+        if s:
+            yield f"sy:{s}:{dob.year}"
+        if given:
+            yield f"gy:{given[:3]}:{dob.year}:{dob.month}"
+
+
+def person_keys(person: Person, *, history: bool) -> set[str]:
+    keys: set[str] = set()
+    if person.dob is not None:
+        keys.add(f"d:{person.dob.isoformat()}")
+    for facet in person.facets if history else person.facets[-1:]:
+        keys.update(_name_keys(facet.given, facet.surname, person.dob))
+    keys.update(_other_keys(person.phone, person.extra))
+    return keys
+
+
+def _other_keys(phone: str, extra: tuple[str, ...]) -> Iterator[str]:
+    """An agency's identifier kept beside the names (a phone, a number of its own) is a key too."""
+    if phone:
+        yield f"p:{phone}"
+    for i, value in enumerate(extra):
+        if value:
+            yield f"x{i}:{value}"
+
+
+def entry_keys(entry: Entry) -> set[str]:
+    keys: set[str] = set()
+    dob = entry.dob
+    if dob is not None:
+        keys.add(f"d:{dob.isoformat()}")
+        if dob.day <= 12 and dob.day != dob.month:
+            keys.add(f"d:{date(dob.year, dob.day, dob.month).isoformat()}")
+    for surname in (entry.surname, *entry.former):
+        keys.update(_name_keys(entry.given, surname, dob))
+    keys.update(_other_keys(entry.phone, entry.extra))
+    return keys
+
+
+@dataclass
+class Index:
+    """The registry's persons by blocking key."""
+
+    persons: dict[str, Person]
+    history: bool
+    blocks: dict[str, list[str]] = field(default_factory=dict)
+    # A key shared by more persons than this is too common to tell anyone apart; it is left out.
+    max_block: int = 400
+
+    @classmethod
+    def build(cls, persons: Iterable[Person], *, history: bool) -> Index:
+        by_key: dict[str, list[str]] = defaultdict(list)
+        table = {}
+        for person in persons:
+            table[person.key] = person
+            for key in person_keys(person, history=history):
+                by_key[key].append(person.key)
+        return cls(persons=table, history=history, blocks=dict(by_key))
+
+    def candidates(self, entry: Entry) -> list[str]:
+        found: dict[str, None] = {}
+        for key in entry_keys(entry):
+            block = self.blocks.get(key, ())
+            if len(block) <= self.max_block:
+                found.update(dict.fromkeys(block))
+        return list(found)
+
+
+# --- Fellegi–Sunter ------------------------------------------------------------------------------
+
+
+@dataclass
+class Model:
+    """m and u of each level of each field, and the prior probability that a candidate pair matches."""
+
+    m: list[list[float]]
+    u: list[list[float]]
+    prior: float
+
+    def weights(self) -> list[list[float]]:
+        return [
+            [math.log2(mi / ui) for mi, ui in zip(mf, uf, strict=True)] for mf, uf in zip(self.m, self.u, strict=True)
+        ]
+
+    def to_json(self) -> dict[str, object]:
+        return {"m": self.m, "u": self.u, "prior": self.prior}
+
+    @classmethod
+    def from_json(cls, data: dict[str, object]) -> Model:
+        return cls(m=data["m"], u=data["u"], prior=float(data["prior"]))  # type: ignore[arg-type]
+
+
+def levels_of(width: int) -> list[int]:
+    return [LEVELS[f] for f in FIELDS] + [3] * (width - len(FIELDS))
+
+
+def u_estimate(
+    entries: Sequence[Entry], persons: Sequence[Person], *, history: bool, samples: int = 20000, seed: int = 58
+) -> list[list[float]]:
+    """u of each level: how often two records picked at random (almost all non-matches) agree so."""
+    rng = random.Random(seed)  # noqa: S311  (sampling, not secrets)
+    width = len(FIELDS) + (len(entries[0].extra) if entries else 0)
+    counts = [np.ones(n) for n in levels_of(width)]  # one pseudo-count each: no level has u = 0
+    if entries and persons:
+        for _ in range(samples):
+            vector = compare(rng.choice(entries), rng.choice(persons), history=history)
+            for f, level in enumerate(vector):
+                if level != MISSING:
+                    counts[f][level] += 1
+    return [list(c / c.sum()) for c in counts]
+
+
+def _initial_m(width: int) -> list[list[float]]:
+    m = []
+    for n in levels_of(width):
+        row = np.full(n, 0.05 / max(n - 1, 1))
+        row[-1] = 0.95
+        m.append(list(row / row.sum()))
+    return m
+
+
+def em_estimate(
+    gammas: np.ndarray,
+    u: list[list[float]],
+    *,
+    labels: np.ndarray | None = None,
+    iterations: int = 40,
+    prior: float = 0.1,
+) -> Model:
+    """m and the prior by expectation-maximisation over the candidate pairs' comparison vectors
+    (``gammas``: pairs × fields, MISSING where unknown). u stays as sampled. ``labels`` holds 1 or 0
+    where an officer decided the pair (their posterior is held there) and -1 elsewhere."""
+    width = gammas.shape[1] if gammas.size else len(FIELDS)
+    levels = levels_of(width)
+    m = [np.array(row) for row in _initial_m(width)]
+    uu = [np.array(row) for row in u]
+    if not len(gammas):
+        return Model(m=[list(r) for r in m], u=[list(r) for r in uu], prior=prior)
+    onehot = [[(gammas[:, f] == level) for level in range(levels[f])] for f in range(width)]
+    fixed = labels if labels is not None else np.full(len(gammas), -1)
+    for _ in range(iterations):
+        log_m = np.full(len(gammas), math.log(prior))
+        log_u = np.full(len(gammas), math.log(1 - prior))
+        for f in range(width):
+            lm, lu = np.log(m[f]), np.log(uu[f])
+            for level in range(levels[f]):
+                hit = onehot[f][level]
+                log_m[hit] += lm[level]
+                log_u[hit] += lu[level]
+        post = 1.0 / (1.0 + np.exp(np.clip(log_u - log_m, -700, 700)))
+        post = np.where(fixed >= 0, fixed, post)
+        new_prior = float(np.clip(post.mean(), 1e-6, 1 - 1e-6))
+        for f in range(width):
+            mass = np.array([post[onehot[f][level]].sum() for level in range(levels[f])]) + 1e-3
+            m[f] = mass / mass.sum()
+        if abs(new_prior - prior) < 1e-7:
+            prior = new_prior
+            break
+        prior = new_prior
+    return Model(m=[list(map(float, r)) for r in m], u=[list(map(float, r)) for r in uu], prior=prior)
+
+
+def scores(gammas: np.ndarray, model: Model) -> tuple[np.ndarray, np.ndarray]:
+    """The match weight (log2 of the Bayes factor, with the prior) and probability of each pair."""
+    weight = np.full(len(gammas), math.log2(model.prior / (1 - model.prior)))
+    table = model.weights()
+    for f in range(gammas.shape[1] if gammas.size else 0):
+        column = gammas[:, f]
+        for level, w in enumerate(table[f]):
+            weight[column == level] += w
+    probability = 1.0 / (1.0 + np.power(2.0, -np.clip(weight, -1000, 1000)))
+    return weight, probability
+
+
+def contributions(vector: Sequence[int], model: Model) -> list[tuple[str, int, float]]:
+    """Each field's level and the weight it adds (the waterfall of a pair), after the prior."""
+    table = model.weights()
+    names = [*FIELDS, *(f"extra{i}" for i in range(len(vector) - len(FIELDS)))]
+    return [(names[f], level, table[f][level] if level != MISSING else 0.0) for f, level in enumerate(vector)]
+
+
+# --- deciding -------------------------------------------------------------------------------------
+
+
+# A second candidate within this many bits of match weight of the best is as likely: review.
+AMBIGUOUS_BITS = 3.0
+
+
+def _logit(p: float) -> float:
+    p = min(max(p, 1e-15), 1 - 1e-15)
+    return math.log2(p / (1 - p))
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    key: str
+    uin: str | None
+    probability: float
+    status: str  # linked, review, unlinked
+    reason: str = ""
+
+
+def assign(
+    pairs: Sequence[tuple[str, str, float]], keys: Iterable[str], *, upper: float, lower: float
+) -> dict[str, Outcome]:
+    """One registry person per record: the most probable candidate, linked above ``upper``, sent to
+    review between the thresholds (or when a second candidate is as likely), unlinked below. Two
+    records of the source that the source keeps apart but that claim one person go to review."""
+    best: dict[str, list[tuple[float, str]]] = defaultdict(list)
+    for record, uin, p in pairs:
+        best[record].append((p, uin))
+    outcomes: dict[str, Outcome] = {}
+    for key in keys:
+        ranked = sorted(best.get(key, []), reverse=True)
+        if not ranked or ranked[0][0] < lower:
+            top = ranked[0] if ranked else (0.0, None)
+            outcomes[key] = Outcome(key, None, float(top[0]), "unlinked")
+            continue
+        p, uin = ranked[0]
+        if len(ranked) > 1 and ranked[1][0] >= lower and _logit(p) - _logit(ranked[1][0]) < AMBIGUOUS_BITS:
+            outcomes[key] = Outcome(key, uin, p, "review", "ambiguous")
+        elif p >= upper:
+            outcomes[key] = Outcome(key, uin, p, "linked")
+        else:
+            outcomes[key] = Outcome(key, uin, p, "review", "between")
+    claimed: dict[str, list[str]] = defaultdict(list)
+    for outcome in outcomes.values():
+        if outcome.status == "linked" and outcome.uin:
+            claimed[outcome.uin].append(outcome.key)
+    for records in claimed.values():
+        if len(records) > 1:
+            for key in records:
+                o = outcomes[key]
+                outcomes[key] = Outcome(key, o.uin, o.probability, "review", "conflict")
+    return outcomes
+
+
+def link(
+    entries: Sequence[Entry],
+    index: Index,
+    *,
+    upper: float = 0.95,
+    lower: float = 0.5,
+    u_samples: int = 20000,
+) -> tuple[dict[str, Outcome], Model, int]:
+    """Link ``entries`` to ``index`` in memory (the benchmarks' path; the app checkpoints the same
+    steps). Returns the outcomes, the model and the number of candidate pairs compared."""
+    persons = list(index.persons.values())
+    u = u_estimate(entries, persons, history=index.history, samples=u_samples)
+    pairs: list[tuple[str, str]] = []
+    vectors: list[list[int]] = []
+    for entry in entries:
+        for uin in index.candidates(entry):
+            pairs.append((entry.key, uin))
+            vectors.append(compare(entry, index.persons[uin], history=index.history))
+    gammas = np.array(vectors, dtype=np.int8) if vectors else np.zeros((0, len(FIELDS)), dtype=np.int8)
+    model = em_estimate(gammas, u)
+    _weights, probs = scores(gammas, model)
+    scored = [(r, p, float(pr)) for (r, p), pr in zip(pairs, probs, strict=True)]
+    return assign(scored, [e.key for e in entries], upper=upper, lower=lower), model, len(pairs)

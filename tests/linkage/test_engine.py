@@ -1,0 +1,86 @@
+"""The engine on its own: comparisons, blocking, EM and the one-person-per-record rule."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import numpy as np
+
+from gov21.linkage import engine
+from gov21.linkage.engine import Entry, Facet, Index, Person
+
+
+def _person(key: str, given: str, surname: str, dob: date, *, facets: list[Facet] | None = None) -> Person:
+    return Person(
+        key=key, dob=dob, sex="F", facets=facets or [Facet(None, given, surname, "1 bay street", "port royal", "XA-01")]
+    )
+
+
+def test_a_swapped_day_and_month_is_its_own_level_and_finds_the_person_through_blocking() -> None:
+    target = _person("1", "ruth", "charles", date(1990, 3, 4))
+    index = Index.build([target, _person("2", "ann", "joseph", date(1970, 1, 1))], history=False)
+    entry = Entry(key="r", given="ruth", surname="charles", dob=date(1990, 4, 3))
+    assert index.candidates(entry) == ["1"]
+    assert engine.compare(entry, target, history=False)[2] == 2
+
+
+def test_history_compares_with_the_name_and_address_on_the_records_date() -> None:
+    married = _person(
+        "1",
+        "ruth",
+        "baptiste",
+        date(1990, 1, 1),
+        facets=[
+            Facet(date(1990, 1, 1), "ruth", "charles", "4 hill road", "anse corail", "XA-03"),
+            Facet(date(2015, 6, 1), "ruth", "baptiste", "1 bay street", "port royal", "XA-01"),
+        ],
+    )
+    clinic_2009 = Entry(
+        key="c", given="ruth", surname="charles", dob=date(1990, 1, 1), address="4 hill road", at=date(2009, 5, 5)
+    )
+    with_history = engine.compare(clinic_2009, married, history=True)
+    without = engine.compare(clinic_2009, married, history=False)
+    assert with_history[1] == 3 and with_history[4] == 2  # surname and address agree as of 2009
+    assert without[1] == 0 and without[4] == 0
+    # The maiden name is a blocking key only when history is kept.
+    assert Index.build([married], history=True).candidates(
+        Entry(key="x", given="ruth", surname="charles", dob=None)
+    ) == ["1"]
+    assert (
+        Index.build([married], history=False).candidates(Entry(key="x", given="ruth", surname="charles", dob=None))
+        == []
+    )
+
+
+def test_em_tells_matches_from_non_matches_and_officers_labels_hold() -> None:
+    rng = np.random.default_rng(1)
+    matches = np.column_stack([rng.choice([2, 3], 200, p=[0.1, 0.9]) for _ in range(3)])
+    others = np.column_stack([rng.choice([0, 1, 2, 3], 2000, p=[0.7, 0.2, 0.08, 0.02]) for _ in range(3)])
+    gammas = np.vstack([matches, others]).astype(np.int8)
+    gammas = np.hstack([gammas, np.full((len(gammas), len(engine.FIELDS) - 3), engine.MISSING, dtype=np.int8)])
+    u = [[0.7, 0.2, 0.08, 0.02]] * 3 + [[1 / n] * n for n in engine.levels_of(len(engine.FIELDS))[3:]]
+    model = engine.em_estimate(gammas, u)
+    _w, p = engine.scores(gammas, model)
+    assert (p[:200] > 0.5).mean() > 0.95 and (p[200:] < 0.5).mean() > 0.95
+    assert 0.05 < model.prior < 0.15
+
+
+def test_one_person_per_record_and_conflicts_go_to_review() -> None:
+    outcomes = engine.assign(
+        [
+            ("a", "P1", 0.99),
+            ("b", "P1", 0.98),
+            ("c", "P2", 0.97),
+            ("c", "P3", 0.96),
+            ("d", "P4", 0.7),
+            ("e", "P5", 0.1),
+        ],
+        ["a", "b", "c", "d", "e", "f"],
+        upper=0.95,
+        lower=0.5,
+    )
+    assert (outcomes["a"].status, outcomes["a"].reason) == ("review", "conflict")
+    assert (outcomes["b"].status, outcomes["b"].reason) == ("review", "conflict")
+    assert (outcomes["c"].status, outcomes["c"].reason) == ("review", "ambiguous")
+    assert (outcomes["d"].status, outcomes["d"].reason) == ("review", "between")
+    assert outcomes["e"].status == outcomes["f"].status == "unlinked"
