@@ -90,6 +90,8 @@ urlpatterns = [
     path("office/assets/", include("gov21.assets.urls")),
     path("office/disasters/", include("gov21.assets.disaster_urls")),
     path("office/outbox/", include("gov21.portal.outbox_urls")),
+    path("open311/v2/", include("gov21.concerns.open311_urls")),
+    path("", include("gov21.concerns.urls")),
     path("geo/", include("gov21.geo.urls")),
     path("stac/", include("gov21.imagery.urls")),
     path("", include("gov21.identity.urls")),

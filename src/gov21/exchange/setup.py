@@ -33,7 +33,7 @@ DEMO_MEMBERS: Final = (
     ("EXCHANGE", gettext_noop("Government Data Exchange Authority"), ("pubsub", "data-embassy")),
     ("CRO", gettext_noop("Civil Registration Office"), ("civil-registry", "record-linkage")),
     ("IDA", gettext_noop("National Identity Agency"), ("identity",)),
-    ("PORTAL", gettext_noop("Government Services Portal"), ("portal", "services")),
+    ("PORTAL", gettext_noop("Government Services Portal"), ("portal", "services", "concerns")),
     ("MSD", gettext_noop("Ministry of Social Development"), ("benefits",)),
     ("LTA", gettext_noop("Licensing and Transport Authority"), ("licensing",)),
     ("STATS", gettext_noop("Statistics Office"), ("statistics",)),
@@ -83,6 +83,12 @@ DEMO_RIGHTS: Final = (
     ("LRA/land-register/parcels", "group:{instance}/all-agencies", "GET", "/parcels/**"),
     ("LRA/land-register/parcels", "PORTAL/services", "POST", "/parcels/*/extracts"),
     ("LRA/land-register/events", "CRO/civil-registry", "POST", "/"),
+    # The reporting desk: each agency that receives reported problems works its own queue.
+    *(
+        ("PORTAL/concerns/reports", agency, method, path)
+        for agency in ("PWD/works", "WSA/water", "SWA/waste")
+        for method, path in (("GET", "/**"), ("POST", "/reports/**"))
+    ),
 )
 
 
