@@ -52,6 +52,24 @@ class ReportForm(Form):
             (c.code, c.name) for c in categories()
         ]
         self.fields["settlement"].choices = settlement_choices()  # type: ignore[attr-defined]
+        # Each service's list attributes (a pothole's size), asked of whoever chose that service.
+        for category in categories():
+            for attribute in category.attributes:
+                if attribute.get("values"):
+                    self.fields[f"attribute_{category.code}_{attribute['code']}"] = forms.ChoiceField(
+                        label=f"{category.name}: {attribute.get('description') or attribute['code']}",
+                        required=False,
+                        choices=[("", _("Choose"))] + [(v["key"], v["name"]) for v in attribute["values"]],
+                    )
+
+    def attributes(self) -> dict[str, Any]:
+        """The attributes given for the chosen service, by their codes."""
+        prefix = f"attribute_{self.cleaned_data.get('service_code', '')}_"
+        return {
+            name.removeprefix(prefix): value
+            for name, value in self.cleaned_data.items()
+            if name.startswith(prefix) and value
+        }
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}

@@ -62,12 +62,16 @@ def report_new(request: HttpRequest) -> HttpResponse:
                             address=", ".join(p for p in (data["street"], place) if p),
                             description=data["description"],
                             email=data["email"],
+                            attributes=form.attributes(),
                         ),
                         person_uin=portal_person_uin(request) or "",
                         photos=_photos(request),
                     )
                 except DomainError as error:
-                    errors[error.field or "__all__"] = _message(error)
+                    field = error.field or "__all__"
+                    if field.startswith("attribute["):
+                        field = f"attribute_{data['service_code']}_{field[len('attribute[') : -1]}"
+                    errors[field] = _message(error)
                 else:
                     return redirect("concerns:report", report_id=report.pk)
         else:
@@ -81,6 +85,8 @@ def report_new(request: HttpRequest) -> HttpResponse:
 
 
 def _message(error: DomainError) -> str:
+    if error.field and error.field.startswith("attribute["):
+        return _("Answer the question about this kind of problem.")
     known = {
         "outside_country": _("That position is not in the country."),
         "unknown_service_code": _("Choose a category from the list."),
