@@ -13,6 +13,7 @@ REPORTS = agency_service("PORTAL", "concerns", "reports")
 PWD = agency_client("PWD", "works")
 WSA = agency_client("WSA", "water")
 
+
 # A point in the capital's parish of the demo nation (near its first settlement).
 def a_point() -> tuple[float, float]:
     from gov21.core.geography import geography

@@ -21,9 +21,23 @@ from tests.concerns.helpers import PWD, a_point, call, jpeg
 pytestmark = pytest.mark.django_db(transaction=True)
 
 REQUEST_FIELDS = [
-    "service_request_id", "status", "status_notes", "service_name", "service_code", "description",
-    "agency_responsible", "service_notice", "requested_datetime", "updated_datetime", "expected_datetime",
-    "address", "address_id", "zipcode", "lat", "long", "media_url",
+    "service_request_id",
+    "status",
+    "status_notes",
+    "service_name",
+    "service_code",
+    "description",
+    "agency_responsible",
+    "service_notice",
+    "requested_datetime",
+    "updated_datetime",
+    "expected_datetime",
+    "address",
+    "address_id",
+    "zipcode",
+    "lat",
+    "long",
+    "media_url",
 ]
 
 
@@ -51,8 +65,14 @@ def _post(api: httpx2.Client, fmt: str, data: dict[str, Any], files: Any = None)
 
 def _report(key: str, **extra: Any) -> dict[str, Any]:
     lat, lon = a_point()
-    return {"api_key": key, "service_code": "street-light", "lat": str(lat), "long": str(lon),
-            "description": "The lamp by the school is out.", **extra}
+    return {
+        "api_key": key,
+        "service_code": "street-light",
+        "lat": str(lat),
+        "long": str(lon),
+        "description": "The lamp by the school is out.",
+        **extra,
+    }
 
 
 def _error(answer: httpx2.Response, status: int, fmt: str = "json") -> str:
@@ -94,7 +114,15 @@ def test_services_and_a_service_definition_in_both_formats(api: httpx2.Client) -
     assert root.tag == "services"
     first = root.find("service")
     assert first is not None
-    assert [c.tag for c in first] == ["service_code", "service_name", "description", "metadata", "type", "keywords", "group"]
+    assert [c.tag for c in first] == [
+        "service_code",
+        "service_name",
+        "description",
+        "metadata",
+        "type",
+        "keywords",
+        "group",
+    ]
     assert {s.findtext("service_code") for s in root.findall("service")} == codes
 
     definition = api.get("services/pothole.json").json()
@@ -107,7 +135,14 @@ def test_services_and_a_service_definition_in_both_formats(api: httpx2.Client) -
     attribute = root.find("attributes/attribute")
     assert attribute is not None
     assert [c.tag for c in attribute] == [
-        "variable", "code", "datatype", "required", "datatype_description", "order", "description", "values"
+        "variable",
+        "code",
+        "datatype",
+        "required",
+        "datatype_description",
+        "order",
+        "description",
+        "values",
     ]
     assert attribute.findtext("variable") == "true"
     assert [v.findtext("key") for v in attribute.findall("values/value")] == ["small", "medium", "large"]
@@ -116,9 +151,21 @@ def test_services_and_a_service_definition_in_both_formats(api: httpx2.Client) -
 
 
 def test_a_client_posts_a_report_reads_it_back_and_sees_the_agency_close_it(api: httpx2.Client, key: str) -> None:
-    posted = _post(api, "json", _report(key, **{"attribute[size]": "large", "service_code": "pothole",
-                                                "email": "ana@example.org", "first_name": "Ana",
-                                                "phone": "+1 555 0100", "account_id": "a-1"}))
+    posted = _post(
+        api,
+        "json",
+        _report(
+            key,
+            **{
+                "attribute[size]": "large",
+                "service_code": "pothole",
+                "email": "ana@example.org",
+                "first_name": "Ana",
+                "phone": "+1 555 0100",
+                "account_id": "a-1",
+            },
+        ),
+    )
     assert posted.status_code == 201, posted.text
     created = posted.json()
     assert len(created) == 1 and set(created[0]) == {"service_request_id", "service_notice", "account_id"}
@@ -141,8 +188,12 @@ def test_a_client_posts_a_report_reads_it_back_and_sees_the_agency_close_it(api:
     assert request.findtext("service_request_id") == number
 
     # The agency acts through the exchange; the client sees the change.
-    acted = call(PWD, f"/reports/{number}/actions", method="POST",
-                 body=json.dumps({"status": "closed", "public_update": "Filled on Tuesday."}).encode())
+    acted = call(
+        PWD,
+        f"/reports/{number}/actions",
+        method="POST",
+        body=json.dumps({"status": "closed", "public_update": "Filled on Tuesday."}).encode(),
+    )
     assert acted.status == 200, acted.body
     after = api.get(f"requests/{number}.json").json()[0]
     assert after["status"] == "closed" and after["status_notes"] == "Filled on Tuesday."
@@ -177,7 +228,9 @@ def test_get_requests_filters_by_id_code_status_and_dates(api: httpx2.Client, ke
     assert got(service_code="drain", status="closed") == [ids[2]]
     assert sorted(got(status="open,closed")) == sorted(ids)
     now = datetime.now(UTC)
-    assert sorted(got(start_date=(now - timedelta(hours=1)).isoformat(), end_date=(now + timedelta(hours=1)).isoformat())) == sorted(ids)
+    assert sorted(
+        got(start_date=(now - timedelta(hours=1)).isoformat(), end_date=(now + timedelta(hours=1)).isoformat())
+    ) == sorted(ids)
     assert got(end_date=(now - timedelta(hours=1)).isoformat()) == []
     assert got(start_date="2020-01-01T00:00:00Z", end_date="2020-01-02T00:00:00Z") == []
     root = _xml(api.get("requests.xml", params={"service_code": "drain"}))
@@ -200,15 +253,24 @@ def test_bad_inputs_each_get_the_specifications_error_and_nothing_is_recorded(ap
     _error(_post(api, "json", _report(key, service_code="pothole")), 400)  # its required attribute
     _error(_post(api, "json", _report(key, service_code="pothole", **{"attribute[size]": "huge"})), 400)
     for url in (
-        "http://127.0.0.1/admin", "http://localhost:8000/x.jpg", "http://10.0.0.5/p.jpg",
-        "http://169.254.169.254/latest/meta-data/", "http://[::1]/p.jpg", "file:///etc/passwd",
-        "ftp://example.org/p.jpg", "http://192.168.1.1/p.png", "http://2130706433/p.png", "javascript:alert(1)",
+        "http://127.0.0.1/admin",
+        "http://localhost:8000/x.jpg",
+        "http://10.0.0.5/p.jpg",
+        "http://169.254.169.254/latest/meta-data/",
+        "http://[::1]/p.jpg",
+        "file:///etc/passwd",
+        "ftp://example.org/p.jpg",
+        "http://192.168.1.1/p.png",
+        "http://2130706433/p.png",
+        "javascript:alert(1)",
         "http://user:pw@example.org/p.jpg",
     ):
         assert "media_url" in _error(_post(api, "json", _report(key, media_url=url)), 400), url
     _error(_post(api, "json", _report(key), files={"media": ("big.jpg", b"\xff\xd8" + b"0" * (50 * 1024 * 1024))}), 413)
     _error(_post(api, "json", _report(key), files={"media": ("x.jpg", b"#!/bin/sh\necho not a picture\n")}), 400)
-    _error(_post(api, "json", _report(key), files={"media": ("x.svg", b"<svg xmlns='http://www.w3.org/2000/svg'/>")}), 400)
+    _error(
+        _post(api, "json", _report(key), files={"media": ("x.svg", b"<svg xmlns='http://www.w3.org/2000/svg'/>")}), 400
+    )
     assert Report.objects.count() == before
 
     _error(api.get("requests.json", params={"start_date": "yesterday"}), 400)
@@ -227,8 +289,12 @@ def test_a_public_media_url_and_a_photo_are_kept_the_photo_without_its_metadata(
     exif[0x010F] = "PhoneMaker"  # Make
     exif[0x8825] = {2: (12.0, 3.0, 0.0)}  # GPS latitude
     photo = jpeg(exif=exif.tobytes())
-    answer = _post(api, "json", _report(key, media_url="https://example.org/lamp.jpg"),
-                   files={"media": ("lamp.jpg", photo, "image/jpeg")})
+    answer = _post(
+        api,
+        "json",
+        _report(key, media_url="https://example.org/lamp.jpg"),
+        files={"media": ("lamp.jpg", photo, "image/jpeg")},
+    )
     assert answer.status_code == 201, answer.text
     report = Report.objects.get(pk=int(answer.json()[0]["service_request_id"]))
     assert report.media_url == "https://example.org/lamp.jpg"

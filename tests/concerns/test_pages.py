@@ -23,11 +23,16 @@ def test_a_report_with_a_settlement_a_street_and_a_photo_without_script() -> Non
     client = Client()
     form = client.get("/report/")
     assert form.status_code == 200 and b'name="settlement"' in form.content
-    answer = client.post("/report/", {
-        "service_code": "illegal-dumping", "settlement": _place(), "street": "Bay Road",
-        "description": "<script>alert('x')</script> sofas by the river",
-        "photos": [SimpleUploadedFile("a.jpg", jpeg(), "image/jpeg")],
-    })
+    answer = client.post(
+        "/report/",
+        {
+            "service_code": "illegal-dumping",
+            "settlement": _place(),
+            "street": "Bay Road",
+            "description": "<script>alert('x')</script> sofas by the river",
+            "photos": [SimpleUploadedFile("a.jpg", jpeg(), "image/jpeg")],
+        },
+    )
     assert answer.status_code == 302
     row = Report.objects.get()
     assert row.agency == "SWA" and row.address.startswith("Bay Road, ") and row.lat is not None
@@ -87,8 +92,10 @@ def test_a_signed_in_persons_report_is_linked_to_them_and_listed_as_theirs(clien
     answer = client.post("/report/", {"service_code": "pothole", "settlement": _place(), "description": "deep"})
     # The pothole's size is a required attribute of the service, asked on the form.
     assert answer.status_code == 400 and "Answer the question" in answer.content.decode()
-    answer = client.post("/report/", {"service_code": "pothole", "settlement": _place(), "description": "deep",
-                                      "attribute_pothole_size": "large"})
+    answer = client.post(
+        "/report/",
+        {"service_code": "pothole", "settlement": _place(), "description": "deep", "attribute_pothole_size": "large"},
+    )
     assert answer.status_code == 302
     row = Report.objects.get()
     assert row.person_uin == person.identifier and row.attributes == {"size": "large"}

@@ -113,9 +113,13 @@ def test_duplicates_merge_only_within_the_distance_and_follow_the_first() -> Non
     near = report("street-light", offset_m=50)
     far = report("street-light", offset_m=2000)
     other_kind = report("drain", offset_m=10)
-    assert call(PWD, f"/reports/{far.pk}/merge", method="POST", body=json.dumps({"into": first.pk}).encode()).status == 409
-    assert call(PWD, f"/reports/{other_kind.pk}/merge", method="POST",
-                body=json.dumps({"into": first.pk}).encode()).status == 409
+    assert (
+        call(PWD, f"/reports/{far.pk}/merge", method="POST", body=json.dumps({"into": first.pk}).encode()).status == 409
+    )
+    assert (
+        call(PWD, f"/reports/{other_kind.pk}/merge", method="POST", body=json.dumps({"into": first.pk}).encode()).status
+        == 409
+    )
     merged = call(PWD, f"/reports/{near.pk}/merge", method="POST", body=json.dumps({"into": first.pk}).encode())
     assert merged.status == 200
     assert [r["service_request_id"] for r in call(PWD, "/queue").json()["reports"]].count(str(near.pk)) == 0
@@ -147,6 +151,9 @@ def test_the_public_map_collection_names_nobody() -> None:
     feature = next(f for f in body["features"] if f["id"] == str(light.pk))
     assert set(feature["properties"]) == {"service_code", "service_name", "status", "parish", "requested"}
     assert "ana@" not in json.dumps(body) and "Bob" not in json.dumps(body)
-    filtered = Client().get("/geo/collections/reported-problems/items?service_code=drain",
-                            HTTP_ACCEPT="application/geo+json").json()
+    filtered = (
+        Client()
+        .get("/geo/collections/reported-problems/items?service_code=drain", HTTP_ACCEPT="application/geo+json")
+        .json()
+    )
     assert filtered["features"] == []

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from typing import Any, Final
 
+from django.utils.translation import gettext_noop
+
 _SIZE: Final = {
     "variable": True,
     "code": "size",
@@ -22,24 +24,72 @@ _SIZE: Final = {
 }
 
 CATEGORIES: Final[tuple[dict[str, Any], ...]] = (
-    {"code": "pothole", "name": "Pothole", "group": "Roads", "agency": "PWD", "subsystem": "works",
-     "target_hours": 240, "keywords": "road, hole, pavement", "description": "A hole in a road or pavement.",
-     "attributes": [_SIZE]},
-    {"code": "street-light", "name": "Street light not working", "group": "Roads", "agency": "PWD",
-     "subsystem": "works", "target_hours": 120, "keywords": "lamp, light, dark",
-     "description": "A street light that is out, flickering or on all day.", "attributes": []},
-    {"code": "drain", "name": "Blocked or broken drain", "group": "Roads", "agency": "PWD", "subsystem": "works",
-     "target_hours": 72, "keywords": "drain, flood, gully", "description": "A drain that is blocked, broken or open.",
-     "attributes": []},
-    {"code": "public-building", "name": "Damaged public building", "group": "Buildings", "agency": "PWD",
-     "subsystem": "works", "target_hours": 336, "keywords": "school, clinic, building",
-     "description": "Damage to a school, clinic or other public building.", "attributes": []},
-    {"code": "water-leak", "name": "Water leak", "group": "Water", "agency": "WSA", "subsystem": "water",
-     "target_hours": 24, "keywords": "water, pipe, leak", "description": "Water leaking from a main or a meter.",
-     "attributes": []},
-    {"code": "illegal-dumping", "name": "Illegal dumping", "group": "Waste", "agency": "SWA", "subsystem": "waste",
-     "target_hours": 120, "keywords": "rubbish, fly-tipping, waste",
-     "description": "Rubbish left where it should not be.", "attributes": []},
+    {
+        "code": "pothole",
+        "name": gettext_noop("Pothole"),
+        "group": "Roads",
+        "agency": "PWD",
+        "subsystem": "works",
+        "target_hours": 240,
+        "keywords": "road, hole, pavement",
+        "description": "A hole in a road or pavement.",
+        "attributes": [_SIZE],
+    },
+    {
+        "code": "street-light",
+        "name": gettext_noop("Street light not working"),
+        "group": "Roads",
+        "agency": "PWD",
+        "subsystem": "works",
+        "target_hours": 120,
+        "keywords": "lamp, light, dark",
+        "description": "A street light that is out, flickering or on all day.",
+        "attributes": [],
+    },
+    {
+        "code": "drain",
+        "name": gettext_noop("Blocked or broken drain"),
+        "group": "Roads",
+        "agency": "PWD",
+        "subsystem": "works",
+        "target_hours": 72,
+        "keywords": "drain, flood, gully",
+        "description": "A drain that is blocked, broken or open.",
+        "attributes": [],
+    },
+    {
+        "code": "public-building",
+        "name": gettext_noop("Damaged public building"),
+        "group": "Buildings",
+        "agency": "PWD",
+        "subsystem": "works",
+        "target_hours": 336,
+        "keywords": "school, clinic, building",
+        "description": "Damage to a school, clinic or other public building.",
+        "attributes": [],
+    },
+    {
+        "code": "water-leak",
+        "name": gettext_noop("Water leak"),
+        "group": "Water",
+        "agency": "WSA",
+        "subsystem": "water",
+        "target_hours": 24,
+        "keywords": "water, pipe, leak",
+        "description": "Water leaking from a main or a meter.",
+        "attributes": [],
+    },
+    {
+        "code": "illegal-dumping",
+        "name": gettext_noop("Illegal dumping"),
+        "group": "Waste",
+        "agency": "SWA",
+        "subsystem": "waste",
+        "target_hours": 120,
+        "keywords": "rubbish, fly-tipping, waste",
+        "description": "Rubbish left where it should not be.",
+        "attributes": [],
+    },
 )
 
 

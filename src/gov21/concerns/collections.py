@@ -3,7 +3,7 @@ where, what, its status and when; never who reported it, nor what they wrote."""
 
 from __future__ import annotations
 
-from django.db.models import Max, Min
+from django.db.models import Max, Min, QuerySet
 from django.utils.translation import gettext_lazy as _
 from shapely.geometry import Point
 
@@ -33,7 +33,7 @@ def _feature(row: dict[str, object]) -> Feature:
 _VALUES = ("id", "lat", "lon", "category__code", "category__name", "status", "parish", "requested_at")
 
 
-def _public():  # type: ignore[no-untyped-def]
+def _public() -> QuerySet[Report]:
     return Report.objects.filter(lat__isnull=False, lon__isnull=False, merged_into__isnull=True)
 
 

@@ -123,7 +123,8 @@ def queue_get(call: Call, query: QueueQuery) -> Queue:
 
 
 @reports.get(
-    "/reports/{report_id}/contact", path=ReportPath,
+    "/reports/{report_id}/contact",
+    path=ReportPath,
     response=Contact,
     summary="Who reported one of the caller's reports (what they chose to give)",
     seen_as=_("Your contact details on a problem you reported"),
@@ -137,7 +138,13 @@ def contact_get(call: Call, report_id: int) -> Contact:
     return Contact(**found)
 
 
-@reports.post("/reports/{report_id}/actions", path=ReportPath, response=Outcome, body=Action, summary="Change status, update, note")
+@reports.post(
+    "/reports/{report_id}/actions",
+    path=ReportPath,
+    response=Outcome,
+    body=Action,
+    summary="Change status, update, note",
+)
 def action_post(call: Call, report_id: int, body: Action) -> Outcome:
     services.report_act(
         report_id=report_id,
@@ -150,7 +157,9 @@ def action_post(call: Call, report_id: int, body: Action) -> Outcome:
     return _outcome(report_id)
 
 
-@reports.post("/reports/{report_id}/reassign", path=ReportPath, response=Outcome, body=Reassign, summary="Move to another service")
+@reports.post(
+    "/reports/{report_id}/reassign", path=ReportPath, response=Outcome, body=Reassign, summary="Move to another service"
+)
 def reassign_post(call: Call, report_id: int, body: Reassign) -> Outcome:
     services.report_reassign(
         report_id=report_id, agency=_agency(call), to_service_code=body.service_code, author=_author(call)
@@ -158,7 +167,13 @@ def reassign_post(call: Call, report_id: int, body: Reassign) -> Outcome:
     return _outcome(report_id)
 
 
-@reports.post("/reports/{report_id}/merge", path=ReportPath, response=Outcome, body=Merge, summary="Merge a duplicate into a report")
+@reports.post(
+    "/reports/{report_id}/merge",
+    path=ReportPath,
+    response=Outcome,
+    body=Merge,
+    summary="Merge a duplicate into a report",
+)
 def merge_post(call: Call, report_id: int, body: Merge) -> Outcome:
     services.report_merge(report_id=report_id, into_id=body.into, agency=_agency(call), author=_author(call))
     return _outcome(report_id)

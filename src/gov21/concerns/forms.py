@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from gov21.concerns.selectors import categories
@@ -32,7 +33,9 @@ def settlement_point(value: str) -> tuple[float, float, str] | None:
 class ReportForm(Form):
     service_code = forms.ChoiceField(label=_("What is the problem?"), choices=())
     settlement = forms.ChoiceField(
-        label=_("Where is it?"), required=False, choices=(),
+        label=_("Where is it?"),
+        required=False,
+        choices=(),
         help_text=_("The town or village; or give the position below."),
     )
     street = TextField(label=_("Street or landmark"), max_length=200, required=False)
@@ -42,14 +45,16 @@ class ReportForm(Form):
         label=_("Describe the problem"), max_length=4000, required=True, widget=forms.Textarea(attrs={"rows": 5})
     )
     email = forms.EmailField(
-        label=_("Email (optional)"), required=False, max_length=254,
+        label=_("Email (optional)"),
+        required=False,
+        max_length=254,
         help_text=_("Only the agency that handles the problem sees it."),
     )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["service_code"].choices = [("", _("Choose a category"))] + [  # type: ignore[attr-defined]
-            (c.code, c.name) for c in categories()
+            (c.code, gettext(c.name)) for c in categories()
         ]
         self.fields["settlement"].choices = settlement_choices()  # type: ignore[attr-defined]
         # Each service's list attributes (a pothole's size), asked of whoever chose that service.
@@ -57,7 +62,7 @@ class ReportForm(Form):
             for attribute in category.attributes:
                 if attribute.get("values"):
                     self.fields[f"attribute_{category.code}_{attribute['code']}"] = forms.ChoiceField(
-                        label=f"{category.name}: {attribute.get('description') or attribute['code']}",
+                        label=f"{gettext(category.name)}: {attribute.get('description') or attribute['code']}",
                         required=False,
                         choices=[("", _("Choose"))] + [(v["key"], v["name"]) for v in attribute["values"]],
                     )
@@ -75,7 +80,9 @@ class ReportForm(Form):
         data = super().clean() or {}
         has_point = data.get("lat") is not None and data.get("long") is not None
         if not has_point and not data.get("settlement"):
-            raise forms.ValidationError(_("Choose the place, or give its latitude and longitude."), code="missing_location")
+            raise forms.ValidationError(
+                _("Choose the place, or give its latitude and longitude."), code="missing_location"
+            )
         return data
 
 
@@ -88,5 +95,5 @@ class FilterForm(Form):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["service_code"].choices = [("", _("Any"))] + [  # type: ignore[attr-defined]
-            (c.code, c.name) for c in categories()
+            (c.code, gettext(c.name)) for c in categories()
         ]

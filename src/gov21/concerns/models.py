@@ -100,6 +100,9 @@ class Photo(models.Model):
     height = models.PositiveIntegerField()
     created_at = models.DateTimeField()
 
+    def __str__(self) -> str:
+        return f"photo {self.pk} of report {self.report_id}"
+
 
 class NoteKind(models.TextChoices):
     INTERNAL = "internal", _("Internal note")
@@ -115,3 +118,6 @@ class Note(models.Model):
     author = models.CharField(max_length=150)
     status = models.CharField(max_length=10, choices=Status.choices, blank=True, default="")
     created_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"{self.kind} note on report {self.report_id}"

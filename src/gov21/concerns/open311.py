@@ -19,7 +19,6 @@ from xml.sax.saxutils import escape
 from django import forms
 from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
@@ -76,8 +75,10 @@ def render(body: Body, fmt: str, *, root: str, item: str = "", status: int = 200
     if fmt == "json":
         text = json.dumps(body, default=_json_default, ensure_ascii=False, separators=(",", ":"))
     else:
-        inner = "".join(_xml(item, v) for v in body) if isinstance(body, list) else "".join(
-            _xml(k, v) for k, v in body.items()
+        inner = (
+            "".join(_xml(item, v) for v in body)
+            if isinstance(body, list)
+            else "".join(_xml(k, v) for k, v in body.items())
         )
         text = f'<?xml version="1.0" encoding="UTF-8"?>\n<{root}>{inner}</{root}>'
     return HttpResponse(text, status=status, content_type=FORMATS[fmt])
@@ -92,7 +93,7 @@ def w3c(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
-def _endpoint(view: Callable[[HttpRequest, str], HttpResponse]) -> Callable[..., HttpResponse]:
+def _endpoint(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
     """A resource in both formats; a domain error becomes the specification's error list."""
 
     def wrapped(request: HttpRequest, fmt: str, **kwargs: Any) -> HttpResponse:
@@ -207,8 +208,10 @@ def _moment(value: str | None, name: str) -> datetime | None:
         moment = None
     if moment is None or moment.tzinfo is None:
         raise DomainError(
-            "invalid_date", f"{name} must be a W3C date-time with a time zone, such as 2026-12-01T00:00:00Z.",
-            status=400, field=name,
+            "invalid_date",
+            f"{name} must be a W3C date-time with a time zone, such as 2026-12-01T00:00:00Z.",
+            status=400,
+            field=name,
         )
     return moment
 
@@ -216,8 +219,9 @@ def _moment(value: str | None, name: str) -> datetime | None:
 def _ids(value: str | None) -> list[int]:
     ids = _csv(value)
     if any(not part.isdigit() or len(part) > 18 for part in ids):
-        raise DomainError("invalid_id", "service_request_id is a list of numbers.", status=400,
-                          field="service_request_id")
+        raise DomainError(
+            "invalid_id", "service_request_id is a list of numbers.", status=400, field="service_request_id"
+        )
     return [int(part) for part in ids]
 
 
@@ -275,7 +279,7 @@ def _requests_post(request: HttpRequest, fmt: str) -> HttpResponse:
     form = RequestForm(request.POST)
     if not form.is_valid():
         name, messages = next(iter(form.errors.items()))
-        raise DomainError("invalid_field", f"{name}: {' '.join(messages)}", status=400, field=name)
+        raise DomainError("invalid_field", f"{name}: {' '.join(str(m) for m in messages)}", status=400, field=name)
     data = form.cleaned_data
     client_key = services.key_check(data["api_key"])
     if not data["service_code"]:
@@ -307,8 +311,9 @@ def services_photo_limit(size: int | None) -> int:
     from gov21.concerns.photos import MAX_BYTES
 
     if size is None or size > MAX_BYTES:
-        raise DomainError("photo_too_large", f"A photo may be at most {MAX_BYTES // (1024 * 1024)} MB.", status=413,
-                          field="media")
+        raise DomainError(
+            "photo_too_large", f"A photo may be at most {MAX_BYTES // (1024 * 1024)} MB.", status=413, field="media"
+        )
     return size
 
 

@@ -10,7 +10,6 @@ from typing import Any, Final
 
 from django.db.models import Q
 from django.utils import timezone
-
 from django.utils.translation import gettext_lazy
 
 from gov21.audit.contracts import access_action_declare, access_record
@@ -27,9 +26,24 @@ CONTACT_READ = access_action_declare(
 )
 
 _PUBLIC = (
-    "id", "status", "status_notes", "category__name", "category__code", "description", "agency",
-    "requested_at", "updated_at", "expected_at", "address", "address_id", "lat", "lon", "media_url", "token",
-    "merged_into_id", "parish",
+    "id",
+    "status",
+    "status_notes",
+    "category__name",
+    "category__code",
+    "description",
+    "agency",
+    "requested_at",
+    "updated_at",
+    "expected_at",
+    "address",
+    "address_id",
+    "lat",
+    "lon",
+    "media_url",
+    "token",
+    "merged_into_id",
+    "parish",
 )
 
 
@@ -77,7 +91,7 @@ def requests_select(query: RequestQuery) -> list[dict[str, Any]]:
 
 
 def request_get(report_id: int) -> dict[str, Any]:
-    row = Report.objects.filter(pk=report_id).values(*_PUBLIC).first()
+    row: dict[str, Any] | None = Report.objects.filter(pk=report_id).values(*_PUBLIC).first()
     if row is None:
         raise NotFound("request_not_found", f"No service request {report_id}.", field="service_request_id")
     return row
@@ -87,7 +101,7 @@ def request_by_token(token: str) -> dict[str, Any]:
     row = Report.objects.filter(token=token).values("id", "token").first()
     if row is None:
         raise NotFound("token_not_found", "No service request has this token.", field="token")
-    return row
+    return dict(row)
 
 
 def public_updates(report_id: int) -> list[Note]:
@@ -119,7 +133,7 @@ def queue(*, agency: str, status: str = "open", limit: int = 200) -> list[dict[s
 
 
 def overdue(row: dict[str, Any], now: datetime | None = None) -> bool:
-    return row["status"] == "open" and row["expected_at"] < (now or timezone.now())
+    return bool(row["status"] == "open" and row["expected_at"] < (now or timezone.now()))
 
 
 def report_contact(*, report_id: int, agency: str, reader: Principal, purpose: str) -> dict[str, str]:

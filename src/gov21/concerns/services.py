@@ -159,11 +159,19 @@ def _attributes_check(category: Category, given: dict[str, Any]) -> dict[str, An
         keys = {v["key"] for v in definition.get("values", [])}
         values = value if isinstance(value, list) else [value]
         if definition["datatype"] == "singlevaluelist" and (len(values) != 1 or values[0] not in keys):
-            raise DomainError("invalid_attribute", f"attribute[{code}] is not one of its values.", status=400,
-                              field=f"attribute[{code}]")
+            raise DomainError(
+                "invalid_attribute",
+                f"attribute[{code}] is not one of its values.",
+                status=400,
+                field=f"attribute[{code}]",
+            )
         if definition["datatype"] == "multivaluelist" and not set(values) <= keys:
-            raise DomainError("invalid_attribute", f"attribute[{code}] is not one of its values.", status=400,
-                              field=f"attribute[{code}]")
+            raise DomainError(
+                "invalid_attribute",
+                f"attribute[{code}] is not one of its values.",
+                status=400,
+                field=f"attribute[{code}]",
+            )
         kept[code] = values if definition["datatype"] == "multivaluelist" else str(values[0])[:500]
     return kept
 
@@ -181,15 +189,16 @@ def report_check(facts: ReportFacts) -> tuple[Category, dict[str, Any]]:
     """The category of a valid report and its checked fields, or the first error found."""
     category = Category.objects.filter(code=facts.service_code, active=True).first()
     if category is None:
-        raise NotFound("unknown_service_code", f"No service has the code {facts.service_code!r}.",
-                       field="service_code")
+        raise NotFound("unknown_service_code", f"No service has the code {facts.service_code!r}.", field="service_code")
     has_point = facts.lat is not None and facts.lon is not None
     if (facts.lat is None) != (facts.lon is None):
         raise DomainError("invalid_location", "Give both lat and long.", status=400, field="lat")
     if not has_point and not facts.address.strip() and not facts.address_id.strip():
         raise DomainError(
-            "missing_location", "A location is required: lat and long, address_string or address_id.",
-            status=400, field="lat",
+            "missing_location",
+            "A location is required: lat and long, address_string or address_id.",
+            status=400,
+            field="lat",
         )
     parish = ""
     if has_point:
@@ -200,7 +209,10 @@ def report_check(facts: ReportFacts) -> tuple[Category, dict[str, Any]]:
         ):
             raise DomainError("outside_country", "The location is not in the country.", status=400, field="lat")
         parish = parish_at(facts.lat, facts.lon)
-    fields = {
+    email = _text(facts.email, 254, "email")
+    if email and ("@" not in email or " " in email):
+        raise DomainError("invalid_email", "email is not an email address.", status=400, field="email")
+    fields: dict[str, Any] = {
         "lat": facts.lat,
         "lon": facts.lon,
         "parish": parish,
@@ -209,15 +221,13 @@ def report_check(facts: ReportFacts) -> tuple[Category, dict[str, Any]]:
         "description": _text(facts.description, 4000, "description"),
         "media_url": media_url_check(facts.media_url),
         "attributes": _attributes_check(category, facts.attributes),
-        "email": _text(facts.email, 254, "email"),
+        "email": email,
         "phone": _text(facts.phone, 40, "phone"),
         "first_name": _text(facts.first_name, 100, "first_name"),
         "last_name": _text(facts.last_name, 100, "last_name"),
         "device_id": _text(facts.device_id, 100, "device_id"),
         "account_id": _text(facts.account_id, 100, "account_id"),
     }
-    if fields["email"] and ("@" not in fields["email"] or " " in fields["email"]):
-        raise DomainError("invalid_email", "email is not an email address.", status=400, field="email")
     return category, fields
 
 
@@ -281,11 +291,11 @@ def report_act(
             report.status = status
         if public:
             report.status_notes = public
-            Note.objects.create(report=report, kind=NoteKind.PUBLIC, text=public, author=author, status=status,
-                                created_at=now)
+            Note.objects.create(
+                report=report, kind=NoteKind.PUBLIC, text=public, author=author, status=status, created_at=now
+            )
         if internal:
-            Note.objects.create(report=report, kind=NoteKind.INTERNAL, text=internal, author=author,
-                                created_at=now)
+            Note.objects.create(report=report, kind=NoteKind.INTERNAL, text=internal, author=author, created_at=now)
         report.updated_at = now
         report.save(update_fields=["status", "status_notes", "updated_at"])
         if status:
@@ -297,13 +307,17 @@ def report_reassign(*, report_id: int, agency: str, to_service_code: str, author
     """Move a report to another category, and so to that category's agency's queue."""
     category = Category.objects.filter(code=to_service_code, active=True).first()
     if category is None:
-        raise NotFound("unknown_service_code", f"No service has the code {to_service_code!r}.",
-                       field="service_code")
+        raise NotFound("unknown_service_code", f"No service has the code {to_service_code!r}.", field="service_code")
     now = timezone.now()
     with transaction.atomic():
         report = report_for_agency(report_id=report_id, agency=agency)
-        Note.objects.create(report=report, kind=NoteKind.INTERNAL, author=author, created_at=now,
-                            text=f"Reassigned from {report.category.code} ({report.agency}) to {category.code}.")
+        Note.objects.create(
+            report=report,
+            kind=NoteKind.INTERNAL,
+            author=author,
+            created_at=now,
+            text=f"Reassigned from {report.category.code} ({report.agency}) to {category.code}.",
+        )
         report.category, report.agency, report.updated_at = category, category.agency, now
         report.expected_at = report.requested_at + timedelta(hours=category.target_hours)
         report.save(update_fields=["category", "agency", "updated_at", "expected_at"])
@@ -326,16 +340,23 @@ def report_merge(*, report_id: int, into_id: int, agency: str, author: str) -> R
             raise DomainError("report_merged", "One of the reports is already merged.", status=409)
         if duplicate.category_id != into.category_id:
             raise DomainError("invalid_merge", "Only reports of the same service can be merged.", status=409)
-        if None in (duplicate.lat, duplicate.lon, into.lat, into.lon) or distance_m(
-            duplicate.lat, duplicate.lon, into.lat, into.lon  # type: ignore[arg-type]
-        ) > MERGE_DISTANCE_M:
+        points = (duplicate.lat, duplicate.lon, into.lat, into.lon)
+        if (
+            points[0] is None
+            or points[1] is None
+            or points[2] is None
+            or points[3] is None
+            or distance_m(points[0], points[1], points[2], points[3]) > MERGE_DISTANCE_M
+        ):
             raise DomainError(
-                "too_far_to_merge", f"Reports more than {MERGE_DISTANCE_M:.0f} m apart are not the same problem.",
+                "too_far_to_merge",
+                f"Reports more than {MERGE_DISTANCE_M:.0f} m apart are not the same problem.",
                 status=409,
             )
         duplicate.merged_into, duplicate.status, duplicate.updated_at = into, into.status, now
         duplicate.status_notes = f"Merged into report {into.pk}."
         duplicate.save(update_fields=["merged_into", "status", "status_notes", "updated_at"])
-        Note.objects.create(report=duplicate, kind=NoteKind.PUBLIC, text=duplicate.status_notes, author=author,
-                            created_at=now)
+        Note.objects.create(
+            report=duplicate, kind=NoteKind.PUBLIC, text=duplicate.status_notes, author=author, created_at=now
+        )
     return duplicate

@@ -5,104 +5,144 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
-    dependencies = [
-    ]
+    dependencies = []
 
     operations = [
         migrations.CreateModel(
-            name='Category',
+            name="Category",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('code', models.CharField(max_length=40, unique=True)),
-                ('name', models.CharField(max_length=120)),
-                ('description', models.CharField(blank=True, default='', max_length=400)),
-                ('group', models.CharField(blank=True, default='', max_length=80)),
-                ('keywords', models.CharField(blank=True, default='', max_length=200)),
-                ('agency', models.CharField(max_length=40)),
-                ('subsystem', models.CharField(max_length=40)),
-                ('target_hours', models.PositiveIntegerField(default=168)),
-                ('attributes', models.JSONField(blank=True, default=list)),
-                ('active', models.BooleanField(default=True)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("code", models.CharField(max_length=40, unique=True)),
+                ("name", models.CharField(max_length=120)),
+                ("description", models.CharField(blank=True, default="", max_length=400)),
+                ("group", models.CharField(blank=True, default="", max_length=80)),
+                ("keywords", models.CharField(blank=True, default="", max_length=200)),
+                ("agency", models.CharField(max_length=40)),
+                ("subsystem", models.CharField(max_length=40)),
+                ("target_hours", models.PositiveIntegerField(default=168)),
+                ("attributes", models.JSONField(blank=True, default=list)),
+                ("active", models.BooleanField(default=True)),
             ],
         ),
         migrations.CreateModel(
-            name='ClientKey',
+            name="ClientKey",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=120)),
-                ('digest', models.CharField(max_length=64, unique=True)),
-                ('agency', models.CharField(blank=True, default='', max_length=40)),
-                ('created_at', models.DateTimeField()),
-                ('revoked_at', models.DateTimeField(blank=True, null=True)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("name", models.CharField(max_length=120)),
+                ("digest", models.CharField(max_length=64, unique=True)),
+                ("agency", models.CharField(blank=True, default="", max_length=40)),
+                ("created_at", models.DateTimeField()),
+                ("revoked_at", models.DateTimeField(blank=True, null=True)),
             ],
         ),
         migrations.CreateModel(
-            name='Report',
+            name="Report",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('token', models.CharField(max_length=40, unique=True)),
-                ('status', models.CharField(choices=[('open', 'Open'), ('closed', 'Closed')], default='open', max_length=10)),
-                ('status_notes', models.CharField(blank=True, default='', max_length=1000)),
-                ('description', models.TextField(blank=True, default='', max_length=4000)),
-                ('agency', models.CharField(max_length=40)),
-                ('requested_at', models.DateTimeField(db_index=True)),
-                ('updated_at', models.DateTimeField()),
-                ('expected_at', models.DateTimeField()),
-                ('lat', models.FloatField(blank=True, null=True)),
-                ('lon', models.FloatField(blank=True, null=True)),
-                ('address', models.CharField(blank=True, default='', max_length=300)),
-                ('address_id', models.CharField(blank=True, default='', max_length=100)),
-                ('parish', models.CharField(blank=True, default='', max_length=10)),
-                ('media_url', models.URLField(blank=True, default='', max_length=1000)),
-                ('attributes', models.JSONField(blank=True, default=dict)),
-                ('person_uin', models.CharField(blank=True, db_index=True, default='', max_length=20)),
-                ('email', models.CharField(blank=True, default='', max_length=254)),
-                ('phone', models.CharField(blank=True, default='', max_length=40)),
-                ('first_name', models.CharField(blank=True, default='', max_length=100)),
-                ('last_name', models.CharField(blank=True, default='', max_length=100)),
-                ('device_id', models.CharField(blank=True, default='', max_length=100)),
-                ('account_id', models.CharField(blank=True, default='', max_length=100)),
-                ('category', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='reports', to='concerns.category')),
-                ('client_key', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, to='concerns.clientkey')),
-                ('merged_into', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='duplicates', to='concerns.report')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("token", models.CharField(max_length=40, unique=True)),
+                (
+                    "status",
+                    models.CharField(choices=[("open", "Open"), ("closed", "Closed")], default="open", max_length=10),
+                ),
+                ("status_notes", models.CharField(blank=True, default="", max_length=1000)),
+                ("description", models.TextField(blank=True, default="", max_length=4000)),
+                ("agency", models.CharField(max_length=40)),
+                ("requested_at", models.DateTimeField(db_index=True)),
+                ("updated_at", models.DateTimeField()),
+                ("expected_at", models.DateTimeField()),
+                ("lat", models.FloatField(blank=True, null=True)),
+                ("lon", models.FloatField(blank=True, null=True)),
+                ("address", models.CharField(blank=True, default="", max_length=300)),
+                ("address_id", models.CharField(blank=True, default="", max_length=100)),
+                ("parish", models.CharField(blank=True, default="", max_length=10)),
+                ("media_url", models.URLField(blank=True, default="", max_length=1000)),
+                ("attributes", models.JSONField(blank=True, default=dict)),
+                ("person_uin", models.CharField(blank=True, db_index=True, default="", max_length=20)),
+                ("email", models.CharField(blank=True, default="", max_length=254)),
+                ("phone", models.CharField(blank=True, default="", max_length=40)),
+                ("first_name", models.CharField(blank=True, default="", max_length=100)),
+                ("last_name", models.CharField(blank=True, default="", max_length=100)),
+                ("device_id", models.CharField(blank=True, default="", max_length=100)),
+                ("account_id", models.CharField(blank=True, default="", max_length=100)),
+                (
+                    "category",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="reports", to="concerns.category"
+                    ),
+                ),
+                (
+                    "client_key",
+                    models.ForeignKey(
+                        blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, to="concerns.clientkey"
+                    ),
+                ),
+                (
+                    "merged_into",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="duplicates",
+                        to="concerns.report",
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='Photo',
+            name="Photo",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('jpeg', models.BinaryField()),
-                ('width', models.PositiveIntegerField()),
-                ('height', models.PositiveIntegerField()),
-                ('created_at', models.DateTimeField()),
-                ('report', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='photos', to='concerns.report')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("jpeg", models.BinaryField()),
+                ("width", models.PositiveIntegerField()),
+                ("height", models.PositiveIntegerField()),
+                ("created_at", models.DateTimeField()),
+                (
+                    "report",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="photos", to="concerns.report"
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='Note',
+            name="Note",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('internal', 'Internal note'), ('public', 'Public update')], max_length=10)),
-                ('text', models.TextField(max_length=4000)),
-                ('author', models.CharField(max_length=150)),
-                ('status', models.CharField(blank=True, choices=[('open', 'Open'), ('closed', 'Closed')], default='', max_length=10)),
-                ('created_at', models.DateTimeField()),
-                ('report', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='notes', to='concerns.report')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[("internal", "Internal note"), ("public", "Public update")], max_length=10
+                    ),
+                ),
+                ("text", models.TextField(max_length=4000)),
+                ("author", models.CharField(max_length=150)),
+                (
+                    "status",
+                    models.CharField(
+                        blank=True, choices=[("open", "Open"), ("closed", "Closed")], default="", max_length=10
+                    ),
+                ),
+                ("created_at", models.DateTimeField()),
+                (
+                    "report",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="notes", to="concerns.report"
+                    ),
+                ),
             ],
         ),
         migrations.AddIndex(
-            model_name='report',
-            index=models.Index(fields=['category', 'requested_at'], name='concerns_report_cat_time'),
+            model_name="report",
+            index=models.Index(fields=["category", "requested_at"], name="concerns_report_cat_time"),
         ),
         migrations.AddIndex(
-            model_name='report',
-            index=models.Index(fields=['status', 'requested_at'], name='concerns_report_status_time'),
+            model_name="report",
+            index=models.Index(fields=["status", "requested_at"], name="concerns_report_status_time"),
         ),
         migrations.AddIndex(
-            model_name='report',
-            index=models.Index(fields=['agency', 'status', 'requested_at'], name='concerns_report_queue'),
+            model_name="report",
+            index=models.Index(fields=["agency", "status", "requested_at"], name="concerns_report_queue"),
         ),
     ]
