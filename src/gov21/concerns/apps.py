@@ -1,5 +1,6 @@
 from django.apps import AppConfig
 
+
 class ConcernsConfig(AppConfig):
     name = "gov21.concerns"
     label = "concerns"

@@ -9,6 +9,7 @@ import math
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from datetime import timedelta
 from typing import Any, Final
 from urllib.parse import urlsplit
@@ -24,7 +25,6 @@ from gov21.core.geography import geography
 KEY_PREFIX: Final = "o311_"
 # Two reports of the same category closer than this may be merged as one problem.
 MERGE_DISTANCE_M: Final = 200.0
-# The country's reports lie inside this box (CRS84), a little wider than its parishes.
 _EARTH_RADIUS_M: Final = 6_371_000.0
 
 
@@ -88,7 +88,9 @@ class ReportFacts:
     account_id: str = ""
 
 
+@lru_cache(maxsize=1)
 def _bounds() -> tuple[float, float, float, float]:
+    """The box (south, north, west, east) reports must lie in: the settlements' box widened by 0.2°."""
     lats = [s.lat for p in geography() for s in p.settlements]
     lons = [s.lon for p in geography() for s in p.settlements]
     return min(lats) - 0.2, max(lats) + 0.2, min(lons) - 0.2, max(lons) + 0.2
