@@ -9,8 +9,8 @@ import math
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from functools import lru_cache
 from datetime import timedelta
+from functools import lru_cache
 from typing import Any, Final
 from urllib.parse import urlsplit
 
