@@ -88,6 +88,7 @@ urlpatterns = [
     path("office/continuity/", include("gov21.continuity.urls")),
     path("office/land/", include("gov21.land.urls")),
     path("office/assets/", include("gov21.assets.urls")),
+    path("office/concerns/", include("gov21.concerns.office_urls")),
     path("office/disasters/", include("gov21.assets.disaster_urls")),
     path("office/outbox/", include("gov21.portal.outbox_urls")),
     path("open311/v2/", include("gov21.concerns.open311_urls")),

@@ -124,6 +124,15 @@ URLS: dict[str, Rule] = {
     # A person's own reports: a citizen's page; staff accounts have none and are sent to sign in.
     "reports/mine/": Rule(_u("/reports/mine/"), get=CITIZENS),
     "reports/<int:report_id>/": Rule(_u("/reports/1/"), get=EVERYONE, ok=frozenset({404})),
+    # The reporting desk's back office (tests/concerns/test_office.py).
+    "office/concerns/": Rule(_u("/office/concerns/"), get=page("concerns.work")),
+    "office/concerns/<int:report_id>/": Rule(
+        _u("/office/concerns/1/"),
+        get=page("concerns.work"),
+        post=page("concerns.work"),
+        data=lambda w: {"form": "act"},
+        ok=frozenset({400, 404}),
+    ),
     "reports/photos/<int:photo_id>.jpg": Rule(_u("/reports/photos/1.jpg"), get=EVERYONE, ok=frozenset({404})),
     "geo/": Rule(_u("/geo/"), get=EVERYONE),
     "geo/conformance": Rule(_u("/geo/conformance"), get=EVERYONE),

@@ -97,3 +97,29 @@ class FilterForm(Form):
         self.fields["service_code"].choices = [("", _("Any"))] + [  # type: ignore[attr-defined]
             (c.code, gettext(c.name)) for c in categories()
         ]
+
+
+class ActForm(Form):
+    status = forms.ChoiceField(
+        label=_("Status"),
+        required=False,
+        choices=[("", _("Unchanged")), ("open", _("Open")), ("closed", _("Closed"))],
+    )
+    public = TextField(
+        label=_("Public update"), max_length=1000, required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+    internal = TextField(
+        label=_("Internal note"), max_length=4000, required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+
+class ReassignForm(Form):
+    service_code = forms.ChoiceField(label=_("Move to the service"), choices=())
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["service_code"].choices = [(c.code, gettext(c.name)) for c in categories()]  # type: ignore[attr-defined]
+
+
+class MergeForm(Form):
+    into = forms.IntegerField(label=_("Merge into report number"), min_value=1, max_value=2**62)

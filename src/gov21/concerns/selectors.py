@@ -155,3 +155,7 @@ def report_contact(*, report_id: int, agency: str, reader: Principal, purpose: s
             detail={"report": report_id},
         )
     return {key: str(value) for key, value in row.items()}
+
+
+def internal_notes(report_id: int) -> list[Note]:
+    return list(Note.objects.filter(report_id=report_id, kind=NoteKind.INTERNAL).order_by("created_at", "id"))
