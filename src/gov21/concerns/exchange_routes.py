@@ -65,7 +65,7 @@ class Reassign(Schema):
 
 
 class Merge(Schema):
-    into: int
+    into: int = Field(ge=1, le=2**62)
 
 
 class ReportPath(BaseModel):

@@ -123,3 +123,11 @@ class ReassignForm(Form):
 
 class MergeForm(Form):
     into = forms.IntegerField(label=_("Merge into report number"), min_value=1, max_value=2**62)
+
+
+class WhichForm(Form):
+    """Which of the report page's forms was sent."""
+
+    form = forms.ChoiceField(
+        choices=[("act", "act"), ("reassign", "reassign"), ("merge", "merge"), ("contact", "contact")]
+    )

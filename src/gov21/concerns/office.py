@@ -14,7 +14,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
 from gov21.concerns import selectors, services
-from gov21.concerns.forms import ActForm, MergeForm, ReassignForm
+from gov21.concerns.forms import ActForm, MergeForm, ReassignForm, WhichForm
 from gov21.core.errors import DomainError
 from gov21.core.office import Office
 from gov21.core.principal import Principal
@@ -54,7 +54,7 @@ def report(request: HttpRequest, principal: Principal, report_id: int) -> HttpRe
     errors: dict[str, str] = {}
     contact = None
     if request.method == "POST":
-        which = request.POST.get("form", "")
+        which = WhichForm(request.POST).value("form")
         form = {"act": ActForm, "reassign": ReassignForm, "merge": MergeForm, "contact": ActForm}.get(which, ActForm)(
             request.POST
         )
