@@ -75,6 +75,7 @@ INSTALLED_APPS = [
     "gov21.linkage",
     "gov21.assets",
     "gov21.participation",
+    "gov21.concerns",
     "gov21.exchange",
     "gov21.geo",
     "gov21.imagery",

@@ -19,23 +19,27 @@ _ASSETS_FIELD = _ASSETS_READ | {"assets.write", "disaster.assess"}
 # What each role could do before the apps granted their own permissions: the grants must not move.
 # The land register's (gov21.land.apps): read titles, lodge transactions, check and register them.
 _LAND_REGISTRAR = {"land.read", "land.lodge", "land.decide"}
+# The reporting desk's (gov21.concerns.apps): work every agency's reported problems.
+_CONCERNS = {"concerns.work"}
 
 EXPECTED: dict[str, set[str]] = {
     "reader": {"person.read"} | _ASSETS_READ | {"land.read"},
     "clerk": {"person.read", "event.declare", "event.read"} | _ASSETS_FIELD | {"land.read", "land.lodge"},
     "registrar": _REGISTRAR | _CASEWORK | {"identity.activate"} | _LAND_REGISTRAR,
-    "case_officer": {"person.read", "identity.activate"} | _CASEWORK | _ASSETS_READ,
+    "case_officer": {"person.read", "identity.activate"} | _CASEWORK | _ASSETS_READ | _CONCERNS,
     "supervisor": {"person.read", "event.read", "identity.activate", "case.assign"}
     | _CASEWORK
     | _ASSETS_FIELD
     | {"disaster.declare"}
-    | {"land.read"},
+    | {"land.read"}
+    | _CONCERNS,
     "administrator": _REGISTRAR
     | _CASEWORK
     | _ASSETS_FIELD
     | {"identity.activate", "identity.clients", "exchange.admin", "case.assign", "services.admin", "continuity.read"}
     | {"disaster.declare"}
-    | _LAND_REGISTRAR,
+    | _LAND_REGISTRAR
+    | _CONCERNS,
 }
 # The newer apps' grants, one line per app and role, so that each app's table reads on its own.
 _GRANTED_BY_APP: tuple[tuple[str, str, set[str]], ...] = (
@@ -92,6 +96,7 @@ def test_the_installed_apps_grant_each_role_exactly_what_it_had() -> None:
         ("participation", "participation.answer"),
         ("readiness", "readiness.review"),
         ("linkage", "linkage.review"),
+        ("concerns", "concerns.work"),
     ],
 )
 def test_each_permission_is_owned_by_the_app_that_checks_it(app: str, permission: str) -> None:

@@ -16,6 +16,7 @@ import orjson
 import pytest
 from django.utils import timezone
 
+from gov21.concerns.categories import categories_load
 from gov21.core import config
 from gov21.core.principal import Principal
 from gov21.exchange import node
@@ -28,6 +29,7 @@ from gov21.onestop.documents import document_issue
 from gov21.readiness.regional import member_register
 from gov21.registry import services as registry
 from gov21.registry.models import LifeEvent, Person
+from tests.concerns.helpers import report as concerns_report
 from tests.identity import flows
 from tests.land.helpers import first_register, owners, square
 from tests.registry.factories import register_person
@@ -99,7 +101,11 @@ def world() -> dict[str, Any]:
     parcel = first_register(square(0, 0), owners((mother, "1/1")))
     # A source of the engine's own agency in the record linkage, holding a record of the mother.
     _linkage_source_of(mother.uin, source="contract-clinic", agency=ENGINE.split("/")[0])
+    categories_load()  # the services a report is made in (gone if a transactional test flushed them)
+    report, duplicate = (concerns_report("street-light"), concerns_report("street-light", offset_m=20))
     return {
+        "report": report.pk,
+        "duplicate": duplicate.pk,
         "uin": mother.uin,
         "parcel": parcel,
         "token": flows.access_token_of(citizen),
@@ -163,6 +169,43 @@ def _valid_cases(world: dict[str, Any]) -> list[Case]:
             200,
             client=PUBLISHER,
             **_json({"event_type": "death.registered", "seq": 1, "payload": {"uin": "2345678901"}}),
+        ),
+        # The reporting desk: the agency responsible works its queue.
+        Case("PORTAL/concerns/reports", "GET", "/queue", "/queue", 200, client="PWD/works"),
+        Case(
+            "PORTAL/concerns/reports",
+            "GET",
+            "/reports/{report_id}/contact",
+            f"/reports/{world['report']}/contact",
+            200,
+            client="PWD/works",
+        ),
+        Case(
+            "PORTAL/concerns/reports",
+            "POST",
+            "/reports/{report_id}/merge",
+            f"/reports/{world['duplicate']}/merge",
+            200,
+            client="PWD/works",
+            **_json({"into": world["report"]}),
+        ),
+        Case(
+            "PORTAL/concerns/reports",
+            "POST",
+            "/reports/{report_id}/actions",
+            f"/reports/{world['report']}/actions",
+            200,
+            client="PWD/works",
+            **_json({"status": "closed", "public_update": "Mended."}),
+        ),
+        Case(
+            "PORTAL/concerns/reports",
+            "POST",
+            "/reports/{report_id}/reassign",
+            f"/reports/{world['report']}/reassign",
+            200,
+            client="PWD/works",
+            **_json({"service_code": "drain"}),
         ),
         Case(
             "EXCHANGE/data-embassy/store",
@@ -254,6 +297,17 @@ def _bad_cases() -> list[Case]:
         ),
         Case("LRA/land-register/events", "POST", "/", "/", 422, client=PUBLISHER, body=b"nope"),
         Case("DGO/readiness/regional", "POST", "/submissions", "/submissions", 422, **_json({"round": 2026})),
+        Case("PORTAL/concerns/reports", "GET", "/queue", "/queue", 422, query="status=pending"),
+        Case("PORTAL/concerns/reports", "POST", "/reports/{report_id}/actions", "/reports/1/actions", 422, body=b"no"),
+        Case(
+            "PORTAL/concerns/reports",
+            "POST",
+            "/reports/{report_id}/reassign",
+            "/reports/999999/reassign",
+            404,
+            **_json({"service_code": "drain"}),
+        ),
+        Case("PORTAL/concerns/reports", "POST", "/reports/{report_id}/merge", "/reports/1/merge", 422, **_json({})),
         Case("EXCHANGE/data-embassy/store", "PUT", "/objects/{key}", "/objects/not-a-key", 422, body=b"x"),
         Case("EXCHANGE/data-embassy/store", "GET", "/list/{prefix}", "/list/keys", 422),
         Case("CRO/civil-registry/persons", "GET", "", "/a/b/c", 404),

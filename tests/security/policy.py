@@ -101,6 +101,39 @@ URLS: dict[str, Rule] = {
     "healthz": Rule(_u("/healthz"), get=EVERYONE, ok=frozenset({503})),
     # --- OGC API Features: the country's geographic reference data is public. A collection holding
     # personal data declares a permission (tests/geo/test_api.py shows the 401 and 403).
+    # Open311 GeoReport v2 (tests/concerns/test_open311.py): public reads; a report is posted only
+    # with a client application's api_key, which no role holds (403, the specification's status).
+    "open311/v2/discovery.<str:fmt>": Rule(_u("/open311/v2/discovery.json"), get=EVERYONE),
+    "open311/v2/services.<str:fmt>": Rule(_u("/open311/v2/services.xml"), get=EVERYONE),
+    "open311/v2/services/<str:code>.<str:fmt>": Rule(_u("/open311/v2/services/pothole.json"), get=EVERYONE),
+    "open311/v2/requests.<str:fmt>": Rule(
+        _u("/open311/v2/requests.json"),
+        get=EVERYONE,
+        post=NOBODY,
+        data=lambda w: {"service_code": "pothole", "address_string": "Main Street"},
+    ),
+    "open311/v2/requests/<str:service_request_id>.<str:fmt>": Rule(
+        _u("/open311/v2/requests/1.json"), get=EVERYONE, ok=frozenset({404})
+    ),
+    "open311/v2/tokens/<str:token>.<str:fmt>": Rule(
+        _u("/open311/v2/tokens/abc.json"), get=EVERYONE, ok=frozenset({404})
+    ),
+    # Reporting a problem on the portal: anyone, signed in or not (tests/concerns/test_pages.py).
+    "report/": Rule(_u("/report/"), get=EVERYONE, post=EVERYONE),
+    "reports/": Rule(_u("/reports/"), get=EVERYONE),
+    # A person's own reports: a citizen's page; staff accounts have none and are sent to sign in.
+    "reports/mine/": Rule(_u("/reports/mine/"), get=CITIZENS),
+    "reports/<int:report_id>/": Rule(_u("/reports/1/"), get=EVERYONE, ok=frozenset({404})),
+    # The reporting desk's back office (tests/concerns/test_office.py).
+    "office/concerns/": Rule(_u("/office/concerns/"), get=page("concerns.work")),
+    "office/concerns/<int:report_id>/": Rule(
+        _u("/office/concerns/1/"),
+        get=page("concerns.work"),
+        post=page("concerns.work"),
+        data=lambda w: {"form": "act"},
+        ok=frozenset({400, 404}),
+    ),
+    "reports/photos/<int:photo_id>.jpg": Rule(_u("/reports/photos/1.jpg"), get=EVERYONE, ok=frozenset({404})),
     "geo/": Rule(_u("/geo/"), get=EVERYONE),
     "geo/conformance": Rule(_u("/geo/conformance"), get=EVERYONE),
     "geo/api": Rule(_u("/geo/api"), get=EVERYONE),
@@ -688,6 +721,8 @@ EXCHANGE_CLIENTS: tuple[str, ...] = (
     "CRO/civil-registry",
     "BRA/business-register",
     "NDMO/disaster-response",
+    # An agency that receives reported problems (its queue on the reporting desk).
+    "PWD/works",
     "STATS/research",
 )
 # The group every subsystem of the demo directory belongs to (not one added later without rights).
@@ -723,6 +758,7 @@ _DOCS = {
 
 _PILLARS = ("citizen-centric", "seamless", "resilient", "open", "participatory", "secure", "inter-connected")
 
+_PROBLEM_AGENCIES = frozenset({"PWD/works", "WSA/water", "SWA/waste"})
 EXCHANGE: dict[tuple[str, str, str], XOp] = {
     # A national readiness assessment sent to the regional hub (here this instance's own).
     ("DGO/readiness/regional", "POST", "/submissions"): XOp(
@@ -756,6 +792,21 @@ EXCHANGE: dict[tuple[str, str, str], XOp] = {
     ),
     ("LRA/land-register/parcels", "POST", "/transfers"): XOp(
         frozenset({"PORTAL/services"}), lambda w: "/transfers", body=lambda w: {"parcel": w.a_parcel}
+    ),
+    # The reporting desk: each agency that receives reports works its own queue
+    # (tests/concerns/test_services.py shows another agency's report answering 404).
+    ("PORTAL/concerns/reports", "GET", "/queue"): XOp(_PROBLEM_AGENCIES, _p("/queue")),
+    ("PORTAL/concerns/reports", "GET", "/reports/{report_id}/contact"): XOp(
+        _PROBLEM_AGENCIES, _p("/reports/1/contact")
+    ),
+    ("PORTAL/concerns/reports", "POST", "/reports/{report_id}/actions"): XOp(
+        _PROBLEM_AGENCIES, _p("/reports/1/actions"), body=lambda w: {"status": "closed"}
+    ),
+    ("PORTAL/concerns/reports", "POST", "/reports/{report_id}/reassign"): XOp(
+        _PROBLEM_AGENCIES, _p("/reports/1/reassign"), body=lambda w: {"service_code": "drain"}
+    ),
+    ("PORTAL/concerns/reports", "POST", "/reports/{report_id}/merge"): XOp(
+        _PROBLEM_AGENCIES, _p("/reports/1/merge"), body=lambda w: {"into": 2}
     ),
     ("LRA/land-register/events", "POST", "/"): XOp(
         frozenset({"CRO/civil-registry"}), _p("/"), body=lambda w: {"type": "death.registered"}

@@ -33,7 +33,7 @@ DEMO_MEMBERS: Final = (
     ("EXCHANGE", gettext_noop("Government Data Exchange Authority"), ("pubsub", "data-embassy")),
     ("CRO", gettext_noop("Civil Registration Office"), ("civil-registry", "record-linkage")),
     ("IDA", gettext_noop("National Identity Agency"), ("identity",)),
-    ("PORTAL", gettext_noop("Government Services Portal"), ("portal", "services")),
+    ("PORTAL", gettext_noop("Government Services Portal"), ("portal", "services", "concerns")),
     ("MSD", gettext_noop("Ministry of Social Development"), ("benefits",)),
     ("LTA", gettext_noop("Licensing and Transport Authority"), ("licensing",)),
     ("STATS", gettext_noop("Statistics Office"), ("statistics",)),
@@ -95,6 +95,12 @@ DEMO_RIGHTS: Final = (
     # The nation's readiness assessment reaches the regional hub (here, its own; abroad, the
     # hub's operator grants the partner's DGO/readiness the same right).
     ("DGO/readiness/regional", "DGO/readiness", "POST", "/submissions"),
+    # The reporting desk: each agency that receives reported problems works its own queue.
+    *(
+        ("PORTAL/concerns/reports", agency, method, path)
+        for agency in ("PWD/works", "WSA/water", "SWA/waste")
+        for method, path in (("GET", "/**"), ("POST", "/reports/**"))
+    ),
 )
 
 

@@ -1,0 +1,364 @@
+"""Writes: client keys, reports (checked, then recorded with their photos), and what an agency does
+with a report (status and notes, reassignment, merging a duplicate)."""
+
+from __future__ import annotations
+
+import hashlib
+import ipaddress
+import math
+import secrets
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import timedelta
+from functools import lru_cache
+from typing import Any, Final
+from urllib.parse import urlsplit
+
+from django.db import transaction
+from django.utils import timezone
+
+from gov21.concerns.models import Category, ClientKey, Note, NoteKind, Photo, Report, Status
+from gov21.concerns.photos import MAX_PHOTOS, CleanPhoto
+from gov21.core.errors import DomainError, NotFound
+from gov21.core.geography import geography
+
+KEY_PREFIX: Final = "o311_"
+# Two reports of the same category closer than this may be merged as one problem.
+MERGE_DISTANCE_M: Final = 200.0
+_EARTH_RADIUS_M: Final = 6_371_000.0
+
+
+# --- client keys -----------------------------------------------------------------------------------
+
+
+def key_digest(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+@dataclass(frozen=True, slots=True)
+class IssuedKey:
+    id: int
+    key: str
+
+
+def key_create(*, name: str, agency: str = "") -> IssuedKey:
+    """A new client key; only its digest is kept, so the key is shown this once."""
+    name = name.strip()
+    if not name or len(name) > 120:
+        raise DomainError("invalid_name", "Give the key a name of 1 to 120 characters.", status=400, field="name")
+    key = KEY_PREFIX + secrets.token_urlsafe(32)
+    row = ClientKey.objects.create(name=name, digest=key_digest(key), agency=agency.strip(), created_at=timezone.now())
+    return IssuedKey(id=row.pk, key=key)
+
+
+def key_revoke(*, key_id: int) -> None:
+    updated = ClientKey.objects.filter(pk=key_id, revoked_at__isnull=True).update(revoked_at=timezone.now())
+    if not updated:
+        raise NotFound("key_not_found", f"No key {key_id} is in use.")
+
+
+def key_check(key: str | None) -> ClientKey:
+    """The live client key ``key`` is, or a 403 error (the status Open311 gives a bad api_key)."""
+    row = ClientKey.objects.filter(digest=key_digest(key), revoked_at__isnull=True).first() if key else None
+    if row is None:
+        raise DomainError("invalid_api_key", "api_key is missing, unknown or revoked.", status=403, field="api_key")
+    return row
+
+
+# --- reports ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ReportFacts:
+    """A report as submitted (by the Open311 API or the portal's form), not yet checked."""
+
+    service_code: str
+    lat: float | None = None
+    lon: float | None = None
+    address: str = ""
+    address_id: str = ""
+    description: str = ""
+    media_url: str = ""
+    attributes: dict[str, Any] = field(default_factory=dict)
+    email: str = ""
+    phone: str = ""
+    first_name: str = ""
+    last_name: str = ""
+    device_id: str = ""
+    account_id: str = ""
+
+
+@lru_cache(maxsize=1)
+def _bounds() -> tuple[float, float, float, float]:
+    """The box (south, north, west, east) reports must lie in: the settlements' box widened by 0.2°."""
+    lats = [s.lat for p in geography() for s in p.settlements]
+    lons = [s.lon for p in geography() for s in p.settlements]
+    return min(lats) - 0.2, max(lats) + 0.2, min(lons) - 0.2, max(lons) + 0.2
+
+
+def distance_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+    """The great-circle distance in metres (haversine)."""
+    p1, p2 = math.radians(lat1), math.radians(lat2)
+    dp, dl = p2 - p1, math.radians(lon2 - lon1)
+    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
+    return 2 * _EARTH_RADIUS_M * math.asin(math.sqrt(a))
+
+
+def parish_at(lat: float, lon: float) -> str:
+    """The code of the parish whose nearest settlement is nearest to the point."""
+    best = min(
+        ((distance_m(lat, lon, s.lat, s.lon), p.code) for p in geography() for s in p.settlements),
+        default=(0.0, ""),
+    )
+    return best[1]
+
+
+def media_url_check(url: str) -> str:
+    """``url`` if it is an http(s) address another client could fetch; it is stored, never fetched
+    here. An address naming a private, loopback or link-local host is refused all the same, so that
+    no reader (or agency system) is led to fetch inside a government network."""
+    url = url.strip()
+    if not url:
+        return ""
+    bad = DomainError(
+        "invalid_media_url", "media_url must be a public http or https address.", status=400, field="media_url"
+    )
+    if len(url) > 1000:
+        raise bad
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname or ""
+        parts.port  # noqa: B018  (a bad port raises here)
+    except ValueError:
+        raise bad from None
+    if parts.scheme not in {"http", "https"} or not host or parts.username or parts.password:
+        raise bad
+    lowered = host.lower().rstrip(".")
+    if lowered == "localhost" or lowered.endswith((".localhost", ".local", ".internal", ".lan")):
+        raise bad
+    try:
+        address = ipaddress.ip_address(lowered)
+    except ValueError:
+        if "." not in lowered or lowered.replace(".", "").isdigit():
+            raise bad from None
+        return url
+    if not address.is_global:
+        raise bad
+    return url
+
+
+def _attributes_check(category: Category, given: dict[str, Any]) -> dict[str, Any]:
+    kept: dict[str, Any] = {}
+    for definition in category.attributes:
+        code = definition["code"]
+        value = given.get(code)
+        if value in (None, "", []):
+            if definition.get("required") and definition.get("variable", True):
+                raise DomainError(
+                    "missing_attribute", f"attribute[{code}] is required.", status=400, field=f"attribute[{code}]"
+                )
+            continue
+        keys = {v["key"] for v in definition.get("values", [])}
+        values = value if isinstance(value, list) else [value]
+        if definition["datatype"] == "singlevaluelist" and (len(values) != 1 or values[0] not in keys):
+            raise DomainError(
+                "invalid_attribute",
+                f"attribute[{code}] is not one of its values.",
+                status=400,
+                field=f"attribute[{code}]",
+            )
+        if definition["datatype"] == "multivaluelist" and not set(values) <= keys:
+            raise DomainError(
+                "invalid_attribute",
+                f"attribute[{code}] is not one of its values.",
+                status=400,
+                field=f"attribute[{code}]",
+            )
+        kept[code] = values if definition["datatype"] == "multivaluelist" else str(values[0])[:500]
+    return kept
+
+
+def _text(value: str, limit: int, name: str) -> str:
+    value = value.strip()
+    if len(value) > limit:
+        raise DomainError("too_long", f"{name} may be at most {limit} characters.", status=400, field=name)
+    if any(ord(c) < 32 and c not in "\n\r\t" for c in value):
+        raise DomainError("invalid_text", f"{name} holds control characters.", status=400, field=name)
+    return value
+
+
+def report_check(facts: ReportFacts) -> tuple[Category, dict[str, Any]]:
+    """The category of a valid report and its checked fields, or the first error found."""
+    category = Category.objects.filter(code=facts.service_code, active=True).first()
+    if category is None:
+        raise NotFound("unknown_service_code", f"No service has the code {facts.service_code!r}.", field="service_code")
+    has_point = facts.lat is not None and facts.lon is not None
+    if (facts.lat is None) != (facts.lon is None):
+        raise DomainError("invalid_location", "Give both lat and long.", status=400, field="lat")
+    if not has_point and not facts.address.strip() and not facts.address_id.strip():
+        raise DomainError(
+            "missing_location",
+            "A location is required: lat and long, address_string or address_id.",
+            status=400,
+            field="lat",
+        )
+    parish = ""
+    if has_point:
+        assert facts.lat is not None and facts.lon is not None
+        south, north, west, east = _bounds()
+        if not (math.isfinite(facts.lat) and math.isfinite(facts.lon)) or not (
+            south <= facts.lat <= north and west <= facts.lon <= east
+        ):
+            raise DomainError("outside_country", "The location is not in the country.", status=400, field="lat")
+        parish = parish_at(facts.lat, facts.lon)
+    email = _text(facts.email, 254, "email")
+    if email and ("@" not in email or " " in email):
+        raise DomainError("invalid_email", "email is not an email address.", status=400, field="email")
+    fields: dict[str, Any] = {
+        "lat": facts.lat,
+        "lon": facts.lon,
+        "parish": parish,
+        "address": _text(facts.address, 300, "address_string"),
+        "address_id": _text(facts.address_id, 100, "address_id"),
+        "description": _text(facts.description, 4000, "description"),
+        "media_url": media_url_check(facts.media_url),
+        "attributes": _attributes_check(category, facts.attributes),
+        "email": email,
+        "phone": _text(facts.phone, 40, "phone"),
+        "first_name": _text(facts.first_name, 100, "first_name"),
+        "last_name": _text(facts.last_name, 100, "last_name"),
+        "device_id": _text(facts.device_id, 100, "device_id"),
+        "account_id": _text(facts.account_id, 100, "account_id"),
+    }
+    return category, fields
+
+
+def report_submit(
+    *,
+    facts: ReportFacts,
+    client_key: ClientKey | None = None,
+    person_uin: str = "",
+    photos: Sequence[CleanPhoto] = (),
+) -> Report:
+    """Check a report and record it with its photos, routed to its category's agency."""
+    category, fields = report_check(facts)
+    if len(photos) > MAX_PHOTOS:
+        raise DomainError("too_many_photos", f"At most {MAX_PHOTOS} photos.", status=400, field="photo")
+    now = timezone.now()
+    with transaction.atomic():
+        report = Report.objects.create(
+            token=secrets.token_urlsafe(18),
+            category=category,
+            agency=category.agency,
+            requested_at=now,
+            updated_at=now,
+            expected_at=now + timedelta(hours=category.target_hours),
+            client_key=client_key,
+            person_uin=person_uin,
+            **fields,
+        )
+        Photo.objects.bulk_create(
+            Photo(report=report, jpeg=p.jpeg, width=p.width, height=p.height, created_at=now) for p in photos
+        )
+    return report
+
+
+# --- what the agency does --------------------------------------------------------------------------
+
+
+def report_for_agency(*, report_id: int, agency: str) -> Report:
+    report = Report.objects.select_for_update().filter(pk=report_id).first()
+    if report is None or report.agency != agency:
+        # Another agency's report is as unknown to the caller as a report that does not exist.
+        raise NotFound("report_not_found", f"No report {report_id} is in your queue.")
+    return report
+
+
+def report_act(
+    *, report_id: int, agency: str, author: str, status: str = "", public: str = "", internal: str = ""
+) -> Report:
+    """The agency changes a report's status and writes a public update and/or an internal note."""
+    if status and status not in Status.values:
+        raise DomainError("invalid_status", "status is open or closed.", status=400, field="status")
+    public = _text(public, 1000, "public_update")
+    internal = _text(internal, 4000, "internal_note")
+    if not (status or public or internal):
+        raise DomainError("nothing_to_do", "Give a status, a public update or an internal note.", status=400)
+    now = timezone.now()
+    with transaction.atomic():
+        report = report_for_agency(report_id=report_id, agency=agency)
+        if report.merged_into_id is not None:
+            raise DomainError("report_merged", "This report was merged into another; act on that one.", status=409)
+        if status:
+            report.status = status
+        if public:
+            report.status_notes = public
+            Note.objects.create(
+                report=report, kind=NoteKind.PUBLIC, text=public, author=author, status=status, created_at=now
+            )
+        if internal:
+            Note.objects.create(report=report, kind=NoteKind.INTERNAL, text=internal, author=author, created_at=now)
+        report.updated_at = now
+        report.save(update_fields=["status", "status_notes", "updated_at"])
+        if status:
+            report.duplicates.update(status=status, updated_at=now)
+    return report
+
+
+def report_reassign(*, report_id: int, agency: str, to_service_code: str, author: str) -> Report:
+    """Move a report to another category, and so to that category's agency's queue."""
+    category = Category.objects.filter(code=to_service_code, active=True).first()
+    if category is None:
+        raise NotFound("unknown_service_code", f"No service has the code {to_service_code!r}.", field="service_code")
+    now = timezone.now()
+    with transaction.atomic():
+        report = report_for_agency(report_id=report_id, agency=agency)
+        Note.objects.create(
+            report=report,
+            kind=NoteKind.INTERNAL,
+            author=author,
+            created_at=now,
+            text=f"Reassigned from {report.category.code} ({report.agency}) to {category.code}.",
+        )
+        report.category, report.agency, report.updated_at = category, category.agency, now
+        report.expected_at = report.requested_at + timedelta(hours=category.target_hours)
+        report.save(update_fields=["category", "agency", "updated_at", "expected_at"])
+    return report
+
+
+def report_merge(*, report_id: int, into_id: int, agency: str, author: str) -> Report:
+    """Merge a duplicate into the report of the same problem (same category, within MERGE_DISTANCE_M):
+    the duplicate closes and follows the other's status from then on."""
+    if report_id == into_id:
+        raise DomainError("invalid_merge", "A report cannot be merged into itself.", status=400, field="into")
+    now = timezone.now()
+    with transaction.atomic():
+        first, second = sorted([report_id, into_id])
+        rows = {r.pk: r for r in Report.objects.select_for_update().filter(pk__in=[first, second]).order_by("pk")}
+        duplicate, into = rows.get(report_id), rows.get(into_id)
+        if duplicate is None or into is None or duplicate.agency != agency or into.agency != agency:
+            raise NotFound("report_not_found", "Both reports must be in your queue.")
+        if into.merged_into_id is not None or duplicate.merged_into_id is not None:
+            raise DomainError("report_merged", "One of the reports is already merged.", status=409)
+        if duplicate.category_id != into.category_id:
+            raise DomainError("invalid_merge", "Only reports of the same service can be merged.", status=409)
+        points = (duplicate.lat, duplicate.lon, into.lat, into.lon)
+        if (
+            points[0] is None
+            or points[1] is None
+            or points[2] is None
+            or points[3] is None
+            or distance_m(points[0], points[1], points[2], points[3]) > MERGE_DISTANCE_M
+        ):
+            raise DomainError(
+                "too_far_to_merge",
+                f"Reports more than {MERGE_DISTANCE_M:.0f} m apart are not the same problem.",
+                status=409,
+            )
+        duplicate.merged_into, duplicate.status, duplicate.updated_at = into, into.status, now
+        duplicate.status_notes = f"Merged into report {into.pk}."
+        duplicate.save(update_fields=["merged_into", "status", "status_notes", "updated_at"])
+        Note.objects.create(
+            report=duplicate, kind=NoteKind.PUBLIC, text=duplicate.status_notes, author=author, created_at=now
+        )
+    return duplicate
