@@ -27,8 +27,8 @@ from gov21.core.geo import area_m2
 from gov21.core.geography import parish_name, parishes
 from gov21.core.principal import Principal
 from gov21.core.spatial import bbox_filter, geometries_intersecting
-from gov21.geo.contracts import collection_changed
 from gov21.exchange.contracts import agency_client, event_publish
+from gov21.geo.contracts import collection_changed
 from gov21.land.geometry import TOLERANCE_M2, merged_geometry, neighbours_check, parcel_geometry, parts_check
 from gov21.land.models import (
     Building,
