@@ -82,7 +82,8 @@ def test_a_box_finds_the_parcels_it_meets_and_reads_only_rows_whose_boxes_meet_i
     by_ids = _json(f"{ITEMS}?f=json&bbox={_box(0.5, 0.1, 5.1, 0.15)}")
     assert [f["id"] for f in by_ids["features"]][:4] == numbers and by_ids["numberMatched"] == 5
     monkeypatch.setattr(collections, "_BY_ID", 1)
-    assert _json(f"{ITEMS}?f=json&bbox={_box(0.5, 0.1, 5.1, 0.15)}") == by_ids
+    by_range = _json(f"{ITEMS}?f=json&bbox={_box(0.5, 0.1, 5.1, 0.15)}")
+    assert by_range["features"] == by_ids["features"] and by_range["numberMatched"] == 5
     paged = _json(f"{ITEMS}?f=json&limit=2&offset=1&bbox={_box(0.5, 0.1, 5.1, 0.15)}")
     assert [f["id"] for f in paged["features"]] == numbers[1:3]
 

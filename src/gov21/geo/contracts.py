@@ -16,7 +16,6 @@ collection logs each read with its reader, as every read of personal data is log
 from __future__ import annotations
 
 import re
-import secrets
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -29,8 +28,10 @@ from shapely.geometry.base import BaseGeometry
 from gov21.core.geo import BBox, Interval
 from gov21.core.principal import Principal
 from gov21.geo.cql import Filter, cql_matches, cql_q
+from gov21.geo.versions import collection_changed, collection_version
 
-__all__ = ["Filter", "cql_matches", "cql_q"]  # CQL2 filters: checked by the server, applied by collections
+# CQL2 filters (checked by the server, applied by collections) and the versions registers replace.
+__all__ = ["Filter", "collection_changed", "collection_version", "cql_matches", "cql_q"]
 
 Value = str | int | float | bool | None
 PropertyType = Literal["string", "integer", "number", "boolean"]
@@ -153,29 +154,6 @@ def collections_all() -> list[Collection]:
 
 def collection_get(collection_id: str) -> Collection | None:
     return _COLLECTIONS.get(collection_id)
-
-
-def collection_changed(collection_id: str) -> None:
-    """Say that the features of ``collection_id`` change in the current transaction (called by its
-    register beside the write): tiles built before are no longer served once it commits."""
-    from gov21.geo.models import CollectionVersion  # the model is loaded after the apps that call this
-
-    token = secrets.token_hex(16)
-    if not CollectionVersion.objects.filter(collection=collection_id).update(token=token):
-        CollectionVersion.objects.bulk_create(
-            [CollectionVersion(collection=collection_id, token=token)], ignore_conflicts=True
-        )
-        CollectionVersion.objects.filter(collection=collection_id).update(token=token)
-
-
-def collection_version(collection_id: str) -> str | None:
-    """The token of the collection's last change (None: its register has said of none)."""
-    from gov21.geo.models import CollectionVersion
-
-    found: str | None = (
-        CollectionVersion.objects.filter(collection=collection_id).values_list("token", flat=True).first()
-    )
-    return found
 
 
 def features_select(features: Sequence[Feature], query: Query) -> Result:

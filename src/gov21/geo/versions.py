@@ -1,0 +1,30 @@
+"""When a collection last changed: the token its register replaces in every transaction that changes
+its features, which the tiles kept of it are filed under (decision 0065). Used through
+``geo.contracts``."""
+
+from __future__ import annotations
+
+import secrets
+
+
+def collection_changed(collection_id: str) -> None:
+    """Say that the features of ``collection_id`` change in the current transaction (called by its
+    register beside the write): tiles built before are no longer served once it commits."""
+    from gov21.geo.models import CollectionVersion  # contracts import this before the models load
+
+    token = secrets.token_hex(16)
+    if not CollectionVersion.objects.filter(collection=collection_id).update(token=token):
+        CollectionVersion.objects.bulk_create(
+            [CollectionVersion(collection=collection_id, token=token)], ignore_conflicts=True
+        )
+        CollectionVersion.objects.filter(collection=collection_id).update(token=token)
+
+
+def collection_version(collection_id: str) -> str | None:
+    """The token of the collection's last change (None: its register has said of none)."""
+    from gov21.geo.models import CollectionVersion
+
+    found: str | None = (
+        CollectionVersion.objects.filter(collection=collection_id).values_list("token", flat=True).first()
+    )
+    return found
