@@ -93,7 +93,10 @@ def world() -> dict[str, Any]:
         for agency in ("licensing", "benefits", "business-register")
     }
     parcel = first_register(square(0, 0), owners((mother, "1/1")))
+    sold = first_register(square(2, 0), owners((mother, "1/1")))
     return {
+        "sold": sold,
+        "buyer": child.uin,
         "uin": mother.uin,
         "parcel": parcel,
         "token": flows.access_token_of(citizen),
@@ -147,6 +150,21 @@ def _valid_cases(world: dict[str, Any]) -> list[Case]:
             query=f"as_of={timezone.localdate()}",
         ),
         Case("LRA/land-register/parcels", "POST", "/parcels/{number}/extracts", f"/parcels/{parcel}/extracts", 201),
+        Case(
+            "LRA/land-register/parcels",
+            "POST",
+            "/transfers",
+            "/transfers",
+            201,
+            **_json(
+                {
+                    "parcel": world["sold"],
+                    "seller": {"kind": "person", "identifier": uin},
+                    "buyers": [{"party": {"kind": "person", "identifier": world["buyer"]}, "share": "1/1"}],
+                    "price_cents": 100,
+                }
+            ),
+        ),
         Case(
             "LRA/land-register/events",
             "POST",
@@ -237,6 +255,7 @@ def _bad_cases() -> list[Case]:
             422,
             query="as_of=soon",
         ),
+        Case("LRA/land-register/parcels", "POST", "/transfers", "/transfers", 422, **_json({"parcel": "XA-01-404"})),
         Case("LRA/land-register/events", "POST", "/", "/", 422, client=PUBLISHER, body=b"nope"),
         Case("EXCHANGE/data-embassy/store", "PUT", "/objects/{key}", "/objects/not-a-key", 422, body=b"x"),
         Case("EXCHANGE/data-embassy/store", "GET", "/list/{prefix}", "/list/keys", 422),
