@@ -103,9 +103,12 @@ def world() -> dict[str, Any]:
     _linkage_source_of(mother.uin, source="contract-clinic", agency=ENGINE.split("/")[0])
     categories_load()  # the services a report is made in (gone if a transactional test flushed them)
     report, duplicate = (concerns_report("street-light"), concerns_report("street-light", offset_m=20))
+    sold = first_register(square(2, 0), owners((mother, "1/1")))
     return {
         "report": report.pk,
         "duplicate": duplicate.pk,
+        "sold": sold,
+        "buyer": child.uin,
         "uin": mother.uin,
         "parcel": parcel,
         "token": flows.access_token_of(citizen),
@@ -161,6 +164,21 @@ def _valid_cases(world: dict[str, Any]) -> list[Case]:
             query=f"as_of={timezone.localdate()}",
         ),
         Case("LRA/land-register/parcels", "POST", "/parcels/{number}/extracts", f"/parcels/{parcel}/extracts", 201),
+        Case(
+            "LRA/land-register/parcels",
+            "POST",
+            "/transfers",
+            "/transfers",
+            201,
+            **_json(
+                {
+                    "parcel": world["sold"],
+                    "seller": {"kind": "person", "identifier": uin},
+                    "buyers": [{"party": {"kind": "person", "identifier": world["buyer"]}, "share": "1/1"}],
+                    "price_cents": 100,
+                }
+            ),
+        ),
         Case(
             "LRA/land-register/events",
             "POST",
@@ -295,6 +313,7 @@ def _bad_cases() -> list[Case]:
             422,
             query="as_of=soon",
         ),
+        Case("LRA/land-register/parcels", "POST", "/transfers", "/transfers", 422, **_json({"parcel": "XA-01-404"})),
         Case("LRA/land-register/events", "POST", "/", "/", 422, client=PUBLISHER, body=b"nope"),
         Case("DGO/readiness/regional", "POST", "/submissions", "/submissions", 422, **_json({"round": 2026})),
         Case("PORTAL/concerns/reports", "GET", "/queue", "/queue", 422, query="status=pending"),

@@ -81,8 +81,8 @@ class Transition(models.Model):
     """Every change of an application's state, with who made it and why."""
 
     application = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="transitions")
-    from_state = models.CharField(max_length=20)
-    to_state = models.CharField(max_length=20)
+    from_state = models.CharField(max_length=24)
+    to_state = models.CharField(max_length=24)
     actor = models.CharField(max_length=150)
     actor_kind = models.CharField(max_length=16)  # citizen | staff | system
     note = models.TextField(default="")
