@@ -92,6 +92,7 @@ urlpatterns = [
     path("office/outbox/", include("gov21.portal.outbox_urls")),
     path("geo/", include("gov21.geo.urls")),
     path("stac/", include("gov21.imagery.urls")),
+    path("", include("gov21.opendata.urls")),
     path("", include("gov21.identity.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("", include("gov21.portal.urls")),

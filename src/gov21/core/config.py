@@ -452,6 +452,31 @@ IMAGERY_STORAGE: Setting[str] = Setting(
     " (with the GOV21_S3_* settings). Empty: the imagery directory under the data directory.",
 )
 
+OPENDATA_UPLOAD_MAX_BYTES: Setting[int] = Setting(
+    "GOV21_OPENDATA_UPLOAD_MAX_BYTES",
+    int,
+    100 * 1024 * 1024,
+    "Largest file, in bytes, a publisher may upload to the data portal; a larger upload is refused before it is read.",
+)
+OPENDATA_SQL_ROWS_MAX: Setting[int] = Setting(
+    "GOV21_OPENDATA_SQL_ROWS_MAX",
+    int,
+    32000,
+    "Most rows one datastore query (datastore_search_sql, datastore_search) returns; the rest is cut and said so.",
+)
+OPENDATA_SQL_TIMEOUT_S: Setting[int] = Setting(
+    "GOV21_OPENDATA_SQL_TIMEOUT_S",
+    int,
+    10,
+    "Seconds a datastore SQL query may run before it is stopped.",
+)
+OPENDATA_HARVEST_TIMEOUT_S: Setting[int] = Setting(
+    "GOV21_OPENDATA_HARVEST_TIMEOUT_S",
+    int,
+    20,
+    "Seconds the data portal waits for a harvested catalogue (another CKAN or a DCAT file) to answer.",
+)
+
 ALL: tuple[Setting[object], ...] = tuple(value for value in list(globals().values()) if isinstance(value, Setting))
 
 

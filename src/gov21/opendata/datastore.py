@@ -169,14 +169,18 @@ def _bad(cell: object, kind: str) -> bool:
     return False
 
 
-def table_write(*, table: str, columns: Sequence[tuple[str, str]], rows: Sequence[tuple[object, ...]]) -> None:
-    """A new table ``table`` holding ``rows`` (all or nothing)."""
+def table_write(
+    *, table: str, columns: Sequence[tuple[str, str]], rows: Sequence[tuple[object, ...]], replace: bool = False
+) -> None:
+    """A new table ``table`` holding ``rows`` (all or nothing); ``replace``: in place of the one of
+    that name, in the same transaction."""
     ddl = ", ".join(f"{quote(name)} {DUCKDB_TYPES[kind]}" for name, kind in columns)
     marks = ", ".join("?" for _ in columns)
     with connection() as con:
         con.execute("BEGIN")
         try:
-            con.execute(f"CREATE TABLE {quote(table)} (_id BIGINT, {ddl})")
+            verb = "CREATE OR REPLACE TABLE" if replace else "CREATE TABLE"
+            con.execute(f"{verb} {quote(table)} (_id BIGINT, {ddl})")
             if rows:
                 con.executemany(
                     f"INSERT INTO {quote(table)} VALUES (?, {marks})",  # noqa: S608 - quoted names
@@ -361,3 +365,43 @@ def rows_delete(*, table: str, filters: dict[str, Any], known: set[str]) -> int:
         con.execute(f"DELETE FROM {quote(table)} WHERE {' AND '.join(where)}", params)  # noqa: S608
         after = con.execute(f"SELECT count(*) FROM {quote(table)}").fetchone()  # noqa: S608
     return int(before[0]) - int(after[0]) if before and after else 0
+
+
+def rows_upsert(
+    *, table: str, columns: Sequence[tuple[str, str]], rows: Sequence[tuple[object, ...]], key: Sequence[str]
+) -> None:
+    """Replace the rows whose ``key`` columns match a new row's, add the others (all or nothing)."""
+    names = [n for n, _k in columns]
+    positions = [names.index(k) for k in key]
+    marks = ", ".join("?" for _ in columns)
+    match = " AND ".join(f"{quote(k)} IS NOT DISTINCT FROM ?" for k in key)
+    with connection() as con:
+        con.execute("BEGIN")
+        try:
+            for row in rows:
+                con.execute(f"DELETE FROM {quote(table)} WHERE {match}", [row[p] for p in positions])  # noqa: S608
+            last = con.execute(f"SELECT coalesce(max(_id), 0) FROM {quote(table)}").fetchone()  # noqa: S608
+            start = int(last[0]) + 1 if last else 1
+            con.executemany(
+                f"INSERT INTO {quote(table)} (_id, {', '.join(quote(n) for n in names)}) VALUES (?, {marks})",  # noqa: S608
+                [(start + i, *row) for i, row in enumerate(rows)],
+            )
+            con.execute("COMMIT")
+        except Exception:
+            con.execute("ROLLBACK")
+            raise
+
+
+def parquet_bytes(table: str, columns: Sequence[str]) -> bytes:
+    """The table as a Parquet file, written by DuckDB to a temporary file under the data directory."""
+    import tempfile
+
+    names = ", ".join(quote(c) for c in columns)
+    folder = path().parent
+    with tempfile.TemporaryDirectory(dir=folder) as scratch:
+        target = Path(scratch) / "out.parquet"
+        with connection() as con:
+            con.execute(
+                f"COPY (SELECT {names} FROM {quote(table)} ORDER BY _id) TO '{target}' (FORMAT parquet)"  # noqa: S608
+            )
+        return target.read_bytes()

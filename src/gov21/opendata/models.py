@@ -91,6 +91,8 @@ class Resource(models.Model):
     datastore_active = models.BooleanField(default=False)
     # The datastore's columns: [{"id": name, "type": type, "info": {"label": title}}], CKAN's "fields".
     fields = models.JSONField(default=list, blank=True)
+    # The columns that name a row of a table created through the API (for ``datastore_upsert``).
+    primary_key = models.JSONField(default=list, blank=True)
     position = models.PositiveIntegerField(default=0)
     state = models.CharField(max_length=10, default="active")
     created = models.DateTimeField()
