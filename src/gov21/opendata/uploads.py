@@ -151,7 +151,7 @@ def _csv_cells(content: bytes) -> list[list[str]]:
 
 
 def _xlsx_cells(content: bytes) -> list[list[str]]:
-    from openpyxl import load_workbook  # type: ignore[import-untyped]
+    from openpyxl import load_workbook
 
     try:
         book = load_workbook(io.BytesIO(content), read_only=True, data_only=False)

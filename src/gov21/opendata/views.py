@@ -5,16 +5,18 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Callable
 from typing import Final
 
 import orjson
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
+from rdflib import Graph
 
 from gov21.core.errors import DomainError
 from gov21.core.http import problem_from_error
-from gov21.opendata import datastore, selectors, services
+from gov21.opendata import datastore, dcat, selectors, services
 
 MEDIA: Final = {
     "csv": "text/csv; charset=utf-8",
@@ -40,7 +42,7 @@ def _body(kind: str, names: list[str], rows: list[tuple[object, ...]]) -> bytes:
         return out.getvalue().encode("utf-8")
     if kind == "json":
         return orjson.dumps({"fields": names, "records": [dict(zip(names, row, strict=True)) for row in rows]})
-    from openpyxl import Workbook  # type: ignore[import-untyped]
+    from openpyxl import Workbook
 
     book = Workbook(write_only=True)
     sheet = book.create_sheet("data")
@@ -93,3 +95,35 @@ def download(request: HttpRequest, name: str, resource_id: str) -> HttpResponse:
     response["Content-Disposition"] = "attachment"
     response["X-Content-Type-Options"] = "nosniff"
     return response
+
+
+def _rdf(request: HttpRequest, kind: str, build: Callable[[], Graph]) -> HttpResponse:
+    try:
+        body = dcat.serialize(build(), kind)
+    except DomainError as error:
+        return problem_from_error(request, error)
+    response = HttpResponse(body, content_type=dcat.FORMATS[kind][1])
+    response["Vary"] = "Accept"
+    return response
+
+
+def _page(request: HttpRequest) -> int:
+    try:
+        page = int(request.GET.get("page", "1"))
+    except ValueError:
+        raise DomainError("invalid_page", _("A page is a number from 1."), field="page") from None
+    if page < 1:
+        raise DomainError("invalid_page", _("A page is a number from 1."), field="page")
+    return page
+
+
+@require_GET
+def catalogue(request: HttpRequest, kind: str = "") -> HttpResponse:
+    """``/catalog`` (content-negotiated) and ``/catalog.ttl|.jsonld|.rdf``, paged by ``?page=N``."""
+    chosen = kind or dcat.negotiate(request.headers.get("Accept", "")) or "ttl"
+    return _rdf(request, chosen, lambda: dcat.catalogue_graph(page=_page(request)))
+
+
+@require_GET
+def dataset_rdf(request: HttpRequest, name: str, kind: str) -> HttpResponse:
+    return _rdf(request, kind, lambda: dcat.dataset_graph(selectors.dataset_get(name)))
