@@ -102,11 +102,15 @@ class Context:
 
 Action = Callable[[Context], Any]
 ACTIONS: dict[str, Action] = {}
+# The actions that change the catalogue or the datastore: POST only, as in CKAN.
+WRITES: set[str] = set()
 
 
-def action(name: str) -> Callable[[Action], Action]:
+def action(name: str, *, write: bool = False) -> Callable[[Action], Action]:
     def register(function: Action) -> Action:
         ACTIONS[name] = function
+        if write:
+            WRITES.add(name)
         return function
 
     return register
@@ -206,6 +210,8 @@ def action_view(request: HttpRequest, name: str) -> HttpResponse:
     function = ACTIONS.get(name)
     if function is None:
         return _error(request, name, DomainError("bad_request", f"Bad request - Action name not known: {name}"))
+    if name in WRITES and request.method != "POST":
+        return _error(request, name, DomainError("bad_request", f"Bad request - {name} changes data: use POST."))
     _ckan_token(request)
     try:
         data, upload, texts = _parse(request)
@@ -257,25 +263,25 @@ def package_search(ctx: Context) -> dict[str, Any]:
     )
 
 
-@action("package_create")
+@action("package_create", write=True)
 def package_create(ctx: Context) -> dict[str, Any]:
     dataset = services.package_create(principal=ctx.principal(), data=ctx.data)
     return selectors.package_dict(selectors.dataset_get(str(dataset.id)))
 
 
-@action("package_update")
+@action("package_update", write=True)
 def package_update(ctx: Context) -> dict[str, Any]:
     dataset = services.package_update(principal=ctx.principal(), data=ctx.data, partial=False)
     return selectors.package_dict(selectors.dataset_get(str(dataset.id)))
 
 
-@action("package_patch")
+@action("package_patch", write=True)
 def package_patch(ctx: Context) -> dict[str, Any]:
     dataset = services.package_update(principal=ctx.principal(), data=ctx.data, partial=True)
     return selectors.package_dict(selectors.dataset_get(str(dataset.id)))
 
 
-@action("package_delete")
+@action("package_delete", write=True)
 def package_delete(ctx: Context) -> None:
     services.package_delete(principal=ctx.principal(), key=ctx.required("id"))
 
@@ -285,14 +291,14 @@ def resource_show(ctx: Context) -> dict[str, Any]:
     return selectors.resource_dict(selectors.resource_get(ctx.required("id")))
 
 
-@action("resource_create")
+@action("resource_create", write=True)
 def resource_create(ctx: Context) -> dict[str, Any]:
     return selectors.resource_dict(
         services.resource_create(principal=ctx.principal(), data=ctx.data, upload=ctx.upload)
     )
 
 
-@action("resource_update")
+@action("resource_update", write=True)
 def resource_update(ctx: Context) -> dict[str, Any]:
     return selectors.resource_dict(
         services.resource_update(principal=ctx.principal(), data=ctx.data, upload=ctx.upload)
@@ -493,7 +499,7 @@ def _record_rows(columns: list[tuple[str, str]], records: Any) -> list[tuple[obj
     return datastore.rows_check(columns, rows)
 
 
-@action("datastore_create")
+@action("datastore_create", write=True)
 def datastore_create(ctx: Context) -> dict[str, Any]:
     principal = ctx.principal()
     columns = _fields_in(ctx)
@@ -531,7 +537,7 @@ def datastore_create(ctx: Context) -> dict[str, Any]:
     }
 
 
-@action("datastore_upsert")
+@action("datastore_upsert", write=True)
 def datastore_upsert(ctx: Context) -> dict[str, Any]:
     principal = ctx.principal()
     principal.require("opendata.publish")
@@ -554,7 +560,7 @@ def datastore_upsert(ctx: Context) -> dict[str, Any]:
     return {"resource_id": str(resource.id), "method": method, "records": len(rows)}
 
 
-@action("datastore_delete")
+@action("datastore_delete", write=True)
 def datastore_delete(ctx: Context) -> dict[str, Any]:
     principal = ctx.principal()
     principal.require("opendata.publish")

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from gov21.opendata import ckan, views
+from gov21.opendata import ckan, pages, views
 
 app_name = "opendata"
 urlpatterns = [
@@ -14,6 +14,8 @@ urlpatterns = [
     path("dataset/<str:name>.ttl", views.dataset_rdf, {"kind": "ttl"}, name="dataset-ttl"),
     path("dataset/<str:name>.jsonld", views.dataset_rdf, {"kind": "jsonld"}, name="dataset-jsonld"),
     path("dataset/<str:name>.rdf", views.dataset_rdf, {"kind": "rdf"}, name="dataset-rdf"),
+    path("dataset/", pages.datasets, name="datasets"),
+    path("dataset/<str:name>", pages.dataset, name="dataset"),
     path("datastore/dump/<str:resource_id>", views.dump, name="dump"),
     path("dataset/<str:name>/resource/<str:resource_id>/download", views.download, name="download"),
 ]
