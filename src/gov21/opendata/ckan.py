@@ -502,6 +502,7 @@ def _record_rows(columns: list[tuple[str, str]], records: Any) -> list[tuple[obj
 @action("datastore_create", write=True)
 def datastore_create(ctx: Context) -> dict[str, Any]:
     principal = ctx.principal()
+    principal.require("opendata.publish")
     columns = _fields_in(ctx)
     rows = _record_rows(columns, ctx.json_value("records", []))
     primary_key = ctx.json_value("primary_key", [])
@@ -511,7 +512,6 @@ def datastore_create(ctx: Context) -> dict[str, Any]:
         raise DomainError("invalid_value", _("The primary key names fields of the table."), field="primary_key")
     with transaction.atomic():
         if "resource_id" in ctx.data:
-            principal.require("opendata.publish")
             resource = selectors.resource_get(ctx.required("resource_id"))
             if resource.versions.exists():
                 raise DomainError(
