@@ -63,6 +63,8 @@ class Dataset(models.Model):
     version = models.PositiveIntegerField(default=0)
     state = models.CharField(max_length=10, default="active")
     # Where a harvested dataset came from (empty for datasets published here).
+    # Name, title, description and tags in lower case: what a search's words are looked for in.
+    search_text = models.TextField(blank=True, default="")
     harvest_source = models.CharField(max_length=500, blank=True, default="")
     harvest_identifier = models.CharField(max_length=500, blank=True, default="")
     created = models.DateTimeField()

@@ -80,6 +80,13 @@ def tags_set(dataset: Dataset, names: Sequence[str]) -> None:
     dataset.tags.set(tags)
 
 
+def search_text_refresh(dataset: Dataset) -> None:
+    """Keep the words a search looks in current (after any change of the dataset or its tags)."""
+    tags = " ".join(dataset.tags.values_list("name", flat=True))
+    text = f"{dataset.name} {dataset.title} {dataset.notes} {tags}".lower()
+    Dataset.objects.filter(pk=dataset.pk).update(search_text=text)
+
+
 def _canonical(row: Sequence[object]) -> tuple[str, ...]:
     return tuple("" if cell is None else cell.isoformat() if hasattr(cell, "isoformat") else str(cell) for cell in row)
 
@@ -219,6 +226,7 @@ def _publish(
             setattr(dataset, attribute, value)
     dataset.groups.set([group_ensure(g) for g in publication.groups])
     tags_set(dataset, publication.tags)
+    dataset.search_text = ""
     resource = dataset.resources.filter(url_type="datastore", versions__isnull=False).distinct().first()
     if resource is None:
         resource = Resource.objects.create(
@@ -234,6 +242,7 @@ def _publish(
     fields = resource_fields(publication)
     if last is not None and last.rows_sha256 == digest:
         dataset.save()
+        search_text_refresh(dataset)
         return PublishedVersion(publication.dataset, last.number, str(resource.id), created=False)
     number = (last.number if last is not None else 0) + 1
     before = datastore.table_rows(last.table, [c["id"] for c in last.columns]) if last is not None else []
@@ -267,6 +276,7 @@ def _publish(
     dataset.version = number
     dataset.modified = now
     dataset.save()
+    search_text_refresh(dataset)
     undo["view"], undo["previous"] = rid, last.table if last is not None else ""
     datastore.view_point(name=rid, table=table)
     return PublishedVersion(publication.dataset, number, rid, created=True)

@@ -262,9 +262,7 @@ def _text(q: str) -> Q:
         if _FQ_TERM.match(word):
             condition &= _filters(word, field="q")
             continue
-        condition &= (
-            Q(title__icontains=word) | Q(notes__icontains=word) | Q(name__icontains=word) | Q(tags__name__iexact=word)
-        )
+        condition &= Q(search_text__contains=word.lower())
     return condition
 
 
@@ -296,12 +294,10 @@ def package_search(
                 field="facet.field",
             )
     condition = _text(q) & _filters(fq, field="fq")
+    # Each filter names one value of a many-valued field, so its join never repeats a dataset.
     matching = Dataset.objects.filter(state="active").filter(condition)
-    ids = matching.values("id")
-    count = Dataset.objects.filter(id__in=ids).count()
-    page_ids = list(
-        Dataset.objects.filter(id__in=ids).order_by(*order, "name").values_list("id", flat=True)[start : start + rows]
-    )
+    count = matching.count()
+    page_ids = list(matching.order_by(*order, "name").values_list("id", flat=True)[start : start + rows])
     by_id = {d.id: d for d in datasets().filter(id__in=page_ids)}
     results = [package_dict(by_id[i]) for i in page_ids]
     facet_counts: dict[str, dict[str, int]] = {}
@@ -309,10 +305,9 @@ def package_search(
     for facet in facets:
         lookup = FACETABLE[facet]
         counted = (
-            Dataset.objects.filter(id__in=ids)
-            .exclude(**{f"{lookup}__isnull": True})
+            matching.filter(**{f"{lookup}__isnull": False})
             .values(lookup)
-            .annotate(n=Count("id", distinct=True))
+            .annotate(n=Count("id", distinct=facet == "res_format"))
             .order_by("-n", lookup)[:facet_limit]
         )
         facet_counts[facet] = {str(row[lookup]): row["n"] for row in counted}

@@ -23,7 +23,7 @@ from gov21.core.principal import Principal
 from gov21.opendata import datastore, uploads
 from gov21.opendata.licences import BY_ID, FREQUENCIES
 from gov21.opendata.models import Dataset, Resource
-from gov21.opendata.publishing import group_ensure, name_check, organization_ensure, tags_set
+from gov21.opendata.publishing import group_ensure, name_check, organization_ensure, search_text_refresh, tags_set
 from gov21.opendata.selectors import dataset_get, organization_get, resource_get
 
 FILES: Final = "opendata/files"
@@ -121,6 +121,7 @@ def package_create(*, principal: Principal, data: dict[str, Any]) -> Dataset:
     _apply(dataset, data, partial=False)
     dataset.save()
     _relations(dataset, data)
+    search_text_refresh(dataset)
     for position, resource in enumerate(data.get("resources") or []):
         if not isinstance(resource, dict):
             raise DomainError("invalid_value", _("Each resource is an object."), field="resources")
@@ -150,6 +151,7 @@ def package_update(*, principal: Principal, data: dict[str, Any], partial: bool)
     dataset.modified = timezone.now()
     dataset.save()
     _relations(dataset, data)
+    search_text_refresh(dataset)
     return dataset
 
 
