@@ -52,7 +52,7 @@ def main() -> None:
     duck = []
     for _ in range(args.runs):
         t0 = time.perf_counter()
-        names, rows, _cut = datastore.sql_run(QUERY.format(table=TABLE), limit=1000, timeout_s=60)
+        _names, rows, _cut = datastore.sql_run(QUERY.format(table=TABLE), limit=1000, timeout_s=60)
         duck.append(time.perf_counter() - t0)
     result = {"rows": args.rows, "groups": len(rows), "duckdb_median_s": round(statistics.median(duck), 3)}
     if args.postgres:
