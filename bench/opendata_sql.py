@@ -64,7 +64,7 @@ def main() -> None:
                 f"CREATE UNLOGGED TABLE \"{TABLE}\" AS SELECT i AS _id, 'P' || lpad((i % 14)::text, 2, '0') AS parish, "
                 "CASE WHEN i % 2 = 0 THEN 'F' ELSE 'M' END AS sex, (i * 7919) % 100 AS age, "
                 "(i * 104729) % 5000 AS weight "
-                f"FROM generate_series(0, {args.rows - 1}) i"
+                f"FROM generate_series(0::bigint, {args.rows - 1}) i"
             )
             pg.execute(f'VACUUM ANALYZE "{TABLE}"')
             postgres = []

@@ -163,8 +163,8 @@ def _parse_body(request: HttpRequest) -> tuple[dict[str, Any], uploads.Upload | 
     kind = request.content_type or ""
     if kind.startswith("multipart/form-data"):
         uploads.size_check(int(request.META.get("CONTENT_LENGTH") or 0))
-        for key in request.POST:
-            data[key] = request.POST.get(key)
+        # The form's fields are the action's parameters, as a JSON body's keys are; Context types them.
+        data.update(request.POST.dict())
         sent = request.FILES.get("upload")
         upload = None
         if sent is not None:
@@ -177,8 +177,7 @@ def _parse_body(request: HttpRequest) -> tuple[dict[str, Any], uploads.Upload | 
         return data, upload
     body = request.body
     if kind == "application/x-www-form-urlencoded" and body:
-        for key in request.POST:
-            data[key] = request.POST.get(key)
+        data.update(request.POST.dict())
         return data, None
     if body:
         try:
