@@ -76,6 +76,7 @@ INSTALLED_APPS = [
     "gov21.assets",
     "gov21.participation",
     "gov21.concerns",
+    "gov21.opendata",
     "gov21.exchange",
     "gov21.geo",
     "gov21.imagery",

@@ -58,6 +58,9 @@ _GRANTED_BY_APP: tuple[tuple[str, str, set[str]], ...] = (
     ("linkage", "registrar", {"linkage.read", "linkage.review"}),
     ("linkage", "supervisor", {"linkage.read"}),
     ("linkage", "administrator", {"linkage.read", "linkage.review"}),
+    # The data portal's (gov21.opendata.apps): publish datasets in the back office and by API key.
+    ("opendata", "registrar", {"opendata.publish"}),
+    ("opendata", "administrator", {"opendata.publish"}),
 )
 for _app, _role, _granted in _GRANTED_BY_APP:
     EXPECTED[_role] = EXPECTED[_role] | _granted

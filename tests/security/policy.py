@@ -165,6 +165,26 @@ URLS: dict[str, Rule] = {
     "geo/map/<str:name>": Rule(_u("/geo/map/map.js"), get=EVERYONE),
     # The imagery catalogue is the government's open imagery: public, like /geo/. The test world
     # holds no imagery, so an item, its files and its tiles answer 404 to everyone (tests/imagery).
+    # --- The open data portal: its catalogue, pages and downloads are public; writes through CKAN's
+    # Action API need a publisher's token (tests/opendata/test_ckan.py drives every action). The
+    # matrix's nation publishes no dataset, so reads of one answer 404 to everyone.
+    "api/3/action/<str:name>": Rule(_u("/api/3/action/package_create"), post=perm("opendata.publish")),
+    "api/action/<str:name>": Rule(_u("/api/action/datastore_create"), post=perm("opendata.publish")),
+    "catalog": Rule(_u("/catalog"), get=EVERYONE),
+    "catalog.ttl": Rule(_u("/catalog.ttl"), get=EVERYONE),
+    "catalog.jsonld": Rule(_u("/catalog.jsonld"), get=EVERYONE),
+    "catalog.rdf": Rule(_u("/catalog.rdf"), get=EVERYONE),
+    "dataset/": Rule(_u("/dataset/"), get=EVERYONE),
+    "dataset/<str:name>": Rule(_u("/dataset/no-such-dataset"), get=EVERYONE, ok=frozenset({404})),
+    "dataset/<str:name>.ttl": Rule(_u("/dataset/no-such-dataset.ttl"), get=EVERYONE, ok=frozenset({404})),
+    "dataset/<str:name>.jsonld": Rule(_u("/dataset/no-such-dataset.jsonld"), get=EVERYONE, ok=frozenset({404})),
+    "dataset/<str:name>.rdf": Rule(_u("/dataset/no-such-dataset.rdf"), get=EVERYONE, ok=frozenset({404})),
+    "datastore/dump/<str:resource_id>": Rule(
+        _u("/datastore/dump/00000000-0000-4000-8000-000000000000"), get=EVERYONE, ok=frozenset({404})
+    ),
+    "dataset/<str:name>/resource/<str:resource_id>/download": Rule(
+        _u("/dataset/x/resource/00000000-0000-4000-8000-000000000000/download"), get=EVERYONE, ok=frozenset({404})
+    ),
     "stac/": Rule(_u("/stac/"), get=EVERYONE),
     # The readiness report: published figures about countries, for everyone.
     "readiness/": Rule(_u("/readiness/"), get=EVERYONE),

@@ -474,6 +474,25 @@ LINKAGE_MAX_FILE_BYTES: Setting[int] = Setting(
     " refused before it is read (split it, or raise this where the machine has the memory).",
 )
 
+OPENDATA_UPLOAD_MAX_BYTES: Setting[int] = Setting(
+    "GOV21_OPENDATA_UPLOAD_MAX_BYTES",
+    int,
+    100 * 1024 * 1024,
+    "Largest file, in bytes, a publisher may upload to the data portal; a larger upload is refused before it is read.",
+)
+OPENDATA_SQL_ROWS_MAX: Setting[int] = Setting(
+    "GOV21_OPENDATA_SQL_ROWS_MAX",
+    int,
+    32000,
+    "Most rows one datastore query (datastore_search_sql, datastore_search) returns; the rest is cut and said so.",
+)
+OPENDATA_SQL_TIMEOUT_S: Setting[int] = Setting(
+    "GOV21_OPENDATA_SQL_TIMEOUT_S",
+    int,
+    10,
+    "Seconds a datastore SQL query may run before it is stopped.",
+)
+
 ALL: tuple[Setting[object], ...] = tuple(value for value in list(globals().values()) if isinstance(value, Setting))
 
 
