@@ -698,8 +698,10 @@ def pubsub_bootstrap() -> None:
     land, land_inbox = _gov("LRA/land-register"), _gov("LRA/land-register/events")
     if not Subscription.objects.filter(event_type__code="death.registered", subscriber=land).exists():
         subscription_add(event_type="death.registered", subscriber=land, mode=Subscription.PUSH, endpoint=land_inbox)
-    if not Subscription.objects.filter(event_type__code="birth.registered", subscriber=statistics).exists():
-        subscription_add(event_type="birth.registered", subscriber=statistics, mode=Subscription.PULL)
+    # The statistics office pulls every registry event and recounts what it changed.
+    for code, _description, _uin_key in REGISTRY_EVENT_TYPES:
+        if not Subscription.objects.filter(event_type__code=code, subscriber=statistics).exists():
+            subscription_add(event_type=code, subscriber=statistics, mode=Subscription.PULL)
     right_grant(service=events, subject=statistics, method="GET", path="/*", by="gov21 setup")
     right_grant(service=events, subject=statistics, method="POST", path="/*/ack", by="gov21 setup")
 
