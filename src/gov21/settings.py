@@ -73,6 +73,7 @@ INSTALLED_APPS = [
     "gov21.continuity",
     "gov21.land",
     "gov21.assets",
+    "gov21.opendata",
     "gov21.exchange",
     "gov21.geo",
     "gov21.imagery",

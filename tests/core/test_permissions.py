@@ -19,11 +19,13 @@ _ASSETS_FIELD = _ASSETS_READ | {"assets.write", "disaster.assess"}
 # What each role could do before the apps granted their own permissions: the grants must not move.
 # The land register's (gov21.land.apps): read titles, lodge transactions, check and register them.
 _LAND_REGISTRAR = {"land.read", "land.lodge", "land.decide"}
+# The data portal's (gov21.opendata.apps): publish datasets in the back office and by API key.
+_OPENDATA = {"opendata.publish"}
 
 EXPECTED: dict[str, set[str]] = {
     "reader": {"person.read"} | _ASSETS_READ | {"land.read"},
     "clerk": {"person.read", "event.declare", "event.read"} | _ASSETS_FIELD | {"land.read", "land.lodge"},
-    "registrar": _REGISTRAR | _CASEWORK | {"identity.activate"} | _LAND_REGISTRAR,
+    "registrar": _REGISTRAR | _CASEWORK | {"identity.activate"} | _LAND_REGISTRAR | _OPENDATA,
     "case_officer": {"person.read", "identity.activate"} | _CASEWORK | _ASSETS_READ,
     "supervisor": {"person.read", "event.read", "identity.activate", "case.assign"}
     | _CASEWORK
@@ -35,7 +37,8 @@ EXPECTED: dict[str, set[str]] = {
     | _ASSETS_FIELD
     | {"identity.activate", "identity.clients", "exchange.admin", "case.assign", "services.admin", "continuity.read"}
     | {"disaster.declare"}
-    | _LAND_REGISTRAR,
+    | _LAND_REGISTRAR
+    | _OPENDATA,
 }
 
 
