@@ -72,6 +72,7 @@ INSTALLED_APPS = [
     "gov21.portal",
     "gov21.continuity",
     "gov21.land",
+    "gov21.statistics",
     "gov21.assets",
     "gov21.opendata",
     "gov21.exchange",

@@ -145,6 +145,7 @@ def events_follow() -> tuple[int, list[TableRelease]]:
     number of events read and the new releases."""
     seen: dict[str, int] = {}
     years: set[int] = set()
+    count = 0
     for event_type in EVENT_TYPES:
         page = exchange_json(
             client=agency_client(*CLIENT),
@@ -154,12 +155,12 @@ def events_follow() -> tuple[int, list[TableRelease]]:
         )
         events = [e for e in page.get("events", []) if isinstance(e, dict)]
         if events:
+            count += len(events)
             seen[event_type] = int(events[-1]["seq"])
             years.update(y for y in (_year_of(e) for e in events) if y is not None)
     if not seen:
         return 0, []
     made = tables_refresh(years=years)
-    count = 0
     for event_type, seq in seen.items():
         exchange_json(
             client=agency_client(*CLIENT),
@@ -169,7 +170,6 @@ def events_follow() -> tuple[int, list[TableRelease]]:
             body=b'{"seq": %d}' % seq,
             content_type="application/json",
         )
-        count += 1
     return count, made
 
 
