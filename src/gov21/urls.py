@@ -89,6 +89,8 @@ urlpatterns = [
     path("office/land/", include("gov21.land.urls")),
     path("office/assets/", include("gov21.assets.urls")),
     path("office/disasters/", include("gov21.assets.disaster_urls")),
+    path("office/statistics/", include("gov21.statistics.office_urls")),
+    path("statistics/", include("gov21.statistics.urls")),
     path("office/outbox/", include("gov21.portal.outbox_urls")),
     path("geo/", include("gov21.geo.urls")),
     path("stac/", include("gov21.imagery.urls")),
