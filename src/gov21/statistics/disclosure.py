@@ -282,7 +282,7 @@ def protect(
         exposed = [
             e
             for e in audit([release, *earlier], monotone=monotone, skip=skip)
-            if e.high - e.low < threshold - 1e-6 and e.version == 0
+            if e.high - e.low < threshold - 1e-6
         ]
         if not exposed:
             return release
