@@ -21,9 +21,11 @@ _ASSETS_FIELD = _ASSETS_READ | {"assets.write", "disaster.assess"}
 _LAND_REGISTRAR = {"land.read", "land.lodge", "land.decide"}
 # The data portal's (gov21.opendata.apps): publish datasets in the back office and by API key.
 _OPENDATA = {"opendata.publish"}
+# The statistics office's (gov21.statistics.apps): open its back office.
+_STATISTICS = {"statistics.read"}
 
 EXPECTED: dict[str, set[str]] = {
-    "reader": {"person.read"} | _ASSETS_READ | {"land.read"},
+    "reader": {"person.read"} | _ASSETS_READ | {"land.read"} | _STATISTICS,
     "clerk": {"person.read", "event.declare", "event.read"} | _ASSETS_FIELD | {"land.read", "land.lodge"},
     "registrar": _REGISTRAR | _CASEWORK | {"identity.activate"} | _LAND_REGISTRAR | _OPENDATA,
     "case_officer": {"person.read", "identity.activate"} | _CASEWORK | _ASSETS_READ,
@@ -31,14 +33,16 @@ EXPECTED: dict[str, set[str]] = {
     | _CASEWORK
     | _ASSETS_FIELD
     | {"disaster.declare"}
-    | {"land.read"},
+    | {"land.read"}
+    | _STATISTICS,
     "administrator": _REGISTRAR
     | _CASEWORK
     | _ASSETS_FIELD
     | {"identity.activate", "identity.clients", "exchange.admin", "case.assign", "services.admin", "continuity.read"}
     | {"disaster.declare"}
     | _LAND_REGISTRAR
-    | _OPENDATA,
+    | _OPENDATA
+    | _STATISTICS,
 }
 
 
@@ -71,6 +75,7 @@ def test_the_installed_apps_grant_each_role_exactly_what_it_had() -> None:
         ("assets", "assets.write"),
         ("assets", "disaster.declare"),
         ("land", "land.decide"),
+        ("statistics", "statistics.read"),
     ],
 )
 def test_each_permission_is_owned_by_the_app_that_checks_it(app: str, permission: str) -> None:

@@ -112,6 +112,8 @@ def _valid_cases(world: dict[str, Any]) -> list[Case]:
         Case("CRO/civil-registry/persons", "GET", "/{uin}", f"/{uin}", 200, query=f"as_of={timezone.localdate()}"),
         Case("CRO/civil-registry/persons", "GET", "/{uin}/history", f"/{uin}/history", 200),
         Case("CRO/civil-registry/residents", "GET", "/counts", "/counts", 200, query="parishes=XA-01,XA-02"),
+        Case("CRO/civil-registry/numbers", "GET", "/population", "/population", 200, query="as_of=2026-01-01"),
+        Case("CRO/civil-registry/numbers", "GET", "/events", "/events", 200, query="kind=birth&year=2026"),
         Case(
             "CRO/civil-registry/certificates",
             "POST",
@@ -214,6 +216,7 @@ def _bad_cases() -> list[Case]:
         Case("CRO/civil-registry/persons", "GET", "/{uin}", "/0000000000", 422, query="as_of=soon"),
         Case("CRO/civil-registry/persons", "GET", "/{uin}/history", "/12/history", 422),
         Case("CRO/civil-registry/residents", "GET", "/counts", "/counts", 422, query="parishes=XA-99"),
+        Case("CRO/civil-registry/numbers", "GET", "/events", "/events", 422, query="kind=baptism&year=2026"),
         Case("CRO/civil-registry/certificates", "POST", "/verify", "/verify", 422, **_json({"credential": "x"})),
         Case("CRO/civil-registry/declarations", "POST", "/{kind}", "/birth", 422, **_json(["not", "facts"])),
         Case("CRO/civil-registry/declarations", "GET", "/{id}", "/999999", 404),

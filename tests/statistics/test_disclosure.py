@@ -53,8 +53,9 @@ def test_without_secondary_suppression_the_margin_attack_recovers_the_cell() -> 
     """The attack itself works: only the primary cell hidden, its row total gives it away."""
     counts = np.array([[3, 20, 30], [25, 40, 12]], dtype=np.int64)
     full = margins(counts)
-    naive = Release(shape=(2, 3), values={c: (None if c == (0, 0) else v) for c, v in full.items()},
-                    primary=frozenset({(0, 0)}))
+    naive = Release(
+        shape=(2, 3), values={c: (None if c == (0, 0) else v) for c, v in full.items()}, primary=frozenset({(0, 0)})
+    )
     assert _attack(naive)[(0, 0)] == {3}
     assert audit([naive], monotone=False)[0].high - audit([naive], monotone=False)[0].low == 0
 

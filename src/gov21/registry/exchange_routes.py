@@ -24,10 +24,10 @@ from gov21.registry.records import PersonHistory, PersonRecord
 from gov21.registry.selectors import (
     certificate_get,
     certificate_verify,
-    events_count,
+    events_numbers,
     person_history,
     person_view,
-    population_count,
+    population_numbers,
     residents_count,
 )
 from gov21.registry.services import (
@@ -195,7 +195,7 @@ def population_get(call: Call, query: PopulationQuery) -> Population:
         as_of=as_of,
         cells=[
             PopulationCell(parish=c.parish, sex=c.sex, age_group=c.age_group, persons=c.persons)
-            for c in population_count(as_of=as_of)
+            for c in population_numbers(as_of=as_of)
         ],
     )
 
@@ -217,7 +217,7 @@ def events_get(call: Call, query: EventsQuery) -> Events:
             timeliness=c.timeliness,
             events=c.events,
         )
-        for c in events_count(kind=query.kind, year=query.year)
+        for c in events_numbers(kind=query.kind, year=query.year)
     ]
     return Events(kind=query.kind, year=query.year, cells=cells)
 

@@ -493,7 +493,7 @@ class EventCount:
     events: int
 
 
-def population_count(*, as_of: date) -> list[PopulationCount]:
+def population_numbers(*, as_of: date) -> list[PopulationCount]:
     """The living population on ``as_of`` by parish of address, sex and five-year age group: one
     grouped query (the age group computed by the database from the date of birth), nobody named."""
     from django.db.models import Case, CharField, Count, Value, When
@@ -502,9 +502,7 @@ def population_count(*, as_of: date) -> list[PopulationCount]:
     whens = []
     for low in range(0, AGE_GROUPS_OPEN_AT, AGE_GROUP_YEARS):
         # Aged below low + 5 on as_of: born after the day low + 5 years before it.
-        whens.append(
-            When(birth_date__gt=_years_before(as_of, low + AGE_GROUP_YEARS), then=Value(age_group(low)))
-        )
+        whens.append(When(birth_date__gt=_years_before(as_of, low + AGE_GROUP_YEARS), then=Value(age_group(low))))
     rows = (
         Person.objects.filter(birth_date__lte=as_of)
         .filter(Where(death_date__isnull=True) | Where(death_date__gt=as_of))
@@ -517,7 +515,7 @@ def population_count(*, as_of: date) -> list[PopulationCount]:
     return [PopulationCount(r["address_parish"], r["sex"], r["group"], r["persons"]) for r in rows]
 
 
-def events_count(*, kind: str, year: int) -> list[EventCount]:
+def events_numbers(*, kind: str, year: int) -> list[EventCount]:
     """Registered events of ``kind`` that happened in ``year``, counted by parish (of birth for a
     birth, of the subject's address otherwise), month, sex, age group and timeliness: nobody named."""
     from django.db.models import Count

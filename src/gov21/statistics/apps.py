@@ -1,10 +1,10 @@
 from django.apps import AppConfig
 
-# Who may open the statistics office's back office and refresh its tables.
+# Who may open the statistics office's back office.
 PERMISSIONS: dict[str, frozenset[str]] = {
     "reader": frozenset({"statistics.read"}),
     "supervisor": frozenset({"statistics.read"}),
-    "administrator": frozenset({"statistics.read", "statistics.refresh"}),
+    "administrator": frozenset({"statistics.read"}),
 }
 
 

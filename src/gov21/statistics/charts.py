@@ -27,7 +27,7 @@ def bars_svg(*, ident: str, title: str, labels: Sequence[str], values: Sequence[
     """Vertical bars, one per label; a suppressed value is drawn as an empty outlined bar marked "x"."""
     height, left, bottom, top = 260, 48, 40, 16
     known = [v for v in values if v is not None]
-    peak = max(known + [1])
+    peak = max([*known, 1])
     step = (WIDTH - left - 8) / max(1, len(labels))
     parts = [f'<line x1="{left}" y1="{height - bottom}" x2="{WIDTH - 4}" y2="{height - bottom}" stroke="{TEXT}"/>']
     parts.append(f'<text x="{left - 6}" y="{top + 4}" text-anchor="end" font-size="11" fill="{TEXT}">{peak}</text>')
@@ -50,13 +50,21 @@ def bars_svg(*, ident: str, title: str, labels: Sequence[str], values: Sequence[
             f'<text x="{x + w / 2:.1f}" y="{height - bottom + 14}" text-anchor="middle" font-size="10" '
             f'fill="{TEXT}">{escape(label)}</text>'
         )
-    shown = ", ".join(f"{label}: {_('suppressed') if v is None else v}" for label, v in zip(labels, values, strict=True))
+    shown = ", ".join(
+        f"{label}: {_('suppressed') if v is None else v}" for label, v in zip(labels, values, strict=True)
+    )
     return _frame(ident=ident, title=title, desc=shown, height=height, body="".join(parts))
 
 
 def pyramid_svg(
-    *, ident: str, title: str, groups: Sequence[str], left: Sequence[int | None], right: Sequence[int | None],
-    left_label: str, right_label: str,
+    *,
+    ident: str,
+    title: str,
+    groups: Sequence[str],
+    left: Sequence[int | None],
+    right: Sequence[int | None],
+    left_label: str,
+    right_label: str,
 ) -> SafeString:
     """A population pyramid: one row per age group (youngest at the bottom), ``left`` and ``right``
     drawn out from the middle; a suppressed value is an outlined box marked "x"."""

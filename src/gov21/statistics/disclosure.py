@@ -180,9 +180,7 @@ class _Programme:
         return max(0.0, ends[0]), ends[1]
 
 
-def audit(
-    releases: Sequence[Release], *, monotone: bool, skip: frozenset[Coord] = frozenset()
-) -> list[Exposure]:
+def audit(releases: Sequence[Release], *, monotone: bool, skip: frozenset[Coord] = frozenset()) -> list[Exposure]:
     """The range an attacker can narrow each primary suppressed cell of ``releases`` (newest first)
     to, reading all of them together; ``skip``: cells of the newest already proven safe. Data that
     break the growth a monotone attacker assumes (a correction) leave the versions unlinked."""
@@ -211,9 +209,7 @@ def _cubes(cell: Coord, shape: tuple[int, ...]) -> list[list[Coord]]:
     if not axes:
         return []
     cubes = []
-    for others in itertools.product(*(
-        [i for i in range(shape[axis]) if i != cell[axis]] for axis in axes
-    )):
+    for others in itertools.product(*([i for i in range(shape[axis]) if i != cell[axis]] for axis in axes)):
         corners = []
         for choice in itertools.product((0, 1), repeat=len(axes)):
             corner = list(cell)
@@ -280,9 +276,7 @@ def protect(
     for _round in range(3):
         release = Release(shape=shape, values=dict(values), primary=primary)
         exposed = [
-            e
-            for e in audit([release, *earlier], monotone=monotone, skip=skip)
-            if e.high - e.low < threshold - 1e-6
+            e for e in audit([release, *earlier], monotone=monotone, skip=skip) if e.high - e.low < threshold - 1e-6
         ]
         if not exposed:
             return release

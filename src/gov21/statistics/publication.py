@@ -48,7 +48,8 @@ def release_notes(*, spec: TableSpec, release: TableRelease) -> str:
 def release_publish(*, spec: TableSpec, release: TableRelease) -> None:
     """Publish ``release`` on the data portal and note the portal's version on it; raises (and so
     rolls back the caller's transaction) when the portal refuses."""
-    columns = tuple(TableColumn(d.name, "text", _english(d.title)) for d in spec.dimensions) + (
+    columns = (
+        *tuple(TableColumn(d.name, "text", _english(d.title)) for d in spec.dimensions),
         TableColumn(spec.measure, "integer", spec.measure.capitalize()),
         TableColumn("suppressed", "boolean", "Suppressed to protect small counts"),
     )
@@ -63,7 +64,9 @@ def release_publish(*, spec: TableSpec, release: TableRelease) -> None:
             notes=release_notes(spec=spec, release=release),
             columns=columns,
             rows=release_rows(spec=spec, release=release),
-            change_note=f"Release {release.version} of the Statistics Office, {release.created_at:%Y-%m-%d %H:%M} UTC",
+            change_note=(
+                f"Release {release.version} of the Statistics Office, {release.created_at:%Y-%m-%d %H:%M} UTC"
+            ),
             tags=("official statistics", spec.measure),
             groups=("population",) if spec.source in ("population", "birth", "death") else ("society",),
             frequency="daily",

@@ -68,9 +68,7 @@ def _hidden_share(counts: np.ndarray, release: disclosure.Release) -> float:
     if not total:
         return 0.0
     hidden = sum(
-        int(counts[c])
-        for c in release.suppressed
-        if all(i < n for i, n in zip(c, release.shape, strict=True))
+        int(counts[c]) for c in release.suppressed if all(i < n for i, n in zip(c, release.shape, strict=True))
     )
     return hidden / total
 
@@ -78,18 +76,16 @@ def _hidden_share(counts: np.ndarray, release: disclosure.Release) -> float:
 def table_release(*, spec: TableSpec, counts: np.ndarray) -> TableRelease | None:
     """Protect ``counts`` against the table's earlier releases and record a new release if anything
     published changed; the release, or None when the last one stands."""
-    earlier_rows = list(TableRelease.objects.filter(dataset=spec.dataset).order_by("-version")[: disclosure.VERSIONS_AUDITED])
-    protected = disclosure.protect(
-        counts, earlier=[_as_release(r) for r in earlier_rows], monotone=spec.monotone
+    earlier_rows = list(
+        TableRelease.objects.filter(dataset=spec.dataset).order_by("-version")[: disclosure.VERSIONS_AUDITED]
     )
+    protected = disclosure.protect(counts, earlier=[_as_release(r) for r in earlier_rows], monotone=spec.monotone)
     cells = disclosure.full_cells(protected.shape)
     values = [protected.values[c] for c in cells]
     if earlier_rows and earlier_rows[0].values == values and list(earlier_rows[0].shape) == list(protected.shape):
         return None
     with transaction.atomic():
-        last = (
-            TableRelease.objects.select_for_update().filter(dataset=spec.dataset).order_by("-version").first()
-        )
+        last = TableRelease.objects.select_for_update().filter(dataset=spec.dataset).order_by("-version").first()
         release = TableRelease.objects.create(
             dataset=spec.dataset,
             version=(last.version + 1) if last else 1,

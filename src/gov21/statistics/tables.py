@@ -17,7 +17,7 @@ from numpy.typing import NDArray
 from gov21.core.geography import parishes
 
 SEXES: Final = ("F", "M", "X")
-AGE_GROUPS: Final = tuple(f"{low:02d}-{low + 4:02d}" for low in range(0, 85, 5)) + ("85+",)
+AGE_GROUPS: Final = (*tuple(f"{low:02d}-{low + 4:02d}" for low in range(0, 85, 5)), "85+")
 TIMELINESS: Final = ("on_time", "late", "delayed")
 
 

@@ -32,9 +32,7 @@ def _first_dimension_chart(view: ReleaseView, ident: str) -> object:
 def _births_by_month(view: ReleaseView) -> object:
     months = view.spec.dimensions[1].categories
     values = [view.value(TOTAL, m, TOTAL) for m in months]
-    return charts.bars_svg(
-        ident="births-month", title=view.spec.title, labels=[m[-2:] for m in months], values=values
-    )
+    return charts.bars_svg(ident="births-month", title=view.spec.title, labels=[m[-2:] for m in months], values=values)
 
 
 def pyramid(view: ReleaseView) -> object:
@@ -67,9 +65,7 @@ def index(request: HttpRequest) -> HttpResponse:
         "releases": selectors.releases_current(),
         "population": population,
         "pyramid": pyramid(population) if population else None,
-        "pyramid_rows": [
-            (g, population.value(TOTAL, "F", g), population.value(TOTAL, "M", g)) for g in AGE_GROUPS
-        ]
+        "pyramid_rows": [(g, population.value(TOTAL, "F", g), population.value(TOTAL, "M", g)) for g in AGE_GROUPS]
         if population
         else [],
         "births": births,
@@ -92,8 +88,7 @@ def table(request: HttpRequest, dataset: str) -> HttpResponse:
         "dimensions": view.spec.dimensions,
         "chart": _first_dimension_chart(view, "table-chart"),
         "chart_rows": [
-            (c, view.value(c, *(TOTAL,) * (len(view.spec.dimensions) - 1)))
-            for c in view.spec.dimensions[0].categories
+            (c, view.value(c, *(TOTAL,) * (len(view.spec.dimensions) - 1))) for c in view.spec.dimensions[0].categories
         ],
     }
     return render(request, "statistics/table.html", context)

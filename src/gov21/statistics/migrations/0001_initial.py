@@ -4,32 +4,32 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
-    dependencies = [
-    ]
+    dependencies = []
 
     operations = [
         migrations.CreateModel(
-            name='TableRelease',
+            name="TableRelease",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('dataset', models.CharField(max_length=100)),
-                ('version', models.PositiveIntegerField()),
-                ('year', models.PositiveIntegerField()),
-                ('created_at', models.DateTimeField()),
-                ('shape', models.JSONField()),
-                ('values', models.JSONField()),
-                ('primary', models.JSONField()),
-                ('suppressed', models.PositiveIntegerField()),
-                ('hidden_share', models.FloatField()),
-                ('portal_version', models.PositiveIntegerField(blank=True, null=True)),
-                ('portal_resource', models.CharField(blank=True, max_length=100)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("dataset", models.CharField(max_length=100)),
+                ("version", models.PositiveIntegerField()),
+                ("year", models.PositiveIntegerField()),
+                ("created_at", models.DateTimeField()),
+                ("shape", models.JSONField()),
+                ("values", models.JSONField()),
+                ("primary", models.JSONField()),
+                ("suppressed", models.PositiveIntegerField()),
+                ("hidden_share", models.FloatField()),
+                ("portal_version", models.PositiveIntegerField(blank=True, null=True)),
+                ("portal_resource", models.CharField(blank=True, max_length=100)),
             ],
             options={
-                'indexes': [models.Index(fields=['dataset', '-version'], name='statistics_release_latest')],
-                'constraints': [models.UniqueConstraint(fields=('dataset', 'version'), name='statistics_release_number')],
+                "indexes": [models.Index(fields=["dataset", "-version"], name="statistics_release_latest")],
+                "constraints": [
+                    models.UniqueConstraint(fields=("dataset", "version"), name="statistics_release_number")
+                ],
             },
         ),
     ]
