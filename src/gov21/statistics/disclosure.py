@@ -21,8 +21,8 @@ from typing import Final
 
 import numpy as np
 from numpy.typing import NDArray
-from scipy import sparse
-from scipy.optimize import linprog
+from scipy import sparse  # type: ignore[import-untyped]
+from scipy.optimize import linprog  # type: ignore[import-untyped]
 
 TOTAL: Final = "total"
 THRESHOLD: Final = 5
@@ -116,17 +116,17 @@ class _Programme:
                     a, b = self.var.get((older, cell)), self.var.get((newer, cell))
                     if a is None and b is None:
                         continue
-                    row: dict[int, float] = {}
+                    link: dict[int, float] = {}
                     bound = 0.0
                     if a is not None:
-                        row[a] = 1.0
+                        link[a] = 1.0
                     else:
                         bound -= float(releases[older].values[cell] or 0)
                     if b is not None:
-                        row[b] = row.get(b, 0.0) - 1.0
+                        link[b] = link.get(b, 0.0) - 1.0
                     else:
                         bound += float(releases[newer].values[cell] or 0)
-                    ub_rows.append(row)
+                    ub_rows.append(link)
                     ub_b.append(bound)
         self.a_eq, self.b_eq = self._matrix(eq_rows), np.array(eq_b)
         self.a_ub, self.b_ub = self._matrix(ub_rows), np.array(ub_b)
@@ -283,5 +283,5 @@ def protect(
         for exposure in exposed:
             for corner in _cube_choose(exposure.cell, values, true, shape, threshold)[0]:
                 values[corner] = None
-    hidden = {c: (None if v else v) for c, v in true.items()}
+    hidden: dict[Coord, int | None] = {c: (None if v else v) for c, v in true.items()}
     return Release(shape=shape, values=hidden, primary=primary)
