@@ -73,6 +73,7 @@ INSTALLED_APPS = [
     "gov21.continuity",
     "gov21.land",
     "gov21.linkage",
+    "gov21.statistics",
     "gov21.assets",
     "gov21.participation",
     "gov21.concerns",

@@ -91,6 +91,8 @@ urlpatterns = [
     path("office/assets/", include("gov21.assets.urls")),
     path("office/concerns/", include("gov21.concerns.office_urls")),
     path("office/disasters/", include("gov21.assets.disaster_urls")),
+    path("office/statistics/", include("gov21.statistics.office_urls")),
+    path("statistics/", include("gov21.statistics.urls")),
     path("office/outbox/", include("gov21.portal.outbox_urls")),
     path("office/participation/", include("gov21.participation.office_urls")),
     path("participation/", include("gov21.participation.urls")),

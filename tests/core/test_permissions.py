@@ -61,6 +61,10 @@ _GRANTED_BY_APP: tuple[tuple[str, str, set[str]], ...] = (
     # The data portal's (gov21.opendata.apps): publish datasets in the back office and by API key.
     ("opendata", "registrar", {"opendata.publish"}),
     ("opendata", "administrator", {"opendata.publish"}),
+    # The statistics office's (gov21.statistics.apps): open its back office.
+    ("statistics", "reader", {"statistics.read"}),
+    ("statistics", "supervisor", {"statistics.read"}),
+    ("statistics", "administrator", {"statistics.read"}),
 )
 for _app, _role, _granted in _GRANTED_BY_APP:
     EXPECTED[_role] = EXPECTED[_role] | _granted
@@ -100,6 +104,8 @@ def test_the_installed_apps_grant_each_role_exactly_what_it_had() -> None:
         ("readiness", "readiness.review"),
         ("linkage", "linkage.review"),
         ("concerns", "concerns.work"),
+        ("opendata", "opendata.publish"),
+        ("statistics", "statistics.read"),
     ],
 )
 def test_each_permission_is_owned_by_the_app_that_checks_it(app: str, permission: str) -> None:

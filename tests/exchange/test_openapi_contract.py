@@ -129,6 +129,8 @@ def _valid_cases(world: dict[str, Any]) -> list[Case]:
         Case("CRO/civil-registry/residents", "GET", "/counts", "/counts", 200, query="parishes=XA-01,XA-02"),
         Case("CRO/civil-registry/versions", "GET", "/", "/", 200, query="after=0&limit=5"),
         Case("CRO/record-linkage/extracts", "GET", "/{source}", "/contract-clinic", 200),
+        Case("CRO/civil-registry/numbers", "GET", "/population", "/population", 200, query="as_of=2026-01-01"),
+        Case("CRO/civil-registry/numbers", "GET", "/events", "/events", 200, query="kind=birth&year=2026"),
         Case(
             "CRO/civil-registry/certificates",
             "POST",
@@ -290,6 +292,7 @@ def _bad_cases() -> list[Case]:
         Case("CRO/civil-registry/residents", "GET", "/counts", "/counts", 422, query="parishes=XA-99"),
         Case("CRO/civil-registry/versions", "GET", "/", "/", 422, query="limit=0"),
         Case("CRO/record-linkage/extracts", "GET", "/{source}", "/no-such-source", 404),
+        Case("CRO/civil-registry/numbers", "GET", "/events", "/events", 422, query="kind=baptism&year=2026"),
         Case("CRO/civil-registry/certificates", "POST", "/verify", "/verify", 422, **_json({"credential": "x"})),
         Case("CRO/civil-registry/declarations", "POST", "/{kind}", "/birth", 422, **_json(["not", "facts"])),
         Case("CRO/civil-registry/declarations", "GET", "/{id}", "/999999", 404),

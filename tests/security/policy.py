@@ -415,6 +415,10 @@ URLS: dict[str, Rule] = {
     "office/continuity/": Rule(_u("/office/continuity/"), get=page("continuity.read")),
     # --- the asset register and disaster response; the forms are sent empty (422 once let in)
     "office/land/": Rule(_u("/office/land/"), get=page("land.read")),
+    "office/statistics/": Rule(_u("/office/statistics/"), get=page("statistics.read")),
+    "statistics/": Rule(_u("/statistics/"), get=EVERYONE),
+    "statistics/<slug:dataset>/": Rule(_u("/statistics/population-by-parish-sex-age/"), get=EVERYONE),
+    "statistics/<slug:dataset>/csv": Rule(_u("/statistics/population-by-parish-sex-age/csv"), get=EVERYONE),
     "office/land/parcels/<str:number>/": Rule(lambda w: [f"/office/land/parcels/{w.a_parcel}/"], get=page("land.read")),
     # Any reader may post to a transaction's page; checking, registering or rejecting it is then
     # refused by the service to whoever lacks land.decide (tests/land/test_office.py).
@@ -798,6 +802,8 @@ EXCHANGE: dict[tuple[str, str, str], XOp] = {
     ("CRO/civil-registry/versions", "GET", "/"): XOp(frozenset(), _p("/")),
     # Every agency may ask; the service answers only the agency that owns the source (403 otherwise).
     ("CRO/record-linkage/extracts", "GET", "/{source}"): XOp(ALL_AGENCIES, lambda w: f"/{w.linkage_source}"),
+    ("CRO/civil-registry/numbers", "GET", "/population"): XOp(frozenset({"STATS/statistics"}), _p("/population")),
+    ("CRO/civil-registry/numbers", "GET", "/events"): XOp(frozenset({"STATS/statistics"}), _p("/events")),
     ("LRA/land-register/parcels", "GET", "/owners/{kind}/{identifier}"): XOp(
         frozenset({"PORTAL/portal", "PORTAL/services"}), lambda w: f"/owners/person/{w.a.identifier}"
     ),

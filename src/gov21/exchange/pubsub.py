@@ -726,8 +726,10 @@ def pubsub_bootstrap() -> None:
         event_type_add(code=code, publisher=land, description=description, schema=_land_schema())
         if not Subscription.objects.filter(event_type__code=code, subscriber=engine).exists():
             subscription_add(event_type=code, subscriber=engine, mode=Subscription.PUSH, endpoint=engine_inbox)
-    if not Subscription.objects.filter(event_type__code="birth.registered", subscriber=statistics).exists():
-        subscription_add(event_type="birth.registered", subscriber=statistics, mode=Subscription.PULL)
+    # The statistics office pulls every registry event and recounts what it changed.
+    for code, _description, _uin_key in REGISTRY_EVENT_TYPES:
+        if not Subscription.objects.filter(event_type__code=code, subscriber=statistics).exists():
+            subscription_add(event_type=code, subscriber=statistics, mode=Subscription.PULL)
     right_grant(service=events, subject=statistics, method="GET", path="/*", by="gov21 setup")
     right_grant(service=events, subject=statistics, method="POST", path="/*/ack", by="gov21 setup")
 

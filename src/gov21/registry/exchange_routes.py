@@ -24,9 +24,11 @@ from gov21.registry.records import PersonFacts, PersonHistory, PersonRecord
 from gov21.registry.selectors import (
     certificate_get,
     certificate_verify,
+    events_numbers,
     person_history,
     person_versions_page,
     person_view,
+    population_numbers,
     residents_count,
 )
 from gov21.registry.services import (
@@ -179,6 +181,96 @@ def residents_get(call: Call, query: ResidentsQuery) -> Residents:
     return Residents(
         places=[PlaceResidents(parish=c.parish, settlement=c.settlement, residents=c.residents) for c in counts]
     )
+
+
+# --- numbers for the statistics office -----------------------------------------------------------
+
+numbers = ServiceRouter("registry.numbers", title="Civil registry: numbers for official statistics")
+numbers.publish(
+    "CRO/civil-registry/numbers",
+    title=gettext_noop("Numbers of residents and registered events for official statistics"),
+)
+
+
+class PopulationQuery(BaseModel):
+    """The day the population is counted on; today without it."""
+
+    as_of: date | None = None
+
+
+class PopulationCell(Schema):
+    parish: str
+    sex: str
+    age_group: str
+    persons: int
+
+
+class Population(Schema):
+    as_of: date
+    cells: list[PopulationCell]
+
+
+class EventsQuery(BaseModel):
+    """The kind of life event and the year it happened in."""
+
+    kind: Literal["birth", "death", "marriage", "divorce", "address_change"]
+    year: Annotated[int, Field(ge=1900, le=2200)]
+
+
+class EventCell(Schema):
+    parish: str
+    month: str
+    sex: str
+    age_group: str
+    timeliness: str
+    events: int
+
+
+class Events(Schema):
+    kind: str
+    year: int
+    cells: list[EventCell]
+
+
+@numbers.get(
+    "/population",
+    response=Population,
+    query=PopulationQuery,
+    summary="The living population by parish of address, sex and five-year age group: numbers only, no person named",
+)
+def population_get(call: Call, query: PopulationQuery) -> Population:
+    from django.utils import timezone
+
+    as_of = query.as_of or timezone.localdate()
+    return Population(
+        as_of=as_of,
+        cells=[
+            PopulationCell(parish=c.parish, sex=c.sex, age_group=c.age_group, persons=c.persons)
+            for c in population_numbers(as_of=as_of)
+        ],
+    )
+
+
+@numbers.get(
+    "/events",
+    response=Events,
+    query=EventsQuery,
+    summary="Registered life events of a kind in a year by parish, month, sex, age group and timeliness: "
+    "numbers only, no person named",
+)
+def events_get(call: Call, query: EventsQuery) -> Events:
+    cells = [
+        EventCell(
+            parish=c.parish,
+            month=c.month,
+            sex=c.sex,
+            age_group=c.age_group,
+            timeliness=c.timeliness,
+            events=c.events,
+        )
+        for c in events_numbers(kind=query.kind, year=query.year)
+    ]
+    return Events(kind=query.kind, year=query.year, cells=cells)
 
 
 # --- certificates ---------------------------------------------------------------------------------

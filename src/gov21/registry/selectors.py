@@ -29,6 +29,7 @@ from gov21.registry.keys import registry_keys
 from gov21.registry.models import (
     Certificate,
     CertificateStatus,
+    EventKind,
     EventState,
     LifeEvent,
     Person,
@@ -475,3 +476,101 @@ def residents_count(*, parishes: list[str]) -> list[ResidentCount]:
         if row["address_settlement"]:
             found.append(ResidentCount(row["address_parish"], row["address_settlement"], row["residents"]))
     return [ResidentCount(code, "", count) for code, count in totals.items()] + found
+
+
+# --- numbers for the statistics office ------------------------------------------------------------
+
+# Five-year age groups, the last open: "00-04", "05-09", ..., "85+".
+AGE_GROUP_YEARS = 5
+AGE_GROUPS_OPEN_AT = 85
+
+
+def age_group(years: int) -> str:
+    """The five-year age group of an age in whole years."""
+    if years >= AGE_GROUPS_OPEN_AT:
+        return f"{AGE_GROUPS_OPEN_AT}+"
+    low = max(0, years) // AGE_GROUP_YEARS * AGE_GROUP_YEARS
+    return f"{low:02d}-{low + AGE_GROUP_YEARS - 1:02d}"
+
+
+def _years_between(born: date, on: date) -> int:
+    return on.year - born.year - ((on.month, on.day) < (born.month, born.day))
+
+
+def _years_before(day: date, years: int) -> date:
+    try:
+        return day.replace(year=day.year - years)
+    except ValueError:  # 29 February
+        return day.replace(year=day.year - years, day=28)
+
+
+@dataclass(frozen=True, slots=True)
+class PopulationCount:
+    """Living persons with their address in a parish, of one sex and five-year age group."""
+
+    parish: str
+    sex: str
+    age_group: str
+    persons: int
+
+
+@dataclass(frozen=True, slots=True)
+class EventCount:
+    """Registered life events of one kind in a parish and month, by the subject's sex and age group
+    and by how soon the event was registered."""
+
+    parish: str
+    month: str
+    sex: str
+    age_group: str
+    timeliness: str
+    events: int
+
+
+def population_numbers(*, as_of: date) -> list[PopulationCount]:
+    """The living population on ``as_of`` by parish of address, sex and five-year age group: one
+    grouped query (the age group computed by the database from the date of birth), nobody named."""
+    from django.db.models import Case, CharField, Count, Value, When
+    from django.db.models import Q as Where
+
+    whens = []
+    for low in range(0, AGE_GROUPS_OPEN_AT, AGE_GROUP_YEARS):
+        # Aged below low + 5 on as_of: born after the day low + 5 years before it.
+        whens.append(When(birth_date__gt=_years_before(as_of, low + AGE_GROUP_YEARS), then=Value(age_group(low))))
+    rows = (
+        Person.objects.filter(birth_date__lte=as_of)
+        .filter(Where(death_date__isnull=True) | Where(death_date__gt=as_of))
+        .exclude(address_parish="")
+        .annotate(group=Case(*whens, default=Value(f"{AGE_GROUPS_OPEN_AT}+"), output_field=CharField()))
+        .values("address_parish", "sex", "group")
+        .annotate(persons=Count("id"))
+        .order_by("address_parish", "sex", "group")
+    )
+    return [PopulationCount(r["address_parish"], r["sex"], r["group"], r["persons"]) for r in rows]
+
+
+def events_numbers(*, kind: str, year: int) -> list[EventCount]:
+    """Registered events of ``kind`` that happened in ``year``, counted by parish (of birth for a
+    birth, of the subject's address otherwise), month, sex, age group and timeliness: nobody named."""
+    from django.db.models import Count
+
+    registered = (EventState.REGISTERED, EventState.CERTIFIED, EventState.CORRECTED)
+    parish_field = "subject__birth_parish" if kind == EventKind.BIRTH else "subject__address_parish"
+    rows = (
+        LifeEvent.objects.filter(kind=kind, state__in=registered, event_date__year=year, subject__isnull=False)
+        .values(parish_field, "event_date", "subject__sex", "subject__birth_date", "timeliness")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    counts: dict[tuple[str, str, str, str, str], int] = {}
+    for r in rows:
+        on: date = r["event_date"]
+        key = (
+            r[parish_field],
+            f"{on.year:04d}-{on.month:02d}",
+            r["subject__sex"],
+            age_group(_years_between(r["subject__birth_date"], on)),
+            r["timeliness"] or "",
+        )
+        counts[key] = counts.get(key, 0) + int(r["n"])
+    return [EventCount(*key, events=n) for key, n in sorted(counts.items())]

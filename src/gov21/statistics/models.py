@@ -1,0 +1,30 @@
+from __future__ import annotations
+
+from django.db import models
+
+
+class TableRelease(models.Model):
+    """One numbered release of a statistical table, as published after disclosure control: every
+    cell (margins included) in the order of ``disclosure.full_cells``, null where suppressed. Which
+    suppressed cells were small is kept here, never published: the audit of the next release needs it."""
+
+    dataset = models.CharField(max_length=100)
+    version = models.PositiveIntegerField()
+    year = models.PositiveIntegerField()
+    created_at = models.DateTimeField()
+    shape = models.JSONField()
+    values = models.JSONField()
+    primary = models.JSONField()
+    # What the protection cost: suppressed cells, and the share of the counted people in them.
+    suppressed = models.PositiveIntegerField()
+    hidden_share = models.FloatField()
+    # The data portal's version and datastore resource, once published there.
+    portal_version = models.PositiveIntegerField(null=True, blank=True)
+    portal_resource = models.CharField(max_length=100, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["dataset", "version"], name="statistics_release_number")]
+        indexes = [models.Index(fields=["dataset", "-version"], name="statistics_release_latest")]
+
+    def __str__(self) -> str:
+        return f"{self.dataset} v{self.version}"

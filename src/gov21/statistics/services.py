@@ -1,0 +1,187 @@
+"""The statistics office's work: following the civil registry's events through the exchange,
+recounting the tables they change from the registry's numbers service (counts only, nobody
+named), protecting each table (``disclosure``) and publishing every changed table as a new
+numbered release, in the office's own record and on the data portal."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable
+from datetime import date
+from typing import Final
+
+import numpy as np
+from django.db import transaction
+from django.utils import timezone
+
+from gov21.core.errors import DomainError
+from gov21.exchange.contracts import agency_client, agency_service, exchange_json
+from gov21.statistics import disclosure
+from gov21.statistics.models import TableRelease
+from gov21.statistics.tables import TableSpec, all_tables, population_table, year_tables
+
+CLIENT: Final = ("STATS", "statistics")
+# The registry's events the office follows (pull subscriptions set up with the exchange).
+EVENT_TYPES: Final = (
+    "birth.registered",
+    "death.registered",
+    "marriage.registered",
+    "name.changed",
+    "address.changed",
+)
+PULL_LIMIT: Final = 1000
+
+
+def _numbers(path: str, query: str) -> dict[str, object]:
+    answer = exchange_json(
+        client=agency_client(*CLIENT),
+        service=agency_service("CRO", "civil-registry", "numbers"),
+        path=path,
+        query=query,
+        issue="official statistics",
+    )
+    if not isinstance(answer, dict):
+        raise DomainError("registry_answer", "The civil registry's numbers service answered nothing usable", status=502)
+    return answer
+
+
+def _cells(answer: dict[str, object]) -> list[dict[str, object]]:
+    cells = answer.get("cells")
+    return [c for c in cells if isinstance(c, dict)] if isinstance(cells, list) else []
+
+
+def release_to_values(release: TableRelease) -> dict[disclosure.Coord, int | None]:
+    shape = tuple(release.shape)
+    return dict(zip(disclosure.full_cells(shape), release.values, strict=True))
+
+
+def _as_release(row: TableRelease) -> disclosure.Release:
+    return disclosure.Release(
+        shape=tuple(row.shape),
+        values=release_to_values(row),
+        primary=frozenset(tuple(c) for c in row.primary),
+    )
+
+
+def _hidden_share(counts: np.ndarray, release: disclosure.Release) -> float:
+    total = int(counts.sum())
+    if not total:
+        return 0.0
+    hidden = sum(
+        int(counts[c]) for c in release.suppressed if all(i < n for i, n in zip(c, release.shape, strict=True))
+    )
+    return hidden / total
+
+
+def table_release(*, spec: TableSpec, counts: np.ndarray) -> TableRelease | None:
+    """Protect ``counts`` against the table's earlier releases and record a new release if anything
+    published changed; the release, or None when the last one stands."""
+    earlier_rows = list(
+        TableRelease.objects.filter(dataset=spec.dataset).order_by("-version")[: disclosure.VERSIONS_AUDITED]
+    )
+    protected = disclosure.protect(counts, earlier=[_as_release(r) for r in earlier_rows], monotone=spec.monotone)
+    cells = disclosure.full_cells(protected.shape)
+    values = [protected.values[c] for c in cells]
+    if earlier_rows and earlier_rows[0].values == values and list(earlier_rows[0].shape) == list(protected.shape):
+        return None
+    with transaction.atomic():
+        last = TableRelease.objects.select_for_update().filter(dataset=spec.dataset).order_by("-version").first()
+        release = TableRelease.objects.create(
+            dataset=spec.dataset,
+            version=(last.version + 1) if last else 1,
+            year=spec.year,
+            created_at=timezone.now(),
+            shape=list(protected.shape),
+            values=values,
+            primary=sorted(list(c) for c in protected.primary),
+            suppressed=len(protected.suppressed),
+            hidden_share=_hidden_share(counts, protected),
+        )
+        from gov21.statistics.publication import release_publish
+
+        release_publish(spec=spec, release=release)
+    return release
+
+
+def tables_refresh(*, years: Iterable[int] = (), population: bool = True) -> list[TableRelease]:
+    """Recount the tables of ``years`` (this year when none), and the population; the new releases."""
+    today = timezone.localdate()
+    wanted = sorted(set(years)) or [today.year]
+    made: list[TableRelease] = []
+    if population:
+        spec = population_table(today.year)
+        answer = _numbers("/population", f"as_of={today.isoformat()}")
+        release = table_release(spec=spec, counts=spec.counts(_cells(answer), "persons"))
+        if release is not None:
+            made.append(release)
+    for year in wanted:
+        read: dict[str, list[dict[str, object]]] = {}
+        for spec in year_tables(year):
+            if spec.source not in read:
+                read[spec.source] = _cells(_numbers("/events", f"kind={spec.source}&year={year}"))
+            release = table_release(spec=spec, counts=spec.counts(read[spec.source], "events"))
+            if release is not None:
+                made.append(release)
+    return made
+
+
+def _year_of(event: dict[str, object]) -> int | None:
+    payload = event.get("payload")
+    if not isinstance(payload, dict):
+        return None
+    try:
+        return date.fromisoformat(str(payload.get("date", ""))).year
+    except ValueError:
+        return None
+
+
+def events_follow() -> tuple[int, list[TableRelease]]:
+    """Read the registry's new events through the exchange, recount the tables of the years they
+    happened in, and only then acknowledge them: a failure leaves them to be read again. The
+    number of events read and the new releases."""
+    seen: dict[str, int] = {}
+    years: set[int] = set()
+    count = 0
+    for event_type in EVENT_TYPES:
+        page = exchange_json(
+            client=agency_client(*CLIENT),
+            service=agency_service("EXCHANGE", "pubsub", "events"),
+            path=f"/{event_type}",
+            query=f"limit={PULL_LIMIT}",
+        )
+        events = [e for e in page.get("events", []) if isinstance(e, dict)]
+        if events:
+            count += len(events)
+            seen[event_type] = int(events[-1]["seq"])
+            years.update(y for y in (_year_of(e) for e in events) if y is not None)
+    if not seen:
+        return 0, []
+    made = tables_refresh(years=years)
+    for event_type, seq in seen.items():
+        exchange_json(
+            client=agency_client(*CLIENT),
+            service=agency_service("EXCHANGE", "pubsub", "events"),
+            path=f"/{event_type}/ack",
+            method="POST",
+            body=b'{"seq": %d}' % seq,
+            content_type="application/json",
+        )
+    return count, made
+
+
+def follow_loop(*, interval: float, stop_after: float | None = None) -> int:
+    """Follow the events every ``interval`` seconds (for ``stop_after`` seconds, or for ever) and
+    republish every table at least daily; how many releases were made."""
+    started = time.monotonic()
+    made = 0
+    last_full = 0.0
+    while stop_after is None or time.monotonic() - started < stop_after:
+        if time.monotonic() - last_full > 86400:
+            made += len(tables_refresh())
+            last_full = time.monotonic()
+        made += len(events_follow()[1])
+        time.sleep(interval)
+    return made
+
+
+__all__ = ["all_tables", "events_follow", "follow_loop", "table_release", "tables_refresh"]
