@@ -158,7 +158,9 @@ def test_makemessages_finds_no_new_untranslated_or_fuzzy_message(tmp_path: Path)
     }
     languages = [arg for code in TRANSLATED for arg in ("-l", code)]
     result = subprocess.run(
-        [sys.executable, "-m", "django", "makemessages", *languages, "--no-location"],
+        # -P: the working directory is the package, whose app `statistics` must not stand in for the
+        # standard library's module of that name.
+        [sys.executable, "-P", "-m", "django", "makemessages", *languages, "--no-location"],
         cwd=copy,
         env=env,
         capture_output=True,
