@@ -26,7 +26,11 @@ def _ids(process: Process) -> list[int]:
 
 
 def _answers(
-    process: Process, single: str = "bus", multiple: tuple[str, ...] = ("park",), scale: str = "4", text: str = ""
+    process: Process,
+    single: str | list[str] = "bus",
+    multiple: tuple[str, ...] = ("park",),
+    scale: str = "4",
+    text: str = "",
 ) -> dict[str, Any]:
     one, many, score, free = _ids(process)
     return {f"q{one}": single, f"q{many}": list(multiple), f"q{score}": scale, f"q{free}": text}
@@ -71,6 +75,9 @@ def test_a_resident_answers_a_survey_once_and_changes_the_answers_before_the_clo
         ({"scale": "6"}, "Choose a number from 1 to 5 for: How happy are you with the buses?"),
         ({"scale": "0"}, "Choose a number from 1 to 5 for: How happy are you with the buses?"),
         ({"scale": "three"}, "Choose a number from 1 to 5 for: How happy are you with the buses?"),
+        ({"single": ["bus", "car"]}, "Choose one option for: How do you come to town?"),
+        ({"text": "x" * 2001}, "Write at most 2,000 characters for: Anything else?"),
+        ({"text": "bad\x01text"}, "The text contains characters we cannot accept."),
     ],
 )
 def test_a_wrong_answer_is_explained_in_an_error_summary_and_nothing_is_stored(
