@@ -7,7 +7,7 @@ from django.utils import timezone
 from gov21.core.principal import Principal
 from gov21.participation import services
 from gov21.participation.models import Process
-from gov21.participation.services import ProjectFacts
+from gov21.participation.services import ProjectFacts, QuestionFacts
 
 OFFICER = Principal(name="dgo.officer", kind="staff", roles=frozenset({"administrator"}))
 # An officer of the Ministry of Public Works, which runs the processes made here.
@@ -48,3 +48,26 @@ def process(kind: str, *, slug: str = "p", parish: str = "", threshold: int = 0,
 
 def close(p: Process) -> None:
     Process.objects.filter(pk=p.pk).update(closes_at=timezone.now() - timedelta(seconds=1))
+
+
+def survey(*, slug: str = "s", parish: str = "") -> Process:
+    """A survey of four questions: a single choice, a multiple choice, a scale and an optional free text."""
+    now = timezone.now()
+    return services.process_create(
+        slug=slug,
+        kind="survey",
+        title="A survey",
+        agency="PWD",
+        opens_at=now - timedelta(days=1),
+        closes_at=now + timedelta(days=30),
+        parish=parish,
+        questions=[
+            QuestionFacts("single", "How do you come to town?", (("bus", "By bus"), ("car", "By car"))),
+            QuestionFacts(
+                "multiple", "What should we build?", (("park", "A park"), ("pool", "A pool"), ("road", "A road"))
+            ),
+            QuestionFacts("scale", "How happy are you with the buses?"),
+            QuestionFacts("text", "Anything else?", required=False),
+        ],
+        actor=OFFICER,
+    )

@@ -568,6 +568,9 @@ URLS: dict[str, Rule] = {
     ),
     "participation/<slug:slug>/sign": Rule(_u("/participation/none/sign"), post=CITIZENS, ok=frozenset({404})),
     "participation/<slug:slug>/ballot": Rule(_u("/participation/none/ballot"), post=CITIZENS, ok=frozenset({404})),
+    "participation/<slug:slug>/survey": Rule(
+        _u("/participation/none/survey"), post=CITIZENS, ok=frozenset({404}), data=lambda w: {"q1": "bus"}
+    ),
     "participation/<slug:slug>/comments": Rule(
         _u("/participation/none/comments"), post=CITIZENS, ok=frozenset({404}), data=lambda w: {"body": "hello"}
     ),

@@ -1,4 +1,4 @@
-"""E-participation: processes run by an agency (petitions, participatory budgets, consultations),
+"""E-participation: processes run by an agency (petitions, participatory budgets, consultations, surveys),
 their signatures, ballots, comments, opinion statements and the public moderation log.
 
 No row holds a UIN: a person appears only as a pseudonym, an HMAC of their UIN under a key of the
@@ -16,6 +16,7 @@ class Process(models.Model):
         PETITION = "petition", _("Petition")
         BUDGET = "budget", _("Participatory budget")
         CONSULTATION = "consultation", _("Consultation")
+        SURVEY = "survey", _("Survey")
 
     class Phase(models.TextChoices):
         INFORMATION = "information", _("Information")
@@ -202,3 +203,48 @@ class OpinionMap(models.Model):
 
     def __str__(self) -> str:
         return f"map of {self.process_id}"
+
+
+class SurveyQuestion(models.Model):
+    """One question of a survey, in the order it is asked."""
+
+    class Kind(models.TextChoices):
+        SINGLE = "single", _("Single choice")
+        MULTIPLE = "multiple", _("Multiple choice")
+        SCALE = "scale", _("Scale from 1 to 5")
+        TEXT = "text", _("Free text")
+
+    process = models.ForeignKey(Process, on_delete=models.PROTECT, related_name="questions")
+    position = models.PositiveSmallIntegerField()
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    text = models.CharField(max_length=300)
+    required = models.BooleanField(default=True)
+    # The options of a choice question: [[code, label], ...]; empty for a scale or free text.
+    options = models.JSONField(default=list)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["process", "position"], name="one_question_per_position"),
+        ]
+        ordering = ["position"]
+
+    def __str__(self) -> str:
+        return f"question {self.pk}"
+
+
+class SurveyResponse(models.Model):
+    """A person's current answers to a survey; replaced when they answer again before the close."""
+
+    process = models.ForeignKey(Process, on_delete=models.PROTECT, related_name="survey_responses")
+    pseudonym = models.CharField(max_length=64)
+    # {question id (text): option code | [option codes] | 1..5 | free text}; an unanswered optional
+    # question is absent.
+    answers = models.JSONField()
+    answered_at = models.DateTimeField()
+    changed_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["process", "pseudonym"], name="one_survey_response_per_person")]
+
+    def __str__(self) -> str:
+        return f"response {self.pk}"

@@ -21,6 +21,8 @@ from gov21.participation.models import (
     Process,
     Statement,
     StatementVote,
+    SurveyQuestion,
+    SurveyResponse,
 )
 from gov21.participation.opinion import opinion_compute
 
@@ -175,3 +177,53 @@ def abuse_reports_open() -> list[AbuseReport]:
         .select_related("comment", "comment__process")
         .order_by("reported_at")[:100]
     )
+
+
+def survey_questions(process: Process) -> list[SurveyQuestion]:
+    return list(SurveyQuestion.objects.filter(process=process).order_by("position"))
+
+
+def survey_responses_count(process: Process) -> int:
+    return SurveyResponse.objects.filter(process=process).count()
+
+
+def survey_results(process: Process) -> dict[str, Any]:
+    """The results of a survey, question by question: the answers counted per option, the scale's
+    distribution and mean, and the free-text answers in alphabetical order (which says nothing of who
+    wrote them or when). The page escapes the texts as it shows them."""
+    questions = survey_questions(process)
+    choices: dict[int, dict[str, int]] = {q.pk: {code: 0 for code, _label in q.options} for q in questions if q.options}
+    scales: dict[int, dict[int, int]] = {q.pk: dict.fromkeys(range(1, 6), 0) for q in questions if q.kind == "scale"}
+    texts: dict[int, list[str]] = {q.pk: [] for q in questions if q.kind == "text"}
+    answered_by = dict.fromkeys(choices, 0)
+    responses = 0
+    for answers in SurveyResponse.objects.filter(process=process).values_list("answers", flat=True).iterator():
+        responses += 1
+        for key, value in answers.items():
+            pk = int(key)
+            if pk in choices:
+                answered_by[pk] += 1
+                for code in value if isinstance(value, list) else [value]:
+                    if code in choices[pk]:
+                        choices[pk][code] += 1
+            elif pk in scales and value in scales[pk]:
+                scales[pk][value] += 1
+            elif pk in texts:
+                texts[pk].append(str(value))
+    rows: list[dict[str, Any]] = []
+    for q in questions:
+        row: dict[str, Any] = {"id": q.pk, "kind": q.kind, "text": q.text}
+        if q.pk in choices:
+            row["options"] = [(label, code, choices[q.pk][code]) for code, label in q.options]
+            row["answered"] = answered_by[q.pk]
+        if q.pk in scales:
+            spread = scales[q.pk]
+            answered = sum(spread.values())
+            row["distribution"] = sorted(spread.items())
+            row["answered"] = answered
+            row["mean"] = round(sum(k * n for k, n in spread.items()) / answered, 2) if answered else None
+        if q.pk in texts:
+            row["texts"] = sorted(texts[q.pk], key=str.casefold)
+            row["answered"] = len(texts[q.pk])
+        rows.append(row)
+    return {"responses": responses, "questions": rows}

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -18,6 +18,7 @@ from django.utils.translation import gettext_noop
 
 from gov21.core.crypto import random_token
 from gov21.core.errors import DomainError
+from gov21.core.forms import CONTROL_CHARACTERS
 from gov21.core.geography import parishes
 from gov21.core.principal import Principal
 from gov21.exchange.contracts import agency_client, agency_service, exchange_json
@@ -35,6 +36,8 @@ from gov21.participation.models import (
     Signature,
     Statement,
     StatementVote,
+    SurveyQuestion,
+    SurveyResponse,
 )
 
 # Why the civil registry is read: shown to the person among the uses of their data.
@@ -44,6 +47,9 @@ ADULT_AGE = 18
 WRITE_LIMIT = 5
 WRITE_WINDOW = timedelta(minutes=10)
 MAX_COMMENT = 5000
+# The longest free-text answer to a survey question.
+MAX_SURVEY_TEXT = 2000
+SCALE = range(1, 6)
 
 
 @dataclass(frozen=True)
@@ -51,6 +57,33 @@ class ProjectFacts:
     code: str
     title: str
     cost_cents: int
+
+
+@dataclass(frozen=True)
+class QuestionFacts:
+    """A survey question: its kind (single, multiple, scale, text), its text, and for a choice
+    question its options as (code, label) pairs."""
+
+    kind: str
+    text: str
+    options: tuple[tuple[str, str], ...] = ()
+    required: bool = True
+
+
+def _questions_check(questions: Sequence[QuestionFacts]) -> None:
+    if not questions:
+        raise DomainError("no_questions", _("A survey needs at least one question."), field="questions")
+    for q in questions:
+        if q.kind not in SurveyQuestion.Kind.values or not q.text.strip():
+            raise DomainError("question", _("Each question needs a kind and a text."), field="questions")
+        choice = q.kind in (SurveyQuestion.Kind.SINGLE, SurveyQuestion.Kind.MULTIPLE)
+        codes = [code for code, _label in q.options]
+        if choice and (len(codes) < 2 or len(set(codes)) != len(codes)):
+            raise DomainError(
+                "options", _("A choice question needs at least two options with different codes."), field="questions"
+            )
+        if not choice and codes:
+            raise DomainError("options", _("Only a choice question has options."), field="questions")
 
 
 def _process(slug: str, *, lock: bool = False) -> Process:
@@ -74,13 +107,16 @@ def process_create(
     threshold: int = 0,
     budget_cents: int = 0,
     projects: Sequence[ProjectFacts] = (),
+    questions: Sequence[QuestionFacts] = (),
     actor: Principal,
 ) -> Process:
     """A process run by ``agency`` (an exchange member code), open from ``opens_at`` to ``closes_at``."""
     actor.require("participation.answer")
     if kind not in Process.Kind.values:
         raise DomainError(
-            "unknown_kind", _("Choose a petition, a participatory budget or a consultation."), field="kind"
+            "unknown_kind",
+            _("Choose a petition, a participatory budget, a consultation or a survey."),
+            field="kind",
         )
     if parish and parish not in {code for code, _name in parishes()}:
         raise DomainError("unknown_parish", _("There is no such parish."), field="parish")
@@ -88,6 +124,8 @@ def process_create(
         raise DomainError("dates", _("A process must close after it opens."), field="closes_at")
     if kind == Process.Kind.BUDGET and (budget_cents <= 0 or not projects):
         raise DomainError("budget", _("A participatory budget needs an amount and projects."), field="budget_cents")
+    if kind == Process.Kind.SURVEY:
+        _questions_check(questions)
     with transaction.atomic():
         if Process.objects.filter(slug=slug).exists():
             raise DomainError("slug_taken", _("A process already has this address."), status=409, field="slug")
@@ -111,6 +149,18 @@ def process_create(
         )
         if kind == Process.Kind.CONSULTATION:
             OpinionMap.objects.create(process=process)
+        if kind == Process.Kind.SURVEY:
+            SurveyQuestion.objects.bulk_create(
+                SurveyQuestion(
+                    process=process,
+                    position=i,
+                    kind=q.kind,
+                    text=q.text.strip(),
+                    required=q.required,
+                    options=[[code, label] for code, label in q.options],
+                )
+                for i, q in enumerate(questions, start=1)
+            )
     return process
 
 
@@ -422,3 +472,82 @@ def _map_enqueue(process_id: int) -> None:
     from gov21.participation.tasks import opinion_map_refresh
 
     opinion_map_refresh.enqueue(process_id)
+
+
+# --- surveys -------------------------------------------------------------------------------------
+
+
+def survey_answer(*, slug: str, uin: str, level: str, answers: Mapping[int, Sequence[str]]) -> None:
+    """Record (or replace, until the close) the person's answers to a survey."""
+    process, who = _participant(slug=slug, uin=uin, level=level)
+    survey_record(process=process, who=who, answers=answers)
+
+
+def _survey_value(q: SurveyQuestion, given: list[str]) -> str | list[str] | int | None:
+    """The stored answer to one question from what was sent for it (None when unanswered)."""
+    field = f"q{q.pk}"
+    values = {"question": q.text}
+    if not given:
+        if q.required:
+            raise DomainError("required", _("Answer the question: %(question)s") % values, field=field)
+        return None
+    if q.kind == SurveyQuestion.Kind.TEXT:
+        text = given[0]
+        if len(given) > 1 or len(text) > MAX_SURVEY_TEXT:
+            raise DomainError(
+                "too_long",
+                _("Write at most %(limit)s characters for: %(question)s") % {**values, "limit": f"{MAX_SURVEY_TEXT:,}"},
+                field=field,
+            )
+        return text
+    if q.kind == SurveyQuestion.Kind.SCALE:
+        if len(given) != 1 or not given[0].isdigit() or int(given[0]) not in SCALE:
+            raise DomainError("scale", _("Choose a number from 1 to 5 for: %(question)s") % values, field=field)
+        return int(given[0])
+    codes = {code for code, _label in q.options}
+    if not set(given) <= codes:
+        raise DomainError(
+            "unknown_option", _("Choose only the options offered for: %(question)s") % values, field=field
+        )
+    if q.kind == SurveyQuestion.Kind.SINGLE:
+        if len(set(given)) != 1:
+            raise DomainError("one_option", _("Choose one option for: %(question)s") % values, field=field)
+        return given[0]
+    return sorted(set(given))
+
+
+def survey_record(*, process: Process, who: str, answers: Mapping[int, Sequence[str]]) -> None:
+    """The answers of an eligible participant ``who`` (a pseudonym), checked question by question:
+    each value is stripped, empty ones dropped, and the first question wrongly answered refuses all."""
+    if process.kind != Process.Kind.SURVEY:
+        raise DomainError("not_survey", _("This process takes no survey answers."), status=409)
+    questions = list(SurveyQuestion.objects.filter(process=process).order_by("position"))
+    known = {q.pk for q in questions}
+    if set(answers) - known:
+        raise DomainError("unknown_question", _("Answer only the questions of this survey."))
+    stored: dict[str, Any] = {}
+    for q in questions:
+        given = [v.strip() for v in answers.get(q.pk, ()) if v.strip()]
+        if any(CONTROL_CHARACTERS.search(v) for v in given):
+            raise DomainError(
+                "invalid_text", _("The text contains characters we cannot accept. Type it again."), field=f"q{q.pk}"
+            )
+        value = _survey_value(q, given)
+        if value is not None:
+            stored[str(q.pk)] = value
+    now = timezone.now()
+    for _attempt in range(2):
+        try:
+            with transaction.atomic():
+                changed = SurveyResponse.objects.filter(process=process, pseudonym=who).update(
+                    answers=stored, changed_at=now
+                )
+                if not changed:
+                    SurveyResponse.objects.create(
+                        process=process, pseudonym=who, answers=stored, answered_at=now, changed_at=now
+                    )
+            return
+        except IntegrityError:
+            # The same person's answers arrived at the same moment: these replace them.
+            continue
+    raise DomainError("busy", _("Your answers could not be recorded. Try again."), status=409)

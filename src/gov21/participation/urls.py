@@ -8,6 +8,7 @@ urlpatterns = [
     path("<slug:slug>/", views.process_page, name="process"),
     path("<slug:slug>/sign", views.sign, name="sign"),
     path("<slug:slug>/ballot", views.ballot, name="ballot"),
+    path("<slug:slug>/survey", views.survey, name="survey"),
     path("<slug:slug>/ballots.json", views.ballots_json, name="ballots"),
     path("<slug:slug>/comments", views.comment, name="comment"),
     path("<slug:slug>/comments/<int:comment_id>/report", views.report, name="report"),

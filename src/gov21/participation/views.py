@@ -66,6 +66,11 @@ def _page(request: HttpRequest, process: Process, *, error: DomainError | None =
         context["ballots"] = selectors.ballots_count(process)
         if closed:
             context["tally"] = selectors.tally(process)
+    elif process.kind == Process.Kind.SURVEY:
+        context["questions"] = selectors.survey_questions(process)
+        context["responses"] = selectors.survey_responses_count(process)
+        if closed:
+            context["results"] = selectors.survey_results(process)
     else:
         context["comments"] = selectors.comments_shown(process)
         context["statements"] = selectors.statements_shown(process)
@@ -160,6 +165,23 @@ def report(request: HttpRequest, slug: str, comment_id: int) -> HttpResponse:
         data = ReasonForm(request.POST).cleaned()
         services.abuse_report(comment_id=comment_id, uin=uin, level=level, reason=data["reason"])
         return redirect(f"/participation/{process.slug}/?reported=1")
+
+    return _act(request, slug, act)
+
+
+@require_POST
+def survey(request: HttpRequest, slug: str) -> HttpResponse:
+    """The answers to a survey, one field ``q<id>`` per question (several for a multiple choice)."""
+
+    def act(process: Process, uin: str, level: str) -> HttpResponse:
+        answers: dict[int, list[str]] = {}
+        for key in request.POST:
+            if key.startswith("q") and key[1:].isdigit():
+                answers[int(key[1:])] = request.POST.getlist(key)
+            elif key != "csrfmiddlewaretoken":
+                raise DomainError("unknown_question", _("Answer only the questions of this survey."))
+        services.survey_answer(slug=process.slug, uin=uin, level=level, answers=answers)
+        return redirect(f"/participation/{process.slug}/?answered=1")
 
     return _act(request, slug, act)
 
