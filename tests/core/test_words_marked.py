@@ -45,6 +45,11 @@ ALLOWED_TEXT: dict[str, str] = {
     "PostgreSQL": "a product's name",
     "GeoJSON": "a format's name (RFC 7946), the same in every language",
     "OpenAPI 3.0": "a standard's name and version",
+    "DCAT-AP (Turtle)": "a vocabulary's and a format's names, the same in every language",
+    "JSON-LD": "a format's name (W3C), the same in every language",
+    "XLSX": "a file format's name",
+    "JSON": "a format's name (RFC 8259)",
+    "Parquet": "a file format's name",
 }
 # An address, a file name or an identifier (``/auth/activate``, ``schema.json``, ``private_key_jwt``).
 _MACHINE = re.compile(r"\S*(?:/|_|\w\.\w)\S*")

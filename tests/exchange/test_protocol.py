@@ -204,14 +204,14 @@ def test_metaservices_list_allowed_methods_and_the_openapi_description(client_li
         _send(client_listener, "GET", f"{base}/listMethods", {"X-Road-Client": "XA/GOV/STATS/statistics"}).read()
     )
     codes = {s["service_code"] for s in listed["service"]}
-    assert codes == {"persons", "residents", "certificates", "declarations", "copies"}
+    assert codes == {"persons", "residents", "certificates", "declarations", "copies", "versions", "numbers"}
     persons = next(s for s in listed["service"] if s["service_code"] == "persons")
     assert {"method": "GET", "path": "/*/history"} in persons["endpoint_list"]
 
     allowed = json.loads(
         _send(client_listener, "GET", f"{base}/allowedMethods", {"X-Road-Client": "XA/GOV/STATS/statistics"}).read()
     )
-    assert {s["service_code"] for s in allowed["service"]} == {"certificates"}
+    assert {s["service_code"] for s in allowed["service"]} == {"certificates", "numbers"}
 
     openapi = _send(
         client_listener, "GET", f"{base}/getOpenAPI?serviceCode=persons", {"X-Road-Client": "XA/GOV/MSD/benefits"}

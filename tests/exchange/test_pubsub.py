@@ -128,8 +128,9 @@ def test_deaths_and_marriages_are_published_with_the_uins_concerned(registrar: P
         "declaration": marriage.pk,
     }
     assert died.payload == {"number": death.number, "uin": b.uin, "date": "2024-02-02", "declaration": death.pk}
-    assert list(died.deliveries.values_list("subscription__subscriber", flat=True)) == [BENEFITS]
-    assert not married.deliveries.exists()
+    # The statistics office pulls every registry event; only the deaths are pushed to benefits.
+    assert sorted(died.deliveries.values_list("subscription__subscriber", flat=True)) == [BENEFITS, STATS]
+    assert list(married.deliveries.values_list("subscription__subscriber", flat=True)) == [STATS]
 
 
 def test_the_same_idempotency_key_publishes_once() -> None:
@@ -157,15 +158,24 @@ def test_bootstrap_runs_again_without_duplicating_subscriptions() -> None:
     setup.bootstrap()
 
     assert sorted(Subscription.objects.values_list("event_type__code", "subscriber", "mode")) == before
-    assert before == [
-        ("address.changed", ENGINE, "push"),
-        ("birth.registered", BENEFITS, "push"),
-        ("birth.registered", ENGINE, "push"),
-        ("birth.registered", STATS, "pull"),
-        ("death.registered", LAND, "push"),
-        ("death.registered", BENEFITS, "push"),
-        ("death.registered", ENGINE, "push"),
-    ]
+    assert before == sorted(
+        [
+            ("address.changed", ENGINE, "push"),
+            ("address.changed", STATS, "pull"),
+            ("birth.registered", BENEFITS, "push"),
+            ("birth.registered", ENGINE, "push"),
+            ("birth.registered", STATS, "pull"),
+            ("death.registered", LAND, "push"),
+            ("death.registered", BENEFITS, "push"),
+            ("death.registered", ENGINE, "push"),
+            ("death.registered", STATS, "pull"),
+            ("land.inheritance_opened", ENGINE, "push"),
+            ("land.registered", ENGINE, "push"),
+            ("land.rejected", ENGINE, "push"),
+            ("marriage.registered", STATS, "pull"),
+            ("name.changed", STATS, "pull"),
+        ]
+    )
 
 
 # --- push ------------------------------------------------------------------------------------
@@ -311,7 +321,8 @@ def test_statistics_pulls_acknowledges_and_then_sees_only_newer_events(registrar
 def test_a_client_without_a_pull_subscription_is_refused(registrar: Principal) -> None:
     register_person(registrar)
 
-    unsubscribed = _pull(STATS, "/death.registered")
+    # The statistics office pulls the registry's events, not the land register's.
+    unsubscribed = _pull(STATS, "/land.registered")
     assert unsubscribed.status == 403
     assert unsubscribed.headers["content-type"] == "application/problem+json"
     assert unsubscribed.json()["type"] == "not_subscribed"

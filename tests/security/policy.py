@@ -417,8 +417,14 @@ URLS: dict[str, Rule] = {
     "office/land/": Rule(_u("/office/land/"), get=page("land.read")),
     "office/statistics/": Rule(_u("/office/statistics/"), get=page("statistics.read")),
     "statistics/": Rule(_u("/statistics/"), get=EVERYONE),
-    "statistics/<slug:dataset>/": Rule(_u("/statistics/population-by-parish-sex-age/"), get=EVERYONE),
-    "statistics/<slug:dataset>/csv": Rule(_u("/statistics/population-by-parish-sex-age/csv"), get=EVERYONE),
+    # Public tables; the world has published none (tests/statistics publishes and reads them), so a
+    # table's page answers 404 to everyone alike, never a refusal.
+    "statistics/<slug:dataset>/": Rule(
+        _u("/statistics/population-by-parish-sex-age/"), get=EVERYONE, ok=frozenset({400, 404, 409, 422})
+    ),
+    "statistics/<slug:dataset>/csv": Rule(
+        _u("/statistics/population-by-parish-sex-age/csv"), get=EVERYONE, ok=frozenset({400, 404, 409, 422})
+    ),
     "office/land/parcels/<str:number>/": Rule(lambda w: [f"/office/land/parcels/{w.a_parcel}/"], get=page("land.read")),
     # Any reader may post to a transaction's page; checking, registering or rejecting it is then
     # refused by the service to whoever lacks land.decide (tests/land/test_office.py).
