@@ -90,6 +90,7 @@ urlpatterns = [
     path("office/assets/", include("gov21.assets.urls")),
     path("office/disasters/", include("gov21.assets.disaster_urls")),
     path("office/outbox/", include("gov21.portal.outbox_urls")),
+    path("office/readiness/", include("gov21.readiness.office_urls")),
     path("geo/", include("gov21.geo.urls")),
     path("stac/", include("gov21.imagery.urls")),
     path("readiness/", include("gov21.readiness.urls")),

@@ -376,6 +376,10 @@ URLS: dict[str, Rule] = {
     "office/land/lodge/mortgage/": Rule(
         _u("/office/land/lodge/mortgage/"), get=page("land.lodge"), post=page("land.lodge")
     ),
+    # The skills survey: any member of staff answers it, once (a second answer is 409); the gaps
+    # per ministry and role are for reviewers (tests/readiness/test_office.py).
+    "office/readiness/skills/": Rule(_u("/office/readiness/skills/"), get=STAFF, post=STAFF),
+    "office/readiness/skills/gaps/": Rule(_u("/office/readiness/skills/gaps/"), get=page("readiness.review")),
     "office/assets/": Rule(_u("/office/assets/"), get=page("assets.read")),
     "office/assets/add": Rule(_u("/office/assets/add"), get=page("assets.write"), post=page("assets.write")),
     "office/assets/<str:code>": Rule(lambda w: [f"/office/assets/{w.asset_code}"], get=page("assets.read")),
