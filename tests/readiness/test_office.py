@@ -139,3 +139,73 @@ def test_the_gaps_page_refuses_an_unknown_round_and_those_who_do_not_review() ->
 
 def _answer_levels(level: int) -> dict[str, int]:
     return dict.fromkeys(framework().competencies, level)
+
+
+# --- agency self-assessment ------------------------------------------------------------------------
+
+ASSESSMENTS = "/office/readiness/assessments/"
+
+
+def _pillars() -> list[str]:
+    from gov21.readiness.reference import questionnaire
+
+    return list(questionnaire().questions)
+
+
+def test_an_assessment_is_opened_answered_with_evidence_and_signed_off_by_another() -> None:
+    clerk = _signed_in("ready.clerk5", "clerk", next_url=ASSESSMENTS)
+    opened = clerk.post(ASSESSMENTS, {"agency": "DGO", "round": "2026"})
+    assert opened.status_code == 302
+    page_url = opened["Location"]
+    assert "Self-assessment of DGO, 2026" in _text(clerk.get(page_url))
+    first, *rest = _pillars()
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    upload = SimpleUploadedFile("backup-drill.pdf", b"%PDF-1.4 drill report", content_type="application/pdf")
+    answered = clerk.post(page_url, {"action": "answer", "pillar": first, "level": "3", "evidence_file": upload})
+    assert answered.status_code == 302
+    for pillar in rest:
+        data = {"action": "answer", "pillar": pillar, "level": "2", "evidence_url": "https://dgo.gov.example/report"}
+        assert clerk.post(page_url, data).status_code == 302
+    text = _text(clerk.get(page_url))
+    assert "backup-drill.pdf" in text and "https://dgo.gov.example/report" in text
+    # The clerk cannot sign off; the supervisor who answered nothing can.
+    assert "Sign off this assessment" not in text
+    assert clerk.post(page_url, {"action": "sign-off"}).status_code == 403
+    supervisor = _signed_in("ready.sup3", "supervisor", next_url=ASSESSMENTS)
+    assert "Sign off this assessment" in _text(supervisor.get(page_url))
+    assert supervisor.post(page_url, {"action": "sign-off"}).status_code == 302
+    done = _text(supervisor.get(page_url))
+    assert "Signed off by ready.sup3" in done and "Record the answer" not in done
+    assert f"{len(_pillars())} of {len(_pillars())}" in _text(supervisor.get(ASSESSMENTS))
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"level": "9"}, "Choose a maturity level from 0 to 4."),
+        ({"evidence_url": ""}, "Give the evidence: a link or a file, not both."),
+        ({"evidence_url": "ftp://x"}, "The evidence link must start with https://."),
+        ({"pillar": "flying"}, "Choose a pillar not yet answered."),
+    ],
+)
+def test_bad_answers_are_shown_on_the_assessment_page(change: dict[str, str], message: str) -> None:
+    from gov21.readiness.models import Answer
+
+    clerk = _signed_in("ready.clerk6", "clerk", next_url=ASSESSMENTS)
+    page_url = clerk.post(ASSESSMENTS, {"agency": "DGO", "round": "2026"})["Location"]
+    data = {"action": "answer", "pillar": _pillars()[0], "level": "2", "evidence_url": "https://dgo.gov.example/r"}
+    response = clerk.post(page_url, data | change)
+    assert response.status_code == 422
+    assert 'class="error-summary"' in _text(response) and message in _text(response)
+    assert not Answer.objects.exists()
+
+
+def test_opening_twice_or_badly_is_shown_on_the_form() -> None:
+    clerk = _signed_in("ready.clerk7", "clerk", next_url=ASSESSMENTS)
+    assert clerk.post(ASSESSMENTS, {"agency": "DGO", "round": "2026"}).status_code == 302
+    twice = clerk.post(ASSESSMENTS, {"agency": "DGO", "round": "2026"})
+    assert twice.status_code == 422 and "DGO already has an assessment for 2026." in _text(twice)
+    bad = clerk.post(ASSESSMENTS, {"agency": "DGO", "round": "twenty"})
+    assert bad.status_code == 422 and "The round is the year of the assessment." in _text(bad)
+    assert _signed_in("ready.sup4", "supervisor").get("/office/readiness/assessments/999999/").status_code == 404

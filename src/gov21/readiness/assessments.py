@@ -276,3 +276,15 @@ def skills_answered(*, round_code: str, respondent: str) -> bool:
         return False
     mark = hmac.new(survey.salt.encode(), respondent.encode(), hashlib.sha256).hexdigest()
     return SkillsParticipation.objects.filter(round=survey, mark=mark).exists()
+
+
+def assessments_list() -> list[Assessment]:
+    """Every agency's self-assessment, the latest round first."""
+    return list(Assessment.objects.order_by("-round", "agency"))
+
+
+def assessment_get(assessment_id: int) -> Assessment:
+    found = Assessment.objects.filter(pk=assessment_id).first()
+    if found is None:
+        raise NotFound("unknown_assessment", _("There is no such assessment."))
+    return found

@@ -5,7 +5,7 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from gov21.core.forms import Form, TextField
+from gov21.core.forms import Form, TextField, WholeNumberField
 from gov21.readiness.reference import groups
 
 
@@ -89,3 +89,49 @@ class RoundForm(Form):
         field = self.fields["round"]
         assert isinstance(field, forms.ChoiceField)
         field.choices = rounds
+
+
+class AssessmentOpenForm(Form):
+    """An agency's self-assessment for one round."""
+
+    agency = TextField(
+        max_length=40,
+        required=True,
+        label=_("Agency"),
+        help_text=_("Its member code, such as DGO."),
+        error_messages={"required": _("Give the agency's member code, such as DGO.")},
+    )
+    round = WholeNumberField(
+        label=_("Round"),
+        help_text=_("The year of the assessment."),
+        error_messages={"required": _("The round is the year of the assessment.")},
+    )
+
+
+class AnswerForm(Form):
+    """The agency's maturity level on one pillar, with a link or a file as evidence."""
+
+    pillar = forms.ChoiceField(
+        label=_("Pillar"),
+        error_messages={"required": _("Choose a pillar."), "invalid_choice": _("Choose a pillar not yet answered.")},
+    )
+    level = forms.TypedChoiceField(
+        coerce=int,
+        label=_("Maturity level"),
+        error_messages={
+            "required": _("Choose a maturity level from 0 to 4."),
+            "invalid_choice": _("Choose a maturity level from 0 to 4."),
+        },
+    )
+    evidence_url = TextField(max_length=500, label=_("Evidence: a link"), help_text=_("Starting with https://."))
+    evidence_file = forms.FileField(label=_("Or evidence: a file"), required=False)
+
+    def __init__(
+        self, *args: Any, pillars: list[tuple[str, str]], levels: list[tuple[int, str]], **kwargs: Any
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        pillar_field = self.fields["pillar"]
+        level_field = self.fields["level"]
+        assert isinstance(pillar_field, forms.ChoiceField) and isinstance(level_field, forms.TypedChoiceField)
+        pillar_field.choices = [("", _("Choose…")), *pillars]
+        level_field.choices = [("", _("Choose…")), *levels]

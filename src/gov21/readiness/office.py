@@ -15,11 +15,14 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
 from gov21.core.errors import DomainError
+from gov21.core.forms import Form
 from gov21.core.office import Office
 from gov21.core.principal import Principal
 from gov21.readiness import assessments
-from gov21.readiness.forms import RoundForm, SkillsForm
-from gov21.readiness.reference import framework
+from gov21.readiness.forms import AnswerForm, AssessmentOpenForm, RoundForm, SkillsForm
+from gov21.readiness.models import Assessment
+from gov21.readiness.reference import framework, questionnaire
+from gov21.readiness.views import pillar_label
 
 # The framework's words in the four languages (the framework file holds them in English).
 COMPETENCIES = {
@@ -142,3 +145,117 @@ def gaps(request: HttpRequest, principal: Principal) -> HttpResponse:
         groups.append({"group": group, "role": ROLES.get(group.role, group.role) if group.role else "", "rows": rows})
     context |= {"survey": survey, "groups": groups}
     return render(request, "readiness/office/gaps.html", context)
+
+
+# --- agency self-assessment ----------------------------------------------------------------------------
+
+MATURITY = {
+    0: gettext_lazy("Not started"),
+    1: gettext_lazy("Initial"),
+    2: gettext_lazy("Developing"),
+    3: gettext_lazy("Defined"),
+    4: gettext_lazy("Optimised"),
+}
+
+
+def _form_refusal(form: Form, error: DomainError) -> None:
+    """Show a service's refusal on the form, at the field it names (its first part) or at the top."""
+    if error.status in (401, 403):
+        raise error
+    name = (error.field or "").split(".")[0]
+    form.add_error(name if name in form.fields else None, error.detail)
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+@office_page("readiness.assess")
+def assessment_list(request: HttpRequest, principal: Principal) -> HttpResponse:
+    form = AssessmentOpenForm.bind(request)
+    status = 200
+    if form.is_bound:
+        if form.is_valid():
+            try:
+                opened = assessments.assessment_open(
+                    agency=form.cleaned_data["agency"], round=form.cleaned_data["round"] or 0, actor=principal
+                )
+            except DomainError as error:
+                _form_refusal(form, error)
+            else:
+                return HttpResponseRedirect(reverse("readiness-office:assessment", args=[opened.pk]))
+        status = 422
+    rows = [(a, a.answers.count()) for a in assessments.assessments_list()]
+    context = {
+        "form": form,
+        "errors": form.first_errors() if form.is_bound else {},
+        "rows": rows,
+        "pillars": len(questionnaire().questions),
+    }
+    return render(request, "readiness/office/assessments.html", context, status=status)
+
+
+def _answer_form(assessment: Assessment, data: Any = None, files: Any = None) -> AnswerForm:
+    answered = set(assessment.answers.values_list("pillar", flat=True))
+    known = questionnaire()
+    return AnswerForm(
+        data,
+        files,
+        pillars=[(p, pillar_label(p)) for p in known.questions if p not in answered],
+        levels=[(value, f"{value} – {MATURITY.get(value, name)}") for value, name in known.levels.items()],
+    )
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+@office_page("readiness.assess")
+def assessment(request: HttpRequest, principal: Principal, pk: int) -> HttpResponse:
+    found = assessments.assessment_get(pk)
+    posted = request.method == "POST"
+    here = reverse("readiness-office:assessment", args=[pk])
+    if posted and request.POST.get("action") == "sign-off":
+        assessments.assessment_sign_off(assessment_id=pk, actor=principal)
+        return HttpResponseRedirect(here)
+    form = _answer_form(found, request.POST if posted else None, request.FILES if posted else None)
+    status = 200
+    if form.is_bound:
+        if form.is_valid():
+            upload = form.cleaned_data.get("evidence_file")
+            if upload is not None and upload.size > assessments.EVIDENCE_MAX_BYTES:
+                form.add_error("evidence_file", _("The evidence file is larger than 10 MB."))
+            else:
+                evidence = assessments.Evidence(
+                    url=form.cleaned_data["evidence_url"],
+                    name=upload.name if upload is not None else "",
+                    content=upload.read() if upload is not None else b"",
+                )
+                try:
+                    assessments.answer_record(
+                        assessment_id=pk,
+                        pillar=form.cleaned_data["pillar"],
+                        level=form.cleaned_data["level"],
+                        evidence=evidence,
+                        actor=principal,
+                    )
+                except DomainError as error:
+                    _form_refusal(form, error)
+                else:
+                    return HttpResponseRedirect(here)
+        status = 422
+    answers = {a.pillar: a for a in found.answers.all()}
+    pillars = [
+        {
+            "label": pillar_label(p),
+            "question": question,
+            "answer": answers.get(p),
+            "level": MATURITY.get(answers[p].level, "") if p in answers else "",
+        }
+        for p, question in questionnaire().questions.items()
+    ]
+    context = {
+        "assessment": found,
+        "pillars": pillars,
+        "form": form,
+        "errors": form.first_errors() if form.is_bound else {},
+        "can_answer": found.signed_off_at is None and len(answers) < len(pillars),
+        "can_sign": found.signed_off_at is None and principal.can("readiness.review") and len(answers) == len(pillars),
+    }
+    return render(request, "readiness/office/assessment.html", context, status=status)
