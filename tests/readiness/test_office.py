@@ -209,3 +209,16 @@ def test_opening_twice_or_badly_is_shown_on_the_form() -> None:
     bad = clerk.post(ASSESSMENTS, {"agency": "DGO", "round": "twenty"})
     assert bad.status_code == 422 and "The round is the year of the assessment." in _text(bad)
     assert _signed_in("ready.sup4", "supervisor").get("/office/readiness/assessments/999999/").status_code == 404
+
+
+def test_a_reviewer_cannot_sign_off_answers_they_gave() -> None:
+    from gov21.readiness.models import Assessment
+
+    supervisor = _signed_in("ready.sup5", "supervisor", next_url=ASSESSMENTS)
+    page_url = supervisor.post(ASSESSMENTS, {"agency": "DGO", "round": "2026"})["Location"]
+    for pillar in _pillars():
+        data = {"action": "answer", "pillar": pillar, "level": "1", "evidence_url": "https://dgo.gov.example/r"}
+        assert supervisor.post(page_url, data).status_code == 302
+    refused = supervisor.post(page_url, {"action": "sign-off"})
+    assert refused.status_code == 409 and "A reviewer cannot sign off answers they gave." in _text(refused)
+    assert Assessment.objects.get().signed_off_at is None

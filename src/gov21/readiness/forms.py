@@ -135,3 +135,9 @@ class AnswerForm(Form):
         assert isinstance(pillar_field, forms.ChoiceField) and isinstance(level_field, forms.TypedChoiceField)
         pillar_field.choices = [("", _("Choose…")), *pillars]
         level_field.choices = [("", _("Choose…")), *levels]
+
+
+class SignOffForm(Form):
+    """The reviewer's button that signs an assessment off."""
+
+    action = forms.ChoiceField(choices=[("sign-off", "sign-off")])

@@ -19,7 +19,7 @@ from gov21.core.forms import Form
 from gov21.core.office import Office
 from gov21.core.principal import Principal
 from gov21.readiness import assessments
-from gov21.readiness.forms import AnswerForm, AssessmentOpenForm, RoundForm, SkillsForm
+from gov21.readiness.forms import AnswerForm, AssessmentOpenForm, RoundForm, SignOffForm, SkillsForm
 from gov21.readiness.models import Assessment
 from gov21.readiness.reference import framework, questionnaire
 from gov21.readiness.views import pillar_label
@@ -211,7 +211,7 @@ def assessment(request: HttpRequest, principal: Principal, pk: int) -> HttpRespo
     found = assessments.assessment_get(pk)
     posted = request.method == "POST"
     here = reverse("readiness-office:assessment", args=[pk])
-    if posted and request.POST.get("action") == "sign-off":
+    if posted and SignOffForm(request.POST).is_valid():
         assessments.assessment_sign_off(assessment_id=pk, actor=principal)
         return HttpResponseRedirect(here)
     form = _answer_form(found, request.POST if posted else None, request.FILES if posted else None)
