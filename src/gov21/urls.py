@@ -98,6 +98,7 @@ urlpatterns = [
     path("participation/", include("gov21.participation.urls")),
     path("open311/v2/", include("gov21.concerns.open311_urls")),
     path("", include("gov21.concerns.urls")),
+    path("office/readiness/", include("gov21.readiness.office_urls")),
     path("geo/", include("gov21.geo.urls")),
     path("stac/", include("gov21.imagery.urls")),
     path("readiness/", include("gov21.readiness.urls")),

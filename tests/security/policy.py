@@ -455,6 +455,22 @@ URLS: dict[str, Rule] = {
         sees=page("linkage.read"),
     ),
     "office/linkage/duplicates/": Rule(_u("/office/linkage/duplicates/"), get=page("linkage.read")),
+    # The skills survey: any member of staff answers it, once (a second answer is 409); the gaps
+    # per ministry and role are for reviewers (tests/readiness/test_office.py).
+    "office/readiness/skills/": Rule(_u("/office/readiness/skills/"), get=STAFF, post=STAFF),
+    "office/readiness/skills/gaps/": Rule(_u("/office/readiness/skills/gaps/"), get=page("readiness.review")),
+    # Agency self-assessments: answered by those who assess; signing off is then refused by the
+    # service to whoever lacks readiness.review (tests/readiness/test_office.py). The world holds
+    # no assessment, so the page of one answers 404 to those let in.
+    "office/readiness/assessments/": Rule(
+        _u("/office/readiness/assessments/"), get=page("readiness.assess"), post=page("readiness.assess")
+    ),
+    "office/readiness/assessments/<int:pk>/": Rule(
+        _u("/office/readiness/assessments/1/"),
+        get=page("readiness.assess"),
+        post=page("readiness.assess"),
+        ok=frozenset({404}),
+    ),
     "office/assets/": Rule(_u("/office/assets/"), get=page("assets.read")),
     "office/assets/add": Rule(_u("/office/assets/add"), get=page("assets.write"), post=page("assets.write")),
     "office/assets/<str:code>": Rule(lambda w: [f"/office/assets/{w.asset_code}"], get=page("assets.read")),

@@ -262,3 +262,29 @@ def skills_gaps(*, round_code: str, ministry: str | None = None) -> list[GroupGa
             shown = role not in hidden and ministry_shown
             out.append(GroupGaps(name, role, len(group), _gaps(group)) if shown else GroupGaps(name, role, None, ()))
     return out
+
+
+def skills_rounds() -> list[SkillsRound]:
+    """The survey's rounds, the latest opened first."""
+    return list(SkillsRound.objects.order_by("-opened_at", "-pk"))
+
+
+def skills_answered(*, round_code: str, respondent: str) -> bool:
+    """Whether ``respondent`` has answered the round: their mark is there (their answer cannot be found)."""
+    survey = SkillsRound.objects.filter(code=round_code).first()
+    if survey is None:
+        return False
+    mark = hmac.new(survey.salt.encode(), respondent.encode(), hashlib.sha256).hexdigest()
+    return SkillsParticipation.objects.filter(round=survey, mark=mark).exists()
+
+
+def assessments_list() -> list[Assessment]:
+    """Every agency's self-assessment, the latest round first."""
+    return list(Assessment.objects.order_by("-round", "agency"))
+
+
+def assessment_get(assessment_id: int) -> Assessment:
+    found = Assessment.objects.filter(pk=assessment_id).first()
+    if found is None:
+        raise NotFound("unknown_assessment", _("There is no such assessment."))
+    return found

@@ -5,7 +5,7 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from gov21.core.forms import Form
+from gov21.core.forms import Form, TextField, WholeNumberField
 from gov21.readiness.reference import groups
 
 
@@ -29,3 +29,115 @@ class ReportForm(Form):
         assert isinstance(year_field, forms.TypedChoiceField) and isinstance(group_field, forms.ChoiceField)
         year_field.choices = [(y, str(y)) for y in reversed(years)]
         group_field.choices = [(code, g.name) for code, g in groups().items()]
+
+
+class SkillsForm(Form):
+    """One person's answer to the skills survey: where they work, what they do, and their level in
+    each competency of the framework (one field per competency, named ``level-<code>``)."""
+
+    ministry = TextField(
+        max_length=40,
+        required=True,
+        label=_("Your ministry"),
+        help_text=_("Its member code, such as MOH."),
+        error_messages={"required": _("Choose your ministry.")},
+    )
+    role = forms.ChoiceField(
+        label=_("Your role"),
+        error_messages={"required": _("Choose your role."), "invalid_choice": _("Choose your role.")},
+    )
+
+    def __init__(
+        self,
+        *args: Any,
+        roles: list[tuple[str, str]],
+        competencies: list[tuple[str, str]],
+        levels: list[tuple[int, str]],
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        role_field = self.fields["role"]
+        assert isinstance(role_field, forms.ChoiceField)
+        role_field.choices = [("", _("Choose…")), *roles]
+        for code, label in competencies:
+            self.fields[f"level-{code}"] = forms.TypedChoiceField(
+                coerce=int,
+                label=label,
+                choices=[("", _("Choose…")), *[(value, name) for value, name in levels]],
+                error_messages={
+                    "required": _("Give your level in %(competency)s.") % {"competency": label},
+                    "invalid_choice": _("Choose a level from 0 to 4."),
+                },
+            )
+
+    def levels(self) -> dict[str, int]:
+        return {
+            name.removeprefix("level-"): int(v) for name, v in self.cleaned_data.items() if name.startswith("level-")
+        }
+
+
+class RoundForm(Form):
+    """Which round of the skills survey the gaps page shows."""
+
+    round = forms.ChoiceField(
+        label=_("Survey round"),
+        error_messages={"invalid_choice": _("Choose one of the survey rounds listed.")},
+    )
+
+    def __init__(self, *args: Any, rounds: list[tuple[str, str]], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields["round"]
+        assert isinstance(field, forms.ChoiceField)
+        field.choices = rounds
+
+
+class AssessmentOpenForm(Form):
+    """An agency's self-assessment for one round."""
+
+    agency = TextField(
+        max_length=40,
+        required=True,
+        label=_("Agency"),
+        help_text=_("Its member code, such as DGO."),
+        error_messages={"required": _("Give the agency's member code, such as DGO.")},
+    )
+    round = WholeNumberField(
+        label=_("Round"),
+        help_text=_("The year of the assessment."),
+        error_messages={"required": _("The round is the year of the assessment.")},
+    )
+
+
+class AnswerForm(Form):
+    """The agency's maturity level on one pillar, with a link or a file as evidence."""
+
+    pillar = forms.ChoiceField(
+        label=_("Pillar"),
+        error_messages={"required": _("Choose a pillar."), "invalid_choice": _("Choose a pillar not yet answered.")},
+    )
+    level = forms.TypedChoiceField(
+        coerce=int,
+        label=_("Maturity level"),
+        error_messages={
+            "required": _("Choose a maturity level from 0 to 4."),
+            "invalid_choice": _("Choose a maturity level from 0 to 4."),
+        },
+    )
+    evidence_url = TextField(max_length=500, label=_("Evidence: a link"), help_text=_("Starting with https://."))
+    evidence_file = forms.FileField(label=_("Or evidence: a file"), required=False)
+
+    def __init__(
+        self, *args: Any, pillars: list[tuple[str, str]], levels: list[tuple[int, str]], **kwargs: Any
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        pillar_field = self.fields["pillar"]
+        level_field = self.fields["level"]
+        assert isinstance(pillar_field, forms.ChoiceField) and isinstance(level_field, forms.TypedChoiceField)
+        pillar_field.choices = [("", _("Choose…")), *pillars]
+        level_field.choices = [("", _("Choose…")), *levels]
+
+
+class SignOffForm(Form):
+    """The reviewer's button that signs an assessment off."""
+
+    action = forms.ChoiceField(choices=[("sign-off", "sign-off")])

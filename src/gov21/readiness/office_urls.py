@@ -1,0 +1,11 @@
+from django.urls import path
+
+from gov21.readiness import office
+
+app_name = "readiness-office"
+urlpatterns = [
+    path("skills/", office.skills, name="skills"),
+    path("skills/gaps/", office.gaps, name="gaps"),
+    path("assessments/", office.assessment_list, name="assessments"),
+    path("assessments/<int:pk>/", office.assessment, name="assessment"),
+]
