@@ -5,6 +5,7 @@ gaps per ministry and role for reviewers, where no group of fewer than five peop
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlencode
 
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
@@ -103,7 +104,7 @@ def skills(request: HttpRequest, principal: Principal) -> HttpResponse:
                 name = error.field if error.field in form.fields else None
                 form.add_error(name, error.detail)
             else:
-                return HttpResponseRedirect(reverse("readiness-office:skills") + "?answered=1")
+                return HttpResponseRedirect(f"{reverse('readiness-office:skills')}?{urlencode({'answered': 1})}")
         status = 422
     elif answered:
         return render(request, "readiness/office/skills.html", context | {"answered": True})
