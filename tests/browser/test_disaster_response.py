@@ -78,7 +78,7 @@ def test_a_hurricane_is_declared_its_damage_recorded_and_costed(
         "Port Clement"
     )
     expect(page.locator("dl.summary")).to_contain_text("150")
-    expect(page.locator("svg.geo-map")).to_be_visible()
+    expect(page.locator("[data-geo-map]")).to_be_visible()  # the map: drawn on the server, or by MapLibre
 
     page.get_by_label("Asset code").fill("SH-PC")
     page.get_by_label("Damage", exact=True).select_option("destroyed")

@@ -47,7 +47,7 @@ def test_a_clerk_lodges_a_transfer_and_the_pages_are_accessible(page: Page, live
     transaction_page = page.url
     page.get_by_role("link", name=number).first.click()
     expect(page.get_by_role("heading", level=1)).to_have_text(f"Parcel {number}")
-    expect(page.locator("svg.geo-map")).to_be_visible()
+    expect(page.locator("[data-geo-map]")).to_be_visible()  # the map: drawn on the server, or by MapLibre
     expect(page.locator("main")).to_contain_text(seller.uin)
     axe, origin = _axe_source()
     if axe is None:

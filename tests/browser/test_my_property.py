@@ -39,7 +39,7 @@ def test_a_citizen_sees_their_land_and_gets_an_extract_on_accessible_pages(page:
     section = page.locator(f"#parcel-{number}")
     expect(section.locator(".share")).to_have_text("1/2")
     expect(section).to_contain_text("Mortgage")
-    expect(section.locator("svg.geo-map")).to_be_visible()
+    expect(section.locator("[data-geo-map]")).to_be_visible()  # drawn on the server, or by MapLibre
     property_url = page.url
 
     page.get_by_role("button", name=f"Get a signed extract of the title of parcel {number}").click()
