@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import queue
 import threading
+import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 
 import pytest
@@ -144,8 +145,18 @@ def test_no_read_returns_before_its_record_is_committed(monkeypatch: pytest.Monk
 
     def look(seq: int) -> None:
         # From a connection of its own: what another process would see once the caller returned.
+        # SQLite's in-memory test database shares one cache between connections, where a reader
+        # meets another connection's table lock at once ("database table is locked") instead of
+        # waiting: it asks again, a bounded number of times.
         try:
-            seen_elsewhere.put((seq, AccessRecord.objects.filter(seq=seq).exists()))
+            for attempt in range(100):
+                try:
+                    seen_elsewhere.put((seq, AccessRecord.objects.filter(seq=seq).exists()))
+                    return
+                except OperationalError as error:
+                    if "table is locked" not in str(error) or attempt == 99:
+                        raise
+                    time.sleep(0.02)
         finally:
             connections.close_all()
 
