@@ -439,6 +439,18 @@ URLS: dict[str, Rule] = {
     "office/land/lodge/mortgage/": Rule(
         _u("/office/land/lodge/mortgage/"), get=page("land.lodge"), post=page("land.lodge")
     ),
+    "office/land/lodge/first-registration/": Rule(
+        _u("/office/land/lodge/first-registration/"), get=page("land.lodge"), post=page("land.lodge")
+    ),
+    "office/land/lodge/subdivision/": Rule(
+        _u("/office/land/lodge/subdivision/"), get=page("land.lodge"), post=page("land.lodge")
+    ),
+    "office/land/lodge/merger/": Rule(
+        _u("/office/land/lodge/merger/"), get=page("land.lodge"), post=page("land.lodge")
+    ),
+    "office/land/lodge/discharge/": Rule(
+        _u("/office/land/lodge/discharge/"), get=page("land.lodge"), post=page("land.lodge")
+    ),
     # The record linkage: officers who may read the sources see their quality and the queue; the
     # decisions on a record are refused by the service to whoever lacks linkage.review.
     "office/linkage/": Rule(_u("/office/linkage/"), get=page("linkage.read")),

@@ -5,24 +5,56 @@ history. Reads go through the selectors (each read of who owns land is logged wi
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
+import shapely
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
+from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, gettext_noop
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
+from pydantic import ValidationError
 
 from gov21.core.errors import DomainError
+from gov21.core.geo import geometry_json
 from gov21.core.office import Office
 from gov21.core.principal import Principal
 from gov21.geo.contracts import Feature, map_figure
 from gov21.land import selectors, services
 from gov21.land.collections import parcel_feature
-from gov21.land.forms import AsOfForm, DecisionForm, HeirsForm, MortgageForm, ParcelFindForm, TransferForm
-from gov21.land.records import MortgageFacts, PartyRef, TransferFacts
+from gov21.land.forms import (
+    LAND_USES,
+    AsOfForm,
+    DecisionForm,
+    DischargeForm,
+    FirstRegistrationForm,
+    HeirsForm,
+    LodgingForm,
+    MergerForm,
+    MortgageForm,
+    ParcelFindForm,
+    SubdivisionForm,
+    TransferForm,
+)
+from gov21.land.lodging import Shape, documents_store, parcel_current, polygons_split, preview_map, shapes_read
+from gov21.land.models import Source
+from gov21.land.records import (
+    DischargeFacts,
+    Facts,
+    FirstRegistrationFacts,
+    MergerFacts,
+    MortgageFacts,
+    PartPlan,
+    PartyRef,
+    SubdivisionFacts,
+    TransferFacts,
+)
 
 # Why the office reads a title: shown to the owners among the uses of their data.
 OFFICE_PURPOSE = gettext_noop("Land registry office: the parcel's page")
@@ -73,6 +105,7 @@ def parcel(request: HttpRequest, principal: Principal, number: str) -> HttpRespo
         "errors": when.first_errors() if when.is_bound else {},
         "map": map_figure(entries, label=_("Parcel %(number)s and its neighbours") % {"number": number}),
         "current": as_of is None,
+        "can_lodge": principal.can("land.lodge"),
     }
     return render(request, "land/parcel.html", context)
 
@@ -114,54 +147,251 @@ def transaction(request: HttpRequest, principal: Principal, number: str) -> Http
     return render(request, "land/transaction.html", context, status=status)
 
 
-def _lodged(
-    request: HttpRequest, form: TransferForm | MortgageForm, template: str, principal: Principal
+@dataclass
+class _Plan:
+    """What a lodging form asks, read: the facts to lodge and the map to draw of them (if any)."""
+
+    facts: Facts
+    map: SafeString | None = None
+
+
+def _field_of(form: LodgingForm, error: DomainError) -> str | None:
+    """The form's field a service's refusal is about (``parts.1`` is the parts' box), or None."""
+    name = (error.field or "").split(".")[0]
+    if name == "sources":
+        return "document_1"
+    return name if name in form.fields else None
+
+
+def _lodging(
+    request: HttpRequest, principal: Principal, form: LodgingForm, template: str, plan: Callable[[Any], _Plan]
 ) -> HttpResponse:
-    """The lodging page: the form again with what is wrong, or the new transaction's page."""
-    status = 200
-    if form.is_bound:
-        if form.is_valid():
-            try:
-                tx = services.transaction_lodge(facts=_facts(form), actor=principal)
-            except DomainError as error:
-                if error.status in (401, 403):
-                    raise
-                name = (error.field or "").split(".")[0]
-                form.add_error(name if name in form.fields else None, error.detail)
-            else:
+    """A lodging page: the form; posted, the documents kept, the facts read and checked and either
+    drawn on the map (the preview button) or lodged; refused, the form again with what is wrong, on
+    the map where it is a matter of geometry, and the documents already kept listed."""
+    status, drawn, kept = 200, None, []
+    if form.is_bound and form.is_valid():
+        hashes, refused = documents_store(form.uploads(), actor=principal)
+        kept = list(dict.fromkeys([*form.cleaned_data["kept"], *hashes]))
+        for name, detail in refused:
+            form.add_error(name, detail)
+        try:
+            read = plan(form)
+            drawn = read.map
+            if not refused and "preview" not in request.POST:
+                tx = services.transaction_lodge(facts=read.facts, actor=principal, sources=kept)
                 return HttpResponseRedirect(reverse("land:transaction", args=[tx.number]))
+        except DomainError as error:
+            if error.status in (401, 403):
+                raise
+            form.add_error(_field_of(form, error), error.detail)
+    if form.is_bound and form.errors:
         status = 422
-    return render(
-        request, template, {"form": form, "errors": form.first_errors() if form.is_bound else {}}, status=status
-    )
+    context = {
+        "form": form,
+        "errors": form.first_errors() if form.is_bound else {},
+        "map": drawn,
+        "kept": list(Source.objects.filter(sha256__in=kept).order_by("uploaded_at")),
+    }
+    return render(request, template, context, status=status)
 
 
 def _person(uin: str) -> PartyRef:
     return PartyRef(kind="person", identifier=uin)
 
 
-def _facts(form: TransferForm | MortgageForm) -> TransferFacts | MortgageFacts:
+def _represents(data: dict[str, Any]) -> PartyRef | None:
+    return _person(data["represents"]) if data.get("represents") else None
+
+
+def _parcel_map(numbers: list[str], label: str, shapes: list[Shape] | None = None, name: str = "") -> SafeString | None:
+    parents = [p for p in (parcel_current(n) for n in numbers) if p is not None]
+    return preview_map(shapes=shapes or [], parents=parents, name=name, label=label)
+
+
+def _facts(make: Callable[..., Facts], **fields: Any) -> Facts:
+    """The facts' record, or a ``DomainError`` saying which of what was read does not fit it."""
+    try:
+        return make(**fields)
+    except ValidationError as error:
+        first = error.errors()[0]
+        where = ".".join(str(part) for part in first["loc"])
+        raise DomainError(
+            "invalid_facts",
+            _("%(field)s: %(problem)s") % {"field": where, "problem": first["msg"]},
+            field=str(first["loc"][0]) if first["loc"] else None,
+        ) from None
+
+
+def _transfer(form: TransferForm) -> _Plan:
     data = form.cleaned_data
-    represents = _person(data["represents"]) if data.get("represents") else None
-    if isinstance(form, TransferForm):
-        return TransferFacts(
-            parcel=data["parcel"], applicant=_person(data["applicant"]), represents=represents, buyers=data["buyers"]
-        )
-    cents = int((Decimal(data["amount"]) * 100).to_integral_value())
-    return MortgageFacts(
-        parcel=data["parcel"], applicant=_person(data["applicant"]), lender=data["lender"], amount_cents=cents
+    facts = _facts(
+        TransferFacts,
+        parcel=data["parcel"],
+        applicant=_person(data["applicant"]),
+        represents=_represents(data),
+        buyers=data["buyers"],
     )
+    return _Plan(facts, _parcel_map([data["parcel"]], _("The parcel sold")))
+
+
+def _mortgage(form: MortgageForm) -> _Plan:
+    data = form.cleaned_data
+    cents = int((Decimal(data["amount"]) * 100).to_integral_value())
+    facts = _facts(
+        MortgageFacts,
+        parcel=data["parcel"],
+        applicant=_person(data["applicant"]),
+        represents=_represents(data),
+        lender=data["lender"],
+        amount_cents=cents,
+    )
+    return _Plan(facts, _parcel_map([data["parcel"]], _("The parcel mortgaged")))
+
+
+def _use(value: str, field: str) -> str:
+    if value and value not in dict(LAND_USES):
+        raise DomainError(
+            "invalid_land_use",
+            _("%(use)s is not a land use the register knows: use one of %(uses)s.")
+            % {"use": value, "uses": ", ".join(dict(LAND_USES))},
+            field=field,
+        )
+    return value
+
+
+def _first_registration(form: FirstRegistrationForm) -> _Plan:
+    data = form.cleaned_data
+    shapes = shapes_read(data["geometry"], data["geometry_file"], field="geometry")
+    if not shapes:
+        raise DomainError(
+            "geometry_required",
+            _("Give the parcel's boundary: type or paste it, or choose its file."),
+            field="geometry",
+        )
+    if len(shapes) != 1:
+        raise DomainError(
+            "one_boundary",
+            _("A parcel has one boundary; this gives %(count)d. Lodge each parcel on its own.")
+            % {"count": len(shapes)},
+            field="geometry",
+        )
+    buildings = polygons_split(shapes_read(data["buildings"], None, field="buildings"))
+    drawing = preview_map(
+        shapes=shapes, name=_("The new parcel"), label=_("The boundary lodged and the parcels around it")
+    )
+    facts = _facts(
+        FirstRegistrationFacts,
+        parish=data["parish"],
+        land_use=data["land_use"],
+        geometry=shapes[0].geometry,
+        owners=data["owners"],
+        buildings=[b.geometry for b in buildings],
+    )
+    return _Plan(facts, drawing)
+
+
+def _subdivision(form: SubdivisionForm) -> _Plan:
+    data = form.cleaned_data
+    parts = polygons_split(shapes_read(data["parts"], data["parts_file"], field="parts"))
+    if len(parts) < 2:
+        raise DomainError(
+            "parts_too_few",
+            _("A subdivision makes at least two parcels; this gives %(count)d.") % {"count": len(parts)},
+            field="parts",
+        )
+    drawing = _parcel_map(
+        [data["parcel"]], _("The parcel and the parts it is to be divided into"), parts, _("Part %(number)d")
+    )
+    plans = [
+        PartPlan(geometry=part.geometry, land_use=_use(part.land_use, "parts") or data["land_use"]) for part in parts
+    ]
+    facts = _facts(
+        SubdivisionFacts,
+        parcel=data["parcel"],
+        applicant=_person(data["applicant"]),
+        represents=_represents(data),
+        parts=plans,
+    )
+    return _Plan(facts, drawing)
+
+
+def _merger(form: MergerForm) -> _Plan:
+    data = form.cleaned_data
+    parents = [p for p in (parcel_current(n) for n in data["parcels"]) if p is not None]
+    merged = [Shape(geometry_json(shapely.union_all([p.geometry for p in parents])))] if parents else []
+    drawing = preview_map(
+        shapes=merged, parents=parents, name=_("The merged parcel"), label=_("The parcels to be merged")
+    )
+    facts = _facts(
+        MergerFacts,
+        parcels=data["parcels"],
+        applicant=_person(data["applicant"]),
+        represents=_represents(data),
+        land_use=data["land_use"],
+    )
+    return _Plan(facts, drawing)
+
+
+def _discharge(form: DischargeForm) -> _Plan:
+    data = form.cleaned_data
+    facts = _facts(
+        DischargeFacts,
+        parcel=data["parcel"],
+        applicant=data["applicant"],
+        represents=data["represents"],
+        mortgage=data["mortgage"],
+    )
+    return _Plan(facts, _parcel_map([data["parcel"]], _("The parcel released")))
+
+
+def _bound(form_class: type[LodgingForm], request: HttpRequest, **kwargs: Any) -> Any:
+    if request.method == "POST":
+        return form_class(request.POST, request.FILES, **kwargs)
+    return form_class(**kwargs)
 
 
 @never_cache
 @require_http_methods(["GET", "POST"])
 @office_page("land.lodge")
 def lodge_transfer(request: HttpRequest, principal: Principal) -> HttpResponse:
-    return _lodged(request, TransferForm.bind(request), "land/lodge_transfer.html", principal)
+    return _lodging(request, principal, _bound(TransferForm, request), "land/lodge_transfer.html", _transfer)
 
 
 @never_cache
 @require_http_methods(["GET", "POST"])
 @office_page("land.lodge")
 def lodge_mortgage(request: HttpRequest, principal: Principal) -> HttpResponse:
-    return _lodged(request, MortgageForm.bind(request), "land/lodge_mortgage.html", principal)
+    return _lodging(request, principal, _bound(MortgageForm, request), "land/lodge_mortgage.html", _mortgage)
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+@office_page("land.lodge")
+def lodge_first_registration(request: HttpRequest, principal: Principal) -> HttpResponse:
+    form = _bound(FirstRegistrationForm, request)
+    return _lodging(request, principal, form, "land/lodge_first_registration.html", _first_registration)
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+@office_page("land.lodge")
+def lodge_subdivision(request: HttpRequest, principal: Principal) -> HttpResponse:
+    form = _bound(SubdivisionForm, request, initial={"parcel": request.GET.get("parcel", "")[:30]})
+    return _lodging(request, principal, form, "land/lodge_subdivision.html", _subdivision)
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+@office_page("land.lodge")
+def lodge_merger(request: HttpRequest, principal: Principal) -> HttpResponse:
+    return _lodging(request, principal, _bound(MergerForm, request), "land/lodge_merger.html", _merger)
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+@office_page("land.lodge")
+def lodge_discharge(request: HttpRequest, principal: Principal) -> HttpResponse:
+    initial = {"parcel": request.GET.get("parcel", "")[:30], "mortgage": request.GET.get("mortgage", "")[:18]}
+    form = _bound(DischargeForm, request, initial=initial)
+    return _lodging(request, principal, form, "land/lodge_discharge.html", _discharge)

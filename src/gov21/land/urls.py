@@ -9,4 +9,8 @@ urlpatterns = [
     path("transactions/<str:number>/", office.transaction, name="transaction"),
     path("lodge/transfer/", office.lodge_transfer, name="lodge-transfer"),
     path("lodge/mortgage/", office.lodge_mortgage, name="lodge-mortgage"),
+    path("lodge/first-registration/", office.lodge_first_registration, name="lodge-first-registration"),
+    path("lodge/subdivision/", office.lodge_subdivision, name="lodge-subdivision"),
+    path("lodge/merger/", office.lodge_merger, name="lodge-merger"),
+    path("lodge/discharge/", office.lodge_discharge, name="lodge-discharge"),
 ]
