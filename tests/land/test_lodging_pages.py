@@ -228,3 +228,41 @@ def test_a_reader_may_not_lodge() -> None:
         assert reader.get(f"/office/land/lodge/{kind}/").status_code == 403
     home = reader.get("/office/land/")
     assert b"Lodge a subdivision" not in home.content
+
+
+def test_a_lease_and_an_easement_lodged_from_the_pages_encumber_the_title() -> None:
+    owner, tenant = person(), person()
+    number = first_register(square(80, 0), owners((owner, "1/1")))
+    clerk = _clerk()
+    page = clerk.get(f"/office/land/parcels/{number}/")
+    assert f"/office/land/lodge/lease/?parcel={number}".encode() in page.content
+    posted = {"parcel": number, "applicant": owner.uin, "lessee": tenant.uin, "description": "XCD 900 a month"}
+    past = clerk.post("/office/land/lodge/lease/", {**posted, "ends_on": "2001-01-31"})
+    assert past.status_code == 422 and b"The end must be a day after today." in past.content
+    no_day = clerk.post("/office/land/lodge/lease/", {**posted, "ends_on": "someday"})
+    assert no_day.status_code == 422 and b"Enter a real date" in no_day.content
+    lease = clerk.post("/office/land/lodge/lease/", {**posted, "ends_on": "2036-03-31"})
+    assert lease.status_code == 302, lease.content.decode()[:3000]
+    complete(Transaction.objects.get(kind="lease"))
+    stranger = clerk.post(
+        "/office/land/lodge/easement/",
+        {"parcel": number, "applicant": tenant.uin, "beneficiary": "agency:MSD", "description": "A water main"},
+    )
+    assert stranger.status_code == 422 and b"is not a registered owner" in stranger.content
+    no_right = clerk.post(
+        "/office/land/lodge/easement/", {"parcel": number, "applicant": owner.uin, "beneficiary": "agency:MSD"}
+    )
+    assert no_right.status_code == 422
+    easement = clerk.post(
+        "/office/land/lodge/easement/",
+        {"parcel": number, "applicant": owner.uin, "beneficiary": "agency:MSD", "description": "A water main"},
+    )
+    assert easement.status_code == 302, easement.content.decode()[:3000]
+    complete(Transaction.objects.get(kind="easement"))
+    rights = Right.objects.filter(parcel_number=number, valid_to__isnull=True).order_by("id")
+    assert [(r.kind, str(r.ends_on), r.description) for r in rights][1:] == [
+        ("lease", "2036-03-31", "XCD 900 a month"),
+        ("easement", "None", "A water main"),
+    ]
+    shown = clerk.get(f"/office/land/parcels/{number}/").content.decode()
+    assert "until 31 Mar 2036" in shown and "A water main" in shown

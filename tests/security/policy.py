@@ -451,6 +451,10 @@ URLS: dict[str, Rule] = {
     "office/land/lodge/discharge/": Rule(
         _u("/office/land/lodge/discharge/"), get=page("land.lodge"), post=page("land.lodge")
     ),
+    "office/land/lodge/lease/": Rule(_u("/office/land/lodge/lease/"), get=page("land.lodge"), post=page("land.lodge")),
+    "office/land/lodge/easement/": Rule(
+        _u("/office/land/lodge/easement/"), get=page("land.lodge"), post=page("land.lodge")
+    ),
     # The record linkage: officers who may read the sources see their quality and the queue; the
     # decisions on a record are refused by the service to whoever lacks linkage.review.
     "office/linkage/": Rule(_u("/office/linkage/"), get=page("linkage.read")),

@@ -309,6 +309,63 @@ class DischargeForm(LodgingForm):
         return party_parse(text) if text else None
 
 
+class LeaseForm(_ByOwner):
+    parcel = TextField(max_length=30, required=True, label=_("Parcel number"))
+    lessee = TextField(
+        max_length=50,
+        required=True,
+        label=_("Lessee"),
+        help_text=_("A UIN, or business: or agency: and its number."),
+    )
+    ends_on = forms.DateField(
+        label=_("Last day of the lease"),
+        help_text=_("A date such as 2036-03-31."),
+        widget=forms.DateInput(attrs={"type": "date"}),
+        error_messages={
+            "required": _("Enter the last day of the lease."),
+            "invalid": _("Enter a real date, such as 2036-03-31."),
+        },
+    )
+    description = TextField(
+        max_length=300,
+        label=_("Terms"),
+        help_text=_("The rent and other terms, as the lease states them."),
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+    field_order = ["parcel", "applicant", "represents", "lessee", "ends_on", "description"]
+
+    def clean_lessee(self) -> PartyRef:
+        return party_parse(str(self.cleaned_data["lessee"]))
+
+
+class EasementForm(_ByOwner):
+    parcel = TextField(max_length=30, required=True, label=_("Parcel burdened"))
+    beneficiary = TextField(
+        max_length=50,
+        required=True,
+        label=_("Who benefits"),
+        help_text=_("A UIN, or business: or agency: and its number, such as agency:WASA for a water main."),
+    )
+    description = TextField(
+        max_length=300,
+        required=True,
+        label=_("The right granted"),
+        help_text=_("Such as: a way 3 m wide along the northern boundary."),
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+    ends_on = forms.DateField(
+        required=False,
+        label=_("Last day (if it ends)"),
+        help_text=_("Leave empty for a permanent easement."),
+        widget=forms.DateInput(attrs={"type": "date"}),
+        error_messages={"invalid": _("Enter a real date, such as 2036-03-31.")},
+    )
+    field_order = ["parcel", "applicant", "represents", "beneficiary", "description", "ends_on"]
+
+    def clean_beneficiary(self) -> PartyRef:
+        return party_parse(str(self.cleaned_data["beneficiary"]))
+
+
 class DecisionForm(Form):
     action = forms.ChoiceField(
         choices=[("check", _("Checked")), ("register", _("Register")), ("reject", _("Reject"))],

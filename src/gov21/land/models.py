@@ -68,6 +68,8 @@ class TransactionKind(models.TextChoices):
     INHERITANCE = "inheritance", _("Inheritance")
     MORTGAGE = "mortgage", _("Mortgage")
     DISCHARGE = "discharge", _("Discharge of a mortgage")
+    LEASE = "lease", _("Lease")
+    EASEMENT = "easement", _("Easement")
     SUBDIVISION = "subdivision", _("Subdivision")
     MERGER = "merger", _("Merger")
 

@@ -33,8 +33,10 @@ from gov21.land.forms import (
     AsOfForm,
     DecisionForm,
     DischargeForm,
+    EasementForm,
     FirstRegistrationForm,
     HeirsForm,
+    LeaseForm,
     LodgingForm,
     MergerForm,
     MortgageForm,
@@ -46,8 +48,10 @@ from gov21.land.lodging import Shape, documents_store, parcel_current, polygons_
 from gov21.land.models import Source
 from gov21.land.records import (
     DischargeFacts,
+    EasementFacts,
     Facts,
     FirstRegistrationFacts,
+    LeaseFacts,
     MergerFacts,
     MortgageFacts,
     PartPlan,
@@ -345,6 +349,34 @@ def _discharge(form: DischargeForm) -> _Plan:
     return _Plan(facts, _parcel_map([data["parcel"]], _("The parcel released")))
 
 
+def _lease(form: LeaseForm) -> _Plan:
+    data = form.cleaned_data
+    facts = _facts(
+        LeaseFacts,
+        parcel=data["parcel"],
+        applicant=_person(data["applicant"]),
+        represents=_represents(data),
+        lessee=data["lessee"],
+        ends_on=data["ends_on"],
+        description=data["description"],
+    )
+    return _Plan(facts, _parcel_map([data["parcel"]], _("The parcel let")))
+
+
+def _easement(form: EasementForm) -> _Plan:
+    data = form.cleaned_data
+    facts = _facts(
+        EasementFacts,
+        parcel=data["parcel"],
+        applicant=_person(data["applicant"]),
+        represents=_represents(data),
+        beneficiary=data["beneficiary"],
+        description=data["description"],
+        ends_on=data["ends_on"],
+    )
+    return _Plan(facts, _parcel_map([data["parcel"]], _("The parcel burdened")))
+
+
 def _bound(form_class: type[LodgingForm], request: HttpRequest, **kwargs: Any) -> Any:
     if request.method == "POST":
         return form_class(request.POST, request.FILES, **kwargs)
@@ -395,3 +427,19 @@ def lodge_discharge(request: HttpRequest, principal: Principal) -> HttpResponse:
     initial = {"parcel": request.GET.get("parcel", "")[:30], "mortgage": request.GET.get("mortgage", "")[:18]}
     form = _bound(DischargeForm, request, initial=initial)
     return _lodging(request, principal, form, "land/lodge_discharge.html", _discharge)
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+@office_page("land.lodge")
+def lodge_lease(request: HttpRequest, principal: Principal) -> HttpResponse:
+    form = _bound(LeaseForm, request, initial={"parcel": request.GET.get("parcel", "")[:30]})
+    return _lodging(request, principal, form, "land/lodge_lease.html", _lease)
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+@office_page("land.lodge")
+def lodge_easement(request: HttpRequest, principal: Principal) -> HttpResponse:
+    form = _bound(EasementForm, request, initial={"parcel": request.GET.get("parcel", "")[:30]})
+    return _lodging(request, principal, form, "land/lodge_easement.html", _easement)

@@ -110,6 +110,31 @@ class DischargeFacts(Record):
     mortgage: int
 
 
+class LeaseFacts(Record):
+    """The owner lets the parcel to a lessee until a day (a registered lease encumbers the title)."""
+
+    kind: Literal["lease"] = "lease"
+    parcel: Annotated[str, Field(max_length=30)]
+    applicant: PartyRef
+    represents: PartyRef | None = None
+    lessee: PartyRef
+    ends_on: date
+    # The rent and other terms, as the lease states them.
+    description: Annotated[str, Field(max_length=300)] = ""
+
+
+class EasementFacts(Record):
+    """The owner grants a right over the parcel (a way, a pipe, a line) to another party."""
+
+    kind: Literal["easement"] = "easement"
+    parcel: Annotated[str, Field(max_length=30)]
+    applicant: PartyRef
+    represents: PartyRef | None = None
+    beneficiary: PartyRef
+    description: Annotated[str, Field(min_length=1, max_length=300)]
+    ends_on: date | None = None
+
+
 class SubdivisionFacts(Record):
     kind: Literal["subdivision"] = "subdivision"
     parcel: Annotated[str, Field(max_length=30)]
@@ -132,6 +157,8 @@ Facts = Annotated[
     | InheritanceFacts
     | MortgageFacts
     | DischargeFacts
+    | LeaseFacts
+    | EasementFacts
     | SubdivisionFacts
     | MergerFacts,
     Field(discriminator="kind"),

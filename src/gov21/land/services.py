@@ -48,10 +48,12 @@ from gov21.land.models import (
 from gov21.land.parties import holder_for, party_confirm, party_matches, party_members, persons_of, shares_check
 from gov21.land.records import (
     DischargeFacts,
+    EasementFacts,
     Facts,
     FactsOf,
     FirstRegistrationFacts,
     InheritanceFacts,
+    LeaseFacts,
     MergerFacts,
     MortgageFacts,
     OwnerShare,
@@ -241,6 +243,14 @@ def _check(facts: Facts, *, number: str, sources: Sequence[Source], lock: bool) 
                 field="sources",
             )
         return _Checked(parcels=[facts.parcel], owners=[])
+    if isinstance(facts, LeaseFacts | EasementFacts):
+        current_parcel(facts.parcel, lock=lock)
+        _applicant_check(facts.parcel, facts.applicant, facts.represents, sources)
+        holder = facts.lessee if isinstance(facts, LeaseFacts) else facts.beneficiary
+        field = "lessee" if isinstance(facts, LeaseFacts) else "beneficiary"
+        if facts.ends_on is not None and facts.ends_on <= timezone.localdate():
+            raise DomainError("ends_in_the_past", _("The end must be a day after today."), field="ends_on")
+        return _Checked(parcels=[facts.parcel], owners=[], party=party_confirm(holder, purpose=purpose, field=field))
     if isinstance(facts, SubdivisionFacts):
         parent = current_parcel(facts.parcel, lock=lock)
         _applicant_check(facts.parcel, facts.applicant, facts.represents, sources)
@@ -612,6 +622,20 @@ def _apply_discharge(tx: Transaction, facts: Facts, checked: _Checked, now: date
     return []
 
 
+def _apply_encumbrance(tx: Transaction, facts: Facts, checked: _Checked, now: datetime) -> list[str]:
+    assert isinstance(facts, LeaseFacts | EasementFacts) and checked.party is not None
+    Right.objects.create(
+        parcel_number=facts.parcel,
+        kind=RightKind.LEASE if isinstance(facts, LeaseFacts) else RightKind.EASEMENT,
+        party=checked.party,
+        ends_on=facts.ends_on,
+        description=facts.description,
+        valid_from=now,
+        opened_by=tx,
+    )
+    return []
+
+
 def _replace(tx: Transaction, olds: Sequence[Parcel], news: Sequence[Parcel], now: datetime) -> None:
     """Close ``olds`` with their rights and buildings; give each of ``news`` the rights, and the
     buildings standing on it (by the footprint's centre)."""
@@ -663,6 +687,8 @@ _APPLY: Final[dict[str, Callable[[Transaction, Facts, _Checked, datetime], list[
     TransactionKind.INHERITANCE: _apply_inheritance,
     TransactionKind.MORTGAGE: _apply_mortgage,
     TransactionKind.DISCHARGE: _apply_discharge,
+    TransactionKind.LEASE: _apply_encumbrance,
+    TransactionKind.EASEMENT: _apply_encumbrance,
     TransactionKind.SUBDIVISION: _apply_subdivision,
     TransactionKind.MERGER: _apply_merger,
 }

@@ -13,4 +13,6 @@ urlpatterns = [
     path("lodge/subdivision/", office.lodge_subdivision, name="lodge-subdivision"),
     path("lodge/merger/", office.lodge_merger, name="lodge-merger"),
     path("lodge/discharge/", office.lodge_discharge, name="lodge-discharge"),
+    path("lodge/lease/", office.lodge_lease, name="lodge-lease"),
+    path("lodge/easement/", office.lodge_easement, name="lodge-easement"),
 ]
