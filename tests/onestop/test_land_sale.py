@@ -16,7 +16,7 @@ from gov21.land import services as land
 from gov21.land.models import Transaction
 from gov21.land.records import PartyRef
 from gov21.land.selectors import parcels_of_party
-from gov21.onestop import definitions, payments
+from gov21.onestop import citizen, definitions, payments
 from gov21.onestop import services as engine
 from gov21.onestop.models import Application, Notification
 from gov21.registry import services as registry
@@ -127,7 +127,9 @@ def test_someone_elses_parcel_and_selling_to_oneself_are_refused_on_their_page()
     application = _draft(buyer)
     with pytest.raises(DomainError) as not_theirs:
         engine.application_answer(application=application, uin=buyer, question_id="parcel", raw=parcel)
-    assert not_theirs.value.code == "answer_refused" and not_theirs.value.field == "parcel"
+    # The buyer owns no parcel: there is nothing of theirs to choose, and another's is not among the options.
+    assert not_theirs.value.code == "answer_choice" and not_theirs.value.field == "parcel"
+    assert engine.question_get(application, "parcel")["options"] == []
     with pytest.raises(DomainError) as to_oneself:
         engine.application_answer(application=application, uin=buyer, question_id="buyer_uin", raw=buyer)
     assert to_oneself.value.code == "answer_refused"
@@ -136,6 +138,28 @@ def test_someone_elses_parcel_and_selling_to_oneself_are_refused_on_their_page()
 def test_the_only_parcel_of_the_seller_is_filled_in_from_the_land_register() -> None:
     seller, _buyer, parcel = _parties()
     assert _draft(seller).answers["parcel"] == parcel
+
+
+def test_the_seller_chooses_the_parcel_from_their_parcels_in_the_land_register() -> None:
+    owner = register_person(CIVIL, born=date(1970, 1, 1))
+    seller = owner.uin
+    first = first_register(square(0, 0), owners((owner, "1/1")))
+    second = first_register(square(3, 0), owners((owner, "1/1")))
+    someone = register_person(CIVIL, born=date(1975, 1, 1))
+    theirs = first_register(square(6, 0), owners((someone, "1/1")))
+    application = _draft(seller)
+    assert application.answers.get("parcel") in (None, "")  # two parcels: the seller chooses
+    question = citizen.application_question(uin=seller, reference=application.reference, question_id="parcel")
+    assert question.type == "choice"
+    assert [o.value for o in question.options] == [first, second]
+    assert all(o.label["en"].startswith(o.value + " · ") and o.label["en"].endswith(" m²") for o in question.options)
+    with pytest.raises(DomainError) as not_theirs:
+        engine.application_answer(application=application, uin=seller, question_id="parcel", raw=theirs)
+    assert not_theirs.value.code == "answer_choice"
+    chosen = engine.application_answer(application=application, uin=seller, question_id="parcel", raw=second)
+    assert chosen.answers["parcel"] == second
+    shown = {q["id"]: q for q in engine.questions_visible(chosen)}
+    assert [o["value"] for o in shown["parcel"]["options"]] == [first, second]
 
 
 def test_a_dead_buyer_is_not_asked_to_confirm_and_an_officer_sees_why() -> None:

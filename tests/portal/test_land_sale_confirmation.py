@@ -68,3 +68,21 @@ def test_nobody_but_the_buyer_may_see_or_confirm_the_sale(client: Client) -> Non
     assert client.post(url, {"answer": "confirm"}).status_code == 404
     application.refresh_from_db()
     assert application.state == Application.State.AWAITING_CONFIRMATION
+
+
+def test_the_seller_picks_the_parcel_from_a_list_of_theirs(client: Client) -> None:
+    seller = register_person(CIVIL, born=date(1970, 1, 1))
+    first = first_register(square(64, 0), owners((seller, "1/1")))
+    second = first_register(square(66, 0), owners((seller, "1/1")))
+    application = engine.application_start(service="land-sale", uin=seller.uin, user_id=None)
+    application = engine.application_consent(application=application, uin=seller.uin)
+    url = f"/apply/{application.reference}/q/parcel"
+    portal_sign_in(client, citizen_of(seller.uin), next_url=url)
+    html = client.get(url).content.decode()
+    assert html.count('type="radio"') == 2
+    assert f'value="{first}"' in html and f'value="{second}"' in html and " m²" in html
+    refused = client.post(url, {"parcel": "XA-01-999999"})
+    assert refused.status_code == 400 and "Choose one of the options." in refused.content.decode()
+    assert client.post(url, {"parcel": second}).status_code == 302
+    application.refresh_from_db()
+    assert application.answers["parcel"] == second

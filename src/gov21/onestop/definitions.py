@@ -84,6 +84,8 @@ def _expressions(definition: dict[str, Any]) -> list[tuple[str, str]]:
             found.append((f"questions.{q['id']}.verify", q["verify"]["expr"]))
         if q.get("answer_from"):
             found.append((f"questions.{q['id']}.answer_from", q["answer_from"]))
+        if q.get("options_from"):
+            found.append((f"questions.{q['id']}.options_from", q["options_from"]))
     return found
 
 

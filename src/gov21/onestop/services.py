@@ -293,15 +293,39 @@ def rule_context(application: Application) -> dict[str, Any]:
 # --- questions ------------------------------------------------------------------------------------
 
 
+def _with_options(question: dict[str, Any], context: dict[str, Any]) -> dict[str, Any]:
+    """``question`` with the options its ``options_from`` gives from the facts fetched (each a map
+    with a value and a label) added to those it lists; none when the facts do not give a list."""
+    expr = question.get("options_from")
+    if not expr:
+        return question
+    try:
+        found = rules.evaluate(expr, context)
+    except Exception:
+        found = []
+    options = list(question.get("options", []))
+    for item in found if isinstance(found, list) else []:
+        if isinstance(item, dict) and item.get("value") not in (None, ""):
+            label = item.get("label") or item["value"]
+            options.append(
+                {"value": str(item["value"]), "label": label if isinstance(label, dict) else {"en": str(label)}}
+            )
+    return {**question, "options": options}
+
+
 def questions_visible(application: Application) -> list[dict[str, Any]]:
     context = rule_context(application)
-    return [q for q in definition_of(application)["questions"] if rules.condition(q.get("when"), context)]
+    return [
+        _with_options(q, context)
+        for q in definition_of(application)["questions"]
+        if rules.condition(q.get("when"), context)
+    ]
 
 
 def question_get(application: Application, question_id: str) -> dict[str, Any]:
     for q in definition_of(application)["questions"]:
         if q["id"] == question_id:
-            return dict(q)
+            return _with_options(dict(q), rule_context(application))
     raise NotFound("question_not_found", _("This question is not part of the service."), field="question")
 
 
