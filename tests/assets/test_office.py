@@ -217,3 +217,46 @@ def test_a_visitor_is_sent_to_sign_in(client: Client) -> None:
     for url in ("/office/assets/", "/office/disasters/"):
         response = client.get(url)
         assert response.status_code == 302 and "sign-in" in response["Location"]
+
+
+def test_an_asset_is_changed_from_its_edit_page_as_a_new_version(client: Client) -> None:
+    supervisor = _login(client, "supervisor", username="works.editor")
+    assert supervisor.post("/office/assets/add", _asset_form(code="SCH-200")).status_code == 302
+    page = supervisor.get("/office/assets/SCH-200")
+    assert b"/office/assets/SCH-200/edit" in page.content
+    form = supervisor.get("/office/assets/SCH-200/edit")
+    html = form.content.decode()
+    assert form.status_code == 200 and 'value="Port Clement Primary"' in html and "1250000.50" in html
+    assert 'name="code"' not in html  # the code names the asset: it does not change
+    changed = _asset_form(name="Port Clement Primary School", condition="poor", capacity="380")
+    del changed["code"]
+    no_reason = supervisor.post("/office/assets/SCH-200/edit", changed)
+    assert no_reason.status_code == 422 and "Why it changes" in no_reason.content.decode()
+    offshore = supervisor.post(
+        "/office/assets/SCH-200/edit", {**changed, "reason": "moved", "geometry": json.dumps(point(-70.0, 10.0))}
+    )
+    assert offshore.status_code == 422
+    done = supervisor.post("/office/assets/SCH-200/edit", {**changed, "reason": "Roof rebuilt; two rooms closed"})
+    assert done.status_code == 302 and done["Location"] == "/office/assets/SCH-200"
+    stored = Asset.objects.get(code="SCH-200")
+    assert (stored.version, stored.name, stored.condition, stored.capacity) == (
+        2,
+        "Port Clement Primary School",
+        "poor",
+        380,
+    )
+    versions = [(c.version, c.reason, c.data["name"]) for c in stored.changes.order_by("version")]
+    assert versions == [
+        (1, "registered", "Port Clement Primary"),
+        (2, "Roof rebuilt; two rooms closed", "Port Clement Primary School"),
+    ]
+    shown = supervisor.get("/office/assets/SCH-200").content.decode()
+    assert "Roof rebuilt; two rooms closed" in shown
+    assert supervisor.get("/office/assets/NONE-1/edit").status_code == 404
+
+
+def test_a_reader_may_not_change_an_asset(client: Client) -> None:
+    asset(code="RD-9")
+    reader = _login(client, "reader", username="works.reader2")
+    assert reader.get("/office/assets/RD-9/edit").status_code == 403
+    assert b"/office/assets/RD-9/edit" not in reader.get("/office/assets/RD-9").content

@@ -490,6 +490,9 @@ URLS: dict[str, Rule] = {
     "office/assets/": Rule(_u("/office/assets/"), get=page("assets.read")),
     "office/assets/add": Rule(_u("/office/assets/add"), get=page("assets.write"), post=page("assets.write")),
     "office/assets/<str:code>": Rule(lambda w: [f"/office/assets/{w.asset_code}"], get=page("assets.read")),
+    "office/assets/<str:code>/edit": Rule(
+        lambda w: [f"/office/assets/{w.asset_code}/edit"], get=page("assets.write"), post=page("assets.write")
+    ),
     "office/assets/<str:code>/inspect": Rule(
         lambda w: [f"/office/assets/{w.asset_code}/inspect"], post=page("assets.write")
     ),

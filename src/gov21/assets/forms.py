@@ -117,6 +117,21 @@ class AssetForm(Form):
         return int(text)
 
 
+class AssetEditForm(AssetForm):
+    """An asset's facts changed: every field but its code, and why it changes (kept with the version)."""
+
+    reason = TextField(
+        label=_("Why it changes"),
+        max_length=300,
+        required=True,
+        help_text=_("Kept with the new version, such as: roof rebuilt after the inspection of 2026-05-04."),
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        del self.fields["code"]
+
+
 class InspectionForm(Form):
     inspected_on = forms.DateField(label=_("Date of inspection"), widget=forms.DateInput(attrs={"type": "date"}))
     condition = forms.ChoiceField(label=_("Condition found"), choices=_choices(Condition.choices))

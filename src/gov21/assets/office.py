@@ -4,6 +4,8 @@ with its map, residents, damage assessments and their cost. Every page works wit
 
 from __future__ import annotations
 
+import json
+from decimal import Decimal
 from typing import Any
 
 from django.contrib import messages
@@ -18,11 +20,12 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from gov21.assets import selectors, services
 from gov21.assets.collections import asset_feature, event_feature
-from gov21.assets.forms import AssessmentForm, AssetFilterForm, AssetForm, EventForm, InspectionForm
-from gov21.assets.models import AssetKind, DamageLevel
+from gov21.assets.forms import AssessmentForm, AssetEditForm, AssetFilterForm, AssetForm, EventForm, InspectionForm
+from gov21.assets.models import Asset, AssetKind, DamageLevel
 from gov21.assets.records import DAMAGE_COST_PERCENT, AssessmentFacts, AssetFacts, EventFacts, InspectionFacts
 from gov21.core.errors import DomainError
 from gov21.core.forms import Form
+from gov21.core.geo import geometry_json
 from gov21.core.geography import parish_name
 from gov21.core.office import Office
 from gov21.core.principal import Principal
@@ -118,6 +121,77 @@ def asset_list(request: HttpRequest, principal: Principal) -> HttpResponse:
     return render(request, "assets/list.html", context)
 
 
+def _asset_fields(data: dict[str, Any], *, code: str) -> dict[str, Any]:
+    """An asset's facts from the add or edit form (the geometry typed, or from the file chosen)."""
+    text = _uploaded_text(data["geometry_file"], data["geometry"])
+    if not text:
+        raise DomainError("geometry_required", _("Give the asset's geometry."), field="geometry")
+    return {
+        "code": code,
+        "name": data["name"],
+        "kind": data["kind"],
+        "agency": data["agency"].upper(),
+        "condition": data["condition"],
+        "replacement_value_cents": data["replacement_value"],
+        "currency": data["currency"].upper(),
+        "criticality": data["criticality"],
+        "capacity": data["capacity"],
+        "road_class": data["road_class"] or None,
+        "road_surface": data["road_surface"] or None,
+        "geometry": _geojson(text, "geometry"),
+    }
+
+
+def _asset_initial(asset: Asset) -> dict[str, Any]:
+    """The edit form filled with the asset as it stands."""
+    value = Decimal(asset.replacement_value_cents) / 100
+    return {
+        "name": asset.name,
+        "kind": asset.kind,
+        "agency": asset.agency,
+        "condition": asset.condition,
+        "replacement_value": f"{value:.2f}",
+        "currency": asset.currency,
+        "criticality": asset.criticality,
+        "capacity": "" if asset.capacity is None else str(asset.capacity),
+        "road_class": asset.road_class,
+        "road_surface": asset.road_surface,
+        "geometry": json.dumps(geometry_json(asset.geometry, digits=7)),
+    }
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+@assets_page("assets.write")
+def asset_edit(request: HttpRequest, principal: Principal, code: str) -> HttpResponse:
+    """Change an asset: a new version with the reason, the earlier ones kept and listed on its page."""
+    asset = selectors.asset_get(code=code, actor=principal)
+    if request.method == "POST":
+        form = AssetEditForm(request.POST, request.FILES)
+    else:
+        form = AssetEditForm(initial=_asset_initial(asset))
+    errors: list[dict[str, str]] = []
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                fields = _asset_fields(form.cleaned_data, code=asset.code)
+                facts = services.facts_parse(AssetFacts, fields)
+                changed = services.asset_update(facts=facts, reason=form.cleaned_data["reason"], actor=principal)
+            except DomainError as error:
+                if error.status in (401, 403):
+                    raise
+                errors, status = _errors(form, error), 422
+            else:
+                messages.success(
+                    request, _("Version %(version)d of the asset is recorded.") % {"version": changed.version}
+                )
+                return redirect("assets_office:asset", code=asset.code)
+        else:
+            errors, status = _errors(form), 422
+    return render(request, "assets/edit.html", {"form": form, "errors": errors, "asset": asset}, status=status)
+
+
 @never_cache
 @require_http_methods(["GET", "POST"])
 @assets_page("assets.write")
@@ -128,24 +202,7 @@ def asset_add(request: HttpRequest, principal: Principal) -> HttpResponse:
     if request.method == "POST":
         if form.is_valid():
             try:
-                data = form.cleaned_data
-                text = _uploaded_text(data["geometry_file"], data["geometry"])
-                if not text:
-                    raise DomainError("geometry_required", _("Give the asset's geometry."), field="geometry")
-                fields = {
-                    "code": data["code"],
-                    "name": data["name"],
-                    "kind": data["kind"],
-                    "agency": data["agency"].upper(),
-                    "condition": data["condition"],
-                    "replacement_value_cents": data["replacement_value"],
-                    "currency": data["currency"].upper(),
-                    "criticality": data["criticality"],
-                    "capacity": data["capacity"],
-                    "road_class": data["road_class"] or None,
-                    "road_surface": data["road_surface"] or None,
-                    "geometry": _geojson(text, "geometry"),
-                }
+                fields = _asset_fields(form.cleaned_data, code=form.cleaned_data["code"])
                 asset = services.asset_add(facts=services.facts_parse(AssetFacts, fields), actor=principal)
             except DomainError as error:
                 errors, status = _errors(form, error), 422

@@ -8,4 +8,5 @@ urlpatterns = [
     path("add", office.asset_add, name="add"),
     path("<str:code>", office.asset_detail, name="asset"),
     path("<str:code>/inspect", office.asset_inspect, name="inspect"),
+    path("<str:code>/edit", office.asset_edit, name="edit"),
 ]
