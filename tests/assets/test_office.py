@@ -260,3 +260,24 @@ def test_a_reader_may_not_change_an_asset(client: Client) -> None:
     reader = _login(client, "reader", username="works.reader2")
     assert reader.get("/office/assets/RD-9/edit").status_code == 403
     assert b"/office/assets/RD-9/edit" not in reader.get("/office/assets/RD-9").content
+
+
+def test_the_assets_a_disaster_touches_are_listed_a_page_at_a_time(supervisor: Client) -> None:
+    for n in range(105):
+        asset(code=f"PG-{n:03d}", geometry=point(-63.139 + n * 0.0003, 14.23))
+    form = {"name": "Flood of pages", "kind": "flood", "occurred_on": "2026-09-01", "area": json.dumps(AREA)}
+    response = supervisor.post("/office/disasters/declare", form)
+    assert response.status_code == 302
+
+    def table(page: str) -> str:  # the list of assets, not the map (which draws all of them)
+        return page.split('id="assets"')[1].split('id="summary"')[0]
+
+    first = table(supervisor.get(response["Location"]).content.decode())
+    assert "1 to 100 of 105" in first and ">PG-000<" in first and ">PG-104<" not in first
+    assert '?offset=100#assets" rel="next"' in first
+    second = table(supervisor.get(response["Location"], {"offset": "100"}).content.decode())
+    assert "101 to 105 of 105" in second and ">PG-104<" in second and ">PG-000<" not in second
+    assert 'rel="prev"' in second and 'rel="next"' not in second
+    # An offset past the end, or not a number, starts again at the first page.
+    for offset in ("9999", "-1", "x"):
+        assert "1 to 100 of 105" in supervisor.get(response["Location"], {"offset": offset}).content.decode()

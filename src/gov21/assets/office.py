@@ -296,6 +296,13 @@ def event_declare(request: HttpRequest, principal: Principal) -> HttpResponse:
     return render(request, "assets/declare.html", {"form": form, "errors": errors}, status=status)
 
 
+def _offset(request: HttpRequest, total: int) -> int:
+    """Where a page of a list starts (``?offset=``): a whole number within the list, else its start."""
+    text = request.GET.get("offset", "")
+    offset = int(text) if text.isascii() and text.isdigit() and len(text) <= 9 else 0
+    return offset if offset < total else 0
+
+
 def _event_page(
     request: HttpRequest, principal: Principal, event_id: int, *, form: AssessmentForm | None = None,
     errors: list[dict[str, str]] | None = None, status: int = 200,
@@ -306,9 +313,16 @@ def _event_page(
         (asset_feature(a), reverse("assets_office:asset", args=[a.code])) for a in impact.assets[:MAP_MAX]
     ]
     summary = selectors.damage_summary(event=event, actor=principal)
+    offset = _offset(request, len(impact.assets))
+    shown = impact.assets[offset : offset + PAGE]
     context = {
         "event": event,
         "impact": impact,
+        "assets_shown": shown,
+        "assets_first": offset + 1,
+        "assets_last": offset + len(shown),
+        "assets_next": f"?offset={offset + PAGE}#assets" if offset + PAGE < len(impact.assets) else "",
+        "assets_previous": f"?offset={max(0, offset - PAGE)}#assets" if offset > 0 else "",
         "kinds": selectors.assets_in_event_counts(impact),
         "kind_labels": dict(AssetKind.choices),
         "map": map_figure(entries, label=_("Map of the area struck and the assets in it")),
