@@ -20,6 +20,7 @@ from django.utils.translation import gettext_noop
 
 from gov21.core import config
 from gov21.core.capacity import gunicorn_capacity, web_environment
+from gov21.core.dbstats import planner_statistics_missing, planner_statistics_refresh
 from gov21.core.http import gunicorn_forwarding
 from gov21.core.logs import gunicorn_logging
 from gov21.core.monitoring import multiprocess_prepare
@@ -98,6 +99,8 @@ def platform_prepare(*, people: int | None, seed: int, demo: bool, stdout: Outpu
         stdout.write(f"Generating the demo nation ({people:,} people)…")
         call_command("seed", people=people, seed=seed)
     call_command("uin_pool", verbosity=0)
+    if planner_statistics_missing():  # a database loaded or restored without them (decision 0073)
+        stdout.write(f"Planner statistics gathered in {planner_statistics_refresh():.2f} s.")
     exchange_bootstrap()  # the identity provider reads the registry through the exchange
     services_bootstrap()
     portal_bootstrap()  # the portal's redirect URIs, from GOV21_BASE_URL
