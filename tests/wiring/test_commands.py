@@ -40,9 +40,17 @@ def test_up_prepares_a_demo_nation_and_sign_ins(tmp_path: Path, monkeypatch: pyt
         {"uin": uin, "code": code, "password": "demo pass phrase", "password_again": "demo pass phrase"},
     )
     assert activation.status_code == 302
-    # A second start keeps the nation and the sign-ins.
-    call_command("up", no_serve=True, stdout=io.StringIO())
-    assert population_count() == 300
+    # The STAC catalogue shows the demo islands before and after a hurricane.
+    from gov21.imagery.selectors import collection_get
+
+    assert "Drawing the demo imagery" in out.getvalue()
+    assert collection_get("demo-scenes") is not None
+    scenes = Client().get("/stac/collections/demo-scenes/items").json()
+    assert sorted(f["id"] for f in scenes["features"]) == ["post-hurricane-150m", "pre-hurricane-150m"]
+    # A second start keeps the nation, the imagery and the sign-ins.
+    again = io.StringIO()
+    call_command("up", no_serve=True, stdout=again)
+    assert population_count() == 300 and "Drawing the demo imagery" not in again.getvalue()
     assert (tmp_path / "demo-sign-ins.txt").read_text().splitlines() == sign_ins
 
 

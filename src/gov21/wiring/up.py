@@ -14,7 +14,7 @@ from pathlib import Path
 
 from django.conf import settings
 from django.core.management import call_command
-from django.core.management.base import OutputWrapper
+from django.core.management.base import CommandError, OutputWrapper
 from django.core.management.color import Style
 from django.utils.translation import gettext_noop
 
@@ -27,6 +27,7 @@ from gov21.core.monitoring import multiprocess_prepare
 from gov21.core.principal import Principal, PrincipalKind
 from gov21.exchange.contracts import exchange_bootstrap
 from gov21.identity.contracts import account_status, activation_code_issue, staff_create
+from gov21.imagery.selectors import collection_get
 from gov21.onestop.contracts import demo_driver, services_bootstrap
 from gov21.portal.rp import bootstrap as portal_bootstrap
 from gov21.registry.contracts import person_sample_adult, population_count
@@ -106,6 +107,14 @@ def platform_prepare(*, people: int | None, seed: int, demo: bool, stdout: Outpu
     portal_bootstrap()  # the portal's redirect URIs, from GOV21_BASE_URL
     if not demo:
         return Demo(sign_ins=[], citizen=None)
+    if collection_get("demo-scenes") is None:  # the collection `gov21 demo_imagery` fills
+        # The demo islands before and after a hurricane, so the map and /stac/ show imagery offline:
+        # at 150 m pixels, 45 s and 325 MB once (30 m took 2.5 min and 985 MB on a loaded machine).
+        stdout.write("Drawing the demo imagery…")
+        try:
+            call_command("demo_imagery", pixel=150.0, stdout=stdout)
+        except CommandError as error:  # the platform serves without it; `gov21 demo_imagery` tries again
+            stdout.write(f"The demo imagery was not made: {error}")
     sign_ins = demo_credentials(settings.DATA_DIR)
     citizen = demo_citizen(settings.DATA_DIR)
     if citizen is not None:
