@@ -24,7 +24,7 @@ from gov21.linkage.standardise import phonetic
 
 MISSING = -1
 # Blocking key kinds, in the top byte of a packed key.
-_K_DOB, _K_GS, _K_SY, _K_GY, _K_PHONE, _K_EXTRA = 1, 2, 3, 4, 5, 8
+_K_DOBG, _K_GS, _K_SY, _K_GY, _K_PHONE, _K_DOBS, _K_GD, _K_EXTRA = 1, 2, 3, 4, 5, 6, 7, 8
 # Pairs compared at a time: bounds the memory of a run (a few hundred MB at most).
 CHUNK = 2_000_000
 _WORDS = 8  # words of a string kept for the overlap of addresses
@@ -198,26 +198,54 @@ def _pack(kind: int, a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return (np.int64(kind) << 56) | (a.astype(np.int64) << 28) | b.astype(np.int64)
 
 
+def _pack3(kind: int, a: np.ndarray, b: np.ndarray, c: np.ndarray) -> np.ndarray:
+    return (np.int64(kind) << 56) | (a.astype(np.int64) << 34) | (b.astype(np.int64) << 12) | c.astype(np.int64)
+
+
+def _sounds(vocab: Vocab, names: np.ndarray) -> np.ndarray:
+    """The phonetic code of each name, MISSING for no name or a name with no sound."""
+    phon = vocab.table("phonetic")
+    ok = names >= 0
+    out = np.where(ok, phon[np.where(ok, names, 0)] if len(phon) else 0, MISSING)
+    empty = vocab._phon.get("", -2)
+    return np.where(out == empty, MISSING, out)
+
+
 def _name_keys(
-    vocab: Vocab, owner: np.ndarray, given: np.ndarray, surname: np.ndarray, dob: np.ndarray
+    vocab: Vocab, owner: np.ndarray, given: np.ndarray, surname: np.ndarray, dob: np.ndarray, *, person: bool
 ) -> list[tuple[np.ndarray, np.ndarray]]:
     """The keys of ``engine._name_keys`` for rows of (given, surname, dob), each with its owner."""
-    phon, prefix3 = vocab.table("phonetic"), vocab.table("prefix3")
-    out = []
-    g_ok, s_ok = given >= 0, surname >= 0
-    g_ph = np.where(g_ok, phon[np.where(g_ok, given, 0)] if len(phon) else 0, -1)
-    s_ph = np.where(s_ok, phon[np.where(s_ok, surname, 0)] if len(phon) else 0, -1)
-    # A phonetic code of "" (a name whose first word has none) is no key, as in engine._name_keys.
-    empty = vocab._phon.get("", -2)
-    both = g_ok & s_ok & (g_ph != empty) & (s_ph != empty)
-    out.append((owner[both], _pack(_K_GS, g_ph[both], s_ph[both])))
-    y, m, _d = _ymd(dob)
+    prefix3 = vocab.table("prefix3")
+    g_ph, s_ph = _sounds(vocab, given), _sounds(vocab, surname)
     known = dob > 0
-    sy = known & s_ok & (s_ph != empty)
-    out.append((owner[sy], _pack(_K_SY, s_ph[sy], y[sy])))
-    gy = known & g_ok
-    g3 = prefix3[np.where(g_ok, given, 0)] if len(prefix3) else given
-    out.append((owner[gy], _pack(_K_GY, g3[gy], y[gy] * 13 + m[gy])))
+    y, m, _d = _ymd(dob)
+    both = (g_ph >= 0) & (s_ph >= 0)
+    gs = both if person else both & ~known
+    gd = both & known
+    sy = known & (s_ph >= 0)
+    gy = known & (given >= 0)
+    g3 = prefix3[np.where(given >= 0, given, 0)] if len(prefix3) else given
+    return [
+        (owner[gs], _pack(_K_GS, g_ph[gs], s_ph[gs])),
+        (owner[gd], _pack3(_K_GD, g_ph[gd], s_ph[gd], y[gd] // 10)),
+        (owner[sy], _pack(_K_SY, s_ph[sy], y[sy] * 13 + m[sy])),
+        (owner[gy], _pack(_K_GY, g3[gy], y[gy] * 13 + m[gy])),
+    ]
+
+
+def _dob_keys(
+    vocab: Vocab, owner: np.ndarray, dob: np.ndarray, given: np.ndarray, surnames: Sequence[np.ndarray]
+) -> list[tuple[np.ndarray, np.ndarray]]:
+    """The keys of ``engine._dob_keys``: the day with the sound of the given name, and of each surname."""
+    known = dob > 0
+    g_ph = _sounds(vocab, given)
+    out = []
+    ok = known & (g_ph >= 0)
+    out.append((owner[ok], _pack(_K_DOBG, g_ph[ok], dob[ok])))
+    for surname in surnames:
+        s_ph = _sounds(vocab, surname)
+        ok = known & (s_ph >= 0)
+        out.append((owner[ok], _pack(_K_DOBS, s_ph[ok], dob[ok])))
     return out
 
 
@@ -229,21 +257,18 @@ def _other_keys(owner: np.ndarray, phone: np.ndarray, extra: np.ndarray) -> list
     return out
 
 
-def _dob_key(dob: np.ndarray) -> np.ndarray:
-    return _pack(_K_DOB, np.zeros(len(dob), dtype=np.int64), dob)
-
-
 def person_keys(persons: Persons, vocab: Vocab, *, history: bool) -> tuple[np.ndarray, np.ndarray]:
-    """(person, key) rows, each once."""
+    """(person, key) rows, each once: the keys of ``engine.person_keys``."""
     n = len(persons.keys)
     ids = np.arange(n, dtype=np.int64)
-    parts = [(ids[persons.dob > 0], _dob_key(persons.dob[persons.dob > 0]))]
     if history:
         rows = np.repeat(ids, persons.count)
         facet = np.arange(len(rows), dtype=np.int64)
     else:
         rows, facet = ids, persons.start + persons.count - 1
-    parts += _name_keys(vocab, rows, persons.f_given[facet], persons.f_surname[facet], persons.dob[rows])
+    given, surname, dob = persons.f_given[facet], persons.f_surname[facet], persons.dob[rows]
+    parts = _dob_keys(vocab, rows, dob, given, [surname])
+    parts += _name_keys(vocab, rows, given, surname, dob, person=True)
     parts += _other_keys(ids, persons.phone, persons.extra)
     return _unique_rows(parts)
 
@@ -252,18 +277,18 @@ def entry_keys(entries: Entries, vocab: Vocab) -> tuple[np.ndarray, np.ndarray]:
     """(record, key) rows, each once: the keys of ``engine.entry_keys``."""
     n = len(entries.keys)
     ids = np.arange(n, dtype=np.int64)
-    known = entries.dob > 0
-    parts = [(ids[known], _dob_key(entries.dob[known]))]
+    surnames = [entries.surname, *(entries.former[:, k] for k in range(entries.former.shape[1]))]
+    parts = _dob_keys(vocab, ids, entries.dob, entries.given, surnames)
     y, m, d = _ymd(entries.dob)
-    swap = known & (d <= 12) & (d != m)
+    swap = (entries.dob > 0) & (d <= 12) & (d != m)
     if swap.any():
         # date(year, day, month): the month the day was, the day the month was.
         months = ((y[swap] - 1970) * 12 + d[swap] - 1).astype("datetime64[M]")
         days = months.astype("datetime64[D]") + (m[swap] - 1).astype("timedelta64[D]")
-        parts.append((ids[swap], _dob_key(days.astype(np.int64) + 719163)))
-    surnames = [entries.surname, *(entries.former[:, k] for k in range(entries.former.shape[1]))]
+        swapped = days.astype(np.int64) + 719163
+        parts += _dob_keys(vocab, ids[swap], swapped, entries.given[swap], [s[swap] for s in surnames])
     for surname in surnames:
-        parts += _name_keys(vocab, ids, entries.given, surname, entries.dob)
+        parts += _name_keys(vocab, ids, entries.given, surname, entries.dob, person=False)
     parts += _other_keys(ids, entries.phone, entries.extra)
     return _unique_rows(parts)
 
@@ -506,10 +531,13 @@ def block_and_compare(
     history: bool,
     max_block: int,
     timings: dict[str, float] | None = None,
+    person_rows: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> Blocked:
+    """Candidate pairs and their comparison vectors; ``person_rows`` are the persons' keys when a run
+    already has them (they do not change from one chunk of records to the next)."""
     timings = timings if timings is not None else {}
     started = time.perf_counter()
-    p_owner, p_key = person_keys(persons, vocab, history=history)
+    p_owner, p_key = person_rows if person_rows is not None else person_keys(persons, vocab, history=history)
     rec, per = candidate_pairs(
         entry_keys(entries, vocab), (p_owner, p_key), n_persons=max(len(persons.keys), 1), max_block=max_block
     )
