@@ -91,9 +91,7 @@ def cmd_gov21(args: argparse.Namespace) -> None:
         f"encode={encoded:.1f}s link={seconds:.1f}s (CPU {cpu:.1f}s; {steps})"
     )
     print(f"  linked: P={p:.4f} R={r:.4f} F1={f1:.4f} | linked+review: P={pp:.4f} R={rr:.4f} F1={ff:.4f}")
-    print(
-        f"  review={int((done.status == 1).sum())} peak RSS {_rss_mb():.0f} MB (after loading the data: {before:.0f} MB)"
-    )
+    print(f"  review={int((done.status == 1).sum())} peak RSS {_rss_mb():.0f} MB (data loaded: {before:.0f} MB)")
 
 
 def cmd_splink(args: argparse.Namespace) -> None:

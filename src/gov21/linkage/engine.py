@@ -460,6 +460,25 @@ def em_sessions(
     return model
 
 
+# Fields a household shares: surname, address, settlement, parents, phone. When the given names
+# disagree outright, agreement on these is what a relative (a sibling, a parent, a child) would show,
+# not evidence of the same person, so it adds nothing (decision 0068); disagreement still counts.
+FAMILY_FIELDS = frozenset({1, 4, 5, 6, 7, 8})
+_GIVEN = 0
+
+
+def field_weights(vector: Sequence[int], table: Sequence[Sequence[float]]) -> list[float]:
+    """Each field's weight for a comparison vector, with the household rule above."""
+    relative = vector[_GIVEN] == 0
+    out = []
+    for f, level in enumerate(vector):
+        w = table[f][level] if level != MISSING else 0.0
+        if relative and f in FAMILY_FIELDS and w > 0:
+            w = 0.0
+        out.append(w)
+    return out
+
+
 def scores(gammas: np.ndarray, model: Model) -> tuple[np.ndarray, np.ndarray]:
     """The match weight (log2 of the Bayes factor, with the prior) and probability of each pair."""
     prior = math.log2(model.prior / (1 - model.prior))
@@ -467,12 +486,7 @@ def scores(gammas: np.ndarray, model: Model) -> tuple[np.ndarray, np.ndarray]:
         return np.zeros(0), np.zeros(0)
     table = model.weights()
     first, inverse, _counts = distinct_rows(gammas)
-    patterns = gammas[first]
-    weight = np.full(len(patterns), prior)
-    for f in range(gammas.shape[1]):
-        column = patterns[:, f]
-        for level, w in enumerate(table[f]):
-            weight[column == level] += w
+    weight = np.array([prior + sum(field_weights([int(x) for x in gammas[i]], table)) for i in first])
     weight = weight[inverse.reshape(-1)]
     probability = 1.0 / (1.0 + np.power(2.0, -np.clip(weight, -1000, 1000)))
     return weight, probability
@@ -480,9 +494,9 @@ def scores(gammas: np.ndarray, model: Model) -> tuple[np.ndarray, np.ndarray]:
 
 def contributions(vector: Sequence[int], model: Model) -> list[tuple[str, int, float]]:
     """Each field's level and the weight it adds (the waterfall of a pair), after the prior."""
-    table = model.weights()
     names = [*FIELDS, *(f"extra{i}" for i in range(len(vector) - len(FIELDS)))]
-    return [(names[f], level, table[f][level] if level != MISSING else 0.0) for f, level in enumerate(vector)]
+    weights = field_weights(list(vector), model.weights())
+    return [(names[f], level, weights[f]) for f, level in enumerate(vector)]
 
 
 # --- deciding -------------------------------------------------------------------------------------
@@ -599,7 +613,7 @@ class Linked:
 
 def _logits(p: np.ndarray) -> np.ndarray:
     p = np.clip(p, 1e-15, 1 - 1e-15)
-    return np.log2(p / (1 - p))
+    return np.asarray(np.log2(p / (1 - p)), dtype=np.float64)
 
 
 def assign_arrays(

@@ -370,7 +370,7 @@ class Similarity:
         for i in range(1, _WORDS + 1):
             col = wa[:, i : i + 1]
             shared += ((col != MISSING) & (col == wb[:, 1:])).any(axis=1)
-        return shared * 2 >= np.maximum(wa[:, 0], wb[:, 0]) + 1
+        return np.asarray(shared * 2 >= np.maximum(wa[:, 0], wb[:, 0]) + 1, dtype=bool)
 
 
 def name_level(sim: Similarity, a: np.ndarray, b: np.ndarray) -> np.ndarray:
