@@ -15,10 +15,19 @@ import resource
 import time
 from dataclasses import dataclass
 from datetime import date, timedelta
+from functools import lru_cache
 
 from gov21.demo.synthetic import Nation, SynthPerson, simulate
+from gov21.linkage import standardise
 from gov21.linkage.engine import Entry, Facet, Index, Person, link
-from gov21.linkage.standardise import NICKNAMES, address_std, fold, given_std, surname_std
+from gov21.linkage.standardise import NICKNAMES
+
+# Names and addresses repeat across a nation: each distinct text is standardised once.
+address_std = lru_cache(maxsize=None)(standardise.address_std)
+fold = lru_cache(maxsize=None)(standardise.fold)
+given_std = lru_cache(maxsize=None)(standardise.given_std)
+surname_std = lru_cache(maxsize=None)(standardise.surname_std)
+date_parse = lru_cache(maxsize=None)(standardise.date_parse)
 
 TODAY = date(2026, 1, 1)
 _BY_NAME: dict[str, list[str]] = {}
@@ -145,8 +154,6 @@ def generate(nation: Nation, *, records: int, seed: int) -> tuple[list[Person], 
 
 
 def _entries(extract: list[Legacy]) -> list[Entry]:
-    from gov21.linkage.standardise import date_parse
-
     return [
         Entry(
             key=r.key,

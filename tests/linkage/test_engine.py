@@ -84,3 +84,40 @@ def test_one_person_per_record_and_conflicts_go_to_review() -> None:
     assert (outcomes["c"].status, outcomes["c"].reason) == ("review", "ambiguous")
     assert (outcomes["d"].status, outcomes["d"].reason) == ("review", "between")
     assert outcomes["e"].status == outcomes["f"].status == "unlinked"
+
+
+def _block(rng: np.random.Generator, n: int, columns: list[list[float]]) -> np.ndarray:
+    return np.column_stack([rng.choice(len(p), n, p=p) for p in columns])
+
+
+def test_training_sessions_keep_a_relative_at_the_same_address_from_being_taken_for_the_person() -> None:
+    """Candidate pairs hold many relatives (same surname and address, other given name and birth
+    date): EM over all of them takes the family for the match; the sessions do not."""
+    rng = np.random.default_rng(68)
+    #       given                    surname               dob                        sex         address          place
+    matches = _block(
+        rng, 600, [[0, 0.1, 0.1, 0.8], [0, 0.05, 0.1, 0.85], [0, 0.05, 0.05, 0.9], [0, 1], [0, 0.1, 0.9], [0, 0, 1]]
+    )
+    relatives = _block(rng, 2000, [[1, 0, 0, 0], [0, 0, 0, 1], [1, 0, 0, 0], [0.5, 0.5], [0, 0, 1], [0, 0, 1]])
+    namesakes = _block(rng, 2000, [[0, 0, 0, 1], [0, 0, 0, 1], [1, 0, 0, 0], [0.5, 0.5], [1, 0, 0], [0.7, 0.3, 0]])
+    same_day = _block(rng, 600, [[1, 0, 0, 0], [1, 0, 0, 0], [0, 0, 0, 1], [0.5, 0.5], [1, 0, 0], [0.8, 0.2, 0]])
+    gammas = np.vstack([matches, relatives, namesakes, same_day]).astype(np.int8)
+    gammas = np.hstack([gammas, np.full((len(gammas), 3), engine.MISSING, dtype=np.int8)])
+    u = [
+        [0.9, 0.05, 0.03, 0.02],
+        [0.9, 0.05, 0.03, 0.02],
+        [0.97, 0.02, 0.005, 0.005],
+        [0.5, 0.5],
+        [0.95, 0.04, 0.01],
+        [0.8, 0.15, 0.05],
+        [1 / 3] * 3,
+        [1 / 3] * 3,
+        [0.5, 0.5],
+    ]
+    plain = engine.scores(gammas, engine.em_estimate(gammas, u))[1]
+    trained = engine.scores(gammas, engine.em_sessions(gammas, u))[1]
+    relatives_at = slice(600, 2600)
+    assert (plain[relatives_at] > 0.5).mean() > 0.5  # what the sessions are for
+    assert (trained[relatives_at] < 0.5).all()
+    assert (trained[:600] > 0.95).mean() > 0.9
+    assert (trained[2600:] < 0.5).all()

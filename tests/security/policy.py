@@ -471,6 +471,10 @@ URLS: dict[str, Rule] = {
         sees=page("linkage.read"),
     ),
     "office/linkage/duplicates/": Rule(_u("/office/linkage/duplicates/"), get=page("linkage.read")),
+    # Importing an agency's file is for those who review (registrars, administrators).
+    "office/linkage/import/": Rule(
+        _u("/office/linkage/import/"), get=page("linkage.review"), post=page("linkage.review")
+    ),
     # The skills survey: any member of staff answers it, once (a second answer is 409); the gaps
     # per ministry and role are for reviewers (tests/readiness/test_office.py).
     "office/readiness/skills/": Rule(_u("/office/readiness/skills/"), get=STAFF, post=STAFF),

@@ -199,13 +199,8 @@ def _parquet_rows(path: Path) -> Iterator[tuple[int, list[str]]]:
 _FORMULA = "\x00formula"
 
 
-def file_read(path: Path, *, mapping: dict[str, str] | None, encoding: str = "utf-8") -> Read:
-    """Every row of the file as linkage fields, or the line and reason it could not be read."""
-    kind = _format(path)
-    try:
-        size = path.stat().st_size
-    except OSError:
-        raise DomainError("file_missing", _("There is no file at %(path)s.") % {"path": path}, field="file") from None
+def size_check(size: int) -> None:
+    """A file larger than ``GOV21_LINKAGE_MAX_FILE_BYTES`` is refused before it is read."""
     limit = config.LINKAGE_MAX_FILE_BYTES.read()
     if size > limit:
         raise DomainError(
@@ -215,6 +210,16 @@ def file_read(path: Path, *, mapping: dict[str, str] | None, encoding: str = "ut
             status=413,
             field="file",
         )
+
+
+def file_read(path: Path, *, mapping: dict[str, str] | None, encoding: str = "utf-8") -> Read:
+    """Every row of the file as linkage fields, or the line and reason it could not be read."""
+    kind = _format(path)
+    try:
+        size = path.stat().st_size
+    except OSError:
+        raise DomainError("file_missing", _("There is no file at %(path)s.") % {"path": path}, field="file") from None
+    size_check(size)
     if size == 0:
         raise DomainError("file_empty", _("The file is empty."), field="file")
     rows = _csv_rows(path, encoding) if kind == "csv" else _xlsx_rows(path) if kind == "xlsx" else _parquet_rows(path)

@@ -5,6 +5,11 @@ likely duplicates for the registrar. Every read of a person goes through the sel
 
 from __future__ import annotations
 
+import re
+import tempfile
+from pathlib import Path
+
+from django.core.files.uploadedfile import UploadedFile
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
@@ -16,8 +21,8 @@ from django.views.decorators.http import require_http_methods
 from gov21.core.errors import DomainError
 from gov21.core.office import Office
 from gov21.core.principal import Principal
-from gov21.linkage import selectors, services
-from gov21.linkage.forms import DecisionForm, ReverseForm
+from gov21.linkage import importing, selectors, services
+from gov21.linkage.forms import DecisionForm, ReverseForm, UploadForm
 
 FIELD_LABELS = {
     "given": gettext_lazy("Given names"),
@@ -44,7 +49,8 @@ office_page = Office(home="linkage:home", home_label=gettext_lazy("Go to the rec
 @require_http_methods(["GET"])
 @office_page("linkage.read")
 def home(request: HttpRequest, principal: Principal) -> HttpResponse:
-    return render(request, "linkage/home.html", {"sources": selectors.sources_list(actor=principal)})
+    context = {"sources": selectors.sources_list(actor=principal), "can_import": principal.can("linkage.review")}
+    return render(request, "linkage/home.html", context)
 
 
 def _histogram_svg(histogram: list[tuple[float, int]]) -> dict[str, object]:
@@ -181,3 +187,46 @@ def _next_in_queue(code: str | None, after: int) -> str:
 @office_page("linkage.read")
 def duplicates(request: HttpRequest, principal: Principal) -> HttpResponse:
     return render(request, "linkage/duplicates.html", {"pairs": selectors.duplicates_list(actor=principal)})
+
+
+def _saved(upload: UploadedFile, folder: Path, default: str) -> Path:
+    """The upload written into ``folder`` under its own name (letters, digits, dots and hyphens kept:
+    the import reads the format from the name's ending)."""
+    name = re.sub(r"[^A-Za-z0-9._-]+", "-", Path(upload.name or default).name).lstrip(".-")[:200] or default
+    path = folder / name
+    with path.open("wb") as out:
+        for part in upload.chunks():
+            out.write(part)
+    return path
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+@office_page("linkage.review")
+def upload(request: HttpRequest, principal: Principal) -> HttpResponse:
+    """An agency's file imported from the browser, as ``gov21 linkage import`` does: the same checks,
+    the same messages, and each row that could not be read listed with its line."""
+    form = UploadForm(request.POST if request.method == "POST" else None, request.FILES or None)
+    errors: dict[str, str] = {}
+    report = None
+    status = 200
+    if form.is_bound and not form.is_valid():
+        errors, status = form.first_errors(), 422
+    elif form.is_bound:
+        data = form.cleaned_data
+        try:
+            importing.size_check(data["file"].size or 0)
+            with tempfile.TemporaryDirectory(prefix="gov21-linkage-") as folder:
+                path = _saved(data["file"], Path(folder), "upload.csv")
+                mapping = _saved(data["mapping"], Path(folder), "mapping.yml") if data["mapping"] else None
+                if mapping is not None and mapping.name == path.name:
+                    mapping = mapping.rename(mapping.with_name("mapping-" + mapping.name))
+                report = services.records_import(
+                    source=data["source"], agency=data["agency"], path=path, mapping=mapping, encoding=data["encoding"]
+                )
+        except DomainError as error:
+            if error.status in (401, 403):
+                raise
+            field = error.field if error.field in form.fields else "__all__"
+            errors, status = {field: error.detail}, error.status if 400 <= error.status < 500 else 422
+    return render(request, "linkage/upload.html", {"form": form, "errors": errors, "report": report}, status=status)

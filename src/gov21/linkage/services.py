@@ -22,7 +22,7 @@ from gov21.core.errors import DomainError, NotFound
 from gov21.core.geography import parishes, settlement_names
 from gov21.core.principal import Principal
 from gov21.exchange.contracts import agency_client, agency_service, exchange_json
-from gov21.linkage import engine
+from gov21.linkage import engine, vector
 from gov21.linkage.importing import BadRow, file_read, mapping_load
 from gov21.linkage.models import Decision, Duplicate, IndexEntry, Pair, Record, RowError, Run, Source, Status, Verdict
 from gov21.linkage.standardise import (
@@ -327,15 +327,21 @@ def run_continue(run: Run, *, index: engine.Index | None = None, chunks: int | N
     index = index or index_persons(history=run.history)
     done = 0
     if run.stage == "pairs":
+        # The index as arrays once, each chunk's records blocked and compared as arrays (decision 0068).
+        vocab = vector.Vocab()
+        persons = vector.persons_of(list(index.persons.values()), vocab)
+        keys = vector.person_keys(persons, vocab, history=run.history)
         for chunk in _chunks(run):
             if chunks is not None and done >= chunks:
                 return run
-            pairs = []
-            for record in chunk:
-                entry = entry_of(record)
-                for uin in index.candidates(entry):
-                    vector = engine.compare(entry, index.persons[uin], history=run.history)
-                    pairs.append(Pair(run=run, record=record, uin=uin, gamma=vector))
+            entries = vector.entries_of([entry_of(record) for record in chunk], vocab)
+            blocked = vector.block_and_compare(
+                entries, persons, vocab, history=run.history, max_block=index.max_block, person_rows=keys
+            )
+            pairs = [
+                Pair(run=run, record=chunk[r], uin=persons.keys[p], gamma=[int(x) for x in gamma])
+                for r, p, gamma in zip(blocked.rec, blocked.per, blocked.gammas, strict=True)
+            ]
             with transaction.atomic():
                 Pair.objects.bulk_create(pairs, batch_size=1000, ignore_conflicts=True)
                 run.checkpoint = chunk[-1].pk
@@ -359,7 +365,7 @@ def _estimate(run: Run, index: engine.Index) -> None:
     labels = _labels(run.source)
     gammas = np.array([p.gamma for p in pairs], dtype=np.int8).reshape(len(pairs), -1)
     fixed = np.array([labels.get((p.record_id, p.uin), -1) for p in pairs])
-    model = engine.em_estimate(gammas, u, labels=fixed)
+    model = engine.em_sessions(gammas, u, labels=fixed)
     weights, probabilities = engine.scores(gammas, model)
     for pair, w, p in zip(pairs, weights, probabilities, strict=True):
         pair.weight, pair.probability = float(w), float(p)

@@ -9,4 +9,5 @@ urlpatterns = [
     path("sources/<slug:code>/review/", office.review, name="review"),
     path("records/<int:pk>/", office.record, name="record"),
     path("duplicates/", office.duplicates, name="duplicates"),
+    path("import/", office.upload, name="upload"),
 ]
