@@ -15,6 +15,7 @@ from urllib.parse import parse_qs, urlsplit
 import orjson
 import pytest
 from django.core.management import CommandError, call_command
+from django.test import Client
 from django.utils import timezone
 from rdflib import Graph, Literal, Namespace, URIRef
 from rdflib.namespace import DCAT, DCTERMS, RDF
@@ -117,7 +118,9 @@ def source(peer: Peer, kind: str = "ckan", path: str = "", name: str = "xb-porta
     )
 
 
-def test_a_ckan_is_harvested_with_provenance_then_kept_current(peer: Peer, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_ckan_is_harvested_with_provenance_then_kept_current(
+    peer: Peer, monkeypatch: pytest.MonkeyPatch, client: Client
+) -> None:
     monkeypatch.setattr(harvest, "PAGE_ROWS", 2)  # three datasets over two pages
     packages = [
         package("rainfall", "Rainfall", tags=("weather",)),
@@ -138,6 +141,10 @@ def test_a_ckan_is_harvested_with_provenance_then_kept_current(peer: Peer, monke
     assert rainfall["harvest_identifier"] == f"{peer.url}/dataset/rainfall"
     assert [t["name"] for t in rainfall["tags"]] == ["weather"]
     assert rainfall["resources"][0]["url"] == "https://data.xb.example/rainfall.csv"
+    assert rainfall["harvest_timestamp"].startswith(str(timezone.now().year))
+    assert (
+        f'Copied from</dt><dd><a href="{peer.url}/dataset/rainfall"' in client.get("/dataset/rainfall").content.decode()
+    )
     # The name of a dataset published here is not taken over: the harvested one takes another.
     ours = Dataset.objects.get(name="births-by-parish-month")
     assert (ours.organization.member_code, ours.version, ours.harvested_from) == ("STATS", local.version, None)

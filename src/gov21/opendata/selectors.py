@@ -121,7 +121,11 @@ def package_dict(dataset: Dataset) -> dict[str, Any]:
         "temporal_end": _iso(dataset.temporal_end) or "",
     }
     if dataset.harvest_source:
-        extras |= {"harvest_source": dataset.harvest_source, "harvest_identifier": dataset.harvest_identifier}
+        extras |= {
+            "harvest_source": dataset.harvest_source,
+            "harvest_identifier": dataset.harvest_identifier,
+            "harvest_timestamp": _iso(dataset.harvested) or "",
+        }
     return {
         "id": str(dataset.id),
         "name": dataset.name,
