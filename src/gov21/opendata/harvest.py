@@ -38,6 +38,7 @@ from gov21.opendata.dcat import HYDRA
 from gov21.opendata.licences import BY_ID, LICENCES
 from gov21.opendata.models import Dataset, HarvestJob, HarvestSource, Organization, Resource
 from gov21.opendata.publishing import NAME, name_check, organization_ensure, search_text_refresh, tags_set
+from gov21.opendata.search import catalogue_changed
 from gov21.opendata.selectors import organization_get
 
 logger = logging.getLogger(__name__)
@@ -489,7 +490,10 @@ def job_run(source: HarvestSource, *, started_by: str) -> HarvestJob:
     gone = Dataset.objects.filter(harvested_from=source, state="active").exclude(harvest_guid__in=seen)
     for guid in list(gone.values_list("harvest_guid", flat=True)):
         _log(job, "info", "deleted", guid)
-    job.deleted = gone.update(state="deleted", modified=now)
+    with transaction.atomic():
+        job.deleted = gone.update(state="deleted", modified=now)
+        if job.deleted:
+            catalogue_changed()
     job.status = "partial" if job.errors else "finished"
     job.finished = timezone.now()
     job.save()

@@ -182,3 +182,17 @@ class HarvestJob(models.Model):
 
     def __str__(self) -> str:
         return f"{self.source_id} {self.started:%Y-%m-%d %H:%M}"
+
+
+class CatalogueVersion(models.Model):
+    """One row whose counter goes up in the transaction of every change a search could see, so
+    that each process's in-memory search index knows, by one read, whether it is current. The
+    generation is drawn when the row is made, so a database emptied and filled again (a restore, a
+    test) never passes for the one an index was built from."""
+
+    id = models.PositiveSmallIntegerField(primary_key=True, default=1)
+    counter = models.BigIntegerField(default=0)
+    generation = models.UUIDField(default=uuid.uuid4)
+
+    def __str__(self) -> str:
+        return str(self.counter)

@@ -22,6 +22,7 @@ from gov21.opendata import datastore, uploads
 from gov21.opendata.contracts import PublishedVersion, TableColumn, TablePublication
 from gov21.opendata.licences import BY_ID, FREQUENCIES
 from gov21.opendata.models import Dataset, Group, Organization, Resource, Tag, Version
+from gov21.opendata.search import catalogue_changed
 
 NAME: Final = re.compile(r"[a-z0-9_-]{2,100}")
 MEMBER_CODE: Final = re.compile(r"[A-Z0-9][A-Z0-9-]{0,49}")
@@ -86,6 +87,7 @@ def search_text_refresh(dataset: Dataset) -> None:
     tags = " ".join(dataset.tags.values_list("name", flat=True))
     text = f"{dataset.name} {dataset.title} {dataset.notes} {tags}".lower()
     Dataset.objects.filter(pk=dataset.pk).update(search_text=text)
+    catalogue_changed()
 
 
 def _canonical(row: Sequence[object]) -> tuple[str, ...]:
