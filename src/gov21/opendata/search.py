@@ -11,6 +11,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from itertools import chain
 from typing import Any
 
 from django.db.models import F
@@ -37,8 +38,12 @@ class Index:
     version: Version
     entries: list[Entry]
     packages: dict[str, dict[str, Any]] = field(default_factory=dict)
+    answers: dict[Any, tuple[list[Entry], dict[str, dict[str, int]]]] = field(default_factory=dict)
 
 
+# Searches remembered per index: the same few queries (a portal's front page, a harvester's
+# paging) come again and again between two changes of the catalogue.
+ANSWERS_KEPT = 512
 _lock = threading.Lock()
 _index: Index | None = None
 
@@ -129,11 +134,32 @@ def _sort_key(key: str) -> Callable[[Entry], Any]:
 
 
 def facet_counts(entries: Sequence[Entry], key: str, limit: int) -> dict[str, int]:
-    counts: Counter[str] = Counter()
-    for entry in entries:
-        counts.update(entry.facets[key])
+    counts = Counter(chain.from_iterable([entry.facets[key] for entry in entries]))
     ranked = sorted(counts.items(), key=lambda item: (-item[1], item[0]))
     return dict(ranked[:limit])
+
+
+def answer(
+    index: Index,
+    *,
+    words: Sequence[str],
+    terms: Sequence[tuple[str, str]],
+    order: Sequence[tuple[str, bool]],
+    facets: Sequence[str],
+    limit: int,
+) -> tuple[list[Entry], dict[str, dict[str, int]]]:
+    """The matching entries in order and the counts of each facet, kept with the index for the
+    next identical search (at most ``ANSWERS_KEPT``; the index, and so they, go when anything changes)."""
+    key = (tuple(words), tuple(terms), tuple(order), tuple(facets), limit)
+    kept = index.answers.get(key)
+    if kept is not None:
+        return kept
+    matching = search(index, words=words, terms=terms, order=order)
+    found = (matching, {facet: facet_counts(matching, facet, limit) for facet in facets})
+    if len(index.answers) >= ANSWERS_KEPT:
+        index.answers.pop(next(iter(index.answers)))
+    index.answers[key] = found
+    return found
 
 
 def packages(index: Index, ids: Sequence[str], build: Callable[[list[str]], dict[str, dict[str, Any]]]) -> list[Any]:

@@ -305,9 +305,10 @@ def package_search(
     words, terms = _query(q)
     terms += _terms(fq, field="fq")
     index = search.index_current()
-    matching = search.search(index, words=words, terms=terms, order=order)
+    matching, facet_counts = search.answer(
+        index, words=words, terms=terms, order=order, facets=facets, limit=facet_limit
+    )
     page = [entry.id for entry in matching[start : start + rows]]
-    facet_counts = {facet: search.facet_counts(matching, facet, facet_limit) for facet in facets}
     search_facets = {
         facet: {
             "title": facet,
