@@ -103,6 +103,7 @@ urlpatterns = [
     path("stac/", include("gov21.imagery.urls")),
     path("readiness/", include("gov21.readiness.urls")),
     path("", include("gov21.opendata.urls")),
+    path("office/opendata/", include("gov21.opendata.office_urls")),
     path("", include("gov21.identity.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("", include("gov21.portal.urls")),

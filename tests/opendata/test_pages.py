@@ -61,3 +61,59 @@ def test_downloads_of_every_format_and_of_an_earlier_version(client: Client) -> 
     assert client.get(f"/datastore/dump/{rid}", {"format": "json"}).json()["records"][0]["parish"] == "P01"
     assert client.get(f"/datastore/dump/{rid}", {"format": "exe"}).status_code == 422
     assert client.get(f"/datastore/dump/{rid}", {"version": "9"}).status_code == 404
+
+
+def _geojson_resource(content: bytes, name: str = "clinics.geojson") -> str:
+    from gov21.core.principal import Principal, PrincipalKind
+    from gov21.opendata import services, uploads
+
+    publisher = Principal(name="p", kind=PrincipalKind.STAFF, roles=frozenset({"registrar"}))
+    dataset = services.package_create(
+        principal=publisher, data={"name": "clinics", "title": "Clinics", "owner_org": "STATS"}
+    )
+    services.resource_create(
+        principal=publisher,
+        data={"package_id": str(dataset.id), "name": "Clinic locations", "format": "GeoJSON"},
+        upload=uploads.Upload(filename=name, content=content, media_type="application/geo+json"),
+    )
+    return dataset.name
+
+
+def test_a_geojson_resource_is_drawn_on_a_map_without_script(client: Client) -> None:
+    import orjson
+
+    collection = {
+        "type": "FeatureCollection",
+        "features": [
+            {
+                "type": "Feature",
+                "id": "c1",
+                "geometry": {"type": "Point", "coordinates": [-61.5, 16.2]},
+                "properties": {"name": "North clinic"},
+            },
+            {
+                "type": "Feature",
+                "id": "c2",
+                "geometry": {"type": "Point", "coordinates": [-61.6, 16.1]},
+                "properties": {"name": "South clinic"},
+            },
+            {"type": "Feature", "id": "bad", "geometry": {"type": "Point", "coordinates": [500, 16]}},
+        ],
+    }
+    name = _geojson_resource(orjson.dumps(collection))
+
+    page = client.get(f"/dataset/{name}").content.decode()
+
+    assert "Map: Clinic locations" in page
+    assert "<svg" in page and 'role="img"' in page
+    assert "North clinic" in page and "South clinic" in page
+    assert "2 of 3 features are shown" in page
+
+
+def test_a_broken_geojson_file_is_said_to_be_unreadable(client: Client) -> None:
+    name = _geojson_resource(b"{not json")
+
+    page = client.get(f"/dataset/{name}")
+
+    assert page.status_code == 200
+    assert "could not be read as GeoJSON" in page.content.decode()

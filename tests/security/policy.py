@@ -185,6 +185,25 @@ URLS: dict[str, Rule] = {
     "dataset/<str:name>/resource/<str:resource_id>/download": Rule(
         _u("/dataset/x/resource/00000000-0000-4000-8000-000000000000/download"), get=EVERYONE, ok=frozenset({404})
     ),
+    # The publishers' office: datasets, releases and harvest sources, for whoever may publish
+    # (tests/opendata/test_office.py). The world publishes nothing and harvests from nowhere, so the
+    # page of a dataset or a source answers 404 to those let in; an empty form is refused with 422.
+    "office/opendata/": Rule(_u("/office/opendata/"), get=page("opendata.publish"), post=page("opendata.publish")),
+    "office/opendata/datasets/<str:name>/": Rule(
+        _u("/office/opendata/datasets/no-such-dataset/"),
+        get=page("opendata.publish"),
+        post=page("opendata.publish"),
+        ok=frozenset({404}),
+    ),
+    "office/opendata/harvest/": Rule(
+        _u("/office/opendata/harvest/"), get=page("opendata.publish"), post=page("opendata.publish")
+    ),
+    "office/opendata/harvest/<str:name>/": Rule(
+        _u("/office/opendata/harvest/no-such-source/"),
+        get=page("opendata.publish"),
+        post=page("opendata.publish"),
+        ok=frozenset({404}),
+    ),
     "stac/": Rule(_u("/stac/"), get=EVERYONE),
     # The readiness report: published figures about countries, for everyone.
     "readiness/": Rule(_u("/readiness/"), get=EVERYONE),

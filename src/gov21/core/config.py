@@ -492,6 +492,32 @@ OPENDATA_SQL_TIMEOUT_S: Setting[int] = Setting(
     10,
     "Seconds a datastore SQL query may run before it is stopped.",
 )
+OPENDATA_HARVEST_TIMEOUT_S: Setting[int] = Setting(
+    "GOV21_OPENDATA_HARVEST_TIMEOUT_S",
+    int,
+    20,
+    "Seconds the data portal waits for each answer of a harvest source (connecting and reading) before the"
+    " harvest job stops with an error.",
+)
+OPENDATA_HARVEST_MAX_BYTES: Setting[int] = Setting(
+    "GOV21_OPENDATA_HARVEST_MAX_BYTES",
+    int,
+    20 * 1024 * 1024,
+    "Largest answer, in bytes, the data portal reads from a harvest source; a larger one stops the harvest job.",
+)
+OPENDATA_HARVEST_MAX_DATASETS: Setting[int] = Setting(
+    "GOV21_OPENDATA_HARVEST_MAX_DATASETS",
+    int,
+    10_000,
+    "Most datasets one harvest job takes from a source; a source offering more stops the job with an error.",
+)
+OPENDATA_HARVEST_LOOPBACK: Setting[bool] = Setting(
+    "GOV21_OPENDATA_HARVEST_LOOPBACK",
+    bool,
+    False,
+    "Let harvest sources be on this machine (loopback addresses), for tests and a partner node on the same"
+    " host. Private, link-local and other non-public addresses are always refused.",
+)
 
 ALL: tuple[Setting[object], ...] = tuple(value for value in list(globals().values()) if isinstance(value, Setting))
 

@@ -23,9 +23,9 @@ from gov21.core import config
 from gov21.core.errors import DomainError, NotFound
 from gov21.core.principal import Principal
 from gov21.identity.contracts import PrincipalAuth
-from gov21.opendata import datastore, selectors, services, uploads
+from gov21.opendata import datastore, harvest, selectors, services, uploads
 from gov21.opendata.licences import LICENCES
-from gov21.opendata.models import Resource
+from gov21.opendata.models import HarvestJob, HarvestSource, Resource
 
 CKAN_VERSION: Final = "2.11.0"
 _LIST_MAX: Final = 1000
@@ -575,3 +575,79 @@ def datastore_delete(ctx: Context) -> dict[str, Any]:
     if not filters:
         Resource.objects.filter(pk=resource.pk).update(datastore_active=False, fields=[])
     return {"resource_id": str(resource.id), "filters": filters}
+
+
+# --- harvesting (the actions of CKAN's harvest extension) ------------------------------------------
+
+
+def _source_dict(source: HarvestSource) -> dict[str, Any]:
+    last = source.jobs.order_by("-started").first()
+    return {
+        "id": str(source.id),
+        "name": source.name,
+        "title": source.title,
+        "url": source.url,
+        "source_type": source.kind,
+        "frequency": source.frequency.upper(),
+        "owner_org": str(source.organization_id),
+        "active": source.active,
+        "next_run": source.next_run.isoformat() if source.next_run else None,
+        "status": {"last_job": _job_dict(last) if last is not None else None},
+    }
+
+
+def _job_dict(job: HarvestJob) -> dict[str, Any]:
+    return {
+        "id": str(job.pk),
+        "source_id": str(job.source_id),
+        "created": job.started.isoformat(),
+        "finished": job.finished.isoformat() if job.finished else None,
+        "status": job.status,
+        "stats": {
+            "added": job.created,
+            "updated": job.updated,
+            "not modified": job.unchanged,
+            "deleted": job.deleted,
+            "errored": job.errors,
+        },
+        "gather_errors": [e for e in job.log if e["level"] == "error" and not e["identifier"]],
+        "object_errors": [e for e in job.log if e["level"] == "error" and e["identifier"]],
+        "log": job.log,
+    }
+
+
+@action("harvest_source_list")
+def harvest_source_list(ctx: Context) -> list[dict[str, Any]]:
+    return [_source_dict(source) for source, _job in harvest.sources()]
+
+
+@action("harvest_source_show")
+def harvest_source_show(ctx: Context) -> dict[str, Any]:
+    return _source_dict(harvest.source_get(ctx.required("id")))
+
+
+@action("harvest_source_create", write=True)
+def harvest_source_create(ctx: Context) -> dict[str, Any]:
+    source = harvest.source_add(
+        principal=ctx.principal(),
+        name=ctx.required("name"),
+        url=ctx.required("url"),
+        kind=ctx.text("source_type", "ckan"),
+        organization=ctx.required("owner_org"),
+        title=ctx.text("title"),
+        frequency=ctx.text("frequency", "daily").lower(),
+    )
+    return _source_dict(source)
+
+
+@action("harvest_job_create", write=True)
+def harvest_job_create(ctx: Context) -> dict[str, Any]:
+    """Harvest the source now (CKAN queues the job; here it runs within the request, each answer of
+    the source bounded by the harvest timeout)."""
+    return _job_dict(harvest.source_run(principal=ctx.principal(), key=ctx.required("source_id")))
+
+
+@action("harvest_job_list")
+def harvest_job_list(ctx: Context) -> list[dict[str, Any]]:
+    source = harvest.source_get(ctx.required("source_id"))
+    return [_job_dict(job) for job in harvest.jobs_of(source, limit=ctx.integer("limit", 20, low=1, high=100))]

@@ -67,6 +67,15 @@ class Dataset(models.Model):
     search_text = models.TextField(blank=True, default="")
     harvest_source = models.CharField(max_length=500, blank=True, default="")
     harvest_identifier = models.CharField(max_length=500, blank=True, default="")
+    # The source it was harvested from, the source's own identifier of it (a CKAN id, a DCAT
+    # dct:identifier or the dataset's URI), when it was last harvested and the digest of what the
+    # source said then (an unchanged dataset is not written again).
+    harvested_from = models.ForeignKey(
+        "HarvestSource", on_delete=models.PROTECT, related_name="datasets", null=True, blank=True
+    )
+    harvest_guid = models.CharField(max_length=500, blank=True, default="")
+    harvested = models.DateTimeField(null=True, blank=True)
+    harvest_digest = models.CharField(max_length=64, blank=True, default="")
     created = models.DateTimeField()
     modified = models.DateTimeField()
 
@@ -125,3 +134,65 @@ class Version(models.Model):
 
     def __str__(self) -> str:
         return f"{self.dataset_id} v{self.number}"
+
+
+class HarvestSource(models.Model):
+    """Another portal whose catalogue this one copies on a schedule: a CKAN (its Action API) or a DCAT
+    catalogue (Turtle, JSON-LD or RDF/XML). Harvested datasets are filed under ``organization``."""
+
+    KINDS = (("ckan", "CKAN"), ("dcat", "DCAT"))
+    # How often a source is harvested, in hours (0: only when someone asks).
+    FREQUENCIES = (("manual", 0), ("hourly", 1), ("daily", 24), ("weekly", 168))
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    name = models.SlugField(max_length=100, unique=True)
+    title = models.CharField(max_length=300)
+    url = models.CharField(max_length=1000)
+    kind = models.CharField(max_length=10, choices=KINDS)
+    organization = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="harvest_sources")
+    frequency = models.CharField(max_length=10, default="daily")
+    active = models.BooleanField(default=True)
+    next_run = models.DateTimeField(null=True, blank=True)
+    created = models.DateTimeField()
+    created_by = models.CharField(max_length=200)
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class HarvestJob(models.Model):
+    """One run of a harvest source: when, what came of it, and its log (append-only)."""
+
+    source = models.ForeignKey(HarvestSource, on_delete=models.PROTECT, related_name="jobs")
+    started = models.DateTimeField()
+    finished = models.DateTimeField(null=True, blank=True)
+    # running, finished (every dataset taken), partial (some datasets refused), failed (nothing changed)
+    status = models.CharField(max_length=10, default="running")
+    created = models.PositiveIntegerField(default=0)
+    updated = models.PositiveIntegerField(default=0)
+    unchanged = models.PositiveIntegerField(default=0)
+    deleted = models.PositiveIntegerField(default=0)
+    errors = models.PositiveIntegerField(default=0)
+    # [{"level": "error"|"info", "identifier": ..., "message": ...}]
+    log = models.JSONField(default=list)
+    started_by = models.CharField(max_length=200)
+
+    class Meta:
+        indexes = [models.Index(fields=["source", "-started"], name="opendata_harvestjob_recent")]
+
+    def __str__(self) -> str:
+        return f"{self.source_id} {self.started:%Y-%m-%d %H:%M}"
+
+
+class CatalogueVersion(models.Model):
+    """One row whose counter goes up in the transaction of every change a search could see, so
+    that each process's in-memory search index knows, by one read, whether it is current. The
+    generation is drawn when the row is made, so a database emptied and filled again (a restore, a
+    test) never passes for the one an index was built from."""
+
+    id = models.PositiveSmallIntegerField(primary_key=True, default=1)
+    counter = models.BigIntegerField(default=0)
+    generation = models.UUIDField(default=uuid.uuid4)
+
+    def __str__(self) -> str:
+        return str(self.counter)

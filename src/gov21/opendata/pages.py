@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Any, Final
 
+import orjson
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.html import escape
@@ -14,13 +15,18 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from gov21.core.errors import DomainError
-from gov21.opendata import datastore, dcat, selectors
+from gov21.core.geo import geometry_check
+from gov21.geo.contracts import Feature, map_figure
+from gov21.opendata import datastore, dcat, selectors, services
 from gov21.opendata.forms import PreviewForm, SearchForm
 from gov21.opendata.models import Resource
 
 PAGE: Final = 20
 PREVIEW_ROWS: Final = 25
 BARS: Final = 20
+# A GeoJSON file is drawn on the dataset's page up to this size and this many features.
+MAP_BYTES_MAX: Final = 5 * 1024 * 1024
+MAP_FEATURES_MAX: Final = 2000
 
 
 @require_GET
@@ -119,6 +125,61 @@ def _preview(request: HttpRequest, resource: Resource) -> dict[str, Any]:
     }
 
 
+def _is_geojson(resource: Resource) -> bool:
+    return resource.url_type == "upload" and (
+        resource.format.upper() == "GEOJSON"
+        or resource.mimetype == "application/geo+json"
+        or resource.url.lower().endswith(".geojson")
+    )
+
+
+def _map(resource: Resource) -> dict[str, Any]:
+    """An uploaded GeoJSON file on a map: drawn on the server as SVG (readable without script, with
+    a table of its features) and by MapLibre where script runs; or why it cannot be drawn."""
+    title = resource.name or _("Map")
+    if (resource.size or 0) > MAP_BYTES_MAX:
+        return {"title": title, "note": _("This file is too large to be shown on a map here; download it.")}
+    try:
+        data = orjson.loads(services.file_path(resource.sha256).read_bytes())
+    except (OSError, orjson.JSONDecodeError):
+        return {"title": title, "note": _("This file could not be read as GeoJSON.")}
+    if isinstance(data, dict) and data.get("type") == "FeatureCollection" and isinstance(data.get("features"), list):
+        features = data["features"]
+    elif isinstance(data, dict) and data.get("type") == "Feature":
+        features = [data]
+    else:
+        return {"title": title, "note": _("This file could not be read as GeoJSON.")}
+    entries, skipped = [], 0
+    for index, item in enumerate(features[:MAP_FEATURES_MAX]):
+        try:
+            geometry = geometry_check(item.get("geometry") if isinstance(item, dict) else None)
+        except DomainError:
+            skipped += 1
+            continue
+        properties = item.get("properties") if isinstance(item.get("properties"), dict) else {}
+        label = next((properties[k] for k in ("name", "title", "label") if isinstance(properties.get(k), str)), "")
+        identifier = item.get("id")
+        entries.append(
+            (
+                Feature(
+                    id=str(identifier if identifier is not None else index + 1)[:100],
+                    geometry=geometry,
+                    properties={"name": label[:200]},
+                ),
+                None,
+            )
+        )
+    if not entries:
+        return {"title": title, "note": _("This file holds no feature that can be drawn.")}
+    return {
+        "title": title,
+        "figure": map_figure(entries, label=title),
+        "shown": len(entries),
+        "total": len(features),
+        "skipped": skipped,
+    }
+
+
 @require_GET
 def dataset(request: HttpRequest, name: str) -> HttpResponse:
     kind = dcat.negotiate(request.headers.get("Accept", ""), default="")
@@ -136,5 +197,6 @@ def dataset(request: HttpRequest, name: str) -> HttpResponse:
         "package": package,
         "versions": selectors.versions_of(found),
         "preview": _preview(request, table) if table is not None else None,
+        "maps": [_map(r) for r in found.resources.all() if r.state == "active" and _is_geojson(r)],
     }
     return render(request, "opendata/dataset.html", context)

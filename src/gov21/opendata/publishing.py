@@ -16,11 +16,13 @@ from django.utils.translation import gettext as _
 
 from gov21.core import config
 from gov21.core.errors import DomainError
+from gov21.core.principal import Principal
 from gov21.exchange.contracts import agency_name
-from gov21.opendata import datastore
-from gov21.opendata.contracts import PublishedVersion, TablePublication
+from gov21.opendata import datastore, uploads
+from gov21.opendata.contracts import PublishedVersion, TableColumn, TablePublication
 from gov21.opendata.licences import BY_ID, FREQUENCIES
 from gov21.opendata.models import Dataset, Group, Organization, Resource, Tag, Version
+from gov21.opendata.search import catalogue_changed
 
 NAME: Final = re.compile(r"[a-z0-9_-]{2,100}")
 MEMBER_CODE: Final = re.compile(r"[A-Z0-9][A-Z0-9-]{0,49}")
@@ -85,6 +87,7 @@ def search_text_refresh(dataset: Dataset) -> None:
     tags = " ".join(dataset.tags.values_list("name", flat=True))
     text = f"{dataset.name} {dataset.title} {dataset.notes} {tags}".lower()
     Dataset.objects.filter(pk=dataset.pk).update(search_text=text)
+    catalogue_changed()
 
 
 def _canonical(row: Sequence[object]) -> tuple[str, ...]:
@@ -280,3 +283,39 @@ def _publish(
     undo["view"], undo["previous"] = rid, last.table if last is not None else ""
     datastore.view_point(name=rid, table=table)
     return PublishedVersion(publication.dataset, number, rid, created=True)
+
+
+def dataset_version_publish(
+    *, principal: Principal, name: str, upload: uploads.Upload, change_note: str
+) -> PublishedVersion:
+    """A publisher's new release of a dataset's table from an uploaded CSV or XLSX file, with its
+    change note: numbered, diffed against the last release, and all or nothing (``table_publish``)."""
+    principal.require("opendata.publish")
+    dataset = Dataset.objects.select_related("organization").filter(name=name, state="active").first()
+    if dataset is None:
+        raise DomainError("not_found", _("No such dataset."), status=404, field="name")
+    if dataset.harvested_from_id is not None:
+        raise DomainError("harvested", _("This dataset is copied from another portal; it changes there."), status=409)
+    table = uploads.table_read(upload)
+    if table is None:
+        raise DomainError("not_a_table", _("Upload the table as a CSV or XLSX file."), field="upload")
+    columns, rows = table
+    last = dataset.versions.order_by("-number").first()
+    titles = {c["id"]: c.get("title") or c["id"] for c in last.columns} if last is not None else {}
+    publication = TablePublication(
+        dataset=dataset.name,
+        organization=dataset.organization.member_code,
+        title=dataset.title,
+        notes=dataset.notes,
+        columns=tuple(TableColumn(n, k, titles.get(n, n)) for n, k in columns),  # type: ignore[arg-type]
+        rows=rows,
+        change_note=change_note,
+        tags=tuple(dataset.tags.values_list("name", flat=True)),
+        groups=tuple(dataset.groups.values_list("name", flat=True)),
+        frequency=dataset.frequency if dataset.frequency in FREQUENCIES else "irregular",
+        spatial=tuple(dataset.spatial),
+        temporal_start=dataset.temporal_start,
+        temporal_end=dataset.temporal_end,
+        licence=dataset.license_id if dataset.license_id in BY_ID else "CC-BY-4.0",
+    )
+    return publication_publish(publication)

@@ -13,6 +13,7 @@ from django.db.models import Count, Prefetch, Q, QuerySet
 from django.utils.translation import gettext as _
 
 from gov21.core.errors import DomainError, NotFound
+from gov21.opendata import search
 from gov21.opendata.licences import BY_ID
 from gov21.opendata.models import Dataset, Group, Organization, Resource, Tag, Version
 
@@ -121,7 +122,11 @@ def package_dict(dataset: Dataset) -> dict[str, Any]:
         "temporal_end": _iso(dataset.temporal_end) or "",
     }
     if dataset.harvest_source:
-        extras |= {"harvest_source": dataset.harvest_source, "harvest_identifier": dataset.harvest_identifier}
+        extras |= {
+            "harvest_source": dataset.harvest_source,
+            "harvest_identifier": dataset.harvest_identifier,
+            "harvest_timestamp": _iso(dataset.harvested) or "",
+        }
     return {
         "id": str(dataset.id),
         "name": dataset.name,
@@ -233,44 +238,48 @@ def tag_names(query: str = "") -> list[str]:
     return list(tags.values_list("name", flat=True))
 
 
-def _filters(text: str, *, field: str) -> Q:
+def _terms(text: str, *, field: str) -> list[tuple[str, str]]:
     """Solr-style ``field:value`` terms, all of which must hold, as CKAN's ``fq`` takes them."""
-    condition = Q()
     try:
-        terms = shlex.split(text)
+        words = shlex.split(text)
     except ValueError:
         raise DomainError("search_query_error", _("The filter could not be read."), field=field) from None
-    for term in terms:
-        match = _FQ_TERM.match(term)
+    terms = []
+    for word in words:
+        match = _FQ_TERM.match(word)
         if match is None or match.group(1) not in FACETABLE | {"name": "name", "id": "id"}:
             raise DomainError(
                 "search_query_error",
                 _("Filters are field:value terms on %(fields)s.") % {"fields": ", ".join(sorted(FACETABLE))},
                 field=field,
             )
-        key, value = match.group(1), match.group(2).strip('"')
-        lookup = {"name": "name", "id": "id"}.get(key) or FACETABLE[key]
-        condition &= Q(**{lookup: value})
-    return condition
+        terms.append((match.group(1), match.group(2).strip('"')))
+    return terms
 
 
-def _text(q: str) -> Q:
-    condition = Q()
+def _query(q: str) -> tuple[list[str], list[tuple[str, str]]]:
+    """The words of ``q`` (each looked for in the search text) and its ``field:value`` terms."""
+    words, terms = [], []
     for word in q.split():
         if word in {"*:*", "*"}:
             continue
         if _FQ_TERM.match(word):
-            condition &= _filters(word, field="q")
+            terms += _terms(word, field="q")
             continue
-        condition &= Q(search_text__contains=word.lower())
-    return condition
+        words.append(word.lower())
+    return words, terms
+
+
+def _packages(ids: list[str]) -> dict[str, dict[str, Any]]:
+    return {str(d.id): package_dict(d) for d in datasets().filter(id__in=ids)}
 
 
 def package_search(
     *, q: str, fq: str, rows: int, start: int, sort: str, facet_fields: Iterable[str], facet_limit: int
 ) -> dict[str, Any]:
     """CKAN's ``package_search``: the datasets matching the words of ``q`` (in title, description,
-    name or a tag) and every ``fq`` term, one page of them, and the counts of each facet's values."""
+    name or a tag) and every ``fq`` term, one page of them, and the counts of each facet's values.
+    Answered from the process's in-memory index (``search.py``), current with the database."""
     if not 0 <= rows <= ROWS_MAX or start < 0:
         raise DomainError(
             "search_query_error", _("rows is 0 to %(max)d and start is not negative.") % {"max": ROWS_MAX}, field="rows"
@@ -284,7 +293,7 @@ def package_search(
             )
         column = SORTS[words[0]]
         descending = (len(words) > 1 and words[1] == "desc") != column.startswith("-")
-        order.append(("-" if descending else "") + column.lstrip("-"))
+        order.append((column.lstrip("-"), descending))
     facets = list(facet_fields)
     for facet in facets:
         if facet not in FACETABLE:
@@ -293,31 +302,23 @@ def package_search(
                 _("Facets are %(fields)s.") % {"fields": ", ".join(sorted(FACETABLE))},
                 field="facet.field",
             )
-    condition = _text(q) & _filters(fq, field="fq")
-    # Each filter names one value of a many-valued field, so its join never repeats a dataset.
-    matching = Dataset.objects.filter(state="active").filter(condition)
-    count = matching.count()
-    page_ids = list(matching.order_by(*order, "name").values_list("id", flat=True)[start : start + rows])
-    by_id = {d.id: d for d in datasets().filter(id__in=page_ids)}
-    results = [package_dict(by_id[i]) for i in page_ids]
-    facet_counts: dict[str, dict[str, int]] = {}
-    search_facets: dict[str, Any] = {}
-    for facet in facets:
-        lookup = FACETABLE[facet]
-        counted = (
-            matching.filter(**{f"{lookup}__isnull": False})
-            .values(lookup)
-            .annotate(n=Count("id", distinct=facet == "res_format"))
-            .order_by("-n", lookup)[:facet_limit]
-        )
-        facet_counts[facet] = {str(row[lookup]): row["n"] for row in counted}
-        search_facets[facet] = {
+    words, terms = _query(q)
+    terms += _terms(fq, field="fq")
+    index = search.index_current()
+    matching, facet_counts = search.answer(
+        index, words=words, terms=terms, order=order, facets=facets, limit=facet_limit
+    )
+    page = [entry.id for entry in matching[start : start + rows]]
+    search_facets = {
+        facet: {
             "title": facet,
             "items": [{"name": k, "display_name": k, "count": n} for k, n in facet_counts[facet].items()],
         }
+        for facet in facets
+    }
     return {
-        "count": count,
-        "results": results,
+        "count": len(matching),
+        "results": search.packages(index, page, _packages),
         "facets": facet_counts,
         "search_facets": search_facets,
         "sort": sort or "score desc, metadata_modified desc",

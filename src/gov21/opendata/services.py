@@ -24,6 +24,7 @@ from gov21.opendata import datastore, uploads
 from gov21.opendata.licences import BY_ID, FREQUENCIES
 from gov21.opendata.models import Dataset, Resource
 from gov21.opendata.publishing import group_ensure, name_check, organization_ensure, search_text_refresh, tags_set
+from gov21.opendata.search import catalogue_changed
 from gov21.opendata.selectors import dataset_get, organization_get, resource_get
 
 FILES: Final = "opendata/files"
@@ -160,6 +161,7 @@ def package_delete(*, principal: Principal, key: str) -> None:
     principal.require("opendata.publish")
     dataset = dataset_get(key)
     Dataset.objects.filter(pk=dataset.pk).update(state="deleted", modified=timezone.now())
+    catalogue_changed()
 
 
 def url_check(url: str) -> str:
@@ -246,6 +248,7 @@ def resource_create(*, principal: Principal, data: dict[str, Any], upload: uploa
     position = dataset.resources.count()
     resource = _resource_new(dataset, data, position=position, upload=upload)
     Dataset.objects.filter(pk=dataset.pk).update(modified=timezone.now())
+    catalogue_changed()
     return resource
 
 
@@ -267,6 +270,7 @@ def resource_update(*, principal: Principal, data: dict[str, Any], upload: uploa
         _content(resource, data, upload)
     resource.modified = timezone.now()
     resource.save()
+    catalogue_changed()
     return resource
 
 
@@ -279,6 +283,7 @@ def datastore_resource_create(*, principal: Principal, data: dict[str, Any]) -> 
         raise DomainError("missing_value", _("Say which dataset."), field="package_id")
     dataset = dataset_get(key)
     now = timezone.now()
+    catalogue_changed()
     return Resource.objects.create(
         dataset=dataset,
         name=_text(data, "name"),

@@ -151,7 +151,9 @@ def platform_serve(
     # Published events go to push subscribers at once (a task after commit); this retries the rest.
     deliver = subprocess.Popen([sys.executable, "-m", "gov21.cli", "exchange", "deliver", "--every", "5"], env=env)
     notify = subprocess.Popen([sys.executable, "-m", "gov21.cli", "notify", "--every", "5"], env=env)
-    helpers = [worker, deliver, notify]
+    # Harvest sources whose time has come (each has its own frequency); a minute is fine enough.
+    harvest = subprocess.Popen([sys.executable, "-m", "gov21.cli", "opendata", "harvest", "--every", "60"], env=env)
+    helpers = [worker, deliver, notify, harvest]
     if settings.GOV21_BACKUP_TARGETS:
         # SQLite: every minute the changed chunks go to every configured target. PostgreSQL: a whole
         # pg_dump every hour; between dumps its replica and WAL archive keep the copies (decision 0009).
