@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 from shapely.geometry import Point
@@ -66,6 +67,7 @@ def report_new(request: HttpRequest) -> HttpResponse:
                         ),
                         person_uin=portal_person_uin(request) or "",
                         photos=_photos(request),
+                        language=(get_language() or "en").split("-")[0],
                     )
                 except DomainError as error:
                     field = error.field or "__all__"
