@@ -4,6 +4,7 @@ with a report (status and notes, reassignment, merging a duplicate)."""
 from __future__ import annotations
 
 import hashlib
+import logging
 import ipaddress
 import json
 import math
@@ -23,6 +24,9 @@ from gov21.concerns.models import Category, ClientKey, Note, NoteKind, Notice, P
 from gov21.concerns.photos import MAX_PHOTOS, CleanPhoto
 from gov21.core.errors import DomainError, NotFound
 from gov21.core.geography import geography
+from gov21.exchange.contracts import agency_client, event_publish
+
+logger = logging.getLogger(__name__)
 
 KEY_PREFIX: Final = "o311_"
 # Two reports of the same category closer than this may be merged as one problem.
@@ -304,13 +308,48 @@ def report_submit(
             language=language,
             **fields,
         )
-        Photo.objects.bulk_create(
-            Photo(report=report, jpeg=p.jpeg, width=p.width, height=p.height, created_at=now) for p in photos
-        )
+        if photos:
+            Photo.objects.bulk_create(
+                Photo(report=report, jpeg=p.jpeg, width=p.width, height=p.height, created_at=now) for p in photos
+            )
+        _publish(report, "concern.reported", "reported")
     return report
 
 
 # --- what the agency does --------------------------------------------------------------------------
+
+
+def _publish(report: Report, event_type: str, change: str) -> None:
+    """Publish the report as the public sees it (no reporter, no description) in the caller's
+    transaction, to the agencies that receive reports (an outbox: both commit or neither)."""
+    payload: dict[str, object] = {
+        "service_request_id": str(report.pk),
+        "service_code": report.category.code,
+        "agency": report.agency,
+        "status": report.status,
+        "status_notes": report.status_notes,
+        "change": change,
+        "requested_datetime": report.requested_at.isoformat(),
+        "updated_datetime": report.updated_at.isoformat(),
+        "expected_datetime": report.expected_at.isoformat(),
+        "lat": report.lat,
+        "long": report.lon,
+        "parish": report.parish,
+    }
+    if report.merged_into_id is not None:
+        payload["merged_into"] = str(report.merged_into_id)
+    try:
+        event_publish(
+            publisher=agency_client("PORTAL", "concerns"),
+            event_type=event_type,
+            payload=payload,
+            idempotency_key=f"{report.pk}:{change}:{report.updated_at.isoformat()}",
+        )
+    except NotFound as error:
+        if error.code != "unknown_event_type":
+            raise
+        # The exchange of this deployment is not set up: the desk works without it.
+        logger.warning("event type %s is not registered; report %s not published", event_type, report.pk)
 
 
 def report_notice_told(*, notice_id: int) -> bool:
@@ -338,7 +377,7 @@ def _tell(reports: Iterable[Report], *, status: str, text: str, now: datetime) -
 
 
 def report_for_agency(*, report_id: int, agency: str) -> Report:
-    report = Report.objects.select_for_update().filter(pk=report_id).first()
+    report = Report.objects.select_for_update(of=("self",)).select_related("category").filter(pk=report_id).first()
     if report is None or report.agency != agency:
         # Another agency's report is as unknown to the caller as a report that does not exist.
         raise NotFound("report_not_found", f"No report {report_id} is in your queue.")
@@ -381,6 +420,8 @@ def report_act(
             _tell([report], status=status if changed else "", text=public, now=now)
         if followers:
             _tell(followers, status=status, text=public, now=now)
+        if changed or public:
+            _publish(report, "concern.updated", "status" if changed else "update")
     return report
 
 
@@ -402,6 +443,7 @@ def report_reassign(*, report_id: int, agency: str, to_service_code: str, author
         report.category, report.agency, report.updated_at = category, category.agency, now
         report.expected_at = report.requested_at + timedelta(hours=category.target_hours)
         report.save(update_fields=["category", "agency", "updated_at", "expected_at"])
+        _publish(report, "concern.updated", "reassigned")
     return report
 
 
@@ -441,4 +483,5 @@ def report_merge(*, report_id: int, into_id: int, agency: str, author: str) -> R
             report=duplicate, kind=NoteKind.PUBLIC, text=duplicate.status_notes, author=author, created_at=now
         )
         _tell([duplicate], status="", text=duplicate.status_notes, now=now)
+        _publish(duplicate, "concern.updated", "merged")
     return duplicate
