@@ -4,9 +4,9 @@ with a report (status and notes, reassignment, merging a duplicate)."""
 from __future__ import annotations
 
 import hashlib
-import logging
 import ipaddress
 import json
+import logging
 import math
 import secrets
 from collections.abc import Iterable, Sequence
