@@ -62,6 +62,8 @@ class Report(models.Model):
     requested_at = models.DateTimeField(db_index=True)
     updated_at = models.DateTimeField()
     expected_at = models.DateTimeField()
+    # When it was last closed (empty while open): the open data's time to close.
+    closed_at = models.DateTimeField(null=True, blank=True)
     lat = models.FloatField(null=True, blank=True)
     lon = models.FloatField(null=True, blank=True)
     address = models.CharField(max_length=300, blank=True, default="")

@@ -400,6 +400,8 @@ def report_act(
         if report.merged_into_id is not None:
             raise DomainError("report_merged", "This report was merged into another; act on that one.", status=409)
         changed = bool(status) and status != report.status
+        if changed:
+            report.closed_at = now if status == Status.CLOSED else None
         if status:
             report.status = status
         if public:
@@ -410,12 +412,12 @@ def report_act(
         if internal:
             Note.objects.create(report=report, kind=NoteKind.INTERNAL, text=internal, author=author, created_at=now)
         report.updated_at = now
-        report.save(update_fields=["status", "status_notes", "updated_at"])
+        report.save(update_fields=["status", "status_notes", "updated_at", "closed_at"])
         followers: list[Report] = []
         if changed:
             # The duplicates follow the report's status, and their reporters are told so too.
             followers = list(report.duplicates.exclude(status=status))
-            report.duplicates.update(status=status, updated_at=now)
+            report.duplicates.update(status=status, updated_at=now, closed_at=report.closed_at)
         if changed or public:
             _tell([report], status=status if changed else "", text=public, now=now)
         if followers:
@@ -477,8 +479,9 @@ def report_merge(*, report_id: int, into_id: int, agency: str, author: str) -> R
                 status=409,
             )
         duplicate.merged_into, duplicate.status, duplicate.updated_at = into, into.status, now
+        duplicate.closed_at = into.closed_at
         duplicate.status_notes = f"Merged into report {into.pk}."
-        duplicate.save(update_fields=["merged_into", "status", "status_notes", "updated_at"])
+        duplicate.save(update_fields=["merged_into", "status", "status_notes", "updated_at", "closed_at"])
         Note.objects.create(
             report=duplicate, kind=NoteKind.PUBLIC, text=duplicate.status_notes, author=author, created_at=now
         )
