@@ -300,3 +300,26 @@ def test_a_public_media_url_and_a_photo_are_kept_the_photo_without_its_metadata(
     assert report.media_url == "https://example.org/lamp.jpg"
     stored = bytes(report.photos.get().jpeg)
     assert b"PhoneMaker" in photo and b"PhoneMaker" not in stored and b"Exif" not in stored
+
+
+@pytest.mark.django_db
+def test_service_names_and_attribute_labels_follow_the_clients_language() -> None:
+    from django.test import Client
+
+    client = Client()
+    english = client.get("/open311/v2/services/pothole.json").json()
+    [size] = english["attributes"]
+    assert size["description"] == "How big is it?"
+    for language, question, plate in (
+        ("es", "¿De qué tamaño es?", "Más pequeño que un plato"),
+        ("fr", "Quelle taille fait-il ?", "Plus petit qu'une assiette"),
+        ("nl", "Hoe groot is het?", "Kleiner dan een bord"),
+    ):
+        answer = client.get("/open311/v2/services/pothole.xml", HTTP_ACCEPT_LANGUAGE=language)
+        root = ET.fromstring(answer.content)
+        assert root.findtext("attributes/attribute/description") == question
+        assert root.findtext("attributes/attribute/values/value/name") == plate
+        assert root.findtext("attributes/attribute/values/value/key") == "small"  # keys never change
+    services = {s["service_code"]: s for s in client.get("/open311/v2/services.json", HTTP_ACCEPT_LANGUAGE="es").json()}
+    assert services["water-leak"]["service_name"] == "Fuga de agua"
+    assert services["water-leak"]["group"] == "Agua"

@@ -175,6 +175,12 @@ def test_bootstrap_runs_again_without_duplicating_subscriptions() -> None:
             ("marriage.registered", STATS, "pull"),
             ("name.changed", STATS, "pull"),
         ]
+        # The agencies that receive reported problems pull the reporting desk's events.
+        + [
+            (code, f"XA/GOV/{agency}", "pull")
+            for code in ("concern.reported", "concern.updated")
+            for agency in ("PWD/works", "WSA/water", "SWA/waste")
+        ]
     )
 
 

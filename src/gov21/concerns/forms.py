@@ -62,9 +62,9 @@ class ReportForm(Form):
             for attribute in category.attributes:
                 if attribute.get("values"):
                     self.fields[f"attribute_{category.code}_{attribute['code']}"] = forms.ChoiceField(
-                        label=f"{gettext(category.name)}: {attribute.get('description') or attribute['code']}",
+                        label=f"{gettext(category.name)}: {gettext(attribute.get('description') or attribute['code'])}",
                         required=False,
-                        choices=[("", _("Choose"))] + [(v["key"], v["name"]) for v in attribute["values"]],
+                        choices=[("", _("Choose"))] + [(v["key"], gettext(v["name"])) for v in attribute["values"]],
                     )
 
     def attributes(self) -> dict[str, Any]:

@@ -62,6 +62,8 @@ class Report(models.Model):
     requested_at = models.DateTimeField(db_index=True)
     updated_at = models.DateTimeField()
     expected_at = models.DateTimeField()
+    # When it was last closed (empty while open): the open data's time to close.
+    closed_at = models.DateTimeField(null=True, blank=True)
     lat = models.FloatField(null=True, blank=True)
     lon = models.FloatField(null=True, blank=True)
     address = models.CharField(max_length=300, blank=True, default="")
@@ -79,6 +81,8 @@ class Report(models.Model):
     device_id = models.CharField(max_length=100, blank=True, default="")
     account_id = models.CharField(max_length=100, blank=True, default="")
     client_key = models.ForeignKey(ClientKey, on_delete=models.PROTECT, null=True, blank=True)
+    # The language the reporter wrote in: what they are told of the report is written in it.
+    language = models.CharField(max_length=8, blank=True, default="en")
 
     class Meta:
         indexes = [
@@ -121,3 +125,28 @@ class Note(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} note on report {self.report_id}"
+
+
+class Notice(models.Model):
+    """What a reporter must be told about their report: its status changed, or the agency wrote a
+    public update. Written in the transaction of the change; the notification outbox takes it
+    (``concerns.contracts.report_notices_pending``) and marks it told, so it is told exactly once."""
+
+    report = models.ForeignKey(Report, on_delete=models.CASCADE, related_name="notices")
+    # Whom to tell: the signed-in reporter's UIN, and/or the email address they left.
+    uin = models.CharField(max_length=20, blank=True, default="")
+    email = models.CharField(max_length=254, blank=True, default="")
+    language = models.CharField(max_length=8, default="en")
+    status = models.CharField(max_length=10, choices=Status.choices, blank=True, default="")
+    text = models.CharField(max_length=1000, blank=True, default="")
+    created_at = models.DateTimeField()
+    told_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [
+            # Only the notices still to tell: the outbox's scan stays small however many were told.
+            models.Index(fields=["id"], condition=models.Q(told_at__isnull=True), name="concerns_notice_pending"),
+        ]
+
+    def __str__(self) -> str:
+        return f"notice {self.pk} on report {self.report_id}"

@@ -20,6 +20,7 @@ from django import forms
 from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
 from django.utils.dateparse import parse_datetime
+from django.utils.translation import gettext
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
@@ -137,12 +138,14 @@ def discovery(request: HttpRequest, fmt: str) -> HttpResponse:
 def _service(category: Category) -> dict[str, Any]:
     return {
         "service_code": category.code,
-        "service_name": category.name,
-        "description": category.description,
+        # In the language the client asks for (Accept-Language), as the portal shows them; a name
+        # an operator wrote that has no translation stays as written.
+        "service_name": gettext(category.name),
+        "description": gettext(category.description) if category.description else "",
         "metadata": bool(category.attributes),
         "type": "realtime",
         "keywords": category.keywords,
-        "group": category.group,
+        "group": gettext(category.group) if category.group else "",
     }
 
 
@@ -165,8 +168,12 @@ def service_definition(request: HttpRequest, fmt: str, code: str) -> HttpRespons
             "required": bool(a.get("required", False)),
             "datatype_description": a.get("datatype_description", ""),
             "order": a.get("order", i + 1),
-            "description": a.get("description", ""),
-            **({"values": [{"key": v["key"], "name": v["name"]} for v in a["values"]]} if a.get("values") else {}),
+            "description": gettext(a["description"]) if a.get("description") else "",
+            **(
+                {"values": [{"key": v["key"], "name": gettext(v["name"])} for v in a["values"]]}
+                if a.get("values")
+                else {}
+            ),
         }
         for i, a in enumerate(category.attributes)
     ]

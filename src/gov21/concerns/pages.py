@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 from shapely.geometry import Point
@@ -13,6 +14,7 @@ from gov21.concerns import selectors, services
 from gov21.concerns.forms import FilterForm, ReportForm, settlement_point
 from gov21.concerns.photos import MAX_BYTES, MAX_PHOTOS, CleanPhoto, photo_clean
 from gov21.core.errors import DomainError
+from gov21.core.geography import geography
 from gov21.geo.contracts import Feature, map_figure
 from gov21.identity.contracts import portal_person_uin
 
@@ -66,6 +68,7 @@ def report_new(request: HttpRequest) -> HttpResponse:
                         ),
                         person_uin=portal_person_uin(request) or "",
                         photos=_photos(request),
+                        language=(get_language() or "en").split("-")[0],
                     )
                 except DomainError as error:
                     field = error.field or "__all__"
@@ -79,8 +82,24 @@ def report_new(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "concerns/new.html",
-        {"form": form, "errors": errors, "max_photos": MAX_PHOTOS},
+        {"form": form, "errors": errors, "max_photos": MAX_PHOTOS, "figure": _place_map()},
         status=400 if errors else 200,
+    )
+
+
+def _place_map() -> str:
+    """The country's settlements on a map where, with script, a click fills the latitude and longitude."""
+    entries = [
+        (Feature(id=f"{p.code}-{i}", geometry=Point(s.lon, s.lat), properties={"name": s.name}), None)
+        for p in geography()
+        for i, s in enumerate(p.settlements, 1)
+    ]
+    return map_figure(
+        entries,
+        label=_("Click the map where the problem is"),
+        collections=["parishes", "reported-problems"],
+        table=False,
+        pick=("id_lat", "id_long"),
     )
 
 

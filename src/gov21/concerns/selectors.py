@@ -9,11 +9,12 @@ from datetime import datetime, timedelta
 from typing import Any, Final
 
 from django.db.models import Q
-from django.utils import timezone
+from django.utils import formats, timezone, translation
+from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from gov21.audit.contracts import access_action_declare, access_record
-from gov21.concerns.models import Category, Note, NoteKind, Photo, Report
+from gov21.concerns.models import Category, Note, NoteKind, Notice, Photo, Report, Status
 from gov21.core.errors import NotFound
 from gov21.core.principal import Principal
 
@@ -159,3 +160,64 @@ def report_contact(*, report_id: int, agency: str, reader: Principal, purpose: s
 
 def internal_notes(report_id: int) -> list[Note]:
     return list(Note.objects.filter(report_id=report_id, kind=NoteKind.INTERNAL).order_by("created_at", "id"))
+
+
+@dataclass(frozen=True, slots=True)
+class ReportNotice:
+    """What one reporter is told about their report, in their language: the portal inbox of
+    ``uin`` (when they were signed in) and email to ``email`` (when they left one)."""
+
+    id: int
+    report_id: int
+    uin: str
+    email: str
+    language: str
+    subject: str
+    body: str
+    link: str
+
+
+def _notice_text(notice: Notice) -> tuple[str, str]:
+    report = notice.report
+    with translation.override(notice.language or "en"):
+        facts = {
+            "number": report.pk,
+            "category": _(report.category.name),
+            "date": formats.date_format(timezone.localtime(report.requested_at), "DATE_FORMAT"),
+        }
+        if notice.status == Status.CLOSED:
+            subject = _("Your report %(number)s was closed") % facts
+            body = _("The problem you reported on %(date)s (%(category)s) was closed by the agency responsible.")
+        elif notice.status == Status.OPEN:
+            subject = _("Your report %(number)s was opened again") % facts
+            body = _("The problem you reported on %(date)s (%(category)s) was opened again by the agency responsible.")
+        else:
+            subject = _("News about your report %(number)s") % facts
+            body = _("The agency responsible for the problem you reported on %(date)s (%(category)s) wrote an update.")
+        body %= facts
+        if notice.text:
+            body += "\n\n" + _("What they wrote: %(text)s") % {"text": notice.text}
+    return subject, body
+
+
+def report_notices_pending(*, limit: int = 100) -> list[ReportNotice]:
+    """Notices reporters must be given and have not been yet, oldest first."""
+    rows = (
+        Notice.objects.select_related("report__category").filter(told_at__isnull=True).order_by("id")[: max(1, limit)]
+    )
+    notices = []
+    for notice in rows:
+        subject, body = _notice_text(notice)
+        notices.append(
+            ReportNotice(
+                id=notice.pk,
+                report_id=notice.report_id,
+                uin=notice.uin,
+                email=notice.email,
+                language=notice.language,
+                subject=subject,
+                body=body,
+                link=f"/reports/{notice.report_id}/",
+            )
+        )
+    return notices

@@ -70,6 +70,14 @@ LAND_EVENT_TYPES: Final = (
     ("land.inheritance_opened", "An inheritance of a deceased owner's land was opened"),
 )
 
+# The reporting desk's reports, as the public sees them (never who reported nor what they wrote):
+# each agency that receives reports pulls them, beside its queue on PORTAL/concerns/reports.
+CONCERN_EVENT_TYPES: Final = (
+    ("concern.reported", "A problem was reported to an agency"),
+    ("concern.updated", "A reported problem's status, agency or public update changed"),
+)
+CONCERN_AGENCIES: Final = ("PWD/works", "WSA/water", "SWA/waste")
+
 
 def _gov(tail: str) -> str:
     return f"{config.INSTANCE.read()}/GOV/{tail}"
@@ -694,6 +702,28 @@ def _land_schema() -> dict[str, JsonValue]:
     }
 
 
+def _concern_schema() -> dict[str, JsonValue]:
+    return {
+        "type": "object",
+        "required": ["service_request_id", "service_code", "agency", "status", "updated_datetime"],
+        "properties": {
+            "service_request_id": {"type": "string"},
+            "service_code": {"type": "string"},
+            "agency": {"type": "string"},
+            "status": {"type": "string", "enum": ["open", "closed"]},
+            "status_notes": {"type": "string"},
+            "change": {"type": "string", "enum": ["reported", "status", "update", "reassigned", "merged"]},
+            "requested_datetime": {"type": "string", "format": "date-time"},
+            "updated_datetime": {"type": "string", "format": "date-time"},
+            "expected_datetime": {"type": "string", "format": "date-time"},
+            "lat": {"type": ["number", "null"]},
+            "long": {"type": ["number", "null"]},
+            "parish": {"type": "string"},
+            "merged_into": {"type": "string"},
+        },
+    }
+
+
 @transaction.atomic
 def pubsub_bootstrap() -> None:
     """The demo nation's events: the civil registry's event types, the exchange's pull service, the
@@ -732,6 +762,17 @@ def pubsub_bootstrap() -> None:
             subscription_add(event_type=code, subscriber=statistics, mode=Subscription.PULL)
     right_grant(service=events, subject=statistics, method="GET", path="/*", by="gov21 setup")
     right_grant(service=events, subject=statistics, method="POST", path="/*/ack", by="gov21 setup")
+    # The agencies that receive reported problems pull the desk's events (their own and the others',
+    # which are public); rights name these event types only.
+    desk = _gov("PORTAL/concerns")
+    for code, description in CONCERN_EVENT_TYPES:
+        event_type_add(code=code, publisher=desk, description=description, schema=_concern_schema())
+        for agency in CONCERN_AGENCIES:
+            subscriber = _gov(agency)
+            if not Subscription.objects.filter(event_type__code=code, subscriber=subscriber).exists():
+                subscription_add(event_type=code, subscriber=subscriber, mode=Subscription.PULL)
+            right_grant(service=events, subject=subscriber, method="GET", path=f"/{code}", by="gov21 setup")
+            right_grant(service=events, subject=subscriber, method="POST", path=f"/{code}/ack", by="gov21 setup")
 
 
 __all__ = [

@@ -178,6 +178,7 @@ def map_figure(
     collections: Sequence[str] | None = None,
     raster: str | None = None,
     table: bool = True,
+    pick: tuple[str, str] | None = None,
 ) -> SafeString:
     """A map of ``entries`` (each feature with the page it links to, or None) for any app's page,
     titled ``label``. Always: the map drawn on the server (an SVG, on any phone without script) and,
@@ -185,7 +186,9 @@ def map_figure(
     name or kind). Where script runs: a MapLibre map of the platform's own vector tiles of the public
     collections (only those named in ``collections``, when given) with the entries drawn on top, and
     under them, when ``raster`` is given, imagery tiles from that template on this platform
-    (``/imagery/.../{z}/{x}/{y}.png``; MapLibre's placeholders)."""
+    (``/imagery/.../{z}/{x}/{y}.png``; MapLibre's placeholders). With ``pick`` (the ids of a form's
+    latitude and longitude inputs), a click on that map places a marker and fills the two inputs; the
+    inputs stay the way to give a position without script or a pointer."""
     from gov21.geo.maps import figure_render  # the drawing needs this module's Feature: imported when used
 
-    return figure_render(entries, label=label, collections=collections, raster=raster, table=table)
+    return figure_render(entries, label=label, collections=collections, raster=raster, table=table, pick=pick)

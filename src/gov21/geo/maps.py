@@ -189,6 +189,7 @@ def figure_render(
     collections: Sequence[str] | None = None,
     raster: str | None = None,
     table: bool = True,
+    pick: tuple[str, str] | None = None,
 ) -> SafeString:
     """The shared map (see ``gov21.geo.contracts.map_figure``)."""
     if raster is not None and not (raster.startswith("/") and not raster.startswith("//")):
@@ -205,6 +206,7 @@ def figure_render(
         "collections": ",".join(collections) if collections is not None else None,
         "raster": raster,
         "table": table,
+        "pick": " ".join(pick) if pick else "",
         "rows": [_Row(feature.id, _name(feature), href) for feature, href in entries],
     }
     return SafeString(render_to_string("geo/map_figure.html", context))

@@ -30,6 +30,7 @@ from django.db import transaction
 from django.db.models import Count
 from django.utils import timezone
 
+from gov21.concerns import contracts as concerns
 from gov21.core import config
 from gov21.core.contact import EMAIL_MAX_LENGTH, email_normalised, phone_normalised
 from gov21.core.errors import DomainError
@@ -368,11 +369,61 @@ def account_notices_queue(*, limit: int = RUN_LIMIT) -> int:
     return queued
 
 
+def _email_only_queue(*, email: str, template: str, subject: str, body: str, link: str, language: str) -> None:
+    """An email to someone with no account here (an anonymous reporter who left an address): no
+    inbox to deliver to, so nothing when email is not configured or the address is not one."""
+    address = email_normalised(email)
+    if address is None or not config.SMTP_HOST.read():
+        return
+    now = timezone.now()
+    Notification.objects.create(
+        uin="",
+        channel=EMAIL,
+        address=address,
+        template=template[:80],
+        language=language[:8],
+        subject=" ".join(subject.split())[:200],
+        body=body,
+        link=_link_checked(link),
+        created_at=now,
+        next_attempt_at=now,
+    )
+
+
+def concern_notices_queue(*, limit: int = RUN_LIMIT) -> int:
+    """Queue what the reporting desk must tell reporters of their reports (a status changed, an
+    agency's public update): the signed-in reporter's inbox at once, and email to the address they
+    left. How many notices were taken."""
+    queued = 0
+    for notice in concerns.report_notices_pending(limit=limit):
+        with transaction.atomic():
+            if not concerns.report_notice_told(notice_id=notice.id):
+                continue  # another worker took it
+            common = {
+                "template": "concerns.report_update",
+                "subject": notice.subject,
+                "body": notice.body,
+                "link": notice.link,
+                "language": notice.language,
+            }
+            if notice.uin:
+                try:
+                    notification_queue(uin=notice.uin, email=notice.email, **common)
+                except DomainError:
+                    # An address that is not one: the person still gets the inbox copy.
+                    notification_queue(uin=notice.uin, **common)
+            elif notice.email:
+                _email_only_queue(email=notice.email, **common)
+        queued += 1
+    return queued
+
+
 def _run(*, limit: int) -> tuple[int, int]:
     if limit < 1:
         return 0, 0
-    # Before sending, so a notice about an account leaves in the same run it was queued.
+    # Before sending, so a notice about an account or a report leaves in the same run it was queued.
     account_notices_queue(limit=limit)
+    concern_notices_queue(limit=limit)
     # A row still `sending` whose lease ran out was left by a dead worker: due again, like `created`.
     # Rows are claimed one at a time, so a second worker takes the next row rather than wait.
     down: set[str] = set()
@@ -453,6 +504,7 @@ __all__ = [
     "EmailChannel",
     "SmsChannel",
     "account_notices_queue",
+    "concern_notices_queue",
     "inbox_for",
     "inbox_mark_read",
     "inbox_unread_count",

@@ -39,6 +39,28 @@ function pageLayers(map, data) {
   });
 }
 
+// A form's map (data-geo-pick="<latitude input id> <longitude input id>"): a click places the marker
+// and fills the two inputs, which remain the way to give a position without script or a pointer.
+function pickPlace(maplibregl, map, ids) {
+  const [latInput, lonInput] = ids.split(" ").map((id) => document.getElementById(id));
+  if (!latInput || !lonInput) return;
+  let marker = null;
+  const place = (lngLat) => {
+    if (marker) marker.setLngLat(lngLat);
+    else marker = new maplibregl.Marker({ color: "#d4351c" }).setLngLat(lngLat).addTo(map);
+  };
+  if (latInput.value && lonInput.value && !isNaN(+latInput.value) && !isNaN(+lonInput.value)) {
+    place([+lonInput.value, +latInput.value]);
+  }
+  map.getCanvas().style.cursor = "crosshair";
+  map.on("click", (event) => {
+    latInput.value = event.lngLat.lat.toFixed(6);
+    lonInput.value = event.lngLat.lng.toFixed(6);
+    place(event.lngLat);
+    for (const input of [latInput, lonInput]) input.dispatchEvent(new Event("change", { bubbles: true }));
+  });
+}
+
 function draw(maplibregl, figure) {
   const data = JSON.parse(figure.querySelector('script[type="application/json"]').textContent);
   const canvas = figure.querySelector(".geo-map-canvas");
@@ -77,6 +99,7 @@ function draw(maplibregl, figure) {
       map.on("mouseenter", id, () => (map.getCanvas().style.cursor = "pointer"));
       map.on("mouseleave", id, () => (map.getCanvas().style.cursor = ""));
     }
+    if (figure.dataset.geoPick) pickPlace(maplibregl, map, figure.dataset.geoPick);
     // The map shows what the SVG showed; the table (and each feature's page) keeps every link.
     if (svg) svg.style.display = "none";
     figure.dataset.geoMap = "maplibre";
