@@ -222,3 +222,20 @@ def test_a_reviewer_cannot_sign_off_answers_they_gave() -> None:
     refused = supervisor.post(page_url, {"action": "sign-off"})
     assert refused.status_code == 409 and "A reviewer cannot sign off answers they gave." in _text(refused)
     assert Assessment.objects.get().signed_off_at is None
+
+
+def test_the_questionnaire_is_written_in_the_four_languages_and_shown_in_the_readers() -> None:
+    from gov21.readiness.reference import questionnaire
+
+    known = questionnaire()
+    for pillar, texts in known.translations.items():
+        assert set(texts) == {"en", "es", "fr", "nl"}, pillar
+        assert len(set(texts.values())) == 4, pillar
+    assert known.question("secure", "es-419") == known.translations["secure"]["es"]
+    assert known.question("secure", "de") == known.questions["secure"]
+    clerk = _signed_in("ready.clerk9", "clerk", next_url=ASSESSMENTS)
+    opened = clerk.post(ASSESSMENTS, {"agency": "DGO", "round": "2026"})
+    for language in ("es", "fr", "nl"):
+        page = _text(clerk.get(opened["Location"], HTTP_ACCEPT_LANGUAGE=language))
+        assert known.translations["open"][language].replace("'", "&#x27;") in page, language
+        assert known.questions["open"] not in page

@@ -10,8 +10,8 @@ from urllib.parse import urlencode
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
+from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
@@ -242,14 +242,16 @@ def assessment(request: HttpRequest, principal: Principal, pk: int) -> HttpRespo
                     return HttpResponseRedirect(here)
         status = 422
     answers = {a.pillar: a for a in found.answers.all()}
+    known = questionnaire()
+    language = get_language() or "en"
     pillars = [
         {
             "label": pillar_label(p),
-            "question": question,
+            "question": known.question(p, language),
             "answer": answers.get(p),
             "level": MATURITY.get(answers[p].level, "") if p in answers else "",
         }
-        for p, question in questionnaire().questions.items()
+        for p in known.questions
     ]
     context = {
         "assessment": found,
