@@ -15,7 +15,8 @@ from gov21.readiness.models import SkillsParticipation, SkillsResponse
 from gov21.readiness.reference import framework
 from tests.identity.flows import portal_sign_in, staff
 
-pytestmark = pytest.mark.django_db
+# The ministries and agencies to choose from are the exchange directory's government members.
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("exchange")]
 
 SKILLS = "/office/readiness/skills/"
 GAPS = "/office/readiness/skills/gaps/"
@@ -42,17 +43,17 @@ def test_a_member_of_staff_answers_once_and_anonymously() -> None:
     page = clerk.get(SKILLS)
     assert page.status_code == 200
     assert 'for="id_level-security"' in page.content.decode() and "Information security" in _text(page)
-    response = clerk.post(SKILLS, _answer("MOH", "general", 2))
+    response = clerk.post(SKILLS, _answer("MSD", "general", 2))
     assert response.status_code == 302 and response["Location"] == SKILLS + "?answered=1"
     done = clerk.get(response["Location"])
     assert "Your answer is anonymous" in _text(done)
     stored = SkillsResponse.objects.get()
-    assert (stored.ministry, stored.role, stored.levels["security"]) == ("MOH", "general", 2)
+    assert (stored.ministry, stored.role, stored.levels["security"]) == ("MSD", "general", 2)
     assert "ready.clerk1" not in repr(stored.__dict__)
     # Coming back shows that the round is answered, not the form; a second answer is refused in words.
     again = clerk.get(SKILLS)
     assert "You have already answered this survey" in _text(again) and 'name="ministry"' not in _text(again)
-    second = clerk.post(SKILLS, _answer("MOF", "manager", 4))
+    second = clerk.post(SKILLS, _answer("PWD", "manager", 4))
     assert second.status_code == 409 and "You have already answered this survey" in _text(second)
     assert SkillsResponse.objects.count() == 1 and SkillsParticipation.objects.count() == 1
 
@@ -62,6 +63,7 @@ def test_a_member_of_staff_answers_once_and_anonymously() -> None:
     [
         ({"ministry": ""}, "Choose your ministry."),
         ({"ministry": "M O H!"}, "Choose your ministry."),
+        ({"ministry": "MOH"}, "Choose your ministry."),
         ({"role": "astronaut"}, "Choose your role."),
         ({"level-safety": "7"}, "Choose a level from 0 to 4."),
         ({"level-safety": ""}, "Give your level in Safety."),
@@ -70,13 +72,13 @@ def test_a_member_of_staff_answers_once_and_anonymously() -> None:
 def test_bad_answers_are_shown_on_the_form_and_store_nothing(change: dict[str, str], message: str) -> None:
     skills_round_open(code="2026", title="Skills 2026", actor=REVIEWER)
     clerk = _signed_in("ready.clerk2", "clerk")
-    response = clerk.post(SKILLS, _answer("MOH", "general", 1) | change)
+    response = clerk.post(SKILLS, _answer("MSD", "general", 1) | change)
     assert response.status_code == 422
     text = _text(response)
     assert 'class="error-summary"' in text and message in text
     assert not SkillsResponse.objects.exists() and not SkillsParticipation.objects.exists()
     # The person may still answer properly afterwards.
-    assert clerk.post(SKILLS, _answer("MOH", "general", 1)).status_code == 302
+    assert clerk.post(SKILLS, _answer("MSD", "general", 1)).status_code == 302
 
 
 def test_with_no_round_open_the_page_says_so() -> None:
@@ -206,6 +208,8 @@ def test_opening_twice_or_badly_is_shown_on_the_form() -> None:
     assert clerk.post(ASSESSMENTS, {"agency": "DGO", "round": "2026"}).status_code == 302
     twice = clerk.post(ASSESSMENTS, {"agency": "DGO", "round": "2026"})
     assert twice.status_code == 422 and "DGO already has an assessment for 2026." in _text(twice)
+    unknown = clerk.post(ASSESSMENTS, {"agency": "NOPE", "round": "2026"})
+    assert unknown.status_code == 422 and "Choose the agency." in _text(unknown)
     bad = clerk.post(ASSESSMENTS, {"agency": "DGO", "round": "twenty"})
     assert bad.status_code == 422 and "The round is the year of the assessment." in _text(bad)
     assert _signed_in("ready.sup4", "supervisor").get("/office/readiness/assessments/999999/").status_code == 404
@@ -222,3 +226,68 @@ def test_a_reviewer_cannot_sign_off_answers_they_gave() -> None:
     refused = supervisor.post(page_url, {"action": "sign-off"})
     assert refused.status_code == 409 and "A reviewer cannot sign off answers they gave." in _text(refused)
     assert Assessment.objects.get().signed_off_at is None
+
+
+def test_the_questionnaire_is_written_in_the_four_languages_and_shown_in_the_readers() -> None:
+    from gov21.readiness.reference import questionnaire
+
+    known = questionnaire()
+    for pillar, texts in known.translations.items():
+        assert set(texts) == {"en", "es", "fr", "nl"}, pillar
+        assert len(set(texts.values())) == 4, pillar
+    assert known.question("secure", "es-419") == known.translations["secure"]["es"]
+    assert known.question("secure", "de") == known.questions["secure"]
+    clerk = _signed_in("ready.clerk9", "clerk", next_url=ASSESSMENTS)
+    opened = clerk.post(ASSESSMENTS, {"agency": "DGO", "round": "2026"})
+    for language in ("es", "fr", "nl"):
+        page = _text(clerk.get(opened["Location"], HTTP_ACCEPT_LANGUAGE=language))
+        assert known.translations["open"][language].replace("'", "&#x27;") in page, language
+        assert known.questions["open"] not in page
+
+
+ROUNDS = "/office/readiness/skills/rounds/"
+
+
+def test_a_reviewer_opens_and_closes_rounds_and_staff_answer_only_an_open_one() -> None:
+    supervisor = _signed_in("ready.sup6", "supervisor", next_url=ROUNDS)
+    assert "No round of the skills survey has been opened yet." in _text(supervisor.get(ROUNDS))
+    opened = supervisor.post(ROUNDS, {"code": "2026", "title": "ICT skills survey 2026"})
+    assert opened.status_code == 302 and opened["Location"] == ROUNDS
+    twice = supervisor.post(ROUNDS, {"code": "2026", "title": "Again"})
+    assert twice.status_code == 422 and "There is already a round with that code." in _text(twice)
+    bad = supervisor.post(ROUNDS, {"code": "20 26!", "title": ""})
+    assert bad.status_code == 422 and "Give the round a title." in _text(bad)
+    clerk = _signed_in("ready.clerk10", "clerk")
+    page = _text(clerk.get(SKILLS))
+    assert "ICT skills survey 2026" in page
+    # The ministries are the directory's, by name, in a select: no code to type.
+    assert '<select name="ministry"' in page and '<option value="MSD">Ministry of Social Development</option>' in page
+    assert clerk.post(SKILLS, _answer("MSD", "general", 2)).status_code == 302
+    listed = _text(supervisor.get(ROUNDS))
+    assert "Close round 2026" in listed and "<td>1</td>" in listed
+    assert supervisor.post(ROUNDS, {"close": "2026"}).status_code == 302
+    assert "Close round 2026" not in _text(supervisor.get(ROUNDS))
+    # Closed: staff see no open round, an answer posted anyway is refused, the gaps stay readable.
+    assert "No round of the skills survey is open yet." in _text(clerk.get(SKILLS))
+    late = _signed_in("ready.clerk11", "clerk")
+    assert late.post(SKILLS, _answer("MSD", "general", 2)).status_code in (200, 409)
+    assert SkillsResponse.objects.count() == 1
+    assert supervisor.get(GAPS, {"round": "2026"}).status_code == 200
+    again = supervisor.post(ROUNDS, {"close": "2026"})
+    assert again.status_code == 409 and "already closed" in _text(again)
+    assert supervisor.post(ROUNDS, {"close": "1999"}).status_code == 404
+    assert clerk.get(ROUNDS).status_code == 403
+
+
+def test_the_header_leads_staff_who_assess_to_the_readiness_office() -> None:
+    from gov21.core.office import office_entrances
+
+    clerk = _signed_in("ready.clerk12", "clerk", next_url=SKILLS)
+    page = clerk.get(SKILLS).content.decode()
+    assert 'href="/office/readiness/assessments/" class="office-link">Readiness</a>' in page
+    # The wing's own navigation shows a clerk only the pages a clerk may open.
+    assert 'href="/office/readiness/skills/gaps/"' not in page and ROUNDS not in page
+    supervisor = _signed_in("ready.sup7", "supervisor", next_url=SKILLS)
+    assert ROUNDS in supervisor.get(SKILLS).content.decode()
+    nobody = Principal(name="someone", kind=PrincipalKind.STAFF, roles=frozenset())
+    assert all(e.url_name != "readiness-office:assessments" for e in office_entrances(nobody))

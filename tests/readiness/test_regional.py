@@ -98,3 +98,25 @@ def test_one_instance_speaks_for_one_country() -> None:
         member_register(instance="XB", country_code="HTI")
     with pytest.raises(DomainError):
         member_register(instance="XB", country_code="XXX")
+
+
+def _pillars(year: int) -> set[str]:
+    body = Client().get("/api/v1/readiness/rankings", {"index": "21cg", "year": year, "group": "caricom"}).json()
+    return set(next(c for c in body["countries"] if c["country_code"] == "HTI")["pillars"])
+
+
+@pytest.mark.django_db
+def test_each_survey_year_is_ranked_with_the_rounds_it_stands_for(exchange: None, egdi_loaded: list[int]) -> None:
+    only_the_un = {"citizen-centric", "participatory", "inter-connected", "capable"}
+    member_register(instance="XA", country_code="HTI")
+    _signed("DGO", 3, round=2017)
+    submission_send(round=2017, actor=REVIEWER)
+    # The 2017 round stands for the 2016 survey (the latest loaded not after it), not for 2014's,
+    # nor for 2018's, which a later round would stand for.
+    assert {"seamless", "secure"} <= _pillars(2016)
+    assert _pillars(2014) == only_the_un
+    assert _pillars(2018) == only_the_un
+    _signed("DGO", 2, round=2019)
+    submission_send(round=2019, actor=REVIEWER)
+    assert {"seamless", "secure"} <= _pillars(2018)
+    assert RegionalSubmission.objects.count() == 2

@@ -498,6 +498,10 @@ URLS: dict[str, Rule] = {
     # per ministry and role are for reviewers (tests/readiness/test_office.py).
     "office/readiness/skills/": Rule(_u("/office/readiness/skills/"), get=STAFF, post=STAFF),
     "office/readiness/skills/gaps/": Rule(_u("/office/readiness/skills/gaps/"), get=page("readiness.review")),
+    # Opening and closing the survey's rounds is for reviewers (tests/readiness/test_office.py).
+    "office/readiness/skills/rounds/": Rule(
+        _u("/office/readiness/skills/rounds/"), get=page("readiness.review"), post=page("readiness.review")
+    ),
     # Agency self-assessments: answered by those who assess; signing off is then refused by the
     # service to whoever lacks readiness.review (tests/readiness/test_office.py). The world holds
     # no assessment, so the page of one answers 404 to those let in.

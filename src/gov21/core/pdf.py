@@ -337,9 +337,20 @@ def render_document_pdf(
 
 @dataclass(frozen=True)
 class ReportTable:
+    """A table of figures. ``widths``: the columns' relative widths (equal when empty); ``numeric``:
+    the indices of the columns whose figures are aligned right; every other cell is aligned left
+    (never justified, which spreads a short name across its cell)."""
+
     caption: str
     headings: Sequence[str]
     rows: Sequence[Sequence[str]]
+    widths: Sequence[float] = ()
+    numeric: frozenset[int] = frozenset()
+
+
+# A section whose heading would land lower than this on a page starts on the next one, so that a
+# heading is never left alone at the foot of a page with its text overleaf (in mm from the top).
+_SECTION_START_LIMIT = 297 - 60
 
 
 @dataclass(frozen=True)
@@ -350,6 +361,8 @@ class ReportSection:
     paragraphs: Sequence[str] = ()
     svg: str = ""
     table: ReportTable | None = None
+    # Further tables after the first (a wide table split so that its columns stay readable).
+    more_tables: Sequence[ReportTable] = ()
 
 
 def render_report_pdf(
@@ -379,6 +392,8 @@ def render_report_pdf(
     pdf.multi_cell(width, 6, text(subtitle), align=Align.L, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
     pdf.set_text_color(0)
     for section in sections:
+        if pdf.get_y() > _SECTION_START_LIMIT:
+            pdf.add_page()
         pdf.ln(5)
         pdf.set_font(family, "B", 13)
         pdf.start_section(text(section.heading))
@@ -390,22 +405,27 @@ def render_report_pdf(
         if section.svg:
             pdf.ln(2)
             pdf.image(io.BytesIO(section.svg.encode()), w=width)
-        if section.table is not None:
+        tables = [t for t in (section.table, *section.more_tables) if t is not None]
+        for report_table in tables:
             pdf.ln(2)
             pdf.set_font(family, "B", 9)
-            pdf.multi_cell(width, 5, text(section.table.caption), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+            pdf.multi_cell(width, 5, text(report_table.caption), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
             pdf.set_font(family, size=9)
+            columns = len(report_table.headings)
+            aligns = tuple("RIGHT" if i in report_table.numeric else "LEFT" for i in range(columns))
             with pdf.table(
                 width=width,
+                col_widths=tuple(report_table.widths) or None,
+                text_align=aligns,
                 borders_layout=TableBordersLayout.HORIZONTAL_LINES,
                 line_height=5,
-                padding=(1, 1, 1, 0),
+                padding=(1, 2, 1, 0),
                 headings_style=FontFace(family=family, emphasis="BOLD", size_pt=9),
             ) as table:
                 heading = table.row()
-                for cell in section.table.headings:
+                for cell in report_table.headings:
                     heading.cell(text(cell))
-                for values in section.table.rows:
+                for values in report_table.rows:
                     row = table.row()
                     for cell in values:
                         row.cell(text(cell))

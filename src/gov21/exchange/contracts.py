@@ -199,6 +199,12 @@ def data_uses_for(*, subject: str, limit: int = 200) -> list[DataUseSeen]:
     return cast("list[DataUseSeen]", uses_for(subject=subject, limit=limit))
 
 
+def agencies_list() -> list[tuple[str, str]]:
+    """The government's members in this instance's exchange directory: (member code, name in the
+    reader's language), by name, for a form that asks which ministry or agency someone works in."""
+    return selectors.government_members(instance=config.INSTANCE.read())
+
+
 exchange_bootstrap = setup.bootstrap
 agency_name = tracker.member_name
 service_field_titles = selectors.service_field_titles
@@ -215,6 +221,7 @@ __all__ = [
     "ServiceRequest",
     "ServiceResponse",
     "ServiceRouter",
+    "agencies_list",
     "agency_client",
     "agency_name",
     "agency_service",

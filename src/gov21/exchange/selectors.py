@@ -34,6 +34,15 @@ def members_with_services(*, instance: str) -> list[Member]:
     )
 
 
+def government_members(*, instance: str) -> list[tuple[str, str]]:
+    """The government members of ``instance`` (ministries, departments, agencies): code and name,
+    the name in the reader's language where the platform declared it, by name."""
+    from django.utils.translation import gettext
+
+    found = Member.objects.filter(instance=instance, member_class="GOV").values_list("code", "name")
+    return sorted(((code, gettext(name) if name else code) for code, name in found), key=lambda m: m[1].casefold())
+
+
 def nodes_with_certs(*, instance: str) -> list[Node]:
     """The nodes of ``instance`` by code, each with its owner and its signing certificates."""
     certs = SigningCert.objects.select_related("member").order_by("member__code", "requested_at")

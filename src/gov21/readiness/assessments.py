@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from django.db import IntegrityError, transaction
+from django.db.models import Count
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -176,6 +177,25 @@ def skills_round_open(*, code: str, title: str, actor: Principal) -> SkillsRound
         raise Conflict("round_exists", _("There is already a round with that code."), field="code") from None
 
 
+def skills_round_close(*, code: str, actor: Principal) -> SkillsRound:
+    """Close a round: it takes no more answers (its figures stay as they are)."""
+    actor.require("readiness.review")
+    with transaction.atomic():
+        survey = SkillsRound.objects.select_for_update().filter(code=code).first()
+        if survey is None:
+            raise NotFound("unknown_round", _("There is no such survey round."), field="round")
+        if survey.closed_at is not None:
+            raise Conflict("round_closed", _("This round of the survey is already closed."), field="round")
+        survey.closed_at = timezone.now()
+        survey.save(update_fields=["closed_at"])
+    return survey
+
+
+def skills_round_current() -> SkillsRound | None:
+    """The round staff answer now: the latest opened that is not closed."""
+    return SkillsRound.objects.filter(closed_at__isnull=True).order_by("-opened_at", "-pk").first()
+
+
 def skills_answer(*, round_code: str, respondent: str, ministry: str, role: str, levels: dict[str, int]) -> None:
     """Record one person's answer without recording who gave it: the answer row holds the ministry,
     the role and the levels; a separate mark (HMAC of the person under the round's salt) refuses a
@@ -192,6 +212,8 @@ def skills_answer(*, round_code: str, respondent: str, ministry: str, role: str,
     survey = SkillsRound.objects.filter(code=round_code).first()
     if survey is None:
         raise NotFound("unknown_round", _("There is no such survey round."))
+    if survey.closed_at is not None:
+        raise Conflict("round_closed", _("This round of the survey is closed: it takes no more answers."))
     mark = hmac.new(survey.salt.encode(), respondent.encode(), hashlib.sha256).hexdigest()
     try:
         with transaction.atomic():
@@ -267,6 +289,13 @@ def skills_gaps(*, round_code: str, ministry: str | None = None) -> list[GroupGa
 def skills_rounds() -> list[SkillsRound]:
     """The survey's rounds, the latest opened first."""
     return list(SkillsRound.objects.order_by("-opened_at", "-pk"))
+
+
+def skills_rounds_counted() -> list[tuple[SkillsRound, int]]:
+    """The survey's rounds, the latest opened first, each with how many people answered it (the
+    whole round's count, which names no group)."""
+    found = SkillsRound.objects.annotate(answers=Count("responses")).order_by("-opened_at", "-pk")
+    return [(r, int(r.answers)) for r in found]
 
 
 def skills_answered(*, round_code: str, respondent: str) -> bool:

@@ -31,6 +31,7 @@ def rank_intervals(rows: Sequence[IntervalRow], *, count: int, title: str, axis:
 
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" width="{width}" height="{height}"'
+        f' class="chart"'
         f' role="img" aria-labelledby="chart-intervals-title">'
         f'<title id="chart-intervals-title">{escape(title)}</title>',
         f'<text x="{left}" y="16" font-family="sans-serif" font-size="12" fill="{_MUTED}">{escape(axis)}</text>',
@@ -71,6 +72,7 @@ def pillar_profile(rows: Sequence[ProfileRow], *, title: str, legend: tuple[str,
     value_label, median_label, best_label = (escape(t) for t in legend)
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" width="{width}" height="{height}"'
+        f' class="chart"'
         f' role="img" aria-labelledby="chart-profile-title"><title id="chart-profile-title">{escape(title)}</title>',
         f'<rect x="{left}" y="8" width="14" height="10" fill="{_ACCENT}"/>'
         f'<text x="{left + 20}" y="17" font-family="sans-serif" font-size="12" fill="{_INK}">{value_label}</text>'

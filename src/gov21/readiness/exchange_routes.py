@@ -15,6 +15,7 @@ from gov21.core.errors import DomainError, Forbidden
 from gov21.exchange.contracts import Call, ServiceRouter
 from gov21.readiness.models import RegionalMember, RegionalSubmission
 from gov21.readiness.reference import countries, questionnaire
+from gov21.readiness.tasks import results_publish_soon
 
 
 class Submission(BaseModel):
@@ -73,4 +74,5 @@ def submission_receive(call: Call, body: Submission) -> Receipt:
                 "received_at": now,
             },
         )
+        results_publish_soon()
     return Receipt(country_code=body.country_code, round=body.round, received_at=now, replaced=not created)

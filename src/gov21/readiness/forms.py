@@ -35,12 +35,9 @@ class SkillsForm(Form):
     """One person's answer to the skills survey: where they work, what they do, and their level in
     each competency of the framework (one field per competency, named ``level-<code>``)."""
 
-    ministry = TextField(
-        max_length=40,
-        required=True,
+    ministry = forms.ChoiceField(
         label=_("Your ministry"),
-        help_text=_("Its member code, such as MOH."),
-        error_messages={"required": _("Choose your ministry.")},
+        error_messages={"required": _("Choose your ministry."), "invalid_choice": _("Choose your ministry.")},
     )
     role = forms.ChoiceField(
         label=_("Your role"),
@@ -50,6 +47,7 @@ class SkillsForm(Form):
     def __init__(
         self,
         *args: Any,
+        ministries: list[tuple[str, str]],
         roles: list[tuple[str, str]],
         competencies: list[tuple[str, str]],
         levels: list[tuple[int, str]],
@@ -57,8 +55,10 @@ class SkillsForm(Form):
     ) -> None:
         super().__init__(*args, **kwargs)
         role_field = self.fields["role"]
-        assert isinstance(role_field, forms.ChoiceField)
+        ministry_field = self.fields["ministry"]
+        assert isinstance(role_field, forms.ChoiceField) and isinstance(ministry_field, forms.ChoiceField)
         role_field.choices = [("", _("Choose…")), *roles]
+        ministry_field.choices = [("", _("Choose…")), *ministries]
         for code, label in competencies:
             self.fields[f"level-{code}"] = forms.TypedChoiceField(
                 coerce=int,
@@ -94,18 +94,46 @@ class RoundForm(Form):
 class AssessmentOpenForm(Form):
     """An agency's self-assessment for one round."""
 
-    agency = TextField(
-        max_length=40,
-        required=True,
+    agency = forms.ChoiceField(
         label=_("Agency"),
-        help_text=_("Its member code, such as DGO."),
-        error_messages={"required": _("Give the agency's member code, such as DGO.")},
+        error_messages={"required": _("Choose the agency."), "invalid_choice": _("Choose the agency.")},
     )
     round = WholeNumberField(
         label=_("Round"),
         help_text=_("The year of the assessment."),
         error_messages={"required": _("The round is the year of the assessment.")},
     )
+
+    def __init__(self, *args: Any, agencies: list[tuple[str, str]], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields["agency"]
+        assert isinstance(field, forms.ChoiceField)
+        field.choices = [("", _("Choose…")), *agencies]
+
+
+class SkillsRoundOpenForm(Form):
+    """A new round of the skills survey."""
+
+    code = TextField(
+        max_length=40,
+        required=True,
+        label=_("Code"),
+        help_text=_("Letters, digits and dashes, such as 2026 or 2026-2."),
+        error_messages={"required": _("Give the round a code, such as 2026.")},
+    )
+    title = TextField(
+        max_length=200,
+        required=True,
+        label=_("Title"),
+        help_text=_("What staff see above the survey, such as ICT skills survey 2026."),
+        error_messages={"required": _("Give the round a title.")},
+    )
+
+
+class SkillsRoundCloseForm(Form):
+    """The button that closes an open round."""
+
+    close = TextField(max_length=40, required=True)
 
 
 class AnswerForm(Form):

@@ -89,6 +89,8 @@ class SkillsRound(models.Model):
     framework_version = models.CharField(max_length=20)
     salt = models.CharField(max_length=64)
     opened_at = models.DateTimeField()
+    # A closed round takes no more answers; its gaps stay readable.
+    closed_at = models.DateTimeField(null=True, blank=True)
 
     def __str__(self) -> str:
         return self.code

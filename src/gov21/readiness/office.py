@@ -10,8 +10,8 @@ from urllib.parse import urlencode
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
+from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
@@ -19,8 +19,17 @@ from gov21.core.errors import DomainError
 from gov21.core.forms import Form
 from gov21.core.office import Office
 from gov21.core.principal import Principal
+from gov21.exchange.contracts import agencies_list
 from gov21.readiness import assessments
-from gov21.readiness.forms import AnswerForm, AssessmentOpenForm, RoundForm, SignOffForm, SkillsForm
+from gov21.readiness.forms import (
+    AnswerForm,
+    AssessmentOpenForm,
+    RoundForm,
+    SignOffForm,
+    SkillsForm,
+    SkillsRoundCloseForm,
+    SkillsRoundOpenForm,
+)
 from gov21.readiness.models import Assessment
 from gov21.readiness.reference import framework, questionnaire
 from gov21.readiness.views import pillar_label
@@ -57,6 +66,14 @@ def _refused(request: HttpRequest, principal: Principal | None, permission: str 
     return render(request, "readiness/office/refused.html", {"detail": detail}, status=403)
 
 
+def _page(
+    request: HttpRequest, principal: Principal, template: str, context: dict[str, Any], status: int = 200
+) -> HttpResponse:
+    """Render an office page with the wing's navigation, showing only the pages the caller may open."""
+    nav = {"assess": principal.can("readiness.assess"), "review": principal.can("readiness.review")}
+    return render(request, template, context | {"nav": nav}, status=status)
+
+
 office_page = Office(
     home="readiness-office:skills", home_label=gettext_lazy("Go to the skills survey"), refuse=_refused
 ).page
@@ -66,6 +83,7 @@ def _skills_form(data: Any = None) -> SkillsForm:
     known = framework()
     return SkillsForm(
         data,
+        ministries=agencies_list(),
         roles=[(code, str(ROLES.get(code, role.name))) for code, role in known.roles.items()],
         competencies=[(code, str(COMPETENCIES.get(code, name))) for code, name in known.competencies.items()],
         levels=[(value, f"{value} – {LEVELS.get(value, name)}") for value, name in known.levels.items()],
@@ -76,13 +94,12 @@ def _skills_form(data: Any = None) -> SkillsForm:
 @require_http_methods(["GET", "POST"])
 @office_page()
 def skills(request: HttpRequest, principal: Principal) -> HttpResponse:
-    rounds = assessments.skills_rounds()
-    if not rounds:
-        return render(request, "readiness/office/skills.html", {"survey": None})
-    survey = rounds[0]
+    survey = assessments.skills_round_current()
+    if survey is None:
+        return _page(request, principal, "readiness/office/skills.html", {"survey": None})
     context: dict[str, Any] = {"survey": survey}
     if request.method == "GET" and "answered" in request.GET:
-        return render(request, "readiness/office/skills.html", context | {"done": True})
+        return _page(request, principal, "readiness/office/skills.html", context | {"done": True})
     answered = assessments.skills_answered(round_code=survey.code, respondent=principal.name)
     form = _skills_form(request.POST if request.method == "POST" else None)
     status = 200
@@ -97,9 +114,17 @@ def skills(request: HttpRequest, principal: Principal) -> HttpResponse:
                     levels=form.levels(),
                 )
             except DomainError as error:
+                if error.code == "round_closed":
+                    return _page(
+                        request, principal, "readiness/office/skills.html", {"survey": None}, status=error.status
+                    )
                 if error.code == "already_answered":
-                    return render(
-                        request, "readiness/office/skills.html", context | {"answered": True}, status=error.status
+                    return _page(
+                        request,
+                        principal,
+                        "readiness/office/skills.html",
+                        context | {"answered": True},
+                        status=error.status,
                     )
                 name = error.field if error.field in form.fields else None
                 form.add_error(name, error.detail)
@@ -107,9 +132,9 @@ def skills(request: HttpRequest, principal: Principal) -> HttpResponse:
                 return HttpResponseRedirect(f"{reverse('readiness-office:skills')}?{urlencode({'answered': 1})}")
         status = 422
     elif answered:
-        return render(request, "readiness/office/skills.html", context | {"answered": True})
+        return _page(request, principal, "readiness/office/skills.html", context | {"answered": True})
     context |= {"form": form, "errors": form.first_errors() if form.is_bound else {}}
-    return render(request, "readiness/office/skills.html", context, status=status)
+    return _page(request, principal, "readiness/office/skills.html", context, status=status)
 
 
 @never_cache
@@ -119,7 +144,7 @@ def gaps(request: HttpRequest, principal: Principal) -> HttpResponse:
     rounds = assessments.skills_rounds()
     context: dict[str, Any] = {"small_cell": assessments.SMALL_CELL}
     if not rounds:
-        return render(request, "readiness/office/gaps.html", context)
+        return _page(request, principal, "readiness/office/gaps.html", context)
     chosen = RoundForm(
         request.GET if "round" in request.GET else None,
         rounds=[(r.code, r.title or r.code) for r in rounds],
@@ -128,7 +153,7 @@ def gaps(request: HttpRequest, principal: Principal) -> HttpResponse:
     errors = chosen.first_errors() if chosen.is_bound and not chosen.is_valid() else {}
     context |= {"chosen": chosen, "errors": errors}
     if errors:
-        return render(request, "readiness/office/gaps.html", context, status=400)
+        return _page(request, principal, "readiness/office/gaps.html", context, status=400)
     code = str(chosen.cleaned_data["round"]) if chosen.is_bound else rounds[0].code
     survey = next(r for r in rounds if r.code == code)
     groups = []
@@ -145,7 +170,41 @@ def gaps(request: HttpRequest, principal: Principal) -> HttpResponse:
         ]
         groups.append({"group": group, "role": ROLES.get(group.role, group.role) if group.role else "", "rows": rows})
     context |= {"survey": survey, "groups": groups}
-    return render(request, "readiness/office/gaps.html", context)
+    return _page(request, principal, "readiness/office/gaps.html", context)
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+@office_page("readiness.review")
+def rounds(request: HttpRequest, principal: Principal) -> HttpResponse:
+    """The survey's rounds: open a new one, close an open one."""
+    here = reverse("readiness-office:rounds")
+    posted = request.method == "POST"
+    closing = SkillsRoundCloseForm(request.POST) if posted and "close" in request.POST else None
+    form = SkillsRoundOpenForm(request.POST if posted and closing is None else None)
+    status = 200
+    if closing is not None:
+        if closing.is_valid():
+            assessments.skills_round_close(code=closing.cleaned_data["close"], actor=principal)
+            return HttpResponseRedirect(here)
+        status = 400
+    elif form.is_bound:
+        if form.is_valid():
+            try:
+                assessments.skills_round_open(
+                    code=form.cleaned_data["code"], title=form.cleaned_data["title"], actor=principal
+                )
+            except DomainError as error:
+                _form_refusal(form, error)
+            else:
+                return HttpResponseRedirect(here)
+        status = 422
+    context = {
+        "rounds": assessments.skills_rounds_counted(),
+        "form": form,
+        "errors": form.first_errors() if form.is_bound else {},
+    }
+    return _page(request, principal, "readiness/office/rounds.html", context, status=status)
 
 
 # --- agency self-assessment ----------------------------------------------------------------------------
@@ -171,7 +230,7 @@ def _form_refusal(form: Form, error: DomainError) -> None:
 @require_http_methods(["GET", "POST"])
 @office_page("readiness.assess")
 def assessment_list(request: HttpRequest, principal: Principal) -> HttpResponse:
-    form = AssessmentOpenForm.bind(request)
+    form = AssessmentOpenForm.bind(request, agencies=agencies_list())
     status = 200
     if form.is_bound:
         if form.is_valid():
@@ -191,7 +250,7 @@ def assessment_list(request: HttpRequest, principal: Principal) -> HttpResponse:
         "rows": rows,
         "pillars": len(questionnaire().questions),
     }
-    return render(request, "readiness/office/assessments.html", context, status=status)
+    return _page(request, principal, "readiness/office/assessments.html", context, status=status)
 
 
 def _answer_form(assessment: Assessment, data: Any = None, files: Any = None) -> AnswerForm:
@@ -242,14 +301,16 @@ def assessment(request: HttpRequest, principal: Principal, pk: int) -> HttpRespo
                     return HttpResponseRedirect(here)
         status = 422
     answers = {a.pillar: a for a in found.answers.all()}
+    known = questionnaire()
+    language = get_language() or "en"
     pillars = [
         {
             "label": pillar_label(p),
-            "question": question,
+            "question": known.question(p, language),
             "answer": answers.get(p),
             "level": MATURITY.get(answers[p].level, "") if p in answers else "",
         }
-        for p, question in questionnaire().questions.items()
+        for p in known.questions
     ]
     context = {
         "assessment": found,
@@ -259,4 +320,4 @@ def assessment(request: HttpRequest, principal: Principal, pk: int) -> HttpRespo
         "can_answer": found.signed_off_at is None and len(answers) < len(pillars),
         "can_sign": found.signed_off_at is None and principal.can("readiness.review") and len(answers) == len(pillars),
     }
-    return render(request, "readiness/office/assessment.html", context, status=status)
+    return _page(request, principal, "readiness/office/assessment.html", context, status=status)

@@ -32,17 +32,29 @@ def report_pdf_render(report: Report) -> bytes:
             )
             for c in index.countries
         ],
+        widths=(10, 38, 12, 16, 12, 12),
+        numeric=frozenset({0, 2, 3, 4, 5}),
     )
     pillars = list(methodology.pillars)
-    profile = ReportTable(
-        caption=_("Pillar scores (0 to 1)"),
-        headings=(_("Country"), *[pillar_label(p) for p in pillars]),
-        rows=[(c.country_name, *[f"{(c.pillars or {}).get(p, 0.0):.2f}" for p in pillars]) for c in index.countries],
-    )
+    # At most four pillars to a table, so that each column is wide enough for its name.
+    chunks = [pillars[k : k + 4] for k in range(0, len(pillars), 4)]
+    profiles = [
+        ReportTable(
+            caption=_("Pillar scores (0 to 1)") + (f", {n}/{len(chunks)}" if len(chunks) > 1 else ""),
+            headings=(_("Country"), *[pillar_label(p) for p in chunk]),
+            rows=[(c.country_name, *[f"{(c.pillars or {}).get(p, 0.0):.2f}" for p in chunk]) for c in index.countries],
+            # The names need room; the pillars share the rest.
+            widths=(2.2, *[7.8 / 4] * len(chunk)),
+            numeric=frozenset(range(1, len(chunk) + 1)),
+        )
+        for n, chunk in enumerate(chunks, start=1)
+    ]
     sensitivity = ReportTable(
         caption=_("Share of the variance of ranks each choice explains"),
         headings=(_("Choice"), _("Share of rank variance")),
         rows=[(label, f"{share:.0%}") for label, share, _shifts in report.sensitivity],
+        widths=(3, 1),
+        numeric=frozenset({1}),
     )
     method = _(
         "Methodology %(version)s: indicators from the UN E-Government Survey are normalised, averaged into "
@@ -62,7 +74,7 @@ def report_pdf_render(report: Report) -> bytes:
                 svg=re.sub(r"<title[^>]*>.*?</title>", "", intervals_svg(report)),
                 table=ranking,
             ),
-            ReportSection(_("Pillar profiles"), table=profile),
+            ReportSection(_("Pillar profiles"), more_tables=profiles),
             ReportSection(_("Which choice moves ranks most"), table=sensitivity),
             ReportSection(_("Method"), paragraphs=[method, digest]),
         ],

@@ -59,7 +59,15 @@ class Questionnaire:
 
     version: str
     levels: dict[int, str]
+    # pillar -> the question in English, the reference text
     questions: dict[str, str]
+    # pillar -> language -> the question in that language (en, es, fr, nl)
+    translations: dict[str, dict[str, str]]
+
+    def question(self, pillar: str, language: str) -> str:
+        """The pillar's question in ``language`` (a code such as ``es`` or ``es-419``), else English."""
+        texts = self.translations.get(pillar, {})
+        return texts.get(language) or texts.get(language.split("-")[0]) or self.questions.get(pillar, "")
 
 
 @cache
@@ -79,8 +87,15 @@ def framework() -> Framework:
 @cache
 def questionnaire() -> Questionnaire:
     raw = yaml.safe_load((DATA / "questionnaire.yaml").read_text(encoding="utf-8"))
+    translations: dict[str, dict[str, str]] = {}
+    for pillar, texts in raw["questions"].items():
+        given = texts if isinstance(texts, dict) else {"en": texts}
+        translations[str(pillar)] = {str(lang): " ".join(str(t).split()) for lang, t in given.items()}
+        if not translations[str(pillar)].get("en"):
+            raise ValueError(f"The question of {pillar} has no English text.")
     return Questionnaire(
         str(raw["version"]),
         {int(k): str(v) for k, v in raw["levels"].items()},
-        {str(k): " ".join(str(v).split()) for k, v in raw["questions"].items()},
+        {pillar: texts["en"] for pillar, texts in translations.items()},
+        translations,
     )

@@ -70,10 +70,18 @@ def member_register(*, instance: str, country_code: str) -> RegionalMember:
     return member
 
 
-def submissions_latest() -> dict[str, dict[str, float]]:
-    """On the hub: each country's latest submission, pillar -> level scaled to [0, 1]."""
-    latest: dict[str, dict[str, float]] = {}
-    for row in RegionalSubmission.objects.order_by("country_code", "-round"):
-        if row.country_code not in latest:
-            latest[row.country_code] = {k: float(v) / 4 for k, v in dict(row.levels).items()}
-    return latest
+def submissions_for(*, year: int, survey_years: list[int]) -> dict[str, dict[str, float]]:
+    """On the hub: for the UN survey of ``year``, each country's latest submission among the rounds
+    that survey stands for, pillar -> level scaled to [0, 1]. A round belongs to the latest survey
+    loaded whose year is not after it (rounds from ``year`` up to the next survey loaded), so the
+    ranking of an earlier survey is not computed with a later round, and a survey a country sent no
+    round for imputes it rather than borrowing another year's."""
+    later = [y for y in survey_years if y > year]
+    rows = RegionalSubmission.objects.filter(round__gte=year)
+    if later:
+        rows = rows.filter(round__lt=min(later))
+    found: dict[str, dict[str, float]] = {}
+    for row in rows.order_by("country_code", "-round"):
+        if row.country_code not in found:
+            found[row.country_code] = {k: float(v) / 4 for k, v in dict(row.levels).items()}
+    return found

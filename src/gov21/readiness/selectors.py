@@ -11,7 +11,7 @@ from gov21.core.errors import DomainError, NotFound
 from gov21.readiness.index import Methodology, Result, index_compute, methodology_load
 from gov21.readiness.models import EgdiCountry, EgdiImport
 from gov21.readiness.reference import Group, groups
-from gov21.readiness.regional import submissions_latest
+from gov21.readiness.regional import submissions_for
 
 INDICES = ("egdi", "21cg")
 
@@ -80,7 +80,7 @@ def index_result(*, year: int, group: Group, methodology: Methodology | None = N
     survey and ranked within ``group``, with the Monte Carlo rank intervals."""
     methodology = methodology or methodology_load()
     rows = _survey_rows(year)
-    submitted = submissions_latest()
+    submitted = submissions_for(year=year, survey_years=egdi_years())
     fields = [i.source.split(".", 1) for i in methodology.indicators]
 
     def value(row: EgdiCountry, origin: str, name: str) -> float:

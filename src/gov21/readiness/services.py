@@ -13,6 +13,7 @@ from django.utils import timezone
 from gov21.core.errors import DomainError
 from gov21.readiness.models import EgdiCountry, EgdiImport
 from gov21.readiness.reference import countries
+from gov21.readiness.tasks import results_publish_soon
 
 # The column layout of the UN's country table as UNU-EGOV publishes it.
 EGDI_COLUMNS = ("country-code", "country-name", "e-gov-rank", "e-gov-index", "e-pat-index", "osi", "hci", "tii")
@@ -145,4 +146,5 @@ def egdi_import(*, content: bytes, year: int) -> EgdiLoaded:
         for row in rows:
             row.survey = survey
         EgdiCountry.objects.bulk_create(rows)
+        results_publish_soon()
     return EgdiLoaded(year, len(rows), bool(replaced), tuple(discrepancies), tuple(incomplete))

@@ -1,7 +1,9 @@
 """``gov21 readiness import-egdi FILE --year YYYY``: load a UN E-Government Survey's country table.
 ``gov21 readiness rankings --year YYYY [--index egdi|21cg] [--group caricom]``: print a ranking.
 ``gov21 readiness hub-member INSTANCE COUNTRY`` (on the regional hub) and ``gov21 readiness submit
---round YYYY`` (on a national instance): the regional ranking's submissions."""
+--round YYYY`` (on a national instance): the regional ranking's submissions.
+``gov21 readiness publish``: the ranking and its methodology on the data portal (the worker does it
+after each import or submission)."""
 
 from __future__ import annotations
 
@@ -13,6 +15,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from gov21.core.errors import DomainError
 from gov21.core.principal import Principal, PrincipalKind
 from gov21.readiness import selectors
+from gov21.readiness.publishing import results_publish
 from gov21.readiness.regional import member_register, submission_send
 from gov21.readiness.services import TOLERANCE, egdi_import
 
@@ -34,6 +37,7 @@ class Command(BaseCommand):
         member.add_argument("country_code")
         send = sub.add_parser("submit", help="Send a round's signed-off self-assessments to the regional hub.")
         send.add_argument("--round", type=int, required=True)
+        sub.add_parser("publish", help="Publish the ranking and its methodology on the data portal now.")
 
     def handle(self, *args: Any, **options: Any) -> None:
         try:
@@ -42,6 +46,10 @@ class Command(BaseCommand):
             elif options["action"] == "hub-member":
                 found = member_register(instance=options["instance"], country_code=options["country_code"].upper())
                 self.stdout.write(f"{found.instance} speaks for {found.country_code} at this hub.")
+            elif options["action"] == "publish":
+                for published in results_publish():
+                    state = f"version {published.version}" if published.created else "unchanged"
+                    self.stdout.write(f"{published.dataset}: {state}")
             elif options["action"] == "submit":
                 operator = Principal(name="operator", kind=PrincipalKind.SYSTEM, roles=frozenset({"administrator"}))
                 receipt = submission_send(round=options["round"], actor=operator)
