@@ -1,6 +1,6 @@
 from django.urls import path
 
-from gov21.readiness import office
+from gov21.readiness import office, office_indicators
 
 app_name = "readiness-office"
 urlpatterns = [
@@ -8,4 +8,5 @@ urlpatterns = [
     path("skills/gaps/", office.gaps, name="gaps"),
     path("assessments/", office.assessment_list, name="assessments"),
     path("assessments/<int:pk>/", office.assessment, name="assessment"),
+    path("indicators/", office_indicators.indicators, name="indicators"),
 ]
