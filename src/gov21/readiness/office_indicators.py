@@ -4,6 +4,8 @@ measures a round now (between the scheduled ones) for reviewers."""
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
@@ -29,7 +31,7 @@ def indicators(request: HttpRequest, principal: Principal) -> HttpResponse:
         except DomainError as error:
             failure = error.detail
         else:
-            return HttpResponseRedirect(reverse("readiness-office:indicators") + "?measured=1")
+            return HttpResponseRedirect(reverse("readiness-office:indicators") + "?" + urlencode({"measured": 1}))
     context = live_context() | {
         "rounds": IndicatorRound.objects.order_by("-measured_at")[:20],
         "failure": failure,
