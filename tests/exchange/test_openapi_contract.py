@@ -241,6 +241,11 @@ def _valid_cases(world: dict[str, Any]) -> list[Case]:
         Case("EXCHANGE/data-embassy/store", "GET", "/inventory", "/inventory", 200),
         Case("EXCHANGE/data-embassy/store", "DELETE", "/objects/{key}", "/objects/manifests/contract.json", 204),
         Case("DGO/readiness/regional", "POST", "/submissions", "/submissions", 201, **_json(_SUBMISSION)),
+        # The agencies' numbers for the readiness indicators.
+        Case("PORTAL/services/numbers", "GET", "/", "/", 200),
+        Case("IDA/identity/numbers", "GET", "/", "/", 200),
+        Case("EXCHANGE/data-embassy/drills", "GET", "/", "/", 200),
+        Case("EXCHANGE/pubsub/directory", "GET", "/", "/", 200),
     ]
     for tail, agency in (
         ("PORTAL/services/documents", "licensing"),
@@ -319,6 +324,10 @@ def _bad_cases() -> list[Case]:
         Case("LRA/land-register/parcels", "POST", "/transfers", "/transfers", 422, **_json({"parcel": "XA-01-404"})),
         Case("LRA/land-register/events", "POST", "/", "/", 422, client=PUBLISHER, body=b"nope"),
         Case("DGO/readiness/regional", "POST", "/submissions", "/submissions", 422, **_json({"round": 2026})),
+        Case("PORTAL/services/numbers", "GET", "", "/by-person", 404),
+        Case("IDA/identity/numbers", "GET", "", "/accounts", 404),
+        Case("EXCHANGE/data-embassy/drills", "GET", "", "/latest", 404),
+        Case("EXCHANGE/pubsub/directory", "GET", "", "/members", 404),
         Case("PORTAL/concerns/reports", "GET", "/queue", "/queue", 422, query="status=pending"),
         Case("PORTAL/concerns/reports", "POST", "/reports/{report_id}/actions", "/reports/1/actions", 422, body=b"no"),
         Case(

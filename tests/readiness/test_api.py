@@ -36,7 +36,7 @@ def test_the_platforms_own_index_comes_with_rank_intervals(egdi_loaded: list[int
         assert 0 < c["value"] <= 1
         assert set(c["pillars"]) == {"citizen-centric", "participatory", "inter-connected", "capable"}
     assert body["countries"][0]["country_code"] == "BRB"
-    assert body["methodology"]["version"] == "2026.1"
+    assert body["methodology"]["version"] == "2026.2"
     assert len(body["methodology"]["sha256"]) == 64
     again = Client().get("/api/v1/readiness/rankings", {"index": "21cg", "year": 2018, "group": "caricom"}).json()
     assert again == body

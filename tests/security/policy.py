@@ -209,6 +209,8 @@ URLS: dict[str, Rule] = {
     "readiness/": Rule(_u("/readiness/"), get=EVERYONE),
     "readiness/report.pdf": Rule(_u("/readiness/report.pdf"), get=EVERYONE, ok=frozenset({404})),
     "readiness/countries/<str:code>/": Rule(_u("/readiness/countries/JAM/"), get=EVERYONE, ok=frozenset({404})),
+    # The nation's live indicators: numbers about its services, nobody named.
+    "readiness/indicators": Rule(_u("/readiness/indicators"), get=EVERYONE),
     "stac/conformance": Rule(_u("/stac/conformance"), get=EVERYONE),
     "stac/api": Rule(_u("/stac/api"), get=EVERYONE),
     "stac/search": Rule(_u("/stac/search"), get=EVERYONE, post=EVERYONE),
@@ -502,6 +504,14 @@ URLS: dict[str, Rule] = {
     "office/readiness/skills/rounds/": Rule(
         _u("/office/readiness/skills/rounds/"), get=page("readiness.review"), post=page("readiness.review")
     ),
+    # The live indicators for reviewers, who may also measure a round now (502 when an agency's
+    # numbers cannot be read).
+    "office/readiness/indicators/": Rule(
+        _u("/office/readiness/indicators/"),
+        get=page("readiness.review"),
+        post=page("readiness.review"),
+        ok=frozenset({502}),
+    ),
     # Agency self-assessments: answered by those who assess; signing off is then refused by the
     # service to whoever lacks readiness.review (tests/readiness/test_office.py). The world holds
     # no assessment, so the page of one answers 404 to those let in.
@@ -700,6 +710,7 @@ API: dict[tuple[str, str], Op] = {
     ("GET", "/api/v1/readiness/rankings"): Op(
         _u("/api/v1/readiness/rankings?index=egdi&year=2018&group=caricom"), EVERYONE
     ),
+    ("GET", "/api/v1/readiness/indicators"): Op(_u("/api/v1/readiness/indicators"), EVERYONE),
     ("GET", "/api/v1/disasters/{event_id}/impact"): Op(
         lambda w: [f"/api/v1/disasters/{w.disaster_event}/impact"], perm("disaster.read")
     ),
@@ -873,7 +884,14 @@ EXCHANGE: dict[tuple[str, str, str], XOp] = {
     ("CRO/civil-registry/versions", "GET", "/"): XOp(frozenset(), _p("/")),
     # Every agency may ask; the service answers only the agency that owns the source (403 otherwise).
     ("CRO/record-linkage/extracts", "GET", "/{source}"): XOp(ALL_AGENCIES, lambda w: f"/{w.linkage_source}"),
-    ("CRO/civil-registry/numbers", "GET", "/population"): XOp(frozenset({"STATS/statistics"}), _p("/population")),
+    ("CRO/civil-registry/numbers", "GET", "/population"): XOp(
+        frozenset({"STATS/statistics", "DGO/readiness"}), _p("/population")
+    ),
+    # The readiness indicators: each agency's numbers, for the readiness office only.
+    ("PORTAL/services/numbers", "GET", "/"): XOp(frozenset({"DGO/readiness"}), _p("/")),
+    ("IDA/identity/numbers", "GET", "/"): XOp(frozenset({"DGO/readiness"}), _p("/")),
+    ("EXCHANGE/data-embassy/drills", "GET", "/"): XOp(frozenset({"DGO/readiness"}), _p("/")),
+    ("EXCHANGE/pubsub/directory", "GET", "/"): XOp(frozenset({"DGO/readiness"}), _p("/")),
     ("CRO/civil-registry/numbers", "GET", "/events"): XOp(frozenset({"STATS/statistics"}), _p("/events")),
     ("LRA/land-register/parcels", "GET", "/owners/{kind}/{identifier}"): XOp(
         frozenset({"PORTAL/portal", "PORTAL/services"}), lambda w: f"/owners/person/{w.a.identifier}"

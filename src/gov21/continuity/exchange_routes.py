@@ -3,6 +3,8 @@ removes the sealed objects of its backups here (:mod:`gov21.continuity.embassy` 
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from pydantic import BaseModel, ConfigDict
 
 from gov21.continuity import embassy
@@ -66,3 +68,41 @@ def objects_list(call: Call, prefix: str) -> Listing:
 def inventory(call: Call) -> Inventory:
     chunks, used, quota = embassy.inventory(client=call.client)
     return Inventory(chunks=chunks, used_bytes=used, quota_bytes=quota)
+
+
+# --- numbers for the readiness indicators ---------------------------------------------------------
+
+drills = ServiceRouter("continuity.drills", title="Restore drills: numbers for the readiness indicators")
+drills.publish("EXCHANGE/data-embassy/drills", title="Restore drills passed, and their RPO and RTO")
+
+
+class DrillNumbersOut(Schema):
+    as_of: datetime
+    days: int
+    drills: int
+    passed: int
+    worst_rpo_seconds: float | None
+    worst_rto_seconds: float | None
+
+
+@drills.get(
+    "/",
+    response=DrillNumbersOut,
+    summary="Restore drills of the last year: how many ran, how many passed, the worst RPO and RTO of those "
+    "that passed",
+)
+def drill_numbers_get(call: Call) -> DrillNumbersOut:
+    from django.utils import timezone
+
+    from gov21.continuity.selectors import drill_numbers
+
+    now = timezone.now()
+    found = drill_numbers(as_of=now)
+    return DrillNumbersOut(
+        as_of=now,
+        days=found.days,
+        drills=found.drills,
+        passed=found.passed,
+        worst_rpo_seconds=found.worst_rpo_seconds,
+        worst_rto_seconds=found.worst_rto_seconds,
+    )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from django.conf import settings
@@ -93,3 +93,35 @@ def drills_latest() -> list[DrillRun]:
     for run in DrillRun.objects.order_by("-started_at")[:200]:
         seen.setdefault(run.target, run)
     return list(seen.values())
+
+
+@dataclass(frozen=True, slots=True)
+class DrillNumbers:
+    """Restore drills in the year before ``as_of``: how many ran and passed, and the worst data
+    loss (RPO) and time to serve again (RTO) among those that passed, in seconds."""
+
+    days: int
+    drills: int
+    passed: int
+    worst_rpo_seconds: float | None
+    worst_rto_seconds: float | None
+
+
+def drill_numbers(*, as_of: datetime, days: int = 365) -> DrillNumbers:
+    """One SQL aggregate over the drills of the last ``days`` days."""
+    from django.db.models import Count, Max
+
+    runs = DrillRun.objects.filter(started_at__gt=as_of - timedelta(days=days), started_at__lte=as_of)
+    found = runs.aggregate(
+        drills=Count("pk"),
+        passed=Count("pk", filter=Q(ok=True)),
+        rpo=Max("rpo_seconds", filter=Q(ok=True)),
+        rto=Max("rto_seconds", filter=Q(ok=True)),
+    )
+    return DrillNumbers(
+        days=days,
+        drills=found["drills"],
+        passed=found["passed"],
+        worst_rpo_seconds=found["rpo"],
+        worst_rto_seconds=found["rto"],
+    )

@@ -118,6 +118,13 @@ READINESS_COUNTRY: Setting[str] = Setting(
     "ISO 3166-1 alpha-3 code of the country this instance's readiness assessments speak for "
     "(for example BRB); empty: assessments are not sent to a regional hub.",
 )
+READINESS_MEASURE_EVERY_SECONDS: Setting[int] = Setting(
+    "GOV21_READINESS_MEASURE_EVERY_SECONDS",
+    int,
+    86400,
+    "How often `gov21 up` measures the live readiness indicators from the agencies' numbers (0: never;"
+    " `gov21 readiness measure` measures once).",
+)
 SQLITE_BUSY_TIMEOUT_MS: Setting[int] = Setting(
     "GOV21_SQLITE_BUSY_TIMEOUT_MS", int, 10000, "How long a SQLite writer waits for the write lock."
 )

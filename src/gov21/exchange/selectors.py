@@ -5,6 +5,8 @@ partner instances trusted."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from django.db.models import Prefetch
 
 from gov21.core.errors import DomainError, NotFound
@@ -136,3 +138,35 @@ def service_field_titles(ident: str) -> dict[str, str]:
             if isinstance(title, str) and title:
                 titles.setdefault(name, title)
     return titles
+
+
+@dataclass(frozen=True, slots=True)
+class DirectoryNumbers:
+    """An instance's directory in numbers: members (government agencies among them), information
+    systems, services (those not disabled), and services at least one access right opens."""
+
+    members: int
+    agencies: int
+    subsystems: int
+    services: int
+    services_with_clients: int
+
+
+def directory_numbers(*, instance: str) -> DirectoryNumbers:
+    """A few SQL counts over the directory."""
+    from django.db.models import Count, Q
+
+    from gov21.exchange.models import Subsystem
+
+    members = Member.objects.filter(instance=instance).aggregate(
+        members=Count("pk"), agencies=Count("pk", filter=Q(member_class="GOV"))
+    )
+    subsystems = Subsystem.objects.filter(member__instance=instance).count()
+    services = Service.objects.filter(subsystem__member__instance=instance, disabled=False)
+    return DirectoryNumbers(
+        members=members["members"],
+        agencies=members["agencies"],
+        subsystems=subsystems,
+        services=services.count(),
+        services_with_clients=services.filter(rights__isnull=False).distinct().count(),
+    )

@@ -97,6 +97,12 @@ DEMO_RIGHTS: Final = (
     # The nation's readiness assessment reaches the regional hub (here, its own; abroad, the
     # hub's operator grants the partner's DGO/readiness the same right).
     ("DGO/readiness/regional", "DGO/readiness", "POST", "/submissions"),
+    # The readiness indicators, measured from the agencies' own numbers (nobody named).
+    ("PORTAL/services/numbers", "DGO/readiness", "GET", "/"),
+    ("IDA/identity/numbers", "DGO/readiness", "GET", "/"),
+    ("EXCHANGE/data-embassy/drills", "DGO/readiness", "GET", "/"),
+    ("EXCHANGE/pubsub/directory", "DGO/readiness", "GET", "/"),
+    ("CRO/civil-registry/numbers", "DGO/readiness", "GET", "/population"),
     # The reporting desk: each agency that receives reported problems works its own queue.
     *(
         ("PORTAL/concerns/reports", agency, method, path)

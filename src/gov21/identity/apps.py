@@ -17,6 +17,7 @@ class IdentityConfig(AppConfig):
     def ready(self) -> None:
         from gov21.core.office import principal_source_register
         from gov21.core.permissions import permissions_grant
+        from gov21.identity import exchange_routes  # noqa: F401  (its numbers answer on the exchange)
         from gov21.identity.selectors import principal_from_request
 
         permissions_grant(app=self.label, grants=PERMISSIONS)

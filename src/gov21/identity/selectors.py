@@ -231,3 +231,25 @@ def auth_events_recent(*, account: Account, limit: int) -> list[AuthEvent]:
 def relying_parties() -> list[RelyingParty]:
     """Every registered relying party (agency system), by client id."""
     return list(RelyingParty.objects.order_by("client_id"))
+
+
+@dataclass(frozen=True, slots=True)
+class DigitalIdNumbers:
+    """Citizens' digital identities in numbers (nobody named): accounts opened for citizens, and
+    those activated and in use (activated by their holder and not disabled) as of a moment."""
+
+    citizen_accounts: int
+    activated: int
+
+
+def digital_id_numbers(*, as_of: Any) -> DigitalIdNumbers:
+    """One SQL aggregate over the citizens' accounts."""
+    from django.db.models import Count, Q
+
+    counts = Account.objects.filter(kind=Account.Kind.CITIZEN, created_at__lte=as_of).aggregate(
+        accounts=Count("pk"),
+        activated=Count(
+            "pk", filter=Q(status=Account.Status.ACTIVE, activated_at__isnull=False, activated_at__lte=as_of)
+        ),
+    )
+    return DigitalIdNumbers(citizen_accounts=counts["accounts"], activated=counts["activated"])

@@ -248,3 +248,38 @@ def event_post(call: Call) -> EventOutcome:
     from gov21.onestop.events import event_receive
 
     return EventOutcome(outcome=event_receive(event=event_delivery_read(call.request)))
+
+
+# --- numbers for the readiness indicators ---------------------------------------------------------
+
+numbers = ServiceRouter("services.numbers", title="One-stop shop: numbers for the readiness indicators")
+numbers.publish(
+    "PORTAL/services/numbers",
+    title=gettext_noop("One-stop shop: services online, automatic decisions, pre-filled applications, decision times"),
+)
+
+
+class ServiceNumbersOut(Schema):
+    as_of: datetime
+    services: int
+    services_fully_online: int
+    submitted: int
+    prefilled: int
+    decided: int
+    decided_automatically: int
+    decided_within_sla: int
+    median_decision_hours: float | None
+
+
+@numbers.get(
+    "/",
+    response=ServiceNumbersOut,
+    summary="Services fully online, applications pre-filled from the registries, decisions taken automatically "
+    "and within the service level, and the median time to a decision: numbers only, no person named",
+)
+def service_numbers_get(call: Call) -> ServiceNumbersOut:
+    from django.utils import timezone
+
+    from gov21.onestop.numbers import service_numbers
+
+    return ServiceNumbersOut.model_validate(service_numbers(as_of=timezone.now()))

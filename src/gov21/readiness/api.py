@@ -1,13 +1,16 @@
-"""``/api/v1/readiness/``: published rankings of countries (no personal data, no token needed)."""
+"""``/api/v1/readiness/``: published rankings of countries and the nation's live indicators
+(numbers only: no personal data, no token needed)."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Literal
 
 from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema
 
 from gov21.readiness import selectors
+from gov21.readiness.indicators import live_report
 
 router = Router(tags=["readiness"])
 
@@ -72,4 +75,61 @@ def rankings(request: HttpRequest, filters: Query[RankingQuery]) -> RankingOut:
         previous_year=found.previous_year,
         countries=[CountryRankOut(**vars(c)) for c in found.countries],
         methodology=method,
+    )
+
+
+class IndicatorOut(Schema):
+    code: str
+    label: str
+    definition: str = Field(description="What the indicator measures")
+    computation: str = Field(description="How it is computed, and from which agency's numbers on the exchange")
+    unit: str = Field(description="share (0 to 1), count, days, hours or minutes")
+    value: float | None = Field(description="In the latest round; null when there was nothing to count")
+    numerator: float | None
+    denominator: float | None
+    previous_value: float | None = Field(description="In the round before the latest")
+    pillar: str | None = Field(description="The index's pillar it counts in; null when not in the index")
+    direction: str | None = Field(description="higher or lower: which is better, as the methodology declares")
+
+
+class AccessibilityPageOut(Schema):
+    path: str
+    status: int
+    failures: list[str] = Field(description="The rules the page failed; empty when it passed")
+
+
+class IndicatorsOut(Schema):
+    measured_at: datetime | None = Field(description="When the latest round was measured; null before the first")
+    previous_measured_at: datetime | None
+    indicators: list[IndicatorOut]
+    accessibility: list[AccessibilityPageOut]
+
+
+@router.get(
+    "/indicators",
+    response=IndicatorsOut,
+    summary="The nation's live indicators, measured from the platform's own records, with their definitions",
+)
+def indicators(request: HttpRequest) -> IndicatorsOut:
+    found = live_report()
+    return IndicatorsOut(
+        measured_at=found.measured_at,
+        previous_measured_at=found.previous_at,
+        indicators=[
+            IndicatorOut(
+                code=s.definition.code,
+                label=str(s.definition.label),
+                definition=str(s.definition.definition),
+                computation=str(s.definition.computation),
+                unit=s.definition.unit,
+                value=s.value,
+                numerator=s.numerator,
+                denominator=s.denominator,
+                previous_value=s.previous,
+                pillar=s.pillar,
+                direction=s.direction,
+            )
+            for s in found.indicators
+        ],
+        accessibility=[AccessibilityPageOut(path=p.path, status=p.status, failures=p.failures) for p in found.pages],
     )

@@ -39,6 +39,8 @@ class Indicator:
     source: str
     pillar: str
     label: str
+    # "higher": more is better; "lower": less is better (a time, a loss), turned round before normalising.
+    direction: str = "higher"
 
 
 @dataclass(frozen=True)
@@ -84,8 +86,13 @@ def methodology_parse(text: str) -> Methodology:
     for n, item in enumerate(raw["indicators"] or []):
         if not isinstance(item, dict) or not {"code", "source", "pillar"} <= set(item):
             raise _invalid(f"Indicator {n + 1} needs a code, a source and a pillar.", f"indicators.{n}")
+        direction = str(item.get("direction", "higher"))
+        if direction not in {"higher", "lower"}:
+            raise _invalid(f"Indicator {n + 1}'s direction must be higher or lower.", f"indicators.{n}.direction")
         indicators.append(
-            Indicator(str(item["code"]), str(item["source"]), str(item["pillar"]), str(item.get("label", "")))
+            Indicator(
+                str(item["code"]), str(item["source"]), str(item["pillar"]), str(item.get("label", "")), direction
+            )
         )
     if not indicators:
         raise _invalid("The methodology file declares no indicators.", "indicators")

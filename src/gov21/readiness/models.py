@@ -153,3 +153,50 @@ class RegionalSubmission(models.Model):
 
     def __str__(self) -> str:
         return f"{self.country_code} {self.round}"
+
+
+class IndicatorRound(models.Model):
+    """One measurement of the live indicators: when, and how long it took. Rounds are kept, so that
+    each can be compared with the last."""
+
+    measured_at = models.DateTimeField(unique=True)
+    seconds = models.FloatField(default=0.0)
+
+    class Meta:
+        ordering = ["-measured_at"]
+
+    def __str__(self) -> str:
+        return f"indicators {self.measured_at:%Y-%m-%d %H:%M}"
+
+
+class IndicatorValue(models.Model):
+    """One live indicator in one round: its value, and the numerator and denominator it was computed
+    from (None where the indicator is not a share, or could not be computed: nothing to count)."""
+
+    round = models.ForeignKey(IndicatorRound, on_delete=models.CASCADE, related_name="values")
+    code = models.CharField(max_length=40)
+    value = models.FloatField(null=True)
+    numerator = models.FloatField(null=True)
+    denominator = models.FloatField(null=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["round", "code"], name="readiness_indicator_once")]
+
+    def __str__(self) -> str:
+        return f"{self.round_id} {self.code}"
+
+
+class AccessibilityCheck(models.Model):
+    """A page of the public portal checked against the WCAG rules that can be checked on its HTML,
+    in one round: which rules failed (empty: the page passed)."""
+
+    round = models.ForeignKey(IndicatorRound, on_delete=models.CASCADE, related_name="pages")
+    path = models.CharField(max_length=200)
+    status = models.PositiveSmallIntegerField()
+    failures = models.JSONField(default=list)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["round", "path"], name="readiness_a11y_once")]
+
+    def __str__(self) -> str:
+        return f"{self.round_id} {self.path}"

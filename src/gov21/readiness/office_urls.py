@@ -1,6 +1,6 @@
 from django.urls import path
 
-from gov21.readiness import office
+from gov21.readiness import office, office_indicators
 
 app_name = "readiness-office"
 urlpatterns = [
@@ -9,4 +9,5 @@ urlpatterns = [
     path("skills/rounds/", office.rounds, name="rounds"),
     path("assessments/", office.assessment_list, name="assessments"),
     path("assessments/<int:pk>/", office.assessment, name="assessment"),
+    path("indicators/", office_indicators.indicators, name="indicators"),
 ]

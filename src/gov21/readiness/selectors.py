@@ -7,8 +7,10 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
+from gov21.core import config
 from gov21.core.errors import DomainError, NotFound
 from gov21.readiness.index import Methodology, Result, index_compute, methodology_load
+from gov21.readiness.indicators import latest_values as live_values
 from gov21.readiness.models import EgdiCountry, EgdiImport
 from gov21.readiness.reference import Group, groups
 from gov21.readiness.regional import submissions_for
@@ -88,11 +90,16 @@ def index_result(*, year: int, group: Group, methodology: Methodology | None = N
             found = getattr(row, name)
         elif origin == "assessment":
             found = submitted.get(row.country_code, {}).get(name)
+        elif origin == "live":
+            found = live.get(name) if row.country_code == country else None
         else:
             raise DomainError("methodology_invalid", f"Indicators from '{origin}' cannot be computed yet.")
         return np.nan if found is None else float(found)
 
+    live, country = live_values(), config.READINESS_COUNTRY.read()
     data = np.array([[value(r, o, n) for o, n in fields] for r in rows], dtype=np.float64)
+    # Less is better for some (a time, a loss): turned round, so that every indicator counts upwards.
+    data[:, np.array([i.direction == "lower" for i in methodology.indicators], dtype=bool)] *= -1
     # An indicator no country has yet is left out; a pillar left without indicators is dropped and
     # its expert weight shared among the others (the published figures say which pillars counted).
     known = ~np.all(np.isnan(data), axis=0)

@@ -18,6 +18,7 @@ from django.views.decorators.http import require_http_methods
 from gov21.core.errors import DomainError
 from gov21.readiness import charts, selectors
 from gov21.readiness.forms import ReportForm
+from gov21.readiness.live_views import live_context
 from gov21.readiness.reference import groups
 
 PILLAR_LABELS = {
@@ -140,6 +141,7 @@ def _selection(form: ReportForm, years: list[int]) -> tuple[int, str]:
 def report(request: HttpRequest) -> HttpResponse:
     form, years, errors = _chosen(request)
     context: dict[str, Any] = {"form": form, "errors": errors, "years": years}
+    context |= live_context()
     if years and not errors:
         year, group = _selection(form, years)
         built = report_build(year=year, group=group)

@@ -158,6 +158,14 @@ def platform_serve(
     # Harvest sources whose time has come (each has its own frequency); a minute is fine enough.
     harvest = subprocess.Popen([sys.executable, "-m", "gov21.cli", "opendata", "harvest", "--every", "60"], env=env)
     helpers = [worker, deliver, notify, harvest]
+    measure_every = config.READINESS_MEASURE_EVERY_SECONDS.read()
+    if measure_every > 0:
+        # The live readiness indicators: a round now, then one each period, kept as dated rows.
+        helpers.append(
+            subprocess.Popen(  # noqa: S603 - our own command; the number is a setting
+                [sys.executable, "-m", "gov21.cli", "readiness", "measure", "--every", str(measure_every)], env=env
+            )
+        )
     if settings.GOV21_BACKUP_TARGETS:
         # SQLite: every minute the changed chunks go to every configured target. PostgreSQL: a whole
         # pg_dump every hour; between dumps its replica and WAL archive keep the copies (decision 0009).

@@ -3,7 +3,8 @@
 ``gov21 readiness hub-member INSTANCE COUNTRY`` (on the regional hub) and ``gov21 readiness submit
 --round YYYY`` (on a national instance): the regional ranking's submissions.
 ``gov21 readiness publish``: the ranking and its methodology on the data portal (the worker does it
-after each import or submission)."""
+after each import or submission).
+``gov21 readiness measure [--every S]``: measure the live indicators now, or every S seconds."""
 
 from __future__ import annotations
 
@@ -38,6 +39,9 @@ class Command(BaseCommand):
         send = sub.add_parser("submit", help="Send a round's signed-off self-assessments to the regional hub.")
         send.add_argument("--round", type=int, required=True)
         sub.add_parser("publish", help="Publish the ranking and its methodology on the data portal now.")
+        measure = sub.add_parser("measure", help="Measure the live indicators from the agencies' numbers.")
+        measure.add_argument("--every", type=float, default=None, help="Measure again every this many seconds.")
+        measure.add_argument("--for", dest="stop_after", type=float, default=None)
 
     def handle(self, *args: Any, **options: Any) -> None:
         try:
@@ -50,6 +54,8 @@ class Command(BaseCommand):
                 for published in results_publish():
                     state = f"version {published.version}" if published.created else "unchanged"
                     self.stdout.write(f"{published.dataset}: {state}")
+            elif options["action"] == "measure":
+                self._measure(options["every"], options["stop_after"])
             elif options["action"] == "submit":
                 operator = Principal(name="operator", kind=PrincipalKind.SYSTEM, roles=frozenset({"administrator"}))
                 receipt = submission_send(round=options["round"], actor=operator)
@@ -58,6 +64,19 @@ class Command(BaseCommand):
                 self._rankings(options["index"], options["year"], options["group"])
         except DomainError as error:
             raise CommandError(error.detail) from error
+
+    def _measure(self, every: float | None, stop_after: float | None) -> None:
+        from gov21.readiness.indicators import BY_CODE, indicators_measure, measure_loop
+
+        if every is not None:
+            kept = measure_loop(interval=every, stop_after=stop_after)
+            self.stdout.write(f"{kept} rounds measured")
+            return
+        row = indicators_measure()
+        self.stdout.write(f"Measured {row.measured_at:%Y-%m-%d %H:%M} in {row.seconds:.1f} s")
+        for v in row.values.order_by("pk"):
+            shown = "-" if v.value is None else f"{v.value:.4g}"
+            self.stdout.write(f"  {v.code:<24} {shown:>10}  {BY_CODE[v.code].unit}")
 
     def _import(self, path: Path, year: int) -> None:
         try:
