@@ -68,3 +68,18 @@ class AnswerForm(Form):
 
 class ModerateForm(ReasonForm):
     block = FlagField(required=False)
+
+
+class ProposalForm(Form):
+    title = TextField(
+        label=_("Title of your proposal"),
+        max_length=150,
+        required=True,
+        error_messages={"required": _("Give your proposal a title.")},
+    )
+    body = TextField(
+        label=_("What you propose, and why"),
+        max_length=5000,
+        required=True,
+        error_messages={"required": _("Describe your proposal.")},
+    )

@@ -37,6 +37,7 @@ def _home(request: HttpRequest, principal: Principal, error: DomainError | None 
     context = {
         "processes": selectors.processes_list(),
         "reports": reports,
+        "awaiting": selectors.proposals_awaiting_answer() if principal.can("participation.answer") else [],
         "can_answer": principal.can("participation.answer"),
         "error": error,
     }
@@ -84,6 +85,17 @@ def answer(request: HttpRequest, principal: Principal, slug: str) -> HttpRespons
         else:
             data = CommentForm(request.POST).cleaned()
             services.comment_answer(slug=slug, body=data["body"], parent=data["parent"], actor=principal)
+    except DomainError as error:
+        return _home(request, principal, error)
+    return redirect("participation-office:home")
+
+
+@require_POST
+@office_page("participation.answer")
+def proposal_answer(request: HttpRequest, principal: Principal, proposal_id: int) -> HttpResponse:
+    try:
+        text = AnswerForm(request.POST).cleaned()["answer"]
+        services.proposal_answer(proposal_id=proposal_id, answer=text, actor=principal)
     except DomainError as error:
         return _home(request, principal, error)
     return redirect("participation-office:home")

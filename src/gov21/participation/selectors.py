@@ -19,6 +19,7 @@ from gov21.participation.models import (
     ModerationEntry,
     OpinionMap,
     Process,
+    Proposal,
     Statement,
     StatementVote,
     SurveyQuestion,
@@ -73,7 +74,9 @@ def receipt_find(process: Process, receipt: str) -> list[str] | None:
 
 
 def comments_shown(process: Process) -> list[Comment]:
-    return list(process.comments.filter(parent=None).prefetch_related("replies").order_by("created_at", "pk"))
+    return list(
+        process.comments.filter(parent=None, proposal=None).prefetch_related("replies").order_by("created_at", "pk")
+    )
 
 
 def moderation_log(process: Process) -> list[ModerationEntry]:
@@ -227,3 +230,38 @@ def survey_results(process: Process) -> dict[str, Any]:
             row["answered"] = len(texts[q.pk])
         rows.append(row)
     return {"responses": responses, "questions": rows}
+
+
+def proposals_list(process: Process) -> list[Proposal]:
+    """The proposals of a process, most supported first (no author: a proposal is under no name)."""
+    return list(Proposal.objects.filter(process=process).order_by("-supports", "-pk"))
+
+
+def proposal_get(process: Process, proposal_id: int) -> Proposal:
+    found = Proposal.objects.filter(process=process, pk=proposal_id).first()
+    if found is None:
+        raise DomainError("unknown_proposal", "There is no such proposal.", status=404)
+    return found
+
+
+def proposal_debate(proposal: Proposal) -> list[dict[str, Any]]:
+    """The debate of a proposal as a tree: each comment (hidden ones as a mark only) with its replies,
+    oldest first, read in one query."""
+    nodes: dict[int, dict[str, Any]] = {}
+    roots: list[dict[str, Any]] = []
+    for c in Comment.objects.filter(proposal=proposal).order_by("created_at", "pk"):
+        node = {"id": c.pk, "body": "" if c.hidden else c.body, "hidden": c.hidden, "official": c.official}
+        node["replies"] = []
+        nodes[c.pk] = node
+        parent = nodes.get(c.parent_id) if c.parent_id is not None else None
+        (parent["replies"] if parent is not None else roots).append(node)
+    return roots
+
+
+def proposals_awaiting_answer() -> list[Proposal]:
+    """Proposals that reached their threshold and have no public answer yet: the agencies' queue."""
+    return list(
+        Proposal.objects.filter(state=Proposal.State.REACHED, answer="")
+        .select_related("process")
+        .order_by("reached_at", "pk")[:100]
+    )

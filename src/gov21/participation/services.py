@@ -12,6 +12,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from django.db import IntegrityError, transaction
+from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
@@ -29,10 +30,13 @@ from gov21.participation.models import (
     Ballot,
     Block,
     Comment,
+    Eligibility,
     ModerationEntry,
     OpinionMap,
     Process,
     Project,
+    Proposal,
+    ProposalSupport,
     Signature,
     Statement,
     StatementVote,
@@ -50,6 +54,9 @@ MAX_COMMENT = 5000
 # The longest free-text answer to a survey question.
 MAX_SURVEY_TEXT = 2000
 SCALE = range(1, 6)
+# A citizens' proposal collects supports for this many days unless its process says otherwise.
+SUPPORT_DAYS = 90
+MAX_PROPOSAL_TITLE = 150
 
 
 @dataclass(frozen=True)
@@ -94,6 +101,9 @@ def _process(slug: str, *, lock: bool = False) -> Process:
         raise DomainError("unknown_process", _("There is no such process."), status=404) from None
 
 
+_FIRST_PHASE: dict[str, str] = {Process.Kind.BUDGET: Process.Phase.VOTING, Process.Kind.PROPOSALS: Process.Phase.PROPOSALS}
+
+
 def process_create(
     *,
     slug: str,
@@ -106,6 +116,7 @@ def process_create(
     parish: str = "",
     threshold: int = 0,
     budget_cents: int = 0,
+    support_days: int = SUPPORT_DAYS,
     projects: Sequence[ProjectFacts] = (),
     questions: Sequence[QuestionFacts] = (),
     actor: Principal,
@@ -115,7 +126,7 @@ def process_create(
     if kind not in Process.Kind.values:
         raise DomainError(
             "unknown_kind",
-            _("Choose a petition, a participatory budget, a consultation or a survey."),
+            _("Choose a petition, a participatory budget, a consultation, a survey or citizens' proposals."),
             field="kind",
         )
     if parish and parish not in {code for code, _name in parishes()}:
@@ -126,6 +137,12 @@ def process_create(
         raise DomainError("budget", _("A participatory budget needs an amount and projects."), field="budget_cents")
     if kind == Process.Kind.SURVEY:
         _questions_check(questions)
+    if kind == Process.Kind.PROPOSALS and threshold < 1:
+        raise DomainError(
+            "threshold", _("Citizens' proposals need the number of supports that obliges an answer."), field="threshold"
+        )
+    if not 1 <= support_days <= 365:
+        raise DomainError("support_days", _("A proposal collects supports for 1 to 365 days."), field="support_days")
     with transaction.atomic():
         if Process.objects.filter(slug=slug).exists():
             raise DomainError("slug_taken", _("A process already has this address."), status=409, field="slug")
@@ -136,11 +153,12 @@ def process_create(
             summary=summary,
             agency=agency,
             parish=parish,
-            phase=Process.Phase.VOTING if kind == Process.Kind.BUDGET else Process.Phase.CONSULTATION,
+            phase=_FIRST_PHASE.get(kind, Process.Phase.CONSULTATION),
             opens_at=opens_at,
             closes_at=closes_at,
             threshold=threshold,
             budget_cents=budget_cents,
+            support_days=support_days,
             key_id=secrets.token_hex(16),
             created_at=timezone.now(),
         )
@@ -215,14 +233,26 @@ def eligibility_check(*, process: Process, uin: str) -> None:
 
 
 def _participant(*, slug: str, uin: str, level: str) -> tuple[Process, str]:
+    return _participant_in(_process(slug), uin=uin, level=level)
+
+
+def _participant_in(process: Process, *, uin: str, level: str) -> tuple[Process, str]:
+    """The person's pseudonym in an open process once they are known to be eligible. The civil
+    registry is asked once per person and process; a positive answer is kept under the pseudonym
+    (with the time it was read) until the process closes, a refusal is kept nowhere and asked again."""
     level_check(level)
-    process = _process(slug)
     _open_check(process, timezone.now())
-    eligibility_check(process=process, uin=uin)
-    return process, pseudonym(key_id=process.key_id, uin=uin)
+    who = pseudonym(key_id=process.key_id, uin=uin)
+    if not Eligibility.objects.filter(process=process, pseudonym=who).exists():
+        eligibility_check(process=process, uin=uin)
+        # Two first acts of one person at the same moment both read; the constraint keeps one answer.
+        Eligibility.objects.bulk_create(
+            [Eligibility(process=process, pseudonym=who, read_at=timezone.now())], ignore_conflicts=True
+        )
+    return process, who
 
 
-def _writer_check(process: Process, who: str, model: type[Comment] | type[Statement]) -> None:
+def _writer_check(process: Process, who: str, model: type[Comment] | type[Statement] | type[Proposal]) -> None:
     if Block.objects.filter(process=process, pseudonym=who).exists():
         raise DomainError("blocked", _("A moderator stopped you from writing in this process."), status=403)
     since = timezone.now() - WRITE_WINDOW
@@ -329,15 +359,27 @@ def comment_post(
     *, slug: str, uin: str, level: str, body: str, section: str = "", parent: int | None = None
 ) -> Comment:
     process, who = _participant(slug=slug, uin=uin, level=level)
+    return _comment_write(process, who, body=body, section=section, parent=parent, proposal=None)
+
+
+def _comment_write(
+    process: Process, who: str, *, body: str, section: str, parent: int | None, proposal: Proposal | None
+) -> Comment:
     text = _text(body, MAX_COMMENT, "body")
     _writer_check(process, who, Comment)
     reply_to = None
     if parent is not None:
-        reply_to = Comment.objects.filter(process=process, pk=parent, hidden=False).first()
+        reply_to = Comment.objects.filter(process=process, proposal=proposal, pk=parent, hidden=False).first()
         if reply_to is None:
             raise DomainError("unknown_comment", _("There is no such comment."), status=404)
     return Comment.objects.create(
-        process=process, section=section[:60], parent=reply_to, pseudonym=who, body=text, created_at=timezone.now()
+        process=process,
+        proposal=proposal,
+        section=section[:60],
+        parent=reply_to,
+        pseudonym=who,
+        body=text,
+        created_at=timezone.now(),
     )
 
 
@@ -551,3 +593,88 @@ def survey_record(*, process: Process, who: str, answers: Mapping[int, Sequence[
             # The same person's answers arrived at the same moment: these replace them.
             continue
     raise DomainError("busy", _("Your answers could not be recorded. Try again."), status=409)
+
+
+# --- citizens' proposals -------------------------------------------------------------------------
+
+
+def proposal_create(*, slug: str, uin: str, level: str, title: str, body: str) -> Proposal:
+    """A citizen's proposal, made in the process's proposals phase; it collects supports for the
+    process's ``support_days`` from now (never beyond the process's close)."""
+    process, who = _participant(slug=slug, uin=uin, level=level)
+    if process.kind != Process.Kind.PROPOSALS:
+        raise DomainError("not_proposals", _("This process takes no proposals."), status=409)
+    if process.phase != Process.Phase.PROPOSALS:
+        raise DomainError("not_proposals_phase", _("Proposals are made only in the proposals phase."), status=409)
+    heading = _text(title, MAX_PROPOSAL_TITLE, "title")
+    text = _text(body, MAX_COMMENT, "body")
+    _writer_check(process, who, Proposal)
+    now = timezone.now()
+    return Proposal.objects.create(
+        process=process,
+        title=heading,
+        body=text,
+        pseudonym=who,
+        created_at=now,
+        closes_at=min(now + timedelta(days=process.support_days), process.closes_at),
+    )
+
+
+def _proposal(proposal_id: int, slug: str) -> Proposal:
+    found = Proposal.objects.select_related("process").filter(pk=proposal_id, process__slug=slug).first()
+    if found is None:
+        raise DomainError("unknown_proposal", _("There is no such proposal."), status=404)
+    return found
+
+
+def proposals_expire(*, process: Process | None = None) -> int:
+    """Mark expired every proposal whose window ended below the threshold; returns how many."""
+    rows = Proposal.objects.filter(state=Proposal.State.OPEN, closes_at__lte=timezone.now())
+    return (rows.filter(process=process) if process is not None else rows).update(state=Proposal.State.EXPIRED)
+
+
+def proposal_support(*, slug: str, proposal_id: int, uin: str, level: str) -> Proposal:
+    """Support a proposal once; the support that brings it to the threshold within its window moves
+    it to "threshold reached" in the same transaction. A second support by the same person (even at
+    the same moment) is refused by the UNIQUE constraint on (proposal, pseudonym)."""
+    proposal = _proposal(proposal_id, slug)
+    process, who = _participant_in(proposal.process, uin=uin, level=level)
+    now = timezone.now()
+    if now >= proposal.closes_at:
+        proposals_expire(process=process)
+        raise DomainError("proposal_expired", _("This proposal no longer collects supports."), status=409)
+    try:
+        with transaction.atomic():
+            ProposalSupport.objects.create(proposal=proposal, pseudonym=who, supported_at=now)
+            # The row lock of this UPDATE orders concurrent supports, so exactly one of them sees the
+            # count cross the threshold and moves the proposal.
+            Proposal.objects.filter(pk=proposal.pk).update(supports=F("supports") + 1)
+            Proposal.objects.filter(
+                pk=proposal.pk, state=Proposal.State.OPEN, supports__gte=process.threshold, closes_at__gt=now
+            ).update(state=Proposal.State.REACHED, reached_at=now)
+    except IntegrityError:
+        raise DomainError("already_supported", _("You have already supported this proposal."), status=409) from None
+    proposal.refresh_from_db()
+    return proposal
+
+
+def proposal_comment(
+    *, slug: str, proposal_id: int, uin: str, level: str, body: str, parent: int | None = None
+) -> Comment:
+    """A comment in the debate of a proposal, or a reply to one of its comments."""
+    proposal = _proposal(proposal_id, slug)
+    process, who = _participant_in(proposal.process, uin=uin, level=level)
+    return _comment_write(process, who, body=body, section="", parent=parent, proposal=proposal)
+
+
+def proposal_answer(*, proposal_id: int, answer: str, actor: Principal) -> None:
+    """The agency's public answer to a proposal (owed once it reached the threshold)."""
+    actor.require("participation.answer")
+    text = _text(answer, MAX_COMMENT, "answer")
+    with transaction.atomic():
+        proposal = Proposal.objects.select_for_update().filter(pk=proposal_id).first()
+        if proposal is None:
+            raise DomainError("unknown_proposal", _("There is no such proposal."), status=404)
+        _agency_check(proposal.process, actor)
+        proposal.answer, proposal.answered_at = text, timezone.now()
+        proposal.save(update_fields=["answer", "answered_at"])

@@ -14,5 +14,9 @@ urlpatterns = [
     path("<slug:slug>/comments/<int:comment_id>/report", views.report, name="report"),
     path("<slug:slug>/statements", views.statement, name="statement"),
     path("<slug:slug>/statements/<int:statement_id>/vote", views.statement_vote, name="statement-vote"),
+    path("<slug:slug>/proposals", views.proposal_create, name="proposal-create"),
+    path("<slug:slug>/proposals/<int:proposal_id>/", views.proposal_page, name="proposal"),
+    path("<slug:slug>/proposals/<int:proposal_id>/support", views.proposal_support, name="proposal-support"),
+    path("<slug:slug>/proposals/<int:proposal_id>/comments", views.proposal_comment, name="proposal-comment"),
     path("<slug:slug>/moderation", views.moderation, name="moderation"),
 ]
