@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -101,7 +102,10 @@ def _process(slug: str, *, lock: bool = False) -> Process:
         raise DomainError("unknown_process", _("There is no such process."), status=404) from None
 
 
-_FIRST_PHASE: dict[str, str] = {Process.Kind.BUDGET: Process.Phase.VOTING, Process.Kind.PROPOSALS: Process.Phase.PROPOSALS}
+_FIRST_PHASE: dict[str, str] = {
+    Process.Kind.BUDGET: Process.Phase.VOTING,
+    Process.Kind.PROPOSALS: Process.Phase.PROPOSALS,
+}
 
 
 def process_create(
@@ -252,6 +256,12 @@ def _participant_in(process: Process, *, uin: str, level: str) -> tuple[Process,
     return process, who
 
 
+def participant_confirm(*, slug: str, uin: str, level: str) -> None:
+    """Whether the person may take part in an open process, asked when they open its page: the page
+    says so before they fill in a form, and the act they then send finds the answer already kept."""
+    _participant(slug=slug, uin=uin, level=level)
+
+
 def _writer_check(process: Process, who: str, model: type[Comment] | type[Statement] | type[Proposal]) -> None:
     if Block.objects.filter(process=process, pseudonym=who).exists():
         raise DomainError("blocked", _("A moderator stopped you from writing in this process."), status=403)
@@ -320,36 +330,42 @@ def ballot_record(*, process: Process, who: str, projects: Sequence[str]) -> str
     chosen = sorted(set(projects))
     if not chosen:
         raise DomainError("empty_ballot", _("Choose at least one project."), field="projects")
-    costs = dict(Project.objects.filter(process=process, code__in=chosen).values_list("code", "cost_cents"))
-    if len(costs) != len(chosen):
+    offered = _project_costs(process)
+    if not set(chosen) <= set(offered):
         raise DomainError("unknown_project", _("Choose only projects of this budget."), field="projects")
-    if sum(costs.values()) > process.budget_cents:
+    if sum(offered[code] for code in chosen) > process.budget_cents:
         raise DomainError(
             "over_budget", _("The projects you chose cost more than the budget. Remove one."), field="projects"
         )
     receipt = random_token(16)
     digest = hashlib.sha256(receipt.encode()).hexdigest()
     now = timezone.now()
-    for _attempt in range(2):
-        try:
-            with transaction.atomic():
-                changed = Ballot.objects.filter(process=process, pseudonym=who).update(
-                    projects=chosen, receipt_digest=digest, changed_at=now
-                )
-                if not changed:
-                    Ballot.objects.create(
-                        process=process,
-                        pseudonym=who,
-                        projects=chosen,
-                        receipt_digest=digest,
-                        cast_at=now,
-                        changed_at=now,
-                    )
-            return receipt
-        except IntegrityError:
-            # The same person's ballot arrived at the same moment: this one replaces it.
-            continue
-    raise DomainError("busy", _("Your ballot could not be recorded. Try again."), status=409)
+    # One statement: INSERT ... ON CONFLICT (process, pseudonym) DO UPDATE. The same person's ballots
+    # arriving at the same moment are ordered by the database, and the last one written stands.
+    Ballot.objects.bulk_create(
+        [Ballot(process=process, pseudonym=who, projects=chosen, receipt_digest=digest, cast_at=now, changed_at=now)],
+        update_conflicts=True,
+        unique_fields=["process", "pseudonym"],
+        update_fields=["projects", "receipt_digest", "changed_at"],
+    )
+    return receipt
+
+
+# A budget's projects are made with the process and never change: their costs are read once per
+# process (keyed by its pseudonym key, which no other process shares) and kept for the next ballots.
+_costs_lock = threading.Lock()
+_costs: dict[str, dict[str, int]] = {}
+
+
+def _project_costs(process: Process) -> dict[str, int]:
+    found = _costs.get(process.key_id)
+    if found is None:
+        found = dict(Project.objects.filter(process=process).values_list("code", "cost_cents"))
+        with _costs_lock:
+            if len(_costs) > 1000:
+                _costs.clear()
+            _costs[process.key_id] = found
+    return found
 
 
 # --- consultations: comments, statements and moderation -----------------------------------------

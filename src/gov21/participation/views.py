@@ -54,11 +54,20 @@ def _money(cents: int) -> str:
 
 def _page(request: HttpRequest, process: Process, *, error: DomainError | None = None, **extra: Any) -> HttpResponse:
     closed = selectors.process_closed(process)
+    person = _person(request)
+    refusal = None
+    if person is not None and not closed and error is None:
+        # Said before the person fills in a form; the answer kept makes their act quick.
+        try:
+            services.participant_confirm(slug=process.slug, uin=person[0], level=person[1])
+        except DomainError as refused:
+            refusal = refused
     context: dict[str, Any] = {
         "process": process,
         "parish": parish_name(process.parish) if process.parish else "",
         "closed": closed,
-        "signed_in": _person(request) is not None,
+        "signed_in": person is not None,
+        "refusal": refusal,
         "error": error,
         **extra,
     }
