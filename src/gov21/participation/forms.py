@@ -70,6 +70,22 @@ class ModerateForm(ReasonForm):
     block = FlagField(required=False)
 
 
+class AmendmentForm(Form):
+    text = TextField(
+        label=_("Your text for this section"),
+        max_length=5000,
+        required=True,
+        error_messages={"required": _("Write the text you suggest.")},
+    )
+
+
+class DecisionForm(ReasonForm):
+    decision = forms.ChoiceField(
+        choices=[("accept", _("Accept")), ("reject", _("Reject"))],
+        error_messages={"required": _("Accept or reject."), "invalid_choice": _("Accept or reject.")},
+    )
+
+
 class ProposalForm(Form):
     title = TextField(
         label=_("Title of your proposal"),

@@ -315,3 +315,60 @@ class Eligibility(models.Model):
 
     def __str__(self) -> str:
         return f"eligibility {self.pk}"
+
+
+class Section(models.Model):
+    """One section of the draft a consultation is on, in the order of the draft."""
+
+    process = models.ForeignKey(Process, on_delete=models.PROTECT, related_name="sections")
+    position = models.PositiveSmallIntegerField()
+    heading = models.CharField(max_length=200)
+    text = models.TextField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["process", "position"], name="one_section_per_position")]
+        ordering = ["position"]
+
+    def __str__(self) -> str:
+        return f"section {self.pk}"
+
+
+class Amendment(models.Model):
+    """A participant's suggested replacement text for a section, supported by others and accepted or
+    rejected by the agency with a public reason."""
+
+    class State(models.TextChoices):
+        PROPOSED = "proposed", _("Under consideration")
+        ACCEPTED = "accepted", _("Accepted")
+        REJECTED = "rejected", _("Rejected")
+
+    process = models.ForeignKey(Process, on_delete=models.PROTECT, related_name="amendments")
+    section = models.ForeignKey(Section, on_delete=models.PROTECT, related_name="amendments")
+    text = models.TextField()
+    pseudonym = models.CharField(max_length=64)
+    supports = models.PositiveIntegerField(default=0)
+    state = models.CharField(max_length=10, choices=State.choices, default=State.PROPOSED)
+    reason = models.TextField(default="")
+    created_at = models.DateTimeField()
+    decided_at = models.DateTimeField(null=True)
+
+    class Meta:
+        ordering = ["section__position", "-supports", "pk"]
+        indexes = [models.Index(fields=["process", "pseudonym", "created_at"], name="participation_amendment_rate")]
+
+    def __str__(self) -> str:
+        return f"amendment {self.pk}"
+
+
+class AmendmentSupport(models.Model):
+    amendment = models.ForeignKey(Amendment, on_delete=models.PROTECT, related_name="support_rows")
+    pseudonym = models.CharField(max_length=64)
+    supported_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["amendment", "pseudonym"], name="one_amendment_support_per_person")
+        ]
+
+    def __str__(self) -> str:
+        return f"amendment support {self.pk}"

@@ -14,12 +14,14 @@ from django.utils import timezone
 from gov21.core.errors import DomainError
 from gov21.participation.models import (
     AbuseReport,
+    Amendment,
     Ballot,
     Comment,
     ModerationEntry,
     OpinionMap,
     Process,
     Proposal,
+    Section,
     Statement,
     StatementVote,
     SurveyQuestion,
@@ -265,3 +267,59 @@ def proposals_awaiting_answer() -> list[Proposal]:
         .select_related("process")
         .order_by("reached_at", "pk")[:100]
     )
+
+
+def sections_shown(process: Process) -> list[dict[str, Any]]:
+    """The draft's sections in order, each with its amendments (most supported first) and the
+    number of comments on it."""
+    amendments: dict[int, list[Amendment]] = {}
+    for a in Amendment.objects.filter(process=process).order_by("-supports", "pk"):
+        amendments.setdefault(a.section_id, []).append(a)
+    comments = dict(
+        Comment.objects.filter(process=process, proposal=None)
+        .exclude(section="")
+        .values_list("section")
+        .annotate(n=Count("pk"))
+        .values_list("section", "n")
+    )
+    return [
+        {"section": s, "amendments": amendments.get(s.pk, []), "comments": comments.get(str(s.pk), 0)}
+        for s in Section.objects.filter(process=process).order_by("position")
+    ]
+
+
+def amendments_undecided() -> list[Amendment]:
+    """Amendments the agencies have not decided on yet, most supported first: their queue."""
+    return list(
+        Amendment.objects.filter(state=Amendment.State.PROPOSED)
+        .select_related("process", "section")
+        .order_by("-supports", "pk")[:100]
+    )
+
+
+def consultation_summary(process: Process) -> dict[str, Any]:
+    """The summary report of a consultation: per section, the comments and the amendments suggested,
+    accepted and rejected (with the agency's reasons); the official responses; the opinion map's
+    groups and consensus. Totals and texts only: no participant appears."""
+    rows = []
+    for item in sections_shown(process):
+        found = item["amendments"]
+        rows.append(
+            {
+                "section": item["section"],
+                "comments": item["comments"],
+                "suggested": len(found),
+                "accepted": [a for a in found if a.state == Amendment.State.ACCEPTED],
+                "rejected": [a for a in found if a.state == Amendment.State.REJECTED],
+                "undecided": sum(1 for a in found if a.state == Amendment.State.PROPOSED),
+            }
+        )
+    return {
+        "sections": rows,
+        "comments": Comment.objects.filter(process=process, proposal=None, official=False, hidden=False).count(),
+        "responses": list(
+            Comment.objects.filter(process=process, proposal=None, official=True, hidden=False).order_by("created_at")
+        ),
+        "statements": Statement.objects.filter(process=process, hidden=False).count(),
+        "map": opinion_map_view(process),
+    }

@@ -28,6 +28,8 @@ from gov21.identity.contracts import HIGH, SUBSTANTIAL
 from gov21.participation.keys import pseudonym
 from gov21.participation.models import (
     AbuseReport,
+    Amendment,
+    AmendmentSupport,
     Ballot,
     Block,
     Comment,
@@ -38,6 +40,7 @@ from gov21.participation.models import (
     Project,
     Proposal,
     ProposalSupport,
+    Section,
     Signature,
     Statement,
     StatementVote,
@@ -65,6 +68,14 @@ class ProjectFacts:
     code: str
     title: str
     cost_cents: int
+
+
+@dataclass(frozen=True)
+class SectionFacts:
+    """A section of a consultation's draft: its heading and its text."""
+
+    heading: str
+    text: str
 
 
 @dataclass(frozen=True)
@@ -123,6 +134,7 @@ def process_create(
     support_days: int = SUPPORT_DAYS,
     projects: Sequence[ProjectFacts] = (),
     questions: Sequence[QuestionFacts] = (),
+    sections: Sequence[SectionFacts] = (),
     actor: Principal,
 ) -> Process:
     """A process run by ``agency`` (an exchange member code), open from ``opens_at`` to ``closes_at``."""
@@ -141,6 +153,10 @@ def process_create(
         raise DomainError("budget", _("A participatory budget needs an amount and projects."), field="budget_cents")
     if kind == Process.Kind.SURVEY:
         _questions_check(questions)
+    if sections and kind != Process.Kind.CONSULTATION:
+        raise DomainError("sections", _("Only a consultation has a draft in sections."), field="sections")
+    if any(not f.heading.strip() or not f.text.strip() for f in sections):
+        raise DomainError("sections", _("Each section needs a heading and a text."), field="sections")
     if kind == Process.Kind.PROPOSALS and threshold < 1:
         raise DomainError(
             "threshold", _("Citizens' proposals need the number of supports that obliges an answer."), field="threshold"
@@ -171,6 +187,10 @@ def process_create(
         )
         if kind == Process.Kind.CONSULTATION:
             OpinionMap.objects.create(process=process)
+            Section.objects.bulk_create(
+                Section(process=process, position=i, heading=f.heading.strip(), text=f.text.strip())
+                for i, f in enumerate(sections, start=1)
+            )
         if kind == Process.Kind.SURVEY:
             SurveyQuestion.objects.bulk_create(
                 SurveyQuestion(
@@ -262,7 +282,9 @@ def participant_confirm(*, slug: str, uin: str, level: str) -> None:
     _participant(slug=slug, uin=uin, level=level)
 
 
-def _writer_check(process: Process, who: str, model: type[Comment] | type[Statement] | type[Proposal]) -> None:
+def _writer_check(
+    process: Process, who: str, model: type[Comment] | type[Statement] | type[Proposal] | type[Amendment]
+) -> None:
     if Block.objects.filter(process=process, pseudonym=who).exists():
         raise DomainError("blocked", _("A moderator stopped you from writing in this process."), status=403)
     since = timezone.now() - WRITE_WINDOW
@@ -694,3 +716,53 @@ def proposal_answer(*, proposal_id: int, answer: str, actor: Principal) -> None:
         _agency_check(proposal.process, actor)
         proposal.answer, proposal.answered_at = text, timezone.now()
         proposal.save(update_fields=["answer", "answered_at"])
+
+
+# --- consultations: suggested amendments ---------------------------------------------------------
+
+
+def amendment_propose(*, slug: str, section_id: int, uin: str, level: str, text: str) -> Amendment:
+    """A replacement text suggested for one section of an open consultation's draft."""
+    process, who = _participant(slug=slug, uin=uin, level=level)
+    section = Section.objects.filter(process=process, pk=section_id).first()
+    if section is None:
+        raise DomainError("unknown_section", _("There is no such section."), status=404)
+    replacement = _text(text, MAX_COMMENT, "text")
+    if replacement == section.text:
+        raise DomainError("same_text", _("Change the text of the section to suggest an amendment."), field="text")
+    _writer_check(process, who, Amendment)
+    return Amendment.objects.create(
+        process=process, section=section, text=replacement, pseudonym=who, created_at=timezone.now()
+    )
+
+
+def amendment_support(*, slug: str, amendment_id: int, uin: str, level: str) -> None:
+    """Support an amendment once (UNIQUE on (amendment, pseudonym)), while it is under consideration."""
+    process, who = _participant(slug=slug, uin=uin, level=level)
+    amendment = Amendment.objects.filter(process=process, pk=amendment_id).first()
+    if amendment is None:
+        raise DomainError("unknown_amendment", _("There is no such amendment."), status=404)
+    if amendment.state != Amendment.State.PROPOSED:
+        raise DomainError("amendment_decided", _("The agency has already decided on this amendment."), status=409)
+    try:
+        with transaction.atomic():
+            AmendmentSupport.objects.create(amendment=amendment, pseudonym=who, supported_at=timezone.now())
+            Amendment.objects.filter(pk=amendment.pk).update(supports=F("supports") + 1)
+    except IntegrityError:
+        raise DomainError("already_supported", _("You have already supported this amendment."), status=409) from None
+
+
+def amendment_decide(*, amendment_id: int, accept: bool, reason: str, actor: Principal) -> None:
+    """The agency accepts or rejects an amendment, always with a public reason, once."""
+    actor.require("participation.answer")
+    why = _text(reason, MAX_COMMENT, "reason")
+    with transaction.atomic():
+        amendment = Amendment.objects.select_for_update().filter(pk=amendment_id).first()
+        if amendment is None:
+            raise DomainError("unknown_amendment", _("There is no such amendment."), status=404)
+        _agency_check(amendment.process, actor)
+        if amendment.state != Amendment.State.PROPOSED:
+            raise DomainError("amendment_decided", _("The agency has already decided on this amendment."), status=409)
+        amendment.state = Amendment.State.ACCEPTED if accept else Amendment.State.REJECTED
+        amendment.reason, amendment.decided_at = why, timezone.now()
+        amendment.save(update_fields=["state", "reason", "decided_at"])

@@ -18,5 +18,8 @@ urlpatterns = [
     path("<slug:slug>/proposals/<int:proposal_id>/", views.proposal_page, name="proposal"),
     path("<slug:slug>/proposals/<int:proposal_id>/support", views.proposal_support, name="proposal-support"),
     path("<slug:slug>/proposals/<int:proposal_id>/comments", views.proposal_comment, name="proposal-comment"),
+    path("<slug:slug>/sections/<int:section_id>/amendments", views.amendment, name="amendment"),
+    path("<slug:slug>/amendments/<int:amendment_id>/support", views.amendment_support, name="amendment-support"),
+    path("<slug:slug>/summary", views.summary, name="summary"),
     path("<slug:slug>/moderation", views.moderation, name="moderation"),
 ]

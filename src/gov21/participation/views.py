@@ -20,6 +20,7 @@ from gov21.core.http import problem
 from gov21.identity.contracts import PORTAL_SESSION_KEY, portal_person_uin
 from gov21.participation import selectors, services
 from gov21.participation.forms import (
+    AmendmentForm,
     BallotForm,
     CommentForm,
     ProposalForm,
@@ -93,6 +94,7 @@ def _page(request: HttpRequest, process: Process, *, error: DomainError | None =
         context["proposals"] = selectors.proposals_list(process)
         context["proposals_phase"] = process.phase == Process.Phase.PROPOSALS
     else:
+        context["sections"] = selectors.sections_shown(process)
         context["comments"] = selectors.comments_shown(process)
         context["statements"] = selectors.statements_shown(process)
         context["map"] = selectors.opinion_map_view(process)
@@ -311,3 +313,43 @@ def proposal_comment(request: HttpRequest, slug: str, proposal_id: int) -> HttpR
         )
 
     return _proposal_act(request, slug, proposal_id, act)
+
+
+# --- consultations: amendments and the summary report --------------------------------------------
+
+
+@require_POST
+def amendment(request: HttpRequest, slug: str, section_id: int) -> HttpResponse:
+    def act(process: Process, uin: str, level: str) -> HttpResponse:
+        data = AmendmentForm(request.POST).cleaned()
+        services.amendment_propose(slug=process.slug, section_id=section_id, uin=uin, level=level, text=data["text"])
+        return redirect(f"/participation/{process.slug}/#section-{section_id}")
+
+    return _act(request, slug, act)
+
+
+@require_POST
+def amendment_support(request: HttpRequest, slug: str, amendment_id: int) -> HttpResponse:
+    def act(process: Process, uin: str, level: str) -> HttpResponse:
+        services.amendment_support(slug=process.slug, amendment_id=amendment_id, uin=uin, level=level)
+        return redirect(f"/participation/{process.slug}/#amendment-{amendment_id}")
+
+    return _act(request, slug, act)
+
+
+@require_GET
+def summary(request: HttpRequest, slug: str) -> HttpResponse:
+    """The summary report of a consultation, published at its close."""
+    try:
+        process = selectors.process_get(slug)
+    except DomainError:
+        return render(request, "core/error.html", {"status": 404}, status=404)
+    if process.kind != Process.Kind.CONSULTATION:
+        return render(request, "core/error.html", {"status": 404}, status=404)
+    closed = selectors.process_closed(process)
+    context = {
+        "process": process,
+        "closed": closed,
+        "report": selectors.consultation_summary(process) if closed else None,
+    }
+    return render(request, "participation/summary.html", context)
