@@ -157,10 +157,12 @@ def opinion_map_view(process: Process) -> dict[str, Any] | None:
         {
             "number": i + 1,
             "size": g["size"],
+            "centre": g.get("centre", (0.0, 0.0)),
             "representative": [texts[s] for s in g["representative"] if s in texts],
         }
         for i, g in enumerate(result.get("groups", []))
     ]
+    _map_drawing(groups)
     consensus = [
         {"text": texts[c["statement"]], "agree": c["agree"]}
         for c in result.get("consensus", [])
@@ -173,6 +175,31 @@ def opinion_map_view(process: Process) -> dict[str, Any] | None:
         "computed_at": found.computed_at,
         "stale": found.stale,
     }
+
+
+# The drawing of the map: a square of MAP_SIZE units, the groups' centres placed inside a margin.
+MAP_SIZE = 300
+MAP_MARGIN = 50
+
+
+def _map_drawing(groups: list[dict[str, Any]]) -> None:
+    """Each group's place in the SVG drawing: its centre in the plane of the first two principal
+    components scaled into the square (both axes by the same factor, so distances keep their
+    proportions), and a radius whose area grows with the group's size."""
+    if not groups:
+        return
+    xs = [float(g["centre"][0]) for g in groups]
+    ys = [float(g["centre"][1]) for g in groups]
+    span = max(max(xs) - min(xs), max(ys) - min(ys)) or 1.0
+    inner = MAP_SIZE - 2 * MAP_MARGIN
+    mid_x, mid_y = (max(xs) + min(xs)) / 2, (max(ys) + min(ys)) / 2
+    largest = max(g["size"] for g in groups) or 1
+    for g, x, y in zip(groups, xs, ys, strict=True):
+        g["x"] = round(MAP_SIZE / 2 + (x - mid_x) / span * inner, 1)
+        # The drawing's y grows downwards; the plane's upwards.
+        g["y"] = round(MAP_SIZE / 2 - (y - mid_y) / span * inner, 1)
+        g["r"] = round(8 + 32 * (g["size"] / largest) ** 0.5, 1)
+        g["px"], g["py"] = round(x, 3), round(y, 3)
 
 
 def abuse_reports_open() -> list[AbuseReport]:
