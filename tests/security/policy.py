@@ -661,6 +661,43 @@ URLS: dict[str, Rule] = {
     "participation/<slug:slug>/statements/<int:statement_id>/vote": Rule(
         _u("/participation/none/statements/999999/vote"), post=CITIZENS, ok=frozenset({404})
     ),
+    "participation/<slug:slug>/proposals": Rule(
+        _u("/participation/none/proposals"),
+        post=CITIZENS,
+        ok=frozenset({404}),
+        data=lambda w: {"title": "A park", "body": "Build a park"},
+    ),
+    "participation/<slug:slug>/proposals/<int:proposal_id>/": Rule(
+        _u("/participation/none/proposals/999999/"), get=EVERYONE, ok=frozenset({404})
+    ),
+    "participation/<slug:slug>/proposals/<int:proposal_id>/support": Rule(
+        _u("/participation/none/proposals/999999/support"), post=CITIZENS, ok=frozenset({404})
+    ),
+    "participation/<slug:slug>/proposals/<int:proposal_id>/comments": Rule(
+        _u("/participation/none/proposals/999999/comments"),
+        post=CITIZENS,
+        ok=frozenset({404}),
+        data=lambda w: {"body": "hello"},
+    ),
+    "office/participation/proposals/<int:proposal_id>/answer": Rule(
+        _u("/office/participation/proposals/999999/answer"), post=page("participation.answer")
+    ),
+    "participation/<slug:slug>/sections/<int:section_id>/amendments": Rule(
+        _u("/participation/none/sections/999999/amendments"),
+        post=CITIZENS,
+        ok=frozenset({404}),
+        data=lambda w: {"text": "A better text"},
+    ),
+    "participation/<slug:slug>/amendments/<int:amendment_id>/support": Rule(
+        _u("/participation/none/amendments/999999/support"), post=CITIZENS, ok=frozenset({404})
+    ),
+    "participation/<slug:slug>/summary": Rule(_u("/participation/none/summary"), get=EVERYONE, ok=frozenset({404})),
+    "office/participation/amendments/<int:amendment_id>/decide": Rule(
+        _u("/office/participation/amendments/999999/decide"),
+        post=page("participation.answer"),
+        ok=frozenset({404}),
+        data=lambda w: {"decision": "accept", "reason": "Clearer"},
+    ),
     "office/participation/": Rule(_u("/office/participation/"), get=page("participation.moderate")),
     "office/participation/comments/<int:comment_id>/hide": Rule(
         _u("/office/participation/comments/999999/hide"), post=page("participation.moderate")

@@ -68,3 +68,34 @@ class AnswerForm(Form):
 
 class ModerateForm(ReasonForm):
     block = FlagField(required=False)
+
+
+class AmendmentForm(Form):
+    text = TextField(
+        label=_("Your text for this section"),
+        max_length=5000,
+        required=True,
+        error_messages={"required": _("Write the text you suggest.")},
+    )
+
+
+class DecisionForm(ReasonForm):
+    decision = forms.ChoiceField(
+        choices=[("accept", _("Accept")), ("reject", _("Reject"))],
+        error_messages={"required": _("Accept or reject."), "invalid_choice": _("Accept or reject.")},
+    )
+
+
+class ProposalForm(Form):
+    title = TextField(
+        label=_("Title of your proposal"),
+        max_length=150,
+        required=True,
+        error_messages={"required": _("Give your proposal a title.")},
+    )
+    body = TextField(
+        label=_("What you propose, and why"),
+        max_length=5000,
+        required=True,
+        error_messages={"required": _("Describe your proposal.")},
+    )

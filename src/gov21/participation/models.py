@@ -17,6 +17,7 @@ class Process(models.Model):
         BUDGET = "budget", _("Participatory budget")
         CONSULTATION = "consultation", _("Consultation")
         SURVEY = "survey", _("Survey")
+        PROPOSALS = "proposals", _("Citizens' proposals")
 
     class Phase(models.TextChoices):
         INFORMATION = "information", _("Information")
@@ -40,6 +41,8 @@ class Process(models.Model):
     # Signatures after which the agency must answer publicly (petitions); 0 for none.
     threshold = models.PositiveIntegerField(default=0)
     budget_cents = models.BigIntegerField(default=0)
+    # Days a citizens' proposal collects supports, from the day it is made (proposals only).
+    support_days = models.PositiveSmallIntegerField(default=90)
     answer = models.TextField(default="")
     answered_at = models.DateTimeField(null=True)
     # Names the file of the process's pseudonym key under the data directory (never the key itself).
@@ -96,6 +99,8 @@ class Ballot(models.Model):
 
 class Comment(models.Model):
     process = models.ForeignKey(Process, on_delete=models.PROTECT, related_name="comments")
+    # The proposal whose debate the comment belongs to; none for a comment on the process itself.
+    proposal = models.ForeignKey("Proposal", on_delete=models.PROTECT, null=True, related_name="comments")
     section = models.CharField(max_length=60, default="", blank=True)
     parent = models.ForeignKey("self", on_delete=models.PROTECT, null=True, related_name="replies")
     pseudonym = models.CharField(max_length=64, default="")
@@ -248,3 +253,122 @@ class SurveyResponse(models.Model):
 
     def __str__(self) -> str:
         return f"response {self.pk}"
+
+
+class Proposal(models.Model):
+    """A citizen's proposal in a process's proposals phase. It collects supports until ``closes_at``
+    (its window); reaching the process's threshold within the window obliges the agency to answer
+    publicly; a proposal that did not reach it is marked expired when the window ends."""
+
+    class State(models.TextChoices):
+        OPEN = "open", _("Collecting supports")
+        REACHED = "reached", _("Threshold reached")
+        EXPIRED = "expired", _("Expired")
+
+    process = models.ForeignKey(Process, on_delete=models.PROTECT, related_name="proposals")
+    title = models.CharField(max_length=150)
+    body = models.TextField()
+    # The author's pseudonym in the process (never shown).
+    pseudonym = models.CharField(max_length=64)
+    state = models.CharField(max_length=10, choices=State.choices, default=State.OPEN)
+    # Kept equal to the proposal's rows of ProposalSupport by the service that adds one.
+    supports = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField()
+    closes_at = models.DateTimeField()
+    reached_at = models.DateTimeField(null=True)
+    answer = models.TextField(default="")
+    answered_at = models.DateTimeField(null=True)
+
+    class Meta:
+        ordering = ["-supports", "-pk"]
+        indexes = [models.Index(fields=["process", "pseudonym", "created_at"], name="participation_proposal_rate")]
+
+    def __str__(self) -> str:
+        return f"proposal {self.pk}"
+
+
+class ProposalSupport(models.Model):
+    """One person's support of a proposal: one per (proposal, pseudonym), decided by the database."""
+
+    proposal = models.ForeignKey(Proposal, on_delete=models.PROTECT, related_name="support_rows")
+    pseudonym = models.CharField(max_length=64)
+    supported_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["proposal", "pseudonym"], name="one_support_per_person")]
+
+    def __str__(self) -> str:
+        return f"support {self.pk}"
+
+
+class Eligibility(models.Model):
+    """That a participant of a process was found eligible by the civil registry, and when: read once
+    per person and process through the exchange and trusted until the process closes. Only the
+    answer is kept, under the process's pseudonym; never the person's age, parish or UIN."""
+
+    process = models.ForeignKey(Process, on_delete=models.PROTECT, related_name="eligibilities")
+    pseudonym = models.CharField(max_length=64)
+    read_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["process", "pseudonym"], name="one_eligibility_per_person")]
+
+    def __str__(self) -> str:
+        return f"eligibility {self.pk}"
+
+
+class Section(models.Model):
+    """One section of the draft a consultation is on, in the order of the draft."""
+
+    process = models.ForeignKey(Process, on_delete=models.PROTECT, related_name="sections")
+    position = models.PositiveSmallIntegerField()
+    heading = models.CharField(max_length=200)
+    text = models.TextField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["process", "position"], name="one_section_per_position")]
+        ordering = ["position"]
+
+    def __str__(self) -> str:
+        return f"section {self.pk}"
+
+
+class Amendment(models.Model):
+    """A participant's suggested replacement text for a section, supported by others and accepted or
+    rejected by the agency with a public reason."""
+
+    class State(models.TextChoices):
+        PROPOSED = "proposed", _("Under consideration")
+        ACCEPTED = "accepted", _("Accepted")
+        REJECTED = "rejected", _("Rejected")
+
+    process = models.ForeignKey(Process, on_delete=models.PROTECT, related_name="amendments")
+    section = models.ForeignKey(Section, on_delete=models.PROTECT, related_name="amendments")
+    text = models.TextField()
+    pseudonym = models.CharField(max_length=64)
+    supports = models.PositiveIntegerField(default=0)
+    state = models.CharField(max_length=10, choices=State.choices, default=State.PROPOSED)
+    reason = models.TextField(default="")
+    created_at = models.DateTimeField()
+    decided_at = models.DateTimeField(null=True)
+
+    class Meta:
+        ordering = ["section__position", "-supports", "pk"]
+        indexes = [models.Index(fields=["process", "pseudonym", "created_at"], name="participation_amendment_rate")]
+
+    def __str__(self) -> str:
+        return f"amendment {self.pk}"
+
+
+class AmendmentSupport(models.Model):
+    amendment = models.ForeignKey(Amendment, on_delete=models.PROTECT, related_name="support_rows")
+    pseudonym = models.CharField(max_length=64)
+    supported_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["amendment", "pseudonym"], name="one_amendment_support_per_person")
+        ]
+
+    def __str__(self) -> str:
+        return f"amendment support {self.pk}"

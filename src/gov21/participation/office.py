@@ -15,7 +15,7 @@ from gov21.core.errors import DomainError
 from gov21.core.office import Office
 from gov21.core.principal import Principal
 from gov21.participation import selectors, services
-from gov21.participation.forms import AnswerForm, CommentForm, ModerateForm, ReasonForm
+from gov21.participation.forms import AnswerForm, CommentForm, DecisionForm, ModerateForm, ReasonForm
 
 
 def _refused(request: HttpRequest, principal: Principal | None, permission: str | None) -> HttpResponse:
@@ -37,6 +37,8 @@ def _home(request: HttpRequest, principal: Principal, error: DomainError | None 
     context = {
         "processes": selectors.processes_list(),
         "reports": reports,
+        "awaiting": selectors.proposals_awaiting_answer() if principal.can("participation.answer") else [],
+        "amendments": selectors.amendments_undecided() if principal.can("participation.answer") else [],
         "can_answer": principal.can("participation.answer"),
         "error": error,
     }
@@ -84,6 +86,30 @@ def answer(request: HttpRequest, principal: Principal, slug: str) -> HttpRespons
         else:
             data = CommentForm(request.POST).cleaned()
             services.comment_answer(slug=slug, body=data["body"], parent=data["parent"], actor=principal)
+    except DomainError as error:
+        return _home(request, principal, error)
+    return redirect("participation-office:home")
+
+
+@require_POST
+@office_page("participation.answer")
+def proposal_answer(request: HttpRequest, principal: Principal, proposal_id: int) -> HttpResponse:
+    try:
+        text = AnswerForm(request.POST).cleaned()["answer"]
+        services.proposal_answer(proposal_id=proposal_id, answer=text, actor=principal)
+    except DomainError as error:
+        return _home(request, principal, error)
+    return redirect("participation-office:home")
+
+
+@require_POST
+@office_page("participation.answer")
+def amendment_decide(request: HttpRequest, principal: Principal, amendment_id: int) -> HttpResponse:
+    try:
+        data = DecisionForm(request.POST).cleaned()
+        services.amendment_decide(
+            amendment_id=amendment_id, accept=data["decision"] == "accept", reason=data["reason"], actor=principal
+        )
     except DomainError as error:
         return _home(request, principal, error)
     return redirect("participation-office:home")

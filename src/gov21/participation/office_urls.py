@@ -8,4 +8,6 @@ urlpatterns = [
     path("comments/<int:comment_id>/hide", office.hide, name="hide"),
     path("statements/<int:statement_id>/hide", office.statement_hide, name="statement-hide"),
     path("processes/<slug:slug>/answer", office.answer, name="answer"),
+    path("proposals/<int:proposal_id>/answer", office.proposal_answer, name="proposal-answer"),
+    path("amendments/<int:amendment_id>/decide", office.amendment_decide, name="amendment-decide"),
 ]

@@ -14,11 +14,14 @@ from django.utils import timezone
 from gov21.core.errors import DomainError
 from gov21.participation.models import (
     AbuseReport,
+    Amendment,
     Ballot,
     Comment,
     ModerationEntry,
     OpinionMap,
     Process,
+    Proposal,
+    Section,
     Statement,
     StatementVote,
     SurveyQuestion,
@@ -73,7 +76,9 @@ def receipt_find(process: Process, receipt: str) -> list[str] | None:
 
 
 def comments_shown(process: Process) -> list[Comment]:
-    return list(process.comments.filter(parent=None).prefetch_related("replies").order_by("created_at", "pk"))
+    return list(
+        process.comments.filter(parent=None, proposal=None).prefetch_related("replies").order_by("created_at", "pk")
+    )
 
 
 def moderation_log(process: Process) -> list[ModerationEntry]:
@@ -152,10 +157,12 @@ def opinion_map_view(process: Process) -> dict[str, Any] | None:
         {
             "number": i + 1,
             "size": g["size"],
+            "centre": g.get("centre", (0.0, 0.0)),
             "representative": [texts[s] for s in g["representative"] if s in texts],
         }
         for i, g in enumerate(result.get("groups", []))
     ]
+    _map_drawing(groups)
     consensus = [
         {"text": texts[c["statement"]], "agree": c["agree"]}
         for c in result.get("consensus", [])
@@ -168,6 +175,31 @@ def opinion_map_view(process: Process) -> dict[str, Any] | None:
         "computed_at": found.computed_at,
         "stale": found.stale,
     }
+
+
+# The drawing of the map: a square of MAP_SIZE units, the groups' centres placed inside a margin.
+MAP_SIZE = 300
+MAP_MARGIN = 50
+
+
+def _map_drawing(groups: list[dict[str, Any]]) -> None:
+    """Each group's place in the SVG drawing: its centre in the plane of the first two principal
+    components scaled into the square (both axes by the same factor, so distances keep their
+    proportions), and a radius whose area grows with the group's size."""
+    if not groups:
+        return
+    xs = [float(g["centre"][0]) for g in groups]
+    ys = [float(g["centre"][1]) for g in groups]
+    span = max(max(xs) - min(xs), max(ys) - min(ys)) or 1.0
+    inner = MAP_SIZE - 2 * MAP_MARGIN
+    mid_x, mid_y = (max(xs) + min(xs)) / 2, (max(ys) + min(ys)) / 2
+    largest = max(g["size"] for g in groups) or 1
+    for g, x, y in zip(groups, xs, ys, strict=True):
+        g["x"] = round(MAP_SIZE / 2 + (x - mid_x) / span * inner, 1)
+        # The drawing's y grows downwards; the plane's upwards.
+        g["y"] = round(MAP_SIZE / 2 - (y - mid_y) / span * inner, 1)
+        g["r"] = round(8 + 32 * (g["size"] / largest) ** 0.5, 1)
+        g["px"], g["py"] = round(x, 3), round(y, 3)
 
 
 def abuse_reports_open() -> list[AbuseReport]:
@@ -227,3 +259,94 @@ def survey_results(process: Process) -> dict[str, Any]:
             row["answered"] = len(texts[q.pk])
         rows.append(row)
     return {"responses": responses, "questions": rows}
+
+
+def proposals_list(process: Process) -> list[Proposal]:
+    """The proposals of a process, most supported first (no author: a proposal is under no name)."""
+    return list(Proposal.objects.filter(process=process).order_by("-supports", "-pk"))
+
+
+def proposal_get(process: Process, proposal_id: int) -> Proposal:
+    found = Proposal.objects.filter(process=process, pk=proposal_id).first()
+    if found is None:
+        raise DomainError("unknown_proposal", "There is no such proposal.", status=404)
+    return found
+
+
+def proposal_debate(proposal: Proposal) -> list[dict[str, Any]]:
+    """The debate of a proposal as a tree: each comment (hidden ones as a mark only) with its replies,
+    oldest first, read in one query."""
+    nodes: dict[int, dict[str, Any]] = {}
+    roots: list[dict[str, Any]] = []
+    for c in Comment.objects.filter(proposal=proposal).order_by("created_at", "pk"):
+        node = {"id": c.pk, "body": "" if c.hidden else c.body, "hidden": c.hidden, "official": c.official}
+        node["replies"] = []
+        nodes[c.pk] = node
+        parent = nodes.get(c.parent_id) if c.parent_id is not None else None
+        (parent["replies"] if parent is not None else roots).append(node)
+    return roots
+
+
+def proposals_awaiting_answer() -> list[Proposal]:
+    """Proposals that reached their threshold and have no public answer yet: the agencies' queue."""
+    return list(
+        Proposal.objects.filter(state=Proposal.State.REACHED, answer="")
+        .select_related("process")
+        .order_by("reached_at", "pk")[:100]
+    )
+
+
+def sections_shown(process: Process) -> list[dict[str, Any]]:
+    """The draft's sections in order, each with its amendments (most supported first) and the
+    number of comments on it."""
+    amendments: dict[int, list[Amendment]] = {}
+    for a in Amendment.objects.filter(process=process).order_by("-supports", "pk"):
+        amendments.setdefault(a.section_id, []).append(a)
+    comments = dict(
+        Comment.objects.filter(process=process, proposal=None)
+        .exclude(section="")
+        .values_list("section")
+        .annotate(n=Count("pk"))
+        .values_list("section", "n")
+    )
+    return [
+        {"section": s, "amendments": amendments.get(s.pk, []), "comments": comments.get(str(s.pk), 0)}
+        for s in Section.objects.filter(process=process).order_by("position")
+    ]
+
+
+def amendments_undecided() -> list[Amendment]:
+    """Amendments the agencies have not decided on yet, most supported first: their queue."""
+    return list(
+        Amendment.objects.filter(state=Amendment.State.PROPOSED)
+        .select_related("process", "section")
+        .order_by("-supports", "pk")[:100]
+    )
+
+
+def consultation_summary(process: Process) -> dict[str, Any]:
+    """The summary report of a consultation: per section, the comments and the amendments suggested,
+    accepted and rejected (with the agency's reasons); the official responses; the opinion map's
+    groups and consensus. Totals and texts only: no participant appears."""
+    rows = []
+    for item in sections_shown(process):
+        found = item["amendments"]
+        rows.append(
+            {
+                "section": item["section"],
+                "comments": item["comments"],
+                "suggested": len(found),
+                "accepted": [a for a in found if a.state == Amendment.State.ACCEPTED],
+                "rejected": [a for a in found if a.state == Amendment.State.REJECTED],
+                "undecided": sum(1 for a in found if a.state == Amendment.State.PROPOSED),
+            }
+        )
+    return {
+        "sections": rows,
+        "comments": Comment.objects.filter(process=process, proposal=None, official=False, hidden=False).count(),
+        "responses": list(
+            Comment.objects.filter(process=process, proposal=None, official=True, hidden=False).order_by("created_at")
+        ),
+        "statements": Statement.objects.filter(process=process, hidden=False).count(),
+        "map": opinion_map_view(process),
+    }

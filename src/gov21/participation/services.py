@@ -6,12 +6,14 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
 from django.db import IntegrityError, transaction
+from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
@@ -26,13 +28,19 @@ from gov21.identity.contracts import HIGH, SUBSTANTIAL
 from gov21.participation.keys import pseudonym
 from gov21.participation.models import (
     AbuseReport,
+    Amendment,
+    AmendmentSupport,
     Ballot,
     Block,
     Comment,
+    Eligibility,
     ModerationEntry,
     OpinionMap,
     Process,
     Project,
+    Proposal,
+    ProposalSupport,
+    Section,
     Signature,
     Statement,
     StatementVote,
@@ -50,6 +58,9 @@ MAX_COMMENT = 5000
 # The longest free-text answer to a survey question.
 MAX_SURVEY_TEXT = 2000
 SCALE = range(1, 6)
+# A citizens' proposal collects supports for this many days unless its process says otherwise.
+SUPPORT_DAYS = 90
+MAX_PROPOSAL_TITLE = 150
 
 
 @dataclass(frozen=True)
@@ -57,6 +68,14 @@ class ProjectFacts:
     code: str
     title: str
     cost_cents: int
+
+
+@dataclass(frozen=True)
+class SectionFacts:
+    """A section of a consultation's draft: its heading and its text."""
+
+    heading: str
+    text: str
 
 
 @dataclass(frozen=True)
@@ -94,6 +113,12 @@ def _process(slug: str, *, lock: bool = False) -> Process:
         raise DomainError("unknown_process", _("There is no such process."), status=404) from None
 
 
+_FIRST_PHASE: dict[str, str] = {
+    Process.Kind.BUDGET: Process.Phase.VOTING,
+    Process.Kind.PROPOSALS: Process.Phase.PROPOSALS,
+}
+
+
 def process_create(
     *,
     slug: str,
@@ -106,8 +131,10 @@ def process_create(
     parish: str = "",
     threshold: int = 0,
     budget_cents: int = 0,
+    support_days: int = SUPPORT_DAYS,
     projects: Sequence[ProjectFacts] = (),
     questions: Sequence[QuestionFacts] = (),
+    sections: Sequence[SectionFacts] = (),
     actor: Principal,
 ) -> Process:
     """A process run by ``agency`` (an exchange member code), open from ``opens_at`` to ``closes_at``."""
@@ -115,7 +142,7 @@ def process_create(
     if kind not in Process.Kind.values:
         raise DomainError(
             "unknown_kind",
-            _("Choose a petition, a participatory budget, a consultation or a survey."),
+            _("Choose a petition, a participatory budget, a consultation, a survey or citizens' proposals."),
             field="kind",
         )
     if parish and parish not in {code for code, _name in parishes()}:
@@ -126,6 +153,16 @@ def process_create(
         raise DomainError("budget", _("A participatory budget needs an amount and projects."), field="budget_cents")
     if kind == Process.Kind.SURVEY:
         _questions_check(questions)
+    if sections and kind != Process.Kind.CONSULTATION:
+        raise DomainError("sections", _("Only a consultation has a draft in sections."), field="sections")
+    if any(not f.heading.strip() or not f.text.strip() for f in sections):
+        raise DomainError("sections", _("Each section needs a heading and a text."), field="sections")
+    if kind == Process.Kind.PROPOSALS and threshold < 1:
+        raise DomainError(
+            "threshold", _("Citizens' proposals need the number of supports that obliges an answer."), field="threshold"
+        )
+    if not 1 <= support_days <= 365:
+        raise DomainError("support_days", _("A proposal collects supports for 1 to 365 days."), field="support_days")
     with transaction.atomic():
         if Process.objects.filter(slug=slug).exists():
             raise DomainError("slug_taken", _("A process already has this address."), status=409, field="slug")
@@ -136,11 +173,12 @@ def process_create(
             summary=summary,
             agency=agency,
             parish=parish,
-            phase=Process.Phase.VOTING if kind == Process.Kind.BUDGET else Process.Phase.CONSULTATION,
+            phase=_FIRST_PHASE.get(kind, Process.Phase.CONSULTATION),
             opens_at=opens_at,
             closes_at=closes_at,
             threshold=threshold,
             budget_cents=budget_cents,
+            support_days=support_days,
             key_id=secrets.token_hex(16),
             created_at=timezone.now(),
         )
@@ -149,6 +187,10 @@ def process_create(
         )
         if kind == Process.Kind.CONSULTATION:
             OpinionMap.objects.create(process=process)
+            Section.objects.bulk_create(
+                Section(process=process, position=i, heading=f.heading.strip(), text=f.text.strip())
+                for i, f in enumerate(sections, start=1)
+            )
         if kind == Process.Kind.SURVEY:
             SurveyQuestion.objects.bulk_create(
                 SurveyQuestion(
@@ -215,14 +257,34 @@ def eligibility_check(*, process: Process, uin: str) -> None:
 
 
 def _participant(*, slug: str, uin: str, level: str) -> tuple[Process, str]:
+    return _participant_in(_process(slug), uin=uin, level=level)
+
+
+def _participant_in(process: Process, *, uin: str, level: str) -> tuple[Process, str]:
+    """The person's pseudonym in an open process once they are known to be eligible. The civil
+    registry is asked once per person and process; a positive answer is kept under the pseudonym
+    (with the time it was read) until the process closes, a refusal is kept nowhere and asked again."""
     level_check(level)
-    process = _process(slug)
     _open_check(process, timezone.now())
-    eligibility_check(process=process, uin=uin)
-    return process, pseudonym(key_id=process.key_id, uin=uin)
+    who = pseudonym(key_id=process.key_id, uin=uin)
+    if not Eligibility.objects.filter(process=process, pseudonym=who).exists():
+        eligibility_check(process=process, uin=uin)
+        # Two first acts of one person at the same moment both read; the constraint keeps one answer.
+        Eligibility.objects.bulk_create(
+            [Eligibility(process=process, pseudonym=who, read_at=timezone.now())], ignore_conflicts=True
+        )
+    return process, who
 
 
-def _writer_check(process: Process, who: str, model: type[Comment] | type[Statement]) -> None:
+def participant_confirm(*, slug: str, uin: str, level: str) -> None:
+    """Whether the person may take part in an open process, asked when they open its page: the page
+    says so before they fill in a form, and the act they then send finds the answer already kept."""
+    _participant(slug=slug, uin=uin, level=level)
+
+
+def _writer_check(
+    process: Process, who: str, model: type[Comment] | type[Statement] | type[Proposal] | type[Amendment]
+) -> None:
     if Block.objects.filter(process=process, pseudonym=who).exists():
         raise DomainError("blocked", _("A moderator stopped you from writing in this process."), status=403)
     since = timezone.now() - WRITE_WINDOW
@@ -290,36 +352,42 @@ def ballot_record(*, process: Process, who: str, projects: Sequence[str]) -> str
     chosen = sorted(set(projects))
     if not chosen:
         raise DomainError("empty_ballot", _("Choose at least one project."), field="projects")
-    costs = dict(Project.objects.filter(process=process, code__in=chosen).values_list("code", "cost_cents"))
-    if len(costs) != len(chosen):
+    offered = _project_costs(process)
+    if not set(chosen) <= set(offered):
         raise DomainError("unknown_project", _("Choose only projects of this budget."), field="projects")
-    if sum(costs.values()) > process.budget_cents:
+    if sum(offered[code] for code in chosen) > process.budget_cents:
         raise DomainError(
             "over_budget", _("The projects you chose cost more than the budget. Remove one."), field="projects"
         )
     receipt = random_token(16)
     digest = hashlib.sha256(receipt.encode()).hexdigest()
     now = timezone.now()
-    for _attempt in range(2):
-        try:
-            with transaction.atomic():
-                changed = Ballot.objects.filter(process=process, pseudonym=who).update(
-                    projects=chosen, receipt_digest=digest, changed_at=now
-                )
-                if not changed:
-                    Ballot.objects.create(
-                        process=process,
-                        pseudonym=who,
-                        projects=chosen,
-                        receipt_digest=digest,
-                        cast_at=now,
-                        changed_at=now,
-                    )
-            return receipt
-        except IntegrityError:
-            # The same person's ballot arrived at the same moment: this one replaces it.
-            continue
-    raise DomainError("busy", _("Your ballot could not be recorded. Try again."), status=409)
+    # One statement: INSERT ... ON CONFLICT (process, pseudonym) DO UPDATE. The same person's ballots
+    # arriving at the same moment are ordered by the database, and the last one written stands.
+    Ballot.objects.bulk_create(
+        [Ballot(process=process, pseudonym=who, projects=chosen, receipt_digest=digest, cast_at=now, changed_at=now)],
+        update_conflicts=True,
+        unique_fields=["process", "pseudonym"],
+        update_fields=["projects", "receipt_digest", "changed_at"],
+    )
+    return receipt
+
+
+# A budget's projects are made with the process and never change: their costs are read once per
+# process (keyed by its pseudonym key, which no other process shares) and kept for the next ballots.
+_costs_lock = threading.Lock()
+_costs: dict[str, dict[str, int]] = {}
+
+
+def _project_costs(process: Process) -> dict[str, int]:
+    found = _costs.get(process.key_id)
+    if found is None:
+        found = dict(Project.objects.filter(process=process).values_list("code", "cost_cents"))
+        with _costs_lock:
+            if len(_costs) > 1000:
+                _costs.clear()
+            _costs[process.key_id] = found
+    return found
 
 
 # --- consultations: comments, statements and moderation -----------------------------------------
@@ -329,15 +397,27 @@ def comment_post(
     *, slug: str, uin: str, level: str, body: str, section: str = "", parent: int | None = None
 ) -> Comment:
     process, who = _participant(slug=slug, uin=uin, level=level)
+    return _comment_write(process, who, body=body, section=section, parent=parent, proposal=None)
+
+
+def _comment_write(
+    process: Process, who: str, *, body: str, section: str, parent: int | None, proposal: Proposal | None
+) -> Comment:
     text = _text(body, MAX_COMMENT, "body")
     _writer_check(process, who, Comment)
     reply_to = None
     if parent is not None:
-        reply_to = Comment.objects.filter(process=process, pk=parent, hidden=False).first()
+        reply_to = Comment.objects.filter(process=process, proposal=proposal, pk=parent, hidden=False).first()
         if reply_to is None:
             raise DomainError("unknown_comment", _("There is no such comment."), status=404)
     return Comment.objects.create(
-        process=process, section=section[:60], parent=reply_to, pseudonym=who, body=text, created_at=timezone.now()
+        process=process,
+        proposal=proposal,
+        section=section[:60],
+        parent=reply_to,
+        pseudonym=who,
+        body=text,
+        created_at=timezone.now(),
     )
 
 
@@ -551,3 +631,138 @@ def survey_record(*, process: Process, who: str, answers: Mapping[int, Sequence[
             # The same person's answers arrived at the same moment: these replace them.
             continue
     raise DomainError("busy", _("Your answers could not be recorded. Try again."), status=409)
+
+
+# --- citizens' proposals -------------------------------------------------------------------------
+
+
+def proposal_create(*, slug: str, uin: str, level: str, title: str, body: str) -> Proposal:
+    """A citizen's proposal, made in the process's proposals phase; it collects supports for the
+    process's ``support_days`` from now (never beyond the process's close)."""
+    process, who = _participant(slug=slug, uin=uin, level=level)
+    if process.kind != Process.Kind.PROPOSALS:
+        raise DomainError("not_proposals", _("This process takes no proposals."), status=409)
+    if process.phase != Process.Phase.PROPOSALS:
+        raise DomainError("not_proposals_phase", _("Proposals are made only in the proposals phase."), status=409)
+    heading = _text(title, MAX_PROPOSAL_TITLE, "title")
+    text = _text(body, MAX_COMMENT, "body")
+    _writer_check(process, who, Proposal)
+    now = timezone.now()
+    return Proposal.objects.create(
+        process=process,
+        title=heading,
+        body=text,
+        pseudonym=who,
+        created_at=now,
+        closes_at=min(now + timedelta(days=process.support_days), process.closes_at),
+    )
+
+
+def _proposal(proposal_id: int, slug: str) -> Proposal:
+    found = Proposal.objects.select_related("process").filter(pk=proposal_id, process__slug=slug).first()
+    if found is None:
+        raise DomainError("unknown_proposal", _("There is no such proposal."), status=404)
+    return found
+
+
+def proposals_expire(*, process: Process | None = None) -> int:
+    """Mark expired every proposal whose window ended below the threshold; returns how many."""
+    rows = Proposal.objects.filter(state=Proposal.State.OPEN, closes_at__lte=timezone.now())
+    return (rows.filter(process=process) if process is not None else rows).update(state=Proposal.State.EXPIRED)
+
+
+def proposal_support(*, slug: str, proposal_id: int, uin: str, level: str) -> Proposal:
+    """Support a proposal once; the support that brings it to the threshold within its window moves
+    it to "threshold reached" in the same transaction. A second support by the same person (even at
+    the same moment) is refused by the UNIQUE constraint on (proposal, pseudonym)."""
+    proposal = _proposal(proposal_id, slug)
+    process, who = _participant_in(proposal.process, uin=uin, level=level)
+    now = timezone.now()
+    if now >= proposal.closes_at:
+        proposals_expire(process=process)
+        raise DomainError("proposal_expired", _("This proposal no longer collects supports."), status=409)
+    try:
+        with transaction.atomic():
+            ProposalSupport.objects.create(proposal=proposal, pseudonym=who, supported_at=now)
+            # The row lock of this UPDATE orders concurrent supports, so exactly one of them sees the
+            # count cross the threshold and moves the proposal.
+            Proposal.objects.filter(pk=proposal.pk).update(supports=F("supports") + 1)
+            Proposal.objects.filter(
+                pk=proposal.pk, state=Proposal.State.OPEN, supports__gte=process.threshold, closes_at__gt=now
+            ).update(state=Proposal.State.REACHED, reached_at=now)
+    except IntegrityError:
+        raise DomainError("already_supported", _("You have already supported this proposal."), status=409) from None
+    proposal.refresh_from_db()
+    return proposal
+
+
+def proposal_comment(
+    *, slug: str, proposal_id: int, uin: str, level: str, body: str, parent: int | None = None
+) -> Comment:
+    """A comment in the debate of a proposal, or a reply to one of its comments."""
+    proposal = _proposal(proposal_id, slug)
+    process, who = _participant_in(proposal.process, uin=uin, level=level)
+    return _comment_write(process, who, body=body, section="", parent=parent, proposal=proposal)
+
+
+def proposal_answer(*, proposal_id: int, answer: str, actor: Principal) -> None:
+    """The agency's public answer to a proposal (owed once it reached the threshold)."""
+    actor.require("participation.answer")
+    text = _text(answer, MAX_COMMENT, "answer")
+    with transaction.atomic():
+        proposal = Proposal.objects.select_for_update().filter(pk=proposal_id).first()
+        if proposal is None:
+            raise DomainError("unknown_proposal", _("There is no such proposal."), status=404)
+        _agency_check(proposal.process, actor)
+        proposal.answer, proposal.answered_at = text, timezone.now()
+        proposal.save(update_fields=["answer", "answered_at"])
+
+
+# --- consultations: suggested amendments ---------------------------------------------------------
+
+
+def amendment_propose(*, slug: str, section_id: int, uin: str, level: str, text: str) -> Amendment:
+    """A replacement text suggested for one section of an open consultation's draft."""
+    process, who = _participant(slug=slug, uin=uin, level=level)
+    section = Section.objects.filter(process=process, pk=section_id).first()
+    if section is None:
+        raise DomainError("unknown_section", _("There is no such section."), status=404)
+    replacement = _text(text, MAX_COMMENT, "text")
+    if replacement == section.text:
+        raise DomainError("same_text", _("Change the text of the section to suggest an amendment."), field="text")
+    _writer_check(process, who, Amendment)
+    return Amendment.objects.create(
+        process=process, section=section, text=replacement, pseudonym=who, created_at=timezone.now()
+    )
+
+
+def amendment_support(*, slug: str, amendment_id: int, uin: str, level: str) -> None:
+    """Support an amendment once (UNIQUE on (amendment, pseudonym)), while it is under consideration."""
+    process, who = _participant(slug=slug, uin=uin, level=level)
+    amendment = Amendment.objects.filter(process=process, pk=amendment_id).first()
+    if amendment is None:
+        raise DomainError("unknown_amendment", _("There is no such amendment."), status=404)
+    if amendment.state != Amendment.State.PROPOSED:
+        raise DomainError("amendment_decided", _("The agency has already decided on this amendment."), status=409)
+    try:
+        with transaction.atomic():
+            AmendmentSupport.objects.create(amendment=amendment, pseudonym=who, supported_at=timezone.now())
+            Amendment.objects.filter(pk=amendment.pk).update(supports=F("supports") + 1)
+    except IntegrityError:
+        raise DomainError("already_supported", _("You have already supported this amendment."), status=409) from None
+
+
+def amendment_decide(*, amendment_id: int, accept: bool, reason: str, actor: Principal) -> None:
+    """The agency accepts or rejects an amendment, always with a public reason, once."""
+    actor.require("participation.answer")
+    why = _text(reason, MAX_COMMENT, "reason")
+    with transaction.atomic():
+        amendment = Amendment.objects.select_for_update().filter(pk=amendment_id).first()
+        if amendment is None:
+            raise DomainError("unknown_amendment", _("There is no such amendment."), status=404)
+        _agency_check(amendment.process, actor)
+        if amendment.state != Amendment.State.PROPOSED:
+            raise DomainError("amendment_decided", _("The agency has already decided on this amendment."), status=409)
+        amendment.state = Amendment.State.ACCEPTED if accept else Amendment.State.REJECTED
+        amendment.reason, amendment.decided_at = why, timezone.now()
+        amendment.save(update_fields=["state", "reason", "decided_at"])

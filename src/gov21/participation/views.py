@@ -19,8 +19,17 @@ from gov21.core.geography import parish_name
 from gov21.core.http import problem
 from gov21.identity.contracts import PORTAL_SESSION_KEY, portal_person_uin
 from gov21.participation import selectors, services
-from gov21.participation.forms import BallotForm, CommentForm, ReasonForm, ReceiptForm, StatementForm, StatementVoteForm
-from gov21.participation.models import Process
+from gov21.participation.forms import (
+    AmendmentForm,
+    BallotForm,
+    CommentForm,
+    ProposalForm,
+    ReasonForm,
+    ReceiptForm,
+    StatementForm,
+    StatementVoteForm,
+)
+from gov21.participation.models import Process, Proposal
 
 
 def _person(request: HttpRequest) -> tuple[str, str] | None:
@@ -46,11 +55,20 @@ def _money(cents: int) -> str:
 
 def _page(request: HttpRequest, process: Process, *, error: DomainError | None = None, **extra: Any) -> HttpResponse:
     closed = selectors.process_closed(process)
+    person = _person(request)
+    refusal = None
+    if person is not None and not closed and error is None:
+        # Said before the person fills in a form; the answer kept makes their act quick.
+        try:
+            services.participant_confirm(slug=process.slug, uin=person[0], level=person[1])
+        except DomainError as refused:
+            refusal = refused
     context: dict[str, Any] = {
         "process": process,
         "parish": parish_name(process.parish) if process.parish else "",
         "closed": closed,
-        "signed_in": _person(request) is not None,
+        "signed_in": person is not None,
+        "refusal": refusal,
         "error": error,
         **extra,
     }
@@ -71,7 +89,12 @@ def _page(request: HttpRequest, process: Process, *, error: DomainError | None =
         context["responses"] = selectors.survey_responses_count(process)
         if closed:
             context["results"] = selectors.survey_results(process)
+    elif process.kind == Process.Kind.PROPOSALS:
+        services.proposals_expire(process=process)
+        context["proposals"] = selectors.proposals_list(process)
+        context["proposals_phase"] = process.phase == Process.Phase.PROPOSALS
     else:
+        context["sections"] = selectors.sections_shown(process)
         context["comments"] = selectors.comments_shown(process)
         context["statements"] = selectors.statements_shown(process)
         context["map"] = selectors.opinion_map_view(process)
@@ -211,3 +234,122 @@ def moderation(request: HttpRequest, slug: str) -> HttpResponse:
     return render(
         request, "participation/moderation.html", {"process": process, "entries": selectors.moderation_log(process)}
     )
+
+
+# --- citizens' proposals -------------------------------------------------------------------------
+
+
+def _proposal_page(
+    request: HttpRequest, process: Process, proposal: Proposal, *, error: DomainError | None = None
+) -> HttpResponse:
+    context = {
+        "process": process,
+        "proposal": proposal,
+        "collecting": proposal.state == Proposal.State.OPEN and not selectors.process_closed(process),
+        "debate_open": not selectors.process_closed(process),
+        "signed_in": _person(request) is not None,
+        "debate": selectors.proposal_debate(proposal),
+        "error": error,
+    }
+    return render(request, "participation/proposal.html", context, status=error.status if error else 200)
+
+
+@never_cache
+@require_GET
+def proposal_page(request: HttpRequest, slug: str, proposal_id: int) -> HttpResponse:
+    try:
+        process = selectors.process_get(slug)
+        services.proposals_expire(process=process)
+        proposal = selectors.proposal_get(process, proposal_id)
+    except DomainError:
+        return render(request, "core/error.html", {"status": 404}, status=404)
+    return _proposal_page(request, process, proposal)
+
+
+@require_POST
+def proposal_create(request: HttpRequest, slug: str) -> HttpResponse:
+    def act(process: Process, uin: str, level: str) -> HttpResponse:
+        data = ProposalForm(request.POST).cleaned()
+        made = services.proposal_create(slug=process.slug, uin=uin, level=level, title=data["title"], body=data["body"])
+        return redirect("participation:proposal", slug=process.slug, proposal_id=made.pk)
+
+    return _act(request, slug, act)
+
+
+def _proposal_act(request: HttpRequest, slug: str, proposal_id: int, act: Any) -> HttpResponse:
+    """Run one act of the signed-in person on a proposal; a refusal is shown on the proposal's page."""
+    person = _person(request)
+    if person is None:
+        return redirect(
+            f"/sign-in?{urlencode({'next': f'/participation/{slug}/proposals/{proposal_id}/', 'level': 'substantial'})}"
+        )
+    try:
+        process = selectors.process_get(slug)
+        proposal = selectors.proposal_get(process, proposal_id)
+    except DomainError:
+        return render(request, "core/error.html", {"status": 404}, status=404)
+    try:
+        act(*person)
+    except DomainError as error:
+        proposal.refresh_from_db()
+        return _proposal_page(request, process, proposal, error=error)
+    return redirect("participation:proposal", slug=slug, proposal_id=proposal_id)
+
+
+@require_POST
+def proposal_support(request: HttpRequest, slug: str, proposal_id: int) -> HttpResponse:
+    def act(uin: str, level: str) -> None:
+        services.proposal_support(slug=slug, proposal_id=proposal_id, uin=uin, level=level)
+
+    return _proposal_act(request, slug, proposal_id, act)
+
+
+@require_POST
+def proposal_comment(request: HttpRequest, slug: str, proposal_id: int) -> HttpResponse:
+    def act(uin: str, level: str) -> None:
+        data = CommentForm(request.POST).cleaned()
+        services.proposal_comment(
+            slug=slug, proposal_id=proposal_id, uin=uin, level=level, body=data["body"], parent=data["parent"]
+        )
+
+    return _proposal_act(request, slug, proposal_id, act)
+
+
+# --- consultations: amendments and the summary report --------------------------------------------
+
+
+@require_POST
+def amendment(request: HttpRequest, slug: str, section_id: int) -> HttpResponse:
+    def act(process: Process, uin: str, level: str) -> HttpResponse:
+        data = AmendmentForm(request.POST).cleaned()
+        services.amendment_propose(slug=process.slug, section_id=section_id, uin=uin, level=level, text=data["text"])
+        return redirect(f"/participation/{process.slug}/#section-{section_id}")
+
+    return _act(request, slug, act)
+
+
+@require_POST
+def amendment_support(request: HttpRequest, slug: str, amendment_id: int) -> HttpResponse:
+    def act(process: Process, uin: str, level: str) -> HttpResponse:
+        services.amendment_support(slug=process.slug, amendment_id=amendment_id, uin=uin, level=level)
+        return redirect(f"/participation/{process.slug}/#amendment-{amendment_id}")
+
+    return _act(request, slug, act)
+
+
+@require_GET
+def summary(request: HttpRequest, slug: str) -> HttpResponse:
+    """The summary report of a consultation, published at its close."""
+    try:
+        process = selectors.process_get(slug)
+    except DomainError:
+        return render(request, "core/error.html", {"status": 404}, status=404)
+    if process.kind != Process.Kind.CONSULTATION:
+        return render(request, "core/error.html", {"status": 404}, status=404)
+    closed = selectors.process_closed(process)
+    context = {
+        "process": process,
+        "closed": closed,
+        "report": selectors.consultation_summary(process) if closed else None,
+    }
+    return render(request, "participation/summary.html", context)
