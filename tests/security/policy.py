@@ -417,6 +417,10 @@ URLS: dict[str, Rule] = {
     "office/land/": Rule(_u("/office/land/"), get=page("land.read")),
     "office/statistics/": Rule(_u("/office/statistics/"), get=page("statistics.read")),
     "statistics/": Rule(_u("/statistics/"), get=EVERYONE),
+    "statistics/completeness/": Rule(_u("/statistics/completeness/"), get=EVERYONE),
+    "statistics/completeness/csv": Rule(_u("/statistics/completeness/csv"), get=EVERYONE),
+    "statistics/forecasts/": Rule(_u("/statistics/forecasts/"), get=EVERYONE),
+    "statistics/forecasts/csv": Rule(_u("/statistics/forecasts/csv"), get=EVERYONE),
     # Public tables; the world has published none (tests/statistics publishes and reads them), so a
     # table's page answers 404 to everyone alike, never a refusal.
     "statistics/<slug:dataset>/": Rule(

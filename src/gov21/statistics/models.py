@@ -28,3 +28,19 @@ class TableRelease(models.Model):
 
     def __str__(self) -> str:
         return f"{self.dataset} v{self.version}"
+
+
+class Forecast(models.Model):
+    """One run of the population projection and service demand forecasts with its back-test
+    (``statistics.forecasting``): model outputs from counts, nobody in them. ``result`` holds the
+    years, the quantiles of every series and the back-test's errors."""
+
+    created_at = models.DateTimeField()
+    base_year = models.PositiveIntegerField()
+    result = models.JSONField()
+
+    class Meta:
+        indexes = [models.Index(fields=["-created_at"], name="statistics_forecast_latest")]
+
+    def __str__(self) -> str:
+        return f"forecast from {self.base_year} ({self.created_at:%Y-%m-%d})"

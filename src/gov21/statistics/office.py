@@ -15,7 +15,7 @@ from django.views.decorators.http import require_http_methods
 from gov21.core.errors import NotFound
 from gov21.core.office import Office
 from gov21.core.principal import Principal
-from gov21.statistics import charts, selectors
+from gov21.statistics import charts, dashboard_views, dashboards, selectors
 from gov21.statistics.disclosure import TOTAL
 from gov21.statistics.tables import TIMELINESS
 
@@ -58,6 +58,7 @@ def home(request: HttpRequest, principal: Principal) -> HttpResponse:
     year = timezone.localdate().year
     rows, chart = _timeliness(year)
     context = {
+        **dashboard_views.completeness_context(dashboards.completeness(year=year, today=timezone.localdate())),
         "releases": selectors.releases_current(),
         "timeliness": rows,
         "timeliness_chart": chart,

@@ -5,6 +5,7 @@ numbered release, in the office's own record and on the data portal."""
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Iterable
 from datetime import date
@@ -170,14 +171,19 @@ def events_follow() -> tuple[int, list[TableRelease]]:
 
 
 def follow_loop(*, interval: float, stop_after: float | None = None) -> int:
-    """Follow the events every ``interval`` seconds (for ``stop_after`` seconds, or for ever) and
-    republish every table at least daily; how many releases were made."""
+    """Follow the events every ``interval`` seconds (for ``stop_after`` seconds, or for ever),
+    republish every table and project the population again at least daily; how many releases
+    were made."""
     started = time.monotonic()
     made = 0
     last_full = 0.0
     while stop_after is None or time.monotonic() - started < stop_after:
         if time.monotonic() - last_full > 86400:
             made += len(tables_refresh())
+            from gov21.statistics.forecasting import forecast_build
+
+            with contextlib.suppress(DomainError):  # nobody to project from yet: tried again tomorrow
+                forecast_build()
             last_full = time.monotonic()
         made += len(events_follow()[1])
         time.sleep(interval)
