@@ -13,4 +13,7 @@ class ExchangeConfig(AppConfig):
         from gov21.core.permissions import permissions_grant
 
         permissions_grant(app=self.label, grants=PERMISSIONS)
-        from gov21.exchange import pubsub  # noqa: F401  (registers its outbox for the back office)
+        from gov21.exchange import (
+            pubsub,  # noqa: F401  (registers its outbox for the back office)
+            traffic,  # noqa: F401  (registers its local service)
+        )

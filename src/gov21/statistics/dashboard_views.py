@@ -81,7 +81,7 @@ def completeness(request: HttpRequest) -> HttpResponse:
     return render(request, "statistics/completeness.html", context)
 
 
-def _csv(name: str, header: list[str], rows: Sequence[Sequence[object]]) -> HttpResponse:
+def csv_response(name: str, header: list[str], rows: Sequence[Sequence[object]]) -> HttpResponse:
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(header)
@@ -128,7 +128,7 @@ def completeness_csv(request: HttpRequest) -> HttpResponse:
         ]
         for r in (result.rows if result else [])
     ]
-    return _csv(f"registration-completeness-{year}", header, rows)
+    return csv_response(f"registration-completeness-{year}", header, rows)
 
 
 def _band_rows(years: list[int], series: dict[str, list[float]]) -> list[tuple[int, int, int, int, int, int]]:
@@ -152,7 +152,7 @@ def _band_chart(ident: str, title: str, years: list[int], series: dict[str, list
         labels=[str(y) for y in years],
         median=series["median"],
         bands=[(series["lo95"], series["hi95"]), (series["lo80"], series["hi80"])],
-        band_names=[_("95% interval"), _("80% interval")],
+        band_names=[_("95 per cent interval"), _("80 per cent interval")],
     )
 
 
@@ -234,4 +234,4 @@ def forecasts_csv(request: HttpRequest) -> HttpResponse:
             for y, *values in _band_rows(result["years"], series):
                 rows.append([measure, area, y, *values])
     header = ["measure", "parish", "year", "median", "lo80", "hi80", "lo95", "hi95"]
-    return _csv(f"projection-{run.base_year if run else 'none'}", header, rows)
+    return csv_response(f"projection-{run.base_year if run else 'none'}", header, rows)

@@ -115,3 +115,117 @@ def completeness(*, year: int, today: date) -> Completeness | None:
         deaths_per_1000=per_deaths,
         sources=sources,
     )
+
+
+@dataclass(frozen=True, slots=True)
+class ServiceRow:
+    service: str
+    submitted: int
+    decided: int
+    approved: int
+    automatic: int
+    median_hours: float | None
+    target_hours: float | None
+    within_target: int
+
+    @staticmethod
+    def _share(part: int, whole: int) -> int | None:
+        return round(100 * part / whole) if whole else None
+
+    @property
+    def automatic_share(self) -> int | None:
+        return self._share(self.automatic, self.decided)
+
+    @property
+    def approved_share(self) -> int | None:
+        return self._share(self.approved, self.decided)
+
+    @property
+    def within_target_share(self) -> int | None:
+        return self._share(self.within_target, self.decided)
+
+
+def _median(values: list[float]) -> float | None:
+    if not values:
+        return None
+    ordered = sorted(values)
+    middle = len(ordered) // 2
+    return ordered[middle] if len(ordered) % 2 else (ordered[middle - 1] + ordered[middle]) / 2
+
+
+def services_performance(*, start: date, end: date) -> list[ServiceRow]:
+    """Per one-stop shop service, from the application events received from ``start`` to ``end``:
+    applications submitted and decided, approved, decided by the engine alone, the median time to
+    a decision and the share decided within the service's target. The last row sums every service."""
+    from gov21.statistics.models import ApplicationEvent
+
+    rows = ApplicationEvent.objects.filter(day__gte=start, day__lte=end).values_list(
+        "event_type", "service", "decision", "automatic", "hours", "target_hours", "within_target"
+    )
+    by: dict[str, dict[str, list[float]]] = {}
+    counts: dict[str, list[int]] = {}
+    for event_type, service, decision, automatic, hours, target, within in rows:
+        for key in (service, TOTAL):
+            c = counts.setdefault(key, [0, 0, 0, 0, 0])
+            t = by.setdefault(key, {"hours": [], "target": []})
+            if event_type == "application.submitted":
+                c[0] += 1
+                continue
+            c[1] += 1
+            c[2] += decision == "approved"
+            c[3] += bool(automatic)
+            c[4] += bool(within)
+            if hours is not None:
+                t["hours"].append(hours)
+            if target is not None:
+                t["target"].append(target)
+    return [
+        ServiceRow(
+            service=key,
+            submitted=c[0],
+            decided=c[1],
+            approved=c[2],
+            automatic=c[3],
+            median_hours=_median(by[key]["hours"]),
+            target_hours=_median(by[key]["target"]),
+            within_target=c[4],
+        )
+        for key, c in sorted(counts.items(), key=lambda kv: (kv[0] == TOTAL, kv[0]))
+    ]
+
+
+@dataclass(frozen=True, slots=True)
+class TrafficRow:
+    client: str
+    service: str
+    messages: int
+    failed: int
+    mean_ms: float
+
+
+def exchange_traffic(*, start: date, end: date) -> list[TrafficRow]:
+    """Messages through the exchange from ``start`` to ``end`` by client agency and service, from the
+    exchange's traffic service (counts only), busiest first."""
+    from gov21.exchange.contracts import agency_client, agency_service, exchange_json
+
+    answer = exchange_json(
+        client=agency_client("STATS", "statistics"),
+        service=agency_service("EXCHANGE", "monitoring", "traffic"),
+        path="/",
+        query=f"from={start.isoformat()}&to={end.isoformat()}",
+        issue="official statistics",
+    )
+    cells = answer.get("cells") if isinstance(answer, dict) else None
+    acc: dict[tuple[str, str], list[float]] = {}
+    for cell in cells if isinstance(cells, list) else []:
+        if not isinstance(cell, dict):
+            continue
+        a = acc.setdefault((str(cell["client"]), str(cell["service"])), [0, 0, 0.0])
+        a[0] += int(cell["messages"])
+        a[1] += 0 if cell["ok"] else int(cell["messages"])
+        a[2] += float(cell["duration_ms"])
+    rows = [
+        TrafficRow(client=c, service=s, messages=int(n), failed=int(f), mean_ms=ms / n if n else 0.0)
+        for (c, s), (n, f, ms) in acc.items()
+    ]
+    return sorted(rows, key=lambda r: (-r.messages, r.client, r.service))
