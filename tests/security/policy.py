@@ -437,7 +437,16 @@ URLS: dict[str, Rule] = {
     # --- the asset register and disaster response; the forms are sent empty (422 once let in)
     "office/land/": Rule(_u("/office/land/"), get=page("land.read")),
     "office/statistics/": Rule(_u("/office/statistics/"), get=page("statistics.read")),
+    "office/statistics/services/": Rule(_u("/office/statistics/services/"), get=page("statistics.read")),
+    "office/statistics/services/csv": Rule(_u("/office/statistics/services/csv"), get=page("statistics.read")),
+    "office/statistics/services/traffic.csv": Rule(
+        _u("/office/statistics/services/traffic.csv"), get=page("statistics.read")
+    ),
     "statistics/": Rule(_u("/statistics/"), get=EVERYONE),
+    "statistics/completeness/": Rule(_u("/statistics/completeness/"), get=EVERYONE),
+    "statistics/completeness/csv": Rule(_u("/statistics/completeness/csv"), get=EVERYONE),
+    "statistics/forecasts/": Rule(_u("/statistics/forecasts/"), get=EVERYONE),
+    "statistics/forecasts/csv": Rule(_u("/statistics/forecasts/csv"), get=EVERYONE),
     # Public tables; the world has published none (tests/statistics publishes and reads them), so a
     # table's page answers 404 to everyone alike, never a refusal.
     "statistics/<slug:dataset>/": Rule(
@@ -993,6 +1002,8 @@ EXCHANGE: dict[tuple[str, str, str], XOp] = {
         frozenset({"CRO/civil-registry", "LRA/land-register"}), _p("/"), body=lambda w: {}
     ),
     ("MSD/benefits/events", "POST", "/"): XOp(frozenset({"CRO/civil-registry"}), _p("/"), body=lambda w: {}),
+    # The exchange's traffic counts: the statistics office alone.
+    ("EXCHANGE/monitoring/traffic", "GET", "/"): XOp(frozenset({"STATS/statistics"}), _p("/")),
     # Pull subscribers read their own queue of events.
     ("EXCHANGE/pubsub/events", "GET", "/{event_type}"): XOp(frozenset({"STATS/statistics"}), _p("/birth.registered")),
     ("EXCHANGE/pubsub/events", "POST", "/{event_type}/ack"): XOp(

@@ -526,6 +526,28 @@ OPENDATA_HARVEST_LOOPBACK: Setting[bool] = Setting(
     " host. Private, link-local and other non-public addresses are always refused.",
 )
 
+STATISTICS_BIRTHS_PER_1000: Setting[int] = Setting(
+    "GOV21_STATISTICS_BIRTHS_PER_1000",
+    int,
+    13,
+    "Births expected a year per 1,000 residents (the crude birth rate from the last census or survey): the"
+    " statistics office measures the completeness of birth registration against it.",
+)
+STATISTICS_DEATHS_PER_1000: Setting[int] = Setting(
+    "GOV21_STATISTICS_DEATHS_PER_1000",
+    int,
+    8,
+    "Deaths expected a year per 1,000 residents (the crude death rate from the last census or survey): the"
+    " statistics office measures the completeness of death registration against it.",
+)
+STATISTICS_RENEWAL_YEARS: Setting[int] = Setting(
+    "GOV21_STATISTICS_RENEWAL_YEARS",
+    int,
+    10,
+    "Years a licence or identity card held by adults aged 20-74 is valid: the statistics office forecasts"
+    " renewals as that population divided by this.",
+)
+
 ALL: tuple[Setting[object], ...] = tuple(value for value in list(globals().values()) if isinstance(value, Setting))
 
 

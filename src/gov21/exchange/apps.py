@@ -16,4 +16,5 @@ class ExchangeConfig(AppConfig):
         from gov21.exchange import (
             exchange_routes,  # noqa: F401  (the directory's numbers answer on the exchange)
             pubsub,  # noqa: F401  (registers its outbox for the back office)
+            traffic,  # noqa: F401  (registers its local service)
         )

@@ -78,6 +78,13 @@ CONCERN_EVENT_TYPES: Final = (
 )
 CONCERN_AGENCIES: Final = ("PWD/works", "WSA/water", "SWA/waste")
 
+# The one-stop shop's applications, for the statistics office: the service, the day and the outcome,
+# never the applicant nor the application's reference.
+APPLICATION_EVENT_TYPES: Final = (
+    ("application.submitted", "An application was submitted to the one-stop shop"),
+    ("application.decided", "An application to the one-stop shop was decided"),
+)
+
 
 def _gov(tail: str) -> str:
     return f"{config.INSTANCE.read()}/GOV/{tail}"
@@ -724,6 +731,23 @@ def _concern_schema() -> dict[str, JsonValue]:
     }
 
 
+def _application_schema() -> dict[str, JsonValue]:
+    return {
+        "type": "object",
+        "required": ["service", "agency", "date"],
+        "properties": {
+            "service": {"type": "string"},
+            "agency": {"type": "string"},
+            "date": {"type": "string", "format": "date"},
+            "decision": {"type": "string", "enum": ["approved", "refused"]},
+            "automatic": {"type": "boolean"},
+            "hours": {"type": "number"},
+            "target_hours": {"type": ["number", "null"]},
+            "within_target": {"type": "boolean"},
+        },
+    }
+
+
 @transaction.atomic
 def pubsub_bootstrap() -> None:
     """The demo nation's events: the civil registry's event types, the exchange's pull service, the
@@ -758,6 +782,11 @@ def pubsub_bootstrap() -> None:
             subscription_add(event_type=code, subscriber=engine, mode=Subscription.PUSH, endpoint=engine_inbox)
     # The statistics office pulls every registry event and recounts what it changed.
     for code, _description, _uin_key in REGISTRY_EVENT_TYPES:
+        if not Subscription.objects.filter(event_type__code=code, subscriber=statistics).exists():
+            subscription_add(event_type=code, subscriber=statistics, mode=Subscription.PULL)
+    # The service engine tells of submitted and decided applications; the statistics office counts them.
+    for code, description in APPLICATION_EVENT_TYPES:
+        event_type_add(code=code, publisher=engine, description=description, schema=_application_schema())
         if not Subscription.objects.filter(event_type__code=code, subscriber=statistics).exists():
             subscription_add(event_type=code, subscriber=statistics, mode=Subscription.PULL)
     right_grant(service=events, subject=statistics, method="GET", path="/*", by="gov21 setup")

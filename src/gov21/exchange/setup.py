@@ -192,6 +192,9 @@ def _bootstrap() -> None:
             by="gov21 setup",
         )
     pubsub.pubsub_bootstrap()
+    from gov21.exchange.traffic import traffic_bootstrap
+
+    traffic_bootstrap()
     node.CONFS.clear()
 
 

@@ -40,6 +40,7 @@ from gov21.onestop.models import (
     ServiceDefinition,
     Transition,
 )
+from gov21.onestop.published import application_event
 
 logger = logging.getLogger(__name__)
 
@@ -85,6 +86,7 @@ def _move(application: Application, *, to: str, actor: str, actor_kind: str, not
     )
     application.state = to
     application.updated_at = now
+    application_event(application, to=to, actor_kind=actor_kind, at=now)
 
 
 def _notify(application: Application, key: str, **params: str) -> None:

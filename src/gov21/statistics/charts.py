@@ -103,3 +103,54 @@ def pyramid_svg(
         for g, a, b in zip(groups, left, right, strict=True)
     )
     return _frame(ident=ident, title=title, desc=shown, height=height, body="".join(parts))
+
+
+def band_svg(
+    *,
+    ident: str,
+    title: str,
+    labels: Sequence[str],
+    median: Sequence[float],
+    bands: Sequence[tuple[Sequence[float], Sequence[float]]],
+    band_names: Sequence[str],
+) -> SafeString:
+    """A line (the median) over shaded prediction intervals, widest first; labels along the bottom."""
+    height, left, bottom, top, right = 260, 64, 40, 16, 12
+    lows = [v for low, _high in bands for v in low] or list(median)
+    highs = [v for _low, high in bands for v in high] or list(median)
+    floor, peak = min([*lows, *median]), max([*highs, *median])
+    if peak - floor < 1:
+        peak, floor = peak + 1, floor - 1
+    span = WIDTH - left - right
+    step = span / max(1, len(labels) - 1)
+
+    def x(i: int) -> float:
+        return left + i * step
+
+    def y(v: float) -> float:
+        return top + (height - bottom - top) * (peak - v) / (peak - floor)
+
+    parts = [
+        f'<line x1="{left}" y1="{height - bottom}" x2="{WIDTH - right}" y2="{height - bottom}" stroke="{TEXT}"/>',
+        f'<text x="{left - 6}" y="{top + 4}" text-anchor="end" font-size="11" fill="{TEXT}">{peak:,.0f}</text>',
+        f'<text x="{left - 6}" y="{height - bottom}" text-anchor="end" font-size="11" fill="{TEXT}">'
+        f"{floor:,.0f}</text>",
+    ]
+    for k, (low, high) in enumerate(bands):
+        ring = [f"{x(i):.1f},{y(v):.1f}" for i, v in enumerate(high)]
+        ring += [f"{x(i):.1f},{y(v):.1f}" for i, v in reversed(list(enumerate(low)))]
+        parts.append(f'<polygon points="{" ".join(ring)}" fill="{BAR}" fill-opacity="{0.15 + 0.15 * k:.2f}"/>')
+    line = " ".join(f"{x(i):.1f},{y(v):.1f}" for i, v in enumerate(median))
+    parts.append(f'<polyline points="{line}" fill="none" stroke="{TEXT}" stroke-width="2"/>')
+    for i, label in enumerate(labels):
+        parts.append(
+            f'<text x="{x(i):.1f}" y="{height - bottom + 14}" text-anchor="middle" font-size="10" '
+            f'fill="{TEXT}">{escape(label)}</text>'
+        )
+    shown = "; ".join(
+        f"{label}: {m:,.0f} ("
+        + ", ".join(f"{name} {low[i]:,.0f}–{high[i]:,.0f}" for name, (low, high) in zip(band_names, bands, strict=True))
+        + ")"
+        for i, (label, m) in enumerate(zip(labels, median, strict=True))
+    )
+    return _frame(ident=ident, title=title, desc=shown, height=height, body="".join(parts))

@@ -28,3 +28,42 @@ class TableRelease(models.Model):
 
     def __str__(self) -> str:
         return f"{self.dataset} v{self.version}"
+
+
+class Forecast(models.Model):
+    """One run of the population projection and service demand forecasts with its back-test
+    (``statistics.forecasting``): model outputs from counts, nobody in them. ``result`` holds the
+    years, the quantiles of every series and the back-test's errors."""
+
+    created_at = models.DateTimeField()
+    base_year = models.PositiveIntegerField()
+    result = models.JSONField()
+
+    class Meta:
+        indexes = [models.Index(fields=["-created_at"], name="statistics_forecast_latest")]
+
+    def __str__(self) -> str:
+        return f"forecast from {self.base_year} ({self.created_at:%Y-%m-%d})"
+
+
+class ApplicationEvent(models.Model):
+    """One application event of the one-stop shop as the statistics office received it through the
+    exchange: the service, the day and the outcome, nobody in it."""
+
+    event_type = models.CharField(max_length=40)
+    seq = models.BigIntegerField()
+    service = models.CharField(max_length=64)
+    agency = models.CharField(max_length=64, blank=True)
+    day = models.DateField()
+    decision = models.CharField(max_length=10, blank=True)
+    automatic = models.BooleanField(null=True)
+    hours = models.FloatField(null=True)
+    target_hours = models.FloatField(null=True)
+    within_target = models.BooleanField(null=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["event_type", "seq"], name="statistics_application_event")]
+        indexes = [models.Index(fields=["day"], name="statistics_application_day")]
+
+    def __str__(self) -> str:
+        return f"{self.event_type} #{self.seq}"

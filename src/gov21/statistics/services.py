@@ -5,6 +5,7 @@ numbered release, in the office's own record and on the data portal."""
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Iterable
 from datetime import date
@@ -17,7 +18,7 @@ from django.utils import timezone
 from gov21.core.errors import DomainError
 from gov21.exchange.contracts import agency_client, agency_service, exchange_json
 from gov21.statistics import disclosure
-from gov21.statistics.models import TableRelease
+from gov21.statistics.models import ApplicationEvent, TableRelease
 from gov21.statistics.tables import TableSpec, all_tables, population_table, year_tables
 
 CLIENT: Final = ("STATS", "statistics")
@@ -30,6 +31,8 @@ EVENT_TYPES: Final = (
     "address.changed",
 )
 PULL_LIMIT: Final = 1000
+# The one-stop shop's application events, kept as received (counts are made from them on demand).
+APPLICATION_EVENT_TYPES: Final = ("application.submitted", "application.decided")
 
 
 def _numbers(path: str, query: str) -> dict[str, object]:
@@ -135,6 +138,65 @@ def _year_of(event: dict[str, object]) -> int | None:
         return None
 
 
+def _optional_float(value: object) -> float | None:
+    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
+
+
+def _optional_bool(value: object) -> bool | None:
+    return value if isinstance(value, bool) else None
+
+
+def _application_row(event_type: str, event: dict[str, object]) -> ApplicationEvent | None:
+    payload = event.get("payload")
+    if not isinstance(payload, dict):
+        return None
+    try:
+        day = date.fromisoformat(str(payload.get("date", "")))
+    except ValueError:
+        return None
+    decision = str(payload.get("decision") or "")
+    return ApplicationEvent(
+        event_type=event_type,
+        seq=int(str(event["seq"])),
+        service=str(payload.get("service", ""))[:64],
+        agency=str(payload.get("agency", ""))[:64],
+        day=day,
+        decision=decision[:10],
+        automatic=_optional_bool(payload.get("automatic")),
+        hours=_optional_float(payload.get("hours")),
+        target_hours=_optional_float(payload.get("target_hours")),
+        within_target=_optional_bool(payload.get("within_target")),
+    )
+
+
+def applications_follow() -> int:
+    """Read the one-stop shop's new application events through the exchange, keep them, and only
+    then acknowledge them; how many were read. An event that cannot be read as one is skipped."""
+    count = 0
+    for event_type in APPLICATION_EVENT_TYPES:
+        page = exchange_json(
+            client=agency_client(*CLIENT),
+            service=agency_service("EXCHANGE", "pubsub", "events"),
+            path=f"/{event_type}",
+            query=f"limit={PULL_LIMIT}",
+        )
+        events = [e for e in page.get("events", []) if isinstance(e, dict)]
+        if not events:
+            continue
+        rows = [r for r in (_application_row(event_type, e) for e in events) if r is not None]
+        ApplicationEvent.objects.bulk_create(rows, ignore_conflicts=True)
+        exchange_json(
+            client=agency_client(*CLIENT),
+            service=agency_service("EXCHANGE", "pubsub", "events"),
+            path=f"/{event_type}/ack",
+            method="POST",
+            body=b'{"seq": %d}' % int(str(events[-1]["seq"])),
+            content_type="application/json",
+        )
+        count += len(events)
+    return count
+
+
 def events_follow() -> tuple[int, list[TableRelease]]:
     """Read the registry's new events through the exchange, recount the tables of the years they
     happened in, and only then acknowledge them: a failure leaves them to be read again. The
@@ -170,18 +232,24 @@ def events_follow() -> tuple[int, list[TableRelease]]:
 
 
 def follow_loop(*, interval: float, stop_after: float | None = None) -> int:
-    """Follow the events every ``interval`` seconds (for ``stop_after`` seconds, or for ever) and
-    republish every table at least daily; how many releases were made."""
+    """Follow the events every ``interval`` seconds (for ``stop_after`` seconds, or for ever),
+    republish every table and project the population again at least daily; how many releases
+    were made."""
     started = time.monotonic()
     made = 0
     last_full = 0.0
     while stop_after is None or time.monotonic() - started < stop_after:
         if time.monotonic() - last_full > 86400:
             made += len(tables_refresh())
+            from gov21.statistics.forecasting import forecast_build
+
+            with contextlib.suppress(DomainError):  # nobody to project from yet: tried again tomorrow
+                forecast_build()
             last_full = time.monotonic()
         made += len(events_follow()[1])
+        applications_follow()
         time.sleep(interval)
     return made
 
 
-__all__ = ["all_tables", "events_follow", "follow_loop", "table_release", "tables_refresh"]
+__all__ = ["all_tables", "applications_follow", "events_follow", "follow_loop", "table_release", "tables_refresh"]

@@ -1,0 +1,119 @@
+"""The statistics office at national scale: its tables rebuilt from scratch, its forecast, and how
+soon a registration reaches the published table, over a seeded nation.
+
+    GOV21_DATA_DIR=var/stats1m [GOV21_DATABASE_URL=...] .venv/bin/python bench/statistics_1m.py --people 1000000
+
+Seeds the nation into an empty data directory first (not timed; minutes for a million people) and
+sets up the demo exchange. Then, ``--runs`` times each:
+
+- *rebuild*: every release of the office deleted, then the population table and the tables of this
+  year and last year recounted through the exchange, protected and published on the data portal;
+- *forecast*: the projection and its back-test (25 reads of the registry's numbers, 1,000 simulations);
+- *current*: one birth registered through the registry's services, then one ``events_follow`` (what
+  ``gov21 statistics follow`` runs every 2 s): the seconds from the registration's commit to the
+  new release of the births table on the portal.
+
+Prints the seconds of each run and their medians as JSON. Loopback only; bounded by ``--runs``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import statistics
+import string
+import time
+from datetime import date, timedelta
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--people", type=int, default=1_000_000)
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--events", type=int, default=5, help="registrations timed for the 'current' figure")
+    args = parser.parse_args()
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "gov21.settings")
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+    from django.utils import timezone
+
+    from gov21.core.principal import Principal
+    from gov21.exchange import setup
+    from gov21.registry import services as registry
+    from gov21.registry.models import Person
+    from gov21.registry.records import BirthFacts
+    from gov21.statistics import forecasting, services
+    from gov21.statistics.models import TableRelease
+
+    call_command("migrate", verbosity=0)
+    setup.bootstrap()
+    seeded_s = None
+    if not Person.objects.exists():
+        started = time.perf_counter()
+        call_command("seed", people=args.people, verbosity=0)
+        seeded_s = round(time.perf_counter() - started, 1)
+    persons = Person.objects.count()
+    year = timezone.localdate().year
+    services.events_follow()  # the seed's own events: read and acknowledged before timing
+
+    rebuild, forecast = [], []
+    releases = 0
+    for _ in range(args.runs):
+        TableRelease.objects.all().delete()
+        started = time.perf_counter()
+        releases = len(services.tables_refresh(years=[year - 1, year]))
+        rebuild.append(round(time.perf_counter() - started, 2))
+        started = time.perf_counter()
+        run = forecasting.forecast_build()
+        forecast.append(round(time.perf_counter() - started, 2))
+
+    registrar = Principal(name="bench.registrar", kind="staff", roles=frozenset({"registrar"}))
+    current = []
+    rng = random.Random(time.time_ns())
+    for k in range(args.events):
+        born = timezone.localdate() - timedelta(days=1 + k)
+        facts = {
+            # Names unlike any other, so that no birth looks like a duplicate to be resolved first.
+            "given_names": "".join(rng.choice(string.ascii_lowercase) for _ in range(10)).capitalize(),
+            "family_name": "".join(rng.choice(string.ascii_lowercase) for _ in range(12)).capitalize(),
+            "sex": "F" if k % 2 else "M",
+            "birth_date": born.isoformat(),
+            "birth_parish": "XA-03",
+            "birth_settlement": "Anse Corail",
+            "address_parish": "XA-03",
+            "address_settlement": "Anse Corail",
+            "address_line": f"{k + 1} Harbour Road",
+        }
+        registry.register_birth(birth=BirthFacts.model_validate(facts), actor=registrar)
+        committed = time.perf_counter()
+        _count, made = services.events_follow()
+        assert any(r.dataset == f"births-by-parish-month-sex-{born.year}" for r in made), "no new births release"
+        current.append(round(time.perf_counter() - committed, 2))
+
+    print(
+        json.dumps(
+            {
+                "people": persons,
+                "seeded_s": seeded_s,
+                "releases_per_rebuild": releases,
+                "rebuild_s": rebuild,
+                "rebuild_median_s": statistics.median(rebuild),
+                "forecast_s": forecast,
+                "forecast_median_s": statistics.median(forecast),
+                "backtest_mape_5y_pct": run.result["backtest"]["total_mape"][-1],
+                "current_s": current,
+                "current_median_s": statistics.median(current),
+                "engine": django.db.connection.vendor,
+                "load_average": os.getloadavg(),
+                "date": date.today().isoformat(),
+            }
+        )
+    )
+
+
+if __name__ == "__main__":
+    main()
