@@ -15,6 +15,7 @@ import hashlib
 import ipaddress
 import logging
 import socket
+import uuid
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from typing import Any, Final
@@ -555,8 +556,8 @@ def source_add(
 
 def source_get(key: str) -> HarvestSource:
     query = Q(name=key)
-    if len(key) == 36:
-        query |= Q(id=key) if _is_uuid(key) else Q()
+    if _is_uuid(key):
+        query |= Q(id=key)
     found = HarvestSource.objects.select_related("organization").filter(query).first()
     if found is None:
         raise DomainError("not_found", _("No such harvest source."), status=404, field="id")
@@ -564,13 +565,11 @@ def source_get(key: str) -> HarvestSource:
 
 
 def _is_uuid(value: str) -> bool:
-    import uuid
-
     try:
         uuid.UUID(value)
     except ValueError:
         return False
-    return True
+    return len(value) == 36
 
 
 def source_run(*, principal: Principal, key: str) -> HarvestJob:
