@@ -707,6 +707,12 @@ URLS: dict[str, Rule] = {
         ok=frozenset({404}),
         data=lambda w: {"decision": "accept", "reason": "Clearer"},
     ),
+    "office/participation/processes/new": Rule(
+        _u("/office/participation/processes/new"), get=page("participation.answer"), post=page("participation.answer")
+    ),
+    "office/participation/processes/<slug:slug>/phase": Rule(
+        _u("/office/participation/processes/none/phase"), post=page("participation.answer")
+    ),
     "office/participation/": Rule(_u("/office/participation/"), get=page("participation.moderate")),
     "office/participation/comments/<int:comment_id>/hide": Rule(
         _u("/office/participation/comments/999999/hide"), post=page("participation.moderate")

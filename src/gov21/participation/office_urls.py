@@ -10,4 +10,6 @@ urlpatterns = [
     path("processes/<slug:slug>/answer", office.answer, name="answer"),
     path("proposals/<int:proposal_id>/answer", office.proposal_answer, name="proposal-answer"),
     path("amendments/<int:amendment_id>/decide", office.amendment_decide, name="amendment-decide"),
+    path("processes/new", office.process_new, name="process-new"),
+    path("processes/<slug:slug>/phase", office.phase, name="phase"),
 ]

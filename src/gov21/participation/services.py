@@ -139,6 +139,8 @@ def process_create(
 ) -> Process:
     """A process run by ``agency`` (an exchange member code), open from ``opens_at`` to ``closes_at``."""
     actor.require("participation.answer")
+    if actor.grants and agency not in actor.agencies_where("participation.answer"):
+        raise DomainError("other_agency", _("Create processes only for your own agency."), status=403, field="agency")
     if kind not in Process.Kind.values:
         raise DomainError(
             "unknown_kind",
@@ -210,7 +212,11 @@ def process_phase_set(*, slug: str, phase: str, actor: Principal) -> None:
     actor.require("participation.answer")
     if phase not in Process.Phase.values:
         raise DomainError("unknown_phase", _("There is no such phase."), field="phase")
-    Process.objects.filter(slug=slug).update(phase=phase)
+    with transaction.atomic():
+        process = _process(slug, lock=True)
+        _agency_check(process, actor)
+        process.phase = phase
+        process.save(update_fields=["phase"])
 
 
 # --- who may take part ------------------------------------------------------------------------
