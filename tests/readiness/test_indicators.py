@@ -141,3 +141,24 @@ def test_the_indicators_are_published_with_their_definitions() -> None:
     assert found["exchange-agencies"]["pillar"] is None  # a count: shown, not in the index
     page = Client().get("/readiness/indicators").content.decode()
     assert "Persons with an activated digital ID" in page and "IDA/identity/numbers" in page
+
+
+def test_the_methodology_refuses_a_direction_it_does_not_know() -> None:
+    from gov21.readiness.index import DEFAULT_PATH, methodology_parse
+
+    text = DEFAULT_PATH.read_text(encoding="utf-8").replace("direction: lower", "direction: sideways", 1)
+    with pytest.raises(DomainError) as refused:
+        methodology_parse(text)
+    assert refused.value.field is not None and refused.value.field.endswith(".direction")
+
+
+def test_the_nations_live_indicators_enter_its_index(egdi_loaded: list[int], monkeypatch: pytest.MonkeyPatch) -> None:
+    from gov21.readiness.selectors import group_get, index_result
+
+    monkeypatch.setenv("GOV21_READINESS_COUNTRY", "BRB")
+    before, _ = index_result(year=2018, group=group_get("caricom"))
+    assert not any(i.source.startswith("live.") for i in before.indicators)  # nothing measured yet
+    indicators_measure(accessibility=False)
+    after, _ = index_result(year=2018, group=group_get("caricom"))
+    live = {i.code for i in after.indicators if i.source.startswith("live.")}
+    assert {"live-digital-id", "live-restore-rpo-hours", "live-ask-once"} <= live
