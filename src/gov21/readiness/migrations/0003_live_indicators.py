@@ -6,7 +6,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("readiness", "0001_initial"),
+        ("readiness", "0002_skills_round_closed"),
     ]
 
     operations = [
