@@ -172,6 +172,9 @@ def _database() -> dict[str, object]:
             ),
         },
         "CONN_MAX_AGE": 600,
+        # Tests run on Django's shared in-memory database, one per test process; named explicitly
+        # because pytest-django recognises that default only for Django's own engine path.
+        "TEST": {"NAME": ":memory:"},
     }
 
 

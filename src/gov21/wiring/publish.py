@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from gov21.concerns import contracts as concerns
 from gov21.opendata.contracts import ColumnType, PublishedVersion, TableColumn, TablePublication, table_publish
+from gov21.participation import contracts as participation
 
 
 def concerns_publish() -> list[PublishedVersion]:
@@ -34,3 +35,25 @@ def concerns_publish() -> list[PublishedVersion]:
                 )
             )
     return published
+
+
+def participation_publish() -> PublishedVersion:
+    """The results of every closed participation process on the data portal (a new version only
+    when a process closed or a late count changed)."""
+    table = participation.results_table()
+    note = f"Results of the processes closed by {timezone.now():%Y-%m-%d %H:%M} UTC"
+    with transaction.atomic():
+        return table_publish(
+            TablePublication(
+                dataset=table.dataset,
+                organization=participation.ORGANIZATION,
+                title=table.title,
+                notes=table.notes,
+                columns=tuple(TableColumn(n, cast(ColumnType, t), title) for n, t, title in table.columns),
+                rows=table.rows,
+                change_note=note,
+                tags=table.tags,
+                groups=("society",),
+                frequency="irregular",
+            )
+        )
