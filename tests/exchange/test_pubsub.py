@@ -162,6 +162,9 @@ def test_bootstrap_runs_again_without_duplicating_subscriptions() -> None:
         [
             ("address.changed", ENGINE, "push"),
             ("address.changed", STATS, "pull"),
+            # The statistics office counts the one-stop shop's applications.
+            ("application.decided", STATS, "pull"),
+            ("application.submitted", STATS, "pull"),
             ("birth.registered", BENEFITS, "push"),
             ("birth.registered", ENGINE, "push"),
             ("birth.registered", STATS, "pull"),

@@ -45,7 +45,6 @@ from gov21.land.forms import (
     TransferForm,
 )
 from gov21.land.lodging import Shape, documents_store, parcel_current, polygons_split, preview_map, shapes_read
-from gov21.land.models import Source
 from gov21.land.records import (
     DischargeFacts,
     EasementFacts,
@@ -195,7 +194,7 @@ def _lodging(
         "form": form,
         "errors": form.first_errors() if form.is_bound else {},
         "map": drawn,
-        "kept": list(Source.objects.filter(sha256__in=kept).order_by("uploaded_at")),
+        "kept": selectors.sources_kept(kept),
     }
     return render(request, template, context, status=status)
 

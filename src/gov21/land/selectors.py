@@ -18,7 +18,7 @@ from gov21.audit.contracts import Access, access_action_declare, access_record_a
 from gov21.core.errors import DomainError, NotFound
 from gov21.core.ids import uin_check
 from gov21.core.principal import Principal
-from gov21.land.models import Parcel, Party, PartyKind, Right, RightKind, Transaction, TransactionState
+from gov21.land.models import Parcel, Party, PartyKind, Right, RightKind, Source, Transaction, TransactionState
 from gov21.land.parties import party_view, persons_of
 from gov21.land.records import (
     EncumbrancesRecord,
@@ -214,6 +214,12 @@ def parcel_history(*, number: str, actor: Principal, purpose: str | None) -> His
         rights=[right_record(r) for r in rights],
         transactions=[transaction_record(t) for t in transactions],
     )
+
+
+def sources_kept(digests: Sequence[str]) -> list[Source]:
+    """The stored source documents with these SHA-256 digests, in the order they were uploaded (a
+    lodging form shows the documents it already holds from a refused attempt)."""
+    return list(Source.objects.filter(sha256__in=digests).order_by("uploaded_at"))
 
 
 def transaction_get(*, number: str, actor: Principal) -> Transaction:

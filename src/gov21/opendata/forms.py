@@ -35,6 +35,12 @@ FREQUENCY_CHOICES = [
 ]
 
 
+class ActionForm(forms.Form):
+    """Which of a dataset page's forms was sent, told by its submit button."""
+
+    action = forms.ChoiceField(choices=[("describe", "describe"), ("resource", "resource"), ("version", "version")])
+
+
 class DatasetForm(Form):
     """A dataset's description in the publishers' back office (its name only when it is created)."""
 

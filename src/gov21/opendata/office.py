@@ -20,7 +20,7 @@ from gov21.core.forms import Form
 from gov21.core.office import Office
 from gov21.core.principal import Principal
 from gov21.opendata import harvest, selectors, services, uploads
-from gov21.opendata.forms import DatasetForm, HarvestSourceForm, ResourceForm, VersionForm
+from gov21.opendata.forms import ActionForm, DatasetForm, HarvestSourceForm, ResourceForm, VersionForm
 from gov21.opendata.models import Dataset
 from gov21.opendata.publishing import dataset_version_publish
 
@@ -71,12 +71,11 @@ def home(request: HttpRequest, principal: Principal) -> HttpResponse:
             else:
                 return HttpResponseRedirect(reverse("opendata-office:dataset", args=[dataset.name]))
         status = 422
-    own = Dataset.objects.filter(state="active", harvested_from__isnull=True).select_related("organization")
     context = {
         "form": form,
         "errors": form.first_errors() if form.is_bound else {},
-        "datasets": own.order_by("-modified")[:200],
-        "harvested": Dataset.objects.filter(state="active", harvested_from__isnull=False).count(),
+        "datasets": selectors.local_datasets(limit=200),
+        "harvested": selectors.harvested_count(),
     }
     return render(request, "opendata/office/home.html", context, status=status)
 
@@ -110,7 +109,8 @@ def dataset(request: HttpRequest, principal: Principal, name: str) -> HttpRespon
     found = selectors.dataset_get(name)
     if found.harvested_from_id is not None:
         raise DomainError("harvested", _("This dataset is copied from another portal; it changes there."), status=409)
-    action = request.POST.get("action", "") if request.method == "POST" else ""
+    chosen = ActionForm(request.POST if request.method == "POST" else None)
+    action = chosen.cleaned_data["action"] if chosen.is_valid() else ""
     posted = request.POST if request.method == "POST" else None
     files = request.FILES if request.method == "POST" else None
     describe = _dataset_form(found, posted if action == "describe" else None)

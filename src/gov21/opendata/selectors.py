@@ -173,6 +173,17 @@ def datasets() -> QuerySet[Dataset]:
     )
 
 
+def local_datasets(*, limit: int) -> list[Dataset]:
+    """The active datasets published here (not copied from another portal), latest changed first."""
+    own = Dataset.objects.filter(state="active", harvested_from__isnull=True).select_related("organization")
+    return list(own.order_by("-modified")[:limit])
+
+
+def harvested_count() -> int:
+    """How many active datasets are copies of another portal's."""
+    return Dataset.objects.filter(state="active", harvested_from__isnull=False).count()
+
+
 def dataset_get(id_or_name: str) -> Dataset:
     query = Q(name=id_or_name)
     if re.fullmatch(r"[0-9a-f-]{36}", id_or_name):

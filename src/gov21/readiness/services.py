@@ -5,7 +5,9 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+import re
 from dataclasses import dataclass
+from pathlib import Path
 
 from django.db import transaction
 from django.utils import timezone
@@ -148,3 +150,26 @@ def egdi_import(*, content: bytes, year: int) -> EgdiLoaded:
         EgdiCountry.objects.bulk_create(rows)
         results_publish_soon()
     return EgdiLoaded(year, len(rows), bool(replaced), tuple(discrepancies), tuple(incomplete))
+
+
+# The UN's country tables as published (see the README beside them for the source and its terms).
+EGDI_DIR = Path(__file__).resolve().parent / "data" / "egdi"
+_EGDI_NAME = re.compile(r"egdi-(\d{4})\.csv")
+
+
+def egdi_shipped() -> dict[int, Path]:
+    """The survey years shipped with gov21 and their files, oldest first."""
+    found = {int(m.group(1)): p for p in EGDI_DIR.iterdir() if (m := _EGDI_NAME.fullmatch(p.name))}
+    return dict(sorted(found.items()))
+
+
+def egdi_shipped_load() -> list[int]:
+    """Load each shipped survey year that is not loaded yet (a year the operator loaded, from these
+    files or another, is left as it is); the years loaded now."""
+    loaded = set(EgdiImport.objects.values_list("year", flat=True))
+    added = []
+    for year, path in egdi_shipped().items():
+        if year not in loaded:
+            egdi_import(content=path.read_bytes(), year=year)
+            added.append(year)
+    return added
