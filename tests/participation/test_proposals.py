@@ -5,12 +5,9 @@ agency, debated in threaded comments, and marked expired when the window ends be
 from __future__ import annotations
 
 import re
-import threading
-from collections.abc import Callable
 from datetime import timedelta
 
 import pytest
-from django.db import connection
 from django.test import Client
 from django.utils import timezone
 
@@ -251,68 +248,3 @@ def test_eligibility_is_read_once_per_person_and_process_and_a_refusal_is_not_ke
             services.proposal_support(slug="p", proposal_id=proposal.pk, uin=child, level=SUBSTANTIAL)
     assert len([u for u in data_uses_for(subject=child) if u["client"].endswith("DGO/participation")]) == 2
     assert Eligibility.objects.count() == 1
-
-
-WRITERS = 6
-
-
-def _race(acts: list[Callable[[], object]]) -> tuple[int, list[BaseException]]:
-    done, errors = [0], []
-    barrier = threading.Barrier(len(acts))
-    lock = threading.Lock()
-
-    def writer(act: Callable[[], object]) -> None:
-        try:
-            barrier.wait()
-            act()
-            with lock:
-                done[0] += 1
-        except BaseException as exc:
-            errors.append(exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=writer, args=(act,)) for act in acts]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return done[0], errors
-
-
-@pytest.mark.postgres_only
-@pytest.mark.django_db(transaction=True)
-def test_concurrent_supports_by_one_person_leave_one_support() -> None:
-    _proposals(threshold=1)
-    proposal = services.proposal_create(slug="p", uin=_uin(), level=SUBSTANTIAL, title="A", body="B")
-    uin = _uin()
-
-    def support() -> object:
-        return services.proposal_support(slug="p", proposal_id=proposal.pk, uin=uin, level=SUBSTANTIAL)
-
-    accepted, errors = _race([support] * WRITERS)
-
-    assert accepted == 1, errors
-    assert all(isinstance(e, DomainError) and e.code == "already_supported" for e in errors), errors
-    proposal.refresh_from_db()
-    assert ProposalSupport.objects.count() == 1 == proposal.supports
-    assert proposal.state == Proposal.State.REACHED
-    assert Eligibility.objects.filter(pseudonym=ProposalSupport.objects.get().pseudonym).count() == 1
-
-
-@pytest.mark.postgres_only
-@pytest.mark.django_db(transaction=True)
-def test_concurrent_supports_of_different_people_cross_the_threshold_once_and_are_all_counted() -> None:
-    _proposals(threshold=4)
-    proposal = services.proposal_create(slug="p", uin=_uin(), level=SUBSTANTIAL, title="A", body="B")
-    uins = [_uin() for _ in range(WRITERS)]
-
-    def support(uin: str) -> Callable[[], object]:
-        return lambda: services.proposal_support(slug="p", proposal_id=proposal.pk, uin=uin, level=SUBSTANTIAL)
-
-    accepted, errors = _race([support(u) for u in uins])
-
-    assert accepted == WRITERS and not errors
-    proposal.refresh_from_db()
-    assert proposal.supports == WRITERS == ProposalSupport.objects.count()
-    assert proposal.state == Proposal.State.REACHED and proposal.reached_at is not None
