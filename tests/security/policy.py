@@ -932,6 +932,8 @@ EXCHANGE: dict[tuple[str, str, str], XOp] = {
         ALL_AGENCIES, _p("/verify"), body=lambda w: {"token": "not-a-credential"}
     ),
     ("CRO/civil-registry/residents", "GET", "/counts"): XOp(frozenset({"NDMO/disaster-response"}), _p("/counts")),
+    # Named residents: the disaster management office only (without places nor purpose, a 422).
+    ("CRO/civil-registry/residents", "GET", "/named"): XOp(frozenset({"NDMO/disaster-response"}), _p("/named")),
     # The record linkage's own index of the registry; no listed client may read it.
     ("CRO/civil-registry/versions", "GET", "/"): XOp(frozenset(), _p("/")),
     # Every agency may ask; the service answers only the agency that owns the source (403 otherwise).
