@@ -8,6 +8,7 @@ import io
 import json
 import os
 import re
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -119,3 +120,46 @@ def test_the_asset_and_disaster_pages_have_no_serious_accessibility_problems(
     page.get_by_role("button", name="Declare and show what it struck").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Flood")
     assert _serious_violations(page, axe) == [], "impact"
+
+
+def test_an_officer_states_a_purpose_and_reads_the_residents_by_name_with_no_accessibility_problem(
+    page: Page, live_server: LiveServer
+) -> None:
+    from gov21.assets import services
+    from gov21.assets.records import EventFacts
+    from tests.assets.factories import OFFICER
+
+    axe, origin = _axe_source()
+    if axe is None:
+        if os.environ.get("CI"):
+            pytest.fail(origin)
+        pytest.skip(origin)
+    register_person(REGISTRAR, given="Rose", family="Auguste", address_parish="XA-01",
+                    address_settlement="Port Clement", address_line="3 Harbour Street")  # fmt: skip
+    event = services.disaster_declare(
+        facts=EventFacts(name="Flood Bea", kind="flood", occurred_on=date(2026, 9, 1)),
+        area=services.area_parse(json.dumps(AREA)),
+        actor=OFFICER,
+    )
+    _sign_in(page, live_server.url)
+    page.goto(f"{live_server.url}/office/disasters/{event.pk}")
+    expect(page.locator("main")).not_to_contain_text("Auguste")
+
+    page.get_by_role("link", name="Residents by name, for a purpose you state").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Residents by name")
+    assert _serious_violations(page, axe) == [], "purpose"
+    page.get_by_role("button", name="State the purpose and show the names").click()
+    expect(page.locator(".error-summary")).to_contain_text("Choose the purpose for which you need the names.")
+    assert _serious_violations(page, axe) == [], "purpose with errors"
+    page.get_by_label("Purpose").select_option("welfare_check")
+    page.get_by_label("Why you need the names").fill("Checking on the elderly after the flood")
+    page.get_by_label("Where").select_option(label="Port Clement (Port Clement)")
+    page.get_by_role("button", name="State the purpose and show the names").click()
+
+    names = page.get_by_role("table", name=re.compile("Residents by address"))
+    expect(names).to_contain_text("Auguste, Rose")
+    expect(page.locator("dl.summary")).to_contain_text("Welfare check")
+    assert _serious_violations(page, axe) == [], "names"
+    with page.expect_download() as download:
+        page.get_by_role("link", name="Download every resident listed (CSV)").click()
+    assert "Auguste" in Path(download.value.path()).read_text(encoding="utf-8")

@@ -77,6 +77,8 @@ def world() -> dict[str, Any]:
     citizen = flows.citizen()
     mother = Person.objects.get(uin=citizen.identifier)
     child = register_person(REGISTRAR, born=date(2016, 3, 4), mother=mother)
+    # A resident of a settlement the geography lists, for the residents named.
+    register_person(REGISTRAR, address_parish="XA-01", address_settlement="Port Clement", address_line="2 Bay Road")
     birth = LifeEvent.objects.get(subject__uin=child.uin, kind="birth")
     certificate = registry.certificate_issue(event_id=birth.pk, actor=REGISTRAR)
     licence = registers.licence_issue(uin=mother.uin)
@@ -127,6 +129,14 @@ def _valid_cases(world: dict[str, Any]) -> list[Case]:
         Case("CRO/civil-registry/persons", "GET", "/{uin}", f"/{uin}", 200, query=f"as_of={timezone.localdate()}"),
         Case("CRO/civil-registry/persons", "GET", "/{uin}/history", f"/{uin}/history", 200),
         Case("CRO/civil-registry/residents", "GET", "/counts", "/counts", 200, query="parishes=XA-01,XA-02"),
+        Case(
+            "CRO/civil-registry/residents",
+            "GET",
+            "/named",
+            "/named",
+            200,
+            query="places=XA-01%2FPort%20Clement&purpose=welfare_check&size=5",
+        ),
         Case("CRO/civil-registry/versions", "GET", "/", "/", 200, query="after=0&limit=5"),
         Case("CRO/record-linkage/extracts", "GET", "/{source}", "/contract-clinic", 200),
         Case("CRO/civil-registry/numbers", "GET", "/population", "/population", 200, query="as_of=2026-01-01"),
@@ -295,6 +305,14 @@ def _bad_cases() -> list[Case]:
         Case("CRO/civil-registry/persons", "GET", "/{uin}", "/0000000000", 422, query="as_of=soon"),
         Case("CRO/civil-registry/persons", "GET", "/{uin}/history", "/12/history", 422),
         Case("CRO/civil-registry/residents", "GET", "/counts", "/counts", 422, query="parishes=XA-99"),
+        Case(
+            "CRO/civil-registry/residents",
+            "GET",
+            "/named",
+            "/named",
+            422,
+            query="places=XA-01%2FNowhere&purpose=evacuation",
+        ),
         Case("CRO/civil-registry/versions", "GET", "/", "/", 422, query="limit=0"),
         Case("CRO/record-linkage/extracts", "GET", "/{source}", "/no-such-source", 404),
         Case("CRO/civil-registry/numbers", "GET", "/events", "/events", 422, query="kind=baptism&year=2026"),

@@ -552,6 +552,23 @@ URLS: dict[str, Rule] = {
     "office/disasters/<int:event_id>/assess": Rule(
         lambda w: [f"/office/disasters/{w.disaster_event}/assess"], post=page("disaster.assess")
     ),
+    # The residents by name: the officer states a purpose first (a POST without one is refused, 422).
+    "office/disasters/<int:event_id>/residents": Rule(
+        lambda w: [f"/office/disasters/{w.disaster_event}/residents"],
+        get=page("disaster.residents"),
+        post=page("disaster.residents"),
+    ),
+    # No statement of purpose is in the world: once let in, the officer is told there is none (404).
+    "office/disasters/<int:event_id>/residents/<int:listing_id>": Rule(
+        lambda w: [f"/office/disasters/{w.disaster_event}/residents/999999"],
+        get=page("disaster.residents"),
+        ok=frozenset({404}),
+    ),
+    "office/disasters/<int:event_id>/residents/<int:listing_id>.csv": Rule(
+        lambda w: [f"/office/disasters/{w.disaster_event}/residents/999999.csv"],
+        get=page("disaster.residents"),
+        ok=frozenset({404}),
+    ),
     # No photo is in the world: once let in, the reader is told there is none (404).
     "office/disasters/photos/<str:sha256>": Rule(
         _u("/office/disasters/photos/" + "0" * 64), get=page("disaster.read"), ok=frozenset({404})
@@ -932,6 +949,8 @@ EXCHANGE: dict[tuple[str, str, str], XOp] = {
         ALL_AGENCIES, _p("/verify"), body=lambda w: {"token": "not-a-credential"}
     ),
     ("CRO/civil-registry/residents", "GET", "/counts"): XOp(frozenset({"NDMO/disaster-response"}), _p("/counts")),
+    # Named residents: the disaster management office only (without places nor purpose, a 422).
+    ("CRO/civil-registry/residents", "GET", "/named"): XOp(frozenset({"NDMO/disaster-response"}), _p("/named")),
     # The record linkage's own index of the registry; no listed client may read it.
     ("CRO/civil-registry/versions", "GET", "/"): XOp(frozenset(), _p("/")),
     # Every agency may ask; the service answers only the agency that owns the source (403 otherwise).

@@ -3,13 +3,16 @@ from django.apps import AppConfig
 # What each role may do in the asset register and in disaster response.
 _READ = frozenset({"assets.read", "disaster.read"})
 _FIELD = _READ | {"assets.write", "disaster.assess"}
+# Having the residents of an area named, for a purpose stated, is for the officers who check on
+# people (case officers) and those who lead the response; counts are for every reader.
+_NAMES = frozenset({"disaster.residents"})
 PERMISSIONS: dict[str, frozenset[str]] = {
     "reader": _READ,
     "clerk": _FIELD,
-    "case_officer": _READ,
+    "case_officer": _READ | _NAMES,
     # Declaring a disaster sets the whole response going: a supervisor's decision.
-    "supervisor": _FIELD | {"disaster.declare"},
-    "administrator": _FIELD | {"disaster.declare"},
+    "supervisor": _FIELD | _NAMES | {"disaster.declare"},
+    "administrator": _FIELD | _NAMES | {"disaster.declare"},
 }
 
 

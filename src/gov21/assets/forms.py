@@ -11,7 +11,16 @@ from django.core.files.uploadedfile import UploadedFile
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
-from gov21.assets.models import AssetKind, Condition, Criticality, DamageLevel, EventKind, RoadClass, RoadSurface
+from gov21.assets.models import (
+    AssetKind,
+    Condition,
+    Criticality,
+    DamageLevel,
+    EventKind,
+    ResidentsPurpose,
+    RoadClass,
+    RoadSurface,
+)
 from gov21.core.forms import Form, TextField
 from gov21.core.geography import parishes
 
@@ -177,3 +186,48 @@ class AssessmentForm(Form):
     level = forms.ChoiceField(label=_("Damage"), choices=_choices(DamageLevel.choices))
     notes = TextField(label=_("Notes"), max_length=4000, widget=forms.Textarea(attrs={"rows": 3}))
     photos = PhotosField(label=_("Photographs"), help_text=_("JPEG, PNG or WebP, up to 10 MB each."))
+
+
+class ResidentsPurposeForm(Form):
+    """Why an officer needs the residents of a disaster's area by name, and which of its settlements:
+    ``places`` lists them as (value, label), the whole area first. Which place may be asked for is the
+    service's to decide, so a settlement outside the area is refused in its words."""
+
+    purpose = forms.ChoiceField(
+        label=_("Purpose"),
+        choices=_choices(ResidentsPurpose.choices, blank=_("Choose a purpose")),
+        error_messages={"required": _("Choose the purpose for which you need the names.")},
+        help_text=_("The civil registry names residents only for one of these purposes."),
+    )
+    reason = TextField(
+        label=_("Why you need the names"),
+        max_length=250,
+        required=True,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        error_messages={"required": _("Say in a sentence why you need these names: it is shown to each person named.")},
+        help_text=_(
+            "Such as: checking on the elderly of Port Clement after the flood. Each person named sees it, with"
+            " your name, among the uses of their data."
+        ),
+    )
+    place = TextField(label=_("Where"), max_length=200, widget=forms.Select)
+
+    def __init__(self, *args: Any, places: list[tuple[str, str | Promise]], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["place"].widget.choices = places
+
+
+class ResidentsPageForm(Form):
+    """Which page of the residents named to show."""
+
+    page = forms.IntegerField(
+        label=_("Page"),
+        min_value=1,
+        max_value=100_000,
+        required=False,
+        error_messages={
+            "invalid": _("The page is a whole number, such as 2."),
+            "min_value": _("The first page is page 1."),
+            "max_value": _("There is no such page of these residents. Go back to the first page."),
+        },
+    )

@@ -152,6 +152,32 @@ class DisasterEvent(SpatialRecord):
         return self.name
 
 
+class ResidentsPurpose(models.TextChoices):
+    """The lawful purposes for which the civil registry names the residents of a place struck."""
+
+    WELFARE_CHECK = "welfare_check", _("Welfare check")
+    EVACUATION = "evacuation", _("Evacuation")
+    RELIEF_DISTRIBUTION = "relief_distribution", _("Relief distribution")
+
+
+class ResidentsListing(models.Model):
+    """An officer's statement of why they need the residents of a disaster's area by name: the
+    lawful purpose, the reason in their own words, and the settlement (none: every settlement in the
+    area). Every page of names read under it carries it to the civil registry, and from there to each
+    person named. Kept as stated, never changed."""
+
+    event = models.ForeignKey(DisasterEvent, on_delete=models.PROTECT, related_name="listings")
+    purpose = models.CharField(max_length=20, choices=ResidentsPurpose.choices)
+    reason = models.CharField(max_length=250)
+    parish = models.CharField(max_length=12, blank=True)
+    settlement = models.CharField(max_length=120, blank=True)
+    stated_by = models.CharField(max_length=150)
+    stated_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"{self.event_id}: {self.purpose} by {self.stated_by}"
+
+
 class DamageAssessment(models.Model):
     """The damage found to an asset, or to a land parcel by its number, after an event. A later
     assessment of the same thing stands over the earlier one, which is kept."""

@@ -4,6 +4,8 @@ with its map, residents, damage assessments and their cost. Every page works wit
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 from decimal import Decimal
 from typing import Any
@@ -20,13 +22,23 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from gov21.assets import selectors, services
 from gov21.assets.collections import asset_feature, event_feature
-from gov21.assets.forms import AssessmentForm, AssetEditForm, AssetFilterForm, AssetForm, EventForm, InspectionForm
+from gov21.assets.forms import (
+    AssessmentForm,
+    AssetEditForm,
+    AssetFilterForm,
+    AssetForm,
+    EventForm,
+    InspectionForm,
+    ResidentsPageForm,
+    ResidentsPurposeForm,
+)
 from gov21.assets.models import Asset, AssetKind, DamageLevel
 from gov21.assets.records import DAMAGE_COST_PERCENT, AssessmentFacts, AssetFacts, EventFacts, InspectionFacts
 from gov21.core.errors import DomainError
 from gov21.core.forms import Form
 from gov21.core.geo import geometry_json
 from gov21.core.geography import parish_name
+from gov21.core.http import spreadsheet_safe
 from gov21.core.office import Office
 from gov21.core.principal import Principal
 from gov21.geo.contracts import map_figure
@@ -333,6 +345,7 @@ def _event_page(
         "form": form or AssessmentForm(),
         "errors": errors or [],
         "may_assess": principal.can("disaster.assess"),
+        "may_name": principal.can("disaster.residents"),
         "more_on_map": max(0, len(impact.assets) - MAP_MAX),
     }
     return render(request, "assets/event.html", context, status=status)
@@ -386,4 +399,116 @@ def photo(request: HttpRequest, principal: Principal, sha256: str) -> HttpRespon
     response = HttpResponse(content, content_type=media_type)
     response["Cache-Control"] = "private, max-age=86400"
     response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+# --- residents named, for a purpose ---------------------------------------------------------------
+
+
+def _place_choices(event_id: int, principal: Principal) -> tuple[Any, list[tuple[str, str]]]:
+    """The disaster and the places its residents may be asked for: the whole area, then each
+    settlement inside it with its parish."""
+    event = selectors.event_get(event_id=event_id, actor=principal)
+    _touched, inside = selectors.places_within(event.geometry)
+    whole = _("Every settlement in the area (%(n)s)") % {"n": len(inside)}
+    places = [("", whole)] + [
+        (selectors.settlement_key(code, name), f"{name} ({parish_name(code)})") for code, name in inside
+    ]
+    return event, places
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+@disasters_page("disaster.residents")
+def residents_state(request: HttpRequest, principal: Principal, event_id: int) -> HttpResponse:
+    """State why you need the residents by name; the names follow on the next page."""
+    event, places = _place_choices(event_id, principal)
+    form = ResidentsPurposeForm.bind(request, places=places)
+    errors: list[dict[str, str]] = []
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                listing = services.residents_listing_state(
+                    event_id=event.pk,
+                    purpose=data["purpose"],
+                    reason=data["reason"],
+                    place=data["place"],
+                    actor=principal,
+                )
+            except DomainError as error:
+                if error.status in (403, 404):
+                    raise
+                errors, status = _errors(form, error), 422
+            else:
+                return redirect("disasters_office:residents_named", event_id=event.pk, listing_id=listing.pk)
+        else:
+            errors, status = _errors(form), 422
+    context = {"event": event, "form": form, "errors": errors, "hours": selectors.LISTING_HOURS}
+    return render(request, "assets/residents_purpose.html", context, status=status)
+
+
+def _page_asked(request: HttpRequest) -> int:
+    form = ResidentsPageForm(request.GET)
+    return int(form.cleaned().get("page") or 1)
+
+
+@never_cache
+@require_GET
+@disasters_page("disaster.residents")
+def residents_named(request: HttpRequest, principal: Principal, event_id: int, listing_id: int) -> HttpResponse:
+    listing = selectors.listing_get(event_id=event_id, listing_id=listing_id, actor=principal)
+    named = selectors.residents_named(listing=listing, page=_page_asked(request), actor=principal)
+    here = reverse("disasters_office:residents_named", args=[event_id, listing_id])
+    context = {
+        "event": listing.event,
+        "listing": listing,
+        "named": named,
+        "first": (named.page - 1) * selectors.NAMED_PAGE + 1,
+        "last": (named.page - 1) * selectors.NAMED_PAGE + len(named.residents),
+        "previous_url": f"{here}?page={named.page - 1}" if named.page > 1 else "",
+        "next_url": f"{here}?page={named.page + 1}" if named.page < named.pages else "",
+        "csv_url": reverse("disasters_office:residents_csv", args=[event_id, listing_id]),
+        "purpose_label": listing.get_purpose_display(),
+        "place_label": f"{listing.settlement} ({parish_name(listing.parish)})" if listing.settlement else "",
+    }
+    return render(request, "assets/residents_named.html", context)
+
+
+# The columns of the download, in order: the field each is read from, and its heading.
+CSV_COLUMNS: tuple[tuple[str, Any], ...] = (
+    ("uin", gettext_lazy("UIN")),
+    ("family_name", gettext_lazy("Family name")),
+    ("given_names", gettext_lazy("Given names")),
+    ("sex", gettext_lazy("Sex")),
+    ("birth_date", gettext_lazy("Date of birth")),
+    ("age", gettext_lazy("Age")),
+    ("parish", gettext_lazy("Parish")),
+    ("settlement", gettext_lazy("Settlement")),
+    ("address_line", gettext_lazy("Address")),
+    ("household", gettext_lazy("Household")),
+    ("household_size", gettext_lazy("People in the household")),
+    ("child_under_5", gettext_lazy("Child under 5")),
+    ("aged_75_plus", gettext_lazy("Aged 75 or more")),
+)
+
+
+@never_cache
+@require_GET
+@disasters_page("disaster.residents")
+def residents_csv(request: HttpRequest, principal: Principal, event_id: int, listing_id: int) -> HttpResponse:
+    """Every resident the statement asks for, as CSV: read whole before answering, so a refusal of
+    the registry is a problem page, never a download cut short."""
+    listing = selectors.listing_get(event_id=event_id, listing_id=listing_id, actor=principal)
+    residents = list(selectors.residents_named_all(listing=listing, actor=principal))
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow([str(heading) for _name, heading in CSV_COLUMNS])
+    yes, no = _("yes"), _("no")
+    for person in residents:
+        cells = [getattr(person, name) for name, _heading in CSV_COLUMNS]
+        writer.writerow([spreadsheet_safe(yes if c is True else no if c is False else c) for c in cells])
+    response = HttpResponse(out.getvalue(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="disaster-{event_id}-residents-{listing_id}.csv"'
     return response

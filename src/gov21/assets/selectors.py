@@ -6,10 +6,14 @@ return a whole nation's register, in one vectorised pass over plain rows (``rows
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import NamedTuple
+from urllib.parse import urlencode
 
 from django.db.models import QuerySet
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from shapely.geometry import Point
 from shapely.geometry.base import BaseGeometry
@@ -23,9 +27,11 @@ from gov21.assets.models import (
     DamagePhoto,
     DisasterEvent,
     Inspection,
+    ResidentsListing,
+    ResidentsPurpose,
 )
 from gov21.assets.records import DAMAGE_COST_PERCENT
-from gov21.core.errors import NotFound
+from gov21.core.errors import DomainError, NotFound
 from gov21.core.geography import boundaries, geography
 from gov21.core.principal import Principal
 from gov21.core.spatial import bbox_filter, rows_intersecting
@@ -218,6 +224,135 @@ def event_impact(*, event: DisasterEvent, actor: Principal) -> Impact:
         ],
         message_id=message_id,
     )
+
+
+# --- residents named, for a purpose ---------------------------------------------------------------
+
+# How long an officer's statement of purpose holds: a shift, after which they state it again.
+LISTING_HOURS = 12
+# Residents on one page of the office's list, and in each read behind a download.
+NAMED_PAGE = 50
+NAMED_BATCH = 200
+# The most pages the office asks for: far more than any area's residents fill.
+NAMED_PAGES_MAX = 100_000
+
+
+def settlement_key(parish: str, settlement: str) -> str:
+    """A settlement as forms and the civil registry's residents service name it: "XA-01/Port Clement"."""
+    return f"{parish}/{settlement}"
+
+
+@dataclass(frozen=True, slots=True)
+class NamedResident:
+    """A resident the civil registry named, as the office shows and downloads them."""
+
+    uin: str
+    given_names: str
+    family_name: str
+    sex: str
+    birth_date: str
+    age: int
+    parish: str
+    settlement: str
+    address_line: str
+    household: str
+    household_size: int
+    child_under_5: bool
+    aged_75_plus: bool
+
+
+@dataclass(frozen=True, slots=True)
+class NamedPage:
+    """One page of the residents named under a statement of purpose, and the message that carried it."""
+
+    listing: ResidentsListing
+    residents: list[NamedResident]
+    total: int
+    page: int
+    pages: int
+    message_id: str
+
+
+def listing_get(*, event_id: int, listing_id: int, actor: Principal) -> ResidentsListing:
+    """A statement of purpose of the disaster ``event_id``, for the officer who made it while it holds."""
+    actor.require("disaster.residents")
+    listing = ResidentsListing.objects.select_related("event").filter(pk=listing_id, event_id=event_id).first()
+    if listing is None:
+        raise NotFound("listing_not_found", _("No statement of purpose has this number for this disaster."))
+    if listing.stated_by != actor.name:
+        raise DomainError(
+            "listing_not_yours",
+            _("Another officer stated this purpose. State your own to see the names."),
+            status=403,
+        )
+    if timezone.now() - listing.stated_at > timedelta(hours=LISTING_HOURS):
+        raise DomainError(
+            "listing_expired",
+            _("A statement of purpose holds for %(hours)s hours. State the purpose again to see the names.")
+            % {"hours": LISTING_HOURS},
+            status=409,
+        )
+    return listing
+
+
+def listing_places(listing: ResidentsListing) -> list[tuple[str, str]]:
+    """The settlements whose residents a statement asks for: its own, or every one in the area."""
+    if listing.settlement:
+        return [(listing.parish, listing.settlement)]
+    return places_within(listing.event.geometry)[1]
+
+
+def listing_issue(listing: ResidentsListing) -> str:
+    """What each person named reads as the purpose: the lawful purpose, the officer's reason and the
+    disaster, in the language the logs keep (English)."""
+    with translation.override("en"):
+        label = str(ResidentsPurpose(listing.purpose).label)
+    return f"{label}: {listing.reason} (disaster {listing.event_id}, statement {listing.pk})"[:300]
+
+
+def residents_named(*, listing: ResidentsListing, page: int, actor: Principal, size: int | None = None) -> NamedPage:
+    """One page of the residents of the places ``listing`` asks for, named by the civil registry
+    through the exchange as the disaster management office, with the officer and the statement's
+    purpose on the request: each person named sees both among the uses of their data."""
+    actor.require("disaster.residents")
+    if listing.stated_by != actor.name:
+        raise DomainError("listing_not_yours", _("Another officer stated this purpose."), status=403)
+    places = ";".join(settlement_key(parish, name) for parish, name in listing_places(listing))
+    query = urlencode({"places": places, "purpose": listing.purpose, "page": page, "size": size or NAMED_PAGE})
+    try:
+        answer, message_id = exchange_json_message(
+            client=agency_client(*CLIENT),
+            service=agency_service("CRO", "civil-registry", "residents"),
+            path="/named",
+            query=query,
+            user_id=actor.name[:100],
+            issue=listing_issue(listing),
+        )
+    except DomainError as error:
+        if error.code == "page_out_of_range":
+            raise DomainError(
+                "page_out_of_range",
+                _("There is no page %(page)s of these residents. Go back to the first page.") % {"page": page},
+                field="page",
+            ) from None
+        raise
+    return NamedPage(
+        listing=listing,
+        residents=[NamedResident(**row) for row in answer["residents"]],
+        total=int(answer["total"]),
+        page=int(answer["page"]),
+        pages=int(answer["pages"]),
+        message_id=message_id,
+    )
+
+
+def residents_named_all(*, listing: ResidentsListing, actor: Principal) -> Iterator[NamedResident]:
+    """Every resident the statement asks for, read a batch at a time (a download)."""
+    page, pages = 1, 1
+    while page <= pages:
+        batch = residents_named(listing=listing, page=page, actor=actor, size=NAMED_BATCH)
+        yield from batch.residents
+        page, pages = page + 1, batch.pages
 
 
 # --- damage ---------------------------------------------------------------------------------------

@@ -22,8 +22,18 @@ from PIL import Image, UnidentifiedImageError
 from pydantic import ValidationError
 from shapely.geometry.base import BaseGeometry
 
-from gov21.assets.models import Asset, AssetChange, DamageAssessment, DamagePhoto, DisasterEvent, Inspection
+from gov21.assets.models import (
+    Asset,
+    AssetChange,
+    DamageAssessment,
+    DamagePhoto,
+    DisasterEvent,
+    Inspection,
+    ResidentsListing,
+    ResidentsPurpose,
+)
 from gov21.assets.records import CAPACITY_KINDS, LINE_KINDS, AssessmentFacts, AssetFacts, EventFacts, InspectionFacts
+from gov21.assets.selectors import places_within, settlement_key
 from gov21.core import config
 from gov21.core.errors import DomainError, NotFound
 from gov21.core.geo import CRS84, GeometryError, area_m2, geometry_check, projected_crs, to_projected, transform
@@ -460,3 +470,61 @@ def assessment_record(
             for photo in checked
         )
     return assessment
+
+
+# --- residents named, for a purpose ---------------------------------------------------------------
+
+# The fewest characters of a reason that says something (more than "check").
+REASON_MIN_CHARACTERS = 10
+REASON_MAX_CHARACTERS = 250
+
+
+def residents_listing_state(
+    *, event_id: int, purpose: str, reason: str, place: str, actor: Principal
+) -> ResidentsListing:
+    """Record why ``actor`` needs the residents of the disaster ``event_id`` by name: a lawful
+    ``purpose``, their ``reason``, and ``place`` (a settlement inside the area as ``settlement_key``
+    writes it, or "" for every settlement in the area). The names are read later, under this."""
+    actor.require("disaster.residents")
+    event = DisasterEvent.objects.filter(pk=event_id).first()
+    if event is None:
+        raise NotFound("event_not_found", _("No disaster has the number %(id)s.") % {"id": event_id})
+    if purpose not in ResidentsPurpose.values:
+        raise DomainError("purpose_required", _("Choose the purpose for which you need the names."), field="purpose")
+    reason = " ".join(reason.split())
+    if len(reason) < REASON_MIN_CHARACTERS:
+        raise DomainError(
+            "reason_required",
+            _("Say in a sentence why you need these names: it is shown to each person named."),
+            field="reason",
+        )
+    if len(reason) > REASON_MAX_CHARACTERS:
+        raise DomainError(
+            "reason_too_long",
+            _("Write the reason in %(limit)s characters or fewer.") % {"limit": REASON_MAX_CHARACTERS},
+            field="reason",
+        )
+    _touched, inside = places_within(event.geometry)
+    if not inside:
+        raise DomainError(
+            "no_settlement", _("No settlement lies inside the area, so there is nobody to name."), field="place"
+        )
+    parish, settlement = "", ""
+    if place:
+        chosen = next(((code, name) for code, name in inside if settlement_key(code, name) == place), None)
+        if chosen is None:
+            raise DomainError(
+                "place_outside_area",
+                _("This settlement is not inside the area the disaster struck. Choose one from the list."),
+                field="place",
+            )
+        parish, settlement = chosen
+    return ResidentsListing.objects.create(
+        event=event,
+        purpose=purpose,
+        reason=reason,
+        parish=parish,
+        settlement=settlement,
+        stated_by=actor.name,
+        stated_at=timezone.now(),
+    )

@@ -295,3 +295,11 @@ class InProcessTransport(httpx2.BaseTransport):
                 break
         for thread in threads:
             thread.join(timeout=self.timeout)
+
+
+def spreadsheet_safe(cell: object) -> object:
+    """A cell of a table sent for download: a text a spreadsheet would run as a formula is written as
+    text (OWASP's advice on CSV injection); any other cell as it is."""
+    if isinstance(cell, str) and cell.startswith(("=", "+", "-", "@", "\t", "\r")):
+        return "'" + cell
+    return cell

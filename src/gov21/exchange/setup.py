@@ -64,6 +64,8 @@ DEMO_RIGHTS: Final = (
     ("CRO/record-linkage/extracts", "group:{instance}/all-agencies", "GET", "/*"),
     # After a disaster: how many people live in the places struck (numbers, nobody named).
     ("CRO/civil-registry/residents", "NDMO/disaster-response", "GET", "/counts"),
+    # ... and, for a lawful purpose an officer states, who they are (each person named is told).
+    ("CRO/civil-registry/residents", "NDMO/disaster-response", "GET", "/named"),
     # Official statistics: counts of residents and registered events, nobody named.
     ("CRO/civil-registry/numbers", "STATS/statistics", "GET", "/*"),
     # The service engine declares events and orders copies on the citizen's behalf.

@@ -15,7 +15,7 @@ from django.views.decorators.http import require_GET
 from rdflib import Graph
 
 from gov21.core.errors import DomainError
-from gov21.core.http import problem_from_error
+from gov21.core.http import problem_from_error, spreadsheet_safe
 from gov21.opendata import datastore, dcat, selectors, services
 
 MEDIA: Final = {
@@ -26,19 +26,12 @@ MEDIA: Final = {
 }
 
 
-def _safe(cell: object) -> object:
-    # A text cell a spreadsheet would run as a formula is written as text (OWASP's CSV injection advice).
-    if isinstance(cell, str) and cell.startswith(("=", "+", "-", "@", "\t", "\r")):
-        return "'" + cell
-    return cell
-
-
 def _body(kind: str, names: list[str], rows: list[tuple[object, ...]]) -> bytes:
     if kind == "csv":
         out = io.StringIO()
         writer = csv.writer(out, lineterminator="\r\n")
         writer.writerow(names)
-        writer.writerows([[_safe(c) for c in row] for row in rows])
+        writer.writerows([[spreadsheet_safe(c) for c in row] for row in rows])
         return out.getvalue().encode("utf-8")
     if kind == "json":
         return orjson.dumps({"fields": names, "records": [dict(zip(names, row, strict=True)) for row in rows]})
@@ -48,7 +41,7 @@ def _body(kind: str, names: list[str], rows: list[tuple[object, ...]]) -> bytes:
     sheet = book.create_sheet("data")
     sheet.append(names)
     for row in rows:
-        sheet.append([_safe(c) for c in row])
+        sheet.append([spreadsheet_safe(c) for c in row])
     out_bytes = io.BytesIO()
     book.save(out_bytes)
     return out_bytes.getvalue()

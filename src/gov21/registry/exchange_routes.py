@@ -14,14 +14,16 @@ from django.utils.translation import gettext_noop
 from pydantic import BaseModel, ConfigDict, Field
 
 from gov21.core.errors import DomainError
+from gov21.core.geography import geography
 from gov21.core.geography import parishes as country_parishes
 from gov21.core.http import language_accepted
 from gov21.core.principal import Principal, PrincipalKind
 from gov21.exchange.contracts import RAW, Call, ServiceRouter
 from gov21.registry.certificates import certificate_pdf
 from gov21.registry.models import Certificate, EventKind, LifeEvent
-from gov21.registry.records import PersonFacts, PersonHistory, PersonRecord
+from gov21.registry.records import NamedResidents, PersonFacts, PersonHistory, PersonRecord, ResidentPurpose
 from gov21.registry.selectors import (
+    RESIDENTS_PAGE_MAX,
     certificate_get,
     certificate_verify,
     events_numbers,
@@ -30,6 +32,7 @@ from gov21.registry.selectors import (
     person_view,
     population_numbers,
     residents_count,
+    residents_named,
 )
 from gov21.registry.services import (
     ASSERTION_HEADER,
@@ -143,7 +146,10 @@ def versions_get(call: Call, query: VersionsQuery) -> VersionsPage:
 # --- residents by place -------------------------------------------------------------------------
 
 residents = ServiceRouter("registry.residents", title="Civil registry: residents by place")
-residents.publish("CRO/civil-registry/residents", title=gettext_noop("Numbers of residents by parish and settlement"))
+residents.publish(
+    "CRO/civil-registry/residents",
+    title=gettext_noop("Residents by parish and settlement: numbers, or names for a lawful purpose"),
+)
 
 
 class ResidentsQuery(BaseModel):
@@ -181,6 +187,58 @@ def residents_get(call: Call, query: ResidentsQuery) -> Residents:
     return Residents(
         places=[PlaceResidents(parish=c.parish, settlement=c.settlement, residents=c.residents) for c in counts]
     )
+
+
+class NamedQuery(BaseModel):
+    """The settlements whose residents are named, each as parish code and name separated by a slash,
+    the settlements separated by semicolons (XA-01/Port Clement;XA-01/Belvedere); the lawful purpose;
+    and the page (of ``size`` persons) asked. The reason, shown to each person named, is X-Road-Issue."""
+
+    places: Annotated[str, Field(min_length=1, max_length=4000)]
+    purpose: ResidentPurpose
+    page: Annotated[int, Field(ge=1, le=100_000)] = 1
+    size: Annotated[int, Field(ge=1, le=RESIDENTS_PAGE_MAX)] = 50
+
+
+def _settlements(text: str) -> list[tuple[str, str]]:
+    """The (parish, settlement) pairs ``text`` names, each checked against the country's geography."""
+    known = {(parish.code, place.name) for parish in geography() for place in parish.settlements}
+    found: list[tuple[str, str]] = []
+    for item in text.split(";"):
+        parish, _slash, name = item.strip().partition("/")
+        place = (parish.strip(), name.strip())
+        if place not in known:
+            raise DomainError(
+                "unknown_place",
+                f"No settlement {place[1]!r} is listed in parish {place[0]!r}.",
+                status=422,
+                field="places",
+            )
+        if place not in found:
+            found.append(place)
+    return found
+
+
+@residents.get(
+    "/named",
+    response=NamedResidents,
+    query=NamedQuery,
+    summary="The living persons whose address is in the settlements asked, by name, with their date of birth, "
+    "address, household and whether they are a child under 5 or aged 75 or more: only for a lawful purpose "
+    "(welfare_check, evacuation, relief_distribution) and a reason in X-Road-Issue, each person named recorded",
+    seen_as=_("Your name, date of birth and address, listed among the residents of a place struck by a disaster"),
+)
+def residents_named_get(call: Call, query: NamedQuery) -> NamedResidents:
+    answer = residents_named(
+        places=_settlements(query.places),
+        purpose=query.purpose,
+        reason=call.request.issue or None,
+        page=query.page,
+        size=query.size,
+        actor=_actor(call),
+    )
+    call.concerns(*(person.uin for person in answer.residents))
+    return answer
 
 
 # --- numbers for the statistics office -----------------------------------------------------------

@@ -59,6 +59,8 @@ class Person(models.Model):
             models.Index(fields=["family_key", "birth_date"], name="person_dup_idx"),
             models.Index(fields=["mother", "birth_date"], name="person_mother_idx"),
             models.Index(fields=["name_norm"], name="person_name_idx"),
+            # The residents of a place, counted or named in the order of their addresses.
+            models.Index(fields=["address_parish", "address_settlement", "address_line"], name="person_address_idx"),
         ]
 
     def __str__(self) -> str:

@@ -220,3 +220,38 @@ DECLARATIONS: dict[str, type[Declaration]] = {
     record.KIND: record
     for record in (BirthFacts, DeathFacts, MarriageFacts, DivorceFacts, NameChangeFacts, AddressChangeFacts)
 }
+
+
+# The purposes for which the disaster management office may have the residents of a place named:
+# each is about finding or helping people (welfare checks, evacuation, relief distribution).
+ResidentPurpose = Literal["welfare_check", "evacuation", "relief_distribution"]
+
+
+class NamedResident(Record):
+    """A living person whose address is in a place asked about, with what a welfare check needs:
+    who they are, where they live, with whom (``household``: a name shared by the people at the same
+    address line, ``household_size`` of them), and whether they are a young child or an old person."""
+
+    uin: Annotated[str, Field(title=gettext_noop("National identification number (UIN)"))]
+    given_names: Annotated[str, Field(title=gettext_noop("Given names"))]
+    family_name: Annotated[str, Field(title=gettext_noop("Family name"))]
+    sex: Annotated[str, Field(title=gettext_noop("Sex"))]
+    birth_date: Annotated[date, Field(title=gettext_noop("Date of birth"))]
+    age: Annotated[int, Field(title=gettext_noop("Age"))]
+    parish: Annotated[str, Field(title=gettext_noop("Parish of address"))]
+    settlement: Annotated[str, Field(title=gettext_noop("Town or village of address"))]
+    address_line: Annotated[str, Field(title=gettext_noop("Address"))]
+    household: Annotated[str, Field(title=gettext_noop("Household"))]
+    household_size: Annotated[int, Field(title=gettext_noop("People in the household"))]
+    child_under_5: Annotated[bool, Field(title=gettext_noop("Child under 5"))]
+    aged_75_plus: Annotated[bool, Field(title=gettext_noop("Aged 75 or more"))]
+
+
+class NamedResidents(Record):
+    """One page of the residents of some places, in the order of their addresses: ``total`` of them
+    on ``pages`` pages."""
+
+    residents: list[NamedResident]
+    total: int
+    page: int
+    pages: int

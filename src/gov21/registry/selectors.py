@@ -4,16 +4,19 @@ recorded in the access log (who, when, why) before the data is returned."""
 from __future__ import annotations
 
 import base64
+import hashlib
 import re
+from collections import defaultdict
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, TypeVar, get_args
 from zoneinfo import ZoneInfo
 
 import orjson
 from django.conf import settings
 from django.db import connection
-from django.db.models import QuerySet
+from django.db.models import Count, Q, QuerySet
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -36,7 +39,15 @@ from gov21.registry.models import (
     PersonStatus,
     PersonVersion,
 )
-from gov21.registry.records import PersonFacts, PersonHistory, PersonRecord, PersonVersionRecord
+from gov21.registry.records import (
+    NamedResident,
+    NamedResidents,
+    PersonFacts,
+    PersonHistory,
+    PersonRecord,
+    PersonVersionRecord,
+    ResidentPurpose,
+)
 from gov21.registry.services import person_snapshot
 
 MAX_PAGE = 100
@@ -461,8 +472,6 @@ class ResidentCount:
 def residents_count(*, parishes: list[str]) -> list[ResidentCount]:
     """The living persons whose address is in each of ``parishes``, as one total per parish and
     one per settlement of it: numbers only, nobody named, so the read concerns no one person."""
-    from django.db.models import Count
-
     rows = (
         Person.objects.filter(status=PersonStatus.ALIVE, address_parish__in=parishes)
         .values("address_parish", "address_settlement")
@@ -476,6 +485,119 @@ def residents_count(*, parishes: list[str]) -> list[ResidentCount]:
         if row["address_settlement"]:
             found.append(ResidentCount(row["address_parish"], row["address_settlement"], row["residents"]))
     return [ResidentCount(code, "", count) for code, count in totals.items()] + found
+
+
+# --- named residents, for a purpose the law allows -----------------------------------------------
+
+PERSON_RESIDENTS = access_action_declare(
+    "person.residents",
+    gettext_lazy("Listed you, with your household, among the residents of a place struck by a disaster"),
+)
+RESIDENT_PURPOSES: tuple[str, ...] = get_args(ResidentPurpose)
+# A young child and an old person are the first a welfare check looks for.
+CHILD_UNDER = 5
+AGED_FROM = 75
+RESIDENTS_PAGE_MAX = 200
+
+
+def household_key(parish: str, settlement: str, line: str) -> str:
+    """A short name for the people who share an address line: the same for each of them, telling
+    nothing the address does not; empty when the registry has no address line."""
+    if not line.strip():
+        return ""
+    digest = hashlib.sha256("\x1f".join((parish, settlement, line.strip().casefold())).encode()).hexdigest()
+    return f"H-{digest[:10]}"
+
+
+def residents_named(
+    *, places: list[tuple[str, str]], purpose: str, reason: str | None, page: int, size: int, actor: Principal
+) -> NamedResidents:
+    """The living persons whose address is in one of ``places`` ((parish, settlement) pairs), a page
+    of ``size`` at a time, for ``purpose`` (one of ``RESIDENT_PURPOSES``) stated with ``reason``.
+    Each person on the page is recorded in the access log with the purpose, before it is returned."""
+    actor.require("person.read")
+    why = _check_purpose(reason)
+    if purpose not in RESIDENT_PURPOSES:
+        raise DomainError(
+            "purpose_not_allowed",
+            f"Residents are named only for one of these purposes: {', '.join(RESIDENT_PURPOSES)}.",
+            status=422,
+            field="purpose",
+        )
+    if not places:
+        raise DomainError("places_required", "Name at least one settlement.", status=422, field="places")
+    size = max(1, min(size, RESIDENTS_PAGE_MAX))
+    where = Q()
+    for parish, settlement in places:
+        where |= Q(address_parish=parish, address_settlement=settlement)
+    living = Person.objects.filter(where, status=PersonStatus.ALIVE)
+    total = living.count()
+    pages = max(1, -(-total // size))
+    if page > pages:
+        raise DomainError(
+            "page_out_of_range",
+            f"There is no page {page}: the residents of these places fill {pages}.",
+            status=422,
+            field="page",
+        )
+    columns = ("uin", "given_names", "family_name", "sex", "birth_date", "address_parish", "address_settlement",
+               "address_line")  # fmt: skip
+    rows = list(
+        living.order_by(
+            "address_parish", "address_settlement", "address_line", "family_name", "given_names", "uin"
+        ).values_list(*columns)[(page - 1) * size : page * size]
+    )
+    sizes = _household_sizes(rows)
+    today = timezone.localdate()
+    found = []
+    for uin, given, family, sex, born, parish, settlement, line in rows:
+        age = _years_between(born, today)
+        found.append(
+            NamedResident(
+                uin=uin,
+                given_names=given,
+                family_name=family,
+                sex=sex,
+                birth_date=born,
+                age=age,
+                parish=parish,
+                settlement=settlement,
+                address_line=line,
+                household=household_key(parish, settlement, line),
+                household_size=sizes.get((parish, settlement, line.strip().casefold()), 1) if line.strip() else 1,
+                child_under_5=age < CHILD_UNDER,
+                aged_75_plus=age >= AGED_FROM,
+            )
+        )
+    access_record_all(
+        [Access(actor.name, actor.kind, PERSON_RESIDENTS, person.uin, why, {"purpose": purpose}) for person in found]
+    )
+    return NamedResidents(residents=found, total=total, page=page, pages=pages)
+
+
+def _household_sizes(rows: list[tuple[Any, ...]]) -> dict[tuple[str, str, str], int]:
+    """How many living persons share each address line of ``rows`` (keyed as ``household_key``
+    reads a line: trimmed, without regard to case). The lines of the page's settlements are counted
+    in the database and matched here: SQLite's lower() knows only ASCII, Python's casefold() every
+    letter, and comparing in one place keeps "Rue Émile" and "rue émile" one household."""
+    wanted = {(row[5], row[6], row[7].strip().casefold()) for row in rows if row[7].strip()}
+    if not wanted:
+        return {}
+    where = Q()
+    for parish, settlement in {(parish, settlement) for parish, settlement, _line in wanted}:
+        where |= Q(address_parish=parish, address_settlement=settlement)
+    counted = (
+        Person.objects.filter(where, status=PersonStatus.ALIVE)
+        .values_list("address_parish", "address_settlement", "address_line")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    sizes: dict[tuple[str, str, str], int] = defaultdict(int)
+    for parish, settlement, line, n in counted:
+        key = (parish, settlement, line.strip().casefold())
+        if key in wanted:
+            sizes[key] += n
+    return dict(sizes)
 
 
 # --- numbers for the statistics office ------------------------------------------------------------
@@ -552,8 +674,6 @@ def population_numbers(*, as_of: date) -> list[PopulationCount]:
 def events_numbers(*, kind: str, year: int) -> list[EventCount]:
     """Registered events of ``kind`` that happened in ``year``, counted by parish (of birth for a
     birth, of the subject's address otherwise), month, sex, age group and timeliness: nobody named."""
-    from django.db.models import Count
-
     registered = (EventState.REGISTERED, EventState.CERTIFIED, EventState.CORRECTED)
     parish_field = "subject__birth_parish" if kind == EventKind.BIRTH else "subject__address_parish"
     rows = (
