@@ -13,10 +13,13 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import connection
 from django.test import Client
+from django.utils import timezone
 
 from gov21.assets.models import Asset, AssetChange
 from gov21.core.principal import Principal
-from gov21.demo.registers import LandLoader
+from gov21.demo.places import generate_places
+from gov21.demo.registers import places_load
+from gov21.demo.synthetic import simulate
 from gov21.land import selectors, services
 from gov21.land.models import Building, Counter, GroupMember, Parcel, Party, Right, Transaction, TransactionStep
 from gov21.land.records import FactsOf, PartyRef
@@ -137,6 +140,10 @@ def test_the_places_loader_refuses_a_land_register_that_holds_parcels() -> None:
     call_command("seed", people=200, seed=2, verbosity=0)
     from gov21.core.errors import DomainError
 
+    nation = simulate(people=200, seed=2, today=timezone.localdate())
+    uins = list(Person.objects.order_by("id").values_list("uin", flat=True))
+    counts = (Parcel.objects.count(), Transaction.objects.count())
     with pytest.raises(DomainError) as info:
-        LandLoader()
+        places_load(generate_places(nation, seed=2), uins=uins)
     assert info.value.code == "land_register_not_empty"
+    assert (Parcel.objects.count(), Transaction.objects.count()) == counts

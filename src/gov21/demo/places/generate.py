@@ -1329,7 +1329,8 @@ class _Generator:
         seller: Party | None = None
         if rng.random() < 0.12 and self.businesses:
             b = self.businesses[int(rng.random() * len(self.businesses))]
-            if b.registered_on.toordinal() <= held_from:
+            # Never the business that buys: the register refuses a sale to its own seller.
+            if b.registered_on.toordinal() <= held_from and all(h.party.ref != b.number for h in owners):
                 seller = Party("business", b.number)
         if seller is None:
             mine = {h.party.ref for h in owners if h.party.kind == "person"}
