@@ -45,7 +45,7 @@ FACETS = ("", '["organization","tags"]', '["groups","res_format"]')
 
 
 def _paths(count: int, seed: int) -> list[str]:
-    chance = random.Random(seed)  # noqa: S311 - a repeatable spread of queries, not a secret
+    chance = random.Random(seed)
     paths = set()
     while len(paths) < count:
         params = {"q": chance.choice(WORDS + FRAGMENTS + ("",))}
@@ -71,7 +71,7 @@ def _wait(port: int, timeout: float = 120) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/3/action/status_show", timeout=5):  # noqa: S310
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/3/action/status_show", timeout=5):
                 return
         except OSError:
             time.sleep(0.3)
@@ -79,7 +79,7 @@ def _wait(port: int, timeout: float = 120) -> None:
 
 
 def _wrk(port: int, paths: Path, *, seconds: int, connections: int, threads: int, seed: int) -> dict[str, Any]:
-    out = subprocess.run(  # noqa: S603 - our own command line
+    out = subprocess.run(
         [
             *(shutil.which("wrk") or "wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "--timeout", "5s"),
             *("-s", str(HERE / "wrk_anonymous.lua"), f"http://127.0.0.1:{port}"),
@@ -120,7 +120,7 @@ def main() -> None:
     port = _free_port()
     env = {**os.environ, "PYTHONPATH": str(SRC), "DJANGO_SETTINGS_MODULE": "gov21.settings"}
     with open(os.devnull, "w") as sink:
-        server = subprocess.Popen(  # noqa: S603 - our own command line
+        server = subprocess.Popen(
             [
                 str(BIN / "gunicorn"),
                 "gov21.wsgi:application",
@@ -139,7 +139,12 @@ def main() -> None:
             runs = []
             for n in range(args.runs):
                 found = _wrk(
-                    port, paths_file, seconds=args.seconds, connections=args.connections, threads=args.wrk_threads, seed=n
+                    port,
+                    paths_file,
+                    seconds=args.seconds,
+                    connections=args.connections,
+                    threads=args.wrk_threads,
+                    seed=n,
                 )
                 found["loadavg"] = round(os.getloadavg()[0], 2)
                 runs.append(found)

@@ -57,6 +57,9 @@ class Entry:
     modified: datetime
     text: str
     facets: dict[str, tuple[str, ...]]
+    # The two moments in microseconds since 1970, as the orderings sort them.
+    created_us: int = 0
+    modified_us: int = 0
 
 
 Version = tuple[str, int]
@@ -170,6 +173,8 @@ def _entries(ids: Collection[str] | None) -> list[Entry]:
                 created=created,
                 modified=modified,
                 text=text,
+                created_us=(created - _EPOCH) // _MICROSECOND,
+                modified_us=(modified - _EPOCH) // _MICROSECOND,
                 facets={
                     "id": (key,),
                     "name": (name,),
@@ -368,15 +373,19 @@ def facet_counts(index: Index, matching: int, key: str, limit: int) -> dict[str,
 
 
 def _rank(index: Index, key: str) -> Any:
-    """Each slot's place among the distinct values of ``key`` (equal values, equal places)."""
+    """A key per slot that orders the slots by ``key`` (equal values, equal keys)."""
     entries = index.entries
     if key in {"created", "modified"}:
-        moments = [(getattr(e, key) - _EPOCH) // _MICROSECOND if e is not None else 0 for e in entries]
-        return np.unique(np.array(moments, dtype=np.int64), return_inverse=True)[1]
-    texts = [getattr(e, key) if e is not None else "" for e in entries]
-    distinct = sorted(set(texts))
-    place = {text: n for n, text in enumerate(distinct)}
-    return np.array([place[t] for t in texts], dtype=np.int64)
+        field = f"{key}_us"
+        return np.fromiter((getattr(e, field) if e is not None else 0 for e in entries), np.int64, len(entries))
+    texts = np.array([getattr(e, key) if e is not None else "" for e in entries], dtype=str)
+    order = np.argsort(texts, kind="stable")
+    ordered = texts[order]
+    starts = np.ones(len(texts), dtype=bool)
+    starts[1:] = ordered[1:] != ordered[:-1]
+    rank = np.empty(len(texts), dtype=np.int64)
+    rank[order] = np.cumsum(starts) - 1
+    return rank
 
 
 def _ordering(index: Index, order: Order) -> Any:
