@@ -98,6 +98,8 @@ MIDDLEWARE = [
     # Agencies' reads of a person by UIN, answered before the session and the API framework that
     # they do not use; every other request goes on (decision 0035).
     "gov21.registry.person_read.PersonReadMiddleware",
+    # Anonymous searches of the data portal's catalogue, likewise (decision 0077).
+    "gov21.opendata.search_read.SearchReadMiddleware",
     "gov21.identity.csp.RelyingPartyFormActionMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",

@@ -106,3 +106,119 @@ def test_a_search_on_a_current_index_reads_one_row(django_assert_max_num_queries
     with django_assert_max_num_queries(1):
         found = _search(q="table", facet_fields=["organization", "tags"])
     assert found["count"] == 6
+
+
+QUERIES: tuple[tuple[str, str, str], ...] = (
+    ("", "", "name asc"),
+    ("roads", "", ""),
+    ("table", "organization:lta", "title_string desc"),
+    ("about", "tags:t1", "metadata_created asc, name desc"),
+    ("", "res_format:PDF", "metadata_modified desc"),
+    ("renamed", "", ""),
+    ("s", "groups:theme-1", "name desc"),
+)
+
+
+def _answers(index: search.Index) -> list[tuple[int, list[str], dict[str, dict[str, int]]]]:
+    found = []
+    for q, fq, sort in QUERIES:
+        words, terms = selectors._query(q)
+        terms += selectors._terms(fq, field="fq")
+        order = [(selectors.SORTS[p.split()[0]].lstrip("-"), "desc" in p) for p in (sort or "name asc").split(",")]
+        answer, page = search.answer(
+            index,
+            words=words,
+            terms=terms,
+            order=order,
+            facets=list(selectors.FACETABLE),
+            limit=50,
+            start=0,
+            rows=1000,
+        )
+        found.append((answer.count, page, answer.facets))
+    return found
+
+
+def test_the_index_kept_current_change_by_change_answers_as_one_built_afresh() -> None:
+    import random
+
+    _catalogue(30)
+    kept = search.index_current()
+    chance = random.Random(77)
+    alive = [f"d-{i:03d}" for i in range(30)]
+    made = 30
+    withdrawn: list[str] = []
+    for _step in range(40):
+        kind = chance.choice(["create", "update", "delete", "withdraw", "return", "resource"])
+        if kind == "create" or not alive:
+            services.package_create(
+                principal=PUBLISHER,
+                data={"name": f"d-{made:03d}", "title": f"New {WORDS[made % 4]}", "owner_org": ORGS[made % 3]},
+            )
+            alive.append(f"d-{made:03d}")
+            made += 1
+        elif kind == "update":
+            name = chance.choice(alive)
+            services.package_update(
+                principal=PUBLISHER,
+                data={
+                    "id": name,
+                    "title": f"Renamed {chance.choice(WORDS)}",
+                    "tags": [chance.choice(WORDS), f"t{chance.randrange(7)}"],
+                    "groups": [f"theme-{chance.randrange(3)}"],
+                    "owner_org": chance.choice(ORGS),
+                },
+                partial=True,
+            )
+        elif kind == "delete":
+            name = alive.pop(chance.randrange(len(alive)))
+            services.package_delete(principal=PUBLISHER, key=name)
+        elif kind == "withdraw":
+            # What a harvest does to a dataset its source no longer lists, from another process.
+            name = alive.pop(chance.randrange(len(alive)))
+            dataset = Dataset.objects.get(name=name)
+            Dataset.objects.filter(pk=dataset.pk).update(state="deleted")
+            search.catalogue_changed([dataset.pk])
+            withdrawn.append(name)
+        elif kind == "return" and withdrawn:
+            name = withdrawn.pop()
+            dataset = Dataset.objects.get(name=name)
+            Dataset.objects.filter(pk=dataset.pk).update(state="active")
+            search.catalogue_changed([dataset.pk])
+            alive.append(name)
+        else:
+            name = chance.choice(alive)
+            services.resource_create(
+                principal=PUBLISHER,
+                data={
+                    "package_id": name,
+                    "url": "https://example.org/y.json",
+                    "format": chance.choice(["JSON", "PDF"]),
+                },
+                upload=None,
+            )
+        current = search.index_current()
+        assert current is kept  # brought up to date in place, not built again
+        assert len(current) == len(alive)
+        assert _answers(current) == _answers(search._build(search._version())), (_step, kind)
+
+
+def test_a_change_naming_no_dataset_builds_the_index_again() -> None:
+    _catalogue(3)
+    before = search.index_current()
+    search.catalogue_changed()
+    assert search.index_current() is not before
+
+
+def test_a_changed_dataset_is_shown_changed_and_a_deleted_one_to_no_one() -> None:
+    _catalogue(4)
+    # A publisher's search first: what it puts in the index's memory is what anyone may see.
+    assert [p["name"] for p in _search(q="harbour")["results"]] == []
+    services.package_update(principal=PUBLISHER, data={"id": "d-001", "title": "Harbour arrivals"}, partial=True)
+    shown = _search(q="harbour")["results"]
+    assert [(p["name"], p["title"]) for p in shown] == [("d-001", "Harbour arrivals")]
+    services.package_update(principal=PUBLISHER, data={"id": "d-001", "title": "Harbour departures"}, partial=True)
+    assert [p["title"] for p in _search(q="harbour")["results"]] == ["Harbour departures"]
+    services.package_delete(principal=PUBLISHER, key="d-001")
+    assert _search(q="harbour")["count"] == 0
+    assert "d-001" not in [p["name"] for p in _search(rows=100)["results"]]

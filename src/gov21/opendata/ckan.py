@@ -23,7 +23,7 @@ from gov21.core import config
 from gov21.core.errors import DomainError, NotFound
 from gov21.core.principal import Principal
 from gov21.identity.contracts import PrincipalAuth
-from gov21.opendata import datastore, harvest, selectors, services, uploads
+from gov21.opendata import datastore, harvest, search, selectors, services, uploads
 from gov21.opendata.licences import LICENCES
 from gov21.opendata.models import HarvestJob, HarvestSource, Resource
 
@@ -259,6 +259,7 @@ def package_search(ctx: Context) -> dict[str, Any]:
         sort=ctx.text("sort"),
         facet_fields=facets,
         facet_limit=ctx.integer("facet.limit", 50, low=1, high=1000),
+        rendered=True,
     )
 
 
@@ -527,6 +528,8 @@ def datastore_create(ctx: Context) -> dict[str, Any]:
         resource.primary_key = primary_key
         resource.datastore_active = True
         resource.save()
+        # Its dataset's dictionary shows the table's columns and that it is in the datastore.
+        search.catalogue_changed([resource.dataset_id])
         datastore.table_write(table=str(resource.id), columns=columns, rows=rows, replace=True)
     return {
         "resource_id": str(resource.id),
@@ -573,7 +576,9 @@ def datastore_delete(ctx: Context) -> dict[str, Any]:
         raise DomainError("invalid_value", _("filters is a JSON object of column: value."), field="filters")
     datastore.rows_delete(table=str(resource.id), filters=filters, known={n for n, _k in _columns(resource)} | {"_id"})
     if not filters:
-        Resource.objects.filter(pk=resource.pk).update(datastore_active=False, fields=[])
+        with transaction.atomic():
+            Resource.objects.filter(pk=resource.pk).update(datastore_active=False, fields=[])
+            search.catalogue_changed([resource.dataset_id])
     return {"resource_id": str(resource.id), "filters": filters}
 
 

@@ -492,9 +492,10 @@ def job_run(source: HarvestSource, *, started_by: str) -> HarvestJob:
     for guid in list(gone.values_list("harvest_guid", flat=True)):
         _log(job, "info", "deleted", guid)
     with transaction.atomic():
+        withdrawn = list(gone.values_list("id", flat=True))
         job.deleted = gone.update(state="deleted", modified=now)
         if job.deleted:
-            catalogue_changed()
+            catalogue_changed(withdrawn)
     job.status = "partial" if job.errors else "finished"
     job.finished = timezone.now()
     job.save()

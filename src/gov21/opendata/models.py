@@ -196,3 +196,17 @@ class CatalogueVersion(models.Model):
 
     def __str__(self) -> str:
         return str(self.counter)
+
+
+class CatalogueChange(models.Model):
+    """Which dataset a raise of ``CatalogueVersion.counter`` was about, written in the same
+    transaction, so that a process's index re-reads only those datasets (decision 0077). No dataset
+    means "anything may have changed": the index is built again. Rows far behind the counter are
+    pruned; an index older than the oldest kept is built again too."""
+
+    id = models.BigAutoField(primary_key=True)
+    counter = models.BigIntegerField(db_index=True)
+    dataset = models.UUIDField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.counter} {self.dataset}"

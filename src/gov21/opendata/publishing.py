@@ -87,7 +87,7 @@ def search_text_refresh(dataset: Dataset) -> None:
     tags = " ".join(dataset.tags.values_list("name", flat=True))
     text = f"{dataset.name} {dataset.title} {dataset.notes} {tags}".lower()
     Dataset.objects.filter(pk=dataset.pk).update(search_text=text)
-    catalogue_changed()
+    catalogue_changed([dataset.pk])
 
 
 def _canonical(row: Sequence[object]) -> tuple[str, ...]:

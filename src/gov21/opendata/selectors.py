@@ -8,6 +8,7 @@ import shlex
 from collections.abc import Iterable
 from typing import Any, Final
 
+import orjson
 from django.conf import settings
 from django.db.models import Count, Prefetch, Q, QuerySet
 from django.utils.translation import gettext as _
@@ -286,11 +287,21 @@ def _packages(ids: list[str]) -> dict[str, dict[str, Any]]:
 
 
 def package_search(
-    *, q: str, fq: str, rows: int, start: int, sort: str, facet_fields: Iterable[str], facet_limit: int
+    *,
+    q: str,
+    fq: str,
+    rows: int,
+    start: int,
+    sort: str,
+    facet_fields: Iterable[str],
+    facet_limit: int,
+    rendered: bool = False,
 ) -> dict[str, Any]:
     """CKAN's ``package_search``: the datasets matching the words of ``q`` (in title, description,
     name or a tag) and every ``fq`` term, one page of them, and the counts of each facet's values.
-    Answered from the process's in-memory index (``search.py``), current with the database."""
+    Answered from the process's in-memory index (``search.py``), current with the database. With
+    ``rendered``, the results are the datasets' JSON as made once (``orjson.Fragment``), for an
+    answer that is serialised as it is; otherwise dictionaries."""
     if not 0 <= rows <= ROWS_MAX or start < 0:
         raise DomainError(
             "search_query_error", _("rows is 0 to %(max)d and start is not negative.") % {"max": ROWS_MAX}, field="rows"
@@ -316,21 +327,21 @@ def package_search(
     words, terms = _query(q)
     terms += _terms(fq, field="fq")
     index = search.index_current()
-    matching, facet_counts = search.answer(
-        index, words=words, terms=terms, order=order, facets=facets, limit=facet_limit
+    found, page = search.answer(
+        index, words=words, terms=terms, order=order, facets=facets, limit=facet_limit, start=start, rows=rows
     )
-    page = [entry.id for entry in matching[start : start + rows]]
+    made = search.packages(index, page, _packages)
     search_facets = {
         facet: {
             "title": facet,
-            "items": [{"name": k, "display_name": k, "count": n} for k, n in facet_counts[facet].items()],
+            "items": [{"name": k, "display_name": k, "count": n} for k, n in found.facets[facet].items()],
         }
         for facet in facets
     }
     return {
-        "count": len(matching),
-        "results": search.packages(index, page, _packages),
-        "facets": facet_counts,
+        "count": found.count,
+        "results": [orjson.Fragment(m) for m in made] if rendered else [orjson.loads(m) for m in made],
+        "facets": found.facets,
         "search_facets": search_facets,
         "sort": sort or "score desc, metadata_modified desc",
     }

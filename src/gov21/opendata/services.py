@@ -161,7 +161,7 @@ def package_delete(*, principal: Principal, key: str) -> None:
     principal.require("opendata.publish")
     dataset = dataset_get(key)
     Dataset.objects.filter(pk=dataset.pk).update(state="deleted", modified=timezone.now())
-    catalogue_changed()
+    catalogue_changed([dataset.pk])
 
 
 def url_check(url: str) -> str:
@@ -248,7 +248,7 @@ def resource_create(*, principal: Principal, data: dict[str, Any], upload: uploa
     position = dataset.resources.count()
     resource = _resource_new(dataset, data, position=position, upload=upload)
     Dataset.objects.filter(pk=dataset.pk).update(modified=timezone.now())
-    catalogue_changed()
+    catalogue_changed([dataset.pk])
     return resource
 
 
@@ -270,7 +270,7 @@ def resource_update(*, principal: Principal, data: dict[str, Any], upload: uploa
         _content(resource, data, upload)
     resource.modified = timezone.now()
     resource.save()
-    catalogue_changed()
+    catalogue_changed([resource.dataset_id])
     return resource
 
 
@@ -283,7 +283,7 @@ def datastore_resource_create(*, principal: Principal, data: dict[str, Any]) -> 
         raise DomainError("missing_value", _("Say which dataset."), field="package_id")
     dataset = dataset_get(key)
     now = timezone.now()
-    catalogue_changed()
+    catalogue_changed([dataset.pk])
     return Resource.objects.create(
         dataset=dataset,
         name=_text(data, "name"),
