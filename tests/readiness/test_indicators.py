@@ -162,3 +162,24 @@ def test_the_nations_live_indicators_enter_its_index(egdi_loaded: list[int], mon
     after, _ = index_result(year=2018, group=group_get("caricom"))
     live = {i.code for i in after.indicators if i.source.startswith("live.")}
     assert {"live-digital-id", "live-restore-rpo-hours", "live-ask-once"} <= live
+
+
+def test_an_earlier_round_is_read_as_of_its_moment_and_a_malformed_moment_is_refused() -> None:
+    first = indicators_measure(accessibility=False)
+    IndicatorRound.objects.filter(pk=first.pk).update(measured_at=first.measured_at - timedelta(days=30))
+    indicators_measure(accessibility=False)
+    client = Client()
+
+    latest = client.get("/api/v1/readiness/indicators").json()
+    earlier = client.get(
+        "/api/v1/readiness/indicators", {"as_of": (timezone.now() - timedelta(days=10)).isoformat()}
+    ).json()
+    assert latest["previous_measured_at"] == earlier["measured_at"] != latest["measured_at"]
+    assert earlier["previous_measured_at"] is None
+    before_any = client.get("/api/v1/readiness/indicators", {"as_of": "2001-01-01T00:00:00"}).json()
+    assert before_any["measured_at"] is None and all(i["value"] is None for i in before_any["indicators"])
+
+    refused = client.get("/api/v1/readiness/indicators", {"as_of": "last tuesday"})
+    assert refused.status_code == 422
+    assert refused["Content-Type"] == "application/problem+json"
+    assert "as_of" in refused.content.decode()

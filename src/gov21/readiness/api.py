@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Literal
 
 from django.http import HttpRequest
+from django.utils import timezone
 from ninja import Field, Query, Router, Schema
 
 from gov21.readiness import selectors
@@ -105,13 +106,24 @@ class IndicatorsOut(Schema):
     accessibility: list[AccessibilityPageOut]
 
 
+class IndicatorsQuery(Schema):
+    as_of: datetime | None = Field(
+        None,
+        description="The round measured at or before this moment (ISO 8601 with its offset), beside the round "
+        "before it; the latest round when left out",
+    )
+
+
 @router.get(
     "/indicators",
     response=IndicatorsOut,
     summary="The nation's live indicators, measured from the platform's own records, with their definitions",
 )
-def indicators(request: HttpRequest) -> IndicatorsOut:
-    found = live_report()
+def indicators(request: HttpRequest, filters: Query[IndicatorsQuery]) -> IndicatorsOut:
+    as_of = filters.as_of
+    if as_of is not None and timezone.is_naive(as_of):
+        as_of = timezone.make_aware(as_of)
+    found = live_report(as_of=as_of)
     return IndicatorsOut(
         measured_at=found.measured_at,
         previous_measured_at=found.previous_at,

@@ -307,11 +307,13 @@ class LiveReport:
     pages: tuple[AccessibilityCheck, ...]
 
 
-def live_report() -> LiveReport:
-    """The latest round beside the one before it (three queries whatever the number of rounds)."""
+def live_report(as_of: datetime | None = None) -> LiveReport:
+    """The latest round (or the last measured at or before ``as_of``) beside the one before it (three
+    queries whatever the number of rounds)."""
     from gov21.readiness.index import methodology_load
 
-    rounds: list[IndicatorRound | None] = [*IndicatorRound.objects.order_by("-measured_at")[:2], None, None]
+    measured = IndicatorRound.objects.all() if as_of is None else IndicatorRound.objects.filter(measured_at__lte=as_of)
+    rounds: list[IndicatorRound | None] = [*measured.order_by("-measured_at")[:2], None, None]
     latest, previous = rounds[0], rounds[1]
     values = {v.code: v for v in IndicatorValue.objects.filter(round=latest)} if latest else {}
     before = {v.code: v.value for v in IndicatorValue.objects.filter(round=previous)} if previous is not None else {}
