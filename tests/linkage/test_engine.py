@@ -52,6 +52,30 @@ def test_history_compares_with_the_name_and_address_on_the_records_date() -> Non
     )
 
 
+def test_a_block_too_large_is_looked_up_refined_by_a_further_field() -> None:
+    # Forty women named alike, born in the same decade, half in each settlement: the block of their
+    # names is larger than the bound, so a record without a date is sought in its own settlement.
+    persons = [
+        Person(
+            key=str(i),
+            dob=date(1980 + i % 10, 1 + i % 12, 1 + i % 28),
+            sex="F",
+            facets=[Facet(None, "mary", "joseph", "", "port royal" if i % 2 else "anse corail", "")],
+        )
+        for i in range(40)
+    ]
+    index = Index.build(persons, history=True)
+    index.refine_above = 8
+    found = index.candidates(Entry(key="r", given="mary", surname="joseph", dob=None, settlement="port royal"))
+    assert sorted(found, key=int) == [str(i) for i in range(1, 40, 2)]
+    # A record without the refining value is still sought in the whole block (under max_block).
+    assert len(index.candidates(Entry(key="r", given="mary", surname="joseph", dob=None))) == 40
+    index.refine_above = 40
+    assert (
+        len(index.candidates(Entry(key="r", given="mary", surname="joseph", dob=None, settlement="port royal"))) == 40
+    )
+
+
 def test_em_tells_matches_from_non_matches_and_officers_labels_hold() -> None:
     rng = np.random.default_rng(1)
     matches = np.column_stack([rng.choice([2, 3], 200, p=[0.1, 0.9]) for _ in range(3)])

@@ -95,17 +95,20 @@ def _population(seed: int) -> tuple[list[Person], list[Entry]]:
 def _check(seed: int, *, history: bool) -> None:
     persons, entries = _population(seed)
     index = Index.build(persons, history=history)
-    index.max_block = 20
+    index.max_block, index.refine_above = 20, 2
     vocab = vector.Vocab()
     ps, es = vector.persons_of(persons, vocab), vector.entries_of(entries, vocab)
-    blocked = vector.block_and_compare(es, ps, vocab, history=history, max_block=20)
+    blocked = vector.block_and_compare(es, ps, vocab, history=history, max_block=20, refine_above=2)
     got = {(es.keys[r], ps.keys[p]): list(g) for r, p, g in zip(blocked.rec, blocked.per, blocked.gammas, strict=True)}
     want = {}
+    refined = 0
     for entry in entries:
         for uin in index.candidates(entry):
             want[(entry.key, uin)] = engine.compare(entry, index.persons[uin], history=history)
+        refined += sum(1 for key, finer in engine.entry_keys(entry) if finer and len(index.blocks.get(key, ())) > 2)
     assert set(got) == set(want)
     assert len(got) > 300
+    assert refined > 50  # large blocks were looked up refined, in both engines alike
     assert got == want
     # Every pair of records and persons, not only the blocked ones.
     rec = np.repeat(np.arange(len(entries)), len(persons))

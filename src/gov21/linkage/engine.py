@@ -197,21 +197,35 @@ def compare(entry: Entry, person: Person, *, history: bool) -> list[int]:
 # --- blocking -------------------------------------------------------------------------------------
 
 
-def _name_keys(given: str, surname: str, dob: date | None, *, person: bool) -> Iterator[str]:
+# A block of a key larger than this is refined by a further field (decision 0078): a million-person
+# registry holds hundreds of people with the same sound of given name and surname born in one decade,
+# and comparing a record with all of them costs more than it finds.
+REFINE_ABOVE = 8
+
+
+def _name_keys(
+    given: str, surname: str, dob: date | None, settlement: str, *, person: bool
+) -> Iterator[tuple[str, str]]:
     """Blocking keys of names (decision 0068: each is narrowed by the date of birth, its decade or its
-    month, so that a block stays small in a registry of millions). A record with no date is sought by
-    its names alone, so every person carries that key as well."""
+    month, so that a block stays small in a registry of millions), each with the value that refines
+    it when its block is too large (decision 0078; "" when the record lacks it). A record with no date
+    is sought by its names alone, so every person carries that key as well."""
     g, s = phonetic(given), phonetic(surname)
     if g and s:
         if person or dob is None:
-            yield f"gs:{g}:{s}"
+            yield f"gs:{g}:{s}", settlement
         if dob is not None:
-            yield f"gd:{g}:{s}:{dob.year // 10}"
+            yield f"gd:{g}:{s}:{dob.year // 10}", str(dob.year)
     if dob is not None:
         if s:
-            yield f"sy:{s}:{dob.year}:{dob.month}"
+            yield f"sy:{s}:{dob.year}:{dob.month}", given[:1]
         if given:
-            yield f"gy:{given[:3]}:{dob.year}:{dob.month}"
+            yield f"gy:{given[:3]}:{dob.year}:{dob.month}", surname[:1]
+
+
+def refined(key: str, value: str) -> str:
+    """The key of the smaller block a large block's key is refined into."""
+    return f"{key}|{value}"
 
 
 def _dob_keys(day: date, given: str, surnames: Iterable[str]) -> Iterator[str]:
@@ -226,11 +240,15 @@ def _dob_keys(day: date, given: str, surnames: Iterable[str]) -> Iterator[str]:
 
 
 def person_keys(person: Person, *, history: bool) -> set[str]:
+    """Every key a person is found by: each key, and each key refined by the person's value."""
     keys: set[str] = set()
     for facet in person.facets if history else person.facets[-1:]:
         if person.dob is not None:
             keys.update(_dob_keys(person.dob, facet.given, [facet.surname]))
-        keys.update(_name_keys(facet.given, facet.surname, person.dob, person=True))
+        for key, value in _name_keys(facet.given, facet.surname, person.dob, facet.settlement, person=True):
+            keys.add(key)
+            if value:
+                keys.add(refined(key, value))
     keys.update(_other_keys(person.phone, person.extra))
     return keys
 
@@ -244,17 +262,24 @@ def _other_keys(phone: str, extra: tuple[str, ...]) -> Iterator[str]:
             yield f"x{i}:{value}"
 
 
-def entry_keys(entry: Entry) -> set[str]:
-    keys: set[str] = set()
+def entry_keys(entry: Entry) -> set[tuple[str, str]]:
+    """The record's keys, each with its refined key ("" when the key is not refined or the record
+    lacks the refining value)."""
+    keys: set[tuple[str, str]] = set()
     dob = entry.dob
     surnames = (entry.surname, *entry.former)
+
+    def plain(found: Iterable[str]) -> None:
+        keys.update((key, "") for key in found)
+
     if dob is not None:
-        keys.update(_dob_keys(dob, entry.given, surnames))
+        plain(_dob_keys(dob, entry.given, surnames))
         if dob.day <= 12 and dob.day != dob.month:
-            keys.update(_dob_keys(date(dob.year, dob.day, dob.month), entry.given, surnames))
+            plain(_dob_keys(date(dob.year, dob.day, dob.month), entry.given, surnames))
     for surname in surnames:
-        keys.update(_name_keys(entry.given, surname, dob, person=False))
-    keys.update(_other_keys(entry.phone, entry.extra))
+        for key, value in _name_keys(entry.given, surname, dob, entry.settlement, person=False):
+            keys.add((key, refined(key, value) if value else ""))
+    plain(_other_keys(entry.phone, entry.extra))
     return keys
 
 
@@ -267,6 +292,8 @@ class Index:
     blocks: dict[str, list[str]] = field(default_factory=dict)
     # A key shared by more persons than this is too common to tell anyone apart; it is left out.
     max_block: int = 400
+    # A key shared by more persons than this is looked up refined by a further field (decision 0078).
+    refine_above: int = REFINE_ABOVE
 
     @classmethod
     def build(cls, persons: Iterable[Person], *, history: bool) -> Index:
@@ -280,8 +307,10 @@ class Index:
 
     def candidates(self, entry: Entry) -> list[str]:
         found: dict[str, None] = {}
-        for key in entry_keys(entry):
+        for key, finer in entry_keys(entry):
             block = self.blocks.get(key, ())
+            if len(block) > self.refine_above and finer:
+                block = self.blocks.get(finer, ())
             if len(block) <= self.max_block:
                 found.update(dict.fromkeys(block))
         return list(found)
@@ -341,17 +370,38 @@ def _initial_m(width: int) -> list[list[float]]:
 
 
 def distinct_rows(rows: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The distinct rows of a small-valued int matrix (values -1 to 6): the index of each one's first
-    occurrence, each row's distinct row, and how often each occurs. Rows are packed in base 8 into
-    one 64-bit integer (21 columns at most), which sorts far faster than rows."""
-    if rows.shape[1] > 21:
-        _u, first, inverse, counts = np.unique(rows, axis=0, return_index=True, return_inverse=True, return_counts=True)
-        return first, inverse.reshape(-1), counts
-    packed = np.zeros(len(rows), dtype=np.int64)
-    for f in range(rows.shape[1]):
-        packed = packed * 8 + (rows[:, f].astype(np.int64) + 1)
-    _u, first, inverse, counts = np.unique(packed, return_index=True, return_inverse=True, return_counts=True)
-    return first, inverse.reshape(-1), counts
+    """The distinct rows of a small-valued int matrix (comparison levels, labels), in order, each row's
+    distinct row, and how often each occurs. Each row is one number in a mixed radix of its columns'
+    ranges; when those numbers are few (as comparison vectors are: a few hundred thousand possible),
+    they are counted in one pass with no sort at all (decision 0078)."""
+    n, width = rows.shape
+    if not n:
+        return rows[:0].copy(), np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    lo = rows.min(axis=0).astype(np.int64)
+    radix = rows.max(axis=0).astype(np.int64) - lo + 1
+    total = math.prod(int(r) for r in radix)
+    if total >= 1 << 62:
+        distinct, inverse, counts = np.unique(rows, axis=0, return_inverse=True, return_counts=True)
+        return distinct, inverse.reshape(-1), counts
+    code = np.zeros(n, dtype=np.int64)
+    for f in range(width):
+        code *= radix[f]
+        code += rows[:, f].astype(np.int64) - lo[f]
+    if total <= 1 << 24:
+        counts = np.bincount(code, minlength=total)
+        present = np.flatnonzero(counts)
+        lookup = np.zeros(total, dtype=np.int64)
+        lookup[present] = np.arange(len(present))
+        inverse, counts = lookup[code], counts[present]
+    else:
+        present, inverse = vector.distinct_inverse(code)
+        counts = np.bincount(inverse, minlength=len(present))
+    distinct = np.empty((len(present), width), dtype=rows.dtype)
+    rest = present.copy()
+    for f in reversed(range(width)):
+        distinct[:, f] = rest % radix[f] + lo[f]
+        rest //= radix[f]
+    return distinct, inverse, counts
 
 
 def em_estimate(
@@ -361,21 +411,28 @@ def em_estimate(
     labels: np.ndarray | None = None,
     iterations: int = 40,
     prior: float = 0.1,
+    counts: np.ndarray | None = None,
 ) -> Model:
     """m and the prior by expectation-maximisation over the candidate pairs' comparison vectors
     (``gammas``: pairs × fields, MISSING where unknown). u stays as sampled. ``labels`` holds 1 or 0
-    where an officer decided the pair (their posterior is held there) and -1 elsewhere."""
+    where an officer decided the pair (their posterior is held there) and -1 elsewhere. ``counts``,
+    when given, says how many pairs each row stands for."""
     width = gammas.shape[1] if gammas.size else len(FIELDS)
     levels = levels_of(width)
     m = [np.array(row) for row in _initial_m(width)]
     uu = [np.array(row) for row in u]
     if not len(gammas):
         return Model(m=[list(r) for r in m], u=[list(r) for r in uu], prior=prior)
-    fixed = labels if labels is not None else np.full(len(gammas), -1)
+    fixed: np.ndarray = labels if labels is not None else np.full(len(gammas), -1)
     # Pairs with one comparison vector and one label are one term of the likelihood, counted as often
     # as they occur: millions of pairs come down to a few thousand distinct patterns.
-    first, _inverse, counts = distinct_rows(np.column_stack([gammas, np.asarray(fixed, dtype=np.int8)]))
-    gammas, fixed, weight = gammas[first], np.asarray(fixed)[first], counts.astype(np.float64)
+    rows, inverse, times = distinct_rows(np.column_stack([gammas, np.asarray(fixed, dtype=np.int8)]))
+    gammas, fixed = rows[:, :-1], rows[:, -1].astype(np.int64)
+    weight: np.ndarray
+    if counts is None:
+        weight = times.astype(np.float64)
+    else:
+        weight = np.bincount(inverse, weights=np.asarray(counts, dtype=np.float64), minlength=len(rows))
     total = weight.sum()
     onehot = [[(gammas[:, f] == level) for level in range(levels[f])] for f in range(width)]
     for _ in range(iterations):
@@ -422,36 +479,43 @@ def em_sessions(
     labels: np.ndarray | None = None,
     iterations: int = 40,
     prior: float = 0.1,
+    counts: np.ndarray | None = None,
 ) -> Model:
     """m of the names from the pairs born the same day, m of the birth date from the pairs with the
     same given names, the other fields' m from all pairs; then the prior over all pairs with m and u
     held. A session with fewer than a few hundred pairs is skipped (its fields keep EM's estimate
-    over all pairs)."""
-    overall = em_estimate(gammas, u, labels=labels, iterations=iterations, prior=prior)
+    over all pairs). ``counts``, when given, says how many pairs each row stands for. Every step
+    works on the distinct (vector, label) patterns, found once."""
     if not len(gammas):
-        return overall
+        return em_estimate(gammas, u, labels=labels, iterations=iterations, prior=prior)
+    fixed: np.ndarray = labels if labels is not None else np.full(len(gammas), -1)
+    rows, inverse, times = distinct_rows(np.column_stack([gammas, np.asarray(fixed, dtype=np.int8)]))
+    gammas, fixed = rows[:, :-1], rows[:, -1].astype(np.int64)
+    weight: np.ndarray
+    if counts is None:
+        weight = times.astype(np.float64)
+    else:
+        weight = np.bincount(inverse, weights=np.asarray(counts, dtype=np.float64), minlength=len(rows))
+    overall = em_estimate(gammas, u, labels=fixed, iterations=iterations, prior=prior, counts=weight)
     m = [list(row) for row in overall.m]
-    fixed = labels if labels is not None else np.full(len(gammas), -1)
     for field_, level, teaches in SESSIONS:
         chosen = gammas[:, field_] == level
-        if chosen.sum() < _MIN_SESSION:
+        if weight[chosen].sum() < _MIN_SESSION:
             continue
         part = gammas[chosen].copy()
         part[:, field_] = MISSING  # the condition says nothing about the pair
-        session = em_estimate(part, u, labels=np.asarray(fixed)[chosen], iterations=iterations, prior=0.5)
+        session = em_estimate(part, u, labels=fixed[chosen], iterations=iterations, prior=0.5, counts=weight[chosen])
         for f in teaches if teaches is not None else [f for f in range(gammas.shape[1]) if f != field_]:
             row = np.maximum(np.array(session.m[f]), M_FLOOR)
             m[f] = list(map(float, row / row.sum()))
     model = Model(m=m, u=overall.u, prior=overall.prior)
     # The prior over all pairs, m and u held.
-    first, _inverse, counts = distinct_rows(gammas)
-    weight, _p = scores(gammas[first], Model(m=m, u=overall.u, prior=0.5))
-    held = np.asarray(fixed)[first]
+    bits, _p = scores(gammas, Model(m=m, u=overall.u, prior=0.5))
     p = overall.prior
     for _ in range(iterations):
-        post = 1.0 / (1.0 + np.power(2.0, -np.clip(weight + math.log2(p / (1 - p)), -1000, 1000)))
-        post = np.where(held >= 0, held, post)
-        new = float(np.clip((post * counts).sum() / counts.sum(), 1e-6, 1 - 1e-6))
+        post = 1.0 / (1.0 + np.power(2.0, -np.clip(bits + math.log2(p / (1 - p)), -1000, 1000)))
+        post = np.where(fixed >= 0, fixed, post)
+        new = float(np.clip((post * weight).sum() / weight.sum(), 1e-6, 1 - 1e-6))
         if abs(new - p) < 1e-7:
             p = new
             break
@@ -485,9 +549,9 @@ def scores(gammas: np.ndarray, model: Model) -> tuple[np.ndarray, np.ndarray]:
     if not len(gammas):
         return np.zeros(0), np.zeros(0)
     table = model.weights()
-    first, inverse, _counts = distinct_rows(gammas)
-    weight = np.array([prior + sum(field_weights([int(x) for x in gammas[i]], table)) for i in first])
-    weight = weight[inverse.reshape(-1)]
+    patterns, inverse, _counts = distinct_rows(gammas)
+    weight = np.array([prior + sum(field_weights([int(x) for x in row], table)) for row in patterns])
+    weight = weight[inverse]
     probability = 1.0 / (1.0 + np.power(2.0, -np.clip(weight, -1000, 1000)))
     return weight, probability
 
@@ -577,6 +641,7 @@ def link(
         lower=lower,
         u_samples=u_samples,
         max_block=index.max_block,
+        refine_above=index.refine_above,
     )
     outcomes = {}
     for i, key in enumerate(records.keys):
@@ -608,7 +673,7 @@ class Linked:
     reason: np.ndarray
     model: Model
     pairs: int
-    timings: dict[str, float]
+    timings: dict[str, tuple[float, float]]  # step: (wall, CPU) seconds
 
 
 def _logits(p: np.ndarray) -> np.ndarray:
@@ -627,25 +692,39 @@ def assign_arrays(
     lower: float,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """``assign`` over columns: the same outcome for every record (ties between persons broken by the
-    larger key, as ``assign`` sorts)."""
-    rank = np.empty(len(person_keys), dtype=np.int64)
-    rank[np.argsort(np.asarray(person_keys, dtype=object).astype(str), kind="stable")] = np.arange(len(person_keys))
-    order = np.lexsort((-rank[per], -prob, rec))
-    rec, per, prob = rec[order], per[order], prob[order]
+    larger key, as ``assign`` sorts). Only the pairs at or above ``lower`` are sorted: the others
+    decide nothing but the probability shown for an unlinked record, a maximum."""
     person = np.full(n_records, -1, dtype=np.int64)
     probability = np.zeros(n_records)
     second = np.full(n_records, -1.0)
     status = np.full(n_records, 2, dtype=np.int8)
     reason = np.zeros(n_records, dtype=np.int8)
     if len(rec):
+        np.maximum.at(probability, rec, prob)
+    kept = np.flatnonzero(prob >= lower)
+    order = np.lexsort((-prob[kept], rec[kept]))
+    rec, per, prob = rec[kept][order], per[kept][order], prob[kept][order]
+    if len(rec):
         top = np.ones(len(rec), dtype=bool)
         top[1:] = rec[1:] != rec[:-1]
         tops = np.flatnonzero(top)
+        sizes = np.diff(np.append(tops, len(rec)))
+        group = np.repeat(np.arange(len(tops)), sizes)
+        best = prob == prob[tops][group]
+        tied = np.flatnonzero(best & (np.add.reduceat(best.astype(np.int64), tops) > 1)[group])
+        chosen = per[tops].copy()
+        if len(tied):
+            # Equally probable persons: the larger key wins, as ``assign``'s sort of (p, key) does.
+            names = np.asarray([person_keys[p] for p in per[tied]], dtype=str)
+            by_name = np.argsort(names, kind="stable")
+            by_group = by_name[np.argsort(group[tied][by_name], kind="stable")]
+            last = np.ones(len(tied), dtype=bool)
+            last[:-1] = group[tied][by_group][1:] != group[tied][by_group][:-1]
+            chosen[group[tied][by_group][last]] = per[tied][by_group][last]
         r = rec[tops]
-        person[r], probability[r] = per[tops], prob[tops]
+        person[r] = chosen
         nxt = tops + 1
-        has = nxt < len(rec)
-        has[has] = rec[nxt[has]] == r[has]
+        has = sizes > 1
         second[r[has]] = prob[nxt[has]]
     above = probability >= lower
     person[~above] = -1
@@ -690,23 +769,24 @@ def link_arrays(
     lower: float = 0.5,
     u_samples: int = 20000,
     max_block: int = 400,
+    refine_above: int = REFINE_ABOVE,
 ) -> Linked:
     """``link`` over columns: blocking, comparisons, u, EM, scores and assignment, without a Python
     step per pair."""
-    import time
-
-    timings: dict[str, float] = {}
-    started = time.perf_counter()
-    u = u_sampled(es, ps, vocab, history=history, samples=u_samples)
-    timings["u"] = time.perf_counter() - started
-    blocked = vector.block_and_compare(es, ps, vocab, history=history, max_block=max_block, timings=timings)
-    started = time.perf_counter()
-    model = em_sessions(blocked.gammas, u)
-    _weights, probs = scores(blocked.gammas, model)
-    timings["estimate"] = time.perf_counter() - started
-    started = time.perf_counter()
-    person, probability, status, reason = assign_arrays(
-        blocked.rec, blocked.per, probs, ps.keys, len(es.keys), upper=upper, lower=lower
+    timings: dict[str, tuple[float, float]] = {}
+    with vector.stopwatch(timings, "u"):
+        u = u_sampled(es, ps, vocab, history=history, samples=u_samples)
+    blocked = vector.block_and_compare(
+        es, ps, vocab, history=history, max_block=max_block, refine_above=refine_above, timings=timings
     )
-    timings["assign"] = time.perf_counter() - started
+    with vector.stopwatch(timings, "estimate"):
+        # Millions of pairs, a few thousand distinct comparison vectors: estimated and scored once each.
+        patterns, inverse, counts = distinct_rows(blocked.gammas)
+        model = em_sessions(patterns, u, counts=counts)
+        _weights, probs = scores(patterns, model)
+        probs = probs[inverse]
+    with vector.stopwatch(timings, "assign"):
+        person, probability, status, reason = assign_arrays(
+            blocked.rec, blocked.per, probs, ps.keys, len(es.keys), upper=upper, lower=lower
+        )
     return Linked(person, probability, status, reason, model, len(blocked.rec), timings)

@@ -336,7 +336,13 @@ def run_continue(run: Run, *, index: engine.Index | None = None, chunks: int | N
                 return run
             entries = vector.entries_of([entry_of(record) for record in chunk], vocab)
             blocked = vector.block_and_compare(
-                entries, persons, vocab, history=run.history, max_block=index.max_block, person_rows=keys
+                entries,
+                persons,
+                vocab,
+                history=run.history,
+                max_block=index.max_block,
+                refine_above=index.refine_above,
+                person_rows=keys,
             )
             pairs = [
                 Pair(run=run, record=chunk[r], uin=persons.keys[p], gamma=[int(x) for x in gamma])
