@@ -6,14 +6,16 @@ from __future__ import annotations
 import time
 from datetime import date
 
+import numpy as np
 import pytest
 from django.utils import timezone
 
 from gov21.core.principal import Principal
 from gov21.opendata import datastore
 from gov21.opendata.models import Dataset
-from gov21.statistics import services
-from gov21.statistics.models import TableRelease
+from gov21.registry import services as registry
+from gov21.statistics import disclosure, services
+from gov21.statistics.models import TableCount, TableRelease
 from tests.registry.factories import register_person
 
 pytestmark = pytest.mark.django_db
@@ -88,3 +90,103 @@ def test_events_already_read_are_not_read_again() -> None:
     births(5, month=2)
     assert services.events_follow()[0] == 5
     assert services.events_follow() == (0, [])
+
+
+def _register(kind: str, data: dict[str, object]) -> None:
+    """Declare, validate and register a life event through the registry's own services."""
+    event = registry.event_declare(declaration=registry.declaration_parse(kind=kind, data=data), actor=REGISTRAR)
+    registry.event_validate(event_id=event.pk, actor=REGISTRAR)
+    registry.event_register(event_id=event.pk, actor=REGISTRAR)
+
+
+def _reads(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, str]]:
+    """The reads of the registry's numbers service the office makes from now on."""
+    reads: list[tuple[str, str]] = []
+    real = services._numbers
+
+    def recorded(path: str, query: str) -> dict[str, object]:
+        reads.append((path, query))
+        return real(path, query)
+
+    monkeypatch.setattr(services, "_numbers", recorded)
+    return reads
+
+
+def _latest() -> dict[str, TableRelease]:
+    return {r.dataset: r for r in TableRelease.objects.order_by("dataset", "version")}
+
+
+def test_tables_kept_current_event_by_event_equal_the_tables_rebuilt_from_scratch(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A stream of births, a marriage, a death, moves and a change of name, followed a few at a
+    time: each event recounts only the tables it can change, and what the office then holds and
+    publishes is what a rebuild from scratch counts."""
+    today = timezone.localdate()
+    year = today.year
+    reads = _reads(monkeypatch)
+    births(6, month=3)
+    births(2, month=6, sex="M")
+    register_person(REGISTRAR, sex="M", born=date(year, 2, 9), family="Quashie", birth_parish="XA-03")
+    services.events_follow()
+    assert {q.split("&")[0] for _p, q in reads if q.startswith("kind=")} == {"kind=birth"}
+    assert ("/population", f"as_of={today.isoformat()}") in reads
+
+    a = register_person(REGISTRAR, sex="F", born=date(1990, 4, 4), family="Alleyne")
+    b = register_person(REGISTRAR, sex="M", born=date(1988, 5, 5), family="Baptiste")
+    old = register_person(REGISTRAR, sex="M", born=date(1940, 6, 6), family="Charles")
+    services.events_follow()  # births of 1990, 1988 and 1940, registered late
+    reads.clear()
+    _register("marriage", {"partner_a_uin": a.uin, "partner_b_uin": b.uin, "date": f"{year}-02-14", "parish": "XA-01"})
+    count, made = services.events_follow()
+    assert count == 1
+    assert reads == [("/events", f"kind=marriage&year={year}")]  # a marriage changes no other table
+    assert [r.dataset for r in made] == [f"marriages-by-parish-month-{year}"]
+
+    _register("death", {"uin": old.uin, "death_date": f"{year}-05-01"})
+    _register(
+        "name_change",
+        {"uin": b.uin, "date": f"{year}-06-01", "family_name": "Baptiste-Alleyne", "reason": "Took his wife's name"},
+    )
+    services.events_follow()
+    reads.clear()
+    _register("address_change", {"uin": a.uin, "date": f"{year}-07-01", "parish": "XA-02", "line": "2 Hill Road"})
+    births(1, month=8)
+    services.events_follow()
+    # The move carries the marriage to the new parish: the marriages of every published year are recounted.
+    assert ("/events", f"kind=marriage&year={year}") in reads
+    assert ("/events", "kind=address_change&year=1990") in reads
+
+    kept = {c.dataset: c for c in TableCount.objects.all()}
+    published = _latest()
+    years = sorted({c.year for c in kept.values()})
+    TableRelease.objects.all().delete()
+    TableCount.objects.all().delete()
+    services.tables_refresh(years=years)
+    rebuilt = _latest()
+    for dataset, release in rebuilt.items():
+        counts = np.array(release.counts).reshape(release.shape)
+        if dataset not in kept:  # a table no event touched: nothing of its kind happened
+            assert not counts.any(), dataset
+            continue
+        assert kept[dataset].counts == release.counts, dataset
+        # And every count the office published while following is the true one.
+        full = disclosure.margins(counts)
+        shown = zip(disclosure.full_cells(tuple(release.shape)), published[dataset].values, strict=True)
+        assert all(v is None or v == full[c] for c, v in shown), dataset
+    marriages = rebuilt[f"marriages-by-parish-month-{year}"]
+    by_parish = np.array(marriages.counts).reshape(marriages.shape).sum(axis=1)
+    assert by_parish[0] == 0 and by_parish[1] == 1  # counted where the bride lives now: XA-02
+
+
+def test_events_read_together_make_one_release_of_each_table_they_change() -> None:
+    year = timezone.localdate().year
+    births(6, month=3)
+    services.events_follow()
+    births(5, month=4)
+    count, made = services.events_follow()
+    assert count == 5
+    assert sorted(r.dataset for r in made) == sorted(
+        ["population-by-parish-sex-age", f"births-by-parish-month-sex-{year}", f"births-by-parish-timeliness-{year}"]
+    )
+    assert TableRelease.objects.filter(dataset=f"births-by-parish-month-sex-{year}").count() == 2

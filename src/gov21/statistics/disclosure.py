@@ -180,21 +180,35 @@ class _Programme:
         return max(0.0, ends[0]), ends[1]
 
 
-def audit(releases: Sequence[Release], *, monotone: bool, skip: frozenset[Coord] = frozenset()) -> list[Exposure]:
+def audit(
+    releases: Sequence[Release],
+    *,
+    monotone: bool,
+    skip: frozenset[Coord] = frozenset(),
+    only: frozenset[Coord] | None = None,
+) -> list[Exposure]:
     """The range an attacker can narrow each primary suppressed cell of ``releases`` (newest first)
-    to, reading all of them together; ``skip``: cells of the newest already proven safe. Data that
-    break the growth a monotone attacker assumes (a correction) leave the versions unlinked."""
+    to, reading all of them together; ``skip``: cells of the newest already proven safe; ``only``:
+    audit these cells of the newest and nothing else (the others proven otherwise, see
+    :func:`protect_next`). Data that break the growth a monotone attacker assumes (a correction)
+    leave the versions unlinked."""
     try:
-        return _exposures(releases, monotone=monotone, skip=skip)
+        return _exposures(releases, monotone=monotone, skip=skip, only=only)
     except ValueError:
-        return _exposures(releases[:1], monotone=False, skip=skip)
+        return _exposures(releases[:1], monotone=False, skip=skip, only=only)
 
 
-def _exposures(releases: Sequence[Release], *, monotone: bool, skip: frozenset[Coord]) -> list[Exposure]:
+def _exposures(
+    releases: Sequence[Release], *, monotone: bool, skip: frozenset[Coord], only: frozenset[Coord] | None
+) -> list[Exposure]:
     programme = _Programme(releases, monotone=monotone)
     found = []
     for v, release in enumerate(releases):
-        for cell in sorted(release.primary - skip if v == 0 else release.primary):
+        if only is not None:
+            cells = release.primary & only - skip if v == 0 else frozenset()
+        else:
+            cells = release.primary - skip if v == 0 else release.primary
+        for cell in sorted(cells):
             low, high = programme.range_of(v, cell)
             found.append(Exposure(version=v, cell=cell, low=low, high=high))
     return found
@@ -230,13 +244,19 @@ def _room(corners: list[Coord], true: dict[Coord, int]) -> int:
 
 
 def _cube_choose(
-    cell: Coord, values: dict[Coord, int | None], true: dict[Coord, int], shape: tuple[int, ...], threshold: int
+    cell: Coord,
+    values: dict[Coord, int | None],
+    true: dict[Coord, int],
+    shape: tuple[int, ...],
+    threshold: int,
+    slack: dict[Coord, int] | None = None,
 ) -> tuple[list[Coord], bool]:
     """The cube around ``cell`` that hides the fewest people still published while leaving the cell
-    a range of at least ``threshold``; if none does, the one leaving the widest range."""
+    a range of at least ``threshold``; if none does, the one leaving the widest range. ``slack``:
+    how far each cell can fall, when not all the way to 0 (its true value)."""
     best: tuple[tuple[int, int], list[Coord]] | None = None
     for corners in _cubes(cell, shape):
-        room = _room(corners, true)
+        room = _room(corners, slack if slack is not None else true)
         cost = sum(true[c] for c in corners if values[c] is not None)
         key = (0 if room >= threshold else 1, cost if room >= threshold else -room)
         if best is None or key < best[0]:
@@ -284,4 +304,75 @@ def protect(
             for corner in _cube_choose(exposure.cell, values, true, shape, threshold)[0]:
                 values[corner] = None
     hidden: dict[Coord, int | None] = {c: (None if v else v) for c, v in true.items()}
+    return Release(shape=shape, values=hidden, primary=primary)
+
+
+def protect_next(
+    counts: NDArray[np.int64],
+    *,
+    last: Release,
+    last_counts: NDArray[np.int64],
+    earlier: Sequence[Release] = (),
+    monotone: bool = False,
+    threshold: int = THRESHOLD,
+) -> Release | None:
+    """The next release of a table whose ``last`` release (protected from ``last_counts``, audited
+    then against its own earlier versions) is the newest of ``earlier``, made by auditing only what
+    the change can expose; None when this shortcut does not apply and :func:`protect` must be used.
+
+    Why it is safe (decision 0074). Every cell suppressed in ``last`` stays suppressed, and the
+    counts only grew since it (``d = counts - last_counts >= 0``; for a table that may shrink, at
+    least in every cell ``last`` hid). Then, whatever interior an attacker finds consistent with
+    the earlier releases, adding ``d`` to it is consistent with the new one too: the cells the new
+    release publishes were published before and moved by exactly ``d``, and the growth between
+    versions holds. So the new release narrows no earlier cell, and a cell small in both ``last``
+    and now keeps the range ``last``'s audit proved, shifted by its own ``d``. Only the cells small
+    now but not in ``last`` are unproven: they get a hypercube, and the linear programme runs for
+    them alone against the earlier versions, as :func:`protect` runs it for all. If that fails
+    three times, every non-empty cell is hidden (with those ``last`` hid): nothing then bounds a
+    cell of the new version from above, so no audit is needed."""
+    shape = tuple(int(n) for n in counts.shape)
+    earlier = [r for r in earlier[:VERSIONS_AUDITED] if r.shape == shape]
+    if last.shape != shape or tuple(last_counts.shape) != shape or not earlier or earlier[0] is not last:
+        return None
+    growth = counts - last_counts
+    hidden_before = [c for c in last.suppressed if all(i < n for i, n in zip(c, shape, strict=True))]
+    if monotone and bool((growth < 0).any()):
+        return None
+    if any(growth[c] < 0 for c in hidden_before):
+        return None
+    true = margins(counts)
+    primary = frozenset(c for c, v in true.items() if _is_primary(v, threshold))
+    values: dict[Coord, int | None] = {
+        c: (None if c in primary or last.values.get(c, 0) is None else v) for c, v in true.items()
+    }
+    fresh = primary - last.primary
+    if not fresh:
+        return Release(shape=shape, values=values, primary=primary)
+    # Counts that only grow: a cell the last release published cannot fall below what it showed,
+    # so a hypercube through it has only its growth to give.
+    slack: dict[Coord, int] | None = None
+    if monotone:
+        slack = {c: v - (last.values.get(c) or 0) for c, v in true.items()}
+    proven: set[Coord] = set()
+    for cell in sorted(fresh, key=lambda c: -true[c]):
+        corners, safe = _cube_choose(cell, values, true, shape, threshold, slack)
+        for corner in corners:
+            values[corner] = None
+        if safe:
+            proven.add(cell)
+    skip = frozenset(proven) if not monotone else frozenset()
+    for _round in range(3):
+        release = Release(shape=shape, values=dict(values), primary=primary)
+        exposed = [
+            e
+            for e in audit([release, *earlier], monotone=monotone, skip=skip, only=fresh)
+            if e.high - e.low < threshold - 1e-6
+        ]
+        if not exposed:
+            return release
+        for exposure in exposed:
+            for corner in _cube_choose(exposure.cell, values, true, shape, threshold, slack)[0]:
+                values[corner] = None
+    hidden: dict[Coord, int | None] = {c: (None if v or values[c] is None else v) for c, v in true.items()}
     return Release(shape=shape, values=hidden, primary=primary)

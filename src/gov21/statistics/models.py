@@ -15,6 +15,10 @@ class TableRelease(models.Model):
     shape = models.JSONField()
     values = models.JSONField()
     primary = models.JSONField()
+    # The interior counts the release was protected from, flattened in the order of the interior
+    # cells of ``disclosure.full_cells``; kept here, never published: the next release's audit starts from
+    # them (decision 0074). Null for releases made before they were kept.
+    counts = models.JSONField(null=True, blank=True)
     # What the protection cost: suppressed cells, and the share of the counted people in them.
     suppressed = models.PositiveIntegerField()
     hidden_share = models.FloatField()
@@ -28,6 +32,21 @@ class TableRelease(models.Model):
 
     def __str__(self) -> str:
         return f"{self.dataset} v{self.version}"
+
+
+class TableCount(models.Model):
+    """The office's latest count of a table (interior cells, in the order of ``TableRelease.counts``),
+    kept whether or not it changed anything published: never published, it is what an event's
+    recount is compared with, and what a rebuild from scratch must find again (decision 0074)."""
+
+    dataset = models.CharField(max_length=100, unique=True)
+    year = models.PositiveIntegerField()
+    counted_at = models.DateTimeField()
+    shape = models.JSONField()
+    counts = models.JSONField()
+
+    def __str__(self) -> str:
+        return f"{self.dataset} counted {self.counted_at:%Y-%m-%d %H:%M}"
 
 
 class Forecast(models.Model):

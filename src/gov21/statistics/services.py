@@ -1,13 +1,14 @@
 """The statistics office's work: following the civil registry's events through the exchange,
-recounting the tables they change from the registry's numbers service (counts only, nobody
-named), protecting each table (``disclosure``) and publishing every changed table as a new
-numbered release, in the office's own record and on the data portal."""
+recounting the tables they change (only those, decision 0074) from the registry's numbers service
+(counts only, nobody named), protecting each table (``disclosure``) and publishing every changed
+table as a new numbered release, in the office's own record and on the data portal."""
 
 from __future__ import annotations
 
 import contextlib
 import time
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import date
 from typing import Final
 
@@ -18,8 +19,8 @@ from django.utils import timezone
 from gov21.core.errors import DomainError
 from gov21.exchange.contracts import agency_client, agency_service, exchange_json
 from gov21.statistics import disclosure
-from gov21.statistics.models import ApplicationEvent, TableRelease
-from gov21.statistics.tables import TableSpec, all_tables, population_table, year_tables
+from gov21.statistics.models import ApplicationEvent, TableCount, TableRelease
+from gov21.statistics.tables import POPULATION_DATASET, TableSpec, all_tables, population_table, year_tables
 
 CLIENT: Final = ("STATS", "statistics")
 # The registry's events the office follows (pull subscriptions set up with the exchange).
@@ -76,16 +77,59 @@ def _hidden_share(counts: np.ndarray, release: disclosure.Release) -> float:
     return hidden / total
 
 
-def table_release(*, spec: TableSpec, counts: np.ndarray) -> TableRelease | None:
+def _last_counts(row: TableRelease) -> np.ndarray | None:
+    """The interior counts ``row`` was protected from, when it kept them."""
+    shape = tuple(int(n) for n in row.shape)
+    if not isinstance(row.counts, list) or len(row.counts) != int(np.prod(shape)):
+        return None
+    return np.array(row.counts, dtype=np.int64).reshape(shape)
+
+
+def _count_keep(*, spec: TableSpec, counts: np.ndarray) -> None:
+    """Keep ``counts`` as the table's latest count."""
+    TableCount.objects.update_or_create(
+        dataset=spec.dataset,
+        defaults={
+            "year": spec.year,
+            "counted_at": timezone.now(),
+            "shape": list(counts.shape),
+            "counts": [int(n) for n in counts.ravel()],
+        },
+    )
+
+
+def _count_changed(*, spec: TableSpec, counts: np.ndarray) -> bool:
+    kept = TableCount.objects.filter(dataset=spec.dataset).first()
+    return kept is None or kept.shape != list(counts.shape) or kept.counts != [int(n) for n in counts.ravel()]
+
+
+def table_release(*, spec: TableSpec, counts: np.ndarray, incremental: bool = False) -> TableRelease | None:
     """Protect ``counts`` against the table's earlier releases and record a new release if anything
-    published changed; the release, or None when the last one stands."""
+    published changed; the release, or None when the last one stands. ``incremental``: following
+    events, skip a table whose count did not change, keep the last release's suppressions and audit
+    only the cells newly small (``disclosure.protect_next``, decision 0074); otherwise choose the
+    suppressions afresh and audit every small cell (the daily refresh, a rebuild)."""
+    changed = _count_changed(spec=spec, counts=counts)
     earlier_rows = list(
         TableRelease.objects.filter(dataset=spec.dataset).order_by("-version")[: disclosure.VERSIONS_AUDITED]
     )
-    protected = disclosure.protect(counts, earlier=[_as_release(r) for r in earlier_rows], monotone=spec.monotone)
+    if incremental and earlier_rows and not changed:
+        return None  # counted as before: the last release stands as it is
+    earlier = [_as_release(r) for r in earlier_rows]
+    protected = None
+    if incremental and earlier_rows:
+        last_counts = _last_counts(earlier_rows[0])
+        if last_counts is not None and last_counts.shape == counts.shape:
+            protected = disclosure.protect_next(
+                counts, last=earlier[0], last_counts=last_counts, earlier=earlier, monotone=spec.monotone
+            )
+    if protected is None:
+        protected = disclosure.protect(counts, earlier=earlier, monotone=spec.monotone)
     cells = disclosure.full_cells(protected.shape)
     values = [protected.values[c] for c in cells]
     if earlier_rows and earlier_rows[0].values == values and list(earlier_rows[0].shape) == list(protected.shape):
+        if changed:
+            _count_keep(spec=spec, counts=counts)
         return None
     with transaction.atomic():
         last = TableRelease.objects.select_for_update().filter(dataset=spec.dataset).order_by("-version").first()
@@ -97,35 +141,69 @@ def table_release(*, spec: TableSpec, counts: np.ndarray) -> TableRelease | None
             shape=list(protected.shape),
             values=values,
             primary=sorted(list(c) for c in protected.primary),
+            counts=[int(n) for n in counts.ravel()],
             suppressed=len(protected.suppressed),
             hidden_share=_hidden_share(counts, protected),
         )
         from gov21.statistics.publication import release_publish
 
         release_publish(spec=spec, release=release)
+        # With the release: a portal that refuses it leaves the count to be made again.
+        _count_keep(spec=spec, counts=counts)
     return release
 
 
-def tables_refresh(*, years: Iterable[int] = (), population: bool = True) -> list[TableRelease]:
-    """Recount the tables of ``years`` (this year when none), and the population; the new releases."""
+def _recount(*, kinds: Iterable[tuple[str, int]], population: bool, incremental: bool) -> list[TableRelease]:
+    """Recount the tables of each (registry event kind, year) of ``kinds`` and, if asked, the
+    population, each from one read of the registry's numbers service; the new releases."""
     today = timezone.localdate()
-    wanted = sorted(set(years)) or [today.year]
     made: list[TableRelease] = []
     if population:
         spec = population_table(today.year)
         answer = _numbers("/population", f"as_of={today.isoformat()}")
-        release = table_release(spec=spec, counts=spec.counts(_cells(answer), "persons"))
+        release = table_release(spec=spec, counts=spec.counts(_cells(answer), "persons"), incremental=incremental)
         if release is not None:
             made.append(release)
-    for year in wanted:
-        read: dict[str, list[dict[str, object]]] = {}
-        for spec in year_tables(year):
-            if spec.source not in read:
-                read[spec.source] = _cells(_numbers("/events", f"kind={spec.source}&year={year}"))
-            release = table_release(spec=spec, counts=spec.counts(read[spec.source], "events"))
+    for kind, year in sorted(set(kinds), key=lambda k: (k[1], k[0])):
+        specs = [s for s in year_tables(year) if s.source == kind]
+        if not specs:
+            continue
+        cells = _cells(_numbers("/events", f"kind={kind}&year={year}"))
+        for spec in specs:
+            release = table_release(spec=spec, counts=spec.counts(cells, "events"), incremental=incremental)
             if release is not None:
                 made.append(release)
     return made
+
+
+def tables_refresh(*, years: Iterable[int] = (), population: bool = True) -> list[TableRelease]:
+    """Recount every table of ``years`` (this year when none), and the population, choosing each
+    table's suppressions afresh; the new releases."""
+    wanted = sorted(set(years)) or [timezone.localdate().year]
+    kinds = {(spec.source, year) for year in wanted for spec in year_tables(year)}
+    return _recount(kinds=kinds, population=population, incremental=False)
+
+
+@dataclass(frozen=True, slots=True)
+class Reach:
+    """What one kind of the registry's events changes in the office's tables."""
+
+    kinds: tuple[str, ...]  # the event kinds whose tables of the event's year it changes
+    population: bool  # whether it changes who lives where, of what sex and age
+    # The registry counts a marriage, a divorce and a move in the parish the subject lives in now:
+    # a move carries the subject's earlier ones to the new parish, in whatever year they were.
+    earlier_years: tuple[str, ...] = ()
+
+
+REACH: Final[dict[str, Reach]] = {
+    "birth.registered": Reach(kinds=("birth",), population=True),
+    "death.registered": Reach(kinds=("death",), population=True),
+    "marriage.registered": Reach(kinds=("marriage",), population=False),
+    "name.changed": Reach(kinds=(), population=False),  # no table counts names
+    "address.changed": Reach(
+        kinds=("address_change",), population=True, earlier_years=("marriage", "divorce", "address_change")
+    ),
+}
 
 
 def _year_of(event: dict[str, object]) -> int | None:
@@ -198,12 +276,15 @@ def applications_follow() -> int:
 
 
 def events_follow() -> tuple[int, list[TableRelease]]:
-    """Read the registry's new events through the exchange, recount the tables of the years they
-    happened in, and only then acknowledge them: a failure leaves them to be read again. The
-    number of events read and the new releases."""
+    """Read the registry's new events through the exchange, recount the tables they change (only
+    those: ``REACH``) and release each changed table once for all the events read together, and
+    only then acknowledge them: a failure leaves them to be read again. The number of events read
+    and the new releases."""
     seen: dict[str, int] = {}
-    years: set[int] = set()
+    kinds: set[tuple[str, int]] = set()
+    population = False
     count = 0
+    published_years: list[int] | None = None
     for event_type in EVENT_TYPES:
         page = exchange_json(
             client=agency_client(*CLIENT),
@@ -212,13 +293,22 @@ def events_follow() -> tuple[int, list[TableRelease]]:
             query=f"limit={PULL_LIMIT}",
         )
         events = [e for e in page.get("events", []) if isinstance(e, dict)]
-        if events:
-            count += len(events)
-            seen[event_type] = int(events[-1]["seq"])
-            years.update(y for y in (_year_of(e) for e in events) if y is not None)
+        if not events:
+            continue
+        count += len(events)
+        seen[event_type] = int(events[-1]["seq"])
+        reach = REACH[event_type]
+        population = population or reach.population
+        years = {y for y in (_year_of(e) for e in events) if y is not None}
+        kinds.update((kind, year) for kind in reach.kinds for year in years)
+        if reach.earlier_years:
+            if published_years is None:
+                years_kept = TableRelease.objects.exclude(dataset=POPULATION_DATASET).values_list("year", flat=True)
+                published_years = sorted(set(years_kept))
+            kinds.update((kind, year) for kind in reach.earlier_years for year in published_years)
     if not seen:
         return 0, []
-    made = tables_refresh(years=years)
+    made = _recount(kinds=kinds, population=population, incremental=True)
     for event_type, seq in seen.items():
         exchange_json(
             client=agency_client(*CLIENT),
@@ -233,8 +323,8 @@ def events_follow() -> tuple[int, list[TableRelease]]:
 
 def follow_loop(*, interval: float, stop_after: float | None = None) -> int:
     """Follow the events every ``interval`` seconds (for ``stop_after`` seconds, or for ever),
-    republish every table and project the population again at least daily; how many releases
-    were made."""
+    republish every table with its suppressions chosen afresh (following events only adds to them)
+    and project the population again at least daily; how many releases were made."""
     started = time.monotonic()
     made = 0
     last_full = 0.0
@@ -252,4 +342,13 @@ def follow_loop(*, interval: float, stop_after: float | None = None) -> int:
     return made
 
 
-__all__ = ["all_tables", "applications_follow", "events_follow", "follow_loop", "table_release", "tables_refresh"]
+__all__ = [
+    "REACH",
+    "Reach",
+    "all_tables",
+    "applications_follow",
+    "events_follow",
+    "follow_loop",
+    "table_release",
+    "tables_refresh",
+]

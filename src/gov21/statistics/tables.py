@@ -19,6 +19,7 @@ from gov21.core.geography import parishes
 SEXES: Final = ("F", "M", "X")
 AGE_GROUPS: Final = (*tuple(f"{low:02d}-{low + 4:02d}" for low in range(0, 85, 5)), "85+")
 TIMELINESS: Final = ("on_time", "late", "delayed")
+POPULATION_DATASET: Final = "population-by-parish-sex-age"
 
 
 def months(year: int) -> tuple[str, ...]:
@@ -140,7 +141,7 @@ def year_tables(year: int) -> list[TableSpec]:
 
 def population_table(year: int) -> TableSpec:
     return TableSpec(
-        dataset="population-by-parish-sex-age",
+        dataset=POPULATION_DATASET,
         title="Population by parish, sex and five-year age group",
         measure="persons",
         source="population",
