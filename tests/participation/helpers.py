@@ -46,6 +46,22 @@ def process(kind: str, *, slug: str = "p", parish: str = "", threshold: int = 0,
     return made
 
 
+def proposals(*, threshold: int = 2, support_days: int = 90, slug: str = "p") -> Process:
+    """A process of citizens' proposals run by Public Works, open for a year."""
+    now = timezone.now()
+    return services.process_create(
+        slug=slug,
+        kind="proposals",
+        title="Ideas for the town",
+        agency="PWD",
+        opens_at=now - timedelta(days=1),
+        closes_at=now + timedelta(days=365),
+        threshold=threshold,
+        support_days=support_days,
+        actor=OFFICER,
+    )
+
+
 def close(p: Process) -> None:
     Process.objects.filter(pk=p.pk).update(closes_at=timezone.now() - timedelta(seconds=1))
 

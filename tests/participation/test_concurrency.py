@@ -6,19 +6,16 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from datetime import timedelta
 
 import pytest
 from django.db import connection
-from django.utils import timezone
 
 from gov21.core.errors import DomainError
 from gov21.identity.contracts import SUBSTANTIAL
 from gov21.participation import services
 from gov21.participation.models import Ballot, Eligibility, Proposal, ProposalSupport, Signature
 from tests.identity.flows import OFFICER
-from tests.participation.helpers import OFFICER as DGO_OFFICER
-from tests.participation.helpers import process
+from tests.participation.helpers import process, proposals
 from tests.registry.factories import register_person
 
 WRITERS = 6
@@ -77,21 +74,6 @@ def test_concurrent_ballots_by_one_person_leave_one_ballot() -> None:
     assert Ballot.objects.count() == 1
 
 
-def _proposals(threshold: int) -> None:
-    now = timezone.now()
-    services.process_create(
-        slug="p",
-        kind="proposals",
-        title="Ideas for the town",
-        agency="PWD",
-        opens_at=now - timedelta(days=1),
-        closes_at=now + timedelta(days=365),
-        threshold=threshold,
-        support_days=90,
-        actor=DGO_OFFICER,
-    )
-
-
 def _uin() -> str:
     return register_person(OFFICER).uin
 
@@ -99,7 +81,7 @@ def _uin() -> str:
 @pytest.mark.postgres_only
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_supports_by_one_person_leave_one_support() -> None:
-    _proposals(threshold=1)
+    proposals(threshold=1)
     proposal = services.proposal_create(slug="p", uin=_uin(), level=SUBSTANTIAL, title="A", body="B")
     uin = _uin()
 
@@ -119,7 +101,7 @@ def test_concurrent_supports_by_one_person_leave_one_support() -> None:
 @pytest.mark.postgres_only
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_supports_of_different_people_cross_the_threshold_once_and_are_all_counted() -> None:
-    _proposals(threshold=4)
+    proposals(threshold=4)
     proposal = services.proposal_create(slug="p", uin=_uin(), level=SUBSTANTIAL, title="A", body="B")
     uins = [_uin() for _ in range(WRITERS)]
 

@@ -20,25 +20,10 @@ from gov21.participation import services
 from gov21.participation.models import Comment, Eligibility, Process, Proposal, ProposalSupport
 from tests.identity.flows import OFFICER, PASSWORD, Person, citizen, csrf_from, portal_sign_in, staff, with_totp
 from tests.participation.helpers import OFFICER as DGO_OFFICER
-from tests.participation.helpers import process
+from tests.participation.helpers import process, proposals
 from tests.registry.factories import register_person
 
 PAGE_LIMIT = 100 * 1024
-
-
-def _proposals(*, threshold: int = 2, support_days: int = 90, slug: str = "p") -> Process:
-    now = timezone.now()
-    return services.process_create(
-        slug=slug,
-        kind="proposals",
-        title="Ideas for the town",
-        agency="PWD",
-        opens_at=now - timedelta(days=1),
-        closes_at=now + timedelta(days=365),
-        threshold=threshold,
-        support_days=support_days,
-        actor=DGO_OFFICER,
-    )
 
 
 def _uin() -> str:
@@ -54,7 +39,7 @@ def _signed_in(client: Client, next_url: str) -> str:
 
 @pytest.mark.django_db
 def test_a_citizen_supports_a_proposal_that_crosses_its_threshold_and_the_agency_answers() -> None:
-    _proposals(threshold=2)
+    proposals(threshold=2)
     author = Client()
     token = _signed_in(author, "/participation/p/")
     made = author.post(
@@ -123,7 +108,7 @@ def test_a_citizen_supports_a_proposal_that_crosses_its_threshold_and_the_agency
 
 @pytest.mark.django_db
 def test_a_proposal_whose_window_ends_below_the_threshold_is_marked_expired_and_takes_no_support() -> None:
-    _proposals(threshold=3, support_days=30)
+    proposals(threshold=3, support_days=30)
     proposal = services.proposal_create(slug="p", uin=_uin(), level=SUBSTANTIAL, title="A pool", body="Please")
     services.proposal_support(slug="p", proposal_id=proposal.pk, uin=_uin(), level=SUBSTANTIAL)
     Proposal.objects.filter(pk=proposal.pk).update(closes_at=timezone.now() - timedelta(seconds=1))
@@ -151,7 +136,7 @@ def test_the_window_is_the_process_s_own_and_never_beyond_its_close() -> None:
         support_days=30,
         actor=DGO_OFFICER,
     )
-    _proposals(support_days=7)
+    proposals(support_days=7)
     short = services.proposal_create(slug="short", uin=_uin(), level=SUBSTANTIAL, title="A", body="B")
     week = services.proposal_create(slug="p", uin=_uin(), level=SUBSTANTIAL, title="A", body="B")
     assert short.closes_at == Process.objects.get(slug="short").closes_at
@@ -181,7 +166,7 @@ def test_a_proposals_process_needs_a_threshold_and_a_window(fields: dict[str, in
 
 @pytest.mark.django_db
 def test_proposals_are_made_only_in_the_proposals_phase_of_a_proposals_process() -> None:
-    _proposals()
+    proposals()
     process("petition", slug="petition")
     services.process_phase_set(slug="p", phase="follow-up", actor=DGO_OFFICER)
     uin = _uin()
@@ -194,7 +179,7 @@ def test_proposals_are_made_only_in_the_proposals_phase_of_a_proposals_process()
 
 @pytest.mark.django_db
 def test_a_visitor_is_sent_to_sign_in_and_an_empty_proposal_is_explained(client: Client) -> None:
-    _proposals()
+    proposals()
     assert "level=substantial" in client.post("/participation/p/proposals", {"title": "A", "body": "B"})["Location"]
     token = _signed_in(client, "/participation/p/")
     empty = client.post("/participation/p/proposals", {"title": "", "body": "B", "csrfmiddlewaretoken": token})
@@ -204,7 +189,7 @@ def test_a_visitor_is_sent_to_sign_in_and_an_empty_proposal_is_explained(client:
 
 @pytest.mark.django_db
 def test_a_debate_is_threaded_and_belongs_to_its_proposal(client: Client) -> None:
-    _proposals()
+    proposals()
     proposal = services.proposal_create(slug="p", uin=_uin(), level=SUBSTANTIAL, title="Lights", body="On Main St")
     first = services.proposal_comment(slug="p", proposal_id=proposal.pk, uin=_uin(), level=SUBSTANTIAL, body="Yes")
     reply = services.proposal_comment(
@@ -232,7 +217,7 @@ def test_a_debate_is_threaded_and_belongs_to_its_proposal(client: Client) -> Non
 
 @pytest.mark.django_db
 def test_eligibility_is_read_once_per_person_and_process_and_a_refusal_is_not_kept() -> None:
-    _proposals()
+    proposals()
     uin = _uin()
     proposal = services.proposal_create(slug="p", uin=uin, level=SUBSTANTIAL, title="A", body="B")
     services.proposal_support(slug="p", proposal_id=proposal.pk, uin=uin, level=SUBSTANTIAL)
