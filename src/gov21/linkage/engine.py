@@ -404,6 +404,22 @@ def distinct_rows(rows: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]
     return distinct, inverse, counts
 
 
+def _patterns(
+    gammas: np.ndarray, labels: np.ndarray | None, counts: np.ndarray | None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The distinct (comparison vector, label) patterns, their labels (-1: none) and how many pairs
+    each stands for. Pairs with one vector and one label are one term of the likelihood, counted as
+    often as they occur: millions of pairs come down to a few thousand distinct patterns."""
+    fixed: np.ndarray = labels if labels is not None else np.full(len(gammas), -1)
+    rows, inverse, times = distinct_rows(np.column_stack([gammas, np.asarray(fixed, dtype=np.int8)]))
+    weight: np.ndarray
+    if counts is None:
+        weight = times.astype(np.float64)
+    else:
+        weight = np.bincount(inverse, weights=np.asarray(counts, dtype=np.float64), minlength=len(rows))
+    return rows[:, :-1], rows[:, -1].astype(np.int64), weight
+
+
 def em_estimate(
     gammas: np.ndarray,
     u: list[list[float]],
@@ -423,16 +439,7 @@ def em_estimate(
     uu = [np.array(row) for row in u]
     if not len(gammas):
         return Model(m=[list(r) for r in m], u=[list(r) for r in uu], prior=prior)
-    fixed: np.ndarray = labels if labels is not None else np.full(len(gammas), -1)
-    # Pairs with one comparison vector and one label are one term of the likelihood, counted as often
-    # as they occur: millions of pairs come down to a few thousand distinct patterns.
-    rows, inverse, times = distinct_rows(np.column_stack([gammas, np.asarray(fixed, dtype=np.int8)]))
-    gammas, fixed = rows[:, :-1], rows[:, -1].astype(np.int64)
-    weight: np.ndarray
-    if counts is None:
-        weight = times.astype(np.float64)
-    else:
-        weight = np.bincount(inverse, weights=np.asarray(counts, dtype=np.float64), minlength=len(rows))
+    gammas, fixed, weight = _patterns(gammas, labels, counts)
     total = weight.sum()
     onehot = [[(gammas[:, f] == level) for level in range(levels[f])] for f in range(width)]
     for _ in range(iterations):
@@ -488,14 +495,7 @@ def em_sessions(
     works on the distinct (vector, label) patterns, found once."""
     if not len(gammas):
         return em_estimate(gammas, u, labels=labels, iterations=iterations, prior=prior)
-    fixed: np.ndarray = labels if labels is not None else np.full(len(gammas), -1)
-    rows, inverse, times = distinct_rows(np.column_stack([gammas, np.asarray(fixed, dtype=np.int8)]))
-    gammas, fixed = rows[:, :-1], rows[:, -1].astype(np.int64)
-    weight: np.ndarray
-    if counts is None:
-        weight = times.astype(np.float64)
-    else:
-        weight = np.bincount(inverse, weights=np.asarray(counts, dtype=np.float64), minlength=len(rows))
+    gammas, fixed, weight = _patterns(gammas, labels, counts)
     overall = em_estimate(gammas, u, labels=fixed, iterations=iterations, prior=prior, counts=weight)
     m = [list(row) for row in overall.m]
     for field_, level, teaches in SESSIONS:
