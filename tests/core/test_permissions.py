@@ -65,6 +65,10 @@ _GRANTED_BY_APP: tuple[tuple[str, str, set[str]], ...] = (
     ("statistics", "reader", {"statistics.read"}),
     ("statistics", "supervisor", {"statistics.read"}),
     ("statistics", "administrator", {"statistics.read"}),
+    # The disaster office's (gov21.assets.apps): the residents of an area by name, for a stated purpose.
+    ("assets", "case_officer", {"disaster.residents"}),
+    ("assets", "supervisor", {"disaster.residents"}),
+    ("assets", "administrator", {"disaster.residents"}),
 )
 for _app, _role, _granted in _GRANTED_BY_APP:
     EXPECTED[_role] = EXPECTED[_role] | _granted
@@ -98,6 +102,7 @@ def test_the_installed_apps_grant_each_role_exactly_what_it_had() -> None:
         ("continuity", "continuity.read"),
         ("assets", "assets.write"),
         ("assets", "disaster.declare"),
+        ("assets", "disaster.residents"),
         ("land", "land.decide"),
         ("participation", "participation.moderate"),
         ("participation", "participation.answer"),
