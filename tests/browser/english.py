@@ -50,6 +50,7 @@ SAME_SPELLING = {
 ALLOWED = ("gov21",)
 
 _WORD = re.compile(r"[^\W\d_]+(?:'[^\W\d_]+)?")
+_CODE = re.compile(r"\W*(?:\S*\d\S*|[A-Z0-9]{8,})\W*")
 
 
 def english_words(run: str, *, language: str) -> list[str]:
@@ -57,7 +58,10 @@ def english_words(run: str, *, language: str) -> list[str]:
     for name in ALLOWED:
         run = run.replace(name, " ")
     own = SAME_SPELLING.get(language, frozenset())
-    return [w for w in (m.lower() for m in _WORD.findall(run)) if w in MARKERS and w not in own]
+    # A token with a digit, or a long one in capitals, is a code (a reference, a TOTP key in base32):
+    # the letters inside it ("DO", "I") are no words.
+    words = [m.lower() for token in run.split() if not _CODE.fullmatch(token) for m in _WORD.findall(token)]
+    return [w for w in words if w in MARKERS and w not in own]
 
 
 def english_sentences(runs: Iterable[str], *, language: str) -> list[str]:

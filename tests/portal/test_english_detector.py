@@ -57,3 +57,13 @@ def test_sentences_of_the_page_language_are_not_taken_for_english(language: str)
 def test_codes_addresses_and_the_platform_name_pass() -> None:
     runs = ["gov21", "UIN 4829175036", "12 Harbour Road, Mango Walk", "GOV21:eyJhbGciOi.x.y", "English"]
     assert english_sentences(runs, language="es") == []
+
+
+def test_the_letters_inside_a_code_are_no_words() -> None:
+    # A TOTP key in base32 holds "DO" and "I"; a sentence around it in French stays French, and an
+    # English sentence around it is still found.
+    key = "JNNTFE6D6RZBA2HL45DO6I5Y77BZI4IV"
+    french = f"Impossible de scanner ? Saisissez cette clé dans l'application : {key}"
+    english = f"Cannot scan? Enter this key in your app: {key}"
+    assert english_sentences([french, "DOIBZIIVDOXX"], language="fr") == []
+    assert english_sentences([english], language="fr") == [english]
