@@ -179,6 +179,12 @@ def test_an_earlier_round_is_read_as_of_its_moment_and_a_malformed_moment_is_ref
     before_any = client.get("/api/v1/readiness/indicators", {"as_of": "2001-01-01T00:00:00"}).json()
     assert before_any["measured_at"] is None and all(i["value"] is None for i in before_any["indicators"])
 
+    # An offset PostgreSQL refuses (beyond ±15:59) is resolved to UTC first.
+    far = client.get("/api/v1/readiness/indicators", {"as_of": "0484-04-13T06:49:49.704+21:20"})
+    assert far.status_code == 200 and far.json()["measured_at"] is None
+    beyond = client.get("/api/v1/readiness/indicators", {"as_of": "0001-01-01T00:00:00+05:00"})
+    assert beyond.status_code == 422 and beyond["Content-Type"] == "application/problem+json"
+
     refused = client.get("/api/v1/readiness/indicators", {"as_of": "last tuesday"})
     assert refused.status_code == 422
     assert refused["Content-Type"] == "application/problem+json"

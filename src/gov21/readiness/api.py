@@ -3,13 +3,15 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Literal
 
 from django.http import HttpRequest
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema
 
+from gov21.core.errors import DomainError
 from gov21.readiness import selectors
 from gov21.readiness.indicators import live_report
 
@@ -114,16 +116,28 @@ class IndicatorsQuery(Schema):
     )
 
 
+def _moment(as_of: datetime | None) -> datetime | None:
+    """``as_of`` in UTC (an offset PostgreSQL would refuse, such as +21:20, is resolved here); a naive
+    moment is the platform's local time. A moment that cannot be one in UTC (year 1 with an offset
+    east of Greenwich) is refused."""
+    if as_of is None:
+        return None
+    try:
+        aware = timezone.make_aware(as_of) if timezone.is_naive(as_of) else as_of
+        return aware.astimezone(UTC)
+    except (OverflowError, ValueError) as exc:
+        raise DomainError(
+            "as_of_out_of_range", _("The moment is outside the dates a round can have."), field="as_of"
+        ) from exc
+
+
 @router.get(
     "/indicators",
     response=IndicatorsOut,
     summary="The nation's live indicators, measured from the platform's own records, with their definitions",
 )
 def indicators(request: HttpRequest, filters: Query[IndicatorsQuery]) -> IndicatorsOut:
-    as_of = filters.as_of
-    if as_of is not None and timezone.is_naive(as_of):
-        as_of = timezone.make_aware(as_of)
-    found = live_report(as_of=as_of)
+    found = live_report(as_of=_moment(filters.as_of))
     return IndicatorsOut(
         measured_at=found.measured_at,
         previous_measured_at=found.previous_at,
