@@ -61,10 +61,34 @@ class Person(models.Model):
             models.Index(fields=["name_norm"], name="person_name_idx"),
             # The residents of a place, counted or named in the order of their addresses.
             models.Index(fields=["address_parish", "address_settlement", "address_line"], name="person_address_idx"),
+            # The population's numbers read the persons of a few months of birth, and those whose
+            # death falls after the day counted (decision 0081).
+            models.Index(fields=["birth_date"], name="person_birth_idx"),
+            models.Index(fields=["death_date"], name="person_death_idx"),
         ]
 
     def __str__(self) -> str:
         return f"{self.uin} {self.given_names} {self.family_name}"
+
+
+class PopulationMonth(models.Model):
+    """The living persons with a parish of address, counted by parish, sex and month of birth. Kept
+    by the database itself, in the statement that writes a person (triggers, migration 0007), so
+    that no write path can forget it; the population's numbers read these few thousand counts
+    instead of every person (decision 0081). Never written by the application."""
+
+    parish = models.CharField(max_length=12)
+    sex = models.CharField(max_length=1)
+    birth_month = models.CharField(max_length=7)  # "YYYY-MM"
+    persons = models.IntegerField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["parish", "sex", "birth_month"], name="population_month_key"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.parish} {self.sex} {self.birth_month}: {self.persons}"
 
 
 class PersonVersion(models.Model):
@@ -140,6 +164,8 @@ class LifeEvent(models.Model):
         indexes = [
             models.Index(fields=["state", "declared_at"], name="event_queue_idx"),
             models.Index(fields=["subject", "kind"], name="event_subject_idx"),
+            # The events of one kind in a year, for the numbers service (decision 0081).
+            models.Index(fields=["kind", "event_date"], name="event_kind_date_idx"),
         ]
 
     def __str__(self) -> str:

@@ -4,6 +4,7 @@ recorded in the access log (who, when, why) before the data is returned."""
 from __future__ import annotations
 
 import base64
+import calendar
 import hashlib
 import re
 from collections import defaultdict
@@ -38,6 +39,7 @@ from gov21.registry.models import (
     Person,
     PersonStatus,
     PersonVersion,
+    PopulationMonth,
 )
 from gov21.registry.records import (
     NamedResident,
@@ -620,6 +622,8 @@ def _years_between(born: date, on: date) -> int:
 
 
 def _years_before(day: date, years: int) -> date:
+    if day.year - years < 1:
+        return date.min
     try:
         return day.replace(year=day.year - years)
     except ValueError:  # 29 February
@@ -649,26 +653,60 @@ class EventCount:
     events: int
 
 
-def population_numbers(*, as_of: date) -> list[PopulationCount]:
-    """The living population on ``as_of`` by parish of address, sex and five-year age group: one
-    grouped query (the age group computed by the database from the date of birth), nobody named."""
-    from django.db.models import Case, CharField, Count, Value, When
-    from django.db.models import Q as Where
+def _month_key(day: date) -> str:
+    return f"{day.year:04d}-{day.month:02d}"
+
+
+def _population_grouped(persons: QuerySet[Person], *, as_of: date) -> dict[tuple[str, str, str], int]:
+    """``persons`` born by ``as_of`` with a parish of address, counted by parish, sex and their age
+    group on ``as_of`` (computed by the database from the date of birth)."""
+    from django.db.models import Case, CharField, Value, When
 
     whens = []
     for low in range(0, AGE_GROUPS_OPEN_AT, AGE_GROUP_YEARS):
         # Aged below low + 5 on as_of: born after the day low + 5 years before it.
         whens.append(When(birth_date__gt=_years_before(as_of, low + AGE_GROUP_YEARS), then=Value(age_group(low))))
     rows = (
-        Person.objects.filter(birth_date__lte=as_of)
-        .filter(Where(death_date__isnull=True) | Where(death_date__gt=as_of))
+        persons.filter(birth_date__lte=as_of)
         .exclude(address_parish="")
         .annotate(group=Case(*whens, default=Value(f"{AGE_GROUPS_OPEN_AT}+"), output_field=CharField()))
         .values("address_parish", "sex", "group")
         .annotate(persons=Count("id"))
-        .order_by("address_parish", "sex", "group")
+        .order_by()
     )
-    return [PopulationCount(r["address_parish"], r["sex"], r["group"], r["persons"]) for r in rows]
+    return {(r["address_parish"], r["sex"], r["group"]): int(r["persons"]) for r in rows}
+
+
+def population_numbers(*, as_of: date) -> list[PopulationCount]:
+    """The living population on ``as_of`` by parish of address, sex and five-year age group, nobody
+    named. The persons alive now come from the counts by month of birth that the database keeps
+    (``PopulationMonth``, decision 0081): a month of birth wholly inside one age group on ``as_of``
+    is added as it stands; the months an age boundary or ``as_of`` itself falls in, a few hundredths
+    of the population, are counted person by person through the index on the date of birth, and so
+    are those who died after ``as_of`` (alive on it, no longer counted). On any day the same numbers
+    as counting every person, at a fraction of the cost."""
+    boundaries = [_years_before(as_of, low) for low in range(AGE_GROUP_YEARS, AGE_GROUPS_OPEN_AT + 1, AGE_GROUP_YEARS)]
+    split = {_month_key(day) for day in (*boundaries, as_of)}
+    last_month = _month_key(as_of)
+    counts: dict[tuple[str, str, str], int] = defaultdict(int)
+    kept = PopulationMonth.objects.filter(persons__gt=0).values_list("parish", "sex", "birth_month", "persons")
+    for parish, sex, month, persons in kept.iterator(chunk_size=10_000):
+        if month > last_month or month in split:
+            continue
+        first_day = date(int(month[:4]), int(month[5:7]), 1)
+        counts[(parish, sex, age_group(_years_between(first_day, as_of)))] += persons
+    months = Q()
+    for month in split:
+        year, number = int(month[:4]), int(month[5:7])
+        first_day, last_day = date(year, number, 1), date(year, number, calendar.monthrange(year, number)[1])
+        months |= Q(birth_date__gte=first_day, birth_date__lte=last_day)
+    for part in (
+        Person.objects.filter(months, death_date__isnull=True),
+        Person.objects.filter(death_date__gt=as_of),
+    ):
+        for key, persons in _population_grouped(part, as_of=as_of).items():
+            counts[key] += persons
+    return [PopulationCount(*key, persons=n) for key, n in sorted(counts.items()) if n]
 
 
 def events_numbers(*, kind: str, year: int) -> list[EventCount]:
