@@ -64,7 +64,9 @@ class Person(models.Model):
             # The population's numbers read the persons of a few months of birth, and those whose
             # death falls after the day counted (decision 0081).
             models.Index(fields=["birth_date"], name="person_birth_idx"),
-            models.Index(fields=["death_date"], name="person_death_idx"),
+            # Partial: alive is the common case, and an index holding it would tempt the planner to
+            # read every living person for "no date of death".
+            models.Index(fields=["death_date"], name="person_death_idx", condition=models.Q(death_date__isnull=False)),
         ]
 
     def __str__(self) -> str:

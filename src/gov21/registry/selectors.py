@@ -695,15 +695,14 @@ def population_numbers(*, as_of: date) -> list[PopulationCount]:
             continue
         first_day = date(int(month[:4]), int(month[5:7]), 1)
         counts[(parish, sex, age_group(_years_between(first_day, as_of)))] += persons
-    months = Q()
-    for month in split:
+    parts = [Person.objects.filter(death_date__gt=as_of)]
+    for month in sorted(split):  # one range each: a plan through the index on the date of birth
         year, number = int(month[:4]), int(month[5:7])
         first_day, last_day = date(year, number, 1), date(year, number, calendar.monthrange(year, number)[1])
-        months |= Q(birth_date__gte=first_day, birth_date__lte=last_day)
-    for part in (
-        Person.objects.filter(months, death_date__isnull=True),
-        Person.objects.filter(death_date__gt=as_of),
-    ):
+        parts.append(
+            Person.objects.filter(birth_date__gte=first_day, birth_date__lte=last_day, death_date__isnull=True)
+        )
+    for part in parts:
         for key, persons in _population_grouped(part, as_of=as_of).items():
             counts[key] += persons
     return [PopulationCount(*key, persons=n) for key, n in sorted(counts.items()) if n]

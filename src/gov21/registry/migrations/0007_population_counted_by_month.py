@@ -107,7 +107,9 @@ class Migration(migrations.Migration):
         ),
         migrations.AddIndex(
             model_name="person",
-            index=models.Index(fields=["death_date"], name="person_death_idx"),
+            index=models.Index(
+                fields=["death_date"], name="person_death_idx", condition=models.Q(death_date__isnull=False)
+            ),
         ),
         migrations.AddConstraint(
             model_name="populationmonth",
