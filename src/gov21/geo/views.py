@@ -24,6 +24,7 @@ from urllib.parse import urlencode
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.cache import patch_vary_headers
+from django.utils.encoding import iri_to_uri
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_safe
 
@@ -33,6 +34,7 @@ from gov21.core.geo import (
     Crs,
     QueryValueError,
     crs_from_uri,
+    geometries_json,
     geometry_json,
     parse_bbox,
     parse_datetime,
@@ -123,12 +125,16 @@ def _answer(
     return HttpResponse(json.dumps(body, ensure_ascii=False), content_type=content_type)
 
 
-def _refuse(request: HttpRequest, error: DomainError) -> HttpResponse:
-    """A refused request: problem+json for a program; a page in the shell for a person."""
-    wants_html = request.GET.get("f") == "html" or (
+def wants_html(request: HttpRequest) -> bool:
+    """Whether the answer (or the refusal) to ``request`` is a page for a person."""
+    return request.GET.get("f") == "html" or (
         "f" not in request.GET and request.get_preferred_type([JSON, GEOJSON, HTML]) == HTML
     )
-    if wants_html:
+
+
+def _refuse(request: HttpRequest, error: DomainError) -> HttpResponse:
+    """A refused request: problem+json for a program; a page in the shell for a person."""
+    if wants_html(request):
         context = {"status": error.status, "title": _("There is a problem with this request"), "detail": error.detail}
         return render(request, "core/error.html", context, status=error.status)
     # RFC 9457 problem details that are also an OGC API exception (code and description).
@@ -419,6 +425,38 @@ def _content_crs(response: HttpResponse, crs: Crs) -> HttpResponse:
     return response
 
 
+def _features_json(page: Page, collection: Collection, features: list[Feature], crs: Crs) -> list[dict[str, Any]]:
+    """What ``_feature_json`` gives for each of a page's ``features``, built for the page at once: the
+    geometries carried and rounded together, and the features' addresses from one base address."""
+    geometries = geometries_json(
+        [feature.geometry for feature in features], source=CRS84, target=crs, digits=DIGITS[crs.geographic]
+    )
+    base = page.url(f"collections/{collection.id}/items/")
+    collection_href = page.url(f"collections/{collection.id}")
+    out = []
+    for feature, geometry in zip(features, geometries, strict=True):
+        # An id without a slash cannot make a dot segment: the address is the base and the id as an IRI.
+        href = (
+            base + iri_to_uri(feature.id)
+            if "/" not in feature.id
+            else page.url(f"collections/{collection.id}/items/{feature.id}")
+        )
+        out.append(
+            {
+                "type": "Feature",
+                "id": feature.id,
+                "geometry": geometry,
+                "properties": dict(feature.properties),
+                "links": [
+                    {"rel": "self", "type": GEOJSON, "href": href},
+                    {"rel": "alternate", "type": HTML, "href": href + "?f=html"},
+                    {"rel": "collection", "type": JSON, "href": collection_href},
+                ],
+            }
+        )
+    return out
+
+
 @edge
 def items(request: HttpRequest, collection_id: str) -> HttpResponse:
     found, reader = _collection(request, collection_id)
@@ -443,13 +481,16 @@ def items(request: HttpRequest, collection_id: str) -> HttpResponse:
     )
     body: dict[str, Any] = {
         "type": "FeatureCollection",
-        "features": [_feature_json(page, found, feature, crs) for feature in features],
+        "features": _features_json(page, found, features, crs),
         "links": links,
         "timeStamp": datetime.now(tz=UTC).isoformat(timespec="seconds").replace("+00:00", "Z"),
         "numberReturned": len(features),
     }
     if result.number_matched is not None:
         body["numberMatched"] = result.number_matched
+    if not page.html:
+        # The page's map and table are for a person: a program's answer does not pay for drawing them.
+        return _content_crs(HttpResponse(json.dumps(body, ensure_ascii=False), content_type=GEOJSON), crs)
     pages = [(feature, page.url(f"collections/{found.id}/items/{feature.id}", f="html")) for feature in features]
     context = {
         "collection": found,
