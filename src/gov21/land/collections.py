@@ -9,7 +9,7 @@ features are the current versions; with it, every version valid during the inter
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import TypeVar
 
 import shapely
@@ -20,7 +20,7 @@ from shapely.geometry import box
 from gov21.core.geo import BBox
 from gov21.core.principal import Principal
 from gov21.core.spatial import bbox_filter, rows_intersecting
-from gov21.geo.contracts import Collection, Feature, Property, Query, Result, cql_q
+from gov21.geo.contracts import Collection, Feature, Property, Query, Result, Rows, cql_q
 from gov21.geo.contracts import Value as PropertyValue
 from gov21.land.models import Building, Parcel
 
@@ -78,6 +78,17 @@ def _features(
     keep: set[int] | None = None,
 ) -> list[Feature]:
     """The features of ``rows``, read as plain rows (no model instance) and their WKB parsed in one call."""
+    return [feature for _key, feature in _keyed_features(rows, fields, ident, keep=keep)]
+
+
+def _keyed_features(
+    rows: QuerySet[M],
+    fields: dict[str, str],
+    ident: Callable[[int, dict[str, PropertyValue], bool], str],
+    *,
+    keep: set[int] | None = None,
+) -> list[tuple[int, Feature]]:
+    """The features of ``rows``, each with its row's key."""
     names = list(fields)
     found = list(rows.values_list(*_COLUMNS, *(fields[name] for name in names)))
     if keep is not None:
@@ -89,12 +100,15 @@ def _features(
     for row, geometry in zip(found, geometries.tolist(), strict=True):
         properties: dict[str, PropertyValue] = dict(zip(names, row[4:], strict=True))
         features.append(
-            Feature(
-                id=ident(row[0], properties, row[2] is None),
-                geometry=geometry,
-                properties=properties,
-                valid_from=row[1],
-                valid_to=row[2],
+            (
+                row[0],
+                Feature(
+                    id=ident(row[0], properties, row[2] is None),
+                    geometry=geometry,
+                    properties=properties,
+                    valid_from=row[1],
+                    valid_to=row[2],
+                ),
             )
         )
     return features
@@ -121,6 +135,32 @@ def _page(
         span = bbox_filter(rows, query.bbox.geometry()).filter(id__gte=wanted[0], id__lte=wanted[-1])
         page = _features(span.order_by("id"), fields, ident, keep=set(wanted))
     return Result(features=page, number_matched=len(ids))
+
+
+def _rows(model: type[M], query: Query, fields: dict[str, str]) -> Rows:
+    """The keys of the rows of the page ``query`` asks for (what ``_page`` reads, without the features)."""
+    rows = _in_time(model.objects.filter(**dict(query.filters)), query)
+    if query.cql is not None:
+        rows = rows.filter(cql_q(query.cql, fields))
+    if query.bbox is None:
+        ordered = rows.order_by("id")
+        keys = list(ordered.values_list("id", flat=True)[query.offset : query.offset + query.limit])
+        return Rows(keys=keys, number_matched=ordered.count())
+    ids = _matching_ids(rows, query)
+    return Rows(keys=ids[query.offset : query.offset + query.limit], number_matched=len(ids))
+
+
+def _features_of(
+    model: type[M], fields: dict[str, str], ident: Callable[[int, dict[str, PropertyValue], bool], str]
+) -> Callable[[Sequence[int]], dict[int, Feature]]:
+    def features_of(keys: Sequence[int]) -> dict[int, Feature]:
+        found: dict[int, Feature] = {}
+        for start in range(0, len(keys), _BY_ID):  # a statement names at most _BY_ID keys
+            chunk = keys[start : start + _BY_ID]
+            found.update(_keyed_features(model.objects.filter(pk__in=chunk), fields, ident))
+        return found
+
+    return features_of
 
 
 def _parcel_id(pk: int, properties: dict[str, PropertyValue], current: bool) -> str:
@@ -210,6 +250,8 @@ def parcels_collection() -> Collection:
         ),
         items=_parcel_items,
         item=_parcel_item,
+        rows=lambda query: _rows(Parcel, query, _PARCEL_FIELDS),
+        features_of=_features_of(Parcel, _PARCEL_FIELDS, _parcel_id),
         extent=_extent(Parcel),
         filtering=True,
         # Parcels are drawn from zoom 14 (a few streets): below it a tile of a town would hold
@@ -232,6 +274,8 @@ def buildings_collection() -> Collection:
         ),
         items=_building_items,
         item=_building_item,
+        rows=lambda query: _rows(Building, query, _BUILDING_FIELDS),
+        features_of=_features_of(Building, _BUILDING_FIELDS, _building_id),
         extent=_extent(Building),
         filtering=True,
         tile_min_zoom=14,
