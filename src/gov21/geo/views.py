@@ -478,7 +478,8 @@ def _kept_features(
     """The JSON of the features of rows ``keys``, what ``_features_json`` gives for them: each
     feature's text up to its links kept under the collection's version, and its links added."""
     kept = kept_get(collection.id, crs.uri, version)
-    texts = kept.texts
+    # Taken now: another thread may drop what is kept (past the budget) while this page is made.
+    texts = {key: text for key in keys if (text := kept.texts.get(key)) is not None}
     missing = [key for key in keys if key not in texts]
     if missing:
         found = features_of(missing)
@@ -490,7 +491,7 @@ def _kept_features(
             escaped = None if "/" in feature.id else json.dumps(iri_to_uri(feature.id), ensure_ascii=False)[1:-1]
             new[key] = (json.dumps(body, ensure_ascii=False)[:-1], escaped)
         kept_add(kept, new)
-        texts = {**texts, **new}
+        texts.update(new)
     # The links of every feature, with the place of its address: cut from the same encoder's output.
     base = page.url(f"collections/{collection.id}/items/")
     hole = "\x00"
@@ -507,7 +508,7 @@ def _kept_features(
     out = []
     for key in keys:
         if key not in texts:
-            continue  # gone since the keys were read
+            continue  # its row is gone since the keys were read
         text, escaped = texts[key]
         if escaped is None:
             feature_id = json.loads(text + "}")["id"]
