@@ -213,3 +213,28 @@ def test_a_page_of_kept_features_is_the_page_read_anew_and_a_registration_change
     after = [f["id"] for f in Client().get(every).json()["features"]]
     assert parent not in after and any(i.startswith(parent + "~") for i in after)
     assert str(made[1]) in after
+
+
+def test_a_box_alone_reads_through_the_statement_compiled_once_and_finds_what_the_queryset_finds() -> None:
+    from gov21.core.geo import parse_bbox
+    from gov21.geo.contracts import Query
+    from gov21.land.models import Parcel
+
+    numbers = [first_register(square(col, row), owners((person(), "1/1"))) for col in range(3) for row in range(2)]
+    first_register(rect(4, 0, 4.2, 3), owners((person(), "1/1")))
+    windows = [
+        (0.5, 0.5, 2.5, 1.5),
+        (1.5, 0.2, 2.5, 0.8),
+        (0.1, 0.1, 0.2, 0.2),
+        (3.1, 0, 3.9, 3),
+        (-1, -1, 9, 9),
+        (4.1, 2, 6, 2.5),
+    ]
+    for x0, y0, x1, y1 in windows:
+        query = Query(limit=100, bbox=parse_bbox(_box(x0, y0, x1, y1)))
+        compiled = collections._current_keys(Parcel, query.bbox.geometry())
+        built = collections._matching_ids(Parcel.objects.filter(valid_to__isnull=True), query)
+        assert compiled == built, (x0, y0, x1, y1)
+    everything = collections._current_keys(Parcel, parse_bbox(_box(-1, -1, 9, 9)).geometry())
+    assert len(everything) == len(numbers) + 1
+    assert collections._current_keys(Parcel, parse_bbox(_box(3.1, 0, 3.9, 3)).geometry()) == []
