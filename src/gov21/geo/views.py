@@ -479,7 +479,7 @@ def _kept_features(
     feature's text up to its links kept under the collection's version, and its links added."""
     kept = kept_get(collection.id, crs.uri, version)
     # Taken now: another thread may drop what is kept (past the budget) while this page is made.
-    texts = {key: text for key in keys if (text := kept.texts.get(key)) is not None}
+    texts = {key: entry for key in keys if (entry := kept.texts.get(key)) is not None}
     missing = [key for key in keys if key not in texts]
     if missing:
         found = features_of(missing)
