@@ -100,6 +100,8 @@ MIDDLEWARE = [
     "gov21.registry.person_read.PersonReadMiddleware",
     # Anonymous searches of the data portal's catalogue, likewise (decision 0077).
     "gov21.opendata.search_read.SearchReadMiddleware",
+    # Anonymous pages of a public collection's features as GeoJSON, likewise (decision 0079).
+    "gov21.geo.items_read.ItemsReadMiddleware",
     "gov21.identity.csp.RelyingPartyFormActionMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",

@@ -15,9 +15,23 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from gov21.geo import views
 from gov21.land import collections
-from gov21.land.records import TransferFacts
-from tests.land.helpers import SOUTH, STEP, WEST, complete, first_register, lodge, owners, person, rect, ref, square
+from gov21.land.records import PartPlan, SubdivisionFacts, TransferFacts
+from tests.land.helpers import (
+    SOUTH,
+    STEP,
+    WEST,
+    complete,
+    first_register,
+    geojson,
+    lodge,
+    owners,
+    person,
+    rect,
+    ref,
+    square,
+)
 
 pytestmark = pytest.mark.django_db
 ITEMS = "/geo/collections/parcels/items"
@@ -75,7 +89,14 @@ def test_a_box_finds_the_parcels_it_meets_and_reads_only_rows_whose_boxes_meet_i
     with CaptureQueriesContext(connection) as queries:
         _json(f"{ITEMS}?f=json&bbox={_box(1.5, 0.2, 2.5, 0.8)}")
     reads = [q["sql"] for q in queries.captured_queries if "land_parcel" in q["sql"]]
-    # One statement reads the candidates by their boxes (and the WKB of those on the edge), one the page.
+    # One statement reads the candidates by their boxes (and the WKB of those on the edge); the
+    # page's features were kept by the first request (geo.kept), so no statement reads them again.
+    assert len(reads) == 1 and "max_lon" in reads[0]
+    # Without them (as for a register that keeps no version), one statement more reads the page.
+    monkeypatch.setattr(views, "collection_version", lambda collection_id: None)
+    with CaptureQueriesContext(connection) as queries:
+        _json(f"{ITEMS}?f=json&bbox={_box(1.5, 0.2, 2.5, 0.8)}")
+    reads = [q["sql"] for q in queries.captured_queries if "land_parcel" in q["sql"]]
     assert len(reads) == 2 and "max_lon" in reads[0] and "max_lon" not in reads[1]
     # A large page (a tile's) is read by the range of its ids: the same features. In the range of
     # the second and third squares' ids, the fourth's box is a candidate but not on the page.
@@ -160,3 +181,60 @@ def test_a_parcels_tile_is_kept_until_a_registration_changes_the_parcels(tmp_pat
     changed = client.get(url, HTTP_IF_NONE_MATCH=first["ETag"])
     assert changed.status_code == 200 and changed["ETag"] != first["ETag"]
     assert numbers(changed.content) == set(made)
+
+
+def test_a_page_of_kept_features_is_the_page_read_anew_and_a_registration_changes_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    owner = person()
+    numbers = [first_register(square(col, row), owners((owner, "1/1"))) for col in range(3) for row in range(2)]
+    url = f"{ITEMS}?f=json&limit=4&bbox={_box(0.5, 0.5, 2.5, 1.5)}"
+    fixed = timezone.now()
+    monkeypatch.setattr(views, "datetime", type("Fixed", (), {"now": staticmethod(lambda tz=None: fixed)}))
+    first, again = Client().get(url), Client().get(url)
+    with monkeypatch.context() as unkept:
+        unkept.setattr(views, "collection_version", lambda collection_id: None)
+        anew = Client().get(url)
+    assert first.content == again.content == anew.content
+    assert [f["id"] for f in first.json()["features"]] == sorted(numbers)[:4]
+    # In CRS84 and in metres: each is kept apart.
+    utm = f"{url}&crs=EPSG:32620"
+    kept_utm = Client().get(utm).content
+    with monkeypatch.context() as unkept:
+        unkept.setattr(views, "collection_version", lambda collection_id: None)
+        assert Client().get(utm).content == kept_utm
+    # A subdivision ends a parcel's current version: its row's feature becomes an earlier version,
+    # with another id, and the next page read says so (the register changed the collection's version).
+    every = f"{ITEMS}?f=json&limit=100&datetime=2000-01-01/..&bbox={_box(0.5, 0.5, 2.5, 1.5)}"
+    parent = numbers[0]
+    assert parent in [f["id"] for f in Client().get(every).json()["features"]]
+    parts = [PartPlan(geometry=geojson(rect(0, 0, 0.5, 1))), PartPlan(geometry=geojson(rect(0.5, 0, 1, 1)))]
+    made = complete(lodge(SubdivisionFacts(parcel=parent, applicant=ref(owner), parts=parts))).made
+    after = [f["id"] for f in Client().get(every).json()["features"]]
+    assert parent not in after and any(i.startswith(parent + "~") for i in after)
+    assert str(made[1]) in after
+
+
+def test_a_box_alone_reads_through_the_statement_compiled_once_and_finds_what_the_queryset_finds() -> None:
+    from gov21.core.geo import parse_bbox
+    from gov21.geo.contracts import Query
+    from gov21.land.models import Parcel
+
+    numbers = [first_register(square(col, row), owners((person(), "1/1"))) for col in range(3) for row in range(2)]
+    first_register(rect(4, 0, 4.2, 3), owners((person(), "1/1")))
+    windows = [
+        (0.5, 0.5, 2.5, 1.5),
+        (1.5, 0.2, 2.5, 0.8),
+        (0.1, 0.1, 0.2, 0.2),
+        (3.1, 0, 3.9, 3),
+        (-1, -1, 9, 9),
+        (4.1, 2, 6, 2.5),
+    ]
+    for x0, y0, x1, y1 in windows:
+        query = Query(limit=100, bbox=parse_bbox(_box(x0, y0, x1, y1)))
+        compiled = collections._current_keys(Parcel, query.bbox.geometry())
+        built = collections._matching_ids(Parcel.objects.filter(valid_to__isnull=True), query)
+        assert compiled == built, (x0, y0, x1, y1)
+    everything = collections._current_keys(Parcel, parse_bbox(_box(-1, -1, 9, 9)).geometry())
+    assert len(everything) == len(numbers) + 1
+    assert collections._current_keys(Parcel, parse_bbox(_box(3.1, 0, 3.9, 3)).geometry()) == []

@@ -241,6 +241,44 @@ def geometry_json(geometry: BaseGeometry, *, digits: int | None = None) -> dict[
     return _lists(mapping(geometry))  # type: ignore[no-any-return]
 
 
+def geometries_json(
+    geometries: Sequence[BaseGeometry | None], *, source: Crs | None = None, target: Crs | None = None, digits: int
+) -> list[dict[str, Any] | None]:
+    """What ``geometry_json(transform(g, source, target), digits=digits)`` gives for each of
+    ``geometries`` (None stays None), for a page of features at once: the coordinates of all of them
+    are carried and rounded in one call, and a page of polygons (or of multipolygons) is cut from one
+    array of coordinates instead of walking each ring's points."""
+    present = [geometry for geometry in geometries if geometry is not None]
+    if not present:
+        return [None] * len(geometries)
+    shapes = np.empty(len(present), dtype=object)
+    shapes[:] = present
+    if source is not None and target is not None and source.epsg != target.epsg:
+        shapes = np.asarray([transform(geometry, source, target) for geometry in shapes.tolist()], dtype=object)
+    shapes = shapely.transform(shapes, lambda xy: np.round(xy, digits))
+    out = iter(_polygons_json(shapes) or [_lists(mapping(geometry)) for geometry in shapes.tolist()])
+    return [None if geometry is None else next(out) for geometry in geometries]
+
+
+def _polygons_json(shapes: NDArray[np.object_]) -> list[dict[str, Any]] | None:
+    """GeoJSON of ``shapes`` when they are all non-empty 2D polygons, or all multipolygons (None otherwise)."""
+    kinds = set(shapely.get_type_id(shapes).tolist())
+    if kinds not in ({3}, {6}) or shapely.has_z(shapes).any() or shapely.is_empty(shapes).any():
+        return None
+    _kind, coords, offsets = shapely.to_ragged_array(shapes)
+    xy = coords.tolist()
+    rings = offsets[0].tolist()
+    ring_list = [xy[rings[i] : rings[i + 1]] for i in range(len(rings) - 1)]
+    polygons = offsets[1].tolist()
+    polygon_list = [ring_list[polygons[i] : polygons[i + 1]] for i in range(len(polygons) - 1)]
+    if kinds == {3}:
+        return [{"type": "Polygon", "coordinates": polygon} for polygon in polygon_list]
+    parts = offsets[2].tolist()
+    return [
+        {"type": "MultiPolygon", "coordinates": polygon_list[parts[i] : parts[i + 1]]} for i in range(len(parts) - 1)
+    ]
+
+
 def _lists(value: Any) -> Any:
     if isinstance(value, tuple | list):
         return [_lists(item) for item in value]

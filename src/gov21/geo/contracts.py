@@ -92,6 +92,15 @@ class Result:
 
 
 @dataclass(frozen=True, slots=True)
+class Rows:
+    """A page as the keys of the register's rows that hold its features (in the page's order), and
+    how many features match the query in all (None when counting would cost too much)."""
+
+    keys: Sequence[int]
+    number_matched: int | None
+
+
+@dataclass(frozen=True, slots=True)
 class Collection:
     """A feature collection served at ``/geo/collections/<id>``."""
 
@@ -118,6 +127,13 @@ class Collection:
     # collection's features (a database register): its public tiles are then built once and kept
     # until the next change, instead of being built for each request.
     versioned: bool = False
+    # For a versioned register, a page in two steps: the keys of its rows (``rows``), then the
+    # features of those keys that the server does not keep already (``features_of``, each by its
+    # key). The server keeps each feature's GeoJSON under its key until the collection's version
+    # changes, so a page of features read before costs one statement of keys. A row's feature must
+    # not change without the version changing.
+    rows: Callable[[Query], Rows] | None = None
+    features_of: Callable[[Sequence[int]], Mapping[int, Feature]] | None = None
 
     def __post_init__(self) -> None:
         if not _ID.fullmatch(self.id):
@@ -125,6 +141,8 @@ class Collection:
         names = [prop.name for prop in self.properties]
         if len(set(names)) != len(names):
             raise ValueError(f"Collection {self.id} declares a property twice.")
+        if (self.rows is None) != (self.features_of is None) or (self.rows is not None and not self.versioned):
+            raise ValueError(f"Collection {self.id}: rows and features_of go together, on a versioned collection.")
         if not 0 <= self.tile_min_zoom <= 22:
             raise ValueError(f"Collection {self.id}: tile_min_zoom is a zoom from 0 to 22, not {self.tile_min_zoom}.")
         clashing = sorted(prop.name for prop in self.properties if prop.filter and prop.name in RESERVED)

@@ -22,9 +22,14 @@ def collection_changed(collection_id: str) -> None:
 
 def collection_version(collection_id: str) -> str | None:
     """The token of the collection's last change (None: its register has said of none)."""
+    from django.db import connection
+
     from gov21.geo.models import CollectionVersion
 
-    found: str | None = (
-        CollectionVersion.objects.filter(collection=collection_id).values_list("token", flat=True).first()
-    )
-    return found
+    # Asked on every page of a versioned collection's features: one plain statement, not a queryset
+    # built anew each time.
+    table = connection.ops.quote_name(CollectionVersion._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT token FROM {table} WHERE collection = %s", [collection_id])  # noqa: S608
+        row = cursor.fetchone()
+    return None if row is None else str(row[0])

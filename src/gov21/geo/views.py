@@ -15,7 +15,7 @@ refusal carries the OGC exception's ``code`` and ``description`` beside RFC 9457
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from functools import wraps
 from typing import Any
@@ -24,6 +24,7 @@ from urllib.parse import urlencode
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.cache import patch_vary_headers
+from django.utils.encoding import iri_to_uri
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_safe
 
@@ -33,6 +34,7 @@ from gov21.core.geo import (
     Crs,
     QueryValueError,
     crs_from_uri,
+    geometries_json,
     geometry_json,
     parse_bbox,
     parse_datetime,
@@ -42,8 +44,18 @@ from gov21.core.geo import (
 from gov21.core.http import problem
 from gov21.core.office import request_principal
 from gov21.core.principal import Principal
-from gov21.geo.contracts import Collection, Feature, Query, Value, collection_get, collections_all, map_figure
+from gov21.geo.contracts import (
+    Collection,
+    Feature,
+    Query,
+    Value,
+    collection_get,
+    collection_version,
+    collections_all,
+    map_figure,
+)
 from gov21.geo.cql import Filter, cql_parse
+from gov21.geo.kept import kept_add, kept_get
 from gov21.geo.openapi import CONFORMANCE, LIMIT_DEFAULT, LIMIT_MAX, OPENAPI_TYPE, openapi_document
 
 JSON = "application/json"
@@ -123,12 +135,16 @@ def _answer(
     return HttpResponse(json.dumps(body, ensure_ascii=False), content_type=content_type)
 
 
-def _refuse(request: HttpRequest, error: DomainError) -> HttpResponse:
-    """A refused request: problem+json for a program; a page in the shell for a person."""
-    wants_html = request.GET.get("f") == "html" or (
+def wants_html(request: HttpRequest) -> bool:
+    """Whether the answer (or the refusal) to ``request`` is a page for a person."""
+    return request.GET.get("f") == "html" or (
         "f" not in request.GET and request.get_preferred_type([JSON, GEOJSON, HTML]) == HTML
     )
-    if wants_html:
+
+
+def _refuse(request: HttpRequest, error: DomainError) -> HttpResponse:
+    """A refused request: problem+json for a program; a page in the shell for a person."""
+    if wants_html(request):
         context = {"status": error.status, "title": _("There is a problem with this request"), "detail": error.detail}
         return render(request, "core/error.html", context, status=error.status)
     # RFC 9457 problem details that are also an OGC API exception (code and description).
@@ -419,6 +435,90 @@ def _content_crs(response: HttpResponse, crs: Crs) -> HttpResponse:
     return response
 
 
+def _features_json(page: Page, collection: Collection, features: list[Feature], crs: Crs) -> list[dict[str, Any]]:
+    """What ``_feature_json`` gives for each of a page's ``features``, built for the page at once: the
+    geometries carried and rounded together, and the features' addresses from one base address."""
+    geometries = geometries_json(
+        [feature.geometry for feature in features], source=CRS84, target=crs, digits=DIGITS[crs.geographic]
+    )
+    base = page.url(f"collections/{collection.id}/items/")
+    collection_href = page.url(f"collections/{collection.id}")
+    out = []
+    for feature, geometry in zip(features, geometries, strict=True):
+        # An id without a slash cannot make a dot segment: the address is the base and the id as an IRI.
+        href = (
+            base + iri_to_uri(feature.id)
+            if "/" not in feature.id
+            else page.url(f"collections/{collection.id}/items/{feature.id}")
+        )
+        out.append(
+            {
+                "type": "Feature",
+                "id": feature.id,
+                "geometry": geometry,
+                "properties": dict(feature.properties),
+                "links": [
+                    {"rel": "self", "type": GEOJSON, "href": href},
+                    {"rel": "alternate", "type": HTML, "href": href + "?f=html"},
+                    {"rel": "collection", "type": JSON, "href": collection_href},
+                ],
+            }
+        )
+    return out
+
+
+def _kept_features(
+    page: Page,
+    collection: Collection,
+    features_of: Callable[[Sequence[int]], Mapping[int, Feature]],
+    keys: Sequence[int],
+    version: str,
+    crs: Crs,
+) -> list[str]:
+    """The JSON of the features of rows ``keys``, what ``_features_json`` gives for them: each
+    feature's text up to its links kept under the collection's version, and its links added."""
+    kept = kept_get(collection.id, crs.uri, version)
+    # Taken now: another thread may drop what is kept (past the budget) while this page is made.
+    texts = {key: entry for key in keys if (entry := kept.texts.get(key)) is not None}
+    missing = [key for key in keys if key not in texts]
+    if missing:
+        found = features_of(missing)
+        ordered = [(key, found[key]) for key in missing if key in found]
+        rendered = _features_json(page, collection, [feature for _key, feature in ordered], crs)
+        new: dict[int, tuple[str, str | None]] = {}
+        for (key, feature), body in zip(ordered, rendered, strict=True):
+            del body["links"]
+            escaped = None if "/" in feature.id else json.dumps(iri_to_uri(feature.id), ensure_ascii=False)[1:-1]
+            new[key] = (json.dumps(body, ensure_ascii=False)[:-1], escaped)
+        kept_add(kept, new)
+        texts.update(new)
+    # The links of every feature, with the place of its address: cut from the same encoder's output.
+    base = page.url(f"collections/{collection.id}/items/")
+    hole = "\x00"
+    links = json.dumps(
+        [
+            {"rel": "self", "type": GEOJSON, "href": hole},
+            {"rel": "alternate", "type": HTML, "href": hole + "?f=html"},
+            {"rel": "collection", "type": JSON, "href": page.url(f"collections/{collection.id}")},
+        ],
+        ensure_ascii=False,
+    )
+    first, middle, last = links.split("\\u0000")
+    base_escaped = json.dumps(base, ensure_ascii=False)[1:-1]
+    out = []
+    for key in keys:
+        if key not in texts:
+            continue  # its row is gone since the keys were read
+        text, escaped = texts[key]
+        if escaped is None:
+            feature_id = json.loads(text + "}")["id"]
+            href = json.dumps(page.url(f"collections/{collection.id}/items/{feature_id}"), ensure_ascii=False)[1:-1]
+        else:
+            href = base_escaped + escaped
+        out.append(f'{text}, "links": {first}{href}{middle}{href}{last}}}')
+    return out
+
+
 @edge
 def items(request: HttpRequest, collection_id: str) -> HttpResponse:
     found, reader = _collection(request, collection_id)
@@ -426,10 +526,20 @@ def items(request: HttpRequest, collection_id: str) -> HttpResponse:
     page = Page(request, allowed | found.filterable().keys())
     crs = _output_crs(page)
     query = _query(page, found, reader)
-    result = found.items(query)
-    features = list(result.features)[: query.limit]
-    more = result.number_matched is None or query.offset + len(features) < result.number_matched
-    next_offset = query.offset + query.limit if more and len(features) == query.limit else None
+    # A page for a program, of a register that keeps its features' GeoJSON: read as the keys of its rows.
+    version = collection_version(found.id) if found.rows is not None and not page.html else None
+    if version is not None and found.rows is not None and found.features_of is not None:
+        rows = found.rows(query)
+        keys, number_matched = list(rows.keys)[: query.limit], rows.number_matched
+        texts = _kept_features(page, found, found.features_of, keys, version, crs)
+        features: list[Feature] = []
+        returned = len(texts)
+    else:
+        result = found.items(query)
+        features, number_matched = list(result.features)[: query.limit], result.number_matched
+        returned = len(features)
+    more = number_matched is None or query.offset + returned < number_matched
+    next_offset = query.offset + query.limit if more and returned == query.limit else None
     prev_offset = max(query.offset - query.limit, 0) if query.offset > 0 else None
     links = page.self_links(GEOJSON)
     if next_offset is not None:
@@ -441,15 +551,22 @@ def items(request: HttpRequest, collection_id: str) -> HttpResponse:
     links.append(
         {"rel": "collection", "type": JSON, "title": str(found.title), "href": page.url(f"collections/{found.id}")}
     )
-    body: dict[str, Any] = {
-        "type": "FeatureCollection",
-        "features": [_feature_json(page, found, feature, crs) for feature in features],
+    rest: dict[str, Any] = {
         "links": links,
         "timeStamp": datetime.now(tz=UTC).isoformat(timespec="seconds").replace("+00:00", "Z"),
-        "numberReturned": len(features),
+        "numberReturned": returned,
     }
-    if result.number_matched is not None:
-        body["numberMatched"] = result.number_matched
+    if number_matched is not None:
+        rest["numberMatched"] = number_matched
+    if version is not None:
+        # What json.dumps gives for the body below, with the features' kept texts in their place.
+        text = '{"type": "FeatureCollection", "features": [' + ", ".join(texts) + "], "
+        text += json.dumps(rest, ensure_ascii=False)[1:]
+        return _content_crs(HttpResponse(text, content_type=GEOJSON), crs)
+    body: dict[str, Any] = {"type": "FeatureCollection", "features": _features_json(page, found, features, crs), **rest}
+    if not page.html:
+        # The page's map and table are for a person: a program's answer does not pay for drawing them.
+        return _content_crs(HttpResponse(json.dumps(body, ensure_ascii=False), content_type=GEOJSON), crs)
     pages = [(feature, page.url(f"collections/{found.id}/items/{feature.id}", f="html")) for feature in features]
     context = {
         "collection": found,
@@ -460,7 +577,7 @@ def items(request: HttpRequest, collection_id: str) -> HttpResponse:
         ],
         # The page's own table lists every feature with its properties.
         "map": map_figure(pages, label=str(found.title), collections=[found.id], table=False),
-        "number_matched": result.number_matched,
+        "number_matched": number_matched,
         "number_returned": len(features),
         "next": None if next_offset is None else page.here(offset=next_offset, f="html"),
         "prev": None if prev_offset is None else page.here(offset=prev_offset or None, f="html"),

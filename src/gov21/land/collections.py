@@ -9,18 +9,21 @@ features are the current versions; with it, every version valid during the inter
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import TypeVar
+from collections.abc import Callable, Sequence
+from functools import lru_cache
+from typing import Any, TypeVar
 
 import shapely
+from django.db import connections
 from django.db.models import BinaryField, Case, F, Max, Min, Q, QuerySet, Value, When
 from django.utils.translation import gettext_lazy as _
 from shapely.geometry import box
+from shapely.geometry.base import BaseGeometry
 
 from gov21.core.geo import BBox
 from gov21.core.principal import Principal
-from gov21.core.spatial import bbox_filter, rows_intersecting
-from gov21.geo.contracts import Collection, Feature, Property, Query, Result, cql_q
+from gov21.core.spatial import bbox_filter, rows_intersecting, spatial_index_present
+from gov21.geo.contracts import Collection, Feature, Property, Query, Result, Rows, cql_q
 from gov21.geo.contracts import Value as PropertyValue
 from gov21.land.models import Building, Parcel
 
@@ -49,16 +52,56 @@ def _matching_ids(rows: QuerySet[M], query: Query) -> list[int]:
     candidates = bbox_filter(rows, window)
     west, south, east, north = (float(v) for v in window.bounds)
     if window.equals(box(west, south, east, north)):
-        inside = Q(min_lon__gte=west, max_lon__lte=east, min_lat__gte=south, max_lat__lte=north)
-        edge_wkb = Case(When(inside, then=Value(None)), default=F("geometry_wkb"), output_field=BinaryField())
-        found = list(candidates.values_list("id", edge_wkb))
+        found = list(candidates.values_list("id", _edge_wkb(west, south, east, north)))
     else:
         found = list(candidates.values_list("id", "geometry_wkb"))
+    return _meeting(found, window)
+
+
+def _edge_wkb(west: float, south: float, east: float, north: float) -> Case:
+    """A row's WKB when its box is not inside the window; NULL when it is (it meets the window)."""
+    inside = Q(min_lon__gte=west, max_lon__lte=east, min_lat__gte=south, max_lat__lte=north)
+    return Case(When(inside, then=Value(None)), default=F("geometry_wkb"), output_field=BinaryField())
+
+
+def _meeting(found: Sequence[tuple[int, bytes | memoryview | None]], window: BaseGeometry) -> list[int]:
+    """The ids, in order, of the rows ``found`` (an id, and its WKB when its box is not inside
+    ``window``) whose geometry meets the window."""
     ids = [pk for pk, wkb in found if wkb is None]
     edge = [(pk, wkb) for pk, wkb in found if wkb is not None]
     if edge:
         ids.extend(row[0] for row, _geometry in rows_intersecting(edge, window, wkb_at=1))
     return sorted(ids)
+
+
+# Numbers no window has, for a window's west, south, east and north in the statement compiled once
+# by ``_current_keys_statement``; each execution puts the window's own in their places.
+_MARKS = (-1111.125, -2222.25, 3333.375, 4444.5)
+
+
+@lru_cache(maxsize=16)
+def _current_keys_statement(model: type[M], alias: str, indexed: bool) -> tuple[str, tuple[Any, ...]]:
+    """The statement ``_matching_ids`` runs for the current rows in a rectangular window, and its
+    parameters (the marks where the window's bounds go), compiled once a process: building it with
+    the ORM cost more than running it (1 ms against 0.2 on SQLite)."""
+    west, south, east, north = _MARKS
+    rows = model.objects.using(alias).filter(valid_to__isnull=True)
+    candidates = bbox_filter(rows, (west, south, east, north)).values_list("id", _edge_wkb(west, south, east, north))
+    sql, params = candidates.query.get_compiler(alias).as_sql()
+    return sql, tuple(params)
+
+
+def _current_keys(model: type[M], window: BaseGeometry) -> list[int]:
+    """What ``_matching_ids`` gives for the current rows of ``model`` and a rectangular ``window``,
+    through the statement compiled once."""
+    alias = model.objects.db
+    sql, params = _current_keys_statement(model, alias, spatial_index_present(model, alias))
+    bounds = dict(zip(_MARKS, (float(v) for v in window.bounds), strict=True))
+    values = [bounds.get(value, value) if isinstance(value, float) else value for value in params]
+    with connections[alias].cursor() as cursor:
+        cursor.execute(sql, values)
+        found = cursor.fetchall()
+    return _meeting(found, window)
 
 
 # A feature's properties are its row's fields of the same names.
@@ -78,6 +121,17 @@ def _features(
     keep: set[int] | None = None,
 ) -> list[Feature]:
     """The features of ``rows``, read as plain rows (no model instance) and their WKB parsed in one call."""
+    return [feature for _key, feature in _keyed_features(rows, fields, ident, keep=keep)]
+
+
+def _keyed_features(
+    rows: QuerySet[M],
+    fields: dict[str, str],
+    ident: Callable[[int, dict[str, PropertyValue], bool], str],
+    *,
+    keep: set[int] | None = None,
+) -> list[tuple[int, Feature]]:
+    """The features of ``rows``, each with its row's key."""
     names = list(fields)
     found = list(rows.values_list(*_COLUMNS, *(fields[name] for name in names)))
     if keep is not None:
@@ -89,12 +143,15 @@ def _features(
     for row, geometry in zip(found, geometries.tolist(), strict=True):
         properties: dict[str, PropertyValue] = dict(zip(names, row[4:], strict=True))
         features.append(
-            Feature(
-                id=ident(row[0], properties, row[2] is None),
-                geometry=geometry,
-                properties=properties,
-                valid_from=row[1],
-                valid_to=row[2],
+            (
+                row[0],
+                Feature(
+                    id=ident(row[0], properties, row[2] is None),
+                    geometry=geometry,
+                    properties=properties,
+                    valid_from=row[1],
+                    valid_to=row[2],
+                ),
             )
         )
     return features
@@ -121,6 +178,38 @@ def _page(
         span = bbox_filter(rows, query.bbox.geometry()).filter(id__gte=wanted[0], id__lte=wanted[-1])
         page = _features(span.order_by("id"), fields, ident, keep=set(wanted))
     return Result(features=page, number_matched=len(ids))
+
+
+def _rows(model: type[M], query: Query, fields: dict[str, str]) -> Rows:
+    """The keys of the rows of the page ``query`` asks for (what ``_page`` reads, without the features)."""
+    rows = _in_time(model.objects.filter(**dict(query.filters)), query)
+    if query.cql is not None:
+        rows = rows.filter(cql_q(query.cql, fields))
+    if query.bbox is None:
+        ordered = rows.order_by("id")
+        keys = list(ordered.values_list("id", flat=True)[query.offset : query.offset + query.limit])
+        return Rows(keys=keys, number_matched=ordered.count())
+    window = query.bbox.geometry()
+    west, south, east, north = (float(v) for v in window.bounds)
+    plain = not query.filters and query.cql is None and query.interval is None
+    if plain and not window.is_empty and window.equals(box(west, south, east, north)):
+        ids = _current_keys(model, window)  # the most frequent page: a box, nothing else
+    else:
+        ids = _matching_ids(rows, query)
+    return Rows(keys=ids[query.offset : query.offset + query.limit], number_matched=len(ids))
+
+
+def _features_of(
+    model: type[M], fields: dict[str, str], ident: Callable[[int, dict[str, PropertyValue], bool], str]
+) -> Callable[[Sequence[int]], dict[int, Feature]]:
+    def features_of(keys: Sequence[int]) -> dict[int, Feature]:
+        found: dict[int, Feature] = {}
+        for start in range(0, len(keys), _BY_ID):  # a statement names at most _BY_ID keys
+            chunk = keys[start : start + _BY_ID]
+            found.update(_keyed_features(model.objects.filter(pk__in=chunk), fields, ident))
+        return found
+
+    return features_of
 
 
 def _parcel_id(pk: int, properties: dict[str, PropertyValue], current: bool) -> str:
@@ -210,6 +299,8 @@ def parcels_collection() -> Collection:
         ),
         items=_parcel_items,
         item=_parcel_item,
+        rows=lambda query: _rows(Parcel, query, _PARCEL_FIELDS),
+        features_of=_features_of(Parcel, _PARCEL_FIELDS, _parcel_id),
         extent=_extent(Parcel),
         filtering=True,
         # Parcels are drawn from zoom 14 (a few streets): below it a tile of a town would hold
@@ -232,6 +323,8 @@ def buildings_collection() -> Collection:
         ),
         items=_building_items,
         item=_building_item,
+        rows=lambda query: _rows(Building, query, _BUILDING_FIELDS),
+        features_of=_features_of(Building, _BUILDING_FIELDS, _building_id),
         extent=_extent(Building),
         filtering=True,
         tile_min_zoom=14,
