@@ -80,6 +80,30 @@ def _value(value: Value) -> bytes:
     return b"\x19" + struct.pack("<d", value)
 
 
+def _value_field(value: Value) -> bytes:
+    """A ``Value`` message as field 4 of a layer; a short string (the usual value) made at once."""
+    if type(value) is str:
+        text = value.encode()
+        if len(text) < 126:
+            return bytes((0x22, len(text) + 2, 0x0A, len(text))) + text
+    message = _value(value)
+    return b"\x22" + _uvarint(len(message)) + message
+
+
+def _values_section(values: list[Value]) -> bytes:
+    """The layer's values, each a field 4: strings shorter than 126 bytes (most values) framed in
+    numpy, others one by one."""
+    texts = [value.encode() if type(value) is str else b"" for value in values]
+    short = [type(value) is str and len(text) < 126 for value, text in zip(values, texts, strict=True)]
+    payloads = [text if plain else _value_field(value) for value, text, plain in zip(values, texts, short, strict=True)]
+    sizes = np.fromiter(map(len, payloads), dtype=np.int64, count=len(payloads))
+    plain = np.array(short, dtype=bool)
+    heads = np.column_stack([np.full(len(values), 0x22), sizes + 2, np.full(len(values), 0x0A), sizes])[plain]
+    head_sizes = np.where(plain, 4, 0)
+    data = np.frombuffer(b"".join(payloads), dtype=np.uint8)
+    return _interleave([(heads.ravel().astype(np.uint8), head_sizes), (data, sizes)]).tobytes()
+
+
 def _zigzag_array(values: NDArray[np.int64]) -> NDArray[np.uint64]:
     return ((values << 1) ^ (values >> 63)).astype(np.uint64)
 
@@ -185,16 +209,103 @@ def _streams(
     return encoded, np.concatenate([[0], np.cumsum(per_geom)])
 
 
-def layer_encode(
+def _interleave(parts: Sequence[tuple[NDArray[np.uint8], NDArray[np.int64]]]) -> NDArray[np.uint8]:
+    """Feature by feature, each part's bytes of that feature one after another: ``parts`` are byte
+    arrays each holding every feature's bytes in feature order, with how many bytes each feature has."""
+    lengths = np.column_stack([sizes for _data, sizes in parts])
+    starts = (np.cumsum(lengths.ravel()) - lengths.ravel()).reshape(lengths.shape)
+    out = np.empty(int(lengths.sum()), dtype=np.uint8)
+    for k, (data, sizes) in enumerate(parts):
+        source_starts = np.cumsum(sizes) - sizes
+        out[np.arange(len(data)) + np.repeat(starts[:, k] - source_starts, sizes)] = data
+    return out
+
+
+def _per_row(sizes: NDArray[np.int64], rows: int) -> NDArray[np.int64]:
+    """Bytes per row of varints laid out as ``rows`` rows of equal count."""
+    if rows == 0:
+        return np.zeros(0, dtype=np.int64)
+    return np.asarray(sizes.reshape(rows, -1).sum(axis=1), dtype=np.int64)
+
+
+_ENCODABLE = (str, bool, int, float)
+
+
+def _tags(
+    columns: Sequence[tuple[str, Sequence[Value | None]]], rows: NDArray[np.int64]
+) -> tuple[list[str], bytes, NDArray[np.uint64], NDArray[np.bool_]]:
+    """The layer's keys and value messages, and per feature (``rows`` of the columns) the pairs of
+    key and value indexes, as ``mapbox_vector_tile`` numbers them (the values as the layer's fields 4): keys and values (the same value
+    under two keys once) in the order they first appear, feature by feature, key by key."""
+    n = len(rows)
+    picked = rows.tolist()
+    codes = np.full((n, len(columns)), -1, dtype=np.int64)
+    distinct: list[list[tuple[type, Value]]] = []
+    firsts: list[NDArray[np.int64]] = []
+    for j, (_key, column) in enumerate(columns):
+        taken = [column[i] for i in picked]
+        kinds = set(map(type, taken))
+        kinds.discard(type(None))
+        if len(kinds) == 1 and kinds <= {str, int, float, bool}:
+            # One type (the usual column): its values are their own keys.
+            [kind] = kinds
+            order = {value: place for place, value in enumerate(dict.fromkeys(taken)) if value is not None}
+            order[None] = -1
+            codes[:, j] = list(map(order.__getitem__, taken))
+            del order[None]
+            distinct.append([(kind, value) for value in order])
+        else:
+            local: dict[tuple[type, Value], int] = {}
+            codes[:, j] = [
+                -1
+                if value is None or not isinstance(value, _ENCODABLE)
+                else local.setdefault((type(value), value), len(local))
+                for value in taken
+            ]
+            distinct.append(list(local))
+        present = codes[:, j] >= 0
+        _unique, first = np.unique(codes[present, j], return_index=True)
+        firsts.append(np.flatnonzero(present)[first])
+    # Values: every column's distinct values by the (row, column) where they first appear.
+    column_of = np.concatenate([np.full(len(f), j, dtype=np.int64) for j, f in enumerate(firsts)] + [np.zeros(0, np.int64)])
+    local_of = np.concatenate([np.arange(len(f), dtype=np.int64) for f in firsts] + [np.zeros(0, np.int64)])
+    first_row = np.concatenate([*firsts, np.zeros(0, np.int64)])
+    order = np.lexsort((column_of, first_row))
+    in_order = [distinct[j][code] for j, code in zip(column_of[order].tolist(), local_of[order].tolist(), strict=True)]
+    numbered: dict[tuple[type, Value], int] = {}
+    # A value under two keys (a parcel's id is its number) is one entry, numbered where it first appears.
+    position = np.empty(len(order), dtype=np.int64)
+    position[order] = [numbered.setdefault(value, len(numbered)) for value in in_order]
+    bounds = np.cumsum([0, *(len(f) for f in firsts)])
+    remap = [position[bounds[j] : bounds[j + 1]] for j in range(len(columns))]
+    # Keys: by the row where each first has a value.
+    used = [j for j in range(len(columns)) if len(firsts[j])]
+    used.sort(key=lambda j: (int(firsts[j][0]), j))
+    key_index = np.full(len(columns), -1, dtype=np.int64)
+    key_index[used] = np.arange(len(used))
+    pairs = np.zeros((n, 2 * len(columns)), dtype=np.uint64)
+    mask = np.zeros((n, 2 * len(columns)), dtype=bool)
+    for j in used:
+        present = codes[:, j] >= 0
+        pairs[:, 2 * j] = key_index[j]
+        pairs[present, 2 * j + 1] = remap[j][codes[present, j]]
+        mask[:, 2 * j] = mask[:, 2 * j + 1] = present
+    return [columns[j][0] for j in used], _values_section([value for _type, value in numbered]), pairs, mask
+
+
+def layer_encode_columns(
     name: str,
-    geometries: Sequence[BaseGeometry] | NDArray[np.object_],
-    properties: Sequence[Mapping[str, Value | None]],
+    geometries: Sequence[BaseGeometry | None] | NDArray[np.object_],
+    columns: Sequence[tuple[str, Sequence[Value | None]]],
     *,
     extent: int,
 ) -> bytes:
     """A tile (protocol buffer ``Tile``) holding one layer named ``name``: a feature per geometry
-    (in tile units, y upwards) with the properties beside it. Tiles of one layer each join into a
-    tile of several layers by concatenation."""
+    (in tile units, y upwards) with the properties of its row of ``columns`` (key, a value per
+    geometry; None for none). Tiles of one layer each join into a tile of several layers by
+    concatenation. The same bytes as ``layer_encode`` with rows of the properties in column order,
+    with no Python per feature: the tags are numbered and packed, and the features framed, in
+    numpy."""
     geoms = np.asarray(geometries, dtype=object)
     if geoms.size:
         types = shapely.get_type_id(geoms)
@@ -203,62 +314,68 @@ def layer_encode(
         types, usable = np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
     layer = bytearray()
     _field(1, name.encode(), layer)
-    keys: dict[str, int] = {}
-    values: dict[tuple[type, Value], int] = {}
-    value_bytes: list[bytes] = []
-    chunks: list[bytes] = []
+    keys: list[str] = []
+    value_bytes = b""
     if usable.size:
-        chosen = geoms[usable]
         kinds = np.array([_KIND[int(t)] for t in types[usable].tolist()], dtype=np.int64)
-        encoded, offsets = _streams(chosen, kinds, extent)
-        data = encoded.tobytes()
-        bounds = offsets.tolist()
-        kinds_list = kinds.tolist()
-        for n, index in enumerate(usable.tolist()):
-            begin, end = bounds[n], bounds[n + 1]
-            if begin == end:
-                continue
-            tags: list[int] = []
-            for key, value in properties[index].items():
-                if value is None or not isinstance(value, str | bool | int | float):
-                    continue
-                key_index = keys.get(key)
-                if key_index is None:
-                    key_index = keys[key] = len(keys)
-                value_key = (type(value), value)
-                value_index = values.get(value_key)
-                if value_index is None:
-                    value_index = values[value_key] = len(value_bytes)
-                    value_bytes.append(_value(value))
-                tags.append(key_index)
-                tags.append(value_index)
-            geometry = data[begin:end]
-            if tags:
-                packed = _packed(tags)
-                feature = b"".join(
-                    (
-                        b"\x12",
-                        _uvarint(len(packed)),
-                        packed,
-                        _TYPE[kinds_list[n]],
-                        b"\x22",
-                        _uvarint(end - begin),
-                        geometry,
-                    )
-                )
-            else:
-                feature = b"".join((_TYPE[kinds_list[n]], b"\x22", _uvarint(end - begin), geometry))
-            chunks.append(b"\x12")
-            chunks.append(_uvarint(len(feature)))
-            chunks.append(feature)
-    layer += b"".join(chunks)
+        encoded, offsets = _streams(geoms[usable], kinds, extent)
+        drawn = np.flatnonzero(np.diff(offsets) > 0)
+        rows = usable[drawn]
+        keys, value_bytes, pairs, mask = _tags(columns, rows)
+        tag_bytes, tag_sizes = _varints(pairs[mask])
+        owner = np.repeat(np.arange(len(rows)), mask.sum(axis=1))
+        tag_length = np.bincount(owner, weights=tag_sizes, minlength=len(rows)).astype(np.int64)
+        geometry_length = np.diff(offsets)[drawn]
+        tagged = tag_length > 0
+        # Feature: [tags (field 2) length,] type (field 3), geometry (field 4) length; then the
+        # feature's own length, which counts those.
+        middle = np.column_stack([np.full(len(rows), 0x18), kinds[drawn], np.full(len(rows), 0x22), geometry_length])
+        middle_bytes, middle_sizes = _varints(middle.ravel().astype(np.uint64))
+        tag_head_bytes, tag_head_sizes = _varints(tag_length[tagged].astype(np.uint64))
+        tag_head = np.zeros(len(rows), dtype=np.int64)
+        tag_head[tagged] = 1 + tag_head_sizes
+        feature_length = tag_head + tag_length + _per_row(middle_sizes, len(rows)) + geometry_length
+        head = np.column_stack([np.full(len(rows), 0x12), feature_length]).ravel().astype(np.uint64)
+        head_bytes, head_sizes = _varints(head)
+        tag_prefix = np.zeros(int(tag_head.sum()), dtype=np.uint8)
+        tag_prefix_at = np.cumsum(tag_head) - tag_head
+        tag_prefix[tag_prefix_at[tagged]] = 0x12
+        spots = np.ones(len(tag_prefix), dtype=bool)
+        spots[tag_prefix_at[tagged]] = False
+        tag_prefix[spots] = tag_head_bytes
+        features = _interleave(
+            [
+                (head_bytes, _per_row(head_sizes, len(rows))),
+                (tag_prefix, tag_head),
+                (tag_bytes, tag_length),
+                (middle_bytes, _per_row(middle_sizes, len(rows))),
+                (encoded, geometry_length),
+            ]
+        )
+        # Each feature is field 2 of the layer: its head (0x12 and length) is in ``head``.
+        layer += features.tobytes()
     for key in keys:
         _field(3, key.encode(), layer)
-    for value_message in value_bytes:
-        _field(4, value_message, layer)
+    layer += value_bytes
     layer.append((5 << 3) | 0)
     _varint(extent, layer)
     layer += b"\x78\x02"  # version 2 (field 15), last as protocol buffers write fields in order
     tile = bytearray()
     _field(3, layer, tile)
     return bytes(tile)
+
+
+def layer_encode(
+    name: str,
+    geometries: Sequence[BaseGeometry] | NDArray[np.object_],
+    properties: Sequence[Mapping[str, Value | None]],
+    *,
+    extent: int,
+) -> bytes:
+    """A tile holding one layer named ``name``: a feature per geometry with the properties beside it
+    (``layer_encode_columns`` with the rows turned into columns, keys in the order they first appear)."""
+    names: dict[str, None] = {}
+    for row in properties:
+        names.update(dict.fromkeys(row))
+    columns = [(key, [row.get(key) for row in properties]) for key in names]
+    return layer_encode_columns(name, geometries, columns, extent=extent)
