@@ -80,28 +80,26 @@ def _value(value: Value) -> bytes:
     return b"\x19" + struct.pack("<d", value)
 
 
-def _value_field(value: Value) -> bytes:
-    """A ``Value`` message as field 4 of a layer; a short string (the usual value) made at once."""
-    if type(value) is str:
-        text = value.encode()
-        if len(text) < 126:
-            return bytes((0x22, len(text) + 2, 0x0A, len(text))) + text
-    message = _value(value)
-    return b"\x22" + _uvarint(len(message)) + message
-
-
-def _values_section(values: list[Value]) -> bytes:
-    """The layer's values, each a field 4: strings shorter than 126 bytes (most values) framed in
-    numpy, others one by one."""
+def _values_section(values: list[str | bytes]) -> bytes:
+    """The layer's values, each a field 4, from their keys (a string, or a value's encoded message):
+    strings shorter than 126 bytes (most values) framed in numpy, others one by one."""
     texts = [value.encode() if type(value) is str else b"" for value in values]
     short = [type(value) is str and len(text) < 126 for value, text in zip(values, texts, strict=True)]
-    payloads = [text if plain else _value_field(value) for value, text, plain in zip(values, texts, short, strict=True)]
+    payloads = [
+        text if plain else _framed(_value(value) if type(value) is str else value)
+        for value, text, plain in zip(values, texts, short, strict=True)
+    ]
     sizes = np.fromiter(map(len, payloads), dtype=np.int64, count=len(payloads))
     plain = np.array(short, dtype=bool)
     heads = np.column_stack([np.full(len(values), 0x22), sizes + 2, np.full(len(values), 0x0A), sizes])[plain]
     head_sizes = np.where(plain, 4, 0)
     data = np.frombuffer(b"".join(payloads), dtype=np.uint8)
     return _interleave([(heads.ravel().astype(np.uint8), head_sizes), (data, sizes)]).tobytes()
+
+
+def _framed(message: bytes) -> bytes:
+    """A ``Value`` message as field 4 of a layer."""
+    return b"\x22" + _uvarint(len(message)) + message
 
 
 def _zigzag_array(values: NDArray[np.int64]) -> NDArray[np.uint64]:
@@ -135,10 +133,16 @@ def _streams(
     part_types = shapely.get_type_id(parts)
     polygon_parts = part_types == 3
     # Arcs: every line, every ring; each point part is an arc of one point.
-    rings, ring_part = shapely.get_rings(parts[polygon_parts], return_index=True)
-    ring_part = np.flatnonzero(polygon_parts)[ring_part]
+    # A polygon without holes (most) is its one ring: its size is read without making the ring.
+    polygons = np.flatnonzero(polygon_parts)
+    holed = shapely.get_num_interior_rings(parts[polygons]) > 0
+    rings, ring_of = shapely.get_rings(parts[polygons[holed]], return_index=True)
+    ring_part = np.concatenate([polygons[~holed], polygons[holed][ring_of]])
+    ring_sizes = np.concatenate([shapely.get_num_coordinates(parts[polygons[~holed]]), shapely.get_num_coordinates(rings)])
+    by_part = np.argsort(ring_part, kind="stable")
+    ring_part, ring_sizes = ring_part[by_part], ring_sizes[by_part]
     arc_part = np.concatenate([np.flatnonzero(~polygon_parts), ring_part])
-    arc_sizes = np.concatenate([shapely.get_num_coordinates(parts[~polygon_parts]), shapely.get_num_coordinates(rings)])
+    arc_sizes = np.concatenate([shapely.get_num_coordinates(parts[~polygon_parts]), ring_sizes])
     # Arcs in the order of the coordinates: by part, then (rings) in their order within the part.
     exterior = np.concatenate(
         [np.zeros((~polygon_parts).sum(), dtype=bool), np.r_[True, ring_part[1:] != ring_part[:-1]][: len(ring_part)]]
@@ -239,27 +243,29 @@ def _tags(
     under two keys once) in the order they first appear, feature by feature, key by key."""
     n = len(rows)
     picked = rows.tolist()
+    every = all(len(column) == n for _key, column in columns) and bool(np.array_equal(rows, np.arange(n)))
     codes = np.full((n, len(columns)), -1, dtype=np.int64)
-    distinct: list[list[tuple[type, Value]]] = []
+    # A value's key: a string itself, any other value its encoded message (bytes: no tuple made per
+    # value, nothing for the garbage collector to follow), so 1, 1.0 and True stay apart as they must.
+    distinct: list[list[str | bytes]] = []
     firsts: list[NDArray[np.int64]] = []
     for j, (_key, column) in enumerate(columns):
-        taken = [column[i] for i in picked]
+        taken = list(column) if every else [column[i] for i in picked]
         kinds = set(map(type, taken))
         kinds.discard(type(None))
         if len(kinds) == 1 and kinds <= {str, int, float, bool}:
-            # One type (the usual column): its values are their own keys.
-            [kind] = kinds
+            # One type (the usual column): its values are their own keys within it.
             order = {value: place for place, value in enumerate(dict.fromkeys(taken)) if value is not None}
             order[None] = -1
             codes[:, j] = list(map(order.__getitem__, taken))
             del order[None]
-            distinct.append([(kind, value) for value in order])
+            distinct.append(list(order) if kinds == {str} else [_value(value) for value in order])
         else:
-            local: dict[tuple[type, Value], int] = {}
+            local: dict[str | bytes, int] = {}
             codes[:, j] = [
                 -1
                 if value is None or not isinstance(value, _ENCODABLE)
-                else local.setdefault((type(value), value), len(local))
+                else local.setdefault(value if type(value) is str else _value(value), len(local))
                 for value in taken
             ]
             distinct.append(list(local))
@@ -270,12 +276,12 @@ def _tags(
     column_of = np.concatenate([np.full(len(f), j, dtype=np.int64) for j, f in enumerate(firsts)] + [np.zeros(0, np.int64)])
     local_of = np.concatenate([np.arange(len(f), dtype=np.int64) for f in firsts] + [np.zeros(0, np.int64)])
     first_row = np.concatenate([*firsts, np.zeros(0, np.int64)])
-    order = np.lexsort((column_of, first_row))
-    in_order = [distinct[j][code] for j, code in zip(column_of[order].tolist(), local_of[order].tolist(), strict=True)]
-    numbered: dict[tuple[type, Value], int] = {}
+    order_all = np.lexsort((column_of, first_row))
+    in_order = [distinct[j][code] for j, code in zip(column_of[order_all].tolist(), local_of[order_all].tolist(), strict=True)]
+    numbered: dict[str | bytes, int] = {}
     # A value under two keys (a parcel's id is its number) is one entry, numbered where it first appears.
-    position = np.empty(len(order), dtype=np.int64)
-    position[order] = [numbered.setdefault(value, len(numbered)) for value in in_order]
+    position = np.empty(len(order_all), dtype=np.int64)
+    position[order_all] = [numbered.setdefault(value, len(numbered)) for value in in_order]
     bounds = np.cumsum([0, *(len(f) for f in firsts)])
     remap = [position[bounds[j] : bounds[j + 1]] for j in range(len(columns))]
     # Keys: by the row where each first has a value.
@@ -290,7 +296,7 @@ def _tags(
         pairs[:, 2 * j] = key_index[j]
         pairs[present, 2 * j + 1] = remap[j][codes[present, j]]
         mask[:, 2 * j] = mask[:, 2 * j + 1] = present
-    return [columns[j][0] for j in used], _values_section([value for _type, value in numbered]), pairs, mask
+    return [columns[j][0] for j in used], _values_section(list(numbered)), pairs, mask
 
 
 def layer_encode_columns(

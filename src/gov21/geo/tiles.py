@@ -47,8 +47,15 @@ from pyproj import Transformer
 from gov21.core.errors import NotFound
 from gov21.core.geo import CRS84, BBox, Crs, QueryValueError
 from gov21.core.principal import Principal
-from gov21.geo.contracts import Collection, Feature, Query, collection_version, collections_all
-from gov21.geo.mvt import layer_encode
+from gov21.geo.contracts import (
+    Collection,
+    Feature,
+    FeatureColumns,
+    Query,
+    collection_version,
+    collections_all,
+)
+from gov21.geo.mvt import layer_encode_columns
 from gov21.geo.views import JSON, _collection, edge
 
 TMS_ID = "WebMercatorQuad"
@@ -146,14 +153,22 @@ def tile_features(collection: Collection, tile: TileAddress, reader: Principal |
     return found[:TILE_FEATURES_MAX]
 
 
-def _properties(collection: Collection, feature: Feature) -> dict[str, str | int | float | bool]:
-    """The declared properties of ``feature`` (and its id): what ``/items`` shows, nothing more."""
-    values: dict[str, str | int | float | bool] = {"id": feature.id}
-    for prop in collection.properties:
-        value = feature.properties.get(prop.name)
-        if value is not None:
-            values[prop.name] = value
-    return values
+def tile_columns(collection: Collection, tile: TileAddress, reader: Principal | None) -> FeatureColumns:
+    """The features of ``collection`` that meet ``tile`` and its buffer, as columns of its declared
+    properties (and ids): what ``/items`` shows, nothing more. A public collection that reads its
+    features as columns (``Collection.tile_columns``) gives them so; any other is asked a page at a
+    time, with the reader, so a collection that needs a right logs the read."""
+    names = [prop.name for prop in collection.properties]
+    if tile.zoom < collection.tile_min_zoom:
+        return FeatureColumns(ids=[], geometries=[], properties={name: [] for name in names})
+    if collection.tile_columns is not None and collection.permission is None:
+        return collection.tile_columns(tile.buffered(), TILE_FEATURES_MAX)
+    features = tile_features(collection, tile, reader)
+    return FeatureColumns(
+        ids=[feature.id for feature in features],
+        geometries=[feature.geometry for feature in features],
+        properties={name: [feature.properties.get(name) for feature in features] for name in names},
+    )
 
 
 @cache
@@ -161,16 +176,20 @@ def _to_mercator() -> Transformer:
     return Transformer.from_crs("OGC:CRS84", "EPSG:3857", always_xy=True)
 
 
-def tile_layer(collection: Collection, features: list[Feature], tile: TileAddress) -> bytes:
+def tile_layer(collection: Collection, features: FeatureColumns, tile: TileAddress) -> bytes:
     """One MVT layer (named by the collection's id), encoded: the geometries clipped to the buffered
-    tile in CRS84 (a rectangle there is a rectangle in Web Mercator too), carried into Web Mercator
-    and scaled to the tile's units in one pass over all their coordinates, simplified to one unit,
-    and oriented as MVT wants: exterior rings clockwise here, with y up, so that once the encoder
-    turns y down they have the positive surveyor's area the MVT specification requires (holes the
-    other way). ``geo.mvt`` encodes them all in one pass too."""
-    placed = [feature for feature in features if feature.geometry is not None]
-    if not placed:
-        return layer_encode(collection.id, [], [], extent=EXTENT)
+    tile in CRS84 (a rectangle there is a rectangle in Web Mercator too; a geometry inside it, most of
+    them, is not clipped), carried into Web Mercator and scaled to the tile's units in one pass over
+    all their coordinates, simplified to one unit (those of more than five points), and oriented as MVT wants: exterior rings clockwise
+    here, with y up, so that once the encoder turns y down they have the positive surveyor's area the
+    MVT specification requires (holes the other way). ``geo.mvt`` encodes them all in one pass too,
+    with the properties a column each (``id`` first, then the declared ones)."""
+    names = [prop.name for prop in collection.properties]
+    geometries = np.empty(len(features.geometries), dtype=object)
+    geometries[:] = list(features.geometries)
+    placed = np.flatnonzero(shapely.is_geometry(geometries))
+    if placed.size == 0:
+        return layer_encode_columns(collection.id, [], [], extent=EXTENT)
     window = tile.buffered()
     minx, miny, maxx, _maxy = tile.xy_bounds()
     scale = EXTENT / (maxx - minx)
@@ -180,15 +199,32 @@ def tile_layer(collection: Collection, features: list[Feature], tile: TileAddres
         x, y = mercator.transform(xy[:, 0], xy[:, 1])
         return np.column_stack([(np.asarray(x) - minx) * scale, (np.asarray(y) - miny) * scale])
 
-    geometries = np.array([feature.geometry for feature in placed], dtype=object)
-    clipped = shapely.clip_by_rect(geometries, window.minx, window.miny, window.maxx, window.maxy)
+    shapes = geometries[placed]
+    bounds = shapely.bounds(shapes)
+    inside = (
+        (bounds[:, 0] >= window.minx)
+        & (bounds[:, 1] >= window.miny)
+        & (bounds[:, 2] <= window.maxx)
+        & (bounds[:, 3] <= window.maxy)
+    )
+    clipped = shapes.copy()
+    edge = np.flatnonzero(~inside)
+    if edge.size:
+        clipped[edge] = shapely.clip_by_rect(shapes[edge], window.minx, window.miny, window.maxx, window.maxy)
     kept = np.flatnonzero(~shapely.is_empty(clipped))
     if kept.size == 0:
-        return layer_encode(collection.id, [], [], extent=EXTENT)
-    simple = shapely.simplify(shapely.transform(clipped[kept], to_units), 1.0, preserve_topology=True)
-    oriented = shapely.orient_polygons(simple, exterior_cw=True)
-    properties = [_properties(collection, placed[index]) for index in kept.tolist()]
-    return layer_encode(collection.id, oriented, properties, extent=EXTENT)
+        return layer_encode_columns(collection.id, [], [], extent=EXTENT)
+    projected = shapely.transform(clipped[kept], to_units)
+    # A shape of five points or fewer (a point, a segment, a four-sided ring: a parcel, most
+    # buildings) has nothing to simplify that the grid does not take away; the others are simplified.
+    detailed = np.flatnonzero(shapely.get_num_coordinates(projected) > 5)
+    if detailed.size:
+        projected[detailed] = shapely.simplify(projected[detailed], 1.0, preserve_topology=True)
+    oriented = shapely.orient_polygons(projected, exterior_cw=True)
+    rows = placed[kept].tolist()
+    columns = [("id", [features.ids[i] for i in rows])]
+    columns += [(name, [features.properties[name][i] for i in rows]) for name in names]
+    return layer_encode_columns(collection.id, oriented, columns, extent=EXTENT)
 
 
 # --- tiles kept until their collection changes --------------------------------------------------------
@@ -232,13 +268,13 @@ def layer_tile(collection: Collection, tile: TileAddress, reader: Principal | No
     keep = collection.versioned and collection.permission is None and tile.zoom >= collection.tile_min_zoom
     version = collection_version(collection.id) if keep else None
     if version is None:
-        return tile_layer(collection, tile_features(collection, tile, reader), tile)
+        return tile_layer(collection, tile_columns(collection, tile, reader), tile)
     folder = _cache_folder(collection, version)
     try:
         return _cache_path(folder, tile).read_bytes()
     except OSError:
         pass
-    data = tile_layer(collection, tile_features(collection, tile, reader), tile)
+    data = tile_layer(collection, tile_columns(collection, tile, reader), tile)
     if collection_version(collection.id) == version:
         _cache_store(folder, tile, data)
     return data
