@@ -74,7 +74,7 @@ def main() -> None:
     sizes: list[int] = []
     for _run in range(args.runs):
         collection_changed("parcels")
-        times: dict[str, list[float]] = {kind: [] for kind in runs}
+        times: dict[str, list[float]] = {kind: [] for kind in ("cold", "warm", "revalidate")}
         cpu: list[float] = []
         for tile in chosen:
             url = f"/geo/collections/parcels/tiles/WebMercatorQuad/{args.zoom}/{tile.y}/{tile.x}"

@@ -29,6 +29,7 @@ import json
 import os
 import shutil
 import tempfile
+import time
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -230,7 +231,7 @@ def tile_layer(collection: Collection, features: FeatureColumns, tile: TileAddre
 # --- tiles kept until their collection changes --------------------------------------------------------
 
 # Changes when the way a layer is built changes, so files built by earlier code are not served.
-_LAYOUT = "mvt-2"
+_LAYOUT = "mvt-3"
 
 
 def _cache_folder(collection: Collection, version: str) -> Path:
@@ -242,15 +243,29 @@ def _cache_path(folder: Path, tile: TileAddress) -> Path:
     return folder / str(tile.zoom) / str(tile.col) / f"{tile.row}.mvt"
 
 
+# A folder of an earlier version is left for the tile keeper (``geo.seeding``), which builds its tiles
+# for the new version and then removes it; one older than this is removed by the next new version's
+# first tile, so a node that runs no keeper does not keep them for ever.
+EARLIER_KEPT_SECONDS = 600
+
+
+def _left_alone(folder: Path) -> bool:
+    try:
+        return time.time() - folder.stat().st_mtime > EARLIER_KEPT_SECONDS
+    except OSError:
+        return False  # removed meanwhile
+
+
 def _cache_store(folder: Path, tile: TileAddress, data: bytes) -> None:
     """Keep ``data`` (written whole, then renamed into place: a reader never sees half a file); the
-    first tile of a new version removes the folders of the collection's earlier versions."""
+    first tile of a new version removes the folders of the collection's earlier versions that have
+    been left alone for ``EARLIER_KEPT_SECONDS``."""
     path = _cache_path(folder, tile)
     try:
         if not folder.exists():
             folder.mkdir(parents=True, exist_ok=True)
             for earlier in folder.parent.iterdir():
-                if earlier != folder:
+                if earlier != folder and _left_alone(earlier):
                     shutil.rmtree(earlier, ignore_errors=True)
         path.parent.mkdir(parents=True, exist_ok=True)
         handle, temporary = tempfile.mkstemp(dir=path.parent, suffix=".part")
@@ -259,6 +274,43 @@ def _cache_store(folder: Path, tile: TileAddress, data: bytes) -> None:
         os.replace(temporary, path)
     except OSError:
         pass  # another worker removed the folder of a version that is now old: the tile is served unkept
+
+
+def tiles_kept_folders(collection: Collection) -> tuple[Path | None, list[Path]]:
+    """The folder of the collection's current version (None: its tiles are not kept) and those of
+    its earlier versions still on disk."""
+    keep = collection.versioned and collection.permission is None
+    version = collection_version(collection.id) if keep else None
+    if version is None:
+        return None, []
+    folder = _cache_folder(collection, version)
+    try:
+        earlier = [path for path in folder.parent.iterdir() if path != folder and path.is_dir()]
+    except OSError:
+        earlier = []
+    return folder, earlier
+
+
+def tiles_in_folder(folder: Path) -> list[TileAddress]:
+    """The addresses of the tiles kept in ``folder`` (``<zoom>/<col>/<row>.mvt``)."""
+    found = []
+    for path in folder.glob("*/*/*.mvt"):
+        zoom, col, row = path.parent.parent.name, path.parent.name, path.stem
+        if zoom.isdigit() and col.isdigit() and row.isdigit():
+            found.append(TileAddress(int(zoom), int(row), int(col)))
+    return found
+
+
+def tile_kept(folder: Path, tile: TileAddress) -> bool:
+    return _cache_path(folder, tile).exists()
+
+
+def tile_built_at(folder: Path, tile: TileAddress) -> float:
+    """When the tile kept in ``folder`` was built (0: it is not there)."""
+    try:
+        return _cache_path(folder, tile).stat().st_mtime
+    except OSError:
+        return 0.0
 
 
 def layer_tile(collection: Collection, tile: TileAddress, reader: Principal | None) -> bytes:
