@@ -1,3 +1,4 @@
+import gc
 import os
 
 from django.core.wsgi import get_wsgi_application
@@ -13,3 +14,8 @@ from gov21.exchange.wsgi import clients_application, node_application  # noqa: E
 clients = clients_application
 # The node interface, behind mutual TLS (gov21 exchange node serve --node-listen).
 node = node_application
+
+# Everything loaded so far (Django, the apps, their modules) lives as long as the worker: moved out of
+# the garbage collector's sight, a full collection no longer walks it. Walking it took about 60 ms
+# each time, every few tiles built (decision 0080).
+gc.freeze()
