@@ -80,21 +80,42 @@ def _value(value: Value) -> bytes:
     return b"\x19" + struct.pack("<d", value)
 
 
+def _value_keys(values: list[Value], kind: type) -> list[str | bytes]:
+    """The keys of values of one type other than str: their ``Value`` messages (doubles made in numpy)."""
+    if kind is float and values:
+        messages = np.empty((len(values), 9), dtype=np.uint8)
+        messages[:, 0] = 0x19
+        messages[:, 1:] = np.asarray(values, dtype="<f8").view(np.uint8).reshape(-1, 8)
+        data = messages.tobytes()
+        return [data[at : at + 9] for at in range(0, len(data), 9)]
+    return [_value(value) for value in values]
+
+
 def _values_section(values: list[str | bytes]) -> bytes:
-    """The layer's values, each a field 4, from their keys (a string, or a value's encoded message):
-    strings shorter than 126 bytes (most values) framed in numpy, others one by one."""
-    texts = [value.encode() if type(value) is str else b"" for value in values]
-    short = [type(value) is str and len(text) < 126 for value, text in zip(values, texts, strict=True)]
-    payloads = [
-        text if plain else _framed(_value(value) if type(value) is str else value)
-        for value, text, plain in zip(values, texts, short, strict=True)
-    ]
+    """The layer's values, each a field 4, from their keys (a string, or a value's encoded message),
+    framed in numpy: a string of fewer than 126 bytes or a message of fewer than 128 (nearly all)
+    takes a head of fixed size; any other is framed on its own."""
+    is_text = [type(value) is str for value in values]
+    payloads = [value.encode() if text else value for value, text in zip(values, is_text, strict=True)]
     sizes = np.fromiter(map(len, payloads), dtype=np.int64, count=len(payloads))
-    plain = np.array(short, dtype=bool)
-    heads = np.column_stack([np.full(len(values), 0x22), sizes + 2, np.full(len(values), 0x0A), sizes])[plain]
-    head_sizes = np.where(plain, 4, 0)
+    text = np.array(is_text, dtype=bool)
+    head_sizes = np.where(text, 4, 2)
+    for at in np.flatnonzero(np.where(text, sizes >= 126, sizes >= 128)).tolist():
+        value = values[at]
+        payloads[at] = _framed(_value(value) if isinstance(value, str) else value)
+        head_sizes[at] = 0
+    sizes = np.fromiter(map(len, payloads), dtype=np.int64, count=len(payloads))
+    heads = np.column_stack(
+        [
+            np.full(len(values), 0x22),
+            np.where(text, sizes + 2, sizes),
+            np.full(len(values), 0x0A),
+            sizes,
+        ]
+    )
+    framing = heads[np.arange(4) < head_sizes[:, None]].astype(np.uint8)
     data = np.frombuffer(b"".join(payloads), dtype=np.uint8)
-    return _interleave([(heads.ravel().astype(np.uint8), head_sizes), (data, sizes)]).tobytes()
+    return _interleave([(framing, head_sizes), (data, sizes)]).tobytes()
 
 
 def _framed(message: bytes) -> bytes:
@@ -255,11 +276,15 @@ def _tags(
         kinds.discard(type(None))
         if len(kinds) == 1 and kinds <= {str, int, float, bool}:
             # One type (the usual column): its values are their own keys within it.
-            order = {value: place for place, value in enumerate(dict.fromkeys(taken)) if value is not None}
-            order[None] = -1
-            codes[:, j] = list(map(order.__getitem__, taken))
-            del order[None]
-            distinct.append(list(order) if kinds == {str} else [_value(value) for value in order])
+            order = dict.fromkeys(taken)
+            order.pop(None, None)
+            if len(order) == n:  # every value differs (an id): each is its own
+                codes[:, j] = np.arange(n)
+            else:
+                place = {value: number for number, value in enumerate(order)}
+                place[None] = -1
+                codes[:, j] = list(map(place.__getitem__, taken))
+            distinct.append(list(order) if kinds == {str} else _value_keys(list(order), kinds.pop()))
         else:
             local: dict[str | bytes, int] = {}
             codes[:, j] = [
@@ -269,9 +294,13 @@ def _tags(
                 for value in taken
             ]
             distinct.append(list(local))
-        present = codes[:, j] >= 0
-        _unique, first = np.unique(codes[present, j], return_index=True)
-        firsts.append(np.flatnonzero(present)[first])
+        # Codes are numbered as values first appear: a code's first row is where the running
+        # highest code rises.
+        present = np.flatnonzero(codes[:, j] >= 0)
+        highest = np.maximum.accumulate(codes[present, j]) if present.size else np.zeros(0, np.int64)
+        rises = np.ones(len(highest), dtype=bool)
+        rises[1:] = highest[1:] > highest[:-1]
+        firsts.append(present[rises])
     # Values: every column's distinct values by the (row, column) where they first appear.
     column_of = np.concatenate([np.full(len(f), j, dtype=np.int64) for j, f in enumerate(firsts)] + [np.zeros(0, np.int64)])
     local_of = np.concatenate([np.arange(len(f), dtype=np.int64) for f in firsts] + [np.zeros(0, np.int64)])
@@ -379,9 +408,21 @@ def layer_encode(
     extent: int,
 ) -> bytes:
     """A tile holding one layer named ``name``: a feature per geometry with the properties beside it
-    (``layer_encode_columns`` with the rows turned into columns, keys in the order they first appear)."""
-    names: dict[str, None] = {}
+    (``layer_encode_columns`` with the rows turned into columns). A feature's tags follow the
+    columns' order, which follows the rows': a key first met in a row goes after the keys before it
+    in that row, so rows whose keys are in one order (each a part of it) keep it."""
+    names: list[str] = []
+    known: set[str] = set()
     for row in properties:
-        names.update(dict.fromkeys(row))
+        if known.issuperset(row):
+            continue
+        at = 0
+        for key in row:
+            if key in known:
+                at = names.index(key) + 1
+            else:
+                names.insert(at, key)
+                known.add(key)
+                at += 1
     columns = [(key, [row.get(key) for row in properties]) for key in names]
     return layer_encode_columns(name, geometries, columns, extent=extent)
