@@ -150,7 +150,10 @@ def _streams(
     coords = shapely.get_coordinates(geoms)
     xs = np.rint(coords[:, 0]).astype(np.int64)
     ys = extent - np.rint(coords[:, 1]).astype(np.int64)
-    parts, owner = shapely.get_parts(geoms, return_index=True)
+    if np.isin(shapely.get_type_id(geoms), (4, 5, 6)).any():
+        parts, owner = shapely.get_parts(geoms, return_index=True)
+    else:  # no multi-part geometry (parcels, buildings): each is its own part, and none is made
+        parts, owner = geoms, np.arange(len(geoms))
     part_types = shapely.get_type_id(parts)
     polygon_parts = part_types == 3
     # Arcs: every line, every ring; each point part is an arc of one point.

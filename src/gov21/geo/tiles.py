@@ -43,7 +43,6 @@ from django.http import HttpRequest, HttpResponse
 from django.utils.http import parse_etags
 from django.utils.translation import gettext as _
 from numpy.typing import NDArray
-from pyproj import Transformer
 
 from gov21.core.errors import NotFound
 from gov21.core.geo import CRS84, BBox, Crs, QueryValueError
@@ -172,9 +171,8 @@ def tile_columns(collection: Collection, tile: TileAddress, reader: Principal | 
     )
 
 
-@cache
-def _to_mercator() -> Transformer:
-    return Transformer.from_crs("OGC:CRS84", "EPSG:3857", always_xy=True)
+# The radius of the sphere Web Mercator (EPSG:3857) projects, in metres.
+_EARTH_RADIUS = 6378137.0
 
 
 def tile_layer(collection: Collection, features: FeatureColumns, tile: TileAddress) -> bytes:
@@ -194,11 +192,12 @@ def tile_layer(collection: Collection, features: FeatureColumns, tile: TileAddre
     window = tile.buffered()
     minx, miny, maxx, _maxy = tile.xy_bounds()
     scale = EXTENT / (maxx - minx)
-    mercator = _to_mercator()
 
     def to_units(xy: NDArray[np.float64]) -> NDArray[np.float64]:
-        x, y = mercator.transform(xy[:, 0], xy[:, 1])
-        return np.column_stack([(np.asarray(x) - minx) * scale, (np.asarray(y) - miny) * scale])
+        # EPSG:3857 is the sphere's Mercator: x = R λ, y = R ln tan(π/4 + φ/2), in numpy at once.
+        x = np.radians(xy[:, 0]) * _EARTH_RADIUS
+        y = np.log(np.tan(np.pi / 4 + np.radians(xy[:, 1]) / 2)) * _EARTH_RADIUS
+        return np.column_stack([(x - minx) * scale, (y - miny) * scale])
 
     shapes = geometries[placed]
     bounds = shapely.bounds(shapes)
