@@ -133,7 +133,9 @@ def main() -> None:
                 assert response.status_code == 200
             runs.setdefault("after_change", []).append(_quantiles(times_after))
             after.setdefault("keeper", []).append(keeper)
-            print(f"run {_run + 1} after_change: keeper {json.dumps(keeper)}, then {json.dumps(_quantiles(times_after))}")
+            print(
+                f"run {_run + 1} after_change: keeper {json.dumps(keeper)}, then {json.dumps(_quantiles(times_after))}"
+            )
     medians = {
         kind: {q: round(statistics.median(run[q] for run in values), 1) for q in ("p50", "p95", "p99")}
         for kind, values in runs.items()

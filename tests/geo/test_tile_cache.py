@@ -25,9 +25,9 @@ from gov21.geo.contracts import (
     Query,
     Result,
     collection_changed,
+    collection_get,
     collection_register,
     collection_version,
-    collection_get,
     features_select,
 )
 from gov21.geo.seeding import tiles_rebuild

@@ -38,8 +38,8 @@ from gov21.core import config
 from gov21.core.errors import DomainError, NotFound
 from gov21.core.geo import CRS84, GeometryError, area_m2, geometry_check, projected_crs, to_projected, transform
 from gov21.core.geography import boundaries, country_bounds, parishes
-from gov21.geo.contracts import collection_changed
 from gov21.core.principal import Principal
+from gov21.geo.contracts import collection_changed
 
 # An area sent for a disaster is an outline or a track, not a survey: a few megabytes at most.
 AREA_MAX_BYTES = 5 * 1024 * 1024

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import struct
 from collections.abc import Mapping, Sequence
+from typing import cast
 
 import numpy as np
 import shapely
@@ -95,8 +96,8 @@ def _values_section(values: list[str | bytes]) -> bytes:
     """The layer's values, each a field 4, from their keys (a string, or a value's encoded message),
     framed in numpy: a string of fewer than 126 bytes or a message of fewer than 128 (nearly all)
     takes a head of fixed size; any other is framed on its own."""
-    is_text = [type(value) is str for value in values]
-    payloads = [value.encode() if text else value for value, text in zip(values, is_text, strict=True)]
+    is_text = [isinstance(value, str) for value in values]
+    payloads: list[bytes] = [value.encode() if isinstance(value, str) else value for value in values]
     sizes = np.fromiter(map(len, payloads), dtype=np.int64, count=len(payloads))
     text = np.array(is_text, dtype=bool)
     head_sizes = np.where(text, 4, 2)
@@ -162,7 +163,9 @@ def _streams(
     holed = shapely.get_num_interior_rings(parts[polygons]) > 0
     rings, ring_of = shapely.get_rings(parts[polygons[holed]], return_index=True)
     ring_part = np.concatenate([polygons[~holed], polygons[holed][ring_of]])
-    ring_sizes = np.concatenate([shapely.get_num_coordinates(parts[polygons[~holed]]), shapely.get_num_coordinates(rings)])
+    ring_sizes = np.concatenate(
+        [shapely.get_num_coordinates(parts[polygons[~holed]]), shapely.get_num_coordinates(rings)]
+    )
     by_part = np.argsort(ring_part, kind="stable")
     ring_part, ring_sizes = ring_part[by_part], ring_sizes[by_part]
     arc_part = np.concatenate([np.flatnonzero(~polygon_parts), ring_part])
@@ -262,9 +265,10 @@ _ENCODABLE = (str, bool, int, float)
 def _tags(
     columns: Sequence[tuple[str, Sequence[Value | None]]], rows: NDArray[np.int64]
 ) -> tuple[list[str], bytes, NDArray[np.uint64], NDArray[np.bool_]]:
-    """The layer's keys and value messages, and per feature (``rows`` of the columns) the pairs of
-    key and value indexes, as ``mapbox_vector_tile`` numbers them (the values as the layer's fields 4): keys and values (the same value
-    under two keys once) in the order they first appear, feature by feature, key by key."""
+    """The layer's keys, its values (encoded as its fields 4), and per feature (``rows`` of the
+    columns) the pairs of key and value indexes, numbered as a feature at a time numbers them: keys
+    and values (the same value under two keys once) in the order they first appear, feature by
+    feature, key by key."""
     n = len(rows)
     picked = rows.tolist()
     every = all(len(column) == n for _key, column in columns) and bool(np.array_equal(rows, np.arange(n)))
@@ -287,7 +291,8 @@ def _tags(
                 place = {value: number for number, value in enumerate(order)}
                 place[None] = -1
                 codes[:, j] = list(map(place.__getitem__, taken))
-            distinct.append(list(order) if kinds == {str} else _value_keys(list(order), kinds.pop()))
+            found = cast(list[Value], list(order))
+            distinct.append(cast(list[str | bytes], found) if kinds == {str} else _value_keys(found, kinds.pop()))
         else:
             local: dict[str | bytes, int] = {}
             codes[:, j] = [
@@ -305,11 +310,15 @@ def _tags(
         rises[1:] = highest[1:] > highest[:-1]
         firsts.append(present[rises])
     # Values: every column's distinct values by the (row, column) where they first appear.
-    column_of = np.concatenate([np.full(len(f), j, dtype=np.int64) for j, f in enumerate(firsts)] + [np.zeros(0, np.int64)])
+    column_of = np.concatenate(
+        [np.full(len(f), j, dtype=np.int64) for j, f in enumerate(firsts)] + [np.zeros(0, np.int64)]
+    )
     local_of = np.concatenate([np.arange(len(f), dtype=np.int64) for f in firsts] + [np.zeros(0, np.int64)])
     first_row = np.concatenate([*firsts, np.zeros(0, np.int64)])
     order_all = np.lexsort((column_of, first_row))
-    in_order = [distinct[j][code] for j, code in zip(column_of[order_all].tolist(), local_of[order_all].tolist(), strict=True)]
+    in_order = [
+        distinct[j][code] for j, code in zip(column_of[order_all].tolist(), local_of[order_all].tolist(), strict=True)
+    ]
     numbered: dict[str | bytes, int] = {}
     # A value under two keys (a parcel's id is its number) is one entry, numbered where it first appears.
     position = np.empty(len(order_all), dtype=np.int64)
@@ -324,10 +333,10 @@ def _tags(
     pairs = np.zeros((n, 2 * len(columns)), dtype=np.uint64)
     mask = np.zeros((n, 2 * len(columns)), dtype=bool)
     for j in used:
-        present = codes[:, j] >= 0
+        has = codes[:, j] >= 0
         pairs[:, 2 * j] = key_index[j]
-        pairs[present, 2 * j + 1] = remap[j][codes[present, j]]
-        mask[:, 2 * j] = mask[:, 2 * j + 1] = present
+        pairs[has, 2 * j + 1] = remap[j][codes[has, j]]
+        mask[:, 2 * j] = mask[:, 2 * j + 1] = has
     return [columns[j][0] for j in used], _values_section(list(numbered)), pairs, mask
 
 

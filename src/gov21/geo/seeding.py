@@ -164,4 +164,3 @@ def tiles_seed(*, collection_id: str | None, max_zoom: int, limit: int | None = 
 
 
 __all__ = ["kept_collections", "seed_count", "seed_tiles", "tiles_follow", "tiles_rebuild", "tiles_seed"]
-

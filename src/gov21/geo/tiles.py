@@ -179,10 +179,11 @@ def tile_layer(collection: Collection, features: FeatureColumns, tile: TileAddre
     """One MVT layer (named by the collection's id), encoded: the geometries clipped to the buffered
     tile in CRS84 (a rectangle there is a rectangle in Web Mercator too; a geometry inside it, most of
     them, is not clipped), carried into Web Mercator and scaled to the tile's units in one pass over
-    all their coordinates, simplified to one unit (those of more than five points), and oriented as MVT wants: exterior rings clockwise
-    here, with y up, so that once the encoder turns y down they have the positive surveyor's area the
-    MVT specification requires (holes the other way). ``geo.mvt`` encodes them all in one pass too,
-    with the properties a column each (``id`` first, then the declared ones)."""
+    all their coordinates, simplified to one unit (those of more than five points), and oriented as
+    MVT wants: exterior rings clockwise here, with y up, so that once the encoder turns y down they
+    have the positive surveyor's area the MVT specification requires (holes the other way).
+    ``geo.mvt`` encodes them all in one pass too, with the properties a column each (``id`` first,
+    then the declared ones)."""
     names = [prop.name for prop in collection.properties]
     geometries = np.empty(len(features.geometries), dtype=object)
     geometries[:] = list(features.geometries)

@@ -125,7 +125,9 @@ def _page(
     return Result(features=page, number_matched=len(ids))
 
 
-def _tile_columns(model: type[M], fields: dict[str, str], id_field: str | None) -> Callable[[BBox, int], FeatureColumns]:
+def _tile_columns(
+    model: type[M], fields: dict[str, str], id_field: str | None
+) -> Callable[[BBox, int], FeatureColumns]:
     """The current features meeting a box, as columns, for the collection's tiles: one statement
     reads the rows whose box meets the window (on the spatial index) in id order, through the
     database cursor (no model instance, no per-row conversion), and their geometries are parsed and

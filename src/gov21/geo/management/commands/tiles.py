@@ -22,14 +22,18 @@ class Command(BaseCommand):
         follow.add_argument("--every", type=float, default=2.0)
         follow.add_argument("--for", dest="stop_after", type=float, default=None)
         seed = sub.add_parser("seed", help="Build every tile over a collection's extent up to a zoom.")
-        seed.add_argument("--collection", default=None, help="A collection whose tiles are kept (all of them by default).")
+        seed.add_argument(
+            "--collection", default=None, help="A collection whose tiles are kept (all of them by default)."
+        )
         seed.add_argument("--max-zoom", dest="max_zoom", type=int, default=16)
 
     def handle(self, *args: Any, **options: Any) -> None:
         if options["action"] == "follow":
             if options["every"] <= 0:
                 raise CommandError(_("--every is a number of seconds above 0."))
-            built = seeding.tiles_follow(every=options["every"], stop_after=options["stop_after"], say=self.stdout.write)
+            built = seeding.tiles_follow(
+                every=options["every"], stop_after=options["stop_after"], say=self.stdout.write
+            )
             self.stdout.write(f"{built} tiles built")
             return
         try:
