@@ -17,7 +17,6 @@ with its CPU per tile; the same tiles are then asked as a map would (``after_cha
 from __future__ import annotations
 
 import argparse
-import gc
 import json
 import os
 import random
@@ -49,7 +48,8 @@ def main() -> None:
     parser.add_argument(
         "--no-gc-freeze",
         action="store_true",
-        help="leave what is loaded in the garbage collector's sight (gov21.wsgi freezes it, as a worker does)",
+        help="leave what is loaded in the garbage collector's sight (gov21.wsgi, which a web worker loads,"
+        " freezes it; without this the benchmark loads it too)",
     )
     args = parser.parse_args()
     import django
@@ -70,7 +70,7 @@ def main() -> None:
             pass
 
     if not args.no_gc_freeze:
-        gc.freeze()  # as gov21.wsgi does once a worker has loaded the platform
+        import gov21.wsgi  # noqa: F401 - loads the platform and freezes it, as a web worker does
     parcels = collection_get("parcels")
     assert parcels is not None
     box = parcels.extent()
