@@ -313,12 +313,11 @@ def _tags(
     column_of = np.concatenate(
         [np.full(len(f), j, dtype=np.int64) for j, f in enumerate(firsts)] + [np.zeros(0, np.int64)]
     )
-    local_of = np.concatenate([np.arange(len(f), dtype=np.int64) for f in firsts] + [np.zeros(0, np.int64)])
     first_row = np.concatenate([*firsts, np.zeros(0, np.int64)])
     order_all = np.lexsort((column_of, first_row))
-    in_order = [
-        distinct[j][code] for j, code in zip(column_of[order_all].tolist(), local_of[order_all].tolist(), strict=True)
-    ]
+    every_key = np.empty(len(order_all), dtype=object)
+    every_key[:] = [key for keys in distinct for key in keys]
+    in_order = every_key[order_all].tolist()
     numbered: dict[str | bytes, int] = {}
     # A value under two keys (a parcel's id is its number) is one entry, numbered where it first appears.
     position = np.empty(len(order_all), dtype=np.int64)

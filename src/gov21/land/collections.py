@@ -145,16 +145,23 @@ def _tile_columns(
         if not found:
             return FeatureColumns(ids=[], geometries=[], properties={name: [] for name in names})
         read = list(zip(*found, strict=True))
-        geometries = shapely.from_wkb([bytes(wkb) for wkb in read[1]])
+        wkbs = read[1] if isinstance(read[1][0], bytes) else [bytes(wkb) for wkb in read[1]]  # PostgreSQL: views
+        geometries = shapely.from_wkb(np.asarray(wkbs, dtype=object))
         west, south, east, north = (float(v) for v in area.bounds)
         bounds = shapely.bounds(geometries)
         meets = (bounds[:, 0] >= west) & (bounds[:, 1] >= south) & (bounds[:, 2] <= east) & (bounds[:, 3] <= north)
         edge = np.flatnonzero(~meets)
         if edge.size:
             meets[edge] = shapely.intersects(geometries[edge], area)
-        chosen = np.flatnonzero(meets)[:limit].tolist()
-        values = {name: [read[2 + n][i] for i in chosen] for n, name in enumerate(names)}
-        ids = [str(value) for value in values[id_field]] if id_field else [str(read[0][i]) for i in chosen]
+        chosen = np.flatnonzero(meets)[:limit]
+        if len(chosen) == len(found):  # every row read meets the window: its columns as read
+            values = {name: list(read[2 + n]) for n, name in enumerate(names)}
+            idents = list(read[0])
+        else:
+            picked = chosen.tolist()
+            values = {name: [read[2 + n][i] for i in picked] for n, name in enumerate(names)}
+            idents = [read[0][i] for i in picked]
+        ids = [str(value) for value in (values[id_field] if id_field else idents)]
         return FeatureColumns(ids=ids, geometries=geometries[chosen].tolist(), properties=values)
 
     return columns
