@@ -16,7 +16,7 @@ import shutil
 import time
 from collections.abc import Callable
 
-from django.db import close_old_connections
+from django.db import close_old_connections, connection
 from django.utils.translation import gettext as _
 
 from gov21.core.errors import DomainError
@@ -76,7 +76,8 @@ def tiles_follow(*, every: float, stop_after: float | None = None, say: Callable
     started = time.monotonic()
     built = 0
     while stop_after is None or time.monotonic() - started < stop_after:
-        close_old_connections()
+        if not connection.in_atomic_block:  # a connection the database dropped is opened again
+            close_old_connections()
         for collection in kept_collections():
             made = tiles_rebuild(collection)
             if made and say is not None:
