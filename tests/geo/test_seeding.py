@@ -192,3 +192,15 @@ def test_seed_refuses_bad_input(
 def test_follow_refuses_a_period_of_zero(wells: Wells) -> None:
     with pytest.raises(CommandError, match="above 0"):
         call_command("tiles", "follow", "--every", "0")
+
+
+def test_a_failing_round_does_not_stop_the_follower(wells: Wells, monkeypatch: pytest.MonkeyPatch) -> None:
+    failures = [OSError("disk full")]
+
+    def rebuild(collection: Collection) -> int:
+        if failures:
+            raise failures.pop()
+        return 1
+
+    monkeypatch.setattr(seeding, "tiles_rebuild", rebuild)
+    assert tiles_follow(every=0.01, stop_after=0.05) >= 1  # the rounds after the failure still ran

@@ -12,11 +12,12 @@ need a right are never kept, so never built here."""
 
 from __future__ import annotations
 
+import logging
 import shutil
 import time
 from collections.abc import Callable
 
-from django.db import close_old_connections, connection
+from django.db import DatabaseError, close_old_connections, connection
 from django.utils.translation import gettext as _
 
 from gov21.core.errors import DomainError
@@ -32,6 +33,7 @@ from gov21.geo.tiles import (
     tiles_kept_folders,
 )
 
+logger = logging.getLogger("gov21.geo")
 # After one change the keeper builds at most this many tiles of the earlier version (the most
 # recently built first): a map's tiles, not every tile a crawler once asked for.
 REBUILD_MAX = 5000
@@ -79,7 +81,13 @@ def tiles_follow(*, every: float, stop_after: float | None = None, say: Callable
         if not connection.in_atomic_block:  # a connection the database dropped is opened again
             close_old_connections()
         for collection in kept_collections():
-            made = tiles_rebuild(collection)
+            try:
+                made = tiles_rebuild(collection)
+            except (DatabaseError, OSError):
+                # The database or the disk failed this round: requests build their tiles meanwhile,
+                # and the next round tries again (the keeper stopping would stop ``gov21 up``).
+                logger.exception("tiles of %s not rebuilt this round", collection.id)
+                continue
             if made and say is not None:
                 say(f"{collection.id}: {made} tiles built for the new version")
             built += made
