@@ -4,14 +4,19 @@ recorded without overwriting, and clear refusals of what cannot be stored."""
 from __future__ import annotations
 
 from datetime import date, timedelta
+from pathlib import Path
 
+import mapbox_vector_tile
+import morecantile
 import pytest
+from django.test import Client, override_settings
 from django.utils import timezone
 
 from gov21.assets import selectors, services
 from gov21.assets.models import Asset, AssetChange, Inspection
 from gov21.assets.records import AssetFacts, InspectionFacts
 from gov21.core.errors import DomainError
+from gov21.geo.contracts import collection_version
 from tests.assets.factories import OFFICER, READER, asset, facts, point, square
 
 pytestmark = pytest.mark.django_db
@@ -154,3 +159,25 @@ def test_an_inspection_date_must_be_a_date() -> None:
     assert services.facts_parse(
         InspectionFacts, {"inspected_on": "2026-01-02", "condition": "good"}
     ).inspected_on == date(2026, 1, 2)
+
+
+def test_a_change_of_an_asset_shows_on_its_kept_map_tile(tmp_path: Path) -> None:
+    tile = morecantile.tms.get("WebMercatorQuad").tile(-63.08, 14.38, 15)
+    url = f"/geo/collections/assets/tiles/WebMercatorQuad/15/{tile.y}/{tile.x}"
+
+    def names() -> set[str]:
+        content = Client().get(url).content
+        return {f["properties"]["name"] for f in mapbox_vector_tile.decode(content)["assets"]["features"]}
+
+    with override_settings(DATA_DIR=tmp_path):
+        school = asset(code="SCH-010", geometry=point(-63.08, 14.38))
+        roads_before = collection_version("roads")
+        assert names() == {school.name}
+        assert list((tmp_path / "tiles" / "assets").rglob("*.mvt"))  # kept until the register changes
+        services.asset_update(
+            facts=facts(code="SCH-010", name="Renamed school", geometry=point(-63.08, 14.38)),
+            reason="renamed",
+            actor=OFFICER,
+        )
+        assert names() == {"Renamed school"}
+        assert collection_version("roads") != roads_before

@@ -13,6 +13,7 @@ import shapely
 from shapely.geometry import GeometryCollection, LineString, MultiLineString, MultiPoint, Point, Polygon
 
 from gov21.geo.mvt import layer_encode
+from tests.geo import mvt_previous
 
 OPTIONS = {"extents": 4096, "check_winding_order": False}
 
@@ -88,3 +89,52 @@ def test_a_geometry_collection_is_left_out_not_a_failure() -> None:
     data = layer_encode("mixed", [mixed, Point(5, 6)], [{"k": "gc"}, {"k": "point"}], extent=4096)
     [feature] = mapbox_vector_tile.decode(data)["mixed"]["features"]
     assert feature["properties"] == {"k": "point"}
+
+
+def _random_value(rng: random.Random, shared: list[object]) -> object:
+    k = rng.random()
+    if k < 0.15:
+        return None
+    if k < 0.3:
+        return rng.choice(shared)  # the same value under several keys, and repeated
+    if k < 0.4:
+        return rng.choice([True, False, 1, 0, 1.0, 0.0, -1])  # equal as numbers, apart as values
+    if k < 0.55:
+        return rng.randint(-(2**40), 2**40)
+    if k < 0.7:
+        return rng.uniform(-1e6, 1e6)
+    if k < 0.8:
+        return "é" * rng.randint(60, 70)  # a string of 120 to 140 bytes: framed either way
+    return f"v{rng.randint(0, 3000)}"
+
+
+def test_columns_of_random_values_are_encoded_as_the_reference_encodes_the_rows() -> None:
+    from gov21.geo.mvt import layer_encode_columns
+
+    for seed in range(12):
+        rng = random.Random(seed)
+        count = rng.choice([1, 5, 200, 1500])
+        shapes = shapely.orient_polygons(np.array(_shapes(rng, count), dtype=object), exterior_cw=True)
+        shared: list[object] = ["same", 7, 2.5, True]
+        names = [f"k{n}" for n in range(rng.randint(1, 6))]
+        kind = {name: rng.random() for name in names}
+        columns = []
+        for name in names:
+            if kind[name] < 0.2:
+                values = [None] * count  # a key no feature has
+            elif kind[name] < 0.5:
+                values = [f"{name}-{i}" if rng.random() < 0.9 else None for i in range(count)]  # an id
+            elif kind[name] < 0.7:
+                values = [rng.uniform(0, 1e4) for _ in range(count)]
+            else:
+                values = [_random_value(rng, shared) for _ in range(count)]
+            columns.append((name, values))
+        rows = [{name: values[i] for name, values in columns if values[i] is not None} for i in range(count)]
+        mine = layer_encode_columns("things", shapes, columns, extent=4096)
+        # Byte for byte what the encoder of a feature at a time gave, and what the rows give.
+        assert mine == mvt_previous.layer_encode("things", shapes, rows, extent=4096), seed
+        assert mine == layer_encode("things", shapes, rows, extent=4096)
+        # The same features as the reference encoder's (which numbers a mix of 1, 1.0 and True its
+        # own way, so its bytes may differ there).
+        reference = mapbox_vector_tile.decode(_reference("things", list(shapes), rows))
+        assert mapbox_vector_tile.decode(mine) == reference, seed

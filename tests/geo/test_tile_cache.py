@@ -17,7 +17,7 @@ from shapely.geometry import Point
 
 from gov21.core.geo import BBox
 from gov21.core.principal import Principal
-from gov21.geo import contracts, views
+from gov21.geo import contracts, tiles, views
 from gov21.geo.contracts import (
     Collection,
     Feature,
@@ -25,10 +25,12 @@ from gov21.geo.contracts import (
     Query,
     Result,
     collection_changed,
+    collection_get,
     collection_register,
     collection_version,
     features_select,
 )
+from gov21.geo.seeding import tiles_rebuild
 
 pytestmark = pytest.mark.django_db
 TMS = morecantile.tms.get("WebMercatorQuad")
@@ -82,6 +84,12 @@ def wells(data_dir: Path) -> Iterator[Wells]:
     contracts._COLLECTIONS.pop("wells")
 
 
+def _wells() -> Collection:
+    found = collection_get("wells")
+    assert found is not None
+    return found
+
+
 def _names(content: bytes, layer: str = "wells") -> set[str]:
     return {f["properties"]["name"] for f in mapbox_vector_tile.decode(content)[layer]["features"]}
 
@@ -100,9 +108,26 @@ def test_a_tile_is_built_once_and_kept_until_its_collection_changes(wells: Wells
     changed = client.get(URL, HTTP_IF_NONE_MATCH=first["ETag"])
     assert changed.status_code == 200 and changed["ETag"] != first["ETag"] and wells.asked == 2
     assert _names(changed.content) == {"Old well", "New well"}
-    # The files of the earlier version are gone; those of the new one are served.
-    assert len(list((data_dir / "tiles" / "wells").iterdir())) == 1
+    # The new version's tile is kept and served; the earlier version's folder waits for the tile
+    # keeper, which finds its tile already built and removes the folder.
     assert client.get(URL).content == changed.content and wells.asked == 2
+    assert len(list((data_dir / "tiles" / "wells").iterdir())) == 2
+    assert tiles_rebuild(_wells()) == 0 and wells.asked == 2
+    assert len(list((data_dir / "tiles" / "wells").iterdir())) == 1
+
+
+def test_an_earlier_version_left_alone_is_removed_by_the_next_new_version(
+    wells: Wells, data_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    client = Client()
+    client.get(URL)
+    collection_changed("wells")
+    client.get(URL)
+    assert len(list((data_dir / "tiles" / "wells").iterdir())) == 2  # kept for the keeper
+    monkeypatch.setattr(tiles, "EARLIER_KEPT_SECONDS", -1)  # as if no keeper ran for ten minutes
+    collection_changed("wells")
+    client.get(URL)
+    assert len(list((data_dir / "tiles" / "wells").iterdir())) == 1
 
 
 def test_a_change_during_the_build_is_served_but_not_kept(wells: Wells) -> None:

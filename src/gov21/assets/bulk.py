@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 
 from gov21.assets.models import Asset, AssetChange
 from gov21.assets.records import AssetFacts
-from gov21.assets.services import _facts_check, _fill, _snapshot
+from gov21.assets.services import _assets_changed, _facts_check, _fill, _snapshot
 from gov21.core.errors import DomainError
 
 
@@ -40,6 +40,7 @@ def assets_add_many(*, facts: Sequence[AssetFacts], changed_by: str, at: datetim
         _fill(asset, f, geometry)
         assets.append(asset)
     Asset.objects.bulk_create(assets, batch_size=2_000)
+    _assets_changed()
     AssetChange.objects.bulk_create(
         (
             AssetChange(

@@ -126,6 +126,8 @@ def assets_collection() -> Collection:
         item=lambda code, reader: _one_asset(Asset.objects.filter(code=code), asset_feature),
         extent=lambda: _extent(Asset.objects.all()),
         filtering=True,
+        # Every change of an asset says so (services._assets_changed): its tiles are kept until then.
+        versioned=True,
     )
 
 
@@ -139,6 +141,7 @@ def roads_collection() -> Collection:
         item=lambda code, reader: _one_asset(Asset.objects.filter(kind="road", code=code), _road_feature),
         extent=lambda: _extent(Asset.objects.filter(kind="road")),
         filtering=True,
+        versioned=True,
     )
 
 

@@ -39,6 +39,7 @@ from gov21.core.errors import DomainError, NotFound
 from gov21.core.geo import CRS84, GeometryError, area_m2, geometry_check, projected_crs, to_projected, transform
 from gov21.core.geography import boundaries, country_bounds, parishes
 from gov21.core.principal import Principal
+from gov21.geo.contracts import collection_changed
 
 # An area sent for a disaster is an outline or a track, not a survey: a few megabytes at most.
 AREA_MAX_BYTES = 5 * 1024 * 1024
@@ -158,6 +159,13 @@ def _fill(asset: Asset, facts: AssetFacts, geometry: BaseGeometry) -> None:
     asset.parish = parish_at(geometry)
 
 
+def _assets_changed() -> None:
+    """Say, in the transaction that changes an asset, that the asset collections change: their kept
+    tiles are then built again from the register (the roads are assets of one kind)."""
+    collection_changed("assets")
+    collection_changed("roads")
+
+
 def asset_add(*, facts: AssetFacts, actor: Principal) -> Asset:
     """Enter a new asset in the register (its first version)."""
     actor.require("assets.write")
@@ -176,6 +184,7 @@ def asset_add(*, facts: AssetFacts, actor: Principal) -> Asset:
             asset = Asset(code=facts.code, created_at=now, updated_at=now, version=1)
             _fill(asset, facts, geometry)
             asset.save()
+            _assets_changed()
             AssetChange.objects.create(
                 asset=asset,
                 version=1,
@@ -206,6 +215,7 @@ def asset_update(*, facts: AssetFacts, reason: str, actor: Principal) -> Asset:
         asset.version += 1
         asset.updated_at = now
         asset.save()
+        _assets_changed()
         AssetChange.objects.create(
             asset=asset,
             version=asset.version,
@@ -240,6 +250,7 @@ def inspection_record(*, code: str, facts: InspectionFacts, actor: Principal) ->
         )
         if latest is None or facts.inspected_on >= latest:
             Asset.objects.filter(pk=asset.pk).update(condition=facts.condition)
+            _assets_changed()
     return inspection
 
 

@@ -67,6 +67,17 @@ class Feature:
 
 
 @dataclass(frozen=True, slots=True)
+class FeatureColumns:
+    """Features held as columns rather than one ``Feature`` each (what a tile of thousands of parcels
+    is built from): feature ``i`` is ``ids[i]``, ``geometries[i]`` and ``properties[name][i]`` for
+    each declared property (None where it has no value)."""
+
+    ids: Sequence[str]
+    geometries: Sequence[BaseGeometry | None]
+    properties: Mapping[str, Sequence[Value]]
+
+
+@dataclass(frozen=True, slots=True)
 class Query:
     """A checked request for a page of features. ``bbox`` is the box asked for, in the CRS it was
     given in; ``bbox.geometry()`` is that box in CRS84, the CRS features are held in. ``filters``
@@ -134,6 +145,11 @@ class Collection:
     # not change without the version changing.
     rows: Callable[[Query], Rows] | None = None
     features_of: Callable[[Sequence[int]], Mapping[int, Feature]] | None = None
+    # The current features whose geometry meets a box (CRS84), the first ``limit`` of them in a
+    # stable order, as columns: a public collection's tiles are built from them with no ``Feature``
+    # per row (the same features ``items`` gives for that bbox without datetime). None: tiles page
+    # through ``items``.
+    tile_columns: Callable[[BBox, int], FeatureColumns] | None = None
 
     def __post_init__(self) -> None:
         if not _ID.fullmatch(self.id):

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import struct
 from collections.abc import Mapping, Sequence
+from typing import cast
 
 import numpy as np
 import shapely
@@ -80,6 +81,49 @@ def _value(value: Value) -> bytes:
     return b"\x19" + struct.pack("<d", value)
 
 
+def _value_keys(values: list[Value], kind: type) -> list[str | bytes]:
+    """The keys of values of one type other than str: their ``Value`` messages (doubles made in numpy)."""
+    if kind is float and values:
+        messages = np.empty((len(values), 9), dtype=np.uint8)
+        messages[:, 0] = 0x19
+        messages[:, 1:] = np.asarray(values, dtype="<f8").view(np.uint8).reshape(-1, 8)
+        data = messages.tobytes()
+        return [data[at : at + 9] for at in range(0, len(data), 9)]
+    return [_value(value) for value in values]
+
+
+def _values_section(values: list[str | bytes]) -> bytes:
+    """The layer's values, each a field 4, from their keys (a string, or a value's encoded message),
+    framed in numpy: a string of fewer than 126 bytes or a message of fewer than 128 (nearly all)
+    takes a head of fixed size; any other is framed on its own."""
+    is_text = [isinstance(value, str) for value in values]
+    payloads: list[bytes] = [value.encode() if isinstance(value, str) else value for value in values]
+    sizes = np.fromiter(map(len, payloads), dtype=np.int64, count=len(payloads))
+    text = np.array(is_text, dtype=bool)
+    head_sizes = np.where(text, 4, 2)
+    for at in np.flatnonzero(np.where(text, sizes >= 126, sizes >= 128)).tolist():
+        value = values[at]
+        payloads[at] = _framed(_value(value) if isinstance(value, str) else value)
+        head_sizes[at] = 0
+    sizes = np.fromiter(map(len, payloads), dtype=np.int64, count=len(payloads))
+    heads = np.column_stack(
+        [
+            np.full(len(values), 0x22),
+            np.where(text, sizes + 2, sizes),
+            np.full(len(values), 0x0A),
+            sizes,
+        ]
+    )
+    framing = heads[np.arange(4) < head_sizes[:, None]].astype(np.uint8)
+    data = np.frombuffer(b"".join(payloads), dtype=np.uint8)
+    return _interleave([(framing, head_sizes), (data, sizes)]).tobytes()
+
+
+def _framed(message: bytes) -> bytes:
+    """A ``Value`` message as field 4 of a layer."""
+    return b"\x22" + _uvarint(len(message)) + message
+
+
 def _zigzag_array(values: NDArray[np.int64]) -> NDArray[np.uint64]:
     return ((values << 1) ^ (values >> 63)).astype(np.uint64)
 
@@ -107,14 +151,25 @@ def _streams(
     coords = shapely.get_coordinates(geoms)
     xs = np.rint(coords[:, 0]).astype(np.int64)
     ys = extent - np.rint(coords[:, 1]).astype(np.int64)
-    parts, owner = shapely.get_parts(geoms, return_index=True)
+    if np.isin(shapely.get_type_id(geoms), (4, 5, 6)).any():
+        parts, owner = shapely.get_parts(geoms, return_index=True)
+    else:  # no multi-part geometry (parcels, buildings): each is its own part, and none is made
+        parts, owner = geoms, np.arange(len(geoms))
     part_types = shapely.get_type_id(parts)
     polygon_parts = part_types == 3
     # Arcs: every line, every ring; each point part is an arc of one point.
-    rings, ring_part = shapely.get_rings(parts[polygon_parts], return_index=True)
-    ring_part = np.flatnonzero(polygon_parts)[ring_part]
+    # A polygon without holes (most) is its one ring: its size is read without making the ring.
+    polygons = np.flatnonzero(polygon_parts)
+    holed = shapely.get_num_interior_rings(parts[polygons]) > 0
+    rings, ring_of = shapely.get_rings(parts[polygons[holed]], return_index=True)
+    ring_part = np.concatenate([polygons[~holed], polygons[holed][ring_of]])
+    ring_sizes = np.concatenate(
+        [shapely.get_num_coordinates(parts[polygons[~holed]]), shapely.get_num_coordinates(rings)]
+    )
+    by_part = np.argsort(ring_part, kind="stable")
+    ring_part, ring_sizes = ring_part[by_part], ring_sizes[by_part]
     arc_part = np.concatenate([np.flatnonzero(~polygon_parts), ring_part])
-    arc_sizes = np.concatenate([shapely.get_num_coordinates(parts[~polygon_parts]), shapely.get_num_coordinates(rings)])
+    arc_sizes = np.concatenate([shapely.get_num_coordinates(parts[~polygon_parts]), ring_sizes])
     # Arcs in the order of the coordinates: by part, then (rings) in their order within the part.
     exterior = np.concatenate(
         [np.zeros((~polygon_parts).sum(), dtype=bool), np.r_[True, ring_part[1:] != ring_part[:-1]][: len(ring_part)]]
@@ -185,16 +240,118 @@ def _streams(
     return encoded, np.concatenate([[0], np.cumsum(per_geom)])
 
 
-def layer_encode(
+def _interleave(parts: Sequence[tuple[NDArray[np.uint8], NDArray[np.int64]]]) -> NDArray[np.uint8]:
+    """Feature by feature, each part's bytes of that feature one after another: ``parts`` are byte
+    arrays each holding every feature's bytes in feature order, with how many bytes each feature has."""
+    lengths = np.column_stack([sizes for _data, sizes in parts])
+    starts = (np.cumsum(lengths.ravel()) - lengths.ravel()).reshape(lengths.shape)
+    out = np.empty(int(lengths.sum()), dtype=np.uint8)
+    for k, (data, sizes) in enumerate(parts):
+        source_starts = np.cumsum(sizes) - sizes
+        out[np.arange(len(data)) + np.repeat(starts[:, k] - source_starts, sizes)] = data
+    return out
+
+
+def _per_row(sizes: NDArray[np.int64], rows: int) -> NDArray[np.int64]:
+    """Bytes per row of varints laid out as ``rows`` rows of equal count."""
+    if rows == 0:
+        return np.zeros(0, dtype=np.int64)
+    return np.asarray(sizes.reshape(rows, -1).sum(axis=1), dtype=np.int64)
+
+
+_ENCODABLE = (str, bool, int, float)
+
+
+def _tags(
+    columns: Sequence[tuple[str, Sequence[Value | None]]], rows: NDArray[np.int64]
+) -> tuple[list[str], bytes, NDArray[np.uint64], NDArray[np.bool_]]:
+    """The layer's keys, its values (encoded as its fields 4), and per feature (``rows`` of the
+    columns) the pairs of key and value indexes, numbered as a feature at a time numbers them: keys
+    and values (the same value under two keys once) in the order they first appear, feature by
+    feature, key by key."""
+    n = len(rows)
+    picked = rows.tolist()
+    every = all(len(column) == n for _key, column in columns) and bool(np.array_equal(rows, np.arange(n)))
+    codes = np.full((n, len(columns)), -1, dtype=np.int64)
+    # A value's key: a string itself, any other value its encoded message (bytes: no tuple made per
+    # value, nothing for the garbage collector to follow), so 1, 1.0 and True stay apart as they must.
+    distinct: list[list[str | bytes]] = []
+    firsts: list[NDArray[np.int64]] = []
+    for j, (_key, column) in enumerate(columns):
+        taken = list(column) if every else [column[i] for i in picked]
+        kinds = set(map(type, taken))
+        kinds.discard(type(None))
+        if len(kinds) == 1 and kinds <= {str, int, float, bool}:
+            # One type (the usual column): its values are their own keys within it.
+            order = dict.fromkeys(taken)
+            order.pop(None, None)
+            if len(order) == n:  # every value differs (an id): each is its own
+                codes[:, j] = np.arange(n)
+            else:
+                place = {value: number for number, value in enumerate(order)}
+                place[None] = -1
+                codes[:, j] = list(map(place.__getitem__, taken))
+            found = cast(list[Value], list(order))
+            distinct.append(cast(list[str | bytes], found) if kinds == {str} else _value_keys(found, kinds.pop()))
+        else:
+            local: dict[str | bytes, int] = {}
+            codes[:, j] = [
+                -1
+                if value is None or not isinstance(value, _ENCODABLE)
+                else local.setdefault(value if type(value) is str else _value(value), len(local))
+                for value in taken
+            ]
+            distinct.append(list(local))
+        # Codes are numbered as values first appear: a code's first row is where the running
+        # highest code rises.
+        present = np.flatnonzero(codes[:, j] >= 0)
+        highest = np.maximum.accumulate(codes[present, j]) if present.size else np.zeros(0, np.int64)
+        rises = np.ones(len(highest), dtype=bool)
+        rises[1:] = highest[1:] > highest[:-1]
+        firsts.append(present[rises])
+    # Values: every column's distinct values by the (row, column) where they first appear.
+    column_of = np.concatenate(
+        [np.full(len(f), j, dtype=np.int64) for j, f in enumerate(firsts)] + [np.zeros(0, np.int64)]
+    )
+    first_row = np.concatenate([*firsts, np.zeros(0, np.int64)])
+    order_all = np.lexsort((column_of, first_row))
+    every_key = np.empty(len(order_all), dtype=object)
+    every_key[:] = [key for keys in distinct for key in keys]
+    in_order = every_key[order_all].tolist()
+    numbered: dict[str | bytes, int] = {}
+    # A value under two keys (a parcel's id is its number) is one entry, numbered where it first appears.
+    position = np.empty(len(order_all), dtype=np.int64)
+    position[order_all] = [numbered.setdefault(value, len(numbered)) for value in in_order]
+    bounds = np.cumsum([0, *(len(f) for f in firsts)])
+    remap = [position[bounds[j] : bounds[j + 1]] for j in range(len(columns))]
+    # Keys: by the row where each first has a value.
+    used = [j for j in range(len(columns)) if len(firsts[j])]
+    used.sort(key=lambda j: (int(firsts[j][0]), j))
+    key_index = np.full(len(columns), -1, dtype=np.int64)
+    key_index[used] = np.arange(len(used))
+    pairs = np.zeros((n, 2 * len(columns)), dtype=np.uint64)
+    mask = np.zeros((n, 2 * len(columns)), dtype=bool)
+    for j in used:
+        has = codes[:, j] >= 0
+        pairs[:, 2 * j] = key_index[j]
+        pairs[has, 2 * j + 1] = remap[j][codes[has, j]]
+        mask[:, 2 * j] = mask[:, 2 * j + 1] = has
+    return [columns[j][0] for j in used], _values_section(list(numbered)), pairs, mask
+
+
+def layer_encode_columns(
     name: str,
-    geometries: Sequence[BaseGeometry] | NDArray[np.object_],
-    properties: Sequence[Mapping[str, Value | None]],
+    geometries: Sequence[BaseGeometry | None] | NDArray[np.object_],
+    columns: Sequence[tuple[str, Sequence[Value | None]]],
     *,
     extent: int,
 ) -> bytes:
     """A tile (protocol buffer ``Tile``) holding one layer named ``name``: a feature per geometry
-    (in tile units, y upwards) with the properties beside it. Tiles of one layer each join into a
-    tile of several layers by concatenation."""
+    (in tile units, y upwards) with the properties of its row of ``columns`` (key, a value per
+    geometry; None for none). Tiles of one layer each join into a tile of several layers by
+    concatenation. The same bytes as ``layer_encode`` with rows of the properties in column order,
+    with no Python per feature: the tags are numbered and packed, and the features framed, in
+    numpy."""
     geoms = np.asarray(geometries, dtype=object)
     if geoms.size:
         types = shapely.get_type_id(geoms)
@@ -203,62 +360,80 @@ def layer_encode(
         types, usable = np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
     layer = bytearray()
     _field(1, name.encode(), layer)
-    keys: dict[str, int] = {}
-    values: dict[tuple[type, Value], int] = {}
-    value_bytes: list[bytes] = []
-    chunks: list[bytes] = []
+    keys: list[str] = []
+    value_bytes = b""
     if usable.size:
-        chosen = geoms[usable]
         kinds = np.array([_KIND[int(t)] for t in types[usable].tolist()], dtype=np.int64)
-        encoded, offsets = _streams(chosen, kinds, extent)
-        data = encoded.tobytes()
-        bounds = offsets.tolist()
-        kinds_list = kinds.tolist()
-        for n, index in enumerate(usable.tolist()):
-            begin, end = bounds[n], bounds[n + 1]
-            if begin == end:
-                continue
-            tags: list[int] = []
-            for key, value in properties[index].items():
-                if value is None or not isinstance(value, str | bool | int | float):
-                    continue
-                key_index = keys.get(key)
-                if key_index is None:
-                    key_index = keys[key] = len(keys)
-                value_key = (type(value), value)
-                value_index = values.get(value_key)
-                if value_index is None:
-                    value_index = values[value_key] = len(value_bytes)
-                    value_bytes.append(_value(value))
-                tags.append(key_index)
-                tags.append(value_index)
-            geometry = data[begin:end]
-            if tags:
-                packed = _packed(tags)
-                feature = b"".join(
-                    (
-                        b"\x12",
-                        _uvarint(len(packed)),
-                        packed,
-                        _TYPE[kinds_list[n]],
-                        b"\x22",
-                        _uvarint(end - begin),
-                        geometry,
-                    )
-                )
-            else:
-                feature = b"".join((_TYPE[kinds_list[n]], b"\x22", _uvarint(end - begin), geometry))
-            chunks.append(b"\x12")
-            chunks.append(_uvarint(len(feature)))
-            chunks.append(feature)
-    layer += b"".join(chunks)
+        encoded, offsets = _streams(geoms[usable], kinds, extent)
+        drawn = np.flatnonzero(np.diff(offsets) > 0)
+        rows = usable[drawn]
+        keys, value_bytes, pairs, mask = _tags(columns, rows)
+        tag_bytes, tag_sizes = _varints(pairs[mask])
+        owner = np.repeat(np.arange(len(rows)), mask.sum(axis=1))
+        tag_length = np.bincount(owner, weights=tag_sizes, minlength=len(rows)).astype(np.int64)
+        geometry_length = np.diff(offsets)[drawn]
+        tagged = tag_length > 0
+        # Feature: [tags (field 2) length,] type (field 3), geometry (field 4) length; then the
+        # feature's own length, which counts those.
+        middle = np.column_stack([np.full(len(rows), 0x18), kinds[drawn], np.full(len(rows), 0x22), geometry_length])
+        middle_bytes, middle_sizes = _varints(middle.ravel().astype(np.uint64))
+        tag_head_bytes, tag_head_sizes = _varints(tag_length[tagged].astype(np.uint64))
+        tag_head = np.zeros(len(rows), dtype=np.int64)
+        tag_head[tagged] = 1 + tag_head_sizes
+        feature_length = tag_head + tag_length + _per_row(middle_sizes, len(rows)) + geometry_length
+        head = np.column_stack([np.full(len(rows), 0x12), feature_length]).ravel().astype(np.uint64)
+        head_bytes, head_sizes = _varints(head)
+        tag_prefix = np.zeros(int(tag_head.sum()), dtype=np.uint8)
+        tag_prefix_at = np.cumsum(tag_head) - tag_head
+        tag_prefix[tag_prefix_at[tagged]] = 0x12
+        spots = np.ones(len(tag_prefix), dtype=bool)
+        spots[tag_prefix_at[tagged]] = False
+        tag_prefix[spots] = tag_head_bytes
+        features = _interleave(
+            [
+                (head_bytes, _per_row(head_sizes, len(rows))),
+                (tag_prefix, tag_head),
+                (tag_bytes, tag_length),
+                (middle_bytes, _per_row(middle_sizes, len(rows))),
+                (encoded, geometry_length),
+            ]
+        )
+        # Each feature is field 2 of the layer: its head (0x12 and length) is in ``head``.
+        layer += features.tobytes()
     for key in keys:
         _field(3, key.encode(), layer)
-    for value_message in value_bytes:
-        _field(4, value_message, layer)
+    layer += value_bytes
     layer.append((5 << 3) | 0)
     _varint(extent, layer)
     layer += b"\x78\x02"  # version 2 (field 15), last as protocol buffers write fields in order
     tile = bytearray()
     _field(3, layer, tile)
     return bytes(tile)
+
+
+def layer_encode(
+    name: str,
+    geometries: Sequence[BaseGeometry] | NDArray[np.object_],
+    properties: Sequence[Mapping[str, Value | None]],
+    *,
+    extent: int,
+) -> bytes:
+    """A tile holding one layer named ``name``: a feature per geometry with the properties beside it
+    (``layer_encode_columns`` with the rows turned into columns). A feature's tags follow the
+    columns' order, which follows the rows': a key first met in a row goes after the keys before it
+    in that row, so rows whose keys are in one order (each a part of it) keep it."""
+    names: list[str] = []
+    known: set[str] = set()
+    for row in properties:
+        if known.issuperset(row):
+            continue
+        at = 0
+        for key in row:
+            if key in known:
+                at = names.index(key) + 1
+            else:
+                names.insert(at, key)
+                known.add(key)
+                at += 1
+    columns = [(key, [row.get(key) for row in properties]) for key in names]
+    return layer_encode_columns(name, geometries, columns, extent=extent)

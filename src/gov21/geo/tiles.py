@@ -29,6 +29,7 @@ import json
 import os
 import shutil
 import tempfile
+import time
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -42,13 +43,19 @@ from django.http import HttpRequest, HttpResponse
 from django.utils.http import parse_etags
 from django.utils.translation import gettext as _
 from numpy.typing import NDArray
-from pyproj import Transformer
 
 from gov21.core.errors import NotFound
 from gov21.core.geo import CRS84, BBox, Crs, QueryValueError
 from gov21.core.principal import Principal
-from gov21.geo.contracts import Collection, Feature, Query, collection_version, collections_all
-from gov21.geo.mvt import layer_encode
+from gov21.geo.contracts import (
+    Collection,
+    Feature,
+    FeatureColumns,
+    Query,
+    collection_version,
+    collections_all,
+)
+from gov21.geo.mvt import layer_encode_columns
 from gov21.geo.views import JSON, _collection, edge
 
 TMS_ID = "WebMercatorQuad"
@@ -146,55 +153,85 @@ def tile_features(collection: Collection, tile: TileAddress, reader: Principal |
     return found[:TILE_FEATURES_MAX]
 
 
-def _properties(collection: Collection, feature: Feature) -> dict[str, str | int | float | bool]:
-    """The declared properties of ``feature`` (and its id): what ``/items`` shows, nothing more."""
-    values: dict[str, str | int | float | bool] = {"id": feature.id}
-    for prop in collection.properties:
-        value = feature.properties.get(prop.name)
-        if value is not None:
-            values[prop.name] = value
-    return values
+def tile_columns(collection: Collection, tile: TileAddress, reader: Principal | None) -> FeatureColumns:
+    """The features of ``collection`` that meet ``tile`` and its buffer, as columns of its declared
+    properties (and ids): what ``/items`` shows, nothing more. A public collection that reads its
+    features as columns (``Collection.tile_columns``) gives them so; any other is asked a page at a
+    time, with the reader, so a collection that needs a right logs the read."""
+    names = [prop.name for prop in collection.properties]
+    if tile.zoom < collection.tile_min_zoom:
+        return FeatureColumns(ids=[], geometries=[], properties={name: [] for name in names})
+    if collection.tile_columns is not None and collection.permission is None:
+        return collection.tile_columns(tile.buffered(), TILE_FEATURES_MAX)
+    features = tile_features(collection, tile, reader)
+    return FeatureColumns(
+        ids=[feature.id for feature in features],
+        geometries=[feature.geometry for feature in features],
+        properties={name: [feature.properties.get(name) for feature in features] for name in names},
+    )
 
 
-@cache
-def _to_mercator() -> Transformer:
-    return Transformer.from_crs("OGC:CRS84", "EPSG:3857", always_xy=True)
+# The radius of the sphere Web Mercator (EPSG:3857) projects, in metres.
+_EARTH_RADIUS = 6378137.0
 
 
-def tile_layer(collection: Collection, features: list[Feature], tile: TileAddress) -> bytes:
+def tile_layer(collection: Collection, features: FeatureColumns, tile: TileAddress) -> bytes:
     """One MVT layer (named by the collection's id), encoded: the geometries clipped to the buffered
-    tile in CRS84 (a rectangle there is a rectangle in Web Mercator too), carried into Web Mercator
-    and scaled to the tile's units in one pass over all their coordinates, simplified to one unit,
-    and oriented as MVT wants: exterior rings clockwise here, with y up, so that once the encoder
-    turns y down they have the positive surveyor's area the MVT specification requires (holes the
-    other way). ``geo.mvt`` encodes them all in one pass too."""
-    placed = [feature for feature in features if feature.geometry is not None]
-    if not placed:
-        return layer_encode(collection.id, [], [], extent=EXTENT)
+    tile in CRS84 (a rectangle there is a rectangle in Web Mercator too; a geometry inside it, most of
+    them, is not clipped), carried into Web Mercator and scaled to the tile's units in one pass over
+    all their coordinates, simplified to one unit (those of more than five points), and oriented as
+    MVT wants: exterior rings clockwise here, with y up, so that once the encoder turns y down they
+    have the positive surveyor's area the MVT specification requires (holes the other way).
+    ``geo.mvt`` encodes them all in one pass too, with the properties a column each (``id`` first,
+    then the declared ones)."""
+    names = [prop.name for prop in collection.properties]
+    geometries = np.empty(len(features.geometries), dtype=object)
+    geometries[:] = list(features.geometries)
+    placed = np.flatnonzero(shapely.is_geometry(geometries))
+    if placed.size == 0:
+        return layer_encode_columns(collection.id, [], [], extent=EXTENT)
     window = tile.buffered()
     minx, miny, maxx, _maxy = tile.xy_bounds()
     scale = EXTENT / (maxx - minx)
-    mercator = _to_mercator()
 
     def to_units(xy: NDArray[np.float64]) -> NDArray[np.float64]:
-        x, y = mercator.transform(xy[:, 0], xy[:, 1])
-        return np.column_stack([(np.asarray(x) - minx) * scale, (np.asarray(y) - miny) * scale])
+        # EPSG:3857 is the sphere's Mercator: x = R λ, y = R ln tan(π/4 + φ/2), in numpy at once.
+        x = np.radians(xy[:, 0]) * _EARTH_RADIUS
+        y = np.log(np.tan(np.pi / 4 + np.radians(xy[:, 1]) / 2)) * _EARTH_RADIUS
+        return np.column_stack([(x - minx) * scale, (y - miny) * scale])
 
-    geometries = np.array([feature.geometry for feature in placed], dtype=object)
-    clipped = shapely.clip_by_rect(geometries, window.minx, window.miny, window.maxx, window.maxy)
+    shapes = geometries[placed]
+    bounds = shapely.bounds(shapes)
+    inside = (
+        (bounds[:, 0] >= window.minx)
+        & (bounds[:, 1] >= window.miny)
+        & (bounds[:, 2] <= window.maxx)
+        & (bounds[:, 3] <= window.maxy)
+    )
+    clipped = shapes.copy()
+    edge = np.flatnonzero(~inside)
+    if edge.size:
+        clipped[edge] = shapely.clip_by_rect(shapes[edge], window.minx, window.miny, window.maxx, window.maxy)
     kept = np.flatnonzero(~shapely.is_empty(clipped))
     if kept.size == 0:
-        return layer_encode(collection.id, [], [], extent=EXTENT)
-    simple = shapely.simplify(shapely.transform(clipped[kept], to_units), 1.0, preserve_topology=True)
-    oriented = shapely.orient_polygons(simple, exterior_cw=True)
-    properties = [_properties(collection, placed[index]) for index in kept.tolist()]
-    return layer_encode(collection.id, oriented, properties, extent=EXTENT)
+        return layer_encode_columns(collection.id, [], [], extent=EXTENT)
+    projected = shapely.transform(clipped[kept], to_units)
+    # A shape of five points or fewer (a point, a segment, a four-sided ring: a parcel, most
+    # buildings) has nothing to simplify that the grid does not take away; the others are simplified.
+    detailed = np.flatnonzero(shapely.get_num_coordinates(projected) > 5)
+    if detailed.size:
+        projected[detailed] = shapely.simplify(projected[detailed], 1.0, preserve_topology=True)
+    oriented = shapely.orient_polygons(projected, exterior_cw=True)
+    rows = placed[kept].tolist()
+    columns = [("id", [features.ids[i] for i in rows])]
+    columns += [(name, [features.properties[name][i] for i in rows]) for name in names]
+    return layer_encode_columns(collection.id, oriented, columns, extent=EXTENT)
 
 
 # --- tiles kept until their collection changes --------------------------------------------------------
 
 # Changes when the way a layer is built changes, so files built by earlier code are not served.
-_LAYOUT = "mvt-2"
+_LAYOUT = "mvt-3"
 
 
 def _cache_folder(collection: Collection, version: str) -> Path:
@@ -206,15 +243,29 @@ def _cache_path(folder: Path, tile: TileAddress) -> Path:
     return folder / str(tile.zoom) / str(tile.col) / f"{tile.row}.mvt"
 
 
+# A folder of an earlier version is left for the tile keeper (``geo.seeding``), which builds its tiles
+# for the new version and then removes it; one older than this is removed by the next new version's
+# first tile, so a node that runs no keeper does not keep them for ever.
+EARLIER_KEPT_SECONDS = 600
+
+
+def _left_alone(folder: Path) -> bool:
+    try:
+        return time.time() - folder.stat().st_mtime > EARLIER_KEPT_SECONDS
+    except OSError:
+        return False  # removed meanwhile
+
+
 def _cache_store(folder: Path, tile: TileAddress, data: bytes) -> None:
     """Keep ``data`` (written whole, then renamed into place: a reader never sees half a file); the
-    first tile of a new version removes the folders of the collection's earlier versions."""
+    first tile of a new version removes the folders of the collection's earlier versions that have
+    been left alone for ``EARLIER_KEPT_SECONDS``."""
     path = _cache_path(folder, tile)
     try:
         if not folder.exists():
             folder.mkdir(parents=True, exist_ok=True)
             for earlier in folder.parent.iterdir():
-                if earlier != folder:
+                if earlier != folder and _left_alone(earlier):
                     shutil.rmtree(earlier, ignore_errors=True)
         path.parent.mkdir(parents=True, exist_ok=True)
         handle, temporary = tempfile.mkstemp(dir=path.parent, suffix=".part")
@@ -225,6 +276,43 @@ def _cache_store(folder: Path, tile: TileAddress, data: bytes) -> None:
         pass  # another worker removed the folder of a version that is now old: the tile is served unkept
 
 
+def tiles_kept_folders(collection: Collection) -> tuple[Path | None, list[Path]]:
+    """The folder of the collection's current version (None: its tiles are not kept) and those of
+    its earlier versions still on disk."""
+    keep = collection.versioned and collection.permission is None
+    version = collection_version(collection.id) if keep else None
+    if version is None:
+        return None, []
+    folder = _cache_folder(collection, version)
+    try:
+        earlier = [path for path in folder.parent.iterdir() if path != folder and path.is_dir()]
+    except OSError:
+        earlier = []
+    return folder, earlier
+
+
+def tiles_in_folder(folder: Path) -> list[TileAddress]:
+    """The addresses of the tiles kept in ``folder`` (``<zoom>/<col>/<row>.mvt``)."""
+    found = []
+    for path in folder.glob("*/*/*.mvt"):
+        zoom, col, row = path.parent.parent.name, path.parent.name, path.stem
+        if zoom.isdigit() and col.isdigit() and row.isdigit():
+            found.append(TileAddress(int(zoom), int(row), int(col)))
+    return found
+
+
+def tile_kept(folder: Path, tile: TileAddress) -> bool:
+    return _cache_path(folder, tile).exists()
+
+
+def tile_built_at(folder: Path, tile: TileAddress) -> float:
+    """When the tile kept in ``folder`` was built (0: it is not there)."""
+    try:
+        return _cache_path(folder, tile).stat().st_mtime
+    except OSError:
+        return 0.0
+
+
 def layer_tile(collection: Collection, tile: TileAddress, reader: Principal | None) -> bytes:
     """The tile's layer of ``collection``, encoded (a tile of several layers is their encodings one
     after another, as protocol buffers join repeated fields). Kept until the collection changes when
@@ -232,13 +320,13 @@ def layer_tile(collection: Collection, tile: TileAddress, reader: Principal | No
     keep = collection.versioned and collection.permission is None and tile.zoom >= collection.tile_min_zoom
     version = collection_version(collection.id) if keep else None
     if version is None:
-        return tile_layer(collection, tile_features(collection, tile, reader), tile)
+        return tile_layer(collection, tile_columns(collection, tile, reader), tile)
     folder = _cache_folder(collection, version)
     try:
         return _cache_path(folder, tile).read_bytes()
     except OSError:
         pass
-    data = tile_layer(collection, tile_features(collection, tile, reader), tile)
+    data = tile_layer(collection, tile_columns(collection, tile, reader), tile)
     if collection_version(collection.id) == version:
         _cache_store(folder, tile, data)
     return data

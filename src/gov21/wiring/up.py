@@ -157,7 +157,9 @@ def platform_serve(
     notify = subprocess.Popen([sys.executable, "-m", "gov21.cli", "notify", "--every", "5"], env=env)
     # Harvest sources whose time has come (each has its own frequency); a minute is fine enough.
     harvest = subprocess.Popen([sys.executable, "-m", "gov21.cli", "opendata", "harvest", "--every", "60"], env=env)
-    helpers = [worker, deliver, notify, harvest]
+    # After a register's change, the tiles maps had asked for are built again for the new version.
+    tiles = subprocess.Popen([sys.executable, "-m", "gov21.cli", "tiles", "follow", "--every", "2"], env=env)
+    helpers = [worker, deliver, notify, harvest, tiles]
     measure_every = config.READINESS_MEASURE_EVERY_SECONDS.read()
     if measure_every > 0:
         # The live readiness indicators: a round now, then one each period, kept as dated rows.
