@@ -183,6 +183,12 @@ def _page(
 
 def _rows(model: type[M], query: Query, fields: dict[str, str]) -> Rows:
     """The keys of the rows of the page ``query`` asks for (what ``_page`` reads, without the features)."""
+    if query.bbox is not None and not query.filters and query.cql is None and query.interval is None:
+        window = query.bbox.geometry()
+        west, south, east, north = (float(v) for v in window.bounds)
+        if not window.is_empty and window.equals(box(west, south, east, north)):
+            ids = _current_keys(model, window)  # the most frequent page: a box, nothing else
+            return Rows(keys=ids[query.offset : query.offset + query.limit], number_matched=len(ids))
     rows = _in_time(model.objects.filter(**dict(query.filters)), query)
     if query.cql is not None:
         rows = rows.filter(cql_q(query.cql, fields))
@@ -190,13 +196,7 @@ def _rows(model: type[M], query: Query, fields: dict[str, str]) -> Rows:
         ordered = rows.order_by("id")
         keys = list(ordered.values_list("id", flat=True)[query.offset : query.offset + query.limit])
         return Rows(keys=keys, number_matched=ordered.count())
-    window = query.bbox.geometry()
-    west, south, east, north = (float(v) for v in window.bounds)
-    plain = not query.filters and query.cql is None and query.interval is None
-    if plain and not window.is_empty and window.equals(box(west, south, east, north)):
-        ids = _current_keys(model, window)  # the most frequent page: a box, nothing else
-    else:
-        ids = _matching_ids(rows, query)
+    ids = _matching_ids(rows, query)
     return Rows(keys=ids[query.offset : query.offset + query.limit], number_matched=len(ids))
 
 
