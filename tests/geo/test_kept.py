@@ -38,3 +38,10 @@ def test_past_the_budget_everything_is_dropped_and_kept_anew(monkeypatch: pytest
     assert parcels.texts and buildings.texts
     kept.kept_add(parcels, {2: ("z" * 10, None)})
     assert parcels.texts == {2: ("z" * 10, None)} and buildings.texts == {}
+
+
+def test_a_budget_of_nothing_keeps_nothing(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(kept, "BUDGET", 0)
+    parcels = kept.kept_get("parcels", "crs84", "v1")
+    kept.kept_add(parcels, {1: ("x" * 10, None)})
+    assert kept.kept_get("parcels", "crs84", "v1").texts == {}

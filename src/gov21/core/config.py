@@ -465,6 +465,15 @@ GEO_PROJECTED_EPSG: Setting[int] = Setting(
     " API offers besides CRS84. The default, UTM zone 20N, fits the eastern Caribbean.",
 )
 
+GEO_FEATURES_KEPT_MB: Setting[int] = Setting(
+    "GOV21_GEO_FEATURES_KEPT_MB",
+    int,
+    256,
+    "Megabytes of features' GeoJSON each web worker keeps for the pages of the geographic API (about 450"
+    " bytes a parcel); past it, everything kept is dropped and kept anew. 0 keeps nothing (every page is"
+    " rendered afresh).",
+)
+
 IMAGERY_STORAGE: Setting[str] = Setting(
     "GOV21_IMAGERY_STORAGE",
     str,

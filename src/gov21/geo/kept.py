@@ -7,7 +7,8 @@ output CRS: the feature's JSON up to its links, which depend on the address the 
 are added to each answer. When the collection's version changes, what was kept under the old one is
 dropped by the first request that reads the new one; a request that read the old version before the
 change keeps what it renders only under the old one, which no later request asks for. What is kept
-in all is bounded (``BUDGET`` characters a worker); past it everything is dropped and kept anew."""
+in all is bounded (``BUDGET`` characters a worker, ``GOV21_GEO_FEATURES_KEPT_MB``); past it everything
+is dropped and kept anew."""
 
 from __future__ import annotations
 
@@ -15,8 +16,11 @@ import threading
 from dataclasses import dataclass, field
 from typing import Final
 
-# About 100 MB of a worker's memory at most: the current parcels of a small state several times over.
-BUDGET: Final = 48_000_000
+from django.conf import settings
+
+# A feature's text is mostly ASCII: a character is about a byte. The default, 256 MB, holds about half a million
+# parcels: a small state's register several times over (200,000 parcels take about 90 MB).
+BUDGET: Final = int(settings.GOV21_GEO_FEATURES_KEPT_MB) * 1_000_000
 
 
 @dataclass(slots=True)
@@ -51,6 +55,8 @@ def kept_get(collection_id: str, crs_uri: str, version: str) -> Kept:
 def kept_add(kept: Kept, texts: dict[int, tuple[str, str | None]]) -> None:
     """Keep ``texts`` in ``kept``; past the budget, drop everything kept first."""
     global _size
+    if BUDGET <= 0:
+        return  # configured to keep nothing
     added = sum(len(text) for text, _href in texts.values())
     with _lock:
         if not any(each is kept for each in _kept.values()):
