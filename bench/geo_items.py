@@ -7,7 +7,8 @@ implementation in Python) serving the same features, side by side in one run, wi
 The features are read out of gov21's collection, written where pygeoapi reads them (a GeoPackage
 read by its SQLiteGPKG provider when gov21 runs on SQLite; a PostGIS table read by its PostgreSQL
 provider when ``GOV21_DATABASE_URL`` points at PostgreSQL), and both servers are started on
-loopback with the same number of gunicorn workers and threads. Every request asks for a random box
+loopback with the same number of gunicorn workers and threads, each worker on its own socket
+(``--reuse-port``, as ``gov21 up`` runs them). Every request asks for a random box
 sized to hold about ``--per-box`` features. pygeoapi is installed apart from gov21 (it is not one of
 gov21's dependencies): ``python3 -m venv V && V/bin/pip install pygeoapi gunicorn geoalchemy2
 psycopg2-binary``; its SQLite provider loads SpatiaLite (``apt-get install -y
@@ -259,10 +260,20 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--connections", type=int, default=8)
     parser.add_argument(
+        "--warmup",
+        type=int,
+        default=10,
+        help="Seconds of requests to each server before the timed runs: enough for every worker to have"
+        " seen most of the boxes once, as a server that has been running has.",
+    )
+    parser.add_argument(
         "--features", help="The features.jsonl an earlier run exported from the same data (skips exporting)."
     )
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--threads", type=int, default=4)
+    parser.add_argument(
+        "--shared-socket", action="store_true", help="Both servers' workers share one socket (no --reuse-port)."
+    )
     args = parser.parse_args()
     if not shutil.which("wrk"):
         raise SystemExit("wrk is needed: apt-get install -y wrk")
@@ -324,6 +335,9 @@ def main() -> None:
         timeout=120,
     )
     workers = ["--workers", str(args.workers), "--threads", str(args.threads), "--log-level", "warning"]
+    # Each worker listens on the port itself, as under `gov21 up` (decision 0082): with one shared
+    # socket, wrk's few keep-alive connections could all go to one worker and leave the other idle.
+    workers += [] if args.shared_socket else ["--reuse-port"]
     servers = [
         subprocess.Popen(
             [str(BIN / "gunicorn"), "gov21.wsgi:application", "--bind", f"127.0.0.1:{gov21_port}", *workers]
@@ -339,7 +353,7 @@ def main() -> None:
         for _, port, _ in plan:
             _wait(port)
         for _, port, paths in plan:
-            _wrk(port, paths, seconds=3, connections=args.connections)
+            _wrk(port, paths, seconds=args.warmup, connections=args.connections)
         for _ in range(args.runs):
             for name, port, paths in plan:
                 runs[name].append(_wrk(port, paths, seconds=args.seconds, connections=args.connections))

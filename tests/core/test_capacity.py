@@ -4,6 +4,7 @@ and takes work again as soon as a slot frees up."""
 from __future__ import annotations
 
 import json
+import socket
 import threading
 from collections.abc import Iterator
 
@@ -244,7 +245,7 @@ def test_the_server_gives_each_worker_more_threads_than_the_gate_lets_work_and_w
     monkeypatch.setenv("GOV21_WEB_CONTINUING_SLOTS", "3")
     monkeypatch.setenv("GOV21_WEB_CONTINUING_QUEUE", "5")
 
-    flags = capacity.gunicorn_capacity()
+    flags = [flag for flag in capacity.gunicorn_capacity() if flag != "--reuse-port"]  # the one without a value
 
     given = dict(zip(flags[::2], flags[1::2], strict=True))
     assert given["--worker-class"] == "gthread"
@@ -254,6 +255,27 @@ def test_the_server_gives_each_worker_more_threads_than_the_gate_lets_work_and_w
     # A person pauses longer than gunicorn's default 2 s between pages; the form they then send
     # must not go out on a connection the server is closing.
     assert int(given["--keep-alive"]) >= 30
+
+
+def test_each_worker_listens_on_the_port_itself_unless_the_operator_says_otherwise(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """With one shared socket, a worker already awake took a whole burst of keep-alive connections."""
+    monkeypatch.delenv("GOV21_WEB_REUSE_PORT", raising=False)
+    assert "--reuse-port" in capacity.gunicorn_capacity()
+    monkeypatch.setenv("GOV21_WEB_REUSE_PORT", "false")
+    assert "--reuse-port" not in capacity.gunicorn_capacity()
+
+
+def test_a_port_something_listens_on_is_taken_even_for_a_listener_that_shares_ports() -> None:
+    """A second server started on the port by mistake must fail, not join the workers' group."""
+    with socket.socket() as listener:
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+        listener.bind(("127.0.0.1", 0))
+        port = listener.getsockname()[1]
+        listener.listen()
+        assert capacity.port_taken("127.0.0.1", port)
+    assert not capacity.port_taken("127.0.0.1", port)
 
 
 def test_web_workers_share_a_few_malloc_arenas_unless_the_operator_says_otherwise(

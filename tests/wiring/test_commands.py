@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import socket
 from pathlib import Path
 
 import pytest
@@ -52,6 +53,19 @@ def test_up_prepares_a_demo_nation_and_sign_ins(tmp_path: Path, monkeypatch: pyt
     call_command("up", no_serve=True, stdout=again)
     assert population_count() == 300 and "Drawing the demo imagery" not in again.getvalue()
     assert (tmp_path / "demo-sign-ins.txt").read_text().splitlines() == sign_ins
+
+
+def test_up_refuses_a_port_in_use_before_preparing_anything(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Its workers share the port with SO_REUSEPORT; a second server must not quietly join them."""
+    monkeypatch.setattr(settings, "DATA_DIR", tmp_path)
+    with socket.socket() as listener:
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+        listener.bind(("127.0.0.1", 0))
+        listener.listen()
+        port = listener.getsockname()[1]
+        with pytest.raises(CommandError, match=f"Port {port} on 127.0.0.1 is already in use"):
+            call_command("up", host="127.0.0.1", port=port, people=300, stdout=io.StringIO())
+    assert not any(tmp_path.iterdir())  # nothing was prepared
 
 
 def test_openapi_check_fails_when_the_document_drifts(tmp_path: Path) -> None:

@@ -16,6 +16,8 @@ queue (``gov21 up``; decision 0027).
 
 from __future__ import annotations
 
+import errno
+import socket
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -257,7 +259,15 @@ def gunicorn_capacity() -> list[str]:
     An idle connection is kept for ``KEEP_ALIVE_S``, longer than a person pauses between two pages:
     with gunicorn's default of 2 s the server closed connections a browser was about to reuse, and a
     form sent on one at that moment failed with a reset (measured: the 7 failures of 100 citizens
-    pausing 1-3 s were all forms sent as the server closed the connection)."""
+    pausing 1-3 s were all forms sent as the server closed the connection).
+
+    Each worker binds the port itself (``--reuse-port``, unless ``GOV21_WEB_REUSE_PORT`` is false)
+    and the kernel hands each new connection to one of them by its addresses (decision 0082). With
+    one shared socket the workers race to accept, and a worker already awake takes a whole burst: a
+    client holding a few keep-alive connections (a GIS desktop, a proxy, an agency's system) then
+    kept one worker busy and the others idle (measured: 388-401 box pages a second with one worker
+    idle, against 647-677 with both working). The cost: connections still waiting in the accept queue
+    of a worker that dies are reset rather than taken by another."""
     gated = config.WEB_SLOTS.read() + config.WEB_QUEUE.read()
     gated += config.WEB_CONTINUING_SLOTS.read() + config.WEB_CONTINUING_QUEUE.read()
     threads = max(config.WEB_THREADS.read(), gated + 1)
@@ -265,7 +275,26 @@ def gunicorn_capacity() -> list[str]:
         *("--worker-class", "gthread", "--threads", str(threads)),
         *("--worker-connections", str(8 * threads), "--backlog", "64"),
         *("--keep-alive", str(KEEP_ALIVE_S)),
+        *(("--reuse-port",) if config.WEB_REUSE_PORT.read() else ()),
     ]
+
+
+def port_taken(host: str, port: int) -> bool:
+    """Whether something already listens on ``host``:``port``. Asked before the web server starts:
+    its workers each bind the port with SO_REUSEPORT (decision 0082), and a second server of the same
+    user started there by mistake would otherwise join them and take a share of the connections
+    rather than fail. A socket bound without that option conflicts with any listener."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        # Connections of an earlier run waiting out TIME_WAIT do not count as a listener.
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as error:
+            if error.errno == errno.EADDRINUSE:
+                return True
+            raise
+    return False
 
 
 def web_environment(env: dict[str, str]) -> dict[str, str]:

@@ -169,6 +169,13 @@ PUBLIC_HOLIDAYS: Setting[list[str]] = Setting(
     " working days: the time an officer has to decide a review of a refusal is counted without them.",
 )
 WEB_WORKERS: Setting[int] = Setting("GOV21_WEB_WORKERS", int, 3, "Web server worker processes started by `gov21 up`.")
+WEB_REUSE_PORT: Setting[bool] = Setting(
+    "GOV21_WEB_REUSE_PORT",
+    bool,
+    True,
+    "Each web server worker started by `gov21 up` listens on the port itself (SO_REUSEPORT) and the kernel spreads"
+    " new connections across the workers evenly; false: the workers share one socket and race to accept.",
+)
 WEB_MALLOC_ARENAS: Setting[int] = Setting(
     "GOV21_WEB_MALLOC_ARENAS",
     int,

@@ -2,8 +2,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandParser
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.utils.translation import gettext as _
 
+from gov21.core.capacity import port_taken
 from gov21.wiring.up import platform_prepare, platform_serve
 
 
@@ -24,11 +26,15 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
+        if not options["no_serve"]:
+            # Said now, not after the minutes preparing a nation can take.
+            port_check(options["host"], options["port"])
         demo = platform_prepare(
             people=options["people"], seed=options["seed"], demo=not options["no_demo"], stdout=self.stdout
         )
         if options["no_serve"]:
             return
+        port_check(options["host"], options["port"])  # again: something may have taken it meanwhile
         platform_serve(
             host=options["host"],
             port=options["port"],
@@ -36,4 +42,13 @@ class Command(BaseCommand):
             demo=demo,
             stdout=self.stdout,
             style=self.style,
+        )
+
+
+def port_check(host: str, port: int) -> None:
+    """Refuse to serve on a port something else already listens on."""
+    if port_taken(host, port):
+        raise CommandError(
+            _("Port %(port)s on %(host)s is already in use: stop what listens there, or choose another with --port.")
+            % {"port": port, "host": host}
         )
