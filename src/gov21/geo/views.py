@@ -35,11 +35,9 @@ from gov21.core.geo import (
     QueryValueError,
     crs_from_uri,
     geometries_json,
-    geometry_json,
     parse_bbox,
     parse_datetime,
     supported_crs,
-    transform,
 )
 from gov21.core.http import problem
 from gov21.core.office import request_principal
@@ -342,24 +340,6 @@ def _output_crs(page: Page) -> Crs:
     return CRS84 if given is None else crs_from_uri(given, parameter="crs")
 
 
-def _feature_json(page: Page, collection: Collection, feature: Feature, crs: Crs) -> dict[str, Any]:
-    geometry = None
-    if feature.geometry is not None:
-        geometry = geometry_json(transform(feature.geometry, CRS84, crs), digits=DIGITS[crs.geographic])
-    href = page.url(f"collections/{collection.id}/items/{feature.id}")
-    return {
-        "type": "Feature",
-        "id": feature.id,
-        "geometry": geometry,
-        "properties": dict(feature.properties),
-        "links": [
-            {"rel": "self", "type": GEOJSON, "href": href},
-            {"rel": "alternate", "type": HTML, "href": href + "?f=html"},
-            {"rel": "collection", "type": JSON, "href": page.url(f"collections/{collection.id}")},
-        ],
-    }
-
-
 def _filter_value(collection: Collection, name: str, text: str) -> Value:
     prop = collection.filterable()[name]
     if prop.type == "string":
@@ -436,7 +416,7 @@ def _content_crs(response: HttpResponse, crs: Crs) -> HttpResponse:
 
 
 def _features_json(page: Page, collection: Collection, features: list[Feature], crs: Crs) -> list[dict[str, Any]]:
-    """What ``_feature_json`` gives for each of a page's ``features``, built for the page at once: the
+    """The GeoJSON of each of a page's ``features`` with its links, built for the page at once: the
     geometries carried and rounded together, and the features' addresses from one base address."""
     geometries = geometries_json(
         [feature.geometry for feature in features], source=CRS84, target=crs, digits=DIGITS[crs.geographic]
@@ -630,7 +610,7 @@ def item(request: HttpRequest, collection_id: str, feature_id: str) -> HttpRespo
             % {"collection": repr(found.id), "given": repr(feature_id)},
             field="featureId",
         )
-    body = _feature_json(page, found, feature, crs)
+    body = _features_json(page, found, [feature], crs)[0]
     body["links"] = [*page.self_links(GEOJSON), *body["links"][2:]]
     context = {
         "collection": found,
