@@ -7,7 +7,8 @@ windows of 11 x 11 parcels along the grid's diagonal, each asked through Django'
 Prints the median over ``--runs`` of this process's CPU time per request (ms). Without ``--warm``
 the boxes are asked for the first time in the timed pass (what a worker pays for parts of the map
 it has not served yet); with it, they are asked once before (the features' GeoJSON kept, decision
-0079). ``--profile`` prints cProfile's view of one more pass.
+0079). ``--profile`` prints cProfile's view of one more pass, sorted by cumulative time (or by
+the key ``PROFILE_SORT`` names, e.g. ``tottime``).
 """
 
 from __future__ import annotations
