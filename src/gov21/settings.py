@@ -143,7 +143,8 @@ def _database() -> dict[str, object]:
         if parsed.scheme not in {"postgres", "postgresql"}:
             raise ValueError(f"GOV21_DATABASE_URL must be a postgresql:// URL, not {parsed.scheme!r}")
         return {
-            "ENGINE": "django.db.backends.postgresql",
+            # Django's PostgreSQL backend, with a health check that costs no round trip (decision 0083).
+            "ENGINE": "gov21.core.backends.postgresql",
             "NAME": unquote(parsed.path.lstrip("/")) or "gov21",
             "USER": unquote(parsed.username or "postgres"),
             "PASSWORD": unquote(parsed.password or ""),
