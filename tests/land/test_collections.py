@@ -3,6 +3,7 @@ owners, buildings, box and time queries, filters, paging, and a box that reads o
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -16,6 +17,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from gov21.geo import views
+from gov21.geo.contracts import collection_version
 from gov21.land import collections
 from gov21.land.records import PartPlan, SubdivisionFacts, TransferFacts
 from tests.land.helpers import (
@@ -89,11 +91,13 @@ def test_a_box_finds_the_parcels_it_meets_and_reads_only_rows_whose_boxes_meet_i
     with CaptureQueriesContext(connection) as queries:
         _json(f"{ITEMS}?f=json&bbox={_box(1.5, 0.2, 2.5, 0.8)}")
     reads = [q["sql"] for q in queries.captured_queries if "land_parcel" in q["sql"]]
-    # One statement reads the candidates by their boxes (and the WKB of those on the edge); the
-    # page's features were kept by the first request (geo.kept), so no statement reads them again.
-    assert len(reads) == 1 and "max_lon" in reads[0]
+    # One statement reads the candidates by their boxes (and the WKB of those on the edge) with the
+    # collection's version; the page's features were kept by the first request (geo.kept), so no
+    # statement reads them again, and the request makes no other.
+    assert len(reads) == 1 and "max_lon" in reads[0] and "geo_collectionversion" in reads[0]
+    assert len(queries.captured_queries) == 1
     # Without them (as for a register that keeps no version), one statement more reads the page.
-    monkeypatch.setattr(views, "collection_version", lambda collection_id: None)
+    _unkept(monkeypatch)
     with CaptureQueriesContext(connection) as queries:
         _json(f"{ITEMS}?f=json&bbox={_box(1.5, 0.2, 2.5, 0.8)}")
     reads = [q["sql"] for q in queries.captured_queries if "land_parcel" in q["sql"]]
@@ -193,7 +197,7 @@ def test_a_page_of_kept_features_is_the_page_read_anew_and_a_registration_change
     monkeypatch.setattr(views, "datetime", type("Fixed", (), {"now": staticmethod(lambda tz=None: fixed)}))
     first, again = Client().get(url), Client().get(url)
     with monkeypatch.context() as unkept:
-        unkept.setattr(views, "collection_version", lambda collection_id: None)
+        _unkept(unkept)
         anew = Client().get(url)
     assert first.content == again.content == anew.content
     assert [f["id"] for f in first.json()["features"]] == sorted(numbers)[:4]
@@ -201,7 +205,7 @@ def test_a_page_of_kept_features_is_the_page_read_anew_and_a_registration_change
     utm = f"{url}&crs=EPSG:32620"
     kept_utm = Client().get(utm).content
     with monkeypatch.context() as unkept:
-        unkept.setattr(views, "collection_version", lambda collection_id: None)
+        _unkept(unkept)
         assert Client().get(utm).content == kept_utm
     # A subdivision ends a parcel's current version: its row's feature becomes an earlier version,
     # with another id, and the next page read says so (the register changed the collection's version).
@@ -213,6 +217,28 @@ def test_a_page_of_kept_features_is_the_page_read_anew_and_a_registration_change
     after = [f["id"] for f in Client().get(every).json()["features"]]
     assert parent not in after and any(i.startswith(parent + "~") for i in after)
     assert str(made[1]) in after
+    # The page of the box alone, whose version comes with its keys, says so too.
+    now = [
+        f["id"] for f in Client().get(f"{ITEMS}?f=json&limit=100&bbox={_box(0.5, 0.5, 2.5, 1.5)}").json()["features"]
+    ]
+    assert parent not in now and str(made[1]) in now
+    with monkeypatch.context() as unkept:
+        _unkept(unkept)
+        assert [
+            f["id"]
+            for f in Client().get(f"{ITEMS}?f=json&limit=100&bbox={_box(0.5, 0.5, 2.5, 1.5)}").json()["features"]
+        ] == now
+
+
+def _unkept(patch: pytest.MonkeyPatch) -> None:
+    """Serve the parcels as a collection that keeps nothing: each page read anew from the register."""
+    collection = views._collection
+
+    def unversioned(request: Any, collection_id: str) -> Any:
+        found, reader = collection(request, collection_id)
+        return replace(found, rows=None, features_of=None, versioned=False), reader
+
+    patch.setattr(views, "_collection", unversioned)
 
 
 def test_a_box_alone_reads_through_the_statement_compiled_once_and_finds_what_the_queryset_finds() -> None:
@@ -232,9 +258,12 @@ def test_a_box_alone_reads_through_the_statement_compiled_once_and_finds_what_th
     ]
     for x0, y0, x1, y1 in windows:
         query = Query(limit=100, bbox=parse_bbox(_box(x0, y0, x1, y1)))
-        compiled = collections._current_keys(Parcel, query.bbox.geometry())
+        compiled, version = collections._current_keys(Parcel, query.bbox.geometry(), "parcels")
         built = collections._matching_ids(Parcel.objects.filter(valid_to__isnull=True), query)
         assert compiled == built, (x0, y0, x1, y1)
-    everything = collections._current_keys(Parcel, parse_bbox(_box(-1, -1, 9, 9)).geometry())
+        if compiled:  # the version, read in the same statement as the keys
+            assert version == collection_version("parcels") is not None
+    everything, _version = collections._current_keys(Parcel, parse_bbox(_box(-1, -1, 9, 9)).geometry(), "parcels")
     assert len(everything) == len(numbers) + 1
-    assert collections._current_keys(Parcel, parse_bbox(_box(3.1, 0, 3.9, 3)).geometry()) == []
+    # No row in the box: no keys, and no version read with them.
+    assert collections._current_keys(Parcel, parse_bbox(_box(3.1, 0, 3.9, 3)).geometry(), "parcels") == ([], None)

@@ -28,10 +28,10 @@ from shapely.geometry.base import BaseGeometry
 from gov21.core.geo import BBox, Interval
 from gov21.core.principal import Principal
 from gov21.geo.cql import Filter, cql_matches, cql_q
-from gov21.geo.versions import collection_changed, collection_version
+from gov21.geo.versions import collection_changed, collection_version, version_column
 
 # CQL2 filters (checked by the server, applied by collections) and the versions registers replace.
-__all__ = ["Filter", "collection_changed", "collection_version", "cql_matches", "cql_q"]
+__all__ = ["Filter", "collection_changed", "collection_version", "cql_matches", "cql_q", "version_column"]
 
 Value = str | int | float | bool | None
 PropertyType = Literal["string", "integer", "number", "boolean"]
@@ -109,6 +109,10 @@ class Rows:
 
     keys: Sequence[int]
     number_matched: int | None
+    # The collection's version when the register read it in the same statement as the keys (with
+    # ``version_column``: one round trip and one snapshot for both); None when it did not, and the
+    # server asks for it apart.
+    version: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

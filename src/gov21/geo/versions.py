@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import secrets
 
+from django.db.models import Subquery
+
 
 def collection_changed(collection_id: str) -> None:
     """Say that the features of ``collection_id`` change in the current transaction (called by its
@@ -33,3 +35,11 @@ def collection_version(collection_id: str) -> str | None:
         cursor.execute(f"SELECT token FROM {table} WHERE collection = %s", [collection_id])  # noqa: S608
         row = cursor.fetchone()
     return None if row is None else str(row[0])
+
+
+def version_column(collection_id: str) -> Subquery:
+    """An expression a register selects beside its rows to read ``collection_version`` in the same
+    statement: the token of the collection's last change (NULL while it has said of none)."""
+    from gov21.geo.models import CollectionVersion
+
+    return Subquery(CollectionVersion.objects.filter(collection=collection_id).values("token")[:1])

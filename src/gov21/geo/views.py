@@ -506,10 +506,11 @@ def items(request: HttpRequest, collection_id: str) -> HttpResponse:
     page = Page(request, allowed | found.filterable().keys())
     crs = _output_crs(page)
     query = _query(page, found, reader)
-    # A page for a program, of a register that keeps its features' GeoJSON: read as the keys of its rows.
-    version = collection_version(found.id) if found.rows is not None and not page.html else None
-    if version is not None and found.rows is not None and found.features_of is not None:
-        rows = found.rows(query)
+    # A page for a program, of a register that keeps its features' GeoJSON: read as the keys of its
+    # rows, with the collection's version when the register reads it in the same statement.
+    rows = found.rows(query) if found.rows is not None and not page.html else None
+    version = None if rows is None else rows.version or collection_version(found.id)
+    if rows is not None and version is not None and found.features_of is not None:
         keys, number_matched = list(rows.keys)[: query.limit], rows.number_matched
         texts = _kept_features(page, found, found.features_of, keys, version, crs)
         features: list[Feature] = []
