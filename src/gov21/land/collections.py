@@ -202,8 +202,8 @@ def _rows(model: type[M], query: Query, fields: dict[str, str], collection_id: s
     """The keys of the rows of the page ``query`` asks for (what ``_page`` reads, without the features)."""
     if query.bbox is not None and not query.filters and query.cql is None and query.interval is None:
         window = query.bbox.geometry()
-        west, south, east, north = (float(v) for v in window.bounds)
-        if not window.is_empty and window.equals(box(west, south, east, north)):
+        # A box in CRS84 is its own rectangle; one carried over from a projected CRS may not be.
+        if not window.is_empty and (query.bbox.crs.geographic or window.equals(box(*window.bounds))):
             # The most frequent page: a box, nothing else; the version comes with its keys.
             ids, version = _current_keys(model, window, collection_id)
             return Rows(keys=ids[query.offset : query.offset + query.limit], number_matched=len(ids), version=version)
