@@ -15,7 +15,6 @@ from pathlib import Path
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
-from django.db import connection
 
 from gov21.continuity.embassy import guest_folder
 from gov21.continuity.engine import backup_run, backups_on, home_keys, prune, restore_run
@@ -23,7 +22,7 @@ from gov21.continuity.targets import PartnerTarget, TargetError, target_from
 from gov21.core.principal import Principal
 from gov21.exchange.contracts import exchange_call
 from tests.continuity.conftest import NewDatabase, forget_key_stores
-from tests.exchange.twonodes import Deployment, trust_each_other
+from tests.exchange.twonodes import Deployment, sqlite_nodes, trust_each_other
 from tests.registry.factories import register_person
 
 REGISTRAR = Principal(name="embassy.test", kind="staff", roles=frozenset({"registrar"}))
@@ -143,7 +142,7 @@ def _until_trusted(xa: Deployment) -> str:
 
 
 @pytest.mark.xdist_group("nodes")
-@pytest.mark.skipif(connection.vendor != "sqlite", reason="the nodes are SQLite either way; the SQLite run covers it")
+@sqlite_nodes
 # Two whole deployments (each a platform, a client, a TLS client and a node listener), a backup, a
 # drill and a restore: more than the default five minutes on a busy shared machine.
 @pytest.mark.timeout(900)

@@ -26,7 +26,7 @@ from gov21.exchange.ids import ClientId, ServiceId
 from gov21.exchange.models import LogEntry
 from gov21.exchange.protocol import Request
 from gov21.exchange.services import right_grant
-from tests.exchange.twonodes import BIN, Deployment, wait_port
+from tests.exchange.twonodes import BIN, Deployment, sqlite_nodes, wait_port
 from tests.registry.factories import register_person
 
 pytestmark = pytest.mark.usefixtures("exchange")
@@ -101,6 +101,7 @@ def _facts(platform: Deployment) -> dict[str, Any]:
 
 
 @pytest.mark.xdist_group("nodes")
+@sqlite_nodes
 def test_the_shown_attacks_on_the_public_listener_of_a_running_platform_find_no_gateway(platform: Deployment) -> None:
     before = _facts(platform)
     uin = before["uin"]

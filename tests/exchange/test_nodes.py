@@ -23,9 +23,9 @@ from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption,
 from cryptography.x509.oid import NameOID
 
 from gov21.core.crypto import b64url_decode_canonical
-from tests.exchange.twonodes import Deployment, join, trust_each_other
+from tests.exchange.twonodes import Deployment, join, sqlite_nodes, trust_each_other
 
-pytestmark = pytest.mark.xdist_group("nodes")
+pytestmark = [pytest.mark.xdist_group("nodes"), sqlite_nodes]
 
 
 class _TaxService(http.server.BaseHTTPRequestHandler):

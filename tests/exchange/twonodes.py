@@ -19,8 +19,17 @@ from pathlib import Path
 from typing import Any
 
 import httpx2 as httpx
+import pytest
+from django.db import connection
 
 BIN = Path(sys.executable).parent
+
+# The deployments started here are SQLite nodes whatever the suite's engine (``Deployment.env``
+# passes on no GOV21_ setting of the suite, its database's included): a test that only talks to
+# them runs the same in both passes, so the SQLite pass runs it and the PostgreSQL pass does not.
+sqlite_nodes = pytest.mark.skipif(
+    connection.vendor != "sqlite", reason="its deployments are SQLite nodes whatever the suite's engine"
+)
 
 
 def free_port() -> int:

@@ -17,10 +17,10 @@ import httpx2 as httpx
 import pytest
 
 from gov21.core.crypto import b64url_decode_canonical
-from tests.exchange.twonodes import Deployment, trust_each_other
+from tests.exchange.twonodes import Deployment, sqlite_nodes, trust_each_other
 from tests.readiness.conftest import SHIPPED
 
-pytestmark = pytest.mark.xdist_group("nodes")
+pytestmark = [pytest.mark.xdist_group("nodes"), sqlite_nodes]
 
 SERVICE = "XB/GOV/DGO/readiness/regional"
 
