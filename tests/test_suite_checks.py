@@ -102,10 +102,13 @@ def test_a_skip_must_be_allowed_on_its_engine_and_an_allowance_must_match() -> N
 
 def test_the_allow_list_is_short_reasoned_and_names_tests_that_exist() -> None:
     allowances = allowances_parse(ALLOWLIST.read_text())
-    assert 0 < len(allowances) <= 10
+    # Short: a skip is the exception, each with its reason (most say the other pass runs the test).
+    assert 0 < len(allowances) <= 15
     for allowance in allowances:
         assert len(allowance.reason.split()) >= 4, allowance
-        assert (ROOT / allowance.pattern.split("::")[0]).is_file(), allowance
+        # The part before "::" names a test file, or a pattern of test files that matches some.
+        files = allowance.pattern.split("::")[0]
+        assert any(path.is_file() for path in ROOT.glob(files)), allowance
 
 
 def test_the_checker_exits_non_zero_for_a_skip_not_allowed(tmp_path: Path) -> None:
