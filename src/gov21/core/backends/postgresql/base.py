@@ -2,8 +2,7 @@
 
 With ``CONN_HEALTH_CHECKS`` Django checks a kept connection before the first statement of every
 request by running ``SELECT 1`` on it: one more round trip to the server per request. On the most
-frequent reads (a page of features in a box takes two short statements) that check was a third of
-the statements and about a tenth of a request's time.
+frequent read (a page of features in a box, one short statement) that check doubled the round trips.
 
 A connection that the server ended while it sat idle between requests (the server restarted, an
 administrator or ``idle_session_timeout`` ended the session, a pooler went away) has something to
